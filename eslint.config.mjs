@@ -1,0 +1,39 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import globals from 'globals';
+
+export default tseslint.config(
+  {
+    ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'tools/**', '**/generated/**', '.lab/**', 'grafana/dashboards/**', 'demo-system/**/dist/**'],
+  },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node, ...globals.jest } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-restricted-imports': 'off',
+    },
+  },
+  {
+    // libs/core is pure: no framework, ORM, queue or Docker imports.
+    files: ['libs/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@nestjs/*', '@prisma/*', 'bullmq', 'ioredis', 'dockerode', 'pg', 'prom-client', '@gameday/*'], message: 'libs/core is pure TypeScript: put I/O behind an interface outside core.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The API never touches Docker: only the worker holds the Docker socket.
+    files: ['apps/api/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'dockerode', message: 'apps/api must not talk to Docker.' }], patterns: [{ group: ['@gameday/faults'], message: 'apps/api must not talk to Docker.' }] }],
+    },
+  },
+);

@@ -1,0 +1,49 @@
+// One jest run, three tiers selected with --selectProjects (unit | integration | lab).
+// @swc/jest compiles TypeScript (with decorator metadata for Nest) to CommonJS; the
+// ESM-only packages Nest 12 pulls in are let through the transform.
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+      target: 'es2022',
+    },
+    module: { type: 'commonjs' },
+    sourceMaps: 'inline',
+  },
+];
+const esmPackages = ['@nestjs', 'file-type', 'strtok3', 'token-types', '@tokenizer', 'uint8array-extras', '@grafana'];
+const moduleNameMapper = {
+  // generated Prisma client and NodeNext-style sources import siblings as './x.js'
+  '^(\\.{1,2}/.*)\\.js$': '$1',
+  '^@gameday/(core|config|db|queue|faults|metrics)$': '<rootDir>/libs/$1/src/index.ts',
+  '^@gameday/(core|config|db|queue|faults|metrics)/(.*)$': '<rootDir>/libs/$1/src/$2',
+};
+const common = {
+  rootDir: __dirname,
+  testEnvironment: 'node',
+  transform: { '^.+\\.(t|j|mj)s$': swc },
+  transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
+  moduleNameMapper,
+  moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
+  modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/tools/'],
+};
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{libs,apps,demo-system,grafana}/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/integration/**/*.int-spec.ts'],
+      setupFiles: ['<rootDir>/test/support/require-services.ts'],
+      testTimeout: 60_000,
+    },
+    {
+      ...common,
+      displayName: 'lab',
+      testMatch: ['<rootDir>/test/lab/**/*.lab-spec.ts'],
+      testTimeout: 600_000,
+    },
+  ],
+};

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The README's test command (`npm test`): makes the host ready, prepares the test database and
+# runs all three jest tiers: unit, integration (real Postgres, Redis, Docker Engine) and lab
+# (user-mode-linux kernel with sch_netem). Extra arguments go to jest.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+export DATABASE_URL="${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/gameday_test}"
+export REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379/0}"
+bash scripts/bootstrap.sh
+bash scripts/prisma-generate.sh
+bash scripts/db-migrate.sh deploy >/dev/null
+projects=(unit integration lab)
+[ "${GAMEDAY_SKIP_LAB:-}" = 1 ] && projects=(unit integration)
+exec npx jest --selectProjects "${projects[@]}" --runInBand "$@"
