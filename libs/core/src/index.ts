@@ -1,2 +1,4 @@
 export * from './clock';
 export * from './units/duration';
+export * from './run';
+export * from './stats';

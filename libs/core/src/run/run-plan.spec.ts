@@ -1,0 +1,31 @@
+import { planRun, windowAt } from './run-plan';
+
+describe('planRun', () => {
+  const t0 = Date.parse('2030-01-01T10:00:00.000Z');
+  const plan = planRun(t0, [
+    { durations: { baseline: '30s', fault: '2m', recovery: '30s' } },
+    { durations: { baseline: '10s', fault: '500ms', recovery: '1m' } },
+  ]);
+
+  it('lays experiments back to back from the scheduled instant', () => {
+    expect(plan.experiments[0]).toEqual({ index: 0, baselineAt: t0, injectAt: t0 + 30_000, revertAt: t0 + 150_000, endAt: t0 + 180_000 });
+    expect(plan.experiments[1]).toEqual({ index: 1, baselineAt: t0 + 180_000, injectAt: t0 + 190_000, revertAt: t0 + 190_500, endAt: t0 + 250_500 });
+    expect(plan.endAt).toBe(t0 + 250_500);
+  });
+
+  it.each([
+    [t0 - 1, null],
+    [t0, { experiment: 0, window: 'baseline' }],
+    [t0 + 30_000, { experiment: 0, window: 'fault' }],
+    [t0 + 149_999, { experiment: 0, window: 'fault' }],
+    [t0 + 150_000, { experiment: 0, window: 'recovery' }],
+    [t0 + 190_200, { experiment: 1, window: 'fault' }],
+    [t0 + 250_500, null],
+  ])('puts %d in %j', (at, expected) => expect(windowAt(plan, at)).toEqual(expected));
+
+  it('names the field of a bad duration', () => {
+    expect(() => planRun(t0, [{ durations: { baseline: '30', fault: '1m', recovery: '1m' } }])).toThrow(
+      'experiments[0].durations.baseline: "30" is not a duration',
+    );
+  });
+});

@@ -1,0 +1,4 @@
+export * from './summary';
+export * from './verdict';
+export * from './recovery';
+export * from './guardrail';

@@ -1,0 +1,74 @@
+import { summarize, type Sample } from './summary';
+import { combineVerdicts, evaluateHypothesis } from './verdict';
+
+const many = (n: number, durationMs: number, ok = true, status = ok ? 200 : 500): Sample[] =>
+  Array.from({ length: n }, (_, i) => ({ at: i * 100, durationMs, ok, status }));
+
+// the classic demo: ~20 ms baseline; during the fault the timeout path answers 500 in ~300 ms
+const classic = {
+  baseline: summarize(many(20, 20)),
+  fault: summarize(many(20, 305, false, 500)),
+  recovery: summarize(many(20, 22)),
+};
+
+describe('evaluateHypothesis', () => {
+  it('holds when "errors come back within 350 ms" and recovery returns to baseline', () => {
+    const r = evaluateHypothesis(classic, {
+      fault: { p95Ms: 350, expectedStatus: [500] },
+      recovery: { maxDeviationRatio: 1.5, maxErrorRate: 0.01 },
+    });
+    expect(r.verdict).toBe('hypothesis_held');
+    expect(r.checks).toHaveLength(4);
+    expect(r.deviationRatio).toBeCloseTo(15.25, 3);
+  });
+
+  it('is violated when the tolerance is tightened, naming the failed check', () => {
+    const r = evaluateHypothesis(classic, { fault: { p95Ms: 250 } });
+    expect(r.verdict).toBe('hypothesis_violated');
+    expect(r.reason).toBe('fault p95Ms 305 (expected <= 250)');
+  });
+
+  it('is violated when the service hangs instead of failing fast', () => {
+    const hang = { ...classic, fault: summarize(many(20, 6000, true, 200)) };
+    const r = evaluateHypothesis(hang, { fault: { p95Ms: 350, expectedStatus: [500] } });
+    expect(r.verdict).toBe('hypothesis_violated');
+    expect(r.checks.filter((c) => !c.passed).map((c) => c.metric)).toEqual(['p95Ms', 'statusIn[500]']);
+  });
+
+  it('checks minimum error rates (failure is the expected behaviour)', () => {
+    const r = evaluateHypothesis(classic, { fault: { minErrorRate: 0.9 } });
+    expect(r.verdict).toBe('hypothesis_held');
+  });
+
+  it('is inconclusive on too few samples', () => {
+    const r = evaluateHypothesis({ ...classic, fault: summarize(many(2, 300, false)) }, { fault: { p95Ms: 350 } });
+    expect(r.verdict).toBe('inconclusive');
+    expect(r.reason).toBe('too few samples in fault (2 < 5)');
+  });
+
+  it('needs a baseline for deviation checks', () => {
+    const r = evaluateHypothesis({ ...classic, baseline: summarize([]) }, { recovery: { maxDeviationRatio: 2 } });
+    expect(r.verdict).toBe('inconclusive');
+    expect(r.reason).toMatch(/baseline \(0 < 5\)/);
+  });
+
+  it('is inconclusive without any tolerance', () => {
+    expect(evaluateHypothesis(classic, {}).verdict).toBe('inconclusive');
+  });
+
+  it('stays aborted when aborted, keeping the numbers', () => {
+    const r = evaluateHypothesis(classic, { fault: { p95Ms: 350 } }, 'guardrail "errors" breached');
+    expect(r.verdict).toBe('aborted');
+    expect(r.checks[0].actual).toBe(305);
+  });
+});
+
+describe('combineVerdicts', () => {
+  it.each([
+    [['hypothesis_held', 'hypothesis_held'], 'hypothesis_held'],
+    [['hypothesis_held', 'inconclusive'], 'inconclusive'],
+    [['inconclusive', 'hypothesis_violated'], 'hypothesis_violated'],
+    [['hypothesis_violated', 'aborted'], 'aborted'],
+    [[], 'inconclusive'],
+  ] as const)('%j → %s', (verdicts, expected) => expect(combineVerdicts([...verdicts])).toBe(expected));
+});

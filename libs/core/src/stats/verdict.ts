@@ -1,0 +1,132 @@
+import type { SampleSummary } from './summary';
+
+/** Thresholds a window must meet for the hypothesis to hold. Every field is optional. */
+export interface Tolerance {
+  p50Ms?: number;
+  p95Ms?: number;
+  p99Ms?: number;
+  meanMs?: number;
+  /** 0..1 */
+  maxErrorRate?: number;
+  /** 0..1 — e.g. the timeout path is expected to fail fast, not to succeed */
+  minErrorRate?: number;
+  /** statuses that count as the expected answer (e.g. [500] for "returns 500 within 350 ms") */
+  expectedStatus?: number[];
+  /** share of samples whose status must be in expectedStatus; default 0.95 */
+  minStatusMatchRatio?: number;
+  /** window p95 divided by baseline p95 */
+  maxDeviationRatio?: number;
+}
+
+export interface HypothesisCriteria {
+  fault?: Tolerance;
+  recovery?: Tolerance;
+  /** fewer samples than this in a checked window makes the verdict inconclusive; default 5 */
+  minSamples?: number;
+}
+
+export type WindowName = 'baseline' | 'fault' | 'recovery';
+
+export interface Check {
+  window: WindowName;
+  metric: string;
+  comparator: '<=' | '>=';
+  threshold: number;
+  actual: number | null;
+  passed: boolean;
+}
+
+export type VerdictName = 'hypothesis_held' | 'hypothesis_violated' | 'aborted' | 'inconclusive';
+
+export interface VerdictResult {
+  verdict: VerdictName;
+  reason: string;
+  checks: Check[];
+  /** fault-window p95 / baseline p95; null when either is missing */
+  deviationRatio: number | null;
+}
+
+export interface WindowSummaries {
+  baseline: SampleSummary;
+  fault: SampleSummary;
+  recovery: SampleSummary;
+}
+
+export function deviationRatio(window: SampleSummary, baseline: SampleSummary): number | null {
+  if (window.p95Ms === null || baseline.p95Ms === null || baseline.p95Ms <= 0) return null;
+  return Math.round((window.p95Ms / baseline.p95Ms) * 1000) / 1000;
+}
+
+function statusMatchRatio(summary: SampleSummary, expected: number[]): number | null {
+  if (summary.count === 0) return null;
+  const matching = expected.reduce((n, status) => n + (summary.statusCounts[String(status)] ?? 0), 0);
+  return matching / summary.count;
+}
+
+function checksFor(window: WindowName, summary: SampleSummary, baseline: SampleSummary, t: Tolerance): Check[] {
+  const checks: Check[] = [];
+  const add = (metric: string, comparator: '<=' | '>=', threshold: number, actual: number | null) =>
+    checks.push({
+      window,
+      metric,
+      comparator,
+      threshold,
+      actual,
+      passed: actual !== null && (comparator === '<=' ? actual <= threshold : actual >= threshold),
+    });
+  if (t.p50Ms !== undefined) add('p50Ms', '<=', t.p50Ms, summary.p50Ms);
+  if (t.p95Ms !== undefined) add('p95Ms', '<=', t.p95Ms, summary.p95Ms);
+  if (t.p99Ms !== undefined) add('p99Ms', '<=', t.p99Ms, summary.p99Ms);
+  if (t.meanMs !== undefined) add('meanMs', '<=', t.meanMs, summary.meanMs);
+  const errorRate = summary.count === 0 ? null : summary.errorRate;
+  if (t.maxErrorRate !== undefined) add('errorRate', '<=', t.maxErrorRate, errorRate);
+  if (t.minErrorRate !== undefined) add('errorRate', '>=', t.minErrorRate, errorRate);
+  if (t.expectedStatus !== undefined && t.expectedStatus.length > 0)
+    add(`statusIn[${t.expectedStatus.join(',')}]`, '>=', t.minStatusMatchRatio ?? 0.95, statusMatchRatio(summary, t.expectedStatus));
+  if (t.maxDeviationRatio !== undefined) add('deviationRatio', '<=', t.maxDeviationRatio, deviationRatio(summary, baseline));
+  return checks;
+}
+
+/**
+ * Decides the verdict of one experiment from its three windows. Aborted runs keep their checks
+ * (the numbers behind the abort) but the verdict stays `aborted`. Too little data is
+ * `inconclusive`, never a pass.
+ */
+export function evaluateHypothesis(windows: WindowSummaries, criteria: HypothesisCriteria, aborted?: string): VerdictResult {
+  const minSamples = criteria.minSamples ?? 5;
+  const checks = [
+    ...(criteria.fault ? checksFor('fault', windows.fault, windows.baseline, criteria.fault) : []),
+    ...(criteria.recovery ? checksFor('recovery', windows.recovery, windows.baseline, criteria.recovery) : []),
+  ];
+  const deviation = deviationRatio(windows.fault, windows.baseline);
+  if (aborted) return { verdict: 'aborted', reason: aborted, checks, deviationRatio: deviation };
+  if (checks.length === 0) return { verdict: 'inconclusive', reason: 'the hypothesis states no tolerance to check', checks, deviationRatio: deviation };
+
+  const needed = new Set<WindowName>(checks.map((c) => c.window));
+  if (checks.some((c) => c.metric === 'deviationRatio')) needed.add('baseline');
+  const thin = [...needed].filter((w) => windows[w].count < minSamples);
+  if (thin.length > 0)
+    return {
+      verdict: 'inconclusive',
+      reason: `too few samples in ${thin.map((w) => `${w} (${windows[w].count} < ${minSamples})`).join(', ')}`,
+      checks,
+      deviationRatio: deviation,
+    };
+
+  const failed = checks.filter((c) => !c.passed);
+  if (failed.length > 0)
+    return {
+      verdict: 'hypothesis_violated',
+      reason: failed.map((c) => `${c.window} ${c.metric} ${c.actual ?? 'n/a'} (expected ${c.comparator} ${c.threshold})`).join('; '),
+      checks,
+      deviationRatio: deviation,
+    };
+  return { verdict: 'hypothesis_held', reason: `all ${checks.length} checks passed`, checks, deviationRatio: deviation };
+}
+
+/** The verdict of a run of several experiments: the worst of theirs. */
+export function combineVerdicts(verdicts: VerdictName[]): VerdictName {
+  const order: VerdictName[] = ['aborted', 'hypothesis_violated', 'inconclusive', 'hypothesis_held'];
+  if (verdicts.length === 0) return 'inconclusive';
+  return order.find((v) => verdicts.includes(v))!;
+}
