@@ -2,3 +2,4 @@ export * from './clock';
 export * from './units/duration';
 export * from './run';
 export * from './stats';
+export * from './faults';
