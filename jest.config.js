@@ -17,8 +17,8 @@ const esmPackages = ['@nestjs', 'file-type', 'strtok3', 'token-types', '@tokeniz
 const moduleNameMapper = {
   // generated Prisma client and NodeNext-style sources import siblings as './x.js'
   '^(\\.{1,2}/.*)\\.js$': '$1',
-  '^@gameday/(core|config|db|queue|faults|metrics)$': '<rootDir>/libs/$1/src/index.ts',
-  '^@gameday/(core|config|db|queue|faults|metrics)/(.*)$': '<rootDir>/libs/$1/src/$2',
+  '^@gameday/(core|config|db|queue|faults|metrics|probes)$': '<rootDir>/libs/$1/src/index.ts',
+  '^@gameday/(core|config|db|queue|faults|metrics|probes)/(.*)$': '<rootDir>/libs/$1/src/$2',
 };
 const common = {
   rootDir: __dirname,

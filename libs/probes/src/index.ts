@@ -1,0 +1,3 @@
+export * from './http-probe';
+export * from './probe-loop';
+export * from './load-generator';
