@@ -1,0 +1,3 @@
+export * from './primitives.schema';
+export * from './gameday.schema';
+export * from './field-errors';
