@@ -1,0 +1,107 @@
+import type { ExpectedTree } from './network-fault.compiler';
+
+/**
+ * One injected fault in the ledger. It carries everything revert needs (engine, container, helper,
+ * exact argv), so the reaper can undo it from the database alone after every other process died.
+ */
+export interface FaultLease {
+  id: string;
+  runId?: string | null;
+  experimentIndex: number;
+  kind: 'network' | 'container';
+  strategy: 'sidecar' | 'exec' | 'nsenter' | 'docker';
+  engine: string;
+  containerId: string;
+  containerName: string;
+  netnsId?: string | null;
+  device?: string | null;
+  handle?: string | null;
+  helperContainerId?: string | null;
+  applyArgv: string[][];
+  verifyArgv?: string[][] | null;
+  revertArgv: string[][];
+  details?: LeaseDetails | null;
+  plannedAt?: Date | null;
+  injectedAt?: Date | null;
+  expiresAt: Date;
+  revertedAt?: Date | null;
+  revertReason?: string | null;
+  revertAttempts: number;
+  lastError?: string | null;
+}
+
+export interface LeaseDetails {
+  /** Network faults: what verification expects and what revert must remove. */
+  expected?: ExpectedTree;
+  /** Container faults: the action taken, so revert knows its inverse. */
+  action?: 'pause' | 'stop' | 'kill' | 'restart';
+  signal?: string;
+  /** The helper's self-expiry instant (expiresAt + grace). */
+  selfExpiryAt?: string;
+  applyAt?: string;
+  revertAt?: string;
+  warnings?: string[];
+}
+
+export type NewFaultLease = Omit<FaultLease, 'id' | 'revertedAt' | 'revertReason' | 'revertAttempts' | 'lastError'> & { id?: string };
+
+/** The lease ledger behind an interface: Prisma in the worker, in memory in unit tests. */
+export interface LeaseRepository {
+  /** Called BEFORE the fault is applied: a crash mid-apply still leaves a row the reaper reverts. */
+  record(lease: NewFaultLease): Promise<FaultLease>;
+  markInjected(id: string, at: Date, update?: { helperContainerId?: string | null }): Promise<void>;
+  /** Idempotent: a lease already reverted keeps its first revert time and reason. */
+  markReverted(id: string, at: Date, reason: string): Promise<void>;
+  recordRevertFailure(id: string, error: string): Promise<void>;
+  listExpiredUnreverted(now: Date, limit?: number): Promise<FaultLease[]>;
+  listActive(): Promise<FaultLease[]>;
+  get(id: string): Promise<FaultLease | null>;
+}
+
+/** A process-local ledger: for unit tests and dry runs, never for production. */
+export class InMemoryLeaseRepository implements LeaseRepository {
+  private readonly rows = new Map<string, FaultLease>();
+  private seq = 0;
+
+  async record(lease: NewFaultLease): Promise<FaultLease> {
+    const id = lease.id ?? `lease-${++this.seq}`;
+    const row: FaultLease = { ...lease, id, revertedAt: null, revertReason: null, revertAttempts: 0, lastError: null };
+    this.rows.set(id, row);
+    return { ...row };
+  }
+  async markInjected(id: string, at: Date, update: { helperContainerId?: string | null } = {}): Promise<void> {
+    const row = this.must(id);
+    row.injectedAt = at;
+    if (update.helperContainerId !== undefined) row.helperContainerId = update.helperContainerId;
+  }
+  async markReverted(id: string, at: Date, reason: string): Promise<void> {
+    const row = this.must(id);
+    if (row.revertedAt) return;
+    row.revertedAt = at;
+    row.revertReason = reason;
+  }
+  async recordRevertFailure(id: string, error: string): Promise<void> {
+    const row = this.must(id);
+    row.revertAttempts += 1;
+    row.lastError = error;
+  }
+  async listExpiredUnreverted(now: Date, limit = 100): Promise<FaultLease[]> {
+    return [...this.rows.values()]
+      .filter((r) => !r.revertedAt && r.expiresAt.getTime() <= now.getTime())
+      .sort((a, b) => a.expiresAt.getTime() - b.expiresAt.getTime())
+      .slice(0, limit)
+      .map((r) => ({ ...r }));
+  }
+  async listActive(): Promise<FaultLease[]> {
+    return [...this.rows.values()].filter((r) => !r.revertedAt).map((r) => ({ ...r }));
+  }
+  async get(id: string): Promise<FaultLease | null> {
+    const row = this.rows.get(id);
+    return row ? { ...row } : null;
+  }
+  private must(id: string): FaultLease {
+    const row = this.rows.get(id);
+    if (!row) throw new Error(`no lease ${id}`);
+    return row;
+  }
+}

@@ -1,0 +1,145 @@
+import type { ExpectedNetem, ExpectedTree } from './network-fault.compiler';
+
+/** One entry of `tc -j qdisc show` (only the fields we read). */
+export interface TcQdiscJson {
+  kind: string;
+  handle: string;
+  dev?: string;
+  root?: boolean;
+  parent?: string;
+  options?: Record<string, unknown>;
+}
+
+export type VerifyOutcome = { ok: true } | { ok: false; reasons: string[] };
+
+/** Absolute tolerance for fractions (the kernel stores percentages as 32-bit fixed point). */
+const FRACTION_TOLERANCE = 1e-4;
+
+/** Parses one or more `tc -j qdisc show dev X` outputs; a device that vanished is passed as "" or "[]". */
+export function parseTcQdiscJson(outputs: string | string[]): TcQdiscJson[] {
+  const list = Array.isArray(outputs) ? outputs : [outputs];
+  const all: TcQdiscJson[] = [];
+  for (const text of list) {
+    const trimmed = text.trim();
+    if (trimmed === '') continue;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(trimmed);
+    } catch {
+      throw new Error(`tc output is not JSON: ${trimmed.slice(0, 200)}`);
+    }
+    if (!Array.isArray(parsed)) throw new Error('tc -j qdisc output is not a JSON array');
+    all.push(...(parsed as TcQdiscJson[]));
+  }
+  return all;
+}
+
+function parentOf(q: TcQdiscJson): string {
+  if (q.root) return 'root';
+  if (q.kind === 'ingress' || q.kind === 'clsact') return 'ingress';
+  return q.parent ?? '?';
+}
+
+function near(actual: unknown, expected: number, tolerance: number): boolean {
+  return typeof actual === 'number' && Math.abs(actual - expected) <= tolerance;
+}
+
+function timeTolerance(seconds: number): number {
+  // tc converts through scheduler ticks on old kernels: allow 1 µs or 0.1 %.
+  return Math.max(1e-6, seconds * 1e-3);
+}
+
+function compareNetem(where: string, options: Record<string, unknown> | undefined, e: ExpectedNetem): string[] {
+  const reasons: string[] = [];
+  const o = options ?? {};
+  const obj = (key: string) => (typeof o[key] === 'object' && o[key] !== null ? (o[key] as Record<string, unknown>) : undefined);
+  const check = (label: string, actual: unknown, expected: number | undefined, tol = FRACTION_TOLERANCE) => {
+    if (expected === undefined) return;
+    if (!near(actual ?? 0, expected, tol)) reasons.push(`${where}: ${label} is ${JSON.stringify(actual ?? null)}, expected ${expected}`);
+  };
+  if (o.limit !== e.limit) reasons.push(`${where}: limit is ${JSON.stringify(o.limit ?? null)}, expected ${e.limit}`);
+  if (e.delaySeconds !== undefined) {
+    const d = obj('delay');
+    if (!d) reasons.push(`${where}: delay missing, expected ${e.delaySeconds}s`);
+    else {
+      check('delay', d.delay, e.delaySeconds, timeTolerance(e.delaySeconds));
+      check('jitter', d.jitter, e.jitterSeconds, timeTolerance(e.jitterSeconds ?? 0));
+      check('delay correlation', d.correlation, e.delayCorrelation);
+    }
+  } else if (obj('delay') && near(obj('delay')!.delay, 0, 0) === false) {
+    reasons.push(`${where}: unexpected delay ${JSON.stringify(obj('delay')!.delay)}`);
+  }
+  const section = (key: string, expected: Record<string, number | undefined> | undefined) => {
+    const actual = obj(key);
+    if (expected === undefined) {
+      if (actual) reasons.push(`${where}: unexpected ${key}`);
+      return;
+    }
+    if (!actual) {
+      reasons.push(`${where}: ${key} missing`);
+      return;
+    }
+    for (const [k, v] of Object.entries(expected)) check(`${key}.${k}`, actual[k], v);
+  };
+  section('loss-random', e.lossRandom);
+  section('loss-state', e.lossState);
+  section('loss-gemodel', e.lossGemodel);
+  section('duplicate', e.duplicate === undefined ? undefined : { duplicate: e.duplicate });
+  section('corrupt', e.corrupt === undefined ? undefined : { corrupt: e.corrupt });
+  section('reorder', e.reorder);
+  if (e.gap !== undefined && o.gap !== e.gap) reasons.push(`${where}: gap is ${JSON.stringify(o.gap ?? null)}, expected ${e.gap}`);
+  if (e.rateBytesPerSecond !== undefined) {
+    const r = obj('rate');
+    if (!r || !near(r.rate, e.rateBytesPerSecond, Math.max(1, e.rateBytesPerSecond * 1e-3))) {
+      reasons.push(`${where}: rate is ${JSON.stringify(r?.rate ?? null)} bytes/s, expected ${e.rateBytesPerSecond}`);
+    }
+  } else if (obj('rate')) reasons.push(`${where}: unexpected rate`);
+  return reasons;
+}
+
+/**
+ * Compares the qdiscs we expect with what the kernel reports. Used right after apply and again
+ * during the fault window: a container restart or another tool replacing the root shows up here.
+ */
+export function verifyQdiscs(expected: ExpectedTree, tcJsonOutput: string | string[]): VerifyOutcome {
+  let actual: TcQdiscJson[];
+  try {
+    actual = parseTcQdiscJson(tcJsonOutput);
+  } catch (err) {
+    return { ok: false, reasons: [(err as Error).message] };
+  }
+  const reasons: string[] = [];
+  for (const e of expected.qdiscs) {
+    const found = actual.find((q) => q.handle === e.handle && (q.dev === undefined || q.dev === e.dev) && (e.kind !== 'ingress' || q.kind === 'ingress'));
+    const where = `${e.dev} ${e.kind} ${e.handle}`;
+    if (!found) {
+      const root = actual.find((q) => q.root && (q.dev === undefined || q.dev === e.dev));
+      reasons.push(`${where} not found${e.parent === 'root' && root ? ` (root qdisc is ${root.kind} ${root.handle})` : ''}`);
+      continue;
+    }
+    if (found.kind !== e.kind) reasons.push(`${where}: kind is ${found.kind}`);
+    if (parentOf(found) !== e.parent) reasons.push(`${where}: parent is ${parentOf(found)}, expected ${e.parent}`);
+    if (e.netem && found.kind === 'netem') reasons.push(...compareNetem(where, found.options, e.netem));
+  }
+  return reasons.length === 0 ? { ok: true } : { ok: false, reasons };
+}
+
+/** After revert: none of the qdiscs we own may remain (other qdiscs are not our business). */
+export function verifyReverted(expected: ExpectedTree, tcJsonOutput: string | string[]): VerifyOutcome {
+  let actual: TcQdiscJson[];
+  try {
+    actual = parseTcQdiscJson(tcJsonOutput);
+  } catch (err) {
+    return { ok: false, reasons: [(err as Error).message] };
+  }
+  const reasons: string[] = [];
+  for (const o of expected.owned) {
+    if (o.kind === 'link') {
+      if (actual.some((q) => q.dev === o.dev)) reasons.push(`device ${o.dev} still exists`);
+      continue;
+    }
+    const left = actual.find((q) => q.handle === o.handle && q.kind === o.kind && (q.dev === undefined || q.dev === o.dev));
+    if (left) reasons.push(`${o.dev} ${o.kind} ${o.handle} still present`);
+  }
+  return reasons.length === 0 ? { ok: true } : { ok: false, reasons };
+}
