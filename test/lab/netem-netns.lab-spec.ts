@@ -1,0 +1,192 @@
+// Lab tier: the fault compiler's argv run on a kernel that has sch_netem (user-mode-linux), with
+// real traffic between network namespaces. Faults are measured here, not assumed.
+//
+// Topology (see support/netns-topology.ts): the target namespace's eth0 carries every fault; two
+// destination namespaces (A, B) serve HTTP. What to expect from `delay D` on the target's egress:
+// a ping pays D once (the echo request); an HTTP request on a new connection pays it twice (the
+// SYN and the request). On ingress (via IFB) the echo reply, the SYN-ACK and the response are
+// the delayed packets: again D for ping and 2·D for HTTP.
+import { compileNetworkFault, networkFaultSchema, verifyQdiscs, verifyReverted, type CompiledNetworkFault } from '@gameday/core/faults';
+import { AgentResults, execAll, GUEST_AGENT, type AgentOutput, type Plan, type PlanStep } from './support/guest-plan';
+import { netnsTopologyScript, TOPOLOGY as T } from './support/netns-topology';
+import { mean, printFigures, round1, type FigureRow } from './support/stats';
+import { runInUml, type UmlRunResult } from './support/uml';
+import { countUmlProcesses } from './support/uml-process';
+
+const DELAY_MS = 500;
+const JITTER_MS = 100;
+const LOSS_PERCENT = 30;
+const TOLERANCE = 0.1; // measured shift within ±10 % of the expected shift
+const BASELINE_TOLERANCE = 0.05; // "unchanged": within 5 % of the fault's size
+
+function compile(input: Record<string, unknown>): CompiledNetworkFault {
+  return compileNetworkFault(networkFaultSchema.parse({ kind: 'network', target: { container: 'lab-target' }, ...input }));
+}
+
+const faults = {
+  delay: compile({ netem: { delay: `${DELAY_MS}ms`, jitter: `${JITTER_MS}ms` } }),
+  loss: compile({ netem: { loss: LOSS_PERCENT } }),
+  scoped: compile({ netem: { delay: `${DELAY_MS}ms`, jitter: `${JITTER_MS}ms` }, scope: { rules: [{ destinations: [`${T.dstA.addr}/32`] }] } }),
+  ingress: compile({ netem: { delay: `${DELAY_MS}ms`, jitter: `${JITTER_MS}ms` }, direction: 'ingress' }),
+};
+type FaultName = keyof typeof faults;
+
+const url = (addr: string): string => `http://${addr}/index.html`;
+const target = T.target.netns;
+const http = (id: string, addr: string, count: number, concurrency: number): PlanStep => ({ id, op: 'http', netns: target, url: url(addr), count, concurrency });
+const ping = (id: string, addr: string, count: number, intervalS = 0.05): PlanStep => ({ id, op: 'ping', netns: target, dest: addr, count, intervalS });
+
+// Baselines run one request at a time: the guest has one vCPU, and concurrent requests would
+// inflate the baseline with CPU contention that the (spread-out) delayed requests do not see.
+function faultPhase(name: FaultName, measure: PlanStep[]): PlanStep[] {
+  const f = faults[name];
+  return [
+    ...execAll(`${name}.apply`, f.apply, target),
+    ...execAll(`${name}.verify`, f.verify, target),
+    ...measure,
+    ...execAll(`${name}.revert`, f.revert, target),
+    // verify argv again after revert; a removed IFB device makes `tc … dev gdifb0` fail, which is fine
+    ...execAll(`${name}.after`, f.verify, target, true),
+  ];
+}
+
+const plan: Plan = {
+  steps: [
+    { id: 'srvA', op: 'spawn', netns: T.dstA.netns, argv: ['busybox', 'httpd', '-f', '-p', '80', '-h', T.wwwDir] },
+    { id: 'srvB', op: 'spawn', netns: T.dstB.netns, argv: ['busybox', 'httpd', '-f', '-p', '80', '-h', T.wwwDir] },
+    { id: 'waitA', op: 'waitHttp', netns: target, url: url(T.dstA.addr) },
+    { id: 'waitB', op: 'waitHttp', netns: target, url: url(T.dstB.addr) },
+    http('base.httpA', T.dstA.addr, 30, 1),
+    http('base.httpB', T.dstB.addr, 30, 1),
+    ping('base.pingA', T.dstA.addr, 40),
+    ping('base.pingB', T.dstB.addr, 40),
+    ...faultPhase('delay', [http('delay.httpA', T.dstA.addr, 40, 8), ping('delay.pingA', T.dstA.addr, 40)]),
+    http('reverted.httpA', T.dstA.addr, 30, 1),
+    ping('reverted.pingA', T.dstA.addr, 40),
+    ...faultPhase('loss', [ping('loss.pingA', T.dstA.addr, 300, 0.01)]),
+    ...faultPhase('scoped', [
+      ping('scoped.pingA', T.dstA.addr, 40),
+      ping('scoped.pingB', T.dstB.addr, 40),
+      http('scoped.httpA', T.dstA.addr, 40, 8),
+      http('scoped.httpB', T.dstB.addr, 30, 1),
+    ]),
+    ...faultPhase('ingress', [ping('ingress.pingA', T.dstA.addr, 40), http('ingress.httpA', T.dstA.addr, 40, 8)]),
+    { id: 'final.qdisc', op: 'exec', netns: target, argv: ['tc', '-j', 'qdisc', 'show', 'dev', T.device] },
+    { id: 'final.links', op: 'exec', netns: target, argv: ['ip', '-j', 'link', 'show'] },
+  ],
+  // Whatever failed above, take every fault off again (reverting an absent fault just fails).
+  finally: (Object.keys(faults) as FaultName[]).flatMap((name) => execAll(`cleanup.${name}`, faults[name].revert, target, true)),
+};
+
+describe('netem on a real kernel: network namespaces in user-mode-linux', () => {
+  const umlBefore = countUmlProcesses();
+  let run: UmlRunResult;
+  let res: AgentResults;
+  const rows: FigureRow[] = [];
+
+  beforeAll(async () => {
+    run = await runInUml({ script: netnsTopologyScript(GUEST_AGENT), files: { 'plan.json': JSON.stringify(plan) }, timeoutMs: 240_000 });
+    const raw = run.outputs['results.json'];
+    if (!raw) throw new Error(`guest agent wrote no results (exit ${run.exitCode}): ${run.stderr}\n${run.stdout}`);
+    res = new AgentResults(JSON.parse(raw) as AgentOutput);
+    process.stdout.write(`lab guest: boot ${run.timings.bootMs} ms, plan ${run.timings.payloadMs} ms, total ${run.timings.totalMs} ms\n`);
+  }, 300_000);
+
+  afterAll(() => {
+    if (rows.length) printFigures('netem lab (netns pair in user-mode-linux)', rows);
+    expect(countUmlProcesses()).toBe(umlBefore);
+  });
+
+  const tcOutputs = (prefix: string, n: number): string[] =>
+    Array.from({ length: n }, (_, i) => {
+      const r = res.raw.results[`${prefix}.${i}`] as { code?: number; stdout?: string } | undefined;
+      return r?.code === 0 ? (r.stdout ?? '') : '';
+    });
+
+  function shift(phase: string, base: string, kind: 'http' | 'ping'): { base: number; during: number; shift: number } {
+    const b = kind === 'http' ? mean(res.http(base).samples) : mean(res.ping(base).rtts);
+    const d = kind === 'http' ? mean(res.http(phase).samples) : mean(res.ping(phase).rtts);
+    return { base: b, during: d, shift: d - b };
+  }
+
+  function expectShift(check: string, requested: string, s: { base: number; during: number; shift: number }, expected: number): void {
+    const ok = Math.abs(s.shift - expected) <= expected * TOLERANCE;
+    rows.push({
+      check,
+      requested,
+      expected: `+${expected} ms ±${TOLERANCE * 100}%`,
+      measured: `+${round1(s.shift)} ms (${round1(s.base)} → ${round1(s.during)} mean)`,
+      verdict: ok ? 'ok' : 'FAIL',
+    });
+    expect(s.shift).toBeGreaterThanOrEqual(expected * (1 - TOLERANCE));
+    expect(s.shift).toBeLessThanOrEqual(expected * (1 + TOLERANCE));
+  }
+
+  function expectUnchanged(check: string, requested: string, s: { base: number; during: number; shift: number }, faultMs: number): void {
+    const limit = faultMs * BASELINE_TOLERANCE;
+    const ok = Math.abs(s.shift) <= limit;
+    rows.push({ check, requested, expected: `±${limit} ms of baseline`, measured: `${s.shift >= 0 ? '+' : ''}${round1(s.shift)} ms (${round1(s.base)} → ${round1(s.during)} mean)`, verdict: ok ? 'ok' : 'FAIL' });
+    expect(Math.abs(s.shift)).toBeLessThanOrEqual(limit);
+  }
+
+  function expectVerified(name: FaultName): void {
+    const f = faults[name];
+    const during = verifyQdiscs(f.expected, tcOutputs(`${name}.verify`, f.verify.length));
+    const after = verifyReverted(f.expected, tcOutputs(`${name}.after`, f.verify.length));
+    rows.push({ check: `${name}: verifyQdiscs / verifyReverted`, requested: 'real tc -j output', expected: 'ok / ok', measured: `${during.ok ? 'ok' : 'mismatch'} / ${after.ok ? 'ok' : 'mismatch'}`, verdict: during.ok && after.ok ? 'ok' : 'FAIL' });
+    expect(during).toEqual({ ok: true });
+    expect(after).toEqual({ ok: true });
+  }
+
+  it('ran the whole plan in the guest', () => {
+    expect(res.raw.error).toBeUndefined();
+    expect(run.exitCode).toBe(0);
+  });
+
+  it(`delay ${DELAY_MS}ms ${JITTER_MS}ms: HTTP on a new connection +2×delay, ping +1×delay`, () => {
+    const requested = `delay ${DELAY_MS}ms ${JITTER_MS}ms`;
+    expectShift('delay: HTTP new connection', requested, shift('delay.httpA', 'base.httpA', 'http'), 2 * DELAY_MS);
+    expectShift('delay: ping', requested, shift('delay.pingA', 'base.pingA', 'ping'), DELAY_MS);
+    expect(res.http('delay.httpA').errors).toEqual([]);
+  });
+
+  it('revert brings latency back to the baseline', () => {
+    expectUnchanged('reverted: HTTP', 'revert', shift('reverted.httpA', 'base.httpA', 'http'), 2 * DELAY_MS);
+    expectUnchanged('reverted: ping', 'revert', shift('reverted.pingA', 'base.pingA', 'ping'), DELAY_MS);
+  });
+
+  it(`loss ${LOSS_PERCENT}% drops 20–40% of ≥200 packets`, () => {
+    const p = res.ping('loss.pingA');
+    const lost = (100 * (p.transmitted - p.received)) / p.transmitted;
+    const ok = p.transmitted >= 200 && lost >= 20 && lost <= 40;
+    rows.push({ check: 'loss: ping', requested: `loss ${LOSS_PERCENT}%`, expected: '20–40 % of ≥200', measured: `${round1(lost)} % of ${p.transmitted}`, verdict: ok ? 'ok' : 'FAIL' });
+    expect(p.transmitted).toBeGreaterThanOrEqual(200);
+    expect(lost).toBeGreaterThanOrEqual(20);
+    expect(lost).toBeLessThanOrEqual(40);
+  });
+
+  it('destination-scoped delay hits only the chosen destination', () => {
+    const requested = `delay to ${T.dstA.addr}/32 only`;
+    expectShift('scoped: ping A (in scope)', requested, shift('scoped.pingA', 'base.pingA', 'ping'), DELAY_MS);
+    expectShift('scoped: HTTP A (in scope)', requested, shift('scoped.httpA', 'base.httpA', 'http'), 2 * DELAY_MS);
+    expectUnchanged('scoped: ping B (out of scope)', requested, shift('scoped.pingB', 'base.pingB', 'ping'), DELAY_MS);
+    expectUnchanged('scoped: HTTP B (out of scope)', requested, shift('scoped.httpB', 'base.httpB', 'http'), 2 * DELAY_MS);
+  });
+
+  it('ingress delay via IFB is measurable', () => {
+    const requested = `ingress delay ${DELAY_MS}ms ${JITTER_MS}ms`;
+    expectShift('ingress: ping', requested, shift('ingress.pingA', 'base.pingA', 'ping'), DELAY_MS);
+    expectShift('ingress: HTTP new connection', requested, shift('ingress.httpA', 'base.httpA', 'http'), 2 * DELAY_MS);
+  });
+
+  it.each(Object.keys(faults) as FaultName[])('verifyQdiscs matches the real kernel for %s, verifyReverted after revert', (name) => {
+    expectVerified(name);
+  });
+
+  it('leaves the target interface as it found it', () => {
+    const qdiscs = JSON.parse(res.exec('final.qdisc').stdout) as { kind: string; handle: string }[];
+    const links = JSON.parse(res.exec('final.links').stdout) as { ifname: string }[];
+    expect(qdiscs.map((q) => q.kind)).toEqual(['noqueue']);
+    expect(links.map((l) => l.ifname).sort()).toEqual(['eth0', 'lo']);
+  });
+});
