@@ -1,4 +1,48 @@
 import { Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { LoggerModule } from 'nestjs-pino';
+import { systemClock } from '@gameday/core';
+import { APP_CONFIG, type AppConfig, ConfigModule } from '@gameday/config';
+import { DbModule } from '@gameday/db';
+import { MetricsModule } from '@gameday/metrics';
+import { QueueModule } from '@gameday/queue';
+import { AuthGuard } from './auth/auth.guard';
+import { TokensController } from './auth/tokens.controller';
+import { HttpMetricsInterceptor } from './common/http-metrics.interceptor';
+import { ProblemFilter } from './common/problem.filter';
+import { GameDaysController } from './gamedays/gamedays.controller';
+import { CLOCK, GameDaysService } from './gamedays/gamedays.service';
+import { HealthController } from './health/health.controller';
+import { RunsController } from './runs/runs.controller';
 
-@Module({})
-export class AppModule {}
+@Module({
+  imports: [
+    LoggerModule.forRootAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => ({
+        pinoHttp: {
+          level: config.LOG_LEVEL,
+          redact: ['req.headers.authorization', 'req.headers.cookie'],
+          autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics' },
+        },
+      }),
+    }),
+    DbModule,
+    QueueModule,
+    MetricsModule,
+  ],
+  controllers: [GameDaysController, RunsController, TokensController, HealthController],
+  providers: [
+    GameDaysService,
+    { provide: CLOCK, useValue: systemClock },
+    { provide: APP_GUARD, useClass: AuthGuard },
+    { provide: APP_FILTER, useClass: ProblemFilter },
+    { provide: APP_INTERCEPTOR, useClass: HttpMetricsInterceptor },
+  ],
+})
+export class AppModule {
+  /** The root module with its configuration; tests pass their own. */
+  static withConfig(config?: AppConfig) {
+    return { module: AppModule, imports: [ConfigModule.forRoot(config)] };
+  }
+}

@@ -1,11 +1,15 @@
 import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
-import { AppModule } from './app.module';
+import { ConfigError, loadConfig } from '@gameday/config';
+import { createApiApp } from './bootstrap';
 
 async function main(): Promise<void> {
-  const app = await NestFactory.create(AppModule);
-  app.enableShutdownHooks();
-  await app.listen(Number(process.env.PORT ?? 8080));
+  const config = loadConfig();
+  const app = await createApiApp(config);
+  await app.listen(config.PORT);
 }
 
-void main();
+main().catch((error: unknown) => {
+  // configuration errors name the variable; anything else keeps its stack
+  console.error(error instanceof ConfigError ? error.message : error);
+  process.exit(1);
+});

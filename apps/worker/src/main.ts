@@ -1,10 +1,8 @@
 import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
-import { WorkerModule } from './worker.module';
+import { ConfigError, loadConfig } from '@gameday/config';
+import { createWorkerApp } from './bootstrap';
 
-async function main(): Promise<void> {
-  const app = await NestFactory.createApplicationContext(WorkerModule);
-  app.enableShutdownHooks();
-}
-
-void main();
+createWorkerApp(loadConfig()).catch((error: unknown) => {
+  console.error(error instanceof ConfigError ? error.message : error);
+  process.exit(1);
+});

@@ -1,4 +1,36 @@
 import { Module } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import { systemClock } from '@gameday/core';
+import { APP_CONFIG, type AppConfig, ConfigModule } from '@gameday/config';
+import { DbModule } from '@gameday/db';
+import { MetricsModule } from '@gameday/metrics';
+import { QueueModule } from '@gameday/queue';
+import { WorkerHttpServer } from './http/worker-http.server';
+import { PendingFaultEngineLauncher, RUN_LAUNCHER } from './launch/run-launcher';
+import { FireService, WORKER_CLOCK } from './scheduling/fire.service';
+import { QueueWorkers } from './scheduling/queue-workers';
 
-@Module({})
-export class WorkerModule {}
+@Module({
+  imports: [
+    LoggerModule.forRootAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => ({ pinoHttp: { level: config.LOG_LEVEL } }),
+    }),
+    DbModule,
+    QueueModule,
+    MetricsModule,
+  ],
+  providers: [
+    // the run lifecycle replaces this line with its own RunLauncher
+    { provide: RUN_LAUNCHER, useClass: PendingFaultEngineLauncher },
+    { provide: WORKER_CLOCK, useValue: systemClock },
+    FireService,
+    QueueWorkers,
+    WorkerHttpServer,
+  ],
+})
+export class WorkerModule {
+  static withConfig(config?: AppConfig) {
+    return { module: WorkerModule, imports: [ConfigModule.forRoot(config)] };
+  }
+}

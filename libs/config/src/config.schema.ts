@@ -15,7 +15,8 @@ export const configSchema = z.object({
   DATABASE_URL: url(['postgresql:', 'postgres:']),
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379/0'),
   PORT: port.default(8080),
-  WORKER_PORT: port.default(9464),
+  /** 0 picks a free port (tests run several workers in one process) */
+  WORKER_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   /** the bootstrap admin token; absent means only database tokens are accepted */
   GAMEDAY_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   DOCKER_HOST: z.string().min(1).optional(),

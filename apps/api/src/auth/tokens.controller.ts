@@ -1,0 +1,46 @@
+import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiTokenRepository, type ApiToken } from '@gameday/db';
+import { z } from 'zod';
+import { ZodValidationPipe } from '../common/zod-validation.pipe';
+import { idSchema } from '../gamedays/gameday.schemas';
+import { CurrentPrincipal, RequireRole, type Principal } from './auth.decorators';
+import { generateToken, hashToken } from './token-hash';
+
+export const createTokenSchema = z
+  .strictObject({
+    name: z.string().trim().min(1, 'must not be empty').max(120, 'must be at most 120 characters'),
+    role: z.enum(['viewer', 'operator', 'admin']),
+  })
+  .meta({ id: 'CreateToken' });
+
+function view(t: ApiToken) {
+  return { id: t.id, name: t.name, role: t.role, prefix: t.prefix, createdAt: t.createdAt, lastUsedAt: t.lastUsedAt, revokedAt: t.revokedAt };
+}
+
+@ApiTags('tokens')
+@ApiBearerAuth()
+@RequireRole('admin')
+@Controller('api/v1/tokens')
+export class TokensController {
+  constructor(private readonly tokens: ApiTokenRepository) {}
+
+  /** The secret is returned once, as `token`; only its sha256 is stored. */
+  @Post()
+  async create(@Body({ schema: createTokenSchema, pipes: [ZodValidationPipe] }) body: z.infer<typeof createTokenSchema>, @CurrentPrincipal() principal: Principal) {
+    const secret = generateToken();
+    const row = await this.tokens.create({ name: body.name, role: body.role, tokenHash: hashToken(secret), prefix: secret.slice(0, 10), createdById: principal.tokenId });
+    return { ...view(row), token: secret };
+  }
+
+  @Get()
+  async list() {
+    return { items: (await this.tokens.list()).map(view), nextCursor: null };
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  async revoke(@Param('id', { schema: idSchema, pipes: [ZodValidationPipe] }) id: string): Promise<void> {
+    if (!(await this.tokens.revoke(id, new Date()))) throw new NotFoundException(`no active token ${id}`);
+  }
+}

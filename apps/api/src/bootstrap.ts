@@ -1,0 +1,47 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { AppConfig } from '@gameday/config';
+import { METRICS, type GameDayMetrics } from '@gameday/metrics';
+import { RUN_QUEUE, SCHEDULE_QUEUE } from '@gameday/queue';
+import type { Queue } from 'bullmq';
+import type { NextFunction, Request, Response } from 'express';
+import { Logger } from 'nestjs-pino';
+import { AppModule } from './app.module';
+import { sendProblem, titleFor } from './common/problem.filter';
+import { PROBLEM_TYPES } from './common/problem';
+
+/** Builds the API application (not listening): used by main and by the integration tests. */
+export async function createApiApp(config: AppConfig, options: { logger?: boolean } = {}): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.withConfig(config), { bodyParser: false, bufferLogs: true, ...(options.logger === false ? { logger: false } : {}) });
+  if (options.logger !== false) app.useLogger(app.get(Logger));
+  app.enableShutdownHooks();
+  app.disable('x-powered-by');
+  app.useBodyParser('json', { limit: config.BODY_LIMIT, type: ['application/json', 'application/*+json'] });
+  // body-parser errors happen before Nest's filters see the request: answer them as problems too
+  app.use((err: Error & { status?: number; type?: string }, req: Request, res: Response, next: NextFunction) => {
+    if (!err) return next();
+    const status = err.status && err.status >= 400 && err.status < 600 ? err.status : 400;
+    const detail = err.type === 'entity.too.large' ? `the body exceeds ${config.BODY_LIMIT}` : err.type === 'entity.parse.failed' ? `the body is not valid JSON: ${err.message}` : err.message;
+    sendProblem(res, { type: err.type === 'entity.parse.failed' ? PROBLEM_TYPES.validation : 'about:blank', title: titleFor(status), status, detail, instance: req.originalUrl, ...(err.type === 'entity.parse.failed' ? { errors: [{ field: '', message: 'invalid JSON' }] } : {}) });
+  });
+
+  const metrics = app.get<GameDayMetrics>(METRICS);
+  for (const token of [SCHEDULE_QUEUE, RUN_QUEUE]) {
+    const queue = app.get<Queue>(token);
+    metrics.watchQueues({ name: queue.name, counts: () => queue.getJobCounts() });
+  }
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('GameDay API')
+      .setDescription('Schedule chaos-engineering GameDays, inspect their runs. Errors are RFC 9457 application/problem+json.')
+      .setVersion('1')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json' });
+  return app;
+}

@@ -1,0 +1,71 @@
+import type { GameDaySpec } from '@gameday/core';
+import type { GameDay, Run, RunEvent } from '@gameday/db';
+import type { Principal } from '../auth/auth.decorators';
+
+/**
+ * In blind mode participants must not learn the fault from the API: viewers get the fault's
+ * kind only, until the champion reveals it. Operators and admins (who run the GameDay) see all.
+ */
+export function redactSpec(spec: GameDaySpec, mode: string, revealedAt: Date | null, principal: Principal): GameDaySpec {
+  if (mode !== 'blind' || revealedAt !== null || principal.role !== 'viewer') return spec;
+  return {
+    ...spec,
+    experiments: spec.experiments.map((e) => ({ ...e, fault: { kind: e.fault.kind, hidden: true } as unknown as GameDaySpec['experiments'][number]['fault'] })),
+  };
+}
+
+export function gameDayView(g: GameDay, principal: Principal) {
+  return {
+    id: g.id,
+    name: g.name,
+    status: g.status,
+    mode: g.mode,
+    environment: g.environment,
+    champion: g.champion,
+    version: g.version,
+    nextRunAt: g.nextRunAt,
+    createdAt: g.createdAt,
+    updatedAt: g.updatedAt,
+    cancelledAt: g.cancelledAt,
+    spec: redactSpec(g.spec as unknown as GameDaySpec, g.mode, g.revealedAt, principal),
+  };
+}
+
+export function runView(r: Run, principal: Principal, gameDay?: Pick<GameDay, 'mode' | 'revealedAt'>) {
+  const finished = r.finishedAt !== null;
+  return {
+    id: r.id,
+    gameDayId: r.gameDayId,
+    scheduledFor: r.scheduledFor,
+    trigger: r.trigger,
+    status: r.status,
+    gameDayVersion: r.gameDayVersion,
+    startedAt: r.startedAt,
+    finishedAt: r.finishedAt,
+    verdict: r.verdict,
+    error: r.error,
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+    // a finished run reveals its fault: the GameDay is over for that occurrence
+    spec: finished || !gameDay ? r.spec : redactSpec(r.spec as unknown as GameDaySpec, gameDay.mode, gameDay.revealedAt, principal),
+  };
+}
+
+export function runDetailView(r: Run & { events: RunEvent[] }, principal: Principal, gameDay?: Pick<GameDay, 'mode' | 'revealedAt'>) {
+  return {
+    ...runView(r, principal, gameDay),
+    result: r.result,
+    abortRequestedAt: r.abortRequestedAt,
+    abortReason: r.abortReason,
+    events: r.events.map((e) => ({
+      id: e.id.toString(),
+      type: e.type,
+      phase: e.phase,
+      experimentIndex: e.experimentIndex,
+      plannedAt: e.plannedAt,
+      at: e.at,
+      message: e.message,
+      data: e.data,
+    })),
+  };
+}

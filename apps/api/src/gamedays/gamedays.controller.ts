@@ -1,0 +1,81 @@
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { gameDaySpecSchema, type GameDaySpec } from '@gameday/core';
+import { RunRepository } from '@gameday/db';
+import { RUN_QUEUE, JOBS, jobIds, type LaunchJob } from '@gameday/queue';
+import type { Queue } from 'bullmq';
+import { CurrentPrincipal, RequireRole, type Principal } from '../auth/auth.decorators';
+import { ZodValidationPipe } from '../common/zod-validation.pipe';
+import { gameDayListQuerySchema, gameDayPatchSchema, idSchema, runListQuerySchema, type GameDayListQuery, type RunListQuery } from './gameday.schemas';
+import { gameDayView, runView } from './gameday.view';
+import { GameDaysService } from './gamedays.service';
+
+const validated = { pipes: [ZodValidationPipe] };
+
+@ApiTags('gamedays')
+@ApiBearerAuth()
+@Controller('api/v1/gamedays')
+export class GameDaysController {
+  constructor(
+    private readonly service: GameDaysService,
+    private readonly runs: RunRepository,
+    @Inject(RUN_QUEUE) private readonly runQueue: Queue,
+  ) {}
+
+  @Post()
+  @RequireRole('operator')
+  async create(@Body({ schema: gameDaySpecSchema, ...validated }) spec: GameDaySpec, @CurrentPrincipal() principal: Principal) {
+    return gameDayView(await this.service.create(spec, principal.tokenId), principal);
+  }
+
+  @Get()
+  @RequireRole('viewer')
+  async list(@Query({ schema: gameDayListQuerySchema, ...validated }) query: GameDayListQuery, @CurrentPrincipal() principal: Principal) {
+    const page = await this.service.list(query);
+    return { items: page.items.map((g) => gameDayView(g, principal)), nextCursor: page.nextCursor };
+  }
+
+  @Get(':id')
+  @RequireRole('viewer')
+  async get(@Param('id', { schema: idSchema, ...validated }) id: string, @CurrentPrincipal() principal: Principal) {
+    return gameDayView(await this.service.get(id), principal);
+  }
+
+  @Patch(':id')
+  @RequireRole('operator')
+  async patch(
+    @Param('id', { schema: idSchema, ...validated }) id: string,
+    @Body({ schema: gameDayPatchSchema, ...validated }) patch: Record<string, unknown>,
+    @CurrentPrincipal() principal: Principal,
+  ) {
+    return gameDayView(await this.service.patch(id, patch), principal);
+  }
+
+  @Delete(':id')
+  @RequireRole('operator')
+  async cancel(@Param('id', { schema: idSchema, ...validated }) id: string, @CurrentPrincipal() principal: Principal) {
+    return gameDayView(await this.service.cancel(id), principal);
+  }
+
+  @Post(':id/runs')
+  @RequireRole('operator')
+  @HttpCode(201)
+  async runNow(@Param('id', { schema: idSchema, ...validated }) id: string, @CurrentPrincipal() principal: Principal) {
+    const run = await this.service.runNow(id);
+    const job: LaunchJob = { runId: run.id };
+    await this.runQueue.add(JOBS.launch, job, { jobId: jobIds.launch(run.id), removeOnComplete: { age: 3600 }, removeOnFail: { age: 7 * 24 * 3600 } });
+    return runView(run, principal);
+  }
+
+  @Get(':id/runs')
+  @RequireRole('viewer')
+  async listRuns(
+    @Param('id', { schema: idSchema, ...validated }) id: string,
+    @Query({ schema: runListQuerySchema, ...validated }) query: RunListQuery,
+    @CurrentPrincipal() principal: Principal,
+  ) {
+    const gameDay = await this.service.get(id);
+    const page = await this.runs.listForGameDay(id, query.limit, query.cursor);
+    return { items: page.items.map((r) => runView(r, principal, gameDay)), nextCursor: page.nextCursor };
+  }
+}

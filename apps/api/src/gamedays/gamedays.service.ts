@@ -1,0 +1,200 @@
+import { ConflictException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import {
+  type Clock,
+  type GameDaySpec,
+  fieldErrors,
+  findBlackout,
+  gameDaySpecSchema,
+  isCronSchedule,
+  nextOccurrence,
+  nextOccurrences,
+  occurrenceProblems,
+  runDurationMs,
+} from '@gameday/core';
+import { GameDayRepository, type GameDay, type GameDayCreate, type Prisma, RunRepository } from '@gameday/db';
+import { ScheduleSync } from '@gameday/queue';
+import { PROBLEM_TYPES, ProblemException, validationProblem } from '../common/problem';
+import type { GameDayListQuery } from './gameday.schemas';
+
+export const CLOCK = Symbol('CLOCK');
+
+/** How many upcoming occurrences of a recurring GameDay are checked against working hours. */
+const CRON_LOOKAHEAD = 20;
+
+@Injectable()
+export class GameDaysService {
+  private readonly logger = new Logger(GameDaysService.name);
+
+  constructor(
+    private readonly gameDays: GameDayRepository,
+    private readonly runs: RunRepository,
+    private readonly sync: ScheduleSync,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async create(spec: GameDaySpec, createdById: string | null): Promise<GameDay> {
+    const now = this.clock.now().getTime();
+    const nextRunAt = this.checkSchedule(spec, now);
+    const row = await this.gameDays.create({ ...columnsOf(spec), nextRunAt: nextRunAt === null ? null : new Date(nextRunAt), createdById });
+    try {
+      await this.sync.sync(row);
+    } catch (error) {
+      // nothing half-applied: a GameDay the queue does not know about must not exist
+      await this.removeUnscheduled(row.id);
+      throw unavailable('could not schedule the GameDay (Redis)', error);
+    }
+    return row;
+  }
+
+  async get(id: string): Promise<GameDay> {
+    const row = await this.gameDays.findById(id);
+    if (!row) throw new NotFoundException(`no GameDay ${id}`);
+    return row;
+  }
+
+  list(query: GameDayListQuery) {
+    const { limit, cursor, ...filter } = query;
+    return this.gameDays.list(filter, limit, cursor);
+  }
+
+  async patch(id: string, patch: Record<string, unknown>): Promise<GameDay> {
+    const current = await this.get(id);
+    if (current.status !== 'active') throw notActive(current);
+    const merged = { ...(current.spec as object), ...patch };
+    const parsed = gameDaySpecSchema.safeParse(merged);
+    if (!parsed.success) throw validationProblem(fieldErrors(parsed.error));
+    const spec = parsed.data;
+    const now = this.clock.now().getTime();
+    // an unchanged schedule is not re-judged against "now" (a recurring one keeps running)
+    const nextRunAt = 'schedule' in patch || 'blackouts' in patch || 'participants' in patch || 'experiments' in patch ? this.checkSchedule(spec, now) : nextOccurrenceOf(spec, now);
+    const updated = await this.gameDays.updateUnlessRunning(id, { ...columnsOf(spec), nextRunAt: nextRunAt === null ? null : new Date(nextRunAt) });
+    if (updated === 'not_found') throw new NotFoundException(`no GameDay ${id}`);
+    if (updated === 'active_run') {
+      throw new ProblemException({ type: PROBLEM_TYPES.activeRun, title: 'Conflict', status: 409, detail: 'a run of this GameDay is in progress; edit it after the run ends (or abort the run)' });
+    }
+    await this.syncOrFail(updated);
+    return updated;
+  }
+
+  /** Cancels future occurrences; runs already recorded stay as history. */
+  async cancel(id: string): Promise<GameDay> {
+    const current = await this.get(id);
+    if (current.status === 'cancelled') return current;
+    const updated = await this.gameDays.updateUnlessRunning(id, { status: 'cancelled', cancelledAt: this.clock.now(), nextRunAt: null });
+    const row = updated === 'active_run' ? await this.forceCancel(id) : updated === 'not_found' ? null : updated;
+    if (!row) throw new NotFoundException(`no GameDay ${id}`);
+    await this.syncOrFail(row);
+    return row;
+  }
+
+  /** Run now: a manual run of the current spec, launched by the worker. */
+  async runNow(id: string) {
+    const gameDay = await this.get(id);
+    if (gameDay.status === 'cancelled') throw notActive(gameDay);
+    const spec = gameDay.spec as unknown as GameDaySpec;
+    const now = this.clock.now();
+    const blackout = findBlackout(spec.blackouts, { start: now.getTime(), end: now.getTime() + runDurationMs(spec) });
+    if (blackout) {
+      throw new ProblemException({
+        type: PROBLEM_TYPES.calendar,
+        title: 'Unprocessable Content',
+        status: 422,
+        detail: `a run now would fall in ${blackout.reason}`,
+        errors: [{ field: `blackouts[${blackout.index}]`, message: blackout.reason }],
+      });
+    }
+    if (await this.runs.hasActiveRun(id)) {
+      throw new ProblemException({ type: PROBLEM_TYPES.activeRun, title: 'Conflict', status: 409, detail: 'a run of this GameDay is already in progress' });
+    }
+    const run = await this.runs.createForOccurrence(
+      { gameDayId: id, scheduledFor: now, trigger: 'manual', status: 'scheduled', spec: gameDay.spec as Prisma.InputJsonValue, gameDayVersion: gameDay.version },
+      { type: 'run.requested', phase: 'scheduled', message: 'run requested through the API (run now)' },
+    );
+    if (!run) throw new ConflictException('a run for this instant already exists; retry');
+    return run;
+  }
+
+  /**
+   * Rejects schedules in the past and occurrences the calendar forbids; returns the next
+   * occurrence (epoch ms) or null.
+   */
+  private checkSchedule(spec: GameDaySpec, now: number): number | null {
+    const schedule = spec.schedule;
+    if (!isCronSchedule(schedule)) {
+      const at = Date.parse(schedule.at);
+      if (at <= now) throw validationProblem([{ field: 'schedule.at', message: `must be in the future (it is ${new Date(now).toISOString()} now)` }]);
+      this.assertCalendar(occurrenceProblems(spec, at));
+      return at;
+    }
+    if (schedule.endsAt && Date.parse(schedule.endsAt) <= now) throw validationProblem([{ field: 'schedule.endsAt', message: 'must be in the future' }]);
+    const upcoming = nextOccurrences(schedule, now, CRON_LOOKAHEAD);
+    if (upcoming.length === 0) throw validationProblem([{ field: 'schedule.cron', message: 'has no occurrence between now and schedule.endsAt' }]);
+    // a recurring occurrence inside a blackout is skipped (and recorded) when it comes; people
+    // who are never there for it are a mistake to catch now
+    const problems = upcoming.flatMap((at) => occurrenceProblems({ ...spec, blackouts: undefined }, at).map((p) => ({ ...p, message: `occurrence ${new Date(at).toISOString()}: ${p.message}` })));
+    this.assertCalendar(problems);
+    return upcoming[0];
+  }
+
+  private assertCalendar(problems: { field: string; message: string }[]): void {
+    if (problems.length === 0) return;
+    const unique = problems.filter((p, i) => problems.findIndex((q) => q.field === p.field) === i);
+    throw new ProblemException({
+      type: PROBLEM_TYPES.calendar,
+      title: 'Unprocessable Content',
+      status: 422,
+      detail: unique.map((p) => p.message).join('; '),
+      errors: unique,
+    });
+  }
+
+  private async syncOrFail(row: GameDay): Promise<void> {
+    try {
+      await this.sync.sync(row);
+    } catch (error) {
+      throw unavailable('saved, but the queue could not be updated (Redis); the worker re-syncs every GameDay when it starts', error);
+    }
+  }
+
+  /** Cancelling does not wait for an active run to end: future occurrences stop at once. */
+  private async forceCancel(id: string): Promise<GameDay | null> {
+    return this.gameDays.forceUpdate(id, { status: 'cancelled', cancelledAt: this.clock.now(), nextRunAt: null });
+  }
+
+  private async removeUnscheduled(id: string): Promise<void> {
+    await this.gameDays.deleteUnused(id).catch((e: Error) => this.logger.error(`could not remove unscheduled GameDay ${id}: ${e.message}`));
+  }
+}
+
+function nextOccurrenceOf(spec: GameDaySpec, now: number): number | null {
+  return nextOccurrence(spec.schedule, now);
+}
+
+/** The queried columns of a GameDay row, derived from its spec. */
+export function columnsOf(spec: GameDaySpec): Omit<GameDayCreate, 'nextRunAt' | 'createdById'> {
+  const s = spec.schedule;
+  const cron = isCronSchedule(s);
+  return {
+    name: spec.name,
+    description: spec.description ?? null,
+    champion: spec.champion ?? null,
+    environment: spec.environment ?? null,
+    mode: spec.mode,
+    timezone: spec.timezone,
+    scheduleKind: cron ? 'cron' : 'at',
+    runAt: cron ? null : new Date(s.at),
+    cron: cron ? s.cron : null,
+    cronTimezone: cron ? s.timezone : null,
+    startsAt: cron && s.startsAt ? new Date(s.startsAt) : null,
+    endsAt: cron && s.endsAt ? new Date(s.endsAt) : null,
+    spec: spec as unknown as Prisma.InputJsonValue,
+  };
+}
+
+function notActive(g: GameDay): ProblemException {
+  return new ProblemException({ type: PROBLEM_TYPES.notActive, title: 'Conflict', status: 409, detail: `the GameDay is ${g.status}` });
+}
+
+function unavailable(detail: string, error: unknown): ProblemException {
+  return new ProblemException({ type: PROBLEM_TYPES.unavailable, title: 'Service Unavailable', status: 503, detail: `${detail}: ${(error as Error).message}` });
+}

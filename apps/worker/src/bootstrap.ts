@@ -1,0 +1,15 @@
+import 'reflect-metadata';
+import type { INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { AppConfig } from '@gameday/config';
+import { Logger } from 'nestjs-pino';
+import { WorkerModule } from './worker.module';
+
+/** Builds and starts the worker (an application context: no HTTP API, only its metrics server). */
+export async function createWorkerApp(config: AppConfig, options: { logger?: boolean } = {}): Promise<INestApplicationContext> {
+  const app = await NestFactory.createApplicationContext(WorkerModule.withConfig(config), { bufferLogs: true, ...(options.logger === false ? { logger: false } : {}) });
+  if (options.logger !== false) app.useLogger(app.get(Logger));
+  app.enableShutdownHooks();
+  await app.init();
+  return app;
+}

@@ -1,0 +1,107 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import {
+  type Clock,
+  type GameDaySpec,
+  findBlackout,
+  isCronSchedule,
+  missedRunDecision,
+  nextOccurrence,
+  runDurationMs,
+} from '@gameday/core';
+import { GameDayRepository, type Prisma, RunRepository } from '@gameday/db';
+import { METRICS, type GameDayMetrics } from '@gameday/metrics';
+import type { FireJob } from '@gameday/queue';
+import { RUN_LAUNCHER, type RunLauncher } from '../launch/run-launcher';
+
+export const WORKER_CLOCK = Symbol('WORKER_CLOCK');
+
+export type FireOutcome =
+  | { outcome: 'launched'; runId: string; trigger: 'schedule' | 'catch_up' }
+  | { outcome: 'skipped'; runId: string; reason: string }
+  | { outcome: 'duplicate' }
+  | { outcome: 'ignored'; reason: string };
+
+/**
+ * One occurrence of a GameDay fires: create exactly one Run (Postgres' unique key settles races
+ * between workers), snapshot the spec, apply the calendar (blackouts, missed-run policy) and
+ * hand the run to the launcher.
+ */
+@Injectable()
+export class FireService {
+  private readonly logger = new Logger(FireService.name);
+
+  constructor(
+    private readonly gameDays: GameDayRepository,
+    private readonly runs: RunRepository,
+    @Inject(RUN_LAUNCHER) private readonly launcher: RunLauncher,
+    @Inject(WORKER_CLOCK) private readonly clock: Clock,
+    @Inject(METRICS) private readonly metrics: GameDayMetrics,
+  ) {}
+
+  async fire(job: FireJob, scheduledFor: Date): Promise<FireOutcome> {
+    const gameDay = await this.gameDays.findById(job.gameDayId);
+    if (!gameDay) return { outcome: 'ignored', reason: 'GameDay no longer exists' };
+    if (gameDay.status !== 'active') return { outcome: 'ignored', reason: `GameDay is ${gameDay.status}` };
+    const spec = gameDay.spec as unknown as GameDaySpec;
+    const at = scheduledFor.getTime();
+
+    // a job planned before a reschedule that BullMQ could not withdraw (it was already running)
+    const current = isCronSchedule(spec.schedule) ? nextOccurrence(spec.schedule, at) === at : gameDay.runAt?.getTime() === at;
+    if (!current) return { outcome: 'ignored', reason: `occurrence ${scheduledFor.toISOString()} is not in the current schedule (version ${gameDay.version})` };
+
+    const now = this.clock.now().getTime();
+    const decision = missedRunDecision(spec.schedule.missedRunPolicy, at, now);
+    const start = Math.max(now, at);
+    const blackout = decision.action === 'skip' ? null : findBlackout(spec.blackouts, { start, end: start + runDurationMs(spec) });
+    const skipReason = decision.action === 'skip' ? decision.reason : blackout ? `occurrence falls in ${blackout.reason}` : null;
+    const trigger = decision.action === 'run_late' ? 'catch_up' : 'schedule';
+
+    const base = { gameDayId: gameDay.id, scheduledFor, trigger, spec: gameDay.spec as Prisma.InputJsonValue, gameDayVersion: gameDay.version } as const;
+    const run = skipReason
+      ? await this.runs.createForOccurrence(
+          { ...base, status: 'skipped', error: skipReason, finishedAt: new Date(now) },
+          { type: 'occurrence.skipped', phase: 'skipped', plannedAt: scheduledFor, message: skipReason, data: { reason: blackout ? 'blackout' : 'missed', lateMs: decision.lateMs } },
+        )
+      : await this.runs.createForOccurrence(
+          { ...base, status: 'scheduled' },
+          {
+            type: 'occurrence.fired',
+            phase: 'scheduled',
+            plannedAt: scheduledFor,
+            message: decision.action === 'run_late' ? decision.reason : `fired ${decision.lateMs} ms after its instant`,
+            data: { lateMs: decision.lateMs, trigger },
+          },
+        );
+    if (!run) return { outcome: 'duplicate' };
+
+    this.metrics.scheduleLateness.observe(Math.max(0, run.createdAt.getTime() - at) / 1000);
+    await this.bookkeeping(gameDay.id, spec, at);
+    if (skipReason) {
+      this.metrics.occurrencesSkipped.inc({ reason: blackout ? 'blackout' : 'missed' });
+      this.logger.log(`GameDay ${gameDay.id} occurrence ${scheduledFor.toISOString()} skipped: ${skipReason}`);
+      return { outcome: 'skipped', runId: run.id, reason: skipReason };
+    }
+    this.metrics.runsCreated.inc({ trigger });
+    await this.launcher.launch(run);
+    return { outcome: 'launched', runId: run.id, trigger };
+  }
+
+  /** A one-shot is finished once fired; a recurring GameDay shows its next occurrence. */
+  private async bookkeeping(id: string, spec: GameDaySpec, at: number): Promise<void> {
+    if (!isCronSchedule(spec.schedule)) {
+      await this.gameDays.recordFiring(id, null, true);
+      return;
+    }
+    const next = nextOccurrence(spec.schedule, at + 1);
+    await this.gameDays.recordFiring(id, next === null ? null : new Date(next), next === null);
+  }
+
+  /** Launches a run created by the API (run now). */
+  async launchExisting(runId: string): Promise<'launched' | 'ignored'> {
+    const run = await this.runs.findById(runId);
+    if (!run || run.status !== 'scheduled') return 'ignored';
+    this.metrics.runsCreated.inc({ trigger: run.trigger });
+    await this.launcher.launch(run);
+    return 'launched';
+  }
+}

@@ -1,0 +1,89 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@gameday/config';
+import { GameDayRepository } from '@gameday/db';
+import { METRICS, type GameDayMetrics } from '@gameday/metrics';
+import { JOBS, QUEUES, RUN_QUEUE, SCHEDULE_QUEUE, ScheduleSync, fireJobSchema, launchJobSchema, occurrenceOf, redisConnection } from '@gameday/queue';
+import { type Job, type Queue, UnrecoverableError, Worker, type WorkerOptions } from 'bullmq';
+import { FireService } from './fire.service';
+
+/**
+ * The BullMQ workers of this process. Job bodies are short (a few queries): the lock can be
+ * short too, so a crashed worker's job is picked up again within ~30 s; a stalled job is retried
+ * once — a second firing of the same occurrence is harmless (unique run per occurrence).
+ */
+@Injectable()
+export class QueueWorkers implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(QueueWorkers.name);
+  private readonly workers: Worker[] = [];
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly fire: FireService,
+    private readonly sync: ScheduleSync,
+    private readonly gameDays: GameDayRepository,
+    @Inject(SCHEDULE_QUEUE) private readonly scheduleQueue: Queue,
+    @Inject(RUN_QUEUE) private readonly runQueue: Queue,
+    @Inject(METRICS) private readonly metrics: GameDayMetrics,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.reconcile();
+    const options: WorkerOptions = {
+      connection: redisConnection(this.config.REDIS_URL, { maxRetriesPerRequest: null }),
+      prefix: this.config.QUEUE_PREFIX,
+      concurrency: this.config.WORKER_CONCURRENCY,
+      lockDuration: 30_000,
+      stalledInterval: 30_000,
+      maxStalledCount: 1,
+    };
+    this.workers.push(
+      new Worker(QUEUES.schedule, (job) => this.onFire(job), options),
+      new Worker(QUEUES.run, (job) => this.onLaunch(job), options),
+    );
+    for (const w of this.workers) {
+      w.on('failed', (job, err) => this.logger.error(`${w.name} job ${job?.id} failed: ${err.message}`));
+      w.on('error', (err) => this.logger.error(`${w.name} worker error: ${err.message}`));
+    }
+    await Promise.all(this.workers.map((w) => w.waitUntilReady()));
+    for (const q of [this.scheduleQueue, this.runQueue]) this.metrics.watchQueues({ name: q.name, counts: () => q.getJobCounts() });
+    this.logger.log(`workers ready on ${QUEUES.schedule}, ${QUEUES.run} (prefix ${this.config.QUEUE_PREFIX})`);
+  }
+
+  /** Closed first on shutdown: in-flight jobs finish, no new ones start; queues and DB go later. */
+  async onModuleDestroy(): Promise<void> {
+    await Promise.allSettled(this.workers.map((w) => w.close()));
+  }
+
+  get running(): boolean {
+    return this.workers.length > 0 && this.workers.every((w) => w.isRunning());
+  }
+
+  private async onFire(job: Job): Promise<unknown> {
+    if (job.name !== JOBS.fire) throw new UnrecoverableError(`unknown job ${job.name}`);
+    const parsed = fireJobSchema.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError(`invalid fire job payload: ${parsed.error.message}`);
+    const scheduledFor = occurrenceOf({ id: job.id, data: parsed.data, opts: job.opts as { prevMillis?: number }, timestamp: job.timestamp, delay: job.delay });
+    const outcome = await this.fire.fire(parsed.data, scheduledFor);
+    if (outcome.outcome === 'ignored') this.logger.log(`fire ${job.id} ignored: ${outcome.reason}`);
+    return outcome;
+  }
+
+  private async onLaunch(job: Job): Promise<unknown> {
+    const parsed = launchJobSchema.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError(`invalid launch job payload: ${parsed.error.message}`);
+    return this.fire.launchExisting(parsed.data.runId);
+  }
+
+  /** Puts back what Redis lost (or never got) for every active GameDay. */
+  private async reconcile(): Promise<void> {
+    let added = 0;
+    for (const g of await this.gameDays.listActive()) {
+      try {
+        if ((await this.sync.ensure(g)) === 'added') added++;
+      } catch (error) {
+        this.logger.error(`could not schedule GameDay ${g.id}: ${(error as Error).message}`);
+      }
+    }
+    if (added > 0) this.logger.warn(`re-scheduled ${added} GameDay(s) missing from the queue`);
+  }
+}

@@ -1,0 +1,72 @@
+import { Injectable } from '@nestjs/common';
+import type { GameDay, Prisma } from './generated/prisma/client';
+import { PrismaService } from './prisma.service';
+import { ACTIVE_RUN_STATUSES, type GameDayCreate, type GameDayFilter, type GameDayStore, type GameDayUpdate, type Page } from './repository.types';
+
+@Injectable()
+export class GameDayRepository implements GameDayStore {
+  constructor(private readonly prisma: PrismaService) {}
+
+  create(data: GameDayCreate): Promise<GameDay> {
+    return this.prisma.gameDay.create({ data });
+  }
+
+  findById(id: string): Promise<GameDay | null> {
+    return this.prisma.gameDay.findUnique({ where: { id } });
+  }
+
+  async list(filter: GameDayFilter, limit: number, cursor?: string): Promise<Page<GameDay>> {
+    const where: Prisma.GameDayWhereInput = {
+      ...(filter.status ? { status: filter.status } : {}),
+      ...(filter.environment ? { environment: filter.environment } : {}),
+      ...(filter.scheduleKind ? { scheduleKind: filter.scheduleKind } : {}),
+      ...(filter.mode ? { mode: filter.mode } : {}),
+      ...(filter.q ? { name: { contains: filter.q, mode: 'insensitive' as const } } : {}),
+    };
+    const rows = await this.prisma.gameDay.findMany({
+      where,
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: limit + 1,
+      ...(cursor ? { cursor: { id: cursor }, skip: 1 } : {}),
+    });
+    const items = rows.slice(0, limit);
+    return { items, nextCursor: rows.length > limit ? items[items.length - 1].id : null };
+  }
+
+  async updateUnlessRunning(id: string, data: GameDayUpdate): Promise<GameDay | 'active_run' | 'not_found'> {
+    return this.prisma.$transaction(async (tx) => {
+      // the row lock serialises this edit against a worker creating a run of the same GameDay
+      const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM "GameDay" WHERE id = ${id}::uuid FOR UPDATE`;
+      if (locked.length === 0) return 'not_found' as const;
+      const active = await tx.run.count({ where: { gameDayId: id, status: { in: [...ACTIVE_RUN_STATUSES] } } });
+      if (active > 0) return 'active_run' as const;
+      return tx.gameDay.update({ where: { id }, data: { ...data, version: { increment: 1 } } });
+    });
+  }
+
+  async forceUpdate(id: string, data: GameDayUpdate): Promise<GameDay | null> {
+    const { count } = await this.prisma.gameDay.updateMany({ where: { id }, data: { ...data, version: { increment: 1 } } });
+    return count === 0 ? null : this.findById(id);
+  }
+
+  async deleteUnused(id: string): Promise<void> {
+    await this.prisma.gameDay.deleteMany({ where: { id, runs: { none: {} } } });
+  }
+
+  async setNextRunAt(id: string, nextRunAt: Date | null): Promise<void> {
+    await this.prisma.gameDay.update({ where: { id }, data: { nextRunAt } });
+  }
+
+  async recordFiring(id: string, nextRunAt: Date | null, finished: boolean): Promise<void> {
+    // only an active GameDay moves on: a cancel that raced the firing wins
+    await this.prisma.gameDay.updateMany({ where: { id, status: 'active' }, data: { nextRunAt, ...(finished ? { status: 'finished' as const } : {}) } });
+  }
+
+  count(): Promise<number> {
+    return this.prisma.gameDay.count();
+  }
+
+  listActive(): Promise<GameDay[]> {
+    return this.prisma.gameDay.findMany({ where: { status: 'active' } });
+  }
+}

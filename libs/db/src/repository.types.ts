@@ -1,0 +1,95 @@
+import type { ApiToken, GameDay, Prisma, Role, Run, RunEvent, RunStatus, RunTrigger } from './generated/prisma/client';
+
+/**
+ * Small persistence interfaces the API and worker logic depend on; Prisma implementations sit
+ * beside them. Tests of logic can substitute in-memory versions.
+ */
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export interface ApiTokenStore {
+  create(data: { name: string; role: Role; tokenHash: string; prefix: string; createdById?: string | null }): Promise<ApiToken>;
+  findActiveByHash(tokenHash: string): Promise<ApiToken | null>;
+  list(): Promise<ApiToken[]>;
+  /** false when no such (unrevoked) token */
+  revoke(id: string, at: Date): Promise<boolean>;
+  touch(id: string, at: Date): Promise<void>;
+}
+
+export interface GameDayFilter {
+  status?: GameDay['status'];
+  environment?: string;
+  scheduleKind?: GameDay['scheduleKind'];
+  mode?: GameDay['mode'];
+  /** case-insensitive substring of the name */
+  q?: string;
+}
+
+export type GameDayCreate = Omit<Prisma.GameDayUncheckedCreateInput, 'id' | 'createdAt' | 'updatedAt' | 'runs'>;
+export type GameDayUpdate = Omit<Prisma.GameDayUncheckedUpdateInput, 'id' | 'createdAt' | 'updatedAt' | 'runs' | 'version'>;
+
+export interface GameDayStore {
+  create(data: GameDayCreate): Promise<GameDay>;
+  findById(id: string): Promise<GameDay | null>;
+  list(filter: GameDayFilter, limit: number, cursor?: string): Promise<Page<GameDay>>;
+  /**
+   * Applies the update and bumps the version unless a run of the GameDay is active;
+   * 'active_run' / 'not_found' otherwise. Atomic with respect to run creation.
+   */
+  updateUnlessRunning(id: string, data: GameDayUpdate): Promise<GameDay | 'active_run' | 'not_found'>;
+  /** update regardless of runs (cancel, worker bookkeeping); null when not found */
+  forceUpdate(id: string, data: GameDayUpdate): Promise<GameDay | null>;
+  /** deletes a GameDay that has no runs (undo of a create the queue refused) */
+  deleteUnused(id: string): Promise<void>;
+  setNextRunAt(id: string, nextRunAt: Date | null): Promise<void>;
+  /** bookkeeping after an occurrence fired (no version bump: the spec did not change) */
+  recordFiring(id: string, nextRunAt: Date | null, finished: boolean): Promise<void>;
+  count(): Promise<number>;
+  /** every active GameDay, for the worker's start-up reconciliation with the queue */
+  listActive(): Promise<GameDay[]>;
+}
+
+export interface RunCreate {
+  gameDayId: string;
+  scheduledFor: Date;
+  trigger: RunTrigger;
+  status: RunStatus;
+  spec: Prisma.InputJsonValue;
+  gameDayVersion: number;
+  error?: string | null;
+  finishedAt?: Date | null;
+}
+
+export interface RunEventInput {
+  type: string;
+  message: string;
+  phase?: RunStatus | null;
+  experimentIndex?: number | null;
+  plannedAt?: Date | null;
+  at?: Date;
+  data?: Prisma.InputJsonValue;
+}
+
+export type RunWithEvents = Run & { events: RunEvent[] };
+
+export interface RunStore {
+  /**
+   * Creates the run of one occurrence with its first event, or returns null when that
+   * occurrence already has a run (unique gameDayId + scheduledFor): the race between two
+   * workers is settled by Postgres, not by locks.
+   */
+  createForOccurrence(data: RunCreate, firstEvent: RunEventInput): Promise<Run | null>;
+  findById(id: string): Promise<RunWithEvents | null>;
+  listForGameDay(gameDayId: string, limit: number, cursor?: string): Promise<Page<Run>>;
+  hasActiveRun(gameDayId: string): Promise<boolean>;
+  /** moves a run to a status and records why, in one transaction */
+  transition(runId: string, status: RunStatus, event: RunEventInput, fields?: Prisma.RunUncheckedUpdateInput): Promise<Run>;
+  appendEvent(runId: string, event: RunEventInput): Promise<RunEvent>;
+  countForGameDay(gameDayId: string): Promise<number>;
+}
+
+/** Statuses in which a run holds (or is about to hold) a fault: edits must wait. */
+export const ACTIVE_RUN_STATUSES: readonly RunStatus[] = ['arming', 'baseline', 'injecting', 'observing', 'rolling_back', 'recovery'];

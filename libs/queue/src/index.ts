@@ -1,0 +1,5 @@
+export * from './queue.constants';
+export * from './job.schema';
+export * from './schedule-sync';
+export * from './redis-options';
+export * from './queue.module';

@@ -1,0 +1,92 @@
+import type { INestApplication, INestApplicationContext } from '@nestjs/common';
+import { type AppConfig, parseConfig } from '@gameday/config';
+import { createPrismaClient, type PrismaClient } from '@gameday/db';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { createApiApp } from '../../apps/api/src/bootstrap';
+import { createWorkerApp } from '../../apps/worker/src/bootstrap';
+
+/**
+ * Real Postgres and Redis for integration tests. Each test file gets its own BullMQ prefix so
+ * files running in parallel never see each other's jobs; everything is torn down in afterAll.
+ */
+export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+
+export function testConfig(name: string, extra: Record<string, string> = {}): AppConfig {
+  return parseConfig({
+    DATABASE_URL: process.env.DATABASE_URL,
+    REDIS_URL: process.env.REDIS_URL,
+    GAMEDAY_ADMIN_TOKEN: ADMIN_TOKEN,
+    QUEUE_PREFIX: `gdtest-${name}-${randomUUID().slice(0, 8)}`,
+    WORKER_PORT: '0',
+    LOG_LEVEL: 'warn',
+    ...extra,
+  });
+}
+
+export async function startApi(config: AppConfig): Promise<INestApplication> {
+  const app = await createApiApp(config, { logger: false });
+  await app.init();
+  return app;
+}
+
+export async function startWorker(config: AppConfig): Promise<INestApplicationContext> {
+  return createWorkerApp(config, { logger: false });
+}
+
+export function testPrisma(): PrismaClient {
+  return createPrismaClient(process.env.DATABASE_URL!);
+}
+
+/** Deletes the GameDays (and their runs, events) a test created. */
+export async function deleteGameDays(prisma: PrismaClient, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await prisma.run.deleteMany({ where: { gameDayId: { in: ids } } });
+  await prisma.gameDay.deleteMany({ where: { id: { in: ids } } });
+}
+
+/** Removes every Redis key under a BullMQ prefix. */
+export async function deleteQueueKeys(redisUrl: string, prefix: string): Promise<void> {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** The minimal GameDay of the design, scheduled at `at`. */
+// JSON on purpose: tests mutate deep fields to build invalid bodies
+export type JsonBody = ReturnType<typeof JSON.parse>;
+
+export function minimalGameDay(at: Date | string, overrides: Record<string, unknown> = {}): JsonBody {
+  return {
+    name: 'service2 latency',
+    timezone: 'UTC',
+    schedule: { at: typeof at === 'string' ? at : at.toISOString() },
+    experiments: [
+      {
+        name: 'latency',
+        hypothesis: { description: 'errors within 300ms', probes: [{ name: 'front', url: 'http://127.0.0.1:8000/?timeout_ms=300', timeoutMs: 1000 }] },
+        fault: { kind: 'network', target: { container: 'demo-service2-1' }, netem: { delay: '500ms', jitter: '100ms' } },
+        durations: { baseline: '30s', fault: '2m', recovery: '30s' },
+      },
+    ],
+    ...overrides,
+  };
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 10_000, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
