@@ -1,0 +1,111 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { REPO_ROOT } from './demo-stack';
+
+// Validates docker-compose.yml with whichever Compose CLI the host has (the `docker compose`
+// plugin or docker-compose v1.29+; scripts/bootstrap.sh installs one). No CLI is a failure.
+const exec = promisify(execFile);
+const FILE = join(REPO_ROOT, 'docker-compose.yml');
+const ENV_EXAMPLE = join(REPO_ROOT, '.env.example');
+
+async function composeCli(): Promise<string[]> {
+  for (const cli of [['docker', 'compose'], ['docker-compose']]) {
+    try {
+      await exec(cli[0], [...cli.slice(1), 'version']);
+      return cli;
+    } catch { /* try the next one */ }
+  }
+  throw new Error('no Compose CLI: install the docker compose plugin or docker-compose (bash scripts/bootstrap.sh docker)');
+}
+
+async function compose(args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
+  const cli = await composeCli();
+  // A clean environment: nothing from the caller's shell may satisfy a required variable.
+  const clean = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...env };
+  const { stdout } = await exec(cli[0], [...cli.slice(1), '--project-directory', REPO_ROOT, '-f', FILE, ...args], { env: clean, cwd: REPO_ROOT });
+  return stdout;
+}
+
+/** Service name → its block of the normalised `config` output (two-space indented YAML). */
+function serviceBlocks(config: string): Map<string, string> {
+  const lines = config.split('\n');
+  const start = lines.indexOf('services:');
+  const blocks = new Map<string, string>();
+  let current: string | undefined;
+  for (const line of lines.slice(start + 1)) {
+    if (/^\S/.test(line)) break; // next top-level key
+    const m = /^ {2}([A-Za-z0-9_.-]+):$/.exec(line);
+    if (m) {
+      current = m[1];
+      blocks.set(current, '');
+    } else if (current) {
+      blocks.set(current, `${blocks.get(current)}${line}\n`);
+    }
+  }
+  return blocks;
+}
+
+describe('docker-compose.yml', () => {
+  let config = '';
+
+  beforeAll(async () => {
+    config = await compose(['--env-file', ENV_EXAMPLE, 'config']);
+  });
+
+  it('validates with the documented .env.example', () => {
+    expect(config).toContain('services:');
+  });
+
+  it('refuses to render without the secrets (no defaults for passwords or tokens)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gameday-compose-'));
+    try {
+      writeFileSync(join(dir, 'empty.env'), '');
+      await expect(compose(['--env-file', join(dir, 'empty.env'), 'config', '-q'])).rejects.toThrow(
+        /POSTGRES_PASSWORD|GAMEDAY_ADMIN_TOKEN|DEMO_DB_PASSWORD|GRAFANA_ADMIN_PASSWORD/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('has the whole stack', () => {
+    expect([...serviceBlocks(config).keys()].sort()).toEqual(
+      ['api', 'demo-db', 'grafana', 'postgres', 'prometheus', 'redis', 'service1', 'service2', 'worker'],
+    );
+  });
+
+  it('gives the Docker socket to the worker and to no one else', () => {
+    const withSocket = [...serviceBlocks(config)].filter(([, b]) => b.includes('/var/run/docker.sock')).map(([n]) => n);
+    expect(withSocket).toEqual(['worker']);
+  });
+
+  it('restarts every service and health-checks every one not checked by its image', () => {
+    for (const [name, block] of serviceBlocks(config)) {
+      expect(`${name}: ${/restart: unless-stopped/.test(block)}`).toBe(`${name}: true`);
+      if (!name.startsWith('demo-') && !name.startsWith('service')) expect(`${name}: ${block.includes('healthcheck:')}`).toBe(`${name}: true`);
+    }
+  });
+
+  it('publishes ports on the configured address (127.0.0.1 by default) only', () => {
+    const raw = readFileSync(FILE, 'utf8');
+    const ports = raw.match(/^ {6}- "[^"]*:\d+:\d+"$/gm) ?? [];
+    expect(ports.length).toBe(4); // api, prometheus, grafana, service1
+    for (const p of ports) expect(p).toMatch(/- "\$\{BIND_ADDRESS:-127\.0\.0\.1\}:/);
+    expect(config).not.toContain('0.0.0.0');
+  });
+
+  it('marks GameDay\'s own containers so the fault engine refuses them', () => {
+    for (const name of ['api', 'worker', 'postgres', 'redis', 'prometheus', 'grafana']) {
+      expect(serviceBlocks(config).get(name)).toMatch(/gameday\.role: \w+/);
+    }
+  });
+
+  it('uses named volumes for every stateful service', async () => {
+    expect((await compose(['--env-file', ENV_EXAMPLE, 'config', '--volumes'])).trim().split('\n').sort()).toEqual(
+      ['grafana-data', 'postgres-data', 'prometheus-data', 'redis-data'],
+    );
+  });
+});
