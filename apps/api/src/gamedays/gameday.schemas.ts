@@ -1,11 +1,19 @@
 import { gameDaySpecSchema } from '@gameday/core';
 import { z } from 'zod';
 
-/** PATCH: any top-level spec fields; they replace the stored ones and the result is re-validated whole. */
+/**
+ * PATCH: any top-level spec fields; they replace the stored ones and the merged spec is
+ * re-validated whole (so unknown keys and invalid values are reported together, by the service).
+ */
 export const gameDayPatchSchema = z
-  .strictObject(Object.fromEntries(Object.keys(gameDaySpecSchema.shape).map((k) => [k, z.unknown().optional()])) as Record<keyof typeof gameDaySpecSchema.shape, z.ZodOptional<z.ZodUnknown>>)
+  .record(z.string(), z.unknown())
   .refine((v) => Object.keys(v).length > 0, 'the patch must change at least one field')
-  .meta({ id: 'GameDayPatch', description: 'Top-level GameDaySpec fields to replace; the merged spec must be a valid GameDaySpec.' });
+  .meta({
+    id: 'GameDayPatch',
+    description: `Top-level GameDaySpec fields to replace (${Object.keys(gameDaySpecSchema.shape).join(', ')}); the merged spec must be a valid GameDaySpec.`,
+  });
+
+export const SPEC_FIELDS = new Set(Object.keys(gameDaySpecSchema.shape));
 
 export const gameDayListQuerySchema = z.strictObject({
   limit: z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(100, 'must be at most 100').default(20),

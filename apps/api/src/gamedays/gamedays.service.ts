@@ -14,7 +14,7 @@ import {
 import { GameDayRepository, type GameDay, type GameDayCreate, type Prisma, RunRepository } from '@gameday/db';
 import { ScheduleSync } from '@gameday/queue';
 import { PROBLEM_TYPES, ProblemException, validationProblem } from '../common/problem';
-import type { GameDayListQuery } from './gameday.schemas';
+import { SPEC_FIELDS, type GameDayListQuery } from './gameday.schemas';
 
 export const CLOCK = Symbol('CLOCK');
 
@@ -60,9 +60,11 @@ export class GameDaysService {
   async patch(id: string, patch: Record<string, unknown>): Promise<GameDay> {
     const current = await this.get(id);
     if (current.status !== 'active') throw notActive(current);
-    const merged = { ...(current.spec as object), ...patch };
-    const parsed = gameDaySpecSchema.safeParse(merged);
-    if (!parsed.success) throw validationProblem(fieldErrors(parsed.error));
+    const unknown = Object.keys(patch).filter((k) => !SPEC_FIELDS.has(k)).map((field) => ({ field, message: 'unknown field' }));
+    const known = Object.fromEntries(Object.entries(patch).filter(([k]) => SPEC_FIELDS.has(k)));
+    const parsed = gameDaySpecSchema.safeParse({ ...(current.spec as object), ...known });
+    const errors = [...(parsed.success ? [] : fieldErrors(parsed.error)), ...unknown];
+    if (errors.length > 0 || !parsed.success) throw validationProblem(errors);
     const spec = parsed.data;
     const now = this.clock.now().getTime();
     // an unchanged schedule is not re-judged against "now" (a recurring one keeps running)
