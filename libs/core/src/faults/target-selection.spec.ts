@@ -57,6 +57,12 @@ describe('selectTargets', () => {
     expect(r.refused[0].message).toBe('a has not opted in: label gameday.enabled=true is required');
   });
 
+  it('keeps the netns owner rather than a container that joined it', () => {
+    const r = selectTargets([c('a-joined', { netnsKey: 'ns1', networkMode: 'container:z-owner-id' }), c('z-owner', { netnsKey: 'ns1' })], { mode: 'all' }, seq(0), netPolicy);
+    expect(r.selected.map((x) => x.name)).toEqual(['z-owner']);
+    expect(r.deduplicated).toEqual([{ id: 'a-joined-id', name: 'a-joined', sharesNetnsWith: 'z-owner' }]);
+  });
+
   it('deduplicates containers sharing one netns for network faults only', () => {
     const shared = [c('app', { netnsKey: 'ns1' }), c('sidecar', { netnsKey: 'ns1' }), c('other', { netnsKey: 'ns2' })];
     const r = selectTargets(shared, { mode: 'all' }, seq(0), netPolicy);

@@ -123,7 +123,9 @@ export function selectTargets(candidates: ContainerCandidate[], selection: Selec
   if (policy.dedupeNetns) {
     const seen = new Map<string, ContainerCandidate>();
     const unique: ContainerCandidate[] = [];
-    for (const c of eligible) {
+    // The netns owner represents its group; containers that joined it (`container:X`) are dropped.
+    const joined = (c: ContainerCandidate) => (c.networkMode.startsWith('container:') ? 1 : 0);
+    for (const c of [...eligible].sort((a, b) => joined(a) - joined(b))) {
       const first = seen.get(c.netnsKey);
       if (first) deduplicated.push({ id: c.id, name: c.name, sharesNetnsWith: first.name });
       else {
@@ -131,7 +133,7 @@ export function selectTargets(candidates: ContainerCandidate[], selection: Selec
         unique.push(c);
       }
     }
-    eligible = unique;
+    eligible = unique.sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
   }
   const n = howMany(selection, eligible.length);
   const pool = [...eligible];

@@ -1,0 +1,82 @@
+import { KernelCapabilityError, type KernelFeature } from '@gameday/core';
+import type { StepRunner } from './step-runner';
+
+export interface ProbeNeeds {
+  prio: boolean;
+  ingress: boolean;
+}
+
+const PROBE_DEV = 'gdprobe0';
+const PROBE_PEER = 'gdprobe1';
+const PROBE_IFB = 'gdprobe2';
+
+interface ProbeStep {
+  argv: string[];
+  /** The kernel feature a failure of this step reveals as missing. */
+  feature?: KernelFeature;
+  /** Skipped when one of these is already known missing (it would fail for the wrong reason). */
+  requires?: KernelFeature[];
+}
+
+/**
+ * Probes, inside the target's netns and on a throwaway veth that carries no traffic, every kernel
+ * feature the fault needs: the real interface is never touched, and the probe devices are always
+ * deleted again (deleting the veth removes its peer and qdiscs).
+ */
+export function probeSteps(needs: ProbeNeeds): { steps: ProbeStep[]; cleanup: string[][] } {
+  const steps: ProbeStep[] = [
+    { argv: ['ip', 'link', 'add', PROBE_DEV, 'type', 'veth', 'peer', 'name', PROBE_PEER] },
+    { argv: ['tc', 'qdisc', 'add', 'dev', PROBE_DEV, 'root', 'handle', '4744:', 'netem', 'delay', '1ms'], feature: 'sch_netem' },
+    { argv: ['tc', 'qdisc', 'del', 'dev', PROBE_DEV, 'root', 'handle', '4744:', 'netem'] },
+  ];
+  if (needs.prio) {
+    steps.push(
+      { argv: ['tc', 'qdisc', 'add', 'dev', PROBE_DEV, 'root', 'handle', '4744:', 'prio', 'bands', '2', 'priomap', ...Array<string>(16).fill('0')], feature: 'sch_prio' },
+      { argv: ['tc', 'filter', 'add', 'dev', PROBE_DEV, 'parent', '4744:', 'protocol', 'ip', 'pref', '1', 'u32', 'match', 'ip', 'dst', '192.0.2.1/32', 'flowid', '4744:2'], feature: 'cls_u32', requires: ['sch_prio'] },
+    );
+  }
+  if (needs.ingress) {
+    steps.push(
+      { argv: ['ip', 'link', 'add', PROBE_IFB, 'type', 'ifb'], feature: 'ifb' },
+      { argv: ['tc', 'qdisc', 'add', 'dev', PROBE_PEER, 'handle', 'ffff:', 'ingress'], feature: 'sch_ingress' },
+      { argv: ['tc', 'filter', 'add', 'dev', PROBE_PEER, 'parent', 'ffff:', 'protocol', 'all', 'pref', '1', 'u32', 'match', 'u32', '0', '0', 'action', 'mirred', 'egress', 'redirect', 'dev', PROBE_IFB], feature: 'act_mirred', requires: ['ifb', 'sch_ingress', 'cls_u32'] },
+    );
+  }
+  return { steps, cleanup: [['ip', 'link', 'del', PROBE_DEV], ...(needs.ingress ? [['ip', 'link', 'del', PROBE_IFB]] : [])] };
+}
+
+export class ProbeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProbeError';
+  }
+}
+
+/** Throws KernelCapabilityError naming the missing module(s) and the engine; leaves nothing behind. */
+export async function probeKernel(runner: StepRunner, needs: ProbeNeeds, engine: string): Promise<void> {
+  const { steps, cleanup } = probeSteps(needs);
+  const missing: KernelFeature[] = [];
+  const details: string[] = [];
+  let setupError: string | undefined;
+  try {
+    for (const step of steps) {
+      if (step.requires?.some((f) => missing.includes(f))) continue;
+      const r = await runner.run(step.argv);
+      if (r.exitCode === 0) continue;
+      const why = r.stderr.trim().split('\n')[0] || `exit code ${r.exitCode}`;
+      if (!step.feature) {
+        if (step.argv[2] === 'add') {
+          setupError = `cannot create a probe device in the target's network namespace (${step.argv.join(' ')}): ${why}`;
+          break;
+        }
+        continue;
+      }
+      missing.push(step.feature);
+      details.push(`${step.argv.join(' ')}: ${why}`);
+    }
+  } finally {
+    for (const argv of cleanup) await runner.run(argv).catch(() => undefined);
+  }
+  if (setupError) throw new ProbeError(`${setupError} (engine ${engine})`);
+  if (missing.length) throw new KernelCapabilityError(missing, engine, details.join('; '));
+}

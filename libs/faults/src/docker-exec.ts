@@ -1,0 +1,70 @@
+import { PassThrough } from 'node:stream';
+import type Docker from 'dockerode';
+
+export interface StepResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ExecOptions {
+  /** Docker exec with every capability: the `exec` strategy needs NET_ADMIN the target may lack. */
+  privileged?: boolean;
+  timeoutMs?: number;
+}
+
+function collect(stream: PassThrough): () => string {
+  const chunks: Buffer[] = [];
+  stream.on('data', (c: Buffer) => chunks.push(c));
+  return () => Buffer.concat(chunks).toString('utf8');
+}
+
+/** Runs argv in a container (no shell) and returns its exit code, stdout and stderr. */
+export async function execInContainer(docker: Docker, containerId: string, argv: string[], options: ExecOptions = {}): Promise<StepResult> {
+  const exec = await docker.getContainer(containerId).exec({
+    Cmd: argv,
+    AttachStdout: true,
+    AttachStderr: true,
+    Privileged: options.privileged ?? false,
+    User: options.privileged ? 'root' : undefined,
+  });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  const out = new PassThrough();
+  const err = new PassThrough();
+  const stdout = collect(out);
+  const stderr = collect(err);
+  docker.modem.demuxStream(stream, out, err);
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stream.destroy();
+      reject(new Error(`${argv.join(' ')} did not finish within ${timeoutMs} ms in container ${containerId.slice(0, 12)}`));
+    }, timeoutMs);
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    stream.on('end', done);
+    stream.on('close', done);
+    stream.on('error', (e: Error) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+  });
+  // The stream can end a moment before the engine records the exit code.
+  for (let i = 0; i < 50; i++) {
+    const info = await exec.inspect();
+    if (!info.Running && info.ExitCode !== null) return { exitCode: info.ExitCode, stdout: stdout(), stderr: stderr() };
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`exit code of ${argv.join(' ')} not available in container ${containerId.slice(0, 12)}`);
+}
+
+/** Docker API errors carry the HTTP status; 404 means the object is gone. */
+export function isNotFound(err: unknown): boolean {
+  return (err as { statusCode?: number })?.statusCode === 404;
+}
+
+export function isNotModified(err: unknown): boolean {
+  return (err as { statusCode?: number })?.statusCode === 304;
+}

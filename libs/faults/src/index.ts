@@ -1,0 +1,6 @@
+export * from './docker-exec';
+export * from './helper-image';
+export * from './step-runner';
+export * from './capability-probe';
+export * from './docker-fault.driver';
+export * from './prisma-lease.repository';

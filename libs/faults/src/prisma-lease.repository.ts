@@ -1,0 +1,92 @@
+import type { FaultLease, LeaseDetails, LeaseRepository, NewFaultLease } from '@gameday/core';
+import type { ActiveFault, Prisma, PrismaClient } from '@gameday/db';
+
+function toLease(row: ActiveFault): FaultLease {
+  return {
+    id: row.id,
+    runId: row.runId,
+    experimentIndex: row.experimentIndex,
+    kind: row.kind as FaultLease['kind'],
+    strategy: row.strategy as FaultLease['strategy'],
+    engine: row.engine,
+    containerId: row.containerId,
+    containerName: row.containerName,
+    netnsId: row.netnsId,
+    device: row.device,
+    handle: row.handle,
+    helperContainerId: row.helperContainerId,
+    applyArgv: row.applyArgv as string[][],
+    verifyArgv: (row.verifyArgv as string[][] | null) ?? null,
+    revertArgv: row.revertArgv as string[][],
+    details: (row.details as LeaseDetails | null) ?? null,
+    plannedAt: row.plannedAt,
+    injectedAt: row.injectedAt,
+    expiresAt: row.expiresAt,
+    revertedAt: row.revertedAt,
+    revertReason: row.revertReason,
+    revertAttempts: row.revertAttempts,
+    lastError: row.lastError,
+  };
+}
+
+const json = (v: unknown) => v as Prisma.InputJsonValue;
+
+/** The lease ledger on the ActiveFault table: the reaper's source of truth after a crash. */
+export class PrismaLeaseRepository implements LeaseRepository {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  async record(lease: NewFaultLease): Promise<FaultLease> {
+    const row = await this.prisma.activeFault.create({
+      data: {
+        ...(lease.id ? { id: lease.id } : {}),
+        runId: lease.runId ?? null,
+        experimentIndex: lease.experimentIndex,
+        kind: lease.kind,
+        strategy: lease.strategy,
+        engine: lease.engine,
+        containerId: lease.containerId,
+        containerName: lease.containerName,
+        netnsId: lease.netnsId ?? null,
+        device: lease.device ?? null,
+        handle: lease.handle ?? null,
+        helperContainerId: lease.helperContainerId ?? null,
+        applyArgv: json(lease.applyArgv),
+        verifyArgv: lease.verifyArgv ? json(lease.verifyArgv) : undefined,
+        revertArgv: json(lease.revertArgv),
+        details: lease.details ? json(lease.details) : undefined,
+        plannedAt: lease.plannedAt ?? null,
+        injectedAt: lease.injectedAt ?? null,
+        expiresAt: lease.expiresAt,
+      },
+    });
+    return toLease(row);
+  }
+
+  async markInjected(id: string, at: Date, update: { helperContainerId?: string | null } = {}): Promise<void> {
+    await this.prisma.activeFault.update({ where: { id }, data: { injectedAt: at, ...(update.helperContainerId !== undefined ? { helperContainerId: update.helperContainerId } : {}) } });
+  }
+
+  async markReverted(id: string, at: Date, reason: string): Promise<void> {
+    // Conditional update: the first revert wins, a second one (helper + reaper) changes nothing.
+    await this.prisma.activeFault.updateMany({ where: { id, revertedAt: null }, data: { revertedAt: at, revertReason: reason } });
+  }
+
+  async recordRevertFailure(id: string, error: string): Promise<void> {
+    await this.prisma.activeFault.update({ where: { id }, data: { revertAttempts: { increment: 1 }, lastError: error.slice(0, 2000) } });
+  }
+
+  async listExpiredUnreverted(now: Date, limit = 100): Promise<FaultLease[]> {
+    const rows = await this.prisma.activeFault.findMany({ where: { revertedAt: null, expiresAt: { lte: now } }, orderBy: { expiresAt: 'asc' }, take: limit });
+    return rows.map(toLease);
+  }
+
+  async listActive(): Promise<FaultLease[]> {
+    const rows = await this.prisma.activeFault.findMany({ where: { revertedAt: null }, orderBy: { createdAt: 'asc' } });
+    return rows.map(toLease);
+  }
+
+  async get(id: string): Promise<FaultLease | null> {
+    const row = await this.prisma.activeFault.findUnique({ where: { id } });
+    return row ? toLease(row) : null;
+  }
+}

@@ -1,0 +1,361 @@
+import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import Docker from 'dockerode';
+import { faultSchema, KernelCapabilityError, FaultStepError, TargetSelectionError, type FaultSpec, type PreparedFault, type NetworkFaultSpec, compileNetworkFault } from '@gameday/core';
+import { createPrismaClient, type PrismaClient } from '@gameday/db';
+import { DockerFaultDriver, ensureHelperImage, execInContainer, PrismaLeaseRepository } from '@gameday/faults';
+
+/**
+ * Real Docker Engine on this host (its kernel has no sch_netem, no sch_prio): target resolution,
+ * safety refusals, the helper in the target's netns, the missing-module error with nothing left
+ * behind, container faults with revert, dry runs and the lease rows.
+ */
+const P = `gdf-${randomBytes(3).toString('hex')}`;
+const docker = new Docker();
+let prisma: PrismaClient;
+let leases: PrismaLeaseRepository;
+let driver: DockerFaultDriver;
+const ids: Record<string, string> = {};
+
+function spec(input: Record<string, unknown>): FaultSpec {
+  return faultSchema.parse(input);
+}
+
+async function run(name: string, labels: Record<string, string>, hostConfig: Docker.HostConfig = {}): Promise<string> {
+  const c = await docker.createContainer({ name: `${P}-${name}`, Image: 'debian:bookworm-slim', Cmd: ['sleep', '3600'], Labels: labels, HostConfig: { Init: true, ...hostConfig } });
+  await c.start();
+  return c.id;
+}
+
+async function sh(id: string, argv: string[]): Promise<string> {
+  const r = await execInContainer(docker, id, argv);
+  if (r.exitCode !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+async function helpersOf(containerId: string): Promise<Docker.ContainerInfo[]> {
+  return docker.listContainers({ all: true, filters: { label: [`gameday.target=${containerId}`] } });
+}
+
+async function links(id: string): Promise<string> {
+  return sh(id, ['ls', '/sys/class/net']);
+}
+
+beforeAll(async () => {
+  await docker.ping(); // fails loudly without an engine
+  prisma = createPrismaClient(process.env.DATABASE_URL!);
+  await prisma.$queryRaw`SELECT 1`;
+  leases = new PrismaLeaseRepository(prisma);
+  const image = await ensureHelperImage(docker);
+  driver = new DockerFaultDriver(docker, { leases, helperImage: image, engine: 'local-test' });
+  const opt = { 'gameday.enabled': 'true' };
+  ids.web1 = await run('web-1', { ...opt, app: P, 'com.docker.compose.project': P, 'com.docker.compose.service': 'web' });
+  ids.web2 = await run('web-2', { ...opt, app: P, 'com.docker.compose.project': P, 'com.docker.compose.service': 'web' });
+  ids.optout = await run('optout', { app: P });
+  ids.hostnet = await run('hostnet', { ...opt, app: P }, { NetworkMode: 'host' });
+  ids.own = await run('own', { ...opt, app: P, 'gameday.role': 'worker' });
+  ids.joined = await run('joined', { ...opt, app: P }, { NetworkMode: `container:${ids.web1}` });
+  ids.victim = await run('victim', { ...opt, role: `${P}-victim` });
+}, 300_000);
+
+afterAll(async () => {
+  const mine = await docker.listContainers({ all: true, filters: { name: [P] } });
+  const helpers = await docker.listContainers({ all: true, filters: { label: ['gameday.role=helper'] } });
+  const targetIds = new Set(Object.values(ids));
+  for (const c of [...helpers.filter((h) => targetIds.has(h.Labels['gameday.target'])), ...mine.filter((c) => c.Names.some((n) => n.startsWith(`/${P}-`)))]) {
+    await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+  }
+  await prisma?.activeFault.deleteMany({ where: { containerName: { startsWith: P } } });
+  await prisma?.$disconnect();
+}, 120_000);
+
+describe('target resolution', () => {
+  it('by container name: exactly that container, with its netns identity', async () => {
+    const r = await driver.resolveTargets(spec({ kind: 'network', target: { container: `${P}-web-1` }, netem: { delay: '10ms' } }));
+    expect(r.targets.map((t) => t.containerName)).toEqual([`${P}-web-1`]);
+    const info = await docker.getContainer(ids.web1).inspect();
+    expect(r.targets[0].netnsId).toBe(info.NetworkSettings.SandboxKey);
+    expect(r.targets[0].engine).toBe('local-test');
+  });
+
+  it('by compose project/service with mode all', async () => {
+    const r = await driver.resolveTargets(spec({ kind: 'network', target: { compose: { project: P, service: 'web' }, selection: { mode: 'all' } }, netem: { delay: '10ms' } }));
+    expect(r.targets.map((t) => t.containerName).sort()).toEqual([`${P}-web-1`, `${P}-web-2`]);
+  });
+
+  it('by labels: refuses not-opted-in, host-network and own containers, dedupes a shared netns', async () => {
+    const r = await driver.resolveTargets(spec({ kind: 'network', target: { labels: { app: P }, selection: { mode: 'all' } }, netem: { delay: '10ms' } }));
+    expect(r.targets.map((t) => t.containerName).sort()).toEqual([`${P}-web-1`, `${P}-web-2`]);
+    expect(Object.fromEntries(r.refused.map((x) => [x.name, x.reason]))).toEqual({ [`${P}-hostnet`]: 'host_network', [`${P}-optout`]: 'not_opted_in', [`${P}-own`]: 'gameday_own_container' });
+    expect(r.deduplicated).toEqual([{ id: ids.joined, name: `${P}-joined`, sharesNetnsWith: `${P}-web-1` }]);
+  });
+
+  it('container faults act per container: no netns dedup', async () => {
+    const r = await driver.resolveTargets(spec({ kind: 'container', target: { labels: { app: P }, selection: { mode: 'all' } }, action: 'pause' }));
+    expect(r.targets.map((t) => t.containerName).sort()).toEqual([`${P}-joined`, `${P}-web-1`, `${P}-web-2`]);
+  });
+
+  it('selection modes record the random draws', async () => {
+    const base = { kind: 'network', netem: { delay: '10ms' } };
+    const one = await driver.resolveTargets(spec({ ...base, target: { labels: { app: P } } }), { random: () => 0.99 });
+    expect(one.targets.map((t) => t.containerName)).toEqual([`${P}-web-2`]);
+    expect(one.selection).toMatchObject({ mode: 'one', eligible: 2, chosen: [ids.web2], draws: [0.99] });
+    const count = await driver.resolveTargets(spec({ ...base, target: { labels: { app: P }, selection: { mode: 'count', count: 1 } } }), { random: () => 0 });
+    expect(count.targets.map((t) => t.containerName)).toEqual([`${P}-web-1`]);
+    const pct = await driver.resolveTargets(spec({ ...base, target: { labels: { app: P }, selection: { mode: 'percent', percent: 50 } } }), { random: () => 0.5 });
+    expect(pct.targets).toHaveLength(1);
+    expect(pct.selection).toMatchObject({ mode: 'percent', requested: 50, eligible: 2 });
+  });
+
+  it('refuses a container that has not opted in, naming the label', async () => {
+    const attempt = driver.resolveTargets(spec({ kind: 'network', target: { container: `${P}-optout` }, netem: { delay: '10ms' } }));
+    await expect(attempt).rejects.toBeInstanceOf(TargetSelectionError);
+    await expect(driver.resolveTargets(spec({ kind: 'network', target: { container: `${P}-optout` }, netem: { delay: '10ms' } }))).rejects.toThrow(`${P}-optout has not opted in: label gameday.enabled=true is required`);
+    await expect(driver.resolveTargets(spec({ kind: 'network', target: { container: `${P}-hostnet` }, netem: { delay: '10ms' } }))).rejects.toThrow('uses the host network');
+  });
+});
+
+describe('dry run', () => {
+  it('returns the resolved targets and exact argv, and runs nothing', async () => {
+    const before = await links(ids.web1);
+    const dry = await driver.dryRun(spec({ kind: 'network', target: { container: `${P}-web-1` }, netem: { delay: '500ms', jitter: '100ms' } }));
+    expect(dry.targets).toHaveLength(1);
+    expect(dry.targets[0]).toMatchObject({
+      strategy: 'sidecar',
+      apply: [['tc', 'qdisc', 'add', 'dev', 'eth0', 'root', 'handle', '4744:', 'netem', 'limit', '6250', 'delay', '500ms', '100ms']],
+      verify: [['tc', '-j', 'qdisc', 'show', 'dev', 'eth0']],
+      revert: [['tc', 'qdisc', 'del', 'dev', 'eth0', 'root', 'handle', '4744:', 'netem']],
+    });
+    expect(await helpersOf(ids.web1)).toEqual([]);
+    expect(await links(ids.web1)).toBe(before);
+    const c = await driver.dryRun(spec({ kind: 'container', target: { container: `${P}-web-2` }, action: 'kill', signal: 'SIGTERM' }));
+    expect(c.targets[0]).toMatchObject({ strategy: 'docker', apply: [['docker', 'kill', '--signal', 'SIGTERM', ids.web2]], revert: [['docker', 'start', ids.web2]] });
+    expect((await docker.getContainer(ids.web2).inspect()).State.Running).toBe(true);
+  });
+});
+
+describe('sidecar helper', () => {
+  it('runs in the target network namespace (same netns inode, same interfaces) with NET_ADMIN', async () => {
+    const [target] = (await driver.resolveTargets(spec({ kind: 'network', target: { container: `${P}-web-1` }, netem: { delay: '10ms' } }))).targets;
+    const helper = await driver.createHelper(target);
+    try {
+      expect(await sh(helper, ['readlink', '/proc/1/ns/net'])).toBe(await sh(ids.web1, ['readlink', '/proc/1/ns/net']));
+      expect(await sh(helper, ['cat', '/sys/class/net/eth0/address'])).toBe(await sh(ids.web1, ['cat', '/sys/class/net/eth0/address']));
+      const info = await docker.getContainer(helper).inspect();
+      expect(info.HostConfig.NetworkMode).toBe(`container:${ids.web1}`);
+      expect(info.HostConfig.CapAdd).toEqual(['NET_ADMIN']);
+      expect(info.Config.Labels['gameday.role']).toBe('helper');
+    } finally {
+      await driver.release({ helperContainerId: helper } as PreparedFault);
+    }
+    expect(await helpersOf(ids.web1)).toEqual([]);
+  });
+});
+
+describe('kernel without sch_netem (this host)', () => {
+  const netFault = (extra: Record<string, unknown> = {}) => spec({ kind: 'network', target: { container: `${P}-web-2` }, netem: { delay: '500ms', jitter: '100ms' }, ...extra });
+
+  async function assertNothingLeft() {
+    expect(await helpersOf(ids.web2)).toEqual([]);
+    expect(await links(ids.web2)).toBe('eth0\nlo');
+    const rows = await prisma.activeFault.findMany({ where: { containerId: ids.web2, revertedAt: null } });
+    expect(rows).toEqual([]);
+  }
+
+  it('sidecar: prepare fails naming sch_netem and the engine; no helper, no probe device, no lease', async () => {
+    const [target] = (await driver.resolveTargets(netFault())).targets;
+    const attempt = driver.prepare(netFault(), target, { expiresAt: new Date(Date.now() + 60_000) });
+    await expect(attempt).rejects.toBeInstanceOf(KernelCapabilityError);
+    await attempt.catch((err: KernelCapabilityError) => {
+      expect(err.missing).toEqual(['sch_netem']);
+      expect(err.message).toMatch(/^kernel of Docker engine local-test lacks sch_netem: load the module \(modprobe sch_netem\)/);
+    });
+    await assertNothingLeft();
+  });
+
+  it('scoped + ingress: every missing module is named (sch_netem, sch_prio)', async () => {
+    const f = netFault({ direction: 'ingress', scope: { rules: [{ destinations: ['10.0.0.0/8'] }] } });
+    const [target] = (await driver.resolveTargets(f)).targets;
+    const err = await driver.prepare(f, target, { expiresAt: new Date(Date.now() + 60_000) }).catch((e: unknown) => e as KernelCapabilityError);
+    expect(err).toBeInstanceOf(KernelCapabilityError);
+    expect((err as KernelCapabilityError).missing).toEqual(['sch_netem', 'sch_prio']);
+    await assertNothingLeft();
+  });
+
+  it('nsenter strategy (worker on the Docker host as root) reports the same error', async () => {
+    const f = netFault({ strategy: 'nsenter' });
+    const [target] = (await driver.resolveTargets(f)).targets;
+    await expect(driver.prepare(f, target, { expiresAt: new Date(Date.now() + 60_000) })).rejects.toThrow(/lacks sch_netem/);
+    await assertNothingLeft();
+  });
+
+  it('an apply that fails half-way rolls back its steps and closes the lease', async () => {
+    // Not probed on purpose: ifb creation succeeds, the prio tree then fails on this kernel.
+    const f = netFault({ direction: 'ingress', scope: { rules: [{ ports: [80] }] } }) as NetworkFaultSpec;
+    const [target] = (await driver.resolveTargets(f)).targets;
+    const helper = await driver.createHelper(target);
+    const prepared: PreparedFault = { spec: f, target, strategy: 'sidecar', compiled: compileNetworkFault(f), helperContainerId: helper, expiresAt: new Date(Date.now() + 60_000), graceMs: 1000, experimentIndex: 0 };
+    try {
+      const err = (await driver.apply(prepared).catch((e: unknown) => e)) as FaultStepError;
+      expect(err).toBeInstanceOf(FaultStepError);
+      expect(err.message).toMatch(/step 3 \(tc qdisc add dev gdifb0 root handle 4744: prio .*\) failed/);
+      expect(await links(ids.web2)).toBe('eth0\nlo'); // the ifb created by step 1 is gone again
+      const rows = await prisma.activeFault.findMany({ where: { containerId: ids.web2 } });
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ revertReason: 'apply_failed', strategy: 'sidecar', helperContainerId: helper, injectedAt: null });
+      expect(rows[0].revertedAt).not.toBeNull();
+      expect(rows[0].applyArgv).toEqual(prepared.compiled!.apply);
+    } finally {
+      await driver.release(prepared);
+      await prisma.activeFault.deleteMany({ where: { containerId: ids.web2 } });
+    }
+    await assertNothingLeft();
+  });
+});
+
+describe('container faults with revert', () => {
+  async function inject(action: string, extra: Record<string, unknown> = {}) {
+    const f = spec({ kind: 'container', target: { container: `${P}-victim` }, action, ...extra });
+    const [target] = (await driver.resolveTargets(f)).targets;
+    const prepared = await driver.prepare(f, target, { expiresAt: new Date(Date.now() + 60_000) });
+    return driver.apply(prepared);
+  }
+  const state = async () => (await docker.getContainer(ids.victim).inspect()).State;
+
+  it('pause → unpause, idempotent, lease recorded and closed', async () => {
+    const lease = await inject('pause');
+    expect((await state()).Paused).toBe(true);
+    expect(await driver.verify(lease)).toEqual({ ok: true });
+    const row = await leases.get(lease.id);
+    expect(row).toMatchObject({ kind: 'container', strategy: 'docker', containerId: ids.victim, revertedAt: null, applyArgv: [['docker', 'pause', ids.victim]], revertArgv: [['docker', 'unpause', ids.victim]] });
+    expect(row!.injectedAt).toBeInstanceOf(Date);
+    expect((await leases.listActive()).map((l) => l.id)).toContain(lease.id);
+    expect(await driver.revert(lease, 'planned_end')).toMatchObject({ outcome: 'reverted' });
+    expect((await state()).Paused).toBe(false);
+    expect(await driver.revert(lease, 'again')).toMatchObject({ outcome: 'already_gone' });
+    const closed = await leases.get(lease.id);
+    expect(closed).toMatchObject({ revertReason: 'planned_end' });
+    expect((await leases.listActive()).map((l) => l.id)).not.toContain(lease.id);
+  });
+
+  it('stop → start', async () => {
+    const lease = await inject('stop');
+    expect((await state()).Running).toBe(false);
+    expect(await driver.verify(lease)).toEqual({ ok: true });
+    expect(await driver.revert(lease, 'planned_end')).toMatchObject({ outcome: 'reverted' });
+    expect((await state()).Running).toBe(true);
+  });
+
+  it('kill (signal) → start', async () => {
+    const lease = await inject('kill', { signal: 'SIGKILL' });
+    expect((await state()).Running).toBe(false);
+    expect(await driver.revert(lease, 'planned_end')).toMatchObject({ outcome: 'reverted' });
+    expect((await state()).Running).toBe(true);
+  });
+
+  it('restart → already running on revert', async () => {
+    const before = (await state()).StartedAt;
+    const lease = await inject('restart');
+    expect((await state()).StartedAt).not.toBe(before);
+    expect(await driver.revert(lease, 'planned_end')).toMatchObject({ outcome: 'already_gone' });
+    expect((await state()).Running).toBe(true);
+  });
+
+  it('lists expired unreverted leases for the reaper', async () => {
+    const f = spec({ kind: 'container', target: { container: `${P}-victim` }, action: 'pause' });
+    const [target] = (await driver.resolveTargets(f)).targets;
+    const lease = await driver.apply(await driver.prepare(f, target, { expiresAt: new Date(Date.now() - 1000) }));
+    expect((await leases.listExpiredUnreverted(new Date())).map((l) => l.id)).toContain(lease.id);
+    await driver.revert(lease, 'reaper');
+    expect((await leases.listExpiredUnreverted(new Date())).map((l) => l.id)).not.toContain(lease.id);
+    expect((await state()).Paused).toBe(false);
+  });
+});
+
+describe('helper safety net (real qdisc: htb stands in for netem on this kernel)', () => {
+  // The helper script is kind-agnostic: it runs the argv it is given. htb exists on this host.
+  const apply = ['tc', 'qdisc', 'add', 'dev', 'eth0', 'root', 'handle', '4744:', 'htb'];
+  const undo = ['tc', 'qdisc', 'del', 'dev', 'eth0', 'root', 'handle', '4744:', 'htb'];
+  const steps = ['1', String(apply.length), ...apply, String(undo.length), ...undo];
+  let helper: string;
+  const qdisc = async () => sh(helper, ['tc', 'qdisc', 'show', 'dev', 'eth0']);
+  const status = async () => Object.fromEntries((await sh(helper, ['gameday-helper', 'status'])).split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+
+  beforeEach(async () => {
+    const [target] = (await driver.resolveTargets(spec({ kind: 'network', target: { container: `${P}-web-2` }, netem: { delay: '1ms' } }))).targets;
+    helper = await driver.createHelper(target);
+  });
+  afterEach(async () => {
+    await driver.release({ helperContainerId: helper } as PreparedFault);
+    expect(await helpersOf(ids.web2)).toEqual([]);
+  });
+
+  it('self-expiry removes the qdisc at expiresAt + grace with nobody else involved', async () => {
+    const expireAt = Date.now() + 1500;
+    await sh(helper, ['gameday-helper', 'apply', String(expireAt), ...steps]);
+    expect(await qdisc()).toMatch(/qdisc htb 4744: root/);
+    await new Promise((r) => setTimeout(r, 2200));
+    expect(await qdisc()).not.toMatch(/4744:/);
+    const s = await status();
+    expect(s.state).toBe('reverted');
+    expect(s.revert_reason).toBe('expired');
+    const lateMs = Number(s.reverted_at) - expireAt;
+    expect(lateMs).toBeGreaterThanOrEqual(0);
+    expect(lateMs).toBeLessThan(500);
+  });
+
+  it('killed with SIGKILL from outside: restarted by its policy, it removes the expired fault', async () => {
+    const expireAt = Date.now() + 1500;
+    await sh(helper, ['gameday-helper', 'apply', String(expireAt), ...steps]);
+    const pid = (await docker.getContainer(helper).inspect()).State.Pid;
+    execFileSync('kill', ['-9', String(pid)]);
+    for (let i = 0; i < 100 && !(await docker.getContainer(helper).inspect()).State.Running; i++) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(await qdisc()).not.toMatch(/4744:/);
+    const s = await status();
+    expect(s.revert_reason).toBe('expired');
+    expect(Number((await docker.getContainer(helper).inspect()).RestartCount)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('stopped (TERM) before expiry: its trap removes the fault first', async () => {
+    await sh(helper, ['gameday-helper', 'apply', String(Date.now() + 600_000), ...steps]);
+    expect(await qdisc()).toMatch(/4744:/);
+    await docker.getContainer(helper).stop({ t: 10 });
+    const probe = await driver.createHelper((await driver.resolveTargets(spec({ kind: 'network', target: { container: `${P}-web-2` }, netem: { delay: '1ms' } }))).targets[0]);
+    try {
+      expect(await sh(probe, ['tc', 'qdisc', 'show', 'dev', 'eth0'])).not.toMatch(/4744:/);
+    } finally {
+      await driver.release({ helperContainerId: probe } as PreparedFault);
+    }
+  });
+
+  it('scheduled: applies at T0 and reverts at T1 by its own clock, and reports both instants', async () => {
+    const t0 = Date.now() + 800;
+    const t1 = t0 + 1000;
+    await sh(helper, ['gameday-helper', 'schedule', String(t0), String(t1), String(t1 + 5000), ...steps]);
+    expect((await status()).state).toBe('armed');
+    await new Promise((r) => setTimeout(r, t0 - Date.now() + 300));
+    expect(await qdisc()).toMatch(/4744:/);
+    await new Promise((r) => setTimeout(r, t1 - Date.now() + 300));
+    expect(await qdisc()).not.toMatch(/4744:/);
+    const s = await status();
+    expect(s.revert_reason).toBe('scheduled');
+    const applySkew = Number(s.applied_at) - t0;
+    const revertSkew = Number(s.reverted_at) - t1;
+    expect(applySkew).toBeGreaterThanOrEqual(0);
+    expect(applySkew).toBeLessThan(250);
+    expect(revertSkew).toBeGreaterThanOrEqual(0);
+    expect(revertSkew).toBeLessThan(250);
+    process.stdout.write(`helper skew on this host: apply +${applySkew} ms, revert +${revertSkew} ms\n`);
+  });
+
+  it('refuses a second fault while one is applied, and revert is idempotent', async () => {
+    await sh(helper, ['gameday-helper', 'apply', String(Date.now() + 600_000), ...steps]);
+    const again = await execInContainer(docker, helper, ['gameday-helper', 'apply', String(Date.now() + 600_000), ...steps]);
+    expect(again.exitCode).not.toBe(0);
+    expect(again.stderr).toMatch(/already applied/);
+    expect(await sh(helper, ['gameday-helper', 'revert', 'test'])).toMatch(/was=applied/);
+    expect(await sh(helper, ['gameday-helper', 'revert', 'test'])).toMatch(/was=reverted/);
+    expect(await qdisc()).not.toMatch(/4744:/);
+  });
+});
