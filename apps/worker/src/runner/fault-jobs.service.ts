@@ -1,0 +1,109 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Queue, Worker, UnrecoverableError, type Job } from 'bullmq';
+import { APP_CONFIG, type AppConfig } from '@gameday/config';
+import type { FaultDriver, LeaseRepository } from '@gameday/core';
+import { PrismaService } from '@gameday/db';
+import { METRICS, type GameDayMetrics } from '@gameday/metrics';
+import { FAULT_JOBS, QUEUES, abortJobSchema, redisConnection, revertJobSchema } from '@gameday/queue';
+import { FAULT_DRIVER, LEASE_REPOSITORY } from './runner.tokens';
+
+const revertJobId = (runId: string, experimentIndex: number) => `revert-${runId}-${experimentIndex}`;
+
+/**
+ * The fault queue: the delayed revert at the planned end (rollback layer 1, queued before the
+ * fault is applied) and the emergency abort. Any worker can take these jobs, so a fault is
+ * reverted even when the worker that armed it is gone.
+ */
+@Injectable()
+export class FaultJobs implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(FaultJobs.name);
+  private queue!: Queue;
+  private worker: Worker | undefined;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(FAULT_DRIVER) private readonly driver: FaultDriver,
+    @Inject(LEASE_REPOSITORY) private readonly leases: LeaseRepository,
+    private readonly prisma: PrismaService,
+    @Inject(METRICS) private readonly metrics: GameDayMetrics,
+  ) {
+    this.queue = new Queue(QUEUES.fault, { connection: redisConnection(config.REDIS_URL, { maxRetriesPerRequest: 1 }), prefix: config.QUEUE_PREFIX });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.worker = new Worker(QUEUES.fault, (job) => this.process(job), {
+      connection: redisConnection(this.config.REDIS_URL, { maxRetriesPerRequest: null }),
+      prefix: this.config.QUEUE_PREFIX,
+      // reverts are short and must never wait behind each other
+      concurrency: 16,
+      lockDuration: 15_000,
+      stalledInterval: 5_000,
+      maxStalledCount: 5,
+    });
+    this.worker.on('error', (err) => this.logger.error(`fault worker: ${err.message}`));
+    this.metrics.watchQueues({ name: this.queue.name, counts: () => this.queue.getJobCounts() });
+    await this.worker.waitUntilReady();
+  }
+
+  /** Workers close before the queue (and the DB after both, in the DB module). */
+  async onModuleDestroy(): Promise<void> {
+    await this.worker?.close();
+    await this.queue.close();
+  }
+
+  async scheduleRevert(runId: string, experimentIndex: number, at: Date): Promise<void> {
+    await this.queue.add(
+      FAULT_JOBS.revert,
+      revertJobSchema.parse({ runId, experimentIndex, reason: 'planned_end' }),
+      { jobId: revertJobId(runId, experimentIndex), delay: Math.max(0, at.getTime() - Date.now()), attempts: 20, backoff: { type: 'fixed', delay: 1_000 }, removeOnComplete: 1_000, removeOnFail: 5_000 },
+    );
+  }
+
+  async cancelRevert(runId: string, experimentIndex: number): Promise<void> {
+    // the revert job is idempotent; removing it is housekeeping (a locked job cannot be removed)
+    await this.queue.remove(revertJobId(runId, experimentIndex)).catch(() => undefined);
+  }
+
+  private async process(job: Job): Promise<unknown> {
+    if (job.name === FAULT_JOBS.revert) {
+      const data = revertJobSchema.safeParse(job.data);
+      if (!data.success) throw new UnrecoverableError(`invalid revert job: ${data.error.message}`);
+      return { reverted: await this.revert(data.data.runId, data.data.reason, data.data.experimentIndex) };
+    }
+    if (job.name === FAULT_JOBS.abort) {
+      const data = abortJobSchema.safeParse(job.data);
+      if (!data.success) throw new UnrecoverableError(`invalid abort job: ${data.error.message}`);
+      const started = Date.now();
+      const ids = data.data.runId ? [data.data.runId] : null;
+      const reverted = await this.revert(ids ? ids[0] : null, 'abort');
+      const requestedAt = Date.parse(data.data.requestedAt);
+      this.metrics.abortLatency.observe({ trigger: 'operator' }, Math.max(0, Date.now() - requestedAt) / 1000);
+      return { reverted, tookMs: Date.now() - started };
+    }
+    throw new UnrecoverableError(`unknown fault job ${job.name}`);
+  }
+
+  /** Reverts every open lease of a run (or of all runs when runId is null). Throws if one fails, so the job retries. */
+  async revert(runId: string | null, reason: string, experimentIndex?: number): Promise<number> {
+    const open = (await this.leases.listActive()).filter((l) => (runId === null || l.runId === runId) && (experimentIndex === undefined || l.experimentIndex === experimentIndex));
+    const results = await Promise.allSettled(
+      open.map(async (lease) => {
+        const r = await this.driver.revert(lease, reason);
+        await this.leases.markReverted(lease.id, r.at, reason);
+        this.metrics.faultReverts.inc({ result: 'ok', reason });
+        if (lease.runId) {
+          await this.prisma.runEvent.create({
+            data: { runId: lease.runId, type: 'fault.reverted', experimentIndex: lease.experimentIndex, message: `reverted on ${lease.containerName} by the fault queue (${reason}): ${r.outcome}`, at: r.at, data: { leaseId: lease.id, outcome: r.outcome } },
+          });
+        }
+      }),
+    );
+    const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ lease: open[i], error: String((r.reason as Error)?.message ?? r.reason) }] : []));
+    for (const f of failed) {
+      this.metrics.faultReverts.inc({ result: 'failed', reason });
+      await this.leases.recordRevertFailure(f.lease.id, f.error);
+    }
+    if (failed.length > 0) throw new Error(`could not revert ${failed.length} fault(s): ${failed.map((f) => `${f.lease.containerName}: ${f.error}`).join('; ')}`);
+    return open.length;
+  }
+}

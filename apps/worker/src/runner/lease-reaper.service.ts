@@ -1,0 +1,100 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { planRun, type FaultDriver, type LeaseRepository } from '@gameday/core';
+import { PrismaService } from '@gameday/db';
+import { METRICS, type GameDayMetrics } from '@gameday/metrics';
+import { FAULT_DRIVER, LEASE_REPOSITORY } from './runner.tokens';
+
+const ACTIVE = ['arming', 'baseline', 'injecting', 'observing', 'rolling_back', 'recovery'] as const;
+
+/**
+ * Rollback layer 2: from Postgres alone (it works after Redis lost everything), revert every
+ * lease past its expiry, at start-up and then periodically. It also closes runs that no worker
+ * drives any more (their planned end is long past), so they do not stay "observing" forever.
+ */
+@Injectable()
+export class LeaseReaper implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(LeaseReaper.name);
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    @Inject(FAULT_DRIVER) private readonly driver: FaultDriver,
+    @Inject(LEASE_REPOSITORY) private readonly leases: LeaseRepository,
+    private readonly prisma: PrismaService,
+    @Inject(METRICS) private readonly metrics: GameDayMetrics,
+  ) {}
+
+  intervalMs = Number(process.env.GAMEDAY_REAPER_INTERVAL_MS ?? 1_000);
+  /** a run still active this long after its planned end, holding no open lease, is orphaned */
+  orphanAfterMs = Number(process.env.GAMEDAY_ORPHAN_AFTER_MS ?? 60_000);
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.sweep();
+    const loop = () => {
+      if (this.stopped) return;
+      this.running = this.sweep().then(() => undefined).finally(() => {
+        if (!this.stopped) this.timer = setTimeout(loop, this.intervalMs);
+      });
+    };
+    this.timer = setTimeout(loop, this.intervalMs);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  async sweep(now = new Date()): Promise<number> {
+    let reverted = 0;
+    try {
+      for (const lease of await this.leases.listExpiredUnreverted(now)) {
+        try {
+          const r = await this.driver.revert(lease, 'reaper');
+          await this.leases.markReverted(lease.id, r.at, 'reaper');
+          this.metrics.faultReverts.inc({ result: 'ok', reason: 'reaper' });
+          reverted++;
+          if (lease.runId) {
+            await this.prisma.runEvent.create({
+              data: { runId: lease.runId, type: 'fault.reaped', experimentIndex: lease.experimentIndex, message: `reaper reverted the expired fault on ${lease.containerName} (${r.outcome})`, at: r.at, data: { leaseId: lease.id, outcome: r.outcome } },
+            });
+          }
+        } catch (error) {
+          this.metrics.faultReverts.inc({ result: 'failed', reason: 'reaper' });
+          await this.leases.recordRevertFailure(lease.id, (error as Error).message);
+          this.logger.error(`reaper could not revert lease ${lease.id} on ${lease.containerName}: ${(error as Error).message}`);
+        }
+      }
+      await this.closeOrphans(now);
+    } catch (error) {
+      this.logger.error(`reaper sweep failed: ${(error as Error).message}`);
+    }
+    return reverted;
+  }
+
+  private async closeOrphans(now: Date): Promise<void> {
+    const active = await this.prisma.run.findMany({
+      where: { status: { in: [...ACTIVE] } },
+      select: { id: true, spec: true, scheduledFor: true },
+      take: 200,
+    });
+    for (const run of active) {
+      let endAt: number;
+      try {
+        endAt = planRun(run.scheduledFor.getTime(), (run.spec as { experiments: { durations: { baseline: string; fault: string; recovery: string } }[] }).experiments).endAt;
+      } catch {
+        continue;
+      }
+      if (now.getTime() < endAt + this.orphanAfterMs) continue;
+      if ((await this.prisma.activeFault.count({ where: { runId: run.id, revertedAt: null } })) > 0) continue;
+      const updated = await this.prisma.run.updateMany({
+        where: { id: run.id, status: { in: [...ACTIVE] } },
+        data: { status: 'failed', finishedAt: now, error: 'no worker drove this run to its end (worker and queue lost it); every fault was reverted' },
+      });
+      if (updated.count > 0) {
+        await this.prisma.runEvent.create({ data: { runId: run.id, type: 'run.orphaned', phase: 'failed', message: 'no worker drove this run to its end; marked failed by the reaper (every fault is reverted)' } });
+      }
+    }
+  }
+}

@@ -1,0 +1,34 @@
+import { Module } from '@nestjs/common';
+import Docker from 'dockerode';
+import type { FaultDriver, LeaseRepository } from '@gameday/core';
+import { PrismaService } from '@gameday/db';
+import { DockerFaultDriver, PrismaLeaseRepository } from '@gameday/faults';
+import { FaultJobs } from './fault-jobs.service';
+import { LeaseReaper } from './lease-reaper.service';
+import { RunExecuteWorker } from './run-execute.worker';
+import { RunExecutor } from './run-executor.service';
+import { FAULT_DRIVER, LEASE_REPOSITORY } from './runner.tokens';
+import { WebhookNotifier } from './webhook-notifier';
+
+/**
+ * The run lifecycle: executor, fault queue (delayed reverts, emergency stop), reaper. The Docker
+ * Engine is reached through DOCKER_HOST (unix, tcp or tls; dockerode reads it) or the local socket;
+ * the worker is the only process that holds it.
+ */
+@Module({
+  providers: [
+    { provide: LEASE_REPOSITORY, inject: [PrismaService], useFactory: (prisma: PrismaService): LeaseRepository => new PrismaLeaseRepository(prisma) },
+    {
+      provide: FAULT_DRIVER,
+      inject: [LEASE_REPOSITORY],
+      useFactory: (leases: LeaseRepository): FaultDriver => new DockerFaultDriver(new Docker(), { leases, helperImage: process.env.GAMEDAY_HELPER_IMAGE || undefined }),
+    },
+    WebhookNotifier,
+    FaultJobs,
+    RunExecutor,
+    RunExecuteWorker,
+    LeaseReaper,
+  ],
+  exports: [RunExecuteWorker, FaultJobs, LeaseReaper, RunExecutor],
+})
+export class RunnerModule {}

@@ -1,0 +1,36 @@
+import { z } from 'zod';
+
+/**
+ * Queues and jobs of the run lifecycle (worker-internal, plus the API's emergency stop).
+ * Frozen like the scheduling names: they live in Redis across deployments.
+ */
+export const RUNNER_QUEUES = Object.freeze({
+  /** one long job per run: arms, measures, decides (its lock is renewed while it runs) */
+  execute: 'gameday-execute',
+} as const);
+
+export const FAULT_JOBS = Object.freeze({
+  /** delayed to the planned end of the fault window; queued before the fault is applied */
+  revert: 'revert',
+  /** emergency stop: revert now (one run, or every run when runId is absent) */
+  abort: 'abort',
+} as const);
+
+export const EXECUTE_JOB = 'execute';
+export const executeJobId = (runId: string) => `execute-${runId}`;
+
+export const executeJobSchema = z.strictObject({ runId: z.uuid() });
+
+export const revertJobSchema = z.strictObject({
+  runId: z.uuid(),
+  experimentIndex: z.number().int().min(0),
+  reason: z.string().max(64),
+});
+
+export const abortJobSchema = z.strictObject({
+  /** absent: abort every active run */
+  runId: z.uuid().optional(),
+  requestedAt: z.iso.datetime({ offset: true }),
+  reason: z.string().max(500),
+});
+export type AbortJob = z.infer<typeof abortJobSchema>;
