@@ -3,6 +3,9 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { ADMIN_TOKEN, deleteGameDays, deleteQueueKeys, minimalGameDay, startApi, startWorker, testConfig, testPrisma, waitFor } from '../../support/harness';
 
+// jest applies testTimeout globally, not per project: these tests wait on real clocks
+jest.setTimeout(30_000);
+
 describe('one-shot GameDays fire on time (real Postgres + Redis + BullMQ)', () => {
   const config = testConfig('oneshot');
   const prisma = testPrisma();

@@ -1,0 +1,71 @@
+import type { INestApplication, INestApplicationContext } from '@nestjs/common';
+import { SCHEDULE_QUEUE, jobIds } from '@gameday/queue';
+import type { Queue } from 'bullmq';
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { ADMIN_TOKEN, deleteGameDays, deleteQueueKeys, minimalGameDay, startApi, startWorker, testConfig, testPrisma, waitFor } from '../../support/harness';
+
+// jest applies testTimeout globally, not per project: these tests wait on real clocks
+jest.setTimeout(30_000);
+
+/**
+ * Workers were down when occurrences came due. When one starts, each overdue occurrence is
+ * judged by its GameDay's missed-run policy: run late (trigger catch_up) within the deadline,
+ * or skip and record why. Even a job Redis lost is put back from Postgres at start-up.
+ */
+describe('missed-run policy (real Postgres + Redis + BullMQ)', () => {
+  const config = testConfig('missed');
+  const prisma = testPrisma();
+  const ids: string[] = [];
+  let api: INestApplication;
+  let worker: INestApplicationContext | undefined;
+  let http: ReturnType<typeof request>;
+  const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
+
+  beforeAll(async () => {
+    api = await startApi(config);
+    http = request(api.getHttpServer());
+  });
+
+  afterAll(async () => {
+    await worker?.close();
+    await api?.close();
+    await deleteGameDays(prisma, ids);
+    await prisma.$disconnect();
+    await deleteQueueKeys(config.REDIS_URL, config.QUEUE_PREFIX);
+  });
+
+  async function create(at: Date, missedRunPolicy: { mode: string; deadline: string }) {
+    const res = await http.post('/api/v1/gamedays').set(auth).send(minimalGameDay(at, { name: `missed-${randomUUID()}`, schedule: { at: at.toISOString(), missedRunPolicy } }));
+    expect(res.status).toBe(201);
+    ids.push(res.body.id);
+    return res.body.id as string;
+  }
+
+  it('runs late within the deadline, skips beyond it or when the policy says skip', async () => {
+    const at = new Date(Date.now() + 1500);
+    const runLate = await create(at, { mode: 'run_late', deadline: '1m' });
+    const lostInRedis = await create(at, { mode: 'run_late', deadline: '1m' });
+    const tooLate = await create(at, { mode: 'run_late', deadline: '3s' });
+    const skip = await create(at, { mode: 'skip', deadline: '1h' });
+
+    // Redis "loses" one job while no worker runs
+    await api.get<Queue>(SCHEDULE_QUEUE).remove(jobIds.oneShot(lostInRedis));
+    // no worker until the occurrence is 6.5 s overdue (beyond the 5 s on-time tolerance)
+    await new Promise((r) => setTimeout(r, at.getTime() + 6500 - Date.now()));
+    worker = await startWorker(config);
+
+    const all = [runLate, lostInRedis, tooLate, skip];
+    await waitFor('every overdue occurrence judged', async () => (await prisma.run.count({ where: { gameDayId: { in: all } } })) === all.length, 8000);
+    const runs = await prisma.run.findMany({ where: { gameDayId: { in: all } }, include: { events: { orderBy: { id: 'asc' } } } });
+    const of = (id: string) => runs.find((r) => r.gameDayId === id)!;
+
+    for (const id of [runLate, lostInRedis]) {
+      expect(of(id)).toMatchObject({ trigger: 'catch_up', scheduledFor: at });
+      expect(of(id).events[0]).toMatchObject({ type: 'occurrence.fired', message: expect.stringMatching(/late, within the missed-run deadline of 1m/) });
+    }
+    expect(of(tooLate)).toMatchObject({ status: 'skipped', error: expect.stringMatching(/beyond the missed-run deadline of 3s/) });
+    expect(of(skip)).toMatchObject({ status: 'skipped', error: expect.stringMatching(/missed-run policy is skip/) });
+    for (const id of [tooLate, skip]) expect(of(id).events[0]).toMatchObject({ type: 'occurrence.skipped', data: expect.objectContaining({ reason: 'missed' }) });
+  });
+});

@@ -1,0 +1,66 @@
+import type { INestApplication, INestApplicationContext } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { FireService } from '../../../apps/worker/src/scheduling/fire.service';
+import { ADMIN_TOKEN, deleteGameDays, deleteQueueKeys, minimalGameDay, startApi, startWorker, testConfig, testPrisma, waitFor } from '../../support/harness';
+
+// jest applies testTimeout globally, not per project: these tests wait on real clocks
+jest.setTimeout(30_000);
+
+describe('two worker instances never create duplicate runs (real Postgres + Redis + BullMQ)', () => {
+  const config = testConfig('twoworkers');
+  const prisma = testPrisma();
+  const ids: string[] = [];
+  let api: INestApplication;
+  const workers: INestApplicationContext[] = [];
+  let http: ReturnType<typeof request>;
+  const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
+
+  beforeAll(async () => {
+    api = await startApi(config);
+    workers.push(await startWorker(config), await startWorker(config));
+    http = request(api.getHttpServer());
+  });
+
+  afterAll(async () => {
+    await Promise.all(workers.map((w) => w.close()));
+    await api?.close();
+    await deleteGameDays(prisma, ids);
+    await prisma.$disconnect();
+    await deleteQueueKeys(config.REDIS_URL, config.QUEUE_PREFIX);
+  });
+
+  async function create(body: Record<string, unknown>) {
+    const res = await http.post('/api/v1/gamedays').set(auth).send(body);
+    expect(res.status).toBe(201);
+    ids.push(res.body.id);
+    return res.body.id as string;
+  }
+
+  it('the same occurrence fired by both workers at once yields one run; the other does nothing', async () => {
+    const id = await create(minimalGameDay(new Date(Date.now() + 3600_000), { name: `race-${randomUUID()}` }));
+    const gameDay = await prisma.gameDay.findUniqueOrThrow({ where: { id } });
+    const outcomes = await Promise.all(workers.map((w) => w.get(FireService).fire({ gameDayId: id, version: 1 }, gameDay.runAt!)));
+    expect(outcomes.map((o) => o.outcome).sort()).toEqual(['duplicate', 'launched']);
+    expect(await prisma.run.count({ where: { gameDayId: id } })).toBe(1);
+  });
+
+  it('with both workers consuming the queue, every occurrence has exactly one run', async () => {
+    const at = new Date(Math.ceil((Date.now() + 2000) / 1000) * 1000);
+    const oneShots = await Promise.all(Array.from({ length: 6 }, () => create(minimalGameDay(at, { name: `two-${randomUUID()}` }))));
+    const cron = await create(minimalGameDay(at, { name: `two-cron-${randomUUID()}`, schedule: { cron: '* * * * * *', timezone: 'America/New_York' } }));
+
+    await waitFor('every one-shot fired', async () => (await prisma.run.count({ where: { gameDayId: { in: oneShots } } })) === oneShots.length, 8000);
+    await new Promise((r) => setTimeout(r, 3000));
+    expect((await http.delete(`/api/v1/gamedays/${cron}`).set(auth)).status).toBe(200);
+
+    const runs = await prisma.run.findMany({ where: { gameDayId: { in: [...oneShots, cron] } } });
+    for (const g of oneShots) expect(runs.filter((r) => r.gameDayId === g)).toHaveLength(1);
+    const cronRuns = runs.filter((r) => r.gameDayId === cron).map((r) => r.scheduledFor.getTime());
+    expect(cronRuns.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(cronRuns).size).toBe(cronRuns.length);
+    // every second between the first and last run has its run: none lost, none doubled
+    expect(Math.max(...cronRuns) - Math.min(...cronRuns)).toBe((cronRuns.length - 1) * 1000);
+    for (const r of runs) expect(r.createdAt.getTime() - r.scheduledFor.getTime()).toBeLessThan(1000);
+  });
+});
