@@ -69,10 +69,16 @@ describe('verifyQdiscs', () => {
 
   it('verifies the ingress pair: ingress qdisc on eth0 and netem on the ifb', () => {
     const c = compileNetworkFault(net({ netem: { delay: '10ms' }, direction: 'ingress' }));
-    const eth0 = JSON.stringify([{ kind: 'noqueue', handle: '0:', dev: 'eth0', root: true }, { kind: 'ingress', handle: 'ffff:', dev: 'eth0', parent: 'ffff:fff1', options: {} }]);
-    const ifb = JSON.stringify([{ kind: 'netem', handle: '4744:', dev: 'gdifb0', root: true, options: { limit: 1000, delay: { delay: 0.01, jitter: 0 } } }]);
+    // as tc 6.1 prints them for `tc -j qdisc show dev X`: no "dev" in the entries
+    const eth0 = JSON.stringify([{ kind: 'noqueue', handle: '0:', root: true }, { kind: 'ingress', handle: 'ffff:', parent: 'ffff:fff1', options: {} }]);
+    const ifb = JSON.stringify([{ kind: 'netem', handle: '4744:', root: true, options: { limit: 1000, delay: { delay: 0.01, jitter: 0 } } }]);
     expect(verifyQdiscs(c.expected, [eth0, ifb])).toEqual({ ok: true });
     expect(verifyQdiscs(c.expected, [eth0, ''])).toEqual({ ok: false, reasons: ['gdifb0 netem 4744: not found'] });
+    // the netem on the wrong device is not ours
+    expect(verifyQdiscs(c.expected, [ifb, '[]'])).toEqual({ ok: false, reasons: ['gdifb0 netem 4744: not found', 'eth0 ingress ffff: not found'] });
+    const noqueueIfb = JSON.stringify([{ kind: 'noqueue', handle: '0:', root: true }]);
+    expect(verifyReverted(c.expected, [JSON.stringify([{ kind: 'noqueue', handle: '0:', root: true }]), noqueueIfb])).toEqual({ ok: false, reasons: ['device gdifb0 still exists'] });
+    expect(verifyReverted(c.expected, [JSON.stringify([{ kind: 'noqueue', handle: '0:', root: true }]), '[]'])).toEqual({ ok: true });
   });
 
   it('rejects output that is not tc JSON', () => {

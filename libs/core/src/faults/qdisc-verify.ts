@@ -15,11 +15,16 @@ export type VerifyOutcome = { ok: true } | { ok: false; reasons: string[] };
 /** Absolute tolerance for fractions (the kernel stores percentages as 32-bit fixed point). */
 const FRACTION_TOLERANCE = 1e-4;
 
-/** Parses one or more `tc -j qdisc show dev X` outputs; a device that vanished is passed as "" or "[]". */
-export function parseTcQdiscJson(outputs: string | string[]): TcQdiscJson[] {
+/**
+ * Parses one or more `tc -j qdisc show dev X` outputs; a device that vanished is passed as "" or
+ * "[]". `tc -j … dev X` does not repeat the device in each entry, so when `devices` is given
+ * (aligned with `outputs`), entries without one are tagged with theirs.
+ */
+export function parseTcQdiscJson(outputs: string | string[], devices?: string[]): TcQdiscJson[] {
   const list = Array.isArray(outputs) ? outputs : [outputs];
   const all: TcQdiscJson[] = [];
-  for (const text of list) {
+  for (const [index, text] of list.entries()) {
+    const dev = devices && devices.length === list.length ? devices[index] : undefined;
     const trimmed = text.trim();
     if (trimmed === '') continue;
     let parsed: unknown;
@@ -29,7 +34,7 @@ export function parseTcQdiscJson(outputs: string | string[]): TcQdiscJson[] {
       throw new Error(`tc output is not JSON: ${trimmed.slice(0, 200)}`);
     }
     if (!Array.isArray(parsed)) throw new Error('tc -j qdisc output is not a JSON array');
-    all.push(...(parsed as TcQdiscJson[]));
+    all.push(...(parsed as TcQdiscJson[]).map((q) => (q.dev === undefined && dev !== undefined ? { ...q, dev } : q)));
   }
   return all;
 }
@@ -104,7 +109,7 @@ function compareNetem(where: string, options: Record<string, unknown> | undefine
 export function verifyQdiscs(expected: ExpectedTree, tcJsonOutput: string | string[]): VerifyOutcome {
   let actual: TcQdiscJson[];
   try {
-    actual = parseTcQdiscJson(tcJsonOutput);
+    actual = parseTcQdiscJson(tcJsonOutput, expected.devices);
   } catch (err) {
     return { ok: false, reasons: [(err as Error).message] };
   }
@@ -128,7 +133,7 @@ export function verifyQdiscs(expected: ExpectedTree, tcJsonOutput: string | stri
 export function verifyReverted(expected: ExpectedTree, tcJsonOutput: string | string[]): VerifyOutcome {
   let actual: TcQdiscJson[];
   try {
-    actual = parseTcQdiscJson(tcJsonOutput);
+    actual = parseTcQdiscJson(tcJsonOutput, expected.devices);
   } catch (err) {
     return { ok: false, reasons: [(err as Error).message] };
   }
