@@ -14,7 +14,7 @@ jest.setTimeout(30_000);
  * or skip and record why. Even a job Redis lost is put back from Postgres at start-up.
  */
 describe('missed-run policy (real Postgres + Redis + BullMQ)', () => {
-  const config = testConfig('missed');
+  const config = testConfig('missed', { WORKER_RECONCILE: 'true' });
   const prisma = testPrisma();
   const ids: string[] = [];
   let api: INestApplication;

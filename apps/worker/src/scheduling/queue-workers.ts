@@ -27,7 +27,7 @@ export class QueueWorkers implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.reconcile();
+    if (this.config.WORKER_RECONCILE) await this.reconcile();
     const options: WorkerOptions = {
       connection: redisConnection(this.config.REDIS_URL, { maxRetriesPerRequest: null }),
       prefix: this.config.QUEUE_PREFIX,
