@@ -1,6 +1,7 @@
 import type { INestApplication, INestApplicationContext } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
+import { WorkerHttpServer } from '../../../apps/worker/src/http/worker-http.server';
 import { ADMIN_TOKEN, deleteGameDays, deleteQueueKeys, minimalGameDay, startApi, startWorker, testConfig, testPrisma, waitFor } from '../../support/harness';
 
 // jest applies testTimeout globally, not per project: these tests wait on real clocks
@@ -97,7 +98,6 @@ describe('one-shot GameDays fire on time (real Postgres + Redis + BullMQ)', () =
   });
 
   it('the worker exposes /metrics and /healthz on its own port', async () => {
-    const { WorkerHttpServer } = await import('../../../apps/worker/src/http/worker-http.server');
     const port = worker.get(WorkerHttpServer).port;
     const health = await fetch(`http://127.0.0.1:${port}/healthz`);
     expect(health.status).toBe(200);
