@@ -13,6 +13,8 @@ export function quantile(xs: readonly number[], q: number): number {
   return s[lo] + (s[hi] - s[lo]) * (pos - lo);
 }
 
+export const median = (xs: readonly number[]): number => quantile(xs, 0.5);
+
 export const round1 = (x: number): number => Math.round(x * 10) / 10;
 
 export interface FigureRow {

@@ -1,0 +1,197 @@
+// Lab tier: the fault driver's sidecar strategy against a real Docker Engine whose kernel has
+// sch_netem (Docker inside user-mode-linux), measured from the host over the lab link.
+//
+// The target container runs an HTTP server; `delay D` on its eth0 (egress) delays the SYN-ACK
+// and the response of every new connection from the host: expect +2·D per request.
+// Then the worker is simulated by a child process that applies the fault and is SIGKILLed: the
+// helper in the target's netns must remove the fault by itself at expiresAt + grace.
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import Docker from 'dockerode';
+import { InMemoryLeaseRepository, networkFaultSchema, type FaultLease, type PreparedFault } from '@gameday/core/faults';
+import { DockerFaultDriver, ensureHelperImage, execInContainer } from '@gameday/faults';
+import type { ApplyChildInput, ApplyChildOutput } from './support/apply-fault-child';
+import { httpProbe, waitForHttp } from './support/http-probe';
+import { ensureLabTargetImage } from './support/lab-images';
+import { median, printFigures, round1, type FigureRow } from './support/stats';
+import { startUmlDocker, type UmlDocker } from './support/uml-docker';
+import { countUmlProcesses } from './support/uml-process';
+
+const DELAY_MS = 500;
+const JITTER_MS = 100;
+const TOLERANCE = 0.1;
+const TARGET = 'lab-target-1';
+const PORT = 8080;
+const EXPIRY_SLACK_MS = 1_500; // helper timer + our poll interval + one docker exec
+const netem = { delay: `${DELAY_MS}ms`, jitter: `${JITTER_MS}ms` };
+
+describe('netem on a real kernel: sidecar strategy on Docker inside user-mode-linux', () => {
+  const umlBefore = countUmlProcesses();
+  const rows: FigureRow[] = [];
+  let lab: UmlDocker | undefined;
+  let driver: DockerFaultDriver;
+  let helperImage: string;
+  let observerId: string;
+  let url: string;
+  let baseline: number;
+  const children: ChildProcess[] = [];
+
+  const ownedQdisc = async (handle: string): Promise<boolean> => {
+    const r = await execInContainer(lab!.docker, observerId, ['tc', '-j', 'qdisc', 'show', 'dev', 'eth0']);
+    if (r.exitCode !== 0) throw new Error(`tc qdisc show failed: ${r.stderr}`);
+    return (JSON.parse(r.stdout) as { handle: string; kind: string }[]).some((q) => q.handle === handle);
+  };
+
+  beforeAll(async () => {
+    const hostDocker = new Docker();
+    const t0 = Date.now();
+    const images = [await ensureLabTargetImage(hostDocker), (helperImage = await ensureHelperImage(hostDocker))];
+    const buildMs = Date.now() - t0;
+    lab = await startUmlDocker({ images, hostDocker });
+    const loads = lab.timings.imageLoads.map((l) => `${l.image} ${(l.bytes / 1e6).toFixed(1)} MB in ${l.ms} ms`).join(', ');
+    process.stdout.write(`nested Docker: images ready on host in ${buildMs} ms; API ready ${lab.timings.apiReadyMs} ms after launch; loaded ${loads}\n`);
+
+    const t1 = Date.now();
+    const target = await lab.docker.createContainer({
+      name: TARGET,
+      Image: images[0],
+      Labels: { 'gameday.enabled': 'true' },
+      ExposedPorts: { '80/tcp': {} },
+      HostConfig: { PortBindings: { '80/tcp': [{ HostIp: lab.host, HostPort: String(PORT) }] } },
+    });
+    await target.start();
+    // Reads the target's qdiscs from its netns without touching them (no NET_ADMIN needed to look).
+    const observer = await lab.docker.createContainer({
+      name: 'lab-observer',
+      Image: helperImage,
+      Entrypoint: ['sleep', 'infinity'],
+      Cmd: [],
+      HostConfig: { NetworkMode: `container:${target.id}`, CapDrop: ['ALL'] },
+    });
+    await observer.start();
+    observerId = observer.id;
+    url = `http://${lab.host}:${PORT}/index.html`;
+    await waitForHttp(url);
+    process.stdout.write(`target and observer containers up in ${Date.now() - t1} ms\n`);
+    driver = new DockerFaultDriver(lab.docker, { leases: new InMemoryLeaseRepository(), helperImage, engine: `tcp://${lab.host}:${lab.port}` });
+    baseline = median((await httpProbe(url, 20)).samples);
+  }, 240_000);
+
+  afterAll(async () => {
+    for (const c of children) c.kill('SIGKILL');
+    if (rows.length) printFigures('netem lab (sidecar strategy, Docker in user-mode-linux)', rows);
+    // The guest's engine keeps everything on tmpfs: powering it off removes every container.
+    await lab?.stop();
+    expect(countUmlProcesses()).toBe(umlBefore);
+  }, 60_000);
+
+  it(`delay ${DELAY_MS}ms ${JITTER_MS}ms through the sidecar: measured from the host, then reverted`, async () => {
+    const spec = networkFaultSchema.parse({ kind: 'network', target: { container: TARGET }, netem });
+    const { targets } = await driver.resolveTargets(spec);
+    expect(targets.map((t) => t.containerName)).toEqual([TARGET]);
+    let prepared: PreparedFault | undefined;
+    let lease: FaultLease | undefined;
+    try {
+      const t0 = Date.now();
+      prepared = await driver.prepare(spec, targets[0], { expiresAt: new Date(Date.now() + 120_000), graceMs: 5_000 });
+      const prepareMs = Date.now() - t0;
+      const t1 = Date.now();
+      lease = await driver.apply(prepared);
+      const applyMs = Date.now() - t1;
+      process.stdout.write(`sidecar: prepare (helper start + kernel probe) ${prepareMs} ms, apply ${applyMs} ms\n`);
+      expect(await driver.verify(lease)).toEqual({ ok: true });
+
+      const during = await httpProbe(url, 30, 6);
+      expect(during.errors).toEqual([]);
+      const shift = median(during.samples) - baseline;
+      const expected = 2 * DELAY_MS;
+      rows.push({
+        check: 'sidecar delay: HTTP new connection',
+        requested: `delay ${DELAY_MS}ms ${JITTER_MS}ms`,
+        expected: `+${expected} ms ±${TOLERANCE * 100}%`,
+        measured: `+${round1(shift)} ms (${round1(baseline)} → ${round1(median(during.samples))} p50)`,
+        verdict: Math.abs(shift - expected) <= expected * TOLERANCE ? 'ok' : 'FAIL',
+      });
+      expect(Math.abs(shift - expected)).toBeLessThanOrEqual(expected * TOLERANCE);
+
+      const reverted = await driver.revert(lease, 'lab');
+      expect(reverted.outcome).toBe('reverted');
+      expect(await ownedQdisc(lease.handle!)).toBe(false);
+      const after = median((await httpProbe(url, 20)).samples);
+      const limit = expected * 0.05;
+      rows.push({
+        check: 'sidecar revert: HTTP',
+        requested: 'revert',
+        expected: `±${limit} ms of baseline`,
+        measured: `${round1(after - baseline)} ms (${round1(baseline)} → ${round1(after)} p50)`,
+        verdict: Math.abs(after - baseline) <= limit ? 'ok' : 'FAIL',
+      });
+      expect(Math.abs(after - baseline)).toBeLessThanOrEqual(limit);
+      expect((await driver.revert(lease, 'lab again')).outcome).toBe('already_gone');
+    } finally {
+      if (lease && !lease.revertedAt) await driver.revert(lease, 'lab cleanup').catch(() => undefined);
+      if (prepared) await driver.release(prepared);
+    }
+  }, 120_000);
+
+  it('SIGKILL of the applying process: the helper removes the fault by expiresAt + grace', async () => {
+    const graceMs = 2_000;
+    const input: ApplyChildInput = {
+      host: lab!.host,
+      port: lab!.port,
+      helperImage,
+      container: TARGET,
+      netem,
+      expiresAt: new Date(Date.now() + 10_000).toISOString(),
+      graceMs,
+    };
+    const child = spawn(process.execPath, ['-r', '@swc-node/register', path.join(__dirname, 'support/apply-fault-child.ts'), JSON.stringify(input)], {
+      cwd: path.resolve(__dirname, '../..'),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    const line = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: child.stdout! }).once('line', resolve);
+      child.once('exit', (code) => reject(new Error(`apply child exited with ${code} before applying: ${stderr}`)));
+    });
+    child.kill('SIGKILL');
+    const killedAt = Date.now();
+    const applied = JSON.parse(line) as ApplyChildOutput;
+    const selfExpiryAt = Date.parse(applied.selfExpiryAt);
+
+    // Still applied after the applier died (and its latency is real) ...
+    expect(await ownedQdisc(applied.handle)).toBe(true);
+    const stillDelayed = median((await httpProbe(url, 3, 3)).samples) - baseline;
+    expect(stillDelayed).toBeGreaterThan(2 * DELAY_MS * (1 - TOLERANCE));
+
+    // ... until the helper's own timer removes it.
+    let goneAt: number | undefined;
+    while (Date.now() < selfExpiryAt + 15_000) {
+      const checkStarted = Date.now();
+      if (!(await ownedQdisc(applied.handle))) {
+        goneAt = checkStarted;
+        break;
+      }
+      await new Promise((ok) => setTimeout(ok, 100));
+    }
+    const lateBy = goneAt === undefined ? undefined : goneAt - selfExpiryAt;
+    rows.push({
+      check: 'self-expiry after SIGKILL of the applier',
+      requested: `expiresAt + grace ${graceMs} ms (killed ${round1((selfExpiryAt - killedAt) / 1000)} s before)`,
+      expected: `gone by expiresAt + grace (+${EXPIRY_SLACK_MS} ms slack)`,
+      measured: lateBy === undefined ? 'still present 15 s later' : `gone ${lateBy >= 0 ? '+' : ''}${lateBy} ms from expiresAt + grace`,
+      verdict: lateBy !== undefined && lateBy <= EXPIRY_SLACK_MS && lateBy > -EXPIRY_SLACK_MS ? 'ok' : 'FAIL',
+    });
+    expect(lateBy).toBeDefined();
+    expect(lateBy!).toBeLessThanOrEqual(EXPIRY_SLACK_MS);
+    // not before its time either: the helper honours the lease, it does not guess
+    expect(lateBy!).toBeGreaterThan(-EXPIRY_SLACK_MS);
+    const after = median((await httpProbe(url, 10)).samples);
+    expect(Math.abs(after - baseline)).toBeLessThanOrEqual(2 * DELAY_MS * 0.05);
+    // the helper itself is left to linger and exit on its own; the guest's power-off removes it
+    await lab!.docker.getContainer(applied.helperContainerId).remove({ force: true });
+  }, 120_000);
+});

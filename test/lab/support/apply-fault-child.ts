@@ -1,0 +1,52 @@
+// A stand-in for a worker that applies a network fault through the sidecar strategy and is then
+// SIGKILLed. Run as `node -r @swc-node/register apply-fault-child.ts '<json>'`; prints one JSON
+// line once the fault is applied, then idles until it is killed.
+import Docker from 'dockerode';
+import { InMemoryLeaseRepository, networkFaultSchema } from '@gameday/core/faults';
+import { DockerFaultDriver } from '@gameday/faults';
+
+export interface ApplyChildInput {
+  host: string;
+  port: number;
+  helperImage: string;
+  container: string;
+  netem: Record<string, unknown>;
+  expiresAt: string;
+  graceMs: number;
+}
+
+export interface ApplyChildOutput {
+  leaseId: string;
+  helperContainerId: string;
+  handle: string;
+  injectedAt: string;
+  expiresAt: string;
+  selfExpiryAt: string;
+}
+
+async function main(): Promise<void> {
+  const input = JSON.parse(process.argv[2]) as ApplyChildInput;
+  const docker = new Docker({ host: input.host, port: input.port, protocol: 'http' });
+  const driver = new DockerFaultDriver(docker, { leases: new InMemoryLeaseRepository(), helperImage: input.helperImage, engine: `tcp://${input.host}:${input.port}` });
+  const spec = networkFaultSchema.parse({ kind: 'network', target: { container: input.container }, netem: input.netem });
+  const { targets } = await driver.resolveTargets(spec);
+  if (targets.length !== 1) throw new Error(`expected one target named ${input.container}, got ${targets.length}`);
+  const expiresAt = new Date(input.expiresAt);
+  const prepared = await driver.prepare(spec, targets[0], { expiresAt, graceMs: input.graceMs });
+  const lease = await driver.apply(prepared);
+  const out: ApplyChildOutput = {
+    leaseId: lease.id,
+    helperContainerId: lease.helperContainerId!,
+    handle: lease.handle!,
+    injectedAt: (lease.injectedAt ?? new Date()).toISOString(),
+    expiresAt: expiresAt.toISOString(),
+    selfExpiryAt: new Date(expiresAt.getTime() + input.graceMs).toISOString(),
+  };
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+  setInterval(() => undefined, 60_000); // stay alive like a worker until killed
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`${err.stack ?? err.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,250 @@
+// startUmlDocker(): a Docker Engine running inside the user-mode-linux lab kernel (which has
+// sch_netem), driven from the host over a private tap link. Faults applied to its containers
+// are real netem, measurable from the host.
+//
+//   host  TAP 10.199.0.<4n+1>/30  <── vec0 (gro=1) ──>  guest 10.199.0.<4n+2>:2375 (dockerd, plain HTTP)
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import Docker from 'dockerode';
+import { copyImage, type ImageLoad } from './lab-images';
+import { bootUml, killUmlGroup, LAB_SCRIPTS_DIR, requireLabKernel } from './uml-process';
+
+const run = promisify(execFile);
+
+/** Kernel modules the nested engine needs (bridge networking, NAT, overlayfs) plus the fault engine's. */
+export const DOCKER_LAB_MODULES = [
+  'overlay',
+  'veth',
+  'bridge',
+  'br_netfilter',
+  'ip_tables',
+  'iptable_filter',
+  'iptable_nat',
+  'iptable_mangle',
+  'iptable_raw',
+  'xt_addrtype',
+  'xt_conntrack',
+  'xt_MASQUERADE',
+  'xt_nat',
+  'xt_tcpudp',
+  'xt_mark',
+  'nf_nat',
+  'nf_conntrack',
+  'ipv6',
+  'sch_netem',
+  'sch_prio',
+  'cls_u32',
+  'sch_ingress',
+  'act_mirred',
+  'ifb',
+] as const;
+
+export const DOCKER_LAB_PORT = 2375;
+
+export interface UmlDockerOptions {
+  /** Images of the host engine to load into the guest engine before returning. */
+  images?: string[];
+  /** Engine to copy `images` from (default: the host's, from DOCKER_HOST or the local socket). */
+  hostDocker?: Docker;
+  memMb?: number;
+  /** Which /30 of 10.199.0.0/24 the link uses (0 → host .1, guest .2). Default: the first unused one. */
+  subnet?: number;
+  /** Host tap device name (default gdlab<pid%1000><n>). */
+  tap?: string;
+  /** Run directory (console, engine log, stop file). Default: a fresh temp dir, removed by stop(). */
+  dir?: string;
+  /** Leave the guest running when this process exits (for the CLI). */
+  detached?: boolean;
+  /** For the Docker API to answer, after boot (default 90 s). */
+  readyTimeoutMs?: number;
+}
+
+export interface UmlDockerTimings {
+  /** Launch → Docker API answering. */
+  apiReadyMs: number;
+  imageLoads: ImageLoad[];
+}
+
+export interface UmlDockerState {
+  pid: number;
+  tap: string;
+  dir: string;
+  host: string;
+  hostAddress: string;
+  port: number;
+  ownsDir: boolean;
+}
+
+export interface UmlDocker {
+  /** Client for the guest engine. */
+  docker: Docker;
+  /** The guest's address: API on `port`, published container ports reachable here. */
+  host: string;
+  port: number;
+  /** The host end of the link. */
+  hostAddress: string;
+  tap: string;
+  state: UmlDockerState;
+  timings: UmlDockerTimings;
+  /** Powers the guest off (kills it after a timeout) and removes the tap. Idempotent. */
+  stop(): Promise<void>;
+}
+
+let tapCounter = 0;
+
+async function ip(...args: string[]): Promise<void> {
+  await run('ip', args);
+}
+
+async function usedLabSubnets(): Promise<Set<number>> {
+  const { stdout } = await run('ip', ['-j', 'route', 'show']);
+  const used = new Set<number>();
+  for (const r of JSON.parse(stdout) as { dst?: string }[]) {
+    const m = /^10\.199\.0\.(\d+)\/30$/.exec(r.dst ?? '');
+    if (m) used.add(Number(m[1]) / 4);
+  }
+  return used;
+}
+
+async function createTap(tap: string, hostAddress: string, net: string): Promise<void> {
+  // Always a fresh tap: a previous vector-driver run leaves offloads switched on, which breaks
+  // TCP over the next one.
+  await deleteTap(tap);
+  await ip('tuntap', 'add', 'dev', tap, 'mode', 'tap');
+  await ip('addr', 'add', `${hostAddress}/30`, 'dev', tap);
+  await ip('link', 'set', tap, 'up');
+  // Short minimum RTO on the host side of the link too: rare lost segments otherwise stall ~200 ms.
+  await ip('route', 'replace', net, 'dev', tap, 'proto', 'kernel', 'scope', 'link', 'src', hostAddress, 'rto_min', '10ms');
+}
+
+async function deleteTap(tap: string): Promise<void> {
+  try {
+    await ip('link', 'del', tap);
+  } catch {
+    // not there
+  }
+}
+
+async function ping(host: string, port: number): Promise<boolean> {
+  try {
+    const res = await fetch(`http://${host}:${port}/_ping`, { signal: AbortSignal.timeout(1_000) });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function readIf(file: string): string {
+  return existsSync(file) ? readFileSync(file, 'utf8') : '';
+}
+
+function tail(text: string, lines = 25): string {
+  return text.split('\n').slice(-lines).join('\n');
+}
+
+/**
+ * Stops a guest described by `state` (also one started by another process, e.g. the CLI): asks
+ * it to power off through the stop file, kills its process group after `timeoutMs`, deletes the
+ * tap and (when the run directory was created for it) the directory.
+ */
+export async function stopUmlDocker(state: UmlDockerState, timeoutMs = 20_000): Promise<void> {
+  if (existsSync(state.dir)) writeFileSync(path.join(state.dir, 'stop'), '');
+  const deadline = Date.now() + timeoutMs;
+  while (processAlive(state.pid) && Date.now() < deadline) await new Promise((ok) => setTimeout(ok, 100));
+  killUmlGroup(state.pid);
+  // wait out the SIGKILL before the tap goes (the kernel holds it open)
+  for (let i = 0; i < 50 && processAlive(state.pid); i++) await new Promise((ok) => setTimeout(ok, 100));
+  await deleteTap(state.tap);
+  if (state.ownsDir && process.env.GD_LAB_KEEP !== '1') rmSync(state.dir, { recursive: true, force: true });
+}
+
+/**
+ * Boots the lab kernel with a Docker Engine inside, waits for its API, loads `images` into it and
+ * returns a dockerode client for it. On any failure the guest is stopped and the tap removed
+ * before the error is thrown. Needs root (tap device) and the packages of `scripts/bootstrap.sh lab`.
+ */
+export async function startUmlDocker(opts: UmlDockerOptions = {}): Promise<UmlDocker> {
+  const kernel = requireLabKernel(DOCKER_LAB_MODULES);
+  const used = await usedLabSubnets();
+  const subnet = opts.subnet ?? [...Array(64).keys()].find((n) => !used.has(n));
+  if (subnet === undefined || subnet < 0 || subnet > 63) throw new Error('no free /30 left in 10.199.0.0/24 for the lab link');
+  const base = subnet * 4;
+  const hostAddress = `10.199.0.${base + 1}`;
+  const host = `10.199.0.${base + 2}`;
+  const net = `10.199.0.${base}/30`;
+  const tap = opts.tap ?? `gdlab${process.pid % 1000}${tapCounter++}`;
+  if (tap.length > 15) throw new Error(`tap name ${tap} is longer than 15 characters`);
+  const ownsDir = opts.dir === undefined;
+  const dir = opts.dir ?? mkdtempSync(path.join(os.tmpdir(), 'gameday-lab-docker-'));
+  mkdirSync(dir, { recursive: true });
+  rmSync(path.join(dir, 'stop'), { force: true });
+  rmSync(path.join(dir, 'guest.log'), { force: true });
+  rmSync(path.join(dir, 'boot-error'), { force: true });
+
+  await createTap(tap, hostAddress, net);
+  const started = Date.now();
+  let child;
+  try {
+    child = bootUml({
+      kernel,
+      init: path.join(LAB_SCRIPTS_DIR, 'uml-init-docker.sh'),
+      dir,
+      memMb: opts.memMb ?? 1024,
+      detached: opts.detached,
+      // gro=1: without it bulk host→guest transfers (image loads) stall.
+      extraArgs: [`vec0:transport=tap,ifname=${tap},mac=02:00:0a:c7:00:${(base + 2).toString(16).padStart(2, '0')},gro=1`],
+      initEnv: {
+        GD_LAB_MODULES: DOCKER_LAB_MODULES.join(','),
+        GD_LAB_GUEST_IP: host,
+        GD_LAB_NET: net,
+        GD_LAB_DOCKER_PORT: String(DOCKER_LAB_PORT),
+      },
+    });
+  } catch (err) {
+    await deleteTap(tap);
+    throw err;
+  }
+  const state: UmlDockerState = { pid: child.pid!, tap, dir, host, hostAddress, port: DOCKER_LAB_PORT, ownsDir };
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => (stopped ??= stopUmlDocker(state).then(() => undefined));
+
+  try {
+    const readyTimeoutMs = opts.readyTimeoutMs ?? 90_000;
+    for (;;) {
+      if (await ping(host, DOCKER_LAB_PORT)) break;
+      const bootError = readIf(path.join(dir, 'boot-error'));
+      const exited = !processAlive(state.pid) || child.exitCode !== null;
+      if (bootError || exited || Date.now() - started > readyTimeoutMs) {
+        const why = bootError.trim() || (exited ? 'the lab kernel exited' : `no Docker API within ${readyTimeoutMs} ms`);
+        throw new Error(
+          `nested Docker did not start: ${why}\nguest log:\n${readIf(path.join(dir, 'guest.log'))}\ndockerd log:\n${tail(readIf(path.join(dir, 'dockerd.log')))}\nconsole:\n${tail(readIf(path.join(dir, 'console.log')))}`,
+        );
+      }
+      await new Promise((ok) => setTimeout(ok, 200));
+    }
+    const apiReadyMs = Date.now() - started;
+    const docker = new Docker({ host, port: DOCKER_LAB_PORT, protocol: 'http' });
+    const imageLoads: ImageLoad[] = [];
+    if (opts.images?.length) {
+      const from = opts.hostDocker ?? new Docker();
+      for (const image of opts.images) imageLoads.push(await copyImage(from, docker, image));
+    }
+    writeFileSync(path.join(dir, 'state.json'), JSON.stringify(state, null, 2));
+    return { docker, host, port: DOCKER_LAB_PORT, hostAddress, tap, state, timings: { apiReadyMs, imageLoads }, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
