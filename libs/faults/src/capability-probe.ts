@@ -63,7 +63,11 @@ export async function probeKernel(runner: StepRunner, needs: ProbeNeeds, engine:
       if (step.requires?.some((f) => missing.includes(f))) continue;
       const r = await runner.run(step.argv);
       if (r.exitCode === 0) continue;
-      const why = r.stderr.trim().split('\n')[0] || `exit code ${r.exitCode}`;
+      const text = (r.stderr.trim() || r.stdout.trim()).split('\n')[0];
+      const why =
+        r.exitCode === 126 || r.exitCode === 127
+          ? `${step.argv[0]} cannot be run there (exit code ${r.exitCode}${text ? `: ${text}` : ''}); the exec strategy needs tc and ip in the target, the sidecar strategy brings its own`
+          : text || `exit code ${r.exitCode}`;
       if (!step.feature) {
         if (step.argv[2] === 'add') {
           setupError = `cannot create a probe device in the target's network namespace (${step.argv.join(' ')}): ${why}`;

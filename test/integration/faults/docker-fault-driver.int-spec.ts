@@ -213,6 +213,42 @@ describe('kernel without sch_netem (this host)', () => {
   });
 });
 
+describe('scheduleApply and the helper timeline (netem missing here: the planned apply fails at T0)', () => {
+  it('the helper tries at T0 by its own clock, rolls back, and the timeline and lease say so', async () => {
+    const f = spec({ kind: 'network', target: { container: `${P}-web-2` }, netem: { delay: '100ms' }, scope: { rules: [{ ports: [80] }] } }) as NetworkFaultSpec;
+    const [target] = (await driver.resolveTargets(f)).targets;
+    const helper = await driver.createHelper(target);
+    const prepared: PreparedFault = { spec: f, target, strategy: 'sidecar', compiled: compileNetworkFault(f), helperContainerId: helper, expiresAt: new Date(Date.now() + 60_000), graceMs: 1000, experimentIndex: 0 };
+    try {
+      const t0 = new Date(Date.now() + 700);
+      const lease = await driver.scheduleApply(prepared, { applyAt: t0, revertAt: new Date(t0.getTime() + 2000) });
+      expect((await leases.get(lease.id))!.plannedAt).toEqual(t0);
+      expect((await driver.readTimeline(lease)).state).toBe('armed');
+      await new Promise((r) => setTimeout(r, t0.getTime() - Date.now() + 400));
+      const timeline = await driver.readTimeline(lease);
+      expect(timeline.state).toBe('apply_failed');
+      expect(timeline.plannedApplyAt).toEqual(t0);
+      expect(timeline.error).toMatch(/^step 1 \(tc qdisc add dev eth0 root handle 4744: prio/);
+      expect(await links(ids.web2)).toBe('eth0\nlo');
+      const row = await leases.get(lease.id);
+      expect(row!.revertReason).toBe('apply_failed');
+      expect(row!.injectedAt).toBeNull();
+    } finally {
+      await driver.release(prepared);
+      await prisma.activeFault.deleteMany({ where: { containerId: ids.web2 } });
+    }
+  });
+});
+
+describe('exec strategy', () => {
+  it('a target without tc/ip gets a clear error before anything is applied', async () => {
+    const f = spec({ kind: 'network', target: { container: `${P}-web-2` }, netem: { delay: '10ms' }, strategy: 'exec' });
+    const [target] = (await driver.resolveTargets(f)).targets;
+    await expect(driver.prepare(f, target, { expiresAt: new Date(Date.now() + 60_000) })).rejects.toThrow(/cannot create a probe device in the target's network namespace \(ip link add gdprobe0 type veth peer name gdprobe1\): ip cannot be run there \(exit code 12[67].*the sidecar strategy brings its own/);
+    expect(await links(ids.web2)).toBe('eth0\nlo');
+  });
+});
+
 describe('container faults with revert', () => {
   async function inject(action: string, extra: Record<string, unknown> = {}) {
     const f = spec({ kind: 'container', target: { container: `${P}-victim` }, action, ...extra });
