@@ -52,6 +52,8 @@ export function runView(r: Run, principal: Principal, gameDay?: Pick<GameDay, 'm
 }
 
 export function runDetailView(r: Run & { events: RunEvent[] }, principal: Principal, gameDay?: Pick<GameDay, 'mode' | 'revealedAt'>) {
+  // event details carry tc argv and targets: hidden from blind viewers like the fault itself
+  const hideDetails = r.finishedAt === null && gameDay?.mode === 'blind' && gameDay.revealedAt === null && principal.role === 'viewer';
   return {
     ...runView(r, principal, gameDay),
     result: r.result,
@@ -64,8 +66,8 @@ export function runDetailView(r: Run & { events: RunEvent[] }, principal: Princi
       experimentIndex: e.experimentIndex,
       plannedAt: e.plannedAt,
       at: e.at,
-      message: e.message,
-      data: e.data,
+      message: hideDetails && e.type.startsWith('fault.') ? 'fault details hidden until revealed' : e.message,
+      data: hideDetails ? null : e.data,
     })),
   };
 }

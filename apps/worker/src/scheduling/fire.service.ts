@@ -8,7 +8,7 @@ import {
   nextOccurrence,
   runDurationMs,
 } from '@gameday/core';
-import { GameDayRepository, type Prisma, RunRepository } from '@gameday/db';
+import { GameDayRepository, type GameDayStore, type Prisma, RunRepository, type RunStore } from '@gameday/db';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
 import type { FireJob } from '@gameday/queue';
 import { RUN_LAUNCHER, type RunLauncher } from '../launch/run-launcher';
@@ -31,8 +31,8 @@ export class FireService {
   private readonly logger = new Logger(FireService.name);
 
   constructor(
-    private readonly gameDays: GameDayRepository,
-    private readonly runs: RunRepository,
+    @Inject(GameDayRepository) private readonly gameDays: Pick<GameDayStore, 'findById' | 'recordFiring'>,
+    @Inject(RunRepository) private readonly runs: Pick<RunStore, 'createForOccurrence' | 'findById'>,
     @Inject(RUN_LAUNCHER) private readonly launcher: RunLauncher,
     @Inject(WORKER_CLOCK) private readonly clock: Clock,
     @Inject(METRICS) private readonly metrics: GameDayMetrics,

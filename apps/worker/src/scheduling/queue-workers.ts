@@ -35,6 +35,9 @@ export class QueueWorkers implements OnApplicationBootstrap, OnModuleDestroy {
       lockDuration: 30_000,
       stalledInterval: 30_000,
       maxStalledCount: 1,
+      // defaults for jobs enqueued without their own retention
+      removeOnComplete: { age: 3600, count: 1000 },
+      removeOnFail: { age: 7 * 24 * 3600, count: 5000 },
     };
     this.workers.push(
       new Worker(QUEUES.schedule, (job) => this.onFire(job), options),

@@ -1,0 +1,104 @@
+import { ManualClock, gameDaySpecSchema } from '@gameday/core';
+import type { GameDay, Run, RunCreate, RunEventInput } from '@gameday/db';
+import { createMetrics } from '@gameday/metrics';
+import type { RunLauncher } from '../launch/run-launcher';
+import { FireService } from './fire.service';
+
+/** The firing rules with in-memory stores: which occurrences become runs, skips or nothing. */
+const ID = '00000000-0000-4000-8000-000000000001';
+const AT = new Date('2030-01-07T10:00:00.000Z'); // a Monday
+
+function spec(overrides: Record<string, unknown> = {}) {
+  return gameDaySpecSchema.parse({
+    name: 'g',
+    timezone: 'UTC',
+    schedule: { at: AT.toISOString() },
+    experiments: [
+      {
+        name: 'e',
+        hypothesis: { description: 'd', probes: [{ name: 'p', url: 'http://127.0.0.1:1/', timeoutMs: 100 }] },
+        fault: { kind: 'network', target: { container: 'c' }, netem: { delay: '10ms' } },
+        durations: { baseline: '1s', fault: '1s', recovery: '1s' },
+      },
+    ],
+    ...overrides,
+  });
+}
+
+function setup(specValue = spec(), status: GameDay['status'] = 'active', now = AT) {
+  const cron = 'cron' in specValue.schedule;
+  const gameDay = { id: ID, status, version: 3, spec: specValue, runAt: cron ? null : AT } as unknown as GameDay;
+  const runs: (RunCreate & { events: RunEventInput[] })[] = [];
+  const firings: { nextRunAt: Date | null; finished: boolean }[] = [];
+  const launched: string[] = [];
+  const gameDays = {
+    findById: async (id: string) => (id === ID ? gameDay : null),
+    recordFiring: async (_id: string, nextRunAt: Date | null, finished: boolean) => void firings.push({ nextRunAt, finished }),
+  };
+  const runStore = {
+    createForOccurrence: async (data: RunCreate, event: RunEventInput) => {
+      if (runs.some((r) => r.scheduledFor.getTime() === data.scheduledFor.getTime())) return null;
+      runs.push({ ...data, events: [event] });
+      return { ...data, id: `run-${runs.length}`, createdAt: now } as unknown as Run;
+    },
+    findById: async () => null,
+  };
+  const launcher: RunLauncher = { launch: async (run) => void launched.push(run.id) };
+  const service = new FireService(gameDays, runStore, launcher, new ManualClock(now), createMetrics({ defaults: false }));
+  return { service, runs, firings, launched };
+}
+
+describe('FireService', () => {
+  it('creates one run for an on-time occurrence, snapshots the spec and launches it', async () => {
+    const { service, runs, firings, launched } = setup();
+    expect(await service.fire({ gameDayId: ID, version: 3 }, AT)).toEqual({ outcome: 'launched', runId: 'run-1', trigger: 'schedule' });
+    expect(runs[0]).toMatchObject({ status: 'scheduled', trigger: 'schedule', gameDayVersion: 3, scheduledFor: AT });
+    expect(runs[0].spec).toMatchObject({ name: 'g' });
+    expect(firings).toEqual([{ nextRunAt: null, finished: true }]);
+    expect(launched).toEqual(['run-1']);
+  });
+
+  it('reports a duplicate when the occurrence already has a run, and launches nothing', async () => {
+    const { service, launched } = setup();
+    await service.fire({ gameDayId: ID, version: 3 }, AT);
+    expect(await service.fire({ gameDayId: ID, version: 3 }, AT)).toEqual({ outcome: 'duplicate' });
+    expect(launched).toHaveLength(1);
+  });
+
+  it.each<[string, ReturnType<typeof setup>, Date, RegExp]>([
+    ['unknown GameDay', setup(), AT, /no longer exists/],
+    ['cancelled GameDay', setup(spec(), 'cancelled'), AT, /cancelled/],
+    ['occurrence no longer in the schedule (rescheduled)', setup(), new Date(AT.getTime() - 60_000), /not in the current schedule/],
+  ])('ignores: %s', async (label, ctx, at, reason) => {
+    const id = label === 'unknown GameDay' ? '00000000-0000-4000-8000-000000000002' : ID;
+    const outcome = await ctx.service.fire({ gameDayId: id, version: 1 }, at);
+    expect(outcome).toEqual({ outcome: 'ignored', reason: expect.stringMatching(reason) });
+    expect(ctx.runs).toHaveLength(0);
+  });
+
+  it('skips and records an occurrence inside a blackout', async () => {
+    const { service, runs, launched } = setup(spec({ blackouts: [{ name: 'freeze', timezone: 'UTC', weekly: { days: ['mon'], start: '00:00', end: '24:00' } }] }));
+    const outcome = await service.fire({ gameDayId: ID, version: 3 }, AT);
+    expect(outcome).toMatchObject({ outcome: 'skipped', reason: expect.stringMatching(/blackout "freeze"/) });
+    expect(runs[0]).toMatchObject({ status: 'skipped' });
+    expect(runs[0].events[0]).toMatchObject({ type: 'occurrence.skipped', data: { reason: 'blackout' } });
+    expect(launched).toEqual([]);
+  });
+
+  it.each<[string, { mode: 'run_late' | 'skip'; deadline: string }, number, string, string]>([
+    ['late within deadline runs as catch_up', { mode: 'run_late', deadline: '10m' }, 60_000, 'launched', 'catch_up'],
+    ['late beyond deadline is skipped', { mode: 'run_late', deadline: '30s' }, 60_000, 'skipped', 'schedule'],
+    ['late with policy skip is skipped', { mode: 'skip', deadline: '1h' }, 60_000, 'skipped', 'schedule'],
+    ['queue latency is on time', { mode: 'skip', deadline: '1h' }, 200, 'launched', 'schedule'],
+  ])('missed-run policy: %s', async (_label, missedRunPolicy, lateMs, outcome, trigger) => {
+    const { service, runs } = setup(spec({ schedule: { at: AT.toISOString(), missedRunPolicy } }), 'active', new Date(AT.getTime() + lateMs));
+    expect((await service.fire({ gameDayId: ID, version: 3 }, AT)).outcome).toBe(outcome);
+    expect(runs[0].trigger).toBe(trigger);
+  });
+
+  it('a recurring GameDay records its next occurrence and stays active', async () => {
+    const { service, firings } = setup(spec({ schedule: { cron: '0 10 * * MON', timezone: 'UTC' } }));
+    await service.fire({ gameDayId: ID, version: 3 }, AT);
+    expect(firings).toEqual([{ nextRunAt: new Date('2030-01-14T10:00:00.000Z'), finished: false }]);
+  });
+});
