@@ -4,9 +4,10 @@
 #
 #   scripts/images.sh          all images
 #   scripts/images.sh demo     gameday/demo-service1, gameday/demo-service2, gameday/demo-db
+#   scripts/images.sh helper   gameday/netem-helper:<content hash> (the fault engine's sidecar)
 #   scripts/images.sh app      gameday/api, gameday/worker
 #
-# TAG (default "dev") sets the tag. Prints how long each image took.
+# TAG (default "dev") sets the tag; NO_CACHE=1 rebuilds every layer. Prints how long each image took.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 tag="${TAG:-dev}"
@@ -35,8 +36,10 @@ ensure_base() { # ensure_base SUITE
 build() { # build IMAGE CONTEXT [docker build args...]
   local image=$1 context=$2; shift 2
   local t0=$SECONDS
-  docker build -q -t "$image:$tag" "$@" "$context" >/dev/null \
-    || { docker build -t "$image:$tag" "$@" "$context" 2>&1 | tail -25 >&2; die "building $image failed"; }
+  local cache=(); [ "${NO_CACHE:-}" = 1 ] && cache=(--no-cache)
+  # Quiet unless it fails (the legacy builder also prints a deprecation notice on every build).
+  docker build -q "${cache[@]}" -t "$image:$tag" "$@" "$context" >/dev/null 2>&1 \
+    || { docker build "${cache[@]}" -t "$image:$tag" "$@" "$context" 2>&1 | tail -25 >&2; die "building $image failed"; }
   log "$image:$tag built in $((SECONDS - t0)) s ($(docker image inspect -f '{{.Size}}' "$image:$tag" | awk '{printf "%.0f MB", $1/1e6}'))"
 }
 
@@ -55,16 +58,34 @@ app() {
   rm -rf "$stage" && mkdir -p "$stage"
   cp "$root/package.json" "$root/package-lock.json" "$stage/"
   cp -r "$root/dist/apps" "$root/dist/libs" "$stage/"
+  # The worker builds the netem helper image from these files on engines that lack it.
+  mkdir -p "$stage/libs/faults/helper" && cp "$root/libs/faults/helper/"* "$stage/libs/faults/helper/"
   # Production dependencies only, installed on the host (which holds the npm cache and any
   # registry configuration) so the image build itself needs no registry.
   (cd "$stage" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error) || die "npm ci failed"
+  # @prisma/client lists the Prisma CLI as a peer, so npm installs it (and its studio) even without
+  # dev dependencies; the services only need the generated client and its runtime.
+  rm -rf "$stage/node_modules/prisma" "$stage/node_modules/@prisma/studio-core" "$stage/node_modules/@prisma/dev"
   build gameday/api "$stage" -f "$root/apps/api/Dockerfile"
   build gameday/worker "$stage" -f "$root/apps/worker/Dockerfile"
+}
+
+# The netem helper is tagged by a hash of its build context; the worker builds it on demand on
+# any engine that lacks it. Building it here keeps the first injection on this engine fast.
+helper() {
+  ensure_base bookworm
+  local t0=$SECONDS image
+  image="$(cd "$root" && node -r @swc-node/register -e "
+    const Docker = require('dockerode');
+    require('./libs/faults/src/helper-image.ts').ensureHelperImage(new Docker())
+      .then((tag) => console.log(tag), (e) => { console.error(e.message); process.exit(1); });")" || die "building the netem helper image failed"
+  log "$image ready in $((SECONDS - t0)) s"
 }
 
 case "${1:-all}" in
   demo) demo ;;
   app) app ;;
-  all) demo; app ;;
-  *) die "unknown target '$1' (demo|app|all)" ;;
+  helper) helper ;;
+  all) demo; helper; app ;;
+  *) die "unknown target '$1' (demo|helper|app|all)" ;;
 esac
