@@ -5,7 +5,7 @@
 #   scripts/images.sh          all images
 #   scripts/images.sh demo     gameday/demo-service1, gameday/demo-service2, gameday/demo-db
 #   scripts/images.sh helper   gameday/netem-helper:<content hash> (the fault engine's sidecar)
-#   scripts/images.sh app      gameday/api, gameday/worker
+#   scripts/images.sh app      gameday/api, gameday/migrate, gameday/worker
 #
 # TAG (default "dev") sets the tag; NO_CACHE=1 rebuilds every layer. Prints how long each image took.
 set -euo pipefail
@@ -66,7 +66,15 @@ app() {
   # @prisma/client lists the Prisma CLI as a peer, so npm installs it (and its studio) even without
   # dev dependencies; the services only need the generated client and its runtime.
   rm -rf "$stage/node_modules/prisma" "$stage/node_modules/@prisma/studio-core" "$stage/node_modules/@prisma/dev"
-  build gameday/api "$stage" -f "$root/apps/api/Dockerfile"
+  # Migrations: the offline Prisma migrate tool with the repository layout scripts/db-migrate.sh expects.
+  local tool="$root/tools/prisma-migrate"
+  [ -x "$tool/node_modules/.bin/prisma" ] || (cd "$tool" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) || die "npm ci in tools/prisma-migrate failed"
+  mkdir -p "$stage/migrate/tools/prisma-migrate" "$stage/migrate/scripts" "$stage/migrate/prisma"
+  cp -r "$tool/package.json" "$tool/package-lock.json" "$tool/prisma.config.ts" "$tool/node_modules" "$stage/migrate/tools/prisma-migrate/"
+  cp -r "$root/prisma/schema.prisma" "$root/prisma/migrations" "$stage/migrate/prisma/"
+  cp "$root/scripts/db-migrate.sh" "$stage/migrate/scripts/"
+  build gameday/migrate "$stage" -f "$root/apps/api/Dockerfile" --target migrate
+  build gameday/api "$stage" -f "$root/apps/api/Dockerfile" --target api
   build gameday/worker "$stage" -f "$root/apps/worker/Dockerfile"
 }
 

@@ -73,8 +73,12 @@ describe('docker-compose.yml', () => {
 
   it('has the whole stack', () => {
     expect([...serviceBlocks(config).keys()].sort()).toEqual(
-      ['api', 'demo-db', 'grafana', 'postgres', 'prometheus', 'redis', 'service1', 'service2', 'worker'],
+      ['api', 'demo-db', 'grafana', 'migrate', 'postgres', 'prometheus', 'redis', 'service1', 'service2', 'worker'],
     );
+  });
+
+  it('starts the API and worker only after the migrations succeeded', () => {
+    for (const name of ['api', 'worker']) expect(serviceBlocks(config).get(name)).toMatch(/migrate:\n\s+condition: service_completed_successfully/);
   });
 
   it('gives the Docker socket to the worker and to no one else', () => {
@@ -82,8 +86,12 @@ describe('docker-compose.yml', () => {
     expect(withSocket).toEqual(['worker']);
   });
 
-  it('restarts every service and health-checks every one not checked by its image', () => {
+  it('restarts every long-running service and health-checks every one not checked by its image', () => {
     for (const [name, block] of serviceBlocks(config)) {
+      if (name === 'migrate') {
+        expect(block).toMatch(/condition: service_healthy/); // waits for Postgres, runs once
+        continue;
+      }
       expect(`${name}: ${/restart: unless-stopped/.test(block)}`).toBe(`${name}: true`);
       if (!name.startsWith('demo-') && !name.startsWith('service')) expect(`${name}: ${block.includes('healthcheck:')}`).toBe(`${name}: true`);
     }
@@ -98,7 +106,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('marks GameDay\'s own containers so the fault engine refuses them', () => {
-    for (const name of ['api', 'worker', 'postgres', 'redis', 'prometheus', 'grafana']) {
+    for (const name of ['api', 'worker', 'migrate', 'postgres', 'redis', 'prometheus', 'grafana']) {
       expect(serviceBlocks(config).get(name)).toMatch(/gameday\.role: \w+/);
     }
   });
