@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createApiApp } from '../../apps/api/src/bootstrap';
 import { createWorkerApp } from '../../apps/worker/src/bootstrap';
+import { PendingFaultEngineLauncher } from '../../apps/worker/src/launch/run-launcher';
 
 /**
  * Real Postgres and Redis for integration tests. Each test file gets its own BullMQ prefix so
@@ -33,8 +34,12 @@ export async function startApi(config: AppConfig): Promise<INestApplication> {
   return app;
 }
 
+/**
+ * A worker whose runs stop at `arming` (PendingFaultEngineLauncher): scheduling tests check
+ * firing, not the run lifecycle, so they do not depend on targets or Docker.
+ */
 export async function startWorker(config: AppConfig): Promise<INestApplicationContext> {
-  return createWorkerApp(config, { logger: false });
+  return createWorkerApp(config, { logger: false, launcher: PendingFaultEngineLauncher });
 }
 
 export function testPrisma(): PrismaClient {

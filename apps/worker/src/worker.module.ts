@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Module, type Type } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { systemClock } from '@gameday/core';
 import { APP_CONFIG, type AppConfig, ConfigModule } from '@gameday/config';
@@ -6,7 +6,7 @@ import { DbModule } from '@gameday/db';
 import { MetricsModule } from '@gameday/metrics';
 import { QueueModule } from '@gameday/queue';
 import { WorkerHttpServer } from './http/worker-http.server';
-import { PendingFaultEngineLauncher, RUN_LAUNCHER } from './launch/run-launcher';
+import { PendingFaultEngineLauncher, RUN_LAUNCHER, type RunLauncher } from './launch/run-launcher';
 import { FireService, WORKER_CLOCK } from './scheduling/fire.service';
 import { QueueWorkers } from './scheduling/queue-workers';
 
@@ -30,7 +30,12 @@ import { QueueWorkers } from './scheduling/queue-workers';
   ],
 })
 export class WorkerModule {
-  static withConfig(config?: AppConfig) {
-    return { module: WorkerModule, imports: [ConfigModule.forRoot(config)] };
+  /** `launcher` replaces the RunLauncher (tests of scheduling alone use PendingFaultEngineLauncher). */
+  static withConfig(config?: AppConfig, options: { launcher?: Type<RunLauncher> } = {}) {
+    return {
+      module: WorkerModule,
+      imports: [ConfigModule.forRoot(config)],
+      providers: options.launcher ? [{ provide: RUN_LAUNCHER, useClass: options.launcher }] : [],
+    };
   }
 }

@@ -62,6 +62,15 @@ describe('one-shot GameDays fire on time (real Postgres + Redis + BullMQ)', () =
     const gameDay = await prisma.gameDay.findUniqueOrThrow({ where: { id } });
     expect(gameDay).toMatchObject({ status: 'finished', nextRunAt: null });
 
+    // while its run is active the GameDay cannot be edited; once the run ends (the lifecycle is
+    // not part of this test: finish it by hand) a finished one-shot can be planned again
+    expect((await http.patch(`/api/v1/gamedays/${id}`).set(auth).send({ description: 'x' })).status).toBe(409);
+    await prisma.run.update({ where: { id: run.id }, data: { status: 'completed', finishedAt: new Date() } });
+    const again = new Date(Date.now() + 3600_000);
+    const replanned = await http.patch(`/api/v1/gamedays/${id}`).set(auth).send({ schedule: { at: again.toISOString() } });
+    expect(replanned.status).toBe(200);
+    expect(replanned.body).toMatchObject({ status: 'active', nextRunAt: again.toISOString() });
+
     const viaApi = await http.get(`/api/v1/runs/${run.id}`).set(auth);
     expect(viaApi.body.events.map((e: { type: string }) => e.type)).toEqual(['occurrence.fired', 'run.arming']);
     console.log(`one-shot lateness: ${lateMs} ms (occurrence instant → run row)`);

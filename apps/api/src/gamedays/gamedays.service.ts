@@ -59,7 +59,7 @@ export class GameDaysService {
 
   async patch(id: string, patch: Record<string, unknown>): Promise<GameDay> {
     const current = await this.get(id);
-    if (current.status !== 'active') throw notActive(current);
+    if (current.status === 'cancelled') throw notActive(current);
     const unknown = Object.keys(patch).filter((k) => !SPEC_FIELDS.has(k)).map((field) => ({ field, message: 'unknown field' }));
     const known = Object.fromEntries(Object.entries(patch).filter(([k]) => SPEC_FIELDS.has(k)));
     const parsed = gameDaySpecSchema.safeParse({ ...(current.spec as object), ...known });
@@ -67,9 +67,12 @@ export class GameDaysService {
     if (errors.length > 0 || !parsed.success) throw validationProblem(errors);
     const spec = parsed.data;
     const now = this.clock.now().getTime();
+    // a finished one-shot given a new schedule is planned again
+    const status = current.status === 'finished' && 'schedule' in known ? 'active' : current.status;
     // an unchanged schedule is not re-judged against "now" (a recurring one keeps running)
-    const nextRunAt = 'schedule' in patch || 'blackouts' in patch || 'participants' in patch || 'experiments' in patch ? this.checkSchedule(spec, now) : nextOccurrenceOf(spec, now);
-    const updated = await this.gameDays.updateUnlessRunning(id, { ...columnsOf(spec), nextRunAt: nextRunAt === null ? null : new Date(nextRunAt) });
+    const rejudge = status === 'active' && ['schedule', 'blackouts', 'participants', 'experiments'].some((k) => k in known);
+    const nextRunAt = rejudge ? this.checkSchedule(spec, now) : status === 'active' ? nextOccurrenceOf(spec, now) : null;
+    const updated = await this.gameDays.updateUnlessRunning(id, { ...columnsOf(spec), status, nextRunAt: nextRunAt === null ? null : new Date(nextRunAt) });
     if (updated === 'not_found') throw new NotFoundException(`no GameDay ${id}`);
     if (updated === 'active_run') {
       throw new ProblemException({ type: PROBLEM_TYPES.activeRun, title: 'Conflict', status: 409, detail: 'a run of this GameDay is in progress; edit it after the run ends (or abort the run)' });
