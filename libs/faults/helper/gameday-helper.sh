@@ -97,10 +97,15 @@ step_file() { printf '%s/steps/%03d' "$S" "$1"; }
 # Undo the applied steps newest first; failures are recorded (deleting what is already gone fails).
 undo_applied() {
   k=$(get applied_steps 0)
+  UNDONE=0
   : >"$S/undo_errors"
   while [ "$k" -gt 0 ]; do
     f=$(step_file "$k")
-    if ! run_step "$f.undo"; then
+    if [ ! -s "$f.undo" ]; then
+      :
+    elif run_step "$f.undo"; then
+      UNDONE=$((UNDONE + 1))
+    else
       printf 'step %s: %s\n' "$k" "$(head -c 300 "$S/last_err" | tr '\n' ' ')" >>"$S/undo_errors"
     fi
     k=$((k - 1))
@@ -198,7 +203,11 @@ cmd_revert() {
   state=$(get state idle)
   echo "was=$state"
   case "$state" in
-    applied) do_revert "$reason" ;;
+    applied)
+      do_revert "$reason"
+      # 0 means every undo failed: someone else (or a restart) had already removed it.
+      echo "undone=$UNDONE"
+      ;;
     armed)
       put state cancelled
       put done_at "$(now_ms)"

@@ -459,7 +459,8 @@ export class DockerFaultDriver implements FaultDriver {
       runner = new HelperRunner(this.docker, lease.helperContainerId!);
       const r = await runner.run(['gameday-helper', 'revert', reason.replace(/[^a-zA-Z0-9_.-]/g, '_').slice(0, 40) || 'manual']);
       if (r.exitCode !== 0) throw new FaultStepError(['gameday-helper', 'revert'], r.exitCode, r.stderr, false);
-      if (parseKeyValues(r.stdout).was !== 'applied') outcome = 'already_gone';
+      const kv = parseKeyValues(r.stdout);
+      if (kv.was !== 'applied' || kv.undone === '0') outcome = 'already_gone';
     } else {
       // No live helper (removed, or the reaper after a crash): run the revert argv directly;
       // each deletes only our handle and kind, so a failure means "already gone".

@@ -240,6 +240,53 @@ describe('scheduleApply and the helper timeline (netem missing here: the planned
   });
 });
 
+describe('verify and revert from the lease alone (htb stands in for netem on this kernel)', () => {
+  const expected = { qdiscs: [{ dev: 'eth0', kind: 'htb', handle: '4744:', parent: 'root' }], owned: [{ dev: 'eth0', handle: '4744:', kind: 'htb' }], devices: ['eth0'], filterCount: 0 };
+  const apply = ['tc', 'qdisc', 'add', 'dev', 'eth0', 'root', 'handle', '4744:', 'htb'];
+  const undo = ['tc', 'qdisc', 'del', 'dev', 'eth0', 'root', 'handle', '4744:', 'htb'];
+
+  async function leaseWithHelper() {
+    const [target] = (await driver.resolveTargets(spec({ kind: 'network', target: { container: `${P}-web-1` }, netem: { delay: '1ms' } }))).targets;
+    const helper = await driver.createHelper(target);
+    await sh(helper, ['gameday-helper', 'apply', String(Date.now() + 600_000), '1', String(apply.length), ...apply, String(undo.length), ...undo]);
+    const lease = await leases.record({
+      kind: 'network', strategy: 'sidecar', engine: 'local-test', experimentIndex: 0, containerId: ids.web1, containerName: `${P}-web-1`, netnsId: target.netnsId,
+      device: 'eth0', handle: '4744:', helperContainerId: helper, applyArgv: [apply], verifyArgv: [['tc', '-j', 'qdisc', 'show', 'dev', 'eth0']], revertArgv: [undo],
+      details: { expected }, injectedAt: new Date(), expiresAt: new Date(Date.now() + 600_000),
+    });
+    return { lease, helper };
+  }
+
+  it('verify reads the real tc -j output; a competing tool removing the qdisc is detected', async () => {
+    const { lease, helper } = await leaseWithHelper();
+    try {
+      expect(await driver.verify(lease)).toEqual({ ok: true });
+      await sh(helper, undo); // "another tool" removes it
+      expect(await driver.verify(lease)).toEqual({ ok: false, reasons: ['eth0 htb 4744: not found (root qdisc is noqueue 0:)'] });
+      expect(await driver.revert(lease, 'planned_end')).toMatchObject({ outcome: 'already_gone' });
+    } finally {
+      await driver.release(lease);
+    }
+  });
+
+  it('the helper was removed (docker rm -f skips its trap): revert runs the stored argv in a fresh helper', async () => {
+    const { lease, helper } = await leaseWithHelper();
+    await docker.getContainer(helper).remove({ force: true });
+    const check = await driver.createHelper((await driver.resolveTargets(spec({ kind: 'network', target: { container: `${P}-web-1` }, netem: { delay: '1ms' } }))).targets[0]);
+    try {
+      expect(await sh(check, ['tc', 'qdisc', 'show', 'dev', 'eth0'])).toMatch(/htb 4744:/); // leaked until someone reverts
+      const result = await driver.revert(lease, 'reaper');
+      expect(result.outcome).toBe('reverted');
+      expect(await sh(check, ['tc', 'qdisc', 'show', 'dev', 'eth0'])).not.toMatch(/4744:/);
+      expect((await leases.get(lease.id))!.revertReason).toBe('reaper');
+      expect((await helpersOf(ids.web1)).map((h) => h.Id)).toEqual([check]); // the temporary helper is gone
+      expect(await driver.revert(lease, 'again')).toMatchObject({ outcome: 'already_gone' });
+    } finally {
+      await driver.release({ helperContainerId: check } as PreparedFault);
+    }
+  });
+});
+
 describe('exec strategy', () => {
   it('a target without tc/ip gets a clear error before anything is applied', async () => {
     const f = spec({ kind: 'network', target: { container: `${P}-web-2` }, netem: { delay: '10ms' }, strategy: 'exec' });
