@@ -311,9 +311,12 @@ export class DockerFaultDriver implements FaultDriver {
       this.emit({ type: 'apply', result: 'ok', durationMs: Date.now() - started, target: prepared.target.containerName });
       return { ...lease, injectedAt };
     } catch (err) {
-      // Nothing is left applied (steps were rolled back), so the lease is closed as such.
       await this.options.leases.recordRevertFailure(lease.id, (err as Error).message).catch(() => undefined);
-      await this.options.leases.markReverted(lease.id, this.now(), 'apply_failed').catch(() => undefined);
+      // Close the lease only when we know nothing is applied: a failed step was rolled back, or
+      // the engine refused the container action. Anything else (a lost connection mid-exec) stays
+      // open for the revert job and the reaper, whose revert is idempotent.
+      const nothingApplied = (err instanceof FaultStepError && err.rolledBack) || (prepared.spec.kind === 'container' && typeof (err as { statusCode?: unknown }).statusCode === 'number');
+      if (nothingApplied) await this.options.leases.markReverted(lease.id, this.now(), 'apply_failed').catch(() => undefined);
       this.emit({ type: 'apply', result: 'error', reason: (err as Error).name, durationMs: Date.now() - started, target: prepared.target.containerName });
       throw err;
     }
