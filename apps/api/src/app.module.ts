@@ -13,6 +13,7 @@ import { ProblemFilter } from './common/problem.filter';
 import { GameDaysController } from './gamedays/gamedays.controller';
 import { CLOCK, GameDaysService } from './gamedays/gamedays.service';
 import { HealthController } from './health/health.controller';
+import { EmergencyStopController } from './runs/emergency-stop.controller';
 import { RunsController } from './runs/runs.controller';
 
 @Module({
@@ -31,7 +32,7 @@ import { RunsController } from './runs/runs.controller';
     QueueModule,
     MetricsModule,
   ],
-  controllers: [GameDaysController, RunsController, TokensController, HealthController],
+  controllers: [GameDaysController, RunsController, EmergencyStopController, TokensController, HealthController],
   providers: [
     GameDaysService,
     { provide: CLOCK, useValue: systemClock },

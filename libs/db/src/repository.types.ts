@@ -89,7 +89,17 @@ export interface RunStore {
   transition(runId: string, status: RunStatus, event: RunEventInput, fields?: Prisma.RunUncheckedUpdateInput): Promise<Run>;
   appendEvent(runId: string, event: RunEventInput): Promise<RunEvent>;
   countForGameDay(gameDayId: string): Promise<number>;
+  /**
+   * Records an operator's emergency stop on a run that has not ended (the run lifecycle polls
+   * for it; the fault queue reverts independently). Idempotent: the first request's time stays.
+   */
+  requestAbort(runId: string, at: Date, reason: string): Promise<'requested' | 'already_requested' | 'ended' | 'not_found'>;
+  /** the same for every run that has not ended; returns their ids */
+  requestAbortAll(at: Date, reason: string): Promise<string[]>;
 }
+
+/** Statuses after which nothing more happens to a run. */
+export const ENDED_RUN_STATUSES: readonly RunStatus[] = ['completed', 'aborted', 'failed', 'cancelled', 'skipped'];
 
 /** Statuses in which a run holds (or is about to hold) a fault: edits must wait. */
 export const ACTIVE_RUN_STATUSES: readonly RunStatus[] = ['arming', 'baseline', 'injecting', 'observing', 'rolling_back', 'recovery'];

@@ -7,6 +7,8 @@ import { ScheduleSync } from './schedule-sync';
 
 export const SCHEDULE_QUEUE = Symbol('SCHEDULE_QUEUE');
 export const RUN_QUEUE = Symbol('RUN_QUEUE');
+/** the fault engine's queue: the API enqueues emergency stops (abort jobs) on it */
+export const FAULT_QUEUE = Symbol('FAULT_QUEUE');
 
 /** Queue producers (no workers): what the API needs to enqueue and what the worker reconciles with. */
 export function createQueue(name: string, config: Pick<AppConfig, 'REDIS_URL' | 'QUEUE_PREFIX'>): Queue {
@@ -24,10 +26,11 @@ export class QueueCloser implements OnApplicationShutdown {
   constructor(
     @Inject(SCHEDULE_QUEUE) private readonly schedule: Queue,
     @Inject(RUN_QUEUE) private readonly run: Queue,
+    @Inject(FAULT_QUEUE) private readonly fault: Queue,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.allSettled([this.schedule.close(), this.run.close()]);
+    await Promise.allSettled([this.schedule.close(), this.run.close(), this.fault.close()]);
   }
 }
 
@@ -36,9 +39,10 @@ export class QueueCloser implements OnApplicationShutdown {
   providers: [
     { provide: SCHEDULE_QUEUE, inject: [APP_CONFIG], useFactory: (c: AppConfig) => createQueue(QUEUES.schedule, c) },
     { provide: RUN_QUEUE, inject: [APP_CONFIG], useFactory: (c: AppConfig) => createQueue(QUEUES.run, c) },
+    { provide: FAULT_QUEUE, inject: [APP_CONFIG], useFactory: (c: AppConfig) => createQueue(QUEUES.fault, c) },
     { provide: ScheduleSync, inject: [SCHEDULE_QUEUE], useFactory: (q: Queue) => new ScheduleSync(q) },
     QueueCloser,
   ],
-  exports: [SCHEDULE_QUEUE, RUN_QUEUE, ScheduleSync],
+  exports: [SCHEDULE_QUEUE, RUN_QUEUE, FAULT_QUEUE, ScheduleSync],
 })
 export class QueueModule {}

@@ -6,6 +6,7 @@ export const PROBLEM_TYPES = Object.freeze({
   validation: 'urn:gameday:problem:validation',
   calendar: 'urn:gameday:problem:calendar-conflict',
   activeRun: 'urn:gameday:problem:run-active',
+  runEnded: 'urn:gameday:problem:run-ended',
   notActive: 'urn:gameday:problem:gameday-not-active',
   unavailable: 'urn:gameday:problem:dependency-unavailable',
 });
