@@ -241,7 +241,7 @@ describe('scheduleApply and the helper timeline (netem missing here: the planned
 });
 
 describe('verify and revert from the lease alone (htb stands in for netem on this kernel)', () => {
-  const expected = { qdiscs: [{ dev: 'eth0', kind: 'htb', handle: '4744:', parent: 'root' }], owned: [{ dev: 'eth0', handle: '4744:', kind: 'htb' }], devices: ['eth0'], filterCount: 0 };
+  const expected = { qdiscs: [{ dev: 'eth0', kind: 'htb', handle: '4744:', parent: 'root' }], owned: [{ dev: 'eth0', handle: '4744:', kind: 'htb' }], devices: ['eth0'], filterCount: 0, filters: [], filterShows: [] };
   const apply = ['tc', 'qdisc', 'add', 'dev', 'eth0', 'root', 'handle', '4744:', 'htb'];
   const undo = ['tc', 'qdisc', 'del', 'dev', 'eth0', 'root', 'handle', '4744:', 'htb'];
 

@@ -71,7 +71,12 @@ describe('compileNetworkFault: scope', () => {
     const c = compileNetworkFault(net({ netem: { delay: '10ms' }, scope: { rules: [{ destinations: ['10.1.0.0/16'] }] } }));
     expect(c.apply).toEqual([PRIO, PASS, NETEM, f('ip', 100, 'match', 'ip', 'dst', '10.1.0.0/16', 'flowid', '4744:2')]);
     expect(c.revert).toEqual([['tc', 'qdisc', 'del', 'dev', 'eth0', 'root', 'handle', '4744:', 'prio']]);
+    expect(c.verify).toEqual([
+      ['tc', '-j', 'qdisc', 'show', 'dev', 'eth0'],
+      ['tc', '-j', 'filter', 'show', 'dev', 'eth0', 'parent', '4744:'],
+    ]);
     expect(c.expected.filterCount).toBe(1);
+    expect(c.expected.filters).toEqual([{ dev: 'eth0', parent: '4744:', protocol: 'ip', pref: 100, flowid: '4744:2' }]);
   });
 
   it('AND within a rule: destination, protocol and port in ONE filter', () => {
@@ -154,7 +159,9 @@ describe('compileNetworkFault: ingress via IFB', () => {
     expect(c.verify).toEqual([
       ['tc', '-j', 'qdisc', 'show', 'dev', 'eth0'],
       ['tc', '-j', 'qdisc', 'show', 'dev', 'gdifb0'],
+      ['tc', '-j', 'filter', 'show', 'dev', 'eth0', 'parent', 'ffff:'],
     ]);
+    expect(c.expected.filters).toEqual([{ dev: 'eth0', parent: 'ffff:', protocol: 'all', pref: 1, redirectTo: 'gdifb0' }]);
   });
 
   it('scoped ingress matches the peer as source address and source port', () => {

@@ -54,6 +54,17 @@ export interface ExpectedQdisc {
   netem?: ExpectedNetem;
 }
 
+/** A u32 filter we add, as `tc -j filter show dev X parent P` reports it. */
+export interface ExpectedFilter {
+  dev: string;
+  parent: string;
+  protocol: string;
+  pref: number;
+  flowid?: string;
+  /** mirred redirect target (ingress → IFB). */
+  redirectTo?: string;
+}
+
 export interface OwnedObject {
   dev: string;
   handle: string;
@@ -69,6 +80,9 @@ export interface ExpectedTree {
   /** Created by us for ingress faults; it disappears with revert. */
   ifbDevice?: string;
   filterCount: number;
+  filters: ExpectedFilter[];
+  /** `tc -j filter show dev X parent P` runs that follow the qdisc shows in the verify argv. */
+  filterShows: { dev: string; parent: string }[];
 }
 
 export interface CompiledNetworkFault {
@@ -216,6 +230,8 @@ export function compileNetworkFault(spec: NetworkFaultSpec, options: CompileNetw
   const qdiscs: ExpectedQdisc[] = [];
   const owned: OwnedObject[] = [];
   let filterCount = 0;
+  const filters: ExpectedFilter[] = [];
+  const filterShows: { dev: string; parent: string }[] = [];
 
   if (ifb !== undefined) {
     apply.push(['ip', 'link', 'add', ifb, 'type', 'ifb']);
@@ -245,9 +261,11 @@ export function compileNetworkFault(spec: NetworkFaultSpec, options: CompileNetw
     qdiscs.push({ dev: shaped, kind: 'netem', handle: netemHandle, parent: faultClass, netem: netemExpect });
     owned.push({ dev: shaped, handle: rootHandle, kind: 'prio' });
 
+    filterShows.push({ dev: shaped, parent: rootHandle });
     const filter = (pref: number, f: FilterMatch, flowid: string) => {
       apply.push(['tc', 'filter', 'add', 'dev', shaped, 'parent', rootHandle, 'protocol', f.family, 'pref', String(pref), 'u32', ...f.matches, 'flowid', flowid]);
       undo.push(null);
+      filters.push({ dev: shaped, parent: rootHandle, protocol: f.family, pref, flowid });
       filterCount++;
     };
     // Exclusions first (lower pref is evaluated first), so an excluded peer is never delayed.
@@ -261,6 +279,7 @@ export function compileNetworkFault(spec: NetworkFaultSpec, options: CompileNetw
       // Whole interface with exclusions: everything not excluded goes to the fault band.
       apply.push(['tc', 'filter', 'add', 'dev', shaped, 'parent', rootHandle, 'protocol', 'all', 'pref', '1000', 'u32', 'match', 'u32', '0', '0', 'flowid', faultClass]);
       undo.push(null);
+      filters.push({ dev: shaped, parent: rootHandle, protocol: 'all', pref: 1000, flowid: faultClass });
       filterCount++;
     }
     if (filterCount > MAX_FILTERS) throw new FaultCompileError('scope', `expands to ${filterCount} filters (at most ${MAX_FILTERS}); use CIDRs instead of many single addresses`);
@@ -273,12 +292,15 @@ export function compileNetworkFault(spec: NetworkFaultSpec, options: CompileNetw
     apply.push(['tc', 'filter', 'add', 'dev', device, 'parent', INGRESS_HANDLE, 'protocol', 'all', 'pref', '1', 'u32', 'match', 'u32', '0', '0', 'action', 'mirred', 'egress', 'redirect', 'dev', ifb]);
     undo.push(null);
     qdiscs.push({ dev: device, kind: 'ingress', handle: INGRESS_HANDLE, parent: 'ingress' });
+    filters.push({ dev: device, parent: INGRESS_HANDLE, protocol: 'all', pref: 1, redirectTo: ifb });
+    filterShows.push({ dev: device, parent: INGRESS_HANDLE });
     owned.push({ dev: device, handle: INGRESS_HANDLE, kind: 'ingress' });
     owned.push({ dev: ifb, handle: 'ifb', kind: 'link' });
   }
 
   const devices = ifb !== undefined ? [device, ifb] : [device];
-  const verify = devices.map((d) => ['tc', '-j', 'qdisc', 'show', 'dev', d]);
+  // Qdisc shows first (one per device, in `devices` order), then one filter show per filter parent.
+  const verify = [...devices.map((d) => ['tc', '-j', 'qdisc', 'show', 'dev', d]), ...filterShows.map((f) => ['tc', '-j', 'filter', 'show', 'dev', f.dev, 'parent', f.parent])];
   return {
     device,
     direction,
@@ -288,7 +310,7 @@ export function compileNetworkFault(spec: NetworkFaultSpec, options: CompileNetw
     undo,
     verify,
     revert: rollbackSteps(undo, apply.length),
-    expected: { qdiscs, owned, devices, ifbDevice: ifb, filterCount },
+    expected: { qdiscs, owned, devices, ifbDevice: ifb, filterCount, filters, filterShows },
     warnings,
   };
 }

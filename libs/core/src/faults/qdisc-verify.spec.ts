@@ -86,6 +86,33 @@ describe('verifyQdiscs', () => {
   });
 });
 
+describe('verifyQdiscs with filter outputs (tc -j filter show, as tc 6.1 prints it)', () => {
+  const scoped = compileNetworkFault(net({ netem: { delay: '10ms', loss: 30 }, scope: { rules: [{ destinations: ['10.0.0.0/8'] }] } }));
+  const filters = fixture('tc-u32-filters.json');
+
+  it('accepts the qdiscs plus the filter sending the scope to the fault band', () => {
+    expect(scoped.verify).toHaveLength(2);
+    expect(verifyQdiscs(scoped.expected, [fixture('tc-prio-scoped.json'), filters])).toEqual({ ok: true });
+  });
+
+  it('detects flushed filters (qdiscs intact, fault silently inactive)', () => {
+    expect(verifyQdiscs(scoped.expected, [fixture('tc-prio-scoped.json'), '[]'])).toEqual({ ok: false, reasons: ['filter eth0 parent 4744: ip pref 100 not found'] });
+    expect(verifyQdiscs(scoped.expected, [fixture('tc-prio-scoped.json'), filters.replace('"flowid":"4744:2"', '"flowid":"4744:1"')])).toEqual({
+      ok: false,
+      reasons: ['filter eth0 parent 4744: ip pref 100: no match sends to 4744:2'],
+    });
+  });
+
+  it('checks the ingress mirred redirect to our IFB', () => {
+    const c = compileNetworkFault(net({ netem: { delay: '10ms' }, direction: 'ingress' }));
+    const eth0 = JSON.stringify([{ kind: 'noqueue', handle: '0:', root: true }, { kind: 'ingress', handle: 'ffff:', parent: 'ffff:fff1', options: {} }]);
+    const ifb = JSON.stringify([{ kind: 'netem', handle: '4744:', root: true, options: { limit: 1000, delay: { delay: 0.01, jitter: 0 } } }]);
+    const mirred = fixture('tc-ingress-mirred.json');
+    expect(verifyQdiscs(c.expected, [eth0, ifb, mirred])).toEqual({ ok: true });
+    expect(verifyQdiscs(c.expected, [eth0, ifb, mirred.replace('"to_dev":"gdifb0"', '"to_dev":"ifb9"')])).toEqual({ ok: false, reasons: ['filter eth0 parent ffff: all pref 1: no mirred redirect to gdifb0'] });
+  });
+});
+
 describe('verifyReverted', () => {
   const whole = compileNetworkFault(net({ netem: { delay: '500ms' } }));
   it('is ok when our handle is gone, whatever else is there', () => {

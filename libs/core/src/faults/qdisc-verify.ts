@@ -1,4 +1,4 @@
-import type { ExpectedNetem, ExpectedTree } from './network-fault.compiler';
+import type { ExpectedFilter, ExpectedNetem, ExpectedTree } from './network-fault.compiler';
 
 /** One entry of `tc -j qdisc show` (only the fields we read). */
 export interface TcQdiscJson {
@@ -103,13 +103,63 @@ function compareNetem(where: string, options: Record<string, unknown> | undefine
 }
 
 /**
+ * The verify argv runs the qdisc shows first, then the filter shows. Callers may pass only the
+ * qdisc outputs (one per device); filters are checked when their outputs are there too.
+ */
+function splitOutputs(expected: ExpectedTree, outputs: string | string[]): { qdiscs: string | string[]; filters?: string[] } {
+  const shows = expected.filterShows ?? [];
+  if (Array.isArray(outputs) && shows.length > 0 && outputs.length === expected.devices.length + shows.length) {
+    return { qdiscs: outputs.slice(0, expected.devices.length), filters: outputs.slice(expected.devices.length) };
+  }
+  return { qdiscs: outputs };
+}
+
+interface TcFilterJson {
+  protocol?: string;
+  pref?: number;
+  kind?: string;
+  options?: { flowid?: string; actions?: { kind?: string; to_dev?: string }[] };
+}
+
+/** Checks that each filter we added is there (a competing tool may flush filters and keep qdiscs). */
+export function verifyFilters(expected: ExpectedTree, filterOutputs: string[]): VerifyOutcome {
+  const shows = expected.filterShows ?? [];
+  const reasons: string[] = [];
+  const byShow = new Map<string, TcFilterJson[]>();
+  shows.forEach((show, i) => {
+    const text = (filterOutputs[i] ?? '').trim();
+    let parsed: unknown = [];
+    if (text !== '') {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        reasons.push(`tc filter output for ${show.dev} parent ${show.parent} is not JSON: ${text.slice(0, 120)}`);
+      }
+    }
+    byShow.set(`${show.dev} ${show.parent}`, Array.isArray(parsed) ? (parsed as TcFilterJson[]) : []);
+  });
+  const describe = (f: ExpectedFilter) => `filter ${f.dev} parent ${f.parent} ${f.protocol} pref ${f.pref}`;
+  for (const f of expected.filters ?? []) {
+    const entries = (byShow.get(`${f.dev} ${f.parent}`) ?? []).filter((e) => e.pref === f.pref && e.protocol === f.protocol && e.options !== undefined);
+    if (entries.length === 0) {
+      reasons.push(`${describe(f)} not found`);
+      continue;
+    }
+    if (f.flowid !== undefined && !entries.some((e) => e.options?.flowid === f.flowid)) reasons.push(`${describe(f)}: no match sends to ${f.flowid}`);
+    if (f.redirectTo !== undefined && !entries.some((e) => e.options?.actions?.some((a) => a.kind === 'mirred' && a.to_dev === f.redirectTo))) reasons.push(`${describe(f)}: no mirred redirect to ${f.redirectTo}`);
+  }
+  return reasons.length === 0 ? { ok: true } : { ok: false, reasons };
+}
+
+/**
  * Compares the qdiscs we expect with what the kernel reports. Used right after apply and again
  * during the fault window: a container restart or another tool replacing the root shows up here.
  */
 export function verifyQdiscs(expected: ExpectedTree, tcJsonOutput: string | string[]): VerifyOutcome {
+  const split = splitOutputs(expected, tcJsonOutput);
   let actual: TcQdiscJson[];
   try {
-    actual = parseTcQdiscJson(tcJsonOutput, expected.devices);
+    actual = parseTcQdiscJson(split.qdiscs, expected.devices);
   } catch (err) {
     return { ok: false, reasons: [(err as Error).message] };
   }
@@ -126,6 +176,10 @@ export function verifyQdiscs(expected: ExpectedTree, tcJsonOutput: string | stri
     if (parentOf(found) !== e.parent) reasons.push(`${where}: parent is ${parentOf(found)}, expected ${e.parent}`);
     if (e.netem && found.kind === 'netem') reasons.push(...compareNetem(where, found.options, e.netem));
   }
+  if (split.filters) {
+    const f = verifyFilters(expected, split.filters);
+    if (!f.ok) reasons.push(...f.reasons);
+  }
   return reasons.length === 0 ? { ok: true } : { ok: false, reasons };
 }
 
@@ -133,7 +187,8 @@ export function verifyQdiscs(expected: ExpectedTree, tcJsonOutput: string | stri
 export function verifyReverted(expected: ExpectedTree, tcJsonOutput: string | string[]): VerifyOutcome {
   let actual: TcQdiscJson[];
   try {
-    actual = parseTcQdiscJson(tcJsonOutput, expected.devices);
+    // Filters vanish with their qdisc: only the qdisc outputs matter here.
+    actual = parseTcQdiscJson(splitOutputs(expected, tcJsonOutput).qdiscs, expected.devices);
   } catch (err) {
     return { ok: false, reasons: [(err as Error).message] };
   }
