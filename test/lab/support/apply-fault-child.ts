@@ -11,7 +11,8 @@ export interface ApplyChildInput {
   helperImage: string;
   container: string;
   netem: Record<string, unknown>;
-  expiresAt: string;
+  /** The lease's lifetime, counted from the moment the helper is armed (just before apply). */
+  ttlMs: number;
   graceMs: number;
 }
 
@@ -31,9 +32,11 @@ async function main(): Promise<void> {
   const spec = networkFaultSchema.parse({ kind: 'network', target: { container: input.container }, netem: input.netem });
   const { targets } = await driver.resolveTargets(spec);
   if (targets.length !== 1) throw new Error(`expected one target named ${input.container}, got ${targets.length}`);
-  const expiresAt = new Date(input.expiresAt);
-  const prepared = await driver.prepare(spec, targets[0], { expiresAt, graceMs: input.graceMs });
-  const lease = await driver.apply(prepared);
+  // prepare() (helper start, kernel probe) takes seconds on a loaded host: count the lifetime
+  // from after it, by pushing the prepared expiry out before apply arms the helper's timer.
+  const prepared = await driver.prepare(spec, targets[0], { expiresAt: new Date(Date.now() + 600_000), graceMs: input.graceMs });
+  const expiresAt = new Date(Date.now() + input.ttlMs);
+  const lease = await driver.apply({ ...prepared, expiresAt });
   const out: ApplyChildOutput = {
     leaseId: lease.id,
     helperContainerId: lease.helperContainerId!,

@@ -3,14 +3,14 @@
 // are real netem, measurable from the host.
 //
 //   host  TAP 10.199.0.<4n+1>/30  <── vec0 (gro=1) ──>  guest 10.199.0.<4n+2>:2375 (dockerd, plain HTTP)
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { copyImage, type ImageLoad } from './lab-images';
-import { bootUml, killUmlGroup, LAB_SCRIPTS_DIR, requireLabKernel } from './uml-process';
+import { bootUml, killUmlGroup, LAB_SCRIPTS_DIR, onHarnessExit, requireLabKernel } from './uml-process';
 
 const run = promisify(execFile);
 
@@ -167,7 +167,7 @@ export async function stopUmlDocker(state: UmlDockerState, timeoutMs = 20_000): 
   // wait out the SIGKILL before the tap goes (the kernel holds it open)
   for (let i = 0; i < 50 && processAlive(state.pid); i++) await new Promise((ok) => setTimeout(ok, 100));
   await deleteTap(state.tap);
-  if (state.ownsDir && process.env.GD_LAB_KEEP !== '1') rmSync(state.dir, { recursive: true, force: true });
+  if (state.ownsDir && process.env.GAMEDAY_LAB_KEEP !== '1') rmSync(state.dir, { recursive: true, force: true });
 }
 
 /**
@@ -194,6 +194,11 @@ export async function startUmlDocker(opts: UmlDockerOptions = {}): Promise<UmlDo
   rmSync(path.join(dir, 'boot-error'), { force: true });
 
   await createTap(tap, hostAddress, net);
+  const forgetTap = opts.detached
+    ? () => false
+    : onHarnessExit(() => {
+        execFileSync('ip', ['link', 'del', tap], { stdio: 'ignore' });
+      });
   const started = Date.now();
   let child;
   try {
@@ -214,11 +219,12 @@ export async function startUmlDocker(opts: UmlDockerOptions = {}): Promise<UmlDo
     });
   } catch (err) {
     await deleteTap(tap);
+    forgetTap();
     throw err;
   }
   const state: UmlDockerState = { pid: child.pid!, tap, dir, host, hostAddress, port: DOCKER_LAB_PORT, ownsDir };
   let stopped: Promise<void> | undefined;
-  const stop = (): Promise<void> => (stopped ??= stopUmlDocker(state).then(() => undefined));
+  const stop = (): Promise<void> => (stopped ??= stopUmlDocker(state).then(() => void forgetTap()));
 
   try {
     const readyTimeoutMs = opts.readyTimeoutMs ?? 90_000;

@@ -8,7 +8,7 @@ import path from 'node:path';
 export const LAB_SCRIPTS_DIR = path.resolve(__dirname, '../../../scripts/lab');
 
 export interface LabKernel {
-  /** The user-mode-linux kernel binary (GD_LAB_UML, default /usr/bin/linux.uml). */
+  /** The user-mode-linux kernel binary (GAMEDAY_LAB_UML, default /usr/bin/linux.uml). */
   uml: string;
   /** Kernel release of that binary; its modules live in /usr/lib/uml/modules/<release>. */
   release: string;
@@ -20,7 +20,7 @@ export interface LabKernel {
  * how to install it. Lab tests call this first: a missing prerequisite fails the tier loudly.
  */
 export function requireLabKernel(requiredModules: readonly string[] = []): LabKernel {
-  const uml = process.env.GD_LAB_UML ?? '/usr/bin/linux.uml';
+  const uml = process.env.GAMEDAY_LAB_UML ?? '/usr/bin/linux.uml';
   const fix = 'install it with `bash scripts/bootstrap.sh lab` (Debian packages user-mode-linux, kmod, busybox-static)';
   if (!existsSync(uml)) throw new Error(`lab prerequisite missing: user-mode-linux kernel ${uml} not found; ${fix}`);
   const root = '/usr/lib/uml/modules';
@@ -40,9 +40,9 @@ export function requireLabKernel(requiredModules: readonly string[] = []): LabKe
   return { uml, release, modulesDir };
 }
 
-/** Host CPU the lab kernel is pinned to (GD_LAB_CPU; "none" disables pinning). */
+/** Host CPU the lab kernel is pinned to (GAMEDAY_LAB_CPU; "none" disables pinning). */
 export function labCpu(): number | undefined {
-  const v = process.env.GD_LAB_CPU;
+  const v = process.env.GAMEDAY_LAB_CPU;
   if (v === 'none') return undefined;
   if (v !== undefined) return Number(v);
   // One vCPU is all the guest uses; keeping it on one host CPU avoids the cost of its ptrace
@@ -63,16 +63,40 @@ export interface UmlBootOptions {
   detached?: boolean;
 }
 
-const ours = new Set<ChildProcess>();
-let exitHookInstalled = false;
+const exitTasks = new Set<() => void>();
+let exitHooksInstalled = false;
 
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  // Last resort when the harness dies before stop()/timeout could run: no guest may outlive it.
-  process.on('exit', () => {
-    for (const child of ours) killUmlGroup(child);
-  });
+function runExitTasks(): void {
+  // newest first: a guest goes before the tap it is attached to
+  for (const task of [...exitTasks].reverse()) {
+    try {
+      task();
+    } catch {
+      // best effort: the process is going away
+    }
+  }
+  exitTasks.clear();
+}
+
+/**
+ * Registers a synchronous clean-up to run if this process exits (or is interrupted) before the
+ * harness cleaned up normally: no guest and no tap device may outlive it. Returns an unregister
+ * function for the normal path.
+ */
+export function onHarnessExit(task: () => void): () => void {
+  if (!exitHooksInstalled) {
+    exitHooksInstalled = true;
+    process.on('exit', runExitTasks);
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      process.once(signal, () => {
+        runExitTasks();
+        // with our listener gone, the signal's default action (or the runner's own handler) applies
+        process.kill(process.pid, signal);
+      });
+    }
+  }
+  exitTasks.add(task);
+  return () => exitTasks.delete(task);
 }
 
 /** Starts the lab kernel in its own process group with the console written to dir/console.log. */
@@ -101,9 +125,8 @@ export function bootUml(opts: UmlBootOptions): ChildProcess {
     if (opts.detached) {
       child.unref();
     } else {
-      ours.add(child);
-      child.on('exit', () => ours.delete(child));
-      installExitHook();
+      const unregister = onHarnessExit(() => killUmlGroup(child));
+      child.on('exit', unregister);
     }
     return child;
   } finally {
@@ -137,11 +160,29 @@ export function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boo
   });
 }
 
-/** Number of linux.uml processes on the host (tests compare it before and after). */
-export function countUmlProcesses(): number {
+/**
+ * PIDs of the running linux.uml processes on the host (a guest is several processes). Zombies
+ * are left out: they hold nothing, and reaping them is up to whichever process inherited them.
+ */
+export function umlPids(): Set<number> {
+  let out: string;
   try {
-    return execFileSync('pgrep', ['-x', 'linux.uml'], { encoding: 'utf8' }).split('\n').filter(Boolean).length;
+    out = execFileSync('ps', ['-C', 'linux.uml', '-o', 'pid=,stat='], { encoding: 'utf8' });
   } catch {
-    return 0; // pgrep exits 1 when nothing matches
+    return new Set(); // ps exits 1 when nothing matches
   }
+  const pids = new Set<number>();
+  for (const line of out.split('\n')) {
+    const [pid, stat] = line.trim().split(/\s+/);
+    if (pid && stat && !stat.startsWith('Z')) pids.add(Number(pid));
+  }
+  return pids;
+}
+
+/**
+ * linux.uml processes that did not exist in `before`: what a test leaked. Comparing sets, not
+ * counts, keeps the check right while another guest on the machine ends during the test.
+ */
+export function leakedUmlProcesses(before: ReadonlySet<number>): number[] {
+  return [...umlPids()].filter((pid) => !before.has(pid));
 }

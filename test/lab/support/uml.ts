@@ -57,7 +57,7 @@ function guestMark(guestLog: string, label: string): number | undefined {
  * payload sees GD_LAB_DIR (its working directory, shared with the host) and GD_LAB_OUT (a
  * directory whose files come back as `outputs`). Throws when the guest fails to boot or the
  * timeout passes; in every case the guest's processes are gone when this returns.
- * GD_LAB_KEEP=1 keeps the run directory for inspection.
+ * GAMEDAY_LAB_KEEP=1 keeps the run directory for inspection.
  */
 export async function runInUml(opts: UmlRunOptions): Promise<UmlRunResult> {
   const modules = opts.modules ?? NETEM_LAB_MODULES;
@@ -110,6 +110,6 @@ export async function runInUml(opts: UmlRunOptions): Promise<UmlRunResult> {
       timings: { bootMs: booted - started, payloadMs: finished - booted, totalMs },
     };
   } finally {
-    if (!failed && process.env.GD_LAB_KEEP !== '1') rmSync(dir, { recursive: true, force: true });
+    if (!failed && process.env.GAMEDAY_LAB_KEEP !== '1') rmSync(dir, { recursive: true, force: true });
   }
 }
