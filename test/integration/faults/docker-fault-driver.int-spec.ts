@@ -240,6 +240,47 @@ describe('scheduleApply and the helper timeline (netem missing here: the planned
   });
 });
 
+describe('scheduleApply cancelled before T0', () => {
+  it('revert before T0 disarms the helper: nothing is ever applied, the lease is closed', async () => {
+    const f = spec({ kind: 'network', target: { container: `${P}-web-2` }, netem: { delay: '100ms' } }) as NetworkFaultSpec;
+    const [target] = (await driver.resolveTargets(f)).targets;
+    const helper = await driver.createHelper(target);
+    const prepared: PreparedFault = { spec: f, target, strategy: 'sidecar', compiled: compileNetworkFault(f), helperContainerId: helper, expiresAt: new Date(Date.now() + 120_000), graceMs: 1000, experimentIndex: 0 };
+    try {
+      const t0 = new Date(Date.now() + 60_000);
+      const lease = await driver.scheduleApply(prepared, { applyAt: t0, revertAt: new Date(t0.getTime() + 10_000) });
+      expect(await driver.revert(lease, 'aborted')).toMatchObject({ outcome: 'already_gone' });
+      const timeline = await driver.readTimeline(lease);
+      expect(timeline.state).toBe('reverted');
+      expect(timeline.appliedAt).toBeUndefined();
+      expect((await leases.get(lease.id))!.revertReason).toBe('aborted');
+    } finally {
+      await driver.release(prepared);
+      await prisma.activeFault.deleteMany({ where: { containerId: ids.web2 } });
+    }
+  });
+});
+
+describe('PrismaLeaseRepository', () => {
+  it('first revert wins; failures are counted; expired unreverted leases are listed oldest first', async () => {
+    const base = { kind: 'container' as const, strategy: 'docker' as const, engine: 'local-test', experimentIndex: 0, containerId: `${P}-ledger`, containerName: `${P}-ledger`, applyArgv: [['docker', 'pause', 'x']], revertArgv: [['docker', 'unpause', 'x']] };
+    const older = await leases.record({ ...base, expiresAt: new Date(Date.now() - 60_000) });
+    const newer = await leases.record({ ...base, expiresAt: new Date(Date.now() - 1_000) });
+    const future = await leases.record({ ...base, expiresAt: new Date(Date.now() + 60_000) });
+    const expired = (await leases.listExpiredUnreverted(new Date())).filter((l) => l.containerId === base.containerId).map((l) => l.id);
+    expect(expired).toEqual([older.id, newer.id]);
+    await leases.recordRevertFailure(older.id, 'engine unreachable');
+    await leases.recordRevertFailure(older.id, 'engine unreachable again');
+    const first = new Date(Date.now() - 500);
+    await leases.markReverted(older.id, first, 'reaper');
+    await leases.markReverted(older.id, new Date(), 'helper_expired');
+    expect(await leases.get(older.id)).toMatchObject({ revertedAt: first, revertReason: 'reaper', revertAttempts: 2, lastError: 'engine unreachable again' });
+    expect((await leases.listActive()).map((l) => l.id)).toEqual(expect.arrayContaining([newer.id, future.id]));
+    expect((await leases.listActive()).map((l) => l.id)).not.toContain(older.id);
+    await prisma.activeFault.deleteMany({ where: { containerId: base.containerId } });
+  });
+});
+
 describe('verify and revert from the lease alone (htb stands in for netem on this kernel)', () => {
   const expected = { qdiscs: [{ dev: 'eth0', kind: 'htb', handle: '4744:', parent: 'root' }], owned: [{ dev: 'eth0', handle: '4744:', kind: 'htb' }], devices: ['eth0'], filterCount: 0, filters: [], filterShows: [] };
   const apply = ['tc', 'qdisc', 'add', 'dev', 'eth0', 'root', 'handle', '4744:', 'htb'];
