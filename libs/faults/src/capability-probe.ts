@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { KernelCapabilityError, type KernelFeature } from '@gameday/core';
 import type { StepRunner } from './step-runner';
 
@@ -6,9 +7,6 @@ export interface ProbeNeeds {
   ingress: boolean;
 }
 
-const PROBE_DEV = 'gdprobe0';
-const PROBE_PEER = 'gdprobe1';
-const PROBE_IFB = 'gdprobe2';
 
 interface ProbeStep {
   argv: string[];
@@ -23,7 +21,11 @@ interface ProbeStep {
  * feature the fault needs: the real interface is never touched, and the probe devices are always
  * deleted again (deleting the veth removes its peer and qdiscs).
  */
-export function probeSteps(needs: ProbeNeeds): { steps: ProbeStep[]; cleanup: string[][] } {
+export function probeSteps(needs: ProbeNeeds, id: string = randomBytes(3).toString('hex')): { steps: ProbeStep[]; cleanup: string[][] } {
+  // Unique names: two faults armed on one netns at the same time must not trip over each other.
+  const PROBE_DEV = `gdp${id}a`;
+  const PROBE_PEER = `gdp${id}b`;
+  const PROBE_IFB = `gdp${id}i`;
   const steps: ProbeStep[] = [
     { argv: ['ip', 'link', 'add', PROBE_DEV, 'type', 'veth', 'peer', 'name', PROBE_PEER] },
     { argv: ['tc', 'qdisc', 'add', 'dev', PROBE_DEV, 'root', 'handle', '4744:', 'netem', 'delay', '1ms'], feature: 'sch_netem' },

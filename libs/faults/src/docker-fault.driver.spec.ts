@@ -27,16 +27,18 @@ describe('encodeHelperSteps', () => {
 
 describe('probeSteps', () => {
   it('probes netem on a throwaway veth only, and always deletes it', () => {
-    const p = probeSteps({ prio: false, ingress: false });
+    const p = probeSteps({ prio: false, ingress: false }, 'abc123');
     expect(p.steps.map((s) => s.feature ?? '-')).toEqual(['-', 'sch_netem', '-']);
+    expect(p.steps[0].argv).toEqual(['ip', 'link', 'add', 'gdpabc123a', 'type', 'veth', 'peer', 'name', 'gdpabc123b']);
     expect(p.steps.every((s) => !s.argv.includes('eth0'))).toBe(true);
-    expect(p.cleanup).toEqual([['ip', 'link', 'del', 'gdprobe0']]);
+    expect(p.cleanup).toEqual([['ip', 'link', 'del', 'gdpabc123a']]);
+    expect(probeSteps({ prio: false, ingress: false }).steps[0].argv[3]).toMatch(/^gdp[0-9a-f]{6}a$/);
   });
 
   it('adds prio/u32 and ifb/ingress/mirred probes when the fault needs them', () => {
-    const p = probeSteps({ prio: true, ingress: true });
+    const p = probeSteps({ prio: true, ingress: true }, 'abc123');
     expect(p.steps.map((s) => s.feature ?? '-')).toEqual(['-', 'sch_netem', '-', 'sch_prio', 'cls_u32', 'ifb', 'sch_ingress', 'act_mirred']);
-    expect(p.cleanup).toEqual([['ip', 'link', 'del', 'gdprobe0'], ['ip', 'link', 'del', 'gdprobe2']]);
+    expect(p.cleanup).toEqual([['ip', 'link', 'del', 'gdpabc123a'], ['ip', 'link', 'del', 'gdpabc123i']]);
   });
 });
 

@@ -332,7 +332,7 @@ describe('exec strategy', () => {
   it('a target without tc/ip gets a clear error before anything is applied', async () => {
     const f = spec({ kind: 'network', target: { container: `${P}-web-2` }, netem: { delay: '10ms' }, strategy: 'exec' });
     const [target] = (await driver.resolveTargets(f)).targets;
-    await expect(driver.prepare(f, target, { expiresAt: new Date(Date.now() + 60_000) })).rejects.toThrow(/cannot create a probe device in the target's network namespace \(ip link add gdprobe0 type veth peer name gdprobe1\): ip cannot be run there \(exit code 12[67].*the sidecar strategy brings its own/);
+    await expect(driver.prepare(f, target, { expiresAt: new Date(Date.now() + 60_000) })).rejects.toThrow(/cannot create a probe device in the target's network namespace \(ip link add gdp[0-9a-f]{6}a type veth peer name gdp[0-9a-f]{6}b\): ip cannot be run there \(exit code 12[67].*the sidecar strategy brings its own/);
     expect(await links(ids.web2)).toBe('eth0\nlo');
   });
 });
