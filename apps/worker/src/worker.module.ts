@@ -6,7 +6,9 @@ import { DbModule } from '@gameday/db';
 import { MetricsModule } from '@gameday/metrics';
 import { QueueModule } from '@gameday/queue';
 import { WorkerHttpServer } from './http/worker-http.server';
-import { PendingFaultEngineLauncher, RUN_LAUNCHER, type RunLauncher } from './launch/run-launcher';
+import { RUN_LAUNCHER, type RunLauncher } from './launch/run-launcher';
+import { RunExecuteWorker } from './runner/run-execute.worker';
+import { RunnerModule } from './runner/runner.module';
 import { FireService, WORKER_CLOCK } from './scheduling/fire.service';
 import { QueueWorkers } from './scheduling/queue-workers';
 
@@ -19,10 +21,11 @@ import { QueueWorkers } from './scheduling/queue-workers';
     DbModule,
     QueueModule,
     MetricsModule,
+    RunnerModule,
   ],
   providers: [
-    // the run lifecycle replaces this line with its own RunLauncher
-    { provide: RUN_LAUNCHER, useClass: PendingFaultEngineLauncher },
+    // runs are executed by the run lifecycle (one long job per run on the execute queue)
+    { provide: RUN_LAUNCHER, useExisting: RunExecuteWorker },
     { provide: WORKER_CLOCK, useValue: systemClock },
     FireService,
     QueueWorkers,

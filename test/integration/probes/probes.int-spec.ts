@@ -84,9 +84,9 @@ describe('LoadGenerator', () => {
     load.start();
     await new Promise((r) => setTimeout(r, 2_000));
     await load.stop();
-    // 50 rps for 2 s: about 100 answers (autocannon paces per connection)
+    // 50 rps for 2 s: about 100 answers; autocannon paces per connection, so allow slack — flat out it would be thousands
     expect(samples.length).toBeGreaterThan(60);
-    expect(samples.length).toBeLessThan(140);
+    expect(samples.length).toBeLessThan(200);
     expect(samples.every((s) => s.ok && s.status === 200)).toBe(true);
   });
 

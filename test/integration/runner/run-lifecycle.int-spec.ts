@@ -1,0 +1,168 @@
+import type { INestApplication, INestApplicationContext } from '@nestjs/common';
+import Docker from 'dockerode';
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { ensureLabTargetImage } from '../../lab/support/lab-images';
+import { createWorkerApp } from '../../../apps/worker/src/bootstrap';
+import { ADMIN_TOKEN, deleteGameDays, deleteQueueKeys, startApi, testConfig, testPrisma, waitFor } from '../../support/harness';
+
+// Real Postgres, Redis, BullMQ and Docker Engine. The host kernel has no netem, so these runs use a
+// container fault (pause) on a real HTTP target: the lifecycle, timing, guardrails, emergency
+// stop and verdict are the same code paths as for network faults (those are proven in the lab).
+jest.setTimeout(90_000);
+
+const docker = new Docker();
+const TARGET = `gd-runner-target-${randomUUID().slice(0, 8)}`;
+
+describe('run lifecycle end to end (worker + API + Docker)', () => {
+  const config = testConfig('runner');
+  const prisma = testPrisma();
+  const ids: string[] = [];
+  let api: INestApplication;
+  let worker: INestApplicationContext;
+  let http: ReturnType<typeof request>;
+  let targetUrl: string;
+  const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
+
+  beforeAll(async () => {
+    const image = await ensureLabTargetImage(docker);
+    const c = await docker.createContainer({ name: TARGET, Image: image, Labels: { 'gameday.enabled': 'true' } });
+    await c.start();
+    const ip = (await c.inspect()).NetworkSettings.Networks.bridge.IPAddress;
+    targetUrl = `http://${ip}/`;
+    api = await startApi(config);
+    // the real launcher: runs go through the executor
+    worker = await createWorkerApp(config, { logger: false });
+    http = request(api.getHttpServer());
+  });
+
+  afterAll(async () => {
+    await worker?.close();
+    await api?.close();
+    await docker
+      .getContainer(TARGET)
+      .remove({ force: true })
+      .catch(() => undefined);
+    await deleteGameDays(prisma, ids);
+    await prisma.$disconnect();
+    await deleteQueueKeys(config.REDIS_URL, config.QUEUE_PREFIX);
+  });
+
+  function spec(experiment: Record<string, unknown>, durations = { baseline: '2s', fault: '3s', recovery: '2s' }) {
+    return {
+      name: `runner-${randomUUID()}`,
+      timezone: 'UTC',
+      schedule: { at: new Date(Date.now() + 60 * 60_000).toISOString() },
+      experiments: [
+        {
+          name: 'pause target',
+          hypothesis: {
+            description: 'the target fails while paused and is back right after',
+            probes: [{ name: 'target', url: targetUrl, timeoutMs: 300, interval: '100ms' }],
+          },
+          fault: { kind: 'container', target: { container: TARGET }, action: 'pause' },
+          durations,
+          ...experiment,
+        },
+      ],
+    };
+  }
+
+  /** Creates the GameDay and runs it now; resolves with the finished run. */
+  async function runNow(body: Record<string, unknown>) {
+    const created = await http.post('/api/v1/gamedays').set(auth).send(body);
+    expect(created.status).toBe(201);
+    ids.push(created.body.id);
+    const started = await http.post(`/api/v1/gamedays/${created.body.id}/runs`).set(auth).send({});
+    expect(started.status).toBe(201);
+    return started.body.id as string;
+  }
+
+  const finished = (runId: string) =>
+    waitFor(
+      'the run to finish',
+      async () => {
+        const r = await prisma.run.findUnique({ where: { id: runId }, include: { events: { orderBy: { id: 'asc' } } } });
+        return r && ['completed', 'aborted', 'failed'].includes(r.status) ? r : null;
+      },
+      60_000,
+      100,
+    );
+
+  const paused = async () => (await docker.getContainer(TARGET).inspect()).State.Paused;
+
+  it('runs baseline → fault → recovery at the planned instants and decides the verdict', async () => {
+    const runId = await runNow(spec({ hypothesis: { ...spec({}).experiments[0].hypothesis, tolerances: { fault: { minErrorRate: 0.8 }, recovery: { maxErrorRate: 0.2 } } } }));
+    const run = await finished(runId);
+    expect(run.error).toBeNull();
+    expect(run.status).toBe('completed');
+    expect(run.verdict).toBe('hypothesis_held');
+    const phases = run.events.filter((e) => e.type.startsWith('phase.')).map((e) => e.type);
+    expect(phases).toEqual(['phase.arming', 'phase.baseline', 'phase.injecting', 'phase.observing', 'phase.rolling_back', 'phase.recovery']);
+
+    // the container fault was applied at T0 and reverted at T1 (planned vs actual in the timeline)
+    const applied = run.events.find((e) => e.type === 'fault.applied')!;
+    const reverted = run.events.find((e) => e.type === 'fault.reverted')!;
+    const injectSkew = applied.at.getTime() - applied.plannedAt!.getTime();
+    const revertSkew = reverted.at.getTime() - reverted.plannedAt!.getTime();
+    console.log(`container fault skew: inject ${injectSkew} ms, revert ${revertSkew} ms`);
+    expect(injectSkew).toBeGreaterThanOrEqual(0);
+    expect(injectSkew).toBeLessThan(500);
+    expect(revertSkew).toBeLessThan(1_000);
+    expect(await paused()).toBe(false);
+
+    const result = run.result as { experiments: { stats: Record<string, { count: number; errorRate: number }>; timeToRecoverMs: number | null }[] };
+    const stats = result.experiments[0].stats;
+    expect(stats.baseline.count).toBeGreaterThan(10);
+    expect(stats.baseline.errorRate).toBe(0);
+    expect(stats.fault.errorRate).toBeGreaterThan(0.8);
+    expect(result.experiments[0].timeToRecoverMs).not.toBeNull();
+    expect(await prisma.probeSample.count({ where: { runId } })).toBe(stats.baseline.count + stats.fault.count + (stats as Record<string, { count: number }>).recovery.count);
+    expect(await prisma.activeFault.count({ where: { runId, revertedAt: null } })).toBe(0);
+  });
+
+  it('flips the verdict when the tolerance is set to fail', async () => {
+    const runId = await runNow(spec({ hypothesis: { ...spec({}).experiments[0].hypothesis, tolerances: { fault: { maxErrorRate: 0.1 } } } }));
+    const run = await finished(runId);
+    expect(run.status).toBe('completed');
+    expect(run.verdict).toBe('hypothesis_violated');
+    expect(run.events.find((e) => e.type === 'experiment.verdict')!.message).toMatch(/fault errorRate .* \(expected <= 0.1\)/);
+    expect(await paused()).toBe(false);
+  });
+
+  it('aborts on a guardrail breach and reverts at once', async () => {
+    const runId = await runNow(
+      spec(
+        { guardrails: [{ name: 'errors', metric: 'errorRate', threshold: 0.5, window: '1s', for: '0s', minSamples: 3 }] },
+        { baseline: '2s', fault: '20s', recovery: '1s' },
+      ),
+    );
+    const run = await finished(runId);
+    expect(run.status).toBe('aborted');
+    expect(run.verdict).toBe('aborted');
+    expect(run.abortReason).toMatch(/guardrail "errors"/);
+    const abort = run.events.find((e) => e.type === 'run.abort')!;
+    const latency = (abort.data as { abortLatencyMs: number }).abortLatencyMs;
+    console.log(`guardrail abort latency: ${latency} ms`);
+    expect(latency).toBeLessThan(1_000);
+    // ended long before the planned 20 s fault window
+    const applied = run.events.find((e) => e.type === 'fault.applied')!;
+    expect(run.finishedAt!.getTime() - applied.at.getTime()).toBeLessThan(5_000);
+    expect(await paused()).toBe(false);
+  });
+
+  it('reverts within 1 s on an emergency stop', async () => {
+    const runId = await runNow(spec({}, { baseline: '1s', fault: '30s', recovery: '1s' }));
+    await waitFor('the fault', async () => (await paused()) || null, 15_000, 20);
+    const requested = Date.now();
+    const res = await http.post(`/api/v1/runs/${runId}/abort`).set(auth).send({ reason: 'pager went off' });
+    expect(res.status).toBe(202);
+    await waitFor('the revert', async () => !(await paused()) || null, 2_000, 10);
+    const tookMs = Date.now() - requested;
+    console.log(`emergency stop: reverted ${tookMs} ms after the request`);
+    expect(tookMs).toBeLessThan(1_000);
+    const run = await finished(runId);
+    expect(run.status).toBe('aborted');
+    expect(run.abortReason).toBe('pager went off');
+  });
+});
