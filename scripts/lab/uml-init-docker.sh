@@ -24,9 +24,10 @@ for d in /var/lib/docker /etc/docker; do
 done
 
 # The lab kernel has no nf_tables for IPv4: dockerd must drive the legacy iptables backend.
+legacy="$(command -v xtables-legacy-multi)" || lab_fail "xtables-legacy-multi not found (package iptables)"
 mkdir -p /run/gd-lab/xtables
 for t in iptables iptables-save iptables-restore ip6tables ip6tables-save ip6tables-restore; do
-  ln -s /usr/sbin/xtables-legacy-multi "/run/gd-lab/xtables/$t"
+  ln -s "$legacy" "/run/gd-lab/xtables/$t"
 done
 export PATH="/run/gd-lab/xtables:$PATH"
 echo 1 >/proc/sys/net/ipv4/ip_forward

@@ -14,7 +14,7 @@ import { DockerFaultDriver, ensureHelperImage, execInContainer } from '@gameday/
 import type { ApplyChildInput, ApplyChildOutput } from './support/apply-fault-child';
 import { httpProbe, waitForHttp } from './support/http-probe';
 import { ensureLabTargetImage } from './support/lab-images';
-import { median, printFigures, round1, type FigureRow } from './support/stats';
+import { printFigures, round1, trimmedMean, type FigureRow } from './support/stats';
 import { startUmlDocker, type UmlDocker } from './support/uml-docker';
 import { leakedUmlProcesses, umlPids } from './support/uml-process';
 
@@ -75,7 +75,7 @@ describe('netem on a real kernel: sidecar strategy on Docker inside user-mode-li
     await waitForHttp(url);
     process.stdout.write(`target and observer containers up in ${Date.now() - t1} ms\n`);
     driver = new DockerFaultDriver(lab.docker, { leases: new InMemoryLeaseRepository(), helperImage, engine: `tcp://${lab.host}:${lab.port}` });
-    baseline = median((await httpProbe(url, 20)).samples);
+    baseline = trimmedMean((await httpProbe(url, 20)).samples);
   }, 240_000);
 
   afterAll(async () => {
@@ -104,13 +104,13 @@ describe('netem on a real kernel: sidecar strategy on Docker inside user-mode-li
 
       const during = await httpProbe(url, 30, 6);
       expect(during.errors).toEqual([]);
-      const shift = median(during.samples) - baseline;
+      const shift = trimmedMean(during.samples) - baseline;
       const expected = 2 * DELAY_MS;
       rows.push({
         check: 'sidecar delay: HTTP new connection',
         requested: `delay ${DELAY_MS}ms ${JITTER_MS}ms`,
         expected: `+${expected} ms ±${TOLERANCE * 100}%`,
-        measured: `+${round1(shift)} ms (${round1(baseline)} → ${round1(median(during.samples))} p50)`,
+        measured: `+${round1(shift)} ms (${round1(baseline)} → ${round1(trimmedMean(during.samples))} tmean)`,
         verdict: Math.abs(shift - expected) <= expected * TOLERANCE ? 'ok' : 'FAIL',
       });
       expect(Math.abs(shift - expected)).toBeLessThanOrEqual(expected * TOLERANCE);
@@ -118,13 +118,13 @@ describe('netem on a real kernel: sidecar strategy on Docker inside user-mode-li
       const reverted = await driver.revert(lease, 'lab');
       expect(reverted.outcome).toBe('reverted');
       expect(await ownedQdisc(lease.handle!)).toBe(false);
-      const after = median((await httpProbe(url, 20)).samples);
+      const after = trimmedMean((await httpProbe(url, 20)).samples);
       const limit = expected * 0.05;
       rows.push({
         check: 'sidecar revert: HTTP',
         requested: 'revert',
         expected: `±${limit} ms of baseline`,
-        measured: `${round1(after - baseline)} ms (${round1(baseline)} → ${round1(after)} p50)`,
+        measured: `${round1(after - baseline)} ms (${round1(baseline)} → ${round1(after)} tmean)`,
         verdict: Math.abs(after - baseline) <= limit ? 'ok' : 'FAIL',
       });
       expect(Math.abs(after - baseline)).toBeLessThanOrEqual(limit);
@@ -156,7 +156,7 @@ describe('netem on a real kernel: sidecar strategy on Docker inside user-mode-li
 
     // Still applied after the applier died (and its latency is real) ...
     expect(await ownedQdisc(applied.handle)).toBe(true);
-    const stillDelayed = median((await httpProbe(url, 3, 3)).samples) - baseline;
+    const stillDelayed = trimmedMean((await httpProbe(url, 3, 3)).samples) - baseline;
     expect(stillDelayed).toBeGreaterThan(2 * DELAY_MS * (1 - TOLERANCE));
 
     // ... until the helper's own timer removes it. Observed from outside, the removal lies
@@ -197,7 +197,7 @@ describe('netem on a real kernel: sidecar strategy on Docker inside user-mode-li
     // the outside view agrees with the helper's record
     expect(helperRemovedAt).toBeGreaterThanOrEqual(lastSeenAt);
     expect(helperRemovedAt).toBeLessThanOrEqual(goneSeenAt! + 500); // it notes the time right after tc returns
-    const after = median((await httpProbe(url, 10)).samples);
+    const after = trimmedMean((await httpProbe(url, 10)).samples);
     expect(Math.abs(after - baseline)).toBeLessThanOrEqual(2 * DELAY_MS * 0.05);
     // the helper lingers a while after its fault is gone; the guest's power-off removes it anyway
     await lab!.docker.getContainer(applied.helperContainerId).remove({ force: true });

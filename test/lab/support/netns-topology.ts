@@ -9,8 +9,11 @@ export const TOPOLOGY = {
   wwwDir: '/run/gd-lab/www',
 } as const;
 
-/** Guest payload: build the topology, then hand over to the guest agent with plan.json. */
-export function netnsTopologyScript(agentPath: string): string {
+/**
+ * Guest payload: build the topology, then hand over to the guest agent with plan.json. The guest
+ * runs the host's own files, so the agent runs on this very Node binary.
+ */
+export function netnsTopologyScript(agentPath: string, nodePath = process.execPath): string {
   const { target, dstA, dstB, wwwDir } = TOPOLOGY;
   return `set -eu
 ip link add gd-br type bridge
@@ -28,6 +31,6 @@ attach ${dstA.netns} ${dstA.addr}
 attach ${dstB.netns} ${dstB.addr}
 mkdir -p ${wwwDir}
 echo ok >${wwwDir}/index.html
-exec node ${agentPath} "$GD_LAB_DIR/plan.json" "$GD_LAB_OUT/results.json"
+exec ${nodePath} ${agentPath} "$GD_LAB_DIR/plan.json" "$GD_LAB_OUT/results.json"
 `;
 }

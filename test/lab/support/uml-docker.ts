@@ -177,6 +177,12 @@ export async function stopUmlDocker(state: UmlDockerState, timeoutMs = 20_000): 
  */
 export async function startUmlDocker(opts: UmlDockerOptions = {}): Promise<UmlDocker> {
   const kernel = requireLabKernel(DOCKER_LAB_MODULES);
+  const searchPath = (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin']);
+  for (const tool of ['dockerd', 'containerd', 'runc', 'xtables-legacy-multi', 'ip']) {
+    if (!searchPath.some((d) => existsSync(path.join(d, tool)))) {
+      throw new Error(`lab prerequisite missing: ${tool} (the guest runs the host's Docker Engine binaries); install it with \`bash scripts/bootstrap.sh lab\``);
+    }
+  }
   const used = await usedLabSubnets();
   const subnet = opts.subnet ?? [...Array(64).keys()].find((n) => !used.has(n));
   if (subnet === undefined || subnet < 0 || subnet > 63) throw new Error('no free /30 left in 10.199.0.0/24 for the lab link');

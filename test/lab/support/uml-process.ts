@@ -40,14 +40,33 @@ export function requireLabKernel(requiredModules: readonly string[] = []): LabKe
   return { uml, release, modulesDir };
 }
 
-/** Host CPU the lab kernel is pinned to (GAMEDAY_LAB_CPU; "none" disables pinning). */
+function cpusAllowed(pid: number): string | undefined {
+  try {
+    return /^Cpus_allowed_list:\s*(\S+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  } catch {
+    return undefined; // gone meanwhile
+  }
+}
+
+/**
+ * Host CPU the lab kernel is pinned to (GAMEDAY_LAB_CPU; "none" disables pinning). One vCPU is
+ * all a guest uses; keeping it on one host CPU avoids its ptrace round trips bouncing between
+ * CPUs (Docker in the guest runs 2.5-3x faster pinned). With several guests on the machine, the
+ * CPU with the fewest guests already pinned to it is chosen (CPU 1 first, away from CPU 0).
+ */
 export function labCpu(): number | undefined {
   const v = process.env.GAMEDAY_LAB_CPU;
   if (v === 'none') return undefined;
   if (v !== undefined) return Number(v);
-  // One vCPU is all the guest uses; keeping it on one host CPU avoids the cost of its ptrace
-  // round trips bouncing between CPUs (Docker in the guest runs 2.5-3x faster pinned).
-  return os.cpus().length > 1 ? 1 : undefined;
+  const n = os.cpus().length;
+  if (n < 2) return undefined;
+  const load = new Map<string, number>();
+  for (const pid of umlPids()) {
+    const cpus = cpusAllowed(pid);
+    if (cpus) load.set(cpus, (load.get(cpus) ?? 0) + 1);
+  }
+  const order = [1, ...Array.from({ length: n }, (_, i) => i).filter((i) => i !== 1)];
+  return order.reduce((best, cpu) => ((load.get(String(cpu)) ?? 0) < (load.get(String(best)) ?? 0) ? cpu : best), order[0]);
 }
 
 export interface UmlBootOptions {
