@@ -5,3 +5,4 @@ export * from './stats';
 export * from './faults';
 export * from './spec';
 export * from './calendar';
+export * from './report';

@@ -1,0 +1,117 @@
+import type { ReportEvent, ReportExperiment, ReportPhaseStats, RunReport } from './report.types';
+
+/** The exact commands of one armed fault, as recorded on the run's timeline. */
+export interface FaultCommands {
+  experimentIndex: number | null;
+  containerId: string | null;
+  containerName: string | null;
+  strategy: string | null;
+  apply: string[][];
+  revert: string[][];
+}
+
+export interface TimelineRow {
+  type: string;
+  phase: string | null;
+  experimentIndex: number | null;
+  plannedAt: number | null;
+  at: number;
+  /** actual − planned, when the event had a planned instant */
+  skewMs: number | null;
+  message: string;
+}
+
+/** Events drawn as markers on the chart. */
+export const MARKER_EVENTS: Readonly<Record<string, string>> = Object.freeze({
+  'fault.applied': 'injected',
+  'fault.reverted': 'reverted',
+  'run.abort': 'abort',
+  'run.abort_requested': 'abort requested',
+});
+
+const isArgvList = (v: unknown): v is string[][] => Array.isArray(v) && v.every((a) => Array.isArray(a) && a.every((x) => typeof x === 'string'));
+
+function record(v: unknown): Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+/** tc/docker argv from the `fault.armed` events (apply and revert exactly as handed to the target). */
+export function faultCommands(events: readonly ReportEvent[], experiments: readonly ReportExperiment[] = []): FaultCommands[] {
+  const names = new Map<string, string>();
+  for (const e of experiments) for (const t of e.targets ?? []) names.set(t.containerId, t.containerName);
+  return events
+    .filter((e) => e.type === 'fault.armed')
+    .map((e) => {
+      const d = record(e.data);
+      const containerId = typeof d.containerId === 'string' ? d.containerId : null;
+      const strategy = /\(([^)]+)\)\s*$/.exec(e.message)?.[1] ?? null;
+      const fromMessage = /armed on (\S+)/.exec(e.message)?.[1] ?? null;
+      return {
+        experimentIndex: e.experimentIndex ?? null,
+        containerId,
+        containerName: (containerId && names.get(containerId)) || fromMessage,
+        strategy,
+        apply: isArgvList(d.applyArgv) ? d.applyArgv : [],
+        revert: isArgvList(d.revertArgv) ? d.revertArgv : [],
+      };
+    });
+}
+
+/** Renders an argv for reading (not for a shell: the service itself never builds shell strings). */
+export function formatArgv(argv: readonly string[]): string {
+  return argv.map((a) => (a === '' ? "''" : /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+/**
+ * Events whose planned instant is when they themselves should happen (others, such as
+ * fault.armed, carry the injection instant they prepare for: no skew there).
+ */
+const hasSkew = (type: string) => type.startsWith('phase.') || type === 'fault.applied' || type === 'fault.reverted';
+
+export function timelineRows(events: readonly ReportEvent[]): TimelineRow[] {
+  return [...events]
+    .sort((a, b) => a.at - b.at)
+    .map((e) => ({
+      type: e.type,
+      phase: e.phase ?? null,
+      experimentIndex: e.experimentIndex ?? null,
+      plannedAt: e.plannedAt ?? null,
+      at: e.at,
+      skewMs: e.plannedAt === null || e.plannedAt === undefined || !hasSkew(e.type) ? null : Math.round(e.at - e.plannedAt),
+      message: e.message,
+    }));
+}
+
+export function isoTime(ms: number | null | undefined): string {
+  return ms === null || ms === undefined || !Number.isFinite(ms) ? '—' : new Date(ms).toISOString();
+}
+
+export function formatMs(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—';
+  return Math.abs(ms) >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms * 10) / 10} ms`;
+}
+
+export function formatNumber(n: number | null | undefined, digits = 3): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return '—';
+  return String(Math.round(n * 10 ** digits) / 10 ** digits);
+}
+
+export function formatRate(r: number | null | undefined): string {
+  return r === null || r === undefined || !Number.isFinite(r) ? '—' : `${Math.round(r * 1000) / 10} %`;
+}
+
+/** Row cells of the per-phase statistics table, shared by the HTML and Markdown renderers. */
+export function statsCells(s: ReportPhaseStats | undefined): string[] {
+  if (!s) return ['0', '0', '—', '—', '—', '—', '—'];
+  return [String(s.count), String(s.errors), formatRate(s.count === 0 ? null : s.errorRate), formatMs(s.p50Ms), formatMs(s.p95Ms), formatMs(s.p99Ms), formatMs(s.meanMs)];
+}
+
+export const STATS_HEADER = ['phase', 'count', 'errors', 'error rate', 'p50', 'p95', 'p99', 'mean'];
+
+export function actionItems(report: RunReport) {
+  return report.notes.filter((n) => n.kind === 'action_item');
+}
+
+export function plainNotes(report: RunReport) {
+  return report.notes.filter((n) => n.kind !== 'action_item');
+}

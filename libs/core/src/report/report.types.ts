@@ -1,0 +1,104 @@
+/**
+ * Plain data a run report is rendered from. Instants are epoch milliseconds; the caller (the API)
+ * gathers them from the database and decides what a reader may see (blind mode) before rendering.
+ */
+export type ReportPhase = 'baseline' | 'fault' | 'recovery';
+export const REPORT_PHASES: readonly ReportPhase[] = ['baseline', 'fault', 'recovery'];
+
+export interface ReportSample {
+  experimentIndex: number;
+  /** probe name, or "load" for the load generator */
+  probe: string;
+  phase: string;
+  at: number;
+  durationMs: number;
+  ok: boolean;
+  status?: number | null;
+  errorKind?: string | null;
+}
+
+export interface ReportEvent {
+  type: string;
+  message: string;
+  phase?: string | null;
+  experimentIndex?: number | null;
+  plannedAt?: number | null;
+  at: number;
+  data?: unknown;
+}
+
+export interface ReportNote {
+  id: string;
+  kind: string;
+  text: string;
+  owner?: string | null;
+  author?: string | null;
+  done: boolean;
+  createdAt: number;
+}
+
+export interface ReportPhaseStats {
+  count: number;
+  errors: number;
+  errorRate: number;
+  meanMs: number | null;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  p99Ms: number | null;
+}
+
+export interface ReportCheck {
+  window: string;
+  metric: string;
+  comparator: string;
+  threshold: number;
+  actual: number | null;
+  passed: boolean;
+}
+
+export interface ReportPlan {
+  baselineAt: number;
+  injectAt: number;
+  revertAt: number;
+  endAt: number;
+}
+
+export interface ReportExperiment {
+  index: number;
+  name: string;
+  hypothesis?: string;
+  /** one line describing the fault ("network on demo-service2-1: delay 500ms …"); absent when hidden */
+  fault?: string;
+  plan?: ReportPlan;
+  stats?: Partial<Record<ReportPhase, ReportPhaseStats>>;
+  verdict?: { verdict: string; reason: string; checks: ReportCheck[]; deviationRatio: number | null };
+  timeToRecoverMs?: number | null;
+  injectionSkewMs?: number | null;
+  revertSkewMs?: number | null;
+  abortLatencyMs?: number | null;
+  targets?: { containerName: string; containerId: string }[];
+}
+
+export interface RunReport {
+  runId: string;
+  gameDayId: string;
+  gameDayName: string;
+  environment?: string | null;
+  mode: string;
+  status: string;
+  trigger: string;
+  verdict?: string | null;
+  deviationRatio?: number | null;
+  scheduledFor: number;
+  startedAt?: number | null;
+  finishedAt?: number | null;
+  error?: string | null;
+  abortReason?: string | null;
+  /** blind mode, not yet revealed: the caller removed targets, argv and the fault itself */
+  faultDetailsHidden: boolean;
+  experiments: ReportExperiment[];
+  events: ReportEvent[];
+  samples: ReportSample[];
+  notes: ReportNote[];
+  generatedAt: number;
+}
