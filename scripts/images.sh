@@ -7,7 +7,8 @@
 #   scripts/images.sh helper   gameday/netem-helper:<content hash> (the fault engine's sidecar)
 #   scripts/images.sh app      gameday/api, gameday/migrate, gameday/worker
 #
-# TAG (default "dev") sets the tag; NO_CACHE=1 rebuilds every layer. Prints how long each image took.
+# TAG (default "dev") sets the tag; NO_CACHE=1 rebuilds every layer; SKIP_BUILD=1 uses the
+# existing dist/ instead of running `npm run build`. Prints how long each image took.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 tag="${TAG:-dev}"
@@ -51,10 +52,30 @@ demo() {
   build gameday/demo-db "$root/demo-system" --target db
 }
 
+# Removes what nothing in the production dependency tree needs any more (the Prisma CLI's own
+# dependencies once the CLI is gone), as npm's own dependency graph says.
+prune_extraneous() { # prune_extraneous DIR
+  local extraneous
+  extraneous="$(cd "$1" && npm ls --all --json --long --omit=dev 2>/dev/null | node -e '
+    let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+      const out = new Set();
+      const walk = (deps) => { for (const d of Object.values(deps || {})) {
+        if (d.extraneous && d.path) out.add(d.path); walk(d.dependencies); } };
+      walk(JSON.parse(s).dependencies);
+      console.log([...out].join("\n"));
+    });')"
+  local path
+  while IFS= read -r path; do
+    case "$path" in "$1"/node_modules/*) rm -rf "$path" ;; esac
+  done <<<"$extraneous"
+}
+
 app() {
   ensure_base trixie
   local stage="$root/dist/image-context"
-  (cd "$root" && npm run -s build) || die "npm run build failed"
+  # SKIP_BUILD=1 reuses dist/ when the caller (CI) has just run `npm run build`.
+  if [ "${SKIP_BUILD:-}" != 1 ]; then (cd "$root" && npm run -s build) || die "npm run build failed"; fi
+  [ -f "$root/dist/apps/api/src/main.js" ] && [ -f "$root/dist/apps/worker/src/main.js" ] || die "dist/ has no compiled api/worker (npm run build)"
   rm -rf "$stage" && mkdir -p "$stage"
   cp "$root/package.json" "$root/package-lock.json" "$stage/"
   cp -r "$root/dist/apps" "$root/dist/libs" "$stage/"
@@ -65,7 +86,8 @@ app() {
   (cd "$stage" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error) || die "npm ci failed"
   # @prisma/client lists the Prisma CLI as a peer, so npm installs it (and its studio) even without
   # dev dependencies; the services only need the generated client and its runtime.
-  rm -rf "$stage/node_modules/prisma" "$stage/node_modules/@prisma/studio-core" "$stage/node_modules/@prisma/dev"
+  rm -rf "$stage/node_modules/prisma"
+  prune_extraneous "$stage"
   # Migrations: the offline Prisma migrate tool with the repository layout scripts/db-migrate.sh expects.
   local tool="$root/tools/prisma-migrate"
   [ -x "$tool/node_modules/.bin/prisma" ] || (cd "$tool" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) || die "npm ci in tools/prisma-migrate failed"
