@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildDashboards, renderDashboard } from './dashboards';
-import { allPanelQueries, DASHBOARDS_DIR, panelQueries, toPromQL } from './panel-queries';
+import { allPanelQueries, DASHBOARDS_DIR, PANEL_QUERIES_FILE, panelQueries, renderPanelQueries, toPromQL } from './panel-queries';
 
 const generated = buildDashboards();
 
@@ -12,6 +12,12 @@ describe('committed dashboards', () => {
     for (const [file, d] of Object.entries(generated)) {
       expect(readFileSync(join(DASHBOARDS_DIR, file), 'utf8')).toBe(renderDashboard(d));
     }
+  });
+
+  it('come with grafana/panel-queries.json listing every query they hold', () => {
+    const fromJson = JSON.parse(readFileSync(PANEL_QUERIES_FILE, 'utf8')) as unknown;
+    expect(fromJson).toEqual(allPanelQueries());
+    expect(readFileSync(PANEL_QUERIES_FILE, 'utf8')).toBe(renderPanelQueries(allPanelQueries()));
   });
 
   it('have unique uids and every panel a title and a Prometheus query on the provisioned datasource', () => {

@@ -4,13 +4,17 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildDashboards, renderDashboard } from './dashboards';
-import { DASHBOARDS_DIR } from './panel-queries';
+import { DASHBOARDS_DIR, PANEL_QUERIES_FILE, panelQueries, renderPanelQueries } from './panel-queries';
 
 const check = process.argv.includes('--check');
+const dashboards = buildDashboards();
+const outputs: Array<[string, string]> = Object.entries(dashboards).map(([file, d]) => [join(DASHBOARDS_DIR, file), renderDashboard(d)]);
+// Every panel's PromQL in one file, for tools that check the dashboards against a real Prometheus.
+outputs.push([PANEL_QUERIES_FILE, renderPanelQueries(
+  Object.keys(dashboards).sort().flatMap((file) => panelQueries(JSON.parse(renderDashboard(dashboards[file])))),
+)]);
 let stale = 0;
-for (const [file, dashboard] of Object.entries(buildDashboards())) {
-  const path = join(DASHBOARDS_DIR, file);
-  const json = renderDashboard(dashboard);
+for (const [path, json] of outputs) {
   const current = existsSync(path) ? readFileSync(path, 'utf8') : '';
   if (current === json) continue;
   if (check) {

@@ -2,6 +2,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const DASHBOARDS_DIR = join(__dirname, '..', 'dashboards');
+/** grafana/panel-queries.json: generated with the dashboards, one entry per PromQL expression. */
+export const PANEL_QUERIES_FILE = join(__dirname, '..', 'panel-queries.json');
 
 export interface PanelQuery {
   dashboard: string; // dashboard uid
@@ -45,6 +47,10 @@ export function committedDashboards(dir = DASHBOARDS_DIR): JsonDashboard[] {
     .filter((f) => f.endsWith('.json'))
     .sort()
     .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as JsonDashboard);
+}
+
+export function renderPanelQueries(queries: PanelQuery[]): string {
+  return JSON.stringify(queries, null, 2) + '\n';
 }
 
 /** Every PromQL query of every committed dashboard: what an end-to-end test runs against Prometheus. */
