@@ -14,12 +14,15 @@ lab_log "booted"
 
 cd "$GD_LAB_DIR" || lab_fail "cd $GD_LAB_DIR"
 touch env
+rm -f exit-code.tmp
 # The environment travels as NUL-separated words and is handed to env(1) as separate
-# arguments, so no value is ever parsed by a shell.
-xargs -0 -a env sh -c 'exec env "$@" /bin/sh "$0"' "$GD_LAB_DIR/payload.sh" >stdout 2>stderr </dev/null &
+# arguments, so no value is ever parsed by a shell. The inner shell records the payload's exit
+# code itself: xargs folds every failure into 123.
+xargs -0 -a env sh -c 'env "$@" /bin/sh "$0"; echo $? >"$GD_LAB_DIR/exit-code.tmp"' "$GD_LAB_DIR/payload.sh" >stdout 2>stderr </dev/null &
 payload=$!
 wait "$payload"
-code=$?
-echo "$code" >exit-code.tmp && mv exit-code.tmp exit-code
+[ -s exit-code.tmp ] || echo 255 >exit-code.tmp # the payload never ran
+code=$(cat exit-code.tmp)
+mv exit-code.tmp exit-code
 lab_log "payload exited with $code"
 lab_poweroff

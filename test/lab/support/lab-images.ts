@@ -66,7 +66,12 @@ export interface ImageLoad {
 /** Copies an image from one engine to another (`docker save | docker load` over the two APIs). */
 export async function copyImage(from: Docker, to: Docker, image: string): Promise<ImageLoad> {
   const started = Date.now();
-  const saved = (await from.getImage(image).get()) as NodeJS.ReadableStream;
+  let saved: NodeJS.ReadableStream;
+  try {
+    saved = (await from.getImage(image).get()) as NodeJS.ReadableStream;
+  } catch (err) {
+    throw new Error(`cannot export image ${image} from the source engine: ${(err as Error).message.trim()}`, { cause: err });
+  }
   let bytes = 0;
   saved.on('data', (chunk: Buffer) => (bytes += chunk.length));
   const loading = (await to.loadImage(saved, { quiet: true })) as NodeJS.ReadableStream;

@@ -75,7 +75,7 @@ export interface UmlBootOptions {
   /** Host directory of this run; the guest sees it under the same path (hostfs). */
   dir: string;
   memMb: number;
-  /** KEY=VALUE words for the guest's PID 1; values must not contain whitespace. */
+  /** KEY=VALUE words for the guest's PID 1; values must not contain whitespace (empty is fine). */
   initEnv: Record<string, string>;
   extraArgs?: string[];
   /** Detach from the harness (the CLI leaves the guest running after it exits). */
@@ -120,9 +120,9 @@ export function onHarnessExit(task: () => void): () => void {
 
 /** Starts the lab kernel in its own process group with the console written to dir/console.log. */
 export function bootUml(opts: UmlBootOptions): ChildProcess {
-  const words = [opts.init, opts.dir, ...Object.values(opts.initEnv)];
-  const bad = words.find((w) => /\s/.test(w) || w === '');
-  if (bad !== undefined) throw new Error(`lab kernel argument ${JSON.stringify(bad)} is empty or contains whitespace`);
+  // The kernel command line splits on whitespace; a value with spaces would become extra words.
+  const bad = [opts.init, opts.dir, ...Object.values(opts.initEnv)].find((w) => /\s/.test(w));
+  if (bad !== undefined) throw new Error(`lab kernel argument ${JSON.stringify(bad)} contains whitespace`);
   const args = [
     `mem=${opts.memMb}M`,
     'root=/dev/root',
