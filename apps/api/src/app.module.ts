@@ -10,11 +10,18 @@ import { AuthGuard } from './auth/auth.guard';
 import { TokensController } from './auth/tokens.controller';
 import { HttpMetricsInterceptor } from './common/http-metrics.interceptor';
 import { ProblemFilter } from './common/problem.filter';
+import { DEFAULT_DRY_RUN_TIMEOUT_MS, DRY_RUN_TIMEOUT_MS, DryRunService } from './gamedays/dry-run.service';
 import { GameDaysController } from './gamedays/gamedays.controller';
 import { CLOCK, GameDaysService } from './gamedays/gamedays.service';
 import { HealthController } from './health/health.controller';
 import { EmergencyStopController } from './runs/emergency-stop.controller';
+import { RunReportService } from './runs/run-report.service';
 import { RunsController } from './runs/runs.controller';
+
+export interface ApiOptions {
+  /** how long POST /gamedays/:id/dry-run waits for a worker's answer */
+  dryRunTimeoutMs?: number;
+}
 
 @Module({
   imports: [
@@ -35,6 +42,8 @@ import { RunsController } from './runs/runs.controller';
   controllers: [GameDaysController, RunsController, EmergencyStopController, TokensController, HealthController],
   providers: [
     GameDaysService,
+    RunReportService,
+    DryRunService,
     { provide: CLOCK, useValue: systemClock },
     { provide: APP_GUARD, useClass: AuthGuard },
     { provide: APP_FILTER, useClass: ProblemFilter },
@@ -42,8 +51,12 @@ import { RunsController } from './runs/runs.controller';
   ],
 })
 export class AppModule {
-  /** The root module with its configuration; tests pass their own. */
-  static withConfig(config?: AppConfig) {
-    return { module: AppModule, imports: [ConfigModule.forRoot(config)] };
+  /** The root module with its configuration; tests pass their own (and a short dry-run timeout). */
+  static withConfig(config?: AppConfig, options: ApiOptions = {}) {
+    return {
+      module: AppModule,
+      imports: [ConfigModule.forRoot(config)],
+      providers: [{ provide: DRY_RUN_TIMEOUT_MS, useValue: options.dryRunTimeoutMs ?? DEFAULT_DRY_RUN_TIMEOUT_MS }],
+    };
   }
 }

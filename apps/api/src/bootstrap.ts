@@ -8,13 +8,13 @@ import { RUN_QUEUE, SCHEDULE_QUEUE } from '@gameday/queue';
 import type { Queue } from 'bullmq';
 import type { NextFunction, Request, Response } from 'express';
 import { Logger } from 'nestjs-pino';
-import { AppModule } from './app.module';
+import { AppModule, type ApiOptions } from './app.module';
 import { sendProblem, titleFor } from './common/problem.filter';
 import { PROBLEM_TYPES } from './common/problem';
 
 /** Builds the API application (not listening): used by main and by the integration tests. */
-export async function createApiApp(config: AppConfig, options: { logger?: boolean } = {}): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.withConfig(config), { bodyParser: false, bufferLogs: true, ...(options.logger === false ? { logger: false } : {}) });
+export async function createApiApp(config: AppConfig, options: { logger?: boolean } & ApiOptions = {}): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.withConfig(config, { dryRunTimeoutMs: options.dryRunTimeoutMs }), { bodyParser: false, bufferLogs: true, ...(options.logger === false ? { logger: false } : {}) });
   if (options.logger !== false) app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
   app.disable('x-powered-by');

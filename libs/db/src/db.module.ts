@@ -3,6 +3,8 @@ import { APP_CONFIG, type AppConfig } from '@gameday/config';
 import { ApiTokenRepository } from './api-token.repository';
 import { GameDayRepository } from './gameday.repository';
 import { PrismaService } from './prisma.service';
+import { ProbeSampleRepository } from './probe-sample.repository';
+import { RunNoteRepository } from './run-note.repository';
 import { RunRepository } from './run.repository';
 
 @Global()
@@ -12,7 +14,9 @@ import { RunRepository } from './run.repository';
     ApiTokenRepository,
     GameDayRepository,
     RunRepository,
+    RunNoteRepository,
+    ProbeSampleRepository,
   ],
-  exports: [PrismaService, ApiTokenRepository, GameDayRepository, RunRepository],
+  exports: [PrismaService, ApiTokenRepository, GameDayRepository, RunRepository, RunNoteRepository, ProbeSampleRepository],
 })
 export class DbModule {}

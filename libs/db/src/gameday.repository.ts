@@ -66,6 +66,12 @@ export class GameDayRepository implements GameDayStore {
     return this.prisma.gameDay.count();
   }
 
+  async reveal(id: string, at: Date): Promise<GameDay | null> {
+    // no version bump: the spec did not change, and a pending job must not look superseded
+    await this.prisma.gameDay.updateMany({ where: { id, revealedAt: null }, data: { revealedAt: at } });
+    return this.findById(id);
+  }
+
   listActive(): Promise<GameDay[]> {
     return this.prisma.gameDay.findMany({ where: { status: 'active' } });
   }

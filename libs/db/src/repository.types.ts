@@ -1,4 +1,4 @@
-import type { ApiToken, GameDay, Prisma, Role, Run, RunEvent, RunStatus, RunTrigger } from './generated/prisma/client';
+import type { ApiToken, GameDay, Prisma, Role, Run, RunEvent, RunNote, RunStatus, RunTrigger } from './generated/prisma/client';
 
 /**
  * Small persistence interfaces the API and worker logic depend on; Prisma implementations sit
@@ -48,6 +48,11 @@ export interface GameDayStore {
   /** bookkeeping after an occurrence fired (no version bump: the spec did not change) */
   recordFiring(id: string, nextRunAt: Date | null, finished: boolean): Promise<void>;
   count(): Promise<number>;
+  /**
+   * Blind mode: from now on viewers see the fault details. Idempotent (the first reveal time
+   * stays); null when there is no such GameDay.
+   */
+  reveal(id: string, at: Date): Promise<GameDay | null>;
   /** every active GameDay, for the worker's start-up reconciliation with the queue */
   listActive(): Promise<GameDay[]>;
 }
@@ -103,3 +108,27 @@ export const ENDED_RUN_STATUSES: readonly RunStatus[] = ['completed', 'aborted',
 
 /** Statuses in which a run holds (or is about to hold) a fault: edits must wait. */
 export const ACTIVE_RUN_STATUSES: readonly RunStatus[] = ['arming', 'baseline', 'injecting', 'observing', 'rolling_back', 'recovery'];
+
+export type RunNoteKind = 'note' | 'action_item';
+
+export interface RunNoteCreate {
+  runId: string;
+  kind: RunNoteKind;
+  text: string;
+  owner?: string | null;
+  author?: string | null;
+}
+
+export interface RunNoteUpdate {
+  text?: string;
+  owner?: string | null;
+  doneAt?: Date | null;
+}
+
+/** Notes and action items written on a run during or after the GameDay. */
+export interface RunNoteStore {
+  create(data: RunNoteCreate): Promise<RunNote>;
+  /** null when the note does not exist under that run */
+  update(runId: string, noteId: string, data: RunNoteUpdate): Promise<RunNote | null>;
+  listForRun(runId: string): Promise<RunNote[]>;
+}

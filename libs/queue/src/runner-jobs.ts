@@ -1,3 +1,4 @@
+import type { DryRunResult, FaultSpec } from '@gameday/core';
 import { z } from 'zod';
 
 /**
@@ -14,6 +15,8 @@ export const FAULT_JOBS = Object.freeze({
   revert: 'revert',
   /** emergency stop: revert now (one run, or every run when runId is absent) */
   abort: 'abort',
+  /** resolve targets and compile the exact commands of every experiment; applies nothing */
+  dryRun: 'dry-run',
 } as const);
 
 export const EXECUTE_JOB = 'execute';
@@ -34,3 +37,24 @@ export const abortJobSchema = z.strictObject({
   reason: z.string().max(500),
 });
 export type AbortJob = z.infer<typeof abortJobSchema>;
+
+export const dryRunJobSchema = z.strictObject({ gameDayId: z.uuid() });
+export type DryRunJob = z.infer<typeof dryRunJobSchema>;
+
+/** What a dry-run job returns (BullMQ keeps it as the job's return value for the API to read). */
+export interface DryRunExperiment {
+  index: number;
+  name: string;
+  fault: FaultSpec;
+  /** absent when resolving or compiling failed (then `error` says why) */
+  result?: DryRunResult;
+  error?: string;
+}
+
+export interface DryRunReport {
+  gameDayId: string;
+  gameDayVersion: number;
+  /** ISO instant the worker resolved the targets (they can change before the run arms) */
+  resolvedAt: string;
+  experiments: DryRunExperiment[];
+}

@@ -9,6 +9,10 @@ export const PROBLEM_TYPES = Object.freeze({
   runEnded: 'urn:gameday:problem:run-ended',
   notActive: 'urn:gameday:problem:gameday-not-active',
   unavailable: 'urn:gameday:problem:dependency-unavailable',
+  notBlind: 'urn:gameday:problem:not-blind',
+  blindHidden: 'urn:gameday:problem:blind-hidden',
+  workerTimeout: 'urn:gameday:problem:worker-timeout',
+  workerFailed: 'urn:gameday:problem:worker-failed',
 });
 
 export interface ProblemBody {

@@ -1,5 +1,5 @@
 import type { GameDaySpec } from '@gameday/core';
-import type { GameDay, Run, RunEvent } from '@gameday/db';
+import type { GameDay, Run, RunEvent, RunNote } from '@gameday/db';
 import type { Principal } from '../auth/auth.decorators';
 
 /**
@@ -51,12 +51,38 @@ export function runView(r: Run, principal: Principal, gameDay?: Pick<GameDay, 'm
   };
 }
 
-export function runDetailView(r: Run & { events: RunEvent[] }, principal: Principal, gameDay?: Pick<GameDay, 'mode' | 'revealedAt'>) {
+/**
+ * The one blind-mode rule for run details (timeline data, targets, argv, reports): hidden from
+ * viewers while the run is not finished and the champion has not revealed the GameDay.
+ */
+export function faultDetailsHidden(r: Pick<Run, 'finishedAt'>, gameDay: Pick<GameDay, 'mode' | 'revealedAt'> | undefined, principal: Principal): boolean {
+  return r.finishedAt === null && gameDay?.mode === 'blind' && gameDay.revealedAt === null && principal.role === 'viewer';
+}
+
+/** Event types whose message names targets or the fault (their data always carries them). */
+export function isRevealingEvent(type: string): boolean {
+  return type.startsWith('fault.') || type.startsWith('targets.') || type.startsWith('arming.');
+}
+
+export const HIDDEN_EVENT_MESSAGE = 'fault details hidden until revealed';
+
+/** The run result without the resolved targets of each experiment. */
+function redactResult(result: unknown): unknown {
+  const experiments = (result as { experiments?: unknown } | null)?.experiments;
+  if (!Array.isArray(experiments)) return result;
+  return { ...(result as object), experiments: experiments.map((e) => ({ ...(e as object), targets: undefined })) };
+}
+
+export function noteView(n: RunNote) {
+  return { id: n.id, runId: n.runId, kind: n.kind, text: n.text, owner: n.owner, done: n.doneAt !== null, doneAt: n.doneAt, author: n.author, createdAt: n.createdAt };
+}
+
+export function runDetailView(r: Run & { events: RunEvent[] }, principal: Principal, gameDay?: Pick<GameDay, 'mode' | 'revealedAt'>, notes: RunNote[] = []) {
   // event details carry tc argv and targets: hidden from blind viewers like the fault itself
-  const hideDetails = r.finishedAt === null && gameDay?.mode === 'blind' && gameDay.revealedAt === null && principal.role === 'viewer';
+  const hideDetails = faultDetailsHidden(r, gameDay, principal);
   return {
     ...runView(r, principal, gameDay),
-    result: r.result,
+    result: hideDetails ? redactResult(r.result) : r.result,
     abortRequestedAt: r.abortRequestedAt,
     abortReason: r.abortReason,
     events: r.events.map((e) => ({
@@ -66,8 +92,9 @@ export function runDetailView(r: Run & { events: RunEvent[] }, principal: Princi
       experimentIndex: e.experimentIndex,
       plannedAt: e.plannedAt,
       at: e.at,
-      message: hideDetails && e.type.startsWith('fault.') ? 'fault details hidden until revealed' : e.message,
+      message: hideDetails && isRevealingEvent(e.type) ? HIDDEN_EVENT_MESSAGE : e.message,
       data: hideDetails ? null : e.data,
     })),
+    notes: notes.map(noteView),
   };
 }

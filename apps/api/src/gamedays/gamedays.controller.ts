@@ -1,11 +1,13 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { gameDaySpecSchema, type GameDaySpec } from '@gameday/core';
 import { RunRepository } from '@gameday/db';
 import { RUN_QUEUE, JOBS, jobIds, type LaunchJob } from '@gameday/queue';
 import type { Queue } from 'bullmq';
 import { CurrentPrincipal, RequireRole, type Principal } from '../auth/auth.decorators';
+import { PROBLEM_TYPES, ProblemException } from '../common/problem';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
+import { DryRunService } from './dry-run.service';
 import { gameDayListQuerySchema, gameDayPatchSchema, idSchema, runListQuerySchema, type GameDayListQuery, type RunListQuery } from './gameday.schemas';
 import { gameDayView, runView } from './gameday.view';
 import { GameDaysService } from './gamedays.service';
@@ -20,6 +22,7 @@ export class GameDaysController {
     private readonly service: GameDaysService,
     private readonly runs: RunRepository,
     @Inject(RUN_QUEUE) private readonly runQueue: Queue,
+    private readonly dryRuns: DryRunService,
   ) {}
 
   @Post()
@@ -77,5 +80,30 @@ export class GameDaysController {
     const gameDay = await this.service.get(id);
     const page = await this.runs.listForGameDay(id, query.limit, query.cursor);
     return { items: page.items.map((r) => runView(r, principal, gameDay)), nextCursor: page.nextCursor };
+  }
+
+  /** Blind mode: the champion reveals the fault; from then on viewers see every detail. */
+  @Post(':id/reveal')
+  @RequireRole('operator')
+  @HttpCode(200)
+  async reveal(@Param('id', { schema: idSchema, ...validated }) id: string, @CurrentPrincipal() principal: Principal) {
+    return gameDayView(await this.service.reveal(id), principal);
+  }
+
+  /**
+   * What the GameDay would do now, applied nowhere: per experiment the resolved targets, the
+   * refused candidates with reasons and the exact apply / verify / revert argv. Answered by a
+   * worker (the API never touches Docker); 504 when none answers in time.
+   */
+  @Post(':id/dry-run')
+  @RequireRole('viewer')
+  @HttpCode(200)
+  @ApiOkResponse({ description: 'DryRunReport: { gameDayId, gameDayVersion, resolvedAt, experiments: [{ index, name, fault, result: { kind, targets: [{ target, strategy, runner, apply, verify, revert, warnings }], refused, deduplicated, selection } | error }] }' })
+  async dryRun(@Param('id', { schema: idSchema, ...validated }) id: string, @CurrentPrincipal() principal: Principal) {
+    const gameDay = await this.service.get(id);
+    if (gameDay.mode === 'blind' && gameDay.revealedAt === null && principal.role === 'viewer') {
+      throw new ProblemException({ type: PROBLEM_TYPES.blindHidden, title: 'Forbidden', status: 403, detail: 'a blind GameDay hides its fault from viewers until the champion reveals it' });
+    }
+    return this.dryRuns.dryRun(id);
   }
 }

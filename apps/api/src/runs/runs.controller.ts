@@ -1,10 +1,41 @@
-import { Controller, Get, NotFoundException, Param } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { GameDayRepository, RunRepository } from '@gameday/db';
+import { Body, Controller, Get, Headers, NotFoundException, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { renderRunReportHtml, renderRunReportMarkdown } from '@gameday/core';
+import { GameDayRepository, RunNoteRepository, RunRepository } from '@gameday/db';
+import type { Response } from 'express';
 import { CurrentPrincipal, RequireRole, type Principal } from '../auth/auth.decorators';
+import { ProblemException } from '../common/problem';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { idSchema } from '../gamedays/gameday.schemas';
-import { runDetailView } from '../gamedays/gameday.view';
+import { noteView, runDetailView } from '../gamedays/gameday.view';
+import { RunReportService } from './run-report.service';
+import { reportQuerySchema, runNoteCreateSchema, runNotePatchSchema, type ReportQuery, type RunNoteCreateBody, type RunNotePatchBody } from './run-notes.schemas';
+
+const validated = { pipes: [ZodValidationPipe] };
+
+/** The page only needs its own inline styles; everything else is refused to the browser. */
+const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/** Picks the report format from ?format= or the Accept header; HTML is the default. */
+export function reportFormat(accept: string | undefined, format: ReportQuery['format']): 'html' | 'markdown' | null {
+  if (format) return format;
+  if (!accept || !accept.trim()) return 'html';
+  // the first acceptable type in the client's order of preference (q-values respected)
+  const ranges = accept
+    .split(',')
+    .map((part, i) => {
+      const [type, ...params] = part.trim().toLowerCase().split(';');
+      const q = Number(params.map((p) => p.trim()).find((p) => p.startsWith('q='))?.slice(2) ?? '1');
+      return { type: type.trim(), q: Number.isFinite(q) ? q : 0, i };
+    })
+    .filter((r) => r.q > 0)
+    .sort((a, b) => b.q - a.q || a.i - b.i);
+  for (const r of ranges) {
+    if (r.type === 'text/markdown' || r.type === 'text/x-markdown') return 'markdown';
+    if (r.type === 'text/html' || r.type === 'text/*' || r.type === '*/*') return 'html';
+  }
+  return null;
+}
 
 @ApiTags('runs')
 @ApiBearerAuth()
@@ -13,15 +44,74 @@ export class RunsController {
   constructor(
     private readonly runs: RunRepository,
     private readonly gameDays: GameDayRepository,
+    private readonly notes: RunNoteRepository,
+    private readonly reports: RunReportService,
   ) {}
 
-  /** One run with its timeline (events), result and verdict. */
+  /** One run with its timeline (events), result, verdict, notes and action items. */
   @Get(':id')
   @RequireRole('viewer')
-  async get(@Param('id', { schema: idSchema, pipes: [ZodValidationPipe] }) id: string, @CurrentPrincipal() principal: Principal) {
+  async get(@Param('id', { schema: idSchema, ...validated }) id: string, @CurrentPrincipal() principal: Principal) {
     const run = await this.runs.findById(id);
     if (!run) throw new NotFoundException(`no run ${id}`);
-    const gameDay = await this.gameDays.findById(run.gameDayId);
-    return runDetailView(run, principal, gameDay ?? undefined);
+    const [gameDay, notes] = await Promise.all([this.gameDays.findById(run.gameDayId), this.notes.listForRun(id)]);
+    return runDetailView(run, principal, gameDay ?? undefined, notes);
+  }
+
+  /**
+   * The run report: a self-contained HTML page (chart of probe latency with the baseline, fault
+   * and recovery windows, verdict, statistics, timeline, commands, notes) or Markdown, by Accept.
+   */
+  @Get(':id/report')
+  @RequireRole('viewer')
+  @ApiProduces('text/html', 'text/markdown')
+  @ApiOkResponse({ description: 'text/html (default) or text/markdown, chosen by the Accept header or ?format=html|markdown', content: { 'text/html': { schema: { type: 'string' } }, 'text/markdown': { schema: { type: 'string' } } } })
+  async report(
+    @Param('id', { schema: idSchema, ...validated }) id: string,
+    @Query({ schema: reportQuerySchema, ...validated }) query: ReportQuery,
+    @Headers('accept') accept: string | undefined,
+    @CurrentPrincipal() principal: Principal,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<string> {
+    const format = reportFormat(accept, query.format);
+    if (!format) throw new ProblemException({ type: 'about:blank', title: 'Not Acceptable', status: 406, detail: 'the report is available as text/html or text/markdown' });
+    const report = await this.reports.build(id, principal);
+    res.setHeader('Vary', 'Accept');
+    res.setHeader('Cache-Control', 'no-store');
+    if (format === 'markdown') {
+      res.setHeader('Content-Type', 'text/markdown; charset=utf-8');
+      return renderRunReportMarkdown(report);
+    }
+    res.setHeader('Content-Type', 'text/html; charset=utf-8');
+    res.setHeader('Content-Security-Policy', REPORT_CSP);
+    return renderRunReportHtml(report);
+  }
+
+  @Post(':id/notes')
+  @RequireRole('operator')
+  async addNote(
+    @Param('id', { schema: idSchema, ...validated }) id: string,
+    @Body({ schema: runNoteCreateSchema, ...validated }) body: RunNoteCreateBody,
+    @CurrentPrincipal() principal: Principal,
+  ) {
+    const run = await this.runs.findById(id);
+    if (!run) throw new NotFoundException(`no run ${id}`);
+    return noteView(await this.notes.create({ runId: id, kind: body.kind, text: body.text, owner: body.owner ?? null, author: principal.name }));
+  }
+
+  @Patch(':id/notes/:noteId')
+  @RequireRole('operator')
+  async updateNote(
+    @Param('id', { schema: idSchema, ...validated }) id: string,
+    @Param('noteId', { schema: idSchema, ...validated }) noteId: string,
+    @Body({ schema: runNotePatchSchema, ...validated }) body: RunNotePatchBody,
+  ) {
+    const note = await this.notes.update(id, noteId, {
+      ...(body.text !== undefined ? { text: body.text } : {}),
+      ...(body.owner !== undefined ? { owner: body.owner } : {}),
+      ...(body.done !== undefined ? { doneAt: body.done ? new Date() : null } : {}),
+    });
+    if (!note) throw new NotFoundException(`no note ${noteId} on run ${id}`);
+    return noteView(note);
   }
 }

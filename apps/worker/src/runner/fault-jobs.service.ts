@@ -4,7 +4,8 @@ import { APP_CONFIG, type AppConfig } from '@gameday/config';
 import type { FaultDriver, LeaseRepository } from '@gameday/core';
 import { PrismaService } from '@gameday/db';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
-import { FAULT_JOBS, QUEUES, abortJobSchema, redisConnection, revertJobSchema } from '@gameday/queue';
+import { FAULT_JOBS, QUEUES, abortJobSchema, dryRunJobSchema, redisConnection, revertJobSchema } from '@gameday/queue';
+import { DryRunProcessor } from './dry-run.processor';
 import { FAULT_DRIVER, LEASE_REPOSITORY } from './runner.tokens';
 
 const revertJobId = (runId: string, experimentIndex: number) => `revert-${runId}-${experimentIndex}`;
@@ -26,6 +27,7 @@ export class FaultJobs implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(LEASE_REPOSITORY) private readonly leases: LeaseRepository,
     private readonly prisma: PrismaService,
     @Inject(METRICS) private readonly metrics: GameDayMetrics,
+    private readonly dryRuns: DryRunProcessor,
   ) {
     this.queue = new Queue(QUEUES.fault, { connection: redisConnection(config.REDIS_URL, { maxRetriesPerRequest: 1 }), prefix: config.QUEUE_PREFIX });
   }
@@ -79,6 +81,11 @@ export class FaultJobs implements OnApplicationBootstrap, OnModuleDestroy {
       const requestedAt = Date.parse(data.data.requestedAt);
       this.metrics.abortLatency.observe({ trigger: 'operator' }, Math.max(0, Date.now() - requestedAt) / 1000);
       return { reverted, tookMs: Date.now() - started };
+    }
+    if (job.name === FAULT_JOBS.dryRun) {
+      const data = dryRunJobSchema.safeParse(job.data);
+      if (!data.success) throw new UnrecoverableError(`invalid dry-run job: ${data.error.message}`);
+      return this.dryRuns.process(data.data);
     }
     throw new UnrecoverableError(`unknown fault job ${job.name}`);
   }

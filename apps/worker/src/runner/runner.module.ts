@@ -3,6 +3,7 @@ import Docker from 'dockerode';
 import type { FaultDriver, LeaseRepository } from '@gameday/core';
 import { PrismaService } from '@gameday/db';
 import { DockerFaultDriver, PrismaLeaseRepository } from '@gameday/faults';
+import { DryRunProcessor } from './dry-run.processor';
 import { FaultJobs } from './fault-jobs.service';
 import { LeaseReaper } from './lease-reaper.service';
 import { RunExecuteWorker } from './run-execute.worker';
@@ -24,6 +25,7 @@ import { WebhookNotifier } from './webhook-notifier';
       useFactory: (leases: LeaseRepository): FaultDriver => new DockerFaultDriver(new Docker(), { leases, helperImage: process.env.GAMEDAY_HELPER_IMAGE || undefined }),
     },
     WebhookNotifier,
+    DryRunProcessor,
     FaultJobs,
     RunExecutor,
     RunExecuteWorker,

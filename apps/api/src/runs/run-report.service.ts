@@ -1,0 +1,118 @@
+import { Injectable, NotFoundException } from '@nestjs/common';
+import {
+  type GameDaySpec,
+  planRun,
+  type ReportExperiment,
+  type ReportPhaseStats,
+  type ReportPlan,
+  type RunReport,
+} from '@gameday/core';
+import { GameDayRepository, ProbeSampleRepository, RunNoteRepository, RunRepository } from '@gameday/db';
+import type { Principal } from '../auth/auth.decorators';
+import { faultDetailsHidden, HIDDEN_EVENT_MESSAGE, isRevealingEvent } from '../gamedays/gameday.view';
+
+/** The part of Run.result the report reads (written by the worker's run executor). */
+interface StoredExperimentResult {
+  index: number;
+  name?: string;
+  plan?: ReportPlan;
+  targets?: { containerId: string; containerName: string }[];
+  stats?: Partial<Record<'baseline' | 'fault' | 'recovery', ReportPhaseStats>>;
+  verdict?: ReportExperiment['verdict'];
+  timeToRecoverMs?: number | null;
+  injectionSkewMs?: number | null;
+  revertSkewMs?: number | null;
+  abortLatencyMs?: number | null;
+}
+interface StoredResult {
+  experiments?: StoredExperimentResult[];
+  deviationRatio?: number | null;
+}
+
+type FaultLike = { kind: string; target?: Record<string, unknown>; [key: string]: unknown };
+
+function inline(value: unknown): string {
+  if (value === null || typeof value !== 'object') return String(value);
+  if (Array.isArray(value)) return value.map(inline).join(',');
+  return Object.entries(value as Record<string, unknown>)
+    .map(([k, v]) => `${k}=${inline(v)}`)
+    .join(' ');
+}
+
+/** One line describing a fault for people: "network on container=demo-service2-1: delay=500ms jitter=100ms". */
+export function describeFault(fault: FaultLike): string {
+  const { kind, target, ...rest } = fault;
+  return `${kind} on ${target ? inline(target) : 'unspecified target'}${Object.keys(rest).length ? `: ${inline(rest)}` : ''}`;
+}
+
+/** Gathers what a report shows, applying the blind-mode rule before anything is rendered. */
+@Injectable()
+export class RunReportService {
+  constructor(
+    private readonly runs: RunRepository,
+    private readonly gameDays: GameDayRepository,
+    private readonly notes: RunNoteRepository,
+    private readonly samples: ProbeSampleRepository,
+  ) {}
+
+  async build(runId: string, principal: Principal, now = new Date()): Promise<RunReport> {
+    const run = await this.runs.findById(runId);
+    if (!run) throw new NotFoundException(`no run ${runId}`);
+    const [gameDay, notes, samples] = await Promise.all([this.gameDays.findById(run.gameDayId), this.notes.listForRun(runId), this.samples.listForRun(runId)]);
+    const hidden = faultDetailsHidden(run, gameDay ?? undefined, principal);
+    const spec = run.spec as unknown as GameDaySpec;
+    const result = (run.result ?? {}) as StoredResult;
+    let planned: ReportPlan[] = [];
+    try {
+      planned = planRun(run.scheduledFor.getTime(), spec.experiments).experiments;
+    } catch {
+      // a snapshot that no longer plans (should not happen) still gets a report, without windows
+    }
+    const experiments: ReportExperiment[] = spec.experiments.map((exp, index) => {
+      const r = result.experiments?.find((e) => e.index === index);
+      return {
+        index,
+        name: exp.name,
+        hypothesis: exp.hypothesis.description,
+        ...(hidden ? {} : { fault: describeFault(exp.fault as unknown as FaultLike), targets: r?.targets ?? [] }),
+        plan: r?.plan ?? planned[index],
+        stats: r?.stats,
+        verdict: r?.verdict,
+        timeToRecoverMs: r?.timeToRecoverMs ?? null,
+        injectionSkewMs: r?.injectionSkewMs ?? null,
+        revertSkewMs: r?.revertSkewMs ?? null,
+        abortLatencyMs: r?.abortLatencyMs ?? null,
+      };
+    });
+    return {
+      runId: run.id,
+      gameDayId: run.gameDayId,
+      gameDayName: gameDay?.name ?? spec.name,
+      environment: spec.environment ?? null,
+      mode: gameDay?.mode ?? spec.mode,
+      status: run.status,
+      trigger: run.trigger,
+      verdict: run.verdict,
+      deviationRatio: result.deviationRatio ?? null,
+      scheduledFor: run.scheduledFor.getTime(),
+      startedAt: run.startedAt?.getTime() ?? null,
+      finishedAt: run.finishedAt?.getTime() ?? null,
+      error: run.error,
+      abortReason: run.abortReason,
+      faultDetailsHidden: hidden,
+      experiments,
+      events: run.events.map((e) => ({
+        type: e.type,
+        message: hidden && isRevealingEvent(e.type) ? HIDDEN_EVENT_MESSAGE : e.message,
+        phase: e.phase,
+        experimentIndex: e.experimentIndex,
+        plannedAt: e.plannedAt?.getTime() ?? null,
+        at: e.at.getTime(),
+        data: hidden ? null : e.data,
+      })),
+      samples: samples.map((s) => ({ experimentIndex: s.experimentIndex, probe: s.probe, phase: s.phase, at: s.at.getTime(), durationMs: s.durationMs, ok: s.ok, status: s.status, errorKind: s.errorKind })),
+      notes: notes.map((n) => ({ id: n.id, kind: n.kind, text: n.text, owner: n.owner, author: n.author, done: n.doneAt !== null, createdAt: n.createdAt.getTime() })),
+      generatedAt: now.getTime(),
+    };
+  }
+}

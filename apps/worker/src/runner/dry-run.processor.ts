@@ -1,0 +1,38 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { UnrecoverableError } from 'bullmq';
+import { type FaultDriver, gameDaySpecSchema } from '@gameday/core';
+import { GameDayRepository } from '@gameday/db';
+import type { DryRunExperiment, DryRunJob, DryRunReport } from '@gameday/queue';
+import { FAULT_DRIVER } from './runner.tokens';
+
+/**
+ * Dry run of a GameDay: for each experiment, the targets the fault would hit now, the candidates
+ * refused and why, and the exact apply / verify / revert argv. The driver's dryRun only reads
+ * (container inspection) and compiles: no helper is started, no lease written, nothing applied.
+ */
+@Injectable()
+export class DryRunProcessor {
+  constructor(
+    private readonly gameDays: GameDayRepository,
+    @Inject(FAULT_DRIVER) private readonly driver: FaultDriver,
+  ) {}
+
+  async process(job: DryRunJob): Promise<DryRunReport> {
+    const gameDay = await this.gameDays.findById(job.gameDayId);
+    if (!gameDay) throw new UnrecoverableError(`no GameDay ${job.gameDayId}`);
+    const spec = gameDaySpecSchema.parse(gameDay.spec);
+    // one experiment whose target is missing must not hide what the others would do
+    const experiments = await Promise.all(
+      spec.experiments.map(async (exp, index): Promise<DryRunExperiment> => {
+        try {
+          // a JSON round trip: the report travels through Redis as the job's return value
+          const result = JSON.parse(JSON.stringify(await this.driver.dryRun(exp.fault))) as DryRunExperiment['result'];
+          return { index, name: exp.name, fault: exp.fault, result };
+        } catch (error) {
+          return { index, name: exp.name, fault: exp.fault, error: (error as Error).message };
+        }
+      }),
+    );
+    return { gameDayId: gameDay.id, gameDayVersion: gameDay.version, resolvedAt: new Date().toISOString(), experiments };
+  }
+}

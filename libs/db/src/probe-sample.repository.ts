@@ -1,0 +1,13 @@
+import { Injectable } from '@nestjs/common';
+import type { ProbeSample } from './generated/prisma/client';
+import { PrismaService } from './prisma.service';
+
+@Injectable()
+export class ProbeSampleRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /** Every sample of a run in time order (the report downsamples for its chart). */
+  listForRun(runId: string, limit = 200_000): Promise<ProbeSample[]> {
+    return this.prisma.probeSample.findMany({ where: { runId }, orderBy: [{ experimentIndex: 'asc' }, { at: 'asc' }], take: limit });
+  }
+}
