@@ -214,6 +214,7 @@ export async function startUmlDocker(opts: UmlDockerOptions = {}): Promise<UmlDo
       dir,
       memMb: opts.memMb ?? 1024,
       detached: opts.detached,
+      tap,
       // gro=1: without it bulk host→guest transfers (image loads) stall.
       extraArgs: [`vec0:transport=tap,ifname=${tap},mac=02:00:0a:c7:00:${(base + 2).toString(16).padStart(2, '0')},gro=1`],
       initEnv: {

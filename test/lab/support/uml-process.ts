@@ -80,6 +80,8 @@ export interface UmlBootOptions {
   extraArgs?: string[];
   /** Detach from the harness (the CLI leaves the guest running after it exits). */
   detached?: boolean;
+  /** Host tap device the guest uses: removed with it if this process dies without cleaning up. */
+  tap?: string;
 }
 
 const exitTasks = new Set<() => void>();
@@ -145,12 +147,28 @@ export function bootUml(opts: UmlBootOptions): ChildProcess {
       child.unref();
     } else {
       const unregister = onHarnessExit(() => killUmlGroup(child));
-      child.on('exit', unregister);
+      const watchdog = armWatchdog(child.pid!, opts.tap);
+      child.on('exit', () => {
+        unregister();
+        watchdog.kill('SIGKILL');
+      });
     }
     return child;
   } finally {
     closeSync(consoleFd);
   }
+}
+
+/**
+ * Exit hooks cannot cover every death of the harness (SIGKILL; and under jest, `process` in a test
+ * is a copy whose 'exit' listeners never fire), so each guest also gets a watchdog process in its
+ * own session that reaps it once this process is gone.
+ */
+function armWatchdog(guestPgid: number, tap?: string): ChildProcess {
+  const argv = [path.join(LAB_SCRIPTS_DIR, 'uml-watchdog.sh'), String(process.pid), String(guestPgid), ...(tap ? [tap] : [])];
+  const watchdog = spawn('/bin/sh', argv, { stdio: 'ignore', detached: true });
+  watchdog.unref();
+  return watchdog;
 }
 
 /** SIGKILLs the guest's whole process group (the kernel and its userspace helper processes). */
