@@ -1,5 +1,4 @@
-import { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
-import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
+import { Dashboard, RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import { baseDashboard, labelVariable, stat, timeseries } from './panels';
 
 // Metric names come from libs/metrics (DESIGN.md "Metrics"): gameday_* for the service itself,
@@ -81,12 +80,21 @@ function demoServices(): Dashboard {
     .build();
 }
 
+/**
+ * The SDK's default puts every annotation toggle in the controls drop-down; the fault windows are
+ * the point of these dashboards, so their toggle stays in the top bar (Grafana's own default).
+ */
+function withVisibleAnnotations(d: Dashboard): Dashboard {
+  for (const a of d.annotations?.list ?? []) delete a.placement;
+  return d;
+}
+
 /** Every dashboard, keyed by the file name it is committed under in grafana/dashboards/. */
 export function buildDashboards(): Record<string, Dashboard> {
   return {
-    'gameday-overview.json': overview(),
-    'gameday-steady-state.json': steadyState(),
-    'demo-services.json': demoServices(),
+    'gameday-overview.json': withVisibleAnnotations(overview()),
+    'gameday-steady-state.json': withVisibleAnnotations(steadyState()),
+    'demo-services.json': withVisibleAnnotations(demoServices()),
   };
 }
 
