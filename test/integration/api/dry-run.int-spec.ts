@@ -1,0 +1,165 @@
+import type { INestApplication, INestApplicationContext } from '@nestjs/common';
+import Docker from 'dockerode';
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { createApiApp } from '../../../apps/api/src/bootstrap';
+import { ensureLabTargetImage } from '../../lab/support/lab-images';
+import { ADMIN_TOKEN, deleteGameDays, deleteQueueKeys, startApi, startWorker, testConfig, testPrisma } from '../../support/harness';
+
+// Real Postgres, Redis, BullMQ and Docker Engine: the API enqueues the dry run, a real worker
+// resolves the targets on the host engine and compiles the commands. Nothing may be applied.
+jest.setTimeout(60_000);
+
+const docker = new Docker();
+const suffix = randomUUID().slice(0, 8);
+const TARGET = `gd-dryrun-target-${suffix}`;
+const OPTED_OUT = `gd-dryrun-optout-${suffix}`;
+const GROUP = { 'gd-dryrun-group': suffix };
+
+describe('dry run (API → fault queue → worker → Docker, nothing applied)', () => {
+  const config = testConfig('dryrun');
+  const prisma = testPrisma();
+  const ids: string[] = [];
+  const tokenIds: string[] = [];
+  let api: INestApplication;
+  let worker: INestApplicationContext;
+  let http: ReturnType<typeof request>;
+  let targetId = '';
+  let targetPid = 0;
+  let viewer = '';
+  const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
+
+  beforeAll(async () => {
+    const image = await ensureLabTargetImage(docker);
+    // the image opts in (gameday.enabled=true); the second container overrides it
+    const target = await docker.createContainer({ name: TARGET, Image: image, Labels: { 'gameday.enabled': 'true', ...GROUP } });
+    const optedOut = await docker.createContainer({ name: OPTED_OUT, Image: image, Labels: { 'gameday.enabled': 'false', ...GROUP } });
+    await target.start();
+    await optedOut.start();
+    const info = await target.inspect();
+    targetId = info.Id;
+    targetPid = info.State.Pid;
+    api = await startApi(config);
+    worker = await startWorker(config);
+    http = request(api.getHttpServer());
+    const t = await http.post('/api/v1/tokens').set(auth).send({ name: `dryrun-viewer-${suffix}`, role: 'viewer' });
+    viewer = t.body.token;
+    tokenIds.push(t.body.id);
+  });
+
+  afterAll(async () => {
+    await worker?.close();
+    await api?.close();
+    for (const name of [TARGET, OPTED_OUT]) {
+      await docker
+        .getContainer(name)
+        .remove({ force: true })
+        .catch(() => undefined);
+    }
+    await deleteGameDays(prisma, ids);
+    await prisma.apiToken.deleteMany({ where: { id: { in: tokenIds } } });
+    await prisma.$disconnect();
+    await deleteQueueKeys(config.REDIS_URL, config.QUEUE_PREFIX);
+  });
+
+  function experiment(name: string, fault: Record<string, unknown>) {
+    return {
+      name,
+      hypothesis: { description: 'd', probes: [{ name: 'p', url: 'http://127.0.0.1:9/', timeoutMs: 500 }] },
+      fault,
+      durations: { baseline: '1s', fault: '1s', recovery: '1s' },
+    };
+  }
+
+  async function create(experiments: unknown[], extra: Record<string, unknown> = {}) {
+    const res = await http
+      .post('/api/v1/gamedays')
+      .set(auth)
+      .send({ name: `dryrun-${randomUUID()}`, timezone: 'UTC', schedule: { at: new Date(Date.now() + 3600_000).toISOString() }, experiments, ...extra });
+    expect({ status: res.status, body: res.status === 201 ? undefined : res.body }).toEqual({ status: 201, body: undefined });
+    ids.push(res.body.id);
+    return res.body.id as string;
+  }
+
+  const qdiscs = () => execFileSync('nsenter', ['-t', String(targetPid), '-n', 'tc', 'qdisc', 'show'], { encoding: 'utf8' });
+  const joinedContainers = async () => (await docker.listContainers({ all: true })).filter((c) => c.HostConfig?.NetworkMode === `container:${targetId}`);
+
+  it('returns the resolved targets, refused candidates and exact argv for each experiment, and applies nothing', async () => {
+    const qdiscsBefore = qdiscs();
+    const leasesBefore = await prisma.activeFault.count({ where: { containerId: targetId } });
+    const id = await create([
+      experiment('delay', { kind: 'network', target: { labels: GROUP, selection: { mode: 'all' } }, netem: { delay: '500ms', jitter: '100ms' } }),
+      experiment('pause', { kind: 'container', target: { container: TARGET }, action: 'pause' }),
+      experiment('missing', { kind: 'container', target: { container: `gd-dryrun-nobody-${suffix}` }, action: 'pause' }),
+    ]);
+
+    const started = Date.now();
+    const res = await http.post(`/api/v1/gamedays/${id}/dry-run`).set('Authorization', `Bearer ${viewer}`).send();
+    console.log(`dry run answered in ${Date.now() - started} ms`);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ gameDayId: id, gameDayVersion: 1 });
+    expect(Date.parse(res.body.resolvedAt)).toBeGreaterThan(started - 1_000);
+    const [net, pause, missing] = res.body.experiments;
+
+    expect(net.name).toBe('delay');
+    expect(net.result.kind).toBe('network');
+    expect(net.result.targets).toHaveLength(1);
+    expect(net.result.targets[0].target).toMatchObject({ containerId: targetId, containerName: TARGET });
+    expect(net.result.targets[0].strategy).toBe('sidecar');
+    const apply = net.result.targets[0].apply as string[][];
+    expect(apply.some((argv) => argv[0] === 'tc' && argv.includes('netem') && argv.includes('delay') && argv.includes('500ms') && argv.includes('100ms'))).toBe(true);
+    expect((net.result.targets[0].revert as string[][]).every((argv) => argv[0] === 'tc' || argv[0] === 'ip')).toBe(true);
+    expect(net.result.targets[0].verify.length).toBeGreaterThan(0);
+    expect(net.result.refused).toEqual([expect.objectContaining({ name: OPTED_OUT, reason: 'not_opted_in' })]);
+
+    expect(pause.result.targets[0].apply).toEqual([expect.arrayContaining(['pause'])]);
+    expect(pause.result.targets[0].revert).toEqual([expect.arrayContaining(['unpause'])]);
+    expect(missing.result).toBeUndefined();
+    expect(missing.error).toMatch(/no eligible target/);
+
+    // nothing applied: no qdisc change, no pause, no helper in the target's netns, no lease
+    expect(qdiscs()).toBe(qdiscsBefore);
+    expect(qdiscs()).not.toMatch(/netem|prio/);
+    expect((await docker.getContainer(TARGET).inspect()).State.Paused).toBe(false);
+    expect(await joinedContainers()).toEqual([]);
+    expect(await prisma.activeFault.count({ where: { containerId: targetId } })).toBe(leasesBefore);
+    expect(await prisma.run.count({ where: { gameDayId: id } })).toBe(0);
+  });
+
+  it('refuses unknown GameDays (404), bad ids (400) and anonymous callers (401)', async () => {
+    expect((await http.post(`/api/v1/gamedays/${randomUUID()}/dry-run`).set(auth).send()).status).toBe(404);
+    const bad = await http.post('/api/v1/gamedays/not-a-uuid/dry-run').set(auth).send();
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors[0].field).toBe('id');
+    expect((await http.post(`/api/v1/gamedays/${randomUUID()}/dry-run`).send()).status).toBe(401);
+  });
+
+  it('answers 504 when no worker takes the job in time, and drops the job', async () => {
+    // its own queue prefix: no worker listens there
+    const lonely = testConfig('dryrun-noworker');
+    const app = await createApiApp(lonely, { logger: false, dryRunTimeoutMs: 1_500 });
+    await app.init();
+    try {
+      const id = await create([experiment('pause', { kind: 'container', target: { container: TARGET }, action: 'pause' })]);
+      const started = Date.now();
+      const res = await request(app.getHttpServer()).post(`/api/v1/gamedays/${id}/dry-run`).set(auth).send();
+      const took = Date.now() - started;
+      expect(res.status).toBe(504);
+      expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+      expect(res.body).toMatchObject({ type: 'urn:gameday:problem:worker-timeout', status: 504 });
+      expect(took).toBeGreaterThanOrEqual(1_400);
+      expect(took).toBeLessThan(5_000);
+      const { Queue } = await import('bullmq');
+      const queue = new Queue('gameday-fault', { connection: { url: lonely.REDIS_URL }, prefix: lonely.QUEUE_PREFIX });
+      try {
+        expect(await queue.getJobCountByTypes('waiting', 'active', 'delayed', 'prioritized')).toBe(0);
+      } finally {
+        await queue.close();
+      }
+    } finally {
+      await app.close();
+      await deleteQueueKeys(lonely.REDIS_URL, lonely.QUEUE_PREFIX);
+    }
+  });
+});
