@@ -117,3 +117,18 @@ describe('docker-compose.yml', () => {
     );
   });
 });
+
+describe('grafana/prometheus/prometheus.yml', () => {
+  const file = join(REPO_ROOT, 'grafana', 'prometheus', 'prometheus.yml');
+
+  it('is a valid Prometheus configuration (promtool)', async () => {
+    const { stdout } = await exec('promtool', ['check', 'config', file]);
+    expect(stdout).toContain('SUCCESS');
+  });
+
+  it('scrapes the API, the worker and both demo services at their compose names and ports', () => {
+    const text = readFileSync(file, 'utf8');
+    const jobs = [...text.matchAll(/job_name: (\S+)\s+static_configs:\s+- targets: \['([^']+)'\]/g)].map((m) => `${m[1]} ${m[2]}`);
+    expect(jobs).toEqual(['gameday-api api:8080', 'gameday-worker worker:9464', 'demo-service1 service1:8000', 'demo-service2 service2:8001']);
+  });
+});

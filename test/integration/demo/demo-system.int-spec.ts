@@ -180,6 +180,12 @@ describe('demo-service dashboard queries on a real Prometheus', () => {
 
   const demoQueries = allPanelQueries().filter((q) => q.dashboard === 'gameday-demo' && q.refId !== 'annotation');
 
+  // The GameDay panels need a real run to have data (the lab end-to-end checks that); here every
+  // expression of every dashboard must at least be valid PromQL to a real Prometheus.
+  it.each(allPanelQueries().map((q) => [`${q.dashboard}: ${q.panel} [${q.refId}]`, q.expr]))('%s is valid PromQL', async (_name, expr) => {
+    await expect(promQuery(base, 'query', { query: toPromQL(expr) })).resolves.toHaveProperty('resultType');
+  });
+
   it('has demo-service panel queries to check', () => {
     expect(demoQueries.length).toBeGreaterThanOrEqual(6);
   });
