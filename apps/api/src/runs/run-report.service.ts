@@ -31,18 +31,19 @@ interface StoredResult {
 
 type FaultLike = { kind: string; target?: Record<string, unknown>; [key: string]: unknown };
 
-function inline(value: unknown): string {
+function inline(value: unknown, nested = false): string {
   if (value === null || typeof value !== 'object') return String(value);
-  if (Array.isArray(value)) return value.map(inline).join(',');
-  return Object.entries(value as Record<string, unknown>)
-    .map(([k, v]) => `${k}=${inline(v)}`)
+  if (Array.isArray(value)) return `[${value.map((v) => inline(v, true)).join(', ')}]`;
+  const text = Object.entries(value as Record<string, unknown>)
+    .map(([k, v]) => `${k}=${inline(v, true)}`)
     .join(' ');
+  return nested ? `{${text}}` : text;
 }
 
-/** One line describing a fault for people: "network on container=demo-service2-1: delay=500ms jitter=100ms". */
+/** One line describing a fault for people: "network fault on container=demo-service2-1: netem={delay=500ms jitter=100ms}". */
 export function describeFault(fault: FaultLike): string {
   const { kind, target, ...rest } = fault;
-  return `${kind} on ${target ? inline(target) : 'unspecified target'}${Object.keys(rest).length ? `: ${inline(rest)}` : ''}`;
+  return `${kind} fault on ${target ? inline(target) : 'an unspecified target'}${Object.keys(rest).length ? `: ${inline(rest)}` : ''}`;
 }
 
 /** Gathers what a report shows, applying the blind-mode rule before anything is rendered. */

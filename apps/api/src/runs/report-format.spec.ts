@@ -1,0 +1,29 @@
+import { describeFault } from './run-report.service';
+import { reportFormat } from './runs.controller';
+
+describe('report format negotiation', () => {
+  it.each([
+    [undefined, undefined, 'html'],
+    ['', undefined, 'html'],
+    ['*/*', undefined, 'html'],
+    ['text/html', undefined, 'html'],
+    ['text/markdown', undefined, 'markdown'],
+    ['text/x-markdown', undefined, 'markdown'],
+    ['text/html;q=0.5, text/markdown', undefined, 'markdown'],
+    ['text/markdown;q=0.2, text/html;q=0.9', undefined, 'html'],
+    ['application/json, */*;q=0.1', undefined, 'html'],
+    ['text/markdown;q=0, text/*', undefined, 'html'],
+    ['application/json', undefined, null],
+    ['application/json', 'markdown', 'markdown'],
+    ['text/markdown', 'html', 'html'],
+  ] as const)('Accept %j with ?format=%s → %s', (accept, format, expected) => {
+    expect(reportFormat(accept, format)).toBe(expected);
+  });
+});
+
+describe('describeFault', () => {
+  it('writes a fault on one line', () => {
+    expect(describeFault({ kind: 'network', target: { container: 'demo-service2-1', selection: { mode: 'one' } }, netem: { delay: '500ms', jitter: '100ms' }, scope: { destinations: ['10.0.0.0/8', '192.168.0.0/16'] } })).toBe('network fault on container=demo-service2-1 selection={mode=one}: netem={delay=500ms jitter=100ms} scope={destinations=[10.0.0.0/8, 192.168.0.0/16]}');
+    expect(describeFault({ kind: 'container', target: { labels: { app: 'x' } }, action: 'pause' })).toBe('container fault on labels={app=x}: action=pause');
+  });
+});
