@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { runInUml } from './support/uml';
 import { startUmlDocker } from './support/uml-docker';
-import { leakedUmlProcesses, umlPids } from './support/uml-process';
+import { leakedUmlProcesses } from './support/uml-process';
 
 function tapExists(tap: string): boolean {
   try {
@@ -15,10 +15,9 @@ function tapExists(tap: string): boolean {
 }
 
 describe('user-mode-linux lab harness', () => {
-  const umlBefore = umlPids();
 
   afterAll(() => {
-    expect(leakedUmlProcesses(umlBefore)).toEqual([]);
+    expect(leakedUmlProcesses()).toEqual([]);
   });
 
   it('runs a payload with environment and files passed verbatim, and returns its outputs and exit code', async () => {
@@ -40,7 +39,7 @@ describe('user-mode-linux lab harness', () => {
     const started = Date.now();
     await expect(runInUml({ script: 'sleep 120', modules: [], timeoutMs: 5_000 })).rejects.toThrow(/did not finish within 5000 ms/);
     expect(Date.now() - started).toBeLessThan(15_000);
-    expect(leakedUmlProcesses(umlBefore)).toEqual([]);
+    expect(leakedUmlProcesses()).toEqual([]);
   }, 30_000);
 
   it('names a kernel module the lab kernel does not have, before booting', async () => {
@@ -51,6 +50,6 @@ describe('user-mode-linux lab harness', () => {
     const tap = `gdlabh${process.pid % 1000}`;
     await expect(startUmlDocker({ images: ['gameday/lab-no-such-image:0'], tap })).rejects.toThrow(/no-such-image/);
     expect(tapExists(tap)).toBe(false);
-    expect(leakedUmlProcesses(umlBefore)).toEqual([]);
+    expect(leakedUmlProcesses()).toEqual([]);
   }, 120_000);
 });

@@ -16,7 +16,7 @@ import { httpProbe, waitForHttp } from './support/http-probe';
 import { ensureLabTargetImage } from './support/lab-images';
 import { printFigures, round1, trimmedMean, type FigureRow } from './support/stats';
 import { startUmlDocker, type UmlDocker } from './support/uml-docker';
-import { leakedUmlProcesses, umlPids } from './support/uml-process';
+import { leakedUmlProcesses } from './support/uml-process';
 
 const DELAY_MS = 500;
 const JITTER_MS = 100;
@@ -27,7 +27,6 @@ const EXPIRY_SLACK_MS = 1_000; // the helper's timer resolution plus scheduling 
 const netem = { delay: `${DELAY_MS}ms`, jitter: `${JITTER_MS}ms` };
 
 describe('netem on a real kernel: sidecar strategy on Docker inside user-mode-linux', () => {
-  const umlBefore = umlPids();
   const rows: FigureRow[] = [];
   let lab: UmlDocker | undefined;
   let driver: DockerFaultDriver;
@@ -83,7 +82,7 @@ describe('netem on a real kernel: sidecar strategy on Docker inside user-mode-li
     if (rows.length) printFigures('netem lab (sidecar strategy, Docker in user-mode-linux)', rows);
     // The guest's engine keeps everything on tmpfs: powering it off removes every container.
     await lab?.stop();
-    expect(leakedUmlProcesses(umlBefore)).toEqual([]);
+    expect(leakedUmlProcesses()).toEqual([]);
   }, 60_000);
 
   it(`delay ${DELAY_MS}ms ${JITTER_MS}ms through the sidecar: measured from the host, then reverted`, async () => {

@@ -11,7 +11,7 @@ import { AgentResults, execAll, GUEST_AGENT, type AgentOutput, type Plan, type P
 import { netnsTopologyScript, TOPOLOGY as T } from './support/netns-topology';
 import { printFigures, round1, trimmedMean, type FigureRow } from './support/stats';
 import { runInUml, type UmlRunResult } from './support/uml';
-import { leakedUmlProcesses, umlPids } from './support/uml-process';
+import { leakedUmlProcesses } from './support/uml-process';
 
 const DELAY_MS = 500;
 const JITTER_MS = 100;
@@ -81,7 +81,6 @@ const plan: Plan = {
 };
 
 describe('netem on a real kernel: network namespaces in user-mode-linux', () => {
-  const umlBefore = umlPids();
   let run: UmlRunResult;
   let res: AgentResults;
   const rows: FigureRow[] = [];
@@ -96,7 +95,7 @@ describe('netem on a real kernel: network namespaces in user-mode-linux', () => 
 
   afterAll(() => {
     if (rows.length) printFigures('netem lab (netns pair in user-mode-linux)', rows);
-    expect(leakedUmlProcesses(umlBefore)).toEqual([]);
+    expect(leakedUmlProcesses()).toEqual([]);
   });
 
   const tcOutputs = (prefix: string, n: number): string[] =>

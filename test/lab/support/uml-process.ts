@@ -84,6 +84,9 @@ export interface UmlBootOptions {
   tap?: string;
 }
 
+/** Process groups of the guests this process booted (each guest leads its own group). */
+const bootedGroups = new Set<number>();
+
 const exitTasks = new Set<() => void>();
 let exitHooksInstalled = false;
 
@@ -143,6 +146,7 @@ export function bootUml(opts: UmlBootOptions): ChildProcess {
   const consoleFd = openSync(path.join(opts.dir, 'console.log'), 'a');
   try {
     const child = spawn(file, argv, { stdio: ['ignore', consoleFd, consoleFd], detached: true });
+    if (child.pid) bootedGroups.add(child.pid);
     if (opts.detached) {
       child.unref();
     } else {
@@ -197,29 +201,41 @@ export function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boo
   });
 }
 
-/**
- * PIDs of the running linux.uml processes on the host (a guest is several processes). Zombies
- * are left out: they hold nothing, and reaping them is up to whichever process inherited them.
- */
-export function umlPids(): Set<number> {
-  let out: string;
-  try {
-    out = execFileSync('ps', ['-C', 'linux.uml', '-o', 'pid=,stat='], { encoding: 'utf8' });
-  } catch {
-    return new Set(); // ps exits 1 when nothing matches
-  }
-  const pids = new Set<number>();
-  for (const line of out.split('\n')) {
-    const [pid, stat] = line.trim().split(/\s+/);
-    if (pid && stat && !stat.startsWith('Z')) pids.add(Number(pid));
-  }
-  return pids;
+interface UmlProcess {
+  pid: number;
+  pgid: number;
 }
 
 /**
- * linux.uml processes that did not exist in `before`: what a test leaked. Comparing sets, not
- * counts, keeps the check right while another guest on the machine ends during the test.
+ * The running linux.uml processes on the host (a guest is several processes, one process group).
+ * Zombies are left out: they hold nothing, and reaping them is up to whoever inherited them.
  */
-export function leakedUmlProcesses(before: ReadonlySet<number>): number[] {
-  return [...umlPids()].filter((pid) => !before.has(pid));
+export function umlProcesses(): UmlProcess[] {
+  let out: string;
+  try {
+    out = execFileSync('ps', ['-C', 'linux.uml', '-o', 'pid=,pgid=,stat='], { encoding: 'utf8' });
+  } catch {
+    return []; // ps exits 1 when nothing matches
+  }
+  const list: UmlProcess[] = [];
+  for (const line of out.split('\n')) {
+    const [pid, pgid, stat] = line.trim().split(/\s+/);
+    if (pid && pgid && stat && !stat.startsWith('Z')) list.push({ pid: Number(pid), pgid: Number(pgid) });
+  }
+  return list;
+}
+
+export function umlPids(): Set<number> {
+  return new Set(umlProcesses().map((p) => p.pid));
+}
+
+/**
+ * Processes of guests booted by this process that are still running (and, when given, were not
+ * running in `before`): what a test leaked. Scoped to our own guests (by process group) because
+ * other suites on the machine start and stop guests of their own at the same time.
+ */
+export function leakedUmlProcesses(before?: ReadonlySet<number>): number[] {
+  return umlProcesses()
+    .filter((p) => bootedGroups.has(p.pgid) && !before?.has(p.pid))
+    .map((p) => p.pid);
 }

@@ -66,7 +66,6 @@ export async function runInUml(opts: UmlRunOptions): Promise<UmlRunResult> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'gameday-lab-'));
   const out = path.join(dir, 'out');
   mkdirSync(out);
-  let failed = true;
   try {
     writeFileSync(path.join(dir, 'payload.sh'), opts.script);
     const env = { ...opts.env, GD_LAB_DIR: dir, GD_LAB_OUT: out };
@@ -87,20 +86,19 @@ export async function runInUml(opts: UmlRunOptions): Promise<UmlRunResult> {
     killUmlGroup(child); // also reaps helper processes of a guest that halted uncleanly
     if (!exited) {
       await waitForExit(child, 5_000);
-      throw new Error(`lab guest did not finish within ${timeoutMs} ms (run dir ${dir}); console:\n${tail(path.join(dir, 'console.log'))}`);
+      throw new Error(`lab guest did not finish within ${timeoutMs} ms; console:\n${tail(path.join(dir, 'console.log'))}`);
     }
     const totalMs = Date.now() - started;
     const guestLog = existsSync(path.join(dir, 'guest.log')) ? readFileSync(path.join(dir, 'guest.log'), 'utf8') : '';
     const codeFile = path.join(dir, 'exit-code');
     if (!existsSync(codeFile)) {
       const why = existsSync(path.join(dir, 'boot-error')) ? readFileSync(path.join(dir, 'boot-error'), 'utf8').trim() : 'no exit code recorded';
-      throw new Error(`lab guest failed: ${why} (run dir ${dir}); guest log:\n${guestLog}\nconsole:\n${tail(path.join(dir, 'console.log'))}`);
+      throw new Error(`lab guest failed: ${why}; guest log:\n${guestLog}\nconsole:\n${tail(path.join(dir, 'console.log'))}`);
     }
     const booted = guestMark(guestLog, 'booted') ?? started;
     const finished = guestMark(guestLog, 'payload exited') ?? Date.now();
     const outputs: Record<string, string> = {};
     for (const name of readdirSync(out)) outputs[name] = readFileSync(path.join(out, name), 'utf8');
-    failed = false;
     return {
       exitCode: Number(readFileSync(codeFile, 'utf8').trim()),
       stdout: readFileSync(path.join(dir, 'stdout'), 'utf8'),
@@ -110,6 +108,8 @@ export async function runInUml(opts: UmlRunOptions): Promise<UmlRunResult> {
       timings: { bootMs: booted - started, payloadMs: finished - booted, totalMs },
     };
   } finally {
-    if (!failed && process.env.GAMEDAY_LAB_KEEP !== '1') rmSync(dir, { recursive: true, force: true });
+    // Errors carry the logs that explain them; GAMEDAY_LAB_KEEP=1 keeps the whole directory.
+    if (process.env.GAMEDAY_LAB_KEEP === '1') process.stdout.write(`lab run directory kept: ${dir}\n`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
