@@ -122,13 +122,14 @@ export interface RunNoteCreate {
 export interface RunNoteUpdate {
   text?: string;
   owner?: string | null;
-  doneAt?: Date | null;
+  /** true keeps the first time it was ticked off; false clears it */
+  done?: boolean;
 }
 
 /** Notes and action items written on a run during or after the GameDay. */
 export interface RunNoteStore {
   create(data: RunNoteCreate): Promise<RunNote>;
   /** null when the note does not exist under that run */
-  update(runId: string, noteId: string, data: RunNoteUpdate): Promise<RunNote | null>;
+  update(runId: string, noteId: string, data: RunNoteUpdate, at: Date): Promise<RunNote | null>;
   listForRun(runId: string): Promise<RunNote[]>;
 }

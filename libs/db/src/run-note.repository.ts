@@ -11,10 +11,15 @@ export class RunNoteRepository implements RunNoteStore {
     return this.prisma.runNote.create({ data });
   }
 
-  async update(runId: string, noteId: string, data: RunNoteUpdate): Promise<RunNote | null> {
-    // scoped by run: a note id under another run's path is "not found", not an edit
-    const { count } = await this.prisma.runNote.updateMany({ where: { id: noteId, runId }, data });
-    return count === 0 ? null : this.prisma.runNote.findUnique({ where: { id: noteId } });
+  async update(runId: string, noteId: string, data: RunNoteUpdate, at: Date): Promise<RunNote | null> {
+    return this.prisma.$transaction(async (tx) => {
+      // scoped by run: a note id under another run's path is "not found", not an edit
+      const current = await tx.runNote.findFirst({ where: { id: noteId, runId } });
+      if (!current) return null;
+      const { done, ...fields } = data;
+      const doneAt = done === undefined ? current.doneAt : done ? (current.doneAt ?? at) : null;
+      return tx.runNote.update({ where: { id: noteId }, data: { ...fields, doneAt } });
+    });
   }
 
   listForRun(runId: string): Promise<RunNote[]> {

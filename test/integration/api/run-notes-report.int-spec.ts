@@ -99,6 +99,9 @@ describe('run notes, reports and blind mode (real Postgres + Redis)', () => {
       expect(done.status).toBe(200);
       expect(done.body).toMatchObject({ id: item.body.id, done: true, owner: 'bob', text: 'alert on upstream timeouts' });
       expect(Date.parse(done.body.doneAt)).toBeGreaterThan(Date.now() - 10_000);
+      // ticking it off again keeps the first time
+      const again = await http.patch(`/api/v1/runs/${runId}/notes/${item.body.id}`).set(as('operator')).send({ done: true, text: 'alert on upstream timeouts' });
+      expect(again.body.doneAt).toBe(done.body.doneAt);
       const edited = await http.patch(`/api/v1/runs/${runId}/notes/${item.body.id}`).set(as('operator')).send({ done: false, text: 'page on upstream timeouts', owner: null });
       expect(edited.body).toMatchObject({ done: false, doneAt: null, text: 'page on upstream timeouts', owner: null });
 

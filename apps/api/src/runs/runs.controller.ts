@@ -106,11 +106,7 @@ export class RunsController {
     @Param('noteId', { schema: idSchema, ...validated }) noteId: string,
     @Body({ schema: runNotePatchSchema, ...validated }) body: RunNotePatchBody,
   ) {
-    const note = await this.notes.update(id, noteId, {
-      ...(body.text !== undefined ? { text: body.text } : {}),
-      ...(body.owner !== undefined ? { owner: body.owner } : {}),
-      ...(body.done !== undefined ? { doneAt: body.done ? new Date() : null } : {}),
-    });
+    const note = await this.notes.update(id, noteId, body, new Date());
     if (!note) throw new NotFoundException(`no note ${noteId} on run ${id}`);
     return noteView(note);
   }
