@@ -66,10 +66,19 @@ export class GameDayRepository implements GameDayStore {
     return this.prisma.gameDay.count();
   }
 
-  async reveal(id: string, at: Date): Promise<GameDay | null> {
-    // no version bump: the spec did not change, and a pending job must not look superseded
-    await this.prisma.gameDay.updateMany({ where: { id, revealedAt: null }, data: { revealedAt: at } });
-    return this.findById(id);
+  async reveal(id: string, at: Date, by: string): Promise<GameDay | null> {
+    return this.prisma.$transaction(async (tx) => {
+      // no version bump: the spec did not change, and a pending job must not look superseded
+      const { count } = await tx.gameDay.updateMany({ where: { id, revealedAt: null }, data: { revealedAt: at } });
+      if (count > 0) {
+        // the moment of the reveal belongs on the timeline of a run in progress
+        const active = await tx.run.findMany({ where: { gameDayId: id, status: { in: [...ACTIVE_RUN_STATUSES] } }, select: { id: true } });
+        if (active.length > 0) {
+          await tx.runEvent.createMany({ data: active.map((r) => ({ runId: r.id, type: 'gameday.revealed', at, message: `the fault was revealed to participants by ${by}` })) });
+        }
+      }
+      return tx.gameDay.findUnique({ where: { id } });
+    });
   }
 
   listActive(): Promise<GameDay[]> {

@@ -49,10 +49,10 @@ export interface GameDayStore {
   recordFiring(id: string, nextRunAt: Date | null, finished: boolean): Promise<void>;
   count(): Promise<number>;
   /**
-   * Blind mode: from now on viewers see the fault details. Idempotent (the first reveal time
-   * stays); null when there is no such GameDay.
+   * Blind mode: from now on viewers see the fault details; runs in progress get a
+   * `gameday.revealed` event. Idempotent (the first reveal stays); null when there is no such GameDay.
    */
-  reveal(id: string, at: Date): Promise<GameDay | null>;
+  reveal(id: string, at: Date, by: string): Promise<GameDay | null>;
   /** every active GameDay, for the worker's start-up reconciliation with the queue */
   listActive(): Promise<GameDay[]>;
 }

@@ -238,9 +238,13 @@ describe('run notes, reports and blind mode (real Postgres + Redis)', () => {
       const view = await http.get(`/api/v1/runs/${runId}`).set(as('viewer'));
       expect(view.body.events.find((e: { type: string }) => e.type === 'fault.armed').data.applyArgv).toEqual([APPLY]);
       expect((await http.get(`/api/v1/gamedays/${gameDayId}`).set(as('viewer'))).body.spec.experiments[0].fault.netem).toEqual({ delay: '500ms', jitter: '100ms' });
-      // revealing again keeps the first instant
+      // the run in progress records the reveal; revealing again keeps the first one
       await http.post(`/api/v1/gamedays/${gameDayId}/reveal`).set(as('operator')).send();
       expect((await prisma.gameDay.findUniqueOrThrow({ where: { id: gameDayId } })).revealedAt).toEqual(row.revealedAt);
+      const revealEvents = await prisma.runEvent.findMany({ where: { runId, type: 'gameday.revealed' } });
+      expect(revealEvents).toHaveLength(1);
+      expect(revealEvents[0].message).toMatch(/revealed to participants by notes-operator-/);
+      expect(revealEvents[0].at).toEqual(row.revealedAt);
     });
 
     it('shows a finished run in full; refuses to reveal an announced GameDay or an unknown one', async () => {

@@ -87,7 +87,7 @@ export class GameDaysController {
   @RequireRole('operator')
   @HttpCode(200)
   async reveal(@Param('id', { schema: idSchema, ...validated }) id: string, @CurrentPrincipal() principal: Principal) {
-    return gameDayView(await this.service.reveal(id), principal);
+    return gameDayView(await this.service.reveal(id, principal.name), principal);
   }
 
   /**

@@ -120,12 +120,12 @@ export class GameDaysService {
   }
 
   /** Blind mode: reveals the fault to viewers (idempotent; the first reveal time stays). */
-  async reveal(id: string): Promise<GameDay> {
+  async reveal(id: string, by: string): Promise<GameDay> {
     const current = await this.get(id);
     if (current.mode !== 'blind') {
       throw new ProblemException({ type: PROBLEM_TYPES.notBlind, title: 'Conflict', status: 409, detail: 'the GameDay is announced: its fault is not hidden, there is nothing to reveal' });
     }
-    const revealed = await this.gameDays.reveal(id, this.clock.now());
+    const revealed = await this.gameDays.reveal(id, this.clock.now(), by);
     if (!revealed) throw new NotFoundException(`no GameDay ${id}`);
     return revealed;
   }
