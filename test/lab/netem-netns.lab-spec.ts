@@ -30,6 +30,7 @@ const faults = {
   loss: compile({ netem: { loss: LOSS_PERCENT } }),
   scoped: compile({ netem: { delay: `${DELAY_MS}ms`, jitter: `${JITTER_MS}ms` }, scope: { rules: [{ destinations: [`${T.dstA.addr}/32`] }] } }),
   ingress: compile({ netem: { delay: `${DELAY_MS}ms`, jitter: `${JITTER_MS}ms` }, direction: 'ingress' }),
+  scoped6: compile({ netem: { delay: `${DELAY_MS}ms`, jitter: `${JITTER_MS}ms` }, scope: { rules: [{ destinations: [`${T.dstA.addr6}/128`] }] } }),
 };
 type FaultName = keyof typeof faults;
 
@@ -62,6 +63,8 @@ const plan: Plan = {
     http('base.httpB', T.dstB.addr, 30, 1),
     ping('base.pingA', T.dstA.addr, 40),
     ping('base.pingB', T.dstB.addr, 40),
+    ping('base.ping6A', T.dstA.addr6, 40),
+    ping('base.ping6B', T.dstB.addr6, 40),
     ...faultPhase('delay', [http('delay.httpA', T.dstA.addr, 40, 8), ping('delay.pingA', T.dstA.addr, 60)]),
     http('reverted.httpA', T.dstA.addr, 30, 1),
     ping('reverted.pingA', T.dstA.addr, 40),
@@ -73,6 +76,8 @@ const plan: Plan = {
       http('scoped.httpB', T.dstB.addr, 30, 1),
     ]),
     ...faultPhase('ingress', [ping('ingress.pingA', T.dstA.addr, 60), http('ingress.httpA', T.dstA.addr, 40, 8)]),
+    // IPv6 gets its own filters: a rule for A's IPv6 address leaves A's IPv4 traffic alone.
+    ...faultPhase('scoped6', [ping('scoped6.ping6A', T.dstA.addr6, 60), ping('scoped6.ping6B', T.dstB.addr6, 40), ping('scoped6.pingA', T.dstA.addr, 40)]),
     { id: 'final.qdisc', op: 'exec', netns: target, argv: ['tc', '-j', 'qdisc', 'show', 'dev', T.device] },
     { id: 'final.links', op: 'exec', netns: target, argv: ['ip', '-j', 'link', 'show'] },
   ],
@@ -172,6 +177,13 @@ describe('netem on a real kernel: network namespaces in user-mode-linux', () => 
     expectShift('scoped: HTTP A (in scope)', requested, shift('scoped.httpA', 'base.httpA', 'http'), 2 * DELAY_MS);
     expectUnchanged('scoped: ping B (out of scope)', requested, shift('scoped.pingB', 'base.pingB', 'ping'), DELAY_MS);
     expectUnchanged('scoped: HTTP B (out of scope)', requested, shift('scoped.httpB', 'base.httpB', 'http'), 2 * DELAY_MS);
+  });
+
+  it('IPv6 destination scope: only IPv6 traffic to that destination is delayed', () => {
+    const requested = `delay to ${T.dstA.addr6}/128 only`;
+    expectShift('scoped6: ping6 A (in scope)', requested, shift('scoped6.ping6A', 'base.ping6A', 'ping'), DELAY_MS);
+    expectUnchanged('scoped6: ping6 B (out of scope)', requested, shift('scoped6.ping6B', 'base.ping6B', 'ping'), DELAY_MS);
+    expectUnchanged('scoped6: ping A over IPv4', requested, shift('scoped6.pingA', 'base.pingA', 'ping'), DELAY_MS);
   });
 
   it('ingress delay via IFB is measurable', () => {
