@@ -6,6 +6,15 @@ import { baseDashboard, labelVariable, stat, timeseries } from './panels';
 const GD = 'gameday=~"$gameday"';
 const GDX = `gameday=~"$gameday", experiment=~"$experiment"`;
 
+/**
+ * errors / all, by one label. With no error at all the numerator has no series, and a plain
+ * division would show "no data" where the truth is 0 %: `or (… * 0)` fills it in.
+ */
+function errorRatio(errors: string, all: string, by: string): string {
+  const rate = (sel: string): string => `sum by (${by}) (rate(${sel}[$__rate_interval]))`;
+  return `(${rate(errors)} or ${rate(all)} * 0) / ${rate(all)}`;
+}
+
 function overview(): Dashboard {
   return baseDashboard('gameday-overview', 'GameDay overview', 'Scheduled and running work, verdicts, faults currently applied.')
     .withRow(new RowBuilder('Now'))
@@ -41,7 +50,7 @@ function steadyState(): Dashboard {
     .withVariable(labelVariable('experiment', 'Experiment', 'gameday_probe_requests_total', `{${GD}}`))
     .withPanel(timeseries('Probe latency percentiles by phase', [q(0.5), q(0.95), q(0.99)], { unit: 's', width: 24 }))
     .withPanel(timeseries('Probe error ratio by phase', [{
-      expr: `sum by (phase) (rate(gameday_probe_requests_total{${GDX}, outcome!="ok"}[$__rate_interval])) / sum by (phase) (rate(gameday_probe_requests_total{${GDX}}[$__rate_interval]))`,
+      expr: errorRatio(`gameday_probe_requests_total{${GDX}, outcome!="ok"}`, `gameday_probe_requests_total{${GDX}}`, 'phase'),
       legend: '{{phase}}',
     }], { unit: 'percentunit' }))
     .withPanel(timeseries('Probe requests by outcome', [{
@@ -69,7 +78,7 @@ function demoServices(): Dashboard {
       legend: '{{service}} {{status}}',
     }], { unit: 'reqps' }))
     .withPanel(timeseries('Error ratio (5xx)', [{
-      expr: `sum by (service) (rate(${h}_count{route="/", status=~"5.."}[$__rate_interval])) / sum by (service) (rate(${h}_count{route="/"}[$__rate_interval]))`,
+      expr: errorRatio(`${h}_count{route="/", status=~"5.."}`, `${h}_count{route="/"}`, 'service'),
       legend: '{{service}}',
     }], { unit: 'percentunit' }))
     .withPanel(timeseries('service1 upstream timeouts', [{
