@@ -6,4 +6,4 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 export PRISMA_SCHEMA_ENGINE_BINARY="${PRISMA_SCHEMA_ENGINE_BINARY:-$root/package.json}"
 export PRISMA_HIDE_UPDATE_MESSAGE=1 CHECKPOINT_DISABLE=1
-exec ./node_modules/.bin/prisma generate --no-hints >/dev/null
+out="$(./node_modules/.bin/prisma generate --no-hints 2>&1)" || { printf '%s\n' "$out" >&2; exit 1; }

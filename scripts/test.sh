@@ -9,7 +9,7 @@ export DATABASE_URL="${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/g
 export REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379/0}"
 bash scripts/bootstrap.sh
 bash scripts/prisma-generate.sh
-bash scripts/db-migrate.sh deploy >/dev/null
+out="$(bash scripts/db-migrate.sh deploy 2>&1)" || { printf "%s\n" "$out" >&2; exit 1; }
 projects=(unit integration lab)
 [ "${GAMEDAY_SKIP_LAB:-}" = 1 ] && projects=(unit integration)
 exec npx jest --selectProjects "${projects[@]}" --runInBand "$@"

@@ -1,0 +1,351 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import Docker from 'dockerode';
+import { ensureHelperImage } from '@gameday/faults';
+import { startUmlDocker, type UmlDocker } from '../../test/lab/support/uml-docker';
+import { hostHasNetem } from './engine';
+import { freePort, startProcess, waitForHttp, type Managed } from './processes';
+
+const execFileP = promisify(execFile);
+const ROOT = path.resolve(__dirname, '../..');
+const DEMO_PROJECT = 'gameday-demo';
+const IMAGES = ['gameday/demo-db:dev', 'gameday/demo-service2:dev', 'gameday/demo-service1:dev'];
+
+export interface DemoOptions {
+  /** host: this kernel's Docker; lab: Docker inside user-mode-linux; auto: host when it has netem */
+  engine?: 'auto' | 'host' | 'lab';
+  /** shorter windows (15 s / 30 s / 15 s) for tests; the example's own are 30 s / 2 min / 30 s */
+  fast?: boolean;
+  /** seconds from creating the GameDay to its start */
+  leadSeconds?: number;
+  /** fixed ports for humans (8080 API, 9464 worker, 9090 Prometheus); random ones otherwise */
+  fixedPorts?: boolean;
+  stateDir?: string;
+  log?: (line: string) => void;
+  /** called with the result while everything still runs (e.g. to let a person browse the URLs) */
+  beforeCleanup?: (result: DemoResult) => Promise<void>;
+}
+
+export interface PromQuery {
+  panel: string;
+  expr: string;
+  series: number;
+}
+
+export interface DemoResult {
+  engine: 'host' | 'lab';
+  runId: string;
+  verdict: string | null;
+  status: string;
+  run: RunDetail;
+  reportPath: string;
+  reportUrl: string;
+  apiUrl: string;
+  prometheusUrl: string;
+  /** requests measured by the demo itself, beside the worker's probes */
+  spotChecks: { phase: string; url: string; status: number | null; ms: number }[];
+  prometheus: { faultWindowSeen: boolean; deviationRatio: number | null; panels: PromQuery[] };
+}
+
+interface RunEvent {
+  id: string;
+  type: string;
+  message: string;
+  at: string;
+  plannedAt: string | null;
+}
+interface RunDetail {
+  id: string;
+  status: string;
+  verdict: string | null;
+  error: string | null;
+  events: RunEvent[];
+  result: { experiments: { name: string; stats: Record<string, { count: number; errorRate: number; p50Ms: number | null; p95Ms: number | null }>; timeToRecoverMs: number | null; verdict: { reason: string } }[] } | null;
+}
+
+const TERMINAL = new Set(['completed', 'aborted', 'failed', 'cancelled', 'skipped']);
+
+/**
+ * The classic GameDay end to end on this machine: the demo system in Docker (the host's engine when
+ * its kernel has sch_netem, otherwise the engine inside user-mode-linux), the real API and worker
+ * as processes on the host with Postgres and Redis, Prometheus scraping them all, and the example
+ * GameDay scheduled a few seconds ahead. Returns what happened; cleans up everything it started.
+ */
+export async function runClassicDemo(options: DemoOptions = {}): Promise<DemoResult> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const stateDir = options.stateDir ?? path.join(ROOT, '.lab', 'demo');
+  mkdirSync(stateDir, { recursive: true });
+  const cleanups: Array<() => Promise<void>> = [];
+  const cleanup = async () => {
+    for (const c of cleanups.reverse()) await c().catch((e) => log(`cleanup: ${(e as Error).message}`));
+  };
+
+  try {
+    // ---- 1. an engine whose kernel has netem
+    const probe = await hostHasNetem();
+    let engine: 'host' | 'lab' = options.engine === 'lab' ? 'lab' : 'host';
+    if (options.engine === 'host' && !probe.ok) throw new Error(`this host's kernel cannot run netem (${probe.detail}): run the demo on the lab engine (GAMEDAY_DEMO_ENGINE=lab)`);
+    if ((options.engine ?? 'auto') === 'auto' && !probe.ok) {
+      engine = 'lab';
+      log(`This host's kernel has no sch_netem ("${probe.detail}"), so netem faults cannot run on its Docker Engine.`);
+      log('Running the demo system on the Docker Engine inside the user-mode-linux lab kernel instead (real netem; see test/lab/README.md).');
+    }
+    const hostDocker = new Docker();
+    for (const image of IMAGES) {
+      try {
+        await hostDocker.getImage(image).inspect();
+      } catch {
+        log(`building the demo images (scripts/images.sh demo)…`);
+        await execFileP('bash', [path.join(ROOT, 'scripts', 'images.sh'), 'demo'], { maxBuffer: 64 << 20 });
+        break;
+      }
+    }
+    const helperImage = await ensureHelperImage(hostDocker);
+    let docker = hostDocker;
+    let engineHost = '127.0.0.1';
+    let dockerHost: string | undefined;
+    if (engine === 'lab') {
+      log('booting the lab kernel with Docker inside and loading the demo images (about a minute)…');
+      const lab: UmlDocker = await startUmlDocker({ images: [helperImage, ...IMAGES], memMb: 3072, readyTimeoutMs: 120_000 });
+      cleanups.push(() => lab.stop());
+      for (const l of lab.timings.imageLoads) log(`  loaded ${l.image} (${(l.bytes / 1e6).toFixed(0)} MB) in ${(l.ms / 1000).toFixed(1)} s`);
+      docker = lab.docker;
+      engineHost = lab.host;
+      dockerHost = `tcp://${lab.host}:${lab.port}`;
+    }
+
+    // ---- 2. the demo system: db ← service2 ← service1 on a private network
+    const demo = await startDemoSystem(docker, engine === 'lab' ? '0.0.0.0' : '127.0.0.1');
+    cleanups.push(() => demo.remove());
+    const service1 = `http://${engineHost}:${demo.ports.service1}`;
+    const service2Metrics = `${engineHost}:${demo.ports.service2}`;
+    await waitForHttp(`${service1}/`, 90_000, 'the demo system (service1 → service2 → db)');
+    log(`demo system up: service1 at ${service1}/ (containers ${Object.values(demo.names).join(', ')})`);
+
+    // ---- 3. API and worker on the host, Prometheus scraping everything
+    const ports = options.fixedPorts
+      ? { api: 8080, worker: 9464, prometheus: 9090 }
+      : { api: await freePort(), worker: await freePort(), prometheus: await freePort() };
+    const token = randomBytes(24).toString('hex');
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      DATABASE_URL: process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/gameday',
+      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0',
+      QUEUE_PREFIX: `gameday-demo-${randomBytes(3).toString('hex')}`,
+      GAMEDAY_ADMIN_TOKEN: token,
+      PORT: String(ports.api),
+      WORKER_PORT: String(ports.worker),
+      GAMEDAY_HELPER_IMAGE: helperImage,
+      LOG_LEVEL: 'warn',
+      ...(dockerHost ? { DOCKER_HOST: dockerHost } : {}),
+    };
+    const logs = path.join(stateDir, 'logs');
+    const procs: Managed[] = [
+      startProcess('api', process.execPath, [path.join(ROOT, 'dist/apps/api/src/main.js')], env, logs),
+      startProcess('worker', process.execPath, [path.join(ROOT, 'dist/apps/worker/src/main.js')], env, logs),
+    ];
+    cleanups.push(async () => {
+      for (const p of procs.reverse()) await p.stop();
+    });
+    const apiUrl = `http://127.0.0.1:${ports.api}`;
+    await waitForHttp(`${apiUrl}/readyz`, 30_000, `the API (log: ${procs[0].logFile})`);
+    await waitForHttp(`http://127.0.0.1:${ports.worker}/healthz`, 30_000, `the worker (log: ${procs[1].logFile})`);
+    const prometheusUrl = `http://127.0.0.1:${ports.prometheus}`;
+    const prom = startPrometheus(stateDir, ports.prometheus, [
+      ['gameday-api', `127.0.0.1:${ports.api}`],
+      ['gameday-worker', `127.0.0.1:${ports.worker}`],
+      ['demo-service1', `${engineHost}:${demo.ports.service1}`],
+      ['demo-service2', service2Metrics],
+    ]);
+    procs.push(prom);
+    await waitForHttp(`${prometheusUrl}/-/ready`, 30_000, `Prometheus (log: ${prom.logFile})`);
+    log(`API ${apiUrl}  worker metrics http://127.0.0.1:${ports.worker}/metrics  Prometheus ${prometheusUrl}`);
+
+    // ---- 4. the example GameDay, a few seconds ahead
+    const spec = JSON.parse(readFileSync(path.join(ROOT, 'examples', 'classic.gameday.json'), 'utf8'));
+    const startAt = new Date(Math.ceil((Date.now() + (options.leadSeconds ?? 10) * 1000) / 1000) * 1000);
+    spec.schedule = { at: startAt.toISOString() };
+    spec.name = `${spec.name} (${startAt.toISOString().slice(0, 19)}Z)`;
+    for (const e of spec.experiments) {
+      e.fault.target = { compose: { project: DEMO_PROJECT, service: 'service2' } };
+      for (const p of e.hypothesis.probes) p.url = p.url.replace('http://127.0.0.1:8000', service1);
+      if (e.load) e.load.url = e.load.url.replace('http://127.0.0.1:8000', service1);
+      if (options.fast) e.durations = { baseline: '15s', fault: '30s', recovery: '15s' };
+    }
+    const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const created = await fetch(`${apiUrl}/api/v1/gamedays`, { method: 'POST', headers: auth, body: JSON.stringify(spec) });
+    const createdBody = (await created.json()) as { id: string; nextRunAt: string };
+    if (created.status !== 201) throw new Error(`creating the GameDay failed: HTTP ${created.status} ${JSON.stringify(createdBody)}`);
+    const e0 = spec.experiments[0];
+    log(`GameDay ${createdBody.id} "${spec.name}" starts at ${createdBody.nextRunAt}: baseline ${e0.durations.baseline}, netem ${JSON.stringify(e0.fault.netem)} on service2 for ${e0.durations.fault}, recovery ${e0.durations.recovery}`);
+
+    // ---- 5. follow the run; spot-check the classic numbers ourselves during each window
+    const runId = await waitForRun(apiUrl, auth, createdBody.id, startAt.getTime() + 60_000);
+    const spotChecks: DemoResult['spotChecks'] = [];
+    const seen = new Set<string>();
+    let run: RunDetail;
+    let checkedPhase = '';
+    for (;;) {
+      run = (await (await fetch(`${apiUrl}/api/v1/runs/${runId}`, { headers: auth })).json()) as RunDetail;
+      for (const ev of run.events ?? []) {
+        if (seen.has(ev.id)) continue;
+        seen.add(ev.id);
+        const skew = ev.plannedAt ? ` (planned ${ev.plannedAt.slice(11, 23)}, ${Date.parse(ev.at) - Date.parse(ev.plannedAt) >= 0 ? '+' : ''}${Date.parse(ev.at) - Date.parse(ev.plannedAt)} ms)` : '';
+        log(`  ${ev.at.slice(11, 23)}  ${ev.type.padEnd(20)} ${ev.message}${skew}`);
+      }
+      if (TERMINAL.has(run.status)) break;
+      const phase = run.status === 'observing' ? 'fault' : run.status === 'baseline' ? 'baseline' : run.status === 'recovery' ? 'recovery' : '';
+      if (phase && phase !== checkedPhase) {
+        checkedPhase = phase;
+        const checks = await spotCheck(service1, phase);
+        spotChecks.push(...checks);
+        for (const c of checks) log(`  spot check (${phase}): GET ${c.url} → ${c.status ?? 'error'} in ${c.ms.toFixed(0)} ms`);
+      }
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+
+    // ---- 6. verdict, report, what Prometheus saw
+    const reportRes = await fetch(`${apiUrl}/api/v1/runs/${runId}/report`, { headers: { ...auth, accept: 'text/html' } });
+    const reportPath = path.join(stateDir, `report-${runId}.html`);
+    writeFileSync(reportPath, await reportRes.text());
+    const prometheus = await queryPrometheus(prometheusUrl, startAt.getTime());
+    const result: DemoResult = {
+      engine,
+      runId,
+      verdict: run.verdict,
+      status: run.status,
+      run,
+      reportPath,
+      reportUrl: `${apiUrl}/api/v1/runs/${runId}/report`,
+      apiUrl,
+      prometheusUrl,
+      spotChecks,
+      prometheus,
+    };
+    await options.beforeCleanup?.(result);
+    return result;
+  } finally {
+    await cleanup();
+  }
+}
+
+async function startDemoSystem(docker: Docker, bindIp: string) {
+  const suffix = randomBytes(3).toString('hex');
+  const network = `${DEMO_PROJECT}-${suffix}`;
+  const names = { db: `${DEMO_PROJECT}-db-${suffix}`, service2: `${DEMO_PROJECT}-service2-${suffix}`, service1: `${DEMO_PROJECT}-service1-${suffix}` };
+  const password = randomBytes(12).toString('hex');
+  const created: Docker.Container[] = [];
+  const compose = (service: string) => ({ 'com.docker.compose.project': DEMO_PROJECT, 'com.docker.compose.service': service, 'gameday.enabled': 'true' });
+  const remove = async () => {
+    for (const c of created.reverse()) await c.remove({ force: true, v: true }).catch(() => undefined);
+    await docker
+      .getNetwork(network)
+      .remove()
+      .catch(() => undefined);
+  };
+  await docker.createNetwork({ Name: network, Labels: { 'gameday.demo': 'true' } });
+  const run = async (name: string, image: string, alias: string, env: string[], port?: number) => {
+    const c = await docker.createContainer({
+      name,
+      Image: image,
+      Env: env,
+      Labels: compose(alias),
+      ExposedPorts: port ? { [`${port}/tcp`]: {} } : undefined,
+      HostConfig: { NetworkMode: network, PortBindings: port ? { [`${port}/tcp`]: [{ HostIp: bindIp, HostPort: '' }] } : undefined },
+      NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [alias] } } },
+    });
+    created.push(c);
+    await c.start();
+    if (!port) return 0;
+    const info = await c.inspect();
+    return Number(info.NetworkSettings.Ports[`${port}/tcp`]?.[0]?.HostPort);
+  };
+  try {
+    await run(names.db, IMAGES[0], 'demo-db', [`DEMO_DB_PASSWORD=${password}`]);
+    const service2 = await run(names.service2, IMAGES[1], 'service2', [`DATABASE_URL=postgresql://demo:${password}@demo-db:5432/demo`, 'PORT=8001'], 8001);
+    const service1 = await run(names.service1, IMAGES[2], 'service1', ['UPSTREAM_URL=http://service2:8001/', 'PORT=8000'], 8000);
+    return { names, network, ports: { service1, service2 }, remove };
+  } catch (e) {
+    await remove();
+    throw e;
+  }
+}
+
+function startPrometheus(stateDir: string, port: number, targets: [string, string][]): Managed {
+  const dir = path.join(stateDir, 'prometheus');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(path.join(dir, 'data'), { recursive: true });
+  const config = [
+    'global:',
+    '  scrape_interval: 1s',
+    '  evaluation_interval: 1s',
+    'scrape_configs:',
+    ...targets.flatMap(([job, target]) => [`  - job_name: ${job}`, '    static_configs:', `      - targets: ['${target}']`]),
+    '',
+  ].join('\n');
+  writeFileSync(path.join(dir, 'prometheus.yml'), config);
+  return startProcess(
+    'prometheus',
+    'prometheus',
+    [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
+    process.env,
+    path.join(stateDir, 'logs'),
+  );
+}
+
+async function waitForRun(apiUrl: string, headers: Record<string, string>, gameDayId: string, deadline: number): Promise<string> {
+  while (Date.now() < deadline) {
+    const res = await fetch(`${apiUrl}/api/v1/gamedays/${gameDayId}/runs`, { headers });
+    const body = (await res.json()) as { items: { id: string }[] };
+    if (body.items?.length) return body.items[0].id;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error('the GameDay did not fire');
+}
+
+/** What a person would try by hand: `time curl service1` and `time curl service1?timeout_ms=300`. */
+async function spotCheck(service1: string, phase: string): Promise<DemoResult['spotChecks']> {
+  const out: DemoResult['spotChecks'] = [];
+  for (const url of [`${service1}/`, `${service1}/?timeout_ms=300`]) {
+    const t0 = performance.now();
+    try {
+      const res = await fetch(url, { headers: { connection: 'close' }, signal: AbortSignal.timeout(20_000) });
+      await res.text();
+      out.push({ phase, url, status: res.status, ms: performance.now() - t0 });
+    } catch {
+      out.push({ phase, url, status: null, ms: performance.now() - t0 });
+    }
+  }
+  return out;
+}
+
+/** Every dashboard panel's query, run the way Grafana runs it: a range query over the run. */
+async function queryPrometheus(url: string, fromMs: number): Promise<DemoResult['prometheus']> {
+  const start = Math.floor(fromMs / 1000) - 30;
+  const end = Math.ceil(Date.now() / 1000);
+  const q = async (expr: string) => {
+    const params = new URLSearchParams({ query: expr, start: String(start), end: String(end), step: '2' });
+    const res = await fetch(`${url}/api/v1/query_range?${params}`);
+    const body = (await res.json()) as { status: string; data?: { result: { values: [number, string][] }[] }; error?: string };
+    if (body.status !== 'success') throw new Error(`${expr}: ${body.error}`);
+    return body.data!.result;
+  };
+  const faultWindow = await q('max(gameday_fault_active)');
+  const deviation = await q('max(gameday_steady_state_deviation_ratio)');
+  const panels: PromQuery[] = [];
+  const all = JSON.parse(readFileSync(path.join(ROOT, 'grafana', 'panel-queries.json'), 'utf8')) as { panel: string; expr: string }[];
+  for (const p of all) {
+    // Grafana's variables as a dashboard with "All" selected and 1 s scrapes would resolve them
+    const expr = p.expr.replace(/\$__rate_interval/g, '5s').replace(/\$(gameday|experiment)\b/g, '.*');
+    panels.push({ panel: p.panel, expr, series: (await q(expr)).filter((r) => r.values.length > 0).length });
+  }
+  const lastDeviation = deviation[0]?.values.at(-1);
+  return {
+    faultWindowSeen: faultWindow.some((r) => r.values.some(([, v]) => Number(v) === 1)),
+    deviationRatio: lastDeviation ? Number(lastDeviation[1]) : null,
+    panels,
+  };
+}

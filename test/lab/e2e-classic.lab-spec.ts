@@ -1,0 +1,74 @@
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { runClassicDemo, type DemoResult } from '../../scripts/demo/classic-demo';
+import { leakedUmlProcesses, umlPids } from './support/uml-process';
+
+// The classic GameDay end to end, the way `npm run demo` runs it: the real API and worker (built
+// JavaScript, separate processes) with Postgres and Redis on the host, the demo system on the
+// Docker Engine inside the user-mode-linux kernel (real netem), Prometheus scraping all of it.
+jest.setTimeout(600_000);
+
+const ROOT = path.resolve(__dirname, '../..');
+
+describe('classic GameDay end to end in the lab', () => {
+  let result: DemoResult;
+  const before = umlPids();
+
+  beforeAll(async () => {
+    // the demo runs the built API and worker, as an operator would
+    execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'ignore' });
+    result = await runClassicDemo({ engine: 'lab', fast: true, leadSeconds: 8, stateDir: path.join(ROOT, '.lab', 'e2e-classic'), log: (l) => process.stdout.write(`${l}\n`) });
+  });
+
+  afterAll(() => {
+    expect(leakedUmlProcesses(before)).toEqual([]);
+  });
+
+  const stats = () => result.run.result!.experiments[0].stats;
+
+  it('completes with the hypothesis held', () => {
+    expect(result.status).toBe('completed');
+    expect(result.verdict).toBe('hypothesis_held');
+  });
+
+  it('measures a small baseline, a fast 500 during the fault, and a return to baseline', () => {
+    const s = stats();
+    const table = ['baseline', 'fault', 'recovery'].map((w) => `${w.padEnd(9)} n=${s[w].count} p50=${s[w].p50Ms} ms p95=${s[w].p95Ms} ms errors=${(s[w].errorRate * 100).toFixed(1)}%`);
+    process.stdout.write(`probe on service1/?timeout_ms=300\n${table.join('\n')}\n`);
+    expect(s.baseline.p95Ms!).toBeLessThan(150);
+    // the timeout path answers within ~300 ms while service2 is delayed (p95 ≤ 350 ms)
+    expect(s.fault.p50Ms!).toBeGreaterThan(250);
+    expect(s.fault.p95Ms!).toBeLessThanOrEqual(350);
+    expect(s.recovery.p95Ms!).toBeLessThan(Math.max(150, s.baseline.p95Ms! * 3));
+  });
+
+  it('shows plain requests taking seconds during the fault while the timeout path fails fast', () => {
+    const during = result.spotChecks.filter((c) => c.phase === 'fault');
+    const plain = during.find((c) => !c.url.includes('timeout_ms'))!;
+    const guarded = during.find((c) => c.url.includes('timeout_ms'))!;
+    const base = result.spotChecks.find((c) => c.phase === 'baseline' && !c.url.includes('timeout_ms'))!;
+    process.stdout.write(`by hand: baseline ${base.ms.toFixed(0)} ms; during the fault plain ${plain.ms.toFixed(0)} ms (HTTP ${plain.status}), ?timeout_ms=300 ${guarded.ms.toFixed(0)} ms (HTTP ${guarded.status})\n`);
+    expect(base.status).toBe(200);
+    expect(plain.status).toBe(200);
+    expect(plain.ms).toBeGreaterThan(2_000);
+    expect(guarded.status).toBe(500);
+    expect(guarded.ms).toBeGreaterThan(280);
+    expect(guarded.ms).toBeLessThan(600);
+  });
+
+  it('leaves the evidence in Prometheus: the fault window, the deviation, every dashboard panel', () => {
+    expect(result.prometheus.faultWindowSeen).toBe(true);
+    expect(result.prometheus.deviationRatio).toBeGreaterThan(1);
+    const empty = result.prometheus.panels.filter((p) => p.series === 0).map((p) => `${p.panel}: ${p.expr}`);
+    expect(empty).toEqual([]);
+  });
+
+  it('records injection and revert at the planned instants', () => {
+    const applied = result.run.events.find((e) => e.type === 'fault.applied')!;
+    const reverted = result.run.events.find((e) => e.type === 'fault.reverted')!;
+    const skew = (e: { at: string; plannedAt: string | null }) => Date.parse(e.at) - Date.parse(e.plannedAt!);
+    process.stdout.write(`netem inject skew ${skew(applied)} ms, revert skew ${skew(reverted)} ms\n`);
+    expect(Math.abs(skew(applied))).toBeLessThan(100);
+    expect(Math.abs(skew(reverted))).toBeLessThan(200);
+  });
+});
