@@ -18,6 +18,7 @@ interface StoredExperimentResult {
   plan?: ReportPlan;
   targets?: { containerId: string; containerName: string }[];
   stats?: Partial<Record<'baseline' | 'fault' | 'recovery', ReportPhaseStats>>;
+  probes?: Record<string, Partial<Record<'baseline' | 'fault' | 'recovery', ReportPhaseStats>>>;
   verdict?: ReportExperiment['verdict'];
   timeToRecoverMs?: number | null;
   injectionSkewMs?: number | null;
@@ -78,6 +79,7 @@ export class RunReportService {
         ...(hidden ? {} : { fault: describeFault(exp.fault as unknown as FaultLike), targets: r?.targets ?? [] }),
         plan: r?.plan ?? planned[index],
         stats: r?.stats,
+        probes: r?.probes,
         verdict: r?.verdict,
         timeToRecoverMs: r?.timeToRecoverMs ?? null,
         injectionSkewMs: r?.injectionSkewMs ?? null,

@@ -8,6 +8,7 @@ import {
   formatNumber,
   isoTime,
   plainNotes,
+  probeRows,
   STATS_HEADER,
   statsCells,
   timelineRows,
@@ -60,6 +61,11 @@ function experimentSection(report: RunReport, e: ReportExperiment): string {
   }
   parts.push('<h3>Statistics by phase</h3>');
   parts.push(table(STATS_HEADER, REPORT_PHASES.map((p) => [h(p), ...statsCells(e.stats?.[p]).map(h)]), (i) => i > 0));
+  const byProbe = probeRows(e);
+  if (byProbe.length > 0) {
+    parts.push('<h3>Statistics by probe</h3>');
+    parts.push(table(['probe', ...STATS_HEADER], byProbe.map((r) => r.map(h)), (i) => i > 1));
+  }
   if (e.verdict && e.verdict.checks.length > 0) {
     parts.push('<h3>Checks</h3>');
     parts.push(

@@ -7,6 +7,7 @@ import {
   formatNumber,
   isoTime,
   plainNotes,
+  probeRows,
   STATS_HEADER,
   statsCells,
   timelineRows,
@@ -31,6 +32,8 @@ function experiment(report: RunReport, e: ReportExperiment): string[] {
   const samples = report.samples.filter((s) => s.experimentIndex === e.index).length;
   out.push(`- Probe samples: ${samples} (the HTML report charts them)`, '', '### Statistics by phase', '');
   out.push(...table(STATS_HEADER, REPORT_PHASES.map((p) => [p, ...statsCells(e.stats?.[p])])), '');
+  const byProbe = probeRows(e);
+  if (byProbe.length > 0) out.push('### Statistics by probe', '', ...table(['probe', ...STATS_HEADER], byProbe.map(([probe, ...rest]) => [m(probe), ...rest])), '');
   if (e.verdict && e.verdict.checks.length > 0) {
     out.push('### Checks', '');
     out.push(

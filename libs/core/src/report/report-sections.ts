@@ -1,4 +1,4 @@
-import type { ReportEvent, ReportExperiment, ReportPhaseStats, RunReport } from './report.types';
+import { REPORT_PHASES, type ReportEvent, type ReportExperiment, type ReportPhaseStats, type RunReport } from './report.types';
 
 /** The exact commands of one armed fault, as recorded on the run's timeline. */
 export interface FaultCommands {
@@ -114,4 +114,11 @@ export function actionItems(report: RunReport) {
 
 export function plainNotes(report: RunReport) {
   return report.notes.filter((n) => n.kind !== 'action_item');
+}
+
+/** Rows (probe, phase, …stats) of the per-probe table; empty when there is a single probe. */
+export function probeRows(e: ReportExperiment): string[][] {
+  const names = Object.keys(e.probes ?? {}).sort();
+  if (names.length < 2) return [];
+  return names.flatMap((name) => REPORT_PHASES.map((phase) => [name, phase, ...statsCells(e.probes![name][phase])]));
 }

@@ -250,6 +250,19 @@ describe('Markdown report', () => {
     expect(md).toContain('| 2030-01-01T10:00:10.003Z | 2030-01-01T10:00:10.000Z | 3 ms | `fault.applied` |');
   });
 
+  it('adds a per-probe table when there is more than one probe', () => {
+    const r = report();
+    const one = { count: 10, errors: 1, errorRate: 0.1, meanMs: 12, p50Ms: 11, p95Ms: 20, p99Ms: 25 };
+    r.experiments[0].probes = { front: { baseline: one }, load: { fault: one } };
+    const md = renderRunReportMarkdown(r);
+    expect(md).toContain('### Statistics by probe');
+    expect(md).toContain('| front | baseline | 10 | 1 | 10 % | 11 ms | 20 ms | 25 ms | 12 ms |');
+    expect(md).toContain('| load | baseline | 0 | 0 |');
+    expect(renderRunReportHtml(r)).toContain('Statistics by probe');
+    r.experiments[0].probes = { front: { baseline: one } };
+    expect(renderRunReportMarkdown(r)).not.toContain('Statistics by probe');
+  });
+
   it('escapes table-breaking characters', () => {
     const r = report();
     r.events.push({ type: 'run.note', message: 'a | b\nc', at: T0 });

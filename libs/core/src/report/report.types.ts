@@ -71,6 +71,8 @@ export interface ReportExperiment {
   fault?: string;
   plan?: ReportPlan;
   stats?: Partial<Record<ReportPhase, ReportPhaseStats>>;
+  /** the same per probe (and "load"), when the experiment had more than one source of samples */
+  probes?: Record<string, Partial<Record<ReportPhase, ReportPhaseStats>>>;
   verdict?: { verdict: string; reason: string; checks: ReportCheck[]; deviationRatio: number | null };
   timeToRecoverMs?: number | null;
   injectionSkewMs?: number | null;
