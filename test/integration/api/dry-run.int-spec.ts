@@ -135,6 +135,16 @@ describe('dry run (API → fault queue → worker → Docker, nothing applied)',
     expect((await http.post(`/api/v1/gamedays/${randomUUID()}/dry-run`).send()).status).toBe(401);
   });
 
+  it('answers 502 with the reason when the worker fails the job', async () => {
+    // a stored spec the worker cannot read (written behind the API's back)
+    const row = await prisma.gameDay.create({ data: { name: `dryrun-broken-${suffix}`, timezone: 'UTC', scheduleKind: 'at', runAt: new Date(Date.now() + 3600_000), spec: { name: 'broken' } } });
+    ids.push(row.id);
+    const res = await http.post(`/api/v1/gamedays/${row.id}/dry-run`).set(auth).send();
+    expect(res.status).toBe(502);
+    expect(res.body).toMatchObject({ type: 'urn:gameday:problem:worker-failed', status: 502 });
+    expect(res.body.detail).toMatch(/experiments/);
+  });
+
   it('answers 504 when no worker takes the job in time, and drops the job', async () => {
     // its own queue prefix: no worker listens there
     const lonely = testConfig('dryrun-noworker');
