@@ -183,6 +183,27 @@ describe('webhooks and the report of a real run', () => {
     expect(md.text).toContain(`- Probe samples: ${samples}`);
   });
 
+  it('announces an emergency stop as run.aborted, and the report marks the abort', async () => {
+    const path = `/aborted-${randomUUID().slice(0, 8)}`;
+    const body = spec(path, 'announced');
+    body.experiments[0].durations = { baseline: '1s', fault: '30s', recovery: '1s' };
+    const { runId } = await runNow(body);
+    await waitFor('the injection webhook', async () => hooksFor(path).some((h) => h.body.event === 'fault.injected') || null, 30_000, 20);
+    expect((await http.post(`/api/v1/runs/${runId}/abort`).set(auth).send({ reason: 'checkout errors' })).status).toBe(202);
+    const run = await finished(runId);
+    expect(run.status).toBe('aborted');
+    const got = await waitFor('the abort webhook', async () => (hooksFor(path).some((h) => h.body.event === 'run.aborted') ? hooksFor(path) : null), 5_000);
+    expect(got.map((h) => h.body.event)).toEqual(['run.started', 'fault.injected', 'run.aborted']);
+    const aborted = got[2].body;
+    expect(aborted.details).toMatchObject({ verdict: 'aborted', reason: 'checkout errors' });
+    expect(aborted.text).toContain('checkout errors');
+
+    const html = (await http.get(`/api/v1/runs/${runId}/report`).set(auth)).text;
+    expect(html).toContain('data-event="run.abort"');
+    expect(html).toContain('<strong>Aborted:</strong> checkout errors');
+    expect(html).toMatch(/abort latency<\/th>/);
+  });
+
   it('keeps targets and the experiment out of blind webhooks and viewer reports until the run ends', async () => {
     const path = `/blind-${randomUUID().slice(0, 8)}`;
     const body = spec(path, 'blind');
