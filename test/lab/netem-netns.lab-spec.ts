@@ -30,6 +30,7 @@ const faults = {
   loss: compile({ netem: { loss: LOSS_PERCENT } }),
   scoped: compile({ netem: { delay: `${DELAY_MS}ms`, jitter: `${JITTER_MS}ms` }, scope: { rules: [{ destinations: [`${T.dstA.addr}/32`] }] } }),
   ingress: compile({ netem: { delay: `${DELAY_MS}ms`, jitter: `${JITTER_MS}ms` }, direction: 'ingress' }),
+  scopedAnd: compile({ netem: { delay: `${DELAY_MS}ms`, jitter: `${JITTER_MS}ms` }, scope: { rules: [{ destinations: [`${T.dstA.addr}/32`], ports: [80] }] } }),
   scoped6: compile({ netem: { delay: `${DELAY_MS}ms`, jitter: `${JITTER_MS}ms` }, scope: { rules: [{ destinations: [`${T.dstA.addr6}/128`] }] } }),
 };
 type FaultName = keyof typeof faults;
@@ -76,6 +77,8 @@ const plan: Plan = {
       http('scoped.httpB', T.dstB.addr, 30, 1),
     ]),
     ...faultPhase('ingress', [ping('ingress.pingA', T.dstA.addr, 60), http('ingress.httpA', T.dstA.addr, 40, 8)]),
+    // Fields inside one rule are AND'ed: A's port 80 only, not A's ICMP, not B's port 80.
+    ...faultPhase('scopedAnd', [http('scopedAnd.httpA', T.dstA.addr, 40, 8), ping('scopedAnd.pingA', T.dstA.addr, 40), http('scopedAnd.httpB', T.dstB.addr, 30, 1)]),
     // IPv6 gets its own filters: a rule for A's IPv6 address leaves A's IPv4 traffic alone.
     ...faultPhase('scoped6', [ping('scoped6.ping6A', T.dstA.addr6, 60), ping('scoped6.ping6B', T.dstB.addr6, 40), ping('scoped6.pingA', T.dstA.addr, 40)]),
     { id: 'final.qdisc', op: 'exec', netns: target, argv: ['tc', '-j', 'qdisc', 'show', 'dev', T.device] },
@@ -177,6 +180,13 @@ describe('netem on a real kernel: network namespaces in user-mode-linux', () => 
     expectShift('scoped: HTTP A (in scope)', requested, shift('scoped.httpA', 'base.httpA', 'http'), 2 * DELAY_MS);
     expectUnchanged('scoped: ping B (out of scope)', requested, shift('scoped.pingB', 'base.pingB', 'ping'), DELAY_MS);
     expectUnchanged('scoped: HTTP B (out of scope)', requested, shift('scoped.httpB', 'base.httpB', 'http'), 2 * DELAY_MS);
+  });
+
+  it('a rule with destination AND port delays only traffic matching both', () => {
+    const requested = `delay to ${T.dstA.addr}/32 port 80`;
+    expectShift('scopedAnd: HTTP A:80 (both match)', requested, shift('scopedAnd.httpA', 'base.httpA', 'http'), 2 * DELAY_MS);
+    expectUnchanged('scopedAnd: ping A (no port)', requested, shift('scopedAnd.pingA', 'base.pingA', 'ping'), DELAY_MS);
+    expectUnchanged('scopedAnd: HTTP B:80 (other dest)', requested, shift('scopedAnd.httpB', 'base.httpB', 'http'), 2 * DELAY_MS);
   });
 
   it('IPv6 destination scope: only IPv6 traffic to that destination is delayed', () => {
