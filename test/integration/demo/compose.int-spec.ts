@@ -3,7 +3,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { REPO_ROOT } from './demo-stack';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { buildDemoImages, docker, REPO_ROOT } from './demo-stack';
 
 // Validates docker-compose.yml with whichever Compose CLI the host has (the `docker compose`
 // plugin or docker-compose v1.29+; scripts/bootstrap.sh installs one). No CLI is a failure.
@@ -27,6 +29,17 @@ async function compose(args: string[], env: NodeJS.ProcessEnv = {}): Promise<str
   const clean = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...env };
   const { stdout } = await exec(cli[0], [...cli.slice(1), '--project-directory', REPO_ROOT, '-f', FILE, ...args], { env: clean, cwd: REPO_ROOT });
   return stdout;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
 }
 
 /** Service name → its block of the normalised `config` output (two-space indented YAML). */
@@ -99,7 +112,7 @@ describe('docker-compose.yml', () => {
 
   it('publishes ports on the configured address (127.0.0.1 by default) only', () => {
     const raw = readFileSync(FILE, 'utf8');
-    const ports = raw.match(/^ {6}- "[^"]*:\d+:\d+"$/gm) ?? [];
+    const ports = raw.match(/^ {6}- "[^"]*:(\d+|\$\{SERVICE1_PORT:-8000\}):\d+"$/gm) ?? [];
     expect(ports.length).toBe(4); // api, prometheus, grafana, service1
     for (const p of ports) expect(p).toMatch(/- "\$\{BIND_ADDRESS:-127\.0\.0\.1\}:/);
     expect(config).not.toContain('0.0.0.0');
@@ -131,4 +144,35 @@ describe('grafana/prometheus/prometheus.yml', () => {
     const jobs = [...text.matchAll(/job_name: (\S+)\s+static_configs:\s+- targets: \['([^']+)'\]/g)].map((m) => `${m[1]} ${m[2]}`);
     expect(jobs).toEqual(['gameday-api api:8080', 'gameday-worker worker:9464', 'demo-service1 service1:8000', 'demo-service2 service2:8001']);
   });
+});
+
+describe('the demo services under Compose', () => {
+  const project = `gdtest-compose-${randomBytes(4).toString('hex')}`;
+  let port = 0;
+  const env = (): NodeJS.ProcessEnv => ({ SERVICE1_PORT: String(port), COMPOSE_PROJECT_NAME: project });
+
+  beforeAll(async () => {
+    port = await freePort();
+    await buildDemoImages();
+  }, 600_000);
+
+  afterAll(async () => {
+    await compose(['--env-file', ENV_EXAMPLE, '-p', project, 'down', '-v', '--remove-orphans'], env()).catch(() => undefined);
+  }, 120_000);
+
+  it('come up healthy in dependency order and serve the page, labelled for compose targeting', async () => {
+    await compose(['--env-file', ENV_EXAMPLE, '-p', project, 'up', '-d', 'service1'], env());
+    const deadline = Date.now() + 60_000;
+    let body = '';
+    while (Date.now() < deadline) {
+      body = await fetch(`http://127.0.0.1:${port}/`).then((r) => (r.ok ? r.text() : ''), () => '');
+      if (body) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(body).toBe('<h1>Data</h1><p><table><tr><td>joe</td><td>cool</td></tr></table></p>');
+    // A GameDay's {"compose": {"project", "service"}} target finds service2 by these labels.
+    const ids = (await docker('ps', '-q', '--filter', `label=com.docker.compose.project=${project}`, '--filter', 'label=com.docker.compose.service=service2')).split('\n').filter(Boolean);
+    expect(ids).toHaveLength(1);
+    expect(await docker('inspect', '-f', '{{ index .Config.Labels "gameday.enabled" }}', ids[0])).toBe('true');
+  }, 120_000);
 });
