@@ -245,6 +245,7 @@ export class RunExecutor {
       abortLatencyMs = Date.now() - cause.at;
       this.metrics.abortLatency.observe({ trigger: cause.trigger }, abortLatencyMs / 1000);
       for (const l of leases) this.metrics.faultActive.set({ ...labels, target: l.containerName }, 0);
+      if (leases.length > 0) await this.notifier.notify(runId, spec, 'fault.reverted', { experiment: exp.name, reason: cause.reason });
       await this.runs.appendEvent(runId, {
         type: 'run.abort',
         message: `${cause.reason}; ${reverted} fault(s) reverted ${abortLatencyMs} ms after the ${cause.trigger === 'guardrail' ? 'breach' : 'request'}`,
