@@ -67,6 +67,9 @@ docker_engine() {
     as_root sh -c "nohup dockerd >'$state/dockerd.log' 2>&1 &"
     wait_for 60 "dockerd (see $state/dockerd.log)" docker info >/dev/null 2>&1
   fi
+  # images.sh builds missing Debian bases with debootstrap; the compose file is validated by a CLI
+  need_cmd debootstrap debootstrap
+  docker compose version >/dev/null 2>&1 || need_cmd docker-compose docker-compose
 }
 
 # Dockerfiles say FROM debian:bookworm-slim. Where no registry is reachable, build that base from
