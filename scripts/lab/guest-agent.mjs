@@ -12,7 +12,7 @@
 //   {id, op:'exec', argv, netns?, allowFail?}          -> {code, stdout, stderr, ms}
 //   {id, op:'spawn', argv, netns?}                      background process, stopped at the end
 //   {id, op:'sleep', ms}
-//   {id, op:'http', url, count, concurrency?, netns?, localAddress?, timeoutMs?}
+//   {id, op:'http', url, count, concurrency?, staggerMs?, netns?, localAddress?, timeoutMs?}
 //        new TCP connection per request               -> {samples:[ms…], errors:[…]}
 //   {id, op:'ping', dest, count, intervalS?, netns?}   -> {transmitted, received, rtts:[ms…]}
 //   {id, op:'waitHttp', url, netns?, timeoutMs?}       retry until the URL answers
@@ -60,11 +60,14 @@ function httpOnce(url, { localAddress, timeoutMs }) {
   });
 }
 
-async function httpProbe({ url, count, concurrency = 1, localAddress, timeoutMs = 10_000 }) {
+// staggerMs spreads the concurrent workers' first requests: on the one-vCPU guest, requests
+// that arrive in lockstep queue for the CPU, which would add to the latency being measured.
+async function httpProbe({ url, count, concurrency = 1, staggerMs = 0, localAddress, timeoutMs = 10_000 }) {
   const samples = [];
   const errors = [];
   let next = 0;
-  async function worker() {
+  async function worker(_, index) {
+    if (staggerMs) await new Promise((ok) => setTimeout(ok, index * staggerMs));
     while (next < count) {
       next += 1;
       const r = await httpOnce(url, { localAddress, timeoutMs });

@@ -9,7 +9,7 @@ export type PlanStep =
   | { id: string; op: 'exec'; argv: string[]; netns?: string; allowFail?: boolean; timeoutMs?: number }
   | { id: string; op: 'spawn'; argv: string[]; netns?: string }
   | { id: string; op: 'sleep'; ms: number }
-  | { id: string; op: 'http'; url: string; count: number; concurrency?: number; netns?: string; localAddress?: string; timeoutMs?: number }
+  | { id: string; op: 'http'; url: string; count: number; concurrency?: number; staggerMs?: number; netns?: string; localAddress?: string; timeoutMs?: number }
   | { id: string; op: 'waitHttp'; url: string; netns?: string; timeoutMs?: number }
   | { id: string; op: 'ping'; dest: string; count: number; intervalS?: number; netns?: string };
 

@@ -19,11 +19,16 @@ function once(url: string, timeoutMs: number): Promise<{ ms: number; error?: str
   });
 }
 
-export async function httpProbe(url: string, count: number, concurrency = 1, timeoutMs = 10_000): Promise<HttpProbeResult> {
+/**
+ * `count` requests from `concurrency` workers; `staggerMs` spreads the workers' first requests so
+ * a one-vCPU lab guest is not asked to serve them all at the same instant.
+ */
+export async function httpProbe(url: string, count: number, concurrency = 1, staggerMs = 0, timeoutMs = 10_000): Promise<HttpProbeResult> {
   const samples: number[] = [];
   const errors: string[] = [];
   let next = 0;
-  const worker = async (): Promise<void> => {
+  const worker = async (_: unknown, index: number): Promise<void> => {
+    if (staggerMs) await new Promise((ok) => setTimeout(ok, index * staggerMs));
     while (next < count) {
       next++;
       const r = await once(url, timeoutMs);
