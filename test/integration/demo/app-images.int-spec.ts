@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import { docker, REPO_ROOT } from './demo-stack';
+import { freePort } from '../../../scripts/demo/processes';
 
 // The API, worker and migrate images build here from local bases and run: migrations applied to
 // a scratch database, the API ready and answering an authenticated request, the worker healthy.
@@ -20,16 +20,6 @@ const containers = { api: `gdtest-api-${id}`, worker: `gdtest-worker-${id}` };
 const baseUrl = new URL(process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/gameday_test');
 const dbUrl = (name: string): string => Object.assign(new URL(baseUrl), { pathname: `/${name}` }).toString();
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitFor(url: string, init: RequestInit = {}, timeoutMs = 60_000): Promise<Response> {
   const deadline = Date.now() + timeoutMs;

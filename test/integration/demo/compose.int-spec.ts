@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { buildDemoImages, docker, REPO_ROOT } from './demo-stack';
+import { freePort } from '../../../scripts/demo/processes';
 
 // Validates docker-compose.yml with whichever Compose CLI the host has (the `docker compose`
 // plugin or docker-compose v1.29+; scripts/bootstrap.sh installs one). No CLI is a failure.
@@ -31,16 +31,6 @@ async function compose(args: string[], env: NodeJS.ProcessEnv = {}): Promise<str
   return stdout;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Service name → its block of the normalised `config` output (two-space indented YAML). */
 function serviceBlocks(config: string): Map<string, string> {

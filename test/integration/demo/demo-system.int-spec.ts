@@ -1,10 +1,10 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { allPanelQueries, toPromQL } from '../../../grafana/src/panel-queries';
 import { buildDemoImages, DemoStack, docker, startDemoStack, timedGet } from './demo-stack';
+import { freePort } from '../../../scripts/demo/processes';
 
 // The demo system on the host's Docker Engine: three real containers, then Debian's Prometheus
 // scraping them, running every demo-service panel query of the committed dashboards.
@@ -90,16 +90,6 @@ describe('demo system containers', () => {
   });
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function promQuery(base: string, path: string, params: Record<string, string>): Promise<{ resultType: string; result: Array<{ metric: Record<string, string>; values?: Array<[number, string]>; value?: [number, string] }> }> {
   const res = await fetch(`${base}/api/v1/${path}?${new URLSearchParams(params)}`);
