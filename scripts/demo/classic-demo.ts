@@ -173,8 +173,17 @@ export async function runClassicDemo(options: DemoOptions = {}): Promise<DemoRes
       e.fault.target = { compose: { project: DEMO_PROJECT, service: 'service2' } };
       for (const p of e.hypothesis.probes) p.url = p.url.replace('http://127.0.0.1:8000', service1);
       if (e.load) e.load.url = e.load.url.replace('http://127.0.0.1:8000', service1);
-      if (options.fast) e.durations = { baseline: '15s', fault: '30s', recovery: '15s' };
+      if (options.fast) e.durations = { baseline: '20s', fault: '30s', recovery: '20s' };
+      if (engine === 'lab') {
+        // The lab kernel has one slow virtual CPU and service2 opens a database connection per
+        // request (~250 ms of guest CPU each): the example's load would saturate it before any
+        // fault. One request per second from the load and one from the probe stays well below.
+        if (e.load) e.load = { ...e.load, rate: 1, concurrency: 1 };
+        for (const p of e.hypothesis.probes) p.interval = '1s';
+        if (e.hypothesis.tolerances?.minSamples) e.hypothesis.tolerances.minSamples = Math.min(e.hypothesis.tolerances.minSamples, 10);
+      }
     }
+    if (engine === 'lab') log('lab engine: load reduced to 1 request/s and probes to one per second (one slow virtual CPU)');
     const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     const created = await fetch(`${apiUrl}/api/v1/gamedays`, { method: 'POST', headers: auth, body: JSON.stringify(spec) });
     const createdBody = (await created.json()) as { id: string; nextRunAt: string };
