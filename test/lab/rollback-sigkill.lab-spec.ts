@@ -1,0 +1,195 @@
+// Lab tier, issue acceptance: SIGKILL the worker that drives a run while its fault is active, ten
+// times. Every fault must be gone by the planned end + 5 s (the helper's clock, the fault queue
+// on the standby worker, or the standby's reaper), applied once, and leave no qdisc behind.
+//
+// Real pieces only: the API in-process, worker processes on the host (killed with SIGKILL: no
+// shutdown hooks, no BullMQ lock released), Postgres, Redis, and a Docker Engine on a kernel with
+// sch_netem (user-mode-linux). The fault is seen from the host: `delay 200ms` on the target's
+// eth0 makes every new HTTP connection ≥ 400 ms (SYN-ACK and response delayed), against ~2 ms.
+import { printFigures, round1, type FigureRow } from './support/stats';
+import { analyseWindow, layerOf, processAlive, sleep, startRollbackLab, until, type RollbackLab } from './support/rollback-lab';
+import type { WorkerProcess } from './support/worker-process';
+
+const TRIALS = 10;
+const DELAY_MS = 200;
+/** no new connection through the fault completes faster than 2 × delay */
+const SLOW_MS = 2 * DELAY_MS - 10;
+// Arming (helper container start + kernel probe on the one-vCPU guest) happens in the baseline:
+// 3-5 s on a quiet machine, far more when other guests share the CPU.
+const BASELINE_S = Number(process.env.GAMEDAY_LAB_BASELINE_S ?? 12);
+const DURATIONS = { baseline: `${BASELINE_S}s`, fault: '4s', recovery: '12s' };
+const DEADLINE_AFTER_END_MS = 5_000;
+const TERMINAL = ['completed', 'aborted', 'failed', 'cancelled'];
+
+interface Trial {
+  n: number;
+  target: string;
+  runId: string;
+  plannedStart: number;
+  plannedEnd: number;
+  killedAt: number;
+  helperApplied?: number;
+  helperReverted?: number;
+  seenGone?: number;
+  layer: string;
+  leaseReason: string | null;
+  leases: number;
+  slowAgain: number;
+  maxOutsideMs: number;
+  residual: string[];
+}
+
+describe('rollback under SIGKILL of the driving worker (Docker in user-mode-linux)', () => {
+  const trials: Trial[] = [];
+  let rl: RollbackLab | undefined;
+
+  beforeAll(async () => {
+    const t0 = Date.now();
+    rl = await startRollbackLab({ name: 'sigkill', redisDb: 8, targets: 2 });
+    await rl.startWorker({ GAMEDAY_ORPHAN_AFTER_MS: '30000' });
+    process.stdout.write(`rollback lab ready in ${Date.now() - t0} ms (guest API ${rl.lab.timings.apiReadyMs} ms); worker logs in ${rl.logDir}\n`);
+  }, 180_000);
+
+  afterAll(async () => {
+    if (trials.length) {
+      const rel = (t: number | undefined, base: number) => (t === undefined ? '-' : `${t - base >= 0 ? '+' : ''}${t - base} ms`);
+      const rows: FigureRow[] = trials.map((t) => ({
+        check: `trial ${t.n} (${t.target}): SIGKILL at T0${rel(t.killedAt, t.plannedStart)}`,
+        requested: `planned T0 ${new Date(t.plannedStart).toISOString().slice(11, 23)}, end T1 ${new Date(t.plannedEnd).toISOString().slice(11, 23)}`,
+        expected: `gone by T1+${DEADLINE_AFTER_END_MS} ms, 1 lease, no netem left`,
+        measured: `applied T0${rel(t.helperApplied, t.plannedStart)}; reverted T1${rel(t.helperReverted, t.plannedEnd)} by ${t.layer} (lease: ${t.leaseReason}); seen gone T1${rel(t.seenGone, t.plannedEnd)}; leases ${t.leases}; fault seen again ${t.slowAgain}×; residual ${t.residual.length}; slowest request outside the fault ${Math.round(t.maxOutsideMs)} ms`,
+        verdict:
+          t.helperReverted !== undefined && t.helperReverted <= t.plannedEnd + DEADLINE_AFTER_END_MS && t.seenGone !== undefined && t.seenGone <= t.plannedEnd + DEADLINE_AFTER_END_MS && t.leases === 1 && t.slowAgain === 0 && t.residual.length === 0
+            ? 'ok'
+            : 'FAIL',
+      }));
+      printFigures(`rollback after SIGKILL of the driving worker (${trials.length} trials, netem delay ${DELAY_MS}ms)`, rows);
+    }
+    await rl?.stop();
+    await rl?.lab.stop();
+    if (rl) expect(processAlive(rl.lab.state.pid)).toBe(false);
+  }, 60_000);
+
+  it(`${TRIALS} trials: the fault is gone by the planned end + 5 s, applied once, nothing left`, async () => {
+    const lab = rl!;
+    // Exactly one worker is alive whenever a run is started: it takes the run's job and drives it.
+    expect(lab.alive).toHaveLength(1);
+    let runId = await lab.runNow('sigkill-1', lab.targets[0], DELAY_MS, DURATIONS);
+    for (let n = 1; n <= TRIALS; n++) {
+      const target = lab.targets[(n - 1) % lab.targets.length];
+      expect(lab.alive).toHaveLength(1);
+      const driver: WorkerProcess = lab.alive[0];
+      await until('the driver to take the run', async () => (await lab.prisma.run.findUnique({ where: { id: runId } }))?.status !== 'scheduled', 15_000);
+      // The standby comes up while the run is armed (this is also the restart after the last kill).
+      const standby = await lab.startWorker({ GAMEDAY_ORPHAN_AFTER_MS: '30000' });
+
+      const lease = await until('the lease of the armed fault', () => lab.prisma.activeFault.findFirst({ where: { runId } }), BASELINE_S * 1_000 + 10_000, 100).catch(async (e: Error) => {
+        throw new Error(`${e.message}\n${await lab.timeline(runId)}`);
+      });
+      const details = lease.details as { applyAt: string; revertAt: string };
+      const plannedStart = Date.parse(details.applyAt);
+      const plannedEnd = Date.parse(details.revertAt);
+
+      // Kill when the helper reports the fault applied, and the host sees it.
+      const helperId = lease.helperContainerId!;
+      await sleep(plannedStart - Date.now());
+      const applied = await until(
+        'the helper to apply the fault',
+        async () => {
+          const st = await lab.helperStatus(helperId);
+          return st && ['applied', 'reverted', 'apply_failed', 'skipped_expired', 'cancelled'].includes(st.state) ? st : null;
+        },
+        4_000,
+        250,
+      ).catch(async (e: Error) => {
+        throw new Error(`${e.message}\n${await lab.timeline(runId)}\ndriver log:\n${driver.logTail(1_500)}`);
+      });
+      if (applied.state !== 'applied') throw new Error(`trial ${n}: helper state ${applied.state} after T0\n${await lab.timeline(runId)}`);
+      await until('the fault to show from the host', async () => analyseWindow(target.watcher.between(plannedStart - 200, Date.now()), SLOW_MS, 2).firstSlowAt !== undefined, 3_000, 20);
+      const kill = await driver.kill('SIGKILL');
+      const killedAt = Date.now();
+      expect(kill.signal).toBe('SIGKILL');
+      const thisRun = runId;
+
+      // Until the fault is removed in the netns (or the deadline passed), then a second of outside view.
+      await until(
+        'the revert',
+        async () => (await lab.helperStatus(helperId))?.state === 'reverted' || Date.now() > plannedEnd + DEADLINE_AFTER_END_MS,
+        plannedEnd + DEADLINE_AFTER_END_MS + 1_000 - Date.now(),
+        250,
+      );
+      await sleep(Math.max(1_000, plannedEnd + 1_000 - Date.now()) + 2 * DELAY_MS);
+      const seen = analyseWindow(target.watcher.between(plannedStart - 1_000, Math.min(Date.now() - 3 * DELAY_MS, plannedEnd + DEADLINE_AFTER_END_MS)), SLOW_MS);
+      const leases = await lab.prisma.activeFault.findMany({ where: { runId: thisRun } });
+      const helper = lease.helperContainerId ? await lab.helperStatus(lease.helperContainerId) : null;
+      const residual = await lab.netemQdiscs(target);
+      const trial: Trial = {
+        n,
+        runId: thisRun,
+        target: target.name,
+        plannedStart,
+        plannedEnd,
+        killedAt,
+        helperApplied: helper?.appliedAt,
+        helperReverted: helper?.revertedAt ?? leases[0]?.revertedAt?.getTime(),
+        seenGone: seen.goneAt,
+        layer: layerOf(helper?.revertReason ?? leases[0]?.revertReason),
+        leaseReason: leases[0]?.revertReason ?? null,
+        leases: leases.length,
+        slowAgain: seen.slowAgain,
+        maxOutsideMs: seen.maxOutsideMs,
+        residual,
+      };
+      trials.push(trial);
+      process.stdout.write(
+        `trial ${n}: killed ${driver.name} (pid ${driver.pid}) at T0+${killedAt - plannedStart} ms; helper ${helper?.state} reverted at T1+${trial.helperReverted === undefined ? '?' : trial.helperReverted - plannedEnd} ms (${trial.layer}); seen from T0+${seen.firstSlowAt === undefined ? '?' : seen.firstSlowAt - plannedStart} ms to T1+${seen.goneAt === undefined ? '?' : seen.goneAt - plannedEnd} ms; standby ${standby.name}\n`,
+      );
+
+      // one arming, one lease, applied once by the helper, gone on time, nothing left
+      expect(leases).toHaveLength(1);
+      expect(helper?.state).toBe('reverted');
+      expect(helper!.appliedAt).toBeGreaterThanOrEqual(plannedStart);
+      expect(helper!.revertedAt).toBeLessThanOrEqual(plannedEnd + DEADLINE_AFTER_END_MS);
+      expect(seen.firstSlowAt).toBeDefined();
+      expect(seen.goneAt).toBeDefined();
+      expect(seen.goneAt!).toBeLessThanOrEqual(plannedEnd + DEADLINE_AFTER_END_MS);
+      expect(seen.slowAgain).toBe(0);
+      expect(residual).toEqual([]);
+      expect(await lab.prisma.runEvent.count({ where: { runId: thisRun, type: 'fault.armed' } })).toBe(1);
+
+      // The survivor is now the only worker: it takes the next trial's run, on the other target
+      // (the killed run is resumed on this one meanwhile).
+      if (n < TRIALS) runId = await lab.runNow(`sigkill-${n + 1}`, lab.targets[n % lab.targets.length], DELAY_MS, DURATIONS);
+    }
+
+    // The killed runs are resumed by the surviving workers and reach an end; none re-injects.
+    const runIds = trials.map((t) => t.runId);
+    const runs = await until(
+      'every run to end',
+      async () => {
+        const rs = await lab.prisma.run.findMany({ where: { id: { in: runIds } }, select: { id: true, status: true, error: true } });
+        return rs.every((r) => TERMINAL.includes(r.status)) ? rs : null;
+      },
+      60_000,
+      250,
+    );
+    const byStatus = runs.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }), {});
+    process.stdout.write(`runs after the kills: ${JSON.stringify(byStatus)}; skew of helper apply (T0→applied) p50 ${round1(median(trials.map((t) => (t.helperApplied ?? NaN) - t.plannedStart)))} ms\n`);
+    for (const r of runs) if (r.status !== 'completed') process.stdout.write(`  run ${r.id}: ${r.status} ${r.error ?? ''}\n`);
+    expect(await lab.prisma.activeFault.count({ where: { runId: { in: runIds } } })).toBe(TRIALS);
+    // The ledger caught up with the netns: every lease closed. (Its revertedAt is the helper's
+    // instant when a worker read the helper first, else the time that worker confirmed it.)
+    const ledger = await lab.prisma.activeFault.findMany({ where: { runId: { in: runIds } } });
+    for (const l of ledger) {
+      const t = trials.find((x) => x.runId === l.runId)!;
+      process.stdout.write(`  lease of trial ${t.n}: closed T1+${l.revertedAt ? l.revertedAt.getTime() - t.plannedEnd : '?'} ms (${l.revertReason})\n`);
+      expect(l.revertedAt).not.toBeNull();
+    }
+    for (const t of lab.targets) expect(await lab.netemQdiscs(t)).toEqual([]);
+  }, 300_000);
+});
+
+function median(xs: number[]): number {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  return s.length ? s[Math.floor(s.length / 2)] : NaN;
+}

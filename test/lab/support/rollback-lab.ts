@@ -1,0 +1,388 @@
+// The rollback lab: a Docker Engine on a kernel with sch_netem (user-mode-linux), a busybox HTTP
+// target in it, the real API in-process, and real worker processes on the host driving that
+// engine over the lab link. Tests schedule GameDays through the API, take workers and Redis away
+// while a fault is active, and measure from the outside when the fault really ends.
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { INestApplication } from '@nestjs/common';
+import Docker from 'dockerode';
+import { Redis } from 'ioredis';
+import request from 'supertest';
+import { parseConfig, type AppConfig } from '@gameday/config';
+import { createPrismaClient, type PrismaClient } from '@gameday/db';
+import { ensureHelperImage, execInContainer } from '@gameday/faults';
+import { createApiApp } from '../../../apps/api/src/bootstrap';
+import { waitForHttp } from './http-probe';
+import { ensureLabTargetImage } from './lab-images';
+import { startUmlDocker, type UmlDocker } from './uml-docker';
+import { startWorkerProcess, type WorkerProcess } from './worker-process';
+
+const ROOT = path.resolve(__dirname, '../../..');
+const ADMIN_TOKEN = 'lab-admin-token-0123456789abcdef';
+const TARGET_PORT = 8080;
+
+export interface RollbackLabOptions {
+  /** names the queue prefix, database and log directory */
+  name: string;
+  /** a Redis database of its own: a test may flush it */
+  redisDb: number;
+  /** HTTP targets (trials alternate between them so one arms while another is faulted) */
+  targets?: number;
+}
+
+export interface LabTarget {
+  name: string;
+  url: string;
+  /** an unprivileged container in the target's netns that reads its qdiscs */
+  observerId: string;
+  watcher: LatencyWatcher;
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Polls `probe` until it returns something truthy; the error names what was awaited. */
+export async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs: number, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+/** One HTTP request on a fresh connection, as a new client pays the fault (SYN-ACK and response delayed). */
+export interface LatencySample {
+  startedAt: number;
+  ms: number;
+  error?: string;
+}
+
+/**
+ * Probes the target every `everyMs` on a fresh connection, whether or not the previous request
+ * has finished, so the fault's start and end show up with that resolution.
+ */
+export class LatencyWatcher {
+  readonly samples: LatencySample[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private inflight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly url: string,
+    private readonly everyMs = 50,
+    private readonly timeoutMs = 3_000,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => {
+      const p = this.once().finally(() => this.inflight.delete(p));
+      this.inflight.add(p);
+    }, this.everyMs);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await Promise.all(this.inflight);
+  }
+
+  /** Samples started in [from, to), in start order. */
+  between(from: number, to: number): LatencySample[] {
+    return this.samples.filter((s) => s.startedAt >= from && s.startedAt < to).sort((a, b) => a.startedAt - b.startedAt);
+  }
+
+  private once(): Promise<void> {
+    const startedAt = Date.now();
+    const t0 = performance.now();
+    return new Promise((resolve) => {
+      const req = http.get(this.url, { agent: false, timeout: this.timeoutMs }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          this.samples.push({ startedAt, ms: performance.now() - t0, ...(res.statusCode === 200 ? {} : { error: `HTTP ${res.statusCode}` }) });
+          resolve();
+        });
+      });
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', (err) => {
+        this.samples.push({ startedAt, ms: performance.now() - t0, error: err.message });
+        resolve();
+      });
+    });
+  }
+}
+
+/** What the watcher saw of one fault window. */
+export interface FaultWindowSeen {
+  /** start of the first request of the fault's run of slow requests */
+  firstSlowAt?: number;
+  /** start of the first fast request after that: the fault was gone by then */
+  goneAt?: number;
+  /** long runs of slow requests after `goneAt`: a fault that came back */
+  slowAgain: number;
+  samples: number;
+  errors: number;
+  /** slowest request outside the fault window (load on the one-vCPU guest shows here) */
+  maxOutsideMs: number;
+}
+
+/**
+ * Under netem `delay D` no new connection completes in less than 2·D, so `slowMs` just under that
+ * separates "fault present" from a busy guest. The fault is the longest run of slow requests in a
+ * row; a busy one-vCPU guest also makes a few requests in a row slow, so a fault that came back
+ * after its removal is a later slow run lasting at least `againMs`.
+ */
+export function analyseWindow(samples: readonly LatencySample[], slowMs: number, minRun = 3, againMs = 1_500): FaultWindowSeen {
+  const ok = samples.filter((s) => !s.error);
+  const slow = (i: number) => ok[i].ms >= slowMs;
+  const runs: { from: number; to: number; ms: number }[] = [];
+  for (let i = 0; i < ok.length; ) {
+    if (!slow(i)) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j + 1 < ok.length && slow(j + 1)) j++;
+    if (j - i + 1 >= minRun) runs.push({ from: i, to: j, ms: ok[j].startedAt - ok[i].startedAt });
+    i = j + 1;
+  }
+  const fault = runs.reduce<(typeof runs)[number] | undefined>((best, r) => (!best || r.ms > best.ms ? r : best), undefined);
+  const goneIdx = fault && fault.to + 1 < ok.length ? fault.to + 1 : undefined;
+  const outside = ok.filter((_, i) => !fault || i < fault.from || i > fault.to).map((s) => s.ms);
+  return {
+    firstSlowAt: fault ? ok[fault.from].startedAt : undefined,
+    goneAt: goneIdx === undefined ? undefined : ok[goneIdx].startedAt,
+    slowAgain: fault ? runs.filter((r) => r.from > fault.to && r.ms >= againMs).length : 0,
+    samples: samples.length,
+    errors: samples.length - ok.length,
+    maxOutsideMs: outside.length ? Math.max(...outside) : 0,
+  };
+}
+
+export interface HelperStatus {
+  state: string;
+  appliedAt?: number;
+  revertedAt?: number;
+  revertReason?: string;
+}
+
+/** Which rollback layer a revert reason names (helper record or lease row). */
+export function layerOf(reason: string | undefined | null): string {
+  if (!reason) return '?';
+  const r = reason.replace(/^helper_/, '');
+  if (r === 'scheduled') return 'helper clock at T1';
+  if (r === 'planned_end') return 'fault queue (delayed revert job)';
+  if (r === 'reaper') return 'reaper (Postgres)';
+  if (r === 'expired') return 'helper self-expiry';
+  return r;
+}
+
+export class RollbackLab {
+  readonly workers: WorkerProcess[] = [];
+  readonly gameDayIds: string[] = [];
+  readonly logDir: string;
+  private workerCount = 0;
+
+  constructor(
+    readonly lab: UmlDocker,
+    readonly api: INestApplication,
+    readonly prisma: PrismaClient,
+    readonly config: AppConfig,
+    readonly helperImage: string,
+    readonly targets: LabTarget[],
+    readonly name: string,
+  ) {
+    this.logDir = mkdtempSync(path.join(os.tmpdir(), `gameday-${name}-`));
+  }
+
+  get http() {
+    return request(this.api.getHttpServer());
+  }
+
+  get alive(): WorkerProcess[] {
+    return this.workers.filter((w) => w.alive);
+  }
+
+  /** A worker process driving the guest's engine, with a fast reaper so expired leases go quickly. */
+  async startWorker(extraEnv: Record<string, string> = {}): Promise<WorkerProcess> {
+    const name = `worker-${++this.workerCount}`;
+    const w = await startWorkerProcess({
+      name,
+      logFile: path.join(this.logDir, `${name}.log`),
+      env: {
+        DATABASE_URL: this.config.DATABASE_URL,
+        REDIS_URL: this.config.REDIS_URL,
+        QUEUE_PREFIX: this.config.QUEUE_PREFIX,
+        GAMEDAY_ADMIN_TOKEN: ADMIN_TOKEN,
+        DOCKER_HOST: `tcp://${this.lab.host}:${this.lab.port}`,
+        GAMEDAY_HELPER_IMAGE: this.helperImage,
+        WORKER_RECONCILE: 'false',
+        LOG_LEVEL: 'info',
+        GAMEDAY_REAPER_INTERVAL_MS: '500',
+        GAMEDAY_ORPHAN_AFTER_MS: '3000',
+        ...extraEnv,
+      },
+    });
+    this.workers.push(w);
+    return w;
+  }
+
+  /** Creates a GameDay with a `delay` fault on the lab target and runs it now; returns the run id. */
+  async runNow(label: string, target: LabTarget, delayMs: number, durations: { baseline: string; fault: string; recovery: string }): Promise<string> {
+    const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
+    const created = await this.http
+      .post('/api/v1/gamedays')
+      .set(auth)
+      .send({
+        name: `${label}-${randomUUID().slice(0, 8)}`,
+        timezone: 'UTC',
+        schedule: { at: new Date(Date.now() + 3_600_000).toISOString() },
+        experiments: [
+          {
+            name: 'target latency',
+            hypothesis: { description: 'the target answers while delayed', probes: [{ name: 'target', url: target.url, timeoutMs: 2_000, interval: '1s' }] },
+            fault: { kind: 'network', target: { container: target.name }, netem: { delay: `${delayMs}ms` } },
+            durations,
+          },
+        ],
+      });
+    if (created.status !== 201) throw new Error(`creating the GameDay: HTTP ${created.status} ${JSON.stringify(created.body)}`);
+    this.gameDayIds.push(created.body.id);
+    const started = await this.http.post(`/api/v1/gamedays/${created.body.id}/runs`).set(auth).send({});
+    if (started.status !== 201) throw new Error(`starting the run: HTTP ${started.status} ${JSON.stringify(started.body)}`);
+    return started.body.id as string;
+  }
+
+  /** The helper's own record of its fault (epoch ms), or null when the helper is gone. */
+  async helperStatus(helperId: string): Promise<HelperStatus | null> {
+    const r = await execInContainer(this.lab.docker, helperId, ['gameday-helper', 'status']).catch(() => null);
+    if (!r || r.exitCode !== 0) return null;
+    const kv = Object.fromEntries(r.stdout.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).trim()]));
+    const ms = (v: string | undefined) => (v && /^\d+$/.test(v) && v !== '0' ? Number(v) : undefined);
+    return { state: kv.state, appliedAt: ms(kv.applied_at), revertedAt: ms(kv.reverted_at), revertReason: kv.revert_reason || undefined };
+  }
+
+  /** The qdiscs on the target's eth0, read from its netns by an unprivileged observer. */
+  async qdiscs(target: LabTarget): Promise<{ kind: string; handle: string }[]> {
+    const r = await execInContainer(this.lab.docker, target.observerId, ['tc', '-j', 'qdisc', 'show', 'dev', 'eth0']);
+    if (r.exitCode !== 0) throw new Error(`tc qdisc show failed: ${r.stderr}`);
+    return JSON.parse(r.stdout) as { kind: string; handle: string }[];
+  }
+
+  async netemQdiscs(target: LabTarget): Promise<string[]> {
+    return (await this.qdiscs(target)).filter((q) => q.kind === 'netem').map((q) => `${q.kind} ${q.handle}`);
+  }
+
+  /** The run's events, one line each, for failure messages. */
+  async timeline(runId: string): Promise<string> {
+    const run = await this.prisma.run.findUnique({ where: { id: runId }, include: { events: { orderBy: { id: 'asc' } } } });
+    if (!run) return `(no run ${runId})`;
+    const t = (d: Date | null) => (d ? d.toISOString().slice(11, 23) : '-');
+    return [`run ${runId} ${run.status} scheduled ${t(run.scheduledFor)} ${run.error ?? ''}`, ...run.events.map((e) => `  ${t(e.at)} planned ${t(e.plannedAt)} ${e.type}: ${e.message}`)].join('\n');
+  }
+
+  async flushRedis(): Promise<void> {
+    const redis = new Redis(this.config.REDIS_URL, { maxRetriesPerRequest: 1 });
+    try {
+      await redis.flushdb();
+    } finally {
+      redis.disconnect();
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.targets.map((t) => t.watcher.stop()));
+    await Promise.all(this.workers.map((w) => w.kill()));
+    await this.api.close().catch(() => undefined);
+    // GAMEDAY_LAB_KEEP=1 keeps the rows (and the worker logs) for a look afterwards
+    if (this.gameDayIds.length && process.env.GAMEDAY_LAB_KEEP !== '1') {
+      await this.prisma.activeFault.deleteMany({ where: { run: { gameDayId: { in: this.gameDayIds } } } }).catch(() => undefined);
+      await this.prisma.run.deleteMany({ where: { gameDayId: { in: this.gameDayIds } } }).catch(() => undefined);
+      await this.prisma.gameDay.deleteMany({ where: { id: { in: this.gameDayIds } } }).catch(() => undefined);
+    }
+    await this.prisma.$disconnect();
+    // the database index is this lab's own: nothing else lives there
+    await this.flushRedis().catch(() => undefined);
+  }
+}
+
+/** Applies the migrations to the lab's own database (created when missing). */
+async function migrate(databaseUrl: string): Promise<void> {
+  await promisify(execFile)('bash', [path.join(ROOT, 'scripts/db-migrate.sh'), 'deploy'], { cwd: ROOT, env: { ...process.env, DATABASE_URL: databaseUrl }, timeout: 120_000 }).catch((e: Error & { stderr?: string }) => {
+    throw new Error(`migrating the lab database failed (is Postgres up at 127.0.0.1:5432?): ${e.message}\n${e.stderr ?? ''}`);
+  });
+}
+
+/** Boots the guest and everything around it. The caller must `stop()` the lab and then `lab.lab.stop()`. */
+export async function startRollbackLab(opts: RollbackLabOptions): Promise<RollbackLab> {
+  const databaseUrl = `postgresql://postgres@127.0.0.1:5432/gameday_lab_${opts.name.replace(/[^a-z0-9]/g, '_')}`;
+  const redisUrl = `redis://127.0.0.1:6379/${opts.redisDb}`;
+  const hostDocker = new Docker();
+  const [, targetImage, helperImage] = await Promise.all([migrate(databaseUrl), ensureLabTargetImage(hostDocker), ensureHelperImage(hostDocker)]);
+  const lab = await startUmlDocker({ images: [targetImage, helperImage], hostDocker });
+  try {
+    const targets: LabTarget[] = [];
+    for (let i = 0; i < (opts.targets ?? 1); i++) {
+      const name = `rollback-target-${i + 1}`;
+      const target = await lab.docker.createContainer({
+        name,
+        Image: targetImage,
+        Labels: { 'gameday.enabled': 'true' },
+        ExposedPorts: { '80/tcp': {} },
+        HostConfig: { PortBindings: { '80/tcp': [{ HostIp: lab.host, HostPort: String(TARGET_PORT + i) }] } },
+      });
+      await target.start();
+      const observer = await lab.docker.createContainer({
+        name: `${name}-observer`,
+        Image: helperImage,
+        Entrypoint: ['sleep', 'infinity'],
+        Cmd: [],
+        HostConfig: { NetworkMode: `container:${target.id}`, CapDrop: ['ALL'] },
+      });
+      await observer.start();
+      const url = `http://${lab.host}:${TARGET_PORT + i}/index.html`;
+      await waitForHttp(url);
+      targets.push({ name, url, observerId: observer.id, watcher: new LatencyWatcher(url, 100) });
+    }
+
+    const config = parseConfig({
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: redisUrl,
+      GAMEDAY_ADMIN_TOKEN: ADMIN_TOKEN,
+      QUEUE_PREFIX: `gdlab-${opts.name}`,
+      LOG_LEVEL: 'warn',
+      WORKER_RECONCILE: 'false',
+    });
+    const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+    try {
+      await redis.ping();
+      await redis.flushdb(); // leftovers of an interrupted earlier run of this lab
+    } catch (e) {
+      throw new Error(`Redis at ${redisUrl} is not reachable: ${(e as Error).message}`, { cause: e });
+    } finally {
+      redis.disconnect();
+    }
+    const api = await createApiApp(config, { logger: false });
+    await api.init();
+    const prisma = createPrismaClient(databaseUrl);
+    const rl = new RollbackLab(lab, api, prisma, config, helperImage, targets, opts.name);
+    for (const t of targets) t.watcher.start();
+    return rl;
+  } catch (e) {
+    await lab.stop();
+    throw e;
+  }
+}
+
+/** Whether a process still exists (the guest's kernel process after stop(), say). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
