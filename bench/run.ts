@@ -1,0 +1,254 @@
+// GameDay bench: how on time is injection, how fast is an abort, each beside the raw way an SRE
+// does it today, measured in the same run on the same target.
+//
+// Where: a Docker Engine on a kernel with sch_netem (user-mode-linux; see test/lab/README.md),
+// driven from this host over the lab link, exactly as a worker with DOCKER_HOST would.
+//
+// - injection skew (ours): the real driver path. A helper is prepared ahead in the target's netns
+//   (DockerFaultDriver.prepare), scheduleApply hands it T0/T1, and the helper's own record says
+//   when `tc qdisc add` returned: skew = applied − T0.
+// - injection skew (baseline): a host timer fires at T0 and runs
+//   `docker exec <helper> tc qdisc add dev eth0 root … netem delay …`; skew = command done − T0.
+// - abort latency (ours): driver.revert on an active fault; latency = request → fault removed in
+//   the netns (helper record), and → revert() returned (it also verifies that nothing is left).
+// - abort latency (baseline): `docker exec <helper> tc qdisc del dev eth0 root …`, request → done.
+//
+// Ends with one JSON line of the figures. Environment: BENCH_INJECTIONS (default 50),
+// BENCH_BASELINE (default 30), BENCH_ABORTS (default 20), GAMEDAY_LAB_* as for the lab tier.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import Docker from 'dockerode';
+import { InMemoryLeaseRepository, networkFaultSchema, type FaultLease, type PreparedFault } from '@gameday/core';
+import { DockerFaultDriver, ensureHelperImage, execInContainer } from '@gameday/faults';
+import { ensureLabTargetImage } from '../test/lab/support/lab-images';
+import { quantile } from '../test/lab/support/stats';
+import { startUmlDocker, type UmlDocker } from '../test/lab/support/uml-docker';
+
+const INJECTIONS = Number(process.env.BENCH_INJECTIONS ?? 50);
+const BASELINE = Number(process.env.BENCH_BASELINE ?? 30);
+const ABORTS = Number(process.env.BENCH_ABORTS ?? 20);
+const TARGET = 'bench-target';
+/** how far ahead of T0 the fault is handed to the helper (the runner arms ≥ 500 ms ahead) */
+const LEAD_MS = 600;
+const HOLD_MS = 200;
+const NETEM = { delay: '200ms' };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const run = promisify(execFile);
+
+interface Figures {
+  n: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+function figures(xs: number[]): Figures {
+  return { n: xs.length, p50: quantile(xs, 0.5), p99: quantile(xs, 0.99), max: Math.max(...xs) };
+}
+
+const ms = (x: number) => `${x.toFixed(1)} ms`;
+
+class Bench {
+  private driver!: DockerFaultDriver;
+  private prepared!: PreparedFault;
+  private helperId!: string;
+  private dockerEnv!: NodeJS.ProcessEnv;
+
+  constructor(
+    private readonly lab: UmlDocker,
+    private readonly helperImage: string,
+  ) {}
+
+  async setUp(targetImage: string): Promise<void> {
+    const target = await this.lab.docker.createContainer({ name: TARGET, Image: targetImage, Labels: { 'gameday.enabled': 'true' } });
+    await target.start();
+    this.driver = new DockerFaultDriver(this.lab.docker, { leases: new InMemoryLeaseRepository(), helperImage: this.helperImage, engine: `tcp://${this.lab.host}:${this.lab.port}` });
+    const spec = networkFaultSchema.parse({ kind: 'network', target: { container: TARGET }, netem: NETEM });
+    const { targets } = await this.driver.resolveTargets(spec);
+    if (targets.length !== 1) throw new Error(`expected the bench target, resolved ${targets.length}`);
+    const t = Date.now();
+    this.prepared = await this.driver.prepare(spec, targets[0], { expiresAt: new Date(Date.now() + 3_600_000), graceMs: 5_000 });
+    this.helperId = this.prepared.helperContainerId!;
+    process.stdout.write(`prepared (helper started in the target's netns, kernel probed) in ${Date.now() - t} ms\n`);
+    this.dockerEnv = { ...process.env, DOCKER_HOST: `tcp://${this.lab.host}:${this.lab.port}` };
+  }
+
+  private async helperStatus(): Promise<Record<string, string>> {
+    const r = await execInContainer(this.lab.docker, this.helperId, ['gameday-helper', 'status']);
+    return Object.fromEntries(r.stdout.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).trim()]));
+  }
+
+  private async netemCount(): Promise<number> {
+    const r = await execInContainer(this.lab.docker, this.helperId, ['tc', '-j', 'qdisc', 'show', 'dev', 'eth0']);
+    return (JSON.parse(r.stdout) as { kind: string }[]).filter((q) => q.kind === 'netem').length;
+  }
+
+  /** Ours: scheduleApply at T0/T1; the helper applies and reverts by its own clock. */
+  async scheduledInjections(): Promise<{ inject: number[]; revert: number[] }> {
+    const inject: number[] = [];
+    const revert: number[] = [];
+    for (let i = 0; i < INJECTIONS; i++) {
+      const applyAt = Date.now() + LEAD_MS;
+      const revertAt = applyAt + HOLD_MS;
+      await this.driver.scheduleApply(this.prepared, { applyAt: new Date(applyAt), revertAt: new Date(revertAt) });
+      await sleep(Math.max(0, revertAt - Date.now()) + 50);
+      let st = await this.helperStatus();
+      for (let k = 0; st.state !== 'reverted' && k < 100; k++) {
+        await sleep(20);
+        st = await this.helperStatus();
+      }
+      if (st.state !== 'reverted' || !st.applied_at) throw new Error(`injection ${i}: helper state ${st.state} (${st.error ?? ''})`);
+      inject.push(Number(st.applied_at) - applyAt);
+      revert.push(Number(st.reverted_at) - revertAt);
+    }
+    return { inject, revert };
+  }
+
+  private handleArgs(): { add: string[]; del: string[] } {
+    const handle = this.prepared.compiled!.handle;
+    return {
+      add: ['tc', 'qdisc', 'add', 'dev', 'eth0', 'root', 'handle', handle, 'netem', 'delay', NETEM.delay],
+      del: ['tc', 'qdisc', 'del', 'dev', 'eth0', 'root', 'handle', handle],
+    };
+  }
+
+  /** Baseline: a host timer at T0 runs the raw command; skew = command done − T0. */
+  async rawInjections(via: 'cli' | 'api', count: number): Promise<number[]> {
+    const { add, del } = this.handleArgs();
+    const exec = async (argv: string[]) => {
+      if (via === 'cli') await run('docker', ['exec', this.helperId, ...argv], { env: this.dockerEnv });
+      else {
+        const r = await execInContainer(this.lab.docker, this.helperId, argv);
+        if (r.exitCode !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr}`);
+      }
+    };
+    const skews: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const t0 = Date.now() + LEAD_MS;
+      await new Promise<void>((resolve, reject) => setTimeout(() => exec(add).then(resolve, reject), t0 - Date.now()));
+      skews.push(Date.now() - t0);
+      await exec(del);
+    }
+    return skews;
+  }
+
+  /** Ours: request → helper removed the qdisc, and → revert() returned verified. */
+  async aborts(): Promise<{ removed: number[]; returned: number[] }> {
+    const removed: number[] = [];
+    const returned: number[] = [];
+    for (let i = 0; i < ABORTS; i++) {
+      const lease: FaultLease = await this.driver.apply(this.prepared);
+      await sleep(100);
+      const requested = Date.now();
+      const r = await this.driver.revert(lease, 'abort');
+      returned.push(Date.now() - requested);
+      if (r.outcome !== 'reverted') throw new Error(`abort ${i}: revert outcome ${r.outcome}`);
+      const st = await this.helperStatus();
+      removed.push(Number(st.reverted_at) - requested);
+    }
+    return { removed, returned };
+  }
+
+  /** Baseline: the raw `docker exec … tc qdisc del`. */
+  async rawAborts(): Promise<number[]> {
+    const { add, del } = this.handleArgs();
+    const out: number[] = [];
+    for (let i = 0; i < ABORTS; i++) {
+      await run('docker', ['exec', this.helperId, ...add], { env: this.dockerEnv });
+      await sleep(100);
+      const requested = Date.now();
+      await run('docker', ['exec', this.helperId, ...del], { env: this.dockerEnv });
+      out.push(Date.now() - requested);
+    }
+    return out;
+  }
+
+  async residual(): Promise<number> {
+    return this.netemCount();
+  }
+
+  async release(): Promise<void> {
+    await this.driver.release(this.prepared).catch(() => undefined);
+  }
+}
+
+function table(rows: [string, Figures, string][]): string {
+  const head = ['measure', 'n', 'p50', 'p99', 'max', 'vs baseline'];
+  const cells = rows.map(([name, f, note]) => [name, String(f.n), ms(f.p50), ms(f.p99), ms(f.max), note]);
+  const width = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
+  const line = (c: string[]) => c.map((x, i) => x.padEnd(width[i])).join(' | ');
+  return [line(head), width.map((w) => '-'.repeat(w)).join('-|-'), ...cells.map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const hostDocker = new Docker();
+  const images = [await ensureLabTargetImage(hostDocker), await ensureHelperImage(hostDocker)];
+  const lab = await startUmlDocker({ images, hostDocker });
+  const stop = () => void lab.stop();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const bench = new Bench(lab, images[1]);
+  try {
+    process.stdout.write(`nested Docker ready: API ${lab.timings.apiReadyMs} ms after launch, images loaded in ${lab.timings.imageLoads.map((l) => `${l.ms} ms`).join(', ')}\n`);
+    await bench.setUp(images[0]);
+
+    const phase = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+      const t = Date.now();
+      const out = await fn();
+      process.stdout.write(`${what}: ${Math.round((Date.now() - t) / 1000)} s\n`);
+      return out;
+    };
+    const scheduled = await phase(`${INJECTIONS} scheduled injections`, () => bench.scheduledInjections());
+    const rawCli = await phase(`${BASELINE} raw injections (docker CLI)`, () => bench.rawInjections('cli', BASELINE));
+    const rawApi = await phase(`${Math.ceil(BASELINE / 2)} raw injections (Engine API)`, () => bench.rawInjections('api', Math.ceil(BASELINE / 2)));
+    const aborts = await phase(`${ABORTS} aborts (driver.revert)`, () => bench.aborts());
+    const rawAborts = await phase(`${ABORTS} raw aborts (docker CLI)`, () => bench.rawAborts());
+    const residual = await bench.residual();
+    if (residual !== 0) throw new Error(`${residual} netem qdisc(s) left on the bench target`);
+
+    const inj = figures(scheduled.inject);
+    const rev = figures(scheduled.revert);
+    const cli = figures(rawCli);
+    const api = figures(rawApi);
+    const abortRemoved = figures(aborts.removed);
+    const abortReturned = figures(aborts.returned);
+    const rawAbort = figures(rawAborts);
+    const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}× of baseline p99`;
+    process.stdout.write(
+      `\n== GameDay bench: netem delay ${NETEM.delay} on a container, Docker in user-mode-linux, driven from the host ==\n` +
+        table([
+          ['injection skew: scheduled helper (applied − T0)', inj, ratio(inj.p99, cli.p99)],
+          ['revert skew: scheduled helper (reverted − T1)', rev, ''],
+          ['baseline: timer at T0 + `docker exec … tc qdisc add`', cli, 'baseline'],
+          ['baseline: timer at T0 + API exec tc qdisc add', api, ratio(api.p99, cli.p99)],
+          ['abort latency: request → fault removed (driver.revert)', abortRemoved, ratio(abortRemoved.p99, rawAbort.p99)],
+          ['abort latency: request → revert() verified', abortReturned, ratio(abortReturned.p99, rawAbort.p99)],
+          ['baseline: `docker exec … tc qdisc del`', rawAbort, 'baseline'],
+        ]) +
+        `\ntargets: injection skew p99 ≤ 20 ms (${inj.p99 <= 20 ? 'met' : 'NOT met'}), abort p99 ≤ 250 ms (${abortRemoved.p99 <= 250 ? 'met' : 'NOT met'}); no netem left; ${Math.round((Date.now() - started) / 1000)} s\n`,
+    );
+    const r1 = (x: number) => Math.round(x * 10) / 10;
+    process.stdout.write(
+      `${JSON.stringify({
+        injection_skew_p50_ms: r1(inj.p50),
+        injection_skew_p99_ms: r1(inj.p99),
+        baseline_exec_skew_p50_ms: r1(cli.p50),
+        baseline_exec_skew_p99_ms: r1(cli.p99),
+        abort_latency_p50_ms: r1(abortRemoved.p50),
+        abort_latency_p99_ms: r1(abortRemoved.p99),
+        baseline_abort_p50_ms: r1(rawAbort.p50),
+        baseline_abort_p99_ms: r1(rawAbort.p99),
+      })}\n`,
+    );
+  } finally {
+    await bench.release();
+    await lab.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

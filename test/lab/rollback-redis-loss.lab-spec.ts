@@ -1,0 +1,125 @@
+// Lab tier, issue acceptance: Redis loses everything while a fault is active. The delayed revert
+// job and the run's own job vanish with it, and the worker driving the run is SIGKILLed too, so
+// only what does not depend on Redis is left:
+//  1. the helper in the target's netns reverts at T1 by its own clock;
+//  2. with that helper removed as well, the standby worker's reaper reverts from Postgres alone.
+// Either way the fault must be gone by the planned end + 5 s, and the orphaned run is closed.
+//
+// The lab's Redis database (index 9) is its own, so FLUSHDB touches no other test's keys.
+import { printFigures, type FigureRow } from './support/stats';
+import { analyseWindow, layerOf, processAlive, sleep, startRollbackLab, until, type RollbackLab } from './support/rollback-lab';
+
+const DELAY_MS = 200;
+const SLOW_MS = 2 * DELAY_MS - 10;
+const DURATIONS = { baseline: `${Number(process.env.GAMEDAY_LAB_BASELINE_S ?? 12)}s`, fault: '4s', recovery: '2s' };
+const DEADLINE_AFTER_END_MS = 5_000;
+
+describe('rollback after Redis lost everything (Docker in user-mode-linux)', () => {
+  const rows: FigureRow[] = [];
+  let rl: RollbackLab | undefined;
+
+  beforeAll(async () => {
+    const t0 = Date.now();
+    rl = await startRollbackLab({ name: 'redisloss', redisDb: 9 });
+    await rl.startWorker();
+    process.stdout.write(`rollback lab ready in ${Date.now() - t0} ms; worker logs in ${rl.logDir}\n`);
+  }, 180_000);
+
+  afterAll(async () => {
+    if (rows.length) printFigures(`rollback after FLUSHDB + SIGKILL of the driving worker (netem delay ${DELAY_MS}ms)`, rows);
+    await rl?.stop();
+    await rl?.lab.stop();
+    if (rl) expect(processAlive(rl.lab.state.pid)).toBe(false);
+  }, 60_000);
+
+  async function scenario(label: string, removeHelper: boolean, expectedReason: RegExp): Promise<void> {
+    const lab = rl!;
+    expect(lab.alive).toHaveLength(1);
+    const driver = lab.alive[0];
+    const target = lab.targets[0];
+    const runId = await lab.runNow(`redis-${label}`, target, DELAY_MS, DURATIONS);
+    await until('the driver to take the run', async () => (await lab.prisma.run.findUnique({ where: { id: runId } }))?.status !== 'scheduled', 15_000);
+    const standby = await lab.startWorker();
+    const lease = await until('the lease of the armed fault', () => lab.prisma.activeFault.findFirst({ where: { runId } }), 40_000, 100);
+    const details = lease.details as { applyAt: string; revertAt: string };
+    const plannedStart = Date.parse(details.applyAt);
+    const plannedEnd = Date.parse(details.revertAt);
+    const helperId = lease.helperContainerId!;
+    await sleep(plannedStart - Date.now());
+    const applied = await until(
+      'the helper to apply the fault',
+      async () => {
+        const st = await lab.helperStatus(helperId);
+        return st && ['applied', 'reverted', 'apply_failed', 'skipped_expired', 'cancelled'].includes(st.state) ? st : null;
+      },
+      4_000,
+      250,
+    );
+    expect(applied.state).toBe('applied');
+    await until('the fault to show from the host', async () => analyseWindow(target.watcher.between(plannedStart - 200, Date.now()), SLOW_MS, 2).firstSlowAt !== undefined, 3_000, 20);
+
+    // Redis forgets the delayed revert job and the run's job; the driver dies; optionally the helper too.
+    await lab.flushRedis();
+    const flushedAt = Date.now();
+    await driver.kill('SIGKILL');
+    if (removeHelper) await lab.lab.docker.getContainer(helperId).remove({ force: true });
+    expect(await lab.netemQdiscs(target)).toHaveLength(1); // still in place: nobody has reverted it yet
+
+    // Removed in the netns: the helper's record, or (helper gone) the reaper's lease update.
+    const removed = async () =>
+      removeHelper ? Boolean((await lab.prisma.activeFault.findUnique({ where: { id: lease.id } }))?.revertedAt) : (await lab.helperStatus(helperId))?.state === 'reverted';
+    await until(
+      'the revert',
+      async () => (await removed()) || Date.now() > plannedEnd + DEADLINE_AFTER_END_MS,
+      plannedEnd + DEADLINE_AFTER_END_MS + 1_000 - Date.now(),
+      250,
+    );
+    await sleep(Math.max(1_000, plannedEnd + 1_000 - Date.now()) + 2 * DELAY_MS);
+    const seen = analyseWindow(target.watcher.between(plannedStart - 1_000, Math.min(Date.now() - 3 * DELAY_MS, plannedEnd + DEADLINE_AFTER_END_MS)), SLOW_MS);
+    // with Redis gone, only the reaper (Postgres) closes the lease
+    const row = await until('the lease to be closed', async () => {
+      const r = await lab.prisma.activeFault.findUniqueOrThrow({ where: { id: lease.id } });
+      return r.revertedAt ? r : null;
+    }, 20_000, 200);
+    const helper = removeHelper ? null : await lab.helperStatus(helperId);
+    const revertedAt = helper?.revertedAt ?? row.revertedAt?.getTime();
+    const residual = await lab.netemQdiscs(target);
+    const rel = (t: number | undefined) => (t === undefined ? '?' : `T1${t - plannedEnd >= 0 ? '+' : ''}${t - plannedEnd} ms`);
+    const ok = revertedAt !== undefined && revertedAt <= plannedEnd + DEADLINE_AFTER_END_MS && seen.goneAt !== undefined && seen.goneAt <= plannedEnd + DEADLINE_AFTER_END_MS && residual.length === 0;
+    rows.push({
+      check: `FLUSHDB at T0+${flushedAt - plannedStart} ms + SIGKILL${removeHelper ? ' + helper removed' : ''}`,
+      requested: `fault T0 → T1 (${DURATIONS.fault}), standby ${standby.name}`,
+      expected: `gone by T1+${DEADLINE_AFTER_END_MS} ms, nothing left`,
+      measured: `reverted ${rel(revertedAt)} by ${layerOf(helper?.revertReason ?? row.revertReason)} (lease: ${row.revertReason}); seen gone ${rel(seen.goneAt)}; residual ${residual.length}`,
+      verdict: ok ? 'ok' : 'FAIL',
+    });
+    expect(row.revertReason).toMatch(expectedReason);
+    expect(revertedAt!).toBeLessThanOrEqual(plannedEnd + DEADLINE_AFTER_END_MS);
+    expect(seen.goneAt).toBeDefined();
+    expect(seen.goneAt!).toBeLessThanOrEqual(plannedEnd + DEADLINE_AFTER_END_MS);
+    expect(seen.slowAgain).toBe(0);
+    expect(residual).toEqual([]);
+    expect(await lab.prisma.activeFault.count({ where: { runId } })).toBe(1);
+
+    // Nothing in Redis knows the run any more: the reaper closes it from Postgres.
+    const closed = await until(
+      'the orphaned run to be closed',
+      async () => {
+        const r = await lab.prisma.run.findUnique({ where: { id: runId } });
+        return r && ['failed', 'completed', 'aborted'].includes(r.status) ? r : null;
+      },
+      30_000,
+      250,
+    );
+    process.stdout.write(`${label}: run ended ${closed.status}: ${closed.error ?? ''}\n`);
+    expect(closed.status).toBe('failed');
+  }
+
+  it('the helper still reverts at T1 by its own clock', async () => {
+    await scenario('helper-clock', false, /^(helper_scheduled|reaper)$/);
+  }, 90_000);
+
+  it('with the helper gone as well, the reaper reverts from Postgres alone', async () => {
+    await scenario('reaper', true, /^reaper$/);
+  }, 90_000);
+});
