@@ -6,7 +6,8 @@
 //
 // - injection skew (ours): the real driver path. A helper is prepared ahead in the target's netns
 //   (DockerFaultDriver.prepare), scheduleApply hands it T0/T1, and the helper's own record says
-//   when `tc qdisc add` returned: skew = applied − T0.
+//   when `tc qdisc add` returned: skew = applied − T0 (and when it started tc, which separates
+//   the helper's timer from the cost of running tc in the guest).
 // - injection skew (baseline): a host timer fires at T0 and runs
 //   `docker exec <helper> tc qdisc add dev eth0 root … netem delay …`; skew = command done − T0.
 // - abort latency (ours): driver.revert on an active fault; latency = request → fault removed in
@@ -85,8 +86,9 @@ class Bench {
   }
 
   /** Ours: scheduleApply at T0/T1; the helper applies and reverts by its own clock. */
-  async scheduledInjections(): Promise<{ inject: number[]; revert: number[] }> {
+  async scheduledInjections(): Promise<{ inject: number[]; woke: number[]; revert: number[] }> {
     const inject: number[] = [];
+    const woke: number[] = [];
     const revert: number[] = [];
     for (let i = 0; i < INJECTIONS; i++) {
       const applyAt = Date.now() + LEAD_MS;
@@ -100,9 +102,10 @@ class Bench {
       }
       if (st.state !== 'reverted' || !st.applied_at) throw new Error(`injection ${i}: helper state ${st.state} (${st.error ?? ''})`);
       inject.push(Number(st.applied_at) - applyAt);
+      woke.push(Number(st.apply_started_at) - applyAt);
       revert.push(Number(st.reverted_at) - revertAt);
     }
-    return { inject, revert };
+    return { inject, woke, revert };
   }
 
   private handleArgs(): { add: string[]; del: string[] } {
@@ -209,6 +212,7 @@ async function main(): Promise<void> {
     if (residual !== 0) throw new Error(`${residual} netem qdisc(s) left on the bench target`);
 
     const inj = figures(scheduled.inject);
+    const woke = figures(scheduled.woke);
     const rev = figures(scheduled.revert);
     const cli = figures(rawCli);
     const api = figures(rawApi);
@@ -220,6 +224,7 @@ async function main(): Promise<void> {
       `\n== GameDay bench: netem delay ${NETEM.delay} on a container, Docker in user-mode-linux, driven from the host ==\n` +
         table([
           ['injection skew: scheduled helper (applied − T0)', inj, ratio(inj.p99, cli.p99)],
+          ['  of which: helper started tc (apply_started − T0)', woke, 'rest: tc run time in the guest'],
           ['revert skew: scheduled helper (reverted − T1)', rev, ''],
           ['baseline: timer at T0 + `docker exec … tc qdisc add`', cli, 'baseline'],
           ['baseline: timer at T0 + API exec tc qdisc add', api, ratio(api.p99, cli.p99)],
@@ -234,6 +239,7 @@ async function main(): Promise<void> {
       `${JSON.stringify({
         injection_skew_p50_ms: r1(inj.p50),
         injection_skew_p99_ms: r1(inj.p99),
+        helper_start_skew_p99_ms: r1(woke.p99),
         baseline_exec_skew_p50_ms: r1(cli.p50),
         baseline_exec_skew_p99_ms: r1(cli.p99),
         abort_latency_p50_ms: r1(abortRemoved.p50),
