@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -306,6 +306,7 @@ export class RollbackLab {
     await this.prisma.$disconnect();
     // the database index is this lab's own: nothing else lives there
     await this.flushRedis().catch(() => undefined);
+    if (process.env.GAMEDAY_LAB_KEEP !== '1') rmSync(this.logDir, { recursive: true, force: true });
   }
 }
 

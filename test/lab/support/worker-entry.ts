@@ -19,4 +19,4 @@ loader._resolveFilename = function (request, parent, ...rest) {
 };
 
 // after the hook: the entry's own imports go through it
-void import('../../../apps/worker/src/main');
+void import('../../../apps/worker/src/main.js');
