@@ -7,6 +7,7 @@ import {
   GuardrailMonitor,
   isTerminal,
   KernelCapabilityError,
+  LOAD_SERIES,
   planRun,
   parseDurationMs,
   timeToRecoverMs,
@@ -37,6 +38,7 @@ const CONFIRM_TIMEOUT_MS = 5_000;
 /** The helper removes the fault on its own this long after the planned end if nobody did. */
 const SELF_EXPIRY_GRACE_MS = 5_000;
 const REVERIFY_EVERY_MS = 5_000;
+const LOAD = LOAD_SERIES;
 
 export interface ExperimentResult {
   index: number;
@@ -152,7 +154,8 @@ export class RunExecutor {
     const guardedProbes = new Map((exp.guardrails ?? []).map((g) => [g.name, g.probe]));
     recorder.onSample((s) => {
       if (s.window !== 'fault' || control.aborted) return;
-      const relevant = [...guardedProbes.values()].some((p) => p === undefined || p === s.probe);
+      // guardrails and the verdict judge the hypothesis probes; the load only makes traffic
+      const relevant = s.probe !== LOAD && [...guardedProbes.values()].some((p) => p === undefined || p === s.probe);
       if (!relevant) return;
       const breach = monitor.push(s, s.at + s.durationMs);
       if (breach) control.abort({ trigger: 'guardrail', reason: breach.reason, at: Date.now() });
@@ -168,7 +171,7 @@ export class RunExecutor {
     const load = exp.load
       ? new LoadGenerator(
           { url: exp.load.url, rate: exp.load.rate, concurrency: exp.load.concurrency, method: exp.load.method, headers: exp.load.headers, body: exp.load.body, timeoutMs: exp.load.timeoutMs },
-          (s) => recorder.add('load', s),
+          (s) => recorder.add(LOAD, s),
         )
       : undefined;
     const flusher = setInterval(() => void recorder.flush().catch((e) => this.logger.warn(`sample flush: ${(e as Error).message}`)), 1_000);
@@ -262,11 +265,12 @@ export class RunExecutor {
     await this.releaseAll(prepared, leases);
 
     const criteria = exp.hypothesis.tolerances ?? {};
-    const verdict = evaluateHypothesis(recorder.summaries(), criteria, control.aborted?.reason);
-    const probeNames = [...exp.hypothesis.probes.map((p) => p.name), ...(exp.load ? ['load'] : [])];
+    const hypothesisSample = (s: RecordedSample) => s.probe !== LOAD;
+    const stats = recorder.summaries(hypothesisSample);
+    const verdict = evaluateHypothesis(stats, criteria, control.aborted?.reason);
+    const probeNames = [...exp.hypothesis.probes.map((p) => p.name), ...(exp.load ? [LOAD] : [])];
     const probes = Object.fromEntries(probeNames.map((name) => [name, recorder.summaries((s) => s.probe === name)]));
-    const stats = recorder.summaries();
-    const ttr = timeToRecoverMs(recorder.samples('recovery'), ep.revertAt, stats.baseline.p95Ms);
+    const ttr = timeToRecoverMs(recorder.samples('recovery').filter(hypothesisSample), ep.revertAt, stats.baseline.p95Ms);
     if (verdict.deviationRatio !== null) this.metrics.steadyStateDeviation.set(labels, verdict.deviationRatio);
     await this.runs.appendEvent(runId, {
       type: 'experiment.verdict',

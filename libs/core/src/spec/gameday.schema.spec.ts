@@ -64,6 +64,7 @@ describe('gameDaySpecSchema', () => {
     ['ftp probe', (b) => (b.experiments[0].hypothesis.probes[0].url = 'ftp://x/'), 'experiments[0].hypothesis.probes[0].url'],
     ['no experiments', (b) => (b.experiments = []), 'experiments'],
     ['unknown fault field', (b) => (b.experiments[0].fault.nettem = {}), 'experiments[0].fault.nettem'],
+    ['probe named like the load series', (b) => (b.experiments[0].hypothesis.probes[0].name = 'load'), 'experiments[0].hypothesis.probes[0].name'],
   ])('rejects %s naming the field', (_label, mutate, field) => {
     const body = minimal();
     mutate(body);

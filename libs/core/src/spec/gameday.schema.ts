@@ -97,6 +97,9 @@ export const webhookSchema = z.strictObject({
   events: z.array(z.enum(WEBHOOK_EVENTS)).min(1, 'name at least one event').max(WEBHOOK_EVENTS.length),
 });
 
+/** The series name the load generator's samples are recorded under, beside the probes'. */
+export const LOAD_SERIES = 'load';
+
 export const probeSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, "_", "." or "-" (it becomes a metric label)'),
   url: httpUrlSchema,
@@ -196,6 +199,7 @@ export const experimentSchema = z
     const names = new Set<string>();
     v.hypothesis.probes.forEach((p, i) => {
       if (names.has(p.name)) ctx.addIssue({ code: 'custom', path: ['hypothesis', 'probes', i, 'name'], message: `probe name "${p.name}" is used twice` });
+      if (p.name === LOAD_SERIES) ctx.addIssue({ code: 'custom', path: ['hypothesis', 'probes', i, 'name'], message: `"${LOAD_SERIES}" is reserved for the load generator's samples` });
       names.add(p.name);
     });
     v.guardrails?.forEach((g, i) => {
