@@ -6,6 +6,7 @@ import { PrismaService } from '@gameday/db';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
 import { FAULT_JOBS, QUEUES, abortJobSchema, dryRunJobSchema, redisConnection, revertJobSchema } from '@gameday/queue';
 import { DryRunProcessor } from './dry-run.processor';
+import { openLeases, revertLease } from './lease-revert';
 import { FAULT_DRIVER, LEASE_REPOSITORY } from './runner.tokens';
 
 const revertJobId = (runId: string, experimentIndex: number) => `revert-${runId}-${experimentIndex}`;
@@ -92,12 +93,10 @@ export class FaultJobs implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Reverts every open lease of a run (or of all runs when runId is null). Throws if one fails, so the job retries. */
   async revert(runId: string | null, reason: string, experimentIndex?: number): Promise<number> {
-    const open = (await this.leases.listActive()).filter((l) => (runId === null || l.runId === runId) && (experimentIndex === undefined || l.experimentIndex === experimentIndex));
+    const open = await openLeases(this.leases, this.driver, (l) => (runId === null || l.runId === runId) && (experimentIndex === undefined || l.experimentIndex === experimentIndex));
     const results = await Promise.allSettled(
       open.map(async (lease) => {
-        const r = await this.driver.revert(lease, reason);
-        await this.leases.markReverted(lease.id, r.at, reason);
-        this.metrics.faultReverts.inc({ result: 'ok', reason });
+        const r = await revertLease(this.driver, this.leases, this.metrics, lease, reason);
         if (lease.runId) {
           await this.prisma.runEvent.create({
             data: { runId: lease.runId, type: 'fault.reverted', experimentIndex: lease.experimentIndex, message: `reverted on ${lease.containerName} by the fault queue (${reason}): ${r.outcome}`, at: r.at, data: { leaseId: lease.id, outcome: r.outcome } },
@@ -105,12 +104,8 @@ export class FaultJobs implements OnApplicationBootstrap, OnModuleDestroy {
         }
       }),
     );
-    const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ lease: open[i], error: String((r.reason as Error)?.message ?? r.reason) }] : []));
-    for (const f of failed) {
-      this.metrics.faultReverts.inc({ result: 'failed', reason });
-      await this.leases.recordRevertFailure(f.lease.id, f.error);
-    }
-    if (failed.length > 0) throw new Error(`could not revert ${failed.length} fault(s): ${failed.map((f) => `${f.lease.containerName}: ${f.error}`).join('; ')}`);
+    const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${open[i].containerName}: ${String((r.reason as Error)?.message ?? r.reason)}`] : []));
+    if (failed.length > 0) throw new Error(`could not revert ${failed.length} fault(s): ${failed.join('; ')}`);
     return open.length;
   }
 }

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } f
 import { planRun, type FaultDriver, type LeaseRepository } from '@gameday/core';
 import { PrismaService } from '@gameday/db';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
+import { expiredLeases, revertLease } from './lease-revert';
 import { FAULT_DRIVER, LEASE_REPOSITORY } from './runner.tokens';
 
 const ACTIVE = ['arming', 'baseline', 'injecting', 'observing', 'rolling_back', 'recovery'] as const;
@@ -49,11 +50,9 @@ export class LeaseReaper implements OnApplicationBootstrap, OnModuleDestroy {
   async sweep(now = new Date()): Promise<number> {
     let reverted = 0;
     try {
-      for (const lease of await this.leases.listExpiredUnreverted(now)) {
+      for (const lease of await expiredLeases(this.leases, this.driver, now)) {
         try {
-          const r = await this.driver.revert(lease, 'reaper');
-          await this.leases.markReverted(lease.id, r.at, 'reaper');
-          this.metrics.faultReverts.inc({ result: 'ok', reason: 'reaper' });
+          const r = await revertLease(this.driver, this.leases, this.metrics, lease, 'reaper');
           reverted++;
           if (lease.runId) {
             await this.prisma.runEvent.create({
@@ -61,8 +60,6 @@ export class LeaseReaper implements OnApplicationBootstrap, OnModuleDestroy {
             });
           }
         } catch (error) {
-          this.metrics.faultReverts.inc({ result: 'failed', reason: 'reaper' });
-          await this.leases.recordRevertFailure(lease.id, (error as Error).message);
           this.logger.error(`reaper could not revert lease ${lease.id} on ${lease.containerName}: ${(error as Error).message}`);
         }
       }

@@ -26,6 +26,7 @@ import { PrismaService, RunRepository, type Prisma } from '@gameday/db';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
 import { LoadGenerator, ProbeLoop } from '@gameday/probes';
 import { FaultJobs } from './fault-jobs.service';
+import { openLeases, revertLease } from './lease-revert';
 import { RunControl, RunAbortedError, type AbortCause } from './run-control';
 import { FAULT_DRIVER, LEASE_REPOSITORY } from './runner.tokens';
 import { SampleRecorder, type RecordedSample } from './sample-recorder';
@@ -314,8 +315,13 @@ export class RunExecutor {
       if (error instanceof KernelCapabilityError) this.metrics.faultInjections.inc({ result: 'refused', reason: 'kernel' });
       throw error;
     }
-    if (Date.now() > ep.injectAt - MIN_ARM_LEAD_MS) {
-      await this.runs.appendEvent(runId, { type: 'arming.late', message: `arming finished ${Date.now() - (ep.injectAt - MIN_ARM_LEAD_MS)} ms after the lead time: injection may be late`, experimentIndex: index });
+    const lateBy = Date.now() - (ep.injectAt - MIN_ARM_LEAD_MS);
+    if (lateBy > 0) {
+      // Injecting late would shift the fault window the hypothesis is judged on: refuse, cleanly.
+      await this.releaseAll(prepared, []);
+      throw new Error(
+        `arming finished ${lateBy} ms after its deadline (${MIN_ARM_LEAD_MS} ms before the injection instant): nothing was applied; make the baseline longer than arming takes on this engine`,
+      );
     }
     // Layer 1: the revert is queued before anything is applied.
     await this.faultJobs.scheduleRevert(runId, index, iso(ep.revertAt));
@@ -351,7 +357,8 @@ export class RunExecutor {
       const deadline = Date.now() + CONFIRM_TIMEOUT_MS;
       let timeline = await this.driver.readTimeline(lease);
       while (timeline.state === 'armed' && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 20));
+        // each look is a docker exec: do not compete with the helper applying right now
+        await new Promise((r) => setTimeout(r, 100));
         timeline = await this.driver.readTimeline(lease);
       }
       if (timeline.state !== 'applied' || !timeline.appliedAt) {
@@ -397,7 +404,7 @@ export class RunExecutor {
       const deadline = Date.now() + CONFIRM_TIMEOUT_MS;
       let timeline = await this.driver.readTimeline(lease).catch(() => ({ state: 'unknown' as const, revertedAt: undefined, error: undefined }));
       while (timeline.state === 'applied' && lease.strategy === 'sidecar' && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 20));
+        await new Promise((r) => setTimeout(r, 100));
         timeline = await this.driver.readTimeline(lease).catch(() => ({ state: 'unknown' as const, revertedAt: undefined, error: undefined }));
       }
       let revertedAt: Date;
@@ -429,26 +436,14 @@ export class RunExecutor {
 
   /** Reverts every unreverted lease of the run now. Returns how many were reverted. */
   async revertRun(runId: string, reason: string): Promise<number> {
-    const open = (await this.leases.listActive()).filter((l) => l.runId === runId);
-    const outcomes = await Promise.allSettled(
-      open.map(async (lease) => {
-        const r = await this.driver.revert(lease, reason);
-        await this.leases.markReverted(lease.id, r.at, reason);
-        this.metrics.faultReverts.inc({ result: 'ok', reason });
-      }),
-    );
-    outcomes.forEach((o, i) => {
-      if (o.status === 'rejected') {
-        this.metrics.faultReverts.inc({ result: 'failed', reason });
-        void this.leases.recordRevertFailure(open[i].id, String((o.reason as Error)?.message ?? o.reason));
-      }
-    });
+    const open = await openLeases(this.leases, this.driver, (l) => l.runId === runId);
+    const outcomes = await Promise.allSettled(open.map((lease) => revertLease(this.driver, this.leases, this.metrics, lease, reason)));
     return outcomes.filter((o) => o.status === 'fulfilled').length;
   }
 
   private async releaseAll(prepared: PreparedFault[], leases: FaultLease[]): Promise<void> {
     // A helper is only removed once its fault is reverted: it is the last safety layer.
-    const open = new Set((await this.leases.listActive()).map((l) => l.id));
+    const open = new Set((await openLeases(this.leases, this.driver)).map((l) => l.id));
     const done = leases.filter((l) => !open.has(l.id));
     const leased = new Set(leases.map((l) => l.helperContainerId).filter(Boolean));
     await Promise.allSettled([
@@ -457,8 +452,8 @@ export class RunExecutor {
     ]);
   }
 
-  private async leasesOf(runId: string, index: number): Promise<FaultLease[]> {
-    return (await this.leases.listActive()).filter((l) => l.runId === runId && l.experimentIndex === index);
+  private leasesOf(runId: string, index: number): Promise<FaultLease[]> {
+    return openLeases(this.leases, this.driver, (l) => l.runId === runId && l.experimentIndex === index);
   }
 
   private async writeSamples(runId: string, experimentIndex: number, batch: RecordedSample[]): Promise<void> {

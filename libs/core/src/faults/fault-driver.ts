@@ -114,6 +114,8 @@ export class FaultStepError extends Error {
 
 /** The worker's only door to Docker for faults. */
 export interface FaultDriver {
+  /** The engine this driver reaches (recorded in every lease): it may only revert leases of its own engine. */
+  readonly engine: string;
   resolveTargets(spec: FaultSpec, options?: { random?: () => number }): Promise<TargetResolution>;
   dryRun(spec: FaultSpec, options?: { random?: () => number }): Promise<DryRunResult>;
   /** Arms ahead of T0: probe kernel features, start the helper in the target's netns. Applies nothing. */

@@ -1,0 +1,43 @@
+import type { FaultDriver, FaultLease, LeaseRepository } from '@gameday/core';
+import type { GameDayMetrics } from '@gameday/metrics';
+
+/**
+ * Open leases this worker can revert: only those of its own Docker Engine. A worker attached to
+ * another engine would not find the container, take the fault for "already gone" and close a
+ * lease whose fault is still in place.
+ */
+export async function openLeases(leases: LeaseRepository, driver: FaultDriver, filter: (l: FaultLease) => boolean = () => true): Promise<FaultLease[]> {
+  return (await leases.listActive()).filter((l) => l.engine === driver.engine && filter(l));
+}
+
+export async function expiredLeases(leases: LeaseRepository, driver: FaultDriver, now: Date): Promise<FaultLease[]> {
+  return (await leases.listExpiredUnreverted(now)).filter((l) => l.engine === driver.engine);
+}
+
+/**
+ * Reverts one lease and closes it in the ledger. When the helper already removed the fault by its
+ * own clock, the ledger records the helper's instant, not the moment somebody noticed.
+ */
+export async function revertLease(
+  driver: FaultDriver,
+  leases: LeaseRepository,
+  metrics: GameDayMetrics,
+  lease: FaultLease,
+  reason: string,
+): Promise<{ at: Date; outcome: 'reverted' | 'already_gone' }> {
+  try {
+    const result = await driver.revert(lease, reason);
+    let at = result.at;
+    if (result.outcome === 'already_gone' && lease.strategy === 'sidecar') {
+      const timeline = await driver.readTimeline(lease).catch(() => undefined);
+      if (timeline?.state === 'reverted' && timeline.revertedAt) at = timeline.revertedAt;
+    }
+    await leases.markReverted(lease.id, at, reason);
+    metrics.faultReverts.inc({ result: 'ok', reason });
+    return { at, outcome: result.outcome };
+  } catch (error) {
+    metrics.faultReverts.inc({ result: 'failed', reason });
+    await leases.recordRevertFailure(lease.id, (error as Error).message);
+    throw error;
+  }
+}
