@@ -183,7 +183,7 @@ describe('webhooks and the report of a real run', () => {
     expect(md.text).toContain(`- Probe samples: ${samples}`);
   });
 
-  it('announces an emergency stop as run.aborted, and the report marks the abort', async () => {
+  it('announces an emergency stop (the revert, then run.aborted), and the report marks the abort', async () => {
     const path = `/aborted-${randomUUID().slice(0, 8)}`;
     const body = spec(path, 'announced');
     body.experiments[0].durations = { baseline: '1s', fault: '30s', recovery: '1s' };
@@ -193,8 +193,9 @@ describe('webhooks and the report of a real run', () => {
     const run = await finished(runId);
     expect(run.status).toBe('aborted');
     const got = await waitFor('the abort webhook', async () => (hooksFor(path).some((h) => h.body.event === 'run.aborted') ? hooksFor(path) : null), 5_000);
-    expect(got.map((h) => h.body.event)).toEqual(['run.started', 'fault.injected', 'run.aborted']);
-    const aborted = got[2].body;
+    expect(got.map((h) => h.body.event)).toEqual(['run.started', 'fault.injected', 'fault.reverted', 'run.aborted']);
+    expect(got[2].body.details).toMatchObject({ reason: 'checkout errors' });
+    const aborted = got[3].body;
     expect(aborted.details).toMatchObject({ verdict: 'aborted', reason: 'checkout errors' });
     expect(aborted.text).toContain('checkout errors');
 
