@@ -223,6 +223,8 @@ export async function runClassicDemo(options: DemoOptions = {}): Promise<DemoRes
     const reportRes = await fetch(`${apiUrl}/api/v1/runs/${runId}/report`, { headers: { ...auth, accept: 'text/html' } });
     const reportPath = path.join(stateDir, `report-${runId}.html`);
     writeFileSync(reportPath, await reportRes.text());
+    // the verdict's gauges are set moments before the run ends: let Prometheus scrape them (1 s)
+    await new Promise((r) => setTimeout(r, 3_000));
     const prometheus = await queryPrometheus(prometheusUrl, startAt.getTime());
     const result: DemoResult = {
       engine,
