@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createApiApp } from '../../apps/api/src/bootstrap';
 import { createWorkerApp } from '../../apps/worker/src/bootstrap';
-import { PendingFaultEngineLauncher } from '../../apps/worker/src/launch/run-launcher';
+import { StopAtArmingLauncher } from './stop-at-arming.launcher';
 
 /**
  * Real Postgres and Redis for integration tests. Each test file gets its own BullMQ prefix so
@@ -35,11 +35,11 @@ export async function startApi(config: AppConfig): Promise<INestApplication> {
 }
 
 /**
- * A worker whose runs stop at `arming` (PendingFaultEngineLauncher): scheduling tests check
+ * A worker whose runs stop at `arming` (StopAtArmingLauncher): scheduling tests check
  * firing, not the run lifecycle, so they do not depend on targets or Docker.
  */
 export async function startWorker(config: AppConfig): Promise<INestApplicationContext> {
-  return createWorkerApp(config, { logger: false, launcher: PendingFaultEngineLauncher });
+  return createWorkerApp(config, { logger: false, launcher: StopAtArmingLauncher });
 }
 
 export function testPrisma(): PrismaClient {

@@ -33,7 +33,7 @@ import { QueueWorkers } from './scheduling/queue-workers';
   ],
 })
 export class WorkerModule {
-  /** `launcher` replaces the RunLauncher (tests of scheduling alone use PendingFaultEngineLauncher). */
+  /** `launcher` replaces the RunLauncher (tests of scheduling alone stop runs at arming). */
   static withConfig(config?: AppConfig, options: { launcher?: Type<RunLauncher> } = {}) {
     return {
       module: WorkerModule,

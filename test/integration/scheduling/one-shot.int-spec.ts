@@ -48,13 +48,13 @@ describe('one-shot GameDays fire on time (real Postgres + Redis + BullMQ)', () =
     expect(lateMs).toBeLessThan(1000);
     expect(run.trigger).toBe('schedule');
 
-    // handed to the launcher: stops at arming with a clear event until the fault engine is wired
+    // handed to the launcher (here the scheduling-only one): stops at arming with a clear event
     const armed = await waitFor('arming', async () => {
       const r = await prisma.run.findUnique({ where: { id: run.id }, include: { events: { orderBy: { id: 'asc' } } } });
       return r?.status === 'arming' ? r : null;
     });
     expect(armed.events.map((e) => e.type)).toEqual(['occurrence.fired', 'run.arming']);
-    expect(armed.events[1].message).toMatch(/fault engine not wired yet/);
+    expect(armed.events[1].message).toMatch(/scheduling test: the run stops at arming/);
     expect(armed.spec).toMatchObject({ name: expect.stringMatching(/^oneshot-/) });
 
     await new Promise((r) => setTimeout(r, 500));
