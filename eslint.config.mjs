@@ -1,10 +1,20 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
+import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'tools/**', '**/generated/**', '.lab/**', 'grafana/dashboards/**', 'demo-system/**/dist/**'],
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'coverage/**',
+      'tools/**',
+      '**/generated/**',
+      '.lab/**',
+      'grafana/dashboards/**',
+      'demo-system/**/dist/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -23,7 +33,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['@nestjs/*', '@prisma/*', 'bullmq', 'ioredis', 'dockerode', 'pg', 'prom-client', '@gameday/*'], message: 'libs/core is pure TypeScript: put I/O behind an interface outside core.' },
+            {
+              group: ['@nestjs/*', '@prisma/*', 'bullmq', 'ioredis', 'dockerode', 'pg', 'prom-client', '@gameday/*'],
+              message: 'libs/core is pure TypeScript: put I/O behind an interface outside core.',
+            },
           ],
         },
       ],
@@ -33,7 +46,15 @@ export default tseslint.config(
     // The API never touches Docker: only the worker holds the Docker socket.
     files: ['apps/api/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'dockerode', message: 'apps/api must not talk to Docker.' }], patterns: [{ group: ['@gameday/faults'], message: 'apps/api must not talk to Docker.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'dockerode', message: 'apps/api must not talk to Docker.' }],
+          patterns: [{ group: ['@gameday/faults'], message: 'apps/api must not talk to Docker.' }],
+        },
+      ],
     },
   },
+  // layout is the formatter's job (prettier --check in npm run lint)
+  prettier,
 );

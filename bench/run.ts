@@ -62,14 +62,25 @@ class Bench {
   ) {}
 
   async setUp(targetImage: string): Promise<void> {
-    const target = await this.lab.docker.createContainer({ name: TARGET, Image: targetImage, Labels: { 'gameday.enabled': 'true' } });
+    const target = await this.lab.docker.createContainer({
+      name: TARGET,
+      Image: targetImage,
+      Labels: { 'gameday.enabled': 'true' },
+    });
     await target.start();
-    this.driver = new DockerFaultDriver(this.lab.docker, { leases: new InMemoryLeaseRepository(), helperImage: this.helperImage, engine: `tcp://${this.lab.host}:${this.lab.port}` });
+    this.driver = new DockerFaultDriver(this.lab.docker, {
+      leases: new InMemoryLeaseRepository(),
+      helperImage: this.helperImage,
+      engine: `tcp://${this.lab.host}:${this.lab.port}`,
+    });
     const spec = networkFaultSchema.parse({ kind: 'network', target: { container: TARGET }, netem: NETEM });
     const { targets } = await this.driver.resolveTargets(spec);
     if (targets.length !== 1) throw new Error(`expected the bench target, resolved ${targets.length}`);
     const t = Date.now();
-    this.prepared = await this.driver.prepare(spec, targets[0], { expiresAt: new Date(Date.now() + 3_600_000), graceMs: 5_000 });
+    this.prepared = await this.driver.prepare(spec, targets[0], {
+      expiresAt: new Date(Date.now() + 3_600_000),
+      graceMs: 5_000,
+    });
     this.helperId = this.prepared.helperContainerId!;
     process.stdout.write(`prepared (helper started in the target's netns, kernel probed) in ${Date.now() - t} ms\n`);
     this.dockerEnv = { ...process.env, DOCKER_HOST: `tcp://${this.lab.host}:${this.lab.port}` };
@@ -77,7 +88,12 @@ class Bench {
 
   private async helperStatus(): Promise<Record<string, string>> {
     const r = await execInContainer(this.lab.docker, this.helperId, ['gameday-helper', 'status']);
-    return Object.fromEntries(r.stdout.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).trim()]));
+    return Object.fromEntries(
+      r.stdout
+        .split('\n')
+        .filter((l) => l.includes('='))
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).trim()]),
+    );
   }
 
   private async netemCount(): Promise<number> {
@@ -100,7 +116,8 @@ class Bench {
         await sleep(20);
         st = await this.helperStatus();
       }
-      if (st.state !== 'reverted' || !st.applied_at) throw new Error(`injection ${i}: helper state ${st.state} (${st.error ?? ''})`);
+      if (st.state !== 'reverted' || !st.applied_at)
+        throw new Error(`injection ${i}: helper state ${st.state} (${st.error ?? ''})`);
       inject.push(Number(st.applied_at) - applyAt);
       woke.push(Number(st.apply_started_at) - applyAt);
       revert.push(Number(st.reverted_at) - revertAt);
@@ -194,7 +211,9 @@ async function main(): Promise<void> {
   process.once('SIGTERM', stop);
   const bench = new Bench(lab, images[1]);
   try {
-    process.stdout.write(`nested Docker ready: API ${lab.timings.apiReadyMs} ms after launch, images loaded in ${lab.timings.imageLoads.map((l) => `${l.ms} ms`).join(', ')}\n`);
+    process.stdout.write(
+      `nested Docker ready: API ${lab.timings.apiReadyMs} ms after launch, images loaded in ${lab.timings.imageLoads.map((l) => `${l.ms} ms`).join(', ')}\n`,
+    );
     await bench.setUp(images[0]);
 
     const phase = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
@@ -205,7 +224,9 @@ async function main(): Promise<void> {
     };
     const scheduled = await phase(`${INJECTIONS} scheduled injections`, () => bench.scheduledInjections());
     const rawCli = await phase(`${BASELINE} raw injections (docker CLI)`, () => bench.rawInjections('cli', BASELINE));
-    const rawApi = await phase(`${Math.ceil(BASELINE / 2)} raw injections (Engine API)`, () => bench.rawInjections('api', Math.ceil(BASELINE / 2)));
+    const rawApi = await phase(`${Math.ceil(BASELINE / 2)} raw injections (Engine API)`, () =>
+      bench.rawInjections('api', Math.ceil(BASELINE / 2)),
+    );
     const aborts = await phase(`${ABORTS} aborts (driver.revert)`, () => bench.aborts());
     const rawAborts = await phase(`${ABORTS} raw aborts (docker CLI)`, () => bench.rawAborts());
     const residual = await bench.residual();
@@ -228,7 +249,11 @@ async function main(): Promise<void> {
           ['revert skew: scheduled helper (reverted − T1)', rev, ''],
           ['baseline: timer at T0 + `docker exec … tc qdisc add`', cli, 'baseline'],
           ['baseline: timer at T0 + API exec tc qdisc add', api, ratio(api.p99, cli.p99)],
-          ['abort latency: request → fault removed (driver.revert)', abortRemoved, ratio(abortRemoved.p99, rawAbort.p99)],
+          [
+            'abort latency: request → fault removed (driver.revert)',
+            abortRemoved,
+            ratio(abortRemoved.p99, rawAbort.p99),
+          ],
           ['abort latency: request → revert() verified', abortReturned, ratio(abortReturned.p99, rawAbort.p99)],
           ['baseline: `docker exec … tc qdisc del`', rawAbort, 'baseline'],
         ]) +

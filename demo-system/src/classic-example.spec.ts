@@ -15,7 +15,11 @@ describe.each(['classic.gameday.json', 'classic.compose.gameday.json'])('%s', (f
   it('is the classic experiment: 30s baseline, delay 500ms ±100ms on service2 for 2m, 30s recovery, load with timeout_ms=300', () => {
     const e = parsed.data!.experiments[0];
     expect(e.durations).toEqual({ baseline: '30s', fault: '2m', recovery: '30s' });
-    expect(e.fault).toMatchObject({ kind: 'network', target: { compose: { project: 'gameday', service: 'service2' } }, netem: { delay: '500ms', jitter: '100ms' } });
+    expect(e.fault).toMatchObject({
+      kind: 'network',
+      target: { compose: { project: 'gameday', service: 'service2' } },
+      netem: { delay: '500ms', jitter: '100ms' },
+    });
     expect(e.load?.url).toMatch(/:8000\/\?timeout_ms=300$/);
     expect(e.hypothesis.tolerances?.fault?.p95Ms).toBe(350);
     expect(e.hypothesis.tolerances?.recovery?.maxDeviationRatio).toBeDefined();
@@ -25,6 +29,9 @@ describe.each(['classic.gameday.json', 'classic.compose.gameday.json'])('%s', (f
 it('the host and compose variants differ only in where service1 is reached', () => {
   const host = JSON.stringify(load('classic.gameday.json'));
   const compose = JSON.stringify(load('classic.compose.gameday.json'));
-  const normalise = (s: string): string => s.replace(/http:\/\/(127\.0\.0\.1|service1):8000/g, 'SERVICE1').replace(/"description":"The classic GameDay[^"]*"/, '');
+  const normalise = (s: string): string =>
+    s
+      .replace(/http:\/\/(127\.0\.0\.1|service1):8000/g, 'SERVICE1')
+      .replace(/"description":"The classic GameDay[^"]*"/, '');
   expect(normalise(compose)).toBe(normalise(host));
 });

@@ -1,13 +1,22 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildDashboards, renderDashboard } from './dashboards';
-import { allPanelQueries, DASHBOARDS_DIR, PANEL_QUERIES_FILE, panelQueries, renderPanelQueries, toPromQL } from './panel-queries';
+import {
+  allPanelQueries,
+  DASHBOARDS_DIR,
+  PANEL_QUERIES_FILE,
+  panelQueries,
+  renderPanelQueries,
+  toPromQL,
+} from './panel-queries';
 
 const generated = buildDashboards();
 
 describe('committed dashboards', () => {
   it('are exactly what the generator produces (regenerate: node -r @swc-node/register grafana/src/generate.ts)', () => {
-    const committed = readdirSync(DASHBOARDS_DIR).filter((f) => f.endsWith('.json')).sort();
+    const committed = readdirSync(DASHBOARDS_DIR)
+      .filter((f) => f.endsWith('.json'))
+      .sort();
     expect(committed).toEqual(Object.keys(generated).sort());
     for (const [file, d] of Object.entries(generated)) {
       expect(readFileSync(join(DASHBOARDS_DIR, file), 'utf8')).toBe(renderDashboard(d));
@@ -24,7 +33,11 @@ describe('committed dashboards', () => {
     const uids = Object.values(generated).map((d) => d.uid);
     expect(new Set(uids).size).toBe(uids.length);
     for (const d of Object.values(generated)) {
-      for (const p of (d.panels ?? []) as Array<{ type: string; title?: string; targets?: Array<{ expr?: string; datasource?: { uid?: string } }> }>) {
+      for (const p of (d.panels ?? []) as Array<{
+        type: string;
+        title?: string;
+        targets?: Array<{ expr?: string; datasource?: { uid?: string } }>;
+      }>) {
         if (p.type === 'row') continue;
         expect(p.title).toBeTruthy();
         expect(p.targets?.length).toBeGreaterThan(0);
@@ -38,13 +51,17 @@ describe('committed dashboards', () => {
 
   it('show fault windows from gameday_fault_active on every dashboard', () => {
     for (const d of Object.values(generated)) {
-      expect(d.annotations?.list?.some((a) => (a as { expr?: string }).expr?.includes('gameday_fault_active'))).toBe(true);
+      expect(d.annotations?.list?.some((a) => (a as { expr?: string }).expr?.includes('gameday_fault_active'))).toBe(
+        true,
+      );
     }
   });
 
   it('use only metric names of the design', () => {
     const names = new Set(allPanelQueries().flatMap((q) => q.expr.match(/\b[a-z_]+(?=\{|\[|\)| |$)/g) ?? []));
-    const metrics = [...names].filter((n) => n.startsWith('gameday_') || n.startsWith('http_server') || n.startsWith('demo_'));
+    const metrics = [...names].filter(
+      (n) => n.startsWith('gameday_') || n.startsWith('http_server') || n.startsWith('demo_'),
+    );
     expect(metrics.sort()).toEqual([
       'demo_upstream_timeouts_total',
       'gameday_fault_active',
@@ -71,7 +88,12 @@ describe('panel query export', () => {
         { title: 'row', type: 'row', panels: [{ title: 'inner', targets: [{ refId: 'A', expr: 'up' }] }] },
         { title: 'p', targets: [{ refId: 'A', expr: 'a' }, { refId: 'B' }] },
       ],
-      annotations: { list: [{ name: 'builtin', builtIn: 1 }, { name: 'w', expr: 'x > 0' }] },
+      annotations: {
+        list: [
+          { name: 'builtin', builtIn: 1 },
+          { name: 'w', expr: 'x > 0' },
+        ],
+      },
     });
     expect(qs).toEqual([
       { dashboard: 'd', panel: 'inner', refId: 'A', expr: 'up' },
@@ -86,9 +108,9 @@ describe('panel query export', () => {
   });
 
   it('turns Grafana variables and macros into plain PromQL', () => {
-    expect(toPromQL('rate(x{gameday=~"$gameday", experiment=~"${experiment}"}[$__rate_interval])', { rateInterval: '20s' })).toBe(
-      'rate(x{gameday=~".*", experiment=~".*"}[20s])',
-    );
+    expect(
+      toPromQL('rate(x{gameday=~"$gameday", experiment=~"${experiment}"}[$__rate_interval])', { rateInterval: '20s' }),
+    ).toBe('rate(x{gameday=~".*", experiment=~".*"}[20s])');
     for (const q of allPanelQueries()) expect(toPromQL(q.expr)).not.toContain('$');
   });
 });

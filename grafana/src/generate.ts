@@ -8,11 +8,19 @@ import { DASHBOARDS_DIR, PANEL_QUERIES_FILE, panelQueries, renderPanelQueries } 
 
 const check = process.argv.includes('--check');
 const dashboards = buildDashboards();
-const outputs: Array<[string, string]> = Object.entries(dashboards).map(([file, d]) => [join(DASHBOARDS_DIR, file), renderDashboard(d)]);
+const outputs: Array<[string, string]> = Object.entries(dashboards).map(([file, d]) => [
+  join(DASHBOARDS_DIR, file),
+  renderDashboard(d),
+]);
 // Every panel's PromQL in one file, for tools that check the dashboards against a real Prometheus.
-outputs.push([PANEL_QUERIES_FILE, renderPanelQueries(
-  Object.keys(dashboards).sort().flatMap((file) => panelQueries(JSON.parse(renderDashboard(dashboards[file])))),
-)]);
+outputs.push([
+  PANEL_QUERIES_FILE,
+  renderPanelQueries(
+    Object.keys(dashboards)
+      .sort()
+      .flatMap((file) => panelQueries(JSON.parse(renderDashboard(dashboards[file])))),
+  ),
+]);
 let stale = 0;
 for (const [path, json] of outputs) {
   const current = existsSync(path) ? readFileSync(path, 'utf8') : '';

@@ -62,7 +62,10 @@ export function allPanelQueries(dir = DASHBOARDS_DIR): PanelQuery[] {
  * Turns a Grafana expression into plain PromQL: template variables select everything (as the
  * dashboards' "All" does) and Grafana's interval macros get fixed values.
  */
-export function toPromQL(expr: string, opts: { rateInterval?: string; interval?: string; range?: string } = {}): string {
+export function toPromQL(
+  expr: string,
+  opts: { rateInterval?: string; interval?: string; range?: string } = {},
+): string {
   return expr
     .replace(/\$__rate_interval\b/g, opts.rateInterval ?? '1m')
     .replace(/\$__interval\b/g, opts.interval ?? '15s')

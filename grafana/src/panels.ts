@@ -31,7 +31,11 @@ function target(q: Query, refId: string): DataqueryBuilder {
 
 const REF_IDS = 'ABCDEFGHIJ';
 
-export function timeseries(title: string, queries: Query[], opts: { unit?: string; width?: number; description?: string } = {}): TimeseriesPanelBuilder {
+export function timeseries(
+  title: string,
+  queries: Query[],
+  opts: { unit?: string; width?: number; description?: string } = {},
+): TimeseriesPanelBuilder {
   const p = new TimeseriesPanelBuilder()
     .title(title)
     .datasource(PROMETHEUS)
@@ -40,13 +44,22 @@ export function timeseries(title: string, queries: Query[], opts: { unit?: strin
     .height(8)
     .lineWidth(1)
     .fillOpacity(10)
-    .legend(new VizLegendOptionsBuilder().showLegend(true).displayMode(LegendDisplayMode.List).placement(LegendPlacement.Bottom));
+    .legend(
+      new VizLegendOptionsBuilder()
+        .showLegend(true)
+        .displayMode(LegendDisplayMode.List)
+        .placement(LegendPlacement.Bottom),
+    );
   if (opts.description) p.description(opts.description);
   queries.forEach((q, i) => p.withTarget(target(q, REF_IDS[i])));
   return p;
 }
 
-export function stat(title: string, query: Query, opts: { unit?: string; width?: number; description?: string } = {}): StatPanelBuilder {
+export function stat(
+  title: string,
+  query: Query,
+  opts: { unit?: string; width?: number; description?: string } = {},
+): StatPanelBuilder {
   const p = new StatPanelBuilder()
     .title(title)
     .datasource(PROMETHEUS)

@@ -63,7 +63,14 @@ interface RunDetail {
   verdict: string | null;
   error: string | null;
   events: RunEvent[];
-  result: { experiments: { name: string; stats: Record<string, { count: number; errorRate: number; p50Ms: number | null; p95Ms: number | null }>; timeToRecoverMs: number | null; verdict: { reason: string } }[] } | null;
+  result: {
+    experiments: {
+      name: string;
+      stats: Record<string, { count: number; errorRate: number; p50Ms: number | null; p95Ms: number | null }>;
+      timeToRecoverMs: number | null;
+      verdict: { reason: string };
+    }[];
+  } | null;
 }
 
 const TERMINAL = new Set(['completed', 'aborted', 'failed', 'cancelled', 'skipped']);
@@ -87,11 +94,16 @@ export async function runClassicDemo(options: DemoOptions = {}): Promise<DemoRes
     // ---- 1. an engine whose kernel has netem
     const probe = await hostHasNetem();
     let engine: 'host' | 'lab' = options.engine === 'lab' ? 'lab' : 'host';
-    if (options.engine === 'host' && !probe.ok) throw new Error(`this host's kernel cannot run netem (${probe.detail}): run the demo on the lab engine (GAMEDAY_DEMO_ENGINE=lab)`);
+    if (options.engine === 'host' && !probe.ok)
+      throw new Error(
+        `this host's kernel cannot run netem (${probe.detail}): run the demo on the lab engine (GAMEDAY_DEMO_ENGINE=lab)`,
+      );
     if ((options.engine ?? 'auto') === 'auto' && !probe.ok) {
       engine = 'lab';
       log(`This host's kernel has no sch_netem ("${probe.detail}"), so netem faults cannot run on its Docker Engine.`);
-      log('Running the demo system on the Docker Engine inside the user-mode-linux lab kernel instead (real netem; see test/lab/README.md).');
+      log(
+        'Running the demo system on the Docker Engine inside the user-mode-linux lab kernel instead (real netem; see test/lab/README.md).',
+      );
     }
     const hostDocker = new Docker();
     for (const image of IMAGES) {
@@ -109,9 +121,14 @@ export async function runClassicDemo(options: DemoOptions = {}): Promise<DemoRes
     let dockerHost: string | undefined;
     if (engine === 'lab') {
       log('booting the lab kernel with Docker inside and loading the demo images (about a minute)…');
-      const lab: UmlDocker = await startUmlDocker({ images: [helperImage, ...IMAGES], memMb: 3072, readyTimeoutMs: 120_000 });
+      const lab: UmlDocker = await startUmlDocker({
+        images: [helperImage, ...IMAGES],
+        memMb: 3072,
+        readyTimeoutMs: 120_000,
+      });
       cleanups.push(() => lab.stop());
-      for (const l of lab.timings.imageLoads) log(`  loaded ${l.image} (${(l.bytes / 1e6).toFixed(0)} MB) in ${(l.ms / 1000).toFixed(1)} s`);
+      for (const l of lab.timings.imageLoads)
+        log(`  loaded ${l.image} (${(l.bytes / 1e6).toFixed(0)} MB) in ${(l.ms / 1000).toFixed(1)} s`);
       docker = lab.docker;
       engineHost = lab.host;
       dockerHost = `tcp://${lab.host}:${lab.port}`;
@@ -121,7 +138,11 @@ export async function runClassicDemo(options: DemoOptions = {}): Promise<DemoRes
     // In the lab a database backend per request costs hundreds of ms of its one virtual CPU: more
     // than service1's 300 ms timeout before any fault. There service2 keeps its connections open.
     if (engine === 'lab') log('lab engine: service2 keeps its database connections open (DB_CONNECTION=pooled)');
-    const demo = await startDemoSystem(docker, engine === 'lab' ? '0.0.0.0' : '127.0.0.1', engine === 'lab' ? 'pooled' : 'per-request');
+    const demo = await startDemoSystem(
+      docker,
+      engine === 'lab' ? '0.0.0.0' : '127.0.0.1',
+      engine === 'lab' ? 'pooled' : 'per-request',
+    );
     cleanups.push(() => demo.remove());
     const service1 = `http://${engineHost}:${demo.ports.service1}`;
     const service2Metrics = `${engineHost}:${demo.ports.service2}`;
@@ -183,16 +204,25 @@ export async function runClassicDemo(options: DemoOptions = {}): Promise<DemoRes
         // fault. One request per second from the load and one from the probe stays well below.
         if (e.load) e.load = { ...e.load, rate: 1, concurrency: 1 };
         for (const p of e.hypothesis.probes) p.interval = '1s';
-        if (e.hypothesis.tolerances?.minSamples) e.hypothesis.tolerances.minSamples = Math.min(e.hypothesis.tolerances.minSamples, 10);
+        if (e.hypothesis.tolerances?.minSamples)
+          e.hypothesis.tolerances.minSamples = Math.min(e.hypothesis.tolerances.minSamples, 10);
       }
     }
-    if (engine === 'lab') log('lab engine: load reduced to 1 request/s and probes to one per second (one slow virtual CPU)');
+    if (engine === 'lab')
+      log('lab engine: load reduced to 1 request/s and probes to one per second (one slow virtual CPU)');
     const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-    const created = await fetch(`${apiUrl}/api/v1/gamedays`, { method: 'POST', headers: auth, body: JSON.stringify(spec) });
+    const created = await fetch(`${apiUrl}/api/v1/gamedays`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify(spec),
+    });
     const createdBody = (await created.json()) as { id: string; nextRunAt: string };
-    if (created.status !== 201) throw new Error(`creating the GameDay failed: HTTP ${created.status} ${JSON.stringify(createdBody)}`);
+    if (created.status !== 201)
+      throw new Error(`creating the GameDay failed: HTTP ${created.status} ${JSON.stringify(createdBody)}`);
     const e0 = spec.experiments[0];
-    log(`GameDay ${createdBody.id} "${spec.name}" starts at ${createdBody.nextRunAt}: baseline ${e0.durations.baseline}, netem ${JSON.stringify(e0.fault.netem)} on service2 for ${e0.durations.fault}, recovery ${e0.durations.recovery}`);
+    log(
+      `GameDay ${createdBody.id} "${spec.name}" starts at ${createdBody.nextRunAt}: baseline ${e0.durations.baseline}, netem ${JSON.stringify(e0.fault.netem)} on service2 for ${e0.durations.fault}, recovery ${e0.durations.recovery}`,
+    );
 
     // ---- 5. follow the run; spot-check the classic numbers ourselves during each window
     const runId = await waitForRun(apiUrl, auth, createdBody.id, startAt.getTime() + 60_000);
@@ -205,22 +235,34 @@ export async function runClassicDemo(options: DemoOptions = {}): Promise<DemoRes
       for (const ev of run.events ?? []) {
         if (seen.has(ev.id)) continue;
         seen.add(ev.id);
-        const skew = ev.plannedAt ? ` (planned ${ev.plannedAt.slice(11, 23)}, ${Date.parse(ev.at) - Date.parse(ev.plannedAt) >= 0 ? '+' : ''}${Date.parse(ev.at) - Date.parse(ev.plannedAt)} ms)` : '';
+        const skew = ev.plannedAt
+          ? ` (planned ${ev.plannedAt.slice(11, 23)}, ${Date.parse(ev.at) - Date.parse(ev.plannedAt) >= 0 ? '+' : ''}${Date.parse(ev.at) - Date.parse(ev.plannedAt)} ms)`
+          : '';
         log(`  ${ev.at.slice(11, 23)}  ${ev.type.padEnd(20)} ${ev.message}${skew}`);
       }
       if (TERMINAL.has(run.status)) break;
-      const phase = run.status === 'observing' ? 'fault' : run.status === 'baseline' ? 'baseline' : run.status === 'recovery' ? 'recovery' : '';
+      const phase =
+        run.status === 'observing'
+          ? 'fault'
+          : run.status === 'baseline'
+            ? 'baseline'
+            : run.status === 'recovery'
+              ? 'recovery'
+              : '';
       if (phase && phase !== checkedPhase) {
         checkedPhase = phase;
         const checks = await spotCheck(service1, phase);
         spotChecks.push(...checks);
-        for (const c of checks) log(`  spot check (${phase}): GET ${c.url} → ${c.status ?? 'error'} in ${c.ms.toFixed(0)} ms`);
+        for (const c of checks)
+          log(`  spot check (${phase}): GET ${c.url} → ${c.status ?? 'error'} in ${c.ms.toFixed(0)} ms`);
       }
       await new Promise((r) => setTimeout(r, 1_000));
     }
 
     // ---- 6. verdict, report, what Prometheus saw
-    const reportRes = await fetch(`${apiUrl}/api/v1/runs/${runId}/report`, { headers: { ...auth, accept: 'text/html' } });
+    const reportRes = await fetch(`${apiUrl}/api/v1/runs/${runId}/report`, {
+      headers: { ...auth, accept: 'text/html' },
+    });
     const reportPath = path.join(stateDir, `report-${runId}.html`);
     writeFileSync(reportPath, await reportRes.text());
     // the verdict's gauges are set moments before the run ends: let Prometheus scrape them (1 s)
@@ -249,10 +291,18 @@ export async function runClassicDemo(options: DemoOptions = {}): Promise<DemoRes
 async function startDemoSystem(docker: Docker, bindIp: string, dbConnection: 'per-request' | 'pooled') {
   const suffix = randomBytes(3).toString('hex');
   const network = `${DEMO_PROJECT}-${suffix}`;
-  const names = { db: `${DEMO_PROJECT}-db-${suffix}`, service2: `${DEMO_PROJECT}-service2-${suffix}`, service1: `${DEMO_PROJECT}-service1-${suffix}` };
+  const names = {
+    db: `${DEMO_PROJECT}-db-${suffix}`,
+    service2: `${DEMO_PROJECT}-service2-${suffix}`,
+    service1: `${DEMO_PROJECT}-service1-${suffix}`,
+  };
   const password = randomBytes(12).toString('hex');
   const created: Docker.Container[] = [];
-  const compose = (service: string) => ({ 'com.docker.compose.project': DEMO_PROJECT, 'com.docker.compose.service': service, 'gameday.enabled': 'true' });
+  const compose = (service: string) => ({
+    'com.docker.compose.project': DEMO_PROJECT,
+    'com.docker.compose.service': service,
+    'gameday.enabled': 'true',
+  });
   const remove = async () => {
     for (const c of created.reverse()) await c.remove({ force: true, v: true }).catch(() => undefined);
     await docker
@@ -268,7 +318,10 @@ async function startDemoSystem(docker: Docker, bindIp: string, dbConnection: 'pe
       Env: env,
       Labels: compose(alias),
       ExposedPorts: port ? { [`${port}/tcp`]: {} } : undefined,
-      HostConfig: { NetworkMode: network, PortBindings: port ? { [`${port}/tcp`]: [{ HostIp: bindIp, HostPort: '' }] } : undefined },
+      HostConfig: {
+        NetworkMode: network,
+        PortBindings: port ? { [`${port}/tcp`]: [{ HostIp: bindIp, HostPort: '' }] } : undefined,
+      },
       NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [alias] } } },
     });
     created.push(c);
@@ -279,8 +332,20 @@ async function startDemoSystem(docker: Docker, bindIp: string, dbConnection: 'pe
   };
   try {
     await run(names.db, IMAGES[0], 'demo-db', [`DEMO_DB_PASSWORD=${password}`]);
-    const service2 = await run(names.service2, IMAGES[1], 'service2', [`DATABASE_URL=postgresql://demo:${password}@demo-db:5432/demo`, 'PORT=8001', `DB_CONNECTION=${dbConnection}`], 8001);
-    const service1 = await run(names.service1, IMAGES[2], 'service1', ['UPSTREAM_URL=http://service2:8001/', 'PORT=8000'], 8000);
+    const service2 = await run(
+      names.service2,
+      IMAGES[1],
+      'service2',
+      [`DATABASE_URL=postgresql://demo:${password}@demo-db:5432/demo`, 'PORT=8001', `DB_CONNECTION=${dbConnection}`],
+      8001,
+    );
+    const service1 = await run(
+      names.service1,
+      IMAGES[2],
+      'service1',
+      ['UPSTREAM_URL=http://service2:8001/', 'PORT=8000'],
+      8000,
+    );
     return { names, network, ports: { service1, service2 }, remove };
   } catch (e) {
     await remove();
@@ -297,20 +362,33 @@ function startPrometheus(stateDir: string, port: number, targets: [string, strin
     '  scrape_interval: 1s',
     '  evaluation_interval: 1s',
     'scrape_configs:',
-    ...targets.flatMap(([job, target]) => [`  - job_name: ${job}`, '    static_configs:', `      - targets: ['${target}']`]),
+    ...targets.flatMap(([job, target]) => [
+      `  - job_name: ${job}`,
+      '    static_configs:',
+      `      - targets: ['${target}']`,
+    ]),
     '',
   ].join('\n');
   writeFileSync(path.join(dir, 'prometheus.yml'), config);
   return startProcess(
     'prometheus',
     'prometheus',
-    [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
+    [
+      `--config.file=${path.join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${path.join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+    ],
     process.env,
     path.join(stateDir, 'logs'),
   );
 }
 
-async function waitForRun(apiUrl: string, headers: Record<string, string>, gameDayId: string, deadline: number): Promise<string> {
+async function waitForRun(
+  apiUrl: string,
+  headers: Record<string, string>,
+  gameDayId: string,
+  deadline: number,
+): Promise<string> {
   while (Date.now() < deadline) {
     const res = await fetch(`${apiUrl}/api/v1/gamedays/${gameDayId}/runs`, { headers });
     const body = (await res.json()) as { items: { id: string }[] };
@@ -343,14 +421,21 @@ async function queryPrometheus(url: string, fromMs: number): Promise<DemoResult[
   const q = async (expr: string) => {
     const params = new URLSearchParams({ query: expr, start: String(start), end: String(end), step: '2' });
     const res = await fetch(`${url}/api/v1/query_range?${params}`);
-    const body = (await res.json()) as { status: string; data?: { result: { values: [number, string][] }[] }; error?: string };
+    const body = (await res.json()) as {
+      status: string;
+      data?: { result: { values: [number, string][] }[] };
+      error?: string;
+    };
     if (body.status !== 'success') throw new Error(`${expr}: ${body.error}`);
     return body.data!.result;
   };
   const faultWindow = await q('max(gameday_fault_active)');
   const deviation = await q('max(gameday_steady_state_deviation_ratio)');
   const panels: PromQuery[] = [];
-  const all = JSON.parse(readFileSync(path.join(ROOT, 'grafana', 'panel-queries.json'), 'utf8')) as { panel: string; expr: string }[];
+  const all = JSON.parse(readFileSync(path.join(ROOT, 'grafana', 'panel-queries.json'), 'utf8')) as {
+    panel: string;
+    expr: string;
+  }[];
   for (const p of all) {
     // Grafana's variables as a dashboard with "All" selected and 1 s scrapes would resolve them
     const expr = p.expr.replace(/\$__rate_interval/g, '5s').replace(/\$(gameday|experiment)\b/g, '.*');

@@ -12,7 +12,10 @@ export async function hostHasNetem(): Promise<{ ok: boolean; detail: string }> {
   try {
     await run('ip', ['netns', 'add', ns]);
   } catch (e) {
-    return { ok: false, detail: `cannot create a network namespace to probe (${(e as Error).message.split('\n')[0]}); run as root` };
+    return {
+      ok: false,
+      detail: `cannot create a network namespace to probe (${(e as Error).message.split('\n')[0]}); run as root`,
+    };
   }
   try {
     await run('ip', ['netns', 'exec', ns, 'tc', 'qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', '1ms']);

@@ -2,7 +2,8 @@
 import { createInterface } from 'node:readline';
 import { runClassicDemo, type DemoResult } from './classic-demo';
 
-const fmt = (v: number | null | undefined, unit = ' ms') => (v === null || v === undefined ? '–' : `${Math.round(v)}${unit}`);
+const fmt = (v: number | null | undefined, unit = ' ms') =>
+  v === null || v === undefined ? '–' : `${Math.round(v)}${unit}`;
 
 function summary(r: DemoResult): string[] {
   const lines = ['', `Verdict: ${r.verdict ?? r.status}${r.run.error ? ` (${r.run.error})` : ''}`];
@@ -11,12 +12,16 @@ function summary(r: DemoResult): string[] {
     lines.push('  window     samples  errors   p50       p95');
     for (const w of ['baseline', 'fault', 'recovery']) {
       const s = e.stats[w];
-      if (s) lines.push(`  ${w.padEnd(10)} ${String(s.count).padStart(7)}  ${(s.errorRate * 100).toFixed(1).padStart(5)}%  ${fmt(s.p50Ms).padStart(8)}  ${fmt(s.p95Ms).padStart(8)}`);
+      if (s)
+        lines.push(
+          `  ${w.padEnd(10)} ${String(s.count).padStart(7)}  ${(s.errorRate * 100).toFixed(1).padStart(5)}%  ${fmt(s.p50Ms).padStart(8)}  ${fmt(s.p95Ms).padStart(8)}`,
+        );
     }
     lines.push(`  time to recover after rollback: ${fmt(e.timeToRecoverMs)}`);
   }
   lines.push('', 'By hand, during each window (what `time curl` shows):');
-  for (const c of r.spotChecks) lines.push(`  ${c.phase.padEnd(9)} ${c.url.padEnd(45)} → ${c.status ?? 'error'} in ${fmt(c.ms)}`);
+  for (const c of r.spotChecks)
+    lines.push(`  ${c.phase.padEnd(9)} ${c.url.padEnd(45)} → ${c.status ?? 'error'} in ${fmt(c.ms)}`);
   const empty = r.prometheus.panels.filter((p) => p.series === 0);
   lines.push(
     '',
@@ -37,8 +42,13 @@ async function main(): Promise<number> {
     beforeCleanup: async (r) => {
       for (const line of summary(r)) console.log(line);
       if (!interactive) return;
-      console.log('', `Still running: API ${r.apiUrl} (report at ${r.reportUrl}), Prometheus ${r.prometheusUrl}/graph?g0.expr=gameday_fault_active`);
-      console.log('Grafana is not installable on this machine; on a Docker host `docker compose up` serves the provisioned dashboards at http://127.0.0.1:3000.');
+      console.log(
+        '',
+        `Still running: API ${r.apiUrl} (report at ${r.reportUrl}), Prometheus ${r.prometheusUrl}/graph?g0.expr=gameday_fault_active`,
+      );
+      console.log(
+        'Grafana is not installable on this machine; on a Docker host `docker compose up` serves the provisioned dashboards at http://127.0.0.1:3000.',
+      );
       const rl = createInterface({ input: process.stdin });
       console.log('Press Enter to stop everything.');
       await new Promise<void>((resolve) => rl.once('line', () => resolve()));
@@ -47,7 +57,9 @@ async function main(): Promise<number> {
   });
   if (!interactive) {
     console.log('Prometheus and the API were stopped with the demo; the HTML report above is self-contained.');
-    console.log('Grafana is not installable on this machine; on a Docker host `docker compose up` serves the provisioned dashboards at http://127.0.0.1:3000.');
+    console.log(
+      'Grafana is not installable on this machine; on a Docker host `docker compose up` serves the provisioned dashboards at http://127.0.0.1:3000.',
+    );
   }
   return result.status === 'completed' ? 0 : 1;
 }

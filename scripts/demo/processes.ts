@@ -23,7 +23,13 @@ export interface Managed {
 }
 
 /** Starts a long-running process with its output in a log file; stop() sends SIGTERM, then SIGKILL. */
-export function startProcess(name: string, command: string, args: string[], env: NodeJS.ProcessEnv, logDir: string): Managed {
+export function startProcess(
+  name: string,
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  logDir: string,
+): Managed {
   mkdirSync(logDir, { recursive: true });
   const logFile = path.join(logDir, `${name}.log`);
   const log = createWriteStream(logFile, { flags: 'a' });

@@ -84,7 +84,8 @@ async function waitHttp({ url, timeoutMs = 15_000 }) {
   for (;;) {
     const r = await httpOnce(url, { timeoutMs: 2_000 });
     if (!r.error && r.status === 200) return { ms: r.ms };
-    if (performance.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms: ${r.error ?? r.status}`);
+    if (performance.now() > deadline)
+      throw new Error(`${url} did not answer within ${timeoutMs} ms: ${r.error ?? r.status}`);
     await new Promise((ok) => setTimeout(ok, 100));
   }
 }
@@ -102,7 +103,9 @@ function parsePing(stdout) {
 async function probeInNetns(step) {
   if (!step.netns) return step.op === 'http' ? httpProbe(step) : waitHttp(step);
   const { netns: _netns, ...inner } = step;
-  const r = await run(inNetns(step.netns, [process.execPath, self, '--probe', JSON.stringify(inner)]), { timeoutMs: 600_000 });
+  const r = await run(inNetns(step.netns, [process.execPath, self, '--probe', JSON.stringify(inner)]), {
+    timeoutMs: 600_000,
+  });
   if (r.code !== 0) throw new Error(`probe in ${step.netns} failed (${r.code}): ${r.stderr.trim()}`);
   return JSON.parse(r.stdout);
 }

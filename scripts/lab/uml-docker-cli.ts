@@ -34,13 +34,16 @@ async function apiUp(s: UmlDockerState): Promise<boolean> {
 async function start(images: string[]): Promise<number> {
   const existing = readState();
   if (existing && alive(existing.pid)) {
-    console.log(`already running: DOCKER_HOST=tcp://${existing.host}:${existing.port} (pid ${existing.pid}, tap ${existing.tap})`);
+    console.log(
+      `already running: DOCKER_HOST=tcp://${existing.host}:${existing.port} (pid ${existing.pid}, tap ${existing.tap})`,
+    );
     return 0;
   }
   const hostDocker = new Docker();
   const all = [await ensureLabTargetImage(hostDocker), ...images];
   const lab = await startUmlDocker({ images: all, hostDocker, dir, detached: true, tap: 'gdlabcli' });
-  for (const l of lab.timings.imageLoads) console.log(`loaded ${l.image} (${(l.bytes / 1e6).toFixed(1)} MB) in ${l.ms} ms`);
+  for (const l of lab.timings.imageLoads)
+    console.log(`loaded ${l.image} (${(l.bytes / 1e6).toFixed(1)} MB) in ${l.ms} ms`);
   console.log(`Docker API ready after ${lab.timings.apiReadyMs} ms`);
   console.log(`DOCKER_HOST=tcp://${lab.host}:${lab.port}`);
   return 0;
@@ -65,7 +68,9 @@ async function status(): Promise<number> {
     return 3;
   }
   const up = await apiUp(s);
-  console.log(`${up ? 'running' : 'booting or unhealthy'}: DOCKER_HOST=tcp://${s.host}:${s.port} (pid ${s.pid}, tap ${s.tap}, logs in ${s.dir})`);
+  console.log(
+    `${up ? 'running' : 'booting or unhealthy'}: DOCKER_HOST=tcp://${s.host}:${s.port} (pid ${s.pid}, tap ${s.tap}, logs in ${s.dir})`,
+  );
   return up ? 0 : 1;
 }
 

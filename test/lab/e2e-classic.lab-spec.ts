@@ -17,7 +17,13 @@ describe('classic GameDay end to end in the lab', () => {
   beforeAll(async () => {
     // the demo runs the built API and worker, as an operator would
     execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'ignore' });
-    result = await runClassicDemo({ engine: 'lab', fast: true, leadSeconds: 8, stateDir: path.join(ROOT, '.lab', 'e2e-classic'), log: (l) => process.stdout.write(`${l}\n`) });
+    result = await runClassicDemo({
+      engine: 'lab',
+      fast: true,
+      leadSeconds: 8,
+      stateDir: path.join(ROOT, '.lab', 'e2e-classic'),
+      log: (l) => process.stdout.write(`${l}\n`),
+    });
   });
 
   afterAll(() => {
@@ -33,7 +39,10 @@ describe('classic GameDay end to end in the lab', () => {
 
   it('measures a small baseline, a fast 500 during the fault, and a return to baseline', () => {
     const s = stats();
-    const table = ['baseline', 'fault', 'recovery'].map((w) => `${w.padEnd(9)} n=${s[w].count} p50=${s[w].p50Ms} ms p95=${s[w].p95Ms} ms errors=${(s[w].errorRate * 100).toFixed(1)}%`);
+    const table = ['baseline', 'fault', 'recovery'].map(
+      (w) =>
+        `${w.padEnd(9)} n=${s[w].count} p50=${s[w].p50Ms} ms p95=${s[w].p95Ms} ms errors=${(s[w].errorRate * 100).toFixed(1)}%`,
+    );
     process.stdout.write(`probe on service1/?timeout_ms=300\n${table.join('\n')}\n`);
     // medians: the baseline window also carries the helper's start-up in the target's engine
     expect(s.baseline.p50Ms!).toBeLessThan(150);
@@ -48,7 +57,9 @@ describe('classic GameDay end to end in the lab', () => {
     const plain = during.find((c) => !c.url.includes('timeout_ms'))!;
     const guarded = during.find((c) => c.url.includes('timeout_ms'))!;
     const base = result.spotChecks.find((c) => c.phase === 'baseline' && !c.url.includes('timeout_ms'))!;
-    process.stdout.write(`by hand: baseline ${base.ms.toFixed(0)} ms; during the fault plain ${plain.ms.toFixed(0)} ms (HTTP ${plain.status}), ?timeout_ms=300 ${guarded.ms.toFixed(0)} ms (HTTP ${guarded.status})\n`);
+    process.stdout.write(
+      `by hand: baseline ${base.ms.toFixed(0)} ms; during the fault plain ${plain.ms.toFixed(0)} ms (HTTP ${plain.status}), ?timeout_ms=300 ${guarded.ms.toFixed(0)} ms (HTTP ${guarded.status})\n`,
+    );
     expect(base.status).toBe(200);
     expect(plain.status).toBe(200);
     // service2's delayed SYN-ACK, query and response: at least three delayed packets (≥ 1.2 s even

@@ -50,8 +50,12 @@ describe('netem on a real kernel: sidecar strategy on Docker inside user-mode-li
     const images = [await ensureLabTargetImage(hostDocker), (helperImage = await ensureHelperImage(hostDocker))];
     const buildMs = Date.now() - t0;
     lab = await startUmlDocker({ images, hostDocker });
-    const loads = lab.timings.imageLoads.map((l) => `${l.image} ${(l.bytes / 1e6).toFixed(1)} MB in ${l.ms} ms`).join(', ');
-    process.stdout.write(`nested Docker: images ready on host in ${buildMs} ms; API ready ${lab.timings.apiReadyMs} ms after launch; loaded ${loads}\n`);
+    const loads = lab.timings.imageLoads
+      .map((l) => `${l.image} ${(l.bytes / 1e6).toFixed(1)} MB in ${l.ms} ms`)
+      .join(', ');
+    process.stdout.write(
+      `nested Docker: images ready on host in ${buildMs} ms; API ready ${lab.timings.apiReadyMs} ms after launch; loaded ${loads}\n`,
+    );
 
     const t1 = Date.now();
     const target = await lab.docker.createContainer({
@@ -75,7 +79,11 @@ describe('netem on a real kernel: sidecar strategy on Docker inside user-mode-li
     url = `http://${lab.host}:${PORT}/index.html`;
     await waitForHttp(url);
     process.stdout.write(`target and observer containers up in ${Date.now() - t1} ms\n`);
-    driver = new DockerFaultDriver(lab.docker, { leases: new InMemoryLeaseRepository(), helperImage, engine: `tcp://${lab.host}:${lab.port}` });
+    driver = new DockerFaultDriver(lab.docker, {
+      leases: new InMemoryLeaseRepository(),
+      helperImage,
+      engine: `tcp://${lab.host}:${lab.port}`,
+    });
     baseline = trimmedMean((await httpProbe(url, 20)).samples);
   }, 240_000);
 
@@ -138,11 +146,23 @@ describe('netem on a real kernel: sidecar strategy on Docker inside user-mode-li
 
   it('SIGKILL of the applying process: the helper removes the fault by expiresAt + grace', async () => {
     const graceMs = 2_000;
-    const input: ApplyChildInput = { host: lab!.host, port: lab!.port, helperImage, container: TARGET, netem, ttlMs: 6_000, graceMs };
-    const child = spawn(process.execPath, ['-r', '@swc-node/register', path.join(__dirname, 'support/apply-fault-child.ts'), JSON.stringify(input)], {
-      cwd: path.resolve(__dirname, '../..'),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const input: ApplyChildInput = {
+      host: lab!.host,
+      port: lab!.port,
+      helperImage,
+      container: TARGET,
+      netem,
+      ttlMs: 6_000,
+      graceMs,
+    };
+    const child = spawn(
+      process.execPath,
+      ['-r', '@swc-node/register', path.join(__dirname, 'support/apply-fault-child.ts'), JSON.stringify(input)],
+      {
+        cwd: path.resolve(__dirname, '../..'),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     children.push(child);
     let stderr = '';
     child.stderr!.on('data', (d) => (stderr += d));
@@ -176,7 +196,12 @@ describe('netem on a real kernel: sidecar strategy on Docker inside user-mode-li
     // The helper's own record of when and why it removed the fault (same clock: the guest's
     // kernel reads the host's time).
     const status = await execInContainer(lab!.docker, applied.helperContainerId, ['gameday-helper', 'status']);
-    const kv = Object.fromEntries(status.stdout.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).trim()]));
+    const kv = Object.fromEntries(
+      status.stdout
+        .split('\n')
+        .filter((l) => l.includes('='))
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).trim()]),
+    );
     const helperRemovedAt = Number(kv.reverted_at);
     const rel = (t: number): string => `${t - selfExpiryAt >= 0 ? '+' : ''}${t - selfExpiryAt} ms`;
     rows.push({
@@ -187,7 +212,10 @@ describe('netem on a real kernel: sidecar strategy on Docker inside user-mode-li
         goneSeenAt === undefined
           ? 'still present 15 s later'
           : `helper removed it at ${rel(helperRemovedAt)} (${kv.revert_reason}); seen present ${rel(lastSeenAt)}, gone ${rel(goneSeenAt)}`,
-      verdict: goneSeenAt !== undefined && helperRemovedAt - selfExpiryAt <= EXPIRY_SLACK_MS && helperRemovedAt >= selfExpiryAt ? 'ok' : 'FAIL',
+      verdict:
+        goneSeenAt !== undefined && helperRemovedAt - selfExpiryAt <= EXPIRY_SLACK_MS && helperRemovedAt >= selfExpiryAt
+          ? 'ok'
+          : 'FAIL',
     });
     expect(goneSeenAt).toBeDefined();
     expect(kv.state).toBe('reverted');

@@ -9,7 +9,13 @@
 // segments (headers, body), each with its own jitter, and the request ends with the later one:
 // E[max of two uniform on D±J] = D + J/3, so HTTP expects +2·D + J/3 there (measured: fixed delay
 // 500ms → +998 ms, 500ms ± 100ms → +1027 ms).
-import { compileNetworkFault, networkFaultSchema, verifyQdiscs, verifyReverted, type CompiledNetworkFault } from '@gameday/core/faults';
+import {
+  compileNetworkFault,
+  networkFaultSchema,
+  verifyQdiscs,
+  verifyReverted,
+  type CompiledNetworkFault,
+} from '@gameday/core/faults';
 import { AgentResults, execAll, GUEST_AGENT, type AgentOutput, type Plan, type PlanStep } from './support/guest-plan';
 import { netnsTopologyScript, TOPOLOGY as T } from './support/netns-topology';
 import { printFigures, round1, trimmedMean, type FigureRow } from './support/stats';
@@ -25,16 +31,27 @@ const TOLERANCE = 0.1; // measured shift within ±10 % of the expected shift
 const BASELINE_TOLERANCE = 0.05; // "unchanged": within 5 % of the fault's size
 
 function compile(input: Record<string, unknown>): CompiledNetworkFault {
-  return compileNetworkFault(networkFaultSchema.parse({ kind: 'network', target: { container: 'lab-target' }, ...input }));
+  return compileNetworkFault(
+    networkFaultSchema.parse({ kind: 'network', target: { container: 'lab-target' }, ...input }),
+  );
 }
 
 const faults = {
   delay: compile({ netem: { delay: `${DELAY_MS}ms`, jitter: `${JITTER_MS}ms` } }),
   loss: compile({ netem: { loss: LOSS_PERCENT } }),
-  scoped: compile({ netem: { delay: `${DELAY_MS}ms`, jitter: `${JITTER_MS}ms` }, scope: { rules: [{ destinations: [`${T.dstA.addr}/32`] }] } }),
+  scoped: compile({
+    netem: { delay: `${DELAY_MS}ms`, jitter: `${JITTER_MS}ms` },
+    scope: { rules: [{ destinations: [`${T.dstA.addr}/32`] }] },
+  }),
   ingress: compile({ netem: { delay: `${DELAY_MS}ms`, jitter: `${JITTER_MS}ms` }, direction: 'ingress' }),
-  scopedAnd: compile({ netem: { delay: `${DELAY_MS}ms`, jitter: `${JITTER_MS}ms` }, scope: { rules: [{ destinations: [`${T.dstA.addr}/32`], ports: [80] }] } }),
-  scoped6: compile({ netem: { delay: `${DELAY_MS}ms`, jitter: `${JITTER_MS}ms` }, scope: { rules: [{ destinations: [`${T.dstA.addr6}/128`] }] } }),
+  scopedAnd: compile({
+    netem: { delay: `${DELAY_MS}ms`, jitter: `${JITTER_MS}ms` },
+    scope: { rules: [{ destinations: [`${T.dstA.addr}/32`], ports: [80] }] },
+  }),
+  scoped6: compile({
+    netem: { delay: `${DELAY_MS}ms`, jitter: `${JITTER_MS}ms` },
+    scope: { rules: [{ destinations: [`${T.dstA.addr6}/128`] }] },
+  }),
 };
 type FaultName = keyof typeof faults;
 
@@ -42,8 +59,23 @@ const url = (addr: string): string => `http://${addr}/index.html`;
 const target = T.target.netns;
 // Concurrent workers start spread over one faulted request time, so the guest's single vCPU is
 // not asked to serve them all at the same instant (that queueing would add to the latency).
-const http = (id: string, addr: string, count: number, concurrency: number): PlanStep => ({ id, op: 'http', netns: target, url: url(addr), count, concurrency, staggerMs: Math.round((2 * DELAY_MS) / concurrency) });
-const ping = (id: string, addr: string, count: number, intervalS = 0.04): PlanStep => ({ id, op: 'ping', netns: target, dest: addr, count, intervalS });
+const http = (id: string, addr: string, count: number, concurrency: number): PlanStep => ({
+  id,
+  op: 'http',
+  netns: target,
+  url: url(addr),
+  count,
+  concurrency,
+  staggerMs: Math.round((2 * DELAY_MS) / concurrency),
+});
+const ping = (id: string, addr: string, count: number, intervalS = 0.04): PlanStep => ({
+  id,
+  op: 'ping',
+  netns: target,
+  dest: addr,
+  count,
+  intervalS,
+});
 
 // Baselines run one request at a time: the guest has one vCPU, and concurrent requests would
 // inflate the baseline with CPU contention that the (spread-out) delayed requests do not see.
@@ -83,14 +115,24 @@ const plan: Plan = {
     ]),
     ...faultPhase('ingress', [ping('ingress.pingA', T.dstA.addr, 60), http('ingress.httpA', T.dstA.addr, 40, 8)]),
     // Fields inside one rule are AND'ed: A's port 80 only, not A's ICMP, not B's port 80.
-    ...faultPhase('scopedAnd', [http('scopedAnd.httpA', T.dstA.addr, 40, 8), ping('scopedAnd.pingA', T.dstA.addr, 40), http('scopedAnd.httpB', T.dstB.addr, 30, 1)]),
+    ...faultPhase('scopedAnd', [
+      http('scopedAnd.httpA', T.dstA.addr, 40, 8),
+      ping('scopedAnd.pingA', T.dstA.addr, 40),
+      http('scopedAnd.httpB', T.dstB.addr, 30, 1),
+    ]),
     // IPv6 gets its own filters: a rule for A's IPv6 address leaves A's IPv4 traffic alone.
-    ...faultPhase('scoped6', [ping('scoped6.ping6A', T.dstA.addr6, 60), ping('scoped6.ping6B', T.dstB.addr6, 40), ping('scoped6.pingA', T.dstA.addr, 40)]),
+    ...faultPhase('scoped6', [
+      ping('scoped6.ping6A', T.dstA.addr6, 60),
+      ping('scoped6.ping6B', T.dstB.addr6, 40),
+      ping('scoped6.pingA', T.dstA.addr, 40),
+    ]),
     { id: 'final.qdisc', op: 'exec', netns: target, argv: ['tc', '-j', 'qdisc', 'show', 'dev', T.device] },
     { id: 'final.links', op: 'exec', netns: target, argv: ['ip', '-j', 'link', 'show'] },
   ],
   // Whatever failed above, take every fault off again (reverting an absent fault just fails).
-  finally: (Object.keys(faults) as FaultName[]).flatMap((name) => execAll(`cleanup.${name}`, faults[name].revert, target, true)),
+  finally: (Object.keys(faults) as FaultName[]).flatMap((name) =>
+    execAll(`cleanup.${name}`, faults[name].revert, target, true),
+  ),
 };
 
 describe('netem on a real kernel: network namespaces in user-mode-linux', () => {
@@ -99,11 +141,17 @@ describe('netem on a real kernel: network namespaces in user-mode-linux', () => 
   const rows: FigureRow[] = [];
 
   beforeAll(async () => {
-    run = await runInUml({ script: netnsTopologyScript(GUEST_AGENT), files: { 'plan.json': JSON.stringify(plan) }, timeoutMs: 240_000 });
+    run = await runInUml({
+      script: netnsTopologyScript(GUEST_AGENT),
+      files: { 'plan.json': JSON.stringify(plan) },
+      timeoutMs: 240_000,
+    });
     const raw = run.outputs['results.json'];
     if (!raw) throw new Error(`guest agent wrote no results (exit ${run.exitCode}): ${run.stderr}\n${run.stdout}`);
     res = new AgentResults(JSON.parse(raw) as AgentOutput);
-    process.stdout.write(`lab guest: boot ${run.timings.bootMs} ms, plan ${run.timings.payloadMs} ms, total ${run.timings.totalMs} ms\n`);
+    process.stdout.write(
+      `lab guest: boot ${run.timings.bootMs} ms, plan ${run.timings.payloadMs} ms, total ${run.timings.totalMs} ms\n`,
+    );
   }, 300_000);
 
   afterAll(() => {
@@ -123,7 +171,12 @@ describe('netem on a real kernel: network namespaces in user-mode-linux', () => 
     return { base: b, during: d, shift: d - b };
   }
 
-  function expectShift(check: string, requested: string, s: { base: number; during: number; shift: number }, expected: number): void {
+  function expectShift(
+    check: string,
+    requested: string,
+    s: { base: number; during: number; shift: number },
+    expected: number,
+  ): void {
     const ok = Math.abs(s.shift - expected) <= expected * TOLERANCE;
     rows.push({
       check,
@@ -136,10 +189,21 @@ describe('netem on a real kernel: network namespaces in user-mode-linux', () => 
     expect(s.shift).toBeLessThanOrEqual(expected * (1 + TOLERANCE));
   }
 
-  function expectUnchanged(check: string, requested: string, s: { base: number; during: number; shift: number }, faultMs: number): void {
+  function expectUnchanged(
+    check: string,
+    requested: string,
+    s: { base: number; during: number; shift: number },
+    faultMs: number,
+  ): void {
     const limit = faultMs * BASELINE_TOLERANCE;
     const ok = Math.abs(s.shift) <= limit;
-    rows.push({ check, requested, expected: `±${limit} ms of baseline`, measured: `${s.shift >= 0 ? '+' : ''}${round1(s.shift)} ms (${round1(s.base)} → ${round1(s.during)} tmean)`, verdict: ok ? 'ok' : 'FAIL' });
+    rows.push({
+      check,
+      requested,
+      expected: `±${limit} ms of baseline`,
+      measured: `${s.shift >= 0 ? '+' : ''}${round1(s.shift)} ms (${round1(s.base)} → ${round1(s.during)} tmean)`,
+      verdict: ok ? 'ok' : 'FAIL',
+    });
     expect(Math.abs(s.shift)).toBeLessThanOrEqual(limit);
   }
 
@@ -147,7 +211,13 @@ describe('netem on a real kernel: network namespaces in user-mode-linux', () => 
     const f = faults[name];
     const during = verifyQdiscs(f.expected, tcOutputs(`${name}.verify`, f.verify.length));
     const after = verifyReverted(f.expected, tcOutputs(`${name}.after`, f.verify.length));
-    rows.push({ check: `${name}: verifyQdiscs / verifyReverted`, requested: 'real tc -j output', expected: 'ok / ok', measured: `${during.ok ? 'ok' : 'mismatch'} / ${after.ok ? 'ok' : 'mismatch'}`, verdict: during.ok && after.ok ? 'ok' : 'FAIL' });
+    rows.push({
+      check: `${name}: verifyQdiscs / verifyReverted`,
+      requested: 'real tc -j output',
+      expected: 'ok / ok',
+      measured: `${during.ok ? 'ok' : 'mismatch'} / ${after.ok ? 'ok' : 'mismatch'}`,
+      verdict: during.ok && after.ok ? 'ok' : 'FAIL',
+    });
     expect(during).toEqual({ ok: true });
     expect(after).toEqual({ ok: true });
   }
@@ -173,7 +243,13 @@ describe('netem on a real kernel: network namespaces in user-mode-linux', () => 
     const p = res.ping('loss.pingA');
     const lost = (100 * (p.transmitted - p.received)) / p.transmitted;
     const ok = p.transmitted >= 200 && lost >= 20 && lost <= 40;
-    rows.push({ check: 'loss: ping', requested: `loss ${LOSS_PERCENT}%`, expected: '20–40 % of ≥200', measured: `${round1(lost)} % of ${p.transmitted}`, verdict: ok ? 'ok' : 'FAIL' });
+    rows.push({
+      check: 'loss: ping',
+      requested: `loss ${LOSS_PERCENT}%`,
+      expected: '20–40 % of ≥200',
+      measured: `${round1(lost)} % of ${p.transmitted}`,
+      verdict: ok ? 'ok' : 'FAIL',
+    });
     expect(p.transmitted).toBeGreaterThanOrEqual(200);
     expect(lost).toBeGreaterThanOrEqual(20);
     expect(lost).toBeLessThanOrEqual(40);
@@ -184,32 +260,60 @@ describe('netem on a real kernel: network namespaces in user-mode-linux', () => 
     expectShift('scoped: ping A (in scope)', requested, shift('scoped.pingA', 'base.pingA', 'ping'), DELAY_MS);
     expectShift('scoped: HTTP A (in scope)', requested, shift('scoped.httpA', 'base.httpA', 'http'), 2 * DELAY_MS);
     expectUnchanged('scoped: ping B (out of scope)', requested, shift('scoped.pingB', 'base.pingB', 'ping'), DELAY_MS);
-    expectUnchanged('scoped: HTTP B (out of scope)', requested, shift('scoped.httpB', 'base.httpB', 'http'), 2 * DELAY_MS);
+    expectUnchanged(
+      'scoped: HTTP B (out of scope)',
+      requested,
+      shift('scoped.httpB', 'base.httpB', 'http'),
+      2 * DELAY_MS,
+    );
   });
 
   it('a rule with destination AND port delays only traffic matching both', () => {
     const requested = `delay to ${T.dstA.addr}/32 port 80`;
-    expectShift('scopedAnd: HTTP A:80 (both match)', requested, shift('scopedAnd.httpA', 'base.httpA', 'http'), 2 * DELAY_MS);
+    expectShift(
+      'scopedAnd: HTTP A:80 (both match)',
+      requested,
+      shift('scopedAnd.httpA', 'base.httpA', 'http'),
+      2 * DELAY_MS,
+    );
     expectUnchanged('scopedAnd: ping A (no port)', requested, shift('scopedAnd.pingA', 'base.pingA', 'ping'), DELAY_MS);
-    expectUnchanged('scopedAnd: HTTP B:80 (other dest)', requested, shift('scopedAnd.httpB', 'base.httpB', 'http'), 2 * DELAY_MS);
+    expectUnchanged(
+      'scopedAnd: HTTP B:80 (other dest)',
+      requested,
+      shift('scopedAnd.httpB', 'base.httpB', 'http'),
+      2 * DELAY_MS,
+    );
   });
 
   it('IPv6 destination scope: only IPv6 traffic to that destination is delayed', () => {
     const requested = `delay to ${T.dstA.addr6}/128 only`;
     expectShift('scoped6: ping6 A (in scope)', requested, shift('scoped6.ping6A', 'base.ping6A', 'ping'), DELAY_MS);
-    expectUnchanged('scoped6: ping6 B (out of scope)', requested, shift('scoped6.ping6B', 'base.ping6B', 'ping'), DELAY_MS);
+    expectUnchanged(
+      'scoped6: ping6 B (out of scope)',
+      requested,
+      shift('scoped6.ping6B', 'base.ping6B', 'ping'),
+      DELAY_MS,
+    );
     expectUnchanged('scoped6: ping A over IPv4', requested, shift('scoped6.pingA', 'base.pingA', 'ping'), DELAY_MS);
   });
 
   it('ingress delay via IFB is measurable', () => {
     const requested = `ingress delay ${DELAY_MS}ms ${JITTER_MS}ms`;
     expectShift('ingress: ping', requested, shift('ingress.pingA', 'base.pingA', 'ping'), DELAY_MS);
-    expectShift('ingress: HTTP new connection', requested, shift('ingress.httpA', 'base.httpA', 'http'), Math.round(2 * DELAY_MS + JITTER_MS / 3));
+    expectShift(
+      'ingress: HTTP new connection',
+      requested,
+      shift('ingress.httpA', 'base.httpA', 'http'),
+      Math.round(2 * DELAY_MS + JITTER_MS / 3),
+    );
   });
 
-  it.each(Object.keys(faults) as FaultName[])('verifyQdiscs matches the real kernel for %s, verifyReverted after revert', (name) => {
-    expectVerified(name);
-  });
+  it.each(Object.keys(faults) as FaultName[])(
+    'verifyQdiscs matches the real kernel for %s, verifyReverted after revert',
+    (name) => {
+      expectVerified(name);
+    },
+  );
 
   it('leaves the target interface as it found it', () => {
     const qdiscs = JSON.parse(res.exec('final.qdisc').stdout) as { kind: string; handle: string }[];

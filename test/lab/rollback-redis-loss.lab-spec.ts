@@ -7,7 +7,15 @@
 //
 // The lab's Redis database (index 9) is its own, so FLUSHDB touches no other test's keys.
 import { printFigures, type FigureRow } from './support/stats';
-import { analyseWindow, layerOf, processAlive, sleep, startRollbackLab, until, type RollbackLab } from './support/rollback-lab';
+import {
+  analyseWindow,
+  layerOf,
+  processAlive,
+  sleep,
+  startRollbackLab,
+  until,
+  type RollbackLab,
+} from './support/rollback-lab';
 
 const DELAY_MS = 200;
 const SLOW_MS = 2 * DELAY_MS - 10;
@@ -26,7 +34,8 @@ describe('rollback after Redis lost everything (Docker in user-mode-linux)', () 
   }, 180_000);
 
   afterAll(async () => {
-    if (rows.length) printFigures(`rollback after FLUSHDB + SIGKILL of the driving worker (netem delay ${DELAY_MS}ms)`, rows);
+    if (rows.length)
+      printFigures(`rollback after FLUSHDB + SIGKILL of the driving worker (netem delay ${DELAY_MS}ms)`, rows);
     await rl?.stop();
     await rl?.lab.stop();
     if (rl) expect(processAlive(rl.lab.state.pid)).toBe(false);
@@ -38,9 +47,18 @@ describe('rollback after Redis lost everything (Docker in user-mode-linux)', () 
     const driver = lab.alive[0];
     const target = lab.targets[0];
     const runId = await lab.runNow(`redis-${label}`, target, DELAY_MS, DURATIONS);
-    await until('the driver to take the run', async () => (await lab.prisma.run.findUnique({ where: { id: runId } }))?.status !== 'scheduled', 15_000);
+    await until(
+      'the driver to take the run',
+      async () => (await lab.prisma.run.findUnique({ where: { id: runId } }))?.status !== 'scheduled',
+      15_000,
+    );
     const standby = await lab.startWorker();
-    const lease = await until('the lease of the armed fault', () => lab.prisma.activeFault.findFirst({ where: { runId } }), 40_000, 100);
+    const lease = await until(
+      'the lease of the armed fault',
+      () => lab.prisma.activeFault.findFirst({ where: { runId } }),
+      40_000,
+      100,
+    );
     const details = lease.details as { applyAt: string; revertAt: string };
     const plannedStart = Date.parse(details.applyAt);
     const plannedEnd = Date.parse(details.revertAt);
@@ -50,13 +68,21 @@ describe('rollback after Redis lost everything (Docker in user-mode-linux)', () 
       'the helper to apply the fault',
       async () => {
         const st = await lab.helperStatus(helperId);
-        return st && ['applied', 'reverted', 'apply_failed', 'skipped_expired', 'cancelled'].includes(st.state) ? st : null;
+        return st && ['applied', 'reverted', 'apply_failed', 'skipped_expired', 'cancelled'].includes(st.state)
+          ? st
+          : null;
       },
       4_000,
       250,
     );
     expect(applied.state).toBe('applied');
-    await until('the fault to show from the host', async () => analyseWindow(target.watcher.between(plannedStart - 200, Date.now()), SLOW_MS, 2).firstSlowAt !== undefined, 3_000, 20);
+    await until(
+      'the fault to show from the host',
+      async () =>
+        analyseWindow(target.watcher.between(plannedStart - 200, Date.now()), SLOW_MS, 2).firstSlowAt !== undefined,
+      3_000,
+      20,
+    );
 
     // Redis forgets the delayed revert job and the run's job; the driver dies; optionally the helper too.
     await lab.flushRedis();
@@ -67,7 +93,9 @@ describe('rollback after Redis lost everything (Docker in user-mode-linux)', () 
 
     // Removed in the netns: the helper's record, or (helper gone) the reaper's lease update.
     const removed = async () =>
-      removeHelper ? Boolean((await lab.prisma.activeFault.findUnique({ where: { id: lease.id } }))?.revertedAt) : (await lab.helperStatus(helperId))?.state === 'reverted';
+      removeHelper
+        ? Boolean((await lab.prisma.activeFault.findUnique({ where: { id: lease.id } }))?.revertedAt)
+        : (await lab.helperStatus(helperId))?.state === 'reverted';
     await until(
       'the revert',
       async () => (await removed()) || Date.now() > plannedEnd + DEADLINE_AFTER_END_MS,
@@ -75,17 +103,34 @@ describe('rollback after Redis lost everything (Docker in user-mode-linux)', () 
       250,
     );
     await sleep(Math.max(1_000, plannedEnd + 1_000 - Date.now()) + 2 * DELAY_MS);
-    const seen = analyseWindow(target.watcher.between(plannedStart - 1_000, Math.min(Date.now() - 3 * DELAY_MS, plannedEnd + DEADLINE_AFTER_END_MS)), SLOW_MS);
+    const seen = analyseWindow(
+      target.watcher.between(
+        plannedStart - 1_000,
+        Math.min(Date.now() - 3 * DELAY_MS, plannedEnd + DEADLINE_AFTER_END_MS),
+      ),
+      SLOW_MS,
+    );
     // with Redis gone, only the reaper (Postgres) closes the lease
-    const row = await until('the lease to be closed', async () => {
-      const r = await lab.prisma.activeFault.findUniqueOrThrow({ where: { id: lease.id } });
-      return r.revertedAt ? r : null;
-    }, 20_000, 200);
+    const row = await until(
+      'the lease to be closed',
+      async () => {
+        const r = await lab.prisma.activeFault.findUniqueOrThrow({ where: { id: lease.id } });
+        return r.revertedAt ? r : null;
+      },
+      20_000,
+      200,
+    );
     const helper = removeHelper ? null : await lab.helperStatus(helperId);
     const revertedAt = helper?.revertedAt ?? row.revertedAt?.getTime();
     const residual = await lab.netemQdiscs(target);
-    const rel = (t: number | undefined) => (t === undefined ? '?' : `T1${t - plannedEnd >= 0 ? '+' : ''}${t - plannedEnd} ms`);
-    const ok = revertedAt !== undefined && revertedAt <= plannedEnd + DEADLINE_AFTER_END_MS && seen.goneAt !== undefined && seen.goneAt <= plannedEnd + DEADLINE_AFTER_END_MS && residual.length === 0;
+    const rel = (t: number | undefined) =>
+      t === undefined ? '?' : `T1${t - plannedEnd >= 0 ? '+' : ''}${t - plannedEnd} ms`;
+    const ok =
+      revertedAt !== undefined &&
+      revertedAt <= plannedEnd + DEADLINE_AFTER_END_MS &&
+      seen.goneAt !== undefined &&
+      seen.goneAt <= plannedEnd + DEADLINE_AFTER_END_MS &&
+      residual.length === 0;
     rows.push({
       check: `FLUSHDB at T0+${flushedAt - plannedStart} ms + SIGKILL${removeHelper ? ' + helper removed' : ''}`,
       requested: `fault T0 → T1 (${DURATIONS.fault}), standby ${standby.name}`,

@@ -7,7 +7,15 @@
 // sch_netem (user-mode-linux). The fault is seen from the host: `delay 200ms` on the target's
 // eth0 makes every new HTTP connection ≥ 400 ms (SYN-ACK and response delayed), against ~2 ms.
 import { printFigures, round1, type FigureRow } from './support/stats';
-import { analyseWindow, layerOf, processAlive, sleep, startRollbackLab, until, type RollbackLab } from './support/rollback-lab';
+import {
+  analyseWindow,
+  layerOf,
+  processAlive,
+  sleep,
+  startRollbackLab,
+  until,
+  type RollbackLab,
+} from './support/rollback-lab';
 import type { WorkerProcess } from './support/worker-process';
 
 const TRIALS = 10;
@@ -47,23 +55,35 @@ describe('rollback under SIGKILL of the driving worker (Docker in user-mode-linu
     const t0 = Date.now();
     rl = await startRollbackLab({ name: 'sigkill', redisDb: 8, targets: 2 });
     await rl.startWorker({ GAMEDAY_ORPHAN_AFTER_MS: '30000' });
-    process.stdout.write(`rollback lab ready in ${Date.now() - t0} ms (guest API ${rl.lab.timings.apiReadyMs} ms); worker logs in ${rl.logDir}\n`);
+    process.stdout.write(
+      `rollback lab ready in ${Date.now() - t0} ms (guest API ${rl.lab.timings.apiReadyMs} ms); worker logs in ${rl.logDir}\n`,
+    );
   }, 180_000);
 
   afterAll(async () => {
     if (trials.length) {
-      const rel = (t: number | undefined, base: number) => (t === undefined ? '-' : `${t - base >= 0 ? '+' : ''}${t - base} ms`);
+      const rel = (t: number | undefined, base: number) =>
+        t === undefined ? '-' : `${t - base >= 0 ? '+' : ''}${t - base} ms`;
       const rows: FigureRow[] = trials.map((t) => ({
         check: `trial ${t.n} (${t.target}): SIGKILL at T0${rel(t.killedAt, t.plannedStart)}`,
         requested: `planned T0 ${new Date(t.plannedStart).toISOString().slice(11, 23)}, end T1 ${new Date(t.plannedEnd).toISOString().slice(11, 23)}`,
         expected: `gone by T1+${DEADLINE_AFTER_END_MS} ms, 1 lease, no netem left`,
         measured: `applied T0${rel(t.helperApplied, t.plannedStart)}; reverted T1${rel(t.helperReverted, t.plannedEnd)} by ${t.layer} (lease: ${t.leaseReason}); seen gone T1${rel(t.seenGone, t.plannedEnd)}; leases ${t.leases}; fault seen again ${t.slowAgain}×; residual ${t.residual.length}; slowest request outside the fault ${Math.round(t.maxOutsideMs)} ms`,
         verdict:
-          t.helperReverted !== undefined && t.helperReverted <= t.plannedEnd + DEADLINE_AFTER_END_MS && t.seenGone !== undefined && t.seenGone <= t.plannedEnd + DEADLINE_AFTER_END_MS && t.leases === 1 && t.slowAgain === 0 && t.residual.length === 0
+          t.helperReverted !== undefined &&
+          t.helperReverted <= t.plannedEnd + DEADLINE_AFTER_END_MS &&
+          t.seenGone !== undefined &&
+          t.seenGone <= t.plannedEnd + DEADLINE_AFTER_END_MS &&
+          t.leases === 1 &&
+          t.slowAgain === 0 &&
+          t.residual.length === 0
             ? 'ok'
             : 'FAIL',
       }));
-      printFigures(`rollback after SIGKILL of the driving worker (${trials.length} trials, netem delay ${DELAY_MS}ms)`, rows);
+      printFigures(
+        `rollback after SIGKILL of the driving worker (${trials.length} trials, netem delay ${DELAY_MS}ms)`,
+        rows,
+      );
     }
     await rl?.stop();
     await rl?.lab.stop();
@@ -79,11 +99,20 @@ describe('rollback under SIGKILL of the driving worker (Docker in user-mode-linu
       const target = lab.targets[(n - 1) % lab.targets.length];
       expect(lab.alive).toHaveLength(1);
       const driver: WorkerProcess = lab.alive[0];
-      await until('the driver to take the run', async () => (await lab.prisma.run.findUnique({ where: { id: runId } }))?.status !== 'scheduled', 15_000);
+      await until(
+        'the driver to take the run',
+        async () => (await lab.prisma.run.findUnique({ where: { id: runId } }))?.status !== 'scheduled',
+        15_000,
+      );
       // The standby comes up while the run is armed (this is also the restart after the last kill).
       const standby = await lab.startWorker({ GAMEDAY_ORPHAN_AFTER_MS: '30000' });
 
-      const lease = await until('the lease of the armed fault', () => lab.prisma.activeFault.findFirst({ where: { runId } }), BASELINE_S * 1_000 + 10_000, 100).catch(async (e: Error) => {
+      const lease = await until(
+        'the lease of the armed fault',
+        () => lab.prisma.activeFault.findFirst({ where: { runId } }),
+        BASELINE_S * 1_000 + 10_000,
+        100,
+      ).catch(async (e: Error) => {
         throw new Error(`${e.message}\n${await lab.timeline(runId)}`);
       });
       const details = lease.details as { applyAt: string; revertAt: string };
@@ -97,15 +126,24 @@ describe('rollback under SIGKILL of the driving worker (Docker in user-mode-linu
         'the helper to apply the fault',
         async () => {
           const st = await lab.helperStatus(helperId);
-          return st && ['applied', 'reverted', 'apply_failed', 'skipped_expired', 'cancelled'].includes(st.state) ? st : null;
+          return st && ['applied', 'reverted', 'apply_failed', 'skipped_expired', 'cancelled'].includes(st.state)
+            ? st
+            : null;
         },
         4_000,
         250,
       ).catch(async (e: Error) => {
         throw new Error(`${e.message}\n${await lab.timeline(runId)}\ndriver log:\n${driver.logTail(1_500)}`);
       });
-      if (applied.state !== 'applied') throw new Error(`trial ${n}: helper state ${applied.state} after T0\n${await lab.timeline(runId)}`);
-      await until('the fault to show from the host', async () => analyseWindow(target.watcher.between(plannedStart - 200, Date.now()), SLOW_MS, 2).firstSlowAt !== undefined, 3_000, 20);
+      if (applied.state !== 'applied')
+        throw new Error(`trial ${n}: helper state ${applied.state} after T0\n${await lab.timeline(runId)}`);
+      await until(
+        'the fault to show from the host',
+        async () =>
+          analyseWindow(target.watcher.between(plannedStart - 200, Date.now()), SLOW_MS, 2).firstSlowAt !== undefined,
+        3_000,
+        20,
+      );
       const kill = await driver.kill('SIGKILL');
       const killedAt = Date.now();
       expect(kill.signal).toBe('SIGKILL');
@@ -114,12 +152,19 @@ describe('rollback under SIGKILL of the driving worker (Docker in user-mode-linu
       // Until the fault is removed in the netns (or the deadline passed), then a second of outside view.
       await until(
         'the revert',
-        async () => (await lab.helperStatus(helperId))?.state === 'reverted' || Date.now() > plannedEnd + DEADLINE_AFTER_END_MS,
+        async () =>
+          (await lab.helperStatus(helperId))?.state === 'reverted' || Date.now() > plannedEnd + DEADLINE_AFTER_END_MS,
         plannedEnd + DEADLINE_AFTER_END_MS + 1_000 - Date.now(),
         250,
       );
       await sleep(Math.max(1_000, plannedEnd + 1_000 - Date.now()) + 2 * DELAY_MS);
-      const seen = analyseWindow(target.watcher.between(plannedStart - 1_000, Math.min(Date.now() - 3 * DELAY_MS, plannedEnd + DEADLINE_AFTER_END_MS)), SLOW_MS);
+      const seen = analyseWindow(
+        target.watcher.between(
+          plannedStart - 1_000,
+          Math.min(Date.now() - 3 * DELAY_MS, plannedEnd + DEADLINE_AFTER_END_MS),
+        ),
+        SLOW_MS,
+      );
       const leases = await lab.prisma.activeFault.findMany({ where: { runId: thisRun } });
       const helper = lease.helperContainerId ? await lab.helperStatus(lease.helperContainerId) : null;
       const residual = await lab.netemQdiscs(target);
@@ -159,7 +204,8 @@ describe('rollback under SIGKILL of the driving worker (Docker in user-mode-linu
 
       // The survivor is now the only worker: it takes the next trial's run, on the other target
       // (the killed run is resumed on this one meanwhile).
-      if (n < TRIALS) runId = await lab.runNow(`sigkill-${n + 1}`, lab.targets[n % lab.targets.length], DELAY_MS, DURATIONS);
+      if (n < TRIALS)
+        runId = await lab.runNow(`sigkill-${n + 1}`, lab.targets[n % lab.targets.length], DELAY_MS, DURATIONS);
     }
 
     // The killed runs are resumed by the surviving workers and reach an end; none re-injects.
@@ -167,22 +213,33 @@ describe('rollback under SIGKILL of the driving worker (Docker in user-mode-linu
     const runs = await until(
       'every run to end',
       async () => {
-        const rs = await lab.prisma.run.findMany({ where: { id: { in: runIds } }, select: { id: true, status: true, error: true } });
+        const rs = await lab.prisma.run.findMany({
+          where: { id: { in: runIds } },
+          select: { id: true, status: true, error: true },
+        });
         return rs.every((r) => TERMINAL.includes(r.status)) ? rs : null;
       },
       60_000,
       250,
     );
-    const byStatus = runs.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }), {});
-    process.stdout.write(`runs after the kills: ${JSON.stringify(byStatus)}; skew of helper apply (T0→applied) p50 ${round1(median(trials.map((t) => (t.helperApplied ?? NaN) - t.plannedStart)))} ms\n`);
-    for (const r of runs) if (r.status !== 'completed') process.stdout.write(`  run ${r.id}: ${r.status} ${r.error ?? ''}\n`);
+    const byStatus = runs.reduce<Record<string, number>>(
+      (acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }),
+      {},
+    );
+    process.stdout.write(
+      `runs after the kills: ${JSON.stringify(byStatus)}; skew of helper apply (T0→applied) p50 ${round1(median(trials.map((t) => (t.helperApplied ?? NaN) - t.plannedStart)))} ms\n`,
+    );
+    for (const r of runs)
+      if (r.status !== 'completed') process.stdout.write(`  run ${r.id}: ${r.status} ${r.error ?? ''}\n`);
     expect(await lab.prisma.activeFault.count({ where: { runId: { in: runIds } } })).toBe(TRIALS);
     // The ledger caught up with the netns: every lease closed. (Its revertedAt is the helper's
     // instant when a worker read the helper first, else the time that worker confirmed it.)
     const ledger = await lab.prisma.activeFault.findMany({ where: { runId: { in: runIds } } });
     for (const l of ledger) {
       const t = trials.find((x) => x.runId === l.runId)!;
-      process.stdout.write(`  lease of trial ${t.n}: closed T1+${l.revertedAt ? l.revertedAt.getTime() - t.plannedEnd : '?'} ms (${l.revertReason})\n`);
+      process.stdout.write(
+        `  lease of trial ${t.n}: closed T1+${l.revertedAt ? l.revertedAt.getTime() - t.plannedEnd : '?'} ms (${l.revertReason})\n`,
+      );
       expect(l.revertedAt).not.toBeNull();
     }
     for (const t of lab.targets) expect(await lab.netemQdiscs(t)).toEqual([]);

@@ -80,8 +80,15 @@ export function minimalGameDay(at: Date | string, overrides: Record<string, unkn
     experiments: [
       {
         name: 'latency',
-        hypothesis: { description: 'errors within 300ms', probes: [{ name: 'front', url: 'http://127.0.0.1:8000/?timeout_ms=300', timeoutMs: 1000 }] },
-        fault: { kind: 'network', target: { container: 'demo-service2-1' }, netem: { delay: '500ms', jitter: '100ms' } },
+        hypothesis: {
+          description: 'errors within 300ms',
+          probes: [{ name: 'front', url: 'http://127.0.0.1:8000/?timeout_ms=300', timeoutMs: 1000 }],
+        },
+        fault: {
+          kind: 'network',
+          target: { container: 'demo-service2-1' },
+          netem: { delay: '500ms', jitter: '100ms' },
+        },
         durations: { baseline: '30s', fault: '2m', recovery: '30s' },
       },
     ],
@@ -89,7 +96,12 @@ export function minimalGameDay(at: Date | string, overrides: Record<string, unkn
   };
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 10_000, everyMs = 50): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | null | false>,
+  timeoutMs = 10_000,
+  everyMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

@@ -11,6 +11,11 @@ export class StopAtArmingLauncher implements RunLauncher {
   constructor(private readonly runs: RunRepository) {}
 
   async launch(run: Run): Promise<void> {
-    await this.runs.transition(run.id, 'arming', { type: 'run.arming', message: 'scheduling test: the run stops at arming' }, { startedAt: new Date() });
+    await this.runs.transition(
+      run.id,
+      'arming',
+      { type: 'run.arming', message: 'scheduling test: the run stops at arming' },
+      { startedAt: new Date() },
+    );
   }
 }

@@ -63,5 +63,9 @@ export default defineConfig({
   schema: './schema.prisma',
   migrations: { path: '../../prisma/migrations' },
   adapter: async () =>
-    new MigrateAdapterFactory({ connectionString: url, Client: CatalogAsTextClient, allowExitOnIdle: true } as pg.PoolConfig),
+    new MigrateAdapterFactory({
+      connectionString: url,
+      Client: CatalogAsTextClient,
+      allowExitOnIdle: true,
+    } as pg.PoolConfig),
 });

@@ -13,8 +13,14 @@ import { sendProblem, titleFor } from './common/problem.filter';
 import { PROBLEM_TYPES } from './common/problem';
 
 /** Builds the API application (not listening): used by main and by the integration tests. */
-export async function createApiApp(config: AppConfig, options: { logger?: boolean } & ApiOptions = {}): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.withConfig(config, { dryRunTimeoutMs: options.dryRunTimeoutMs }), { bodyParser: false, bufferLogs: true, ...(options.logger === false ? { logger: false } : {}) });
+export async function createApiApp(
+  config: AppConfig,
+  options: { logger?: boolean } & ApiOptions = {},
+): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.withConfig(config, { dryRunTimeoutMs: options.dryRunTimeoutMs }),
+    { bodyParser: false, bufferLogs: true, ...(options.logger === false ? { logger: false } : {}) },
+  );
   if (options.logger !== false) app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
   app.disable('x-powered-by');
@@ -23,8 +29,20 @@ export async function createApiApp(config: AppConfig, options: { logger?: boolea
   app.use((err: Error & { status?: number; type?: string }, req: Request, res: Response, next: NextFunction) => {
     if (!err) return next();
     const status = err.status && err.status >= 400 && err.status < 600 ? err.status : 400;
-    const detail = err.type === 'entity.too.large' ? `the body exceeds ${config.BODY_LIMIT}` : err.type === 'entity.parse.failed' ? `the body is not valid JSON: ${err.message}` : err.message;
-    sendProblem(res, { type: err.type === 'entity.parse.failed' ? PROBLEM_TYPES.validation : 'about:blank', title: titleFor(status), status, detail, instance: req.originalUrl, ...(err.type === 'entity.parse.failed' ? { errors: [{ field: '', message: 'invalid JSON' }] } : {}) });
+    const detail =
+      err.type === 'entity.too.large'
+        ? `the body exceeds ${config.BODY_LIMIT}`
+        : err.type === 'entity.parse.failed'
+          ? `the body is not valid JSON: ${err.message}`
+          : err.message;
+    sendProblem(res, {
+      type: err.type === 'entity.parse.failed' ? PROBLEM_TYPES.validation : 'about:blank',
+      title: titleFor(status),
+      status,
+      detail,
+      instance: req.originalUrl,
+      ...(err.type === 'entity.parse.failed' ? { errors: [{ field: '', message: 'invalid JSON' }] } : {}),
+    });
   });
 
   const metrics = app.get<GameDayMetrics>(METRICS);
@@ -37,7 +55,9 @@ export async function createApiApp(config: AppConfig, options: { logger?: boolea
     app,
     new DocumentBuilder()
       .setTitle('GameDay API')
-      .setDescription('Schedule chaos-engineering GameDays, inspect their runs. Errors are RFC 9457 application/problem+json.')
+      .setDescription(
+        'Schedule chaos-engineering GameDays, inspect their runs. Errors are RFC 9457 application/problem+json.',
+      )
       .setVersion('1')
       .addBearerAuth()
       .build(),

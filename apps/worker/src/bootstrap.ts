@@ -7,8 +7,14 @@ import type { RunLauncher } from './launch/run-launcher';
 import { WorkerModule } from './worker.module';
 
 /** Builds and starts the worker (an application context: no HTTP API, only its metrics server). */
-export async function createWorkerApp(config: AppConfig, options: { logger?: boolean; launcher?: Type<RunLauncher> } = {}): Promise<INestApplicationContext> {
-  const app = await NestFactory.createApplicationContext(WorkerModule.withConfig(config, { launcher: options.launcher }), { bufferLogs: true, ...(options.logger === false ? { logger: false } : {}) });
+export async function createWorkerApp(
+  config: AppConfig,
+  options: { logger?: boolean; launcher?: Type<RunLauncher> } = {},
+): Promise<INestApplicationContext> {
+  const app = await NestFactory.createApplicationContext(
+    WorkerModule.withConfig(config, { launcher: options.launcher }),
+    { bufferLogs: true, ...(options.logger === false ? { logger: false } : {}) },
+  );
   if (options.logger !== false) app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
   await app.init();

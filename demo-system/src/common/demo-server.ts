@@ -67,7 +67,12 @@ export function log(service: string, level: 'info' | 'error', msg: string, extra
 }
 
 /** Listen, and close cleanly on SIGTERM/SIGINT so `docker stop` does not wait for SIGKILL. */
-export function serve(server: Server, service: string, port: number, onClose: () => Promise<void> = async () => {}): void {
+export function serve(
+  server: Server,
+  service: string,
+  port: number,
+  onClose: () => Promise<void> = async () => {},
+): void {
   server.listen(port, '0.0.0.0', () => log(service, 'info', 'listening', { port }));
   const shutdown = (signal: string): void => {
     log(service, 'info', 'shutting down', { signal });

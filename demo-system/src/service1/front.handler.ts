@@ -19,7 +19,11 @@ export async function handleFront(url: URL, deps: FrontDeps): Promise<DemoRespon
       return { status: 502, body: `upstream answered ${result.status}\n`, contentType: 'text/plain' };
     case 'timeout':
       deps.onTimeout();
-      return { status: 500, body: `upstream did not answer within ${timeout.timeoutMs} ms\n`, contentType: 'text/plain' };
+      return {
+        status: 500,
+        body: `upstream did not answer within ${timeout.timeoutMs} ms\n`,
+        contentType: 'text/plain',
+      };
     case 'error':
       return { status: 502, body: `upstream unreachable: ${result.error}\n`, contentType: 'text/plain' };
   }

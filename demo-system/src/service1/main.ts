@@ -17,7 +17,11 @@ const server = createDemoServer({
   metrics,
   routes: {
     '/': (url) =>
-      handleFront(url, { upstreamUrl, fetchUpstream, onTimeout: () => timeouts.inc({ service: SERVICE, upstream: upstreamLabel }) }),
+      handleFront(url, {
+        upstreamUrl,
+        fetchUpstream,
+        onTimeout: () => timeouts.inc({ service: SERVICE, upstream: upstreamLabel }),
+      }),
   },
 });
 serve(server, SERVICE, port);

@@ -11,9 +11,11 @@ export type TimeoutParse = { ok: true; timeoutMs: number | undefined } | { ok: f
 export function parseTimeout(query: URLSearchParams): TimeoutParse {
   const raw = query.get('timeout_ms');
   if (raw !== null) {
-    if (!/^\d+$/.test(raw)) return { ok: false, error: `timeout_ms must be a whole number of milliseconds, got "${raw}"` };
+    if (!/^\d+$/.test(raw))
+      return { ok: false, error: `timeout_ms must be a whole number of milliseconds, got "${raw}"` };
     const ms = Number(raw);
-    if (ms < 1 || ms > MAX_TIMEOUT_MS) return { ok: false, error: `timeout_ms must be between 1 and ${MAX_TIMEOUT_MS}, got ${ms}` };
+    if (ms < 1 || ms > MAX_TIMEOUT_MS)
+      return { ok: false, error: `timeout_ms must be between 1 and ${MAX_TIMEOUT_MS}, got ${ms}` };
     return { ok: true, timeoutMs: ms };
   }
   const demo = query.get('pyconau-demo');

@@ -38,8 +38,11 @@ if (mode !== 'per-request' && mode !== 'pooled') {
   log(SERVICE, 'error', `DB_CONNECTION must be per-request or pooled, not "${mode}"`);
   process.exit(2);
 }
-const pool = mode === 'pooled' ? new Pool({ connectionString: databaseUrl, max: 4, connectionTimeoutMillis: 30_000 }) : undefined;
-const loadUsers = pool ? async () => (await pool.query<UserRow>('SELECT name, nickname FROM users ORDER BY id')).rows : loadUsersOnNewConnection;
+const pool =
+  mode === 'pooled' ? new Pool({ connectionString: databaseUrl, max: 4, connectionTimeoutMillis: 30_000 }) : undefined;
+const loadUsers = pool
+  ? async () => (await pool.query<UserRow>('SELECT name, nickname FROM users ORDER BY id')).rows
+  : loadUsersOnNewConnection;
 
 const metrics = createDemoMetrics();
 const server = createDemoServer({

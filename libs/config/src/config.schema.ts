@@ -1,13 +1,16 @@
 import { z } from 'zod';
 
 const url = (protocols: string[]) =>
-  z.string().refine((value) => {
-    try {
-      return protocols.includes(new URL(value).protocol);
-    } catch {
-      return false;
-    }
-  }, `must be a ${protocols.map((p) => p.replace(':', '://')).join(' or ')} URL`);
+  z.string().refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `must be a ${protocols.map((p) => p.replace(':', '://')).join(' or ')} URL`,
+  );
 
 const port = z.coerce.number().int().min(1).max(65535);
 
@@ -29,7 +32,10 @@ export const configSchema = z.object({
   /** jobs of the worker processed at once */
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   /** upper bound for JSON request bodies */
-  BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'must be a size such as "256kb"').default('256kb'),
+  BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(b|kb|mb)$/i, 'must be a size such as "256kb"')
+    .default('256kb'),
   /** re-create missing queue entries for every active GameDay when a worker starts */
   WORKER_RECONCILE: z
     .enum(['true', 'false'], { message: 'must be true or false' })

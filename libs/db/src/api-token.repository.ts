@@ -7,7 +7,13 @@ import type { ApiTokenStore } from './repository.types';
 export class ApiTokenRepository implements ApiTokenStore {
   constructor(private readonly prisma: PrismaService) {}
 
-  create(data: { name: string; role: Role; tokenHash: string; prefix: string; createdById?: string | null }): Promise<ApiToken> {
+  create(data: {
+    name: string;
+    role: Role;
+    tokenHash: string;
+    prefix: string;
+    createdById?: string | null;
+  }): Promise<ApiToken> {
     return this.prisma.apiToken.create({ data });
   }
 
@@ -20,7 +26,10 @@ export class ApiTokenRepository implements ApiTokenStore {
   }
 
   async revoke(id: string, at: Date): Promise<boolean> {
-    const { count } = await this.prisma.apiToken.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: at } });
+    const { count } = await this.prisma.apiToken.updateMany({
+      where: { id, revokedAt: null },
+      data: { revokedAt: at },
+    });
     return count === 1;
   }
 

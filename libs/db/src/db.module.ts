@@ -17,6 +17,13 @@ import { RunRepository } from './run.repository';
     RunNoteRepository,
     ProbeSampleRepository,
   ],
-  exports: [PrismaService, ApiTokenRepository, GameDayRepository, RunRepository, RunNoteRepository, ProbeSampleRepository],
+  exports: [
+    PrismaService,
+    ApiTokenRepository,
+    GameDayRepository,
+    RunRepository,
+    RunNoteRepository,
+    ProbeSampleRepository,
+  ],
 })
 export class DbModule {}

@@ -1,7 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import type { GameDay, Prisma } from './generated/prisma/client';
 import { PrismaService } from './prisma.service';
-import { ACTIVE_RUN_STATUSES, type GameDayCreate, type GameDayFilter, type GameDayStore, type GameDayUpdate, type Page } from './repository.types';
+import {
+  ACTIVE_RUN_STATUSES,
+  type GameDayCreate,
+  type GameDayFilter,
+  type GameDayStore,
+  type GameDayUpdate,
+  type Page,
+} from './repository.types';
 
 @Injectable()
 export class GameDayRepository implements GameDayStore {
@@ -45,7 +52,10 @@ export class GameDayRepository implements GameDayStore {
   }
 
   async forceUpdate(id: string, data: GameDayUpdate): Promise<GameDay | null> {
-    const { count } = await this.prisma.gameDay.updateMany({ where: { id }, data: { ...data, version: { increment: 1 } } });
+    const { count } = await this.prisma.gameDay.updateMany({
+      where: { id },
+      data: { ...data, version: { increment: 1 } },
+    });
     return count === 0 ? null : this.findById(id);
   }
 
@@ -59,7 +69,10 @@ export class GameDayRepository implements GameDayStore {
 
   async recordFiring(id: string, nextRunAt: Date | null, finished: boolean): Promise<void> {
     // only an active GameDay moves on: a cancel that raced the firing wins
-    await this.prisma.gameDay.updateMany({ where: { id, status: 'active' }, data: { nextRunAt, ...(finished ? { status: 'finished' as const } : {}) } });
+    await this.prisma.gameDay.updateMany({
+      where: { id, status: 'active' },
+      data: { nextRunAt, ...(finished ? { status: 'finished' as const } : {}) },
+    });
   }
 
   count(): Promise<number> {
@@ -72,9 +85,19 @@ export class GameDayRepository implements GameDayStore {
       const { count } = await tx.gameDay.updateMany({ where: { id, revealedAt: null }, data: { revealedAt: at } });
       if (count > 0) {
         // the moment of the reveal belongs on the timeline of a run in progress
-        const active = await tx.run.findMany({ where: { gameDayId: id, status: { in: [...ACTIVE_RUN_STATUSES] } }, select: { id: true } });
+        const active = await tx.run.findMany({
+          where: { gameDayId: id, status: { in: [...ACTIVE_RUN_STATUSES] } },
+          select: { id: true },
+        });
         if (active.length > 0) {
-          await tx.runEvent.createMany({ data: active.map((r) => ({ runId: r.id, type: 'gameday.revealed', at, message: `the fault was revealed to participants by ${by}` })) });
+          await tx.runEvent.createMany({
+            data: active.map((r) => ({
+              runId: r.id,
+              type: 'gameday.revealed',
+              at,
+              message: `the fault was revealed to participants by ${by}`,
+            })),
+          });
         }
       }
       return tx.gameDay.findUnique({ where: { id } });

@@ -8,6 +8,10 @@ export class ProbeSampleRepository {
 
   /** Every sample of a run in time order (the report downsamples for its chart). */
   listForRun(runId: string, limit = 200_000): Promise<ProbeSample[]> {
-    return this.prisma.probeSample.findMany({ where: { runId }, orderBy: [{ experimentIndex: 'asc' }, { at: 'asc' }], take: limit });
+    return this.prisma.probeSample.findMany({
+      where: { runId },
+      orderBy: [{ experimentIndex: 'asc' }, { at: 'asc' }],
+      take: limit,
+    });
   }
 }

@@ -1,4 +1,14 @@
-import type { ApiToken, GameDay, Prisma, Role, Run, RunEvent, RunNote, RunStatus, RunTrigger } from './generated/prisma/client';
+import type {
+  ApiToken,
+  GameDay,
+  Prisma,
+  Role,
+  Run,
+  RunEvent,
+  RunNote,
+  RunStatus,
+  RunTrigger,
+} from './generated/prisma/client';
 
 /**
  * Small persistence interfaces the API and worker logic depend on; Prisma implementations sit
@@ -11,7 +21,13 @@ export interface Page<T> {
 }
 
 export interface ApiTokenStore {
-  create(data: { name: string; role: Role; tokenHash: string; prefix: string; createdById?: string | null }): Promise<ApiToken>;
+  create(data: {
+    name: string;
+    role: Role;
+    tokenHash: string;
+    prefix: string;
+    createdById?: string | null;
+  }): Promise<ApiToken>;
   findActiveByHash(tokenHash: string): Promise<ApiToken | null>;
   list(): Promise<ApiToken[]>;
   /** false when no such (unrevoked) token */
@@ -29,7 +45,10 @@ export interface GameDayFilter {
 }
 
 export type GameDayCreate = Omit<Prisma.GameDayUncheckedCreateInput, 'id' | 'createdAt' | 'updatedAt' | 'runs'>;
-export type GameDayUpdate = Omit<Prisma.GameDayUncheckedUpdateInput, 'id' | 'createdAt' | 'updatedAt' | 'runs' | 'version'>;
+export type GameDayUpdate = Omit<
+  Prisma.GameDayUncheckedUpdateInput,
+  'id' | 'createdAt' | 'updatedAt' | 'runs' | 'version'
+>;
 
 export interface GameDayStore {
   create(data: GameDayCreate): Promise<GameDay>;
@@ -91,14 +110,23 @@ export interface RunStore {
   listForGameDay(gameDayId: string, limit: number, cursor?: string): Promise<Page<Run>>;
   hasActiveRun(gameDayId: string): Promise<boolean>;
   /** moves a run to a status and records why, in one transaction */
-  transition(runId: string, status: RunStatus, event: RunEventInput, fields?: Prisma.RunUncheckedUpdateInput): Promise<Run>;
+  transition(
+    runId: string,
+    status: RunStatus,
+    event: RunEventInput,
+    fields?: Prisma.RunUncheckedUpdateInput,
+  ): Promise<Run>;
   appendEvent(runId: string, event: RunEventInput): Promise<RunEvent>;
   countForGameDay(gameDayId: string): Promise<number>;
   /**
    * Records an operator's emergency stop on a run that has not ended (the run lifecycle polls
    * for it; the fault queue reverts independently). Idempotent: the first request's time stays.
    */
-  requestAbort(runId: string, at: Date, reason: string): Promise<'requested' | 'already_requested' | 'ended' | 'not_found'>;
+  requestAbort(
+    runId: string,
+    at: Date,
+    reason: string,
+  ): Promise<'requested' | 'already_requested' | 'ended' | 'not_found'>;
   /** the same for every run that has not ended; returns their ids */
   requestAbortAll(at: Date, reason: string): Promise<string[]>;
 }
@@ -107,7 +135,14 @@ export interface RunStore {
 export const ENDED_RUN_STATUSES: readonly RunStatus[] = ['completed', 'aborted', 'failed', 'cancelled', 'skipped'];
 
 /** Statuses in which a run holds (or is about to hold) a fault: edits must wait. */
-export const ACTIVE_RUN_STATUSES: readonly RunStatus[] = ['arming', 'baseline', 'injecting', 'observing', 'rolling_back', 'recovery'];
+export const ACTIVE_RUN_STATUSES: readonly RunStatus[] = [
+  'arming',
+  'baseline',
+  'injecting',
+  'observing',
+  'rolling_back',
+  'recovery',
+];
 
 export type RunNoteKind = 'note' | 'action_item';
 

@@ -1,7 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma, type Run, type RunEvent, type RunStatus } from './generated/prisma/client';
 import { PrismaService } from './prisma.service';
-import { ACTIVE_RUN_STATUSES, ENDED_RUN_STATUSES, type Page, type RunCreate, type RunEventInput, type RunStore, type RunWithEvents } from './repository.types';
+import {
+  ACTIVE_RUN_STATUSES,
+  ENDED_RUN_STATUSES,
+  type Page,
+  type RunCreate,
+  type RunEventInput,
+  type RunStore,
+  type RunWithEvents,
+} from './repository.types';
 
 function eventData(runId: string, e: RunEventInput): Prisma.RunEventUncheckedCreateInput {
   return {
@@ -56,7 +64,12 @@ export class RunRepository implements RunStore {
     return (await this.prisma.run.count({ where: { gameDayId, status: { in: [...ACTIVE_RUN_STATUSES] } } })) > 0;
   }
 
-  async transition(runId: string, status: RunStatus, event: RunEventInput, fields: Prisma.RunUncheckedUpdateInput = {}): Promise<Run> {
+  async transition(
+    runId: string,
+    status: RunStatus,
+    event: RunEventInput,
+    fields: Prisma.RunUncheckedUpdateInput = {},
+  ): Promise<Run> {
     return this.prisma.$transaction(async (tx) => {
       const run = await tx.run.update({ where: { id: runId }, data: { ...fields, status } });
       await tx.runEvent.create({ data: eventData(runId, { phase: status, ...event }) });
@@ -72,25 +85,42 @@ export class RunRepository implements RunStore {
     return this.prisma.run.count({ where: { gameDayId } });
   }
 
-  async requestAbort(runId: string, at: Date, reason: string): Promise<'requested' | 'already_requested' | 'ended' | 'not_found'> {
+  async requestAbort(
+    runId: string,
+    at: Date,
+    reason: string,
+  ): Promise<'requested' | 'already_requested' | 'ended' | 'not_found'> {
     return this.prisma.$transaction(async (tx) => {
       const run = await tx.run.findUnique({ where: { id: runId }, select: { status: true, abortRequestedAt: true } });
       if (!run) return 'not_found' as const;
       if (ENDED_RUN_STATUSES.includes(run.status)) return 'ended' as const;
       if (run.abortRequestedAt) return 'already_requested' as const;
       await tx.run.update({ where: { id: runId }, data: { abortRequestedAt: at, abortReason: reason } });
-      await tx.runEvent.create({ data: eventData(runId, { type: 'run.abort_requested', at, message: `emergency stop requested: ${reason}` }) });
+      await tx.runEvent.create({
+        data: eventData(runId, { type: 'run.abort_requested', at, message: `emergency stop requested: ${reason}` }),
+      });
       return 'requested' as const;
     });
   }
 
   async requestAbortAll(at: Date, reason: string): Promise<string[]> {
     return this.prisma.$transaction(async (tx) => {
-      const runs = await tx.run.findMany({ where: { status: { notIn: [...ENDED_RUN_STATUSES] }, abortRequestedAt: null }, select: { id: true } });
+      const runs = await tx.run.findMany({
+        where: { status: { notIn: [...ENDED_RUN_STATUSES] }, abortRequestedAt: null },
+        select: { id: true },
+      });
       const ids = runs.map((r) => r.id);
       if (ids.length === 0) return ids;
       await tx.run.updateMany({ where: { id: { in: ids } }, data: { abortRequestedAt: at, abortReason: reason } });
-      await tx.runEvent.createMany({ data: ids.map((id) => eventData(id, { type: 'run.abort_requested', at, message: `emergency stop of every run requested: ${reason}` })) });
+      await tx.runEvent.createMany({
+        data: ids.map((id) =>
+          eventData(id, {
+            type: 'run.abort_requested',
+            at,
+            message: `emergency stop of every run requested: ${reason}`,
+          }),
+        ),
+      });
       return ids;
     });
   }

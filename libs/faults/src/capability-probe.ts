@@ -7,7 +7,6 @@ export interface ProbeNeeds {
   ingress: boolean;
 }
 
-
 interface ProbeStep {
   argv: string[];
   /** The kernel feature a failure of this step reveals as missing. */
@@ -21,30 +20,106 @@ interface ProbeStep {
  * feature the fault needs: the real interface is never touched, and the probe devices are always
  * deleted again (deleting the veth removes its peer and qdiscs).
  */
-export function probeSteps(needs: ProbeNeeds, id: string = randomBytes(3).toString('hex')): { steps: ProbeStep[]; cleanup: string[][] } {
+export function probeSteps(
+  needs: ProbeNeeds,
+  id: string = randomBytes(3).toString('hex'),
+): { steps: ProbeStep[]; cleanup: string[][] } {
   // Unique names: two faults armed on one netns at the same time must not trip over each other.
   const PROBE_DEV = `gdp${id}a`;
   const PROBE_PEER = `gdp${id}b`;
   const PROBE_IFB = `gdp${id}i`;
   const steps: ProbeStep[] = [
     { argv: ['ip', 'link', 'add', PROBE_DEV, 'type', 'veth', 'peer', 'name', PROBE_PEER] },
-    { argv: ['tc', 'qdisc', 'add', 'dev', PROBE_DEV, 'root', 'handle', '4744:', 'netem', 'delay', '1ms'], feature: 'sch_netem' },
+    {
+      argv: ['tc', 'qdisc', 'add', 'dev', PROBE_DEV, 'root', 'handle', '4744:', 'netem', 'delay', '1ms'],
+      feature: 'sch_netem',
+    },
     { argv: ['tc', 'qdisc', 'del', 'dev', PROBE_DEV, 'root', 'handle', '4744:', 'netem'] },
   ];
   if (needs.prio) {
     steps.push(
-      { argv: ['tc', 'qdisc', 'add', 'dev', PROBE_DEV, 'root', 'handle', '4744:', 'prio', 'bands', '2', 'priomap', ...Array<string>(16).fill('0')], feature: 'sch_prio' },
-      { argv: ['tc', 'filter', 'add', 'dev', PROBE_DEV, 'parent', '4744:', 'protocol', 'ip', 'pref', '1', 'u32', 'match', 'ip', 'dst', '192.0.2.1/32', 'flowid', '4744:2'], feature: 'cls_u32', requires: ['sch_prio'] },
+      {
+        argv: [
+          'tc',
+          'qdisc',
+          'add',
+          'dev',
+          PROBE_DEV,
+          'root',
+          'handle',
+          '4744:',
+          'prio',
+          'bands',
+          '2',
+          'priomap',
+          ...Array<string>(16).fill('0'),
+        ],
+        feature: 'sch_prio',
+      },
+      {
+        argv: [
+          'tc',
+          'filter',
+          'add',
+          'dev',
+          PROBE_DEV,
+          'parent',
+          '4744:',
+          'protocol',
+          'ip',
+          'pref',
+          '1',
+          'u32',
+          'match',
+          'ip',
+          'dst',
+          '192.0.2.1/32',
+          'flowid',
+          '4744:2',
+        ],
+        feature: 'cls_u32',
+        requires: ['sch_prio'],
+      },
     );
   }
   if (needs.ingress) {
     steps.push(
       { argv: ['ip', 'link', 'add', PROBE_IFB, 'type', 'ifb'], feature: 'ifb' },
       { argv: ['tc', 'qdisc', 'add', 'dev', PROBE_PEER, 'handle', 'ffff:', 'ingress'], feature: 'sch_ingress' },
-      { argv: ['tc', 'filter', 'add', 'dev', PROBE_PEER, 'parent', 'ffff:', 'protocol', 'all', 'pref', '1', 'u32', 'match', 'u32', '0', '0', 'action', 'mirred', 'egress', 'redirect', 'dev', PROBE_IFB], feature: 'act_mirred', requires: ['ifb', 'sch_ingress', 'cls_u32'] },
+      {
+        argv: [
+          'tc',
+          'filter',
+          'add',
+          'dev',
+          PROBE_PEER,
+          'parent',
+          'ffff:',
+          'protocol',
+          'all',
+          'pref',
+          '1',
+          'u32',
+          'match',
+          'u32',
+          '0',
+          '0',
+          'action',
+          'mirred',
+          'egress',
+          'redirect',
+          'dev',
+          PROBE_IFB,
+        ],
+        feature: 'act_mirred',
+        requires: ['ifb', 'sch_ingress', 'cls_u32'],
+      },
     );
   }
-  return { steps, cleanup: [['ip', 'link', 'del', PROBE_DEV], ...(needs.ingress ? [['ip', 'link', 'del', PROBE_IFB]] : [])] };
+  return {
+    steps,
+    cleanup: [['ip', 'link', 'del', PROBE_DEV], ...(needs.ingress ? [['ip', 'link', 'del', PROBE_IFB]] : [])],
+  };
 }
 
 export class ProbeError extends Error {

@@ -20,7 +20,12 @@ function collect(stream: PassThrough): () => string {
 }
 
 /** Runs argv in a container (no shell) and returns its exit code, stdout and stderr. */
-export async function execInContainer(docker: Docker, containerId: string, argv: string[], options: ExecOptions = {}): Promise<StepResult> {
+export async function execInContainer(
+  docker: Docker,
+  containerId: string,
+  argv: string[],
+  options: ExecOptions = {},
+): Promise<StepResult> {
   const exec = await docker.getContainer(containerId).exec({
     Cmd: argv,
     AttachStdout: true,
@@ -38,7 +43,9 @@ export async function execInContainer(docker: Docker, containerId: string, argv:
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
       stream.destroy();
-      reject(new Error(`${argv.join(' ')} did not finish within ${timeoutMs} ms in container ${containerId.slice(0, 12)}`));
+      reject(
+        new Error(`${argv.join(' ')} did not finish within ${timeoutMs} ms in container ${containerId.slice(0, 12)}`),
+      );
     }, timeoutMs);
     const done = () => {
       clearTimeout(timer);

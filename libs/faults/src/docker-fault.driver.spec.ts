@@ -4,15 +4,44 @@ import { containerSteps, encodeHelperSteps } from './docker-fault.driver';
 
 describe('encodeHelperSteps', () => {
   it('length-prefixes every step and its undo (0 words when a later undo covers it)', () => {
-    expect(encodeHelperSteps([['ip', 'link', 'add', 'x', 'type', 'ifb'], ['ip', 'link', 'set', 'x', 'up']], [['ip', 'link', 'del', 'x'], null])).toEqual([
+    expect(
+      encodeHelperSteps(
+        [
+          ['ip', 'link', 'add', 'x', 'type', 'ifb'],
+          ['ip', 'link', 'set', 'x', 'up'],
+        ],
+        [['ip', 'link', 'del', 'x'], null],
+      ),
+    ).toEqual([
       '2',
-      '6', 'ip', 'link', 'add', 'x', 'type', 'ifb', '4', 'ip', 'link', 'del', 'x',
-      '5', 'ip', 'link', 'set', 'x', 'up', '0',
+      '6',
+      'ip',
+      'link',
+      'add',
+      'x',
+      'type',
+      'ifb',
+      '4',
+      'ip',
+      'link',
+      'del',
+      'x',
+      '5',
+      'ip',
+      'link',
+      'set',
+      'x',
+      'up',
+      '0',
     ]);
   });
 
   it('encodes a compiled fault: apply and undo stay aligned', () => {
-    const spec = faultSchema.parse({ kind: 'network', target: { container: 'x' }, netem: { delay: '500ms', jitter: '100ms' } }) as NetworkFaultSpec;
+    const spec = faultSchema.parse({
+      kind: 'network',
+      target: { container: 'x' },
+      netem: { delay: '500ms', jitter: '100ms' },
+    }) as NetworkFaultSpec;
     const c = compileNetworkFault(spec);
     const words = encodeHelperSteps(c.apply, c.undo);
     expect(words[0]).toBe('1');
@@ -37,8 +66,20 @@ describe('probeSteps', () => {
 
   it('adds prio/u32 and ifb/ingress/mirred probes when the fault needs them', () => {
     const p = probeSteps({ prio: true, ingress: true }, 'abc123');
-    expect(p.steps.map((s) => s.feature ?? '-')).toEqual(['-', 'sch_netem', '-', 'sch_prio', 'cls_u32', 'ifb', 'sch_ingress', 'act_mirred']);
-    expect(p.cleanup).toEqual([['ip', 'link', 'del', 'gdpabc123a'], ['ip', 'link', 'del', 'gdpabc123i']]);
+    expect(p.steps.map((s) => s.feature ?? '-')).toEqual([
+      '-',
+      'sch_netem',
+      '-',
+      'sch_prio',
+      'cls_u32',
+      'ifb',
+      'sch_ingress',
+      'act_mirred',
+    ]);
+    expect(p.cleanup).toEqual([
+      ['ip', 'link', 'del', 'gdpabc123a'],
+      ['ip', 'link', 'del', 'gdpabc123i'],
+    ]);
   });
 });
 

@@ -69,7 +69,8 @@ export function encodeHelperSteps(apply: string[][], undo: (string[] | null)[]):
     const u = undo[i] ?? [];
     for (const w of [...argv, ...u]) {
       // One word per line in the helper's state files: a newline would split a word.
-      if (w.includes('\n') || w.includes('\0')) throw new Error(`argv word ${JSON.stringify(w)} contains a newline or NUL`);
+      if (w.includes('\n') || w.includes('\0'))
+        throw new Error(`argv word ${JSON.stringify(w)} contains a newline or NUL`);
     }
     out.push(String(argv.length), ...argv, String(u.length), ...u);
   });
@@ -118,7 +119,11 @@ export class DockerFaultDriver implements FaultDriver {
     const t = spec.target;
     const filters: Record<string, string[]> = {};
     if (t.container !== undefined) filters.name = [t.container];
-    if (t.compose !== undefined) filters.label = [`com.docker.compose.project=${t.compose.project}`, ...(t.compose.service ? [`com.docker.compose.service=${t.compose.service}`] : [])];
+    if (t.compose !== undefined)
+      filters.label = [
+        `com.docker.compose.project=${t.compose.project}`,
+        ...(t.compose.service ? [`com.docker.compose.service=${t.compose.service}`] : []),
+      ];
     if (t.labels !== undefined) filters.label = Object.entries(t.labels).map(([k, v]) => `${k}=${v}`);
     const listed = await this.docker.listContainers({ all: true, filters });
     const candidates: ContainerCandidate[] = [];
@@ -129,9 +134,18 @@ export class DockerFaultDriver implements FaultDriver {
         if (!isNotFound(err)) throw err; // removed between list and inspect
       }
     }
-    const selection = selectTargetsOrThrow(candidates, t, options.random ?? this.options.random ?? Math.random, { dedupeNetns: spec.kind === 'network' });
+    const selection = selectTargetsOrThrow(candidates, t, options.random ?? this.options.random ?? Math.random, {
+      dedupeNetns: spec.kind === 'network',
+    });
     return {
-      targets: selection.selected.map((c) => ({ engine: this.engine, containerId: c.id, containerName: c.name, netnsId: c.netnsKey, pid: c.pid, labels: c.labels })),
+      targets: selection.selected.map((c) => ({
+        engine: this.engine,
+        containerId: c.id,
+        containerName: c.name,
+        netnsId: c.netnsKey,
+        pid: c.pid,
+        labels: c.labels,
+      })),
       refused: selection.refused,
       deduplicated: selection.deduplicated,
       selection: selection.record,
@@ -166,7 +180,15 @@ export class DockerFaultDriver implements FaultDriver {
     const targets: DryRunTarget[] = resolution.targets.map((target) => {
       if (spec.kind === 'container') {
         const c = containerSteps(spec, target.containerId);
-        return { target, strategy: 'docker', runner: ['docker'], apply: [c.apply], verify: [['docker', 'inspect', target.containerId]], revert: [c.revert], warnings: [] };
+        return {
+          target,
+          strategy: 'docker',
+          runner: ['docker'],
+          apply: [c.apply],
+          verify: [['docker', 'inspect', target.containerId]],
+          revert: [c.revert],
+          warnings: [],
+        };
       }
       const compiled = compileNetworkFault(spec, this.options.compile);
       const runner =
@@ -175,9 +197,23 @@ export class DockerFaultDriver implements FaultDriver {
           : spec.strategy === 'exec'
             ? ['docker', 'exec', '--privileged', target.containerId.slice(0, 12)]
             : ['nsenter', '-t', String(target.pid ?? '<pid>'), '-n', '--'];
-      return { target, strategy: spec.strategy, runner, apply: compiled.apply, verify: compiled.verify, revert: compiled.revert, warnings: compiled.warnings };
+      return {
+        target,
+        strategy: spec.strategy,
+        runner,
+        apply: compiled.apply,
+        verify: compiled.verify,
+        revert: compiled.revert,
+        warnings: compiled.warnings,
+      };
     });
-    return { kind: spec.kind, targets, refused: resolution.refused, deduplicated: resolution.deduplicated, selection: resolution.selection };
+    return {
+      kind: spec.kind,
+      targets,
+      refused: resolution.refused,
+      deduplicated: resolution.deduplicated,
+      selection: resolution.selection,
+    };
   }
 
   // ---------------------------------------------------------------- prepare
@@ -201,7 +237,13 @@ export class DockerFaultDriver implements FaultDriver {
         await probeKernel(new HelperRunner(this.docker, helperId), needs, this.engine);
       } catch (err) {
         await this.removeContainer(helperId);
-        this.emit({ type: 'probe', result: 'error', reason: (err as Error).name, durationMs: Date.now() - started, target: target.containerName });
+        this.emit({
+          type: 'probe',
+          result: 'error',
+          reason: (err as Error).name,
+          durationMs: Date.now() - started,
+          target: target.containerName,
+        });
         throw err;
       }
       this.emit({ type: 'probe', result: 'ok', durationMs: Date.now() - started, target: target.containerName });
@@ -221,11 +263,17 @@ export class DockerFaultDriver implements FaultDriver {
   /** Starts the helper in the target's netns (NET_ADMIN only) and waits until it can exec. */
   async createHelper(target: ResolvedTarget): Promise<string> {
     const image = await this.ensureImage();
-    const name = `gameday-helper-${shortName(target.containerName).replace(/[^a-zA-Z0-9_.-]/g, '-').slice(0, 40)}-${randomBytes(3).toString('hex')}`;
+    const name = `gameday-helper-${shortName(target.containerName)
+      .replace(/[^a-zA-Z0-9_.-]/g, '-')
+      .slice(0, 40)}-${randomBytes(3).toString('hex')}`;
     const container = await this.docker.createContainer({
       name,
       Image: image,
-      Labels: { [HELPER_ROLE_LABEL]: 'helper', [HELPER_TARGET_LABEL]: target.containerId, 'gameday.engine': this.engine },
+      Labels: {
+        [HELPER_ROLE_LABEL]: 'helper',
+        [HELPER_TARGET_LABEL]: target.containerId,
+        'gameday.engine': this.engine,
+      },
       Env: [`GAMEDAY_HELPER_LINGER_S=${this.options.helperLingerSeconds ?? 600}`],
       HostConfig: {
         NetworkMode: `container:${target.containerId}`,
@@ -251,7 +299,12 @@ export class DockerFaultDriver implements FaultDriver {
     }
   }
 
-  private runnerFor(strategy: FaultLease['strategy'], containerId: string, helperId?: string | null, pid?: number): StepRunner {
+  private runnerFor(
+    strategy: FaultLease['strategy'],
+    containerId: string,
+    helperId?: string | null,
+    pid?: number,
+  ): StepRunner {
     if (strategy === 'sidecar') {
       if (!helperId) throw new Error('sidecar strategy without a helper container');
       return new HelperRunner(this.docker, helperId);
@@ -259,7 +312,10 @@ export class DockerFaultDriver implements FaultDriver {
     if (strategy === 'exec') return new TargetExecRunner(this.docker, containerId);
     if (strategy === 'nsenter') {
       const local = this.options.engineIsLocal ?? Boolean((this.docker.modem as { socketPath?: unknown }).socketPath);
-      if (!local) throw new Error(`the nsenter strategy needs the worker on the Docker host (engine ${this.engine} is remote): use sidecar`);
+      if (!local)
+        throw new Error(
+          `the nsenter strategy needs the worker on the Docker host (engine ${this.engine} is remote): use sidecar`,
+        );
       return new NsenterRunner(pid ?? 0);
     }
     throw new Error(`no tc runner for strategy ${strategy}`);
@@ -267,7 +323,10 @@ export class DockerFaultDriver implements FaultDriver {
 
   // ---------------------------------------------------------------- apply
 
-  private newLease(prepared: PreparedFault, extra: Partial<FaultLease>): Omit<FaultLease, 'id' | 'revertedAt' | 'revertReason' | 'revertAttempts' | 'lastError'> {
+  private newLease(
+    prepared: PreparedFault,
+    extra: Partial<FaultLease>,
+  ): Omit<FaultLease, 'id' | 'revertedAt' | 'revertReason' | 'revertAttempts' | 'lastError'> {
     const { target } = prepared;
     const common = {
       runId: prepared.runId ?? null,
@@ -282,7 +341,15 @@ export class DockerFaultDriver implements FaultDriver {
     };
     if (prepared.spec.kind === 'container') {
       const c = containerSteps(prepared.spec, target.containerId);
-      return { ...common, kind: 'container', applyArgv: [c.apply], revertArgv: [c.revert], verifyArgv: null, details: { action: prepared.spec.action, signal: prepared.spec.signal }, ...extra };
+      return {
+        ...common,
+        kind: 'container',
+        applyArgv: [c.apply],
+        revertArgv: [c.revert],
+        verifyArgv: null,
+        details: { action: prepared.spec.action, signal: prepared.spec.signal },
+        ...extra,
+      };
     }
     const compiled = prepared.compiled!;
     return {
@@ -293,7 +360,11 @@ export class DockerFaultDriver implements FaultDriver {
       applyArgv: compiled.apply,
       verifyArgv: compiled.verify,
       revertArgv: compiled.revert,
-      details: { expected: compiled.expected, warnings: compiled.warnings, selfExpiryAt: new Date(prepared.expiresAt.getTime() + prepared.graceMs).toISOString() },
+      details: {
+        expected: compiled.expected,
+        warnings: compiled.warnings,
+        selfExpiryAt: new Date(prepared.expiresAt.getTime() + prepared.graceMs).toISOString(),
+      },
       ...extra,
     };
   }
@@ -304,20 +375,35 @@ export class DockerFaultDriver implements FaultDriver {
     const lease = await this.options.leases.record(this.newLease(prepared, { plannedAt: this.now() }));
     try {
       let injectedAt: Date;
-      if (prepared.spec.kind === 'container') injectedAt = await this.applyContainer(prepared.spec, prepared.target.containerId);
+      if (prepared.spec.kind === 'container')
+        injectedAt = await this.applyContainer(prepared.spec, prepared.target.containerId);
       else if (prepared.strategy === 'sidecar') injectedAt = await this.applyViaHelper(prepared);
       else injectedAt = await this.applyDirect(prepared);
       await this.options.leases.markInjected(lease.id, injectedAt);
-      this.emit({ type: 'apply', result: 'ok', durationMs: Date.now() - started, target: prepared.target.containerName });
+      this.emit({
+        type: 'apply',
+        result: 'ok',
+        durationMs: Date.now() - started,
+        target: prepared.target.containerName,
+      });
       return { ...lease, injectedAt };
     } catch (err) {
       await this.options.leases.recordRevertFailure(lease.id, (err as Error).message).catch(() => undefined);
       // Close the lease only when we know nothing is applied: a failed step was rolled back, or
       // the engine refused the container action. Anything else (a lost connection mid-exec) stays
       // open for the revert job and the reaper, whose revert is idempotent.
-      const nothingApplied = (err instanceof FaultStepError && err.rolledBack) || (prepared.spec.kind === 'container' && typeof (err as { statusCode?: unknown }).statusCode === 'number');
-      if (nothingApplied) await this.options.leases.markReverted(lease.id, this.now(), 'apply_failed').catch(() => undefined);
-      this.emit({ type: 'apply', result: 'error', reason: (err as Error).name, durationMs: Date.now() - started, target: prepared.target.containerName });
+      const nothingApplied =
+        (err instanceof FaultStepError && err.rolledBack) ||
+        (prepared.spec.kind === 'container' && typeof (err as { statusCode?: unknown }).statusCode === 'number');
+      if (nothingApplied)
+        await this.options.leases.markReverted(lease.id, this.now(), 'apply_failed').catch(() => undefined);
+      this.emit({
+        type: 'apply',
+        result: 'error',
+        reason: (err as Error).name,
+        durationMs: Date.now() - started,
+        target: prepared.target.containerName,
+      });
       throw err;
     }
   }
@@ -347,16 +433,37 @@ export class DockerFaultDriver implements FaultDriver {
 
   async scheduleApply(prepared: PreparedFault, at: ScheduleOptions): Promise<FaultLease> {
     if (prepared.spec.kind !== 'network' || prepared.strategy !== 'sidecar' || !prepared.helperContainerId) {
-      throw new Error('scheduleApply needs a network fault prepared with the sidecar strategy (the helper keeps the clock)');
+      throw new Error(
+        'scheduleApply needs a network fault prepared with the sidecar strategy (the helper keeps the clock)',
+      );
     }
     if (at.revertAt.getTime() <= at.applyAt.getTime()) throw new Error('revertAt must be after applyAt');
     const compiled = prepared.compiled!;
     const expiresAt = new Date(Math.max(prepared.expiresAt.getTime(), at.revertAt.getTime()));
     const expireAt = expiresAt.getTime() + prepared.graceMs;
     const lease = await this.options.leases.record(
-      this.newLease({ ...prepared, expiresAt }, { plannedAt: at.applyAt, details: { expected: compiled.expected, warnings: compiled.warnings, applyAt: at.applyAt.toISOString(), revertAt: at.revertAt.toISOString(), selfExpiryAt: new Date(expireAt).toISOString() } }),
+      this.newLease(
+        { ...prepared, expiresAt },
+        {
+          plannedAt: at.applyAt,
+          details: {
+            expected: compiled.expected,
+            warnings: compiled.warnings,
+            applyAt: at.applyAt.toISOString(),
+            revertAt: at.revertAt.toISOString(),
+            selfExpiryAt: new Date(expireAt).toISOString(),
+          },
+        },
+      ),
     );
-    const argv = ['gameday-helper', 'schedule', String(at.applyAt.getTime()), String(at.revertAt.getTime()), String(expireAt), ...encodeHelperSteps(compiled.apply, compiled.undo)];
+    const argv = [
+      'gameday-helper',
+      'schedule',
+      String(at.applyAt.getTime()),
+      String(at.revertAt.getTime()),
+      String(expireAt),
+      ...encodeHelperSteps(compiled.apply, compiled.undo),
+    ];
     const r = await execInContainer(this.docker, prepared.helperContainerId, argv);
     if (r.exitCode !== 0) {
       await this.options.leases.markReverted(lease.id, this.now(), 'schedule_failed');
@@ -367,17 +474,27 @@ export class DockerFaultDriver implements FaultDriver {
 
   /** Reads the helper's own record; updates the lease with the actual apply/revert instants. */
   async readTimeline(lease: FaultLease): Promise<HelperTimeline> {
-    if (lease.strategy !== 'sidecar' || !lease.helperContainerId) return { state: lease.revertedAt ? 'reverted' : lease.injectedAt ? 'applied' : 'unknown', appliedAt: lease.injectedAt ?? undefined, revertedAt: lease.revertedAt ?? undefined };
+    if (lease.strategy !== 'sidecar' || !lease.helperContainerId)
+      return {
+        state: lease.revertedAt ? 'reverted' : lease.injectedAt ? 'applied' : 'unknown',
+        appliedAt: lease.injectedAt ?? undefined,
+        revertedAt: lease.revertedAt ?? undefined,
+      };
     let r;
     try {
       r = await execInContainer(this.docker, lease.helperContainerId, ['gameday-helper', 'status']);
     } catch (err) {
-      if (isNotFound(err) || /is not running/.test(String((err as Error).message))) return { state: 'unknown', error: 'helper container is gone or stopped' };
+      if (isNotFound(err) || /is not running/.test(String((err as Error).message)))
+        return { state: 'unknown', error: 'helper container is gone or stopped' };
       throw err;
     }
     const kv = parseKeyValues(r.stdout);
     const states = ['idle', 'armed', 'applied', 'reverted', 'apply_failed', 'skipped_expired'] as const;
-    const state = (states as readonly string[]).includes(kv.state) ? (kv.state as HelperTimeline['state']) : kv.state === 'cancelled' ? 'reverted' : 'unknown';
+    const state = (states as readonly string[]).includes(kv.state)
+      ? (kv.state as HelperTimeline['state'])
+      : kv.state === 'cancelled'
+        ? 'reverted'
+        : 'unknown';
     const timeline: HelperTimeline = {
       state,
       plannedApplyAt: msDate(kv.apply_at),
@@ -389,8 +506,14 @@ export class DockerFaultDriver implements FaultDriver {
       error: kv.error || undefined,
     };
     if (timeline.appliedAt && !lease.injectedAt) await this.options.leases.markInjected(lease.id, timeline.appliedAt);
-    if (timeline.revertedAt && !lease.revertedAt) await this.options.leases.markReverted(lease.id, timeline.revertedAt, `helper_${timeline.revertReason ?? 'reverted'}`);
-    if ((state === 'apply_failed' || state === 'skipped_expired') && !lease.revertedAt) await this.options.leases.markReverted(lease.id, this.now(), state);
+    if (timeline.revertedAt && !lease.revertedAt)
+      await this.options.leases.markReverted(
+        lease.id,
+        timeline.revertedAt,
+        `helper_${timeline.revertReason ?? 'reverted'}`,
+      );
+    if ((state === 'apply_failed' || state === 'skipped_expired') && !lease.revertedAt)
+      await this.options.leases.markReverted(lease.id, this.now(), state);
     return timeline;
   }
 
@@ -398,8 +521,14 @@ export class DockerFaultDriver implements FaultDriver {
 
   async verify(lease: FaultLease): Promise<VerifyOutcome> {
     const started = Date.now();
-    const outcome = lease.kind === 'container' ? await this.verifyContainer(lease) : await this.verifyNetwork(lease, 'applied');
-    this.emit({ type: 'verify', result: outcome.ok ? 'ok' : 'error', durationMs: Date.now() - started, target: lease.containerName });
+    const outcome =
+      lease.kind === 'container' ? await this.verifyContainer(lease) : await this.verifyNetwork(lease, 'applied');
+    this.emit({
+      type: 'verify',
+      result: outcome.ok ? 'ok' : 'error',
+      durationMs: Date.now() - started,
+      target: lease.containerName,
+    });
     return outcome;
   }
 
@@ -415,11 +544,18 @@ export class DockerFaultDriver implements FaultDriver {
     return outputs;
   }
 
-  private async verifyNetwork(lease: FaultLease, want: 'applied' | 'reverted', runner?: StepRunner): Promise<VerifyOutcome> {
+  private async verifyNetwork(
+    lease: FaultLease,
+    want: 'applied' | 'reverted',
+    runner?: StepRunner,
+  ): Promise<VerifyOutcome> {
     const expected = lease.details?.expected;
     if (!expected) return { ok: false, reasons: ['lease has no expected tree'] };
     const info = await this.inspectOrNull(lease.containerId);
-    if (!info?.State?.Running) return want === 'reverted' ? { ok: true } : { ok: false, reasons: [`target ${lease.containerName} is not running`] };
+    if (!info?.State?.Running)
+      return want === 'reverted'
+        ? { ok: true }
+        : { ok: false, reasons: [`target ${lease.containerName} is not running`] };
     const use = runner ?? (await this.liveRunner(lease));
     const outputs = await this.readQdiscs(lease, use);
     return want === 'applied' ? verifyQdiscs(expected, outputs) : verifyReverted(expected, outputs);
@@ -429,8 +565,10 @@ export class DockerFaultDriver implements FaultDriver {
     const info = await this.inspectOrNull(lease.containerId);
     const action = lease.details?.action;
     if (!info) return { ok: false, reasons: [`container ${lease.containerName} is gone`] };
-    if (action === 'pause') return info.State.Paused ? { ok: true } : { ok: false, reasons: [`${lease.containerName} is not paused`] };
-    if (action === 'stop' || action === 'kill') return !info.State.Running ? { ok: true } : { ok: false, reasons: [`${lease.containerName} is running again`] };
+    if (action === 'pause')
+      return info.State.Paused ? { ok: true } : { ok: false, reasons: [`${lease.containerName} is not paused`] };
+    if (action === 'stop' || action === 'kill')
+      return !info.State.Running ? { ok: true } : { ok: false, reasons: [`${lease.containerName} is running again`] };
     return { ok: true };
   }
 
@@ -439,13 +577,26 @@ export class DockerFaultDriver implements FaultDriver {
   async revert(lease: FaultLease, reason: string): Promise<RevertResult> {
     const started = Date.now();
     try {
-      const result = lease.kind === 'container' ? await this.revertContainer(lease) : await this.revertNetwork(lease, reason);
+      const result =
+        lease.kind === 'container' ? await this.revertContainer(lease) : await this.revertNetwork(lease, reason);
       await this.options.leases.markReverted(lease.id, result.at, reason);
-      this.emit({ type: 'revert', result: 'ok', reason: result.outcome, durationMs: Date.now() - started, target: lease.containerName });
+      this.emit({
+        type: 'revert',
+        result: 'ok',
+        reason: result.outcome,
+        durationMs: Date.now() - started,
+        target: lease.containerName,
+      });
       return result;
     } catch (err) {
       await this.options.leases.recordRevertFailure(lease.id, (err as Error).message).catch(() => undefined);
-      this.emit({ type: 'revert', result: 'error', reason: (err as Error).name, durationMs: Date.now() - started, target: lease.containerName });
+      this.emit({
+        type: 'revert',
+        result: 'error',
+        reason: (err as Error).name,
+        durationMs: Date.now() - started,
+        target: lease.containerName,
+      });
       throw err;
     }
   }
@@ -453,15 +604,27 @@ export class DockerFaultDriver implements FaultDriver {
   private async revertNetwork(lease: FaultLease, reason: string): Promise<RevertResult> {
     const info = await this.inspectOrNull(lease.containerId);
     // The qdiscs lived in the target's netns: a stopped or removed target took them along.
-    if (!info?.State?.Running) return { outcome: 'already_gone', at: this.now(), details: [`target ${lease.containerName} is not running: its network namespace is gone`] };
+    if (!info?.State?.Running)
+      return {
+        outcome: 'already_gone',
+        at: this.now(),
+        details: [`target ${lease.containerName} is not running: its network namespace is gone`],
+      };
     let outcome: RevertResult['outcome'] = 'reverted';
     const details: string[] = [];
     let runner: StepRunner;
     let tempHelper: string | undefined;
-    const helper = lease.strategy === 'sidecar' && lease.helperContainerId ? await this.inspectOrNull(lease.helperContainerId) : null;
+    const helper =
+      lease.strategy === 'sidecar' && lease.helperContainerId
+        ? await this.inspectOrNull(lease.helperContainerId)
+        : null;
     if (helper?.State?.Running) {
       runner = new HelperRunner(this.docker, lease.helperContainerId!);
-      const r = await runner.run(['gameday-helper', 'revert', reason.replace(/[^a-zA-Z0-9_.-]/g, '_').slice(0, 40) || 'manual']);
+      const r = await runner.run([
+        'gameday-helper',
+        'revert',
+        reason.replace(/[^a-zA-Z0-9_.-]/g, '_').slice(0, 40) || 'manual',
+      ]);
       if (r.exitCode !== 0) throw new FaultStepError(['gameday-helper', 'revert'], r.exitCode, r.stderr, false);
       const kv = parseKeyValues(r.stdout);
       if (kv.was !== 'applied' || kv.undone === '0') outcome = 'already_gone';
@@ -469,7 +632,9 @@ export class DockerFaultDriver implements FaultDriver {
       // No live helper (removed, or the reaper after a crash): run the revert argv directly;
       // each deletes only our handle and kind, so a failure means "already gone".
       if (lease.strategy === 'sidecar') tempHelper = await this.createHelper(this.targetOf(lease));
-      runner = tempHelper ? new HelperRunner(this.docker, tempHelper) : this.runnerFor(lease.strategy, lease.containerId, null, info.State.Pid);
+      runner = tempHelper
+        ? new HelperRunner(this.docker, tempHelper)
+        : this.runnerFor(lease.strategy, lease.containerId, null, info.State.Pid);
       let failures = 0;
       for (const argv of lease.revertArgv) {
         const r = await runner.run(argv);
@@ -482,7 +647,8 @@ export class DockerFaultDriver implements FaultDriver {
     }
     try {
       const check = await this.verifyNetwork(lease, 'reverted', runner);
-      if (!check.ok) throw new Error(`revert of ${lease.containerName} left our qdiscs behind: ${check.reasons.join('; ')}`);
+      if (!check.ok)
+        throw new Error(`revert of ${lease.containerName} left our qdiscs behind: ${check.reasons.join('; ')}`);
     } finally {
       if (tempHelper) await this.removeContainer(tempHelper);
     }
@@ -490,7 +656,13 @@ export class DockerFaultDriver implements FaultDriver {
   }
 
   private targetOf(lease: FaultLease): ResolvedTarget {
-    return { engine: lease.engine, containerId: lease.containerId, containerName: lease.containerName, netnsId: lease.netnsId ?? '', labels: {} };
+    return {
+      engine: lease.engine,
+      containerId: lease.containerId,
+      containerName: lease.containerName,
+      netnsId: lease.netnsId ?? '',
+      labels: {},
+    };
   }
 
   async release(prepared: PreparedFault | FaultLease): Promise<void> {
@@ -562,9 +734,12 @@ export class DockerFaultDriver implements FaultDriver {
   private async removeContainer(id: string): Promise<void> {
     try {
       // Stop first so the helper's TERM trap runs (it reverts anything still applied).
-      await this.docker.getContainer(id).stop({ t: 5 }).catch((err) => {
-        if (!isNotFound(err) && !isNotModified(err)) throw err;
-      });
+      await this.docker
+        .getContainer(id)
+        .stop({ t: 5 })
+        .catch((err) => {
+          if (!isNotFound(err) && !isNotModified(err)) throw err;
+        });
       await this.docker.getContainer(id).remove({ force: true });
     } catch (err) {
       if (!isNotFound(err)) throw err;

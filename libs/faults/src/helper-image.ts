@@ -26,12 +26,20 @@ export function helperContextDir(): string {
  */
 export function helperImageTag(contextDir = helperContextDir()): string {
   const hash = createHash('sha256');
-  for (const f of CONTEXT_FILES) hash.update(f).update('\0').update(readFileSync(join(contextDir, f))).update('\0');
+  for (const f of CONTEXT_FILES)
+    hash
+      .update(f)
+      .update('\0')
+      .update(readFileSync(join(contextDir, f)))
+      .update('\0');
   return `${HELPER_IMAGE_REPOSITORY}:${hash.digest('hex').slice(0, 12)}`;
 }
 
 /** Builds the helper image on this engine unless it is already there; returns its tag. */
-export async function ensureHelperImage(docker: Docker, options: { contextDir?: string; tag?: string } = {}): Promise<string> {
+export async function ensureHelperImage(
+  docker: Docker,
+  options: { contextDir?: string; tag?: string } = {},
+): Promise<string> {
   const contextDir = options.contextDir ?? helperContextDir();
   const tag = options.tag ?? helperImageTag(contextDir);
   try {
@@ -40,13 +48,17 @@ export async function ensureHelperImage(docker: Docker, options: { contextDir?: 
   } catch (err) {
     if ((err as { statusCode?: number }).statusCode !== 404) throw err;
   }
-  const stream = await docker.buildImage({ context: contextDir, src: CONTEXT_FILES }, { t: tag, rm: true, forcerm: true });
+  const stream = await docker.buildImage(
+    { context: contextDir, src: CONTEXT_FILES },
+    { t: tag, rm: true, forcerm: true },
+  );
   await new Promise<void>((resolvePromise, reject) => {
     docker.modem.followProgress(
       stream,
       (err: Error | null, output: { error?: string; errorDetail?: { message?: string } }[]) => {
         const failed = err ?? output.find((o) => o.error || o.errorDetail);
-        if (failed) reject(new Error(`building ${tag} failed: ${err?.message ?? (failed as { error?: string }).error}`));
+        if (failed)
+          reject(new Error(`building ${tag} failed: ${err?.message ?? (failed as { error?: string }).error}`));
         else resolvePromise();
       },
     );

@@ -63,20 +63,36 @@ export class PrismaLeaseRepository implements LeaseRepository {
   }
 
   async markInjected(id: string, at: Date, update: { helperContainerId?: string | null } = {}): Promise<void> {
-    await this.prisma.activeFault.update({ where: { id }, data: { injectedAt: at, ...(update.helperContainerId !== undefined ? { helperContainerId: update.helperContainerId } : {}) } });
+    await this.prisma.activeFault.update({
+      where: { id },
+      data: {
+        injectedAt: at,
+        ...(update.helperContainerId !== undefined ? { helperContainerId: update.helperContainerId } : {}),
+      },
+    });
   }
 
   async markReverted(id: string, at: Date, reason: string): Promise<void> {
     // Conditional update: the first revert wins, a second one (helper + reaper) changes nothing.
-    await this.prisma.activeFault.updateMany({ where: { id, revertedAt: null }, data: { revertedAt: at, revertReason: reason } });
+    await this.prisma.activeFault.updateMany({
+      where: { id, revertedAt: null },
+      data: { revertedAt: at, revertReason: reason },
+    });
   }
 
   async recordRevertFailure(id: string, error: string): Promise<void> {
-    await this.prisma.activeFault.update({ where: { id }, data: { revertAttempts: { increment: 1 }, lastError: error.slice(0, 2000) } });
+    await this.prisma.activeFault.update({
+      where: { id },
+      data: { revertAttempts: { increment: 1 }, lastError: error.slice(0, 2000) },
+    });
   }
 
   async listExpiredUnreverted(now: Date, limit = 100): Promise<FaultLease[]> {
-    const rows = await this.prisma.activeFault.findMany({ where: { revertedAt: null, expiresAt: { lte: now } }, orderBy: { expiresAt: 'asc' }, take: limit });
+    const rows = await this.prisma.activeFault.findMany({
+      where: { revertedAt: null, expiresAt: { lte: now } },
+      orderBy: { expiresAt: 'asc' },
+      take: limit,
+    });
     return rows.map(toLease);
   }
 

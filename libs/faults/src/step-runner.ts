@@ -48,8 +48,16 @@ export class NsenterRunner implements StepRunner {
     const [cmd, ...args] = [...this.prefix, ...argv];
     return new Promise((resolve) => {
       execFile(cmd, args, { timeout: 30_000, maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
-        const code = err ? (typeof (err as NodeJS.ErrnoException & { code?: unknown }).code === 'number' ? ((err as unknown as { code: number }).code) : 127) : 0;
-        resolve({ exitCode: code, stdout: String(stdout), stderr: String(stderr) || (err && code === 127 ? err.message : '') });
+        const code = err
+          ? typeof (err as NodeJS.ErrnoException & { code?: unknown }).code === 'number'
+            ? (err as unknown as { code: number }).code
+            : 127
+          : 0;
+        resolve({
+          exitCode: code,
+          stdout: String(stdout),
+          stderr: String(stderr) || (err && code === 127 ? err.message : ''),
+        });
       });
     });
   }

@@ -10,7 +10,15 @@ export const METRIC_PREFIX = 'gameday_';
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 1.5, 2, 3, 5, 7.5, 10, 20, 30];
 const SKEW_BUCKETS = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5];
 
-export const QUEUE_STATES = ['waiting', 'delayed', 'active', 'failed', 'completed', 'prioritized', 'waiting-children'] as const;
+export const QUEUE_STATES = [
+  'waiting',
+  'delayed',
+  'active',
+  'failed',
+  'completed',
+  'prioritized',
+  'waiting-children',
+] as const;
 
 export interface QueueCounts {
   name: string;

@@ -57,7 +57,9 @@ export function probeOnce(spec: HttpProbeSpec): Promise<Sample> {
         const ok = spec.expectedStatus ? spec.expectedStatus.includes(status) : status >= 200 && status < 400;
         finish(ok ? { ok, status } : { ok, status, errorKind: 'status_mismatch' });
       });
-      res.on('error', (e: NodeJS.ErrnoException) => finish({ ok: false, status: res.statusCode, errorKind: errorKind(e) }));
+      res.on('error', (e: NodeJS.ErrnoException) =>
+        finish({ ok: false, status: res.statusCode, errorKind: errorKind(e) }),
+      );
     });
     const timer = setTimeout(() => {
       finish({ ok: false, errorKind: 'timeout' });

@@ -33,29 +33,40 @@ export class LoadGenerator {
     this.done = new Promise((resolve) => (finished = resolve));
     const instance = autocannon(
       {
-      url: spec.url,
-      method: spec.method ?? 'GET',
-      headers: spec.headers,
-      body: spec.body,
-      connections: spec.concurrency,
-      overallRate: spec.rate,
-      // seconds; autocannon needs an end, the caller stops it earlier
-      duration: 24 * 3600,
-      timeout: Math.max(1, Math.ceil(spec.timeoutMs / 1000)),
-      // latencies are corrected for coordinated omission only when asked; we record raw answers
-      ignoreCoordinatedOmission: true,
+        url: spec.url,
+        method: spec.method ?? 'GET',
+        headers: spec.headers,
+        body: spec.body,
+        connections: spec.concurrency,
+        overallRate: spec.rate,
+        // seconds; autocannon needs an end, the caller stops it earlier
+        duration: 24 * 3600,
+        timeout: Math.max(1, Math.ceil(spec.timeoutMs / 1000)),
+        // latencies are corrected for coordinated omission only when asked; we record raw answers
+        ignoreCoordinatedOmission: true,
       },
       () => finished(),
     );
     instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
       const now = Date.now();
       const ok = spec.expectedStatus ? spec.expectedStatus.includes(statusCode) : statusCode >= 200 && statusCode < 400;
-      this.onSample({ at: now - responseTime, durationMs: responseTime, ok, status: statusCode, ...(ok ? {} : { errorKind: 'status_mismatch' }) });
+      this.onSample({
+        at: now - responseTime,
+        durationMs: responseTime,
+        ok,
+        status: statusCode,
+        ...(ok ? {} : { errorKind: 'status_mismatch' }),
+      });
     });
     instance.on('reqError', (error: NodeJS.ErrnoException) => {
       const now = Date.now();
       const timeout = /timeout/i.test(error?.message ?? '') || error?.code === 'ETIMEDOUT';
-      this.onSample({ at: now - (timeout ? spec.timeoutMs : 0), durationMs: timeout ? spec.timeoutMs : 0, ok: false, errorKind: timeout ? 'timeout' : 'network' });
+      this.onSample({
+        at: now - (timeout ? spec.timeoutMs : 0),
+        durationMs: timeout ? spec.timeoutMs : 0,
+        ok: false,
+        errorKind: timeout ? 'timeout' : 'network',
+      });
     });
     this.instance = instance;
   }

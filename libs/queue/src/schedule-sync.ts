@@ -75,7 +75,11 @@ export class ScheduleSync {
     if (!gameDay.runAt) throw new Error(`GameDay ${gameDay.id} has scheduleKind "at" but no runAt`);
     // add() with an existing id is a no-op, so a reschedule must remove the old job first
     await this.removeOneShot(gameDay.id);
-    const data: FireJob = { gameDayId: gameDay.id, version: gameDay.version, scheduledFor: gameDay.runAt.toISOString() };
+    const data: FireJob = {
+      gameDayId: gameDay.id,
+      version: gameDay.version,
+      scheduledFor: gameDay.runAt.toISOString(),
+    };
     await this.scheduleQueue.add(JOBS.fire, data, {
       jobId: jobIds.oneShot(gameDay.id),
       delay: Math.max(0, gameDay.runAt.getTime() - this.now()),
@@ -90,7 +94,8 @@ export class ScheduleSync {
   }
 
   private async upsertScheduler(gameDay: SchedulableGameDay): Promise<void> {
-    if (!gameDay.cron || !gameDay.cronTimezone) throw new Error(`GameDay ${gameDay.id} has scheduleKind "cron" but no cron/timezone`);
+    if (!gameDay.cron || !gameDay.cronTimezone)
+      throw new Error(`GameDay ${gameDay.id} has scheduleKind "cron" but no cron/timezone`);
     const data: FireJob = { gameDayId: gameDay.id, version: gameDay.version };
     await this.scheduleQueue.upsertJobScheduler(
       jobIds.scheduler(gameDay.id),
@@ -109,7 +114,13 @@ export class ScheduleSync {
  * The occurrence instant a fire job stands for: one-shots carry it; jobs produced by a job
  * scheduler carry it in opts.prevMillis (and in their id, repeat:<scheduler>:<millis>).
  */
-export function occurrenceOf(job: { id?: string; data: FireJob; opts: { prevMillis?: number }; timestamp: number; delay?: number }): Date {
+export function occurrenceOf(job: {
+  id?: string;
+  data: FireJob;
+  opts: { prevMillis?: number };
+  timestamp: number;
+  delay?: number;
+}): Date {
   if (job.data.scheduledFor) return new Date(job.data.scheduledFor);
   if (typeof job.opts.prevMillis === 'number' && job.opts.prevMillis > 0) return new Date(job.opts.prevMillis);
   const fromId = job.id?.match(/:(\d+)$/);

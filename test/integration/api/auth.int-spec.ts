@@ -1,7 +1,15 @@
 import type { INestApplication } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import request from 'supertest';
-import { ADMIN_TOKEN, deleteGameDays, deleteQueueKeys, minimalGameDay, startApi, testConfig, testPrisma } from '../../support/harness';
+import {
+  ADMIN_TOKEN,
+  deleteGameDays,
+  deleteQueueKeys,
+  minimalGameDay,
+  startApi,
+  testConfig,
+  testPrisma,
+} from '../../support/harness';
 
 describe('API tokens and roles (real Postgres)', () => {
   const config = testConfig('auth');
@@ -16,7 +24,10 @@ describe('API tokens and roles (real Postgres)', () => {
     app = await startApi(config);
     http = request(app.getHttpServer());
     for (const role of ['viewer', 'operator', 'admin'] as const) {
-      const res = await http.post('/api/v1/tokens').set('Authorization', `Bearer ${ADMIN_TOKEN}`).send({ name: `auth-test-${role}`, role });
+      const res = await http
+        .post('/api/v1/tokens')
+        .set('Authorization', `Bearer ${ADMIN_TOKEN}`)
+        .send({ name: `auth-test-${role}`, role });
       expect(res.status).toBe(201);
       tokens[role] = res.body.token;
       tokenIds.push(res.body.id);
@@ -40,7 +51,10 @@ describe('API tokens and roles (real Postgres)', () => {
     const list = await http.get('/api/v1/tokens').set('Authorization', `Bearer ${ADMIN_TOKEN}`);
     expect(list.status).toBe(200);
     expect(JSON.stringify(list.body)).not.toContain(tokens.viewer);
-    expect(list.body.items.find((t: { id: string }) => t.id === tokenIds[0])).toMatchObject({ name: 'auth-test-viewer', role: 'viewer' });
+    expect(list.body.items.find((t: { id: string }) => t.id === tokenIds[0])).toMatchObject({
+      name: 'auth-test-viewer',
+      role: 'viewer',
+    });
   });
 
   it.each([
@@ -71,17 +85,31 @@ describe('API tokens and roles (real Postgres)', () => {
     expect(res.status).toBe(201);
     gameDayIds.push(res.body.id);
     expect((await http.get('/api/v1/tokens').set('Authorization', `Bearer ${tokens.operator}`)).status).toBe(403);
-    expect((await http.post('/api/v1/tokens').set('Authorization', `Bearer ${tokens.operator}`).send({ name: 'x', role: 'admin' })).status).toBe(403);
+    expect(
+      (
+        await http
+          .post('/api/v1/tokens')
+          .set('Authorization', `Bearer ${tokens.operator}`)
+          .send({ name: 'x', role: 'admin' })
+      ).status,
+    ).toBe(403);
   });
 
   it('a database admin token can manage tokens; a revoked token is refused', async () => {
-    const created = await http.post('/api/v1/tokens').set('Authorization', `Bearer ${tokens.admin}`).send({ name: 'auth-test-short-lived', role: 'viewer' });
+    const created = await http
+      .post('/api/v1/tokens')
+      .set('Authorization', `Bearer ${tokens.admin}`)
+      .send({ name: 'auth-test-short-lived', role: 'viewer' });
     expect(created.status).toBe(201);
     tokenIds.push(created.body.id);
     expect((await http.get('/api/v1/gamedays').set('Authorization', `Bearer ${created.body.token}`)).status).toBe(200);
-    expect((await http.delete(`/api/v1/tokens/${created.body.id}`).set('Authorization', `Bearer ${tokens.admin}`)).status).toBe(204);
+    expect(
+      (await http.delete(`/api/v1/tokens/${created.body.id}`).set('Authorization', `Bearer ${tokens.admin}`)).status,
+    ).toBe(204);
     expect((await http.get('/api/v1/gamedays').set('Authorization', `Bearer ${created.body.token}`)).status).toBe(401);
-    expect((await http.delete(`/api/v1/tokens/${created.body.id}`).set('Authorization', `Bearer ${tokens.admin}`)).status).toBe(404);
+    expect(
+      (await http.delete(`/api/v1/tokens/${created.body.id}`).set('Authorization', `Bearer ${tokens.admin}`)).status,
+    ).toBe(404);
   });
 
   it.each([
@@ -105,6 +133,8 @@ describe('API tokens and roles (real Postgres)', () => {
     const docs = await http.get('/docs/json');
     expect(docs.status).toBe(200);
     expect(docs.body.components.schemas.GameDaySpec.properties.experiments).toBeDefined();
-    expect(docs.body.paths['/api/v1/gamedays'].post.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/GameDaySpec');
+    expect(docs.body.paths['/api/v1/gamedays'].post.requestBody.content['application/json'].schema.$ref).toBe(
+      '#/components/schemas/GameDaySpec',
+    );
   });
 });

@@ -5,7 +5,15 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { createApiApp } from '../../../apps/api/src/bootstrap';
 import { ensureLabTargetImage } from '../../lab/support/lab-images';
-import { ADMIN_TOKEN, deleteGameDays, deleteQueueKeys, startApi, startWorker, testConfig, testPrisma } from '../../support/harness';
+import {
+  ADMIN_TOKEN,
+  deleteGameDays,
+  deleteQueueKeys,
+  startApi,
+  startWorker,
+  testConfig,
+  testPrisma,
+} from '../../support/harness';
 
 // Real Postgres, Redis, BullMQ and Docker Engine: the API enqueues the dry run, a real worker
 // resolves the targets on the host engine and compiles the commands. Nothing may be applied.
@@ -33,8 +41,16 @@ describe('dry run (API → fault queue → worker → Docker, nothing applied)',
   beforeAll(async () => {
     const image = await ensureLabTargetImage(docker);
     // the image opts in (gameday.enabled=true); the second container overrides it
-    const target = await docker.createContainer({ name: TARGET, Image: image, Labels: { 'gameday.enabled': 'true', ...GROUP } });
-    const optedOut = await docker.createContainer({ name: OPTED_OUT, Image: image, Labels: { 'gameday.enabled': 'false', ...GROUP } });
+    const target = await docker.createContainer({
+      name: TARGET,
+      Image: image,
+      Labels: { 'gameday.enabled': 'true', ...GROUP },
+    });
+    const optedOut = await docker.createContainer({
+      name: OPTED_OUT,
+      Image: image,
+      Labels: { 'gameday.enabled': 'false', ...GROUP },
+    });
     await target.start();
     await optedOut.start();
     const info = await target.inspect();
@@ -43,7 +59,10 @@ describe('dry run (API → fault queue → worker → Docker, nothing applied)',
     api = await startApi(config);
     worker = await startWorker(config);
     http = request(api.getHttpServer());
-    const t = await http.post('/api/v1/tokens').set(auth).send({ name: `dryrun-viewer-${suffix}`, role: 'viewer' });
+    const t = await http
+      .post('/api/v1/tokens')
+      .set(auth)
+      .send({ name: `dryrun-viewer-${suffix}`, role: 'viewer' });
     viewer = t.body.token;
     tokenIds.push(t.body.id);
   });
@@ -76,22 +95,41 @@ describe('dry run (API → fault queue → worker → Docker, nothing applied)',
     const res = await http
       .post('/api/v1/gamedays')
       .set(auth)
-      .send({ name: `dryrun-${randomUUID()}`, timezone: 'UTC', schedule: { at: new Date(Date.now() + 3600_000).toISOString() }, experiments, ...extra });
-    expect({ status: res.status, body: res.status === 201 ? undefined : res.body }).toEqual({ status: 201, body: undefined });
+      .send({
+        name: `dryrun-${randomUUID()}`,
+        timezone: 'UTC',
+        schedule: { at: new Date(Date.now() + 3600_000).toISOString() },
+        experiments,
+        ...extra,
+      });
+    expect({ status: res.status, body: res.status === 201 ? undefined : res.body }).toEqual({
+      status: 201,
+      body: undefined,
+    });
     ids.push(res.body.id);
     return res.body.id as string;
   }
 
-  const qdiscs = () => execFileSync('nsenter', ['-t', String(targetPid), '-n', 'tc', 'qdisc', 'show'], { encoding: 'utf8' });
-  const joinedContainers = async () => (await docker.listContainers({ all: true })).filter((c) => c.HostConfig?.NetworkMode === `container:${targetId}`);
+  const qdiscs = () =>
+    execFileSync('nsenter', ['-t', String(targetPid), '-n', 'tc', 'qdisc', 'show'], { encoding: 'utf8' });
+  const joinedContainers = async () =>
+    (await docker.listContainers({ all: true })).filter((c) => c.HostConfig?.NetworkMode === `container:${targetId}`);
 
   it('returns the resolved targets, refused candidates and exact argv for each experiment, and applies nothing', async () => {
     const qdiscsBefore = qdiscs();
     const leasesBefore = await prisma.activeFault.count({ where: { containerId: targetId } });
     const id = await create([
-      experiment('delay', { kind: 'network', target: { labels: GROUP, selection: { mode: 'all' } }, netem: { delay: '500ms', jitter: '100ms' } }),
+      experiment('delay', {
+        kind: 'network',
+        target: { labels: GROUP, selection: { mode: 'all' } },
+        netem: { delay: '500ms', jitter: '100ms' },
+      }),
       experiment('pause', { kind: 'container', target: { container: TARGET }, action: 'pause' }),
-      experiment('missing', { kind: 'container', target: { container: `gd-dryrun-nobody-${suffix}` }, action: 'pause' }),
+      experiment('missing', {
+        kind: 'container',
+        target: { container: `gd-dryrun-nobody-${suffix}` },
+        action: 'pause',
+      }),
     ]);
 
     const started = Date.now();
@@ -108,8 +146,19 @@ describe('dry run (API → fault queue → worker → Docker, nothing applied)',
     expect(net.result.targets[0].target).toMatchObject({ containerId: targetId, containerName: TARGET });
     expect(net.result.targets[0].strategy).toBe('sidecar');
     const apply = net.result.targets[0].apply as string[][];
-    expect(apply.some((argv) => argv[0] === 'tc' && argv.includes('netem') && argv.includes('delay') && argv.includes('500ms') && argv.includes('100ms'))).toBe(true);
-    expect((net.result.targets[0].revert as string[][]).every((argv) => argv[0] === 'tc' || argv[0] === 'ip')).toBe(true);
+    expect(
+      apply.some(
+        (argv) =>
+          argv[0] === 'tc' &&
+          argv.includes('netem') &&
+          argv.includes('delay') &&
+          argv.includes('500ms') &&
+          argv.includes('100ms'),
+      ),
+    ).toBe(true);
+    expect((net.result.targets[0].revert as string[][]).every((argv) => argv[0] === 'tc' || argv[0] === 'ip')).toBe(
+      true,
+    );
     expect(net.result.targets[0].verify.length).toBeGreaterThan(0);
     expect(net.result.refused).toEqual([expect.objectContaining({ name: OPTED_OUT, reason: 'not_opted_in' })]);
 
@@ -137,7 +186,15 @@ describe('dry run (API → fault queue → worker → Docker, nothing applied)',
 
   it('answers 502 with the reason when the worker fails the job', async () => {
     // a stored spec the worker cannot read (written behind the API's back)
-    const row = await prisma.gameDay.create({ data: { name: `dryrun-broken-${suffix}`, timezone: 'UTC', scheduleKind: 'at', runAt: new Date(Date.now() + 3600_000), spec: { name: 'broken' } } });
+    const row = await prisma.gameDay.create({
+      data: {
+        name: `dryrun-broken-${suffix}`,
+        timezone: 'UTC',
+        scheduleKind: 'at',
+        runAt: new Date(Date.now() + 3600_000),
+        spec: { name: 'broken' },
+      },
+    });
     ids.push(row.id);
     const res = await http.post(`/api/v1/gamedays/${row.id}/dry-run`).set(auth).send();
     expect(res.status).toBe(502);
@@ -151,7 +208,9 @@ describe('dry run (API → fault queue → worker → Docker, nothing applied)',
     const app = await createApiApp(lonely, { logger: false, dryRunTimeoutMs: 1_500 });
     await app.init();
     try {
-      const id = await create([experiment('pause', { kind: 'container', target: { container: TARGET }, action: 'pause' })]);
+      const id = await create([
+        experiment('pause', { kind: 'container', target: { container: TARGET }, action: 'pause' }),
+      ]);
       const started = Date.now();
       const res = await request(app.getHttpServer()).post(`/api/v1/gamedays/${id}/dry-run`).set(auth).send();
       const took = Date.now() - started;

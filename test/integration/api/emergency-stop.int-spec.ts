@@ -3,7 +3,15 @@ import { FAULT_JOBS, FAULT_QUEUE } from '@gameday/queue';
 import type { Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { ADMIN_TOKEN, deleteGameDays, deleteQueueKeys, minimalGameDay, startApi, testConfig, testPrisma } from '../../support/harness';
+import {
+  ADMIN_TOKEN,
+  deleteGameDays,
+  deleteQueueKeys,
+  minimalGameDay,
+  startApi,
+  testConfig,
+  testPrisma,
+} from '../../support/harness';
 
 describe('emergency stop (real Postgres + Redis)', () => {
   const config = testConfig('abort');
@@ -20,7 +28,10 @@ describe('emergency stop (real Postgres + Redis)', () => {
     app = await startApi(config);
     http = request(app.getHttpServer());
     faultQueue = app.get<Queue>(FAULT_QUEUE);
-    const t = await http.post('/api/v1/tokens').set(auth).send({ name: `abort-viewer-${randomUUID()}`, role: 'viewer' });
+    const t = await http
+      .post('/api/v1/tokens')
+      .set(auth)
+      .send({ name: `abort-viewer-${randomUUID()}`, role: 'viewer' });
     viewer = t.body.token;
     tokenIds.push(t.body.id);
   });
@@ -34,14 +45,22 @@ describe('emergency stop (real Postgres + Redis)', () => {
   });
 
   async function gameDayWithRun(status: 'injecting' | 'completed') {
-    const res = await http.post('/api/v1/gamedays').set(auth).send(minimalGameDay(new Date(Date.now() + 3600_000), { name: `abort-${randomUUID()}` }));
+    const res = await http
+      .post('/api/v1/gamedays')
+      .set(auth)
+      .send(minimalGameDay(new Date(Date.now() + 3600_000), { name: `abort-${randomUUID()}` }));
     ids.push(res.body.id);
-    return prisma.run.create({ data: { gameDayId: res.body.id, scheduledFor: new Date(), status, spec: {}, gameDayVersion: 1 } });
+    return prisma.run.create({
+      data: { gameDayId: res.body.id, scheduledFor: new Date(), status, spec: {}, gameDayVersion: 1 },
+    });
   }
 
   it('records the request on the run and queues an abort job on the fault queue', async () => {
     const run = await gameDayWithRun('injecting');
-    const res = await http.post(`/api/v1/runs/${run.id}/abort`).set(auth).send({ reason: 'latency spilled into checkout' });
+    const res = await http
+      .post(`/api/v1/runs/${run.id}/abort`)
+      .set(auth)
+      .send({ reason: 'latency spilled into checkout' });
     expect(res.status).toBe(202);
     expect(res.body).toMatchObject({ runId: run.id, status: 'requested' });
     const row = await prisma.run.findUniqueOrThrow({ where: { id: run.id }, include: { events: true } });
@@ -49,20 +68,27 @@ describe('emergency stop (real Postgres + Redis)', () => {
     expect(row.abortRequestedAt).not.toBeNull();
     expect(row.events.map((e) => e.type)).toEqual(['run.abort_requested']);
     const jobs = await faultQueue.getJobs(['waiting', 'prioritized']);
-    expect(jobs.find((j) => j.data.runId === run.id)).toMatchObject({ name: FAULT_JOBS.abort, data: { reason: 'latency spilled into checkout' } });
+    expect(jobs.find((j) => j.data.runId === run.id)).toMatchObject({
+      name: FAULT_JOBS.abort,
+      data: { reason: 'latency spilled into checkout' },
+    });
 
     // again: idempotent on the run (first time kept), another revert pass queued
     const again = await http.post(`/api/v1/runs/${run.id}/abort`).set(auth).send();
     expect(again.status).toBe(202);
     expect(again.body.status).toBe('already_requested');
-    expect((await prisma.run.findUniqueOrThrow({ where: { id: run.id } })).abortRequestedAt).toEqual(row.abortRequestedAt);
+    expect((await prisma.run.findUniqueOrThrow({ where: { id: run.id } })).abortRequestedAt).toEqual(
+      row.abortRequestedAt,
+    );
   });
 
   it('refuses a run that has ended (409), an unknown run (404) and viewers (403)', async () => {
     const ended = await gameDayWithRun('completed');
     expect((await http.post(`/api/v1/runs/${ended.id}/abort`).set(auth).send()).status).toBe(409);
     expect((await http.post(`/api/v1/runs/${randomUUID()}/abort`).set(auth).send()).status).toBe(404);
-    expect((await http.post(`/api/v1/runs/${ended.id}/abort`).set('Authorization', `Bearer ${viewer}`).send()).status).toBe(403);
+    expect(
+      (await http.post(`/api/v1/runs/${ended.id}/abort`).set('Authorization', `Bearer ${viewer}`).send()).status,
+    ).toBe(403);
     const bad = await http.post(`/api/v1/runs/${ended.id}/abort`).set(auth).send({ reason: '', force: true });
     expect(bad.status).toBe(400);
     expect(bad.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['force', 'reason']);
@@ -74,7 +100,11 @@ describe('emergency stop (real Postgres + Redis)', () => {
     expect(res.status).toBe(202);
     expect(res.body.runIds).toContain(run.id);
     const jobs = await faultQueue.getJobs(['waiting', 'prioritized']);
-    expect(jobs.some((j) => j.name === FAULT_JOBS.abort && j.data.runId === undefined && j.data.reason === 'stop everything')).toBe(true);
+    expect(
+      jobs.some(
+        (j) => j.name === FAULT_JOBS.abort && j.data.runId === undefined && j.data.reason === 'stop everything',
+      ),
+    ).toBe(true);
     expect((await prisma.run.findUniqueOrThrow({ where: { id: run.id } })).abortReason).toBe('stop everything');
   });
 });

@@ -4,7 +4,15 @@ import { RUN_QUEUE, SCHEDULE_QUEUE, jobIds } from '@gameday/queue';
 import type { Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { ADMIN_TOKEN, deleteGameDays, deleteQueueKeys, minimalGameDay, startApi, testConfig, testPrisma } from '../../support/harness';
+import {
+  ADMIN_TOKEN,
+  deleteGameDays,
+  deleteQueueKeys,
+  minimalGameDay,
+  startApi,
+  testConfig,
+  testPrisma,
+} from '../../support/harness';
 
 describe('GameDays REST API (real Postgres + Redis)', () => {
   const config = testConfig('gamedays');
@@ -24,7 +32,10 @@ describe('GameDays REST API (real Postgres + Redis)', () => {
     http = request(app.getHttpServer());
     scheduleQueue = app.get<Queue>(SCHEDULE_QUEUE);
     runQueue = app.get<Queue>(RUN_QUEUE);
-    const t = await http.post('/api/v1/tokens').set(auth).send({ name: `${marker}-viewer`, role: 'viewer' });
+    const t = await http
+      .post('/api/v1/tokens')
+      .set(auth)
+      .send({ name: `${marker}-viewer`, role: 'viewer' });
     viewer = t.body.token;
     tokenIds.push(t.body.id);
   });
@@ -62,7 +73,12 @@ describe('GameDays REST API (real Postgres + Redis)', () => {
   });
 
   it('creates a recurring GameDay with one job scheduler in its timezone', async () => {
-    const res = await create(minimalGameDay(hoursAhead(1), { name: `${marker} weekly`, schedule: { cron: '0 10 * * MON', timezone: 'Australia/Sydney' } }));
+    const res = await create(
+      minimalGameDay(hoursAhead(1), {
+        name: `${marker} weekly`,
+        schedule: { cron: '0 10 * * MON', timezone: 'Australia/Sydney' },
+      }),
+    );
     expect(res.status).toBe(201);
     const scheduler = await scheduleQueue.getJobScheduler(jobIds.scheduler(res.body.id));
     expect(scheduler).toMatchObject({ pattern: '0 10 * * MON', tz: 'Australia/Sydney' });
@@ -73,7 +89,11 @@ describe('GameDays REST API (real Postgres + Redis)', () => {
   });
 
   it('lists with filters and cursor pagination', async () => {
-    for (let i = 0; i < 3; i++) expect((await create(minimalGameDay(hoursAhead(3 + i), { name: `${marker} page ${i}`, environment: 'pagetest' }))).status).toBe(201);
+    for (let i = 0; i < 3; i++)
+      expect(
+        (await create(minimalGameDay(hoursAhead(3 + i), { name: `${marker} page ${i}`, environment: 'pagetest' })))
+          .status,
+      ).toBe(201);
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
@@ -92,7 +112,10 @@ describe('GameDays REST API (real Postgres + Redis)', () => {
   it('PATCH reschedules at once (the job moves) and bumps the version', async () => {
     const created = await create(minimalGameDay(hoursAhead(5), { name: `${marker} patch` }));
     const newAt = hoursAhead(6);
-    const res = await http.patch(`/api/v1/gamedays/${created.body.id}`).set(auth).send({ schedule: { at: newAt.toISOString() }, description: 'moved' });
+    const res = await http
+      .patch(`/api/v1/gamedays/${created.body.id}`)
+      .set(auth)
+      .send({ schedule: { at: newAt.toISOString() }, description: 'moved' });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ version: 2, nextRunAt: newAt.toISOString() });
     expect(res.body.spec.description).toBe('moved');
@@ -100,19 +123,30 @@ describe('GameDays REST API (real Postgres + Redis)', () => {
     expect(job?.data).toMatchObject({ version: 2, scheduledFor: newAt.toISOString() });
 
     // switching to cron replaces the delayed job with a scheduler
-    const toCron = await http.patch(`/api/v1/gamedays/${created.body.id}`).set(auth).send({ schedule: { cron: '0 9 * * 1-5', timezone: 'Europe/Paris' } });
+    const toCron = await http
+      .patch(`/api/v1/gamedays/${created.body.id}`)
+      .set(auth)
+      .send({ schedule: { cron: '0 9 * * 1-5', timezone: 'Europe/Paris' } });
     expect(toCron.status).toBe(200);
     expect(await scheduleQueue.getJob(jobIds.oneShot(created.body.id))).toBeUndefined();
-    expect(await scheduleQueue.getJobScheduler(jobIds.scheduler(created.body.id))).toMatchObject({ pattern: '0 9 * * 1-5', tz: 'Europe/Paris' });
+    expect(await scheduleQueue.getJobScheduler(jobIds.scheduler(created.body.id))).toMatchObject({
+      pattern: '0 9 * * 1-5',
+      tz: 'Europe/Paris',
+    });
 
-    const bad = await http.patch(`/api/v1/gamedays/${created.body.id}`).set(auth).send({ timezone: 'nowhere', colour: 'red' });
+    const bad = await http
+      .patch(`/api/v1/gamedays/${created.body.id}`)
+      .set(auth)
+      .send({ timezone: 'nowhere', colour: 'red' });
     expect(bad.status).toBe(400);
     expect(bad.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['colour', 'timezone']);
   });
 
   it('PATCH answers 409 while a run is active', async () => {
     const created = await create(minimalGameDay(hoursAhead(7), { name: `${marker} busy` }));
-    await prisma.run.create({ data: { gameDayId: created.body.id, scheduledFor: new Date(), status: 'baseline', spec: {}, gameDayVersion: 1 } });
+    await prisma.run.create({
+      data: { gameDayId: created.body.id, scheduledFor: new Date(), status: 'baseline', spec: {}, gameDayVersion: 1 },
+    });
     const res = await http.patch(`/api/v1/gamedays/${created.body.id}`).set(auth).send({ description: 'x' });
     expect(res.status).toBe(409);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
@@ -121,8 +155,21 @@ describe('GameDays REST API (real Postgres + Redis)', () => {
 
   it('DELETE cancels future occurrences and keeps history', async () => {
     const oneShot = await create(minimalGameDay(hoursAhead(8), { name: `${marker} delete` }));
-    const cron = await create(minimalGameDay(hoursAhead(8), { name: `${marker} delete cron`, schedule: { cron: '0 10 * * *', timezone: 'UTC' } }));
-    await prisma.run.create({ data: { gameDayId: cron.body.id, scheduledFor: new Date(Date.now() - 3600_000), status: 'completed', spec: {}, gameDayVersion: 1 } });
+    const cron = await create(
+      minimalGameDay(hoursAhead(8), {
+        name: `${marker} delete cron`,
+        schedule: { cron: '0 10 * * *', timezone: 'UTC' },
+      }),
+    );
+    await prisma.run.create({
+      data: {
+        gameDayId: cron.body.id,
+        scheduledFor: new Date(Date.now() - 3600_000),
+        status: 'completed',
+        spec: {},
+        gameDayVersion: 1,
+      },
+    });
     for (const g of [oneShot, cron]) {
       const res = await http.delete(`/api/v1/gamedays/${g.body.id}`).set(auth);
       expect(res.status).toBe(200);
@@ -133,7 +180,9 @@ describe('GameDays REST API (real Postgres + Redis)', () => {
     expect(await scheduleQueue.getJobScheduler(jobIds.scheduler(cron.body.id))).toBeUndefined();
     const history = await http.get(`/api/v1/gamedays/${cron.body.id}/runs`).set(auth);
     expect(history.body.items).toHaveLength(1);
-    expect((await http.patch(`/api/v1/gamedays/${oneShot.body.id}`).set(auth).send({ description: 'x' })).status).toBe(409);
+    expect((await http.patch(`/api/v1/gamedays/${oneShot.body.id}`).set(auth).send({ description: 'x' })).status).toBe(
+      409,
+    );
     expect((await http.post(`/api/v1/gamedays/${oneShot.body.id}/runs`).set(auth)).status).toBe(409);
   });
 
@@ -153,7 +202,19 @@ describe('GameDays REST API (real Postgres + Redis)', () => {
   });
 
   it('run now is refused inside a blackout (422)', async () => {
-    const created = await create(minimalGameDay(hoursAhead(10), { name: `${marker} blackout-now`, blackouts: [{ name: 'now', timezone: 'UTC', start: new Date(Date.now() - 60_000).toISOString(), end: hoursAhead(1).toISOString() }] }));
+    const created = await create(
+      minimalGameDay(hoursAhead(10), {
+        name: `${marker} blackout-now`,
+        blackouts: [
+          {
+            name: 'now',
+            timezone: 'UTC',
+            start: new Date(Date.now() - 60_000).toISOString(),
+            end: hoursAhead(1).toISOString(),
+          },
+        ],
+      }),
+    );
     expect(created.status).toBe(201);
     const res = await http.post(`/api/v1/gamedays/${created.body.id}/runs`).set(auth);
     expect(res.status).toBe(422);
@@ -185,7 +246,10 @@ describe('readiness when a dependency is down', () => {
   });
 
   it('answers 503 naming Postgres when Postgres is unreachable', async () => {
-    const config: AppConfig = { ...testConfig('readyz'), DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/gameday_test' };
+    const config: AppConfig = {
+      ...testConfig('readyz'),
+      DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/gameday_test',
+    };
     const app = await startApi(config);
     try {
       const res = await request(app.getHttpServer()).get('/readyz');

@@ -2,7 +2,15 @@ import type { INestApplication } from '@nestjs/common';
 import type { Prisma } from '@gameday/db';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { ADMIN_TOKEN, deleteGameDays, deleteQueueKeys, minimalGameDay, startApi, testConfig, testPrisma } from '../../support/harness';
+import {
+  ADMIN_TOKEN,
+  deleteGameDays,
+  deleteQueueKeys,
+  minimalGameDay,
+  startApi,
+  testConfig,
+  testPrisma,
+} from '../../support/harness';
 
 // Real Postgres and Redis; the runs are written straight into the database as the worker would
 // (events, probe samples, result), so notes, reports and blind mode are tested without Docker.
@@ -22,7 +30,10 @@ describe('run notes, reports and blind mode (real Postgres + Redis)', () => {
     app = await startApi(config);
     http = request(app.getHttpServer());
     for (const role of ['viewer', 'operator'] as const) {
-      const t = await http.post('/api/v1/tokens').set(admin).send({ name: `notes-${role}-${randomUUID().slice(0, 8)}`, role });
+      const t = await http
+        .post('/api/v1/tokens')
+        .set(admin)
+        .send({ name: `notes-${role}-${randomUUID().slice(0, 8)}`, role });
       expect(t.status).toBe(201);
       tokens[role] = t.body.token;
       tokenIds.push(t.body.id);
@@ -44,14 +55,48 @@ describe('run notes, reports and blind mode (real Postgres + Redis)', () => {
 
   /** A GameDay (announced or blind) with one run as the worker leaves it. */
   async function gameDayWithRun(mode: 'announced' | 'blind', finished: boolean, name = `notes-${randomUUID()}`) {
-    const created = await http.post('/api/v1/gamedays').set(admin).send(minimalGameDay(new Date(Date.now() + 3600_000), { name, mode }));
+    const created = await http
+      .post('/api/v1/gamedays')
+      .set(admin)
+      .send(minimalGameDay(new Date(Date.now() + 3600_000), { name, mode }));
     expect(created.status).toBe(201);
     ids.push(created.body.id);
     const gameDay = await prisma.gameDay.findUniqueOrThrow({ where: { id: created.body.id } });
-    const stats = (count: number, errors: number, ms: number) => ({ count, errors, errorRate: errors / count, errorsByKind: {}, statusCounts: {}, meanMs: ms, minMs: ms, maxMs: ms, p50Ms: ms, p95Ms: ms, p99Ms: ms });
-    const verdict = { verdict: 'hypothesis_held', reason: 'all 1 checks passed', checks: [{ window: 'fault', metric: 'p99Ms', comparator: '<=', threshold: 350, actual: 301, passed: true }], deviationRatio: 15.05 };
+    const stats = (count: number, errors: number, ms: number) => ({
+      count,
+      errors,
+      errorRate: errors / count,
+      errorsByKind: {},
+      statusCounts: {},
+      meanMs: ms,
+      minMs: ms,
+      maxMs: ms,
+      p50Ms: ms,
+      p95Ms: ms,
+      p99Ms: ms,
+    });
+    const verdict = {
+      verdict: 'hypothesis_held',
+      reason: 'all 1 checks passed',
+      checks: [{ window: 'fault', metric: 'p99Ms', comparator: '<=', threshold: 350, actual: 301, passed: true }],
+      deviationRatio: 15.05,
+    };
     const result = {
-      experiments: [{ index: 0, name: 'latency', plan, targets: [{ containerId: 'c0ffee0123456789', containerName: 'demo-service2-1' }], stats: { baseline: stats(20, 0, 20), fault: stats(40, 40, 301), recovery: stats(20, 0, 20) }, probes: {}, verdict, timeToRecoverMs: 140, injectionSkewMs: 2, revertSkewMs: 3, abortLatencyMs: null }],
+      experiments: [
+        {
+          index: 0,
+          name: 'latency',
+          plan,
+          targets: [{ containerId: 'c0ffee0123456789', containerName: 'demo-service2-1' }],
+          stats: { baseline: stats(20, 0, 20), fault: stats(40, 40, 301), recovery: stats(20, 0, 20) },
+          probes: {},
+          verdict,
+          timeToRecoverMs: 140,
+          injectionSkewMs: 2,
+          revertSkewMs: 3,
+          abortLatencyMs: null,
+        },
+      ],
       verdict: 'hypothesis_held',
       deviationRatio: 15.05,
     };
@@ -64,22 +109,81 @@ describe('run notes, reports and blind mode (real Postgres + Redis)', () => {
         spec: gameDay.spec as Prisma.InputJsonValue,
         gameDayVersion: gameDay.version,
         startedAt: new Date(T0),
-        ...(finished ? { finishedAt: new Date(plan.endAt), verdict: 'hypothesis_held' as const, result: result as unknown as Prisma.InputJsonValue } : {}),
+        ...(finished
+          ? {
+              finishedAt: new Date(plan.endAt),
+              verdict: 'hypothesis_held' as const,
+              result: result as unknown as Prisma.InputJsonValue,
+            }
+          : {}),
       },
     });
     await prisma.runEvent.createMany({
       data: [
-        { runId: run.id, type: 'phase.baseline', phase: 'baseline', experimentIndex: 0, plannedAt: new Date(T0), at: new Date(T0 + 4), message: 'measuring the steady state' },
-        { runId: run.id, type: 'targets.resolved', experimentIndex: 0, at: new Date(T0 + 300), message: '1 target(s): demo-service2-1', data: { targets: [{ containerName: 'demo-service2-1' }] } },
-        { runId: run.id, type: 'fault.armed', experimentIndex: 0, plannedAt: new Date(plan.injectAt), at: new Date(T0 + 800), message: 'network fault armed on demo-service2-1 (sidecar)', data: { containerId: 'c0ffee0123456789', applyArgv: [APPLY], revertArgv: [REVERT] } },
-        { runId: run.id, type: 'fault.applied', experimentIndex: 0, plannedAt: new Date(plan.injectAt), at: new Date(plan.injectAt + 2), message: 'applied on demo-service2-1 2 ms after the planned instant', data: { applyArgv: [APPLY] } },
-        ...(finished ? [{ runId: run.id, type: 'fault.reverted', experimentIndex: 0, plannedAt: new Date(plan.revertAt), at: new Date(plan.revertAt + 3), message: 'reverted on demo-service2-1', data: {} }] : []),
+        {
+          runId: run.id,
+          type: 'phase.baseline',
+          phase: 'baseline',
+          experimentIndex: 0,
+          plannedAt: new Date(T0),
+          at: new Date(T0 + 4),
+          message: 'measuring the steady state',
+        },
+        {
+          runId: run.id,
+          type: 'targets.resolved',
+          experimentIndex: 0,
+          at: new Date(T0 + 300),
+          message: '1 target(s): demo-service2-1',
+          data: { targets: [{ containerName: 'demo-service2-1' }] },
+        },
+        {
+          runId: run.id,
+          type: 'fault.armed',
+          experimentIndex: 0,
+          plannedAt: new Date(plan.injectAt),
+          at: new Date(T0 + 800),
+          message: 'network fault armed on demo-service2-1 (sidecar)',
+          data: { containerId: 'c0ffee0123456789', applyArgv: [APPLY], revertArgv: [REVERT] },
+        },
+        {
+          runId: run.id,
+          type: 'fault.applied',
+          experimentIndex: 0,
+          plannedAt: new Date(plan.injectAt),
+          at: new Date(plan.injectAt + 2),
+          message: 'applied on demo-service2-1 2 ms after the planned instant',
+          data: { applyArgv: [APPLY] },
+        },
+        ...(finished
+          ? [
+              {
+                runId: run.id,
+                type: 'fault.reverted',
+                experimentIndex: 0,
+                plannedAt: new Date(plan.revertAt),
+                at: new Date(plan.revertAt + 3),
+                message: 'reverted on demo-service2-1',
+                data: {},
+              },
+            ]
+          : []),
       ],
     });
     const samples: Prisma.ProbeSampleCreateManyInput[] = [];
     for (let at = T0; at < (finished ? plan.endAt : plan.revertAt); at += 250) {
       const phase = at < plan.injectAt ? 'baseline' : at < plan.revertAt ? 'fault' : 'recovery';
-      samples.push({ runId: run.id, experimentIndex: 0, probe: 'front', phase, at: new Date(at), durationMs: phase === 'fault' ? 301 : 20, status: phase === 'fault' ? 500 : 200, ok: phase !== 'fault', errorKind: phase === 'fault' ? 'status_mismatch' : null });
+      samples.push({
+        runId: run.id,
+        experimentIndex: 0,
+        probe: 'front',
+        phase,
+        at: new Date(at),
+        durationMs: phase === 'fault' ? 301 : 20,
+        status: phase === 'fault' ? 500 : 200,
+        ok: phase !== 'fault',
+        errorKind: phase === 'fault' ? 'status_mismatch' : null,
+      });
     }
     await prisma.probeSample.createMany({ data: samples });
     return { gameDayId: gameDay.id, runId: run.id, samples: samples.length };
@@ -88,21 +192,48 @@ describe('run notes, reports and blind mode (real Postgres + Redis)', () => {
   describe('notes and action items', () => {
     it('an operator adds notes and action items, ticks one off, and GET /runs/:id returns them', async () => {
       const { runId } = await gameDayWithRun('announced', true);
-      const note = await http.post(`/api/v1/runs/${runId}/notes`).set(as('operator')).send({ kind: 'note', text: 'service1 answered 500 in ~300 ms as hoped' });
+      const note = await http
+        .post(`/api/v1/runs/${runId}/notes`)
+        .set(as('operator'))
+        .send({ kind: 'note', text: 'service1 answered 500 in ~300 ms as hoped' });
       expect(note.status).toBe(201);
-      expect(note.body).toMatchObject({ runId, kind: 'note', text: 'service1 answered 500 in ~300 ms as hoped', owner: null, done: false, doneAt: null });
+      expect(note.body).toMatchObject({
+        runId,
+        kind: 'note',
+        text: 'service1 answered 500 in ~300 ms as hoped',
+        owner: null,
+        done: false,
+        doneAt: null,
+      });
       expect(note.body.author).toMatch(/^notes-operator-/);
-      const item = await http.post(`/api/v1/runs/${runId}/notes`).set(as('operator')).send({ kind: 'action_item', text: 'alert on upstream timeouts', owner: 'bob' });
+      const item = await http
+        .post(`/api/v1/runs/${runId}/notes`)
+        .set(as('operator'))
+        .send({ kind: 'action_item', text: 'alert on upstream timeouts', owner: 'bob' });
       expect(item.status).toBe(201);
 
-      const done = await http.patch(`/api/v1/runs/${runId}/notes/${item.body.id}`).set(as('operator')).send({ done: true });
+      const done = await http
+        .patch(`/api/v1/runs/${runId}/notes/${item.body.id}`)
+        .set(as('operator'))
+        .send({ done: true });
       expect(done.status).toBe(200);
-      expect(done.body).toMatchObject({ id: item.body.id, done: true, owner: 'bob', text: 'alert on upstream timeouts' });
+      expect(done.body).toMatchObject({
+        id: item.body.id,
+        done: true,
+        owner: 'bob',
+        text: 'alert on upstream timeouts',
+      });
       expect(Date.parse(done.body.doneAt)).toBeGreaterThan(Date.now() - 10_000);
       // ticking it off again keeps the first time
-      const again = await http.patch(`/api/v1/runs/${runId}/notes/${item.body.id}`).set(as('operator')).send({ done: true, text: 'alert on upstream timeouts' });
+      const again = await http
+        .patch(`/api/v1/runs/${runId}/notes/${item.body.id}`)
+        .set(as('operator'))
+        .send({ done: true, text: 'alert on upstream timeouts' });
       expect(again.body.doneAt).toBe(done.body.doneAt);
-      const edited = await http.patch(`/api/v1/runs/${runId}/notes/${item.body.id}`).set(as('operator')).send({ done: false, text: 'page on upstream timeouts', owner: null });
+      const edited = await http
+        .patch(`/api/v1/runs/${runId}/notes/${item.body.id}`)
+        .set(as('operator'))
+        .send({ done: false, text: 'page on upstream timeouts', owner: null });
       expect(edited.body).toMatchObject({ done: false, doneAt: null, text: 'page on upstream timeouts', owner: null });
 
       const run = await http.get(`/api/v1/runs/${runId}`).set(as('viewer'));
@@ -132,8 +263,15 @@ describe('run notes, reports and blind mode (real Postgres + Redis)', () => {
     it('refuses bad patches, viewers, unknown runs and notes of another run', async () => {
       const a = await gameDayWithRun('announced', true);
       const b = await gameDayWithRun('announced', true);
-      const note = await http.post(`/api/v1/runs/${a.runId}/notes`).set(as('operator')).send({ kind: 'action_item', text: 'x' });
-      const patch = (runId: string, body: unknown, who: 'viewer' | 'operator' = 'operator') => http.patch(`/api/v1/runs/${runId}/notes/${note.body.id}`).set(as(who)).send(body as object);
+      const note = await http
+        .post(`/api/v1/runs/${a.runId}/notes`)
+        .set(as('operator'))
+        .send({ kind: 'action_item', text: 'x' });
+      const patch = (runId: string, body: unknown, who: 'viewer' | 'operator' = 'operator') =>
+        http
+          .patch(`/api/v1/runs/${runId}/notes/${note.body.id}`)
+          .set(as(who))
+          .send(body as object);
       const empty = await patch(a.runId, {});
       expect(empty.status).toBe(400);
       const notBool = await patch(a.runId, { done: 'yes' });
@@ -141,8 +279,13 @@ describe('run notes, reports and blind mode (real Postgres + Redis)', () => {
       expect(notBool.body.errors[0].field).toBe('done');
       expect((await patch(a.runId, { done: true }, 'viewer')).status).toBe(403);
       expect((await patch(b.runId, { done: true })).status).toBe(404);
-      expect((await http.post(`/api/v1/runs/${randomUUID()}/notes`).set(as('operator')).send({ kind: 'note', text: 'x' })).status).toBe(404);
-      expect((await http.post(`/api/v1/runs/${a.runId}/notes`).set(as('viewer')).send({ kind: 'note', text: 'x' })).status).toBe(403);
+      expect(
+        (await http.post(`/api/v1/runs/${randomUUID()}/notes`).set(as('operator')).send({ kind: 'note', text: 'x' }))
+          .status,
+      ).toBe(404);
+      expect(
+        (await http.post(`/api/v1/runs/${a.runId}/notes`).set(as('viewer')).send({ kind: 'note', text: 'x' })).status,
+      ).toBe(403);
       expect((await http.post(`/api/v1/runs/${a.runId}/notes`).send({ kind: 'note', text: 'x' })).status).toBe(401);
       expect((await prisma.runNote.findUniqueOrThrow({ where: { id: note.body.id } })).doneAt).toBeNull();
     });
@@ -151,7 +294,10 @@ describe('run notes, reports and blind mode (real Postgres + Redis)', () => {
   describe('report', () => {
     it('renders a self-contained HTML page by default, with the windows, verdict, stats, argv and notes', async () => {
       const { runId, samples } = await gameDayWithRun('announced', true, 'report <b>html</b>');
-      await http.post(`/api/v1/runs/${runId}/notes`).set(as('operator')).send({ kind: 'action_item', text: 'add a retry budget', owner: 'carol' });
+      await http
+        .post(`/api/v1/runs/${runId}/notes`)
+        .set(as('operator'))
+        .send({ kind: 'action_item', text: 'add a retry budget', owner: 'carol' });
       const res = await http.get(`/api/v1/runs/${runId}/report`).set(as('viewer'));
       expect(res.status).toBe(200);
       expect(res.headers['content-type']).toMatch(/^text\/html; charset=utf-8/);
@@ -182,14 +328,22 @@ describe('run notes, reports and blind mode (real Postgres + Redis)', () => {
       expect(md.text).toMatch(/^# GameDay report: /);
       expect(md.text).toContain('| fault | 40 | 40 | 100 % | 301 ms | 301 ms | 301 ms | 301 ms |');
       expect(md.text).toContain(APPLY.join(' '));
-      const byQuery = await http.get(`/api/v1/runs/${runId}/report?format=markdown`).set(as('viewer')).set('Accept', 'text/html');
+      const byQuery = await http
+        .get(`/api/v1/runs/${runId}/report?format=markdown`)
+        .set(as('viewer'))
+        .set('Accept', 'text/html');
       expect(byQuery.headers['content-type']).toMatch(/^text\/markdown/);
-      const preferred = await http.get(`/api/v1/runs/${runId}/report`).set(as('viewer')).set('Accept', 'text/html;q=0.5, text/markdown');
+      const preferred = await http
+        .get(`/api/v1/runs/${runId}/report`)
+        .set(as('viewer'))
+        .set('Accept', 'text/html;q=0.5, text/markdown');
       expect(preferred.headers['content-type']).toMatch(/^text\/markdown/);
       const json = await http.get(`/api/v1/runs/${runId}/report`).set(as('viewer')).set('Accept', 'application/json');
       expect(json.status).toBe(406);
       expect(json.headers['content-type']).toMatch(/application\/problem\+json/);
-      expect((await http.get(`/api/v1/runs/${runId}/report?format=pdf`).set(as('viewer'))).body.errors[0].field).toBe('format');
+      expect((await http.get(`/api/v1/runs/${runId}/report?format=pdf`).set(as('viewer'))).body.errors[0].field).toBe(
+        'format',
+      );
       expect((await http.get(`/api/v1/runs/${randomUUID()}/report`).set(as('viewer'))).status).toBe(404);
       expect((await http.get(`/api/v1/runs/${runId}/report`)).status).toBe(401);
     });
@@ -237,7 +391,9 @@ describe('run notes, reports and blind mode (real Postgres + Redis)', () => {
       expect(after.text).not.toContain('Blind GameDay');
       const view = await http.get(`/api/v1/runs/${runId}`).set(as('viewer'));
       expect(view.body.events.find((e: { type: string }) => e.type === 'fault.armed').data.applyArgv).toEqual([APPLY]);
-      expect((await http.get(`/api/v1/gamedays/${gameDayId}`).set(as('viewer'))).body.spec.experiments[0].fault.netem).toEqual({ delay: '500ms', jitter: '100ms' });
+      expect(
+        (await http.get(`/api/v1/gamedays/${gameDayId}`).set(as('viewer'))).body.spec.experiments[0].fault.netem,
+      ).toEqual({ delay: '500ms', jitter: '100ms' });
       // the run in progress records the reveal; revealing again keeps the first one
       await http.post(`/api/v1/gamedays/${gameDayId}/reveal`).set(as('operator')).send();
       expect((await prisma.gameDay.findUniqueOrThrow({ where: { id: gameDayId } })).revealedAt).toEqual(row.revealedAt);
@@ -272,8 +428,12 @@ describe('run notes, reports and blind mode (real Postgres + Redis)', () => {
     const paths = docs.body.paths;
     expect(paths['/api/v1/runs/{id}/report'].get.responses['200'].content).toHaveProperty(['text/html']);
     expect(paths['/api/v1/runs/{id}/report'].get.responses['200'].content).toHaveProperty(['text/markdown']);
-    expect(paths['/api/v1/runs/{id}/notes'].post.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/RunNoteCreate');
-    expect(paths['/api/v1/runs/{id}/notes/{noteId}'].patch.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/RunNotePatch');
+    expect(paths['/api/v1/runs/{id}/notes'].post.requestBody.content['application/json'].schema.$ref).toBe(
+      '#/components/schemas/RunNoteCreate',
+    );
+    expect(paths['/api/v1/runs/{id}/notes/{noteId}'].patch.requestBody.content['application/json'].schema.$ref).toBe(
+      '#/components/schemas/RunNotePatch',
+    );
     expect(paths['/api/v1/gamedays/{id}/reveal'].post).toBeDefined();
     expect(paths['/api/v1/gamedays/{id}/dry-run'].post).toBeDefined();
     expect(docs.body.components.schemas.RunNoteCreate.properties.kind.enum).toEqual(['note', 'action_item']);

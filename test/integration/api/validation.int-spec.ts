@@ -3,7 +3,15 @@ import type { Queue } from 'bullmq';
 import { SCHEDULE_QUEUE } from '@gameday/queue';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { ADMIN_TOKEN, type JsonBody, deleteQueueKeys, minimalGameDay, startApi, testConfig, testPrisma } from '../../support/harness';
+import {
+  ADMIN_TOKEN,
+  type JsonBody,
+  deleteQueueKeys,
+  minimalGameDay,
+  startApi,
+  testConfig,
+  testPrisma,
+} from '../../support/harness';
 
 /**
  * Every invalid body is answered 400 (or 422 for calendar conflicts) with problem+json naming the
@@ -60,24 +68,85 @@ describe('GameDay validation (real Postgres + Redis)', () => {
     ['cron garbage', (b) => (b.schedule = { cron: 'every monday', timezone: 'UTC' }), 'schedule.cron'],
     ['cron with bad timezone', (b) => (b.schedule = { cron: '0 10 * * MON', timezone: 'Sydney' }), 'schedule.timezone'],
     ['cron without timezone', (b) => (b.schedule = { cron: '0 10 * * MON' }), 'schedule.timezone'],
-    ['cron endsAt before startsAt', (b) => (b.schedule = { cron: '0 10 * * MON', timezone: 'UTC', startsAt: '2031-02-01T00:00:00Z', endsAt: '2031-01-01T00:00:00Z' }), 'schedule.endsAt'],
-    ['cron endsAt in the past', (b) => (b.schedule = { cron: '0 10 * * MON', timezone: 'UTC', endsAt: '2021-01-01T00:00:00Z' }), 'schedule.endsAt'],
-    ['unknown missed-run mode', (b) => (b.schedule.missedRunPolicy = { mode: 'later', deadline: '5m' }), 'schedule.missedRunPolicy.mode'],
-    ['missed-run deadline without unit', (b) => (b.schedule.missedRunPolicy = { mode: 'run_late', deadline: '300' }), 'schedule.missedRunPolicy.deadline'],
+    [
+      'cron endsAt before startsAt',
+      (b) =>
+        (b.schedule = {
+          cron: '0 10 * * MON',
+          timezone: 'UTC',
+          startsAt: '2031-02-01T00:00:00Z',
+          endsAt: '2031-01-01T00:00:00Z',
+        }),
+      'schedule.endsAt',
+    ],
+    [
+      'cron endsAt in the past',
+      (b) => (b.schedule = { cron: '0 10 * * MON', timezone: 'UTC', endsAt: '2021-01-01T00:00:00Z' }),
+      'schedule.endsAt',
+    ],
+    [
+      'unknown missed-run mode',
+      (b) => (b.schedule.missedRunPolicy = { mode: 'later', deadline: '5m' }),
+      'schedule.missedRunPolicy.mode',
+    ],
+    [
+      'missed-run deadline without unit',
+      (b) => (b.schedule.missedRunPolicy = { mode: 'run_late', deadline: '300' }),
+      'schedule.missedRunPolicy.deadline',
+    ],
     ['unknown schedule field', (b) => (b.schedule.every = '1h'), 'schedule.every'],
     // participants, blackouts, webhooks
-    ['participant timezone', (b) => (b.participants = [{ name: 'amy', timezone: 'Europe/Londres' }]), 'participants[0].timezone'],
-    ['participant working hours end before start', (b) => (b.participants = [{ name: 'amy', timezone: 'UTC', workingHours: { start: '17:00', end: '09:00' } }]), 'participants[0].workingHours.end'],
-    ['participant working hours bad time', (b) => (b.participants = [{ name: 'amy', timezone: 'UTC', workingHours: { start: '9am', end: '17:00' } }]), 'participants[0].workingHours.start'],
-    ['participant unknown weekday', (b) => (b.participants = [{ name: 'amy', timezone: 'UTC', workingHours: { days: ['funday'], start: '09:00', end: '17:00' } }]), 'participants[0].workingHours.days[0]'],
-    ['too many participants', (b) => (b.participants = Array.from({ length: 51 }, (_, i) => ({ name: `p${i}`, timezone: 'UTC' }))), 'participants'],
+    [
+      'participant timezone',
+      (b) => (b.participants = [{ name: 'amy', timezone: 'Europe/Londres' }]),
+      'participants[0].timezone',
+    ],
+    [
+      'participant working hours end before start',
+      (b) => (b.participants = [{ name: 'amy', timezone: 'UTC', workingHours: { start: '17:00', end: '09:00' } }]),
+      'participants[0].workingHours.end',
+    ],
+    [
+      'participant working hours bad time',
+      (b) => (b.participants = [{ name: 'amy', timezone: 'UTC', workingHours: { start: '9am', end: '17:00' } }]),
+      'participants[0].workingHours.start',
+    ],
+    [
+      'participant unknown weekday',
+      (b) =>
+        (b.participants = [
+          { name: 'amy', timezone: 'UTC', workingHours: { days: ['funday'], start: '09:00', end: '17:00' } },
+        ]),
+      'participants[0].workingHours.days[0]',
+    ],
+    [
+      'too many participants',
+      (b) => (b.participants = Array.from({ length: 51 }, (_, i) => ({ name: `p${i}`, timezone: 'UTC' }))),
+      'participants',
+    ],
     ['blackout without window', (b) => (b.blackouts = [{ timezone: 'UTC' }]), 'blackouts[0]'],
-    ['blackout end before start', (b) => (b.blackouts = [{ timezone: 'UTC', start: '2031-01-02T00:00', end: '2031-01-01T00:00' }]), 'blackouts[0].end'],
-    ['webhook not http', (b) => (b.webhooks = [{ url: 'file:///etc/passwd', events: ['run.completed'] }]), 'webhooks[0].url'],
-    ['webhook unknown event', (b) => (b.webhooks = [{ url: 'https://x.example/h', events: ['run.exploded'] }]), 'webhooks[0].events[0]'],
+    [
+      'blackout end before start',
+      (b) => (b.blackouts = [{ timezone: 'UTC', start: '2031-01-02T00:00', end: '2031-01-01T00:00' }]),
+      'blackouts[0].end',
+    ],
+    [
+      'webhook not http',
+      (b) => (b.webhooks = [{ url: 'file:///etc/passwd', events: ['run.completed'] }]),
+      'webhooks[0].url',
+    ],
+    [
+      'webhook unknown event',
+      (b) => (b.webhooks = [{ url: 'https://x.example/h', events: ['run.exploded'] }]),
+      'webhooks[0].events[0]',
+    ],
     // experiments
     ['no experiments', (b) => (b.experiments = []), 'experiments'],
-    ['too many experiments', (b) => (b.experiments = Array.from({ length: 21 }, (_, i) => ({ ...exp(b), name: `e${i}` }))), 'experiments'],
+    [
+      'too many experiments',
+      (b) => (b.experiments = Array.from({ length: 21 }, (_, i) => ({ ...exp(b), name: `e${i}` }))),
+      'experiments',
+    ],
     ['duplicate experiment names', (b) => b.experiments.push({ ...exp(b) }), 'experiments[1].name'],
     ['unknown experiment field', (b) => (exp(b).weight = 1), 'experiments[0].weight'],
     ['missing hypothesis', (b) => delete exp(b).hypothesis, 'experiments[0].hypothesis'],
@@ -87,13 +156,33 @@ describe('GameDay validation (real Postgres + Redis)', () => {
     ['probe timeout negative', (b) => (probe(b).timeoutMs = -5), 'experiments[0].hypothesis.probes[0].timeoutMs'],
     ['probe timeout fractional', (b) => (probe(b).timeoutMs = 1.5), 'experiments[0].hypothesis.probes[0].timeoutMs'],
     ['probe method unknown', (b) => (probe(b).method = 'FETCH'), 'experiments[0].hypothesis.probes[0].method'],
-    ['probe expected status out of range', (b) => (probe(b).expectedStatus = [700]), 'experiments[0].hypothesis.probes[0].expectedStatus[0]'],
+    [
+      'probe expected status out of range',
+      (b) => (probe(b).expectedStatus = [700]),
+      'experiments[0].hypothesis.probes[0].expectedStatus[0]',
+    ],
     ['probe name with spaces', (b) => (probe(b).name = 'front end'), 'experiments[0].hypothesis.probes[0].name'],
-    ['tolerance error rate above 1', (b) => (exp(b).hypothesis.tolerances = { fault: { maxErrorRate: 5 } }), 'experiments[0].hypothesis.tolerances.fault.maxErrorRate'],
-    ['tolerance unknown field', (b) => (exp(b).hypothesis.tolerances = { fault: { p42Ms: 5 } }), 'experiments[0].hypothesis.tolerances.fault.p42Ms'],
+    [
+      'tolerance error rate above 1',
+      (b) => (exp(b).hypothesis.tolerances = { fault: { maxErrorRate: 5 } }),
+      'experiments[0].hypothesis.tolerances.fault.maxErrorRate',
+    ],
+    [
+      'tolerance unknown field',
+      (b) => (exp(b).hypothesis.tolerances = { fault: { p42Ms: 5 } }),
+      'experiments[0].hypothesis.tolerances.fault.p42Ms',
+    ],
     ['load rate zero', (b) => (exp(b).load = { url: 'http://127.0.0.1:8000/', rate: 0 }), 'experiments[0].load.rate'],
-    ['guardrail unknown metric', (b) => (exp(b).guardrails = [{ name: 'g', metric: 'cpu', threshold: 1 }]), 'experiments[0].guardrails[0].metric'],
-    ['guardrail error-rate threshold above 1', (b) => (exp(b).guardrails = [{ name: 'g', metric: 'errorRate', threshold: 50 }]), 'experiments[0].guardrails[0].threshold'],
+    [
+      'guardrail unknown metric',
+      (b) => (exp(b).guardrails = [{ name: 'g', metric: 'cpu', threshold: 1 }]),
+      'experiments[0].guardrails[0].metric',
+    ],
+    [
+      'guardrail error-rate threshold above 1',
+      (b) => (exp(b).guardrails = [{ name: 'g', metric: 'errorRate', threshold: 50 }]),
+      'experiments[0].guardrails[0].threshold',
+    ],
     // durations
     ['duration without unit', (b) => (exp(b).durations.fault = '120'), 'experiments[0].durations.fault'],
     ['duration too long', (b) => (exp(b).durations.fault = '5h'), 'experiments[0].durations.fault'],
@@ -102,20 +191,52 @@ describe('GameDay validation (real Postgres + Redis)', () => {
     ['unknown fault kind', (b) => (exp(b).fault.kind = 'cpu'), 'experiments[0].fault.kind'],
     ['delay without unit', (b) => (netem(b).delay = '500'), 'experiments[0].fault.netem.delay'],
     ['negative delay', (b) => (netem(b).delay = '-5ms'), 'experiments[0].fault.netem.delay'],
-    ['jitter without delay', (b) => (exp(b).fault.netem = { jitter: '10ms', loss: 5 }), 'experiments[0].fault.netem.jitter'],
+    [
+      'jitter without delay',
+      (b) => (exp(b).fault.netem = { jitter: '10ms', loss: 5 }),
+      'experiments[0].fault.netem.jitter',
+    ],
     ['loss above 100 %', (b) => (exp(b).fault.netem = { loss: 150 }), 'experiments[0].fault.netem.loss'],
     ['corrupt negative', (b) => (netem(b).corrupt = -1), 'experiments[0].fault.netem.corrupt'],
     ['rate without unit', (b) => (netem(b).rate = '100'), 'experiments[0].fault.netem.rate'],
     ['unknown distribution', (b) => (netem(b).distribution = 'gaussian'), 'experiments[0].fault.netem.distribution'],
     ['unknown netem option', (b) => (netem(b).dealy = '5ms'), 'experiments[0].fault.netem.dealy'],
-    ['target with two selectors', (b) => (exp(b).fault.target = { container: 'a', labels: { app: 'b' } }), 'experiments[0].fault.target'],
-    ['target selection count without count', (b) => (exp(b).fault.target.selection = { mode: 'count' }), 'experiments[0].fault.target.selection.count'],
-    ['scope with a bad CIDR', (b) => (exp(b).fault.scope = { rules: [{ destinations: ['10.0.0.0/33'] }] }), 'experiments[0].fault.scope.rules[0].destinations[0]'],
-    ['scope port out of range', (b) => (exp(b).fault.scope = { rules: [{ ports: [70000] }] }), 'experiments[0].fault.scope.rules[0].ports[0]'],
+    [
+      'target with two selectors',
+      (b) => (exp(b).fault.target = { container: 'a', labels: { app: 'b' } }),
+      'experiments[0].fault.target',
+    ],
+    [
+      'target selection count without count',
+      (b) => (exp(b).fault.target.selection = { mode: 'count' }),
+      'experiments[0].fault.target.selection.count',
+    ],
+    [
+      'scope with a bad CIDR',
+      (b) => (exp(b).fault.scope = { rules: [{ destinations: ['10.0.0.0/33'] }] }),
+      'experiments[0].fault.scope.rules[0].destinations[0]',
+    ],
+    [
+      'scope port out of range',
+      (b) => (exp(b).fault.scope = { rules: [{ ports: [70000] }] }),
+      'experiments[0].fault.scope.rules[0].ports[0]',
+    ],
     ['unknown direction', (b) => (exp(b).fault.direction = 'sideways'), 'experiments[0].fault.direction'],
-    ['container action unknown', (b) => (exp(b).fault = { kind: 'container', target: { container: 'x' }, action: 'explode' }), 'experiments[0].fault.action'],
+    [
+      'container action unknown',
+      (b) => (exp(b).fault = { kind: 'container', target: { container: 'x' }, action: 'explode' }),
+      'experiments[0].fault.action',
+    ],
     // calendar conflicts (422)
-    ['inside a blackout', (b) => (b.blackouts = [{ name: 'freeze', timezone: 'UTC', start: '2000-01-01T00:00:00Z', end: '2099-01-01T00:00:00Z' }]), 'blackouts[0]', 422],
+    [
+      'inside a blackout',
+      (b) =>
+        (b.blackouts = [
+          { name: 'freeze', timezone: 'UTC', start: '2000-01-01T00:00:00Z', end: '2099-01-01T00:00:00Z' },
+        ]),
+      'blackouts[0]',
+      422,
+    ],
     [
       'outside a participant working hours',
       (b) => {
@@ -166,12 +287,21 @@ describe('GameDay validation (real Postgres + Redis)', () => {
     const res = await http.post('/api/v1/gamedays').set('Authorization', `Bearer ${ADMIN_TOKEN}`).send(body);
     expect(res.status).toBe(400);
     expect(res.body.errors.map((e: { field: string }) => e.field)).toEqual(
-      expect.arrayContaining(['experiments[0].fault.netem.delay', 'experiments[0].hypothesis.probes[0].url', 'extra', 'timezone']),
+      expect.arrayContaining([
+        'experiments[0].fault.netem.delay',
+        'experiments[0].hypothesis.probes[0].url',
+        'extra',
+        'timezone',
+      ]),
     );
   });
 
   it('rejects malformed JSON and oversize bodies as problems', async () => {
-    const bad = await http.post('/api/v1/gamedays').set('Authorization', `Bearer ${ADMIN_TOKEN}`).set('Content-Type', 'application/json').send('{"name": ');
+    const bad = await http
+      .post('/api/v1/gamedays')
+      .set('Authorization', `Bearer ${ADMIN_TOKEN}`)
+      .set('Content-Type', 'application/json')
+      .send('{"name": ');
     expect(bad.status).toBe(400);
     expect(bad.headers['content-type']).toMatch(/^application\/problem\+json/);
     const big = base();

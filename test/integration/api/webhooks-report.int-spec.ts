@@ -6,7 +6,15 @@ import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { createWorkerApp } from '../../../apps/worker/src/bootstrap';
 import { ensureLabTargetImage } from '../../lab/support/lab-images';
-import { ADMIN_TOKEN, deleteGameDays, deleteQueueKeys, startApi, testConfig, testPrisma, waitFor } from '../../support/harness';
+import {
+  ADMIN_TOKEN,
+  deleteGameDays,
+  deleteQueueKeys,
+  startApi,
+  testConfig,
+  testPrisma,
+  waitFor,
+} from '../../support/harness';
 
 // Real runs (API + worker + BullMQ + Postgres + Docker, a container pause fault on a busybox
 // httpd target, as in the runner's lifecycle test) observed from outside: a real HTTP server
@@ -66,7 +74,10 @@ describe('webhooks and the report of a real run', () => {
     api = await startApi(config);
     worker = await createWorkerApp(config, { logger: false });
     http = request(api.getHttpServer());
-    const t = await http.post('/api/v1/tokens').set(auth).send({ name: `webhook-viewer-${suffix}`, role: 'viewer' });
+    const t = await http
+      .post('/api/v1/tokens')
+      .set(auth)
+      .send({ name: `webhook-viewer-${suffix}`, role: 'viewer' });
     viewer = t.body.token;
     tokenIds.push(t.body.id);
   });
@@ -122,7 +133,10 @@ describe('webhooks and the report of a real run', () => {
     waitFor(
       'the run to finish',
       async () => {
-        const r = await prisma.run.findUnique({ where: { id: runId }, include: { events: { orderBy: { id: 'asc' } } } });
+        const r = await prisma.run.findUnique({
+          where: { id: runId },
+          include: { events: { orderBy: { id: 'asc' } } },
+        });
         return r && ['completed', 'aborted', 'failed'].includes(r.status) ? r : null;
       },
       60_000,
@@ -137,7 +151,11 @@ describe('webhooks and the report of a real run', () => {
     const run = await finished(runId);
     expect(run.status).toBe('completed');
     expect(run.verdict).toBe('hypothesis_held');
-    const got = await waitFor('the completion webhook', async () => (hooksFor(path).some((h) => h.body.event === 'run.completed') ? hooksFor(path) : null), 5_000);
+    const got = await waitFor(
+      'the completion webhook',
+      async () => (hooksFor(path).some((h) => h.body.event === 'run.completed') ? hooksFor(path) : null),
+      5_000,
+    );
 
     expect(got.map((h) => h.body.event)).toEqual(['run.started', 'fault.injected', 'fault.reverted', 'run.completed']);
     for (const h of got) {
@@ -157,10 +175,14 @@ describe('webhooks and the report of a real run', () => {
     expect(injected.at).toBeLessThan(revertedEvent.at.getTime());
     expect(reverted.at).toBeGreaterThanOrEqual(revertedEvent.at.getTime());
     // the completion hooks go out after the run is marked completed: wait for the failure record
-    const failed = await waitFor('the failed webhook on the timeline', async () => {
-      const rows = await prisma.runEvent.findMany({ where: { runId, type: 'webhook.failed' } });
-      return rows.length > 0 ? rows : null;
-    }, 5_000);
+    const failed = await waitFor(
+      'the failed webhook on the timeline',
+      async () => {
+        const rows = await prisma.runEvent.findMany({ where: { runId, type: 'webhook.failed' } });
+        return rows.length > 0 ? rows : null;
+      },
+      5_000,
+    );
     expect(failed).toHaveLength(1);
     expect(failed[0].message).toMatch(/run\.completed: HTTP 500/);
 
@@ -176,7 +198,10 @@ describe('webhooks and the report of a real run', () => {
     expect(html.text).toContain('data-event="fault.reverted"');
     expect(html.text).toContain('hypothesis_held');
     expect(html.text).toMatch(/docker[^<]*pause/);
-    const md = await http.get(`/api/v1/runs/${runId}/report`).set('Authorization', `Bearer ${viewer}`).set('Accept', 'text/markdown');
+    const md = await http
+      .get(`/api/v1/runs/${runId}/report`)
+      .set('Authorization', `Bearer ${viewer}`)
+      .set('Accept', 'text/markdown');
     const result = run.result as { experiments: { stats: Record<string, { count: number; errors: number }> }[] };
     const fault = result.experiments[0].stats.fault;
     expect(md.text).toContain(`| fault | ${fault.count} | ${fault.errors} |`);
@@ -188,11 +213,22 @@ describe('webhooks and the report of a real run', () => {
     const body = spec(path, 'announced');
     body.experiments[0].durations = { baseline: '1s', fault: '30s', recovery: '1s' };
     const { runId } = await runNow(body);
-    await waitFor('the injection webhook', async () => hooksFor(path).some((h) => h.body.event === 'fault.injected') || null, 30_000, 20);
-    expect((await http.post(`/api/v1/runs/${runId}/abort`).set(auth).send({ reason: 'checkout errors' })).status).toBe(202);
+    await waitFor(
+      'the injection webhook',
+      async () => hooksFor(path).some((h) => h.body.event === 'fault.injected') || null,
+      30_000,
+      20,
+    );
+    expect((await http.post(`/api/v1/runs/${runId}/abort`).set(auth).send({ reason: 'checkout errors' })).status).toBe(
+      202,
+    );
     const run = await finished(runId);
     expect(run.status).toBe('aborted');
-    const got = await waitFor('the abort webhook', async () => (hooksFor(path).some((h) => h.body.event === 'run.aborted') ? hooksFor(path) : null), 5_000);
+    const got = await waitFor(
+      'the abort webhook',
+      async () => (hooksFor(path).some((h) => h.body.event === 'run.aborted') ? hooksFor(path) : null),
+      5_000,
+    );
     expect(got.map((h) => h.body.event)).toEqual(['run.started', 'fault.injected', 'fault.reverted', 'run.aborted']);
     expect(got[2].body.details).toMatchObject({ reason: 'checkout errors' });
     const aborted = got[3].body;
@@ -211,7 +247,12 @@ describe('webhooks and the report of a real run', () => {
     const { runId } = await runNow(body);
     const asViewer = { Authorization: `Bearer ${viewer}` };
     // while the fault is on: the viewer's report and run view hide the fault
-    await waitFor('the injection webhook', async () => hooksFor(path).some((h) => h.body.event === 'fault.injected') || null, 30_000, 20);
+    await waitFor(
+      'the injection webhook',
+      async () => hooksFor(path).some((h) => h.body.event === 'fault.injected') || null,
+      30_000,
+      20,
+    );
     const during = await http.get(`/api/v1/runs/${runId}/report`).set(asViewer);
     expect(during.status).toBe(200);
     expect(during.text).toContain('Blind GameDay');
@@ -222,7 +263,11 @@ describe('webhooks and the report of a real run', () => {
 
     const run = await finished(runId);
     expect(run.status).toBe('completed');
-    const got = await waitFor('the completion webhook', async () => (hooksFor(path).some((h) => h.body.event === 'run.completed') ? hooksFor(path) : null), 5_000);
+    const got = await waitFor(
+      'the completion webhook',
+      async () => (hooksFor(path).some((h) => h.body.event === 'run.completed') ? hooksFor(path) : null),
+      5_000,
+    );
     expect(got.map((h) => h.body.event)).toEqual(['run.started', 'fault.injected', 'fault.reverted', 'run.completed']);
     for (const h of got.slice(0, 3)) {
       expect(JSON.stringify(h.body)).not.toContain(TARGET);

@@ -20,7 +20,6 @@ const containers = { api: `gdtest-api-${id}`, worker: `gdtest-worker-${id}` };
 const baseUrl = new URL(process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/gameday_test');
 const dbUrl = (name: string): string => Object.assign(new URL(baseUrl), { pathname: `/${name}` }).toString();
 
-
 async function waitFor(url: string, init: RequestInit = {}, timeoutMs = 60_000): Promise<Response> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
@@ -57,9 +56,13 @@ afterAll(async () => {
   await redis.quit();
 }, 60_000);
 
-it('marks the images as GameDay\'s own (never a fault target)', async () => {
-  expect(await docker('image', 'inspect', '-f', '{{ index .Config.Labels "gameday.role" }}', 'gameday/api:dev')).toBe('api');
-  expect(await docker('image', 'inspect', '-f', '{{ index .Config.Labels "gameday.role" }}', 'gameday/worker:dev')).toBe('worker');
+it("marks the images as GameDay's own (never a fault target)", async () => {
+  expect(await docker('image', 'inspect', '-f', '{{ index .Config.Labels "gameday.role" }}', 'gameday/api:dev')).toBe(
+    'api',
+  );
+  expect(
+    await docker('image', 'inspect', '-f', '{{ index .Config.Labels "gameday.role" }}', 'gameday/worker:dev'),
+  ).toBe('worker');
 });
 
 it('migrate applies every migration to a fresh database', async () => {
@@ -75,14 +78,48 @@ it('migrate applies every migration to a fresh database', async () => {
 }, 120_000);
 
 it('the API and worker images start, get ready and serve', async () => {
-  const env = ['-e', `DATABASE_URL=${dbUrl(dbName)}`, '-e', `REDIS_URL=${process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0'}`, '-e', `QUEUE_PREFIX=${queuePrefix}`];
-  await docker('run', '-d', '--name', containers.api, '--network', 'host', ...env, '-e', `PORT=${apiPort}`, '-e', `GAMEDAY_ADMIN_TOKEN=${token}`, 'gameday/api:dev');
-  await docker('run', '-d', '--name', containers.worker, '--network', 'host', ...env, '-e', `WORKER_PORT=${workerPort}`,
-    '-v', '/var/run/docker.sock:/var/run/docker.sock', 'gameday/worker:dev');
+  const env = [
+    '-e',
+    `DATABASE_URL=${dbUrl(dbName)}`,
+    '-e',
+    `REDIS_URL=${process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0'}`,
+    '-e',
+    `QUEUE_PREFIX=${queuePrefix}`,
+  ];
+  await docker(
+    'run',
+    '-d',
+    '--name',
+    containers.api,
+    '--network',
+    'host',
+    ...env,
+    '-e',
+    `PORT=${apiPort}`,
+    '-e',
+    `GAMEDAY_ADMIN_TOKEN=${token}`,
+    'gameday/api:dev',
+  );
+  await docker(
+    'run',
+    '-d',
+    '--name',
+    containers.worker,
+    '--network',
+    'host',
+    ...env,
+    '-e',
+    `WORKER_PORT=${workerPort}`,
+    '-v',
+    '/var/run/docker.sock:/var/run/docker.sock',
+    'gameday/worker:dev',
+  );
 
   const ready = await (await waitFor(`http://127.0.0.1:${apiPort}/readyz`)).json();
   expect(ready).toMatchObject({ status: 'ready' });
-  const list = await fetch(`http://127.0.0.1:${apiPort}/api/v1/gamedays`, { headers: { authorization: `Bearer ${token}` } });
+  const list = await fetch(`http://127.0.0.1:${apiPort}/api/v1/gamedays`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
   expect(list.status).toBe(200);
   expect(await list.json()).toMatchObject({ items: [] });
   expect((await fetch(`http://127.0.0.1:${apiPort}/api/v1/gamedays`)).status).toBe(401);

@@ -18,19 +18,25 @@ async function composeCli(): Promise<string[]> {
     try {
       await exec(cli[0], [...cli.slice(1), 'version']);
       return cli;
-    } catch { /* try the next one */ }
+    } catch {
+      /* try the next one */
+    }
   }
-  throw new Error('no Compose CLI: install the docker compose plugin or docker-compose (bash scripts/bootstrap.sh docker)');
+  throw new Error(
+    'no Compose CLI: install the docker compose plugin or docker-compose (bash scripts/bootstrap.sh docker)',
+  );
 }
 
 async function compose(args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
   const cli = await composeCli();
   // A clean environment: nothing from the caller's shell may satisfy a required variable.
   const clean = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...env };
-  const { stdout } = await exec(cli[0], [...cli.slice(1), '--project-directory', REPO_ROOT, '-f', FILE, ...args], { env: clean, cwd: REPO_ROOT });
+  const { stdout } = await exec(cli[0], [...cli.slice(1), '--project-directory', REPO_ROOT, '-f', FILE, ...args], {
+    env: clean,
+    cwd: REPO_ROOT,
+  });
   return stdout;
 }
-
 
 /** Service name → its block of the normalised `config` output (two-space indented YAML). */
 function serviceBlocks(config: string): Map<string, string> {
@@ -75,13 +81,23 @@ describe('docker-compose.yml', () => {
   });
 
   it('has the whole stack', () => {
-    expect([...serviceBlocks(config).keys()].sort()).toEqual(
-      ['api', 'demo-db', 'grafana', 'migrate', 'postgres', 'prometheus', 'redis', 'service1', 'service2', 'worker'],
-    );
+    expect([...serviceBlocks(config).keys()].sort()).toEqual([
+      'api',
+      'demo-db',
+      'grafana',
+      'migrate',
+      'postgres',
+      'prometheus',
+      'redis',
+      'service1',
+      'service2',
+      'worker',
+    ]);
   });
 
   it('starts the API and worker only after the migrations succeeded', () => {
-    for (const name of ['api', 'worker']) expect(serviceBlocks(config).get(name)).toMatch(/migrate:\n\s+condition: service_completed_successfully/);
+    for (const name of ['api', 'worker'])
+      expect(serviceBlocks(config).get(name)).toMatch(/migrate:\n\s+condition: service_completed_successfully/);
   });
 
   it('gives the Docker socket to the worker and to no one else', () => {
@@ -96,7 +112,8 @@ describe('docker-compose.yml', () => {
         continue;
       }
       expect(`${name}: ${/restart: unless-stopped/.test(block)}`).toBe(`${name}: true`);
-      if (!name.startsWith('demo-') && !name.startsWith('service')) expect(`${name}: ${block.includes('healthcheck:')}`).toBe(`${name}: true`);
+      if (!name.startsWith('demo-') && !name.startsWith('service'))
+        expect(`${name}: ${block.includes('healthcheck:')}`).toBe(`${name}: true`);
     }
   });
 
@@ -108,16 +125,19 @@ describe('docker-compose.yml', () => {
     expect(config).not.toContain('0.0.0.0');
   });
 
-  it('marks GameDay\'s own containers so the fault engine refuses them', () => {
+  it("marks GameDay's own containers so the fault engine refuses them", () => {
     for (const name of ['api', 'worker', 'migrate', 'postgres', 'redis', 'prometheus', 'grafana']) {
       expect(serviceBlocks(config).get(name)).toMatch(/gameday\.role: \w+/);
     }
   });
 
   it('uses named volumes for every stateful service', async () => {
-    expect((await compose(['--env-file', ENV_EXAMPLE, 'config', '--volumes'])).trim().split('\n').sort()).toEqual(
-      ['grafana-data', 'postgres-data', 'prometheus-data', 'redis-data'],
-    );
+    expect((await compose(['--env-file', ENV_EXAMPLE, 'config', '--volumes'])).trim().split('\n').sort()).toEqual([
+      'grafana-data',
+      'postgres-data',
+      'prometheus-data',
+      'redis-data',
+    ]);
   });
 });
 
@@ -131,8 +151,15 @@ describe('grafana/prometheus/prometheus.yml', () => {
 
   it('scrapes the API, the worker and both demo services at their compose names and ports', () => {
     const text = readFileSync(file, 'utf8');
-    const jobs = [...text.matchAll(/job_name: (\S+)\s+static_configs:\s+- targets: \['([^']+)'\]/g)].map((m) => `${m[1]} ${m[2]}`);
-    expect(jobs).toEqual(['gameday-api api:8080', 'gameday-worker worker:9464', 'demo-service1 service1:8000', 'demo-service2 service2:8001']);
+    const jobs = [...text.matchAll(/job_name: (\S+)\s+static_configs:\s+- targets: \['([^']+)'\]/g)].map(
+      (m) => `${m[1]} ${m[2]}`,
+    );
+    expect(jobs).toEqual([
+      'gameday-api api:8080',
+      'gameday-worker worker:9464',
+      'demo-service1 service1:8000',
+      'demo-service2 service2:8001',
+    ]);
   });
 });
 
@@ -147,7 +174,9 @@ describe('the demo services under Compose', () => {
   }, 600_000);
 
   afterAll(async () => {
-    await compose(['--env-file', ENV_EXAMPLE, '-p', project, 'down', '-v', '--remove-orphans'], env()).catch(() => undefined);
+    await compose(['--env-file', ENV_EXAMPLE, '-p', project, 'down', '-v', '--remove-orphans'], env()).catch(
+      () => undefined,
+    );
   }, 120_000);
 
   it('come up healthy in dependency order and serve the page, labelled for compose targeting', async () => {
@@ -155,13 +184,27 @@ describe('the demo services under Compose', () => {
     const deadline = Date.now() + 60_000;
     let body = '';
     while (Date.now() < deadline) {
-      body = await fetch(`http://127.0.0.1:${port}/`).then((r) => (r.ok ? r.text() : ''), () => '');
+      body = await fetch(`http://127.0.0.1:${port}/`).then(
+        (r) => (r.ok ? r.text() : ''),
+        () => '',
+      );
       if (body) break;
       await new Promise((r) => setTimeout(r, 500));
     }
     expect(body).toBe('<h1>Data</h1><p><table><tr><td>joe</td><td>cool</td></tr></table></p>');
     // A GameDay's {"compose": {"project", "service"}} target finds service2 by these labels.
-    const ids = (await docker('ps', '-q', '--filter', `label=com.docker.compose.project=${project}`, '--filter', 'label=com.docker.compose.service=service2')).split('\n').filter(Boolean);
+    const ids = (
+      await docker(
+        'ps',
+        '-q',
+        '--filter',
+        `label=com.docker.compose.project=${project}`,
+        '--filter',
+        'label=com.docker.compose.service=service2',
+      )
+    )
+      .split('\n')
+      .filter(Boolean);
     expect(ids).toHaveLength(1);
     expect(await docker('inspect', '-f', '{{ index .Config.Labels "gameday.enabled" }}', ids[0])).toBe('true');
   }, 120_000);

@@ -13,7 +13,10 @@ export async function docker(...args: string[]): Promise<string> {
 
 /** Builds the demo images (cached layers make a rebuild take seconds). */
 export async function buildDemoImages(tag = 'dev'): Promise<void> {
-  await exec('bash', [join(REPO_ROOT, 'scripts', 'images.sh'), 'demo'], { env: { ...process.env, TAG: tag }, maxBuffer: 64 * 1024 * 1024 });
+  await exec('bash', [join(REPO_ROOT, 'scripts', 'images.sh'), 'demo'], {
+    env: { ...process.env, TAG: tag },
+    maxBuffer: 64 * 1024 * 1024,
+  });
 }
 
 export interface DemoStack {
@@ -65,13 +68,49 @@ export async function startDemoStack(tag = 'dev'): Promise<DemoStack> {
   };
   try {
     await docker('network', 'create', '--label', 'gameday.test=demo', network);
-    await docker('run', '-d', '--name', c.db, '--network', network, '--network-alias', 'db', '-e', `DEMO_DB_PASSWORD=${password}`, `gameday/demo-db:${tag}`);
+    await docker(
+      'run',
+      '-d',
+      '--name',
+      c.db,
+      '--network',
+      network,
+      '--network-alias',
+      'db',
+      '-e',
+      `DEMO_DB_PASSWORD=${password}`,
+      `gameday/demo-db:${tag}`,
+    );
     created.push(c.db);
-    await docker('run', '-d', '--name', c.service2, '--network', network, '--network-alias', 'service2', '-p', '127.0.0.1::8001',
-      '-e', `DATABASE_URL=postgresql://demo:${password}@db:5432/demo`, `gameday/demo-service2:${tag}`);
+    await docker(
+      'run',
+      '-d',
+      '--name',
+      c.service2,
+      '--network',
+      network,
+      '--network-alias',
+      'service2',
+      '-p',
+      '127.0.0.1::8001',
+      '-e',
+      `DATABASE_URL=postgresql://demo:${password}@db:5432/demo`,
+      `gameday/demo-service2:${tag}`,
+    );
     created.push(c.service2);
-    await docker('run', '-d', '--name', c.service1, '--network', network, '-p', '127.0.0.1::8000',
-      '-e', 'UPSTREAM_URL=http://service2:8001/', `gameday/demo-service1:${tag}`);
+    await docker(
+      'run',
+      '-d',
+      '--name',
+      c.service1,
+      '--network',
+      network,
+      '-p',
+      '127.0.0.1::8000',
+      '-e',
+      'UPSTREAM_URL=http://service2:8001/',
+      `gameday/demo-service1:${tag}`,
+    );
     created.push(c.service1);
     const service1Url = `http://127.0.0.1:${await publishedPort(c.service1, 8000)}`;
     const service2Url = `http://127.0.0.1:${await publishedPort(c.service2, 8001)}`;
@@ -79,9 +118,11 @@ export async function startDemoStack(tag = 'dev'): Promise<DemoStack> {
     await waitForHttp(`${service1Url}/`, 60_000);
     return { prefix, network, containers: c, service1Url, service2Url, stop };
   } catch (e) {
-    const logs = await Promise.all(created.map(async (n) => `--- ${n}\n${await docker('logs', '--tail', '20', n).catch(() => '')}`));
+    const logs = await Promise.all(
+      created.map(async (n) => `--- ${n}\n${await docker('logs', '--tail', '20', n).catch(() => '')}`),
+    );
     await stop();
-    throw new Error(`${String(e)}\n${logs.join("\n")}`, { cause: e });
+    throw new Error(`${String(e)}\n${logs.join('\n')}`, { cause: e });
   }
 }
 

@@ -83,15 +83,36 @@ describe('demo system containers', () => {
   });
 
   it('exports the request histogram with service, route and status on both services', async () => {
-    expect(await metric(stack.service1Url, /^http_server_request_duration_seconds_count\{service="service1",route="\/",status="200"\}/)).toBeGreaterThan(0);
-    expect(await metric(stack.service1Url, /^http_server_request_duration_seconds_count\{service="service1",route="\/",status="500"\}/)).toBeGreaterThan(0);
-    expect(await metric(stack.service2Url, /^http_server_request_duration_seconds_count\{service="service2",route="\/",status="200"\}/)).toBeGreaterThan(0);
+    expect(
+      await metric(
+        stack.service1Url,
+        /^http_server_request_duration_seconds_count\{service="service1",route="\/",status="200"\}/,
+      ),
+    ).toBeGreaterThan(0);
+    expect(
+      await metric(
+        stack.service1Url,
+        /^http_server_request_duration_seconds_count\{service="service1",route="\/",status="500"\}/,
+      ),
+    ).toBeGreaterThan(0);
+    expect(
+      await metric(
+        stack.service2Url,
+        /^http_server_request_duration_seconds_count\{service="service2",route="\/",status="200"\}/,
+      ),
+    ).toBeGreaterThan(0);
     expect((await fetch(`${stack.service2Url}/healthz`)).status).toBe(200);
   });
 });
 
-
-async function promQuery(base: string, path: string, params: Record<string, string>): Promise<{ resultType: string; result: Array<{ metric: Record<string, string>; values?: Array<[number, string]>; value?: [number, string] }> }> {
+async function promQuery(
+  base: string,
+  path: string,
+  params: Record<string, string>,
+): Promise<{
+  resultType: string;
+  result: Array<{ metric: Record<string, string>; values?: Array<[number, string]>; value?: [number, string] }>;
+}> {
   const res = await fetch(`${base}/api/v1/${path}?${new URLSearchParams(params)}`);
   const body = (await res.json()) as { status: string; error?: string; data: never };
   if (body.status !== 'success') throw new Error(`${params.query}: ${body.error}`);
@@ -110,20 +131,31 @@ describe('demo-service dashboard queries on a real Prometheus', () => {
     base = `http://127.0.0.1:${port}`;
     const target = (u: string): string => new URL(u).host;
     // Same job names as grafana/prometheus/prometheus.yml; targets are the published ports.
-    writeFileSync(join(dir, 'prometheus.yml'), [
-      'global: { scrape_interval: 1s, evaluation_interval: 1s }',
-      'scrape_configs:',
-      `  - { job_name: demo-service1, static_configs: [ { targets: ['${target(stack.service1Url)}'] } ] }`,
-      `  - { job_name: demo-service2, static_configs: [ { targets: ['${target(stack.service2Url)}'] } ] }`,
-      '',
-    ].join('\n'));
-    prom = spawn('prometheus', [
-      `--config.file=${join(dir, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-    ], { stdio: ['ignore', 'ignore', 'pipe'] });
-    prom.stderr?.on('data', (c: Buffer) => { promLog = (promLog + c.toString()).slice(-4000); });
-    const spawnError = new Promise<never>((_, reject) => prom?.once('error', (e) => reject(new Error(`prometheus did not start: ${e.message}`))));
+    writeFileSync(
+      join(dir, 'prometheus.yml'),
+      [
+        'global: { scrape_interval: 1s, evaluation_interval: 1s }',
+        'scrape_configs:',
+        `  - { job_name: demo-service1, static_configs: [ { targets: ['${target(stack.service1Url)}'] } ] }`,
+        `  - { job_name: demo-service2, static_configs: [ { targets: ['${target(stack.service2Url)}'] } ] }`,
+        '',
+      ].join('\n'),
+    );
+    prom = spawn(
+      'prometheus',
+      [
+        `--config.file=${join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    prom.stderr?.on('data', (c: Buffer) => {
+      promLog = (promLog + c.toString()).slice(-4000);
+    });
+    const spawnError = new Promise<never>((_, reject) =>
+      prom?.once('error', (e) => reject(new Error(`prometheus did not start: ${e.message}`))),
+    );
 
     // Wait until both targets have been scraped successfully.
     const ready = (async () => {
@@ -132,7 +164,9 @@ describe('demo-service dashboard queries on a real Prometheus', () => {
         try {
           const up = await promQuery(base, 'query', { query: 'sum(up{job=~"demo-service.*"})' });
           if (Number(up.result[0]?.value?.[1]) === 2) return;
-        } catch { /* not listening yet */ }
+        } catch {
+          /* not listening yet */
+        }
         await new Promise((r) => setTimeout(r, 250));
       }
       throw new Error(`prometheus targets not up within 30 s\n${promLog}`);
@@ -172,9 +206,12 @@ describe('demo-service dashboard queries on a real Prometheus', () => {
 
   // The GameDay panels need a real run to have data (the lab end-to-end checks that); here every
   // expression of every dashboard must at least be valid PromQL to a real Prometheus.
-  it.each(allPanelQueries().map((q) => [`${q.dashboard}: ${q.panel} [${q.refId}]`, q.expr]))('%s is valid PromQL', async (_name, expr) => {
-    await expect(promQuery(base, 'query', { query: toPromQL(expr) })).resolves.toHaveProperty('resultType');
-  });
+  it.each(allPanelQueries().map((q) => [`${q.dashboard}: ${q.panel} [${q.refId}]`, q.expr]))(
+    '%s is valid PromQL',
+    async (_name, expr) => {
+      await expect(promQuery(base, 'query', { query: toPromQL(expr) })).resolves.toHaveProperty('resultType');
+    },
+  );
 
   it('has demo-service panel queries to check', () => {
     expect(demoQueries.length).toBeGreaterThanOrEqual(6);
@@ -188,7 +225,10 @@ describe('demo-service dashboard queries on a real Prometheus', () => {
       end: String(end),
       step: '1',
     });
-    const values = data.result.flatMap((s) => s.values ?? []).map(([, v]) => Number(v)).filter((v) => Number.isFinite(v));
+    const values = data.result
+      .flatMap((s) => s.values ?? [])
+      .map(([, v]) => Number(v))
+      .filter((v) => Number.isFinite(v));
     expect(data.result.length).toBeGreaterThan(0);
     expect(values.length).toBeGreaterThan(0);
   });

@@ -31,7 +31,8 @@ describe('fetchUpstream', () => {
   });
 
   it('opens a new connection for every request', async () => {
-    for (let i = 0; i < 3; i++) await expect(fetchUpstream(url, undefined)).resolves.toEqual({ kind: 'ok', status: 200, body: '<h1>Data</h1>' });
+    for (let i = 0; i < 3; i++)
+      await expect(fetchUpstream(url, undefined)).resolves.toEqual({ kind: 'ok', status: 200, body: '<h1>Data</h1>' });
     expect(sockets.size).toBe(3);
   });
 

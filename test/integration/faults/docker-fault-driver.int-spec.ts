@@ -1,7 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import Docker from 'dockerode';
-import { faultSchema, KernelCapabilityError, FaultStepError, TargetSelectionError, type FaultSpec, type PreparedFault, type NetworkFaultSpec, compileNetworkFault } from '@gameday/core';
+import {
+  faultSchema,
+  KernelCapabilityError,
+  FaultStepError,
+  TargetSelectionError,
+  type FaultSpec,
+  type PreparedFault,
+  type NetworkFaultSpec,
+  compileNetworkFault,
+} from '@gameday/core';
 import { createPrismaClient, type PrismaClient } from '@gameday/db';
 import { DockerFaultDriver, ensureHelperImage, execInContainer, PrismaLeaseRepository } from '@gameday/faults';
 
@@ -22,7 +31,13 @@ function spec(input: Record<string, unknown>): FaultSpec {
 }
 
 async function run(name: string, labels: Record<string, string>, hostConfig: Docker.HostConfig = {}): Promise<string> {
-  const c = await docker.createContainer({ name: `${P}-${name}`, Image: 'debian:bookworm-slim', Cmd: ['sleep', '3600'], Labels: labels, HostConfig: { Init: true, ...hostConfig } });
+  const c = await docker.createContainer({
+    name: `${P}-${name}`,
+    Image: 'debian:bookworm-slim',
+    Cmd: ['sleep', '3600'],
+    Labels: labels,
+    HostConfig: { Init: true, ...hostConfig },
+  });
   await c.start();
   return c.id;
 }
@@ -49,8 +64,18 @@ beforeAll(async () => {
   const image = await ensureHelperImage(docker);
   driver = new DockerFaultDriver(docker, { leases, helperImage: image, engine: 'local-test' });
   const opt = { 'gameday.enabled': 'true' };
-  ids.web1 = await run('web-1', { ...opt, app: P, 'com.docker.compose.project': P, 'com.docker.compose.service': 'web' });
-  ids.web2 = await run('web-2', { ...opt, app: P, 'com.docker.compose.project': P, 'com.docker.compose.service': 'web' });
+  ids.web1 = await run('web-1', {
+    ...opt,
+    app: P,
+    'com.docker.compose.project': P,
+    'com.docker.compose.service': 'web',
+  });
+  ids.web2 = await run('web-2', {
+    ...opt,
+    app: P,
+    'com.docker.compose.project': P,
+    'com.docker.compose.service': 'web',
+  });
   ids.optout = await run('optout', { app: P });
   ids.hostnet = await run('hostnet', { ...opt, app: P }, { NetworkMode: 'host' });
   ids.own = await run('own', { ...opt, app: P, 'gameday.role': 'worker' });
@@ -62,8 +87,14 @@ afterAll(async () => {
   const mine = await docker.listContainers({ all: true, filters: { name: [P] } });
   const helpers = await docker.listContainers({ all: true, filters: { label: ['gameday.role=helper'] } });
   const targetIds = new Set(Object.values(ids));
-  for (const c of [...helpers.filter((h) => targetIds.has(h.Labels['gameday.target'])), ...mine.filter((c) => c.Names.some((n) => n.startsWith(`/${P}-`)))]) {
-    await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+  for (const c of [
+    ...helpers.filter((h) => targetIds.has(h.Labels['gameday.target'])),
+    ...mine.filter((c) => c.Names.some((n) => n.startsWith(`/${P}-`))),
+  ]) {
+    await docker
+      .getContainer(c.Id)
+      .remove({ force: true })
+      .catch(() => undefined);
   }
   await prisma?.activeFault.deleteMany({ where: { containerName: { startsWith: P } } });
   await prisma?.$disconnect();
@@ -71,7 +102,9 @@ afterAll(async () => {
 
 describe('target resolution', () => {
   it('by container name: exactly that container, with its netns identity', async () => {
-    const r = await driver.resolveTargets(spec({ kind: 'network', target: { container: `${P}-web-1` }, netem: { delay: '10ms' } }));
+    const r = await driver.resolveTargets(
+      spec({ kind: 'network', target: { container: `${P}-web-1` }, netem: { delay: '10ms' } }),
+    );
     expect(r.targets.map((t) => t.containerName)).toEqual([`${P}-web-1`]);
     const info = await docker.getContainer(ids.web1).inspect();
     expect(r.targets[0].netnsId).toBe(info.NetworkSettings.SandboxKey);
@@ -79,19 +112,33 @@ describe('target resolution', () => {
   });
 
   it('by compose project/service with mode all', async () => {
-    const r = await driver.resolveTargets(spec({ kind: 'network', target: { compose: { project: P, service: 'web' }, selection: { mode: 'all' } }, netem: { delay: '10ms' } }));
+    const r = await driver.resolveTargets(
+      spec({
+        kind: 'network',
+        target: { compose: { project: P, service: 'web' }, selection: { mode: 'all' } },
+        netem: { delay: '10ms' },
+      }),
+    );
     expect(r.targets.map((t) => t.containerName).sort()).toEqual([`${P}-web-1`, `${P}-web-2`]);
   });
 
   it('by labels: refuses not-opted-in, host-network and own containers, dedupes a shared netns', async () => {
-    const r = await driver.resolveTargets(spec({ kind: 'network', target: { labels: { app: P }, selection: { mode: 'all' } }, netem: { delay: '10ms' } }));
+    const r = await driver.resolveTargets(
+      spec({ kind: 'network', target: { labels: { app: P }, selection: { mode: 'all' } }, netem: { delay: '10ms' } }),
+    );
     expect(r.targets.map((t) => t.containerName).sort()).toEqual([`${P}-web-1`, `${P}-web-2`]);
-    expect(Object.fromEntries(r.refused.map((x) => [x.name, x.reason]))).toEqual({ [`${P}-hostnet`]: 'host_network', [`${P}-optout`]: 'not_opted_in', [`${P}-own`]: 'gameday_own_container' });
+    expect(Object.fromEntries(r.refused.map((x) => [x.name, x.reason]))).toEqual({
+      [`${P}-hostnet`]: 'host_network',
+      [`${P}-optout`]: 'not_opted_in',
+      [`${P}-own`]: 'gameday_own_container',
+    });
     expect(r.deduplicated).toEqual([{ id: ids.joined, name: `${P}-joined`, sharesNetnsWith: `${P}-web-1` }]);
   });
 
   it('container faults act per container: no netns dedup', async () => {
-    const r = await driver.resolveTargets(spec({ kind: 'container', target: { labels: { app: P }, selection: { mode: 'all' } }, action: 'pause' }));
+    const r = await driver.resolveTargets(
+      spec({ kind: 'container', target: { labels: { app: P }, selection: { mode: 'all' } }, action: 'pause' }),
+    );
     expect(r.targets.map((t) => t.containerName).sort()).toEqual([`${P}-joined`, `${P}-web-1`, `${P}-web-2`]);
   });
 
@@ -100,47 +147,90 @@ describe('target resolution', () => {
     const one = await driver.resolveTargets(spec({ ...base, target: { labels: { app: P } } }), { random: () => 0.99 });
     expect(one.targets.map((t) => t.containerName)).toEqual([`${P}-web-2`]);
     expect(one.selection).toMatchObject({ mode: 'one', eligible: 2, chosen: [ids.web2], draws: [0.99] });
-    const count = await driver.resolveTargets(spec({ ...base, target: { labels: { app: P }, selection: { mode: 'count', count: 1 } } }), { random: () => 0 });
+    const count = await driver.resolveTargets(
+      spec({ ...base, target: { labels: { app: P }, selection: { mode: 'count', count: 1 } } }),
+      { random: () => 0 },
+    );
     expect(count.targets.map((t) => t.containerName)).toEqual([`${P}-web-1`]);
-    const pct = await driver.resolveTargets(spec({ ...base, target: { labels: { app: P }, selection: { mode: 'percent', percent: 50 } } }), { random: () => 0.5 });
+    const pct = await driver.resolveTargets(
+      spec({ ...base, target: { labels: { app: P }, selection: { mode: 'percent', percent: 50 } } }),
+      { random: () => 0.5 },
+    );
     expect(pct.targets).toHaveLength(1);
     expect(pct.selection).toMatchObject({ mode: 'percent', requested: 50, eligible: 2 });
   });
 
   it('refuses a container that has not opted in, naming the label', async () => {
-    const attempt = driver.resolveTargets(spec({ kind: 'network', target: { container: `${P}-optout` }, netem: { delay: '10ms' } }));
+    const attempt = driver.resolveTargets(
+      spec({ kind: 'network', target: { container: `${P}-optout` }, netem: { delay: '10ms' } }),
+    );
     await expect(attempt).rejects.toBeInstanceOf(TargetSelectionError);
-    await expect(driver.resolveTargets(spec({ kind: 'network', target: { container: `${P}-optout` }, netem: { delay: '10ms' } }))).rejects.toThrow(`${P}-optout has not opted in: label gameday.enabled=true is required`);
-    await expect(driver.resolveTargets(spec({ kind: 'network', target: { container: `${P}-hostnet` }, netem: { delay: '10ms' } }))).rejects.toThrow('uses the host network');
+    await expect(
+      driver.resolveTargets(spec({ kind: 'network', target: { container: `${P}-optout` }, netem: { delay: '10ms' } })),
+    ).rejects.toThrow(`${P}-optout has not opted in: label gameday.enabled=true is required`);
+    await expect(
+      driver.resolveTargets(spec({ kind: 'network', target: { container: `${P}-hostnet` }, netem: { delay: '10ms' } })),
+    ).rejects.toThrow('uses the host network');
   });
 });
 
 describe('dry run', () => {
   it('returns the resolved targets and exact argv, and runs nothing', async () => {
     const before = await links(ids.web1);
-    const dry = await driver.dryRun(spec({ kind: 'network', target: { container: `${P}-web-1` }, netem: { delay: '500ms', jitter: '100ms' } }));
+    const dry = await driver.dryRun(
+      spec({ kind: 'network', target: { container: `${P}-web-1` }, netem: { delay: '500ms', jitter: '100ms' } }),
+    );
     expect(dry.targets).toHaveLength(1);
     expect(dry.targets[0]).toMatchObject({
       strategy: 'sidecar',
-      apply: [['tc', 'qdisc', 'add', 'dev', 'eth0', 'root', 'handle', '4744:', 'netem', 'limit', '6250', 'delay', '500ms', '100ms']],
+      apply: [
+        [
+          'tc',
+          'qdisc',
+          'add',
+          'dev',
+          'eth0',
+          'root',
+          'handle',
+          '4744:',
+          'netem',
+          'limit',
+          '6250',
+          'delay',
+          '500ms',
+          '100ms',
+        ],
+      ],
       verify: [['tc', '-j', 'qdisc', 'show', 'dev', 'eth0']],
       revert: [['tc', 'qdisc', 'del', 'dev', 'eth0', 'root', 'handle', '4744:', 'netem']],
     });
     expect(await helpersOf(ids.web1)).toEqual([]);
     expect(await links(ids.web1)).toBe(before);
-    const c = await driver.dryRun(spec({ kind: 'container', target: { container: `${P}-web-2` }, action: 'kill', signal: 'SIGTERM' }));
-    expect(c.targets[0]).toMatchObject({ strategy: 'docker', apply: [['docker', 'kill', '--signal', 'SIGTERM', ids.web2]], revert: [['docker', 'start', ids.web2]] });
+    const c = await driver.dryRun(
+      spec({ kind: 'container', target: { container: `${P}-web-2` }, action: 'kill', signal: 'SIGTERM' }),
+    );
+    expect(c.targets[0]).toMatchObject({
+      strategy: 'docker',
+      apply: [['docker', 'kill', '--signal', 'SIGTERM', ids.web2]],
+      revert: [['docker', 'start', ids.web2]],
+    });
     expect((await docker.getContainer(ids.web2).inspect()).State.Running).toBe(true);
   });
 });
 
 describe('sidecar helper', () => {
   it('runs in the target network namespace (same netns inode, same interfaces) with NET_ADMIN', async () => {
-    const [target] = (await driver.resolveTargets(spec({ kind: 'network', target: { container: `${P}-web-1` }, netem: { delay: '10ms' } }))).targets;
+    const [target] = (
+      await driver.resolveTargets(
+        spec({ kind: 'network', target: { container: `${P}-web-1` }, netem: { delay: '10ms' } }),
+      )
+    ).targets;
     const helper = await driver.createHelper(target);
     try {
       expect(await sh(helper, ['readlink', '/proc/1/ns/net'])).toBe(await sh(ids.web1, ['readlink', '/proc/1/ns/net']));
-      expect(await sh(helper, ['cat', '/sys/class/net/eth0/address'])).toBe(await sh(ids.web1, ['cat', '/sys/class/net/eth0/address']));
+      expect(await sh(helper, ['cat', '/sys/class/net/eth0/address'])).toBe(
+        await sh(ids.web1, ['cat', '/sys/class/net/eth0/address']),
+      );
       const info = await docker.getContainer(helper).inspect();
       expect(info.HostConfig.NetworkMode).toBe(`container:${ids.web1}`);
       expect(info.HostConfig.CapAdd).toEqual(['NET_ADMIN']);
@@ -153,7 +243,13 @@ describe('sidecar helper', () => {
 });
 
 describe('kernel without sch_netem (this host)', () => {
-  const netFault = (extra: Record<string, unknown> = {}) => spec({ kind: 'network', target: { container: `${P}-web-2` }, netem: { delay: '500ms', jitter: '100ms' }, ...extra });
+  const netFault = (extra: Record<string, unknown> = {}) =>
+    spec({
+      kind: 'network',
+      target: { container: `${P}-web-2` },
+      netem: { delay: '500ms', jitter: '100ms' },
+      ...extra,
+    });
 
   async function assertNothingLeft() {
     expect(await helpersOf(ids.web2)).toEqual([]);
@@ -168,7 +264,9 @@ describe('kernel without sch_netem (this host)', () => {
     await expect(attempt).rejects.toBeInstanceOf(KernelCapabilityError);
     await attempt.catch((err: KernelCapabilityError) => {
       expect(err.missing).toEqual(['sch_netem']);
-      expect(err.message).toMatch(/^kernel of Docker engine local-test lacks sch_netem: load the module \(modprobe sch_netem\)/);
+      expect(err.message).toMatch(
+        /^kernel of Docker engine local-test lacks sch_netem: load the module \(modprobe sch_netem\)/,
+      );
     });
     await assertNothingLeft();
   });
@@ -176,7 +274,9 @@ describe('kernel without sch_netem (this host)', () => {
   it('scoped + ingress: every missing module is named (sch_netem, sch_prio)', async () => {
     const f = netFault({ direction: 'ingress', scope: { rules: [{ destinations: ['10.0.0.0/8'] }] } });
     const [target] = (await driver.resolveTargets(f)).targets;
-    const err = await driver.prepare(f, target, { expiresAt: new Date(Date.now() + 60_000) }).catch((e: unknown) => e as KernelCapabilityError);
+    const err = await driver
+      .prepare(f, target, { expiresAt: new Date(Date.now() + 60_000) })
+      .catch((e: unknown) => e as KernelCapabilityError);
     expect(err).toBeInstanceOf(KernelCapabilityError);
     expect((err as KernelCapabilityError).missing).toEqual(['sch_netem', 'sch_prio']);
     await assertNothingLeft();
@@ -185,7 +285,9 @@ describe('kernel without sch_netem (this host)', () => {
   it('nsenter strategy (worker on the Docker host as root) reports the same error', async () => {
     const f = netFault({ strategy: 'nsenter' });
     const [target] = (await driver.resolveTargets(f)).targets;
-    await expect(driver.prepare(f, target, { expiresAt: new Date(Date.now() + 60_000) })).rejects.toThrow(/lacks sch_netem/);
+    await expect(driver.prepare(f, target, { expiresAt: new Date(Date.now() + 60_000) })).rejects.toThrow(
+      /lacks sch_netem/,
+    );
     await assertNothingLeft();
   });
 
@@ -194,7 +296,16 @@ describe('kernel without sch_netem (this host)', () => {
     const f = netFault({ direction: 'ingress', scope: { rules: [{ ports: [80] }] } }) as NetworkFaultSpec;
     const [target] = (await driver.resolveTargets(f)).targets;
     const helper = await driver.createHelper(target);
-    const prepared: PreparedFault = { spec: f, target, strategy: 'sidecar', compiled: compileNetworkFault(f), helperContainerId: helper, expiresAt: new Date(Date.now() + 60_000), graceMs: 1000, experimentIndex: 0 };
+    const prepared: PreparedFault = {
+      spec: f,
+      target,
+      strategy: 'sidecar',
+      compiled: compileNetworkFault(f),
+      helperContainerId: helper,
+      expiresAt: new Date(Date.now() + 60_000),
+      graceMs: 1000,
+      experimentIndex: 0,
+    };
     try {
       const err = (await driver.apply(prepared).catch((e: unknown) => e)) as FaultStepError;
       expect(err).toBeInstanceOf(FaultStepError);
@@ -202,7 +313,12 @@ describe('kernel without sch_netem (this host)', () => {
       expect(await links(ids.web2)).toBe('eth0\nlo'); // the ifb created by step 1 is gone again
       const rows = await prisma.activeFault.findMany({ where: { containerId: ids.web2 } });
       expect(rows).toHaveLength(1);
-      expect(rows[0]).toMatchObject({ revertReason: 'apply_failed', strategy: 'sidecar', helperContainerId: helper, injectedAt: null });
+      expect(rows[0]).toMatchObject({
+        revertReason: 'apply_failed',
+        strategy: 'sidecar',
+        helperContainerId: helper,
+        injectedAt: null,
+      });
       expect(rows[0].revertedAt).not.toBeNull();
       expect(rows[0].applyArgv).toEqual(prepared.compiled!.apply);
     } finally {
@@ -215,10 +331,24 @@ describe('kernel without sch_netem (this host)', () => {
 
 describe('scheduleApply and the helper timeline (netem missing here: the planned apply fails at T0)', () => {
   it('the helper tries at T0 by its own clock, rolls back, and the timeline and lease say so', async () => {
-    const f = spec({ kind: 'network', target: { container: `${P}-web-2` }, netem: { delay: '100ms' }, scope: { rules: [{ ports: [80] }] } }) as NetworkFaultSpec;
+    const f = spec({
+      kind: 'network',
+      target: { container: `${P}-web-2` },
+      netem: { delay: '100ms' },
+      scope: { rules: [{ ports: [80] }] },
+    }) as NetworkFaultSpec;
     const [target] = (await driver.resolveTargets(f)).targets;
     const helper = await driver.createHelper(target);
-    const prepared: PreparedFault = { spec: f, target, strategy: 'sidecar', compiled: compileNetworkFault(f), helperContainerId: helper, expiresAt: new Date(Date.now() + 60_000), graceMs: 1000, experimentIndex: 0 };
+    const prepared: PreparedFault = {
+      spec: f,
+      target,
+      strategy: 'sidecar',
+      compiled: compileNetworkFault(f),
+      helperContainerId: helper,
+      expiresAt: new Date(Date.now() + 60_000),
+      graceMs: 1000,
+      experimentIndex: 0,
+    };
     try {
       const t0 = new Date(Date.now() + 700);
       const lease = await driver.scheduleApply(prepared, { applyAt: t0, revertAt: new Date(t0.getTime() + 2000) });
@@ -242,10 +372,23 @@ describe('scheduleApply and the helper timeline (netem missing here: the planned
 
 describe('scheduleApply cancelled before T0', () => {
   it('revert before T0 disarms the helper: nothing is ever applied, the lease is closed', async () => {
-    const f = spec({ kind: 'network', target: { container: `${P}-web-2` }, netem: { delay: '100ms' } }) as NetworkFaultSpec;
+    const f = spec({
+      kind: 'network',
+      target: { container: `${P}-web-2` },
+      netem: { delay: '100ms' },
+    }) as NetworkFaultSpec;
     const [target] = (await driver.resolveTargets(f)).targets;
     const helper = await driver.createHelper(target);
-    const prepared: PreparedFault = { spec: f, target, strategy: 'sidecar', compiled: compileNetworkFault(f), helperContainerId: helper, expiresAt: new Date(Date.now() + 120_000), graceMs: 1000, experimentIndex: 0 };
+    const prepared: PreparedFault = {
+      spec: f,
+      target,
+      strategy: 'sidecar',
+      compiled: compileNetworkFault(f),
+      helperContainerId: helper,
+      expiresAt: new Date(Date.now() + 120_000),
+      graceMs: 1000,
+      experimentIndex: 0,
+    };
     try {
       const t0 = new Date(Date.now() + 60_000);
       const lease = await driver.scheduleApply(prepared, { applyAt: t0, revertAt: new Date(t0.getTime() + 10_000) });
@@ -263,18 +406,34 @@ describe('scheduleApply cancelled before T0', () => {
 
 describe('PrismaLeaseRepository', () => {
   it('first revert wins; failures are counted; expired unreverted leases are listed oldest first', async () => {
-    const base = { kind: 'container' as const, strategy: 'docker' as const, engine: 'local-test', experimentIndex: 0, containerId: `${P}-ledger`, containerName: `${P}-ledger`, applyArgv: [['docker', 'pause', 'x']], revertArgv: [['docker', 'unpause', 'x']] };
+    const base = {
+      kind: 'container' as const,
+      strategy: 'docker' as const,
+      engine: 'local-test',
+      experimentIndex: 0,
+      containerId: `${P}-ledger`,
+      containerName: `${P}-ledger`,
+      applyArgv: [['docker', 'pause', 'x']],
+      revertArgv: [['docker', 'unpause', 'x']],
+    };
     const older = await leases.record({ ...base, expiresAt: new Date(Date.now() - 60_000) });
     const newer = await leases.record({ ...base, expiresAt: new Date(Date.now() - 1_000) });
     const future = await leases.record({ ...base, expiresAt: new Date(Date.now() + 60_000) });
-    const expired = (await leases.listExpiredUnreverted(new Date())).filter((l) => l.containerId === base.containerId).map((l) => l.id);
+    const expired = (await leases.listExpiredUnreverted(new Date()))
+      .filter((l) => l.containerId === base.containerId)
+      .map((l) => l.id);
     expect(expired).toEqual([older.id, newer.id]);
     await leases.recordRevertFailure(older.id, 'engine unreachable');
     await leases.recordRevertFailure(older.id, 'engine unreachable again');
     const first = new Date(Date.now() - 500);
     await leases.markReverted(older.id, first, 'reaper');
     await leases.markReverted(older.id, new Date(), 'helper_expired');
-    expect(await leases.get(older.id)).toMatchObject({ revertedAt: first, revertReason: 'reaper', revertAttempts: 2, lastError: 'engine unreachable again' });
+    expect(await leases.get(older.id)).toMatchObject({
+      revertedAt: first,
+      revertReason: 'reaper',
+      revertAttempts: 2,
+      lastError: 'engine unreachable again',
+    });
     expect((await leases.listActive()).map((l) => l.id)).toEqual(expect.arrayContaining([newer.id, future.id]));
     expect((await leases.listActive()).map((l) => l.id)).not.toContain(older.id);
     await prisma.activeFault.deleteMany({ where: { containerId: base.containerId } });
@@ -282,18 +441,51 @@ describe('PrismaLeaseRepository', () => {
 });
 
 describe('verify and revert from the lease alone (htb stands in for netem on this kernel)', () => {
-  const expected = { qdiscs: [{ dev: 'eth0', kind: 'htb', handle: '4744:', parent: 'root' }], owned: [{ dev: 'eth0', handle: '4744:', kind: 'htb' }], devices: ['eth0'], filterCount: 0, filters: [], filterShows: [] };
+  const expected = {
+    qdiscs: [{ dev: 'eth0', kind: 'htb', handle: '4744:', parent: 'root' }],
+    owned: [{ dev: 'eth0', handle: '4744:', kind: 'htb' }],
+    devices: ['eth0'],
+    filterCount: 0,
+    filters: [],
+    filterShows: [],
+  };
   const apply = ['tc', 'qdisc', 'add', 'dev', 'eth0', 'root', 'handle', '4744:', 'htb'];
   const undo = ['tc', 'qdisc', 'del', 'dev', 'eth0', 'root', 'handle', '4744:', 'htb'];
 
   async function leaseWithHelper() {
-    const [target] = (await driver.resolveTargets(spec({ kind: 'network', target: { container: `${P}-web-1` }, netem: { delay: '1ms' } }))).targets;
+    const [target] = (
+      await driver.resolveTargets(
+        spec({ kind: 'network', target: { container: `${P}-web-1` }, netem: { delay: '1ms' } }),
+      )
+    ).targets;
     const helper = await driver.createHelper(target);
-    await sh(helper, ['gameday-helper', 'apply', String(Date.now() + 600_000), '1', String(apply.length), ...apply, String(undo.length), ...undo]);
+    await sh(helper, [
+      'gameday-helper',
+      'apply',
+      String(Date.now() + 600_000),
+      '1',
+      String(apply.length),
+      ...apply,
+      String(undo.length),
+      ...undo,
+    ]);
     const lease = await leases.record({
-      kind: 'network', strategy: 'sidecar', engine: 'local-test', experimentIndex: 0, containerId: ids.web1, containerName: `${P}-web-1`, netnsId: target.netnsId,
-      device: 'eth0', handle: '4744:', helperContainerId: helper, applyArgv: [apply], verifyArgv: [['tc', '-j', 'qdisc', 'show', 'dev', 'eth0']], revertArgv: [undo],
-      details: { expected }, injectedAt: new Date(), expiresAt: new Date(Date.now() + 600_000),
+      kind: 'network',
+      strategy: 'sidecar',
+      engine: 'local-test',
+      experimentIndex: 0,
+      containerId: ids.web1,
+      containerName: `${P}-web-1`,
+      netnsId: target.netnsId,
+      device: 'eth0',
+      handle: '4744:',
+      helperContainerId: helper,
+      applyArgv: [apply],
+      verifyArgv: [['tc', '-j', 'qdisc', 'show', 'dev', 'eth0']],
+      revertArgv: [undo],
+      details: { expected },
+      injectedAt: new Date(),
+      expiresAt: new Date(Date.now() + 600_000),
     });
     return { lease, helper };
   }
@@ -303,7 +495,10 @@ describe('verify and revert from the lease alone (htb stands in for netem on thi
     try {
       expect(await driver.verify(lease)).toEqual({ ok: true });
       await sh(helper, undo); // "another tool" removes it
-      expect(await driver.verify(lease)).toEqual({ ok: false, reasons: ['eth0 htb 4744: not found (root qdisc is noqueue 0:)'] });
+      expect(await driver.verify(lease)).toEqual({
+        ok: false,
+        reasons: ['eth0 htb 4744: not found (root qdisc is noqueue 0:)'],
+      });
       expect(await driver.revert(lease, 'planned_end')).toMatchObject({ outcome: 'already_gone' });
     } finally {
       await driver.release(lease);
@@ -313,7 +508,13 @@ describe('verify and revert from the lease alone (htb stands in for netem on thi
   it('the helper was removed (docker rm -f skips its trap): revert runs the stored argv in a fresh helper', async () => {
     const { lease, helper } = await leaseWithHelper();
     await docker.getContainer(helper).remove({ force: true });
-    const check = await driver.createHelper((await driver.resolveTargets(spec({ kind: 'network', target: { container: `${P}-web-1` }, netem: { delay: '1ms' } }))).targets[0]);
+    const check = await driver.createHelper(
+      (
+        await driver.resolveTargets(
+          spec({ kind: 'network', target: { container: `${P}-web-1` }, netem: { delay: '1ms' } }),
+        )
+      ).targets[0],
+    );
     try {
       expect(await sh(check, ['tc', 'qdisc', 'show', 'dev', 'eth0'])).toMatch(/htb 4744:/); // leaked until someone reverts
       const result = await driver.revert(lease, 'reaper');
@@ -330,9 +531,16 @@ describe('verify and revert from the lease alone (htb stands in for netem on thi
 
 describe('exec strategy', () => {
   it('a target without tc/ip gets a clear error before anything is applied', async () => {
-    const f = spec({ kind: 'network', target: { container: `${P}-web-2` }, netem: { delay: '10ms' }, strategy: 'exec' });
+    const f = spec({
+      kind: 'network',
+      target: { container: `${P}-web-2` },
+      netem: { delay: '10ms' },
+      strategy: 'exec',
+    });
     const [target] = (await driver.resolveTargets(f)).targets;
-    await expect(driver.prepare(f, target, { expiresAt: new Date(Date.now() + 60_000) })).rejects.toThrow(/cannot create a probe device in the target's network namespace \(ip link add gdp[0-9a-f]{6}a type veth peer name gdp[0-9a-f]{6}b\): ip cannot be run there \(exit code 12[67].*the sidecar strategy brings its own/);
+    await expect(driver.prepare(f, target, { expiresAt: new Date(Date.now() + 60_000) })).rejects.toThrow(
+      /cannot create a probe device in the target's network namespace \(ip link add gdp[0-9a-f]{6}a type veth peer name gdp[0-9a-f]{6}b\): ip cannot be run there \(exit code 12[67].*the sidecar strategy brings its own/,
+    );
     expect(await links(ids.web2)).toBe('eth0\nlo');
   });
 });
@@ -351,7 +559,14 @@ describe('container faults with revert', () => {
     expect((await state()).Paused).toBe(true);
     expect(await driver.verify(lease)).toEqual({ ok: true });
     const row = await leases.get(lease.id);
-    expect(row).toMatchObject({ kind: 'container', strategy: 'docker', containerId: ids.victim, revertedAt: null, applyArgv: [['docker', 'pause', ids.victim]], revertArgv: [['docker', 'unpause', ids.victim]] });
+    expect(row).toMatchObject({
+      kind: 'container',
+      strategy: 'docker',
+      containerId: ids.victim,
+      revertedAt: null,
+      applyArgv: [['docker', 'pause', ids.victim]],
+      revertArgv: [['docker', 'unpause', ids.victim]],
+    });
     expect(row!.injectedAt).toBeInstanceOf(Date);
     expect((await leases.listActive()).map((l) => l.id)).toContain(lease.id);
     expect(await driver.revert(lease, 'planned_end')).toMatchObject({ outcome: 'reverted' });
@@ -403,10 +618,19 @@ describe('helper safety net (real qdisc: htb stands in for netem on this kernel)
   const steps = ['1', String(apply.length), ...apply, String(undo.length), ...undo];
   let helper: string;
   const qdisc = async () => sh(helper, ['tc', 'qdisc', 'show', 'dev', 'eth0']);
-  const status = async () => Object.fromEntries((await sh(helper, ['gameday-helper', 'status'])).split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  const status = async () =>
+    Object.fromEntries(
+      (await sh(helper, ['gameday-helper', 'status']))
+        .split('\n')
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
 
   beforeEach(async () => {
-    const [target] = (await driver.resolveTargets(spec({ kind: 'network', target: { container: `${P}-web-2` }, netem: { delay: '1ms' } }))).targets;
+    const [target] = (
+      await driver.resolveTargets(
+        spec({ kind: 'network', target: { container: `${P}-web-2` }, netem: { delay: '1ms' } }),
+      )
+    ).targets;
     helper = await driver.createHelper(target);
   });
   afterEach(async () => {
@@ -433,7 +657,8 @@ describe('helper safety net (real qdisc: htb stands in for netem on this kernel)
     await sh(helper, ['gameday-helper', 'apply', String(expireAt), ...steps]);
     const pid = (await docker.getContainer(helper).inspect()).State.Pid;
     execFileSync('kill', ['-9', String(pid)]);
-    for (let i = 0; i < 100 && !(await docker.getContainer(helper).inspect()).State.Running; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 100 && !(await docker.getContainer(helper).inspect()).State.Running; i++)
+      await new Promise((r) => setTimeout(r, 50));
     await new Promise((r) => setTimeout(r, 2500));
     expect(await qdisc()).not.toMatch(/4744:/);
     const s = await status();
@@ -445,7 +670,13 @@ describe('helper safety net (real qdisc: htb stands in for netem on this kernel)
     await sh(helper, ['gameday-helper', 'apply', String(Date.now() + 600_000), ...steps]);
     expect(await qdisc()).toMatch(/4744:/);
     await docker.getContainer(helper).stop({ t: 10 });
-    const probe = await driver.createHelper((await driver.resolveTargets(spec({ kind: 'network', target: { container: `${P}-web-2` }, netem: { delay: '1ms' } }))).targets[0]);
+    const probe = await driver.createHelper(
+      (
+        await driver.resolveTargets(
+          spec({ kind: 'network', target: { container: `${P}-web-2` }, netem: { delay: '1ms' } }),
+        )
+      ).targets[0],
+    );
     try {
       expect(await sh(probe, ['tc', 'qdisc', 'show', 'dev', 'eth0'])).not.toMatch(/4744:/);
     } finally {
@@ -475,7 +706,12 @@ describe('helper safety net (real qdisc: htb stands in for netem on this kernel)
 
   it('refuses a second fault while one is applied, and revert is idempotent', async () => {
     await sh(helper, ['gameday-helper', 'apply', String(Date.now() + 600_000), ...steps]);
-    const again = await execInContainer(docker, helper, ['gameday-helper', 'apply', String(Date.now() + 600_000), ...steps]);
+    const again = await execInContainer(docker, helper, [
+      'gameday-helper',
+      'apply',
+      String(Date.now() + 600_000),
+      ...steps,
+    ]);
     expect(again.exitCode).not.toBe(0);
     expect(again.stderr).toMatch(/already applied/);
     expect(await sh(helper, ['gameday-helper', 'revert', 'test'])).toMatch(/was=applied/);

@@ -7,7 +7,12 @@ jest.setTimeout(120_000);
 describe('prisma/schema.prisma and prisma/migrations', () => {
   it('agree: replaying the migrations yields exactly the schema (else create a migration)', () => {
     const root = join(__dirname, '..', '..', '..');
-    const result = spawnSync('bash', [join(root, 'scripts', 'db-migrate.sh'), 'diff'], { cwd: root, env: process.env, encoding: 'utf8', timeout: 110_000 });
+    const result = spawnSync('bash', [join(root, 'scripts', 'db-migrate.sh'), 'diff'], {
+      cwd: root,
+      env: process.env,
+      encoding: 'utf8',
+      timeout: 110_000,
+    });
     if (result.status !== 0) {
       console.error(`db-migrate.sh diff exited ${result.status}:\n${result.stdout}\n${result.stderr}`);
     }

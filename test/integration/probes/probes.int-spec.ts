@@ -41,8 +41,13 @@ describe('probeOnce', () => {
   });
 
   it('honours the expected status set (the timeout path expects 500)', async () => {
-    expect(await probeOnce({ name: 'p', url: `${base}/status/500`, timeoutMs: 1_000, expectedStatus: [500] })).toMatchObject({ ok: true, status: 500 });
-    expect(await probeOnce({ name: 'p', url: `${base}/status/500`, timeoutMs: 1_000 })).toMatchObject({ ok: false, errorKind: 'status_mismatch' });
+    expect(
+      await probeOnce({ name: 'p', url: `${base}/status/500`, timeoutMs: 1_000, expectedStatus: [500] }),
+    ).toMatchObject({ ok: true, status: 500 });
+    expect(await probeOnce({ name: 'p', url: `${base}/status/500`, timeoutMs: 1_000 })).toMatchObject({
+      ok: false,
+      errorKind: 'status_mismatch',
+    });
   });
 
   it('reports a refused connection', async () => {
@@ -50,7 +55,10 @@ describe('probeOnce', () => {
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((r) => closed.close(r));
-    expect(await probeOnce({ name: 'p', url: `http://127.0.0.1:${port}/`, timeoutMs: 1_000 })).toMatchObject({ ok: false, errorKind: 'connect_refused' });
+    expect(await probeOnce({ name: 'p', url: `http://127.0.0.1:${port}/`, timeoutMs: 1_000 })).toMatchObject({
+      ok: false,
+      errorKind: 'connect_refused',
+    });
   });
 
   it('opens a new connection per request, like `time curl`', async () => {
@@ -80,7 +88,9 @@ describe('ProbeLoop', () => {
 describe('LoadGenerator', () => {
   it('drives a fixed rate and reports every answer', async () => {
     const samples: Sample[] = [];
-    const load = new LoadGenerator({ url: `${base}/slow?ms=5`, rate: 50, concurrency: 5, timeoutMs: 1_000 }, (s) => samples.push(s));
+    const load = new LoadGenerator({ url: `${base}/slow?ms=5`, rate: 50, concurrency: 5, timeoutMs: 1_000 }, (s) =>
+      samples.push(s),
+    );
     load.start();
     await new Promise((r) => setTimeout(r, 2_000));
     await load.stop();
@@ -92,7 +102,9 @@ describe('LoadGenerator', () => {
 
   it('records errors as failed samples', async () => {
     const samples: Sample[] = [];
-    const load = new LoadGenerator({ url: `${base}/status/503`, rate: 20, concurrency: 2, timeoutMs: 1_000 }, (s) => samples.push(s));
+    const load = new LoadGenerator({ url: `${base}/status/503`, rate: 20, concurrency: 2, timeoutMs: 1_000 }, (s) =>
+      samples.push(s),
+    );
     load.start();
     await new Promise((r) => setTimeout(r, 600));
     await load.stop();

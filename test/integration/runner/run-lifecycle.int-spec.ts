@@ -4,7 +4,15 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { ensureLabTargetImage } from '../../lab/support/lab-images';
 import { createWorkerApp } from '../../../apps/worker/src/bootstrap';
-import { ADMIN_TOKEN, deleteGameDays, deleteQueueKeys, startApi, testConfig, testPrisma, waitFor } from '../../support/harness';
+import {
+  ADMIN_TOKEN,
+  deleteGameDays,
+  deleteQueueKeys,
+  startApi,
+  testConfig,
+  testPrisma,
+  waitFor,
+} from '../../support/harness';
 
 // Real Postgres, Redis, BullMQ and Docker Engine. The host kernel has no netem, so these runs use a
 // container fault (pause) on a real HTTP target: the lifecycle, timing, guardrails, emergency
@@ -82,7 +90,10 @@ describe('run lifecycle end to end (worker + API + Docker)', () => {
     waitFor(
       'the run to finish',
       async () => {
-        const r = await prisma.run.findUnique({ where: { id: runId }, include: { events: { orderBy: { id: 'asc' } } } });
+        const r = await prisma.run.findUnique({
+          where: { id: runId },
+          include: { events: { orderBy: { id: 'asc' } } },
+        });
         return r && ['completed', 'aborted', 'failed'].includes(r.status) ? r : null;
       },
       60_000,
@@ -92,13 +103,27 @@ describe('run lifecycle end to end (worker + API + Docker)', () => {
   const paused = async () => (await docker.getContainer(TARGET).inspect()).State.Paused;
 
   it('runs baseline → fault → recovery at the planned instants and decides the verdict', async () => {
-    const runId = await runNow(spec({ hypothesis: { ...spec({}).experiments[0].hypothesis, tolerances: { fault: { minErrorRate: 0.8 }, recovery: { maxErrorRate: 0.2 } } } }));
+    const runId = await runNow(
+      spec({
+        hypothesis: {
+          ...spec({}).experiments[0].hypothesis,
+          tolerances: { fault: { minErrorRate: 0.8 }, recovery: { maxErrorRate: 0.2 } },
+        },
+      }),
+    );
     const run = await finished(runId);
     expect(run.error).toBeNull();
     expect(run.status).toBe('completed');
     expect(run.verdict).toBe('hypothesis_held');
     const phases = run.events.filter((e) => e.type.startsWith('phase.')).map((e) => e.type);
-    expect(phases).toEqual(['phase.arming', 'phase.baseline', 'phase.injecting', 'phase.observing', 'phase.rolling_back', 'phase.recovery']);
+    expect(phases).toEqual([
+      'phase.arming',
+      'phase.baseline',
+      'phase.injecting',
+      'phase.observing',
+      'phase.rolling_back',
+      'phase.recovery',
+    ]);
 
     // the container fault was applied at T0 and reverted at T1 (planned vs actual in the timeline)
     const applied = run.events.find((e) => e.type === 'fault.applied')!;
@@ -111,29 +136,39 @@ describe('run lifecycle end to end (worker + API + Docker)', () => {
     expect(revertSkew).toBeLessThan(1_000);
     expect(await paused()).toBe(false);
 
-    const result = run.result as { experiments: { stats: Record<string, { count: number; errorRate: number }>; timeToRecoverMs: number | null }[] };
+    const result = run.result as {
+      experiments: { stats: Record<string, { count: number; errorRate: number }>; timeToRecoverMs: number | null }[];
+    };
     const stats = result.experiments[0].stats;
     expect(stats.baseline.count).toBeGreaterThan(10);
     expect(stats.baseline.errorRate).toBe(0);
     expect(stats.fault.errorRate).toBeGreaterThan(0.8);
     expect(result.experiments[0].timeToRecoverMs).not.toBeNull();
-    expect(await prisma.probeSample.count({ where: { runId } })).toBe(stats.baseline.count + stats.fault.count + (stats as Record<string, { count: number }>).recovery.count);
+    expect(await prisma.probeSample.count({ where: { runId } })).toBe(
+      stats.baseline.count + stats.fault.count + (stats as Record<string, { count: number }>).recovery.count,
+    );
     expect(await prisma.activeFault.count({ where: { runId, revertedAt: null } })).toBe(0);
   });
 
   it('flips the verdict when the tolerance is set to fail', async () => {
-    const runId = await runNow(spec({ hypothesis: { ...spec({}).experiments[0].hypothesis, tolerances: { fault: { maxErrorRate: 0.1 } } } }));
+    const runId = await runNow(
+      spec({ hypothesis: { ...spec({}).experiments[0].hypothesis, tolerances: { fault: { maxErrorRate: 0.1 } } } }),
+    );
     const run = await finished(runId);
     expect(run.status).toBe('completed');
     expect(run.verdict).toBe('hypothesis_violated');
-    expect(run.events.find((e) => e.type === 'experiment.verdict')!.message).toMatch(/fault errorRate .* \(expected <= 0.1\)/);
+    expect(run.events.find((e) => e.type === 'experiment.verdict')!.message).toMatch(
+      /fault errorRate .* \(expected <= 0.1\)/,
+    );
     expect(await paused()).toBe(false);
   });
 
   it('aborts on a guardrail breach and reverts at once', async () => {
     const runId = await runNow(
       spec(
-        { guardrails: [{ name: 'errors', metric: 'errorRate', threshold: 0.5, window: '1s', for: '0s', minSamples: 3 }] },
+        {
+          guardrails: [{ name: 'errors', metric: 'errorRate', threshold: 0.5, window: '1s', for: '0s', minSamples: 3 }],
+        },
         { baseline: '2s', fault: '20s', recovery: '1s' },
       ),
     );

@@ -2,7 +2,17 @@ import type { INestApplication, INestApplicationContext } from '@nestjs/common';
 import { DateTime } from 'luxon';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { ADMIN_TOKEN, deleteGameDays, deleteQueueKeys, minimalGameDay, startApi, startWorker, testConfig, testPrisma, waitFor } from '../../support/harness';
+import {
+  ADMIN_TOKEN,
+  deleteGameDays,
+  deleteQueueKeys,
+  minimalGameDay,
+  startApi,
+  startWorker,
+  testConfig,
+  testPrisma,
+  waitFor,
+} from '../../support/harness';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -33,7 +43,10 @@ describe('recurring GameDays fire on their pattern in their timezone (real Postg
   });
 
   async function create(schedule: Record<string, unknown>, extra: Record<string, unknown> = {}) {
-    const res = await http.post('/api/v1/gamedays').set(auth).send(minimalGameDay(new Date(), { name: `cron-${randomUUID()}`, schedule, ...extra }));
+    const res = await http
+      .post('/api/v1/gamedays')
+      .set(auth)
+      .send(minimalGameDay(new Date(), { name: `cron-${randomUUID()}`, schedule, ...extra }));
     expect(res.status).toBe(201);
     ids.push(res.body.id);
     return res.body as { id: string; nextRunAt: string };
@@ -78,13 +91,28 @@ describe('recurring GameDays fire on their pattern in their timezone (real Postg
   it('a recurring occurrence inside a blackout is skipped and recorded', async () => {
     const { id } = await create(
       { cron: '* * * * * *', timezone: 'Europe/Paris' },
-      { blackouts: [{ name: 'always', timezone: 'Europe/Paris', weekly: { days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], start: '00:00', end: '24:00' } }] },
+      {
+        blackouts: [
+          {
+            name: 'always',
+            timezone: 'Europe/Paris',
+            weekly: { days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], start: '00:00', end: '24:00' },
+          },
+        ],
+      },
     );
-    const run = await waitFor('a skipped occurrence', () => prisma.run.findFirst({ where: { gameDayId: id }, include: { events: true } }), 5000, 50);
+    const run = await waitFor(
+      'a skipped occurrence',
+      () => prisma.run.findFirst({ where: { gameDayId: id }, include: { events: true } }),
+      5000,
+      50,
+    );
     expect(run.status).toBe('skipped');
     expect(run.finishedAt).not.toBeNull();
     expect(run.error).toMatch(/blackout "always"/);
-    expect(run.events).toEqual([expect.objectContaining({ type: 'occurrence.skipped', data: expect.objectContaining({ reason: 'blackout' }) })]);
+    expect(run.events).toEqual([
+      expect.objectContaining({ type: 'occurrence.skipped', data: expect.objectContaining({ reason: 'blackout' }) }),
+    ]);
     expect((await http.delete(`/api/v1/gamedays/${id}`).set(auth)).status).toBe(200);
   });
 
@@ -92,9 +120,17 @@ describe('recurring GameDays fire on their pattern in their timezone (real Postg
     const { id } = await create({ cron: '0 0 1 1 *', timezone: 'UTC' });
     await sleep(1500);
     expect(await prisma.run.count({ where: { gameDayId: id } })).toBe(0);
-    const res = await http.patch(`/api/v1/gamedays/${id}`).set(auth).send({ schedule: { cron: '* * * * * *', timezone: 'UTC' } });
+    const res = await http
+      .patch(`/api/v1/gamedays/${id}`)
+      .set(auth)
+      .send({ schedule: { cron: '* * * * * *', timezone: 'UTC' } });
     expect(res.status).toBe(200);
-    const run = await waitFor('a run on the new pattern', () => prisma.run.findFirst({ where: { gameDayId: id } }), 4000, 50);
+    const run = await waitFor(
+      'a run on the new pattern',
+      () => prisma.run.findFirst({ where: { gameDayId: id } }),
+      4000,
+      50,
+    );
     expect(run.gameDayVersion).toBe(2);
     expect((await http.delete(`/api/v1/gamedays/${id}`).set(auth)).status).toBe(200);
   });

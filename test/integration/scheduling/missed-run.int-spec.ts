@@ -3,7 +3,17 @@ import { SCHEDULE_QUEUE, jobIds } from '@gameday/queue';
 import type { Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { ADMIN_TOKEN, deleteGameDays, deleteQueueKeys, minimalGameDay, startApi, startWorker, testConfig, testPrisma, waitFor } from '../../support/harness';
+import {
+  ADMIN_TOKEN,
+  deleteGameDays,
+  deleteQueueKeys,
+  minimalGameDay,
+  startApi,
+  startWorker,
+  testConfig,
+  testPrisma,
+  waitFor,
+} from '../../support/harness';
 
 // jest applies testTimeout globally, not per project: these tests wait on real clocks
 jest.setTimeout(30_000);
@@ -36,7 +46,12 @@ describe('missed-run policy (real Postgres + Redis + BullMQ)', () => {
   });
 
   async function create(at: Date, missedRunPolicy: { mode: string; deadline: string }) {
-    const res = await http.post('/api/v1/gamedays').set(auth).send(minimalGameDay(at, { name: `missed-${randomUUID()}`, schedule: { at: at.toISOString(), missedRunPolicy } }));
+    const res = await http
+      .post('/api/v1/gamedays')
+      .set(auth)
+      .send(
+        minimalGameDay(at, { name: `missed-${randomUUID()}`, schedule: { at: at.toISOString(), missedRunPolicy } }),
+      );
     expect(res.status).toBe(201);
     ids.push(res.body.id);
     return res.body.id as string;
@@ -56,16 +71,33 @@ describe('missed-run policy (real Postgres + Redis + BullMQ)', () => {
     worker = await startWorker(config);
 
     const all = [runLate, lostInRedis, tooLate, skip];
-    await waitFor('every overdue occurrence judged', async () => (await prisma.run.count({ where: { gameDayId: { in: all } } })) === all.length, 8000);
-    const runs = await prisma.run.findMany({ where: { gameDayId: { in: all } }, include: { events: { orderBy: { id: 'asc' } } } });
+    await waitFor(
+      'every overdue occurrence judged',
+      async () => (await prisma.run.count({ where: { gameDayId: { in: all } } })) === all.length,
+      8000,
+    );
+    const runs = await prisma.run.findMany({
+      where: { gameDayId: { in: all } },
+      include: { events: { orderBy: { id: 'asc' } } },
+    });
     const of = (id: string) => runs.find((r) => r.gameDayId === id)!;
 
     for (const id of [runLate, lostInRedis]) {
       expect(of(id)).toMatchObject({ trigger: 'catch_up', scheduledFor: at });
-      expect(of(id).events[0]).toMatchObject({ type: 'occurrence.fired', message: expect.stringMatching(/late, within the missed-run deadline of 1m/) });
+      expect(of(id).events[0]).toMatchObject({
+        type: 'occurrence.fired',
+        message: expect.stringMatching(/late, within the missed-run deadline of 1m/),
+      });
     }
-    expect(of(tooLate)).toMatchObject({ status: 'skipped', error: expect.stringMatching(/beyond the missed-run deadline of 3s/) });
+    expect(of(tooLate)).toMatchObject({
+      status: 'skipped',
+      error: expect.stringMatching(/beyond the missed-run deadline of 3s/),
+    });
     expect(of(skip)).toMatchObject({ status: 'skipped', error: expect.stringMatching(/missed-run policy is skip/) });
-    for (const id of [tooLate, skip]) expect(of(id).events[0]).toMatchObject({ type: 'occurrence.skipped', data: expect.objectContaining({ reason: 'missed' }) });
+    for (const id of [tooLate, skip])
+      expect(of(id).events[0]).toMatchObject({
+        type: 'occurrence.skipped',
+        data: expect.objectContaining({ reason: 'missed' }),
+      });
   });
 });

@@ -2,7 +2,17 @@ import type { INestApplication, INestApplicationContext } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { WorkerHttpServer } from '../../../apps/worker/src/http/worker-http.server';
-import { ADMIN_TOKEN, deleteGameDays, deleteQueueKeys, minimalGameDay, startApi, startWorker, testConfig, testPrisma, waitFor } from '../../support/harness';
+import {
+  ADMIN_TOKEN,
+  deleteGameDays,
+  deleteQueueKeys,
+  minimalGameDay,
+  startApi,
+  startWorker,
+  testConfig,
+  testPrisma,
+  waitFor,
+} from '../../support/harness';
 
 // jest applies testTimeout globally, not per project: these tests wait on real clocks
 jest.setTimeout(30_000);
@@ -31,7 +41,10 @@ describe('one-shot GameDays fire on time (real Postgres + Redis + BullMQ)', () =
   });
 
   async function create(at: Date, extra: Record<string, unknown> = {}) {
-    const res = await http.post('/api/v1/gamedays').set(auth).send(minimalGameDay(at, { name: `oneshot-${randomUUID()}`, ...extra }));
+    const res = await http
+      .post('/api/v1/gamedays')
+      .set(auth)
+      .send(minimalGameDay(at, { name: `oneshot-${randomUUID()}`, ...extra }));
     expect(res.status).toBe(201);
     ids.push(res.body.id);
     return res.body as { id: string; nextRunAt: string };
@@ -67,7 +80,10 @@ describe('one-shot GameDays fire on time (real Postgres + Redis + BullMQ)', () =
     expect((await http.patch(`/api/v1/gamedays/${id}`).set(auth).send({ description: 'x' })).status).toBe(409);
     await prisma.run.update({ where: { id: run.id }, data: { status: 'completed', finishedAt: new Date() } });
     const again = new Date(Date.now() + 3600_000);
-    const replanned = await http.patch(`/api/v1/gamedays/${id}`).set(auth).send({ schedule: { at: again.toISOString() } });
+    const replanned = await http
+      .patch(`/api/v1/gamedays/${id}`)
+      .set(auth)
+      .send({ schedule: { at: again.toISOString() } });
     expect(replanned.status).toBe(200);
     expect(replanned.body).toMatchObject({ status: 'active', nextRunAt: again.toISOString() });
 
@@ -79,9 +95,17 @@ describe('one-shot GameDays fire on time (real Postgres + Redis + BullMQ)', () =
   it('a reschedule takes effect at once: it fires at the new instant, never at the old one', async () => {
     const { id } = await create(new Date(Date.now() + 60_000));
     const newAt = new Date(Math.ceil((Date.now() + 2000) / 1000) * 1000);
-    const patched = await http.patch(`/api/v1/gamedays/${id}`).set(auth).send({ schedule: { at: newAt.toISOString() } });
+    const patched = await http
+      .patch(`/api/v1/gamedays/${id}`)
+      .set(auth)
+      .send({ schedule: { at: newAt.toISOString() } });
     expect(patched.status).toBe(200);
-    const run = await waitFor('the rescheduled run', () => prisma.run.findFirst({ where: { gameDayId: id } }), 6000, 20);
+    const run = await waitFor(
+      'the rescheduled run',
+      () => prisma.run.findFirst({ where: { gameDayId: id } }),
+      6000,
+      20,
+    );
     expect(run.scheduledFor.toISOString()).toBe(newAt.toISOString());
     expect(run.createdAt.getTime() - newAt.getTime()).toBeLessThan(1000);
     expect(run.gameDayVersion).toBe(2);

@@ -2,7 +2,17 @@ import type { INestApplication, INestApplicationContext } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { FireService } from '../../../apps/worker/src/scheduling/fire.service';
-import { ADMIN_TOKEN, deleteGameDays, deleteQueueKeys, minimalGameDay, startApi, startWorker, testConfig, testPrisma, waitFor } from '../../support/harness';
+import {
+  ADMIN_TOKEN,
+  deleteGameDays,
+  deleteQueueKeys,
+  minimalGameDay,
+  startApi,
+  startWorker,
+  testConfig,
+  testPrisma,
+  waitFor,
+} from '../../support/harness';
 
 // jest applies testTimeout globally, not per project: these tests wait on real clocks
 jest.setTimeout(30_000);
@@ -40,17 +50,30 @@ describe('two worker instances never create duplicate runs (real Postgres + Redi
   it('the same occurrence fired by both workers at once yields one run; the other does nothing', async () => {
     const id = await create(minimalGameDay(new Date(Date.now() + 3600_000), { name: `race-${randomUUID()}` }));
     const gameDay = await prisma.gameDay.findUniqueOrThrow({ where: { id } });
-    const outcomes = await Promise.all(workers.map((w) => w.get(FireService).fire({ gameDayId: id, version: 1 }, gameDay.runAt!)));
+    const outcomes = await Promise.all(
+      workers.map((w) => w.get(FireService).fire({ gameDayId: id, version: 1 }, gameDay.runAt!)),
+    );
     expect(outcomes.map((o) => o.outcome).sort()).toEqual(['duplicate', 'launched']);
     expect(await prisma.run.count({ where: { gameDayId: id } })).toBe(1);
   });
 
   it('with both workers consuming the queue, every occurrence has exactly one run', async () => {
     const at = new Date(Math.ceil((Date.now() + 2000) / 1000) * 1000);
-    const oneShots = await Promise.all(Array.from({ length: 6 }, () => create(minimalGameDay(at, { name: `two-${randomUUID()}` }))));
-    const cron = await create(minimalGameDay(at, { name: `two-cron-${randomUUID()}`, schedule: { cron: '* * * * * *', timezone: 'America/New_York' } }));
+    const oneShots = await Promise.all(
+      Array.from({ length: 6 }, () => create(minimalGameDay(at, { name: `two-${randomUUID()}` }))),
+    );
+    const cron = await create(
+      minimalGameDay(at, {
+        name: `two-cron-${randomUUID()}`,
+        schedule: { cron: '* * * * * *', timezone: 'America/New_York' },
+      }),
+    );
 
-    await waitFor('every one-shot fired', async () => (await prisma.run.count({ where: { gameDayId: { in: oneShots } } })) === oneShots.length, 8000);
+    await waitFor(
+      'every one-shot fired',
+      async () => (await prisma.run.count({ where: { gameDayId: { in: oneShots } } })) === oneShots.length,
+      8000,
+    );
     await new Promise((r) => setTimeout(r, 3000));
     expect((await http.delete(`/api/v1/gamedays/${cron}`).set(auth)).status).toBe(200);
 

@@ -28,13 +28,24 @@ export interface ApplyChildOutput {
 async function main(): Promise<void> {
   const input = JSON.parse(process.argv[2]) as ApplyChildInput;
   const docker = new Docker({ host: input.host, port: input.port, protocol: 'http' });
-  const driver = new DockerFaultDriver(docker, { leases: new InMemoryLeaseRepository(), helperImage: input.helperImage, engine: `tcp://${input.host}:${input.port}` });
-  const spec = networkFaultSchema.parse({ kind: 'network', target: { container: input.container }, netem: input.netem });
+  const driver = new DockerFaultDriver(docker, {
+    leases: new InMemoryLeaseRepository(),
+    helperImage: input.helperImage,
+    engine: `tcp://${input.host}:${input.port}`,
+  });
+  const spec = networkFaultSchema.parse({
+    kind: 'network',
+    target: { container: input.container },
+    netem: input.netem,
+  });
   const { targets } = await driver.resolveTargets(spec);
   if (targets.length !== 1) throw new Error(`expected one target named ${input.container}, got ${targets.length}`);
   // prepare() (helper start, kernel probe) takes seconds on a loaded host: count the lifetime
   // from after it, by pushing the prepared expiry out before apply arms the helper's timer.
-  const prepared = await driver.prepare(spec, targets[0], { expiresAt: new Date(Date.now() + 600_000), graceMs: input.graceMs });
+  const prepared = await driver.prepare(spec, targets[0], {
+    expiresAt: new Date(Date.now() + 600_000),
+    graceMs: input.graceMs,
+  });
   const expiresAt = new Date(Date.now() + input.ttlMs);
   const lease = await driver.apply({ ...prepared, expiresAt });
   const out: ApplyChildOutput = {

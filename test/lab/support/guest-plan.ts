@@ -9,7 +9,17 @@ export type PlanStep =
   | { id: string; op: 'exec'; argv: string[]; netns?: string; allowFail?: boolean; timeoutMs?: number }
   | { id: string; op: 'spawn'; argv: string[]; netns?: string }
   | { id: string; op: 'sleep'; ms: number }
-  | { id: string; op: 'http'; url: string; count: number; concurrency?: number; staggerMs?: number; netns?: string; localAddress?: string; timeoutMs?: number }
+  | {
+      id: string;
+      op: 'http';
+      url: string;
+      count: number;
+      concurrency?: number;
+      staggerMs?: number;
+      netns?: string;
+      localAddress?: string;
+      timeoutMs?: number;
+    }
   | { id: string; op: 'waitHttp'; url: string; netns?: string; timeoutMs?: number }
   | { id: string; op: 'ping'; dest: string; count: number; intervalS?: number; netns?: string };
 
@@ -47,7 +57,12 @@ export interface AgentOutput {
 }
 
 /** Steps that run each argv of a compiled fault script, in order, inside `netns`. */
-export function execAll(idPrefix: string, argvs: readonly (readonly string[])[], netns?: string, allowFail = false): PlanStep[] {
+export function execAll(
+  idPrefix: string,
+  argvs: readonly (readonly string[])[],
+  netns?: string,
+  allowFail = false,
+): PlanStep[] {
   return argvs.map((argv, i) => ({ id: `${idPrefix}.${i}`, op: 'exec' as const, argv: [...argv], netns, allowFail }));
 }
 

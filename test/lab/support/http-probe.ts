@@ -12,7 +12,11 @@ function once(url: string, timeoutMs: number): Promise<{ ms: number; error?: str
     const started = performance.now();
     const req = http.get(url, { agent: false, timeout: timeoutMs }, (res) => {
       res.resume();
-      res.on('end', () => resolve(res.statusCode === 200 ? { ms: performance.now() - started } : { ms: 0, error: `HTTP ${res.statusCode}` }));
+      res.on('end', () =>
+        resolve(
+          res.statusCode === 200 ? { ms: performance.now() - started } : { ms: 0, error: `HTTP ${res.statusCode}` },
+        ),
+      );
     });
     req.on('timeout', () => req.destroy(new Error(`timeout after ${timeoutMs} ms`)));
     req.on('error', (err) => resolve({ ms: 0, error: err.message }));
@@ -23,7 +27,13 @@ function once(url: string, timeoutMs: number): Promise<{ ms: number; error?: str
  * `count` requests from `concurrency` workers; `staggerMs` spreads the workers' first requests so
  * a one-vCPU lab guest is not asked to serve them all at the same instant.
  */
-export async function httpProbe(url: string, count: number, concurrency = 1, staggerMs = 0, timeoutMs = 10_000): Promise<HttpProbeResult> {
+export async function httpProbe(
+  url: string,
+  count: number,
+  concurrency = 1,
+  staggerMs = 0,
+  timeoutMs = 10_000,
+): Promise<HttpProbeResult> {
   const samples: number[] = [];
   const errors: string[] = [];
   let next = 0;

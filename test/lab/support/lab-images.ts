@@ -19,19 +19,18 @@ CMD ["httpd", "-f", "-p", "80", "-h", "/www"]
 
 function findBusybox(): string {
   for (const p of ['/bin/busybox', '/usr/bin/busybox']) if (existsSync(p)) return p;
-  throw new Error('lab prerequisite missing: a static busybox (Debian package busybox-static) for the lab target image');
+  throw new Error(
+    'lab prerequisite missing: a static busybox (Debian package busybox-static) for the lab target image',
+  );
 }
 
 async function followBuild(docker: Docker, stream: NodeJS.ReadableStream, what: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
-    docker.modem.followProgress(
-      stream,
-      (err: Error | null, output: { error?: string }[]) => {
-        const failed = err?.message ?? output.find((o) => o.error)?.error;
-        if (failed) reject(new Error(`${what}: ${failed}`));
-        else resolve();
-      },
-    );
+    docker.modem.followProgress(stream, (err: Error | null, output: { error?: string }[]) => {
+      const failed = err?.message ?? output.find((o) => o.error)?.error;
+      if (failed) reject(new Error(`${what}: ${failed}`));
+      else resolve();
+    });
   });
 }
 
@@ -49,7 +48,10 @@ export async function ensureLabTargetImage(docker: Docker): Promise<string> {
     copyFileSync(findBusybox(), path.join(context, 'busybox'));
     writeFileSync(path.join(context, 'index.html'), 'ok\n');
     writeFileSync(path.join(context, 'Dockerfile'), DOCKERFILE);
-    const stream = await docker.buildImage({ context, src: ['Dockerfile', 'busybox', 'index.html'] }, { t: LAB_TARGET_IMAGE });
+    const stream = await docker.buildImage(
+      { context, src: ['Dockerfile', 'busybox', 'index.html'] },
+      { t: LAB_TARGET_IMAGE },
+    );
     await followBuild(docker, stream, `building ${LAB_TARGET_IMAGE}`);
   } finally {
     rmSync(context, { recursive: true, force: true });
@@ -70,7 +72,9 @@ export async function copyImage(from: Docker, to: Docker, image: string): Promis
   try {
     saved = (await from.getImage(image).get()) as NodeJS.ReadableStream;
   } catch (err) {
-    throw new Error(`cannot export image ${image} from the source engine: ${(err as Error).message.trim()}`, { cause: err });
+    throw new Error(`cannot export image ${image} from the source engine: ${(err as Error).message.trim()}`, {
+      cause: err,
+    });
   }
   let bytes = 0;
   saved.on('data', (chunk: Buffer) => (bytes += chunk.length));

@@ -46,7 +46,12 @@ export interface LabTarget {
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Polls `probe` until it returns something truthy; the error names what was awaited. */
-export async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs: number, everyMs = 50): Promise<T> {
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T | null | undefined | false>,
+  timeoutMs: number,
+  everyMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();
@@ -92,7 +97,9 @@ export class LatencyWatcher {
 
   /** Samples started in [from, to), in start order. */
   between(from: number, to: number): LatencySample[] {
-    return this.samples.filter((s) => s.startedAt >= from && s.startedAt < to).sort((a, b) => a.startedAt - b.startedAt);
+    return this.samples
+      .filter((s) => s.startedAt >= from && s.startedAt < to)
+      .sort((a, b) => a.startedAt - b.startedAt);
   }
 
   private once(): Promise<void> {
@@ -102,7 +109,11 @@ export class LatencyWatcher {
       const req = http.get(this.url, { agent: false, timeout: this.timeoutMs }, (res) => {
         res.resume();
         res.on('end', () => {
-          this.samples.push({ startedAt, ms: performance.now() - t0, ...(res.statusCode === 200 ? {} : { error: `HTTP ${res.statusCode}` }) });
+          this.samples.push({
+            startedAt,
+            ms: performance.now() - t0,
+            ...(res.statusCode === 200 ? {} : { error: `HTTP ${res.statusCode}` }),
+          });
           resolve();
         });
       });
@@ -135,11 +146,16 @@ export interface FaultWindowSeen {
  * row; a busy one-vCPU guest also makes a few requests in a row slow, so a fault that came back
  * after its removal is a later slow run lasting at least `againMs`.
  */
-export function analyseWindow(samples: readonly LatencySample[], slowMs: number, minRun = 3, againMs = 1_500): FaultWindowSeen {
+export function analyseWindow(
+  samples: readonly LatencySample[],
+  slowMs: number,
+  minRun = 3,
+  againMs = 1_500,
+): FaultWindowSeen {
   const ok = samples.filter((s) => !s.error);
   const slow = (i: number) => ok[i].ms >= slowMs;
   const runs: { from: number; to: number; ms: number }[] = [];
-  for (let i = 0; i < ok.length; ) {
+  for (let i = 0; i < ok.length;) {
     if (!slow(i)) {
       i++;
       continue;
@@ -149,7 +165,10 @@ export function analyseWindow(samples: readonly LatencySample[], slowMs: number,
     if (j - i + 1 >= minRun) runs.push({ from: i, to: j, ms: ok[j].startedAt - ok[i].startedAt });
     i = j + 1;
   }
-  const fault = runs.reduce<(typeof runs)[number] | undefined>((best, r) => (!best || r.ms > best.ms ? r : best), undefined);
+  const fault = runs.reduce<(typeof runs)[number] | undefined>(
+    (best, r) => (!best || r.ms > best.ms ? r : best),
+    undefined,
+  );
   const goneIdx = fault && fault.to + 1 < ok.length ? fault.to + 1 : undefined;
   const outside = ok.filter((_, i) => !fault || i < fault.from || i > fault.to).map((s) => s.ms);
   return {
@@ -231,7 +250,12 @@ export class RollbackLab {
   }
 
   /** Creates a GameDay with a `delay` fault on the lab target and runs it now; returns the run id. */
-  async runNow(label: string, target: LabTarget, delayMs: number, durations: { baseline: string; fault: string; recovery: string }): Promise<string> {
+  async runNow(
+    label: string,
+    target: LabTarget,
+    delayMs: number,
+    durations: { baseline: string; fault: string; recovery: string },
+  ): Promise<string> {
     const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
     const created = await this.http
       .post('/api/v1/gamedays')
@@ -243,16 +267,21 @@ export class RollbackLab {
         experiments: [
           {
             name: 'target latency',
-            hypothesis: { description: 'the target answers while delayed', probes: [{ name: 'target', url: target.url, timeoutMs: 2_000, interval: '1s' }] },
+            hypothesis: {
+              description: 'the target answers while delayed',
+              probes: [{ name: 'target', url: target.url, timeoutMs: 2_000, interval: '1s' }],
+            },
             fault: { kind: 'network', target: { container: target.name }, netem: { delay: `${delayMs}ms` } },
             durations,
           },
         ],
       });
-    if (created.status !== 201) throw new Error(`creating the GameDay: HTTP ${created.status} ${JSON.stringify(created.body)}`);
+    if (created.status !== 201)
+      throw new Error(`creating the GameDay: HTTP ${created.status} ${JSON.stringify(created.body)}`);
     this.gameDayIds.push(created.body.id);
     const started = await this.http.post(`/api/v1/gamedays/${created.body.id}/runs`).set(auth).send({});
-    if (started.status !== 201) throw new Error(`starting the run: HTTP ${started.status} ${JSON.stringify(started.body)}`);
+    if (started.status !== 201)
+      throw new Error(`starting the run: HTTP ${started.status} ${JSON.stringify(started.body)}`);
     return started.body.id as string;
   }
 
@@ -260,9 +289,19 @@ export class RollbackLab {
   async helperStatus(helperId: string): Promise<HelperStatus | null> {
     const r = await execInContainer(this.lab.docker, helperId, ['gameday-helper', 'status']).catch(() => null);
     if (!r || r.exitCode !== 0) return null;
-    const kv = Object.fromEntries(r.stdout.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).trim()]));
+    const kv = Object.fromEntries(
+      r.stdout
+        .split('\n')
+        .filter((l) => l.includes('='))
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).trim()]),
+    );
     const ms = (v: string | undefined) => (v && /^\d+$/.test(v) && v !== '0' ? Number(v) : undefined);
-    return { state: kv.state, appliedAt: ms(kv.applied_at), revertedAt: ms(kv.reverted_at), revertReason: kv.revert_reason || undefined };
+    return {
+      state: kv.state,
+      appliedAt: ms(kv.applied_at),
+      revertedAt: ms(kv.reverted_at),
+      revertReason: kv.revert_reason || undefined,
+    };
   }
 
   /** The qdiscs on the target's eth0, read from its netns by an unprivileged observer. */
@@ -278,10 +317,16 @@ export class RollbackLab {
 
   /** The run's events, one line each, for failure messages. */
   async timeline(runId: string): Promise<string> {
-    const run = await this.prisma.run.findUnique({ where: { id: runId }, include: { events: { orderBy: { id: 'asc' } } } });
+    const run = await this.prisma.run.findUnique({
+      where: { id: runId },
+      include: { events: { orderBy: { id: 'asc' } } },
+    });
     if (!run) return `(no run ${runId})`;
     const t = (d: Date | null) => (d ? d.toISOString().slice(11, 23) : '-');
-    return [`run ${runId} ${run.status} scheduled ${t(run.scheduledFor)} ${run.error ?? ''}`, ...run.events.map((e) => `  ${t(e.at)} planned ${t(e.plannedAt)} ${e.type}: ${e.message}`)].join('\n');
+    return [
+      `run ${runId} ${run.status} scheduled ${t(run.scheduledFor)} ${run.error ?? ''}`,
+      ...run.events.map((e) => `  ${t(e.at)} planned ${t(e.plannedAt)} ${e.type}: ${e.message}`),
+    ].join('\n');
   }
 
   async flushRedis(): Promise<void> {
@@ -299,7 +344,9 @@ export class RollbackLab {
     await this.api.close().catch(() => undefined);
     // GAMEDAY_LAB_KEEP=1 keeps the rows (and the worker logs) for a look afterwards
     if (this.gameDayIds.length && process.env.GAMEDAY_LAB_KEEP !== '1') {
-      await this.prisma.activeFault.deleteMany({ where: { run: { gameDayId: { in: this.gameDayIds } } } }).catch(() => undefined);
+      await this.prisma.activeFault
+        .deleteMany({ where: { run: { gameDayId: { in: this.gameDayIds } } } })
+        .catch(() => undefined);
       await this.prisma.run.deleteMany({ where: { gameDayId: { in: this.gameDayIds } } }).catch(() => undefined);
       await this.prisma.gameDay.deleteMany({ where: { id: { in: this.gameDayIds } } }).catch(() => undefined);
     }
@@ -312,8 +359,14 @@ export class RollbackLab {
 
 /** Applies the migrations to the lab's own database (created when missing). */
 async function migrate(databaseUrl: string): Promise<void> {
-  await promisify(execFile)('bash', [path.join(ROOT, 'scripts/db-migrate.sh'), 'deploy'], { cwd: ROOT, env: { ...process.env, DATABASE_URL: databaseUrl }, timeout: 120_000 }).catch((e: Error & { stderr?: string }) => {
-    throw new Error(`migrating the lab database failed (is Postgres up at 127.0.0.1:5432?): ${e.message}\n${e.stderr ?? ''}`);
+  await promisify(execFile)('bash', [path.join(ROOT, 'scripts/db-migrate.sh'), 'deploy'], {
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: databaseUrl },
+    timeout: 120_000,
+  }).catch((e: Error & { stderr?: string }) => {
+    throw new Error(
+      `migrating the lab database failed (is Postgres up at 127.0.0.1:5432?): ${e.message}\n${e.stderr ?? ''}`,
+    );
   });
 }
 
@@ -322,7 +375,11 @@ export async function startRollbackLab(opts: RollbackLabOptions): Promise<Rollba
   const databaseUrl = `postgresql://postgres@127.0.0.1:5432/gameday_lab_${opts.name.replace(/[^a-z0-9]/g, '_')}`;
   const redisUrl = `redis://127.0.0.1:6379/${opts.redisDb}`;
   const hostDocker = new Docker();
-  const [, targetImage, helperImage] = await Promise.all([migrate(databaseUrl), ensureLabTargetImage(hostDocker), ensureHelperImage(hostDocker)]);
+  const [, targetImage, helperImage] = await Promise.all([
+    migrate(databaseUrl),
+    ensureLabTargetImage(hostDocker),
+    ensureHelperImage(hostDocker),
+  ]);
   const lab = await startUmlDocker({ images: [targetImage, helperImage], hostDocker });
   try {
     const targets: LabTarget[] = [];

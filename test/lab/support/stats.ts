@@ -42,6 +42,11 @@ export function printFigures(title: string, rows: readonly FigureRow[]): void {
   const cols: (keyof FigureRow)[] = ['check', 'requested', 'expected', 'measured', 'verdict'];
   const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => r[c].length)));
   const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(width[i])).join(' | ');
-  const out = [`\n== ${title} ==`, line(cols), width.map((w) => '-'.repeat(w)).join('-|-'), ...rows.map((r) => line(cols.map((c) => r[c])))];
+  const out = [
+    `\n== ${title} ==`,
+    line(cols),
+    width.map((w) => '-'.repeat(w)).join('-|-'),
+    ...rows.map((r) => line(cols.map((c) => r[c]))),
+  ];
   process.stdout.write(`${out.join('\n')}\n`);
 }

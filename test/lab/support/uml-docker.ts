@@ -117,7 +117,21 @@ async function createTap(tap: string, hostAddress: string, net: string): Promise
   await ip('addr', 'add', `${hostAddress}/30`, 'dev', tap);
   await ip('link', 'set', tap, 'up');
   // Short minimum RTO on the host side of the link too: rare lost segments otherwise stall ~200 ms.
-  await ip('route', 'replace', net, 'dev', tap, 'proto', 'kernel', 'scope', 'link', 'src', hostAddress, 'rto_min', '10ms');
+  await ip(
+    'route',
+    'replace',
+    net,
+    'dev',
+    tap,
+    'proto',
+    'kernel',
+    'scope',
+    'link',
+    'src',
+    hostAddress,
+    'rto_min',
+    '10ms',
+  );
 }
 
 async function deleteTap(tap: string): Promise<void> {
@@ -180,12 +194,15 @@ export async function startUmlDocker(opts: UmlDockerOptions = {}): Promise<UmlDo
   const searchPath = (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin']);
   for (const tool of ['dockerd', 'containerd', 'runc', 'xtables-legacy-multi', 'ip']) {
     if (!searchPath.some((d) => existsSync(path.join(d, tool)))) {
-      throw new Error(`lab prerequisite missing: ${tool} (the guest runs the host's Docker Engine binaries); install it with \`bash scripts/bootstrap.sh lab\``);
+      throw new Error(
+        `lab prerequisite missing: ${tool} (the guest runs the host's Docker Engine binaries); install it with \`bash scripts/bootstrap.sh lab\``,
+      );
     }
   }
   const used = await usedLabSubnets();
   const subnet = opts.subnet ?? [...Array(64).keys()].find((n) => !used.has(n));
-  if (subnet === undefined || subnet < 0 || subnet > 63) throw new Error('no free /30 left in 10.199.0.0/24 for the lab link');
+  if (subnet === undefined || subnet < 0 || subnet > 63)
+    throw new Error('no free /30 left in 10.199.0.0/24 for the lab link');
   const base = subnet * 4;
   const hostAddress = `10.199.0.${base + 1}`;
   const host = `10.199.0.${base + 2}`;
@@ -216,7 +233,9 @@ export async function startUmlDocker(opts: UmlDockerOptions = {}): Promise<UmlDo
       detached: opts.detached,
       tap,
       // gro=1: without it bulk host→guest transfers (image loads) stall.
-      extraArgs: [`vec0:transport=tap,ifname=${tap},mac=02:00:0a:c7:00:${(base + 2).toString(16).padStart(2, '0')},gro=1`],
+      extraArgs: [
+        `vec0:transport=tap,ifname=${tap},mac=02:00:0a:c7:00:${(base + 2).toString(16).padStart(2, '0')},gro=1`,
+      ],
       initEnv: {
         GD_LAB_MODULES: DOCKER_LAB_MODULES.join(','),
         GD_LAB_GUEST_IP: host,
@@ -240,7 +259,8 @@ export async function startUmlDocker(opts: UmlDockerOptions = {}): Promise<UmlDo
       const bootError = readIf(path.join(dir, 'boot-error'));
       const exited = !processAlive(state.pid) || child.exitCode !== null;
       if (bootError || exited || Date.now() - started > readyTimeoutMs) {
-        const why = bootError.trim() || (exited ? 'the lab kernel exited' : `no Docker API within ${readyTimeoutMs} ms`);
+        const why =
+          bootError.trim() || (exited ? 'the lab kernel exited' : `no Docker API within ${readyTimeoutMs} ms`);
         throw new Error(
           `nested Docker did not start: ${why}\nguest log:\n${readIf(path.join(dir, 'guest.log'))}\ndockerd log:\n${tail(readIf(path.join(dir, 'dockerd.log')))}\nconsole:\n${tail(readIf(path.join(dir, 'console.log')))}`,
         );

@@ -31,12 +31,19 @@ export function requireLabKernel(requiredModules: readonly string[] = []): LabKe
   const modulesDep = path.join(modulesDir, 'modules.dep');
   if (!existsSync(modulesDep)) throw new Error(`lab prerequisite missing: ${modulesDep}; ${fix}`);
   const dep = readFileSync(modulesDep, 'utf8');
-  const missing = requiredModules.filter((m) => !new RegExp(`/${m.replace(/[-_]/g, '[-_]')}\\.ko(\\.[a-z]+)?:`).test(dep));
-  if (missing.length) throw new Error(`lab prerequisite missing: the lab kernel ${release} has no module(s) ${missing.join(', ')} in ${modulesDir}`);
+  const missing = requiredModules.filter(
+    (m) => !new RegExp(`/${m.replace(/[-_]/g, '[-_]')}\\.ko(\\.[a-z]+)?:`).test(dep),
+  );
+  if (missing.length)
+    throw new Error(
+      `lab prerequisite missing: the lab kernel ${release} has no module(s) ${missing.join(', ')} in ${modulesDir}`,
+    );
   for (const tool of ['/sbin/modprobe', '/usr/bin/busybox']) {
-    if (!existsSync(tool) && !existsSync(tool.replace('/usr/bin', '/bin'))) throw new Error(`lab prerequisite missing: ${tool}; ${fix}`);
+    if (!existsSync(tool) && !existsSync(tool.replace('/usr/bin', '/bin')))
+      throw new Error(`lab prerequisite missing: ${tool}; ${fix}`);
   }
-  if (process.getuid?.() !== 0) throw new Error('lab prerequisite missing: the lab needs root (network namespaces, tap devices)');
+  if (process.getuid?.() !== 0)
+    throw new Error('lab prerequisite missing: the lab needs root (network namespaces, tap devices)');
   return { uml, release, modulesDir };
 }
 
@@ -66,7 +73,10 @@ export function labCpu(): number | undefined {
     if (cpus) load.set(cpus, (load.get(cpus) ?? 0) + 1);
   }
   const order = [1, ...Array.from({ length: n }, (_, i) => i).filter((i) => i !== 1)];
-  return order.reduce((best, cpu) => ((load.get(String(cpu)) ?? 0) < (load.get(String(best)) ?? 0) ? cpu : best), order[0]);
+  return order.reduce(
+    (best, cpu) => ((load.get(String(cpu)) ?? 0) < (load.get(String(best)) ?? 0) ? cpu : best),
+    order[0],
+  );
 }
 
 export interface UmlBootOptions {
@@ -142,7 +152,8 @@ export function bootUml(opts: UmlBootOptions): ChildProcess {
     'con0=fd:0,fd:1',
   ];
   const cpu = labCpu();
-  const [file, argv] = cpu === undefined ? [opts.kernel.uml, args] : ['taskset', ['-c', String(cpu), opts.kernel.uml, ...args]];
+  const [file, argv] =
+    cpu === undefined ? [opts.kernel.uml, args] : ['taskset', ['-c', String(cpu), opts.kernel.uml, ...args]];
   const consoleFd = openSync(path.join(opts.dir, 'console.log'), 'a');
   try {
     const child = spawn(file, argv, { stdio: ['ignore', consoleFd, consoleFd], detached: true });
@@ -169,7 +180,12 @@ export function bootUml(opts: UmlBootOptions): ChildProcess {
  * own session that reaps it once this process is gone.
  */
 function armWatchdog(guestPgid: number, tap?: string): ChildProcess {
-  const argv = [path.join(LAB_SCRIPTS_DIR, 'uml-watchdog.sh'), String(process.pid), String(guestPgid), ...(tap ? [tap] : [])];
+  const argv = [
+    path.join(LAB_SCRIPTS_DIR, 'uml-watchdog.sh'),
+    String(process.pid),
+    String(guestPgid),
+    ...(tap ? [tap] : []),
+  ];
   const watchdog = spawn('/bin/sh', argv, { stdio: 'ignore', detached: true });
   watchdog.unref();
   return watchdog;

@@ -69,9 +69,15 @@ export async function runInUml(opts: UmlRunOptions): Promise<UmlRunResult> {
   try {
     writeFileSync(path.join(dir, 'payload.sh'), opts.script);
     const env = { ...opts.env, GD_LAB_DIR: dir, GD_LAB_OUT: out };
-    writeFileSync(path.join(dir, 'env'), Object.entries(env).map(([k, v]) => `${k}=${v}\0`).join(''));
+    writeFileSync(
+      path.join(dir, 'env'),
+      Object.entries(env)
+        .map(([k, v]) => `${k}=${v}\0`)
+        .join(''),
+    );
     for (const [name, content] of Object.entries(opts.files ?? {})) {
-      if (name.includes('/') || name.startsWith('.')) throw new Error(`runInUml: file name ${name} must be a plain name`);
+      if (name.includes('/') || name.startsWith('.'))
+        throw new Error(`runInUml: file name ${name} must be a plain name`);
       writeFileSync(path.join(dir, name), content);
     }
     const started = Date.now();
@@ -86,14 +92,20 @@ export async function runInUml(opts: UmlRunOptions): Promise<UmlRunResult> {
     killUmlGroup(child); // also reaps helper processes of a guest that halted uncleanly
     if (!exited) {
       await waitForExit(child, 5_000);
-      throw new Error(`lab guest did not finish within ${timeoutMs} ms; console:\n${tail(path.join(dir, 'console.log'))}`);
+      throw new Error(
+        `lab guest did not finish within ${timeoutMs} ms; console:\n${tail(path.join(dir, 'console.log'))}`,
+      );
     }
     const totalMs = Date.now() - started;
     const guestLog = existsSync(path.join(dir, 'guest.log')) ? readFileSync(path.join(dir, 'guest.log'), 'utf8') : '';
     const codeFile = path.join(dir, 'exit-code');
     if (!existsSync(codeFile)) {
-      const why = existsSync(path.join(dir, 'boot-error')) ? readFileSync(path.join(dir, 'boot-error'), 'utf8').trim() : 'no exit code recorded';
-      throw new Error(`lab guest failed: ${why}; guest log:\n${guestLog}\nconsole:\n${tail(path.join(dir, 'console.log'))}`);
+      const why = existsSync(path.join(dir, 'boot-error'))
+        ? readFileSync(path.join(dir, 'boot-error'), 'utf8').trim()
+        : 'no exit code recorded';
+      throw new Error(
+        `lab guest failed: ${why}; guest log:\n${guestLog}\nconsole:\n${tail(path.join(dir, 'console.log'))}`,
+      );
     }
     const booted = guestMark(guestLog, 'booted') ?? started;
     const finished = guestMark(guestLog, 'payload exited') ?? Date.now();

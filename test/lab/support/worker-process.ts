@@ -92,7 +92,12 @@ export async function startWorkerProcess(opts: WorkerProcessOptions): Promise<Wo
   const log = createWriteStream(opts.logFile, { flags: 'a' });
   const child = spawn(process.execPath, workerCommand(), {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...opts.env, WORKER_PORT: String(port) },
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: process.env.HOME ?? '/root',
+      ...opts.env,
+      WORKER_PORT: String(port),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.pipe(log, { end: false });
@@ -101,14 +106,19 @@ export async function startWorkerProcess(opts: WorkerProcessOptions): Promise<Wo
   const worker = new WorkerProcess(opts.name, child, port, opts.logFile);
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 60_000);
   for (;;) {
-    if (!worker.alive) throw new Error(`worker ${opts.name} exited before it was ready (${JSON.stringify(await worker.exited)}):\n${worker.logTail()}`);
+    if (!worker.alive)
+      throw new Error(
+        `worker ${opts.name} exited before it was ready (${JSON.stringify(await worker.exited)}):\n${worker.logTail()}`,
+      );
     const ok = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1_000) })
       .then((r) => r.ok)
       .catch(() => false);
     if (ok) return worker;
     if (Date.now() > deadline) {
       await worker.kill();
-      throw new Error(`worker ${opts.name} not healthy within ${opts.readyTimeoutMs ?? 60_000} ms:\n${worker.logTail()}`);
+      throw new Error(
+        `worker ${opts.name} not healthy within ${opts.readyTimeoutMs ?? 60_000} ms:\n${worker.logTail()}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 100));
   }

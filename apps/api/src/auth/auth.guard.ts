@@ -1,4 +1,12 @@
-import { CanActivate, ExecutionContext, ForbiddenException, Inject, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
+import {
+  CanActivate,
+  ExecutionContext,
+  ForbiddenException,
+  Inject,
+  Injectable,
+  Logger,
+  UnauthorizedException,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { APP_CONFIG, type AppConfig } from '@gameday/config';
 import { ApiTokenRepository } from '@gameday/db';
@@ -35,7 +43,9 @@ export class AuthGuard implements CanActivate {
     }
     req.principal = principal;
     if (ROLE_RANK[principal.role] < ROLE_RANK[required]) {
-      throw new ForbiddenException(`this action needs the ${required} role; the token "${principal.name}" has ${principal.role}`);
+      throw new ForbiddenException(
+        `this action needs the ${required} role; the token "${principal.name}" has ${principal.role}`,
+      );
     }
     return true;
   }
@@ -44,11 +54,14 @@ export class AuthGuard implements CanActivate {
     const match = header?.match(/^Bearer\s+(\S{1,512})\s*$/i);
     if (!match) return null;
     const hash = hashToken(match[1]);
-    if (this.bootstrapHash && sameHash(hash, this.bootstrapHash)) return { tokenId: null, name: 'bootstrap-admin', role: 'admin' };
+    if (this.bootstrapHash && sameHash(hash, this.bootstrapHash))
+      return { tokenId: null, name: 'bootstrap-admin', role: 'admin' };
     const token = await this.tokens.findActiveByHash(hash);
     if (!token) return null;
     // best effort: a failed "last used" write must not fail the request
-    this.tokens.touch(token.id, new Date()).catch((e: Error) => this.logger.warn(`could not record token use: ${e.message}`));
+    this.tokens
+      .touch(token.id, new Date())
+      .catch((e: Error) => this.logger.warn(`could not record token use: ${e.message}`));
     return { tokenId: token.id, name: token.name, role: token.role };
   }
 }

@@ -15,7 +15,15 @@ export const createTokenSchema = z
   .meta({ id: 'CreateToken' });
 
 function view(t: ApiToken) {
-  return { id: t.id, name: t.name, role: t.role, prefix: t.prefix, createdAt: t.createdAt, lastUsedAt: t.lastUsedAt, revokedAt: t.revokedAt };
+  return {
+    id: t.id,
+    name: t.name,
+    role: t.role,
+    prefix: t.prefix,
+    createdAt: t.createdAt,
+    lastUsedAt: t.lastUsedAt,
+    revokedAt: t.revokedAt,
+  };
 }
 
 @ApiTags('tokens')
@@ -27,9 +35,18 @@ export class TokensController {
 
   /** The secret is returned once, as `token`; only its sha256 is stored. */
   @Post()
-  async create(@Body({ schema: createTokenSchema, pipes: [ZodValidationPipe] }) body: z.infer<typeof createTokenSchema>, @CurrentPrincipal() principal: Principal) {
+  async create(
+    @Body({ schema: createTokenSchema, pipes: [ZodValidationPipe] }) body: z.infer<typeof createTokenSchema>,
+    @CurrentPrincipal() principal: Principal,
+  ) {
     const secret = generateToken();
-    const row = await this.tokens.create({ name: body.name, role: body.role, tokenHash: hashToken(secret), prefix: secret.slice(0, 10), createdById: principal.tokenId });
+    const row = await this.tokens.create({
+      name: body.name,
+      role: body.role,
+      tokenHash: hashToken(secret),
+      prefix: secret.slice(0, 10),
+      createdById: principal.tokenId,
+    });
     return { ...view(row), token: secret };
   }
 

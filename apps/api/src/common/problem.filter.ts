@@ -30,10 +30,20 @@ export function toProblem(exception: unknown, instance: string): ProblemBody {
       return { ...(response as ProblemBody), status, instance };
     }
     const message = typeof response === 'string' ? response : (response as { message?: unknown }).message;
-    const detail = Array.isArray(message) ? message.join('; ') : typeof message === 'string' ? message : exception.message;
+    const detail = Array.isArray(message)
+      ? message.join('; ')
+      : typeof message === 'string'
+        ? message
+        : exception.message;
     return { type: 'about:blank', title: titleFor(status), status, detail, instance };
   }
-  return { type: 'about:blank', title: titleFor(500), status: 500, detail: 'unexpected error; see the server log', instance };
+  return {
+    type: 'about:blank',
+    title: titleFor(500),
+    status: 500,
+    detail: 'unexpected error; see the server log',
+    instance,
+  };
 }
 
 export function sendProblem(res: Response, problem: ProblemBody): void {
@@ -49,7 +59,8 @@ export class ProblemFilter implements ExceptionFilter {
     const req = ctx.getRequest<Request>();
     const res = ctx.getResponse<Response>();
     const problem = toProblem(exception, req.originalUrl ?? req.url);
-    if (problem.status >= HttpStatus.INTERNAL_SERVER_ERROR) this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    if (problem.status >= HttpStatus.INTERNAL_SERVER_ERROR)
+      this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     if (res.headersSent) return;
     sendProblem(res, problem);
   }

@@ -37,7 +37,9 @@ export function validationProblem(errors: FieldError[], detail?: string): Proble
     type: PROBLEM_TYPES.validation,
     title: 'Invalid request',
     status: 400,
-    detail: detail ?? `${errors.length} invalid field${errors.length === 1 ? '' : 's'}: ${errors.map((e) => e.field || '(body)').join(', ')}`,
+    detail:
+      detail ??
+      `${errors.length} invalid field${errors.length === 1 ? '' : 's'}: ${errors.map((e) => e.field || '(body)').join(', ')}`,
     errors,
   });
 }

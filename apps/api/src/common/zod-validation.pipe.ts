@@ -16,6 +16,8 @@ export class ZodValidationPipe implements PipeTransform {
     const result = schema.safeParse(value ?? (metadata.type === 'body' ? undefined : {}));
     if (result.success) return result.data;
     // a named parameter (@Param('id'), @Query('limit')) is reported under its own name
-    throw validationProblem(fieldErrors(result.error, metadata.type !== 'body' && metadata.data ? [metadata.data] : []));
+    throw validationProblem(
+      fieldErrors(result.error, metadata.type !== 'body' && metadata.data ? [metadata.data] : []),
+    );
   }
 }

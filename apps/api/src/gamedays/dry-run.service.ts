@@ -44,7 +44,12 @@ export class DryRunService implements OnApplicationShutdown {
           detail: `no worker answered the dry run within ${this.timeoutMs} ms (is a worker running with access to the Docker Engine?)`,
         });
       }
-      throw new ProblemException({ type: PROBLEM_TYPES.workerFailed, title: 'Bad Gateway', status: 502, detail: `the worker could not complete the dry run: ${message}` });
+      throw new ProblemException({
+        type: PROBLEM_TYPES.workerFailed,
+        title: 'Bad Gateway',
+        status: 502,
+        detail: `the worker could not complete the dry run: ${message}`,
+      });
     }
   }
 
@@ -60,7 +65,12 @@ export class DryRunService implements OnApplicationShutdown {
     try {
       await this.events.waitUntilReady();
     } catch (error) {
-      throw new ProblemException({ type: PROBLEM_TYPES.unavailable, title: 'Service Unavailable', status: 503, detail: `the job queue is unreachable (Redis): ${(error as Error).message}` });
+      throw new ProblemException({
+        type: PROBLEM_TYPES.unavailable,
+        title: 'Service Unavailable',
+        status: 503,
+        detail: `the job queue is unreachable (Redis): ${(error as Error).message}`,
+      });
     }
     return this.events;
   }

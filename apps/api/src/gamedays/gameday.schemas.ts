@@ -16,7 +16,12 @@ export const gameDayPatchSchema = z
 export const SPEC_FIELDS = new Set(Object.keys(gameDaySpecSchema.shape));
 
 export const gameDayListQuerySchema = z.strictObject({
-  limit: z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(100, 'must be at most 100').default(20),
+  limit: z.coerce
+    .number()
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(100, 'must be at most 100')
+    .default(20),
   cursor: z.uuid({ message: 'must be a cursor returned as nextCursor' }).optional(),
   status: z.enum(['active', 'cancelled', 'finished']).optional(),
   environment: z.string().max(64).optional(),
@@ -27,7 +32,12 @@ export const gameDayListQuerySchema = z.strictObject({
 export type GameDayListQuery = z.infer<typeof gameDayListQuerySchema>;
 
 export const runListQuerySchema = z.strictObject({
-  limit: z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(100, 'must be at most 100').default(20),
+  limit: z.coerce
+    .number()
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(100, 'must be at most 100')
+    .default(20),
   cursor: z.uuid({ message: 'must be a cursor returned as nextCursor' }).optional(),
 });
 export type RunListQuery = z.infer<typeof runListQuerySchema>;

@@ -6,11 +6,19 @@ import type { Principal } from '../auth/auth.decorators';
  * In blind mode participants must not learn the fault from the API: viewers get the fault's
  * kind only, until the champion reveals it. Operators and admins (who run the GameDay) see all.
  */
-export function redactSpec(spec: GameDaySpec, mode: string, revealedAt: Date | null, principal: Principal): GameDaySpec {
+export function redactSpec(
+  spec: GameDaySpec,
+  mode: string,
+  revealedAt: Date | null,
+  principal: Principal,
+): GameDaySpec {
   if (mode !== 'blind' || revealedAt !== null || principal.role !== 'viewer') return spec;
   return {
     ...spec,
-    experiments: spec.experiments.map((e) => ({ ...e, fault: { kind: e.fault.kind, hidden: true } as unknown as GameDaySpec['experiments'][number]['fault'] })),
+    experiments: spec.experiments.map((e) => ({
+      ...e,
+      fault: { kind: e.fault.kind, hidden: true } as unknown as GameDaySpec['experiments'][number]['fault'],
+    })),
   };
 }
 
@@ -47,7 +55,10 @@ export function runView(r: Run, principal: Principal, gameDay?: Pick<GameDay, 'm
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
     // a finished run reveals its fault: the GameDay is over for that occurrence
-    spec: finished || !gameDay ? r.spec : redactSpec(r.spec as unknown as GameDaySpec, gameDay.mode, gameDay.revealedAt, principal),
+    spec:
+      finished || !gameDay
+        ? r.spec
+        : redactSpec(r.spec as unknown as GameDaySpec, gameDay.mode, gameDay.revealedAt, principal),
   };
 }
 
@@ -55,8 +66,14 @@ export function runView(r: Run, principal: Principal, gameDay?: Pick<GameDay, 'm
  * The one blind-mode rule for run details (timeline data, targets, argv, reports): hidden from
  * viewers while the run is not finished and the champion has not revealed the GameDay.
  */
-export function faultDetailsHidden(r: Pick<Run, 'finishedAt'>, gameDay: Pick<GameDay, 'mode' | 'revealedAt'> | undefined, principal: Principal): boolean {
-  return r.finishedAt === null && gameDay?.mode === 'blind' && gameDay.revealedAt === null && principal.role === 'viewer';
+export function faultDetailsHidden(
+  r: Pick<Run, 'finishedAt'>,
+  gameDay: Pick<GameDay, 'mode' | 'revealedAt'> | undefined,
+  principal: Principal,
+): boolean {
+  return (
+    r.finishedAt === null && gameDay?.mode === 'blind' && gameDay.revealedAt === null && principal.role === 'viewer'
+  );
 }
 
 /** Event types whose message names targets or the fault (their data always carries them). */
@@ -74,10 +91,25 @@ function redactResult(result: unknown): unknown {
 }
 
 export function noteView(n: RunNote) {
-  return { id: n.id, runId: n.runId, kind: n.kind, text: n.text, owner: n.owner, done: n.doneAt !== null, doneAt: n.doneAt, author: n.author, createdAt: n.createdAt };
+  return {
+    id: n.id,
+    runId: n.runId,
+    kind: n.kind,
+    text: n.text,
+    owner: n.owner,
+    done: n.doneAt !== null,
+    doneAt: n.doneAt,
+    author: n.author,
+    createdAt: n.createdAt,
+  };
 }
 
-export function runDetailView(r: Run & { events: RunEvent[] }, principal: Principal, gameDay?: Pick<GameDay, 'mode' | 'revealedAt'>, notes: RunNote[] = []) {
+export function runDetailView(
+  r: Run & { events: RunEvent[] },
+  principal: Principal,
+  gameDay?: Pick<GameDay, 'mode' | 'revealedAt'>,
+  notes: RunNote[] = [],
+) {
   // event details carry tc argv and targets: hidden from blind viewers like the fault itself
   const hideDetails = faultDetailsHidden(r, gameDay, principal);
   return {

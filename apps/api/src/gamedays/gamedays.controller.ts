@@ -8,7 +8,14 @@ import { CurrentPrincipal, RequireRole, type Principal } from '../auth/auth.deco
 import { PROBLEM_TYPES, ProblemException } from '../common/problem';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { DryRunService } from './dry-run.service';
-import { gameDayListQuerySchema, gameDayPatchSchema, idSchema, runListQuerySchema, type GameDayListQuery, type RunListQuery } from './gameday.schemas';
+import {
+  gameDayListQuerySchema,
+  gameDayPatchSchema,
+  idSchema,
+  runListQuerySchema,
+  type GameDayListQuery,
+  type RunListQuery,
+} from './gameday.schemas';
 import { gameDayView, runView } from './gameday.view';
 import { GameDaysService } from './gamedays.service';
 
@@ -27,13 +34,19 @@ export class GameDaysController {
 
   @Post()
   @RequireRole('operator')
-  async create(@Body({ schema: gameDaySpecSchema, ...validated }) spec: GameDaySpec, @CurrentPrincipal() principal: Principal) {
+  async create(
+    @Body({ schema: gameDaySpecSchema, ...validated }) spec: GameDaySpec,
+    @CurrentPrincipal() principal: Principal,
+  ) {
     return gameDayView(await this.service.create(spec, principal.tokenId), principal);
   }
 
   @Get()
   @RequireRole('viewer')
-  async list(@Query({ schema: gameDayListQuerySchema, ...validated }) query: GameDayListQuery, @CurrentPrincipal() principal: Principal) {
+  async list(
+    @Query({ schema: gameDayListQuerySchema, ...validated }) query: GameDayListQuery,
+    @CurrentPrincipal() principal: Principal,
+  ) {
     const page = await this.service.list(query);
     return { items: page.items.map((g) => gameDayView(g, principal)), nextCursor: page.nextCursor };
   }
@@ -66,7 +79,11 @@ export class GameDaysController {
   async runNow(@Param('id', { schema: idSchema, ...validated }) id: string, @CurrentPrincipal() principal: Principal) {
     const run = await this.service.runNow(id);
     const job: LaunchJob = { runId: run.id };
-    await this.runQueue.add(JOBS.launch, job, { jobId: jobIds.launch(run.id), removeOnComplete: { age: 3600 }, removeOnFail: { age: 7 * 24 * 3600 } });
+    await this.runQueue.add(JOBS.launch, job, {
+      jobId: jobIds.launch(run.id),
+      removeOnComplete: { age: 3600 },
+      removeOnFail: { age: 7 * 24 * 3600 },
+    });
     return runView(run, principal);
   }
 
@@ -98,11 +115,19 @@ export class GameDaysController {
   @Post(':id/dry-run')
   @RequireRole('viewer')
   @HttpCode(200)
-  @ApiOkResponse({ description: 'DryRunReport: { gameDayId, gameDayVersion, resolvedAt, experiments: [{ index, name, fault, result: { kind, targets: [{ target, strategy, runner, apply, verify, revert, warnings }], refused, deduplicated, selection } | error }] }' })
+  @ApiOkResponse({
+    description:
+      'DryRunReport: { gameDayId, gameDayVersion, resolvedAt, experiments: [{ index, name, fault, result: { kind, targets: [{ target, strategy, runner, apply, verify, revert, warnings }], refused, deduplicated, selection } | error }] }',
+  })
   async dryRun(@Param('id', { schema: idSchema, ...validated }) id: string, @CurrentPrincipal() principal: Principal) {
     const gameDay = await this.service.get(id);
     if (gameDay.mode === 'blind' && gameDay.revealedAt === null && principal.role === 'viewer') {
-      throw new ProblemException({ type: PROBLEM_TYPES.blindHidden, title: 'Forbidden', status: 403, detail: 'a blind GameDay hides its fault from viewers until the champion reveals it' });
+      throw new ProblemException({
+        type: PROBLEM_TYPES.blindHidden,
+        title: 'Forbidden',
+        status: 403,
+        detail: 'a blind GameDay hides its fault from viewers until the champion reveals it',
+      });
     }
     return this.dryRuns.dryRun(id);
   }

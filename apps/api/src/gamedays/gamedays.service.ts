@@ -35,7 +35,11 @@ export class GameDaysService {
   async create(spec: GameDaySpec, createdById: string | null): Promise<GameDay> {
     const now = this.clock.now().getTime();
     const nextRunAt = this.checkSchedule(spec, now);
-    const row = await this.gameDays.create({ ...columnsOf(spec), nextRunAt: nextRunAt === null ? null : new Date(nextRunAt), createdById });
+    const row = await this.gameDays.create({
+      ...columnsOf(spec),
+      nextRunAt: nextRunAt === null ? null : new Date(nextRunAt),
+      createdById,
+    });
     try {
       await this.sync.sync(row);
     } catch (error) {
@@ -60,7 +64,9 @@ export class GameDaysService {
   async patch(id: string, patch: Record<string, unknown>): Promise<GameDay> {
     const current = await this.get(id);
     if (current.status === 'cancelled') throw notActive(current);
-    const unknown = Object.keys(patch).filter((k) => !SPEC_FIELDS.has(k)).map((field) => ({ field, message: 'unknown field' }));
+    const unknown = Object.keys(patch)
+      .filter((k) => !SPEC_FIELDS.has(k))
+      .map((field) => ({ field, message: 'unknown field' }));
     const known = Object.fromEntries(Object.entries(patch).filter(([k]) => SPEC_FIELDS.has(k)));
     const parsed = gameDaySpecSchema.safeParse({ ...(current.spec as object), ...known });
     const errors = [...(parsed.success ? [] : fieldErrors(parsed.error)), ...unknown];
@@ -70,12 +76,26 @@ export class GameDaysService {
     // a finished one-shot given a new schedule is planned again
     const status = current.status === 'finished' && 'schedule' in known ? 'active' : current.status;
     // an unchanged schedule is not re-judged against "now" (a recurring one keeps running)
-    const rejudge = status === 'active' && ['schedule', 'blackouts', 'participants', 'experiments'].some((k) => k in known);
-    const nextRunAt = rejudge ? this.checkSchedule(spec, now) : status === 'active' ? nextOccurrenceOf(spec, now) : null;
-    const updated = await this.gameDays.updateUnlessRunning(id, { ...columnsOf(spec), status, nextRunAt: nextRunAt === null ? null : new Date(nextRunAt) });
+    const rejudge =
+      status === 'active' && ['schedule', 'blackouts', 'participants', 'experiments'].some((k) => k in known);
+    const nextRunAt = rejudge
+      ? this.checkSchedule(spec, now)
+      : status === 'active'
+        ? nextOccurrenceOf(spec, now)
+        : null;
+    const updated = await this.gameDays.updateUnlessRunning(id, {
+      ...columnsOf(spec),
+      status,
+      nextRunAt: nextRunAt === null ? null : new Date(nextRunAt),
+    });
     if (updated === 'not_found') throw new NotFoundException(`no GameDay ${id}`);
     if (updated === 'active_run') {
-      throw new ProblemException({ type: PROBLEM_TYPES.activeRun, title: 'Conflict', status: 409, detail: 'a run of this GameDay is in progress; edit it after the run ends (or abort the run)' });
+      throw new ProblemException({
+        type: PROBLEM_TYPES.activeRun,
+        title: 'Conflict',
+        status: 409,
+        detail: 'a run of this GameDay is in progress; edit it after the run ends (or abort the run)',
+      });
     }
     await this.syncOrFail(updated);
     return updated;
@@ -85,7 +105,11 @@ export class GameDaysService {
   async cancel(id: string): Promise<GameDay> {
     const current = await this.get(id);
     if (current.status === 'cancelled') return current;
-    const updated = await this.gameDays.updateUnlessRunning(id, { status: 'cancelled', cancelledAt: this.clock.now(), nextRunAt: null });
+    const updated = await this.gameDays.updateUnlessRunning(id, {
+      status: 'cancelled',
+      cancelledAt: this.clock.now(),
+      nextRunAt: null,
+    });
     const row = updated === 'active_run' ? await this.forceCancel(id) : updated === 'not_found' ? null : updated;
     if (!row) throw new NotFoundException(`no GameDay ${id}`);
     await this.syncOrFail(row);
@@ -109,10 +133,22 @@ export class GameDaysService {
       });
     }
     if (await this.runs.hasActiveRun(id)) {
-      throw new ProblemException({ type: PROBLEM_TYPES.activeRun, title: 'Conflict', status: 409, detail: 'a run of this GameDay is already in progress' });
+      throw new ProblemException({
+        type: PROBLEM_TYPES.activeRun,
+        title: 'Conflict',
+        status: 409,
+        detail: 'a run of this GameDay is already in progress',
+      });
     }
     const run = await this.runs.createForOccurrence(
-      { gameDayId: id, scheduledFor: now, trigger: 'manual', status: 'scheduled', spec: gameDay.spec as Prisma.InputJsonValue, gameDayVersion: gameDay.version },
+      {
+        gameDayId: id,
+        scheduledFor: now,
+        trigger: 'manual',
+        status: 'scheduled',
+        spec: gameDay.spec as Prisma.InputJsonValue,
+        gameDayVersion: gameDay.version,
+      },
       { type: 'run.requested', phase: 'scheduled', message: 'run requested through the API (run now)' },
     );
     if (!run) throw new ConflictException('a run for this instant already exists; retry');
@@ -123,7 +159,12 @@ export class GameDaysService {
   async reveal(id: string, by: string): Promise<GameDay> {
     const current = await this.get(id);
     if (current.mode !== 'blind') {
-      throw new ProblemException({ type: PROBLEM_TYPES.notBlind, title: 'Conflict', status: 409, detail: 'the GameDay is announced: its fault is not hidden, there is nothing to reveal' });
+      throw new ProblemException({
+        type: PROBLEM_TYPES.notBlind,
+        title: 'Conflict',
+        status: 409,
+        detail: 'the GameDay is announced: its fault is not hidden, there is nothing to reveal',
+      });
     }
     const revealed = await this.gameDays.reveal(id, this.clock.now(), by);
     if (!revealed) throw new NotFoundException(`no GameDay ${id}`);
@@ -138,16 +179,28 @@ export class GameDaysService {
     const schedule = spec.schedule;
     if (!isCronSchedule(schedule)) {
       const at = Date.parse(schedule.at);
-      if (at <= now) throw validationProblem([{ field: 'schedule.at', message: `must be in the future (it is ${new Date(now).toISOString()} now)` }]);
+      if (at <= now)
+        throw validationProblem([
+          { field: 'schedule.at', message: `must be in the future (it is ${new Date(now).toISOString()} now)` },
+        ]);
       this.assertCalendar(occurrenceProblems(spec, at));
       return at;
     }
-    if (schedule.endsAt && Date.parse(schedule.endsAt) <= now) throw validationProblem([{ field: 'schedule.endsAt', message: 'must be in the future' }]);
+    if (schedule.endsAt && Date.parse(schedule.endsAt) <= now)
+      throw validationProblem([{ field: 'schedule.endsAt', message: 'must be in the future' }]);
     const upcoming = nextOccurrences(schedule, now, CRON_LOOKAHEAD);
-    if (upcoming.length === 0) throw validationProblem([{ field: 'schedule.cron', message: 'has no occurrence between now and schedule.endsAt' }]);
+    if (upcoming.length === 0)
+      throw validationProblem([
+        { field: 'schedule.cron', message: 'has no occurrence between now and schedule.endsAt' },
+      ]);
     // a recurring occurrence inside a blackout is skipped (and recorded) when it comes; people
     // who are never there for it are a mistake to catch now
-    const problems = upcoming.flatMap((at) => occurrenceProblems({ ...spec, blackouts: undefined }, at).map((p) => ({ ...p, message: `occurrence ${new Date(at).toISOString()}: ${p.message}` })));
+    const problems = upcoming.flatMap((at) =>
+      occurrenceProblems({ ...spec, blackouts: undefined }, at).map((p) => ({
+        ...p,
+        message: `occurrence ${new Date(at).toISOString()}: ${p.message}`,
+      })),
+    );
     this.assertCalendar(problems);
     return upcoming[0];
   }
@@ -168,7 +221,10 @@ export class GameDaysService {
     try {
       await this.sync.sync(row);
     } catch (error) {
-      throw unavailable('saved, but the queue could not be updated (Redis); the worker re-syncs every GameDay when it starts', error);
+      throw unavailable(
+        'saved, but the queue could not be updated (Redis); the worker re-syncs every GameDay when it starts',
+        error,
+      );
     }
   }
 
@@ -178,7 +234,9 @@ export class GameDaysService {
   }
 
   private async removeUnscheduled(id: string): Promise<void> {
-    await this.gameDays.deleteUnused(id).catch((e: Error) => this.logger.error(`could not remove unscheduled GameDay ${id}: ${e.message}`));
+    await this.gameDays
+      .deleteUnused(id)
+      .catch((e: Error) => this.logger.error(`could not remove unscheduled GameDay ${id}: ${e.message}`));
   }
 }
 
@@ -208,9 +266,19 @@ export function columnsOf(spec: GameDaySpec): Omit<GameDayCreate, 'nextRunAt' | 
 }
 
 function notActive(g: GameDay): ProblemException {
-  return new ProblemException({ type: PROBLEM_TYPES.notActive, title: 'Conflict', status: 409, detail: `the GameDay is ${g.status}` });
+  return new ProblemException({
+    type: PROBLEM_TYPES.notActive,
+    title: 'Conflict',
+    status: 409,
+    detail: `the GameDay is ${g.status}`,
+  });
 }
 
 function unavailable(detail: string, error: unknown): ProblemException {
-  return new ProblemException({ type: PROBLEM_TYPES.unavailable, title: 'Service Unavailable', status: 503, detail: `${detail}: ${(error as Error).message}` });
+  return new ProblemException({
+    type: PROBLEM_TYPES.unavailable,
+    title: 'Service Unavailable',
+    status: 503,
+    detail: `${detail}: ${(error as Error).message}`,
+  });
 }

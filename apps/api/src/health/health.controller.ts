@@ -10,7 +10,15 @@ import { Public } from '../auth/auth.decorators';
 const CHECK_TIMEOUT_MS = 1_500;
 
 function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
-  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what} did not answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS).unref())]);
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) =>
+      setTimeout(
+        () => reject(new Error(`${what} did not answer within ${CHECK_TIMEOUT_MS} ms`)),
+        CHECK_TIMEOUT_MS,
+      ).unref(),
+    ),
+  ]);
 }
 
 @ApiExcludeController()
@@ -34,15 +42,26 @@ export class HealthController {
   async readyz() {
     const [postgres, redis] = await Promise.allSettled([
       withTimeout(this.prisma.$queryRaw`SELECT 1`, 'Postgres'),
-      withTimeout(this.queue.getBackend().client.then((c) => (c as unknown as { ping(): Promise<string> }).ping()), 'Redis'),
+      withTimeout(
+        this.queue.getBackend().client.then((c) => (c as unknown as { ping(): Promise<string> }).ping()),
+        'Redis',
+      ),
     ]);
     const checks = {
       postgres: postgres.status === 'fulfilled' ? 'up' : `down: ${(postgres.reason as Error).message}`,
       redis: redis.status === 'fulfilled' ? 'up' : `down: ${(redis.reason as Error).message}`,
     };
     if (postgres.status === 'rejected' || redis.status === 'rejected') {
-      const down = Object.entries(checks).filter(([, v]) => v !== 'up').map(([k, v]) => `${k} ${v}`);
-      throw new ServiceUnavailableException({ type: 'about:blank', title: 'Service Unavailable', status: 503, detail: down.join('; '), checks });
+      const down = Object.entries(checks)
+        .filter(([, v]) => v !== 'up')
+        .map(([k, v]) => `${k} ${v}`);
+      throw new ServiceUnavailableException({
+        type: 'about:blank',
+        title: 'Service Unavailable',
+        status: 503,
+        detail: down.join('; '),
+        checks,
+      });
     }
     return { status: 'ready', checks };
   }

@@ -23,7 +23,18 @@ describe('report format negotiation', () => {
 
 describe('describeFault', () => {
   it('writes a fault on one line', () => {
-    expect(describeFault({ kind: 'network', target: { container: 'demo-service2-1', selection: { mode: 'one' } }, netem: { delay: '500ms', jitter: '100ms' }, scope: { destinations: ['10.0.0.0/8', '192.168.0.0/16'] } })).toBe('network fault on container=demo-service2-1 selection={mode=one}: netem={delay=500ms jitter=100ms} scope={destinations=[10.0.0.0/8, 192.168.0.0/16]}');
-    expect(describeFault({ kind: 'container', target: { labels: { app: 'x' } }, action: 'pause' })).toBe('container fault on labels={app=x}: action=pause');
+    expect(
+      describeFault({
+        kind: 'network',
+        target: { container: 'demo-service2-1', selection: { mode: 'one' } },
+        netem: { delay: '500ms', jitter: '100ms' },
+        scope: { destinations: ['10.0.0.0/8', '192.168.0.0/16'] },
+      }),
+    ).toBe(
+      'network fault on container=demo-service2-1 selection={mode=one}: netem={delay=500ms jitter=100ms} scope={destinations=[10.0.0.0/8, 192.168.0.0/16]}',
+    );
+    expect(describeFault({ kind: 'container', target: { labels: { app: 'x' } }, action: 'pause' })).toBe(
+      'container fault on labels={app=x}: action=pause',
+    );
   });
 });

@@ -60,7 +60,11 @@ export class RunReportService {
   async build(runId: string, principal: Principal, now = new Date()): Promise<RunReport> {
     const run = await this.runs.findById(runId);
     if (!run) throw new NotFoundException(`no run ${runId}`);
-    const [gameDay, notes, samples] = await Promise.all([this.gameDays.findById(run.gameDayId), this.notes.listForRun(runId), this.samples.listForRun(runId)]);
+    const [gameDay, notes, samples] = await Promise.all([
+      this.gameDays.findById(run.gameDayId),
+      this.notes.listForRun(runId),
+      this.samples.listForRun(runId),
+    ]);
     const hidden = faultDetailsHidden(run, gameDay ?? undefined, principal);
     const spec = run.spec as unknown as GameDaySpec;
     const result = (run.result ?? {}) as StoredResult;
@@ -113,8 +117,25 @@ export class RunReportService {
         at: e.at.getTime(),
         data: hidden ? null : e.data,
       })),
-      samples: samples.map((s) => ({ experimentIndex: s.experimentIndex, probe: s.probe, phase: s.phase, at: s.at.getTime(), durationMs: s.durationMs, ok: s.ok, status: s.status, errorKind: s.errorKind })),
-      notes: notes.map((n) => ({ id: n.id, kind: n.kind, text: n.text, owner: n.owner, author: n.author, done: n.doneAt !== null, createdAt: n.createdAt.getTime() })),
+      samples: samples.map((s) => ({
+        experimentIndex: s.experimentIndex,
+        probe: s.probe,
+        phase: s.phase,
+        at: s.at.getTime(),
+        durationMs: s.durationMs,
+        ok: s.ok,
+        status: s.status,
+        errorKind: s.errorKind,
+      })),
+      notes: notes.map((n) => ({
+        id: n.id,
+        kind: n.kind,
+        text: n.text,
+        owner: n.owner,
+        author: n.author,
+        done: n.doneAt !== null,
+        createdAt: n.createdAt.getTime(),
+      })),
       generatedAt: now.getTime(),
     };
   }

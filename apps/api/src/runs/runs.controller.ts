@@ -9,12 +9,20 @@ import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { idSchema } from '../gamedays/gameday.schemas';
 import { noteView, runDetailView } from '../gamedays/gameday.view';
 import { RunReportService } from './run-report.service';
-import { reportQuerySchema, runNoteCreateSchema, runNotePatchSchema, type ReportQuery, type RunNoteCreateBody, type RunNotePatchBody } from './run-notes.schemas';
+import {
+  reportQuerySchema,
+  runNoteCreateSchema,
+  runNotePatchSchema,
+  type ReportQuery,
+  type RunNoteCreateBody,
+  type RunNotePatchBody,
+} from './run-notes.schemas';
 
 const validated = { pipes: [ZodValidationPipe] };
 
 /** The page only needs its own inline styles; everything else is refused to the browser. */
-const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const REPORT_CSP =
+  "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /** Picks the report format from ?format= or the Accept header; HTML is the default. */
 export function reportFormat(accept: string | undefined, format: ReportQuery['format']): 'html' | 'markdown' | null {
@@ -25,7 +33,12 @@ export function reportFormat(accept: string | undefined, format: ReportQuery['fo
     .split(',')
     .map((part, i) => {
       const [type, ...params] = part.trim().toLowerCase().split(';');
-      const q = Number(params.map((p) => p.trim()).find((p) => p.startsWith('q='))?.slice(2) ?? '1');
+      const q = Number(
+        params
+          .map((p) => p.trim())
+          .find((p) => p.startsWith('q='))
+          ?.slice(2) ?? '1',
+      );
       return { type: type.trim(), q: Number.isFinite(q) ? q : 0, i };
     })
     .filter((r) => r.q > 0)
@@ -65,7 +78,10 @@ export class RunsController {
   @Get(':id/report')
   @RequireRole('viewer')
   @ApiProduces('text/html', 'text/markdown')
-  @ApiOkResponse({ description: 'text/html (default) or text/markdown, chosen by the Accept header or ?format=html|markdown', content: { 'text/html': { schema: { type: 'string' } }, 'text/markdown': { schema: { type: 'string' } } } })
+  @ApiOkResponse({
+    description: 'text/html (default) or text/markdown, chosen by the Accept header or ?format=html|markdown',
+    content: { 'text/html': { schema: { type: 'string' } }, 'text/markdown': { schema: { type: 'string' } } },
+  })
   async report(
     @Param('id', { schema: idSchema, ...validated }) id: string,
     @Query({ schema: reportQuerySchema, ...validated }) query: ReportQuery,
@@ -74,7 +90,13 @@ export class RunsController {
     @Res({ passthrough: true }) res: Response,
   ): Promise<string> {
     const format = reportFormat(accept, query.format);
-    if (!format) throw new ProblemException({ type: 'about:blank', title: 'Not Acceptable', status: 406, detail: 'the report is available as text/html or text/markdown' });
+    if (!format)
+      throw new ProblemException({
+        type: 'about:blank',
+        title: 'Not Acceptable',
+        status: 406,
+        detail: 'the report is available as text/html or text/markdown',
+      });
     const report = await this.reports.build(id, principal);
     res.setHeader('Vary', 'Accept');
     res.setHeader('Cache-Control', 'no-store');
@@ -96,7 +118,15 @@ export class RunsController {
   ) {
     const run = await this.runs.findById(id);
     if (!run) throw new NotFoundException(`no run ${id}`);
-    return noteView(await this.notes.create({ runId: id, kind: body.kind, text: body.text, owner: body.owner ?? null, author: principal.name }));
+    return noteView(
+      await this.notes.create({
+        runId: id,
+        kind: body.kind,
+        text: body.text,
+        owner: body.owner ?? null,
+        author: principal.name,
+      }),
+    );
   }
 
   @Patch(':id/notes/:noteId')

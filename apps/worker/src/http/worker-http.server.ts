@@ -27,9 +27,13 @@ export class WorkerHttpServer implements OnApplicationBootstrap, OnModuleDestroy
         );
       } else if (req.method === 'GET' && path === '/healthz') {
         const ok = this.workers.running;
-        res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: ok ? 'ok' : 'workers not running' }));
+        res
+          .writeHead(ok ? 200 : 503, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ status: ok ? 'ok' : 'workers not running' }));
       } else {
-        res.writeHead(404, { 'content-type': 'application/problem+json' }).end(JSON.stringify({ type: 'about:blank', title: 'Not Found', status: 404 }));
+        res
+          .writeHead(404, { 'content-type': 'application/problem+json' })
+          .end(JSON.stringify({ type: 'about:blank', title: 'Not Found', status: 404 }));
       }
     });
     await new Promise<void>((resolve, reject) => {

@@ -33,6 +33,11 @@ export class DryRunProcessor {
         }
       }),
     );
-    return { gameDayId: gameDay.id, gameDayVersion: gameDay.version, resolvedAt: new Date().toISOString(), experiments };
+    return {
+      gameDayId: gameDay.id,
+      gameDayVersion: gameDay.version,
+      resolvedAt: new Date().toISOString(),
+      experiments,
+    };
   }
 }

@@ -30,7 +30,10 @@ export class FaultJobs implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(METRICS) private readonly metrics: GameDayMetrics,
     private readonly dryRuns: DryRunProcessor,
   ) {
-    this.queue = new Queue(QUEUES.fault, { connection: redisConnection(config.REDIS_URL, { maxRetriesPerRequest: 1 }), prefix: config.QUEUE_PREFIX });
+    this.queue = new Queue(QUEUES.fault, {
+      connection: redisConnection(config.REDIS_URL, { maxRetriesPerRequest: 1 }),
+      prefix: config.QUEUE_PREFIX,
+    });
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -55,11 +58,14 @@ export class FaultJobs implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   async scheduleRevert(runId: string, experimentIndex: number, at: Date): Promise<void> {
-    await this.queue.add(
-      FAULT_JOBS.revert,
-      revertJobSchema.parse({ runId, experimentIndex, reason: 'planned_end' }),
-      { jobId: revertJobId(runId, experimentIndex), delay: Math.max(0, at.getTime() - Date.now()), attempts: 20, backoff: { type: 'fixed', delay: 1_000 }, removeOnComplete: 1_000, removeOnFail: 5_000 },
-    );
+    await this.queue.add(FAULT_JOBS.revert, revertJobSchema.parse({ runId, experimentIndex, reason: 'planned_end' }), {
+      jobId: revertJobId(runId, experimentIndex),
+      delay: Math.max(0, at.getTime() - Date.now()),
+      attempts: 20,
+      backoff: { type: 'fixed', delay: 1_000 },
+      removeOnComplete: 1_000,
+      removeOnFail: 5_000,
+    });
   }
 
   async cancelRevert(runId: string, experimentIndex: number): Promise<void> {
@@ -93,18 +99,33 @@ export class FaultJobs implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Reverts every open lease of a run (or of all runs when runId is null). Throws if one fails, so the job retries. */
   async revert(runId: string | null, reason: string, experimentIndex?: number): Promise<number> {
-    const open = await openLeases(this.leases, this.driver, (l) => (runId === null || l.runId === runId) && (experimentIndex === undefined || l.experimentIndex === experimentIndex));
+    const open = await openLeases(
+      this.leases,
+      this.driver,
+      (l) =>
+        (runId === null || l.runId === runId) &&
+        (experimentIndex === undefined || l.experimentIndex === experimentIndex),
+    );
     const results = await Promise.allSettled(
       open.map(async (lease) => {
         const r = await revertLease(this.driver, this.leases, this.metrics, lease, reason);
         if (lease.runId) {
           await this.prisma.runEvent.create({
-            data: { runId: lease.runId, type: 'fault.reverted', experimentIndex: lease.experimentIndex, message: `reverted on ${lease.containerName} by the fault queue (${reason}): ${r.outcome}`, at: r.at, data: { leaseId: lease.id, outcome: r.outcome } },
+            data: {
+              runId: lease.runId,
+              type: 'fault.reverted',
+              experimentIndex: lease.experimentIndex,
+              message: `reverted on ${lease.containerName} by the fault queue (${reason}): ${r.outcome}`,
+              at: r.at,
+              data: { leaseId: lease.id, outcome: r.outcome },
+            },
           });
         }
       }),
     );
-    const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${open[i].containerName}: ${String((r.reason as Error)?.message ?? r.reason)}`] : []));
+    const failed = results.flatMap((r, i) =>
+      r.status === 'rejected' ? [`${open[i].containerName}: ${String((r.reason as Error)?.message ?? r.reason)}`] : [],
+    );
     if (failed.length > 0) throw new Error(`could not revert ${failed.length} fault(s): ${failed.join('; ')}`);
     return open.length;
   }

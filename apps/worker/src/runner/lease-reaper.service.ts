@@ -34,9 +34,11 @@ export class LeaseReaper implements OnApplicationBootstrap, OnModuleDestroy {
     await this.sweep();
     const loop = () => {
       if (this.stopped) return;
-      this.running = this.sweep().then(() => undefined).finally(() => {
-        if (!this.stopped) this.timer = setTimeout(loop, this.intervalMs);
-      });
+      this.running = this.sweep()
+        .then(() => undefined)
+        .finally(() => {
+          if (!this.stopped) this.timer = setTimeout(loop, this.intervalMs);
+        });
     };
     this.timer = setTimeout(loop, this.intervalMs);
   }
@@ -56,11 +58,20 @@ export class LeaseReaper implements OnApplicationBootstrap, OnModuleDestroy {
           reverted++;
           if (lease.runId) {
             await this.prisma.runEvent.create({
-              data: { runId: lease.runId, type: 'fault.reaped', experimentIndex: lease.experimentIndex, message: `reaper reverted the expired fault on ${lease.containerName} (${r.outcome})`, at: r.at, data: { leaseId: lease.id, outcome: r.outcome } },
+              data: {
+                runId: lease.runId,
+                type: 'fault.reaped',
+                experimentIndex: lease.experimentIndex,
+                message: `reaper reverted the expired fault on ${lease.containerName} (${r.outcome})`,
+                at: r.at,
+                data: { leaseId: lease.id, outcome: r.outcome },
+              },
             });
           }
         } catch (error) {
-          this.logger.error(`reaper could not revert lease ${lease.id} on ${lease.containerName}: ${(error as Error).message}`);
+          this.logger.error(
+            `reaper could not revert lease ${lease.id} on ${lease.containerName}: ${(error as Error).message}`,
+          );
         }
       }
       await this.closeOrphans(now);
@@ -79,7 +90,11 @@ export class LeaseReaper implements OnApplicationBootstrap, OnModuleDestroy {
     for (const run of active) {
       let endAt: number;
       try {
-        endAt = planRun(run.scheduledFor.getTime(), (run.spec as { experiments: { durations: { baseline: string; fault: string; recovery: string } }[] }).experiments).endAt;
+        endAt = planRun(
+          run.scheduledFor.getTime(),
+          (run.spec as { experiments: { durations: { baseline: string; fault: string; recovery: string } }[] })
+            .experiments,
+        ).endAt;
       } catch {
         continue;
       }
@@ -87,10 +102,21 @@ export class LeaseReaper implements OnApplicationBootstrap, OnModuleDestroy {
       if ((await this.prisma.activeFault.count({ where: { runId: run.id, revertedAt: null } })) > 0) continue;
       const updated = await this.prisma.run.updateMany({
         where: { id: run.id, status: { in: [...ACTIVE] } },
-        data: { status: 'failed', finishedAt: now, error: 'no worker drove this run to its end (worker and queue lost it); every fault was reverted' },
+        data: {
+          status: 'failed',
+          finishedAt: now,
+          error: 'no worker drove this run to its end (worker and queue lost it); every fault was reverted',
+        },
       });
       if (updated.count > 0) {
-        await this.prisma.runEvent.create({ data: { runId: run.id, type: 'run.orphaned', phase: 'failed', message: 'no worker drove this run to its end; marked failed by the reaper (every fault is reverted)' } });
+        await this.prisma.runEvent.create({
+          data: {
+            runId: run.id,
+            type: 'run.orphaned',
+            phase: 'failed',
+            message: 'no worker drove this run to its end; marked failed by the reaper (every fault is reverted)',
+          },
+        });
       }
     }
   }

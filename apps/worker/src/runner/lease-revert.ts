@@ -6,7 +6,11 @@ import type { GameDayMetrics } from '@gameday/metrics';
  * another engine would not find the container, take the fault for "already gone" and close a
  * lease whose fault is still in place.
  */
-export async function openLeases(leases: LeaseRepository, driver: FaultDriver, filter: (l: FaultLease) => boolean = () => true): Promise<FaultLease[]> {
+export async function openLeases(
+  leases: LeaseRepository,
+  driver: FaultDriver,
+  filter: (l: FaultLease) => boolean = () => true,
+): Promise<FaultLease[]> {
   return (await leases.listActive()).filter((l) => l.engine === driver.engine && filter(l));
 }
 

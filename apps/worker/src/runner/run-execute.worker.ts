@@ -24,11 +24,18 @@ export class RunExecuteWorker implements RunLauncher, OnApplicationBootstrap, On
     private readonly executor: RunExecutor,
     @Inject(METRICS) private readonly metrics: GameDayMetrics,
   ) {
-    this.queue = new Queue(RUNNER_QUEUES.execute, { connection: redisConnection(config.REDIS_URL, { maxRetriesPerRequest: 1 }), prefix: config.QUEUE_PREFIX });
+    this.queue = new Queue(RUNNER_QUEUES.execute, {
+      connection: redisConnection(config.REDIS_URL, { maxRetriesPerRequest: 1 }),
+      prefix: config.QUEUE_PREFIX,
+    });
   }
 
   async launch(run: Run): Promise<void> {
-    await this.queue.add(EXECUTE_JOB, executeJobSchema.parse({ runId: run.id }), { jobId: executeJobId(run.id), removeOnComplete: 1_000, removeOnFail: 5_000 });
+    await this.queue.add(EXECUTE_JOB, executeJobSchema.parse({ runId: run.id }), {
+      jobId: executeJobId(run.id),
+      removeOnComplete: 1_000,
+      removeOnFail: 5_000,
+    });
   }
 
   async onApplicationBootstrap(): Promise<void> {

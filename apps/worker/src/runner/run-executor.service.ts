@@ -91,7 +91,10 @@ export class RunExecutor {
     const plan = planRun(run.scheduledFor.getTime(), spec.experiments);
     const state = new RunState(this.runs, run.id, run.status as RunStatus);
     const control = new RunControl(async () => {
-      const r = await this.prisma.run.findUnique({ where: { id: runId }, select: { abortRequestedAt: true, abortReason: true } });
+      const r = await this.prisma.run.findUnique({
+        where: { id: runId },
+        select: { abortRequestedAt: true, abortReason: true },
+      });
       return r?.abortRequestedAt ? { at: r.abortRequestedAt, reason: r.abortReason ?? 'aborted by an operator' } : null;
     });
     const previous = (run.result as { experiments?: ExperimentResult[] } | null)?.experiments ?? [];
@@ -100,35 +103,68 @@ export class RunExecutor {
     try {
       if (Date.now() > plan.endAt) {
         await this.revertRun(runId, 'run_window_passed');
-        await state.to('failed', { type: 'run.failed', message: 'the run window ended before a worker could drive it; any fault was reverted' }, { finishedAt: new Date(), error: 'run window passed' });
+        await state.to(
+          'failed',
+          {
+            type: 'run.failed',
+            message: 'the run window ended before a worker could drive it; any fault was reverted',
+          },
+          { finishedAt: new Date(), error: 'run window passed' },
+        );
         return;
       }
       if (!run.startedAt) await this.prisma.run.update({ where: { id: runId }, data: { startedAt: new Date() } });
       if (run.experimentIndex > 0 || state.status !== 'scheduled') {
-        await this.runs.appendEvent(runId, { type: 'run.resumed', message: `resumed by a worker in ${state.status} of experiment ${run.experimentIndex}`, phase: state.status });
+        await this.runs.appendEvent(runId, {
+          type: 'run.resumed',
+          message: `resumed by a worker in ${state.status} of experiment ${run.experimentIndex}`,
+          phase: state.status,
+        });
       }
       for (let i = run.experimentIndex; i < plan.experiments.length; i++) {
         const result = await this.runExperiment(runId, spec, plan, i, state, control);
         results[i] = result;
-        await this.prisma.run.update({ where: { id: runId }, data: { experimentIndex: i, result: { experiments: results } as unknown as Prisma.InputJsonValue } });
+        await this.prisma.run.update({
+          where: { id: runId },
+          data: { experimentIndex: i, result: { experiments: results } as unknown as Prisma.InputJsonValue },
+        });
         if (result.aborted) break;
       }
       const verdict = combineVerdicts(results.map((r) => r.verdict.verdict));
       const aborted = results.find((r) => r.aborted)?.aborted;
-      const summary = { experiments: results, verdict, deviationRatio: results[0]?.verdict.deviationRatio ?? null } as unknown as Prisma.InputJsonValue;
+      const summary = {
+        experiments: results,
+        verdict,
+        deviationRatio: results[0]?.verdict.deviationRatio ?? null,
+      } as unknown as Prisma.InputJsonValue;
       await state.to(
         aborted ? 'aborted' : 'completed',
-        { type: aborted ? 'run.aborted' : 'run.completed', message: aborted ? `aborted: ${aborted.reason}` : `completed: ${verdict}`, data: { verdict } },
+        {
+          type: aborted ? 'run.aborted' : 'run.completed',
+          message: aborted ? `aborted: ${aborted.reason}` : `completed: ${verdict}`,
+          data: { verdict },
+        },
         { finishedAt: new Date(), verdict, result: summary, ...(aborted ? { abortReason: aborted.reason } : {}) },
       );
       this.metrics.runsTotal.inc({ verdict });
-      await this.notifier.notify(runId, spec, aborted ? 'run.aborted' : 'run.completed', { verdict, reason: aborted?.reason ?? results.map((r) => r.verdict.reason).join('; ') });
+      await this.notifier.notify(runId, spec, aborted ? 'run.aborted' : 'run.completed', {
+        verdict,
+        reason: aborted?.reason ?? results.map((r) => r.verdict.reason).join('; '),
+      });
     } catch (error) {
       const message = (error as Error).message;
       this.logger.error(`run ${runId} failed: ${message}`);
       await this.revertRun(runId, 'run_failed');
       if (!isTerminal(state.status)) {
-        await state.to('failed', { type: 'run.failed', message, data: { error: message } }, { finishedAt: new Date(), error: message, result: { experiments: results } as unknown as Prisma.InputJsonValue });
+        await state.to(
+          'failed',
+          { type: 'run.failed', message, data: { error: message } },
+          {
+            finishedAt: new Date(),
+            error: message,
+            result: { experiments: results } as unknown as Prisma.InputJsonValue,
+          },
+        );
         this.metrics.runsTotal.inc({ verdict: 'failed' });
         await this.notifier.notify(runId, spec, 'run.failed', { reason: message });
       }
@@ -137,7 +173,14 @@ export class RunExecutor {
     }
   }
 
-  private async runExperiment(runId: string, spec: GameDaySpec, plan: RunPlan, index: number, state: RunState, control: RunControl): Promise<ExperimentResult> {
+  private async runExperiment(
+    runId: string,
+    spec: GameDaySpec,
+    plan: RunPlan,
+    index: number,
+    state: RunState,
+    control: RunControl,
+  ): Promise<ExperimentResult> {
     const ep = plan.experiments[index];
     const exp = spec.experiments[index];
     const labels = { gameday: spec.name, experiment: exp.name };
@@ -145,12 +188,22 @@ export class RunExecutor {
       write: (i, batch) => this.writeSamples(runId, i, batch),
       observe: (_i, s) => {
         const outcome = s.ok ? 'ok' : (s.errorKind ?? 'error');
-        this.metrics.probeDuration.observe({ ...labels, probe: s.probe, phase: s.window, outcome }, s.durationMs / 1000);
+        this.metrics.probeDuration.observe(
+          { ...labels, probe: s.probe, phase: s.window, outcome },
+          s.durationMs / 1000,
+        );
         this.metrics.probeRequests.inc({ ...labels, probe: s.probe, phase: s.window, outcome });
       },
     });
     const monitor = new GuardrailMonitor(
-      (exp.guardrails ?? []).map((g) => ({ name: g.name, metric: g.metric, threshold: g.threshold, windowMs: parseDurationMs(g.window)!, forMs: parseDurationMs(g.for)!, minSamples: g.minSamples })),
+      (exp.guardrails ?? []).map((g) => ({
+        name: g.name,
+        metric: g.metric,
+        threshold: g.threshold,
+        windowMs: parseDurationMs(g.window)!,
+        forMs: parseDurationMs(g.for)!,
+        minSamples: g.minSamples,
+      })),
     );
     const guardedProbes = new Map((exp.guardrails ?? []).map((g) => [g.name, g.probe]));
     recorder.onSample((s) => {
@@ -164,18 +217,42 @@ export class RunExecutor {
 
     const loops = exp.hypothesis.probes.map(
       (p) =>
-        new ProbeLoop([{ name: p.name, url: p.url, method: p.method, headers: p.headers, body: p.body, expectedStatus: p.expectedStatus, timeoutMs: p.timeoutMs }], {
-          intervalMs: parseDurationMs(p.interval)!,
-          onSample: (name, s) => recorder.add(name, s),
-        }),
+        new ProbeLoop(
+          [
+            {
+              name: p.name,
+              url: p.url,
+              method: p.method,
+              headers: p.headers,
+              body: p.body,
+              expectedStatus: p.expectedStatus,
+              timeoutMs: p.timeoutMs,
+            },
+          ],
+          {
+            intervalMs: parseDurationMs(p.interval)!,
+            onSample: (name, s) => recorder.add(name, s),
+          },
+        ),
     );
     const load = exp.load
       ? new LoadGenerator(
-          { url: exp.load.url, rate: exp.load.rate, concurrency: exp.load.concurrency, method: exp.load.method, headers: exp.load.headers, body: exp.load.body, timeoutMs: exp.load.timeoutMs },
+          {
+            url: exp.load.url,
+            rate: exp.load.rate,
+            concurrency: exp.load.concurrency,
+            method: exp.load.method,
+            headers: exp.load.headers,
+            body: exp.load.body,
+            timeoutMs: exp.load.timeoutMs,
+          },
           (s) => recorder.add(LOAD, s),
         )
       : undefined;
-    const flusher = setInterval(() => void recorder.flush().catch((e) => this.logger.warn(`sample flush: ${(e as Error).message}`)), 1_000);
+    const flusher = setInterval(
+      () => void recorder.flush().catch((e) => this.logger.warn(`sample flush: ${(e as Error).message}`)),
+      1_000,
+    );
 
     let leases: FaultLease[] = await this.leasesOf(runId, index);
     // A lease row (reverted or not) means this experiment was armed before: never arm twice.
@@ -184,7 +261,8 @@ export class RunExecutor {
     let injectionSkewMs: number | null = null;
     let revertSkewMs: number | null = null;
     let abortLatencyMs: number | null = null;
-    const targetsOf = () => leases.map((l) => ({ containerId: l.containerId, containerName: l.containerName, netnsId: l.netnsId }));
+    const targetsOf = () =>
+      leases.map((l) => ({ containerId: l.containerId, containerName: l.containerName, netnsId: l.netnsId }));
 
     try {
       await control.sleepUntil(ep.baselineAt);
@@ -194,7 +272,12 @@ export class RunExecutor {
       // ---- arming: resolve, probe the kernel, start helpers, queue the revert, hand over T0/T1
       if (!alreadyArmed) {
         if (state.status === 'scheduled' || state.status === 'recovery') {
-          await state.to('arming', { type: 'phase.arming', message: `arming experiment "${exp.name}"`, experimentIndex: index, plannedAt: iso(ep.baselineAt) });
+          await state.to('arming', {
+            type: 'phase.arming',
+            message: `arming experiment "${exp.name}"`,
+            experimentIndex: index,
+            plannedAt: iso(ep.baselineAt),
+          });
           await this.notifier.notify(runId, spec, 'run.started', { experiment: exp.name });
         }
         leases = await this.arm(runId, exp, ep, index, prepared, control);
@@ -212,11 +295,24 @@ export class RunExecutor {
       // ---- injecting: the helper applies at T0 by its own clock; we confirm and record the skew
       if (state.status === 'baseline') {
         await control.sleepUntil(ep.injectAt);
-        await state.to('injecting', { type: 'phase.injecting', message: 'injecting the fault', experimentIndex: index, plannedAt: iso(ep.injectAt) });
+        await state.to('injecting', {
+          type: 'phase.injecting',
+          message: 'injecting the fault',
+          experimentIndex: index,
+          plannedAt: iso(ep.injectAt),
+        });
         injectionSkewMs = await this.confirmInjected(runId, leases, ep, index, control, exp);
         for (const l of leases) this.metrics.faultActive.set({ ...labels, target: l.containerName }, 1);
-        await this.notifier.notify(runId, spec, 'fault.injected', { experiment: exp.name, targets: leases.map((l) => l.containerName) });
-        await state.to('observing', { type: 'phase.observing', message: `observing until ${iso(ep.revertAt).toISOString()}`, experimentIndex: index, plannedAt: iso(ep.injectAt) });
+        await this.notifier.notify(runId, spec, 'fault.injected', {
+          experiment: exp.name,
+          targets: leases.map((l) => l.containerName),
+        });
+        await state.to('observing', {
+          type: 'phase.observing',
+          message: `observing until ${iso(ep.revertAt).toISOString()}`,
+          experimentIndex: index,
+          plannedAt: iso(ep.injectAt),
+        });
       }
 
       // ---- observing: guardrails watch the samples; the fault is re-verified now and then
@@ -225,14 +321,29 @@ export class RunExecutor {
           await control.sleepUntil(Math.min(ep.revertAt, Date.now() + REVERIFY_EVERY_MS));
           if (Date.now() < ep.revertAt - 500) await this.reverify(runId, leases, index, control);
         }
-        await state.to('rolling_back', { type: 'phase.rolling_back', message: 'rolling the fault back', experimentIndex: index, plannedAt: iso(ep.revertAt) });
+        await state.to('rolling_back', {
+          type: 'phase.rolling_back',
+          message: 'rolling the fault back',
+          experimentIndex: index,
+          plannedAt: iso(ep.revertAt),
+        });
         revertSkewMs = await this.confirmReverted(runId, leases, ep, index, 'planned_end');
         for (const l of leases) this.metrics.faultActive.set({ ...labels, target: l.containerName }, 0);
         await this.notifier.notify(runId, spec, 'fault.reverted', { experiment: exp.name });
-        await state.to('recovery', { type: 'phase.recovery', message: `watching recovery until ${iso(ep.endAt).toISOString()}`, experimentIndex: index, plannedAt: iso(ep.revertAt) });
+        await state.to('recovery', {
+          type: 'phase.recovery',
+          message: `watching recovery until ${iso(ep.endAt).toISOString()}`,
+          experimentIndex: index,
+          plannedAt: iso(ep.revertAt),
+        });
       } else if (state.status === 'rolling_back') {
         revertSkewMs = await this.confirmReverted(runId, leases, ep, index, 'planned_end');
-        await state.to('recovery', { type: 'phase.recovery', message: 'watching recovery', experimentIndex: index, plannedAt: iso(ep.revertAt) });
+        await state.to('recovery', {
+          type: 'phase.recovery',
+          message: 'watching recovery',
+          experimentIndex: index,
+          plannedAt: iso(ep.revertAt),
+        });
       }
 
       await control.sleepUntil(ep.endAt);
@@ -249,7 +360,8 @@ export class RunExecutor {
       abortLatencyMs = Date.now() - cause.at;
       this.metrics.abortLatency.observe({ trigger: cause.trigger }, abortLatencyMs / 1000);
       for (const l of leases) this.metrics.faultActive.set({ ...labels, target: l.containerName }, 0);
-      if (leases.length > 0) await this.notifier.notify(runId, spec, 'fault.reverted', { experiment: exp.name, reason: cause.reason });
+      if (leases.length > 0)
+        await this.notifier.notify(runId, spec, 'fault.reverted', { experiment: exp.name, reason: cause.reason });
       await this.runs.appendEvent(runId, {
         type: 'run.abort',
         message: `${cause.reason}; ${reverted} fault(s) reverted ${abortLatencyMs} ms after the ${cause.trigger === 'guardrail' ? 'breach' : 'request'}`,
@@ -271,7 +383,11 @@ export class RunExecutor {
     const verdict = evaluateHypothesis(stats, criteria, control.aborted?.reason);
     const probeNames = [...exp.hypothesis.probes.map((p) => p.name), ...(exp.load ? [LOAD] : [])];
     const probes = Object.fromEntries(probeNames.map((name) => [name, recorder.summaries((s) => s.probe === name)]));
-    const ttr = timeToRecoverMs(recorder.samples('recovery').filter(hypothesisSample), ep.revertAt, stats.baseline.p95Ms);
+    const ttr = timeToRecoverMs(
+      recorder.samples('recovery').filter(hypothesisSample),
+      ep.revertAt,
+      stats.baseline.p95Ms,
+    );
     if (verdict.deviationRatio !== null) this.metrics.steadyStateDeviation.set(labels, verdict.deviationRatio);
     await this.runs.appendEvent(runId, {
       type: 'experiment.verdict',
@@ -296,7 +412,14 @@ export class RunExecutor {
   }
 
   /** Resolves targets, probes kernel features, starts helpers, queues the revert, schedules T0/T1. */
-  private async arm(runId: string, exp: ExperimentSpec, ep: ExperimentPlan, index: number, prepared: PreparedFault[], control: RunControl): Promise<FaultLease[]> {
+  private async arm(
+    runId: string,
+    exp: ExperimentSpec,
+    ep: ExperimentPlan,
+    index: number,
+    prepared: PreparedFault[],
+    control: RunControl,
+  ): Promise<FaultLease[]> {
     const resolution = await this.driver.resolveTargets(exp.fault);
     await this.runs.appendEvent(runId, {
       type: 'targets.resolved',
@@ -304,15 +427,26 @@ export class RunExecutor {
       experimentIndex: index,
       data: JSON.parse(JSON.stringify(resolution)) as Prisma.InputJsonValue,
     });
-    if (resolution.targets.length === 0) throw new Error(`no target for experiment "${exp.name}": ${resolution.refused.map((r) => `${r.name}: ${r.reason}`).join('; ') || 'nothing matched'}`);
+    if (resolution.targets.length === 0)
+      throw new Error(
+        `no target for experiment "${exp.name}": ${resolution.refused.map((r) => `${r.name}: ${r.reason}`).join('; ') || 'nothing matched'}`,
+      );
     try {
       for (const target of resolution.targets) {
-        prepared.push(await this.driver.prepare(exp.fault, target, { expiresAt: iso(ep.revertAt), graceMs: SELF_EXPIRY_GRACE_MS, runId, experimentIndex: index }));
+        prepared.push(
+          await this.driver.prepare(exp.fault, target, {
+            expiresAt: iso(ep.revertAt),
+            graceMs: SELF_EXPIRY_GRACE_MS,
+            runId,
+            experimentIndex: index,
+          }),
+        );
         control.throwIfAborted();
       }
     } catch (error) {
       await this.releaseAll(prepared, []);
-      if (error instanceof KernelCapabilityError) this.metrics.faultInjections.inc({ result: 'refused', reason: 'kernel' });
+      if (error instanceof KernelCapabilityError)
+        this.metrics.faultInjections.inc({ result: 'refused', reason: 'kernel' });
       throw error;
     }
     const lateBy = Date.now() - (ep.injectAt - MIN_ARM_LEAD_MS);
@@ -340,7 +474,15 @@ export class RunExecutor {
         message: `${l.kind} fault armed on ${l.containerName} (${l.strategy})`,
         experimentIndex: index,
         plannedAt: iso(ep.injectAt),
-        data: { leaseId: l.id, containerId: l.containerId, netnsId: l.netnsId ?? null, helperContainerId: l.helperContainerId ?? null, handle: l.handle ?? null, applyArgv: l.applyArgv, revertArgv: l.revertArgv },
+        data: {
+          leaseId: l.id,
+          containerId: l.containerId,
+          netnsId: l.netnsId ?? null,
+          helperContainerId: l.helperContainerId ?? null,
+          handle: l.handle ?? null,
+          applyArgv: l.applyArgv,
+          revertArgv: l.revertArgv,
+        },
       });
     }
     return leases;
@@ -351,7 +493,14 @@ export class RunExecutor {
     return control.sleepUntil(at).then(() => this.driver.apply(p));
   }
 
-  private async confirmInjected(runId: string, leases: FaultLease[], ep: ExperimentPlan, index: number, control: RunControl, exp: ExperimentSpec): Promise<number | null> {
+  private async confirmInjected(
+    runId: string,
+    leases: FaultLease[],
+    ep: ExperimentPlan,
+    index: number,
+    control: RunControl,
+    exp: ExperimentSpec,
+  ): Promise<number | null> {
     let worst: number | null = null;
     for (const lease of leases) {
       const deadline = Date.now() + CONFIRM_TIMEOUT_MS;
@@ -363,7 +512,9 @@ export class RunExecutor {
       }
       if (timeline.state !== 'applied' || !timeline.appliedAt) {
         this.metrics.faultInjections.inc({ result: 'failed', reason: timeline.state });
-        throw new Error(`the fault on ${lease.containerName} was not applied (helper state ${timeline.state}${timeline.error ? `: ${timeline.error}` : ''})`);
+        throw new Error(
+          `the fault on ${lease.containerName} was not applied (helper state ${timeline.state}${timeline.error ? `: ${timeline.error}` : ''})`,
+        );
       }
       await this.leases.markInjected(lease.id, timeline.appliedAt);
       const skew = timeline.appliedAt.getTime() - ep.injectAt;
@@ -378,9 +529,20 @@ export class RunExecutor {
         experimentIndex: index,
         plannedAt: iso(ep.injectAt),
         at: timeline.appliedAt,
-        data: { leaseId: lease.id, containerId: lease.containerId, skewMs: skew, applyArgv: lease.applyArgv, verified: verified ? verified.ok : null },
+        data: {
+          leaseId: lease.id,
+          containerId: lease.containerId,
+          skewMs: skew,
+          applyArgv: lease.applyArgv,
+          verified: verified ? verified.ok : null,
+        },
       });
-      if (verified && !verified.ok) control.abort({ trigger: 'verification', reason: `fault on ${lease.containerName} is not as intended: ${verified.reasons.join('; ')}`, at: Date.now() });
+      if (verified && !verified.ok)
+        control.abort({
+          trigger: 'verification',
+          reason: `fault on ${lease.containerName} is not as intended: ${verified.reasons.join('; ')}`,
+          at: Date.now(),
+        });
     }
     control.throwIfAborted();
     return worst;
@@ -391,21 +553,40 @@ export class RunExecutor {
       if (lease.kind !== 'network') continue;
       const v = await this.driver.verify(lease).catch((e: Error) => ({ ok: false, reasons: [e.message] }));
       if (!v.ok) {
-        await this.runs.appendEvent(runId, { type: 'fault.lost', message: `fault on ${lease.containerName} is no longer in place: ${v.reasons.join('; ')}`, experimentIndex: index, data: { leaseId: lease.id } });
-        control.abort({ trigger: 'verification', reason: `fault on ${lease.containerName} disappeared during the window (container restarted or another tool removed it)`, at: Date.now() });
+        await this.runs.appendEvent(runId, {
+          type: 'fault.lost',
+          message: `fault on ${lease.containerName} is no longer in place: ${v.reasons.join('; ')}`,
+          experimentIndex: index,
+          data: { leaseId: lease.id },
+        });
+        control.abort({
+          trigger: 'verification',
+          reason: `fault on ${lease.containerName} disappeared during the window (container restarted or another tool removed it)`,
+          at: Date.now(),
+        });
       }
     }
   }
 
   /** At T1 the helper reverts by its own clock; confirm it, or revert from here. */
-  private async confirmReverted(runId: string, leases: FaultLease[], ep: ExperimentPlan, index: number, reason: string): Promise<number | null> {
+  private async confirmReverted(
+    runId: string,
+    leases: FaultLease[],
+    ep: ExperimentPlan,
+    index: number,
+    reason: string,
+  ): Promise<number | null> {
     let worst: number | null = null;
     for (const lease of leases) {
       const deadline = Date.now() + CONFIRM_TIMEOUT_MS;
-      let timeline = await this.driver.readTimeline(lease).catch(() => ({ state: 'unknown' as const, revertedAt: undefined, error: undefined }));
+      let timeline = await this.driver
+        .readTimeline(lease)
+        .catch(() => ({ state: 'unknown' as const, revertedAt: undefined, error: undefined }));
       while (timeline.state === 'applied' && lease.strategy === 'sidecar' && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 100));
-        timeline = await this.driver.readTimeline(lease).catch(() => ({ state: 'unknown' as const, revertedAt: undefined, error: undefined }));
+        timeline = await this.driver
+          .readTimeline(lease)
+          .catch(() => ({ state: 'unknown' as const, revertedAt: undefined, error: undefined }));
       }
       let revertedAt: Date;
       if (timeline.state === 'reverted' && timeline.revertedAt) {
@@ -437,7 +618,9 @@ export class RunExecutor {
   /** Reverts every unreverted lease of the run now. Returns how many were reverted. */
   async revertRun(runId: string, reason: string): Promise<number> {
     const open = await openLeases(this.leases, this.driver, (l) => l.runId === runId);
-    const outcomes = await Promise.allSettled(open.map((lease) => revertLease(this.driver, this.leases, this.metrics, lease, reason)));
+    const outcomes = await Promise.allSettled(
+      open.map((lease) => revertLease(this.driver, this.leases, this.metrics, lease, reason)),
+    );
     return outcomes.filter((o) => o.status === 'fulfilled').length;
   }
 
@@ -448,7 +631,9 @@ export class RunExecutor {
     const leased = new Set(leases.map((l) => l.helperContainerId).filter(Boolean));
     await Promise.allSettled([
       ...done.map((l) => this.driver.release(l)),
-      ...prepared.filter((p) => !p.helperContainerId || !leased.has(p.helperContainerId)).map((p) => this.driver.release(p)),
+      ...prepared
+        .filter((p) => !p.helperContainerId || !leased.has(p.helperContainerId))
+        .map((p) => this.driver.release(p)),
     ]);
   }
 
@@ -481,7 +666,11 @@ class RunState {
     public status: RunStatus,
   ) {}
 
-  async to(next: RunStatus, event: Parameters<RunRepository['transition']>[2], fields?: Parameters<RunRepository['transition']>[3]): Promise<void> {
+  async to(
+    next: RunStatus,
+    event: Parameters<RunRepository['transition']>[2],
+    fields?: Parameters<RunRepository['transition']>[3],
+  ): Promise<void> {
     assertTransition(this.status, next);
     await this.runs.transition(this.runId, next, { phase: next, ...event }, fields);
     this.status = next;

@@ -18,11 +18,16 @@ import { WebhookNotifier } from './webhook-notifier';
  */
 @Module({
   providers: [
-    { provide: LEASE_REPOSITORY, inject: [PrismaService], useFactory: (prisma: PrismaService): LeaseRepository => new PrismaLeaseRepository(prisma) },
+    {
+      provide: LEASE_REPOSITORY,
+      inject: [PrismaService],
+      useFactory: (prisma: PrismaService): LeaseRepository => new PrismaLeaseRepository(prisma),
+    },
     {
       provide: FAULT_DRIVER,
       inject: [LEASE_REPOSITORY],
-      useFactory: (leases: LeaseRepository): FaultDriver => new DockerFaultDriver(new Docker(), { leases, helperImage: process.env.GAMEDAY_HELPER_IMAGE || undefined }),
+      useFactory: (leases: LeaseRepository): FaultDriver =>
+        new DockerFaultDriver(new Docker(), { leases, helperImage: process.env.GAMEDAY_HELPER_IMAGE || undefined }),
     },
     WebhookNotifier,
     DryRunProcessor,

@@ -24,17 +24,38 @@ export class WebhookNotifier {
     if (hooks.length === 0) return;
     const blind = spec.mode === 'blind' && !FINAL.has(event);
     const shown = blind ? Object.fromEntries(Object.entries(details).filter(([k]) => !REVEALING.has(k))) : details;
-    const text = `GameDay "${spec.name}": ${event.replace('.', ' ')}${Object.keys(shown).length ? ` — ${Object.entries(shown).map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(', ') : String(v)}`).join('; ')}` : ''}`;
-    const body = JSON.stringify({ event, runId, gameDay: spec.name, environment: spec.environment ?? null, at: new Date().toISOString(), details: shown, text });
+    const text = `GameDay "${spec.name}": ${event.replace('.', ' ')}${
+      Object.keys(shown).length
+        ? ` — ${Object.entries(shown)
+            .map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(', ') : String(v)}`)
+            .join('; ')}`
+        : ''
+    }`;
+    const body = JSON.stringify({
+      event,
+      runId,
+      gameDay: spec.name,
+      environment: spec.environment ?? null,
+      at: new Date().toISOString(),
+      details: shown,
+      text,
+    });
     await Promise.all(
       hooks.map(async (hook) => {
         try {
-          const res = await fetch(hook.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(TIMEOUT_MS) });
+          const res = await fetch(hook.url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body,
+            signal: AbortSignal.timeout(TIMEOUT_MS),
+          });
           if (!res.ok) throw new Error(`HTTP ${res.status}`);
         } catch (error) {
           const message = `webhook ${new URL(hook.url).host} failed for ${event}: ${(error as Error).message}`;
           this.logger.warn(message);
-          await this.prisma.runEvent.create({ data: { runId, type: 'webhook.failed', message } }).catch(() => undefined);
+          await this.prisma.runEvent
+            .create({ data: { runId, type: 'webhook.failed', message } })
+            .catch(() => undefined);
         }
       }),
     );

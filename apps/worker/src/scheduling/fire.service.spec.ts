@@ -33,7 +33,8 @@ function setup(specValue = spec(), status: GameDay['status'] = 'active', now = A
   const launched: string[] = [];
   const gameDays = {
     findById: async (id: string) => (id === ID ? gameDay : null),
-    recordFiring: async (_id: string, nextRunAt: Date | null, finished: boolean) => void firings.push({ nextRunAt, finished }),
+    recordFiring: async (_id: string, nextRunAt: Date | null, finished: boolean) =>
+      void firings.push({ nextRunAt, finished }),
   };
   const runStore = {
     createForOccurrence: async (data: RunCreate, event: RunEventInput) => {
@@ -44,14 +45,24 @@ function setup(specValue = spec(), status: GameDay['status'] = 'active', now = A
     findById: async () => null,
   };
   const launcher: RunLauncher = { launch: async (run) => void launched.push(run.id) };
-  const service = new FireService(gameDays, runStore, launcher, new ManualClock(now), createMetrics({ defaults: false }));
+  const service = new FireService(
+    gameDays,
+    runStore,
+    launcher,
+    new ManualClock(now),
+    createMetrics({ defaults: false }),
+  );
   return { service, runs, firings, launched };
 }
 
 describe('FireService', () => {
   it('creates one run for an on-time occurrence, snapshots the spec and launches it', async () => {
     const { service, runs, firings, launched } = setup();
-    expect(await service.fire({ gameDayId: ID, version: 3 }, AT)).toEqual({ outcome: 'launched', runId: 'run-1', trigger: 'schedule' });
+    expect(await service.fire({ gameDayId: ID, version: 3 }, AT)).toEqual({
+      outcome: 'launched',
+      runId: 'run-1',
+      trigger: 'schedule',
+    });
     expect(runs[0]).toMatchObject({ status: 'scheduled', trigger: 'schedule', gameDayVersion: 3, scheduledFor: AT });
     expect(runs[0].spec).toMatchObject({ name: 'g' });
     expect(firings).toEqual([{ nextRunAt: null, finished: true }]);
@@ -68,7 +79,12 @@ describe('FireService', () => {
   it.each<[string, ReturnType<typeof setup>, Date, RegExp]>([
     ['unknown GameDay', setup(), AT, /no longer exists/],
     ['cancelled GameDay', setup(spec(), 'cancelled'), AT, /cancelled/],
-    ['occurrence no longer in the schedule (rescheduled)', setup(), new Date(AT.getTime() - 60_000), /not in the current schedule/],
+    [
+      'occurrence no longer in the schedule (rescheduled)',
+      setup(),
+      new Date(AT.getTime() - 60_000),
+      /not in the current schedule/,
+    ],
   ])('ignores: %s', async (label, ctx, at, reason) => {
     const id = label === 'unknown GameDay' ? '00000000-0000-4000-8000-000000000002' : ID;
     const outcome = await ctx.service.fire({ gameDayId: id, version: 1 }, at);
@@ -77,7 +93,11 @@ describe('FireService', () => {
   });
 
   it('skips and records an occurrence inside a blackout', async () => {
-    const { service, runs, launched } = setup(spec({ blackouts: [{ name: 'freeze', timezone: 'UTC', weekly: { days: ['mon'], start: '00:00', end: '24:00' } }] }));
+    const { service, runs, launched } = setup(
+      spec({
+        blackouts: [{ name: 'freeze', timezone: 'UTC', weekly: { days: ['mon'], start: '00:00', end: '24:00' } }],
+      }),
+    );
     const outcome = await service.fire({ gameDayId: ID, version: 3 }, AT);
     expect(outcome).toMatchObject({ outcome: 'skipped', reason: expect.stringMatching(/blackout "freeze"/) });
     expect(runs[0]).toMatchObject({ status: 'skipped' });
@@ -91,7 +111,11 @@ describe('FireService', () => {
     ['late with policy skip is skipped', { mode: 'skip', deadline: '1h' }, 60_000, 'skipped', 'schedule'],
     ['queue latency is on time', { mode: 'skip', deadline: '1h' }, 200, 'launched', 'schedule'],
   ])('missed-run policy: %s', async (_label, missedRunPolicy, lateMs, outcome, trigger) => {
-    const { service, runs } = setup(spec({ schedule: { at: AT.toISOString(), missedRunPolicy } }), 'active', new Date(AT.getTime() + lateMs));
+    const { service, runs } = setup(
+      spec({ schedule: { at: AT.toISOString(), missedRunPolicy } }),
+      'active',
+      new Date(AT.getTime() + lateMs),
+    );
     expect((await service.fire({ gameDayId: ID, version: 3 }, AT)).outcome).toBe(outcome);
     expect(runs[0].trigger).toBe(trigger);
   });

@@ -46,21 +46,41 @@ export class FireService {
     const at = scheduledFor.getTime();
 
     // a job planned before a reschedule that BullMQ could not withdraw (it was already running)
-    const current = isCronSchedule(spec.schedule) ? nextOccurrence(spec.schedule, at) === at : gameDay.runAt?.getTime() === at;
-    if (!current) return { outcome: 'ignored', reason: `occurrence ${scheduledFor.toISOString()} is not in the current schedule (version ${gameDay.version})` };
+    const current = isCronSchedule(spec.schedule)
+      ? nextOccurrence(spec.schedule, at) === at
+      : gameDay.runAt?.getTime() === at;
+    if (!current)
+      return {
+        outcome: 'ignored',
+        reason: `occurrence ${scheduledFor.toISOString()} is not in the current schedule (version ${gameDay.version})`,
+      };
 
     const now = this.clock.now().getTime();
     const decision = missedRunDecision(spec.schedule.missedRunPolicy, at, now);
     const start = Math.max(now, at);
-    const blackout = decision.action === 'skip' ? null : findBlackout(spec.blackouts, { start, end: start + runDurationMs(spec) });
-    const skipReason = decision.action === 'skip' ? decision.reason : blackout ? `occurrence falls in ${blackout.reason}` : null;
+    const blackout =
+      decision.action === 'skip' ? null : findBlackout(spec.blackouts, { start, end: start + runDurationMs(spec) });
+    const skipReason =
+      decision.action === 'skip' ? decision.reason : blackout ? `occurrence falls in ${blackout.reason}` : null;
     const trigger = decision.action === 'run_late' ? 'catch_up' : 'schedule';
 
-    const base = { gameDayId: gameDay.id, scheduledFor, trigger, spec: gameDay.spec as Prisma.InputJsonValue, gameDayVersion: gameDay.version } as const;
+    const base = {
+      gameDayId: gameDay.id,
+      scheduledFor,
+      trigger,
+      spec: gameDay.spec as Prisma.InputJsonValue,
+      gameDayVersion: gameDay.version,
+    } as const;
     const run = skipReason
       ? await this.runs.createForOccurrence(
           { ...base, status: 'skipped', error: skipReason, finishedAt: new Date(now) },
-          { type: 'occurrence.skipped', phase: 'skipped', plannedAt: scheduledFor, message: skipReason, data: { reason: blackout ? 'blackout' : 'missed', lateMs: decision.lateMs } },
+          {
+            type: 'occurrence.skipped',
+            phase: 'skipped',
+            plannedAt: scheduledFor,
+            message: skipReason,
+            data: { reason: blackout ? 'blackout' : 'missed', lateMs: decision.lateMs },
+          },
         )
       : await this.runs.createForOccurrence(
           { ...base, status: 'scheduled' },

@@ -2,7 +2,17 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } f
 import { APP_CONFIG, type AppConfig } from '@gameday/config';
 import { GameDayRepository } from '@gameday/db';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
-import { JOBS, QUEUES, RUN_QUEUE, SCHEDULE_QUEUE, ScheduleSync, fireJobSchema, launchJobSchema, occurrenceOf, redisConnection } from '@gameday/queue';
+import {
+  JOBS,
+  QUEUES,
+  RUN_QUEUE,
+  SCHEDULE_QUEUE,
+  ScheduleSync,
+  fireJobSchema,
+  launchJobSchema,
+  occurrenceOf,
+  redisConnection,
+} from '@gameday/queue';
 import { type Job, type Queue, UnrecoverableError, Worker, type WorkerOptions } from 'bullmq';
 import { FireService } from './fire.service';
 
@@ -48,7 +58,8 @@ export class QueueWorkers implements OnApplicationBootstrap, OnModuleDestroy {
       w.on('error', (err) => this.logger.error(`${w.name} worker error: ${err.message}`));
     }
     await Promise.all(this.workers.map((w) => w.waitUntilReady()));
-    for (const q of [this.scheduleQueue, this.runQueue]) this.metrics.watchQueues({ name: q.name, counts: () => q.getJobCounts() });
+    for (const q of [this.scheduleQueue, this.runQueue])
+      this.metrics.watchQueues({ name: q.name, counts: () => q.getJobCounts() });
     this.logger.log(`workers ready on ${QUEUES.schedule}, ${QUEUES.run} (prefix ${this.config.QUEUE_PREFIX})`);
   }
 
@@ -65,7 +76,13 @@ export class QueueWorkers implements OnApplicationBootstrap, OnModuleDestroy {
     if (job.name !== JOBS.fire) throw new UnrecoverableError(`unknown job ${job.name}`);
     const parsed = fireJobSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid fire job payload: ${parsed.error.message}`);
-    const scheduledFor = occurrenceOf({ id: job.id, data: parsed.data, opts: job.opts as { prevMillis?: number }, timestamp: job.timestamp, delay: job.delay });
+    const scheduledFor = occurrenceOf({
+      id: job.id,
+      data: parsed.data,
+      opts: job.opts as { prevMillis?: number },
+      timestamp: job.timestamp,
+      delay: job.delay,
+    });
     const outcome = await this.fire.fire(parsed.data, scheduledFor);
     if (outcome.outcome === 'ignored') this.logger.log(`fire ${job.id} ignored: ${outcome.reason}`);
     return outcome;

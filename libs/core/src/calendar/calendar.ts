@@ -1,7 +1,14 @@
 import { CronExpressionParser } from 'cron-parser';
 import { DateTime } from 'luxon';
 import { parseDurationMs } from '../units/duration';
-import type { BlackoutSpec, GameDaySpec, MissedRunPolicy, ParticipantSpec, ScheduleSpec, WeeklyHours } from '../spec/gameday.schema';
+import type {
+  BlackoutSpec,
+  GameDaySpec,
+  MissedRunPolicy,
+  ParticipantSpec,
+  ScheduleSpec,
+  WeeklyHours,
+} from '../spec/gameday.schema';
 import { isCronSchedule } from '../spec/gameday.schema';
 import { clockMinutes, parseLocalOrInstant, type Weekday } from '../spec/primitives.schema';
 
@@ -22,7 +29,12 @@ const MAX_SCAN_DAYS = 400;
 /** Planned length of a run: every experiment's baseline + fault + recovery, back to back. */
 export function runDurationMs(spec: Pick<GameDaySpec, 'experiments'>): number {
   return spec.experiments.reduce((total, e) => {
-    return total + (parseDurationMs(e.durations.baseline) ?? 0) + (parseDurationMs(e.durations.fault) ?? 0) + (parseDurationMs(e.durations.recovery) ?? 0);
+    return (
+      total +
+      (parseDurationMs(e.durations.baseline) ?? 0) +
+      (parseDurationMs(e.durations.fault) ?? 0) +
+      (parseDurationMs(e.durations.recovery) ?? 0)
+    );
   }, 0);
 }
 
@@ -105,7 +117,12 @@ export function findBlackout(blackouts: readonly BlackoutSpec[] | undefined, int
     const window = blackoutWindows(blackout, interval)[0];
     if (window) {
       const label = blackout.name ? `blackout "${blackout.name}"` : `blackouts[${index}]`;
-      return { index, blackout, window, reason: `${label} covers ${iso(window.start)} – ${iso(window.end)} (${blackout.timezone})` };
+      return {
+        index,
+        blackout,
+        window,
+        reason: `${label} covers ${iso(window.start)} – ${iso(window.end)} (${blackout.timezone})`,
+      };
     }
   }
   return null;
@@ -118,12 +135,17 @@ export interface UnavailableParticipant {
 }
 
 /** Participants for whom the run interval is not inside one of their working-hours windows. */
-export function unavailableParticipants(participants: readonly ParticipantSpec[] | undefined, interval: Interval): UnavailableParticipant[] {
+export function unavailableParticipants(
+  participants: readonly ParticipantSpec[] | undefined,
+  interval: Interval,
+): UnavailableParticipant[] {
   const out: UnavailableParticipant[] = [];
   for (const [index, participant] of (participants ?? []).entries()) {
     const hours = participant.workingHours;
     if (!hours) continue;
-    const inside = weeklyWindows(hours, participant.timezone, interval.start, interval.start).some((w) => w.start <= interval.start && interval.end <= w.end);
+    const inside = weeklyWindows(hours, participant.timezone, interval.start, interval.start).some(
+      (w) => w.start <= interval.start && interval.end <= w.end,
+    );
     if (!inside) {
       const local = DateTime.fromMillis(interval.start, { zone: participant.timezone });
       const localEnd = DateTime.fromMillis(interval.end, { zone: participant.timezone });
@@ -144,11 +166,18 @@ export interface OccurrenceProblem {
 }
 
 /** Why a run starting at `at` may not happen (empty when it may). */
-export function occurrenceProblems(spec: Pick<GameDaySpec, 'experiments' | 'blackouts' | 'participants'>, at: number): OccurrenceProblem[] {
+export function occurrenceProblems(
+  spec: Pick<GameDaySpec, 'experiments' | 'blackouts' | 'participants'>,
+  at: number,
+): OccurrenceProblem[] {
   const interval = { start: at, end: at + runDurationMs(spec) };
   const problems: OccurrenceProblem[] = [];
   const blackout = findBlackout(spec.blackouts, interval);
-  if (blackout) problems.push({ field: `blackouts[${blackout.index}]`, message: `the run ${iso(interval.start)} – ${iso(interval.end)} falls in ${blackout.reason}` });
+  if (blackout)
+    problems.push({
+      field: `blackouts[${blackout.index}]`,
+      message: `the run ${iso(interval.start)} – ${iso(interval.end)} falls in ${blackout.reason}`,
+    });
   for (const p of unavailableParticipants(spec.participants, interval)) {
     problems.push({ field: `participants[${p.index}].workingHours`, message: `outside working hours: ${p.reason}` });
   }
@@ -164,13 +193,28 @@ export type MissedRunDecision =
  * A firing processed `now` for the occurrence `scheduledFor`. Up to `onTimeToleranceMs` late is
  * ordinary queue latency; beyond that the policy decides (run late within its deadline, or skip).
  */
-export function missedRunDecision(policy: MissedRunPolicy, scheduledFor: number, now: number, onTimeToleranceMs = 5_000): MissedRunDecision {
+export function missedRunDecision(
+  policy: MissedRunPolicy,
+  scheduledFor: number,
+  now: number,
+  onTimeToleranceMs = 5_000,
+): MissedRunDecision {
   const lateMs = Math.max(0, now - scheduledFor);
   if (lateMs <= onTimeToleranceMs) return { action: 'run', lateMs };
   const deadlineMs = parseDurationMs(policy.deadline) ?? 0;
-  if (policy.mode === 'skip') return { action: 'skip', lateMs, reason: `fired ${formatMs(lateMs)} late and the missed-run policy is skip` };
-  if (lateMs > deadlineMs) return { action: 'skip', lateMs, reason: `fired ${formatMs(lateMs)} late, beyond the missed-run deadline of ${policy.deadline}` };
-  return { action: 'run_late', lateMs, reason: `fired ${formatMs(lateMs)} late, within the missed-run deadline of ${policy.deadline}` };
+  if (policy.mode === 'skip')
+    return { action: 'skip', lateMs, reason: `fired ${formatMs(lateMs)} late and the missed-run policy is skip` };
+  if (lateMs > deadlineMs)
+    return {
+      action: 'skip',
+      lateMs,
+      reason: `fired ${formatMs(lateMs)} late, beyond the missed-run deadline of ${policy.deadline}`,
+    };
+  return {
+    action: 'run_late',
+    lateMs,
+    reason: `fired ${formatMs(lateMs)} late, within the missed-run deadline of ${policy.deadline}`,
+  };
 }
 
 function iso(ms: number): string {

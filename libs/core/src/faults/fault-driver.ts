@@ -95,7 +95,9 @@ export class KernelCapabilityError extends Error {
     readonly engine: string,
     detail: string,
   ) {
-    super(`kernel of Docker engine ${engine} lacks ${missing.join(', ')}: load the module${missing.length > 1 ? 's' : ''} (modprobe ${missing.join(' ')}) or use a host whose kernel has ${missing.length > 1 ? 'them' : 'it'} (${detail})`);
+    super(
+      `kernel of Docker engine ${engine} lacks ${missing.join(', ')}: load the module${missing.length > 1 ? 's' : ''} (modprobe ${missing.join(' ')}) or use a host whose kernel has ${missing.length > 1 ? 'them' : 'it'} (${detail})`,
+    );
     this.name = 'KernelCapabilityError';
   }
 }
@@ -107,7 +109,9 @@ export class FaultStepError extends Error {
     readonly stderr: string,
     readonly rolledBack: boolean,
   ) {
-    super(`${argv.join(' ')} failed with exit code ${exitCode}: ${stderr.trim() || '(no stderr)'}${rolledBack ? ' (partial steps rolled back)' : ''}`);
+    super(
+      `${argv.join(' ')} failed with exit code ${exitCode}: ${stderr.trim() || '(no stderr)'}${rolledBack ? ' (partial steps rolled back)' : ''}`,
+    );
     this.name = 'FaultStepError';
   }
 }

@@ -43,7 +43,9 @@ export interface LeaseDetails {
   warnings?: string[];
 }
 
-export type NewFaultLease = Omit<FaultLease, 'id' | 'revertedAt' | 'revertReason' | 'revertAttempts' | 'lastError'> & { id?: string };
+export type NewFaultLease = Omit<FaultLease, 'id' | 'revertedAt' | 'revertReason' | 'revertAttempts' | 'lastError'> & {
+  id?: string;
+};
 
 /** The lease ledger behind an interface: Prisma in the worker, in memory in unit tests. */
 export interface LeaseRepository {

@@ -6,7 +6,10 @@ import { durationSchema, parseDurationUs } from '../units/duration';
  * into "no fault"), and every cross-field rule names the field it is about.
  */
 
-const percent = z.number().min(0, 'must be a percentage between 0 and 100').max(100, 'must be a percentage between 0 and 100');
+const percent = z
+  .number()
+  .min(0, 'must be a percentage between 0 and 100')
+  .max(100, 'must be a percentage between 0 and 100');
 
 /** tc reads a bare number as bytes/s for rates: a unit is required ("1mbit", "500kbit", "10mbps"). */
 export const RATE_PATTERN = /^(\d+(?:\.\d+)?)(bit|kbit|mbit|gbit|tbit|bps|kbps|mbps|gbps|tbps)$/;
@@ -33,7 +36,10 @@ export function parseRateBitsPerSecond(text: string): number | undefined {
 export const rateSchema = z.string().superRefine((value, ctx) => {
   const bits = parseRateBitsPerSecond(value);
   if (bits === undefined) {
-    ctx.addIssue({ code: 'custom', message: `"${value}" is not a rate: use a number with a unit (bit, kbit, mbit, gbit, bps, kbps, mbps, gbps), e.g. "1mbit"` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${value}" is not a rate: use a number with a unit (bit, kbit, mbit, gbit, bps, kbps, mbps, gbps), e.g. "1mbit"`,
+    });
   } else if (bits < 8) {
     ctx.addIssue({ code: 'custom', message: 'rate must be at least 8bit' });
   }
@@ -61,8 +67,18 @@ const lossStateSchema = z
     p14: percent.optional(),
   })
   .superRefine((v, ctx) => {
-    if (v.p23 !== undefined && v.p32 === undefined) ctx.addIssue({ code: 'custom', path: ['p23'], message: 'p23 requires p32 (tc takes them in order p13 p31 p32 p23 p14)' });
-    if (v.p14 !== undefined && v.p23 === undefined) ctx.addIssue({ code: 'custom', path: ['p14'], message: 'p14 requires p23 (tc takes them in order p13 p31 p32 p23 p14)' });
+    if (v.p23 !== undefined && v.p32 === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['p23'],
+        message: 'p23 requires p32 (tc takes them in order p13 p31 p32 p23 p14)',
+      });
+    if (v.p14 !== undefined && v.p23 === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['p14'],
+        message: 'p14 requires p23 (tc takes them in order p13 p31 p32 p23 p14)',
+      });
   });
 
 /** Gilbert-Elliott model: p, r, then tc's "1-h" and "1-k" (loss in the bad and good state). */
@@ -75,8 +91,10 @@ const lossGemodelSchema = z
     k: percent.optional(),
   })
   .superRefine((v, ctx) => {
-    if (v.h !== undefined && v.r === undefined) ctx.addIssue({ code: 'custom', path: ['h'], message: 'h requires r (tc takes them in order p r 1-h 1-k)' });
-    if (v.k !== undefined && v.h === undefined) ctx.addIssue({ code: 'custom', path: ['k'], message: 'k requires h (tc takes them in order p r 1-h 1-k)' });
+    if (v.h !== undefined && v.r === undefined)
+      ctx.addIssue({ code: 'custom', path: ['h'], message: 'h requires r (tc takes them in order p r 1-h 1-k)' });
+    if (v.k !== undefined && v.h === undefined)
+      ctx.addIssue({ code: 'custom', path: ['k'], message: 'k requires h (tc takes them in order p r 1-h 1-k)' });
   });
 
 const lossModelSchema = z.discriminatedUnion('model', [lossRandomSchema, lossStateSchema, lossGemodelSchema], {
@@ -111,21 +129,39 @@ export const netemSchema = z
     corrupt: percent.optional(),
     reorder: reorderSchema.optional(),
     rate: rateSchema.optional(),
-    limit: z.number().int('limit must be a whole number of packets').min(1, 'limit must be at least 1 packet').max(10_000_000, 'limit must be at most 10000000 packets').optional(),
+    limit: z
+      .number()
+      .int('limit must be a whole number of packets')
+      .min(1, 'limit must be at least 1 packet')
+      .max(10_000_000, 'limit must be at most 10000000 packets')
+      .optional(),
   })
   .superRefine((v, ctx) => {
     const delayUs = v.delay === undefined ? undefined : parseDurationUs(v.delay);
-    if (v.jitter !== undefined && v.delay === undefined) ctx.addIssue({ code: 'custom', path: ['jitter'], message: 'jitter requires delay' });
-    if (v.correlation !== undefined && v.jitter === undefined) ctx.addIssue({ code: 'custom', path: ['correlation'], message: 'correlation requires jitter (it correlates the random part of the delay)' });
-    if (v.distribution !== undefined && v.jitter === undefined) ctx.addIssue({ code: 'custom', path: ['distribution'], message: 'distribution requires delay and jitter' });
-    if (v.reorder !== undefined && (delayUs === undefined || delayUs === 0)) ctx.addIssue({ code: 'custom', path: ['reorder'], message: 'reorder requires delay (reordered packets are the ones sent without it)' });
+    if (v.jitter !== undefined && v.delay === undefined)
+      ctx.addIssue({ code: 'custom', path: ['jitter'], message: 'jitter requires delay' });
+    if (v.correlation !== undefined && v.jitter === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['correlation'],
+        message: 'correlation requires jitter (it correlates the random part of the delay)',
+      });
+    if (v.distribution !== undefined && v.jitter === undefined)
+      ctx.addIssue({ code: 'custom', path: ['distribution'], message: 'distribution requires delay and jitter' });
+    if (v.reorder !== undefined && (delayUs === undefined || delayUs === 0))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['reorder'],
+        message: 'reorder requires delay (reordered packets are the ones sent without it)',
+      });
     const impairs =
       (delayUs ?? 0) > 0 ||
       v.loss !== undefined ||
       v.duplicate !== undefined ||
       v.corrupt !== undefined ||
       v.rate !== undefined;
-    if (!impairs) ctx.addIssue({ code: 'custom', message: 'netem needs at least one of delay, loss, duplicate, corrupt or rate' });
+    if (!impairs)
+      ctx.addIssue({ code: 'custom', message: 'netem needs at least one of delay, loss, duplicate, corrupt or rate' });
   });
 
 export const scopeRuleSchema = z
@@ -133,19 +169,27 @@ export const scopeRuleSchema = z
     /** Remote peer addresses: destination on egress, source on ingress. */
     destinations: z.array(cidrSchema).min(1, 'destinations must not be empty when given').max(64).optional(),
     /** Remote peer ports: destination port on egress, source port on ingress. */
-    ports: z.array(z.number().int().min(1, 'ports are 1-65535').max(65535, 'ports are 1-65535')).min(1, 'ports must not be empty when given').max(64).optional(),
+    ports: z
+      .array(z.number().int().min(1, 'ports are 1-65535').max(65535, 'ports are 1-65535'))
+      .min(1, 'ports must not be empty when given')
+      .max(64)
+      .optional(),
     protocol: z.enum(['tcp', 'udp', 'icmp']).optional(),
   })
   .superRefine((v, ctx) => {
     if (v.destinations === undefined && v.ports === undefined && v.protocol === undefined) {
       ctx.addIssue({ code: 'custom', message: 'a scope rule needs at least one of destinations, ports or protocol' });
     }
-    if (v.ports !== undefined && v.protocol === 'icmp') ctx.addIssue({ code: 'custom', path: ['ports'], message: 'ports cannot be combined with protocol icmp' });
+    if (v.ports !== undefined && v.protocol === 'icmp')
+      ctx.addIssue({ code: 'custom', path: ['ports'], message: 'ports cannot be combined with protocol icmp' });
   });
 
 /** Rules are OR'ed; inside a rule, fields are AND'ed (and the values of one field OR'ed). */
 export const scopeSchema = z.strictObject({
-  rules: z.array(scopeRuleSchema).min(1, 'scope.rules must contain at least one rule').max(32, 'at most 32 scope rules'),
+  rules: z
+    .array(scopeRuleSchema)
+    .min(1, 'scope.rules must contain at least one rule')
+    .max(32, 'at most 32 scope rules'),
 });
 
 export const selectionSchema = z
@@ -155,10 +199,14 @@ export const selectionSchema = z
     percent: z.number().gt(0, 'percent must be greater than 0').max(100, 'percent must be at most 100').optional(),
   })
   .superRefine((v, ctx) => {
-    if (v.mode === 'count' && v.count === undefined) ctx.addIssue({ code: 'custom', path: ['count'], message: 'count is required when mode is "count"' });
-    if (v.mode !== 'count' && v.count !== undefined) ctx.addIssue({ code: 'custom', path: ['count'], message: 'count is only allowed when mode is "count"' });
-    if (v.mode === 'percent' && v.percent === undefined) ctx.addIssue({ code: 'custom', path: ['percent'], message: 'percent is required when mode is "percent"' });
-    if (v.mode !== 'percent' && v.percent !== undefined) ctx.addIssue({ code: 'custom', path: ['percent'], message: 'percent is only allowed when mode is "percent"' });
+    if (v.mode === 'count' && v.count === undefined)
+      ctx.addIssue({ code: 'custom', path: ['count'], message: 'count is required when mode is "count"' });
+    if (v.mode !== 'count' && v.count !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['count'], message: 'count is only allowed when mode is "count"' });
+    if (v.mode === 'percent' && v.percent === undefined)
+      ctx.addIssue({ code: 'custom', path: ['percent'], message: 'percent is required when mode is "percent"' });
+    if (v.mode !== 'percent' && v.percent !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['percent'], message: 'percent is only allowed when mode is "percent"' });
   });
 
 const labelKey = z.string().min(1, 'label keys must not be empty').max(255);
@@ -177,8 +225,10 @@ export const targetSchema = z
   })
   .superRefine((v, ctx) => {
     const given = [v.container, v.compose, v.labels].filter((x) => x !== undefined).length;
-    if (given !== 1) ctx.addIssue({ code: 'custom', message: 'target needs exactly one of container, compose or labels' });
-    if (v.labels !== undefined && Object.keys(v.labels).length === 0) ctx.addIssue({ code: 'custom', path: ['labels'], message: 'labels must name at least one label' });
+    if (given !== 1)
+      ctx.addIssue({ code: 'custom', message: 'target needs exactly one of container, compose or labels' });
+    if (v.labels !== undefined && Object.keys(v.labels).length === 0)
+      ctx.addIssue({ code: 'custom', path: ['labels'], message: 'labels must name at least one label' });
   });
 
 /** Docker's embedded DNS answers on 127.0.0.11: never delay name resolution by default. */
@@ -210,7 +260,8 @@ export const containerFaultSchema = z
       .optional(),
   })
   .superRefine((v, ctx) => {
-    if (v.signal !== undefined && v.action !== 'kill') ctx.addIssue({ code: 'custom', path: ['signal'], message: 'signal is only allowed with action "kill"' });
+    if (v.signal !== undefined && v.action !== 'kill')
+      ctx.addIssue({ code: 'custom', path: ['signal'], message: 'signal is only allowed with action "kill"' });
   });
 
 export const faultSchema = z.discriminatedUnion('kind', [networkFaultSchema, containerFaultSchema]);

@@ -31,15 +31,22 @@ export function decideNetemLimit(netem: NetemSpec, options: NetemLimitOptions = 
   const rateText = netem.rate ?? options.assumedLinkRate ?? '100mbit';
   const bits = parseRateBitsPerSecond(rateText);
   if (bits === undefined) throw new Error(`assumedLinkRate "${rateText}" is not a rate with a unit`);
-  const holdUs = (netem.delay ? parseDurationUs(netem.delay)! : 0) + (netem.jitter ? parseDurationUs(netem.jitter)! : 0);
+  const holdUs =
+    (netem.delay ? parseDurationUs(netem.delay)! : 0) + (netem.jitter ? parseDurationUs(netem.jitter)! : 0);
   const needed = Math.min(MAX_LIMIT, Math.ceil(((bits / 8 / mtu) * holdUs * HEADROOM) / 1_000_000));
   if (netem.limit !== undefined) {
     return netem.limit < needed
-      ? { limit: netem.limit, warning: `limit ${netem.limit} is below the ${needed} packets that ${rateText} × ${formatDurationUs(holdUs)} needs: expect drops that look like loss` }
+      ? {
+          limit: netem.limit,
+          warning: `limit ${netem.limit} is below the ${needed} packets that ${rateText} × ${formatDurationUs(holdUs)} needs: expect drops that look like loss`,
+        }
       : { limit: netem.limit };
   }
   if (needed > NETEM_DEFAULT_LIMIT) {
-    return { limit: needed, raisedBecause: `${rateText} × ${formatDurationUs(holdUs)} needs ${needed} packets of queue (default ${NETEM_DEFAULT_LIMIT})` };
+    return {
+      limit: needed,
+      raisedBecause: `${rateText} × ${formatDurationUs(holdUs)} needs ${needed} packets of queue (default ${NETEM_DEFAULT_LIMIT})`,
+    };
   }
   return { limit: NETEM_DEFAULT_LIMIT };
 }
@@ -54,10 +61,18 @@ function lossArgs(loss: LossSpec): string[] {
   if (typeof loss === 'number') return ['loss', 'random', formatPercent(loss)];
   switch (loss.model) {
     case 'random':
-      return ['loss', 'random', formatPercent(loss.percent), ...(loss.correlation !== undefined ? [formatPercent(loss.correlation)] : [])];
+      return [
+        'loss',
+        'random',
+        formatPercent(loss.percent),
+        ...(loss.correlation !== undefined ? [formatPercent(loss.correlation)] : []),
+      ];
     case 'state': {
       const ordered = [loss.p13, loss.p31, loss.p32, loss.p23, loss.p14];
-      const given = ordered.slice(0, ordered.findIndex((p) => p === undefined) === -1 ? 5 : ordered.findIndex((p) => p === undefined));
+      const given = ordered.slice(
+        0,
+        ordered.findIndex((p) => p === undefined) === -1 ? 5 : ordered.findIndex((p) => p === undefined),
+      );
       return ['loss', 'state', ...given.map((p) => formatPercent(p!))];
     }
     case 'gemodel': {
@@ -82,7 +97,8 @@ export function netemArgs(netem: NetemSpec, limit: number): string[] {
       if (netem.correlation !== undefined) args.push(formatPercent(netem.correlation));
     }
     // "uniform" is netem's built-in behaviour; tc has no uniform table to load.
-    if (netem.distribution !== undefined && netem.distribution !== 'uniform') args.push('distribution', netem.distribution);
+    if (netem.distribution !== undefined && netem.distribution !== 'uniform')
+      args.push('distribution', netem.distribution);
   }
   if (netem.loss !== undefined) args.push(...lossArgs(netem.loss));
   if (netem.duplicate !== undefined) args.push('duplicate', formatPercent(netem.duplicate));

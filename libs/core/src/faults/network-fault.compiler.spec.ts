@@ -4,37 +4,134 @@ import { compileNetworkFault, rollbackSteps } from './network-fault.compiler';
 function net(input: Record<string, unknown>): NetworkFaultSpec {
   return faultSchema.parse({ kind: 'network', target: { container: 'svc' }, ...input }) as NetworkFaultSpec;
 }
-const root = (dev: string, ...netem: string[]) => ['tc', 'qdisc', 'add', 'dev', dev, 'root', 'handle', '4744:', 'netem', ...netem];
+const root = (dev: string, ...netem: string[]) => [
+  'tc',
+  'qdisc',
+  'add',
+  'dev',
+  dev,
+  'root',
+  'handle',
+  '4744:',
+  'netem',
+  ...netem,
+];
 
 describe('compileNetworkFault: netem options (whole interface)', () => {
   const cases: [string, Record<string, unknown>, string[]][] = [
     ['delay (limit raised for 100mbit × 500ms)', { delay: '500ms' }, ['limit', '5209', 'delay', '500ms']],
-    ['delay + jitter (the DESIGN example)', { delay: '500ms', jitter: '100ms' }, ['limit', '6250', 'delay', '500ms', '100ms']],
-    ['delay + jitter + correlation', { delay: '100ms', jitter: '10ms', correlation: 25 }, ['limit', '1146', 'delay', '100ms', '10ms', '25%']],
-    ['distribution normal', { delay: '100ms', jitter: '10ms', distribution: 'normal' }, ['limit', '1146', 'delay', '100ms', '10ms', 'distribution', 'normal']],
-    ['distribution pareto', { delay: '10ms', jitter: '5ms', distribution: 'pareto' }, ['limit', '1000', 'delay', '10ms', '5ms', 'distribution', 'pareto']],
-    ['distribution paretonormal', { delay: '10ms', jitter: '5ms', distribution: 'paretonormal' }, ['limit', '1000', 'delay', '10ms', '5ms', 'distribution', 'paretonormal']],
-    ['distribution uniform is netem default (no table)', { delay: '10ms', jitter: '5ms', distribution: 'uniform' }, ['limit', '1000', 'delay', '10ms', '5ms']],
+    [
+      'delay + jitter (the DESIGN example)',
+      { delay: '500ms', jitter: '100ms' },
+      ['limit', '6250', 'delay', '500ms', '100ms'],
+    ],
+    [
+      'delay + jitter + correlation',
+      { delay: '100ms', jitter: '10ms', correlation: 25 },
+      ['limit', '1146', 'delay', '100ms', '10ms', '25%'],
+    ],
+    [
+      'distribution normal',
+      { delay: '100ms', jitter: '10ms', distribution: 'normal' },
+      ['limit', '1146', 'delay', '100ms', '10ms', 'distribution', 'normal'],
+    ],
+    [
+      'distribution pareto',
+      { delay: '10ms', jitter: '5ms', distribution: 'pareto' },
+      ['limit', '1000', 'delay', '10ms', '5ms', 'distribution', 'pareto'],
+    ],
+    [
+      'distribution paretonormal',
+      { delay: '10ms', jitter: '5ms', distribution: 'paretonormal' },
+      ['limit', '1000', 'delay', '10ms', '5ms', 'distribution', 'paretonormal'],
+    ],
+    [
+      'distribution uniform is netem default (no table)',
+      { delay: '10ms', jitter: '5ms', distribution: 'uniform' },
+      ['limit', '1000', 'delay', '10ms', '5ms'],
+    ],
     ['microsecond delay keeps its unit', { delay: '250us' }, ['limit', '1000', 'delay', '250us']],
     ['seconds', { delay: '2s' }, ['limit', '20834', 'delay', '2s']],
     ['loss percent', { loss: 30 }, ['limit', '1000', 'loss', 'random', '30%']],
     ['loss fractional percent', { loss: 0.1 }, ['limit', '1000', 'loss', 'random', '0.1%']],
-    ['loss random with correlation', { loss: { model: 'random', percent: 5, correlation: 25 } }, ['limit', '1000', 'loss', 'random', '5%', '25%']],
-    ['loss state p13 p31', { loss: { model: 'state', p13: 1, p31: 10 } }, ['limit', '1000', 'loss', 'state', '1%', '10%']],
-    ['loss state all five', { loss: { model: 'state', p13: 1, p31: 10, p32: 20, p23: 30, p14: 0.5 } }, ['limit', '1000', 'loss', 'state', '1%', '10%', '20%', '30%', '0.5%']],
+    [
+      'loss random with correlation',
+      { loss: { model: 'random', percent: 5, correlation: 25 } },
+      ['limit', '1000', 'loss', 'random', '5%', '25%'],
+    ],
+    [
+      'loss state p13 p31',
+      { loss: { model: 'state', p13: 1, p31: 10 } },
+      ['limit', '1000', 'loss', 'state', '1%', '10%'],
+    ],
+    [
+      'loss state all five',
+      { loss: { model: 'state', p13: 1, p31: 10, p32: 20, p23: 30, p14: 0.5 } },
+      ['limit', '1000', 'loss', 'state', '1%', '10%', '20%', '30%', '0.5%'],
+    ],
     ['loss gemodel p', { loss: { model: 'gemodel', p: 1 } }, ['limit', '1000', 'loss', 'gemodel', '1%']],
-    ['loss gemodel p r h k', { loss: { model: 'gemodel', p: 1, r: 10, h: 70, k: 0.1 } }, ['limit', '1000', 'loss', 'gemodel', '1%', '10%', '70%', '0.1%']],
+    [
+      'loss gemodel p r h k',
+      { loss: { model: 'gemodel', p: 1, r: 10, h: 70, k: 0.1 } },
+      ['limit', '1000', 'loss', 'gemodel', '1%', '10%', '70%', '0.1%'],
+    ],
     ['duplicate', { duplicate: 1 }, ['limit', '1000', 'duplicate', '1%']],
     ['corrupt', { corrupt: 0.5 }, ['limit', '1000', 'corrupt', '0.5%']],
-    ['reorder with delay', { delay: '10ms', reorder: { percent: 25 } }, ['limit', '1000', 'delay', '10ms', 'reorder', '25%']],
-    ['reorder correlation and gap', { delay: '10ms', reorder: { percent: 25, correlation: 50, gap: 5 } }, ['limit', '1000', 'delay', '10ms', 'reorder', '25%', '50%', 'gap', '5']],
+    [
+      'reorder with delay',
+      { delay: '10ms', reorder: { percent: 25 } },
+      ['limit', '1000', 'delay', '10ms', 'reorder', '25%'],
+    ],
+    [
+      'reorder correlation and gap',
+      { delay: '10ms', reorder: { percent: 25, correlation: 50, gap: 5 } },
+      ['limit', '1000', 'delay', '10ms', 'reorder', '25%', '50%', 'gap', '5'],
+    ],
     ['rate', { rate: '1mbit' }, ['limit', '1000', 'rate', '1mbit']],
-    ['rate with delay needing more queue', { delay: '1s', rate: '100mbit' }, ['limit', '10417', 'delay', '1s', 'rate', '100mbit']],
+    [
+      'rate with delay needing more queue',
+      { delay: '1s', rate: '100mbit' },
+      ['limit', '10417', 'delay', '1s', 'rate', '100mbit'],
+    ],
     ['explicit limit wins', { delay: '10ms', limit: 50 }, ['limit', '50', 'delay', '10ms']],
     [
       'everything together',
-      { delay: '100ms', jitter: '20ms', correlation: 10, distribution: 'normal', loss: { model: 'random', percent: 2, correlation: 5 }, duplicate: 1, corrupt: 0.1, reorder: { percent: 5, gap: 3 }, rate: '10mbit', limit: 5000 },
-      ['limit', '5000', 'delay', '100ms', '20ms', '10%', 'distribution', 'normal', 'loss', 'random', '2%', '5%', 'duplicate', '1%', 'corrupt', '0.1%', 'reorder', '5%', 'gap', '3', 'rate', '10mbit'],
+      {
+        delay: '100ms',
+        jitter: '20ms',
+        correlation: 10,
+        distribution: 'normal',
+        loss: { model: 'random', percent: 2, correlation: 5 },
+        duplicate: 1,
+        corrupt: 0.1,
+        reorder: { percent: 5, gap: 3 },
+        rate: '10mbit',
+        limit: 5000,
+      },
+      [
+        'limit',
+        '5000',
+        'delay',
+        '100ms',
+        '20ms',
+        '10%',
+        'distribution',
+        'normal',
+        'loss',
+        'random',
+        '2%',
+        '5%',
+        'duplicate',
+        '1%',
+        'corrupt',
+        '0.1%',
+        'reorder',
+        '5%',
+        'gap',
+        '3',
+        'rate',
+        '10mbit',
+      ],
     ],
   ];
   it.each(cases)('%s', (_name, netem, args) => {
@@ -46,7 +143,9 @@ describe('compileNetworkFault: netem options (whole interface)', () => {
   });
 
   it('reports a raised limit as a warning and keeps a too-small explicit one with a warning', () => {
-    expect(compileNetworkFault(net({ netem: { delay: '500ms', jitter: '100ms' } })).warnings[0]).toMatch(/limit raised to 6250/);
+    expect(compileNetworkFault(net({ netem: { delay: '500ms', jitter: '100ms' } })).warnings[0]).toMatch(
+      /limit raised to 6250/,
+    );
     expect(compileNetworkFault(net({ netem: { delay: '500ms', limit: 10 } })).warnings[0]).toMatch(/limit 10 is below/);
   });
 
@@ -61,14 +160,74 @@ describe('compileNetworkFault: netem options (whole interface)', () => {
   });
 });
 
-const PRIO = ['tc', 'qdisc', 'add', 'dev', 'eth0', 'root', 'handle', '4744:', 'prio', 'bands', '2', 'priomap', '0', '0', '0', '0', '0', '0', '0', '0', '0', '0', '0', '0', '0', '0', '0', '0'];
+const PRIO = [
+  'tc',
+  'qdisc',
+  'add',
+  'dev',
+  'eth0',
+  'root',
+  'handle',
+  '4744:',
+  'prio',
+  'bands',
+  '2',
+  'priomap',
+  '0',
+  '0',
+  '0',
+  '0',
+  '0',
+  '0',
+  '0',
+  '0',
+  '0',
+  '0',
+  '0',
+  '0',
+  '0',
+  '0',
+  '0',
+  '0',
+];
 const PASS = ['tc', 'qdisc', 'add', 'dev', 'eth0', 'parent', '4744:1', 'handle', '4746:', 'pfifo', 'limit', '1000'];
-const NETEM = ['tc', 'qdisc', 'add', 'dev', 'eth0', 'parent', '4744:2', 'handle', '4745:', 'netem', 'limit', '1000', 'delay', '10ms'];
-const f = (proto: string, pref: number, ...m: string[]) => ['tc', 'filter', 'add', 'dev', 'eth0', 'parent', '4744:', 'protocol', proto, 'pref', String(pref), 'u32', ...m];
+const NETEM = [
+  'tc',
+  'qdisc',
+  'add',
+  'dev',
+  'eth0',
+  'parent',
+  '4744:2',
+  'handle',
+  '4745:',
+  'netem',
+  'limit',
+  '1000',
+  'delay',
+  '10ms',
+];
+const f = (proto: string, pref: number, ...m: string[]) => [
+  'tc',
+  'filter',
+  'add',
+  'dev',
+  'eth0',
+  'parent',
+  '4744:',
+  'protocol',
+  proto,
+  'pref',
+  String(pref),
+  'u32',
+  ...m,
+];
 
 describe('compileNetworkFault: scope', () => {
   it('one destination: prio root (all priorities to the untouched band), pfifo, netem on band 2, one IPv4 filter', () => {
-    const c = compileNetworkFault(net({ netem: { delay: '10ms' }, scope: { rules: [{ destinations: ['10.1.0.0/16'] }] } }));
+    const c = compileNetworkFault(
+      net({ netem: { delay: '10ms' }, scope: { rules: [{ destinations: ['10.1.0.0/16'] }] } }),
+    );
     expect(c.apply).toEqual([PRIO, PASS, NETEM, f('ip', 100, 'match', 'ip', 'dst', '10.1.0.0/16', 'flowid', '4744:2')]);
     expect(c.revert).toEqual([['tc', 'qdisc', 'del', 'dev', 'eth0', 'root', 'handle', '4744:', 'prio']]);
     expect(c.verify).toEqual([
@@ -80,13 +239,44 @@ describe('compileNetworkFault: scope', () => {
   });
 
   it('AND within a rule: destination, protocol and port in ONE filter', () => {
-    const c = compileNetworkFault(net({ netem: { delay: '10ms' }, scope: { rules: [{ destinations: ['10.0.0.5'], ports: [5432], protocol: 'tcp' }] } }));
-    expect(c.apply.slice(3)).toEqual([f('ip', 100, 'match', 'ip', 'dst', '10.0.0.5/32', 'match', 'ip', 'protocol', '6', '0xff', 'match', 'ip', 'dport', '5432', '0xffff', 'flowid', '4744:2')]);
+    const c = compileNetworkFault(
+      net({
+        netem: { delay: '10ms' },
+        scope: { rules: [{ destinations: ['10.0.0.5'], ports: [5432], protocol: 'tcp' }] },
+      }),
+    );
+    expect(c.apply.slice(3)).toEqual([
+      f(
+        'ip',
+        100,
+        'match',
+        'ip',
+        'dst',
+        '10.0.0.5/32',
+        'match',
+        'ip',
+        'protocol',
+        '6',
+        '0xff',
+        'match',
+        'ip',
+        'dport',
+        '5432',
+        '0xffff',
+        'flowid',
+        '4744:2',
+      ),
+    ]);
   });
 
   it('OR across rules: one filter per rule; values of one field expand to one filter each', () => {
     const c = compileNetworkFault(
-      net({ netem: { delay: '10ms' }, scope: { rules: [{ destinations: ['10.0.0.1', '10.0.0.2'], ports: [80, 443] }, { destinations: ['192.168.1.0/24'] }] } }),
+      net({
+        netem: { delay: '10ms' },
+        scope: {
+          rules: [{ destinations: ['10.0.0.1', '10.0.0.2'], ports: [80, 443] }, { destinations: ['192.168.1.0/24'] }],
+        },
+      }),
     );
     expect(c.apply.slice(3)).toEqual([
       f('ip', 100, 'match', 'ip', 'dst', '10.0.0.1/32', 'match', 'ip', 'dport', '80', '0xffff', 'flowid', '4744:2'),
@@ -98,10 +288,53 @@ describe('compileNetworkFault: scope', () => {
   });
 
   it('IPv6 destinations get their own protocol ipv6 filters with ip6 matches', () => {
-    const c = compileNetworkFault(net({ netem: { delay: '10ms' }, scope: { rules: [{ destinations: ['2001:db8::/32', '10.0.0.0/8'], ports: [53], protocol: 'udp' }] } }));
+    const c = compileNetworkFault(
+      net({
+        netem: { delay: '10ms' },
+        scope: { rules: [{ destinations: ['2001:db8::/32', '10.0.0.0/8'], ports: [53], protocol: 'udp' }] },
+      }),
+    );
     expect(c.apply.slice(3)).toEqual([
-      f('ipv6', 100, 'match', 'ip6', 'dst', '2001:db8::/32', 'match', 'ip6', 'protocol', '17', '0xff', 'match', 'ip6', 'dport', '53', '0xffff', 'flowid', '4744:2'),
-      f('ip', 101, 'match', 'ip', 'dst', '10.0.0.0/8', 'match', 'ip', 'protocol', '17', '0xff', 'match', 'ip', 'dport', '53', '0xffff', 'flowid', '4744:2'),
+      f(
+        'ipv6',
+        100,
+        'match',
+        'ip6',
+        'dst',
+        '2001:db8::/32',
+        'match',
+        'ip6',
+        'protocol',
+        '17',
+        '0xff',
+        'match',
+        'ip6',
+        'dport',
+        '53',
+        '0xffff',
+        'flowid',
+        '4744:2',
+      ),
+      f(
+        'ip',
+        101,
+        'match',
+        'ip',
+        'dst',
+        '10.0.0.0/8',
+        'match',
+        'ip',
+        'protocol',
+        '17',
+        '0xff',
+        'match',
+        'ip',
+        'dport',
+        '53',
+        '0xffff',
+        'flowid',
+        '4744:2',
+      ),
     ]);
   });
 
@@ -119,7 +352,13 @@ describe('compileNetworkFault: scope', () => {
   });
 
   it('exclusions win over scope (lower pref) and go to the untouched band', () => {
-    const c = compileNetworkFault(net({ netem: { delay: '10ms' }, exclude: ['127.0.0.11', '10.0.0.9', 'fd00::1'], scope: { rules: [{ destinations: ['10.0.0.0/24'] }] } }));
+    const c = compileNetworkFault(
+      net({
+        netem: { delay: '10ms' },
+        exclude: ['127.0.0.11', '10.0.0.9', 'fd00::1'],
+        scope: { rules: [{ destinations: ['10.0.0.0/24'] }] },
+      }),
+    );
     expect(c.apply.slice(3)).toEqual([
       f('ip', 10, 'match', 'ip', 'dst', '10.0.0.9/32', 'flowid', '4744:1'),
       f('ipv6', 11, 'match', 'ip6', 'dst', 'fd00::1/128', 'flowid', '4744:1'),
@@ -137,7 +376,14 @@ describe('compileNetworkFault: scope', () => {
 
   it('refuses a scope that expands past the filter budget', () => {
     const many = Array.from({ length: 20 }, (_, i) => `10.0.0.${i + 1}`);
-    expect(() => compileNetworkFault(net({ netem: { delay: '10ms' }, scope: { rules: [{ destinations: many, ports: Array.from({ length: 20 }, (_, i) => 1000 + i) }] } }))).toThrow(/expands to 400 filters/);
+    expect(() =>
+      compileNetworkFault(
+        net({
+          netem: { delay: '10ms' },
+          scope: { rules: [{ destinations: many, ports: Array.from({ length: 20 }, (_, i) => 1000 + i) }] },
+        }),
+      ),
+    ).toThrow(/expands to 400 filters/);
   });
 });
 
@@ -149,7 +395,30 @@ describe('compileNetworkFault: ingress via IFB', () => {
       ['ip', 'link', 'set', 'dev', 'gdifb0', 'up'],
       ['tc', 'qdisc', 'add', 'dev', 'gdifb0', 'root', 'handle', '4744:', 'netem', 'limit', '1000', 'delay', '10ms'],
       ['tc', 'qdisc', 'add', 'dev', 'eth0', 'handle', 'ffff:', 'ingress'],
-      ['tc', 'filter', 'add', 'dev', 'eth0', 'parent', 'ffff:', 'protocol', 'all', 'pref', '1', 'u32', 'match', 'u32', '0', '0', 'action', 'mirred', 'egress', 'redirect', 'dev', 'gdifb0'],
+      [
+        'tc',
+        'filter',
+        'add',
+        'dev',
+        'eth0',
+        'parent',
+        'ffff:',
+        'protocol',
+        'all',
+        'pref',
+        '1',
+        'u32',
+        'match',
+        'u32',
+        '0',
+        '0',
+        'action',
+        'mirred',
+        'egress',
+        'redirect',
+        'dev',
+        'gdifb0',
+      ],
     ]);
     expect(c.revert).toEqual([
       ['tc', 'qdisc', 'del', 'dev', 'eth0', 'handle', 'ffff:', 'ingress'],
@@ -161,16 +430,51 @@ describe('compileNetworkFault: ingress via IFB', () => {
       ['tc', '-j', 'qdisc', 'show', 'dev', 'gdifb0'],
       ['tc', '-j', 'filter', 'show', 'dev', 'eth0', 'parent', 'ffff:'],
     ]);
-    expect(c.expected.filters).toEqual([{ dev: 'eth0', parent: 'ffff:', protocol: 'all', pref: 1, redirectTo: 'gdifb0' }]);
+    expect(c.expected.filters).toEqual([
+      { dev: 'eth0', parent: 'ffff:', protocol: 'all', pref: 1, redirectTo: 'gdifb0' },
+    ]);
   });
 
   it('scoped ingress matches the peer as source address and source port', () => {
-    const c = compileNetworkFault(net({ netem: { delay: '10ms' }, direction: 'ingress', scope: { rules: [{ destinations: ['10.0.0.7'], ports: [5432] }] } }), { ifbDevice: 'ifbx' });
-    expect(c.apply).toContainEqual(['tc', 'filter', 'add', 'dev', 'ifbx', 'parent', '4744:', 'protocol', 'ip', 'pref', '100', 'u32', 'match', 'ip', 'src', '10.0.0.7/32', 'match', 'ip', 'sport', '5432', '0xffff', 'flowid', '4744:2']);
+    const c = compileNetworkFault(
+      net({
+        netem: { delay: '10ms' },
+        direction: 'ingress',
+        scope: { rules: [{ destinations: ['10.0.0.7'], ports: [5432] }] },
+      }),
+      { ifbDevice: 'ifbx' },
+    );
+    expect(c.apply).toContainEqual([
+      'tc',
+      'filter',
+      'add',
+      'dev',
+      'ifbx',
+      'parent',
+      '4744:',
+      'protocol',
+      'ip',
+      'pref',
+      '100',
+      'u32',
+      'match',
+      'ip',
+      'src',
+      '10.0.0.7/32',
+      'match',
+      'ip',
+      'sport',
+      '5432',
+      '0xffff',
+      'flowid',
+      '4744:2',
+    ]);
   });
 
   it('refuses an ifb named like the device', () => {
-    expect(() => compileNetworkFault(net({ netem: { delay: '10ms' }, direction: 'ingress' }), { ifbDevice: 'eth0' })).toThrow(/ifbDevice/);
+    expect(() =>
+      compileNetworkFault(net({ netem: { delay: '10ms' }, direction: 'ingress' }), { ifbDevice: 'eth0' }),
+    ).toThrow(/ifbDevice/);
   });
 });
 

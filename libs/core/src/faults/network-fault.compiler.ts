@@ -160,7 +160,8 @@ function ruleFilters(rule: ScopeRule, peer: 'src' | 'dst'): FilterMatch[] {
       for (const port of rule.ports ?? [undefined]) {
         const matches: string[] = [];
         if (addr !== undefined) matches.push('match', sel, peer, addr);
-        if (rule.protocol !== undefined) matches.push('match', sel, 'protocol', String(PROTOCOL_NUMBER[rule.protocol][family]), '0xff');
+        if (rule.protocol !== undefined)
+          matches.push('match', sel, 'protocol', String(PROTOCOL_NUMBER[rule.protocol][family]), '0xff');
         if (port !== undefined) matches.push('match', sel, peer === 'dst' ? 'dport' : 'sport', String(port), '0xffff');
         out.push({ family, matches });
       }
@@ -186,9 +187,18 @@ export function expectedNetem(netem: NetemSpec, limit: number): ExpectedNetem {
   }
   const loss = netem.loss;
   if (typeof loss === 'number') e.lossRandom = { loss: loss / 100 };
-  else if (loss?.model === 'random') e.lossRandom = { loss: loss.percent / 100, correlation: fraction(loss.correlation) };
-  else if (loss?.model === 'state') e.lossState = { p13: fraction(loss.p13), p31: fraction(loss.p31), p32: fraction(loss.p32), p23: fraction(loss.p23), p14: fraction(loss.p14) };
-  else if (loss?.model === 'gemodel') e.lossGemodel = { p: loss.p / 100, r: fraction(loss.r), '1-h': fraction(loss.h), '1-k': fraction(loss.k) };
+  else if (loss?.model === 'random')
+    e.lossRandom = { loss: loss.percent / 100, correlation: fraction(loss.correlation) };
+  else if (loss?.model === 'state')
+    e.lossState = {
+      p13: fraction(loss.p13),
+      p31: fraction(loss.p31),
+      p32: fraction(loss.p32),
+      p23: fraction(loss.p23),
+      p14: fraction(loss.p14),
+    };
+  else if (loss?.model === 'gemodel')
+    e.lossGemodel = { p: loss.p / 100, r: fraction(loss.r), '1-h': fraction(loss.h), '1-k': fraction(loss.k) };
   if (netem.duplicate !== undefined) e.duplicate = netem.duplicate / 100;
   if (netem.corrupt !== undefined) e.corrupt = netem.corrupt / 100;
   if (netem.reorder !== undefined) {
@@ -200,21 +210,27 @@ export function expectedNetem(netem: NetemSpec, limit: number): ExpectedNetem {
 }
 
 /** Compiles a parsed (schema-validated) network fault spec. */
-export function compileNetworkFault(spec: NetworkFaultSpec, options: CompileNetworkFaultOptions = {}): CompiledNetworkFault {
+export function compileNetworkFault(
+  spec: NetworkFaultSpec,
+  options: CompileNetworkFaultOptions = {},
+): CompiledNetworkFault {
   const device = options.device ?? spec.device ?? 'eth0';
   const direction = spec.direction ?? 'egress';
   const rootHandle = options.rootHandle ?? GAMEDAY_ROOT_HANDLE;
   const netemHandle = options.netemHandle ?? GAMEDAY_NETEM_HANDLE;
   const passHandle = options.passHandle ?? GAMEDAY_PASS_HANDLE;
   const ifb = direction === 'ingress' ? (options.ifbDevice ?? DEFAULT_IFB_DEVICE) : undefined;
-  if (ifb !== undefined && ifb === device) throw new FaultCompileError('ifbDevice', `must differ from device "${device}"`);
+  if (ifb !== undefined && ifb === device)
+    throw new FaultCompileError('ifbDevice', `must differ from device "${device}"`);
   for (const h of [rootHandle, netemHandle, passHandle]) {
-    if (!/^[0-9a-f]{1,4}:$/.test(h) || h === INGRESS_HANDLE) throw new FaultCompileError('handle', `"${h}" is not a usable qdisc handle like "4744:"`);
+    if (!/^[0-9a-f]{1,4}:$/.test(h) || h === INGRESS_HANDLE)
+      throw new FaultCompileError('handle', `"${h}" is not a usable qdisc handle like "4744:"`);
   }
 
   const warnings: string[] = [];
   const limitDecision = decideNetemLimit(spec.netem, options);
-  if (limitDecision.raisedBecause) warnings.push(`netem limit raised to ${limitDecision.limit}: ${limitDecision.raisedBecause}`);
+  if (limitDecision.raisedBecause)
+    warnings.push(`netem limit raised to ${limitDecision.limit}: ${limitDecision.raisedBecause}`);
   if (limitDecision.warning) warnings.push(limitDecision.warning);
   const netem = netemArgs(spec.netem, limitDecision.limit);
   const netemExpect = expectedNetem(spec.netem, limitDecision.limit);
@@ -250,9 +266,36 @@ export function compileNetworkFault(spec: NetworkFaultSpec, options: CompileNetw
     // matches, traffic is untouched, including while the tree is being built.
     const passClass = minor(rootHandle, 1);
     const faultClass = minor(rootHandle, 2);
-    apply.push(['tc', 'qdisc', 'add', 'dev', shaped, 'root', 'handle', rootHandle, 'prio', 'bands', '2', 'priomap', ...Array<string>(16).fill('0')]);
+    apply.push([
+      'tc',
+      'qdisc',
+      'add',
+      'dev',
+      shaped,
+      'root',
+      'handle',
+      rootHandle,
+      'prio',
+      'bands',
+      '2',
+      'priomap',
+      ...Array<string>(16).fill('0'),
+    ]);
     undo.push(['tc', 'qdisc', 'del', 'dev', shaped, 'root', 'handle', rootHandle, 'prio']);
-    apply.push(['tc', 'qdisc', 'add', 'dev', shaped, 'parent', passClass, 'handle', passHandle, 'pfifo', 'limit', String(PASS_QUEUE_PACKETS)]);
+    apply.push([
+      'tc',
+      'qdisc',
+      'add',
+      'dev',
+      shaped,
+      'parent',
+      passClass,
+      'handle',
+      passHandle,
+      'pfifo',
+      'limit',
+      String(PASS_QUEUE_PACKETS),
+    ]);
     undo.push(null);
     apply.push(['tc', 'qdisc', 'add', 'dev', shaped, 'parent', faultClass, 'handle', netemHandle, 'netem', ...netem]);
     undo.push(null);
@@ -263,13 +306,35 @@ export function compileNetworkFault(spec: NetworkFaultSpec, options: CompileNetw
 
     filterShows.push({ dev: shaped, parent: rootHandle });
     const filter = (pref: number, f: FilterMatch, flowid: string) => {
-      apply.push(['tc', 'filter', 'add', 'dev', shaped, 'parent', rootHandle, 'protocol', f.family, 'pref', String(pref), 'u32', ...f.matches, 'flowid', flowid]);
+      apply.push([
+        'tc',
+        'filter',
+        'add',
+        'dev',
+        shaped,
+        'parent',
+        rootHandle,
+        'protocol',
+        f.family,
+        'pref',
+        String(pref),
+        'u32',
+        ...f.matches,
+        'flowid',
+        flowid,
+      ]);
       undo.push(null);
       filters.push({ dev: shaped, parent: rootHandle, protocol: f.family, pref, flowid });
       filterCount++;
     };
     // Exclusions first (lower pref is evaluated first), so an excluded peer is never delayed.
-    excludes.forEach((c, i) => filter(10 + i, { family: familyOf(c), matches: ['match', familyOf(c) === 'ip' ? 'ip' : 'ip6', peer, withPrefix(c)] }, passClass));
+    excludes.forEach((c, i) =>
+      filter(
+        10 + i,
+        { family: familyOf(c), matches: ['match', familyOf(c) === 'ip' ? 'ip' : 'ip6', peer, withPrefix(c)] },
+        passClass,
+      ),
+    );
     if (scoped) {
       let pref = 100;
       for (const rule of spec.scope!.rules) {
@@ -277,19 +342,65 @@ export function compileNetworkFault(spec: NetworkFaultSpec, options: CompileNetw
       }
     } else {
       // Whole interface with exclusions: everything not excluded goes to the fault band.
-      apply.push(['tc', 'filter', 'add', 'dev', shaped, 'parent', rootHandle, 'protocol', 'all', 'pref', '1000', 'u32', 'match', 'u32', '0', '0', 'flowid', faultClass]);
+      apply.push([
+        'tc',
+        'filter',
+        'add',
+        'dev',
+        shaped,
+        'parent',
+        rootHandle,
+        'protocol',
+        'all',
+        'pref',
+        '1000',
+        'u32',
+        'match',
+        'u32',
+        '0',
+        '0',
+        'flowid',
+        faultClass,
+      ]);
       undo.push(null);
       filters.push({ dev: shaped, parent: rootHandle, protocol: 'all', pref: 1000, flowid: faultClass });
       filterCount++;
     }
-    if (filterCount > MAX_FILTERS) throw new FaultCompileError('scope', `expands to ${filterCount} filters (at most ${MAX_FILTERS}); use CIDRs instead of many single addresses`);
+    if (filterCount > MAX_FILTERS)
+      throw new FaultCompileError(
+        'scope',
+        `expands to ${filterCount} filters (at most ${MAX_FILTERS}); use CIDRs instead of many single addresses`,
+      );
   }
 
   if (ifb !== undefined) {
     // Redirect last: the IFB already holds the fault when traffic starts flowing through it.
     apply.push(['tc', 'qdisc', 'add', 'dev', device, 'handle', INGRESS_HANDLE, 'ingress']);
     undo.push(['tc', 'qdisc', 'del', 'dev', device, 'handle', INGRESS_HANDLE, 'ingress']);
-    apply.push(['tc', 'filter', 'add', 'dev', device, 'parent', INGRESS_HANDLE, 'protocol', 'all', 'pref', '1', 'u32', 'match', 'u32', '0', '0', 'action', 'mirred', 'egress', 'redirect', 'dev', ifb]);
+    apply.push([
+      'tc',
+      'filter',
+      'add',
+      'dev',
+      device,
+      'parent',
+      INGRESS_HANDLE,
+      'protocol',
+      'all',
+      'pref',
+      '1',
+      'u32',
+      'match',
+      'u32',
+      '0',
+      '0',
+      'action',
+      'mirred',
+      'egress',
+      'redirect',
+      'dev',
+      ifb,
+    ]);
     undo.push(null);
     qdiscs.push({ dev: device, kind: 'ingress', handle: INGRESS_HANDLE, parent: 'ingress' });
     filters.push({ dev: device, parent: INGRESS_HANDLE, protocol: 'all', pref: 1, redirectTo: ifb });
@@ -300,7 +411,10 @@ export function compileNetworkFault(spec: NetworkFaultSpec, options: CompileNetw
 
   const devices = ifb !== undefined ? [device, ifb] : [device];
   // Qdisc shows first (one per device, in `devices` order), then one filter show per filter parent.
-  const verify = [...devices.map((d) => ['tc', '-j', 'qdisc', 'show', 'dev', d]), ...filterShows.map((f) => ['tc', '-j', 'filter', 'show', 'dev', f.dev, 'parent', f.parent])];
+  const verify = [
+    ...devices.map((d) => ['tc', '-j', 'qdisc', 'show', 'dev', d]),
+    ...filterShows.map((f) => ['tc', '-j', 'filter', 'show', 'dev', f.dev, 'parent', f.parent]),
+  ];
   return {
     device,
     direction,

@@ -57,10 +57,12 @@ function timeTolerance(seconds: number): number {
 function compareNetem(where: string, options: Record<string, unknown> | undefined, e: ExpectedNetem): string[] {
   const reasons: string[] = [];
   const o = options ?? {};
-  const obj = (key: string) => (typeof o[key] === 'object' && o[key] !== null ? (o[key] as Record<string, unknown>) : undefined);
+  const obj = (key: string) =>
+    typeof o[key] === 'object' && o[key] !== null ? (o[key] as Record<string, unknown>) : undefined;
   const check = (label: string, actual: unknown, expected: number | undefined, tol = FRACTION_TOLERANCE) => {
     if (expected === undefined) return;
-    if (!near(actual ?? 0, expected, tol)) reasons.push(`${where}: ${label} is ${JSON.stringify(actual ?? null)}, expected ${expected}`);
+    if (!near(actual ?? 0, expected, tol))
+      reasons.push(`${where}: ${label} is ${JSON.stringify(actual ?? null)}, expected ${expected}`);
   };
   if (o.limit !== e.limit) reasons.push(`${where}: limit is ${JSON.stringify(o.limit ?? null)}, expected ${e.limit}`);
   if (e.delaySeconds !== undefined) {
@@ -92,7 +94,8 @@ function compareNetem(where: string, options: Record<string, unknown> | undefine
   section('duplicate', e.duplicate === undefined ? undefined : { duplicate: e.duplicate });
   section('corrupt', e.corrupt === undefined ? undefined : { corrupt: e.corrupt });
   section('reorder', e.reorder);
-  if (e.gap !== undefined && o.gap !== e.gap) reasons.push(`${where}: gap is ${JSON.stringify(o.gap ?? null)}, expected ${e.gap}`);
+  if (e.gap !== undefined && o.gap !== e.gap)
+    reasons.push(`${where}: gap is ${JSON.stringify(o.gap ?? null)}, expected ${e.gap}`);
   if (e.rateBytesPerSecond !== undefined) {
     const r = obj('rate');
     if (!r || !near(r.rate, e.rateBytesPerSecond, Math.max(1, e.rateBytesPerSecond * 1e-3))) {
@@ -106,7 +109,10 @@ function compareNetem(where: string, options: Record<string, unknown> | undefine
  * The verify argv runs the qdisc shows first, then the filter shows. Callers may pass only the
  * qdisc outputs (one per device); filters are checked when their outputs are there too.
  */
-function splitOutputs(expected: ExpectedTree, outputs: string | string[]): { qdiscs: string | string[]; filters?: string[] } {
+function splitOutputs(
+  expected: ExpectedTree,
+  outputs: string | string[],
+): { qdiscs: string | string[]; filters?: string[] } {
   const shows = expected.filterShows ?? [];
   if (Array.isArray(outputs) && shows.length > 0 && outputs.length === expected.devices.length + shows.length) {
     return { qdiscs: outputs.slice(0, expected.devices.length), filters: outputs.slice(expected.devices.length) };
@@ -140,13 +146,20 @@ export function verifyFilters(expected: ExpectedTree, filterOutputs: string[]): 
   });
   const describe = (f: ExpectedFilter) => `filter ${f.dev} parent ${f.parent} ${f.protocol} pref ${f.pref}`;
   for (const f of expected.filters ?? []) {
-    const entries = (byShow.get(`${f.dev} ${f.parent}`) ?? []).filter((e) => e.pref === f.pref && e.protocol === f.protocol && e.options !== undefined);
+    const entries = (byShow.get(`${f.dev} ${f.parent}`) ?? []).filter(
+      (e) => e.pref === f.pref && e.protocol === f.protocol && e.options !== undefined,
+    );
     if (entries.length === 0) {
       reasons.push(`${describe(f)} not found`);
       continue;
     }
-    if (f.flowid !== undefined && !entries.some((e) => e.options?.flowid === f.flowid)) reasons.push(`${describe(f)}: no match sends to ${f.flowid}`);
-    if (f.redirectTo !== undefined && !entries.some((e) => e.options?.actions?.some((a) => a.kind === 'mirred' && a.to_dev === f.redirectTo))) reasons.push(`${describe(f)}: no mirred redirect to ${f.redirectTo}`);
+    if (f.flowid !== undefined && !entries.some((e) => e.options?.flowid === f.flowid))
+      reasons.push(`${describe(f)}: no match sends to ${f.flowid}`);
+    if (
+      f.redirectTo !== undefined &&
+      !entries.some((e) => e.options?.actions?.some((a) => a.kind === 'mirred' && a.to_dev === f.redirectTo))
+    )
+      reasons.push(`${describe(f)}: no mirred redirect to ${f.redirectTo}`);
   }
   return reasons.length === 0 ? { ok: true } : { ok: false, reasons };
 }
@@ -165,11 +178,18 @@ export function verifyQdiscs(expected: ExpectedTree, tcJsonOutput: string | stri
   }
   const reasons: string[] = [];
   for (const e of expected.qdiscs) {
-    const found = actual.find((q) => q.handle === e.handle && (q.dev === undefined || q.dev === e.dev) && (e.kind !== 'ingress' || q.kind === 'ingress'));
+    const found = actual.find(
+      (q) =>
+        q.handle === e.handle &&
+        (q.dev === undefined || q.dev === e.dev) &&
+        (e.kind !== 'ingress' || q.kind === 'ingress'),
+    );
     const where = `${e.dev} ${e.kind} ${e.handle}`;
     if (!found) {
       const root = actual.find((q) => q.root && (q.dev === undefined || q.dev === e.dev));
-      reasons.push(`${where} not found${e.parent === 'root' && root ? ` (root qdisc is ${root.kind} ${root.handle})` : ''}`);
+      reasons.push(
+        `${where} not found${e.parent === 'root' && root ? ` (root qdisc is ${root.kind} ${root.handle})` : ''}`,
+      );
       continue;
     }
     if (found.kind !== e.kind) reasons.push(`${where}: kind is ${found.kind}`);
@@ -198,7 +218,9 @@ export function verifyReverted(expected: ExpectedTree, tcJsonOutput: string | st
       if (actual.some((q) => q.dev === o.dev)) reasons.push(`device ${o.dev} still exists`);
       continue;
     }
-    const left = actual.find((q) => q.handle === o.handle && q.kind === o.kind && (q.dev === undefined || q.dev === o.dev));
+    const left = actual.find(
+      (q) => q.handle === o.handle && q.kind === o.kind && (q.dev === undefined || q.dev === o.dev),
+    );
     if (left) reasons.push(`${o.dev} ${o.kind} ${o.handle} still present`);
   }
   return reasons.length === 0 ? { ok: true } : { ok: false, reasons };

@@ -31,18 +31,29 @@ describe('selectTargets', () => {
   });
 
   it('count: N distinct containers, capped at the eligible number', () => {
-    expect(selectTargets(pool, { mode: 'count', count: 2 }, seq(0, 0), netPolicy).selected.map((x) => x.name)).toEqual(['web-1', 'web-2']);
+    expect(selectTargets(pool, { mode: 'count', count: 2 }, seq(0, 0), netPolicy).selected.map((x) => x.name)).toEqual([
+      'web-1',
+      'web-2',
+    ]);
     expect(selectTargets(pool, { mode: 'count', count: 9 }, seq(0), netPolicy).selected).toHaveLength(4);
   });
 
   it('percent: rounds, and at least one', () => {
-    expect(selectTargets(pool, { mode: 'percent', percent: 50 }, seq(0.99, 0.99), netPolicy).selected.map((x) => x.name)).toEqual(['web-4', 'web-3']);
+    expect(
+      selectTargets(pool, { mode: 'percent', percent: 50 }, seq(0.99, 0.99), netPolicy).selected.map((x) => x.name),
+    ).toEqual(['web-4', 'web-3']);
     expect(selectTargets(pool, { mode: 'percent', percent: 1 }, seq(0), netPolicy).selected).toHaveLength(1);
   });
 
   it('refuses containers that did not opt in, host-network ones, our own and stopped ones, with reasons', () => {
     const r = selectTargets(
-      [c('a', { labels: {} }), c('b', { networkMode: 'host' }), c('c', { labels: { 'gameday.enabled': 'true', 'gameday.role': 'worker' } }), c('d', { running: false }), c('e')],
+      [
+        c('a', { labels: {} }),
+        c('b', { networkMode: 'host' }),
+        c('c', { labels: { 'gameday.enabled': 'true', 'gameday.role': 'worker' } }),
+        c('d', { running: false }),
+        c('e'),
+      ],
       { mode: 'all' },
       seq(0),
       netPolicy,
@@ -58,7 +69,12 @@ describe('selectTargets', () => {
   });
 
   it('keeps the netns owner rather than a container that joined it', () => {
-    const r = selectTargets([c('a-joined', { netnsKey: 'ns1', networkMode: 'container:z-owner-id' }), c('z-owner', { netnsKey: 'ns1' })], { mode: 'all' }, seq(0), netPolicy);
+    const r = selectTargets(
+      [c('a-joined', { netnsKey: 'ns1', networkMode: 'container:z-owner-id' }), c('z-owner', { netnsKey: 'ns1' })],
+      { mode: 'all' },
+      seq(0),
+      netPolicy,
+    );
     expect(r.selected.map((x) => x.name)).toEqual(['z-owner']);
     expect(r.deduplicated).toEqual([{ id: 'a-joined-id', name: 'a-joined', sharesNetnsWith: 'z-owner' }]);
   });
@@ -73,16 +89,41 @@ describe('selectTargets', () => {
 });
 
 describe('selectTargetsOrThrow', () => {
-  const all = [c('demo-service2-1', { labels: { 'gameday.enabled': 'true', 'com.docker.compose.project': 'demo', 'com.docker.compose.service': 'service2' } }), c('other', { labels: { app: 'x' } })];
+  const all = [
+    c('demo-service2-1', {
+      labels: {
+        'gameday.enabled': 'true',
+        'com.docker.compose.project': 'demo',
+        'com.docker.compose.service': 'service2',
+      },
+    }),
+    c('other', { labels: { app: 'x' } }),
+  ];
 
   it('matches by name, compose project/service and labels', () => {
-    expect(selectTargetsOrThrow(all, { container: 'demo-service2-1', selection: { mode: 'one' } }, seq(0), netPolicy).selected[0].name).toBe('demo-service2-1');
-    expect(selectTargetsOrThrow(all, { compose: { project: 'demo', service: 'service2' }, selection: { mode: 'all' } }, seq(0), netPolicy).selected).toHaveLength(1);
+    expect(
+      selectTargetsOrThrow(all, { container: 'demo-service2-1', selection: { mode: 'one' } }, seq(0), netPolicy)
+        .selected[0].name,
+    ).toBe('demo-service2-1');
+    expect(
+      selectTargetsOrThrow(
+        all,
+        { compose: { project: 'demo', service: 'service2' }, selection: { mode: 'all' } },
+        seq(0),
+        netPolicy,
+      ).selected,
+    ).toHaveLength(1);
   });
 
   it('throws with the refusal reasons when nothing is eligible', () => {
-    expect(() => selectTargetsOrThrow(all, { labels: { app: 'x' }, selection: { mode: 'all' } }, seq(0), netPolicy)).toThrow(TargetSelectionError);
-    expect(() => selectTargetsOrThrow(all, { labels: { app: 'x' }, selection: { mode: 'all' } }, seq(0), netPolicy)).toThrow('no eligible target for labels {"app":"x"}: other has not opted in');
-    expect(() => selectTargetsOrThrow(all, { container: 'nope', selection: { mode: 'one' } }, seq(0), netPolicy)).toThrow('no eligible target for container "nope": no container matches');
+    expect(() =>
+      selectTargetsOrThrow(all, { labels: { app: 'x' }, selection: { mode: 'all' } }, seq(0), netPolicy),
+    ).toThrow(TargetSelectionError);
+    expect(() =>
+      selectTargetsOrThrow(all, { labels: { app: 'x' }, selection: { mode: 'all' } }, seq(0), netPolicy),
+    ).toThrow('no eligible target for labels {"app":"x"}: other has not opted in');
+    expect(() =>
+      selectTargetsOrThrow(all, { container: 'nope', selection: { mode: 'one' } }, seq(0), netPolicy),
+    ).toThrow('no eligible target for container "nope": no container matches');
   });
 });

@@ -70,7 +70,12 @@ export class TargetSelectionError extends Error {
 
 /** Whether a candidate matches the target's identity (name / compose / labels), before policy. */
 export function matchesTarget(c: ContainerCandidate, target: TargetSpec): boolean {
-  if (target.container !== undefined) return c.name.replace(/^\//, '') === target.container || c.id === target.container || (target.container.length >= 12 && c.id.startsWith(target.container));
+  if (target.container !== undefined)
+    return (
+      c.name.replace(/^\//, '') === target.container ||
+      c.id === target.container ||
+      (target.container.length >= 12 && c.id.startsWith(target.container))
+    );
   if (target.compose !== undefined) {
     if (c.labels[COMPOSE_PROJECT_LABEL] !== target.compose.project) return false;
     return target.compose.service === undefined || c.labels[COMPOSE_SERVICE_LABEL] === target.compose.service;
@@ -84,11 +89,27 @@ function refusal(c: ContainerCandidate, policy: SelectionPolicy): RefusedCandida
   const optValue = policy.optInValue ?? 'true';
   const role = policy.roleLabel ?? ROLE_LABEL;
   const base = { id: c.id, name: c.name };
-  if (c.labels[role] !== undefined) return { ...base, reason: 'gameday_own_container', message: `${c.name} belongs to the GameDay service (label ${role}=${c.labels[role]})` };
-  if (c.labels[optIn] !== optValue) return { ...base, reason: 'not_opted_in', message: `${c.name} has not opted in: label ${optIn}=${optValue} is required` };
-  if (c.networkMode === 'host') return { ...base, reason: 'host_network', message: `${c.name} uses the host network: a fault there would hit the whole host` };
+  if (c.labels[role] !== undefined)
+    return {
+      ...base,
+      reason: 'gameday_own_container',
+      message: `${c.name} belongs to the GameDay service (label ${role}=${c.labels[role]})`,
+    };
+  if (c.labels[optIn] !== optValue)
+    return {
+      ...base,
+      reason: 'not_opted_in',
+      message: `${c.name} has not opted in: label ${optIn}=${optValue} is required`,
+    };
+  if (c.networkMode === 'host')
+    return {
+      ...base,
+      reason: 'host_network',
+      message: `${c.name} uses the host network: a fault there would hit the whole host`,
+    };
   if (!c.running) return { ...base, reason: 'not_running', message: `${c.name} is not running` };
-  if (policy.dedupeNetns && c.networkMode === 'none') return { ...base, reason: 'no_network', message: `${c.name} has no network (network mode none)` };
+  if (policy.dedupeNetns && c.networkMode === 'none')
+    return { ...base, reason: 'no_network', message: `${c.name} has no network (network mode none)` };
   return undefined;
 }
 
@@ -102,7 +123,9 @@ function howMany(selection: SelectionSpec, eligible: number): number {
       return Math.min(selection.count ?? 1, eligible);
     case 'percent':
       // At least one when anything is eligible: "10 % of 3 replicas" still means one.
-      return eligible === 0 ? 0 : Math.min(eligible, Math.max(1, Math.round((eligible * (selection.percent ?? 0)) / 100)));
+      return eligible === 0
+        ? 0
+        : Math.min(eligible, Math.max(1, Math.round((eligible * (selection.percent ?? 0)) / 100)));
   }
 }
 
@@ -110,7 +133,12 @@ function howMany(selection: SelectionSpec, eligible: number): number {
  * Applies the safety policy and the selection mode. Candidates are sorted by name first so the
  * same random draws always pick the same containers.
  */
-export function selectTargets(candidates: ContainerCandidate[], selection: SelectionSpec, random: () => number, policy: SelectionPolicy): TargetSelection {
+export function selectTargets(
+  candidates: ContainerCandidate[],
+  selection: SelectionSpec,
+  random: () => number,
+  policy: SelectionPolicy,
+): TargetSelection {
   const sorted = [...candidates].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
   const refused: RefusedCandidate[] = [];
   const deduplicated: TargetSelection['deduplicated'] = [];
@@ -148,7 +176,8 @@ export function selectTargets(candidates: ContainerCandidate[], selection: Selec
       selected.push(pool.splice(idx, 1)[0]);
     }
   }
-  const requested = selection.mode === 'count' ? selection.count : selection.mode === 'percent' ? selection.percent : undefined;
+  const requested =
+    selection.mode === 'count' ? selection.count : selection.mode === 'percent' ? selection.percent : undefined;
   return {
     selected,
     refused,
@@ -158,12 +187,24 @@ export function selectTargets(candidates: ContainerCandidate[], selection: Selec
 }
 
 /** Like selectTargets, but an empty result is an error that lists why each match was refused. */
-export function selectTargetsOrThrow(candidates: ContainerCandidate[], target: TargetSpec, random: () => number, policy: SelectionPolicy): TargetSelection {
+export function selectTargetsOrThrow(
+  candidates: ContainerCandidate[],
+  target: TargetSpec,
+  random: () => number,
+  policy: SelectionPolicy,
+): TargetSelection {
   const matching = candidates.filter((c) => matchesTarget(c, target));
   const result = selectTargets(matching, target.selection ?? { mode: 'one' }, random, policy);
   if (result.selected.length === 0) {
-    const what = target.container !== undefined ? `container "${target.container}"` : target.compose !== undefined ? `compose project "${target.compose.project}"${target.compose.service ? ` service "${target.compose.service}"` : ''}` : `labels ${JSON.stringify(target.labels)}`;
-    const detail = result.refused.length ? `: ${result.refused.map((r) => r.message).join('; ')}` : ': no container matches';
+    const what =
+      target.container !== undefined
+        ? `container "${target.container}"`
+        : target.compose !== undefined
+          ? `compose project "${target.compose.project}"${target.compose.service ? ` service "${target.compose.service}"` : ''}`
+          : `labels ${JSON.stringify(target.labels)}`;
+    const detail = result.refused.length
+      ? `: ${result.refused.map((r) => r.message).join('; ')}`
+      : ': no container matches';
     throw new TargetSelectionError(`no eligible target for ${what}${detail}`, result.refused);
   }
   return result;

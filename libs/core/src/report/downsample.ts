@@ -8,7 +8,10 @@ export const DEFAULT_MAX_CHART_POINTS = 5_000;
  * fastest and the slowest sample, and the first error, so spikes and failures stay visible.
  * Returns the input unchanged when it is small enough. Output is ordered by time.
  */
-export function downsampleSamples(samples: readonly ReportSample[], maxPoints = DEFAULT_MAX_CHART_POINTS): ReportSample[] {
+export function downsampleSamples(
+  samples: readonly ReportSample[],
+  maxPoints = DEFAULT_MAX_CHART_POINTS,
+): ReportSample[] {
   if (samples.length <= maxPoints) return [...samples].sort((a, b) => a.at - b.at);
   const byProbe = new Map<string, ReportSample[]>();
   for (const s of samples) {

@@ -20,7 +20,12 @@ const PLOT_H = CHART.height - CHART.top - CHART.bottom;
 const SERIES_COLOURS = ['#1f77b4', '#2ca02c', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22', '#7f7f7f'];
 export const ERROR_COLOUR = '#d62728';
 const WINDOW_COLOURS: Record<string, string> = { baseline: '#dbeafe', fault: '#fde2e2', recovery: '#dcfce7' };
-const MARKER_COLOURS: Record<string, string> = { 'fault.applied': '#b91c1c', 'fault.reverted': '#15803d', 'run.abort': '#7c2d12', 'run.abort_requested': '#c2410c' };
+const MARKER_COLOURS: Record<string, string> = {
+  'fault.applied': '#b91c1c',
+  'fault.reverted': '#15803d',
+  'run.abort': '#7c2d12',
+  'run.abort_requested': '#c2410c',
+};
 
 export interface TimeDomain {
   start: number;
@@ -98,9 +103,14 @@ export function renderLatencyChart(input: ChartInput): string {
     const own = points.filter((p) => p.probe === probe);
     const line = own.map((p) => `${xOf(p.at, domain)},${yOf(p.durationMs, maxMs)}`).join(' ');
     const dots = own
-      .map((p) => `<circle class="pt ${p.ok ? 'ok' : 'err'}" cx="${xOf(p.at, domain)}" cy="${yOf(p.durationMs, maxMs)}" r="${p.ok ? 2 : 2.5}" fill="${p.ok ? colour : ERROR_COLOUR}"/>`)
+      .map(
+        (p) =>
+          `<circle class="pt ${p.ok ? 'ok' : 'err'}" cx="${xOf(p.at, domain)}" cy="${yOf(p.durationMs, maxMs)}" r="${p.ok ? 2 : 2.5}" fill="${p.ok ? colour : ERROR_COLOUR}"/>`,
+      )
       .join('');
-    parts.push(`<g class="series" data-probe="${escapeHtml(probe)}"><polyline points="${line}" fill="none" stroke="${colour}" stroke-opacity="0.45" stroke-width="1"/>${dots}</g>`);
+    parts.push(
+      `<g class="series" data-probe="${escapeHtml(probe)}"><polyline points="${line}" fill="none" stroke="${colour}" stroke-opacity="0.45" stroke-width="1"/>${dots}</g>`,
+    );
   });
   parts.push(markers(input.events ?? [], domain));
   parts.push(legend(probes));
@@ -128,17 +138,26 @@ function windows(plan: ReportPlan, domain: TimeDomain): string {
 
 function axes(domain: TimeDomain, maxMs: number): string {
   const bottom = CHART.top + PLOT_H;
-  const out = [`<line x1="${CHART.left}" y1="${bottom}" x2="${CHART.left + PLOT_W}" y2="${bottom}" stroke="#333"/>`, `<line x1="${CHART.left}" y1="${CHART.top}" x2="${CHART.left}" y2="${bottom}" stroke="#333"/>`];
+  const out = [
+    `<line x1="${CHART.left}" y1="${bottom}" x2="${CHART.left + PLOT_W}" y2="${bottom}" stroke="#333"/>`,
+    `<line x1="${CHART.left}" y1="${CHART.top}" x2="${CHART.left}" y2="${bottom}" stroke="#333"/>`,
+  ];
   for (let i = 0; i <= 4; i++) {
     const ms = (maxMs * i) / 4;
     const y = yOf(ms, maxMs);
-    out.push(`<line x1="${CHART.left}" y1="${y}" x2="${CHART.left + PLOT_W}" y2="${y}" stroke="#000" stroke-opacity="0.08"/><text x="${CHART.left - 6}" y="${y + 4}" font-size="11" text-anchor="end" fill="#333">${round1(ms)} ms</text>`);
+    out.push(
+      `<line x1="${CHART.left}" y1="${y}" x2="${CHART.left + PLOT_W}" y2="${y}" stroke="#000" stroke-opacity="0.08"/><text x="${CHART.left - 6}" y="${y + 4}" font-size="11" text-anchor="end" fill="#333">${round1(ms)} ms</text>`,
+    );
   }
   for (const t of timeTicks(domain)) {
     const x = xOf(domain.start + t, domain);
-    out.push(`<line x1="${x}" y1="${bottom}" x2="${x}" y2="${bottom + 4}" stroke="#333"/><text x="${x}" y="${bottom + 16}" font-size="11" text-anchor="middle" fill="#333">+${tickLabel(t)}</text>`);
+    out.push(
+      `<line x1="${x}" y1="${bottom}" x2="${x}" y2="${bottom + 4}" stroke="#333"/><text x="${x}" y="${bottom + 16}" font-size="11" text-anchor="middle" fill="#333">+${tickLabel(t)}</text>`,
+    );
   }
-  out.push(`<text x="${CHART.left + PLOT_W / 2}" y="${CHART.height - 4}" font-size="11" text-anchor="middle" fill="#333">time since ${escapeHtml(new Date(domain.start).toISOString())}</text>`);
+  out.push(
+    `<text x="${CHART.left + PLOT_W / 2}" y="${CHART.height - 4}" font-size="11" text-anchor="middle" fill="#333">time since ${escapeHtml(new Date(domain.start).toISOString())}</text>`,
+  );
   return out.join('');
 }
 
@@ -159,6 +178,8 @@ function legend(probes: string[]): string {
     return `<g class="legend-item"><rect x="${x}" y="${CHART.top + PLOT_H - 16}" width="10" height="10" fill="${SERIES_COLOURS[i % SERIES_COLOURS.length]}"/><text x="${x + 14}" y="${CHART.top + PLOT_H - 7}" font-size="11" fill="#222">${escapeHtml(p)}</text></g>`;
   });
   const x = CHART.left + 8 + probes.length * 140;
-  items.push(`<g class="legend-item"><circle cx="${x + 5}" cy="${CHART.top + PLOT_H - 11}" r="4" fill="${ERROR_COLOUR}"/><text x="${x + 14}" y="${CHART.top + PLOT_H - 7}" font-size="11" fill="#222">error</text></g>`);
+  items.push(
+    `<g class="legend-item"><circle cx="${x + 5}" cy="${CHART.top + PLOT_H - 11}" r="4" fill="${ERROR_COLOUR}"/><text x="${x + 14}" y="${CHART.top + PLOT_H - 7}" font-size="11" fill="#222">error</text></g>`,
+  );
   return `<g class="legend">${items.join('')}</g>`;
 }

@@ -39,8 +39,12 @@ function table(header: string[], rows: string[][], numeric: (i: number) => boole
 
 function experimentSection(report: RunReport, e: ReportExperiment): string {
   const samples = report.samples.filter((s) => s.experimentIndex === e.index);
-  const events = report.events.filter((ev) => ev.experimentIndex === e.index || (ev.experimentIndex == null && ev.type.startsWith('run.abort')));
-  const parts = [`<section class="experiment" data-index="${e.index}"><h2>Experiment ${e.index + 1}: ${h(e.name)}</h2>`];
+  const events = report.events.filter(
+    (ev) => ev.experimentIndex === e.index || (ev.experimentIndex == null && ev.type.startsWith('run.abort')),
+  );
+  const parts = [
+    `<section class="experiment" data-index="${e.index}"><h2>Experiment ${e.index + 1}: ${h(e.name)}</h2>`,
+  ];
   if (e.hypothesis) parts.push(`<p><strong>Hypothesis:</strong> ${h(e.hypothesis)}</p>`);
   if (e.fault) parts.push(`<p><strong>Fault:</strong> ${h(e.fault)}</p>`);
   if (e.verdict) {
@@ -48,8 +52,22 @@ function experimentSection(report: RunReport, e: ReportExperiment): string {
   }
   parts.push(
     table(
-      ['deviation ratio (fault p95 / baseline p95)', 'time to recover', 'injection skew', 'revert skew', 'abort latency'],
-      [[formatNumber(e.verdict?.deviationRatio ?? null), formatMs(e.timeToRecoverMs), formatMs(e.injectionSkewMs), formatMs(e.revertSkewMs), formatMs(e.abortLatencyMs)].map(h)],
+      [
+        'deviation ratio (fault p95 / baseline p95)',
+        'time to recover',
+        'injection skew',
+        'revert skew',
+        'abort latency',
+      ],
+      [
+        [
+          formatNumber(e.verdict?.deviationRatio ?? null),
+          formatMs(e.timeToRecoverMs),
+          formatMs(e.injectionSkewMs),
+          formatMs(e.revertSkewMs),
+          formatMs(e.abortLatencyMs),
+        ].map(h),
+      ],
       () => true,
     ),
   );
@@ -60,31 +78,60 @@ function experimentSection(report: RunReport, e: ReportExperiment): string {
     );
   }
   parts.push('<h3>Statistics by phase</h3>');
-  parts.push(table(STATS_HEADER, REPORT_PHASES.map((p) => [h(p), ...statsCells(e.stats?.[p]).map(h)]), (i) => i > 0));
+  parts.push(
+    table(
+      STATS_HEADER,
+      REPORT_PHASES.map((p) => [h(p), ...statsCells(e.stats?.[p]).map(h)]),
+      (i) => i > 0,
+    ),
+  );
   const byProbe = probeRows(e);
   if (byProbe.length > 0) {
     parts.push('<h3>Statistics by probe</h3>');
-    parts.push(table(['probe', ...STATS_HEADER], byProbe.map((r) => r.map(h)), (i) => i > 1));
+    parts.push(
+      table(
+        ['probe', ...STATS_HEADER],
+        byProbe.map((r) => r.map(h)),
+        (i) => i > 1,
+      ),
+    );
   }
   if (e.verdict && e.verdict.checks.length > 0) {
     parts.push('<h3>Checks</h3>');
     parts.push(
       table(
         ['window', 'metric', 'threshold', 'actual', 'result'],
-        e.verdict.checks.map((c) => [h(c.window), h(c.metric), `${h(c.comparator)} ${h(formatNumber(c.threshold))}`, h(formatNumber(c.actual)), c.passed ? '<span class="pass">pass</span>' : '<span class="fail">fail</span>']),
+        e.verdict.checks.map((c) => [
+          h(c.window),
+          h(c.metric),
+          `${h(c.comparator)} ${h(formatNumber(c.threshold))}`,
+          h(formatNumber(c.actual)),
+          c.passed ? '<span class="pass">pass</span>' : '<span class="fail">fail</span>',
+        ]),
       ),
     );
   }
   if (!report.faultDetailsHidden && e.targets && e.targets.length > 0) {
     parts.push('<h3>Targets</h3>');
-    parts.push(table(['container', 'id'], e.targets.map((t) => [h(t.containerName), `<code>${h(t.containerId.slice(0, 12))}</code>`])));
+    parts.push(
+      table(
+        ['container', 'id'],
+        e.targets.map((t) => [h(t.containerName), `<code>${h(t.containerId.slice(0, 12))}</code>`]),
+      ),
+    );
   }
-  const commands = report.faultDetailsHidden ? [] : faultCommands(report.events, report.experiments).filter((c) => c.experimentIndex === e.index);
+  const commands = report.faultDetailsHidden
+    ? []
+    : faultCommands(report.events, report.experiments).filter((c) => c.experimentIndex === e.index);
   if (commands.length > 0) {
     parts.push('<h3>Exact commands</h3>');
     for (const c of commands) {
-      parts.push(`<p>${h(c.containerName ?? c.containerId ?? 'target')}${c.strategy ? ` <span class="meta">(${h(c.strategy)})</span>` : ''}</p>`);
-      parts.push(`<pre class="argv"><strong>apply</strong>\n${c.apply.map((a) => h(formatArgv(a))).join('\n')}\n<strong>revert</strong>\n${c.revert.map((a) => h(formatArgv(a))).join('\n')}</pre>`);
+      parts.push(
+        `<p>${h(c.containerName ?? c.containerId ?? 'target')}${c.strategy ? ` <span class="meta">(${h(c.strategy)})</span>` : ''}</p>`,
+      );
+      parts.push(
+        `<pre class="argv"><strong>apply</strong>\n${c.apply.map((a) => h(formatArgv(a))).join('\n')}\n<strong>revert</strong>\n${c.revert.map((a) => h(formatArgv(a))).join('\n')}</pre>`,
+      );
     }
   }
   parts.push('</section>');
@@ -94,7 +141,10 @@ function experimentSection(report: RunReport, e: ReportExperiment): string {
 function noteList(notes: ReportNote[], empty: string): string {
   if (notes.length === 0) return `<p class="meta">${h(empty)}</p>`;
   return `<ul>${notes
-    .map((n) => `<li class="${n.done ? 'done' : ''}">${n.kind === 'action_item' ? (n.done ? '☑ ' : '☐ ') : ''}${h(n.text)}${n.owner ? ` — <em>${h(n.owner)}</em>` : ''}<span class="meta"> (${h(n.author ?? 'unknown')}, ${h(isoTime(n.createdAt))})</span></li>`)
+    .map(
+      (n) =>
+        `<li class="${n.done ? 'done' : ''}">${n.kind === 'action_item' ? (n.done ? '☑ ' : '☐ ') : ''}${h(n.text)}${n.owner ? ` — <em>${h(n.owner)}</em>` : ''}<span class="meta"> (${h(n.author ?? 'unknown')}, ${h(isoTime(n.createdAt))})</span></li>`,
+    )
     .join('')}</ul>`;
 }
 
@@ -108,12 +158,22 @@ export function renderRunReportHtml(report: RunReport): string {
     `<p class="meta">Started ${h(isoTime(report.startedAt))} · finished ${h(isoTime(report.finishedAt))}</p>`,
     report.abortReason ? `<p><strong>Aborted:</strong> ${h(report.abortReason)}</p>` : '',
     report.error ? `<p><strong>Error:</strong> ${h(report.error)}</p>` : '',
-    report.faultDetailsHidden ? '<p class="hidden-note">Blind GameDay: the fault, its targets and commands are hidden until the run ends or the champion reveals them.</p>' : '',
+    report.faultDetailsHidden
+      ? '<p class="hidden-note">Blind GameDay: the fault, its targets and commands are hidden until the run ends or the champion reveals them.</p>'
+      : '',
     ...report.experiments.map((e) => experimentSection(report, e)),
     '<h2>Timeline</h2>',
     table(
       ['actual', 'planned', 'skew', 'event', 'phase', 'experiment', 'message'],
-      rows.map((r) => [h(isoTime(r.at)), h(isoTime(r.plannedAt)), h(formatMs(r.skewMs)), `<code>${h(r.type)}</code>`, h(r.phase ?? ''), r.experimentIndex === null ? '' : String(r.experimentIndex + 1), h(r.message)]),
+      rows.map((r) => [
+        h(isoTime(r.at)),
+        h(isoTime(r.plannedAt)),
+        h(formatMs(r.skewMs)),
+        `<code>${h(r.type)}</code>`,
+        h(r.phase ?? ''),
+        r.experimentIndex === null ? '' : String(r.experimentIndex + 1),
+        h(r.message),
+      ]),
     ),
     '<h2>Action items</h2>',
     noteList(actionItems(report), 'No action items.'),

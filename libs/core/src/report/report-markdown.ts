@@ -15,7 +15,11 @@ import {
 import { REPORT_PHASES, type ReportExperiment, type ReportNote, type RunReport } from './report.types';
 
 function table(header: string[], rows: string[][]): string[] {
-  return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
+  return [
+    `| ${header.join(' | ')} |`,
+    `| ${header.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ];
 }
 
 function experiment(report: RunReport, e: ReportExperiment): string[] {
@@ -28,30 +32,71 @@ function experiment(report: RunReport, e: ReportExperiment): string[] {
     `- Time to recover: ${formatMs(e.timeToRecoverMs)}`,
     `- Injection skew: ${formatMs(e.injectionSkewMs)}; revert skew: ${formatMs(e.revertSkewMs)}; abort latency: ${formatMs(e.abortLatencyMs)}`,
   );
-  if (e.plan) out.push(`- Windows: baseline ${isoTime(e.plan.baselineAt)} → fault ${isoTime(e.plan.injectAt)} → recovery ${isoTime(e.plan.revertAt)} → end ${isoTime(e.plan.endAt)}`);
+  if (e.plan)
+    out.push(
+      `- Windows: baseline ${isoTime(e.plan.baselineAt)} → fault ${isoTime(e.plan.injectAt)} → recovery ${isoTime(e.plan.revertAt)} → end ${isoTime(e.plan.endAt)}`,
+    );
   const samples = report.samples.filter((s) => s.experimentIndex === e.index).length;
   out.push(`- Probe samples: ${samples} (the HTML report charts them)`, '', '### Statistics by phase', '');
-  out.push(...table(STATS_HEADER, REPORT_PHASES.map((p) => [p, ...statsCells(e.stats?.[p])])), '');
+  out.push(
+    ...table(
+      STATS_HEADER,
+      REPORT_PHASES.map((p) => [p, ...statsCells(e.stats?.[p])]),
+    ),
+    '',
+  );
   const byProbe = probeRows(e);
-  if (byProbe.length > 0) out.push('### Statistics by probe', '', ...table(['probe', ...STATS_HEADER], byProbe.map(([probe, ...rest]) => [m(probe), ...rest])), '');
+  if (byProbe.length > 0)
+    out.push(
+      '### Statistics by probe',
+      '',
+      ...table(
+        ['probe', ...STATS_HEADER],
+        byProbe.map(([probe, ...rest]) => [m(probe), ...rest]),
+      ),
+      '',
+    );
   if (e.verdict && e.verdict.checks.length > 0) {
     out.push('### Checks', '');
     out.push(
       ...table(
         ['window', 'metric', 'threshold', 'actual', 'result'],
-        e.verdict.checks.map((c) => [m(c.window), m(c.metric), `${m(c.comparator)} ${formatNumber(c.threshold)}`, formatNumber(c.actual), c.passed ? 'pass' : '**fail**']),
+        e.verdict.checks.map((c) => [
+          m(c.window),
+          m(c.metric),
+          `${m(c.comparator)} ${formatNumber(c.threshold)}`,
+          formatNumber(c.actual),
+          c.passed ? 'pass' : '**fail**',
+        ]),
       ),
       '',
     );
   }
   if (!report.faultDetailsHidden && e.targets && e.targets.length > 0) {
-    out.push('### Targets', '', ...e.targets.map((t) => `- ${m(t.containerName)} (\`${t.containerId.slice(0, 12)}\`)`), '');
+    out.push(
+      '### Targets',
+      '',
+      ...e.targets.map((t) => `- ${m(t.containerName)} (\`${t.containerId.slice(0, 12)}\`)`),
+      '',
+    );
   }
-  const commands = report.faultDetailsHidden ? [] : faultCommands(report.events, report.experiments).filter((c) => c.experimentIndex === e.index);
+  const commands = report.faultDetailsHidden
+    ? []
+    : faultCommands(report.events, report.experiments).filter((c) => c.experimentIndex === e.index);
   if (commands.length > 0) {
     out.push('### Exact commands', '');
     for (const c of commands) {
-      out.push(`${m(c.containerName ?? c.containerId ?? 'target')}${c.strategy ? ` (${m(c.strategy)})` : ''}:`, '', '```', '# apply', ...c.apply.map((a) => formatArgv(a).replace(/```/g, '` ` `')), '# revert', ...c.revert.map((a) => formatArgv(a).replace(/```/g, '` ` `')), '```', '');
+      out.push(
+        `${m(c.containerName ?? c.containerId ?? 'target')}${c.strategy ? ` (${m(c.strategy)})` : ''}:`,
+        '',
+        '```',
+        '# apply',
+        ...c.apply.map((a) => formatArgv(a).replace(/```/g, '` ` `')),
+        '# revert',
+        ...c.revert.map((a) => formatArgv(a).replace(/```/g, '` ` `')),
+        '```',
+        '',
+      );
     }
   }
   return out;
@@ -59,7 +104,10 @@ function experiment(report: RunReport, e: ReportExperiment): string[] {
 
 function notes(list: ReportNote[], empty: string): string[] {
   if (list.length === 0) return [`_${empty}_`];
-  return list.map((n) => `- ${n.kind === 'action_item' ? (n.done ? '[x] ' : '[ ] ') : ''}${m(n.text)}${n.owner ? ` — owner: ${m(n.owner)}` : ''} (${m(n.author ?? 'unknown')}, ${isoTime(n.createdAt)})`);
+  return list.map(
+    (n) =>
+      `- ${n.kind === 'action_item' ? (n.done ? '[x] ' : '[ ] ') : ''}${m(n.text)}${n.owner ? ` — owner: ${m(n.owner)}` : ''} (${m(n.author ?? 'unknown')}, ${isoTime(n.createdAt)})`,
+  );
 }
 
 /** The run report as Markdown (for pasting into a post-mortem or a ticket). */
@@ -75,16 +123,39 @@ export function renderRunReportMarkdown(report: RunReport): string {
   if (report.abortReason) out.push(`- Aborted: ${m(report.abortReason)}`);
   if (report.error) out.push(`- Error: ${m(report.error)}`);
   out.push('');
-  if (report.faultDetailsHidden) out.push('> Blind GameDay: the fault, its targets and commands are hidden until the run ends or the champion reveals them.', '');
+  if (report.faultDetailsHidden)
+    out.push(
+      '> Blind GameDay: the fault, its targets and commands are hidden until the run ends or the champion reveals them.',
+      '',
+    );
   for (const e of report.experiments) out.push(...experiment(report, e));
   out.push('## Timeline', '');
   out.push(
     ...table(
       ['actual', 'planned', 'skew', 'event', 'phase', 'experiment', 'message'],
-      timelineRows(report.events).map((r) => [isoTime(r.at), isoTime(r.plannedAt), formatMs(r.skewMs), `\`${r.type}\``, m(r.phase ?? ''), r.experimentIndex === null ? '' : String(r.experimentIndex + 1), m(r.message)]),
+      timelineRows(report.events).map((r) => [
+        isoTime(r.at),
+        isoTime(r.plannedAt),
+        formatMs(r.skewMs),
+        `\`${r.type}\``,
+        m(r.phase ?? ''),
+        r.experimentIndex === null ? '' : String(r.experimentIndex + 1),
+        m(r.message),
+      ]),
     ),
     '',
   );
-  out.push('## Action items', '', ...notes(actionItems(report), 'No action items.'), '', '## Notes', '', ...notes(plainNotes(report), 'No notes.'), '', `_Generated ${isoTime(report.generatedAt)}_`, '');
+  out.push(
+    '## Action items',
+    '',
+    ...notes(actionItems(report), 'No action items.'),
+    '',
+    '## Notes',
+    '',
+    ...notes(plainNotes(report), 'No notes.'),
+    '',
+    `_Generated ${isoTime(report.generatedAt)}_`,
+    '',
+  );
   return out.join('\n');
 }

@@ -1,4 +1,10 @@
-import { REPORT_PHASES, type ReportEvent, type ReportExperiment, type ReportPhaseStats, type RunReport } from './report.types';
+import {
+  REPORT_PHASES,
+  type ReportEvent,
+  type ReportExperiment,
+  type ReportPhaseStats,
+  type RunReport,
+} from './report.types';
 
 /** The exact commands of one armed fault, as recorded on the run's timeline. */
 export interface FaultCommands {
@@ -29,14 +35,18 @@ export const MARKER_EVENTS: Readonly<Record<string, string>> = Object.freeze({
   'run.abort_requested': 'abort requested',
 });
 
-const isArgvList = (v: unknown): v is string[][] => Array.isArray(v) && v.every((a) => Array.isArray(a) && a.every((x) => typeof x === 'string'));
+const isArgvList = (v: unknown): v is string[][] =>
+  Array.isArray(v) && v.every((a) => Array.isArray(a) && a.every((x) => typeof x === 'string'));
 
 function record(v: unknown): Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
 
 /** tc/docker argv from the `fault.armed` events (apply and revert exactly as handed to the target). */
-export function faultCommands(events: readonly ReportEvent[], experiments: readonly ReportExperiment[] = []): FaultCommands[] {
+export function faultCommands(
+  events: readonly ReportEvent[],
+  experiments: readonly ReportExperiment[] = [],
+): FaultCommands[] {
   const names = new Map<string, string>();
   for (const e of experiments) for (const t of e.targets ?? []) names.set(t.containerId, t.containerName);
   return events
@@ -59,7 +69,9 @@ export function faultCommands(events: readonly ReportEvent[], experiments: reado
 
 /** Renders an argv for reading (not for a shell: the service itself never builds shell strings). */
 export function formatArgv(argv: readonly string[]): string {
-  return argv.map((a) => (a === '' ? "''" : /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+  return argv
+    .map((a) => (a === '' ? "''" : /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`))
+    .join(' ');
 }
 
 /**
@@ -77,7 +89,8 @@ export function timelineRows(events: readonly ReportEvent[]): TimelineRow[] {
       experimentIndex: e.experimentIndex ?? null,
       plannedAt: e.plannedAt ?? null,
       at: e.at,
-      skewMs: e.plannedAt === null || e.plannedAt === undefined || !hasSkew(e.type) ? null : Math.round(e.at - e.plannedAt),
+      skewMs:
+        e.plannedAt === null || e.plannedAt === undefined || !hasSkew(e.type) ? null : Math.round(e.at - e.plannedAt),
       message: e.message,
     }));
 }
@@ -103,7 +116,15 @@ export function formatRate(r: number | null | undefined): string {
 /** Row cells of the per-phase statistics table, shared by the HTML and Markdown renderers. */
 export function statsCells(s: ReportPhaseStats | undefined): string[] {
   if (!s) return ['0', '0', '—', '—', '—', '—', '—'];
-  return [String(s.count), String(s.errors), formatRate(s.count === 0 ? null : s.errorRate), formatMs(s.p50Ms), formatMs(s.p95Ms), formatMs(s.p99Ms), formatMs(s.meanMs)];
+  return [
+    String(s.count),
+    String(s.errors),
+    formatRate(s.count === 0 ? null : s.errorRate),
+    formatMs(s.p50Ms),
+    formatMs(s.p95Ms),
+    formatMs(s.p99Ms),
+    formatMs(s.meanMs),
+  ];
 }
 
 export const STATS_HEADER = ['phase', 'count', 'errors', 'error rate', 'p50', 'p95', 'p99', 'mean'];

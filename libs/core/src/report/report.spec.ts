@@ -14,7 +14,16 @@ function samples(probe = 'front', every = 500): ReportSample[] {
   for (let at = T0; at < plan.endAt; at += every) {
     const phase = at < plan.injectAt ? 'baseline' : at < plan.revertAt ? 'fault' : 'recovery';
     const fault = phase === 'fault';
-    out.push({ experimentIndex: 0, probe, phase, at, durationMs: fault ? 300 : 20, ok: !fault, status: fault ? 500 : 200, errorKind: fault ? 'status_mismatch' : null });
+    out.push({
+      experimentIndex: 0,
+      probe,
+      phase,
+      at,
+      durationMs: fault ? 300 : 20,
+      ok: !fault,
+      status: fault ? 500 : 200,
+      errorKind: fault ? 'status_mismatch' : null,
+    });
   }
   return out;
 }
@@ -46,7 +55,12 @@ function report(overrides: Partial<RunReport> = {}): RunReport {
           fault: { count: 40, errors: 40, errorRate: 1, meanMs: 300, p50Ms: 300, p95Ms: 300, p99Ms: 300 },
           recovery: { count: 20, errors: 0, errorRate: 0, meanMs: 20, p50Ms: 20, p95Ms: 20, p99Ms: 20 },
         },
-        verdict: { verdict: 'hypothesis_held', reason: 'all 1 checks passed', checks: [{ window: 'fault', metric: 'p99Ms', comparator: '<=', threshold: 350, actual: 300, passed: true }], deviationRatio: 15 },
+        verdict: {
+          verdict: 'hypothesis_held',
+          reason: 'all 1 checks passed',
+          checks: [{ window: 'fault', metric: 'p99Ms', comparator: '<=', threshold: 350, actual: 300, passed: true }],
+          deviationRatio: 15,
+        },
         timeToRecoverMs: 120,
         injectionSkewMs: 3,
         revertSkewMs: 4,
@@ -55,22 +69,62 @@ function report(overrides: Partial<RunReport> = {}): RunReport {
       },
     ],
     events: [
-      { type: 'phase.baseline', message: 'measuring the steady state', phase: 'baseline', experimentIndex: 0, plannedAt: T0, at: T0 + 5 },
+      {
+        type: 'phase.baseline',
+        message: 'measuring the steady state',
+        phase: 'baseline',
+        experimentIndex: 0,
+        plannedAt: T0,
+        at: T0 + 5,
+      },
       {
         type: 'fault.armed',
         message: 'network fault armed on demo-service2-1 (sidecar)',
         experimentIndex: 0,
         plannedAt: plan.injectAt,
         at: T0 + 800,
-        data: { containerId: 'abcdef0123456789abcdef', applyArgv: [['tc', 'qdisc', 'add', 'dev', 'eth0', 'root', 'handle', '7a5c:', 'netem', 'delay', '500ms', '100ms']], revertArgv: [['tc', 'qdisc', 'del', 'dev', 'eth0', 'root', 'handle', '7a5c:']] },
+        data: {
+          containerId: 'abcdef0123456789abcdef',
+          applyArgv: [
+            ['tc', 'qdisc', 'add', 'dev', 'eth0', 'root', 'handle', '7a5c:', 'netem', 'delay', '500ms', '100ms'],
+          ],
+          revertArgv: [['tc', 'qdisc', 'del', 'dev', 'eth0', 'root', 'handle', '7a5c:']],
+        },
       },
-      { type: 'fault.applied', message: 'applied on demo-service2-1 3 ms after the planned instant', experimentIndex: 0, plannedAt: plan.injectAt, at: plan.injectAt + 3 },
-      { type: 'fault.reverted', message: 'reverted', experimentIndex: 0, plannedAt: plan.revertAt, at: plan.revertAt + 4 },
+      {
+        type: 'fault.applied',
+        message: 'applied on demo-service2-1 3 ms after the planned instant',
+        experimentIndex: 0,
+        plannedAt: plan.injectAt,
+        at: plan.injectAt + 3,
+      },
+      {
+        type: 'fault.reverted',
+        message: 'reverted',
+        experimentIndex: 0,
+        plannedAt: plan.revertAt,
+        at: plan.revertAt + 4,
+      },
     ],
     samples: samples(),
     notes: [
-      { id: 'n1', kind: 'note', text: 'service1 answered 500 fast', author: 'alice', done: false, createdAt: plan.endAt + 1 },
-      { id: 'n2', kind: 'action_item', text: 'add a retry budget', owner: 'bob', author: 'alice', done: true, createdAt: plan.endAt + 2 },
+      {
+        id: 'n1',
+        kind: 'note',
+        text: 'service1 answered 500 fast',
+        author: 'alice',
+        done: false,
+        createdAt: plan.endAt + 1,
+      },
+      {
+        id: 'n2',
+        kind: 'action_item',
+        text: 'add a retry budget',
+        owner: 'bob',
+        author: 'alice',
+        done: true,
+        createdAt: plan.endAt + 2,
+      },
     ],
     generatedAt: plan.endAt + 60_000,
     ...overrides,
@@ -142,7 +196,15 @@ describe('latency chart', () => {
 
   it('downsamples large runs but keeps spikes and errors', () => {
     const many: ReportSample[] = [];
-    for (let i = 0; i < 50_000; i++) many.push({ experimentIndex: 0, probe: 'front', phase: 'baseline', at: T0 + i * 2, durationMs: 10 + (i % 7), ok: true });
+    for (let i = 0; i < 50_000; i++)
+      many.push({
+        experimentIndex: 0,
+        probe: 'front',
+        phase: 'baseline',
+        at: T0 + i * 2,
+        durationMs: 10 + (i % 7),
+        ok: true,
+      });
     many[12_345] = { ...many[12_345], durationMs: 9_999 };
     many[40_000] = { ...many[40_000], ok: false, errorKind: 'timeout' };
     const thin = downsampleSamples(many, 5_000);
@@ -165,12 +227,21 @@ describe('report sections', () => {
   it('takes the exact argv from the fault.armed events', () => {
     const r = report();
     expect(faultCommands(r.events, r.experiments)).toEqual([
-      { experimentIndex: 0, containerId: 'abcdef0123456789abcdef', containerName: 'demo-service2-1', strategy: 'sidecar', apply: [r.events[1].data && (r.events[1].data as { applyArgv: string[][] }).applyArgv[0]], revert: [['tc', 'qdisc', 'del', 'dev', 'eth0', 'root', 'handle', '7a5c:']] },
+      {
+        experimentIndex: 0,
+        containerId: 'abcdef0123456789abcdef',
+        containerName: 'demo-service2-1',
+        strategy: 'sidecar',
+        apply: [r.events[1].data && (r.events[1].data as { applyArgv: string[][] }).applyArgv[0]],
+        revert: [['tc', 'qdisc', 'del', 'dev', 'eth0', 'root', 'handle', '7a5c:']],
+      },
     ]);
   });
 
   it('quotes argv elements for reading', () => {
-    expect(formatArgv(['tc', 'qdisc', 'add', 'dev', 'eth0', 'root', 'netem', 'delay', '500ms'])).toBe('tc qdisc add dev eth0 root netem delay 500ms');
+    expect(formatArgv(['tc', 'qdisc', 'add', 'dev', 'eth0', 'root', 'netem', 'delay', '500ms'])).toBe(
+      'tc qdisc add dev eth0 root netem delay 500ms',
+    );
     expect(formatArgv(['sh', '-c', "echo 'hi' there", ''])).toBe(`sh -c 'echo '\\''hi'\\'' there' ''`);
   });
 
@@ -208,7 +279,10 @@ describe('HTML report', () => {
 
   it('escapes every user-provided string', () => {
     const evil = '<img src=x onerror=alert(1)>';
-    const r = report({ gameDayName: evil, notes: [{ id: 'n', kind: 'note', text: evil, owner: evil, author: evil, done: false, createdAt: T0 }] });
+    const r = report({
+      gameDayName: evil,
+      notes: [{ id: 'n', kind: 'note', text: evil, owner: evil, author: evil, done: false, createdAt: T0 }],
+    });
     r.experiments[0].name = evil;
     r.experiments[0].hypothesis = evil;
     r.events.push({ type: 'run.note', message: evil, at: T0 });
@@ -230,7 +304,14 @@ describe('HTML report', () => {
   });
 
   it('renders a run with no samples, no result and no notes', () => {
-    const r = report({ samples: [], notes: [], verdict: null, status: 'arming', finishedAt: null, experiments: [{ index: 0, name: 'latency', plan }] });
+    const r = report({
+      samples: [],
+      notes: [],
+      verdict: null,
+      status: 'arming',
+      finishedAt: null,
+      experiments: [{ index: 0, name: 'latency', plan }],
+    });
     const html = renderRunReportHtml(r);
     expect(html).toContain('No probe samples recorded');
     expect(html).toContain('no verdict yet');

@@ -8,8 +8,20 @@ describe('planRun', () => {
   ]);
 
   it('lays experiments back to back from the scheduled instant', () => {
-    expect(plan.experiments[0]).toEqual({ index: 0, baselineAt: t0, injectAt: t0 + 30_000, revertAt: t0 + 150_000, endAt: t0 + 180_000 });
-    expect(plan.experiments[1]).toEqual({ index: 1, baselineAt: t0 + 180_000, injectAt: t0 + 190_000, revertAt: t0 + 190_500, endAt: t0 + 250_500 });
+    expect(plan.experiments[0]).toEqual({
+      index: 0,
+      baselineAt: t0,
+      injectAt: t0 + 30_000,
+      revertAt: t0 + 150_000,
+      endAt: t0 + 180_000,
+    });
+    expect(plan.experiments[1]).toEqual({
+      index: 1,
+      baselineAt: t0 + 180_000,
+      injectAt: t0 + 190_000,
+      revertAt: t0 + 190_500,
+      endAt: t0 + 250_500,
+    });
     expect(plan.endAt).toBe(t0 + 250_500);
   });
 

@@ -2,7 +2,15 @@
  * The run lifecycle. Postgres holds the state; this module only says which moves are legal so
  * every writer (runner, abort endpoint, reaper) agrees.
  */
-export const RUN_PHASES = ['scheduled', 'arming', 'baseline', 'injecting', 'observing', 'rolling_back', 'recovery'] as const;
+export const RUN_PHASES = [
+  'scheduled',
+  'arming',
+  'baseline',
+  'injecting',
+  'observing',
+  'rolling_back',
+  'recovery',
+] as const;
 export const RUN_TERMINAL = ['completed', 'aborted', 'failed', 'cancelled', 'skipped'] as const;
 
 export type RunPhase = (typeof RUN_PHASES)[number];

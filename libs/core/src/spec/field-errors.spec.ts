@@ -13,7 +13,10 @@ describe('formatPath', () => {
 
 describe('fieldErrors', () => {
   const schema = z.strictObject({
-    schedule: z.union([z.strictObject({ at: z.iso.datetime() }), z.strictObject({ cron: z.string(), timezone: z.string() })]),
+    schedule: z.union([
+      z.strictObject({ at: z.iso.datetime() }),
+      z.strictObject({ cron: z.string(), timezone: z.string() }),
+    ]),
   });
 
   it('reports the closest union branch rather than "no branch matched"', () => {

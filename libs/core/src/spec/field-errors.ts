@@ -25,7 +25,11 @@ type Issue = z.core.$ZodIssue;
 function flatten(issues: readonly Issue[], prefix: readonly PropertyKey[], out: FieldError[]): void {
   for (const issue of issues) {
     const path = [...prefix, ...issue.path];
-    if (issue.code === 'invalid_union' && issue.errors.length > 0 && !issue.errors.some((branch) => branch.length === 0)) {
+    if (
+      issue.code === 'invalid_union' &&
+      issue.errors.length > 0 &&
+      !issue.errors.some((branch) => branch.length === 0)
+    ) {
       const best = [...issue.errors].sort((a, b) => rank(a) - rank(b))[0];
       flatten(best, path, out);
       continue;

@@ -23,8 +23,15 @@ describe('gameDaySpecSchema', () => {
     const r = gameDaySpecSchema.safeParse(minimal());
     expect(r.success ? [] : fieldErrors(r.error)).toEqual([]);
     expect(r.data?.mode).toBe('announced');
-    expect(r.data?.schedule).toEqual({ at: '2030-01-01T10:00:00.000Z', missedRunPolicy: { mode: 'run_late', deadline: '15m' } });
-    expect(r.data?.experiments[0].hypothesis.probes[0]).toMatchObject({ method: 'GET', expectedStatus: [200], interval: '1s' });
+    expect(r.data?.schedule).toEqual({
+      at: '2030-01-01T10:00:00.000Z',
+      missedRunPolicy: { mode: 'run_late', deadline: '15m' },
+    });
+    expect(r.data?.experiments[0].hypothesis.probes[0]).toMatchObject({
+      method: 'GET',
+      expectedStatus: [200],
+      interval: '1s',
+    });
   });
 
   it('accepts the recurring example', () => {
@@ -39,17 +46,35 @@ describe('gameDaySpecSchema', () => {
       champion: 'alice',
       environment: 'staging',
       mode: 'blind',
-      participants: [{ name: 'bob', contact: 'bob@example.com', timezone: 'Europe/Paris', workingHours: { days: ['mon', 'tue'], start: '09:00', end: '18:00' } }],
+      participants: [
+        {
+          name: 'bob',
+          contact: 'bob@example.com',
+          timezone: 'Europe/Paris',
+          workingHours: { days: ['mon', 'tue'], start: '09:00', end: '18:00' },
+        },
+      ],
       blackouts: [
         { name: 'xmas', timezone: 'Europe/Paris', start: '2030-12-24T00:00', end: '2030-12-27T00:00' },
         { timezone: 'UTC', weekly: { days: ['fri'], start: '16:00', end: '24:00' } },
       ],
       webhooks: [{ url: 'https://hooks.example.com/x', events: ['run.completed'] }],
-      schedule: { cron: '*/2 * * * * *', timezone: 'Asia/Kolkata', startsAt: '2030-01-01T00:00:00Z', endsAt: '2030-02-01T00:00:00+01:00', missedRunPolicy: { mode: 'skip', deadline: '5m' } },
+      schedule: {
+        cron: '*/2 * * * * *',
+        timezone: 'Asia/Kolkata',
+        startsAt: '2030-01-01T00:00:00Z',
+        endsAt: '2030-02-01T00:00:00+01:00',
+        missedRunPolicy: { mode: 'skip', deadline: '5m' },
+      },
     };
     body.experiments[0].load = { url: 'http://127.0.0.1:8000/', rate: 50 };
-    body.experiments[0].guardrails = [{ name: 'errors', metric: 'errorRate', threshold: 0.5, window: '10s', for: '5s' }];
-    body.experiments[0].hypothesis.tolerances = { fault: { p95Ms: 350, expectedStatus: [500] }, recovery: { maxDeviationRatio: 1.5 } };
+    body.experiments[0].guardrails = [
+      { name: 'errors', metric: 'errorRate', threshold: 0.5, window: '10s', for: '5s' },
+    ];
+    body.experiments[0].hypothesis.tolerances = {
+      fault: { p95Ms: 350, expectedStatus: [500] },
+      recovery: { maxDeviationRatio: 1.5 },
+    };
     expect(errorsOf(body)).toEqual([]);
   });
 
@@ -61,10 +86,18 @@ describe('gameDaySpecSchema', () => {
     ['cron with 3 fields', (b) => (b.schedule = { cron: '* * *', timezone: 'UTC' }), 'schedule.cron'],
     ['cron without timezone', (b) => (b.schedule = { cron: '0 10 * * *' }), 'schedule.timezone'],
     ['delay without unit', (b) => (b.experiments[0].fault.netem.delay = '500'), 'experiments[0].fault.netem.delay'],
-    ['ftp probe', (b) => (b.experiments[0].hypothesis.probes[0].url = 'ftp://x/'), 'experiments[0].hypothesis.probes[0].url'],
+    [
+      'ftp probe',
+      (b) => (b.experiments[0].hypothesis.probes[0].url = 'ftp://x/'),
+      'experiments[0].hypothesis.probes[0].url',
+    ],
     ['no experiments', (b) => (b.experiments = []), 'experiments'],
     ['unknown fault field', (b) => (b.experiments[0].fault.nettem = {}), 'experiments[0].fault.nettem'],
-    ['probe named like the load series', (b) => (b.experiments[0].hypothesis.probes[0].name = 'load'), 'experiments[0].hypothesis.probes[0].name'],
+    [
+      'probe named like the load series',
+      (b) => (b.experiments[0].hypothesis.probes[0].name = 'load'),
+      'experiments[0].hypothesis.probes[0].name',
+    ],
   ])('rejects %s naming the field', (_label, mutate, field) => {
     const body = minimal();
     mutate(body);
@@ -76,6 +109,10 @@ describe('gameDaySpecSchema', () => {
     body.timezone = 'nowhere';
     body.experiments[0].durations.fault = 'forever';
     body.experiments[0].hypothesis.probes[0].timeoutMs = -1;
-    expect(errorsOf(body).map((e) => e.field).sort()).toEqual(['experiments[0].durations.fault', 'experiments[0].hypothesis.probes[0].timeoutMs', 'timezone']);
+    expect(
+      errorsOf(body)
+        .map((e) => e.field)
+        .sort(),
+    ).toEqual(['experiments[0].durations.fault', 'experiments[0].hypothesis.probes[0].timeoutMs', 'timezone']);
   });
 });

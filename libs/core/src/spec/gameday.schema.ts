@@ -29,7 +29,12 @@ const weeklyHoursSchema = z
     end: clockTimeSchema,
   })
   .superRefine((v, ctx) => {
-    if (clockMinutes(v.end) <= clockMinutes(v.start)) ctx.addIssue({ code: 'custom', path: ['end'], message: 'end must be after start (split windows that cross midnight in two)' });
+    if (clockMinutes(v.end) <= clockMinutes(v.start))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['end'],
+        message: 'end must be after start (split windows that cross midnight in two)',
+      });
   });
 
 export const participantSchema = z.strictObject({
@@ -91,7 +96,16 @@ export const blackoutSchema = z
     }
   });
 
-export const WEBHOOK_EVENTS = ['run.scheduled', 'run.started', 'run.skipped', 'fault.injected', 'fault.reverted', 'run.completed', 'run.aborted', 'run.failed'] as const;
+export const WEBHOOK_EVENTS = [
+  'run.scheduled',
+  'run.started',
+  'run.skipped',
+  'fault.injected',
+  'fault.reverted',
+  'run.completed',
+  'run.aborted',
+  'run.failed',
+] as const;
 export const webhookSchema = z.strictObject({
   url: httpUrlSchema,
   events: z.array(z.enum(WEBHOOK_EVENTS)).min(1, 'name at least one event').max(WEBHOOK_EVENTS.length),
@@ -101,17 +115,30 @@ export const webhookSchema = z.strictObject({
 export const LOAD_SERIES = 'load';
 
 export const probeSchema = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, "_", "." or "-" (it becomes a metric label)'),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, "_", "." or "-" (it becomes a metric label)'),
   url: httpUrlSchema,
   method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']).default('GET'),
   headers: z
-    .record(z.string().regex(HEADER_NAME, 'must be an HTTP header name'), z.string().max(4096, 'header values are at most 4096 characters'))
+    .record(
+      z.string().regex(HEADER_NAME, 'must be an HTTP header name'),
+      z.string().max(4096, 'header values are at most 4096 characters'),
+    )
     .refine((h) => Object.keys(h).length <= 32, 'at most 32 headers')
     .optional(),
   body: z.string().max(65_536, 'must be at most 64 KiB').optional(),
   /** statuses that count as success for the probe's own error rate */
-  expectedStatus: z.array(z.number().int().min(100, 'HTTP statuses are 100-599').max(599, 'HTTP statuses are 100-599')).min(1).max(20).default([200]),
-  timeoutMs: z.number().int('must be whole milliseconds').min(1, 'must be at least 1').max(60_000, 'must be at most 60000'),
+  expectedStatus: z
+    .array(z.number().int().min(100, 'HTTP statuses are 100-599').max(599, 'HTTP statuses are 100-599'))
+    .min(1)
+    .max(20)
+    .default([200]),
+  timeoutMs: z
+    .number()
+    .int('must be whole milliseconds')
+    .min(1, 'must be at least 1')
+    .max(60_000, 'must be at most 60000'),
   interval: durationSchema({ min: '50ms', max: '1m' }).default('1s'),
 });
 
@@ -127,7 +154,11 @@ export const toleranceSchema = z
     meanMs: latencyMs.optional(),
     maxErrorRate: ratio.optional(),
     minErrorRate: ratio.optional(),
-    expectedStatus: z.array(z.number().int().min(100, 'HTTP statuses are 100-599').max(599, 'HTTP statuses are 100-599')).min(1).max(20).optional(),
+    expectedStatus: z
+      .array(z.number().int().min(100, 'HTTP statuses are 100-599').max(599, 'HTTP statuses are 100-599'))
+      .min(1)
+      .max(20)
+      .optional(),
     minStatusMatchRatio: ratio.optional(),
     maxDeviationRatio: z.number().positive('must be greater than 0').max(10_000).optional(),
   })
@@ -136,7 +167,11 @@ export const toleranceSchema = z
       ctx.addIssue({ code: 'custom', path: ['minErrorRate'], message: 'minErrorRate must not exceed maxErrorRate' });
     }
     if (v.minStatusMatchRatio !== undefined && v.expectedStatus === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['minStatusMatchRatio'], message: 'minStatusMatchRatio requires expectedStatus' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['minStatusMatchRatio'],
+        message: 'minStatusMatchRatio requires expectedStatus',
+      });
     }
   });
 
@@ -173,18 +208,25 @@ export const durationsSchema = z.strictObject({
 });
 
 /** "errorRate > 0.5 for 5s over the last 10s" aborts the experiment and reverts at once. */
-export const guardrailSchema = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, "_", "." or "-"'),
-  metric: z.enum(['errorRate', 'p50Ms', 'p95Ms', 'p99Ms', 'meanMs']),
-  threshold: z.number().min(0, 'must be at least 0').max(3_600_000),
-  window: durationSchema({ min: '1s', max: '1h' }).default('10s'),
-  for: durationSchema({ max: '1h' }).default('0s'),
-  minSamples: z.number().int().min(1).max(100_000).optional(),
-  /** which probe's samples; all probes when absent */
-  probe: z.string().max(64).optional(),
-}).superRefine((v, ctx) => {
-  if (v.metric === 'errorRate' && v.threshold > 1) ctx.addIssue({ code: 'custom', path: ['threshold'], message: 'an errorRate threshold is a ratio between 0 and 1' });
-});
+export const guardrailSchema = z
+  .strictObject({
+    name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, "_", "." or "-"'),
+    metric: z.enum(['errorRate', 'p50Ms', 'p95Ms', 'p99Ms', 'meanMs']),
+    threshold: z.number().min(0, 'must be at least 0').max(3_600_000),
+    window: durationSchema({ min: '1s', max: '1h' }).default('10s'),
+    for: durationSchema({ max: '1h' }).default('0s'),
+    minSamples: z.number().int().min(1).max(100_000).optional(),
+    /** which probe's samples; all probes when absent */
+    probe: z.string().max(64).optional(),
+  })
+  .superRefine((v, ctx) => {
+    if (v.metric === 'errorRate' && v.threshold > 1)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['threshold'],
+        message: 'an errorRate threshold is a ratio between 0 and 1',
+      });
+  });
 
 export const experimentSchema = z
   .strictObject({
@@ -198,12 +240,23 @@ export const experimentSchema = z
   .superRefine((v, ctx) => {
     const names = new Set<string>();
     v.hypothesis.probes.forEach((p, i) => {
-      if (names.has(p.name)) ctx.addIssue({ code: 'custom', path: ['hypothesis', 'probes', i, 'name'], message: `probe name "${p.name}" is used twice` });
-      if (p.name === LOAD_SERIES) ctx.addIssue({ code: 'custom', path: ['hypothesis', 'probes', i, 'name'], message: `"${LOAD_SERIES}" is reserved for the load generator's samples` });
+      if (names.has(p.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['hypothesis', 'probes', i, 'name'],
+          message: `probe name "${p.name}" is used twice`,
+        });
+      if (p.name === LOAD_SERIES)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['hypothesis', 'probes', i, 'name'],
+          message: `"${LOAD_SERIES}" is reserved for the load generator's samples`,
+        });
       names.add(p.name);
     });
     v.guardrails?.forEach((g, i) => {
-      if (g.probe !== undefined && !names.has(g.probe)) ctx.addIssue({ code: 'custom', path: ['guardrails', i, 'probe'], message: `no probe named "${g.probe}"` });
+      if (g.probe !== undefined && !names.has(g.probe))
+        ctx.addIssue({ code: 'custom', path: ['guardrails', i, 'probe'], message: `no probe named "${g.probe}"` });
     });
   });
 
@@ -213,7 +266,10 @@ export const gameDaySpecSchema = z
     description: z.string().max(10_000, 'must be at most 10000 characters').optional(),
     champion: shortText(200).optional(),
     participants: z.array(participantSchema).max(50, 'at most 50 participants').optional(),
-    environment: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, "_", "." or "-" (e.g. staging)').optional(),
+    environment: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, "_", "." or "-" (e.g. staging)')
+      .optional(),
     mode: z.enum(['announced', 'blind']).default('announced'),
     timezone: timezoneSchema,
     schedule: scheduleSchema,
@@ -224,7 +280,12 @@ export const gameDaySpecSchema = z
   .superRefine((v, ctx) => {
     const names = new Set<string>();
     v.experiments.forEach((e, i) => {
-      if (names.has(e.name)) ctx.addIssue({ code: 'custom', path: ['experiments', i, 'name'], message: `experiment name "${e.name}" is used twice` });
+      if (names.has(e.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['experiments', i, 'name'],
+          message: `experiment name "${e.name}" is used twice`,
+        });
       names.add(e.name);
     });
   })

@@ -4,7 +4,8 @@ import { z } from 'zod';
 
 /** Shared building blocks of the GameDay spec: bounded strings, timezones, instants, cron. */
 
-export const shortText = (max = 200) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+export const shortText = (max = 200) =>
+  z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
 
 export const timezoneSchema = z
   .string()
@@ -12,7 +13,10 @@ export const timezoneSchema = z
   .refine((tz) => IANAZone.isValidZone(tz), { message: 'must be an IANA timezone such as "UTC" or "Europe/Paris"' });
 
 /** An absolute instant: ISO 8601 with an explicit offset or Z (a local time would be ambiguous). */
-export const instantSchema = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 instant with an offset, e.g. "2030-01-01T10:00:00Z"' });
+export const instantSchema = z.iso.datetime({
+  offset: true,
+  message: 'must be an ISO 8601 instant with an offset, e.g. "2030-01-01T10:00:00Z"',
+});
 
 /** A wall-clock date-time read in some IANA timezone, or an instant with an offset. */
 export const localOrInstantSchema = z.iso.datetime({
@@ -45,7 +49,10 @@ export const cronSchema = z
   .superRefine((value, ctx) => {
     const fields = value.trim().split(/\s+/);
     if (fields.length !== 5 && fields.length !== 6) {
-      ctx.addIssue({ code: 'custom', message: `cron needs 5 fields (minute hour day-of-month month day-of-week) or 6 with leading seconds; got ${fields.length}` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `cron needs 5 fields (minute hour day-of-month month day-of-week) or 6 with leading seconds; got ${fields.length}`,
+      });
       return;
     }
     try {

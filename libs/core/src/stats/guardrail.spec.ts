@@ -5,7 +5,9 @@ const feed = (monitor: GuardrailMonitor, points: Array<[number, number, boolean]
 
 describe('GuardrailMonitor', () => {
   it('breaches when the error rate stays above the threshold for the required time', () => {
-    const m = new GuardrailMonitor([{ name: 'errors', metric: 'errorRate', threshold: 0.5, windowMs: 2_000, forMs: 1_000 }]);
+    const m = new GuardrailMonitor([
+      { name: 'errors', metric: 'errorRate', threshold: 0.5, windowMs: 2_000, forMs: 1_000 },
+    ]);
     const breach = feed(m, [
       [0, 10, true],
       [200, 10, false],
@@ -20,7 +22,9 @@ describe('GuardrailMonitor', () => {
   });
 
   it('resets the timer when the metric drops back', () => {
-    const m = new GuardrailMonitor([{ name: 'errors', metric: 'errorRate', threshold: 0.5, windowMs: 600, forMs: 500, minSamples: 2 }]);
+    const m = new GuardrailMonitor([
+      { name: 'errors', metric: 'errorRate', threshold: 0.5, windowMs: 600, forMs: 500, minSamples: 2 },
+    ]);
     const breach = feed(m, [
       [0, 5, false],
       [300, 5, false], // above since 305
@@ -34,7 +38,13 @@ describe('GuardrailMonitor', () => {
 
   it('breaches at once on a latency threshold with forMs 0', () => {
     const m = new GuardrailMonitor([{ name: 'slow', metric: 'p99Ms', threshold: 1_000, windowMs: 5_000, forMs: 0 }]);
-    expect(feed(m, [[0, 100, true], [100, 100, true], [200, 2_000, true]])).toMatchObject({ guardrail: 'slow', actual: expect.any(Number) });
+    expect(
+      feed(m, [
+        [0, 100, true],
+        [100, 100, true],
+        [200, 2_000, true],
+      ]),
+    ).toMatchObject({ guardrail: 'slow', actual: expect.any(Number) });
   });
 
   it('decides nothing on too few samples and keeps the first breach', () => {

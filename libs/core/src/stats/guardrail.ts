@@ -46,7 +46,8 @@ export class GuardrailMonitor {
     if (this.breached) return this.breached;
     this.samples.push(sample);
     const longest = Math.max(0, ...this.guardrails.map((g) => g.windowMs));
-    while (this.samples.length > 0 && this.samples[0].at + this.samples[0].durationMs < now - longest) this.samples.shift();
+    while (this.samples.length > 0 && this.samples[0].at + this.samples[0].durationMs < now - longest)
+      this.samples.shift();
 
     for (const g of this.guardrails) {
       const inWindow = this.samples.filter((s) => s.at + s.durationMs >= now - g.windowMs);

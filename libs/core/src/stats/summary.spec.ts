@@ -1,6 +1,11 @@
 import { percentile, summarize, type Sample } from './summary';
 
-const sample = (durationMs: number, ok = true, extra: Partial<Sample> = {}): Sample => ({ at: 0, durationMs, ok, ...extra });
+const sample = (durationMs: number, ok = true, extra: Partial<Sample> = {}): Sample => ({
+  at: 0,
+  durationMs,
+  ok,
+  ...extra,
+});
 
 describe('percentile', () => {
   it.each([

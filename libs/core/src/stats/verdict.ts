@@ -82,8 +82,14 @@ function checksFor(window: WindowName, summary: SampleSummary, baseline: SampleS
   if (t.maxErrorRate !== undefined) add('errorRate', '<=', t.maxErrorRate, errorRate);
   if (t.minErrorRate !== undefined) add('errorRate', '>=', t.minErrorRate, errorRate);
   if (t.expectedStatus !== undefined && t.expectedStatus.length > 0)
-    add(`statusIn[${t.expectedStatus.join(',')}]`, '>=', t.minStatusMatchRatio ?? 0.95, statusMatchRatio(summary, t.expectedStatus));
-  if (t.maxDeviationRatio !== undefined) add('deviationRatio', '<=', t.maxDeviationRatio, deviationRatio(summary, baseline));
+    add(
+      `statusIn[${t.expectedStatus.join(',')}]`,
+      '>=',
+      t.minStatusMatchRatio ?? 0.95,
+      statusMatchRatio(summary, t.expectedStatus),
+    );
+  if (t.maxDeviationRatio !== undefined)
+    add('deviationRatio', '<=', t.maxDeviationRatio, deviationRatio(summary, baseline));
   return checks;
 }
 
@@ -92,7 +98,11 @@ function checksFor(window: WindowName, summary: SampleSummary, baseline: SampleS
  * (the numbers behind the abort) but the verdict stays `aborted`. Too little data is
  * `inconclusive`, never a pass.
  */
-export function evaluateHypothesis(windows: WindowSummaries, criteria: HypothesisCriteria, aborted?: string): VerdictResult {
+export function evaluateHypothesis(
+  windows: WindowSummaries,
+  criteria: HypothesisCriteria,
+  aborted?: string,
+): VerdictResult {
   const minSamples = criteria.minSamples ?? 5;
   const checks = [
     ...(criteria.fault ? checksFor('fault', windows.fault, windows.baseline, criteria.fault) : []),
@@ -100,7 +110,13 @@ export function evaluateHypothesis(windows: WindowSummaries, criteria: Hypothesi
   ];
   const deviation = deviationRatio(windows.fault, windows.baseline);
   if (aborted) return { verdict: 'aborted', reason: aborted, checks, deviationRatio: deviation };
-  if (checks.length === 0) return { verdict: 'inconclusive', reason: 'the hypothesis states no tolerance to check', checks, deviationRatio: deviation };
+  if (checks.length === 0)
+    return {
+      verdict: 'inconclusive',
+      reason: 'the hypothesis states no tolerance to check',
+      checks,
+      deviationRatio: deviation,
+    };
 
   const needed = new Set<WindowName>(checks.map((c) => c.window));
   if (checks.some((c) => c.metric === 'deviationRatio')) needed.add('baseline');
@@ -117,11 +133,18 @@ export function evaluateHypothesis(windows: WindowSummaries, criteria: Hypothesi
   if (failed.length > 0)
     return {
       verdict: 'hypothesis_violated',
-      reason: failed.map((c) => `${c.window} ${c.metric} ${c.actual ?? 'n/a'} (expected ${c.comparator} ${c.threshold})`).join('; '),
+      reason: failed
+        .map((c) => `${c.window} ${c.metric} ${c.actual ?? 'n/a'} (expected ${c.comparator} ${c.threshold})`)
+        .join('; '),
       checks,
       deviationRatio: deviation,
     };
-  return { verdict: 'hypothesis_held', reason: `all ${checks.length} checks passed`, checks, deviationRatio: deviation };
+  return {
+    verdict: 'hypothesis_held',
+    reason: `all ${checks.length} checks passed`,
+    checks,
+    deviationRatio: deviation,
+  };
 }
 
 /** The verdict of a run of several experiments: the worst of theirs. */

@@ -51,7 +51,10 @@ export function durationSchema(bounds: DurationBounds = {}) {
   return z.string().superRefine((value, ctx) => {
     const us = parseDurationUs(value);
     if (us === undefined) {
-      ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration: use a number with a unit (us, ms, s, m, h), e.g. "500ms"` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${value}" is not a duration: use a number with a unit (us, ms, s, m, h), e.g. "500ms"`,
+      });
     } else if (us < minUs) {
       ctx.addIssue({ code: 'custom', message: `must be at least ${bounds.min}` });
     } else if (us > maxUs) {
