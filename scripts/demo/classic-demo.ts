@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
+import type { RunResult } from '@gameday/core';
 import { ensureHelperImage } from '@gameday/faults';
 import { startUmlDocker, type UmlDocker } from '../../test/lab/support/uml-docker';
 import { hostHasNetem } from './engine';
@@ -17,7 +18,7 @@ const IMAGES = ['gameday/demo-db:dev', 'gameday/demo-service2:dev', 'gameday/dem
 export interface DemoOptions {
   /** host: this kernel's Docker; lab: Docker inside user-mode-linux; auto: host when it has netem */
   engine?: 'auto' | 'host' | 'lab';
-  /** shorter windows (15 s / 30 s / 15 s) for tests; the example's own are 30 s / 2 min / 30 s */
+  /** shorter windows (25 s / 30 s / 25 s) for tests; the example's own are 30 s / 2 min / 30 s */
   fast?: boolean;
   /** seconds from creating the GameDay to its start */
   leadSeconds?: number;
@@ -25,6 +26,11 @@ export interface DemoOptions {
   fixedPorts?: boolean;
   stateDir?: string;
   log?: (line: string) => void;
+  /**
+   * afterwards, the same GameDay against service1 without its timeout: the hypothesis must then be
+   * violated (the check that the hypothesis means what it says)
+   */
+  flip?: boolean;
   /** called with the result while everything still runs (e.g. to let a person browse the URLs) */
   beforeCleanup?: (result: DemoResult) => Promise<void>;
 }
@@ -47,6 +53,8 @@ export interface DemoResult {
   prometheusUrl: string;
   /** requests measured by the demo itself, beside the worker's probes */
   spotChecks: { phase: string; url: string; status: number | null; ms: number }[];
+  /** the flipped GameDay (options.flip): service1 without its timeout */
+  flipped?: { runId: string; status: string; verdict: string | null; run: RunDetail };
   prometheus: { faultWindowSeen: boolean; deviationRatio: number | null; panels: PromQuery[] };
 }
 
@@ -57,20 +65,13 @@ interface RunEvent {
   at: string;
   plannedAt: string | null;
 }
-interface RunDetail {
+export interface RunDetail {
   id: string;
   status: string;
   verdict: string | null;
   error: string | null;
   events: RunEvent[];
-  result: {
-    experiments: {
-      name: string;
-      stats: Record<string, { count: number; errorRate: number; p50Ms: number | null; p95Ms: number | null }>;
-      timeToRecoverMs: number | null;
-      verdict: { reason: string };
-    }[];
-  } | null;
+  result: RunResult | null;
 }
 
 const TERMINAL = new Set(['completed', 'aborted', 'failed', 'cancelled', 'skipped']);
@@ -197,7 +198,7 @@ export async function runClassicDemo(options: DemoOptions = {}): Promise<DemoRes
       e.fault.target = { compose: { project: DEMO_PROJECT, service: 'service2' } };
       for (const p of e.hypothesis.probes) p.url = p.url.replace('http://127.0.0.1:8000', service1);
       if (e.load) e.load.url = e.load.url.replace('http://127.0.0.1:8000', service1);
-      if (options.fast) e.durations = { baseline: '20s', fault: '30s', recovery: '20s' };
+      if (options.fast) e.durations = { baseline: '25s', fault: '30s', recovery: '25s', settle: '5s' };
       if (engine === 'lab') {
         // The lab kernel has one slow virtual CPU and service2 opens a database connection per
         // request (~250 ms of guest CPU each): the example's load would saturate it before any
@@ -211,53 +212,9 @@ export async function runClassicDemo(options: DemoOptions = {}): Promise<DemoRes
     if (engine === 'lab')
       log('lab engine: load reduced to 1 request/s and probes to one per second (one slow virtual CPU)');
     const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-    const created = await fetch(`${apiUrl}/api/v1/gamedays`, {
-      method: 'POST',
-      headers: auth,
-      body: JSON.stringify(spec),
-    });
-    const createdBody = (await created.json()) as { id: string; nextRunAt: string };
-    if (created.status !== 201)
-      throw new Error(`creating the GameDay failed: HTTP ${created.status} ${JSON.stringify(createdBody)}`);
-    const e0 = spec.experiments[0];
-    log(
-      `GameDay ${createdBody.id} "${spec.name}" starts at ${createdBody.nextRunAt}: baseline ${e0.durations.baseline}, netem ${JSON.stringify(e0.fault.netem)} on service2 for ${e0.durations.fault}, recovery ${e0.durations.recovery}`,
-    );
-
-    // ---- 5. follow the run; spot-check the classic numbers ourselves during each window
-    const runId = await waitForRun(apiUrl, auth, createdBody.id, startAt.getTime() + 60_000);
-    const spotChecks: DemoResult['spotChecks'] = [];
-    const seen = new Set<string>();
-    let run: RunDetail;
-    let checkedPhase = '';
-    for (;;) {
-      run = (await (await fetch(`${apiUrl}/api/v1/runs/${runId}`, { headers: auth })).json()) as RunDetail;
-      for (const ev of run.events ?? []) {
-        if (seen.has(ev.id)) continue;
-        seen.add(ev.id);
-        const skew = ev.plannedAt
-          ? ` (planned ${ev.plannedAt.slice(11, 23)}, ${Date.parse(ev.at) - Date.parse(ev.plannedAt) >= 0 ? '+' : ''}${Date.parse(ev.at) - Date.parse(ev.plannedAt)} ms)`
-          : '';
-        log(`  ${ev.at.slice(11, 23)}  ${ev.type.padEnd(20)} ${ev.message}${skew}`);
-      }
-      if (TERMINAL.has(run.status)) break;
-      const phase =
-        run.status === 'observing'
-          ? 'fault'
-          : run.status === 'baseline'
-            ? 'baseline'
-            : run.status === 'recovery'
-              ? 'recovery'
-              : '';
-      if (phase && phase !== checkedPhase) {
-        checkedPhase = phase;
-        const checks = await spotCheck(service1, phase);
-        spotChecks.push(...checks);
-        for (const c of checks)
-          log(`  spot check (${phase}): GET ${c.url} → ${c.status ?? 'error'} in ${c.ms.toFixed(0)} ms`);
-      }
-      await new Promise((r) => setTimeout(r, 1_000));
-    }
+    const main = await scheduleAndFollow(apiUrl, auth, spec, startAt, service1, log);
+    const { runId, spotChecks } = main;
+    let run = main.run;
 
     // ---- 6. verdict, report, what Prometheus saw
     const reportRes = await fetch(`${apiUrl}/api/v1/runs/${runId}/report`, {
@@ -268,6 +225,16 @@ export async function runClassicDemo(options: DemoOptions = {}): Promise<DemoRes
     // the verdict's gauges are set moments before the run ends: let Prometheus scrape them (1 s)
     await new Promise((r) => setTimeout(r, 3_000));
     const prometheus = await queryPrometheus(prometheusUrl, startAt.getTime());
+    let flipped: DemoResult['flipped'];
+    if (options.flip) {
+      const noTimeout = withoutTimeout(spec);
+      const flipAt = new Date(Math.ceil((Date.now() + (options.leadSeconds ?? 10) * 1000) / 1000) * 1000);
+      noTimeout.schedule = { at: flipAt.toISOString() };
+      log('The same GameDay against service1 WITHOUT its timeout: the hypothesis must now be violated.');
+      const f = await scheduleAndFollow(apiUrl, auth, noTimeout, flipAt, service1, log, false);
+      flipped = { runId: f.runId, status: f.run.status, verdict: f.run.verdict, run: f.run };
+      run = (await (await fetch(`${apiUrl}/api/v1/runs/${runId}`, { headers: auth })).json()) as RunDetail;
+    }
     const result: DemoResult = {
       engine,
       runId,
@@ -279,6 +246,7 @@ export async function runClassicDemo(options: DemoOptions = {}): Promise<DemoRes
       apiUrl,
       prometheusUrl,
       spotChecks,
+      flipped,
       prometheus,
     };
     await options.beforeCleanup?.(result);
@@ -286,6 +254,102 @@ export async function runClassicDemo(options: DemoOptions = {}): Promise<DemoRes
   } finally {
     await cleanup();
   }
+}
+
+/** Creates the GameDay, waits for its run and follows it to the end, spot-checking each window. */
+async function scheduleAndFollow(
+  apiUrl: string,
+  auth: Record<string, string>,
+  spec: GameDayJson,
+  startAt: Date,
+  service1: string,
+  log: (line: string) => void,
+  spot = true,
+): Promise<{ runId: string; run: RunDetail; spotChecks: DemoResult['spotChecks'] }> {
+  const created = await fetch(`${apiUrl}/api/v1/gamedays`, {
+    method: 'POST',
+    headers: auth,
+    body: JSON.stringify(spec),
+  });
+  const createdBody = (await created.json()) as { id: string; nextRunAt: string };
+  if (created.status !== 201)
+    throw new Error(`creating the GameDay failed: HTTP ${created.status} ${JSON.stringify(createdBody)}`);
+  const e0 = spec.experiments[0];
+  log(
+    `GameDay ${createdBody.id} "${spec.name}" starts at ${createdBody.nextRunAt}: baseline ${e0.durations.baseline}, netem ${JSON.stringify(e0.fault.netem)} on service2 for ${e0.durations.fault}, recovery ${e0.durations.recovery}`,
+  );
+
+  // ---- 5. follow the run; spot-check the classic numbers ourselves during each window
+  const runId = await waitForRun(apiUrl, auth, createdBody.id, startAt.getTime() + 60_000);
+  const spotChecks: DemoResult['spotChecks'] = [];
+  const seen = new Set<string>();
+  let run: RunDetail;
+  let checkedPhase = '';
+  for (;;) {
+    run = (await (await fetch(`${apiUrl}/api/v1/runs/${runId}`, { headers: auth })).json()) as RunDetail;
+    for (const ev of run.events ?? []) {
+      if (seen.has(ev.id)) continue;
+      seen.add(ev.id);
+      const skew = ev.plannedAt
+        ? ` (planned ${ev.plannedAt.slice(11, 23)}, ${Date.parse(ev.at) - Date.parse(ev.plannedAt) >= 0 ? '+' : ''}${Date.parse(ev.at) - Date.parse(ev.plannedAt)} ms)`
+        : '';
+      log(`  ${ev.at.slice(11, 23)}  ${ev.type.padEnd(20)} ${ev.message}${skew}`);
+    }
+    if (TERMINAL.has(run.status)) break;
+    const phase =
+      run.status === 'observing'
+        ? 'fault'
+        : run.status === 'baseline'
+          ? 'baseline'
+          : run.status === 'recovery'
+            ? 'recovery'
+            : '';
+    if (spot && phase && phase !== checkedPhase) {
+      checkedPhase = phase;
+      const checks = await spotCheck(service1, phase);
+      spotChecks.push(...checks);
+      for (const c of checks)
+        log(`  spot check (${phase}): GET ${c.url} → ${c.status ?? 'error'} in ${c.ms.toFixed(0)} ms`);
+    }
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
+  log(windowsLine(run));
+  return { runId, run, spotChecks };
+}
+
+type GameDayJson = ReturnType<typeof JSON.parse>;
+
+/** The example with service1's timeout removed from probe and load; without guardrails, so the verdict (not an abort) speaks. */
+export function withoutTimeout(spec: GameDayJson): GameDayJson {
+  const copy = structuredClone(spec);
+  copy.name = `${spec.name} without timeout`;
+  for (const e of copy.experiments) {
+    for (const p of e.hypothesis.probes) p.url = p.url.replace(/[?&]timeout_ms=\d+/, '');
+    if (e.load) e.load.url = e.load.url.replace(/[?&]timeout_ms=\d+/, '');
+    delete e.guardrails;
+  }
+  return copy;
+}
+
+/** Planned vs observed window boundaries of each experiment, and the gaps between them. */
+export function windowsLine(run: RunDetail): string {
+  const t = (ms: number) => new Date(ms).toISOString().slice(11, 23);
+  return (run.result?.experiments ?? [])
+    .map((e) => {
+      if (!e.windows) return `  ${e.name}: no window record`;
+      const w = e.windows;
+      const rows = (['baseline', 'fault', 'recovery'] as const).map(
+        (k) =>
+          `  ${k.padEnd(9)} planned ${t(w.planned[k].from)}–${t(w.planned[k].to)}  judged ${t(w.observed[k].from)}–${t(w.observed[k].to)}`,
+      );
+      const gaps = w.gaps.map((g) => `${g.kind} ${((g.to - g.from) / 1000).toFixed(2)} s`).join(', ');
+      return [
+        `  windows of ${e.name}:`,
+        ...rows,
+        `  not judged (gaps between plan and reality): ${gaps || 'none'}`,
+      ].join('\n');
+    })
+    .join('\n');
 }
 
 async function startDemoSystem(docker: Docker, bindIp: string, dbConnection: 'per-request' | 'pooled') {

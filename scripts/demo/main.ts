@@ -1,6 +1,6 @@
 // `npm run demo`: the classic GameDay end to end on this machine (see scripts/demo.sh).
 import { createInterface } from 'node:readline';
-import { runClassicDemo, type DemoResult } from './classic-demo';
+import { runClassicDemo, windowsLine, type DemoResult } from './classic-demo';
 
 const fmt = (v: number | null | undefined, unit = ' ms') =>
   v === null || v === undefined ? '–' : `${Math.round(v)}${unit}`;
@@ -10,7 +10,7 @@ function summary(r: DemoResult): string[] {
   for (const e of r.run.result?.experiments ?? []) {
     lines.push(`  ${e.name}: ${e.verdict.reason}`);
     lines.push('  window     samples  errors   p50       p95');
-    for (const w of ['baseline', 'fault', 'recovery']) {
+    for (const w of ['baseline', 'fault', 'recovery'] as const) {
       const s = e.stats[w];
       if (s)
         lines.push(
@@ -19,6 +19,7 @@ function summary(r: DemoResult): string[] {
     }
     lines.push(`  time to recover after rollback: ${fmt(e.timeToRecoverMs)}`);
   }
+  lines.push(windowsLine(r.run));
   lines.push('', 'By hand, during each window (what `time curl` shows):');
   for (const c of r.spotChecks)
     lines.push(`  ${c.phase.padEnd(9)} ${c.url.padEnd(45)} → ${c.status ?? 'error'} in ${fmt(c.ms)}`);

@@ -6,4 +6,5 @@ export * from './gameday.repository';
 export * from './run.repository';
 export * from './run-note.repository';
 export * from './probe-sample.repository';
+export * from './lease.repository';
 export * from './db.module';

@@ -6,6 +6,34 @@ import { PrismaService } from './prisma.service';
 export class ProbeSampleRepository {
   constructor(private readonly prisma: PrismaService) {}
 
+  async append(
+    runId: string,
+    experimentIndex: number,
+    samples: readonly {
+      probe: string;
+      phase: string;
+      at: number;
+      durationMs: number;
+      status?: number;
+      ok: boolean;
+      errorKind?: string;
+    }[],
+  ): Promise<void> {
+    await this.prisma.probeSample.createMany({
+      data: samples.map((s) => ({
+        runId,
+        experimentIndex,
+        probe: s.probe,
+        phase: s.phase,
+        at: new Date(s.at),
+        durationMs: s.durationMs,
+        status: s.status ?? null,
+        ok: s.ok,
+        errorKind: s.errorKind ?? null,
+      })),
+    });
+  }
+
   /** Every sample of a run in time order (the report downsamples for its chart). */
   listForRun(runId: string, limit = 200_000): Promise<ProbeSample[]> {
     return this.prisma.probeSample.findMany({

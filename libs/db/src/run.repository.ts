@@ -81,6 +81,25 @@ export class RunRepository implements RunStore {
     return this.prisma.runEvent.create({ data: eventData(runId, event) });
   }
 
+  /** The emergency stop recorded for a run, polled by its executor. */
+  async abortRequest(runId: string): Promise<{ at: Date; reason: string } | null> {
+    const r = await this.prisma.run.findUnique({
+      where: { id: runId },
+      select: { abortRequestedAt: true, abortReason: true },
+    });
+    return r?.abortRequestedAt ? { at: r.abortRequestedAt, reason: r.abortReason ?? 'aborted by an operator' } : null;
+  }
+
+  /** The first time a worker drove the run; a resumed run keeps it. */
+  async markStarted(runId: string, at: Date): Promise<void> {
+    await this.prisma.run.updateMany({ where: { id: runId, startedAt: null }, data: { startedAt: at } });
+  }
+
+  /** Progress after each experiment, so a resumed run knows where to go on. */
+  async saveProgress(runId: string, experimentIndex: number, result: Prisma.InputJsonValue): Promise<void> {
+    await this.prisma.run.update({ where: { id: runId }, data: { experimentIndex, result } });
+  }
+
   countForGameDay(gameDayId: string): Promise<number> {
     return this.prisma.run.count({ where: { gameDayId } });
   }

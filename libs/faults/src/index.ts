@@ -3,4 +3,3 @@ export * from './helper-image';
 export * from './step-runner';
 export * from './capability-probe';
 export * from './docker-fault.driver';
-export * from './prisma-lease.repository';

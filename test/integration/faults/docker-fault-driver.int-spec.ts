@@ -11,8 +11,8 @@ import {
   type NetworkFaultSpec,
   compileNetworkFault,
 } from '@gameday/core';
-import { createPrismaClient, type PrismaClient } from '@gameday/db';
-import { DockerFaultDriver, ensureHelperImage, execInContainer, PrismaLeaseRepository } from '@gameday/faults';
+import { createPrismaClient, PrismaLeaseRepository, type PrismaClient } from '@gameday/db';
+import { DockerFaultDriver, ensureHelperImage, execInContainer } from '@gameday/faults';
 
 /**
  * Real Docker Engine on this host (its kernel has no sch_netem, no sch_prio): target resolution,

@@ -1,5 +1,6 @@
 import type { INestApplication, INestApplicationContext } from '@nestjs/common';
 import Docker from 'dockerode';
+import { readRunResult } from '@gameday/core';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { ensureLabTargetImage } from '../../lab/support/lab-images';
@@ -136,17 +137,20 @@ describe('run lifecycle end to end (worker + API + Docker)', () => {
     expect(revertSkew).toBeLessThan(1_000);
     expect(await paused()).toBe(false);
 
-    const result = run.result as {
-      experiments: { stats: Record<string, { count: number; errorRate: number }>; timeToRecoverMs: number | null }[];
-    };
+    const result = readRunResult(run.result);
     const stats = result.experiments[0].stats;
+    // the fault window is the time the container was really paused, by the recorded instants
+    const windows = result.experiments[0].windows!;
+    expect(windows.observed.fault).toEqual({ from: applied.at.getTime(), to: reverted.at.getTime() });
+    expect(windows.observed.recovery.from).toBe(reverted.at.getTime());
     expect(stats.baseline.count).toBeGreaterThan(10);
     expect(stats.baseline.errorRate).toBe(0);
     expect(stats.fault.errorRate).toBeGreaterThan(0.8);
     expect(result.experiments[0].timeToRecoverMs).not.toBeNull();
-    expect(await prisma.probeSample.count({ where: { runId } })).toBe(
-      stats.baseline.count + stats.fault.count + (stats as Record<string, { count: number }>).recovery.count,
-    );
+    // every stored sample is judged in one window or falls in a gap between plan and reality
+    const rows = await prisma.probeSample.findMany({ where: { runId }, select: { at: true } });
+    const inGap = rows.filter((r) => windows.gaps.some((g) => r.at.getTime() >= g.from && r.at.getTime() < g.to));
+    expect(rows.length).toBe(stats.baseline.count + stats.fault.count + stats.recovery.count + inGap.length);
     expect(await prisma.activeFault.count({ where: { runId, revertedAt: null } })).toBe(0);
   });
 

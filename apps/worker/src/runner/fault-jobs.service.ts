@@ -6,7 +6,7 @@ import { PrismaService } from '@gameday/db';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
 import { FAULT_JOBS, QUEUES, abortJobSchema, dryRunJobSchema, redisConnection, revertJobSchema } from '@gameday/queue';
 import { DryRunProcessor } from './dry-run.processor';
-import { openLeases, revertLease } from './lease-revert';
+import { BACKSTOP_DELAY_MS, openLeases, revertLease } from './lease-revert';
 import { FAULT_DRIVER, LEASE_REPOSITORY } from './runner.tokens';
 
 const revertJobId = (runId: string, experimentIndex: number) => `revert-${runId}-${experimentIndex}`;
@@ -60,7 +60,7 @@ export class FaultJobs implements OnApplicationBootstrap, OnModuleDestroy {
   async scheduleRevert(runId: string, experimentIndex: number, at: Date): Promise<void> {
     await this.queue.add(FAULT_JOBS.revert, revertJobSchema.parse({ runId, experimentIndex, reason: 'planned_end' }), {
       jobId: revertJobId(runId, experimentIndex),
-      delay: Math.max(0, at.getTime() - Date.now()),
+      delay: Math.max(0, at.getTime() + BACKSTOP_DELAY_MS - Date.now()),
       attempts: 20,
       backoff: { type: 'fixed', delay: 1_000 },
       removeOnComplete: 1_000,

@@ -2,6 +2,13 @@ import type { FaultDriver, FaultLease, LeaseRepository } from '@gameday/core';
 import type { GameDayMetrics } from '@gameday/metrics';
 
 /**
+ * The backstops (the delayed revert job, the reaper) act this long after a lease's planned end:
+ * at the end itself the helper (or the executor) is reverting, and every extra `docker exec` then
+ * competes with it, and with the system under test, for the engine's CPU.
+ */
+export const BACKSTOP_DELAY_MS = 2_000;
+
+/**
  * Open leases this worker can revert: only those of its own Docker Engine. A worker attached to
  * another engine would not find the container, take the fault for "already gone" and close a
  * lease whose fault is still in place.
@@ -15,7 +22,8 @@ export async function openLeases(
 }
 
 export async function expiredLeases(leases: LeaseRepository, driver: FaultDriver, now: Date): Promise<FaultLease[]> {
-  return (await leases.listExpiredUnreverted(now)).filter((l) => l.engine === driver.engine);
+  const due = new Date(now.getTime() - BACKSTOP_DELAY_MS);
+  return (await leases.listExpiredUnreverted(due)).filter((l) => l.engine === driver.engine);
 }
 
 /**

@@ -1,17 +1,15 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
-  assertTransition,
   combineVerdicts,
-  evaluateHypothesis,
   gameDaySpecSchema,
-  GuardrailMonitor,
   isTerminal,
   KernelCapabilityError,
-  LOAD_SERIES,
-  planRun,
+  observedWindows,
   parseDurationMs,
-  timeToRecoverMs,
+  planRun,
+  readRunResult,
   type ExperimentPlan,
+  type ExperimentResult,
   type ExperimentSpec,
   type FaultDriver,
   type FaultLease,
@@ -20,43 +18,26 @@ import {
   type PreparedFault,
   type RunPlan,
   type RunStatus,
-  type VerdictResult,
 } from '@gameday/core';
-import { PrismaService, RunRepository, type Prisma } from '@gameday/db';
+import { ProbeSampleRepository, RunRepository, type PrismaLeaseRepository, type Prisma } from '@gameday/db';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
-import { LoadGenerator, ProbeLoop } from '@gameday/probes';
+import { FaultConfirmation } from './fault-confirmation';
 import { FaultJobs } from './fault-jobs.service';
 import { openLeases, revertLease } from './lease-revert';
-import { RunControl, RunAbortedError, type AbortCause } from './run-control';
+import { RunControl, RunAbortedError } from './run-control';
+import { RunState } from './run-state';
 import { FAULT_DRIVER, LEASE_REPOSITORY } from './runner.tokens';
-import { SampleRecorder, type RecordedSample } from './sample-recorder';
+import { SteadyStateWatch } from './steady-state-watch';
 import { WebhookNotifier } from './webhook-notifier';
 
 /** The helper must be armed this long before T0 for injection to be on time. */
 const MIN_ARM_LEAD_MS = 500;
-/** How long after T0/T1 we wait for the helper to report that it applied/reverted. */
-const CONFIRM_TIMEOUT_MS = 5_000;
 /** The helper removes the fault on its own this long after the planned end if nobody did. */
 const SELF_EXPIRY_GRACE_MS = 5_000;
 const REVERIFY_EVERY_MS = 5_000;
-const LOAD = LOAD_SERIES;
-
-export interface ExperimentResult {
-  index: number;
-  name: string;
-  plan: ExperimentPlan;
-  targets: { containerId: string; containerName: string; netnsId?: string | null }[];
-  stats: ReturnType<SampleRecorder['summaries']>;
-  probes: Record<string, ReturnType<SampleRecorder['summaries']>>;
-  verdict: VerdictResult;
-  timeToRecoverMs: number | null;
-  injectionSkewMs: number | null;
-  revertSkewMs: number | null;
-  abortLatencyMs: number | null;
-  aborted?: AbortCause;
-}
 
 const iso = (ms: number) => new Date(ms);
+const json = (v: unknown) => v as Prisma.InputJsonValue;
 
 /**
  * Drives one Run through its lifecycle at the planned instants:
@@ -66,21 +47,26 @@ const iso = (ms: number) => new Date(ms);
  * The fault itself never depends on this process staying alive: before anything is applied the
  * delayed revert job is queued (layer 1), the lease is in Postgres for the reaper (layer 2), and the
  * helper in the target's netns applies at T0 and reverts at T1 by its own clock, with a
- * self-expiry behind that (layer 3). This class arms, watches, measures and decides.
+ * self-expiry behind that (layer 3). This class arms, watches, measures and decides; the samples
+ * are judged by the windows as they really were (observedWindows), not by when this process
+ * noticed a change.
  */
 @Injectable()
 export class RunExecutor {
   private readonly logger = new Logger(RunExecutor.name);
+  private readonly confirm: FaultConfirmation;
 
   constructor(
     private readonly runs: RunRepository,
-    private readonly prisma: PrismaService,
+    private readonly samples: ProbeSampleRepository,
     @Inject(FAULT_DRIVER) private readonly driver: FaultDriver,
-    @Inject(LEASE_REPOSITORY) private readonly leases: LeaseRepository,
+    @Inject(LEASE_REPOSITORY) private readonly leases: PrismaLeaseRepository & LeaseRepository,
     private readonly faultJobs: FaultJobs,
     private readonly notifier: WebhookNotifier,
     @Inject(METRICS) private readonly metrics: GameDayMetrics,
-  ) {}
+  ) {
+    this.confirm = new FaultConfirmation(driver, leases, runs, metrics);
+  }
 
   async execute(runId: string): Promise<void> {
     const run = await this.runs.findById(runId);
@@ -90,15 +76,8 @@ export class RunExecutor {
     const spec = gameDaySpecSchema.parse(run.spec);
     const plan = planRun(run.scheduledFor.getTime(), spec.experiments);
     const state = new RunState(this.runs, run.id, run.status as RunStatus);
-    const control = new RunControl(async () => {
-      const r = await this.prisma.run.findUnique({
-        where: { id: runId },
-        select: { abortRequestedAt: true, abortReason: true },
-      });
-      return r?.abortRequestedAt ? { at: r.abortRequestedAt, reason: r.abortReason ?? 'aborted by an operator' } : null;
-    });
-    const previous = (run.result as { experiments?: ExperimentResult[] } | null)?.experiments ?? [];
-    const results: ExperimentResult[] = [...previous];
+    const control = new RunControl(() => this.runs.abortRequest(runId));
+    const results: ExperimentResult[] = [...readRunResult(run.result).experiments];
     control.watch();
     try {
       if (Date.now() > plan.endAt) {
@@ -113,7 +92,7 @@ export class RunExecutor {
         );
         return;
       }
-      if (!run.startedAt) await this.prisma.run.update({ where: { id: runId }, data: { startedAt: new Date() } });
+      await this.runs.markStarted(runId, new Date());
       if (run.experimentIndex > 0 || state.status !== 'scheduled') {
         await this.runs.appendEvent(runId, {
           type: 'run.resumed',
@@ -124,19 +103,16 @@ export class RunExecutor {
       for (let i = run.experimentIndex; i < plan.experiments.length; i++) {
         const result = await this.runExperiment(runId, spec, plan, i, state, control);
         results[i] = result;
-        await this.prisma.run.update({
-          where: { id: runId },
-          data: { experimentIndex: i, result: { experiments: results } as unknown as Prisma.InputJsonValue },
-        });
+        await this.runs.saveProgress(runId, i, json({ experiments: results }));
         if (result.aborted) break;
       }
       const verdict = combineVerdicts(results.map((r) => r.verdict.verdict));
       const aborted = results.find((r) => r.aborted)?.aborted;
-      const summary = {
+      const summary = json({
         experiments: results,
         verdict,
         deviationRatio: results[0]?.verdict.deviationRatio ?? null,
-      } as unknown as Prisma.InputJsonValue;
+      });
       await state.to(
         aborted ? 'aborted' : 'completed',
         {
@@ -162,7 +138,7 @@ export class RunExecutor {
           {
             finishedAt: new Date(),
             error: message,
-            result: { experiments: results } as unknown as Prisma.InputJsonValue,
+            result: json({ experiments: results }),
           },
         );
         this.metrics.runsTotal.inc({ verdict: 'failed' });
@@ -184,90 +160,33 @@ export class RunExecutor {
     const ep = plan.experiments[index];
     const exp = spec.experiments[index];
     const labels = { gameday: spec.name, experiment: exp.name };
-    const recorder = new SampleRecorder(plan, index, {
-      write: (i, batch) => this.writeSamples(runId, i, batch),
-      observe: (_i, s) => {
-        const outcome = s.ok ? 'ok' : (s.errorKind ?? 'error');
-        this.metrics.probeDuration.observe(
-          { ...labels, probe: s.probe, phase: s.window, outcome },
-          s.durationMs / 1000,
-        );
-        this.metrics.probeRequests.inc({ ...labels, probe: s.probe, phase: s.window, outcome });
-      },
-    });
-    const monitor = new GuardrailMonitor(
-      (exp.guardrails ?? []).map((g) => ({
-        name: g.name,
-        metric: g.metric,
-        threshold: g.threshold,
-        windowMs: parseDurationMs(g.window)!,
-        forMs: parseDurationMs(g.for)!,
-        minSamples: g.minSamples,
-      })),
-    );
-    const guardedProbes = new Map((exp.guardrails ?? []).map((g) => [g.name, g.probe]));
-    recorder.onSample((s) => {
-      if (s.window !== 'fault' || control.aborted) return;
-      // guardrails and the verdict judge the hypothesis probes; the load only makes traffic
-      const relevant = s.probe !== LOAD && [...guardedProbes.values()].some((p) => p === undefined || p === s.probe);
-      if (!relevant) return;
-      const breach = monitor.push(s, s.at + s.durationMs);
-      if (breach) control.abort({ trigger: 'guardrail', reason: breach.reason, at: Date.now() });
-    });
-
-    const loops = exp.hypothesis.probes.map(
-      (p) =>
-        new ProbeLoop(
-          [
-            {
-              name: p.name,
-              url: p.url,
-              method: p.method,
-              headers: p.headers,
-              body: p.body,
-              expectedStatus: p.expectedStatus,
-              timeoutMs: p.timeoutMs,
-            },
-          ],
-          {
-            intervalMs: parseDurationMs(p.interval)!,
-            onSample: (name, s) => recorder.add(name, s),
-          },
-        ),
-    );
-    const load = exp.load
-      ? new LoadGenerator(
-          {
-            url: exp.load.url,
-            rate: exp.load.rate,
-            concurrency: exp.load.concurrency,
-            method: exp.load.method,
-            headers: exp.load.headers,
-            body: exp.load.body,
-            timeoutMs: exp.load.timeoutMs,
-          },
-          (s) => recorder.add(LOAD, s),
-        )
-      : undefined;
-    const flusher = setInterval(
-      () => void recorder.flush().catch((e) => this.logger.warn(`sample flush: ${(e as Error).message}`)),
-      1_000,
+    const watch = new SteadyStateWatch(
+      exp,
+      plan,
+      index,
+      { runId, gameDay: spec.name, samples: this.samples, metrics: this.metrics },
+      control,
     );
 
     let leases: FaultLease[] = await this.leasesOf(runId, index);
     // A lease row (reverted or not) means this experiment was armed before: never arm twice.
-    const alreadyArmed = (await this.prisma.activeFault.count({ where: { runId, experimentIndex: index } })) > 0;
+    const alreadyArmed = (await this.leases.countForExperiment(runId, index)) > 0;
     const prepared: PreparedFault[] = [];
-    let injectionSkewMs: number | null = null;
-    let revertSkewMs: number | null = null;
+    let direct: PreparedFault[] = [];
+    // what really happened, for the windows the verdict judges
+    let armedAt: number | null = null;
+    let applied: { at: Date; skewMs: number } | null = null;
+    let reverted: { at: Date; skewMs: number } | null = null;
     let abortLatencyMs: number | null = null;
     const targetsOf = () =>
       leases.map((l) => ({ containerId: l.containerId, containerName: l.containerName, netnsId: l.netnsId }));
+    const setActive = (on: 0 | 1) => {
+      for (const l of leases) this.metrics.faultActive.set({ ...labels, target: l.containerName }, on);
+    };
 
     try {
       await control.sleepUntil(ep.baselineAt);
-      for (const l of loops) l.start();
-      load?.start();
+      watch.start();
 
       // ---- arming: resolve, probe the kernel, start helpers, queue the revert, hand over T0/T1
       if (!alreadyArmed) {
@@ -280,15 +199,21 @@ export class RunExecutor {
           });
           await this.notifier.notify(runId, spec, 'run.started', { experiment: exp.name });
         }
-        leases = await this.arm(runId, exp, ep, index, prepared, control);
+        ({ leases, direct } = await this.arm(runId, exp, ep, index, prepared, control));
+        armedAt = Date.now();
       }
       if (state.status === 'arming') {
         await state.to('baseline', {
           type: 'phase.baseline',
-          message: `armed ${leases.length} target(s); measuring the steady state until ${iso(ep.injectAt).toISOString()}`,
+          message: `armed ${prepared.length} target(s); measuring the steady state until ${iso(ep.injectAt).toISOString()}`,
           experimentIndex: index,
           plannedAt: iso(ep.baselineAt),
-          data: { targets: targetsOf() },
+          data: {
+            targets: prepared.map((p) => ({
+              containerId: p.target.containerId,
+              containerName: p.target.containerName,
+            })),
+          },
         });
       }
 
@@ -301,8 +226,13 @@ export class RunExecutor {
           experimentIndex: index,
           plannedAt: iso(ep.injectAt),
         });
-        injectionSkewMs = await this.confirmInjected(runId, leases, ep, index, control, exp);
-        for (const l of leases) this.metrics.faultActive.set({ ...labels, target: l.containerName }, 1);
+        for (const p of direct) leases.push(await this.driver.apply(p));
+        const confirmed = await this.confirm.injected(runId, leases, ep, exp.fault.kind);
+        applied = confirmed;
+        for (const reason of confirmed?.unverified ?? [])
+          control.abort({ trigger: 'verification', reason, at: Date.now() });
+        control.throwIfAborted();
+        setActive(1);
         await this.notifier.notify(runId, spec, 'fault.injected', {
           experiment: exp.name,
           targets: leases.map((l) => l.containerName),
@@ -327,20 +257,15 @@ export class RunExecutor {
           experimentIndex: index,
           plannedAt: iso(ep.revertAt),
         });
-        revertSkewMs = await this.confirmReverted(runId, leases, ep, index, 'planned_end');
-        for (const l of leases) this.metrics.faultActive.set({ ...labels, target: l.containerName }, 0);
+      }
+      if (state.status === 'rolling_back') {
+        reverted = await this.confirm.reverted(runId, leases, ep, 'planned_end');
+        await this.faultJobs.cancelRevert(runId, index);
+        setActive(0);
         await this.notifier.notify(runId, spec, 'fault.reverted', { experiment: exp.name });
         await state.to('recovery', {
           type: 'phase.recovery',
           message: `watching recovery until ${iso(ep.endAt).toISOString()}`,
-          experimentIndex: index,
-          plannedAt: iso(ep.revertAt),
-        });
-      } else if (state.status === 'rolling_back') {
-        revertSkewMs = await this.confirmReverted(runId, leases, ep, index, 'planned_end');
-        await state.to('recovery', {
-          type: 'phase.recovery',
-          message: 'watching recovery',
           experimentIndex: index,
           plannedAt: iso(ep.revertAt),
         });
@@ -349,63 +274,60 @@ export class RunExecutor {
       await control.sleepUntil(ep.endAt);
     } catch (error) {
       if (!(error instanceof RunAbortedError)) {
-        clearInterval(flusher);
-        await Promise.allSettled([...loops.map((l) => l.stop()), load?.stop()]);
+        await watch.stop();
         await this.releaseAll(prepared, leases);
         throw error;
       }
       // ---- abort: revert now (also done by the fault queue for operator aborts), measure latency
       const cause = error.detail;
-      const reverted = await this.revertRun(runId, cause.trigger === 'guardrail' ? 'guardrail' : 'abort');
+      const count = await this.revertRun(runId, cause.trigger === 'guardrail' ? 'guardrail' : 'abort');
+      reverted = { at: new Date(), skewMs: 0 };
       abortLatencyMs = Date.now() - cause.at;
       this.metrics.abortLatency.observe({ trigger: cause.trigger }, abortLatencyMs / 1000);
-      for (const l of leases) this.metrics.faultActive.set({ ...labels, target: l.containerName }, 0);
+      setActive(0);
       if (leases.length > 0)
         await this.notifier.notify(runId, spec, 'fault.reverted', { experiment: exp.name, reason: cause.reason });
       await this.runs.appendEvent(runId, {
         type: 'run.abort',
-        message: `${cause.reason}; ${reverted} fault(s) reverted ${abortLatencyMs} ms after the ${cause.trigger === 'guardrail' ? 'breach' : 'request'}`,
+        message: `${cause.reason}; ${count} fault(s) reverted ${abortLatencyMs} ms after the ${cause.trigger === 'guardrail' ? 'breach' : 'request'}`,
         phase: state.status,
         experimentIndex: index,
         data: { trigger: cause.trigger, abortLatencyMs },
       });
-    } finally {
-      clearInterval(flusher);
     }
 
-    await Promise.allSettled([...loops.map((l) => l.stop()), load?.stop()]);
-    await recorder.flush().catch((e) => this.logger.warn(`sample flush: ${(e as Error).message}`));
+    await watch.stop();
     await this.releaseAll(prepared, leases);
 
-    const criteria = exp.hypothesis.tolerances ?? {};
-    const hypothesisSample = (s: RecordedSample) => s.probe !== LOAD;
-    const stats = recorder.summaries(hypothesisSample);
-    const verdict = evaluateHypothesis(stats, criteria, control.aborted?.reason);
-    const probeNames = [...exp.hypothesis.probes.map((p) => p.name), ...(exp.load ? [LOAD] : [])];
-    const probes = Object.fromEntries(probeNames.map((name) => [name, recorder.summaries((s) => s.probe === name)]));
-    const ttr = timeToRecoverMs(
-      recorder.samples('recovery').filter(hypothesisSample),
-      ep.revertAt,
-      stats.baseline.p95Ms,
+    const settleMs = parseDurationMs(exp.durations.settle ?? '0s') ?? 0;
+    const windows = observedWindows(
+      ep,
+      { armedAt, appliedAt: applied?.at.getTime(), revertedAt: reverted?.at.getTime() },
+      settleMs,
     );
-    if (verdict.deviationRatio !== null) this.metrics.steadyStateDeviation.set(labels, verdict.deviationRatio);
+    const judged = watch.judge(windows, reverted?.at.getTime() ?? ep.revertAt, control.aborted?.reason);
+    if (judged.verdict.deviationRatio !== null)
+      this.metrics.steadyStateDeviation.set(labels, judged.verdict.deviationRatio);
     await this.runs.appendEvent(runId, {
       type: 'experiment.verdict',
-      message: `${exp.name}: ${verdict.verdict} (${verdict.reason})`,
+      message: `${exp.name}: ${judged.verdict.verdict} (${judged.verdict.reason})`,
       experimentIndex: index,
-      data: { verdict: verdict.verdict, deviationRatio: verdict.deviationRatio, timeToRecoverMs: ttr },
+      data: json({
+        verdict: judged.verdict.verdict,
+        deviationRatio: judged.verdict.deviationRatio,
+        timeToRecoverMs: judged.timeToRecoverMs,
+        windows,
+      }),
     });
     return {
       index,
       name: exp.name,
       plan: ep,
+      windows,
       targets: targetsOf(),
-      stats,
-      probes,
-      verdict,
-      timeToRecoverMs: ttr,
-      injectionSkewMs,
-      revertSkewMs,
+      ...judged,
+      injectionSkewMs: applied?.skewMs ?? null,
+      revertSkewMs: control.aborted ? null : (reverted?.skewMs ?? null),
       abortLatencyMs,
       ...(control.aborted ? { aborted: control.aborted } : {}),
     };
@@ -419,7 +341,7 @@ export class RunExecutor {
     index: number,
     prepared: PreparedFault[],
     control: RunControl,
-  ): Promise<FaultLease[]> {
+  ): Promise<{ leases: FaultLease[]; direct: PreparedFault[] }> {
     const resolution = await this.driver.resolveTargets(exp.fault);
     await this.runs.appendEvent(runId, {
       type: 'targets.resolved',
@@ -460,19 +382,21 @@ export class RunExecutor {
     // Layer 1: the revert is queued before anything is applied.
     await this.faultJobs.scheduleRevert(runId, index, iso(ep.revertAt));
     const leases: FaultLease[] = [];
-    for (const p of prepared) {
-      if (p.spec.kind === 'network' && p.strategy === 'sidecar') {
+    // Container faults and exec/nsenter have no clock in the netns: applied from here at T0.
+    const direct = prepared.filter((p) => !(p.spec.kind === 'network' && p.strategy === 'sidecar'));
+    for (const p of prepared)
+      if (!direct.includes(p))
         leases.push(await this.driver.scheduleApply(p, { applyAt: iso(ep.injectAt), revertAt: iso(ep.revertAt) }));
-      } else {
-        // Container faults and exec/nsenter have no clock in the netns: applied from here at T0.
-        leases.push(await this.applyAt(p, ep.injectAt, control));
-      }
-    }
+    await this.announceArmed(runId, leases, ep);
+    return { leases, direct };
+  }
+
+  private async announceArmed(runId: string, leases: FaultLease[], ep: ExperimentPlan): Promise<void> {
     for (const l of leases) {
       await this.runs.appendEvent(runId, {
         type: 'fault.armed',
         message: `${l.kind} fault armed on ${l.containerName} (${l.strategy})`,
-        experimentIndex: index,
+        experimentIndex: ep.index,
         plannedAt: iso(ep.injectAt),
         data: {
           leaseId: l.id,
@@ -485,67 +409,6 @@ export class RunExecutor {
         },
       });
     }
-    return leases;
-  }
-
-  /** In-process timer for strategies without a helper clock; the lease is still written first. */
-  private applyAt(p: PreparedFault, at: number, control: RunControl): Promise<FaultLease> {
-    return control.sleepUntil(at).then(() => this.driver.apply(p));
-  }
-
-  private async confirmInjected(
-    runId: string,
-    leases: FaultLease[],
-    ep: ExperimentPlan,
-    index: number,
-    control: RunControl,
-    exp: ExperimentSpec,
-  ): Promise<number | null> {
-    let worst: number | null = null;
-    for (const lease of leases) {
-      const deadline = Date.now() + CONFIRM_TIMEOUT_MS;
-      let timeline = await this.driver.readTimeline(lease);
-      while (timeline.state === 'armed' && Date.now() < deadline) {
-        // each look is a docker exec: do not compete with the helper applying right now
-        await new Promise((r) => setTimeout(r, 100));
-        timeline = await this.driver.readTimeline(lease);
-      }
-      if (timeline.state !== 'applied' || !timeline.appliedAt) {
-        this.metrics.faultInjections.inc({ result: 'failed', reason: timeline.state });
-        throw new Error(
-          `the fault on ${lease.containerName} was not applied (helper state ${timeline.state}${timeline.error ? `: ${timeline.error}` : ''})`,
-        );
-      }
-      await this.leases.markInjected(lease.id, timeline.appliedAt);
-      const skew = timeline.appliedAt.getTime() - ep.injectAt;
-      worst = worst === null ? skew : Math.max(worst, skew);
-      this.metrics.injectionSkew.observe({ action: 'inject' }, Math.max(0, skew) / 1000);
-      this.metrics.faultInjections.inc({ result: 'ok', reason: exp.fault.kind });
-      const verified = lease.kind === 'network' ? await this.driver.verify(lease) : undefined;
-      await this.runs.appendEvent(runId, {
-        type: 'fault.applied',
-        message: `applied on ${lease.containerName} ${skew} ms after the planned instant${verified && !verified.ok ? `; verification failed: ${verified.reasons.join('; ')}` : ''}`,
-        phase: 'injecting',
-        experimentIndex: index,
-        plannedAt: iso(ep.injectAt),
-        at: timeline.appliedAt,
-        data: {
-          leaseId: lease.id,
-          containerId: lease.containerId,
-          skewMs: skew,
-          applyArgv: lease.applyArgv,
-          verified: verified ? verified.ok : null,
-        },
-      });
-      if (verified && !verified.ok)
-        control.abort({
-          trigger: 'verification',
-          reason: `fault on ${lease.containerName} is not as intended: ${verified.reasons.join('; ')}`,
-          at: Date.now(),
-        });
-    }
-    control.throwIfAborted();
-    return worst;
   }
 
   private async reverify(runId: string, leases: FaultLease[], index: number, control: RunControl): Promise<void> {
@@ -566,53 +429,6 @@ export class RunExecutor {
         });
       }
     }
-  }
-
-  /** At T1 the helper reverts by its own clock; confirm it, or revert from here. */
-  private async confirmReverted(
-    runId: string,
-    leases: FaultLease[],
-    ep: ExperimentPlan,
-    index: number,
-    reason: string,
-  ): Promise<number | null> {
-    let worst: number | null = null;
-    for (const lease of leases) {
-      const deadline = Date.now() + CONFIRM_TIMEOUT_MS;
-      let timeline = await this.driver
-        .readTimeline(lease)
-        .catch(() => ({ state: 'unknown' as const, revertedAt: undefined, error: undefined }));
-      while (timeline.state === 'applied' && lease.strategy === 'sidecar' && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 100));
-        timeline = await this.driver
-          .readTimeline(lease)
-          .catch(() => ({ state: 'unknown' as const, revertedAt: undefined, error: undefined }));
-      }
-      let revertedAt: Date;
-      if (timeline.state === 'reverted' && timeline.revertedAt) {
-        revertedAt = timeline.revertedAt;
-        // the helper removed the qdisc; revert() confirms nothing of ours is left and is idempotent
-        await this.driver.revert(lease, reason);
-      } else {
-        revertedAt = (await this.driver.revert(lease, reason)).at;
-      }
-      await this.leases.markReverted(lease.id, revertedAt, reason);
-      this.metrics.faultReverts.inc({ result: 'ok', reason });
-      const skew = revertedAt.getTime() - ep.revertAt;
-      worst = worst === null ? skew : Math.max(worst, skew);
-      this.metrics.injectionSkew.observe({ action: 'revert' }, Math.max(0, skew) / 1000);
-      await this.runs.appendEvent(runId, {
-        type: 'fault.reverted',
-        message: `reverted on ${lease.containerName} ${skew} ms after the planned instant`,
-        phase: 'rolling_back',
-        experimentIndex: index,
-        plannedAt: iso(ep.revertAt),
-        at: revertedAt,
-        data: { leaseId: lease.id, skewMs: skew, revertArgv: lease.revertArgv },
-      });
-    }
-    await this.faultJobs.cancelRevert(runId, index);
-    return worst;
   }
 
   /** Reverts every unreverted lease of the run now. Returns how many were reverted. */
@@ -639,40 +455,5 @@ export class RunExecutor {
 
   private leasesOf(runId: string, index: number): Promise<FaultLease[]> {
     return openLeases(this.leases, this.driver, (l) => l.runId === runId && l.experimentIndex === index);
-  }
-
-  private async writeSamples(runId: string, experimentIndex: number, batch: RecordedSample[]): Promise<void> {
-    await this.prisma.probeSample.createMany({
-      data: batch.map((s) => ({
-        runId,
-        experimentIndex,
-        probe: s.probe,
-        phase: s.window,
-        at: new Date(s.at),
-        durationMs: s.durationMs,
-        status: s.status ?? null,
-        ok: s.ok,
-        errorKind: s.errorKind ?? null,
-      })),
-    });
-  }
-}
-
-/** The run's status as this process knows it, moved only along legal transitions. */
-class RunState {
-  constructor(
-    private readonly runs: RunRepository,
-    private readonly runId: string,
-    public status: RunStatus,
-  ) {}
-
-  async to(
-    next: RunStatus,
-    event: Parameters<RunRepository['transition']>[2],
-    fields?: Parameters<RunRepository['transition']>[3],
-  ): Promise<void> {
-    assertTransition(this.status, next);
-    await this.runs.transition(this.runId, next, { phase: next, ...event }, fields);
-    this.status = next;
   }
 }

@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
 import Docker from 'dockerode';
 import type { FaultDriver, LeaseRepository } from '@gameday/core';
-import { PrismaService } from '@gameday/db';
-import { DockerFaultDriver, PrismaLeaseRepository } from '@gameday/faults';
+import { PrismaLeaseRepository, PrismaService } from '@gameday/db';
+import { DockerFaultDriver } from '@gameday/faults';
 import { DryRunProcessor } from './dry-run.processor';
 import { FaultJobs } from './fault-jobs.service';
 import { LeaseReaper } from './lease-reaper.service';

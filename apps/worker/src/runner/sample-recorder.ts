@@ -1,4 +1,14 @@
-import { summarize, windowAt, type PlannedWindow, type RunPlan, type Sample, type SampleSummary } from '@gameday/core';
+import {
+  judgedWindowAt,
+  summarize,
+  windowAt,
+  type JudgedWindow,
+  type ObservedWindows,
+  type PlannedWindow,
+  type RunPlan,
+  type Sample,
+  type SampleSummary,
+} from '@gameday/core';
 
 export interface RecordedSample extends Sample {
   probe: string;
@@ -13,9 +23,10 @@ export interface SampleSink {
 }
 
 /**
- * Buckets the samples of one experiment into its planned windows (by when the request started,
- * so a slow request sent during the fault counts for the fault), keeps them for the verdict and
- * flushes them to storage in batches.
+ * Buckets the samples of one experiment into its planned windows as they arrive (metrics,
+ * guardrails and stored rows need an answer now), keeps them, and at the end judges them by the
+ * observed windows: by when the request started, against when the fault was really in place.
+ * Flushes them to storage in batches.
  */
 export class SampleRecorder {
   private readonly byWindow: Record<PlannedWindow, RecordedSample[]> = { baseline: [], fault: [], recovery: [] };
@@ -44,12 +55,14 @@ export class SampleRecorder {
     for (const l of this.listeners) l(recorded);
   }
 
-  samples(window: PlannedWindow): readonly RecordedSample[] {
-    return this.byWindow[window];
+  /** Samples of one observed window (samples taken in a gap between plan and reality belong to none). */
+  judged(windows: ObservedWindows, window: JudgedWindow, filter?: (s: RecordedSample) => boolean): RecordedSample[] {
+    const all = [...this.byWindow.baseline, ...this.byWindow.fault, ...this.byWindow.recovery];
+    return all.filter((s) => judgedWindowAt(windows, s.at) === window && (!filter || filter(s)));
   }
 
-  summaries(filter?: (s: RecordedSample) => boolean): Record<PlannedWindow, SampleSummary> {
-    const pick = (w: PlannedWindow) => summarize(filter ? this.byWindow[w].filter(filter) : this.byWindow[w]);
+  summaries(windows: ObservedWindows, filter?: (s: RecordedSample) => boolean): Record<JudgedWindow, SampleSummary> {
+    const pick = (w: JudgedWindow) => summarize(this.judged(windows, w, filter));
     return { baseline: pick('baseline'), fault: pick('fault'), recovery: pick('recovery') };
   }
 
@@ -57,7 +70,9 @@ export class SampleRecorder {
   flush(): Promise<void> {
     const batch = this.pending;
     this.pending = [];
-    if (batch.length > 0) this.flushing = this.flushing.then(() => this.sink.write(this.experimentIndex, batch));
+    // a failed batch is reported to its caller and must not stop the batches after it
+    if (batch.length > 0)
+      this.flushing = this.flushing.catch(() => undefined).then(() => this.sink.write(this.experimentIndex, batch));
     return this.flushing;
   }
 }

@@ -1,2 +1,4 @@
 export * from './run-state';
 export * from './run-plan';
+export * from './observed-windows';
+export * from './run-result.schema';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { faultSchema } from '../faults/fault.schema';
-import { durationSchema } from '../units/duration';
+import { durationSchema, parseDurationMs } from '../units/duration';
 import {
   clockMinutes,
   clockTimeSchema,
@@ -161,6 +161,8 @@ export const toleranceSchema = z
       .optional(),
     minStatusMatchRatio: ratio.optional(),
     maxDeviationRatio: z.number().positive('must be greater than 0').max(10_000).optional(),
+    maxP50AboveBaselineMs: latencyMs.optional(),
+    maxP95AboveBaselineMs: latencyMs.optional(),
   })
   .superRefine((v, ctx) => {
     if (v.minErrorRate !== undefined && v.maxErrorRate !== undefined && v.minErrorRate > v.maxErrorRate) {
@@ -201,11 +203,19 @@ export const loadSchema = z.strictObject({
   timeoutMs: z.number().int().min(1).max(60_000).default(5_000),
 });
 
-export const durationsSchema = z.strictObject({
-  baseline: durationSchema({ min: '1s', max: '1h' }),
-  fault: durationSchema({ min: '1s', max: '4h' }),
-  recovery: durationSchema({ min: '1s', max: '1h' }),
-});
+export const durationsSchema = z
+  .strictObject({
+    baseline: durationSchema({ min: '1s', max: '1h' }),
+    fault: durationSchema({ min: '1s', max: '4h' }),
+    recovery: durationSchema({ min: '1s', max: '1h' }),
+    /** recovery tolerances apply this long after the actual revert (retransmissions settle) */
+    settle: durationSchema({ min: '0s', max: '1h' }).optional(),
+  })
+  .superRefine((v, ctx) => {
+    if (v.settle === undefined) return;
+    if ((parseDurationMs(v.settle) ?? 0) >= (parseDurationMs(v.recovery) ?? 0))
+      ctx.addIssue({ code: 'custom', path: ['settle'], message: 'must be shorter than the recovery window' });
+  });
 
 /** "errorRate > 0.5 for 5s over the last 10s" aborts the experiment and reverts at once. */
 export const guardrailSchema = z

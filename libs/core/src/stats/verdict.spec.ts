@@ -35,6 +35,38 @@ describe('evaluateHypothesis', () => {
     expect(r.checks.filter((c) => !c.passed).map((c) => c.metric)).toEqual(['p95Ms', 'statusIn[500]']);
   });
 
+  it("judges latency above the same run's baseline, so a slow host does not decide the verdict", () => {
+    const robust = {
+      fault: {
+        maxP50AboveBaselineMs: 350,
+        maxP95AboveBaselineMs: 400,
+        expectedStatus: [500],
+        minStatusMatchRatio: 0.9,
+      },
+    };
+    // a busy lab: every request carries ~200 ms of overhead, before and during the fault
+    const slow = {
+      baseline: summarize([...many(18, 220), ...many(2, 500)]),
+      fault: summarize([...many(18, 510, false, 500), ...many(2, 640, false, 500)]),
+      recovery: summarize(many(20, 230)),
+    };
+    const held = evaluateHypothesis(slow, robust);
+    expect(held.verdict).toBe('hypothesis_held');
+    expect(held.checks.find((c) => c.metric === 'p50AboveBaselineMs')!.actual).toBe(290);
+    // the same lab without service1's timeout: seconds and HTTP 200 → violated on every count
+    const hang = { ...slow, fault: summarize(many(20, 2_400, true, 200)) };
+    const violated = evaluateHypothesis(hang, robust);
+    expect(violated.verdict).toBe('hypothesis_violated');
+    expect(violated.checks.filter((c) => !c.passed).map((c) => c.metric)).toEqual([
+      'statusIn[500]',
+      'p50AboveBaselineMs',
+      'p95AboveBaselineMs',
+    ]);
+    // a baseline-relative check needs a baseline
+    const noBaseline = evaluateHypothesis({ ...slow, baseline: summarize([]) }, robust);
+    expect(noBaseline.verdict).toBe('inconclusive');
+  });
+
   it('checks minimum error rates (failure is the expected behaviour)', () => {
     const r = evaluateHypothesis(classic, { fault: { minErrorRate: 0.9 } });
     expect(r.verdict).toBe('hypothesis_held');

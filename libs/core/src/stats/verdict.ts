@@ -16,6 +16,13 @@ export interface Tolerance {
   minStatusMatchRatio?: number;
   /** window p95 divided by baseline p95 */
   maxDeviationRatio?: number;
+  /**
+   * window p50 / p95 minus the same run's baseline p50 / p95, in ms: "answers within ~300 ms of
+   * what it took before the fault" holds on a fast host and on a slow lab alike, because the
+   * overhead both windows share cancels out
+   */
+  maxP50AboveBaselineMs?: number;
+  maxP95AboveBaselineMs?: number;
 }
 
 export interface HypothesisCriteria {
@@ -57,6 +64,12 @@ export function deviationRatio(window: SampleSummary, baseline: SampleSummary): 
   return Math.round((window.p95Ms / baseline.p95Ms) * 1000) / 1000;
 }
 
+function above(window: number | null, baseline: number | null): number | null {
+  return window === null || baseline === null ? null : Math.round((window - baseline) * 1000) / 1000;
+}
+
+const BASELINE_RELATIVE = new Set(['deviationRatio', 'p50AboveBaselineMs', 'p95AboveBaselineMs']);
+
 function statusMatchRatio(summary: SampleSummary, expected: number[]): number | null {
   if (summary.count === 0) return null;
   const matching = expected.reduce((n, status) => n + (summary.statusCounts[String(status)] ?? 0), 0);
@@ -90,6 +103,10 @@ function checksFor(window: WindowName, summary: SampleSummary, baseline: SampleS
     );
   if (t.maxDeviationRatio !== undefined)
     add('deviationRatio', '<=', t.maxDeviationRatio, deviationRatio(summary, baseline));
+  if (t.maxP50AboveBaselineMs !== undefined)
+    add('p50AboveBaselineMs', '<=', t.maxP50AboveBaselineMs, above(summary.p50Ms, baseline.p50Ms));
+  if (t.maxP95AboveBaselineMs !== undefined)
+    add('p95AboveBaselineMs', '<=', t.maxP95AboveBaselineMs, above(summary.p95Ms, baseline.p95Ms));
   return checks;
 }
 
@@ -119,7 +136,7 @@ export function evaluateHypothesis(
     };
 
   const needed = new Set<WindowName>(checks.map((c) => c.window));
-  if (checks.some((c) => c.metric === 'deviationRatio')) needed.add('baseline');
+  if (checks.some((c) => BASELINE_RELATIVE.has(c.metric))) needed.add('baseline');
   const thin = [...needed].filter((w) => windows[w].count < minSamples);
   if (thin.length > 0)
     return {

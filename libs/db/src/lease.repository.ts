@@ -1,5 +1,5 @@
 import type { FaultLease, LeaseDetails, LeaseRepository, NewFaultLease } from '@gameday/core';
-import type { ActiveFault, Prisma, PrismaClient } from '@gameday/db';
+import type { ActiveFault, Prisma, PrismaClient } from './generated/prisma/client';
 
 function toLease(row: ActiveFault): FaultLease {
   return {
@@ -99,6 +99,15 @@ export class PrismaLeaseRepository implements LeaseRepository {
   async listActive(): Promise<FaultLease[]> {
     const rows = await this.prisma.activeFault.findMany({ where: { revertedAt: null }, orderBy: { createdAt: 'asc' } });
     return rows.map(toLease);
+  }
+
+  /** Any lease (open or closed) of one experiment: a run that armed it once never arms it again. */
+  countForExperiment(runId: string, experimentIndex: number): Promise<number> {
+    return this.prisma.activeFault.count({ where: { runId, experimentIndex } });
+  }
+
+  countOpenForRun(runId: string): Promise<number> {
+    return this.prisma.activeFault.count({ where: { runId, revertedAt: null } });
   }
 
   async get(id: string): Promise<FaultLease | null> {

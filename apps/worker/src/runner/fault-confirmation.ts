@@ -1,0 +1,128 @@
+import type { ExperimentPlan, FaultDriver, FaultLease, HelperTimeline, LeaseRepository } from '@gameday/core';
+import type { RunRepository } from '@gameday/db';
+import type { GameDayMetrics } from '@gameday/metrics';
+
+/** How long after T0/T1 we wait for the helper to report that it applied/reverted. */
+const CONFIRM_TIMEOUT_MS = 5_000;
+/**
+ * Each look at the helper's record is a `docker exec` that competes for the engine's CPU with the
+ * helper doing its work and with the system under test: look soon, then back off.
+ */
+const LOOK_DELAYS_MS = [50, 100, 200, 400, 800, 1_000];
+
+export interface Confirmed {
+  /** the latest instant among the targets (the fault was in place everywhere / gone everywhere) */
+  at: Date;
+  /** worst skew against the planned instant, ms */
+  skewMs: number;
+}
+
+const UNKNOWN: HelperTimeline = { state: 'unknown' };
+
+/** Reads the helper's record until it leaves `state` or the deadline passes. */
+async function waitWhile(
+  driver: FaultDriver,
+  lease: FaultLease,
+  state: HelperTimeline['state'],
+  deadline: number,
+): Promise<HelperTimeline> {
+  const read = () => driver.readTimeline(lease).catch(() => UNKNOWN);
+  let timeline = await read();
+  for (let i = 0; timeline.state === state && Date.now() < deadline; i++) {
+    await new Promise((r) => setTimeout(r, LOOK_DELAYS_MS[Math.min(i, LOOK_DELAYS_MS.length - 1)]));
+    timeline = await read();
+  }
+  return timeline;
+}
+
+/**
+ * Confirms what the helpers did by their own clocks at T0 and T1 and records it: lease instants,
+ * skew metrics and the timeline events with planned vs actual times.
+ */
+export class FaultConfirmation {
+  constructor(
+    private readonly driver: FaultDriver,
+    private readonly leases: LeaseRepository,
+    private readonly runs: RunRepository,
+    private readonly metrics: GameDayMetrics,
+  ) {}
+
+  /** Throws when a fault was not applied; returns the verification failures to act on. */
+  async injected(
+    runId: string,
+    leases: FaultLease[],
+    ep: ExperimentPlan,
+    faultKind: string,
+  ): Promise<(Confirmed & { unverified: string[] }) | null> {
+    if (leases.length === 0) return null;
+    let latest = 0;
+    let worst = Number.NEGATIVE_INFINITY;
+    const unverified: string[] = [];
+    for (const lease of leases) {
+      const timeline = await waitWhile(this.driver, lease, 'armed', Date.now() + CONFIRM_TIMEOUT_MS);
+      if (timeline.state !== 'applied' || !timeline.appliedAt) {
+        this.metrics.faultInjections.inc({ result: 'failed', reason: timeline.state });
+        throw new Error(
+          `the fault on ${lease.containerName} was not applied (helper state ${timeline.state}${timeline.error ? `: ${timeline.error}` : ''})`,
+        );
+      }
+      await this.leases.markInjected(lease.id, timeline.appliedAt);
+      const skew = timeline.appliedAt.getTime() - ep.injectAt;
+      worst = Math.max(worst, skew);
+      latest = Math.max(latest, timeline.appliedAt.getTime());
+      this.metrics.injectionSkew.observe({ action: 'inject' }, Math.max(0, skew) / 1000);
+      this.metrics.faultInjections.inc({ result: 'ok', reason: faultKind });
+      const verified = lease.kind === 'network' ? await this.driver.verify(lease) : undefined;
+      if (verified && !verified.ok)
+        unverified.push(`fault on ${lease.containerName} is not as intended: ${verified.reasons.join('; ')}`);
+      await this.runs.appendEvent(runId, {
+        type: 'fault.applied',
+        message: `applied on ${lease.containerName} ${skew} ms after the planned instant${verified && !verified.ok ? `; verification failed: ${verified.reasons.join('; ')}` : ''}`,
+        phase: 'injecting',
+        experimentIndex: ep.index,
+        plannedAt: new Date(ep.injectAt),
+        at: timeline.appliedAt,
+        data: {
+          leaseId: lease.id,
+          containerId: lease.containerId,
+          skewMs: skew,
+          applyArgv: lease.applyArgv,
+          verified: verified ? verified.ok : null,
+        },
+      });
+    }
+    return { at: new Date(latest), skewMs: worst, unverified };
+  }
+
+  /** At T1 the helper reverts by its own clock; confirm it, or revert from here. */
+  async reverted(runId: string, leases: FaultLease[], ep: ExperimentPlan, reason: string): Promise<Confirmed | null> {
+    if (leases.length === 0) return null;
+    let latest = 0;
+    let worst = Number.NEGATIVE_INFINITY;
+    for (const lease of leases) {
+      const timeline =
+        lease.strategy === 'sidecar'
+          ? await waitWhile(this.driver, lease, 'applied', Date.now() + CONFIRM_TIMEOUT_MS)
+          : UNKNOWN;
+      // revert() is idempotent: after the helper's own revert it confirms nothing of ours is left
+      const revert = await this.driver.revert(lease, reason);
+      const revertedAt = timeline.state === 'reverted' && timeline.revertedAt ? timeline.revertedAt : revert.at;
+      await this.leases.markReverted(lease.id, revertedAt, reason);
+      this.metrics.faultReverts.inc({ result: 'ok', reason });
+      const skew = revertedAt.getTime() - ep.revertAt;
+      worst = Math.max(worst, skew);
+      latest = Math.max(latest, revertedAt.getTime());
+      this.metrics.injectionSkew.observe({ action: 'revert' }, Math.max(0, skew) / 1000);
+      await this.runs.appendEvent(runId, {
+        type: 'fault.reverted',
+        message: `reverted on ${lease.containerName} ${skew} ms after the planned instant`,
+        phase: 'rolling_back',
+        experimentIndex: ep.index,
+        plannedAt: new Date(ep.revertAt),
+        at: revertedAt,
+        data: { leaseId: lease.id, skewMs: skew, revertArgv: lease.revertArgv },
+      });
+    }
+    return { at: new Date(latest), skewMs: worst };
+  }
+}

@@ -1,0 +1,160 @@
+import { Logger } from '@nestjs/common';
+import {
+  evaluateHypothesis,
+  GuardrailMonitor,
+  LOAD_SERIES,
+  parseDurationMs,
+  timeToRecoverMs,
+  type ExperimentSpec,
+  type ObservedWindows,
+  type RunPlan,
+  type SampleSummary,
+  type VerdictResult,
+} from '@gameday/core';
+import type { ProbeSampleRepository } from '@gameday/db';
+import type { GameDayMetrics } from '@gameday/metrics';
+import { LoadGenerator, ProbeLoop } from '@gameday/probes';
+import type { RunControl } from './run-control';
+import { SampleRecorder, type RecordedSample } from './sample-recorder';
+
+type Windowed = Record<'baseline' | 'fault' | 'recovery', SampleSummary>;
+
+export interface SteadyStateJudgement {
+  stats: Windowed;
+  probes: Record<string, Windowed>;
+  verdict: VerdictResult;
+  timeToRecoverMs: number | null;
+}
+
+const FLUSH_EVERY_MS = 1_000;
+const isHypothesisSample = (s: RecordedSample) => s.probe !== LOAD_SERIES;
+
+/**
+ * Measures the steady state of one experiment: the hypothesis probes and the optional load, their
+ * samples (metrics live, rows flushed every second), the guardrails that abort the run on a
+ * breach during the fault window, and finally the verdict over the observed windows.
+ */
+export class SteadyStateWatch {
+  private readonly logger = new Logger(SteadyStateWatch.name);
+  private readonly recorder: SampleRecorder;
+  private readonly loops: ProbeLoop[];
+  private readonly load?: LoadGenerator;
+  private flusher?: NodeJS.Timeout;
+
+  constructor(
+    private readonly exp: ExperimentSpec,
+    plan: RunPlan,
+    index: number,
+    deps: { runId: string; gameDay: string; samples: ProbeSampleRepository; metrics: GameDayMetrics },
+    control: RunControl,
+  ) {
+    const labels = { gameday: deps.gameDay, experiment: exp.name };
+    this.recorder = new SampleRecorder(plan, index, {
+      write: (i, batch) =>
+        deps.samples.append(
+          deps.runId,
+          i,
+          batch.map((s) => ({ ...s, phase: s.window })),
+        ),
+      observe: (_i, s) => {
+        const outcome = s.ok ? 'ok' : (s.errorKind ?? 'error');
+        deps.metrics.probeDuration.observe(
+          { ...labels, probe: s.probe, phase: s.window, outcome },
+          s.durationMs / 1000,
+        );
+        deps.metrics.probeRequests.inc({ ...labels, probe: s.probe, phase: s.window, outcome });
+      },
+    });
+    this.watchGuardrails(control);
+    this.loops = exp.hypothesis.probes.map(
+      (p) =>
+        new ProbeLoop(
+          [
+            {
+              name: p.name,
+              url: p.url,
+              method: p.method,
+              headers: p.headers,
+              body: p.body,
+              expectedStatus: p.expectedStatus,
+              timeoutMs: p.timeoutMs,
+            },
+          ],
+          { intervalMs: parseDurationMs(p.interval)!, onSample: (name, s) => this.recorder.add(name, s) },
+        ),
+    );
+    if (exp.load)
+      this.load = new LoadGenerator(
+        {
+          url: exp.load.url,
+          rate: exp.load.rate,
+          concurrency: exp.load.concurrency,
+          method: exp.load.method,
+          headers: exp.load.headers,
+          body: exp.load.body,
+          timeoutMs: exp.load.timeoutMs,
+        },
+        (s) => this.recorder.add(LOAD_SERIES, s),
+      );
+  }
+
+  start(): void {
+    for (const l of this.loops) l.start();
+    this.load?.start();
+    this.flusher = setInterval(() => void this.flush(), FLUSH_EVERY_MS);
+  }
+
+  /** Stops probes and load and writes what is pending; safe to call twice. */
+  async stop(): Promise<void> {
+    clearInterval(this.flusher);
+    await Promise.allSettled([...this.loops.map((l) => l.stop()), this.load?.stop()]);
+    await this.flush();
+  }
+
+  /** The verdict over the windows as they really were (see observedWindows). */
+  judge(windows: ObservedWindows, revertedAt: number, abortReason?: string): SteadyStateJudgement {
+    const stats = this.recorder.summaries(windows, isHypothesisSample);
+    const verdict = evaluateHypothesis(stats, this.exp.hypothesis.tolerances ?? {}, abortReason);
+    const names = [...this.exp.hypothesis.probes.map((p) => p.name), ...(this.exp.load ? [LOAD_SERIES] : [])];
+    const probes = Object.fromEntries(
+      names.map((name) => [name, this.recorder.summaries(windows, (s) => s.probe === name)]),
+    );
+    // time to recover counts from the actual revert, settling included
+    const afterRevert = {
+      ...windows,
+      observed: { ...windows.observed, recovery: { ...windows.observed.recovery, from: revertedAt } },
+    };
+    const ttr = timeToRecoverMs(
+      this.recorder.judged(afterRevert, 'recovery', isHypothesisSample),
+      revertedAt,
+      stats.baseline.p95Ms,
+    );
+    return { stats, probes, verdict, timeToRecoverMs: ttr };
+  }
+
+  private watchGuardrails(control: RunControl): void {
+    const guardrails = this.exp.guardrails ?? [];
+    const monitor = new GuardrailMonitor(
+      guardrails.map((g) => ({
+        name: g.name,
+        metric: g.metric,
+        threshold: g.threshold,
+        windowMs: parseDurationMs(g.window)!,
+        forMs: parseDurationMs(g.for)!,
+        minSamples: g.minSamples,
+      })),
+    );
+    this.recorder.onSample((s) => {
+      if (s.window !== 'fault' || control.aborted) return;
+      // guardrails judge the hypothesis probes; the load only makes traffic
+      const relevant = isHypothesisSample(s) && guardrails.some((g) => g.probe === undefined || g.probe === s.probe);
+      if (!relevant) return;
+      const breach = monitor.push(s, s.at + s.durationMs);
+      if (breach) control.abort({ trigger: 'guardrail', reason: breach.reason, at: Date.now() });
+    });
+  }
+
+  private flush(): Promise<void> {
+    return this.recorder.flush().catch((e) => this.logger.warn(`sample flush: ${(e as Error).message}`));
+  }
+}

@@ -1,0 +1,90 @@
+import { z } from 'zod';
+
+/**
+ * Run.result: written by the worker's run executor, read by the API (run views, reports). One
+ * schema so both sides agree; the reader parses leniently (older rows lack newer fields).
+ */
+const ms = z.number().nullable();
+
+export const windowStatsSchema = z.object({
+  count: z.number(),
+  errors: z.number(),
+  errorRate: z.number(),
+  errorsByKind: z.record(z.string(), z.number()).optional(),
+  statusCounts: z.record(z.string(), z.number()).optional(),
+  meanMs: ms,
+  minMs: ms.optional(),
+  maxMs: ms.optional(),
+  p50Ms: ms,
+  p95Ms: ms,
+  p99Ms: ms,
+});
+
+const windowsStatsSchema = z.object({
+  baseline: windowStatsSchema,
+  fault: windowStatsSchema,
+  recovery: windowStatsSchema,
+});
+
+const intervalSchema = z.object({ from: z.number(), to: z.number() });
+const judgedIntervalsSchema = z.object({ baseline: intervalSchema, fault: intervalSchema, recovery: intervalSchema });
+
+export const experimentResultSchema = z.object({
+  index: z.number().int(),
+  name: z.string(),
+  plan: z.object({
+    index: z.number().optional(),
+    baselineAt: z.number(),
+    injectAt: z.number(),
+    revertAt: z.number(),
+    endAt: z.number(),
+  }),
+  /** what the verdict judged: planned vs observed boundaries and the gaps between them */
+  windows: z
+    .object({
+      planned: judgedIntervalsSchema,
+      observed: judgedIntervalsSchema,
+      gaps: z.array(intervalSchema.extend({ kind: z.string() })),
+    })
+    .optional(),
+  targets: z.array(z.object({ containerId: z.string(), containerName: z.string(), netnsId: z.string().nullish() })),
+  stats: windowsStatsSchema,
+  probes: z.record(z.string(), windowsStatsSchema),
+  verdict: z.object({
+    verdict: z.enum(['hypothesis_held', 'hypothesis_violated', 'aborted', 'inconclusive']),
+    reason: z.string(),
+    checks: z.array(
+      z.object({
+        window: z.string(),
+        metric: z.string(),
+        comparator: z.enum(['<=', '>=']),
+        threshold: z.number(),
+        actual: z.number().nullable(),
+        passed: z.boolean(),
+      }),
+    ),
+    deviationRatio: z.number().nullable(),
+  }),
+  timeToRecoverMs: ms,
+  injectionSkewMs: ms,
+  revertSkewMs: ms,
+  abortLatencyMs: ms,
+  aborted: z
+    .object({ trigger: z.enum(['guardrail', 'operator', 'verification']), reason: z.string(), at: z.number() })
+    .optional(),
+});
+
+export const runResultSchema = z.object({
+  experiments: z.array(experimentResultSchema),
+  verdict: z.enum(['hypothesis_held', 'hypothesis_violated', 'aborted', 'inconclusive']).optional(),
+  deviationRatio: z.number().nullable().optional(),
+});
+
+export type ExperimentResult = z.infer<typeof experimentResultSchema>;
+export type RunResult = z.infer<typeof runResultSchema>;
+
+/** The stored result, or an empty one when the row holds nothing this schema understands. */
+export function readRunResult(value: unknown): RunResult {
+  const parsed = runResultSchema.safeParse(value);
+  return parsed.success ? parsed.data : { experiments: [] };
+}
