@@ -2,33 +2,14 @@ import { Injectable, NotFoundException } from '@nestjs/common';
 import {
   type GameDaySpec,
   planRun,
+  readRunResult,
   type ReportExperiment,
-  type ReportPhaseStats,
   type ReportPlan,
   type RunReport,
 } from '@gameday/core';
 import { GameDayRepository, ProbeSampleRepository, RunNoteRepository, RunRepository } from '@gameday/db';
 import type { Principal } from '../auth/auth.decorators';
 import { faultDetailsHidden, HIDDEN_EVENT_MESSAGE, isRevealingEvent } from '../gamedays/gameday.view';
-
-/** The part of Run.result the report reads (written by the worker's run executor). */
-interface StoredExperimentResult {
-  index: number;
-  name?: string;
-  plan?: ReportPlan;
-  targets?: { containerId: string; containerName: string }[];
-  stats?: Partial<Record<'baseline' | 'fault' | 'recovery', ReportPhaseStats>>;
-  probes?: Record<string, Partial<Record<'baseline' | 'fault' | 'recovery', ReportPhaseStats>>>;
-  verdict?: ReportExperiment['verdict'];
-  timeToRecoverMs?: number | null;
-  injectionSkewMs?: number | null;
-  revertSkewMs?: number | null;
-  abortLatencyMs?: number | null;
-}
-interface StoredResult {
-  experiments?: StoredExperimentResult[];
-  deviationRatio?: number | null;
-}
 
 type FaultLike = { kind: string; target?: Record<string, unknown>; [key: string]: unknown };
 
@@ -67,7 +48,7 @@ export class RunReportService {
     ]);
     const hidden = faultDetailsHidden(run, gameDay ?? undefined, principal);
     const spec = run.spec as unknown as GameDaySpec;
-    const result = (run.result ?? {}) as StoredResult;
+    const result = readRunResult(run.result);
     let planned: ReportPlan[] = [];
     try {
       planned = planRun(run.scheduledFor.getTime(), spec.experiments).experiments;
@@ -82,6 +63,7 @@ export class RunReportService {
         hypothesis: exp.hypothesis.description,
         ...(hidden ? {} : { fault: describeFault(exp.fault as unknown as FaultLike), targets: r?.targets ?? [] }),
         plan: r?.plan ?? planned[index],
+        windows: r?.windows,
         stats: r?.stats,
         probes: r?.probes,
         verdict: r?.verdict,

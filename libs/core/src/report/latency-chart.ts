@@ -6,6 +6,8 @@ import type { ReportEvent, ReportPlan, ReportSample } from './report.types';
 export interface ChartInput {
   samples: readonly ReportSample[];
   plan?: ReportPlan;
+  /** time between plan and reality that the verdict did not judge, drawn hatched over the windows */
+  gaps?: readonly { kind: string; from: number; to: number }[];
   /** events of this experiment; those in MARKER_EVENTS are drawn as vertical lines */
   events?: readonly ReportEvent[];
   title?: string;
@@ -96,6 +98,7 @@ export function renderLatencyChart(input: ChartInput): string {
   const maxMs = niceCeiling(Math.max(...points.map((p) => p.durationMs)));
   const parts: string[] = [open, `<title>${escapeHtml(title)}</title>`];
   if (input.plan) parts.push(windows(input.plan, domain));
+  parts.push(gapBands(input.gaps ?? [], domain));
   parts.push(axes(domain, maxMs));
   const probes = [...new Set(points.map((p) => p.probe))].sort();
   probes.forEach((probe, i) => {
@@ -132,6 +135,16 @@ function windows(plan: ReportPlan, domain: TimeDomain): string {
         `<rect class="window window-${name}" data-window="${name}" x="${x}" y="${CHART.top}" width="${width}" height="${PLOT_H}" fill="${WINDOW_COLOURS[name]}"><title>${name}: ${new Date(from).toISOString()} → ${new Date(to).toISOString()}</title></rect>` +
         `<text x="${round1(x + 4)}" y="${CHART.top + 12}" font-size="11" fill="#444">${name}</text>`
       );
+    })
+    .join('');
+}
+
+function gapBands(gaps: readonly { kind: string; from: number; to: number }[], domain: TimeDomain): string {
+  return gaps
+    .map((g) => {
+      const x = xOf(g.from, domain);
+      const width = round1(Math.max(0, xOf(g.to, domain) - x));
+      return `<rect class="gap" data-gap="${escapeHtml(g.kind)}" x="${x}" y="${CHART.top}" width="${width}" height="${PLOT_H}" fill="#999" fill-opacity="0.25"><title>not judged (${escapeHtml(g.kind)}): ${new Date(g.from).toISOString()} → ${new Date(g.to).toISOString()}</title></rect>`;
     })
     .join('');
 }

@@ -7,6 +7,7 @@ import {
   formatMs,
   formatNumber,
   isoTime,
+  judgedWindowsText,
   plainNotes,
   probeRows,
   STATS_HEADER,
@@ -71,12 +72,16 @@ function experimentSection(report: RunReport, e: ReportExperiment): string {
       () => true,
     ),
   );
-  parts.push(renderLatencyChart({ samples, plan: e.plan, events, title: `Probe latency — ${e.name}` }));
+  parts.push(
+    renderLatencyChart({ samples, plan: e.plan, gaps: e.windows?.gaps, events, title: `Probe latency — ${e.name}` }),
+  );
   if (e.plan) {
     parts.push(
       `<p class="meta">Windows: baseline ${h(isoTime(e.plan.baselineAt))} → fault ${h(isoTime(e.plan.injectAt))} → recovery ${h(isoTime(e.plan.revertAt))} → end ${h(isoTime(e.plan.endAt))}</p>`,
     );
   }
+  const judged = judgedWindowsText(e);
+  if (judged) parts.push(`<p class="meta judged-windows">${h(judged)}</p>`);
   parts.push('<h3>Statistics by phase</h3>');
   parts.push(
     table(

@@ -6,6 +6,7 @@ import {
   formatMs,
   formatNumber,
   isoTime,
+  judgedWindowsText,
   plainNotes,
   probeRows,
   STATS_HEADER,
@@ -36,6 +37,8 @@ function experiment(report: RunReport, e: ReportExperiment): string[] {
     out.push(
       `- Windows: baseline ${isoTime(e.plan.baselineAt)} → fault ${isoTime(e.plan.injectAt)} → recovery ${isoTime(e.plan.revertAt)} → end ${isoTime(e.plan.endAt)}`,
     );
+  const judged = judgedWindowsText(e);
+  if (judged) out.push(`- ${judged}`);
   const samples = report.samples.filter((s) => s.experimentIndex === e.index).length;
   out.push(`- Probe samples: ${samples} (the HTML report charts them)`, '', '### Statistics by phase', '');
   out.push(

@@ -143,3 +143,15 @@ export function probeRows(e: ReportExperiment): string[][] {
   if (names.length < 2) return [];
   return names.flatMap((name) => REPORT_PHASES.map((phase) => [name, phase, ...statsCells(e.probes![name][phase])]));
 }
+
+const clock = (ms: number) => new Date(ms).toISOString().slice(11, 23);
+
+/** "baseline 10:00:08.000–10:00:20.000, fault …; not judged: arming 8.00 s, …" — one line for both formats. */
+export function judgedWindowsText(e: ReportExperiment): string | null {
+  if (!e.windows) return null;
+  const judged = REPORT_PHASES.map(
+    (p) => `${p} ${clock(e.windows!.observed[p].from)}–${clock(e.windows!.observed[p].to)}`,
+  ).join(', ');
+  const gaps = e.windows.gaps.map((g) => `${g.kind.replace('_', ' ')} ${((g.to - g.from) / 1000).toFixed(2)} s`);
+  return `Judged windows (UTC): ${judged}; not judged: ${gaps.length ? gaps.join(', ') : 'nothing'}`;
+}

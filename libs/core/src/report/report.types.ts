@@ -63,6 +63,17 @@ export interface ReportPlan {
   endAt: number;
 }
 
+export interface ReportInterval {
+  from: number;
+  to: number;
+}
+
+export interface ReportWindows {
+  planned: Record<ReportPhase, ReportInterval>;
+  observed: Record<ReportPhase, ReportInterval>;
+  gaps: (ReportInterval & { kind: string })[];
+}
+
 export interface ReportExperiment {
   index: number;
   name: string;
@@ -70,6 +81,8 @@ export interface ReportExperiment {
   /** one line describing the fault ("network on demo-service2-1: delay 500ms …"); absent when hidden */
   fault?: string;
   plan?: ReportPlan;
+  /** what the verdict judged: planned vs observed windows and the gaps between them */
+  windows?: ReportWindows;
   stats?: Partial<Record<ReportPhase, ReportPhaseStats>>;
   /** the same per probe (and "load"), when the experiment had more than one source of samples */
   probes?: Record<string, Partial<Record<ReportPhase, ReportPhaseStats>>>;
