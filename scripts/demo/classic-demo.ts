@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
-import type { RunResult } from '@gameday/core';
+import { RUN_TERMINAL, type RunResult } from '@gameday/core';
 import { ensureHelperImage } from '@gameday/faults';
 import { startUmlDocker, type UmlDocker } from '../../test/lab/support/uml-docker';
 import { hostHasNetem } from './engine';
@@ -74,7 +74,7 @@ export interface RunDetail {
   result: RunResult | null;
 }
 
-const TERMINAL = new Set(['completed', 'aborted', 'failed', 'cancelled', 'skipped']);
+const TERMINAL = new Set<string>(RUN_TERMINAL);
 
 /**
  * The classic GameDay end to end on this machine: the demo system in Docker (the host's engine when

@@ -1,3 +1,4 @@
+import { RUN_PHASES, RUN_TERMINAL } from '@gameday/core';
 import type {
   ApiToken,
   GameDay,
@@ -132,17 +133,10 @@ export interface RunStore {
 }
 
 /** Statuses after which nothing more happens to a run. */
-export const ENDED_RUN_STATUSES: readonly RunStatus[] = ['completed', 'aborted', 'failed', 'cancelled', 'skipped'];
+export const ENDED_RUN_STATUSES: readonly RunStatus[] = RUN_TERMINAL;
 
 /** Statuses in which a run holds (or is about to hold) a fault: edits must wait. */
-export const ACTIVE_RUN_STATUSES: readonly RunStatus[] = [
-  'arming',
-  'baseline',
-  'injecting',
-  'observing',
-  'rolling_back',
-  'recovery',
-];
+export const ACTIVE_RUN_STATUSES: readonly RunStatus[] = RUN_PHASES.filter((p) => p !== 'scheduled');
 
 export type RunNoteKind = 'note' | 'action_item';
 
