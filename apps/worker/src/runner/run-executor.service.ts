@@ -185,7 +185,7 @@ export class RunExecutor {
     };
 
     try {
-      await control.sleepUntil(ep.baselineAt);
+      await control.sleepUntil(ep.armAt);
       watch.start();
 
       // ---- arming: resolve, probe the kernel, start helpers, queue the revert, hand over T0/T1
@@ -195,7 +195,7 @@ export class RunExecutor {
             type: 'phase.arming',
             message: `arming experiment "${exp.name}"`,
             experimentIndex: index,
-            plannedAt: iso(ep.baselineAt),
+            plannedAt: iso(ep.armAt),
           });
           await this.notifier.notify(runId, spec, 'run.started', { experiment: exp.name });
         }
@@ -203,6 +203,7 @@ export class RunExecutor {
         armedAt = Date.now();
       }
       if (state.status === 'arming') {
+        await control.sleepUntil(ep.baselineAt);
         await state.to('baseline', {
           type: 'phase.baseline',
           message: `armed ${prepared.length} target(s); measuring the steady state until ${iso(ep.injectAt).toISOString()}`,

@@ -36,7 +36,11 @@ export interface ObservedWindows {
  * revert plus an optional settling time (packets netem still held at removal are retransmitted).
  * Without a record the planned instant stands in.
  */
-export function observedWindows(plan: ExperimentPlan, actual: ActualInstants, settleMs = 0): ObservedWindows {
+export function observedWindows(
+  plan: Pick<ExperimentPlan, 'baselineAt' | 'injectAt' | 'revertAt' | 'endAt'>,
+  actual: ActualInstants,
+  settleMs = 0,
+): ObservedWindows {
   const planned = {
     baseline: { from: plan.baselineAt, to: plan.injectAt },
     fault: { from: plan.injectAt, to: plan.revertAt },

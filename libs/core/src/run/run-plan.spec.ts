@@ -10,6 +10,7 @@ describe('planRun', () => {
   it('lays experiments back to back from the scheduled instant', () => {
     expect(plan.experiments[0]).toEqual({
       index: 0,
+      armAt: t0,
       baselineAt: t0,
       injectAt: t0 + 30_000,
       revertAt: t0 + 150_000,
@@ -17,12 +18,21 @@ describe('planRun', () => {
     });
     expect(plan.experiments[1]).toEqual({
       index: 1,
+      armAt: t0 + 180_000,
       baselineAt: t0 + 180_000,
       injectAt: t0 + 190_000,
       revertAt: t0 + 190_500,
       endAt: t0 + 250_500,
     });
     expect(plan.endAt).toBe(t0 + 250_500);
+  });
+
+  it('arms ahead of the baseline when the experiment gives arming time', () => {
+    const p = planRun(t0, [{ durations: { arming: '20s', baseline: '30s', fault: '2m', recovery: '30s' } }]);
+    expect(p.experiments[0]).toMatchObject({ armAt: t0, baselineAt: t0 + 20_000, injectAt: t0 + 50_000 });
+    expect(p.endAt).toBe(t0 + 200_000);
+    // the arming time is no window: nothing measured then is judged
+    expect(windowAt(p, t0 + 10_000)).toBeNull();
   });
 
   it.each([

@@ -1,6 +1,8 @@
 import { parseDurationMs } from '../units/duration';
 
 export interface ExperimentDurations {
+  /** prepared before the baseline: targets, helpers, kernel probe (optional, default 0) */
+  arming?: string;
   baseline: string;
   fault: string;
   recovery: string;
@@ -9,7 +11,9 @@ export interface ExperimentDurations {
 /** Planned instants (epoch ms) of one experiment. */
 export interface ExperimentPlan {
   index: number;
-  /** baseline measurement starts; arming runs alongside and must finish before injectAt */
+  /** arming starts (targets, helpers, kernel probe), so that the engine is quiet again by baselineAt */
+  armAt: number;
+  /** baseline measurement starts; arming that overran it runs alongside and must finish before injectAt */
   baselineAt: number;
   injectAt: number;
   revertAt: number;
@@ -30,18 +34,20 @@ function ms(text: string, field: string): number {
 
 /**
  * Lays out a run from its scheduled instant: experiments back to back, each
- * baseline → fault → recovery. The instants are fixed up front so injection and revert happen at
+ * arming → baseline → fault → recovery. The instants are fixed up front so injection and revert happen at
  * the planned times whatever the job system's lateness, and skew can be measured against them.
  */
 export function planRun(startAt: number, experiments: readonly { durations: ExperimentDurations }[]): RunPlan {
   let cursor = startAt;
   const plans = experiments.map((e, index) => {
-    const baselineAt = cursor;
+    const armAt = cursor;
+    const baselineAt =
+      armAt + (e.durations.arming ? ms(e.durations.arming, `experiments[${index}].durations.arming`) : 0);
     const injectAt = baselineAt + ms(e.durations.baseline, `experiments[${index}].durations.baseline`);
     const revertAt = injectAt + ms(e.durations.fault, `experiments[${index}].durations.fault`);
     const endAt = revertAt + ms(e.durations.recovery, `experiments[${index}].durations.recovery`);
     cursor = endAt;
-    return { index, baselineAt, injectAt, revertAt, endAt };
+    return { index, armAt, baselineAt, injectAt, revertAt, endAt };
   });
   return { startAt, experiments: plans, endAt: cursor };
 }

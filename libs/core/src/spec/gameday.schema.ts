@@ -205,6 +205,8 @@ export const loadSchema = z.strictObject({
 
 export const durationsSchema = z
   .strictObject({
+    /** time before the baseline to start helpers and probe the kernel, so arming does not disturb it */
+    arming: durationSchema({ min: '0s', max: '10m' }).optional(),
     baseline: durationSchema({ min: '1s', max: '1h' }),
     fault: durationSchema({ min: '1s', max: '4h' }),
     recovery: durationSchema({ min: '1s', max: '1h' }),
