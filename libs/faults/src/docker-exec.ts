@@ -75,3 +75,28 @@ export function isNotFound(err: unknown): boolean {
 export function isNotModified(err: unknown): boolean {
   return (err as { statusCode?: number })?.statusCode === 304;
 }
+
+/** The container's details, or null when it no longer exists. */
+export async function inspectOrNull(docker: Docker, id: string): Promise<Docker.ContainerInspectInfo | null> {
+  try {
+    return await docker.getContainer(id).inspect();
+  } catch (err) {
+    if (isNotFound(err)) return null;
+    throw err;
+  }
+}
+
+/** Stops (so a helper's TERM trap reverts what it still holds), then removes; absent is fine. */
+export async function removeContainer(docker: Docker, id: string): Promise<void> {
+  try {
+    await docker
+      .getContainer(id)
+      .stop({ t: 5 })
+      .catch((err) => {
+        if (!isNotFound(err) && !isNotModified(err)) throw err;
+      });
+    await docker.getContainer(id).remove({ force: true });
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+}

@@ -1,6 +1,7 @@
 import { compileNetworkFault, faultSchema, type NetworkFaultSpec } from '@gameday/core';
 import { probeSteps } from './capability-probe';
-import { containerSteps, encodeHelperSteps } from './docker-fault.driver';
+import { containerSteps } from './container-faults';
+import { encodeHelperSteps } from './helper-protocol';
 
 describe('encodeHelperSteps', () => {
   it('length-prefixes every step and its undo (0 words when a later undo covers it)', () => {

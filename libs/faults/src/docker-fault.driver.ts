@@ -1,17 +1,12 @@
-import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
 import {
   compileNetworkFault,
   rollbackSteps,
-  selectTargetsOrThrow,
   verifyQdiscs,
   verifyReverted,
   FaultStepError,
   type CompileNetworkFaultOptions,
-  type ContainerCandidate,
-  type ContainerFaultSpec,
   type DryRunResult,
-  type DryRunTarget,
   type FaultDriver,
   type FaultLease,
   type FaultSpec,
@@ -27,8 +22,13 @@ import {
   type VerifyOutcome,
 } from '@gameday/core';
 import { probeKernel } from './capability-probe';
-import { execInContainer, isNotFound, isNotModified } from './docker-exec';
-import { ensureHelperImage } from './helper-image';
+import { inspectOrNull } from './docker-exec';
+import { ContainerFaults } from './container-faults';
+import { dryRunOf } from './dry-run-plan';
+import { leaseDraft } from './lease-draft';
+import { HelperClient } from './helper-client';
+import { msDate, parseKeyValues } from './helper-protocol';
+import { TargetResolver } from './target-resolver';
 import { HelperRunner, NsenterRunner, TargetExecRunner, type StepRunner } from './step-runner';
 
 export interface FaultDriverEvent {
@@ -58,42 +58,7 @@ export interface DockerFaultDriverOptions {
   onEvent?: (event: FaultDriverEvent) => void;
 }
 
-const HELPER_ROLE_LABEL = 'gameday.role';
-const HELPER_TARGET_LABEL = 'gameday.target';
 const DEFAULT_GRACE_MS = 30_000;
-
-/** Encodes steps for `gameday-helper apply|schedule`: COUNT, then N words… M undo-words… per step. */
-export function encodeHelperSteps(apply: string[][], undo: (string[] | null)[]): string[] {
-  const out = [String(apply.length)];
-  apply.forEach((argv, i) => {
-    const u = undo[i] ?? [];
-    for (const w of [...argv, ...u]) {
-      // One word per line in the helper's state files: a newline would split a word.
-      if (w.includes('\n') || w.includes('\0'))
-        throw new Error(`argv word ${JSON.stringify(w)} contains a newline or NUL`);
-    }
-    out.push(String(argv.length), ...argv, String(u.length), ...u);
-  });
-  return out;
-}
-
-function parseKeyValues(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const i = line.indexOf('=');
-    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1).trim();
-  }
-  return out;
-}
-
-function msDate(v: string | undefined): Date | undefined {
-  if (!v || !/^\d+$/.test(v) || v === '0') return undefined;
-  return new Date(Number(v));
-}
-
-function shortName(name: string): string {
-  return name.replace(/^\//, '');
-}
 
 /**
  * The dockerode fault driver. One instance per Docker Engine: pass the Docker client (local socket,
@@ -101,119 +66,32 @@ function shortName(name: string): string {
  */
 export class DockerFaultDriver implements FaultDriver {
   readonly engine: string;
-  private helperImage?: string;
   private readonly now: () => Date;
+  private readonly targets: TargetResolver;
+  private readonly helpers: HelperClient;
+  private readonly containers: ContainerFaults;
 
   constructor(
     private readonly docker: Docker,
     private readonly options: DockerFaultDriverOptions,
   ) {
     this.engine = options.engine ?? process.env.DOCKER_HOST ?? 'local';
-    this.helperImage = options.helperImage;
     this.now = options.now ?? (() => new Date());
+    this.targets = new TargetResolver(docker, this.engine, options.random);
+    this.helpers = new HelperClient(docker, this.engine, options.helperImage, options.helperLingerSeconds);
+    this.containers = new ContainerFaults(docker, this.now);
   }
 
   // ---------------------------------------------------------------- targets
 
-  async resolveTargets(spec: FaultSpec, options: { random?: () => number } = {}): Promise<TargetResolution> {
-    const t = spec.target;
-    const filters: Record<string, string[]> = {};
-    if (t.container !== undefined) filters.name = [t.container];
-    if (t.compose !== undefined)
-      filters.label = [
-        `com.docker.compose.project=${t.compose.project}`,
-        ...(t.compose.service ? [`com.docker.compose.service=${t.compose.service}`] : []),
-      ];
-    if (t.labels !== undefined) filters.label = Object.entries(t.labels).map(([k, v]) => `${k}=${v}`);
-    const listed = await this.docker.listContainers({ all: true, filters });
-    const candidates: ContainerCandidate[] = [];
-    for (const summary of listed) {
-      try {
-        candidates.push(await this.candidate(summary.Id));
-      } catch (err) {
-        if (!isNotFound(err)) throw err; // removed between list and inspect
-      }
-    }
-    const selection = selectTargetsOrThrow(candidates, t, options.random ?? this.options.random ?? Math.random, {
-      dedupeNetns: spec.kind === 'network',
-    });
-    return {
-      targets: selection.selected.map((c) => ({
-        engine: this.engine,
-        containerId: c.id,
-        containerName: c.name,
-        netnsId: c.netnsKey,
-        pid: c.pid,
-        labels: c.labels,
-      })),
-      refused: selection.refused,
-      deduplicated: selection.deduplicated,
-      selection: selection.record,
-    };
-  }
-
-  private async candidate(id: string): Promise<ContainerCandidate> {
-    const info = await this.docker.getContainer(id).inspect();
-    const mode = info.HostConfig?.NetworkMode ?? 'default';
-    let netnsKey = info.NetworkSettings?.SandboxKey || `container:${info.Id}`;
-    if (mode.startsWith('container:')) {
-      // Joined containers share the owner's sandbox: key them by the owner's.
-      const owner = await this.docker.getContainer(mode.slice('container:'.length)).inspect();
-      netnsKey = owner.NetworkSettings?.SandboxKey || `container:${owner.Id}`;
-    }
-    return {
-      id: info.Id,
-      name: shortName(info.Name),
-      labels: info.Config?.Labels ?? {},
-      running: info.State?.Running === true,
-      paused: info.State?.Paused === true,
-      networkMode: mode,
-      netnsKey,
-      pid: info.State?.Pid || undefined,
-    };
+  resolveTargets(spec: FaultSpec, options: { random?: () => number } = {}): Promise<TargetResolution> {
+    return this.targets.resolve(spec, options);
   }
 
   // ---------------------------------------------------------------- dry run
 
   async dryRun(spec: FaultSpec, options: { random?: () => number } = {}): Promise<DryRunResult> {
-    const resolution = await this.resolveTargets(spec, options);
-    const targets: DryRunTarget[] = resolution.targets.map((target) => {
-      if (spec.kind === 'container') {
-        const c = containerSteps(spec, target.containerId);
-        return {
-          target,
-          strategy: 'docker',
-          runner: ['docker'],
-          apply: [c.apply],
-          verify: [['docker', 'inspect', target.containerId]],
-          revert: [c.revert],
-          warnings: [],
-        };
-      }
-      const compiled = compileNetworkFault(spec, this.options.compile);
-      const runner =
-        spec.strategy === 'sidecar'
-          ? ['docker', 'exec', `<helper in netns of ${target.containerName}>`]
-          : spec.strategy === 'exec'
-            ? ['docker', 'exec', '--privileged', target.containerId.slice(0, 12)]
-            : ['nsenter', '-t', String(target.pid ?? '<pid>'), '-n', '--'];
-      return {
-        target,
-        strategy: spec.strategy,
-        runner,
-        apply: compiled.apply,
-        verify: compiled.verify,
-        revert: compiled.revert,
-        warnings: compiled.warnings,
-      };
-    });
-    return {
-      kind: spec.kind,
-      targets,
-      refused: resolution.refused,
-      deduplicated: resolution.deduplicated,
-      selection: resolution.selection,
-    };
+    return dryRunOf(spec, await this.resolveTargets(spec, options), this.options.compile);
   }
 
   // ---------------------------------------------------------------- prepare
@@ -236,7 +114,7 @@ export class DockerFaultDriver implements FaultDriver {
       try {
         await probeKernel(new HelperRunner(this.docker, helperId), needs, this.engine);
       } catch (err) {
-        await this.removeContainer(helperId);
+        await this.helpers.remove(helperId);
         this.emit({
           type: 'probe',
           result: 'error',
@@ -255,48 +133,9 @@ export class DockerFaultDriver implements FaultDriver {
     return { ...base, strategy: spec.strategy, compiled };
   }
 
-  private async ensureImage(): Promise<string> {
-    this.helperImage ??= await ensureHelperImage(this.docker);
-    return this.helperImage;
-  }
-
   /** Starts the helper in the target's netns (NET_ADMIN only) and waits until it can exec. */
-  async createHelper(target: ResolvedTarget): Promise<string> {
-    const image = await this.ensureImage();
-    const name = `gameday-helper-${shortName(target.containerName)
-      .replace(/[^a-zA-Z0-9_.-]/g, '-')
-      .slice(0, 40)}-${randomBytes(3).toString('hex')}`;
-    const container = await this.docker.createContainer({
-      name,
-      Image: image,
-      Labels: {
-        [HELPER_ROLE_LABEL]: 'helper',
-        [HELPER_TARGET_LABEL]: target.containerId,
-        'gameday.engine': this.engine,
-      },
-      Env: [`GAMEDAY_HELPER_LINGER_S=${this.options.helperLingerSeconds ?? 600}`],
-      HostConfig: {
-        NetworkMode: `container:${target.containerId}`,
-        CapDrop: ['ALL'],
-        CapAdd: ['NET_ADMIN'],
-        // Killed from outside (OOM, kill -9): come back, find the expired fault, remove it.
-        RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 0 },
-        Memory: 64 * 1024 * 1024,
-        PidsLimit: 64,
-      },
-    });
-    try {
-      await container.start();
-      for (let i = 0; i < 100; i++) {
-        const r = await execInContainer(this.docker, container.id, ['true']).catch(() => undefined);
-        if (r?.exitCode === 0) return container.id;
-        await new Promise((res) => setTimeout(res, 50));
-      }
-      throw new Error(`helper ${name} did not become ready`);
-    } catch (err) {
-      await this.removeContainer(container.id);
-      throw err;
-    }
+  createHelper(target: ResolvedTarget): Promise<string> {
+    return this.helpers.create(target);
   }
 
   private runnerFor(
@@ -323,60 +162,14 @@ export class DockerFaultDriver implements FaultDriver {
 
   // ---------------------------------------------------------------- apply
 
-  private newLease(
-    prepared: PreparedFault,
-    extra: Partial<FaultLease>,
-  ): Omit<FaultLease, 'id' | 'revertedAt' | 'revertReason' | 'revertAttempts' | 'lastError'> {
-    const { target } = prepared;
-    const common = {
-      runId: prepared.runId ?? null,
-      experimentIndex: prepared.experimentIndex,
-      strategy: prepared.strategy,
-      engine: this.engine,
-      containerId: target.containerId,
-      containerName: target.containerName,
-      netnsId: target.netnsId,
-      expiresAt: prepared.expiresAt,
-      helperContainerId: prepared.helperContainerId ?? null,
-    };
-    if (prepared.spec.kind === 'container') {
-      const c = containerSteps(prepared.spec, target.containerId);
-      return {
-        ...common,
-        kind: 'container',
-        applyArgv: [c.apply],
-        revertArgv: [c.revert],
-        verifyArgv: null,
-        details: { action: prepared.spec.action, signal: prepared.spec.signal },
-        ...extra,
-      };
-    }
-    const compiled = prepared.compiled!;
-    return {
-      ...common,
-      kind: 'network',
-      device: compiled.device,
-      handle: compiled.handle,
-      applyArgv: compiled.apply,
-      verifyArgv: compiled.verify,
-      revertArgv: compiled.revert,
-      details: {
-        expected: compiled.expected,
-        warnings: compiled.warnings,
-        selfExpiryAt: new Date(prepared.expiresAt.getTime() + prepared.graceMs).toISOString(),
-      },
-      ...extra,
-    };
-  }
-
   async apply(prepared: PreparedFault): Promise<FaultLease> {
     const started = Date.now();
     // The ledger row exists before anything touches the target: a crash from here on is reaped.
-    const lease = await this.options.leases.record(this.newLease(prepared, { plannedAt: this.now() }));
+    const lease = await this.options.leases.record(leaseDraft(this.engine, prepared, { plannedAt: this.now() }));
     try {
       let injectedAt: Date;
       if (prepared.spec.kind === 'container')
-        injectedAt = await this.applyContainer(prepared.spec, prepared.target.containerId);
+        injectedAt = await this.containers.apply(prepared.spec, prepared.target.containerId);
       else if (prepared.strategy === 'sidecar') injectedAt = await this.applyViaHelper(prepared);
       else injectedAt = await this.applyDirect(prepared);
       await this.options.leases.markInjected(lease.id, injectedAt);
@@ -411,8 +204,7 @@ export class DockerFaultDriver implements FaultDriver {
   private async applyViaHelper(prepared: PreparedFault): Promise<Date> {
     const compiled = prepared.compiled!;
     const expireAt = prepared.expiresAt.getTime() + prepared.graceMs;
-    const argv = ['gameday-helper', 'apply', String(expireAt), ...encodeHelperSteps(compiled.apply, compiled.undo)];
-    const r = await execInContainer(this.docker, prepared.helperContainerId!, argv);
+    const r = await this.helpers.applyNow(prepared.helperContainerId!, expireAt, compiled.apply, compiled.undo);
     if (r.exitCode !== 0) throw new FaultStepError(['gameday-helper', 'apply'], r.exitCode, r.stderr, true);
     const applied = msDate(parseKeyValues(r.stdout).applied_at);
     return applied ?? this.now();
@@ -442,7 +234,8 @@ export class DockerFaultDriver implements FaultDriver {
     const expiresAt = new Date(Math.max(prepared.expiresAt.getTime(), at.revertAt.getTime()));
     const expireAt = expiresAt.getTime() + prepared.graceMs;
     const lease = await this.options.leases.record(
-      this.newLease(
+      leaseDraft(
+        this.engine,
         { ...prepared, expiresAt },
         {
           plannedAt: at.applyAt,
@@ -456,15 +249,14 @@ export class DockerFaultDriver implements FaultDriver {
         },
       ),
     );
-    const argv = [
-      'gameday-helper',
-      'schedule',
-      String(at.applyAt.getTime()),
-      String(at.revertAt.getTime()),
-      String(expireAt),
-      ...encodeHelperSteps(compiled.apply, compiled.undo),
-    ];
-    const r = await execInContainer(this.docker, prepared.helperContainerId, argv);
+    const r = await this.helpers.schedule(
+      prepared.helperContainerId,
+      at.applyAt.getTime(),
+      at.revertAt.getTime(),
+      expireAt,
+      compiled.apply,
+      compiled.undo,
+    );
     if (r.exitCode !== 0) {
       await this.options.leases.markReverted(lease.id, this.now(), 'schedule_failed');
       throw new FaultStepError(['gameday-helper', 'schedule'], r.exitCode, r.stderr, false);
@@ -480,31 +272,8 @@ export class DockerFaultDriver implements FaultDriver {
         appliedAt: lease.injectedAt ?? undefined,
         revertedAt: lease.revertedAt ?? undefined,
       };
-    let r;
-    try {
-      r = await execInContainer(this.docker, lease.helperContainerId, ['gameday-helper', 'status']);
-    } catch (err) {
-      if (isNotFound(err) || /is not running/.test(String((err as Error).message)))
-        return { state: 'unknown', error: 'helper container is gone or stopped' };
-      throw err;
-    }
-    const kv = parseKeyValues(r.stdout);
-    const states = ['idle', 'armed', 'applied', 'reverted', 'apply_failed', 'skipped_expired'] as const;
-    const state = (states as readonly string[]).includes(kv.state)
-      ? (kv.state as HelperTimeline['state'])
-      : kv.state === 'cancelled'
-        ? 'reverted'
-        : 'unknown';
-    const timeline: HelperTimeline = {
-      state,
-      plannedApplyAt: msDate(kv.apply_at),
-      plannedRevertAt: msDate(kv.revert_at),
-      selfExpiryAt: msDate(kv.expire_at),
-      appliedAt: msDate(kv.applied_at),
-      revertedAt: msDate(kv.reverted_at),
-      revertReason: kv.revert_reason || undefined,
-      error: kv.error || undefined,
-    };
+    const timeline = await this.helpers.status(lease.helperContainerId);
+    const state = timeline.state;
     if (timeline.appliedAt && !lease.injectedAt) await this.options.leases.markInjected(lease.id, timeline.appliedAt);
     if (timeline.revertedAt && !lease.revertedAt)
       await this.options.leases.markReverted(
@@ -522,7 +291,7 @@ export class DockerFaultDriver implements FaultDriver {
   async verify(lease: FaultLease): Promise<VerifyOutcome> {
     const started = Date.now();
     const outcome =
-      lease.kind === 'container' ? await this.verifyContainer(lease) : await this.verifyNetwork(lease, 'applied');
+      lease.kind === 'container' ? await this.containers.verify(lease) : await this.verifyNetwork(lease, 'applied');
     this.emit({
       type: 'verify',
       result: outcome.ok ? 'ok' : 'error',
@@ -551,7 +320,7 @@ export class DockerFaultDriver implements FaultDriver {
   ): Promise<VerifyOutcome> {
     const expected = lease.details?.expected;
     if (!expected) return { ok: false, reasons: ['lease has no expected tree'] };
-    const info = await this.inspectOrNull(lease.containerId);
+    const info = await inspectOrNull(this.docker, lease.containerId);
     if (!info?.State?.Running)
       return want === 'reverted'
         ? { ok: true }
@@ -561,24 +330,13 @@ export class DockerFaultDriver implements FaultDriver {
     return want === 'applied' ? verifyQdiscs(expected, outputs) : verifyReverted(expected, outputs);
   }
 
-  private async verifyContainer(lease: FaultLease): Promise<VerifyOutcome> {
-    const info = await this.inspectOrNull(lease.containerId);
-    const action = lease.details?.action;
-    if (!info) return { ok: false, reasons: [`container ${lease.containerName} is gone`] };
-    if (action === 'pause')
-      return info.State.Paused ? { ok: true } : { ok: false, reasons: [`${lease.containerName} is not paused`] };
-    if (action === 'stop' || action === 'kill')
-      return !info.State.Running ? { ok: true } : { ok: false, reasons: [`${lease.containerName} is running again`] };
-    return { ok: true };
-  }
-
   // ---------------------------------------------------------------- revert
 
   async revert(lease: FaultLease, reason: string): Promise<RevertResult> {
     const started = Date.now();
     try {
       const result =
-        lease.kind === 'container' ? await this.revertContainer(lease) : await this.revertNetwork(lease, reason);
+        lease.kind === 'container' ? await this.containers.revert(lease) : await this.revertNetwork(lease, reason);
       await this.options.leases.markReverted(lease.id, result.at, reason);
       this.emit({
         type: 'revert',
@@ -602,7 +360,7 @@ export class DockerFaultDriver implements FaultDriver {
   }
 
   private async revertNetwork(lease: FaultLease, reason: string): Promise<RevertResult> {
-    const info = await this.inspectOrNull(lease.containerId);
+    const info = await inspectOrNull(this.docker, lease.containerId);
     // The qdiscs lived in the target's netns: a stopped or removed target took them along.
     if (!info?.State?.Running)
       return {
@@ -616,7 +374,7 @@ export class DockerFaultDriver implements FaultDriver {
     let tempHelper: string | undefined;
     const helper =
       lease.strategy === 'sidecar' && lease.helperContainerId
-        ? await this.inspectOrNull(lease.helperContainerId)
+        ? await inspectOrNull(this.docker, lease.helperContainerId)
         : null;
     if (helper?.State?.Running) {
       runner = new HelperRunner(this.docker, lease.helperContainerId!);
@@ -650,7 +408,7 @@ export class DockerFaultDriver implements FaultDriver {
       if (!check.ok)
         throw new Error(`revert of ${lease.containerName} left our qdiscs behind: ${check.reasons.join('; ')}`);
     } finally {
-      if (tempHelper) await this.removeContainer(tempHelper);
+      if (tempHelper) await this.helpers.remove(tempHelper);
     }
     return { outcome, at: this.now(), details };
   }
@@ -666,84 +424,19 @@ export class DockerFaultDriver implements FaultDriver {
   }
 
   async release(prepared: PreparedFault | FaultLease): Promise<void> {
-    if (prepared.helperContainerId) await this.removeContainer(prepared.helperContainerId);
-  }
-
-  // ---------------------------------------------------------------- container faults
-
-  private async applyContainer(spec: ContainerFaultSpec, id: string): Promise<Date> {
-    const c = this.docker.getContainer(id);
-    switch (spec.action) {
-      case 'pause':
-        await c.pause();
-        break;
-      case 'stop':
-        await c.stop({ t: 10 });
-        break;
-      case 'kill':
-        await c.kill({ signal: spec.signal ?? 'SIGKILL' });
-        break;
-      case 'restart':
-        await c.restart({ t: 10 });
-        break;
-    }
-    return this.now();
-  }
-
-  private async revertContainer(lease: FaultLease): Promise<RevertResult> {
-    const info = await this.inspectOrNull(lease.containerId);
-    if (!info) return { outcome: 'already_gone', at: this.now(), details: ['container removed'] };
-    const c = this.docker.getContainer(lease.containerId);
-    if (lease.details?.action === 'pause') {
-      if (!info.State.Paused) return { outcome: 'already_gone', at: this.now() };
-      await c.unpause();
-      return { outcome: 'reverted', at: this.now() };
-    }
-    if (info.State.Paused) await c.unpause();
-    if (info.State.Running) return { outcome: 'already_gone', at: this.now() };
-    try {
-      await c.start();
-    } catch (err) {
-      if (!isNotModified(err)) throw err;
-      return { outcome: 'already_gone', at: this.now() };
-    }
-    return { outcome: 'reverted', at: this.now() };
+    if (prepared.helperContainerId) await this.helpers.remove(prepared.helperContainerId);
   }
 
   // ---------------------------------------------------------------- plumbing
 
   private async liveRunner(lease: FaultLease): Promise<StepRunner> {
     if (lease.strategy === 'sidecar') {
-      const helper = lease.helperContainerId ? await this.inspectOrNull(lease.helperContainerId) : null;
+      const helper = lease.helperContainerId ? await inspectOrNull(this.docker, lease.helperContainerId) : null;
       if (!helper?.State?.Running) throw new Error(`helper of ${lease.containerName} is not running`);
       return new HelperRunner(this.docker, lease.helperContainerId!);
     }
-    const info = await this.inspectOrNull(lease.containerId);
+    const info = await inspectOrNull(this.docker, lease.containerId);
     return this.runnerFor(lease.strategy, lease.containerId, null, info?.State?.Pid);
-  }
-
-  private async inspectOrNull(id: string): Promise<Docker.ContainerInspectInfo | null> {
-    try {
-      return await this.docker.getContainer(id).inspect();
-    } catch (err) {
-      if (isNotFound(err)) return null;
-      throw err;
-    }
-  }
-
-  private async removeContainer(id: string): Promise<void> {
-    try {
-      // Stop first so the helper's TERM trap runs (it reverts anything still applied).
-      await this.docker
-        .getContainer(id)
-        .stop({ t: 5 })
-        .catch((err) => {
-          if (!isNotFound(err) && !isNotModified(err)) throw err;
-        });
-      await this.docker.getContainer(id).remove({ force: true });
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
   }
 
   private emit(event: FaultDriverEvent): void {
@@ -752,20 +445,6 @@ export class DockerFaultDriver implements FaultDriver {
     } catch {
       // metrics must never break fault handling
     }
-  }
-}
-
-/** The Docker API call for a container fault and its inverse, written as the equivalent CLI argv. */
-export function containerSteps(spec: ContainerFaultSpec, id: string): { apply: string[]; revert: string[] } {
-  switch (spec.action) {
-    case 'pause':
-      return { apply: ['docker', 'pause', id], revert: ['docker', 'unpause', id] };
-    case 'stop':
-      return { apply: ['docker', 'stop', id], revert: ['docker', 'start', id] };
-    case 'kill':
-      return { apply: ['docker', 'kill', '--signal', spec.signal ?? 'SIGKILL', id], revert: ['docker', 'start', id] };
-    case 'restart':
-      return { apply: ['docker', 'restart', id], revert: ['docker', 'start', id] };
   }
 }
 

@@ -71,6 +71,13 @@ export function createMetrics(options: { defaults?: boolean; registry?: Registry
       buckets: SKEW_BUCKETS,
       registers,
     }),
+    faultDriverOperation: new Histogram({
+      name: `${METRIC_PREFIX}fault_driver_operation_seconds`,
+      help: 'Docker Engine work of the fault driver (kernel probe, apply, verify, revert) by result',
+      labelNames: ['type', 'result'] as const,
+      buckets: SKEW_BUCKETS,
+      registers,
+    }),
     abortLatency: new Histogram({
       name: `${METRIC_PREFIX}abort_latency_seconds`,
       help: 'From abort request (or guardrail breach) to fault reverted',

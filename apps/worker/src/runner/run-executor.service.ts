@@ -250,7 +250,8 @@ export class RunExecutor {
       if (state.status === 'observing' || state.status === 'injecting') {
         while (Date.now() < ep.revertAt) {
           await control.sleepUntil(Math.min(ep.revertAt, Date.now() + REVERIFY_EVERY_MS));
-          if (Date.now() < ep.revertAt - 500) await this.reverify(runId, leases, index, control);
+          // a check's docker execs must not spill into the revert instant
+          if (Date.now() < ep.revertAt - 2_000) await this.reverify(runId, leases, index, control);
         }
         await state.to('rolling_back', {
           type: 'phase.rolling_back',

@@ -3,6 +3,7 @@ import Docker from 'dockerode';
 import type { FaultDriver, LeaseRepository } from '@gameday/core';
 import { PrismaLeaseRepository, PrismaService } from '@gameday/db';
 import { DockerFaultDriver } from '@gameday/faults';
+import { METRICS, type GameDayMetrics } from '@gameday/metrics';
 import { DryRunProcessor } from './dry-run.processor';
 import { FaultJobs } from './fault-jobs.service';
 import { LeaseReaper } from './lease-reaper.service';
@@ -25,9 +26,13 @@ import { WebhookNotifier } from './webhook-notifier';
     },
     {
       provide: FAULT_DRIVER,
-      inject: [LEASE_REPOSITORY],
-      useFactory: (leases: LeaseRepository): FaultDriver =>
-        new DockerFaultDriver(new Docker(), { leases, helperImage: process.env.GAMEDAY_HELPER_IMAGE || undefined }),
+      inject: [LEASE_REPOSITORY, METRICS],
+      useFactory: (leases: LeaseRepository, metrics: GameDayMetrics): FaultDriver =>
+        new DockerFaultDriver(new Docker(), {
+          leases,
+          helperImage: process.env.GAMEDAY_HELPER_IMAGE || undefined,
+          onEvent: (e) => metrics.faultDriverOperation.observe({ type: e.type, result: e.result }, e.durationMs / 1000),
+        }),
     },
     WebhookNotifier,
     DryRunProcessor,

@@ -20,7 +20,6 @@ describe('observedWindows', () => {
     expect(w.gaps).toEqual([
       { kind: 'arming', from: 0, to: 9_000 },
       { kind: 'injection_lag', from: 20_000, to: 20_700 },
-      { kind: 'revert_lag', from: 50_000, to: 51_200 },
       { kind: 'settling', from: 51_200, to: 54_200 },
     ]);
     expect(w.planned.fault).toEqual({ from: 20_000, to: 50_000 });

@@ -18,9 +18,12 @@ export interface ActualInstants {
 
 export type JudgedWindow = 'baseline' | 'fault' | 'recovery';
 
-/** Time between plan and reality that no window judges, shown so it is never silently absorbed. */
+/**
+ * Time between plan and reality that no window judges, shown so it is never silently absorbed. (A
+ * late revert is no gap: the fault was still in place, so the fault window runs until it.)
+ */
 export interface WindowGap extends TimeInterval {
-  kind: 'arming' | 'injection_lag' | 'revert_lag' | 'settling';
+  kind: 'arming' | 'injection_lag' | 'settling';
 }
 
 export interface ObservedWindows {
@@ -58,7 +61,6 @@ export function observedWindows(
   const gaps: WindowGap[] = [
     { kind: 'arming' as const, from: plan.baselineAt, to: armedAt },
     { kind: 'injection_lag' as const, from: plan.injectAt, to: appliedAt },
-    { kind: 'revert_lag' as const, from: plan.revertAt, to: revertedAt },
     { kind: 'settling' as const, from: revertedAt, to: recoveryFrom },
   ].filter((g) => g.to > g.from);
   return { planned, observed, gaps };

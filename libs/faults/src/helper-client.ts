@@ -1,0 +1,112 @@
+import { randomBytes } from 'node:crypto';
+import type Docker from 'dockerode';
+import type { HelperTimeline, ResolvedTarget } from '@gameday/core';
+import { execInContainer, isNotFound, removeContainer } from './docker-exec';
+import { ensureHelperImage } from './helper-image';
+import { encodeHelperSteps, parseHelperStatus } from './helper-protocol';
+import { shortName } from './target-resolver';
+
+export const HELPER_ROLE_LABEL = 'gameday.role';
+export const HELPER_TARGET_LABEL = 'gameday.target';
+
+/**
+ * The helper container's lifecycle on one engine: started in the target's network namespace with
+ * NET_ADMIN only, handed its steps, asked for its record, removed (a stop lets it revert first).
+ */
+export class HelperClient {
+  constructor(
+    private readonly docker: Docker,
+    private readonly engine: string,
+    private helperImage?: string,
+    private readonly lingerSeconds = 600,
+  ) {}
+
+  private async ensureImage(): Promise<string> {
+    this.helperImage ??= await ensureHelperImage(this.docker);
+    return this.helperImage;
+  }
+
+  /** Starts the helper in the target's netns (NET_ADMIN only) and waits until it can exec. */
+  async create(target: ResolvedTarget): Promise<string> {
+    const image = await this.ensureImage();
+    const name = `gameday-helper-${shortName(target.containerName)
+      .replace(/[^a-zA-Z0-9_.-]/g, '-')
+      .slice(0, 40)}-${randomBytes(3).toString('hex')}`;
+    const container = await this.docker.createContainer({
+      name,
+      Image: image,
+      Labels: {
+        [HELPER_ROLE_LABEL]: 'helper',
+        [HELPER_TARGET_LABEL]: target.containerId,
+        'gameday.engine': this.engine,
+      },
+      Env: [`GAMEDAY_HELPER_LINGER_S=${this.lingerSeconds}`],
+      HostConfig: {
+        NetworkMode: `container:${target.containerId}`,
+        CapDrop: ['ALL'],
+        CapAdd: ['NET_ADMIN'],
+        // Killed from outside (OOM, kill -9): come back, find the expired fault, remove it.
+        RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 0 },
+        Memory: 64 * 1024 * 1024,
+        PidsLimit: 64,
+      },
+    });
+    try {
+      await container.start();
+      for (let i = 0; i < 100; i++) {
+        const r = await execInContainer(this.docker, container.id, ['true']).catch(() => undefined);
+        if (r?.exitCode === 0) return container.id;
+        await new Promise((res) => setTimeout(res, 50));
+      }
+      throw new Error(`helper ${name} did not become ready`);
+    } catch (err) {
+      await removeContainer(this.docker, container.id);
+      throw err;
+    }
+  }
+
+  remove(id: string): Promise<void> {
+    return removeContainer(this.docker, id);
+  }
+
+  /** The helper's own record, or "unknown" when the helper is gone or stopped. */
+  async status(helperId: string): Promise<HelperTimeline> {
+    try {
+      const r = await execInContainer(this.docker, helperId, ['gameday-helper', 'status']);
+      return parseHelperStatus(r.stdout);
+    } catch (err) {
+      if (isNotFound(err) || /is not running/.test(String((err as Error).message)))
+        return { state: 'unknown', error: 'helper container is gone or stopped' };
+      throw err;
+    }
+  }
+
+  /** Hands the helper its steps with the instants to apply, revert and (last resort) expire. */
+  schedule(
+    helperId: string,
+    applyAt: number,
+    revertAt: number,
+    expireAt: number,
+    apply: string[][],
+    undo: (string[] | null)[],
+  ) {
+    return execInContainer(this.docker, helperId, [
+      'gameday-helper',
+      'schedule',
+      String(applyAt),
+      String(revertAt),
+      String(expireAt),
+      ...encodeHelperSteps(apply, undo),
+    ]);
+  }
+
+  /** Applies now; the helper removes the fault by itself at expireAt if nobody else did. */
+  applyNow(helperId: string, expireAt: number, apply: string[][], undo: (string[] | null)[]) {
+    return execInContainer(this.docker, helperId, [
+      'gameday-helper',
+      'apply',
+      String(expireAt),
+      ...encodeHelperSteps(apply, undo),
+    ]);
+  }
+}

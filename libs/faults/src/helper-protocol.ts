@@ -1,0 +1,56 @@
+import type { HelperTimeline } from '@gameday/core';
+
+/**
+ * The words exchanged with `gameday-helper` (libs/faults/helper): argv steps going in, key=value
+ * lines coming out. One place, so the helper script and the driver agree.
+ */
+/** Encodes steps for `gameday-helper apply|schedule`: COUNT, then N words… M undo-words… per step. */
+export function encodeHelperSteps(apply: string[][], undo: (string[] | null)[]): string[] {
+  const out = [String(apply.length)];
+  apply.forEach((argv, i) => {
+    const u = undo[i] ?? [];
+    for (const w of [...argv, ...u]) {
+      // One word per line in the helper's state files: a newline would split a word.
+      if (w.includes('\n') || w.includes('\0'))
+        throw new Error(`argv word ${JSON.stringify(w)} contains a newline or NUL`);
+    }
+    out.push(String(argv.length), ...argv, String(u.length), ...u);
+  });
+  return out;
+}
+
+export function parseKeyValues(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const i = line.indexOf('=');
+    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1).trim();
+  }
+  return out;
+}
+
+export function msDate(v: string | undefined): Date | undefined {
+  if (!v || !/^\d+$/.test(v) || v === '0') return undefined;
+  return new Date(Number(v));
+}
+
+const HELPER_STATES = ['idle', 'armed', 'applied', 'reverted', 'apply_failed', 'skipped_expired'] as const;
+
+/** `gameday-helper status` output → the helper's own record of what it did and when. */
+export function parseHelperStatus(stdout: string): HelperTimeline {
+  const kv = parseKeyValues(stdout);
+  const state = (HELPER_STATES as readonly string[]).includes(kv.state)
+    ? (kv.state as HelperTimeline['state'])
+    : kv.state === 'cancelled'
+      ? 'reverted'
+      : 'unknown';
+  return {
+    state,
+    plannedApplyAt: msDate(kv.apply_at),
+    plannedRevertAt: msDate(kv.revert_at),
+    selfExpiryAt: msDate(kv.expire_at),
+    appliedAt: msDate(kv.applied_at),
+    revertedAt: msDate(kv.reverted_at),
+    revertReason: kv.revert_reason || undefined,
+    error: kv.error || undefined,
+  };
+}

@@ -1,0 +1,77 @@
+import type Docker from 'dockerode';
+import { selectTargetsOrThrow, type ContainerCandidate, type FaultSpec, type TargetResolution } from '@gameday/core';
+import { isNotFound } from './docker-exec';
+
+export function shortName(name: string): string {
+  return name.replace(/^\//, '');
+}
+
+/**
+ * Finds the containers a fault's target names on one engine and applies the selection rules of
+ * core (opt-in label, refusals, netns de-duplication, one/all/count/percent).
+ */
+export class TargetResolver {
+  constructor(
+    private readonly docker: Docker,
+    private readonly engine: string,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  async resolve(spec: FaultSpec, options: { random?: () => number } = {}): Promise<TargetResolution> {
+    const t = spec.target;
+    const filters: Record<string, string[]> = {};
+    if (t.container !== undefined) filters.name = [t.container];
+    if (t.compose !== undefined)
+      filters.label = [
+        `com.docker.compose.project=${t.compose.project}`,
+        ...(t.compose.service ? [`com.docker.compose.service=${t.compose.service}`] : []),
+      ];
+    if (t.labels !== undefined) filters.label = Object.entries(t.labels).map(([k, v]) => `${k}=${v}`);
+    const listed = await this.docker.listContainers({ all: true, filters });
+    const candidates: ContainerCandidate[] = [];
+    for (const summary of listed) {
+      try {
+        candidates.push(await this.candidate(summary.Id));
+      } catch (err) {
+        if (!isNotFound(err)) throw err; // removed between list and inspect
+      }
+    }
+    const selection = selectTargetsOrThrow(candidates, t, options.random ?? this.random, {
+      dedupeNetns: spec.kind === 'network',
+    });
+    return {
+      targets: selection.selected.map((c) => ({
+        engine: this.engine,
+        containerId: c.id,
+        containerName: c.name,
+        netnsId: c.netnsKey,
+        pid: c.pid,
+        labels: c.labels,
+      })),
+      refused: selection.refused,
+      deduplicated: selection.deduplicated,
+      selection: selection.record,
+    };
+  }
+
+  private async candidate(id: string): Promise<ContainerCandidate> {
+    const info = await this.docker.getContainer(id).inspect();
+    const mode = info.HostConfig?.NetworkMode ?? 'default';
+    let netnsKey = info.NetworkSettings?.SandboxKey || `container:${info.Id}`;
+    if (mode.startsWith('container:')) {
+      // Joined containers share the owner's sandbox: key them by the owner's.
+      const owner = await this.docker.getContainer(mode.slice('container:'.length)).inspect();
+      netnsKey = owner.NetworkSettings?.SandboxKey || `container:${owner.Id}`;
+    }
+    return {
+      id: info.Id,
+      name: shortName(info.Name),
+      labels: info.Config?.Labels ?? {},
+      running: info.State?.Running === true,
+      paused: info.State?.Paused === true,
+      networkMode: mode,
+      netnsKey,
+      pid: info.State?.Pid || undefined,
+    };
+  }
+}
