@@ -9,7 +9,7 @@ export default tseslint.config(
       'dist/**',
       'node_modules/**',
       'coverage/**',
-      'tools/**',
+      'tools/prisma-migrate/**',
       '**/generated/**',
       '.lab/**',
       'grafana/dashboards/**',

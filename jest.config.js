@@ -27,7 +27,7 @@ const common = {
   transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
   moduleNameMapper,
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
-  modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/tools/'],
+  modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/tools/prisma-migrate/'],
 };
 module.exports = {
   projects: [

@@ -21,9 +21,9 @@ import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { InMemoryLeaseRepository, networkFaultSchema, type FaultLease, type PreparedFault } from '@gameday/core';
 import { DockerFaultDriver, ensureHelperImage, execInContainer } from '@gameday/faults';
-import { ensureLabTargetImage } from '../test/lab/support/lab-images';
-import { quantile } from '../test/lab/support/stats';
-import { startUmlDocker, type UmlDocker } from '../test/lab/support/uml-docker';
+import { ensureLabTargetImage } from '../tools/lab/lab-images';
+import { quantile } from '../tools/lab/stats';
+import { startUmlDocker, type UmlDocker } from '../tools/lab/uml-docker';
 
 const INJECTIONS = Number(process.env.BENCH_INJECTIONS ?? 50);
 const BASELINE = Number(process.env.BENCH_BASELINE ?? 30);

@@ -6,9 +6,9 @@ import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { RUN_TERMINAL, type RunResult } from '@gameday/core';
 import { ensureHelperImage } from '@gameday/faults';
-import { startUmlDocker, type UmlDocker } from '../../test/lab/support/uml-docker';
+import { startUmlDocker, type UmlDocker } from '../../tools/lab/uml-docker';
 import { hostHasNetem } from './engine';
-import { freePort, startProcess, waitForHttp, type Managed } from './processes';
+import { freePort, startProcess, waitForHttp, type Managed } from '../../tools/lab/processes';
 
 const execFileP = promisify(execFile);
 const ROOT = path.resolve(__dirname, '../..');
@@ -103,7 +103,7 @@ export async function runClassicDemo(options: DemoOptions = {}): Promise<DemoRes
       engine = 'lab';
       log(`This host's kernel has no sch_netem ("${probe.detail}"), so netem faults cannot run on its Docker Engine.`);
       log(
-        'Running the demo system on the Docker Engine inside the user-mode-linux lab kernel instead (real netem; see test/lab/README.md).',
+        'Running the demo system on the Docker Engine inside the user-mode-linux lab kernel instead (real netem; see tools/lab/README.md).',
       );
     }
     const hostDocker = new Docker();

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { runClassicDemo, windowsLine, type DemoResult } from '../../scripts/demo/classic-demo';
-import { leakedUmlProcesses, umlPids } from './support/uml-process';
+import { leakedUmlProcesses, umlPids } from '../../tools/lab/uml-process';
 
 // The classic GameDay end to end, the way `npm run demo` runs it: the real API and worker (built
 // JavaScript, separate processes) with Postgres and Redis on the host, the demo system on the

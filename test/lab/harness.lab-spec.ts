@@ -1,9 +1,9 @@
 // Lab tier: the user-mode-linux harness itself. Other lab tests rely on it never leaving a guest
 // or a tap device behind, and on payload input reaching the guest without shell parsing.
 import { execFileSync } from 'node:child_process';
-import { runInUml } from './support/uml';
-import { startUmlDocker } from './support/uml-docker';
-import { leakedUmlProcesses } from './support/uml-process';
+import { runInUml } from '../../tools/lab/uml';
+import { startUmlDocker } from '../../tools/lab/uml-docker';
+import { leakedUmlProcesses } from '../../tools/lab/uml-process';
 
 function tapExists(tap: string): boolean {
   try {

@@ -13,12 +13,12 @@ import { createInterface } from 'node:readline';
 import Docker from 'dockerode';
 import { InMemoryLeaseRepository, networkFaultSchema, type FaultLease, type PreparedFault } from '@gameday/core/faults';
 import { DockerFaultDriver, ensureHelperImage, execInContainer } from '@gameday/faults';
-import type { ApplyChildInput, ApplyChildOutput } from './support/apply-fault-child';
-import { httpProbe, waitForHttp } from './support/http-probe';
-import { ensureLabTargetImage } from './support/lab-images';
-import { printFigures, round1, trimmedMean, type FigureRow } from './support/stats';
-import { startUmlDocker, type UmlDocker } from './support/uml-docker';
-import { leakedUmlProcesses } from './support/uml-process';
+import type { ApplyChildInput, ApplyChildOutput } from '../../tools/lab/apply-fault-child';
+import { httpProbe, waitForHttp } from '../../tools/lab/http-probe';
+import { ensureLabTargetImage } from '../../tools/lab/lab-images';
+import { printFigures, round1, trimmedMean, type FigureRow } from '../../tools/lab/stats';
+import { startUmlDocker, type UmlDocker } from '../../tools/lab/uml-docker';
+import { leakedUmlProcesses } from '../../tools/lab/uml-process';
 
 const DELAY_MS = 500;
 const JITTER_MS = 100;
@@ -157,7 +157,7 @@ describe('netem on a real kernel: sidecar strategy on Docker inside user-mode-li
     };
     const child = spawn(
       process.execPath,
-      ['-r', '@swc-node/register', path.join(__dirname, 'support/apply-fault-child.ts'), JSON.stringify(input)],
+      ['-r', '@swc-node/register', path.join(__dirname, '../../tools/lab/apply-fault-child.ts'), JSON.stringify(input)],
       {
         cwd: path.resolve(__dirname, '../..'),
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,7 +1,7 @@
 // Lab tier: the fault compiler's argv run on a kernel that has sch_netem (user-mode-linux), with
 // real traffic between network namespaces. Faults are measured here, not assumed.
 //
-// Topology (see support/netns-topology.ts): the target namespace's eth0 carries every fault; two
+// Topology (see tools/lab/netns-topology.ts): the target namespace's eth0 carries every fault; two
 // destination namespaces (A, B) serve HTTP. What to expect from `delay D jitter J` on the
 // target's egress: a ping pays D once (the echo request); an HTTP request on a new connection pays
 // it twice (the SYN and the one-segment request): +2·D. On ingress (via IFB) the delayed packets
@@ -16,11 +16,18 @@ import {
   verifyReverted,
   type CompiledNetworkFault,
 } from '@gameday/core/faults';
-import { AgentResults, execAll, GUEST_AGENT, type AgentOutput, type Plan, type PlanStep } from './support/guest-plan';
-import { netnsTopologyScript, TOPOLOGY as T } from './support/netns-topology';
-import { printFigures, round1, trimmedMean, type FigureRow } from './support/stats';
-import { runInUml, type UmlRunResult } from './support/uml';
-import { leakedUmlProcesses } from './support/uml-process';
+import {
+  AgentResults,
+  execAll,
+  GUEST_AGENT,
+  type AgentOutput,
+  type Plan,
+  type PlanStep,
+} from '../../tools/lab/guest-plan';
+import { netnsTopologyScript, TOPOLOGY as T } from '../../tools/lab/netns-topology';
+import { printFigures, round1, trimmedMean, type FigureRow } from '../../tools/lab/stats';
+import { runInUml, type UmlRunResult } from '../../tools/lab/uml';
+import { leakedUmlProcesses } from '../../tools/lab/uml-process';
 
 const DELAY_MS = 500;
 const JITTER_MS = 100;

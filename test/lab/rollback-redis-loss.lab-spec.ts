@@ -6,16 +6,9 @@
 // Either way the fault must be gone by the planned end + 5 s, and the orphaned run is closed.
 //
 // The lab's Redis database (index 9) is its own, so FLUSHDB touches no other test's keys.
-import { printFigures, type FigureRow } from './support/stats';
-import {
-  analyseWindow,
-  layerOf,
-  processAlive,
-  sleep,
-  startRollbackLab,
-  until,
-  type RollbackLab,
-} from './support/rollback-lab';
+import { printFigures, type FigureRow } from '../../tools/lab/stats';
+import { analyseWindow, layerOf, sleep, startRollbackLab, until, type RollbackLab } from '../../tools/lab/rollback-lab';
+import { processAlive } from '../../tools/lab/processes';
 
 const DELAY_MS = 200;
 const SLOW_MS = 2 * DELAY_MS - 10;

@@ -6,17 +6,10 @@
 // shutdown hooks, no BullMQ lock released), Postgres, Redis, and a Docker Engine on a kernel with
 // sch_netem (user-mode-linux). The fault is seen from the host: `delay 200ms` on the target's
 // eth0 makes every new HTTP connection ≥ 400 ms (SYN-ACK and response delayed), against ~2 ms.
-import { printFigures, round1, type FigureRow } from './support/stats';
-import {
-  analyseWindow,
-  layerOf,
-  processAlive,
-  sleep,
-  startRollbackLab,
-  until,
-  type RollbackLab,
-} from './support/rollback-lab';
-import type { WorkerProcess } from './support/worker-process';
+import { printFigures, round1, type FigureRow } from '../../tools/lab/stats';
+import { analyseWindow, layerOf, sleep, startRollbackLab, until, type RollbackLab } from '../../tools/lab/rollback-lab';
+import { processAlive } from '../../tools/lab/processes';
+import type { WorkerProcess } from '../../tools/lab/worker-process';
 
 const TRIALS = 10;
 const DELAY_MS = 200;

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { createApiApp } from '../../../apps/api/src/bootstrap';
-import { ensureLabTargetImage } from '../../lab/support/lab-images';
+import { ensureLabTargetImage } from '../../../tools/lab/lab-images';
 import {
   ADMIN_TOKEN,
   deleteGameDays,

@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { createWorkerApp } from '../../../apps/worker/src/bootstrap';
-import { ensureLabTargetImage } from '../../lab/support/lab-images';
+import { ensureLabTargetImage } from '../../../tools/lab/lab-images';
 import {
   ADMIN_TOKEN,
   deleteGameDays,

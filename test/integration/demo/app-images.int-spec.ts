@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import { docker, REPO_ROOT } from './demo-stack';
-import { freePort } from '../../../scripts/demo/processes';
+import { freePort } from '../../../tools/lab/processes';
 
 // The API, worker and migrate images build here from local bases and run: migrations applied to
 // a scratch database, the API ready and answering an authenticated request, the worker healthy.

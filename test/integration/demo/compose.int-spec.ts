@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { buildDemoImages, docker, REPO_ROOT } from './demo-stack';
-import { freePort } from '../../../scripts/demo/processes';
+import { freePort } from '../../../tools/lab/processes';
 
 // Validates docker-compose.yml with whichever Compose CLI the host has (the `docker compose`
 // plugin or docker-compose v1.29+; scripts/bootstrap.sh installs one). No CLI is a failure.

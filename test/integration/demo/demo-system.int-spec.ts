@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { allPanelQueries, toPromQL } from '../../../grafana/src/panel-queries';
 import { buildDemoImages, DemoStack, docker, startDemoStack, timedGet } from './demo-stack';
-import { freePort } from '../../../scripts/demo/processes';
+import { freePort } from '../../../tools/lab/processes';
 
 // The demo system on the host's Docker Engine: three real containers, then Debian's Prometheus
 // scraping them, running every demo-service panel query of the committed dashboards.

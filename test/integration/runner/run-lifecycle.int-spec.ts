@@ -3,7 +3,7 @@ import Docker from 'dockerode';
 import { readRunResult } from '@gameday/core';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { ensureLabTargetImage } from '../../lab/support/lab-images';
+import { ensureLabTargetImage } from '../../../tools/lab/lab-images';
 import { createWorkerApp } from '../../../apps/worker/src/bootstrap';
 import {
   ADMIN_TOKEN,

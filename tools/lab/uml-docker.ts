@@ -3,6 +3,7 @@
 // are real netem, measurable from the host.
 //
 //   host  TAP 10.199.0.<4n+1>/30  <── vec0 (gro=1) ──>  guest 10.199.0.<4n+2>:2375 (dockerd, plain HTTP)
+import { processAlive } from './processes';
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -146,15 +147,6 @@ async function ping(host: string, port: number): Promise<boolean> {
   try {
     const res = await fetch(`http://${host}:${port}/_ping`, { signal: AbortSignal.timeout(1_000) });
     return res.ok;
-  } catch {
-    return false;
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
   } catch {
     return false;
   }

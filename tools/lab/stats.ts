@@ -1,3 +1,4 @@
+import { percentile } from '@gameday/core';
 // Small statistics and reporting helpers for lab measurements.
 export function mean(xs: readonly number[]): number {
   if (xs.length === 0) throw new Error('mean of no samples');
@@ -6,11 +7,10 @@ export function mean(xs: readonly number[]): number {
 
 export function quantile(xs: readonly number[], q: number): number {
   if (xs.length === 0) throw new Error('quantile of no samples');
-  const s = [...xs].sort((a, b) => a - b);
-  const pos = (s.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return s[lo] + (s[hi] - s[lo]) * (pos - lo);
+  return percentile(
+    [...xs].sort((a, b) => a - b),
+    q * 100,
+  )!;
 }
 
 export const median = (xs: readonly number[]): number => quantile(xs, 0.5);

@@ -16,13 +16,13 @@ import request from 'supertest';
 import { parseConfig, type AppConfig } from '@gameday/config';
 import { createPrismaClient, type PrismaClient } from '@gameday/db';
 import { ensureHelperImage, execInContainer } from '@gameday/faults';
-import { createApiApp } from '../../../apps/api/src/bootstrap';
+import { createApiApp } from '../../apps/api/src/bootstrap';
 import { waitForHttp } from './http-probe';
 import { ensureLabTargetImage } from './lab-images';
 import { startUmlDocker, type UmlDocker } from './uml-docker';
 import { startWorkerProcess, type WorkerProcess } from './worker-process';
 
-const ROOT = path.resolve(__dirname, '../../..');
+const ROOT = path.resolve(__dirname, '../..');
 const ADMIN_TOKEN = 'lab-admin-token-0123456789abcdef';
 const TARGET_PORT = 8080;
 
@@ -436,11 +436,3 @@ export async function startRollbackLab(opts: RollbackLabOptions): Promise<Rollba
 }
 
 /** Whether a process still exists (the guest's kernel process after stop(), say). */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -1,4 +1,4 @@
-// Typed builders for the plans run by scripts/lab/guest-agent.mjs inside a lab guest, and the
+// Typed builders for the plans run by tools/lab/guest/guest-agent.mjs inside a lab guest, and the
 // shapes of its results. Commands are argv arrays end to end: the plan travels as JSON.
 import path from 'node:path';
 import { LAB_SCRIPTS_DIR } from './uml-process';

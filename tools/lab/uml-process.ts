@@ -5,7 +5,7 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 
-export const LAB_SCRIPTS_DIR = path.resolve(__dirname, '../../../scripts/lab');
+export const LAB_SCRIPTS_DIR = path.resolve(__dirname, 'guest');
 
 export interface LabKernel {
   /** The user-mode-linux kernel binary (GAMEDAY_LAB_UML, default /usr/bin/linux.uml). */

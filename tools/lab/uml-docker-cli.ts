@@ -1,10 +1,11 @@
 // Brings the nested lab Docker Engine (user-mode-linux) up and down for humans and scripts.
-// Run through scripts/lab/uml-docker.sh.
+// Run through tools/lab/uml-docker.sh.
+import { processAlive } from './processes';
 import path from 'node:path';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import Docker from 'dockerode';
-import { ensureLabTargetImage } from '../../test/lab/support/lab-images';
-import { startUmlDocker, stopUmlDocker, type UmlDockerState } from '../../test/lab/support/uml-docker';
+import { ensureLabTargetImage } from './lab-images';
+import { startUmlDocker, stopUmlDocker, type UmlDockerState } from './uml-docker';
 
 const root = path.resolve(__dirname, '../..');
 const dir = path.join(process.env.GAMEDAY_STATE_DIR ?? path.join(root, '.lab'), 'uml-docker');
@@ -12,15 +13,6 @@ const stateFile = path.join(dir, 'state.json');
 
 function readState(): UmlDockerState | undefined {
   return existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, 'utf8')) as UmlDockerState) : undefined;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function apiUp(s: UmlDockerState): Promise<boolean> {
@@ -33,7 +25,7 @@ async function apiUp(s: UmlDockerState): Promise<boolean> {
 
 async function start(images: string[]): Promise<number> {
   const existing = readState();
-  if (existing && alive(existing.pid)) {
+  if (existing && processAlive(existing.pid)) {
     console.log(
       `already running: DOCKER_HOST=tcp://${existing.host}:${existing.port} (pid ${existing.pid}, tap ${existing.tap})`,
     );
@@ -63,7 +55,7 @@ async function stop(): Promise<number> {
 
 async function status(): Promise<number> {
   const s = readState();
-  if (!s || !alive(s.pid)) {
+  if (!s || !processAlive(s.pid)) {
     console.log('not running');
     return 3;
   }
@@ -84,7 +76,7 @@ async function main(): Promise<number> {
     case 'status':
       return status();
     default:
-      console.error('usage: scripts/lab/uml-docker.sh start [IMAGE…] | stop | status');
+      console.error('usage: tools/lab/uml-docker.sh start [IMAGE…] | stop | status');
       return 2;
   }
 }

@@ -1,5 +1,5 @@
 // Starts the worker from its TypeScript sources in a child process (`node -r @swc-node/register
-// test/lab/support/worker-entry.ts`), so a lab run exercises the code of the working tree rather
+// tools/lab/worker-entry.ts`), so a lab run exercises the code of the working tree rather
 // than whatever `npm run build` last left in dist/. The sources and the generated Prisma client
 // import siblings NodeNext-style as './x.js'; the register hook resolves only existing files, so
 // those requests are mapped to the './x.ts' next to the importer.
@@ -19,4 +19,4 @@ loader._resolveFilename = function (request, parent, ...rest) {
 };
 
 // after the hook: the entry's own imports go through it
-void import('../../../apps/worker/src/main.js');
+void import('../../apps/worker/src/main.js');

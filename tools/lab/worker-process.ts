@@ -1,12 +1,12 @@
 // Real worker processes for lab tests: spawned as separate OS processes so a test can SIGKILL one
 // mid-run, the way a node crash or an OOM kill takes a worker away (no shutdown hooks, no
 // lock release, nothing flushed).
+import { freePort } from './processes';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 
-const ROOT = path.resolve(__dirname, '../../..');
+const ROOT = path.resolve(__dirname, '../..');
 
 export interface WorkerProcessOptions {
   /** shown in logs and tables */
@@ -30,17 +30,6 @@ export interface WorkerExit {
 function workerCommand(): string[] {
   if (process.env.GAMEDAY_LAB_WORKER === 'dist') return [path.join(ROOT, 'dist/apps/worker/src/main.js')];
   return ['-r', '@swc-node/register', path.join(__dirname, 'worker-entry.ts')];
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 export class WorkerProcess {
