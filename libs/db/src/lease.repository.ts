@@ -1,5 +1,11 @@
-import type { FaultLease, LeaseDetails, LeaseRepository, NewFaultLease } from '@gameday/core';
-import type { ActiveFault, Prisma, PrismaClient } from './generated/prisma/client';
+import {
+  TargetBusyError,
+  type FaultLease,
+  type LeaseDetails,
+  type LeaseRepository,
+  type NewFaultLease,
+} from '@gameday/core';
+import { Prisma, type ActiveFault, type PrismaClient } from './generated/prisma/client';
 
 function toLease(row: ActiveFault): FaultLease {
   return {
@@ -36,8 +42,20 @@ export class PrismaLeaseRepository implements LeaseRepository {
   constructor(private readonly prisma: PrismaClient) {}
 
   async record(lease: NewFaultLease): Promise<FaultLease> {
-    const row = await this.prisma.activeFault.create({
+    const lock = lease.netnsId ? `${lease.engine}|${lease.netnsId}` : null;
+    try {
+      return toLease(await this.insert(lease, lock));
+    } catch (error) {
+      if (!(error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') || !lock) throw error;
+      const holder = await this.prisma.activeFault.findUnique({ where: { netnsLock: lock } });
+      throw new TargetBusyError(lease.containerName, holder && { leaseId: holder.id, runId: holder.runId });
+    }
+  }
+
+  private insert(lease: NewFaultLease, netnsLock: string | null): Promise<ActiveFault> {
+    return this.prisma.activeFault.create({
       data: {
+        netnsLock,
         ...(lease.id ? { id: lease.id } : {}),
         runId: lease.runId ?? null,
         experimentIndex: lease.experimentIndex,
@@ -59,7 +77,6 @@ export class PrismaLeaseRepository implements LeaseRepository {
         expiresAt: lease.expiresAt,
       },
     });
-    return toLease(row);
   }
 
   async markInjected(id: string, at: Date, update: { helperContainerId?: string | null } = {}): Promise<void> {
@@ -76,7 +93,8 @@ export class PrismaLeaseRepository implements LeaseRepository {
     // Conditional update: the first revert wins, a second one (helper + reaper) changes nothing.
     await this.prisma.activeFault.updateMany({
       where: { id, revertedAt: null },
-      data: { revertedAt: at, revertReason: reason },
+      // the namespace is free for the next fault once this one is gone
+      data: { revertedAt: at, revertReason: reason, netnsLock: null },
     });
   }
 

@@ -1,19 +1,21 @@
 import Docker from 'dockerode';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { faultSchema, TargetBusyError } from '@gameday/core';
 import { createPrismaClient, PrismaLeaseRepository, type PrismaClient } from '@gameday/db';
 import { DockerFaultDriver, ensureHelperImage } from '@gameday/faults';
 import { createMetrics } from '@gameday/metrics';
 import { revertLease } from '../../../apps/worker/src/runner/lease-revert';
 
 /**
- * The fault ledger records each revert attempt once, whoever drives it: a failed revert that
- * passes through the driver and the worker is still one attempt.
+ * The fault ledger: each revert attempt is recorded once, whoever drives it; and one fault owner
+ * holds a target's network namespace at a time, enforced by the database.
  */
 const docker = new Docker();
 let prisma: PrismaClient;
 let leases: PrismaLeaseRepository;
 let driver: DockerFaultDriver;
 let containerId: string;
+let targetId: string;
 const name = `gdledger-${randomBytes(3).toString('hex')}`;
 
 beforeAll(async () => {
@@ -28,6 +30,15 @@ beforeAll(async () => {
   // a stopped container that cannot start again: reverting a "stop" fault on it fails
   const c = await docker.createContainer({ name, Image: 'debian:bookworm-slim', Cmd: ['/no/such/program'] });
   containerId = c.id;
+  const t = await docker.createContainer({
+    name: `${name}-target`,
+    Image: 'debian:bookworm-slim',
+    Cmd: ['sleep', '3600'],
+    Labels: { 'gameday.enabled': 'true' },
+    HostConfig: { Init: true },
+  });
+  await t.start();
+  targetId = t.id;
 });
 
 afterAll(async () => {
@@ -59,4 +70,27 @@ it('records one attempt for one failed revert', async () => {
   expect(row!.revertedAt).toBeNull();
   expect(row!.revertAttempts).toBe(1);
   expect(row!.lastError).toMatch(/no such file or directory/);
+});
+
+it('refuses a second fault on a network namespace that an open lease holds, and frees it on revert', async () => {
+  const spec = faultSchema.parse({ kind: 'container', action: 'pause', target: { container: `${name}-target` } });
+  const prepare = async () => {
+    const { targets } = await driver.resolveTargets(spec);
+    expect(targets).toHaveLength(1);
+    return driver.prepare(spec, targets[0], { expiresAt: new Date(Date.now() + 60_000), experimentIndex: 0 });
+  };
+  const first = await driver.apply(await prepare());
+  // a second run (another GameDay, a second run-now, a cron overlapping itself) arms the same target
+  await expect(driver.apply(await prepare())).rejects.toBeInstanceOf(TargetBusyError);
+  await expect(driver.apply(await prepare())).rejects.toThrow(`lease ${first.id}`);
+  // nothing of the first fault was touched
+  expect((await docker.getContainer(targetId).inspect()).State.Paused).toBe(true);
+  expect((await leases.get(first.id))!.revertedAt).toBeNull();
+  expect(await prisma.activeFault.count({ where: { containerId: targetId, engine: 'ledger-test' } })).toBe(1);
+
+  await revertLease(driver, leases, createMetrics({ defaults: false }), first, 'test');
+  expect((await docker.getContainer(targetId).inspect()).State.Paused).toBe(false);
+  // the namespace is free again
+  const third = await driver.apply(await prepare());
+  await revertLease(driver, leases, createMetrics({ defaults: false }), third, 'test');
 });

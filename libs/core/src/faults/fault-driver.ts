@@ -102,6 +102,19 @@ export class KernelCapabilityError extends Error {
   }
 }
 
+/** Another open lease already holds the target's network namespace: one fault owner at a time. */
+export class TargetBusyError extends Error {
+  constructor(
+    readonly containerName: string,
+    readonly holder: { leaseId: string; runId: string | null } | null,
+  ) {
+    super(
+      `${containerName} is already under a fault${holder ? ` (lease ${holder.leaseId}${holder.runId ? ` of run ${holder.runId}` : ''})` : ''}: one fault owner per network namespace at a time, nothing was applied`,
+    );
+    this.name = 'TargetBusyError';
+  }
+}
+
 export class FaultStepError extends Error {
   constructor(
     readonly argv: string[],
