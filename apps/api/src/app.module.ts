@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
-import { systemClock } from '@gameday/core';
 import { APP_CONFIG, type AppConfig, ConfigModule } from '@gameday/config';
 import { DbModule } from '@gameday/db';
 import { MetricsModule } from '@gameday/metrics';
@@ -12,7 +11,7 @@ import { HttpMetricsInterceptor } from './common/http-metrics.interceptor';
 import { ProblemFilter } from './common/problem.filter';
 import { DEFAULT_DRY_RUN_TIMEOUT_MS, DRY_RUN_TIMEOUT_MS, DryRunService } from './gamedays/dry-run.service';
 import { GameDaysController } from './gamedays/gamedays.controller';
-import { CLOCK, GameDaysService } from './gamedays/gamedays.service';
+import { GameDaysService } from './gamedays/gamedays.service';
 import { HealthController } from './health/health.controller';
 import { EmergencyStopController } from './runs/emergency-stop.controller';
 import { RunReportService } from './runs/run-report.service';
@@ -44,7 +43,6 @@ export interface ApiOptions {
     GameDaysService,
     RunReportService,
     DryRunService,
-    { provide: CLOCK, useValue: systemClock },
     { provide: APP_GUARD, useClass: AuthGuard },
     { provide: APP_FILTER, useClass: ProblemFilter },
     { provide: APP_INTERCEPTOR, useClass: HttpMetricsInterceptor },

@@ -1,6 +1,5 @@
 import { Module, type Type } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
-import { systemClock } from '@gameday/core';
 import { APP_CONFIG, type AppConfig, ConfigModule } from '@gameday/config';
 import { DbModule } from '@gameday/db';
 import { MetricsModule } from '@gameday/metrics';
@@ -9,7 +8,7 @@ import { WorkerHttpServer } from './http/worker-http.server';
 import { RUN_LAUNCHER, type RunLauncher } from './launch/run-launcher';
 import { RunExecuteWorker } from './runner/run-execute.worker';
 import { RunnerModule } from './runner/runner.module';
-import { FireService, WORKER_CLOCK } from './scheduling/fire.service';
+import { FireService } from './scheduling/fire.service';
 import { QueueWorkers } from './scheduling/queue-workers';
 
 @Module({
@@ -26,7 +25,6 @@ import { QueueWorkers } from './scheduling/queue-workers';
   providers: [
     // runs are executed by the run lifecycle (one long job per run on the execute queue)
     { provide: RUN_LAUNCHER, useExisting: RunExecuteWorker },
-    { provide: WORKER_CLOCK, useValue: systemClock },
     FireService,
     QueueWorkers,
     WorkerHttpServer,

@@ -1,3 +1,4 @@
+import { CLOCK } from '@gameday/config';
 import { ConflictException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import {
   type Clock,
@@ -15,8 +16,6 @@ import { GameDayRepository, type GameDay, type GameDayCreate, type Prisma, RunRe
 import { ScheduleSync } from '@gameday/queue';
 import { PROBLEM_TYPES, ProblemException, validationProblem } from '../common/problem';
 import { SPEC_FIELDS, type GameDayListQuery } from './gameday.schemas';
-
-export const CLOCK = Symbol('CLOCK');
 
 /** How many upcoming occurrences of a recurring GameDay are checked against working hours. */
 const CRON_LOOKAHEAD = 20;

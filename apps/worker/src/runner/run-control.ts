@@ -22,7 +22,10 @@ export class RunControl {
   private poller: NodeJS.Timeout | undefined;
   private cause: AbortCause | undefined;
 
-  constructor(private readonly pollAbortRequest: () => Promise<{ at: Date; reason: string } | null>) {}
+  constructor(
+    private readonly pollAbortRequest: () => Promise<{ at: Date; reason: string } | null>,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   get signal(): AbortSignal {
     return this.controller.signal;
@@ -61,7 +64,7 @@ export class RunControl {
   }
 
   /** Resolves at `at` (epoch ms) or rejects with RunAbortedError as soon as the run is aborted. */
-  sleepUntil(at: number, now: () => number = Date.now): Promise<void> {
+  sleepUntil(at: number, now: () => number = this.now): Promise<void> {
     this.throwIfAborted();
     const ms = at - now();
     if (ms <= 0) return Promise.resolve();

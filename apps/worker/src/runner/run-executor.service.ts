@@ -8,6 +8,7 @@ import {
   parseDurationMs,
   planRun,
   readRunResult,
+  type Clock,
   type ExperimentPlan,
   type ExperimentResult,
   type ExperimentSpec,
@@ -20,6 +21,7 @@ import {
   type RunStatus,
 } from '@gameday/core';
 import { ProbeSampleRepository, RunRepository, type PrismaLeaseRepository, type Prisma } from '@gameday/db';
+import { CLOCK } from '@gameday/config';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
 import { FaultConfirmation } from './fault-confirmation';
 import { FaultJobs } from './fault-jobs.service';
@@ -36,7 +38,7 @@ const MIN_ARM_LEAD_MS = 500;
 const SELF_EXPIRY_GRACE_MS = 5_000;
 const REVERIFY_EVERY_MS = 5_000;
 
-const iso = (ms: number) => new Date(ms);
+const dateOf = (ms: number) => new Date(ms);
 const json = (v: unknown) => v as Prisma.InputJsonValue;
 
 /**
@@ -64,8 +66,13 @@ export class RunExecutor {
     private readonly faultJobs: FaultJobs,
     private readonly notifier: WebhookNotifier,
     @Inject(METRICS) private readonly metrics: GameDayMetrics,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {
     this.confirm = new FaultConfirmation(driver, leases, runs, metrics);
+  }
+
+  private nowMs(): number {
+    return this.clock.now().getTime();
   }
 
   async execute(runId: string): Promise<void> {
@@ -76,11 +83,14 @@ export class RunExecutor {
     const spec = gameDaySpecSchema.parse(run.spec);
     const plan = planRun(run.scheduledFor.getTime(), spec.experiments);
     const state = new RunState(this.runs, run.id, run.status as RunStatus);
-    const control = new RunControl(() => this.runs.abortRequest(runId));
+    const control = new RunControl(
+      () => this.runs.abortRequest(runId),
+      () => this.nowMs(),
+    );
     const results: ExperimentResult[] = [...readRunResult(run.result).experiments];
     control.watch();
     try {
-      if (Date.now() > plan.endAt) {
+      if (this.nowMs() > plan.endAt) {
         await this.revertRun(runId, 'run_window_passed');
         await state.to(
           'failed',
@@ -88,11 +98,11 @@ export class RunExecutor {
             type: 'run.failed',
             message: 'the run window ended before a worker could drive it; any fault was reverted',
           },
-          { finishedAt: new Date(), error: 'run window passed' },
+          { finishedAt: this.clock.now(), error: 'run window passed' },
         );
         return;
       }
-      await this.runs.markStarted(runId, new Date());
+      await this.runs.markStarted(runId, this.clock.now());
       if (run.experimentIndex > 0 || state.status !== 'scheduled') {
         await this.runs.appendEvent(runId, {
           type: 'run.resumed',
@@ -120,7 +130,7 @@ export class RunExecutor {
           message: aborted ? `aborted: ${aborted.reason}` : `completed: ${verdict}`,
           data: { verdict },
         },
-        { finishedAt: new Date(), verdict, result: summary, ...(aborted ? { abortReason: aborted.reason } : {}) },
+        { finishedAt: this.clock.now(), verdict, result: summary, ...(aborted ? { abortReason: aborted.reason } : {}) },
       );
       this.metrics.runsTotal.inc({ verdict });
       await this.notifier.notify(runId, spec, aborted ? 'run.aborted' : 'run.completed', {
@@ -136,7 +146,7 @@ export class RunExecutor {
           'failed',
           { type: 'run.failed', message, data: { error: message } },
           {
-            finishedAt: new Date(),
+            finishedAt: this.clock.now(),
             error: message,
             result: json({ experiments: results }),
           },
@@ -195,20 +205,20 @@ export class RunExecutor {
             type: 'phase.arming',
             message: `arming experiment "${exp.name}"`,
             experimentIndex: index,
-            plannedAt: iso(ep.armAt),
+            plannedAt: dateOf(ep.armAt),
           });
           await this.notifier.notify(runId, spec, 'run.started', { experiment: exp.name });
         }
         ({ leases, direct } = await this.arm(runId, exp, ep, index, prepared, control));
-        armedAt = Date.now();
+        armedAt = this.nowMs();
       }
       if (state.status === 'arming') {
         await control.sleepUntil(ep.baselineAt);
         await state.to('baseline', {
           type: 'phase.baseline',
-          message: `armed ${prepared.length} target(s); measuring the steady state until ${iso(ep.injectAt).toISOString()}`,
+          message: `armed ${prepared.length} target(s); measuring the steady state until ${dateOf(ep.injectAt).toISOString()}`,
           experimentIndex: index,
-          plannedAt: iso(ep.baselineAt),
+          plannedAt: dateOf(ep.baselineAt),
           data: {
             targets: prepared.map((p) => ({
               containerId: p.target.containerId,
@@ -225,13 +235,13 @@ export class RunExecutor {
           type: 'phase.injecting',
           message: 'injecting the fault',
           experimentIndex: index,
-          plannedAt: iso(ep.injectAt),
+          plannedAt: dateOf(ep.injectAt),
         });
         for (const p of direct) leases.push(await this.driver.apply(p));
         const confirmed = await this.confirm.injected(runId, leases, ep, exp.fault.kind);
         applied = confirmed;
         for (const reason of confirmed?.unverified ?? [])
-          control.abort({ trigger: 'verification', reason, at: Date.now() });
+          control.abort({ trigger: 'verification', reason, at: this.nowMs() });
         control.throwIfAborted();
         setActive(1);
         await this.notifier.notify(runId, spec, 'fault.injected', {
@@ -240,24 +250,24 @@ export class RunExecutor {
         });
         await state.to('observing', {
           type: 'phase.observing',
-          message: `observing until ${iso(ep.revertAt).toISOString()}`,
+          message: `observing until ${dateOf(ep.revertAt).toISOString()}`,
           experimentIndex: index,
-          plannedAt: iso(ep.injectAt),
+          plannedAt: dateOf(ep.injectAt),
         });
       }
 
       // ---- observing: guardrails watch the samples; the fault is re-verified now and then
       if (state.status === 'observing' || state.status === 'injecting') {
-        while (Date.now() < ep.revertAt) {
-          await control.sleepUntil(Math.min(ep.revertAt, Date.now() + REVERIFY_EVERY_MS));
+        while (this.nowMs() < ep.revertAt) {
+          await control.sleepUntil(Math.min(ep.revertAt, this.nowMs() + REVERIFY_EVERY_MS));
           // a check's docker execs must not spill into the revert instant
-          if (Date.now() < ep.revertAt - 2_000) await this.reverify(runId, leases, index, control);
+          if (this.nowMs() < ep.revertAt - 2_000) await this.reverify(runId, leases, index, control);
         }
         await state.to('rolling_back', {
           type: 'phase.rolling_back',
           message: 'rolling the fault back',
           experimentIndex: index,
-          plannedAt: iso(ep.revertAt),
+          plannedAt: dateOf(ep.revertAt),
         });
       }
       if (state.status === 'rolling_back') {
@@ -267,9 +277,9 @@ export class RunExecutor {
         await this.notifier.notify(runId, spec, 'fault.reverted', { experiment: exp.name });
         await state.to('recovery', {
           type: 'phase.recovery',
-          message: `watching recovery until ${iso(ep.endAt).toISOString()}`,
+          message: `watching recovery until ${dateOf(ep.endAt).toISOString()}`,
           experimentIndex: index,
-          plannedAt: iso(ep.revertAt),
+          plannedAt: dateOf(ep.revertAt),
         });
       }
 
@@ -283,8 +293,8 @@ export class RunExecutor {
       // ---- abort: revert now (also done by the fault queue for operator aborts), measure latency
       const cause = error.detail;
       const count = await this.revertRun(runId, cause.trigger === 'guardrail' ? 'guardrail' : 'abort');
-      reverted = { at: new Date(), skewMs: 0 };
-      abortLatencyMs = Date.now() - cause.at;
+      reverted = { at: this.clock.now(), skewMs: 0 };
+      abortLatencyMs = this.nowMs() - cause.at;
       this.metrics.abortLatency.observe({ trigger: cause.trigger }, abortLatencyMs / 1000);
       setActive(0);
       if (leases.length > 0)
@@ -359,7 +369,7 @@ export class RunExecutor {
       for (const target of resolution.targets) {
         prepared.push(
           await this.driver.prepare(exp.fault, target, {
-            expiresAt: iso(ep.revertAt),
+            expiresAt: dateOf(ep.revertAt),
             graceMs: SELF_EXPIRY_GRACE_MS,
             runId,
             experimentIndex: index,
@@ -373,7 +383,7 @@ export class RunExecutor {
         this.metrics.faultInjections.inc({ result: 'refused', reason: 'kernel' });
       throw error;
     }
-    const lateBy = Date.now() - (ep.injectAt - MIN_ARM_LEAD_MS);
+    const lateBy = this.nowMs() - (ep.injectAt - MIN_ARM_LEAD_MS);
     if (lateBy > 0) {
       // Injecting late would shift the fault window the hypothesis is judged on: refuse, cleanly.
       await this.releaseAll(prepared, []);
@@ -382,13 +392,15 @@ export class RunExecutor {
       );
     }
     // Layer 1: the revert is queued before anything is applied.
-    await this.faultJobs.scheduleRevert(runId, index, iso(ep.revertAt));
+    await this.faultJobs.scheduleRevert(runId, index, dateOf(ep.revertAt));
     const leases: FaultLease[] = [];
     // Container faults and exec/nsenter have no clock in the netns: applied from here at T0.
     const direct = prepared.filter((p) => !(p.spec.kind === 'network' && p.strategy === 'sidecar'));
     for (const p of prepared)
       if (!direct.includes(p))
-        leases.push(await this.driver.scheduleApply(p, { applyAt: iso(ep.injectAt), revertAt: iso(ep.revertAt) }));
+        leases.push(
+          await this.driver.scheduleApply(p, { applyAt: dateOf(ep.injectAt), revertAt: dateOf(ep.revertAt) }),
+        );
     await this.announceArmed(runId, leases, ep);
     return { leases, direct };
   }
@@ -399,7 +411,7 @@ export class RunExecutor {
         type: 'fault.armed',
         message: `${l.kind} fault armed on ${l.containerName} (${l.strategy})`,
         experimentIndex: ep.index,
-        plannedAt: iso(ep.injectAt),
+        plannedAt: dateOf(ep.injectAt),
         data: {
           leaseId: l.id,
           containerId: l.containerId,
@@ -427,7 +439,7 @@ export class RunExecutor {
         control.abort({
           trigger: 'verification',
           reason: `fault on ${lease.containerName} disappeared during the window (container restarted or another tool removed it)`,
-          at: Date.now(),
+          at: this.nowMs(),
         });
       }
     }

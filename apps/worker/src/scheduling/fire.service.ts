@@ -1,3 +1,4 @@
+import { CLOCK } from '@gameday/config';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   type Clock,
@@ -12,8 +13,6 @@ import { GameDayRepository, type GameDayStore, type Prisma, RunRepository, type 
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
 import type { FireJob } from '@gameday/queue';
 import { RUN_LAUNCHER, type RunLauncher } from '../launch/run-launcher';
-
-export const WORKER_CLOCK = Symbol('WORKER_CLOCK');
 
 export type FireOutcome =
   | { outcome: 'launched'; runId: string; trigger: 'schedule' | 'catch_up' }
@@ -34,7 +33,7 @@ export class FireService {
     @Inject(GameDayRepository) private readonly gameDays: Pick<GameDayStore, 'findById' | 'recordFiring'>,
     @Inject(RunRepository) private readonly runs: Pick<RunStore, 'createForOccurrence' | 'findById'>,
     @Inject(RUN_LAUNCHER) private readonly launcher: RunLauncher,
-    @Inject(WORKER_CLOCK) private readonly clock: Clock,
+    @Inject(CLOCK) private readonly clock: Clock,
     @Inject(METRICS) private readonly metrics: GameDayMetrics,
   ) {}
 
