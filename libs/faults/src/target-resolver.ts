@@ -2,6 +2,20 @@ import type Docker from 'dockerode';
 import { selectTargetsOrThrow, type ContainerCandidate, type FaultSpec, type TargetResolution } from '@gameday/core';
 import { isNotFound } from './docker-exec';
 
+function describe(info: Docker.ContainerInspectInfo): ContainerCandidate {
+  return {
+    id: info.Id,
+    name: shortName(info.Name),
+    labels: info.Config?.Labels ?? {},
+    running: info.State?.Running === true,
+    paused: info.State?.Paused === true,
+    networkMode: info.HostConfig?.NetworkMode ?? 'default',
+    netnsKey: info.NetworkSettings?.SandboxKey || `container:${info.Id}`,
+    pid: info.State?.Pid || undefined,
+    privileged: info.HostConfig?.Privileged === true,
+  };
+}
+
 export function shortName(name: string): string {
   return name.replace(/^\//, '');
 }
@@ -38,6 +52,7 @@ export class TargetResolver {
     }
     const selection = selectTargetsOrThrow(candidates, t, options.random ?? this.random, {
       dedupeNetns: spec.kind === 'network',
+      allowPrivileged: t.allowPrivileged === true,
     });
     return {
       targets: selection.selected.map((c) => ({
@@ -57,21 +72,10 @@ export class TargetResolver {
   private async candidate(id: string): Promise<ContainerCandidate> {
     const info = await this.docker.getContainer(id).inspect();
     const mode = info.HostConfig?.NetworkMode ?? 'default';
-    let netnsKey = info.NetworkSettings?.SandboxKey || `container:${info.Id}`;
-    if (mode.startsWith('container:')) {
-      // Joined containers share the owner's sandbox: key them by the owner's.
-      const owner = await this.docker.getContainer(mode.slice('container:'.length)).inspect();
-      netnsKey = owner.NetworkSettings?.SandboxKey || `container:${owner.Id}`;
-    }
-    return {
-      id: info.Id,
-      name: shortName(info.Name),
-      labels: info.Config?.Labels ?? {},
-      running: info.State?.Running === true,
-      paused: info.State?.Paused === true,
-      networkMode: mode,
-      netnsKey,
-      pid: info.State?.Pid || undefined,
-    };
+    const self = describe(info);
+    if (!mode.startsWith('container:')) return self;
+    // Joined containers share the owner's sandbox: key them by the owner's, judge the owner too.
+    const owner = describe(await this.docker.getContainer(mode.slice('container:'.length)).inspect());
+    return { ...self, netnsKey: owner.netnsKey, netnsOwner: owner };
   }
 }

@@ -222,6 +222,8 @@ export const targetSchema = z
       .optional(),
     labels: z.record(labelKey, z.string().max(1024)).optional(),
     selection: selectionSchema.default({ mode: 'one' }),
+    /** privileged containers are refused unless this is set */
+    allowPrivileged: z.boolean().optional(),
   })
   .superRefine((v, ctx) => {
     const given = [v.container, v.compose, v.labels].filter((x) => x !== undefined).length;

@@ -88,6 +88,46 @@ describe('selectTargets', () => {
   });
 });
 
+describe('a shared network namespace is judged with its owner', () => {
+  const joined = (owner: ContainerCandidate) =>
+    c('sidecar', { networkMode: `container:${owner.id}`, netnsKey: owner.netnsKey, netnsOwner: owner });
+
+  it.each([
+    ['uses the host network', c('owner', { networkMode: 'host' }), /uses the host network/],
+    ['has not opted in', c('owner', { labels: {} }), /has not opted in/],
+    [
+      "is one of GameDay's own containers",
+      c('owner', { labels: { 'gameday.role': 'worker' } }),
+      /belongs to the GameDay service/,
+    ],
+    ['is privileged', c('owner', { privileged: true }), /is privileged/],
+  ])('refuses an opted-in container whose netns owner %s', (_what, owner, message) => {
+    const r = selectTargets([joined(owner)], { mode: 'all' }, seq(0), netPolicy);
+    expect(r.selected).toEqual([]);
+    expect(r.refused).toEqual([
+      expect.objectContaining({
+        name: 'sidecar',
+        reason: 'netns_owner_refused',
+        message: expect.stringMatching(message),
+      }),
+    ]);
+  });
+
+  it('accepts it when the owner may be faulted too', () => {
+    expect(selectTargets([joined(c('owner'))], { mode: 'all' }, seq(0), netPolicy).selected.map((x) => x.name)).toEqual(
+      ['sidecar'],
+    );
+  });
+
+  it('refuses a privileged target unless the GameDay allows it', () => {
+    const p = c('priv', { privileged: true });
+    expect(selectTargets([p], { mode: 'all' }, seq(0), netPolicy).refused[0].reason).toBe('privileged');
+    expect(selectTargets([p], { mode: 'all' }, seq(0), { ...netPolicy, allowPrivileged: true }).selected).toHaveLength(
+      1,
+    );
+  });
+});
+
 describe('selectTargetsOrThrow', () => {
   const all = [
     c('demo-service2-1', {

@@ -22,9 +22,20 @@ export interface ContainerCandidate {
    */
   netnsKey: string;
   pid?: number;
+  /** HostConfig.Privileged: a fault helper next to it could reach the host */
+  privileged?: boolean;
+  /** the container whose network namespace this one joined (`--network container:X`) */
+  netnsOwner?: Omit<ContainerCandidate, 'netnsOwner'>;
 }
 
-export type RefusalReason = 'not_opted_in' | 'host_network' | 'gameday_own_container' | 'not_running' | 'no_network';
+export type RefusalReason =
+  | 'not_opted_in'
+  | 'host_network'
+  | 'gameday_own_container'
+  | 'not_running'
+  | 'no_network'
+  | 'privileged'
+  | 'netns_owner_refused';
 
 export interface RefusedCandidate {
   id: string;
@@ -56,6 +67,8 @@ export interface SelectionPolicy {
   roleLabel?: string;
   /** Network faults dedupe by netns; container faults act per container. */
   dedupeNetns: boolean;
+  /** privileged containers are refused unless the GameDay allows them explicitly */
+  allowPrivileged?: boolean;
 }
 
 export class TargetSelectionError extends Error {
@@ -84,7 +97,24 @@ export function matchesTarget(c: ContainerCandidate, target: TargetSpec): boolea
   return false;
 }
 
+/**
+ * Why a candidate may not be faulted. A container that joined another's network namespace is
+ * judged with its owner too: faulting the namespace faults the owner.
+ */
 function refusal(c: ContainerCandidate, policy: SelectionPolicy): RefusedCandidate | undefined {
+  const own = ownRefusal(c, policy);
+  if (own || !c.netnsOwner) return own;
+  const owner = ownRefusal({ ...c.netnsOwner, running: true }, policy);
+  if (!owner) return undefined;
+  return {
+    id: c.id,
+    name: c.name,
+    reason: 'netns_owner_refused',
+    message: `${c.name} shares the network namespace of ${c.netnsOwner.name}, which may not be faulted: ${owner.message}`,
+  };
+}
+
+function ownRefusal(c: ContainerCandidate, policy: SelectionPolicy): RefusedCandidate | undefined {
   const optIn = policy.optInLabel ?? OPT_IN_LABEL;
   const optValue = policy.optInValue ?? 'true';
   const role = policy.roleLabel ?? ROLE_LABEL;
@@ -106,6 +136,12 @@ function refusal(c: ContainerCandidate, policy: SelectionPolicy): RefusedCandida
       ...base,
       reason: 'host_network',
       message: `${c.name} uses the host network: a fault there would hit the whole host`,
+    };
+  if (c.privileged && !policy.allowPrivileged)
+    return {
+      ...base,
+      reason: 'privileged',
+      message: `${c.name} is privileged: a fault helper beside it could reach the host (set target.allowPrivileged to accept)`,
     };
   if (!c.running) return { ...base, reason: 'not_running', message: `${c.name} is not running` };
   if (policy.dedupeNetns && c.networkMode === 'none')
