@@ -40,7 +40,11 @@ export interface FaultDriverEvent {
 }
 
 export interface DockerFaultDriverOptions {
-  /** Name recorded in leases for this engine (e.g. the DOCKER_HOST value); default DOCKER_HOST or "local". */
+  /**
+   * Identity recorded in every lease: the worker acts only on leases of its own engine. Use
+   * DockerFaultDriver.connect, which takes the daemon's ID (`docker info`); a name such as
+   * DOCKER_HOST or "local" is not unique across hosts.
+   */
   engine?: string;
   leases: LeaseRepository;
   /** Helper image tag; default: built from libs/faults/helper on first use (ensureHelperImage). */
@@ -80,6 +84,13 @@ export class DockerFaultDriver implements FaultDriver {
     this.targets = new TargetResolver(docker, this.engine, options.random);
     this.helpers = new HelperClient(docker, this.engine, options.helperImage, options.helperLingerSeconds);
     this.containers = new ContainerFaults(docker, this.now);
+  }
+
+  /** A driver identified by the engine's daemon ID, so two hosts never take each other's leases. */
+  static async connect(docker: Docker, options: DockerFaultDriverOptions): Promise<DockerFaultDriver> {
+    const engine = options.engine ?? (await docker.info()).ID;
+    if (!engine) throw new Error('the Docker Engine reported no daemon ID');
+    return new DockerFaultDriver(docker, { ...options, engine });
   }
 
   // ---------------------------------------------------------------- targets

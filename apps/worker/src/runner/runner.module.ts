@@ -27,8 +27,9 @@ import { WebhookNotifier } from './webhook-notifier';
     {
       provide: FAULT_DRIVER,
       inject: [LEASE_REPOSITORY, METRICS],
-      useFactory: (leases: LeaseRepository, metrics: GameDayMetrics): FaultDriver =>
-        new DockerFaultDriver(new Docker(), {
+      // identified by the engine's daemon ID: the worker acts only on leases of the engine it holds
+      useFactory: (leases: LeaseRepository, metrics: GameDayMetrics): Promise<FaultDriver> =>
+        DockerFaultDriver.connect(new Docker(), {
           leases,
           helperImage: process.env.GAMEDAY_HELPER_IMAGE || undefined,
           onEvent: (e) => metrics.faultDriverOperation.observe({ type: e.type, result: e.result }, e.durationMs / 1000),
