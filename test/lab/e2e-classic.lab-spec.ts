@@ -42,6 +42,11 @@ describe('classic GameDay end to end in the lab', () => {
     // revert plus the settling time, and the gaps between plan and reality are on record
     const applied = result.run.events.find((ev) => ev.type === 'fault.applied')!;
     expect(e.windows!.observed.fault.from).toBe(Date.parse(applied.at));
+    // the engine's clock was measured at arming; the lab's engine shares the host's clock
+    const armed = result.run.events.find((ev) => ev.type === 'fault.armed') as unknown as {
+      data: { clockOffset: { offsetMs: number; uncertaintyMs: number; correctionMs: number } };
+    };
+    expect(Math.abs(armed.data.clockOffset.offsetMs)).toBeLessThanOrEqual(armed.data.clockOffset.uncertaintyMs + 1);
     expect(e.windows!.observed.recovery.from - e.windows!.observed.fault.to).toBe(5_000);
     expect(e.windows!.gaps.map((g) => g.kind)).toContain('settling');
   });

@@ -36,6 +36,8 @@ export const configSchema = z.object({
     .string()
     .regex(/^\d+(b|kb|mb)$/i, 'must be a size such as "256kb"')
     .default('256kb'),
+  /** the most the engine's clock may differ from the worker's before arming is refused (ms) */
+  GAMEDAY_MAX_CLOCK_OFFSET_MS: z.coerce.number().int().min(0).max(3_600_000).default(500),
   /** re-create missing queue entries for every active GameDay when a worker starts */
   WORKER_RECONCILE: z
     .enum(['true', 'false'], { message: 'must be true or false' })

@@ -1,10 +1,13 @@
 import type Docker from 'dockerode';
 import {
+  clockOffset,
+  ClockOffsetError,
   compileNetworkFault,
   rollbackSteps,
   verifyQdiscs,
   verifyReverted,
   FaultStepError,
+  type ClockOffset,
   type CompileNetworkFaultOptions,
   type DryRunResult,
   type FaultDriver,
@@ -64,6 +67,19 @@ export interface DockerFaultDriverOptions {
 
 const DEFAULT_GRACE_MS = 30_000;
 
+function inWorkerClock(t: HelperTimeline, shift: number): HelperTimeline {
+  if (shift === 0) return t;
+  const back = (d?: Date) => (d ? new Date(d.getTime() - shift) : undefined);
+  return {
+    ...t,
+    plannedApplyAt: back(t.plannedApplyAt),
+    plannedRevertAt: back(t.plannedRevertAt),
+    selfExpiryAt: back(t.selfExpiryAt),
+    appliedAt: back(t.appliedAt),
+    revertedAt: back(t.revertedAt),
+  };
+}
+
 /**
  * The dockerode fault driver. One instance per Docker Engine: pass the Docker client (local socket,
  * DOCKER_HOST, or e.g. `new Docker({ host: '10.199.0.2', port: 2375 })`).
@@ -122,8 +138,12 @@ export class DockerFaultDriver implements FaultDriver {
     const started = Date.now();
     if (spec.strategy === 'sidecar') {
       const helperId = await this.createHelper(target);
+      let offset: ClockOffset;
       try {
         await probeKernel(new HelperRunner(this.docker, helperId), needs, this.engine);
+        offset = clockOffset(await this.helpers.readClock(helperId));
+        if (options.maxClockOffsetMs !== undefined && Math.abs(offset.offsetMs) > options.maxClockOffsetMs)
+          throw new ClockOffsetError(this.engine, offset, options.maxClockOffsetMs);
       } catch (err) {
         await this.helpers.remove(helperId);
         this.emit({
@@ -136,7 +156,7 @@ export class DockerFaultDriver implements FaultDriver {
         throw err;
       }
       this.emit({ type: 'probe', result: 'ok', durationMs: Date.now() - started, target: target.containerName });
-      return { ...base, strategy: 'sidecar', compiled, helperContainerId: helperId };
+      return { ...base, strategy: 'sidecar', compiled, helperContainerId: helperId, clockOffset: offset };
     }
     const runner = this.runnerFor(spec.strategy, target.containerId, undefined, target.pid);
     await probeKernel(runner, needs, this.engine);
@@ -214,11 +234,12 @@ export class DockerFaultDriver implements FaultDriver {
 
   private async applyViaHelper(prepared: PreparedFault): Promise<Date> {
     const compiled = prepared.compiled!;
-    const expireAt = prepared.expiresAt.getTime() + prepared.graceMs;
+    const shift = prepared.clockOffset?.correctionMs ?? 0;
+    const expireAt = prepared.expiresAt.getTime() + prepared.graceMs + shift;
     const r = await this.helpers.applyNow(prepared.helperContainerId!, expireAt, compiled.apply, compiled.undo);
     if (r.exitCode !== 0) throw new FaultStepError(['gameday-helper', 'apply'], r.exitCode, r.stderr, true);
     const applied = msDate(parseKeyValues(r.stdout).applied_at);
-    return applied ?? this.now();
+    return applied ? new Date(applied.getTime() - shift) : this.now();
   }
 
   private async applyDirect(prepared: PreparedFault): Promise<Date> {
@@ -244,6 +265,8 @@ export class DockerFaultDriver implements FaultDriver {
     const compiled = prepared.compiled!;
     const expiresAt = new Date(Math.max(prepared.expiresAt.getTime(), at.revertAt.getTime()));
     const expireAt = expiresAt.getTime() + prepared.graceMs;
+    // instants handed to the helper are in its clock
+    const shift = prepared.clockOffset?.correctionMs ?? 0;
     const lease = await this.options.leases.record(
       leaseDraft(
         this.engine,
@@ -256,15 +279,16 @@ export class DockerFaultDriver implements FaultDriver {
             applyAt: at.applyAt.toISOString(),
             revertAt: at.revertAt.toISOString(),
             selfExpiryAt: new Date(expireAt).toISOString(),
+            clockCorrectionMs: shift,
           },
         },
       ),
     );
     const r = await this.helpers.schedule(
       prepared.helperContainerId,
-      at.applyAt.getTime(),
-      at.revertAt.getTime(),
-      expireAt,
+      at.applyAt.getTime() + shift,
+      at.revertAt.getTime() + shift,
+      expireAt + shift,
       compiled.apply,
       compiled.undo,
     );
@@ -283,7 +307,11 @@ export class DockerFaultDriver implements FaultDriver {
         appliedAt: lease.injectedAt ?? undefined,
         revertedAt: lease.revertedAt ?? undefined,
       };
-    const timeline = await this.helpers.status(lease.helperContainerId);
+    // the helper reports in its clock; the ledger and the verdict work in the worker's
+    const timeline = inWorkerClock(
+      await this.helpers.status(lease.helperContainerId),
+      lease.details?.clockCorrectionMs ?? 0,
+    );
     const state = timeline.state;
     if (timeline.appliedAt && !lease.injectedAt) await this.options.leases.markInjected(lease.id, timeline.appliedAt);
     if (timeline.revertedAt && !lease.revertedAt)

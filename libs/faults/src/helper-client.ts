@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
-import type { HelperTimeline, ResolvedTarget } from '@gameday/core';
+import type { ClockReading, HelperTimeline, ResolvedTarget } from '@gameday/core';
 import { execInContainer, isNotFound, removeContainer } from './docker-exec';
 import { ensureHelperImage } from './helper-image';
-import { encodeHelperSteps, parseHelperStatus } from './helper-protocol';
+import { encodeHelperSteps, parseHelperStatus, parseKeyValues } from './helper-protocol';
 import { shortName } from './target-resolver';
 
 export const HELPER_ROLE_LABEL = 'gameday.role';
@@ -67,6 +67,21 @@ export class HelperClient {
 
   remove(id: string): Promise<void> {
     return removeContainer(this.docker, id);
+  }
+
+  /** Reads of the helper's clock between two reads of ours, to measure the engine's clock offset. */
+  async readClock(helperId: string, samples = 3): Promise<ClockReading[]> {
+    const readings: ClockReading[] = [];
+    for (let i = 0; i < samples; i++) {
+      const sentAt = Date.now();
+      const r = await execInContainer(this.docker, helperId, ['gameday-helper', 'status']);
+      const receivedAt = Date.now();
+      const remoteAt = Number(parseKeyValues(r.stdout).now);
+      if (r.exitCode === 0 && Number.isFinite(remoteAt) && remoteAt > 0)
+        readings.push({ sentAt, remoteAt, receivedAt });
+    }
+    if (readings.length === 0) throw new Error('the helper did not report its clock');
+    return readings;
   }
 
   /** The helper's own record, or "unknown" when the helper is gone or stopped. */

@@ -47,6 +47,7 @@ export function leaseDraft(
       expected: compiled.expected,
       warnings: compiled.warnings,
       selfExpiryAt: new Date(prepared.expiresAt.getTime() + prepared.graceMs).toISOString(),
+      clockCorrectionMs: prepared.clockOffset?.correctionMs ?? 0,
     },
     ...extra,
   };

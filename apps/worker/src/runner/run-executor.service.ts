@@ -21,7 +21,7 @@ import {
   type RunStatus,
 } from '@gameday/core';
 import { ProbeSampleRepository, RunRepository, type PrismaLeaseRepository, type Prisma } from '@gameday/db';
-import { CLOCK } from '@gameday/config';
+import { APP_CONFIG, CLOCK, type AppConfig } from '@gameday/config';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
 import { FaultConfirmation } from './fault-confirmation';
 import { FaultJobs } from './fault-jobs.service';
@@ -67,6 +67,7 @@ export class RunExecutor {
     private readonly notifier: WebhookNotifier,
     @Inject(METRICS) private readonly metrics: GameDayMetrics,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.confirm = new FaultConfirmation(driver, leases, runs, metrics);
   }
@@ -373,6 +374,7 @@ export class RunExecutor {
             graceMs: SELF_EXPIRY_GRACE_MS,
             runId,
             experimentIndex: index,
+            maxClockOffsetMs: this.config.GAMEDAY_MAX_CLOCK_OFFSET_MS,
           }),
         );
         control.throwIfAborted();
@@ -401,18 +403,27 @@ export class RunExecutor {
         leases.push(
           await this.driver.scheduleApply(p, { applyAt: dateOf(ep.injectAt), revertAt: dateOf(ep.revertAt) }),
         );
-    await this.announceArmed(runId, leases, ep);
+    await this.announceArmed(runId, leases, ep, prepared);
     return { leases, direct };
   }
 
-  private async announceArmed(runId: string, leases: FaultLease[], ep: ExperimentPlan): Promise<void> {
+  private async announceArmed(
+    runId: string,
+    leases: FaultLease[],
+    ep: ExperimentPlan,
+    prepared: PreparedFault[],
+  ): Promise<void> {
     for (const l of leases) {
       await this.runs.appendEvent(runId, {
         type: 'fault.armed',
         message: `${l.kind} fault armed on ${l.containerName} (${l.strategy})`,
         experimentIndex: ep.index,
         plannedAt: dateOf(ep.injectAt),
-        data: {
+        data: json({
+          // the engine's clock against ours: the helper was handed T0/T1 in its own time
+          clockOffset:
+            prepared.find((p) => p.helperContainerId && p.helperContainerId === l.helperContainerId)?.clockOffset ??
+            null,
           leaseId: l.id,
           containerId: l.containerId,
           netnsId: l.netnsId ?? null,
@@ -420,7 +431,7 @@ export class RunExecutor {
           handle: l.handle ?? null,
           applyArgv: l.applyArgv,
           revertArgv: l.revertArgv,
-        },
+        }),
       });
     }
   }

@@ -1,3 +1,4 @@
+import type { ClockOffset } from './clock-offset';
 import type { FaultSpec } from './fault.schema';
 import type { FaultLease } from './fault-lease';
 import type { CompiledNetworkFault } from './network-fault.compiler';
@@ -47,6 +48,8 @@ export interface PrepareOptions {
   graceMs?: number;
   runId?: string | null;
   experimentIndex?: number;
+  /** refuse to arm a helper whose clock differs from the worker's by more than this (ms) */
+  maxClockOffsetMs?: number;
 }
 
 /** A fault armed on one target: capabilities probed, helper (if any) running in the netns. */
@@ -60,6 +63,8 @@ export interface PreparedFault {
   graceMs: number;
   runId?: string | null;
   experimentIndex: number;
+  /** helper clock minus worker clock, measured at prepare (sidecar only) */
+  clockOffset?: ClockOffset;
 }
 
 export interface ScheduleOptions {

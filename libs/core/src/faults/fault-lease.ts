@@ -40,6 +40,8 @@ export interface LeaseDetails {
   selfExpiryAt?: string;
   applyAt?: string;
   revertAt?: string;
+  /** what the helper's instants were shifted by (its clock minus the worker's), ms */
+  clockCorrectionMs?: number;
   warnings?: string[];
 }
 

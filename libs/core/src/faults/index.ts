@@ -5,3 +5,4 @@ export * from './qdisc-verify';
 export * from './target-selection';
 export * from './fault-lease';
 export * from './fault-driver';
+export * from './clock-offset';
