@@ -119,9 +119,10 @@ describe('docker-compose.yml', () => {
 
   it('publishes ports on the configured address (127.0.0.1 by default) only', () => {
     const raw = readFileSync(FILE, 'utf8');
-    const ports = raw.match(/^ {6}- "[^"]*:(\d+|\$\{SERVICE1_PORT:-8000\}):\d+"$/gm) ?? [];
+    // the formatter may quote with ' or "
+    const ports = raw.match(/^ {6}- ["'][^"']*:(\d+|\$\{SERVICE1_PORT:-8000\}):\d+["']$/gm) ?? [];
     expect(ports.length).toBe(4); // api, prometheus, grafana, service1
-    for (const p of ports) expect(p).toMatch(/- "\$\{BIND_ADDRESS:-127\.0\.0\.1\}:/);
+    for (const p of ports) expect(p).toMatch(/- ["']\$\{BIND_ADDRESS:-127\.0\.0\.1\}:/);
     expect(config).not.toContain('0.0.0.0');
   });
 

@@ -183,7 +183,7 @@ export class RunExecutor {
     // A lease row (reverted or not) means this experiment was armed before: never arm twice.
     const alreadyArmed = (await this.leases.countForExperiment(runId, index)) > 0;
     const prepared: PreparedFault[] = [];
-    let direct: PreparedFault[] = [];
+    let pending: PreparedFault[] = [];
     // what really happened, for the windows the verdict judges
     let armedAt: number | null = null;
     let applied: { at: Date; skewMs: number } | null = null;
@@ -210,7 +210,7 @@ export class RunExecutor {
           });
           await this.notifier.notify(runId, spec, 'run.started', { experiment: exp.name });
         }
-        ({ leases, direct } = await this.arm(runId, exp, ep, index, prepared, control));
+        ({ leases, pending } = await this.arm(runId, exp, ep, index, prepared, control));
         armedAt = this.nowMs();
       }
       if (state.status === 'arming') {
@@ -238,7 +238,11 @@ export class RunExecutor {
           experimentIndex: index,
           plannedAt: dateOf(ep.injectAt),
         });
-        for (const p of direct) leases.push(await this.driver.apply(p));
+        const direct = [];
+        for (const p of pending) direct.push(await this.driver.apply(p));
+        // their commands are on record like the helper's (reports show what ran where)
+        await this.announceArmed(runId, direct, ep, prepared);
+        leases.push(...direct);
         const confirmed = await this.confirm.injected(runId, leases, ep, exp.fault.kind);
         applied = confirmed;
         for (const reason of confirmed?.unverified ?? [])
@@ -354,7 +358,7 @@ export class RunExecutor {
     index: number,
     prepared: PreparedFault[],
     control: RunControl,
-  ): Promise<{ leases: FaultLease[]; direct: PreparedFault[] }> {
+  ): Promise<{ leases: FaultLease[]; pending: PreparedFault[] }> {
     const resolution = await this.driver.resolveTargets(exp.fault);
     await this.runs.appendEvent(runId, {
       type: 'targets.resolved',
@@ -397,14 +401,14 @@ export class RunExecutor {
     await this.faultJobs.scheduleRevert(runId, index, dateOf(ep.revertAt));
     const leases: FaultLease[] = [];
     // Container faults and exec/nsenter have no clock in the netns: applied from here at T0.
-    const direct = prepared.filter((p) => !(p.spec.kind === 'network' && p.strategy === 'sidecar'));
+    const pending = prepared.filter((p) => !(p.spec.kind === 'network' && p.strategy === 'sidecar'));
     for (const p of prepared)
-      if (!direct.includes(p))
+      if (!pending.includes(p))
         leases.push(
           await this.driver.scheduleApply(p, { applyAt: dateOf(ep.injectAt), revertAt: dateOf(ep.revertAt) }),
         );
     await this.announceArmed(runId, leases, ep, prepared);
-    return { leases, direct };
+    return { leases, pending };
   }
 
   private async announceArmed(
