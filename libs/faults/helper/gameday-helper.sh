@@ -50,6 +50,22 @@ lock() {
   done
   HOLD=1
 }
+
+# On stop there is no time to wait (docker stop kills after 10 s): this process may hold the lock
+# itself (the timer was interrupted mid-step), or an exec'd command may; take it within ~1 s.
+seize_lock() {
+  [ "$HOLD" = 1 ] && return 0
+  i=0
+  until mkdir "$S/lock" 2>/dev/null; do
+    i=$((i + 1))
+    if [ $i -gt 20 ]; then
+      log "lock still held after 1s at stop: taking it over to revert"
+      break
+    fi
+    sleep 0.05
+  done
+  HOLD=1
+}
 unlock() {
   HOLD=0
   rmdir "$S/lock" 2>/dev/null || true
@@ -97,6 +113,9 @@ step_file() { printf '%s/steps/%03d' "$S" "$1"; }
 # Undo the applied steps newest first; failures are recorded (deleting what is already gone fails).
 undo_applied() {
   k=$(get applied_steps 0)
+  p=$(get applying_step 0)
+  [ "$p" -gt "$k" ] && k=$p
+  put applying_step 0
   UNDONE=0
   : >"$S/undo_errors"
   while [ "$k" -gt 0 ]; do
@@ -116,11 +135,14 @@ undo_applied() {
 do_apply() {
   put apply_started_at "$(now_ms)"
   put applied_steps 0
+  put state applying
   n=$(get step_count 0)
   i=0
   while [ $i -lt "$n" ]; do
     i=$((i + 1))
     f=$(step_file $i)
+    # recorded before the kernel call: a crash right after it still knows this step may be in place
+    put applying_step $i
     if ! run_step "$f.apply"; then
       put error "step $i ($(tr '\n' ' ' <"$f.apply" | head -c 200)) failed: $(head -c 500 "$S/last_err" | tr '\n' ' ')"
       undo_applied
@@ -131,6 +153,7 @@ do_apply() {
     fi
     put applied_steps $i
   done
+  put applying_step 0
   put applied_at "$(now_ms)"
   put state applied
   log "applied $n steps"
@@ -149,6 +172,7 @@ do_revert() {
 new_plan() {
   rm -f "$S/applied_at" "$S/apply_started_at" "$S/reverted_at" "$S/revert_reason" "$S/error" "$S/undo_errors" "$S/done_at"
   put applied_steps 0
+  put applying_step 0
 }
 
 cmd_apply() {
@@ -157,7 +181,7 @@ cmd_apply() {
   shift
   lock
   state=$(get state idle)
-  if [ "$state" = applied ] || [ "$state" = armed ]; then
+  if [ "$state" = applied ] || [ "$state" = armed ] || [ "$state" = applying ]; then
     unlock
     die "a fault is already $state here: revert it first"
   fi
@@ -182,7 +206,7 @@ cmd_schedule() {
   shift 3
   lock
   state=$(get state idle)
-  if [ "$state" = applied ] || [ "$state" = armed ]; then
+  if [ "$state" = applied ] || [ "$state" = armed ] || [ "$state" = applying ]; then
     unlock
     die "a fault is already $state here: revert it first"
   fi
@@ -203,7 +227,7 @@ cmd_revert() {
   state=$(get state idle)
   echo "was=$state"
   case "$state" in
-    applied)
+    applied | applying)
       do_revert "$reason"
       # 0 means every undo failed: someone else (or a restart) had already removed it.
       echo "undone=$UNDONE"
@@ -221,7 +245,7 @@ cmd_revert() {
 }
 
 cmd_status() {
-  for k in state apply_at revert_at expire_at apply_started_at applied_at reverted_at revert_reason applied_steps step_count; do
+  for k in state apply_at revert_at expire_at apply_started_at applied_at reverted_at revert_reason applied_steps applying_step step_count starts; do
     echo "$k=$(get $k)"
   done
   echo "error=$(cat "$S/error" 2>/dev/null | tr '\n' ' ')"
@@ -276,9 +300,9 @@ tick() {
 }
 
 on_term() {
-  lock
+  seize_lock
   case "$(get state idle)" in
-    applied) do_revert terminated ;;
+    applied | applying) do_revert terminated ;;
     armed)
       put state cancelled
       put done_at "$(now_ms)"
@@ -295,6 +319,11 @@ cmd_daemon() {
   [ -f "$S/started_at" ] || put started_at "$(now_ms)"
   put starts $(($(get starts 0) + 1))
   log "helper up (start $(get starts), state $(get state idle))"
+  # Restarted (OOM, a kill from outside) while a fault was, or may have been, in place: whoever
+  # drove it is not guarding it through us any more. Revert what the record says is applied.
+  case "$(get state idle)" in
+    applied | applying) do_revert restarted ;;
+  esac
   trap on_term TERM INT
   trap ':' USR1
   EXIT_NOW=0

@@ -33,7 +33,7 @@ export function msDate(v: string | undefined): Date | undefined {
   return new Date(Number(v));
 }
 
-const HELPER_STATES = ['idle', 'armed', 'applied', 'reverted', 'apply_failed', 'skipped_expired'] as const;
+const HELPER_STATES = ['idle', 'armed', 'applying', 'applied', 'reverted', 'apply_failed', 'skipped_expired'] as const;
 
 /** `gameday-helper status` output → the helper's own record of what it did and when. */
 export function parseHelperStatus(stdout: string): HelperTimeline {

@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { clockOffset } from '@gameday/core';
 import { ensureHelperImage, HelperClient } from '@gameday/faults';
 
+// jest applies testTimeout globally, not per project: Docker work needs more than 5 s
+jest.setTimeout(60_000);
 /**
  * The engine's clock is measured through the helper at arming: on one host the two clocks agree,
  * so the measured offset stays within its own uncertainty and nothing is shifted.

@@ -19,16 +19,16 @@ export interface Confirmed {
 
 const UNKNOWN: HelperTimeline = { state: 'unknown' };
 
-/** Reads the helper's record until it leaves `state` or the deadline passes. */
+/** Reads the helper's record until it leaves the given states or the deadline passes. */
 async function waitWhile(
   driver: FaultDriver,
   lease: FaultLease,
-  state: HelperTimeline['state'],
+  states: HelperTimeline['state'][],
   deadline: number,
 ): Promise<HelperTimeline> {
   const read = () => driver.readTimeline(lease).catch(() => UNKNOWN);
   let timeline = await read();
-  for (let i = 0; timeline.state === state && Date.now() < deadline; i++) {
+  for (let i = 0; states.includes(timeline.state) && Date.now() < deadline; i++) {
     await new Promise((r) => setTimeout(r, LOOK_DELAYS_MS[Math.min(i, LOOK_DELAYS_MS.length - 1)]));
     timeline = await read();
   }
@@ -59,7 +59,7 @@ export class FaultConfirmation {
     let worst = Number.NEGATIVE_INFINITY;
     const unverified: string[] = [];
     for (const lease of leases) {
-      const timeline = await waitWhile(this.driver, lease, 'armed', Date.now() + CONFIRM_TIMEOUT_MS);
+      const timeline = await waitWhile(this.driver, lease, ['armed', 'applying'], Date.now() + CONFIRM_TIMEOUT_MS);
       if (timeline.state !== 'applied' || !timeline.appliedAt) {
         this.metrics.faultInjections.inc({ result: 'failed', reason: timeline.state });
         throw new Error(
@@ -102,7 +102,7 @@ export class FaultConfirmation {
     for (const lease of leases) {
       const timeline =
         lease.strategy === 'sidecar'
-          ? await waitWhile(this.driver, lease, 'applied', Date.now() + CONFIRM_TIMEOUT_MS)
+          ? await waitWhile(this.driver, lease, ['applied'], Date.now() + CONFIRM_TIMEOUT_MS)
           : UNKNOWN;
       // revert() is idempotent: after the helper's own revert it confirms nothing of ours is left
       const revert = await this.driver.revert(lease, reason);

@@ -74,7 +74,7 @@ export interface ScheduleOptions {
 
 /** What the helper in the netns actually did, by its own clock. */
 export interface HelperTimeline {
-  state: 'idle' | 'armed' | 'applied' | 'reverted' | 'apply_failed' | 'skipped_expired' | 'unknown';
+  state: 'idle' | 'armed' | 'applying' | 'applied' | 'reverted' | 'apply_failed' | 'skipped_expired' | 'unknown';
   plannedApplyAt?: Date;
   plannedRevertAt?: Date;
   selfExpiryAt?: Date;
