@@ -44,10 +44,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await docker
-    .getContainer(containerId)
-    .remove({ force: true })
-    .catch(() => undefined);
+  for (const id of [containerId, targetId])
+    await docker
+      .getContainer(id)
+      .remove({ force: true })
+      .catch(() => undefined);
   await prisma.activeFault.deleteMany({ where: { engine: 'ledger-test' } });
   await prisma.$disconnect();
 });
