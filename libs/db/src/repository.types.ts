@@ -110,13 +110,14 @@ export interface RunStore {
   findById(id: string): Promise<RunWithEvents | null>;
   listForGameDay(gameDayId: string, limit: number, cursor?: string): Promise<Page<Run>>;
   hasActiveRun(gameDayId: string): Promise<boolean>;
-  /** moves a run to a status and records why, in one transaction */
+  /** moves a run to a status and records why, in one transaction; compare-and-set with a fence */
   transition(
     runId: string,
     status: RunStatus,
     event: RunEventInput,
     fields?: Prisma.RunUncheckedUpdateInput,
-  ): Promise<Run>;
+    fence?: number,
+  ): Promise<void>;
   appendEvent(runId: string, event: RunEventInput): Promise<RunEvent>;
   countForGameDay(gameDayId: string): Promise<number>;
   /**

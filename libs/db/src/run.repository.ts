@@ -24,6 +24,17 @@ function eventData(runId: string, e: RunEventInput): Prisma.RunEventUncheckedCre
   };
 }
 
+/** Another executor took the run (its fencing token is newer): stop, write nothing, revert nothing. */
+export class FencedError extends Error {
+  constructor(
+    readonly runId: string,
+    readonly epoch: number,
+  ) {
+    super(`run ${runId} is driven by another executor now (this one held epoch ${epoch})`);
+    this.name = 'FencedError';
+  }
+}
+
 export function isUniqueViolation(error: unknown): boolean {
   return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
 }
@@ -64,30 +75,54 @@ export class RunRepository implements RunStore {
     return (await this.prisma.run.count({ where: { gameDayId, status: { in: [...ACTIVE_RUN_STATUSES] } } })) > 0;
   }
 
+  /**
+   * Moves the run to `status`. With a fence (the executor's epoch) the write is compare-and-set:
+   * an executor that lost the run to another gets FencedError and nothing is written.
+   */
   async transition(
     runId: string,
     status: RunStatus,
     event: RunEventInput,
     fields: Prisma.RunUncheckedUpdateInput = {},
-  ): Promise<Run> {
-    return this.prisma.$transaction(async (tx) => {
-      const run = await tx.run.update({ where: { id: runId }, data: { ...fields, status } });
+    fence?: number,
+  ): Promise<void> {
+    await this.prisma.$transaction(async (tx) => {
+      const { count } = await tx.run.updateMany({
+        where: { id: runId, ...(fence === undefined ? {} : { executorEpoch: fence }) },
+        data: { ...fields, status },
+      });
+      if (count === 0) throw fence === undefined ? new Error(`no run ${runId}`) : new FencedError(runId, fence);
       await tx.runEvent.create({ data: eventData(runId, { phase: status, ...event }) });
-      return run;
     });
+  }
+
+  /** Takes the run for one executor: raises the fencing token and returns it. */
+  async claimExecution(runId: string, executorId: string): Promise<number> {
+    const run = await this.prisma.run.update({
+      where: { id: runId },
+      data: { executorEpoch: { increment: 1 }, executorId },
+      select: { executorEpoch: true },
+    });
+    return run.executorEpoch;
+  }
+
+  /** What an executor polls while it drives a run: the emergency stop and who holds the run. */
+  async controlState(
+    runId: string,
+  ): Promise<{ abort: { at: Date; reason: string } | null; executorEpoch: number } | null> {
+    const r = await this.prisma.run.findUnique({
+      where: { id: runId },
+      select: { abortRequestedAt: true, abortReason: true, executorEpoch: true },
+    });
+    if (!r) return null;
+    return {
+      abort: r.abortRequestedAt ? { at: r.abortRequestedAt, reason: r.abortReason ?? 'aborted by an operator' } : null,
+      executorEpoch: r.executorEpoch,
+    };
   }
 
   appendEvent(runId: string, event: RunEventInput): Promise<RunEvent> {
     return this.prisma.runEvent.create({ data: eventData(runId, event) });
-  }
-
-  /** The emergency stop recorded for a run, polled by its executor. */
-  async abortRequest(runId: string): Promise<{ at: Date; reason: string } | null> {
-    const r = await this.prisma.run.findUnique({
-      where: { id: runId },
-      select: { abortRequestedAt: true, abortReason: true },
-    });
-    return r?.abortRequestedAt ? { at: r.abortRequestedAt, reason: r.abortReason ?? 'aborted by an operator' } : null;
   }
 
   /** The first time a worker drove the run; a resumed run keeps it. */
@@ -95,9 +130,18 @@ export class RunRepository implements RunStore {
     await this.prisma.run.updateMany({ where: { id: runId, startedAt: null }, data: { startedAt: at } });
   }
 
-  /** Progress after each experiment, so a resumed run knows where to go on. */
-  async saveProgress(runId: string, experimentIndex: number, result: Prisma.InputJsonValue): Promise<void> {
-    await this.prisma.run.update({ where: { id: runId }, data: { experimentIndex, result } });
+  /** Progress after each experiment, so a resumed run knows where to go on (compare-and-set on the fence). */
+  async saveProgress(
+    runId: string,
+    experimentIndex: number,
+    result: Prisma.InputJsonValue,
+    fence: number,
+  ): Promise<void> {
+    const { count } = await this.prisma.run.updateMany({
+      where: { id: runId, executorEpoch: fence },
+      data: { experimentIndex, result },
+    });
+    if (count === 0) throw new FencedError(runId, fence);
   }
 
   countForGameDay(gameDayId: string): Promise<number> {

@@ -1,4 +1,7 @@
+import { FencedError } from '@gameday/db';
 /** Why a run stops early. */
+type ControlState = { abort: { at: Date; reason: string } | null; executorEpoch: number };
+
 export interface AbortCause {
   trigger: 'guardrail' | 'operator' | 'verification';
   reason: string;
@@ -22,10 +25,23 @@ export class RunControl {
   private poller: NodeJS.Timeout | undefined;
   private cause: AbortCause | undefined;
 
+  private fenced: FencedError | undefined;
+  private held: { runId: string; epoch: number } | undefined;
+
   constructor(
-    private readonly pollAbortRequest: () => Promise<{ at: Date; reason: string } | null>,
+    private readonly poll: () => Promise<ControlState | null>,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /** The fencing token this executor holds: a newer one in Postgres means another executor took over. */
+  hold(runId: string, epoch: number): void {
+    this.held = { runId, epoch };
+  }
+
+  /** The run was taken by another executor: every wait ends at once with FencedError. */
+  get lost(): FencedError | undefined {
+    return this.fenced;
+  }
 
   get signal(): AbortSignal {
     return this.controller.signal;
@@ -36,21 +52,26 @@ export class RunControl {
   }
 
   abort(cause: AbortCause): void {
-    if (this.cause) return;
+    if (this.cause || this.fenced) return;
     this.cause = cause;
     this.controller.abort(new RunAbortedError(cause));
   }
 
-  /** Polls for an operator's abort; the fault queue has already reverted by then, this only ends the run. */
+  /**
+   * Polls Postgres for an operator's abort (the fault queue has already reverted by then, this
+   * only ends the run) and for a newer fencing token (another executor took the run).
+   */
   watch(intervalMs = 250): void {
     const tick = async () => {
       try {
-        const req = await this.pollAbortRequest();
-        if (req) this.abort({ trigger: 'operator', reason: req.reason, at: req.at.getTime() });
+        const state = await this.poll();
+        if (state && this.held && state.executorEpoch !== this.held.epoch) this.lose();
+        else if (state?.abort)
+          this.abort({ trigger: 'operator', reason: state.abort.reason, at: state.abort.at.getTime() });
       } catch {
         // a failed poll is retried on the next tick
       }
-      if (!this.cause) this.poller = setTimeout(tick, intervalMs);
+      if (!this.cause && !this.fenced) this.poller = setTimeout(tick, intervalMs);
     };
     this.poller = setTimeout(tick, 0);
   }
@@ -60,7 +81,14 @@ export class RunControl {
   }
 
   throwIfAborted(): void {
+    if (this.fenced) throw this.fenced;
     if (this.cause) throw new RunAbortedError(this.cause);
+  }
+
+  private lose(): void {
+    if (this.fenced || !this.held) return;
+    this.fenced = new FencedError(this.held.runId, this.held.epoch);
+    this.controller.abort(this.fenced);
   }
 
   /** Resolves at `at` (epoch ms) or rejects with RunAbortedError as soon as the run is aborted. */
@@ -71,7 +99,7 @@ export class RunControl {
     return new Promise((resolve, reject) => {
       const onAbort = () => {
         clearTimeout(timer);
-        reject(new RunAbortedError(this.cause!));
+        reject(this.fenced ?? new RunAbortedError(this.cause!));
       };
       const timer = setTimeout(() => {
         this.signal.removeEventListener('abort', onAbort);

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   combineVerdicts,
@@ -20,7 +22,13 @@ import {
   type RunPlan,
   type RunStatus,
 } from '@gameday/core';
-import { ProbeSampleRepository, RunRepository, type PrismaLeaseRepository, type Prisma } from '@gameday/db';
+import {
+  FencedError,
+  ProbeSampleRepository,
+  RunRepository,
+  type PrismaLeaseRepository,
+  type Prisma,
+} from '@gameday/db';
 import { APP_CONFIG, CLOCK, type AppConfig } from '@gameday/config';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
 import { FaultConfirmation } from './fault-confirmation';
@@ -57,6 +65,8 @@ const json = (v: unknown) => v as Prisma.InputJsonValue;
 export class RunExecutor {
   private readonly logger = new Logger(RunExecutor.name);
   private readonly confirm: FaultConfirmation;
+  /** who holds a run (recorded with the fencing token) */
+  private readonly executorId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 
   constructor(
     private readonly runs: RunRepository,
@@ -83,11 +93,15 @@ export class RunExecutor {
 
     const spec = gameDaySpecSchema.parse(run.spec);
     const plan = planRun(run.scheduledFor.getTime(), spec.experiments);
-    const state = new RunState(this.runs, run.id, run.status as RunStatus);
+    // one executor per run: a job re-delivered while its first executor still runs takes the run
+    // over here, and the first one stops at its next step (see RunControl)
+    const epoch = await this.runs.claimExecution(runId, this.executorId);
+    const state = new RunState(this.runs, run.id, run.status as RunStatus, epoch);
     const control = new RunControl(
-      () => this.runs.abortRequest(runId),
+      () => this.runs.controlState(runId),
       () => this.nowMs(),
     );
+    control.hold(runId, epoch);
     const results: ExperimentResult[] = [...readRunResult(run.result).experiments];
     control.watch();
     try {
@@ -114,7 +128,7 @@ export class RunExecutor {
       for (let i = run.experimentIndex; i < plan.experiments.length; i++) {
         const result = await this.runExperiment(runId, spec, plan, i, state, control);
         results[i] = result;
-        await this.runs.saveProgress(runId, i, json({ experiments: results }));
+        await this.runs.saveProgress(runId, i, json({ experiments: results }), epoch);
         if (result.aborted) break;
       }
       const verdict = combineVerdicts(results.map((r) => r.verdict.verdict));
@@ -140,6 +154,11 @@ export class RunExecutor {
       });
     } catch (error) {
       const message = (error as Error).message;
+      if (error instanceof FencedError) {
+        // the run, its faults and its helpers belong to the executor that took over
+        this.logger.warn(message);
+        return;
+      }
       this.logger.error(`run ${runId} failed: ${message}`);
       await this.revertRun(runId, 'run_failed');
       if (!isTerminal(state.status)) {
@@ -290,6 +309,10 @@ export class RunExecutor {
 
       await control.sleepUntil(ep.endAt);
     } catch (error) {
+      if (error instanceof FencedError) {
+        await watch.stop();
+        throw error;
+      }
       if (!(error instanceof RunAbortedError)) {
         await watch.stop();
         await this.releaseAll(prepared, leases);
