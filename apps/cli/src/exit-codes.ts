@@ -38,4 +38,5 @@ Exit codes:
      (watch: hypothesis_violated)
   2  watch: run aborted, failed, cancelled or inconclusive; dry-run: an experiment has no target
   3  the API refused or failed the request (401, 403, 404, 409, 5xx)
-  4  the API could not be reached`;
+  4  the API could not be reached
+  130 watch stopped with Ctrl-C (the run goes on)`;

@@ -18,12 +18,16 @@ export interface WatchOptions {
 
 const DEFAULT_OUTAGE_MS = 60_000;
 const TICK_MS = 250;
+/** the shell's convention for a command ended by Ctrl-C (128 + SIGINT) */
+const EXIT_INTERRUPTED = 130;
 
 interface Display {
   event(e: RunEventView): void;
   progress(run: RunDetailView, now: number): void;
   note(text: string): void;
   finish(run: RunDetailView, exitCode: number): void;
+  /** Ctrl-C: put the terminal back (cursor, line wrap) before the process ends */
+  interrupt(): void;
 }
 
 /** One JSON object per line: each new event, then the outcome (for scripts). */
@@ -31,6 +35,7 @@ function jsonDisplay(io: Io): Display {
   return {
     event: (e) => io.out(`${JSON.stringify({ kind: 'event', ...e })}\n`),
     progress: () => undefined,
+    interrupt: () => undefined,
     note: (text) => io.err(`${text}\n`),
     finish: (run, exitCode) =>
       io.out(
@@ -54,7 +59,8 @@ function humanDisplay(io: Io): Display {
       const p = progressAt(plan, now);
       if (!bars) {
         bars = new MultiBar({
-          format: '{bar} {percentage}% {elapsed}/{total} | {label}',
+          // {total} and {eta} are the library's own tokens: the payload uses other names
+          format: '{bar} {percentage}% {elapsedText}/{plannedText} | {label}',
           hideCursor: true,
           clearOnComplete: true,
           barsize: 30,
@@ -65,9 +71,13 @@ function humanDisplay(io: Io): Display {
       }
       bar!.update(p.elapsedMs, {
         label: describeProgress(p, run.status),
-        elapsed: shortDuration(p.elapsedMs),
-        total: shortDuration(p.totalMs),
+        elapsedText: shortDuration(p.elapsedMs),
+        plannedText: shortDuration(p.totalMs),
       });
+    },
+    interrupt: () => {
+      bars?.stop();
+      bars = undefined;
     },
     finish: (run) => {
       bars?.stop();
@@ -86,6 +96,22 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export async function watchRun(ctx: CliContext, runId: string, options: WatchOptions): Promise<number> {
   const display = ctx.output === 'json' ? jsonDisplay(ctx.io) : humanDisplay(ctx.io);
+  // stopping the watch does not stop the run: say so, and how to stop it
+  const onInterrupt = () => {
+    display.interrupt();
+    ctx.io.err(`stopped watching; run ${runId} goes on (gameday abort ${runId} stops it)\n`);
+    process.exit(EXIT_INTERRUPTED);
+  };
+  process.once('SIGINT', onInterrupt);
+  try {
+    return await follow(ctx, runId, options, display);
+  } finally {
+    process.off('SIGINT', onInterrupt);
+    display.interrupt();
+  }
+}
+
+async function follow(ctx: CliContext, runId: string, options: WatchOptions, display: Display): Promise<number> {
   const seen = new Set<string>();
   const outageMs = options.outageMs ?? DEFAULT_OUTAGE_MS;
   let unreachableSince: number | null = null;
