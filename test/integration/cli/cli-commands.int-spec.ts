@@ -245,6 +245,18 @@ experiments:
     tokenIds.push(body.id);
     expect(body).toMatchObject({ name: `${marker} ops`, role: 'operator', token: expect.any(String) });
 
+    // list shows the prefix, never the secret; revoke stops the token at once
+    const list = await runCli(['token', 'list'], env);
+    expect(list.code).toBe(0);
+    const row = list.stdout.split('\n').find((l) => l.startsWith(tokenIds[0]))!;
+    expect(row).toMatch(new RegExp(`^${tokenIds[0]}\\s+${marker} viewer\\s+viewer\\s+${secret.slice(0, 10)}\\s+`));
+    expect(list.stdout).not.toContain(secret);
+    expect(await runCli(['token', 'revoke', tokenIds[0]], env)).toMatchObject({
+      code: 0,
+      stdout: `revoked token ${tokenIds[0]}\n`,
+    });
+    expect((await runCli(['get', gameDayId], { ...env, GAMEDAY_TOKEN: secret })).code).toBe(3);
+
     const badRole = await runCli(['token', 'create', '--name', 'x', '--role', 'root'], env);
     expect(badRole.code).toBe(1);
     expect(badRole.stderr).toMatch(/option '--role <role>' argument 'root' is invalid/);
