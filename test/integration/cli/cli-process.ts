@@ -24,10 +24,23 @@ export interface CliProcess {
   stdout: () => string;
 }
 
-export function startCli(args: string[], env: Record<string, string | undefined>, input?: string): CliProcess {
+export function startCli(
+  args: string[],
+  env: Record<string, string | undefined>,
+  input?: string,
+  opts: { terminal?: boolean } = {},
+): CliProcess {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, GAMEDAY_URL: undefined, GAMEDAY_TOKEN: undefined, ...env };
   for (const key of Object.keys(childEnv)) if (childEnv[key] === undefined) delete childEnv[key];
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', MAIN, ...args], {
+  const argv = [process.execPath, '-r', '@swc-node/register', MAIN, ...args];
+  // in a terminal: util-linux `script` gives the CLI a pseudo-terminal. Its -c takes a shell
+  // command, so that string is fixed and the arguments travel in the environment, never in it.
+  argv.forEach((arg, i) => (childEnv[`GAMEDAY_TEST_ARG${i}`] = arg));
+  const quoted = argv.map((_, i) => `"$GAMEDAY_TEST_ARG${i}"`).join(' ');
+  const [command, ...commandArgs] = opts.terminal
+    ? ['script', '--quiet', '--return', '--command', `exec ${quoted}`, '/dev/null']
+    : argv;
+  const child = spawn(command, commandArgs, {
     cwd: ROOT,
     env: childEnv,
     stdio: ['pipe', 'pipe', 'pipe'],

@@ -151,10 +151,20 @@ describe('gameday CLI: run --watch, watch, abort and dry-run on real runs', () =
     const id = await applyPause('violated', { tolerances: { fault: { maxErrorRate: 0.1 } } });
     const started = await runCli(['run', id, '--output', 'json'], env);
     const runId = JSON.parse(started.stdout).id as string;
-    const res = await runCli(['watch', runId, '--interval', '300'], env, undefined, 60_000);
+    // in a terminal, with the progress bar drawn under the timeline
+    const res = await startCli(['watch', runId, '--interval', '300'], env, undefined, { terminal: true }).done;
     expect(res.code).toBe(1);
-    expect(res.stdout).toMatch(/ experiment\.verdict +pause target: hypothesis_violated \(fault errorRate /);
-    expect(res.stdout).toMatch(new RegExp(`\\nrun ${runId} completed: hypothesis_violated\\n`));
+    const screen = res.stdout.replace(/\r/g, '');
+    expect(screen).toMatch(/ experiment\.verdict +pause target: hypothesis_violated \(fault errorRate /);
+    // the last events arrive with the final status, in the poll that ends the watch: still printed
+    expect(screen).toMatch(/ run\.completed +completed: hypothesis_violated\n/);
+    expect(screen).toMatch(new RegExp(`run ${runId} completed: hypothesis_violated\\n`));
+    expect(screen).toMatch(/[=-]{30} +\d+% \S+\/9s \| (scheduled|arming|baseline) · injection in \S+/);
+    expect(screen).toMatch(/[=-]{30} +\d+% \S+\/9s \| observing · rollback in \S+/);
+    // the cursor and line wrapping the bar turned off are back on before the summary
+    expect(screen.lastIndexOf('\x1b[?25h')).toBeGreaterThan(screen.lastIndexOf('\x1b[?25l'));
+    expect(screen.lastIndexOf('\x1b[?7h')).toBeGreaterThan(screen.lastIndexOf('\x1b[?7l'));
+    expect(screen.indexOf('\x1b[?25h')).toBeLessThan(screen.indexOf(`run ${runId} completed`));
   });
 
   it('abort stops a live run; the watch of that run exits 2', async () => {

@@ -49,6 +49,13 @@ function humanDisplay(io: Io): Display {
   let bars: MultiBar | undefined;
   let bar: SingleBar | undefined;
   const line = (text: string) => (bars ? bars.log(`${text}\n`) : io.out(`${text}\n`));
+  // MultiBar.stop() drops log lines not yet drawn (the last events of a run): draw them first
+  const close = () => {
+    if (!bars) return;
+    bars.update();
+    bars.stop();
+    bars = undefined;
+  };
   return {
     event: (e) => line(formatEvent(e)),
     note: (text) => line(text),
@@ -75,13 +82,9 @@ function humanDisplay(io: Io): Display {
         plannedText: shortDuration(p.totalMs),
       });
     },
-    interrupt: () => {
-      bars?.stop();
-      bars = undefined;
-    },
+    interrupt: () => close(),
     finish: (run) => {
-      bars?.stop();
-      bars = undefined;
+      close();
       io.out(formatRunSummary(run));
     },
   };
