@@ -55,6 +55,33 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The CLI is a client of the public REST API only: no storage, queue, Docker or config access.
+    files: ['apps/cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '@nestjs/*',
+                '@prisma/*',
+                'bullmq',
+                'ioredis',
+                'dockerode',
+                'pg',
+                '@gameday/*',
+                '!@gameday/core',
+                '!@gameday/core/**',
+              ],
+              message: 'apps/cli speaks only the REST API (pure helpers from @gameday/core are fine).',
+            },
+          ],
+        },
+      ],
+    },
+  },
   // layout is the formatter's job (prettier --check in npm run lint)
   prettier,
 );
