@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createWorkerApp } from '../../../apps/worker/src/bootstrap';
-import { ensureLabTargetImage } from '../../lab/support/lab-images';
+import { ensureLabTargetImage } from '../../../tools/lab/lab-images';
 import {
   ADMIN_TOKEN,
   deleteGameDays,
