@@ -1,4 +1,4 @@
-import type { GameDaySpec } from '@gameday/core';
+import { planRun, type GameDaySpec, type RunPlan } from '@gameday/core';
 import type { GameDay, Run, RunEvent, RunNote } from '@gameday/db';
 import type { Principal } from '../auth/auth.decorators';
 
@@ -59,7 +59,36 @@ export function runView(r: Run, principal: Principal, gameDay?: Pick<GameDay, 'm
       finished || !gameDay
         ? r.spec
         : redactSpec(r.spec as unknown as GameDaySpec, gameDay.mode, gameDay.revealedAt, principal),
+    summary: runSummary(r.result),
   };
+}
+
+/** Per-run figures for trends across runs (first experiment's windows; the run's deviation). */
+export function runSummary(result: unknown) {
+  const stored = (result ?? {}) as {
+    deviationRatio?: number | null;
+    experiments?: {
+      stats?: Record<string, { p95Ms?: number | null } | undefined>;
+      timeToRecoverMs?: number | null;
+    }[];
+  };
+  const first = stored.experiments?.[0];
+  const p95 = (w: string) => first?.stats?.[w]?.p95Ms ?? null;
+  return {
+    deviationRatio: stored.deviationRatio ?? null,
+    timeToRecoverMs: first?.timeToRecoverMs ?? null,
+    p95Ms: { baseline: p95('baseline'), fault: p95('fault'), recovery: p95('recovery') },
+  };
+}
+
+/** The planned instants of a run, so clients can count down to injection and rollback. */
+export function runPlan(r: Pick<Run, 'scheduledFor' | 'spec'>): RunPlan | null {
+  try {
+    return planRun(r.scheduledFor.getTime(), (r.spec as unknown as GameDaySpec).experiments);
+  } catch {
+    // a snapshot that no longer plans (should not happen) is shown without countdowns
+    return null;
+  }
 }
 
 /**
@@ -115,6 +144,7 @@ export function runDetailView(
   return {
     ...runView(r, principal, gameDay),
     result: hideDetails ? redactResult(r.result) : r.result,
+    plan: runPlan(r),
     abortRequestedAt: r.abortRequestedAt,
     abortReason: r.abortReason,
     events: r.events.map((e) => ({
