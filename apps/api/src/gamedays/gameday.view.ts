@@ -1,4 +1,4 @@
-import { planRun, type GameDaySpec, type RunPlan } from '@gameday/core';
+import { findBlackout, nextOccurrences, planRun, runDurationMs, type GameDaySpec, type RunPlan } from '@gameday/core';
 import type { GameDay, Run, RunEvent, RunNote } from '@gameday/db';
 import type { Principal } from '../auth/auth.decorators';
 
@@ -22,6 +22,24 @@ export function redactSpec(
   };
 }
 
+/** How many next occurrences a GameDay view lists (a calendar for people, not for the scheduler). */
+const UPCOMING = 5;
+
+/** The next occurrences of an active GameDay, each with the blackout that will skip it, if any. */
+export function upcomingOccurrences(g: Pick<GameDay, 'status' | 'spec'>, now = Date.now()) {
+  if (g.status !== 'active') return [];
+  const spec = g.spec as unknown as GameDaySpec;
+  try {
+    const length = runDurationMs(spec);
+    return nextOccurrences(spec.schedule, now, UPCOMING).map((at) => ({
+      at: new Date(at),
+      skippedBy: findBlackout(spec.blackouts, { start: at, end: at + length })?.reason ?? null,
+    }));
+  } catch {
+    return [];
+  }
+}
+
 export function gameDayView(g: GameDay, principal: Principal) {
   return {
     id: g.id,
@@ -35,6 +53,8 @@ export function gameDayView(g: GameDay, principal: Principal) {
     createdAt: g.createdAt,
     updatedAt: g.updatedAt,
     cancelledAt: g.cancelledAt,
+    revealedAt: g.revealedAt,
+    upcoming: upcomingOccurrences(g),
     spec: redactSpec(g.spec as unknown as GameDaySpec, g.mode, g.revealedAt, principal),
   };
 }
