@@ -128,6 +128,20 @@ describe('the GameDay room in a real browser', () => {
     await deleteQueueKeys(config.REDIS_URL, config.QUEUE_PREFIX);
   });
 
+  it('serves the web UI at / and every UI path, leaving API paths to the API', async () => {
+    const root = await fetch(base);
+    expect(root.status).toBe(200);
+    expect(root.headers.get('content-security-policy')).toMatch(/default-src 'self'/);
+    expect(await root.text()).toContain('<div id="root">');
+    const deep = await fetch(`${base}/runs/${randomUUID()}`);
+    expect([deep.status, deep.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']);
+    const apiPath = await fetch(`${base}/api/v1/no-such-route`);
+    expect([apiPath.status, apiPath.headers.get('content-type')]).toEqual([
+      404,
+      'application/problem+json; charset=utf-8',
+    ]);
+  });
+
   it('signs in with a token', async () => {
     await page.goto(base);
     await page.getByLabel('API token').fill('not-a-token-at-all');
@@ -245,6 +259,17 @@ describe('the GameDay room in a real browser', () => {
     expect(await history.locator('canvas').count()).toBeGreaterThan(0);
     await expectText(history.locator('.u-legend'), /deviation ratio/);
     await screenshot(page, 'gameday', 'docs/screenshots/gameday-page.png');
+
+    // the list: filtered by name, with the last verdict and the trend of the recent runs
+    await page.getByRole('link', { name: 'GameDays' }).first().click();
+    await page.getByLabel('Name contains').fill(name);
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    const row = page.locator('tbody tr', { hasText: name });
+    await expectText(row, /aborted/);
+    expect(
+      await page.getByRole('img', { name: new RegExp(`deviation ratio of the last 2 runs of ${name}`) }).count(),
+    ).toBe(1);
+    await screenshot(page, 'gamedays');
   });
 
   it('gives a viewer no controls, and no fault details in blind mode', async () => {
