@@ -260,6 +260,11 @@ describe('the GameDay room in a real browser', () => {
     await expectText(history.locator('.u-legend'), /deviation ratio/);
     await screenshot(page, 'gameday', 'docs/screenshots/gameday-page.png');
 
+    // a dry run goes through the worker and names the target it would pause, applying nothing
+    await page.getByRole('button', { name: 'Dry run' }).click();
+    await expectText(page.locator('section[aria-labelledby="dry-run-heading"]'), new RegExp(TARGET), 15_000);
+    expect(await paused()).toBe(false);
+
     // the list: filtered by name, with the last verdict and the trend of the recent runs
     await page.getByRole('link', { name: 'GameDays' }).first().click();
     await page.getByLabel('Name contains').fill(name);

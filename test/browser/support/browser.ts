@@ -42,7 +42,9 @@ export async function screenshot(page: Page, name: string, copyTo?: string): Pro
   mkdirSync(SCREENSHOTS, { recursive: true });
   const file = path.join(SCREENSHOTS, `${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
-  if (copyTo) await page.screenshot({ path: path.join(ROOT, copyTo), fullPage: false });
+  // the README's screenshots change only on request, so a test run leaves the tree clean
+  if (copyTo && process.env.GAMEDAY_UPDATE_SCREENSHOTS === '1')
+    await page.screenshot({ path: path.join(ROOT, copyTo), fullPage: false });
   return file;
 }
 
