@@ -75,8 +75,9 @@ describe('live run stream (SSE) and /me (real Postgres + Redis)', () => {
     tokenIds.push(t.body.id);
   });
 
+  let closed = false;
   afterAll(async () => {
-    await app?.close();
+    if (!closed) await app?.close();
     await deleteGameDays(prisma, ids);
     await prisma.apiToken.deleteMany({ where: { id: { in: tokenIds } } });
     await prisma.$disconnect();
@@ -188,4 +189,34 @@ describe('live run stream (SSE) and /me (real Postgres + Redis)', () => {
     // nothing is sent twice: one samples message for the three samples
     expect(stream.messages.filter((m) => m.event === 'samples')).toHaveLength(1);
   });
+
+  // last: it shuts the API down
+  it('ends open streams when the API shuts down, so the server can close', async () => {
+    const created = await request(app.getHttpServer())
+      .post('/api/v1/gamedays')
+      .set(admin)
+      .send(minimalGameDay(new Date(Date.now() + 3600_000), { name: `stream-${randomUUID()}` }));
+    ids.push(created.body.id);
+    const gameDay = await prisma.gameDay.findUniqueOrThrow({ where: { id: created.body.id } });
+    const run = await prisma.run.create({
+      data: {
+        gameDayId: gameDay.id,
+        scheduledFor: new Date(),
+        trigger: 'manual',
+        status: 'baseline',
+        spec: gameDay.spec as Prisma.InputJsonValue,
+        gameDayVersion: gameDay.version,
+      },
+    });
+    const stream = await openStream(`${base}/api/v1/runs/${run.id}/events/stream`, viewer);
+    await until('the first run message', () => stream.messages.length > 0);
+    const started = Date.now();
+    closed = true;
+    await app.close();
+    await stream.done;
+    console.log(`API closed ${Date.now() - started} ms after close() with a stream open`);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    // ended by the shutdown, not by a failed poll after the database was gone
+    expect(stream.messages.map((m) => m.event)).toEqual(['run']);
+  }, 30_000);
 });

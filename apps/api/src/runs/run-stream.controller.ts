@@ -49,7 +49,7 @@ export class RunStreamController {
       lastWrite = Date.now();
     };
     try {
-      while (open) {
+      while (open && !this.stream.stopping) {
         const { messages, ended } = await this.stream.poll(id, principal, cursor);
         for (const m of messages) send(m.event, m.data);
         if (ended) {

@@ -1,4 +1,4 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable, NotFoundException, type OnModuleDestroy } from '@nestjs/common';
 import {
   ENDED_RUN_STATUSES,
   GameDayRepository,
@@ -42,13 +42,20 @@ export function sampleView(s: ProbeSample) {
  * it changed, plus the probe samples written since the last poll.
  */
 @Injectable()
-export class RunStreamService {
+export class RunStreamService implements OnModuleDestroy {
+  /** Set at shutdown: open streams end so the HTTP server can close (clients reconnect elsewhere). */
+  stopping = false;
+
   constructor(
     private readonly runs: RunRepository,
     private readonly gameDays: GameDayRepository,
     private readonly notes: RunNoteRepository,
     private readonly samples: ProbeSampleRepository,
   ) {}
+
+  onModuleDestroy(): void {
+    this.stopping = true;
+  }
 
   async exists(runId: string): Promise<void> {
     if (!(await this.runs.findById(runId))) throw new NotFoundException(`no run ${runId}`);
