@@ -15,6 +15,7 @@ import {
   waitFor,
 } from '../support/harness';
 import { buildWebUi, launchChromium, screenshot, seriousA11yViolations, unlabelledControls } from './support/browser';
+import { expectText, expectValue, gameDayYaml } from './support/page-checks';
 
 // The web UI in Debian's Chromium against the real API and a real worker (Postgres, Redis, Docker):
 // a container fault (pause) on a real HTTP target, since the host kernel has no netem.
@@ -22,40 +23,6 @@ jest.setTimeout(120_000);
 
 const docker = new Docker();
 const TARGET = `web-ui-target-${randomUUID().slice(0, 8)}`;
-
-function specYaml(name: string, url: string, fault: string) {
-  return `name: ${name}
-timezone: Europe/Paris
-schedule:
-  at: "${new Date(Date.now() + 3 * 3600_000).toISOString()}"
-participants:
-  - name: joe
-    timezone: Australia/Sydney
-experiments:
-  - name: pause the target
-    hypothesis:
-      description: the target fails while paused and is back right after
-      probes:
-        - name: target
-          url: ${url}
-          timeoutMs: 300
-          interval: 100ms
-      tolerances:
-        fault:
-          minErrorRate: 0.5
-        recovery:
-          maxErrorRate: 0.5
-    fault:
-      kind: container
-      target:
-        container: ${TARGET}
-      action: pause
-    durations:
-      baseline: 3s
-      fault: ${fault}
-      recovery: 3s
-`;
-}
 
 describe('the GameDay room in a real browser', () => {
   const config = testConfig('browser');
@@ -156,11 +123,11 @@ describe('the GameDay room in a real browser', () => {
   it("creates a GameDay from pasted YAML, showing the API's field errors beside the input", async () => {
     await page.getByRole('link', { name: 'New GameDay' }).first().click();
     const input = page.getByLabel('GameDay spec (JSON or YAML)');
-    await input.fill(specYaml(name, targetUrl, '6s').replace('baseline: 3s', 'baseline: soon'));
+    await input.fill(gameDayYaml(name, targetUrl, TARGET, '6s').replace('baseline: 3s', 'baseline: soon'));
     await page.getByRole('button', { name: 'Create GameDay' }).click();
     await expectText(page.locator('#spec-errors'), /experiments\[0\]\.durations\.baseline/);
     expect(await input.getAttribute('aria-describedby')).toBe('spec-errors');
-    await input.fill(specYaml(name, targetUrl, '6s'));
+    await input.fill(gameDayYaml(name, targetUrl, TARGET, '6s'));
     await page.getByRole('button', { name: 'Create GameDay' }).click();
     await page.waitForURL(/\/gamedays\/[0-9a-f-]{36}$/);
     state.gameDayId = page.url().split('/').pop()!;
@@ -326,30 +293,3 @@ describe('the GameDay room in a real browser', () => {
     expect(problems).toEqual([]);
   });
 });
-
-/** Waits until a locator's text matches (polling: the page updates itself from the stream). */
-async function expectText(
-  locator: { innerText: () => Promise<string>; first: () => { innerText: () => Promise<string> } },
-  pattern: RegExp,
-  timeoutMs = 5_000,
-) {
-  let last = '';
-  await waitFor(
-    `text matching ${pattern} (last seen: "${last}")`,
-    async () => {
-      last = await locator
-        .first()
-        .innerText()
-        .catch(() => '');
-      return pattern.test(last) || null;
-    },
-    timeoutMs,
-    50,
-  ).catch(() => {
-    throw new Error(`expected text matching ${pattern}, last seen: "${last.slice(0, 400)}"`);
-  });
-}
-
-async function expectValue(locator: { inputValue: () => Promise<string> }, pattern: RegExp, timeoutMs = 5_000) {
-  await waitFor(`a value matching ${pattern}`, async () => pattern.test(await locator.inputValue()) || null, timeoutMs);
-}
