@@ -244,11 +244,12 @@ describe('the GameDay room in a real browser', () => {
     await screenshot(page, 'gamedays');
   });
 
-  it('gives a viewer no controls, and no fault details in blind mode', async () => {
+  it('gives a viewer no controls, and no fault details in blind mode until the operator reveals it live', async () => {
     const admin = { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' };
     const { spec } = (await (await fetch(`${base}/api/v1/gamedays/${state.gameDayId}`, { headers: admin })).json()) as {
-      spec: object;
+      spec: { experiments: { durations: { fault: string } }[] };
     };
+    spec.experiments[0].durations.fault = '6s';
     const blind = await fetch(`${base}/api/v1/gamedays`, {
       method: 'POST',
       headers: admin,
@@ -268,6 +269,19 @@ describe('the GameDay room in a real browser', () => {
     await expectText(viewer.locator('main'), /hidden until the champion reveals it/);
     expect(await viewer.locator('main').innerText()).not.toContain(TARGET);
     expect(await viewer.getByRole('button', { name: 'Run now' }).count()).toBe(0);
+
+    // a blind run: the viewer's live timeline hides the target until the operator reveals it
+    await page.goto(`${base}/gamedays/${blindId}`);
+    await page.getByRole('button', { name: 'Run now' }).click();
+    await page.waitForURL(/\/runs\/[0-9a-f-]{36}$/);
+    await viewer.goto(page.url());
+    await expectText(currentPhase(viewer), /observing/, 20_000);
+    await expectText(viewer.locator('.timeline'), /fault details hidden until revealed/);
+    expect(await viewer.locator('main').innerText()).not.toContain(TARGET);
+    await page.getByRole('button', { name: 'Reveal the fault to participants' }).click();
+    await expectText(viewer.locator('.timeline'), new RegExp(`target\\(s\\): ${TARGET}`), 5_000);
+    await expectText(viewer.locator('.timeline'), /gameday\.revealed/);
+    await expectText(currentPhase(viewer), /completed/, 30_000);
     await context.close();
   });
 
