@@ -188,6 +188,9 @@ describe('the GameDay room in a real browser', () => {
     await page.getByLabel('Owner (action items)').fill('joe');
     await page.getByRole('button', { name: 'Add' }).click();
     await expectText(page.locator('.notes'), /front has no timeout on the target/);
+    const done = page.getByRole('checkbox', { name: 'done: front has no timeout on the target' });
+    await done.click();
+    await waitFor('the action item ticked off', async () => (await done.isChecked()) || null);
 
     // keyboard only: from the top of the page, Tab reaches the emergency stop
     await page.locator('a.brand').focus();

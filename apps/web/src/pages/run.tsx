@@ -119,8 +119,17 @@ function Notes({ run, me, onAdded }: { run: RunDetail; me: Me; onAdded: (n: RunN
         <ul className="notes">
           {run.notes.map((n) => (
             <li key={n.id}>
+              {n.kind === 'action_item' && (
+                <input
+                  type="checkbox"
+                  aria-label={`done: ${n.text}`}
+                  checked={n.done}
+                  disabled={me.role === 'viewer'}
+                  onChange={(e) => api.setNoteDone(run.id, n.id, e.target.checked).then(onAdded, setError)}
+                />
+              )}
               <span className={`badge kind-${n.kind}`}>{n.kind === 'action_item' ? 'action item' : 'note'}</span>{' '}
-              {n.text}
+              <span className={n.done ? 'done-text' : undefined}>{n.text}</span>
               {n.owner && <span className="muted"> (owner: {n.owner})</span>}
               <span className="muted">
                 {' '}
@@ -228,8 +237,12 @@ export function RunPage({ me, id }: { me: Me; id: string }) {
       ...samples.map((s) => s.probe),
     ]),
   );
+  // a note added or ticked off here shows at once; the stream confirms it (or a reload, once ended)
   const addNote = (n: RunNote) =>
-    setRun({ ...run, notes: run.notes.some((x) => x.id === n.id) ? run.notes : [...run.notes, n] });
+    setRun({
+      ...run,
+      notes: run.notes.some((x) => x.id === n.id) ? run.notes.map((x) => (x.id === n.id ? n : x)) : [...run.notes, n],
+    });
 
   return (
     <main>
