@@ -26,6 +26,19 @@ export default tseslint.config(
     },
   },
   {
+    // the web UI runs in the browser and speaks only the public REST API
+    files: ['apps/web/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [{ group: ['@gameday/*', '@nestjs/*', '@prisma/*'], message: 'apps/web uses the REST API only.' }],
+        },
+      ],
+    },
+  },
+  {
     // libs/core is pure: no framework, ORM, queue or Docker imports.
     files: ['libs/core/**/*.ts'],
     rules: {

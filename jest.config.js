@@ -1,4 +1,4 @@
-// One jest run, three tiers selected with --selectProjects (unit | integration | lab).
+// One jest run, tiers selected with --selectProjects (unit | integration | browser | lab).
 // @swc/jest compiles TypeScript (with decorator metadata for Nest) to CommonJS; the
 // ESM-only packages Nest 12 pulls in are let through the transform.
 const swc = [
@@ -38,6 +38,13 @@ module.exports = {
       testMatch: ['<rootDir>/test/integration/**/*.int-spec.ts'],
       setupFiles: ['<rootDir>/test/support/require-services.ts'],
       testTimeout: 60_000,
+    },
+    {
+      ...common,
+      displayName: 'browser',
+      testMatch: ['<rootDir>/test/browser/**/*.browser-spec.ts'],
+      setupFiles: ['<rootDir>/test/support/require-services.ts'],
+      testTimeout: 180_000,
     },
     {
       ...common,

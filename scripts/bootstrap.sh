@@ -7,6 +7,7 @@
 #   scripts/bootstrap.sh services   only Postgres + Redis
 #   scripts/bootstrap.sh docker     only Docker Engine + base images
 #   scripts/bootstrap.sh lab        only the user-mode-linux lab packages
+#   scripts/bootstrap.sh browser    only Chromium for the web UI's browser tests
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 state="${GAMEDAY_STATE_DIR:-$root/.lab}"
@@ -115,12 +116,19 @@ prometheus_pkg() {
   log "prometheus: $(prometheus --version 2>&1 | head -1)"
 }
 
+# The browser tests drive Debian's Chromium with playwright-core (no browser download from a CDN).
+browser() {
+  [ -x /usr/bin/chromium ] || apt_install chromium fonts-liberation
+  log "browser: $(/usr/bin/chromium --version 2>/dev/null | head -1)"
+}
+
 case "${1:-all}" in
   services) services ;;
   docker) docker_engine; base_images ;;
   lab) lab ;;
   prometheus) prometheus_pkg ;;
-  all) services; docker_engine; base_images; lab; prometheus_pkg ;;
-  *) die "unknown step '$1' (services|docker|lab|prometheus|all)" ;;
+  browser) browser ;;
+  all) services; docker_engine; base_images; lab; prometheus_pkg; browser ;;
+  *) die "unknown step '$1' (services|docker|lab|prometheus|browser|all)" ;;
 esac
 log "ready"

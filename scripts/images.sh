@@ -78,7 +78,7 @@ app() {
   [ -f "$root/dist/apps/api/src/main.js" ] && [ -f "$root/dist/apps/worker/src/main.js" ] || die "dist/ has no compiled api/worker (npm run build)"
   rm -rf "$stage" && mkdir -p "$stage"
   cp "$root/package.json" "$root/package-lock.json" "$stage/"
-  cp -r "$root/dist/apps" "$root/dist/libs" "$stage/"
+  cp -r "$root/dist/apps" "$root/dist/libs" "$root/dist/web" "$stage/"
   # The worker builds the netem helper image from these files on engines that lack it.
   mkdir -p "$stage/libs/faults/helper" && cp "$root/libs/faults/helper/"* "$stage/libs/faults/helper/"
   # Production dependencies only, installed on the host (which holds the npm cache and any

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command (`npm test`): makes the host ready, prepares the test database and
-# runs all three jest tiers: unit, integration (real Postgres, Redis, Docker Engine) and lab
-# (user-mode-linux kernel with sch_netem). Extra arguments go to jest.
+# runs the jest tiers: unit, integration (real Postgres, Redis, Docker Engine), browser (the web
+# UI in Chromium against the real API and worker) and lab (user-mode-linux kernel with sch_netem).
+# Extra arguments go to jest.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -10,6 +11,6 @@ export REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379/0}"
 bash scripts/bootstrap.sh
 bash scripts/prisma-generate.sh
 out="$(bash scripts/db-migrate.sh deploy 2>&1)" || { printf "%s\n" "$out" >&2; exit 1; }
-projects=(unit integration lab)
-[ "${GAMEDAY_SKIP_LAB:-}" = 1 ] && projects=(unit integration)
+projects=(unit integration browser lab)
+[ "${GAMEDAY_SKIP_LAB:-}" = 1 ] && projects=(unit integration browser)
 exec npx jest --selectProjects "${projects[@]}" --runInBand "$@"

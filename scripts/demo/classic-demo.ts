@@ -281,6 +281,16 @@ async function scheduleAndFollow(
 
   // ---- 5. follow the run; spot-check the classic numbers ourselves during each window
   const runId = await waitForRun(apiUrl, auth, createdBody.id, startAt.getTime() + 60_000);
+  // people watch in the web UI with a viewer token (the admin token stays out of the output)
+  const viewer = (await (
+    await fetch(`${apiUrl}/api/v1/tokens`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ name: 'demo-viewer', role: 'viewer' }),
+    })
+  ).json()) as { token: string };
+  log(`live run page: ${apiUrl}/runs/${runId}  report page: ${apiUrl}/runs/${runId}/report`);
+  log(`  (sign in with the viewer token ${viewer.token})`);
   const spotChecks: DemoResult['spotChecks'] = [];
   const seen = new Set<string>();
   let run: RunDetail;

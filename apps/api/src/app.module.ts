@@ -6,6 +6,7 @@ import { DbModule } from '@gameday/db';
 import { MetricsModule } from '@gameday/metrics';
 import { QueueModule } from '@gameday/queue';
 import { AuthGuard } from './auth/auth.guard';
+import { MeController } from './auth/me.controller';
 import { TokensController } from './auth/tokens.controller';
 import { HttpMetricsInterceptor } from './common/http-metrics.interceptor';
 import { ProblemFilter } from './common/problem.filter';
@@ -15,6 +16,8 @@ import { GameDaysService } from './gamedays/gamedays.service';
 import { HealthController } from './health/health.controller';
 import { EmergencyStopController } from './runs/emergency-stop.controller';
 import { RunReportService } from './runs/run-report.service';
+import { RunStreamController } from './runs/run-stream.controller';
+import { RunStreamService } from './runs/run-stream.service';
 import { RunsController } from './runs/runs.controller';
 
 export interface ApiOptions {
@@ -38,10 +41,19 @@ export interface ApiOptions {
     QueueModule,
     MetricsModule,
   ],
-  controllers: [GameDaysController, RunsController, EmergencyStopController, TokensController, HealthController],
+  controllers: [
+    GameDaysController,
+    RunsController,
+    RunStreamController,
+    EmergencyStopController,
+    TokensController,
+    MeController,
+    HealthController,
+  ],
   providers: [
     GameDaysService,
     RunReportService,
+    RunStreamService,
     DryRunService,
     { provide: APP_GUARD, useClass: AuthGuard },
     { provide: APP_FILTER, useClass: ProblemFilter },

@@ -11,6 +11,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule, type ApiOptions } from './app.module';
 import { sendProblem, titleFor } from './common/problem.filter';
 import { PROBLEM_TYPES } from './common/problem';
+import { serveWebUi } from './common/web-ui';
 
 /** Builds the API application (not listening): used by main and by the integration tests. */
 export async function createApiApp(
@@ -63,5 +64,6 @@ export async function createApiApp(
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json' });
+  serveWebUi(app);
   return app;
 }

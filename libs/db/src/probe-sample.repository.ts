@@ -42,4 +42,13 @@ export class ProbeSampleRepository {
       take: limit,
     });
   }
+
+  /** Samples written after `afterId` in insertion order (a live view follows a run with this). */
+  listForRunAfter(runId: string, afterId: bigint, limit = 5_000): Promise<ProbeSample[]> {
+    return this.prisma.probeSample.findMany({
+      where: { runId, id: { gt: afterId } },
+      orderBy: { id: 'asc' },
+      take: limit,
+    });
+  }
 }

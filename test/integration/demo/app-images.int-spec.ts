@@ -123,6 +123,8 @@ it('the API and worker images start, get ready and serve', async () => {
   expect(list.status).toBe(200);
   expect(await list.json()).toMatchObject({ items: [] });
   expect((await fetch(`http://127.0.0.1:${apiPort}/api/v1/gamedays`)).status).toBe(401);
+  // the image serves the web UI at /
+  expect(await (await fetch(`http://127.0.0.1:${apiPort}/`)).text()).toContain('<div id="root">');
 
   await waitFor(`http://127.0.0.1:${workerPort}/healthz`);
   const metrics = await (await fetch(`http://127.0.0.1:${workerPort}/metrics`)).text();

@@ -1,4 +1,4 @@
-import type { GameDaySpec } from '@gameday/core';
+import { findBlackout, nextOccurrences, planRun, runDurationMs, type GameDaySpec, type RunPlan } from '@gameday/core';
 import type { GameDay, Run, RunEvent, RunNote } from '@gameday/db';
 import type { Principal } from '../auth/auth.decorators';
 
@@ -22,6 +22,24 @@ export function redactSpec(
   };
 }
 
+/** How many next occurrences a GameDay view lists (a calendar for people, not for the scheduler). */
+const UPCOMING = 5;
+
+/** The next occurrences of an active GameDay, each with the blackout that will skip it, if any. */
+export function upcomingOccurrences(g: Pick<GameDay, 'status' | 'spec'>, now = Date.now()) {
+  if (g.status !== 'active') return [];
+  const spec = g.spec as unknown as GameDaySpec;
+  try {
+    const length = runDurationMs(spec);
+    return nextOccurrences(spec.schedule, now, UPCOMING).map((at) => ({
+      at: new Date(at),
+      skippedBy: findBlackout(spec.blackouts, { start: at, end: at + length })?.reason ?? null,
+    }));
+  } catch {
+    return [];
+  }
+}
+
 export function gameDayView(g: GameDay, principal: Principal) {
   return {
     id: g.id,
@@ -35,6 +53,8 @@ export function gameDayView(g: GameDay, principal: Principal) {
     createdAt: g.createdAt,
     updatedAt: g.updatedAt,
     cancelledAt: g.cancelledAt,
+    revealedAt: g.revealedAt,
+    upcoming: upcomingOccurrences(g),
     spec: redactSpec(g.spec as unknown as GameDaySpec, g.mode, g.revealedAt, principal),
   };
 }
@@ -59,7 +79,36 @@ export function runView(r: Run, principal: Principal, gameDay?: Pick<GameDay, 'm
       finished || !gameDay
         ? r.spec
         : redactSpec(r.spec as unknown as GameDaySpec, gameDay.mode, gameDay.revealedAt, principal),
+    summary: runSummary(r.result),
   };
+}
+
+/** Per-run figures for trends across runs (first experiment's windows; the run's deviation). */
+export function runSummary(result: unknown) {
+  const stored = (result ?? {}) as {
+    deviationRatio?: number | null;
+    experiments?: {
+      stats?: Record<string, { p95Ms?: number | null } | undefined>;
+      timeToRecoverMs?: number | null;
+    }[];
+  };
+  const first = stored.experiments?.[0];
+  const p95 = (w: string) => first?.stats?.[w]?.p95Ms ?? null;
+  return {
+    deviationRatio: stored.deviationRatio ?? null,
+    timeToRecoverMs: first?.timeToRecoverMs ?? null,
+    p95Ms: { baseline: p95('baseline'), fault: p95('fault'), recovery: p95('recovery') },
+  };
+}
+
+/** The planned instants of a run, so clients can count down to injection and rollback. */
+export function runPlan(r: Pick<Run, 'scheduledFor' | 'spec'>): RunPlan | null {
+  try {
+    return planRun(r.scheduledFor.getTime(), (r.spec as unknown as GameDaySpec).experiments);
+  } catch {
+    // a snapshot that no longer plans (should not happen) is shown without countdowns
+    return null;
+  }
 }
 
 /**
@@ -115,6 +164,7 @@ export function runDetailView(
   return {
     ...runView(r, principal, gameDay),
     result: hideDetails ? redactResult(r.result) : r.result,
+    plan: runPlan(r),
     abortRequestedAt: r.abortRequestedAt,
     abortReason: r.abortReason,
     events: r.events.map((e) => ({

@@ -1,0 +1,91 @@
+import { Injectable, NotFoundException, type OnModuleDestroy } from '@nestjs/common';
+import {
+  ENDED_RUN_STATUSES,
+  GameDayRepository,
+  ProbeSampleRepository,
+  RunNoteRepository,
+  RunRepository,
+  type ProbeSample,
+} from '@gameday/db';
+import type { Principal } from '../auth/auth.decorators';
+import { runDetailView } from '../gamedays/gameday.view';
+
+/** Where one open stream is: what it last sent, so each poll pushes only what changed. */
+export interface RunStreamCursor {
+  lastRun: string | null;
+  lastSampleId: bigint;
+}
+
+export interface RunStreamMessage {
+  event: 'run' | 'samples';
+  data: unknown;
+}
+
+/** Samples per poll: a run with load writes many; the rest follow on the next polls. */
+const SAMPLES_PER_POLL = 2_000;
+
+export function sampleView(s: ProbeSample) {
+  return {
+    experimentIndex: s.experimentIndex,
+    probe: s.probe,
+    phase: s.phase,
+    at: s.at.getTime(),
+    durationMs: s.durationMs,
+    ok: s.ok,
+    status: s.status,
+  };
+}
+
+/**
+ * Follows a run in Postgres for a live view. Each poll re-reads the run through the same view
+ * GET /runs/:id uses (blind-mode rules included, so a reveal mid-run shows up) and sends it when
+ * it changed, plus the probe samples written since the last poll.
+ */
+@Injectable()
+export class RunStreamService implements OnModuleDestroy {
+  /** Set at shutdown: open streams end so the HTTP server can close (clients reconnect elsewhere). */
+  stopping = false;
+
+  constructor(
+    private readonly runs: RunRepository,
+    private readonly gameDays: GameDayRepository,
+    private readonly notes: RunNoteRepository,
+    private readonly samples: ProbeSampleRepository,
+  ) {}
+
+  onModuleDestroy(): void {
+    this.stopping = true;
+  }
+
+  async exists(runId: string): Promise<void> {
+    if (!(await this.runs.findById(runId))) throw new NotFoundException(`no run ${runId}`);
+  }
+
+  /** The messages to push now; `ended` once the run is over and every sample was sent. */
+  async poll(
+    runId: string,
+    principal: Principal,
+    cursor: RunStreamCursor,
+  ): Promise<{ messages: RunStreamMessage[]; ended: boolean }> {
+    const run = await this.runs.findById(runId);
+    if (!run) return { messages: [], ended: true };
+    const [gameDay, notes, samples] = await Promise.all([
+      this.gameDays.findById(run.gameDayId),
+      this.notes.listForRun(runId),
+      this.samples.listForRunAfter(runId, cursor.lastSampleId, SAMPLES_PER_POLL),
+    ]);
+    const messages: RunStreamMessage[] = [];
+    const view = runDetailView(run, principal, gameDay ?? undefined, notes);
+    const text = JSON.stringify(view);
+    if (text !== cursor.lastRun) {
+      cursor.lastRun = text;
+      messages.push({ event: 'run', data: view });
+    }
+    if (samples.length > 0) {
+      cursor.lastSampleId = samples[samples.length - 1].id;
+      messages.push({ event: 'samples', data: samples.map(sampleView) });
+    }
+    const ended = ENDED_RUN_STATUSES.includes(run.status) && samples.length < SAMPLES_PER_POLL;
+    return { messages, ended };
+  }
+}

@@ -1,0 +1,230 @@
+// The one module that talks to the GameDay REST API (same origin, Bearer token).
+
+export type Role = 'viewer' | 'operator' | 'admin';
+export interface Me {
+  name: string;
+  role: Role;
+}
+export interface FieldError {
+  field: string;
+  message: string;
+}
+export interface Problem {
+  title?: string;
+  status?: number;
+  detail?: string;
+  errors?: FieldError[];
+}
+
+export interface RunPlan {
+  startAt: number;
+  endAt: number;
+  experiments: { index: number; baselineAt: number; injectAt: number; revertAt: number; endAt: number }[];
+}
+export interface RunSummary {
+  deviationRatio: number | null;
+  timeToRecoverMs: number | null;
+  p95Ms: { baseline: number | null; fault: number | null; recovery: number | null };
+}
+// The spec is shown as the API returns it; fields are read defensively by the pages.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Spec = Record<string, any>;
+
+export interface GameDay {
+  id: string;
+  name: string;
+  status: 'active' | 'cancelled' | 'finished';
+  mode: 'announced' | 'blind';
+  environment: string | null;
+  champion: string | null;
+  version: number;
+  nextRunAt: string | null;
+  revealedAt: string | null;
+  upcoming: { at: string; skippedBy: string | null }[];
+  spec: Spec;
+}
+export interface RunEvent {
+  id: string;
+  type: string;
+  phase: string | null;
+  experimentIndex: number | null;
+  plannedAt: string | null;
+  at: string;
+  message: string;
+  data: unknown;
+}
+export interface RunNote {
+  id: string;
+  kind: 'note' | 'action_item';
+  text: string;
+  owner: string | null;
+  done: boolean;
+  author: string | null;
+  createdAt: string;
+}
+export interface Run {
+  id: string;
+  gameDayId: string;
+  scheduledFor: string;
+  trigger: string;
+  status: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  verdict: string | null;
+  error: string | null;
+  spec: Spec;
+  summary: RunSummary;
+}
+export interface RunDetail extends Run {
+  plan: RunPlan | null;
+  result: unknown;
+  abortRequestedAt: string | null;
+  abortReason: string | null;
+  events: RunEvent[];
+  notes: RunNote[];
+}
+export interface Sample {
+  experimentIndex: number;
+  probe: string;
+  phase: string;
+  at: number;
+  durationMs: number;
+  ok: boolean;
+  status: number | null;
+}
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+export interface GameDayFilters {
+  q?: string;
+  status?: string;
+  environment?: string;
+  mode?: string;
+  scheduleKind?: string;
+  cursor?: string;
+}
+
+export const ENDED = ['completed', 'aborted', 'failed', 'cancelled', 'skipped'];
+
+const TOKEN_KEY = 'gameday.token';
+
+/** The token lives in sessionStorage: closing the tab signs out, and it never goes in a URL. */
+export const session = {
+  token: (): string | null => sessionStorage.getItem(TOKEN_KEY),
+  signIn: (token: string) => sessionStorage.setItem(TOKEN_KEY, token),
+  signOut: () => sessionStorage.removeItem(TOKEN_KEY),
+};
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly problem: Problem,
+  ) {
+    super(problem.detail ?? problem.title ?? `HTTP ${status}`);
+  }
+}
+
+function headers(extra: Record<string, string> = {}): Record<string, string> {
+  const token = session.token();
+  return { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...extra };
+}
+
+/** Fired when the API refuses the token (revoked, expired): the app goes back to sign-in. */
+export const UNAUTHORIZED_EVENT = 'gameday:unauthorized';
+
+async function fail(res: Response): Promise<never> {
+  if (res.status === 401) window.dispatchEvent(new Event(UNAUTHORIZED_EVENT));
+  let problem: Problem = { status: res.status, title: res.statusText };
+  try {
+    problem = await res.json();
+  } catch {
+    // not a problem document: keep the status line
+  }
+  throw new ApiError(res.status, problem);
+}
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(path, {
+    method,
+    headers: headers(body === undefined ? { Accept: 'application/json' } : { 'Content-Type': 'application/json' }),
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) return fail(res);
+  return (res.status === 204 ? undefined : await res.json()) as T;
+}
+
+function query(params: Record<string, string | number | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') q.set(k, String(v));
+  const text = q.toString();
+  return text ? `?${text}` : '';
+}
+
+export const api = {
+  me: () => call<Me>('GET', '/api/v1/me'),
+  listGameDays: (f: GameDayFilters, limit = 20) =>
+    call<Page<GameDay>>('GET', `/api/v1/gamedays${query({ ...f, limit })}`),
+  gameDay: (id: string) => call<GameDay>('GET', `/api/v1/gamedays/${id}`),
+  createGameDay: (spec: unknown) => call<GameDay>('POST', '/api/v1/gamedays', spec),
+  updateGameDay: (id: string, patch: unknown) => call<GameDay>('PATCH', `/api/v1/gamedays/${id}`, patch),
+  runs: (gameDayId: string, limit = 20) =>
+    call<Page<Run>>('GET', `/api/v1/gamedays/${gameDayId}/runs${query({ limit })}`),
+  runNow: (gameDayId: string) => call<Run>('POST', `/api/v1/gamedays/${gameDayId}/runs`, {}),
+  dryRun: (gameDayId: string) => call<unknown>('POST', `/api/v1/gamedays/${gameDayId}/dry-run`, {}),
+  reveal: (gameDayId: string) => call<GameDay>('POST', `/api/v1/gamedays/${gameDayId}/reveal`, {}),
+  run: (id: string) => call<RunDetail>('GET', `/api/v1/runs/${id}`),
+  abort: (id: string, reason?: string) => call<unknown>('POST', `/api/v1/runs/${id}/abort`, reason ? { reason } : {}),
+  addNote: (id: string, note: { kind: RunNote['kind']; text: string; owner?: string }) =>
+    call<RunNote>('POST', `/api/v1/runs/${id}/notes`, note),
+  setNoteDone: (id: string, noteId: string, done: boolean) =>
+    call<RunNote>('PATCH', `/api/v1/runs/${id}/notes/${noteId}`, { done }),
+  async report(id: string, format: 'html' | 'markdown'): Promise<string> {
+    const res = await fetch(`/api/v1/runs/${id}/report`, {
+      headers: headers({ Accept: format === 'html' ? 'text/html' : 'text/markdown' }),
+    });
+    if (!res.ok) return fail(res);
+    return res.text();
+  },
+
+  /**
+   * Follows a run over Server-Sent Events, read with fetch so the token travels in the
+   * Authorization header. Resolves when the run ends or `signal` aborts.
+   */
+  async follow(
+    id: string,
+    on: { run: (r: RunDetail) => void; samples: (s: Sample[]) => void },
+    signal: AbortSignal,
+  ): Promise<'ended' | 'closed'> {
+    const res = await fetch(`/api/v1/runs/${id}/events/stream`, {
+      headers: headers({ Accept: 'text/event-stream' }),
+      signal,
+    });
+    if (!res.ok || !res.body) return fail(res);
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return 'closed';
+      buffer += value;
+      for (let cut = buffer.indexOf('\n\n'); cut >= 0; cut = buffer.indexOf('\n\n')) {
+        const frame = parseFrame(buffer.slice(0, cut));
+        buffer = buffer.slice(cut + 2);
+        if (frame?.event === 'run') on.run(frame.data as RunDetail);
+        else if (frame?.event === 'samples') on.samples(frame.data as Sample[]);
+        else if (frame?.event === 'end') return 'ended';
+      }
+    }
+  },
+};
+
+/** One SSE frame ("event: x\ndata: {...}"); comments (keep-alives) give null. */
+export function parseFrame(frame: string): { event: string; data: unknown } | null {
+  let event = 'message';
+  const data: string[] = [];
+  for (const line of frame.split('\n')) {
+    if (line.startsWith('event:')) event = line.slice(6).trim();
+    else if (line.startsWith('data:')) data.push(line.slice(5).trimStart());
+  }
+  return data.length ? { event, data: JSON.parse(data.join('\n')) } : null;
+}

@@ -1,0 +1,155 @@
+import { useEffect, useMemo, useRef } from 'react';
+import uPlot, { type AlignedData, type Options } from 'uplot';
+import type { Run, RunPlan, Sample } from '../api';
+
+/** A uPlot chart sized to its container; options rebuild it, data updates it in place. */
+function UPlot({ options, data, label }: { options: Omit<Options, 'width'>; data: AlignedData; label: string }) {
+  const box = useRef<HTMLDivElement>(null);
+  const chart = useRef<uPlot | null>(null);
+  const latest = useRef(data);
+  latest.current = data;
+
+  useEffect(() => {
+    const el = box.current!;
+    const u = new uPlot({ ...options, width: el.clientWidth || 600 } as Options, latest.current, el);
+    chart.current = u;
+    const resize = new ResizeObserver(() => u.setSize({ width: el.clientWidth, height: options.height }));
+    resize.observe(el);
+    return () => {
+      resize.disconnect();
+      u.destroy();
+      chart.current = null;
+    };
+  }, [options]);
+
+  useEffect(() => {
+    chart.current?.setData(data);
+  }, [data]);
+
+  return <div className="chart" ref={box} role="img" aria-label={label} />;
+}
+
+const COLORS = {
+  ok: '#1b6e3a',
+  error: '#b3261e',
+  fault: 'rgba(179, 38, 30, 0.12)',
+  recovery: 'rgba(11, 87, 208, 0.08)',
+};
+
+/** Shades each experiment's fault window (and lightly its recovery) behind the samples. */
+function windowsPlugin(plan: RunPlan | null): uPlot.Plugin {
+  return {
+    hooks: {
+      drawClear: (u: uPlot) => {
+        if (!plan) return;
+        const { ctx } = u;
+        const { top, height } = u.bbox;
+        const shade = (from: number, to: number, color: string) => {
+          const x0 = u.valToPos(from / 1000, 'x', true);
+          const x1 = u.valToPos(to / 1000, 'x', true);
+          ctx.fillStyle = color;
+          ctx.fillRect(x0, top, x1 - x0, height);
+        };
+        for (const e of plan.experiments) {
+          shade(e.injectAt, e.revertAt, COLORS.fault);
+          shade(e.revertAt, e.endAt, COLORS.recovery);
+        }
+      },
+    },
+  };
+}
+
+/** Latency of one probe's requests over the run, errors in red, the fault window shaded. */
+export function LatencyChart({ probe, samples, plan }: { probe: string; samples: Sample[]; plan: RunPlan | null }) {
+  const options = useMemo<Omit<Options, 'width'>>(
+    () => ({
+      height: 220,
+      plugins: [windowsPlugin(plan)],
+      scales: {
+        x: { time: true, ...(plan ? { range: () => [plan.startAt / 1000, plan.endAt / 1000] } : {}) },
+        y: { range: (_u, _min, max) => [0, Math.max(10, max * 1.1)] },
+      },
+      axes: [{}, { label: 'ms', size: 60 }],
+      series: [
+        {},
+        { label: 'ok', stroke: COLORS.ok, paths: () => null, points: { show: true, size: 5, fill: COLORS.ok } },
+        {
+          label: 'error',
+          stroke: COLORS.error,
+          paths: () => null,
+          points: { show: true, size: 5, fill: COLORS.error },
+        },
+      ],
+    }),
+    [plan],
+  );
+  const data = useMemo<AlignedData>(() => {
+    const mine = samples.filter((s) => s.probe === probe);
+    return [
+      mine.map((s) => s.at / 1000),
+      mine.map((s) => (s.ok ? s.durationMs : null)),
+      mine.map((s) => (s.ok ? null : s.durationMs)),
+    ];
+  }, [samples, probe]);
+  const errors = samples.filter((s) => s.probe === probe && !s.ok).length;
+  const count = samples.filter((s) => s.probe === probe).length;
+  return (
+    <figure>
+      <figcaption>
+        <strong>{probe}</strong>: {count} requests, {errors} errors (fault window shaded red, recovery blue)
+      </figcaption>
+      <UPlot options={options} data={data} label={`latency of probe ${probe} over the run`} />
+    </figure>
+  );
+}
+
+/** Across runs (oldest first): p95 per window and time to recover (ms), deviation ratio (right axis). */
+export function TrendChart({ runs }: { runs: Run[] }) {
+  const options = useMemo<Omit<Options, 'width'>>(
+    () => ({
+      height: 240,
+      scales: { x: { time: true }, ratio: { range: (_u, _min, max) => [0, Math.max(2, max * 1.1)] } },
+      axes: [{}, { label: 'ms', size: 60 }, { scale: 'ratio', side: 1, label: 'deviation ×', grid: { show: false } }],
+      series: [
+        {},
+        { label: 'p95 baseline', stroke: '#1b6e3a', width: 2 },
+        { label: 'p95 fault', stroke: '#b3261e', width: 2 },
+        { label: 'p95 recovery', stroke: '#0b57d0', width: 2 },
+        { label: 'time to recover', stroke: '#6b4e00', width: 2, dash: [6, 4] },
+        { label: 'deviation ratio', stroke: '#5b2a86', width: 2, scale: 'ratio' },
+      ],
+    }),
+    [],
+  );
+  const data = useMemo<AlignedData>(() => {
+    const done = runs.filter((r) => r.finishedAt).sort((a, b) => a.scheduledFor.localeCompare(b.scheduledFor));
+    return [
+      done.map((r) => Date.parse(r.scheduledFor) / 1000),
+      done.map((r) => r.summary?.p95Ms.baseline ?? null),
+      done.map((r) => r.summary?.p95Ms.fault ?? null),
+      done.map((r) => r.summary?.p95Ms.recovery ?? null),
+      done.map((r) => r.summary?.timeToRecoverMs ?? null),
+      done.map((r) => r.summary?.deviationRatio ?? null),
+    ];
+  }, [runs]);
+  return <UPlot options={options} data={data} label="trend across runs: p95 per window, time to recover, deviation" />;
+}
+
+/** A tiny inline trend (e.g. deviation ratio of the last runs) for list rows. */
+export function Sparkline({ values, label }: { values: (number | null)[]; label: string }) {
+  const points = values.filter((v): v is number => v !== null && Number.isFinite(v));
+  if (points.length < 2) return <span className="muted">–</span>;
+  const w = 90;
+  const h = 22;
+  const max = Math.max(...points);
+  const min = Math.min(...points);
+  const y = (v: number) => h - 2 - ((v - min) / (max - min || 1)) * (h - 4);
+  const d = points.map(
+    (v, i) => `${i ? 'L' : 'M'}${((i / (points.length - 1)) * (w - 4) + 2).toFixed(1)},${y(v).toFixed(1)}`,
+  );
+  return (
+    <svg width={w} height={h} role="img" aria-label={label} className="sparkline">
+      <path d={d.join(' ')} fill="none" stroke="#5b2a86" strokeWidth="1.5" />
+    </svg>
+  );
+}

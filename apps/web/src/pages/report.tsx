@@ -1,0 +1,56 @@
+import { useEffect, useState } from 'react';
+import { api } from '../api';
+import { Link } from '../router';
+import { ErrorBox } from '../ui';
+
+/** Saves text as a file without putting the token in a URL. */
+function download(text: string, type: string, name: string) {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = Object.assign(document.createElement('a'), { href: url, download: name });
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+/**
+ * GET /runs/:id/report fetched with the token and shown in a sandboxed frame: the report is a
+ * self-contained page (inline styles, no scripts), the sandbox keeps it from doing anything else.
+ */
+export function ReportPage({ id }: { id: string }) {
+  const [html, setHtml] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  useEffect(() => {
+    api.report(id, 'html').then(setHtml, setError);
+  }, [id]);
+  const markdown = async () => {
+    try {
+      download(await api.report(id, 'markdown'), 'text/markdown', `gameday-run-${id}.md`);
+    } catch (err) {
+      setError(err);
+    }
+  };
+  return (
+    <main className="report">
+      <p className="crumbs">
+        <Link href={`/runs/${id}`}>Back to the run</Link>
+      </p>
+      <div className="title-row">
+        <h1>Run report</h1>
+        <span>
+          <button
+            type="button"
+            className="secondary"
+            disabled={!html}
+            onClick={() => download(html!, 'text/html', `gameday-run-${id}.html`)}
+          >
+            Download HTML
+          </button>{' '}
+          <button type="button" className="secondary" onClick={markdown}>
+            Download Markdown
+          </button>
+        </span>
+      </div>
+      <ErrorBox error={error} />
+      {html && <iframe title="Run report" sandbox="" srcDoc={html} className="report-frame" />}
+    </main>
+  );
+}

@@ -1,0 +1,222 @@
+import type { INestApplication } from '@nestjs/common';
+import type { Prisma } from '@gameday/db';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import {
+  ADMIN_TOKEN,
+  deleteGameDays,
+  deleteQueueKeys,
+  minimalGameDay,
+  startApi,
+  testConfig,
+  testPrisma,
+} from '../../support/harness';
+
+// Real Postgres and Redis; the run is written into the database as the worker would, so the
+// stream's pushes (status, events, samples, end) and its blind-mode rule are tested without Docker.
+interface SseMessage {
+  event: string;
+  data: Record<string, unknown> | Record<string, unknown>[];
+}
+
+/** Reads a text/event-stream with fetch (Authorization header, as the web UI does). */
+async function openStream(url: string, token: string) {
+  const res = await fetch(url, { headers: { Authorization: `Bearer ${token}`, Accept: 'text/event-stream' } });
+  const messages: SseMessage[] = [];
+  let buffer = '';
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  const done = (async () => {
+    for (;;) {
+      const { value, done: finished } = await reader.read();
+      if (finished) return;
+      buffer += decoder.decode(value, { stream: true });
+      let cut: number;
+      while ((cut = buffer.indexOf('\n\n')) >= 0) {
+        const frame = buffer.slice(0, cut);
+        buffer = buffer.slice(cut + 2);
+        const event = /^event: (.*)$/m.exec(frame)?.[1];
+        const data = /^data: (.*)$/m.exec(frame)?.[1];
+        if (event && data) messages.push({ event, data: JSON.parse(data) });
+      }
+    }
+  })();
+  return { res, messages, done, cancel: () => reader.cancel() };
+}
+
+async function until(what: string, check: () => boolean, timeoutMs = 5_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe('live run stream (SSE) and /me (real Postgres + Redis)', () => {
+  const config = testConfig('stream');
+  const prisma = testPrisma();
+  const ids: string[] = [];
+  const tokenIds: string[] = [];
+  let app: INestApplication;
+  let base: string;
+  let viewer = '';
+  const admin = { Authorization: `Bearer ${ADMIN_TOKEN}` };
+
+  beforeAll(async () => {
+    app = await startApi(config);
+    await app.listen(0, '127.0.0.1');
+    base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+    const t = await request(app.getHttpServer())
+      .post('/api/v1/tokens')
+      .set(admin)
+      .send({ name: `stream-viewer-${randomUUID().slice(0, 8)}`, role: 'viewer' });
+    viewer = t.body.token;
+    tokenIds.push(t.body.id);
+  });
+
+  let closed = false;
+  afterAll(async () => {
+    if (!closed) await app?.close();
+    await deleteGameDays(prisma, ids);
+    await prisma.apiToken.deleteMany({ where: { id: { in: tokenIds } } });
+    await prisma.$disconnect();
+    await deleteQueueKeys(config.REDIS_URL, config.QUEUE_PREFIX);
+  });
+
+  it('GET /me names the token and its role', async () => {
+    const me = await request(app.getHttpServer())
+      .get('/api/v1/me')
+      .set({ Authorization: `Bearer ${viewer}` });
+    expect(me.status).toBe(200);
+    expect(me.body).toEqual({ name: expect.stringMatching(/^stream-viewer-/), role: 'viewer' });
+    expect((await request(app.getHttpServer()).get('/api/v1/me')).status).toBe(401);
+  });
+
+  it('refuses a stream without a token and a token in the query string', async () => {
+    const run = randomUUID();
+    expect((await fetch(`${base}/api/v1/runs/${run}/events/stream`)).status).toBe(401);
+    expect((await fetch(`${base}/api/v1/runs/${run}/events/stream?token=${ADMIN_TOKEN}`)).status).toBe(401);
+    const missing = await fetch(`${base}/api/v1/runs/${run}/events/stream`, { headers: admin });
+    expect(missing.status).toBe(404);
+  });
+
+  it('pushes status changes, events and samples as they are written, hides a blind fault, ends with the run', async () => {
+    const created = await request(app.getHttpServer())
+      .post('/api/v1/gamedays')
+      .set(admin)
+      .send(minimalGameDay(new Date(Date.now() + 3600_000), { name: `stream-${randomUUID()}`, mode: 'blind' }));
+    expect(created.status).toBe(201);
+    ids.push(created.body.id);
+    const gameDay = await prisma.gameDay.findUniqueOrThrow({ where: { id: created.body.id } });
+    const T0 = Date.now();
+    const run = await prisma.run.create({
+      data: {
+        gameDayId: gameDay.id,
+        scheduledFor: new Date(T0),
+        trigger: 'manual',
+        status: 'baseline',
+        spec: gameDay.spec as Prisma.InputJsonValue,
+        gameDayVersion: gameDay.version,
+        startedAt: new Date(T0),
+      },
+    });
+
+    const stream = await openStream(`${base}/api/v1/runs/${run.id}/events/stream`, viewer);
+    expect(stream.res.status).toBe(200);
+    expect(stream.res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const runs = () => stream.messages.filter((m) => m.event === 'run').map((m) => m.data as Record<string, unknown>);
+    await until('the first run message', () => runs().length === 1);
+    const first = runs()[0];
+    expect(first.status).toBe('baseline');
+    // the plan the UI counts down to: 30 s baseline, 2 min fault, 30 s recovery
+    expect(first.plan).toMatchObject({ startAt: T0, endAt: T0 + 180_000 });
+    // blind: a viewer sees the fault's kind only, like GET /runs/:id
+    const spec = first.spec as { experiments: { fault: Record<string, unknown> }[] };
+    expect(spec.experiments[0].fault).toEqual({ kind: 'network', hidden: true });
+
+    await prisma.runEvent.create({
+      data: {
+        runId: run.id,
+        type: 'fault.applied',
+        experimentIndex: 0,
+        at: new Date(),
+        message: 'netem delay 500ms on demo-service2-1',
+        data: { argv: ['tc', 'qdisc', 'add'] },
+      },
+    });
+    await prisma.run.update({ where: { id: run.id }, data: { status: 'observing' } });
+    await prisma.probeSample.createMany({
+      data: [1, 2, 3].map((i) => ({
+        runId: run.id,
+        experimentIndex: 0,
+        probe: 'front',
+        phase: 'fault',
+        at: new Date(T0 + 30_000 + i * 100),
+        durationMs: 300 + i,
+        ok: false,
+        status: 500,
+      })),
+    });
+    await until('the observing status', () => runs().some((r) => r.status === 'observing'));
+    await until('the samples', () => stream.messages.some((m) => m.event === 'samples'));
+    const observing = runs().find((r) => r.status === 'observing')!;
+    const applied = (observing.events as { type: string; message: string; data: unknown }[]).find(
+      (e) => e.type === 'fault.applied',
+    )!;
+    expect(applied.message).toBe('fault details hidden until revealed');
+    expect(applied.data).toBeNull();
+    const samples = stream.messages.find((m) => m.event === 'samples')!.data as Record<string, unknown>[];
+    expect(samples.map((s) => s.durationMs)).toEqual([301, 302, 303]);
+    expect(samples[0]).toMatchObject({ probe: 'front', phase: 'fault', ok: false, status: 500, at: T0 + 30_100 });
+
+    // a reveal mid-run reaches the open stream
+    expect((await request(app.getHttpServer()).post(`/api/v1/gamedays/${gameDay.id}/reveal`).set(admin)).status).toBe(
+      200,
+    );
+    await until('the reveal', () => {
+      const last = runs()[runs().length - 1];
+      return (last.spec as typeof spec).experiments[0].fault.hidden === undefined;
+    });
+
+    await prisma.run.update({
+      where: { id: run.id },
+      data: { status: 'completed', finishedAt: new Date(), verdict: 'hypothesis_held' },
+    });
+    await until('the end of the stream', () => stream.messages.some((m) => m.event === 'end'));
+    await stream.done;
+    expect(runs()[runs().length - 1]).toMatchObject({ status: 'completed', verdict: 'hypothesis_held' });
+    // nothing is sent twice: one samples message for the three samples
+    expect(stream.messages.filter((m) => m.event === 'samples')).toHaveLength(1);
+  });
+
+  // last: it shuts the API down
+  it('ends open streams when the API shuts down, so the server can close', async () => {
+    const created = await request(app.getHttpServer())
+      .post('/api/v1/gamedays')
+      .set(admin)
+      .send(minimalGameDay(new Date(Date.now() + 3600_000), { name: `stream-${randomUUID()}` }));
+    ids.push(created.body.id);
+    const gameDay = await prisma.gameDay.findUniqueOrThrow({ where: { id: created.body.id } });
+    const run = await prisma.run.create({
+      data: {
+        gameDayId: gameDay.id,
+        scheduledFor: new Date(),
+        trigger: 'manual',
+        status: 'baseline',
+        spec: gameDay.spec as Prisma.InputJsonValue,
+        gameDayVersion: gameDay.version,
+      },
+    });
+    const stream = await openStream(`${base}/api/v1/runs/${run.id}/events/stream`, viewer);
+    await until('the first run message', () => stream.messages.length > 0);
+    const started = Date.now();
+    closed = true;
+    await app.close();
+    await stream.done;
+    console.log(`API closed ${Date.now() - started} ms after close() with a stream open`);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    // ended by the shutdown, not by a failed poll after the database was gone
+    expect(stream.messages.map((m) => m.event)).toEqual(['run']);
+  }, 30_000);
+});
