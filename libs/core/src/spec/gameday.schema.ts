@@ -8,9 +8,9 @@ import {
   httpUrlSchema,
   instantSchema,
   localOrInstantSchema,
-  parseLocalOrInstant,
   shortText,
   timezoneSchema,
+  tryParseLocalOrInstant,
   weekdaySchema,
 } from './primitives.schema';
 
@@ -91,7 +91,10 @@ export const blackoutSchema = z
     if (v.weekly === undefined && (v.start === undefined || v.end === undefined)) {
       ctx.addIssue({ code: 'custom', message: 'a blackout needs start and end, or weekly (or both)' });
     }
-    if (v.start && v.end && parseLocalOrInstant(v.end, v.timezone) <= parseLocalOrInstant(v.start, v.timezone)) {
+    // a zone or date-time that failed its own check is already reported: nothing to compare
+    const start = v.start && tryParseLocalOrInstant(v.start, v.timezone);
+    const end = v.end && tryParseLocalOrInstant(v.end, v.timezone);
+    if (typeof start === 'number' && typeof end === 'number' && end <= start) {
       ctx.addIssue({ code: 'custom', path: ['end'], message: 'end must be after start' });
     }
   });
