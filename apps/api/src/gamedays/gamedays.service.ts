@@ -15,6 +15,7 @@ import { GameDayRepository, type GameDay, type GameDayCreate, type Prisma, RunRe
 import { ScheduleSync } from '@gameday/queue';
 import { PROBLEM_TYPES, ProblemException, validationProblem } from '../common/problem';
 import { SPEC_FIELDS, type GameDayListQuery } from './gameday.schemas';
+import { keepStoredSecrets } from './stored-secrets';
 
 export const CLOCK = Symbol('CLOCK');
 
@@ -67,9 +68,14 @@ export class GameDaysService {
     const unknown = Object.keys(patch)
       .filter((k) => !SPEC_FIELDS.has(k))
       .map((field) => ({ field, message: 'unknown field' }));
-    const known = Object.fromEntries(Object.entries(patch).filter(([k]) => SPEC_FIELDS.has(k)));
+    // secrets read back as placeholders stay what they were
+    const restored = keepStoredSecrets(
+      Object.fromEntries(Object.entries(patch).filter(([k]) => SPEC_FIELDS.has(k))),
+      current.spec as unknown as GameDaySpec,
+    );
+    const known = restored.patch;
     const parsed = gameDaySpecSchema.safeParse({ ...(current.spec as object), ...known });
-    const errors = [...(parsed.success ? [] : fieldErrors(parsed.error)), ...unknown];
+    const errors = [...(parsed.success ? [] : fieldErrors(parsed.error)), ...unknown, ...restored.errors];
     if (errors.length > 0 || !parsed.success) throw validationProblem(errors);
     const spec = parsed.data;
     const now = this.clock.now().getTime();
