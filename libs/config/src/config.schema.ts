@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { secretWeakness } from './secret-strength';
 
 const url = (protocols: string[]) =>
   z.string().refine(
@@ -21,7 +22,14 @@ export const configSchema = z.object({
   /** 0 picks a free port (tests run several workers in one process) */
   WORKER_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   /** the bootstrap admin token; absent means only database tokens are accepted */
-  GAMEDAY_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  GAMEDAY_ADMIN_TOKEN: z
+    .string()
+    .min(16, 'must be at least 16 characters')
+    .superRefine((value, ctx) => {
+      const weakness = secretWeakness(value);
+      if (weakness) ctx.addIssue({ code: 'custom', message: weakness });
+    })
+    .optional(),
   DOCKER_HOST: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** BullMQ key prefix; lets several deployments (or test files) share one Redis */
