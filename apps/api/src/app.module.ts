@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
 import { systemClock } from '@gameday/core';
 import { APP_CONFIG, type AppConfig, ConfigModule } from '@gameday/config';
@@ -10,6 +11,7 @@ import { AuthGuard } from './auth/auth.guard';
 import { TokensController } from './auth/tokens.controller';
 import { HttpMetricsInterceptor } from './common/http-metrics.interceptor';
 import { ProblemFilter } from './common/problem.filter';
+import { RateLimitGuard, rateLimitOptions } from './common/rate-limit.guard';
 import { DEFAULT_DRY_RUN_TIMEOUT_MS, DRY_RUN_TIMEOUT_MS, DryRunService } from './gamedays/dry-run.service';
 import { GameDaysController } from './gamedays/gamedays.controller';
 import { CLOCK, GameDaysService } from './gamedays/gamedays.service';
@@ -35,6 +37,7 @@ export interface ApiOptions {
         },
       }),
     }),
+    ThrottlerModule.forRootAsync({ inject: [APP_CONFIG], useFactory: rateLimitOptions }),
     DbModule,
     QueueModule,
     MetricsModule,
@@ -45,6 +48,8 @@ export interface ApiOptions {
     RunReportService,
     DryRunService,
     { provide: CLOCK, useValue: systemClock },
+    // before authentication: a flood of bad tokens is throttled too
+    { provide: APP_GUARD, useClass: RateLimitGuard },
     { provide: APP_GUARD, useClass: AuthGuard },
     { provide: APP_FILTER, useClass: ProblemFilter },
     { provide: APP_INTERCEPTOR, useClass: HttpMetricsInterceptor },

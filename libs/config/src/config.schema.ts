@@ -44,6 +44,12 @@ export const configSchema = z.object({
     .string()
     .regex(/^\d+(b|kb|mb)$/i, 'must be a size such as "256kb"')
     .default('256kb'),
+  /** requests per window per client address and per bearer token (429 beyond); generous by default */
+  RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  RATE_LIMIT_PER_ADDRESS: z.coerce.number().int().min(1).max(10_000_000).default(6000),
+  RATE_LIMIT_PER_TOKEN: z.coerce.number().int().min(1).max(10_000_000).default(6000),
+  /** where the worker's /metrics and /healthz listen; loopback unless exposed on purpose */
+  WORKER_METRICS_HOST: z.string().min(1).max(255).default('127.0.0.1'),
   /** re-create missing queue entries for every active GameDay when a worker starts */
   WORKER_RECONCILE: z
     .enum(['true', 'false'], { message: 'must be true or false' })
