@@ -6,6 +6,7 @@ import { systemClock } from '@gameday/core';
 import { APP_CONFIG, type AppConfig, ConfigModule } from '@gameday/config';
 import { DbModule } from '@gameday/db';
 import { MetricsModule } from '@gameday/metrics';
+import { EgressGuard } from '@gameday/probes';
 import { QueueModule } from '@gameday/queue';
 import { AuthGuard } from './auth/auth.guard';
 import { TokensController } from './auth/tokens.controller';
@@ -48,6 +49,8 @@ export interface ApiOptions {
     RunReportService,
     DryRunService,
     { provide: CLOCK, useValue: systemClock },
+    // the API resolves and checks probe, load and webhook URLs at create/edit (it sends nothing)
+    { provide: EgressGuard, inject: [APP_CONFIG], useFactory: (c: AppConfig) => EgressGuard.fromConfig(c) },
     // before authentication: a flood of bad tokens is throttled too
     { provide: APP_GUARD, useClass: RateLimitGuard },
     { provide: APP_GUARD, useClass: AuthGuard },

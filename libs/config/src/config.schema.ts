@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseEgressList } from '@gameday/core';
 import { secretWeakness } from './secret-strength';
 
 const url = (protocols: string[]) =>
@@ -14,6 +15,17 @@ const url = (protocols: string[]) =>
   );
 
 const port = z.coerce.number().int().min(1).max(65535);
+
+const egressList = z
+  .string()
+  .max(10_000)
+  .superRefine((value, ctx) => {
+    try {
+      parseEgressList(value);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: `has an invalid entry ${(e as Error).message}` });
+    }
+  });
 
 export const configSchema = z.object({
   DATABASE_URL: url(['postgresql:', 'postgres:']),
@@ -50,6 +62,14 @@ export const configSchema = z.object({
   RATE_LIMIT_PER_TOKEN: z.coerce.number().int().min(1).max(10_000_000).default(6000),
   /** where the worker's /metrics and /healthz listen; loopback unless exposed on purpose */
   WORKER_METRICS_HOST: z.string().min(1).max(255).default('127.0.0.1'),
+  /**
+   * Egress policy for probes, load and webhooks (comma-separated hosts, addresses, CIDRs,
+   * host:port). ALLOW narrows to an allow-list; ALLOW_DENIED re-allows an always-denied
+   * destination (metadata, Docker API, GameDay's own ports); DENY adds destinations to deny.
+   */
+  GAMEDAY_EGRESS_ALLOW: egressList.optional(),
+  GAMEDAY_EGRESS_ALLOW_DENIED: egressList.optional(),
+  GAMEDAY_EGRESS_DENY: egressList.optional(),
   /** re-create missing queue entries for every active GameDay when a worker starts */
   WORKER_RECONCILE: z
     .enum(['true', 'false'], { message: 'must be true or false' })

@@ -1,9 +1,12 @@
 import type { Sample } from '@gameday/core';
+import type { EgressGuard } from './egress-guard';
 import { probeOnce, type HttpProbeSpec } from './http-probe';
 
 export interface ProbeLoopOptions {
   intervalMs: number;
   onSample: (probe: string, sample: Sample) => void;
+  /** checks every request against the egress policy (denied ones are recorded, not sent) */
+  egress?: EgressGuard;
 }
 
 /**
@@ -23,7 +26,7 @@ export class ProbeLoop {
     if (this.timer) return;
     const tick = () => {
       for (const probe of this.probes) {
-        const p = probeOnce(probe).then((s) => this.options.onSample(probe.name, s));
+        const p = probeOnce(probe, this.options.egress).then((s) => this.options.onSample(probe.name, s));
         this.inFlight.add(p);
         void p.finally(() => this.inFlight.delete(p));
       }

@@ -12,9 +12,11 @@ import {
   runDurationMs,
 } from '@gameday/core';
 import { GameDayRepository, type GameDay, type GameDayCreate, type Prisma, RunRepository } from '@gameday/db';
+import { EgressGuard } from '@gameday/probes';
 import { ScheduleSync } from '@gameday/queue';
 import { PROBLEM_TYPES, ProblemException, validationProblem } from '../common/problem';
 import { SPEC_FIELDS, type GameDayListQuery } from './gameday.schemas';
+import { egressErrors } from './egress-check';
 import { keepStoredSecrets } from './stored-secrets';
 
 export const CLOCK = Symbol('CLOCK');
@@ -31,9 +33,11 @@ export class GameDaysService {
     private readonly runs: RunRepository,
     private readonly sync: ScheduleSync,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(EgressGuard) private readonly egress: EgressGuard,
   ) {}
 
   async create(spec: GameDaySpec, createdById: string | null): Promise<GameDay> {
+    await this.assertEgress(spec);
     const now = this.clock.now().getTime();
     const nextRunAt = this.checkSchedule(spec, now);
     const row = await this.gameDays.create({
@@ -78,6 +82,7 @@ export class GameDaysService {
     const errors = [...(parsed.success ? [] : fieldErrors(parsed.error)), ...unknown, ...restored.errors];
     if (errors.length > 0 || !parsed.success) throw validationProblem(errors);
     const spec = parsed.data;
+    await this.assertEgress(spec);
     const now = this.clock.now().getTime();
     // a finished one-shot given a new schedule is planned again
     const status = current.status === 'finished' && 'schedule' in known ? 'active' : current.status;
@@ -209,6 +214,11 @@ export class GameDaysService {
     );
     this.assertCalendar(problems);
     return upcoming[0];
+  }
+
+  private async assertEgress(spec: GameDaySpec): Promise<void> {
+    const errors = await egressErrors(spec, this.egress);
+    if (errors.length > 0) throw validationProblem(errors);
   }
 
   private assertCalendar(problems: { field: string; message: string }[]): void {

@@ -24,7 +24,7 @@ import {
 } from '@gameday/core';
 import { PrismaService, RunRepository, type Prisma } from '@gameday/db';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
-import { LoadGenerator, ProbeLoop } from '@gameday/probes';
+import { EgressGuard, LoadGenerator, ProbeLoop } from '@gameday/probes';
 import { FaultJobs } from './fault-jobs.service';
 import { openLeases, revertLease } from './lease-revert';
 import { RunControl, RunAbortedError, type AbortCause } from './run-control';
@@ -80,6 +80,7 @@ export class RunExecutor {
     private readonly faultJobs: FaultJobs,
     private readonly notifier: WebhookNotifier,
     @Inject(METRICS) private readonly metrics: GameDayMetrics,
+    @Inject(EgressGuard) private readonly egress: EgressGuard,
   ) {}
 
   async execute(runId: string): Promise<void> {
@@ -232,6 +233,7 @@ export class RunExecutor {
           {
             intervalMs: parseDurationMs(p.interval)!,
             onSample: (name, s) => recorder.add(name, s),
+            egress: this.egress,
           },
         ),
     );
@@ -247,6 +249,7 @@ export class RunExecutor {
             timeoutMs: exp.load.timeoutMs,
           },
           (s) => recorder.add(LOAD, s),
+          this.egress,
         )
       : undefined;
     const flusher = setInterval(

@@ -1,8 +1,10 @@
 import { Module } from '@nestjs/common';
 import Docker from 'dockerode';
 import type { FaultDriver, LeaseRepository } from '@gameday/core';
+import { APP_CONFIG, type AppConfig } from '@gameday/config';
 import { PrismaService } from '@gameday/db';
 import { DockerFaultDriver, PrismaLeaseRepository } from '@gameday/faults';
+import { EgressGuard } from '@gameday/probes';
 import { DryRunProcessor } from './dry-run.processor';
 import { FaultJobs } from './fault-jobs.service';
 import { LeaseReaper } from './lease-reaper.service';
@@ -29,6 +31,8 @@ import { WebhookNotifier } from './webhook-notifier';
       useFactory: (leases: LeaseRepository): FaultDriver =>
         new DockerFaultDriver(new Docker(), { leases, helperImage: process.env.GAMEDAY_HELPER_IMAGE || undefined }),
     },
+    // probes, load and webhooks go only where the egress policy allows
+    { provide: EgressGuard, inject: [APP_CONFIG], useFactory: (c: AppConfig) => EgressGuard.fromConfig(c) },
     WebhookNotifier,
     DryRunProcessor,
     FaultJobs,

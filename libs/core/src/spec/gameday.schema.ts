@@ -21,6 +21,11 @@ import {
  */
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
+// the URL alone decides where a request goes: a Host override would aim past the egress check
+const headerName = z
+  .string()
+  .regex(HEADER_NAME, 'must be an HTTP header name')
+  .refine((name) => name.toLowerCase() !== 'host', 'a Host header cannot be set: the URL decides the destination');
 
 const weeklyHoursSchema = z
   .strictObject({
@@ -124,10 +129,7 @@ export const probeSchema = z.strictObject({
   url: httpUrlSchema,
   method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']).default('GET'),
   headers: z
-    .record(
-      z.string().regex(HEADER_NAME, 'must be an HTTP header name'),
-      z.string().max(4096, 'header values are at most 4096 characters'),
-    )
+    .record(headerName, z.string().max(4096, 'header values are at most 4096 characters'))
     .refine((h) => Object.keys(h).length <= 32, 'at most 32 headers')
     .optional(),
   body: z.string().max(65_536, 'must be at most 64 KiB').optional(),
@@ -194,7 +196,7 @@ export const loadSchema = z.strictObject({
   url: httpUrlSchema,
   method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']).default('GET'),
   headers: z
-    .record(z.string().regex(HEADER_NAME, 'must be an HTTP header name'), z.string().max(4096))
+    .record(headerName, z.string().max(4096))
     .refine((h) => Object.keys(h).length <= 32, 'at most 32 headers')
     .optional(),
   body: z.string().max(65_536, 'must be at most 64 KiB').optional(),
