@@ -70,6 +70,15 @@ export const configSchema = z.object({
   GAMEDAY_EGRESS_ALLOW: egressList.optional(),
   GAMEDAY_EGRESS_ALLOW_DENIED: egressList.optional(),
   GAMEDAY_EGRESS_DENY: egressList.optional(),
+  /**
+   * The network fault strategy "exec" runs tc inside the target with its own binaries and
+   * privileges: a compromised target could take the host. Off unless an admin turns it on
+   * (the API refuses such GameDays, the worker refuses to prepare them).
+   */
+  GAMEDAY_ALLOW_EXEC_STRATEGY: z
+    .enum(['true', 'false'], { message: 'must be true or false' })
+    .default('false')
+    .transform((v) => v === 'true'),
   /** re-create missing queue entries for every active GameDay when a worker starts */
   WORKER_RECONCILE: z
     .enum(['true', 'false'], { message: 'must be true or false' })

@@ -1,6 +1,7 @@
 import { ConflictException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import {
   type Clock,
+  EXEC_STRATEGY_REFUSED,
   type GameDaySpec,
   fieldErrors,
   findBlackout,
@@ -10,7 +11,9 @@ import {
   nextOccurrences,
   occurrenceProblems,
   runDurationMs,
+  usesExecStrategy,
 } from '@gameday/core';
+import { APP_CONFIG, type AppConfig } from '@gameday/config';
 import { GameDayRepository, type GameDay, type GameDayCreate, type Prisma, RunRepository } from '@gameday/db';
 import { EgressGuard } from '@gameday/probes';
 import { ScheduleSync } from '@gameday/queue';
@@ -34,10 +37,11 @@ export class GameDaysService {
     private readonly sync: ScheduleSync,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(EgressGuard) private readonly egress: EgressGuard,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async create(spec: GameDaySpec, createdById: string | null): Promise<GameDay> {
-    await this.assertEgress(spec);
+    await this.assertAllowedByPolicy(spec);
     const now = this.clock.now().getTime();
     const nextRunAt = this.checkSchedule(spec, now);
     const row = await this.gameDays.create({
@@ -82,7 +86,7 @@ export class GameDaysService {
     const errors = [...(parsed.success ? [] : fieldErrors(parsed.error)), ...unknown, ...restored.errors];
     if (errors.length > 0 || !parsed.success) throw validationProblem(errors);
     const spec = parsed.data;
-    await this.assertEgress(spec);
+    await this.assertAllowedByPolicy(spec);
     const now = this.clock.now().getTime();
     // a finished one-shot given a new schedule is planned again
     const status = current.status === 'finished' && 'schedule' in known ? 'active' : current.status;
@@ -216,8 +220,16 @@ export class GameDaysService {
     return upcoming[0];
   }
 
-  private async assertEgress(spec: GameDaySpec): Promise<void> {
-    const errors = await egressErrors(spec, this.egress);
+  /** What the worker would refuse to do (egress, exec strategy) is refused here, naming the field. */
+  private async assertAllowedByPolicy(spec: GameDaySpec): Promise<void> {
+    const exec = this.config.GAMEDAY_ALLOW_EXEC_STRATEGY
+      ? []
+      : spec.experiments.flatMap((e, i) =>
+          usesExecStrategy(e.fault)
+            ? [{ field: `experiments[${i}].fault.strategy`, message: EXEC_STRATEGY_REFUSED }]
+            : [],
+        );
+    const errors = [...exec, ...(await egressErrors(spec, this.egress))];
     if (errors.length > 0) throw validationProblem(errors);
   }
 

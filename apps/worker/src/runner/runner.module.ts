@@ -6,6 +6,7 @@ import { PrismaService } from '@gameday/db';
 import { DockerFaultDriver, PrismaLeaseRepository } from '@gameday/faults';
 import { EgressGuard } from '@gameday/probes';
 import { DryRunProcessor } from './dry-run.processor';
+import { refuseExecStrategy } from './exec-policy';
 import { FaultJobs } from './fault-jobs.service';
 import { LeaseReaper } from './lease-reaper.service';
 import { RunExecuteWorker } from './run-execute.worker';
@@ -27,9 +28,12 @@ import { WebhookNotifier } from './webhook-notifier';
     },
     {
       provide: FAULT_DRIVER,
-      inject: [LEASE_REPOSITORY],
-      useFactory: (leases: LeaseRepository): FaultDriver =>
-        new DockerFaultDriver(new Docker(), { leases, helperImage: process.env.GAMEDAY_HELPER_IMAGE || undefined }),
+      inject: [LEASE_REPOSITORY, APP_CONFIG],
+      useFactory: (leases: LeaseRepository, config: AppConfig): FaultDriver =>
+        refuseExecStrategy(
+          new DockerFaultDriver(new Docker(), { leases, helperImage: process.env.GAMEDAY_HELPER_IMAGE || undefined }),
+          config.GAMEDAY_ALLOW_EXEC_STRATEGY,
+        ),
     },
     // probes, load and webhooks go only where the egress policy allows
     { provide: EgressGuard, inject: [APP_CONFIG], useFactory: (c: AppConfig) => EgressGuard.fromConfig(c) },

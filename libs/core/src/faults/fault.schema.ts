@@ -297,3 +297,11 @@ export type LossSpec = z.infer<typeof lossSchema>;
 export type ScopeRule = z.infer<typeof scopeRuleSchema>;
 export type TargetSpec = z.infer<typeof targetSchema>;
 export type SelectionSpec = z.infer<typeof selectionSchema>;
+
+export const EXEC_STRATEGY_REFUSED =
+  'the exec strategy runs tc inside the target with its binaries and privileges; it is off unless an admin sets GAMEDAY_ALLOW_EXEC_STRATEGY=true (use sidecar)';
+
+/** Whether a fault would run the target's own tc (the exec strategy). */
+export function usesExecStrategy(fault: FaultSpec | { kind: string; strategy?: string }): boolean {
+  return fault.kind === 'network' && (fault as { strategy?: string }).strategy === 'exec';
+}
