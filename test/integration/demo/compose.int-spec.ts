@@ -119,15 +119,50 @@ describe('docker-compose.yml', () => {
 
   it('publishes ports on the configured address (127.0.0.1 by default) only', () => {
     const raw = readFileSync(FILE, 'utf8');
-    const ports = raw.match(/^ {6}- "[^"]*:(\d+|\$\{SERVICE1_PORT:-8000\}):\d+"$/gm) ?? [];
+    // either quote style (prettier writes single quotes)
+    const ports = raw.match(/^ {6}- ["'][^"']*:(\d+|\$\{SERVICE1_PORT:-8000\}):\d+["']$/gm) ?? [];
     expect(ports.length).toBe(4); // api, prometheus, grafana, service1
-    for (const p of ports) expect(p).toMatch(/- "\$\{BIND_ADDRESS:-127\.0\.0\.1\}:/);
+    for (const p of ports) expect(p).toMatch(/- ["']\$\{BIND_ADDRESS:-127\.0\.0\.1\}:/);
     expect(config).not.toContain('0.0.0.0');
   });
 
   it("marks GameDay's own containers so the fault engine refuses them", () => {
     for (const name of ['api', 'worker', 'migrate', 'postgres', 'redis', 'prometheus', 'grafana']) {
       expect(serviceBlocks(config).get(name)).toMatch(/gameday\.role: \w+/);
+    }
+  });
+
+  it('keeps the targets off the control plane: separate networks, only the worker and Prometheus on both', () => {
+    const networksOf = (name: string) =>
+      [
+        ...(/\n {4}networks:\n((?: {6}\S+: null\n)+)/.exec(`\n${serviceBlocks(config).get(name)}`)?.[1] ?? '').matchAll(
+          /^ {6}(\S+):/gm,
+        ),
+      ].map((m) => m[1]);
+    for (const name of ['postgres', 'redis', 'migrate', 'api', 'grafana'])
+      expect([name, networksOf(name)]).toEqual([name, ['control']]);
+    for (const name of ['demo-db', 'service1', 'service2'])
+      expect([name, networksOf(name)]).toEqual([name, ['targets']]);
+    for (const name of ['worker', 'prometheus'])
+      expect([name, networksOf(name)]).toEqual([name, ['control', 'targets']]);
+  });
+
+  it('protects Redis with a password and gives the admin token to the API only', async () => {
+    const blocks = serviceBlocks(config);
+    expect(blocks.get('redis')).toContain('--requirepass');
+    for (const name of ['api', 'worker']) expect(blocks.get(name)).toMatch(/REDIS_URL: redis:\/\/:[^@\s]+@redis:6379/);
+    expect(blocks.get('api')).toContain('GAMEDAY_ADMIN_TOKEN');
+    const withToken = [...blocks].filter(([, b]) => b.includes('GAMEDAY_ADMIN_TOKEN')).map(([n]) => n);
+    expect(withToken).toEqual(['api']);
+    const dir = mkdtempSync(join(tmpdir(), 'gameday-compose-'));
+    try {
+      const withoutRedisPassword = readFileSync(ENV_EXAMPLE, 'utf8').replace(/^REDIS_PASSWORD=.*$/m, '');
+      writeFileSync(join(dir, 'no-redis.env'), withoutRedisPassword);
+      await expect(compose(['--env-file', join(dir, 'no-redis.env'), 'config', '-q'])).rejects.toThrow(
+        /REDIS_PASSWORD/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
