@@ -1,15 +1,18 @@
 import { Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
 import { APP_CONFIG, type AppConfig, ConfigModule } from '@gameday/config';
 import { DbModule } from '@gameday/db';
 import { MetricsModule } from '@gameday/metrics';
+import { EgressGuard } from '@gameday/probes';
 import { QueueModule } from '@gameday/queue';
 import { AuthGuard } from './auth/auth.guard';
 import { MeController } from './auth/me.controller';
 import { TokensController } from './auth/tokens.controller';
 import { HttpMetricsInterceptor } from './common/http-metrics.interceptor';
 import { ProblemFilter } from './common/problem.filter';
+import { RateLimitGuard, rateLimitOptions } from './common/rate-limit.guard';
 import { DEFAULT_DRY_RUN_TIMEOUT_MS, DRY_RUN_TIMEOUT_MS, DryRunService } from './gamedays/dry-run.service';
 import { GameDaysController } from './gamedays/gamedays.controller';
 import { GameDaysService } from './gamedays/gamedays.service';
@@ -37,6 +40,7 @@ export interface ApiOptions {
         },
       }),
     }),
+    ThrottlerModule.forRootAsync({ inject: [APP_CONFIG], useFactory: rateLimitOptions }),
     DbModule,
     QueueModule,
     MetricsModule,
@@ -55,6 +59,10 @@ export interface ApiOptions {
     RunReportService,
     RunStreamService,
     DryRunService,
+    // the API resolves and checks probe, load and webhook URLs at create/edit (it sends nothing)
+    { provide: EgressGuard, inject: [APP_CONFIG], useFactory: (c: AppConfig) => EgressGuard.fromConfig(c) },
+    // before authentication: a flood of bad tokens is throttled too
+    { provide: APP_GUARD, useClass: RateLimitGuard },
     { provide: APP_GUARD, useClass: AuthGuard },
     { provide: APP_FILTER, useClass: ProblemFilter },
     { provide: APP_INTERCEPTOR, useClass: HttpMetricsInterceptor },

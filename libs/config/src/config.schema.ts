@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { parseEgressList } from '@gameday/core';
+import { secretWeakness } from './secret-strength';
 
 const url = (protocols: string[]) =>
   z.string().refine(
@@ -14,6 +16,17 @@ const url = (protocols: string[]) =>
 
 const port = z.coerce.number().int().min(1).max(65535);
 
+const egressList = z
+  .string()
+  .max(10_000)
+  .superRefine((value, ctx) => {
+    try {
+      parseEgressList(value);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: `has an invalid entry ${(e as Error).message}` });
+    }
+  });
+
 export const configSchema = z.object({
   DATABASE_URL: url(['postgresql:', 'postgres:']),
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379/0'),
@@ -21,7 +34,14 @@ export const configSchema = z.object({
   /** 0 picks a free port (tests run several workers in one process) */
   WORKER_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   /** the bootstrap admin token; absent means only database tokens are accepted */
-  GAMEDAY_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  GAMEDAY_ADMIN_TOKEN: z
+    .string()
+    .min(16, 'must be at least 16 characters')
+    .superRefine((value, ctx) => {
+      const weakness = secretWeakness(value);
+      if (weakness) ctx.addIssue({ code: 'custom', message: weakness });
+    })
+    .optional(),
   DOCKER_HOST: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** BullMQ key prefix; lets several deployments (or test files) share one Redis */
@@ -38,6 +58,29 @@ export const configSchema = z.object({
     .default('256kb'),
   /** the most the engine's clock may differ from the worker's before arming is refused (ms) */
   GAMEDAY_MAX_CLOCK_OFFSET_MS: z.coerce.number().int().min(0).max(3_600_000).default(500),
+  /** requests per window per client address and per bearer token (429 beyond); generous by default */
+  RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  RATE_LIMIT_PER_ADDRESS: z.coerce.number().int().min(1).max(10_000_000).default(6000),
+  RATE_LIMIT_PER_TOKEN: z.coerce.number().int().min(1).max(10_000_000).default(6000),
+  /** where the worker's /metrics and /healthz listen; loopback unless exposed on purpose */
+  WORKER_METRICS_HOST: z.string().min(1).max(255).default('127.0.0.1'),
+  /**
+   * Egress policy for probes, load and webhooks (comma-separated hosts, addresses, CIDRs,
+   * host:port). ALLOW narrows to an allow-list; ALLOW_DENIED re-allows an always-denied
+   * destination (metadata, Docker API, GameDay's own ports); DENY adds destinations to deny.
+   */
+  GAMEDAY_EGRESS_ALLOW: egressList.optional(),
+  GAMEDAY_EGRESS_ALLOW_DENIED: egressList.optional(),
+  GAMEDAY_EGRESS_DENY: egressList.optional(),
+  /**
+   * The network fault strategy "exec" runs tc inside the target with its own binaries and
+   * privileges: a compromised target could take the host. Off unless an admin turns it on
+   * (the API refuses such GameDays, the worker refuses to prepare them).
+   */
+  GAMEDAY_ALLOW_EXEC_STRATEGY: z
+    .enum(['true', 'false'], { message: 'must be true or false' })
+    .default('false')
+    .transform((v) => v === 'true'),
   /** re-create missing queue entries for every active GameDay when a worker starts */
   WORKER_RECONCILE: z
     .enum(['true', 'false'], { message: 'must be true or false' })

@@ -6,3 +6,4 @@ export * from './faults';
 export * from './spec';
 export * from './calendar';
 export * from './report';
+export * from './egress';

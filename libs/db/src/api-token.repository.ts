@@ -13,12 +13,16 @@ export class ApiTokenRepository implements ApiTokenStore {
     tokenHash: string;
     prefix: string;
     createdById?: string | null;
+    expiresAt?: Date | null;
   }): Promise<ApiToken> {
     return this.prisma.apiToken.create({ data });
   }
 
-  findActiveByHash(tokenHash: string): Promise<ApiToken | null> {
-    return this.prisma.apiToken.findFirst({ where: { tokenHash, revokedAt: null } });
+  /** Not revoked and not expired at `now`. */
+  findActiveByHash(tokenHash: string, now: Date = new Date()): Promise<ApiToken | null> {
+    return this.prisma.apiToken.findFirst({
+      where: { tokenHash, revokedAt: null, OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] },
+    });
   }
 
   list(): Promise<ApiToken[]> {

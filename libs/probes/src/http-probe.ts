@@ -1,6 +1,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { Sample } from '@gameday/core';
+import { EgressGuard } from './egress-guard';
 
 export interface HttpProbeSpec {
   name: string;
@@ -13,7 +14,8 @@ export interface HttpProbeSpec {
   timeoutMs: number;
 }
 
-export type ProbeErrorKind = 'timeout' | 'connect_refused' | 'connect_reset' | 'status_mismatch' | 'dns' | 'network';
+export type ProbeErrorKind =
+  'timeout' | 'connect_refused' | 'connect_reset' | 'status_mismatch' | 'dns' | 'network' | 'egress_denied';
 
 function errorKind(error: NodeJS.ErrnoException): ProbeErrorKind {
   switch (error.code) {
@@ -33,14 +35,21 @@ function errorKind(error: NodeJS.ErrnoException): ProbeErrorKind {
 /**
  * One request on a fresh connection (no keep-alive), the way `time curl` measures it: connection
  * set-up is part of what a user waits for, and a netem delay shows on the SYN as well.
- * Never throws: failures are samples too.
+ * Never throws: failures are samples too. With an egress guard the destination is resolved and
+ * checked first; a denied one is recorded as an `egress_denied` sample and never sent.
  */
-export function probeOnce(spec: HttpProbeSpec): Promise<Sample> {
+export async function probeOnce(spec: HttpProbeSpec, egress?: EgressGuard): Promise<Sample> {
   const url = new URL(spec.url);
   const transport = url.protocol === 'https:' ? https : http;
   const at = Date.now();
   const started = process.hrtime.bigint();
   const elapsed = () => Number(process.hrtime.bigint() - started) / 1e6;
+  let lookup: ReturnType<typeof EgressGuard.lookupFor> | undefined;
+  if (egress) {
+    const checked = await egress.check(spec.url);
+    if (!checked.ok) return { at, durationMs: Math.round(elapsed() * 1000) / 1000, ok: false, errorKind: checked.kind };
+    lookup = EgressGuard.lookupFor(checked);
+  }
 
   return new Promise<Sample>((resolve) => {
     let settled = false;
@@ -50,7 +59,8 @@ export function probeOnce(spec: HttpProbeSpec): Promise<Sample> {
       clearTimeout(timer);
       resolve({ at, durationMs: Math.round(elapsed() * 1000) / 1000, ...sample });
     };
-    const req = transport.request(url, { method: spec.method ?? 'GET', headers: spec.headers, agent: false }, (res) => {
+    const options = { method: spec.method ?? 'GET', headers: spec.headers, agent: false as const, lookup };
+    const req = transport.request(url, options, (res) => {
       res.resume();
       res.on('end', () => {
         const status = res.statusCode ?? 0;

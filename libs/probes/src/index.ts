@@ -1,3 +1,5 @@
 export * from './http-probe';
 export * from './probe-loop';
 export * from './load-generator';
+export * from './egress-guard';
+export * from './webhook-client';

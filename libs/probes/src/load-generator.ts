@@ -1,5 +1,6 @@
 import autocannon from 'autocannon';
 import type { Sample } from '@gameday/core';
+import type { EgressGuard } from './egress-guard';
 
 export interface LoadSpec {
   url: string;
@@ -20,22 +21,52 @@ export interface LoadSpec {
 export class LoadGenerator {
   private instance: autocannon.Instance | undefined;
   private done: Promise<void> | undefined;
+  private starting: Promise<void> | undefined;
+  private stopped = false;
 
   constructor(
     private readonly spec: LoadSpec,
     private readonly onSample: (sample: Sample) => void,
+    private readonly egress?: EgressGuard,
   ) {}
 
   start(): void {
-    if (this.instance) return;
+    if (this.starting) return;
+    this.starting = this.begin();
+  }
+
+  /**
+   * With an egress guard the target is resolved and checked once; autocannon then connects to
+   * the checked address (Host and TLS server name kept), so DNS cannot move it elsewhere. A
+   * denied target gets one `egress_denied` sample and no traffic.
+   */
+  private async begin(): Promise<void> {
     const { spec } = this;
+    let url = spec.url;
+    let headers = spec.headers;
+    let servername: string | undefined;
+    if (this.egress) {
+      const checked = await this.egress.check(spec.url);
+      if (!checked.ok) {
+        this.onSample({ at: Date.now(), durationMs: 0, ok: false, errorKind: checked.kind });
+        return;
+      }
+      const u = new URL(spec.url);
+      const address = checked.addresses[0].address;
+      headers = { ...spec.headers, host: u.host };
+      servername = u.hostname;
+      u.hostname = address.includes(':') ? `[${address}]` : address;
+      url = u.toString();
+    }
+    if (this.stopped) return;
     let finished!: () => void;
     this.done = new Promise((resolve) => (finished = resolve));
     const instance = autocannon(
       {
-        url: spec.url,
+        url,
+        ...(servername ? { servername } : {}),
         method: spec.method ?? 'GET',
-        headers: spec.headers,
+        headers,
         body: spec.body,
         connections: spec.concurrency,
         overallRate: spec.rate,
@@ -72,6 +103,8 @@ export class LoadGenerator {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    await this.starting;
     if (!this.instance) return;
     this.instance.stop();
     await this.done;

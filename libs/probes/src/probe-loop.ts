@@ -1,10 +1,21 @@
 import type { Sample } from '@gameday/core';
+import type { EgressGuard } from './egress-guard';
 import { probeOnce, type HttpProbeSpec } from './http-probe';
 
 export interface ProbeLoopOptions {
   intervalMs: number;
   onSample: (probe: string, sample: Sample) => void;
+  /** checks every request against the egress policy (denied ones are recorded, not sent) */
+  egress?: EgressGuard;
+  /**
+   * Requests of one probe in flight at most (default 32): a target that stops answering must not
+   * pile up sockets and memory in the worker until the timeout (60 s at 50 ms is 1 200 requests).
+   * A tick that finds the probe at its cap is skipped and counted in `skipped`.
+   */
+  maxInFlight?: number;
 }
+
+export const DEFAULT_MAX_IN_FLIGHT = 32;
 
 /**
  * Fires a probe every interval on a fixed cadence: a slow answer does not delay the next probe
@@ -13,6 +24,9 @@ export interface ProbeLoopOptions {
 export class ProbeLoop {
   private timer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly perProbe = new Map<string, number>();
+  /** ticks skipped because the probe had maxInFlight requests outstanding */
+  skipped = 0;
 
   constructor(
     private readonly probes: readonly HttpProbeSpec[],
@@ -22,10 +36,20 @@ export class ProbeLoop {
   start(): void {
     if (this.timer) return;
     const tick = () => {
+      const cap = this.options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
       for (const probe of this.probes) {
-        const p = probeOnce(probe).then((s) => this.options.onSample(probe.name, s));
+        const outstanding = this.perProbe.get(probe.name) ?? 0;
+        if (outstanding >= cap) {
+          this.skipped++;
+          continue;
+        }
+        this.perProbe.set(probe.name, outstanding + 1);
+        const p = probeOnce(probe, this.options.egress).then((s) => this.options.onSample(probe.name, s));
         this.inFlight.add(p);
-        void p.finally(() => this.inFlight.delete(p));
+        void p.finally(() => {
+          this.inFlight.delete(p);
+          this.perProbe.set(probe.name, (this.perProbe.get(probe.name) ?? 1) - 1);
+        });
       }
     };
     tick();

@@ -132,6 +132,40 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it('keeps the targets off the control plane: separate networks, only the worker and Prometheus on both', () => {
+    const networksOf = (name: string) =>
+      [
+        ...(/\n {4}networks:\n((?: {6}\S+: null\n)+)/.exec(`\n${serviceBlocks(config).get(name)}`)?.[1] ?? '').matchAll(
+          /^ {6}(\S+):/gm,
+        ),
+      ].map((m) => m[1]);
+    for (const name of ['postgres', 'redis', 'migrate', 'api', 'grafana'])
+      expect([name, networksOf(name)]).toEqual([name, ['control']]);
+    for (const name of ['demo-db', 'service1', 'service2'])
+      expect([name, networksOf(name)]).toEqual([name, ['targets']]);
+    for (const name of ['worker', 'prometheus'])
+      expect([name, networksOf(name)]).toEqual([name, ['control', 'targets']]);
+  });
+
+  it('protects Redis with a password and gives the admin token to the API only', async () => {
+    const blocks = serviceBlocks(config);
+    expect(blocks.get('redis')).toContain('--requirepass');
+    for (const name of ['api', 'worker']) expect(blocks.get(name)).toMatch(/REDIS_URL: redis:\/\/:[^@\s]+@redis:6379/);
+    expect(blocks.get('api')).toContain('GAMEDAY_ADMIN_TOKEN');
+    const withToken = [...blocks].filter(([, b]) => b.includes('GAMEDAY_ADMIN_TOKEN')).map(([n]) => n);
+    expect(withToken).toEqual(['api']);
+    const dir = mkdtempSync(join(tmpdir(), 'gameday-compose-'));
+    try {
+      const withoutRedisPassword = readFileSync(ENV_EXAMPLE, 'utf8').replace(/^REDIS_PASSWORD=.*$/m, '');
+      writeFileSync(join(dir, 'no-redis.env'), withoutRedisPassword);
+      await expect(compose(['--env-file', join(dir, 'no-redis.env'), 'config', '-q'])).rejects.toThrow(
+        /REDIS_PASSWORD/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('uses named volumes for every stateful service', async () => {
     expect((await compose(['--env-file', ENV_EXAMPLE, 'config', '--volumes'])).trim().split('\n').sort()).toEqual([
       'grafana-data',

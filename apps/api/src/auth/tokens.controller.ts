@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { instantSchema } from '@gameday/core';
 import { ApiTokenRepository, type ApiToken } from '@gameday/db';
 import { z } from 'zod';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
@@ -11,6 +12,8 @@ export const createTokenSchema = z
   .strictObject({
     name: z.string().trim().min(1, 'must not be empty').max(120, 'must be at most 120 characters'),
     role: z.enum(['viewer', 'operator', 'admin']),
+    /** optional: the token stops working at this instant */
+    expiresAt: instantSchema.refine((v) => Date.parse(v) > Date.now(), 'must be in the future').optional(),
   })
   .meta({ id: 'CreateToken' });
 
@@ -23,6 +26,7 @@ function view(t: ApiToken) {
     createdAt: t.createdAt,
     lastUsedAt: t.lastUsedAt,
     revokedAt: t.revokedAt,
+    expiresAt: t.expiresAt,
   };
 }
 
@@ -46,6 +50,7 @@ export class TokensController {
       tokenHash: hashToken(secret),
       prefix: secret.slice(0, 10),
       createdById: principal.tokenId,
+      expiresAt: body.expiresAt ? new Date(body.expiresAt) : null,
     });
     return { ...view(row), token: secret };
   }

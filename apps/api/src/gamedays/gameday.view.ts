@@ -1,10 +1,71 @@
 import { findBlackout, nextOccurrences, planRun, runDurationMs, type GameDaySpec, type RunPlan } from '@gameday/core';
 import type { GameDay, Run, RunEvent, RunNote } from '@gameday/db';
 import type { Principal } from '../auth/auth.decorators';
+import { ROLE_RANK } from '../auth/token-hash';
+
+/** What a secret reads as. A PATCH that sends it back keeps the stored secret. */
+export const SECRET_PLACEHOLDER = '***';
+
+/** Scheme and host only: the path and query of a webhook URL are its credential (Slack, Teams...). */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}/${SECRET_PLACEHOLDER}`;
+  } catch {
+    return SECRET_PLACEHOLDER;
+  }
+}
+
+type HttpRequestSpec = { headers?: Record<string, string>; body?: string };
+
+function redactRequest<T extends HttpRequestSpec>(r: T): T {
+  return {
+    ...r,
+    headers: r.headers && Object.fromEntries(Object.keys(r.headers).map((k) => [k, SECRET_PLACEHOLDER])),
+    body: r.body === undefined ? undefined : SECRET_PLACEHOLDER,
+  };
+}
 
 /**
- * In blind mode participants must not learn the fault from the API: viewers get the fault's
- * kind only, until the champion reveals it. Operators and admins (who run the GameDay) see all.
+ * THE rule for secrets in a spec, applied to every read (GameDay, list, runs, reports): header
+ * values, request bodies and webhook URLs are write-only for every role; participants' contacts
+ * are for operators and admins only.
+ */
+export function redactSecrets(spec: GameDaySpec, principal: Principal): GameDaySpec {
+  const seesContacts = ROLE_RANK[principal.role] >= ROLE_RANK.operator;
+  // a snapshot is whatever was stored: no experiments, nothing to redact
+  if (!Array.isArray(spec?.experiments)) return spec;
+  return {
+    ...spec,
+    participants: spec.participants?.map((p) => (seesContacts ? p : { ...p, contact: undefined })),
+    webhooks: spec.webhooks?.map((w) => ({ ...w, url: redactUrl(w.url) })),
+    experiments: spec.experiments.map((e) => ({
+      ...e,
+      hypothesis: { ...e.hypothesis, probes: e.hypothesis?.probes?.map(redactRequest) },
+      load: e.load && redactRequest(e.load),
+    })),
+  };
+}
+
+/** Container labels may carry secrets (credentials in env-like labels): only ours and Compose's show. */
+const SHOWN_LABEL = /^(gameday\.|com\.docker\.compose\.(project|service)$)/;
+
+/** Every `labels` map inside worker output (dry runs, run results, event data), filtered. */
+export function redactContainerLabels(value: unknown, depth = 0): unknown {
+  if (depth > 32 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => redactContainerLabels(v, depth + 1));
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) =>
+      k === 'labels' && v !== null && typeof v === 'object' && !Array.isArray(v)
+        ? [k, Object.fromEntries(Object.entries(v).filter(([name]) => SHOWN_LABEL.test(name)))]
+        : [k, redactContainerLabels(v, depth + 1)],
+    ),
+  );
+}
+
+/**
+ * Secrets are redacted for everyone (redactSecrets). In blind mode participants must not learn
+ * the fault from the API either: viewers get the fault's kind only, until the champion reveals it.
  */
 export function redactSpec(
   spec: GameDaySpec,
@@ -12,6 +73,7 @@ export function redactSpec(
   revealedAt: Date | null,
   principal: Principal,
 ): GameDaySpec {
+  spec = redactSecrets(spec, principal);
   if (mode !== 'blind' || revealedAt !== null || principal.role !== 'viewer') return spec;
   return {
     ...spec,
@@ -77,7 +139,7 @@ export function runView(r: Run, principal: Principal, gameDay?: Pick<GameDay, 'm
     // a finished run reveals its fault: the GameDay is over for that occurrence
     spec:
       finished || !gameDay
-        ? r.spec
+        ? redactSecrets(r.spec as unknown as GameDaySpec, principal)
         : redactSpec(r.spec as unknown as GameDaySpec, gameDay.mode, gameDay.revealedAt, principal),
     summary: runSummary(r.result),
   };
@@ -163,7 +225,7 @@ export function runDetailView(
   const hideDetails = faultDetailsHidden(r, gameDay, principal);
   return {
     ...runView(r, principal, gameDay),
-    result: hideDetails ? redactResult(r.result) : r.result,
+    result: redactContainerLabels(hideDetails ? redactResult(r.result) : r.result),
     plan: runPlan(r),
     abortRequestedAt: r.abortRequestedAt,
     abortReason: r.abortReason,
@@ -175,7 +237,7 @@ export function runDetailView(
       plannedAt: e.plannedAt,
       at: e.at,
       message: hideDetails && isRevealingEvent(e.type) ? HIDDEN_EVENT_MESSAGE : e.message,
-      data: hideDetails ? null : e.data,
+      data: hideDetails ? null : redactContainerLabels(e.data),
     })),
     notes: notes.map(noteView),
   };

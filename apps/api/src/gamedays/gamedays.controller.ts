@@ -16,7 +16,7 @@ import {
   type GameDayListQuery,
   type RunListQuery,
 } from './gameday.schemas';
-import { gameDayView, runView } from './gameday.view';
+import { gameDayView, redactContainerLabels, runView } from './gameday.view';
 import { GameDaysService } from './gamedays.service';
 
 const validated = { pipes: [ZodValidationPipe] };
@@ -129,6 +129,10 @@ export class GameDaysController {
         detail: 'a blind GameDay hides its fault from viewers until the champion reveals it',
       });
     }
-    return this.dryRuns.dryRun(id);
+    const report = await this.dryRuns.dryRun(id);
+    return {
+      ...report,
+      experiments: report.experiments.map((e) => ({ ...e, result: redactContainerLabels(e.result) })),
+    };
   }
 }

@@ -2,6 +2,7 @@ import { CLOCK } from '@gameday/config';
 import { ConflictException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import {
   type Clock,
+  EXEC_STRATEGY_REFUSED,
   type GameDaySpec,
   fieldErrors,
   findBlackout,
@@ -11,11 +12,16 @@ import {
   nextOccurrences,
   occurrenceProblems,
   runDurationMs,
+  usesExecStrategy,
 } from '@gameday/core';
+import { APP_CONFIG, type AppConfig } from '@gameday/config';
 import { GameDayRepository, type GameDay, type GameDayCreate, type Prisma, RunRepository } from '@gameday/db';
+import { EgressGuard } from '@gameday/probes';
 import { ScheduleSync } from '@gameday/queue';
 import { PROBLEM_TYPES, ProblemException, validationProblem } from '../common/problem';
 import { SPEC_FIELDS, type GameDayListQuery } from './gameday.schemas';
+import { egressErrors } from './egress-check';
+import { keepStoredSecrets } from './stored-secrets';
 
 /** How many upcoming occurrences of a recurring GameDay are checked against working hours. */
 const CRON_LOOKAHEAD = 20;
@@ -29,9 +35,12 @@ export class GameDaysService {
     private readonly runs: RunRepository,
     private readonly sync: ScheduleSync,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(EgressGuard) private readonly egress: EgressGuard,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async create(spec: GameDaySpec, createdById: string | null): Promise<GameDay> {
+    await this.assertAllowedByPolicy(spec);
     const now = this.clock.now().getTime();
     const nextRunAt = this.checkSchedule(spec, now);
     const row = await this.gameDays.create({
@@ -66,11 +75,17 @@ export class GameDaysService {
     const unknown = Object.keys(patch)
       .filter((k) => !SPEC_FIELDS.has(k))
       .map((field) => ({ field, message: 'unknown field' }));
-    const known = Object.fromEntries(Object.entries(patch).filter(([k]) => SPEC_FIELDS.has(k)));
+    // secrets read back as placeholders stay what they were
+    const restored = keepStoredSecrets(
+      Object.fromEntries(Object.entries(patch).filter(([k]) => SPEC_FIELDS.has(k))),
+      current.spec as unknown as GameDaySpec,
+    );
+    const known = restored.patch;
     const parsed = gameDaySpecSchema.safeParse({ ...(current.spec as object), ...known });
-    const errors = [...(parsed.success ? [] : fieldErrors(parsed.error)), ...unknown];
+    const errors = [...(parsed.success ? [] : fieldErrors(parsed.error)), ...unknown, ...restored.errors];
     if (errors.length > 0 || !parsed.success) throw validationProblem(errors);
     const spec = parsed.data;
+    await this.assertAllowedByPolicy(spec);
     const now = this.clock.now().getTime();
     // a finished one-shot given a new schedule is planned again
     const status = current.status === 'finished' && 'schedule' in known ? 'active' : current.status;
@@ -202,6 +217,19 @@ export class GameDaysService {
     );
     this.assertCalendar(problems);
     return upcoming[0];
+  }
+
+  /** What the worker would refuse to do (egress, exec strategy) is refused here, naming the field. */
+  private async assertAllowedByPolicy(spec: GameDaySpec): Promise<void> {
+    const exec = this.config.GAMEDAY_ALLOW_EXEC_STRATEGY
+      ? []
+      : spec.experiments.flatMap((e, i) =>
+          usesExecStrategy(e.fault)
+            ? [{ field: `experiments[${i}].fault.strategy`, message: EXEC_STRATEGY_REFUSED }]
+            : [],
+        );
+    const errors = [...exec, ...(await egressErrors(spec, this.egress))];
+    if (errors.length > 0) throw validationProblem(errors);
   }
 
   private assertCalendar(problems: { field: string; message: string }[]): void {

@@ -9,7 +9,13 @@ import {
 } from '@gameday/core';
 import { GameDayRepository, ProbeSampleRepository, RunNoteRepository, RunRepository } from '@gameday/db';
 import type { Principal } from '../auth/auth.decorators';
-import { faultDetailsHidden, HIDDEN_EVENT_MESSAGE, isRevealingEvent } from '../gamedays/gameday.view';
+import {
+  faultDetailsHidden,
+  HIDDEN_EVENT_MESSAGE,
+  isRevealingEvent,
+  redactContainerLabels,
+  redactSecrets,
+} from '../gamedays/gameday.view';
 
 type FaultLike = { kind: string; target?: Record<string, unknown>; [key: string]: unknown };
 
@@ -47,7 +53,7 @@ export class RunReportService {
       this.samples.listForRun(runId),
     ]);
     const hidden = faultDetailsHidden(run, gameDay ?? undefined, principal);
-    const spec = run.spec as unknown as GameDaySpec;
+    const spec = redactSecrets(run.spec as unknown as GameDaySpec, principal);
     const result = readRunResult(run.result);
     let planned: ReportPlan[] = [];
     try {
@@ -61,7 +67,12 @@ export class RunReportService {
         index,
         name: exp.name,
         hypothesis: exp.hypothesis.description,
-        ...(hidden ? {} : { fault: describeFault(exp.fault as unknown as FaultLike), targets: r?.targets ?? [] }),
+        ...(hidden
+          ? {}
+          : {
+              fault: describeFault(exp.fault as unknown as FaultLike),
+              targets: redactContainerLabels(r?.targets ?? []) as NonNullable<typeof r>['targets'],
+            }),
         plan: r?.plan ?? planned[index],
         windows: r?.windows,
         stats: r?.stats,
@@ -97,7 +108,7 @@ export class RunReportService {
         experimentIndex: e.experimentIndex,
         plannedAt: e.plannedAt?.getTime() ?? null,
         at: e.at.getTime(),
-        data: hidden ? null : e.data,
+        data: hidden ? null : (redactContainerLabels(e.data) as typeof e.data),
       })),
       samples: samples.map((s) => ({
         experimentIndex: s.experimentIndex,

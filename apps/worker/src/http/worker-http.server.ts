@@ -38,9 +38,10 @@ export class WorkerHttpServer implements OnApplicationBootstrap, OnModuleDestroy
     });
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
-      this.server!.listen(this.config.WORKER_PORT, resolve);
+      // loopback by default: metrics name GameDays, targets and experiments (WORKER_METRICS_HOST opens it)
+      this.server!.listen(this.config.WORKER_PORT, this.config.WORKER_METRICS_HOST, resolve);
     });
-    this.logger.log(`metrics and health on :${this.port}`);
+    this.logger.log(`metrics and health on ${this.config.WORKER_METRICS_HOST}:${this.port}`);
   }
 
   get port(): number {

@@ -31,6 +31,7 @@ import {
 } from '@gameday/db';
 import { APP_CONFIG, CLOCK, type AppConfig } from '@gameday/config';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
+import { EgressGuard } from '@gameday/probes';
 import { FaultConfirmation } from './fault-confirmation';
 import { FaultJobs } from './fault-jobs.service';
 import { openLeases, revertLease } from './lease-revert';
@@ -78,6 +79,7 @@ export class RunExecutor {
     @Inject(METRICS) private readonly metrics: GameDayMetrics,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(EgressGuard) private readonly egress: EgressGuard,
   ) {
     this.confirm = new FaultConfirmation(driver, leases, runs, metrics);
   }
@@ -194,7 +196,7 @@ export class RunExecutor {
       exp,
       plan,
       index,
-      { runId, gameDay: spec.name, samples: this.samples, metrics: this.metrics },
+      { runId, gameDay: spec.name, samples: this.samples, metrics: this.metrics, egress: this.egress },
       control,
     );
 

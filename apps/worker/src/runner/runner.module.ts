@@ -1,10 +1,13 @@
 import { Module } from '@nestjs/common';
 import Docker from 'dockerode';
 import type { FaultDriver, LeaseRepository } from '@gameday/core';
+import { APP_CONFIG, type AppConfig } from '@gameday/config';
 import { PrismaLeaseRepository, PrismaService } from '@gameday/db';
 import { DockerFaultDriver } from '@gameday/faults';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
+import { EgressGuard } from '@gameday/probes';
 import { DryRunProcessor } from './dry-run.processor';
+import { refuseExecStrategy } from './exec-policy';
 import { FaultJobs } from './fault-jobs.service';
 import { LeaseReaper } from './lease-reaper.service';
 import { RunExecuteWorker } from './run-execute.worker';
@@ -26,15 +29,21 @@ import { WebhookNotifier } from './webhook-notifier';
     },
     {
       provide: FAULT_DRIVER,
-      inject: [LEASE_REPOSITORY, METRICS],
+      inject: [LEASE_REPOSITORY, METRICS, APP_CONFIG],
       // identified by the engine's daemon ID: the worker acts only on leases of the engine it holds
-      useFactory: (leases: LeaseRepository, metrics: GameDayMetrics): Promise<FaultDriver> =>
-        DockerFaultDriver.connect(new Docker(), {
-          leases,
-          helperImage: process.env.GAMEDAY_HELPER_IMAGE || undefined,
-          onEvent: (e) => metrics.faultDriverOperation.observe({ type: e.type, result: e.result }, e.durationMs / 1000),
-        }),
+      useFactory: async (leases: LeaseRepository, metrics: GameDayMetrics, config: AppConfig): Promise<FaultDriver> =>
+        refuseExecStrategy(
+          await DockerFaultDriver.connect(new Docker(), {
+            leases,
+            helperImage: process.env.GAMEDAY_HELPER_IMAGE || undefined,
+            onEvent: (e) =>
+              metrics.faultDriverOperation.observe({ type: e.type, result: e.result }, e.durationMs / 1000),
+          }),
+          config.GAMEDAY_ALLOW_EXEC_STRATEGY,
+        ),
     },
+    // probes, load and webhooks go only where the egress policy allows
+    { provide: EgressGuard, inject: [APP_CONFIG], useFactory: (c: AppConfig) => EgressGuard.fromConfig(c) },
     WebhookNotifier,
     DryRunProcessor,
     FaultJobs,

@@ -13,7 +13,7 @@ import {
 } from '@gameday/core';
 import type { ProbeSampleRepository } from '@gameday/db';
 import type { GameDayMetrics } from '@gameday/metrics';
-import { LoadGenerator, ProbeLoop } from '@gameday/probes';
+import { LoadGenerator, ProbeLoop, type EgressGuard } from '@gameday/probes';
 import type { RunControl } from './run-control';
 import { SampleRecorder, type RecordedSample } from './sample-recorder';
 
@@ -45,7 +45,14 @@ export class SteadyStateWatch {
     private readonly exp: ExperimentSpec,
     plan: RunPlan,
     index: number,
-    deps: { runId: string; gameDay: string; samples: ProbeSampleRepository; metrics: GameDayMetrics },
+    deps: {
+      runId: string;
+      gameDay: string;
+      samples: ProbeSampleRepository;
+      metrics: GameDayMetrics;
+      /** probes and load go only where the egress policy allows */
+      egress: EgressGuard;
+    },
     control: RunControl,
   ) {
     const labels = { gameday: deps.gameDay, experiment: exp.name };
@@ -80,7 +87,11 @@ export class SteadyStateWatch {
               timeoutMs: p.timeoutMs,
             },
           ],
-          { intervalMs: parseDurationMs(p.interval)!, onSample: (name, s) => this.recorder.add(name, s) },
+          {
+            intervalMs: parseDurationMs(p.interval)!,
+            onSample: (name, s) => this.recorder.add(name, s),
+            egress: deps.egress,
+          },
         ),
     );
     if (exp.load)
@@ -95,6 +106,7 @@ export class SteadyStateWatch {
           timeoutMs: exp.load.timeoutMs,
         },
         (s) => this.recorder.add(LOAD_SERIES, s),
+        deps.egress,
       );
   }
 

@@ -1,6 +1,7 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { GameDaySpec } from '@gameday/core';
 import { PrismaService } from '@gameday/db';
+import { EgressGuard, postWebhook } from '@gameday/probes';
 
 type WebhookEvent = NonNullable<GameDaySpec['webhooks']>[number]['events'][number];
 
@@ -17,7 +18,10 @@ const FINAL = new Set<WebhookEvent>(['run.completed', 'run.aborted', 'run.failed
 export class WebhookNotifier {
   private readonly logger = new Logger(WebhookNotifier.name);
 
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    @Inject(EgressGuard) private readonly egress: EgressGuard,
+  ) {}
 
   async notify(runId: string, spec: GameDaySpec, event: WebhookEvent, details: Record<string, unknown>): Promise<void> {
     const hooks = (spec.webhooks ?? []).filter((h) => h.events.includes(event));
@@ -43,13 +47,7 @@ export class WebhookNotifier {
     await Promise.all(
       hooks.map(async (hook) => {
         try {
-          const res = await fetch(hook.url, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body,
-            signal: AbortSignal.timeout(TIMEOUT_MS),
-          });
-          if (!res.ok) throw new Error(`HTTP ${res.status}`);
+          await postWebhook(hook.url, body, this.egress, TIMEOUT_MS);
         } catch (error) {
           const message = `webhook ${new URL(hook.url).host} failed for ${event}: ${(error as Error).message}`;
           this.logger.warn(message);

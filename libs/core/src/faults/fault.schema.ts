@@ -209,18 +209,40 @@ export const selectionSchema = z
       ctx.addIssue({ code: 'custom', path: ['percent'], message: 'percent is only allowed when mode is "percent"' });
   });
 
-const labelKey = z.string().min(1, 'label keys must not be empty').max(255);
+/** Docker's own rules, so a name Docker could never have (e.g. "$(reboot)") is refused up front. */
+export const CONTAINER_NAME = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+const containerName = z
+  .string()
+  .min(1, 'container name must not be empty')
+  .max(255)
+  .regex(CONTAINER_NAME, 'must be a Docker container name: [a-zA-Z0-9][a-zA-Z0-9_.-]* (optionally with a leading "/")');
+// Docker: a label key is non-empty without whitespace; neither keys nor values carry control characters
+const labelKey = z
+  .string()
+  .min(1, 'label keys must not be empty')
+  .max(255)
+  .regex(/^[^\s\p{Cc}=]+$/u, 'label keys must not contain whitespace, "=" or control characters');
+const labelValue = z
+  .string()
+  .max(1024)
+  .regex(/^[^\p{Cc}]*$/u, 'label values must not contain control characters');
+// Compose lower-cases and restricts project names; service names are Compose's [a-zA-Z0-9._-]+
+const composeProject = z
+  .string()
+  .min(1, 'compose.project must not be empty')
+  .max(255)
+  .regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be a Compose project name: [a-z0-9][a-z0-9_-]*');
+const composeService = z
+  .string()
+  .min(1, 'compose.service must not be empty')
+  .max(255)
+  .regex(/^[a-zA-Z0-9._-]+$/, 'must be a Compose service name: [a-zA-Z0-9._-]+');
 
 export const targetSchema = z
   .strictObject({
-    container: z.string().min(1, 'container name must not be empty').max(255).optional(),
-    compose: z
-      .strictObject({
-        project: z.string().min(1, 'compose.project must not be empty'),
-        service: z.string().min(1, 'compose.service must not be empty').optional(),
-      })
-      .optional(),
-    labels: z.record(labelKey, z.string().max(1024)).optional(),
+    container: containerName.optional(),
+    compose: z.strictObject({ project: composeProject, service: composeService.optional() }).optional(),
+    labels: z.record(labelKey, labelValue).optional(),
     selection: selectionSchema.default({ mode: 'one' }),
     /** privileged containers are refused unless this is set */
     allowPrivileged: z.boolean().optional(),
@@ -277,3 +299,11 @@ export type LossSpec = z.infer<typeof lossSchema>;
 export type ScopeRule = z.infer<typeof scopeRuleSchema>;
 export type TargetSpec = z.infer<typeof targetSchema>;
 export type SelectionSpec = z.infer<typeof selectionSchema>;
+
+export const EXEC_STRATEGY_REFUSED =
+  'the exec strategy runs tc inside the target with its binaries and privileges; it is off unless an admin sets GAMEDAY_ALLOW_EXEC_STRATEGY=true (use sidecar)';
+
+/** Whether a fault would run the target's own tc (the exec strategy). */
+export function usesExecStrategy(fault: FaultSpec | { kind: string; strategy?: string }): boolean {
+  return fault.kind === 'network' && (fault as { strategy?: string }).strategy === 'exec';
+}

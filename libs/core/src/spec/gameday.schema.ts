@@ -8,9 +8,9 @@ import {
   httpUrlSchema,
   instantSchema,
   localOrInstantSchema,
-  parseLocalOrInstant,
   shortText,
   timezoneSchema,
+  tryParseLocalOrInstant,
   weekdaySchema,
 } from './primitives.schema';
 
@@ -21,6 +21,11 @@ import {
  */
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
+// the URL alone decides where a request goes: a Host override would aim past the egress check
+const headerName = z
+  .string()
+  .regex(HEADER_NAME, 'must be an HTTP header name')
+  .refine((name) => name.toLowerCase() !== 'host', 'a Host header cannot be set: the URL decides the destination');
 
 const weeklyHoursSchema = z
   .strictObject({
@@ -91,7 +96,10 @@ export const blackoutSchema = z
     if (v.weekly === undefined && (v.start === undefined || v.end === undefined)) {
       ctx.addIssue({ code: 'custom', message: 'a blackout needs start and end, or weekly (or both)' });
     }
-    if (v.start && v.end && parseLocalOrInstant(v.end, v.timezone) <= parseLocalOrInstant(v.start, v.timezone)) {
+    // a zone or date-time that failed its own check is already reported: nothing to compare
+    const start = v.start && tryParseLocalOrInstant(v.start, v.timezone);
+    const end = v.end && tryParseLocalOrInstant(v.end, v.timezone);
+    if (typeof start === 'number' && typeof end === 'number' && end <= start) {
       ctx.addIssue({ code: 'custom', path: ['end'], message: 'end must be after start' });
     }
   });
@@ -121,10 +129,7 @@ export const probeSchema = z.strictObject({
   url: httpUrlSchema,
   method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']).default('GET'),
   headers: z
-    .record(
-      z.string().regex(HEADER_NAME, 'must be an HTTP header name'),
-      z.string().max(4096, 'header values are at most 4096 characters'),
-    )
+    .record(headerName, z.string().max(4096, 'header values are at most 4096 characters'))
     .refine((h) => Object.keys(h).length <= 32, 'at most 32 headers')
     .optional(),
   body: z.string().max(65_536, 'must be at most 64 KiB').optional(),
@@ -193,7 +198,7 @@ export const loadSchema = z.strictObject({
   url: httpUrlSchema,
   method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']).default('GET'),
   headers: z
-    .record(z.string().regex(HEADER_NAME, 'must be an HTTP header name'), z.string().max(4096))
+    .record(headerName, z.string().max(4096))
     .refine((h) => Object.keys(h).length <= 32, 'at most 32 headers')
     .optional(),
   body: z.string().max(65_536, 'must be at most 64 KiB').optional(),

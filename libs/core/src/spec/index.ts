@@ -1,3 +1,4 @@
 export * from './primitives.schema';
 export * from './gameday.schema';
 export * from './field-errors';
+export * from './storable-text';

@@ -62,6 +62,16 @@ export const cronSchema = z
     }
   });
 
+/** Like parseLocalOrInstant, but undefined when text or timezone is invalid (already reported). */
+export function tryParseLocalOrInstant(text: string, timezone: string): number | undefined {
+  try {
+    const ms = parseLocalOrInstant(text, timezone);
+    return Number.isFinite(ms) ? ms : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Parses a local-or-instant text in a timezone into epoch ms. */
 export function parseLocalOrInstant(text: string, timezone: string): number {
   const dt = DateTime.fromISO(text, { zone: timezone, setZone: false });

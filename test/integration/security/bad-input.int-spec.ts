@@ -1,0 +1,114 @@
+import type { INestApplication } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { ADMIN_TOKEN, type JsonBody, deleteQueueKeys, startApi, testConfig, testPrisma } from '../../support/harness';
+import { fullGameDay } from './full-gameday';
+
+/**
+ * Text Postgres cannot store (a lone UTF-16 surrogate, NUL) is a 400 naming the field, never a
+ * 500; target names follow Docker's and Compose's own rules.
+ */
+describe('security: bad input is a 400 naming the field', () => {
+  const config = testConfig('sec-bad-input');
+  const prisma = testPrisma();
+  const marker = `sec-bad-input-${randomUUID()}`;
+  let app: INestApplication;
+  let http: ReturnType<typeof request>;
+
+  beforeAll(async () => {
+    app = await startApi(config);
+    http = request(app.getHttpServer());
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await prisma.gameDay.deleteMany({ where: { name: { startsWith: marker } } });
+    await prisma.$disconnect();
+    await deleteQueueKeys(config.REDIS_URL, config.QUEUE_PREFIX);
+  });
+
+  const inAWeek = () => new Date(Date.now() + 7 * 24 * 3600_000);
+  const post = (body: JsonBody | string) =>
+    http
+      .post('/api/v1/gamedays')
+      .set('Authorization', `Bearer ${ADMIN_TOKEN}`)
+      .set('Content-Type', 'application/json')
+      .send(typeof body === 'string' ? body : JSON.stringify(body));
+  const rows = () => prisma.gameDay.count({ where: { name: { startsWith: marker } } });
+
+  // JSON.stringify keeps a lone surrogate as the escape "\ud800", exactly what an attacker sends
+  const cases: [string, (b: JsonBody) => void, string][] = [
+    ['lone high surrogate in description', (b) => (b.description = 'a\ud800b'), 'description'],
+    ['lone low surrogate in champion', (b) => (b.champion = '\udc00'), 'champion'],
+    ['NUL in a participant contact', (b) => (b.participants[0].contact = 'a\u0000b'), 'participants[0].contact'],
+    [
+      'lone surrogate in a probe header value',
+      (b) => (b.experiments[0].hypothesis.probes[0].headers.Authorization = 'Bearer \ud83d'),
+      'experiments[0].hypothesis.probes[0].headers.Authorization',
+    ],
+    ['lone surrogate in the load body', (b) => (b.experiments[0].load.body = '\udfff'), 'experiments[0].load.body'],
+    [
+      'lone surrogate in a label value',
+      (b) => (b.experiments[1].fault.target.labels['gameday.enabled'] = '\ud800'),
+      'experiments[1].fault.target.labels["gameday.enabled"]',
+    ],
+    [
+      'container name Docker could never have',
+      (b) => (b.experiments[0].fault.target.container = '$(reboot)'),
+      'experiments[0].fault.target.container',
+    ],
+    [
+      'container name with a space',
+      (b) => (b.experiments[0].fault.target.container = 'demo service'),
+      'experiments[0].fault.target.container',
+    ],
+    [
+      'label key with whitespace',
+      (b) => (b.experiments[1].fault.target.labels = { 'gameday enabled': 'true' }),
+      'experiments[1].fault.target.labels["gameday enabled"]',
+    ],
+    [
+      'label value with a newline',
+      (b) => (b.experiments[1].fault.target.labels = { 'gameday.enabled': 'true\nx' }),
+      'experiments[1].fault.target.labels["gameday.enabled"]',
+    ],
+    [
+      'compose project with a shell substitution',
+      (b) => (b.experiments[0].fault.target = { compose: { project: '`id`' } }),
+      'experiments[0].fault.target.compose.project',
+    ],
+  ];
+
+  it.each(cases)('%s → 400 naming the field, no row', async (_label, mutate, field) => {
+    const body = fullGameDay(`${marker} ${_label}`, inAWeek());
+    mutate(body);
+    const res = await post(body);
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(res.body.errors.map((e: { field: string }) => e.field)).toContain(field);
+    expect(await rows()).toBe(0);
+  });
+
+  it('a lone surrogate in the name (raw JSON escape) → 400, and in a PATCH too', async () => {
+    const res = await post(`{"name": "${marker} \\ud800", "timezone": "UTC"}`);
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toContainEqual(expect.objectContaining({ field: 'name' }));
+
+    const created = await post(fullGameDay(`${marker} patched`, inAWeek()));
+    expect(created.status).toBe(201);
+    const patch = await http
+      .patch(`/api/v1/gamedays/${created.body.id}`)
+      .set('Authorization', `Bearer ${ADMIN_TOKEN}`)
+      .set('Content-Type', 'application/json')
+      .send('{"description": "\\udc00"}');
+    expect(patch.status).toBe(400);
+    expect(patch.body.errors).toContainEqual(expect.objectContaining({ field: 'description' }));
+    const row = await prisma.gameDay.findUniqueOrThrow({ where: { id: created.body.id } });
+    expect(row.version).toBe(1);
+  });
+
+  it('the full GameDay itself is accepted (the fixture is valid)', async () => {
+    const res = await post(fullGameDay(`${marker} full`, inAWeek()));
+    expect(res.status).toBe(201);
+  });
+});
