@@ -10,6 +10,7 @@ import { MeController } from './auth/me.controller';
 import { TokensController } from './auth/tokens.controller';
 import { HttpMetricsInterceptor } from './common/http-metrics.interceptor';
 import { ProblemFilter } from './common/problem.filter';
+import { DryRunRateLimiter } from './gamedays/dry-run-rate-limiter.service';
 import { DEFAULT_DRY_RUN_TIMEOUT_MS, DRY_RUN_TIMEOUT_MS, DryRunService } from './gamedays/dry-run.service';
 import { GameDaysController } from './gamedays/gamedays.controller';
 import { GameDaysService } from './gamedays/gamedays.service';
@@ -55,6 +56,7 @@ export interface ApiOptions {
     RunReportService,
     RunStreamService,
     DryRunService,
+    DryRunRateLimiter,
     { provide: APP_GUARD, useClass: AuthGuard },
     { provide: APP_FILTER, useClass: ProblemFilter },
     { provide: APP_INTERCEPTOR, useClass: HttpMetricsInterceptor },

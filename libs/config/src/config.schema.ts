@@ -38,6 +38,8 @@ export const configSchema = z.object({
     .default('256kb'),
   /** the most the engine's clock may differ from the worker's before arming is refused (ms) */
   GAMEDAY_MAX_CLOCK_OFFSET_MS: z.coerce.number().int().min(0).max(3_600_000).default(500),
+  /** dry runs one token may ask for per minute (429 beyond) */
+  DRY_RUN_RATE_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(10),
   /** re-create missing queue entries for every active GameDay when a worker starts */
   WORKER_RECONCILE: z
     .enum(['true', 'false'], { message: 'must be true or false' })

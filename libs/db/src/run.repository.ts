@@ -166,6 +166,16 @@ export class RunRepository implements RunStore {
     });
   }
 
+  /** Of these runs, those whose abort was requested (the record executors and reapers honour). */
+  async abortRequestedAmong(runIds: string[]): Promise<string[]> {
+    if (runIds.length === 0) return [];
+    const rows = await this.prisma.run.findMany({
+      where: { id: { in: runIds }, abortRequestedAt: { not: null } },
+      select: { id: true },
+    });
+    return rows.map((r) => r.id);
+  }
+
   async requestAbortAll(at: Date, reason: string): Promise<string[]> {
     return this.prisma.$transaction(async (tx) => {
       const runs = await tx.run.findMany({

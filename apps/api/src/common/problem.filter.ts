@@ -62,6 +62,7 @@ export class ProblemFilter implements ExceptionFilter {
     if (problem.status >= HttpStatus.INTERNAL_SERVER_ERROR)
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     if (res.headersSent) return;
+    if (typeof problem.retryAfterSeconds === 'number') res.setHeader('Retry-After', String(problem.retryAfterSeconds));
     sendProblem(res, problem);
   }
 }

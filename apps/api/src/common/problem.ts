@@ -13,6 +13,7 @@ export const PROBLEM_TYPES = Object.freeze({
   blindHidden: 'urn:gameday:problem:blind-hidden',
   workerTimeout: 'urn:gameday:problem:worker-timeout',
   workerFailed: 'urn:gameday:problem:worker-failed',
+  rateLimited: 'urn:gameday:problem:rate-limited',
 });
 
 export interface ProblemBody {

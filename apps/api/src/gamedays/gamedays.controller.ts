@@ -7,6 +7,7 @@ import type { Queue } from 'bullmq';
 import { CurrentPrincipal, RequireRole, type Principal } from '../auth/auth.decorators';
 import { PROBLEM_TYPES, ProblemException } from '../common/problem';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
+import { DryRunRateLimiter } from './dry-run-rate-limiter.service';
 import { DryRunService } from './dry-run.service';
 import {
   gameDayListQuerySchema,
@@ -30,6 +31,7 @@ export class GameDaysController {
     private readonly runs: RunRepository,
     @Inject(RUN_QUEUE) private readonly runQueue: Queue,
     private readonly dryRuns: DryRunService,
+    private readonly dryRunLimit: DryRunRateLimiter,
   ) {}
 
   @Post()
@@ -120,6 +122,7 @@ export class GameDaysController {
       'DryRunReport: { gameDayId, gameDayVersion, resolvedAt, experiments: [{ index, name, fault, result: { kind, targets: [{ target, strategy, runner, apply, verify, revert, warnings }], refused, deduplicated, selection } | error }] }',
   })
   async dryRun(@Param('id', { schema: idSchema, ...validated }) id: string, @CurrentPrincipal() principal: Principal) {
+    this.dryRunLimit.take(principal);
     const gameDay = await this.service.get(id);
     if (gameDay.mode === 'blind' && gameDay.revealedAt === null && principal.role === 'viewer') {
       throw new ProblemException({

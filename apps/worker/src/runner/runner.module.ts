@@ -4,6 +4,7 @@ import type { FaultDriver, LeaseRepository } from '@gameday/core';
 import { PrismaLeaseRepository, PrismaService } from '@gameday/db';
 import { DockerFaultDriver } from '@gameday/faults';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
+import { ControlQueues } from './control-queues.service';
 import { DryRunProcessor } from './dry-run.processor';
 import { FaultJobs } from './fault-jobs.service';
 import { LeaseReaper } from './lease-reaper.service';
@@ -38,6 +39,7 @@ import { WebhookNotifier } from './webhook-notifier';
     WebhookNotifier,
     DryRunProcessor,
     FaultJobs,
+    ControlQueues,
     RunExecutor,
     RunExecuteWorker,
     LeaseReaper,
