@@ -15,11 +15,14 @@ import { DEFAULT_DRY_RUN_TIMEOUT_MS, DRY_RUN_TIMEOUT_MS, DryRunService } from '.
 import { GameDaysController } from './gamedays/gamedays.controller';
 import { GameDaysService } from './gamedays/gamedays.service';
 import { HealthController } from './health/health.controller';
+import { AbortRequests } from './runs/abort-requests.service';
 import { EmergencyStopController } from './runs/emergency-stop.controller';
 import { RunReportService } from './runs/run-report.service';
 import { RunStreamController } from './runs/run-stream.controller';
 import { RunStreamService } from './runs/run-stream.service';
 import { RunsController } from './runs/runs.controller';
+import { SafetyLeverController } from './safety/safety-lever.controller';
+import { SafetyLeverService } from './safety/safety-lever.service';
 
 export interface ApiOptions {
   /** how long POST /gamedays/:id/dry-run waits for a worker's answer */
@@ -47,6 +50,7 @@ export interface ApiOptions {
     RunsController,
     RunStreamController,
     EmergencyStopController,
+    SafetyLeverController,
     TokensController,
     MeController,
     HealthController,
@@ -57,6 +61,8 @@ export interface ApiOptions {
     RunStreamService,
     DryRunService,
     DryRunRateLimiter,
+    AbortRequests,
+    SafetyLeverService,
     { provide: APP_GUARD, useClass: AuthGuard },
     { provide: APP_FILTER, useClass: ProblemFilter },
     { provide: APP_INTERCEPTOR, useClass: HttpMetricsInterceptor },

@@ -14,6 +14,7 @@ export const PROBLEM_TYPES = Object.freeze({
   workerTimeout: 'urn:gameday:problem:worker-timeout',
   workerFailed: 'urn:gameday:problem:worker-failed',
   rateLimited: 'urn:gameday:problem:rate-limited',
+  safetyLever: 'urn:gameday:problem:safety-lever-engaged',
 });
 
 export interface ProblemBody {

@@ -36,6 +36,7 @@ import { FaultJobs } from './fault-jobs.service';
 import { openLeases, revertLease } from './lease-revert';
 import { RunControl, RunAbortedError } from './run-control';
 import { RunState } from './run-state';
+import { SafetyLeverGuard } from './safety-lever.guard';
 import { FAULT_DRIVER, LEASE_REPOSITORY } from './runner.tokens';
 import { SteadyStateWatch } from './steady-state-watch';
 import { WebhookNotifier } from './webhook-notifier';
@@ -78,6 +79,7 @@ export class RunExecutor {
     @Inject(METRICS) private readonly metrics: GameDayMetrics,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly safetyLever: SafetyLeverGuard,
   ) {
     this.confirm = new FaultConfirmation(driver, leases, runs, metrics);
   }
@@ -229,6 +231,7 @@ export class RunExecutor {
           });
           await this.notifier.notify(runId, spec, 'run.started', { experiment: exp.name });
         }
+        await this.safetyLever.refuseArming(control);
         ({ leases, pending } = await this.arm(runId, exp, ep, index, prepared, control));
         armedAt = this.nowMs();
       }

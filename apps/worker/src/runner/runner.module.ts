@@ -11,6 +11,7 @@ import { LeaseReaper } from './lease-reaper.service';
 import { RunExecuteWorker } from './run-execute.worker';
 import { RunExecutor } from './run-executor.service';
 import { FAULT_DRIVER, LEASE_REPOSITORY } from './runner.tokens';
+import { SafetyLeverGuard } from './safety-lever.guard';
 import { WebhookNotifier } from './webhook-notifier';
 
 /**
@@ -40,6 +41,7 @@ import { WebhookNotifier } from './webhook-notifier';
     DryRunProcessor,
     FaultJobs,
     ControlQueues,
+    SafetyLeverGuard,
     RunExecutor,
     RunExecuteWorker,
     LeaseReaper,

@@ -25,7 +25,7 @@ function spec(overrides: Record<string, unknown> = {}) {
   });
 }
 
-function setup(specValue = spec(), status: GameDay['status'] = 'active', now = AT) {
+function setup(specValue = spec(), status: GameDay['status'] = 'active', now = AT, leverReason: string | null = null) {
   const cron = 'cron' in specValue.schedule;
   const gameDay = { id: ID, status, version: 3, spec: specValue, runAt: cron ? null : AT } as unknown as GameDay;
   const runs: (RunCreate & { events: RunEventInput[] })[] = [];
@@ -51,11 +51,30 @@ function setup(specValue = spec(), status: GameDay['status'] = 'active', now = A
     launcher,
     new ManualClock(now),
     createMetrics({ defaults: false }),
+    {
+      get: async () => ({
+        engaged: leverReason !== null,
+        reason: leverReason,
+        engagedAt: null,
+        engagedBy: null,
+        releasedAt: null,
+        releasedBy: null,
+      }),
+    },
   );
   return { service, runs, firings, launched };
 }
 
 describe('FireService', () => {
+  it('records an occurrence due while the safety lever is engaged as skipped, with the reason', async () => {
+    const { service, runs, launched } = setup(spec(), 'active', AT, 'checkout is down');
+    const outcome = await service.fire({ gameDayId: ID, version: 3 }, AT);
+    expect(outcome).toMatchObject({ outcome: 'skipped', reason: 'safety lever engaged: checkout is down' });
+    expect(runs[0]).toMatchObject({ status: 'skipped', error: 'safety lever engaged: checkout is down' });
+    expect(runs[0].events[0].data).toMatchObject({ reason: 'safety_lever' });
+    expect(launched).toEqual([]);
+  });
+
   it('creates one run for an on-time occurrence, snapshots the spec and launches it', async () => {
     const { service, runs, firings, launched } = setup();
     expect(await service.fire({ gameDayId: ID, version: 3 }, AT)).toEqual({

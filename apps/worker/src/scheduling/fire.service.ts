@@ -9,7 +9,14 @@ import {
   nextOccurrence,
   runDurationMs,
 } from '@gameday/core';
-import { GameDayRepository, type GameDayStore, type Prisma, RunRepository, type RunStore } from '@gameday/db';
+import {
+  GameDayRepository,
+  type GameDayStore,
+  type Prisma,
+  RunRepository,
+  type RunStore,
+  SafetyLeverRepository,
+} from '@gameday/db';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
 import type { FireJob } from '@gameday/queue';
 import { RUN_LAUNCHER, type RunLauncher } from '../launch/run-launcher';
@@ -35,6 +42,7 @@ export class FireService {
     @Inject(RUN_LAUNCHER) private readonly launcher: RunLauncher,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(METRICS) private readonly metrics: GameDayMetrics,
+    @Inject(SafetyLeverRepository) private readonly lever: Pick<SafetyLeverRepository, 'get'>,
   ) {}
 
   async fire(job: FireJob, scheduledFor: Date): Promise<FireOutcome> {
@@ -57,10 +65,17 @@ export class FireService {
     const now = this.clock.now().getTime();
     const decision = missedRunDecision(spec.schedule.missedRunPolicy, at, now);
     const start = Math.max(now, at);
+    const lever = decision.action === 'skip' ? null : await this.lever.get();
+    const leverReason = lever?.engaged ? `safety lever engaged: ${lever.reason ?? 'no reason given'}` : null;
     const blackout =
-      decision.action === 'skip' ? null : findBlackout(spec.blackouts, { start, end: start + runDurationMs(spec) });
+      decision.action === 'skip' || leverReason
+        ? null
+        : findBlackout(spec.blackouts, { start, end: start + runDurationMs(spec) });
     const skipReason =
-      decision.action === 'skip' ? decision.reason : blackout ? `occurrence falls in ${blackout.reason}` : null;
+      decision.action === 'skip'
+        ? decision.reason
+        : (leverReason ?? (blackout ? `occurrence falls in ${blackout.reason}` : null));
+    const skipKind = leverReason ? 'safety_lever' : blackout ? 'blackout' : 'missed';
     const trigger = decision.action === 'run_late' ? 'catch_up' : 'schedule';
 
     const base = {
@@ -78,7 +93,7 @@ export class FireService {
             phase: 'skipped',
             plannedAt: scheduledFor,
             message: skipReason,
-            data: { reason: blackout ? 'blackout' : 'missed', lateMs: decision.lateMs },
+            data: { reason: skipKind, lateMs: decision.lateMs },
           },
         )
       : await this.runs.createForOccurrence(
@@ -96,7 +111,7 @@ export class FireService {
     this.metrics.scheduleLateness.observe(Math.max(0, run.createdAt.getTime() - at) / 1000);
     await this.bookkeeping(gameDay.id, spec, at);
     if (skipReason) {
-      this.metrics.occurrencesSkipped.inc({ reason: blackout ? 'blackout' : 'missed' });
+      this.metrics.occurrencesSkipped.inc({ reason: skipKind });
       this.logger.log(`GameDay ${gameDay.id} occurrence ${scheduledFor.toISOString()} skipped: ${skipReason}`);
       return { outcome: 'skipped', runId: run.id, reason: skipReason };
     }
