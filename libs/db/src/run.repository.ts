@@ -166,6 +166,15 @@ export class RunRepository implements RunStore {
     });
   }
 
+  /** Runs still `scheduled` whose instant and creation are both before `before` (oldest first). */
+  listStuckScheduled(before: Date, limit: number): Promise<Run[]> {
+    return this.prisma.run.findMany({
+      where: { status: 'scheduled', scheduledFor: { lt: before }, createdAt: { lt: before } },
+      orderBy: { scheduledFor: 'asc' },
+      take: limit,
+    });
+  }
+
   /** Of these runs, those whose abort was requested (the record executors and reapers honour). */
   async abortRequestedAmong(runIds: string[]): Promise<string[]> {
     if (runIds.length === 0) return [];
