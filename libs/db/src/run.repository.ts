@@ -56,6 +56,23 @@ export class RunRepository implements RunStore {
     }
   }
 
+  async createForFiring(data: RunCreate, firstEvent: RunEventInput): Promise<Run | null | 'superseded'> {
+    try {
+      return await this.prisma.$transaction(async (tx) => {
+        const rows = await tx.$queryRaw<{ version: number; status: string }[]>`
+          SELECT version, status::text AS status FROM "GameDay" WHERE id = ${data.gameDayId}::uuid FOR UPDATE`;
+        if (rows.length === 0 || rows[0].status !== 'active' || rows[0].version !== data.gameDayVersion)
+          return 'superseded' as const;
+        const run = await tx.run.create({ data });
+        await tx.runEvent.create({ data: eventData(run.id, firstEvent) });
+        return run;
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) return null;
+      throw error;
+    }
+  }
+
   findById(id: string): Promise<RunWithEvents | null> {
     return this.prisma.run.findUnique({ where: { id }, include: { events: { orderBy: { id: 'asc' } } } });
   }

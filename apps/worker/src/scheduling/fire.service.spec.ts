@@ -37,7 +37,8 @@ function setup(specValue = spec(), status: GameDay['status'] = 'active', now = A
       void firings.push({ nextRunAt, finished }),
   };
   const runStore = {
-    createForOccurrence: async (data: RunCreate, event: RunEventInput) => {
+    createForFiring: async (data: RunCreate, event: RunEventInput) => {
+      if (data.gameDayVersion !== gameDay.version) return 'superseded' as const;
       if (runs.some((r) => r.scheduledFor.getTime() === data.scheduledFor.getTime())) return null;
       runs.push({ ...data, events: [event] });
       return { ...data, id: `run-${runs.length}`, createdAt: now } as unknown as Run;
@@ -62,10 +63,27 @@ function setup(specValue = spec(), status: GameDay['status'] = 'active', now = A
       }),
     },
   );
-  return { service, runs, firings, launched };
+  return { service, runs, firings, launched, gameDay, runStore };
 }
 
 describe('FireService', () => {
+  it('an edit that lands between its read and the row lock: the run snapshots the new version', async () => {
+    const { service, runs, gameDay, runStore } = setup();
+    const create = runStore.createForFiring;
+    let edited = false;
+    runStore.createForFiring = async (data, event) => {
+      if (!edited) {
+        edited = true;
+        Object.assign(gameDay, { version: 4, spec: { ...spec(), description: 'edited' } });
+      }
+      return create(data, event);
+    };
+    expect(await service.fire({ gameDayId: ID, version: 3 }, AT)).toMatchObject({ outcome: 'launched' });
+    expect(runs).toHaveLength(1);
+    expect(runs[0].gameDayVersion).toBe(4);
+    expect(runs[0].spec).toMatchObject({ description: 'edited' });
+  });
+
   it('records an occurrence due while the safety lever is engaged as skipped, with the reason', async () => {
     const { service, runs, launched } = setup(spec(), 'active', AT, 'checkout is down');
     const outcome = await service.fire({ gameDayId: ID, version: 3 }, AT);

@@ -29,8 +29,9 @@ export type FireOutcome =
 
 /**
  * One occurrence of a GameDay fires: create exactly one Run (Postgres' unique key settles races
- * between workers), snapshot the spec, apply the calendar (blackouts, missed-run policy) and
- * hand the run to the launcher.
+ * between workers), snapshot the spec with its version (under the GameDay's row lock, so an edit
+ * lands wholly before or after the firing), apply the calendar (blackouts, missed-run policy,
+ * safety lever) and hand the run to the launcher.
  */
 @Injectable()
 export class FireService {
@@ -38,14 +39,14 @@ export class FireService {
 
   constructor(
     @Inject(GameDayRepository) private readonly gameDays: Pick<GameDayStore, 'findById' | 'recordFiring'>,
-    @Inject(RunRepository) private readonly runs: Pick<RunStore, 'createForOccurrence' | 'findById'>,
+    @Inject(RunRepository) private readonly runs: Pick<RunStore, 'createForFiring' | 'findById'>,
     @Inject(RUN_LAUNCHER) private readonly launcher: RunLauncher,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(METRICS) private readonly metrics: GameDayMetrics,
     @Inject(SafetyLeverRepository) private readonly lever: Pick<SafetyLeverRepository, 'get'>,
   ) {}
 
-  async fire(job: FireJob, scheduledFor: Date): Promise<FireOutcome> {
+  async fire(job: FireJob, scheduledFor: Date, attempt = 0): Promise<FireOutcome> {
     const gameDay = await this.gameDays.findById(job.gameDayId);
     if (!gameDay) return { outcome: 'ignored', reason: 'GameDay no longer exists' };
     if (gameDay.status !== 'active') return { outcome: 'ignored', reason: `GameDay is ${gameDay.status}` };
@@ -86,7 +87,7 @@ export class FireService {
       gameDayVersion: gameDay.version,
     } as const;
     const run = skipReason
-      ? await this.runs.createForOccurrence(
+      ? await this.runs.createForFiring(
           { ...base, status: 'skipped', error: skipReason, finishedAt: new Date(now) },
           {
             type: 'occurrence.skipped',
@@ -96,7 +97,7 @@ export class FireService {
             data: { reason: skipKind, lateMs: decision.lateMs },
           },
         )
-      : await this.runs.createForOccurrence(
+      : await this.runs.createForFiring(
           { ...base, status: 'scheduled' },
           {
             type: 'occurrence.fired',
@@ -106,6 +107,11 @@ export class FireService {
             data: { lateMs: decision.lateMs, trigger },
           },
         );
+    if (run === 'superseded') {
+      // edited or cancelled between our read and the row lock: judge the occurrence again
+      if (attempt < 3) return this.fire(job, scheduledFor, attempt + 1);
+      return { outcome: 'ignored', reason: 'the GameDay kept changing while this occurrence fired' };
+    }
     if (!run) return { outcome: 'duplicate' };
 
     this.metrics.scheduleLateness.observe(Math.max(0, run.createdAt.getTime() - at) / 1000);
