@@ -1,9 +1,9 @@
 import { faultSchema, type FaultDriver } from '@gameday/core';
-import type { PrismaClient } from '@gameday/db';
-import { DockerFaultDriver, PrismaLeaseRepository } from '@gameday/faults';
+import { PrismaLeaseRepository, type PrismaClient } from '@gameday/db';
+import { DockerFaultDriver } from '@gameday/faults';
 import Docker from 'dockerode';
 import { randomUUID } from 'node:crypto';
-import { ensureLabTargetImage } from '../../lab/support/lab-images';
+import { ensureLabTargetImage } from '../../../tools/lab/lab-images';
 
 export const docker = new Docker();
 
@@ -31,8 +31,8 @@ export async function removeContainers(names: string[]): Promise<void> {
 export const isPaused = async (name: string) => (await docker.getContainer(name).inspect()).State.Paused;
 
 /** The worker's fault driver on the local engine, outside any worker (no reaper, no queue). */
-export function testDriver(prisma: PrismaClient): FaultDriver {
-  return new DockerFaultDriver(docker, { leases: new PrismaLeaseRepository(prisma) });
+export function testDriver(prisma: PrismaClient): Promise<FaultDriver> {
+  return DockerFaultDriver.connect(docker, { leases: new PrismaLeaseRepository(prisma) });
 }
 
 /**
@@ -43,7 +43,7 @@ export async function undrivenPausedRun(prisma: PrismaClient, gameDayId: string,
   const run = await prisma.run.create({
     data: { gameDayId, scheduledFor: new Date(), status: 'observing', spec: {}, gameDayVersion: 1 },
   });
-  const driver = testDriver(prisma);
+  const driver = await testDriver(prisma);
   const spec = faultSchema.parse({ kind: 'container', target: { container: target }, action: 'pause' });
   const resolution = await driver.resolveTargets(spec);
   const prepared = await driver.prepare(spec, resolution.targets[0], {

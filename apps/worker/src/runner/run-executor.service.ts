@@ -37,6 +37,7 @@ import { openLeases, revertLease } from './lease-revert';
 import { RunControl, RunAbortedError } from './run-control';
 import { RunState } from './run-state';
 import { SafetyLeverGuard } from './safety-lever.guard';
+import { restoreStoredSamples } from './stored-samples';
 import { FAULT_DRIVER, LEASE_REPOSITORY } from './runner.tokens';
 import { SteadyStateWatch } from './steady-state-watch';
 import { WebhookNotifier } from './webhook-notifier';
@@ -199,6 +200,7 @@ export class RunExecutor {
       { runId, gameDay: spec.name, samples: this.samples, metrics: this.metrics },
       control,
     );
+    await restoreStoredSamples(this.samples, watch, runId, index);
 
     let leases: FaultLease[] = await this.leasesOf(runId, index);
     // A lease row (reverted or not) means this experiment was armed before: never arm twice.
