@@ -69,7 +69,7 @@ describe('abort queue and dry-run rate limit', () => {
     const created = await http
       .post('/api/v1/gamedays')
       .set(auth)
-      .send(pauseGameDay(target, { baseline: '1s', fault: '60s', recovery: '1s' }));
+      .send(pauseGameDay(target, { baseline: '3s', fault: '60s', recovery: '1s' }));
     expect(created.status).toBe(201);
     ids.push(created.body.id);
 

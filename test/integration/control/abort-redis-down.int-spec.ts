@@ -63,7 +63,7 @@ describe('emergency stop with Redis down for the API', () => {
     const created = await http
       .post('/api/v1/gamedays')
       .set(auth)
-      .send(pauseGameDay(driven, { baseline: '1s', fault: '60s', recovery: '1s' }));
+      .send(pauseGameDay(driven, { baseline: '3s', fault: '60s', recovery: '1s' }));
     expect(created.status).toBe(201);
     ids.push(created.body.id);
     const started = await http.post(`/api/v1/gamedays/${created.body.id}/runs`).set(auth).send({});

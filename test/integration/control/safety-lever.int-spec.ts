@@ -82,7 +82,7 @@ describe('safety lever', () => {
   it('aborts the running run and blocks firing and launching until an admin releases it', async () => {
     const target = await startTarget('lever');
     containers.push(target.name);
-    const running = await createGameDay(pauseGameDay(target, { baseline: '1s', fault: '60s', recovery: '1s' }));
+    const running = await createGameDay(pauseGameDay(target, { baseline: '3s', fault: '60s', recovery: '1s' }));
     const started = await http.post(`/api/v1/gamedays/${running}/runs`).set(operator).send({});
     expect(started.status).toBe(201);
     const runId = started.body.id as string;

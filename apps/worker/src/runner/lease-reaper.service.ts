@@ -84,21 +84,25 @@ export class LeaseReaper implements OnApplicationBootstrap, OnModuleDestroy {
     return reverted;
   }
 
+  /** An abort-all can leave many faults to revert: in parallel, so the last is not held up by the first. */
   private async revertAborted(): Promise<void> {
-    for (const lease of await abortedLeases(this.leases, this.driver, (ids) => this.runs.abortRequestedAmong(ids))) {
-      try {
-        const r = await revertLease(this.driver, this.leases, this.metrics, lease, 'abort');
-        await this.runs.appendEvent(lease.runId!, {
-          type: 'fault.reverted',
-          experimentIndex: lease.experimentIndex,
-          message: `reaper reverted the fault on ${lease.containerName}: the run's abort is recorded (${r.outcome})`,
-          at: r.at,
-          data: { leaseId: lease.id, outcome: r.outcome, by: 'reaper' },
-        });
-      } catch (error) {
-        this.logger.error(`reaper could not revert aborted lease ${lease.id}: ${(error as Error).message}`);
-      }
-    }
+    const aborted = await abortedLeases(this.leases, this.driver, (ids) => this.runs.abortRequestedAmong(ids));
+    await Promise.all(
+      aborted.map(async (lease) => {
+        try {
+          const r = await revertLease(this.driver, this.leases, this.metrics, lease, 'abort');
+          await this.runs.appendEvent(lease.runId!, {
+            type: 'fault.reverted',
+            experimentIndex: lease.experimentIndex,
+            message: `reaper reverted the fault on ${lease.containerName}: the run's abort is recorded (${r.outcome})`,
+            at: r.at,
+            data: { leaseId: lease.id, outcome: r.outcome, by: 'reaper' },
+          });
+        } catch (error) {
+          this.logger.error(`reaper could not revert aborted lease ${lease.id}: ${(error as Error).message}`);
+        }
+      }),
+    );
   }
 
   private async closeOrphans(now: Date): Promise<void> {
