@@ -110,3 +110,26 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/**
+ * DELETE answers 409 while a run is live, and scheduling tests leave their runs at arming: this
+ * ends them (cancelled), then deletes, again when an occurrence fired in between. Returns the
+ * final HTTP status.
+ */
+export async function cancelRunsAndDelete(
+  http: { delete(url: string): { set(h: Record<string, string>): PromiseLike<{ status: number }> } },
+  auth: Record<string, string>,
+  prisma: PrismaClient,
+  id: string,
+): Promise<number> {
+  let status = 0;
+  for (let attempt = 0; attempt < 10; attempt++) {
+    await prisma.run.updateMany({
+      where: { gameDayId: id, status: { in: ['scheduled', 'arming'] } },
+      data: { status: 'cancelled', finishedAt: new Date() },
+    });
+    status = (await http.delete(`/api/v1/gamedays/${id}`).set(auth)).status;
+    if (status !== 409) return status;
+  }
+  return status;
+}

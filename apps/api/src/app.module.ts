@@ -13,15 +13,19 @@ import { TokensController } from './auth/tokens.controller';
 import { HttpMetricsInterceptor } from './common/http-metrics.interceptor';
 import { ProblemFilter } from './common/problem.filter';
 import { RateLimitGuard, rateLimitOptions } from './common/rate-limit.guard';
+import { DryRunRateLimiter } from './gamedays/dry-run-rate-limiter.service';
 import { DEFAULT_DRY_RUN_TIMEOUT_MS, DRY_RUN_TIMEOUT_MS, DryRunService } from './gamedays/dry-run.service';
 import { GameDaysController } from './gamedays/gamedays.controller';
 import { GameDaysService } from './gamedays/gamedays.service';
 import { HealthController } from './health/health.controller';
+import { AbortRequests } from './runs/abort-requests.service';
 import { EmergencyStopController } from './runs/emergency-stop.controller';
 import { RunReportService } from './runs/run-report.service';
 import { RunStreamController } from './runs/run-stream.controller';
 import { RunStreamService } from './runs/run-stream.service';
 import { RunsController } from './runs/runs.controller';
+import { SafetyLeverController } from './safety/safety-lever.controller';
+import { SafetyLeverService } from './safety/safety-lever.service';
 
 export interface ApiOptions {
   /** how long POST /gamedays/:id/dry-run waits for a worker's answer */
@@ -50,6 +54,7 @@ export interface ApiOptions {
     RunsController,
     RunStreamController,
     EmergencyStopController,
+    SafetyLeverController,
     TokensController,
     MeController,
     HealthController,
@@ -63,6 +68,9 @@ export interface ApiOptions {
     { provide: EgressGuard, inject: [APP_CONFIG], useFactory: (c: AppConfig) => EgressGuard.fromConfig(c) },
     // before authentication: a flood of bad tokens is throttled too
     { provide: APP_GUARD, useClass: RateLimitGuard },
+    DryRunRateLimiter,
+    AbortRequests,
+    SafetyLeverService,
     { provide: APP_GUARD, useClass: AuthGuard },
     { provide: APP_FILTER, useClass: ProblemFilter },
     { provide: APP_INTERCEPTOR, useClass: HttpMetricsInterceptor },

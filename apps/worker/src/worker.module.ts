@@ -10,6 +10,7 @@ import { RunExecuteWorker } from './runner/run-execute.worker';
 import { RunnerModule } from './runner/runner.module';
 import { FireService } from './scheduling/fire.service';
 import { QueueWorkers } from './scheduling/queue-workers';
+import { Reconciler } from './scheduling/reconciler.service';
 
 @Module({
   imports: [
@@ -26,6 +27,7 @@ import { QueueWorkers } from './scheduling/queue-workers';
     // runs are executed by the run lifecycle (one long job per run on the execute queue)
     { provide: RUN_LAUNCHER, useExisting: RunExecuteWorker },
     FireService,
+    Reconciler,
     QueueWorkers,
     WorkerHttpServer,
   ],

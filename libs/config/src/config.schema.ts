@@ -81,11 +81,15 @@ export const configSchema = z.object({
     .enum(['true', 'false'], { message: 'must be true or false' })
     .default('false')
     .transform((v) => v === 'true'),
-  /** re-create missing queue entries for every active GameDay when a worker starts */
+  /** dry runs one token may ask for per minute (429 beyond) */
+  DRY_RUN_RATE_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(10),
+  /** re-create missing queue entries for every active GameDay when a worker starts, then periodically */
   WORKER_RECONCILE: z
     .enum(['true', 'false'], { message: 'must be true or false' })
     .default('true')
     .transform((v) => v === 'true'),
+  /** how often a worker re-checks Redis against Postgres (lost schedules, runs never launched) */
+  WORKER_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
 });
 
 export type AppConfig = z.infer<typeof configSchema>;

@@ -6,6 +6,7 @@ import { PrismaService } from './prisma.service';
 import { ProbeSampleRepository } from './probe-sample.repository';
 import { RunNoteRepository } from './run-note.repository';
 import { RunRepository } from './run.repository';
+import { SafetyLeverRepository } from './safety-lever.repository';
 
 @Global()
 @Module({
@@ -16,6 +17,7 @@ import { RunRepository } from './run.repository';
     RunRepository,
     RunNoteRepository,
     ProbeSampleRepository,
+    SafetyLeverRepository,
   ],
   exports: [
     PrismaService,
@@ -24,6 +26,7 @@ import { RunRepository } from './run.repository';
     RunRepository,
     RunNoteRepository,
     ProbeSampleRepository,
+    SafetyLeverRepository,
   ],
 })
 export class DbModule {}

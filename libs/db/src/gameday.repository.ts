@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { GameDay, Prisma } from './generated/prisma/client';
+import type { GameDay, Prisma, RunStatus } from './generated/prisma/client';
 import { PrismaService } from './prisma.service';
 import {
   ACTIVE_RUN_STATUSES,
@@ -40,12 +40,16 @@ export class GameDayRepository implements GameDayStore {
     return { items, nextCursor: rows.length > limit ? items[items.length - 1].id : null };
   }
 
-  async updateUnlessRunning(id: string, data: GameDayUpdate): Promise<GameDay | 'active_run' | 'not_found'> {
+  async updateUnlessRunning(
+    id: string,
+    data: GameDayUpdate,
+    busy: readonly RunStatus[] = ACTIVE_RUN_STATUSES,
+  ): Promise<GameDay | 'active_run' | 'not_found'> {
     return this.prisma.$transaction(async (tx) => {
       // the row lock serialises this edit against a worker creating a run of the same GameDay
       const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM "GameDay" WHERE id = ${id}::uuid FOR UPDATE`;
       if (locked.length === 0) return 'not_found' as const;
-      const active = await tx.run.count({ where: { gameDayId: id, status: { in: [...ACTIVE_RUN_STATUSES] } } });
+      const active = await tx.run.count({ where: { gameDayId: id, status: { in: [...busy] } } });
       if (active > 0) return 'active_run' as const;
       return tx.gameDay.update({ where: { id }, data: { ...data, version: { increment: 1 } } });
     });

@@ -7,4 +7,5 @@ export * from './run.repository';
 export * from './run-note.repository';
 export * from './probe-sample.repository';
 export * from './lease.repository';
+export * from './safety-lever.repository';
 export * from './db.module';

@@ -51,4 +51,13 @@ export class ProbeSampleRepository {
       take: limit,
     });
   }
+
+  /** The samples one experiment of a run has stored so far, in time order (a resumed run's evidence). */
+  listForExperiment(runId: string, experimentIndex: number, limit = 200_000): Promise<ProbeSample[]> {
+    return this.prisma.probeSample.findMany({
+      where: { runId, experimentIndex },
+      orderBy: { at: 'asc' },
+      take: limit,
+    });
+  }
 }

@@ -59,7 +59,11 @@ export interface GameDayStore {
    * Applies the update and bumps the version unless a run of the GameDay is active;
    * 'active_run' / 'not_found' otherwise. Atomic with respect to run creation.
    */
-  updateUnlessRunning(id: string, data: GameDayUpdate): Promise<GameDay | 'active_run' | 'not_found'>;
+  updateUnlessRunning(
+    id: string,
+    data: GameDayUpdate,
+    busy?: readonly RunStatus[],
+  ): Promise<GameDay | 'active_run' | 'not_found'>;
   /** update regardless of runs (cancel, worker bookkeeping); null when not found */
   forceUpdate(id: string, data: GameDayUpdate): Promise<GameDay | null>;
   /** deletes a GameDay that has no runs (undo of a create the queue refused) */
@@ -107,6 +111,12 @@ export interface RunStore {
    * workers is settled by Postgres, not by locks.
    */
   createForOccurrence(data: RunCreate, firstEvent: RunEventInput): Promise<Run | null>;
+  /**
+   * As createForOccurrence, holding the GameDay's row lock (the one edits take): 'superseded' when
+   * the GameDay is no longer active or no longer at data.gameDayVersion, so a run always carries
+   * the spec of the version it records, and an edit or cancel is ordered before or after it.
+   */
+  createForFiring(data: RunCreate, firstEvent: RunEventInput): Promise<Run | null | 'superseded'>;
   findById(id: string): Promise<RunWithEvents | null>;
   listForGameDay(gameDayId: string, limit: number, cursor?: string): Promise<Page<Run>>;
   hasActiveRun(gameDayId: string): Promise<boolean>;
@@ -138,6 +148,9 @@ export const ENDED_RUN_STATUSES: readonly RunStatus[] = RUN_TERMINAL;
 
 /** Statuses in which a run holds (or is about to hold) a fault: edits must wait. */
 export const ACTIVE_RUN_STATUSES: readonly RunStatus[] = RUN_PHASES.filter((p) => p !== 'scheduled');
+
+/** A run that fired and has not ended: deleting its GameDay must wait (409). */
+export const LIVE_RUN_STATUSES: readonly RunStatus[] = ['scheduled', ...ACTIVE_RUN_STATUSES];
 
 export type RunNoteKind = 'note' | 'action_item';
 

@@ -56,6 +56,23 @@ export class RunRepository implements RunStore {
     }
   }
 
+  async createForFiring(data: RunCreate, firstEvent: RunEventInput): Promise<Run | null | 'superseded'> {
+    try {
+      return await this.prisma.$transaction(async (tx) => {
+        const rows = await tx.$queryRaw<{ version: number; status: string }[]>`
+          SELECT version, status::text AS status FROM "GameDay" WHERE id = ${data.gameDayId}::uuid FOR UPDATE`;
+        if (rows.length === 0 || rows[0].status !== 'active' || rows[0].version !== data.gameDayVersion)
+          return 'superseded' as const;
+        const run = await tx.run.create({ data });
+        await tx.runEvent.create({ data: eventData(run.id, firstEvent) });
+        return run;
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) return null;
+      throw error;
+    }
+  }
+
   findById(id: string): Promise<RunWithEvents | null> {
     return this.prisma.run.findUnique({ where: { id }, include: { events: { orderBy: { id: 'asc' } } } });
   }
@@ -164,6 +181,25 @@ export class RunRepository implements RunStore {
       });
       return 'requested' as const;
     });
+  }
+
+  /** Runs still `scheduled` whose instant and creation are both before `before` (oldest first). */
+  listStuckScheduled(before: Date, limit: number): Promise<Run[]> {
+    return this.prisma.run.findMany({
+      where: { status: 'scheduled', scheduledFor: { lt: before }, createdAt: { lt: before } },
+      orderBy: { scheduledFor: 'asc' },
+      take: limit,
+    });
+  }
+
+  /** Of these runs, those whose abort was requested (the record executors and reapers honour). */
+  async abortRequestedAmong(runIds: string[]): Promise<string[]> {
+    if (runIds.length === 0) return [];
+    const rows = await this.prisma.run.findMany({
+      where: { id: { in: runIds }, abortRequestedAt: { not: null } },
+      select: { id: true },
+    });
+    return rows.map((r) => r.id);
   }
 
   async requestAbortAll(at: Date, reason: string): Promise<string[]> {

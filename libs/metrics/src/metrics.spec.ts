@@ -28,6 +28,15 @@ describe('createMetrics', () => {
     expect(text).toContain('gameday_queue_jobs{queue="gameday-schedule",state="active"} 0');
   });
 
+  it('reads the safety lever at scrape time', async () => {
+    const m = createMetrics({ defaults: false });
+    let engaged = true;
+    m.watchSafetyLever(async () => engaged);
+    expect(await m.registry.metrics()).toContain('gameday_safety_lever_engaged 1');
+    engaged = false;
+    expect(await m.registry.metrics()).toContain('gameday_safety_lever_engaged 0');
+  });
+
   it('builds independent registries', () => {
     expect(() => {
       createMetrics();

@@ -30,6 +30,7 @@ export function createMetrics(options: { defaults?: boolean; registry?: Registry
   if (options.defaults ?? true) collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
   const registers = [registry];
   const queueSources: QueueCounts[] = [];
+  let leverSource: (() => Promise<boolean>) | undefined;
 
   const metrics = {
     registry,
@@ -139,6 +140,24 @@ export function createMetrics(options: { defaults?: boolean; registry?: Registry
         }
       },
     }),
+    safetyLeverEngaged: new Gauge({
+      name: `${METRIC_PREFIX}safety_lever_engaged`,
+      help: '1 while the safety lever is engaged (nothing fires, launches or arms)',
+      registers,
+      // read from Postgres at scrape time: another process may have pulled or released it
+      async collect() {
+        if (!leverSource) return;
+        try {
+          this.set((await leverSource()) ? 1 : 0);
+        } catch {
+          // Postgres down: keep the last value
+        }
+      },
+    }),
+    /** makes safety_lever_engaged report this source */
+    watchSafetyLever(source: () => Promise<boolean>): void {
+      leverSource = source;
+    },
     /** makes queue_jobs report these queues */
     watchQueues(...sources: QueueCounts[]): void {
       queueSources.push(...sources);

@@ -8,14 +8,21 @@ import { z } from 'zod';
 export const RUNNER_QUEUES = Object.freeze({
   /** one long job per run: arms, measures, decides (its lock is renewed while it runs) */
   execute: 'gameday-execute',
+  /**
+   * emergency stops only: no other job ever waits in front of an abort (BullMQ runs prioritized
+   * jobs after every non-prioritized one, so a shared queue with `priority` would not do)
+   */
+  abort: 'gameday-abort',
+  /** dry runs only (viewers can ask for them): a flood of them cannot delay reverts or aborts */
+  dryRun: 'gameday-dry-run',
 } as const);
 
 export const FAULT_JOBS = Object.freeze({
   /** delayed to the planned end of the fault window; queued before the fault is applied */
   revert: 'revert',
-  /** emergency stop: revert now (one run, or every run when runId is absent) */
+  /** emergency stop: revert now (one run, or every run when runId is absent); on RUNNER_QUEUES.abort */
   abort: 'abort',
-  /** resolve targets and compile the exact commands of every experiment; applies nothing */
+  /** resolve targets and compile the exact commands of every experiment; applies nothing; on RUNNER_QUEUES.dryRun */
   dryRun: 'dry-run',
 } as const);
 

@@ -1,5 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
-import { FAULT_JOBS, FAULT_QUEUE } from '@gameday/queue';
+import { ABORT_QUEUE, FAULT_JOBS } from '@gameday/queue';
 import type { Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
@@ -20,14 +20,14 @@ describe('emergency stop (real Postgres + Redis)', () => {
   const tokenIds: string[] = [];
   let app: INestApplication;
   let http: ReturnType<typeof request>;
-  let faultQueue: Queue;
+  let abortQueue: Queue;
   let viewer = '';
   const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
 
   beforeAll(async () => {
     app = await startApi(config);
     http = request(app.getHttpServer());
-    faultQueue = app.get<Queue>(FAULT_QUEUE);
+    abortQueue = app.get<Queue>(ABORT_QUEUE);
     const t = await http
       .post('/api/v1/tokens')
       .set(auth)
@@ -55,7 +55,7 @@ describe('emergency stop (real Postgres + Redis)', () => {
     });
   }
 
-  it('records the request on the run and queues an abort job on the fault queue', async () => {
+  it('records the request on the run and queues an abort job on the abort queue (no priority: nothing else waits there)', async () => {
     const run = await gameDayWithRun('injecting');
     const res = await http
       .post(`/api/v1/runs/${run.id}/abort`)
@@ -67,7 +67,7 @@ describe('emergency stop (real Postgres + Redis)', () => {
     expect(row.abortReason).toBe('latency spilled into checkout');
     expect(row.abortRequestedAt).not.toBeNull();
     expect(row.events.map((e) => e.type)).toEqual(['run.abort_requested']);
-    const jobs = await faultQueue.getJobs(['waiting', 'prioritized']);
+    const jobs = await abortQueue.getJobs(['waiting']);
     expect(jobs.find((j) => j.data.runId === run.id)).toMatchObject({
       name: FAULT_JOBS.abort,
       data: { reason: 'latency spilled into checkout' },
@@ -99,7 +99,7 @@ describe('emergency stop (real Postgres + Redis)', () => {
     const res = await http.post('/api/v1/abort-all').set(auth).send({ reason: 'stop everything' });
     expect(res.status).toBe(202);
     expect(res.body.runIds).toContain(run.id);
-    const jobs = await faultQueue.getJobs(['waiting', 'prioritized']);
+    const jobs = await abortQueue.getJobs(['waiting']);
     expect(
       jobs.some(
         (j) => j.name === FAULT_JOBS.abort && j.data.runId === undefined && j.data.reason === 'stop everything',

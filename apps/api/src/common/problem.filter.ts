@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import type { ProblemBody } from './problem';
+import { isDatabaseUnavailable } from './database-unavailable';
+import { PROBLEM_TYPES, type ProblemBody } from './problem';
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
@@ -37,6 +38,17 @@ export function toProblem(exception: unknown, instance: string): ProblemBody {
         : exception.message;
     return { type: 'about:blank', title: titleFor(status), status, detail, instance };
   }
+  if (isDatabaseUnavailable(exception)) {
+    // not a defect: Postgres is restarting or unreachable; the same request will work again
+    return {
+      type: PROBLEM_TYPES.unavailable,
+      title: titleFor(503),
+      status: 503,
+      detail: 'the database (Postgres) is unreachable; retry shortly',
+      instance,
+      retryAfterSeconds: 5,
+    };
+  }
   return {
     type: 'about:blank',
     title: titleFor(500),
@@ -59,9 +71,12 @@ export class ProblemFilter implements ExceptionFilter {
     const req = ctx.getRequest<Request>();
     const res = ctx.getResponse<Response>();
     const problem = toProblem(exception, req.originalUrl ?? req.url);
-    if (problem.status >= HttpStatus.INTERNAL_SERVER_ERROR)
+    if (problem.status === HttpStatus.SERVICE_UNAVAILABLE && !(exception instanceof HttpException))
+      this.logger.warn(`database unreachable: ${exception instanceof Error ? exception.message : String(exception)}`);
+    else if (problem.status >= HttpStatus.INTERNAL_SERVER_ERROR)
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     if (res.headersSent) return;
+    if (typeof problem.retryAfterSeconds === 'number') res.setHeader('Retry-After', String(problem.retryAfterSeconds));
     sendProblem(res, problem);
   }
 }

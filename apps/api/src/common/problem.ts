@@ -13,6 +13,8 @@ export const PROBLEM_TYPES = Object.freeze({
   blindHidden: 'urn:gameday:problem:blind-hidden',
   workerTimeout: 'urn:gameday:problem:worker-timeout',
   workerFailed: 'urn:gameday:problem:worker-failed',
+  rateLimited: 'urn:gameday:problem:rate-limited',
+  safetyLever: 'urn:gameday:problem:safety-lever-engaged',
 });
 
 export interface ProblemBody {

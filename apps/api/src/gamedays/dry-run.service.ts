@@ -1,6 +1,13 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@gameday/config';
-import { FAULT_JOBS, FAULT_QUEUE, QUEUES, dryRunJobSchema, redisConnection, type DryRunReport } from '@gameday/queue';
+import {
+  DRY_RUN_QUEUE,
+  FAULT_JOBS,
+  RUNNER_QUEUES,
+  dryRunJobSchema,
+  redisConnection,
+  type DryRunReport,
+} from '@gameday/queue';
 import { Queue, QueueEvents } from 'bullmq';
 import { PROBLEM_TYPES, ProblemException } from '../common/problem';
 
@@ -8,8 +15,9 @@ export const DRY_RUN_TIMEOUT_MS = Symbol('DRY_RUN_TIMEOUT_MS');
 export const DEFAULT_DRY_RUN_TIMEOUT_MS = 15_000;
 
 /**
- * The API never touches Docker: a dry run is a job on the fault queue, answered by whichever
- * worker holds the Docker Engine, and awaited here through the queue's event stream.
+ * The API never touches Docker: a dry run is a job on the dry-run queue (its own, so a flood of
+ * them delays no revert or abort), answered by whichever worker holds the Docker Engine, and
+ * awaited here through the queue's event stream.
  */
 @Injectable()
 export class DryRunService implements OnApplicationShutdown {
@@ -18,7 +26,7 @@ export class DryRunService implements OnApplicationShutdown {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(FAULT_QUEUE) private readonly queue: Queue,
+    @Inject(DRY_RUN_QUEUE) private readonly queue: Queue,
     @Inject(DRY_RUN_TIMEOUT_MS) private readonly timeoutMs: number,
   ) {}
 
@@ -56,11 +64,11 @@ export class DryRunService implements OnApplicationShutdown {
   /** One event stream for every request, opened on first use so the API starts without Redis. */
   private async queueEvents(): Promise<QueueEvents> {
     if (!this.events) {
-      this.events = new QueueEvents(QUEUES.fault, {
+      this.events = new QueueEvents(RUNNER_QUEUES.dryRun, {
         connection: redisConnection(this.config.REDIS_URL, { maxRetriesPerRequest: null }),
         prefix: this.config.QUEUE_PREFIX,
       });
-      this.events.on('error', (err) => this.logger.warn(`fault queue events: ${err.message}`));
+      this.events.on('error', (err) => this.logger.warn(`dry-run queue events: ${err.message}`));
     }
     try {
       await this.events.waitUntilReady();

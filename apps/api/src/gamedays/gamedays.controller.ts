@@ -7,6 +7,8 @@ import type { Queue } from 'bullmq';
 import { CurrentPrincipal, RequireRole, type Principal } from '../auth/auth.decorators';
 import { PROBLEM_TYPES, ProblemException } from '../common/problem';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
+import { SafetyLeverService } from '../safety/safety-lever.service';
+import { DryRunRateLimiter } from './dry-run-rate-limiter.service';
 import { DryRunService } from './dry-run.service';
 import {
   gameDayListQuerySchema,
@@ -30,6 +32,8 @@ export class GameDaysController {
     private readonly runs: RunRepository,
     @Inject(RUN_QUEUE) private readonly runQueue: Queue,
     private readonly dryRuns: DryRunService,
+    private readonly dryRunLimit: DryRunRateLimiter,
+    private readonly lever: SafetyLeverService,
   ) {}
 
   @Post()
@@ -47,14 +51,18 @@ export class GameDaysController {
     @Query({ schema: gameDayListQuerySchema, ...validated }) query: GameDayListQuery,
     @CurrentPrincipal() principal: Principal,
   ) {
-    const page = await this.service.list(query);
-    return { items: page.items.map((g) => gameDayView(g, principal)), nextCursor: page.nextCursor };
+    const [page, safetyLever] = await Promise.all([this.service.list(query), this.lever.view()]);
+    return {
+      items: page.items.map((g) => ({ ...gameDayView(g, principal), safetyLever })),
+      nextCursor: page.nextCursor,
+    };
   }
 
   @Get(':id')
   @RequireRole('viewer')
   async get(@Param('id', { schema: idSchema, ...validated }) id: string, @CurrentPrincipal() principal: Principal) {
-    return gameDayView(await this.service.get(id), principal);
+    const [gameDay, safetyLever] = await Promise.all([this.service.get(id), this.lever.view()]);
+    return { ...gameDayView(gameDay, principal), safetyLever };
   }
 
   @Patch(':id')
@@ -77,6 +85,7 @@ export class GameDaysController {
   @RequireRole('operator')
   @HttpCode(201)
   async runNow(@Param('id', { schema: idSchema, ...validated }) id: string, @CurrentPrincipal() principal: Principal) {
+    await this.lever.assertReleased('launching a run');
     const run = await this.service.runNow(id);
     const job: LaunchJob = { runId: run.id };
     await this.runQueue.add(JOBS.launch, job, {
@@ -95,8 +104,14 @@ export class GameDaysController {
     @CurrentPrincipal() principal: Principal,
   ) {
     const gameDay = await this.service.get(id);
-    const page = await this.runs.listForGameDay(id, query.limit, query.cursor);
-    return { items: page.items.map((r) => runView(r, principal, gameDay)), nextCursor: page.nextCursor };
+    const [page, safetyLever] = await Promise.all([
+      this.runs.listForGameDay(id, query.limit, query.cursor),
+      this.lever.view(),
+    ]);
+    return {
+      items: page.items.map((r) => ({ ...runView(r, principal, gameDay), safetyLever })),
+      nextCursor: page.nextCursor,
+    };
   }
 
   /** Blind mode: the champion reveals the fault; from then on viewers see every detail. */
@@ -120,6 +135,7 @@ export class GameDaysController {
       'DryRunReport: { gameDayId, gameDayVersion, resolvedAt, experiments: [{ index, name, fault, result: { kind, targets: [{ target, strategy, runner, apply, verify, revert, warnings }], refused, deduplicated, selection } | error }] }',
   })
   async dryRun(@Param('id', { schema: idSchema, ...validated }) id: string, @CurrentPrincipal() principal: Principal) {
+    this.dryRunLimit.take(principal);
     const gameDay = await this.service.get(id);
     if (gameDay.mode === 'blind' && gameDay.revealedAt === null && principal.role === 'viewer') {
       throw new ProblemException({

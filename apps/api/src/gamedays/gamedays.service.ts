@@ -15,7 +15,14 @@ import {
   usesExecStrategy,
 } from '@gameday/core';
 import { APP_CONFIG, type AppConfig } from '@gameday/config';
-import { GameDayRepository, type GameDay, type GameDayCreate, type Prisma, RunRepository } from '@gameday/db';
+import {
+  GameDayRepository,
+  LIVE_RUN_STATUSES,
+  type GameDay,
+  type GameDayCreate,
+  type Prisma,
+  RunRepository,
+} from '@gameday/db';
 import { EgressGuard } from '@gameday/probes';
 import { ScheduleSync } from '@gameday/queue';
 import { PROBLEM_TYPES, ProblemException, validationProblem } from '../common/problem';
@@ -115,19 +122,30 @@ export class GameDaysService {
     return updated;
   }
 
-  /** Cancels future occurrences; runs already recorded stay as history. */
+  /**
+   * Cancels future occurrences; runs already recorded stay as history. A GameDay with a live run
+   * (fired and not ended) is not cancelled under it: 409, abort the run first.
+   */
   async cancel(id: string): Promise<GameDay> {
     const current = await this.get(id);
     if (current.status === 'cancelled') return current;
-    const updated = await this.gameDays.updateUnlessRunning(id, {
-      status: 'cancelled',
-      cancelledAt: this.clock.now(),
-      nextRunAt: null,
-    });
-    const row = updated === 'active_run' ? await this.forceCancel(id) : updated === 'not_found' ? null : updated;
-    if (!row) throw new NotFoundException(`no GameDay ${id}`);
-    await this.syncOrFail(row);
-    return row;
+    const updated = await this.gameDays.updateUnlessRunning(
+      id,
+      { status: 'cancelled', cancelledAt: this.clock.now(), nextRunAt: null },
+      LIVE_RUN_STATUSES,
+    );
+    if (updated === 'not_found') throw new NotFoundException(`no GameDay ${id}`);
+    if (updated === 'active_run') {
+      throw new ProblemException({
+        type: PROBLEM_TYPES.activeRun,
+        title: 'Conflict',
+        status: 409,
+        detail:
+          'a run of this GameDay is live (fired and not ended); abort it (POST /api/v1/runs/:id/abort), then delete the GameDay',
+      });
+    }
+    await this.syncOrFail(updated);
+    return updated;
   }
 
   /** Run now: a manual run of the current spec, launched by the worker. */
@@ -154,7 +172,7 @@ export class GameDaysService {
         detail: 'a run of this GameDay is already in progress',
       });
     }
-    const run = await this.runs.createForOccurrence(
+    const run = await this.runs.createForFiring(
       {
         gameDayId: id,
         scheduledFor: now,
@@ -165,6 +183,8 @@ export class GameDaysService {
       },
       { type: 'run.requested', phase: 'scheduled', message: 'run requested through the API (run now)' },
     );
+    if (run === 'superseded')
+      throw new ConflictException('the GameDay was edited or cancelled while the run was being created; retry');
     if (!run) throw new ConflictException('a run for this instant already exists; retry');
     return run;
   }
@@ -253,11 +273,6 @@ export class GameDaysService {
         error,
       );
     }
-  }
-
-  /** Cancelling does not wait for an active run to end: future occurrences stop at once. */
-  private async forceCancel(id: string): Promise<GameDay | null> {
-    return this.gameDays.forceUpdate(id, { status: 'cancelled', cancelledAt: this.clock.now(), nextRunAt: null });
   }
 
   private async removeUnscheduled(id: string): Promise<void> {

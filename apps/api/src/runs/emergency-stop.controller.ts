@@ -1,13 +1,12 @@
-import { Body, Controller, HttpCode, Inject, NotFoundException, Param, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, NotFoundException, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { RunRepository } from '@gameday/db';
-import { FAULT_JOBS, FAULT_QUEUE, type AbortJob, abortJobSchema } from '@gameday/queue';
-import type { Queue } from 'bullmq';
 import { z } from 'zod';
 import { CurrentPrincipal, RequireRole, type Principal } from '../auth/auth.decorators';
 import { PROBLEM_TYPES, ProblemException } from '../common/problem';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { idSchema } from '../gamedays/gameday.schemas';
+import { AbortRequests } from './abort-requests.service';
 
 export const abortRequestSchema = z
   .strictObject({
@@ -17,19 +16,12 @@ export const abortRequestSchema = z
   .meta({ id: 'AbortRequest' });
 type AbortRequest = z.infer<typeof abortRequestSchema>;
 
-/** Reverts are retried hard: an emergency stop must not give up while a fault is applied. */
-const ABORT_JOB_OPTIONS = {
-  attempts: 20,
-  backoff: { type: 'fixed', delay: 1_000 },
-  priority: 1,
-  removeOnComplete: { age: 24 * 3600 },
-  removeOnFail: { age: 7 * 24 * 3600 },
-} as const;
-
 /**
- * Emergency stop. The API records the request on the run (the lifecycle stops at its next step)
- * and queues an abort job on the fault queue, which any worker takes to revert the faults of the
- * run — or of every run — from the lease ledger at once. The API itself never touches Docker.
+ * Emergency stop. The request is recorded in Postgres first (the lifecycle stops at its next step,
+ * the reapers revert from the record), then an abort job is queued best effort on the abort queue,
+ * which any worker takes to revert the faults of the run — or of every run — from the lease
+ * ledger at once. The API itself never touches Docker. `queued: false` in the answer says the job
+ * could not be queued (Redis down); the stop lands anyway.
  */
 @ApiTags('runs')
 @ApiBearerAuth()
@@ -37,7 +29,7 @@ const ABORT_JOB_OPTIONS = {
 export class EmergencyStopController {
   constructor(
     private readonly runs: RunRepository,
-    @Inject(FAULT_QUEUE) private readonly faultQueue: Queue,
+    private readonly aborts: AbortRequests,
   ) {}
 
   @Post('runs/:id/abort')
@@ -60,8 +52,8 @@ export class EmergencyStopController {
         detail: 'the run has already ended; nothing to abort',
       });
     // a repeated request queues another revert pass: reverting is idempotent and cheap
-    await this.enqueue({ runId: id, requestedAt: requestedAt.toISOString(), reason });
-    return { runId: id, status: outcome, requestedAt };
+    const queued = await this.aborts.enqueue({ runId: id, requestedAt: requestedAt.toISOString(), reason });
+    return { runId: id, status: outcome, requestedAt, queued };
   }
 
   @Post('abort-all')
@@ -71,15 +63,6 @@ export class EmergencyStopController {
     @Body({ schema: abortRequestSchema, pipes: [ZodValidationPipe] }) body: AbortRequest,
     @CurrentPrincipal() principal: Principal,
   ) {
-    const requestedAt = new Date();
-    const reason = body.reason ?? `emergency stop by ${principal.name}`;
-    // the job first: it reverts every open lease, including any whose run is long gone
-    await this.enqueue({ requestedAt: requestedAt.toISOString(), reason });
-    const runIds = await this.runs.requestAbortAll(requestedAt, reason);
-    return { runIds, requestedAt };
-  }
-
-  private async enqueue(job: AbortJob): Promise<void> {
-    await this.faultQueue.add(FAULT_JOBS.abort, abortJobSchema.parse(job), ABORT_JOB_OPTIONS);
+    return this.aborts.abortAll(body.reason ?? `emergency stop by ${principal.name}`, new Date());
   }
 }

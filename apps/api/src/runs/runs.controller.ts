@@ -8,6 +8,7 @@ import { ProblemException } from '../common/problem';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { idSchema } from '../gamedays/gameday.schemas';
 import { noteView, runDetailView } from '../gamedays/gameday.view';
+import { SafetyLeverService } from '../safety/safety-lever.service';
 import { RunReportService } from './run-report.service';
 import {
   reportQuerySchema,
@@ -59,6 +60,7 @@ export class RunsController {
     private readonly gameDays: GameDayRepository,
     private readonly notes: RunNoteRepository,
     private readonly reports: RunReportService,
+    private readonly lever: SafetyLeverService,
   ) {}
 
   /** One run with its timeline (events), result, verdict, notes and action items. */
@@ -67,8 +69,12 @@ export class RunsController {
   async get(@Param('id', { schema: idSchema, ...validated }) id: string, @CurrentPrincipal() principal: Principal) {
     const run = await this.runs.findById(id);
     if (!run) throw new NotFoundException(`no run ${id}`);
-    const [gameDay, notes] = await Promise.all([this.gameDays.findById(run.gameDayId), this.notes.listForRun(id)]);
-    return runDetailView(run, principal, gameDay ?? undefined, notes);
+    const [gameDay, notes, safetyLever] = await Promise.all([
+      this.gameDays.findById(run.gameDayId),
+      this.notes.listForRun(id),
+      this.lever.view(),
+    ]);
+    return { ...runDetailView(run, principal, gameDay ?? undefined, notes), safetyLever };
   }
 
   /**

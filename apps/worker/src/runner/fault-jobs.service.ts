@@ -79,6 +79,8 @@ export class FaultJobs implements OnApplicationBootstrap, OnModuleDestroy {
       if (!data.success) throw new UnrecoverableError(`invalid revert job: ${data.error.message}`);
       return { reverted: await this.revert(data.data.runId, data.data.reason, data.data.experimentIndex) };
     }
+    // aborts and dry runs have queues of their own (ControlQueues); these branches drain jobs a
+    // previous version left on this queue
     if (job.name === FAULT_JOBS.abort) {
       const data = abortJobSchema.safeParse(job.data);
       if (!data.success) throw new UnrecoverableError(`invalid abort job: ${data.error.message}`);

@@ -1,15 +1,16 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { planRun, type FaultDriver, type LeaseRepository } from '@gameday/core';
-import { PrismaService } from '@gameday/db';
+import { PrismaService, RunRepository } from '@gameday/db';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
-import { expiredLeases, revertLease } from './lease-revert';
+import { abortedLeases, expiredLeases, revertLease } from './lease-revert';
 import { FAULT_DRIVER, LEASE_REPOSITORY } from './runner.tokens';
 
 const ACTIVE = ['arming', 'baseline', 'injecting', 'observing', 'rolling_back', 'recovery'] as const;
 
 /**
  * Rollback layer 2: from Postgres alone (it works after Redis lost everything), revert every
- * lease past its expiry, at start-up and then periodically. It also closes runs that no worker
+ * lease past its expiry, and every lease of a run whose emergency stop is recorded (so an abort
+ * lands when its queued job never arrived), at start-up and then periodically. It also closes runs that no worker
  * drives any more (their planned end is long past), so they do not stay "observing" forever.
  */
 @Injectable()
@@ -24,6 +25,7 @@ export class LeaseReaper implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(LEASE_REPOSITORY) private readonly leases: LeaseRepository,
     private readonly prisma: PrismaService,
     @Inject(METRICS) private readonly metrics: GameDayMetrics,
+    private readonly runs: RunRepository,
   ) {}
 
   intervalMs = Number(process.env.GAMEDAY_REAPER_INTERVAL_MS ?? 1_000);
@@ -74,11 +76,33 @@ export class LeaseReaper implements OnApplicationBootstrap, OnModuleDestroy {
           );
         }
       }
+      await this.revertAborted();
       await this.closeOrphans(now);
     } catch (error) {
       this.logger.error(`reaper sweep failed: ${(error as Error).message}`);
     }
     return reverted;
+  }
+
+  /** An abort-all can leave many faults to revert: in parallel, so the last is not held up by the first. */
+  private async revertAborted(): Promise<void> {
+    const aborted = await abortedLeases(this.leases, this.driver, (ids) => this.runs.abortRequestedAmong(ids));
+    await Promise.all(
+      aborted.map(async (lease) => {
+        try {
+          const r = await revertLease(this.driver, this.leases, this.metrics, lease, 'abort');
+          await this.runs.appendEvent(lease.runId!, {
+            type: 'fault.reverted',
+            experimentIndex: lease.experimentIndex,
+            message: `reaper reverted the fault on ${lease.containerName}: the run's abort is recorded (${r.outcome})`,
+            at: r.at,
+            data: { leaseId: lease.id, outcome: r.outcome, by: 'reaper' },
+          });
+        } catch (error) {
+          this.logger.error(`reaper could not revert aborted lease ${lease.id}: ${(error as Error).message}`);
+        }
+      }),
+    );
   }
 
   private async closeOrphans(now: Date): Promise<void> {

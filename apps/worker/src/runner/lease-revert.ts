@@ -27,6 +27,20 @@ export async function expiredLeases(leases: LeaseRepository, driver: FaultDriver
 }
 
 /**
+ * Open leases of runs whose emergency stop is recorded in Postgres: honoured from there, so an
+ * abort lands even when its queued job never arrived (Redis down when it was requested).
+ */
+export async function abortedLeases(
+  leases: LeaseRepository,
+  driver: FaultDriver,
+  abortRequestedAmong: (runIds: string[]) => Promise<string[]>,
+): Promise<FaultLease[]> {
+  const open = await openLeases(leases, driver, (l) => l.runId !== null && l.runId !== undefined);
+  const aborted = new Set(await abortRequestedAmong([...new Set(open.map((l) => l.runId!))]));
+  return open.filter((l) => aborted.has(l.runId!));
+}
+
+/**
  * Reverts one lease and closes it in the ledger. When the helper already removed the fault by its
  * own clock, the ledger records the helper's instant, not the moment somebody noticed.
  */

@@ -37,6 +37,8 @@ import { FaultJobs } from './fault-jobs.service';
 import { openLeases, revertLease } from './lease-revert';
 import { RunControl, RunAbortedError } from './run-control';
 import { RunState } from './run-state';
+import { SafetyLeverGuard } from './safety-lever.guard';
+import { restoreStoredSamples } from './stored-samples';
 import { FAULT_DRIVER, LEASE_REPOSITORY } from './runner.tokens';
 import { SteadyStateWatch } from './steady-state-watch';
 import { WebhookNotifier } from './webhook-notifier';
@@ -80,6 +82,7 @@ export class RunExecutor {
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(EgressGuard) private readonly egress: EgressGuard,
+    private readonly safetyLever: SafetyLeverGuard,
   ) {
     this.confirm = new FaultConfirmation(driver, leases, runs, metrics);
   }
@@ -199,6 +202,7 @@ export class RunExecutor {
       { runId, gameDay: spec.name, samples: this.samples, metrics: this.metrics, egress: this.egress },
       control,
     );
+    await restoreStoredSamples(this.samples, watch, runId, index);
 
     let leases: FaultLease[] = await this.leasesOf(runId, index);
     // A lease row (reverted or not) means this experiment was armed before: never arm twice.
@@ -231,6 +235,7 @@ export class RunExecutor {
           });
           await this.notifier.notify(runId, spec, 'run.started', { experiment: exp.name });
         }
+        await this.safetyLever.refuseArming(control);
         ({ leases, pending } = await this.arm(runId, exp, ep, index, prepared, control));
         armedAt = this.nowMs();
       }

@@ -6,6 +6,7 @@ import { PrismaLeaseRepository, PrismaService } from '@gameday/db';
 import { DockerFaultDriver } from '@gameday/faults';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
 import { EgressGuard } from '@gameday/probes';
+import { ControlQueues } from './control-queues.service';
 import { DryRunProcessor } from './dry-run.processor';
 import { refuseExecStrategy } from './exec-policy';
 import { FaultJobs } from './fault-jobs.service';
@@ -13,6 +14,7 @@ import { LeaseReaper } from './lease-reaper.service';
 import { RunExecuteWorker } from './run-execute.worker';
 import { RunExecutor } from './run-executor.service';
 import { FAULT_DRIVER, LEASE_REPOSITORY } from './runner.tokens';
+import { SafetyLeverGuard } from './safety-lever.guard';
 import { WebhookNotifier } from './webhook-notifier';
 
 /**
@@ -47,6 +49,8 @@ import { WebhookNotifier } from './webhook-notifier';
     WebhookNotifier,
     DryRunProcessor,
     FaultJobs,
+    ControlQueues,
+    SafetyLeverGuard,
     RunExecutor,
     RunExecuteWorker,
     LeaseReaper,

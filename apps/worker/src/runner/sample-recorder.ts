@@ -55,6 +55,14 @@ export class SampleRecorder {
     for (const l of this.listeners) l(recorded);
   }
 
+  /**
+   * Samples a previous executor of this run already measured and stored: evidence for the
+   * verdict, but not written again, not observed again and not fed to guardrails.
+   */
+  restore(samples: RecordedSample[]): void {
+    for (const s of samples) this.byWindow[s.window].push(s);
+  }
+
   /** Samples of one observed window (samples taken in a gap between plan and reality belong to none). */
   judged(windows: ObservedWindows, window: JudgedWindow, filter?: (s: RecordedSample) => boolean): RecordedSample[] {
     const all = [...this.byWindow.baseline, ...this.byWindow.fault, ...this.byWindow.recovery];

@@ -110,6 +110,11 @@ export class SteadyStateWatch {
       );
   }
 
+  /** Samples a previous executor of this run stored (a resumed run): judged, not written again. */
+  restore(samples: RecordedSample[]): void {
+    this.recorder.restore(samples);
+  }
+
   start(): void {
     for (const l of this.loops) l.start();
     this.load?.start();

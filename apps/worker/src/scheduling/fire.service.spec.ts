@@ -25,7 +25,7 @@ function spec(overrides: Record<string, unknown> = {}) {
   });
 }
 
-function setup(specValue = spec(), status: GameDay['status'] = 'active', now = AT) {
+function setup(specValue = spec(), status: GameDay['status'] = 'active', now = AT, leverReason: string | null = null) {
   const cron = 'cron' in specValue.schedule;
   const gameDay = { id: ID, status, version: 3, spec: specValue, runAt: cron ? null : AT } as unknown as GameDay;
   const runs: (RunCreate & { events: RunEventInput[] })[] = [];
@@ -37,7 +37,8 @@ function setup(specValue = spec(), status: GameDay['status'] = 'active', now = A
       void firings.push({ nextRunAt, finished }),
   };
   const runStore = {
-    createForOccurrence: async (data: RunCreate, event: RunEventInput) => {
+    createForFiring: async (data: RunCreate, event: RunEventInput) => {
+      if (data.gameDayVersion !== gameDay.version) return 'superseded' as const;
       if (runs.some((r) => r.scheduledFor.getTime() === data.scheduledFor.getTime())) return null;
       runs.push({ ...data, events: [event] });
       return { ...data, id: `run-${runs.length}`, createdAt: now } as unknown as Run;
@@ -51,11 +52,47 @@ function setup(specValue = spec(), status: GameDay['status'] = 'active', now = A
     launcher,
     new ManualClock(now),
     createMetrics({ defaults: false }),
+    {
+      get: async () => ({
+        engaged: leverReason !== null,
+        reason: leverReason,
+        engagedAt: null,
+        engagedBy: null,
+        releasedAt: null,
+        releasedBy: null,
+      }),
+    },
   );
-  return { service, runs, firings, launched };
+  return { service, runs, firings, launched, gameDay, runStore };
 }
 
 describe('FireService', () => {
+  it('an edit that lands between its read and the row lock: the run snapshots the new version', async () => {
+    const { service, runs, gameDay, runStore } = setup();
+    const create = runStore.createForFiring;
+    let edited = false;
+    runStore.createForFiring = async (data, event) => {
+      if (!edited) {
+        edited = true;
+        Object.assign(gameDay, { version: 4, spec: { ...spec(), description: 'edited' } });
+      }
+      return create(data, event);
+    };
+    expect(await service.fire({ gameDayId: ID, version: 3 }, AT)).toMatchObject({ outcome: 'launched' });
+    expect(runs).toHaveLength(1);
+    expect(runs[0].gameDayVersion).toBe(4);
+    expect(runs[0].spec).toMatchObject({ description: 'edited' });
+  });
+
+  it('records an occurrence due while the safety lever is engaged as skipped, with the reason', async () => {
+    const { service, runs, launched } = setup(spec(), 'active', AT, 'checkout is down');
+    const outcome = await service.fire({ gameDayId: ID, version: 3 }, AT);
+    expect(outcome).toMatchObject({ outcome: 'skipped', reason: 'safety lever engaged: checkout is down' });
+    expect(runs[0]).toMatchObject({ status: 'skipped', error: 'safety lever engaged: checkout is down' });
+    expect(runs[0].events[0].data).toMatchObject({ reason: 'safety_lever' });
+    expect(launched).toEqual([]);
+  });
+
   it('creates one run for an on-time occurrence, snapshots the spec and launches it', async () => {
     const { service, runs, firings, launched } = setup();
     expect(await service.fire({ gameDayId: ID, version: 3 }, AT)).toEqual({

@@ -9,7 +9,14 @@ import {
   nextOccurrence,
   runDurationMs,
 } from '@gameday/core';
-import { GameDayRepository, type GameDayStore, type Prisma, RunRepository, type RunStore } from '@gameday/db';
+import {
+  GameDayRepository,
+  type GameDayStore,
+  type Prisma,
+  RunRepository,
+  type RunStore,
+  SafetyLeverRepository,
+} from '@gameday/db';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
 import type { FireJob } from '@gameday/queue';
 import { RUN_LAUNCHER, type RunLauncher } from '../launch/run-launcher';
@@ -22,8 +29,9 @@ export type FireOutcome =
 
 /**
  * One occurrence of a GameDay fires: create exactly one Run (Postgres' unique key settles races
- * between workers), snapshot the spec, apply the calendar (blackouts, missed-run policy) and
- * hand the run to the launcher.
+ * between workers), snapshot the spec with its version (under the GameDay's row lock, so an edit
+ * lands wholly before or after the firing), apply the calendar (blackouts, missed-run policy,
+ * safety lever) and hand the run to the launcher.
  */
 @Injectable()
 export class FireService {
@@ -31,13 +39,14 @@ export class FireService {
 
   constructor(
     @Inject(GameDayRepository) private readonly gameDays: Pick<GameDayStore, 'findById' | 'recordFiring'>,
-    @Inject(RunRepository) private readonly runs: Pick<RunStore, 'createForOccurrence' | 'findById'>,
+    @Inject(RunRepository) private readonly runs: Pick<RunStore, 'createForFiring' | 'findById'>,
     @Inject(RUN_LAUNCHER) private readonly launcher: RunLauncher,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(METRICS) private readonly metrics: GameDayMetrics,
+    @Inject(SafetyLeverRepository) private readonly lever: Pick<SafetyLeverRepository, 'get'>,
   ) {}
 
-  async fire(job: FireJob, scheduledFor: Date): Promise<FireOutcome> {
+  async fire(job: FireJob, scheduledFor: Date, attempt = 0): Promise<FireOutcome> {
     const gameDay = await this.gameDays.findById(job.gameDayId);
     if (!gameDay) return { outcome: 'ignored', reason: 'GameDay no longer exists' };
     if (gameDay.status !== 'active') return { outcome: 'ignored', reason: `GameDay is ${gameDay.status}` };
@@ -57,10 +66,17 @@ export class FireService {
     const now = this.clock.now().getTime();
     const decision = missedRunDecision(spec.schedule.missedRunPolicy, at, now);
     const start = Math.max(now, at);
+    const lever = decision.action === 'skip' ? null : await this.lever.get();
+    const leverReason = lever?.engaged ? `safety lever engaged: ${lever.reason ?? 'no reason given'}` : null;
     const blackout =
-      decision.action === 'skip' ? null : findBlackout(spec.blackouts, { start, end: start + runDurationMs(spec) });
+      decision.action === 'skip' || leverReason
+        ? null
+        : findBlackout(spec.blackouts, { start, end: start + runDurationMs(spec) });
     const skipReason =
-      decision.action === 'skip' ? decision.reason : blackout ? `occurrence falls in ${blackout.reason}` : null;
+      decision.action === 'skip'
+        ? decision.reason
+        : (leverReason ?? (blackout ? `occurrence falls in ${blackout.reason}` : null));
+    const skipKind = leverReason ? 'safety_lever' : blackout ? 'blackout' : 'missed';
     const trigger = decision.action === 'run_late' ? 'catch_up' : 'schedule';
 
     const base = {
@@ -71,17 +87,17 @@ export class FireService {
       gameDayVersion: gameDay.version,
     } as const;
     const run = skipReason
-      ? await this.runs.createForOccurrence(
+      ? await this.runs.createForFiring(
           { ...base, status: 'skipped', error: skipReason, finishedAt: new Date(now) },
           {
             type: 'occurrence.skipped',
             phase: 'skipped',
             plannedAt: scheduledFor,
             message: skipReason,
-            data: { reason: blackout ? 'blackout' : 'missed', lateMs: decision.lateMs },
+            data: { reason: skipKind, lateMs: decision.lateMs },
           },
         )
-      : await this.runs.createForOccurrence(
+      : await this.runs.createForFiring(
           { ...base, status: 'scheduled' },
           {
             type: 'occurrence.fired',
@@ -91,12 +107,17 @@ export class FireService {
             data: { lateMs: decision.lateMs, trigger },
           },
         );
+    if (run === 'superseded') {
+      // edited or cancelled between our read and the row lock: judge the occurrence again
+      if (attempt < 3) return this.fire(job, scheduledFor, attempt + 1);
+      return { outcome: 'ignored', reason: 'the GameDay kept changing while this occurrence fired' };
+    }
     if (!run) return { outcome: 'duplicate' };
 
     this.metrics.scheduleLateness.observe(Math.max(0, run.createdAt.getTime() - at) / 1000);
     await this.bookkeeping(gameDay.id, spec, at);
     if (skipReason) {
-      this.metrics.occurrencesSkipped.inc({ reason: blackout ? 'blackout' : 'missed' });
+      this.metrics.occurrencesSkipped.inc({ reason: skipKind });
       this.logger.log(`GameDay ${gameDay.id} occurrence ${scheduledFor.toISOString()} skipped: ${skipReason}`);
       return { outcome: 'skipped', runId: run.id, reason: skipReason };
     }

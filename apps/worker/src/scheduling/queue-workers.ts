@@ -1,13 +1,11 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@gameday/config';
-import { GameDayRepository } from '@gameday/db';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
 import {
   JOBS,
   QUEUES,
   RUN_QUEUE,
   SCHEDULE_QUEUE,
-  ScheduleSync,
   fireJobSchema,
   launchJobSchema,
   occurrenceOf,
@@ -15,6 +13,7 @@ import {
 } from '@gameday/queue';
 import { type Job, type Queue, UnrecoverableError, Worker, type WorkerOptions } from 'bullmq';
 import { FireService } from './fire.service';
+import { Reconciler } from './reconciler.service';
 
 /**
  * The BullMQ workers of this process. Job bodies are short (a few queries): the lock can be
@@ -29,15 +28,14 @@ export class QueueWorkers implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly fire: FireService,
-    private readonly sync: ScheduleSync,
-    private readonly gameDays: GameDayRepository,
+    private readonly reconciler: Reconciler,
     @Inject(SCHEDULE_QUEUE) private readonly scheduleQueue: Queue,
     @Inject(RUN_QUEUE) private readonly runQueue: Queue,
     @Inject(METRICS) private readonly metrics: GameDayMetrics,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    if (this.config.WORKER_RECONCILE) await this.reconcile();
+    if (this.config.WORKER_RECONCILE) await this.reconciler.schedules();
     const options: WorkerOptions = {
       connection: redisConnection(this.config.REDIS_URL, { maxRetriesPerRequest: null }),
       prefix: this.config.QUEUE_PREFIX,
@@ -92,18 +90,5 @@ export class QueueWorkers implements OnApplicationBootstrap, OnModuleDestroy {
     const parsed = launchJobSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid launch job payload: ${parsed.error.message}`);
     return this.fire.launchExisting(parsed.data.runId);
-  }
-
-  /** Puts back what Redis lost (or never got) for every active GameDay. */
-  private async reconcile(): Promise<void> {
-    let added = 0;
-    for (const g of await this.gameDays.listActive()) {
-      try {
-        if ((await this.sync.ensure(g)) === 'added') added++;
-      } catch (error) {
-        this.logger.error(`could not schedule GameDay ${g.id}: ${(error as Error).message}`);
-      }
-    }
-    if (added > 0) this.logger.warn(`re-scheduled ${added} GameDay(s) missing from the queue`);
   }
 }

@@ -1,0 +1,31 @@
+import type { PlannedWindow } from '@gameday/core';
+import type { ProbeSampleRepository } from '@gameday/db';
+import type { RecordedSample } from './sample-recorder';
+
+const WINDOWS: readonly string[] = ['baseline', 'fault', 'recovery'] satisfies PlannedWindow[];
+
+/**
+ * A resumed run (its worker died mid-experiment) judges the experiment on every sample measured,
+ * not only on those taken after the resume: reload what was stored into the recorder. Returns how
+ * many samples were restored (0 for a run that starts afresh).
+ */
+export async function restoreStoredSamples(
+  samples: Pick<ProbeSampleRepository, 'listForExperiment'>,
+  recorder: { restore(samples: RecordedSample[]): void },
+  runId: string,
+  experimentIndex: number,
+): Promise<number> {
+  const rows = (await samples.listForExperiment(runId, experimentIndex)).filter((r) => WINDOWS.includes(r.phase));
+  recorder.restore(
+    rows.map((r) => ({
+      probe: r.probe,
+      window: r.phase as PlannedWindow,
+      at: r.at.getTime(),
+      durationMs: r.durationMs,
+      ok: r.ok,
+      ...(r.status !== null ? { status: r.status } : {}),
+      ...(r.errorKind !== null ? { errorKind: r.errorKind } : {}),
+    })),
+  );
+  return rows.length;
+}

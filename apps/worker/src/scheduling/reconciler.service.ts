@@ -1,0 +1,84 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@gameday/config';
+import { GameDayRepository, RunRepository } from '@gameday/db';
+import { ScheduleSync } from '@gameday/queue';
+import { FireService } from './fire.service';
+
+/**
+ * Postgres is the truth; Redis only holds timers. Periodically (WORKER_RECONCILE_INTERVAL_MS)
+ * this puts back what Redis lost: the one-shot job or job scheduler of every active GameDay
+ * (a Redis flush wipes them; ensure() leaves existing ones alone, so an overdue occurrence is
+ * still judged by the missed-run policy), and runs left `scheduled` past their instant whose
+ * launch never reached a worker (the enqueue failed after the row was written). Launching is
+ * idempotent: the execute job has a deterministic id and only a `scheduled` run is launched.
+ */
+@Injectable()
+export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(Reconciler.name);
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly gameDays: GameDayRepository,
+    private readonly runs: RunRepository,
+    private readonly sync: ScheduleSync,
+    private readonly fire: FireService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.config.WORKER_RECONCILE) return;
+    const loop = () => {
+      if (this.stopped) return;
+      this.running = this.tick().finally(() => {
+        if (!this.stopped) this.timer = setTimeout(loop, this.config.WORKER_RECONCILE_INTERVAL_MS);
+      });
+    };
+    this.timer = setTimeout(loop, this.config.WORKER_RECONCILE_INTERVAL_MS);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  async tick(): Promise<void> {
+    try {
+      await this.schedules();
+      await this.stuckRuns();
+    } catch (error) {
+      this.logger.error(`reconcile failed: ${(error as Error).message}`);
+    }
+  }
+
+  /** Re-creates the queue entries of active GameDays that Redis does not hold. */
+  async schedules(): Promise<number> {
+    let added = 0;
+    for (const g of await this.gameDays.listActive()) {
+      try {
+        if ((await this.sync.ensure(g)) === 'added') added++;
+      } catch (error) {
+        this.logger.error(`could not schedule GameDay ${g.id}: ${(error as Error).message}`);
+      }
+    }
+    if (added > 0) this.logger.warn(`re-scheduled ${added} GameDay(s) missing from the queue`);
+    return added;
+  }
+
+  /** Launches runs still `scheduled` one interval after their instant (their launch was lost). */
+  async stuckRuns(now = Date.now()): Promise<number> {
+    const before = new Date(now - this.config.WORKER_RECONCILE_INTERVAL_MS);
+    let launched = 0;
+    for (const run of await this.runs.listStuckScheduled(before, 100)) {
+      try {
+        if ((await this.fire.launchExisting(run.id)) === 'launched') launched++;
+      } catch (error) {
+        this.logger.error(`could not launch stuck run ${run.id}: ${(error as Error).message}`);
+      }
+    }
+    if (launched > 0) this.logger.warn(`launched ${launched} run(s) left scheduled without a job`);
+    return launched;
+  }
+}

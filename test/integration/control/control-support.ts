@@ -1,0 +1,77 @@
+import { faultSchema, type FaultDriver } from '@gameday/core';
+import { PrismaLeaseRepository, type PrismaClient } from '@gameday/db';
+import { DockerFaultDriver } from '@gameday/faults';
+import Docker from 'dockerode';
+import { randomUUID } from 'node:crypto';
+import { ensureLabTargetImage } from '../../../tools/lab/lab-images';
+
+export const docker = new Docker();
+
+/** A Redis URL nothing listens on: the API behind it sees Redis down (the shared Redis stays up). */
+export const REFUSING_REDIS_URL = 'redis://127.0.0.1:1/0';
+
+/** Starts an opted-in HTTP target (busybox httpd); returns its name and URL. */
+export async function startTarget(prefix: string): Promise<{ name: string; url: string }> {
+  const image = await ensureLabTargetImage(docker);
+  const name = `ctl-${prefix}-${randomUUID().slice(0, 8)}`;
+  const c = await docker.createContainer({ name, Image: image, Labels: { 'gameday.enabled': 'true' } });
+  await c.start();
+  const ip = (await c.inspect()).NetworkSettings.Networks.bridge.IPAddress;
+  return { name, url: `http://${ip}/` };
+}
+
+export async function removeContainers(names: string[]): Promise<void> {
+  for (const name of names) {
+    const c = docker.getContainer(name);
+    await c.unpause().catch(() => undefined);
+    await c.remove({ force: true }).catch(() => undefined);
+  }
+}
+
+export const isPaused = async (name: string) => (await docker.getContainer(name).inspect()).State.Paused;
+
+/** The worker's fault driver on the local engine, outside any worker (no reaper, no queue). */
+export function testDriver(prisma: PrismaClient): Promise<FaultDriver> {
+  return DockerFaultDriver.connect(docker, { leases: new PrismaLeaseRepository(prisma) });
+}
+
+/**
+ * A run row in `observing` that no executor drives, holding a real pause fault applied through the
+ * fault driver (lease written): only the abort job or the reaper can revert it.
+ */
+export async function undrivenPausedRun(prisma: PrismaClient, gameDayId: string, target: string): Promise<string> {
+  const run = await prisma.run.create({
+    data: { gameDayId, scheduledFor: new Date(), status: 'observing', spec: {}, gameDayVersion: 1 },
+  });
+  const driver = await testDriver(prisma);
+  const spec = faultSchema.parse({ kind: 'container', target: { container: target }, action: 'pause' });
+  const resolution = await driver.resolveTargets(spec);
+  const prepared = await driver.prepare(spec, resolution.targets[0], {
+    expiresAt: new Date(Date.now() + 10 * 60_000),
+    graceMs: 5_000,
+    runId: run.id,
+    experimentIndex: 0,
+  });
+  await driver.apply(prepared);
+  return run.id;
+}
+
+/** A GameDay whose single experiment pauses `target` for `fault`, probing `url`. */
+export function pauseGameDay(target: { name: string; url: string }, durations: Record<string, string>) {
+  return {
+    name: `ctl-${randomUUID()}`,
+    timezone: 'UTC',
+    schedule: { at: new Date(Date.now() + 60 * 60_000).toISOString() },
+    experiments: [
+      {
+        name: 'pause target',
+        hypothesis: {
+          description: 'the target fails while paused',
+          probes: [{ name: 'target', url: target.url, timeoutMs: 300, interval: '200ms' }],
+        },
+        fault: { kind: 'container', target: { container: target.name }, action: 'pause' },
+        durations,
+      },
+    ],
+  };
+}

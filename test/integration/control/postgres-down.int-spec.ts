@@ -1,0 +1,118 @@
+import type { INestApplication } from '@nestjs/common';
+import net from 'node:net';
+import request from 'supertest';
+import { ADMIN_TOKEN, startApi, testConfig } from '../../support/harness';
+
+// Postgres unreachable: the API answers 503 problem+json (not 500) and recovers when Postgres is
+// back. The shared Postgres is never touched: one API instance reaches it through a TCP relay this
+// test stops and starts, another points at a port where nothing listens.
+jest.setTimeout(60_000);
+
+/** A TCP relay to the real Postgres that can be cut (every connection dropped) and restored. */
+class Relay {
+  private server: net.Server | undefined;
+  private readonly sockets = new Set<net.Socket>();
+  port = 0;
+
+  constructor(
+    private readonly host: string,
+    private readonly targetPort: number,
+  ) {}
+
+  async start(): Promise<void> {
+    this.server = net.createServer((client) => {
+      const upstream = net.connect(this.targetPort, this.host);
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on('error', () => undefined);
+        s.on('close', () => this.sockets.delete(s));
+      }
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(this.port, '127.0.0.1', () => resolve());
+    });
+    this.port = (this.server.address() as net.AddressInfo).port;
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.server = undefined;
+  }
+}
+
+function withPort(url: string, host: string, port: number): string {
+  const u = new URL(url);
+  u.hostname = host;
+  u.port = String(port);
+  return u.toString();
+}
+
+const expectUnavailable = (res: request.Response) => {
+  expect(res.status).toBe(503);
+  expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+  expect(res.body.status).toBe(503);
+  expect(res.body.detail).toMatch(/postgres|database/i);
+};
+
+describe('Postgres unreachable', () => {
+  const config = testConfig('ctl-pg-down');
+  const target = new URL(config.DATABASE_URL);
+  const relay = new Relay(target.hostname, Number(target.port || 5432));
+  const apps: INestApplication[] = [];
+  const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
+
+  afterAll(async () => {
+    for (const app of apps) await app.close().catch(() => undefined);
+    await relay.stop();
+  });
+
+  it('answers 503 problem+json on a port where nothing listens', async () => {
+    const app = await startApi({ ...config, DATABASE_URL: withPort(config.DATABASE_URL, '127.0.0.1', 1) });
+    apps.push(app);
+    const http = request(app.getHttpServer());
+    const list = await http.get('/api/v1/gamedays').set(auth);
+    expectUnavailable(list);
+    expect(list.body.type).toBe('urn:gameday:problem:dependency-unavailable');
+    const ready = await http.get('/readyz');
+    expectUnavailable(ready);
+    expect(ready.body.checks.postgres).toMatch(/^down/);
+    expect(ready.body.checks.redis).toBe('up');
+  });
+
+  it('answers 503 while Postgres is cut off and recovers when it is back', async () => {
+    await relay.start();
+    const app = await startApi({ ...config, DATABASE_URL: withPort(config.DATABASE_URL, '127.0.0.1', relay.port) });
+    apps.push(app);
+    const http = request(app.getHttpServer());
+    expect((await http.get('/api/v1/gamedays').set(auth)).status).toBe(200);
+
+    await relay.stop();
+    const down = await http.get('/api/v1/gamedays').set(auth);
+    expectUnavailable(down);
+    expect(down.body.type).toBe('urn:gameday:problem:dependency-unavailable');
+    // a database token cannot be checked either: 503, not 401 or 500
+    const withDbToken = await http
+      .get('/api/v1/gamedays')
+      .set('Authorization', 'Bearer some-database-token-0123456789');
+    expectUnavailable(withDbToken);
+    expectUnavailable(await http.get('/readyz'));
+
+    await relay.start();
+    const back = Date.now();
+    await (async () => {
+      for (;;) {
+        const res = await http.get('/api/v1/gamedays').set(auth);
+        if (res.status === 200) return;
+        if (Date.now() - back > 10_000) throw new Error(`still ${res.status} 10 s after Postgres came back`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    console.log(`API answered 200 again ${Date.now() - back} ms after Postgres came back`);
+    expect((await http.get('/readyz')).status).toBe(200);
+  });
+});
