@@ -12,7 +12,13 @@ import { processAlive } from '../../tools/lab/processes';
 
 const DELAY_MS = 200;
 const SLOW_MS = 2 * DELAY_MS - 10;
-const DURATIONS = { baseline: `${Number(process.env.GAMEDAY_LAB_BASELINE_S ?? 12)}s`, fault: '4s', recovery: '2s' };
+// arming starts 5 s ahead of the baseline (see rollback-sigkill)
+const DURATIONS = {
+  arming: '5s',
+  baseline: `${Number(process.env.GAMEDAY_LAB_BASELINE_S ?? 12)}s`,
+  fault: '4s',
+  recovery: '2s',
+};
 const DEADLINE_AFTER_END_MS = 5_000;
 
 describe('rollback after Redis lost everything (Docker in user-mode-linux)', () => {

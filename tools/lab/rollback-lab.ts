@@ -254,7 +254,7 @@ export class RollbackLab {
     label: string,
     target: LabTarget,
     delayMs: number,
-    durations: { baseline: string; fault: string; recovery: string },
+    durations: { arming?: string; baseline: string; fault: string; recovery: string },
   ): Promise<string> {
     const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
     const created = await this.http
