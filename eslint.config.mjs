@@ -3,6 +3,8 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 import prettier from 'eslint-config-prettier';
 
+const STORAGE = 'apps reach storage only through the repositories of libs/db (one writer per table).';
+
 export default tseslint.config(
   {
     ignores: [
@@ -62,8 +64,27 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: [{ name: 'dockerode', message: 'apps/api must not talk to Docker.' }],
-          patterns: [{ group: ['@gameday/faults'], message: 'apps/api must not talk to Docker.' }],
+          paths: [
+            { name: 'dockerode', message: 'apps/api must not talk to Docker.' },
+            { name: '@gameday/db', importNames: ['PrismaService'], message: STORAGE },
+          ],
+          patterns: [
+            { group: ['@gameday/faults'], message: 'apps/api must not talk to Docker.' },
+            { group: ['@prisma/*'], message: STORAGE },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The worker reaches storage only through the repositories of libs/db.
+    files: ['apps/worker/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: '@gameday/db', importNames: ['PrismaService'], message: STORAGE }],
+          patterns: [{ group: ['@prisma/*'], message: STORAGE }],
         },
       ],
     },

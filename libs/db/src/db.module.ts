@@ -7,6 +7,8 @@ import { ProbeSampleRepository } from './probe-sample.repository';
 import { RunNoteRepository } from './run-note.repository';
 import { RunRepository } from './run.repository';
 import { SafetyLeverRepository } from './safety-lever.repository';
+import { PrismaLeaseRepository } from './lease.repository';
+import { DatabaseHealth } from './database-health';
 
 @Global()
 @Module({
@@ -18,6 +20,12 @@ import { SafetyLeverRepository } from './safety-lever.repository';
     RunNoteRepository,
     ProbeSampleRepository,
     SafetyLeverRepository,
+    {
+      provide: PrismaLeaseRepository,
+      inject: [PrismaService],
+      useFactory: (p: PrismaService) => new PrismaLeaseRepository(p),
+    },
+    DatabaseHealth,
   ],
   exports: [
     PrismaService,
@@ -27,6 +35,8 @@ import { SafetyLeverRepository } from './safety-lever.repository';
     RunNoteRepository,
     ProbeSampleRepository,
     SafetyLeverRepository,
+    PrismaLeaseRepository,
+    DatabaseHealth,
   ],
 })
 export class DbModule {}

@@ -9,3 +9,4 @@ export * from './probe-sample.repository';
 export * from './lease.repository';
 export * from './safety-lever.repository';
 export * from './db.module';
+export * from './database-health';

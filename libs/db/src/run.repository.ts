@@ -1,3 +1,4 @@
+import { assertTransition } from '@gameday/core';
 import { Injectable } from '@nestjs/common';
 import { Prisma, type Run, type RunEvent, type RunStatus } from './generated/prisma/client';
 import { PrismaService } from './prisma.service';
@@ -110,6 +111,42 @@ export class RunRepository implements RunStore {
       });
       if (count === 0) throw fence === undefined ? new Error(`no run ${runId}`) : new FencedError(runId, fence);
       await tx.runEvent.create({ data: eventData(runId, { phase: status, ...event }) });
+    });
+  }
+
+  /** Runs in a phase that a worker drives (arming … recovery), for the reaper's orphan check. */
+  listDriven(limit = 200): Promise<Pick<Run, 'id' | 'spec' | 'scheduledFor' | 'status'>[]> {
+    return this.prisma.run.findMany({
+      where: { status: { in: [...ACTIVE_RUN_STATUSES] } },
+      select: { id: true, spec: true, scheduledFor: true, status: true },
+      take: limit,
+    });
+  }
+
+  /**
+   * A run no worker drove to its end is closed as failed, through the state machine like every
+   * other status change, and only if nobody moved it meanwhile. Returns whether it was closed.
+   */
+  async markOrphaned(runId: string, from: RunStatus, at: Date): Promise<boolean> {
+    assertTransition(from, 'failed');
+    return this.prisma.$transaction(async (tx) => {
+      const { count } = await tx.run.updateMany({
+        where: { id: runId, status: from },
+        data: {
+          status: 'failed',
+          finishedAt: at,
+          error: 'no worker drove this run to its end (worker and queue lost it); every fault was reverted',
+        },
+      });
+      if (count === 0) return false;
+      await tx.runEvent.create({
+        data: eventData(runId, {
+          type: 'run.orphaned',
+          phase: 'failed',
+          message: 'no worker drove this run to its end; marked failed by the reaper (every fault is reverted)',
+        }),
+      });
+      return true;
     });
   }
 

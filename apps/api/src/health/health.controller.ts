@@ -1,6 +1,6 @@
 import { Controller, Get, Header, Inject, Logger, Res, ServiceUnavailableException } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { PrismaService } from '@gameday/db';
+import { DatabaseHealth } from '@gameday/db';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
 import { SCHEDULE_QUEUE } from '@gameday/queue';
 import type { Queue } from 'bullmq';
@@ -28,7 +28,7 @@ export class HealthController {
   private readonly logger = new Logger(HealthController.name);
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly database: DatabaseHealth,
     @Inject(SCHEDULE_QUEUE) private readonly queue: Queue,
     @Inject(METRICS) private readonly metrics: GameDayMetrics,
   ) {}
@@ -43,7 +43,7 @@ export class HealthController {
   @Get('readyz')
   async readyz() {
     const [postgres, redis] = await Promise.allSettled([
-      withTimeout(this.prisma.$queryRaw`SELECT 1`, 'Postgres'),
+      withTimeout(this.database.ping(), 'Postgres'),
       withTimeout(
         this.queue.getBackend().client.then((c) => (c as unknown as { ping(): Promise<string> }).ping()),
         'Redis',

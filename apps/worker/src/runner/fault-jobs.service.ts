@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } f
 import { Queue, Worker, UnrecoverableError, type Job } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '@gameday/config';
 import type { FaultDriver, LeaseRepository } from '@gameday/core';
-import { PrismaService } from '@gameday/db';
+import { RunRepository } from '@gameday/db';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
 import { FAULT_JOBS, QUEUES, abortJobSchema, dryRunJobSchema, redisConnection, revertJobSchema } from '@gameday/queue';
 import { DryRunProcessor } from './dry-run.processor';
@@ -26,7 +26,7 @@ export class FaultJobs implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(FAULT_DRIVER) private readonly driver: FaultDriver,
     @Inject(LEASE_REPOSITORY) private readonly leases: LeaseRepository,
-    private readonly prisma: PrismaService,
+    private readonly runs: RunRepository,
     @Inject(METRICS) private readonly metrics: GameDayMetrics,
     private readonly dryRuns: DryRunProcessor,
   ) {
@@ -112,15 +112,12 @@ export class FaultJobs implements OnApplicationBootstrap, OnModuleDestroy {
       open.map(async (lease) => {
         const r = await revertLease(this.driver, this.leases, this.metrics, lease, reason);
         if (lease.runId) {
-          await this.prisma.runEvent.create({
-            data: {
-              runId: lease.runId,
-              type: 'fault.reverted',
-              experimentIndex: lease.experimentIndex,
-              message: `reverted on ${lease.containerName} by the fault queue (${reason}): ${r.outcome}`,
-              at: r.at,
-              data: { leaseId: lease.id, outcome: r.outcome },
-            },
+          await this.runs.appendEvent(lease.runId, {
+            type: 'fault.reverted',
+            experimentIndex: lease.experimentIndex,
+            message: `reverted on ${lease.containerName} by the fault queue (${reason}): ${r.outcome}`,
+            at: r.at,
+            data: { leaseId: lease.id, outcome: r.outcome },
           });
         }
       }),

@@ -1,11 +1,9 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { planRun, type FaultDriver, type LeaseRepository } from '@gameday/core';
-import { PrismaService, RunRepository } from '@gameday/db';
+import { planRun, type FaultDriver, type LeaseRepository, type RunStatus } from '@gameday/core';
+import { RunRepository, type PrismaLeaseRepository } from '@gameday/db';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
 import { abortedLeases, expiredLeases, revertLease } from './lease-revert';
 import { FAULT_DRIVER, LEASE_REPOSITORY } from './runner.tokens';
-
-const ACTIVE = ['arming', 'baseline', 'injecting', 'observing', 'rolling_back', 'recovery'] as const;
 
 /**
  * Rollback layer 2: from Postgres alone (it works after Redis lost everything), revert every
@@ -22,8 +20,7 @@ export class LeaseReaper implements OnApplicationBootstrap, OnModuleDestroy {
 
   constructor(
     @Inject(FAULT_DRIVER) private readonly driver: FaultDriver,
-    @Inject(LEASE_REPOSITORY) private readonly leases: LeaseRepository,
-    private readonly prisma: PrismaService,
+    @Inject(LEASE_REPOSITORY) private readonly leases: PrismaLeaseRepository & LeaseRepository,
     @Inject(METRICS) private readonly metrics: GameDayMetrics,
     private readonly runs: RunRepository,
   ) {}
@@ -59,15 +56,12 @@ export class LeaseReaper implements OnApplicationBootstrap, OnModuleDestroy {
           const r = await revertLease(this.driver, this.leases, this.metrics, lease, 'reaper');
           reverted++;
           if (lease.runId) {
-            await this.prisma.runEvent.create({
-              data: {
-                runId: lease.runId,
-                type: 'fault.reaped',
-                experimentIndex: lease.experimentIndex,
-                message: `reaper reverted the expired fault on ${lease.containerName} (${r.outcome})`,
-                at: r.at,
-                data: { leaseId: lease.id, outcome: r.outcome },
-              },
+            await this.runs.appendEvent(lease.runId, {
+              type: 'fault.reaped',
+              experimentIndex: lease.experimentIndex,
+              message: `reaper reverted the expired fault on ${lease.containerName} (${r.outcome})`,
+              at: r.at,
+              data: { leaseId: lease.id, outcome: r.outcome },
             });
           }
         } catch (error) {
@@ -106,12 +100,7 @@ export class LeaseReaper implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async closeOrphans(now: Date): Promise<void> {
-    const active = await this.prisma.run.findMany({
-      where: { status: { in: [...ACTIVE] } },
-      select: { id: true, spec: true, scheduledFor: true },
-      take: 200,
-    });
-    for (const run of active) {
+    for (const run of await this.runs.listDriven()) {
       let endAt: number;
       try {
         endAt = planRun(
@@ -123,25 +112,8 @@ export class LeaseReaper implements OnApplicationBootstrap, OnModuleDestroy {
         continue;
       }
       if (now.getTime() < endAt + this.orphanAfterMs) continue;
-      if ((await this.prisma.activeFault.count({ where: { runId: run.id, revertedAt: null } })) > 0) continue;
-      const updated = await this.prisma.run.updateMany({
-        where: { id: run.id, status: { in: [...ACTIVE] } },
-        data: {
-          status: 'failed',
-          finishedAt: now,
-          error: 'no worker drove this run to its end (worker and queue lost it); every fault was reverted',
-        },
-      });
-      if (updated.count > 0) {
-        await this.prisma.runEvent.create({
-          data: {
-            runId: run.id,
-            type: 'run.orphaned',
-            phase: 'failed',
-            message: 'no worker drove this run to its end; marked failed by the reaper (every fault is reverted)',
-          },
-        });
-      }
+      if ((await this.leases.countOpenForRun(run.id)) > 0) continue;
+      await this.runs.markOrphaned(run.id, run.status as RunStatus, now);
     }
   }
 }

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import Docker from 'dockerode';
 import type { FaultDriver, LeaseRepository } from '@gameday/core';
 import { APP_CONFIG, type AppConfig } from '@gameday/config';
-import { PrismaLeaseRepository, PrismaService } from '@gameday/db';
+import { PrismaLeaseRepository } from '@gameday/db';
 import { DockerFaultDriver } from '@gameday/faults';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
 import { EgressGuard } from '@gameday/probes';
@@ -24,11 +24,7 @@ import { WebhookNotifier } from './webhook-notifier';
  */
 @Module({
   providers: [
-    {
-      provide: LEASE_REPOSITORY,
-      inject: [PrismaService],
-      useFactory: (prisma: PrismaService): LeaseRepository => new PrismaLeaseRepository(prisma),
-    },
+    { provide: LEASE_REPOSITORY, useExisting: PrismaLeaseRepository },
     {
       provide: FAULT_DRIVER,
       inject: [LEASE_REPOSITORY, METRICS, APP_CONFIG],

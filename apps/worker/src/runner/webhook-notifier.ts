@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { GameDaySpec } from '@gameday/core';
-import { PrismaService } from '@gameday/db';
+import { RunRepository } from '@gameday/db';
 import { EgressGuard, postWebhook } from '@gameday/probes';
 
 type WebhookEvent = NonNullable<GameDaySpec['webhooks']>[number]['events'][number];
@@ -19,7 +19,7 @@ export class WebhookNotifier {
   private readonly logger = new Logger(WebhookNotifier.name);
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly runs: RunRepository,
     @Inject(EgressGuard) private readonly egress: EgressGuard,
   ) {}
 
@@ -51,9 +51,7 @@ export class WebhookNotifier {
         } catch (error) {
           const message = `webhook ${new URL(hook.url).host} failed for ${event}: ${(error as Error).message}`;
           this.logger.warn(message);
-          await this.prisma.runEvent
-            .create({ data: { runId, type: 'webhook.failed', message } })
-            .catch(() => undefined);
+          await this.runs.appendEvent(runId, { type: 'webhook.failed', message }).catch(() => undefined);
         }
       }),
     );
