@@ -1,9 +1,8 @@
 import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '@gameday/config';
-import { QUEUES } from './queue.constants';
+import { QUEUES, RUNNER_QUEUES } from './queues';
 import { redisConnection } from './redis-options';
-import { RUNNER_QUEUES } from './runner-jobs';
 import { ScheduleSync } from './schedule-sync';
 
 export const SCHEDULE_QUEUE = Symbol('SCHEDULE_QUEUE');

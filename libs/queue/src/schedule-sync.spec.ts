@@ -1,4 +1,4 @@
-import { jobIds } from './queue.constants';
+import { jobIds } from './queues';
 import { occurrenceOf } from './schedule-sync';
 
 describe('occurrenceOf', () => {

@@ -1,6 +1,5 @@
 import type { Queue } from 'bullmq';
-import { JOBS, jobIds } from './queue.constants';
-import type { FireJob } from './job.schema';
+import { JOBS, JOB_OPTIONS, jobIds, type FireJob } from './queues';
 
 /** What the sync needs to know about a GameDay (a subset of the Prisma row). */
 export interface SchedulableGameDay {
@@ -16,10 +15,7 @@ export interface SchedulableGameDay {
 }
 
 /** Completed fire jobs are kept briefly for inspection; failed ones longer for diagnosis. */
-export const FIRE_JOB_RETENTION = Object.freeze({
-  removeOnComplete: { age: 3600, count: 1000 },
-  removeOnFail: { age: 7 * 24 * 3600, count: 5000 },
-});
+export const FIRE_JOB_RETENTION = JOB_OPTIONS.fire;
 
 /**
  * The one place that makes BullMQ agree with a GameDay row: called by the API after create,

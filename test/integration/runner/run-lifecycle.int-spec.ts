@@ -57,7 +57,10 @@ describe('run lifecycle end to end (worker + API + Docker)', () => {
     await deleteQueueKeys(config.REDIS_URL, config.QUEUE_PREFIX);
   });
 
-  function spec(experiment: Record<string, unknown>, durations = { baseline: '2s', fault: '3s', recovery: '2s' }) {
+  function spec(
+    experiment: Record<string, unknown>,
+    durations: Record<string, string> = { arming: '1s', baseline: '2s', fault: '3s', recovery: '2s' },
+  ) {
     return {
       name: `runner-${randomUUID()}`,
       timezone: 'UTC',

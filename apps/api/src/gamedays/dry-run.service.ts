@@ -3,6 +3,7 @@ import { APP_CONFIG, type AppConfig } from '@gameday/config';
 import {
   DRY_RUN_QUEUE,
   FAULT_JOBS,
+  JOB_OPTIONS,
   RUNNER_QUEUES,
   dryRunJobSchema,
   redisConnection,
@@ -32,12 +33,7 @@ export class DryRunService implements OnApplicationShutdown {
 
   async dryRun(gameDayId: string): Promise<DryRunReport> {
     const events = await this.queueEvents();
-    const job = await this.queue.add(FAULT_JOBS.dryRun, dryRunJobSchema.parse({ gameDayId }), {
-      attempts: 1,
-      // nobody reads a dry run after its caller has gone: keep it just long enough to debug
-      removeOnComplete: { age: 600 },
-      removeOnFail: { age: 3600 },
-    });
+    const job = await this.queue.add(FAULT_JOBS.dryRun, dryRunJobSchema.parse({ gameDayId }), JOB_OPTIONS.dryRun);
     try {
       return (await job.waitUntilFinished(events, this.timeoutMs)) as DryRunReport;
     } catch (error) {

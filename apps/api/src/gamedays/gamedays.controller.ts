@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Qu
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { gameDaySpecSchema, type GameDaySpec } from '@gameday/core';
 import { RunRepository } from '@gameday/db';
-import { RUN_QUEUE, JOBS, jobIds, type LaunchJob } from '@gameday/queue';
+import { JOB_OPTIONS, RUN_QUEUE, JOBS, jobIds, type LaunchJob } from '@gameday/queue';
 import type { Queue } from 'bullmq';
 import { CurrentPrincipal, RequireRole, type Principal } from '../auth/auth.decorators';
 import { PROBLEM_TYPES, ProblemException } from '../common/problem';
@@ -88,11 +88,7 @@ export class GameDaysController {
     await this.lever.assertReleased('launching a run');
     const run = await this.service.runNow(id);
     const job: LaunchJob = { runId: run.id };
-    await this.runQueue.add(JOBS.launch, job, {
-      jobId: jobIds.launch(run.id),
-      removeOnComplete: { age: 3600 },
-      removeOnFail: { age: 7 * 24 * 3600 },
-    });
+    await this.runQueue.add(JOBS.launch, job, { jobId: jobIds.launch(run.id), ...JOB_OPTIONS.launch });
     return runView(run, principal);
   }
 

@@ -1,19 +1,14 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { RunRepository } from '@gameday/db';
-import { ABORT_QUEUE, FAULT_JOBS, type AbortJob, abortJobSchema } from '@gameday/queue';
+import { ABORT_QUEUE, FAULT_JOBS, JOB_OPTIONS, type AbortJob, abortJobSchema } from '@gameday/queue';
 import type { Queue } from 'bullmq';
 
 /**
- * Reverts are retried hard: an emergency stop must not give up while a fault is applied. No
- * `priority`: BullMQ runs prioritized jobs after every non-prioritized one; the abort queue holds
- * nothing but aborts instead.
+ * Reverts are retried hard (JOB_OPTIONS.abort): an emergency stop must not give up while a fault
+ * is applied. No `priority`: BullMQ runs prioritized jobs after every non-prioritized one; the
+ * abort queue holds nothing but aborts instead.
  */
-const ABORT_JOB_OPTIONS = {
-  attempts: 20,
-  backoff: { type: 'fixed', delay: 1_000 },
-  removeOnComplete: { age: 24 * 3600 },
-  removeOnFail: { age: 7 * 24 * 3600 },
-} as const;
+const ABORT_JOB_OPTIONS = JOB_OPTIONS.abort;
 
 /** The queue only speeds the stop up; waiting longer for a Redis that is down would delay the answer. */
 const ENQUEUE_TIMEOUT_MS = 1_000;

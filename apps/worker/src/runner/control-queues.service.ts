@@ -2,7 +2,14 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } f
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '@gameday/config';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
-import { FAULT_JOBS, RUNNER_QUEUES, abortJobSchema, dryRunJobSchema, redisConnection } from '@gameday/queue';
+import {
+  FAULT_JOBS,
+  RUNNER_QUEUES,
+  abortJobSchema,
+  dryRunJobSchema,
+  redisConnection,
+  hostWorker,
+} from '@gameday/queue';
 import { DryRunProcessor } from './dry-run.processor';
 import { FaultJobs } from './fault-jobs.service';
 
@@ -25,18 +32,12 @@ export class ControlQueues implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const options = {
-      connection: redisConnection(this.config.REDIS_URL, { maxRetriesPerRequest: null }),
-      prefix: this.config.QUEUE_PREFIX,
-      lockDuration: 15_000,
-      stalledInterval: 5_000,
-      maxStalledCount: 5,
-    };
+    const options = { lockDuration: 15_000, stalledInterval: 5_000, maxStalledCount: 5 };
+    const log = (message: string) => this.logger.error(message);
     this.workers.push(
-      new Worker(RUNNER_QUEUES.abort, (job) => this.abort(job), { ...options, concurrency: 8 }),
-      new Worker(RUNNER_QUEUES.dryRun, (job) => this.dryRun(job), { ...options, concurrency: 4 }),
+      hostWorker(RUNNER_QUEUES.abort, (job) => this.abort(job), this.config, { ...options, concurrency: 8 }, log),
+      hostWorker(RUNNER_QUEUES.dryRun, (job) => this.dryRun(job), this.config, { ...options, concurrency: 4 }, log),
     );
-    for (const w of this.workers) w.on('error', (err) => this.logger.error(`${w.name} worker: ${err.message}`));
     for (const name of [RUNNER_QUEUES.abort, RUNNER_QUEUES.dryRun]) {
       const queue = new Queue(name, {
         connection: redisConnection(this.config.REDIS_URL, { maxRetriesPerRequest: 1 }),

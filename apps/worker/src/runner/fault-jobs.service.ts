@@ -4,7 +4,16 @@ import { APP_CONFIG, type AppConfig } from '@gameday/config';
 import type { FaultDriver, LeaseRepository } from '@gameday/core';
 import { RunRepository } from '@gameday/db';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
-import { FAULT_JOBS, QUEUES, abortJobSchema, dryRunJobSchema, redisConnection, revertJobSchema } from '@gameday/queue';
+import {
+  FAULT_JOBS,
+  JOB_OPTIONS,
+  QUEUES,
+  abortJobSchema,
+  dryRunJobSchema,
+  redisConnection,
+  revertJobSchema,
+  hostWorker,
+} from '@gameday/queue';
 import { DryRunProcessor } from './dry-run.processor';
 import { BACKSTOP_DELAY_MS, openLeases, revertLease } from './lease-revert';
 import { FAULT_DRIVER, LEASE_REPOSITORY } from './runner.tokens';
@@ -37,16 +46,14 @@ export class FaultJobs implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    this.worker = new Worker(QUEUES.fault, (job) => this.process(job), {
-      connection: redisConnection(this.config.REDIS_URL, { maxRetriesPerRequest: null }),
-      prefix: this.config.QUEUE_PREFIX,
+    this.worker = hostWorker(
+      QUEUES.fault,
+      (job) => this.process(job),
+      this.config,
       // reverts are short and must never wait behind each other
-      concurrency: 16,
-      lockDuration: 15_000,
-      stalledInterval: 5_000,
-      maxStalledCount: 5,
-    });
-    this.worker.on('error', (err) => this.logger.error(`fault worker: ${err.message}`));
+      { concurrency: 16, lockDuration: 15_000, stalledInterval: 5_000, maxStalledCount: 5 },
+      (message) => this.logger.error(message),
+    );
     this.metrics.watchQueues({ name: this.queue.name, counts: () => this.queue.getJobCounts() });
     await this.worker.waitUntilReady();
   }
@@ -61,10 +68,7 @@ export class FaultJobs implements OnApplicationBootstrap, OnModuleDestroy {
     await this.queue.add(FAULT_JOBS.revert, revertJobSchema.parse({ runId, experimentIndex, reason: 'planned_end' }), {
       jobId: revertJobId(runId, experimentIndex),
       delay: Math.max(0, at.getTime() + BACKSTOP_DELAY_MS - Date.now()),
-      attempts: 20,
-      backoff: { type: 'fixed', delay: 1_000 },
-      removeOnComplete: 1_000,
-      removeOnFail: 5_000,
+      ...JOB_OPTIONS.revert,
     });
   }
 

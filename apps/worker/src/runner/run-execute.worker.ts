@@ -3,7 +3,15 @@ import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '@gameday/config';
 import type { Run } from '@gameday/db';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
-import { EXECUTE_JOB, RUNNER_QUEUES, executeJobId, executeJobSchema, redisConnection } from '@gameday/queue';
+import {
+  EXECUTE_JOB,
+  JOB_OPTIONS,
+  RUNNER_QUEUES,
+  executeJobId,
+  executeJobSchema,
+  redisConnection,
+  hostWorker,
+} from '@gameday/queue';
 import type { RunLauncher } from '../launch/run-launcher';
 import { RunExecutor } from './run-executor.service';
 
@@ -33,21 +41,18 @@ export class RunExecuteWorker implements RunLauncher, OnApplicationBootstrap, On
   async launch(run: Run): Promise<void> {
     await this.queue.add(EXECUTE_JOB, executeJobSchema.parse({ runId: run.id }), {
       jobId: executeJobId(run.id),
-      removeOnComplete: 1_000,
-      removeOnFail: 5_000,
+      ...JOB_OPTIONS.execute,
     });
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    this.worker = new Worker(RUNNER_QUEUES.execute, (job) => this.process(job), {
-      connection: redisConnection(this.config.REDIS_URL, { maxRetriesPerRequest: null }),
-      prefix: this.config.QUEUE_PREFIX,
-      concurrency: 50,
-      lockDuration: 10_000,
-      stalledInterval: 5_000,
-      maxStalledCount: 10,
-    });
-    this.worker.on('error', (err) => this.logger.error(`execute worker: ${err.message}`));
+    this.worker = hostWorker(
+      RUNNER_QUEUES.execute,
+      (job) => this.process(job),
+      this.config,
+      { concurrency: 50, lockDuration: 10_000, stalledInterval: 5_000, maxStalledCount: 10 },
+      (message) => this.logger.error(message),
+    );
     this.worker.on('failed', (job, err) => this.logger.error(`run ${job?.data?.runId} failed: ${err.message}`));
     this.metrics.watchQueues({ name: this.queue.name, counts: () => this.queue.getJobCounts() });
     await this.worker.waitUntilReady();

@@ -3,15 +3,17 @@ import { APP_CONFIG, type AppConfig } from '@gameday/config';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
 import {
   JOBS,
+  JOB_OPTIONS,
   QUEUES,
   RUN_QUEUE,
   SCHEDULE_QUEUE,
   fireJobSchema,
   launchJobSchema,
   occurrenceOf,
-  redisConnection,
+  hostWorker,
+  type HostedWorkerOptions,
 } from '@gameday/queue';
-import { type Job, type Queue, UnrecoverableError, Worker, type WorkerOptions } from 'bullmq';
+import { type Job, type Queue, UnrecoverableError, Worker } from 'bullmq';
 import { FireService } from './fire.service';
 import { Reconciler } from './reconciler.service';
 
@@ -36,25 +38,21 @@ export class QueueWorkers implements OnApplicationBootstrap, OnModuleDestroy {
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.config.WORKER_RECONCILE) await this.reconciler.schedules();
-    const options: WorkerOptions = {
-      connection: redisConnection(this.config.REDIS_URL, { maxRetriesPerRequest: null }),
-      prefix: this.config.QUEUE_PREFIX,
+    const log = (message: string) => this.logger.error(message);
+    const options: HostedWorkerOptions = {
       concurrency: this.config.WORKER_CONCURRENCY,
       lockDuration: 30_000,
       stalledInterval: 30_000,
       maxStalledCount: 1,
       // defaults for jobs enqueued without their own retention
-      removeOnComplete: { age: 3600, count: 1000 },
-      removeOnFail: { age: 7 * 24 * 3600, count: 5000 },
+      ...JOB_OPTIONS.fire,
     };
     this.workers.push(
-      new Worker(QUEUES.schedule, (job) => this.onFire(job), options),
-      new Worker(QUEUES.run, (job) => this.onLaunch(job), options),
+      hostWorker(QUEUES.schedule, (job) => this.onFire(job), this.config, options, log),
+      hostWorker(QUEUES.run, (job) => this.onLaunch(job), this.config, options, log),
     );
-    for (const w of this.workers) {
+    for (const w of this.workers)
       w.on('failed', (job, err) => this.logger.error(`${w.name} job ${job?.id} failed: ${err.message}`));
-      w.on('error', (err) => this.logger.error(`${w.name} worker error: ${err.message}`));
-    }
     await Promise.all(this.workers.map((w) => w.waitUntilReady()));
     for (const q of [this.scheduleQueue, this.runQueue])
       this.metrics.watchQueues({ name: q.name, counts: () => q.getJobCounts() });
