@@ -4,7 +4,7 @@ import { instantSchema } from '@gameday/core';
 import { ApiTokenRepository, type ApiToken } from '@gameday/db';
 import { z } from 'zod';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
-import { idSchema } from '../gamedays/gameday.schemas';
+import { idSchema } from '../common/id.schema';
 import { CurrentPrincipal, RequireRole, type Principal } from './auth.decorators';
 import { generateToken, hashToken } from './token-hash';
 

@@ -41,5 +41,3 @@ export const runListQuerySchema = z.strictObject({
   cursor: z.uuid({ message: 'must be a cursor returned as nextCursor' }).optional(),
 });
 export type RunListQuery = z.infer<typeof runListQuerySchema>;
-
-export const idSchema = z.uuid({ message: 'must be a UUID' });

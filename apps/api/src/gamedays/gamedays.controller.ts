@@ -13,12 +13,14 @@ import { DryRunService } from './dry-run.service';
 import {
   gameDayListQuerySchema,
   gameDayPatchSchema,
-  idSchema,
   runListQuerySchema,
   type GameDayListQuery,
   type RunListQuery,
 } from './gameday.schemas';
-import { gameDayView, redactContainerLabels, runView } from './gameday.view';
+import { idSchema } from '../common/id.schema';
+import { runView } from '../common/run.view';
+import { blindTo, redactContainerLabels } from '../common/visibility';
+import { gameDayView } from './gameday.view';
 import { GameDaysService } from './gamedays.service';
 
 const validated = { pipes: [ZodValidationPipe] };
@@ -133,7 +135,7 @@ export class GameDaysController {
   async dryRun(@Param('id', { schema: idSchema, ...validated }) id: string, @CurrentPrincipal() principal: Principal) {
     this.dryRunLimit.take(principal);
     const gameDay = await this.service.get(id);
-    if (gameDay.mode === 'blind' && gameDay.revealedAt === null && principal.role === 'viewer') {
+    if (blindTo(gameDay, principal)) {
       throw new ProblemException({
         type: PROBLEM_TYPES.blindHidden,
         title: 'Forbidden',

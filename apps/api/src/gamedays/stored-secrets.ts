@@ -1,5 +1,5 @@
 import type { FieldError, GameDaySpec } from '@gameday/core';
-import { SECRET_PLACEHOLDER, redactUrl } from './gameday.view';
+import { SECRET_PLACEHOLDER, redactUrl } from '../common/visibility';
 
 /**
  * The write side of redactSecrets: a client that edits what it read sends the placeholders back.

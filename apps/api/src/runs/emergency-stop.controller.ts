@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { CurrentPrincipal, RequireRole, type Principal } from '../auth/auth.decorators';
 import { PROBLEM_TYPES, ProblemException } from '../common/problem';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
-import { idSchema } from '../gamedays/gameday.schemas';
+import { idSchema } from '../common/id.schema';
 import { AbortRequests } from './abort-requests.service';
 
 export const abortRequestSchema = z

@@ -15,7 +15,7 @@ import {
   isRevealingEvent,
   redactContainerLabels,
   redactSecrets,
-} from '../gamedays/gameday.view';
+} from '../common/visibility';
 
 type FaultLike = { kind: string; target?: Record<string, unknown>; [key: string]: unknown };
 

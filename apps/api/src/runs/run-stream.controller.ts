@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swag
 import type { Request, Response } from 'express';
 import { CurrentPrincipal, RequireRole, type Principal } from '../auth/auth.decorators';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
-import { idSchema } from '../gamedays/gameday.schemas';
+import { idSchema } from '../common/id.schema';
 import { RunStreamService, type RunStreamCursor } from './run-stream.service';
 
 const POLL_MS = 500;

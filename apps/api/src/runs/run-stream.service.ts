@@ -8,7 +8,7 @@ import {
   type ProbeSample,
 } from '@gameday/db';
 import type { Principal } from '../auth/auth.decorators';
-import { runDetailView } from '../gamedays/gameday.view';
+import { runDetailView } from '../common/run.view';
 
 /** Where one open stream is: what it last sent, so each poll pushes only what changed. */
 export interface RunStreamCursor {

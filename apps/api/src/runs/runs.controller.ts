@@ -6,8 +6,8 @@ import type { Response } from 'express';
 import { CurrentPrincipal, RequireRole, type Principal } from '../auth/auth.decorators';
 import { ProblemException } from '../common/problem';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
-import { idSchema } from '../gamedays/gameday.schemas';
-import { noteView, runDetailView } from '../gamedays/gameday.view';
+import { idSchema } from '../common/id.schema';
+import { noteView, runDetailView } from '../common/run.view';
 import { SafetyLeverService } from '../safety/safety-lever.service';
 import { RunReportService } from './run-report.service';
 import {

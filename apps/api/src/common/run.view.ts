@@ -1,0 +1,108 @@
+import { planRun, type GameDaySpec, type RunPlan } from '@gameday/core';
+import type { GameDay, Run, RunEvent, RunNote } from '@gameday/db';
+import type { Principal } from '../auth/auth.decorators';
+import {
+  faultDetailsHidden,
+  HIDDEN_EVENT_MESSAGE,
+  isRevealingEvent,
+  redactContainerLabels,
+  redactResult,
+  redactSecrets,
+  redactSpec,
+} from './visibility';
+
+// What the API shows of runs and their notes (used by the runs and the GameDays endpoints).
+
+export function runView(r: Run, principal: Principal, gameDay?: Pick<GameDay, 'mode' | 'revealedAt'>) {
+  const finished = r.finishedAt !== null;
+  return {
+    id: r.id,
+    gameDayId: r.gameDayId,
+    scheduledFor: r.scheduledFor,
+    trigger: r.trigger,
+    status: r.status,
+    gameDayVersion: r.gameDayVersion,
+    startedAt: r.startedAt,
+    finishedAt: r.finishedAt,
+    verdict: r.verdict,
+    error: r.error,
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+    // a finished run reveals its fault: the GameDay is over for that occurrence
+    spec:
+      finished || !gameDay
+        ? redactSecrets(r.spec as unknown as GameDaySpec, principal)
+        : redactSpec(r.spec as unknown as GameDaySpec, gameDay.mode, gameDay.revealedAt, principal),
+    summary: runSummary(r.result),
+  };
+}
+
+/** Per-run figures for trends across runs (first experiment's windows; the run's deviation). */
+export function runSummary(result: unknown) {
+  const stored = (result ?? {}) as {
+    deviationRatio?: number | null;
+    experiments?: {
+      stats?: Record<string, { p95Ms?: number | null } | undefined>;
+      timeToRecoverMs?: number | null;
+    }[];
+  };
+  const first = stored.experiments?.[0];
+  const p95 = (w: string) => first?.stats?.[w]?.p95Ms ?? null;
+  return {
+    deviationRatio: stored.deviationRatio ?? null,
+    timeToRecoverMs: first?.timeToRecoverMs ?? null,
+    p95Ms: { baseline: p95('baseline'), fault: p95('fault'), recovery: p95('recovery') },
+  };
+}
+
+/** The planned instants of a run, so clients can count down to injection and rollback. */
+export function runPlan(r: Pick<Run, 'scheduledFor' | 'spec'>): RunPlan | null {
+  try {
+    return planRun(r.scheduledFor.getTime(), (r.spec as unknown as GameDaySpec).experiments);
+  } catch {
+    // a snapshot that no longer plans (should not happen) is shown without countdowns
+    return null;
+  }
+}
+
+export function noteView(n: RunNote) {
+  return {
+    id: n.id,
+    runId: n.runId,
+    kind: n.kind,
+    text: n.text,
+    owner: n.owner,
+    done: n.doneAt !== null,
+    doneAt: n.doneAt,
+    author: n.author,
+    createdAt: n.createdAt,
+  };
+}
+
+export function runDetailView(
+  r: Run & { events: RunEvent[] },
+  principal: Principal,
+  gameDay?: Pick<GameDay, 'mode' | 'revealedAt'>,
+  notes: RunNote[] = [],
+) {
+  // event details carry tc argv and targets: hidden from blind viewers like the fault itself
+  const hideDetails = faultDetailsHidden(r, gameDay, principal);
+  return {
+    ...runView(r, principal, gameDay),
+    result: redactContainerLabels(hideDetails ? redactResult(r.result) : r.result),
+    plan: runPlan(r),
+    abortRequestedAt: r.abortRequestedAt,
+    abortReason: r.abortReason,
+    events: r.events.map((e) => ({
+      id: e.id.toString(),
+      type: e.type,
+      phase: e.phase,
+      experimentIndex: e.experimentIndex,
+      plannedAt: e.plannedAt,
+      at: e.at,
+      message: hideDetails && isRevealingEvent(e.type) ? HIDDEN_EVENT_MESSAGE : e.message,
+      data: hideDetails ? null : redactContainerLabels(e.data),
+    })),
+    notes: notes.map(noteView),
+  };
+}
