@@ -463,6 +463,11 @@ export class DockerFaultDriver implements FaultDriver {
     };
   }
 
+  async hasLiveHelper(lease: FaultLease): Promise<boolean> {
+    if (lease.strategy !== 'sidecar' || !lease.helperContainerId) return false;
+    return (await inspectOrNull(this.docker, lease.helperContainerId))?.State?.Running === true;
+  }
+
   async release(prepared: PreparedFault | FaultLease): Promise<void> {
     if (prepared.helperContainerId) await this.helpers.remove(prepared.helperContainerId);
   }

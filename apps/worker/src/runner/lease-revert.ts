@@ -2,9 +2,10 @@ import type { FaultDriver, FaultLease, LeaseRepository } from '@gameday/core';
 import type { GameDayMetrics } from '@gameday/metrics';
 
 /**
- * The backstops (the delayed revert job, the reaper) act this long after a lease's planned end:
- * at the end itself the helper (or the executor) is reverting, and every extra `docker exec` then
- * competes with it, and with the system under test, for the engine's CPU.
+ * The backstops (the delayed revert job, the reaper) act this long after a lease's planned end
+ * when a helper guards it: at the end itself the helper is reverting by its own clock, and every
+ * extra `docker exec` then competes with it, and with the system under test, for the engine's CPU.
+ * A lease no live helper guards is reaped at once.
  */
 export const BACKSTOP_DELAY_MS = 2_000;
 
@@ -22,8 +23,15 @@ export async function openLeases(
 }
 
 export async function expiredLeases(leases: LeaseRepository, driver: FaultDriver, now: Date): Promise<FaultLease[]> {
-  const due = new Date(now.getTime() - BACKSTOP_DELAY_MS);
-  return (await leases.listExpiredUnreverted(due)).filter((l) => l.engine === driver.engine);
+  const ours = (await leases.listExpiredUnreverted(now)).filter((l) => l.engine === driver.engine);
+  const helperWindow = now.getTime() - BACKSTOP_DELAY_MS;
+  const due = await Promise.all(
+    ours.map(async (l) => {
+      if (l.expiresAt.getTime() <= helperWindow) return true;
+      return !(await driver.hasLiveHelper?.(l).catch(() => false));
+    }),
+  );
+  return ours.filter((_, i) => due[i]);
 }
 
 /**

@@ -152,4 +152,6 @@ export interface FaultDriver {
   revert(lease: FaultLease, reason: string): Promise<RevertResult>;
   /** Removes a prepared helper that was never applied (or whose fault is reverted). */
   release(prepared: PreparedFault | FaultLease): Promise<void>;
+  /** Whether a helper with its own clock guards this lease right now (then backstops may wait). */
+  hasLiveHelper?(lease: FaultLease): Promise<boolean>;
 }
