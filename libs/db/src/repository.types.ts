@@ -116,7 +116,10 @@ export interface RunStore {
    * the GameDay is no longer active or no longer at data.gameDayVersion, so a run always carries
    * the spec of the version it records, and an edit or cancel is ordered before or after it.
    */
-  createForFiring(data: RunCreate, firstEvent: RunEventInput): Promise<Run | null | 'superseded'>;
+  createForFiring(
+    data: RunCreate,
+    firstEvent: RunEventInput,
+  ): Promise<Run | null | 'superseded' | { liveRunId: string; liveStatus: RunStatus }>;
   findById(id: string): Promise<RunWithEvents | null>;
   listForGameDay(gameDayId: string, limit: number, cursor?: string): Promise<Page<Run>>;
   hasActiveRun(gameDayId: string): Promise<boolean>;

@@ -36,6 +36,12 @@ export class FencedError extends Error {
   }
 }
 
+/** Another run of the GameDay has not ended: a new one may not start (concurrency policy forbid). */
+export interface LiveRun {
+  liveRunId: string;
+  liveStatus: RunStatus;
+}
+
 export function isUniqueViolation(error: unknown): boolean {
   return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
 }
@@ -57,13 +63,25 @@ export class RunRepository implements RunStore {
     }
   }
 
-  async createForFiring(data: RunCreate, firstEvent: RunEventInput): Promise<Run | null | 'superseded'> {
+  /**
+   * Creates the run of an occurrence (or of a run-now) under the GameDay's row lock, so the
+   * version it snapshots is the current one and, for a run that will execute, no other run of the
+   * GameDay is live: one live run per GameDay, enforced here rather than read-then-write.
+   */
+  async createForFiring(data: RunCreate, firstEvent: RunEventInput): Promise<Run | null | 'superseded' | LiveRun> {
     try {
       return await this.prisma.$transaction(async (tx) => {
         const rows = await tx.$queryRaw<{ version: number; status: string }[]>`
           SELECT version, status::text AS status FROM "GameDay" WHERE id = ${data.gameDayId}::uuid FOR UPDATE`;
         if (rows.length === 0 || rows[0].status !== 'active' || rows[0].version !== data.gameDayVersion)
           return 'superseded' as const;
+        if (data.status === 'scheduled') {
+          const live = await tx.run.findFirst({
+            where: { gameDayId: data.gameDayId, status: { notIn: [...ENDED_RUN_STATUSES] } },
+            select: { id: true, status: true },
+          });
+          if (live) return { liveRunId: live.id, liveStatus: live.status };
+        }
         const run = await tx.run.create({ data });
         await tx.runEvent.create({ data: eventData(run.id, firstEvent) });
         return run;

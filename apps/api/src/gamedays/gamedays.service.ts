@@ -186,6 +186,13 @@ export class GameDaysService {
     if (run === 'superseded')
       throw new ConflictException('the GameDay was edited or cancelled while the run was being created; retry');
     if (!run) throw new ConflictException('a run for this instant already exists; retry');
+    if ('liveRunId' in run)
+      throw new ProblemException({
+        type: PROBLEM_TYPES.activeRun,
+        title: 'Conflict',
+        status: 409,
+        detail: `run ${run.liveRunId} of this GameDay is still ${run.liveStatus}: one live run per GameDay`,
+      });
     return run;
   }
 

@@ -113,6 +113,24 @@ export class FireService {
       return { outcome: 'ignored', reason: 'the GameDay kept changing while this occurrence fired' };
     }
     if (!run) return { outcome: 'duplicate' };
+    if ('liveRunId' in run) {
+      // one live run per GameDay (concurrency policy forbid): the occurrence is on record as skipped
+      const reason = `the previous run ${run.liveRunId} is still ${run.liveStatus} (one live run per GameDay)`;
+      const skipped = await this.runs.createForFiring(
+        { ...base, status: 'skipped', error: reason, finishedAt: new Date(now) },
+        {
+          type: 'occurrence.skipped',
+          phase: 'skipped',
+          plannedAt: scheduledFor,
+          message: reason,
+          data: { reason: 'concurrency', liveRunId: run.liveRunId },
+        },
+      );
+      if (!skipped || typeof skipped !== 'object' || 'liveRunId' in skipped) return { outcome: 'duplicate' };
+      this.metrics.occurrencesSkipped.inc({ reason: 'concurrency' });
+      await this.bookkeeping(gameDay.id, spec, at);
+      return { outcome: 'skipped', runId: skipped.id, reason };
+    }
 
     this.metrics.scheduleLateness.observe(Math.max(0, run.createdAt.getTime() - at) / 1000);
     await this.bookkeeping(gameDay.id, spec, at);
