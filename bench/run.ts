@@ -1,7 +1,7 @@
 // GameDay bench: how on time is injection, how fast is an abort, each beside the raw way an SRE
 // does it today, measured in the same run on the same target.
 //
-// Where: a Docker Engine on a kernel with sch_netem (user-mode-linux; see test/lab/README.md),
+// Where: a Docker Engine on a kernel with sch_netem (user-mode-linux; see tools/lab/README.md),
 // driven from this host over the lab link, exactly as a worker with DOCKER_HOST would.
 //
 // - injection skew (ours): the real driver path. A helper is prepared ahead in the target's netns

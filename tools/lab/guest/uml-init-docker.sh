@@ -1,6 +1,6 @@
 #!/bin/sh
 # PID 1 of a lab guest that runs its own Docker Engine, reachable from the host over a tap link.
-# Used by startUmlDocker() (test/lab/support/uml-docker.ts). Everything the engine writes lives on
+# Used by startUmlDocker() (tools/lab/uml-docker.ts). Everything the engine writes lives on
 # tmpfs mounts inside the guest, so it never touches the host's engine or its files.
 #
 #   GD_LAB_GUEST_IP, GD_LAB_NET (e.g. 10.199.0.2 and 10.199.0.0/30)  address of the guest's vec0

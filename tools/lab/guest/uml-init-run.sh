@@ -1,6 +1,6 @@
 #!/bin/sh
 # PID 1 of a one-shot lab guest: boot, run the payload in GD_LAB_DIR, record its exit code and
-# output there, power off. Used by runInUml() (test/lab/support/uml.ts).
+# output there, power off. Used by runInUml() (tools/lab/uml.ts).
 #
 #   GD_LAB_DIR/payload.sh   the payload, run by /bin/sh with GD_LAB_DIR as working directory
 #   GD_LAB_DIR/env          NUL-separated KEY=VALUE words for the payload's environment
