@@ -1,4 +1,4 @@
-import { clockOffset, ClockOffsetError } from './clock-offset';
+import { clockOffset, ClockOffsetError, clockOffsetTooLarge } from './clock-offset';
 
 describe('clockOffset', () => {
   it('is the helper clock minus the midpoint of our two reads, from the shortest round trip', () => {
@@ -16,6 +16,15 @@ describe('clockOffset', () => {
 
   it('sees an engine behind the worker as a negative offset', () => {
     expect(clockOffset([{ sentAt: 10_000, remoteAt: 7_005, receivedAt: 10_010 }]).correctionMs).toBe(-3_000);
+  });
+
+  it('refuses only an offset certainly above the bound (a slow reading is no evidence)', () => {
+    // a busy engine: 1.8 s round trip, the helper's clock read near its end
+    const slow = clockOffset([{ sentAt: 0, remoteAt: 1_770, receivedAt: 1_800 }]);
+    expect(slow.offsetMs).toBe(870);
+    expect(clockOffsetTooLarge(slow, 500)).toBe(false);
+    const fast = clockOffset([{ sentAt: 0, remoteAt: 2_005, receivedAt: 10 }]);
+    expect(clockOffsetTooLarge(fast, 500)).toBe(true);
   });
 
   it('names the engine, the offset and the bound when it refuses', () => {

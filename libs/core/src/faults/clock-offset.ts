@@ -31,6 +31,14 @@ export function clockOffset(readings: readonly ClockReading[]): ClockOffset {
   return { offsetMs, uncertaintyMs, correctionMs: Math.abs(offsetMs) <= uncertaintyMs ? 0 : offsetMs };
 }
 
+/**
+ * Whether the engine's clock is certainly off by more than the bound: a reading whose round trip
+ * was slow (a busy engine) gives a wide uncertainty, and an offset within it is no evidence.
+ */
+export function clockOffsetTooLarge(offset: ClockOffset, maxOffsetMs: number): boolean {
+  return Math.abs(offset.offsetMs) - offset.uncertaintyMs > maxOffsetMs;
+}
+
 export class ClockOffsetError extends Error {
   constructor(
     readonly engine: string,
