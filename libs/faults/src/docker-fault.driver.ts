@@ -8,6 +8,7 @@ import {
   verifyQdiscs,
   verifyReverted,
   FaultStepError,
+  TargetGoneError,
   type ClockOffset,
   type CompileNetworkFaultOptions,
   type DryRunResult,
@@ -32,6 +33,7 @@ import { dryRunOf } from './dry-run-plan';
 import { leaseDraft } from './lease-draft';
 import { HelperClient } from './helper-client';
 import { msDate, parseKeyValues } from './helper-protocol';
+import { netnsChange, netnsInodeOf, netnsNow } from './netns-identity';
 import { TargetResolver } from './target-resolver';
 import { HelperRunner, NsenterRunner, TargetExecRunner, type StepRunner } from './step-runner';
 
@@ -165,7 +167,9 @@ export class DockerFaultDriver implements FaultDriver {
     const runner = this.runnerFor(spec.strategy, target.containerId, undefined, target.pid);
     await probeKernel(runner, needs, this.engine);
     this.emit({ type: 'probe', result: 'ok', durationMs: Date.now() - started, target: target.containerName });
-    return { ...base, strategy: spec.strategy, compiled };
+    // a PID outlives nothing: apply and revert later check that it still leads to this netns
+    const armed = spec.strategy === 'nsenter' ? { ...target, netnsInode: await netnsInodeOf(target.pid!) } : target;
+    return { ...base, target: armed, strategy: spec.strategy, compiled };
   }
 
   /** Starts the helper in the target's netns (NET_ADMIN only) and waits until it can exec. */
@@ -205,8 +209,11 @@ export class DockerFaultDriver implements FaultDriver {
       let injectedAt: Date;
       if (prepared.spec.kind === 'container')
         injectedAt = await this.containers.apply(prepared.spec, prepared.target.containerId);
-      else if (prepared.strategy === 'sidecar') injectedAt = await this.applyViaHelper(prepared);
-      else injectedAt = await this.applyDirect(prepared);
+      else {
+        const pid = await this.armedNetnsPid(lease);
+        if (prepared.strategy === 'sidecar') injectedAt = await this.applyViaHelper(prepared);
+        else injectedAt = await this.applyDirect(prepared, pid);
+      }
       await this.options.leases.markInjected(lease.id, injectedAt);
       this.emit({
         type: 'apply',
@@ -220,6 +227,8 @@ export class DockerFaultDriver implements FaultDriver {
       // Close the lease only when we know nothing is applied: a failed step was rolled back, or
       // the engine refused the container action. Anything else (a lost connection mid-exec) stays
       // open for the revert job and the reaper, whose revert is idempotent.
+      if (err instanceof TargetGoneError)
+        await this.options.leases.markReverted(lease.id, this.now(), 'target_gone').catch(() => undefined);
       const nothingApplied =
         (err instanceof FaultStepError && err.rolledBack) ||
         (prepared.spec.kind === 'container' && typeof (err as { statusCode?: unknown }).statusCode === 'number');
@@ -236,6 +245,17 @@ export class DockerFaultDriver implements FaultDriver {
     }
   }
 
+  /**
+   * The target's current PID, checked to lead to the netns armed (TargetGoneError when the target
+   * restarted since): nsenter enters by this PID, never by the one seen at arming.
+   */
+  private async armedNetnsPid(lease: FaultLease): Promise<number | undefined> {
+    const now = await netnsNow(this.docker, lease.containerId);
+    const change = await netnsChange(lease, now);
+    if (change) throw new TargetGoneError(lease.containerName, change);
+    return now!.pid;
+  }
+
   private async applyViaHelper(prepared: PreparedFault): Promise<Date> {
     const compiled = prepared.compiled!;
     const shift = prepared.clockOffset?.correctionMs ?? 0;
@@ -246,9 +266,9 @@ export class DockerFaultDriver implements FaultDriver {
     return applied ? new Date(applied.getTime() - shift) : this.now();
   }
 
-  private async applyDirect(prepared: PreparedFault): Promise<Date> {
+  private async applyDirect(prepared: PreparedFault, pid: number | undefined): Promise<Date> {
     const compiled = prepared.compiled!;
-    const runner = this.runnerFor(prepared.strategy, prepared.target.containerId, null, prepared.target.pid);
+    const runner = this.runnerFor(prepared.strategy, prepared.target.containerId, null, pid);
     for (let i = 0; i < compiled.apply.length; i++) {
       const r = await runner.run(compiled.apply[i]);
       if (r.exitCode !== 0) {
@@ -431,11 +451,19 @@ export class DockerFaultDriver implements FaultDriver {
       if (kv.was !== 'applied' || kv.undone === '0') outcome = 'already_gone';
     } else {
       // No live helper (removed, or the reaper after a crash): run the revert argv directly;
-      // each deletes only our handle and kind, so a failure means "already gone".
+      // each deletes only our handle and kind, so a failure means "already gone". Never in a netns
+      // that is not the lease's: a restarted target's new one may hold another run's fault.
+      let pid: number | undefined;
+      try {
+        pid = await this.armedNetnsPid(lease);
+      } catch (err) {
+        if (!(err instanceof TargetGoneError)) throw err;
+        return { outcome: 'already_gone', at: this.now(), details: [`target_gone: ${err.detail}`] };
+      }
       if (lease.strategy === 'sidecar') tempHelper = await this.createHelper(this.targetOf(lease));
       runner = tempHelper
         ? new HelperRunner(this.docker, tempHelper)
-        : this.runnerFor(lease.strategy, lease.containerId, null, info.State.Pid);
+        : this.runnerFor(lease.strategy, lease.containerId, null, pid);
       let failures = 0;
       for (const argv of lease.revertArgv) {
         const r = await runner.run(argv);

@@ -48,6 +48,7 @@ export function leaseDraft(
       warnings: compiled.warnings,
       selfExpiryAt: new Date(prepared.expiresAt.getTime() + prepared.graceMs).toISOString(),
       clockCorrectionMs: prepared.clockOffset?.correctionMs ?? 0,
+      ...(target.netnsInode ? { netnsInode: target.netnsInode } : {}),
     },
     ...extra,
   };

@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
+import { readlinkSync } from 'node:fs';
 import Docker from 'dockerode';
 import {
   faultSchema,
   KernelCapabilityError,
   FaultStepError,
   TargetSelectionError,
+  TargetGoneError,
   type FaultSpec,
   type PreparedFault,
   type NetworkFaultSpec,
@@ -526,6 +528,103 @@ describe('verify and revert from the lease alone (htb stands in for netem on thi
     } finally {
       await driver.release({ helperContainerId: check } as PreparedFault);
     }
+  });
+});
+
+describe('the target restarted after arming (nsenter; htb stands in for netem on this kernel)', () => {
+  // The PID seen at arming may belong to any process after a restart (often one in the host's
+  // netns): nothing may be applied or removed through it.
+  const f = () =>
+    spec({
+      kind: 'network',
+      target: { container: `${P}-restart` },
+      netem: { delay: '1ms' },
+      strategy: 'nsenter',
+    }) as NetworkFaultSpec;
+  const add = ['tc', 'qdisc', 'add', 'dev', 'eth0', 'root', 'handle', '4745:', 'htb'];
+  const del = ['tc', 'qdisc', 'del', 'dev', 'eth0', 'root', 'handle', '4745:', 'htb'];
+  const show = ['tc', 'qdisc', 'show', 'dev', 'eth0'];
+  const pidOf = async () => (await docker.getContainer(ids.restart).inspect()).State.Pid;
+  const inNetns = (pid: number, argv: string[]) =>
+    execFileSync('nsenter', ['-t', String(pid), '-n', '--', ...argv], { encoding: 'utf8' });
+
+  beforeAll(async () => {
+    ids.restart = await run('restart', { 'gameday.enabled': 'true' });
+  });
+
+  /** What prepare records for nsenter (it cannot run here: it probes for sch_netem first). */
+  async function armed(): Promise<PreparedFault> {
+    const [target] = (await driver.resolveTargets(f())).targets;
+    const compiled = {
+      ...compileNetworkFault(f()),
+      apply: [add],
+      undo: [del],
+      revert: [del],
+      verify: [['tc', '-j', 'qdisc', 'show', 'dev', 'eth0']],
+      expected: {
+        qdiscs: [{ dev: 'eth0', kind: 'htb', handle: '4745:', parent: 'root' }],
+        owned: [{ dev: 'eth0', handle: '4745:', kind: 'htb' }],
+        devices: ['eth0'],
+        filterCount: 0,
+        filters: [],
+        filterShows: [],
+      },
+    };
+    return {
+      spec: f(),
+      target: { ...target, netnsInode: readlinkSync(`/proc/${target.pid}/ns/net`) },
+      strategy: 'nsenter',
+      compiled,
+      expiresAt: new Date(Date.now() + 60_000),
+      graceMs: 1000,
+      experimentIndex: 0,
+    };
+  }
+
+  async function restart() {
+    const before = (await docker.getContainer(ids.restart).inspect()).NetworkSettings.SandboxKey;
+    await docker.getContainer(ids.restart).restart({ t: 0 });
+    expect((await docker.getContainer(ids.restart).inspect()).NetworkSettings.SandboxKey).not.toBe(before);
+  }
+
+  it('restarted during the baseline: apply touches nothing and the lease closes as target_gone', async () => {
+    const prepared = await armed();
+    await restart();
+    const err = await driver.apply(prepared).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TargetGoneError);
+    expect((err as Error).message).toMatch(/restarted since arming .*nothing was applied or removed there/);
+    const rows = await prisma.activeFault.findMany({ where: { containerId: ids.restart } });
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ revertReason: 'target_gone', injectedAt: null });
+    expect(inNetns(await pidOf(), show)).not.toMatch(/4745:/);
+    expect(execFileSync('tc', ['qdisc', 'show'], { encoding: 'utf8' })).not.toMatch(/4745:/); // nor on the host
+    await prisma.activeFault.deleteMany({ where: { containerId: ids.restart } });
+  });
+
+  it("restarted during the fault: revert leaves the new netns alone (another run's qdisc there survives)", async () => {
+    const lease = await driver.apply(await armed());
+    expect(inNetns(await pidOf(), show)).toMatch(/htb 4745:/);
+    await restart();
+    const pid = await pidOf();
+    inNetns(pid, add); // another run's fault in the restarted target, under the same handle
+    try {
+      const result = await driver.revert(lease, 'planned_end');
+      expect(result.outcome).toBe('already_gone');
+      expect(result.details?.[0]).toMatch(/^target_gone: the target restarted since arming/);
+      expect(inNetns(pid, show)).toMatch(/htb 4745:/);
+    } finally {
+      inNetns(pid, del);
+      await prisma.activeFault.deleteMany({ where: { containerId: ids.restart } });
+    }
+  });
+
+  it('not restarted: apply and revert go through the same netns, by the PID checked right then', async () => {
+    const lease = await driver.apply(await armed());
+    expect(lease.details?.netnsInode).toBe(readlinkSync(`/proc/${await pidOf()}/ns/net`));
+    expect(inNetns(await pidOf(), show)).toMatch(/htb 4745:/);
+    expect(await driver.revert(lease, 'planned_end')).toMatchObject({ outcome: 'reverted' });
+    expect(inNetns(await pidOf(), show)).not.toMatch(/4745:/);
+    await prisma.activeFault.deleteMany({ where: { containerId: ids.restart } });
   });
 });
 

@@ -13,6 +13,8 @@ export interface ResolvedTarget {
   /** Identity of the container's network namespace (sandbox), shared by containers in one netns. */
   netnsId: string;
   pid?: number;
+  /** nsenter only: the inode behind /proc/PID/ns/net at arming ("net:[4026532288]"); a reused PID has another */
+  netnsInode?: string;
   labels: Record<string, string>;
 }
 
@@ -117,6 +119,20 @@ export class TargetBusyError extends Error {
       `${containerName} is already under a fault${holder ? ` (lease ${holder.leaseId}${holder.runId ? ` of run ${holder.runId}` : ''})` : ''}: one fault owner per network namespace at a time, nothing was applied`,
     );
     this.name = 'TargetBusyError';
+  }
+}
+
+/**
+ * The target's network namespace is not the one armed (the container restarted, its PID may now
+ * belong to another process): nothing is run there in this lease's name.
+ */
+export class TargetGoneError extends Error {
+  constructor(
+    readonly containerName: string,
+    readonly detail: string,
+  ) {
+    super(`${containerName}: ${detail}; nothing was applied or removed there`);
+    this.name = 'TargetGoneError';
   }
 }
 

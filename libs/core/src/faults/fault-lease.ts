@@ -43,6 +43,8 @@ export interface LeaseDetails {
   /** what the helper's instants were shifted by (its clock minus the worker's), ms */
   clockCorrectionMs?: number;
   warnings?: string[];
+  /** nsenter: the netns inode armed; apply and revert act only while the target's PID still leads there */
+  netnsInode?: string;
 }
 
 export type NewFaultLease = Omit<FaultLease, 'id' | 'revertedAt' | 'revertReason' | 'revertAttempts' | 'lastError'> & {
