@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
 import {
+  assertLedgerArgv,
   clockOffset,
   ClockOffsetError,
   clockOffsetTooLarge,
@@ -367,6 +368,7 @@ export class DockerFaultDriver implements FaultDriver {
   private async readQdiscs(lease: FaultLease, runner: StepRunner): Promise<string[]> {
     const outputs: string[] = [];
     for (const argv of lease.verifyArgv ?? []) {
+      assertLedgerArgv(argv, 'verify');
       const r = await runner.run(argv);
       if (r.exitCode === 0) outputs.push(r.stdout);
       // A vanished device (our IFB after revert) or a filter parent that is gone: nothing of ours there.
@@ -460,6 +462,8 @@ export class DockerFaultDriver implements FaultDriver {
         if (!(err instanceof TargetGoneError)) throw err;
         return { outcome: 'already_gone', at: this.now(), details: [`target_gone: ${err.detail}`] };
       }
+      // ledger rows are data: nothing but our own delete commands is run from them, as root
+      for (const argv of lease.revertArgv) assertLedgerArgv(argv, 'revert');
       if (lease.strategy === 'sidecar') tempHelper = await this.createHelper(this.targetOf(lease));
       runner = tempHelper
         ? new HelperRunner(this.docker, tempHelper)

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { readlinkSync } from 'node:fs';
+import { existsSync, readlinkSync, rmSync } from 'node:fs';
 import Docker from 'dockerode';
 import {
   faultSchema,
@@ -614,6 +614,28 @@ describe('the target restarted after arming (nsenter; htb stands in for netem on
       expect(inNetns(pid, show)).toMatch(/htb 4745:/);
     } finally {
       inNetns(pid, del);
+      await prisma.activeFault.deleteMany({ where: { containerId: ids.restart } });
+    }
+  });
+
+  it('a ledger row changed in Postgres: revert and verify run nothing but our own tc/ip commands, as root', async () => {
+    const lease = await driver.apply(await armed());
+    const marker = `/tmp/gd-ledger-${randomBytes(4).toString('hex')}`;
+    try {
+      await prisma.activeFault.update({
+        where: { id: lease.id },
+        data: { revertArgv: [['sh', '-c', `touch ${marker}`]], verifyArgv: [['ip', 'netns', 'exec', 'x', 'true']] },
+      });
+      const tampered = (await leases.get(lease.id))!;
+      await expect(driver.revert(tampered, 'reaper')).rejects.toThrow(
+        /refused to run \["sh","-c","touch .*from the lease ledger \(revert\)/,
+      );
+      await expect(driver.verify(tampered)).rejects.toThrow(/refused to run \["ip","netns","exec"/);
+      expect(existsSync(marker)).toBe(false);
+      expect((await leases.get(lease.id))!).toMatchObject({ revertedAt: null, revertAttempts: 1 });
+    } finally {
+      inNetns(await pidOf(), del);
+      rmSync(marker, { force: true });
       await prisma.activeFault.deleteMany({ where: { containerId: ids.restart } });
     }
   });

@@ -6,3 +6,4 @@ export * from './target-selection';
 export * from './fault-lease';
 export * from './fault-driver';
 export * from './clock-offset';
+export * from './ledger-argv';
