@@ -43,6 +43,14 @@ export const configSchema = z.object({
     })
     .optional(),
   DOCKER_HOST: z.string().min(1).optional(),
+  /**
+   * The name GameDays use for this worker's Docker Engine (`"engine": "…"` in a GameDay); the
+   * daemon ID works too. One name per engine: workers of another engine must use another name.
+   */
+  GAMEDAY_ENGINE_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'must be 1-64 letters, digits, "_", "." or "-" (e.g. eu-west-docker-1)')
+    .default('default'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** BullMQ key prefix; lets several deployments (or test files) share one Redis */
   QUEUE_PREFIX: z

@@ -9,3 +9,4 @@ export * from './helper-protocol';
 export * from './target-resolver';
 export * from './dry-run-plan';
 export * from './lease-draft';
+export * from './docker-client';

@@ -1,18 +1,14 @@
 import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '@gameday/config';
-import { QUEUES, RUNNER_QUEUES } from './queues';
+import { QUEUES, RUNNER_QUEUES, engineQueue, type EngineQueueKind } from './queues';
 import { redisConnection } from './redis-options';
 import { ScheduleSync } from './schedule-sync';
 
 export const SCHEDULE_QUEUE = Symbol('SCHEDULE_QUEUE');
 export const RUN_QUEUE = Symbol('RUN_QUEUE');
-/** the fault engine's queue: the API enqueues emergency stops (abort jobs) on it */
-export const FAULT_QUEUE = Symbol('FAULT_QUEUE');
-/** emergency stops (abort jobs), on a queue of their own */
+/** emergency stops (abort jobs), on a queue of their own; workers pass them on to each engine's */
 export const ABORT_QUEUE = Symbol('ABORT_QUEUE');
-/** dry runs, on a queue of their own */
-export const DRY_RUN_QUEUE = Symbol('DRY_RUN_QUEUE');
 
 /** Queue producers (no workers): what the API needs to enqueue and what the worker reconciles with. */
 export function createQueue(name: string, config: Pick<AppConfig, 'REDIS_URL' | 'QUEUE_PREFIX'>): Queue {
@@ -28,18 +24,42 @@ export function createQueue(name: string, config: Pick<AppConfig, 'REDIS_URL' | 
   return queue;
 }
 
+/** Producers for the per-engine queues (see engineQueue), opened on first use. */
+@Injectable()
+export class EngineQueues {
+  private readonly queues = new Map<string, Queue>();
+
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  get(kind: EngineQueueKind, engine: string): Queue {
+    const name = engineQueue(kind, engine);
+    let queue = this.queues.get(name);
+    if (!queue) {
+      queue = createQueue(name, this.config);
+      this.queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
+    this.queues.clear();
+  }
+}
+
+/** Producers close after every worker (workers close in onModuleDestroy, before this runs). */
 @Injectable()
 export class QueueCloser implements OnApplicationShutdown {
   constructor(
     @Inject(SCHEDULE_QUEUE) private readonly schedule: Queue,
     @Inject(RUN_QUEUE) private readonly run: Queue,
-    @Inject(FAULT_QUEUE) private readonly fault: Queue,
     @Inject(ABORT_QUEUE) private readonly abort: Queue,
-    @Inject(DRY_RUN_QUEUE) private readonly dryRun: Queue,
+    private readonly engines: EngineQueues,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.allSettled([this.schedule, this.run, this.fault, this.abort, this.dryRun].map((q) => q.close()));
+    await Promise.allSettled([this.schedule, this.run, this.abort].map((q) => q.close()));
+    await this.engines.close();
   }
 }
 
@@ -48,16 +68,11 @@ export class QueueCloser implements OnApplicationShutdown {
   providers: [
     { provide: SCHEDULE_QUEUE, inject: [APP_CONFIG], useFactory: (c: AppConfig) => createQueue(QUEUES.schedule, c) },
     { provide: RUN_QUEUE, inject: [APP_CONFIG], useFactory: (c: AppConfig) => createQueue(QUEUES.run, c) },
-    { provide: FAULT_QUEUE, inject: [APP_CONFIG], useFactory: (c: AppConfig) => createQueue(QUEUES.fault, c) },
     { provide: ABORT_QUEUE, inject: [APP_CONFIG], useFactory: (c: AppConfig) => createQueue(RUNNER_QUEUES.abort, c) },
-    {
-      provide: DRY_RUN_QUEUE,
-      inject: [APP_CONFIG],
-      useFactory: (c: AppConfig) => createQueue(RUNNER_QUEUES.dryRun, c),
-    },
+    EngineQueues,
     { provide: ScheduleSync, inject: [SCHEDULE_QUEUE], useFactory: (q: Queue) => new ScheduleSync(q) },
     QueueCloser,
   ],
-  exports: [SCHEDULE_QUEUE, RUN_QUEUE, FAULT_QUEUE, ABORT_QUEUE, DRY_RUN_QUEUE, ScheduleSync],
+  exports: [SCHEDULE_QUEUE, RUN_QUEUE, ABORT_QUEUE, EngineQueues, ScheduleSync],
 })
 export class QueueModule {}

@@ -48,6 +48,31 @@ export const RUNNER_QUEUES = Object.freeze({
   dryRun: 'gameday-dry-run',
 } as const);
 
+/** The engine a GameDay runs on when it names none, and the name a worker answers to unless told otherwise. */
+export const DEFAULT_ENGINE = 'default';
+
+/** The engine a stored GameDay spec (or a run's snapshot of it) names; DEFAULT_ENGINE when none. */
+export function engineOf(spec: unknown): string {
+  const engine = (spec as { engine?: unknown } | null)?.engine;
+  return typeof engine === 'string' && engine ? engine : DEFAULT_ENGINE;
+}
+
+/** The queues that exist once per Docker Engine: their jobs must run where the fault lives. */
+export type EngineQueueKind =
+  typeof RUNNER_QUEUES.execute | typeof RUNNER_QUEUES.abort | typeof RUNNER_QUEUES.dryRun | typeof QUEUES.fault;
+
+/**
+ * The queue of one kind for one Docker Engine, named by an admin (GAMEDAY_ENGINE_NAME) or by its
+ * daemon ID. Only workers connected to that engine listen there: a worker elsewhere would not
+ * find the target's container and take a fault still in place for "already gone".
+ * Frozen format: `gameday-fault@<engine>`, with anything but letters, digits, "_", "." and "-"
+ * (the ":" of Docker 20.10 daemon IDs) written as "_".
+ */
+export function engineQueue(kind: EngineQueueKind, engine: string): string {
+  if (!engine) throw new Error('engineQueue needs an engine name or daemon ID');
+  return `${kind}@${engine.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
+}
+
 export const FAULT_JOBS = Object.freeze({
   /** delayed to the planned end of the fault window; queued before the fault is applied */
   revert: 'revert',

@@ -3,6 +3,7 @@ import Docker from 'dockerode';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
+import { DEFAULT_ENGINE, RUNNER_QUEUES, engineQueue } from '@gameday/queue';
 import { createApiApp } from '../../../apps/api/src/bootstrap';
 import { ensureLabTargetImage } from '../../../tools/lab/lab-images';
 import {
@@ -220,7 +221,11 @@ describe('dry run (API → fault queue → worker → Docker, nothing applied)',
       expect(took).toBeGreaterThanOrEqual(1_400);
       expect(took).toBeLessThan(5_000);
       const { Queue } = await import('bullmq');
-      const queue = new Queue('gameday-fault', { connection: { url: lonely.REDIS_URL }, prefix: lonely.QUEUE_PREFIX });
+      // the queue the job went to: dry runs of the engine the GameDay names (none: "default")
+      const queue = new Queue(engineQueue(RUNNER_QUEUES.dryRun, DEFAULT_ENGINE), {
+        connection: { url: lonely.REDIS_URL },
+        prefix: lonely.QUEUE_PREFIX,
+      });
       try {
         expect(await queue.getJobCountByTypes('waiting', 'active', 'delayed', 'prioritized')).toBe(0);
       } finally {

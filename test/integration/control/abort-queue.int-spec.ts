@@ -1,5 +1,6 @@
 import type { INestApplication, INestApplicationContext } from '@nestjs/common';
 import { Queue, type Job } from 'bullmq';
+import { DEFAULT_ENGINE, RUNNER_QUEUES, engineQueue } from '@gameday/queue';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { createApiApp } from '../../../apps/api/src/bootstrap';
@@ -13,7 +14,12 @@ jest.setTimeout(120_000);
 
 const FLOOD = 200;
 // every queue a dry run or an abort may sit on (the fault queue held both before they had their own)
-const QUEUE_NAMES = ['gameday-fault', 'gameday-abort', 'gameday-dry-run'];
+const QUEUE_NAMES = [
+  'gameday-fault',
+  'gameday-abort',
+  'gameday-dry-run',
+  engineQueue(RUNNER_QUEUES.dryRun, DEFAULT_ENGINE),
+];
 
 describe('abort queue and dry-run rate limit', () => {
   const config = testConfig('ctl-abort-queue');

@@ -1,39 +1,43 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@gameday/config';
 import {
-  DRY_RUN_QUEUE,
+  DEFAULT_ENGINE,
+  EngineQueues,
   FAULT_JOBS,
   JOB_OPTIONS,
   RUNNER_QUEUES,
   dryRunJobSchema,
+  engineQueue,
   redisConnection,
   type DryRunReport,
 } from '@gameday/queue';
-import { Queue, QueueEvents } from 'bullmq';
+import { QueueEvents } from 'bullmq';
 import { PROBLEM_TYPES, ProblemException } from '../common/problem';
 
 export const DRY_RUN_TIMEOUT_MS = Symbol('DRY_RUN_TIMEOUT_MS');
 export const DEFAULT_DRY_RUN_TIMEOUT_MS = 15_000;
 
 /**
- * The API never touches Docker: a dry run is a job on the dry-run queue (its own, so a flood of
- * them delays no revert or abort), answered by whichever worker holds the Docker Engine, and
- * awaited here through the queue's event stream.
+ * The API never touches Docker: a dry run is a job on the dry-run queue of the engine the GameDay
+ * names (its own queue, so a flood of them delays no revert or abort), answered by a worker
+ * connected to that engine, and awaited here through the queue's event stream.
  */
 @Injectable()
 export class DryRunService implements OnApplicationShutdown {
   private readonly logger = new Logger(DryRunService.name);
-  private events: QueueEvents | undefined;
+  private readonly events = new Map<string, QueueEvents>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(DRY_RUN_QUEUE) private readonly queue: Queue,
+    private readonly queues: EngineQueues,
     @Inject(DRY_RUN_TIMEOUT_MS) private readonly timeoutMs: number,
   ) {}
 
-  async dryRun(gameDayId: string): Promise<DryRunReport> {
-    const events = await this.queueEvents();
-    const job = await this.queue.add(FAULT_JOBS.dryRun, dryRunJobSchema.parse({ gameDayId }), JOB_OPTIONS.dryRun);
+  async dryRun(gameDayId: string, engine: string = DEFAULT_ENGINE): Promise<DryRunReport> {
+    const events = await this.queueEvents(engine);
+    const job = await this.queues
+      .get(RUNNER_QUEUES.dryRun, engine)
+      .add(FAULT_JOBS.dryRun, dryRunJobSchema.parse({ gameDayId }), JOB_OPTIONS.dryRun);
     try {
       return (await job.waitUntilFinished(events, this.timeoutMs)) as DryRunReport;
     } catch (error) {
@@ -45,7 +49,7 @@ export class DryRunService implements OnApplicationShutdown {
           type: PROBLEM_TYPES.workerTimeout,
           title: 'Gateway Timeout',
           status: 504,
-          detail: `no worker answered the dry run within ${this.timeoutMs} ms (is a worker running with access to the Docker Engine?)`,
+          detail: `no worker answered the dry run within ${this.timeoutMs} ms (is a worker of engine "${engine}" running with access to its Docker Engine?)`,
         });
       }
       throw new ProblemException({
@@ -57,17 +61,20 @@ export class DryRunService implements OnApplicationShutdown {
     }
   }
 
-  /** One event stream for every request, opened on first use so the API starts without Redis. */
-  private async queueEvents(): Promise<QueueEvents> {
-    if (!this.events) {
-      this.events = new QueueEvents(RUNNER_QUEUES.dryRun, {
+  /** One event stream per engine for every request, opened on first use so the API starts without Redis. */
+  private async queueEvents(engine: string): Promise<QueueEvents> {
+    const name = engineQueue(RUNNER_QUEUES.dryRun, engine);
+    let events = this.events.get(name);
+    if (!events) {
+      events = new QueueEvents(name, {
         connection: redisConnection(this.config.REDIS_URL, { maxRetriesPerRequest: null }),
         prefix: this.config.QUEUE_PREFIX,
       });
-      this.events.on('error', (err) => this.logger.warn(`dry-run queue events: ${err.message}`));
+      events.on('error', (err) => this.logger.warn(`${name} queue events: ${err.message}`));
+      this.events.set(name, events);
     }
     try {
-      await this.events.waitUntilReady();
+      await events.waitUntilReady();
     } catch (error) {
       throw new ProblemException({
         type: PROBLEM_TYPES.unavailable,
@@ -76,10 +83,10 @@ export class DryRunService implements OnApplicationShutdown {
         detail: `the job queue is unreachable (Redis): ${(error as Error).message}`,
       });
     }
-    return this.events;
+    return events;
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.events?.close().catch(() => undefined);
+    await Promise.allSettled([...this.events.values()].map((e) => e.close()));
   }
 }

@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Qu
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { gameDaySpecSchema, type GameDaySpec } from '@gameday/core';
 import { RunRepository } from '@gameday/db';
-import { JOB_OPTIONS, RUN_QUEUE, JOBS, jobIds, type LaunchJob } from '@gameday/queue';
+import { JOB_OPTIONS, RUN_QUEUE, JOBS, engineOf, jobIds, type LaunchJob } from '@gameday/queue';
 import type { Queue } from 'bullmq';
 import { CurrentPrincipal, RequireRole, type Principal } from '../auth/auth.decorators';
 import { PROBLEM_TYPES, ProblemException } from '../common/problem';
@@ -143,7 +143,7 @@ export class GameDaysController {
         detail: 'a blind GameDay hides its fault from viewers until the champion reveals it',
       });
     }
-    const report = await this.dryRuns.dryRun(id);
+    const report = await this.dryRuns.dryRun(id, engineOf(gameDay.spec));
     return {
       ...report,
       experiments: report.experiments.map((e) => ({ ...e, result: redactContainerLabels(e.result) })),

@@ -1,69 +1,104 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '@gameday/config';
+import type { FaultDriver, LeaseRepository } from '@gameday/core';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
 import {
+  DEFAULT_ENGINE,
+  EngineQueues,
   FAULT_JOBS,
+  JOB_OPTIONS,
   RUNNER_QUEUES,
   abortJobSchema,
   dryRunJobSchema,
-  redisConnection,
+  engineQueue,
   hostWorker,
+  type AbortJob,
 } from '@gameday/queue';
 import { DryRunProcessor } from './dry-run.processor';
 import { FaultJobs } from './fault-jobs.service';
+import { FAULT_DRIVER, LEASE_REPOSITORY } from './runner.tokens';
 
 /**
  * The emergency stop and the dry runs each have a queue of their own: nothing ever waits in
  * front of an abort (not even delayed reverts falling due), and a flood of dry runs (viewers may
  * ask for them) only delays other dry runs.
+ *
+ * Both exist per Docker Engine. The API puts an abort on the shared abort queue; the worker that
+ * takes it reverts what its own engine holds and passes the abort on to the abort queue of every
+ * other engine with an open lease in scope (Postgres knows which). A dry run goes to the queue of
+ * the engine its GameDay names, where its targets are resolved.
  */
 @Injectable()
 export class ControlQueues implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(ControlQueues.name);
   private readonly workers: Worker[] = [];
-  private readonly queues: Queue[] = [];
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly faultJobs: FaultJobs,
     private readonly dryRuns: DryRunProcessor,
     @Inject(METRICS) private readonly metrics: GameDayMetrics,
+    @Inject(FAULT_DRIVER) private readonly driver: FaultDriver,
+    @Inject(LEASE_REPOSITORY) private readonly leases: LeaseRepository,
+    private readonly queues: EngineQueues,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     const options = { lockDuration: 15_000, stalledInterval: 5_000, maxStalledCount: 5 };
     const log = (message: string) => this.logger.error(message);
+    const engine = this.driver.engine;
+    const name = this.config.GAMEDAY_ENGINE_NAME;
+    const dryRunQueues = new Set([engineQueue(RUNNER_QUEUES.dryRun, name), engineQueue(RUNNER_QUEUES.dryRun, engine)]);
+    if (name === DEFAULT_ENGINE) dryRunQueues.add(RUNNER_QUEUES.dryRun); // left by earlier versions
     this.workers.push(
-      hostWorker(RUNNER_QUEUES.abort, (job) => this.abort(job), this.config, { ...options, concurrency: 8 }, log),
-      hostWorker(RUNNER_QUEUES.dryRun, (job) => this.dryRun(job), this.config, { ...options, concurrency: 4 }, log),
+      hostWorker(RUNNER_QUEUES.abort, (job) => this.abort(job, true), this.config, { ...options, concurrency: 8 }, log),
+      hostWorker(
+        engineQueue(RUNNER_QUEUES.abort, engine),
+        (job) => this.abort(job, false),
+        this.config,
+        { ...options, concurrency: 8 },
+        log,
+      ),
+      ...[...dryRunQueues].map((q) =>
+        hostWorker(q, (job) => this.dryRun(job), this.config, { ...options, concurrency: 4 }, log),
+      ),
     );
-    for (const name of [RUNNER_QUEUES.abort, RUNNER_QUEUES.dryRun]) {
-      const queue = new Queue(name, {
-        connection: redisConnection(this.config.REDIS_URL, { maxRetriesPerRequest: 1 }),
-        prefix: this.config.QUEUE_PREFIX,
-      });
-      queue.on('error', () => undefined);
-      this.queues.push(queue);
-      this.metrics.watchQueues({ name, counts: () => queue.getJobCounts() });
-    }
+    for (const queue of [this.queues.get(RUNNER_QUEUES.abort, engine), this.queues.get(RUNNER_QUEUES.dryRun, name)])
+      this.metrics.watchQueues({ name: queue.name, counts: () => queue.getJobCounts() });
     await Promise.all(this.workers.map((w) => w.waitUntilReady()));
   }
 
   async onModuleDestroy(): Promise<void> {
     await Promise.allSettled(this.workers.map((w) => w.close()));
-    await Promise.allSettled(this.queues.map((q) => q.close()));
   }
 
-  private async abort(job: Job): Promise<unknown> {
+  private async abort(job: Job, shared: boolean): Promise<unknown> {
     if (job.name !== FAULT_JOBS.abort) throw new UnrecoverableError(`unknown abort-queue job ${job.name}`);
     const data = abortJobSchema.safeParse(job.data);
     if (!data.success) throw new UnrecoverableError(`invalid abort job: ${data.error.message}`);
     const started = Date.now();
+    const passedOn = shared ? await this.passOn(data.data, job.id ?? String(started)) : [];
     const reverted = await this.faultJobs.revert(data.data.runId ?? null, 'abort');
     const requestedAt = Date.parse(data.data.requestedAt);
     this.metrics.abortLatency.observe({ trigger: 'operator' }, Math.max(0, Date.now() - requestedAt) / 1000);
-    return { reverted, tookMs: Date.now() - started };
+    return { reverted, passedOn, tookMs: Date.now() - started };
+  }
+
+  /** Queues the abort for every other engine holding an open lease in its scope; returns those engines. */
+  private async passOn(abort: AbortJob, jobId: string): Promise<string[]> {
+    const open = await this.leases.listActive();
+    const engines = new Set(
+      open
+        .filter((l) => l.engine !== this.driver.engine && (abort.runId === undefined || l.runId === abort.runId))
+        .map((l) => l.engine),
+    );
+    for (const engine of engines)
+      await this.queues.get(RUNNER_QUEUES.abort, engine).add(FAULT_JOBS.abort, abort, {
+        jobId: `${jobId}-${engineQueue(RUNNER_QUEUES.abort, engine)}`,
+        ...JOB_OPTIONS.abort,
+      });
+    return [...engines];
   }
 
   private async dryRun(job: Job): Promise<unknown> {

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { Queue, Worker, UnrecoverableError, type Job } from 'bullmq';
+import { UnrecoverableError, type Job, type Queue, type Worker } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '@gameday/config';
 import type { FaultDriver, LeaseRepository } from '@gameday/core';
 import { RunRepository } from '@gameday/db';
@@ -7,10 +7,11 @@ import { METRICS, type GameDayMetrics } from '@gameday/metrics';
 import {
   FAULT_JOBS,
   JOB_OPTIONS,
+  EngineQueues,
   QUEUES,
   abortJobSchema,
   dryRunJobSchema,
-  redisConnection,
+  engineQueue,
   revertJobSchema,
   hostWorker,
 } from '@gameday/queue';
@@ -21,15 +22,16 @@ import { FAULT_DRIVER, LEASE_REPOSITORY } from './runner.tokens';
 const revertJobId = (runId: string, experimentIndex: number) => `revert-${runId}-${experimentIndex}`;
 
 /**
- * The fault queue: the delayed revert at the planned end (rollback layer 1, queued before the
- * fault is applied) and the emergency abort. Any worker can take these jobs, so a fault is
- * reverted even when the worker that armed it is gone.
+ * The fault queue of this worker's engine: the delayed revert at the planned end (rollback layer
+ * 1, queued before the fault is applied). Any worker connected to the same engine can take it, so
+ * a fault is reverted even when the worker that armed it is gone; no worker of another engine
+ * ever does (it would not find the container and take the fault for "already gone").
  */
 @Injectable()
 export class FaultJobs implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(FaultJobs.name);
-  private queue!: Queue;
-  private worker: Worker | undefined;
+  private readonly queue: Queue;
+  private readonly workers: Worker[] = [];
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -38,30 +40,33 @@ export class FaultJobs implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly runs: RunRepository,
     @Inject(METRICS) private readonly metrics: GameDayMetrics,
     private readonly dryRuns: DryRunProcessor,
+    queues: EngineQueues,
   ) {
-    this.queue = new Queue(QUEUES.fault, {
-      connection: redisConnection(config.REDIS_URL, { maxRetriesPerRequest: 1 }),
-      prefix: config.QUEUE_PREFIX,
-    });
+    this.queue = queues.get(QUEUES.fault, driver.engine);
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    this.worker = hostWorker(
-      QUEUES.fault,
-      (job) => this.process(job),
-      this.config,
-      // reverts are short and must never wait behind each other
-      { concurrency: 16, lockDuration: 15_000, stalledInterval: 5_000, maxStalledCount: 5 },
-      (message) => this.logger.error(message),
-    );
+    // the shared queue of versions before per-engine queues is drained too (its reverts only
+    // ever act on this engine's leases)
+    for (const name of [engineQueue(QUEUES.fault, this.driver.engine), QUEUES.fault]) {
+      this.workers.push(
+        hostWorker(
+          name,
+          (job) => this.process(job),
+          this.config,
+          // reverts are short and must never wait behind each other
+          { concurrency: 16, lockDuration: 15_000, stalledInterval: 5_000, maxStalledCount: 5 },
+          (message) => this.logger.error(message),
+        ),
+      );
+    }
     this.metrics.watchQueues({ name: this.queue.name, counts: () => this.queue.getJobCounts() });
-    await this.worker.waitUntilReady();
+    await Promise.all(this.workers.map((w) => w.waitUntilReady()));
   }
 
-  /** Workers close before the queue (and the DB after both, in the DB module). */
+  /** Workers close before the queues (producers close with the app, the DB after both). */
   async onModuleDestroy(): Promise<void> {
-    await this.worker?.close();
-    await this.queue.close();
+    await Promise.allSettled(this.workers.map((w) => w.close()));
   }
 
   async scheduleRevert(runId: string, experimentIndex: number, at: Date): Promise<void> {

@@ -1,9 +1,8 @@
 import { Module } from '@nestjs/common';
-import Docker from 'dockerode';
 import type { FaultDriver, LeaseRepository } from '@gameday/core';
 import { APP_CONFIG, type AppConfig } from '@gameday/config';
 import { PrismaLeaseRepository } from '@gameday/db';
-import { DockerFaultDriver } from '@gameday/faults';
+import { DockerFaultDriver, dockerClient } from '@gameday/faults';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
 import { EgressGuard } from '@gameday/probes';
 import { ControlQueues } from './control-queues.service';
@@ -31,7 +30,7 @@ import { WebhookNotifier } from './webhook-notifier';
       // identified by the engine's daemon ID: the worker acts only on leases of the engine it holds
       useFactory: async (leases: LeaseRepository, metrics: GameDayMetrics, config: AppConfig): Promise<FaultDriver> =>
         refuseExecStrategy(
-          await DockerFaultDriver.connect(new Docker(), {
+          await DockerFaultDriver.connect(dockerClient(config.DOCKER_HOST), {
             leases,
             helperImage: process.env.GAMEDAY_HELPER_IMAGE || undefined,
             onEvent: (e) =>

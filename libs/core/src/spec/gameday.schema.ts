@@ -287,6 +287,17 @@ export const gameDaySpecSchema = z
       .string()
       .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, "_", "." or "-" (e.g. staging)')
       .optional(),
+    /**
+     * The Docker Engine the runs execute on: a worker's GAMEDAY_ENGINE_NAME or the engine's daemon
+     * ID; absent means the engine named "default". Targets are resolved there and nowhere else.
+     */
+    engine: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/,
+        'must be an engine name or daemon ID (letters, digits, "_", ".", ":", "-")',
+      )
+      .optional(),
     mode: z.enum(['announced', 'blind']).default('announced'),
     timezone: timezoneSchema,
     schedule: scheduleSchema,
