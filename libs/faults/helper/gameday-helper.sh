@@ -9,6 +9,8 @@
 #   daemon                                   entrypoint: timers, TERM trap, expiry at start
 #   apply EXPIRE_AT STEPS...                 apply now (one exec), arm the self-expiry
 #   schedule APPLY_AT REVERT_AT EXPIRE_AT STEPS...   apply and revert later, by this clock
+#   watch EXPIRE_AT STEPS...                 guard steps another process applies (exec, nsenter):
+#                                            undo them at EXPIRE_AT, on TERM or after a restart
 #   revert [REASON]                          undo every step that was applied (idempotent)
 #   status                                   key=value lines (state, planned and actual times)
 # STEPS: COUNT, then per step: N word1..wordN M undo1..undoM (M may be 0).
@@ -221,6 +223,32 @@ cmd_schedule() {
   echo "armed apply_at=$apply_at revert_at=$revert_at expire_at=$expire"
 }
 
+# The watchdog of a fault applied by someone else (the exec and nsenter strategies): the steps are
+# taken as applied from now on, so every way this helper can end (expiry, TERM, a restart) undoes
+# them. Armed before the fault goes in: undoing a step that never ran only fails harmlessly.
+cmd_watch() {
+  is_num "${1:-}" || die "watch: EXPIRE_AT (epoch ms) expected"
+  expire=$1
+  shift
+  lock
+  state=$(get state idle)
+  if [ "$state" = applied ] || [ "$state" = armed ] || [ "$state" = applying ]; then
+    unlock
+    die "a fault is already $state here: revert it first"
+  fi
+  write_steps "$@"
+  new_plan
+  put apply_at 0
+  put revert_at 0
+  put expire_at "$expire"
+  put applied_steps "$(get step_count 0)"
+  put applied_at "$(now_ms)"
+  put state applied
+  unlock
+  wake_daemon
+  echo "watching expire_at=$expire"
+}
+
 cmd_revert() {
   reason=${1:-manual}
   lock
@@ -349,6 +377,7 @@ case "$cmd" in
   daemon) cmd_daemon ;;
   apply) cmd_apply "$@" ;;
   schedule) cmd_schedule "$@" ;;
+  watch) cmd_watch "$@" ;;
   revert) cmd_revert "$@" ;;
   status) cmd_status ;;
   *) die "unknown command $cmd" ;;

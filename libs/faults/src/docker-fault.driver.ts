@@ -11,6 +11,7 @@ import {
   FaultStepError,
   TargetGoneError,
   type ClockOffset,
+  type CompiledNetworkFault,
   type CompileNetworkFaultOptions,
   type DryRunResult,
   type FaultDriver,
@@ -170,7 +171,27 @@ export class DockerFaultDriver implements FaultDriver {
     this.emit({ type: 'probe', result: 'ok', durationMs: Date.now() - started, target: target.containerName });
     // a PID outlives nothing: apply and revert later check that it still leads to this netns
     const armed = spec.strategy === 'nsenter' ? { ...target, netnsInode: await netnsInodeOf(target.pid!) } : target;
-    return { ...base, target: armed, strategy: spec.strategy, compiled };
+    const watchdog = await this.armWatchdog(armed, compiled, base.expiresAt.getTime() + base.graceMs);
+    return { ...base, target: armed, strategy: spec.strategy, compiled, helperContainerId: watchdog };
+  }
+
+  /**
+   * exec and nsenter apply from the worker, so without help their fault would depend on the
+   * worker, Redis and Postgres to be removed. A helper in the target's netns guards it like the
+   * sidecar's: it undoes the steps at expiry + grace, when stopped, or after a restart, with nobody
+   * else involved. Armed before anything is applied, so the fault is never unguarded. Returns the
+   * helper's container ID (prepare records it as the prepared fault's helper).
+   */
+  async armWatchdog(target: ResolvedTarget, compiled: CompiledNetworkFault, expireAt: number): Promise<string> {
+    const helperId = await this.createHelper(target);
+    try {
+      const r = await this.helpers.watch(helperId, expireAt, compiled.apply, compiled.undo);
+      if (r.exitCode !== 0) throw new FaultStepError(['gameday-helper', 'watch'], r.exitCode, r.stderr, false);
+      return helperId;
+    } catch (err) {
+      await this.helpers.remove(helperId);
+      throw err;
+    }
   }
 
   /** Starts the helper in the target's netns (NET_ADMIN only) and waits until it can exec. */
@@ -437,10 +458,8 @@ export class DockerFaultDriver implements FaultDriver {
     const details: string[] = [];
     let runner: StepRunner;
     let tempHelper: string | undefined;
-    const helper =
-      lease.strategy === 'sidecar' && lease.helperContainerId
-        ? await inspectOrNull(this.docker, lease.helperContainerId)
-        : null;
+    // the sidecar that applied it, or the watchdog of an exec/nsenter fault: either holds the record
+    const helper = lease.helperContainerId ? await inspectOrNull(this.docker, lease.helperContainerId) : null;
     if (helper?.State?.Running) {
       runner = new HelperRunner(this.docker, lease.helperContainerId!);
       const r = await runner.run([

@@ -115,6 +115,19 @@ export class HelperClient {
     ]);
   }
 
+  /**
+   * Makes the helper the watchdog of steps the worker applies itself (exec, nsenter): it undoes
+   * them at expireAt, when stopped, or after a restart, unless told to revert first.
+   */
+  watch(helperId: string, expireAt: number, apply: string[][], undo: (string[] | null)[]) {
+    return execInContainer(this.docker, helperId, [
+      'gameday-helper',
+      'watch',
+      String(expireAt),
+      ...encodeHelperSteps(apply, undo),
+    ]);
+  }
+
   /** Applies now; the helper removes the fault by itself at expireAt if nobody else did. */
   applyNow(helperId: string, expireAt: number, apply: string[][], undo: (string[] | null)[]) {
     return execInContainer(this.docker, helperId, [

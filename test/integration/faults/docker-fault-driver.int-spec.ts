@@ -15,6 +15,7 @@ import {
 } from '@gameday/core';
 import { createPrismaClient, PrismaLeaseRepository, type PrismaClient } from '@gameday/db';
 import { DockerFaultDriver, ensureHelperImage, execInContainer } from '@gameday/faults';
+import { waitFor } from '../../support/harness';
 
 /**
  * Real Docker Engine on this host (its kernel has no sch_netem, no sch_prio): target resolution,
@@ -531,7 +532,7 @@ describe('verify and revert from the lease alone (htb stands in for netem on thi
   });
 });
 
-describe('the target restarted after arming (nsenter; htb stands in for netem on this kernel)', () => {
+describe('nsenter on the Docker host: the netns armed, the ledger, the watchdog (htb stands in for netem here)', () => {
   // The PID seen at arming may belong to any process after a restart (often one in the host's
   // netns): nothing may be applied or removed through it.
   const f = () =>
@@ -636,6 +637,53 @@ describe('the target restarted after arming (nsenter; htb stands in for netem on
     } finally {
       inNetns(await pidOf(), del);
       rmSync(marker, { force: true });
+      await prisma.activeFault.deleteMany({ where: { containerId: ids.restart } });
+    }
+  });
+
+  it('the watchdog removes an nsenter fault at expiry + grace by its own clock, with no worker involved', async () => {
+    const prepared = await armed();
+    const expireAt = Date.now() + 4_000;
+    prepared.helperContainerId = await driver.armWatchdog(prepared.target, prepared.compiled!, expireAt);
+    try {
+      const lease = await driver.apply(prepared);
+      expect(lease.helperContainerId).toBe(prepared.helperContainerId);
+      expect(inNetns(await pidOf(), show)).toMatch(/htb 4745:/);
+      // nobody reverts: the worker "died" right after applying
+      await waitFor(
+        'the watchdog to remove the fault',
+        async () => !/4745:/.test(inNetns(await pidOf(), show)),
+        15_000,
+        100,
+      );
+      const late = Date.now() - expireAt;
+      console.log(`nsenter watchdog removed the fault ${late} ms after its expiry`);
+      expect(late).toBeLessThan(2_000);
+      const status = await sh(prepared.helperContainerId, ['gameday-helper', 'status']);
+      expect(status).toMatch(/state=reverted/);
+      expect(status).toMatch(/revert_reason=expired/);
+    } finally {
+      await driver.release(prepared);
+      await prisma.activeFault.deleteMany({ where: { containerId: ids.restart } });
+    }
+  });
+
+  it('a revert goes through the watchdog, which then stands down (it never acts on a later fault)', async () => {
+    const prepared = await armed();
+    prepared.helperContainerId = await driver.armWatchdog(prepared.target, prepared.compiled!, Date.now() + 60_000);
+    try {
+      const lease = await driver.apply(prepared);
+      expect(await driver.revert(lease, 'planned_end')).toMatchObject({ outcome: 'reverted' });
+      expect(inNetns(await pidOf(), show)).not.toMatch(/4745:/);
+      const status = await sh(prepared.helperContainerId, ['gameday-helper', 'status']);
+      expect(status).toMatch(/state=reverted/);
+      expect(status).toMatch(/revert_reason=planned_end/);
+      // a later fault under the same handle survives the watchdog's removal (a stop would revert an armed one)
+      inNetns(await pidOf(), add);
+      await driver.release(prepared);
+      expect(inNetns(await pidOf(), show)).toMatch(/htb 4745:/);
+    } finally {
+      inNetns(await pidOf(), del);
       await prisma.activeFault.deleteMany({ where: { containerId: ids.restart } });
     }
   });
