@@ -1,5 +1,6 @@
-// Lab tier, issue acceptance: SIGKILL the worker that drives a run while its fault is active, ten
-// times. Every fault must be gone by the planned end + 5 s (the helper's clock, the fault queue
+// Lab tier, issue acceptance: SIGKILL the worker that drives a run while its fault is active,
+// GAMEDAY_LAB_SIGKILL_TRIALS times (10 in CI, sized for its time budget; the acceptance figure is
+// taken with 20). Every fault must be gone by the planned end + 5 s (the helper's clock, the fault queue
 // on the standby worker, or the standby's reaper), applied once, and leave no qdisc behind.
 //
 // Real pieces only: the API in-process, worker processes on the host (killed with SIGKILL: no
@@ -11,7 +12,7 @@ import { analyseWindow, layerOf, sleep, startRollbackLab, until, type RollbackLa
 import { processAlive } from '../../tools/lab/processes';
 import type { WorkerProcess } from '../../tools/lab/worker-process';
 
-const TRIALS = 10;
+const TRIALS = Number(process.env.GAMEDAY_LAB_SIGKILL_TRIALS ?? 10);
 const DELAY_MS = 200;
 /** no new connection through the fault completes faster than 2 × delay */
 const SLOW_MS = 2 * DELAY_MS - 10;
