@@ -458,6 +458,7 @@ export class DockerFaultDriver implements FaultDriver {
     const details: string[] = [];
     let runner: StepRunner;
     let tempHelper: string | undefined;
+    let removedAt: Date;
     // the sidecar that applied it, or the watchdog of an exec/nsenter fault: either holds the record
     const helper = lease.helperContainerId ? await inspectOrNull(this.docker, lease.helperContainerId) : null;
     if (helper?.State?.Running) {
@@ -470,6 +471,7 @@ export class DockerFaultDriver implements FaultDriver {
       if (r.exitCode !== 0) throw new FaultStepError(['gameday-helper', 'revert'], r.exitCode, r.stderr, false);
       const kv = parseKeyValues(r.stdout);
       if (kv.was !== 'applied' || kv.undone === '0') outcome = 'already_gone';
+      removedAt = this.now();
     } else {
       // No live helper (removed, or the reaper after a crash): run the revert argv directly;
       // each deletes only our handle and kind, so a failure means "already gone". Never in a netns
@@ -496,6 +498,7 @@ export class DockerFaultDriver implements FaultDriver {
         }
       }
       if (failures === lease.revertArgv.length) outcome = 'already_gone';
+      removedAt = this.now();
     }
     try {
       const check = await this.verifyNetwork(lease, 'reverted', runner);
@@ -504,7 +507,8 @@ export class DockerFaultDriver implements FaultDriver {
     } finally {
       if (tempHelper) await this.helpers.remove(tempHelper);
     }
-    return { outcome, at: this.now(), details };
+    // the fault left the kernel when the last delete returned, not after the check and cleanup
+    return { outcome, at: removedAt, details };
   }
 
   private targetOf(lease: FaultLease): ResolvedTarget {
