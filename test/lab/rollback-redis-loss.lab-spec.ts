@@ -19,7 +19,14 @@ const DURATIONS = {
   fault: '4s',
   recovery: '2s',
 };
+/** the helper's clock: it reverts at T1 itself */
 const DEADLINE_AFTER_END_MS = 5_000;
+/**
+ * the reaper after the helper was removed too: its sweep (every second) plus a fresh helper
+ * container started in the target's netns to run the revert (container start: ~1.6 s on a quiet
+ * lab, 3-5 s when the one-vCPU guest is busy)
+ */
+const REAPER_DEADLINE_AFTER_END_MS = 10_000;
 
 describe('rollback after Redis lost everything (Docker in user-mode-linux)', () => {
   const rows: FigureRow[] = [];
@@ -41,6 +48,7 @@ describe('rollback after Redis lost everything (Docker in user-mode-linux)', () 
   }, 60_000);
 
   async function scenario(label: string, removeHelper: boolean, expectedReason: RegExp): Promise<void> {
+    const deadline = removeHelper ? REAPER_DEADLINE_AFTER_END_MS : DEADLINE_AFTER_END_MS;
     const lab = rl!;
     expect(lab.alive).toHaveLength(1);
     const driver = lab.alive[0];
@@ -97,16 +105,13 @@ describe('rollback after Redis lost everything (Docker in user-mode-linux)', () 
         : (await lab.helperStatus(helperId))?.state === 'reverted';
     await until(
       'the revert',
-      async () => (await removed()) || Date.now() > plannedEnd + DEADLINE_AFTER_END_MS,
-      plannedEnd + DEADLINE_AFTER_END_MS + 1_000 - Date.now(),
+      async () => (await removed()) || Date.now() > plannedEnd + deadline,
+      plannedEnd + deadline + 1_000 - Date.now(),
       250,
     );
     await sleep(Math.max(1_000, plannedEnd + 1_000 - Date.now()) + 2 * DELAY_MS);
     const seen = analyseWindow(
-      target.watcher.between(
-        plannedStart - 1_000,
-        Math.min(Date.now() - 3 * DELAY_MS, plannedEnd + DEADLINE_AFTER_END_MS),
-      ),
+      target.watcher.between(plannedStart - 1_000, Math.min(Date.now() - 3 * DELAY_MS, plannedEnd + deadline)),
       SLOW_MS,
     );
     // with Redis gone, only the reaper (Postgres) closes the lease
@@ -126,21 +131,21 @@ describe('rollback after Redis lost everything (Docker in user-mode-linux)', () 
       t === undefined ? '?' : `T1${t - plannedEnd >= 0 ? '+' : ''}${t - plannedEnd} ms`;
     const ok =
       revertedAt !== undefined &&
-      revertedAt <= plannedEnd + DEADLINE_AFTER_END_MS &&
+      revertedAt <= plannedEnd + deadline &&
       seen.goneAt !== undefined &&
-      seen.goneAt <= plannedEnd + DEADLINE_AFTER_END_MS &&
+      seen.goneAt <= plannedEnd + deadline &&
       residual.length === 0;
     rows.push({
       check: `FLUSHDB at T0+${flushedAt - plannedStart} ms + SIGKILL${removeHelper ? ' + helper removed' : ''}`,
       requested: `fault T0 → T1 (${DURATIONS.fault}), standby ${standby.name}`,
-      expected: `gone by T1+${DEADLINE_AFTER_END_MS} ms, nothing left`,
+      expected: `gone by T1+${deadline} ms, nothing left`,
       measured: `reverted ${rel(revertedAt)} by ${layerOf(helper?.revertReason ?? row.revertReason)} (lease: ${row.revertReason}); seen gone ${rel(seen.goneAt)}; residual ${residual.length}`,
       verdict: ok ? 'ok' : 'FAIL',
     });
     expect(row.revertReason).toMatch(expectedReason);
-    expect(revertedAt!).toBeLessThanOrEqual(plannedEnd + DEADLINE_AFTER_END_MS);
+    expect(revertedAt!).toBeLessThanOrEqual(plannedEnd + deadline);
     expect(seen.goneAt).toBeDefined();
-    expect(seen.goneAt!).toBeLessThanOrEqual(plannedEnd + DEADLINE_AFTER_END_MS);
+    expect(seen.goneAt!).toBeLessThanOrEqual(plannedEnd + deadline);
     expect(seen.slowAgain).toBe(0);
     expect(residual).toEqual([]);
     expect(await lab.prisma.activeFault.count({ where: { runId } })).toBe(1);
