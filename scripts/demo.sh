@@ -5,7 +5,7 @@
 # the API, the worker and Prometheus, schedules examples/classic.gameday.json a few seconds ahead,
 # follows the run and prints the verdict. Everything it starts is stopped at the end.
 #
-#   GAMEDAY_DEMO_FAST=1      30 s arming, 25 s / 30 s / 25 s windows instead of the example's 30 s / 2 min / 30 s
+#   GAMEDAY_DEMO_FAST=1      30 s arming, 25 s / 30 s / 35 s windows instead of the example's 30 s / 2 min / 30 s
 #   GAMEDAY_DEMO_ENGINE=lab  force the lab engine (host | lab | auto)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
