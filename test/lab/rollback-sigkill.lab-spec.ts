@@ -87,160 +87,164 @@ describe('rollback under SIGKILL of the driving worker (Docker in user-mode-linu
     if (rl) expect(processAlive(rl.lab.state.pid)).toBe(false);
   }, 60_000);
 
-  it(`${TRIALS} trials: the fault is gone by the planned end + 5 s, applied once, nothing left`, async () => {
-    const lab = rl!;
-    // Exactly one worker is alive whenever a run is started: it takes the run's job and drives it.
-    expect(lab.alive).toHaveLength(1);
-    let runId = await lab.runNow('sigkill-1', lab.targets[0], DELAY_MS, DURATIONS);
-    for (let n = 1; n <= TRIALS; n++) {
-      const target = lab.targets[(n - 1) % lab.targets.length];
+  it(
+    `${TRIALS} trials: the fault is gone by the planned end + 5 s, applied once, nothing left`,
+    async () => {
+      const lab = rl!;
+      // Exactly one worker is alive whenever a run is started: it takes the run's job and drives it.
       expect(lab.alive).toHaveLength(1);
-      const driver: WorkerProcess = lab.alive[0];
-      await until(
-        'the driver to take the run',
-        async () => (await lab.prisma.run.findUnique({ where: { id: runId } }))?.status !== 'scheduled',
-        15_000,
-      );
-      // The standby comes up while the run is armed (this is also the restart after the last kill).
-      const standby = await lab.startWorker({ GAMEDAY_ORPHAN_AFTER_MS: '30000' });
+      let runId = await lab.runNow('sigkill-1', lab.targets[0], DELAY_MS, DURATIONS);
+      for (let n = 1; n <= TRIALS; n++) {
+        const target = lab.targets[(n - 1) % lab.targets.length];
+        expect(lab.alive).toHaveLength(1);
+        const driver: WorkerProcess = lab.alive[0];
+        await until(
+          'the driver to take the run',
+          async () => (await lab.prisma.run.findUnique({ where: { id: runId } }))?.status !== 'scheduled',
+          15_000,
+        );
+        // The standby comes up while the run is armed (this is also the restart after the last kill).
+        const standby = await lab.startWorker({ GAMEDAY_ORPHAN_AFTER_MS: '30000' });
 
-      const lease = await until(
-        'the lease of the armed fault',
-        () => lab.prisma.activeFault.findFirst({ where: { runId } }),
-        (ARMING_S + BASELINE_S) * 1_000 + 5_000,
-        100,
-      ).catch(async (e: Error) => {
-        throw new Error(`${e.message}\n${await lab.timeline(runId)}`);
-      });
-      const details = lease.details as { applyAt: string; revertAt: string };
-      const plannedStart = Date.parse(details.applyAt);
-      const plannedEnd = Date.parse(details.revertAt);
-
-      // Kill when the helper reports the fault applied, and the host sees it.
-      const helperId = lease.helperContainerId!;
-      await sleep(plannedStart - Date.now());
-      const applied = await until(
-        'the helper to apply the fault',
-        async () => {
-          const st = await lab.helperStatus(helperId);
-          return st && ['applied', 'reverted', 'apply_failed', 'skipped_expired', 'cancelled'].includes(st.state)
-            ? st
-            : null;
-        },
-        4_000,
-        250,
-      ).catch(async (e: Error) => {
-        throw new Error(`${e.message}\n${await lab.timeline(runId)}\ndriver log:\n${driver.logTail(1_500)}`);
-      });
-      if (applied.state !== 'applied')
-        throw new Error(`trial ${n}: helper state ${applied.state} after T0\n${await lab.timeline(runId)}`);
-      await until(
-        'the fault to show from the host',
-        async () =>
-          analyseWindow(target.watcher.between(plannedStart - 200, Date.now()), SLOW_MS, 2).firstSlowAt !== undefined,
-        3_000,
-        20,
-      );
-      const kill = await driver.kill('SIGKILL');
-      const killedAt = Date.now();
-      expect(kill.signal).toBe('SIGKILL');
-      const thisRun = runId;
-
-      // Until the fault is removed in the netns (or the deadline passed), then a second of outside view.
-      await until(
-        'the revert',
-        async () =>
-          (await lab.helperStatus(helperId))?.state === 'reverted' || Date.now() > plannedEnd + DEADLINE_AFTER_END_MS,
-        plannedEnd + DEADLINE_AFTER_END_MS + 1_000 - Date.now(),
-        250,
-      );
-      await sleep(Math.max(1_000, plannedEnd + 1_000 - Date.now()) + 2 * DELAY_MS);
-      const seen = analyseWindow(
-        target.watcher.between(
-          plannedStart - 1_000,
-          Math.min(Date.now() - 3 * DELAY_MS, plannedEnd + DEADLINE_AFTER_END_MS),
-        ),
-        SLOW_MS,
-      );
-      const leases = await lab.prisma.activeFault.findMany({ where: { runId: thisRun } });
-      const helper = lease.helperContainerId ? await lab.helperStatus(lease.helperContainerId) : null;
-      const residual = await lab.netemQdiscs(target);
-      const trial: Trial = {
-        n,
-        runId: thisRun,
-        target: target.name,
-        plannedStart,
-        plannedEnd,
-        killedAt,
-        helperApplied: helper?.appliedAt,
-        helperReverted: helper?.revertedAt ?? leases[0]?.revertedAt?.getTime(),
-        seenGone: seen.goneAt,
-        layer: layerOf(helper?.revertReason ?? leases[0]?.revertReason),
-        leaseReason: leases[0]?.revertReason ?? null,
-        leases: leases.length,
-        slowAgain: seen.slowAgain,
-        maxOutsideMs: seen.maxOutsideMs,
-        residual,
-      };
-      trials.push(trial);
-      process.stdout.write(
-        `trial ${n}: killed ${driver.name} (pid ${driver.pid}) at T0+${killedAt - plannedStart} ms; helper ${helper?.state} reverted at T1+${trial.helperReverted === undefined ? '?' : trial.helperReverted - plannedEnd} ms (${trial.layer}); seen from T0+${seen.firstSlowAt === undefined ? '?' : seen.firstSlowAt - plannedStart} ms to T1+${seen.goneAt === undefined ? '?' : seen.goneAt - plannedEnd} ms; standby ${standby.name}\n`,
-      );
-
-      // one arming, one lease, applied once by the helper, gone on time, nothing left
-      expect(leases).toHaveLength(1);
-      expect(helper?.state).toBe('reverted');
-      expect(helper!.appliedAt).toBeGreaterThanOrEqual(plannedStart);
-      expect(helper!.revertedAt).toBeLessThanOrEqual(plannedEnd + DEADLINE_AFTER_END_MS);
-      expect(seen.firstSlowAt).toBeDefined();
-      expect(seen.goneAt).toBeDefined();
-      expect(seen.goneAt!).toBeLessThanOrEqual(plannedEnd + DEADLINE_AFTER_END_MS);
-      expect(seen.slowAgain).toBe(0);
-      expect(residual).toEqual([]);
-      expect(await lab.prisma.runEvent.count({ where: { runId: thisRun, type: 'fault.armed' } })).toBe(1);
-
-      // The survivor is now the only worker: it takes the next trial's run, on the other target
-      // (the killed run is resumed on this one meanwhile).
-      if (n < TRIALS)
-        runId = await lab.runNow(`sigkill-${n + 1}`, lab.targets[n % lab.targets.length], DELAY_MS, DURATIONS);
-    }
-
-    // The killed runs are resumed by the surviving workers and reach an end; none re-injects.
-    const runIds = trials.map((t) => t.runId);
-    const runs = await until(
-      'every run to end',
-      async () => {
-        const rs = await lab.prisma.run.findMany({
-          where: { id: { in: runIds } },
-          select: { id: true, status: true, error: true },
+        const lease = await until(
+          'the lease of the armed fault',
+          () => lab.prisma.activeFault.findFirst({ where: { runId } }),
+          (ARMING_S + BASELINE_S) * 1_000 + 5_000,
+          100,
+        ).catch(async (e: Error) => {
+          throw new Error(`${e.message}\n${await lab.timeline(runId)}`);
         });
-        return rs.every((r) => TERMINAL.includes(r.status)) ? rs : null;
-      },
-      60_000,
-      250,
-    );
-    const byStatus = runs.reduce<Record<string, number>>(
-      (acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }),
-      {},
-    );
-    process.stdout.write(
-      `runs after the kills: ${JSON.stringify(byStatus)}; skew of helper apply (T0→applied) p50 ${round1(median(trials.map((t) => (t.helperApplied ?? NaN) - t.plannedStart)))} ms\n`,
-    );
-    for (const r of runs)
-      if (r.status !== 'completed') process.stdout.write(`  run ${r.id}: ${r.status} ${r.error ?? ''}\n`);
-    expect(await lab.prisma.activeFault.count({ where: { runId: { in: runIds } } })).toBe(TRIALS);
-    // The ledger caught up with the netns: every lease closed. (Its revertedAt is the helper's
-    // instant when a worker read the helper first, else the time that worker confirmed it.)
-    const ledger = await lab.prisma.activeFault.findMany({ where: { runId: { in: runIds } } });
-    for (const l of ledger) {
-      const t = trials.find((x) => x.runId === l.runId)!;
-      process.stdout.write(
-        `  lease of trial ${t.n}: closed T1+${l.revertedAt ? l.revertedAt.getTime() - t.plannedEnd : '?'} ms (${l.revertReason})\n`,
+        const details = lease.details as { applyAt: string; revertAt: string };
+        const plannedStart = Date.parse(details.applyAt);
+        const plannedEnd = Date.parse(details.revertAt);
+
+        // Kill when the helper reports the fault applied, and the host sees it.
+        const helperId = lease.helperContainerId!;
+        await sleep(plannedStart - Date.now());
+        const applied = await until(
+          'the helper to apply the fault',
+          async () => {
+            const st = await lab.helperStatus(helperId);
+            return st && ['applied', 'reverted', 'apply_failed', 'skipped_expired', 'cancelled'].includes(st.state)
+              ? st
+              : null;
+          },
+          4_000,
+          250,
+        ).catch(async (e: Error) => {
+          throw new Error(`${e.message}\n${await lab.timeline(runId)}\ndriver log:\n${driver.logTail(1_500)}`);
+        });
+        if (applied.state !== 'applied')
+          throw new Error(`trial ${n}: helper state ${applied.state} after T0\n${await lab.timeline(runId)}`);
+        await until(
+          'the fault to show from the host',
+          async () =>
+            analyseWindow(target.watcher.between(plannedStart - 200, Date.now()), SLOW_MS, 2).firstSlowAt !== undefined,
+          3_000,
+          20,
+        );
+        const kill = await driver.kill('SIGKILL');
+        const killedAt = Date.now();
+        expect(kill.signal).toBe('SIGKILL');
+        const thisRun = runId;
+
+        // Until the fault is removed in the netns (or the deadline passed), then a second of outside view.
+        await until(
+          'the revert',
+          async () =>
+            (await lab.helperStatus(helperId))?.state === 'reverted' || Date.now() > plannedEnd + DEADLINE_AFTER_END_MS,
+          plannedEnd + DEADLINE_AFTER_END_MS + 1_000 - Date.now(),
+          250,
+        );
+        await sleep(Math.max(1_000, plannedEnd + 1_000 - Date.now()) + 2 * DELAY_MS);
+        const seen = analyseWindow(
+          target.watcher.between(
+            plannedStart - 1_000,
+            Math.min(Date.now() - 3 * DELAY_MS, plannedEnd + DEADLINE_AFTER_END_MS),
+          ),
+          SLOW_MS,
+        );
+        const leases = await lab.prisma.activeFault.findMany({ where: { runId: thisRun } });
+        const helper = lease.helperContainerId ? await lab.helperStatus(lease.helperContainerId) : null;
+        const residual = await lab.netemQdiscs(target);
+        const trial: Trial = {
+          n,
+          runId: thisRun,
+          target: target.name,
+          plannedStart,
+          plannedEnd,
+          killedAt,
+          helperApplied: helper?.appliedAt,
+          helperReverted: helper?.revertedAt ?? leases[0]?.revertedAt?.getTime(),
+          seenGone: seen.goneAt,
+          layer: layerOf(helper?.revertReason ?? leases[0]?.revertReason),
+          leaseReason: leases[0]?.revertReason ?? null,
+          leases: leases.length,
+          slowAgain: seen.slowAgain,
+          maxOutsideMs: seen.maxOutsideMs,
+          residual,
+        };
+        trials.push(trial);
+        process.stdout.write(
+          `trial ${n}: killed ${driver.name} (pid ${driver.pid}) at T0+${killedAt - plannedStart} ms; helper ${helper?.state} reverted at T1+${trial.helperReverted === undefined ? '?' : trial.helperReverted - plannedEnd} ms (${trial.layer}); seen from T0+${seen.firstSlowAt === undefined ? '?' : seen.firstSlowAt - plannedStart} ms to T1+${seen.goneAt === undefined ? '?' : seen.goneAt - plannedEnd} ms; standby ${standby.name}\n`,
+        );
+
+        // one arming, one lease, applied once by the helper, gone on time, nothing left
+        expect(leases).toHaveLength(1);
+        expect(helper?.state).toBe('reverted');
+        expect(helper!.appliedAt).toBeGreaterThanOrEqual(plannedStart);
+        expect(helper!.revertedAt).toBeLessThanOrEqual(plannedEnd + DEADLINE_AFTER_END_MS);
+        expect(seen.firstSlowAt).toBeDefined();
+        expect(seen.goneAt).toBeDefined();
+        expect(seen.goneAt!).toBeLessThanOrEqual(plannedEnd + DEADLINE_AFTER_END_MS);
+        expect(seen.slowAgain).toBe(0);
+        expect(residual).toEqual([]);
+        expect(await lab.prisma.runEvent.count({ where: { runId: thisRun, type: 'fault.armed' } })).toBe(1);
+
+        // The survivor is now the only worker: it takes the next trial's run, on the other target
+        // (the killed run is resumed on this one meanwhile).
+        if (n < TRIALS)
+          runId = await lab.runNow(`sigkill-${n + 1}`, lab.targets[n % lab.targets.length], DELAY_MS, DURATIONS);
+      }
+
+      // The killed runs are resumed by the surviving workers and reach an end; none re-injects.
+      const runIds = trials.map((t) => t.runId);
+      const runs = await until(
+        'every run to end',
+        async () => {
+          const rs = await lab.prisma.run.findMany({
+            where: { id: { in: runIds } },
+            select: { id: true, status: true, error: true },
+          });
+          return rs.every((r) => TERMINAL.includes(r.status)) ? rs : null;
+        },
+        60_000,
+        250,
       );
-      expect(l.revertedAt).not.toBeNull();
-    }
-    for (const t of lab.targets) expect(await lab.netemQdiscs(t)).toEqual([]);
-  }, 300_000);
+      const byStatus = runs.reduce<Record<string, number>>(
+        (acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }),
+        {},
+      );
+      process.stdout.write(
+        `runs after the kills: ${JSON.stringify(byStatus)}; skew of helper apply (T0→applied) p50 ${round1(median(trials.map((t) => (t.helperApplied ?? NaN) - t.plannedStart)))} ms\n`,
+      );
+      for (const r of runs)
+        if (r.status !== 'completed') process.stdout.write(`  run ${r.id}: ${r.status} ${r.error ?? ''}\n`);
+      expect(await lab.prisma.activeFault.count({ where: { runId: { in: runIds } } })).toBe(TRIALS);
+      // The ledger caught up with the netns: every lease closed. (Its revertedAt is the helper's
+      // instant when a worker read the helper first, else the time that worker confirmed it.)
+      const ledger = await lab.prisma.activeFault.findMany({ where: { runId: { in: runIds } } });
+      for (const l of ledger) {
+        const t = trials.find((x) => x.runId === l.runId)!;
+        process.stdout.write(
+          `  lease of trial ${t.n}: closed T1+${l.revertedAt ? l.revertedAt.getTime() - t.plannedEnd : '?'} ms (${l.revertReason})\n`,
+        );
+        expect(l.revertedAt).not.toBeNull();
+      }
+      for (const t of lab.targets) expect(await lab.netemQdiscs(t)).toEqual([]);
+    },
+    TRIALS * 60_000 + 60_000,
+  );
 });
 
 function median(xs: number[]): number {
