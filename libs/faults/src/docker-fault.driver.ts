@@ -271,8 +271,11 @@ export class DockerFaultDriver implements FaultDriver {
    * The target's current PID, checked to lead to the netns armed (TargetGoneError when the target
    * restarted since): nsenter enters by this PID, never by the one seen at arming.
    */
-  private async armedNetnsPid(lease: FaultLease): Promise<number | undefined> {
-    const now = await netnsNow(this.docker, lease.containerId);
+  private async armedNetnsPid(
+    lease: FaultLease,
+    inspected?: Docker.ContainerInspectInfo | null,
+  ): Promise<number | undefined> {
+    const now = await netnsNow(this.docker, lease.containerId, inspected);
     const change = await netnsChange(lease, now);
     if (change) throw new TargetGoneError(lease.containerName, change);
     return now!.pid;
@@ -478,7 +481,8 @@ export class DockerFaultDriver implements FaultDriver {
       // that is not the lease's: a restarted target's new one may hold another run's fault.
       let pid: number | undefined;
       try {
-        pid = await this.armedNetnsPid(lease);
+        // the target was inspected just above: its netns is judged from that, not a second request
+        pid = await this.armedNetnsPid(lease, info);
       } catch (err) {
         if (!(err instanceof TargetGoneError)) throw err;
         return { outcome: 'already_gone', at: this.now(), details: [`target_gone: ${err.detail}`] };

@@ -14,8 +14,12 @@ export interface NetnsNow {
  * The container's current network namespace, keyed like TargetResolver keys it at arming; null when
  * the container (or the owner of its netns) is not running.
  */
-export async function netnsNow(docker: Docker, containerId: string): Promise<NetnsNow | null> {
-  const info = await inspectOrNull(docker, containerId);
+export async function netnsNow(
+  docker: Docker,
+  containerId: string,
+  inspected?: Docker.ContainerInspectInfo | null,
+): Promise<NetnsNow | null> {
+  const info = inspected !== undefined ? inspected : await inspectOrNull(docker, containerId);
   if (!info?.State?.Running) return null;
   const mode = info.HostConfig?.NetworkMode ?? 'default';
   let sandboxKey = info.NetworkSettings?.SandboxKey || `container:${info.Id}`;
