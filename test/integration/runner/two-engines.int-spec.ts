@@ -273,8 +273,15 @@ describe('two Docker engines, a worker on each', () => {
       expect(await paused(engine2.docker)).toBe(true);
       await workerB!.get(FaultJobs).scheduleRevert(run.id, round, new Date());
       await waitFor(`revert job of round ${round}`, async () => !(await paused(engine2.docker)), 10_000, 50);
-      const lease = await prisma.activeFault.findFirst({ where: { runId: run.id, experimentIndex: round } });
-      expect(lease!.revertReason).toBe('planned_end');
+      // the container is unpaused a moment before the ledger records it
+      const lease = await waitFor(
+        `lease of round ${round} closed`,
+        () =>
+          prisma.activeFault.findFirst({ where: { runId: run.id, experimentIndex: round, revertedAt: { not: null } } }),
+        5_000,
+        50,
+      );
+      expect(lease.revertReason).toBe('planned_end');
     }
     const revertQueue = new Queue(QUEUES.fault, { connection: { url: config.REDIS_URL }, prefix: config.QUEUE_PREFIX });
     try {
