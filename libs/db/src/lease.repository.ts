@@ -32,6 +32,7 @@ function toLease(row: ActiveFault): FaultLease {
     revertReason: row.revertReason,
     revertAttempts: row.revertAttempts,
     lastError: row.lastError,
+    revertClaimedUntil: row.revertClaimedUntil,
   };
 }
 
@@ -96,6 +97,10 @@ export class PrismaLeaseRepository implements LeaseRepository {
       // the namespace is free for the next fault once this one is gone
       data: { revertedAt: at, revertReason: reason, netnsLock: null },
     });
+  }
+
+  async claimRevert(id: string, until: Date): Promise<void> {
+    await this.prisma.activeFault.updateMany({ where: { id, revertedAt: null }, data: { revertClaimedUntil: until } });
   }
 
   async recordRevertFailure(id: string, error: string): Promise<void> {

@@ -1,6 +1,7 @@
 import type { ExperimentPlan, FaultDriver, FaultLease, HelperTimeline, LeaseRepository } from '@gameday/core';
 import type { RunRepository } from '@gameday/db';
 import type { GameDayMetrics } from '@gameday/metrics';
+import { REVERT_CLAIM_MS } from './lease-revert';
 
 /** How long after T0/T1 we wait for the helper to report that it applied/reverted. */
 const CONFIRM_TIMEOUT_MS = 5_000;
@@ -99,6 +100,9 @@ export class FaultConfirmation {
     if (leases.length === 0) return null;
     let latest = 0;
     let worst = Number.NEGATIVE_INFINITY;
+    // the backstops due shortly after T1 wait while we confirm, rather than repeat our docker execs
+    const claimUntil = new Date(Date.now() + REVERT_CLAIM_MS);
+    for (const lease of leases) await this.leases.claimRevert(lease.id, claimUntil);
     for (const lease of leases) {
       const timeline =
         lease.strategy === 'sidecar'

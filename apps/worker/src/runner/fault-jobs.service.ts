@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { UnrecoverableError, type Job, type Queue, type Worker } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job, type Queue, type Worker } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '@gameday/config';
 import type { FaultDriver, LeaseRepository } from '@gameday/core';
 import { RunRepository } from '@gameday/db';
@@ -16,7 +16,7 @@ import {
   hostWorker,
 } from '@gameday/queue';
 import { DryRunProcessor } from './dry-run.processor';
-import { BACKSTOP_DELAY_MS, openLeases, revertLease } from './lease-revert';
+import { BACKSTOP_DELAY_MS, openLeases, revertClaimed, revertLease } from './lease-revert';
 import { FAULT_DRIVER, LEASE_REPOSITORY } from './runner.tokens';
 
 const revertJobId = (runId: string, experimentIndex: number) => `revert-${runId}-${experimentIndex}`;
@@ -52,7 +52,7 @@ export class FaultJobs implements OnApplicationBootstrap, OnModuleDestroy {
       this.workers.push(
         hostWorker(
           name,
-          (job) => this.process(job),
+          (job, token) => this.process(job, token),
           this.config,
           // reverts are short and must never wait behind each other
           { concurrency: 16, lockDuration: 15_000, stalledInterval: 5_000, maxStalledCount: 5 },
@@ -82,10 +82,16 @@ export class FaultJobs implements OnApplicationBootstrap, OnModuleDestroy {
     await this.queue.remove(revertJobId(runId, experimentIndex)).catch(() => undefined);
   }
 
-  private async process(job: Job): Promise<unknown> {
+  private async process(job: Job, token?: string): Promise<unknown> {
     if (job.name === FAULT_JOBS.revert) {
       const data = revertJobSchema.safeParse(job.data);
       if (!data.success) throw new UnrecoverableError(`invalid revert job: ${data.error.message}`);
+      const heldUntil = await this.claimedUntil(data.data.runId, data.data.experimentIndex);
+      if (heldUntil !== null && token) {
+        // the executor is confirming this revert: come back when its claim lapses, not as a retry
+        await job.moveToDelayed(heldUntil, token);
+        throw new DelayedError();
+      }
       return { reverted: await this.revert(data.data.runId, data.data.reason, data.data.experimentIndex) };
     }
     // aborts and dry runs have queues of their own (ControlQueues); these branches drain jobs a
@@ -106,6 +112,22 @@ export class FaultJobs implements OnApplicationBootstrap, OnModuleDestroy {
       return this.dryRuns.process(data.data);
     }
     throw new UnrecoverableError(`unknown fault job ${job.name}`);
+  }
+
+  /** When the executor holds a lease of this experiment for its revert confirmation: until when. */
+  private async claimedUntil(runId: string, experimentIndex: number | undefined): Promise<number | null> {
+    const now = new Date();
+    const held = (
+      await openLeases(
+        this.leases,
+        this.driver,
+        (l) =>
+          l.runId === runId &&
+          (experimentIndex === undefined || l.experimentIndex === experimentIndex) &&
+          revertClaimed(l, now),
+      )
+    ).map((l) => l.revertClaimedUntil!.getTime());
+    return held.length > 0 ? Math.max(...held) : null;
   }
 
   /** Reverts every open lease of a run (or of all runs when runId is null). Throws if one fails, so the job retries. */

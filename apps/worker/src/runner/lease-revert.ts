@@ -10,6 +10,20 @@ import type { GameDayMetrics } from '@gameday/metrics';
 export const BACKSTOP_DELAY_MS = 2_000;
 
 /**
+ * How long the executor holds a lease while it confirms the planned revert (the helper's record,
+ * then its own check that nothing of ours is left). Without the hold the revert job and the reaper,
+ * due 2 s after the end, repeat the same `docker exec`s at the same moment: on a one-CPU engine that
+ * stalled the system under test for ~20 s of its recovery window. A claim that lapses (the executor
+ * died mid-confirmation) lets them act.
+ */
+export const REVERT_CLAIM_MS = 15_000;
+
+/** Whether the executor still holds the lease for its revert confirmation. */
+export function revertClaimed(lease: FaultLease, now: Date): boolean {
+  return (lease.revertClaimedUntil?.getTime() ?? 0) > now.getTime();
+}
+
+/**
  * Open leases this worker can revert: only those of its own Docker Engine. A worker attached to
  * another engine would not find the container, take the fault for "already gone" and close a
  * lease whose fault is still in place.
@@ -23,7 +37,9 @@ export async function openLeases(
 }
 
 export async function expiredLeases(leases: LeaseRepository, driver: FaultDriver, now: Date): Promise<FaultLease[]> {
-  const ours = (await leases.listExpiredUnreverted(now)).filter((l) => l.engine === driver.engine);
+  const ours = (await leases.listExpiredUnreverted(now)).filter(
+    (l) => l.engine === driver.engine && !revertClaimed(l, now),
+  );
   const helperWindow = now.getTime() - BACKSTOP_DELAY_MS;
   const due = await Promise.all(
     ours.map(async (l) => {

@@ -28,6 +28,8 @@ export interface FaultLease {
   revertReason?: string | null;
   revertAttempts: number;
   lastError?: string | null;
+  /** the executor confirming the planned revert holds the lease until then; the backstops wait */
+  revertClaimedUntil?: Date | null;
 }
 
 export interface LeaseDetails {
@@ -59,6 +61,8 @@ export interface LeaseRepository {
   /** Idempotent: a lease already reverted keeps its first revert time and reason. */
   markReverted(id: string, at: Date, reason: string): Promise<void>;
   recordRevertFailure(id: string, error: string): Promise<void>;
+  /** Holds an open lease for the executor's revert confirmation until `until` (no-op once reverted). */
+  claimRevert(id: string, until: Date): Promise<void>;
   listExpiredUnreverted(now: Date, limit?: number): Promise<FaultLease[]>;
   listActive(): Promise<FaultLease[]>;
   get(id: string): Promise<FaultLease | null>;
@@ -90,6 +94,10 @@ export class InMemoryLeaseRepository implements LeaseRepository {
     const row = this.must(id);
     row.revertAttempts += 1;
     row.lastError = error;
+  }
+  async claimRevert(id: string, until: Date): Promise<void> {
+    const row = this.must(id);
+    if (!row.revertedAt) row.revertClaimedUntil = until;
   }
   async listExpiredUnreverted(now: Date, limit = 100): Promise<FaultLease[]> {
     return [...this.rows.values()]
