@@ -3,13 +3,17 @@ import type { RunRepository } from '@gameday/db';
 import type { GameDayMetrics } from '@gameday/metrics';
 import { REVERT_CLAIM_MS } from './lease-revert';
 
-/** How long after T0/T1 we wait for the helper to report that it applied/reverted. */
+/** How long after the first look we wait for the helper to report that it applied/reverted. */
 const CONFIRM_TIMEOUT_MS = 5_000;
 /**
  * Each look at the helper's record is a `docker exec` that competes for the engine's CPU with the
- * helper doing its work and with the system under test: look soon, then back off.
+ * helper doing its work and with the system under test. At T0/T1 the helper is busy with its tc
+ * steps: the first look waits until it is most likely done (tens of ms on a host, about a second
+ * on the lab's one virtual CPU, where looks from the start made the apply seconds late), then
+ * backs off.
  */
-const LOOK_DELAYS_MS = [50, 100, 200, 400, 800, 1_000];
+const FIRST_LOOK_MS = 500;
+const LOOK_DELAYS_MS = [250, 500, 1_000];
 
 export interface Confirmed {
   /** the latest instant among the targets (the fault was in place everywhere / gone everywhere) */
@@ -25,9 +29,12 @@ async function waitWhile(
   driver: FaultDriver,
   lease: FaultLease,
   states: HelperTimeline['state'][],
-  deadline: number,
+  plannedAt: number,
 ): Promise<HelperTimeline> {
   const read = () => driver.readTimeline(lease).catch(() => UNKNOWN);
+  const firstLook = plannedAt + FIRST_LOOK_MS;
+  if (Date.now() < firstLook) await new Promise((r) => setTimeout(r, firstLook - Date.now()));
+  const deadline = Date.now() + CONFIRM_TIMEOUT_MS;
   let timeline = await read();
   for (let i = 0; states.includes(timeline.state) && Date.now() < deadline; i++) {
     await new Promise((r) => setTimeout(r, LOOK_DELAYS_MS[Math.min(i, LOOK_DELAYS_MS.length - 1)]));
@@ -60,7 +67,7 @@ export class FaultConfirmation {
     let worst = Number.NEGATIVE_INFINITY;
     const unverified: string[] = [];
     for (const lease of leases) {
-      const timeline = await waitWhile(this.driver, lease, ['armed', 'applying'], Date.now() + CONFIRM_TIMEOUT_MS);
+      const timeline = await waitWhile(this.driver, lease, ['armed', 'applying'], ep.injectAt);
       if (timeline.state !== 'applied' || !timeline.appliedAt) {
         this.metrics.faultInjections.inc({ result: 'failed', reason: timeline.state });
         throw new Error(
@@ -105,9 +112,7 @@ export class FaultConfirmation {
     for (const lease of leases) await this.leases.claimRevert(lease.id, claimUntil);
     for (const lease of leases) {
       const timeline =
-        lease.strategy === 'sidecar'
-          ? await waitWhile(this.driver, lease, ['applied'], Date.now() + CONFIRM_TIMEOUT_MS)
-          : UNKNOWN;
+        lease.strategy === 'sidecar' ? await waitWhile(this.driver, lease, ['applied'], ep.revertAt) : UNKNOWN;
       // revert() is idempotent: after the helper's own revert it confirms nothing of ours is left
       const revert = await this.driver.revert(lease, reason);
       const revertedAt = timeline.state === 'reverted' && timeline.revertedAt ? timeline.revertedAt : revert.at;
