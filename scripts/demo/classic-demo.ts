@@ -230,6 +230,10 @@ export async function runClassicDemo(options: DemoOptions = {}): Promise<DemoRes
     let flipped: DemoResult['flipped'];
     if (options.flip) {
       const noTimeout = withoutTimeout(spec);
+      // the flip only has to show the fault-window checks failing: shorter windows (minSamples still met)
+      if (options.fast)
+        for (const e of noTimeout.experiments)
+          e.durations = { arming: '30s', baseline: '15s', fault: '20s', recovery: '20s', settle: '5s' };
       const flipAt = new Date(Math.ceil((Date.now() + (options.leadSeconds ?? 10) * 1000) / 1000) * 1000);
       noTimeout.schedule = { at: flipAt.toISOString() };
       log('The same GameDay against service1 WITHOUT its timeout: the hypothesis must now be violated.');
