@@ -22,7 +22,11 @@ const BASELINE_S = Number(process.env.GAMEDAY_LAB_BASELINE_S ?? 12);
 // arming starts ahead of the baseline, so a busy guest's slow arming does not eat into it: on a
 // busy machine one arming took 19 s (helper start and kernel probe on the one-vCPU guest)
 const ARMING_S = 15;
-const DURATIONS = { arming: `${ARMING_S}s`, baseline: `${BASELINE_S}s`, fault: '4s', recovery: '12s' };
+// 8 s of fault: the helper applies 1-4 s late on the one-vCPU guest and each status read is a
+// docker exec there, so with 4 s one trial's helper had already reverted before the test could
+// see it applied and kill the worker during the fault
+const FAULT_S = 8;
+const DURATIONS = { arming: `${ARMING_S}s`, baseline: `${BASELINE_S}s`, fault: `${FAULT_S}s`, recovery: '12s' };
 const DEADLINE_AFTER_END_MS = 5_000;
 const TERMINAL = ['completed', 'aborted', 'failed', 'cancelled'];
 
@@ -129,7 +133,7 @@ describe('rollback under SIGKILL of the driving worker (Docker in user-mode-linu
               ? st
               : null;
           },
-          4_000,
+          FAULT_S * 1_000,
           250,
         ).catch(async (e: Error) => {
           throw new Error(`${e.message}\n${await lab.timeline(runId)}\ndriver log:\n${driver.logTail(1_500)}`);
