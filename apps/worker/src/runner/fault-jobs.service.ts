@@ -115,16 +115,13 @@ export class FaultJobs implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /** When the executor holds a lease of this experiment for its revert confirmation: until when. */
-  private async claimedUntil(runId: string, experimentIndex: number | undefined): Promise<number | null> {
+  private async claimedUntil(runId: string, experimentIndex: number): Promise<number | null> {
     const now = new Date();
     const held = (
       await openLeases(
         this.leases,
         this.driver,
-        (l) =>
-          l.runId === runId &&
-          (experimentIndex === undefined || l.experimentIndex === experimentIndex) &&
-          revertClaimed(l, now),
+        (l) => l.runId === runId && l.experimentIndex === experimentIndex && revertClaimed(l, now),
       )
     ).map((l) => l.revertClaimedUntil!.getTime());
     return held.length > 0 ? Math.max(...held) : null;
