@@ -397,6 +397,11 @@ async function startDemoSystem(docker: Docker, bindIp: string, dbConnection: 'pe
       Image: image,
       Env: env,
       Labels: compose(alias),
+      // The images' HEALTHCHECK starts a node (or pg_isready) process every 5 s per container. The
+      // demo waits for service1's HTTP answer itself and nothing reads the health status; in the
+      // lab's one virtual CPU those process starts took seconds each, piled up and stalled the
+      // system under test for minutes after boot (a baseline p50 of 422 ms, once no arming at all).
+      Healthcheck: { Test: ['NONE'] },
       ExposedPorts: port ? { [`${port}/tcp`]: {} } : undefined,
       HostConfig: {
         NetworkMode: network,
