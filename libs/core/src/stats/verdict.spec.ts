@@ -18,7 +18,14 @@ describe('evaluateHypothesis', () => {
       recovery: { maxDeviationRatio: 1.5, maxErrorRate: 0.01 },
     });
     expect(r.verdict).toBe('hypothesis_held');
-    expect(r.checks).toHaveLength(4);
+    // the baseline met the recovery's own error rate too: the steady state held before the fault
+    expect(r.checks.map((c) => `${c.window} ${c.metric}`)).toEqual([
+      'baseline errorRate',
+      'fault p95Ms',
+      'fault statusIn[500]',
+      'recovery errorRate',
+      'recovery deviationRatio',
+    ]);
     expect(r.deviationRatio).toBeCloseTo(15.25, 3);
   });
 
@@ -82,6 +89,40 @@ describe('evaluateHypothesis', () => {
     const r = evaluateHypothesis({ ...classic, baseline: summarize([]) }, { recovery: { maxDeviationRatio: 2 } });
     expect(r.verdict).toBe('inconclusive');
     expect(r.reason).toMatch(/baseline \(0 < 5\)/);
+  });
+
+  it('is inconclusive when the steady state did not hold before the fault', () => {
+    // the classic hypothesis on a lab whose baseline was already failing (seen in CI: 5 of 17
+    // baseline answers were HTTP 500 and the p50 was 422 ms before anything was injected)
+    const robust = {
+      fault: { expectedStatus: [500], minStatusMatchRatio: 0.9, maxP50AboveBaselineMs: 350 },
+      recovery: { expectedStatus: [200], minStatusMatchRatio: 0.9, maxP50AboveBaselineMs: 100 },
+    };
+    const sick = {
+      baseline: summarize([...many(12, 420), ...many(5, 450, true, 500)]),
+      fault: summarize(many(32, 477, true, 500)),
+      recovery: summarize(many(26, 110)),
+    };
+    const r = evaluateHypothesis(sick, robust);
+    expect(r.verdict).toBe('inconclusive');
+    expect(r.reason).toBe(
+      'the steady state did not hold before the fault: baseline statusIn[200] 0.7058823529411765 (expected >= 0.9)',
+    );
+    // a steady baseline with the same fault and recovery holds
+    const steady = { ...sick, baseline: summarize(many(17, 300)) };
+    expect(evaluateHypothesis(steady, robust).verdict).toBe('hypothesis_held');
+    // a violated fault check does not outrank an unsteady baseline: nothing can be said about the fault
+    const hang = { ...sick, fault: summarize(many(32, 2_400)) };
+    expect(evaluateHypothesis(hang, robust).verdict).toBe('inconclusive');
+  });
+
+  it('needs enough baseline samples to know the steady state held', () => {
+    const r = evaluateHypothesis(
+      { ...classic, baseline: summarize(many(2, 20)) },
+      { fault: { minErrorRate: 0.9 }, recovery: { maxErrorRate: 0.05 } },
+    );
+    expect(r.verdict).toBe('inconclusive');
+    expect(r.reason).toBe('too few samples in baseline (2 < 5)');
   });
 
   it('is inconclusive without any tolerance', () => {

@@ -111,9 +111,25 @@ function checksFor(window: WindowName, summary: SampleSummary, baseline: SampleS
 }
 
 /**
+ * The steady state has to hold before the fault too, or the experiment says nothing about the
+ * fault: the baseline meets the recovery tolerance's own (not baseline-relative) checks, the state
+ * the system is expected to return to. Chaos Toolkit checks its steady state before the method for
+ * the same reason.
+ */
+function steadyStateChecks(windows: WindowSummaries, criteria: HypothesisCriteria): Check[] {
+  if (!criteria.recovery) return [];
+  return checksFor('baseline', windows.baseline, windows.baseline, criteria.recovery).filter(
+    (c) => !BASELINE_RELATIVE.has(c.metric),
+  );
+}
+
+const describeCheck = (c: Check) =>
+  `${c.window} ${c.metric} ${c.actual ?? 'n/a'} (expected ${c.comparator} ${c.threshold})`;
+
+/**
  * Decides the verdict of one experiment from its three windows. Aborted runs keep their checks
- * (the numbers behind the abort) but the verdict stays `aborted`. Too little data is
- * `inconclusive`, never a pass.
+ * (the numbers behind the abort) but the verdict stays `aborted`. Too little data, or a baseline
+ * that was not in the steady state, is `inconclusive`, never a pass.
  */
 export function evaluateHypothesis(
   windows: WindowSummaries,
@@ -121,13 +137,15 @@ export function evaluateHypothesis(
   aborted?: string,
 ): VerdictResult {
   const minSamples = criteria.minSamples ?? 5;
+  const steady = steadyStateChecks(windows, criteria);
   const checks = [
+    ...steady,
     ...(criteria.fault ? checksFor('fault', windows.fault, windows.baseline, criteria.fault) : []),
     ...(criteria.recovery ? checksFor('recovery', windows.recovery, windows.baseline, criteria.recovery) : []),
   ];
   const deviation = deviationRatio(windows.fault, windows.baseline);
   if (aborted) return { verdict: 'aborted', reason: aborted, checks, deviationRatio: deviation };
-  if (checks.length === 0)
+  if (checks.length === steady.length)
     return {
       verdict: 'inconclusive',
       reason: 'the hypothesis states no tolerance to check',
@@ -146,13 +164,20 @@ export function evaluateHypothesis(
       deviationRatio: deviation,
     };
 
+  const unsteady = steady.filter((c) => !c.passed);
+  if (unsteady.length > 0)
+    return {
+      verdict: 'inconclusive',
+      reason: `the steady state did not hold before the fault: ${unsteady.map(describeCheck).join('; ')}`,
+      checks,
+      deviationRatio: deviation,
+    };
+
   const failed = checks.filter((c) => !c.passed);
   if (failed.length > 0)
     return {
       verdict: 'hypothesis_violated',
-      reason: failed
-        .map((c) => `${c.window} ${c.metric} ${c.actual ?? 'n/a'} (expected ${c.comparator} ${c.threshold})`)
-        .join('; '),
+      reason: failed.map(describeCheck).join('; '),
       checks,
       deviationRatio: deviation,
     };
