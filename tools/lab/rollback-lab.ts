@@ -199,6 +199,9 @@ export function layerOf(reason: string | undefined | null): string {
   return r;
 }
 
+/** Helper states that say what became of a planned apply. */
+const HELPER_OUTCOMES = ['applied', 'reverted', 'apply_failed', 'skipped_expired', 'cancelled'];
+
 export class RollbackLab {
   readonly workers: WorkerProcess[] = [];
   readonly gameDayIds: string[] = [];
@@ -302,6 +305,25 @@ export class RollbackLab {
       revertedAt: ms(kv.reverted_at),
       revertReason: kv.revert_reason || undefined,
     };
+  }
+
+  /**
+   * Waits from the planned start until the helper's record says what became of the fault (applied,
+   * or an outcome that means it never will be); rejects with the run's timeline after timeoutMs.
+   */
+  async helperOutcome(runId: string, helperId: string, plannedStart: number, timeoutMs: number): Promise<HelperStatus> {
+    await sleep(plannedStart - Date.now());
+    return until(
+      'the helper to apply the fault',
+      async () => {
+        const st = await this.helperStatus(helperId);
+        return st && HELPER_OUTCOMES.includes(st.state) ? st : null;
+      },
+      timeoutMs,
+      250,
+    ).catch(async (e: Error) => {
+      throw new Error(`${e.message}\n${await this.timeline(runId)}`);
+    });
   }
 
   /** The qdiscs on the target's eth0, read from its netns by an unprivileged observer. */
