@@ -196,10 +196,18 @@ describe('rollback under SIGKILL of the driving worker (Docker in user-mode-linu
         expect(residual).toEqual([]);
         expect(await lab.prisma.runEvent.count({ where: { runId: thisRun, type: 'fault.armed' } })).toBe(1);
 
-        // The survivor is now the only worker: it takes the next trial's run, on the other target
-        // (the killed run is resumed on this one meanwhile).
-        if (n < TRIALS)
+        // The survivor is now the only worker: it resumes the killed run, then takes the next
+        // trial's run, on the other target. Not both at once: the resumed run's confirmations are
+        // docker execs in the one-vCPU guest, and beside them one arming took 49 s on a slow machine.
+        if (n < TRIALS) {
+          await until(
+            `the killed run of trial ${n} to end`,
+            async () => TERMINAL.includes((await lab.prisma.run.findUnique({ where: { id: thisRun } }))?.status ?? ''),
+            60_000,
+            250,
+          );
           runId = await lab.runNow(`sigkill-${n + 1}`, lab.targets[n % lab.targets.length], DELAY_MS, DURATIONS);
+        }
       }
 
       // The killed runs are resumed by the surviving workers and reach an end; none re-injects.

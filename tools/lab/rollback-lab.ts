@@ -84,14 +84,21 @@ export class LatencyWatcher {
   ) {}
 
   start(): void {
+    if (this.timer) return;
     this.timer = setInterval(() => {
       const p = this.once().finally(() => this.inflight.delete(p));
       this.inflight.add(p);
     }, this.everyMs);
   }
 
-  async stop(): Promise<void> {
+  /** Stops sending; what was seen stays, and start() resumes. */
+  pause(): void {
     clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  async stop(): Promise<void> {
+    this.pause();
     await Promise.all(this.inflight);
   }
 
@@ -259,6 +266,9 @@ export class RollbackLab {
     delayMs: number,
     durations: { arming?: string; baseline: string; fault: string; recovery: string },
   ): Promise<string> {
+    // only the target under test is watched: each watched request costs the guest a process
+    for (const t of this.targets) if (t !== target) t.watcher.pause();
+    target.watcher.start();
     const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
     const created = await this.http
       .post('/api/v1/gamedays')
@@ -425,7 +435,9 @@ export async function startRollbackLab(opts: RollbackLabOptions): Promise<Rollba
       await observer.start();
       const url = `http://${lab.host}:${TARGET_PORT + i}/index.html`;
       await waitForHttp(url);
-      targets.push({ name, url, observerId: observer.id, watcher: new LatencyWatcher(url, 100) });
+      // every request is a fork of busybox httpd in the one-vCPU guest (tens to hundreds of ms
+      // each): two targets watched every 100 ms starved arming for over 47 s on a slow machine
+      targets.push({ name, url, observerId: observer.id, watcher: new LatencyWatcher(url, 250) });
     }
 
     const config = parseConfig({
@@ -449,7 +461,7 @@ export async function startRollbackLab(opts: RollbackLabOptions): Promise<Rollba
     await api.init();
     const prisma = createPrismaClient(databaseUrl);
     const rl = new RollbackLab(lab, api, prisma, config, helperImage, targets, opts.name);
-    for (const t of targets) t.watcher.start();
+    targets[0]?.watcher.start();
     return rl;
   } catch (e) {
     await lab.stop();
