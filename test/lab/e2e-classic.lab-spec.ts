@@ -59,9 +59,11 @@ describe('classic GameDay end to end in the lab', () => {
     );
     process.stdout.write(`probe on service1/?timeout_ms=300\n${table.join('\n')}\n`);
     const share = (w: 'fault' | 'recovery', status: string) => (s[w].statusCounts?.[status] ?? 0) / s[w].count;
-    // the timeout path answers 500, about 300 ms slower than its own baseline (not seconds)
+    // the timeout path answers 500 when service1's 300 ms timeout fires: never sooner, and within
+    // 350 ms of its own baseline (not seconds). Not "at least 200 ms above the baseline": the
+    // baseline's p50 moves with the guest's load (29-74 ms measured) and is not the claim.
     expect(share('fault', '500')).toBeGreaterThanOrEqual(0.9);
-    expect(s.fault.p50Ms! - s.baseline.p50Ms!).toBeGreaterThan(200);
+    expect(s.fault.p50Ms!).toBeGreaterThanOrEqual(295);
     expect(s.fault.p50Ms! - s.baseline.p50Ms!).toBeLessThan(350);
     expect(share('recovery', '200')).toBeGreaterThanOrEqual(0.9);
     expect(s.recovery.p50Ms! - s.baseline.p50Ms!).toBeLessThan(100);
