@@ -13,15 +13,15 @@ import { processAlive } from '../../tools/lab/processes';
 const DELAY_MS = 200;
 const SLOW_MS = 2 * DELAY_MS - 10;
 // arming starts ahead of the baseline and may take most of 30 s on a slow guest (see rollback-sigkill)
+const FAULT_S = 8;
 const DURATIONS = {
   arming: `${Number(process.env.GAMEDAY_LAB_ARMING_S ?? 30)}s`,
   baseline: `${Number(process.env.GAMEDAY_LAB_BASELINE_S ?? 12)}s`,
   // 8 s: the helper applies 1-4 s late on the one-vCPU guest and each status read is an exec there
   // (see rollback-sigkill), so the test still sees the fault applied before T1
-  fault: '8s',
+  fault: `${FAULT_S}s`,
   recovery: '2s',
 };
-const FAULT_MS = 8_000;
 /** the helper's clock: it reverts at T1 itself */
 const DEADLINE_AFTER_END_MS = 5_000;
 /**
@@ -73,7 +73,7 @@ describe('rollback after Redis lost everything (Docker in user-mode-linux)', () 
     const plannedStart = Date.parse(details.applyAt);
     const plannedEnd = Date.parse(details.revertAt);
     const helperId = lease.helperContainerId!;
-    const applied = await lab.helperOutcome(runId, helperId, plannedStart, FAULT_MS);
+    const applied = await lab.helperOutcome(runId, helperId, plannedStart, FAULT_S * 1_000);
     expect(applied.state).toBe('applied');
     await until(
       'the fault to show from the host',

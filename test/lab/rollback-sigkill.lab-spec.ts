@@ -7,6 +7,7 @@
 // shutdown hooks, no BullMQ lock released), Postgres, Redis, and a Docker Engine on a kernel with
 // sch_netem (user-mode-linux). The fault is seen from the host: `delay 200ms` on the target's
 // eth0 makes every new HTTP connection ≥ 400 ms (SYN-ACK and response delayed), against ~2 ms.
+import { isTerminal, type RunStatus } from '@gameday/core';
 import { printFigures, round1, type FigureRow } from '../../tools/lab/stats';
 import { analyseWindow, layerOf, sleep, startRollbackLab, until, type RollbackLab } from '../../tools/lab/rollback-lab';
 import { processAlive } from '../../tools/lab/processes';
@@ -30,7 +31,6 @@ const ARMING_S = Number(process.env.GAMEDAY_LAB_ARMING_S ?? 30);
 const FAULT_S = 8;
 const DURATIONS = { arming: `${ARMING_S}s`, baseline: `${BASELINE_S}s`, fault: `${FAULT_S}s`, recovery: '12s' };
 const DEADLINE_AFTER_END_MS = 5_000;
-const TERMINAL = ['completed', 'aborted', 'failed', 'cancelled'];
 
 interface Trial {
   n: number;
@@ -202,7 +202,10 @@ describe('rollback under SIGKILL of the driving worker (Docker in user-mode-linu
         if (n < TRIALS) {
           await until(
             `the killed run of trial ${n} to end`,
-            async () => TERMINAL.includes((await lab.prisma.run.findUnique({ where: { id: thisRun } }))?.status ?? ''),
+            async () => {
+              const run = await lab.prisma.run.findUnique({ where: { id: thisRun } });
+              return run !== null && isTerminal(run.status as RunStatus);
+            },
             60_000,
             250,
           );
@@ -219,7 +222,7 @@ describe('rollback under SIGKILL of the driving worker (Docker in user-mode-linu
             where: { id: { in: runIds } },
             select: { id: true, status: true, error: true },
           });
-          return rs.every((r) => TERMINAL.includes(r.status)) ? rs : null;
+          return rs.every((r) => isTerminal(r.status as RunStatus)) ? rs : null;
         },
         60_000,
         250,
