@@ -1,6 +1,8 @@
-import autocannon from 'autocannon';
+import { extname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { Sample } from '@gameday/core';
 import type { EgressGuard } from './egress-guard';
+import type { LoadThreadInput, LoadThreadMessage } from './load-thread';
 
 export interface LoadSpec {
   url: string;
@@ -14,15 +16,32 @@ export interface LoadSpec {
   expectedStatus?: number[];
 }
 
+/** The thread's entry beside this file: .ts under a TypeScript loader (tests, lab), .js when built. */
+function threadEntry(): { file: string; execArgv: string[] } {
+  const ext = extname(__filename);
+  return {
+    file: join(__dirname, `load-thread${ext}`),
+    execArgv: ext === '.ts' ? ['-r', '@swc-node/register'] : [],
+  };
+}
+
+/** How long a stopped load may take to finish its requests in flight before its thread is ended. */
+const STOP_GRACE_MS = 10_000;
+
 /**
  * Steady load on the system under test (the classic session ran `ab -n 1000 -c 5`), driven by
- * autocannon at a fixed overall rate. Every answer becomes a sample.
+ * autocannon at a fixed overall rate in a thread of its own (load-thread.ts): a flat-out load
+ * cannot stall the executor's event loop, nor a stalled executor the load. Every answer becomes a
+ * sample, delivered here in batches.
  */
 export class LoadGenerator {
-  private instance: autocannon.Instance | undefined;
+  private thread: Worker | undefined;
   private done: Promise<void> | undefined;
   private starting: Promise<void> | undefined;
   private stopped = false;
+  private startedResolve!: () => void;
+  /** resolves when the load's thread is sending (or never will: denied, stopped, failed) */
+  readonly started = new Promise<void>((resolve) => (this.startedResolve = resolve));
 
   constructor(
     private readonly spec: LoadSpec,
@@ -32,7 +51,9 @@ export class LoadGenerator {
 
   start(): void {
     if (this.starting) return;
-    this.starting = this.begin();
+    this.starting = this.begin().finally(() => {
+      if (!this.thread) this.startedResolve();
+    });
   }
 
   /**
@@ -59,55 +80,43 @@ export class LoadGenerator {
       url = u.toString();
     }
     if (this.stopped) return;
-    let finished!: () => void;
-    this.done = new Promise((resolve) => (finished = resolve));
-    const instance = autocannon(
-      {
-        url,
-        ...(servername ? { servername } : {}),
-        method: spec.method ?? 'GET',
-        headers,
-        body: spec.body,
-        connections: spec.concurrency,
-        overallRate: spec.rate,
-        // seconds; autocannon needs an end, the caller stops it earlier
-        duration: 24 * 3600,
-        timeout: Math.max(1, Math.ceil(spec.timeoutMs / 1000)),
-        // latencies are corrected for coordinated omission only when asked; we record raw answers
-        ignoreCoordinatedOmission: true,
-      },
-      () => finished(),
-    );
-    instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
-      const now = Date.now();
-      const ok = spec.expectedStatus ? spec.expectedStatus.includes(statusCode) : statusCode >= 200 && statusCode < 400;
-      this.onSample({
-        at: now - responseTime,
-        durationMs: responseTime,
-        ok,
-        status: statusCode,
-        ...(ok ? {} : { errorKind: 'status_mismatch' }),
-      });
+    const input: LoadThreadInput = {
+      url,
+      ...(servername ? { servername } : {}),
+      method: spec.method ?? 'GET',
+      headers,
+      body: spec.body,
+      concurrency: spec.concurrency,
+      rate: spec.rate,
+      timeoutMs: spec.timeoutMs,
+      expectedStatus: spec.expectedStatus,
+    };
+    const entry = threadEntry();
+    const thread = new Worker(entry.file, { workerData: { loadThread: input }, execArgv: entry.execArgv });
+    this.thread = thread;
+    thread.on('message', (m: LoadThreadMessage) => {
+      if (m.type === 'started') this.startedResolve();
+      else if (m.type === 'samples') for (const s of m.samples) this.onSample(s);
     });
-    instance.on('reqError', (error: NodeJS.ErrnoException) => {
-      const now = Date.now();
-      const timeout = /timeout/i.test(error?.message ?? '') || error?.code === 'ETIMEDOUT';
-      this.onSample({
-        at: now - (timeout ? spec.timeoutMs : 0),
-        durationMs: timeout ? spec.timeoutMs : 0,
-        ok: false,
-        errorKind: timeout ? 'timeout' : 'network',
+    this.done = new Promise((resolve) => {
+      thread.once('exit', () => {
+        this.startedResolve();
+        resolve();
       });
+      // a thread that fails (autocannon refused the options) is a load that made no traffic
+      thread.once('error', () => this.onSample({ at: Date.now(), durationMs: 0, ok: false, errorKind: 'load_error' }));
     });
-    this.instance = instance;
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     await this.starting;
-    if (!this.instance) return;
-    this.instance.stop();
+    const thread = this.thread;
+    if (!thread) return;
+    thread.postMessage('stop');
+    const grace = setTimeout(() => void thread.terminate(), STOP_GRACE_MS);
     await this.done;
-    this.instance = undefined;
+    clearTimeout(grace);
+    this.thread = undefined;
   }
 }

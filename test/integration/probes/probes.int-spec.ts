@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Sample } from '@gameday/core';
@@ -92,6 +93,7 @@ describe('LoadGenerator', () => {
       samples.push(s),
     );
     load.start();
+    await load.started;
     await new Promise((r) => setTimeout(r, 2_000));
     await load.stop();
     // 50 rps for 2 s: about 100 answers; autocannon paces per connection, so allow slack — flat out it would be thousands
@@ -106,9 +108,49 @@ describe('LoadGenerator', () => {
       samples.push(s),
     );
     load.start();
+    await load.started;
     await new Promise((r) => setTimeout(r, 600));
     await load.stop();
     expect(samples.length).toBeGreaterThan(3);
     expect(samples.every((s) => !s.ok && s.status === 503 && s.errorKind === 'status_mismatch')).toBe(true);
+  });
+
+  it("keeps its rate while the executor's thread is blocked (it runs in a thread of its own)", async () => {
+    // the server is another process: this thread is about to stop answering anything
+    const child = spawn(
+      process.execPath,
+      [
+        '-e',
+        'const s=require("http").createServer((q,r)=>r.end("ok")).listen(0,"127.0.0.1",()=>console.log(s.address().port))',
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      const port = await new Promise<number>((resolve) =>
+        child.stdout!.once('data', (d: Buffer) => resolve(Number(d))),
+      );
+      const samples: Sample[] = [];
+      const load = new LoadGenerator(
+        { url: `http://127.0.0.1:${port}/`, rate: 100, concurrency: 4, timeoutMs: 1_000 },
+        (s) => samples.push(s),
+      );
+      load.start();
+      await load.started;
+      await new Promise((r) => setTimeout(r, 300));
+      // the executor's event loop stalls for a second (a long GC, a synchronous report)
+      const blockedFrom = Date.now();
+      while (Date.now() - blockedFrom < 1_000) {
+        /* busy */
+      }
+      const blockedTo = Date.now();
+      await new Promise((r) => setTimeout(r, 300));
+      await load.stop();
+      const during = samples.filter((s) => s.at >= blockedFrom && s.at < blockedTo);
+      // 100 requests/s: about 100 were sent while this thread could not run a single callback
+      expect(during.length).toBeGreaterThan(50);
+      expect(during.every((s) => s.ok)).toBe(true);
+    } finally {
+      child.kill();
+    }
   });
 });
