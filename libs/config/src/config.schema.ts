@@ -89,6 +89,11 @@ export const configSchema = z.object({
     .enum(['true', 'false'], { message: 'must be true or false' })
     .default('false')
     .transform((v) => v === 'true'),
+  /**
+   * The Prometheus that prometheus probes and guardrails query (its HTTP API base, e.g.
+   * http://prometheus:9090). Set by an admin: without it, GameDays with such probes are refused.
+   */
+  GAMEDAY_PROMETHEUS_URL: url(['http:', 'https:']).optional(),
   /** dry runs one token may ask for per minute (429 beyond) */
   DRY_RUN_RATE_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(10),
   /** re-create missing queue entries for every active GameDay when a worker starts, then periodically */

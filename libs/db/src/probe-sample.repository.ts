@@ -14,6 +14,7 @@ export class ProbeSampleRepository {
       phase: string;
       at: number;
       durationMs: number;
+      value?: number;
       status?: number;
       ok: boolean;
       errorKind?: string;
@@ -27,6 +28,7 @@ export class ProbeSampleRepository {
         phase: s.phase,
         at: new Date(s.at),
         durationMs: s.durationMs,
+        value: s.value ?? null,
         status: s.status ?? null,
         ok: s.ok,
         errorKind: s.errorKind ?? null,

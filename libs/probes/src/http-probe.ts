@@ -4,6 +4,7 @@ import type { Sample } from '@gameday/core';
 import { EgressGuard } from './egress-guard';
 
 export interface HttpProbeSpec {
+  kind?: 'http';
   name: string;
   url: string;
   method?: string;

@@ -1,6 +1,9 @@
 import type { Sample } from '@gameday/core';
 import type { EgressGuard } from './egress-guard';
 import { probeOnce, type HttpProbeSpec } from './http-probe';
+import { queryOnce, type PrometheusQuerySpec } from './prometheus-probe';
+
+export type LoopProbe = HttpProbeSpec | PrometheusQuerySpec;
 
 export interface ProbeLoopOptions {
   intervalMs: number;
@@ -13,6 +16,8 @@ export interface ProbeLoopOptions {
    * A tick that finds the probe at its cap is skipped and counted in `skipped`.
    */
   maxInFlight?: number;
+  /** where prometheus probes are evaluated (the service's configured Prometheus) */
+  prometheusUrl?: string;
 }
 
 export const DEFAULT_MAX_IN_FLIGHT = 32;
@@ -29,9 +34,18 @@ export class ProbeLoop {
   skipped = 0;
 
   constructor(
-    private readonly probes: readonly HttpProbeSpec[],
+    private readonly probes: readonly LoopProbe[],
     private readonly options: ProbeLoopOptions,
-  ) {}
+  ) {
+    if (probes.some((p) => p.kind === 'prometheus') && !options.prometheusUrl)
+      throw new Error('a prometheus probe needs a Prometheus URL (GAMEDAY_PROMETHEUS_URL)');
+  }
+
+  private sample(probe: LoopProbe): Promise<Sample> {
+    return probe.kind === 'prometheus'
+      ? queryOnce(probe, this.options.prometheusUrl!)
+      : probeOnce(probe, this.options.egress);
+  }
 
   start(): void {
     if (this.timer) return;
@@ -44,7 +58,7 @@ export class ProbeLoop {
           continue;
         }
         this.perProbe.set(probe.name, outstanding + 1);
-        const p = probeOnce(probe, this.options.egress).then((s) => this.options.onSample(probe.name, s));
+        const p = this.sample(probe).then((s) => this.options.onSample(probe.name, s));
         this.inFlight.add(p);
         void p.finally(() => {
           this.inFlight.delete(p);

@@ -56,7 +56,9 @@ async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
  * Starts demo db, service2 and service1 on a private network with unique names; only service1 and
  * service2 publish ports, on 127.0.0.1. stop() removes everything it created.
  */
-export async function startDemoStack(tag = 'dev'): Promise<DemoStack> {
+export async function startDemoStack(tag = 'dev', options: { optIn?: boolean } = {}): Promise<DemoStack> {
+  // opted in, the containers may be fault targets (the label every target must carry)
+  const optIn = options.optIn ? ['--label', 'gameday.enabled=true'] : [];
   const prefix = `gdtest-demo-${randomBytes(4).toString('hex')}`;
   const network = `${prefix}-net`;
   const c = { db: `${prefix}-db`, service2: `${prefix}-service2`, service1: `${prefix}-service1` };
@@ -73,6 +75,7 @@ export async function startDemoStack(tag = 'dev'): Promise<DemoStack> {
       '-d',
       '--name',
       c.db,
+      ...optIn,
       '--network',
       network,
       '--network-alias',
@@ -87,6 +90,7 @@ export async function startDemoStack(tag = 'dev'): Promise<DemoStack> {
       '-d',
       '--name',
       c.service2,
+      ...optIn,
       '--network',
       network,
       '--network-alias',
@@ -103,6 +107,7 @@ export async function startDemoStack(tag = 'dev'): Promise<DemoStack> {
       '-d',
       '--name',
       c.service1,
+      ...optIn,
       '--network',
       network,
       '-p',

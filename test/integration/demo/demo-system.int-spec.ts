@@ -1,10 +1,6 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { allPanelQueries, toPromQL } from '../../../grafana/src/panel-queries';
 import { buildDemoImages, DemoStack, docker, startDemoStack, timedGet } from './demo-stack';
-import { freePort } from '../../../tools/lab/processes';
+import { promQuery, startPrometheus, type RunningPrometheus } from '../../support/prometheus';
 
 // The demo system on the host's Docker Engine: three real containers, then Debian's Prometheus
 // scraping them, running every demo-service panel query of the committed dashboards.
@@ -105,73 +101,18 @@ describe('demo system containers', () => {
   });
 });
 
-async function promQuery(
-  base: string,
-  path: string,
-  params: Record<string, string>,
-): Promise<{
-  resultType: string;
-  result: Array<{ metric: Record<string, string>; values?: Array<[number, string]>; value?: [number, string] }>;
-}> {
-  const res = await fetch(`${base}/api/v1/${path}?${new URLSearchParams(params)}`);
-  const body = (await res.json()) as { status: string; error?: string; data: never };
-  if (body.status !== 'success') throw new Error(`${params.query}: ${body.error}`);
-  return body.data;
-}
-
 describe('demo-service dashboard queries on a real Prometheus', () => {
-  let prom: ChildProcess | undefined;
-  let dir = '';
+  let prom: RunningPrometheus | undefined;
   let base = '';
-  let promLog = '';
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'gameday-prom-'));
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
     const target = (u: string): string => new URL(u).host;
     // Same job names as grafana/prometheus/prometheus.yml; targets are the published ports.
-    writeFileSync(
-      join(dir, 'prometheus.yml'),
-      [
-        'global: { scrape_interval: 1s, evaluation_interval: 1s }',
-        'scrape_configs:',
-        `  - { job_name: demo-service1, static_configs: [ { targets: ['${target(stack.service1Url)}'] } ] }`,
-        `  - { job_name: demo-service2, static_configs: [ { targets: ['${target(stack.service2Url)}'] } ] }`,
-        '',
-      ].join('\n'),
-    );
-    prom = spawn(
-      'prometheus',
-      [
-        `--config.file=${join(dir, 'prometheus.yml')}`,
-        `--storage.tsdb.path=${join(dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    prom.stderr?.on('data', (c: Buffer) => {
-      promLog = (promLog + c.toString()).slice(-4000);
+    prom = await startPrometheus({
+      'demo-service1': target(stack.service1Url),
+      'demo-service2': target(stack.service2Url),
     });
-    const spawnError = new Promise<never>((_, reject) =>
-      prom?.once('error', (e) => reject(new Error(`prometheus did not start: ${e.message}`))),
-    );
-
-    // Wait until both targets have been scraped successfully.
-    const ready = (async () => {
-      const deadline = Date.now() + 30_000;
-      while (Date.now() < deadline) {
-        try {
-          const up = await promQuery(base, 'query', { query: 'sum(up{job=~"demo-service.*"})' });
-          if (Number(up.result[0]?.value?.[1]) === 2) return;
-        } catch {
-          /* not listening yet */
-        }
-        await new Promise((r) => setTimeout(r, 250));
-      }
-      throw new Error(`prometheus targets not up within 30 s\n${promLog}`);
-    })();
-    await Promise.race([ready, spawnError]);
+    base = prom.url;
 
     // Traffic spread over several scrapes: healthy requests, then two timeouts while paused.
     for (let i = 0; i < 8; i++) {
@@ -194,12 +135,7 @@ describe('demo-service dashboard queries on a real Prometheus', () => {
   }, 120_000);
 
   afterAll(async () => {
-    if (prom && prom.exitCode === null) {
-      const exited = new Promise((r) => prom?.once('exit', r));
-      prom.kill('SIGTERM');
-      await exited;
-    }
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await prom?.stop();
   }, 30_000);
 
   const demoQueries = allPanelQueries().filter((q) => q.dashboard === 'gameday-demo' && q.refId !== 'annotation');

@@ -1,4 +1,4 @@
-import type { GameDaySpec } from '@gameday/core';
+import { isPrometheusProbe, type GameDaySpec } from '@gameday/core';
 import type { GameDay, Run } from '@gameday/db';
 import type { Principal } from '../auth/auth.decorators';
 import { ROLE_RANK } from '../auth/token-hash';
@@ -51,7 +51,10 @@ export function redactSecrets(spec: GameDaySpec, principal: Principal): GameDayS
     webhooks: spec.webhooks?.map((w) => ({ ...w, url: redactUrl(w.url) })),
     experiments: spec.experiments.map((e) => ({
       ...e,
-      hypothesis: { ...e.hypothesis, probes: e.hypothesis?.probes?.map(redactRequest) },
+      hypothesis: {
+        ...e.hypothesis,
+        probes: e.hypothesis?.probes?.map((p) => (isPrometheusProbe(p) ? p : redactRequest(p))),
+      },
       load: e.load && redactRequest(e.load),
     })),
   };

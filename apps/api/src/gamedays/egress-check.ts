@@ -1,4 +1,4 @@
-import type { FieldError, GameDaySpec } from '@gameday/core';
+import { isPrometheusProbe, type FieldError, type GameDaySpec } from '@gameday/core';
 import type { EgressGuard } from '@gameday/probes';
 
 /** A name that does not answer this fast is checked again when the request is sent. */
@@ -12,7 +12,10 @@ const RESOLVE_BUDGET_MS = 2_000;
 export async function egressErrors(spec: GameDaySpec, guard: EgressGuard): Promise<FieldError[]> {
   const urls: [field: string, url: string][] = [];
   spec.experiments.forEach((e, i) => {
-    e.hypothesis.probes.forEach((p, j) => urls.push([`experiments[${i}].hypothesis.probes[${j}].url`, p.url]));
+    e.hypothesis.probes.forEach((p, j) => {
+      // a prometheus probe goes to the configured Prometheus, which is the admin's choice
+      if (!isPrometheusProbe(p)) urls.push([`experiments[${i}].hypothesis.probes[${j}].url`, p.url]);
+    });
     if (e.load) urls.push([`experiments[${i}].load.url`, e.load.url]);
   });
   spec.webhooks?.forEach((w, i) => urls.push([`webhooks[${i}].url`, w.url]));

@@ -3,6 +3,8 @@ import { ConflictException, Inject, Injectable, Logger, NotFoundException } from
 import {
   type Clock,
   EXEC_STRATEGY_REFUSED,
+  isPrometheusProbe,
+  NO_PROMETHEUS,
   type GameDaySpec,
   fieldErrors,
   findBlackout,
@@ -246,7 +248,10 @@ export class GameDaysService {
     return upcoming[0];
   }
 
-  /** What the worker would refuse to do (egress, exec strategy) is refused here, naming the field. */
+  /**
+   * What the worker would refuse to do (egress, exec strategy, prometheus probes without a
+   * Prometheus) is refused here, naming the field.
+   */
   private async assertAllowedByPolicy(spec: GameDaySpec): Promise<void> {
     const exec = this.config.GAMEDAY_ALLOW_EXEC_STRATEGY
       ? []
@@ -255,7 +260,16 @@ export class GameDaysService {
             ? [{ field: `experiments[${i}].fault.strategy`, message: EXEC_STRATEGY_REFUSED }]
             : [],
         );
-    const errors = [...exec, ...(await egressErrors(spec, this.egress))];
+    const prometheus = this.config.GAMEDAY_PROMETHEUS_URL
+      ? []
+      : spec.experiments.flatMap((e, i) =>
+          e.hypothesis.probes.flatMap((p, j) =>
+            isPrometheusProbe(p)
+              ? [{ field: `experiments[${i}].hypothesis.probes[${j}].kind`, message: NO_PROMETHEUS }]
+              : [],
+          ),
+        );
+    const errors = [...exec, ...prometheus, ...(await egressErrors(spec, this.egress))];
     if (errors.length > 0) throw validationProblem(errors);
   }
 

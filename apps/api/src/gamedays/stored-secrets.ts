@@ -35,7 +35,7 @@ export function keepStoredSecrets(
           probes: hypothesis.probes.map((p: unknown, j) =>
             restoreRequest(
               p,
-              byNameOrIndex(was?.hypothesis.probes, isObject(p) ? p.name : undefined, j),
+              byNameOrIndex(was?.hypothesis.probes, isObject(p) ? p.name : undefined, j) as StoredRequest | undefined,
               `experiments[${i}].hypothesis.probes[${j}]`,
               errors,
             ),

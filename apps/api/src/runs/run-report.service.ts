@@ -116,6 +116,7 @@ export class RunReportService {
         phase: s.phase,
         at: s.at.getTime(),
         durationMs: s.durationMs,
+        ...(s.value !== null ? { value: s.value } : {}),
         ok: s.ok,
         status: s.status,
         errorKind: s.errorKind,

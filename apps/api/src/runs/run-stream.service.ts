@@ -31,6 +31,7 @@ export function sampleView(s: ProbeSample) {
     phase: s.phase,
     at: s.at.getTime(),
     durationMs: s.durationMs,
+    ...(s.value !== null ? { value: s.value } : {}),
     ok: s.ok,
     status: s.status,
   };

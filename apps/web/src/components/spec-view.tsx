@@ -74,9 +74,18 @@ export function ExperimentView({ experiment, index }: { experiment: Spec; index:
             <tr key={p.name}>
               <td>{p.name}</td>
               <td>
-                <code>
-                  {p.method ?? 'GET'} {p.url}
-                </code>
+                {p.kind === 'prometheus' ? (
+                  <code>
+                    PromQL {p.query}
+                    {p.min !== undefined || p.max !== undefined
+                      ? ` (healthy in [${p.min ?? '−∞'}, ${p.max ?? '∞'}])`
+                      : ''}
+                  </code>
+                ) : (
+                  <code>
+                    {p.method ?? 'GET'} {p.url}
+                  </code>
+                )}
               </td>
               <td>{p.timeoutMs ? `${p.timeoutMs} ms` : '–'}</td>
               <td>{p.interval ?? '–'}</td>

@@ -7,13 +7,14 @@ import {
   timeToRecoverMs,
   type ExperimentSpec,
   type ObservedWindows,
+  type ProbeSpec,
   type RunPlan,
   type SampleSummary,
   type VerdictResult,
 } from '@gameday/core';
 import type { ProbeSampleRepository } from '@gameday/db';
 import type { GameDayMetrics } from '@gameday/metrics';
-import { LoadGenerator, ProbeLoop, type EgressGuard } from '@gameday/probes';
+import { LoadGenerator, ProbeLoop, type EgressGuard, type LoopProbe } from '@gameday/probes';
 import type { RunControl } from './run-control';
 import { SampleRecorder, type RecordedSample } from './sample-recorder';
 
@@ -27,6 +28,13 @@ export interface SteadyStateJudgement {
 }
 
 const FLUSH_EVERY_MS = 1_000;
+
+function loopProbe(p: ProbeSpec): LoopProbe {
+  if (p.kind === 'prometheus')
+    return { kind: 'prometheus', name: p.name, query: p.query, min: p.min, max: p.max, timeoutMs: p.timeoutMs };
+  const { name, url, method, headers, body, expectedStatus, timeoutMs } = p;
+  return { name, url, method, headers, body, expectedStatus, timeoutMs };
+}
 const isHypothesisSample = (s: RecordedSample) => s.probe !== LOAD_SERIES;
 
 /**
@@ -52,6 +60,8 @@ export class SteadyStateWatch {
       metrics: GameDayMetrics;
       /** probes and load go only where the egress policy allows */
       egress: EgressGuard;
+      /** where prometheus probes are evaluated (GAMEDAY_PROMETHEUS_URL) */
+      prometheusUrl?: string;
     },
     control: RunControl,
   ) {
@@ -75,24 +85,12 @@ export class SteadyStateWatch {
     this.watchGuardrails(control);
     this.loops = exp.hypothesis.probes.map(
       (p) =>
-        new ProbeLoop(
-          [
-            {
-              name: p.name,
-              url: p.url,
-              method: p.method,
-              headers: p.headers,
-              body: p.body,
-              expectedStatus: p.expectedStatus,
-              timeoutMs: p.timeoutMs,
-            },
-          ],
-          {
-            intervalMs: parseDurationMs(p.interval)!,
-            onSample: (name, s) => this.recorder.add(name, s),
-            egress: deps.egress,
-          },
-        ),
+        new ProbeLoop([loopProbe(p)], {
+          intervalMs: parseDurationMs(p.interval)!,
+          onSample: (name, s) => this.recorder.add(name, s),
+          egress: deps.egress,
+          prometheusUrl: deps.prometheusUrl,
+        }),
     );
     if (exp.load)
       this.load = new LoadGenerator(
@@ -159,6 +157,7 @@ export class SteadyStateWatch {
         windowMs: parseDurationMs(g.window)!,
         forMs: parseDurationMs(g.for)!,
         minSamples: g.minSamples,
+        probe: g.probe,
       })),
     );
     this.recorder.onSample((s) => {
@@ -166,7 +165,7 @@ export class SteadyStateWatch {
       // guardrails judge the hypothesis probes; the load only makes traffic
       const relevant = isHypothesisSample(s) && guardrails.some((g) => g.probe === undefined || g.probe === s.probe);
       if (!relevant) return;
-      const breach = monitor.push(s, s.at + s.durationMs);
+      const breach = monitor.push(s, s.at + s.durationMs, s.probe);
       if (breach) control.abort({ trigger: 'guardrail', reason: breach.reason, at: Date.now() });
     });
   }

@@ -22,6 +22,7 @@ export async function restoreStoredSamples(
       window: r.phase as PlannedWindow,
       at: r.at.getTime(),
       durationMs: r.durationMs,
+      ...(r.value !== null ? { value: r.value } : {}),
       ok: r.ok,
       ...(r.status !== null ? { status: r.status } : {}),
       ...(r.errorKind !== null ? { errorKind: r.errorKind } : {}),

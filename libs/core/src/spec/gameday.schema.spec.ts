@@ -116,3 +116,66 @@ describe('gameDaySpecSchema', () => {
     ).toEqual(['experiments[0].durations.fault', 'experiments[0].hypothesis.probes[0].timeoutMs', 'timezone']);
   });
 });
+
+describe('prometheus probes', () => {
+  const ERROR_RATIO =
+    'sum(rate(http_server_request_duration_seconds_count{job="service1",status=~"5.."}[15s])) / sum(rate(http_server_request_duration_seconds_count{job="service1"}[15s]))';
+  const withProbes = (probes: unknown[], guardrails?: unknown[]) => {
+    const body = minimal();
+    body.experiments[0].hypothesis.probes = probes;
+    if (guardrails) body.experiments[0].guardrails = guardrails;
+    return body;
+  };
+
+  it('accepts a PromQL probe with a healthy range and a guardrail on its value, and fills defaults', () => {
+    const body = withProbes(
+      [{ kind: 'prometheus', name: 'error-ratio', query: ERROR_RATIO, max: 0.05 }],
+      [{ name: 'errors', probe: 'error-ratio', metric: 'value', threshold: 0.5, for: '5s' }],
+    );
+    const r = gameDaySpecSchema.safeParse(body);
+    expect(r.success ? [] : fieldErrors(r.error)).toEqual([]);
+    expect(r.data?.experiments[0].hypothesis.probes[0]).toEqual({
+      kind: 'prometheus',
+      name: 'error-ratio',
+      query: ERROR_RATIO,
+      max: 0.05,
+      timeoutMs: 2000,
+      interval: '5s',
+    });
+  });
+
+  it('refuses PromQL that does not parse, naming the field and where', () => {
+    const errors = errorsOf(withProbes([{ kind: 'prometheus', name: 'p95', query: 'sum(rate(x[1m])' }]));
+    expect(errors).toEqual([
+      {
+        field: 'experiments[0].hypothesis.probes[0].query',
+        message: expect.stringMatching(/^is not valid PromQL: syntax error at character 16/),
+      },
+    ]);
+    expect(errorsOf(withProbes([{ kind: 'prometheus', name: 'p95', query: ' ' }]))[0]).toMatchObject({
+      field: 'experiments[0].hypothesis.probes[0].query',
+      message: 'must not be empty',
+    });
+  });
+
+  it('refuses an inverted range, an unknown kind and a hypothesis mixing http and prometheus probes', () => {
+    expect(errorsOf(withProbes([{ kind: 'prometheus', name: 'r', query: 'up', min: 2, max: 1 }]))).toEqual([
+      { field: 'experiments[0].hypothesis.probes[0].min', message: 'min must not exceed max' },
+    ]);
+    expect(errorsOf(withProbes([{ kind: 'grpc', name: 'r' }]))[0].field).toBe(
+      'experiments[0].hypothesis.probes[0].kind',
+    );
+    const mixed = errorsOf(
+      withProbes([
+        { name: 'front', url: 'http://127.0.0.1:8000/', timeoutMs: 1000 },
+        { kind: 'prometheus', name: 'ratio', query: 'up' },
+      ]),
+    );
+    expect(mixed).toEqual([
+      {
+        field: 'experiments[0].hypothesis.probes[1].kind',
+        message: expect.stringContaining('all http or all prometheus'),
+      },
+    ]);
+  });
+});

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { faultSchema } from '../faults/fault.schema';
 import { durationSchema, parseDurationMs } from '../units/duration';
+import { promqlSyntaxError } from './promql';
 import {
   clockMinutes,
   clockTimeSchema,
@@ -122,10 +123,14 @@ export const webhookSchema = z.strictObject({
 /** The series name the load generator's samples are recorded under, beside the probes'. */
 export const LOAD_SERIES = 'load';
 
-export const probeSchema = z.strictObject({
-  name: z
-    .string()
-    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, "_", "." or "-" (it becomes a metric label)'),
+const probeName = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, "_", "." or "-" (it becomes a metric label)');
+
+/** A request the worker sends itself and times (the `time curl` of a GameDay). */
+export const httpProbeSchema = z.strictObject({
+  kind: z.literal('http').optional(),
+  name: probeName,
   url: httpUrlSchema,
   method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']).default('GET'),
   headers: z
@@ -146,6 +151,44 @@ export const probeSchema = z.strictObject({
     .max(60_000, 'must be at most 60000'),
   interval: durationSchema({ min: '50ms', max: '1m' }).default('1s'),
 });
+
+/**
+ * A PromQL instant query on the Prometheus the service is configured with, evaluated at an
+ * interval: each evaluation is one sample whose measure is the query's value (for example the
+ * demo's error ratio or its p95 in ms), so the same tolerances and guardrails apply. An evaluation
+ * outside [min, max], with no data or with a failed query counts as an error.
+ */
+export const prometheusProbeSchema = z
+  .strictObject({
+    kind: z.literal('prometheus'),
+    name: probeName,
+    query: z
+      .string()
+      .max(4096, 'must be at most 4096 characters')
+      .superRefine((q, ctx) => {
+        const error = promqlSyntaxError(q);
+        if (error) ctx.addIssue({ code: 'custom', message: error });
+      }),
+    min: z.number().optional(),
+    max: z.number().optional(),
+    timeoutMs: z
+      .number()
+      .int('must be whole milliseconds')
+      .min(1, 'must be at least 1')
+      .max(60_000, 'must be at most 60000')
+      .default(2_000),
+    interval: durationSchema({ min: '1s', max: '5m' }).default('5s'),
+  })
+  .superRefine((v, ctx) => {
+    if (v.min !== undefined && v.max !== undefined && v.min > v.max)
+      ctx.addIssue({ code: 'custom', path: ['min'], message: 'min must not exceed max' });
+  });
+
+/** Why a GameDay with prometheus probes is refused where no Prometheus is configured. */
+export const NO_PROMETHEUS =
+  'this service has no Prometheus configured (an admin sets GAMEDAY_PROMETHEUS_URL for the API and the worker), so prometheus probes cannot run';
+
+export const probeSchema = z.discriminatedUnion('kind', [httpProbeSchema, prometheusProbeSchema]);
 
 const ratio = z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
 const latencyMs = z.number().positive('must be greater than 0').max(3_600_000);
@@ -184,7 +227,22 @@ export const toleranceSchema = z
 
 export const hypothesisSchema = z.strictObject({
   description: shortText(2000),
-  probes: z.array(probeSchema).min(1, 'at least one probe').max(10, 'at most 10 probes'),
+  probes: z
+    .array(probeSchema)
+    .min(1, 'at least one probe')
+    .max(10, 'at most 10 probes')
+    .superRefine((probes, ctx) => {
+      // the tolerances judge the probes' samples together: latencies and query values do not mix
+      const first = probeKind(probes[0] ?? {});
+      probes.forEach((p, i) => {
+        if (probeKind(p) !== first)
+          ctx.addIssue({
+            code: 'custom',
+            path: [i, 'kind'],
+            message: `the probes of one hypothesis are all http or all prometheus (the tolerances judge their samples together); probe 0 is ${first}`,
+          });
+      });
+    }),
   tolerances: z
     .strictObject({
       fault: toleranceSchema.optional(),
@@ -228,7 +286,8 @@ export const durationsSchema = z
 export const guardrailSchema = z
   .strictObject({
     name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, "_", "." or "-"'),
-    metric: z.enum(['errorRate', 'p50Ms', 'p95Ms', 'p99Ms', 'meanMs']),
+    /** `value`: the latest sample's measure (a prometheus probe's query value) */
+    metric: z.enum(['errorRate', 'p50Ms', 'p95Ms', 'p99Ms', 'meanMs', 'value']),
     threshold: z.number().min(0, 'must be at least 0').max(3_600_000),
     window: durationSchema({ min: '1s', max: '1h' }).default('10s'),
     for: durationSchema({ max: '1h' }).default('0s'),
@@ -323,6 +382,8 @@ export type GameDaySpec = z.infer<typeof gameDaySpecSchema>;
 export type GameDaySpecInput = z.input<typeof gameDaySpecSchema>;
 export type ExperimentSpec = z.infer<typeof experimentSchema>;
 export type ProbeSpec = z.infer<typeof probeSchema>;
+export type HttpProbe = z.infer<typeof httpProbeSchema>;
+export type PrometheusProbe = z.infer<typeof prometheusProbeSchema>;
 export type ToleranceSpec = z.infer<typeof toleranceSchema>;
 export type HypothesisSpec = z.infer<typeof hypothesisSchema>;
 export type LoadSpec = z.infer<typeof loadSchema>;
@@ -336,6 +397,14 @@ export type ScheduleSpec = z.infer<typeof scheduleSchema>;
 export type AtSchedule = z.infer<typeof atScheduleSchema>;
 export type CronSchedule = z.infer<typeof cronScheduleSchema>;
 export type MissedRunPolicy = z.infer<typeof missedRunPolicySchema>;
+
+export function probeKind(p: { kind?: 'http' | 'prometheus' }): 'http' | 'prometheus' {
+  return p.kind ?? 'http';
+}
+
+export function isPrometheusProbe(p: ProbeSpec): p is PrometheusProbe {
+  return p.kind === 'prometheus';
+}
 
 export function isCronSchedule(s: ScheduleSpec): s is CronSchedule {
   return 'cron' in s;

@@ -2,3 +2,4 @@ export * from './primitives.schema';
 export * from './gameday.schema';
 export * from './field-errors';
 export * from './storable-text';
+export * from './promql';

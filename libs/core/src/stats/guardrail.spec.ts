@@ -56,3 +56,37 @@ describe('GuardrailMonitor', () => {
     expect(m.push({ at: 3, durationMs: 1, ok: true })).toBe(first);
   });
 });
+
+describe('GuardrailMonitor with several probes', () => {
+  it("judges a guardrail on one probe by that probe's samples only", () => {
+    const m = new GuardrailMonitor([
+      { name: 'fast-front', metric: 'p50Ms', threshold: 100, windowMs: 10_000, forMs: 0, probe: 'front' },
+      { name: 'errors', metric: 'errorRate', threshold: 0.9, windowMs: 10_000, forMs: 0 },
+    ]);
+    // front answers in 10 ms; back in 500 ms: only "front"'s guardrail may look at front
+    for (let t = 0; t < 2_000; t += 100) {
+      expect(m.push({ at: t, durationMs: 10, ok: true }, t + 10, 'front')).toBeNull();
+      expect(m.push({ at: t, durationMs: 500, ok: true }, t + 500, 'back')).toBeNull();
+    }
+  });
+
+  it("breaches on a query value ('value' is the latest measured one) and ignores evaluations without a value", () => {
+    const m = new GuardrailMonitor([
+      { name: 'error-ratio', metric: 'value', threshold: 0.05, windowMs: 10_000, forMs: 1_000, probe: 'ratio' },
+    ]);
+    const q = (t: number, value: number | undefined) =>
+      m.push(
+        value === undefined
+          ? { at: t, durationMs: 3, ok: false, errorKind: 'no_data' }
+          : { at: t, durationMs: 3, ok: true, value },
+        t + 3,
+        'ratio',
+      );
+    expect(q(0, 0.01)).toBeNull();
+    expect(q(1_000, 0.01)).toBeNull();
+    expect(q(2_000, 0.5)).toBeNull(); // above from 2 003
+    expect(q(2_500, undefined)).toBeNull(); // no value: the latest measured one (0.5) still stands
+    const breach = q(3_100, 0.6);
+    expect(breach).toMatchObject({ guardrail: 'error-ratio', metric: 'value', actual: 0.6, at: 3_103 });
+  });
+});

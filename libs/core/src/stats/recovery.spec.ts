@@ -24,6 +24,11 @@ describe('timeToRecoverMs', () => {
     expect(timeToRecoverMs([at(9_990, 20), at(10_500, 20), at(11_000, 20)], revertAt, 20)).toBe(0);
   });
 
+  it('is not voided by a straggler within the scheduling noise of a busy host', () => {
+    const samples = [at(10_100, 2), at(10_500, 2), at(11_000, 15), at(11_500, 2), at(12_000, 2)];
+    expect(timeToRecoverMs(samples, revertAt, 2)).toBe(100);
+  });
+
   it('is null when the window never settles or there is no baseline', () => {
     expect(timeToRecoverMs([at(10_100, 20), at(10_500, 20), at(11_000, 900)], revertAt, 20)).toBeNull();
     expect(timeToRecoverMs([at(10_100, 20), at(10_500, 20), at(11_000, 20)], revertAt, null)).toBeNull();

@@ -47,3 +47,19 @@ describe('summarize', () => {
     expect(summarize([])).toMatchObject({ count: 0, errorRate: 0, p50Ms: null, meanMs: null });
   });
 });
+
+describe('summarize with query values', () => {
+  it('judges the value where there is one and leaves evaluations without a value out of the percentiles', () => {
+    const s = summarize([
+      { at: 0, durationMs: 4, ok: true, value: 0.1 },
+      { at: 1, durationMs: 5, ok: true, value: 0.3 },
+      { at: 2, durationMs: 2_000, ok: false, errorKind: 'query_timeout' },
+      { at: 3, durationMs: 6, ok: false, errorKind: 'out_of_range', value: 0.9 },
+    ]);
+    expect(s.count).toBe(4);
+    expect(s.errorRate).toBe(0.5);
+    expect(s.maxMs).toBe(0.9);
+    expect(s.p50Ms).toBe(0.3);
+    expect(s.meanMs).toBeCloseTo(1.3 / 3, 3);
+  });
+});

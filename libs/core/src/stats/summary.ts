@@ -1,8 +1,10 @@
-/** One observation of the system under test (a probe request or a load request). */
+/** One observation of the system under test (a probe request, a load request, a PromQL evaluation). */
 export interface Sample {
   /** epoch milliseconds when the request started */
   at: number;
   durationMs: number;
+  /** a prometheus probe's query value: the measure judged instead of the duration */
+  value?: number;
   ok: boolean;
   status?: number;
   /** e.g. timeout, connect_refused, status_mismatch */
@@ -40,15 +42,30 @@ export function percentile(sorted: readonly number[], p: number): number | null 
 
 const round3 = (n: number | null) => (n === null ? null : Math.round(n * 1000) / 1000);
 
-/** Latency percentiles are over every sample (errors included: a timeout is a slow answer). */
+/**
+ * Errors that carry no measure: a PromQL evaluation that failed or returned nothing has no value,
+ * unlike an HTTP timeout, whose duration is the wait a user had.
+ */
+export const UNMEASURED_ERROR_KINDS: readonly string[] = ['query_error', 'query_timeout', 'no_data', 'many_series'];
+
+export const isMeasured = (s: Sample): boolean => s.ok || !UNMEASURED_ERROR_KINDS.includes(s.errorKind ?? '');
+
+/** What tolerances and guardrails judge: the query value where there is one, else the latency. */
+export const measureOf = (s: Sample): number => s.value ?? s.durationMs;
+
+/**
+ * Latency percentiles are over every measured sample (errors included: a timeout is a slow
+ * answer); errors without a measure count only in the error rate.
+ */
 export function summarize(samples: readonly Sample[]): SampleSummary {
-  const durations = samples.map((s) => s.durationMs).sort((a, b) => a - b);
+  const measured = samples.filter(isMeasured);
+  const durations = measured.map(measureOf).sort((a, b) => a - b);
   const errorsByKind: Record<string, number> = {};
   const statusCounts: Record<string, number> = {};
   let errors = 0;
   let sum = 0;
   for (const s of samples) {
-    sum += s.durationMs;
+    if (isMeasured(s)) sum += measureOf(s);
     if (!s.ok) {
       errors++;
       const kind = s.errorKind ?? 'error';
@@ -64,9 +81,9 @@ export function summarize(samples: readonly Sample[]): SampleSummary {
     errorRate: count === 0 ? 0 : errors / count,
     errorsByKind,
     statusCounts,
-    meanMs: round3(count === 0 ? null : sum / count),
-    minMs: count === 0 ? null : durations[0],
-    maxMs: count === 0 ? null : durations[count - 1],
+    meanMs: round3(durations.length === 0 ? null : sum / durations.length),
+    minMs: durations.length === 0 ? null : durations[0],
+    maxMs: durations.length === 0 ? null : durations[durations.length - 1],
     p50Ms: round3(percentile(durations, 50)),
     p95Ms: round3(percentile(durations, 95)),
     p99Ms: round3(percentile(durations, 99)),
