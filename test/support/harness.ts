@@ -1,5 +1,6 @@
 import type { INestApplication, INestApplicationContext } from '@nestjs/common';
 import { type AppConfig, parseConfig } from '@gameday/config';
+import { isTerminal, type RunStatus } from '@gameday/core';
 import { createPrismaClient, type PrismaClient } from '@gameday/db';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -109,6 +110,19 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/** The run with its events in order, once it has ended (core's isTerminal says what ended is). */
+export function runEnded(prisma: PrismaClient, runId: string, timeoutMs = 60_000, everyMs = 100) {
+  return waitFor(
+    'the run to end',
+    async () => {
+      const r = await prisma.run.findUnique({ where: { id: runId }, include: { events: { orderBy: { id: 'asc' } } } });
+      return r && isTerminal(r.status as RunStatus) ? r : null;
+    },
+    timeoutMs,
+    everyMs,
+  );
 }
 
 /**

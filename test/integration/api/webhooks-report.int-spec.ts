@@ -13,6 +13,7 @@ import {
   startApi,
   testConfig,
   testPrisma,
+  runEnded,
   waitFor,
 } from '../../support/harness';
 
@@ -129,19 +130,7 @@ describe('webhooks and the report of a real run', () => {
     return { gameDayId: created.body.id as string, runId: started.body.id as string };
   }
 
-  const finished = (runId: string) =>
-    waitFor(
-      'the run to finish',
-      async () => {
-        const r = await prisma.run.findUnique({
-          where: { id: runId },
-          include: { events: { orderBy: { id: 'asc' } } },
-        });
-        return r && ['completed', 'aborted', 'failed'].includes(r.status) ? r : null;
-      },
-      60_000,
-      100,
-    );
+  const finished = (runId: string) => runEnded(prisma, runId);
 
   const hooksFor = (path: string) => received.filter((r) => r.path === path);
 

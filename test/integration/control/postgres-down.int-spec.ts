@@ -1,56 +1,12 @@
 import type { INestApplication } from '@nestjs/common';
-import net from 'node:net';
 import request from 'supertest';
 import { ADMIN_TOKEN, startApi, testConfig } from '../../support/harness';
+import { Relay, withPort } from '../../support/tcp-relay';
 
 // Postgres unreachable: the API answers 503 problem+json (not 500) and recovers when Postgres is
 // back. The shared Postgres is never touched: one API instance reaches it through a TCP relay this
 // test stops and starts, another points at a port where nothing listens.
 jest.setTimeout(60_000);
-
-/** A TCP relay to the real Postgres that can be cut (every connection dropped) and restored. */
-class Relay {
-  private server: net.Server | undefined;
-  private readonly sockets = new Set<net.Socket>();
-  port = 0;
-
-  constructor(
-    private readonly host: string,
-    private readonly targetPort: number,
-  ) {}
-
-  async start(): Promise<void> {
-    this.server = net.createServer((client) => {
-      const upstream = net.connect(this.targetPort, this.host);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('error', () => undefined);
-        s.on('close', () => this.sockets.delete(s));
-      }
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve, reject) => {
-      this.server!.once('error', reject);
-      this.server!.listen(this.port, '127.0.0.1', () => resolve());
-    });
-    this.port = (this.server.address() as net.AddressInfo).port;
-  }
-
-  async stop(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-    this.server = undefined;
-  }
-}
-
-function withPort(url: string, host: string, port: number): string {
-  const u = new URL(url);
-  u.hostname = host;
-  u.port = String(port);
-  return u.toString();
-}
 
 const expectUnavailable = (res: request.Response) => {
   expect(res.status).toBe(503);

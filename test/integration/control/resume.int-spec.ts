@@ -2,7 +2,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { gameDaySpecSchema } from '@gameday/core';
 import { createWorkerApp } from '../../../apps/worker/src/bootstrap';
 import { RunExecuteWorker } from '../../../apps/worker/src/runner/run-execute.worker';
-import { deleteGameDays, deleteQueueKeys, testConfig, testPrisma, waitFor } from '../../support/harness';
+import { deleteGameDays, deleteQueueKeys, runEnded, testConfig, testPrisma } from '../../support/harness';
 import { pauseGameDay, removeContainers, startTarget } from './control-support';
 
 // A worker died in the recovery window of a run: the baseline and fault samples it measured are
@@ -90,15 +90,7 @@ describe('resumed run', () => {
     });
 
     await worker.get(RunExecuteWorker).launch(run);
-    const done = await waitFor(
-      'the resumed run to finish',
-      async () => {
-        const r = await prisma.run.findUnique({ where: { id: run.id }, include: { events: true } });
-        return r && ['completed', 'aborted', 'failed'].includes(r.status) ? r : null;
-      },
-      20_000,
-      100,
-    );
+    const done = await runEnded(prisma, run.id, 20_000);
     expect(done.events.map((e) => e.type)).toContain('run.resumed');
     expect(done.events.map((e) => e.type)).not.toContain('phase.arming');
     const stats = (done.result as { experiments: { stats: Record<string, { count: number; errorRate: number }> }[] })

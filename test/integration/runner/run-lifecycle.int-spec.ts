@@ -12,6 +12,7 @@ import {
   startApi,
   testConfig,
   testPrisma,
+  runEnded,
   waitFor,
 } from '../../support/harness';
 
@@ -90,19 +91,7 @@ describe('run lifecycle end to end (worker + API + Docker)', () => {
     return started.body.id as string;
   }
 
-  const finished = (runId: string) =>
-    waitFor(
-      'the run to finish',
-      async () => {
-        const r = await prisma.run.findUnique({
-          where: { id: runId },
-          include: { events: { orderBy: { id: 'asc' } } },
-        });
-        return r && ['completed', 'aborted', 'failed'].includes(r.status) ? r : null;
-      },
-      60_000,
-      100,
-    );
+  const finished = (runId: string) => runEnded(prisma, runId);
 
   const paused = async () => (await docker.getContainer(TARGET).inspect()).State.Paused;
 

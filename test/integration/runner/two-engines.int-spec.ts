@@ -19,6 +19,7 @@ import {
   startApi,
   testConfig,
   testPrisma,
+  runEnded,
   waitFor,
 } from '../../support/harness';
 import { startSecondEngine, type SecondEngine } from '../../support/second-engine';
@@ -135,16 +136,7 @@ describe('two Docker engines, a worker on each', () => {
     return started.body.id as string;
   }
 
-  const finished = (runId: string) =>
-    waitFor(
-      'the run to finish',
-      async () => {
-        const r = await prisma.run.findUnique({ where: { id: runId } });
-        return r && ['completed', 'aborted', 'failed'].includes(r.status) ? r : null;
-      },
-      90_000,
-      100,
-    );
+  const finished = (runId: string) => runEnded(prisma, runId, 90_000);
 
   it('each worker knows its engine by its own daemon ID', () => {
     expect(engine2.id).not.toBe(id1);

@@ -58,7 +58,8 @@ describe('missed-run policy (real Postgres + Redis + BullMQ)', () => {
   }
 
   it('runs late within the deadline, skips beyond it or when the policy says skip', async () => {
-    const at = new Date(Date.now() + 1500);
+    // room for four creates on a slow machine: schedule.at must still be in the future when each is posted
+    const at = new Date(Date.now() + 5000);
     const runLate = await create(at, { mode: 'run_late', deadline: '1m' });
     const lostInRedis = await create(at, { mode: 'run_late', deadline: '1m' });
     const tooLate = await create(at, { mode: 'run_late', deadline: '3s' });

@@ -1,4 +1,11 @@
-import type { ExperimentPlan, FaultDriver, FaultLease, HelperTimeline, LeaseRepository } from '@gameday/core';
+import type {
+  ExperimentPlan,
+  FaultDriver,
+  FaultLease,
+  HelperTimeline,
+  LeaseRepository,
+  RevertResult,
+} from '@gameday/core';
 import type { RunRepository } from '@gameday/db';
 import type { GameDayMetrics } from '@gameday/metrics';
 import { REVERT_CLAIM_MS } from './lease-revert';
@@ -102,8 +109,34 @@ export class FaultConfirmation {
     return { at: new Date(latest), skewMs: worst, unverified };
   }
 
+  /**
+   * Faults with no clock of their own in the target (container pause/stop; exec and nsenter steps,
+   * whose helper only watches for the expiry) come out at T1 from what this worker holds, before
+   * anything is written: Postgres may be unreachable right then, and the fault must not wait for
+   * it. reverted() records the results once Postgres answers; a failure here is retried there,
+   * then by the backstops.
+   */
+  async revertUnguarded(leases: FaultLease[], reason: string): Promise<Map<string, RevertResult>> {
+    const early = new Map<string, RevertResult>();
+    await Promise.all(
+      leases
+        .filter((l) => l.strategy !== 'sidecar')
+        .map(async (l) => {
+          const result = await this.driver.revert(l, reason).catch(() => undefined);
+          if (result) early.set(l.id, result);
+        }),
+    );
+    return early;
+  }
+
   /** At T1 the helper reverts by its own clock; confirm it, or revert from here. */
-  async reverted(runId: string, leases: FaultLease[], ep: ExperimentPlan, reason: string): Promise<Confirmed | null> {
+  async reverted(
+    runId: string,
+    leases: FaultLease[],
+    ep: ExperimentPlan,
+    reason: string,
+    early: ReadonlyMap<string, RevertResult> = new Map(),
+  ): Promise<Confirmed | null> {
     if (leases.length === 0) return null;
     let latest = 0;
     let worst = Number.NEGATIVE_INFINITY;
@@ -114,7 +147,7 @@ export class FaultConfirmation {
       const timeline =
         lease.strategy === 'sidecar' ? await waitWhile(this.driver, lease, ['applied'], ep.revertAt) : UNKNOWN;
       // revert() is idempotent: after the helper's own revert it confirms nothing of ours is left
-      const revert = await this.driver.revert(lease, reason);
+      const revert = early.get(lease.id) ?? (await this.driver.revert(lease, reason));
       const revertedAt = timeline.state === 'reverted' && timeline.revertedAt ? timeline.revertedAt : revert.at;
       await this.leases.markReverted(lease.id, revertedAt, reason);
       this.metrics.faultReverts.inc({ result: 'ok', reason });

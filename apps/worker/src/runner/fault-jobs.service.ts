@@ -17,6 +17,7 @@ import {
 } from '@gameday/queue';
 import { DryRunProcessor } from './dry-run.processor';
 import { BACKSTOP_DELAY_MS, openLeases, revertClaimed, revertLease } from './lease-revert';
+import { UnrecordedReverts } from './unrecorded-reverts';
 import { FAULT_DRIVER, LEASE_REPOSITORY } from './runner.tokens';
 
 const revertJobId = (runId: string, experimentIndex: number) => `revert-${runId}-${experimentIndex}`;
@@ -40,6 +41,7 @@ export class FaultJobs implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly runs: RunRepository,
     @Inject(METRICS) private readonly metrics: GameDayMetrics,
     private readonly dryRuns: DryRunProcessor,
+    private readonly unrecorded: UnrecordedReverts,
     queues: EngineQueues,
   ) {
     this.queue = queues.get(QUEUES.fault, driver.engine);
@@ -138,7 +140,7 @@ export class FaultJobs implements OnApplicationBootstrap, OnModuleDestroy {
     );
     const results = await Promise.allSettled(
       open.map(async (lease) => {
-        const r = await revertLease(this.driver, this.leases, this.metrics, lease, reason);
+        const r = await revertLease(this.driver, this.leases, this.metrics, lease, reason, this.unrecorded);
         if (lease.runId) {
           await this.runs.appendEvent(lease.runId, {
             type: 'fault.reverted',

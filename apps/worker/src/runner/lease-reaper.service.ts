@@ -4,6 +4,7 @@ import { RunRepository, type PrismaLeaseRepository } from '@gameday/db';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
 import { abortedLeases, expiredLeases, revertLease } from './lease-revert';
 import { FAULT_DRIVER, LEASE_REPOSITORY } from './runner.tokens';
+import { UnrecordedReverts } from './unrecorded-reverts';
 
 /**
  * Rollback layer 2: from Postgres alone (it works after Redis lost everything), revert every
@@ -23,6 +24,7 @@ export class LeaseReaper implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(LEASE_REPOSITORY) private readonly leases: PrismaLeaseRepository & LeaseRepository,
     @Inject(METRICS) private readonly metrics: GameDayMetrics,
     private readonly runs: RunRepository,
+    private readonly unrecorded: UnrecordedReverts,
   ) {}
 
   intervalMs = Number(process.env.GAMEDAY_REAPER_INTERVAL_MS ?? 1_000);
@@ -50,10 +52,12 @@ export class LeaseReaper implements OnApplicationBootstrap, OnModuleDestroy {
 
   async sweep(now = new Date()): Promise<number> {
     let reverted = 0;
+    // reverts this worker made while Postgres was away are recorded with their own instants first
+    await this.unrecorded.flush();
     try {
       for (const lease of await expiredLeases(this.leases, this.driver, now)) {
         try {
-          const r = await revertLease(this.driver, this.leases, this.metrics, lease, 'reaper');
+          const r = await revertLease(this.driver, this.leases, this.metrics, lease, 'reaper', this.unrecorded);
           reverted++;
           if (lease.runId) {
             await this.runs.appendEvent(lease.runId, {
@@ -84,7 +88,7 @@ export class LeaseReaper implements OnApplicationBootstrap, OnModuleDestroy {
     await Promise.all(
       aborted.map(async (lease) => {
         try {
-          const r = await revertLease(this.driver, this.leases, this.metrics, lease, 'abort');
+          const r = await revertLease(this.driver, this.leases, this.metrics, lease, 'abort', this.unrecorded);
           await this.runs.appendEvent(lease.runId!, {
             type: 'fault.reverted',
             experimentIndex: lease.experimentIndex,

@@ -1,5 +1,6 @@
 import type { FaultDriver, FaultLease, LeaseRepository } from '@gameday/core';
 import type { GameDayMetrics } from '@gameday/metrics';
+import type { UnrecordedReverts } from './unrecorded-reverts';
 
 /**
  * The backstops (the delayed revert job, the reaper) act this long after a lease's planned end
@@ -65,8 +66,9 @@ export async function abortedLeases(
 }
 
 /**
- * Reverts one lease and closes it in the ledger. When the helper already removed the fault by its
- * own clock, the ledger records the helper's instant, not the moment somebody noticed.
+ * Reverts one lease and closes it in the ledger. When the fault was already removed (by the
+ * helper's own clock, or by this worker while Postgres could not record it), the ledger records
+ * that instant, not the moment somebody noticed.
  */
 export async function revertLease(
   driver: FaultDriver,
@@ -74,11 +76,20 @@ export async function revertLease(
   metrics: GameDayMetrics,
   lease: FaultLease,
   reason: string,
+  unrecorded?: Pick<UnrecordedReverts, 'get' | 'forget'>,
 ): Promise<{ at: Date; outcome: 'reverted' | 'already_gone' }> {
   try {
+    // this worker removed it while Postgres was away: that instant first (the first revert recorded
+    // wins), then the usual idempotent revert confirms nothing of ours is left
+    const known = unrecorded?.get(lease.id);
+    if (known) {
+      await leases.markReverted(lease.id, known.at, known.reason);
+      unrecorded!.forget(lease.id);
+    }
     const result = await driver.revert(lease, reason);
     let at = result.at;
-    if (result.outcome === 'already_gone' && lease.strategy === 'sidecar') {
+    if (known && result.outcome === 'already_gone') at = known.at;
+    else if (result.outcome === 'already_gone' && lease.strategy === 'sidecar') {
       const timeline = await driver.readTimeline(lease).catch(() => undefined);
       if (timeline?.state === 'reverted' && timeline.revertedAt) at = timeline.revertedAt;
     }

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   combineVerdicts,
+  faultLost,
   gameDaySpecSchema,
   isTerminal,
   KernelCapabilityError,
@@ -19,6 +20,7 @@ import {
   type GameDaySpec,
   type LeaseRepository,
   type PreparedFault,
+  type RevertResult,
   type RunPlan,
   type RunStatus,
 } from '@gameday/core';
@@ -41,6 +43,7 @@ import { SafetyLeverGuard } from './safety-lever.guard';
 import { restoreStoredSamples } from './stored-samples';
 import { FAULT_DRIVER, LEASE_REPOSITORY } from './runner.tokens';
 import { SteadyStateWatch } from './steady-state-watch';
+import { UnrecordedReverts } from './unrecorded-reverts';
 import { WebhookNotifier } from './webhook-notifier';
 
 /** The helper must be armed this long before T0 for injection to be on time. */
@@ -83,6 +86,7 @@ export class RunExecutor {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(EgressGuard) private readonly egress: EgressGuard,
     private readonly safetyLever: SafetyLeverGuard,
+    private readonly unrecorded: UnrecordedReverts,
   ) {
     this.confirm = new FaultConfirmation(driver, leases, runs, metrics);
   }
@@ -199,7 +203,14 @@ export class RunExecutor {
       exp,
       plan,
       index,
-      { runId, gameDay: spec.name, samples: this.samples, metrics: this.metrics, egress: this.egress },
+      {
+        runId,
+        gameDay: spec.name,
+        samples: this.samples,
+        metrics: this.metrics,
+        egress: this.egress,
+        prometheusUrl: this.config.GAMEDAY_PROMETHEUS_URL,
+      },
       control,
     );
     await restoreStoredSamples(this.samples, watch, runId, index);
@@ -213,6 +224,7 @@ export class RunExecutor {
     let armedAt: number | null = null;
     let applied: { at: Date; skewMs: number } | null = null;
     let reverted: { at: Date; skewMs: number } | null = null;
+    let early: ReadonlyMap<string, RevertResult> = new Map();
     let abortLatencyMs: number | null = null;
     const targetsOf = () =>
       leases.map((l) => ({ containerId: l.containerId, containerName: l.containerName, netnsId: l.netnsId }));
@@ -292,8 +304,9 @@ export class RunExecutor {
         while (this.nowMs() < ep.revertAt) {
           await control.sleepUntil(Math.min(ep.revertAt, this.nowMs() + REVERIFY_EVERY_MS));
           // a check's docker execs must not spill into the revert instant
-          if (this.nowMs() < ep.revertAt - 2_000) await this.reverify(runId, leases, index, control);
+          if (this.nowMs() < ep.revertAt - 2_000) await this.reverify(runId, leases, index, control, ep.revertAt);
         }
+        early = await this.confirm.revertUnguarded(leases, 'planned_end');
         await state.to('rolling_back', {
           type: 'phase.rolling_back',
           message: 'rolling the fault back',
@@ -302,7 +315,7 @@ export class RunExecutor {
         });
       }
       if (state.status === 'rolling_back') {
-        reverted = await this.confirm.reverted(runId, leases, ep, 'planned_end');
+        reverted = await this.confirm.reverted(runId, leases, ep, 'planned_end', early);
         await this.faultJobs.cancelRevert(runId, index);
         setActive(0);
         await this.notifier.notify(runId, spec, 'fault.reverted', { experiment: exp.name });
@@ -322,12 +335,22 @@ export class RunExecutor {
       }
       if (!(error instanceof RunAbortedError)) {
         await watch.stop();
+        // the run cannot go on (Postgres may be what failed): what has no clock of its own in the
+        // target comes out now, from what this worker holds
+        // and its ledger records when that happened, once Postgres answers (T1's instant if it was then)
+        this.unrecorded.add(early, 'planned_end');
+        this.unrecorded.add(await this.confirm.revertUnguarded(leases, 'run_failed'), 'run_failed');
+        await this.unrecorded.flush();
         await this.releaseAll(prepared, leases);
         throw error;
       }
       // ---- abort: revert now (also done by the fault queue for operator aborts), measure latency
       const cause = error.detail;
-      const count = await this.revertRun(runId, cause.trigger === 'guardrail' ? 'guardrail' : 'abort');
+      const reason = cause.trigger === 'guardrail' ? 'guardrail' : 'abort';
+      // from memory first: the ledger read below needs Postgres
+      this.unrecorded.add(await this.confirm.revertUnguarded(leases, reason), reason);
+      await this.unrecorded.flush();
+      const count = await this.revertRun(runId, reason);
       reverted = { at: this.clock.now(), skewMs: 0 };
       abortLatencyMs = this.nowMs() - cause.at;
       this.metrics.abortLatency.observe({ trigger: cause.trigger }, abortLatencyMs / 1000);
@@ -470,11 +493,18 @@ export class RunExecutor {
     }
   }
 
-  private async reverify(runId: string, leases: FaultLease[], index: number, control: RunControl): Promise<void> {
+  private async reverify(
+    runId: string,
+    leases: FaultLease[],
+    index: number,
+    control: RunControl,
+    plannedEnd: number,
+  ): Promise<void> {
     for (const lease of leases) {
       if (lease.kind !== 'network') continue;
       const v = await this.driver.verify(lease).catch((e: Error) => ({ ok: false, reasons: [e.message] }));
-      if (!v.ok) {
+      // an answer that came after the planned end may have seen the helper's own revert
+      if (!v.ok && faultLost(v.ok, this.nowMs(), plannedEnd)) {
         await this.runs.appendEvent(runId, {
           type: 'fault.lost',
           message: `fault on ${lease.containerName} is no longer in place: ${v.reasons.join('; ')}`,
@@ -494,7 +524,7 @@ export class RunExecutor {
   async revertRun(runId: string, reason: string): Promise<number> {
     const open = await openLeases(this.leases, this.driver, (l) => l.runId === runId);
     const outcomes = await Promise.allSettled(
-      open.map((lease) => revertLease(this.driver, this.leases, this.metrics, lease, reason)),
+      open.map((lease) => revertLease(this.driver, this.leases, this.metrics, lease, reason, this.unrecorded)),
     );
     return outcomes.filter((o) => o.status === 'fulfilled').length;
   }

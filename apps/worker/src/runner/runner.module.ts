@@ -14,6 +14,7 @@ import { RunExecuteWorker } from './run-execute.worker';
 import { RunExecutor } from './run-executor.service';
 import { FAULT_DRIVER, LEASE_REPOSITORY } from './runner.tokens';
 import { SafetyLeverGuard } from './safety-lever.guard';
+import { UnrecordedReverts } from './unrecorded-reverts';
 import { WebhookNotifier } from './webhook-notifier';
 
 /**
@@ -49,6 +50,7 @@ import { WebhookNotifier } from './webhook-notifier';
     RunExecutor,
     RunExecuteWorker,
     LeaseReaper,
+    UnrecordedReverts,
   ],
   exports: [RunExecuteWorker, FaultJobs, LeaseReaper, RunExecutor],
 })

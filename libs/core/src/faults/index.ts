@@ -7,3 +7,4 @@ export * from './fault-lease';
 export * from './fault-driver';
 export * from './clock-offset';
 export * from './ledger-argv';
+export * from './fault-lost';

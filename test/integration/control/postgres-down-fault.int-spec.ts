@@ -1,0 +1,144 @@
+import type { INestApplication, INestApplicationContext } from '@nestjs/common';
+import Docker from 'dockerode';
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { ensureLabTargetImage } from '../../../tools/lab/lab-images';
+import { createWorkerApp } from '../../../apps/worker/src/bootstrap';
+import {
+  ADMIN_TOKEN,
+  deleteGameDays,
+  deleteQueueKeys,
+  startApi,
+  testConfig,
+  testPrisma,
+  waitFor,
+} from '../../support/harness';
+import { Relay, withPort } from '../../support/tcp-relay';
+
+// A fault with no clock of its own in the target (a paused container: no helper reverts it) while
+// the worker cannot reach Postgres: it comes out by its planned end all the same, from what the
+// worker holds (the run cannot go on without Postgres, so that is at once), and the lease is closed
+// once Postgres is back. The worker reaches the real
+// Postgres through a TCP relay this test cuts; the API and the test's own client do not.
+jest.setTimeout(90_000);
+
+const docker = new Docker();
+const TARGET = `gd-pgdown-target-${randomUUID().slice(0, 8)}`;
+const FAULT_MS = 4_000;
+
+describe('container fault reverted at its planned end while Postgres is unreachable', () => {
+  const config = testConfig('pg-down-fault');
+  const prisma = testPrisma();
+  const db = new URL(config.DATABASE_URL);
+  const relay = new Relay(db.hostname, Number(db.port || 5432));
+  const ids: string[] = [];
+  let api: INestApplication;
+  let worker: INestApplicationContext | undefined;
+  let targetUrl: string;
+  const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
+
+  beforeAll(async () => {
+    const image = await ensureLabTargetImage(docker);
+    const c = await docker.createContainer({ name: TARGET, Image: image, Labels: { 'gameday.enabled': 'true' } });
+    await c.start();
+    targetUrl = `http://${(await c.inspect()).NetworkSettings.Networks.bridge.IPAddress}/`;
+    await relay.start();
+    api = await startApi(config);
+    worker = await createWorkerApp(
+      { ...config, DATABASE_URL: withPort(config.DATABASE_URL, '127.0.0.1', relay.port) },
+      { logger: false },
+    );
+  });
+
+  afterAll(async () => {
+    await relay.start().catch(() => undefined);
+    await worker?.close();
+    await api?.close();
+    await relay.stop();
+    await docker
+      .getContainer(TARGET)
+      .remove({ force: true })
+      .catch(() => undefined);
+    await deleteGameDays(prisma, ids);
+    await prisma.$disconnect();
+    await deleteQueueKeys(config.REDIS_URL, config.QUEUE_PREFIX);
+  });
+
+  const paused = async () => (await docker.getContainer(TARGET).inspect()).State.Paused;
+
+  it('has the target unpaused by T1 with Postgres cut off, and records when once it is back', async () => {
+    const http = request(api.getHttpServer());
+    const created = await http
+      .post('/api/v1/gamedays')
+      .set(auth)
+      .send({
+        name: `pg-down-fault-${randomUUID()}`,
+        timezone: 'UTC',
+        schedule: { at: new Date(Date.now() + 60 * 60_000).toISOString() },
+        experiments: [
+          {
+            name: 'pause target',
+            hypothesis: {
+              description: 'the target fails while paused',
+              probes: [{ name: 'target', url: targetUrl, timeoutMs: 300, interval: '200ms' }],
+            },
+            fault: { kind: 'container', target: { container: TARGET }, action: 'pause' },
+            durations: { arming: '1s', baseline: '2s', fault: `${FAULT_MS / 1000}s`, recovery: '2s' },
+          },
+        ],
+      });
+    expect(created.status).toBe(201);
+    ids.push(created.body.id);
+    const started = await http.post(`/api/v1/gamedays/${created.body.id}/runs`).set(auth).send({});
+    expect(started.status).toBe(201);
+    const runId = started.body.id as string;
+
+    const lease = await waitFor(
+      'the target to be paused',
+      async () => ((await paused()) ? prisma.activeFault.findFirst({ where: { runId } }) : null),
+      20_000,
+      20,
+    );
+    const plannedEnd = lease.plannedAt!.getTime() + FAULT_MS;
+    // the worker loses Postgres for the rest of the fault and well past its end
+    await relay.stop();
+    const cutAt = Date.now();
+    expect(cutAt).toBeLessThan(plannedEnd - 1_000);
+
+    let unpausedAt: number | undefined;
+    while (Date.now() < plannedEnd + 5_000) {
+      if (!(await paused())) {
+        unpausedAt = Date.now();
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    console.log(
+      `Postgres cut at T1-${plannedEnd - cutAt} ms; target unpaused ${unpausedAt === undefined ? 'not within T1+5 s' : `at T1+${unpausedAt - plannedEnd} ms`}`,
+    );
+    expect(unpausedAt).toBeDefined();
+    expect(unpausedAt!).toBeLessThanOrEqual(plannedEnd + 1_000);
+    // Postgres stays away a while longer: nothing re-applies the fault meanwhile
+    await new Promise((r) => setTimeout(r, Math.max(0, plannedEnd + 5_000 - Date.now())));
+    expect(await paused()).toBe(false);
+
+    // back: the ledger closes the lease and the run ends
+    await relay.start();
+    const closed = await waitFor(
+      'the lease to be closed',
+      async () => {
+        const row = await prisma.activeFault.findUniqueOrThrow({ where: { id: lease.id } });
+        return row.revertedAt ? row : null;
+      },
+      30_000,
+      200,
+    );
+    console.log(`lease closed as ${closed.revertReason} at T1+${closed.revertedAt!.getTime() - plannedEnd} ms`);
+    expect(await paused()).toBe(false);
+    // with the instant the worker unpaused the target, not when Postgres came back (the worker reads
+    // its clock when Docker's unpause call returns: the test's poll may see it a few ms sooner)
+    expect(closed.revertReason).toBe('run_failed');
+    expect(closed.revertedAt!.getTime()).toBeGreaterThanOrEqual(cutAt);
+    expect(closed.revertedAt!.getTime()).toBeLessThanOrEqual(unpausedAt! + 500);
+  });
+});
