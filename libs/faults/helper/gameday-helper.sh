@@ -13,6 +13,10 @@
 #                                            undo them at EXPIRE_AT, on TERM or after a restart
 #   revert [REASON]                          undo every step that was applied (idempotent)
 #   status                                   key=value lines (state, planned and actual times)
+#   probe COUNT (N word1..wordN)...          run each argv, report stepI=EXIT and stepI_err=FIRST
+#                                            STDERR LINE: the kernel probe in one exec, not one each
+# Signals to PID 1: TERM stops (undo what is applied, exit); USR2 is an abort through the Docker API
+# (`docker kill --signal USR2`, no exec): undo now, or cancel a plan not applied yet.
 # STEPS: COUNT, then per step: N word1..wordN M undo1..undoM (M may be 0).
 # Times are Unix epoch milliseconds.
 set -u
@@ -21,6 +25,13 @@ LINGER_S=${GAMEDAY_HELPER_LINGER_S:-600}
 IDLE_S=${GAMEDAY_HELPER_IDLE_S:-86400}
 # Wake this long before a planned apply: sleep(1) and the timer pass cost a few ms each.
 LEAD_MS=${GAMEDAY_HELPER_LEAD_MS:-40}
+# With gameday-at (tc steps only), wake this long before: it starts tc ahead of the instant, so
+# loading tc (100+ ms, seconds on a busy small guest) is not on the path from T0 to the kernel.
+# 1.5 s was once not enough in the lab guest while workers exec'd into it (a revert at T1+5 s).
+AT_LEAD_MS=${GAMEDAY_HELPER_AT_LEAD_MS:-3000}
+AT_PID=
+AT_KIND=
+ABORT_NOW=0
 
 now_ms() { date +%s%3N; }
 HOLD=0
@@ -97,8 +108,44 @@ write_steps() {
     done
   done
   [ $# -eq 0 ] || die "unexpected words after the steps"
+  write_batches "$n"
   rm -rf "$S/steps" && mv "$S/steps.new" "$S/steps"
   put step_count "$n"
+}
+
+# When every step is a tc command made of plain words, the timer applies and reverts them through
+# gameday-at as `tc -batch` lines (one per step, undo newest first). tc splits batch lines on
+# blanks and reads quotes and '#': a word with anything else keeps the per-step path.
+write_batches() {
+  apply_lines='' undo_lines='' i=0
+  while [ $i -lt "$1" ]; do
+    i=$((i + 1))
+    f=$(printf '%s/steps.new/%03d' "$S" $i)
+    batch_line "$f.apply" || return 0
+    [ -n "$line" ] || return 0
+    apply_lines="$apply_lines$line
+"
+    batch_line "$f.undo" || return 0
+    [ -z "$line" ] || undo_lines="$line
+$undo_lines"
+  done
+  printf '%s' "$apply_lines" >"$S/steps.new/apply.batch"
+  printf '%s' "$undo_lines" >"$S/steps.new/undo.batch"
+}
+
+# Sets line to the step's words after "tc"; fails when the step is not tc or a word is not plain.
+batch_line() {
+  line='' first=1
+  while IFS= read -r w; do
+    if [ $first = 1 ]; then
+      [ "$w" = tc ] || return 1
+      first=0
+      continue
+    fi
+    case "$w" in '' | *[!A-Za-z0-9._:/%+,=-]*) return 1 ;; esac
+    line="${line:+$line }$w"
+  done <"$1"
+  [ $first = 0 ] || [ ! -s "$1" ]
 }
 
 # Runs one step file as an argv (read back word by word: no shell evaluation).
@@ -172,15 +219,24 @@ do_revert() {
 }
 
 new_plan() {
-  rm -f "$S/applied_at" "$S/apply_started_at" "$S/reverted_at" "$S/revert_reason" "$S/error" "$S/undo_errors" "$S/done_at"
+  rm -f "$S/applied_at" "$S/apply_started_at" "$S/reverted_at" "$S/revert_reason" "$S/error" "$S/undo_errors" "$S/done_at" \
+    "$S/cancel" "$S/cancel_by" "$S/reverted_for" "$S/undone_count"
   put applied_steps 0
   put applying_step 0
+}
+
+# Before the lock too: the timer holds it for the whole of an applied fault (its undo waits in
+# gameday-at), so a second fault is refused at once rather than after the lock's 30 s.
+refuse_if_busy() {
+  state=$(get state idle)
+  case "$state" in applied | armed | applying) die "a fault is already $state here: revert it first" ;; esac
 }
 
 cmd_apply() {
   is_num "${1:-}" || die "apply: EXPIRE_AT (epoch ms) expected"
   expire=$1
   shift
+  refuse_if_busy
   lock
   state=$(get state idle)
   if [ "$state" = applied ] || [ "$state" = armed ] || [ "$state" = applying ]; then
@@ -206,6 +262,7 @@ cmd_schedule() {
   for v in "${1:-}" "${2:-}" "${3:-}"; do is_num "$v" || die "schedule: APPLY_AT REVERT_AT EXPIRE_AT (epoch ms) expected"; done
   apply_at=$1 revert_at=$2 expire=$3
   shift 3
+  refuse_if_busy
   lock
   state=$(get state idle)
   if [ "$state" = applied ] || [ "$state" = armed ] || [ "$state" = applying ]; then
@@ -230,6 +287,7 @@ cmd_watch() {
   is_num "${1:-}" || die "watch: EXPIRE_AT (epoch ms) expected"
   expire=$1
   shift
+  refuse_if_busy
   lock
   state=$(get state idle)
   if [ "$state" = applied ] || [ "$state" = armed ] || [ "$state" = applying ]; then
@@ -249,27 +307,55 @@ cmd_watch() {
   echo "watching expire_at=$expire"
 }
 
+# The lock, for a revert: the timer holds it while gameday-at waits for an instant (for the whole
+# fault once applied). Waiting for T0: stop it (the fault then never lands). Holding the undo until
+# T1: make it write now, the fastest undo there is; the timer records that it did so for this
+# command ($$). Looked at on every try: a gameday-at may start while we wait.
+lock_for_revert() {
+  nudged='' i=0
+  until mkdir "$S/lock" 2>/dev/null; do
+    at_pid=$(get at_pid)
+    if is_num "$at_pid" && [ "$at_pid" != "$nudged" ]; then
+      put cancel "$1"
+      put cancel_by "$$"
+      if [ "$(get at_kind)" = revert ]; then kill -USR1 "$at_pid" 2>/dev/null || true; else kill "$at_pid" 2>/dev/null || true; fi
+      nudged=$at_pid
+    fi
+    i=$((i + 1))
+    [ $i -gt 600 ] && die "lock held for 30s"
+    sleep 0.05
+  done
+  HOLD=1
+}
+
 cmd_revert() {
   reason=${1:-manual}
-  lock
+  lock_for_revert "$reason"
   state=$(get state idle)
-  echo "was=$state"
-  case "$state" in
-    applied | applying)
-      do_revert "$reason"
-      # 0 means every undo failed: someone else (or a restart) had already removed it.
-      echo "undone=$UNDONE"
-      ;;
-    armed)
-      put state cancelled
-      put done_at "$(now_ms)"
-      put revert_reason "$reason"
-      ;;
-    *) : ;; # already gone: success
-  esac
+  if [ "$state" = reverted ] && [ "$(get reverted_for)" = "$$" ]; then
+    echo "was=applied"
+    echo "undone=$(get undone_count 0)"
+  else
+    echo "was=$state"
+    case "$state" in
+      applied | applying)
+        do_revert "$reason"
+        # 0 means every undo failed: someone else (or a restart) had already removed it.
+        echo "undone=$UNDONE"
+        ;;
+      armed)
+        put state cancelled
+        put done_at "$(now_ms)"
+        put revert_reason "$reason"
+        ;;
+      *) : ;; # already gone: success
+    esac
+  fi
   unlock
   wake_daemon
   echo "state=$(get state idle)"
+  echo "reverted_at=$(get reverted_at)"
+  echo "revert_reason=$(get revert_reason)"
 }
 
 cmd_status() {
@@ -281,9 +367,146 @@ cmd_status() {
   echo "now=$(now_ms)"
 }
 
+# Runs gameday-at KIND AT FILE [-force] and waits for it; sets AT_WRITTEN AT_DONE AT_STATUS AT_EARLY.
+# KIND (apply | revert) tells a revert command or an abort whether to stop it or make it write now.
+# A signal (USR1 from a command, USR2 an abort, TERM handled by on_term) interrupts wait, not
+# gameday-at.
+run_at() {
+  AT_KIND=$1
+  shift
+  : >"$S/at_out"
+  gameday-at "$@" >"$S/at_out" 2>"$S/last_err" &
+  AT_PID=$!
+  # a revert command cannot take the lock while we wait: it acts on gameday-at through these
+  put at_kind "$AT_KIND"
+  put at_pid "$AT_PID"
+  # an abort that came just before AT_PID was set found nothing to signal: act on it now
+  if [ "$ABORT_NOW" = 1 ]; then
+    if [ "$AT_KIND" = revert ]; then kill -USR1 "$AT_PID" 2>/dev/null || true; else kill "$AT_PID" 2>/dev/null || true; fi
+  fi
+  while :; do
+    wait "$AT_PID"
+    [ $? -le 128 ] && break
+    kill -0 "$AT_PID" 2>/dev/null || break
+  done
+  AT_PID=
+  : >"$S/at_pid"
+  AT_WRITTEN='' AT_DONE='' AT_STATUS='' AT_EARLY=''
+  read -r AT_WRITTEN AT_DONE AT_STATUS AT_EARLY <"$S/at_out" || true
+  if ! is_num "$AT_STATUS"; then
+    AT_STATUS=255 AT_DONE=$(now_ms)
+    AT_WRITTEN=$AT_DONE
+  fi
+}
+
+# Sets FAILED to the first batch line tc reported as failed (0 when none is named) and FAILURES
+# to how many it named.
+batch_failures() {
+  FAILED=0 FAILURES=0
+  while IFS= read -r l; do
+    case "$l" in
+      "Command failed -:"*)
+        FAILURES=$((FAILURES + 1))
+        [ "$FAILED" = 0 ] && is_num "${l#Command failed -:}" && FAILED=${l#Command failed -:}
+        ;;
+    esac
+  done <"$S/last_err"
+}
+
+timed_apply() {
+  n=$(get step_count 0)
+  # from the write on, any step may be in place: a stop or restart undoes them all (the state
+  # stays armed until T0, so readers see the plan, not a fault in progress; see state_now)
+  put applied_steps 0
+  put applying_step "$n"
+  run_at apply "$1" "$S/steps/apply.batch"
+  if [ "$AT_STATUS" != 0 ] && [ -s "$S/cancel" ]; then
+    # a revert or an abort came while we waited for T0: gameday-at was stopped (before its write,
+    # or its tc killed mid-batch); undo whatever may have landed and record the cancel
+    ABORT_NOW=0
+    undo_applied
+    put revert_reason "$(get cancel)"
+    put state cancelled
+    put done_at "$(now_ms)"
+    log "apply cancelled before T0 ($(get cancel))"
+    return 1
+  fi
+  put apply_started_at "$AT_WRITTEN"
+  if [ "$AT_STATUS" = 0 ]; then
+    put applied_steps "$n"
+    put applying_step 0
+    put applied_at "$AT_DONE"
+    put state applied
+    log "applied $n steps (batch written at $AT_WRITTEN)"
+    return 0
+  fi
+  batch_failures
+  if [ "$FAILED" -gt 0 ]; then
+    put applied_steps $((FAILED - 1))
+    put applying_step "$FAILED"
+  fi
+  # the same words as the per-step path: the step's argv and tc's own message
+  if [ "$FAILED" -gt 0 ]; then
+    f=$(step_file "$FAILED")
+    put error "step $FAILED ($(tr '\n' ' ' <"$f.apply" | head -c 200)) failed: $(grep -v '^Command failed' "$S/last_err" | head -c 500 | tr '\n' ' ')"
+  else
+    put error "the batch failed (tc exit $AT_STATUS): $(head -c 500 "$S/last_err" | tr '\n' ' ')"
+  fi
+  undo_applied
+  put state apply_failed
+  put done_at "$(now_ms)"
+  log "apply failed, rolled back: $(get error)"
+  return 1
+}
+
+# Holds the undo batch from the apply on and writes it at $1, or at once when a revert command or
+# an abort makes gameday-at write early (the reason and the asker are in cancel / cancel_by).
+timed_revert() {
+  run_at revert "$1" "$S/steps/undo.batch" -force
+  reason=$2 by=''
+  if [ -s "$S/cancel" ] && { [ "$AT_EARLY" = 1 ] || [ "$AT_STATUS" != 0 ]; }; then
+    reason=$(get cancel) by=$(get cancel_by)
+  fi
+  ABORT_NOW=0
+  batch_failures
+  UNDONE=0
+  while IFS= read -r l; do UNDONE=$((UNDONE + 1)); done <"$S/steps/undo.batch"
+  UNDONE=$((UNDONE - FAILURES))
+  if [ "$AT_STATUS" = 0 ] || [ "$FAILURES" -gt 0 ]; then
+    cp "$S/last_err" "$S/undo_errors"
+    put applied_steps 0
+    put applying_step 0
+    put reverted_at "$AT_DONE"
+    put revert_reason "$reason"
+    put state reverted
+    put done_at "$(now_ms)"
+    log "reverted ($reason, batch written at $AT_WRITTEN)"
+  else
+    # tc did not run the batch (killed, missing): the per-step path undoes what is applied
+    do_revert "$reason"
+  fi
+  put undone_count "$UNDONE"
+  put reverted_for "$by"
+}
+
+# Both timed paths need every step in the batch files and every step applied.
+batchable() { [ -s "$S/steps/apply.batch" ] && command -v gameday-at >/dev/null; }
+
 # One pass of the timer: what is due now, and when to look again (ms from now).
 tick() {
   lock
+  if [ "$ABORT_NOW" = 1 ]; then
+    # an abort signal while no gameday-at was waiting: undo now, or cancel the plan
+    ABORT_NOW=0
+    case "$(state_now)" in
+      applied | applying) do_revert "$(get cancel signal)" ;;
+      armed)
+        put state cancelled
+        put done_at "$(now_ms)"
+        put revert_reason "$(get cancel signal)"
+        ;;
+    esac
+  fi
   now=$(now_ms)
   state=$(get state idle)
   next=60000
@@ -294,11 +517,16 @@ tick() {
         put state skipped_expired
         put done_at "$now"
         log "planned apply at $apply_at is past the expiry $expire: not applied"
-      elif [ $((apply_at - now)) -le "$LEAD_MS" ]; then
+      elif batchable && [ $((apply_at - now)) -le "$AT_LEAD_MS" ]; then
+        timed_apply "$apply_at" || true
+        next=0
+      elif ! batchable && [ $((apply_at - now)) -le "$LEAD_MS" ]; then
         # Woken just ahead of T0: wait out the last milliseconds, then apply at once.
         while [ "$(now_ms)" -lt "$apply_at" ]; do :; done
         do_apply || true
         next=0
+      elif batchable; then
+        next=$((apply_at - now - AT_LEAD_MS))
       else
         next=$((apply_at - now - LEAD_MS))
       fi
@@ -307,7 +535,12 @@ tick() {
       revert_at=$(get revert_at 0) expire=$(get expire_at 0)
       due=$expire reason=expired
       if [ "$revert_at" -gt 0 ] && [ "$revert_at" -lt "$expire" ]; then due=$revert_at reason=scheduled; fi
-      if [ $((due - now)) -le "$LEAD_MS" ]; then
+      all_applied=0
+      [ "$(get applied_steps 0)" = "$(get step_count 0)" ] && [ "$(get applying_step 0)" = 0 ] && all_applied=1
+      if [ $all_applied = 1 ] && batchable && [ -s "$S/steps/undo.batch" ]; then
+        # from the apply on, not AT_LEAD_MS ahead: an abort then needs no process either
+        timed_revert "$due" "$reason"
+      elif [ $((due - now)) -le "$LEAD_MS" ]; then
         while [ "$(now_ms)" -lt "$due" ]; do :; done
         do_revert "$reason"
       else
@@ -327,9 +560,35 @@ tick() {
   NEXT_MS=$next
 }
 
+# The recorded state, except that an armed plan whose steps are marked may be in place: gameday-at
+# holds the batch and may have written it.
+state_now() {
+  st=$(get state idle)
+  if [ "$st" = armed ] && [ "$(get applying_step 0)" != 0 ]; then st=applying; fi
+  printf '%s' "$st"
+}
+
+# USR2 (docker kill --signal USR2): an abort that needs no exec. A gameday-at waiting for T0 is
+# stopped (the plan is cancelled); one holding the undo writes it now; otherwise the next tick
+# (this signal ends the daemon's sleep) undoes or cancels.
+on_abort() {
+  put cancel signal
+  put cancel_by signal
+  ABORT_NOW=1
+  if [ -n "$AT_PID" ]; then
+    if [ "$AT_KIND" = revert ]; then kill -USR1 "$AT_PID" 2>/dev/null || true; else kill "$AT_PID" 2>/dev/null || true; fi
+  fi
+}
+
 on_term() {
+  # gameday-at kills and reaps its tc before it exits: after this wait nothing it wrote can still
+  # reach the kernel, and the record below says what may be in place
+  if [ -n "$AT_PID" ]; then
+    kill "$AT_PID" 2>/dev/null || true
+    wait "$AT_PID" 2>/dev/null || true
+  fi
   seize_lock
-  case "$(get state idle)" in
+  case "$(state_now)" in
     applied | applying) do_revert terminated ;;
     armed)
       put state cancelled
@@ -349,11 +608,12 @@ cmd_daemon() {
   log "helper up (start $(get starts), state $(get state idle))"
   # Restarted (OOM, a kill from outside) while a fault was, or may have been, in place: whoever
   # drove it is not guarding it through us any more. Revert what the record says is applied.
-  case "$(get state idle)" in
+  case "$(state_now)" in
     applied | applying) do_revert restarted ;;
   esac
   trap on_term TERM INT
   trap ':' USR1
+  trap on_abort USR2
   EXIT_NOW=0
   while :; do
     tick
@@ -370,6 +630,41 @@ cmd_daemon() {
   done
 }
 
+# One probe step as an argv read back word by word (no shell evaluation), its stderr kept apart
+# from the fault steps' last_err.
+probe_run() {
+  pfile=$1
+  set --
+  while IFS= read -r w; do set -- "$@" "$w"; done <"$pfile"
+  "$@" 2>"$S/probe_err" >/dev/null
+}
+
+cmd_probe() {
+  is_num "${1:-}" || die "step count expected"
+  n=$1
+  shift
+  i=0
+  while [ $i -lt "$n" ]; do
+    i=$((i + 1))
+    is_num "${1:-}" || die "word count expected for probe step $i"
+    c=$1
+    shift
+    : >"$S/probe_step"
+    while [ "$c" -gt 0 ]; do
+      [ $# -gt 0 ] || die "probe step $i is short"
+      printf '%s\n' "$1" >>"$S/probe_step"
+      shift
+      c=$((c - 1))
+    done
+    probe_run "$S/probe_step"
+    rc=$?
+    err=''
+    [ -s "$S/probe_err" ] && IFS= read -r err <"$S/probe_err"
+    printf 'step%d=%d\nstep%d_err=%s\n' "$i" "$rc" "$i" "$err"
+  done
+  [ $# -eq 0 ] || die "unexpected words after the probe steps"
+}
+
 mkdir -p "$S"
 cmd=${1:-daemon}
 [ $# -gt 0 ] && shift
@@ -380,5 +675,6 @@ case "$cmd" in
   watch) cmd_watch "$@" ;;
   revert) cmd_revert "$@" ;;
   status) cmd_status ;;
+  probe) cmd_probe "$@" ;;
   *) die "unknown command $cmd" ;;
 esac

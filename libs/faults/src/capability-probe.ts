@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { KernelCapabilityError, type KernelFeature } from '@gameday/core';
-import type { StepRunner } from './step-runner';
+import { runAll, type StepRunner } from './step-runner';
 
 export interface ProbeNeeds {
   prio: boolean;
@@ -129,34 +129,43 @@ export class ProbeError extends Error {
   }
 }
 
-/** Throws KernelCapabilityError naming the missing module(s) and the engine; leaves nothing behind. */
+/**
+ * Throws KernelCapabilityError naming the missing module(s) and the engine; leaves nothing behind.
+ * Every step and the cleanup go in one batch (one exec through the helper): a step whose
+ * prerequisite turned out missing, or that follows a failed set-up, fails harmlessly and is not
+ * judged, and the cleanup runs whatever happened before it.
+ */
 export async function probeKernel(runner: StepRunner, needs: ProbeNeeds, engine: string): Promise<void> {
   const { steps, cleanup } = probeSteps(needs);
+  let results: Awaited<ReturnType<typeof runAll>>;
+  try {
+    results = await runAll(runner, [...steps.map((s) => s.argv), ...cleanup]);
+  } catch (err) {
+    // the batch may have stopped part-way: the cleanup again, one by one (deleting what is gone fails)
+    for (const argv of cleanup) await runner.run(argv).catch(() => undefined);
+    throw err;
+  }
   const missing: KernelFeature[] = [];
   const details: string[] = [];
   let setupError: string | undefined;
-  try {
-    for (const step of steps) {
-      if (step.requires?.some((f) => missing.includes(f))) continue;
-      const r = await runner.run(step.argv);
-      if (r.exitCode === 0) continue;
-      const text = (r.stderr.trim() || r.stdout.trim()).split('\n')[0];
-      const why =
-        r.exitCode === 126 || r.exitCode === 127
-          ? `${step.argv[0]} cannot be run there (exit code ${r.exitCode}${text ? `: ${text}` : ''}); the exec strategy needs tc and ip in the target, the sidecar strategy brings its own`
-          : text || `exit code ${r.exitCode}`;
-      if (!step.feature) {
-        if (step.argv[2] === 'add') {
-          setupError = `cannot create a probe device in the target's network namespace (${step.argv.join(' ')}): ${why}`;
-          break;
-        }
-        continue;
+  for (const [i, step] of steps.entries()) {
+    if (step.requires?.some((f) => missing.includes(f))) continue;
+    const r = results[i];
+    if (r.exitCode === 0) continue;
+    const text = (r.stderr.trim() || r.stdout.trim()).split('\n')[0];
+    const why =
+      r.exitCode === 126 || r.exitCode === 127
+        ? `${step.argv[0]} cannot be run there (exit code ${r.exitCode}${text ? `: ${text}` : ''}); the exec strategy needs tc and ip in the target, the sidecar strategy brings its own`
+        : text || `exit code ${r.exitCode}`;
+    if (!step.feature) {
+      if (step.argv[2] === 'add') {
+        setupError = `cannot create a probe device in the target's network namespace (${step.argv.join(' ')}): ${why}`;
+        break;
       }
-      missing.push(step.feature);
-      details.push(`${step.argv.join(' ')}: ${why}`);
+      continue;
     }
-  } finally {
-    for (const argv of cleanup) await runner.run(argv).catch(() => undefined);
+    missing.push(step.feature);
+    details.push(`${step.argv.join(' ')}: ${why}`);
   }
   if (setupError) throw new ProbeError(`${setupError} (engine ${engine})`);
   if (missing.length) throw new KernelCapabilityError(missing, engine, details.join('; '));

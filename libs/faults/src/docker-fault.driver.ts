@@ -72,6 +72,9 @@ export interface DockerFaultDriverOptions {
 
 const DEFAULT_GRACE_MS = 30_000;
 
+/** Reasons that end a fault before its time: the helper gets a signal, not only an exec. */
+const URGENT_REASONS: ReadonlySet<string> = new Set(['abort', 'guardrail']);
+
 function inWorkerClock(t: HelperTimeline, shift: number): HelperTimeline {
   if (shift === 0) return t;
   const back = (d?: Date) => (d ? new Date(d.getTime() - shift) : undefined);
@@ -146,10 +149,13 @@ export class DockerFaultDriver implements FaultDriver {
       let offset: ClockOffset;
       try {
         await probeKernel(new HelperRunner(this.docker, helperId), needs, this.engine);
-        // one read: on a slow engine every exec costs hundreds of ms of arming time
-        offset = clockOffset(await this.helpers.readClock(helperId, 1));
-        // a slow read (busy engine) is retried before anything is judged from it
-        if (offset.uncertaintyMs > 100) offset = clockOffset(await this.helpers.readClock(helperId, 3));
+        // the readiness check's read: on a slow engine every exec costs up to seconds of arming
+        const first = await this.helpers.readClock(helperId, 1);
+        offset = clockOffset(first);
+        // a slow read (busy engine) is retried once before anything is judged from it; where every
+        // exec is slow, more reads would not narrow it and only make arming longer
+        if (offset.uncertaintyMs > 100)
+          offset = clockOffset([...first, ...(await this.helpers.readClock(helperId, 1))]);
         if (options.maxClockOffsetMs !== undefined && clockOffsetTooLarge(offset, options.maxClockOffsetMs))
           throw new ClockOffsetError(this.engine, offset, options.maxClockOffsetMs);
       } catch (err) {
@@ -426,7 +432,9 @@ export class DockerFaultDriver implements FaultDriver {
     try {
       const result =
         lease.kind === 'container' ? await this.containers.revert(lease) : await this.revertNetwork(lease, reason);
-      await this.options.leases.markReverted(lease.id, result.at, reason);
+      // the fault is out: a ledger that cannot record it now (Postgres away) must not turn that into
+      // a failed revert, or the caller loses the instant; every caller records it again
+      await this.options.leases.markReverted(lease.id, result.at, reason).catch(() => undefined);
       this.emit({
         type: 'revert',
         result: 'ok',
@@ -449,6 +457,19 @@ export class DockerFaultDriver implements FaultDriver {
   }
 
   private async revertNetwork(lease: FaultLease, reason: string): Promise<RevertResult> {
+    // An abort reaches the helper first, as a signal through the Docker API: it writes the undo it
+    // holds ready (no process created in the target's netns, no exec, no inspection first). What
+    // follows confirms, and reverts by itself if the signal did not.
+    const signalled =
+      URGENT_REASONS.has(reason) &&
+      !!lease.helperContainerId &&
+      (await this.docker
+        .getContainer(lease.helperContainerId)
+        .kill({ signal: 'SIGUSR2' })
+        .then(
+          () => true,
+          () => false,
+        ));
     const info = await inspectOrNull(this.docker, lease.containerId);
     // The qdiscs lived in the target's netns: a stopped or removed target took them along.
     if (!info?.State?.Running)
@@ -473,8 +494,13 @@ export class DockerFaultDriver implements FaultDriver {
       ]);
       if (r.exitCode !== 0) throw new FaultStepError(['gameday-helper', 'revert'], r.exitCode, r.stderr, false);
       const kv = parseKeyValues(r.stdout);
-      if (kv.was !== 'applied' || kv.undone === '0') outcome = 'already_gone';
-      removedAt = this.now();
+      const bySignal = signalled && kv.was === 'reverted' && kv.revert_reason === 'signal';
+      if (!bySignal && (kv.was !== 'applied' || kv.undone === '0')) outcome = 'already_gone';
+      // when the signal did it, the fault left the kernel at the helper's instant (in its clock)
+      removedAt =
+        bySignal && /^\d+$/.test(kv.reverted_at ?? '')
+          ? new Date(Number(kv.reverted_at) - (lease.details?.clockCorrectionMs ?? 0))
+          : this.now();
     } else {
       // No live helper (removed, or the reaper after a crash): run the revert argv directly;
       // each deletes only our handle and kind, so a failure means "already gone". Never in a netns

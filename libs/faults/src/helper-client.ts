@@ -14,6 +14,9 @@ export const HELPER_TARGET_LABEL = 'gameday.target';
  * NET_ADMIN only, handed its steps, asked for its record, removed (a stop lets it revert first).
  */
 export class HelperClient {
+  /** The clock read the readiness check made, per helper, until readClock uses it. */
+  private readonly readyReadings = new Map<string, ClockReading>();
+
   constructor(
     private readonly docker: Docker,
     private readonly engine: string,
@@ -26,7 +29,10 @@ export class HelperClient {
     return this.helperImage;
   }
 
-  /** Starts the helper in the target's netns (NET_ADMIN only) and waits until it can exec. */
+  /**
+   * Starts the helper in the target's netns (NET_ADMIN only) and waits until it can exec. The
+   * readiness check is a clock read, kept for readClock: one exec fewer while arming.
+   */
   async create(target: ResolvedTarget): Promise<string> {
     const image = await this.ensureImage();
     const name = `gameday-helper-${shortName(target.containerName)
@@ -54,8 +60,11 @@ export class HelperClient {
     try {
       await container.start();
       for (let i = 0; i < 100; i++) {
-        const r = await execInContainer(this.docker, container.id, ['true']).catch(() => undefined);
-        if (r?.exitCode === 0) return container.id;
+        const reading = await this.readOnce(container.id).catch(() => undefined);
+        if (reading) {
+          this.readyReadings.set(container.id, reading);
+          return container.id;
+        }
         await new Promise((res) => setTimeout(res, 50));
       }
       throw new Error(`helper ${name} did not become ready`);
@@ -66,21 +75,36 @@ export class HelperClient {
   }
 
   remove(id: string): Promise<void> {
+    this.readyReadings.delete(id);
     return removeContainer(this.docker, id);
   }
 
-  /** Reads of the helper's clock between two reads of ours, to measure the engine's clock offset. */
+  /** One read of the helper's clock between two reads of ours; undefined when it gave none. */
+  private async readOnce(helperId: string): Promise<ClockReading | undefined> {
+    const sentAt = Date.now();
+    const r = await execInContainer(this.docker, helperId, ['gameday-helper', 'status']);
+    const receivedAt = Date.now();
+    const remoteAt = Number(parseKeyValues(r.stdout).now);
+    return r.exitCode === 0 && Number.isFinite(remoteAt) && remoteAt > 0 ? { sentAt, remoteAt, receivedAt } : undefined;
+  }
+
+  /**
+   * Reads of the helper's clock between two reads of ours, to measure the engine's clock offset;
+   * the readiness check's read counts as the first one.
+   */
   async readClock(helperId: string, samples = 3): Promise<ClockReading[]> {
     const readings: ClockReading[] = [];
-    for (let i = 0; i < samples; i++) {
-      const sentAt = Date.now();
-      const r = await execInContainer(this.docker, helperId, ['gameday-helper', 'status']);
-      const receivedAt = Date.now();
-      const remoteAt = Number(parseKeyValues(r.stdout).now);
-      if (r.exitCode === 0 && Number.isFinite(remoteAt) && remoteAt > 0)
-        readings.push({ sentAt, remoteAt, receivedAt });
+    const ready = this.readyReadings.get(helperId);
+    if (ready) {
+      this.readyReadings.delete(helperId);
+      readings.push(ready);
     }
-    if (readings.length === 0) throw new Error('the helper did not report its clock');
+    while (readings.length < samples) {
+      const reading = await this.readOnce(helperId);
+      if (reading) readings.push(reading);
+      else if (readings.length === 0) throw new Error('the helper did not report its clock');
+      else break;
+    }
     return readings;
   }
 

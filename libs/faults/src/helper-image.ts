@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import type Docker from 'dockerode';
 
 export const HELPER_IMAGE_REPOSITORY = 'gameday/netem-helper';
-const CONTEXT_FILES = ['Dockerfile', 'gameday-helper.sh'];
+const CONTEXT_FILES = ['Dockerfile', 'gameday-helper.sh', 'gameday-at.c'];
 
 /** Finds libs/faults/helper from the source tree or a build output; GAMEDAY_HELPER_CONTEXT overrides. */
 export function helperContextDir(): string {

@@ -19,6 +19,29 @@ export function encodeHelperSteps(apply: string[][], undo: (string[] | null)[]):
   return out;
 }
 
+/** Encodes argvs for `gameday-helper probe`: COUNT, then N words… per step. */
+export function encodeProbeSteps(steps: string[][]): string[] {
+  const out = [String(steps.length)];
+  for (const argv of steps) {
+    for (const w of argv)
+      if (w.includes('\n') || w.includes('\0'))
+        throw new Error(`argv word ${JSON.stringify(w)} contains a newline or NUL`);
+    out.push(String(argv.length), ...argv);
+  }
+  return out;
+}
+
+/** `gameday-helper probe` output → one exit code and first stderr line per step, in order. */
+export function parseProbeResults(stdout: string, count: number): { exitCode: number; stderr: string }[] {
+  const kv = parseKeyValues(stdout);
+  return Array.from({ length: count }, (_, i) => {
+    const code = kv[`step${i + 1}`];
+    if (code === undefined || !/^\d+$/.test(code))
+      throw new Error(`the helper reported no exit code for probe step ${i + 1}`);
+    return { exitCode: Number(code), stderr: kv[`step${i + 1}_err`] ?? '' };
+  });
+}
+
 export function parseKeyValues(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const line of text.split('\n')) {

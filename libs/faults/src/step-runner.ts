@@ -1,12 +1,26 @@
 import { execFile } from 'node:child_process';
 import type Docker from 'dockerode';
 import { execInContainer, type StepResult } from './docker-exec';
+import { encodeProbeSteps, parseProbeResults } from './helper-protocol';
 
 /** Runs one argv in the target's network namespace, however the strategy gets there. */
 export interface StepRunner {
   /** The prefix a human would type to run the same argv (for dry runs and the timeline). */
   readonly prefix: string[];
   run(argv: string[]): Promise<StepResult>;
+  /**
+   * Runs several argvs in order, each whatever the previous one returned, in one round trip where
+   * the strategy can (on a slow engine every exec costs a second of arming). Absent: one by one.
+   */
+  runAll?(argvs: string[][]): Promise<StepResult[]>;
+}
+
+/** Every argv in order through the runner's batch when it has one. */
+export async function runAll(runner: StepRunner, argvs: string[][]): Promise<StepResult[]> {
+  if (runner.runAll) return runner.runAll(argvs);
+  const results: StepResult[] = [];
+  for (const argv of argvs) results.push(await runner.run(argv));
+  return results;
 }
 
 /** `sidecar`: the helper container shares the target's netns and has NET_ADMIN. */
@@ -20,6 +34,16 @@ export class HelperRunner implements StepRunner {
   }
   run(argv: string[]): Promise<StepResult> {
     return execInContainer(this.docker, this.helperId, argv);
+  }
+  async runAll(argvs: string[][]): Promise<StepResult[]> {
+    const r = await execInContainer(this.docker, this.helperId, [
+      'gameday-helper',
+      'probe',
+      ...encodeProbeSteps(argvs),
+    ]);
+    if (r.exitCode !== 0)
+      throw new Error(`gameday-helper probe failed (exit code ${r.exitCode}): ${r.stderr.trim() || r.stdout.trim()}`);
+    return parseProbeResults(r.stdout, argvs.length).map((s) => ({ ...s, stdout: '' }));
   }
 }
 

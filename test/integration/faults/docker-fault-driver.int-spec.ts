@@ -14,7 +14,7 @@ import {
   compileNetworkFault,
 } from '@gameday/core';
 import { createPrismaClient, PrismaLeaseRepository, type PrismaClient } from '@gameday/db';
-import { DockerFaultDriver, ensureHelperImage, execInContainer } from '@gameday/faults';
+import { DockerFaultDriver, ensureHelperImage, execInContainer, parseKeyValues } from '@gameday/faults';
 import { waitFor } from '../../support/harness';
 
 /**
@@ -503,6 +503,24 @@ describe('verify and revert from the lease alone (htb stands in for netem on thi
         reasons: ['eth0 htb 4744: not found (root qdisc is noqueue 0:)'],
       });
       expect(await driver.revert(lease, 'planned_end')).toMatchObject({ outcome: 'already_gone' });
+    } finally {
+      await driver.release(lease);
+    }
+  });
+
+  it('an abort reaches the helper as a signal (no exec before the undo); the exec only confirms', async () => {
+    const { lease, helper } = await leaseWithHelper();
+    try {
+      const asked = Date.now();
+      const result = await driver.revert(lease, 'abort');
+      expect(result.outcome).toBe('reverted');
+      const st = parseKeyValues(await sh(helper, ['gameday-helper', 'status']));
+      expect(st.revert_reason).toBe('signal');
+      // the fault left the kernel at the helper's instant, not when the confirming exec returned
+      expect(result.at.getTime()).toBe(Number(st.reverted_at));
+      expect(result.at.getTime()).toBeGreaterThanOrEqual(asked);
+      expect(await sh(helper, ['tc', 'qdisc', 'show', 'dev', 'eth0'])).not.toMatch(/4744:/);
+      expect((await leases.get(lease.id))!.revertReason).toBe('abort');
     } finally {
       await driver.release(lease);
     }

@@ -164,7 +164,11 @@ export interface FaultDriver {
   scheduleApply(prepared: PreparedFault, at: ScheduleOptions): Promise<FaultLease>;
   readTimeline(lease: FaultLease): Promise<HelperTimeline>;
   verify(lease: FaultLease): Promise<VerifyOutcome>;
-  /** Idempotent: "already gone" is success; removes only what we own. */
+  /**
+   * Idempotent: "already gone" is success; removes only what we own. Records the revert in the
+   * ledger when it can, but a ledger that cannot (Postgres away) does not fail a revert that
+   * happened: callers record the result themselves.
+   */
   revert(lease: FaultLease, reason: string): Promise<RevertResult>;
   /** Removes a prepared helper that was never applied (or whose fault is reverted). */
   release(prepared: PreparedFault | FaultLease): Promise<void>;

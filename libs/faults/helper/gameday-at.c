@@ -1,0 +1,191 @@
+/*
+ * gameday-at AT_MS LINES_FILE [-force]    (prints WRITTEN_MS DONE_MS STATUS EARLY)
+ *
+ * The helper's timed kernel calls without process creation at the planned instant. In a small
+ * guest one fork+exec of tc costs 100+ ms and several times that when the CPU is busy, so the
+ * shell helper's apply and revert landed 1-5 s late. This starts `tc [-force] -batch -` now (its
+ * loading happens before the instant), sleeps until AT_MS on the realtime clock (absolute, so a
+ * late wake-up is not added to), writes every line at once and waits for tc to finish.
+ *
+ * Prints "WRITTEN_MS DONE_MS STATUS EARLY" (epoch ms; STATUS is tc's exit code, 128+N when killed
+ * by signal N). tc's stderr is this process's stderr: with -batch it names each failed line as
+ * "Command failed -:N".
+ *
+ * On USR1 it writes at once instead of waiting for AT_MS: the helper holds its undo ready like this
+ * for the whole fault, so an abort (a signal through the Docker API, or a revert command) reaches
+ * the kernel with no process created. EARLY is 1 when USR1 made it write before AT_MS.
+ *
+ * On TERM/INT before the write nothing reaches the kernel (tc reads EOF and exits). After the write
+ * the tc child is killed and reaped before this process exits, so once the caller has waited for
+ * it no line can still be applied behind the caller's back.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static volatile pid_t child = -1;
+
+static void on_stop(int sig) {
+  (void)sig;
+  if (child > 0) {
+    int st;
+    kill(child, SIGKILL);
+    while (waitpid(child, &st, 0) < 0 && errno == EINTR) {
+    }
+  }
+  _exit(143);
+}
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static char *read_all(const char *path, size_t *len) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return NULL;
+  size_t cap = 4096, n = 0;
+  char *buf = malloc(cap);
+  for (;;) {
+    if (n == cap) {
+      cap *= 2;
+      buf = realloc(buf, cap);
+    }
+    ssize_t r = read(fd, buf + n, cap - n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    n += (size_t)r;
+  }
+  close(fd);
+  *len = n;
+  return buf;
+}
+
+int main(int argc, char **argv) {
+  /* first: USR1's default action would end this process; from here on it is read from sfd below */
+  sigset_t now_set;
+  sigemptyset(&now_set);
+  sigaddset(&now_set, SIGUSR1);
+  sigprocmask(SIG_BLOCK, &now_set, NULL);
+  if (argc < 3 || argc > 4 || (argc == 4 && strcmp(argv[3], "-force") != 0)) {
+    fprintf(stderr, "usage: gameday-at AT_MS LINES_FILE [-force]\n");
+    return 2;
+  }
+  char *end;
+  long long at = strtoll(argv[1], &end, 10);
+  if (*argv[1] == '\0' || *end != '\0' || at < 0) {
+    fprintf(stderr, "gameday-at: AT_MS must be epoch milliseconds\n");
+    return 2;
+  }
+  size_t len;
+  char *lines = read_all(argv[2], &len);
+  if (!lines) {
+    fprintf(stderr, "gameday-at: cannot read %s: %s\n", argv[2], strerror(errno));
+    return 2;
+  }
+
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_stop;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGINT, &sa, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  /* the instant and the signal, waited for together: no window where a USR1 could be missed */
+  int sfd = signalfd(-1, &now_set, SFD_CLOEXEC);
+  int tfd = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC);
+  if (sfd < 0 || tfd < 0) {
+    perror("gameday-at: signalfd/timerfd");
+    return 2;
+  }
+  struct itimerspec its;
+  memset(&its, 0, sizeof its);
+  its.it_value.tv_sec = at / 1000;
+  its.it_value.tv_nsec = (at % 1000) * 1000000;
+  /* an all-zero value disarms a timer; any instant in the past fires at once */
+  if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0) its.it_value.tv_nsec = 1;
+  if (timerfd_settime(tfd, TFD_TIMER_ABSTIME, &its, NULL) != 0) {
+    perror("gameday-at: timerfd_settime");
+    return 2;
+  }
+
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) != 0) {
+    perror("gameday-at: pipe");
+    return 2;
+  }
+  sigset_t block, old;
+  sigemptyset(&block);
+  sigaddset(&block, SIGTERM);
+  sigaddset(&block, SIGINT);
+  sigprocmask(SIG_BLOCK, &block, &old);
+  pid_t pid = fork();
+  if (pid < 0) {
+    perror("gameday-at: fork");
+    return 2;
+  }
+  if (pid == 0) {
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    dup2(p[0], 0);
+    int null = open("/dev/null", O_WRONLY);
+    if (null >= 0) dup2(null, 1);
+    char *tc_argv[] = {"tc", "-batch", "-", NULL, NULL};
+    if (argc == 4) {
+      tc_argv[1] = "-force";
+      tc_argv[2] = "-batch";
+      tc_argv[3] = "-";
+    }
+    execvp("tc", tc_argv);
+    perror("gameday-at: exec tc");
+    _exit(127);
+  }
+  child = pid;
+  sigprocmask(SIG_SETMASK, &old, NULL);
+  close(p[0]);
+
+  /* the realtime timer is absolute (a late wake-up is not added to, a clock step is followed) */
+  int early = 0;
+  struct pollfd fds[2] = {{.fd = tfd, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
+  for (;;) {
+    int r = poll(fds, 2, -1);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) perror("gameday-at: poll"); /* write now rather than never */
+    else if (fds[1].revents & POLLIN) early = 1;
+    break;
+  }
+
+  long long written = now_ms();
+  size_t off = 0;
+  while (off < len) {
+    ssize_t w = write(p[1], lines + off, len - off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) break; /* tc died early: its status says so */
+    off += (size_t)w;
+  }
+  close(p[1]);
+  int st = 0;
+  while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+  }
+  long long done = now_ms();
+  child = -1;
+  int status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  printf("%lld %lld %d %d\n", written, done, status, early);
+  return 0;
+}
