@@ -188,6 +188,67 @@ export function analyseWindow(
   };
 }
 
+/**
+ * Waits until the fault is gone as the host sees it (the target's watcher: a fast request after the
+ * slow run) or the deadline has passed, asking the guest nothing: a docker exec in the one-vCPU
+ * guest around T1 competes with the helper's own revert (back-to-back status reads there once made
+ * a helper revert 6.6 s late). The helper's record is read once afterwards.
+ */
+export async function waitGoneFromHost(
+  target: LabTarget,
+  plannedStart: number,
+  slowMs: number,
+  deadlineAt: number,
+): Promise<void> {
+  await until(
+    'the fault to be gone as seen from the host',
+    async () =>
+      analyseWindow(target.watcher.between(plannedStart - 1_000, Date.now()), slowMs).goneAt !== undefined ||
+      Date.now() > deadlineAt,
+    Math.max(1_000, deadlineAt + 1_000 - Date.now()),
+    100,
+  );
+}
+
+/**
+ * Waits from the planned start until the host sees the fault (two slowed requests). The guest is
+ * asked nothing: an exec in the one-vCPU guest costs ~2 s there, so polling the helper made the
+ * tests kill their worker seconds late, once after the fault had already ended.
+ */
+export async function waitFaultSeenFromHost(
+  target: LabTarget,
+  plannedStart: number,
+  slowMs: number,
+  timeoutMs: number,
+  onTimeout: () => Promise<string>,
+): Promise<void> {
+  await sleep(plannedStart - Date.now());
+  await until(
+    'the fault to show from the host',
+    async () =>
+      analyseWindow(target.watcher.between(plannedStart - 200, Date.now()), slowMs, 2).firstSlowAt !== undefined,
+    timeoutMs,
+    20,
+  ).catch(async (e: Error) => {
+    throw new Error(`${e.message}\n${await onTimeout()}`);
+  });
+}
+
+/** Resolves once a request started at or after `since` was slowed by the fault: it was still in place then. */
+export async function waitSlowedSince(
+  target: LabTarget,
+  since: number,
+  slowMs: number,
+  timeoutMs = 3_000,
+): Promise<void> {
+  await until(
+    'a request started after the kill to be slowed by the fault',
+    async () => target.watcher.between(since, Date.now()).some((x) => !x.error && x.ms >= slowMs),
+    timeoutMs,
+    20,
+  );
+}
+
 export interface HelperStatus {
   state: string;
   appliedAt?: number;
@@ -207,7 +268,6 @@ export function layerOf(reason: string | undefined | null): string {
 }
 
 /** Helper states that say what became of a planned apply. */
-const HELPER_OUTCOMES = ['applied', 'reverted', 'apply_failed', 'skipped_expired', 'cancelled'];
 
 export class RollbackLab {
   readonly workers: WorkerProcess[] = [];
@@ -317,25 +377,6 @@ export class RollbackLab {
     };
   }
 
-  /**
-   * Waits from the planned start until the helper's record says what became of the fault (applied,
-   * or an outcome that means it never will be); rejects with the run's timeline after timeoutMs.
-   */
-  async helperOutcome(runId: string, helperId: string, plannedStart: number, timeoutMs: number): Promise<HelperStatus> {
-    await sleep(plannedStart - Date.now());
-    return until(
-      'the helper to apply the fault',
-      async () => {
-        const st = await this.helperStatus(helperId);
-        return st && HELPER_OUTCOMES.includes(st.state) ? st : null;
-      },
-      timeoutMs,
-      250,
-    ).catch(async (e: Error) => {
-      throw new Error(`${e.message}\n${await this.timeline(runId)}`);
-    });
-  }
-
   /** The qdiscs on the target's eth0, read from its netns by an unprivileged observer. */
   async qdiscs(target: LabTarget): Promise<{ kind: string; handle: string }[]> {
     const r = await execInContainer(this.lab.docker, target.observerId, ['tc', '-j', 'qdisc', 'show', 'dev', 'eth0']);
@@ -348,6 +389,25 @@ export class RollbackLab {
   }
 
   /** The run's events, one line each, for failure messages. */
+  /**
+   * How long the run armed: its phase.arming event to its fault.armed (appended once the helper
+   * has the schedule; phase.baseline waits for the planned baseline start). Null if not within waitMs.
+   */
+  async armingMs(runId: string, waitMs = 5_000): Promise<number | null> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const events = await this.prisma.runEvent.findMany({
+        where: { runId, type: { in: ['phase.arming', 'fault.armed'] } },
+        orderBy: { id: 'asc' },
+      });
+      const from = events.find((e) => e.type === 'phase.arming');
+      const to = events.find((e) => e.type === 'fault.armed');
+      if (from && to) return to.at.getTime() - from.at.getTime();
+      if (Date.now() > deadline) return null;
+      await sleep(100);
+    }
+  }
+
   async timeline(runId: string): Promise<string> {
     const run = await this.prisma.run.findUnique({
       where: { id: runId },
