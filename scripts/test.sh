@@ -2,7 +2,8 @@
 # The README's test command (`npm test`): makes the host ready, prepares the test database and
 # runs the jest tiers: unit, integration (real Postgres, Redis, Docker Engine), browser (the web
 # UI in Chromium against the real API and worker) and lab (user-mode-linux kernel with sch_netem).
-# Extra arguments go to jest.
+# Extra arguments go to jest. SKIP_BUILD=1 lets the tests that need dist/ (app images, the lab
+# end-to-end) use it as it is instead of building it again (CI builds just before).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"

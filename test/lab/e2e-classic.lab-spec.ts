@@ -15,8 +15,9 @@ describe('classic GameDay end to end in the lab', () => {
   const before = umlPids();
 
   beforeAll(async () => {
-    // the demo runs the built API and worker, as an operator would
-    execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'ignore' });
+    // the demo runs the built API and worker, as an operator would (SKIP_BUILD=1: dist/ is fresh,
+    // as in CI, which builds just before the tests)
+    if (process.env.SKIP_BUILD !== '1') execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'ignore' });
     result = await runClassicDemo({
       engine: 'lab',
       fast: true,
