@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
-import { RUN_TERMINAL, type RunResult } from '@gameday/core';
+import { parseDurationMs, RUN_TERMINAL, type RunResult } from '@gameday/core';
 import { ensureHelperImage } from '@gameday/faults';
 import { startUmlDocker, type UmlDocker } from '../../tools/lab/uml-docker';
 import { hostHasNetem } from './engine';
@@ -211,6 +211,13 @@ export async function runClassicDemo(options: DemoOptions = {}): Promise<DemoRes
         // one exec takes 1.3 s. With the example's 20 s the judged baseline (from arming's end)
         // shrank to 7 samples and the verdict was inconclusive. Arming ahead costs only waiting.
         if (!options.fast) e.durations = { ...e.durations, arming: '60s' };
+        // After T1 the worker confirms the helper's revert with about five docker execs (its record,
+        // the revert command, the qdisc checks): 1.3-2 s of the one virtual CPU each, until about
+        // T1+8 s. Requests to service2 in that stretch took 100-370 ms (measured: 212 ms at T1+6 s,
+        // 30 ms from T1+8 s on) against a 300 ms timeout, so the judged recovery starts after it:
+        // settle 10 s, and the recovery window 5 s longer to keep its number of samples.
+        const recoveryS = parseDurationMs(e.durations.recovery)! / 1000 + 5;
+        e.durations = { ...e.durations, settle: '10s', recovery: `${recoveryS}s` };
         if (e.hypothesis.tolerances?.minSamples)
           e.hypothesis.tolerances.minSamples = Math.min(e.hypothesis.tolerances.minSamples, 10);
       }

@@ -48,7 +48,8 @@ describe('classic GameDay end to end in the lab', () => {
       data: { clockOffset: { offsetMs: number; uncertaintyMs: number; correctionMs: number } };
     };
     expect(Math.abs(armed.data.clockOffset.offsetMs)).toBeLessThanOrEqual(armed.data.clockOffset.uncertaintyMs + 1);
-    expect(e.windows!.observed.recovery.from - e.windows!.observed.fault.to).toBe(5_000);
+    // the lab demo settles 10 s: the worker's confirmation execs take the guest's CPU until about T1+8 s
+    expect(e.windows!.observed.recovery.from - e.windows!.observed.fault.to).toBe(10_000);
     expect(e.windows!.gaps.map((g) => g.kind)).toContain('settling');
   });
 
