@@ -25,6 +25,7 @@ import { promisify } from 'node:util';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
+import { configSchema } from '@gameday/config';
 import { freePort, startProcess, waitForHttp, type Managed } from '../tools/lab/processes';
 import { quantile } from '../tools/lab/stats';
 
@@ -302,6 +303,8 @@ async function main(): Promise<void> {
       firing_lone_p50_ms: lone.latency.p50,
       firing_lone_max_ms: lone.latency.max,
       firing_burst: BURST,
+      // the worker's firing/launching concurrency, as the worker parsed it from the same environment
+      worker_concurrency: configSchema.shape.WORKER_CONCURRENCY.parse(process.env.WORKER_CONCURRENCY),
       firing_hz10_fired: hz10.fired,
       firing_hz10_p50_ms: hz10.latency.p50,
       firing_hz10_p99_ms: hz10.latency.p99,
