@@ -316,8 +316,11 @@ lock_for_revert() {
   until mkdir "$S/lock" 2>/dev/null; do
     at_pid=$(get at_pid)
     if is_num "$at_pid" && [ "$at_pid" != "$nudged" ]; then
-      put cancel "$1"
-      put cancel_by "$$"
+      # the first to ask made it happen: an abort signal that came first keeps its name
+      [ -s "$S/cancel" ] || {
+        put cancel "$1"
+        put cancel_by "$$"
+      }
       if [ "$(get at_kind)" = revert ]; then kill -USR1 "$at_pid" 2>/dev/null || true; else kill "$at_pid" 2>/dev/null || true; fi
       nudged=$at_pid
     fi
@@ -572,8 +575,10 @@ state_now() {
 # stopped (the plan is cancelled); one holding the undo writes it now; otherwise the next tick
 # (this signal ends the daemon's sleep) undoes or cancels.
 on_abort() {
-  put cancel signal
-  put cancel_by signal
+  [ -s "$S/cancel" ] || {
+    put cancel signal
+    put cancel_by signal
+  }
   ABORT_NOW=1
   if [ -n "$AT_PID" ]; then
     if [ "$AT_KIND" = revert ]; then kill -USR1 "$AT_PID" 2>/dev/null || true; else kill "$AT_PID" 2>/dev/null || true; fi

@@ -181,6 +181,32 @@ it('holds the undo from the apply on: an abort signal through the Docker API rem
   expect(await logsOf(id)).toMatch(/reverted \(signal, batch written at \d+\)/);
 });
 
+it('an abort signal keeps its name when a revert command asks while the held undo is still being written', async () => {
+  // Seen in CI: the driver signals, then confirms through an exec; the exec's revert found the held
+  // undo not written yet, renamed the request as its own ('abort', its PID) and reported the
+  // removal as its work. Made deterministic here: the held undo's gameday-at is stopped while the
+  // signal and the exec both ask, then let go.
+  const id = await fx.newHelper();
+  const applyAt = Date.now() + 2_500;
+  await schedule(id, applyAt, applyAt + 60_000, encodeHelperSteps([tbf('7:')], [del('7:')]));
+  await until('the fault to be applied', async () => (await statusOf(id)).state === 'applied', 6_000);
+  await until(
+    'the undo to be held ready',
+    async () => (await fx.exec(id, ['pidof', 'gameday-at'])).exitCode === 0,
+    3_000,
+  );
+  const at = (await fx.exec(id, ['pidof', 'gameday-at'])).stdout.trim();
+  expect((await fx.exec(id, ['kill', '-STOP', at])).exitCode).toBe(0);
+  await fx.docker.getContainer(id).kill({ signal: 'SIGUSR2' });
+  const revert = fx.exec(id, ['gameday-helper', 'revert', 'abort']);
+  // the exec waits for the lock the timer holds, asking the stopped gameday-at to write now
+  await new Promise((r) => setTimeout(r, 1_000));
+  expect((await fx.exec(id, ['kill', '-CONT', at])).exitCode).toBe(0);
+  const kv = parseKeyValues((await revert).stdout);
+  expect(kv).toMatchObject({ was: 'reverted', state: 'reverted', revert_reason: 'signal' });
+  expect(await rootQdisc(id)).not.toMatch(/tbf/);
+});
+
 it('cancels a plan not applied yet on an abort signal: nothing lands at T0', async () => {
   const id = await fx.newHelper();
   // far enough ahead that no gameday-at waits yet: the signal ends the timer's sleep instead
