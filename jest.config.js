@@ -31,7 +31,7 @@ const common = {
 };
 module.exports = {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{libs,apps,demo-system,grafana}/**/*.spec.ts'] },
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{libs,apps,demo-system,grafana,bench}/**/*.spec.ts'] },
     {
       ...common,
       displayName: 'integration',

@@ -8,6 +8,10 @@
 //   (DockerFaultDriver.prepare), scheduleApply hands it T0/T1, and the helper's own record says
 //   when `tc qdisc add` returned: skew = applied − T0 (and when it started tc, which separates
 //   the helper's timer from the cost of running tc in the guest).
+// - injection skew (seen from outside): during each of those injections the host sends a message
+//   every millisecond (BENCH_STREAM_INTERVAL_MS) over one TCP connection to an echo in the
+//   target's netns; the first echo held by netem marks when the fault went in (bench/echo-stream.ts).
+//   Reported beside the helper's record, with the difference per injection.
 // - injection skew (baseline): a host timer fires at T0 and runs
 //   `docker exec <helper> tc qdisc add dev eth0 root … netem delay …`; skew = command done − T0.
 // - abort latency (ours): driver.revert(lease, 'abort') on an active fault (a signal to the helper
@@ -24,6 +28,7 @@ import Docker from 'dockerode';
 import { InMemoryLeaseRepository, networkFaultSchema, type FaultLease, type PreparedFault } from '@gameday/core';
 import { DockerFaultDriver, ensureHelperImage, execInContainer } from '@gameday/faults';
 import { ensureLabTargetImage } from '../tools/lab/lab-images';
+import { EchoStream, faultSeenAt } from './echo-stream';
 import { quantile } from '../tools/lab/stats';
 import { startUmlDocker, type UmlDocker } from '../tools/lab/uml-docker';
 
@@ -47,6 +52,13 @@ const LEAD_MS = Number(process.env.BENCH_LEAD_MS ?? 6_000);
 /** long enough that the revert instant is its own: the helper starts tc for it 3 s ahead */
 const HOLD_MS = 4_000;
 const NETEM = { delay: '200ms' };
+/** an echo at least this much slower than before T0 was held by the fault (half its delay) */
+const SEEN_THRESHOLD_MS = 100;
+const STREAM_INTERVAL_MS = Number(process.env.BENCH_STREAM_INTERVAL_MS ?? 1);
+/** the echo stream runs from T0 − 60 ms to T0 + 400 ms around each scheduled injection */
+const STREAM_BEFORE_MS = 60;
+const STREAM_AFTER_MS = 400;
+const ECHO_PORT = '7/tcp';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const run = promisify(execFile);
@@ -69,6 +81,7 @@ class Bench {
   private prepared!: PreparedFault;
   private helperId!: string;
   private dockerEnv!: NodeJS.ProcessEnv;
+  private echo!: EchoStream;
 
   constructor(
     private readonly lab: UmlDocker,
@@ -80,8 +93,24 @@ class Bench {
       name: TARGET,
       Image: targetImage,
       Labels: { 'gameday.enabled': 'true' },
+      ExposedPorts: { [ECHO_PORT]: {} },
+      HostConfig: { PortBindings: { [ECHO_PORT]: [{ HostPort: '' }] } },
     });
     await target.start();
+    // the echo shares the target's netns (its answers leave through the target's eth0 and netem);
+    // one connection, so one `cat` process answers every message
+    const echo = await this.lab.docker.createContainer({
+      name: `${TARGET}-echo`,
+      Image: targetImage,
+      Entrypoint: ['/bin/busybox'],
+      Cmd: ['nc', '-ll', '-p', ECHO_PORT.split('/')[0], '-e', '/bin/busybox', 'cat'],
+      HostConfig: { NetworkMode: `container:${target.id}` },
+    });
+    await echo.start();
+    const published = (await target.inspect()).NetworkSettings.Ports[ECHO_PORT]?.[0]?.HostPort;
+    if (!published) throw new Error(`the bench target's ${ECHO_PORT} was not published`);
+    this.echo = await EchoStream.open(this.lab.host, Number(published));
+    await this.echo.ready();
     this.driver = new DockerFaultDriver(this.lab.docker, {
       leases: new InMemoryLeaseRepository(),
       helperImage: this.helperImage,
@@ -116,14 +145,22 @@ class Bench {
   }
 
   /** Ours: scheduleApply at T0/T1; the helper applies and reverts by its own clock. */
-  async scheduledInjections(): Promise<{ inject: number[]; woke: number[]; revert: number[] }> {
+  async scheduledInjections(): Promise<{ inject: number[]; woke: number[]; revert: number[]; outside: number[] }> {
     const inject: number[] = [];
     const woke: number[] = [];
     const revert: number[] = [];
+    const outside: number[] = [];
     for (let i = 0; i < INJECTIONS; i++) {
       const applyAt = Date.now() + LEAD_MS;
       const revertAt = applyAt + HOLD_MS;
       await this.driver.scheduleApply(this.prepared, { applyAt: new Date(applyAt), revertAt: new Date(revertAt) });
+      const streamed = this.echo.window(
+        applyAt - STREAM_BEFORE_MS,
+        applyAt + STREAM_AFTER_MS,
+        STREAM_INTERVAL_MS,
+        // the held echoes come back one delay later
+        2 * SEEN_THRESHOLD_MS + 300,
+      );
       await sleep(Math.max(0, revertAt - Date.now()) + 50);
       let st = await this.helperStatus();
       for (let k = 0; st.state !== 'reverted' && k < 100; k++) {
@@ -135,8 +172,12 @@ class Bench {
       inject.push(Number(st.applied_at) - applyAt);
       woke.push(Number(st.apply_started_at) - applyAt);
       revert.push(Number(st.reverted_at) - revertAt);
+      const seenAt = faultSeenAt(await streamed, applyAt - 5, SEEN_THRESHOLD_MS);
+      if (seenAt === null)
+        throw new Error(`injection ${i}: the echo stream did not see the fault within ${STREAM_AFTER_MS} ms of T0`);
+      outside.push(seenAt - applyAt);
     }
-    return { inject, woke, revert };
+    return { inject, woke, revert, outside };
   }
 
   private handleArgs(): { add: string[]; del: string[] } {
@@ -203,7 +244,9 @@ class Bench {
   }
 
   async release(): Promise<void> {
-    await this.driver.release(this.prepared).catch(() => undefined);
+    this.echo?.close();
+    // setUp may have failed before the helper existed: its error is the one to show
+    if (this.prepared) await this.driver.release(this.prepared).catch(() => undefined);
   }
 }
 
@@ -249,6 +292,9 @@ async function main(): Promise<void> {
     const inj = figures(scheduled.inject);
     const woke = figures(scheduled.woke);
     const rev = figures(scheduled.revert);
+    const seen = figures(scheduled.outside);
+    // per injection: how much later (or sooner) the fault showed from outside than the helper's record
+    const gap = figures(scheduled.outside.map((o, i) => o - scheduled.inject[i]));
     const cli = figures(rawCli);
     const api = figures(rawApi);
     const abortRemoved = figures(aborts.removed);
@@ -260,6 +306,8 @@ async function main(): Promise<void> {
         table([
           ['injection skew: scheduled helper (applied − T0)', inj, ratio(inj.p99, cli.p99)],
           ['  of which: helper started tc (apply_started − T0)', woke, 'rest: tc run time in the guest'],
+          ['injection skew: seen from outside (first held echo − T0)', seen, ratio(seen.p99, cli.p99)],
+          ['  outside − helper record, per injection', gap, ''],
           ['revert skew: scheduled helper (reverted − T1)', rev, ''],
           ['baseline: timer at T0 + `docker exec … tc qdisc add`', cli, 'baseline'],
           ['baseline: timer at T0 + API exec tc qdisc add', api, ratio(api.p99, cli.p99)],
@@ -271,20 +319,28 @@ async function main(): Promise<void> {
           ['abort latency: request → revert() verified', abortReturned, ratio(abortReturned.p99, rawAbort.p99)],
           ['baseline: `docker exec … tc qdisc del`', rawAbort, 'baseline'],
         ]) +
-        `\ntargets: injection skew p99 ≤ 20 ms (${inj.p99 <= 20 ? 'met' : 'NOT met'}), abort p99 ≤ 250 ms (${abortRemoved.p99 <= 250 ? 'met' : 'NOT met'}); no netem left; ${Math.round((Date.now() - started) / 1000)} s\n`,
+        `\ntargets: injection skew p99 ≤ 20 ms (helper record: ${inj.p99 <= 20 ? 'met' : 'NOT met'}; from outside: ${seen.p99 <= 20 ? 'met' : 'NOT met'}), abort p99 ≤ 250 ms (${abortRemoved.p99 <= 250 ? 'met' : 'NOT met'}); no netem left; ${Math.round((Date.now() - started) / 1000)} s\n`,
     );
     const r1 = (x: number) => Math.round(x * 10) / 10;
+    const r3 = (x: number) => Math.round(x * 1000) / 1000;
     process.stdout.write(
       `${JSON.stringify({
         injection_skew_p50_ms: r1(inj.p50),
         injection_skew_p99_ms: r1(inj.p99),
         helper_start_skew_p99_ms: r1(woke.p99),
+        injection_skew_outside_p50_ms: r1(seen.p50),
+        injection_skew_outside_p99_ms: r1(seen.p99),
+        outside_minus_helper_p50_ms: r1(gap.p50),
+        outside_minus_helper_max_ms: r1(gap.max),
+        injection_skew_p99_ratio: r3(inj.p99 / cli.p99),
+        injection_skew_outside_p99_ratio: r3(seen.p99 / cli.p99),
         baseline_exec_skew_p50_ms: r1(cli.p50),
         baseline_exec_skew_p99_ms: r1(cli.p99),
         abort_latency_p50_ms: r1(abortRemoved.p50),
         abort_latency_p99_ms: r1(abortRemoved.p99),
         baseline_abort_p50_ms: r1(rawAbort.p50),
         baseline_abort_p99_ms: r1(rawAbort.p99),
+        abort_latency_p99_ratio: r3(abortRemoved.p99 / rawAbort.p99),
       })}\n`,
     );
   } finally {
