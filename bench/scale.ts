@@ -242,6 +242,10 @@ class ScaleBench {
 async function main(): Promise<void> {
   const b = new ScaleBench();
   const t0 = Date.now();
+  // stopped from outside (Ctrl-C, a timeout): its API and worker must not outlive it, or they take
+  // the next run's jobs (same Redis index and queue prefix)
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => void b.stop().finally(() => process.exit(130)));
   try {
     await b.start();
     const rssStart = b.workerRssMb();
