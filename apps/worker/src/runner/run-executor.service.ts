@@ -334,12 +334,15 @@ export class RunExecutor {
         throw error;
       }
       if (!(error instanceof RunAbortedError)) {
-        await watch.stop();
         // the run cannot go on (Postgres may be what failed): what has no clock of its own in the
-        // target comes out now, from what this worker holds
+        // target comes out now, from what this worker holds, before anything that needs Postgres:
+        // stopping the watch waits for probes in flight and writes the last samples, which can fail
+        // or wait on a pool that lost Postgres (a CI run of postgres-down-fault.int-spec saw the
+        // target still paused at T1+5 s; the cause was not reproduced here)
         // and its ledger records when that happened, once Postgres answers (T1's instant if it was then)
         this.unrecorded.add(early, 'planned_end');
         this.unrecorded.add(await this.confirm.revertUnguarded(leases, 'run_failed'), 'run_failed');
+        await watch.stop().catch(() => undefined);
         await this.unrecorded.flush();
         await this.releaseAll(prepared, leases);
         throw error;
