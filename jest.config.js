@@ -1,4 +1,4 @@
-// One jest run, tiers selected with --selectProjects (unit | integration | browser | lab).
+// One jest run, tiers selected with --selectProjects (unit | integration | redis-cluster | browser | lab).
 // @swc/jest compiles TypeScript (with decorator metadata for Nest) to CommonJS; the
 // ESM-only packages Nest 12 pulls in are let through the transform.
 const swc = [
@@ -37,6 +37,16 @@ module.exports = {
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.int-spec.ts'],
       setupFiles: ['<rootDir>/test/support/require-services.ts'],
+      testTimeout: 60_000,
+    },
+    {
+      ...common,
+      // the scheduling tests once more, with the queues on a local three-node Redis Cluster
+      displayName: 'redis-cluster',
+      testMatch: ['<rootDir>/test/integration/scheduling/*.int-spec.ts'],
+      globalSetup: '<rootDir>/test/support/redis-cluster.global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/redis-cluster.global-teardown.ts',
+      setupFiles: ['<rootDir>/test/support/redis-cluster.env.ts'],
       testTimeout: 60_000,
     },
     {

@@ -47,10 +47,12 @@ services() {
     as_root pg_ctlcluster --skip-systemctl-redirect "$ver" main start || true
     wait_for 30 "postgres" tcp_open "$pg_host" "$pg_port"
   fi
+  # the redis-cluster test tier starts its own nodes even when a Redis is already reachable
+  need_cmd redis-server redis-server
+  need_cmd redis-cli redis-tools
   if tcp_open 127.0.0.1 "$redis_port"; then
     log "redis: reachable on 127.0.0.1:$redis_port"
   else
-    need_cmd redis-server redis-server
     log "redis: starting"
     redis-server --daemonize yes --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no \
       --dir /tmp --logfile "$state/redis.log"

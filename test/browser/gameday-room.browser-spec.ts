@@ -92,7 +92,7 @@ describe('the GameDay room in a real browser', () => {
     await deleteGameDays(prisma, [...gameDayIds, ...created.map((g) => g.id)]);
     await prisma.apiToken.deleteMany({ where: { id: { in: tokenIds } } });
     await prisma.$disconnect();
-    await deleteQueueKeys(config.REDIS_URL, config.QUEUE_PREFIX);
+    await deleteQueueKeys(config);
   });
 
   it('serves the web UI at / and every UI path, leaving API paths to the API', async () => {

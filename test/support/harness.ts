@@ -3,7 +3,7 @@ import { type AppConfig, parseConfig } from '@gameday/config';
 import { isTerminal, type RunStatus } from '@gameday/core';
 import { createPrismaClient, type PrismaClient } from '@gameday/db';
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { createApiApp } from '../../apps/api/src/bootstrap';
 import { createWorkerApp } from '../../apps/worker/src/bootstrap';
 import { StopAtArmingLauncher } from './stop-at-arming.launcher';
@@ -15,11 +15,15 @@ import { StopAtArmingLauncher } from './stop-at-arming.launcher';
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
 export function testConfig(name: string, extra: Record<string, string> = {}): AppConfig {
+  const prefix = `gdtest-${name}-${randomUUID().slice(0, 8)}`;
+  // the redis-cluster tier runs the scheduling tests again on a Redis Cluster (its global setup sets this)
+  const cluster = process.env.REDIS_CLUSTER_NODES;
   return parseConfig({
     DATABASE_URL: process.env.DATABASE_URL,
     REDIS_URL: process.env.REDIS_URL,
+    REDIS_CLUSTER_NODES: cluster,
     GAMEDAY_ADMIN_TOKEN: ADMIN_TOKEN,
-    QUEUE_PREFIX: `gdtest-${name}-${randomUUID().slice(0, 8)}`,
+    QUEUE_PREFIX: cluster ? `{${prefix}}` : prefix,
     WORKER_PORT: '0',
     LOG_LEVEL: 'warn',
     // the test database is shared by every test file: a worker must not pick up other files'
@@ -54,18 +58,29 @@ export async function deleteGameDays(prisma: PrismaClient, ids: string[]): Promi
   await prisma.gameDay.deleteMany({ where: { id: { in: ids } } });
 }
 
-/** Removes every Redis key under a BullMQ prefix. */
-export async function deleteQueueKeys(redisUrl: string, prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+/** Removes every Redis key under a BullMQ prefix (on every master of a cluster). */
+export async function deleteQueueKeys(
+  config: Pick<AppConfig, 'REDIS_URL' | 'QUEUE_PREFIX'> & Partial<Pick<AppConfig, 'REDIS_CLUSTER_NODES'>>,
+): Promise<void> {
+  const nodes = config.REDIS_CLUSTER_NODES?.split(',').map((n) => {
+    const [host, port] = n.trim().split(':');
+    return { host, port: Number(port) };
+  });
+  const client = nodes ? new Cluster(nodes) : new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1 });
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
+    if (client instanceof Cluster) await new Promise((ready) => client.once('ready', ready));
+    const servers = client instanceof Cluster ? client.nodes('master') : [client];
+    for (const redis of servers) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${config.QUEUE_PREFIX}:*`, 'COUNT', 500);
+        cursor = next;
+        // one key at a time: on a cluster a multi-key DEL must not span slots
+        for (const key of keys) await client.del(key);
+      } while (cursor !== '0');
+    }
   } finally {
-    redis.disconnect();
+    client.disconnect();
   }
 }
 

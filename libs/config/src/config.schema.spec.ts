@@ -25,9 +25,46 @@ describe('parseConfig', () => {
       'GAMEDAY_ADMIN_TOKEN must be at least 16 characters',
     ],
     [{ DATABASE_URL: 'postgres://x/y', LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [
+      { DATABASE_URL: 'postgres://x/y', REDIS_CLUSTER_NODES: 'a:7000,b' },
+      'REDIS_CLUSTER_NODES must be a comma-separated list of host:port',
+    ],
+    [
+      { DATABASE_URL: 'postgres://x/y', REDIS_CLUSTER_NODES: 'a:7000' },
+      'QUEUE_PREFIX must be a hash tag such as {gameday} when REDIS_CLUSTER_NODES is set',
+    ],
+    [
+      {
+        DATABASE_URL: 'postgres://x/y',
+        REDIS_CLUSTER_NODES: 'a:7000',
+        QUEUE_PREFIX: '{gameday}',
+        REDIS_URL: 'redis://h/3',
+      },
+      'REDIS_URL must name database 0',
+    ],
+    [
+      {
+        DATABASE_URL: 'postgres://x/y',
+        REDIS_CLUSTER_NODES: 'a:7000',
+        REDIS_SENTINELS: 's:26379',
+        QUEUE_PREFIX: '{g}',
+      },
+      'REDIS_SENTINELS cannot be set together with REDIS_CLUSTER_NODES',
+    ],
   ])('rejects %j naming the variable', (env, expected) => {
     expect(() => parseConfig(env)).toThrow(ConfigError);
     expect(() => parseConfig(env)).toThrow(expected);
+  });
+
+  it('accepts a Redis Cluster with a hash-tagged prefix, and Sentinel with a master name', () => {
+    const cluster = parseConfig({
+      DATABASE_URL: 'postgres://x/y',
+      REDIS_CLUSTER_NODES: 'redis-1:7000,[::1]:7001,10.0.0.3:7002',
+      QUEUE_PREFIX: '{gameday}',
+    });
+    expect(cluster.REDIS_CLUSTER_NODES).toBe('redis-1:7000,[::1]:7001,10.0.0.3:7002');
+    const sentinel = parseConfig({ DATABASE_URL: 'postgres://x/y', REDIS_SENTINELS: 's1:26379,s2:26379' });
+    expect(sentinel).toMatchObject({ REDIS_SENTINELS: 's1:26379,s2:26379', REDIS_SENTINEL_MASTER: 'mymaster' });
   });
 
   it('treats empty strings as unset', () => {

@@ -16,6 +16,15 @@ const url = (protocols: string[]) =>
 
 const port = z.coerce.number().int().min(1).max(65535);
 
+/** "host:port,host:port": the seed nodes of a Redis Cluster or the sentinels of a Sentinel setup */
+const hostPortList = z
+  .string()
+  .max(2_000)
+  .refine(
+    (value) => value.split(',').every((e) => /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(e.trim())),
+    'must be a comma-separated list of host:port (e.g. redis-1:6379,redis-2:6379)',
+  );
+
 const egressList = z
   .string()
   .max(10_000)
@@ -27,87 +36,128 @@ const egressList = z
     }
   });
 
-export const configSchema = z.object({
-  DATABASE_URL: url(['postgresql:', 'postgres:']),
-  REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379/0'),
-  PORT: port.default(8080),
-  /** 0 picks a free port (tests run several workers in one process) */
-  WORKER_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
-  /** the bootstrap admin token; absent means only database tokens are accepted */
-  GAMEDAY_ADMIN_TOKEN: z
-    .string()
-    .min(16, 'must be at least 16 characters')
-    .superRefine((value, ctx) => {
-      const weakness = secretWeakness(value);
-      if (weakness) ctx.addIssue({ code: 'custom', message: weakness });
-    })
-    .optional(),
-  DOCKER_HOST: z.string().min(1).optional(),
-  /**
-   * The name GameDays use for this worker's Docker Engine (`"engine": "…"` in a GameDay); the
-   * daemon ID works too. One name per engine: workers of another engine must use another name.
-   */
-  GAMEDAY_ENGINE_NAME: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'must be 1-64 letters, digits, "_", "." or "-" (e.g. eu-west-docker-1)')
-    .default('default'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** BullMQ key prefix; lets several deployments (or test files) share one Redis */
-  QUEUE_PREFIX: z
-    .string()
-    .regex(/^[A-Za-z0-9:_-]{1,64}$/, 'must be 1-64 letters, digits, ":", "_" or "-"')
-    .default('gameday'),
-  /**
-   * firing and launching jobs of the worker processed at once (each a short transaction; runs
-   * execute on their own queue). With 4, 1 000 occurrences due at one minute boundary fired
-   * p99 20 s late (npm run bench:scale).
-   */
-  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(32),
-  /** upper bound for JSON request bodies */
-  BODY_LIMIT: z
-    .string()
-    .regex(/^\d+(b|kb|mb)$/i, 'must be a size such as "256kb"')
-    .default('256kb'),
-  /** the most the engine's clock may differ from the worker's before arming is refused (ms) */
-  GAMEDAY_MAX_CLOCK_OFFSET_MS: z.coerce.number().int().min(0).max(3_600_000).default(500),
-  /** requests per window per client address and per bearer token (429 beyond); generous by default */
-  RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
-  RATE_LIMIT_PER_ADDRESS: z.coerce.number().int().min(1).max(10_000_000).default(6000),
-  RATE_LIMIT_PER_TOKEN: z.coerce.number().int().min(1).max(10_000_000).default(6000),
-  /** where the worker's /metrics and /healthz listen; loopback unless exposed on purpose */
-  WORKER_METRICS_HOST: z.string().min(1).max(255).default('127.0.0.1'),
-  /**
-   * Egress policy for probes, load and webhooks (comma-separated hosts, addresses, CIDRs,
-   * host:port). ALLOW narrows to an allow-list; ALLOW_DENIED re-allows an always-denied
-   * destination (metadata, Docker API, GameDay's own ports); DENY adds destinations to deny.
-   */
-  GAMEDAY_EGRESS_ALLOW: egressList.optional(),
-  GAMEDAY_EGRESS_ALLOW_DENIED: egressList.optional(),
-  GAMEDAY_EGRESS_DENY: egressList.optional(),
-  /**
-   * The network fault strategy "exec" runs tc inside the target with its own binaries and
-   * privileges: a compromised target could take the host. Off unless an admin turns it on
-   * (the API refuses such GameDays, the worker refuses to prepare them).
-   */
-  GAMEDAY_ALLOW_EXEC_STRATEGY: z
-    .enum(['true', 'false'], { message: 'must be true or false' })
-    .default('false')
-    .transform((v) => v === 'true'),
-  /**
-   * The Prometheus that prometheus probes and guardrails query (its HTTP API base, e.g.
-   * http://prometheus:9090). Set by an admin: without it, GameDays with such probes are refused.
-   */
-  GAMEDAY_PROMETHEUS_URL: url(['http:', 'https:']).optional(),
-  /** dry runs one token may ask for per minute (429 beyond) */
-  DRY_RUN_RATE_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(10),
-  /** re-create missing queue entries for every active GameDay when a worker starts, then periodically */
-  WORKER_RECONCILE: z
-    .enum(['true', 'false'], { message: 'must be true or false' })
-    .default('true')
-    .transform((v) => v === 'true'),
-  /** how often a worker re-checks Redis against Postgres (lost schedules, runs never launched) */
-  WORKER_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
-});
+export const configSchema = z
+  .object({
+    DATABASE_URL: url(['postgresql:', 'postgres:']),
+    /**
+     * Redis of the queues. With REDIS_CLUSTER_NODES or REDIS_SENTINELS it gives only the
+     * credentials, the database (Sentinel) and TLS (rediss://); its host is not used.
+     */
+    REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379/0'),
+    /** a Redis Cluster's seed nodes; QUEUE_PREFIX must then be a hash tag such as {gameday} */
+    REDIS_CLUSTER_NODES: hostPortList.optional(),
+    /** the sentinels of a Redis Sentinel setup; REDIS_SENTINEL_MASTER names the master they watch */
+    REDIS_SENTINELS: hostPortList.optional(),
+    REDIS_SENTINEL_MASTER: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, "_", "." or "-"')
+      .default('mymaster'),
+    PORT: port.default(8080),
+    /** 0 picks a free port (tests run several workers in one process) */
+    WORKER_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+    /** the bootstrap admin token; absent means only database tokens are accepted */
+    GAMEDAY_ADMIN_TOKEN: z
+      .string()
+      .min(16, 'must be at least 16 characters')
+      .superRefine((value, ctx) => {
+        const weakness = secretWeakness(value);
+        if (weakness) ctx.addIssue({ code: 'custom', message: weakness });
+      })
+      .optional(),
+    DOCKER_HOST: z.string().min(1).optional(),
+    /**
+     * The name GameDays use for this worker's Docker Engine (`"engine": "…"` in a GameDay); the
+     * daemon ID works too. One name per engine: workers of another engine must use another name.
+     */
+    GAMEDAY_ENGINE_NAME: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/,
+        'must be 1-64 letters, digits, "_", "." or "-" (e.g. eu-west-docker-1)',
+      )
+      .default('default'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /**
+     * BullMQ key prefix; lets several deployments (or test files) share one Redis. On a Redis
+     * Cluster it must be a hash tag ({gameday}): BullMQ's scripts touch several keys of a queue at
+     * once, and a cluster runs such a script only when all its keys live in one slot.
+     */
+    QUEUE_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9:_{}-]{1,64}$/, 'must be 1-64 letters, digits, ":", "_", "-", "{" or "}"')
+      .default('gameday'),
+    /**
+     * firing and launching jobs of the worker processed at once (each a short transaction; runs
+     * execute on their own queue). With 4, 1 000 occurrences due at one minute boundary fired
+     * p99 20 s late (npm run bench:scale).
+     */
+    WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(32),
+    /** upper bound for JSON request bodies */
+    BODY_LIMIT: z
+      .string()
+      .regex(/^\d+(b|kb|mb)$/i, 'must be a size such as "256kb"')
+      .default('256kb'),
+    /** the most the engine's clock may differ from the worker's before arming is refused (ms) */
+    GAMEDAY_MAX_CLOCK_OFFSET_MS: z.coerce.number().int().min(0).max(3_600_000).default(500),
+    /** requests per window per client address and per bearer token (429 beyond); generous by default */
+    RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+    RATE_LIMIT_PER_ADDRESS: z.coerce.number().int().min(1).max(10_000_000).default(6000),
+    RATE_LIMIT_PER_TOKEN: z.coerce.number().int().min(1).max(10_000_000).default(6000),
+    /** where the worker's /metrics and /healthz listen; loopback unless exposed on purpose */
+    WORKER_METRICS_HOST: z.string().min(1).max(255).default('127.0.0.1'),
+    /**
+     * Egress policy for probes, load and webhooks (comma-separated hosts, addresses, CIDRs,
+     * host:port). ALLOW narrows to an allow-list; ALLOW_DENIED re-allows an always-denied
+     * destination (metadata, Docker API, GameDay's own ports); DENY adds destinations to deny.
+     */
+    GAMEDAY_EGRESS_ALLOW: egressList.optional(),
+    GAMEDAY_EGRESS_ALLOW_DENIED: egressList.optional(),
+    GAMEDAY_EGRESS_DENY: egressList.optional(),
+    /**
+     * The network fault strategy "exec" runs tc inside the target with its own binaries and
+     * privileges: a compromised target could take the host. Off unless an admin turns it on
+     * (the API refuses such GameDays, the worker refuses to prepare them).
+     */
+    GAMEDAY_ALLOW_EXEC_STRATEGY: z
+      .enum(['true', 'false'], { message: 'must be true or false' })
+      .default('false')
+      .transform((v) => v === 'true'),
+    /**
+     * The Prometheus that prometheus probes and guardrails query (its HTTP API base, e.g.
+     * http://prometheus:9090). Set by an admin: without it, GameDays with such probes are refused.
+     */
+    GAMEDAY_PROMETHEUS_URL: url(['http:', 'https:']).optional(),
+    /** dry runs one token may ask for per minute (429 beyond) */
+    DRY_RUN_RATE_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(10),
+    /** re-create missing queue entries for every active GameDay when a worker starts, then periodically */
+    WORKER_RECONCILE: z
+      .enum(['true', 'false'], { message: 'must be true or false' })
+      .default('true')
+      .transform((v) => v === 'true'),
+    /** how often a worker re-checks Redis against Postgres (lost schedules, runs never launched) */
+    WORKER_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  })
+  .superRefine((c, ctx) => {
+    if (c.REDIS_CLUSTER_NODES && c.REDIS_SENTINELS)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['REDIS_SENTINELS'],
+        message: 'cannot be set together with REDIS_CLUSTER_NODES',
+      });
+    if (c.REDIS_CLUSTER_NODES && !/^[^{}]*\{[^{}]+\}[^{}]*$/.test(c.QUEUE_PREFIX))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['QUEUE_PREFIX'],
+        message:
+          "must be a hash tag such as {gameday} when REDIS_CLUSTER_NODES is set (a queue's keys must share one slot)",
+      });
+    if (c.REDIS_CLUSTER_NODES && !['', '/', '/0'].includes(new URL(c.REDIS_URL).pathname))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['REDIS_URL'],
+        message: 'must name database 0 (or none) on a Redis Cluster',
+      });
+  });
 
 export type AppConfig = z.infer<typeof configSchema>;
 

@@ -23,6 +23,8 @@ export interface EgressSettings {
   WORKER_PORT?: number;
   DATABASE_URL?: string;
   REDIS_URL?: string;
+  REDIS_CLUSTER_NODES?: string;
+  REDIS_SENTINELS?: string;
 }
 
 const defaultResolver: Resolver = (host) => lookup(host, { all: true, verbatim: true });
@@ -56,6 +58,7 @@ export class EgressGuard {
         workerPort: config.WORKER_PORT,
         databaseUrl: config.DATABASE_URL,
         redisUrl: config.REDIS_URL,
+        redisNodes: [config.REDIS_CLUSTER_NODES, config.REDIS_SENTINELS].filter(Boolean).join(','),
         localAddresses,
       }),
       resolve,

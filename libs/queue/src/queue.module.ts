@@ -2,7 +2,7 @@ import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nest
 import { Queue } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '@gameday/config';
 import { QUEUES, RUNNER_QUEUES, engineQueue, type EngineQueueKind } from './queues';
-import { redisConnection } from './redis-options';
+import { closeWith, redisConnection, type RedisSettings } from './redis-options';
 import { ScheduleSync } from './schedule-sync';
 
 export const SCHEDULE_QUEUE = Symbol('SCHEDULE_QUEUE');
@@ -11,14 +11,10 @@ export const RUN_QUEUE = Symbol('RUN_QUEUE');
 export const ABORT_QUEUE = Symbol('ABORT_QUEUE');
 
 /** Queue producers (no workers): what the API needs to enqueue and what the worker reconciles with. */
-export function createQueue(name: string, config: Pick<AppConfig, 'REDIS_URL' | 'QUEUE_PREFIX'>): Queue {
-  const queue = new Queue(name, {
-    connection: redisConnection(config.REDIS_URL, {
-      // a request fails (rather than hangs) when Redis stays down
-      maxRetriesPerRequest: 1,
-    }),
-    prefix: config.QUEUE_PREFIX,
-  });
+export function createQueue(name: string, config: RedisSettings & Pick<AppConfig, 'QUEUE_PREFIX'>): Queue {
+  // a request fails (rather than hangs) when Redis stays down
+  const connection = redisConnection(config, { maxRetriesPerRequest: 1 });
+  const queue = closeWith(new Queue(name, { connection, prefix: config.QUEUE_PREFIX }), connection);
   // an unhandled 'error' event would end the process; callers see the failed request instead
   queue.on('error', () => undefined);
   return queue;

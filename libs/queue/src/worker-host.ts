@@ -1,6 +1,6 @@
 import { Worker, type Processor, type WorkerOptions } from 'bullmq';
 import type { AppConfig } from '@gameday/config';
-import { redisConnection } from './redis-options';
+import { closeWith, redisConnection, type RedisSettings } from './redis-options';
 
 export type HostedWorkerOptions = Omit<WorkerOptions, 'connection' | 'prefix'>;
 
@@ -12,15 +12,15 @@ export type HostedWorkerOptions = Omit<WorkerOptions, 'connection' | 'prefix'>;
 export function hostWorker(
   name: string,
   processor: Processor,
-  config: Pick<AppConfig, 'REDIS_URL' | 'QUEUE_PREFIX'>,
+  config: RedisSettings & Pick<AppConfig, 'QUEUE_PREFIX'>,
   options: HostedWorkerOptions,
   onError: (message: string) => void,
 ): Worker {
-  const worker = new Worker(name, processor, {
-    ...options,
-    connection: redisConnection(config.REDIS_URL, { maxRetriesPerRequest: null }),
-    prefix: config.QUEUE_PREFIX,
-  });
+  const connection = redisConnection(config, { maxRetriesPerRequest: null });
+  const worker = closeWith(
+    new Worker(name, processor, { ...options, connection, prefix: config.QUEUE_PREFIX }),
+    connection,
+  );
   worker.on('error', (err) => onError(`${name} worker: ${err.message}`));
   return worker;
 }

@@ -39,7 +39,7 @@ describe('API tokens and roles (real Postgres)', () => {
     await deleteGameDays(prisma, gameDayIds);
     await prisma.apiToken.deleteMany({ where: { id: { in: tokenIds } } });
     await prisma.$disconnect();
-    await deleteQueueKeys(config.REDIS_URL, config.QUEUE_PREFIX);
+    await deleteQueueKeys(config);
   });
 
   const future = () => minimalGameDay(new Date(Date.now() + 24 * 3600_000));

@@ -80,7 +80,7 @@ describe('dry run (API → fault queue → worker → Docker, nothing applied)',
     await deleteGameDays(prisma, ids);
     await prisma.apiToken.deleteMany({ where: { id: { in: tokenIds } } });
     await prisma.$disconnect();
-    await deleteQueueKeys(config.REDIS_URL, config.QUEUE_PREFIX);
+    await deleteQueueKeys(config);
   });
 
   function experiment(name: string, fault: Record<string, unknown>) {
@@ -233,7 +233,7 @@ describe('dry run (API → fault queue → worker → Docker, nothing applied)',
       }
     } finally {
       await app.close();
-      await deleteQueueKeys(lonely.REDIS_URL, lonely.QUEUE_PREFIX);
+      await deleteQueueKeys(lonely);
     }
   });
 });

@@ -41,7 +41,7 @@ describe('emergency stop (real Postgres + Redis)', () => {
     await deleteGameDays(prisma, ids);
     await prisma.apiToken.deleteMany({ where: { id: { in: tokenIds } } });
     await prisma.$disconnect();
-    await deleteQueueKeys(config.REDIS_URL, config.QUEUE_PREFIX);
+    await deleteQueueKeys(config);
   });
 
   async function gameDayWithRun(status: 'injecting' | 'completed') {

@@ -31,7 +31,7 @@ describe('GameDay and run views for the web UI (real Postgres + Redis)', () => {
     await app?.close();
     await deleteGameDays(prisma, ids);
     await prisma.$disconnect();
-    await deleteQueueKeys(config.REDIS_URL, config.QUEUE_PREFIX);
+    await deleteQueueKeys(config);
   });
 
   it('lists the next five occurrences and marks the one a blackout skips', async () => {

@@ -45,7 +45,7 @@ describe('GameDays REST API (real Postgres + Redis)', () => {
     await deleteGameDays(prisma, ids);
     await prisma.apiToken.deleteMany({ where: { id: { in: tokenIds } } });
     await prisma.$disconnect();
-    await deleteQueueKeys(config.REDIS_URL, config.QUEUE_PREFIX);
+    await deleteQueueKeys(config);
   });
 
   const hoursAhead = (h: number) => new Date(Date.now() + h * 3600_000);
@@ -258,7 +258,7 @@ describe('readiness when a dependency is down', () => {
       expect(res.body.checks.postgres).toMatch(/^down/);
     } finally {
       await app.close();
-      await deleteQueueKeys(config.REDIS_URL, config.QUEUE_PREFIX);
+      await deleteQueueKeys(config);
     }
   });
 });

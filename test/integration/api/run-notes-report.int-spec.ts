@@ -45,7 +45,7 @@ describe('run notes, reports and blind mode (real Postgres + Redis)', () => {
     await deleteGameDays(prisma, ids);
     await prisma.apiToken.deleteMany({ where: { id: { in: tokenIds } } });
     await prisma.$disconnect();
-    await deleteQueueKeys(config.REDIS_URL, config.QUEUE_PREFIX);
+    await deleteQueueKeys(config);
   });
 
   const T0 = Date.now() - 60_000;

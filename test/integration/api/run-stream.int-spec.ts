@@ -81,7 +81,7 @@ describe('live run stream (SSE) and /me (real Postgres + Redis)', () => {
     await deleteGameDays(prisma, ids);
     await prisma.apiToken.deleteMany({ where: { id: { in: tokenIds } } });
     await prisma.$disconnect();
-    await deleteQueueKeys(config.REDIS_URL, config.QUEUE_PREFIX);
+    await deleteQueueKeys(config);
   });
 
   it('GET /me names the token and its role', async () => {

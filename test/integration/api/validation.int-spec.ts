@@ -35,7 +35,7 @@ describe('GameDay validation (real Postgres + Redis)', () => {
     await app?.close();
     await prisma.gameDay.deleteMany({ where: { name: { startsWith: marker } } });
     await prisma.$disconnect();
-    await deleteQueueKeys(config.REDIS_URL, config.QUEUE_PREFIX);
+    await deleteQueueKeys(config);
   });
 
   const inAWeek = () => new Date(Date.now() + 7 * 24 * 3600_000);

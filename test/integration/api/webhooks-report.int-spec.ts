@@ -94,7 +94,7 @@ describe('webhooks and the report of a real run', () => {
     await deleteGameDays(prisma, ids);
     await prisma.apiToken.deleteMany({ where: { id: { in: tokenIds } } });
     await prisma.$disconnect();
-    await deleteQueueKeys(config.REDIS_URL, config.QUEUE_PREFIX);
+    await deleteQueueKeys(config);
   });
 
   const ALL_EVENTS = ['run.started', 'fault.injected', 'fault.reverted', 'run.completed', 'run.aborted', 'run.failed'];

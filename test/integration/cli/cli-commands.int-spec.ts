@@ -31,7 +31,7 @@ describe('gameday CLI: apply, get, runs, run, token, report, abort, errors', () 
     await prisma.gameDay.deleteMany({ where: { id: { in: ids } } });
     await prisma.apiToken.deleteMany({ where: { id: { in: tokenIds } } });
     await prisma.$disconnect();
-    await deleteQueueKeys(config.REDIS_URL, config.QUEUE_PREFIX);
+    await deleteQueueKeys(config);
     rmSync(dir, { recursive: true, force: true });
   });
 

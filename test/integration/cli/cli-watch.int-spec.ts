@@ -56,7 +56,7 @@ describe('gameday CLI: run --watch, watch, abort and dry-run on real runs', () =
       .catch(() => undefined);
     await deleteGameDays(prisma, ids);
     await prisma.$disconnect();
-    await deleteQueueKeys(config.REDIS_URL, config.QUEUE_PREFIX);
+    await deleteQueueKeys(config);
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -50,7 +50,7 @@ describe('emergency stop with Redis down for the API', () => {
     await prisma.activeFault.deleteMany({ where: { run: { gameDayId: { in: ids } } } });
     await deleteGameDays(prisma, ids);
     await prisma.$disconnect();
-    await deleteQueueKeys(config.REDIS_URL, config.QUEUE_PREFIX);
+    await deleteQueueKeys(config);
   });
 
   it('abort-all answers 202, is recorded, and the worker reverts every active fault within 5 s', async () => {

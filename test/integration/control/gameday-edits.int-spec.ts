@@ -39,7 +39,7 @@ describe('GameDay edits and deletes against live runs', () => {
     await api?.close();
     await deleteGameDays(prisma, ids);
     await prisma.$disconnect();
-    await deleteQueueKeys(config.REDIS_URL, config.QUEUE_PREFIX);
+    await deleteQueueKeys(config);
   });
 
   async function create(overrides: Record<string, unknown>): Promise<string> {

@@ -32,7 +32,7 @@ afterAll(async () => {
   await prisma.run.updateMany({ where: { gameDayId: { in: ids } }, data: { status: 'cancelled' } });
   await deleteGameDays(prisma, ids);
   await api?.close();
-  await deleteQueueKeys(config.REDIS_URL, config.QUEUE_PREFIX);
+  await deleteQueueKeys(config);
   await prisma.$disconnect();
 });
 

@@ -61,7 +61,7 @@ describe('container fault reverted at its planned end while Postgres is unreacha
       .catch(() => undefined);
     await deleteGameDays(prisma, ids);
     await prisma.$disconnect();
-    await deleteQueueKeys(config.REDIS_URL, config.QUEUE_PREFIX);
+    await deleteQueueKeys(config);
   });
 
   const paused = async () => (await docker.getContainer(TARGET).inspect()).State.Paused;

@@ -38,7 +38,7 @@ describe('reconciler (lost launches)', () => {
     await api?.close();
     await deleteGameDays(prisma, ids);
     await prisma.$disconnect();
-    await deleteQueueKeys(config.REDIS_URL, config.QUEUE_PREFIX);
+    await deleteQueueKeys(config);
   });
 
   async function create(schedule: Record<string, unknown>): Promise<string> {
@@ -59,7 +59,7 @@ describe('reconciler (lost launches)', () => {
 
     // everything this deployment had in Redis is gone (its prefix only: the shared Redis stays up)
     const flushedAt = Date.now();
-    await deleteQueueKeys(config.REDIS_URL, config.QUEUE_PREFIX);
+    await deleteQueueKeys(config);
 
     const fired = await waitFor(
       'the one-shot occurrence',

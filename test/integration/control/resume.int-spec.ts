@@ -26,7 +26,7 @@ describe('resumed run', () => {
     await removeContainers(containers);
     await deleteGameDays(prisma, ids);
     await prisma.$disconnect();
-    await deleteQueueKeys(config.REDIS_URL, config.QUEUE_PREFIX);
+    await deleteQueueKeys(config);
   });
 
   it('the verdict includes the samples stored before the resume', async () => {

@@ -76,7 +76,7 @@ describe('safety lever', () => {
     await deleteGameDays(prisma, ids);
     await prisma.apiToken.deleteMany({ where: { id: { in: tokenIds } } });
     await prisma.$disconnect();
-    await deleteQueueKeys(config.REDIS_URL, config.QUEUE_PREFIX);
+    await deleteQueueKeys(config);
   });
 
   it('aborts the running run and blocks firing and launching until an admin releases it', async () => {

@@ -53,7 +53,7 @@ describe('prometheus probes and guardrails on a real Prometheus', () => {
     await stack?.stop();
     await deleteGameDays(prisma, ids);
     await prisma.$disconnect();
-    if (config) await deleteQueueKeys(config.REDIS_URL, config.QUEUE_PREFIX);
+    if (config) await deleteQueueKeys(config);
   }, 60_000);
 
   const gameDay = (probe: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({

@@ -26,7 +26,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await worker?.close();
   await prisma.activeFault.deleteMany({ where: { containerName: 'on-another-host' } });
-  await deleteQueueKeys(config.REDIS_URL, config.QUEUE_PREFIX);
+  await deleteQueueKeys(config);
   await prisma.$disconnect();
 });
 

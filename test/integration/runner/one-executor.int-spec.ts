@@ -53,7 +53,7 @@ afterAll(async () => {
     .catch(() => undefined);
   await deleteGameDays(prisma, ids);
   await prisma.$disconnect();
-  await deleteQueueKeys(config.REDIS_URL, config.QUEUE_PREFIX);
+  await deleteQueueKeys(config);
 });
 
 it('lets exactly one executor write when a second one takes the run mid-flight', async () => {

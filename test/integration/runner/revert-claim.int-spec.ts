@@ -37,7 +37,7 @@ afterAll(async () => {
       .catch(() => undefined);
   await prisma.activeFault.deleteMany({ where: { containerId: { in: containers } } });
   await deleteGameDays(prisma, gameDays);
-  await deleteQueueKeys(config.REDIS_URL, config.QUEUE_PREFIX);
+  await deleteQueueKeys(config);
   await prisma.$disconnect();
 });
 

@@ -55,7 +55,7 @@ describe('run lifecycle end to end (worker + API + Docker)', () => {
       .catch(() => undefined);
     await deleteGameDays(prisma, ids);
     await prisma.$disconnect();
-    await deleteQueueKeys(config.REDIS_URL, config.QUEUE_PREFIX);
+    await deleteQueueKeys(config);
   });
 
   function spec(

@@ -79,7 +79,7 @@ describe('two Docker engines, a worker on each', () => {
     await prisma.activeFault.deleteMany({ where: { containerName: NAME } });
     await deleteGameDays(prisma, ids);
     await prisma.$disconnect();
-    await deleteQueueKeys(config.REDIS_URL, config.QUEUE_PREFIX);
+    await deleteQueueKeys(config);
   });
 
   const paused = async (docker: Docker) => (await docker.getContainer(NAME).inspect()).State.Paused;

@@ -40,7 +40,7 @@ describe('recurring GameDays fire on their pattern in their timezone (real Postg
     await api?.close();
     await deleteGameDays(prisma, ids);
     await prisma.$disconnect();
-    await deleteQueueKeys(config.REDIS_URL, config.QUEUE_PREFIX);
+    await deleteQueueKeys(config);
   });
 
   async function create(schedule: Record<string, unknown>, extra: Record<string, unknown> = {}) {

@@ -42,7 +42,7 @@ describe('missed-run policy (real Postgres + Redis + BullMQ)', () => {
     await api?.close();
     await deleteGameDays(prisma, ids);
     await prisma.$disconnect();
-    await deleteQueueKeys(config.REDIS_URL, config.QUEUE_PREFIX);
+    await deleteQueueKeys(config);
   });
 
   async function create(at: Date, missedRunPolicy: { mode: string; deadline: string }) {

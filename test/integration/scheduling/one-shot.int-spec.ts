@@ -37,7 +37,7 @@ describe('one-shot GameDays fire on time (real Postgres + Redis + BullMQ)', () =
     await api?.close();
     await deleteGameDays(prisma, ids);
     await prisma.$disconnect();
-    await deleteQueueKeys(config.REDIS_URL, config.QUEUE_PREFIX);
+    await deleteQueueKeys(config);
   });
 
   async function create(at: Date, extra: Record<string, unknown> = {}) {

@@ -38,7 +38,7 @@ describe('two worker instances never create duplicate runs (real Postgres + Redi
     await api?.close();
     await deleteGameDays(prisma, ids);
     await prisma.$disconnect();
-    await deleteQueueKeys(config.REDIS_URL, config.QUEUE_PREFIX);
+    await deleteQueueKeys(config);
   });
 
   async function create(body: Record<string, unknown>) {

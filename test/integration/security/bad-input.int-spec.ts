@@ -24,7 +24,7 @@ describe('security: bad input is a 400 naming the field', () => {
     await app?.close();
     await prisma.gameDay.deleteMany({ where: { name: { startsWith: marker } } });
     await prisma.$disconnect();
-    await deleteQueueKeys(config.REDIS_URL, config.QUEUE_PREFIX);
+    await deleteQueueKeys(config);
   });
 
   const inAWeek = () => new Date(Date.now() + 7 * 24 * 3600_000);

@@ -57,7 +57,7 @@ describe('security: egress policy', () => {
     }
     await prisma.gameDay.deleteMany({ where: { name: { startsWith: marker } } });
     await prisma.$disconnect();
-    for (const p of prefixes) await deleteQueueKeys(process.env.REDIS_URL!, p);
+    for (const p of prefixes) await deleteQueueKeys({ REDIS_URL: process.env.REDIS_URL!, QUEUE_PREFIX: p });
   });
 
   const inAWeek = () => new Date(Date.now() + 7 * 24 * 3600_000);

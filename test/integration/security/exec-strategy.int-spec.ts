@@ -40,7 +40,7 @@ describe('security: the exec strategy is off unless an admin enables it', () => 
     for (const c of closers) await c.close();
     await prisma.gameDay.deleteMany({ where: { name: { startsWith: marker } } });
     await prisma.$disconnect();
-    for (const p of prefixes) await deleteQueueKeys(process.env.REDIS_URL!, p);
+    for (const p of prefixes) await deleteQueueKeys({ REDIS_URL: process.env.REDIS_URL!, QUEUE_PREFIX: p });
   });
 
   const execGameDay = (): JsonBody => {

@@ -91,7 +91,7 @@ describe('security: fuzz over every field and endpoint', () => {
     await prisma.gameDay.deleteMany({ where: { OR: [{ name: { startsWith: marker } }, { id: { in: createdIds } }] } });
     await prisma.apiToken.deleteMany({ where: { id: { in: createdIds } } });
     await prisma.$disconnect();
-    await deleteQueueKeys(config.REDIS_URL, config.QUEUE_PREFIX);
+    await deleteQueueKeys(config);
   });
 
   beforeEach(() => {

@@ -29,7 +29,7 @@ describe('security: tokens and public endpoints', () => {
     for (const app of apps) await app.close();
     await prisma.apiToken.deleteMany({ where: { name: { startsWith: marker } } });
     await prisma.$disconnect();
-    for (const prefix of prefixes) await deleteQueueKeys(process.env.REDIS_URL!, prefix);
+    for (const prefix of prefixes) await deleteQueueKeys({ REDIS_URL: process.env.REDIS_URL!, QUEUE_PREFIX: prefix });
   });
 
   it('an address over its budget gets 429 problem+json with Retry-After, anonymous or not', async () => {

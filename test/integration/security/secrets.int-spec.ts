@@ -79,7 +79,7 @@ describe('security: secrets are write-only', () => {
     await deleteGameDays(prisma, ids);
     await prisma.apiToken.deleteMany({ where: { id: { in: tokenIds } } });
     await prisma.$disconnect();
-    await deleteQueueKeys(config.REDIS_URL, config.QUEUE_PREFIX);
+    await deleteQueueKeys(config);
   });
 
   it.each(['viewer', 'operator', 'admin'])('%s reads the GameDay and the list with secrets redacted', async (role) => {

@@ -8,6 +8,7 @@ import {
   RUNNER_QUEUES,
   dryRunJobSchema,
   engineQueue,
+  closeWith,
   redisConnection,
   type DryRunReport,
 } from '@gameday/queue';
@@ -66,10 +67,8 @@ export class DryRunService implements OnApplicationShutdown {
     const name = engineQueue(RUNNER_QUEUES.dryRun, engine);
     let events = this.events.get(name);
     if (!events) {
-      events = new QueueEvents(name, {
-        connection: redisConnection(this.config.REDIS_URL, { maxRetriesPerRequest: null }),
-        prefix: this.config.QUEUE_PREFIX,
-      });
+      const connection = redisConnection(this.config, { maxRetriesPerRequest: null });
+      events = closeWith(new QueueEvents(name, { connection, prefix: this.config.QUEUE_PREFIX }), connection);
       events.on('error', (err) => this.logger.warn(`${name} queue events: ${err.message}`));
       this.events.set(name, events);
     }

@@ -91,4 +91,16 @@ describe('egress policy', () => {
     expect(parseIp('1.2.3.256')).toBeUndefined();
     expect(parseIp('1::2::3')).toBeUndefined();
   });
+
+  it('denies every node of a Redis Cluster or Sentinel setup, not only REDIS_URL', () => {
+    const cluster = buildEgressPolicy({
+      redisUrl: 'redis://:pw@ignored:6379',
+      redisNodes: 'redis-a:7000, 10.0.0.7:7001',
+    });
+    const check = (host: string, address: string, port: number) =>
+      checkEgress(cluster, { host, address, port }).allowed;
+    expect(check('redis-a', '10.0.0.6', 7000)).toBe(false);
+    expect(check('10.0.0.7', '10.0.0.7', 7001)).toBe(false);
+    expect(check('10.0.0.7', '10.0.0.7', 7002)).toBe(true);
+  });
 });

@@ -103,6 +103,8 @@ export interface EgressPolicyInput {
   workerPort?: number;
   databaseUrl?: string;
   redisUrl?: string;
+  /** REDIS_CLUSTER_NODES / REDIS_SENTINELS: more of GameDay's Redis, as host:port,… */
+  redisNodes?: string;
   /** this machine's own interface addresses (GameDay's ports are denied on them too) */
   localAddresses?: string[];
 }
@@ -140,6 +142,8 @@ export function buildEgressPolicy(input: EgressPolicyInput): EgressPolicy {
   if (input.workerPort) service('127.0.0.1', input.workerPort, "GameDay's worker");
   endpoint(input.databaseUrl, 5432, "GameDay's Postgres");
   endpoint(input.redisUrl, 6379, "GameDay's Redis");
+  for (const node of (input.redisNodes ?? '').split(',').filter((n) => n.trim()))
+    endpoint(`redis://${node.trim()}`, 6379, "GameDay's Redis");
   for (const e of parseEgressList(input.deny)) deny.push({ ...e, label: `denied by GAMEDAY_EGRESS_DENY (${e.label})` });
   const allow = input.allow?.trim() ? parseEgressList(input.allow) : null;
   return { deny, allow, allowDenied: parseEgressList(input.allowDenied) };
