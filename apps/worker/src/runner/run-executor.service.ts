@@ -7,10 +7,13 @@ import {
   gameDaySpecSchema,
   isTerminal,
   KernelCapabilityError,
+  mayReverify,
+  nextReverifyAt,
   observedWindows,
   parseDurationMs,
   planRun,
   readRunResult,
+  REVERIFY_EVERY_MS,
   type Clock,
   type ExperimentPlan,
   type ExperimentResult,
@@ -50,8 +53,6 @@ import { WebhookNotifier } from './webhook-notifier';
 const MIN_ARM_LEAD_MS = 500;
 /** The helper removes the fault on its own this long after the planned end if nobody did. */
 const SELF_EXPIRY_GRACE_MS = 5_000;
-const REVERIFY_EVERY_MS = 5_000;
-
 const dateOf = (ms: number) => new Date(ms);
 const json = (v: unknown) => v as Prisma.InputJsonValue;
 
@@ -301,10 +302,19 @@ export class RunExecutor {
 
       // ---- observing: guardrails watch the samples; the fault is re-verified now and then
       if (state.status === 'observing' || state.status === 'injecting') {
+        let checkCostMs = 0;
+        let nextCheckAt = this.nowMs() + REVERIFY_EVERY_MS;
         while (this.nowMs() < ep.revertAt) {
-          await control.sleepUntil(Math.min(ep.revertAt, this.nowMs() + REVERIFY_EVERY_MS));
+          await control.sleepUntil(Math.min(ep.revertAt, nextCheckAt));
           // a check's docker execs must not spill into the revert instant
-          if (this.nowMs() < ep.revertAt - 2_000) await this.reverify(runId, leases, index, control, ep.revertAt);
+          if (!mayReverify(this.nowMs(), ep.revertAt, checkCostMs)) {
+            nextCheckAt = ep.revertAt;
+            continue;
+          }
+          const began = this.nowMs();
+          await this.reverify(runId, leases, index, control, ep.revertAt);
+          checkCostMs = this.nowMs() - began;
+          nextCheckAt = nextReverifyAt(this.nowMs(), checkCostMs);
         }
         early = await this.confirm.revertUnguarded(leases, 'planned_end');
         await state.to('rolling_back', {

@@ -2,3 +2,4 @@ export * from './run-state';
 export * from './run-plan';
 export * from './observed-windows';
 export * from './run-result.schema';
+export * from './reverify';
