@@ -6,6 +6,7 @@ import { MetricsModule } from '@gameday/metrics';
 import { QueueModule } from '@gameday/queue';
 import { WorkerHttpServer } from './http/worker-http.server';
 import { RUN_LAUNCHER, type RunLauncher } from './launch/run-launcher';
+import { SampleRetention } from './retention/sample-retention.service';
 import { RunExecuteWorker } from './runner/run-execute.worker';
 import { RunnerModule } from './runner/runner.module';
 import { FireService } from './scheduling/fire.service';
@@ -30,6 +31,7 @@ import { Reconciler } from './scheduling/reconciler.service';
     Reconciler,
     QueueWorkers,
     WorkerHttpServer,
+    SampleRetention,
   ],
 })
 export class WorkerModule {

@@ -134,6 +134,11 @@ export const configSchema = z
       .enum(['true', 'false'], { message: 'must be true or false' })
       .default('true')
       .transform((v) => v === 'true'),
+    /**
+     * Days a run's raw evidence (probe samples, load aggregates) is kept after the run ended; 0
+     * keeps it forever. The run, its events, notes and its verdict with the window statistics stay.
+     */
+    GAMEDAY_SAMPLE_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(90),
     /** how often a worker re-checks Redis against Postgres (lost schedules, runs never launched) */
     WORKER_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   })

@@ -1,7 +1,26 @@
 import { Injectable } from '@nestjs/common';
-import type { ProbeSample } from './generated/prisma/client';
+import type { LoadAggregate, ProbeSample } from './generated/prisma/client';
 import { PrismaService } from './prisma.service';
 
+/** One second of load as the worker aggregates it (libs/core LoadAggregate, with its window as phase). */
+export interface LoadAggregateInput {
+  phase: string;
+  at: number;
+  count: number;
+  errors: number;
+  sumMs: number;
+  minMs: number;
+  maxMs: number;
+  errorsByKind: Record<string, number>;
+  statusCounts: Record<string, number>;
+  buckets: Record<string, number>;
+}
+
+/**
+ * The evidence of runs: probe samples (one row per request) and the load's per-second
+ * aggregates. The worker's sample recorder writes both; the API reads them; retention deletes
+ * them for runs that ended long ago (the run, its events and its verdict stay).
+ */
 @Injectable()
 export class ProbeSampleRepository {
   constructor(private readonly prisma: PrismaService) {}
@@ -61,5 +80,43 @@ export class ProbeSampleRepository {
       orderBy: { at: 'asc' },
       take: limit,
     });
+  }
+
+  async appendLoad(runId: string, experimentIndex: number, aggregates: readonly LoadAggregateInput[]): Promise<void> {
+    await this.prisma.loadAggregate.createMany({
+      data: aggregates.map((a) => ({ runId, experimentIndex, ...a, at: new Date(a.at) })),
+    });
+  }
+
+  /** The load aggregates one experiment of a run has stored so far (a resumed run's evidence). */
+  listLoadForExperiment(runId: string, experimentIndex: number): Promise<LoadAggregate[]> {
+    return this.prisma.loadAggregate.findMany({ where: { runId, experimentIndex }, orderBy: { at: 'asc' } });
+  }
+
+  /**
+   * Deletes samples and load aggregates of runs that finished before `cutoff`, at most `batch`
+   * rows per statement so no single transaction holds the tables for long. Returns how many
+   * rows went.
+   */
+  async deleteForRunsFinishedBefore(cutoff: Date, batch = 10_000): Promise<{ samples: number; load: number }> {
+    let samples = 0;
+    let load = 0;
+    for (;;) {
+      const n = await this.prisma.$executeRaw`
+        DELETE FROM "ProbeSample" WHERE id IN (
+          SELECT s.id FROM "ProbeSample" s JOIN "Run" r ON r.id = s."runId"
+          WHERE r."finishedAt" < ${cutoff} LIMIT ${batch})`;
+      samples += n;
+      if (n < batch) break;
+    }
+    for (;;) {
+      const n = await this.prisma.$executeRaw`
+        DELETE FROM "LoadAggregate" WHERE id IN (
+          SELECT a.id FROM "LoadAggregate" a JOIN "Run" r ON r.id = a."runId"
+          WHERE r."finishedAt" < ${cutoff} LIMIT ${batch})`;
+      load += n;
+      if (n < batch) break;
+    }
+    return { samples, load };
   }
 }

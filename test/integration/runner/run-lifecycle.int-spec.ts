@@ -146,6 +146,36 @@ describe('run lifecycle end to end (worker + API + Docker)', () => {
     expect(await prisma.activeFault.count({ where: { runId, revertedAt: null } })).toBe(0);
   });
 
+  it('keeps the load as per-second aggregates (no row per request) and summarises it per observed window', async () => {
+    // a longer baseline: the load's thread takes a second or two to start sending under the test's TypeScript loader
+    const runId = await runNow(
+      spec(
+        { load: { url: targetUrl, rate: 100, concurrency: 8, timeoutMs: 300 } },
+        { arming: '1s', baseline: '5s', fault: '3s', recovery: '2s' },
+      ),
+    );
+    const run = await finished(runId);
+    expect(run.status).toBe('completed');
+    expect(await prisma.probeSample.count({ where: { runId, probe: 'load' } })).toBe(0);
+    const seconds = await prisma.loadAggregate.findMany({ where: { runId } });
+    const stored = seconds.reduce((n, a) => n + a.count, 0);
+    const load = readRunResult(run.result).experiments[0].probes.load;
+    console.log(
+      `load: ${stored} requests in ${seconds.length} rows; baseline ${load.baseline.count} (p95 ${load.baseline.p95Ms} ms), fault ${load.fault.count} (error rate ${load.fault.errorRate}), recovery ${load.recovery.count}`,
+    );
+    // up to 100 requests/s from the baseline on (fewer while the paused target holds connections
+    // until their 300 ms timeout): one row per second and window, a few partial ones aside
+    expect(stored).toBeGreaterThan(100);
+    expect(seconds.length).toBeLessThan(stored / 8);
+    expect(load.baseline.count).toBeGreaterThan(20);
+    expect(load.fault.count).toBeGreaterThan(10);
+    for (const w of [load.baseline, load.fault, load.recovery]) {
+      expect(w.errors).toBeLessThanOrEqual(w.count);
+      if (w.count > 0) expect(w.p50Ms!).toBeLessThanOrEqual(w.p95Ms!);
+    }
+    expect(load.baseline.count + load.fault.count + load.recovery.count).toBeLessThanOrEqual(stored);
+  });
+
   it('flips the verdict when the tolerance is set to fail', async () => {
     const runId = await runNow(
       spec({ hypothesis: { ...spec({}).experiments[0].hypothesis, tolerances: { fault: { maxErrorRate: 0.1 } } } }),

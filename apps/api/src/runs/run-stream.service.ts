@@ -21,7 +21,7 @@ export interface RunStreamMessage {
   data: unknown;
 }
 
-/** Samples per poll: a run with load writes many; the rest follow on the next polls. */
+/** Samples per poll (probes every 100 ms write many); the rest follow on the next polls. */
 const SAMPLES_PER_POLL = 2_000;
 
 export function sampleView(s: ProbeSample) {

@@ -6,6 +6,7 @@ import {
   parseDurationMs,
   timeToRecoverMs,
   type ExperimentSpec,
+  type LoadAggregate,
   type ObservedWindows,
   type ProbeSpec,
   type RunPlan,
@@ -73,6 +74,12 @@ export class SteadyStateWatch {
           i,
           batch.map((s) => ({ ...s, phase: s.window })),
         ),
+      writeLoad: (i, aggregates) =>
+        deps.samples.appendLoad(
+          deps.runId,
+          i,
+          aggregates.map(({ window, ...a }) => ({ ...a, phase: window })),
+        ),
       observe: (_i, s) => {
         const outcome = s.ok ? 'ok' : (s.errorKind ?? 'error');
         deps.metrics.probeDuration.observe(
@@ -113,6 +120,10 @@ export class SteadyStateWatch {
     this.recorder.restore(samples);
   }
 
+  restoreLoad(aggregates: LoadAggregate[]): void {
+    this.recorder.restoreLoad(aggregates);
+  }
+
   start(): void {
     for (const l of this.loops) l.start();
     this.load?.start();
@@ -130,10 +141,10 @@ export class SteadyStateWatch {
   judge(windows: ObservedWindows, revertedAt: number, abortReason?: string): SteadyStateJudgement {
     const stats = this.recorder.summaries(windows, isHypothesisSample);
     const verdict = evaluateHypothesis(stats, this.exp.hypothesis.tolerances ?? {}, abortReason);
-    const names = [...this.exp.hypothesis.probes.map((p) => p.name), ...(this.exp.load ? [LOAD_SERIES] : [])];
-    const probes = Object.fromEntries(
-      names.map((name) => [name, this.recorder.summaries(windows, (s) => s.probe === name)]),
+    const probes: Record<string, Windowed> = Object.fromEntries(
+      this.exp.hypothesis.probes.map((p) => [p.name, this.recorder.summaries(windows, (s) => s.probe === p.name)]),
     );
+    if (this.exp.load) probes[LOAD_SERIES] = this.recorder.loadSummaries(windows);
     // time to recover counts from the actual revert, settling included
     const afterRevert = {
       ...windows,

@@ -1,4 +1,4 @@
-import type { PlannedWindow } from '@gameday/core';
+import type { LoadAggregate, PlannedWindow } from '@gameday/core';
 import type { ProbeSampleRepository } from '@gameday/db';
 import type { RecordedSample } from './sample-recorder';
 
@@ -7,14 +7,29 @@ const WINDOWS: readonly string[] = ['baseline', 'fault', 'recovery'] satisfies P
 /**
  * A resumed run (its worker died mid-experiment) judges the experiment on every sample measured,
  * not only on those taken after the resume: reload what was stored into the recorder. Returns how
- * many samples were restored (0 for a run that starts afresh).
+ * many samples and load aggregates were restored (0 for a run that starts afresh).
  */
 export async function restoreStoredSamples(
-  samples: Pick<ProbeSampleRepository, 'listForExperiment'>,
-  recorder: { restore(samples: RecordedSample[]): void },
+  samples: Pick<ProbeSampleRepository, 'listForExperiment' | 'listLoadForExperiment'>,
+  recorder: { restore(samples: RecordedSample[]): void; restoreLoad(aggregates: LoadAggregate[]): void },
   runId: string,
   experimentIndex: number,
 ): Promise<number> {
+  const load = (await samples.listLoadForExperiment(runId, experimentIndex)).filter((r) => WINDOWS.includes(r.phase));
+  recorder.restoreLoad(
+    load.map(({ phase, at, count, errors, sumMs, minMs, maxMs, errorsByKind, statusCounts, buckets }) => ({
+      window: phase as PlannedWindow,
+      at: at.getTime(),
+      count,
+      errors,
+      sumMs,
+      minMs,
+      maxMs,
+      errorsByKind: errorsByKind as Record<string, number>,
+      statusCounts: statusCounts as Record<string, number>,
+      buckets: buckets as Record<string, number>,
+    })),
+  );
   const rows = (await samples.listForExperiment(runId, experimentIndex)).filter((r) => WINDOWS.includes(r.phase));
   recorder.restore(
     rows.map((r) => ({
@@ -28,5 +43,5 @@ export async function restoreStoredSamples(
       ...(r.errorKind !== null ? { errorKind: r.errorKind } : {}),
     })),
   );
-  return rows.length;
+  return rows.length + load.length;
 }
