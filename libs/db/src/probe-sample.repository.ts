@@ -99,24 +99,30 @@ export class ProbeSampleRepository {
    * rows went.
    */
   async deleteForRunsFinishedBefore(cutoff: Date, batch = 10_000): Promise<{ samples: number; load: number }> {
-    let samples = 0;
-    let load = 0;
-    for (;;) {
-      const n = await this.prisma.$executeRaw`
+    const samples = await inBatches(
+      batch,
+      () => this.prisma.$executeRaw`
         DELETE FROM "ProbeSample" WHERE id IN (
           SELECT s.id FROM "ProbeSample" s JOIN "Run" r ON r.id = s."runId"
-          WHERE r."finishedAt" < ${cutoff} LIMIT ${batch})`;
-      samples += n;
-      if (n < batch) break;
-    }
-    for (;;) {
-      const n = await this.prisma.$executeRaw`
+          WHERE r."finishedAt" < ${cutoff} LIMIT ${batch})`,
+    );
+    const load = await inBatches(
+      batch,
+      () => this.prisma.$executeRaw`
         DELETE FROM "LoadAggregate" WHERE id IN (
           SELECT a.id FROM "LoadAggregate" a JOIN "Run" r ON r.id = a."runId"
-          WHERE r."finishedAt" < ${cutoff} LIMIT ${batch})`;
-      load += n;
-      if (n < batch) break;
-    }
+          WHERE r."finishedAt" < ${cutoff} LIMIT ${batch})`,
+    );
     return { samples, load };
+  }
+}
+
+/** Runs a bounded DELETE until it deletes less than a full batch; returns the rows deleted. */
+async function inBatches(batch: number, deleteBatch: () => Promise<number>): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const n = await deleteBatch();
+    total += n;
+    if (n < batch) return total;
   }
 }
