@@ -1,20 +1,10 @@
 import { Injectable } from '@nestjs/common';
+import type { LoadAggregate as CoreLoadAggregate } from '@gameday/core';
 import type { LoadAggregate, ProbeSample } from './generated/prisma/client';
 import { PrismaService } from './prisma.service';
 
-/** One second of load as the worker aggregates it (libs/core LoadAggregate, with its window as phase). */
-export interface LoadAggregateInput {
-  phase: string;
-  at: number;
-  count: number;
-  errors: number;
-  sumMs: number;
-  minMs: number;
-  maxMs: number;
-  errorsByKind: Record<string, number>;
-  statusCounts: Record<string, number>;
-  buckets: Record<string, number>;
-}
+/** One second of load as the worker aggregates it (libs/core LoadAggregate), its window stored as phase. */
+export type LoadAggregateInput = Omit<CoreLoadAggregate, 'window'> & { phase: string };
 
 /**
  * The evidence of runs: probe samples (one row per request) and the load's per-second
