@@ -177,6 +177,12 @@ function slopeOf(points: { t: number; mb: number }[]): number {
   return den === 0 ? 0 : num / den;
 }
 
+/** RSS of the last point at or before minute t. */
+function rssAt(points: { t: number; mb: number }[], t: number): number {
+  const before = points.filter((p) => p.t <= t);
+  return before[before.length - 1]?.mb ?? NaN;
+}
+
 async function main(): Promise<void> {
   const b = new SoakBench();
   const stopOnSignal = () => void b.stop().finally(() => process.exit(130));
@@ -202,6 +208,10 @@ async function main(): Promise<void> {
     const evidence = await b.evidence(runId);
     // the first minute holds start-up (the load's thread, autocannon's buffers): the trend is after it
     const settled = rss.filter((p) => p.t >= 1);
+    // a plateau shows as a second half whose slope is a small part of the first half's
+    const half = SOAK_S / 60 / 2;
+    const firstHalf = settled.filter((p) => p.t < half);
+    const secondHalf = settled.filter((p) => p.t >= half);
     const idleMb = Math.max(...idle);
     const figures = {
       soak_s: SOAK_S,
@@ -218,6 +228,9 @@ async function main(): Promise<void> {
       worker_rss_load_end_mb: round1(rss[rss.length - 1]?.mb ?? NaN),
       worker_rss_max_ratio: round1(Math.max(...rss.map((p) => p.mb)) / idleMb),
       worker_rss_slope_after_1min_mb_per_min: round1(slopeOf(settled)),
+      worker_rss_slope_first_half_mb_per_min: round1(slopeOf(firstHalf)),
+      worker_rss_slope_second_half_mb_per_min: round1(slopeOf(secondHalf)),
+      worker_rss_at_quarters_mb: [0.25, 0.5, 0.75, 1].map((q) => round1(rssAt(rss, (SOAK_S / 60) * q))).join(' / '),
       took_s: Math.round((Date.now() - t0) / 1000),
     };
     for (const [k, v] of Object.entries(figures)) console.log(`${k.padEnd(42)} ${v}`);
