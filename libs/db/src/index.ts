@@ -10,3 +10,4 @@ export * from './lease.repository';
 export * from './safety-lever.repository';
 export * from './db.module';
 export * from './database-health';
+export * from './connection-loss';

@@ -72,6 +72,25 @@ export function isNotFound(err: unknown): boolean {
   return (err as { statusCode?: number })?.statusCode === 404;
 }
 
+/** Socket errors of a Docker Engine that is not answering (restarting, or its host unreachable). */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH']);
+
+/**
+ * Whether an error says the engine did not answer, as opposed to answering "no": nothing can be
+ * concluded about the containers from it (with live-restore they keep running through a dockerd
+ * restart, faults and helpers included).
+ */
+export function isEngineUnreachable(err: unknown): boolean {
+  type SocketError = { code?: unknown; syscall?: unknown; cause?: unknown };
+  for (let e = err as SocketError | undefined, depth = 0; e && depth < 5; depth++) {
+    if (typeof e.code === 'string' && UNREACHABLE_CODES.has(e.code)) return true;
+    // a local engine's socket file is missing while dockerd restarts
+    if (e.code === 'ENOENT' && e.syscall === 'connect') return true;
+    e = e.cause as SocketError | undefined;
+  }
+  return false;
+}
+
 export function isNotModified(err: unknown): boolean {
   return (err as { statusCode?: number })?.statusCode === 304;
 }

@@ -4,6 +4,7 @@ import {
   clockOffset,
   ClockOffsetError,
   clockOffsetTooLarge,
+  EngineUnreachableError,
   compileNetworkFault,
   rollbackSteps,
   verifyQdiscs,
@@ -29,7 +30,7 @@ import {
   type VerifyOutcome,
 } from '@gameday/core';
 import { probeKernel } from './capability-probe';
-import { inspectOrNull } from './docker-exec';
+import { inspectOrNull, isEngineUnreachable } from './docker-exec';
 import { ContainerFaults } from './container-faults';
 import { dryRunOf } from './dry-run-plan';
 import { leaseDraft } from './lease-draft';
@@ -384,8 +385,11 @@ export class DockerFaultDriver implements FaultDriver {
 
   async verify(lease: FaultLease): Promise<VerifyOutcome> {
     const started = Date.now();
-    const outcome =
-      lease.kind === 'container' ? await this.containers.verify(lease) : await this.verifyNetwork(lease, 'applied');
+    const outcome = await (
+      lease.kind === 'container' ? this.containers.verify(lease) : this.verifyNetwork(lease, 'applied')
+    ).catch((err: unknown) => {
+      throw isEngineUnreachable(err) ? new EngineUnreachableError(this.engine, err) : err;
+    });
     this.emit({
       type: 'verify',
       result: outcome.ok ? 'ok' : 'error',
@@ -443,7 +447,8 @@ export class DockerFaultDriver implements FaultDriver {
         target: lease.containerName,
       });
       return result;
-    } catch (err) {
+    } catch (caught) {
+      const err = isEngineUnreachable(caught) ? new EngineUnreachableError(this.engine, caught) : caught;
       await this.options.leases.recordRevertFailure(lease.id, (err as Error).message).catch(() => undefined);
       this.emit({
         type: 'revert',
@@ -496,9 +501,10 @@ export class DockerFaultDriver implements FaultDriver {
       const kv = parseKeyValues(r.stdout);
       const bySignal = signalled && kv.was === 'reverted' && kv.revert_reason === 'signal';
       if (!bySignal && (kv.was !== 'applied' || kv.undone === '0')) outcome = 'already_gone';
-      // when the signal did it, the fault left the kernel at the helper's instant (in its clock)
+      // when the helper had reverted already (its clock, or the signal just now), the fault left
+      // the kernel at the helper's instant (in its clock), not when somebody came to look
       removedAt =
-        bySignal && /^\d+$/.test(kv.reverted_at ?? '')
+        kv.was === 'reverted' && /^[1-9]\d*$/.test(kv.reverted_at ?? '')
           ? new Date(Number(kv.reverted_at) - (lease.details?.clockCorrectionMs ?? 0))
           : this.now();
     } else {

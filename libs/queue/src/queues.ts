@@ -144,7 +144,16 @@ const DAY_S = 24 * 3600;
 export const JOB_OPTIONS = Object.freeze({
   fire: { removeOnComplete: { age: 3600, count: 1000 }, removeOnFail: { age: 7 * DAY_S, count: 5000 } },
   launch: { removeOnComplete: { age: 3600 }, removeOnFail: { age: 7 * DAY_S } },
-  execute: { removeOnComplete: 1_000, removeOnFail: 5_000 },
+  /**
+   * a run that lost Postgres is resumed by a retry (1, 2, 4, 8, 16 s: a restart or a failover is
+   * over by then); any other failure ends the run inside the job, which then completes
+   */
+  execute: {
+    attempts: 6,
+    backoff: { type: 'exponential', delay: 1_000 },
+    removeOnComplete: 1_000,
+    removeOnFail: 5_000,
+  },
   /** reverts are retried hard: a planned end must not give up while a fault is applied */
   revert: { attempts: 20, backoff: { type: 'fixed', delay: 1_000 }, removeOnComplete: 1_000, removeOnFail: 5_000 },
   abort: {

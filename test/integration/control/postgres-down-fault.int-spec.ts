@@ -20,7 +20,7 @@ import { Relay, withPort } from '../../support/tcp-relay';
 // worker holds (the run cannot go on without Postgres, so that is at once), and the lease is closed
 // once Postgres is back. The worker reaches the real
 // Postgres through a TCP relay this test cuts; the API and the test's own client do not.
-jest.setTimeout(90_000);
+jest.setTimeout(120_000);
 
 const docker = new Docker();
 const TARGET = `gd-pgdown-target-${randomUUID().slice(0, 8)}`;
@@ -140,5 +140,64 @@ describe('container fault reverted at its planned end while Postgres is unreacha
     expect(closed.revertReason).toBe('run_failed');
     expect(closed.revertedAt!.getTime()).toBeGreaterThanOrEqual(cutAt);
     expect(closed.revertedAt!.getTime()).toBeLessThanOrEqual(unpausedAt! + 500);
+  });
+
+  it('resumes and completes a run whose worker lost Postgres for a few seconds across T1 (a restart)', async () => {
+    const http = request(api.getHttpServer());
+    const created = await http
+      .post('/api/v1/gamedays')
+      .set(auth)
+      .send({
+        name: `pg-blip-${randomUUID()}`,
+        timezone: 'UTC',
+        schedule: { at: new Date(Date.now() + 60 * 60_000).toISOString() },
+        experiments: [
+          {
+            name: 'pause target',
+            hypothesis: {
+              description: 'the target fails while paused',
+              probes: [{ name: 'target', url: targetUrl, timeoutMs: 300, interval: '200ms' }],
+            },
+            fault: { kind: 'container', target: { container: TARGET }, action: 'pause' },
+            durations: { arming: '1s', baseline: '2s', fault: `${FAULT_MS / 1000}s`, recovery: '15s' },
+          },
+        ],
+      });
+    expect(created.status).toBe(201);
+    ids.push(created.body.id);
+    const started = await http.post(`/api/v1/gamedays/${created.body.id}/runs`).set(auth).send({});
+    expect(started.status).toBe(201);
+    const runId = started.body.id as string;
+    const lease = await waitFor(
+      'the target to be paused',
+      async () => ((await paused()) ? prisma.activeFault.findFirst({ where: { runId } }) : null),
+      20_000,
+      20,
+    );
+    const plannedEnd = lease.plannedAt!.getTime() + FAULT_MS;
+    // cut from half a second before T1 to three seconds after, as a Postgres restart would
+    await new Promise((r) => setTimeout(r, Math.max(0, plannedEnd - 500 - Date.now())));
+    await relay.stop();
+    await new Promise((r) => setTimeout(r, Math.max(0, plannedEnd + 3_000 - Date.now())));
+    expect(await paused()).toBe(false);
+    await relay.start();
+
+    const run = await waitFor(
+      'the run to end',
+      async () => {
+        const r = await prisma.run.findUniqueOrThrow({ where: { id: runId } });
+        return ['completed', 'failed', 'aborted'].includes(r.status) ? r : null;
+      },
+      40_000,
+      200,
+    );
+    const events = await prisma.runEvent.findMany({ where: { runId }, orderBy: { id: 'asc' } });
+    console.log(`Postgres cut T1-500 ms .. T1+3 s: run ${run.status}; ${events.map((e) => e.type).join(', ')}`);
+    expect({ status: run.status, error: run.error }).toEqual({ status: 'completed', error: null });
+    expect(events.some((e) => e.type === 'run.resumed')).toBe(true);
+    expect(await paused()).toBe(false);
+    const closed = await prisma.activeFault.findUniqueOrThrow({ where: { id: lease.id } });
+    expect(closed.revertedAt).not.toBeNull();
+    expect(closed.revertedAt!.getTime()).toBeLessThanOrEqual(plannedEnd + 1_000);
   });
 });

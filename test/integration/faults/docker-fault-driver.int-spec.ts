@@ -508,6 +508,23 @@ describe('verify and revert from the lease alone (htb stands in for netem on thi
     }
   });
 
+  it('a revert that finds the helper already reverted records the helper instant, not when it looked', async () => {
+    const { lease, helper } = await leaseWithHelper();
+    try {
+      // the helper's own clock took it out (as at T1); the worker gets to look later (an engine
+      // that was restarting, a backstop after a lapsed claim)
+      await sh(helper, ['gameday-helper', 'revert', 'scheduled']);
+      const st = parseKeyValues(await sh(helper, ['gameday-helper', 'status']));
+      await new Promise((r) => setTimeout(r, 1_500));
+      const result = await driver.revert(lease, 'planned_end');
+      expect(result.outcome).toBe('already_gone');
+      expect(result.at.getTime()).toBe(Number(st.reverted_at));
+      expect((await leases.get(lease.id))!.revertedAt!.getTime()).toBe(Number(st.reverted_at));
+    } finally {
+      await driver.release(lease);
+    }
+  });
+
   it('an abort reaches the helper as a signal (no exec before the undo); the exec only confirms', async () => {
     const { lease, helper } = await leaseWithHelper();
     try {

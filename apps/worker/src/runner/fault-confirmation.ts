@@ -1,10 +1,11 @@
-import type {
-  ExperimentPlan,
-  FaultDriver,
-  FaultLease,
-  HelperTimeline,
-  LeaseRepository,
-  RevertResult,
+import {
+  EngineUnreachableError,
+  type ExperimentPlan,
+  type FaultDriver,
+  type FaultLease,
+  type HelperTimeline,
+  type LeaseRepository,
+  type RevertResult,
 } from '@gameday/core';
 import type { RunRepository } from '@gameday/db';
 import type { GameDayMetrics } from '@gameday/metrics';
@@ -30,6 +31,38 @@ export interface Confirmed {
 }
 
 const UNKNOWN: HelperTimeline = { state: 'unknown' };
+
+/**
+ * How long the planned revert's confirmation waits for an engine that does not answer. A dockerd
+ * restart took 14 s in the lab's one-vCPU guest; meanwhile the helper's clock has the fault out,
+ * and the backstops would find the same engine away.
+ */
+export const ENGINE_WAIT_MS = 60_000;
+
+/**
+ * Retries `op` while the engine does not answer (a dockerd restart) for up to ENGINE_WAIT_MS,
+ * calling `stillWaiting` before each retry; `awayMs` is from the first attempt that found it away
+ * to the attempt that got through (0 when the first did).
+ */
+async function whileEngineAway<T>(
+  op: () => Promise<T>,
+  stillWaiting: () => Promise<void>,
+): Promise<{ value: T; awayMs: number }> {
+  const deadline = Date.now() + ENGINE_WAIT_MS;
+  let firstMiss: number | undefined;
+  for (let delay = 250; ; delay = Math.min(delay * 2, 2_000)) {
+    const attempt = Date.now();
+    try {
+      const value = await op();
+      return { value, awayMs: firstMiss === undefined ? 0 : attempt - firstMiss };
+    } catch (err) {
+      if (!(err instanceof EngineUnreachableError) || Date.now() + delay > deadline) throw err;
+      firstMiss ??= attempt;
+      await new Promise((r) => setTimeout(r, delay));
+      await stillWaiting();
+    }
+  }
+}
 
 /** Reads the helper's record until it leaves the given states or the deadline passes. */
 async function waitWhile(
@@ -144,10 +177,24 @@ export class FaultConfirmation {
     const claimUntil = new Date(Date.now() + REVERT_CLAIM_MS);
     for (const lease of leases) await this.leases.claimRevert(lease.id, claimUntil);
     for (const lease of leases) {
-      const timeline =
+      let timeline =
         lease.strategy === 'sidecar' ? await waitWhile(this.driver, lease, ['applied'], ep.revertAt) : UNKNOWN;
-      // revert() is idempotent: after the helper's own revert it confirms nothing of ours is left
-      const revert = early.get(lease.id) ?? (await this.driver.revert(lease, reason));
+      // revert() is idempotent: after the helper's own revert it confirms nothing of ours is left.
+      // An engine that does not answer is waited for, the claim renewed meanwhile so the backstops
+      // do not repeat the wait: with live-restore a dockerd restart leaves targets and helpers
+      // running, and the helper's clock in charge of the fault.
+      let awayMs = 0;
+      let revert = early.get(lease.id);
+      if (!revert) {
+        const waited = await whileEngineAway(
+          () => this.driver.revert(lease, reason),
+          () => this.leases.claimRevert(lease.id, new Date(Date.now() + REVERT_CLAIM_MS)),
+        );
+        revert = waited.value;
+        awayMs = waited.awayMs;
+      }
+      if (awayMs > 0 && lease.strategy === 'sidecar' && timeline.state !== 'reverted')
+        timeline = await this.driver.readTimeline(lease).catch(() => UNKNOWN);
       const revertedAt = timeline.state === 'reverted' && timeline.revertedAt ? timeline.revertedAt : revert.at;
       await this.leases.markReverted(lease.id, revertedAt, reason);
       this.metrics.faultReverts.inc({ result: 'ok', reason });
@@ -157,12 +204,17 @@ export class FaultConfirmation {
       this.metrics.injectionSkew.observe({ action: 'revert' }, Math.max(0, skew) / 1000);
       await this.runs.appendEvent(runId, {
         type: 'fault.reverted',
-        message: `reverted on ${lease.containerName} ${skew} ms after the planned instant`,
+        message: `reverted on ${lease.containerName} ${skew} ms after the planned instant${awayMs > 0 ? ` (the engine did not answer; confirmed ${Date.now() - ep.revertAt} ms after the planned instant, once it did)` : ''}`,
         phase: 'rolling_back',
         experimentIndex: ep.index,
         plannedAt: new Date(ep.revertAt),
         at: revertedAt,
-        data: { leaseId: lease.id, skewMs: skew, revertArgv: lease.revertArgv },
+        data: {
+          leaseId: lease.id,
+          skewMs: skew,
+          revertArgv: lease.revertArgv,
+          ...(awayMs > 0 ? { engineAwayMs: awayMs } : {}),
+        },
       });
     }
     return { at: new Date(latest), skewMs: worst };

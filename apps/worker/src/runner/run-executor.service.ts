@@ -3,7 +3,6 @@ import { hostname } from 'node:os';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   combineVerdicts,
-  faultLost,
   gameDaySpecSchema,
   isTerminal,
   KernelCapabilityError,
@@ -29,6 +28,7 @@ import {
 } from '@gameday/core';
 import {
   FencedError,
+  isConnectionLoss,
   ProbeSampleRepository,
   RunRepository,
   type PrismaLeaseRepository,
@@ -39,6 +39,7 @@ import { METRICS, type GameDayMetrics } from '@gameday/metrics';
 import { EgressGuard } from '@gameday/probes';
 import { FaultConfirmation } from './fault-confirmation';
 import { FaultJobs } from './fault-jobs.service';
+import { reverifyFaults } from './fault-reverify';
 import { openLeases, revertLease } from './lease-revert';
 import { RunControl, RunAbortedError } from './run-control';
 import { RunState } from './run-state';
@@ -97,6 +98,9 @@ export class RunExecutor {
   }
 
   async execute(runId: string): Promise<void> {
+    // a run resumed after Postgres came back: what this worker reverted meanwhile is recorded
+    // first, with its own instants and reasons, before this executor looks at the ledger
+    await this.unrecorded.flush();
     const run = await this.runs.findById(runId);
     if (!run) throw new Error(`no run ${runId}`);
     if (isTerminal(run.status as RunStatus)) return;
@@ -168,6 +172,13 @@ export class RunExecutor {
         // the run, its faults and its helpers belong to the executor that took over
         this.logger.warn(message);
         return;
+      }
+      if (isConnectionLoss(error)) {
+        // Postgres went away (a restart, a failover): the run is not over. What has no clock of
+        // its own in the target came out from memory already; the job is retried (JOB_OPTIONS)
+        // and resumes the run from Postgres once it answers, like a run whose worker died
+        this.logger.warn(`run ${runId} lost Postgres, to be resumed: ${message}`);
+        throw error;
       }
       this.logger.error(`run ${runId} failed: ${message}`);
       await this.revertRun(runId, 'run_failed');
@@ -312,7 +323,10 @@ export class RunExecutor {
             continue;
           }
           const began = this.nowMs();
-          await this.reverify(runId, leases, index, control, ep.revertAt);
+          await reverifyFaults(
+            { driver: this.driver, runs: this.runs, nowMs: () => this.nowMs() },
+            { runId, leases, index, control, plannedEnd: ep.revertAt },
+          );
           checkCostMs = this.nowMs() - began;
           nextCheckAt = nextReverifyAt(this.nowMs(), checkCostMs);
         }
@@ -503,33 +517,6 @@ export class RunExecutor {
           revertArgv: l.revertArgv,
         }),
       });
-    }
-  }
-
-  private async reverify(
-    runId: string,
-    leases: FaultLease[],
-    index: number,
-    control: RunControl,
-    plannedEnd: number,
-  ): Promise<void> {
-    for (const lease of leases) {
-      if (lease.kind !== 'network') continue;
-      const v = await this.driver.verify(lease).catch((e: Error) => ({ ok: false, reasons: [e.message] }));
-      // an answer that came after the planned end may have seen the helper's own revert
-      if (!v.ok && faultLost(v.ok, this.nowMs(), plannedEnd)) {
-        await this.runs.appendEvent(runId, {
-          type: 'fault.lost',
-          message: `fault on ${lease.containerName} is no longer in place: ${v.reasons.join('; ')}`,
-          experimentIndex: index,
-          data: { leaseId: lease.id },
-        });
-        control.abort({
-          trigger: 'verification',
-          reason: `fault on ${lease.containerName} disappeared during the window (container restarted or another tool removed it)`,
-          at: this.nowMs(),
-        });
-      }
     }
   }
 

@@ -163,11 +163,13 @@ export interface FaultDriver {
   /** Hands the helper the apply/revert argv with their instants; it applies at T0 and reverts at T1 by its own clock. */
   scheduleApply(prepared: PreparedFault, at: ScheduleOptions): Promise<FaultLease>;
   readTimeline(lease: FaultLease): Promise<HelperTimeline>;
+  /** Throws EngineUnreachableError when the engine does not answer (that is no verdict on the fault). */
   verify(lease: FaultLease): Promise<VerifyOutcome>;
   /**
    * Idempotent: "already gone" is success; removes only what we own. Records the revert in the
    * ledger when it can, but a ledger that cannot (Postgres away) does not fail a revert that
-   * happened: callers record the result themselves.
+   * happened: callers record the result themselves. Throws EngineUnreachableError when the engine
+   * does not answer.
    */
   revert(lease: FaultLease, reason: string): Promise<RevertResult>;
   /** Removes a prepared helper that was never applied (or whose fault is reverted). */

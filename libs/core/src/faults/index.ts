@@ -8,3 +8,4 @@ export * from './fault-driver';
 export * from './clock-offset';
 export * from './ledger-argv';
 export * from './fault-lost';
+export * from './engine-unreachable';

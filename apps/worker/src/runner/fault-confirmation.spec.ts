@@ -1,0 +1,115 @@
+import {
+  EngineUnreachableError,
+  InMemoryLeaseRepository,
+  type ExperimentPlan,
+  type FaultDriver,
+  type FaultLease,
+  type HelperTimeline,
+  type RevertResult,
+} from '@gameday/core';
+import type { RunRepository } from '@gameday/db';
+import { createMetrics } from '@gameday/metrics';
+import { Registry } from 'prom-client';
+import { ENGINE_WAIT_MS, FaultConfirmation } from './fault-confirmation';
+
+const refused = () =>
+  new EngineUnreachableError('engine-a', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
+
+/** A driver whose engine does not answer for the first `awayCalls` calls, like a restarting dockerd. */
+class RestartingEngine {
+  readonly engine = 'engine-a';
+  calls = 0;
+  constructor(
+    private awayCalls: number,
+    private readonly helperRevertedAt: Date,
+  ) {}
+  private answer(): void {
+    this.calls++;
+    if (this.awayCalls-- > 0) throw refused();
+  }
+  async readTimeline(): Promise<HelperTimeline> {
+    this.answer();
+    return { state: 'reverted', revertedAt: this.helperRevertedAt, revertReason: 'scheduled' };
+  }
+  async revert(): Promise<RevertResult> {
+    this.answer();
+    return { outcome: 'already_gone', at: new Date() };
+  }
+}
+
+async function setup(driver: RestartingEngine) {
+  const ledger = new InMemoryLeaseRepository();
+  const lease: FaultLease = await ledger.record({
+    experimentIndex: 0,
+    kind: 'network',
+    strategy: 'sidecar',
+    engine: 'engine-a',
+    containerId: 'c1',
+    containerName: 'target',
+    helperContainerId: 'h1',
+    applyArgv: [['tc', 'qdisc', 'add']],
+    revertArgv: [['tc', 'qdisc', 'del']],
+    expiresAt: new Date(Date.now() + 60_000),
+  });
+  const events: { type: string; message: string; data?: unknown }[] = [];
+  const runs = { appendEvent: async (_: string, e: (typeof events)[number]) => events.push(e) };
+  const confirmation = new FaultConfirmation(
+    driver as unknown as FaultDriver,
+    ledger,
+    runs as unknown as RunRepository,
+    createMetrics({ registry: new Registry() }),
+  );
+  // T1 is now: the first look at the helper is half a second later
+  const now = Date.now();
+  const ep: ExperimentPlan = {
+    index: 0,
+    armAt: now - 20_000,
+    baselineAt: now - 15_000,
+    injectAt: now - 5_000,
+    revertAt: now,
+    endAt: now + 10_000,
+  };
+  return { ledger, lease, events, confirmation, ep };
+}
+
+describe('FaultConfirmation.reverted with an engine that does not answer', () => {
+  it('waits for the engine, then records the helper’s own instant and how long the engine was away', async () => {
+    const helperAt = new Date(Date.now() + 20);
+    const driver = new RestartingEngine(4, helperAt);
+    const { ledger, lease, events, confirmation, ep } = await setup(driver);
+
+    const confirmed = await confirmation.reverted('run-1', [lease], ep, 'planned_end');
+
+    expect(confirmed!.at).toEqual(helperAt);
+    expect((await ledger.get(lease.id))!.revertedAt).toEqual(helperAt);
+    const reverted = events.find((e) => e.type === 'fault.reverted')!;
+    expect(reverted.message).toMatch(
+      /the engine did not answer; confirmed \d+ ms after the planned instant, once it did/,
+    );
+    expect((reverted.data as { engineAwayMs: number }).engineAwayMs).toBeGreaterThan(0);
+  }, 20_000);
+
+  it('holds the backstops off while it waits, and gives up after ENGINE_WAIT_MS', async () => {
+    jest.useFakeTimers();
+    try {
+      const driver = new RestartingEngine(Number.MAX_SAFE_INTEGER, new Date());
+      const { ledger, lease, confirmation, ep } = await setup(driver);
+      const began = Date.now();
+      let settledAt = 0;
+      const outcome = confirmation.reverted('run-1', [lease], ep, 'planned_end').then(
+        () => 'confirmed',
+        (e: unknown) => ((settledAt = Date.now()), e instanceof EngineUnreachableError ? 'unreachable' : String(e)),
+      );
+      await jest.advanceTimersByTimeAsync(ENGINE_WAIT_MS / 2);
+      // half-way, the claim still runs well past now: a backstop would not act yet
+      const claimed = (await ledger.get(lease.id))!.revertClaimedUntil!.getTime();
+      expect(claimed).toBeGreaterThan(Date.now() + 5_000);
+      await jest.advanceTimersByTimeAsync(ENGINE_WAIT_MS);
+      expect(await outcome).toBe('unreachable');
+      expect(settledAt - began).toBeGreaterThan(ENGINE_WAIT_MS - 3_000);
+      expect(settledAt - began).toBeLessThanOrEqual(ENGINE_WAIT_MS + 1_000);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});
