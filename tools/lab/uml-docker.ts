@@ -92,6 +92,21 @@ export interface UmlDocker {
   timings: UmlDockerTimings;
   /** Powers the guest off (kills it after a timeout) and removes the tap. Idempotent. */
   stop(): Promise<void>;
+  /**
+   * Restarts the guest's dockerd (started with --live-restore: containers keep running) and
+   * resolves once its API answers again, with the guest's instants (epoch ms) of the restart.
+   */
+  restartDockerd(timeoutMs?: number): Promise<DockerdRestart>;
+}
+
+export interface DockerdRestart {
+  requestedAt: number;
+  /** the guest began stopping dockerd */
+  stoppingAt: number;
+  /** the old dockerd had exited */
+  stoppedAt: number;
+  /** the API answered again */
+  answeringAt: number;
 }
 
 let tapCounter = 0;
@@ -176,6 +191,37 @@ export async function stopUmlDocker(state: UmlDockerState, timeoutMs = 20_000): 
   if (state.ownsDir && process.env.GAMEDAY_LAB_KEEP !== '1') rmSync(state.dir, { recursive: true, force: true });
 }
 
+/** Asks the guest's init for a dockerd restart (a file it polls each second) and times it. */
+async function restartGuestDockerd(state: UmlDockerState, timeoutMs = 90_000): Promise<DockerdRestart> {
+  const count = () => Number(readIf(path.join(state.dir, 'dockerd-restarts')).trim() || 0);
+  const before = count();
+  const requestedAt = Date.now();
+  writeFileSync(path.join(state.dir, 'restart-dockerd'), '');
+  for (;;) {
+    if (count() > before && (await ping(state.host, state.port))) break;
+    if (Date.now() - requestedAt > timeoutMs)
+      throw new Error(
+        `dockerd did not answer within ${timeoutMs} ms of a restart\n${tail(readIf(path.join(state.dir, 'dockerd.log')))}`,
+      );
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+  const answeringAt = Date.now();
+  // the guest's clock is the host's (user-mode-linux reads the host's time)
+  const logged = (what: string) => {
+    const line = readIf(path.join(state.dir, 'guest.log'))
+      .split('\n')
+      .filter((l) => l.endsWith(` ${what}`))
+      .pop();
+    return line ? Number(line.split(' ')[0]) : NaN;
+  };
+  return {
+    requestedAt,
+    stoppingAt: logged('restarting dockerd'),
+    stoppedAt: logged('dockerd stopped for a restart'),
+    answeringAt,
+  };
+}
+
 /**
  * Boots the lab kernel with a Docker Engine inside, waits for its API, loads `images` into it and
  * returns a dockerode client for it. On any failure the guest is stopped and the tap removed
@@ -207,6 +253,7 @@ export async function startUmlDocker(opts: UmlDockerOptions = {}): Promise<UmlDo
   rmSync(path.join(dir, 'stop'), { force: true });
   rmSync(path.join(dir, 'guest.log'), { force: true });
   rmSync(path.join(dir, 'boot-error'), { force: true });
+  for (const f of ['dockerd.log', 'dockerd-restarts', 'restart-dockerd']) rmSync(path.join(dir, f), { force: true });
 
   await createTap(tap, hostAddress, net);
   const forgetTap = opts.detached
@@ -267,7 +314,18 @@ export async function startUmlDocker(opts: UmlDockerOptions = {}): Promise<UmlDo
       for (const image of opts.images) imageLoads.push(await copyImage(from, docker, image));
     }
     writeFileSync(path.join(dir, 'state.json'), JSON.stringify(state, null, 2));
-    return { docker, host, port: DOCKER_LAB_PORT, hostAddress, tap, state, timings: { apiReadyMs, imageLoads }, stop };
+    const restartDockerd = (timeoutMs?: number) => restartGuestDockerd(state, timeoutMs);
+    return {
+      docker,
+      host,
+      port: DOCKER_LAB_PORT,
+      hostAddress,
+      tap,
+      state,
+      timings: { apiReadyMs, imageLoads },
+      stop,
+      restartDockerd,
+    };
   } catch (err) {
     await stop();
     throw err;

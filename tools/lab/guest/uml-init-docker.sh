@@ -38,14 +38,19 @@ ip addr add "$GD_LAB_GUEST_IP/${GD_LAB_NET#*/}" dev vec0 || lab_fail "address ve
 ip route replace "$GD_LAB_NET" dev vec0 proto kernel scope link src "$GD_LAB_GUEST_IP" rto_min 10ms || lab_fail "route on vec0"
 
 # --tls=false: with a plain TCP listener and no explicit choice, dockerd waits 15 s on purpose.
-dockerd \
-  --data-root /var/lib/docker --exec-root /run/docker-uml --pidfile /run/docker-uml.pid \
-  -H unix:///run/docker-uml.sock -H "tcp://$GD_LAB_GUEST_IP:$GD_LAB_DOCKER_PORT" --tls=false \
-  --bip 10.200.0.1/24 --default-address-pool base=10.201.0.0/16,size=24 \
-  --storage-driver overlay2 --shutdown-timeout 3 \
-  >"$GD_LAB_DIR/dockerd.log" 2>&1 </dev/null &
-dockerd=$!
-lab_log "dockerd started (pid $dockerd)"
+# --live-restore: containers (targets, helpers) keep running while the engine restarts, as on a
+# production host configured for it; a test restarts the engine during a fault to see who reverts.
+start_dockerd() {
+  dockerd \
+    --data-root /var/lib/docker --exec-root /run/docker-uml --pidfile /run/docker-uml.pid \
+    -H unix:///run/docker-uml.sock -H "tcp://$GD_LAB_GUEST_IP:$GD_LAB_DOCKER_PORT" --tls=false \
+    --bip 10.200.0.1/24 --default-address-pool base=10.201.0.0/16,size=24 \
+    --storage-driver overlay2 --shutdown-timeout 3 --live-restore \
+    >>"$GD_LAB_DIR/dockerd.log" 2>&1 </dev/null &
+  dockerd=$!
+  lab_log "dockerd started (pid $dockerd)"
+}
+start_dockerd
 
 # Shell builtins but for one sleep a second: every process start costs the guest's one virtual CPU
 # tens to hundreds of milliseconds, taken from the system under test (this loop used to fork a
@@ -57,7 +62,19 @@ alive() {
   done <"/proc/$1/status"
   return 1
 }
+# The harness asks for an engine restart with a file; GD_LAB_DIR/dockerd-restarts counts them.
+restarts=0
 while [ ! -e "$GD_LAB_DIR/stop" ]; do
+  if [ -e "$GD_LAB_DIR/restart-dockerd" ]; then
+    lab_log "restarting dockerd"
+    kill -TERM "$dockerd" 2>/dev/null
+    wait "$dockerd"
+    lab_log "dockerd stopped for a restart"
+    start_dockerd
+    restarts=$((restarts + 1))
+    echo "$restarts" >"$GD_LAB_DIR/dockerd-restarts"
+    rm -f "$GD_LAB_DIR/restart-dockerd"
+  fi
   alive "$dockerd" || { lab_log "dockerd exited on its own"; break; }
   sleep 1
 done
