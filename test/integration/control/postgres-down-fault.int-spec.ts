@@ -14,6 +14,7 @@ import {
   waitFor,
 } from '../../support/harness';
 import { Relay, withPort } from '../../support/tcp-relay';
+import { pauseGameDay } from './control-support';
 
 // A fault with no clock of its own in the target (a paused container: no helper reverts it) while
 // the worker cannot reach Postgres: it comes out by its planned end all the same, from what the
@@ -71,22 +72,12 @@ describe('container fault reverted at its planned end while Postgres is unreacha
     const created = await http
       .post('/api/v1/gamedays')
       .set(auth)
-      .send({
-        name: `pg-down-fault-${randomUUID()}`,
-        timezone: 'UTC',
-        schedule: { at: new Date(Date.now() + 60 * 60_000).toISOString() },
-        experiments: [
-          {
-            name: 'pause target',
-            hypothesis: {
-              description: 'the target fails while paused',
-              probes: [{ name: 'target', url: targetUrl, timeoutMs: 300, interval: '200ms' }],
-            },
-            fault: { kind: 'container', target: { container: TARGET }, action: 'pause' },
-            durations: { arming: '1s', baseline: '2s', fault: `${FAULT_MS / 1000}s`, recovery: '2s' },
-          },
-        ],
-      });
+      .send(
+        pauseGameDay(
+          { name: TARGET, url: targetUrl },
+          { arming: '1s', baseline: '2s', fault: `${FAULT_MS / 1000}s`, recovery: '2s' },
+        ),
+      );
     expect(created.status).toBe(201);
     ids.push(created.body.id);
     const started = await http.post(`/api/v1/gamedays/${created.body.id}/runs`).set(auth).send({});
@@ -147,22 +138,12 @@ describe('container fault reverted at its planned end while Postgres is unreacha
     const created = await http
       .post('/api/v1/gamedays')
       .set(auth)
-      .send({
-        name: `pg-blip-${randomUUID()}`,
-        timezone: 'UTC',
-        schedule: { at: new Date(Date.now() + 60 * 60_000).toISOString() },
-        experiments: [
-          {
-            name: 'pause target',
-            hypothesis: {
-              description: 'the target fails while paused',
-              probes: [{ name: 'target', url: targetUrl, timeoutMs: 300, interval: '200ms' }],
-            },
-            fault: { kind: 'container', target: { container: TARGET }, action: 'pause' },
-            durations: { arming: '1s', baseline: '2s', fault: `${FAULT_MS / 1000}s`, recovery: '15s' },
-          },
-        ],
-      });
+      .send(
+        pauseGameDay(
+          { name: TARGET, url: targetUrl },
+          { arming: '1s', baseline: '2s', fault: `${FAULT_MS / 1000}s`, recovery: '15s' },
+        ),
+      );
     expect(created.status).toBe(201);
     ids.push(created.body.id);
     const started = await http.post(`/api/v1/gamedays/${created.body.id}/runs`).set(auth).send({});

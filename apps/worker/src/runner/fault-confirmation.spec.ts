@@ -22,6 +22,8 @@ class RestartingEngine {
   constructor(
     private awayCalls: number,
     private readonly helperRevertedAt: Date,
+    /** how long the revert takes once the engine answers (a busy engine just back) */
+    private readonly revertMs = 0,
   ) {}
   private answer(): void {
     this.calls++;
@@ -33,6 +35,7 @@ class RestartingEngine {
   }
   async revert(): Promise<RevertResult> {
     this.answer();
+    if (this.revertMs) await new Promise((r) => setTimeout(r, this.revertMs));
     return { outcome: 'already_gone', at: new Date() };
   }
 }
@@ -88,6 +91,22 @@ describe('FaultConfirmation.reverted with an engine that does not answer', () =>
     );
     expect((reverted.data as { engineAwayMs: number }).engineAwayMs).toBeGreaterThan(0);
   }, 20_000);
+
+  it('holds the claim through a slow first answer of an engine just back', async () => {
+    jest.useFakeTimers();
+    try {
+      const driver = new RestartingEngine(3, new Date(), 20_000);
+      const { ledger, lease, confirmation, ep } = await setup(driver);
+      const outcome = confirmation.reverted('run-1', [lease], ep, 'planned_end');
+      // the engine is back after ~2 s and the revert then takes 20 s: 15 s into it, no backstop may act
+      await jest.advanceTimersByTimeAsync(17_000);
+      expect((await ledger.get(lease.id))!.revertClaimedUntil!.getTime()).toBeGreaterThan(Date.now());
+      await jest.advanceTimersByTimeAsync(10_000);
+      await expect(outcome).resolves.not.toBeNull();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 
   it('holds the backstops off while it waits, and gives up after ENGINE_WAIT_MS', async () => {
     jest.useFakeTimers();

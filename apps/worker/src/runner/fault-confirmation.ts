@@ -40,27 +40,40 @@ const UNKNOWN: HelperTimeline = { state: 'unknown' };
 export const ENGINE_WAIT_MS = 60_000;
 
 /**
- * Retries `op` while the engine does not answer (a dockerd restart) for up to ENGINE_WAIT_MS,
- * calling `stillWaiting` before each retry; `awayMs` is from the first attempt that found it away
- * to the attempt that got through (0 when the first did).
+ * Retries `op` while the engine does not answer (a dockerd restart) for up to ENGINE_WAIT_MS.
+ * From the first miss on, `holdClaim` is called every few seconds until the op gets through or the
+ * wait is over: the attempt that reaches an engine just back can itself take many seconds (16 s of
+ * execs in the lab), and a lapsed claim let the revert job and the reaper repeat them meanwhile.
+ * `awayMs` is from the first attempt that found the engine away to the one that got through.
  */
 async function whileEngineAway<T>(
   op: () => Promise<T>,
-  stillWaiting: () => Promise<void>,
+  holdClaim: () => Promise<void>,
 ): Promise<{ value: T; awayMs: number }> {
   const deadline = Date.now() + ENGINE_WAIT_MS;
   let firstMiss: number | undefined;
-  for (let delay = 250; ; delay = Math.min(delay * 2, 2_000)) {
-    const attempt = Date.now();
-    try {
-      const value = await op();
-      return { value, awayMs: firstMiss === undefined ? 0 : attempt - firstMiss };
-    } catch (err) {
-      if (!(err instanceof EngineUnreachableError) || Date.now() + delay > deadline) throw err;
-      firstMiss ??= attempt;
-      await new Promise((r) => setTimeout(r, delay));
-      await stillWaiting();
+  let heartbeat: NodeJS.Timeout | undefined;
+  try {
+    for (let delay = 250; ; delay = Math.min(delay * 2, 2_000)) {
+      const attempt = Date.now();
+      try {
+        const value = await op();
+        return { value, awayMs: firstMiss === undefined ? 0 : attempt - firstMiss };
+      } catch (err) {
+        if (!(err instanceof EngineUnreachableError) || Date.now() + delay > deadline) throw err;
+        if (firstMiss === undefined) {
+          firstMiss = attempt;
+          await holdClaim();
+          // never past the deadline: a hung attempt must not hold the backstops off for good
+          heartbeat = setInterval(() => {
+            if (Date.now() < deadline) void holdClaim().catch(() => undefined);
+          }, REVERT_CLAIM_MS / 3);
+        }
+        await new Promise((r) => setTimeout(r, delay));
+      }
     }
+  } finally {
+    clearInterval(heartbeat);
   }
 }
 
@@ -180,7 +193,7 @@ export class FaultConfirmation {
       let timeline =
         lease.strategy === 'sidecar' ? await waitWhile(this.driver, lease, ['applied'], ep.revertAt) : UNKNOWN;
       // revert() is idempotent: after the helper's own revert it confirms nothing of ours is left.
-      // An engine that does not answer is waited for, the claim renewed meanwhile so the backstops
+      // An engine that does not answer is waited for, the claim held meanwhile so the backstops
       // do not repeat the wait: with live-restore a dockerd restart leaves targets and helpers
       // running, and the helper's clock in charge of the fault.
       let awayMs = 0;
