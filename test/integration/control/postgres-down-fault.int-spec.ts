@@ -67,30 +67,30 @@ describe('container fault reverted at its planned end while Postgres is unreacha
 
   const paused = async () => (await docker.getContainer(TARGET).inspect()).State.Paused;
 
-  it('has the target unpaused by T1 with Postgres cut off, and records when once it is back', async () => {
+  /** Creates and runs a GameDay pausing the target; resolves once the target is paused. */
+  async function startPausedRun(recovery: string) {
     const http = request(api.getHttpServer());
+    const durations = { arming: '1s', baseline: '2s', fault: `${FAULT_MS / 1000}s`, recovery };
     const created = await http
       .post('/api/v1/gamedays')
       .set(auth)
-      .send(
-        pauseGameDay(
-          { name: TARGET, url: targetUrl },
-          { arming: '1s', baseline: '2s', fault: `${FAULT_MS / 1000}s`, recovery: '2s' },
-        ),
-      );
+      .send(pauseGameDay({ name: TARGET, url: targetUrl }, durations));
     expect(created.status).toBe(201);
     ids.push(created.body.id);
     const started = await http.post(`/api/v1/gamedays/${created.body.id}/runs`).set(auth).send({});
     expect(started.status).toBe(201);
     const runId = started.body.id as string;
-
     const lease = await waitFor(
       'the target to be paused',
       async () => ((await paused()) ? prisma.activeFault.findFirst({ where: { runId } }) : null),
       20_000,
       20,
     );
-    const plannedEnd = lease.plannedAt!.getTime() + FAULT_MS;
+    return { runId, lease, plannedEnd: lease.plannedAt!.getTime() + FAULT_MS };
+  }
+
+  it('has the target unpaused by T1 with Postgres cut off, and records when once it is back', async () => {
+    const { lease, plannedEnd } = await startPausedRun('2s');
     // the worker loses Postgres for the rest of the fault and well past its end
     await relay.stop();
     const cutAt = Date.now();
@@ -134,28 +134,7 @@ describe('container fault reverted at its planned end while Postgres is unreacha
   });
 
   it('resumes and completes a run whose worker lost Postgres for a few seconds across T1 (a restart)', async () => {
-    const http = request(api.getHttpServer());
-    const created = await http
-      .post('/api/v1/gamedays')
-      .set(auth)
-      .send(
-        pauseGameDay(
-          { name: TARGET, url: targetUrl },
-          { arming: '1s', baseline: '2s', fault: `${FAULT_MS / 1000}s`, recovery: '15s' },
-        ),
-      );
-    expect(created.status).toBe(201);
-    ids.push(created.body.id);
-    const started = await http.post(`/api/v1/gamedays/${created.body.id}/runs`).set(auth).send({});
-    expect(started.status).toBe(201);
-    const runId = started.body.id as string;
-    const lease = await waitFor(
-      'the target to be paused',
-      async () => ((await paused()) ? prisma.activeFault.findFirst({ where: { runId } }) : null),
-      20_000,
-      20,
-    );
-    const plannedEnd = lease.plannedAt!.getTime() + FAULT_MS;
+    const { runId, lease, plannedEnd } = await startPausedRun('15s');
     // cut from half a second before T1 to three seconds after, as a Postgres restart would
     await new Promise((r) => setTimeout(r, Math.max(0, plannedEnd - 500 - Date.now())));
     await relay.stop();
