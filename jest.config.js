@@ -1,4 +1,5 @@
 // One jest run, tiers selected with --selectProjects (unit | integration | redis-cluster | browser | lab).
+// jest takes testTimeout from the root config only; each tier's timeout is set in tier-timeout.ts.
 // @swc/jest compiles TypeScript (with decorator metadata for Nest) to CommonJS; the
 // ESM-only packages Nest 12 pulls in are let through the transform.
 const swc = [
@@ -37,7 +38,7 @@ module.exports = {
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.int-spec.ts'],
       setupFiles: ['<rootDir>/test/support/require-services.ts'],
-      testTimeout: 60_000,
+      setupFilesAfterEnv: ['<rootDir>/test/support/tier-timeout.ts'],
     },
     {
       ...common,
@@ -47,20 +48,20 @@ module.exports = {
       globalSetup: '<rootDir>/test/support/redis-cluster.global-setup.ts',
       globalTeardown: '<rootDir>/test/support/redis-cluster.global-teardown.ts',
       setupFiles: ['<rootDir>/test/support/redis-cluster.env.ts'],
-      testTimeout: 60_000,
+      setupFilesAfterEnv: ['<rootDir>/test/support/tier-timeout.ts'],
     },
     {
       ...common,
       displayName: 'browser',
       testMatch: ['<rootDir>/test/browser/**/*.browser-spec.ts'],
       setupFiles: ['<rootDir>/test/support/require-services.ts'],
-      testTimeout: 180_000,
+      setupFilesAfterEnv: ['<rootDir>/test/support/tier-timeout.ts'],
     },
     {
       ...common,
       displayName: 'lab',
       testMatch: ['<rootDir>/test/lab/**/*.lab-spec.ts'],
-      testTimeout: 600_000,
+      setupFilesAfterEnv: ['<rootDir>/test/support/tier-timeout.ts'],
     },
   ],
 };

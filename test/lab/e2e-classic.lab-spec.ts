@@ -6,7 +6,6 @@ import { leakedUmlProcesses, umlPids } from '../../tools/lab/uml-process';
 // The classic GameDay end to end, the way `npm run demo` runs it: the real API and worker (built
 // JavaScript, separate processes) with Postgres and Redis on the host, the demo system on the
 // Docker Engine inside the user-mode-linux kernel (real netem), Prometheus scraping all of it.
-jest.setTimeout(600_000);
 
 const ROOT = path.resolve(__dirname, '../..');
 

@@ -18,7 +18,6 @@ import {
 
 // Real Postgres, Redis, BullMQ and Docker Engine: the API enqueues the dry run, a real worker
 // resolves the targets on the host engine and compiles the commands. Nothing may be applied.
-jest.setTimeout(60_000);
 
 const docker = new Docker();
 const suffix = randomUUID().slice(0, 8);

@@ -8,7 +8,6 @@ import { closedPort, listen, runCli } from './cli-process';
 
 // The `gameday` CLI as a child process against the real API (Postgres, Redis) on a real port.
 // Nothing here needs a worker: runs stay `scheduled`; the live run tests are in cli-watch.
-jest.setTimeout(60_000);
 
 describe('gameday CLI: apply, get, runs, run, token, report, abort, errors', () => {
   const config = testConfig('cli');

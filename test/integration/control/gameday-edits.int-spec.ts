@@ -17,7 +17,6 @@ import {
 
 // Edits racing a firing: DELETE never pulls a GameDay from under a live run (409), and every run
 // carries the spec version it was fired with. Real Postgres, Redis, BullMQ; runs stop at arming.
-jest.setTimeout(60_000);
 
 describe('GameDay edits and deletes against live runs', () => {
   const config = testConfig('ctl-edits');

@@ -10,9 +10,6 @@ import {
   testPrisma,
 } from '../../support/harness';
 
-// jest applies testTimeout globally, not per project
-jest.setTimeout(60_000);
-
 /**
  * One live run per GameDay, enforced by the database under the GameDay's row lock: two quick
  * run-now calls (or a cron occurrence while the previous run still runs) start one run, not two.

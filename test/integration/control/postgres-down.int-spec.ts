@@ -6,7 +6,6 @@ import { Relay, withPort } from '../../support/tcp-relay';
 // Postgres unreachable: the API answers 503 problem+json (not 500) and recovers when Postgres is
 // back. The shared Postgres is never touched: one API instance reaches it through a TCP relay this
 // test stops and starts, another points at a port where nothing listens.
-jest.setTimeout(60_000);
 
 const expectUnavailable = (res: request.Response) => {
   expect(res.status).toBe(503);

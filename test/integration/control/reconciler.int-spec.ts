@@ -16,7 +16,6 @@ import {
 // Postgres is the truth: a worker's periodic reconciler puts back schedules a Redis flush wiped
 // and launches runs whose launch was lost, without a restart. Real Postgres, Redis and BullMQ;
 // runs stop at arming (scheduling only).
-jest.setTimeout(60_000);
 
 describe('reconciler (lost launches)', () => {
   const config = testConfig('ctl-reconcile', { WORKER_RECONCILE: 'true', WORKER_RECONCILE_INTERVAL_MS: '1000' });

@@ -21,8 +21,6 @@ import {
   stopRedisServers,
 } from '../../support/redis-servers';
 
-jest.setTimeout(60_000);
-
 // GameDay pointed at a Redis Sentinel setup (REDIS_SENTINELS): the API and the worker find the
 // master through the sentinel, and a one-shot GameDay fires there (a real redis-server and a real
 // sentinel; REDIS_URL's host is not used).

@@ -8,7 +8,6 @@ import { pauseGameDay, removeContainers, startTarget } from './control-support';
 // A worker died in the recovery window of a run: the baseline and fault samples it measured are
 // in Postgres. The worker that resumes the run must judge on them too. Real Postgres, Redis,
 // BullMQ and an HTTP target in Docker.
-jest.setTimeout(60_000);
 
 describe('resumed run', () => {
   const config = testConfig('ctl-resume');

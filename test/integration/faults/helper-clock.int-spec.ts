@@ -1,8 +1,6 @@
 import { clockOffset } from '@gameday/core';
 import { useHelperFixture } from '../../support/helper-fixture';
 
-// jest applies testTimeout globally, not per project: Docker work needs more than 5 s
-jest.setTimeout(60_000);
 /**
  * The engine's clock is measured through the helper at arming: on one host the two clocks agree,
  * so the measured offset stays within its own uncertainty and nothing is shifted.

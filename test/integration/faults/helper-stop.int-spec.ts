@@ -1,8 +1,6 @@
 import { encodeHelperSteps } from '@gameday/faults';
 import { useHelperFixture } from '../../support/helper-fixture';
 
-// jest applies testTimeout globally, not per project: Docker work needs more than 5 s
-jest.setTimeout(60_000);
 /**
  * The helper is the last rollback layer: stopped in the middle of a step it still reverts, fast,
  * and restarted after a kill it reverts whatever its record says may be in place. The steps here

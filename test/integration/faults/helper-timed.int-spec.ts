@@ -1,8 +1,6 @@
 import { encodeHelperSteps, parseKeyValues } from '@gameday/faults';
 import { useHelperFixture } from '../../support/helper-fixture';
 
-// jest applies testTimeout globally, not per project: Docker work needs more than 5 s
-jest.setTimeout(60_000);
 /**
  * The helper's timed calls: when every step is tc, its timer starts `tc -batch` ahead of the
  * planned instant (gameday-at) and writes the steps at T0 / T1, so no process is created between

@@ -3,8 +3,6 @@ import { randomBytes } from 'node:crypto';
 import { faultSchema, type RefusedCandidate } from '@gameday/core';
 import { TargetResolver } from '@gameday/faults';
 
-// jest applies testTimeout globally, not per project: Docker work needs more than 5 s
-jest.setTimeout(60_000);
 /**
  * Refusal rules hold for a network namespace's owner too, on a real engine: an opted-in container
  * that joined a namespace (`--network container:X`) is refused when X may not be faulted, and a

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
-// jest applies testTimeout globally, not per project: the migrate engine needs a while
+// the migrate engine needs a while
 jest.setTimeout(120_000);
 
 describe('prisma/schema.prisma and prisma/migrations', () => {

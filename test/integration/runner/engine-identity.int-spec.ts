@@ -7,8 +7,6 @@ import { deleteQueueKeys, startWorker, testConfig, testPrisma } from '../../supp
 import { LeaseReaper } from '../../../apps/worker/src/runner/lease-reaper.service';
 import { FAULT_DRIVER } from '../../../apps/worker/src/runner/runner.tokens';
 
-// jest applies testTimeout globally, not per project: Docker work needs more than 5 s
-jest.setTimeout(60_000);
 /**
  * A worker knows its engine by the daemon's ID and acts only on leases of that engine: a lease
  * another host recorded (under the old shared name "local", say) is never reverted here, where

@@ -6,8 +6,6 @@ import { DockerFaultDriver, ensureHelperImage } from '@gameday/faults';
 import { createMetrics } from '@gameday/metrics';
 import { revertLease } from '../../../apps/worker/src/runner/lease-revert';
 
-// jest applies testTimeout globally, not per project: Docker work needs more than 5 s
-jest.setTimeout(60_000);
 /**
  * The fault ledger: each revert attempt is recorded once, whoever drives it; and one fault owner
  * holds a target's network namespace at a time, enforced by the database.

@@ -15,7 +15,6 @@ import {
   waitFor,
 } from '../../support/harness';
 
-// jest applies testTimeout globally, not per project
 jest.setTimeout(90_000);
 
 /**

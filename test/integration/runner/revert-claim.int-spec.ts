@@ -14,7 +14,6 @@ import { deleteGameDays, deleteQueueKeys, startWorker, testConfig, testPrisma, w
 // calls at the same moment (in the one-CPU lab that stalled the system under test for ~20 s of its
 // recovery window). A hold that lapses, because the executor died mid-confirmation, lets them act.
 // The fault here is real: a paused container on the test's Docker Engine.
-jest.setTimeout(60_000);
 
 const docker = new Docker();
 const config = testConfig('revert-claim');

@@ -17,9 +17,6 @@ import {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-// jest applies testTimeout globally, not per project: these tests wait on real clocks
-jest.setTimeout(30_000);
-
 describe('recurring GameDays fire on their pattern in their timezone (real Postgres + Redis + BullMQ)', () => {
   const config = testConfig('cron');
   const prisma = testPrisma();

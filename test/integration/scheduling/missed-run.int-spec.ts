@@ -15,9 +15,6 @@ import {
   waitFor,
 } from '../../support/harness';
 
-// jest applies testTimeout globally, not per project: these tests wait on real clocks
-jest.setTimeout(30_000);
-
 /**
  * Workers were down when occurrences came due. When one starts, each overdue occurrence is
  * judged by its GameDay's missed-run policy: run late (trigger catch_up) within the deadline,

@@ -14,9 +14,6 @@ import {
   waitFor,
 } from '../../support/harness';
 
-// jest applies testTimeout globally, not per project: these tests wait on real clocks
-jest.setTimeout(30_000);
-
 describe('one-shot GameDays fire on time (real Postgres + Redis + BullMQ)', () => {
   const config = testConfig('oneshot');
   const prisma = testPrisma();

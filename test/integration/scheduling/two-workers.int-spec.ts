@@ -15,9 +15,6 @@ import {
   waitFor,
 } from '../../support/harness';
 
-// jest applies testTimeout globally, not per project: these tests wait on real clocks
-jest.setTimeout(30_000);
-
 describe('two worker instances never create duplicate runs (real Postgres + Redis + BullMQ)', () => {
   const config = testConfig('twoworkers');
   const prisma = testPrisma();

@@ -19,7 +19,6 @@ import { fullGameDay } from './full-gameday';
  * role, on every read; a PATCH that sends the placeholders back keeps them; contacts are for
  * operators; dry runs show only GameDay's and Compose's container labels.
  */
-jest.setTimeout(60_000);
 
 const SECRETS = ['probe-secret', 'load-secret', 'T000/B000/secret', '{"q":1}', 'hunter2'];
 const docker = new Docker();
