@@ -1,5 +1,5 @@
 // Load engine throughput: GameDay's load generator (autocannon in a thread of its own, every answer
-// turned into a sample and handed to the executor, as during a run) against autocannon alone, on
+// handed to the executor and aggregated per second, as during a run) against autocannon alone, on
 // the same local HTTP target, with the same connections, for the same time, in the same run.
 // The ratio is the cost of recording every answer; the issue's bar is ≥ 0.8×.
 //
@@ -7,7 +7,7 @@
 // a minimal Node HTTP server in a process of its own. Ends with one JSON line of the figures.
 import { spawn } from 'node:child_process';
 import autocannon from 'autocannon';
-import type { Sample } from '@gameday/core';
+import { LoadAggregator, summarizeAggregates, type LoadAggregate } from '@gameday/core';
 import { LoadGenerator } from '@gameday/probes';
 import { freePort, waitForHttp } from '../tools/lab/processes';
 
@@ -24,20 +24,27 @@ async function raw(url: string): Promise<number> {
 }
 
 async function ours(url: string): Promise<{ rps: number; rssMb: number }> {
-  // kept as the executor keeps them until the verdict
-  const samples: Sample[] = [];
-  const load = new LoadGenerator({ url, rate: 10_000_000, concurrency: CONNECTIONS, timeoutMs: 2_000 }, (s) =>
-    samples.push(s),
-  );
+  // as the executor's sample recorder keeps the load: per-second aggregates, taken every second
+  const aggregator = new LoadAggregator();
+  const kept: LoadAggregate[] = [];
+  let answers = 0;
+  const load = new LoadGenerator({ url, rate: 10_000_000, concurrency: CONNECTIONS, timeoutMs: 2_000 }, (s) => {
+    answers++;
+    aggregator.add('fault', s);
+  });
+  const taking = setInterval(() => kept.push(...aggregator.take()), 1_000);
   load.start();
   await load.started;
-  const from = samples.length;
+  const from = answers;
   const t0 = Date.now();
   await sleep(SECONDS * 1000);
-  const counted = samples.length - from;
+  const counted = answers - from;
   const elapsed = (Date.now() - t0) / 1000;
   await load.stop();
-  if (samples.some((s) => !s.ok)) throw new Error(`load samples with errors: ${samples.filter((s) => !s.ok).length}`);
+  clearInterval(taking);
+  const summary = summarizeAggregates([...kept, ...aggregator.take()]);
+  if (summary.count !== answers) throw new Error(`aggregated ${summary.count} of ${answers} answers`);
+  if (summary.errors > 0) throw new Error(`load answers with errors: ${summary.errors}`);
   return { rps: counted / elapsed, rssMb: process.memoryUsage().rss / 1e6 };
 }
 
@@ -61,7 +68,7 @@ async function main(): Promise<void> {
     console.log(
       `\n== load engine throughput (${CONNECTIONS} connections, ${SECONDS} s each) ==\n` +
         `autocannon alone            ${figures.autocannon_rps} requests/s\n` +
-        `GameDay's load generator    ${figures.load_engine_rps} requests/s, every answer a sample (${figures.load_engine_ratio}×)\n`,
+        `GameDay's load generator    ${figures.load_engine_rps} requests/s, every answer aggregated (${figures.load_engine_ratio}×)\n`,
     );
     console.log(JSON.stringify(figures));
   } finally {

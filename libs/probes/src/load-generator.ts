@@ -2,6 +2,7 @@ import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Sample } from '@gameday/core';
 import type { EgressGuard } from './egress-guard';
+import { unpackLoadSamples } from './load-sample-batch';
 import type { LoadThreadInput, LoadThreadMessage } from './load-thread';
 
 export interface LoadSpec {
@@ -96,7 +97,7 @@ export class LoadGenerator {
     this.thread = thread;
     thread.on('message', (m: LoadThreadMessage) => {
       if (m.type === 'started') this.startedResolve();
-      else if (m.type === 'samples') for (const s of m.samples) this.onSample(s);
+      else if (m.type === 'samples') unpackLoadSamples(m.packed, this.onSample);
     });
     this.done = new Promise((resolve) => {
       thread.once('exit', () => {

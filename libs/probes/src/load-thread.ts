@@ -1,9 +1,9 @@
 // The load generator's thread: autocannon runs here, so a flat-out load never stalls the
 // executor's event loop (its timers, probes, guardrails and aborts), and a stalled executor never
-// pauses the load. Samples go back to the parent in batches.
+// pauses the load. Samples go back to the parent in batches, packed as numbers (load-sample-batch.ts).
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import autocannon from 'autocannon';
-import type { Sample } from '@gameday/core';
+import { LoadSampleBatch } from './load-sample-batch';
 
 /** What the thread is given: the request, already checked against the egress policy. */
 export interface LoadThreadInput {
@@ -20,17 +20,17 @@ export interface LoadThreadInput {
 }
 
 /** thread → parent; the parent sends the string 'stop' */
-export type LoadThreadMessage = { type: 'started' } | { type: 'samples'; samples: Sample[] } | { type: 'done' };
+export type LoadThreadMessage = { type: 'started' } | { type: 'samples'; packed: Float64Array } | { type: 'done' };
 
 const BATCH_EVERY_MS = 100;
 
 function run(input: LoadThreadInput, port: NonNullable<typeof parentPort>): void {
   const post = (m: LoadThreadMessage) => port.postMessage(m);
-  let batch: Sample[] = [];
+  const batch = new LoadSampleBatch();
   const flush = () => {
     if (batch.length === 0) return;
-    post({ type: 'samples', samples: batch });
-    batch = [];
+    const packed = batch.take();
+    port.postMessage({ type: 'samples', packed } satisfies LoadThreadMessage, [packed.buffer]);
   };
   const flusher = setInterval(flush, BATCH_EVERY_MS);
   const instance = autocannon(
@@ -58,23 +58,17 @@ function run(input: LoadThreadInput, port: NonNullable<typeof parentPort>): void
   instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
     const now = Date.now();
     const ok = input.expectedStatus ? input.expectedStatus.includes(statusCode) : statusCode >= 200 && statusCode < 400;
-    batch.push({
-      at: now - responseTime,
-      durationMs: responseTime,
-      ok,
-      status: statusCode,
-      ...(ok ? {} : { errorKind: 'status_mismatch' }),
-    });
+    batch.push(now - responseTime, responseTime, statusCode, ok ? undefined : 'status_mismatch');
   });
   instance.on('reqError', (error: NodeJS.ErrnoException) => {
     const now = Date.now();
     const timeout = /timeout/i.test(error?.message ?? '') || error?.code === 'ETIMEDOUT';
-    batch.push({
-      at: now - (timeout ? input.timeoutMs : 0),
-      durationMs: timeout ? input.timeoutMs : 0,
-      ok: false,
-      errorKind: timeout ? 'timeout' : 'network',
-    });
+    batch.push(
+      now - (timeout ? input.timeoutMs : 0),
+      timeout ? input.timeoutMs : 0,
+      undefined,
+      timeout ? 'timeout' : 'network',
+    );
   });
   port.on('message', (m: unknown) => {
     if (m === 'stop') instance.stop();
