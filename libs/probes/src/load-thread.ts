@@ -25,12 +25,12 @@ export type LoadThreadMessage = { type: 'started' } | { type: 'samples'; packed:
 const BATCH_EVERY_MS = 100;
 
 function run(input: LoadThreadInput, port: NonNullable<typeof parentPort>): void {
-  const post = (m: LoadThreadMessage) => port.postMessage(m);
+  const post = (m: LoadThreadMessage, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer);
   const batch = new LoadSampleBatch();
   const flush = () => {
     if (batch.length === 0) return;
     const packed = batch.take();
-    port.postMessage({ type: 'samples', packed } satisfies LoadThreadMessage, [packed.buffer]);
+    post({ type: 'samples', packed }, [packed.buffer]);
   };
   const flusher = setInterval(flush, BATCH_EVERY_MS);
   const instance = autocannon(
