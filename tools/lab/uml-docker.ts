@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
-import { copyImage, type ImageLoad } from './lab-images';
+import { copyImages, type ImageLoad } from './lab-images';
 import { bootUml, killUmlGroup, LAB_SCRIPTS_DIR, onHarnessExit, requireLabKernel } from './uml-process';
 
 const run = promisify(execFile);
@@ -311,7 +311,7 @@ export async function startUmlDocker(opts: UmlDockerOptions = {}): Promise<UmlDo
     const imageLoads: ImageLoad[] = [];
     if (opts.images?.length) {
       const from = opts.hostDocker ?? new Docker();
-      for (const image of opts.images) imageLoads.push(await copyImage(from, docker, image));
+      imageLoads.push(await copyImages(from, docker, opts.images));
     }
     writeFileSync(path.join(dir, 'state.json'), JSON.stringify(state, null, 2));
     const restartDockerd = (timeoutMs?: number) => restartGuestDockerd(state, timeoutMs);
