@@ -3,12 +3,11 @@
 //     helpers keep running, the helper takes the fault out by its own clock, and the worker waits
 //     for the engine to answer, confirms, and the run completes (an engine that does not answer is
 //     no lost fault).
-//  2. Postgres (the local cluster, fast mode: every connection terminated): the helper needs none
+//  2. Postgres (a cluster of the test's own, fast mode: every connection terminated): the helper needs none
 //     of it; the run's job is retried once Postgres answers, resumes the run and completes it.
 // Either way the fault is gone by the planned end + 5 s as seen from the host, one lease, closed,
 // and no qdisc left.
 import { isTerminal, type RunStatus } from '@gameday/core';
-import { restartPostgres } from '../../tools/lab/postgres-restart';
 import { processAlive } from '../../tools/lab/processes';
 import {
   analyseWindow,
@@ -44,7 +43,7 @@ describe('rollback across restarts of the engine and of Postgres (Docker in user
 
   beforeAll(async () => {
     const t0 = Date.now();
-    rl = await startRollbackLab({ name: 'restarts', redisDb: 10 });
+    rl = await startRollbackLab({ name: 'restarts', redisDb: 10, privatePostgres: true });
     // the product's orphan timeout, not the lab's 3 s: a run confirming its revert while the engine
     // restarts is late, not orphaned
     await rl.startWorker({ GAMEDAY_ORPHAN_AFTER_MS: '60000' });
@@ -165,7 +164,7 @@ describe('rollback across restarts of the engine and of Postgres (Docker in user
   }, 240_000);
 
   it('Postgres restarts across the planned end: the helper needs none of it, the run is resumed and completes, the ledger closes', async () => {
-    const r = await scenario('postgres restart', 300, () => restartPostgres(rl!.config.DATABASE_URL));
+    const r = await scenario('postgres restart', 300, () => rl!.postgres!.restart(rl!.config.DATABASE_URL));
     const restart = r.restarted;
     // Postgres was going down or away at the planned end
     expect(restart.requestedAt).toBeLessThanOrEqual(r.plannedEnd);

@@ -19,6 +19,7 @@ import { ensureHelperImage, execInContainer } from '@gameday/faults';
 import { createApiApp } from '../../apps/api/src/bootstrap';
 import { waitForHttp } from './http-probe';
 import { ensureLabTargetImage } from './lab-images';
+import { startPrivatePostgres, type PrivatePostgres } from './postgres-restart';
 import { startUmlDocker, type UmlDocker } from './uml-docker';
 import { startWorkerProcess, type WorkerProcess } from './worker-process';
 
@@ -33,6 +34,8 @@ export interface RollbackLabOptions {
   redisDb: number;
   /** HTTP targets (trials alternate between them so one arms while another is faulted) */
   targets?: number;
+  /** a Postgres of its own (a test restarts it), not the machine's shared one */
+  privatePostgres?: boolean;
 }
 
 export interface LabTarget {
@@ -283,6 +286,7 @@ export class RollbackLab {
     readonly helperImage: string,
     readonly targets: LabTarget[],
     readonly name: string,
+    readonly postgres?: PrivatePostgres,
   ) {
     this.logDir = mkdtempSync(path.join(os.tmpdir(), `gameday-${name}-`));
   }
@@ -443,6 +447,7 @@ export class RollbackLab {
       await this.prisma.gameDay.deleteMany({ where: { id: { in: this.gameDayIds } } }).catch(() => undefined);
     }
     await this.prisma.$disconnect();
+    await this.postgres?.stop();
     // the database index is this lab's own: nothing else lives there
     await this.flushRedis().catch(() => undefined);
     if (process.env.GAMEDAY_LAB_KEEP !== '1') rmSync(this.logDir, { recursive: true, force: true });
@@ -464,7 +469,9 @@ async function migrate(databaseUrl: string): Promise<void> {
 
 /** Boots the guest and everything around it. The caller must `stop()` the lab and then `lab.lab.stop()`. */
 export async function startRollbackLab(opts: RollbackLabOptions): Promise<RollbackLab> {
-  const databaseUrl = `postgresql://postgres@127.0.0.1:5432/gameday_lab_${opts.name.replace(/[^a-z0-9]/g, '_')}`;
+  const postgres = opts.privatePostgres ? await startPrivatePostgres() : undefined;
+  const server = postgres ? new URL(postgres.baseUrl).host : '127.0.0.1:5432';
+  const databaseUrl = `postgresql://postgres@${server}/gameday_lab_${opts.name.replace(/[^a-z0-9]/g, '_')}`;
   const redisUrl = `redis://127.0.0.1:6379/${opts.redisDb}`;
   const hostDocker = new Docker();
   const [, targetImage, helperImage] = await Promise.all([
@@ -520,11 +527,12 @@ export async function startRollbackLab(opts: RollbackLabOptions): Promise<Rollba
     const api = await createApiApp(config, { logger: false });
     await api.init();
     const prisma = createPrismaClient(databaseUrl);
-    const rl = new RollbackLab(lab, api, prisma, config, helperImage, targets, opts.name);
+    const rl = new RollbackLab(lab, api, prisma, config, helperImage, targets, opts.name, postgres);
     targets[0]?.watcher.start();
     return rl;
   } catch (e) {
     await lab.stop();
+    await postgres?.stop();
     throw e;
   }
 }
