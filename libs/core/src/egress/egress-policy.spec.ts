@@ -104,3 +104,60 @@ describe('egress policy', () => {
     expect(check('10.0.0.7', '10.0.0.7', 7002)).toBe(true);
   });
 });
+
+describe('egress policy: IPv6 forms that embed a denied IPv4 address', () => {
+  const own = buildEgressPolicy({ apiPort: 4310, localAddresses: ['172.17.0.1'] });
+  const decide = (address: string, port: number) => checkEgress(own, { host: address, address, port });
+
+  // 169.254.169.254 = a9fe:a9fe, 172.17.0.1 = ac11:1, 127.0.0.1 = 7f00:1
+  it.each([
+    ['IPv4-mapped', '::ffff:169.254.169.254', 80],
+    ['IPv4-mapped, hex', '::ffff:a9fe:a9fe', 80],
+    ['IPv4-translated (SIIT)', '::ffff:0:169.254.169.254', 80],
+    ['IPv4-compatible', '::169.254.169.254', 80],
+    ['IPv4-compatible, hex', '::a9fe:a9fe', 80],
+    ['NAT64 well-known prefix', '64:ff9b::169.254.169.254', 80],
+    ['NAT64 well-known prefix, hex', '64:ff9b::a9fe:a9fe', 80],
+    ['NAT64 local-use, /96 layout', '64:ff9b:1::a9fe:a9fe', 80],
+    ['NAT64 local-use, /96 layout in a subnet', '64:ff9b:1:2:3:4:a9fe:a9fe', 80],
+    ['NAT64 local-use, /48 layout', '64:ff9b:1:a9fe:a9:fe00::', 80],
+    ['NAT64 local-use, /56 layout', '64:ff9b:1:a9:fe:a9fe::', 80],
+    ['NAT64 local-use, /64 layout', '64:ff9b:1:0:a9:fea9:fe00:0', 80],
+    ['own API on docker0, IPv4-mapped', '::ffff:172.17.0.1', 4310],
+    ['own API on docker0, IPv4-compatible', '::ac11:1', 4310],
+    ['own API on docker0, NAT64', '64:ff9b::172.17.0.1', 4310],
+    ['own API on docker0, NAT64 local-use', '64:ff9b:1::ac11:1', 4310],
+    ['own API on loopback, IPv4-compatible', '::127.0.0.1', 4310],
+    ['own API on loopback, NAT64', '64:ff9b::7f00:1', 4310],
+    ['Docker API port, NAT64', '64:ff9b::a00:5', 2375],
+  ])('denies %s (%s port %i) as the IPv4 address it embeds', (_label, address, port) => {
+    const d = decide(address, port);
+    expect(d).toEqual({ allowed: false, reason: expect.stringMatching(/is denied/) });
+  });
+
+  it('names the IPv4 address it decided on', () => {
+    expect(decide('64:ff9b::a9fe:a9fe', 80)).toMatchObject({
+      reason: expect.stringContaining('64:ff9b::a9fe:a9fe, IPv4 169.254.169.254 port 80 is denied'),
+    });
+  });
+
+  it.each([
+    ['IPv6 loopback (not IPv4-compatible)', '::1', 8000],
+    ['a public IPv4 through NAT64', '64:ff9b::5db8:d822', 443],
+    ['the API port on an IPv4 address elsewhere, NAT64', '64:ff9b::a00:5', 4310],
+    // 6to4 and Teredo embed a tunnel end point, which receives encapsulated IPv6, not this
+    // connection: not decoded (see ip-address.ts)
+    ['6to4 with a link-local relay', '2002:a9fe:a9fe::1', 80],
+    ['Teredo', '2001:0:a9fe:a9fe::1', 80],
+  ])('allows %s (%s port %i)', (_label, address, port) => {
+    expect(decide(address, port)).toEqual({ allowed: true });
+  });
+
+  it('GAMEDAY_EGRESS_ALLOW sees the embedded IPv4 address too', () => {
+    const p = buildEgressPolicy({ allow: '10.0.0.0/8' });
+    const ok = (address: string) => checkEgress(p, { host: address, address, port: 80 }).allowed;
+    expect(ok('::ffff:10.1.2.3')).toBe(true);
+    expect(ok('64:ff9b::10.1.2.3')).toBe(true);
+    expect(ok('64:ff9b::8.8.8.8')).toBe(false);
+  });
+});

@@ -1,4 +1,4 @@
-import { type Cidr, cidrContains, parseCidr, parseIp } from './ip-address';
+import { type Cidr, cidrContains, formatIp, ipForms, type IpValue, parseCidr, parseIp } from './ip-address';
 
 /**
  * Where the worker may send the requests an operator describes (probes, load, webhooks). Pure:
@@ -65,28 +65,39 @@ export function parseEgressList(text: string | undefined): EgressEntry[] {
     .map((s) => parseEgressEntry(s));
 }
 
-function matches(entry: EgressEntry, d: EgressDestination): boolean {
+function matches(entry: EgressEntry, d: EgressDestination, ip: IpValue | undefined): boolean {
   if (entry.port !== undefined && entry.port !== d.port) return false;
-  const ip = parseIp(d.address);
   if (entry.cidr) return ip !== undefined && cidrContains(entry.cidr, ip);
   const host = d.host.toLowerCase().replace(/\.$/, '');
   if (entry.host === host) return true;
-  const target = ip && `${ip.family}:${ip.value}`;
   return (entry.addresses ?? []).some((a) => {
     const x = parseIp(a);
-    return x !== undefined && `${x.family}:${x.value}` === target;
+    return x !== undefined && ip !== undefined && x.family === ip.family && x.value === ip.value;
   });
 }
 
+/**
+ * Decides one destination. An address that embeds an IPv4 address (ipForms) is decided as that
+ * address; deny rules see every form it may reach.
+ */
 export function checkEgress(policy: EgressPolicy, d: EgressDestination): EgressDecision {
-  const where = `${d.host === d.address ? d.address : `${d.host} (${d.address})`} port ${d.port}`;
-  const denied = policy.deny.find((e) => matches(e, d));
-  if (denied && !policy.allowDenied.some((e) => matches(e, d)))
-    return {
-      allowed: false,
-      reason: `egress to ${where} is denied: ${denied.label} (an admin can allow it with GAMEDAY_EGRESS_ALLOW_DENIED)`,
-    };
-  if (policy.allow !== null && !denied && !policy.allow.some((e) => matches(e, d)))
+  const forms: (IpValue | undefined)[] = ipForms(d.address);
+  if (forms.length === 0) forms.push(undefined);
+  const [ip] = forms;
+  const shown = ip?.family === 4 && d.address.includes(':') ? `${d.address}, IPv4 ${formatIp(ip)}` : d.address;
+  const where = `${d.host === d.address ? shown : `${d.host} (${shown})`} port ${d.port}`;
+  let reopened = false;
+  for (const form of forms) {
+    const denied = policy.deny.find((e) => matches(e, d, form));
+    if (!denied) continue;
+    if (policy.allowDenied.some((e) => matches(e, d, form))) reopened = true;
+    else
+      return {
+        allowed: false,
+        reason: `egress to ${where} is denied: ${denied.label} (an admin can allow it with GAMEDAY_EGRESS_ALLOW_DENIED)`,
+      };
+  }
+  if (policy.allow !== null && !reopened && !policy.allow.some((e) => matches(e, d, ip)))
     return { allowed: false, reason: `egress to ${where} is not in GAMEDAY_EGRESS_ALLOW` };
   return { allowed: true };
 }
