@@ -1,5 +1,11 @@
-import { buildEgressPolicy, checkEgress, parseEgressList, withResolvedHosts } from './egress-policy';
-import { parseIp } from './ip-address';
+import {
+  buildEgressPolicy,
+  checkEgress,
+  type LocalAddresses,
+  parseEgressList,
+  withResolvedHosts,
+} from './egress-policy';
+import { parseCidr, parseIp } from './ip-address';
 
 const policy = buildEgressPolicy({
   apiPort: 8080,
@@ -7,9 +13,10 @@ const policy = buildEgressPolicy({
   databaseUrl: 'postgresql://gameday:pw@postgres:5432/gameday',
   redisUrl: 'redis://127.0.0.1:6379/0',
   dockerHost: 'tcp://10.199.0.2:2375',
-  localAddresses: ['192.168.1.10'],
 });
-const at = (host: string, port: number, address = host) => checkEgress(policy, { host, address, port });
+const localOf = (...cidrs: string[]): LocalAddresses => ({ ranges: cidrs.map((c) => parseCidr(c)!), complete: true });
+const here = localOf('192.168.1.10');
+const at = (host: string, port: number, address = host) => checkEgress(policy, { host, address, port }, here);
 
 describe('egress policy', () => {
   it.each([
@@ -105,9 +112,77 @@ describe('egress policy', () => {
   });
 });
 
+describe("egress policy: GameDay's own ports on this host's addresses", () => {
+  // the ports of a deployment like the one of the finding: API 4310, worker 4311, Postgres and
+  // Redis on this host, the Docker Engine of a lab over TCP
+  const own = buildEgressPolicy({
+    apiPort: 4310,
+    workerPort: 4311,
+    databaseUrl: 'postgresql://postgres@127.0.0.1:5432/gameday',
+    redisUrl: 'redis://127.0.0.1:6379/0',
+    redisNodes: 'redis-b:26379',
+    dockerHost: 'tcp://10.199.0.2:2375',
+  });
+  const decide = (address: string, port: number, local: LocalAddresses) =>
+    checkEgress(own, { host: address, address, port }, local);
+  // docker0 (down, so missing from the interface list) and a lab tap, as the kernel reports them
+  const now = localOf('172.17.0.1/32', '10.199.0.1/32', 'fd99::1/128');
+  const ports = [4310, 4311, 5432, 6379, 26379, 2375];
+
+  it.each(
+    ports.flatMap((port) => ['172.17.0.1', '10.199.0.1', '[fd99::1]', '127.0.0.2', '0.0.0.0'].map((a) => [a, port])),
+  )('denies %s port %i: an address of this host', (address, port) => {
+    const d = decide(String(address).replace(/^\[|\]$/g, ''), Number(port), now);
+    expect(d).toEqual({ allowed: false, reason: expect.stringMatching(/GameDay's|Docker/) });
+  });
+
+  it.each(ports.filter((p) => p !== 2375))('allows port %i on an address that is not this host', (port) => {
+    expect(decide('10.0.0.5', port, now)).toEqual({ allowed: true });
+    expect(decide('172.17.0.2', port, now)).toEqual({ allowed: true });
+  });
+
+  it('decides with the addresses given for each request, not with those of the start', () => {
+    const before = localOf('192.0.2.2/32');
+    expect(decide('172.17.0.1', 4310, before)).toEqual({ allowed: true });
+    const after = localOf('192.0.2.2/32', '172.17.0.1/32');
+    expect(decide('172.17.0.1', 4310, after)).toMatchObject({
+      allowed: false,
+      reason: expect.stringContaining("GameDay's own API (port 4310 on an address of this host)"),
+    });
+  });
+
+  it('a local range (AnyIP) counts as this host throughout', () => {
+    const anyIp = localOf('10.9.0.0/24');
+    expect(decide('10.9.0.77', 5432, anyIp).allowed).toBe(false);
+    expect(decide('10.9.1.77', 5432, anyIp).allowed).toBe(true);
+  });
+
+  it('when the addresses could not be read, every non-public address counts as this host', () => {
+    const unknown: LocalAddresses = { ranges: [], complete: false };
+    for (const address of ['10.0.0.5', '172.20.0.3', '192.168.1.9', '100.64.1.1', 'fd12::3'])
+      expect(decide(address, 4310, unknown).allowed).toBe(false);
+    expect(decide('93.184.216.34', 4310, unknown).allowed).toBe(true);
+    expect(decide('10.0.0.5', 8000, unknown).allowed).toBe(true);
+  });
+
+  it('GAMEDAY_EGRESS_ALLOW_DENIED can re-allow one of them, nothing else', () => {
+    const p = buildEgressPolicy({ apiPort: 4310, allowDenied: '172.17.0.1:4310' });
+    expect(checkEgress(p, { host: '172.17.0.1', address: '172.17.0.1', port: 4310 }, now).allowed).toBe(true);
+    expect(checkEgress(p, { host: '10.199.0.1', address: '10.199.0.1', port: 4310 }, now).allowed).toBe(false);
+  });
+
+  it('a remote Redis node stays denied by its name and address, and its port on this host too', () => {
+    const p = withResolvedHosts(own, new Map([['redis-b', ['10.0.0.9']]]));
+    expect(checkEgress(p, { host: 'redis-b', address: '10.0.0.9', port: 26379 }, now).allowed).toBe(false);
+    expect(checkEgress(p, { host: 'x', address: '10.0.0.9', port: 26379 }, now).allowed).toBe(false);
+    expect(checkEgress(p, { host: 'x', address: '10.0.0.8', port: 26379 }, now).allowed).toBe(true);
+  });
+});
+
 describe('egress policy: IPv6 forms that embed a denied IPv4 address', () => {
-  const own = buildEgressPolicy({ apiPort: 4310, localAddresses: ['172.17.0.1'] });
-  const decide = (address: string, port: number) => checkEgress(own, { host: address, address, port });
+  const own = buildEgressPolicy({ apiPort: 4310 });
+  const docker0 = localOf('172.17.0.1/32');
+  const decide = (address: string, port: number) => checkEgress(own, { host: address, address, port }, docker0);
 
   // 169.254.169.254 = a9fe:a9fe, 172.17.0.1 = ac11:1, 127.0.0.1 = 7f00:1
   it.each([
