@@ -1,7 +1,14 @@
-import { buildEgressPolicy, checkEgress, type EgressPolicy, hostsToResolve, withResolvedHosts } from '@gameday/core';
+import {
+  buildEgressPolicy,
+  checkEgress,
+  type EgressPolicy,
+  hostsToResolve,
+  type LocalAddresses,
+  withResolvedHosts,
+} from '@gameday/core';
 import { lookup } from 'node:dns/promises';
 import type { LookupFunction } from 'node:net';
-import { networkInterfaces } from 'node:os';
+import { cachedLocalAddresses, LOCAL_ADDRESSES_TTL_MS } from './local-address-reader';
 
 export interface ResolvedAddress {
   address: string;
@@ -32,8 +39,10 @@ const REFRESH_MS = 30_000;
 
 /**
  * The I/O side of the egress policy: resolves a URL's host once, checks every address it
- * resolved to, and hands the connection a lookup that returns only those checked addresses, so
- * a second (rebinding) DNS answer never decides where the request goes.
+ * resolved to against the policy and this host's addresses as they are now (GameDay's own ports
+ * are denied on each of them, see local-address-reader), and hands the connection a lookup that
+ * returns only those checked addresses, so a second (rebinding) DNS answer never decides where
+ * the request goes.
  */
 export class EgressGuard {
   private resolved: EgressPolicy | undefined;
@@ -42,12 +51,10 @@ export class EgressGuard {
   constructor(
     private readonly policy: EgressPolicy,
     private readonly resolve: Resolver = defaultResolver,
+    private readonly localAddresses: () => Promise<LocalAddresses> = cachedLocalAddresses(),
   ) {}
 
   static fromConfig(config: EgressSettings, resolve?: Resolver): EgressGuard {
-    const localAddresses = Object.values(networkInterfaces())
-      .flat()
-      .flatMap((a) => (a ? [a.address] : []));
     return new EgressGuard(
       buildEgressPolicy({
         allow: config.GAMEDAY_EGRESS_ALLOW,
@@ -59,7 +66,6 @@ export class EgressGuard {
         databaseUrl: config.DATABASE_URL,
         redisUrl: config.REDIS_URL,
         redisNodes: [config.REDIS_CLUSTER_NODES, config.REDIS_SENTINELS].filter(Boolean).join(','),
-        localAddresses,
       }),
       resolve,
     );
@@ -82,12 +88,45 @@ export class EgressGuard {
       return { ok: false, kind: 'dns', reason: `${host} does not resolve: ${(error as Error).message}` };
     }
     if (addresses.length === 0) return { ok: false, kind: 'dns', reason: `${host} has no address` };
-    const policy = await this.currentPolicy();
+    return this.recheck({ host, port, addresses });
+  }
+
+  /**
+   * Checks addresses already resolved again, against the policy and this host's addresses as
+   * they are now (a long load connects again and again to what it checked at its start).
+   */
+  async recheck(checked: { host: string; port: number; addresses: ResolvedAddress[] }): Promise<EgressCheck> {
+    const { host, port, addresses } = checked;
+    const [policy, local] = await Promise.all([this.currentPolicy(), this.localAddresses()]);
     for (const { address } of addresses) {
-      const decision = checkEgress(policy, { host, address, port });
+      const decision = checkEgress(policy, { host, address, port }, local);
       if (!decision.allowed) return { ok: false, kind: 'egress_denied', reason: decision.reason };
     }
     return { ok: true, host, port, addresses };
+  }
+
+  /**
+   * Checks `checked` again every `everyMs` until stopped or denied; calls `onDenied` once then.
+   * For a load: autocannon makes its connections again and again to the address checked at start.
+   */
+  watch(
+    checked: { host: string; port: number; addresses: ResolvedAddress[] },
+    onDenied: (denied: Extract<EgressCheck, { ok: false }>) => void,
+    everyMs = LOCAL_ADDRESSES_TTL_MS,
+  ): () => void {
+    let stopped = false;
+    const timer = setInterval(() => {
+      void this.recheck(checked).then((result) => {
+        if (stopped || result.ok) return;
+        stop();
+        onDenied(result);
+      });
+    }, everyMs).unref();
+    const stop = () => {
+      stopped = true;
+      clearInterval(timer);
+    };
+    return stop;
   }
 
   /** A lookup for http.request / net.connect that answers only with the checked addresses. */

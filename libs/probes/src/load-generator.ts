@@ -40,6 +40,7 @@ export class LoadGenerator {
   private done: Promise<void> | undefined;
   private starting: Promise<void> | undefined;
   private stopped = false;
+  private unwatch: (() => void) | undefined;
   private startedResolve!: () => void;
   /** resolves when the load's thread is sending (or never will: denied, stopped, failed) */
   readonly started = new Promise<void>((resolve) => (this.startedResolve = resolve));
@@ -73,6 +74,12 @@ export class LoadGenerator {
         this.onSample({ at: Date.now(), durationMs: 0, ok: false, errorKind: checked.kind });
         return;
       }
+      // checked again while the load runs, as it connects again and again; a refusal ends the
+      // thread at once (autocannon's own stop takes up to a second)
+      this.unwatch = this.egress.watch(checked, (denied) => {
+        this.onSample({ at: Date.now(), durationMs: 0, ok: false, errorKind: denied.kind });
+        void this.thread?.terminate();
+      });
       const u = new URL(spec.url);
       const address = checked.addresses[0].address;
       headers = { ...spec.headers, host: u.host };
@@ -112,6 +119,7 @@ export class LoadGenerator {
   async stop(): Promise<void> {
     this.stopped = true;
     await this.starting;
+    this.unwatch?.();
     const thread = this.thread;
     if (!thread) return;
     thread.postMessage('stop');

@@ -36,7 +36,8 @@ function valueOf(answer: QueryAnswer): { value: number } | { errorKind: string }
 /**
  * One evaluation of a PromQL instant query on Prometheus's HTTP API. Never throws: a failed
  * query, no data or several series are error samples without a value; a value outside [min, max]
- * is an error sample with its value. `durationMs` is how long the query took.
+ * is an error sample with its value. `durationMs` is how long the query took. No egress guard:
+ * the destination is the admin's GAMEDAY_PROMETHEUS_URL; an operator chooses only the query.
  */
 export async function queryOnce(spec: PrometheusQuerySpec, prometheusUrl: string): Promise<Sample> {
   const at = Date.now();

@@ -1,18 +1,27 @@
-import type { INestApplication } from '@nestjs/common';
-import type { Sample } from '@gameday/core';
+import type { INestApplication, INestApplicationContext } from '@nestjs/common';
+import { buildEgressPolicy, type LocalAddresses, parseCidr, type Sample } from '@gameday/core';
 import { EgressGuard, LoadGenerator, ProbeLoop, postWebhook, probeOnce } from '@gameday/probes';
-import { randomUUID } from 'node:crypto';
+import Docker from 'dockerode';
+import { execFileSync } from 'node:child_process';
+import { randomInt, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
+import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
+import { createWorkerApp } from '../../../apps/worker/src/bootstrap';
+import { ensureLabTargetImage } from '../../../tools/lab/lab-images';
 import {
   ADMIN_TOKEN,
   type JsonBody,
+  deleteGameDays,
   deleteQueueKeys,
   minimalGameDay,
+  runEnded,
   startApi,
   testConfig,
   testPrisma,
+  waitFor,
 } from '../../support/harness';
 
 /**
@@ -232,5 +241,211 @@ describe('security: egress policy', () => {
     expect(redirecting.hits()).toBe(1);
     await expect(postWebhook(`http://127.0.0.1:${inner.port}/hook`, '{}', guard, 1000)).rejects.toThrow(/denied/);
     expect(inner.hits()).toBe(0);
+  });
+});
+
+/**
+ * GameDay's own ports on an address this host gets after the API and worker started: a bridge
+ * that is never set up (like docker0 before its first container) is left out of the interface
+ * list, yet its address is delivered locally. A real run, its webhooks and a new GameDay aimed at
+ * the API port on that address are refused when sent; a listener there proves nothing arrived.
+ */
+describe("security: GameDay's own ports on an address that appears after start", () => {
+  jest.setTimeout(120_000);
+  const prisma = testPrisma();
+  const docker = new Docker();
+  const suffix = randomUUID().slice(0, 8);
+  const bridge = `gdeg${suffix}`;
+  const target = `gd-egress-target-${suffix}`;
+  const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
+  const ids: string[] = [];
+  const listeners: http.Server[] = [];
+  let address = '';
+  let ownPort = 0;
+  let config: ReturnType<typeof testConfig>;
+  let api: INestApplication;
+  let worker: INestApplicationContext;
+  let targetUrl = '';
+
+  /** A 10.250.x.0/24 this machine does not use (its routes and addresses, up or down). */
+  function unusedSubnet(): number {
+    const used = readFileSync('/proc/net/fib_trie', 'utf8');
+    for (;;) {
+      const x = randomInt(1, 255);
+      if (!used.includes(`10.250.${x}.`)) return x;
+    }
+  }
+
+  /** A port free on loopback now: the API's PORT of this test (the API itself does not listen). */
+  async function freePort(): Promise<number> {
+    const s = net.createServer();
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    const { port } = s.address() as AddressInfo;
+    await new Promise((r) => s.close(r));
+    return port;
+  }
+
+  /** Listens on address:port counting every connection (a refused request makes none). */
+  async function listen(port: number): Promise<{ connections: () => number; requests: () => number }> {
+    let connections = 0;
+    let requests = 0;
+    const s = http.createServer((_req, res) => {
+      requests++;
+      res.writeHead(200).end('ok');
+    });
+    s.on('connection', () => connections++);
+    await new Promise<void>((r) => s.listen(port, address, r));
+    listeners.push(s);
+    return { connections: () => connections, requests: () => requests };
+  }
+
+  beforeAll(async () => {
+    address = `10.250.${unusedSubnet()}.1`;
+    ownPort = await freePort();
+    config = testConfig('sec-egress-own', { PORT: String(ownPort) });
+    const image = await ensureLabTargetImage(docker);
+    const c = await docker.createContainer({ name: target, Image: image, Labels: { 'gameday.enabled': 'true' } });
+    await c.start();
+    targetUrl = `http://${(await c.inspect()).NetworkSettings.Networks.bridge.IPAddress}/`;
+    api = await startApi(config);
+    worker = await createWorkerApp(config, { logger: false });
+  });
+
+  afterAll(async () => {
+    try {
+      execFileSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
+    } catch {
+      // never created (a failure before it)
+    }
+    for (const s of listeners) {
+      s.closeAllConnections();
+      await new Promise((r) => s.close(r));
+    }
+    await worker?.close();
+    await api?.close();
+    await docker
+      .getContainer(target)
+      .remove({ force: true })
+      .catch(() => undefined);
+    await deleteGameDays(prisma, ids);
+    await prisma.$disconnect();
+    if (config) await deleteQueueKeys(config);
+  });
+
+  /** The bridge, down, with `address`: local to the kernel, absent from the interface list. */
+  let bridged = false;
+  function addDownBridge() {
+    if (bridged) return;
+    bridged = true;
+    execFileSync('ip', ['link', 'add', bridge, 'type', 'bridge']);
+    execFileSync('ip', ['addr', 'add', `${address}/24`, 'dev', bridge]);
+    expect(execFileSync('ip', ['-br', 'link', 'show', bridge], { encoding: 'utf8' })).toMatch(/DOWN/);
+  }
+
+  const spec = (own: string) => ({
+    name: `sec-egress-own-${randomUUID()}`,
+    timezone: 'UTC',
+    schedule: { at: new Date(Date.now() + 3600_000).toISOString() },
+    webhooks: [{ url: `${own}hook`, events: ['run.started', 'run.completed', 'run.failed', 'run.aborted'] }],
+    experiments: [
+      {
+        name: 'pause the target',
+        hypothesis: {
+          description: 'GameDay measures its own API',
+          probes: [
+            { name: 'own', url: own, timeoutMs: 500, interval: '200ms' },
+            { name: 'target', url: targetUrl, timeoutMs: 500, interval: '200ms' },
+          ],
+        },
+        load: { url: own, rate: 5, concurrency: 1 },
+        fault: { kind: 'container', target: { container: target }, action: 'pause' },
+        // arming (a helper container) must finish within the baseline on a busy machine
+        durations: { baseline: '6s', fault: '2s', recovery: '2s' },
+      },
+    ],
+  });
+
+  it('probes, load and webhooks of a run are refused at send time and recorded; a new GameDay gets a 400', async () => {
+    const own = `http://${address}:${ownPort}/`;
+    const http = request(api.getHttpServer());
+    // before the address exists it is nobody's: the GameDay is accepted (nothing is sent)
+    const created = await http.post('/api/v1/gamedays').set(auth).send(spec(own));
+    expect(created.status).toBe(201);
+    ids.push(created.body.id);
+
+    addDownBridge();
+    const ours = await listen(ownPort);
+    // the worker and API started before it; their reads of this host's addresses are refreshed
+    await new Promise((r) => setTimeout(r, 1_100));
+
+    const started = await http.post(`/api/v1/gamedays/${created.body.id}/runs`).set(auth).send({});
+    expect(started.status).toBe(201);
+    const run = await runEnded(prisma, started.body.id);
+    const samples = await prisma.probeSample.findMany({ where: { runId: run.id, probe: 'own' } });
+    expect(samples.length).toBeGreaterThan(5);
+    expect(samples.every((s) => !s.ok && s.errorKind === 'egress_denied')).toBe(true);
+    // the other probe measured as usual
+    expect(await prisma.probeSample.count({ where: { runId: run.id, probe: 'target', ok: true } })).toBeGreaterThan(0);
+    const failed = await waitFor('the refused webhooks on the timeline', async () => {
+      const rows = await prisma.runEvent.findMany({ where: { runId: run.id, type: 'webhook.failed' } });
+      return rows.length >= 2 ? rows : null;
+    });
+    for (const row of failed)
+      expect(row.message).toContain(`GameDay's own API (port ${ownPort} on an address of this host)`);
+
+    // the load (refused before its first request) and a probe straight from the worker's guard
+    const guard = worker.get(EgressGuard);
+    const loadSamples: Sample[] = [];
+    const load = new LoadGenerator(
+      { url: own, rate: 20, concurrency: 1, timeoutMs: 500 },
+      (s) => loadSamples.push(s),
+      guard,
+    );
+    load.start();
+    await load.started;
+    await load.stop();
+    expect(loadSamples).toEqual([expect.objectContaining({ ok: false, errorKind: 'egress_denied' })]);
+    expect(await probeOnce({ name: 'p', url: own, timeoutMs: 500 }, guard)).toMatchObject({
+      ok: false,
+      errorKind: 'egress_denied',
+    });
+
+    // the API refuses the same GameDay now, naming each field
+    const again = await http.post('/api/v1/gamedays').set(auth).send(spec(own));
+    expect(again.status).toBe(400);
+    expect(again.body.errors.map((e: { field: string }) => e.field).sort()).toEqual([
+      'experiments[0].hypothesis.probes[0].url',
+      'experiments[0].load.url',
+      'webhooks[0].url',
+    ]);
+    expect(ours.connections()).toBe(0);
+  });
+
+  it('a running load is stopped within a second when its address becomes one of this host', async () => {
+    // this host's addresses as a provider the test switches: the address is not ours, then it is
+    let local: LocalAddresses = { ranges: [], complete: true };
+    addDownBridge();
+    const port = await freePort();
+    const guard = new EgressGuard(buildEgressPolicy({ apiPort: port }), undefined, async () => local);
+    const there = await listen(port);
+    const samples: Sample[] = [];
+    const load = new LoadGenerator(
+      { url: `http://${address}:${port}/`, rate: 50, concurrency: 2, timeoutMs: 500 },
+      (s) => samples.push(s),
+      guard,
+    );
+    try {
+      load.start();
+      await waitFor('the load to reach the listener', async () => there.connections() > 0 && samples.some((s) => s.ok));
+      local = { ranges: [parseCidr(`${address}/32`)!], complete: true };
+      await waitFor('the load to be refused', async () => samples.some((s) => s.errorKind === 'egress_denied'), 3_000);
+      // requests already on the wire may land; then nothing more (at 50/s, 35 in 700 ms)
+      await new Promise((r) => setTimeout(r, 100));
+      const received = there.requests();
+      await new Promise((r) => setTimeout(r, 700));
+      expect(there.requests()).toBe(received);
+    } finally {
+      await load.stop();
+    }
   });
 });

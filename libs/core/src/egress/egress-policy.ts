@@ -1,4 +1,4 @@
-import { type Cidr, cidrContains, parseCidr, parseIp } from './ip-address';
+import { type Cidr, cidrContains, formatIp, ipForms, type IpValue, parseCidr, parseIp } from './ip-address';
 
 /**
  * Where the worker may send the requests an operator describes (probes, load, webhooks). Pure:
@@ -16,9 +16,17 @@ export interface EgressEntry {
   label: string;
 }
 
+/** A port of GameDay's own (API, worker, Postgres, Redis, Docker Engine). */
+export interface OwnPort {
+  port: number;
+  label: string;
+}
+
 export interface EgressPolicy {
   /** always denied (unless re-allowed below) */
   deny: EgressEntry[];
+  /** denied on every address of this host, as it is when the request is sent (LocalAddresses) */
+  ownPorts: OwnPort[];
   /** null: everything not denied; otherwise only these */
   allow: EgressEntry[] | null;
   /** denied entries an admin re-allowed explicitly */
@@ -34,6 +42,38 @@ export interface EgressDestination {
 }
 
 export type EgressDecision = { allowed: true } | { allowed: false; reason: string };
+
+/**
+ * Which addresses are this host's, read by the I/O layer when a request is sent (addresses come
+ * and go while GameDay runs: docker0 gets one when Docker starts, a tap when a lab starts).
+ */
+export interface LocalAddresses {
+  /** what the kernel delivers locally: its local routes and every assigned address, up or down */
+  ranges: Cidr[];
+  /** false when that could not be read: every address that is not public then counts as local */
+  complete: boolean;
+}
+
+/** Loopback and "this host" (0.0.0.0 and :: connect to the host itself): always local. */
+const ALWAYS_LOCAL = ['127.0.0.0/8', '0.0.0.0/8', '::1', '::'].map((c) => parseCidr(c)!);
+/** What is not public, for when the local addresses could not be read (fail closed). */
+const NOT_PUBLIC = [
+  '10.0.0.0/8',
+  '172.16.0.0/12',
+  '192.168.0.0/16',
+  '100.64.0.0/10',
+  '169.254.0.0/16',
+  'fc00::/7',
+  'fe80::/10',
+].map((c) => parseCidr(c)!);
+
+/** Only loopback and "this host": what a caller that read nothing can assume. */
+export const NO_LOCAL_ADDRESSES: LocalAddresses = { ranges: [], complete: true };
+
+function isLocal(ip: IpValue, local: LocalAddresses): boolean {
+  const within = (cidrs: Cidr[]) => cidrs.some((c) => cidrContains(c, ip));
+  return within(ALWAYS_LOCAL) || within(local.ranges) || (!local.complete && within(NOT_PUBLIC));
+}
 
 /** Parses "host", "host:port", "10.0.0.0/8", "10.0.0.0/8:443", "[fd00::/8]:443", "fe80::1". */
 export function parseEgressEntry(text: string, label = text): EgressEntry {
@@ -65,28 +105,53 @@ export function parseEgressList(text: string | undefined): EgressEntry[] {
     .map((s) => parseEgressEntry(s));
 }
 
-function matches(entry: EgressEntry, d: EgressDestination): boolean {
+function matches(entry: EgressEntry, d: EgressDestination, ip: IpValue | undefined): boolean {
   if (entry.port !== undefined && entry.port !== d.port) return false;
-  const ip = parseIp(d.address);
   if (entry.cidr) return ip !== undefined && cidrContains(entry.cidr, ip);
   const host = d.host.toLowerCase().replace(/\.$/, '');
   if (entry.host === host) return true;
-  const target = ip && `${ip.family}:${ip.value}`;
   return (entry.addresses ?? []).some((a) => {
     const x = parseIp(a);
-    return x !== undefined && `${x.family}:${x.value}` === target;
+    return x !== undefined && ip !== undefined && x.family === ip.family && x.value === ip.value;
   });
 }
 
-export function checkEgress(policy: EgressPolicy, d: EgressDestination): EgressDecision {
-  const where = `${d.host === d.address ? d.address : `${d.host} (${d.address})`} port ${d.port}`;
-  const denied = policy.deny.find((e) => matches(e, d));
-  if (denied && !policy.allowDenied.some((e) => matches(e, d)))
-    return {
-      allowed: false,
-      reason: `egress to ${where} is denied: ${denied.label} (an admin can allow it with GAMEDAY_EGRESS_ALLOW_DENIED)`,
-    };
-  if (policy.allow !== null && !denied && !policy.allow.some((e) => matches(e, d)))
+/** Why one form of the destination's address is denied, before any re-allowing. */
+function deniedBy(policy: EgressPolicy, d: EgressDestination, ip: IpValue | undefined, local: LocalAddresses) {
+  const entry = policy.deny.find((e) => matches(e, d, ip));
+  if (entry) return entry.label;
+  const own = policy.ownPorts.find((o) => o.port === d.port);
+  const here = d.host.toLowerCase() === 'localhost' || (ip !== undefined && isLocal(ip, local));
+  return own && here ? `${own.label} (port ${own.port} on an address of this host)` : undefined;
+}
+
+/**
+ * Decides one destination. `local` is this host's addresses as they are now: GameDay's own ports
+ * are denied on every one of them. An address that embeds an IPv4 address (ipForms) is decided as
+ * that address; deny rules see every form it may reach.
+ */
+export function checkEgress(
+  policy: EgressPolicy,
+  d: EgressDestination,
+  local: LocalAddresses = NO_LOCAL_ADDRESSES,
+): EgressDecision {
+  const forms: (IpValue | undefined)[] = ipForms(d.address);
+  if (forms.length === 0) forms.push(undefined);
+  const [ip] = forms;
+  const shown = ip?.family === 4 && d.address.includes(':') ? `${d.address}, IPv4 ${formatIp(ip)}` : d.address;
+  const where = `${d.host === d.address ? shown : `${d.host} (${shown})`} port ${d.port}`;
+  let reopened = false;
+  for (const form of forms) {
+    const label = deniedBy(policy, d, form, local);
+    if (!label) continue;
+    if (policy.allowDenied.some((e) => matches(e, d, form))) reopened = true;
+    else
+      return {
+        allowed: false,
+        reason: `egress to ${where} is denied: ${label} (an admin can allow it with GAMEDAY_EGRESS_ALLOW_DENIED)`,
+      };
+  }
+  if (policy.allow !== null && !reopened && !policy.allow.some((e) => matches(e, d, ip)))
     return { allowed: false, reason: `egress to ${where} is not in GAMEDAY_EGRESS_ALLOW` };
   return { allowed: true };
 }
@@ -105,11 +170,7 @@ export interface EgressPolicyInput {
   redisUrl?: string;
   /** REDIS_CLUSTER_NODES / REDIS_SENTINELS: more of GameDay's Redis, as host:port,… */
   redisNodes?: string;
-  /** this machine's own interface addresses (GameDay's ports are denied on them too) */
-  localAddresses?: string[];
 }
-
-const LOCAL = ['127.0.0.0/8', '::1', '0.0.0.0/8', '::', 'localhost'];
 
 /** The policy of one deployment, from its configuration. Throws on a malformed list. */
 export function buildEgressPolicy(input: EgressPolicyInput): EgressPolicy {
@@ -123,10 +184,14 @@ export function buildEgressPolicy(input: EgressPolicyInput): EgressPolicy {
   for (const port of [2375, 2376])
     for (const any of ['0.0.0.0/0', '::/0'])
       deny.push({ ...parseEgressEntry(any), port, label: `the Docker Engine API port ${port}` });
-  const local = [...LOCAL, ...(input.localAddresses ?? [])];
+  const ownPorts: OwnPort[] = [];
+  // Every port of GameDay's is denied on every address of this host, whatever host its URL
+  // names: a service listening on 0.0.0.0 answers on all of them, docker0's and a lab tap's
+  // included. A host elsewhere is denied by name and by the addresses the name resolves to.
   const service = (host: string, port: number, label: string) => {
-    const isLocal = local.some((l) => l === host.toLowerCase()) || isLoopbackOrAny(host);
-    for (const h of isLocal ? local : [host]) deny.push({ ...parseEgressEntry(bracket(h)), port, label });
+    if (!ownPorts.some((o) => o.port === port)) ownPorts.push({ port, label });
+    if (host.toLowerCase() !== 'localhost' && !isLoopbackOrAny(host))
+      deny.push({ ...parseEgressEntry(bracket(host)), port, label });
   };
   const endpoint = (url: string | undefined, defaultPort: number, label: string) => {
     if (!url) return;
@@ -146,7 +211,7 @@ export function buildEgressPolicy(input: EgressPolicyInput): EgressPolicy {
     endpoint(`redis://${node.trim()}`, 6379, "GameDay's Redis");
   for (const e of parseEgressList(input.deny)) deny.push({ ...e, label: `denied by GAMEDAY_EGRESS_DENY (${e.label})` });
   const allow = input.allow?.trim() ? parseEgressList(input.allow) : null;
-  return { deny, allow, allowDenied: parseEgressList(input.allowDenied) };
+  return { deny, ownPorts, allow, allowDenied: parseEgressList(input.allowDenied) };
 }
 
 function bracket(host: string): string {
@@ -155,8 +220,7 @@ function bracket(host: string): string {
 
 function isLoopbackOrAny(host: string): boolean {
   const ip = parseIp(host);
-  if (!ip) return false;
-  return LOCAL.slice(0, 4).some((c) => cidrContains(parseCidr(c)!, ip));
+  return ip !== undefined && ALWAYS_LOCAL.some((c) => cidrContains(c, ip));
 }
 
 // names whose addresses the fixed rules already cover: resolving them would only cost time
@@ -171,6 +235,7 @@ export function hostsToResolve(policy: EgressPolicy): string[] {
 export function withResolvedHosts(policy: EgressPolicy, resolved: ReadonlyMap<string, string[]>): EgressPolicy {
   const fill = (e: EgressEntry): EgressEntry => (e.host ? { ...e, addresses: resolved.get(e.host) ?? [] } : e);
   return {
+    ...policy,
     deny: policy.deny.map(fill),
     allow: policy.allow && policy.allow.map(fill),
     allowDenied: policy.allowDenied.map(fill),

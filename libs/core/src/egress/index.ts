@@ -1,2 +1,3 @@
 export * from './ip-address';
 export * from './egress-policy';
+export * from './local-address-table';
