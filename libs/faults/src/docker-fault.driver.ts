@@ -34,7 +34,7 @@ import { inspectOrNull, isEngineUnreachable } from './docker-exec';
 import { ContainerFaults } from './container-faults';
 import { dryRunOf } from './dry-run-plan';
 import { leaseDraft } from './lease-draft';
-import { HelperClient } from './helper-client';
+import { HELPER_ROLE_LABEL, HELPER_TARGET_LABEL, HelperClient } from './helper-client';
 import { msDate, parseKeyValues } from './helper-protocol';
 import { netnsChange, netnsNow, pinArmedNetns, type ArmedNetns, type PinnedNetns } from './netns-identity';
 import { TargetResolver } from './target-resolver';
@@ -483,14 +483,16 @@ export class DockerFaultDriver implements FaultDriver {
   }
 
   private async revertNetwork(lease: FaultLease, reason: string): Promise<RevertResult> {
+    // the sidecar that applied it, or the watchdog of an exec/nsenter fault: either holds the record
+    const helper = await this.helperOf(lease);
     // An abort reaches the helper first, as a signal through the Docker API: it writes the undo it
-    // holds ready (no process created in the target's netns, no exec, no inspection first). What
-    // follows confirms, and reverts by itself if the signal did not.
+    // holds ready (no process created in the target's netns, no exec). What follows confirms, and
+    // reverts by itself if the signal did not.
     const signalled =
       URGENT_REASONS.has(reason) &&
-      !!lease.helperContainerId &&
+      !!helper &&
       (await this.docker
-        .getContainer(lease.helperContainerId)
+        .getContainer(helper.Id)
         .kill({ signal: 'SIGUSR2' })
         .then(
           () => true,
@@ -504,10 +506,8 @@ export class DockerFaultDriver implements FaultDriver {
         at: this.now(),
         details: [`target ${lease.containerName} is not running: its network namespace is gone`],
       };
-    // the sidecar that applied it, or the watchdog of an exec/nsenter fault: either holds the record
-    const helper = lease.helperContainerId ? await inspectOrNull(this.docker, lease.helperContainerId) : null;
     if (helper?.State?.Running) {
-      const runner = new HelperRunner(this.docker, lease.helperContainerId!);
+      const runner = new HelperRunner(this.docker, helper.Id);
       const r = await runner.run([
         'gameday-helper',
         'revert',
@@ -576,20 +576,36 @@ export class DockerFaultDriver implements FaultDriver {
   }
 
   async hasLiveHelper(lease: FaultLease): Promise<boolean> {
-    if (lease.strategy !== 'sidecar' || !lease.helperContainerId) return false;
-    return (await inspectOrNull(this.docker, lease.helperContainerId))?.State?.Running === true;
+    if (lease.strategy !== 'sidecar') return false;
+    return (await this.helperOf(lease))?.State?.Running === true;
   }
 
   async release(prepared: PreparedFault | FaultLease): Promise<void> {
-    if (prepared.helperContainerId) await this.helpers.remove(prepared.helperContainerId);
+    const containerId = 'target' in prepared ? prepared.target.containerId : prepared.containerId;
+    const helper = await this.helperOf({ helperContainerId: prepared.helperContainerId, containerId });
+    if (helper) await this.helpers.remove(helper.Id);
+  }
+
+  /**
+   * The helper a lease names, if GameDay started it as the helper of that very target; null
+   * otherwise. A row changed in Postgres may name any container, and a helper is signalled, exec'd
+   * into and removed.
+   */
+  private async helperOf(
+    lease: Pick<FaultLease, 'helperContainerId' | 'containerId'>,
+  ): Promise<Docker.ContainerInspectInfo | null> {
+    if (!lease.helperContainerId) return null;
+    const info = await inspectOrNull(this.docker, lease.helperContainerId);
+    const labels = info?.Config?.Labels ?? {};
+    return labels[HELPER_ROLE_LABEL] === 'helper' && labels[HELPER_TARGET_LABEL] === lease.containerId ? info : null;
   }
 
   // ---------------------------------------------------------------- plumbing
 
   private async helperRunner(lease: FaultLease): Promise<StepRunner> {
-    const helper = lease.helperContainerId ? await inspectOrNull(this.docker, lease.helperContainerId) : null;
+    const helper = await this.helperOf(lease);
     if (!helper?.State?.Running) throw new Error(`helper of ${lease.containerName} is not running`);
-    return new HelperRunner(this.docker, lease.helperContainerId!);
+    return new HelperRunner(this.docker, helper.Id);
   }
 
   private emit(event: FaultDriverEvent): void {

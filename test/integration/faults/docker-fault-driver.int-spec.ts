@@ -8,6 +8,7 @@ import {
   FaultStepError,
   TargetSelectionError,
   TargetGoneError,
+  type FaultLease,
   type FaultSpec,
   type PreparedFault,
   type NetworkFaultSpec,
@@ -239,7 +240,7 @@ describe('sidecar helper', () => {
       expect(info.HostConfig.CapAdd).toEqual(['NET_ADMIN']);
       expect(info.Config.Labels['gameday.role']).toBe('helper');
     } finally {
-      await driver.release({ helperContainerId: helper } as PreparedFault);
+      await driver.release({ helperContainerId: helper, containerId: ids.web1 } as FaultLease);
     }
     expect(await helpersOf(ids.web1)).toEqual([]);
   });
@@ -562,7 +563,7 @@ describe('verify and revert from the lease alone (our ingress qdisc stands in fo
       expect((await helpersOf(ids.web1)).map((h) => h.Id)).toEqual([check]); // the temporary helper is gone
       expect(await driver.revert(lease, 'again')).toMatchObject({ outcome: 'already_gone' });
     } finally {
-      await driver.release({ helperContainerId: check } as PreparedFault);
+      await driver.release({ helperContainerId: check, containerId: ids.web1 } as FaultLease);
     }
   });
 });
@@ -838,7 +839,7 @@ describe('helper safety net (real qdisc: htb stands in for netem on this kernel)
     helper = await driver.createHelper(target);
   });
   afterEach(async () => {
-    await driver.release({ helperContainerId: helper } as PreparedFault);
+    await driver.release({ helperContainerId: helper, containerId: ids.web2 } as FaultLease);
     expect(await helpersOf(ids.web2)).toEqual([]);
   });
 
@@ -885,7 +886,7 @@ describe('helper safety net (real qdisc: htb stands in for netem on this kernel)
     try {
       expect(await sh(probe, ['tc', 'qdisc', 'show', 'dev', 'eth0'])).not.toMatch(/4744:/);
     } finally {
-      await driver.release({ helperContainerId: probe } as PreparedFault);
+      await driver.release({ helperContainerId: probe, containerId: ids.web2 } as FaultLease);
     }
   });
 

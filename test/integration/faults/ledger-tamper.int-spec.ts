@@ -146,3 +146,20 @@ it('a tampered row is refused, told once, and left open: nothing outside the all
   expect(events.map((e) => (e.data as { leaseId: string }).leaseId).sort()).toEqual(rows.map((r) => r.id).sort());
   expect(events[0].message).toMatch(/holds a command GameDay never writes/);
 });
+
+it('a row that names another container as its helper: that container is neither signalled nor removed', async () => {
+  const t = await target('sidecar');
+  // docker-init hands a signal on to `sleep`, which dies of SIGUSR2: a signal would stop it
+  const victim = await target('victim');
+  const lease = await expiredLease(t, 'sidecar');
+  await prisma.activeFault.update({
+    where: { id: lease.id },
+    data: { strategy: 'sidecar', helperContainerId: victim.id },
+  });
+  const tampered = (await leases.get(lease.id))!;
+  expect(await driver.hasLiveHelper(tampered)).toBe(false);
+  // an abort signals the helper first; then, with no helper of ours, the row's own delete runs
+  expect(await driver.revert(tampered, 'abort')).toMatchObject({ outcome: 'already_gone' });
+  await driver.release(tampered);
+  expect((await docker.getContainer(victim.id).inspect()).State.Running).toBe(true);
+});
