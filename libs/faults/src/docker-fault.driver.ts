@@ -34,9 +34,9 @@ import { inspectOrNull, isEngineUnreachable } from './docker-exec';
 import { ContainerFaults } from './container-faults';
 import { dryRunOf } from './dry-run-plan';
 import { leaseDraft } from './lease-draft';
-import { HelperClient } from './helper-client';
+import { HELPER_ROLE_LABEL, HELPER_TARGET_LABEL, HelperClient } from './helper-client';
 import { msDate, parseKeyValues } from './helper-protocol';
-import { netnsChange, netnsInodeOf, netnsNow } from './netns-identity';
+import { netnsChange, netnsNow, pinArmedNetns, type ArmedNetns, type PinnedNetns } from './netns-identity';
 import { TargetResolver } from './target-resolver';
 import { HelperRunner, NsenterRunner, TargetExecRunner, type StepRunner } from './step-runner';
 
@@ -173,11 +173,14 @@ export class DockerFaultDriver implements FaultDriver {
       this.emit({ type: 'probe', result: 'ok', durationMs: Date.now() - started, target: target.containerName });
       return { ...base, strategy: 'sidecar', compiled, helperContainerId: helperId, clockOffset: offset };
     }
-    const runner = this.runnerFor(spec.strategy, target.containerId, undefined, target.pid);
-    await probeKernel(runner, needs, this.engine);
+    // in the netns resolved (never by the PID seen then: it may be another process's by now); nsenter
+    // records the one it probed, and apply and revert later enter only that one
+    const netnsInode = await this.inArmedNetns(spec.strategy, target, async (runner, pinned) => {
+      await probeKernel(runner, needs, this.engine);
+      return pinned?.inode;
+    });
     this.emit({ type: 'probe', result: 'ok', durationMs: Date.now() - started, target: target.containerName });
-    // a PID outlives nothing: apply and revert later check that it still leads to this netns
-    const armed = spec.strategy === 'nsenter' ? { ...target, netnsInode: await netnsInodeOf(target.pid!) } : target;
+    const armed = netnsInode ? { ...target, netnsInode } : target;
     const watchdog = await this.armWatchdog(armed, compiled, base.expiresAt.getTime() + base.graceMs);
     return { ...base, target: armed, strategy: spec.strategy, compiled, helperContainerId: watchdog };
   }
@@ -201,31 +204,49 @@ export class DockerFaultDriver implements FaultDriver {
     }
   }
 
-  /** Starts the helper in the target's netns (NET_ADMIN only) and waits until it can exec. */
-  createHelper(target: ResolvedTarget): Promise<string> {
-    return this.helpers.create(target);
+  /**
+   * Starts the helper in the target's netns (NET_ADMIN only) and waits until it can exec. It joins
+   * whatever netns the target has when it starts: the target's sandbox, unchanged after that, shows
+   * it was the one resolved (TargetGoneError otherwise, and the helper is removed again).
+   */
+  async createHelper(target: ResolvedTarget): Promise<string> {
+    const helperId = await this.helpers.create(target);
+    try {
+      await this.assertArmedNetns(target);
+    } catch (err) {
+      await this.helpers.remove(helperId);
+      throw err;
+    }
+    return helperId;
   }
 
-  private runnerFor(
+  /**
+   * Runs `use` in the target's netns as armed (TargetGoneError when the target restarted since):
+   * exec through the target itself, nsenter through the namespace held open for the whole call, so
+   * that every step enters the namespace checked even if the PID it was found by is reused meanwhile.
+   */
+  private async inArmedNetns<T>(
     strategy: FaultLease['strategy'],
-    containerId: string,
-    helperId?: string | null,
-    pid?: number,
-  ): StepRunner {
-    if (strategy === 'sidecar') {
-      if (!helperId) throw new Error('sidecar strategy without a helper container');
-      return new HelperRunner(this.docker, helperId);
+    armed: ArmedNetns,
+    use: (runner: StepRunner, pinned?: PinnedNetns) => Promise<T>,
+    inspected?: Docker.ContainerInspectInfo | null,
+  ): Promise<T> {
+    if (strategy === 'exec') {
+      await this.assertArmedNetns(armed, inspected);
+      return use(new TargetExecRunner(this.docker, armed.containerId));
     }
-    if (strategy === 'exec') return new TargetExecRunner(this.docker, containerId);
-    if (strategy === 'nsenter') {
-      const local = this.options.engineIsLocal ?? Boolean((this.docker.modem as { socketPath?: unknown }).socketPath);
-      if (!local)
-        throw new Error(
-          `the nsenter strategy needs the worker on the Docker host (engine ${this.engine} is remote): use sidecar`,
-        );
-      return new NsenterRunner(pid ?? 0);
+    if (strategy !== 'nsenter') throw new Error(`no tc runner in the target for strategy ${strategy}`);
+    const local = this.options.engineIsLocal ?? Boolean((this.docker.modem as { socketPath?: unknown }).socketPath);
+    if (!local)
+      throw new Error(
+        `the nsenter strategy needs the worker on the Docker host (engine ${this.engine} is remote): use sidecar`,
+      );
+    const pinned = await pinArmedNetns(this.docker, armed, inspected);
+    try {
+      return await use(new NsenterRunner(pinned), pinned);
+    } finally {
+      await pinned.close();
     }
-    throw new Error(`no tc runner for strategy ${strategy}`);
   }
 
   // ---------------------------------------------------------------- apply
@@ -238,11 +259,11 @@ export class DockerFaultDriver implements FaultDriver {
       let injectedAt: Date;
       if (prepared.spec.kind === 'container')
         injectedAt = await this.containers.apply(prepared.spec, prepared.target.containerId);
-      else {
-        const pid = await this.armedNetnsPid(lease);
-        if (prepared.strategy === 'sidecar') injectedAt = await this.applyViaHelper(prepared);
-        else injectedAt = await this.applyDirect(prepared, pid);
-      }
+      else if (prepared.strategy === 'sidecar') {
+        await this.assertArmedNetns(lease);
+        injectedAt = await this.applyViaHelper(prepared);
+      } else
+        injectedAt = await this.inArmedNetns(prepared.strategy, lease, (runner) => this.applyDirect(prepared, runner));
       await this.options.leases.markInjected(lease.id, injectedAt);
       this.emit({
         type: 'apply',
@@ -274,18 +295,10 @@ export class DockerFaultDriver implements FaultDriver {
     }
   }
 
-  /**
-   * The target's current PID, checked to lead to the netns armed (TargetGoneError when the target
-   * restarted since): nsenter enters by this PID, never by the one seen at arming.
-   */
-  private async armedNetnsPid(
-    lease: FaultLease,
-    inspected?: Docker.ContainerInspectInfo | null,
-  ): Promise<number | undefined> {
-    const now = await netnsNow(this.docker, lease.containerId, inspected);
-    const change = await netnsChange(lease, now);
-    if (change) throw new TargetGoneError(lease.containerName, change);
-    return now!.pid;
+  /** TargetGoneError when the target is no longer in the netns armed (it restarted since). */
+  private async assertArmedNetns(armed: ArmedNetns, inspected?: Docker.ContainerInspectInfo | null): Promise<void> {
+    const change = netnsChange(armed, await netnsNow(this.docker, armed.containerId, inspected));
+    if (change) throw new TargetGoneError(armed.containerName, change);
   }
 
   private async applyViaHelper(prepared: PreparedFault): Promise<Date> {
@@ -298,9 +311,8 @@ export class DockerFaultDriver implements FaultDriver {
     return applied ? new Date(applied.getTime() - shift) : this.now();
   }
 
-  private async applyDirect(prepared: PreparedFault, pid: number | undefined): Promise<Date> {
+  private async applyDirect(prepared: PreparedFault, runner: StepRunner): Promise<Date> {
     const compiled = prepared.compiled!;
-    const runner = this.runnerFor(prepared.strategy, prepared.target.containerId, null, pid);
     for (let i = 0; i < compiled.apply.length; i++) {
       const r = await runner.run(compiled.apply[i]);
       if (r.exitCode !== 0) {
@@ -424,8 +436,17 @@ export class DockerFaultDriver implements FaultDriver {
       return want === 'reverted'
         ? { ok: true }
         : { ok: false, reasons: [`target ${lease.containerName} is not running`] };
-    const use = runner ?? (await this.liveRunner(lease));
-    const outputs = await this.readQdiscs(lease, use);
+    let outputs: string[];
+    if (runner) outputs = await this.readQdiscs(lease, runner);
+    else if (lease.strategy === 'sidecar') outputs = await this.readQdiscs(lease, await this.helperRunner(lease));
+    else {
+      try {
+        outputs = await this.inArmedNetns(lease.strategy, lease, (r) => this.readQdiscs(lease, r), info);
+      } catch (err) {
+        if (!(err instanceof TargetGoneError)) throw err;
+        return { ok: false, reasons: [`target_gone: ${err.detail}`] };
+      }
+    }
     return want === 'applied' ? verifyQdiscs(expected, outputs) : verifyReverted(expected, outputs);
   }
 
@@ -462,14 +483,16 @@ export class DockerFaultDriver implements FaultDriver {
   }
 
   private async revertNetwork(lease: FaultLease, reason: string): Promise<RevertResult> {
+    // the sidecar that applied it, or the watchdog of an exec/nsenter fault: either holds the record
+    const helper = await this.helperOf(lease);
     // An abort reaches the helper first, as a signal through the Docker API: it writes the undo it
-    // holds ready (no process created in the target's netns, no exec, no inspection first). What
-    // follows confirms, and reverts by itself if the signal did not.
+    // holds ready (no process created in the target's netns, no exec). What follows confirms, and
+    // reverts by itself if the signal did not.
     const signalled =
       URGENT_REASONS.has(reason) &&
-      !!lease.helperContainerId &&
+      !!helper &&
       (await this.docker
-        .getContainer(lease.helperContainerId)
+        .getContainer(helper.Id)
         .kill({ signal: 'SIGUSR2' })
         .then(
           () => true,
@@ -483,15 +506,8 @@ export class DockerFaultDriver implements FaultDriver {
         at: this.now(),
         details: [`target ${lease.containerName} is not running: its network namespace is gone`],
       };
-    let outcome: RevertResult['outcome'] = 'reverted';
-    const details: string[] = [];
-    let runner: StepRunner;
-    let tempHelper: string | undefined;
-    let removedAt: Date;
-    // the sidecar that applied it, or the watchdog of an exec/nsenter fault: either holds the record
-    const helper = lease.helperContainerId ? await inspectOrNull(this.docker, lease.helperContainerId) : null;
     if (helper?.State?.Running) {
-      runner = new HelperRunner(this.docker, lease.helperContainerId!);
+      const runner = new HelperRunner(this.docker, helper.Id);
       const r = await runner.run([
         'gameday-helper',
         'revert',
@@ -500,51 +516,53 @@ export class DockerFaultDriver implements FaultDriver {
       if (r.exitCode !== 0) throw new FaultStepError(['gameday-helper', 'revert'], r.exitCode, r.stderr, false);
       const kv = parseKeyValues(r.stdout);
       const bySignal = signalled && kv.was === 'reverted' && kv.revert_reason === 'signal';
-      if (!bySignal && (kv.was !== 'applied' || kv.undone === '0')) outcome = 'already_gone';
       // when the helper had reverted already (its clock, or the signal just now), the fault left
       // the kernel at the helper's instant (in its clock), not when somebody came to look
-      removedAt =
+      const at =
         kv.was === 'reverted' && /^[1-9]\d*$/.test(kv.reverted_at ?? '')
           ? new Date(Number(kv.reverted_at) - (lease.details?.clockCorrectionMs ?? 0))
           : this.now();
-    } else {
-      // No live helper (removed, or the reaper after a crash): run the revert argv directly;
-      // each deletes only our handle and kind, so a failure means "already gone". Never in a netns
-      // that is not the lease's: a restarted target's new one may hold another run's fault.
-      let pid: number | undefined;
-      try {
-        // the target was inspected just above: its netns is judged from that, not a second request
-        pid = await this.armedNetnsPid(lease, info);
-      } catch (err) {
-        if (!(err instanceof TargetGoneError)) throw err;
-        return { outcome: 'already_gone', at: this.now(), details: [`target_gone: ${err.detail}`] };
-      }
-      // ledger rows are data: nothing but our own delete commands is run from them, as root
-      for (const argv of lease.revertArgv) assertLedgerArgv(argv, 'revert');
-      if (lease.strategy === 'sidecar') tempHelper = await this.createHelper(this.targetOf(lease));
-      runner = tempHelper
-        ? new HelperRunner(this.docker, tempHelper)
-        : this.runnerFor(lease.strategy, lease.containerId, null, pid);
-      let failures = 0;
+      await this.confirmReverted(lease, runner);
+      const outcome = !bySignal && (kv.was !== 'applied' || kv.undone === '0') ? 'already_gone' : 'reverted';
+      return { outcome, at, details: [] };
+    }
+    // No live helper (removed, or the reaper after a crash): run the revert argv directly; each
+    // deletes only our handle and kind, so a failure means "already gone". Never in a netns that is
+    // not the lease's: a restarted target's new one may hold another run's fault.
+    // Ledger rows are data: nothing but our own delete commands is run from them, as root.
+    for (const argv of lease.revertArgv) assertLedgerArgv(argv, 'revert');
+    const undo = async (runner: StepRunner): Promise<RevertResult> => {
+      const details: string[] = [];
       for (const argv of lease.revertArgv) {
         const r = await runner.run(argv);
-        if (r.exitCode !== 0) {
-          failures++;
-          details.push(`${argv.join(' ')}: ${r.stderr.trim()}`);
-        }
+        if (r.exitCode !== 0) details.push(`${argv.join(' ')}: ${r.stderr.trim()}`);
       }
-      if (failures === lease.revertArgv.length) outcome = 'already_gone';
-      removedAt = this.now();
-    }
+      // the fault left the kernel when the last delete returned, not after the check and cleanup
+      const at = this.now();
+      await this.confirmReverted(lease, runner);
+      return { outcome: details.length === lease.revertArgv.length ? 'already_gone' : 'reverted', at, details };
+    };
     try {
-      const check = await this.verifyNetwork(lease, 'reverted', runner);
-      if (!check.ok)
-        throw new Error(`revert of ${lease.containerName} left our qdiscs behind: ${check.reasons.join('; ')}`);
-    } finally {
-      if (tempHelper) await this.helpers.remove(tempHelper);
+      if (lease.strategy !== 'sidecar') return await this.inArmedNetns(lease.strategy, lease, undo, info);
+      // the target was inspected just above: its netns is judged from that, not a second request
+      await this.assertArmedNetns(lease, info);
+      const tempHelper = await this.createHelper(this.targetOf(lease));
+      try {
+        return await undo(new HelperRunner(this.docker, tempHelper));
+      } finally {
+        await this.helpers.remove(tempHelper);
+      }
+    } catch (err) {
+      if (!(err instanceof TargetGoneError)) throw err;
+      return { outcome: 'already_gone', at: this.now(), details: [`target_gone: ${err.detail}`] };
     }
-    // the fault left the kernel when the last delete returned, not after the check and cleanup
-    return { outcome, at: removedAt, details };
+  }
+
+  /** Throws unless none of our qdiscs (nor our IFB) is left, read through the runner that reverted. */
+  private async confirmReverted(lease: FaultLease, runner: StepRunner): Promise<void> {
+    const check = await this.verifyNetwork(lease, 'reverted', runner);
+    if (!check.ok)
+      throw new Error(`revert of ${lease.containerName} left our qdiscs behind: ${check.reasons.join('; ')}`);
   }
 
   private targetOf(lease: FaultLease): ResolvedTarget {
@@ -558,24 +576,36 @@ export class DockerFaultDriver implements FaultDriver {
   }
 
   async hasLiveHelper(lease: FaultLease): Promise<boolean> {
-    if (lease.strategy !== 'sidecar' || !lease.helperContainerId) return false;
-    return (await inspectOrNull(this.docker, lease.helperContainerId))?.State?.Running === true;
+    if (lease.strategy !== 'sidecar') return false;
+    return (await this.helperOf(lease))?.State?.Running === true;
   }
 
   async release(prepared: PreparedFault | FaultLease): Promise<void> {
-    if (prepared.helperContainerId) await this.helpers.remove(prepared.helperContainerId);
+    const containerId = 'target' in prepared ? prepared.target.containerId : prepared.containerId;
+    const helper = await this.helperOf({ helperContainerId: prepared.helperContainerId, containerId });
+    if (helper) await this.helpers.remove(helper.Id);
+  }
+
+  /**
+   * The helper a lease names, if GameDay started it as the helper of that very target; null
+   * otherwise. A row changed in Postgres may name any container, and a helper is signalled, exec'd
+   * into and removed.
+   */
+  private async helperOf(
+    lease: Pick<FaultLease, 'helperContainerId' | 'containerId'>,
+  ): Promise<Docker.ContainerInspectInfo | null> {
+    if (!lease.helperContainerId) return null;
+    const info = await inspectOrNull(this.docker, lease.helperContainerId);
+    const labels = info?.Config?.Labels ?? {};
+    return labels[HELPER_ROLE_LABEL] === 'helper' && labels[HELPER_TARGET_LABEL] === lease.containerId ? info : null;
   }
 
   // ---------------------------------------------------------------- plumbing
 
-  private async liveRunner(lease: FaultLease): Promise<StepRunner> {
-    if (lease.strategy === 'sidecar') {
-      const helper = lease.helperContainerId ? await inspectOrNull(this.docker, lease.helperContainerId) : null;
-      if (!helper?.State?.Running) throw new Error(`helper of ${lease.containerName} is not running`);
-      return new HelperRunner(this.docker, lease.helperContainerId!);
-    }
-    const info = await inspectOrNull(this.docker, lease.containerId);
-    return this.runnerFor(lease.strategy, lease.containerId, null, info?.State?.Pid);
+  private async helperRunner(lease: FaultLease): Promise<StepRunner> {
+    const helper = await this.helperOf(lease);
+    if (!helper?.State?.Running) throw new Error(`helper of ${lease.containerName} is not running`);
+    return new HelperRunner(this.docker, helper.Id);
   }
 
   private emit(event: FaultDriverEvent): void {

@@ -1,4 +1,5 @@
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
 import type Docker from 'dockerode';
 import { execInContainer, type StepResult } from './docker-exec';
 import { encodeProbeSteps, parseProbeResults } from './helper-protocol';
@@ -61,28 +62,48 @@ export class TargetExecRunner implements StepRunner {
   }
 }
 
-/** `nsenter`: the worker runs on the Docker host as root and enters the netns by PID. */
+/** `nsenter`: the worker runs on the Docker host as root and enters the netns it holds open. */
 export class NsenterRunner implements StepRunner {
   readonly prefix: string[];
-  constructor(readonly pid: number) {
-    if (!Number.isInteger(pid) || pid <= 0) throw new Error(`nsenter needs the target's PID, got ${pid}`);
-    this.prefix = ['nsenter', '-t', String(pid), '-n', '--'];
+  constructor(private readonly netns: { fd: number; pid: number }) {
+    if (!Number.isInteger(netns.pid) || netns.pid <= 0)
+      throw new Error(`nsenter needs the target's PID, got ${netns.pid}`);
+    this.prefix = ['nsenter', '-t', String(netns.pid), '-n', '--'];
   }
   run(argv: string[]): Promise<StepResult> {
-    const [cmd, ...args] = [...this.prefix, ...argv];
-    return new Promise((resolve) => {
-      execFile(cmd, args, { timeout: 30_000, maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
-        const code = err
-          ? typeof (err as NodeJS.ErrnoException & { code?: unknown }).code === 'number'
-            ? (err as unknown as { code: number }).code
-            : 127
-          : 0;
-        resolve({
-          exitCode: code,
-          stdout: String(stdout),
-          stderr: String(stderr) || (err && code === 127 ? err.message : ''),
-        });
+    // the namespace is handed down as fd 3 and entered through it, never looked up again by PID
+    return runWithFd('nsenter', ['--net=/proc/self/fd/3', '--', ...argv], this.netns.fd);
+  }
+}
+
+const STEP_TIMEOUT_MS = 30_000;
+const MAX_OUTPUT = 4 * 1024 * 1024;
+
+/** Runs a program (no shell) with `fd` as its fd 3; a missing program reads as exit code 127. */
+function runWithFd(cmd: string, args: string[], fd: number): Promise<StepResult> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe', fd] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let size = 0;
+    const keep = (into: Buffer[]) => (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_OUTPUT) child.kill('SIGKILL');
+      else into.push(chunk);
+    };
+    child.stdout!.on('data', keep(out));
+    child.stderr!.on('data', keep(err));
+    const timer = setTimeout(() => child.kill('SIGKILL'), STEP_TIMEOUT_MS);
+    let failed: Error | undefined;
+    child.on('error', (e) => (failed = e));
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const stderr = Buffer.concat(err).toString('utf8');
+      resolve({
+        exitCode: failed ? 127 : (code ?? 128 + (signal ? (osConstants.signals[signal] ?? 9) : 9)),
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: stderr || (failed ? failed.message : signal ? `${cmd} killed by ${signal}` : ''),
       });
     });
-  }
+  });
 }

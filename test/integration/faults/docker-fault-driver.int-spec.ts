@@ -8,6 +8,7 @@ import {
   FaultStepError,
   TargetSelectionError,
   TargetGoneError,
+  type FaultLease,
   type FaultSpec,
   type PreparedFault,
   type NetworkFaultSpec,
@@ -239,7 +240,7 @@ describe('sidecar helper', () => {
       expect(info.HostConfig.CapAdd).toEqual(['NET_ADMIN']);
       expect(info.Config.Labels['gameday.role']).toBe('helper');
     } finally {
-      await driver.release({ helperContainerId: helper } as PreparedFault);
+      await driver.release({ helperContainerId: helper, containerId: ids.web1 } as FaultLease);
     }
     expect(await helpersOf(ids.web1)).toEqual([]);
   });
@@ -443,17 +444,17 @@ describe('PrismaLeaseRepository', () => {
   });
 });
 
-describe('verify and revert from the lease alone (htb stands in for netem on this kernel)', () => {
+describe('verify and revert from the lease alone (our ingress qdisc stands in for netem on this kernel)', () => {
   const expected = {
-    qdiscs: [{ dev: 'eth0', kind: 'htb', handle: '4744:', parent: 'root' }],
-    owned: [{ dev: 'eth0', handle: '4744:', kind: 'htb' }],
+    qdiscs: [{ dev: 'eth0', kind: 'ingress', handle: 'ffff:', parent: 'ingress' }],
+    owned: [{ dev: 'eth0', handle: 'ffff:', kind: 'ingress' }],
     devices: ['eth0'],
     filterCount: 0,
     filters: [],
     filterShows: [],
   };
-  const apply = ['tc', 'qdisc', 'add', 'dev', 'eth0', 'root', 'handle', '4744:', 'htb'];
-  const undo = ['tc', 'qdisc', 'del', 'dev', 'eth0', 'root', 'handle', '4744:', 'htb'];
+  const apply = ['tc', 'qdisc', 'add', 'dev', 'eth0', 'handle', 'ffff:', 'ingress'];
+  const undo = ['tc', 'qdisc', 'del', 'dev', 'eth0', 'handle', 'ffff:', 'ingress'];
 
   async function leaseWithHelper() {
     const [target] = (
@@ -481,7 +482,7 @@ describe('verify and revert from the lease alone (htb stands in for netem on thi
       containerName: `${P}-web-1`,
       netnsId: target.netnsId,
       device: 'eth0',
-      handle: '4744:',
+      handle: 'ffff:',
       helperContainerId: helper,
       applyArgv: [apply],
       verifyArgv: [['tc', '-j', 'qdisc', 'show', 'dev', 'eth0']],
@@ -500,7 +501,7 @@ describe('verify and revert from the lease alone (htb stands in for netem on thi
       await sh(helper, undo); // "another tool" removes it
       expect(await driver.verify(lease)).toEqual({
         ok: false,
-        reasons: ['eth0 htb 4744: not found (root qdisc is noqueue 0:)'],
+        reasons: ['eth0 ingress ffff: not found'],
       });
       expect(await driver.revert(lease, 'planned_end')).toMatchObject({ outcome: 'already_gone' });
     } finally {
@@ -536,7 +537,7 @@ describe('verify and revert from the lease alone (htb stands in for netem on thi
       // the fault left the kernel at the helper's instant, not when the confirming exec returned
       expect(result.at.getTime()).toBe(Number(st.reverted_at));
       expect(result.at.getTime()).toBeGreaterThanOrEqual(asked);
-      expect(await sh(helper, ['tc', 'qdisc', 'show', 'dev', 'eth0'])).not.toMatch(/4744:/);
+      expect(await sh(helper, ['tc', 'qdisc', 'show', 'dev', 'eth0'])).not.toMatch(/ffff:/);
       expect((await leases.get(lease.id))!.revertReason).toBe('abort');
     } finally {
       await driver.release(lease);
@@ -554,20 +555,20 @@ describe('verify and revert from the lease alone (htb stands in for netem on thi
       ).targets[0],
     );
     try {
-      expect(await sh(check, ['tc', 'qdisc', 'show', 'dev', 'eth0'])).toMatch(/htb 4744:/); // leaked until someone reverts
+      expect(await sh(check, ['tc', 'qdisc', 'show', 'dev', 'eth0'])).toMatch(/ingress ffff:/); // leaked until someone reverts
       const result = await driver.revert(lease, 'reaper');
       expect(result.outcome).toBe('reverted');
-      expect(await sh(check, ['tc', 'qdisc', 'show', 'dev', 'eth0'])).not.toMatch(/4744:/);
+      expect(await sh(check, ['tc', 'qdisc', 'show', 'dev', 'eth0'])).not.toMatch(/ffff:/);
       expect((await leases.get(lease.id))!.revertReason).toBe('reaper');
       expect((await helpersOf(ids.web1)).map((h) => h.Id)).toEqual([check]); // the temporary helper is gone
       expect(await driver.revert(lease, 'again')).toMatchObject({ outcome: 'already_gone' });
     } finally {
-      await driver.release({ helperContainerId: check } as PreparedFault);
+      await driver.release({ helperContainerId: check, containerId: ids.web1 } as FaultLease);
     }
   });
 });
 
-describe('nsenter on the Docker host: the netns armed, the ledger, the watchdog (htb stands in for netem here)', () => {
+describe('nsenter on the Docker host: the netns armed, the ledger, the watchdog (our ingress qdisc stands in for netem here)', () => {
   // The PID seen at arming may belong to any process after a restart (often one in the host's
   // netns): nothing may be applied or removed through it.
   const f = () =>
@@ -577,8 +578,8 @@ describe('nsenter on the Docker host: the netns armed, the ledger, the watchdog 
       netem: { delay: '1ms' },
       strategy: 'nsenter',
     }) as NetworkFaultSpec;
-  const add = ['tc', 'qdisc', 'add', 'dev', 'eth0', 'root', 'handle', '4745:', 'htb'];
-  const del = ['tc', 'qdisc', 'del', 'dev', 'eth0', 'root', 'handle', '4745:', 'htb'];
+  const add = ['tc', 'qdisc', 'add', 'dev', 'eth0', 'handle', 'ffff:', 'ingress'];
+  const del = ['tc', 'qdisc', 'del', 'dev', 'eth0', 'handle', 'ffff:', 'ingress'];
   const show = ['tc', 'qdisc', 'show', 'dev', 'eth0'];
   const pidOf = async () => (await docker.getContainer(ids.restart).inspect()).State.Pid;
   const inNetns = (pid: number, argv: string[]) =>
@@ -598,8 +599,8 @@ describe('nsenter on the Docker host: the netns armed, the ledger, the watchdog 
       revert: [del],
       verify: [['tc', '-j', 'qdisc', 'show', 'dev', 'eth0']],
       expected: {
-        qdiscs: [{ dev: 'eth0', kind: 'htb', handle: '4745:', parent: 'root' }],
-        owned: [{ dev: 'eth0', handle: '4745:', kind: 'htb' }],
+        qdiscs: [{ dev: 'eth0', kind: 'ingress', handle: 'ffff:', parent: 'ingress' }],
+        owned: [{ dev: 'eth0', handle: 'ffff:', kind: 'ingress' }],
         devices: ['eth0'],
         filterCount: 0,
         filters: [],
@@ -632,14 +633,14 @@ describe('nsenter on the Docker host: the netns armed, the ledger, the watchdog 
     const rows = await prisma.activeFault.findMany({ where: { containerId: ids.restart } });
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ revertReason: 'target_gone', injectedAt: null });
-    expect(inNetns(await pidOf(), show)).not.toMatch(/4745:/);
-    expect(execFileSync('tc', ['qdisc', 'show'], { encoding: 'utf8' })).not.toMatch(/4745:/); // nor on the host
+    expect(inNetns(await pidOf(), show)).not.toMatch(/ingress ffff:/);
+    expect(execFileSync('tc', ['qdisc', 'show'], { encoding: 'utf8' })).not.toMatch(/ingress ffff:/); // nor on the host
     await prisma.activeFault.deleteMany({ where: { containerId: ids.restart } });
   });
 
   it("restarted during the fault: revert leaves the new netns alone (another run's qdisc there survives)", async () => {
     const lease = await driver.apply(await armed());
-    expect(inNetns(await pidOf(), show)).toMatch(/htb 4745:/);
+    expect(inNetns(await pidOf(), show)).toMatch(/ingress ffff:/);
     await restart();
     const pid = await pidOf();
     inNetns(pid, add); // another run's fault in the restarted target, under the same handle
@@ -647,7 +648,7 @@ describe('nsenter on the Docker host: the netns armed, the ledger, the watchdog 
       const result = await driver.revert(lease, 'planned_end');
       expect(result.outcome).toBe('already_gone');
       expect(result.details?.[0]).toMatch(/^target_gone: the target restarted since arming/);
-      expect(inNetns(pid, show)).toMatch(/htb 4745:/);
+      expect(inNetns(pid, show)).toMatch(/ingress ffff:/);
     } finally {
       inNetns(pid, del);
       await prisma.activeFault.deleteMany({ where: { containerId: ids.restart } });
@@ -683,11 +684,11 @@ describe('nsenter on the Docker host: the netns armed, the ledger, the watchdog 
     try {
       const lease = await driver.apply(prepared);
       expect(lease.helperContainerId).toBe(prepared.helperContainerId);
-      expect(inNetns(await pidOf(), show)).toMatch(/htb 4745:/);
+      expect(inNetns(await pidOf(), show)).toMatch(/ingress ffff:/);
       // nobody reverts: the worker "died" right after applying
       await waitFor(
         'the watchdog to remove the fault',
-        async () => !/4745:/.test(inNetns(await pidOf(), show)),
+        async () => !/ingress ffff:/.test(inNetns(await pidOf(), show)),
         15_000,
         100,
       );
@@ -709,14 +710,14 @@ describe('nsenter on the Docker host: the netns armed, the ledger, the watchdog 
     try {
       const lease = await driver.apply(prepared);
       expect(await driver.revert(lease, 'planned_end')).toMatchObject({ outcome: 'reverted' });
-      expect(inNetns(await pidOf(), show)).not.toMatch(/4745:/);
+      expect(inNetns(await pidOf(), show)).not.toMatch(/ingress ffff:/);
       const status = await sh(prepared.helperContainerId, ['gameday-helper', 'status']);
       expect(status).toMatch(/state=reverted/);
       expect(status).toMatch(/revert_reason=planned_end/);
       // a later fault under the same handle survives the watchdog's removal (a stop would revert an armed one)
       inNetns(await pidOf(), add);
       await driver.release(prepared);
-      expect(inNetns(await pidOf(), show)).toMatch(/htb 4745:/);
+      expect(inNetns(await pidOf(), show)).toMatch(/ingress ffff:/);
     } finally {
       inNetns(await pidOf(), del);
       await prisma.activeFault.deleteMany({ where: { containerId: ids.restart } });
@@ -726,9 +727,9 @@ describe('nsenter on the Docker host: the netns armed, the ledger, the watchdog 
   it('not restarted: apply and revert go through the same netns, by the PID checked right then', async () => {
     const lease = await driver.apply(await armed());
     expect(lease.details?.netnsInode).toBe(readlinkSync(`/proc/${await pidOf()}/ns/net`));
-    expect(inNetns(await pidOf(), show)).toMatch(/htb 4745:/);
+    expect(inNetns(await pidOf(), show)).toMatch(/ingress ffff:/);
     expect(await driver.revert(lease, 'planned_end')).toMatchObject({ outcome: 'reverted' });
-    expect(inNetns(await pidOf(), show)).not.toMatch(/4745:/);
+    expect(inNetns(await pidOf(), show)).not.toMatch(/ingress ffff:/);
     await prisma.activeFault.deleteMany({ where: { containerId: ids.restart } });
   });
 });
@@ -838,7 +839,7 @@ describe('helper safety net (real qdisc: htb stands in for netem on this kernel)
     helper = await driver.createHelper(target);
   });
   afterEach(async () => {
-    await driver.release({ helperContainerId: helper } as PreparedFault);
+    await driver.release({ helperContainerId: helper, containerId: ids.web2 } as FaultLease);
     expect(await helpersOf(ids.web2)).toEqual([]);
   });
 
@@ -885,7 +886,7 @@ describe('helper safety net (real qdisc: htb stands in for netem on this kernel)
     try {
       expect(await sh(probe, ['tc', 'qdisc', 'show', 'dev', 'eth0'])).not.toMatch(/4744:/);
     } finally {
-      await driver.release({ helperContainerId: probe } as PreparedFault);
+      await driver.release({ helperContainerId: probe, containerId: ids.web2 } as FaultLease);
     }
   });
 

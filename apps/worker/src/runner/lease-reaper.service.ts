@@ -1,5 +1,12 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { planRun, type FaultDriver, type LeaseRepository, type RunStatus } from '@gameday/core';
+import {
+  LedgerArgvError,
+  planRun,
+  type FaultDriver,
+  type FaultLease,
+  type LeaseRepository,
+  type RunStatus,
+} from '@gameday/core';
 import { RunRepository, type PrismaLeaseRepository } from '@gameday/db';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
 import { abortedLeases, expiredLeases, revertLease } from './lease-revert';
@@ -69,9 +76,7 @@ export class LeaseReaper implements OnApplicationBootstrap, OnModuleDestroy {
             });
           }
         } catch (error) {
-          this.logger.error(
-            `reaper could not revert lease ${lease.id} on ${lease.containerName}: ${(error as Error).message}`,
-          );
+          await this.failed(lease, error);
         }
       }
       await this.revertAborted();
@@ -97,10 +102,38 @@ export class LeaseReaper implements OnApplicationBootstrap, OnModuleDestroy {
             data: { leaseId: lease.id, outcome: r.outcome, by: 'reaper' },
           });
         } catch (error) {
-          this.logger.error(`reaper could not revert aborted lease ${lease.id}: ${(error as Error).message}`);
+          await this.failed(lease, error);
         }
       }),
     );
+  }
+
+  /**
+   * A failed revert is tried again next sweep; a refused row (a command GameDay never writes) is
+   * told once, in the log and on its run, and left to a human (revertLease recorded it).
+   */
+  private async failed(lease: FaultLease, error: unknown): Promise<void> {
+    if (!(error instanceof LedgerArgvError)) {
+      this.logger.error(
+        `reaper could not revert lease ${lease.id} on ${lease.containerName}: ${(error as Error).message}`,
+      );
+      return;
+    }
+    this.logger.error(`reaper left lease ${lease.id} on ${lease.containerName} to a human: ${error.message}`);
+    if (!lease.runId) return;
+    await this.runs
+      .appendEvent(lease.runId, {
+        type: 'fault.revert_refused',
+        experimentIndex: lease.experimentIndex,
+        message: `the ledger row of the fault on ${lease.containerName} holds a command GameDay never writes: nothing was run from it; the lease is left open for a human (the helper still removes the fault at its expiry)`,
+        data: {
+          leaseId: lease.id,
+          use: error.use,
+          reason: error.reason,
+          argv: JSON.stringify(error.argv).slice(0, 500),
+        },
+      })
+      .catch(() => undefined);
   }
 
   private async closeOrphans(now: Date): Promise<void> {

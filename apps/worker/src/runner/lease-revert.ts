@@ -1,4 +1,4 @@
-import type { FaultDriver, FaultLease, LeaseRepository } from '@gameday/core';
+import { leaseLedgerRefusal, type FaultDriver, type FaultLease, type LeaseRepository } from '@gameday/core';
 import type { GameDayMetrics } from '@gameday/metrics';
 import type { UnrecordedReverts } from './unrecorded-reverts';
 
@@ -25,6 +25,17 @@ export function revertClaimed(lease: FaultLease, now: Date): boolean {
 }
 
 /**
+ * A lease whose row holds a command GameDay never writes (changed in Postgres) is not reverted from
+ * it: the refusal is recorded once (its lastError), and from then on the backstops leave the lease
+ * to a human instead of refusing it again every second. The helper in the target's netns still
+ * removes the fault at expiry + grace by its own clock; a row put right is reverted as usual.
+ */
+export function heldForHuman(lease: FaultLease): boolean {
+  const refusal = leaseLedgerRefusal(lease);
+  return refusal !== null && lease.lastError === refusal.message;
+}
+
+/**
  * Open leases this worker can revert: only those of its own Docker Engine. A worker attached to
  * another engine would not find the container, take the fault for "already gone" and close a
  * lease whose fault is still in place.
@@ -39,7 +50,7 @@ export async function openLeases(
 
 export async function expiredLeases(leases: LeaseRepository, driver: FaultDriver, now: Date): Promise<FaultLease[]> {
   const ours = (await leases.listExpiredUnreverted(now)).filter(
-    (l) => l.engine === driver.engine && !revertClaimed(l, now),
+    (l) => l.engine === driver.engine && !revertClaimed(l, now) && !heldForHuman(l),
   );
   const helperWindow = now.getTime() - BACKSTOP_DELAY_MS;
   const due = await Promise.all(
@@ -60,7 +71,7 @@ export async function abortedLeases(
   driver: FaultDriver,
   abortRequestedAmong: (runIds: string[]) => Promise<string[]>,
 ): Promise<FaultLease[]> {
-  const open = await openLeases(leases, driver, (l) => l.runId !== null && l.runId !== undefined);
+  const open = await openLeases(leases, driver, (l) => l.runId !== null && l.runId !== undefined && !heldForHuman(l));
   const aborted = new Set(await abortRequestedAmong([...new Set(open.map((l) => l.runId!))]));
   return open.filter((l) => aborted.has(l.runId!));
 }
@@ -78,6 +89,13 @@ export async function revertLease(
   reason: string,
   unrecorded?: Pick<UnrecordedReverts, 'get' | 'forget'>,
 ): Promise<{ at: Date; outcome: 'reverted' | 'already_gone' }> {
+  // nothing runs from a changed row: refused before the driver is asked, and recorded once
+  const refusal = leaseLedgerRefusal(lease);
+  if (refusal) {
+    if (lease.lastError !== refusal.message) await leases.recordRevertFailure(lease.id, refusal.message);
+    metrics.faultReverts.inc({ result: 'refused', reason });
+    throw refusal;
+  }
   try {
     // this worker removed it while Postgres was away: that instant first (the first revert recorded
     // wins), then the usual idempotent revert confirms nothing of ours is left
