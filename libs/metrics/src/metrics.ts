@@ -123,6 +123,12 @@ export function createMetrics(options: { defaults?: boolean; registry?: Registry
       buckets: LATENCY_BUCKETS,
       registers,
     }),
+    uncaughtErrors: new Counter({
+      name: `${METRIC_PREFIX}uncaught_errors_total`,
+      help: 'Errors that escaped every handler after start-up and were logged by the last-resort handler (the process went on), by kind (exception, rejection)',
+      labelNames: ['kind'] as const,
+      registers,
+    }),
     queueJobs: new Gauge({
       name: `${METRIC_PREFIX}queue_jobs`,
       help: 'BullMQ jobs by queue and state (waiting, delayed, active, failed, …)',

@@ -1,6 +1,6 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
-import type { Sample } from '@gameday/core';
+import { headersProblem, type Sample } from '@gameday/core';
 import { EgressGuard } from './egress-guard';
 
 export interface HttpProbeSpec {
@@ -16,7 +16,15 @@ export interface HttpProbeSpec {
 }
 
 export type ProbeErrorKind =
-  'timeout' | 'connect_refused' | 'connect_reset' | 'status_mismatch' | 'dns' | 'network' | 'egress_denied';
+  | 'timeout'
+  | 'connect_refused'
+  | 'connect_reset'
+  | 'status_mismatch'
+  | 'dns'
+  | 'network'
+  | 'egress_denied'
+  /** the request could not be sent as written (a header HTTP forbids, an unparsable URL): never sent */
+  | 'invalid_request';
 
 function errorKind(error: NodeJS.ErrnoException): ProbeErrorKind {
   switch (error.code) {
@@ -36,31 +44,50 @@ function errorKind(error: NodeJS.ErrnoException): ProbeErrorKind {
 /**
  * One request on a fresh connection (no keep-alive), the way `time curl` measures it: connection
  * set-up is part of what a user waits for, and a netem delay shows on the SYN as well.
- * Never throws: failures are samples too. With an egress guard the destination is resolved and
- * checked first; a denied one is recorded as an `egress_denied` sample and never sent.
+ * Never throws nor rejects: failures are samples too. Headers HTTP forbids (a stored row older
+ * than the API's check, or changed behind it) are an `invalid_request` sample and never sent;
+ * with an egress guard the destination is resolved and checked first, and a denied one is
+ * recorded as an `egress_denied` sample and never sent.
  */
 export async function probeOnce(spec: HttpProbeSpec, egress?: EgressGuard): Promise<Sample> {
-  const url = new URL(spec.url);
-  const transport = url.protocol === 'https:' ? https : http;
   const at = Date.now();
   const started = process.hrtime.bigint();
-  const elapsed = () => Number(process.hrtime.bigint() - started) / 1e6;
+  const elapsed = () => Math.round((Number(process.hrtime.bigint() - started) / 1e6) * 1000) / 1000;
+  const failed = (errorKind: ProbeErrorKind): Sample => ({ at, durationMs: elapsed(), ok: false, errorKind });
+  try {
+    if (headersProblem(spec.headers) !== undefined) return failed('invalid_request');
+    return await send(spec, egress, at, elapsed);
+  } catch {
+    // whatever Node's client refuses that the checks above did not foresee: still a sample
+    return failed('invalid_request');
+  }
+}
+
+async function send(
+  spec: HttpProbeSpec,
+  egress: EgressGuard | undefined,
+  at: number,
+  elapsed: () => number,
+): Promise<Sample> {
+  const url = new URL(spec.url);
+  const transport = url.protocol === 'https:' ? https : http;
   let lookup: ReturnType<typeof EgressGuard.lookupFor> | undefined;
   if (egress) {
     const checked = await egress.check(spec.url);
-    if (!checked.ok) return { at, durationMs: Math.round(elapsed() * 1000) / 1000, ok: false, errorKind: checked.kind };
+    if (!checked.ok) return { at, durationMs: elapsed(), ok: false, errorKind: checked.kind };
     lookup = EgressGuard.lookupFor(checked);
   }
 
-  return new Promise<Sample>((resolve) => {
+  return new Promise<Sample>((resolve, reject) => {
     let settled = false;
     const finish = (sample: Omit<Sample, 'at' | 'durationMs'>) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      resolve({ at, durationMs: Math.round(elapsed() * 1000) / 1000, ...sample });
+      resolve({ at, durationMs: elapsed(), ...sample });
     };
     const options = { method: spec.method ?? 'GET', headers: spec.headers, agent: false as const, lookup };
+    // throws synchronously (ERR_INVALID_CHAR…) on what it cannot send: the caller records it
     const req = transport.request(url, options, (res) => {
       res.resume();
       res.on('end', () => {
@@ -77,7 +104,14 @@ export async function probeOnce(spec: HttpProbeSpec, egress?: EgressGuard): Prom
       req.destroy();
     }, spec.timeoutMs);
     req.on('error', (e: NodeJS.ErrnoException) => finish({ ok: false, errorKind: errorKind(e) }));
-    if (spec.body !== undefined) req.write(spec.body);
-    req.end();
+    try {
+      if (spec.body !== undefined) req.write(spec.body);
+      req.end();
+    } catch (error) {
+      settled = true;
+      clearTimeout(timer);
+      req.destroy();
+      reject(error as Error);
+    }
   });
 }

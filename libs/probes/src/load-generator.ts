@@ -1,6 +1,6 @@
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { Sample } from '@gameday/core';
+import { headersProblem, type Sample } from '@gameday/core';
 import type { EgressGuard } from './egress-guard';
 import { unpackLoadSamples } from './load-sample-batch';
 import type { LoadThreadInput, LoadThreadMessage } from './load-thread';
@@ -61,23 +61,45 @@ export class LoadGenerator {
   /**
    * With an egress guard the target is resolved and checked once; autocannon then connects to
    * the checked address (Host and TLS server name kept), so DNS cannot move it elsewhere. A
-   * denied target gets one `egress_denied` sample and no traffic.
+   * denied target gets one `egress_denied` sample and no traffic. Never rejects: whatever fails
+   * before the thread runs is one sample and no traffic.
    */
   private async begin(): Promise<void> {
+    try {
+      await this.launch();
+    } catch {
+      this.failed('load_error');
+    }
+  }
+
+  private failed(errorKind: string): void {
+    this.deliver({ at: Date.now(), durationMs: 0, ok: false, errorKind });
+  }
+
+  /** A sample that cannot be recorded is dropped: it must not take the process down from an event. */
+  private readonly deliver = (sample: Sample): void => {
+    try {
+      this.onSample(sample);
+    } catch {
+      // dropped
+    }
+  };
+
+  private async launch(): Promise<void> {
     const { spec } = this;
+    // autocannon writes headers into the request as raw text: a CR/LF in one (a row stored before
+    // the API checked them) would be a second header or a second request on the connection
+    if (headersProblem(spec.headers) !== undefined) return this.failed('invalid_request');
     let url = spec.url;
     let headers = spec.headers;
     let servername: string | undefined;
     if (this.egress) {
       const checked = await this.egress.check(spec.url);
-      if (!checked.ok) {
-        this.onSample({ at: Date.now(), durationMs: 0, ok: false, errorKind: checked.kind });
-        return;
-      }
+      if (!checked.ok) return this.failed(checked.kind);
       // checked again while the load runs, as it connects again and again; a refusal ends the
       // thread at once (autocannon's own stop takes up to a second)
       this.unwatch = this.egress.watch(checked, (denied) => {
-        this.onSample({ at: Date.now(), durationMs: 0, ok: false, errorKind: denied.kind });
+        this.failed(denied.kind);
         void this.thread?.terminate();
       });
       const u = new URL(spec.url);
@@ -104,7 +126,7 @@ export class LoadGenerator {
     this.thread = thread;
     thread.on('message', (m: LoadThreadMessage) => {
       if (m.type === 'started') this.startedResolve();
-      else if (m.type === 'samples') unpackLoadSamples(m.packed, this.onSample);
+      else if (m.type === 'samples') unpackLoadSamples(m.packed, this.deliver);
     });
     this.done = new Promise((resolve) => {
       thread.once('exit', () => {
@@ -112,7 +134,7 @@ export class LoadGenerator {
         resolve();
       });
       // a thread that fails (autocannon refused the options) is a load that made no traffic
-      thread.once('error', () => this.onSample({ at: Date.now(), durationMs: 0, ok: false, errorKind: 'load_error' }));
+      thread.once('error', () => this.failed('load_error'));
     });
   }
 

@@ -32,6 +32,8 @@ export class ProbeLoop {
   private readonly perProbe = new Map<string, number>();
   /** ticks skipped because the probe had maxInFlight requests outstanding */
   skipped = 0;
+  /** samples onSample threw on (they are dropped: a probe never takes its process down) */
+  lost = 0;
 
   constructor(
     private readonly probes: readonly LoopProbe[],
@@ -41,10 +43,26 @@ export class ProbeLoop {
       throw new Error('a prometheus probe needs a Prometheus URL (GAMEDAY_PROMETHEUS_URL)');
   }
 
-  private sample(probe: LoopProbe): Promise<Sample> {
-    return probe.kind === 'prometheus'
-      ? queryOnce(probe, this.options.prometheusUrl!)
-      : probeOnce(probe, this.options.egress);
+  /** Never rejects: whatever fails, synchronously or not, is a sample. */
+  private async sample(probe: LoopProbe): Promise<Sample> {
+    const at = Date.now();
+    try {
+      return probe.kind === 'prometheus'
+        ? await queryOnce(probe, this.options.prometheusUrl!)
+        : await probeOnce(probe, this.options.egress);
+    } catch {
+      // a query that failed has no value to judge (UNMEASURED_ERROR_KINDS); a request never sent
+      const errorKind = probe.kind === 'prometheus' ? 'query_error' : 'invalid_request';
+      return { at, durationMs: Date.now() - at, ok: false, errorKind };
+    }
+  }
+
+  private deliver(name: string, sample: Sample): void {
+    try {
+      this.options.onSample(name, sample);
+    } catch {
+      this.lost++;
+    }
   }
 
   start(): void {
@@ -58,7 +76,7 @@ export class ProbeLoop {
           continue;
         }
         this.perProbe.set(probe.name, outstanding + 1);
-        const p = this.sample(probe).then((s) => this.options.onSample(probe.name, s));
+        const p = this.sample(probe).then((s) => this.deliver(probe.name, s));
         this.inFlight.add(p);
         void p.finally(() => {
           this.inFlight.delete(p);

@@ -163,6 +163,108 @@ describe('security: fuzz over every field and endpoint', () => {
     expect(row.version).toBe(1 + accepted);
   }, 600_000);
 
+  // header fields HTTP forbids, wherever a spec carries headers (probes of every experiment, the
+  // load; webhooks carry none): a value or name that could start another header or request, or that
+  // Node's client would throw on inside the worker, is a 400 naming the header, on create and edit
+  const HEADER_VALUES: [string, string][] = [
+    ['CR', 'a\rb'],
+    ['LF', 'a\nb'],
+    ['CR LF and a Host', 'a\r\nHost: evil.example'],
+    ['a smuggled request', 'a\r\n\r\nGET /admin HTTP/1.1\r\nHost: internal\r\n\r\n'],
+    ['NUL', 'a\u0000b'],
+    ['BEL', 'a\u0007b'],
+    ['DEL', 'a\u007fb'],
+    ['Latin-1 (obs-text)', 'café'],
+    ['above 0xFF', 'caf€'],
+    ['an emoji', '😀'],
+  ];
+  const HEADER_NAMES: [string, string][] = [
+    ['empty', ''],
+    ['a space', 'X A'],
+    ['a colon', 'X-A:'],
+    ['CR LF', 'X-A\r\nHost'],
+    ['NUL', 'X\u0000A'],
+    ['non-ASCII', 'X-Café'],
+    ['too long', 'X'.repeat(129)],
+    ['Host', 'host'],
+    ['Content-Length', 'Content-Length'],
+    ['Transfer-Encoding', 'Transfer-Encoding'],
+    ['Connection', 'Connection'],
+  ];
+  /** Where a spec carries headers, as paths into fullGameDay. */
+  const headerHomes = (base: JsonBody): Path[] => [
+    ...base.experiments.flatMap((e: JsonBody, i: number) =>
+      e.hypothesis.probes.map((_p: unknown, j: number) => ['experiments', i, 'hypothesis', 'probes', j]),
+    ),
+    ...base.experiments.flatMap((e: JsonBody, i: number) => (e.load ? [['experiments', i, 'load']] : [])),
+  ];
+  const fieldOf = (home: Path, name: string) =>
+    home
+      .map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`))
+      .join('')
+      .slice(1) + (/^[A-Za-z_$][\w$]*$/.test(name) ? `.headers.${name}` : `.headers[${JSON.stringify(name)}]`);
+
+  it('header names and values HTTP forbids, in every place a spec carries headers: 400 naming the header, nothing stored', async () => {
+    const base = fullGameDay(`${marker} headers`, inAWeek());
+    const created = await http.post('/api/v1/gamedays').set(auth).send(base);
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    const before = await prisma.gameDay.count();
+    const misses: string[] = [];
+    for (const home of headerHomes(base)) {
+      const variants: [string, string, string][] = [
+        ...HEADER_VALUES.map(([label, value]): [string, string, string] => [`value with ${label}`, 'X-A', value]),
+        ...HEADER_NAMES.map(([label, name]): [string, string, string] => [`name with ${label}`, name, 'v']),
+      ];
+      for (const [label, name, value] of variants) {
+        const body = setAt(base, [...home, 'headers'], { [name]: value });
+        body.name = `${marker} ${home.join('.')} ${label}`;
+        // a NUL in a key is refused as unstorable text, named at the headers object
+        const field = name.includes('\u0000') ? fieldOf(home, name).replace(/\[[^\]]*\]$/, '') : fieldOf(home, name);
+        for (const [method, url, sent] of [
+          ['post', '/api/v1/gamedays', body],
+          ['patch', `/api/v1/gamedays/${id}`, { experiments: body.experiments }],
+        ] as const) {
+          const res = await http[method](url).set(auth).set('Content-Type', 'application/json').send(serialize(sent));
+          counts.sent++;
+          const fields = (res.body?.errors ?? []).map((e: { field: string }) => e.field);
+          if (res.status !== 400 || !fields.includes(field))
+            misses.push(`${method.toUpperCase()} ${home.join('.')} ${label}: ${res.status} ${JSON.stringify(fields)}`);
+        }
+      }
+    }
+    expect(misses).toEqual([]);
+    expect(await prisma.gameDay.count()).toBe(before);
+    expect((await prisma.gameDay.findUniqueOrThrow({ where: { id } })).version).toBe(1);
+  }, 120_000);
+
+  it('a "__proto__" header name: a 4xx (never a 5xx), and nothing stored', async () => {
+    const base = fullGameDay(`${marker} proto`, inAWeek());
+    const created = await http.post('/api/v1/gamedays').set(auth).send(base);
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    const before = await prisma.gameDay.count();
+    for (const home of headerHomes(base)) {
+      // raw JSON: an object literal with a "__proto__" key would set the prototype, not a key
+      const body = setAt(base, [...home, 'headers'], { 'X-Proto-Marker': 'v' });
+      body.name = `${marker} proto ${home.join('.')}`;
+      const raw = serialize(body).replace('"X-Proto-Marker"', '"__proto__"');
+      const patch = JSON.stringify({ experiments: body.experiments }).replace('"X-Proto-Marker"', '"__proto__"');
+      for (const [method, url, text] of [
+        ['post', '/api/v1/gamedays', raw],
+        ['patch', `/api/v1/gamedays/${id}`, patch],
+      ] as const) {
+        const res = await http[method](url).set(auth).set('Content-Type', 'application/json').send(text);
+        expect({ at: `${method} ${home.join('.')}`, class: Math.floor(res.status / 100) }).toEqual({
+          at: `${method} ${home.join('.')}`,
+          class: 4,
+        });
+      }
+    }
+    expect(await prisma.gameDay.count()).toBe(before);
+    expect((await prisma.gameDay.findUniqueOrThrow({ where: { id } })).version).toBe(1);
+  });
+
   it('path parameters, query strings and the other bodies', async () => {
     const tokensBefore = await prisma.apiToken.count();
     const segments = [

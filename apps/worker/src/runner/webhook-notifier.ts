@@ -12,7 +12,8 @@ const FINAL = new Set<WebhookEvent>(['run.completed', 'run.aborted', 'run.failed
 
 /**
  * Tells people what is happening: JSON with a Slack-compatible `text` line. A failing webhook is
- * recorded on the run's timeline and never slows or breaks the run.
+ * recorded on the run's timeline and never slows or breaks the run: notify never rejects, whatever
+ * a stored webhook holds (a row older than the API's checks, or changed behind them).
  */
 @Injectable()
 export class WebhookNotifier {
@@ -24,8 +25,18 @@ export class WebhookNotifier {
   ) {}
 
   async notify(runId: string, spec: GameDaySpec, event: WebhookEvent, details: Record<string, unknown>): Promise<void> {
-    const hooks = (spec.webhooks ?? []).filter((h) => h.events.includes(event));
-    if (hooks.length === 0) return;
+    try {
+      const hooks = (spec.webhooks ?? []).filter((h) => Array.isArray(h?.events) && h.events.includes(event));
+      if (hooks.length === 0) return;
+      const body = this.bodyOf(runId, spec, event, details);
+      await Promise.all(hooks.map((hook) => this.deliver(runId, hook.url, body, event)));
+    } catch (error) {
+      // a webhook is never a reason for a run to fail
+      this.logger.warn(`webhooks of run ${runId} for ${event} not sent: ${(error as Error).message}`);
+    }
+  }
+
+  private bodyOf(runId: string, spec: GameDaySpec, event: WebhookEvent, details: Record<string, unknown>): string {
     const blind = spec.mode === 'blind' && !FINAL.has(event);
     const shown = blind ? Object.fromEntries(Object.entries(details).filter(([k]) => !REVEALING.has(k))) : details;
     const text = `GameDay "${spec.name}": ${event.replace('.', ' ')}${
@@ -35,7 +46,7 @@ export class WebhookNotifier {
             .join('; ')}`
         : ''
     }`;
-    const body = JSON.stringify({
+    return JSON.stringify({
       event,
       runId,
       gameDay: spec.name,
@@ -44,16 +55,26 @@ export class WebhookNotifier {
       details: shown,
       text,
     });
-    await Promise.all(
-      hooks.map(async (hook) => {
-        try {
-          await postWebhook(hook.url, body, this.egress, TIMEOUT_MS);
-        } catch (error) {
-          const message = `webhook ${new URL(hook.url).host} failed for ${event}: ${(error as Error).message}`;
-          this.logger.warn(message);
-          await this.runs.appendEvent(runId, { type: 'webhook.failed', message }).catch(() => undefined);
-        }
-      }),
-    );
+  }
+
+  /** One delivery; its failure, synchronous or not, is a `webhook.failed` event on the run. */
+  private async deliver(runId: string, url: unknown, body: string, event: WebhookEvent): Promise<void> {
+    try {
+      if (typeof url !== 'string') throw new Error('the webhook has no URL');
+      await postWebhook(url, body, this.egress, TIMEOUT_MS);
+    } catch (error) {
+      const message = `webhook ${hostOf(url)} failed for ${event}: ${(error as Error)?.message ?? String(error)}`;
+      this.logger.warn(message);
+      await this.runs.appendEvent(runId, { type: 'webhook.failed', message }).catch(() => undefined);
+    }
+  }
+}
+
+/** The host alone (the path of a webhook URL is its credential); "(invalid URL)" when there is none. */
+function hostOf(url: unknown): string {
+  try {
+    return new URL(String(url)).host || '(no host)';
+  } catch {
+    return '(invalid URL)';
   }
 }

@@ -34,6 +34,11 @@ function flatten(issues: readonly Issue[], prefix: readonly PropertyKey[], out: 
       flatten(best, path, out);
       continue;
     }
+    // a record key that failed its own schema: say why (zod's own message is "Invalid key in record")
+    if (issue.code === 'invalid_key' && issue.issues.length > 0) {
+      for (const inner of issue.issues) out.push({ field: formatPath(path), message: inner.message });
+      continue;
+    }
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) out.push({ field: formatPath([...path, key]), message: 'unknown field' });
       continue;

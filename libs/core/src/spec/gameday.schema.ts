@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { faultSchema } from '../faults/fault.schema';
 import { durationSchema, parseDurationMs } from '../units/duration';
+import { HEADER_VALUE, HEADER_VALUE_RULE, headerNameProblem } from './http-header';
 import { promqlSyntaxError } from './promql';
 import {
   clockMinutes,
@@ -21,12 +22,27 @@ import {
  * and every string and array is bounded.
  */
 
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
-// the URL alone decides where a request goes: a Host override would aim past the egress check
-const headerName = z
-  .string()
-  .regex(HEADER_NAME, 'must be an HTTP header name')
-  .refine((name) => name.toLowerCase() !== 'host', 'a Host header cannot be set: the URL decides the destination');
+// HTTP's own rules (http-header.ts): a value that could start another header or request, or a
+// field the client derives from the request (Host, framing), is refused here, naming the field
+const headerName = z.string().superRefine((name, ctx) => {
+  const problem = headerNameProblem(name);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+const headersSchema = z.preprocess(
+  (input, ctx) => {
+    // zod's record skips an own "__proto__" key (JSON.parse keeps one) without checking it: the raw
+    // names are looked at first so that header is refused, named, rather than silently dropped
+    if (input !== null && typeof input === 'object' && Object.hasOwn(input, '__proto__'))
+      ctx.addIssue({ code: 'custom', path: ['__proto__'], message: headerNameProblem('__proto__')! });
+    return input;
+  },
+  z
+    .record(
+      headerName,
+      z.string().max(4096, 'header values are at most 4096 characters').regex(HEADER_VALUE, HEADER_VALUE_RULE),
+    )
+    .refine((h) => Object.keys(h).length <= 32, 'at most 32 headers'),
+);
 
 const weeklyHoursSchema = z
   .strictObject({
@@ -133,10 +149,7 @@ export const httpProbeSchema = z.strictObject({
   name: probeName,
   url: httpUrlSchema,
   method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']).default('GET'),
-  headers: z
-    .record(headerName, z.string().max(4096, 'header values are at most 4096 characters'))
-    .refine((h) => Object.keys(h).length <= 32, 'at most 32 headers')
-    .optional(),
+  headers: headersSchema.optional(),
   body: z.string().max(65_536, 'must be at most 64 KiB').optional(),
   /** statuses that count as success for the probe's own error rate */
   expectedStatus: z
@@ -255,10 +268,7 @@ export const hypothesisSchema = z.strictObject({
 export const loadSchema = z.strictObject({
   url: httpUrlSchema,
   method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']).default('GET'),
-  headers: z
-    .record(headerName, z.string().max(4096))
-    .refine((h) => Object.keys(h).length <= 32, 'at most 32 headers')
-    .optional(),
+  headers: headersSchema.optional(),
   body: z.string().max(65_536, 'must be at most 64 KiB').optional(),
   /** requests per second across all connections */
   rate: z.number().int().min(1, 'must be at least 1 request/s').max(10_000, 'must be at most 10000 requests/s'),
