@@ -9,6 +9,7 @@ import {
   httpUrlSchema,
   instantSchema,
   localOrInstantSchema,
+  safeRecord,
   shortText,
   timezoneSchema,
   tryParseLocalOrInstant,
@@ -133,8 +134,7 @@ export const httpProbeSchema = z.strictObject({
   name: probeName,
   url: httpUrlSchema,
   method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']).default('GET'),
-  headers: z
-    .record(headerName, z.string().max(4096, 'header values are at most 4096 characters'))
+  headers: safeRecord(headerName, z.string().max(4096, 'header values are at most 4096 characters'))
     .refine((h) => Object.keys(h).length <= 32, 'at most 32 headers')
     .optional(),
   body: z.string().max(65_536, 'must be at most 64 KiB').optional(),
@@ -255,8 +255,7 @@ export const hypothesisSchema = z.strictObject({
 export const loadSchema = z.strictObject({
   url: httpUrlSchema,
   method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']).default('GET'),
-  headers: z
-    .record(headerName, z.string().max(4096))
+  headers: safeRecord(headerName, z.string().max(4096))
     .refine((h) => Object.keys(h).length <= 32, 'at most 32 headers')
     .optional(),
   body: z.string().max(65_536, 'must be at most 64 KiB').optional(),
