@@ -12,7 +12,8 @@ import { StopAtArmingLauncher } from './stop-at-arming.launcher';
  * Real Postgres and Redis for integration tests. Each test file gets its own BullMQ prefix so
  * files running in parallel never see each other's jobs; everything is torn down in afterAll.
  */
-export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+// `openssl rand -hex 32`: the configuration refuses guessable admin tokens, test ones included
+export const ADMIN_TOKEN = '997cb4e930b888dd57487f05237251dd4fd0f05c711b190969977912835eb01f';
 
 export function testConfig(name: string, extra: Record<string, string> = {}): AppConfig {
   const prefix = `gdtest-${name}-${randomUUID().slice(0, 8)}`;
