@@ -44,7 +44,7 @@ export class GameDaysController {
     @Body({ schema: gameDaySpecSchema, ...validated }) spec: GameDaySpec,
     @CurrentPrincipal() principal: Principal,
   ) {
-    return gameDayView(await this.service.create(spec, principal.tokenId), principal);
+    return gameDayView(await this.service.create(spec, principal), principal);
   }
 
   @Get()
@@ -74,7 +74,7 @@ export class GameDaysController {
     @Body({ schema: gameDayPatchSchema, ...validated }) patch: Record<string, unknown>,
     @CurrentPrincipal() principal: Principal,
   ) {
-    return gameDayView(await this.service.patch(id, patch), principal);
+    return gameDayView(await this.service.patch(id, patch, principal), principal);
   }
 
   @Delete(':id')

@@ -3,3 +3,4 @@ export * from './gameday.schema';
 export * from './field-errors';
 export * from './storable-text';
 export * from './promql';
+export * from './admin-only';
