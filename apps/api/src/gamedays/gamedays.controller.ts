@@ -19,7 +19,7 @@ import {
 } from './gameday.schemas';
 import { idSchema } from '../common/id.schema';
 import { runView } from '../common/run.view';
-import { blindTo, redactContainerLabels } from '../common/visibility';
+import { blindTo, redactContainerLabels, redactHostDetails } from '../common/visibility';
 import { gameDayView } from './gameday.view';
 import { GameDaysService } from './gamedays.service';
 
@@ -146,7 +146,11 @@ export class GameDaysController {
     const report = await this.dryRuns.dryRun(id, engineOf(gameDay.spec));
     return {
       ...report,
-      experiments: report.experiments.map((e) => ({ ...e, result: redactContainerLabels(e.result) })),
+      experiments: report.experiments.map((e) => ({
+        ...e,
+        result: redactHostDetails(redactContainerLabels(e.result), principal),
+        error: redactHostDetails(e.error, principal),
+      })),
     };
   }
 }
