@@ -30,6 +30,7 @@ export interface ApiTokenStore {
     createdById?: string | null;
   }): Promise<ApiToken>;
   findActiveByHash(tokenHash: string): Promise<ApiToken | null>;
+  isActive(id: string, now: Date): Promise<boolean>;
   list(): Promise<ApiToken[]>;
   /** false when no such (unrevoked) token */
   revoke(id: string, at: Date): Promise<boolean>;
