@@ -1,6 +1,6 @@
 import type { INestApplication, INestApplicationContext } from '@nestjs/common';
 import { type AppConfig, parseConfig } from '@gameday/config';
-import { isTerminal, type RunStatus } from '@gameday/core';
+import { isTerminal, readSkipStreak, type RunStatus } from '@gameday/core';
 import { createPrismaClient, type PrismaClient } from '@gameday/db';
 import { randomUUID } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
@@ -126,6 +126,31 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/**
+ * The occurrences a GameDay's runs account for, oldest first: one per run, except a skipped run
+ * that stands for consecutive occurrences skipped for one cause (core's skip streak), which
+ * covers first..last with its count.
+ */
+export async function recordedOccurrences(prisma: PrismaClient, gameDayId: string) {
+  const runs = await prisma.run.findMany({
+    where: { gameDayId },
+    orderBy: { scheduledFor: 'asc' },
+    include: { events: { where: { type: 'occurrence.skipped' }, orderBy: { id: 'asc' }, take: 1 } },
+  });
+  return runs.map((r) => {
+    const streak = readSkipStreak(r, r.events[0]?.data ?? null);
+    const first = r.scheduledFor.getTime();
+    return {
+      status: r.status,
+      first,
+      last: streak?.last ?? first,
+      occurrences: streak?.occurrences ?? 1,
+      createdAt: r.createdAt.getTime(),
+      updatedAt: r.updatedAt.getTime(),
+    };
+  });
 }
 
 /** The run with its events in order, once it has ended (core's isTerminal says what ended is). */
