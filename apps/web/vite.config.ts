@@ -10,7 +10,8 @@ export default defineConfig({
   build: {
     outDir: resolve(__dirname, '../../dist/web'),
     emptyOutDir: true,
-    sourcemap: true,
+    // the API serves this directory to anyone who can reach it: no sources beside the bundle
+    sourcemap: false,
     chunkSizeWarningLimit: 1000,
   },
   server: { proxy: { '/api': 'http://127.0.0.1:8080' } },

@@ -1,6 +1,6 @@
 import type { INestApplication, INestApplicationContext } from '@nestjs/common';
 import { type AppConfig, parseConfig } from '@gameday/config';
-import { isTerminal, type RunStatus } from '@gameday/core';
+import { isTerminal, readSkipStreak, type RunStatus } from '@gameday/core';
 import { createPrismaClient, type PrismaClient } from '@gameday/db';
 import { randomUUID } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
@@ -12,7 +12,8 @@ import { StopAtArmingLauncher } from './stop-at-arming.launcher';
  * Real Postgres and Redis for integration tests. Each test file gets its own BullMQ prefix so
  * files running in parallel never see each other's jobs; everything is torn down in afterAll.
  */
-export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+// `openssl rand -hex 32`: the configuration refuses guessable admin tokens, test ones included
+export const ADMIN_TOKEN = '997cb4e930b888dd57487f05237251dd4fd0f05c711b190969977912835eb01f';
 
 export function testConfig(name: string, extra: Record<string, string> = {}): AppConfig {
   const prefix = `gdtest-${name}-${randomUUID().slice(0, 8)}`;
@@ -125,6 +126,31 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/**
+ * The occurrences a GameDay's runs account for, oldest first: one per run, except a skipped run
+ * that stands for consecutive occurrences skipped for one cause (core's skip streak), which
+ * covers first..last with its count.
+ */
+export async function recordedOccurrences(prisma: PrismaClient, gameDayId: string) {
+  const runs = await prisma.run.findMany({
+    where: { gameDayId },
+    orderBy: { scheduledFor: 'asc' },
+    include: { events: { where: { type: 'occurrence.skipped' }, orderBy: { id: 'asc' }, take: 1 } },
+  });
+  return runs.map((r) => {
+    const streak = readSkipStreak(r, r.events[0]?.data ?? null);
+    const first = r.scheduledFor.getTime();
+    return {
+      status: r.status,
+      first,
+      last: streak?.last ?? first,
+      occurrences: streak?.occurrences ?? 1,
+      createdAt: r.createdAt.getTime(),
+      updatedAt: r.updatedAt.getTime(),
+    };
+  });
 }
 
 /** The run with its events in order, once it has ended (core's isTerminal says what ended is). */

@@ -24,7 +24,8 @@ import { startUmlDocker, type UmlDocker } from './uml-docker';
 import { startWorkerProcess, type WorkerProcess } from './worker-process';
 
 const ROOT = path.resolve(__dirname, '../..');
-const ADMIN_TOKEN = 'lab-admin-token-0123456789abcdef';
+// `openssl rand -hex 32`: the configuration refuses guessable admin tokens
+const ADMIN_TOKEN = '3b9bc2963b61ccd4447aae1dd5e923f78412f45d410fad572213e8d5ec13cbae';
 const TARGET_PORT = 8080;
 
 export interface RollbackLabOptions {

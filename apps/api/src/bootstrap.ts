@@ -11,12 +11,14 @@ import { Logger } from 'nestjs-pino';
 import { AppModule, type ApiOptions } from './app.module';
 import { sendProblem, titleFor } from './common/problem.filter';
 import { PROBLEM_TYPES } from './common/problem';
+import { securityHeaders } from './common/security-headers';
 import { serveWebUi } from './common/web-ui';
 
 /** Builds the API application (not listening): used by main and by the integration tests. */
 export async function createApiApp(
   config: AppConfig,
-  options: { logger?: boolean } & ApiOptions = {},
+  // webUiDir: the built web UI to serve (tests hand in a fixture); default dist/web
+  options: { logger?: boolean; webUiDir?: string } & ApiOptions = {},
 ): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(
     AppModule.withConfig(config, { dryRunTimeoutMs: options.dryRunTimeoutMs }),
@@ -25,6 +27,7 @@ export async function createApiApp(
   if (options.logger !== false) app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
   app.disable('x-powered-by');
+  app.use(securityHeaders);
   app.useBodyParser('json', { limit: config.BODY_LIMIT, type: ['application/json', 'application/*+json'] });
   // body-parser errors happen before Nest's filters see the request: answer them as problems too
   app.use((err: Error & { status?: number; type?: string }, req: Request, res: Response, next: NextFunction) => {
@@ -64,6 +67,6 @@ export async function createApiApp(
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json' });
-  serveWebUi(app);
+  serveWebUi(app, options.webUiDir);
   return app;
 }

@@ -25,6 +25,14 @@ export class ApiTokenRepository implements ApiTokenStore {
     });
   }
 
+  /** Whether the token is still good at `now` (not revoked, not expired): one primary-key read. */
+  async isActive(id: string, now: Date): Promise<boolean> {
+    const count = await this.prisma.apiToken.count({
+      where: { id, revokedAt: null, OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] },
+    });
+    return count === 1;
+  }
+
   list(): Promise<ApiToken[]> {
     return this.prisma.apiToken.findMany({ orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: 1000 });
   }

@@ -30,6 +30,7 @@ export interface ApiTokenStore {
     createdById?: string | null;
   }): Promise<ApiToken>;
   findActiveByHash(tokenHash: string): Promise<ApiToken | null>;
+  isActive(id: string, now: Date): Promise<boolean>;
   list(): Promise<ApiToken[]>;
   /** false when no such (unrevoked) token */
   revoke(id: string, at: Date): Promise<boolean>;
@@ -120,6 +121,14 @@ export interface RunStore {
     data: RunCreate,
     firstEvent: RunEventInput,
   ): Promise<Run | null | 'superseded' | { liveRunId: string; liveStatus: RunStatus }>;
+  /** a skipped occurrence with its cause: folded into the latest run when that is the same streak */
+  createForFiring(
+    data: RunCreate,
+    firstEvent: RunEventInput,
+    skipStreak: string,
+  ): Promise<
+    Run | null | 'superseded' | { liveRunId: string; liveStatus: RunStatus } | { folded: Run; occurrences: number }
+  >;
   findById(id: string): Promise<RunWithEvents | null>;
   listForGameDay(gameDayId: string, limit: number, cursor?: string): Promise<Page<Run>>;
   hasActiveRun(gameDayId: string): Promise<boolean>;

@@ -2,6 +2,7 @@ import { assertTransition } from '@gameday/core';
 import { Injectable } from '@nestjs/common';
 import { Prisma, type Run, type RunEvent, type RunStatus } from './generated/prisma/client';
 import { PrismaService } from './prisma.service';
+import { foldIntoSkipStreak, withSkipStreak, type SkipFolded } from './skip-streak';
 import {
   ACTIVE_RUN_STATUSES,
   ENDED_RUN_STATUSES,
@@ -66,9 +67,21 @@ export class RunRepository implements RunStore {
   /**
    * Creates the run of an occurrence (or of a run-now) under the GameDay's row lock, so the
    * version it snapshots is the current one and, for a run that will execute, no other run of the
-   * GameDay is live: one live run per GameDay, enforced here rather than read-then-write.
+   * GameDay is live: one live run per GameDay, enforced here rather than read-then-write. A
+   * skipped occurrence given its cause (`skipStreak`) joins the latest run's streak when it is
+   * the same cause (core's foldSkip) instead of adding a row.
    */
-  async createForFiring(data: RunCreate, firstEvent: RunEventInput): Promise<Run | null | 'superseded' | LiveRun> {
+  async createForFiring(data: RunCreate, firstEvent: RunEventInput): Promise<Run | null | 'superseded' | LiveRun>;
+  async createForFiring(
+    data: RunCreate,
+    firstEvent: RunEventInput,
+    skipStreak: string,
+  ): Promise<Run | null | 'superseded' | LiveRun | SkipFolded>;
+  async createForFiring(
+    data: RunCreate,
+    firstEvent: RunEventInput,
+    skipStreak?: string,
+  ): Promise<Run | null | 'superseded' | LiveRun | SkipFolded> {
     try {
       return await this.prisma.$transaction(async (tx) => {
         const rows = await tx.$queryRaw<{ version: number; status: string }[]>`
@@ -82,8 +95,15 @@ export class RunRepository implements RunStore {
           });
           if (live) return { liveRunId: live.id, liveStatus: live.status };
         }
+        const streak = data.status === 'skipped' ? skipStreak : undefined;
+        if (streak !== undefined) {
+          const folded = await foldIntoSkipStreak(tx, data, streak);
+          if (folded === 'duplicate') return null;
+          if (folded) return folded;
+        }
         const run = await tx.run.create({ data });
-        await tx.runEvent.create({ data: eventData(run.id, firstEvent) });
+        const event = streak === undefined ? firstEvent : withSkipStreak(firstEvent, data, streak);
+        await tx.runEvent.create({ data: eventData(run.id, event) });
         return run;
       });
     } catch (error) {

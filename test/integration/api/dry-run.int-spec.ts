@@ -176,6 +176,35 @@ describe('dry run (API → fault queue → worker → Docker, nothing applied)',
     expect(await prisma.run.count({ where: { gameDayId: id } })).toBe(0);
   });
 
+  it('shows viewers no host PIDs or network namespace paths; operators and admins see them', async () => {
+    const id = await create([
+      experiment('sidecar', { kind: 'network', target: { container: TARGET }, netem: { delay: '10ms' } }),
+      experiment('nsenter', {
+        kind: 'network',
+        target: { container: TARGET },
+        netem: { delay: '10ms' },
+        strategy: 'nsenter',
+      }),
+    ]);
+    const asViewer = await http.post(`/api/v1/gamedays/${id}/dry-run`).set('Authorization', `Bearer ${viewer}`).send();
+    expect(asViewer.status).toBe(200);
+    const text = JSON.stringify(asViewer.body);
+    expect(text).not.toMatch(/"pid"|"netnsId"|\/netns\/|\/proc\/\d/);
+    expect(text).not.toContain(`"${targetPid}"`);
+    const [sidecar, nsenter] = asViewer.body.experiments;
+    expect(sidecar.result.targets[0].target).toMatchObject({ containerId: targetId, containerName: TARGET });
+    expect(nsenter.result.targets[0].runner).toEqual(['nsenter', '-t', '<pid>', '-n', '--']);
+    // the commands themselves stay whole
+    expect(nsenter.result.targets[0].apply).toEqual(sidecar.result.targets[0].apply);
+
+    const asAdmin = await http.post(`/api/v1/gamedays/${id}/dry-run`).set(auth).send();
+    expect(asAdmin.status).toBe(200);
+    const target = asAdmin.body.experiments[1].result.targets[0];
+    expect(target.target.pid).toBe(targetPid);
+    expect(target.target.netnsId).toMatch(/\/netns\//);
+    expect(target.runner).toEqual(['nsenter', '-t', String(targetPid), '-n', '--']);
+  });
+
   it('refuses unknown GameDays (404), bad ids (400) and anonymous callers (401)', async () => {
     expect((await http.post(`/api/v1/gamedays/${randomUUID()}/dry-run`).set(auth).send()).status).toBe(404);
     const bad = await http.post('/api/v1/gamedays/not-a-uuid/dry-run').set(auth).send();

@@ -358,6 +358,56 @@ describe('run notes, reports and blind mode (real Postgres + Redis)', () => {
     });
   });
 
+  describe('host details', () => {
+    it("viewers see no host PIDs or network namespaces in a run's timeline, result or report; operators do", async () => {
+      const { runId } = await gameDayWithRun('announced', true);
+      const NSENTER = ['nsenter', '-t', '48213', '-n', '--', ...APPLY];
+      await prisma.runEvent.createMany({
+        data: [
+          {
+            runId,
+            type: 'targets.resolved',
+            experimentIndex: 0,
+            message: '1 target(s): demo-service2-1',
+            data: {
+              targets: [{ containerName: 'demo-service2-1', pid: 48213, netnsId: '/var/run/docker/netns/0f3b9c' }],
+            },
+          },
+          {
+            runId,
+            type: 'fault.unverified',
+            experimentIndex: 0,
+            message: "the target's PID 48213 leads to net:[4026532288] netns, not /proc/48213/ns/net",
+            data: { applyArgv: [NSENTER], netnsId: '/var/run/docker/netns/0f3b9c' },
+          },
+        ],
+      });
+      const run = await prisma.run.findUniqueOrThrow({ where: { id: runId } });
+      const result = run.result as { experiments: { targets: Record<string, unknown>[] }[] };
+      result.experiments[0].targets[0].netnsId = '/var/run/docker/netns/0f3b9c';
+      await prisma.run.update({ where: { id: runId }, data: { result: result as unknown as Prisma.InputJsonValue } });
+
+      const hostDetail = /48213|\/netns\/|4026532288/;
+      const viewer = await http.get(`/api/v1/runs/${runId}`).set(as('viewer'));
+      expect(viewer.status).toBe(200);
+      expect(JSON.stringify(viewer.body)).not.toMatch(hostDetail);
+      const event = viewer.body.events.find((e: { type: string }) => e.type === 'fault.unverified');
+      expect(event.data.applyArgv).toEqual([['nsenter', '-t', '<pid>', '-n', '--', ...APPLY]]);
+      expect(event.message).toBe("the target's PID <pid> leads to net:[<inode>] netns, not /proc/<pid>/ns/net");
+      for (const accept of ['text/html', 'text/markdown']) {
+        const report = await http.get(`/api/v1/runs/${runId}/report`).set(as('viewer')).set('Accept', accept);
+        expect(report.status).toBe(200);
+        expect(report.text).not.toMatch(hostDetail);
+      }
+
+      const operator = await http.get(`/api/v1/runs/${runId}`).set(as('operator'));
+      expect(JSON.stringify(operator.body)).toContain('/var/run/docker/netns/0f3b9c');
+      expect(operator.body.events.find((e: { type: string }) => e.type === 'fault.unverified').data.applyArgv).toEqual([
+        NSENTER,
+      ]);
+    });
+  });
+
   describe('blind mode', () => {
     it('hides targets, argv and the fault from viewers until the champion reveals it', async () => {
       const { gameDayId, runId } = await gameDayWithRun('blind', false);

@@ -18,6 +18,8 @@ import {
 interface SseMessage {
   event: string;
   data: Record<string, unknown> | Record<string, unknown>[];
+  /** when the client received it (Date.now()) */
+  at: number;
 }
 
 /** Reads a text/event-stream with fetch (Authorization header, as the web UI does). */
@@ -27,10 +29,14 @@ async function openStream(url: string, token: string) {
   let buffer = '';
   const reader = res.body!.getReader();
   const decoder = new TextDecoder();
+  const ends = { at: 0 };
   const done = (async () => {
     for (;;) {
       const { value, done: finished } = await reader.read();
-      if (finished) return;
+      if (finished) {
+        ends.at = Date.now();
+        return;
+      }
       buffer += decoder.decode(value, { stream: true });
       let cut: number;
       while ((cut = buffer.indexOf('\n\n')) >= 0) {
@@ -38,11 +44,11 @@ async function openStream(url: string, token: string) {
         buffer = buffer.slice(cut + 2);
         const event = /^event: (.*)$/m.exec(frame)?.[1];
         const data = /^data: (.*)$/m.exec(frame)?.[1];
-        if (event && data) messages.push({ event, data: JSON.parse(data) });
+        if (event && data) messages.push({ event, data: JSON.parse(data), at: Date.now() });
       }
     }
   })();
-  return { res, messages, done, cancel: () => reader.cancel() };
+  return { res, messages, done, ends, cancel: () => reader.cancel() };
 }
 
 async function until(what: string, check: () => boolean, timeoutMs = 5_000) {
@@ -188,6 +194,80 @@ describe('live run stream (SSE) and /me (real Postgres + Redis)', () => {
     expect(runs()[runs().length - 1]).toMatchObject({ status: 'completed', verdict: 'hypothesis_held' });
     // nothing is sent twice: one samples message for the three samples
     expect(stream.messages.filter((m) => m.event === 'samples')).toHaveLength(1);
+  });
+
+  /** A run in baseline, written as the worker would, for a stream to follow. */
+  async function liveRun() {
+    const created = await request(app.getHttpServer())
+      .post('/api/v1/gamedays')
+      .set(admin)
+      .send(minimalGameDay(new Date(Date.now() + 3600_000), { name: `stream-${randomUUID()}` }));
+    ids.push(created.body.id);
+    const gameDay = await prisma.gameDay.findUniqueOrThrow({ where: { id: created.body.id } });
+    return prisma.run.create({
+      data: {
+        gameDayId: gameDay.id,
+        scheduledFor: new Date(),
+        trigger: 'manual',
+        status: 'baseline',
+        spec: gameDay.spec as Prisma.InputJsonValue,
+        gameDayVersion: gameDay.version,
+        startedAt: new Date(),
+      },
+    });
+  }
+
+  it.each([
+    [
+      'revoked',
+      async (id: string) => void (await request(app.getHttpServer()).delete(`/api/v1/tokens/${id}`).set(admin)),
+    ],
+    [
+      'expired',
+      (id: string) => prisma.apiToken.update({ where: { id }, data: { expiresAt: new Date() } }).then(() => undefined),
+    ],
+  ])('an open stream closes within a second or so once its token is %s', async (_how, endToken) => {
+    const t = await request(app.getHttpServer())
+      .post('/api/v1/tokens')
+      .set(admin)
+      .send({ name: `stream-ended-${randomUUID().slice(0, 8)}`, role: 'viewer' });
+    tokenIds.push(t.body.id);
+    const run = await liveRun();
+    const stream = await openStream(`${base}/api/v1/runs/${run.id}/events/stream`, t.body.token);
+    await until('the first run message', () => stream.messages.length > 0);
+
+    await endToken(t.body.id);
+    const ended = Date.now();
+    // the run keeps moving: samples every 100 ms for 4 s
+    for (let i = 0; i < 40; i++) {
+      await prisma.probeSample.create({
+        data: {
+          runId: run.id,
+          experimentIndex: 0,
+          probe: 'front',
+          phase: 'baseline',
+          at: new Date(),
+          durationMs: 20 + i,
+          ok: true,
+          status: 200,
+        },
+      });
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const closedAfter = stream.ends.at === 0 ? null : stream.ends.at - ended;
+    // a stream still open fails the test below; cancel it so it does not outlive the test
+    if (closedAfter === null) await stream.cancel();
+    const late = stream.messages.filter((m) => m.event !== 'error' && m.at > ended + 1_500);
+    console.log(
+      `stream (${_how}) closed ${closedAfter === null ? 'never' : `${closedAfter} ms`} after the token ended; ${late.length} messages more than 1.5 s later`,
+    );
+    expect(late).toEqual([]);
+    expect(closedAfter).not.toBeNull();
+    expect(closedAfter).toBeLessThan(2_500);
+    expect(stream.messages[stream.messages.length - 1]).toMatchObject({
+      event: 'error',
+      data: { detail: expect.stringMatching(/token .*(revoked|expired)/) },
+    });
   });
 
   // last: it shuts the API down

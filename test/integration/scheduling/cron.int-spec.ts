@@ -8,6 +8,7 @@ import {
   deleteGameDays,
   deleteQueueKeys,
   minimalGameDay,
+  recordedOccurrences,
   startApi,
   startWorker,
   testConfig,
@@ -61,29 +62,36 @@ describe('recurring GameDays fire on their pattern in their timezone (real Postg
     const { id, nextRunAt } = await create({ cron: `*/2 * ${local.hour} * * *`, timezone: 'Asia/Kolkata' });
     expect(new Date(nextRunAt).getUTCSeconds() % 2).toBe(0);
 
-    await waitFor('three runs', async () => (await prisma.run.count({ where: { gameDayId: id } })) >= 3, 10_000, 50);
-    const runs = await prisma.run.findMany({ where: { gameDayId: id }, orderBy: { scheduledFor: 'asc' } });
-    for (const run of runs) {
-      expect(run.scheduledFor.getUTCMilliseconds()).toBe(0);
-      expect(run.scheduledFor.getUTCSeconds() % 2).toBe(0);
-      expect(DateTime.fromJSDate(run.scheduledFor).setZone('Asia/Kolkata').hour).toBe(local.hour);
-      expect(run.createdAt.getTime() - run.scheduledFor.getTime()).toBeLessThan(1000);
-      expect(run.trigger).toBe('schedule');
+    // the first run stays live (arming): the occurrences after it are skipped (one live run per
+    // GameDay), consecutive ones on one row with a count
+    const counted = async () => (await recordedOccurrences(prisma, id)).reduce((n, r) => n + r.occurrences, 0);
+    await waitFor('three occurrences', async () => (await counted()) >= 3, 10_000, 50);
+    const rows = await recordedOccurrences(prisma, id);
+    for (const row of rows) {
+      for (const at of [row.first, row.last]) {
+        expect(at % 2000).toBe(0);
+        expect(DateTime.fromMillis(at).setZone('Asia/Kolkata').hour).toBe(local.hour);
+      }
+      // every 2 s, none missing or counted twice inside a row
+      expect(row.occurrences).toBe((row.last - row.first) / 2000 + 1);
     }
-    const gaps = runs.slice(1).map((r, i) => r.scheduledFor.getTime() - runs[i].scheduledFor.getTime());
-    for (const gap of gaps) expect(gap).toBe(2000);
-    const lateness = runs.map((r) => r.createdAt.getTime() - r.scheduledFor.getTime());
+    // one after the other, 2 s apart: none lost between rows either
+    for (let i = 1; i < rows.length; i++) expect(rows[i].first - rows[i - 1].last).toBe(2000);
+    const lateness = rows.map((r) => r.createdAt - r.first).concat(rows.map((r) => r.updatedAt - r.last));
+    for (const ms of lateness) expect(ms).toBeLessThan(1000);
     console.log(`cron lateness (ms): ${lateness.join(', ')}`);
+    const runs = await prisma.run.findMany({ where: { gameDayId: id }, orderBy: { scheduledFor: 'asc' } });
+    for (const run of runs) expect(run.trigger).toBe('schedule');
 
     // the GameDay shows its next occurrence
     const g = await prisma.gameDay.findUniqueOrThrow({ where: { id } });
-    expect(g.nextRunAt!.getTime()).toBeGreaterThan(runs[runs.length - 1].scheduledFor.getTime());
+    expect(g.nextRunAt!.getTime()).toBeGreaterThan(rows[rows.length - 1].last);
 
     expect(await cancelRunsAndDelete(http, auth, prisma, id)).toBe(200);
     await sleep(300);
-    const afterDelete = await prisma.run.count({ where: { gameDayId: id } });
+    const afterDelete = await counted();
     await sleep(4500);
-    expect(await prisma.run.count({ where: { gameDayId: id } })).toBe(afterDelete);
+    expect(await counted()).toBe(afterDelete);
   });
 
   it('a recurring occurrence inside a blackout is skipped and recorded', async () => {
@@ -111,6 +119,36 @@ describe('recurring GameDays fire on their pattern in their timezone (real Postg
     expect(run.events).toEqual([
       expect.objectContaining({ type: 'occurrence.skipped', data: expect.objectContaining({ reason: 'blackout' }) }),
     ]);
+    expect((await http.delete(`/api/v1/gamedays/${id}`).set(auth)).status).toBe(200);
+  });
+
+  it('every second through a blackout: one skipped run counting the occurrences, not a row each', async () => {
+    // one window (a weekly one would be another window after midnight)
+    const always = {
+      name: 'freeze',
+      timezone: 'UTC',
+      start: new Date(Date.now() - 3600_000).toISOString(),
+      end: new Date(Date.now() + 3600_000).toISOString(),
+    };
+    const { id } = await create({ cron: '* * * * * *', timezone: 'UTC' }, { blackouts: [always] });
+    await waitFor(
+      'five skipped occurrences',
+      async () => (await recordedOccurrences(prisma, id)).reduce((n, r) => n + r.occurrences, 0) >= 5,
+      10_000,
+      100,
+    );
+    const rows = await recordedOccurrences(prisma, id);
+    const run = await prisma.run.findFirstOrThrow({ where: { gameDayId: id }, include: { events: true } });
+    console.log(`${rows[0].occurrences} occurrences every second in a blackout: ${rows.length} row(s)`);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ status: 'skipped' });
+    // consecutive seconds, each counted once
+    expect(rows[0].occurrences).toBe((rows[0].last - rows[0].first) / 1000 + 1);
+    expect(rows[0].updatedAt - rows[0].last).toBeLessThan(1000);
+    expect(run.error).toMatch(
+      new RegExp(`^occurrence falls in blackout "freeze" .* \\(${rows[0].occurrences} consecutive occurrences skipped`),
+    );
+    expect(run.events).toHaveLength(1);
     expect((await http.delete(`/api/v1/gamedays/${id}`).set(auth)).status).toBe(200);
   });
 

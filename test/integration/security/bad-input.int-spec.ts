@@ -77,6 +77,27 @@ describe('security: bad input is a 400 naming the field', () => {
       (b) => (b.experiments[0].fault.target = { compose: { project: '`id`' } }),
       'experiments[0].fault.target.compose.project',
     ],
+    // JSON.parse keeps "__proto__" as an own key; a record that dropped it widened the selector
+    [
+      '__proto__ as a label key',
+      (b) => (b.experiments[1].fault.target.labels = JSON.parse('{"__proto__": "x", "gameday.enabled": "true"}')),
+      'experiments[1].fault.target.labels.__proto__',
+    ],
+    [
+      'constructor as a label key',
+      (b) => (b.experiments[1].fault.target.labels = { constructor: 'x', 'gameday.enabled': 'true' }),
+      'experiments[1].fault.target.labels.constructor',
+    ],
+    [
+      '__proto__ as a probe header',
+      (b) => (b.experiments[0].hypothesis.probes[0].headers = JSON.parse('{"__proto__": {"X-Admin": "1"}}')),
+      'experiments[0].hypothesis.probes[0].headers.__proto__',
+    ],
+    [
+      'prototype as a load header',
+      (b) => (b.experiments[0].load.headers = { prototype: 'x' }),
+      'experiments[0].load.headers.prototype',
+    ],
   ];
 
   it.each(cases)('%s → 400 naming the field, no row', async (_label, mutate, field) => {
@@ -103,6 +124,20 @@ describe('security: bad input is a 400 naming the field', () => {
       .send('{"description": "\\udc00"}');
     expect(patch.status).toBe(400);
     expect(patch.body.errors).toContainEqual(expect.objectContaining({ field: 'description' }));
+    const row = await prisma.gameDay.findUniqueOrThrow({ where: { id: created.body.id } });
+    expect(row.version).toBe(1);
+  });
+
+  it('a PATCH with a __proto__ field → 400 naming it, nothing changed', async () => {
+    const created = await post(fullGameDay(`${marker} proto-patch`, inAWeek()));
+    expect(created.status).toBe(201);
+    const patch = await http
+      .patch(`/api/v1/gamedays/${created.body.id}`)
+      .set('Authorization', `Bearer ${ADMIN_TOKEN}`)
+      .set('Content-Type', 'application/json')
+      .send('{"__proto__": {"mode": "blind"}, "description": "d"}');
+    expect(patch.status).toBe(400);
+    expect(patch.body.errors).toContainEqual(expect.objectContaining({ field: '__proto__' }));
     const row = await prisma.gameDay.findUniqueOrThrow({ where: { id: created.body.id } });
     expect(row.version).toBe(1);
   });

@@ -15,6 +15,7 @@ export const PROBLEM_TYPES = Object.freeze({
   workerFailed: 'urn:gameday:problem:worker-failed',
   rateLimited: 'urn:gameday:problem:rate-limited',
   safetyLever: 'urn:gameday:problem:safety-lever-engaged',
+  adminOnly: 'urn:gameday:problem:admin-only-option',
 });
 
 export interface ProblemBody {

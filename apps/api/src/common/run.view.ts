@@ -6,6 +6,7 @@ import {
   HIDDEN_EVENT_MESSAGE,
   isRevealingEvent,
   redactContainerLabels,
+  redactHostDetails,
   redactResult,
   redactSecrets,
   redactSpec,
@@ -25,7 +26,7 @@ export function runView(r: Run, principal: Principal, gameDay?: Pick<GameDay, 'm
     startedAt: r.startedAt,
     finishedAt: r.finishedAt,
     verdict: r.verdict,
-    error: r.error,
+    error: redactHostDetails(r.error, principal),
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
     // a finished run reveals its fault: the GameDay is over for that occurrence
@@ -89,7 +90,7 @@ export function runDetailView(
   const hideDetails = faultDetailsHidden(r, gameDay, principal);
   return {
     ...runView(r, principal, gameDay),
-    result: redactContainerLabels(hideDetails ? redactResult(r.result) : r.result),
+    result: redactHostDetails(redactContainerLabels(hideDetails ? redactResult(r.result) : r.result), principal),
     plan: runPlan(r),
     abortRequestedAt: r.abortRequestedAt,
     abortReason: r.abortReason,
@@ -100,8 +101,8 @@ export function runDetailView(
       experimentIndex: e.experimentIndex,
       plannedAt: e.plannedAt,
       at: e.at,
-      message: hideDetails && isRevealingEvent(e.type) ? HIDDEN_EVENT_MESSAGE : e.message,
-      data: hideDetails ? null : redactContainerLabels(e.data),
+      message: hideDetails && isRevealingEvent(e.type) ? HIDDEN_EVENT_MESSAGE : redactHostDetails(e.message, principal),
+      data: hideDetails ? null : redactHostDetails(redactContainerLabels(e.data), principal),
     })),
     notes: notes.map(noteView),
   };

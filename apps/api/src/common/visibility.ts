@@ -76,6 +76,47 @@ export function redactContainerLabels(value: unknown, depth = 0): unknown {
   );
 }
 
+/** Keys of worker output that locate a container on its host: its PID and network namespace. */
+const HOST_DETAIL_KEYS = new Set(['pid', 'netnsId', 'netnsInode']);
+const PROC_PATH = /\/proc\/\d+\//g;
+const NETNS_PATH = /\/(?:var\/)?run\/(?:docker\/)?netns\/[^\s"',;)]+/g;
+const NETNS_INODE = /net:\[\d+\]/g;
+const PID_WORD = /\bPID \d+/g;
+/** argv options whose next word is a host PID (nsenter -t PID). */
+const PID_OPTIONS = new Set(['-t', '--target']);
+
+/**
+ * THE rule for host details in worker output (dry runs, run results, event data and messages):
+ * host PIDs and network namespace paths (/proc/<pid>/ns/net, /var/run/docker/netns/…) tell a
+ * reader where to reach a container from the host, so viewers do not get them; operators and
+ * admins, who run and debug the faults, do.
+ */
+export function redactHostDetails<T>(value: T, principal: Principal): T {
+  if (ROLE_RANK[principal.role] >= ROLE_RANK.operator) return value;
+  return scrubHostDetails(value, 0) as T;
+}
+
+function scrubHostDetails(value: unknown, depth: number): unknown {
+  if (typeof value === 'string')
+    return value
+      .replace(PROC_PATH, '/proc/<pid>/')
+      .replace(NETNS_PATH, '<netns>')
+      .replace(NETNS_INODE, 'net:[<inode>]')
+      .replace(PID_WORD, 'PID <pid>');
+  if (depth > 32 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value))
+    return value.map((v, i) =>
+      typeof v === 'string' && /^\d+$/.test(v) && PID_OPTIONS.has(value[i - 1] as string)
+        ? '<pid>'
+        : scrubHostDetails(v, depth + 1),
+    );
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([k]) => !HOST_DETAIL_KEYS.has(k))
+      .map(([k, v]) => [k, scrubHostDetails(v, depth + 1)]),
+  );
+}
+
 /**
  * Secrets are redacted for everyone (redactSecrets). In blind mode participants must not learn
  * the fault from the API either: viewers get the fault's kind only, until the champion reveals it.

@@ -1,12 +1,11 @@
-import { gameDaySpecSchema } from '@gameday/core';
+import { gameDaySpecSchema, safeRecord } from '@gameday/core';
 import { z } from 'zod';
 
 /**
  * PATCH: any top-level spec fields; they replace the stored ones and the merged spec is
  * re-validated whole (so unknown keys and invalid values are reported together, by the service).
  */
-export const gameDayPatchSchema = z
-  .record(z.string(), z.unknown())
+export const gameDayPatchSchema = safeRecord(z.string(), z.unknown())
   .refine((v) => Object.keys(v).length > 0, 'the patch must change at least one field')
   .meta({
     id: 'GameDayPatch',

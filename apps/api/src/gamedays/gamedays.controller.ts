@@ -19,7 +19,7 @@ import {
 } from './gameday.schemas';
 import { idSchema } from '../common/id.schema';
 import { runView } from '../common/run.view';
-import { blindTo, redactContainerLabels } from '../common/visibility';
+import { blindTo, redactContainerLabels, redactHostDetails } from '../common/visibility';
 import { gameDayView } from './gameday.view';
 import { GameDaysService } from './gamedays.service';
 
@@ -44,7 +44,7 @@ export class GameDaysController {
     @Body({ schema: gameDaySpecSchema, ...validated }) spec: GameDaySpec,
     @CurrentPrincipal() principal: Principal,
   ) {
-    return gameDayView(await this.service.create(spec, principal.tokenId), principal);
+    return gameDayView(await this.service.create(spec, principal), principal);
   }
 
   @Get()
@@ -74,7 +74,7 @@ export class GameDaysController {
     @Body({ schema: gameDayPatchSchema, ...validated }) patch: Record<string, unknown>,
     @CurrentPrincipal() principal: Principal,
   ) {
-    return gameDayView(await this.service.patch(id, patch), principal);
+    return gameDayView(await this.service.patch(id, patch, principal), principal);
   }
 
   @Delete(':id')
@@ -146,7 +146,11 @@ export class GameDaysController {
     const report = await this.dryRuns.dryRun(id, engineOf(gameDay.spec));
     return {
       ...report,
-      experiments: report.experiments.map((e) => ({ ...e, result: redactContainerLabels(e.result) })),
+      experiments: report.experiments.map((e) => ({
+        ...e,
+        result: redactHostDetails(redactContainerLabels(e.result), principal),
+        error: redactHostDetails(e.error, principal),
+      })),
     };
   }
 }

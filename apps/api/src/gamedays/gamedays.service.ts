@@ -10,6 +10,7 @@ import {
   findBlackout,
   gameDaySpecSchema,
   isCronSchedule,
+  newAdminOnlyFields,
   nextOccurrence,
   nextOccurrences,
   occurrenceProblems,
@@ -27,6 +28,7 @@ import {
 } from '@gameday/db';
 import { EgressGuard } from '@gameday/probes';
 import { ScheduleSync } from '@gameday/queue';
+import type { Principal } from '../auth/auth.decorators';
 import { PROBLEM_TYPES, ProblemException, validationProblem } from '../common/problem';
 import { SPEC_FIELDS, type GameDayListQuery } from './gameday.schemas';
 import { egressErrors } from './egress-check';
@@ -48,14 +50,15 @@ export class GameDaysService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async create(spec: GameDaySpec, createdById: string | null): Promise<GameDay> {
+  async create(spec: GameDaySpec, principal: Principal): Promise<GameDay> {
+    assertAllowedForRole(spec, principal);
     await this.assertAllowedByPolicy(spec);
     const now = this.clock.now().getTime();
     const nextRunAt = this.checkSchedule(spec, now);
     const row = await this.gameDays.create({
       ...columnsOf(spec),
       nextRunAt: nextRunAt === null ? null : new Date(nextRunAt),
-      createdById,
+      createdById: principal.tokenId,
     });
     try {
       await this.sync.sync(row);
@@ -78,7 +81,7 @@ export class GameDaysService {
     return this.gameDays.list(filter, limit, cursor);
   }
 
-  async patch(id: string, patch: Record<string, unknown>): Promise<GameDay> {
+  async patch(id: string, patch: Record<string, unknown>, principal: Principal): Promise<GameDay> {
     const current = await this.get(id);
     if (current.status === 'cancelled') throw notActive(current);
     const unknown = Object.keys(patch)
@@ -94,6 +97,7 @@ export class GameDaysService {
     const errors = [...(parsed.success ? [] : fieldErrors(parsed.error)), ...unknown, ...restored.errors];
     if (errors.length > 0 || !parsed.success) throw validationProblem(errors);
     const spec = parsed.data;
+    assertAllowedForRole(spec, principal, current.spec as unknown as GameDaySpec);
     await this.assertAllowedByPolicy(spec);
     const now = this.clock.now().getTime();
     // a finished one-shot given a new schedule is planned again
@@ -326,6 +330,24 @@ export function columnsOf(spec: GameDaySpec): Omit<GameDayCreate, 'nextRunAt' | 
     endsAt: cron && s.endsAt ? new Date(s.endsAt) : null,
     spec: spec as unknown as Prisma.InputJsonValue,
   };
+}
+
+/**
+ * Options that widen what a fault may touch (allowPrivileged, the nsenter strategy) are an
+ * admin's choice: an operator sending them gets 403 naming each field (keeping what an admin set
+ * is fine). 403, not 400: the same body from an admin is valid.
+ */
+function assertAllowedForRole(spec: GameDaySpec, principal: Principal, stored?: GameDaySpec): void {
+  if (principal.role === 'admin') return;
+  const errors = newAdminOnlyFields(spec, stored);
+  if (errors.length === 0) return;
+  throw new ProblemException({
+    type: PROBLEM_TYPES.adminOnly,
+    title: 'Forbidden',
+    status: 403,
+    detail: `only an admin may set ${errors.map((e) => e.field).join(', ')}`,
+    errors,
+  });
 }
 
 function notActive(g: GameDay): ProblemException {

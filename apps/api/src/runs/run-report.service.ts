@@ -14,6 +14,7 @@ import {
   HIDDEN_EVENT_MESSAGE,
   isRevealingEvent,
   redactContainerLabels,
+  redactHostDetails,
   redactSecrets,
 } from '../common/visibility';
 
@@ -71,7 +72,9 @@ export class RunReportService {
           ? {}
           : {
               fault: describeFault(exp.fault as unknown as FaultLike),
-              targets: redactContainerLabels(r?.targets ?? []) as NonNullable<typeof r>['targets'],
+              targets: redactHostDetails(redactContainerLabels(r?.targets ?? []), principal) as NonNullable<
+                typeof r
+              >['targets'],
             }),
         plan: r?.plan ?? planned[index],
         windows: r?.windows,
@@ -97,18 +100,18 @@ export class RunReportService {
       scheduledFor: run.scheduledFor.getTime(),
       startedAt: run.startedAt?.getTime() ?? null,
       finishedAt: run.finishedAt?.getTime() ?? null,
-      error: run.error,
+      error: redactHostDetails(run.error, principal),
       abortReason: run.abortReason,
       faultDetailsHidden: hidden,
       experiments,
       events: run.events.map((e) => ({
         type: e.type,
-        message: hidden && isRevealingEvent(e.type) ? HIDDEN_EVENT_MESSAGE : e.message,
+        message: hidden && isRevealingEvent(e.type) ? HIDDEN_EVENT_MESSAGE : redactHostDetails(e.message, principal),
         phase: e.phase,
         experimentIndex: e.experimentIndex,
         plannedAt: e.plannedAt?.getTime() ?? null,
         at: e.at.getTime(),
-        data: hidden ? null : (redactContainerLabels(e.data) as typeof e.data),
+        data: hidden ? null : (redactHostDetails(redactContainerLabels(e.data), principal) as typeof e.data),
       })),
       samples: samples.map((s) => ({
         experimentIndex: s.experimentIndex,

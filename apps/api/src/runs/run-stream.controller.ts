@@ -9,6 +9,11 @@ import { RunStreamService, type RunStreamCursor } from './run-stream.service';
 const POLL_MS = 500;
 /** A comment line now and then keeps proxies from closing a quiet stream. */
 const HEARTBEAT_MS = 15_000;
+/**
+ * How often an open stream asks whether its token is still good (one primary-key read): a
+ * revoked or expired token stops receiving within about this long.
+ */
+const TOKEN_RECHECK_MS = 1_000;
 
 @ApiTags('runs')
 @ApiBearerAuth()
@@ -23,6 +28,8 @@ export class RunStreamController {
    * whenever it changes), `samples` (probe samples written since the last message) and `end` once
    * the run is over. Authenticated with the Authorization header like every route (read it with
    * fetch streaming; EventSource cannot send headers, and long-lived tokens never go in URLs).
+   * The token is checked again every second: once revoked or expired the stream sends `error`
+   * and closes.
    */
   @Get(':id/events/stream')
   @RequireRole('viewer')
@@ -44,12 +51,20 @@ export class RunStreamController {
     req.on('close', () => (open = false));
     const cursor: RunStreamCursor = { lastRun: null, lastSampleId: 0n };
     let lastWrite = Date.now();
+    let lastTokenCheck = Date.now();
     const send = (event: string, data: unknown) => {
       res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
       lastWrite = Date.now();
     };
     try {
       while (open && !this.stream.stopping) {
+        if (Date.now() - lastTokenCheck >= TOKEN_RECHECK_MS) {
+          lastTokenCheck = Date.now();
+          if (!(await this.stream.stillAuthorized(principal))) {
+            send('error', { detail: 'the token was revoked or has expired; sign in again' });
+            break;
+          }
+        }
         const { messages, ended } = await this.stream.poll(id, principal, cursor);
         for (const m of messages) send(m.event, m.data);
         if (ended) {

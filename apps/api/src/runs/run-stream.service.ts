@@ -1,5 +1,8 @@
-import { Injectable, NotFoundException, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, NotFoundException, type OnModuleDestroy } from '@nestjs/common';
+import { CLOCK } from '@gameday/config';
+import type { Clock } from '@gameday/core';
 import {
+  ApiTokenRepository,
   ENDED_RUN_STATUSES,
   GameDayRepository,
   ProbeSampleRepository,
@@ -52,6 +55,8 @@ export class RunStreamService implements OnModuleDestroy {
     private readonly gameDays: GameDayRepository,
     private readonly notes: RunNoteRepository,
     private readonly samples: ProbeSampleRepository,
+    private readonly tokens: ApiTokenRepository,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   onModuleDestroy(): void {
@@ -60,6 +65,15 @@ export class RunStreamService implements OnModuleDestroy {
 
   async exists(runId: string): Promise<void> {
     if (!(await this.runs.findById(runId))) throw new NotFoundException(`no run ${runId}`);
+  }
+
+  /**
+   * Whether the token that opened a stream still authenticates (not revoked, not expired): a
+   * stream outlives the request that checked it. The bootstrap admin token lives as long as the
+   * process's configuration.
+   */
+  async stillAuthorized(principal: Principal): Promise<boolean> {
+    return principal.tokenId === null || this.tokens.isActive(principal.tokenId, this.clock.now());
   }
 
   /** The messages to push now; `ended` once the run is over and every sample was sent. */

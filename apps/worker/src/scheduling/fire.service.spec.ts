@@ -1,5 +1,5 @@
 import { ManualClock, gameDaySpecSchema } from '@gameday/core';
-import type { GameDay, Run, RunCreate, RunEventInput } from '@gameday/db';
+import type { GameDay, Run, RunCreate, RunEventInput, RunStore } from '@gameday/db';
 import { createMetrics } from '@gameday/metrics';
 import type { RunLauncher } from '../launch/run-launcher';
 import { FireService } from './fire.service';
@@ -28,7 +28,7 @@ function spec(overrides: Record<string, unknown> = {}) {
 function setup(specValue = spec(), status: GameDay['status'] = 'active', now = AT, leverReason: string | null = null) {
   const cron = 'cron' in specValue.schedule;
   const gameDay = { id: ID, status, version: 3, spec: specValue, runAt: cron ? null : AT } as unknown as GameDay;
-  const runs: (RunCreate & { events: RunEventInput[] })[] = [];
+  const runs: (RunCreate & { events: RunEventInput[]; streak?: string; folded: number })[] = [];
   const firings: { nextRunAt: Date | null; finished: boolean }[] = [];
   const launched: string[] = [];
   const gameDays = {
@@ -37,10 +37,16 @@ function setup(specValue = spec(), status: GameDay['status'] = 'active', now = A
       void firings.push({ nextRunAt, finished }),
   };
   const runStore = {
-    createForFiring: async (data: RunCreate, event: RunEventInput) => {
+    // the repository's streak rule in small: a skip with the latest run's cause is counted there
+    createForFiring: async (data: RunCreate, event: RunEventInput, streak?: string) => {
       if (data.gameDayVersion !== gameDay.version) return 'superseded' as const;
       if (runs.some((r) => r.scheduledFor.getTime() === data.scheduledFor.getTime())) return null;
-      runs.push({ ...data, events: [event] });
+      const latest = runs[runs.length - 1];
+      if (streak !== undefined && latest?.status === 'skipped' && latest.streak === streak) {
+        latest.folded++;
+        return { folded: { id: `run-${runs.length}` } as Run, occurrences: latest.folded + 1 };
+      }
+      runs.push({ ...data, events: [event], streak, folded: 0 });
       return { ...data, id: `run-${runs.length}`, createdAt: now } as unknown as Run;
     },
     findById: async () => null,
@@ -48,7 +54,8 @@ function setup(specValue = spec(), status: GameDay['status'] = 'active', now = A
   const launcher: RunLauncher = { launch: async (run) => void launched.push(run.id) };
   const service = new FireService(
     gameDays,
-    runStore,
+    // one function for both overloads of createForFiring (the streak one may fold)
+    runStore as unknown as Pick<RunStore, 'createForFiring' | 'findById'>,
     launcher,
     new ManualClock(now),
     createMetrics({ defaults: false }),
@@ -140,6 +147,39 @@ describe('FireService', () => {
     expect(runs[0]).toMatchObject({ status: 'skipped' });
     expect(runs[0].events[0]).toMatchObject({ type: 'occurrence.skipped', data: { reason: 'blackout' } });
     expect(launched).toEqual([]);
+  });
+
+  it('names the cause of a skip, so consecutive ones of one cause share a row: a blackout window', async () => {
+    const { service, runs, firings } = setup(
+      spec({
+        schedule: { cron: '* * * * * *', timezone: 'UTC' },
+        blackouts: [{ name: 'freeze', timezone: 'UTC', weekly: { days: ['mon'], start: '00:00', end: '24:00' } }],
+      }),
+    );
+    const first = await service.fire({ gameDayId: ID, version: 3 }, AT);
+    const second = await service.fire({ gameDayId: ID, version: 3 }, new Date(AT.getTime() + 1000));
+    expect(second).toEqual({
+      outcome: 'skipped',
+      runId: (first as { runId: string }).runId,
+      reason: expect.any(String),
+    });
+    expect(runs).toHaveLength(1);
+    expect(runs[0]).toMatchObject({
+      folded: 1,
+      streak: 'blackout:blackout "freeze" covers 2030-01-07T00:00:00.000Z – 2030-01-08T00:00:00.000Z (UTC)',
+    });
+    // the GameDay still shows its next occurrence after a folded one
+    expect(firings.map((f) => f.nextRunAt?.toISOString())).toEqual([
+      '2030-01-07T10:00:01.000Z',
+      '2030-01-07T10:00:02.000Z',
+    ]);
+  });
+
+  it('names the cause of a skip: one engagement of the safety lever', async () => {
+    const { service, runs } = setup(spec(), 'active', AT, 'checkout is down');
+    await service.fire({ gameDayId: ID, version: 3 }, AT);
+    // keyed by the engagement's instant; this fake lever has none, so by its reason
+    expect(runs[0].streak).toBe('safety_lever:safety lever engaged: checkout is down');
   });
 
   it.each<[string, { mode: 'run_late' | 'skip'; deadline: string }, number, string, string]>([

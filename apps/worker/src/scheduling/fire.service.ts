@@ -77,6 +77,12 @@ export class FireService {
         ? decision.reason
         : (leverReason ?? (blackout ? `occurrence falls in ${blackout.reason}` : null));
     const skipKind = leverReason ? 'safety_lever' : blackout ? 'blackout' : 'missed';
+    // the cause a skip shares with the occurrences next to it: one row per cause, with a count
+    const streak = leverReason
+      ? `safety_lever:${lever?.engagedAt?.toISOString() ?? leverReason}`
+      : blackout
+        ? `blackout:${blackout.reason}`
+        : 'missed';
     const trigger = decision.action === 'run_late' ? 'catch_up' : 'schedule';
 
     const base = {
@@ -96,6 +102,7 @@ export class FireService {
             message: skipReason,
             data: { reason: skipKind, lateMs: decision.lateMs },
           },
+          streak,
         )
       : await this.runs.createForFiring(
           { ...base, status: 'scheduled' },
@@ -113,6 +120,7 @@ export class FireService {
       return { outcome: 'ignored', reason: 'the GameDay kept changing while this occurrence fired' };
     }
     if (!run) return { outcome: 'duplicate' };
+    if ('folded' in run) return this.folded(gameDay.id, spec, at, run.folded.id, skipKind, skipReason);
     if ('liveRunId' in run) {
       // one live run per GameDay (concurrency policy forbid): the occurrence is on record as skipped
       const reason = `the previous run ${run.liveRunId} is still ${run.liveStatus} (one live run per GameDay)`;
@@ -125,8 +133,10 @@ export class FireService {
           message: reason,
           data: { reason: 'concurrency', liveRunId: run.liveRunId },
         },
+        `concurrency:${run.liveRunId}`,
       );
       if (!skipped || typeof skipped !== 'object' || 'liveRunId' in skipped) return { outcome: 'duplicate' };
+      if ('folded' in skipped) return this.folded(gameDay.id, spec, at, skipped.folded.id, 'concurrency', reason);
       this.metrics.occurrencesSkipped.inc({ reason: 'concurrency' });
       await this.bookkeeping(gameDay.id, spec, at);
       return { outcome: 'skipped', runId: skipped.id, reason };
@@ -142,6 +152,20 @@ export class FireService {
     this.metrics.runsCreated.inc({ trigger });
     await this.launcher.launch(run);
     return { outcome: 'launched', runId: run.id, trigger };
+  }
+
+  /** An occurrence skipped for the same cause as the one before: counted on that run's row. */
+  private async folded(
+    id: string,
+    spec: GameDaySpec,
+    at: number,
+    runId: string,
+    kind: string,
+    reason: string | null,
+  ): Promise<FireOutcome> {
+    this.metrics.occurrencesSkipped.inc({ reason: kind });
+    await this.bookkeeping(id, spec, at);
+    return { outcome: 'skipped', runId, reason: reason ?? kind };
   }
 
   /** A one-shot is finished once fired; a recurring GameDay shows its next occurrence. */

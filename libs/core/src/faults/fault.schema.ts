@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { safeRecord } from '../spec/primitives.schema';
 import { durationSchema, parseDurationUs } from '../units/duration';
 
 /**
@@ -242,7 +243,7 @@ export const targetSchema = z
   .strictObject({
     container: containerName.optional(),
     compose: z.strictObject({ project: composeProject, service: composeService.optional() }).optional(),
-    labels: z.record(labelKey, labelValue).optional(),
+    labels: safeRecord(labelKey, labelValue).optional(),
     selection: selectionSchema.default({ mode: 'one' }),
     /** privileged containers are refused unless this is set */
     allowPrivileged: z.boolean().optional(),

@@ -10,6 +10,7 @@ import {
   httpUrlSchema,
   instantSchema,
   localOrInstantSchema,
+  safeRecord,
   shortText,
   timezoneSchema,
   tryParseLocalOrInstant,
@@ -28,21 +29,12 @@ const headerName = z.string().superRefine((name, ctx) => {
   const problem = headerNameProblem(name);
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
-const headersSchema = z.preprocess(
-  (input, ctx) => {
-    // zod's record skips an own "__proto__" key (JSON.parse keeps one) without checking it: the raw
-    // names are looked at first so that header is refused, named, rather than silently dropped
-    if (input !== null && typeof input === 'object' && Object.hasOwn(input, '__proto__'))
-      ctx.addIssue({ code: 'custom', path: ['__proto__'], message: headerNameProblem('__proto__')! });
-    return input;
-  },
-  z
-    .record(
-      headerName,
-      z.string().max(4096, 'header values are at most 4096 characters').regex(HEADER_VALUE, HEADER_VALUE_RULE),
-    )
-    .refine((h) => Object.keys(h).length <= 32, 'at most 32 headers'),
-);
+// zod's record skips an own "__proto__" key (JSON.parse keeps one) without checking it: safeRecord
+// looks at the raw names first so such a header is refused, named, rather than silently dropped
+const headersSchema = safeRecord(
+  headerName,
+  z.string().max(4096, 'header values are at most 4096 characters').regex(HEADER_VALUE, HEADER_VALUE_RULE),
+).refine((h) => Object.keys(h).length <= 32, 'at most 32 headers');
 
 const weeklyHoursSchema = z
   .strictObject({

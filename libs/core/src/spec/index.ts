@@ -4,3 +4,4 @@ export * from './field-errors';
 export * from './storable-text';
 export * from './promql';
 export * from './http-header';
+export * from './admin-only';

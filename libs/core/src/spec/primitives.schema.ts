@@ -93,3 +93,33 @@ export const httpUrlSchema = z
     },
     { message: 'must be an absolute http:// or https:// URL' },
   );
+
+/**
+ * Keys no map keyed by user strings may hold. JSON.parse keeps `__proto__` as an own key, but
+ * zod's record (like an object spread) silently drops it, so `{"__proto__": "x", "k": "v"}`
+ * would mean `{"k": "v"}` (a label selector quietly widened); `constructor` and `prototype` read
+ * as inherited members on a plain object (`labels.constructor` is a function on a container
+ * without that label), so code looking them up by name would be misled.
+ */
+export const RESERVED_RECORD_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * z.record for maps keyed by user strings (labels, headers): a reserved key is refused, naming
+ * it, instead of vanishing. The raw input is checked before the record parses (and drops) it.
+ */
+export function safeRecord<K extends z.core.$ZodRecordKey, V extends z.ZodType>(key: K, value: V) {
+  return z.preprocess(
+    (input, ctx) => {
+      if (input !== null && typeof input === 'object' && !Array.isArray(input))
+        for (const name of Object.keys(input))
+          if (RESERVED_RECORD_KEYS.has(name))
+            ctx.addIssue({
+              code: 'custom',
+              path: [name],
+              message: `"${name}" is reserved (a JavaScript object's own machinery) and cannot be a key`,
+            });
+      return input;
+    },
+    z.record(key, value),
+  );
+}

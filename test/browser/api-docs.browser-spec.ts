@@ -1,0 +1,62 @@
+import type { INestApplication } from '@nestjs/common';
+import type { AddressInfo } from 'node:net';
+import { ADMIN_TOKEN, deleteQueueKeys, startApi, testConfig } from '../support/harness';
+import { launchChromium } from './support/browser';
+
+// The API docs (Swagger UI) under their content policy, in Debian's Chromium: the page must still
+// render, list the operations and run "Try it out", with no policy violation reported.
+jest.setTimeout(60_000);
+
+describe('the API docs in a real browser, under their content policy', () => {
+  const config = testConfig('browser-docs');
+  let api: INestApplication;
+  let base = '';
+
+  beforeAll(async () => {
+    api = await startApi(config);
+    await api.listen(0, '127.0.0.1');
+    base = `http://127.0.0.1:${(api.getHttpServer().address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    await api?.close();
+    await deleteQueueKeys(config);
+  });
+
+  it('renders, lists the operations and calls the API from "Try it out"', async () => {
+    const { browser, close } = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      const violations: string[] = [];
+      page.on('console', (m) => {
+        if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
+      });
+      const res = await page.goto(`${base}/docs`);
+      expect(res?.headers()['content-security-policy']).toContain("script-src 'self'");
+      await page.locator('.swagger-ui .info .title', { hasText: 'GameDay API' }).waitFor();
+      await page.locator('.opblock-summary-path[data-path="/api/v1/me"]').first().waitFor();
+
+      // authorize with a token, then call GET /api/v1/me from the page (connect-src 'self')
+      await page
+        .getByRole('button', { name: /authorize/i })
+        .first()
+        .click();
+      await page.locator('.modal-ux input[type="text"]').first().fill(ADMIN_TOKEN);
+      await page.locator('.modal-ux button.authorize').first().click();
+      await page.locator('.modal-ux button.close-modal').first().click();
+      await page.locator('.opblock-summary-path[data-path="/api/v1/me"]').first().click();
+      await page
+        .getByRole('button', { name: /try it out/i })
+        .first()
+        .click();
+      await page.locator('button.execute').first().click();
+      await page.locator('.live-responses-table .response-col_status', { hasText: '200' }).first().waitFor();
+      expect(await page.locator('.live-responses-table .microlight').first().textContent()).toContain(
+        'bootstrap-admin',
+      );
+      expect(violations).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+});
