@@ -1,5 +1,6 @@
 export * from './run-state';
 export * from './run-plan';
+export * from './arming-lead';
 export * from './observed-windows';
 export * from './run-result.schema';
 export * from './reverify';
