@@ -33,6 +33,16 @@ export const ARMING_LEAD: Readonly<ArmingLeadPolicy> = Object.freeze({
   minHistory: 3,
 });
 
+/** The run events that record arming: the reserve decided, the overrun as it happens, the measured arming. */
+export const ARMING_EVENTS = Object.freeze({
+  /** the run's arming lead was decided (data: ArmingLead and the engine) */
+  planned: 'arming.planned',
+  /** the baseline's planned start passed with arming still going (emitted at that instant) */
+  overran: 'arming.overran',
+  /** arming finished (data: engine, armingMs, reservedMs, baselineLostMs): the history the lead learns from */
+  done: 'arming.done',
+} as const);
+
 export interface ArmingLead {
   /** the arming reserved ahead of each baseline that gives no durations.arming (whole seconds) */
   leadMs: number;
