@@ -184,4 +184,22 @@ describe('slow arming (helper start delayed on purpose)', () => {
       /: inconclusive \(arming took .* of the 6 s baseline/,
     );
   });
+
+  it('dry run shows the arming the engine would reserve now and warns of a baseline too short for minSamples', async () => {
+    slow.delayMs = 0;
+    const body = spec({ baseline: '2s', fault: '5s', recovery: '6s' }, 40);
+    const created = await http.post('/api/v1/gamedays').set(auth).send(body);
+    expect(created.status).toBe(201);
+    ids.push(created.body.id);
+    const warning = {
+      field: 'experiments[0].durations.baseline',
+      message: expect.stringMatching(/^a 2s baseline gives about 20 sample\(s\) .* fewer than minSamples 40/),
+    };
+    expect(created.body.warnings).toEqual([warning]);
+    const dry = await http.post(`/api/v1/gamedays/${created.body.id}/dry-run`).set(auth).send({});
+    expect(dry.status).toBe(200);
+    expect(dry.body.warnings).toEqual([warning]);
+    expect(dry.body.arming).toMatchObject({ engine: engineId, leadMs: LEAD_MS, source: 'learned' });
+    expect(dry.body.arming.samples).toBeGreaterThanOrEqual(2);
+  });
 });
