@@ -30,6 +30,11 @@ export class ArmingWatch {
     else this.timer = setTimeout(() => this.overrun(), wait);
   }
 
+  /** How late arming began against its planned start (a run started late, e.g. a busy queue). */
+  private get startedLateMs(): number {
+    return Math.max(0, this.startedAt - this.ep.armAt);
+  }
+
   /** Arming ended at `armedAt` (or failed then, with `error`): records how long it took. */
   async done(armedAt: number, error?: string): Promise<void> {
     clearTimeout(this.timer);
@@ -41,10 +46,15 @@ export class ArmingWatch {
     // a quick failure (no target, a refused kernel) says nothing about how long arming takes here
     if (error && lostMs === 0) return;
     const took = describeArmingOverrun({ lostMs, baselineMs });
+    // a run that started late began arming late: said, so the time is not blamed on the engine
+    const began =
+      this.startedLateMs >= 100
+        ? `it began ${seconds(this.startedLateMs)} after its planned start and took ${seconds(armingMs)}`
+        : `it took ${seconds(armingMs)}`;
     const message = error
       ? `arming failed after ${seconds(armingMs)}, past the baseline's planned start (${seconds(reservedMs)} were reserved): ${error}`
       : lostMs > 0
-        ? `${took}: armed ${seconds(armingMs)} after it began, ${seconds(reservedMs)} were reserved; the judged baseline starts now`
+        ? `${took}: ${began}, ${seconds(reservedMs)} were reserved; the judged baseline starts now`
         : `armed in ${seconds(armingMs)} (${seconds(reservedMs)} reserved)`;
     await this.deps.runs.appendEvent(this.runId, {
       type: ARMING_EVENTS.done,
@@ -57,6 +67,7 @@ export class ArmingWatch {
         reservedMs,
         baselineMs,
         baselineLostMs: lostMs,
+        startedLateMs: this.startedLateMs,
         ...(error ? { failed: true } : {}),
       },
     });
@@ -76,8 +87,16 @@ export class ArmingWatch {
         phase: 'arming',
         experimentIndex: this.ep.index,
         plannedAt: new Date(this.ep.baselineAt),
-        message: `arming is still going at the baseline's planned start (${seconds(reservedMs)} were reserved for it): every second it takes now comes off the ${seconds(baselineMs)} baseline`,
-        data: { reservedMs, baselineMs, armingSoFarMs: this.deps.nowMs() - this.startedAt },
+        message:
+          this.deps.nowMs() - this.startedAt < 100 && this.startedLateMs > 0
+            ? `arming begins after the baseline's planned start (the run started ${seconds(this.startedLateMs)} late; ${seconds(reservedMs)} were reserved for arming): every second it takes comes off the ${seconds(baselineMs)} baseline`
+            : `arming is still going at the baseline's planned start (${seconds(reservedMs)} were reserved for it): every second it takes now comes off the ${seconds(baselineMs)} baseline`,
+        data: {
+          reservedMs,
+          baselineMs,
+          armingSoFarMs: this.deps.nowMs() - this.startedAt,
+          startedLateMs: this.startedLateMs,
+        },
       })
       .catch((e: Error) => this.logger.warn(`recording the arming overrun: ${e.message}`));
   }
