@@ -8,6 +8,9 @@ import { leakedUmlProcesses, umlPids } from '../../tools/lab/uml-process';
 // Docker Engine inside the user-mode-linux kernel (real netem), Prometheus scraping all of it.
 
 const ROOT = path.resolve(__dirname, '../..');
+// boot and images (~3 min), then two runs that each arm ahead of their baseline by the lab
+// engine's lead (60 s on a fresh engine): more than the lab tier's 10 min on a slow machine
+jest.setTimeout(900_000);
 
 describe('classic GameDay end to end in the lab', () => {
   let result: DemoResult;
