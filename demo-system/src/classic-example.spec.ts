@@ -14,7 +14,8 @@ describe.each(['classic.gameday.json', 'classic.compose.gameday.json'])('%s', (f
 
   it('is the classic experiment: 30s baseline, delay 500ms ±100ms on service2 for 2m, 30s recovery, load with timeout_ms=300', () => {
     const e = parsed.data!.experiments[0];
-    expect(e.durations).toEqual({ arming: '20s', baseline: '30s', fault: '2m', recovery: '30s', settle: '5s' });
+    // no arming: the run arms ahead of the baseline by the lead its engine learned
+    expect(e.durations).toEqual({ baseline: '30s', fault: '2m', recovery: '30s', settle: '5s' });
     expect(e.fault).toMatchObject({
       kind: 'network',
       target: { compose: { project: 'gameday', service: 'service2' } },

@@ -8,6 +8,9 @@ import { leakedUmlProcesses, umlPids } from '../../tools/lab/uml-process';
 // Docker Engine inside the user-mode-linux kernel (real netem), Prometheus scraping all of it.
 
 const ROOT = path.resolve(__dirname, '../..');
+// boot and images (~3 min), then two runs that each arm ahead of their baseline by the lab
+// engine's lead (60 s on a fresh engine): more than the lab tier's 10 min on a slow machine
+jest.setTimeout(900_000);
 
 describe('classic GameDay end to end in the lab', () => {
   let result: DemoResult;
@@ -50,6 +53,33 @@ describe('classic GameDay end to end in the lab', () => {
     // the lab demo settles 10 s: the worker's confirmation execs take the guest's CPU until about T1+8 s
     expect(e.windows!.observed.recovery.from - e.windows!.observed.fault.to).toBe(10_000);
     expect(e.windows!.gaps.map((g) => g.kind)).toContain('settling');
+  });
+
+  it('arms ahead of the baseline by the engine’s lead when the GameDay gives no arming: the whole baseline is judged', () => {
+    const e = result.run.result!.experiments[0];
+    const armed = (type: string) =>
+      result.run.events.find((ev) => ev.type === type) as unknown as
+        { message: string; data: Record<string, number | string> } | undefined;
+    const planned = armed('arming.planned')!;
+    const done = armed('arming.done')!;
+    process.stdout.write(
+      `arming: ${planned.message}\n        ${done.message} (lead ${planned.data.leadMs} ms, ${planned.data.source}, ${planned.data.samples} on record)\n`,
+    );
+    // the demo sets no durations.arming: the lead (60 s on a freshly booted lab engine) sits before the baseline
+    expect(e.plan.arming).toBe('lead');
+    expect(e.plan.baselineAt - e.plan.armAt!).toBe(planned.data.leadMs);
+    expect(planned.data.leadMs).toBeGreaterThanOrEqual(20_000);
+    // arming ended inside its reserve: nothing was taken from the baseline, every planned second is judged
+    expect(done.data.baselineLostMs).toBe(0);
+    expect(result.run.events.some((ev) => ev.type === 'arming.overran')).toBe(false);
+    expect(e.windows!.gaps.map((g) => g.kind)).not.toContain('arming');
+    expect(e.windows!.observed.baseline).toEqual(e.windows!.planned.baseline);
+    expect(e.stats.baseline.count).toBeGreaterThanOrEqual(10);
+    // the flipped GameDay, the engine's second run, learned from the first arming
+    const flipped = result.flipped!.run.events.find((ev) => ev.type === 'arming.planned') as unknown as {
+      data: { samples: number };
+    };
+    expect(flipped.data.samples).toBeGreaterThanOrEqual(1);
   });
 
   it('measures a fast HTTP 500 during the fault and a return to the baseline after it', () => {

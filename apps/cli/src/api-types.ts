@@ -20,6 +20,13 @@ export interface GameDayView {
   updatedAt: string;
   cancelledAt: string | null;
   spec: Record<string, unknown>;
+  /** on create and update: windows too short for minSamples at the probes' interval */
+  warnings?: SpecWarningView[];
+}
+
+export interface SpecWarningView {
+  field: string;
+  message: string;
 }
 
 export interface RunView {
@@ -47,7 +54,25 @@ export interface RunEventView {
   data: unknown;
 }
 
+/** Planned instants (epoch ms), arming included; null until the worker settled the run's arming lead. */
+export interface RunPlanView {
+  startAt: number;
+  endAt: number;
+  armingLeadMs: number;
+  experiments: {
+    index: number;
+    armAt: number;
+    arming: 'spec' | 'lead';
+    baselineAt: number;
+    injectAt: number;
+    revertAt: number;
+    endAt: number;
+  }[];
+}
+
 export interface RunDetailView extends RunView {
+  /** absent from APIs older than the arming lead */
+  plan?: RunPlanView | null;
   result: unknown;
   abortRequestedAt: string | null;
   abortReason: string | null;
@@ -67,6 +92,9 @@ export interface DryRunReportView {
   gameDayId: string;
   gameDayVersion: number;
   resolvedAt: string;
+  /** the arming a run starting now would reserve on the engine (absent from older APIs) */
+  arming?: { engine: string; leadMs: number; source: 'learned' | 'cold'; samples: number; p90Ms: number | null } | null;
+  warnings?: SpecWarningView[];
   experiments: DryRunExperimentView[];
 }
 

@@ -1,4 +1,4 @@
-import { displayArgv, formatTable, shortInstant } from './output';
+import { displayArgv, formatTable, printWarnings, shortInstant } from './output';
 
 describe('output helpers', () => {
   it('aligns table columns without trailing spaces', () => {
@@ -11,6 +11,14 @@ describe('output helpers', () => {
         ],
       ),
     ).toBe('ID    NAME\na     first\nbbbb\n');
+  });
+
+  it("prints the API's warnings on stderr, naming the field", () => {
+    const err: string[] = [];
+    const io = { out: () => undefined, err: (t: string) => err.push(t), isTty: false };
+    printWarnings(io, [{ field: 'experiments[0].durations.baseline', message: 'gives about 4 samples' }]);
+    printWarnings(io, undefined);
+    expect(err).toEqual(['warning: experiments[0].durations.baseline: gives about 4 samples\n']);
   });
 
   it('shortens instants to the second and shows "-" for none', () => {

@@ -38,3 +38,8 @@ export function displayArgv(argv: readonly string[]): string {
 export function morePages(io: Io, nextCursor: unknown, command: string): void {
   if (typeof nextCursor === 'string' && nextCursor) io.err(`more: ${command} --cursor ${nextCursor}\n`);
 }
+
+/** The API's warnings about a spec (never refusals), one per line on stderr, naming the field. */
+export function printWarnings(io: Io, warnings: readonly { field: string; message: string }[] | undefined): void {
+  for (const w of warnings ?? []) io.err(`warning: ${w.field}: ${w.message}\n`);
+}

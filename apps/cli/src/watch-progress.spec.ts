@@ -43,6 +43,38 @@ describe('watch progress', () => {
     expect(describeProgress(progressAt(single, t0 + 31_000), 'observing')).toBe('observing · rollback in 1m59s');
   });
 
+  describe("with the API's plan (arming lead settled by the worker)", () => {
+    const lead = 20_000;
+    const apiPlan = {
+      startAt: t0,
+      endAt: t0 + lead + 180_000,
+      armingLeadMs: lead,
+      experiments: [
+        {
+          index: 0,
+          armAt: t0,
+          arming: 'lead' as const,
+          baselineAt: t0 + lead,
+          injectAt: t0 + lead + 30_000,
+          revertAt: t0 + lead + 150_000,
+          endAt: t0 + lead + 180_000,
+        },
+      ],
+    };
+
+    it('takes it over the spec, and none while the worker has not settled it', () => {
+      expect(planOf({ ...run, plan: apiPlan })).toBe(apiPlan);
+      expect(planOf({ ...run, plan: null })).toBeNull();
+    });
+
+    it('shows arming before the baseline with a countdown to it', () => {
+      const p = progressAt(apiPlan, t0 + 5_000);
+      expect(p).toMatchObject({ window: 'arming', experiment: 0, next: { what: 'baseline', inMs: 15_000 } });
+      expect(describeProgress(p, 'arming')).toBe('arming · baseline in 15s');
+      expect(progressAt(apiPlan, t0 + lead)).toMatchObject({ window: 'baseline', next: { what: 'injection' } });
+    });
+  });
+
   it('gives no plan when the spec cannot tell', () => {
     expect(planOf({ ...run, scheduledFor: 'nope' })).toBeNull();
     expect(planOf({ ...run, spec: {} })).toBeNull();

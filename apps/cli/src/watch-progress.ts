@@ -1,7 +1,7 @@
 import { planRun, type RunPlan } from '@gameday/core/run/run-plan';
-import type { RunView } from './api-types';
+import type { RunDetailView } from './api-types';
 
-export type PlannedWindow = 'waiting' | 'baseline' | 'fault' | 'recovery' | 'overtime';
+export type PlannedWindow = 'waiting' | 'arming' | 'baseline' | 'fault' | 'recovery' | 'overtime';
 
 export interface WatchProgress {
   /** 0..1 along the planned run, from the scheduled instant to the planned end */
@@ -14,13 +14,17 @@ export interface WatchProgress {
   experiment: number;
   experiments: number;
   /** the next planned instant and how far away it is */
-  next: { what: 'start' | 'injection' | 'rollback' | 'end'; inMs: number } | null;
+  next: { what: 'start' | 'baseline' | 'injection' | 'rollback' | 'end'; inMs: number } | null;
   /** how long ago the planned end passed (0 before it): results are being judged */
   overtimeMs: number;
 }
 
-/** The run's plan, as the worker lays it out (same function), or null if the spec cannot tell. */
-export function planOf(run: Pick<RunView, 'scheduledFor' | 'spec'>): RunPlan | null {
+/**
+ * The run's plan: the API's (it knows the arming lead the worker settled; null until then), or for
+ * an API without one, laid out from the spec by the worker's own function.
+ */
+export function planOf(run: Pick<RunDetailView, 'scheduledFor' | 'spec'> & { plan?: RunPlan | null }): RunPlan | null {
+  if (run.plan !== undefined) return run.plan && Array.isArray(run.plan.experiments) ? run.plan : null;
   const start = Date.parse(run.scheduledFor);
   const experiments = run.spec?.experiments;
   if (Number.isNaN(start) || !Array.isArray(experiments) || experiments.length === 0) return null;
@@ -46,6 +50,9 @@ export function progressAt(plan: RunPlan, now: number): WatchProgress {
     return { ...base, window: 'waiting', experiment: 0, next: { what: 'start', inMs: plan.startAt - now } };
   }
   for (const e of plan.experiments) {
+    // arming sits before the baseline (a plan without armAt, from an older API, has none)
+    if (now < e.baselineAt)
+      return { ...base, window: 'arming', experiment: e.index, next: { what: 'baseline', inMs: e.baselineAt - now } };
     if (now < e.injectAt)
       return { ...base, window: 'baseline', experiment: e.index, next: { what: 'injection', inMs: e.injectAt - now } };
     if (now < e.revertAt)

@@ -16,10 +16,26 @@ export interface Problem {
   errors?: FieldError[];
 }
 
+/** Planned instants (epoch ms); arming sits between armAt and baselineAt. */
 export interface RunPlan {
   startAt: number;
   endAt: number;
-  experiments: { index: number; baselineAt: number; injectAt: number; revertAt: number; endAt: number }[];
+  /** the arming the run reserved ahead of baselines that give no durations.arming */
+  armingLeadMs?: number;
+  experiments: {
+    index: number;
+    armAt?: number;
+    /** whose arming time: the experiment's durations.arming or the run's learned lead */
+    arming?: 'spec' | 'lead';
+    baselineAt: number;
+    injectAt: number;
+    revertAt: number;
+    endAt: number;
+  }[];
+}
+export interface SpecWarning {
+  field: string;
+  message: string;
 }
 export interface RunSummary {
   deviationRatio: number | null;
@@ -42,6 +58,8 @@ export interface GameDay {
   revealedAt: string | null;
   upcoming: { at: string; skippedBy: string | null }[];
   spec: Spec;
+  /** on create and update: windows too short for minSamples at the probes' interval */
+  warnings?: SpecWarning[];
 }
 export interface RunEvent {
   id: string;

@@ -38,6 +38,39 @@ describe('web time helpers', () => {
     expect(planProgress(plan, 99_000).fraction).toBe(1);
   });
 
+  describe('with arming ahead of the baseline', () => {
+    const armed = {
+      startAt: 0,
+      endAt: 90_000,
+      armingLeadMs: 20_000,
+      experiments: [
+        {
+          index: 0,
+          armAt: 0,
+          arming: 'lead' as const,
+          baselineAt: 20_000,
+          injectAt: 30_000,
+          revertAt: 80_000,
+          endAt: 90_000,
+        },
+      ],
+    };
+
+    it('puts the run in arming until the baseline, injection still ahead', () => {
+      expect(planProgress(armed, 5_000)).toMatchObject({ window: 'arming', nextInjectAt: 30_000 });
+      expect(planProgress(armed, 20_000).window).toBe('baseline');
+    });
+
+    it('draws arming as its own segment before the baseline', () => {
+      expect(planSegments(armed).map((s) => [s.window, +s.from.toFixed(3), +s.to.toFixed(3)])).toEqual([
+        ['arming', 0, 0.222],
+        ['baseline', 0.222, 0.333],
+        ['fault', 0.333, 0.889],
+        ['recovery', 0.889, 1],
+      ]);
+    });
+  });
+
   it('lays the windows out as fractions of the run', () => {
     expect(planSegments(plan).map((s) => [s.window, +s.from.toFixed(3), +s.to.toFixed(3)])).toEqual([
       ['baseline', 0, 0.143],

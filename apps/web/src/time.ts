@@ -15,7 +15,7 @@ export function countdown(at: number, now: number): string {
   return at >= now ? `in ${formatDuration(at - now)}` : `${formatDuration(now - at)} ago`;
 }
 
-export type PlanWindow = 'before' | 'baseline' | 'fault' | 'recovery' | 'after';
+export type PlanWindow = 'before' | 'arming' | 'baseline' | 'fault' | 'recovery' | 'after';
 
 export interface PlanProgress {
   /** the window `now` falls in, and the experiment (index) it belongs to */
@@ -37,6 +37,8 @@ export function planProgress(plan: RunPlan, now: number): PlanProgress {
   const base = { fraction, nextInjectAt, nextRevertAt };
   if (now < plan.startAt) return { ...base, window: 'before', experiment: 0 };
   for (const e of plan.experiments) {
+    if (now < e.baselineAt && now >= (e.armAt ?? e.baselineAt))
+      return { ...base, window: 'arming', experiment: e.index };
     if (now < e.injectAt && now >= e.baselineAt) return { ...base, window: 'baseline', experiment: e.index };
     if (now < e.revertAt && now >= e.injectAt) return { ...base, window: 'fault', experiment: e.index };
     if (now < e.endAt && now >= e.revertAt) return { ...base, window: 'recovery', experiment: e.index };
@@ -44,11 +46,16 @@ export function planProgress(plan: RunPlan, now: number): PlanProgress {
   return { ...base, window: 'after', experiment: Math.max(0, plan.experiments.length - 1) };
 }
 
-/** Segments of the plan as fractions of the whole run, for a progress bar. */
-export function planSegments(plan: RunPlan): { window: 'baseline' | 'fault' | 'recovery'; from: number; to: number }[] {
+/** Segments of the plan as fractions of the whole run, for a progress bar; arming where it has time. */
+export function planSegments(
+  plan: RunPlan,
+): { window: 'arming' | 'baseline' | 'fault' | 'recovery'; from: number; to: number }[] {
   const total = plan.endAt - plan.startAt || 1;
   const f = (t: number) => (t - plan.startAt) / total;
   return plan.experiments.flatMap((e) => [
+    ...(e.armAt !== undefined && e.armAt < e.baselineAt
+      ? [{ window: 'arming' as const, from: f(e.armAt), to: f(e.baselineAt) }]
+      : []),
     { window: 'baseline' as const, from: f(e.baselineAt), to: f(e.injectAt) },
     { window: 'fault' as const, from: f(e.injectAt), to: f(e.revertAt) },
     { window: 'recovery' as const, from: f(e.revertAt), to: f(e.endAt) },

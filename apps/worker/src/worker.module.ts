@@ -8,6 +8,7 @@ import { WorkerHttpServer } from './http/worker-http.server';
 import { RUN_LAUNCHER, type RunLauncher } from './launch/run-launcher';
 import { SampleRetention } from './retention/sample-retention.service';
 import { RunExecuteWorker } from './runner/run-execute.worker';
+import { RunnerHooksModule, type RunnerHooks } from './runner/runner.hooks';
 import { RunnerModule } from './runner/runner.module';
 import { FireService } from './scheduling/fire.service';
 import { QueueWorkers } from './scheduling/queue-workers';
@@ -35,11 +36,14 @@ import { Reconciler } from './scheduling/reconciler.service';
   ],
 })
 export class WorkerModule {
-  /** `launcher` replaces the RunLauncher (tests of scheduling alone stop runs at arming). */
-  static withConfig(config?: AppConfig, options: { launcher?: Type<RunLauncher> } = {}) {
+  /**
+   * `launcher` replaces the RunLauncher (tests of scheduling alone stop runs at arming); `hooks`
+   * change the run lifecycle for tests (see RunnerHooks).
+   */
+  static withConfig(config?: AppConfig, options: { launcher?: Type<RunLauncher>; hooks?: RunnerHooks } = {}) {
     return {
       module: WorkerModule,
-      imports: [ConfigModule.forRoot(config)],
+      imports: [ConfigModule.forRoot(config), RunnerHooksModule.with(options.hooks)],
       providers: options.launcher ? [{ provide: RUN_LAUNCHER, useClass: options.launcher }] : [],
     };
   }

@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@gameday/config';
 import { ApiTokenRepository } from './api-token.repository';
+import { ArmingRepository } from './arming.repository';
 import { GameDayRepository } from './gameday.repository';
 import { PrismaService } from './prisma.service';
 import { ProbeSampleRepository } from './probe-sample.repository';
@@ -15,6 +16,7 @@ import { DatabaseHealth } from './database-health';
   providers: [
     { provide: PrismaService, inject: [APP_CONFIG], useFactory: (c: AppConfig) => new PrismaService(c.DATABASE_URL) },
     ApiTokenRepository,
+    ArmingRepository,
     GameDayRepository,
     RunRepository,
     RunNoteRepository,
@@ -30,6 +32,7 @@ import { DatabaseHealth } from './database-health';
   exports: [
     PrismaService,
     ApiTokenRepository,
+    ArmingRepository,
     GameDayRepository,
     RunRepository,
     RunNoteRepository,

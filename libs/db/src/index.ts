@@ -4,6 +4,7 @@ export * from './repository.types';
 export * from './api-token.repository';
 export * from './gameday.repository';
 export * from './run.repository';
+export * from './arming.repository';
 export * from './run-note.repository';
 export * from './probe-sample.repository';
 export * from './lease.repository';

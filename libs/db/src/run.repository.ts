@@ -153,10 +153,10 @@ export class RunRepository implements RunStore {
   }
 
   /** Runs in a phase that a worker drives (arming … recovery), for the reaper's orphan check. */
-  listDriven(limit = 200): Promise<Pick<Run, 'id' | 'spec' | 'scheduledFor' | 'status'>[]> {
+  listDriven(limit = 200): Promise<Pick<Run, 'id' | 'spec' | 'scheduledFor' | 'status' | 'armingLeadMs'>[]> {
     return this.prisma.run.findMany({
       where: { status: { in: [...ACTIVE_RUN_STATUSES] } },
-      select: { id: true, spec: true, scheduledFor: true, status: true },
+      select: { id: true, spec: true, scheduledFor: true, status: true, armingLeadMs: true },
       take: limit,
     });
   }

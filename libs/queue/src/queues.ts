@@ -1,4 +1,4 @@
-import type { DryRunResult, FaultSpec } from '@gameday/core';
+import type { ArmingLead, DryRunResult, FaultSpec, SpecWarning } from '@gameday/core';
 import { z } from 'zod';
 
 // Every queue and job of GameDay in one place: names (frozen: they live in Redis across
@@ -119,6 +119,13 @@ export interface DryRunReport {
   gameDayVersion: number;
   /** ISO instant the worker resolved the targets (they can change before the run arms) */
   resolvedAt: string;
+  /**
+   * The arming a run starting now on this engine would reserve ahead of each baseline that gives
+   * no durations.arming, and how it was learned (null when every experiment gives its own)
+   */
+  arming: (ArmingLead & { engine: string }) | null;
+  /** windows too short for minSamples at the probes' interval, naming the field */
+  warnings: SpecWarning[];
   experiments: DryRunExperiment[];
 }
 

@@ -29,6 +29,7 @@ experiments:
         container: ${target}
       action: pause
     durations:
+      arming: 0s
       baseline: 3s
       fault: ${fault}
       recovery: 3s

@@ -80,8 +80,8 @@ describe('gameday CLI: run --watch, watch, abort and dry-run on real runs', () =
             ...(extra.tolerances ? { tolerances: extra.tolerances } : {}),
           },
           fault: { kind: 'container', target: { container: extra.container ?? TARGET }, action: 'pause' },
-          // arming runs during the baseline: 4 s leaves room for a busy Docker Engine
-          durations: extra.durations ?? { baseline: '4s', fault: '3s', recovery: '2s' },
+          // arming runs during the baseline (none reserved): 4 s leaves room for a busy Docker Engine
+          durations: extra.durations ?? { arming: '0s', baseline: '4s', fault: '3s', recovery: '2s' },
         },
       ],
     };
@@ -168,7 +168,7 @@ describe('gameday CLI: run --watch, watch, abort and dry-run on real runs', () =
   });
 
   it('abort stops a live run; the watch of that run exits 2', async () => {
-    const id = await applyPause('abort', { durations: { baseline: '3s', fault: '30s', recovery: '1s' } });
+    const id = await applyPause('abort', { durations: { arming: '0s', baseline: '3s', fault: '30s', recovery: '1s' } });
     const runId = JSON.parse((await runCli(['run', id, '--output', 'json'], env)).stdout).id as string;
     const watch = startCli(['watch', runId, '--interval', '200'], env);
     try {

@@ -56,7 +56,10 @@ export async function undrivenPausedRun(prisma: PrismaClient, gameDayId: string,
   return run.id;
 }
 
-/** A GameDay whose single experiment pauses `target` for `fault`, probing `url`. */
+/**
+ * A GameDay whose single experiment pauses `target` for `fault`, probing `url`. Arming runs
+ * alongside the baseline unless `durations.arming` reserves time for it: these runs stay short.
+ */
 export function pauseGameDay(target: { name: string; url: string }, durations: Record<string, string>) {
   return {
     name: `ctl-${randomUUID()}`,
@@ -70,7 +73,7 @@ export function pauseGameDay(target: { name: string; url: string }, durations: R
           probes: [{ name: 'target', url: target.url, timeoutMs: 300, interval: '200ms' }],
         },
         fault: { kind: 'container', target: { container: target.name }, action: 'pause' },
-        durations,
+        durations: { arming: '0s', ...durations },
       },
     ],
   };

@@ -74,7 +74,8 @@ it('lets exactly one executor write when a second one takes the run mid-flight',
             tolerances: { fault: { minErrorRate: 0.5 } },
           },
           fault: { kind: 'container', target: { container: TARGET }, action: 'pause' },
-          durations: { baseline: '3s', fault: '3s', recovery: '2s' },
+          // arming alongside the baseline (no time reserved for it): the run stays short
+          durations: { arming: '0s', baseline: '3s', fault: '3s', recovery: '2s' },
         },
       ],
     });

@@ -1,4 +1,4 @@
-import { planRun, type GameDaySpec, type RunPlan } from '@gameday/core';
+import { needsArmingLead, planRun, type GameDaySpec, type RunPlan } from '@gameday/core';
 import type { GameDay, Run, RunEvent, RunNote } from '@gameday/db';
 import type { Principal } from '../auth/auth.decorators';
 import {
@@ -56,10 +56,17 @@ export function runSummary(result: unknown) {
   };
 }
 
-/** The planned instants of a run, so clients can count down to injection and rollback. */
-export function runPlan(r: Pick<Run, 'scheduledFor' | 'spec'>): RunPlan | null {
+/**
+ * The planned instants of a run, arming included, so clients can count down to injection and
+ * rollback. Null while the run's arming lead is not settled yet (its worker settles it as the run
+ * starts: the plan is not known before), and for a snapshot that does not plan.
+ */
+export function runPlan(r: Pick<Run, 'scheduledFor' | 'spec' | 'status' | 'armingLeadMs'>): RunPlan | null {
   try {
-    return planRun(r.scheduledFor.getTime(), (r.spec as unknown as GameDaySpec).experiments);
+    const experiments = (r.spec as unknown as GameDaySpec).experiments;
+    // a run that started before arming leads existed planned none
+    if (r.armingLeadMs === null && r.status === 'scheduled' && needsArmingLead(experiments)) return null;
+    return planRun(r.scheduledFor.getTime(), experiments, r.armingLeadMs ?? 0);
   } catch {
     // a snapshot that no longer plans (should not happen) is shown without countdowns
     return null;

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { gameDaySpecSchema, type GameDaySpec } from '@gameday/core';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { gameDaySpecSchema, sampleWarnings, type GameDaySpec } from '@gameday/core';
+import type { GameDay } from '@gameday/db';
 import { RunRepository } from '@gameday/db';
 import { JOB_OPTIONS, RUN_QUEUE, JOBS, engineOf, jobIds, type LaunchJob } from '@gameday/queue';
 import type { Queue } from 'bullmq';
@@ -20,10 +21,16 @@ import {
 import { idSchema } from '../common/id.schema';
 import { runView } from '../common/run.view';
 import { blindTo, redactContainerLabels, redactHostDetails } from '../common/visibility';
+import { DRY_RUN_RESPONSE, GAMEDAY_WRITE_RESPONSE } from './gameday-responses';
 import { gameDayView } from './gameday.view';
 import { GameDaysService } from './gamedays.service';
 
 const validated = { pipes: [ZodValidationPipe] };
+
+/** What a write answers: the GameDay and what its spec will probably regret (never a refusal). */
+function written(g: GameDay, principal: Principal) {
+  return { ...gameDayView(g, principal), warnings: sampleWarnings((g.spec as unknown as GameDaySpec).experiments) };
+}
 
 @ApiTags('gamedays')
 @ApiBearerAuth()
@@ -40,11 +47,12 @@ export class GameDaysController {
 
   @Post()
   @RequireRole('operator')
+  @ApiCreatedResponse({ description: 'the GameDay, with `warnings`', schema: GAMEDAY_WRITE_RESPONSE })
   async create(
     @Body({ schema: gameDaySpecSchema, ...validated }) spec: GameDaySpec,
     @CurrentPrincipal() principal: Principal,
   ) {
-    return gameDayView(await this.service.create(spec, principal), principal);
+    return written(await this.service.create(spec, principal), principal);
   }
 
   @Get()
@@ -69,12 +77,13 @@ export class GameDaysController {
 
   @Patch(':id')
   @RequireRole('operator')
+  @ApiOkResponse({ description: 'the GameDay, with `warnings`', schema: GAMEDAY_WRITE_RESPONSE })
   async patch(
     @Param('id', { schema: idSchema, ...validated }) id: string,
     @Body({ schema: gameDayPatchSchema, ...validated }) patch: Record<string, unknown>,
     @CurrentPrincipal() principal: Principal,
   ) {
-    return gameDayView(await this.service.patch(id, patch, principal), principal);
+    return written(await this.service.patch(id, patch, principal), principal);
   }
 
   @Delete(':id')
@@ -130,7 +139,8 @@ export class GameDaysController {
   @HttpCode(200)
   @ApiOkResponse({
     description:
-      'DryRunReport: { gameDayId, gameDayVersion, resolvedAt, experiments: [{ index, name, fault, result: { kind, targets: [{ target, strategy, runner, apply, verify, revert, warnings }], refused, deduplicated, selection } | error }] }',
+      "DryRunReport: the targets and exact commands per experiment, the arming a run would reserve on the engine now, and `warnings` (windows too short for minSamples at the probes' interval)",
+    schema: DRY_RUN_RESPONSE,
   })
   async dryRun(@Param('id', { schema: idSchema, ...validated }) id: string, @CurrentPrincipal() principal: Principal) {
     this.dryRunLimit.take(principal);

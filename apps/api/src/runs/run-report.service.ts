@@ -58,7 +58,7 @@ export class RunReportService {
     const result = readRunResult(run.result);
     let planned: ReportPlan[] = [];
     try {
-      planned = planRun(run.scheduledFor.getTime(), spec.experiments).experiments;
+      planned = planRun(run.scheduledFor.getTime(), spec.experiments, run.armingLeadMs ?? 0).experiments;
     } catch {
       // a snapshot that no longer plans (should not happen) still gets a report, without windows
     }

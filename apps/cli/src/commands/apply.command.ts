@@ -4,7 +4,7 @@ import type { GameDayView, Page } from '../api-types';
 import { act } from '../cli-action';
 import { CliError } from '../cli-error';
 import { contextOf } from '../cli-context';
-import { printJson, shortInstant } from '../output';
+import { printJson, printWarnings, shortInstant } from '../output';
 import { readSpecFile } from '../spec-file';
 
 export interface ApplyResult {
@@ -68,6 +68,7 @@ export function registerApply(program: Command): void {
         ctx.io.out(
           `${result.action} GameDay ${g.id} "${g.name}" (version ${g.version}, ${g.status}, next run ${shortInstant(g.nextRunAt)})\n`,
         );
+        printWarnings(ctx.io, g.warnings);
       }),
     );
 }

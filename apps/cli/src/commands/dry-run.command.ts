@@ -3,7 +3,7 @@ import type { DryRunExperimentView, DryRunReportView } from '../api-types';
 import { act } from '../cli-action';
 import { contextOf, type Io } from '../cli-context';
 import { EXIT } from '../exit-codes';
-import { displayArgv, printJson, shortInstant } from '../output';
+import { displayArgv, printJson, printWarnings, shortInstant } from '../output';
 
 function printExperiment(io: Io, e: DryRunExperimentView): void {
   io.out(`experiment ${e.index + 1} "${e.name}" (${e.fault.kind})\n`);
@@ -46,7 +46,12 @@ export function registerDryRun(program: Command): void {
           ctx.io.out(
             `dry run of GameDay ${report.gameDayId} (version ${report.gameDayVersion}), targets resolved at ${shortInstant(report.resolvedAt)}; nothing was applied\n`,
           );
+          if (report.arming)
+            ctx.io.out(
+              `arming: ${report.arming.leadMs / 1000}s ahead of each baseline without durations.arming (${report.arming.source === 'cold' ? `cold: ${report.arming.samples} arming(s) on record` : `learned from ${report.arming.samples} armings, p90 ${report.arming.p90Ms} ms`})\n`,
+            );
           for (const e of report.experiments) printExperiment(ctx.io, e);
+          printWarnings(ctx.io, report.warnings);
           if (unresolved > 0) ctx.io.err(`${unresolved} experiment(s) could not be resolved\n`);
         }
         return unresolved > 0 ? EXIT.inconclusive : EXIT.ok;

@@ -1,6 +1,6 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { parse, stringify } from 'yaml';
-import { api, ApiError, type FieldError, type Me } from '../api';
+import { api, ApiError, type FieldError, type GameDay, type Me } from '../api';
 import { Link, navigate } from '../router';
 import { ErrorBox } from '../ui';
 
@@ -50,6 +50,8 @@ export function EditGameDayPage({ me, id }: { me: Me; id?: string }) {
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const [original, setOriginal] = useState<Record<string, unknown>>({});
+  // saved with warnings: they are shown here before going on to the GameDay
+  const [saved, setSaved] = useState<GameDay | null>(null);
 
   useEffect(() => {
     if (!id) return;
@@ -79,8 +81,11 @@ export function EditGameDayPage({ me, id }: { me: Me; id?: string }) {
     }
     setBusy(true);
     try {
-      const saved = id ? await api.updateGameDay(id, changedFields(original, spec)) : await api.createGameDay(spec);
-      navigate(`/gamedays/${saved.id}`);
+      const result = id ? await api.updateGameDay(id, changedFields(original, spec)) : await api.createGameDay(spec);
+      if (result.warnings?.length) {
+        setSaved(result);
+        setBusy(false);
+      } else navigate(`/gamedays/${result.id}`);
     } catch (err) {
       if (err instanceof ApiError && err.problem.errors?.length) {
         setErrors(err.problem.errors.map((x) => ({ field: x.field || '(body)', message: x.message })));
@@ -120,10 +125,24 @@ export function EditGameDayPage({ me, id }: { me: Me; id?: string }) {
             </ul>
           </div>
         )}
-        <button type="submit" disabled={busy}>
+        {/* a created GameDay is not created twice: its warnings link on to it */}
+        <button type="submit" disabled={busy || (!id && saved !== null)}>
           {id ? 'Save changes' : 'Create GameDay'}
         </button>
       </form>
+      {saved && (
+        <div className="warning" role="status" data-testid="spec-warnings">
+          <p>Saved, with {saved.warnings!.length} warning(s):</p>
+          <ul>
+            {saved.warnings!.map((w, i) => (
+              <li key={i}>
+                <code>{w.field}</code>: {w.message}
+              </li>
+            ))}
+          </ul>
+          <Link href={`/gamedays/${saved.id}`}>Open the GameDay</Link>
+        </div>
+      )}
       <ErrorBox error={error} />
     </main>
   );

@@ -195,6 +195,30 @@ function Timeline({ run }: { run: RunDetail }) {
   );
 }
 
+/**
+ * Arming that ran past the baseline's planned start eats the baseline: said here as soon as the
+ * worker reports it (the stream brings the event), then with what it cost once arming ended.
+ */
+function ArmingOverrun({ run }: { run: RunDetail }) {
+  const notes = run.events.flatMap((e, i) => {
+    if (e.type !== 'arming.overran') return [];
+    const done = run.events
+      .slice(i + 1)
+      .find((d) => d.type === 'arming.done' && d.experimentIndex === e.experimentIndex);
+    return [{ id: e.id, text: done ? done.message : e.message, ongoing: !done }];
+  });
+  if (notes.length === 0) return null;
+  return (
+    <div className="warning" role="alert" data-testid="arming-overrun">
+      {notes.map((n) => (
+        <p key={n.id}>
+          <strong>{n.ongoing ? 'Arming overran its reserve' : 'Arming overran'}:</strong> {n.text}
+        </p>
+      ))}
+    </div>
+  );
+}
+
 function Guardrails({ run }: { run: RunDetail }) {
   const rails = (run.spec.experiments ?? []).flatMap(
     (e: { guardrails?: Record<string, unknown>[] }) => e.guardrails ?? [],
@@ -261,6 +285,7 @@ export function RunPage({ me, id }: { me: Me; id: string }) {
       </div>
       {run.error && <p className="error">Failed: {run.error}</p>}
       {run.plan && <PhaseProgress run={run} plan={run.plan} />}
+      <ArmingOverrun run={run} />
       {me.role !== 'viewer' && <Controls run={run} gameDay={gameDay} onRevealed={setGameDay} />}
       <ErrorBox error={error} />
       <Section title="Latency per probe" id="latency">

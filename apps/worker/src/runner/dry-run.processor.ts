@@ -1,20 +1,23 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { UnrecoverableError } from 'bullmq';
-import { type FaultDriver, gameDaySpecSchema } from '@gameday/core';
+import { type FaultDriver, gameDaySpecSchema, needsArmingLead, sampleWarnings } from '@gameday/core';
 import { GameDayRepository } from '@gameday/db';
 import type { DryRunExperiment, DryRunJob, DryRunReport } from '@gameday/queue';
+import { ArmingPlanner } from './arming-planner';
 import { FAULT_DRIVER } from './runner.tokens';
 
 /**
  * Dry run of a GameDay: for each experiment, the targets the fault would hit now, the candidates
- * refused and why, and the exact apply / verify / revert argv. The driver's dryRun only reads
- * (container inspection) and compiles: no helper is started, no lease written, nothing applied.
+ * refused and why, and the exact apply / verify / revert argv; the arming a run would reserve on
+ * this engine now; windows too short for minSamples. The driver's dryRun only reads (container
+ * inspection) and compiles: no helper is started, no lease written, nothing applied.
  */
 @Injectable()
 export class DryRunProcessor {
   constructor(
     private readonly gameDays: GameDayRepository,
     @Inject(FAULT_DRIVER) private readonly driver: FaultDriver,
+    private readonly arming: ArmingPlanner,
   ) {}
 
   async process(job: DryRunJob): Promise<DryRunReport> {
@@ -37,6 +40,8 @@ export class DryRunProcessor {
       gameDayId: gameDay.id,
       gameDayVersion: gameDay.version,
       resolvedAt: new Date().toISOString(),
+      arming: needsArmingLead(spec.experiments) ? await this.arming.learn() : null,
+      warnings: sampleWarnings(spec.experiments),
       experiments,
     };
   }

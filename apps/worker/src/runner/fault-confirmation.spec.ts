@@ -67,6 +67,7 @@ async function setup(driver: RestartingEngine) {
   const ep: ExperimentPlan = {
     index: 0,
     armAt: now - 20_000,
+    arming: 'spec',
     baselineAt: now - 15_000,
     injectAt: now - 5_000,
     revertAt: now,

@@ -144,6 +144,8 @@ export class LeaseReaper implements OnApplicationBootstrap, OnModuleDestroy {
           run.scheduledFor.getTime(),
           (run.spec as { experiments: { durations: { baseline: string; fault: string; recovery: string } }[] })
             .experiments,
+          // a driven run settled its lead before arming; none means it planned none
+          run.armingLeadMs ?? 0,
         ).endAt;
       } catch {
         continue;

@@ -37,6 +37,8 @@ import {
 import { APP_CONFIG, CLOCK, type AppConfig } from '@gameday/config';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
 import { EgressGuard } from '@gameday/probes';
+import { ArmingPlanner } from './arming-planner';
+import { ArmingWatch } from './arming-watch';
 import { FaultConfirmation } from './fault-confirmation';
 import { FaultJobs } from './fault-jobs.service';
 import { reverifyFaults } from './fault-reverify';
@@ -89,6 +91,7 @@ export class RunExecutor {
     @Inject(EgressGuard) private readonly egress: EgressGuard,
     private readonly safetyLever: SafetyLeverGuard,
     private readonly unrecorded: UnrecordedReverts,
+    private readonly armingPlanner: ArmingPlanner,
   ) {
     this.confirm = new FaultConfirmation(driver, leases, runs, metrics);
   }
@@ -106,10 +109,15 @@ export class RunExecutor {
     if (isTerminal(run.status as RunStatus)) return;
 
     const spec = gameDaySpecSchema.parse(run.spec);
-    const plan = planRun(run.scheduledFor.getTime(), spec.experiments);
     // one executor per run: a job re-delivered while its first executor still runs takes the run
     // over here, and the first one stops at its next step (see RunControl)
     const epoch = await this.runs.claimExecution(runId, this.executorId);
+    // arming happens ahead of the baseline: a lead this engine learned, settled once per run
+    const plan = planRun(
+      run.scheduledFor.getTime(),
+      spec.experiments,
+      await this.armingPlanner.leadFor(run, spec.experiments),
+    );
     const state = new RunState(this.runs, run.id, run.status as RunStatus, epoch);
     const control = new RunControl(
       () => this.runs.controlState(runId),
@@ -260,8 +268,24 @@ export class RunExecutor {
           await this.notifier.notify(runId, spec, 'run.started', { experiment: exp.name });
         }
         await this.safetyLever.refuseArming(control);
-        ({ leases, pending } = await this.arm(runId, exp, ep, index, prepared, control));
+        const timing = new ArmingWatch(
+          { runs: this.runs, nowMs: () => this.nowMs(), engine: this.driver.engine },
+          runId,
+          ep,
+        );
+        timing.start();
+        try {
+          ({ leases, pending } = await this.arm(runId, exp, ep, index, prepared, control));
+        } catch (error) {
+          timing.stop();
+          // a slow arming that missed its deadline still teaches the engine's lead (an aborted or
+          // taken-over one was cut short: its time says nothing)
+          if (!(error instanceof RunAbortedError || error instanceof FencedError))
+            await timing.done(this.nowMs(), (error as Error).message).catch(() => undefined);
+          throw error;
+        }
         armedAt = this.nowMs();
+        await timing.done(armedAt);
       }
       if (state.status === 'arming') {
         await control.sleepUntil(ep.baselineAt);

@@ -5,6 +5,7 @@ import { PrismaLeaseRepository } from '@gameday/db';
 import { DockerFaultDriver, dockerClient } from '@gameday/faults';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
 import { EgressGuard } from '@gameday/probes';
+import { ArmingPlanner } from './arming-planner';
 import { ControlQueues } from './control-queues.service';
 import { DryRunProcessor } from './dry-run.processor';
 import { refuseExecStrategy } from './exec-policy';
@@ -12,6 +13,7 @@ import { FaultJobs } from './fault-jobs.service';
 import { LeaseReaper } from './lease-reaper.service';
 import { RunExecuteWorker } from './run-execute.worker';
 import { RunExecutor } from './run-executor.service';
+import { RUNNER_HOOKS, type RunnerHooks } from './runner.hooks';
 import { FAULT_DRIVER, LEASE_REPOSITORY } from './runner.tokens';
 import { SafetyLeverGuard } from './safety-lever.guard';
 import { UnrecordedReverts } from './unrecorded-reverts';
@@ -27,10 +29,15 @@ import { WebhookNotifier } from './webhook-notifier';
     { provide: LEASE_REPOSITORY, useExisting: PrismaLeaseRepository },
     {
       provide: FAULT_DRIVER,
-      inject: [LEASE_REPOSITORY, METRICS, APP_CONFIG],
+      inject: [LEASE_REPOSITORY, METRICS, APP_CONFIG, { token: RUNNER_HOOKS, optional: true }],
       // identified by the engine's daemon ID: the worker acts only on leases of the engine it holds
-      useFactory: async (leases: LeaseRepository, metrics: GameDayMetrics, config: AppConfig): Promise<FaultDriver> =>
-        refuseExecStrategy(
+      useFactory: async (
+        leases: LeaseRepository,
+        metrics: GameDayMetrics,
+        config: AppConfig,
+        hooks?: RunnerHooks,
+      ): Promise<FaultDriver> => {
+        const driver = refuseExecStrategy(
           await DockerFaultDriver.connect(dockerClient(config.DOCKER_HOST), {
             leases,
             helperImage: process.env.GAMEDAY_HELPER_IMAGE || undefined,
@@ -38,7 +45,9 @@ import { WebhookNotifier } from './webhook-notifier';
               metrics.faultDriverOperation.observe({ type: e.type, result: e.result }, e.durationMs / 1000),
           }),
           config.GAMEDAY_ALLOW_EXEC_STRATEGY,
-        ),
+        );
+        return hooks?.wrapFaultDriver?.(driver) ?? driver;
+      },
     },
     // probes, load and webhooks go only where the egress policy allows
     { provide: EgressGuard, inject: [APP_CONFIG], useFactory: (c: AppConfig) => EgressGuard.fromConfig(c) },
@@ -47,6 +56,7 @@ import { WebhookNotifier } from './webhook-notifier';
     FaultJobs,
     ControlQueues,
     SafetyLeverGuard,
+    ArmingPlanner,
     RunExecutor,
     RunExecuteWorker,
     LeaseReaper,

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import {
+  baselineLostToArming,
   evaluateHypothesis,
   GuardrailMonitor,
   LOAD_SERIES,
@@ -140,7 +141,13 @@ export class SteadyStateWatch {
   /** The verdict over the windows as they really were (see observedWindows). */
   judge(windows: ObservedWindows, revertedAt: number, abortReason?: string): SteadyStateJudgement {
     const stats = this.recorder.summaries(windows, isHypothesisSample);
-    const verdict = evaluateHypothesis(stats, this.exp.hypothesis.tolerances ?? {}, abortReason);
+    // a baseline arming ate into is named as such in the verdict
+    const verdict = evaluateHypothesis(
+      stats,
+      this.exp.hypothesis.tolerances ?? {},
+      abortReason,
+      baselineLostToArming(windows),
+    );
     const probes: Record<string, Windowed> = Object.fromEntries(
       this.exp.hypothesis.probes.map((p) => [p.name, this.recorder.summaries(windows, (s) => s.probe === p.name)]),
     );

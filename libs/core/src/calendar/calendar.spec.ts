@@ -7,6 +7,7 @@ import {
   runDurationMs,
   unavailableParticipants,
 } from './calendar';
+import { ARMING_LEAD } from '../run/arming-lead';
 
 const t = (iso: string) => Date.parse(iso);
 const isoList = (ms: number[]) => ms.map((m) => new Date(m).toISOString());
@@ -103,10 +104,13 @@ const experiment = (baseline: string, fault: string, recovery: string) => ({
 });
 
 describe('runDurationMs', () => {
-  it('sums every experiment', () => {
-    expect(
-      runDurationMs({ experiments: [experiment('30s', '2m', '30s'), experiment('1s', '1s', '1s')] as never }),
-    ).toBe(183_000);
+  it('sums every experiment, its arming included', () => {
+    const armed = { durations: { arming: '20s', baseline: '30s', fault: '2m', recovery: '30s' } };
+    expect(runDurationMs({ experiments: [armed, experiment('1s', '1s', '1s')] as never }, 5_000)).toBe(208_000);
+  });
+
+  it('counts the longest learned arming lead where an experiment gives no arming (known only when the run starts)', () => {
+    expect(runDurationMs({ experiments: [experiment('30s', '2m', '30s')] as never })).toBe(180_000 + ARMING_LEAD.capMs);
   });
 });
 

@@ -1,5 +1,6 @@
 import { CronExpressionParser } from 'cron-parser';
 import { DateTime } from 'luxon';
+import { ARMING_LEAD } from '../run/arming-lead';
 import { parseDurationMs } from '../units/duration';
 import type {
   BlackoutSpec,
@@ -26,11 +27,16 @@ const LUXON_WEEKDAY: Record<number, Weekday> = { 1: 'mon', 2: 'tue', 3: 'wed', 4
 // A window longer than this is not a GameDay; bounds the day-by-day scans below.
 const MAX_SCAN_DAYS = 400;
 
-/** Planned length of a run: every experiment's baseline + fault + recovery, back to back. */
-export function runDurationMs(spec: Pick<GameDaySpec, 'experiments'>): number {
+/**
+ * Planned length of a run: every experiment's arming + baseline + fault + recovery, back to back.
+ * An experiment without durations.arming counts `armingLeadMs`: by default the most a learned lead
+ * can be, because the lead is only known when the run starts (calendar checks stay on the safe side).
+ */
+export function runDurationMs(spec: Pick<GameDaySpec, 'experiments'>, armingLeadMs = ARMING_LEAD.capMs): number {
   return spec.experiments.reduce((total, e) => {
     return (
       total +
+      (e.durations.arming === undefined ? armingLeadMs : (parseDurationMs(e.durations.arming) ?? 0)) +
       (parseDurationMs(e.durations.baseline) ?? 0) +
       (parseDurationMs(e.durations.fault) ?? 0) +
       (parseDurationMs(e.durations.recovery) ?? 0)

@@ -21,7 +21,12 @@ const PLOT_H = CHART.height - CHART.top - CHART.bottom;
 
 const SERIES_COLOURS = ['#1f77b4', '#2ca02c', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22', '#7f7f7f'];
 export const ERROR_COLOUR = '#d62728';
-const WINDOW_COLOURS: Record<string, string> = { baseline: '#dbeafe', fault: '#fde2e2', recovery: '#dcfce7' };
+const WINDOW_COLOURS: Record<string, string> = {
+  arming: '#f3f4f6',
+  baseline: '#dbeafe',
+  fault: '#fde2e2',
+  recovery: '#dcfce7',
+};
 const MARKER_COLOURS: Record<string, string> = {
   'fault.applied': '#b91c1c',
   'fault.reverted': '#15803d',
@@ -36,7 +41,7 @@ export interface TimeDomain {
 
 /** The time span the chart covers: the planned windows and every sample. */
 export function chartDomain(samples: readonly ReportSample[], plan?: ReportPlan): TimeDomain | null {
-  let start = plan ? plan.baselineAt : Infinity;
+  let start = plan ? (plan.armAt ?? plan.baselineAt) : Infinity;
   let end = plan ? plan.endAt : -Infinity;
   for (const s of samples) {
     if (s.at < start) start = s.at;
@@ -123,6 +128,10 @@ export function renderLatencyChart(input: ChartInput): string {
 
 function windows(plan: ReportPlan, domain: TimeDomain): string {
   const spans: [string, number, number][] = [
+    // arming sits before the baseline: samples there are measured but never judged
+    ...(plan.armAt !== undefined && plan.armAt < plan.baselineAt
+      ? [['arming', plan.armAt, plan.baselineAt] as [string, number, number]]
+      : []),
     ['baseline', plan.baselineAt, plan.injectAt],
     ['fault', plan.injectAt, plan.revertAt],
     ['recovery', plan.revertAt, plan.endAt],

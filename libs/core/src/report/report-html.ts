@@ -8,6 +8,7 @@ import {
   formatNumber,
   isoTime,
   judgedWindowsText,
+  plannedWindowsText,
   plainNotes,
   probeRows,
   STATS_HEADER,
@@ -76,9 +77,7 @@ function experimentSection(report: RunReport, e: ReportExperiment): string {
     renderLatencyChart({ samples, plan: e.plan, gaps: e.windows?.gaps, events, title: `Probe latency — ${e.name}` }),
   );
   if (e.plan) {
-    parts.push(
-      `<p class="meta">Windows: baseline ${h(isoTime(e.plan.baselineAt))} → fault ${h(isoTime(e.plan.injectAt))} → recovery ${h(isoTime(e.plan.revertAt))} → end ${h(isoTime(e.plan.endAt))}</p>`,
-    );
+    parts.push(`<p class="meta planned-windows">${h(plannedWindowsText(e.plan))}</p>`);
   }
   const judged = judgedWindowsText(e);
   if (judged) parts.push(`<p class="meta judged-windows">${h(judged)}</p>`);

@@ -7,6 +7,7 @@ import {
   formatNumber,
   isoTime,
   judgedWindowsText,
+  plannedWindowsText,
   plainNotes,
   probeRows,
   STATS_HEADER,
@@ -33,10 +34,7 @@ function experiment(report: RunReport, e: ReportExperiment): string[] {
     `- Time to recover: ${formatMs(e.timeToRecoverMs)}`,
     `- Injection skew: ${formatMs(e.injectionSkewMs)}; revert skew: ${formatMs(e.revertSkewMs)}; abort latency: ${formatMs(e.abortLatencyMs)}`,
   );
-  if (e.plan)
-    out.push(
-      `- Windows: baseline ${isoTime(e.plan.baselineAt)} → fault ${isoTime(e.plan.injectAt)} → recovery ${isoTime(e.plan.revertAt)} → end ${isoTime(e.plan.endAt)}`,
-    );
+  if (e.plan) out.push(`- ${plannedWindowsText(e.plan)}`);
   const judged = judgedWindowsText(e);
   if (judged) out.push(`- ${judged}`);
   const samples = report.samples.filter((s) => s.experimentIndex === e.index).length;

@@ -146,6 +146,18 @@ export function probeRows(e: ReportExperiment): string[][] {
 
 const clock = (ms: number) => new Date(ms).toISOString().slice(11, 23);
 
+/**
+ * "arming 10:00:00.000Z (learned lead, 20 s) → baseline … → end …": the planned windows, arming
+ * included, so a reader sees where it sat and whose time it was. Both formats use it.
+ */
+export function plannedWindowsText(plan: NonNullable<ReportExperiment['plan']>): string {
+  const at = isoTime;
+  const armingMs = plan.armAt === undefined ? 0 : plan.baselineAt - plan.armAt;
+  const whose = plan.arming === 'lead' ? "the engine's learned lead" : 'durations.arming';
+  const arming = plan.armAt === undefined ? '' : `arming ${at(plan.armAt)} (${armingMs / 1000} s, ${whose}) → `;
+  return `Windows: ${arming}baseline ${at(plan.baselineAt)} → fault ${at(plan.injectAt)} → recovery ${at(plan.revertAt)} → end ${at(plan.endAt)}`;
+}
+
 /** "baseline 10:00:08.000–10:00:20.000, fault …; not judged: arming 8.00 s, …" — one line for both formats. */
 export function judgedWindowsText(e: ReportExperiment): string | null {
   if (!e.windows) return null;

@@ -154,6 +154,16 @@ describe('latency chart', () => {
     expect(xOf(plan.injectAt, domain)).toBeCloseTo(CHART.left + plotW / 4, 1);
   });
 
+  it('shades the arming before the baseline, where its samples are measured but not judged', () => {
+    const armed = { ...plan, armAt: T0 - 20_000, arming: 'lead' as const };
+    const svg = renderLatencyChart({ samples: samples(), plan: armed });
+    expect(chartDomain(samples(), armed)).toEqual({ start: armed.armAt, end: plan.endAt });
+    const rect = /<rect class="window window-arming"[^>]*>/.exec(svg)![0];
+    expect(attr(rect, 'x')).toBeCloseTo(CHART.left, 0);
+    // no arming band for a plan without one
+    expect(renderLatencyChart({ samples: samples(), plan: { ...plan, armAt: T0 } })).not.toContain('window-arming');
+  });
+
   it('colours points by outcome and draws one series per probe', () => {
     const svg = renderLatencyChart({ samples: [...samples('front'), ...samples('api', 1000)], plan });
     expect(svg.match(/<g class="series"/g)).toHaveLength(2);
@@ -329,6 +339,16 @@ describe('Markdown report', () => {
     expect(md).toContain('tc qdisc add dev eth0 root handle 7a5c: netem delay 500ms 100ms');
     expect(md).toContain('- [x] add a retry budget — owner: bob');
     expect(md).toContain('| 2030-01-01T10:00:10.003Z | 2030-01-01T10:00:10.000Z | 3 ms | `fault.applied` |');
+  });
+
+  it('shows where arming sat and whose time it was in the planned windows', () => {
+    const r = report();
+    r.experiments[0].plan = { ...plan, armAt: T0 - 20_000, arming: 'lead' };
+    expect(renderRunReportMarkdown(r)).toContain(
+      "- Windows: arming 2030-01-01T09:59:40.000Z (20 s, the engine's learned lead) → baseline 2030-01-01T10:00:00.000Z → fault",
+    );
+    r.experiments[0].plan = { ...plan, armAt: T0 - 5_000, arming: 'spec' };
+    expect(renderRunReportHtml(r)).toContain('arming 2030-01-01T09:59:55.000Z (5 s, durations.arming) → baseline');
   });
 
   it('adds a per-probe table when there is more than one probe', () => {

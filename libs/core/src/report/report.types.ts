@@ -57,6 +57,10 @@ export interface ReportCheck {
 }
 
 export interface ReportPlan {
+  /** arming began (absent in runs from before arming was planned) */
+  armAt?: number;
+  /** whose arming time: the experiment's durations.arming (spec) or the run's learned lead */
+  arming?: 'spec' | 'lead';
   baselineAt: number;
   injectAt: number;
   revertAt: number;

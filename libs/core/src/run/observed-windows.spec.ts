@@ -1,4 +1,4 @@
-import { judgedWindowAt, observedWindows } from './observed-windows';
+import { baselineLostToArming, judgedWindowAt, observedWindows } from './observed-windows';
 
 describe('observedWindows', () => {
   // baseline 20 s, fault 30 s, recovery 20 s from t = 0
@@ -23,6 +23,15 @@ describe('observedWindows', () => {
       { kind: 'settling', from: 51_200, to: 54_200 },
     ]);
     expect(w.planned.fault).toEqual({ from: 20_000, to: 50_000 });
+  });
+
+  it('says how much of the baseline arming took (nothing when it finished in time)', () => {
+    expect(baselineLostToArming(observedWindows(plan, { armedAt: 16_000 }))).toEqual({
+      lostMs: 16_000,
+      baselineMs: 20_000,
+    });
+    expect(baselineLostToArming(observedWindows(plan, { armedAt: -5_000 }))).toBeNull();
+    expect(baselineLostToArming(observedWindows(plan, {}))).toBeNull();
   });
 
   it('ends the baseline at an early apply (engine clock ahead) and starts recovery at an early revert (abort)', () => {

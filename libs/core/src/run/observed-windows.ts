@@ -66,6 +66,15 @@ export function observedWindows(
   return { planned, observed, gaps };
 }
 
+/** How much of the planned baseline arming took (it overran its reserve), or null when none. */
+export function baselineLostToArming(
+  windows: Pick<ObservedWindows, 'planned' | 'gaps'>,
+): { lostMs: number; baselineMs: number } | null {
+  const lostMs = windows.gaps.filter((g) => g.kind === 'arming').reduce((n, g) => n + (g.to - g.from), 0);
+  if (lostMs <= 0) return null;
+  return { lostMs, baselineMs: windows.planned.baseline.to - windows.planned.baseline.from };
+}
+
 /** The judged window an instant falls in, or null (a gap, or outside the experiment). */
 export function judgedWindowAt(windows: ObservedWindows, at: number): JudgedWindow | null {
   for (const w of ['baseline', 'fault', 'recovery'] as const) {

@@ -11,6 +11,7 @@ describe('planRun', () => {
     expect(plan.experiments[0]).toEqual({
       index: 0,
       armAt: t0,
+      arming: 'lead',
       baselineAt: t0,
       injectAt: t0 + 30_000,
       revertAt: t0 + 150_000,
@@ -19,6 +20,7 @@ describe('planRun', () => {
     expect(plan.experiments[1]).toEqual({
       index: 1,
       armAt: t0 + 180_000,
+      arming: 'lead',
       baselineAt: t0 + 180_000,
       injectAt: t0 + 190_000,
       revertAt: t0 + 190_500,
@@ -28,11 +30,35 @@ describe('planRun', () => {
   });
 
   it('arms ahead of the baseline when the experiment gives arming time', () => {
-    const p = planRun(t0, [{ durations: { arming: '20s', baseline: '30s', fault: '2m', recovery: '30s' } }]);
-    expect(p.experiments[0]).toMatchObject({ armAt: t0, baselineAt: t0 + 20_000, injectAt: t0 + 50_000 });
+    const p = planRun(t0, [{ durations: { arming: '20s', baseline: '30s', fault: '2m', recovery: '30s' } }], 45_000);
+    // the experiment's own arming wins over the run's lead
+    expect(p.experiments[0]).toMatchObject({
+      armAt: t0,
+      arming: 'spec',
+      baselineAt: t0 + 20_000,
+      injectAt: t0 + 50_000,
+    });
     expect(p.endAt).toBe(t0 + 200_000);
     // the arming time is no window: nothing measured then is judged
     expect(windowAt(p, t0 + 10_000)).toBeNull();
+  });
+
+  it("reserves the run's arming lead ahead of every baseline that gives no arming, so each baseline is as long as written", () => {
+    const p = planRun(
+      t0,
+      [
+        { durations: { baseline: '20s', fault: '1m', recovery: '30s' } },
+        { durations: { arming: '0s', baseline: '10s', fault: '10s', recovery: '10s' } },
+      ],
+      16_000,
+    );
+    expect(p.armingLeadMs).toBe(16_000);
+    expect(p.experiments[0]).toMatchObject({ armAt: t0, arming: 'lead', baselineAt: t0 + 16_000 });
+    expect(p.experiments[0].injectAt - p.experiments[0].baselineAt).toBe(20_000);
+    expect(p.experiments[1]).toMatchObject({ armAt: t0 + 126_000, arming: 'spec', baselineAt: t0 + 126_000 });
+    expect(p.endAt).toBe(t0 + 156_000);
+    expect(windowAt(p, t0 + 15_999)).toBeNull();
+    expect(windowAt(p, t0 + 16_000)).toEqual({ experiment: 0, window: 'baseline' });
   });
 
   it.each([

@@ -34,6 +34,10 @@ export const experimentResultSchema = z.object({
   name: z.string(),
   plan: z.object({
     index: z.number().optional(),
+    /** arming began (absent in runs from before arming was planned) */
+    armAt: z.number().optional(),
+    /** whose arming time: the experiment's durations.arming (spec) or the run's learned lead */
+    arming: z.enum(['spec', 'lead']).optional(),
     baselineAt: z.number(),
     injectAt: z.number(),
     revertAt: z.number(),

@@ -125,6 +125,40 @@ describe('evaluateHypothesis', () => {
     expect(r.reason).toBe('too few samples in baseline (2 < 5)');
   });
 
+  describe('when arming overran into the baseline', () => {
+    // the run: 20 s baseline, arming took 16 s of it, 4 samples at one a second
+    const eaten = { lostMs: 16_000, baselineMs: 20_000 };
+    const tolerances = { fault: { minErrorRate: 0.9 }, recovery: { maxErrorRate: 0.05 }, minSamples: 10 };
+
+    it('names arming as the cause of a thin baseline', () => {
+      const r = evaluateHypothesis({ ...classic, baseline: summarize(many(4, 20)) }, tolerances, undefined, eaten);
+      expect(r.verdict).toBe('inconclusive');
+      expect(r.reason).toBe('arming took 16 s of the 20 s baseline (4 < 10 samples)');
+    });
+
+    it('keeps naming the other thin windows', () => {
+      const r = evaluateHypothesis(
+        { ...classic, baseline: summarize(many(4, 20)), fault: summarize(many(3, 305, false, 500)) },
+        tolerances,
+        undefined,
+        { lostMs: 400, baselineMs: 2_000 },
+      );
+      expect(r.reason).toBe(
+        'arming took 0.4 s of the 2 s baseline (4 < 10 samples); too few samples in fault (3 < 10)',
+      );
+    });
+
+    it('says so beside a verdict the shorter baseline still allowed', () => {
+      const r = evaluateHypothesis(classic, tolerances, undefined, { lostMs: 3_000, baselineMs: 30_000 });
+      expect(r.verdict).toBe('hypothesis_held');
+      expect(r.reason).toBe('all 3 checks passed; arming took 3 s of the 30 s baseline');
+    });
+
+    it('leaves an abort reason alone', () => {
+      expect(evaluateHypothesis(classic, tolerances, 'stopped', eaten).reason).toBe('stopped');
+    });
+  });
+
   it('is inconclusive without any tolerance', () => {
     expect(evaluateHypothesis(classic, {}).verdict).toBe('inconclusive');
   });

@@ -25,6 +25,9 @@ export interface Tolerance {
   maxP95AboveBaselineMs?: number;
 }
 
+/** Samples a checked window needs when the hypothesis does not say (tolerances.minSamples). */
+export const DEFAULT_MIN_SAMPLES = 5;
+
 export interface HypothesisCriteria {
   fault?: Tolerance;
   recovery?: Tolerance;
@@ -123,6 +126,22 @@ function steadyStateChecks(windows: WindowSummaries, criteria: HypothesisCriteri
   );
 }
 
+/** Arming that overran its reserve took this much of the planned baseline (see baselineLostToArming). */
+export interface ArmingOverrun {
+  lostMs: number;
+  baselineMs: number;
+}
+
+/** "16 s", "0.4 s": how people read the seconds arming took. */
+function seconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(ms < 10_000 ? 1 : 0))} s`;
+}
+
+/** "arming took 16 s of the 20 s baseline": the cause, named where the verdict is explained. */
+export function describeArmingOverrun(o: ArmingOverrun): string {
+  return `arming took ${seconds(o.lostMs)} of the ${seconds(o.baselineMs)} baseline`;
+}
+
 const describeCheck = (c: Check) =>
   `${c.window} ${c.metric} ${c.actual ?? 'n/a'} (expected ${c.comparator} ${c.threshold})`;
 
@@ -135,8 +154,22 @@ export function evaluateHypothesis(
   windows: WindowSummaries,
   criteria: HypothesisCriteria,
   aborted?: string,
+  armingOverrun?: ArmingOverrun | null,
 ): VerdictResult {
-  const minSamples = criteria.minSamples ?? 5;
+  const result = judge(windows, criteria, aborted, armingOverrun ?? null);
+  if (!armingOverrun || result.verdict === 'aborted') return result;
+  // a baseline shortened by arming is said beside any other outcome, so nobody mistakes it for a full one
+  const cause = describeArmingOverrun(armingOverrun);
+  return result.reason.includes(cause) ? result : { ...result, reason: `${result.reason}; ${cause}` };
+}
+
+function judge(
+  windows: WindowSummaries,
+  criteria: HypothesisCriteria,
+  aborted: string | undefined,
+  armingOverrun: ArmingOverrun | null,
+): VerdictResult {
+  const minSamples = criteria.minSamples ?? DEFAULT_MIN_SAMPLES;
   const steady = steadyStateChecks(windows, criteria);
   const checks = [
     ...steady,
@@ -156,13 +189,18 @@ export function evaluateHypothesis(
   const needed = new Set<WindowName>(checks.map((c) => c.window));
   if (checks.some((c) => BASELINE_RELATIVE.has(c.metric))) needed.add('baseline');
   const thin = [...needed].filter((w) => windows[w].count < minSamples);
-  if (thin.length > 0)
-    return {
-      verdict: 'inconclusive',
-      reason: `too few samples in ${thin.map((w) => `${w} (${windows[w].count} < ${minSamples})`).join(', ')}`,
-      checks,
-      deviationRatio: deviation,
-    };
+  if (thin.length > 0) {
+    // a baseline arming ate is named by its cause: the fix is more arming time, not more samples
+    const eaten = armingOverrun && thin.includes('baseline');
+    const others = eaten ? thin.filter((w) => w !== 'baseline') : thin;
+    const reasons = [
+      ...(eaten ? [`${describeArmingOverrun(armingOverrun)} (${windows.baseline.count} < ${minSamples} samples)`] : []),
+      ...(others.length > 0
+        ? [`too few samples in ${others.map((w) => `${w} (${windows[w].count} < ${minSamples})`).join(', ')}`]
+        : []),
+    ];
+    return { verdict: 'inconclusive', reason: reasons.join('; '), checks, deviationRatio: deviation };
+  }
 
   const unsteady = steady.filter((c) => !c.passed);
   if (unsteady.length > 0)

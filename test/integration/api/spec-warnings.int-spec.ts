@@ -1,0 +1,80 @@
+import type { INestApplication } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import {
+  ADMIN_TOKEN,
+  deleteGameDays,
+  deleteQueueKeys,
+  minimalGameDay,
+  startApi,
+  testConfig,
+  testPrisma,
+} from '../../support/harness';
+
+// Create and update answer with `warnings`: windows too short to give minSamples at the probes'
+// interval (the verdict would be inconclusive whatever happens). Never a refusal.
+describe('spec warnings on create and update', () => {
+  const config = testConfig('spec-warnings');
+  const prisma = testPrisma();
+  const ids: string[] = [];
+  let app: INestApplication;
+  let http: ReturnType<typeof request>;
+  const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
+
+  beforeAll(async () => {
+    app = await startApi(config);
+    http = request(app.getHttpServer());
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await deleteGameDays(prisma, ids);
+    await prisma.$disconnect();
+    await deleteQueueKeys(config);
+  });
+
+  /** The README's smallest GameDay, probed every 5 s, with tolerances and minSamples 10. */
+  function body(baseline: string) {
+    const b = minimalGameDay(new Date(Date.now() + 3 * 3600_000), { name: `warnings-${randomUUID()}` });
+    const e = b.experiments[0];
+    e.hypothesis.probes[0].interval = '5s';
+    e.hypothesis.tolerances = { fault: { maxErrorRate: 0.1 }, recovery: { maxErrorRate: 0.1 }, minSamples: 10 };
+    e.durations = { baseline, fault: '2m', recovery: '1m' };
+    return b;
+  }
+
+  it('creates the GameDay and warns of a baseline that cannot give minSamples, naming the field', async () => {
+    const res = await http.post('/api/v1/gamedays').set(auth).send(body('20s'));
+    expect(res.status).toBe(201);
+    ids.push(res.body.id);
+    expect(res.body.warnings).toEqual([
+      {
+        field: 'experiments[0].durations.baseline',
+        message:
+          "a 20s baseline gives about 4 sample(s) at the probes' interval (every 5s), fewer than minSamples 10: the verdict would be inconclusive; make it at least 50s or probe more often",
+      },
+    ]);
+
+    // fixed by an update: the answer says nothing more
+    const fixed = await http
+      .patch(`/api/v1/gamedays/${res.body.id}`)
+      .set(auth)
+      .send({ experiments: body('50s').experiments });
+    expect(fixed.status).toBe(200);
+    expect(fixed.body.warnings).toEqual([]);
+  });
+
+  it('documents the warnings in the OpenAPI schema of create, update and dry run', async () => {
+    const docs = (await http.get('/docs/json')).body;
+    const created = docs.paths['/api/v1/gamedays'].post.responses['201'].content['application/json'].schema;
+    expect(created.properties.warnings.items.properties).toEqual({
+      field: expect.objectContaining({ type: 'string' }),
+      message: expect.objectContaining({ type: 'string' }),
+    });
+    const patched = docs.paths['/api/v1/gamedays/{id}'].patch.responses['200'].content['application/json'].schema;
+    expect(patched.properties.warnings).toEqual(created.properties.warnings);
+    const dry = docs.paths['/api/v1/gamedays/{id}/dry-run'].post.responses['200'].content['application/json'].schema;
+    expect(dry.properties.warnings).toEqual(created.properties.warnings);
+    expect(dry.properties.arming.properties.leadMs).toEqual({ type: 'integer' });
+  });
+});

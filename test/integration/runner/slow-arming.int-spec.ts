@@ -1,0 +1,205 @@
+import type { INestApplication, INestApplicationContext } from '@nestjs/common';
+import Docker from 'dockerode';
+import { readRunResult } from '@gameday/core';
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { ensureLabTargetImage } from '../../../tools/lab/lab-images';
+import { createWorkerApp } from '../../../apps/worker/src/bootstrap';
+import {
+  ADMIN_TOKEN,
+  deleteGameDays,
+  deleteQueueKeys,
+  runEnded,
+  startApi,
+  testConfig,
+  testPrisma,
+  waitFor,
+} from '../../support/harness';
+import { slowHelperStart, type SlowArming } from '../../support/slow-arming';
+
+// A GameDay that gives no durations.arming, armed slowly on purpose (every helper start delayed,
+// through the worker's DI) on the host's Docker with a container fault: the run reserves its
+// engine's arming lead ahead of the baseline, so the baseline stays whole; and when arming is
+// slower than the lead, the run says so at the baseline's planned start and the verdict names it.
+// The lead policy is the product's, shortened (floor = cap = 6 s) so the runs take seconds.
+jest.setTimeout(90_000);
+
+const docker = new Docker();
+const TARGET = `gd-slow-arming-${randomUUID().slice(0, 8)}`;
+const LEAD_MS = 6_000;
+const policy = { floorMs: LEAD_MS, coldMs: LEAD_MS, capMs: LEAD_MS, margin: 1.5, history: 20, minHistory: 1 };
+
+describe('slow arming (helper start delayed on purpose)', () => {
+  const config = testConfig('slow-arming');
+  const prisma = testPrisma();
+  const ids: string[] = [];
+  const slow: SlowArming = { delayMs: 0 };
+  let api: INestApplication;
+  let worker: INestApplicationContext;
+  let http: ReturnType<typeof request>;
+  let targetUrl: string;
+  let engineId: string;
+  const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
+
+  beforeAll(async () => {
+    const image = await ensureLabTargetImage(docker);
+    const c = await docker.createContainer({ name: TARGET, Image: image, Labels: { 'gameday.enabled': 'true' } });
+    await c.start();
+    targetUrl = `http://${(await c.inspect()).NetworkSettings.Networks.bridge.IPAddress}/`;
+    engineId = (await docker.info()).ID;
+    api = await startApi(config);
+    worker = await createWorkerApp(config, {
+      logger: false,
+      hooks: { armingPolicy: policy, wrapFaultDriver: (d) => slowHelperStart(d, slow) },
+    });
+    http = request(api.getHttpServer());
+  });
+
+  afterAll(async () => {
+    await worker?.close();
+    await api?.close();
+    await docker
+      .getContainer(TARGET)
+      .remove({ force: true })
+      .catch(() => undefined);
+    await deleteGameDays(prisma, ids);
+    await prisma.$disconnect();
+    await deleteQueueKeys(config);
+  });
+
+  /** A pause GameDay without durations.arming: its arming is left to the engine's lead. */
+  function spec(durations: Record<string, string>, minSamples: number) {
+    return {
+      name: `slow-arming-${randomUUID()}`,
+      timezone: 'UTC',
+      schedule: { at: new Date(Date.now() + 60 * 60_000).toISOString() },
+      experiments: [
+        {
+          name: 'pause target',
+          hypothesis: {
+            description: 'the target fails while paused and is back right after',
+            probes: [{ name: 'target', url: targetUrl, timeoutMs: 300, interval: '100ms' }],
+            tolerances: { fault: { minErrorRate: 0.8 }, recovery: { maxErrorRate: 0.2 }, minSamples },
+          },
+          fault: { kind: 'container', target: { container: TARGET }, action: 'pause' },
+          durations,
+        },
+      ],
+    };
+  }
+
+  async function runNow(body: Record<string, unknown>): Promise<string> {
+    const created = await http.post('/api/v1/gamedays').set(auth).send(body);
+    expect(created.status).toBe(201);
+    ids.push(created.body.id);
+    const started = await http.post(`/api/v1/gamedays/${created.body.id}/runs`).set(auth).send({});
+    expect({ status: started.status, body: started.status === 201 ? null : started.body }).toEqual({
+      status: 201,
+      body: null,
+    });
+    return started.body.id as string;
+  }
+
+  it('reserves the lead ahead of the baseline: a 3 s arming leaves the whole baseline, and the hypothesis holds', async () => {
+    slow.delayMs = 3_000;
+    const runId = await runNow(spec({ baseline: '3s', fault: '4s', recovery: '4s' }, 20));
+    const run = await runEnded(prisma, runId);
+    expect(run.error).toBeNull();
+    // the reason on failure: the verdict says why it was not reached
+    const reason = readRunResult(run.result).experiments[0]?.verdict.reason;
+    console.log(`slow arming within the lead: ${run.verdict} (${reason})`);
+    expect(run.verdict).toBe('hypothesis_held');
+
+    // the lead was settled on the run, explained in its timeline, and is where the plan puts arming
+    expect(run.armingLeadMs).toBe(LEAD_MS);
+    const planned = run.events.find((e) => e.type === 'arming.planned')!;
+    expect(planned.data).toMatchObject({ leadMs: LEAD_MS, engine: engineId });
+    const view = await http.get(`/api/v1/runs/${runId}`).set(auth);
+    const plan = view.body.plan.experiments[0];
+    expect(plan).toMatchObject({ armAt: run.scheduledFor.getTime(), arming: 'lead' });
+    expect(plan.baselineAt - plan.armAt).toBe(LEAD_MS);
+    expect(plan.injectAt - plan.baselineAt).toBe(3_000);
+
+    // arming took its 3 s and more, inside the reserve: nothing of the baseline went to it
+    const done = run.events.find((e) => e.type === 'arming.done')!;
+    const armed = done.data as { armingMs: number; baselineLostMs: number; engine: string };
+    console.log(`slow arming within the lead: armed in ${armed.armingMs} ms of ${LEAD_MS} ms reserved`);
+    expect(armed.armingMs).toBeGreaterThanOrEqual(3_000);
+    expect(armed).toMatchObject({ baselineLostMs: 0, engine: engineId });
+    expect(run.events.some((e) => e.type === 'arming.overran')).toBe(false);
+    const result = readRunResult(run.result).experiments[0];
+    expect(result.windows!.gaps.map((g) => g.kind)).not.toContain('arming');
+    expect(result.windows!.observed.baseline).toEqual(result.windows!.planned.baseline);
+    expect(result.stats.baseline.count).toBeGreaterThanOrEqual(20);
+    expect(result.verdict.reason).not.toMatch(/arming/);
+
+    // the timeline's "late by" is measured against the plan that had arming in it
+    const baseline = run.events.find((e) => e.type === 'phase.baseline')!;
+    expect(baseline.plannedAt!.getTime()).toBe(plan.baselineAt);
+    const lateMs = baseline.at.getTime() - baseline.plannedAt!.getTime();
+    console.log(`phase.baseline ${lateMs} ms after its planned instant`);
+    expect(lateMs).toBeGreaterThanOrEqual(0);
+    expect(lateMs).toBeLessThan(1_000);
+  });
+
+  it('says at once when arming runs past its reserve, and the verdict names what it cost', async () => {
+    slow.delayMs = 9_000;
+    const runId = await runNow(spec({ baseline: '6s', fault: '5s', recovery: '6s' }, 40));
+
+    // live: the overrun is on the run (API and stream) while it is still arming
+    const seen = await waitFor(
+      'the arming overrun',
+      async () => {
+        const r = await http.get(`/api/v1/runs/${runId}`).set(auth);
+        const overran = r.body.events?.find((e: { type: string }) => e.type === 'arming.overran');
+        return overran ? { status: r.body.status as string, overran } : null;
+      },
+      20_000,
+      100,
+    );
+    expect(seen.status).toBe('arming');
+    const overranLateMs = Date.parse(seen.overran.at) - Date.parse(seen.overran.plannedAt);
+    console.log(`arming.overran recorded ${overranLateMs} ms after the baseline's planned start`);
+    expect(overranLateMs).toBeGreaterThanOrEqual(0);
+    expect(overranLateMs).toBeLessThan(1_000);
+
+    const run = await runEnded(prisma, runId);
+    expect(run.error).toBeNull();
+    expect(run.status).toBe('completed');
+    // the lead came from this engine's history (the first test's arming at least)
+    const planned = run.events.find((e) => e.type === 'arming.planned')!.data as { samples: number };
+    expect(planned.samples).toBeGreaterThanOrEqual(1);
+
+    const done = run.events.find((e) => e.type === 'arming.done')!;
+    const { baselineLostMs } = done.data as { baselineLostMs: number };
+    console.log(`slow arming past the lead: ${done.message}`);
+    expect(baselineLostMs).toBeGreaterThan(2_000);
+    expect(done.message).toMatch(/^arming took \d+(\.\d)? s of the 6 s baseline: /);
+    const result = readRunResult(run.result).experiments[0];
+    const gap = result.windows!.gaps.find((g) => g.kind === 'arming')!;
+    expect(gap.to - gap.from).toBe(baselineLostMs);
+    expect(run.verdict).toBe('inconclusive');
+    expect(result.verdict.reason).toMatch(/^arming took \d+(\.\d)? s of the 6 s baseline \(\d+ < 40 samples\)$/);
+    expect(run.events.find((e) => e.type === 'experiment.verdict')!.message).toMatch(
+      /: inconclusive \(arming took .* of the 6 s baseline/,
+    );
+  });
+
+  it('dry run shows the arming the engine would reserve now and warns of a baseline too short for minSamples', async () => {
+    slow.delayMs = 0;
+    const body = spec({ baseline: '2s', fault: '5s', recovery: '6s' }, 40);
+    const created = await http.post('/api/v1/gamedays').set(auth).send(body);
+    expect(created.status).toBe(201);
+    ids.push(created.body.id);
+    const warning = {
+      field: 'experiments[0].durations.baseline',
+      message: expect.stringMatching(/^a 2s baseline gives about 20 sample\(s\) .* fewer than minSamples 40/),
+    };
+    expect(created.body.warnings).toEqual([warning]);
+    const dry = await http.post(`/api/v1/gamedays/${created.body.id}/dry-run`).set(auth).send({});
+    expect(dry.status).toBe(200);
+    expect(dry.body.warnings).toEqual([warning]);
+    expect(dry.body.arming).toMatchObject({ engine: engineId, leadMs: LEAD_MS, source: 'learned' });
+    expect(dry.body.arming.samples).toBeGreaterThanOrEqual(2);
+  });
+});
