@@ -8,6 +8,7 @@ import {
   type RevertResult,
 } from '@gameday/core';
 import type { RunRepository } from '@gameday/db';
+import { faultCapabilities } from '@gameday/faults';
 import type { GameDayMetrics } from '@gameday/metrics';
 import { REVERT_CLAIM_MS } from './lease-revert';
 
@@ -133,7 +134,7 @@ export class FaultConfirmation {
       latest = Math.max(latest, timeline.appliedAt.getTime());
       this.metrics.injectionSkew.observe({ action: 'inject' }, Math.max(0, skew) / 1000);
       this.metrics.faultInjections.inc({ result: 'ok', reason: faultKind });
-      const verified = lease.kind === 'network' ? await this.driver.verify(lease) : undefined;
+      const verified = faultCapabilities(lease).verifiable ? await this.driver.verify(lease) : undefined;
       if (verified && !verified.ok)
         unverified.push(`fault on ${lease.containerName} is not as intended: ${verified.reasons.join('; ')}`);
       await this.runs.appendEvent(runId, {
@@ -166,7 +167,7 @@ export class FaultConfirmation {
     const early = new Map<string, RevertResult>();
     await Promise.all(
       leases
-        .filter((l) => l.strategy !== 'sidecar')
+        .filter((l) => faultCapabilities(l).clock !== 'helper')
         .map(async (l) => {
           const result = await this.driver.revert(l, reason).catch(() => undefined);
           if (result) early.set(l.id, result);
@@ -191,7 +192,9 @@ export class FaultConfirmation {
     for (const lease of leases) await this.leases.claimRevert(lease.id, claimUntil);
     for (const lease of leases) {
       let timeline =
-        lease.strategy === 'sidecar' ? await waitWhile(this.driver, lease, ['applied'], ep.revertAt) : UNKNOWN;
+        faultCapabilities(lease).clock === 'helper'
+          ? await waitWhile(this.driver, lease, ['applied'], ep.revertAt)
+          : UNKNOWN;
       // revert() is idempotent: after the helper's own revert it confirms nothing of ours is left.
       // An engine that does not answer is waited for, the claim held meanwhile so the backstops
       // do not repeat the wait: with live-restore a dockerd restart leaves targets and helpers
@@ -206,7 +209,7 @@ export class FaultConfirmation {
         revert = waited.value;
         awayMs = waited.awayMs;
       }
-      if (awayMs > 0 && lease.strategy === 'sidecar' && timeline.state !== 'reverted')
+      if (awayMs > 0 && faultCapabilities(lease).clock === 'helper' && timeline.state !== 'reverted')
         timeline = await this.driver.readTimeline(lease).catch(() => UNKNOWN);
       const revertedAt = timeline.state === 'reverted' && timeline.revertedAt ? timeline.revertedAt : revert.at;
       await this.leases.markReverted(lease.id, revertedAt, reason);

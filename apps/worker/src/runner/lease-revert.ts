@@ -1,4 +1,5 @@
 import { leaseLedgerRefusal, type FaultDriver, type FaultLease, type LeaseRepository } from '@gameday/core';
+import { faultCapabilities } from '@gameday/faults';
 import type { GameDayMetrics } from '@gameday/metrics';
 import type { UnrecordedReverts } from './unrecorded-reverts';
 
@@ -107,7 +108,7 @@ export async function revertLease(
     const result = await driver.revert(lease, reason);
     let at = result.at;
     if (known && result.outcome === 'already_gone') at = known.at;
-    else if (result.outcome === 'already_gone' && lease.strategy === 'sidecar') {
+    else if (result.outcome === 'already_gone' && faultCapabilities(lease).clock === 'helper') {
       const timeline = await driver.readTimeline(lease).catch(() => undefined);
       if (timeline?.state === 'reverted' && timeline.revertedAt) at = timeline.revertedAt;
     }

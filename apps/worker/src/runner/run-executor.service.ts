@@ -36,6 +36,7 @@ import {
 } from '@gameday/db';
 import { APP_CONFIG, CLOCK, type AppConfig } from '@gameday/config';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
+import { faultCapabilities } from '@gameday/faults';
 import { EgressGuard } from '@gameday/probes';
 import { FaultConfirmation } from './fault-confirmation';
 import { FaultJobs } from './fault-jobs.service';
@@ -480,8 +481,8 @@ export class RunExecutor {
     // Layer 1: the revert is queued before anything is applied.
     await this.faultJobs.scheduleRevert(runId, index, dateOf(ep.revertAt));
     const leases: FaultLease[] = [];
-    // Container faults and exec/nsenter have no clock in the netns: applied from here at T0.
-    const pending = prepared.filter((p) => !(p.spec.kind === 'network' && p.strategy === 'sidecar'));
+    // Faults whose helper keeps no clock (container, exec/nsenter): applied from here at T0.
+    const pending = prepared.filter((p) => faultCapabilities(p).clock !== 'helper');
     for (const p of prepared)
       if (!pending.includes(p))
         leases.push(
@@ -509,6 +510,7 @@ export class RunExecutor {
             prepared.find((p) => p.helperContainerId && p.helperContainerId === l.helperContainerId)?.clockOffset ??
             null,
           leaseId: l.id,
+          strategy: l.strategy,
           containerId: l.containerId,
           netnsId: l.netnsId ?? null,
           helperContainerId: l.helperContainerId ?? null,
