@@ -26,14 +26,7 @@ import {
   type RunPlan,
   type RunStatus,
 } from '@gameday/core';
-import {
-  FencedError,
-  isConnectionLoss,
-  ProbeSampleRepository,
-  RunRepository,
-  type PrismaLeaseRepository,
-  type Prisma,
-} from '@gameday/db';
+import { FencedError, isConnectionLoss, ProbeSampleRepository, RunRepository, type Prisma } from '@gameday/db';
 import { APP_CONFIG, CLOCK, type AppConfig } from '@gameday/config';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
 import { faultCapabilities } from '@gameday/faults';
@@ -81,7 +74,7 @@ export class RunExecutor {
     private readonly runs: RunRepository,
     private readonly samples: ProbeSampleRepository,
     @Inject(FAULT_DRIVER) private readonly driver: FaultDriver,
-    @Inject(LEASE_REPOSITORY) private readonly leases: PrismaLeaseRepository & LeaseRepository,
+    @Inject(LEASE_REPOSITORY) private readonly leases: LeaseRepository,
     private readonly faultJobs: FaultJobs,
     private readonly notifier: WebhookNotifier,
     @Inject(METRICS) private readonly metrics: GameDayMetrics,
