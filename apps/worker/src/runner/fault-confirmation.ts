@@ -10,6 +10,7 @@ import {
 import type { RunRepository } from '@gameday/db';
 import { faultCapabilities } from '@gameday/faults';
 import type { GameDayMetrics } from '@gameday/metrics';
+import { LeaseLedger, revertInstant } from './lease-ledger';
 import { REVERT_CLAIM_MS } from './lease-revert';
 
 /** How long after the first look we wait for the helper to report that it applied/reverted. */
@@ -102,12 +103,16 @@ async function waitWhile(
  * skew metrics and the timeline events with planned vs actual times.
  */
 export class FaultConfirmation {
+  private readonly ledger: LeaseLedger;
+
   constructor(
     private readonly driver: FaultDriver,
-    private readonly leases: LeaseRepository,
+    leases: LeaseRepository,
     private readonly runs: RunRepository,
     private readonly metrics: GameDayMetrics,
-  ) {}
+  ) {
+    this.ledger = new LeaseLedger(leases);
+  }
 
   /** Throws when a fault was not applied; returns the verification failures to act on. */
   async injected(
@@ -128,7 +133,7 @@ export class FaultConfirmation {
           `the fault on ${lease.containerName} was not applied (helper state ${timeline.state}${timeline.error ? `: ${timeline.error}` : ''})`,
         );
       }
-      await this.leases.markInjected(lease.id, timeline.appliedAt);
+      await this.ledger.applied(lease, timeline.appliedAt);
       const skew = timeline.appliedAt.getTime() - ep.injectAt;
       worst = Math.max(worst, skew);
       latest = Math.max(latest, timeline.appliedAt.getTime());
@@ -189,7 +194,7 @@ export class FaultConfirmation {
     let worst = Number.NEGATIVE_INFINITY;
     // the backstops due shortly after T1 wait while we confirm, rather than repeat our docker execs
     const claimUntil = new Date(Date.now() + REVERT_CLAIM_MS);
-    for (const lease of leases) await this.leases.claimRevert(lease.id, claimUntil);
+    for (const lease of leases) await this.ledger.claim(lease.id, claimUntil);
     for (const lease of leases) {
       let timeline =
         faultCapabilities(lease).clock === 'helper'
@@ -204,15 +209,15 @@ export class FaultConfirmation {
       if (!revert) {
         const waited = await whileEngineAway(
           () => this.driver.revert(lease, reason),
-          () => this.leases.claimRevert(lease.id, new Date(Date.now() + REVERT_CLAIM_MS)),
+          () => this.ledger.claim(lease.id, new Date(Date.now() + REVERT_CLAIM_MS)),
         );
         revert = waited.value;
         awayMs = waited.awayMs;
       }
       if (awayMs > 0 && faultCapabilities(lease).clock === 'helper' && timeline.state !== 'reverted')
         timeline = await this.driver.readTimeline(lease).catch(() => UNKNOWN);
-      const revertedAt = timeline.state === 'reverted' && timeline.revertedAt ? timeline.revertedAt : revert.at;
-      await this.leases.markReverted(lease.id, revertedAt, reason);
+      const revertedAt = revertInstant(revert, { timeline });
+      await this.ledger.reverted(lease.id, revertedAt, reason);
       this.metrics.faultReverts.inc({ result: 'ok', reason });
       const skew = revertedAt.getTime() - ep.revertAt;
       worst = Math.max(worst, skew);
