@@ -107,7 +107,7 @@ helper() {
   local t0=$SECONDS image
   image="$(cd "$root" && node -r @swc-node/register -e "
     const Docker = require('dockerode');
-    require('./libs/faults/src/helper-image.ts').ensureHelperImage(new Docker())
+    require('./libs/faults/src/engine/helper-image.ts').ensureHelperImage(new Docker())
       .then((tag) => console.log(tag), (e) => { console.error(e.message); process.exit(1); });")" || die "building the netem helper image failed"
   log "$image ready in $((SECONDS - t0)) s"
 }

@@ -1,7 +1,7 @@
 import { compileNetworkFault, faultSchema, type NetworkFaultSpec } from '@gameday/core';
-import { probeSteps } from './capability-probe';
-import { containerSteps } from './container-faults';
-import { encodeHelperSteps } from './helper-protocol';
+import { probeSteps } from './engine/capability-probe';
+import { containerSteps } from './kinds';
+import { encodeHelperSteps } from './engine/helper-protocol';
 
 describe('encodeHelperSteps', () => {
   it('length-prefixes every step and its undo (0 words when a later undo covers it)', () => {

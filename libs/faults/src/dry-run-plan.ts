@@ -1,52 +1,13 @@
-import {
-  compileNetworkFault,
-  type CompileNetworkFaultOptions,
-  type DryRunResult,
-  type DryRunTarget,
-  type FaultSpec,
-  type TargetResolution,
-} from '@gameday/core';
-import { containerSteps } from './container-faults';
+import type { DryRunResult, FaultSpec, TargetResolution } from '@gameday/core';
+import type { FaultEngine } from './engine/fault-engine';
+import { faultKind } from './kinds/fault-kind.registry';
 
 /** What a fault would do to the resolved targets: the exact argv per target, nothing applied. */
-export function dryRunOf(
-  spec: FaultSpec,
-  resolution: TargetResolution,
-  compile?: CompileNetworkFaultOptions,
-): DryRunResult {
-  const targets: DryRunTarget[] = resolution.targets.map((target) => {
-    if (spec.kind === 'container') {
-      const c = containerSteps(spec, target.containerId);
-      return {
-        target,
-        strategy: 'docker',
-        runner: ['docker'],
-        apply: [c.apply],
-        verify: [['docker', 'inspect', target.containerId]],
-        revert: [c.revert],
-        warnings: [],
-      };
-    }
-    const compiled = compileNetworkFault(spec, compile);
-    const runner =
-      spec.strategy === 'sidecar'
-        ? ['docker', 'exec', `<helper in netns of ${target.containerName}>`]
-        : spec.strategy === 'exec'
-          ? ['docker', 'exec', '--privileged', target.containerId.slice(0, 12)]
-          : ['nsenter', '-t', String(target.pid ?? '<pid>'), '-n', '--'];
-    return {
-      target,
-      strategy: spec.strategy,
-      runner,
-      apply: compiled.apply,
-      verify: compiled.verify,
-      revert: compiled.revert,
-      warnings: compiled.warnings,
-    };
-  });
+export function dryRunOf(engine: FaultEngine, spec: FaultSpec, resolution: TargetResolution): DryRunResult {
+  const kind = faultKind(spec.kind);
   return {
     kind: spec.kind,
-    targets,
+    targets: resolution.targets.map((target) => kind.dryRunTarget(engine, spec, target)),
     refused: resolution.refused,
     deduplicated: resolution.deduplicated,
     selection: resolution.selection,

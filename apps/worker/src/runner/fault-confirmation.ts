@@ -8,7 +8,9 @@ import {
   type RevertResult,
 } from '@gameday/core';
 import type { RunRepository } from '@gameday/db';
+import { faultCapabilities } from '@gameday/faults';
 import type { GameDayMetrics } from '@gameday/metrics';
+import { LeaseLedger, revertInstant } from './lease-ledger';
 import { REVERT_CLAIM_MS } from './lease-revert';
 
 /** How long after the first look we wait for the helper to report that it applied/reverted. */
@@ -101,12 +103,16 @@ async function waitWhile(
  * skew metrics and the timeline events with planned vs actual times.
  */
 export class FaultConfirmation {
+  private readonly ledger: LeaseLedger;
+
   constructor(
     private readonly driver: FaultDriver,
-    private readonly leases: LeaseRepository,
+    leases: LeaseRepository,
     private readonly runs: RunRepository,
     private readonly metrics: GameDayMetrics,
-  ) {}
+  ) {
+    this.ledger = new LeaseLedger(leases);
+  }
 
   /** Throws when a fault was not applied; returns the verification failures to act on. */
   async injected(
@@ -127,13 +133,13 @@ export class FaultConfirmation {
           `the fault on ${lease.containerName} was not applied (helper state ${timeline.state}${timeline.error ? `: ${timeline.error}` : ''})`,
         );
       }
-      await this.leases.markInjected(lease.id, timeline.appliedAt);
+      await this.ledger.applied(lease, timeline.appliedAt);
       const skew = timeline.appliedAt.getTime() - ep.injectAt;
       worst = Math.max(worst, skew);
       latest = Math.max(latest, timeline.appliedAt.getTime());
       this.metrics.injectionSkew.observe({ action: 'inject' }, Math.max(0, skew) / 1000);
       this.metrics.faultInjections.inc({ result: 'ok', reason: faultKind });
-      const verified = lease.kind === 'network' ? await this.driver.verify(lease) : undefined;
+      const verified = faultCapabilities(lease).verifiable ? await this.driver.verify(lease) : undefined;
       if (verified && !verified.ok)
         unverified.push(`fault on ${lease.containerName} is not as intended: ${verified.reasons.join('; ')}`);
       await this.runs.appendEvent(runId, {
@@ -166,7 +172,7 @@ export class FaultConfirmation {
     const early = new Map<string, RevertResult>();
     await Promise.all(
       leases
-        .filter((l) => l.strategy !== 'sidecar')
+        .filter((l) => faultCapabilities(l).clock !== 'helper')
         .map(async (l) => {
           const result = await this.driver.revert(l, reason).catch(() => undefined);
           if (result) early.set(l.id, result);
@@ -188,10 +194,12 @@ export class FaultConfirmation {
     let worst = Number.NEGATIVE_INFINITY;
     // the backstops due shortly after T1 wait while we confirm, rather than repeat our docker execs
     const claimUntil = new Date(Date.now() + REVERT_CLAIM_MS);
-    for (const lease of leases) await this.leases.claimRevert(lease.id, claimUntil);
+    for (const lease of leases) await this.ledger.claim(lease.id, claimUntil);
     for (const lease of leases) {
       let timeline =
-        lease.strategy === 'sidecar' ? await waitWhile(this.driver, lease, ['applied'], ep.revertAt) : UNKNOWN;
+        faultCapabilities(lease).clock === 'helper'
+          ? await waitWhile(this.driver, lease, ['applied'], ep.revertAt)
+          : UNKNOWN;
       // revert() is idempotent: after the helper's own revert it confirms nothing of ours is left.
       // An engine that does not answer is waited for, the claim held meanwhile so the backstops
       // do not repeat the wait: with live-restore a dockerd restart leaves targets and helpers
@@ -201,15 +209,15 @@ export class FaultConfirmation {
       if (!revert) {
         const waited = await whileEngineAway(
           () => this.driver.revert(lease, reason),
-          () => this.leases.claimRevert(lease.id, new Date(Date.now() + REVERT_CLAIM_MS)),
+          () => this.ledger.claim(lease.id, new Date(Date.now() + REVERT_CLAIM_MS)),
         );
         revert = waited.value;
         awayMs = waited.awayMs;
       }
-      if (awayMs > 0 && lease.strategy === 'sidecar' && timeline.state !== 'reverted')
+      if (awayMs > 0 && faultCapabilities(lease).clock === 'helper' && timeline.state !== 'reverted')
         timeline = await this.driver.readTimeline(lease).catch(() => UNKNOWN);
-      const revertedAt = timeline.state === 'reverted' && timeline.revertedAt ? timeline.revertedAt : revert.at;
-      await this.leases.markReverted(lease.id, revertedAt, reason);
+      const revertedAt = revertInstant(revert, { timeline });
+      await this.ledger.reverted(lease.id, revertedAt, reason);
       this.metrics.faultReverts.inc({ result: 'ok', reason });
       const skew = revertedAt.getTime() - ep.revertAt;
       worst = Math.max(worst, skew);

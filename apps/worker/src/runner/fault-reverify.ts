@@ -6,6 +6,7 @@ import {
   type VerifyOutcome,
 } from '@gameday/core';
 import type { RunRepository } from '@gameday/db';
+import { faultCapabilities } from '@gameday/faults';
 import type { RunControl } from './run-control';
 
 export interface ReverifyDeps {
@@ -23,13 +24,13 @@ export interface ReverifyTarget {
 }
 
 /**
- * One check during the fault window that each network fault is still in place (a restarted target
+ * One check during the fault window that each fault its kind re-checks (network) is still in place (a restarted target
  * or another tool may have removed it). A fault found gone aborts the run; an engine that does not
  * answer is no verdict on the fault.
  */
 export async function reverifyFaults(deps: ReverifyDeps, t: ReverifyTarget): Promise<void> {
   for (const lease of t.leases) {
-    if (lease.kind !== 'network') continue;
+    if (!faultCapabilities(lease).reverify) continue;
     let v: VerifyOutcome;
     try {
       v = await deps.driver.verify(lease);

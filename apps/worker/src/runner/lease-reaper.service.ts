@@ -7,7 +7,7 @@ import {
   type LeaseRepository,
   type RunStatus,
 } from '@gameday/core';
-import { RunRepository, type PrismaLeaseRepository } from '@gameday/db';
+import { RunRepository } from '@gameday/db';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
 import { abortedLeases, expiredLeases, revertLease } from './lease-revert';
 import { FAULT_DRIVER, LEASE_REPOSITORY } from './runner.tokens';
@@ -28,7 +28,7 @@ export class LeaseReaper implements OnApplicationBootstrap, OnModuleDestroy {
 
   constructor(
     @Inject(FAULT_DRIVER) private readonly driver: FaultDriver,
-    @Inject(LEASE_REPOSITORY) private readonly leases: PrismaLeaseRepository & LeaseRepository,
+    @Inject(LEASE_REPOSITORY) private readonly leases: LeaseRepository,
     @Inject(METRICS) private readonly metrics: GameDayMetrics,
     private readonly runs: RunRepository,
     private readonly unrecorded: UnrecordedReverts,

@@ -1,5 +1,7 @@
 import { leaseLedgerRefusal, type FaultDriver, type FaultLease, type LeaseRepository } from '@gameday/core';
+import { faultCapabilities } from '@gameday/faults';
 import type { GameDayMetrics } from '@gameday/metrics';
+import { LeaseLedger, revertInstant } from './lease-ledger';
 import type { UnrecordedReverts } from './unrecorded-reverts';
 
 /**
@@ -89,10 +91,11 @@ export async function revertLease(
   reason: string,
   unrecorded?: Pick<UnrecordedReverts, 'get' | 'forget'>,
 ): Promise<{ at: Date; outcome: 'reverted' | 'already_gone' }> {
+  const ledger = new LeaseLedger(leases);
   // nothing runs from a changed row: refused before the driver is asked, and recorded once
   const refusal = leaseLedgerRefusal(lease);
   if (refusal) {
-    if (lease.lastError !== refusal.message) await leases.recordRevertFailure(lease.id, refusal.message);
+    await ledger.refused(lease, refusal.message);
     metrics.faultReverts.inc({ result: 'refused', reason });
     throw refusal;
   }
@@ -101,17 +104,17 @@ export async function revertLease(
     // wins), then the usual idempotent revert confirms nothing of ours is left
     const known = unrecorded?.get(lease.id);
     if (known) {
-      await leases.markReverted(lease.id, known.at, known.reason);
+      await ledger.reverted(lease.id, known.at, known.reason);
       unrecorded!.forget(lease.id);
     }
     const result = await driver.revert(lease, reason);
-    let at = result.at;
-    if (known && result.outcome === 'already_gone') at = known.at;
-    else if (result.outcome === 'already_gone' && lease.strategy === 'sidecar') {
-      const timeline = await driver.readTimeline(lease).catch(() => undefined);
-      if (timeline?.state === 'reverted' && timeline.revertedAt) at = timeline.revertedAt;
-    }
-    await leases.markReverted(lease.id, at, reason);
+    // gone before we came: the helper's record says when, if its clock took it out
+    const timeline =
+      !known && result.outcome === 'already_gone' && faultCapabilities(lease).clock === 'helper'
+        ? await driver.readTimeline(lease).catch(() => undefined)
+        : undefined;
+    const at = revertInstant(result, { known, timeline });
+    await ledger.reverted(lease.id, at, reason);
     metrics.faultReverts.inc({ result: 'ok', reason });
     return { at, outcome: result.outcome };
   } catch (error) {

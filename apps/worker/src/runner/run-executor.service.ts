@@ -26,16 +26,10 @@ import {
   type RunPlan,
   type RunStatus,
 } from '@gameday/core';
-import {
-  FencedError,
-  isConnectionLoss,
-  ProbeSampleRepository,
-  RunRepository,
-  type PrismaLeaseRepository,
-  type Prisma,
-} from '@gameday/db';
+import { FencedError, isConnectionLoss, ProbeSampleRepository, RunRepository, type Prisma } from '@gameday/db';
 import { APP_CONFIG, CLOCK, type AppConfig } from '@gameday/config';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
+import { faultCapabilities } from '@gameday/faults';
 import { EgressGuard } from '@gameday/probes';
 import { ArmingPlanner } from './arming-planner';
 import { ArmingWatch } from './arming-watch';
@@ -82,7 +76,7 @@ export class RunExecutor {
     private readonly runs: RunRepository,
     private readonly samples: ProbeSampleRepository,
     @Inject(FAULT_DRIVER) private readonly driver: FaultDriver,
-    @Inject(LEASE_REPOSITORY) private readonly leases: PrismaLeaseRepository & LeaseRepository,
+    @Inject(LEASE_REPOSITORY) private readonly leases: LeaseRepository,
     private readonly faultJobs: FaultJobs,
     private readonly notifier: WebhookNotifier,
     @Inject(METRICS) private readonly metrics: GameDayMetrics,
@@ -504,8 +498,8 @@ export class RunExecutor {
     // Layer 1: the revert is queued before anything is applied.
     await this.faultJobs.scheduleRevert(runId, index, dateOf(ep.revertAt));
     const leases: FaultLease[] = [];
-    // Container faults and exec/nsenter have no clock in the netns: applied from here at T0.
-    const pending = prepared.filter((p) => !(p.spec.kind === 'network' && p.strategy === 'sidecar'));
+    // Faults whose helper keeps no clock (container, exec/nsenter): applied from here at T0.
+    const pending = prepared.filter((p) => faultCapabilities(p).clock !== 'helper');
     for (const p of prepared)
       if (!pending.includes(p))
         leases.push(
@@ -533,6 +527,7 @@ export class RunExecutor {
             prepared.find((p) => p.helperContainerId && p.helperContainerId === l.helperContainerId)?.clockOffset ??
             null,
           leaseId: l.id,
+          strategy: l.strategy,
           containerId: l.containerId,
           netnsId: l.netnsId ?? null,
           helperContainerId: l.helperContainerId ?? null,

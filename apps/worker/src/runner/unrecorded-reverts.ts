@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import type { LeaseRepository, RevertResult } from '@gameday/core';
+import { LeaseLedger } from './lease-ledger';
 import { LEASE_REPOSITORY } from './runner.tokens';
 
 export interface Unrecorded {
@@ -19,7 +20,11 @@ export class UnrecordedReverts implements OnModuleDestroy {
   private readonly logger = new Logger(UnrecordedReverts.name);
   private readonly pending = new Map<string, Unrecorded>();
 
-  constructor(@Inject(LEASE_REPOSITORY) private readonly leases: LeaseRepository) {}
+  private readonly ledger: LeaseLedger;
+
+  constructor(@Inject(LEASE_REPOSITORY) leases: LeaseRepository) {
+    this.ledger = new LeaseLedger(leases);
+  }
 
   /** Keeps the first instant per lease: a later idempotent revert only confirms it was gone. */
   add(results: ReadonlyMap<string, RevertResult>, reason: string): void {
@@ -46,7 +51,7 @@ export class UnrecordedReverts implements OnModuleDestroy {
     for (const [leaseId, r] of [...this.pending]) {
       try {
         // first revert wins: a lease already closed (the executor's own confirmation) is left as it is
-        await this.leases.markReverted(leaseId, r.at, r.reason);
+        await this.ledger.reverted(leaseId, r.at, r.reason);
         this.pending.delete(leaseId);
       } catch {
         return; // Postgres still away: the rest would fail the same way

@@ -1,3 +1,4 @@
+import type { FaultSpec } from './fault.schema';
 import type { ExpectedTree } from './network-fault.compiler';
 
 /**
@@ -8,7 +9,7 @@ export interface FaultLease {
   id: string;
   runId?: string | null;
   experimentIndex: number;
-  kind: 'network' | 'container';
+  kind: FaultSpec['kind'];
   strategy: 'sidecar' | 'exec' | 'nsenter' | 'docker';
   engine: string;
   containerId: string;
@@ -65,6 +66,9 @@ export interface LeaseRepository {
   claimRevert(id: string, until: Date): Promise<void>;
   listExpiredUnreverted(now: Date, limit?: number): Promise<FaultLease[]>;
   listActive(): Promise<FaultLease[]>;
+  /** Any lease (open or closed) of one experiment: a run that armed it once never arms it again. */
+  countForExperiment(runId: string, experimentIndex: number): Promise<number>;
+  countOpenForRun(runId: string): Promise<number>;
   get(id: string): Promise<FaultLease | null>;
 }
 
@@ -108,6 +112,12 @@ export class InMemoryLeaseRepository implements LeaseRepository {
   }
   async listActive(): Promise<FaultLease[]> {
     return [...this.rows.values()].filter((r) => !r.revertedAt).map((r) => ({ ...r }));
+  }
+  async countForExperiment(runId: string, experimentIndex: number): Promise<number> {
+    return [...this.rows.values()].filter((r) => r.runId === runId && r.experimentIndex === experimentIndex).length;
+  }
+  async countOpenForRun(runId: string): Promise<number> {
+    return [...this.rows.values()].filter((r) => r.runId === runId && !r.revertedAt).length;
   }
   async get(id: string): Promise<FaultLease | null> {
     const row = this.rows.get(id);

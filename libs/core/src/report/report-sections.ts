@@ -54,7 +54,9 @@ export function faultCommands(
     .map((e) => {
       const d = record(e.data);
       const containerId = typeof d.containerId === 'string' ? d.containerId : null;
-      const strategy = /\(([^)]+)\)\s*$/.exec(e.message)?.[1] ?? null;
+      // the lease's strategy, as the armed event recorded it; events written before it carried
+      // the strategy only in their message
+      const strategy = typeof d.strategy === 'string' ? d.strategy : (/\(([^)]+)\)\s*$/.exec(e.message)?.[1] ?? null);
       const fromMessage = /armed on (\S+)/.exec(e.message)?.[1] ?? null;
       return {
         experimentIndex: e.experimentIndex ?? null,

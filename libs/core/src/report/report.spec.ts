@@ -248,6 +248,15 @@ describe('report sections', () => {
     ]);
   });
 
+  it("reads the strategy from the lease recorded in the armed event, not from the event's wording", () => {
+    const r = report();
+    const armed = r.events[1];
+    const events = [
+      { ...armed, message: 'fault armed on demo-service2-1', data: { ...(armed.data as object), strategy: 'nsenter' } },
+    ];
+    expect(faultCommands(events, r.experiments)[0].strategy).toBe('nsenter');
+  });
+
   it('quotes argv elements for reading', () => {
     expect(formatArgv(['tc', 'qdisc', 'add', 'dev', 'eth0', 'root', 'netem', 'delay', '500ms'])).toBe(
       'tc qdisc add dev eth0 root netem delay 500ms',

@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import { selectTargetsOrThrow, type ContainerCandidate, type FaultSpec, type TargetResolution } from '@gameday/core';
-import { isNotFound } from './docker-exec';
+import { faultKind } from '../kinds/fault-kind.registry';
+import { isNotFound, shortName } from './docker-exec';
 
 function describe(info: Docker.ContainerInspectInfo): ContainerCandidate {
   return {
@@ -14,10 +15,6 @@ function describe(info: Docker.ContainerInspectInfo): ContainerCandidate {
     pid: info.State?.Pid || undefined,
     privileged: info.HostConfig?.Privileged === true,
   };
-}
-
-export function shortName(name: string): string {
-  return name.replace(/^\//, '');
 }
 
 /**
@@ -51,7 +48,7 @@ export class TargetResolver {
       }
     }
     const selection = selectTargetsOrThrow(candidates, t, options.random ?? this.random, {
-      dedupeNetns: spec.kind === 'network',
+      dedupeNetns: faultKind(spec.kind).dedupeNetns,
       allowPrivileged: t.allowPrivileged === true,
     });
     return {

@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
 import type { ClockReading, HelperTimeline, ResolvedTarget } from '@gameday/core';
-import { execInContainer, isNotFound, removeContainer } from './docker-exec';
+import { execInContainer, isNotFound, removeContainer, shortName } from './docker-exec';
 import { ensureHelperImage } from './helper-image';
 import { encodeHelperSteps, parseHelperStatus, parseKeyValues } from './helper-protocol';
-import { shortName } from './target-resolver';
 
 export const HELPER_ROLE_LABEL = 'gameday.role';
 export const HELPER_TARGET_LABEL = 'gameday.target';

@@ -119,3 +119,8 @@ export async function removeContainer(docker: Docker, id: string): Promise<void>
     if (!isNotFound(err)) throw err;
   }
 }
+
+/** A container's name without the leading slash the Engine API puts before it. */
+export function shortName(name: string): string {
+  return name.replace(/^\//, '');
+}

@@ -1,0 +1,112 @@
+import type { ContainerFaultSpec, FaultLease, RevertResult, VerifyOutcome } from '@gameday/core';
+import { inspectOrNull, isNotModified } from '../../engine/docker-exec';
+import type { FaultEngine } from '../../engine/fault-engine';
+import type { FaultKind } from '../fault-kind';
+
+/** The Docker API call for a container fault and its inverse, written as the equivalent CLI argv. */
+export function containerSteps(spec: ContainerFaultSpec, id: string): { apply: string[]; revert: string[] } {
+  switch (spec.action) {
+    case 'pause':
+      return { apply: ['docker', 'pause', id], revert: ['docker', 'unpause', id] };
+    case 'stop':
+      return { apply: ['docker', 'stop', id], revert: ['docker', 'start', id] };
+    case 'kill':
+      return { apply: ['docker', 'kill', '--signal', spec.signal ?? 'SIGKILL', id], revert: ['docker', 'start', id] };
+    case 'restart':
+      return { apply: ['docker', 'restart', id], revert: ['docker', 'start', id] };
+  }
+}
+
+/**
+ * Container faults (pause, stop, kill, restart) through the Docker API, their inverse, and the
+ * check that one is in place. Idempotent reverts: "already gone" is success. The worker keeps their
+ * clock: no helper, nothing to read back beyond the container's state.
+ */
+export const containerKind: FaultKind<ContainerFaultSpec> = {
+  name: 'container',
+  dedupeNetns: false,
+  capabilities: () => ({ clock: 'worker', verifiable: false, reverify: false }),
+
+  dryRunTarget(_engine, spec, target) {
+    const c = containerSteps(spec, target.containerId);
+    return {
+      target,
+      strategy: 'docker',
+      runner: ['docker'],
+      apply: [c.apply],
+      verify: [['docker', 'inspect', target.containerId]],
+      revert: [c.revert],
+      warnings: [],
+    };
+  },
+
+  prepare: async (_engine, _spec, base) => ({ ...base, strategy: 'docker' }),
+
+  draftLease(prepared) {
+    const c = containerSteps(prepared.spec, prepared.target.containerId);
+    return {
+      kind: 'container',
+      applyArgv: [c.apply],
+      revertArgv: [c.revert],
+      verifyArgv: null,
+      details: { action: prepared.spec.action, signal: prepared.spec.signal },
+    };
+  },
+
+  async apply(engine, prepared) {
+    const c = engine.docker.getContainer(prepared.target.containerId);
+    switch (prepared.spec.action) {
+      case 'pause':
+        await c.pause();
+        break;
+      case 'stop':
+        await c.stop({ t: 10 });
+        break;
+      case 'kill':
+        await c.kill({ signal: prepared.spec.signal ?? 'SIGKILL' });
+        break;
+      case 'restart':
+        await c.restart({ t: 10 });
+        break;
+    }
+    return engine.now();
+  },
+
+  // the engine refused the action (an HTTP status): nothing was done to the container
+  nothingApplied: (err) => typeof (err as { statusCode?: unknown }).statusCode === 'number',
+
+  verify: (engine, lease) => verifyContainer(engine, lease),
+  revert: (engine, lease) => revertContainer(engine, lease),
+};
+
+async function verifyContainer(engine: FaultEngine, lease: FaultLease): Promise<VerifyOutcome> {
+  const info = await inspectOrNull(engine.docker, lease.containerId);
+  const action = lease.details?.action;
+  if (!info) return { ok: false, reasons: [`container ${lease.containerName} is gone`] };
+  if (action === 'pause')
+    return info.State.Paused ? { ok: true } : { ok: false, reasons: [`${lease.containerName} is not paused`] };
+  if (action === 'stop' || action === 'kill')
+    return !info.State.Running ? { ok: true } : { ok: false, reasons: [`${lease.containerName} is running again`] };
+  return { ok: true };
+}
+
+async function revertContainer(engine: FaultEngine, lease: FaultLease): Promise<RevertResult> {
+  const now = engine.now;
+  const info = await inspectOrNull(engine.docker, lease.containerId);
+  if (!info) return { outcome: 'already_gone', at: now(), details: ['container removed'] };
+  const c = engine.docker.getContainer(lease.containerId);
+  if (lease.details?.action === 'pause') {
+    if (!info.State.Paused) return { outcome: 'already_gone', at: now() };
+    await c.unpause();
+    return { outcome: 'reverted', at: now() };
+  }
+  if (info.State.Paused) await c.unpause();
+  if (info.State.Running) return { outcome: 'already_gone', at: now() };
+  try {
+    await c.start();
+  } catch (err) {
+    if (!isNotModified(err)) throw err;
+    return { outcome: 'already_gone', at: now() };
+  }
+  return { outcome: 'reverted', at: now() };
+}

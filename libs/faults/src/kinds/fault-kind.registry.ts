@@ -1,0 +1,30 @@
+import type { FaultLease, FaultSpec, PreparedFault } from '@gameday/core';
+import { containerKind } from './container/container.kind';
+import type { FaultCapabilities, FaultKind } from './fault-kind';
+import { networkKind } from './network/network.kind';
+
+/**
+ * Kind name → module: the only place that lists the fault kinds. Adding a kind is one line here
+ * (and its member of the schema union in core, which the type below checks is covered).
+ */
+const REGISTRY: { readonly [K in FaultSpec['kind']]: FaultKind<Extract<FaultSpec, { kind: K }>> } = {
+  network: networkKind,
+  container: containerKind,
+};
+
+export const FAULT_KINDS: readonly FaultSpec['kind'][] = Object.freeze(Object.keys(REGISTRY) as FaultSpec['kind'][]);
+
+/** The module of a kind; throws for a name no module answers to (a row changed by hand, say). */
+export function faultKind(name: FaultSpec['kind'] | FaultLease['kind']): FaultKind {
+  const kind = (REGISTRY as Record<string, FaultKind | undefined>)[name];
+  if (!kind) throw new Error(`no fault kind ${String(name)}`);
+  return kind;
+}
+
+/**
+ * What the worker may rely on for a prepared fault or a lease (who keeps its clock, whether it is
+ * read back and re-checked), asked of its kind: the worker never compares kind names itself.
+ */
+export function faultCapabilities(fault: PreparedFault | FaultLease): FaultCapabilities {
+  return faultKind('spec' in fault ? fault.spec.kind : fault.kind).capabilities(fault);
+}

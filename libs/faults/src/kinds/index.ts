@@ -1,0 +1,3 @@
+export * from './fault-kind';
+export * from './fault-kind.registry';
+export { containerSteps } from './container/container.kind';

@@ -1,0 +1,131 @@
+import {
+  compileNetworkFault,
+  FaultStepError,
+  rollbackSteps,
+  type NetworkFaultSpec,
+  type PreparedFault,
+} from '@gameday/core';
+import type { FaultEngine } from '../../engine/fault-engine';
+import { msDate, parseKeyValues } from '../../engine/helper-protocol';
+import type { StepRunner } from '../../engine/step-runner';
+import type { FaultKind } from '../fault-kind';
+import { armNetwork } from './network-arm';
+import { revertNetwork } from './network-revert';
+import { verifyNetwork } from './network-verify';
+
+/**
+ * Network faults (netem, optionally scoped or on ingress) through tc in the target's network
+ * namespace: compiled in core, applied by the helper (sidecar, which keeps the fault's clock) or
+ * from the worker (exec, nsenter, guarded by a watchdog helper), read back from the kernel.
+ */
+export const networkKind: FaultKind<NetworkFaultSpec> = {
+  name: 'network',
+  // one netns, one qdisc tree: two containers sharing it are one target
+  dedupeNetns: true,
+  capabilities: ({ strategy }) => ({
+    clock: strategy === 'sidecar' ? 'helper' : 'worker',
+    verifiable: true,
+    reverify: true,
+  }),
+
+  dryRunTarget(engine, spec, target) {
+    const compiled = compileNetworkFault(spec, engine.options.compile);
+    const runner =
+      spec.strategy === 'sidecar'
+        ? ['docker', 'exec', `<helper in netns of ${target.containerName}>`]
+        : spec.strategy === 'exec'
+          ? ['docker', 'exec', '--privileged', target.containerId.slice(0, 12)]
+          : ['nsenter', '-t', String(target.pid ?? '<pid>'), '-n', '--'];
+    return {
+      target,
+      strategy: spec.strategy,
+      runner,
+      apply: compiled.apply,
+      verify: compiled.verify,
+      revert: compiled.revert,
+      warnings: compiled.warnings,
+    };
+  },
+
+  prepare: armNetwork,
+
+  draftLease(prepared) {
+    const compiled = prepared.compiled!;
+    return {
+      kind: 'network',
+      device: compiled.device,
+      handle: compiled.handle,
+      applyArgv: compiled.apply,
+      verifyArgv: compiled.verify,
+      revertArgv: compiled.revert,
+      details: {
+        expected: compiled.expected,
+        warnings: compiled.warnings,
+        selfExpiryAt: new Date(prepared.expiresAt.getTime() + prepared.graceMs).toISOString(),
+        clockCorrectionMs: prepared.clockOffset?.correctionMs ?? 0,
+        ...(prepared.target.netnsInode ? { netnsInode: prepared.target.netnsInode } : {}),
+      },
+    };
+  },
+
+  async apply(engine, prepared, lease) {
+    if (prepared.strategy === 'sidecar') {
+      await engine.assertArmedNetns(lease);
+      return applyViaHelper(engine, prepared);
+    }
+    return engine.inArmedNetns(prepared.strategy, lease, (runner) => applyDirect(engine, prepared, runner));
+  },
+
+  // a failed step is rolled back by apply itself (FaultStepError.rolledBack): nothing else is known
+  nothingApplied: () => false,
+
+  schedule: {
+    details: (prepared, at, expireAt) => ({
+      expected: prepared.compiled!.expected,
+      warnings: prepared.compiled!.warnings,
+      applyAt: at.applyAt.toISOString(),
+      revertAt: at.revertAt.toISOString(),
+      selfExpiryAt: new Date(expireAt).toISOString(),
+      clockCorrectionMs: prepared.clockOffset?.correctionMs ?? 0,
+    }),
+    async handOver(engine, prepared, at, expireAt) {
+      const compiled = prepared.compiled!;
+      // instants handed to the helper are in its clock
+      const shift = prepared.clockOffset?.correctionMs ?? 0;
+      const r = await engine.helpers.schedule(
+        prepared.helperContainerId!,
+        at.applyAt.getTime() + shift,
+        at.revertAt.getTime() + shift,
+        expireAt + shift,
+        compiled.apply,
+        compiled.undo,
+      );
+      if (r.exitCode !== 0) throw new FaultStepError(['gameday-helper', 'schedule'], r.exitCode, r.stderr, false);
+    },
+  },
+
+  verify: (engine, lease) => verifyNetwork(engine, lease, 'applied'),
+  revert: revertNetwork,
+};
+
+async function applyViaHelper(engine: FaultEngine, prepared: PreparedFault): Promise<Date> {
+  const compiled = prepared.compiled!;
+  const shift = prepared.clockOffset?.correctionMs ?? 0;
+  const expireAt = prepared.expiresAt.getTime() + prepared.graceMs + shift;
+  const r = await engine.helpers.applyNow(prepared.helperContainerId!, expireAt, compiled.apply, compiled.undo);
+  if (r.exitCode !== 0) throw new FaultStepError(['gameday-helper', 'apply'], r.exitCode, r.stderr, true);
+  const applied = msDate(parseKeyValues(r.stdout).applied_at);
+  return applied ? new Date(applied.getTime() - shift) : engine.now();
+}
+
+async function applyDirect(engine: FaultEngine, prepared: PreparedFault, runner: StepRunner): Promise<Date> {
+  const compiled = prepared.compiled!;
+  for (let i = 0; i < compiled.apply.length; i++) {
+    const r = await runner.run(compiled.apply[i]);
+    if (r.exitCode !== 0) {
+      for (const undo of rollbackSteps(compiled.undo, i)) await runner.run(undo).catch(() => undefined);
+      throw new FaultStepError([...runner.prefix, ...compiled.apply[i]], r.exitCode, r.stderr, true);
+    }
+  }
+  return engine.now();
+}
