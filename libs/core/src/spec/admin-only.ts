@@ -22,7 +22,8 @@ export function adminOnlyFields(spec: GameDaySpec): (FieldError & { experimentIn
         field: `experiments[${i}].fault.target.allowPrivileged`,
         message: ADMIN_ONLY_MESSAGES.allowPrivileged,
       });
-    if (e.fault.kind === 'network' && e.fault.strategy === 'nsenter')
+    // any kind that runs through a strategy: nsenter is the worker's own privileges, whatever the kind
+    if ('strategy' in e.fault && e.fault.strategy === 'nsenter')
       out.push({ experimentIndex: i, field: `experiments[${i}].fault.strategy`, message: ADMIN_ONLY_MESSAGES.nsenter });
     return out;
   });
