@@ -1,5 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -189,15 +189,22 @@ describe('security: hostile GameDays do not stop the worker', () => {
     return id;
   }
 
-  /** The worker took each hostile run and refused its stored spec (its log names the run and the field). */
+  /**
+   * The worker took each hostile run and refused its stored spec at once: the run is failed with
+   * the field named, not left `scheduled` to be redelivered until the reaper calls it orphaned.
+   */
   async function refusedByTheWorker(runIds: string[]): Promise<void> {
-    const refused = (id: string, log: string) => new RegExp(`run ${id} failed: .*(headers|webhooks)`).test(log);
     let left = runIds;
     await waitFor(
       'the worker to have refused every hostile run',
       async () => {
-        const log = readFileSync(worker.logFile, 'utf8');
-        left = left.filter((id) => !refused(id, log));
+        const runs = await prisma.run.findMany({ where: { id: { in: left } } });
+        const refused = new Set(
+          runs
+            .filter((r) => r.status === 'failed' && /invalid spec: .*(headers|webhooks)/.test(r.error ?? ''))
+            .map((r) => r.id),
+        );
+        left = left.filter((id) => !refused.has(id));
         return left.length === 0;
       },
       20_000,

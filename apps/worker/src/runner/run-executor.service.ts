@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   combineVerdicts,
+  fieldErrors,
   gameDaySpecSchema,
   isTerminal,
   KernelCapabilityError,
@@ -102,10 +103,22 @@ export class RunExecutor {
     if (!run) throw new Error(`no run ${runId}`);
     if (isTerminal(run.status as RunStatus)) return;
 
-    const spec = gameDaySpecSchema.parse(run.spec);
+    const parsed = gameDaySpecSchema.safeParse(run.spec);
     // one executor per run: a job re-delivered while its first executor still runs takes the run
     // over here, and the first one stops at its next step (see RunControl)
     const epoch = await this.runs.claimExecution(runId, this.executorId);
+    if (!parsed.success) {
+      // a row stored before today's rules (or changed by hand): no retry can make it valid, and
+      // left `scheduled` it would only be redelivered until the reaper calls it orphaned
+      const problems = fieldErrors(parsed.error).map((f) => `${f.field}: ${f.message}`);
+      await new RunState(this.runs, run.id, run.status as RunStatus, epoch).to(
+        'failed',
+        { type: 'run.failed', message: `the stored GameDay is not valid any more: ${problems.join('; ')}` },
+        { finishedAt: this.clock.now(), error: `invalid spec: ${problems[0] ?? parsed.error.message}` },
+      );
+      return;
+    }
+    const spec = parsed.data;
     // arming happens ahead of the baseline: a lead this engine learned, settled once per run
     const plan = planRun(
       run.scheduledFor.getTime(),
