@@ -14,6 +14,18 @@ export const GAMEDAY_NETEM_HANDLE = '4745:';
 export const GAMEDAY_PASS_HANDLE = '4746:';
 export const DEFAULT_IFB_DEVICE = 'gdifb0';
 const INGRESS_HANDLE = 'ffff:';
+
+/** The ingress qdisc an ingress fault hangs its redirect on (also what the kernel probe tries). */
+export function ingressQdiscArgv(device: string): string[] {
+  return ['tc', 'qdisc', 'add', 'dev', device, 'handle', INGRESS_HANDLE, 'ingress'];
+}
+
+/** Every packet arriving on `device` redirected to the IFB that holds the fault (also probed). */
+export function ingressRedirectArgv(device: string, ifb: string): string[] {
+  // prettier-ignore
+  return ['tc', 'filter', 'add', 'dev', device, 'parent', INGRESS_HANDLE, 'protocol', 'all', 'pref', '1',
+    'u32', 'match', 'u32', '0', '0', 'action', 'mirred', 'egress', 'redirect', 'dev', ifb];
+}
 /** Untouched traffic keeps a real queue: container veths have txqueuelen 0, which would make prio's default pfifo 1 packet long. */
 const PASS_QUEUE_PACKETS = 1000;
 const MAX_FILTERS = 256;
@@ -375,32 +387,9 @@ export function compileNetworkFault(
 
   if (ifb !== undefined) {
     // Redirect last: the IFB already holds the fault when traffic starts flowing through it.
-    apply.push(['tc', 'qdisc', 'add', 'dev', device, 'handle', INGRESS_HANDLE, 'ingress']);
+    apply.push(ingressQdiscArgv(device));
     undo.push(['tc', 'qdisc', 'del', 'dev', device, 'handle', INGRESS_HANDLE, 'ingress']);
-    apply.push([
-      'tc',
-      'filter',
-      'add',
-      'dev',
-      device,
-      'parent',
-      INGRESS_HANDLE,
-      'protocol',
-      'all',
-      'pref',
-      '1',
-      'u32',
-      'match',
-      'u32',
-      '0',
-      '0',
-      'action',
-      'mirred',
-      'egress',
-      'redirect',
-      'dev',
-      ifb,
-    ]);
+    apply.push(ingressRedirectArgv(device, ifb));
     undo.push(null);
     qdiscs.push({ dev: device, kind: 'ingress', handle: INGRESS_HANDLE, parent: 'ingress' });
     filters.push({ dev: device, parent: INGRESS_HANDLE, protocol: 'all', pref: 1, redirectTo: ifb });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { KernelCapabilityError, type KernelFeature } from '@gameday/core';
+import { ingressQdiscArgv, ingressRedirectArgv, KernelCapabilityError, type KernelFeature } from '@gameday/core';
 import { runAll, type StepRunner } from './step-runner';
 
 export interface ProbeNeeds {
@@ -57,26 +57,7 @@ export function probeSteps(
         feature: 'sch_prio',
       },
       {
-        argv: [
-          'tc',
-          'filter',
-          'add',
-          'dev',
-          PROBE_DEV,
-          'parent',
-          '4744:',
-          'protocol',
-          'ip',
-          'pref',
-          '1',
-          'u32',
-          'match',
-          'ip',
-          'dst',
-          '192.0.2.1/32',
-          'flowid',
-          '4744:2',
-        ],
+        argv: ingressRedirectArgv(PROBE_PEER, PROBE_IFB),
         feature: 'cls_u32',
         requires: ['sch_prio'],
       },
@@ -85,7 +66,7 @@ export function probeSteps(
   if (needs.ingress) {
     steps.push(
       { argv: ['ip', 'link', 'add', PROBE_IFB, 'type', 'ifb'], feature: 'ifb' },
-      { argv: ['tc', 'qdisc', 'add', 'dev', PROBE_PEER, 'handle', 'ffff:', 'ingress'], feature: 'sch_ingress' },
+      { argv: ingressQdiscArgv(PROBE_PEER), feature: 'sch_ingress' },
       {
         argv: [
           'tc',
