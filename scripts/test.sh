@@ -4,10 +4,8 @@
 # scheduling tests again on a local three-node Redis Cluster), browser (the web UI in Chromium
 # against the real API and worker) and lab (user-mode-linux kernel with sch_netem).
 #
-# The lab's kernel is pinned to one CPU and spends most of its time waiting on its own guest, the
-# other tiers mostly wait on timers, so the lab tier runs beside them (its own database and Redis
-# indexes, a Postgres of its own where a test restarts one); only the classic end to end, whose
-# verdict measures latencies from the host, runs alone at the end.
+# The lab tier runs last and alone, on its own database (gameday_lab), Redis indexes and, where a
+# test restarts Postgres, a Postgres of its own: nothing of it touches what the other tiers use.
 #
 # Extra arguments go to one plain jest run over every tier (e.g. `npm test -- test/lab/x`).
 # SKIP_BUILD=1 lets the tests that need dist/ (app images, the lab end to end) use it as it is
@@ -35,29 +33,16 @@ fi
 
 results="$(mktemp -d)"
 started=$SECONDS
-lab_pid=
-if [ "${GAMEDAY_SKIP_LAB:-}" != 1 ]; then
-  migrate "$lab_db"
-  echo "== lab tier (beside the others; its output follows theirs): log $results/lab.log"
-  DATABASE_URL="$lab_db" "${jest[@]}" --selectProjects lab --testPathIgnorePatterns e2e-classic \
-    --json --outputFile "$results/lab.json" >"$results/lab.log" 2>&1 &
-  lab_pid=$!
-fi
-
 status=0
-# niced: where the two streams want the same CPU, the lab's kernel and its host side go first
-nice -n 10 "${jest[@]}" --selectProjects unit integration redis-cluster browser --json --outputFile "$results/main.json" || status=1
+"${jest[@]}" --selectProjects unit integration redis-cluster browser --json --outputFile "$results/main.json" || status=1
 echo "== unit, integration, redis-cluster, browser: $((SECONDS - started)) s"
-
-if [ -n "$lab_pid" ]; then
-  wait "$lab_pid" || status=1
-  echo "== lab tier output"
-  cat "$results/lab.log"
-  echo "== lab tier (without the end to end) done at $((SECONDS - started)) s"
+if [ "${GAMEDAY_SKIP_LAB:-}" != 1 ]; then
+  # alone: beside the other tiers (even niced) the lab's one-CPU kernel starves (a guest API up in
+  # 47 s instead of 6, HTTP inside the guest 100 ms instead of 2) and its measured figures fail
+  migrate "$lab_db"
   t=$SECONDS
-  DATABASE_URL="$lab_db" "${jest[@]}" --selectProjects lab --json --outputFile "$results/e2e.json" \
-    test/lab/e2e-classic || status=1
-  echo "== lab end to end: $((SECONDS - t)) s"
+  DATABASE_URL="$lab_db" "${jest[@]}" --selectProjects lab --json --outputFile "$results/lab.json" || status=1
+  echo "== lab: $((SECONDS - t)) s"
 fi
 
 # one closing line over every run, and the slowest files (CI's time budget is 30 minutes)
