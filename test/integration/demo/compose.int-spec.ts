@@ -219,7 +219,9 @@ describe('the demo services under Compose', () => {
     const deadline = Date.now() + 60_000;
     let body = '';
     while (Date.now() < deadline) {
-      body = await fetch(`http://127.0.0.1:${port}/`).then(
+      // with a timeout: a first request that meets the published port before service1 listens can
+      // be reset in a way that leaves Node's fetch pending for ever
+      body = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(3000) }).then(
         (r) => (r.ok ? r.text() : ''),
         () => '',
       );
