@@ -151,6 +151,20 @@ describe('compileBlackhole: golden argv', () => {
     expect(c.expected.lines.filter((l) => l.startsWith(`-A ${OUT} `))).toEqual(rules.map((r) => `-A ${OUT} ${r}`));
   });
 
+  it('reject both ways lets our own resets and port-unreachables out first (else OUTPUT swallows them)', () => {
+    const c = compile({ action: 'reject', peers: ['10.0.0.5'] });
+    expect(c.expected.lines.slice(0, 5)).toEqual([
+      `-N ${OUT}`,
+      `-A ${OUT} -p tcp -m tcp --tcp-flags RST RST -j RETURN`,
+      `-A ${OUT} -p icmp -m icmp --icmp-type 3/3 -j RETURN`,
+      `-A ${OUT} -d 10.0.0.5/32 -p tcp -j REJECT --reject-with tcp-reset`,
+      `-A ${OUT} -d 10.0.0.5/32 -j REJECT --reject-with icmp-port-unreachable`,
+    ]);
+    expect(c.expected.lines.filter((l) => l.includes('RETURN'))).toHaveLength(2);
+    expect(compile({ action: 'reject', direction: 'egress' }).expected.lines.join('\n')).not.toMatch(/RETURN/);
+    expect(compile({ action: 'drop', peers: ['10.0.0.5'] }).expected.lines.join('\n')).not.toMatch(/RETURN/);
+  });
+
   it('a /0 peer is any address (iptables prints none)', () => {
     const c = compile({ direction: 'egress', peers: ['0.0.0.0/0'] });
     expect(c.apply[1]).toEqual([...L, '-A', OUT, '-j', 'DROP']);

@@ -134,6 +134,17 @@ export function compileBlackhole(
     apply.push(ipt('-N', d.chain));
     undo.push(ipt('-X', d.chain));
     lines.push(`-N ${d.chain}`);
+    // rejecting both ways: the reset or unreachable our INPUT chain answers with leaves through
+    // OUTPUT, where the peer's own rule would swallow it (the peer would time out, not be refused)
+    if (d.hook === 'OUTPUT' && spec.action === 'reject' && spec.direction === 'both')
+      for (const rule of [
+        ['-p', 'tcp', '-m', 'tcp', '--tcp-flags', 'RST', 'RST', '-j', 'RETURN'],
+        ['-p', 'icmp', '-m', 'icmp', '--icmp-type', '3/3', '-j', 'RETURN'],
+      ]) {
+        apply.push(ipt('-A', d.chain, ...rule));
+        undo.push(ipt('-F', d.chain));
+        lines.push(['-A', d.chain, ...rule].join(' '));
+      }
     for (const peer of peerList)
       for (const { proto, target } of protos) {
         // the order iptables -S prints them in: addresses, protocol, matches, target
