@@ -20,7 +20,7 @@ const LATE_LIMIT_MS = 3_000;
 describe('blackhole on a real kernel without IPv4 nf_tables: Docker inside user-mode-linux', () => {
   let lab: UmlDocker | undefined;
 
-  const get = (port: number, timeoutMs = 400): Promise<string> =>
+  const get = (port: number, timeoutMs = 1_500): Promise<string> =>
     new Promise((resolve) => {
       const req = http.get({ host: lab!.host, port, path: '/', timeout: timeoutMs, agent: false }, (res) => {
         res.resume();
@@ -53,8 +53,14 @@ describe('blackhole on a real kernel without IPv4 nf_tables: Docker inside user-
       },
     });
     await target.start();
-    for (let i = 0; i < 100 && ((await get(PORT_DARK)) !== 'ok' || (await get(PORT_LIT)) !== 'ok'); i++)
-      await new Promise((r) => setTimeout(r, 200));
+    // the guest's first answers are slow: wait until both ports answer, and say so if they never do
+    let seen = '';
+    for (let i = 0; i < 60; i++) {
+      seen = `${await get(PORT_DARK)} / ${await get(PORT_LIT)}`;
+      if (seen === 'ok / ok') break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(seen).toBe('ok / ok');
   }, 300_000);
 
   afterAll(async () => {
@@ -77,10 +83,12 @@ describe('blackhole on a real kernel without IPv4 nf_tables: Docker inside user-
       action: 'reject',
     }) as BlackholeFaultSpec;
     const { targets } = await driver.resolveTargets(spec);
+    const armStarted = Date.now();
     const prepared = await driver.prepare(spec, targets[0], { expiresAt: new Date(Date.now() + 120_000) });
+    process.stdout.write(`blackhole armed (helper, probe, clock) in ${Date.now() - armStarted} ms\n`);
     try {
       expect(prepared.blackhole?.tool).toBe('iptables-legacy');
-      const t0 = Date.now() + 6_000;
+      const t0 = Date.now() + 8_000;
       const t1 = t0 + 6_000;
       const lease = await driver.scheduleApply(prepared, { applyAt: new Date(t0), revertAt: new Date(t1) });
       expect(await get(PORT_DARK)).toBe('ok');
