@@ -27,6 +27,7 @@ import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { InMemoryLeaseRepository, networkFaultSchema, type FaultLease, type PreparedFault } from '@gameday/core';
 import { DockerFaultDriver, ensureHelperImage, execInContainer } from '@gameday/faults';
+import { LeaseLedger } from '../apps/worker/src/runner/lease-ledger';
 import { ensureLabTargetImage } from '../tools/lab/lab-images';
 import { EchoStream, faultSeenAt } from './echo-stream';
 import { quantile } from '../tools/lab/stats';
@@ -78,6 +79,8 @@ const ms = (x: number) => `${x.toFixed(1)} ms`;
 
 class Bench {
   private driver!: DockerFaultDriver;
+  /** the worker's ledger (in memory here): leases recorded before apply, as in a run */
+  private readonly ledger = new LeaseLedger(new InMemoryLeaseRepository());
   private prepared!: PreparedFault;
   private helperId!: string;
   private dockerEnv!: NodeJS.ProcessEnv;
@@ -112,7 +115,6 @@ class Bench {
     this.echo = await EchoStream.open(this.lab.host, Number(published));
     await this.echo.ready();
     this.driver = new DockerFaultDriver(this.lab.docker, {
-      leases: new InMemoryLeaseRepository(),
       helperImage: this.helperImage,
       engine: `tcp://${this.lab.host}:${this.lab.port}`,
     });
@@ -153,7 +155,10 @@ class Bench {
     for (let i = 0; i < INJECTIONS; i++) {
       const applyAt = Date.now() + LEAD_MS;
       const revertAt = applyAt + HOLD_MS;
-      await this.driver.scheduleApply(this.prepared, { applyAt: new Date(applyAt), revertAt: new Date(revertAt) });
+      await this.ledger.schedule(this.driver, this.prepared, {
+        applyAt: new Date(applyAt),
+        revertAt: new Date(revertAt),
+      });
       const streamed = this.echo.window(
         applyAt - STREAM_BEFORE_MS,
         applyAt + STREAM_AFTER_MS,
@@ -213,10 +218,10 @@ class Bench {
     const removed: number[] = [];
     const returned: number[] = [];
     for (let i = 0; i < ABORTS; i++) {
-      const lease: FaultLease = await this.driver.apply(this.prepared);
+      const lease: FaultLease = await this.ledger.apply(this.driver, this.prepared);
       await sleep(ABORT_AFTER_MS);
       const requested = Date.now();
-      const r = await this.driver.revert(lease, 'abort');
+      const r = await this.ledger.revert(this.driver, lease, 'abort');
       returned.push(Date.now() - requested);
       if (r.outcome !== 'reverted') throw new Error(`abort ${i}: revert outcome ${r.outcome}`);
       const st = await this.helperStatus();

@@ -7,6 +7,7 @@ import http from 'node:http';
 import Docker from 'dockerode';
 import { faultSchema, InMemoryLeaseRepository, type BlackholeFaultSpec } from '@gameday/core';
 import { DockerFaultDriver, ensureHelperImage } from '@gameday/faults';
+import { LeaseLedger } from '../../apps/worker/src/runner/lease-ledger';
 import { ensureLabTargetImage } from '../../tools/lab/lab-images';
 import { startUmlDocker, type UmlDocker } from '../../tools/lab/uml-docker';
 import { leakedUmlProcesses } from '../../tools/lab/uml-process';
@@ -19,6 +20,8 @@ const LATE_LIMIT_MS = 3_000;
 
 describe('blackhole on a real kernel without IPv4 nf_tables: Docker inside user-mode-linux', () => {
   let lab: UmlDocker | undefined;
+  /** the worker's ledger, in memory: the lease is recorded before the helper gets the plan */
+  const ledger = new LeaseLedger(new InMemoryLeaseRepository());
 
   const get = (port: number, timeoutMs = 1_500): Promise<string> =>
     new Promise((resolve) => {
@@ -70,7 +73,6 @@ describe('blackhole on a real kernel without IPv4 nf_tables: Docker inside user-
 
   it('iptables-legacy chosen; port 80 refused from T0 to T1 by the helper alone, port 81 answering', async () => {
     const driver = new DockerFaultDriver(lab!.docker, {
-      leases: new InMemoryLeaseRepository(),
       helperImage: await ensureHelperImage(new Docker()),
       engine: `tcp://${lab!.host}:${lab!.port}`,
     });
@@ -90,7 +92,7 @@ describe('blackhole on a real kernel without IPv4 nf_tables: Docker inside user-
       expect(prepared.blackhole?.tool).toBe('iptables-legacy');
       const t0 = Date.now() + 8_000;
       const t1 = t0 + 6_000;
-      const lease = await driver.scheduleApply(prepared, { applyAt: new Date(t0), revertAt: new Date(t1) });
+      const lease = await ledger.schedule(driver, prepared, { applyAt: new Date(t0), revertAt: new Date(t1) });
       expect(await get(PORT_DARK)).toBe('ok');
       let dark: number | undefined;
       let back: number | undefined;
@@ -103,7 +105,7 @@ describe('blackhole on a real kernel without IPv4 nf_tables: Docker inside user-
         if ((await get(PORT_LIT)) !== 'ok') litFailures++;
         await new Promise((res) => setTimeout(res, 20));
       }
-      const timeline = await driver.readTimeline(lease);
+      const timeline = await ledger.readTimeline(driver, lease);
       process.stdout.write(
         `blackhole in the lab: refused from ${dark! - t0} ms after T0, answering from ${back! - t1} ms after T1; ` +
           `helper: applied ${timeline.appliedAt!.getTime() - t0} ms after T0, reverted ${timeline.revertedAt!.getTime() - t1} ms after T1\n`,
@@ -114,7 +116,7 @@ describe('blackhole on a real kernel without IPv4 nf_tables: Docker inside user-
       expect(back).toBeGreaterThanOrEqual(t1 - 50);
       expect(back! - t1).toBeLessThan(LATE_LIMIT_MS);
       expect(timeline).toMatchObject({ state: 'reverted', revertReason: 'scheduled' });
-      expect((await driver.revert(lease, 'lab')).outcome).toBe('already_gone');
+      expect((await ledger.revert(driver, lease, 'lab')).outcome).toBe('already_gone');
     } finally {
       await driver.release(prepared);
     }

@@ -13,6 +13,7 @@ import { createInterface } from 'node:readline';
 import Docker from 'dockerode';
 import { InMemoryLeaseRepository, networkFaultSchema, type FaultLease, type PreparedFault } from '@gameday/core/faults';
 import { DockerFaultDriver, ensureHelperImage, execInContainer } from '@gameday/faults';
+import { LeaseLedger } from '../../apps/worker/src/runner/lease-ledger';
 import type { ApplyChildInput, ApplyChildOutput } from '../../tools/lab/apply-fault-child';
 import { httpProbe, waitForHttp } from '../../tools/lab/http-probe';
 import { ensureLabTargetImage } from '../../tools/lab/lab-images';
@@ -34,6 +35,8 @@ describe('netem on a real kernel: sidecar strategy on Docker inside user-mode-li
   const rows: FigureRow[] = [];
   let lab: UmlDocker | undefined;
   let driver: DockerFaultDriver;
+  /** the worker's ledger, in memory: the lease is recorded before the fault is applied */
+  const ledger = new LeaseLedger(new InMemoryLeaseRepository());
   let helperImage: string;
   let observerId: string;
   let url: string;
@@ -82,7 +85,6 @@ describe('netem on a real kernel: sidecar strategy on Docker inside user-mode-li
     await waitForHttp(url);
     process.stdout.write(`target and observer containers up in ${Date.now() - t1} ms\n`);
     driver = new DockerFaultDriver(lab.docker, {
-      leases: new InMemoryLeaseRepository(),
       helperImage,
       engine: `tcp://${lab.host}:${lab.port}`,
     });
@@ -108,7 +110,7 @@ describe('netem on a real kernel: sidecar strategy on Docker inside user-mode-li
       prepared = await driver.prepare(spec, targets[0], { expiresAt: new Date(Date.now() + 120_000), graceMs: 5_000 });
       const prepareMs = Date.now() - t0;
       const t1 = Date.now();
-      lease = await driver.apply(prepared);
+      lease = await ledger.apply(driver, prepared);
       const applyMs = Date.now() - t1;
       process.stdout.write(`sidecar: prepare (helper start + kernel probe) ${prepareMs} ms, apply ${applyMs} ms\n`);
       expect(await driver.verify(lease)).toEqual({ ok: true });
@@ -126,7 +128,7 @@ describe('netem on a real kernel: sidecar strategy on Docker inside user-mode-li
       });
       expect(Math.abs(shift - expected)).toBeLessThanOrEqual(expected * TOLERANCE);
 
-      const reverted = await driver.revert(lease, 'lab');
+      const reverted = await ledger.revert(driver, lease, 'lab');
       expect(reverted.outcome).toBe('reverted');
       expect(await ownedQdisc(lease.handle!)).toBe(false);
       const after = trimmedMean((await httpProbe(url, 20)).samples);
@@ -139,9 +141,9 @@ describe('netem on a real kernel: sidecar strategy on Docker inside user-mode-li
         verdict: Math.abs(after - baseline) <= limit ? 'ok' : 'FAIL',
       });
       expect(Math.abs(after - baseline)).toBeLessThanOrEqual(limit);
-      expect((await driver.revert(lease, 'lab again')).outcome).toBe('already_gone');
+      expect((await ledger.revert(driver, lease, 'lab again')).outcome).toBe('already_gone');
     } finally {
-      if (lease && !lease.revertedAt) await driver.revert(lease, 'lab cleanup').catch(() => undefined);
+      if (lease && !lease.revertedAt) await ledger.revert(driver, lease, 'lab cleanup').catch(() => undefined);
       if (prepared) await driver.release(prepared);
     }
   }, 120_000);

@@ -4,6 +4,7 @@
 import Docker from 'dockerode';
 import { InMemoryLeaseRepository, networkFaultSchema } from '@gameday/core/faults';
 import { DockerFaultDriver } from '@gameday/faults';
+import { LeaseLedger } from '../../apps/worker/src/runner/lease-ledger';
 
 export interface ApplyChildInput {
   host: string;
@@ -28,8 +29,8 @@ export interface ApplyChildOutput {
 async function main(): Promise<void> {
   const input = JSON.parse(process.argv[2]) as ApplyChildInput;
   const docker = new Docker({ host: input.host, port: input.port, protocol: 'http' });
+  const ledger = new LeaseLedger(new InMemoryLeaseRepository());
   const driver = new DockerFaultDriver(docker, {
-    leases: new InMemoryLeaseRepository(),
     helperImage: input.helperImage,
     engine: `tcp://${input.host}:${input.port}`,
   });
@@ -47,7 +48,7 @@ async function main(): Promise<void> {
     graceMs: input.graceMs,
   });
   const expiresAt = new Date(Date.now() + input.ttlMs);
-  const lease = await driver.apply({ ...prepared, expiresAt });
+  const lease = await ledger.apply(driver, { ...prepared, expiresAt });
   const out: ApplyChildOutput = {
     leaseId: lease.id,
     helperContainerId: lease.helperContainerId!,

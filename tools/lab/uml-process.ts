@@ -151,9 +151,15 @@ export function bootUml(opts: UmlBootOptions): ChildProcess {
     'con=null',
     'con0=fd:0,fd:1',
   ];
-  const cpu = labCpu();
-  const [file, argv] =
-    cpu === undefined ? [opts.kernel.uml, args] : ['taskset', ['-c', String(cpu), opts.kernel.uml, ...args]];
+  // GAMEDAY_LAB_CPUSET (scripts/cpu-split.sh): a cpuset whose CPUs nothing else uses; the guest
+  // joins it before the kernel starts (its processes inherit it), and taskset is not needed
+  const cpuset = process.env.GAMEDAY_LAB_CPUSET;
+  const cpu = cpuset ? undefined : labCpu();
+  const [file, argv]: [string, string[]] = cpuset
+    ? ['sh', ['-c', 'echo $$ >"$1/tasks" && shift && exec "$@"', 'lab-cpuset', cpuset, opts.kernel.uml, ...args]]
+    : cpu === undefined
+      ? [opts.kernel.uml, args]
+      : ['taskset', ['-c', String(cpu), opts.kernel.uml, ...args]];
   const consoleFd = openSync(path.join(opts.dir, 'console.log'), 'a');
   try {
     const child = spawn(file, argv, { stdio: ['ignore', consoleFd, consoleFd], detached: true });

@@ -1,4 +1,13 @@
-import { compileNetworkFault, faultSchema, type NetworkFaultSpec } from '@gameday/core';
+import type Docker from 'dockerode';
+import {
+  compileNetworkFault,
+  faultSchema,
+  type FaultLease,
+  type LeaseDraft,
+  type NetworkFaultSpec,
+  type PreparedFault,
+} from '@gameday/core';
+import { DockerFaultDriver } from './docker-fault.driver';
 import { probeSteps } from './engine/capability-probe';
 import { containerSteps } from './kinds';
 import { encodeHelperSteps } from './engine/helper-protocol';
@@ -94,5 +103,93 @@ describe('containerSteps', () => {
   ])('%s %j', (action, extra, apply, revert) => {
     const spec = faultSchema.parse({ kind: 'container', target: { container: 'x' }, action, ...extra });
     expect(containerSteps(spec as never, 'id1')).toEqual({ apply, revert });
+  });
+});
+
+describe('DockerFaultDriver: outcomes, never lease writes', () => {
+  const spec = faultSchema.parse({ kind: 'container', target: { container: 'web' }, action: 'pause' });
+  const target = { engine: 'e1', containerId: 'c1', containerName: 'web', netnsId: 'ns1', labels: {} };
+  const prepared: PreparedFault = {
+    spec,
+    target,
+    strategy: 'docker',
+    expiresAt: new Date('2026-12-02T10:01:00Z'),
+    graceMs: 5_000,
+    runId: 'run-1',
+    experimentIndex: 0,
+  };
+  const NOW = new Date('2026-12-02T10:00:00Z');
+  /** a Docker whose container pause does what it is told; anything else it is asked throws */
+  function driverWith(pause: () => Promise<void>) {
+    const calls: string[] = [];
+    const docker = {
+      getContainer: (id: string) => ({
+        pause: () => (calls.push(`pause ${id}`), pause()),
+      }),
+    } as unknown as Docker;
+    return { driver: new DockerFaultDriver(docker, { engine: 'e1', now: () => NOW }), calls };
+  }
+  const recorded = (draft: LeaseDraft, extra: Partial<FaultLease> = {}): FaultLease => ({
+    ...draft,
+    id: 'lease-1',
+    revertedAt: null,
+    revertReason: null,
+    revertAttempts: 0,
+    lastError: null,
+    ...extra,
+  });
+
+  it('drafts the lease row (engine, run, argv, planned instant) and writes nothing', () => {
+    const { driver, calls } = driverWith(async () => undefined);
+    expect(driver.draftLease(prepared)).toMatchObject({
+      engine: 'e1',
+      runId: 'run-1',
+      experimentIndex: 0,
+      kind: 'container',
+      containerId: 'c1',
+      applyArgv: [['docker', 'pause', 'c1']],
+      revertArgv: [['docker', 'unpause', 'c1']],
+      plannedAt: NOW,
+      expiresAt: prepared.expiresAt,
+    });
+    expect(calls).toEqual([]);
+  });
+
+  it('refuses to draft a plan for a fault whose helper keeps no clock', () => {
+    const { driver } = driverWith(async () => undefined);
+    expect(() => driver.draftLease(prepared, { applyAt: NOW, revertAt: new Date(NOW.getTime() + 1000) })).toThrow(
+      /helper keeps the clock/,
+    );
+  });
+
+  it('applies only under the open lease recorded for this fault, refusing before Docker is asked', async () => {
+    const { driver, calls } = driverWith(async () => undefined);
+    const draft = driver.draftLease(prepared);
+    for (const other of [
+      recorded(draft, { containerId: 'c2' }),
+      recorded(draft, { id: '' }),
+      recorded(draft, { revertedAt: NOW }),
+      recorded(draft, { runId: 'run-2' }),
+      recorded(draft, { engine: 'e2' }),
+    ])
+      await expect(driver.apply(prepared, other)).rejects.toThrow(/is not the open lease recorded for this fault/);
+    expect(calls).toEqual([]);
+    expect(await driver.apply(prepared, recorded(draft))).toEqual({ applied: true, at: NOW });
+    expect(calls).toEqual(['pause c1']);
+  });
+
+  it('reports what a failed apply left: nothing when the engine refused, unknown when the link broke', async () => {
+    const refused = driverWith(() =>
+      Promise.reject(Object.assign(new Error('is already paused'), { statusCode: 409 })),
+    );
+    const lease = recorded(refused.driver.draftLease(prepared));
+    expect(await refused.driver.apply(prepared, lease)).toMatchObject({
+      applied: false,
+      left: 'nothing',
+      targetGone: false,
+      error: { message: 'is already paused' },
+    });
+    const broken = driverWith(() => Promise.reject(new Error('socket hang up')));
+    expect(await broken.driver.apply(prepared, lease)).toMatchObject({ applied: false, left: 'unknown' });
   });
 });

@@ -3,18 +3,20 @@ import {
   EngineUnreachableError,
   FaultStepError,
   TargetGoneError,
+  type ApplyOutcome,
   type CompileNetworkFaultOptions,
   type DryRunResult,
   type FaultDriver,
   type FaultLease,
   type FaultSpec,
+  type HandOverOutcome,
   type HelperTimeline,
-  type LeaseRepository,
+  type LeaseDraft,
   type NetworkFaultSpec,
   type PreparedFault,
   type PrepareOptions,
   type ResolvedTarget,
-  type RevertResult,
+  type RevertOutcome,
   type ScheduleOptions,
   type TargetResolution,
   type VerifyOutcome,
@@ -37,7 +39,6 @@ export interface DockerFaultDriverOptions {
    * DOCKER_HOST or "local" is not unique across hosts.
    */
   engine?: string;
-  leases: LeaseRepository;
   /** Helper image tag; default: built from libs/faults/helper on first use (ensureHelperImage). */
   helperImage?: string;
   /** Grace after expiresAt before the helper removes the fault by itself. */
@@ -70,7 +71,9 @@ function inWorkerClock(t: HelperTimeline, shift: number): HelperTimeline {
 
 /**
  * The dockerode fault driver: a dispatcher over the fault kinds (kinds/fault-kind.registry.ts) on
- * one Docker Engine. It writes the ledger and measures; what a fault does is its kind's. Pass the
+ * one Docker Engine. It acts, measures and reports outcomes; it never writes the lease ledger (the
+ * worker records a lease before anything is applied, and every transition). What a fault does is
+ * its kind's. Pass the
  * Docker client (local socket, DOCKER_HOST, or e.g. `new Docker({ host: '10.199.0.2', port: 2375 })`).
  */
 export class DockerFaultDriver implements FaultDriver {
@@ -143,38 +146,9 @@ export class DockerFaultDriver implements FaultDriver {
     return this.core.armWatchdog(target, steps.apply, steps.undo, expireAt);
   }
 
-  async apply(prepared: PreparedFault): Promise<FaultLease> {
-    const started = Date.now();
-    const kind = faultKind(prepared.spec.kind);
-    // The ledger row exists before anything touches the target: a crash from here on is reaped.
-    const lease = await this.options.leases.record(leaseDraft(this.engine, prepared, { plannedAt: this.now() }));
-    try {
-      const injectedAt = await kind.apply(this.core, prepared, lease);
-      await this.options.leases.markInjected(lease.id, injectedAt);
-      this.core.emit({ type: 'apply', result: 'ok', durationMs: Date.now() - started, target: lease.containerName });
-      return { ...lease, injectedAt };
-    } catch (err) {
-      await this.options.leases.recordRevertFailure(lease.id, (err as Error).message).catch(() => undefined);
-      // Close the lease only when we know nothing is applied: a failed step was rolled back, or
-      // the kind knows the failure left nothing (the engine refused a container action). Anything
-      // else (a lost connection mid-exec) stays open for the revert job and the reaper, whose
-      // revert is idempotent.
-      if (err instanceof TargetGoneError)
-        await this.options.leases.markReverted(lease.id, this.now(), 'target_gone').catch(() => undefined);
-      if ((err instanceof FaultStepError && err.rolledBack) || kind.nothingApplied(err))
-        await this.options.leases.markReverted(lease.id, this.now(), 'apply_failed').catch(() => undefined);
-      this.core.emit({
-        type: 'apply',
-        result: 'error',
-        reason: (err as Error).name,
-        durationMs: Date.now() - started,
-        target: lease.containerName,
-      });
-      throw err;
-    }
-  }
-
-  async scheduleApply(prepared: PreparedFault, at: ScheduleOptions): Promise<FaultLease> {
+  /** The ledger row of a prepared fault, recorded by the worker before anything is applied. */
+  draftLease(prepared: PreparedFault, at?: ScheduleOptions): LeaseDraft {
+    if (!at) return leaseDraft(this.engine, prepared, { plannedAt: this.now() });
     const kind = faultKind(prepared.spec.kind);
     if (!kind.schedule || kind.capabilities(prepared).clock !== 'helper' || !prepared.helperContainerId) {
       throw new Error(
@@ -183,24 +157,54 @@ export class DockerFaultDriver implements FaultDriver {
     }
     if (at.revertAt.getTime() <= at.applyAt.getTime()) throw new Error('revertAt must be after applyAt');
     const expiresAt = new Date(Math.max(prepared.expiresAt.getTime(), at.revertAt.getTime()));
-    const expireAt = expiresAt.getTime() + prepared.graceMs;
-    const lease = await this.options.leases.record(
-      leaseDraft(
-        this.engine,
-        { ...prepared, expiresAt },
-        { plannedAt: at.applyAt, details: kind.schedule.details(prepared, at, expireAt) },
-      ),
+    return leaseDraft(
+      this.engine,
+      { ...prepared, expiresAt },
+      { plannedAt: at.applyAt, details: kind.schedule.details(prepared, at, expiresAt.getTime() + prepared.graceMs) },
     );
-    try {
-      await kind.schedule.handOver(this.core, prepared, at, expireAt);
-    } catch (err) {
-      await this.options.leases.markReverted(lease.id, this.now(), 'schedule_failed');
-      throw err;
-    }
-    return lease;
   }
 
-  /** Reads the helper's own record; updates the lease with the actual apply/revert instants. */
+  async apply(prepared: PreparedFault, lease: FaultLease): Promise<ApplyOutcome> {
+    this.assertRecordedFor(prepared, lease);
+    const started = Date.now();
+    const kind = faultKind(prepared.spec.kind);
+    try {
+      const at = await kind.apply(this.core, prepared, lease);
+      this.core.emit({ type: 'apply', result: 'ok', durationMs: Date.now() - started, target: lease.containerName });
+      return { applied: true, at };
+    } catch (caught) {
+      const error = caught as Error;
+      this.core.emit({
+        type: 'apply',
+        result: 'error',
+        reason: error.name,
+        durationMs: Date.now() - started,
+        target: lease.containerName,
+      });
+      // Nothing is in place only when that is known: a failed step was rolled back, the target is
+      // not the one armed, or the kind knows the failure left nothing (the engine refused a
+      // container action). Anything else (a lost connection mid-exec) may have left the fault in.
+      const targetGone = error instanceof TargetGoneError;
+      const nothing = targetGone || (error instanceof FaultStepError && error.rolledBack) || kind.nothingApplied(error);
+      return { applied: false, error, left: nothing ? 'nothing' : 'unknown', targetGone };
+    }
+  }
+
+  async scheduleApply(prepared: PreparedFault, lease: FaultLease, at: ScheduleOptions): Promise<HandOverOutcome> {
+    this.assertRecordedFor(prepared, lease);
+    const kind = faultKind(prepared.spec.kind);
+    if (!kind.schedule || lease.plannedAt?.getTime() !== at.applyAt.getTime())
+      throw new Error('scheduleApply needs the lease drafted for this plan (draftLease(prepared, at))');
+    try {
+      // the helper's self-expiry is the one recorded in the lease
+      await kind.schedule.handOver(this.core, prepared, at, lease.expiresAt.getTime() + prepared.graceMs);
+      return { handedOver: true };
+    } catch (error) {
+      return { handedOver: false, error: error as Error };
+    }
+  }
+
+  /** The helper's own record, in the worker's clock; the worker records what it says. */
   async readTimeline(lease: FaultLease): Promise<HelperTimeline> {
     if (this.capabilities(lease).clock !== 'helper' || !lease.helperContainerId)
       return {
@@ -209,21 +213,10 @@ export class DockerFaultDriver implements FaultDriver {
         revertedAt: lease.revertedAt ?? undefined,
       };
     // the helper reports in its clock; the ledger and the verdict work in the worker's
-    const timeline = inWorkerClock(
+    return inWorkerClock(
       await this.core.helpers.status(lease.helperContainerId),
       lease.details?.clockCorrectionMs ?? 0,
     );
-    const state = timeline.state;
-    if (timeline.appliedAt && !lease.injectedAt) await this.options.leases.markInjected(lease.id, timeline.appliedAt);
-    if (timeline.revertedAt && !lease.revertedAt)
-      await this.options.leases.markReverted(
-        lease.id,
-        timeline.revertedAt,
-        `helper_${timeline.revertReason ?? 'reverted'}`,
-      );
-    if ((state === 'apply_failed' || state === 'skipped_expired') && !lease.revertedAt)
-      await this.options.leases.markReverted(lease.id, this.now(), state);
-    return timeline;
   }
 
   async verify(lease: FaultLease): Promise<VerifyOutcome> {
@@ -242,13 +235,10 @@ export class DockerFaultDriver implements FaultDriver {
     return outcome;
   }
 
-  async revert(lease: FaultLease, reason: string): Promise<RevertResult> {
+  async revert(lease: FaultLease, reason: string): Promise<RevertOutcome> {
     const started = Date.now();
     try {
       const result = await faultKind(lease.kind).revert(this.core, lease, reason);
-      // the fault is out: a ledger that cannot record it now (Postgres away) must not turn that into
-      // a failed revert, or the caller loses the instant; every caller records it again
-      await this.options.leases.markReverted(lease.id, result.at, reason).catch(() => undefined);
       this.core.emit({
         type: 'revert',
         result: 'ok',
@@ -256,18 +246,17 @@ export class DockerFaultDriver implements FaultDriver {
         durationMs: Date.now() - started,
         target: lease.containerName,
       });
-      return result;
+      return { reverted: true, result };
     } catch (caught) {
-      const err = isEngineUnreachable(caught) ? new EngineUnreachableError(this.engine, caught) : caught;
-      await this.options.leases.recordRevertFailure(lease.id, (err as Error).message).catch(() => undefined);
+      const error = (isEngineUnreachable(caught) ? new EngineUnreachableError(this.engine, caught) : caught) as Error;
       this.core.emit({
         type: 'revert',
         result: 'error',
-        reason: (err as Error).name,
+        reason: error.name,
         durationMs: Date.now() - started,
         target: lease.containerName,
       });
-      throw err;
+      return { reverted: false, error };
     }
   }
 
@@ -280,6 +269,22 @@ export class DockerFaultDriver implements FaultDriver {
     const containerId = 'target' in prepared ? prepared.target.containerId : prepared.containerId;
     const helper = await this.core.helperOf({ helperContainerId: prepared.helperContainerId, containerId });
     if (helper) await this.core.helpers.remove(helper.Id);
+  }
+
+  /** Write-ahead, kept structurally: nothing is applied but under the open lease recorded for this fault. */
+  private assertRecordedFor(prepared: PreparedFault, lease: FaultLease): void {
+    const mismatch =
+      !lease.id ||
+      lease.revertedAt ||
+      lease.engine !== this.engine ||
+      lease.kind !== prepared.spec.kind ||
+      lease.containerId !== prepared.target.containerId ||
+      (lease.runId ?? null) !== (prepared.runId ?? null) ||
+      lease.experimentIndex !== prepared.experimentIndex;
+    if (mismatch)
+      throw new Error(
+        `refused to apply on ${prepared.target.containerName}: the lease given (${lease.id || 'none'}) is not the open lease recorded for this fault`,
+      );
   }
 }
 

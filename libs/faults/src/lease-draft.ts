@@ -1,15 +1,12 @@
-import type { NewFaultLease, PreparedFault } from '@gameday/core';
+import type { LeaseDraft, NewFaultLease, PreparedFault } from '@gameday/core';
 import { faultKind } from './kinds/fault-kind.registry';
 
 /**
- * The ledger row for a prepared fault, before anything is applied: engine, container, netns,
- * handle and the exact argv to apply, verify and revert (the kind writes its own part).
+ * The ledger row for a prepared fault, for the worker to record before anything is applied: engine,
+ * container, netns, handle and the exact argv to apply, verify and revert (the kind drafts its own
+ * part).
  */
-export function leaseDraft(
-  engine: string,
-  prepared: PreparedFault,
-  extra: Partial<NewFaultLease>,
-): Omit<NewFaultLease, 'id'> {
+export function leaseDraft(engine: string, prepared: PreparedFault, extra: Partial<NewFaultLease>): LeaseDraft {
   const { target } = prepared;
   return {
     runId: prepared.runId ?? null,

@@ -4,6 +4,7 @@ import { DockerFaultDriver } from '@gameday/faults';
 import Docker from 'dockerode';
 import { randomUUID } from 'node:crypto';
 import { ensureLabTargetImage } from '../../../tools/lab/lab-images';
+import { LeaseLedger } from '../../../apps/worker/src/runner/lease-ledger';
 
 export const docker = new Docker();
 
@@ -31,8 +32,8 @@ export async function removeContainers(names: string[]): Promise<void> {
 export const isPaused = async (name: string) => (await docker.getContainer(name).inspect()).State.Paused;
 
 /** The worker's fault driver on the local engine, outside any worker (no reaper, no queue). */
-export function testDriver(prisma: PrismaClient): Promise<FaultDriver> {
-  return DockerFaultDriver.connect(docker, { leases: new PrismaLeaseRepository(prisma) });
+export function testDriver(): Promise<FaultDriver> {
+  return DockerFaultDriver.connect(docker, {});
 }
 
 /**
@@ -43,7 +44,7 @@ export async function undrivenPausedRun(prisma: PrismaClient, gameDayId: string,
   const run = await prisma.run.create({
     data: { gameDayId, scheduledFor: new Date(), status: 'observing', spec: {}, gameDayVersion: 1 },
   });
-  const driver = await testDriver(prisma);
+  const driver = await testDriver();
   const spec = faultSchema.parse({ kind: 'container', target: { container: target }, action: 'pause' });
   const resolution = await driver.resolveTargets(spec);
   const prepared = await driver.prepare(spec, resolution.targets[0], {
@@ -52,7 +53,8 @@ export async function undrivenPausedRun(prisma: PrismaClient, gameDayId: string,
     runId: run.id,
     experimentIndex: 0,
   });
-  await driver.apply(prepared);
+  // recorded before it is applied, as the worker does
+  await new LeaseLedger(new PrismaLeaseRepository(prisma)).apply(driver, prepared);
   return run.id;
 }
 

@@ -6,6 +6,7 @@ import { faultSchema, type BlackholeFaultSpec, type ResolvedTarget } from '@game
 import { PrismaLeaseRepository, PrismaService, RunRepository } from '@gameday/db';
 import { DockerFaultDriver, ensureHelperImage, parseKeyValues, execInContainer } from '@gameday/faults';
 import { createMetrics } from '@gameday/metrics';
+import { LeaseLedger } from '../../../apps/worker/src/runner/lease-ledger';
 import { LeaseReaper } from '../../../apps/worker/src/runner/lease-reaper.service';
 import { UnrecordedReverts } from '../../../apps/worker/src/runner/unrecorded-reverts';
 import { ensureLabTargetImage } from '../../../tools/lab/lab-images';
@@ -23,6 +24,8 @@ const ENGINE = `blackhole-test-${P}`;
 const docker = new Docker();
 const prisma = new PrismaService(process.env.DATABASE_URL!);
 const leases = new PrismaLeaseRepository(prisma);
+/** the worker's ledger: the driver writes no lease */
+const ledger = new LeaseLedger(leases);
 let driver: DockerFaultDriver;
 let target: ResolvedTarget;
 let ip: string;
@@ -79,7 +82,7 @@ function spec(input: Record<string, unknown>): BlackholeFaultSpec {
 
 beforeAll(async () => {
   await docker.ping();
-  driver = new DockerFaultDriver(docker, { leases, helperImage: await ensureHelperImage(docker), engine: ENGINE });
+  driver = new DockerFaultDriver(docker, { helperImage: await ensureHelperImage(docker), engine: ENGINE });
   await docker.createNetwork({ Name: `${P}-net` });
   const c = await docker.createContainer({
     name: `${P}-web`,
@@ -140,7 +143,7 @@ it('reject on ingress to port 80: port 80 is refused from outside while 81 answe
   // this host's kernel has legacy x_tables: the probe keeps the variant the lab kernel needs too
   expect(prepared.blackhole?.tool).toBe('iptables-legacy');
   expect(tables()).toBe(before); // the probe left nothing
-  const lease = await driver.apply(prepared);
+  const lease = await ledger.apply(driver, prepared);
   try {
     expect(await get(80)).toBe('refused');
     expect(await get(81)).toBe('ok');
@@ -161,13 +164,13 @@ it('reject on ingress to port 80: port 80 is refused from outside while 81 answe
     inSandbox(['iptables-legacy', '-w', ...jump.replace(/"/g, '').replace(/^-A/, '-I').split(' ')]);
     expect(await driver.verify(lease)).toEqual({ ok: true });
   } finally {
-    const r = await driver.revert(lease, 'planned_end');
+    const r = await ledger.revert(driver, lease, 'planned_end');
     expect(r.outcome).toBe('reverted');
   }
   expect(await get(80)).toBe('ok');
   expect(await get(81)).toBe('ok');
   expect(tables()).toBe(before);
-  expect((await driver.revert(lease, 'planned_end')).outcome).toBe('already_gone');
+  expect((await ledger.revert(driver, lease, 'planned_end')).outcome).toBe('already_gone');
   await driver.release(prepared);
 }, 120_000);
 
@@ -177,7 +180,7 @@ it('the helper keeps the clock: drop on egress from port 80 lands at T0 and leav
   const prepared = await driver.prepare(s, target, { expiresAt: new Date(Date.now() + 120_000) });
   const t0 = Date.now() + 3_000;
   const t1 = t0 + 3_000;
-  const lease = await driver.scheduleApply(prepared, { applyAt: new Date(t0), revertAt: new Date(t1) });
+  const lease = await ledger.schedule(driver, prepared, { applyAt: new Date(t0), revertAt: new Date(t1) });
   // from here on nothing of ours acts: only this host, from outside, looks
   expect(await get(80)).toBe('ok');
   const dead = await waitFor(
@@ -197,14 +200,14 @@ it('the helper keeps the clock: drop on egress from port 80 lands at T0 and leav
   console.log(
     `blackhole seen from outside: dark ${dead - 300 - t0}..${dead - t0} ms after T0, answering ${back - t1} ms after T1`,
   );
-  const timeline = await driver.readTimeline(lease);
+  const timeline = await ledger.readTimeline(driver, lease);
   console.log(
     `helper's record: applied ${timeline.appliedAt!.getTime() - t0} ms after T0, reverted ${timeline.revertedAt!.getTime() - t1} ms after T1`,
   );
   expect(timeline).toMatchObject({ state: 'reverted', revertReason: 'scheduled' });
   expect(tables()).toBe(before);
   // what the executor does at T1: confirm, which closes the lease
-  expect((await driver.revert(lease, 'planned_end')).outcome).toBe('already_gone');
+  expect((await ledger.revert(driver, lease, 'planned_end')).outcome).toBe('already_gone');
   await driver.release(prepared);
 }, 120_000);
 
@@ -212,7 +215,7 @@ it('the reaper reverts from the lease alone when the helper is gone (removed wit
   const before = tables();
   const s = spec({ direction: 'both', peers: [gateway], action: 'reject' });
   const prepared = await driver.prepare(s, target, { expiresAt: new Date(Date.now() + 120_000) });
-  const lease = await driver.apply(prepared);
+  const lease = await ledger.apply(driver, prepared);
   expect(await get(80)).toBe('refused');
   expect(await get(81)).toBe('refused');
   // docker rm -f skips the helper's stop handler: the rules stay, nobody guards them
@@ -238,7 +241,7 @@ it('the helper removes an applied blackhole by itself at its expiry', async () =
   const before = tables();
   const s = spec({ direction: 'ingress', localPorts: [80], action: 'reject' });
   const prepared = await driver.prepare(s, target, { expiresAt: new Date(Date.now() + 2_500), graceMs: 500 });
-  const lease = await driver.apply(prepared);
+  const lease = await ledger.apply(driver, prepared);
   expect(await get(80)).toBe('refused');
   await waitFor('port 80 to answer again', async () => (await get(80, 300)) === 'ok', 10_000, 50);
   const status = parseKeyValues(
@@ -246,6 +249,6 @@ it('the helper removes an applied blackhole by itself at its expiry', async () =
   );
   expect(status).toMatchObject({ state: 'reverted', revert_reason: 'expired' });
   expect(tables()).toBe(before);
-  expect((await driver.revert(lease, 'planned_end')).outcome).toBe('already_gone');
+  expect((await ledger.revert(driver, lease, 'planned_end')).outcome).toBe('already_gone');
   await driver.release(prepared);
 }, 60_000);

@@ -16,6 +16,7 @@ import {
 } from '@gameday/core';
 import { createPrismaClient, PrismaLeaseRepository, type PrismaClient } from '@gameday/db';
 import { DockerFaultDriver, ensureHelperImage, execInContainer, parseKeyValues } from '@gameday/faults';
+import { LeaseLedger } from '../../../apps/worker/src/runner/lease-ledger';
 import { waitFor } from '../../support/harness';
 
 /**
@@ -28,6 +29,8 @@ const docker = new Docker();
 let prisma: PrismaClient;
 let leases: PrismaLeaseRepository;
 let driver: DockerFaultDriver;
+/** the worker's ledger: the driver writes no lease */
+let ledger: LeaseLedger;
 const ids: Record<string, string> = {};
 
 function spec(input: Record<string, unknown>): FaultSpec {
@@ -66,7 +69,8 @@ beforeAll(async () => {
   await prisma.$queryRaw`SELECT 1`;
   leases = new PrismaLeaseRepository(prisma);
   const image = await ensureHelperImage(docker);
-  driver = new DockerFaultDriver(docker, { leases, helperImage: image, engine: 'local-test' });
+  driver = new DockerFaultDriver(docker, { helperImage: image, engine: 'local-test' });
+  ledger = new LeaseLedger(leases);
   const opt = { 'gameday.enabled': 'true' };
   ids.web1 = await run('web-1', {
     ...opt,
@@ -311,7 +315,7 @@ describe('kernel without sch_netem (this host)', () => {
       experimentIndex: 0,
     };
     try {
-      const err = (await driver.apply(prepared).catch((e: unknown) => e)) as FaultStepError;
+      const err = (await ledger.apply(driver, prepared).catch((e: unknown) => e)) as FaultStepError;
       expect(err).toBeInstanceOf(FaultStepError);
       expect(err.message).toMatch(/step 3 \(tc qdisc add dev gdifb0 root handle 4744: prio .*\) failed/);
       expect(await links(ids.web2)).toBe('eth0\nlo'); // the ifb created by step 1 is gone again
@@ -355,11 +359,11 @@ describe('scheduleApply and the helper timeline (netem missing here: the planned
     };
     try {
       const t0 = new Date(Date.now() + 700);
-      const lease = await driver.scheduleApply(prepared, { applyAt: t0, revertAt: new Date(t0.getTime() + 2000) });
+      const lease = await ledger.schedule(driver, prepared, { applyAt: t0, revertAt: new Date(t0.getTime() + 2000) });
       expect((await leases.get(lease.id))!.plannedAt).toEqual(t0);
-      expect((await driver.readTimeline(lease)).state).toBe('armed');
+      expect((await ledger.readTimeline(driver, lease)).state).toBe('armed');
       await new Promise((r) => setTimeout(r, t0.getTime() - Date.now() + 400));
-      const timeline = await driver.readTimeline(lease);
+      const timeline = await ledger.readTimeline(driver, lease);
       expect(timeline.state).toBe('apply_failed');
       expect(timeline.plannedApplyAt).toEqual(t0);
       expect(timeline.error).toMatch(/^step 1 \(tc qdisc add dev eth0 root handle 4744: prio/);
@@ -395,9 +399,9 @@ describe('scheduleApply cancelled before T0', () => {
     };
     try {
       const t0 = new Date(Date.now() + 60_000);
-      const lease = await driver.scheduleApply(prepared, { applyAt: t0, revertAt: new Date(t0.getTime() + 10_000) });
-      expect(await driver.revert(lease, 'aborted')).toMatchObject({ outcome: 'already_gone' });
-      const timeline = await driver.readTimeline(lease);
+      const lease = await ledger.schedule(driver, prepared, { applyAt: t0, revertAt: new Date(t0.getTime() + 10_000) });
+      expect(await ledger.revert(driver, lease, 'aborted')).toMatchObject({ outcome: 'already_gone' });
+      const timeline = await ledger.readTimeline(driver, lease);
       expect(timeline.state).toBe('reverted');
       expect(timeline.appliedAt).toBeUndefined();
       expect((await leases.get(lease.id))!.revertReason).toBe('aborted');
@@ -503,7 +507,7 @@ describe('verify and revert from the lease alone (our ingress qdisc stands in fo
         ok: false,
         reasons: ['eth0 ingress ffff: not found'],
       });
-      expect(await driver.revert(lease, 'planned_end')).toMatchObject({ outcome: 'already_gone' });
+      expect(await ledger.revert(driver, lease, 'planned_end')).toMatchObject({ outcome: 'already_gone' });
     } finally {
       await driver.release(lease);
     }
@@ -517,7 +521,7 @@ describe('verify and revert from the lease alone (our ingress qdisc stands in fo
       await sh(helper, ['gameday-helper', 'revert', 'scheduled']);
       const st = parseKeyValues(await sh(helper, ['gameday-helper', 'status']));
       await new Promise((r) => setTimeout(r, 1_500));
-      const result = await driver.revert(lease, 'planned_end');
+      const result = await ledger.revert(driver, lease, 'planned_end');
       expect(result.outcome).toBe('already_gone');
       expect(result.at.getTime()).toBe(Number(st.reverted_at));
       expect((await leases.get(lease.id))!.revertedAt!.getTime()).toBe(Number(st.reverted_at));
@@ -530,7 +534,7 @@ describe('verify and revert from the lease alone (our ingress qdisc stands in fo
     const { lease, helper } = await leaseWithHelper();
     try {
       const asked = Date.now();
-      const result = await driver.revert(lease, 'abort');
+      const result = await ledger.revert(driver, lease, 'abort');
       expect(result.outcome).toBe('reverted');
       const st = parseKeyValues(await sh(helper, ['gameday-helper', 'status']));
       expect(st.revert_reason).toBe('signal');
@@ -556,12 +560,12 @@ describe('verify and revert from the lease alone (our ingress qdisc stands in fo
     );
     try {
       expect(await sh(check, ['tc', 'qdisc', 'show', 'dev', 'eth0'])).toMatch(/ingress ffff:/); // leaked until someone reverts
-      const result = await driver.revert(lease, 'reaper');
+      const result = await ledger.revert(driver, lease, 'reaper');
       expect(result.outcome).toBe('reverted');
       expect(await sh(check, ['tc', 'qdisc', 'show', 'dev', 'eth0'])).not.toMatch(/ffff:/);
       expect((await leases.get(lease.id))!.revertReason).toBe('reaper');
       expect((await helpersOf(ids.web1)).map((h) => h.Id)).toEqual([check]); // the temporary helper is gone
-      expect(await driver.revert(lease, 'again')).toMatchObject({ outcome: 'already_gone' });
+      expect(await ledger.revert(driver, lease, 'again')).toMatchObject({ outcome: 'already_gone' });
     } finally {
       await driver.release({ helperContainerId: check, containerId: ids.web1 } as FaultLease);
     }
@@ -627,7 +631,7 @@ describe('nsenter on the Docker host: the netns armed, the ledger, the watchdog 
   it('restarted during the baseline: apply touches nothing and the lease closes as target_gone', async () => {
     const prepared = await armed();
     await restart();
-    const err = await driver.apply(prepared).catch((e: unknown) => e);
+    const err = await ledger.apply(driver, prepared).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TargetGoneError);
     expect((err as Error).message).toMatch(/restarted since arming .*nothing was applied or removed there/);
     const rows = await prisma.activeFault.findMany({ where: { containerId: ids.restart } });
@@ -639,13 +643,13 @@ describe('nsenter on the Docker host: the netns armed, the ledger, the watchdog 
   });
 
   it("restarted during the fault: revert leaves the new netns alone (another run's qdisc there survives)", async () => {
-    const lease = await driver.apply(await armed());
+    const lease = await ledger.apply(driver, await armed());
     expect(inNetns(await pidOf(), show)).toMatch(/ingress ffff:/);
     await restart();
     const pid = await pidOf();
     inNetns(pid, add); // another run's fault in the restarted target, under the same handle
     try {
-      const result = await driver.revert(lease, 'planned_end');
+      const result = await ledger.revert(driver, lease, 'planned_end');
       expect(result.outcome).toBe('already_gone');
       expect(result.details?.[0]).toMatch(/^target_gone: the target restarted since arming/);
       expect(inNetns(pid, show)).toMatch(/ingress ffff:/);
@@ -656,7 +660,7 @@ describe('nsenter on the Docker host: the netns armed, the ledger, the watchdog 
   });
 
   it('a ledger row changed in Postgres: revert and verify run nothing but our own tc/ip commands, as root', async () => {
-    const lease = await driver.apply(await armed());
+    const lease = await ledger.apply(driver, await armed());
     const marker = `/tmp/gd-ledger-${randomBytes(4).toString('hex')}`;
     try {
       await prisma.activeFault.update({
@@ -664,7 +668,7 @@ describe('nsenter on the Docker host: the netns armed, the ledger, the watchdog 
         data: { revertArgv: [['sh', '-c', `touch ${marker}`]], verifyArgv: [['ip', 'netns', 'exec', 'x', 'true']] },
       });
       const tampered = (await leases.get(lease.id))!;
-      await expect(driver.revert(tampered, 'reaper')).rejects.toThrow(
+      await expect(ledger.revert(driver, tampered, 'reaper')).rejects.toThrow(
         /refused to run \["sh","-c","touch .*from the lease ledger \(revert\)/,
       );
       await expect(driver.verify(tampered)).rejects.toThrow(/refused to run \["ip","netns","exec"/);
@@ -682,7 +686,7 @@ describe('nsenter on the Docker host: the netns armed, the ledger, the watchdog 
     const expireAt = Date.now() + 4_000;
     prepared.helperContainerId = await driver.armWatchdog(prepared.target, prepared.compiled!, expireAt);
     try {
-      const lease = await driver.apply(prepared);
+      const lease = await ledger.apply(driver, prepared);
       expect(lease.helperContainerId).toBe(prepared.helperContainerId);
       expect(inNetns(await pidOf(), show)).toMatch(/ingress ffff:/);
       // nobody reverts: the worker "died" right after applying
@@ -708,8 +712,8 @@ describe('nsenter on the Docker host: the netns armed, the ledger, the watchdog 
     const prepared = await armed();
     prepared.helperContainerId = await driver.armWatchdog(prepared.target, prepared.compiled!, Date.now() + 60_000);
     try {
-      const lease = await driver.apply(prepared);
-      expect(await driver.revert(lease, 'planned_end')).toMatchObject({ outcome: 'reverted' });
+      const lease = await ledger.apply(driver, prepared);
+      expect(await ledger.revert(driver, lease, 'planned_end')).toMatchObject({ outcome: 'reverted' });
       expect(inNetns(await pidOf(), show)).not.toMatch(/ingress ffff:/);
       const status = await sh(prepared.helperContainerId, ['gameday-helper', 'status']);
       expect(status).toMatch(/state=reverted/);
@@ -725,10 +729,10 @@ describe('nsenter on the Docker host: the netns armed, the ledger, the watchdog 
   });
 
   it('not restarted: apply and revert go through the same netns, by the PID checked right then', async () => {
-    const lease = await driver.apply(await armed());
+    const lease = await ledger.apply(driver, await armed());
     expect(lease.details?.netnsInode).toBe(readlinkSync(`/proc/${await pidOf()}/ns/net`));
     expect(inNetns(await pidOf(), show)).toMatch(/ingress ffff:/);
-    expect(await driver.revert(lease, 'planned_end')).toMatchObject({ outcome: 'reverted' });
+    expect(await ledger.revert(driver, lease, 'planned_end')).toMatchObject({ outcome: 'reverted' });
     expect(inNetns(await pidOf(), show)).not.toMatch(/ingress ffff:/);
     await prisma.activeFault.deleteMany({ where: { containerId: ids.restart } });
   });
@@ -755,7 +759,7 @@ describe('container faults with revert', () => {
     const f = spec({ kind: 'container', target: { container: `${P}-victim` }, action, ...extra });
     const [target] = (await driver.resolveTargets(f)).targets;
     const prepared = await driver.prepare(f, target, { expiresAt: new Date(Date.now() + 60_000) });
-    return driver.apply(prepared);
+    return ledger.apply(driver, prepared);
   }
   const state = async () => (await docker.getContainer(ids.victim).inspect()).State;
 
@@ -774,9 +778,9 @@ describe('container faults with revert', () => {
     });
     expect(row!.injectedAt).toBeInstanceOf(Date);
     expect((await leases.listActive()).map((l) => l.id)).toContain(lease.id);
-    expect(await driver.revert(lease, 'planned_end')).toMatchObject({ outcome: 'reverted' });
+    expect(await ledger.revert(driver, lease, 'planned_end')).toMatchObject({ outcome: 'reverted' });
     expect((await state()).Paused).toBe(false);
-    expect(await driver.revert(lease, 'again')).toMatchObject({ outcome: 'already_gone' });
+    expect(await ledger.revert(driver, lease, 'again')).toMatchObject({ outcome: 'already_gone' });
     const closed = await leases.get(lease.id);
     expect(closed).toMatchObject({ revertReason: 'planned_end' });
     expect((await leases.listActive()).map((l) => l.id)).not.toContain(lease.id);
@@ -786,14 +790,14 @@ describe('container faults with revert', () => {
     const lease = await inject('stop');
     expect((await state()).Running).toBe(false);
     expect(await driver.verify(lease)).toEqual({ ok: true });
-    expect(await driver.revert(lease, 'planned_end')).toMatchObject({ outcome: 'reverted' });
+    expect(await ledger.revert(driver, lease, 'planned_end')).toMatchObject({ outcome: 'reverted' });
     expect((await state()).Running).toBe(true);
   });
 
   it('kill (signal) → start', async () => {
     const lease = await inject('kill', { signal: 'SIGKILL' });
     expect((await state()).Running).toBe(false);
-    expect(await driver.revert(lease, 'planned_end')).toMatchObject({ outcome: 'reverted' });
+    expect(await ledger.revert(driver, lease, 'planned_end')).toMatchObject({ outcome: 'reverted' });
     expect((await state()).Running).toBe(true);
   });
 
@@ -801,16 +805,19 @@ describe('container faults with revert', () => {
     const before = (await state()).StartedAt;
     const lease = await inject('restart');
     expect((await state()).StartedAt).not.toBe(before);
-    expect(await driver.revert(lease, 'planned_end')).toMatchObject({ outcome: 'already_gone' });
+    expect(await ledger.revert(driver, lease, 'planned_end')).toMatchObject({ outcome: 'already_gone' });
     expect((await state()).Running).toBe(true);
   });
 
   it('lists expired unreverted leases for the reaper', async () => {
     const f = spec({ kind: 'container', target: { container: `${P}-victim` }, action: 'pause' });
     const [target] = (await driver.resolveTargets(f)).targets;
-    const lease = await driver.apply(await driver.prepare(f, target, { expiresAt: new Date(Date.now() - 1000) }));
+    const lease = await ledger.apply(
+      driver,
+      await driver.prepare(f, target, { expiresAt: new Date(Date.now() - 1000) }),
+    );
     expect((await leases.listExpiredUnreverted(new Date())).map((l) => l.id)).toContain(lease.id);
-    await driver.revert(lease, 'reaper');
+    await ledger.revert(driver, lease, 'reaper');
     expect((await leases.listExpiredUnreverted(new Date())).map((l) => l.id)).not.toContain(lease.id);
     expect((await state()).Paused).toBe(false);
   });

@@ -6,6 +6,7 @@ import type { FaultLease } from '@gameday/core';
 import { PrismaLeaseRepository, PrismaService, RunRepository } from '@gameday/db';
 import { DockerFaultDriver } from '@gameday/faults';
 import { createMetrics } from '@gameday/metrics';
+import { LeaseLedger } from '../../../apps/worker/src/runner/lease-ledger';
 import { LeaseReaper } from '../../../apps/worker/src/runner/lease-reaper.service';
 import { UnrecordedReverts } from '../../../apps/worker/src/runner/unrecorded-reverts';
 
@@ -22,7 +23,8 @@ const docker = new Docker();
 const prisma = new PrismaService(process.env.DATABASE_URL!);
 const leases = new PrismaLeaseRepository(prisma);
 const runs = new RunRepository(prisma);
-const driver = new DockerFaultDriver(docker, { leases, engine: ENGINE });
+const driver = new DockerFaultDriver(docker, { engine: ENGINE });
+const ledger = new LeaseLedger(leases);
 const reaper = new LeaseReaper(driver, leases, createMetrics({ defaults: false }), runs, new UnrecordedReverts(leases));
 const marker = `/tmp/${P}-ran`;
 const batch = `/tmp/${P}-batch`;
@@ -159,7 +161,7 @@ it('a row that names another container as its helper: that container is neither 
   const tampered = (await leases.get(lease.id))!;
   expect(await driver.hasLiveHelper(tampered)).toBe(false);
   // an abort signals the helper first; then, with no helper of ours, the row's own delete runs
-  expect(await driver.revert(tampered, 'abort')).toMatchObject({ outcome: 'already_gone' });
+  expect(await ledger.revert(driver, tampered, 'abort')).toMatchObject({ outcome: 'already_gone' });
   await driver.release(tampered);
   expect((await docker.getContainer(victim.id).inspect()).State.Running).toBe(true);
 });

@@ -12,6 +12,7 @@ import {
 } from '@gameday/core';
 import { createPrismaClient, PrismaLeaseRepository, type PrismaClient } from '@gameday/db';
 import { DockerFaultDriver, ensureHelperImage } from '@gameday/faults';
+import { LeaseLedger } from '../../../apps/worker/src/runner/lease-ledger';
 
 /**
  * nsenter enters the network namespace that was checked, not whatever the target's PID leads to a
@@ -25,6 +26,7 @@ const P = `gdpin-${randomBytes(3).toString('hex')}`;
 const docker = new Docker();
 let prisma: PrismaClient;
 let driver: DockerFaultDriver;
+let ledger: LeaseLedger;
 const ids: Record<string, string> = {};
 
 /** PID 1 moves itself into a new netns on SIGUSR1 (same PID, the container keeps its own netns). */
@@ -77,8 +79,8 @@ const f = (container: string) =>
 beforeAll(async () => {
   await docker.ping();
   prisma = createPrismaClient(process.env.DATABASE_URL!);
+  ledger = new LeaseLedger(new PrismaLeaseRepository(prisma));
   driver = new DockerFaultDriver(docker, {
-    leases: new PrismaLeaseRepository(prisma),
     helperImage: await ensureHelperImage(docker),
     engine: `pin-test-${P}`,
   });
@@ -121,7 +123,7 @@ it('apply: every step lands in the netns checked, even when the PID leads elsewh
     graceMs: 1000,
     experimentIndex: 0,
   };
-  await driver.apply(prepared);
+  await ledger.apply(driver, prepared);
   // the PID did move: it is in a private netns now, while the container keeps its own
   expect(readlinkSync(`/proc/${pid}/ns/net`)).not.toBe(armedInode);
   expect((await inspect(ids.flip)).State.Pid).toBe(pid);

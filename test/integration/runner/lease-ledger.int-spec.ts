@@ -4,6 +4,7 @@ import { faultSchema, TargetBusyError } from '@gameday/core';
 import { createPrismaClient, PrismaLeaseRepository, type PrismaClient } from '@gameday/db';
 import { DockerFaultDriver, ensureHelperImage } from '@gameday/faults';
 import { createMetrics } from '@gameday/metrics';
+import { LeaseLedger } from '../../../apps/worker/src/runner/lease-ledger';
 import { revertLease } from '../../../apps/worker/src/runner/lease-revert';
 
 /**
@@ -14,6 +15,7 @@ const docker = new Docker();
 let prisma: PrismaClient;
 let leases: PrismaLeaseRepository;
 let driver: DockerFaultDriver;
+let ledger: LeaseLedger;
 let containerId: string;
 let targetId: string;
 const name = `gdledger-${randomBytes(3).toString('hex')}`;
@@ -22,8 +24,8 @@ beforeAll(async () => {
   await docker.ping(); // fails loudly without an engine
   prisma = createPrismaClient(process.env.DATABASE_URL!);
   leases = new PrismaLeaseRepository(prisma);
+  ledger = new LeaseLedger(leases);
   driver = new DockerFaultDriver(docker, {
-    leases,
     helperImage: await ensureHelperImage(docker),
     engine: 'ledger-test',
   });
@@ -80,10 +82,10 @@ it('refuses a second fault on a network namespace that an open lease holds, and 
     expect(targets).toHaveLength(1);
     return driver.prepare(spec, targets[0], { expiresAt: new Date(Date.now() + 60_000), experimentIndex: 0 });
   };
-  const first = await driver.apply(await prepare());
+  const first = await ledger.apply(driver, await prepare());
   // a second run (another GameDay, a second run-now, a cron overlapping itself) arms the same target
-  await expect(driver.apply(await prepare())).rejects.toBeInstanceOf(TargetBusyError);
-  await expect(driver.apply(await prepare())).rejects.toThrow(`lease ${first.id}`);
+  await expect(ledger.apply(driver, await prepare())).rejects.toBeInstanceOf(TargetBusyError);
+  await expect(ledger.apply(driver, await prepare())).rejects.toThrow(`lease ${first.id}`);
   // nothing of the first fault was touched
   expect((await docker.getContainer(targetId).inspect()).State.Paused).toBe(true);
   expect((await leases.get(first.id))!.revertedAt).toBeNull();
@@ -92,6 +94,6 @@ it('refuses a second fault on a network namespace that an open lease holds, and 
   await revertLease(driver, leases, createMetrics({ defaults: false }), first, 'test');
   expect((await docker.getContainer(targetId).inspect()).State.Paused).toBe(false);
   // the namespace is free again
-  const third = await driver.apply(await prepare());
+  const third = await ledger.apply(driver, await prepare());
   await revertLease(driver, leases, createMetrics({ defaults: false }), third, 'test');
 });

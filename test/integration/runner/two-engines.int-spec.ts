@@ -10,6 +10,7 @@ import { FAULT_JOBS, QUEUES, RUNNER_QUEUES, engineQueue } from '@gameday/queue';
 import { ensureLabTargetImage } from '../../../tools/lab/lab-images';
 import { createWorkerApp } from '../../../apps/worker/src/bootstrap';
 import { FaultJobs } from '../../../apps/worker/src/runner/fault-jobs.service';
+import { LeaseLedger } from '../../../apps/worker/src/runner/lease-ledger';
 import { LeaseReaper } from '../../../apps/worker/src/runner/lease-reaper.service';
 import { FAULT_DRIVER } from '../../../apps/worker/src/runner/runner.tokens';
 import {
@@ -37,6 +38,7 @@ describe('two Docker engines, a worker on each', () => {
   const config = testConfig('two-engines');
   const prisma = testPrisma();
   const leases = new PrismaLeaseRepository(prisma);
+  const ledger = new LeaseLedger(leases);
   const ids: string[] = [];
   const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
   let engine2: SecondEngine;
@@ -200,10 +202,11 @@ describe('two Docker engines, a worker on each', () => {
         gameDayVersion: 1,
       },
     });
-    const driver2 = await DockerFaultDriver.connect(engine2.docker, { leases });
+    const driver2 = await DockerFaultDriver.connect(engine2.docker, {});
     const spec = faultSchema.parse({ kind: 'container', target: { container: NAME }, action: 'pause' });
     const [target] = (await driver2.resolveTargets(spec)).targets;
-    const lease = await driver2.apply(
+    const lease = await ledger.apply(
+      driver2,
       await driver2.prepare(spec, target, {
         expiresAt: new Date(Date.now() + expiresInMs),
         runId: run.id,
@@ -261,7 +264,7 @@ describe('two Docker engines, a worker on each', () => {
         runId: run.id,
         experimentIndex: round,
       });
-      await driver2.apply(prepared);
+      await ledger.apply(driver2, prepared);
       expect(await paused(engine2.docker)).toBe(true);
       await workerB!.get(FaultJobs).scheduleRevert(run.id, round, new Date());
       await waitFor(`revert job of round ${round}`, async () => !(await paused(engine2.docker)), 10_000, 50);
@@ -287,7 +290,8 @@ describe('two Docker engines, a worker on each', () => {
     await workerB!.close();
     workerB = undefined;
     const [target] = (await driver2.resolveTargets(spec)).targets;
-    const lease = await driver2.apply(
+    const lease = await ledger.apply(
+      driver2,
       await driver2.prepare(spec, target, {
         expiresAt: new Date(Date.now() - 5_000),
         runId: run.id,

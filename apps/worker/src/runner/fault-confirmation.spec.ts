@@ -5,7 +5,7 @@ import {
   type FaultDriver,
   type FaultLease,
   type HelperTimeline,
-  type RevertResult,
+  type RevertOutcome,
 } from '@gameday/core';
 import type { RunRepository } from '@gameday/db';
 import { createMetrics } from '@gameday/metrics';
@@ -33,10 +33,15 @@ class RestartingEngine {
     this.answer();
     return { state: 'reverted', revertedAt: this.helperRevertedAt, revertReason: 'scheduled' };
   }
-  async revert(): Promise<RevertResult> {
-    this.answer();
+  /** a failed attempt is an outcome, as the driver reports it */
+  async revert(): Promise<RevertOutcome> {
+    try {
+      this.answer();
+    } catch (error) {
+      return { reverted: false, error: error as Error };
+    }
     if (this.revertMs) await new Promise((r) => setTimeout(r, this.revertMs));
-    return { outcome: 'already_gone', at: new Date() };
+    return { reverted: true, result: { outcome: 'already_gone', at: new Date() } };
   }
 }
 

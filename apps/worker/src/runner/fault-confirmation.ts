@@ -79,14 +79,15 @@ async function whileEngineAway<T>(
   }
 }
 
-/** Reads the helper's record until it leaves the given states or the deadline passes. */
+/** Reads the helper's record (recording what it says) until it leaves the given states or the deadline passes. */
 async function waitWhile(
   driver: FaultDriver,
+  ledger: LeaseLedger,
   lease: FaultLease,
   states: HelperTimeline['state'][],
   plannedAt: number,
 ): Promise<HelperTimeline> {
-  const read = () => driver.readTimeline(lease).catch(() => UNKNOWN);
+  const read = () => ledger.readTimeline(driver, lease).catch(() => UNKNOWN);
   const firstLook = plannedAt + FIRST_LOOK_MS;
   if (Date.now() < firstLook) await new Promise((r) => setTimeout(r, firstLook - Date.now()));
   const deadline = Date.now() + CONFIRM_TIMEOUT_MS;
@@ -126,7 +127,7 @@ export class FaultConfirmation {
     let worst = Number.NEGATIVE_INFINITY;
     const unverified: string[] = [];
     for (const lease of leases) {
-      const timeline = await waitWhile(this.driver, lease, ['armed', 'applying'], ep.injectAt);
+      const timeline = await waitWhile(this.driver, this.ledger, lease, ['armed', 'applying'], ep.injectAt);
       if (timeline.state !== 'applied' || !timeline.appliedAt) {
         this.metrics.faultInjections.inc({ result: 'failed', reason: timeline.state });
         throw new Error(
@@ -174,7 +175,7 @@ export class FaultConfirmation {
       leases
         .filter((l) => faultCapabilities(l).clock !== 'helper')
         .map(async (l) => {
-          const result = await this.driver.revert(l, reason).catch(() => undefined);
+          const result = await this.ledger.revert(this.driver, l, reason).catch(() => undefined);
           if (result) early.set(l.id, result);
         }),
     );
@@ -198,7 +199,7 @@ export class FaultConfirmation {
     for (const lease of leases) {
       let timeline =
         faultCapabilities(lease).clock === 'helper'
-          ? await waitWhile(this.driver, lease, ['applied'], ep.revertAt)
+          ? await waitWhile(this.driver, this.ledger, lease, ['applied'], ep.revertAt)
           : UNKNOWN;
       // revert() is idempotent: after the helper's own revert it confirms nothing of ours is left.
       // An engine that does not answer is waited for, the claim held meanwhile so the backstops
@@ -208,7 +209,7 @@ export class FaultConfirmation {
       let revert = early.get(lease.id);
       if (!revert) {
         const waited = await whileEngineAway(
-          () => this.driver.revert(lease, reason),
+          () => this.ledger.revert(this.driver, lease, reason, { recordedBy: 'caller' }),
           () => this.ledger.claim(lease.id, new Date(Date.now() + REVERT_CLAIM_MS)),
         );
         revert = waited.value;

@@ -1,4 +1,15 @@
-import type { FaultLease, HelperTimeline, LeaseRepository, RevertResult } from '@gameday/core';
+import {
+  systemClock,
+  type ApplyOutcome,
+  type Clock,
+  type FaultDriver,
+  type FaultLease,
+  type HelperTimeline,
+  type LeaseRepository,
+  type PreparedFault,
+  type RevertResult,
+  type ScheduleOptions,
+} from '@gameday/core';
 
 /** A revert this worker made that the ledger had not recorded yet (Postgres was away). */
 export interface KnownRevert {
@@ -21,13 +32,66 @@ export function revertInstant(
 }
 
 /**
- * The worker's lease transitions, each named once: applied (the helper's instant), held for the
- * executor's revert confirmation, reverted (the first revert recorded wins), refused (a row GameDay
- * never wrote, recorded once). The executor's confirmation, the backstops and the unrecorded
- * reverts write the ledger only through here.
+ * The one decider of the lease ledger: every lease transition is recorded here, from what the
+ * fault driver reports (the driver acts and never writes a lease). Applying goes through here so
+ * the row exists before anything touches the target (write-ahead: after any crash the reaper
+ * reverts from it). Transitions: recorded (draft), applied (now, or the helper's instant), apply
+ * failed (left open when something may be in place; closed as `apply_failed`/`target_gone` when
+ * nothing is), handed over / `schedule_failed`, the helper's record (applied, reverted by its clock,
+ * `apply_failed`, `skipped_expired`), held for the executor's revert confirmation, reverted (the
+ * first revert recorded wins), revert failed, refused (a row GameDay never wrote, recorded once).
  */
 export class LeaseLedger {
-  constructor(private readonly leases: LeaseRepository) {}
+  constructor(
+    private readonly leases: LeaseRepository,
+    private readonly clock: Clock = systemClock,
+  ) {}
+
+  /** Records the prepared fault's lease, then applies it now under that lease. Throws when it was not applied. */
+  async apply(driver: FaultDriver, prepared: PreparedFault): Promise<FaultLease> {
+    const lease = await this.leases.record(driver.draftLease(prepared));
+    return this.recordApply(lease, await driver.apply(prepared, lease));
+  }
+
+  /** Records the plan's lease, then hands the helper T0/T1. Throws when the helper did not take it. */
+  async schedule(driver: FaultDriver, prepared: PreparedFault, at: ScheduleOptions): Promise<FaultLease> {
+    const lease = await this.leases.record(driver.draftLease(prepared, at));
+    const outcome = await driver.scheduleApply(prepared, lease, at);
+    if (outcome.handedOver) return lease;
+    // a hand-over the helper refused armed nothing
+    await this.leases.markReverted(lease.id, this.clock.now(), 'schedule_failed');
+    throw outcome.error;
+  }
+
+  /** Reads the helper's own record and records what it says happened. */
+  async readTimeline(driver: FaultDriver, lease: FaultLease): Promise<HelperTimeline> {
+    const timeline = await driver.readTimeline(lease);
+    await this.recordTimeline(lease, timeline);
+    return timeline;
+  }
+
+  /**
+   * Reverts through the driver. A failed attempt is counted on the lease and thrown. A revert that
+   * happened is recorded at once with the driver's instant, unless the caller records it itself
+   * right after with what else it knows (`recordedBy: 'caller'`, then `reverted(revertInstant(…))`).
+   * Either way a fault that is out is out: a ledger that cannot record it now (Postgres away) does
+   * not turn it into a failed revert.
+   */
+  async revert(
+    driver: FaultDriver,
+    lease: FaultLease,
+    reason: string,
+    options: { recordedBy?: 'ledger' | 'caller' } = {},
+  ): Promise<RevertResult> {
+    const outcome = await driver.revert(lease, reason);
+    if (!outcome.reverted) {
+      await this.leases.recordRevertFailure(lease.id, outcome.error.message).catch(() => undefined);
+      throw outcome.error;
+    }
+    if (options.recordedBy !== 'caller')
+      await this.leases.markReverted(lease.id, outcome.result.at, reason).catch(() => undefined);
+    return outcome.result;
+  }
 
   /** The fault is in place since `at` (the helper's record, in the worker's clock). */
   applied(lease: Pick<FaultLease, 'id'>, at: Date): Promise<void> {
@@ -47,5 +111,28 @@ export class LeaseLedger {
   /** A refusal to run a changed row is recorded once: then the backstops leave it to a human. */
   async refused(lease: Pick<FaultLease, 'id' | 'lastError'>, message: string): Promise<void> {
     if (lease.lastError !== message) await this.leases.recordRevertFailure(lease.id, message);
+  }
+
+  private async recordApply(lease: FaultLease, outcome: ApplyOutcome): Promise<FaultLease> {
+    if (outcome.applied) {
+      await this.leases.markInjected(lease.id, outcome.at);
+      return { ...lease, injectedAt: outcome.at };
+    }
+    await this.leases.recordRevertFailure(lease.id, outcome.error.message).catch(() => undefined);
+    // closed only when nothing is known to be in place; otherwise the revert job and the reaper,
+    // whose revert is idempotent, take it from the open row
+    if (outcome.left === 'nothing')
+      await this.leases
+        .markReverted(lease.id, this.clock.now(), outcome.targetGone ? 'target_gone' : 'apply_failed')
+        .catch(() => undefined);
+    throw outcome.error;
+  }
+
+  private async recordTimeline(lease: FaultLease, timeline: HelperTimeline): Promise<void> {
+    if (timeline.appliedAt && !lease.injectedAt) await this.leases.markInjected(lease.id, timeline.appliedAt);
+    if (timeline.revertedAt && !lease.revertedAt)
+      await this.leases.markReverted(lease.id, timeline.revertedAt, `helper_${timeline.revertReason ?? 'reverted'}`);
+    if ((timeline.state === 'apply_failed' || timeline.state === 'skipped_expired') && !lease.revertedAt)
+      await this.leases.markReverted(lease.id, this.clock.now(), timeline.state);
   }
 }

@@ -12,7 +12,7 @@ function countingDriver() {
     engine: 'engine-a',
     revert: (lease: FaultLease) => {
       reverts.push(lease.id);
-      return Promise.resolve({ outcome: 'reverted' as const, at: NOW });
+      return Promise.resolve({ reverted: true, result: { outcome: 'reverted' as const, at: NOW } });
     },
     hasLiveHelper: () => Promise.resolve(false),
   } as unknown as FaultDriver;

@@ -107,7 +107,7 @@ export async function revertLease(
       await ledger.reverted(lease.id, known.at, known.reason);
       unrecorded!.forget(lease.id);
     }
-    const result = await driver.revert(lease, reason);
+    const result = await ledger.revert(driver, lease, reason, { recordedBy: 'caller' });
     // gone before we came: the helper's record says when, if its clock took it out
     const timeline =
       !known && result.outcome === 'already_gone' && faultCapabilities(lease).clock === 'helper'
@@ -118,7 +118,7 @@ export async function revertLease(
     metrics.faultReverts.inc({ result: 'ok', reason });
     return { at, outcome: result.outcome };
   } catch (error) {
-    // the driver has recorded the failed attempt on the lease; recording it here too counted it twice
+    // the ledger has recorded the failed attempt on the lease; recording it here too counted it twice
     metrics.faultReverts.inc({ result: 'failed', reason });
     throw error;
   }

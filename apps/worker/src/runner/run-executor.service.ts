@@ -37,6 +37,7 @@ import { ArmingWatch } from './arming-watch';
 import { FaultConfirmation } from './fault-confirmation';
 import { FaultJobs } from './fault-jobs.service';
 import { reverifyFaults } from './fault-reverify';
+import { LeaseLedger } from './lease-ledger';
 import { openLeases, revertLease } from './lease-revert';
 import { RunControl, RunAbortedError } from './run-control';
 import { RunState } from './run-state';
@@ -70,6 +71,7 @@ const json = (v: unknown) => v as Prisma.InputJsonValue;
 export class RunExecutor {
   private readonly logger = new Logger(RunExecutor.name);
   private readonly confirm: FaultConfirmation;
+  private readonly ledger: LeaseLedger;
   /** who holds a run (recorded with the fencing token) */
   private readonly executorId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 
@@ -89,6 +91,7 @@ export class RunExecutor {
     private readonly armingPlanner: ArmingPlanner,
   ) {
     this.confirm = new FaultConfirmation(driver, leases, runs, metrics);
+    this.ledger = new LeaseLedger(leases, clock);
   }
 
   private nowMs(): number {
@@ -320,7 +323,8 @@ export class RunExecutor {
           plannedAt: dateOf(ep.injectAt),
         });
         const direct = [];
-        for (const p of pending) direct.push(await this.driver.apply(p));
+        // each lease is recorded before its fault is applied (write-ahead)
+        for (const p of pending) direct.push(await this.ledger.apply(this.driver, p));
         // their commands are on record like the helper's (reports show what ran where)
         await this.announceArmed(runId, direct, ep, prepared);
         leases.push(...direct);
@@ -516,7 +520,7 @@ export class RunExecutor {
     for (const p of prepared)
       if (!pending.includes(p))
         leases.push(
-          await this.driver.scheduleApply(p, { applyAt: dateOf(ep.injectAt), revertAt: dateOf(ep.revertAt) }),
+          await this.ledger.schedule(this.driver, p, { applyAt: dateOf(ep.injectAt), revertAt: dateOf(ep.revertAt) }),
         );
     await this.announceArmed(runId, leases, ep, prepared);
     return { leases, pending };

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import type { FaultDriver, LeaseRepository } from '@gameday/core';
+import type { FaultDriver } from '@gameday/core';
 import { APP_CONFIG, type AppConfig } from '@gameday/config';
 import { PrismaLeaseRepository } from '@gameday/db';
 import { DockerFaultDriver, dockerClient } from '@gameday/faults';
@@ -29,17 +29,11 @@ import { WebhookNotifier } from './webhook-notifier';
     { provide: LEASE_REPOSITORY, useExisting: PrismaLeaseRepository },
     {
       provide: FAULT_DRIVER,
-      inject: [LEASE_REPOSITORY, METRICS, APP_CONFIG, { token: RUNNER_HOOKS, optional: true }],
+      inject: [METRICS, APP_CONFIG, { token: RUNNER_HOOKS, optional: true }],
       // identified by the engine's daemon ID: the worker acts only on leases of the engine it holds
-      useFactory: async (
-        leases: LeaseRepository,
-        metrics: GameDayMetrics,
-        config: AppConfig,
-        hooks?: RunnerHooks,
-      ): Promise<FaultDriver> => {
+      useFactory: async (metrics: GameDayMetrics, config: AppConfig, hooks?: RunnerHooks): Promise<FaultDriver> => {
         const driver = refuseExecStrategy(
           await DockerFaultDriver.connect(dockerClient(config.DOCKER_HOST), {
-            leases,
             helperImage: process.env.GAMEDAY_HELPER_IMAGE || undefined,
             onEvent: (e) =>
               metrics.faultDriverOperation.observe({ type: e.type, result: e.result }, e.durationMs / 1000),

@@ -1,7 +1,7 @@
 import type { CompiledBlackhole } from './blackhole.compiler';
 import type { ClockOffset } from './clock-offset';
 import type { FaultSpec } from './fault.schema';
-import type { FaultLease } from './fault-lease';
+import type { FaultLease, NewFaultLease } from './fault-lease';
 import type { CompiledNetworkFault } from './network-fault.compiler';
 import type { VerifyOutcome } from './qdisc-verify';
 import type { RefusedCandidate, SelectionRecord } from './target-selection';
@@ -163,7 +163,37 @@ export class FaultStepError extends Error {
   }
 }
 
-/** The worker's only door to Docker for faults. */
+/**
+ * The ledger row of a prepared fault, not recorded yet: the worker records it (write-ahead) and
+ * passes the recorded lease to apply/scheduleApply, which act only under a recorded lease.
+ */
+export type LeaseDraft = Omit<NewFaultLease, 'id'>;
+
+/** What an apply did to the target. The driver records nothing; the worker's ledger does. */
+export type ApplyOutcome =
+  | { applied: true; at: Date }
+  | {
+      applied: false;
+      error: Error;
+      /**
+       * What the failure left in place. `nothing`: the steps were rolled back, the engine refused the
+       * action, or the target is not the one armed (`targetGone`); the lease may be closed. `unknown`
+       * (a lost connection mid-exec): it stays open for the revert job and the reaper.
+       */
+      left: 'nothing' | 'unknown';
+      targetGone: boolean;
+    };
+
+/** Whether the helper took the plan; a hand-over that failed armed nothing. */
+export type HandOverOutcome = { handedOver: true } | { handedOver: false; error: Error };
+
+/** What a revert did: the fault is out (now, or it was already), or the attempt failed and it may still be in. */
+export type RevertOutcome = { reverted: true; result: RevertResult } | { reverted: false; error: Error };
+
+/**
+ * The worker's only door to Docker for faults. It acts and reports outcomes; it never writes the
+ * lease ledger (the worker records every transition, and a lease before anything is applied).
+ */
 export interface FaultDriver {
   /** The engine this driver reaches (recorded in every lease): it may only revert leases of its own engine. */
   readonly engine: string;
@@ -171,20 +201,25 @@ export interface FaultDriver {
   dryRun(spec: FaultSpec, options?: { random?: () => number }): Promise<DryRunResult>;
   /** Arms ahead of T0: probe kernel features, start the helper in the target's netns. Applies nothing. */
   prepare(spec: FaultSpec, target: ResolvedTarget, options: PrepareOptions): Promise<PreparedFault>;
-  /** Applies now; the lease is recorded before the first step runs. */
-  apply(prepared: PreparedFault): Promise<FaultLease>;
+  /**
+   * The lease row to record before anything is applied: for an apply now, or (with `at`) for a plan
+   * handed to the helper (its instants and self-expiry are in the row). Throws for a fault whose
+   * helper keeps no clock when `at` is given.
+   */
+  draftLease(prepared: PreparedFault, at?: ScheduleOptions): LeaseDraft;
+  /** Applies now, under the recorded lease of this prepared fault (refused for any other lease). */
+  apply(prepared: PreparedFault, lease: FaultLease): Promise<ApplyOutcome>;
   /** Hands the helper the apply/revert argv with their instants; it applies at T0 and reverts at T1 by its own clock. */
-  scheduleApply(prepared: PreparedFault, at: ScheduleOptions): Promise<FaultLease>;
+  scheduleApply(prepared: PreparedFault, lease: FaultLease, at: ScheduleOptions): Promise<HandOverOutcome>;
+  /** The helper's own record, in the worker's clock (a fault without one: what the lease says). */
   readTimeline(lease: FaultLease): Promise<HelperTimeline>;
   /** Throws EngineUnreachableError when the engine does not answer (that is no verdict on the fault). */
   verify(lease: FaultLease): Promise<VerifyOutcome>;
   /**
-   * Idempotent: "already gone" is success; removes only what we own. Records the revert in the
-   * ledger when it can, but a ledger that cannot (Postgres away) does not fail a revert that
-   * happened: callers record the result themselves. Throws EngineUnreachableError when the engine
-   * does not answer.
+   * Idempotent: "already gone" is success; removes only what we own. A failed attempt carries its
+   * error (EngineUnreachableError when the engine does not answer).
    */
-  revert(lease: FaultLease, reason: string): Promise<RevertResult>;
+  revert(lease: FaultLease, reason: string): Promise<RevertOutcome>;
   /** Removes a prepared helper that was never applied (or whose fault is reverted). */
   release(prepared: PreparedFault | FaultLease): Promise<void>;
   /** Whether a helper with its own clock guards this lease right now (then backstops may wait). */

@@ -25,7 +25,7 @@ export interface FaultCapabilities {
   reverify: boolean;
 }
 
-/** The part of a lease a kind writes; the engine, run and instants come from the dispatcher. */
+/** The kind's part of a lease draft; the engine, run and instants come from the dispatcher. */
 export type LeaseDraftPart = Pick<FaultLease, 'kind' | 'applyArgv' | 'revertArgv' | 'verifyArgv'> &
   Partial<Pick<FaultLease, 'device' | 'handle'>> & { details: LeaseDetails };
 
@@ -34,7 +34,8 @@ export type PreparedBase = Omit<PreparedFault, 'strategy'>;
 
 /**
  * One fault kind on a Docker Engine: everything that differs between kinds, and nothing that does
- * not. The dispatcher (DockerFaultDriver) writes the ledger, times and measures; a kind only acts.
+ * not. The dispatcher (DockerFaultDriver) times, measures and reports outcomes; a kind only acts.
+ * Neither writes the lease ledger: the worker records every transition.
  */
 export interface FaultKind<S extends FaultSpec = FaultSpec> {
   readonly name: S['kind'];
@@ -48,9 +49,9 @@ export interface FaultKind<S extends FaultSpec = FaultSpec> {
   prepare(engine: FaultEngine, spec: S, base: PreparedBase, options: PrepareOptions): Promise<PreparedFault>;
   /** The kind's part of the ledger row of a prepared fault. */
   draftLease(prepared: PreparedFault & { spec: S }): LeaseDraftPart;
-  /** Applies now; returns the instant the fault took effect. */
+  /** Applies now, under the recorded lease; returns the instant the fault took effect. */
   apply(engine: FaultEngine, prepared: PreparedFault & { spec: S }, lease: FaultLease): Promise<Date>;
-  /** Whether a failed apply is known to have left nothing in place (the lease may be closed). */
+  /** Whether a failed apply is known to have left nothing in place (the worker may close the lease). */
   nothingApplied(err: unknown): boolean;
   /** Kinds whose helper keeps the clock: extra lease details for a scheduled fault, then the hand-over. */
   schedule?: {
