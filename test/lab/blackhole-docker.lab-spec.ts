@@ -15,8 +15,11 @@ import { leakedUmlProcesses } from '../../tools/lab/uml-process';
 const TARGET = 'lab-bh-target';
 const PORT_DARK = 8090;
 const PORT_LIT = 8091;
-// one iptables process per step after T0 (4 here) in the one-vCPU guest
-const LATE_LIMIT_MS = 3_000;
+// the helper writes one iptables-restore block, started ahead, at T0 and another at T1: no process
+// is created on the way (one per step took ~3.4 s in the one-vCPU guest; on the host the block
+// lands 5-6 ms after T0). The held tc batch of the netem kind landed 0.1-0.8 s late in the guest
+// while workers exec'd into it.
+const LATE_LIMIT_MS = 1_500;
 
 describe('blackhole on a real kernel without IPv4 nf_tables: Docker inside user-mode-linux', () => {
   let lab: UmlDocker | undefined;

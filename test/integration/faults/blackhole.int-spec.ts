@@ -174,39 +174,136 @@ it('reject on ingress to port 80: port 80 is refused from outside while 81 answe
   await driver.release(prepared);
 }, 120_000);
 
-it('the helper keeps the clock: drop on egress from port 80 lands at T0 and leaves at T1, the worker gone meanwhile', async () => {
+/** One probe of port 80 from this host, with when it started and ended. */
+interface Probe {
+  r: string;
+  start: number;
+  end: number;
+}
+
+/**
+ * Probes port 80 every few ms (a 50 ms timeout: the bridge answers in about 1 ms) until it went
+ * dark and answered again, or `until`. Returns every probe.
+ */
+async function watchPort80(until: number, onDark?: () => Promise<void>): Promise<Probe[]> {
+  const seen: Probe[] = [];
+  let darkSeen = false;
+  while (Date.now() < until) {
+    const start = Date.now();
+    const r = await get(80, 50);
+    seen.push({ r, start, end: Date.now() });
+    if (r === 'timeout' && !darkSeen) {
+      darkSeen = true;
+      await onDark?.();
+    }
+    if (r === 'ok' && darkSeen) break;
+    await new Promise((res) => setTimeout(res, 5));
+  }
+  return seen;
+}
+
+/**
+ * When the port went dark and came back, as intervals: the fault landed after the last answered
+ * probe began and before the first unanswered one ended (a SYN-ACK is dropped once it is in);
+ * likewise for its removal.
+ */
+function transitions(seen: Probe[]): { dark: [number, number]; back: [number, number] } {
+  const d = seen.findIndex((p) => p.r === 'timeout');
+  const b = seen.findIndex((p, i) => i > d && p.r === 'ok');
+  expect(d).toBeGreaterThan(0);
+  expect(b).toBeGreaterThan(d);
+  expect(seen.slice(d, b).every((p) => p.r === 'timeout')).toBe(true);
+  return { dark: [seen[d - 1].start, seen[d].end], back: [seen[b - 1].start, seen[b].end] };
+}
+
+it('the helper keeps the clock: drop on egress from port 80 lands at T0 and leaves at T1, no process started on the way', async () => {
   const before = tables();
   const s = spec({ direction: 'egress', localPorts: [80] });
   const prepared = await driver.prepare(s, target, { expiresAt: new Date(Date.now() + 120_000) });
-  const t0 = Date.now() + 3_000;
-  const t1 = t0 + 3_000;
+  const t0 = Date.now() + 4_000;
+  const t1 = t0 + 2_000;
   const lease = await ledger.schedule(driver, prepared, { applyAt: new Date(t0), revertAt: new Date(t1) });
+  // the plan went to the helper as one iptables-restore block, started ahead of T0
+  const staged = await execInContainer(docker, prepared.helperContainerId!, [
+    'cat',
+    '/var/lib/gameday/steps/apply.batch',
+  ]);
+  expect(staged.stdout).toMatch(/^\*filter\n-N GAMEDAY-[0-9a-f]{8}-OUT\n(.*\n)*-I OUTPUT 1 ! -o lo .*\nCOMMIT\n$/);
   // from here on nothing of ours acts: only this host, from outside, looks
   expect(await get(80)).toBe('ok');
-  const dead = await waitFor(
-    'port 80 to go dark',
-    async () => ((await get(80, 300)) === 'timeout' ? Date.now() : 0),
-    8_000,
-    20,
-  );
-  expect(await get(81)).toBe('ok');
-  const back = await waitFor(
-    'port 80 to answer again',
-    async () => ((await get(80, 300)) === 'ok' ? Date.now() : 0),
-    8_000,
-    20,
-  );
-  // seen from outside: a probe that timed out began up to 300 ms before it returned
-  console.log(
-    `blackhole seen from outside: dark ${dead - 300 - t0}..${dead - t0} ms after T0, answering ${back - t1} ms after T1`,
-  );
+  let lit81 = '';
+  const seen = await watchPort80(t1 + 5_000, async () => {
+    lit81 = await get(81);
+  });
+  expect(lit81).toBe('ok');
+  const { dark, back } = transitions(seen);
   const timeline = await ledger.readTimeline(driver, lease);
   console.log(
-    `helper's record: applied ${timeline.appliedAt!.getTime() - t0} ms after T0, reverted ${timeline.revertedAt!.getTime() - t1} ms after T1`,
+    `blackhole seen from outside: dark ${dark[0] - t0}..${dark[1] - t0} ms after T0, answering ${back[0] - t1}..${back[1] - t1} ms after T1; ` +
+      `helper's record: applied ${timeline.appliedAt!.getTime() - t0} ms after T0, reverted ${timeline.revertedAt!.getTime() - t1} ms after T1`,
   );
+  // not before its instants (a probe lasts up to 50 ms), and tens of ms after them at most
+  expect(dark[1]).toBeGreaterThanOrEqual(t0);
+  expect(back[1]).toBeGreaterThanOrEqual(t1);
+  expect(dark[1] - t0).toBeLessThan(250);
+  expect(back[1] - t1).toBeLessThan(250);
   expect(timeline).toMatchObject({ state: 'reverted', revertReason: 'scheduled' });
   expect(tables()).toBe(before);
   // what the executor does at T1: confirm, which closes the lease
+  expect((await ledger.revert(driver, lease, 'planned_end')).outcome).toBe('already_gone');
+  await driver.release(prepared);
+}, 120_000);
+
+it('our jump removed by someone else meanwhile: the block at T1 is refused as a whole, the helper undoes step by step', async () => {
+  const before = tables();
+  const s = spec({ direction: 'egress', localPorts: [80] });
+  const prepared = await driver.prepare(s, target, { expiresAt: new Date(Date.now() + 120_000) });
+  const t0 = Date.now() + 4_000;
+  const t1 = t0 + 1_500;
+  const lease = await ledger.schedule(driver, prepared, { applyAt: new Date(t0), revertAt: new Date(t1) });
+  await waitFor('port 80 to go dark', async () => (await get(80, 50)) === 'timeout', 8_000, 10);
+  const jump = ourLines().find((l) => l.startsWith('-A OUTPUT'))!;
+  inSandbox(['iptables-legacy', '-w', ...jump.replace(/"/g, '').replace(/^-A/, '-D').split(' ')]);
+  expect(await get(80)).toBe('ok');
+  await waitFor(
+    'the helper to revert',
+    async () => (await ledger.readTimeline(driver, lease)).state === 'reverted',
+    8_000,
+  );
+  const status = parseKeyValues(
+    (await execInContainer(docker, prepared.helperContainerId!, ['gameday-helper', 'status'])).stdout,
+  );
+  expect(status).toMatchObject({ state: 'reverted', revert_reason: 'scheduled' });
+  // only the jump's own undo failed (it was gone); the chain went step by step
+  expect(status.undo_errors).toMatch(/^step \d+: iptables: [^:]*$/);
+  expect(tables()).toBe(before);
+  expect((await ledger.revert(driver, lease, 'planned_end')).outcome).toBe('already_gone');
+  await driver.release(prepared);
+}, 120_000);
+
+it('an abort during the window: the held block is written at once (no process started)', async () => {
+  const before = tables();
+  const s = spec({ direction: 'egress', localPorts: [80] });
+  const prepared = await driver.prepare(s, target, { expiresAt: new Date(Date.now() + 120_000) });
+  const t0 = Date.now() + 4_000;
+  const lease = await ledger.schedule(driver, prepared, {
+    applyAt: new Date(t0),
+    revertAt: new Date(t0 + 60_000),
+  });
+  let asked = 0;
+  const seen = await watchPort80(t0 + 10_000, async () => {
+    asked = Date.now();
+    // by the Docker API alone, as the emergency stop does
+    await docker.getContainer(prepared.helperContainerId!).kill({ signal: 'SIGUSR2' });
+  });
+  const { back } = transitions(seen);
+  console.log(`abort signal: answering again ${back[0] - asked}..${back[1] - asked} ms after it was sent`);
+  expect(back[1] - asked).toBeLessThan(250);
+  const status = parseKeyValues(
+    (await execInContainer(docker, prepared.helperContainerId!, ['gameday-helper', 'status'])).stdout,
+  );
+  expect(status).toMatchObject({ state: 'reverted', revert_reason: 'signal' });
+  expect(tables()).toBe(before);
   expect((await ledger.revert(driver, lease, 'planned_end')).outcome).toBe('already_gone');
   await driver.release(prepared);
 }, 120_000);
