@@ -37,3 +37,18 @@ it('the host and compose variants differ only in where service1 is reached', () 
       .replace(/"description":"The classic GameDay[^"]*"/, '');
   expect(normalise(compose)).toBe(normalise(host));
 });
+
+describe('database-unreachable.gameday.json', () => {
+  const parsed = gameDaySpecSchema.safeParse(load('database-unreachable.gameday.json'));
+
+  it('validates: a blackhole of port 5432 from service2, rejected', () => {
+    expect(parsed.error?.issues ?? []).toEqual([]);
+    expect(parsed.data!.experiments[0].fault).toMatchObject({
+      kind: 'blackhole',
+      target: { compose: { project: 'gameday', service: 'service2' } },
+      action: 'reject',
+      direction: 'egress',
+      ports: [5432],
+    });
+  });
+});

@@ -41,6 +41,11 @@ export const DOCKER_LAB_MODULES = [
   'sch_ingress',
   'act_mirred',
   'ifb',
+  // the blackhole kind: iptables-legacy rules with a comment, multiport, REJECT (tcp-reset, icmp)
+  'xt_comment',
+  'xt_multiport',
+  'nf_reject_ipv4',
+  'ipt_REJECT',
 ] as const;
 
 export const DOCKER_LAB_PORT = 2375;

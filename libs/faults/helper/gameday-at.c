@@ -1,23 +1,26 @@
 /*
- * gameday-at AT_MS LINES_FILE [-force]    (prints WRITTEN_MS DONE_MS STATUS EARLY)
+ * gameday-at AT_MS LINES_FILE PROG [ARG...]    (prints WRITTEN_MS DONE_MS STATUS EARLY)
  *
  * The helper's timed kernel calls without process creation at the planned instant. In a small
- * guest one fork+exec of tc costs 100+ ms and several times that when the CPU is busy, so the
- * shell helper's apply and revert landed 1-5 s late. This starts `tc [-force] -batch -` now (its
- * loading happens before the instant), sleeps until AT_MS on the realtime clock (absolute, so a
- * late wake-up is not added to), writes every line at once and waits for tc to finish.
+ * guest one fork+exec of tc or iptables costs 100+ ms and several times that when the CPU is busy,
+ * so the shell helper's apply and revert landed 1-5 s late. This starts PROG now, reading its
+ * standard input from a pipe (`tc -batch -`, `iptables-legacy-restore --noflush`: both act on
+ * each line or block as it arrives, so loading them happens before the instant), sleeps until
+ * AT_MS on the realtime clock (absolute, so a late wake-up is not added to), writes every line at
+ * once, closes the pipe and waits for PROG to finish.
  *
- * Prints "WRITTEN_MS DONE_MS STATUS EARLY" (epoch ms; STATUS is tc's exit code, 128+N when killed
- * by signal N). tc's stderr is this process's stderr: with -batch it names each failed line as
- * "Command failed -:N".
+ * Prints "WRITTEN_MS DONE_MS STATUS EARLY" (epoch ms; STATUS is PROG's exit code, 128+N when killed
+ * by signal N). PROG's stderr is this process's stderr (tc -batch names each failed line as
+ * "Command failed -:N"; iptables-restore names the line it stopped at).
  *
  * On USR1 it writes at once instead of waiting for AT_MS: the helper holds its undo ready like this
  * for the whole fault, so an abort (a signal through the Docker API, or a revert command) reaches
  * the kernel with no process created. EARLY is 1 when USR1 made it write before AT_MS.
  *
- * On TERM/INT before the write nothing reaches the kernel (tc reads EOF and exits). After the write
- * the tc child is killed and reaped before this process exits, so once the caller has waited for
- * it no line can still be applied behind the caller's back.
+ * On TERM/INT before the write nothing reaches the kernel (PROG reads EOF and exits; an
+ * iptables-restore block without its COMMIT is never committed). After the write the child is
+ * killed and reaped before this process exits, so once the caller has waited for it no line can
+ * still be applied behind the caller's back.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -79,8 +82,8 @@ int main(int argc, char **argv) {
   sigemptyset(&now_set);
   sigaddset(&now_set, SIGUSR1);
   sigprocmask(SIG_BLOCK, &now_set, NULL);
-  if (argc < 3 || argc > 4 || (argc == 4 && strcmp(argv[3], "-force") != 0)) {
-    fprintf(stderr, "usage: gameday-at AT_MS LINES_FILE [-force]\n");
+  if (argc < 4) {
+    fprintf(stderr, "usage: gameday-at AT_MS LINES_FILE PROG [ARG...]\n");
     return 2;
   }
   char *end;
@@ -146,14 +149,8 @@ int main(int argc, char **argv) {
     dup2(p[0], 0);
     int null = open("/dev/null", O_WRONLY);
     if (null >= 0) dup2(null, 1);
-    char *tc_argv[] = {"tc", "-batch", "-", NULL, NULL};
-    if (argc == 4) {
-      tc_argv[1] = "-force";
-      tc_argv[2] = "-batch";
-      tc_argv[3] = "-";
-    }
-    execvp("tc", tc_argv);
-    perror("gameday-at: exec tc");
+    execvp(argv[3], argv + 3);
+    fprintf(stderr, "gameday-at: exec %s: %s\n", argv[3], strerror(errno));
     _exit(127);
   }
   child = pid;

@@ -25,8 +25,9 @@ LINGER_S=${GAMEDAY_HELPER_LINGER_S:-600}
 IDLE_S=${GAMEDAY_HELPER_IDLE_S:-86400}
 # Wake this long before a planned apply: sleep(1) and the timer pass cost a few ms each.
 LEAD_MS=${GAMEDAY_HELPER_LEAD_MS:-40}
-# With gameday-at (tc steps only), wake this long before: it starts tc ahead of the instant, so
-# loading tc (100+ ms, seconds on a busy small guest) is not on the path from T0 to the kernel.
+# With gameday-at (tc steps, or iptables steps of one variant), wake this long before: it starts
+# tc or iptables-restore ahead of the instant, so loading it (100+ ms, seconds on a busy small
+# guest) is not on the path from T0 to the kernel.
 # 1.5 s was once not enough in the lab guest while workers exec'd into it (a revert at T1+5 s).
 AT_LEAD_MS=${GAMEDAY_HELPER_AT_LEAD_MS:-3000}
 AT_PID=
@@ -113,39 +114,91 @@ write_steps() {
   put step_count "$n"
 }
 
-# When every step is a tc command made of plain words, the timer applies and reverts them through
-# gameday-at as `tc -batch` lines (one per step, undo newest first). tc splits batch lines on
-# blanks and reads quotes and '#': a word with anything else keeps the per-step path.
+# When every step is a tc command, or every step a command of one iptables variant on the filter
+# table, made of plain words, the timer applies and reverts them through gameday-at: as `tc -batch`
+# lines (one per step, undo newest first), or as one `*filter ... COMMIT` block fed to that
+# variant's iptables-restore --noflush (one line per step; the kernel takes the block at its COMMIT
+# as one change: all of it lands, or none). A step with anything else keeps the per-step path.
+# Writes apply.batch/undo.batch, the programs reading them (apply.prog/undo.prog, a word a line) and
+# how many undo lines there are (undo.count).
 write_batches() {
-  apply_lines='' undo_lines='' i=0
-  while [ $i -lt "$1" ]; do
-    i=$((i + 1))
-    f=$(printf '%s/steps.new/%03d' "$S" $i)
-    batch_line "$f.apply" || return 0
-    [ -n "$line" ] || return 0
-    apply_lines="$apply_lines$line
-"
-    batch_line "$f.undo" || return 0
-    [ -z "$line" ] || undo_lines="$line
-$undo_lines"
-  done
-  printf '%s' "$apply_lines" >"$S/steps.new/apply.batch"
-  printf '%s' "$undo_lines" >"$S/steps.new/undo.batch"
+  tc_batches "$1" || ipt_batches "$1" || rm -f "$S/steps.new/apply.batch" "$S/steps.new/undo.batch"
 }
 
-# Sets line to the step's words after "tc"; fails when the step is not tc or a word is not plain.
-batch_line() {
-  line='' first=1
-  while IFS= read -r w; do
-    if [ $first = 1 ]; then
-      [ "$w" = tc ] || return 1
-      first=0
-      continue
+# Sets BATCH_APPLY and BATCH_UNDO (undo newest first) and BATCH_UNDOS from every step's batch line.
+collect_lines() {
+  BATCH_APPLY='' BATCH_UNDO='' BATCH_UNDOS=0 i=0
+  while [ $i -lt "$2" ]; do
+    i=$((i + 1))
+    f=$(printf '%s/steps.new/%03d' "$S" $i)
+    batch_line "$1" "$f.apply" || return 1
+    [ -n "$line" ] || return 1
+    BATCH_APPLY="$BATCH_APPLY$line
+"
+    batch_line "$1" "$f.undo" || return 1
+    if [ -n "$line" ]; then
+      BATCH_UNDO="$line
+$BATCH_UNDO"
+      BATCH_UNDOS=$((BATCH_UNDOS + 1))
     fi
-    case "$w" in '' | *[!A-Za-z0-9._:/%+,=-]*) return 1 ;; esac
+  done
+}
+
+tc_batches() {
+  collect_lines tc "$1" || return 1
+  printf '%s' "$BATCH_APPLY" >"$S/steps.new/apply.batch"
+  printf '%s' "$BATCH_UNDO" >"$S/steps.new/undo.batch"
+  printf 'tc\n-batch\n-\n' >"$S/steps.new/apply.prog"
+  printf 'tc\n-force\n-batch\n-\n' >"$S/steps.new/undo.prog"
+  printf '%s\n' "$BATCH_UNDOS" >"$S/steps.new/undo.count"
+}
+
+# The restore takes the xtables lock only from its *filter line to its COMMIT (never while it
+# waits for T0): -w 5 waits out a concurrent read (verify's iptables -S) rather than failing.
+ipt_batches() {
+  IPT=''
+  [ "$1" -gt 0 ] || return 1
+  IFS= read -r IPT <"$S/steps.new/001.apply" || return 1
+  case "$IPT" in iptables-legacy | iptables-nft) ;; *) return 1 ;; esac
+  command -v "$IPT-restore" >/dev/null || return 1
+  collect_lines ipt "$1" || return 1
+  printf '*filter\n%sCOMMIT\n' "$BATCH_APPLY" >"$S/steps.new/apply.batch"
+  : >"$S/steps.new/undo.batch"
+  [ "$BATCH_UNDOS" = 0 ] || printf '*filter\n%sCOMMIT\n' "$BATCH_UNDO" >"$S/steps.new/undo.batch"
+  printf '%s-restore\n--noflush\n-w\n5\n' "$IPT" >"$S/steps.new/apply.prog"
+  cp "$S/steps.new/apply.prog" "$S/steps.new/undo.prog"
+  printf '%s\n' "$BATCH_UNDOS" >"$S/steps.new/undo.count"
+}
+
+# Sets line to the step's words after `tc`, or after `$IPT -w` (kind ipt: the command must be one
+# a restore line may hold, on the filter table: no -t); fails when the step is another program or
+# a word is not plain ('!' is plain to iptables). An empty step file is an empty line.
+batch_line() {
+  line='' wn=0
+  while IFS= read -r w; do
+    wn=$((wn + 1))
+    case "$1:$wn" in
+      tc:1)
+        [ "$w" = tc ] || return 1
+        continue
+        ;;
+      ipt:1)
+        [ "$w" = "$IPT" ] || return 1
+        continue
+        ;;
+      ipt:2)
+        [ "$w" = -w ] || return 1
+        continue
+        ;;
+      ipt:3) case "$w" in -N | -A | -I | -D | -F | -X) ;; *) return 1 ;; esac ;;
+      ipt:*) case "$w" in -t | --table | -w | --wait) return 1 ;; esac ;;
+    esac
+    if [ "$1" != ipt ] || [ "$w" != '!' ]; then
+      case "$w" in '' | *[!A-Za-z0-9._:/%+,=-]*) return 1 ;; esac
+    fi
     line="${line:+$line }$w"
-  done <"$1"
-  [ $first = 0 ] || [ ! -s "$1" ]
+  done <"$2"
+  [ "$wn" = 0 ] || [ "$1" = tc ] || [ "$wn" -ge 3 ]
 }
 
 # Runs one step file as an argv (read back word by word: no shell evaluation).
@@ -370,15 +423,17 @@ cmd_status() {
   echo "now=$(now_ms)"
 }
 
-# Runs gameday-at KIND AT FILE [-force] and waits for it; sets AT_WRITTEN AT_DONE AT_STATUS AT_EARLY.
-# KIND (apply | revert) tells a revert command or an abort whether to stop it or make it write now.
-# A signal (USR1 from a command, USR2 an abort, TERM handled by on_term) interrupts wait, not
-# gameday-at.
+# Runs gameday-at KIND AT FILE PROG... (PROG's words from PROGFILE) and waits for it; sets
+# AT_WRITTEN AT_DONE AT_STATUS AT_EARLY. KIND (apply | revert) tells a revert command or an abort
+# whether to stop it or make it write now. A signal (USR1 from a command, USR2 an abort, TERM
+# handled by on_term) interrupts wait, not gameday-at.
 run_at() {
   AT_KIND=$1
-  shift
+  at=$2 lines=$3 progfile=$4
+  set --
+  while IFS= read -r w; do set -- "$@" "$w"; done <"$progfile"
   : >"$S/at_out"
-  gameday-at "$@" >"$S/at_out" 2>"$S/last_err" &
+  gameday-at "$at" "$lines" "$@" >"$S/at_out" 2>"$S/last_err" &
   AT_PID=$!
   # a revert command cannot take the lock while we wait: it acts on gameday-at through these
   put at_kind "$AT_KIND"
@@ -403,7 +458,7 @@ run_at() {
 }
 
 # Sets FAILED to the first batch line tc reported as failed (0 when none is named) and FAILURES
-# to how many it named.
+# to how many it named. iptables-restore names none: its block failed as a whole.
 batch_failures() {
   FAILED=0 FAILURES=0
   while IFS= read -r l; do
@@ -422,7 +477,7 @@ timed_apply() {
   # stays armed until T0, so readers see the plan, not a fault in progress; see state_now)
   put applied_steps 0
   put applying_step "$n"
-  run_at apply "$1" "$S/steps/apply.batch"
+  run_at apply "$1" "$S/steps/apply.batch" "$S/steps/apply.prog"
   if [ "$AT_STATUS" != 0 ] && [ -s "$S/cancel" ]; then
     # a revert or an abort came while we waited for T0: gameday-at was stopped (before its write,
     # or its tc killed mid-batch); undo whatever may have landed and record the cancel
@@ -453,7 +508,8 @@ timed_apply() {
     f=$(step_file "$FAILED")
     put error "step $FAILED ($(tr '\n' ' ' <"$f.apply" | head -c 200)) failed: $(grep -v '^Command failed' "$S/last_err" | head -c 500 | tr '\n' ' ')"
   else
-    put error "the batch failed (tc exit $AT_STATUS): $(head -c 500 "$S/last_err" | tr '\n' ' ')"
+    IFS= read -r prog <"$S/steps/apply.prog" || prog=batch
+    put error "the batch failed ($prog exit $AT_STATUS): $(head -c 500 "$S/last_err" | tr '\n' ' ')"
   fi
   undo_applied
   put state apply_failed
@@ -465,16 +521,14 @@ timed_apply() {
 # Holds the undo batch from the apply on and writes it at $1, or at once when a revert command or
 # an abort makes gameday-at write early (the reason and the asker are in cancel / cancel_by).
 timed_revert() {
-  run_at revert "$1" "$S/steps/undo.batch" -force
+  run_at revert "$1" "$S/steps/undo.batch" "$S/steps/undo.prog"
   reason=$2 by=''
   if [ -s "$S/cancel" ] && { [ "$AT_EARLY" = 1 ] || [ "$AT_STATUS" != 0 ]; }; then
     reason=$(get cancel) by=$(get cancel_by)
   fi
   ABORT_NOW=0
   batch_failures
-  UNDONE=0
-  while IFS= read -r l; do UNDONE=$((UNDONE + 1)); done <"$S/steps/undo.batch"
-  UNDONE=$((UNDONE - FAILURES))
+  UNDONE=$(($(get steps/undo.count 0) - FAILURES))
   if [ "$AT_STATUS" = 0 ] || [ "$FAILURES" -gt 0 ]; then
     cp "$S/last_err" "$S/undo_errors"
     put applied_steps 0
@@ -485,7 +539,8 @@ timed_revert() {
     put done_at "$(now_ms)"
     log "reverted ($reason, batch written at $AT_WRITTEN)"
   else
-    # tc did not run the batch (killed, missing): the per-step path undoes what is applied
+    # tc did not run the batch (killed, missing), or iptables-restore refused its block as a whole
+    # (someone removed one of our rules already): the per-step path undoes what is applied
     do_revert "$reason"
   fi
   put undone_count "$UNDONE"
@@ -493,7 +548,7 @@ timed_revert() {
 }
 
 # Both timed paths need every step in the batch files and every step applied.
-batchable() { [ -s "$S/steps/apply.batch" ] && command -v gameday-at >/dev/null; }
+batchable() { [ -s "$S/steps/apply.batch" ] && [ -s "$S/steps/apply.prog" ] && command -v gameday-at >/dev/null; }
 
 # One pass of the timer: what is due now, and when to look again (ms from now).
 tick() {
@@ -586,7 +641,7 @@ on_abort() {
 }
 
 on_term() {
-  # gameday-at kills and reaps its tc before it exits: after this wait nothing it wrote can still
+  # gameday-at kills and reaps its child (tc, iptables-restore) before it exits: after this wait nothing it wrote can still
   # reach the kernel, and the record below says what may be in place
   if [ -n "$AT_PID" ]; then
     kill "$AT_PID" 2>/dev/null || true

@@ -152,7 +152,7 @@ export class DockerFaultDriver implements FaultDriver {
     const kind = faultKind(prepared.spec.kind);
     if (!kind.schedule || kind.capabilities(prepared).clock !== 'helper' || !prepared.helperContainerId) {
       throw new Error(
-        'scheduleApply needs a fault whose helper keeps the clock (a network fault prepared with the sidecar strategy)',
+        'scheduleApply needs a fault whose helper keeps the clock (a network fault prepared with the sidecar strategy, or a blackhole)',
       );
     }
     if (at.revertAt.getTime() <= at.applyAt.getTime()) throw new Error('revertAt must be after applyAt');

@@ -1,3 +1,4 @@
+import type { CompiledBlackhole } from './blackhole.compiler';
 import type { ClockOffset } from './clock-offset';
 import type { FaultSpec } from './fault.schema';
 import type { FaultLease, NewFaultLease } from './fault-lease';
@@ -60,6 +61,8 @@ export interface PreparedFault {
   target: ResolvedTarget;
   strategy: FaultLease['strategy'];
   compiled?: CompiledNetworkFault;
+  /** blackhole faults: the rules compiled for the iptables variant the kernel probe chose */
+  blackhole?: CompiledBlackhole;
   helperContainerId?: string;
   expiresAt: Date;
   graceMs: number;
@@ -94,7 +97,17 @@ export interface RevertResult {
 }
 
 /** Kernel features a network fault needs, checked in the target's netns before anything is applied. */
-export type KernelFeature = 'sch_netem' | 'sch_prio' | 'cls_u32' | 'ifb' | 'act_mirred' | 'sch_ingress';
+export type KernelFeature =
+  | 'sch_netem'
+  | 'sch_prio'
+  | 'cls_u32'
+  | 'ifb'
+  | 'act_mirred'
+  | 'sch_ingress'
+  | 'ip_tables'
+  | 'ipt_REJECT'
+  | 'xt_multiport'
+  | 'xt_comment';
 
 export class KernelCapabilityError extends Error {
   constructor(

@@ -1,3 +1,4 @@
+import type { BlackholeExpected } from './blackhole.compiler';
 import type { FaultSpec } from './fault.schema';
 import type { ExpectedTree } from './network-fault.compiler';
 
@@ -36,6 +37,8 @@ export interface FaultLease {
 export interface LeaseDetails {
   /** Network faults: what verification expects and what revert must remove. */
   expected?: ExpectedTree;
+  /** Blackhole faults: the iptables variant, our chains and the rule lines verification expects. */
+  blackhole?: BlackholeExpected;
   /** Container faults: the action taken, so revert knows its inverse. */
   action?: 'pause' | 'stop' | 'kill' | 'restart';
   signal?: string;

@@ -1,4 +1,6 @@
 export * from './fault.schema';
+export * from './blackhole.schema';
+export * from './blackhole.compiler';
 export * from './netem-args';
 export * from './network-fault.compiler';
 export * from './qdisc-verify';

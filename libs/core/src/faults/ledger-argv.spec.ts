@@ -87,7 +87,11 @@ describe('ledger argv allow-list', () => {
   it('names the shapes it accepts', () => {
     expect(ledgerArgvRefusal(['sh', '-c', 'id'], 'revert')).toBe(
       'only tc qdisc del dev DEVICE root handle 4744: netem|prio, tc qdisc del dev DEVICE handle ffff: ingress, ' +
-        'ip link del gdifbN are run from the ledger',
+        'ip link del gdifbN, ' +
+        'iptables-legacy|iptables-nft -w -D OUTPUT ! -o lo -m comment --comment gameday:ID -j GAMEDAY-ID-IN|OUT, ' +
+        'iptables-legacy|iptables-nft -w -D INPUT ! -i lo -m comment --comment gameday:ID -j GAMEDAY-ID-IN|OUT, ' +
+        'iptables-legacy|iptables-nft -w -F GAMEDAY-ID-IN|OUT, iptables-legacy|iptables-nft -w -X GAMEDAY-ID-IN|OUT ' +
+        'are run from the ledger',
     );
   });
 

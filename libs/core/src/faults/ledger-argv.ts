@@ -1,3 +1,4 @@
+import { BLACKHOLE_CHAIN, BLACKHOLE_COMMENT, IPTABLES_TOOLS } from './blackhole.compiler';
 import type { FaultLease } from './fault-lease';
 import { GAMEDAY_ROOT_HANDLE } from './network-fault.compiler';
 
@@ -6,9 +7,11 @@ import { GAMEDAY_ROOT_HANDLE } from './network-fault.compiler';
  * the target's network namespace (nsenter: on the host). A ledger row is data anyone with write
  * access to Postgres can change, so only the exact commands GameDay itself writes there are run:
  * deleting our root qdisc (our handle, netem or prio) or our ingress qdisc from a device, deleting
- * our IFB, and showing a device's qdiscs or our filters as JSON. Anything else (`ip netns exec …`,
- * `tc -batch …`, `sh -c …`, a root qdisc without our handle, another link) is refused whatever the
- * row says.
+ * our IFB, and showing a device's qdiscs or our filters as JSON; for a blackhole, deleting our two
+ * jump rules (by their `gameday:<id>` comment), flushing and deleting our `GAMEDAY-<id>-IN|OUT`
+ * chains, and listing the filter table. Anything else (`ip netns exec …`, `tc -batch …`,
+ * `sh -c …`, a root qdisc without our handle, another link, another chain, `iptables-restore`) is
+ * refused whatever the row says.
  */
 export type LedgerUse = 'revert' | 'verify';
 
@@ -17,6 +20,20 @@ const DEVICE = /^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,14}$/;
 /** the IFB devices GameDay creates for ingress faults (DEFAULT_IFB_DEVICE and its numbered kin) */
 const OUR_IFB = /^gdifb\d{1,3}$/;
 const INGRESS = 'ffff:';
+const IPTABLES = IPTABLES_TOOLS;
+/** the jump into one of our chains, as the blackhole compiler writes it */
+const jump = (hook: string, iface: string): Word[] => [
+  hook,
+  '!',
+  iface,
+  'lo',
+  '-m',
+  'comment',
+  '--comment',
+  BLACKHOLE_COMMENT,
+  '-j',
+  BLACKHOLE_CHAIN,
+];
 
 type Word = string | RegExp | readonly string[];
 
@@ -26,10 +43,15 @@ const SHAPES: Record<LedgerUse, Word[][]> = {
     ['tc', 'qdisc', 'del', 'dev', DEVICE, 'root', 'handle', GAMEDAY_ROOT_HANDLE, ['netem', 'prio']],
     ['tc', 'qdisc', 'del', 'dev', DEVICE, 'handle', INGRESS, 'ingress'],
     ['ip', 'link', 'del', OUR_IFB],
+    [IPTABLES, '-w', '-D', ...jump('OUTPUT', '-o')],
+    [IPTABLES, '-w', '-D', ...jump('INPUT', '-i')],
+    [IPTABLES, '-w', '-F', BLACKHOLE_CHAIN],
+    [IPTABLES, '-w', '-X', BLACKHOLE_CHAIN],
   ],
   verify: [
     ['tc', '-j', 'qdisc', 'show', 'dev', DEVICE],
     ['tc', '-j', 'filter', 'show', 'dev', DEVICE, 'parent', [GAMEDAY_ROOT_HANDLE, INGRESS]],
+    [IPTABLES, '-w', '-t', 'filter', '-S'],
   ],
 };
 
@@ -47,7 +69,11 @@ function describe(shape: Word[]): string {
         : w instanceof RegExp
           ? w === DEVICE
             ? 'DEVICE'
-            : 'gdifbN'
+            : w === OUR_IFB
+              ? 'gdifbN'
+              : w === BLACKHOLE_CHAIN
+                ? 'GAMEDAY-ID-IN|OUT'
+                : 'gameday:ID'
           : (w as readonly string[]).join('|'),
     )
     .join(' ');
@@ -81,14 +107,14 @@ export function assertLedgerArgv(argv: unknown, use: LedgerUse): asserts argv is
 }
 
 /**
- * The first command of a network lease that would be refused (its revert argv, then its verify
- * argv: the order a revert runs them in), or null when every one is GameDay's own. Container leases
- * run no argv (their revert is a Docker API call).
+ * The first command of a lease that would be refused (its revert argv, then its verify argv: the
+ * order a revert runs them in), or null when every one is GameDay's own. Container leases run no
+ * argv (their revert is a Docker API call).
  */
 export function leaseLedgerRefusal(
   lease: Pick<FaultLease, 'kind' | 'revertArgv' | 'verifyArgv'>,
 ): LedgerArgvError | null {
-  if (lease.kind !== 'network') return null;
+  if (lease.kind === 'container') return null;
   const uses: [unknown, LedgerUse][] = [
     [lease.revertArgv, 'revert'],
     [lease.verifyArgv ?? [], 'verify'],

@@ -7,6 +7,8 @@ import { encodeHelperSteps, parseHelperStatus, parseKeyValues } from './helper-p
 
 export const HELPER_ROLE_LABEL = 'gameday.role';
 export const HELPER_TARGET_LABEL = 'gameday.target';
+/** NET_RAW: iptables-legacy talks to the kernel through a raw socket */
+export type HelperCap = 'NET_RAW';
 
 /**
  * The helper container's lifecycle on one engine: started in the target's network namespace with
@@ -29,10 +31,11 @@ export class HelperClient {
   }
 
   /**
-   * Starts the helper in the target's netns (NET_ADMIN only) and waits until it can exec. The
-   * readiness check is a clock read, kept for readClock: one exec fewer while arming.
+   * Starts the helper in the target's netns (NET_ADMIN only, plus `extraCaps` a kind asks for) and
+   * waits until it can exec. The readiness check is a clock read, kept for readClock: one exec
+   * fewer while arming.
    */
-  async create(target: ResolvedTarget): Promise<string> {
+  async create(target: ResolvedTarget, extraCaps: HelperCap[] = []): Promise<string> {
     const image = await this.ensureImage();
     const name = `gameday-helper-${shortName(target.containerName)
       .replace(/[^a-zA-Z0-9_.-]/g, '-')
@@ -49,7 +52,7 @@ export class HelperClient {
       HostConfig: {
         NetworkMode: `container:${target.containerId}`,
         CapDrop: ['ALL'],
-        CapAdd: ['NET_ADMIN'],
+        CapAdd: ['NET_ADMIN', ...extraCaps],
         // Killed from outside (OOM, kill -9): come back, find the expired fault, remove it.
         RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 0 },
         Memory: 64 * 1024 * 1024,

@@ -1,4 +1,5 @@
 import type { FaultLease, FaultSpec, PreparedFault } from '@gameday/core';
+import { blackholeKind } from './blackhole/blackhole.kind';
 import { containerKind } from './container/container.kind';
 import type { FaultCapabilities, FaultKind } from './fault-kind';
 import { networkKind } from './network/network.kind';
@@ -10,6 +11,7 @@ import { networkKind } from './network/network.kind';
 const REGISTRY: { readonly [K in FaultSpec['kind']]: FaultKind<Extract<FaultSpec, { kind: K }>> } = {
   network: networkKind,
   container: containerKind,
+  blackhole: blackholeKind,
 };
 
 export const FAULT_KINDS: readonly FaultSpec['kind'][] = Object.freeze(Object.keys(REGISTRY) as FaultSpec['kind'][]);

@@ -1,16 +1,7 @@
-import {
-  clockOffset,
-  ClockOffsetError,
-  clockOffsetTooLarge,
-  compileNetworkFault,
-  type ClockOffset,
-  type NetworkFaultSpec,
-  type PreparedFault,
-  type PrepareOptions,
-} from '@gameday/core';
+import { compileNetworkFault, type NetworkFaultSpec, type PreparedFault, type PrepareOptions } from '@gameday/core';
 import { probeKernel } from '../../engine/capability-probe';
 import type { FaultEngine } from '../../engine/fault-engine';
-import { HelperRunner } from '../../engine/step-runner';
+import { armSidecar } from '../../engine/sidecar-arming';
 import type { PreparedBase } from '../fault-kind';
 
 /**
@@ -27,35 +18,13 @@ export async function armNetwork(
   const { target } = base;
   const compiled = compileNetworkFault(spec, engine.options.compile);
   const needs = { prio: compiled.apply.some((a) => a.includes('prio')), ingress: compiled.direction === 'ingress' };
-  const started = Date.now();
   if (spec.strategy === 'sidecar') {
-    const helperId = await engine.createHelper(target);
-    let offset: ClockOffset;
-    try {
-      await probeKernel(new HelperRunner(engine.docker, helperId), needs, engine.id);
-      // the readiness check's read: on a slow engine every exec costs up to seconds of arming
-      const first = await engine.helpers.readClock(helperId, 1);
-      offset = clockOffset(first);
-      // a slow read (busy engine) is retried once before anything is judged from it; where every
-      // exec is slow, more reads would not narrow it and only make arming longer
-      if (offset.uncertaintyMs > 100)
-        offset = clockOffset([...first, ...(await engine.helpers.readClock(helperId, 1))]);
-      if (options.maxClockOffsetMs !== undefined && clockOffsetTooLarge(offset, options.maxClockOffsetMs))
-        throw new ClockOffsetError(engine.id, offset, options.maxClockOffsetMs);
-    } catch (err) {
-      await engine.helpers.remove(helperId);
-      engine.emit({
-        type: 'probe',
-        result: 'error',
-        reason: (err as Error).name,
-        durationMs: Date.now() - started,
-        target: target.containerName,
-      });
-      throw err;
-    }
-    engine.emit({ type: 'probe', result: 'ok', durationMs: Date.now() - started, target: target.containerName });
+    const { helperId, offset } = await armSidecar(engine, target, options, (runner) =>
+      probeKernel(runner, needs, engine.id),
+    );
     return { ...base, strategy: 'sidecar', compiled, helperContainerId: helperId, clockOffset: offset };
   }
+  const started = Date.now();
   // in the netns resolved (never by the PID seen then: it may be another process's by now); nsenter
   // records the one it probed, and apply and revert later enter only that one
   const netnsInode = await engine.inArmedNetns(spec.strategy, target, async (runner, pinned) => {

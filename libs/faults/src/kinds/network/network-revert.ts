@@ -1,86 +1,9 @@
-import { assertLedgerArgv, FaultStepError, TargetGoneError, type FaultLease, type RevertResult } from '@gameday/core';
-import { inspectOrNull } from '../../engine/docker-exec';
-import { targetOfLease, type FaultEngine } from '../../engine/fault-engine';
-import { parseKeyValues } from '../../engine/helper-protocol';
-import { HelperRunner, type StepRunner } from '../../engine/step-runner';
+import type { FaultLease, RevertResult } from '@gameday/core';
+import type { FaultEngine } from '../../engine/fault-engine';
+import { revertInNetns } from '../../engine/netns-revert';
 import { confirmReverted } from './network-verify';
 
-/** Reasons that end a fault before its time: the helper gets a signal, not only an exec. */
-const URGENT_REASONS: ReadonlySet<string> = new Set(['abort', 'guardrail']);
-
-export async function revertNetwork(engine: FaultEngine, lease: FaultLease, reason: string): Promise<RevertResult> {
-  const { docker } = engine;
-  // the sidecar that applied it, or the watchdog of an exec/nsenter fault: either holds the record
-  const helper = await engine.helperOf(lease);
-  // An abort reaches the helper first, as a signal through the Docker API: it writes the undo it
-  // holds ready (no process created in the target's netns, no exec). What follows confirms, and
-  // reverts by itself if the signal did not.
-  const signalled =
-    URGENT_REASONS.has(reason) &&
-    !!helper &&
-    (await docker
-      .getContainer(helper.Id)
-      .kill({ signal: 'SIGUSR2' })
-      .then(
-        () => true,
-        () => false,
-      ));
-  const info = await inspectOrNull(docker, lease.containerId);
-  // The qdiscs lived in the target's netns: a stopped or removed target took them along.
-  if (!info?.State?.Running)
-    return {
-      outcome: 'already_gone',
-      at: engine.now(),
-      details: [`target ${lease.containerName} is not running: its network namespace is gone`],
-    };
-  if (helper?.State?.Running) {
-    const runner = new HelperRunner(docker, helper.Id);
-    const r = await runner.run([
-      'gameday-helper',
-      'revert',
-      reason.replace(/[^a-zA-Z0-9_.-]/g, '_').slice(0, 40) || 'manual',
-    ]);
-    if (r.exitCode !== 0) throw new FaultStepError(['gameday-helper', 'revert'], r.exitCode, r.stderr, false);
-    const kv = parseKeyValues(r.stdout);
-    const bySignal = signalled && kv.was === 'reverted' && kv.revert_reason === 'signal';
-    // when the helper had reverted already (its clock, or the signal just now), the fault left
-    // the kernel at the helper's instant (in its clock), not when somebody came to look
-    const at =
-      kv.was === 'reverted' && /^[1-9]\d*$/.test(kv.reverted_at ?? '')
-        ? new Date(Number(kv.reverted_at) - (lease.details?.clockCorrectionMs ?? 0))
-        : engine.now();
-    await confirmReverted(engine, lease, runner);
-    const outcome = !bySignal && (kv.was !== 'applied' || kv.undone === '0') ? 'already_gone' : 'reverted';
-    return { outcome, at, details: [] };
-  }
-  // No live helper (removed, or the reaper after a crash): run the revert argv directly; each
-  // deletes only our handle and kind, so a failure means "already gone". Never in a netns that is
-  // not the lease's: a restarted target's new one may hold another run's fault.
-  // Ledger rows are data: nothing but our own delete commands is run from them, as root.
-  for (const argv of lease.revertArgv) assertLedgerArgv(argv, 'revert');
-  const undo = async (runner: StepRunner): Promise<RevertResult> => {
-    const details: string[] = [];
-    for (const argv of lease.revertArgv) {
-      const r = await runner.run(argv);
-      if (r.exitCode !== 0) details.push(`${argv.join(' ')}: ${r.stderr.trim()}`);
-    }
-    // the fault left the kernel when the last delete returned, not after the check and cleanup
-    const at = engine.now();
-    await confirmReverted(engine, lease, runner);
-    return { outcome: details.length === lease.revertArgv.length ? 'already_gone' : 'reverted', at, details };
-  };
-  try {
-    if (lease.strategy !== 'sidecar') return await engine.inArmedNetns(lease.strategy, lease, undo, info);
-    // the target was inspected just above: its netns is judged from that, not a second request
-    await engine.assertArmedNetns(lease, info);
-    const tempHelper = await engine.createHelper(targetOfLease(lease));
-    try {
-      return await undo(new HelperRunner(docker, tempHelper));
-    } finally {
-      await engine.helpers.remove(tempHelper);
-    }
-  } catch (err) {
-    if (!(err instanceof TargetGoneError)) throw err;
-    return { outcome: 'already_gone', at: engine.now(), details: [`target_gone: ${err.detail}`] };
-  }
+/** Reverts a network fault: the common netns revert, confirmed by reading our qdiscs back. */
+export function revertNetwork(engine: FaultEngine, lease: FaultLease, reason: string): Promise<RevertResult> {
+  return revertInNetns(engine, lease, reason, { confirmReverted });
 }

@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { targetSchema } from './target.schema';
+
+/**
+ * The blackhole fault: packets between the target and some peers are dropped (or refused) by
+ * iptables rules in the target's network namespace. Every value ends up as an iptables word, so
+ * each field accepts only numbers and IPv4 addresses: nothing a shell or iptables could read as
+ * an option.
+ */
+
+/** iptables' multiport match takes at most 15 ports, a range counting as two. */
+export const MULTIPORT_MAX = 15;
+
+/** A port (5432) or an inclusive range ("8000-8100"). */
+export const portSpecSchema = z.union(
+  [
+    z.number().int().min(1, 'ports are 1-65535').max(65535, 'ports are 1-65535'),
+    z
+      .string()
+      .regex(/^\d{1,5}-\d{1,5}$/, 'a port range is "FIRST-LAST", e.g. "8000-8100"')
+      .superRefine((v, ctx) => {
+        if (!/^\d{1,5}-\d{1,5}$/.test(v)) return; // the regex above said so
+        const [a, b] = v.split('-').map(Number);
+        if (a < 1 || b > 65535 || a >= b)
+          ctx.addIssue({ code: 'custom', message: `"${v}": a range needs 1 <= FIRST < LAST <= 65535` });
+      }),
+  ],
+  { error: 'ports are numbers 1-65535 or ranges "FIRST-LAST"' },
+);
+
+const portListSchema = (field: string) =>
+  z
+    .array(portSpecSchema)
+    .min(1, `${field} must not be empty when given`)
+    .superRefine((v, ctx) => {
+      const slots = v.reduce<number>((n, p) => n + (typeof p === 'string' ? 2 : 1), 0);
+      if (slots > MULTIPORT_MAX)
+        ctx.addIssue({
+          code: 'custom',
+          message: `at most ${MULTIPORT_MAX} ports per list, a range counting as two (iptables multiport)`,
+        });
+    });
+
+/** An IPv4 address or CIDR; a bare address is the one host. */
+const peerSchema = z.union([z.cidrv4(), z.ipv4()], {
+  error: 'peers are IPv4 addresses or CIDRs (e.g. "10.0.0.5", "10.0.0.0/8"); IPv6 is not supported yet',
+});
+
+export const BLACKHOLE_MAX_PEERS = 16;
+
+export const blackholeFaultSchema = z
+  .strictObject({
+    kind: z.literal('blackhole'),
+    target: targetSchema,
+    /** drop: silence (callers time out); reject: TCP reset for TCP, ICMP port-unreachable otherwise */
+    action: z.enum(['drop', 'reject']).default('drop'),
+    direction: z.enum(['egress', 'ingress', 'both']).default('both'),
+    /** Remote addresses: destination on egress, source on ingress. Absent: any address. */
+    peers: z
+      .array(peerSchema)
+      .min(1, 'peers must not be empty when given')
+      .max(BLACKHOLE_MAX_PEERS, `at most ${BLACKHOLE_MAX_PEERS} peers`)
+      .optional(),
+    /** The peers' ports (a service the target calls): destination port on egress, source on ingress. */
+    ports: portListSchema('ports').optional(),
+    /** The target's own ports (a service it offers): source port on egress, destination on ingress. */
+    localPorts: portListSchema('localPorts').optional(),
+    protocol: z.enum(['tcp', 'udp', 'icmp', 'all']).default('all'),
+  })
+  .superRefine((v, ctx) => {
+    const hasPorts = v.ports !== undefined || v.localPorts !== undefined;
+    if (hasPorts && v.protocol === 'icmp')
+      ctx.addIssue({
+        code: 'custom',
+        path: [v.ports !== undefined ? 'ports' : 'localPorts'],
+        message: 'ports cannot be combined with protocol icmp',
+      });
+    if (v.direction === 'both' && v.peers === undefined && !hasPorts)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['peers'],
+        message:
+          'too broad: direction "both" with no peers, ports or localPorts cuts the target off from everything; name the peers or ports to blackhole (or use a container fault)',
+      });
+    v.peers?.forEach((p, i) => {
+      // the jump rules skip the loopback interface: such a peer would never match
+      if (/^127\./.test(p))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['peers', i],
+          message: `${p} is loopback: a blackhole never touches the target's loopback traffic`,
+        });
+    });
+  });
