@@ -116,6 +116,18 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // One source for configuration: libs/config parses the environment once, the rest gets the
+    // values passed in. The CLI is a client with its own settings; tests and tooling set up processes.
+    files: ['apps/**/*.{ts,tsx}', 'libs/**/*.ts'],
+    ignores: ['libs/config/**', 'apps/cli/**', '**/*.spec.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'read configuration through @gameday/config (libs/config).' },
+      ],
+    },
+  },
   // layout is the formatter's job (prettier --check in npm run lint)
   prettier,
 );
