@@ -35,7 +35,13 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          patterns: [{ group: ['@gameday/*', '@nestjs/*', '@prisma/*'], message: 'apps/web uses the REST API only.' }],
+          patterns: [
+            {
+              // the API's answer types (generated, type-only) are the one exception
+              group: ['@gameday/*', '!@gameday/api-types', '@nestjs/*', '@prisma/*'],
+              message: 'apps/web uses the REST API only.',
+            },
+          ],
         },
       ],
     },
@@ -108,6 +114,7 @@ export default tseslint.config(
                 '@gameday/*',
                 '!@gameday/core',
                 '!@gameday/core/**',
+                '!@gameday/api-types',
               ],
               message: 'apps/cli speaks only the REST API (pure helpers from @gameday/core are fine).',
             },
