@@ -35,7 +35,13 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          patterns: [{ group: ['@gameday/*', '@nestjs/*', '@prisma/*'], message: 'apps/web uses the REST API only.' }],
+          patterns: [
+            {
+              // the API's answer types (generated, type-only) are the one exception
+              group: ['@gameday/*', '!@gameday/api-types', '@nestjs/*', '@prisma/*'],
+              message: 'apps/web uses the REST API only.',
+            },
+          ],
         },
       ],
     },
@@ -108,11 +114,24 @@ export default tseslint.config(
                 '@gameday/*',
                 '!@gameday/core',
                 '!@gameday/core/**',
+                '!@gameday/api-types',
               ],
               message: 'apps/cli speaks only the REST API (pure helpers from @gameday/core are fine).',
             },
           ],
         },
+      ],
+    },
+  },
+  {
+    // One source for configuration: libs/config parses the environment once, the rest gets the
+    // values passed in. The CLI is a client with its own settings; tests and tooling set up processes.
+    files: ['apps/**/*.{ts,tsx}', 'libs/**/*.ts'],
+    ignores: ['libs/config/**', 'apps/cli/**', '**/*.spec.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'read configuration through @gameday/config (libs/config).' },
       ],
     },
   },

@@ -14,7 +14,21 @@ const swc = [
     sourceMaps: 'inline',
   },
 ];
-const esmPackages = ['@nestjs', 'file-type', 'strtok3', 'token-types', '@tokenizer', 'uint8array-extras', '@grafana'];
+// openapi-typescript's own dependencies (parse-json, supports-color, …) are ESM only too
+const esmPackages = [
+  '@nestjs',
+  'file-type',
+  'strtok3',
+  'token-types',
+  '@tokenizer',
+  'uint8array-extras',
+  '@grafana',
+  'openapi-typescript',
+  'parse-json',
+  'index-to-position',
+  'supports-color',
+  'change-case',
+];
 const moduleNameMapper = {
   // generated Prisma client and NodeNext-style sources import siblings as './x.js'
   '^(\\.{1,2}/.*)\\.js$': '$1',

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import type { AppConfig } from '@gameday/config';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
 import { RUN_QUEUE, SCHEDULE_QUEUE } from '@gameday/queue';
@@ -13,6 +13,7 @@ import { sendProblem, titleFor } from './common/problem.filter';
 import { PROBLEM_TYPES } from './common/problem';
 import { securityHeaders } from './common/security-headers';
 import { serveWebUi } from './common/web-ui';
+import { openApiDocument } from './openapi-document';
 
 /** Builds the API application (not listening): used by main and by the integration tests. */
 export async function createApiApp(
@@ -55,18 +56,7 @@ export async function createApiApp(
     metrics.watchQueues({ name: queue.name, counts: () => queue.getJobCounts() });
   }
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('GameDay API')
-      .setDescription(
-        'Schedule chaos-engineering GameDays, inspect their runs. Errors are RFC 9457 application/problem+json.',
-      )
-      .setVersion('1')
-      .addBearerAuth()
-      .build(),
-  );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json' });
+  SwaggerModule.setup('docs', app, openApiDocument(app), { jsonDocumentUrl: 'docs/json' });
   serveWebUi(app, options.webUiDir);
   return app;
 }

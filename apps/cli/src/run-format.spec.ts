@@ -4,7 +4,7 @@ describe('run formatting', () => {
   const event = {
     id: '1',
     type: 'fault.applied',
-    phase: 'injecting',
+    phase: 'injecting' as const,
     experimentIndex: 0,
     plannedAt: '2030-01-01T10:00:30.000Z',
     at: '2030-01-01T10:00:30.012Z',

@@ -1,10 +1,10 @@
 // The one module that talks to the GameDay REST API (same origin, Bearer token).
+import type { ApiSchemas } from '@gameday/api-types';
 
-export type Role = 'viewer' | 'operator' | 'admin';
-export interface Me {
-  name: string;
-  role: Role;
-}
+// The answers' shapes are generated from the API's OpenAPI document (libs/api-types); the aliases
+// below only name them for the pages.
+export type Me = ApiSchemas['Me'];
+export type Role = Me['role'];
 export interface FieldError {
   field: string;
   message: string;
@@ -17,90 +17,22 @@ export interface Problem {
 }
 
 /** Planned instants (epoch ms); arming sits between armAt and baselineAt. */
-export interface RunPlan {
-  startAt: number;
-  endAt: number;
-  /** the arming the run reserved ahead of baselines that give no durations.arming */
-  armingLeadMs?: number;
-  experiments: {
-    index: number;
-    armAt?: number;
-    /** whose arming time: the experiment's durations.arming or the run's learned lead */
-    arming?: 'spec' | 'lead';
-    baselineAt: number;
-    injectAt: number;
-    revertAt: number;
-    endAt: number;
-  }[];
-}
-export interface SpecWarning {
-  field: string;
-  message: string;
-}
-export interface RunSummary {
-  deviationRatio: number | null;
-  timeToRecoverMs: number | null;
-  p95Ms: { baseline: number | null; fault: number | null; recovery: number | null };
-}
-// The spec is shown as the API returns it; fields are read defensively by the pages.
+export type RunPlan = ApiSchemas['RunPlan'];
+export type SpecWarning = ApiSchemas['SpecWarning'];
+export type RunSummary = ApiSchemas['RunSummary'];
+// The spec is shown as the API returns it (redacted for the caller); pages read its fields defensively.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Spec = Record<string, any>;
+type WithSpec<T> = Omit<T, 'spec'> & { spec: Spec };
 
-export interface GameDay {
-  id: string;
-  name: string;
-  status: 'active' | 'cancelled' | 'finished';
-  mode: 'announced' | 'blind';
-  environment: string | null;
-  champion: string | null;
-  version: number;
-  nextRunAt: string | null;
-  revealedAt: string | null;
-  upcoming: { at: string; skippedBy: string | null }[];
-  spec: Spec;
-  /** on create and update: windows too short for minSamples at the probes' interval */
-  warnings?: SpecWarning[];
-}
-export interface RunEvent {
-  id: string;
-  type: string;
-  phase: string | null;
-  experimentIndex: number | null;
-  plannedAt: string | null;
-  at: string;
-  message: string;
-  data: unknown;
-}
-export interface RunNote {
-  id: string;
-  kind: 'note' | 'action_item';
-  text: string;
-  owner: string | null;
-  done: boolean;
-  author: string | null;
-  createdAt: string;
-}
-export interface Run {
-  id: string;
-  gameDayId: string;
-  scheduledFor: string;
-  trigger: string;
-  status: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  verdict: string | null;
-  error: string | null;
-  spec: Spec;
-  summary: RunSummary;
-}
-export interface RunDetail extends Run {
-  plan: RunPlan | null;
-  result: unknown;
-  abortRequestedAt: string | null;
-  abortReason: string | null;
-  events: RunEvent[];
-  notes: RunNote[];
-}
+/** A GameDay as read, written (with `warnings`) or revealed. */
+export type GameDay = WithSpec<ApiSchemas['GameDayView']> &
+  Partial<Pick<ApiSchemas['GameDayWritten'], 'warnings'> & Pick<ApiSchemas['GameDayRead'], 'safetyLever'>>;
+export type RunEvent = ApiSchemas['RunEventView'];
+export type RunNote = ApiSchemas['RunNoteView'];
+export type Run = WithSpec<ApiSchemas['RunView']>;
+export type RunDetail = WithSpec<ApiSchemas['RunDetailView']>;
+/** A probe sample as the run's event stream sends it (Server-Sent Events, outside OpenAPI). */
 export interface Sample {
   experimentIndex: number;
   probe: string;
@@ -189,10 +121,11 @@ export const api = {
   runs: (gameDayId: string, limit = 20) =>
     call<Page<Run>>('GET', `/api/v1/gamedays/${gameDayId}/runs${query({ limit })}`),
   runNow: (gameDayId: string) => call<Run>('POST', `/api/v1/gamedays/${gameDayId}/runs`, {}),
-  dryRun: (gameDayId: string) => call<unknown>('POST', `/api/v1/gamedays/${gameDayId}/dry-run`, {}),
+  dryRun: (gameDayId: string) => call<ApiSchemas['DryRunReport']>('POST', `/api/v1/gamedays/${gameDayId}/dry-run`, {}),
   reveal: (gameDayId: string) => call<GameDay>('POST', `/api/v1/gamedays/${gameDayId}/reveal`, {}),
   run: (id: string) => call<RunDetail>('GET', `/api/v1/runs/${id}`),
-  abort: (id: string, reason?: string) => call<unknown>('POST', `/api/v1/runs/${id}/abort`, reason ? { reason } : {}),
+  abort: (id: string, reason?: string) =>
+    call<ApiSchemas['AbortAnswer']>('POST', `/api/v1/runs/${id}/abort`, reason ? { reason } : {}),
   addNote: (id: string, note: { kind: RunNote['kind']; text: string; owner?: string }) =>
     call<RunNote>('POST', `/api/v1/runs/${id}/notes`, note),
   setNoteDone: (id: string, noteId: string, done: boolean) =>

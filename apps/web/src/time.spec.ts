@@ -3,7 +3,10 @@ import { countdown, formatDuration, planProgress, planSegments } from './time';
 const plan = {
   startAt: 0,
   endAt: 70_000,
-  experiments: [{ index: 0, baselineAt: 0, injectAt: 10_000, revertAt: 60_000, endAt: 70_000 }],
+  armingLeadMs: 0,
+  experiments: [
+    { index: 0, armAt: 0, arming: 'lead' as const, baselineAt: 0, injectAt: 10_000, revertAt: 60_000, endAt: 70_000 },
+  ],
 };
 
 describe('web time helpers', () => {

@@ -1,4 +1,6 @@
-import { ConfigError, parseConfig } from './config.schema';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, configSchema, parseConfig } from './config.schema';
 
 describe('parseConfig', () => {
   it('applies defaults', () => {
@@ -69,5 +71,33 @@ describe('parseConfig', () => {
 
   it('treats empty strings as unset', () => {
     expect(parseConfig({ DATABASE_URL: 'postgres://x/y', PORT: '' }).PORT).toBe(8080);
+  });
+});
+
+describe('the README documents the configuration', () => {
+  // README's Configuration table is the documentation of every variable this schema reads
+  const readme = readFileSync(join(__dirname, '../../../README.md'), 'utf8');
+  const start = readme.indexOf('## Configuration');
+  const table = readme.slice(start, readme.indexOf('\n## ', start + 5));
+  const documented = new Set<string>();
+  for (const line of table.split('\n').filter((l) => l.startsWith('| `'))) {
+    const cell = line.split('|')[1];
+    let prefix = '';
+    for (const [, name] of cell.matchAll(/`([A-Z_]+)`/g)) {
+      // "`GAMEDAY_EGRESS_ALLOW` / `_ALLOW_DENIED`": a leading underscore continues the first name's prefix
+      if (name.startsWith('_')) documented.add(prefix + name);
+      else {
+        documented.add(name);
+        prefix = name.slice(0, name.indexOf('_', name.indexOf('_') + 1));
+      }
+    }
+  }
+
+  it.each(Object.keys(configSchema.shape))('%s is in the table', (name) => {
+    expect(documented).toContain(name);
+  });
+
+  it('documents no variable the schema does not read', () => {
+    expect([...documented].filter((n) => !(n in configSchema.shape))).toEqual([]);
   });
 });

@@ -64,7 +64,26 @@ export const configSchema = z
         if (weakness) ctx.addIssue({ code: 'custom', message: weakness });
       })
       .optional(),
+    /** the worker's Docker Engine (unix://, tcp://, ssh://); absent: the local socket */
     DOCKER_HOST: z.string().min(1).optional(),
+    /** "1": talk TLS to a tcp:// DOCKER_HOST (port 2376 always does), verifying its certificate */
+    DOCKER_TLS_VERIFY: z
+      .enum(['0', '1'], { message: 'must be 0 or 1' })
+      .optional()
+      .transform((v) => v === '1'),
+    /** directory holding ca.pem, cert.pem and key.pem for a TLS DOCKER_HOST */
+    DOCKER_CERT_PATH: z.string().min(1).max(4_096).optional(),
+    /** the helper image tag on the engine; absent: built from libs/faults/helper on first use */
+    GAMEDAY_HELPER_IMAGE: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}$/, 'must be an image reference such as gameday/netem-helper:1')
+      .optional(),
+    /** where the helper image is built from when the build output cannot find libs/faults/helper */
+    GAMEDAY_HELPER_CONTEXT: z.string().min(1).max(4_096).optional(),
+    /** how often the reaper (rollback layer 2) sweeps expired leases from Postgres (ms) */
+    GAMEDAY_REAPER_INTERVAL_MS: z.coerce.number().int().min(50).max(3_600_000).default(1_000),
+    /** a run still active this long after its planned end, holding no open lease, is closed as orphaned (ms) */
+    GAMEDAY_ORPHAN_AFTER_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
     /**
      * The name GameDays use for this worker's Docker Engine (`"engine": "…"` in a GameDay); the
      * daemon ID works too. One name per engine: workers of another engine must use another name.

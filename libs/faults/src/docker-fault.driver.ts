@@ -41,6 +41,8 @@ export interface DockerFaultDriverOptions {
   engine?: string;
   /** Helper image tag; default: built from libs/faults/helper on first use (ensureHelperImage). */
   helperImage?: string;
+  /** Where that image is built from; default: libs/faults/helper found from this file. */
+  helperContextDir?: string;
   /** Grace after expiresAt before the helper removes the fault by itself. */
   defaultGraceMs?: number;
   /** Seconds a helper lingers after its fault is gone before it exits on its own. */
@@ -86,10 +88,16 @@ export class DockerFaultDriver implements FaultDriver {
     docker: Docker,
     private readonly options: DockerFaultDriverOptions,
   ) {
-    this.engine = options.engine ?? process.env.DOCKER_HOST ?? 'local';
+    this.engine = options.engine ?? 'local';
     this.now = options.now ?? (() => new Date());
     this.targets = new TargetResolver(docker, this.engine, options.random);
-    const helpers = new HelperClient(docker, this.engine, options.helperImage, options.helperLingerSeconds);
+    const helpers = new HelperClient(
+      docker,
+      this.engine,
+      options.helperImage,
+      options.helperLingerSeconds,
+      options.helperContextDir,
+    );
     this.core = new FaultEngine(docker, this.engine, helpers, this.now, {
       compile: options.compile,
       engineIsLocal: options.engineIsLocal,

@@ -325,6 +325,7 @@ it('the reaper reverts from the lease alone when the helper is gone (removed wit
     createMetrics({ defaults: false }),
     new RunRepository(prisma),
     new UnrecordedReverts(leases),
+    { GAMEDAY_REAPER_INTERVAL_MS: 1_000, GAMEDAY_ORPHAN_AFTER_MS: 60_000 },
   );
   expect(await reaper.sweep(new Date())).toBe(1);
   const row = (await leases.get(lease.id))!;

@@ -25,7 +25,17 @@ const leases = new PrismaLeaseRepository(prisma);
 const runs = new RunRepository(prisma);
 const driver = new DockerFaultDriver(docker, { engine: ENGINE });
 const ledger = new LeaseLedger(leases);
-const reaper = new LeaseReaper(driver, leases, createMetrics({ defaults: false }), runs, new UnrecordedReverts(leases));
+const reaper = new LeaseReaper(
+  driver,
+  leases,
+  createMetrics({ defaults: false }),
+  runs,
+  new UnrecordedReverts(leases),
+  {
+    GAMEDAY_REAPER_INTERVAL_MS: 1_000,
+    GAMEDAY_ORPHAN_AFTER_MS: 60_000,
+  },
+);
 const marker = `/tmp/${P}-ran`;
 const batch = `/tmp/${P}-batch`;
 const containers: string[] = [];

@@ -1,5 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { meSchema } from '../common/response.schemas';
 import { CurrentPrincipal, RequireRole, type Principal } from './auth.decorators';
 
 @ApiTags('tokens')
@@ -9,6 +10,7 @@ export class MeController {
   /** Who the token belongs to and its role, so a client can show only what the role may do. */
   @Get()
   @RequireRole('viewer')
+  @ApiOkResponse({ standardSchema: meSchema })
   me(@CurrentPrincipal() principal: Principal) {
     return { name: principal.name, role: principal.role };
   }

@@ -1,10 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { instantSchema } from '@gameday/core';
 import { ApiTokenRepository, type ApiToken } from '@gameday/db';
 import { z } from 'zod';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { idSchema } from '../common/id.schema';
+import { tokenCreatedSchema, tokenPageSchema } from '../common/response.schemas';
 import { CurrentPrincipal, RequireRole, type Principal } from './auth.decorators';
 import { generateToken, hashToken } from './token-hash';
 
@@ -39,6 +40,7 @@ export class TokensController {
 
   /** The secret is returned once, as `token`; only its sha256 is stored. */
   @Post()
+  @ApiCreatedResponse({ standardSchema: tokenCreatedSchema })
   async create(
     @Body({ schema: createTokenSchema, pipes: [ZodValidationPipe] }) body: z.infer<typeof createTokenSchema>,
     @CurrentPrincipal() principal: Principal,
@@ -56,6 +58,7 @@ export class TokensController {
   }
 
   @Get()
+  @ApiOkResponse({ standardSchema: tokenPageSchema })
   async list() {
     return { items: (await this.tokens.list()).map(view), nextCursor: null };
   }

@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { isDatabaseUnavailable } from './database-unavailable';
+import { isConnectionLoss } from '@gameday/db';
 import { PROBLEM_TYPES, type ProblemBody } from './problem';
 
 const TITLES: Record<number, string> = {
@@ -38,7 +38,7 @@ export function toProblem(exception: unknown, instance: string): ProblemBody {
         : exception.message;
     return { type: 'about:blank', title: titleFor(status), status, detail, instance };
   }
-  if (isDatabaseUnavailable(exception)) {
+  if (isConnectionLoss(exception)) {
     // not a defect: Postgres is restarting or unreachable; the same request will work again
     return {
       type: PROBLEM_TYPES.unavailable,

@@ -1,6 +1,7 @@
 import { needsArmingLead, planRun, type GameDaySpec, type RunPlan } from '@gameday/core';
 import type { GameDay, Run, RunEvent, RunNote } from '@gameday/db';
 import type { Principal } from '../auth/auth.decorators';
+import type { RunNoteCreateBody } from '../runs/run-notes.schemas';
 import {
   faultDetailsHidden,
   HIDDEN_EVENT_MESSAGE,
@@ -77,7 +78,8 @@ export function noteView(n: RunNote) {
   return {
     id: n.id,
     runId: n.runId,
-    kind: n.kind,
+    // the column is text; every note is written through runNoteCreateSchema's enum
+    kind: n.kind as RunNoteCreateBody['kind'],
     text: n.text,
     owner: n.owner,
     done: n.doneAt !== null,

@@ -1,71 +1,102 @@
-// OpenAPI shapes of what the GameDay endpoints answer beyond the spec itself.
+import { z } from 'zod';
+import { instant, pageOf, safetyLeverViewSchema, shownSpecSchema } from '../common/response.schemas';
 
-const specWarning = {
-  type: 'object',
-  required: ['field', 'message'],
-  properties: {
-    field: { type: 'string', description: 'the spec field to change', example: 'experiments[0].durations.baseline' },
-    message: {
-      type: 'string',
+// The wire shapes of what the GameDay endpoints answer (see response.schemas.ts).
+
+export const specWarningSchema = z
+  .object({
+    field: z.string().meta({ description: 'the spec field to change', example: 'experiments[0].durations.baseline' }),
+    message: z.string().meta({
       example:
         "a 20s baseline gives about 4 sample(s) at the probes' interval (every 5s), fewer than minSamples 10: the verdict would be inconclusive; make it at least 50s or probe more often",
-    },
-  },
-};
+    }),
+  })
+  .meta({
+    id: 'SpecWarning',
+    description: "a window too short to give minSamples at the probes' interval (the verdict would be inconclusive)",
+  });
 
-/** What a GameDay may regret, never a refusal: windows too short for minSamples at the probes' interval. */
-export const WARNINGS_SCHEMA = {
-  type: 'array',
-  description: "windows too short to give minSamples at the probes' interval (the verdict would be inconclusive)",
-  items: specWarning,
-};
+export const gameDayViewSchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    status: z.enum(['active', 'cancelled', 'finished']),
+    mode: z.enum(['announced', 'blind']),
+    environment: z.string().nullable(),
+    champion: z.string().nullable(),
+    version: z.number().int(),
+    nextRunAt: instant.nullable(),
+    createdAt: instant,
+    updatedAt: instant,
+    cancelledAt: instant.nullable(),
+    revealedAt: instant.nullable(),
+    upcoming: z
+      .array(z.object({ at: instant, skippedBy: z.string().nullable() }))
+      .meta({ description: 'the next occurrences, each with the blackout that will skip it' }),
+    spec: shownSpecSchema,
+  })
+  .meta({ id: 'GameDayView' });
 
-/** POST / PATCH answer: the GameDay view plus its warnings. */
-export const GAMEDAY_WRITE_RESPONSE = {
-  type: 'object',
-  additionalProperties: true,
-  required: ['id', 'nextRunAt', 'warnings'],
-  properties: {
-    id: { type: 'string', format: 'uuid' },
-    nextRunAt: { type: 'string', format: 'date-time', nullable: true },
-    version: { type: 'integer' },
-    warnings: WARNINGS_SCHEMA,
-  },
-};
+/** GET answers: the view and the safety lever (clients show why nothing launches). */
+export const gameDayReadSchema = gameDayViewSchema
+  .extend({ safetyLever: safetyLeverViewSchema })
+  .meta({ id: 'GameDayRead' });
+
+export const gameDayPageSchema = pageOf(gameDayReadSchema, 'GameDayPage');
+
+/** POST / PATCH answer: the view plus what the spec will probably regret (never a refusal). */
+export const gameDayWriteSchema = gameDayViewSchema
+  .extend({ warnings: z.array(specWarningSchema) })
+  .meta({ id: 'GameDayWritten' });
+
+const dryRunTargetSchema = z.looseObject({
+  target: z.looseObject({ containerId: z.string(), containerName: z.string() }),
+  strategy: z.string(),
+  runner: z.array(z.string()),
+  apply: z.array(z.array(z.string())),
+  verify: z.array(z.array(z.string())),
+  revert: z.array(z.array(z.string())),
+  warnings: z.array(z.string()),
+});
 
 /** POST /:id/dry-run answer (DryRunReport). */
-export const DRY_RUN_RESPONSE = {
-  type: 'object',
-  required: ['gameDayId', 'gameDayVersion', 'resolvedAt', 'arming', 'warnings', 'experiments'],
-  properties: {
-    gameDayId: { type: 'string', format: 'uuid' },
-    gameDayVersion: { type: 'integer' },
-    resolvedAt: { type: 'string', format: 'date-time' },
-    arming: {
-      type: 'object',
-      nullable: true,
-      description:
-        "the arming a run starting now on this engine would reserve ahead of each baseline that gives no durations.arming (null when every experiment gives its own): p90 of the engine's recent armings × margin, between floor and cap; the cold value until the engine has minHistory armings",
-      properties: {
-        engine: { type: 'string' },
-        leadMs: { type: 'integer' },
-        source: { type: 'string', enum: ['learned', 'cold'] },
-        samples: { type: 'integer' },
-        p90Ms: { type: 'integer', nullable: true },
-        policy: {
-          type: 'object',
-          properties: Object.fromEntries(
-            ['floorMs', 'coldMs', 'capMs', 'margin', 'history', 'minHistory'].map((k) => [k, { type: 'number' }]),
-          ),
-        },
-      },
-    },
-    warnings: WARNINGS_SCHEMA,
-    experiments: {
-      type: 'array',
-      description:
-        '{ index, name, fault, result: { kind, targets: [{ target, strategy, runner, apply, verify, revert, warnings }], refused, deduplicated, selection } | error }',
-      items: { type: 'object', additionalProperties: true },
-    },
-  },
-};
+export const dryRunReportSchema = z
+  .object({
+    gameDayId: z.uuid(),
+    gameDayVersion: z.number().int(),
+    resolvedAt: instant,
+    arming: z
+      .object({
+        engine: z.string(),
+        leadMs: z.number().int(),
+        source: z.enum(['learned', 'cold']),
+        samples: z.number().int(),
+        p90Ms: z.number().int().nullable(),
+        policy: z.record(z.string(), z.number()),
+      })
+      .nullable()
+      .meta({
+        description:
+          "the arming a run starting now on this engine would reserve ahead of each baseline that gives no durations.arming (null when every experiment gives its own): p90 of the engine's recent armings × margin, between floor and cap; the cold value until the engine has minHistory armings",
+      }),
+    warnings: z.array(specWarningSchema),
+    experiments: z.array(
+      z.object({
+        index: z.number().int(),
+        name: z.string(),
+        fault: z.looseObject({ kind: z.string() }),
+        result: z
+          .looseObject({
+            kind: z.string(),
+            targets: z.array(dryRunTargetSchema),
+            refused: z.array(
+              z.looseObject({ id: z.string(), name: z.string(), reason: z.string(), message: z.string() }),
+            ),
+          })
+          .optional()
+          .meta({ description: 'absent when resolving or compiling failed; then `error` says why' }),
+        error: z.string().optional(),
+      }),
+    ),
+  })
+  .meta({ id: 'DryRunReport' });

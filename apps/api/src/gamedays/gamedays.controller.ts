@@ -21,7 +21,14 @@ import {
 import { idSchema } from '../common/id.schema';
 import { runView } from '../common/run.view';
 import { blindTo, redactContainerLabels, redactHostDetails } from '../common/visibility';
-import { DRY_RUN_RESPONSE, GAMEDAY_WRITE_RESPONSE } from './gameday-responses';
+import { runPageSchema, runViewSchema } from '../common/response.schemas';
+import {
+  dryRunReportSchema,
+  gameDayPageSchema,
+  gameDayReadSchema,
+  gameDayViewSchema,
+  gameDayWriteSchema,
+} from './gameday-responses';
 import { gameDayView } from './gameday.view';
 import { GameDaysService } from './gamedays.service';
 
@@ -47,7 +54,7 @@ export class GameDaysController {
 
   @Post()
   @RequireRole('operator')
-  @ApiCreatedResponse({ description: 'the GameDay, with `warnings`', schema: GAMEDAY_WRITE_RESPONSE })
+  @ApiCreatedResponse({ description: 'the GameDay, with `warnings`', standardSchema: gameDayWriteSchema })
   async create(
     @Body({ schema: gameDaySpecSchema, ...validated }) spec: GameDaySpec,
     @CurrentPrincipal() principal: Principal,
@@ -57,6 +64,7 @@ export class GameDaysController {
 
   @Get()
   @RequireRole('viewer')
+  @ApiOkResponse({ standardSchema: gameDayPageSchema })
   async list(
     @Query({ schema: gameDayListQuerySchema, ...validated }) query: GameDayListQuery,
     @CurrentPrincipal() principal: Principal,
@@ -70,6 +78,7 @@ export class GameDaysController {
 
   @Get(':id')
   @RequireRole('viewer')
+  @ApiOkResponse({ standardSchema: gameDayReadSchema })
   async get(@Param('id', { schema: idSchema, ...validated }) id: string, @CurrentPrincipal() principal: Principal) {
     const [gameDay, safetyLever] = await Promise.all([this.service.get(id), this.lever.view()]);
     return { ...gameDayView(gameDay, principal), safetyLever };
@@ -77,7 +86,7 @@ export class GameDaysController {
 
   @Patch(':id')
   @RequireRole('operator')
-  @ApiOkResponse({ description: 'the GameDay, with `warnings`', schema: GAMEDAY_WRITE_RESPONSE })
+  @ApiOkResponse({ description: 'the GameDay, with `warnings`', standardSchema: gameDayWriteSchema })
   async patch(
     @Param('id', { schema: idSchema, ...validated }) id: string,
     @Body({ schema: gameDayPatchSchema, ...validated }) patch: Record<string, unknown>,
@@ -88,6 +97,7 @@ export class GameDaysController {
 
   @Delete(':id')
   @RequireRole('operator')
+  @ApiOkResponse({ description: 'the cancelled GameDay', standardSchema: gameDayViewSchema })
   async cancel(@Param('id', { schema: idSchema, ...validated }) id: string, @CurrentPrincipal() principal: Principal) {
     return gameDayView(await this.service.cancel(id), principal);
   }
@@ -95,6 +105,7 @@ export class GameDaysController {
   @Post(':id/runs')
   @RequireRole('operator')
   @HttpCode(201)
+  @ApiCreatedResponse({ description: 'the run, launching', standardSchema: runViewSchema })
   async runNow(@Param('id', { schema: idSchema, ...validated }) id: string, @CurrentPrincipal() principal: Principal) {
     await this.lever.assertReleased('launching a run');
     const run = await this.service.runNow(id);
@@ -105,6 +116,7 @@ export class GameDaysController {
 
   @Get(':id/runs')
   @RequireRole('viewer')
+  @ApiOkResponse({ standardSchema: runPageSchema })
   async listRuns(
     @Param('id', { schema: idSchema, ...validated }) id: string,
     @Query({ schema: runListQuerySchema, ...validated }) query: RunListQuery,
@@ -125,6 +137,7 @@ export class GameDaysController {
   @Post(':id/reveal')
   @RequireRole('operator')
   @HttpCode(200)
+  @ApiOkResponse({ standardSchema: gameDayViewSchema })
   async reveal(@Param('id', { schema: idSchema, ...validated }) id: string, @CurrentPrincipal() principal: Principal) {
     return gameDayView(await this.service.reveal(id, principal.name), principal);
   }
@@ -140,7 +153,7 @@ export class GameDaysController {
   @ApiOkResponse({
     description:
       "DryRunReport: the targets and exact commands per experiment, the arming a run would reserve on the engine now, and `warnings` (windows too short for minSamples at the probes' interval)",
-    schema: DRY_RUN_RESPONSE,
+    standardSchema: dryRunReportSchema,
   })
   async dryRun(@Param('id', { schema: idSchema, ...validated }) id: string, @CurrentPrincipal() principal: Principal) {
     this.dryRunLimit.take(principal);

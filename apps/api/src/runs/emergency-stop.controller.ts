@@ -1,5 +1,6 @@
 import { Body, Controller, HttpCode, NotFoundException, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { abortAllAnswerSchema, abortAnswerSchema } from '../common/response.schemas';
 import { RunRepository } from '@gameday/db';
 import { z } from 'zod';
 import { CurrentPrincipal, RequireRole, type Principal } from '../auth/auth.decorators';
@@ -35,6 +36,7 @@ export class EmergencyStopController {
   @Post('runs/:id/abort')
   @RequireRole('operator')
   @HttpCode(202)
+  @ApiAcceptedResponse({ standardSchema: abortAnswerSchema })
   async abort(
     @Param('id', { schema: idSchema, pipes: [ZodValidationPipe] }) id: string,
     @Body({ schema: abortRequestSchema, pipes: [ZodValidationPipe] }) body: AbortRequest,
@@ -59,6 +61,7 @@ export class EmergencyStopController {
   @Post('abort-all')
   @RequireRole('operator')
   @HttpCode(202)
+  @ApiAcceptedResponse({ standardSchema: abortAllAnswerSchema })
   async abortAll(
     @Body({ schema: abortRequestSchema, pipes: [ZodValidationPipe] }) body: AbortRequest,
     @CurrentPrincipal() principal: Principal,

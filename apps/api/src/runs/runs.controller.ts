@@ -1,5 +1,6 @@
 import { Body, Controller, Get, Headers, NotFoundException, Param, Patch, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { runDetailViewSchema, runNoteViewSchema } from '../common/response.schemas';
 import { renderRunReportHtml, renderRunReportMarkdown } from '@gameday/core';
 import { GameDayRepository, RunNoteRepository, RunRepository } from '@gameday/db';
 import type { Response } from 'express';
@@ -66,6 +67,7 @@ export class RunsController {
   /** One run with its timeline (events), result, verdict, notes and action items. */
   @Get(':id')
   @RequireRole('viewer')
+  @ApiOkResponse({ standardSchema: runDetailViewSchema })
   async get(@Param('id', { schema: idSchema, ...validated }) id: string, @CurrentPrincipal() principal: Principal) {
     const run = await this.runs.findById(id);
     if (!run) throw new NotFoundException(`no run ${id}`);
@@ -117,6 +119,7 @@ export class RunsController {
 
   @Post(':id/notes')
   @RequireRole('operator')
+  @ApiCreatedResponse({ standardSchema: runNoteViewSchema })
   async addNote(
     @Param('id', { schema: idSchema, ...validated }) id: string,
     @Body({ schema: runNoteCreateSchema, ...validated }) body: RunNoteCreateBody,
@@ -137,6 +140,7 @@ export class RunsController {
 
   @Patch(':id/notes/:noteId')
   @RequireRole('operator')
+  @ApiOkResponse({ standardSchema: runNoteViewSchema })
   async updateNote(
     @Param('id', { schema: idSchema, ...validated }) id: string,
     @Param('noteId', { schema: idSchema, ...validated }) noteId: string,

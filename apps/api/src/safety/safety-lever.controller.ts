@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { safetyLeverEngagedSchema, safetyLeverStateSchema } from '../common/response.schemas';
 import { z } from 'zod';
 import { CurrentPrincipal, RequireRole, type Principal } from '../auth/auth.decorators';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
@@ -21,6 +22,7 @@ export class SafetyLeverController {
 
   @Get()
   @RequireRole('viewer')
+  @ApiOkResponse({ standardSchema: safetyLeverStateSchema })
   state() {
     return this.lever.state();
   }
@@ -29,6 +31,7 @@ export class SafetyLeverController {
   @Post()
   @RequireRole('operator')
   @HttpCode(202)
+  @ApiAcceptedResponse({ standardSchema: safetyLeverEngagedSchema })
   engage(
     @Body({ schema: safetyLeverRequestSchema, pipes: [ZodValidationPipe] }) body: SafetyLeverRequest,
     @CurrentPrincipal() principal: Principal,
@@ -38,6 +41,7 @@ export class SafetyLeverController {
 
   @Delete()
   @RequireRole('admin')
+  @ApiOkResponse({ description: 'the released lever', standardSchema: safetyLeverStateSchema })
   release(@CurrentPrincipal() principal: Principal) {
     return this.lever.release(principal.name);
   }

@@ -17,7 +17,11 @@ function event(id: number, type: string): RunEventView {
   };
 }
 
-function run(status: string, events: RunEventView[], verdict: string | null = null): RunDetailView {
+function run(
+  status: RunDetailView['status'],
+  events: RunEventView[],
+  verdict: RunDetailView['verdict'] = null,
+): RunDetailView {
   return {
     id: 'r1',
     gameDayId: 'g1',
@@ -34,6 +38,12 @@ function run(status: string, events: RunEventView[], verdict: string | null = nu
     abortRequestedAt: null,
     abortReason: null,
     events,
+    createdAt: '2030-01-01T09:00:00.000Z',
+    updatedAt: '2030-01-01T10:00:00.000Z',
+    plan: null,
+    notes: [],
+    summary: { deviationRatio: null, timeToRecoverMs: null, p95Ms: { baseline: null, fault: null, recovery: null } },
+    safetyLever: { engaged: false, reason: null, engagedAt: null, engagedBy: null },
   };
 }
 

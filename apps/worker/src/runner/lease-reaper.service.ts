@@ -7,6 +7,7 @@ import {
   type LeaseRepository,
   type RunStatus,
 } from '@gameday/core';
+import { APP_CONFIG, type AppConfig } from '@gameday/config';
 import { RunRepository } from '@gameday/db';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
 import { abortedLeases, expiredLeases, revertLease } from './lease-revert';
@@ -32,11 +33,15 @@ export class LeaseReaper implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(METRICS) private readonly metrics: GameDayMetrics,
     private readonly runs: RunRepository,
     private readonly unrecorded: UnrecordedReverts,
-  ) {}
+    @Inject(APP_CONFIG) config: Pick<AppConfig, 'GAMEDAY_REAPER_INTERVAL_MS' | 'GAMEDAY_ORPHAN_AFTER_MS'>,
+  ) {
+    this.intervalMs = config.GAMEDAY_REAPER_INTERVAL_MS;
+    this.orphanAfterMs = config.GAMEDAY_ORPHAN_AFTER_MS;
+  }
 
-  intervalMs = Number(process.env.GAMEDAY_REAPER_INTERVAL_MS ?? 1_000);
+  intervalMs: number;
   /** a run still active this long after its planned end, holding no open lease, is orphaned */
-  orphanAfterMs = Number(process.env.GAMEDAY_ORPHAN_AFTER_MS ?? 60_000);
+  orphanAfterMs: number;
 
   async onApplicationBootstrap(): Promise<void> {
     await this.sweep();

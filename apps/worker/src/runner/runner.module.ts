@@ -19,9 +19,16 @@ import { SafetyLeverGuard } from './safety-lever.guard';
 import { UnrecordedReverts } from './unrecorded-reverts';
 import { WebhookNotifier } from './webhook-notifier';
 
+const dockerClientOf = (config: AppConfig) =>
+  dockerClient({
+    host: config.DOCKER_HOST,
+    tlsVerify: config.DOCKER_TLS_VERIFY,
+    certPath: config.DOCKER_CERT_PATH,
+  });
+
 /**
  * The run lifecycle: executor, fault queue (delayed reverts, emergency stop), reaper. The Docker
- * Engine is reached through DOCKER_HOST (unix, tcp or tls; dockerode reads it) or the local socket;
+ * Engine is reached through DOCKER_HOST (unix, tcp, tls or ssh) or the local socket;
  * the worker is the only process that holds it.
  */
 @Module({
@@ -33,8 +40,9 @@ import { WebhookNotifier } from './webhook-notifier';
       // identified by the engine's daemon ID: the worker acts only on leases of the engine it holds
       useFactory: async (metrics: GameDayMetrics, config: AppConfig, hooks?: RunnerHooks): Promise<FaultDriver> => {
         const driver = refuseExecStrategy(
-          await DockerFaultDriver.connect(dockerClient(config.DOCKER_HOST), {
-            helperImage: process.env.GAMEDAY_HELPER_IMAGE || undefined,
+          await DockerFaultDriver.connect(dockerClientOf(config), {
+            helperImage: config.GAMEDAY_HELPER_IMAGE,
+            helperContextDir: config.GAMEDAY_HELPER_CONTEXT,
             onEvent: (e) =>
               metrics.faultDriverOperation.observe({ type: e.type, result: e.result }, e.durationMs / 1000),
           }),

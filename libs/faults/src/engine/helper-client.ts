@@ -23,10 +23,11 @@ export class HelperClient {
     private readonly engine: string,
     private helperImage?: string,
     private readonly lingerSeconds = 600,
+    private readonly contextDir?: string,
   ) {}
 
   private async ensureImage(): Promise<string> {
-    this.helperImage ??= await ensureHelperImage(this.docker);
+    this.helperImage ??= await ensureHelperImage(this.docker, { contextDir: this.contextDir });
     return this.helperImage;
   }
 

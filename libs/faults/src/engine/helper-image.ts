@@ -6,10 +6,9 @@ import type Docker from 'dockerode';
 export const HELPER_IMAGE_REPOSITORY = 'gameday/netem-helper';
 const CONTEXT_FILES = ['Dockerfile', 'gameday-helper.sh', 'gameday-at.c'];
 
-/** Finds libs/faults/helper from the source tree or a build output; GAMEDAY_HELPER_CONTEXT overrides. */
-export function helperContextDir(): string {
-  const fromEnv = process.env.GAMEDAY_HELPER_CONTEXT;
-  if (fromEnv) return resolve(fromEnv);
+/** Finds libs/faults/helper from the source tree or a build output; a given directory wins. */
+export function helperContextDir(configured?: string): string {
+  if (configured) return resolve(configured);
   let dir = __dirname;
   for (let i = 0; i < 8; i++) {
     for (const candidate of [join(dir, 'helper'), join(dir, 'libs', 'faults', 'helper')]) {
@@ -40,7 +39,7 @@ export async function ensureHelperImage(
   docker: Docker,
   options: { contextDir?: string; tag?: string } = {},
 ): Promise<string> {
-  const contextDir = options.contextDir ?? helperContextDir();
+  const contextDir = helperContextDir(options.contextDir);
   const tag = options.tag ?? helperImageTag(contextDir);
   try {
     await docker.getImage(tag).inspect();

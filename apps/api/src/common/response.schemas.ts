@@ -1,0 +1,177 @@
+import { z } from 'zod';
+
+// The wire shapes of the API's answers (JSON: instants are ISO strings). One source: the OpenAPI
+// document is generated from these, the web UI's and the CLI's types from that document, and
+// response-conformance.spec.ts holds the views to them.
+
+export const instant = z.iso.datetime({ offset: true });
+const nullableInstant = instant.nullable();
+
+/** A spec as stored, redacted for the caller (see GameDaySpec for its fields). */
+export const shownSpecSchema = z
+  .record(z.string(), z.unknown())
+  .meta({ id: 'ShownSpec', description: 'the GameDay spec (see GameDaySpec), redacted for the caller' });
+
+export const safetyLeverViewSchema = z
+  .object({
+    engaged: z.boolean(),
+    reason: z.string().nullable(),
+    engagedAt: nullableInstant,
+    engagedBy: z.string().nullable(),
+  })
+  .meta({ id: 'SafetyLeverView' });
+
+export const safetyLeverStateSchema = safetyLeverViewSchema
+  .extend({ releasedAt: nullableInstant, releasedBy: z.string().nullable() })
+  .meta({ id: 'SafetyLeverState' });
+
+export const runSummarySchema = z
+  .object({
+    deviationRatio: z.number().nullable(),
+    timeToRecoverMs: z.number().nullable(),
+    p95Ms: z.object({ baseline: z.number().nullable(), fault: z.number().nullable(), recovery: z.number().nullable() }),
+  })
+  .meta({ id: 'RunSummary', description: "per-run figures for trends: the first experiment's windows" });
+
+export const runPlanSchema = z
+  .object({
+    startAt: z.number(),
+    endAt: z.number(),
+    armingLeadMs: z.number().int(),
+    experiments: z.array(
+      z.object({
+        index: z.number().int(),
+        armAt: z.number(),
+        arming: z.enum(['spec', 'lead']),
+        baselineAt: z.number(),
+        injectAt: z.number(),
+        revertAt: z.number(),
+        endAt: z.number(),
+      }),
+    ),
+  })
+  .meta({
+    id: 'RunPlan',
+    description: "planned instants (epoch ms), arming included; null until the worker settled the run's arming lead",
+  });
+
+export const runViewSchema = z
+  .object({
+    id: z.uuid(),
+    gameDayId: z.uuid(),
+    scheduledFor: instant,
+    trigger: z.enum(['schedule', 'manual', 'catch_up']),
+    status: z.enum([
+      'scheduled',
+      'arming',
+      'baseline',
+      'injecting',
+      'observing',
+      'rolling_back',
+      'recovery',
+      'completed',
+      'aborted',
+      'failed',
+      'cancelled',
+      'skipped',
+    ]),
+    gameDayVersion: z.number().int(),
+    startedAt: nullableInstant,
+    finishedAt: nullableInstant,
+    verdict: z.enum(['hypothesis_held', 'hypothesis_violated', 'aborted', 'inconclusive']).nullable(),
+    error: z.string().nullable(),
+    createdAt: instant,
+    updatedAt: instant,
+    spec: shownSpecSchema,
+    summary: runSummarySchema,
+  })
+  .meta({ id: 'RunView' });
+
+export const runEventViewSchema = z
+  .object({
+    id: z.string(),
+    type: z.string(),
+    phase: runViewSchema.shape.status.nullable(),
+    experimentIndex: z.number().int().nullable(),
+    plannedAt: nullableInstant,
+    at: instant,
+    message: z.string(),
+    data: z.unknown(),
+  })
+  .meta({ id: 'RunEventView' });
+
+export const runNoteViewSchema = z
+  .object({
+    id: z.uuid(),
+    runId: z.uuid(),
+    kind: z.enum(['note', 'action_item']),
+    text: z.string(),
+    owner: z.string().nullable(),
+    done: z.boolean(),
+    doneAt: nullableInstant,
+    author: z.string().nullable(),
+    createdAt: instant,
+  })
+  .meta({ id: 'RunNoteView' });
+
+export const runDetailViewSchema = runViewSchema
+  .extend({
+    result: z.unknown(),
+    plan: runPlanSchema.nullable(),
+    abortRequestedAt: nullableInstant,
+    abortReason: z.string().nullable(),
+    events: z.array(runEventViewSchema),
+    notes: z.array(runNoteViewSchema),
+    safetyLever: safetyLeverViewSchema,
+  })
+  .meta({ id: 'RunDetailView' });
+
+export const runListItemSchema = runViewSchema
+  .extend({ safetyLever: safetyLeverViewSchema })
+  .meta({ id: 'RunListItem' });
+
+/** A page of a list: follow nextCursor (null on the last page). */
+export const pageOf = <T extends z.ZodType>(item: T, id: string) =>
+  z.object({ items: z.array(item), nextCursor: z.string().nullable() }).meta({ id });
+
+export const runPageSchema = pageOf(runListItemSchema, 'RunPage');
+
+export const meSchema = z
+  .object({ name: z.string(), role: z.enum(['viewer', 'operator', 'admin']) })
+  .meta({ id: 'Me', description: 'who the token belongs to and its role' });
+
+export const abortAnswerSchema = z
+  .object({
+    runId: z.uuid(),
+    status: z.string().meta({ description: 'what the request did to the run' }),
+    requestedAt: instant,
+    queued: z.boolean(),
+  })
+  .meta({ id: 'AbortAnswer' });
+
+export const abortAllAnswerSchema = z
+  .object({ runIds: z.array(z.uuid()), requestedAt: instant, queued: z.boolean() })
+  .meta({ id: 'AbortAllAnswer', description: 'the runs the emergency stop reached' });
+
+export const safetyLeverEngagedSchema = safetyLeverStateSchema
+  .extend({ abortedRunIds: z.array(z.uuid()), queued: z.boolean() })
+  .meta({ id: 'SafetyLeverEngaged', description: 'the lever, and the runs its pull aborted' });
+
+export const tokenViewSchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    role: meSchema.shape.role,
+    prefix: z.string().meta({ description: 'first characters of the secret, to recognise it' }),
+    createdAt: instant,
+    lastUsedAt: nullableInstant,
+    revokedAt: nullableInstant,
+    expiresAt: nullableInstant,
+  })
+  .meta({ id: 'TokenView' });
+
+export const tokenCreatedSchema = tokenViewSchema
+  .extend({ token: z.string().meta({ description: 'the secret, shown this once' }) })
+  .meta({ id: 'TokenCreated' });
+
+export const tokenPageSchema = pageOf(tokenViewSchema, 'TokenPage');
