@@ -1,7 +1,7 @@
 import type { Prisma } from '@gameday/db';
 import { randomUUID } from 'node:crypto';
 import { ADMIN_TOKEN, minimalGameDay } from '../../support/harness';
-import { useStack } from '../../support/stack.fixture';
+import { bearer, useStack } from '../../support/stack.fixture';
 
 // Real Postgres and Redis; the run is written into the database as the worker would, so the
 // stream's pushes (status, events, samples, end) and its blind-mode rule are tested without Docker.
@@ -14,7 +14,7 @@ interface SseMessage {
 
 /** Reads a text/event-stream with fetch (Authorization header, as the web UI does). */
 async function openStream(url: string, token: string) {
-  const res = await fetch(url, { headers: { Authorization: `Bearer ${token}`, Accept: 'text/event-stream' } });
+  const res = await fetch(url, { headers: { ...bearer(token), Accept: 'text/event-stream' } });
   const messages: SseMessage[] = [];
   let buffer = '';
   const reader = res.body!.getReader();
