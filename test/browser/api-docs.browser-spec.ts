@@ -1,6 +1,5 @@
-import type { INestApplication } from '@nestjs/common';
-import type { AddressInfo } from 'node:net';
-import { ADMIN_TOKEN, deleteQueueKeys, startApi, testConfig } from '../support/harness';
+import { ADMIN_TOKEN } from '../support/harness';
+import { useStack } from '../support/stack.fixture';
 import { launchChromium } from './support/browser';
 
 // The API docs (Swagger UI) under their content policy, in Debian's Chromium: the page must still
@@ -8,20 +7,7 @@ import { launchChromium } from './support/browser';
 jest.setTimeout(60_000);
 
 describe('the API docs in a real browser, under their content policy', () => {
-  const config = testConfig('browser-docs');
-  let api: INestApplication;
-  let base = '';
-
-  beforeAll(async () => {
-    api = await startApi(config);
-    await api.listen(0, '127.0.0.1');
-    base = `http://127.0.0.1:${(api.getHttpServer().address() as AddressInfo).port}`;
-  });
-
-  afterAll(async () => {
-    await api?.close();
-    await deleteQueueKeys(config);
-  });
+  const stack = useStack({ name: 'browser-docs', api: { listen: true } });
 
   it('renders, lists the operations and calls the API from "Try it out"', async () => {
     const { browser, close } = await launchChromium();
@@ -31,7 +17,7 @@ describe('the API docs in a real browser, under their content policy', () => {
       page.on('console', (m) => {
         if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
       });
-      const res = await page.goto(`${base}/docs`);
+      const res = await page.goto(`${stack.url}/docs`);
       expect(res?.headers()['content-security-policy']).toContain("script-src 'self'");
       await page.locator('.swagger-ui .info .title', { hasText: 'GameDay API' }).waitFor();
       await page.locator('.opblock-summary-path[data-path="/api/v1/me"]').first().waitFor();

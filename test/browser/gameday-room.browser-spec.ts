@@ -1,19 +1,9 @@
-import type { INestApplication, INestApplicationContext } from '@nestjs/common';
 import Docker from 'dockerode';
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { createWorkerApp } from '../../apps/worker/src/bootstrap';
 import { ensureLabTargetImage } from '../../tools/lab/lab-images';
-import {
-  ADMIN_TOKEN,
-  deleteGameDays,
-  deleteQueueKeys,
-  startApi,
-  testConfig,
-  testPrisma,
-  waitFor,
-} from '../support/harness';
+import { waitFor } from '../support/harness';
+import { useStack } from '../support/stack.fixture';
 import { buildWebUi, launchChromium, screenshot, seriousA11yViolations, unlabelledControls } from './support/browser';
 import { expectText, expectValue, gameDayYaml } from './support/page-checks';
 
@@ -25,36 +15,24 @@ const docker = new Docker();
 const TARGET = `web-ui-target-${randomUUID().slice(0, 8)}`;
 
 describe('the GameDay room in a real browser', () => {
-  const config = testConfig('browser');
-  const prisma = testPrisma();
-  const gameDayIds: string[] = [];
-  const tokenIds: string[] = [];
-  let api: INestApplication;
-  let worker: INestApplicationContext;
-  let base = '';
+  const name = `browser room ${randomUUID().slice(0, 8)}`;
+  // the API serves the web UI it finds when it starts: built first
+  beforeAll(() => buildWebUi(), 120_000);
+  const stack = useStack({
+    name: 'browser',
+    api: { listen: true },
+    worker: 'real',
+    users: ['operator', 'viewer'],
+    marker: name,
+  });
   let targetUrl = '';
   let browser: Browser;
   let closeBrowser: () => Promise<void>;
   let operator: BrowserContext;
   let page: Page;
-  const tokens = { operator: '', viewer: '' };
   const state = { gameDayId: '', completedRunId: '', stoppedRunId: '' };
-  const name = `browser room ${randomUUID().slice(0, 8)}`;
-
   const paused = async () => (await docker.getContainer(TARGET).inspect()).State.Paused;
   const currentPhase = (p: Page) => p.locator('.phases li[aria-current="step"]');
-
-  async function createToken(role: 'operator' | 'viewer') {
-    const res = await fetch(`${base}/api/v1/tokens`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ name: `browser-${role}-${randomUUID().slice(0, 8)}`, role }),
-    });
-    expect(res.status).toBe(201);
-    const body = (await res.json()) as { id: string; token: string };
-    tokenIds.push(body.id);
-    return body.token;
-  }
 
   /** A context already signed in (the token put in sessionStorage before the app loads). */
   async function signedInContext(token: string, options: { bypassCSP?: boolean } = {}) {
@@ -64,45 +42,35 @@ describe('the GameDay room in a real browser', () => {
   }
 
   beforeAll(async () => {
-    buildWebUi();
     const image = await ensureLabTargetImage(docker);
     const c = await docker.createContainer({ name: TARGET, Image: image, Labels: { 'gameday.enabled': 'true' } });
     await c.start();
     targetUrl = `http://${(await c.inspect()).NetworkSettings.Networks.bridge.IPAddress}/`;
-    api = await startApi(config);
-    await api.listen(0, '127.0.0.1');
-    base = `http://127.0.0.1:${(api.getHttpServer().address() as AddressInfo).port}`;
-    worker = await createWorkerApp(config, { logger: false });
-    tokens.operator = await createToken('operator');
-    tokens.viewer = await createToken('viewer');
     ({ browser, close: closeBrowser } = await launchChromium());
     operator = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await operator.newPage();
   }, 120_000);
 
-  afterAll(async () => {
+  // the pages go before the API they are connected to
+  stack.beforeClose(async () => {
     await closeBrowser?.();
-    await worker?.close();
-    await api?.close();
+  });
+
+  afterAll(async () => {
     await docker
       .getContainer(TARGET)
       .remove({ force: true })
       .catch(() => undefined);
-    const created = await prisma.gameDay.findMany({ where: { name: { startsWith: name } }, select: { id: true } });
-    await deleteGameDays(prisma, [...gameDayIds, ...created.map((g) => g.id)]);
-    await prisma.apiToken.deleteMany({ where: { id: { in: tokenIds } } });
-    await prisma.$disconnect();
-    await deleteQueueKeys(config);
   });
 
   it('serves the web UI at / and every UI path, leaving API paths to the API', async () => {
-    const root = await fetch(base);
+    const root = await fetch(stack.url);
     expect(root.status).toBe(200);
     expect(root.headers.get('content-security-policy')).toMatch(/default-src 'self'/);
     expect(await root.text()).toContain('<div id="root">');
-    const deep = await fetch(`${base}/runs/${randomUUID()}`);
+    const deep = await fetch(`${stack.url}/runs/${randomUUID()}`);
     expect([deep.status, deep.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']);
-    const apiPath = await fetch(`${base}/api/v1/no-such-route`);
+    const apiPath = await fetch(`${stack.url}/api/v1/no-such-route`);
     expect([apiPath.status, apiPath.headers.get('content-type')]).toEqual([
       404,
       'application/problem+json; charset=utf-8',
@@ -110,11 +78,11 @@ describe('the GameDay room in a real browser', () => {
   });
 
   it('signs in with a token', async () => {
-    await page.goto(base);
+    await page.goto(stack.url);
     await page.getByLabel('API token').fill('not-a-token-at-all');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expectText(page.getByRole('alert'), /401/);
-    await page.getByLabel('API token').fill(tokens.operator);
+    await page.getByLabel('API token').fill(stack.user('operator').token);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'GameDays' }).waitFor();
     await expectText(page.locator('.who'), /operator/);
@@ -131,7 +99,7 @@ describe('the GameDay room in a real browser', () => {
     await page.getByRole('button', { name: 'Create GameDay' }).click();
     await page.waitForURL(/\/gamedays\/[0-9a-f-]{36}$/);
     state.gameDayId = page.url().split('/').pop()!;
-    gameDayIds.push(state.gameDayId);
+    stack.gameDayIds.push(state.gameDayId);
     await page.getByRole('heading', { name: new RegExp(name) }).waitFor();
     // the spec for people: the fault, the probe, both timezones of the schedule
     await expectText(page.locator('main'), new RegExp(`container=${TARGET}`));
@@ -169,7 +137,7 @@ describe('the GameDay room in a real browser', () => {
   });
 
   it('edits the GameDay, then stops its next run with the keyboard and takes notes during it', async () => {
-    await page.goto(`${base}/gamedays/${state.gameDayId}/edit`);
+    await page.goto(`${stack.url}/gamedays/${state.gameDayId}/edit`);
     const input = page.getByLabel('GameDay spec (JSON or YAML)');
     await expectValue(input, /fault: 6s/);
     await input.fill((await input.inputValue()).replace('fault: 6s', 'fault: 60s'));
@@ -219,7 +187,7 @@ describe('the GameDay room in a real browser', () => {
   });
 
   it('shows the history and the trend across runs on the GameDay page', async () => {
-    await page.goto(`${base}/gamedays/${state.gameDayId}`);
+    await page.goto(`${stack.url}/gamedays/${state.gameDayId}`);
     const history = page.locator('section[aria-labelledby="runs-heading"]');
     const rows = page.getByRole('table', { name: 'Run history' }).locator('tbody tr');
     await waitFor('two runs in the history', async () => (await rows.count()) === 2 || null, 10_000);
@@ -248,33 +216,35 @@ describe('the GameDay room in a real browser', () => {
   });
 
   it('gives a viewer no controls, and no fault details in blind mode until the operator reveals it live', async () => {
-    const admin = { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' };
-    const { spec } = (await (await fetch(`${base}/api/v1/gamedays/${state.gameDayId}`, { headers: admin })).json()) as {
+    const admin = { ...stack.admin, 'Content-Type': 'application/json' };
+    const { spec } = (await (
+      await fetch(`${stack.url}/api/v1/gamedays/${state.gameDayId}`, { headers: admin })
+    ).json()) as {
       spec: { experiments: { durations: { fault: string } }[] };
     };
     spec.experiments[0].durations.fault = '6s';
-    const blind = await fetch(`${base}/api/v1/gamedays`, {
+    const blind = await fetch(`${stack.url}/api/v1/gamedays`, {
       method: 'POST',
       headers: admin,
       body: JSON.stringify({ ...spec, name: `${name} blind`, mode: 'blind' }),
     });
     expect([blind.status, blind.status === 201 ? '' : await blind.text()]).toEqual([201, '']);
     const blindId = ((await blind.json()) as { id: string }).id;
-    gameDayIds.push(blindId);
-    const context = await signedInContext(tokens.viewer);
+    stack.gameDayIds.push(blindId);
+    const context = await signedInContext(stack.user('viewer').token);
     const viewer = await context.newPage();
-    await viewer.goto(`${base}/runs/${state.stoppedRunId}`);
+    await viewer.goto(`${stack.url}/runs/${state.stoppedRunId}`);
     await expectText(currentPhase(viewer), /aborted/);
     expect(await viewer.getByRole('button', { name: 'Emergency stop' }).count()).toBe(0);
     expect(await viewer.getByRole('button', { name: 'Add' }).count()).toBe(0);
     expect(await viewer.getByRole('link', { name: 'New GameDay' }).count()).toBe(0);
-    await viewer.goto(`${base}/gamedays/${blindId}`);
+    await viewer.goto(`${stack.url}/gamedays/${blindId}`);
     await expectText(viewer.locator('main'), /hidden until the champion reveals it/);
     expect(await viewer.locator('main').innerText()).not.toContain(TARGET);
     expect(await viewer.getByRole('button', { name: 'Run now' }).count()).toBe(0);
 
     // a blind run: the viewer's live timeline hides the target until the operator reveals it
-    await page.goto(`${base}/gamedays/${blindId}`);
+    await page.goto(`${stack.url}/gamedays/${blindId}`);
     await page.getByRole('button', { name: 'Run now' }).click();
     await page.waitForURL(/\/runs\/[0-9a-f-]{36}$/);
     await viewer.goto(page.url());
@@ -289,12 +259,12 @@ describe('the GameDay room in a real browser', () => {
   });
 
   it('passes the accessibility basics: labels, contrast, no serious axe violations', async () => {
-    const context = await signedInContext(tokens.operator, { bypassCSP: true });
+    const context = await signedInContext(stack.user('operator').token, { bypassCSP: true });
     const p = await context.newPage();
     const pages = ['/', `/gamedays/${state.gameDayId}`, `/runs/${state.completedRunId}`, '/gamedays/new'];
     const problems: string[] = [];
     for (const path of pages) {
-      await p.goto(`${base}${path}`);
+      await p.goto(`${stack.url}${path}`);
       await p.locator('main h1').first().waitFor();
       await p.waitForLoadState('networkidle').catch(() => undefined);
       problems.push(...(await unlabelledControls(p)).map((c) => `${path}: unlabelled ${c}`));
@@ -303,7 +273,7 @@ describe('the GameDay room in a real browser', () => {
     await context.close();
     const signIn = await browser.newContext({ bypassCSP: true });
     const s = await signIn.newPage();
-    await s.goto(base);
+    await s.goto(stack.url);
     await s.getByLabel('API token').waitFor();
     problems.push(...(await seriousA11yViolations(s)).map((v) => `sign-in: ${v}`));
     await signIn.close();

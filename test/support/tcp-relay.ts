@@ -12,6 +12,8 @@ export class Relay {
   ) {}
 
   async start(): Promise<void> {
+    // already up: a second server could not bind the port, and the first would be left open
+    if (this.server?.listening) return;
     this.server = net.createServer((client) => {
       const upstream = net.connect(this.targetPort, this.host);
       for (const s of [client, upstream]) {

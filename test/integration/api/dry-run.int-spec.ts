@@ -1,20 +1,10 @@
-import type { INestApplication, INestApplicationContext } from '@nestjs/common';
 import Docker from 'dockerode';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { DEFAULT_ENGINE, RUNNER_QUEUES, engineQueue } from '@gameday/queue';
-import { createApiApp } from '../../../apps/api/src/bootstrap';
 import { ensureLabTargetImage } from '../../../tools/lab/lab-images';
-import {
-  ADMIN_TOKEN,
-  deleteGameDays,
-  deleteQueueKeys,
-  startApi,
-  startWorker,
-  testConfig,
-  testPrisma,
-} from '../../support/harness';
+import { useStack } from '../../support/stack.fixture';
 
 // Real Postgres, Redis, BullMQ and Docker Engine: the API enqueues the dry run, a real worker
 // resolves the targets on the host engine and compiles the commands. Nothing may be applied.
@@ -26,17 +16,10 @@ const OPTED_OUT = `gd-dryrun-optout-${suffix}`;
 const GROUP = { 'gd-dryrun-group': suffix };
 
 describe('dry run (API → fault queue → worker → Docker, nothing applied)', () => {
-  const config = testConfig('dryrun');
-  const prisma = testPrisma();
-  const ids: string[] = [];
-  const tokenIds: string[] = [];
-  let api: INestApplication;
-  let worker: INestApplicationContext;
-  let http: ReturnType<typeof request>;
+  const stack = useStack({ name: 'dryrun', worker: 'stop-at-arming', users: ['viewer'] });
+  const { prisma } = stack;
   let targetId = '';
   let targetPid = 0;
-  let viewer = '';
-  const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
 
   beforeAll(async () => {
     const image = await ensureLabTargetImage(docker);
@@ -56,30 +39,15 @@ describe('dry run (API → fault queue → worker → Docker, nothing applied)',
     const info = await target.inspect();
     targetId = info.Id;
     targetPid = info.State.Pid;
-    api = await startApi(config);
-    worker = await startWorker(config);
-    http = request(api.getHttpServer());
-    const t = await http
-      .post('/api/v1/tokens')
-      .set(auth)
-      .send({ name: `dryrun-viewer-${suffix}`, role: 'viewer' });
-    viewer = t.body.token;
-    tokenIds.push(t.body.id);
   });
 
   afterAll(async () => {
-    await worker?.close();
-    await api?.close();
     for (const name of [TARGET, OPTED_OUT]) {
       await docker
         .getContainer(name)
         .remove({ force: true })
         .catch(() => undefined);
     }
-    await deleteGameDays(prisma, ids);
-    await prisma.apiToken.deleteMany({ where: { id: { in: tokenIds } } });
-    await prisma.$disconnect();
-    await deleteQueueKeys(config);
   });
 
   function experiment(name: string, fault: Record<string, unknown>) {
@@ -92,9 +60,9 @@ describe('dry run (API → fault queue → worker → Docker, nothing applied)',
   }
 
   async function create(experiments: unknown[], extra: Record<string, unknown> = {}) {
-    const res = await http
+    const res = await stack.http
       .post('/api/v1/gamedays')
-      .set(auth)
+      .set(stack.admin)
       .send({
         name: `dryrun-${randomUUID()}`,
         timezone: 'UTC',
@@ -106,7 +74,7 @@ describe('dry run (API → fault queue → worker → Docker, nothing applied)',
       status: 201,
       body: undefined,
     });
-    ids.push(res.body.id);
+    stack.gameDayIds.push(res.body.id);
     return res.body.id as string;
   }
 
@@ -133,7 +101,7 @@ describe('dry run (API → fault queue → worker → Docker, nothing applied)',
     ]);
 
     const started = Date.now();
-    const res = await http.post(`/api/v1/gamedays/${id}/dry-run`).set('Authorization', `Bearer ${viewer}`).send();
+    const res = await stack.http.post(`/api/v1/gamedays/${id}/dry-run`).set(stack.as('viewer')).send();
     console.log(`dry run answered in ${Date.now() - started} ms`);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ gameDayId: id, gameDayVersion: 1 });
@@ -186,7 +154,7 @@ describe('dry run (API → fault queue → worker → Docker, nothing applied)',
         strategy: 'nsenter',
       }),
     ]);
-    const asViewer = await http.post(`/api/v1/gamedays/${id}/dry-run`).set('Authorization', `Bearer ${viewer}`).send();
+    const asViewer = await stack.http.post(`/api/v1/gamedays/${id}/dry-run`).set(stack.as('viewer')).send();
     expect(asViewer.status).toBe(200);
     const text = JSON.stringify(asViewer.body);
     expect(text).not.toMatch(/"pid"|"netnsId"|\/netns\/|\/proc\/\d/);
@@ -197,7 +165,7 @@ describe('dry run (API → fault queue → worker → Docker, nothing applied)',
     // the commands themselves stay whole
     expect(nsenter.result.targets[0].apply).toEqual(sidecar.result.targets[0].apply);
 
-    const asAdmin = await http.post(`/api/v1/gamedays/${id}/dry-run`).set(auth).send();
+    const asAdmin = await stack.http.post(`/api/v1/gamedays/${id}/dry-run`).set(stack.admin).send();
     expect(asAdmin.status).toBe(200);
     const target = asAdmin.body.experiments[1].result.targets[0];
     expect(target.target.pid).toBe(targetPid);
@@ -206,11 +174,13 @@ describe('dry run (API → fault queue → worker → Docker, nothing applied)',
   });
 
   it('refuses unknown GameDays (404), bad ids (400) and anonymous callers (401)', async () => {
-    expect((await http.post(`/api/v1/gamedays/${randomUUID()}/dry-run`).set(auth).send()).status).toBe(404);
-    const bad = await http.post('/api/v1/gamedays/not-a-uuid/dry-run').set(auth).send();
+    expect((await stack.http.post(`/api/v1/gamedays/${randomUUID()}/dry-run`).set(stack.admin).send()).status).toBe(
+      404,
+    );
+    const bad = await stack.http.post('/api/v1/gamedays/not-a-uuid/dry-run').set(stack.admin).send();
     expect(bad.status).toBe(400);
     expect(bad.body.errors[0].field).toBe('id');
-    expect((await http.post(`/api/v1/gamedays/${randomUUID()}/dry-run`).send()).status).toBe(401);
+    expect((await stack.http.post(`/api/v1/gamedays/${randomUUID()}/dry-run`).send()).status).toBe(401);
   });
 
   it('answers 502 with the reason when the worker fails the job', async () => {
@@ -224,8 +194,8 @@ describe('dry run (API → fault queue → worker → Docker, nothing applied)',
         spec: { name: 'broken' },
       },
     });
-    ids.push(row.id);
-    const res = await http.post(`/api/v1/gamedays/${row.id}/dry-run`).set(auth).send();
+    stack.gameDayIds.push(row.id);
+    const res = await stack.http.post(`/api/v1/gamedays/${row.id}/dry-run`).set(stack.admin).send();
     expect(res.status).toBe(502);
     expect(res.body).toMatchObject({ type: 'urn:gameday:problem:worker-failed', status: 502 });
     expect(res.body.detail).toMatch(/experiments/);
@@ -233,35 +203,29 @@ describe('dry run (API → fault queue → worker → Docker, nothing applied)',
 
   it('answers 504 when no worker takes the job in time, and drops the job', async () => {
     // its own queue prefix: no worker listens there
-    const lonely = testConfig('dryrun-noworker');
-    const app = await createApiApp(lonely, { logger: false, dryRunTimeoutMs: 1_500 });
-    await app.init();
+    const lonely = stack.newConfig();
+    const app = await stack.startApi(lonely, { dryRunTimeoutMs: 1_500 });
+    const id = await create([
+      experiment('pause', { kind: 'container', target: { container: TARGET }, action: 'pause' }),
+    ]);
+    const started = Date.now();
+    const res = await request(app.getHttpServer()).post(`/api/v1/gamedays/${id}/dry-run`).set(stack.admin).send();
+    const took = Date.now() - started;
+    expect(res.status).toBe(504);
+    expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(res.body).toMatchObject({ type: 'urn:gameday:problem:worker-timeout', status: 504 });
+    expect(took).toBeGreaterThanOrEqual(1_400);
+    expect(took).toBeLessThan(5_000);
+    const { Queue } = await import('bullmq');
+    // the queue the job went to: dry runs of the engine the GameDay names (none: "default")
+    const queue = new Queue(engineQueue(RUNNER_QUEUES.dryRun, DEFAULT_ENGINE), {
+      connection: { url: lonely.REDIS_URL },
+      prefix: lonely.QUEUE_PREFIX,
+    });
     try {
-      const id = await create([
-        experiment('pause', { kind: 'container', target: { container: TARGET }, action: 'pause' }),
-      ]);
-      const started = Date.now();
-      const res = await request(app.getHttpServer()).post(`/api/v1/gamedays/${id}/dry-run`).set(auth).send();
-      const took = Date.now() - started;
-      expect(res.status).toBe(504);
-      expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
-      expect(res.body).toMatchObject({ type: 'urn:gameday:problem:worker-timeout', status: 504 });
-      expect(took).toBeGreaterThanOrEqual(1_400);
-      expect(took).toBeLessThan(5_000);
-      const { Queue } = await import('bullmq');
-      // the queue the job went to: dry runs of the engine the GameDay names (none: "default")
-      const queue = new Queue(engineQueue(RUNNER_QUEUES.dryRun, DEFAULT_ENGINE), {
-        connection: { url: lonely.REDIS_URL },
-        prefix: lonely.QUEUE_PREFIX,
-      });
-      try {
-        expect(await queue.getJobCountByTypes('waiting', 'active', 'delayed', 'prioritized')).toBe(0);
-      } finally {
-        await queue.close();
-      }
+      expect(await queue.getJobCountByTypes('waiting', 'active', 'delayed', 'prioritized')).toBe(0);
     } finally {
-      await app.close();
-      await deleteQueueKeys(lonely);
+      await queue.close();
     }
   });
 });

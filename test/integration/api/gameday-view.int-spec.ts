@@ -1,43 +1,18 @@
-import type { INestApplication } from '@nestjs/common';
 import type { Prisma } from '@gameday/db';
 import { randomUUID } from 'node:crypto';
-import request from 'supertest';
-import {
-  ADMIN_TOKEN,
-  deleteGameDays,
-  deleteQueueKeys,
-  minimalGameDay,
-  startApi,
-  testConfig,
-  testPrisma,
-} from '../../support/harness';
+import { minimalGameDay } from '../../support/harness';
+import { useStack } from '../../support/stack.fixture';
 
 // What the web UI reads beside the spec: upcoming occurrences (with the blackout that skips one),
 // the reveal time and per-run figures for trends, from real Postgres through the real API.
 describe('GameDay and run views for the web UI (real Postgres + Redis)', () => {
-  const config = testConfig('gdview');
-  const prisma = testPrisma();
-  const ids: string[] = [];
-  let app: INestApplication;
-  let http: ReturnType<typeof request>;
-  const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
-
-  beforeAll(async () => {
-    app = await startApi(config);
-    http = request(app.getHttpServer());
-  });
-
-  afterAll(async () => {
-    await app?.close();
-    await deleteGameDays(prisma, ids);
-    await prisma.$disconnect();
-    await deleteQueueKeys(config);
-  });
+  const stack = useStack({ name: 'gdview' });
+  const { prisma } = stack;
 
   it('lists the next five occurrences and marks the one a blackout skips', async () => {
-    const created = await http
+    const created = await stack.http
       .post('/api/v1/gamedays')
-      .set(auth)
+      .set(stack.admin)
       .send(
         minimalGameDay(new Date(), {
           name: `view-${randomUUID()}`,
@@ -47,8 +22,8 @@ describe('GameDay and run views for the web UI (real Postgres + Redis)', () => {
         }),
       );
     expect(created.status).toBe(201);
-    ids.push(created.body.id);
-    const body = (await http.get(`/api/v1/gamedays/${created.body.id}`).set(auth)).body;
+    stack.gameDayIds.push(created.body.id);
+    const body = (await stack.http.get(`/api/v1/gamedays/${created.body.id}`).set(stack.admin)).body;
     const upcoming = body.upcoming as { at: string; skippedBy: string | null }[];
     expect(upcoming).toHaveLength(5);
     expect(upcoming[0].at).toBe(body.nextRunAt);
@@ -59,9 +34,9 @@ describe('GameDay and run views for the web UI (real Postgres + Redis)', () => {
     expect(body.revealedAt).toBeNull();
 
     const third = Date.parse(upcoming[2].at);
-    const patched = await http
+    const patched = await stack.http
       .patch(`/api/v1/gamedays/${created.body.id}`)
-      .set(auth)
+      .set(stack.admin)
       .send({
         blackouts: [
           {
@@ -84,11 +59,11 @@ describe('GameDay and run views for the web UI (real Postgres + Redis)', () => {
   });
 
   it('gives each run in the history its deviation, time to recover and p95 per window', async () => {
-    const created = await http
+    const created = await stack.http
       .post('/api/v1/gamedays')
-      .set(auth)
+      .set(stack.admin)
       .send(minimalGameDay(new Date(Date.now() + 3600_000), { name: `view-${randomUUID()}` }));
-    ids.push(created.body.id);
+    stack.gameDayIds.push(created.body.id);
     const gameDay = await prisma.gameDay.findUniqueOrThrow({ where: { id: created.body.id } });
     const p95 = (ms: number) => ({ count: 10, errors: 0, errorRate: 0, p95Ms: ms });
     await prisma.run.create({
@@ -109,13 +84,13 @@ describe('GameDay and run views for the web UI (real Postgres + Redis)', () => {
         },
       },
     });
-    const runs = await http.get(`/api/v1/gamedays/${gameDay.id}/runs`).set(auth);
+    const runs = await stack.http.get(`/api/v1/gamedays/${gameDay.id}/runs`).set(stack.admin);
     expect(runs.body.items[0].summary).toEqual({
       deviationRatio: 15.5,
       timeToRecoverMs: 140,
       p95Ms: { baseline: 20, fault: 310, recovery: 25 },
     });
-    const one = await http.get(`/api/v1/runs/${runs.body.items[0].id}`).set(auth);
+    const one = await stack.http.get(`/api/v1/runs/${runs.body.items[0].id}`).set(stack.admin);
     expect(one.body.plan.experiments[0].injectAt - one.body.plan.startAt).toBe(30_000);
   });
 });

@@ -1,57 +1,21 @@
-import type { INestApplication } from '@nestjs/common';
-import { type AppConfig } from '@gameday/config';
 import { RUN_QUEUE, SCHEDULE_QUEUE, jobIds } from '@gameday/queue';
 import type { Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import {
-  ADMIN_TOKEN,
-  deleteGameDays,
-  deleteQueueKeys,
-  minimalGameDay,
-  startApi,
-  testConfig,
-  testPrisma,
-} from '../../support/harness';
+import { minimalGameDay } from '../../support/harness';
+import { useStack } from '../../support/stack.fixture';
 
 describe('GameDays REST API (real Postgres + Redis)', () => {
-  const config = testConfig('gamedays');
-  const prisma = testPrisma();
   const marker = `api-${randomUUID()}`;
-  const ids: string[] = [];
-  const tokenIds: string[] = [];
-  let app: INestApplication;
-  let http: ReturnType<typeof request>;
-  let scheduleQueue: Queue;
-  let runQueue: Queue;
-  let viewer = '';
-  const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
-
-  beforeAll(async () => {
-    app = await startApi(config);
-    http = request(app.getHttpServer());
-    scheduleQueue = app.get<Queue>(SCHEDULE_QUEUE);
-    runQueue = app.get<Queue>(RUN_QUEUE);
-    const t = await http
-      .post('/api/v1/tokens')
-      .set(auth)
-      .send({ name: `${marker}-viewer`, role: 'viewer' });
-    viewer = t.body.token;
-    tokenIds.push(t.body.id);
-  });
-
-  afterAll(async () => {
-    await app?.close();
-    await deleteGameDays(prisma, ids);
-    await prisma.apiToken.deleteMany({ where: { id: { in: tokenIds } } });
-    await prisma.$disconnect();
-    await deleteQueueKeys(config);
-  });
+  const stack = useStack({ name: 'gamedays', users: ['viewer'] });
+  const { prisma } = stack;
+  const scheduleQueue = () => stack.api.get<Queue>(SCHEDULE_QUEUE);
+  const runQueue = () => stack.api.get<Queue>(RUN_QUEUE);
 
   const hoursAhead = (h: number) => new Date(Date.now() + h * 3600_000);
   async function create(body: Record<string, unknown>) {
-    const res = await http.post('/api/v1/gamedays').set(auth).send(body);
-    if (res.body.id) ids.push(res.body.id);
+    const res = await stack.http.post('/api/v1/gamedays').set(stack.admin).send(body);
+    if (res.body.id) stack.gameDayIds.push(res.body.id);
     return res;
   }
 
@@ -62,12 +26,12 @@ describe('GameDays REST API (real Postgres + Redis)', () => {
     expect(res.body).toMatchObject({ status: 'active', version: 1, nextRunAt: at.toISOString(), mode: 'announced' });
     const row = await prisma.gameDay.findUniqueOrThrow({ where: { id: res.body.id } });
     expect(row).toMatchObject({ scheduleKind: 'at', runAt: at });
-    const job = await scheduleQueue.getJob(jobIds.oneShot(res.body.id));
+    const job = await scheduleQueue().getJob(jobIds.oneShot(res.body.id));
     expect(job?.data).toEqual({ gameDayId: res.body.id, version: 1, scheduledFor: at.toISOString() });
     expect(await job?.isDelayed()).toBe(true);
     expect(Math.abs(job!.timestamp + job!.delay - at.getTime())).toBeLessThan(1000);
 
-    const got = await http.get(`/api/v1/gamedays/${res.body.id}`).set('Authorization', `Bearer ${viewer}`);
+    const got = await stack.http.get(`/api/v1/gamedays/${res.body.id}`).set(stack.as('viewer'));
     expect(got.status).toBe(200);
     expect(got.body.spec.experiments[0].fault.netem).toEqual({ delay: '500ms', jitter: '100ms' });
   });
@@ -80,12 +44,12 @@ describe('GameDays REST API (real Postgres + Redis)', () => {
       }),
     );
     expect(res.status).toBe(201);
-    const scheduler = await scheduleQueue.getJobScheduler(jobIds.scheduler(res.body.id));
+    const scheduler = await scheduleQueue().getJobScheduler(jobIds.scheduler(res.body.id));
     expect(scheduler).toMatchObject({ pattern: '0 10 * * MON', tz: 'Australia/Sydney' });
     // Monday 10:00 in Sydney is Sunday 23:00 or 00:00 UTC depending on daylight saving
     const next = new Date(res.body.nextRunAt);
     expect(['Sun 23', 'Mon 0']).toContain(`${next.toUTCString().slice(0, 3)} ${next.getUTCHours()}`);
-    expect(await scheduleQueue.getJob(jobIds.oneShot(res.body.id))).toBeUndefined();
+    expect(await scheduleQueue().getJob(jobIds.oneShot(res.body.id))).toBeUndefined();
   });
 
   it('lists with filters and cursor pagination', async () => {
@@ -97,10 +61,10 @@ describe('GameDays REST API (real Postgres + Redis)', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const res: request.Response = await http
+      const res: request.Response = await stack.http
         .get('/api/v1/gamedays')
         .query({ limit: 2, environment: 'pagetest', q: marker, ...(cursor ? { cursor } : {}) })
-        .set('Authorization', `Bearer ${viewer}`);
+        .set(stack.as('viewer'));
       expect(res.status).toBe(200);
       expect(res.body.items.length).toBeLessThanOrEqual(2);
       seen.push(...res.body.items.map((g: { name: string }) => g.name));
@@ -112,31 +76,31 @@ describe('GameDays REST API (real Postgres + Redis)', () => {
   it('PATCH reschedules at once (the job moves) and bumps the version', async () => {
     const created = await create(minimalGameDay(hoursAhead(5), { name: `${marker} patch` }));
     const newAt = hoursAhead(6);
-    const res = await http
+    const res = await stack.http
       .patch(`/api/v1/gamedays/${created.body.id}`)
-      .set(auth)
+      .set(stack.admin)
       .send({ schedule: { at: newAt.toISOString() }, description: 'moved' });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ version: 2, nextRunAt: newAt.toISOString() });
     expect(res.body.spec.description).toBe('moved');
-    const job = await scheduleQueue.getJob(jobIds.oneShot(created.body.id));
+    const job = await scheduleQueue().getJob(jobIds.oneShot(created.body.id));
     expect(job?.data).toMatchObject({ version: 2, scheduledFor: newAt.toISOString() });
 
     // switching to cron replaces the delayed job with a scheduler
-    const toCron = await http
+    const toCron = await stack.http
       .patch(`/api/v1/gamedays/${created.body.id}`)
-      .set(auth)
+      .set(stack.admin)
       .send({ schedule: { cron: '0 9 * * 1-5', timezone: 'Europe/Paris' } });
     expect(toCron.status).toBe(200);
-    expect(await scheduleQueue.getJob(jobIds.oneShot(created.body.id))).toBeUndefined();
-    expect(await scheduleQueue.getJobScheduler(jobIds.scheduler(created.body.id))).toMatchObject({
+    expect(await scheduleQueue().getJob(jobIds.oneShot(created.body.id))).toBeUndefined();
+    expect(await scheduleQueue().getJobScheduler(jobIds.scheduler(created.body.id))).toMatchObject({
       pattern: '0 9 * * 1-5',
       tz: 'Europe/Paris',
     });
 
-    const bad = await http
+    const bad = await stack.http
       .patch(`/api/v1/gamedays/${created.body.id}`)
-      .set(auth)
+      .set(stack.admin)
       .send({ timezone: 'nowhere', colour: 'red' });
     expect(bad.status).toBe(400);
     expect(bad.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['colour', 'timezone']);
@@ -147,7 +111,10 @@ describe('GameDays REST API (real Postgres + Redis)', () => {
     await prisma.run.create({
       data: { gameDayId: created.body.id, scheduledFor: new Date(), status: 'baseline', spec: {}, gameDayVersion: 1 },
     });
-    const res = await http.patch(`/api/v1/gamedays/${created.body.id}`).set(auth).send({ description: 'x' });
+    const res = await stack.http
+      .patch(`/api/v1/gamedays/${created.body.id}`)
+      .set(stack.admin)
+      .send({ description: 'x' });
     expect(res.status).toBe(409);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect((await prisma.gameDay.findUniqueOrThrow({ where: { id: created.body.id } })).version).toBe(1);
@@ -171,34 +138,35 @@ describe('GameDays REST API (real Postgres + Redis)', () => {
       },
     });
     for (const g of [oneShot, cron]) {
-      const res = await http.delete(`/api/v1/gamedays/${g.body.id}`).set(auth);
+      const res = await stack.http.delete(`/api/v1/gamedays/${g.body.id}`).set(stack.admin);
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ status: 'cancelled', nextRunAt: null });
       expect(res.body.cancelledAt).not.toBeNull();
     }
-    expect(await scheduleQueue.getJob(jobIds.oneShot(oneShot.body.id))).toBeUndefined();
-    expect(await scheduleQueue.getJobScheduler(jobIds.scheduler(cron.body.id))).toBeUndefined();
-    const history = await http.get(`/api/v1/gamedays/${cron.body.id}/runs`).set(auth);
+    expect(await scheduleQueue().getJob(jobIds.oneShot(oneShot.body.id))).toBeUndefined();
+    expect(await scheduleQueue().getJobScheduler(jobIds.scheduler(cron.body.id))).toBeUndefined();
+    const history = await stack.http.get(`/api/v1/gamedays/${cron.body.id}/runs`).set(stack.admin);
     expect(history.body.items).toHaveLength(1);
-    expect((await http.patch(`/api/v1/gamedays/${oneShot.body.id}`).set(auth).send({ description: 'x' })).status).toBe(
-      409,
-    );
-    expect((await http.post(`/api/v1/gamedays/${oneShot.body.id}/runs`).set(auth)).status).toBe(409);
+    expect(
+      (await stack.http.patch(`/api/v1/gamedays/${oneShot.body.id}`).set(stack.admin).send({ description: 'x' }))
+        .status,
+    ).toBe(409);
+    expect((await stack.http.post(`/api/v1/gamedays/${oneShot.body.id}/runs`).set(stack.admin)).status).toBe(409);
   });
 
   it('run now creates a manual run and enqueues its launch', async () => {
     const created = await create(minimalGameDay(hoursAhead(9), { name: `${marker} run-now` }));
-    const res = await http.post(`/api/v1/gamedays/${created.body.id}/runs`).set(auth);
+    const res = await stack.http.post(`/api/v1/gamedays/${created.body.id}/runs`).set(stack.admin);
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ gameDayId: created.body.id, trigger: 'manual', status: 'scheduled' });
-    expect(await runQueue.getJob(jobIds.launch(res.body.id))).toBeDefined();
-    const one = await http.get(`/api/v1/runs/${res.body.id}`).set('Authorization', `Bearer ${viewer}`);
+    expect(await runQueue().getJob(jobIds.launch(res.body.id))).toBeDefined();
+    const one = await stack.http.get(`/api/v1/runs/${res.body.id}`).set(stack.as('viewer'));
     expect(one.status).toBe(200);
     expect(one.body.events.map((e: { type: string }) => e.type)).toEqual(['run.requested']);
-    const list = await http.get(`/api/v1/gamedays/${created.body.id}/runs`).set('Authorization', `Bearer ${viewer}`);
+    const list = await stack.http.get(`/api/v1/gamedays/${created.body.id}/runs`).set(stack.as('viewer'));
     expect(list.body.items.map((r: { id: string }) => r.id)).toEqual([res.body.id]);
     expect(list.body.nextCursor).toBeNull();
-    expect((await http.get(`/api/v1/runs/${randomUUID()}`).set(auth)).status).toBe(404);
+    expect((await stack.http.get(`/api/v1/runs/${randomUUID()}`).set(stack.admin)).status).toBe(404);
   });
 
   it('run now is refused inside a blackout (422)', async () => {
@@ -216,49 +184,40 @@ describe('GameDays REST API (real Postgres + Redis)', () => {
       }),
     );
     expect(created.status).toBe(201);
-    const res = await http.post(`/api/v1/gamedays/${created.body.id}/runs`).set(auth);
+    const res = await stack.http.post(`/api/v1/gamedays/${created.body.id}/runs`).set(stack.admin);
     expect(res.status).toBe(422);
     expect(res.body.errors[0].field).toBe('blackouts[0]');
   });
 
   it('blind mode hides the fault from viewers only', async () => {
     const created = await create(minimalGameDay(hoursAhead(11), { name: `${marker} blind`, mode: 'blind' }));
-    const asViewer = await http.get(`/api/v1/gamedays/${created.body.id}`).set('Authorization', `Bearer ${viewer}`);
+    const asViewer = await stack.http.get(`/api/v1/gamedays/${created.body.id}`).set(stack.as('viewer'));
     expect(asViewer.body.spec.experiments[0].fault).toEqual({ kind: 'network', hidden: true });
-    const asAdmin = await http.get(`/api/v1/gamedays/${created.body.id}`).set(auth);
+    const asAdmin = await stack.http.get(`/api/v1/gamedays/${created.body.id}`).set(stack.admin);
     expect(asAdmin.body.spec.experiments[0].fault.netem.delay).toBe('500ms');
   });
 });
 
 describe('readiness when a dependency is down', () => {
+  const stack = useStack({ name: 'readyz', api: false });
+
   it('answers 503 naming Redis when Redis is unreachable', async () => {
-    const config: AppConfig = { ...testConfig('readyz'), REDIS_URL: 'redis://127.0.0.1:1/0' };
-    const app = await startApi(config);
-    try {
-      const res = await request(app.getHttpServer()).get('/readyz');
-      expect(res.status).toBe(503);
-      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-      expect(res.body.checks.postgres).toBe('up');
-      expect(res.body.checks.redis).toMatch(/^down/);
-    } finally {
-      await app.close();
-    }
+    const app = await stack.startApi({ ...stack.config, REDIS_URL: 'redis://127.0.0.1:1/0' });
+    const res = await request(app.getHttpServer()).get('/readyz');
+    expect(res.status).toBe(503);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body.checks.postgres).toBe('up');
+    expect(res.body.checks.redis).toMatch(/^down/);
   });
 
   it('answers 503 naming Postgres when Postgres is unreachable', async () => {
-    const config: AppConfig = {
-      ...testConfig('readyz'),
+    const app = await stack.startApi({
+      ...stack.newConfig(),
       DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/gameday_test',
-    };
-    const app = await startApi(config);
-    try {
-      const res = await request(app.getHttpServer()).get('/readyz');
-      expect(res.status).toBe(503);
-      expect(res.body.checks.redis).toBe('up');
-      expect(res.body.checks.postgres).toMatch(/^down/);
-    } finally {
-      await app.close();
-      await deleteQueueKeys(config);
-    }
+    });
+    const res = await request(app.getHttpServer()).get('/readyz');
+    expect(res.status).toBe(503);
+    expect(res.body.checks.redis).toBe('up');
+    expect(res.body.checks.postgres).toMatch(/^down/);
   });
 });

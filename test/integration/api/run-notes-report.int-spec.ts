@@ -1,52 +1,14 @@
-import type { INestApplication } from '@nestjs/common';
 import type { Prisma } from '@gameday/db';
 import { randomUUID } from 'node:crypto';
-import request from 'supertest';
-import {
-  ADMIN_TOKEN,
-  deleteGameDays,
-  deleteQueueKeys,
-  minimalGameDay,
-  startApi,
-  testConfig,
-  testPrisma,
-} from '../../support/harness';
+import { minimalGameDay } from '../../support/harness';
+import { useStack } from '../../support/stack.fixture';
 
 // Real Postgres and Redis; the runs are written straight into the database as the worker would
 // (events, probe samples, result), so notes, reports and blind mode are tested without Docker.
 // test/integration/api/webhooks-report.int-spec.ts covers a report of a real run.
 describe('run notes, reports and blind mode (real Postgres + Redis)', () => {
-  const config = testConfig('notes');
-  const prisma = testPrisma();
-  const ids: string[] = [];
-  const tokenIds: string[] = [];
-  let app: INestApplication;
-  let http: ReturnType<typeof request>;
-  const tokens = { viewer: '', operator: '' };
-  const admin = { Authorization: `Bearer ${ADMIN_TOKEN}` };
-  const as = (role: 'viewer' | 'operator') => ({ Authorization: `Bearer ${tokens[role]}` });
-
-  beforeAll(async () => {
-    app = await startApi(config);
-    http = request(app.getHttpServer());
-    for (const role of ['viewer', 'operator'] as const) {
-      const t = await http
-        .post('/api/v1/tokens')
-        .set(admin)
-        .send({ name: `notes-${role}-${randomUUID().slice(0, 8)}`, role });
-      expect(t.status).toBe(201);
-      tokens[role] = t.body.token;
-      tokenIds.push(t.body.id);
-    }
-  });
-
-  afterAll(async () => {
-    await app?.close();
-    await deleteGameDays(prisma, ids);
-    await prisma.apiToken.deleteMany({ where: { id: { in: tokenIds } } });
-    await prisma.$disconnect();
-    await deleteQueueKeys(config);
-  });
+  const stack = useStack({ name: 'notes', users: ['viewer', 'operator'] });
+  const { prisma } = stack;
 
   const T0 = Date.now() - 60_000;
   const plan = { index: 0, baselineAt: T0, injectAt: T0 + 10_000, revertAt: T0 + 30_000, endAt: T0 + 40_000 };
@@ -55,12 +17,12 @@ describe('run notes, reports and blind mode (real Postgres + Redis)', () => {
 
   /** A GameDay (announced or blind) with one run as the worker leaves it. */
   async function gameDayWithRun(mode: 'announced' | 'blind', finished: boolean, name = `notes-${randomUUID()}`) {
-    const created = await http
+    const created = await stack.http
       .post('/api/v1/gamedays')
-      .set(admin)
+      .set(stack.admin)
       .send(minimalGameDay(new Date(Date.now() + 3600_000), { name, mode }));
     expect(created.status).toBe(201);
-    ids.push(created.body.id);
+    stack.gameDayIds.push(created.body.id);
     const gameDay = await prisma.gameDay.findUniqueOrThrow({ where: { id: created.body.id } });
     const stats = (count: number, errors: number, ms: number) => ({
       count,
@@ -192,9 +154,9 @@ describe('run notes, reports and blind mode (real Postgres + Redis)', () => {
   describe('notes and action items', () => {
     it('an operator adds notes and action items, ticks one off, and GET /runs/:id returns them', async () => {
       const { runId } = await gameDayWithRun('announced', true);
-      const note = await http
+      const note = await stack.http
         .post(`/api/v1/runs/${runId}/notes`)
-        .set(as('operator'))
+        .set(stack.as('operator'))
         .send({ kind: 'note', text: 'service1 answered 500 in ~300 ms as hoped' });
       expect(note.status).toBe(201);
       expect(note.body).toMatchObject({
@@ -206,15 +168,15 @@ describe('run notes, reports and blind mode (real Postgres + Redis)', () => {
         doneAt: null,
       });
       expect(note.body.author).toMatch(/^notes-operator-/);
-      const item = await http
+      const item = await stack.http
         .post(`/api/v1/runs/${runId}/notes`)
-        .set(as('operator'))
+        .set(stack.as('operator'))
         .send({ kind: 'action_item', text: 'alert on upstream timeouts', owner: 'bob' });
       expect(item.status).toBe(201);
 
-      const done = await http
+      const done = await stack.http
         .patch(`/api/v1/runs/${runId}/notes/${item.body.id}`)
-        .set(as('operator'))
+        .set(stack.as('operator'))
         .send({ done: true });
       expect(done.status).toBe(200);
       expect(done.body).toMatchObject({
@@ -225,18 +187,18 @@ describe('run notes, reports and blind mode (real Postgres + Redis)', () => {
       });
       expect(Date.parse(done.body.doneAt)).toBeGreaterThan(Date.now() - 10_000);
       // ticking it off again keeps the first time
-      const again = await http
+      const again = await stack.http
         .patch(`/api/v1/runs/${runId}/notes/${item.body.id}`)
-        .set(as('operator'))
+        .set(stack.as('operator'))
         .send({ done: true, text: 'alert on upstream timeouts' });
       expect(again.body.doneAt).toBe(done.body.doneAt);
-      const edited = await http
+      const edited = await stack.http
         .patch(`/api/v1/runs/${runId}/notes/${item.body.id}`)
-        .set(as('operator'))
+        .set(stack.as('operator'))
         .send({ done: false, text: 'page on upstream timeouts', owner: null });
       expect(edited.body).toMatchObject({ done: false, doneAt: null, text: 'page on upstream timeouts', owner: null });
 
-      const run = await http.get(`/api/v1/runs/${runId}`).set(as('viewer'));
+      const run = await stack.http.get(`/api/v1/runs/${runId}`).set(stack.as('viewer'));
       expect(run.status).toBe(200);
       expect(run.body.notes.map((n: { id: string }) => n.id)).toEqual([note.body.id, item.body.id]);
       expect(run.body.notes[1]).toMatchObject({ kind: 'action_item', text: 'page on upstream timeouts', done: false });
@@ -253,7 +215,7 @@ describe('run notes, reports and blind mode (real Postgres + Redis)', () => {
       ['text not a string', { kind: 'note', text: 42 }, 'text'],
     ])('refuses a note with %s, naming the field, writing nothing', async (_label, body, field) => {
       const { runId } = await gameDayWithRun('announced', true);
-      const res = await http.post(`/api/v1/runs/${runId}/notes`).set(as('operator')).send(body);
+      const res = await stack.http.post(`/api/v1/runs/${runId}/notes`).set(stack.as('operator')).send(body);
       expect(res.status).toBe(400);
       expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
       expect(res.body.errors.map((e: { field: string }) => e.field)).toContain(field);
@@ -263,14 +225,14 @@ describe('run notes, reports and blind mode (real Postgres + Redis)', () => {
     it('refuses bad patches, viewers, unknown runs and notes of another run', async () => {
       const a = await gameDayWithRun('announced', true);
       const b = await gameDayWithRun('announced', true);
-      const note = await http
+      const note = await stack.http
         .post(`/api/v1/runs/${a.runId}/notes`)
-        .set(as('operator'))
+        .set(stack.as('operator'))
         .send({ kind: 'action_item', text: 'x' });
       const patch = (runId: string, body: unknown, who: 'viewer' | 'operator' = 'operator') =>
-        http
+        stack.http
           .patch(`/api/v1/runs/${runId}/notes/${note.body.id}`)
-          .set(as(who))
+          .set(stack.as(who))
           .send(body as object);
       const empty = await patch(a.runId, {});
       expect(empty.status).toBe(400);
@@ -280,13 +242,24 @@ describe('run notes, reports and blind mode (real Postgres + Redis)', () => {
       expect((await patch(a.runId, { done: true }, 'viewer')).status).toBe(403);
       expect((await patch(b.runId, { done: true })).status).toBe(404);
       expect(
-        (await http.post(`/api/v1/runs/${randomUUID()}/notes`).set(as('operator')).send({ kind: 'note', text: 'x' }))
-          .status,
+        (
+          await stack.http
+            .post(`/api/v1/runs/${randomUUID()}/notes`)
+            .set(stack.as('operator'))
+            .send({ kind: 'note', text: 'x' })
+        ).status,
       ).toBe(404);
       expect(
-        (await http.post(`/api/v1/runs/${a.runId}/notes`).set(as('viewer')).send({ kind: 'note', text: 'x' })).status,
+        (
+          await stack.http
+            .post(`/api/v1/runs/${a.runId}/notes`)
+            .set(stack.as('viewer'))
+            .send({ kind: 'note', text: 'x' })
+        ).status,
       ).toBe(403);
-      expect((await http.post(`/api/v1/runs/${a.runId}/notes`).send({ kind: 'note', text: 'x' })).status).toBe(401);
+      expect((await stack.http.post(`/api/v1/runs/${a.runId}/notes`).send({ kind: 'note', text: 'x' })).status).toBe(
+        401,
+      );
       expect((await prisma.runNote.findUniqueOrThrow({ where: { id: note.body.id } })).doneAt).toBeNull();
     });
   });
@@ -294,11 +267,11 @@ describe('run notes, reports and blind mode (real Postgres + Redis)', () => {
   describe('report', () => {
     it('renders a self-contained HTML page by default, with the windows, verdict, stats, argv and notes', async () => {
       const { runId, samples } = await gameDayWithRun('announced', true, 'report <b>html</b>');
-      await http
+      await stack.http
         .post(`/api/v1/runs/${runId}/notes`)
-        .set(as('operator'))
+        .set(stack.as('operator'))
         .send({ kind: 'action_item', text: 'add a retry budget', owner: 'carol' });
-      const res = await http.get(`/api/v1/runs/${runId}/report`).set(as('viewer'));
+      const res = await stack.http.get(`/api/v1/runs/${runId}/report`).set(stack.as('viewer'));
       expect(res.status).toBe(200);
       expect(res.headers['content-type']).toMatch(/^text\/html; charset=utf-8/);
       expect(res.headers['content-security-policy']).toContain("default-src 'none'");
@@ -321,36 +294,42 @@ describe('run notes, reports and blind mode (real Postgres + Redis)', () => {
 
     it('renders Markdown by Accept (or ?format=markdown) and refuses types it cannot produce', async () => {
       const { runId } = await gameDayWithRun('announced', true);
-      const md = await http.get(`/api/v1/runs/${runId}/report`).set(as('viewer')).set('Accept', 'text/markdown');
+      const md = await stack.http
+        .get(`/api/v1/runs/${runId}/report`)
+        .set(stack.as('viewer'))
+        .set('Accept', 'text/markdown');
       expect(md.status).toBe(200);
       expect(md.headers['content-type']).toMatch(/^text\/markdown; charset=utf-8/);
       expect(md.headers.vary).toMatch(/Accept/);
       expect(md.text).toMatch(/^# GameDay report: /);
       expect(md.text).toContain('| fault | 40 | 40 | 100 % | 301 ms | 301 ms | 301 ms | 301 ms |');
       expect(md.text).toContain(APPLY.join(' '));
-      const byQuery = await http
+      const byQuery = await stack.http
         .get(`/api/v1/runs/${runId}/report?format=markdown`)
-        .set(as('viewer'))
+        .set(stack.as('viewer'))
         .set('Accept', 'text/html');
       expect(byQuery.headers['content-type']).toMatch(/^text\/markdown/);
-      const preferred = await http
+      const preferred = await stack.http
         .get(`/api/v1/runs/${runId}/report`)
-        .set(as('viewer'))
+        .set(stack.as('viewer'))
         .set('Accept', 'text/html;q=0.5, text/markdown');
       expect(preferred.headers['content-type']).toMatch(/^text\/markdown/);
-      const json = await http.get(`/api/v1/runs/${runId}/report`).set(as('viewer')).set('Accept', 'application/json');
+      const json = await stack.http
+        .get(`/api/v1/runs/${runId}/report`)
+        .set(stack.as('viewer'))
+        .set('Accept', 'application/json');
       expect(json.status).toBe(406);
       expect(json.headers['content-type']).toMatch(/application\/problem\+json/);
-      expect((await http.get(`/api/v1/runs/${runId}/report?format=pdf`).set(as('viewer'))).body.errors[0].field).toBe(
-        'format',
-      );
-      expect((await http.get(`/api/v1/runs/${randomUUID()}/report`).set(as('viewer'))).status).toBe(404);
-      expect((await http.get(`/api/v1/runs/${runId}/report`)).status).toBe(401);
+      expect(
+        (await stack.http.get(`/api/v1/runs/${runId}/report?format=pdf`).set(stack.as('viewer'))).body.errors[0].field,
+      ).toBe('format');
+      expect((await stack.http.get(`/api/v1/runs/${randomUUID()}/report`).set(stack.as('viewer'))).status).toBe(404);
+      expect((await stack.http.get(`/api/v1/runs/${runId}/report`)).status).toBe(401);
     });
 
     it('reports a run still in progress without a result', async () => {
       const { runId } = await gameDayWithRun('announced', false);
-      const res = await http.get(`/api/v1/runs/${runId}/report`).set(as('viewer'));
+      const res = await stack.http.get(`/api/v1/runs/${runId}/report`).set(stack.as('viewer'));
       expect(res.status).toBe(200);
       expect(res.text).toContain('no verdict yet');
       expect(res.text).toContain('data-window="fault"');
@@ -388,19 +367,22 @@ describe('run notes, reports and blind mode (real Postgres + Redis)', () => {
       await prisma.run.update({ where: { id: runId }, data: { result: result as unknown as Prisma.InputJsonValue } });
 
       const hostDetail = /48213|\/netns\/|4026532288/;
-      const viewer = await http.get(`/api/v1/runs/${runId}`).set(as('viewer'));
+      const viewer = await stack.http.get(`/api/v1/runs/${runId}`).set(stack.as('viewer'));
       expect(viewer.status).toBe(200);
       expect(JSON.stringify(viewer.body)).not.toMatch(hostDetail);
       const event = viewer.body.events.find((e: { type: string }) => e.type === 'fault.unverified');
       expect(event.data.applyArgv).toEqual([['nsenter', '-t', '<pid>', '-n', '--', ...APPLY]]);
       expect(event.message).toBe("the target's PID <pid> leads to net:[<inode>] netns, not /proc/<pid>/ns/net");
       for (const accept of ['text/html', 'text/markdown']) {
-        const report = await http.get(`/api/v1/runs/${runId}/report`).set(as('viewer')).set('Accept', accept);
+        const report = await stack.http
+          .get(`/api/v1/runs/${runId}/report`)
+          .set(stack.as('viewer'))
+          .set('Accept', accept);
         expect(report.status).toBe(200);
         expect(report.text).not.toMatch(hostDetail);
       }
 
-      const operator = await http.get(`/api/v1/runs/${runId}`).set(as('operator'));
+      const operator = await stack.http.get(`/api/v1/runs/${runId}`).set(stack.as('operator'));
       expect(JSON.stringify(operator.body)).toContain('/var/run/docker/netns/0f3b9c');
       expect(operator.body.events.find((e: { type: string }) => e.type === 'fault.unverified').data.applyArgv).toEqual([
         NSENTER,
@@ -411,41 +393,47 @@ describe('run notes, reports and blind mode (real Postgres + Redis)', () => {
   describe('blind mode', () => {
     it('hides targets, argv and the fault from viewers until the champion reveals it', async () => {
       const { gameDayId, runId } = await gameDayWithRun('blind', false);
-      const hidden = await http.get(`/api/v1/runs/${runId}`).set(as('viewer'));
+      const hidden = await stack.http.get(`/api/v1/runs/${runId}`).set(stack.as('viewer'));
       expect(hidden.status).toBe(200);
       const text = JSON.stringify(hidden.body);
       expect(text).not.toContain('demo-service2-1');
       expect(text).not.toContain('netem');
       expect(hidden.body.spec.experiments[0].fault).toEqual({ kind: 'network', hidden: true });
-      const report = await http.get(`/api/v1/runs/${runId}/report`).set(as('viewer'));
+      const report = await stack.http.get(`/api/v1/runs/${runId}/report`).set(stack.as('viewer'));
       expect(report.status).toBe(200);
       expect(report.text).toContain('Blind GameDay');
       expect(report.text).not.toContain('demo-service2-1');
       expect(report.text).not.toContain('tc qdisc');
       expect(report.text).not.toContain('500ms');
-      const md = await http.get(`/api/v1/runs/${runId}/report`).set(as('viewer')).set('Accept', 'text/markdown');
+      const md = await stack.http
+        .get(`/api/v1/runs/${runId}/report`)
+        .set(stack.as('viewer'))
+        .set('Accept', 'text/markdown');
       expect(md.text).not.toContain('demo-service2-1');
       // operators run the GameDay: they see everything
-      const operator = await http.get(`/api/v1/runs/${runId}/report`).set(as('operator'));
+      const operator = await stack.http.get(`/api/v1/runs/${runId}/report`).set(stack.as('operator'));
       expect(operator.text).toContain(APPLY.join(' '));
       // so do viewers once the champion reveals it
-      expect((await http.post(`/api/v1/gamedays/${gameDayId}/reveal`).set(as('viewer')).send()).status).toBe(403);
-      const revealed = await http.post(`/api/v1/gamedays/${gameDayId}/reveal`).set(as('operator')).send();
+      expect(
+        (await stack.http.post(`/api/v1/gamedays/${gameDayId}/reveal`).set(stack.as('viewer')).send()).status,
+      ).toBe(403);
+      const revealed = await stack.http.post(`/api/v1/gamedays/${gameDayId}/reveal`).set(stack.as('operator')).send();
       expect(revealed.status).toBe(200);
       const row = await prisma.gameDay.findUniqueOrThrow({ where: { id: gameDayId } });
       expect(row.revealedAt).not.toBeNull();
       expect(row.version).toBe(1);
-      const after = await http.get(`/api/v1/runs/${runId}/report`).set(as('viewer'));
+      const after = await stack.http.get(`/api/v1/runs/${runId}/report`).set(stack.as('viewer'));
       expect(after.text).toContain(APPLY.join(' '));
       expect(after.text).toContain('demo-service2-1');
       expect(after.text).not.toContain('Blind GameDay');
-      const view = await http.get(`/api/v1/runs/${runId}`).set(as('viewer'));
+      const view = await stack.http.get(`/api/v1/runs/${runId}`).set(stack.as('viewer'));
       expect(view.body.events.find((e: { type: string }) => e.type === 'fault.armed').data.applyArgv).toEqual([APPLY]);
       expect(
-        (await http.get(`/api/v1/gamedays/${gameDayId}`).set(as('viewer'))).body.spec.experiments[0].fault.netem,
+        (await stack.http.get(`/api/v1/gamedays/${gameDayId}`).set(stack.as('viewer'))).body.spec.experiments[0].fault
+          .netem,
       ).toEqual({ delay: '500ms', jitter: '100ms' });
       // the run in progress records the reveal; revealing again keeps the first one
-      await http.post(`/api/v1/gamedays/${gameDayId}/reveal`).set(as('operator')).send();
+      await stack.http.post(`/api/v1/gamedays/${gameDayId}/reveal`).set(stack.as('operator')).send();
       expect((await prisma.gameDay.findUniqueOrThrow({ where: { id: gameDayId } })).revealedAt).toEqual(row.revealedAt);
       const revealEvents = await prisma.runEvent.findMany({ where: { runId, type: 'gameday.revealed' } });
       expect(revealEvents).toHaveLength(1);
@@ -455,25 +443,30 @@ describe('run notes, reports and blind mode (real Postgres + Redis)', () => {
 
     it('shows a finished run in full; refuses to reveal an announced GameDay or an unknown one', async () => {
       const blind = await gameDayWithRun('blind', true);
-      const report = await http.get(`/api/v1/runs/${blind.runId}/report`).set(as('viewer'));
+      const report = await stack.http.get(`/api/v1/runs/${blind.runId}/report`).set(stack.as('viewer'));
       expect(report.text).toContain(APPLY.join(' '));
       const announced = await gameDayWithRun('announced', true);
-      const res = await http.post(`/api/v1/gamedays/${announced.gameDayId}/reveal`).set(as('operator')).send();
+      const res = await stack.http
+        .post(`/api/v1/gamedays/${announced.gameDayId}/reveal`)
+        .set(stack.as('operator'))
+        .send();
       expect(res.status).toBe(409);
       expect(res.body.type).toBe('urn:gameday:problem:not-blind');
-      expect((await http.post(`/api/v1/gamedays/${randomUUID()}/reveal`).set(as('operator')).send()).status).toBe(404);
+      expect(
+        (await stack.http.post(`/api/v1/gamedays/${randomUUID()}/reveal`).set(stack.as('operator')).send()).status,
+      ).toBe(404);
     });
 
     it('refuses a dry run of a blind GameDay to viewers before the reveal', async () => {
       const { gameDayId } = await gameDayWithRun('blind', false);
-      const res = await http.post(`/api/v1/gamedays/${gameDayId}/dry-run`).set(as('viewer')).send();
+      const res = await stack.http.post(`/api/v1/gamedays/${gameDayId}/dry-run`).set(stack.as('viewer')).send();
       expect(res.status).toBe(403);
       expect(res.body.type).toBe('urn:gameday:problem:blind-hidden');
     });
   });
 
   it('documents the new endpoints in OpenAPI', async () => {
-    const docs = await http.get('/docs/json');
+    const docs = await stack.http.get('/docs/json');
     expect(docs.status).toBe(200);
     const paths = docs.body.paths;
     expect(paths['/api/v1/runs/{id}/report'].get.responses['200'].content).toHaveProperty(['text/html']);

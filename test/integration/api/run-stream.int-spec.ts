@@ -1,17 +1,7 @@
-import type { INestApplication } from '@nestjs/common';
 import type { Prisma } from '@gameday/db';
-import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import request from 'supertest';
-import {
-  ADMIN_TOKEN,
-  deleteGameDays,
-  deleteQueueKeys,
-  minimalGameDay,
-  startApi,
-  testConfig,
-  testPrisma,
-} from '../../support/harness';
+import { ADMIN_TOKEN, minimalGameDay } from '../../support/harness';
+import { bearer, useStack } from '../../support/stack.fixture';
 
 // Real Postgres and Redis; the run is written into the database as the worker would, so the
 // stream's pushes (status, events, samples, end) and its blind-mode rule are tested without Docker.
@@ -24,7 +14,7 @@ interface SseMessage {
 
 /** Reads a text/event-stream with fetch (Authorization header, as the web UI does). */
 async function openStream(url: string, token: string) {
-  const res = await fetch(url, { headers: { Authorization: `Bearer ${token}`, Accept: 'text/event-stream' } });
+  const res = await fetch(url, { headers: { ...bearer(token), Accept: 'text/event-stream' } });
   const messages: SseMessage[] = [];
   let buffer = '';
   const reader = res.body!.getReader();
@@ -60,60 +50,32 @@ async function until(what: string, check: () => boolean, timeoutMs = 5_000) {
 }
 
 describe('live run stream (SSE) and /me (real Postgres + Redis)', () => {
-  const config = testConfig('stream');
-  const prisma = testPrisma();
-  const ids: string[] = [];
-  const tokenIds: string[] = [];
-  let app: INestApplication;
-  let base: string;
-  let viewer = '';
-  const admin = { Authorization: `Bearer ${ADMIN_TOKEN}` };
-
-  beforeAll(async () => {
-    app = await startApi(config);
-    await app.listen(0, '127.0.0.1');
-    base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
-    const t = await request(app.getHttpServer())
-      .post('/api/v1/tokens')
-      .set(admin)
-      .send({ name: `stream-viewer-${randomUUID().slice(0, 8)}`, role: 'viewer' });
-    viewer = t.body.token;
-    tokenIds.push(t.body.id);
-  });
-
-  let closed = false;
-  afterAll(async () => {
-    if (!closed) await app?.close();
-    await deleteGameDays(prisma, ids);
-    await prisma.apiToken.deleteMany({ where: { id: { in: tokenIds } } });
-    await prisma.$disconnect();
-    await deleteQueueKeys(config);
-  });
+  const stack = useStack({ name: 'stream', api: { listen: true }, users: ['viewer'] });
+  const { prisma } = stack;
+  const viewer = () => stack.user('viewer').token;
 
   it('GET /me names the token and its role', async () => {
-    const me = await request(app.getHttpServer())
-      .get('/api/v1/me')
-      .set({ Authorization: `Bearer ${viewer}` });
+    const me = await stack.http.get('/api/v1/me').set(stack.as('viewer'));
     expect(me.status).toBe(200);
     expect(me.body).toEqual({ name: expect.stringMatching(/^stream-viewer-/), role: 'viewer' });
-    expect((await request(app.getHttpServer()).get('/api/v1/me')).status).toBe(401);
+    expect((await stack.http.get('/api/v1/me')).status).toBe(401);
   });
 
   it('refuses a stream without a token and a token in the query string', async () => {
     const run = randomUUID();
-    expect((await fetch(`${base}/api/v1/runs/${run}/events/stream`)).status).toBe(401);
-    expect((await fetch(`${base}/api/v1/runs/${run}/events/stream?token=${ADMIN_TOKEN}`)).status).toBe(401);
-    const missing = await fetch(`${base}/api/v1/runs/${run}/events/stream`, { headers: admin });
+    expect((await fetch(`${stack.url}/api/v1/runs/${run}/events/stream`)).status).toBe(401);
+    expect((await fetch(`${stack.url}/api/v1/runs/${run}/events/stream?token=${ADMIN_TOKEN}`)).status).toBe(401);
+    const missing = await fetch(`${stack.url}/api/v1/runs/${run}/events/stream`, { headers: stack.admin });
     expect(missing.status).toBe(404);
   });
 
   it('pushes status changes, events and samples as they are written, hides a blind fault, ends with the run', async () => {
-    const created = await request(app.getHttpServer())
+    const created = await stack.http
       .post('/api/v1/gamedays')
-      .set(admin)
+      .set(stack.admin)
       .send(minimalGameDay(new Date(Date.now() + 3600_000), { name: `stream-${randomUUID()}`, mode: 'blind' }));
     expect(created.status).toBe(201);
-    ids.push(created.body.id);
+    stack.gameDayIds.push(created.body.id);
     const gameDay = await prisma.gameDay.findUniqueOrThrow({ where: { id: created.body.id } });
     const T0 = Date.now();
     const run = await prisma.run.create({
@@ -128,7 +90,7 @@ describe('live run stream (SSE) and /me (real Postgres + Redis)', () => {
       },
     });
 
-    const stream = await openStream(`${base}/api/v1/runs/${run.id}/events/stream`, viewer);
+    const stream = await openStream(`${stack.url}/api/v1/runs/${run.id}/events/stream`, viewer());
     expect(stream.res.status).toBe(200);
     expect(stream.res.headers.get('content-type')).toMatch(/^text\/event-stream/);
     const runs = () => stream.messages.filter((m) => m.event === 'run').map((m) => m.data as Record<string, unknown>);
@@ -177,9 +139,7 @@ describe('live run stream (SSE) and /me (real Postgres + Redis)', () => {
     expect(samples[0]).toMatchObject({ probe: 'front', phase: 'fault', ok: false, status: 500, at: T0 + 30_100 });
 
     // a reveal mid-run reaches the open stream
-    expect((await request(app.getHttpServer()).post(`/api/v1/gamedays/${gameDay.id}/reveal`).set(admin)).status).toBe(
-      200,
-    );
+    expect((await stack.http.post(`/api/v1/gamedays/${gameDay.id}/reveal`).set(stack.admin)).status).toBe(200);
     await until('the reveal', () => {
       const last = runs()[runs().length - 1];
       return (last.spec as typeof spec).experiments[0].fault.hidden === undefined;
@@ -198,11 +158,11 @@ describe('live run stream (SSE) and /me (real Postgres + Redis)', () => {
 
   /** A run in baseline, written as the worker would, for a stream to follow. */
   async function liveRun() {
-    const created = await request(app.getHttpServer())
+    const created = await stack.http
       .post('/api/v1/gamedays')
-      .set(admin)
+      .set(stack.admin)
       .send(minimalGameDay(new Date(Date.now() + 3600_000), { name: `stream-${randomUUID()}` }));
-    ids.push(created.body.id);
+    stack.gameDayIds.push(created.body.id);
     const gameDay = await prisma.gameDay.findUniqueOrThrow({ where: { id: created.body.id } });
     return prisma.run.create({
       data: {
@@ -218,22 +178,19 @@ describe('live run stream (SSE) and /me (real Postgres + Redis)', () => {
   }
 
   it.each([
-    [
-      'revoked',
-      async (id: string) => void (await request(app.getHttpServer()).delete(`/api/v1/tokens/${id}`).set(admin)),
-    ],
+    ['revoked', async (id: string) => void (await stack.http.delete(`/api/v1/tokens/${id}`).set(stack.admin))],
     [
       'expired',
       (id: string) => prisma.apiToken.update({ where: { id }, data: { expiresAt: new Date() } }).then(() => undefined),
     ],
   ])('an open stream closes within a second or so once its token is %s', async (_how, endToken) => {
-    const t = await request(app.getHttpServer())
+    const t = await stack.http
       .post('/api/v1/tokens')
-      .set(admin)
+      .set(stack.admin)
       .send({ name: `stream-ended-${randomUUID().slice(0, 8)}`, role: 'viewer' });
-    tokenIds.push(t.body.id);
+    stack.tokenIds.push(t.body.id);
     const run = await liveRun();
-    const stream = await openStream(`${base}/api/v1/runs/${run.id}/events/stream`, t.body.token);
+    const stream = await openStream(`${stack.url}/api/v1/runs/${run.id}/events/stream`, t.body.token);
     await until('the first run message', () => stream.messages.length > 0);
 
     await endToken(t.body.id);
@@ -272,11 +229,11 @@ describe('live run stream (SSE) and /me (real Postgres + Redis)', () => {
 
   // last: it shuts the API down
   it('ends open streams when the API shuts down, so the server can close', async () => {
-    const created = await request(app.getHttpServer())
+    const created = await stack.http
       .post('/api/v1/gamedays')
-      .set(admin)
+      .set(stack.admin)
       .send(minimalGameDay(new Date(Date.now() + 3600_000), { name: `stream-${randomUUID()}` }));
-    ids.push(created.body.id);
+    stack.gameDayIds.push(created.body.id);
     const gameDay = await prisma.gameDay.findUniqueOrThrow({ where: { id: created.body.id } });
     const run = await prisma.run.create({
       data: {
@@ -288,11 +245,10 @@ describe('live run stream (SSE) and /me (real Postgres + Redis)', () => {
         gameDayVersion: gameDay.version,
       },
     });
-    const stream = await openStream(`${base}/api/v1/runs/${run.id}/events/stream`, viewer);
+    const stream = await openStream(`${stack.url}/api/v1/runs/${run.id}/events/stream`, viewer());
     await until('the first run message', () => stream.messages.length > 0);
     const started = Date.now();
-    closed = true;
-    await app.close();
+    await stack.closeApi();
     await stream.done;
     console.log(`API closed ${Date.now() - started} ms after close() with a stream open`);
     expect(Date.now() - started).toBeLessThan(10_000);

@@ -1,37 +1,11 @@
-import type { INestApplication } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import request from 'supertest';
-import {
-  ADMIN_TOKEN,
-  deleteGameDays,
-  deleteQueueKeys,
-  minimalGameDay,
-  startApi,
-  testConfig,
-  testPrisma,
-} from '../../support/harness';
+import { minimalGameDay } from '../../support/harness';
+import { useStack } from '../../support/stack.fixture';
 
 // Create and update answer with `warnings`: windows too short to give minSamples at the probes'
 // interval (the verdict would be inconclusive whatever happens). Never a refusal.
 describe('spec warnings on create and update', () => {
-  const config = testConfig('spec-warnings');
-  const prisma = testPrisma();
-  const ids: string[] = [];
-  let app: INestApplication;
-  let http: ReturnType<typeof request>;
-  const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
-
-  beforeAll(async () => {
-    app = await startApi(config);
-    http = request(app.getHttpServer());
-  });
-
-  afterAll(async () => {
-    await app?.close();
-    await deleteGameDays(prisma, ids);
-    await prisma.$disconnect();
-    await deleteQueueKeys(config);
-  });
+  const stack = useStack({ name: 'spec-warnings' });
 
   /** The README's smallest GameDay, probed every 5 s, with tolerances and minSamples 10. */
   function body(baseline: string) {
@@ -44,9 +18,9 @@ describe('spec warnings on create and update', () => {
   }
 
   it('creates the GameDay and warns of a baseline that cannot give minSamples, naming the field', async () => {
-    const res = await http.post('/api/v1/gamedays').set(auth).send(body('20s'));
+    const res = await stack.http.post('/api/v1/gamedays').set(stack.admin).send(body('20s'));
     expect(res.status).toBe(201);
-    ids.push(res.body.id);
+    stack.gameDayIds.push(res.body.id);
     expect(res.body.warnings).toEqual([
       {
         field: 'experiments[0].durations.baseline',
@@ -56,16 +30,16 @@ describe('spec warnings on create and update', () => {
     ]);
 
     // fixed by an update: the answer says nothing more
-    const fixed = await http
+    const fixed = await stack.http
       .patch(`/api/v1/gamedays/${res.body.id}`)
-      .set(auth)
+      .set(stack.admin)
       .send({ experiments: body('50s').experiments });
     expect(fixed.status).toBe(200);
     expect(fixed.body.warnings).toEqual([]);
   });
 
   it('documents the warnings in the OpenAPI schema of create, update and dry run', async () => {
-    const docs = (await http.get('/docs/json')).body;
+    const docs = (await stack.http.get('/docs/json')).body;
     // answers are named schemas: follow "#/components/schemas/X"
     const resolve = (schema: { $ref?: string }) =>
       schema.$ref ? docs.components.schemas[schema.$ref.split('/').pop()!] : schema;

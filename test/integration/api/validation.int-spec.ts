@@ -1,42 +1,18 @@
-import type { INestApplication } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { SCHEDULE_QUEUE } from '@gameday/queue';
 import { randomUUID } from 'node:crypto';
-import request from 'supertest';
-import {
-  ADMIN_TOKEN,
-  type JsonBody,
-  deleteQueueKeys,
-  minimalGameDay,
-  startApi,
-  testConfig,
-  testPrisma,
-} from '../../support/harness';
+import { type JsonBody, minimalGameDay } from '../../support/harness';
+import { useStack } from '../../support/stack.fixture';
 
 /**
  * Every invalid body is answered 400 (or 422 for calendar conflicts) with problem+json naming the
  * offending field, and leaves no trace: no GameDay row and no job in the queue.
  */
 describe('GameDay validation (real Postgres + Redis)', () => {
-  const config = testConfig('validation');
-  const prisma = testPrisma();
   const marker = `validation-${randomUUID()}`;
-  let app: INestApplication;
-  let http: ReturnType<typeof request>;
-  let queue: Queue;
-
-  beforeAll(async () => {
-    app = await startApi(config);
-    http = request(app.getHttpServer());
-    queue = app.get<Queue>(SCHEDULE_QUEUE);
-  });
-
-  afterAll(async () => {
-    await app?.close();
-    await prisma.gameDay.deleteMany({ where: { name: { startsWith: marker } } });
-    await prisma.$disconnect();
-    await deleteQueueKeys(config);
-  });
+  const stack = useStack({ name: 'validation', marker });
+  const { prisma } = stack;
+  const queue = () => stack.api.get<Queue>(SCHEDULE_QUEUE);
 
   const inAWeek = () => new Date(Date.now() + 7 * 24 * 3600_000);
   const base = (): JsonBody => minimalGameDay(inAWeek(), { name: `${marker} gameday` });
@@ -263,7 +239,7 @@ describe('GameDay validation (real Postgres + Redis)', () => {
     const body = base();
     mutate(body);
     const rowsBefore = await prisma.gameDay.count({ where: { name: { startsWith: marker } } });
-    const res = await http.post('/api/v1/gamedays').set('Authorization', `Bearer ${ADMIN_TOKEN}`).send(body);
+    const res = await stack.http.post('/api/v1/gamedays').set(stack.admin).send(body);
     expect(res.status).toBe(status);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(res.body).toMatchObject({ status, instance: '/api/v1/gamedays' });
@@ -273,9 +249,9 @@ describe('GameDay validation (real Postgres + Redis)', () => {
     expect(res.body.errors.map((e: { field: string }) => e.field)).toContain(field);
     for (const e of res.body.errors) expect(e.message.length).toBeGreaterThan(0);
     expect(await prisma.gameDay.count({ where: { name: { startsWith: marker } } })).toBe(rowsBefore);
-    const counts = await queue.getJobCounts('delayed', 'waiting');
+    const counts = await queue().getJobCounts('delayed', 'waiting');
     expect(counts).toEqual({ delayed: 0, waiting: 0 });
-    expect(await queue.getJobSchedulersCount()).toBe(0);
+    expect(await queue().getJobSchedulersCount()).toBe(0);
   });
 
   it('names every invalid field of one body at once', async () => {
@@ -284,7 +260,7 @@ describe('GameDay validation (real Postgres + Redis)', () => {
     netem(body).delay = '500';
     probe(body).url = 'ftp://x';
     body.extra = true;
-    const res = await http.post('/api/v1/gamedays').set('Authorization', `Bearer ${ADMIN_TOKEN}`).send(body);
+    const res = await stack.http.post('/api/v1/gamedays').set(stack.admin).send(body);
     expect(res.status).toBe(400);
     expect(res.body.errors.map((e: { field: string }) => e.field)).toEqual(
       expect.arrayContaining([
@@ -297,25 +273,25 @@ describe('GameDay validation (real Postgres + Redis)', () => {
   });
 
   it('rejects malformed JSON and oversize bodies as problems', async () => {
-    const bad = await http
+    const bad = await stack.http
       .post('/api/v1/gamedays')
-      .set('Authorization', `Bearer ${ADMIN_TOKEN}`)
+      .set(stack.admin)
       .set('Content-Type', 'application/json')
       .send('{"name": ');
     expect(bad.status).toBe(400);
     expect(bad.headers['content-type']).toMatch(/^application\/problem\+json/);
     const big = base();
     big.description = 'x'.repeat(300 * 1024);
-    const large = await http.post('/api/v1/gamedays').set('Authorization', `Bearer ${ADMIN_TOKEN}`).send(big);
+    const large = await stack.http.post('/api/v1/gamedays').set(stack.admin).send(big);
     expect(large.status).toBe(413);
     expect(large.headers['content-type']).toMatch(/^application\/problem\+json/);
   });
 
   it('rejects bad query parameters and ids', async () => {
-    const q = await http.get('/api/v1/gamedays?limit=1000&colour=red').set('Authorization', `Bearer ${ADMIN_TOKEN}`);
+    const q = await stack.http.get('/api/v1/gamedays?limit=1000&colour=red').set(stack.admin);
     expect(q.status).toBe(400);
     expect(q.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['colour', 'limit']);
-    const id = await http.get('/api/v1/gamedays/not-a-uuid').set('Authorization', `Bearer ${ADMIN_TOKEN}`);
+    const id = await stack.http.get('/api/v1/gamedays/not-a-uuid').set(stack.admin);
     expect(id.status).toBe(400);
     expect(id.body.errors[0].field).toBe('id');
   });

@@ -1,21 +1,10 @@
-import type { INestApplication, INestApplicationContext } from '@nestjs/common';
 import Docker from 'dockerode';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import request from 'supertest';
-import { createWorkerApp } from '../../../apps/worker/src/bootstrap';
 import { ensureLabTargetImage } from '../../../tools/lab/lab-images';
-import {
-  ADMIN_TOKEN,
-  deleteGameDays,
-  deleteQueueKeys,
-  startApi,
-  testConfig,
-  testPrisma,
-  runEnded,
-  waitFor,
-} from '../../support/harness';
+import { runEnded, waitFor } from '../../support/harness';
+import { useStack } from '../../support/stack.fixture';
 
 // Real runs (API + worker + BullMQ + Postgres + Docker, a container pause fault on a busybox
 // httpd target, as in the runner's lifecycle test) observed from outside: a real HTTP server
@@ -33,19 +22,12 @@ interface Received {
 }
 
 describe('webhooks and the report of a real run', () => {
-  const config = testConfig('webhooks');
-  const prisma = testPrisma();
-  const ids: string[] = [];
-  const tokenIds: string[] = [];
+  const stack = useStack({ name: 'webhooks', worker: 'real', users: ['viewer'] });
+  const { prisma } = stack;
   const received: Received[] = [];
   let hooks: Server;
   let hookBase = '';
-  let api: INestApplication;
-  let worker: INestApplicationContext;
-  let http: ReturnType<typeof request>;
   let targetUrl = '';
-  let viewer = '';
-  const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
 
   beforeAll(async () => {
     hooks = createServer((req, res) => {
@@ -72,29 +54,14 @@ describe('webhooks and the report of a real run', () => {
     const c = await docker.createContainer({ name: TARGET, Image: image, Labels: { 'gameday.enabled': 'true' } });
     await c.start();
     targetUrl = `http://${(await c.inspect()).NetworkSettings.Networks.bridge.IPAddress}/`;
-    api = await startApi(config);
-    worker = await createWorkerApp(config, { logger: false });
-    http = request(api.getHttpServer());
-    const t = await http
-      .post('/api/v1/tokens')
-      .set(auth)
-      .send({ name: `webhook-viewer-${suffix}`, role: 'viewer' });
-    viewer = t.body.token;
-    tokenIds.push(t.body.id);
   });
 
   afterAll(async () => {
-    await worker?.close();
-    await api?.close();
     await new Promise((r) => hooks?.close(r));
     await docker
       .getContainer(TARGET)
       .remove({ force: true })
       .catch(() => undefined);
-    await deleteGameDays(prisma, ids);
-    await prisma.apiToken.deleteMany({ where: { id: { in: tokenIds } } });
-    await prisma.$disconnect();
-    await deleteQueueKeys(config);
   });
 
   const ALL_EVENTS = ['run.started', 'fault.injected', 'fault.reverted', 'run.completed', 'run.aborted', 'run.failed'];
@@ -123,10 +90,10 @@ describe('webhooks and the report of a real run', () => {
   }
 
   async function runNow(body: Record<string, unknown>) {
-    const created = await http.post('/api/v1/gamedays').set(auth).send(body);
+    const created = await stack.http.post('/api/v1/gamedays').set(stack.admin).send(body);
     expect(created.status).toBe(201);
-    ids.push(created.body.id);
-    const started = await http.post(`/api/v1/gamedays/${created.body.id}/runs`).set(auth).send({});
+    stack.gameDayIds.push(created.body.id);
+    const started = await stack.http.post(`/api/v1/gamedays/${created.body.id}/runs`).set(stack.admin).send({});
     expect(started.status).toBe(201);
     return { gameDayId: created.body.id as string, runId: started.body.id as string };
   }
@@ -179,7 +146,7 @@ describe('webhooks and the report of a real run', () => {
     // the report of this run: every sample on the chart, windows where the plan put them
     const samples = await prisma.probeSample.count({ where: { runId } });
     expect(samples).toBeGreaterThan(30);
-    const html = await http.get(`/api/v1/runs/${runId}/report`).set('Authorization', `Bearer ${viewer}`);
+    const html = await stack.http.get(`/api/v1/runs/${runId}/report`).set(stack.as('viewer'));
     expect(html.status).toBe(200);
     expect(html.text.match(/<circle class="pt/g)).toHaveLength(samples);
     expect(html.text.match(/class="pt err"/g)!.length).toBeGreaterThan(10);
@@ -188,9 +155,9 @@ describe('webhooks and the report of a real run', () => {
     expect(html.text).toContain('data-event="fault.reverted"');
     expect(html.text).toContain('hypothesis_held');
     expect(html.text).toMatch(/docker[^<]*pause/);
-    const md = await http
+    const md = await stack.http
       .get(`/api/v1/runs/${runId}/report`)
-      .set('Authorization', `Bearer ${viewer}`)
+      .set(stack.as('viewer'))
       .set('Accept', 'text/markdown');
     const result = run.result as { experiments: { stats: Record<string, { count: number; errors: number }> }[] };
     const fault = result.experiments[0].stats.fault;
@@ -209,9 +176,10 @@ describe('webhooks and the report of a real run', () => {
       30_000,
       20,
     );
-    expect((await http.post(`/api/v1/runs/${runId}/abort`).set(auth).send({ reason: 'checkout errors' })).status).toBe(
-      202,
-    );
+    expect(
+      (await stack.http.post(`/api/v1/runs/${runId}/abort`).set(stack.admin).send({ reason: 'checkout errors' }))
+        .status,
+    ).toBe(202);
     const run = await finished(runId);
     expect(run.status).toBe('aborted');
     const got = await waitFor(
@@ -225,7 +193,7 @@ describe('webhooks and the report of a real run', () => {
     expect(aborted.details).toMatchObject({ verdict: 'aborted', reason: 'checkout errors' });
     expect(aborted.text).toContain('checkout errors');
 
-    const html = (await http.get(`/api/v1/runs/${runId}/report`).set(auth)).text;
+    const html = (await stack.http.get(`/api/v1/runs/${runId}/report`).set(stack.admin)).text;
     expect(html).toContain('data-event="run.abort"');
     expect(html).toContain('<strong>Aborted:</strong> checkout errors');
     expect(html).toMatch(/abort latency<\/th>/);
@@ -235,7 +203,7 @@ describe('webhooks and the report of a real run', () => {
     const path = `/blind-${randomUUID().slice(0, 8)}`;
     const body = spec(path, 'blind');
     const { runId } = await runNow(body);
-    const asViewer = { Authorization: `Bearer ${viewer}` };
+    const asViewer = stack.as('viewer');
     // while the fault is on: the viewer's report and run view hide the fault
     await waitFor(
       'the injection webhook',
@@ -243,12 +211,12 @@ describe('webhooks and the report of a real run', () => {
       30_000,
       20,
     );
-    const during = await http.get(`/api/v1/runs/${runId}/report`).set(asViewer);
+    const during = await stack.http.get(`/api/v1/runs/${runId}/report`).set(asViewer);
     expect(during.status).toBe(200);
     expect(during.text).toContain('Blind GameDay');
     expect(during.text).not.toContain(TARGET);
     expect(during.text).not.toMatch(/docker[^<]*pause/);
-    const view = await http.get(`/api/v1/runs/${runId}`).set(asViewer);
+    const view = await stack.http.get(`/api/v1/runs/${runId}`).set(asViewer);
     expect(JSON.stringify(view.body)).not.toContain(TARGET);
 
     const run = await finished(runId);
@@ -267,7 +235,7 @@ describe('webhooks and the report of a real run', () => {
     }
     expect(got[3].body.details.verdict).toBe('hypothesis_held');
     // the run is over: the viewer sees everything
-    const after = await http.get(`/api/v1/runs/${runId}/report`).set(asViewer);
+    const after = await stack.http.get(`/api/v1/runs/${runId}/report`).set(asViewer);
     expect(after.text).toContain(TARGET);
     expect(after.text).not.toContain('Blind GameDay');
   });

@@ -1,38 +1,26 @@
-import type { INestApplication } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ADMIN_TOKEN, deleteQueueKeys, startApi, testConfig, testPrisma } from '../../support/harness';
-import { closedPort, listen, runCli } from './cli-process';
+import { ADMIN_TOKEN } from '../../support/harness';
+import { useStack } from '../../support/stack.fixture';
+import { closedPort, runCli } from './cli-process';
 
 // The `gameday` CLI as a child process against the real API (Postgres, Redis) on a real port.
 // Nothing here needs a worker: runs stay `scheduled`; the live run tests are in cli-watch.
 
 describe('gameday CLI: apply, get, runs, run, token, report, abort, errors', () => {
-  const config = testConfig('cli');
-  const prisma = testPrisma();
   const marker = `cli-${randomUUID().slice(0, 8)}`;
+  const stack = useStack({ name: 'cli', api: { listen: true }, marker });
+  const { prisma, tokenIds } = stack;
   const dir = mkdtempSync(join(tmpdir(), 'gameday-cli-'));
-  const tokenIds: string[] = [];
-  let api: INestApplication;
   let env: Record<string, string>;
 
-  beforeAll(async () => {
-    api = await startApi(config);
-    env = { GAMEDAY_URL: await listen(api), GAMEDAY_TOKEN: ADMIN_TOKEN };
+  beforeAll(() => {
+    env = { GAMEDAY_URL: stack.url, GAMEDAY_TOKEN: ADMIN_TOKEN };
   });
 
-  afterAll(async () => {
-    await api?.close();
-    const ids = (await prisma.gameDay.findMany({ where: { name: { startsWith: marker } } })).map((g) => g.id);
-    await prisma.run.deleteMany({ where: { gameDayId: { in: ids } } });
-    await prisma.gameDay.deleteMany({ where: { id: { in: ids } } });
-    await prisma.apiToken.deleteMany({ where: { id: { in: tokenIds } } });
-    await prisma.$disconnect();
-    await deleteQueueKeys(config);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   const yamlSpec = (name: string, description: string, fault = '2m') => `
 # as a Chaos Toolkit / Chaos Mesh user would write it

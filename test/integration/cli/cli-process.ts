@@ -1,4 +1,3 @@
-import type { INestApplication } from '@nestjs/common';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -66,13 +65,6 @@ export function runCli(
   const cli = startCli(args, env, input);
   const timer = setTimeout(() => cli.child.kill('SIGKILL'), timeoutMs);
   return cli.done.finally(() => clearTimeout(timer));
-}
-
-/** Listens on a free port of 127.0.0.1 and returns the API's base URL. */
-export async function listen(app: INestApplication): Promise<string> {
-  await app.listen(0, '127.0.0.1');
-  const { port } = app.getHttpServer().address() as AddressInfo;
-  return `http://127.0.0.1:${port}`;
 }
 
 /** A port nothing listens on (bound, then released). */

@@ -1,21 +1,12 @@
-import type { INestApplication, INestApplicationContext } from '@nestjs/common';
 import Docker from 'dockerode';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createWorkerApp } from '../../../apps/worker/src/bootstrap';
 import { ensureLabTargetImage } from '../../../tools/lab/lab-images';
-import {
-  ADMIN_TOKEN,
-  deleteGameDays,
-  deleteQueueKeys,
-  startApi,
-  testConfig,
-  testPrisma,
-  waitFor,
-} from '../../support/harness';
-import { listen, runCli, startCli } from './cli-process';
+import { ADMIN_TOKEN, waitFor } from '../../support/harness';
+import { useStack } from '../../support/stack.fixture';
+import { runCli, startCli } from './cli-process';
 
 // The CLI against the real API and a real worker driving real runs on the host's Docker Engine.
 // The host kernel has no netem, so the runs pause a container (same lifecycle as network faults):
@@ -27,12 +18,9 @@ const suffix = randomUUID().slice(0, 8);
 const TARGET = `cli-target-${suffix}`;
 
 describe('gameday CLI: run --watch, watch, abort and dry-run on real runs', () => {
-  const config = testConfig('cli-watch');
-  const prisma = testPrisma();
+  const stack = useStack({ name: 'cli-watch', api: { listen: true }, worker: 'real' });
+  const { prisma, gameDayIds: ids } = stack;
   const dir = mkdtempSync(join(tmpdir(), 'gameday-cli-watch-'));
-  const ids: string[] = [];
-  let api: INestApplication;
-  let worker: INestApplicationContext;
   let env: Record<string, string>;
   let targetUrl = '';
 
@@ -41,22 +29,14 @@ describe('gameday CLI: run --watch, watch, abort and dry-run on real runs', () =
     const c = await docker.createContainer({ name: TARGET, Image: image, Labels: { 'gameday.enabled': 'true' } });
     await c.start();
     targetUrl = `http://${(await c.inspect()).NetworkSettings.Networks.bridge.IPAddress}/`;
-    api = await startApi(config);
-    env = { GAMEDAY_URL: await listen(api), GAMEDAY_TOKEN: ADMIN_TOKEN };
-    // the real launcher: runs go through the executor
-    worker = await createWorkerApp(config, { logger: false });
+    env = { GAMEDAY_URL: stack.url, GAMEDAY_TOKEN: ADMIN_TOKEN };
   });
 
   afterAll(async () => {
-    await worker?.close();
-    await api?.close();
     await docker
       .getContainer(TARGET)
       .remove({ force: true })
       .catch(() => undefined);
-    await deleteGameDays(prisma, ids);
-    await prisma.$disconnect();
-    await deleteQueueKeys(config);
     rmSync(dir, { recursive: true, force: true });
   });
 

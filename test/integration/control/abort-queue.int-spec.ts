@@ -1,11 +1,8 @@
-import type { INestApplication, INestApplicationContext } from '@nestjs/common';
+import type { INestApplicationContext } from '@nestjs/common';
 import { Queue, type Job } from 'bullmq';
 import { DEFAULT_ENGINE, RUNNER_QUEUES, engineQueue } from '@gameday/queue';
-import { randomUUID } from 'node:crypto';
-import request from 'supertest';
-import { createApiApp } from '../../../apps/api/src/bootstrap';
-import { createWorkerApp } from '../../../apps/worker/src/bootstrap';
-import { ADMIN_TOKEN, deleteGameDays, deleteQueueKeys, testConfig, testPrisma, waitFor } from '../../support/harness';
+import { waitFor } from '../../support/harness';
+import { bearer, useStack } from '../../support/stack.fixture';
 import { isPaused, pauseGameDay, removeContainers, startTarget, undrivenPausedRun } from './control-support';
 
 // Aborts have a queue nothing else waits in front of, and dry runs (open to viewers) are rate
@@ -22,44 +19,21 @@ const QUEUE_NAMES = [
 ];
 
 describe('abort queue and dry-run rate limit', () => {
-  const config = testConfig('ctl-abort-queue');
-  const prisma = testPrisma();
-  const ids: string[] = [];
-  const tokenIds: string[] = [];
+  const stack = useStack({ name: 'ctl-abort-queue', api: { dryRunTimeoutMs: 90_000 } });
+  const { config, prisma } = stack;
   const containers: string[] = [];
   const queues = QUEUE_NAMES.map(
     (name) => new Queue(name, { connection: { url: config.REDIS_URL }, prefix: config.QUEUE_PREFIX }),
   );
-  let api: INestApplication;
   let worker: INestApplicationContext | undefined;
-  let http: ReturnType<typeof request>;
-  const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
-
-  beforeAll(async () => {
-    api = await createApiApp(config, { logger: false, dryRunTimeoutMs: 90_000 });
-    await api.init();
-    http = request(api.getHttpServer());
-  });
 
   afterAll(async () => {
-    await worker?.close();
-    await api?.close();
     await Promise.allSettled(queues.map((q) => q.close()));
     await removeContainers(containers);
-    await prisma.activeFault.deleteMany({ where: { run: { gameDayId: { in: ids } } } });
-    await deleteGameDays(prisma, ids);
-    await prisma.apiToken.deleteMany({ where: { id: { in: tokenIds } } });
-    await prisma.$disconnect();
-    await deleteQueueKeys(config);
   });
 
   async function viewerToken(): Promise<string> {
-    const t = await http
-      .post('/api/v1/tokens')
-      .set(auth)
-      .send({ name: `ctl-viewer-${randomUUID()}`, role: 'viewer' });
-    tokenIds.push(t.body.id);
-    return t.body.token as string;
+    return (await stack.createToken('viewer')).token;
   }
 
   async function jobsNamed(name: string): Promise<Job[]> {
@@ -72,20 +46,20 @@ describe('abort queue and dry-run rate limit', () => {
   it('with 200 dry runs queued, an abort lands within 1 s and overtakes them', async () => {
     const target = await startTarget('abort-queue');
     containers.push(target.name);
-    const created = await http
+    const created = await stack.http
       .post('/api/v1/gamedays')
-      .set(auth)
+      .set(stack.admin)
       .send(pauseGameDay(target, { baseline: '3s', fault: '60s', recovery: '1s' }));
     expect(created.status).toBe(201);
-    ids.push(created.body.id);
+    stack.gameDayIds.push(created.body.id);
 
     // 200 dry runs from 20 viewers (10 each: within the per-token limit) while no worker runs
     const viewers = await Promise.all(Array.from({ length: FLOOD / 10 }, () => viewerToken()));
     const pending = viewers.flatMap((token) =>
       Array.from({ length: 10 }, () =>
-        http
+        stack.http
           .post(`/api/v1/gamedays/${created.body.id}/dry-run`)
-          .set('Authorization', `Bearer ${token}`)
+          .set(bearer(token))
           .send()
           .then((r) => r.status),
       ),
@@ -94,13 +68,13 @@ describe('abort queue and dry-run rate limit', () => {
 
     const runId = await undrivenPausedRun(prisma, created.body.id, target.name);
     expect(await isPaused(target.name)).toBe(true);
-    const abort = await http.post(`/api/v1/runs/${runId}/abort`).set(auth).send({ reason: 'flooded' });
+    const abort = await stack.http.post(`/api/v1/runs/${runId}/abort`).set(stack.admin).send({ reason: 'flooded' });
     expect(abort.status).toBe(202);
     expect(abort.body.queued).toBe(true);
 
     // a worker comes up to a backlog of 200 dry runs and one abort
     const startedAt = Date.now();
-    worker = await createWorkerApp(config, { logger: false });
+    worker = await stack.startWorker();
     await waitFor('the revert', async () => !(await isPaused(target.name)) || null, 5_000, 10);
     const abortJob = await waitFor(
       'the abort job to finish',
@@ -129,24 +103,20 @@ describe('abort queue and dry-run rate limit', () => {
   it('answers 429 problem+json with Retry-After past 10 dry runs a minute per token', async () => {
     const target = await startTarget('rate');
     containers.push(target.name);
-    const created = await http
+    const created = await stack.http
       .post('/api/v1/gamedays')
-      .set(auth)
+      .set(stack.admin)
       .send(pauseGameDay(target, { baseline: '1s', fault: '1s', recovery: '1s' }));
-    ids.push(created.body.id);
-    worker ??= await createWorkerApp(config, { logger: false });
+    stack.gameDayIds.push(created.body.id);
+    worker ??= await stack.startWorker();
     const token = await viewerToken();
     const statuses: number[] = [];
     for (let i = 0; i < 10; i++)
       statuses.push(
-        (await http.post(`/api/v1/gamedays/${created.body.id}/dry-run`).set('Authorization', `Bearer ${token}`).send())
-          .status,
+        (await stack.http.post(`/api/v1/gamedays/${created.body.id}/dry-run`).set(bearer(token)).send()).status,
       );
     expect(statuses).toEqual(Array(10).fill(200));
-    const refused = await http
-      .post(`/api/v1/gamedays/${created.body.id}/dry-run`)
-      .set('Authorization', `Bearer ${token}`)
-      .send();
+    const refused = await stack.http.post(`/api/v1/gamedays/${created.body.id}/dry-run`).set(bearer(token)).send();
     expect(refused.status).toBe(429);
     expect(refused.headers['content-type']).toMatch(/application\/problem\+json/);
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
@@ -154,8 +124,7 @@ describe('abort queue and dry-run rate limit', () => {
     // another token is not held back by the first one's flood
     const other = await viewerToken();
     expect(
-      (await http.post(`/api/v1/gamedays/${created.body.id}/dry-run`).set('Authorization', `Bearer ${other}`).send())
-        .status,
+      (await stack.http.post(`/api/v1/gamedays/${created.body.id}/dry-run`).set(bearer(other)).send()).status,
     ).toBe(200);
   });
 });

@@ -1,17 +1,8 @@
-import type { INestApplication, INestApplicationContext } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { createWorkerApp } from '../../../apps/worker/src/bootstrap';
-import {
-  ADMIN_TOKEN,
-  deleteGameDays,
-  deleteQueueKeys,
-  minimalGameDay,
-  startApi,
-  testConfig,
-  testPrisma,
-  waitFor,
-} from '../../support/harness';
+import { minimalGameDay, waitFor } from '../../support/harness';
+import { useStack } from '../../support/stack.fixture';
 import {
   REFUSING_REDIS_URL,
   isPaused,
@@ -27,63 +18,47 @@ import {
 jest.setTimeout(90_000);
 
 describe('emergency stop with Redis down for the API', () => {
-  const config = testConfig('ctl-abort-down');
-  const prisma = testPrisma();
-  const ids: string[] = [];
+  const stack = useStack({ name: 'ctl-abort-down', worker: 'real' });
+  const { prisma } = stack;
   const containers: string[] = [];
-  let api: INestApplication;
   let apiNoRedis: INestApplication;
-  let worker: INestApplicationContext;
-  const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
 
   beforeAll(async () => {
-    api = await startApi(config);
-    apiNoRedis = await startApi({ ...config, REDIS_URL: REFUSING_REDIS_URL });
-    worker = await createWorkerApp(config, { logger: false });
+    apiNoRedis = await stack.startApi({ ...stack.config, REDIS_URL: REFUSING_REDIS_URL });
   });
 
-  afterAll(async () => {
-    await worker?.close();
-    await api?.close();
-    await apiNoRedis?.close();
-    await removeContainers(containers);
-    await prisma.activeFault.deleteMany({ where: { run: { gameDayId: { in: ids } } } });
-    await deleteGameDays(prisma, ids);
-    await prisma.$disconnect();
-    await deleteQueueKeys(config);
-  });
+  afterAll(() => removeContainers(containers));
 
   it('abort-all answers 202, is recorded, and the worker reverts every active fault within 5 s', async () => {
     const driven = await startTarget('abort-driven');
     const undriven = await startTarget('abort-undriven');
     containers.push(driven.name, undriven.name);
-    const http = request(api.getHttpServer());
 
     // a run driven by the executor, in its fault window
-    const created = await http
+    const created = await stack.http
       .post('/api/v1/gamedays')
-      .set(auth)
+      .set(stack.admin)
       .send(pauseGameDay(driven, { baseline: '3s', fault: '60s', recovery: '1s' }));
     expect(created.status).toBe(201);
-    ids.push(created.body.id);
-    const started = await http.post(`/api/v1/gamedays/${created.body.id}/runs`).set(auth).send({});
+    stack.gameDayIds.push(created.body.id);
+    const started = await stack.http.post(`/api/v1/gamedays/${created.body.id}/runs`).set(stack.admin).send({});
     expect(started.status).toBe(201);
     const drivenRun = started.body.id as string;
     await waitFor('the driven fault', async () => (await isPaused(driven.name)) || null, 20_000, 50);
 
     // a fault whose run no executor drives any more (its worker died): only the ledger knows it
-    const other = await http
+    const other = await stack.http
       .post('/api/v1/gamedays')
-      .set(auth)
+      .set(stack.admin)
       .send(minimalGameDay(new Date(Date.now() + 3600_000), { name: `ctl-undriven-${randomUUID()}` }));
-    ids.push(other.body.id);
+    stack.gameDayIds.push(other.body.id);
     const undrivenRun = await undrivenPausedRun(prisma, other.body.id, undriven.name);
     expect(await isPaused(undriven.name)).toBe(true);
 
     const requested = Date.now();
     const res = await request(apiNoRedis.getHttpServer())
       .post('/api/v1/abort-all')
-      .set(auth)
+      .set(stack.admin)
       .send({ reason: 'redis is down and so is checkout' })
       .timeout(10_000);
     const answeredMs = Date.now() - requested;
@@ -126,16 +101,16 @@ describe('emergency stop with Redis down for the API', () => {
   it('a single run abort answers 202 with Redis down and is honoured from Postgres', async () => {
     const target = await startTarget('abort-one');
     containers.push(target.name);
-    const other = await request(api.getHttpServer())
+    const other = await stack.http
       .post('/api/v1/gamedays')
-      .set(auth)
+      .set(stack.admin)
       .send(minimalGameDay(new Date(Date.now() + 3600_000), { name: `ctl-one-${randomUUID()}` }));
-    ids.push(other.body.id);
+    stack.gameDayIds.push(other.body.id);
     const runId = await undrivenPausedRun(prisma, other.body.id, target.name);
     const requested = Date.now();
     const res = await request(apiNoRedis.getHttpServer())
       .post(`/api/v1/runs/${runId}/abort`)
-      .set(auth)
+      .set(stack.admin)
       .send({ reason: 'pager' })
       .timeout(10_000);
     expect(res.status).toBe(202);

@@ -1,53 +1,23 @@
-import type { INestApplication, INestApplicationContext } from '@nestjs/common';
 import { SCHEDULE_QUEUE, jobIds } from '@gameday/queue';
 import type { Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
-import request from 'supertest';
-import {
-  ADMIN_TOKEN,
-  deleteGameDays,
-  deleteQueueKeys,
-  minimalGameDay,
-  startApi,
-  startWorker,
-  testConfig,
-  testPrisma,
-  waitFor,
-} from '../../support/harness';
+import { minimalGameDay, waitFor } from '../../support/harness';
+import { useStack } from '../../support/stack.fixture';
 
 // Edits racing a firing: DELETE never pulls a GameDay from under a live run (409), and every run
 // carries the spec version it was fired with. Real Postgres, Redis, BullMQ; runs stop at arming.
 
 describe('GameDay edits and deletes against live runs', () => {
-  const config = testConfig('ctl-edits');
-  const prisma = testPrisma();
-  const ids: string[] = [];
-  let api: INestApplication;
-  let worker: INestApplicationContext;
-  let http: ReturnType<typeof request>;
-  const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
-
-  beforeAll(async () => {
-    api = await startApi(config);
-    worker = await startWorker(config);
-    http = request(api.getHttpServer());
-  });
-
-  afterAll(async () => {
-    await worker?.close();
-    await api?.close();
-    await deleteGameDays(prisma, ids);
-    await prisma.$disconnect();
-    await deleteQueueKeys(config);
-  });
+  const stack = useStack({ name: 'ctl-edits', worker: 'stop-at-arming' });
+  const { prisma } = stack;
 
   async function create(overrides: Record<string, unknown>): Promise<string> {
-    const res = await http
+    const res = await stack.http
       .post('/api/v1/gamedays')
-      .set(auth)
+      .set(stack.admin)
       .send(minimalGameDay(new Date(Date.now() + 3600_000), { name: `ctl-edits-${randomUUID()}`, ...overrides }));
     expect(res.status).toBe(201);
-    ids.push(res.body.id);
+    stack.gameDayIds.push(res.body.id);
     return res.body.id as string;
   }
 
@@ -58,18 +28,18 @@ describe('GameDay edits and deletes against live runs', () => {
       const run = await prisma.run.create({
         data: { gameDayId: id, scheduledFor: new Date(), status, spec: {}, gameDayVersion: 1 },
       });
-      const res = await http.delete(`/api/v1/gamedays/${id}`).set(auth);
+      const res = await stack.http.delete(`/api/v1/gamedays/${id}`).set(stack.admin);
       expect(res.status).toBe(409);
       expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
       expect(res.body).toMatchObject({ type: 'urn:gameday:problem:run-active', status: 409 });
       expect(res.body.detail).toMatch(/abort/);
       expect((await prisma.gameDay.findUniqueOrThrow({ where: { id } })).status).toBe('active');
-      const scheduleQueue = api.get<Queue>(SCHEDULE_QUEUE);
+      const scheduleQueue = stack.api.get<Queue>(SCHEDULE_QUEUE);
       expect(await scheduleQueue.getJobScheduler(jobIds.scheduler(id))).toBeDefined();
 
       // once the run has ended, the GameDay can go
       await prisma.run.update({ where: { id: run.id }, data: { status: 'aborted', finishedAt: new Date() } });
-      const deleted = await http.delete(`/api/v1/gamedays/${id}`).set(auth);
+      const deleted = await stack.http.delete(`/api/v1/gamedays/${id}`).set(stack.admin);
       expect(deleted.status).toBe(200);
       expect(deleted.body.status).toBe('cancelled');
       expect(await scheduleQueue.getJobScheduler(jobIds.scheduler(id))).toBeUndefined();
@@ -87,18 +57,20 @@ describe('GameDay edits and deletes against live runs', () => {
     );
     expect(first.gameDayVersion).toBe(1);
     // while the run is live the edit waits
-    expect((await http.patch(`/api/v1/gamedays/${id}`).set(auth).send({ description: 'v2' })).status).toBe(409);
+    expect((await stack.http.patch(`/api/v1/gamedays/${id}`).set(stack.admin).send({ description: 'v2' })).status).toBe(
+      409,
+    );
     await prisma.run.update({ where: { id: first.id }, data: { status: 'cancelled', finishedAt: new Date() } });
 
     const secondAt = new Date(Date.now() + 2_500);
-    const patched = await http
+    const patched = await stack.http
       .patch(`/api/v1/gamedays/${id}`)
-      .set(auth)
+      .set(stack.admin)
       .send({ description: 'v2', schedule: { at: secondAt.toISOString() } });
     expect(patched.status).toBe(200);
     expect(patched.body.version).toBe(2);
 
-    const firstView = await http.get(`/api/v1/runs/${first.id}`).set(auth);
+    const firstView = await stack.http.get(`/api/v1/runs/${first.id}`).set(stack.admin);
     expect(firstView.body).toMatchObject({ gameDayVersion: 1, spec: { description: 'v1' } });
     expect(firstView.body.spec.schedule.at).toBe(firstAt.toISOString());
 

@@ -1,54 +1,32 @@
-import type { INestApplication } from '@nestjs/common';
-import request from 'supertest';
-import {
-  ADMIN_TOKEN,
-  deleteGameDays,
-  deleteQueueKeys,
-  minimalGameDay,
-  startApi,
-  testConfig,
-  testPrisma,
-} from '../../support/harness';
+import { minimalGameDay } from '../../support/harness';
+import { useStack } from '../../support/stack.fixture';
 
 /**
  * One live run per GameDay, enforced by the database under the GameDay's row lock: two quick
  * run-now calls (or a cron occurrence while the previous run still runs) start one run, not two.
  * No worker here: the first run stays `scheduled`, which is live.
  */
-const config = testConfig('one-live-run');
-const prisma = testPrisma();
-const ids: string[] = [];
-let api: INestApplication;
-const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
+const stack = useStack({ name: 'one-live-run' });
+const { prisma, gameDayIds: ids } = stack;
 
-beforeAll(async () => {
-  api = await startApi(config);
-});
-
-afterAll(async () => {
-  await prisma.run.updateMany({ where: { gameDayId: { in: ids } }, data: { status: 'cancelled' } });
-  await deleteGameDays(prisma, ids);
-  await api?.close();
-  await deleteQueueKeys(config);
-  await prisma.$disconnect();
-});
+// the first run stays live (no worker): cancelled before its GameDay goes
+stack.beforeClose(() => prisma.run.updateMany({ where: { gameDayId: { in: ids } }, data: { status: 'cancelled' } }));
 
 async function newGameDay(): Promise<string> {
-  const res = await request(api.getHttpServer())
+  const res = await stack.http
     .post('/api/v1/gamedays')
-    .set(auth)
+    .set(stack.admin)
     .send(minimalGameDay(new Date(Date.now() + 3_600_000), { name: `one-live-${Date.now()}-${Math.random()}` }));
   expect(res.status).toBe(201);
-  ids.push(res.body.id);
+  stack.gameDayIds.push(res.body.id);
   return res.body.id as string;
 }
 
 it('refuses a second run-now while the first run has not ended', async () => {
   const id = await newGameDay();
-  const http = request(api.getHttpServer());
-  const first = await http.post(`/api/v1/gamedays/${id}/runs`).set(auth).send({});
+  const first = await stack.http.post(`/api/v1/gamedays/${id}/runs`).set(stack.admin).send({});
   expect(first.status).toBe(201);
-  const second = await http.post(`/api/v1/gamedays/${id}/runs`).set(auth).send({});
+  const second = await stack.http.post(`/api/v1/gamedays/${id}/runs`).set(stack.admin).send({});
   expect(second.status).toBe(409);
   expect(second.headers['content-type']).toMatch(/application\/problem\+json/);
   expect(second.body.detail).toContain(first.body.id);
@@ -59,9 +37,9 @@ it('starts exactly one run when run-now calls race', async () => {
   const id = await newGameDay();
   const statuses = await Promise.all(
     Array.from({ length: 5 }, () =>
-      request(api.getHttpServer())
+      stack.http
         .post(`/api/v1/gamedays/${id}/runs`)
-        .set(auth)
+        .set(stack.admin)
         .send({})
         .then((r) => r.status),
     ),

@@ -1,18 +1,8 @@
-import type { INestApplication, INestApplicationContext } from '@nestjs/common';
 import Docker from 'dockerode';
 import { randomUUID } from 'node:crypto';
-import request from 'supertest';
 import { ensureLabTargetImage } from '../../../tools/lab/lab-images';
-import { createWorkerApp } from '../../../apps/worker/src/bootstrap';
-import {
-  ADMIN_TOKEN,
-  deleteGameDays,
-  deleteQueueKeys,
-  startApi,
-  testConfig,
-  testPrisma,
-  waitFor,
-} from '../../support/harness';
+import { waitFor } from '../../support/harness';
+import { useStack } from '../../support/stack.fixture';
 import { Relay, withPort } from '../../support/tcp-relay';
 import { pauseGameDay } from './control-support';
 
@@ -28,15 +18,11 @@ const TARGET = `gd-pgdown-target-${randomUUID().slice(0, 8)}`;
 const FAULT_MS = 4_000;
 
 describe('container fault reverted at its planned end while Postgres is unreachable', () => {
-  const config = testConfig('pg-down-fault');
-  const prisma = testPrisma();
+  const stack = useStack({ name: 'pg-down-fault' });
+  const { config, prisma } = stack;
   const db = new URL(config.DATABASE_URL);
   const relay = new Relay(db.hostname, Number(db.port || 5432));
-  const ids: string[] = [];
-  let api: INestApplication;
-  let worker: INestApplicationContext | undefined;
   let targetUrl: string;
-  const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
 
   beforeAll(async () => {
     const image = await ensureLabTargetImage(docker);
@@ -44,40 +30,34 @@ describe('container fault reverted at its planned end while Postgres is unreacha
     await c.start();
     targetUrl = `http://${(await c.inspect()).NetworkSettings.Networks.bridge.IPAddress}/`;
     await relay.start();
-    api = await startApi(config);
-    worker = await createWorkerApp(
-      { ...config, DATABASE_URL: withPort(config.DATABASE_URL, '127.0.0.1', relay.port) },
-      { logger: false },
-    );
+    await stack.startWorker('real', {
+      ...config,
+      DATABASE_URL: withPort(config.DATABASE_URL, '127.0.0.1', relay.port),
+    });
   });
+  // the worker closes over the relay: it is back up while the stack closes
+  stack.beforeClose(() => relay.start().catch(() => undefined));
 
   afterAll(async () => {
-    await relay.start().catch(() => undefined);
-    await worker?.close();
-    await api?.close();
     await relay.stop();
     await docker
       .getContainer(TARGET)
       .remove({ force: true })
       .catch(() => undefined);
-    await deleteGameDays(prisma, ids);
-    await prisma.$disconnect();
-    await deleteQueueKeys(config);
   });
 
   const paused = async () => (await docker.getContainer(TARGET).inspect()).State.Paused;
 
   /** Creates and runs a GameDay pausing the target; resolves once the target is paused. */
   async function startPausedRun(recovery: string) {
-    const http = request(api.getHttpServer());
     const durations = { arming: '1s', baseline: '2s', fault: `${FAULT_MS / 1000}s`, recovery };
-    const created = await http
+    const created = await stack.http
       .post('/api/v1/gamedays')
-      .set(auth)
+      .set(stack.admin)
       .send(pauseGameDay({ name: TARGET, url: targetUrl }, durations));
     expect(created.status).toBe(201);
-    ids.push(created.body.id);
-    const started = await http.post(`/api/v1/gamedays/${created.body.id}/runs`).set(auth).send({});
+    stack.gameDayIds.push(created.body.id);
+    const started = await stack.http.post(`/api/v1/gamedays/${created.body.id}/runs`).set(stack.admin).send({});
     expect(started.status).toBe(201);
     const runId = started.body.id as string;
     const lease = await waitFor(

@@ -1,6 +1,5 @@
-import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { ADMIN_TOKEN, startApi, testConfig } from '../../support/harness';
+import { useStack } from '../../support/stack.fixture';
 import { Relay, withPort } from '../../support/tcp-relay';
 
 // Postgres unreachable: the API answers 503 problem+json (not 500) and recovers when Postgres is
@@ -15,22 +14,17 @@ const expectUnavailable = (res: request.Response) => {
 };
 
 describe('Postgres unreachable', () => {
-  const config = testConfig('ctl-pg-down');
+  const stack = useStack({ name: 'ctl-pg-down', api: false });
+  const { config } = stack;
   const target = new URL(config.DATABASE_URL);
   const relay = new Relay(target.hostname, Number(target.port || 5432));
-  const apps: INestApplication[] = [];
-  const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
 
-  afterAll(async () => {
-    for (const app of apps) await app.close().catch(() => undefined);
-    await relay.stop();
-  });
+  afterAll(() => relay.stop());
 
   it('answers 503 problem+json on a port where nothing listens', async () => {
-    const app = await startApi({ ...config, DATABASE_URL: withPort(config.DATABASE_URL, '127.0.0.1', 1) });
-    apps.push(app);
+    const app = await stack.startApi({ ...config, DATABASE_URL: withPort(config.DATABASE_URL, '127.0.0.1', 1) });
     const http = request(app.getHttpServer());
-    const list = await http.get('/api/v1/gamedays').set(auth);
+    const list = await http.get('/api/v1/gamedays').set(stack.admin);
     expectUnavailable(list);
     expect(list.body.type).toBe('urn:gameday:problem:dependency-unavailable');
     const ready = await http.get('/readyz');
@@ -41,13 +35,15 @@ describe('Postgres unreachable', () => {
 
   it('answers 503 while Postgres is cut off and recovers when it is back', async () => {
     await relay.start();
-    const app = await startApi({ ...config, DATABASE_URL: withPort(config.DATABASE_URL, '127.0.0.1', relay.port) });
-    apps.push(app);
+    const app = await stack.startApi({
+      ...config,
+      DATABASE_URL: withPort(config.DATABASE_URL, '127.0.0.1', relay.port),
+    });
     const http = request(app.getHttpServer());
-    expect((await http.get('/api/v1/gamedays').set(auth)).status).toBe(200);
+    expect((await http.get('/api/v1/gamedays').set(stack.admin)).status).toBe(200);
 
     await relay.stop();
-    const down = await http.get('/api/v1/gamedays').set(auth);
+    const down = await http.get('/api/v1/gamedays').set(stack.admin);
     expectUnavailable(down);
     expect(down.body.type).toBe('urn:gameday:problem:dependency-unavailable');
     // a database token cannot be checked either: 503, not 401 or 500
@@ -61,7 +57,7 @@ describe('Postgres unreachable', () => {
     const back = Date.now();
     await (async () => {
       for (;;) {
-        const res = await http.get('/api/v1/gamedays').set(auth);
+        const res = await http.get('/api/v1/gamedays').set(stack.admin);
         if (res.status === 200) return;
         if (Date.now() - back > 10_000) throw new Error(`still ${res.status} 10 s after Postgres came back`);
         await new Promise((r) => setTimeout(r, 100));

@@ -1,52 +1,26 @@
-import type { INestApplication, INestApplicationContext } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import request from 'supertest';
-import {
-  ADMIN_TOKEN,
-  deleteGameDays,
-  deleteQueueKeys,
-  minimalGameDay,
-  startApi,
-  startWorker,
-  testConfig,
-  testPrisma,
-  waitFor,
-} from '../../support/harness';
+import { deleteQueueKeys, minimalGameDay, waitFor } from '../../support/harness';
+import { useStack } from '../../support/stack.fixture';
 
 // Postgres is the truth: a worker's periodic reconciler puts back schedules a Redis flush wiped
 // and launches runs whose launch was lost, without a restart. Real Postgres, Redis and BullMQ;
 // runs stop at arming (scheduling only).
 
 describe('reconciler (lost launches)', () => {
-  const config = testConfig('ctl-reconcile', { WORKER_RECONCILE: 'true', WORKER_RECONCILE_INTERVAL_MS: '1000' });
-  const prisma = testPrisma();
-  const ids: string[] = [];
-  let api: INestApplication;
-  let worker: INestApplicationContext;
-  let http: ReturnType<typeof request>;
-  const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
-
-  beforeAll(async () => {
-    api = await startApi(config);
-    worker = await startWorker(config);
-    http = request(api.getHttpServer());
+  const stack = useStack({
+    name: 'ctl-reconcile',
+    env: { WORKER_RECONCILE: 'true', WORKER_RECONCILE_INTERVAL_MS: '1000' },
+    worker: 'stop-at-arming',
   });
-
-  afterAll(async () => {
-    await worker?.close();
-    await api?.close();
-    await deleteGameDays(prisma, ids);
-    await prisma.$disconnect();
-    await deleteQueueKeys(config);
-  });
+  const { config, prisma } = stack;
 
   async function create(schedule: Record<string, unknown>): Promise<string> {
-    const res = await http
+    const res = await stack.http
       .post('/api/v1/gamedays')
-      .set(auth)
+      .set(stack.admin)
       .send(minimalGameDay(new Date(), { name: `ctl-reconcile-${randomUUID()}`, schedule }));
     expect(res.status).toBe(201);
-    ids.push(res.body.id);
+    stack.gameDayIds.push(res.body.id);
     return res.body.id as string;
   }
 

@@ -1,16 +1,7 @@
-import type { INestApplication, INestApplicationContext } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import {
-  ADMIN_TOKEN,
-  deleteGameDays,
-  minimalGameDay,
-  startApi,
-  startWorker,
-  testConfig,
-  testPrisma,
-  waitFor,
-} from '../../support/harness';
+import { minimalGameDay, testConfig, waitFor } from '../../support/harness';
+import { useStack } from '../../support/stack.fixture';
 import {
   cli,
   freePorts,
@@ -25,19 +16,12 @@ import {
 // master through the sentinel, and a one-shot GameDay fires there (a real redis-server and a real
 // sentinel; REDIS_URL's host is not used).
 describe('queues on Redis Sentinel (real redis-server + sentinel)', () => {
-  const prisma = testPrisma();
-  const ids: string[] = [];
+  // the queues live on the sentinel's servers, removed afterwards with them
+  const stack = useStack({ name: 'sentinel', api: false });
+  const { prisma } = stack;
   let servers: RedisServers;
-  let api: INestApplication | undefined;
-  let worker: INestApplicationContext | undefined;
 
-  afterAll(async () => {
-    await worker?.close();
-    await api?.close();
-    await deleteGameDays(prisma, ids);
-    await prisma.$disconnect();
-    if (servers) stopRedisServers(servers);
-  });
+  afterAll(() => servers && stopRedisServers(servers));
 
   it('a one-shot GameDay fires through the master the sentinel names', async () => {
     const [masterPort, sentinelPort] = await freePorts(2);
@@ -49,16 +33,16 @@ describe('queues on Redis Sentinel (real redis-server + sentinel)', () => {
       REDIS_SENTINELS: `127.0.0.1:${sentinelPort}`,
       REDIS_SENTINEL_MASTER: 'gdtest',
     });
-    api = await startApi(config);
-    worker = await startWorker(config);
+    const api = await stack.startApi(config);
+    await stack.startWorker('stop-at-arming', config);
 
     const at = new Date(Math.ceil((Date.now() + 2000) / 1000) * 1000);
     const res = await request(api.getHttpServer())
       .post('/api/v1/gamedays')
-      .set({ Authorization: `Bearer ${ADMIN_TOKEN}` })
+      .set(stack.admin)
       .send(minimalGameDay(at, { name: `sentinel-${randomUUID()}` }));
     expect(res.status).toBe(201);
-    ids.push(res.body.id);
+    stack.gameDayIds.push(res.body.id);
     const run = await waitFor('the run', () => prisma.run.findFirst({ where: { gameDayId: res.body.id } }), 8000, 20);
     expect(run.scheduledFor.toISOString()).toBe(at.toISOString());
     expect(run.createdAt.getTime() - at.getTime()).toBeLessThan(1000);

@@ -1,8 +1,7 @@
-import type { INestApplicationContext } from '@nestjs/common';
 import { gameDaySpecSchema } from '@gameday/core';
-import { createWorkerApp } from '../../../apps/worker/src/bootstrap';
 import { RunExecuteWorker } from '../../../apps/worker/src/runner/run-execute.worker';
-import { deleteGameDays, deleteQueueKeys, runEnded, testConfig, testPrisma } from '../../support/harness';
+import { runEnded } from '../../support/harness';
+import { useStack } from '../../support/stack.fixture';
 import { pauseGameDay, removeContainers, startTarget } from './control-support';
 
 // A worker died in the recovery window of a run: the baseline and fault samples it measured are
@@ -10,23 +9,11 @@ import { pauseGameDay, removeContainers, startTarget } from './control-support';
 // BullMQ and an HTTP target in Docker.
 
 describe('resumed run', () => {
-  const config = testConfig('ctl-resume');
-  const prisma = testPrisma();
-  const ids: string[] = [];
+  const stack = useStack({ name: 'ctl-resume', api: false, worker: 'real' });
+  const { prisma } = stack;
   const containers: string[] = [];
-  let worker: INestApplicationContext;
 
-  beforeAll(async () => {
-    worker = await createWorkerApp(config, { logger: false });
-  });
-
-  afterAll(async () => {
-    await worker?.close();
-    await removeContainers(containers);
-    await deleteGameDays(prisma, ids);
-    await prisma.$disconnect();
-    await deleteQueueKeys(config);
-  });
+  afterAll(() => removeContainers(containers));
 
   it('the verdict includes the samples stored before the resume', async () => {
     const target = await startTarget('resume');
@@ -40,7 +27,7 @@ describe('resumed run', () => {
     const gameDay = await prisma.gameDay.create({
       data: { name: spec.name, timezone: 'UTC', scheduleKind: 'at', runAt: new Date(Date.now() + 3600_000), spec },
     });
-    ids.push(gameDay.id);
+    stack.gameDayIds.push(gameDay.id);
 
     // the first worker armed, measured baseline and fault, reverted, and died in recovery
     const t0 = Date.now() - 4_500;
@@ -88,7 +75,7 @@ describe('resumed run', () => {
       })),
     });
 
-    await worker.get(RunExecuteWorker).launch(run);
+    await stack.worker.get(RunExecuteWorker).launch(run);
     const done = await runEnded(prisma, run.id, 20_000);
     expect(done.events.map((e) => e.type)).toContain('run.resumed');
     expect(done.events.map((e) => e.type)).not.toContain('phase.arming');

@@ -1,17 +1,8 @@
-import type { INestApplication, INestApplicationContext } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { createWorkerApp } from '../../../apps/worker/src/bootstrap';
 import { buildDemoImages, docker, startDemoStack, type DemoStack } from '../demo/demo-stack';
-import {
-  ADMIN_TOKEN,
-  deleteGameDays,
-  deleteQueueKeys,
-  startApi,
-  testConfig,
-  runEnded,
-  testPrisma,
-} from '../../support/harness';
+import { runEnded } from '../../support/harness';
+import { useStack } from '../../support/stack.fixture';
 import { startPrometheus, type RunningPrometheus } from '../../support/prometheus';
 
 // The steady state stated in the metrics users already have: the demo system on the host's Docker
@@ -26,34 +17,24 @@ const ERROR_RATIO =
   ' / sum(rate(http_server_request_duration_seconds_count{job="demo-service1"}[5s]))';
 
 describe('prometheus probes and guardrails on a real Prometheus', () => {
-  const prisma = testPrisma();
-  const ids: string[] = [];
-  const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
+  // the API and worker need Prometheus's address: started by this file's beforeAll
+  const gameday = useStack({ name: 'promprobe', api: false });
+  const { prisma } = gameday;
   let stack: DemoStack;
   let prom: RunningPrometheus;
-  let config: ReturnType<typeof testConfig>;
-  let api: INestApplication;
-  let worker: INestApplicationContext;
-  let http: ReturnType<typeof request>;
 
   beforeAll(async () => {
     await buildDemoImages();
     stack = await startDemoStack('dev', { optIn: true });
     prom = await startPrometheus({ 'demo-service1': new URL(stack.service1Url).host });
-    config = testConfig('promprobe', { GAMEDAY_PROMETHEUS_URL: prom.url });
-    api = await startApi(config);
-    worker = await createWorkerApp(config, { logger: false });
-    http = request(api.getHttpServer());
+    const config = gameday.newConfig({ GAMEDAY_PROMETHEUS_URL: prom.url });
+    await gameday.startApi(config);
+    await gameday.startWorker('real', config);
   }, 600_000);
 
   afterAll(async () => {
-    await worker?.close();
-    await api?.close();
     await prom?.stop();
     await stack?.stop();
-    await deleteGameDays(prisma, ids);
-    await prisma.$disconnect();
-    if (config) await deleteQueueKeys(config);
   }, 60_000);
 
   const gameDay = (probe: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
@@ -89,9 +70,9 @@ describe('prometheus probes and guardrails on a real Prometheus', () => {
   });
 
   it('refuses PromQL that does not parse, naming the field', async () => {
-    const res = await http
+    const res = await gameday.http
       .post('/api/v1/gamedays')
-      .set(auth)
+      .set(gameday.admin)
       .send(gameDay({ query: 'sum(rate(http_server_request_duration_seconds_count[5s])' }));
     expect(res.status).toBe(400);
     expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
@@ -101,26 +82,22 @@ describe('prometheus probes and guardrails on a real Prometheus', () => {
   });
 
   it('refuses prometheus probes where no Prometheus is configured', async () => {
-    const bare = await startApi(testConfig('promprobe-none'));
-    try {
-      const res = await request(bare.getHttpServer()).post('/api/v1/gamedays').set(auth).send(gameDay({}));
-      expect(res.status).toBe(400);
-      expect(res.body.errors).toEqual([
-        {
-          field: 'experiments[0].hypothesis.probes[0].kind',
-          message: expect.stringContaining('GAMEDAY_PROMETHEUS_URL'),
-        },
-      ]);
-    } finally {
-      await bare.close();
-    }
+    const bare = await gameday.startApi(gameday.newConfig());
+    const res = await request(bare.getHttpServer()).post('/api/v1/gamedays').set(gameday.admin).send(gameDay({}));
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual([
+      {
+        field: 'experiments[0].hypothesis.probes[0].kind',
+        message: expect.stringContaining('GAMEDAY_PROMETHEUS_URL'),
+      },
+    ]);
   });
 
   it("aborts and reverts when the guardrail on service1's error ratio is breached, with the values stored", async () => {
-    const created = await http.post('/api/v1/gamedays').set(auth).send(gameDay({}));
+    const created = await gameday.http.post('/api/v1/gamedays').set(gameday.admin).send(gameDay({}));
     expect(created.status).toBe(201);
-    ids.push(created.body.id);
-    const started = await http.post(`/api/v1/gamedays/${created.body.id}/runs`).set(auth).send({});
+    gameday.gameDayIds.push(created.body.id);
+    const started = await gameday.http.post(`/api/v1/gamedays/${created.body.id}/runs`).set(gameday.admin).send({});
     expect(started.status).toBe(201);
     const runId = started.body.id as string;
 

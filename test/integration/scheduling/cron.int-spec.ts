@@ -1,53 +1,21 @@
-import type { INestApplication, INestApplicationContext } from '@nestjs/common';
 import { DateTime } from 'luxon';
 import { randomUUID } from 'node:crypto';
-import request from 'supertest';
-import {
-  ADMIN_TOKEN,
-  cancelRunsAndDelete,
-  deleteGameDays,
-  deleteQueueKeys,
-  minimalGameDay,
-  recordedOccurrences,
-  startApi,
-  startWorker,
-  testConfig,
-  testPrisma,
-  waitFor,
-} from '../../support/harness';
+import { cancelRunsAndDelete, minimalGameDay, recordedOccurrences, waitFor } from '../../support/harness';
+import { useStack } from '../../support/stack.fixture';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('recurring GameDays fire on their pattern in their timezone (real Postgres + Redis + BullMQ)', () => {
-  const config = testConfig('cron');
-  const prisma = testPrisma();
-  const ids: string[] = [];
-  let api: INestApplication;
-  let worker: INestApplicationContext;
-  let http: ReturnType<typeof request>;
-  const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
-
-  beforeAll(async () => {
-    api = await startApi(config);
-    worker = await startWorker(config);
-    http = request(api.getHttpServer());
-  });
-
-  afterAll(async () => {
-    await worker?.close();
-    await api?.close();
-    await deleteGameDays(prisma, ids);
-    await prisma.$disconnect();
-    await deleteQueueKeys(config);
-  });
+  const stack = useStack({ name: 'cron', worker: 'stop-at-arming' });
+  const { prisma } = stack;
 
   async function create(schedule: Record<string, unknown>, extra: Record<string, unknown> = {}) {
-    const res = await http
+    const res = await stack.http
       .post('/api/v1/gamedays')
-      .set(auth)
+      .set(stack.admin)
       .send(minimalGameDay(new Date(), { name: `cron-${randomUUID()}`, schedule, ...extra }));
     expect(res.status).toBe(201);
-    ids.push(res.body.id);
+    stack.gameDayIds.push(res.body.id);
     return res.body as { id: string; nextRunAt: string };
   }
 
@@ -87,7 +55,7 @@ describe('recurring GameDays fire on their pattern in their timezone (real Postg
     const g = await prisma.gameDay.findUniqueOrThrow({ where: { id } });
     expect(g.nextRunAt!.getTime()).toBeGreaterThan(rows[rows.length - 1].last);
 
-    expect(await cancelRunsAndDelete(http, auth, prisma, id)).toBe(200);
+    expect(await cancelRunsAndDelete(stack.http, stack.admin, prisma, id)).toBe(200);
     await sleep(300);
     const afterDelete = await counted();
     await sleep(4500);
@@ -119,7 +87,7 @@ describe('recurring GameDays fire on their pattern in their timezone (real Postg
     expect(run.events).toEqual([
       expect.objectContaining({ type: 'occurrence.skipped', data: expect.objectContaining({ reason: 'blackout' }) }),
     ]);
-    expect((await http.delete(`/api/v1/gamedays/${id}`).set(auth)).status).toBe(200);
+    expect((await stack.http.delete(`/api/v1/gamedays/${id}`).set(stack.admin)).status).toBe(200);
   });
 
   it('every second through a blackout: one skipped run counting the occurrences, not a row each', async () => {
@@ -149,16 +117,16 @@ describe('recurring GameDays fire on their pattern in their timezone (real Postg
       new RegExp(`^occurrence falls in blackout "freeze" .* \\(${rows[0].occurrences} consecutive occurrences skipped`),
     );
     expect(run.events).toHaveLength(1);
-    expect((await http.delete(`/api/v1/gamedays/${id}`).set(auth)).status).toBe(200);
+    expect((await stack.http.delete(`/api/v1/gamedays/${id}`).set(stack.admin)).status).toBe(200);
   });
 
   it('a PATCH of the pattern replaces the scheduler at once', async () => {
     const { id } = await create({ cron: '0 0 1 1 *', timezone: 'UTC' });
     await sleep(1500);
     expect(await prisma.run.count({ where: { gameDayId: id } })).toBe(0);
-    const res = await http
+    const res = await stack.http
       .patch(`/api/v1/gamedays/${id}`)
-      .set(auth)
+      .set(stack.admin)
       .send({ schedule: { cron: '* * * * * *', timezone: 'UTC' } });
     expect(res.status).toBe(200);
     const run = await waitFor(
@@ -168,6 +136,6 @@ describe('recurring GameDays fire on their pattern in their timezone (real Postg
       50,
     );
     expect(run.gameDayVersion).toBe(2);
-    expect(await cancelRunsAndDelete(http, auth, prisma, id)).toBe(200);
+    expect(await cancelRunsAndDelete(stack.http, stack.admin, prisma, id)).toBe(200);
   });
 });

@@ -1,19 +1,8 @@
-import type { INestApplication, INestApplicationContext } from '@nestjs/common';
 import { SCHEDULE_QUEUE, jobIds } from '@gameday/queue';
 import type { Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
-import request from 'supertest';
-import {
-  ADMIN_TOKEN,
-  deleteGameDays,
-  deleteQueueKeys,
-  minimalGameDay,
-  startApi,
-  startWorker,
-  testConfig,
-  testPrisma,
-  waitFor,
-} from '../../support/harness';
+import { minimalGameDay, waitFor } from '../../support/harness';
+import { useStack } from '../../support/stack.fixture';
 
 /**
  * Workers were down when occurrences came due. When one starts, each overdue occurrence is
@@ -21,36 +10,18 @@ import {
  * or skip and record why. Even a job Redis lost is put back from Postgres at start-up.
  */
 describe('missed-run policy (real Postgres + Redis + BullMQ)', () => {
-  const config = testConfig('missed', { WORKER_RECONCILE: 'true' });
-  const prisma = testPrisma();
-  const ids: string[] = [];
-  let api: INestApplication;
-  let worker: INestApplicationContext | undefined;
-  let http: ReturnType<typeof request>;
-  const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
-
-  beforeAll(async () => {
-    api = await startApi(config);
-    http = request(api.getHttpServer());
-  });
-
-  afterAll(async () => {
-    await worker?.close();
-    await api?.close();
-    await deleteGameDays(prisma, ids);
-    await prisma.$disconnect();
-    await deleteQueueKeys(config);
-  });
+  const stack = useStack({ name: 'missed', env: { WORKER_RECONCILE: 'true' } });
+  const { prisma } = stack;
 
   async function create(at: Date, missedRunPolicy: { mode: string; deadline: string }) {
-    const res = await http
+    const res = await stack.http
       .post('/api/v1/gamedays')
-      .set(auth)
+      .set(stack.admin)
       .send(
         minimalGameDay(at, { name: `missed-${randomUUID()}`, schedule: { at: at.toISOString(), missedRunPolicy } }),
       );
     expect(res.status).toBe(201);
-    ids.push(res.body.id);
+    stack.gameDayIds.push(res.body.id);
     return res.body.id as string;
   }
 
@@ -63,10 +34,10 @@ describe('missed-run policy (real Postgres + Redis + BullMQ)', () => {
     const skip = await create(at, { mode: 'skip', deadline: '1h' });
 
     // Redis "loses" one job while no worker runs
-    await api.get<Queue>(SCHEDULE_QUEUE).remove(jobIds.oneShot(lostInRedis));
+    await stack.api.get<Queue>(SCHEDULE_QUEUE).remove(jobIds.oneShot(lostInRedis));
     // no worker until the occurrence is 6.5 s overdue (beyond the 5 s on-time tolerance)
     await new Promise((r) => setTimeout(r, at.getTime() + 6500 - Date.now()));
-    worker = await startWorker(config);
+    await stack.startWorker('stop-at-arming');
 
     const all = [runLate, lostInRedis, tooLate, skip];
     await waitFor(

@@ -1,49 +1,19 @@
-import type { INestApplication, INestApplicationContext } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import request from 'supertest';
 import { WorkerHttpServer } from '../../../apps/worker/src/http/worker-http.server';
-import {
-  ADMIN_TOKEN,
-  deleteGameDays,
-  deleteQueueKeys,
-  minimalGameDay,
-  startApi,
-  startWorker,
-  testConfig,
-  testPrisma,
-  waitFor,
-} from '../../support/harness';
+import { minimalGameDay, waitFor } from '../../support/harness';
+import { useStack } from '../../support/stack.fixture';
 
 describe('one-shot GameDays fire on time (real Postgres + Redis + BullMQ)', () => {
-  const config = testConfig('oneshot');
-  const prisma = testPrisma();
-  const ids: string[] = [];
-  let api: INestApplication;
-  let worker: INestApplicationContext;
-  let http: ReturnType<typeof request>;
-  const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
-
-  beforeAll(async () => {
-    api = await startApi(config);
-    worker = await startWorker(config);
-    http = request(api.getHttpServer());
-  });
-
-  afterAll(async () => {
-    await worker?.close();
-    await api?.close();
-    await deleteGameDays(prisma, ids);
-    await prisma.$disconnect();
-    await deleteQueueKeys(config);
-  });
+  const stack = useStack({ name: 'oneshot', worker: 'stop-at-arming' });
+  const { prisma } = stack;
 
   async function create(at: Date, extra: Record<string, unknown> = {}) {
-    const res = await http
+    const res = await stack.http
       .post('/api/v1/gamedays')
-      .set(auth)
+      .set(stack.admin)
       .send(minimalGameDay(at, { name: `oneshot-${randomUUID()}`, ...extra }));
     expect(res.status).toBe(201);
-    ids.push(res.body.id);
+    stack.gameDayIds.push(res.body.id);
     return res.body as { id: string; nextRunAt: string };
   }
 
@@ -74,17 +44,19 @@ describe('one-shot GameDays fire on time (real Postgres + Redis + BullMQ)', () =
 
     // while its run is active the GameDay cannot be edited; once the run ends (the lifecycle is
     // not part of this test: finish it by hand) a finished one-shot can be planned again
-    expect((await http.patch(`/api/v1/gamedays/${id}`).set(auth).send({ description: 'x' })).status).toBe(409);
+    expect((await stack.http.patch(`/api/v1/gamedays/${id}`).set(stack.admin).send({ description: 'x' })).status).toBe(
+      409,
+    );
     await prisma.run.update({ where: { id: run.id }, data: { status: 'completed', finishedAt: new Date() } });
     const again = new Date(Date.now() + 3600_000);
-    const replanned = await http
+    const replanned = await stack.http
       .patch(`/api/v1/gamedays/${id}`)
-      .set(auth)
+      .set(stack.admin)
       .send({ schedule: { at: again.toISOString() } });
     expect(replanned.status).toBe(200);
     expect(replanned.body).toMatchObject({ status: 'active', nextRunAt: again.toISOString() });
 
-    const viaApi = await http.get(`/api/v1/runs/${run.id}`).set(auth);
+    const viaApi = await stack.http.get(`/api/v1/runs/${run.id}`).set(stack.admin);
     expect(viaApi.body.events.map((e: { type: string }) => e.type)).toEqual(['occurrence.fired', 'run.arming']);
     console.log(`one-shot lateness: ${lateMs} ms (occurrence instant → run row)`);
   });
@@ -92,9 +64,9 @@ describe('one-shot GameDays fire on time (real Postgres + Redis + BullMQ)', () =
   it('a reschedule takes effect at once: it fires at the new instant, never at the old one', async () => {
     const { id } = await create(new Date(Date.now() + 60_000));
     const newAt = new Date(Math.ceil((Date.now() + 2000) / 1000) * 1000);
-    const patched = await http
+    const patched = await stack.http
       .patch(`/api/v1/gamedays/${id}`)
-      .set(auth)
+      .set(stack.admin)
       .send({ schedule: { at: newAt.toISOString() } });
     expect(patched.status).toBe(200);
     const run = await waitFor(
@@ -111,14 +83,14 @@ describe('one-shot GameDays fire on time (real Postgres + Redis + BullMQ)', () =
   it('delete stops the occurrence from firing', async () => {
     const at = new Date(Date.now() + 2000);
     const { id } = await create(at);
-    expect((await http.delete(`/api/v1/gamedays/${id}`).set(auth)).status).toBe(200);
+    expect((await stack.http.delete(`/api/v1/gamedays/${id}`).set(stack.admin)).status).toBe(200);
     await new Promise((r) => setTimeout(r, at.getTime() - Date.now() + 1500));
     expect(await prisma.run.count({ where: { gameDayId: id } })).toBe(0);
   });
 
   it('run now launches a manual run through the worker', async () => {
     const { id } = await create(new Date(Date.now() + 3600_000));
-    const res = await http.post(`/api/v1/gamedays/${id}/runs`).set(auth);
+    const res = await stack.http.post(`/api/v1/gamedays/${id}/runs`).set(stack.admin);
     expect(res.status).toBe(201);
     const armed = await waitFor('manual run arming', async () => {
       const r = await prisma.run.findUnique({ where: { id: res.body.id } });
@@ -128,7 +100,7 @@ describe('one-shot GameDays fire on time (real Postgres + Redis + BullMQ)', () =
   });
 
   it('the worker exposes /metrics and /healthz on its own port', async () => {
-    const port = worker.get(WorkerHttpServer).port;
+    const port = stack.worker.get(WorkerHttpServer).port;
     const health = await fetch(`http://127.0.0.1:${port}/healthz`);
     expect(health.status).toBe(200);
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();

@@ -1,48 +1,22 @@
-import type { INestApplication, INestApplicationContext } from '@nestjs/common';
+import type { INestApplicationContext } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import request from 'supertest';
 import { FireService } from '../../../apps/worker/src/scheduling/fire.service';
-import {
-  ADMIN_TOKEN,
-  cancelRunsAndDelete,
-  deleteGameDays,
-  deleteQueueKeys,
-  minimalGameDay,
-  recordedOccurrences,
-  startApi,
-  startWorker,
-  testConfig,
-  testPrisma,
-  waitFor,
-} from '../../support/harness';
+import { cancelRunsAndDelete, minimalGameDay, recordedOccurrences, waitFor } from '../../support/harness';
+import { useStack } from '../../support/stack.fixture';
 
 describe('two worker instances never create duplicate runs (real Postgres + Redis + BullMQ)', () => {
-  const config = testConfig('twoworkers');
-  const prisma = testPrisma();
-  const ids: string[] = [];
-  let api: INestApplication;
+  const stack = useStack({ name: 'twoworkers' });
+  const { prisma } = stack;
   const workers: INestApplicationContext[] = [];
-  let http: ReturnType<typeof request>;
-  const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
 
   beforeAll(async () => {
-    api = await startApi(config);
-    workers.push(await startWorker(config), await startWorker(config));
-    http = request(api.getHttpServer());
-  });
-
-  afterAll(async () => {
-    await Promise.all(workers.map((w) => w.close()));
-    await api?.close();
-    await deleteGameDays(prisma, ids);
-    await prisma.$disconnect();
-    await deleteQueueKeys(config);
+    workers.push(await stack.startWorker('stop-at-arming'), await stack.startWorker('stop-at-arming'));
   });
 
   async function create(body: Record<string, unknown>) {
-    const res = await http.post('/api/v1/gamedays').set(auth).send(body);
+    const res = await stack.http.post('/api/v1/gamedays').set(stack.admin).send(body);
     expect(res.status).toBe(201);
-    ids.push(res.body.id);
+    stack.gameDayIds.push(res.body.id);
     return res.body.id as string;
   }
 
@@ -74,7 +48,7 @@ describe('two worker instances never create duplicate runs (real Postgres + Redi
       8000,
     );
     await new Promise((r) => setTimeout(r, 3000));
-    expect(await cancelRunsAndDelete(http, auth, prisma, cron)).toBe(200);
+    expect(await cancelRunsAndDelete(stack.http, stack.admin, prisma, cron)).toBe(200);
 
     const runs = await prisma.run.findMany({ where: { gameDayId: { in: oneShots } } });
     for (const g of oneShots) expect(runs.filter((r) => r.gameDayId === g)).toHaveLength(1);

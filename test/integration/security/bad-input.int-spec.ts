@@ -1,7 +1,6 @@
-import type { INestApplication } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import request from 'supertest';
-import { ADMIN_TOKEN, type JsonBody, deleteQueueKeys, startApi, testConfig, testPrisma } from '../../support/harness';
+import { type JsonBody } from '../../support/harness';
+import { useStack } from '../../support/stack.fixture';
 import { fullGameDay } from './full-gameday';
 
 /**
@@ -9,29 +8,15 @@ import { fullGameDay } from './full-gameday';
  * 500; target names follow Docker's and Compose's own rules.
  */
 describe('security: bad input is a 400 naming the field', () => {
-  const config = testConfig('sec-bad-input');
-  const prisma = testPrisma();
   const marker = `sec-bad-input-${randomUUID()}`;
-  let app: INestApplication;
-  let http: ReturnType<typeof request>;
-
-  beforeAll(async () => {
-    app = await startApi(config);
-    http = request(app.getHttpServer());
-  });
-
-  afterAll(async () => {
-    await app?.close();
-    await prisma.gameDay.deleteMany({ where: { name: { startsWith: marker } } });
-    await prisma.$disconnect();
-    await deleteQueueKeys(config);
-  });
+  const stack = useStack({ name: 'sec-bad-input', marker });
+  const { prisma } = stack;
 
   const inAWeek = () => new Date(Date.now() + 7 * 24 * 3600_000);
   const post = (body: JsonBody | string) =>
-    http
+    stack.http
       .post('/api/v1/gamedays')
-      .set('Authorization', `Bearer ${ADMIN_TOKEN}`)
+      .set(stack.admin)
       .set('Content-Type', 'application/json')
       .send(typeof body === 'string' ? body : JSON.stringify(body));
   const rows = () => prisma.gameDay.count({ where: { name: { startsWith: marker } } });
@@ -117,9 +102,9 @@ describe('security: bad input is a 400 naming the field', () => {
 
     const created = await post(fullGameDay(`${marker} patched`, inAWeek()));
     expect(created.status).toBe(201);
-    const patch = await http
+    const patch = await stack.http
       .patch(`/api/v1/gamedays/${created.body.id}`)
-      .set('Authorization', `Bearer ${ADMIN_TOKEN}`)
+      .set(stack.admin)
       .set('Content-Type', 'application/json')
       .send('{"description": "\\udc00"}');
     expect(patch.status).toBe(400);
@@ -131,9 +116,9 @@ describe('security: bad input is a 400 naming the field', () => {
   it('a PATCH with a __proto__ field → 400 naming it, nothing changed', async () => {
     const created = await post(fullGameDay(`${marker} proto-patch`, inAWeek()));
     expect(created.status).toBe(201);
-    const patch = await http
+    const patch = await stack.http
       .patch(`/api/v1/gamedays/${created.body.id}`)
-      .set('Authorization', `Bearer ${ADMIN_TOKEN}`)
+      .set(stack.admin)
       .set('Content-Type', 'application/json')
       .send('{"__proto__": {"mode": "blind"}, "description": "d"}');
     expect(patch.status).toBe(400);

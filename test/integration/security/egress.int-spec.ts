@@ -1,4 +1,3 @@
-import type { INestApplication, INestApplicationContext } from '@nestjs/common';
 import { buildEgressPolicy, type LocalAddresses, parseCidr, type Sample } from '@gameday/core';
 import { EgressGuard, LoadGenerator, ProbeLoop, postWebhook, probeOnce } from '@gameday/probes';
 import Docker from 'dockerode';
@@ -9,20 +8,9 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
-import { createWorkerApp } from '../../../apps/worker/src/bootstrap';
 import { ensureLabTargetImage } from '../../../tools/lab/lab-images';
-import {
-  ADMIN_TOKEN,
-  type JsonBody,
-  deleteGameDays,
-  deleteQueueKeys,
-  minimalGameDay,
-  runEnded,
-  startApi,
-  testConfig,
-  testPrisma,
-  waitFor,
-} from '../../support/harness';
+import { type JsonBody, minimalGameDay, runEnded, waitFor } from '../../support/harness';
+import { useStack } from '../../support/stack.fixture';
 
 /**
  * The egress policy: probes, load and webhooks go only where it allows. Checked at create/edit
@@ -30,19 +18,14 @@ import {
  * sent); names are resolved once and the connection goes to the checked address.
  */
 describe('security: egress policy', () => {
-  const prisma = testPrisma();
   const marker = `sec-egress-${randomUUID().slice(0, 8)}`;
-  const prefixes: string[] = [];
-  const apps: INestApplication[] = [];
+  const stack = useStack({ name: 'sec-egress', api: false, marker });
+  const { prisma } = stack;
   const servers: http.Server[] = [];
-  const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
 
+  /** an API of its own (own queue prefix) with this egress configuration */
   async function api(extra: Record<string, string> = {}) {
-    const config = testConfig('sec-egress', extra);
-    prefixes.push(config.QUEUE_PREFIX);
-    const app = await startApi(config);
-    apps.push(app);
-    return request(app.getHttpServer());
+    return request((await stack.startApi(stack.newConfig(extra))).getHttpServer());
   }
 
   /** A loopback server counting the requests it receives. */
@@ -59,14 +42,10 @@ describe('security: egress policy', () => {
   }
 
   afterAll(async () => {
-    for (const app of apps) await app.close();
     for (const s of servers) {
       s.closeAllConnections();
       await new Promise((r) => s.close(r));
     }
-    await prisma.gameDay.deleteMany({ where: { name: { startsWith: marker } } });
-    await prisma.$disconnect();
-    for (const p of prefixes) await deleteQueueKeys({ REDIS_URL: process.env.REDIS_URL!, QUEUE_PREFIX: p });
   });
 
   const inAWeek = () => new Date(Date.now() + 7 * 24 * 3600_000);
@@ -122,7 +101,7 @@ describe('security: egress policy', () => {
 
   it.each(denied)('create: %s → 400 naming the field, no row', async (_label, mutate, field) => {
     const http = await api();
-    const res = await http.post('/api/v1/gamedays').set(auth).send(body(mutate));
+    const res = await http.post('/api/v1/gamedays').set(stack.admin).send(body(mutate));
     expect(res.status).toBe(400);
     expect(res.body.errors).toContainEqual(expect.objectContaining({ field }));
     expect(await rows()).toBe(0);
@@ -130,11 +109,11 @@ describe('security: egress policy', () => {
 
   it('loopback in general stays allowed (the demo on :8000); an edit to a denied URL is a 400 and changes nothing', async () => {
     const http = await api();
-    const created = await http.post('/api/v1/gamedays').set(auth).send(body());
+    const created = await http.post('/api/v1/gamedays').set(stack.admin).send(body());
     expect(created.status).toBe(201);
     const experiments = created.body.spec.experiments;
     experiments[0].hypothesis.probes[0].url = 'http://169.254.169.254/';
-    const patched = await http.patch(`/api/v1/gamedays/${created.body.id}`).set(auth).send({ experiments });
+    const patched = await http.patch(`/api/v1/gamedays/${created.body.id}`).set(stack.admin).send({ experiments });
     expect(patched.status).toBe(400);
     expect(patched.body.errors).toContainEqual(
       expect.objectContaining({ field: 'experiments[0].hypothesis.probes[0].url' }),
@@ -145,7 +124,7 @@ describe('security: egress policy', () => {
 
   it('GAMEDAY_EGRESS_ALLOW narrows to an allow-list; GAMEDAY_EGRESS_ALLOW_DENIED re-allows one denied target', async () => {
     const narrow = await api({ GAMEDAY_EGRESS_ALLOW: '10.0.0.0/8,service1:8000' });
-    const refused = await narrow.post('/api/v1/gamedays').set(auth).send(body());
+    const refused = await narrow.post('/api/v1/gamedays').set(stack.admin).send(body());
     expect(refused.status).toBe(400);
     expect(refused.body.errors[0]).toMatchObject({
       field: 'experiments[0].hypothesis.probes[0].url',
@@ -153,15 +132,15 @@ describe('security: egress policy', () => {
     });
     const ok = await narrow
       .post('/api/v1/gamedays')
-      .set(auth)
+      .set(stack.admin)
       .send(body((b) => (probe(b).url = 'http://10.1.2.3:8000/')));
     expect(ok.status).toBe(201);
 
     const reopened = await api({ GAMEDAY_EGRESS_ALLOW_DENIED: '169.254.169.254:80' });
     const meta = (b: JsonBody) => (probe(b).url = 'http://169.254.169.254/latest/meta-data/');
-    expect((await reopened.post('/api/v1/gamedays').set(auth).send(body(meta))).status).toBe(201);
+    expect((await reopened.post('/api/v1/gamedays').set(stack.admin).send(body(meta))).status).toBe(201);
     const other = (b: JsonBody) => (probe(b).url = 'http://169.254.1.1/');
-    expect((await reopened.post('/api/v1/gamedays').set(auth).send(body(other))).status).toBe(400);
+    expect((await reopened.post('/api/v1/gamedays').set(stack.admin).send(body(other))).status).toBe(400);
   });
 
   it('at request time a denied probe is recorded as egress_denied and never sent', async () => {
@@ -252,19 +231,15 @@ describe('security: egress policy', () => {
  */
 describe("security: GameDay's own ports on an address that appears after start", () => {
   jest.setTimeout(120_000);
-  const prisma = testPrisma();
+  const stack = useStack({ name: 'sec-egress-own', api: false });
+  const { prisma } = stack;
   const docker = new Docker();
   const suffix = randomUUID().slice(0, 8);
   const bridge = `gdeg${suffix}`;
   const target = `gd-egress-target-${suffix}`;
-  const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
-  const ids: string[] = [];
   const listeners: http.Server[] = [];
   let address = '';
   let ownPort = 0;
-  let config: ReturnType<typeof testConfig>;
-  let api: INestApplication;
-  let worker: INestApplicationContext;
   let targetUrl = '';
 
   /** A 10.250.x.0/24 this machine does not use (its routes and addresses, up or down). */
@@ -302,16 +277,16 @@ describe("security: GameDay's own ports on an address that appears after start",
   beforeAll(async () => {
     address = `10.250.${unusedSubnet()}.1`;
     ownPort = await freePort();
-    config = testConfig('sec-egress-own', { PORT: String(ownPort) });
     const image = await ensureLabTargetImage(docker);
     const c = await docker.createContainer({ name: target, Image: image, Labels: { 'gameday.enabled': 'true' } });
     await c.start();
     targetUrl = `http://${(await c.inspect()).NetworkSettings.Networks.bridge.IPAddress}/`;
-    api = await startApi(config);
-    worker = await createWorkerApp(config, { logger: false });
+    const config = stack.newConfig({ PORT: String(ownPort) });
+    await stack.startApi(config);
+    await stack.startWorker('real', config);
   });
 
-  afterAll(async () => {
+  stack.beforeClose(async () => {
     try {
       execFileSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
     } catch {
@@ -321,16 +296,14 @@ describe("security: GameDay's own ports on an address that appears after start",
       s.closeAllConnections();
       await new Promise((r) => s.close(r));
     }
-    await worker?.close();
-    await api?.close();
-    await docker
+  });
+
+  afterAll(() =>
+    docker
       .getContainer(target)
       .remove({ force: true })
-      .catch(() => undefined);
-    await deleteGameDays(prisma, ids);
-    await prisma.$disconnect();
-    if (config) await deleteQueueKeys(config);
-  });
+      .catch(() => undefined),
+  );
 
   /** The bridge, down, with `address`: local to the kernel, absent from the interface list. */
   let bridged = false;
@@ -367,18 +340,18 @@ describe("security: GameDay's own ports on an address that appears after start",
 
   it('probes, load and webhooks of a run are refused at send time and recorded; a new GameDay gets a 400', async () => {
     const own = `http://${address}:${ownPort}/`;
-    const http = request(api.getHttpServer());
+    const http = stack.http;
     // before the address exists it is nobody's: the GameDay is accepted (nothing is sent)
-    const created = await http.post('/api/v1/gamedays').set(auth).send(spec(own));
+    const created = await http.post('/api/v1/gamedays').set(stack.admin).send(spec(own));
     expect(created.status).toBe(201);
-    ids.push(created.body.id);
+    stack.gameDayIds.push(created.body.id);
 
     addDownBridge();
     const ours = await listen(ownPort);
     // the worker and API started before it; their reads of this host's addresses are refreshed
     await new Promise((r) => setTimeout(r, 1_100));
 
-    const started = await http.post(`/api/v1/gamedays/${created.body.id}/runs`).set(auth).send({});
+    const started = await http.post(`/api/v1/gamedays/${created.body.id}/runs`).set(stack.admin).send({});
     expect(started.status).toBe(201);
     const run = await runEnded(prisma, started.body.id);
     const samples = await prisma.probeSample.findMany({ where: { runId: run.id, probe: 'own' } });
@@ -394,7 +367,7 @@ describe("security: GameDay's own ports on an address that appears after start",
       expect(row.message).toContain(`GameDay's own API (port ${ownPort} on an address of this host)`);
 
     // the load (refused before its first request) and a probe straight from the worker's guard
-    const guard = worker.get(EgressGuard);
+    const guard = stack.worker.get(EgressGuard);
     const loadSamples: Sample[] = [];
     const load = new LoadGenerator(
       { url: own, rate: 20, concurrency: 1, timeoutMs: 500 },
@@ -411,7 +384,7 @@ describe("security: GameDay's own ports on an address that appears after start",
     });
 
     // the API refuses the same GameDay now, naming each field
-    const again = await http.post('/api/v1/gamedays').set(auth).send(spec(own));
+    const again = await http.post('/api/v1/gamedays').set(stack.admin).send(spec(own));
     expect(again.status).toBe(400);
     expect(again.body.errors.map((e: { field: string }) => e.field).sort()).toEqual([
       'experiments[0].hypothesis.probes[0].url',

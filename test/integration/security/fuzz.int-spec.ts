@@ -1,7 +1,6 @@
-import type { INestApplication } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import request from 'supertest';
-import { ADMIN_TOKEN, type JsonBody, deleteQueueKeys, startApi, testConfig, testPrisma } from '../../support/harness';
+import { type JsonBody } from '../../support/harness';
+import { useStack } from '../../support/stack.fixture';
 import { fullGameDay } from './full-gameday';
 
 /**
@@ -71,35 +70,23 @@ const serialize = (body: unknown) => JSON.stringify(body).replace(JSON.stringify
 
 describe('security: fuzz over every field and endpoint', () => {
   // thousands of requests from one address and token: the rate limit is another test's subject
-  const config = testConfig('sec-fuzz', { RATE_LIMIT_PER_ADDRESS: '1000000', RATE_LIMIT_PER_TOKEN: '1000000' });
-  const prisma = testPrisma();
   const marker = `sec-fuzz-${randomUUID()}`;
+  const stack = useStack({
+    name: 'sec-fuzz',
+    env: { RATE_LIMIT_PER_ADDRESS: '1000000', RATE_LIMIT_PER_TOKEN: '1000000' },
+    marker,
+  });
+  const { prisma } = stack;
   const counts = { sent: 0, '2xx': 0, '4xx': 0, '5xx': 0, other: 0 };
   const fiveHundreds: string[] = [];
-  const createdIds: string[] = [];
-  let app: INestApplication;
-  let http: ReturnType<typeof request>;
 
-  beforeAll(async () => {
-    app = await startApi(config);
-    http = request(app.getHttpServer());
-  });
-
-  afterAll(async () => {
-    console.log(`fuzz counts: ${JSON.stringify(counts)}`);
-    await app?.close();
-    await prisma.gameDay.deleteMany({ where: { OR: [{ name: { startsWith: marker } }, { id: { in: createdIds } }] } });
-    await prisma.apiToken.deleteMany({ where: { id: { in: createdIds } } });
-    await prisma.$disconnect();
-    await deleteQueueKeys(config);
-  });
+  afterAll(() => console.log(`fuzz counts: ${JSON.stringify(counts)}`));
 
   beforeEach(() => {
     fiveHundreds.length = 0;
   });
 
   const inAWeek = () => new Date(Date.now() + 7 * 24 * 3600_000);
-  const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
 
   async function send(
     label: string,
@@ -107,13 +94,17 @@ describe('security: fuzz over every field and endpoint', () => {
     url: string,
     body?: unknown,
   ): Promise<number> {
-    let req = http[method](url).set(auth);
+    let req = stack.http[method](url).set(stack.admin);
     if (body !== undefined) req = req.set('Content-Type', 'application/json').send(serialize(body));
     const res = await req;
     counts.sent++;
     const cls = res.status >= 500 ? '5xx' : res.status >= 400 ? '4xx' : res.status >= 200 ? '2xx' : 'other';
     counts[cls]++;
-    if (res.status === 201 && typeof res.body?.id === 'string') createdIds.push(res.body.id);
+    // a GameDay or a token: deleted as either
+    if (res.status === 201 && typeof res.body?.id === 'string') {
+      stack.gameDayIds.push(res.body.id);
+      stack.tokenIds.push(res.body.id);
+    }
     if (res.status >= 500 || res.status === 429)
       fiveHundreds.push(`${res.status} ${method.toUpperCase()} ${url} ${label}: ${res.text}`);
     return res.status;
@@ -140,9 +131,9 @@ describe('security: fuzz over every field and endpoint', () => {
   }, 600_000);
 
   it('PATCH /api/v1/gamedays/:id: each top-level field × hostile values; a rejected patch changes nothing', async () => {
-    const created = await http
+    const created = await stack.http
       .post('/api/v1/gamedays')
-      .set(auth)
+      .set(stack.admin)
       .send(fullGameDay(`${marker} patch target`, inAWeek()));
     expect(created.status).toBe(201);
     const id = created.body.id as string;
@@ -206,7 +197,7 @@ describe('security: fuzz over every field and endpoint', () => {
 
   it('header names and values HTTP forbids, in every place a spec carries headers: 400 naming the header, nothing stored', async () => {
     const base = fullGameDay(`${marker} headers`, inAWeek());
-    const created = await http.post('/api/v1/gamedays').set(auth).send(base);
+    const created = await stack.http.post('/api/v1/gamedays').set(stack.admin).send(base);
     expect(created.status).toBe(201);
     const id = created.body.id as string;
     const before = await prisma.gameDay.count();
@@ -225,7 +216,10 @@ describe('security: fuzz over every field and endpoint', () => {
           ['post', '/api/v1/gamedays', body],
           ['patch', `/api/v1/gamedays/${id}`, { experiments: body.experiments }],
         ] as const) {
-          const res = await http[method](url).set(auth).set('Content-Type', 'application/json').send(serialize(sent));
+          const res = await stack.http[method](url)
+            .set(stack.admin)
+            .set('Content-Type', 'application/json')
+            .send(serialize(sent));
           counts.sent++;
           const fields = (res.body?.errors ?? []).map((e: { field: string }) => e.field);
           if (res.status !== 400 || !fields.includes(field))
@@ -240,7 +234,7 @@ describe('security: fuzz over every field and endpoint', () => {
 
   it('a "__proto__" header name: a 4xx (never a 5xx), and nothing stored', async () => {
     const base = fullGameDay(`${marker} proto`, inAWeek());
-    const created = await http.post('/api/v1/gamedays').set(auth).send(base);
+    const created = await stack.http.post('/api/v1/gamedays').set(stack.admin).send(base);
     expect(created.status).toBe(201);
     const id = created.body.id as string;
     const before = await prisma.gameDay.count();
@@ -254,7 +248,7 @@ describe('security: fuzz over every field and endpoint', () => {
         ['post', '/api/v1/gamedays', raw],
         ['patch', `/api/v1/gamedays/${id}`, patch],
       ] as const) {
-        const res = await http[method](url).set(auth).set('Content-Type', 'application/json').send(text);
+        const res = await stack.http[method](url).set(stack.admin).set('Content-Type', 'application/json').send(text);
         expect({ at: `${method} ${home.join('.')}`, class: Math.floor(res.status / 100) }).toEqual({
           at: `${method} ${home.join('.')}`,
           class: 4,

@@ -1,22 +1,12 @@
-import type { INestApplication } from '@nestjs/common';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import request from 'supertest';
 import { planRun } from '@gameday/core';
 import { startWorkerProcess, type WorkerProcess } from '../../../tools/lab/worker-process';
-import {
-  ADMIN_TOKEN,
-  type JsonBody,
-  deleteGameDays,
-  deleteQueueKeys,
-  startApi,
-  testConfig,
-  testPrisma,
-  waitFor,
-} from '../../support/harness';
+import { ADMIN_TOKEN, type JsonBody, waitFor } from '../../support/harness';
+import { useStack } from '../../support/stack.fixture';
 import { isPaused, pauseGameDay, removeContainers, startTarget } from '../control/control-support';
 
 /**
@@ -33,14 +23,11 @@ const FAULT_MS = 3_000;
 const ON_TIME_MS = 1_000;
 
 describe('security: hostile GameDays do not stop the worker', () => {
-  const config = testConfig('sec-hostile');
-  const prisma = testPrisma();
+  const stack = useStack({ name: 'sec-hostile' });
+  const { config, prisma } = stack;
   const marker = `sec-hostile-${randomUUID().slice(0, 8)}`;
   const logDir = mkdtempSync(path.join(os.tmpdir(), 'gameday-hostile-'));
-  const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
-  const ids: string[] = [];
   const targets: { name: string; url: string }[] = [];
-  let api: INestApplication;
   let worker: WorkerProcess;
   let sink: Server;
   let sinkUrl = '';
@@ -61,7 +48,6 @@ describe('security: hostile GameDays do not stop the worker', () => {
     await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
     sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/`;
     for (let i = 0; i < 2; i++) targets.push(await startTarget(`hostile-${i}`));
-    api = await startApi(config);
     worker = await startWorkerProcess({
       name: 'hostile',
       logFile: path.join(logDir, 'worker.log'),
@@ -76,29 +62,27 @@ describe('security: hostile GameDays do not stop the worker', () => {
     });
   });
 
-  afterAll(async () => {
+  // the worker process goes first, as the stack's own worker would
+  stack.beforeClose(async () => {
     await worker?.kill('SIGTERM');
-    await api?.close();
+  });
+
+  afterAll(async () => {
     await removeContainers(targets.map((t) => t.name));
     for (const s of sockets) s.destroy();
     await new Promise((r) => sink?.close(r));
-    await deleteGameDays(prisma, ids);
-    await prisma.$disconnect();
-    await deleteQueueKeys(config);
     rmSync(logDir, { recursive: true, force: true });
   });
 
-  const http = () => request(api.getHttpServer());
-
   async function create(body: JsonBody): Promise<string> {
-    const res = await http().post('/api/v1/gamedays').set(auth).send(body);
+    const res = await stack.http.post('/api/v1/gamedays').set(stack.admin).send(body);
     expect(res.status).toBe(201);
-    ids.push(res.body.id);
+    stack.gameDayIds.push(res.body.id);
     return res.body.id as string;
   }
 
   async function runNow(id: string): Promise<string> {
-    const res = await http().post(`/api/v1/gamedays/${id}/runs`).set(auth).send({});
+    const res = await stack.http.post(`/api/v1/gamedays/${id}/runs`).set(stack.admin).send({});
     expect(res.status).toBe(201);
     return res.body.id as string;
   }

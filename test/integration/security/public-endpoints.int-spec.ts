@@ -1,9 +1,11 @@
-import type { INestApplication, INestApplicationContext } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
+import type { AppConfig } from '@gameday/config';
 import { randomUUID } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
 import request from 'supertest';
 import { WorkerHttpServer } from '../../../apps/worker/src/http/worker-http.server';
-import { ADMIN_TOKEN, deleteQueueKeys, startApi, startWorker, testConfig, testPrisma } from '../../support/harness';
+import { ADMIN_TOKEN } from '../../support/harness';
+import { bearer, useStack } from '../../support/stack.fixture';
 
 /**
  * Tokens and public endpoints: a rate limit per address and per token (429 problem+json with
@@ -11,26 +13,15 @@ import { ADMIN_TOKEN, deleteQueueKeys, startApi, startWorker, testConfig, testPr
  * on loopback unless configured otherwise.
  */
 describe('security: tokens and public endpoints', () => {
-  const prisma = testPrisma();
   const marker = `sec-public-${randomUUID().slice(0, 8)}`;
-  const prefixes: string[] = [];
-  const apps: { close(): Promise<unknown> }[] = [];
-  const auth = (token = ADMIN_TOKEN) => ({ Authorization: `Bearer ${token}` });
+  const stack = useStack({ name: 'sec-public', api: false, marker });
+  const { prisma } = stack;
+  const auth = (token = ADMIN_TOKEN) => bearer(token);
 
-  async function api(extra: Record<string, string> = {}): Promise<INestApplication> {
-    const config = testConfig('sec-public', extra);
-    prefixes.push(config.QUEUE_PREFIX);
-    const app = await startApi(config);
-    apps.push(app);
-    return app;
+  /** an API of its own (own queue prefix) with this configuration; `down` points it elsewhere */
+  function api(extra: Record<string, string> = {}, down: Partial<AppConfig> = {}): Promise<INestApplication> {
+    return stack.startApi({ ...stack.newConfig(extra), ...down });
   }
-
-  afterAll(async () => {
-    for (const app of apps) await app.close();
-    await prisma.apiToken.deleteMany({ where: { name: { startsWith: marker } } });
-    await prisma.$disconnect();
-    for (const prefix of prefixes) await deleteQueueKeys({ REDIS_URL: process.env.REDIS_URL!, QUEUE_PREFIX: prefix });
-  });
 
   it('an address over its budget gets 429 problem+json with Retry-After, anonymous or not', async () => {
     const http = request((await api({ RATE_LIMIT_PER_ADDRESS: '5', RATE_LIMIT_WINDOW_SECONDS: '30' })).getHttpServer());
@@ -86,10 +77,13 @@ describe('security: tokens and public endpoints', () => {
     const db = `no_such_db_${randomUUID().slice(0, 8)}`;
     const http = request(
       (
-        await api({
-          DATABASE_URL: `postgresql://postgres@127.0.0.1:5432/${db}`,
-          REDIS_URL: 'redis://127.0.0.1:1/0',
-        })
+        await api(
+          {},
+          {
+            DATABASE_URL: `postgresql://postgres@127.0.0.1:5432/${db}`,
+            REDIS_URL: 'redis://127.0.0.1:1/0',
+          },
+        )
       ).getHttpServer(),
     );
     const res = await http.get('/readyz');
@@ -99,10 +93,7 @@ describe('security: tokens and public endpoints', () => {
   });
 
   it("the worker's /metrics listens on loopback only by default", async () => {
-    const config = testConfig('sec-public-worker');
-    prefixes.push(config.QUEUE_PREFIX);
-    const worker: INestApplicationContext = await startWorker(config);
-    apps.push(worker);
+    const worker = await stack.startWorker('stop-at-arming', stack.newConfig());
     const port = worker.get(WorkerHttpServer).port;
     expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(200);
     const external = Object.values(networkInterfaces())

@@ -1,15 +1,6 @@
-import type { INestApplication } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import request from 'supertest';
-import {
-  ADMIN_TOKEN,
-  type JsonBody,
-  deleteGameDays,
-  deleteQueueKeys,
-  startApi,
-  testConfig,
-  testPrisma,
-} from '../../support/harness';
+import { ADMIN_TOKEN, type JsonBody } from '../../support/harness';
+import { bearer, useStack } from '../../support/stack.fixture';
 import { fullGameDay } from './full-gameday';
 
 /**
@@ -19,50 +10,28 @@ import { fullGameDay } from './full-gameday';
  * theirs and sends the placeholders back: refused, naming each field, and nothing changes.
  */
 describe('security: a kept secret never follows a new destination', () => {
-  const config = testConfig('sec-secret-destination');
-  const prisma = testPrisma();
   const marker = `sec-secret-dest-${randomUUID().slice(0, 8)}`;
-  const ids: string[] = [];
-  const tokenIds: string[] = [];
+  const stack = useStack({ name: marker });
+  const { prisma } = stack;
+  // two operators: A stores the secrets, B tries to send them elsewhere
   const tokens: Record<string, string> = { admin: ADMIN_TOKEN };
   const SECRETS = ['Bearer probe-secret', '{"q":1}', 'load-secret', 'T000/B000/secret'];
   const ATTACKER = 'http://127.0.0.1:39999';
-  let api: INestApplication;
-  let http: ReturnType<typeof request>;
-
-  const as = (who: string) => ({ Authorization: `Bearer ${tokens[who]}` });
+  const as = (who: string) => bearer(tokens[who]);
 
   beforeAll(async () => {
-    api = await startApi(config);
-    http = request(api.getHttpServer());
-    for (const who of ['a', 'b']) {
-      const t = await http
-        .post('/api/v1/tokens')
-        .set(as('admin'))
-        .send({ name: `${marker}-${who}`, role: 'operator' });
-      expect(t.status).toBe(201);
-      tokens[who] = t.body.token;
-      tokenIds.push(t.body.id);
-    }
-  });
-
-  afterAll(async () => {
-    await api?.close();
-    await deleteGameDays(prisma, ids);
-    await prisma.apiToken.deleteMany({ where: { id: { in: tokenIds } } });
-    await prisma.$disconnect();
-    await deleteQueueKeys(config);
+    for (const who of ['a', 'b']) tokens[who] = (await stack.createToken('operator', `${marker}-${who}`)).token;
   });
 
   /** A's GameDay, and what B reads of it (every secret a placeholder). */
   async function storedByA(): Promise<{ id: string; read: JsonBody; before: JsonBody }> {
-    const created = await http
+    const created = await stack.http
       .post('/api/v1/gamedays')
       .set(as('a'))
       .send(fullGameDay(`${marker} ${randomUUID()}`, new Date(Date.now() + 7 * 24 * 3600_000)));
     expect(created.status).toBe(201);
-    ids.push(created.body.id);
-    const read = await http.get(`/api/v1/gamedays/${created.body.id}`).set(as('b'));
+    stack.gameDayIds.push(created.body.id);
+    const read = await stack.http.get(`/api/v1/gamedays/${created.body.id}`).set(as('b'));
     expect(read.status).toBe(200);
     expect(SECRETS.filter((s) => read.text.includes(s))).toEqual([]);
     const before = (await prisma.gameDay.findUniqueOrThrow({ where: { id: created.body.id } })).spec;
@@ -74,7 +43,7 @@ describe('security: a kept secret never follows a new destination', () => {
     const experiments = read.experiments;
     experiments[0].hypothesis.probes[0].url = `${ATTACKER}/collect`;
     experiments[0].load.url = `${ATTACKER}/collect`;
-    const res = await http.patch(`/api/v1/gamedays/${id}`).set(as('b')).send({ experiments });
+    const res = await stack.http.patch(`/api/v1/gamedays/${id}`).set(as('b')).send({ experiments });
     expect(res.status).toBe(400);
     expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
     const fields = res.body.errors.map((e: { field: string }) => e.field);
@@ -98,7 +67,7 @@ describe('security: a kept secret never follows a new destination', () => {
   ])('refuses a probe moved to %s, however close', async (_label, url) => {
     const { id, read } = await storedByA();
     read.experiments[0].hypothesis.probes[0].url = url;
-    const res = await http.patch(`/api/v1/gamedays/${id}`).set(as('b')).send({ experiments: read.experiments });
+    const res = await stack.http.patch(`/api/v1/gamedays/${id}`).set(as('b')).send({ experiments: read.experiments });
     expect(res.status).toBe(400);
     expect(res.body.errors.map((e: { field: string }) => e.field)).toContain(
       'experiments[0].hypothesis.probes[0].headers.Authorization',
@@ -107,7 +76,7 @@ describe('security: a kept secret never follows a new destination', () => {
 
   it('refuses a webhook placeholder for another host (the same rule)', async () => {
     const { id, read } = await storedByA();
-    const res = await http
+    const res = await stack.http
       .patch(`/api/v1/gamedays/${id}`)
       .set(as('b'))
       .send({ webhooks: [{ ...read.webhooks[0], url: `${ATTACKER}/***` }] });
@@ -118,7 +87,7 @@ describe('security: a kept secret never follows a new destination', () => {
   it('keeps the secrets when only the path and query change, and takes new values for a new destination', async () => {
     const { id, read } = await storedByA();
     read.experiments[0].hypothesis.probes[0].url = 'http://127.0.0.1:8000/health?deep=1';
-    const kept = await http.patch(`/api/v1/gamedays/${id}`).set(as('b')).send({ experiments: read.experiments });
+    const kept = await stack.http.patch(`/api/v1/gamedays/${id}`).set(as('b')).send({ experiments: read.experiments });
     expect(kept.status).toBe(200);
     let spec = (await prisma.gameDay.findUniqueOrThrow({ where: { id } })).spec as JsonBody;
     expect(spec.experiments[0].hypothesis.probes[0]).toMatchObject({
@@ -127,11 +96,14 @@ describe('security: a kept secret never follows a new destination', () => {
       body: '{"q":1}',
     });
 
-    const again = (await http.get(`/api/v1/gamedays/${id}`).set(as('b'))).body.spec;
+    const again = (await stack.http.get(`/api/v1/gamedays/${id}`).set(as('b'))).body.spec;
     again.experiments[0].hypothesis.probes[0].url = `${ATTACKER}/collect`;
     again.experiments[0].hypothesis.probes[0].headers = { Authorization: 'Bearer b-own' };
     again.experiments[0].hypothesis.probes[0].body = 'b-body';
-    const replaced = await http.patch(`/api/v1/gamedays/${id}`).set(as('b')).send({ experiments: again.experiments });
+    const replaced = await stack.http
+      .patch(`/api/v1/gamedays/${id}`)
+      .set(as('b'))
+      .send({ experiments: again.experiments });
     expect(replaced.status).toBe(200);
     spec = (await prisma.gameDay.findUniqueOrThrow({ where: { id } })).spec as JsonBody;
     expect(spec.experiments[0].hypothesis.probes[0]).toMatchObject({

@@ -1,17 +1,7 @@
-import type { INestApplication, INestApplicationContext } from '@nestjs/common';
 import Docker from 'dockerode';
 import { randomUUID } from 'node:crypto';
-import request from 'supertest';
 import { ensureLabTargetImage } from '../../../tools/lab/lab-images';
-import {
-  ADMIN_TOKEN,
-  deleteGameDays,
-  deleteQueueKeys,
-  startApi,
-  startWorker,
-  testConfig,
-  testPrisma,
-} from '../../support/harness';
+import { type Role, useStack } from '../../support/stack.fixture';
 import { fullGameDay } from './full-gameday';
 
 /**
@@ -26,18 +16,12 @@ const suffix = randomUUID().slice(0, 8);
 const TARGET = `sec-secrets-target-${suffix}`;
 
 describe('security: secrets are write-only', () => {
-  const config = testConfig('sec-secrets');
-  const prisma = testPrisma();
   const marker = `sec-secrets-${suffix}`;
-  const ids: string[] = [];
-  const tokenIds: string[] = [];
-  const tokens: Record<string, string> = { admin: ADMIN_TOKEN };
-  let api: INestApplication;
-  let worker: INestApplicationContext;
-  let http: ReturnType<typeof request>;
+  const stack = useStack({ name: marker, worker: 'stop-at-arming', users: ['viewer', 'operator'] });
+  const { prisma } = stack;
   let id = '';
 
-  const as = (role: string) => ({ Authorization: `Bearer ${tokens[role]}` });
+  const as = (role: string) => (role === 'admin' ? stack.admin : stack.as(role as Role));
   const leaks = (text: string) => SECRETS.filter((s) => text.includes(s));
 
   beforeAll(async () => {
@@ -48,41 +32,24 @@ describe('security: secrets are write-only', () => {
       Labels: { 'gameday.enabled': 'true', 'sec-group': suffix, 'db.password': 'hunter2' },
     });
     await target.start();
-    api = await startApi(config);
-    worker = await startWorker(config);
-    http = request(api.getHttpServer());
-    for (const role of ['viewer', 'operator']) {
-      const t = await http
-        .post('/api/v1/tokens')
-        .set(as('admin'))
-        .send({ name: `${marker}-${role}`, role });
-      tokens[role] = t.body.token;
-      tokenIds.push(t.body.id);
-    }
     const body = fullGameDay(`${marker} gameday`, new Date(Date.now() + 7 * 24 * 3600_000));
     body.experiments[1].fault.target.labels = { 'sec-group': suffix };
-    const created = await http.post('/api/v1/gamedays').set(as('operator')).send(body);
+    const created = await stack.http.post('/api/v1/gamedays').set(as('operator')).send(body);
     expect(created.status).toBe(201);
     id = created.body.id;
-    ids.push(id);
+    stack.gameDayIds.push(id);
     expect(leaks(JSON.stringify(created.body))).toEqual([]);
   });
 
   afterAll(async () => {
-    await worker?.close();
-    await api?.close();
     await docker
       .getContainer(TARGET)
       .remove({ force: true })
       .catch(() => undefined);
-    await deleteGameDays(prisma, ids);
-    await prisma.apiToken.deleteMany({ where: { id: { in: tokenIds } } });
-    await prisma.$disconnect();
-    await deleteQueueKeys(config);
   });
 
   it.each(['viewer', 'operator', 'admin'])('%s reads the GameDay and the list with secrets redacted', async (role) => {
-    const one = await http.get(`/api/v1/gamedays/${id}`).set(as(role));
+    const one = await stack.http.get(`/api/v1/gamedays/${id}`).set(as(role));
     expect(one.status).toBe(200);
     expect(leaks(one.text)).toEqual([]);
     const probe = one.body.spec.experiments[0].hypothesis.probes[0];
@@ -92,18 +59,21 @@ describe('security: secrets are write-only', () => {
     expect(one.body.spec.webhooks[0].url).toBe('https://hooks.example.com/***');
     // contacts: operators and admins only
     expect(one.body.spec.participants[0].contact).toEqual(role === 'viewer' ? undefined : 'alice@example.com');
-    const list = await http.get(`/api/v1/gamedays?q=${encodeURIComponent(marker)}`).set(as(role));
+    const list = await stack.http.get(`/api/v1/gamedays?q=${encodeURIComponent(marker)}`).set(as(role));
     expect(list.status).toBe(200);
     expect(list.body.items.length).toBeGreaterThan(0);
     expect(leaks(list.text)).toEqual([]);
   });
 
   it('a PATCH that sends the redacted placeholders back keeps the stored secrets; a new value replaces', async () => {
-    const read = await http.get(`/api/v1/gamedays/${id}`).set(as('operator'));
+    const read = await stack.http.get(`/api/v1/gamedays/${id}`).set(as('operator'));
     const { experiments, webhooks } = read.body.spec;
     experiments[0].hypothesis.probes[0].timeoutMs = 1500;
     experiments[0].load.headers['X-Api-Key'] = 'new-load-key';
-    const patched = await http.patch(`/api/v1/gamedays/${id}`).set(as('operator')).send({ experiments, webhooks });
+    const patched = await stack.http
+      .patch(`/api/v1/gamedays/${id}`)
+      .set(as('operator'))
+      .send({ experiments, webhooks });
     expect(patched.status).toBe(200);
     expect(leaks(patched.text)).toEqual([]);
     expect(patched.text).not.toContain('new-load-key');
@@ -120,7 +90,7 @@ describe('security: secrets are write-only', () => {
 
     // a placeholder with nothing stored behind it is refused, not saved as "***"
     experiments[0].hypothesis.probes[0].headers = { 'X-Other': '***' };
-    const refused = await http.patch(`/api/v1/gamedays/${id}`).set(as('operator')).send({ experiments });
+    const refused = await stack.http.patch(`/api/v1/gamedays/${id}`).set(as('operator')).send({ experiments });
     expect(refused.status).toBe(400);
     expect(refused.body.errors).toContainEqual(
       expect.objectContaining({ field: 'experiments[0].hypothesis.probes[0].headers["X-Other"]' }),
@@ -128,31 +98,31 @@ describe('security: secrets are write-only', () => {
   });
 
   it('runs, run details and reports show the snapshot redacted', async () => {
-    const run = await http.post(`/api/v1/gamedays/${id}/runs`).set(as('operator'));
+    const run = await stack.http.post(`/api/v1/gamedays/${id}/runs`).set(as('operator'));
     expect(run.status).toBe(201);
     expect(leaks(run.text)).toEqual([]);
     for (const role of ['viewer', 'operator', 'admin']) {
-      const runs = await http.get(`/api/v1/gamedays/${id}/runs`).set(as(role));
+      const runs = await stack.http.get(`/api/v1/gamedays/${id}/runs`).set(as(role));
       expect(runs.status).toBe(200);
       expect(runs.body.items.length).toBe(1);
       expect(leaks(runs.text)).toEqual([]);
-      const detail = await http.get(`/api/v1/runs/${run.body.id}`).set(as(role));
+      const detail = await stack.http.get(`/api/v1/runs/${run.body.id}`).set(as(role));
       expect(detail.status).toBe(200);
       expect(leaks(detail.text)).toEqual([]);
       for (const format of ['markdown', 'html']) {
-        const report = await http.get(`/api/v1/runs/${run.body.id}/report?format=${format}`).set(as(role));
+        const report = await stack.http.get(`/api/v1/runs/${run.body.id}/report?format=${format}`).set(as(role));
         expect(report.status).toBe(200);
         expect(leaks(report.text)).toEqual([]);
       }
     }
     await prisma.run.updateMany({ where: { gameDayId: id }, data: { status: 'cancelled', finishedAt: new Date() } });
-    const finished = await http.get(`/api/v1/runs/${run.body.id}`).set(as('viewer'));
+    const finished = await stack.http.get(`/api/v1/runs/${run.body.id}`).set(as('viewer'));
     expect(leaks(finished.text)).toEqual([]);
     expect(finished.body.spec.participants[0].contact).toBeUndefined();
   });
 
   it('a dry run shows only gameday.* and compose labels of the containers it resolved', async () => {
-    const res = await http.post(`/api/v1/gamedays/${id}/dry-run`).set(as('viewer'));
+    const res = await stack.http.post(`/api/v1/gamedays/${id}/dry-run`).set(as('viewer'));
     expect(res.status).toBe(200);
     const pause = res.body.experiments[1];
     expect(pause.result.targets.length).toBe(1);
