@@ -11,7 +11,8 @@
 # Extra arguments go to one plain jest run over every tier (e.g. `npm test -- test/lab/x`).
 # SKIP_BUILD=1 lets the tests that need dist/ (app images, the lab end to end) use it as it is
 # instead of building it again (CI builds just before). GAMEDAY_SKIP_LAB=1 leaves the lab out.
-# GAMEDAY_LAB_SPLIT=0 runs the lab after the others instead of beside them on a CPU of its own.
+# GAMEDAY_LAB_SPLIT=0 runs the lab after the others even where it could run beside them on a CPU of
+# its own (3 CPUs or more).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
