@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { compileBlackhole, FaultStepError, type BlackholeFaultSpec, type PreparedFault } from '@gameday/core';
-import type { FaultEngine } from '../../engine/fault-engine';
-import { msDate, parseKeyValues } from '../../engine/helper-protocol';
+import { compileBlackhole, type BlackholeFaultSpec } from '@gameday/core';
+import { applyNowViaHelper, handOverSchedule } from '../../engine/helper-handover';
 import { revertInNetns } from '../../engine/netns-revert';
 import type { FaultKind } from '../fault-kind';
 import { armBlackhole, BLACKHOLE_HELPER_CAPS } from './blackhole-arm';
@@ -56,7 +55,7 @@ export const blackholeKind: FaultKind<BlackholeFaultSpec> = {
 
   async apply(engine, prepared, lease) {
     await engine.assertArmedNetns(lease);
-    return applyViaHelper(engine, prepared);
+    return applyNowViaHelper(engine, prepared, prepared.blackhole!);
   },
 
   // a failed step is rolled back by the helper itself (FaultStepError.rolledBack): nothing else is known
@@ -71,20 +70,7 @@ export const blackholeKind: FaultKind<BlackholeFaultSpec> = {
       selfExpiryAt: new Date(expireAt).toISOString(),
       clockCorrectionMs: prepared.clockOffset?.correctionMs ?? 0,
     }),
-    async handOver(engine, prepared, at, expireAt) {
-      const compiled = prepared.blackhole!;
-      // instants handed to the helper are in its clock
-      const shift = prepared.clockOffset?.correctionMs ?? 0;
-      const r = await engine.helpers.schedule(
-        prepared.helperContainerId!,
-        at.applyAt.getTime() + shift,
-        at.revertAt.getTime() + shift,
-        expireAt + shift,
-        compiled.apply,
-        compiled.undo,
-      );
-      if (r.exitCode !== 0) throw new FaultStepError(['gameday-helper', 'schedule'], r.exitCode, r.stderr, false);
-    },
+    handOver: (engine, prepared, at, expireAt) => handOverSchedule(engine, prepared, prepared.blackhole!, at, expireAt),
   },
 
   verify: (engine, lease) => verifyBlackholeLease(engine, lease, 'applied'),
@@ -94,13 +80,3 @@ export const blackholeKind: FaultKind<BlackholeFaultSpec> = {
       helperCaps: BLACKHOLE_HELPER_CAPS,
     }),
 };
-
-async function applyViaHelper(engine: FaultEngine, prepared: PreparedFault): Promise<Date> {
-  const compiled = prepared.blackhole!;
-  const shift = prepared.clockOffset?.correctionMs ?? 0;
-  const expireAt = prepared.expiresAt.getTime() + prepared.graceMs + shift;
-  const r = await engine.helpers.applyNow(prepared.helperContainerId!, expireAt, compiled.apply, compiled.undo);
-  if (r.exitCode !== 0) throw new FaultStepError(['gameday-helper', 'apply'], r.exitCode, r.stderr, true);
-  const applied = msDate(parseKeyValues(r.stdout).applied_at);
-  return applied ? new Date(applied.getTime() - shift) : engine.now();
-}
