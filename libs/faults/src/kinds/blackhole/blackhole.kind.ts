@@ -3,7 +3,7 @@ import { compileBlackhole, type BlackholeFaultSpec } from '@gameday/core';
 import { applyNowViaHelper, handOverSchedule } from '../../engine/helper-handover';
 import { revertInNetns } from '../../engine/netns-revert';
 import type { FaultKind } from '../fault-kind';
-import { armBlackhole, BLACKHOLE_HELPER_CAPS } from './blackhole-arm';
+import { armBlackhole, BLACKHOLE_HELPER_CAPS, resolvePeers } from './blackhole-arm';
 import { confirmBlackholeReverted, verifyBlackholeLease } from './blackhole-verify';
 
 /**
@@ -17,19 +17,47 @@ export const blackholeKind: FaultKind<BlackholeFaultSpec> = {
   dedupeNetns: true,
   capabilities: () => ({ clock: 'helper', verifiable: true, reverify: true }),
 
-  dryRunTarget(_engine, spec, target) {
+  async dryRunTarget(engine, spec, target) {
+    const peers = await resolvePeers(engine, spec, target);
+    const runner = ['docker', 'exec', `<helper in netns of ${target.containerName}>`];
+    const problems = (peers?.problems ?? []).map((p) => `arming would refuse this fault: ${p}`);
+    const usable = peers?.peers.filter((p) => p.addresses.length > 0);
+    if (usable?.length === 0)
+      // never a rule without an address: it would match every peer
+      return {
+        target,
+        strategy: 'sidecar',
+        runner,
+        apply: [],
+        verify: [],
+        revert: [],
+        peers: peers!.peers,
+        warnings: problems,
+      };
     // the id and the variant are chosen when the fault is armed; everything else is as shown
-    const compiled = compileBlackhole(spec, { id: randomBytes(4).toString('hex'), tool: 'iptables-legacy' });
+    const compiled = compileBlackhole(spec, {
+      id: randomBytes(4).toString('hex'),
+      tool: 'iptables-legacy',
+      peers: usable,
+    });
     return {
       target,
       strategy: 'sidecar',
-      runner: ['docker', 'exec', `<helper in netns of ${target.containerName}>`],
+      runner,
       apply: compiled.apply,
       verify: compiled.verify,
       revert: compiled.revert,
+      ...(peers ? { peers: peers.peers } : {}),
       warnings: [
+        ...problems,
         ...compiled.warnings,
+        ...(peers?.notes ?? []),
         'the chain id is drawn when the fault is armed; iptables-nft replaces iptables-legacy where the kernel has no legacy x_tables',
+        ...(peers
+          ? [
+              'container and compose peers are resolved again when the fault is armed: an address that changes before T0 is not followed',
+            ]
+          : []),
       ],
     };
   },
@@ -46,6 +74,7 @@ export const blackholeKind: FaultKind<BlackholeFaultSpec> = {
       revertArgv: compiled.revert,
       details: {
         blackhole: compiled.expected,
+        ...(compiled.peers ? { peers: compiled.peers } : {}),
         warnings: compiled.warnings,
         selfExpiryAt: new Date(prepared.expiresAt.getTime() + prepared.graceMs).toISOString(),
         clockCorrectionMs: prepared.clockOffset?.correctionMs ?? 0,
@@ -64,6 +93,7 @@ export const blackholeKind: FaultKind<BlackholeFaultSpec> = {
   schedule: {
     details: (prepared, at, expireAt) => ({
       blackhole: prepared.blackhole!.expected,
+      ...(prepared.blackhole!.peers ? { peers: prepared.blackhole!.peers } : {}),
       warnings: prepared.blackhole!.warnings,
       applyAt: at.applyAt.toISOString(),
       revertAt: at.revertAt.toISOString(),
