@@ -41,13 +41,14 @@ it('the host and compose variants differ only in where service1 is reached', () 
 describe('database-unreachable.gameday.json', () => {
   const parsed = gameDaySpecSchema.safeParse(load('database-unreachable.gameday.json'));
 
-  it('validates: a blackhole of port 5432 from service2, rejected', () => {
+  it('validates: a blackhole of the database service on port 5432 from service2, rejected', () => {
     expect(parsed.error?.issues ?? []).toEqual([]);
     expect(parsed.data!.experiments[0].fault).toMatchObject({
       kind: 'blackhole',
       target: { compose: { project: 'gameday', service: 'service2' } },
       action: 'reject',
       direction: 'egress',
+      peers: [{ compose: { project: 'gameday', service: 'demo-db' } }],
       ports: [5432],
     });
   });

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import Docker from 'dockerode';
 import { faultSchema, type BlackholeFaultSpec, type ResolvedTarget } from '@gameday/core';
@@ -11,6 +10,7 @@ import { LeaseReaper } from '../../../apps/worker/src/runner/lease-reaper.servic
 import { UnrecordedReverts } from '../../../apps/worker/src/runner/unrecorded-reverts';
 import { ensureLabTargetImage } from '../../../tools/lab/lab-images';
 import { waitFor } from '../../support/harness';
+import { inSandbox as inSandboxOf, netnsTables } from '../../support/netns-tables';
 
 /**
  * The blackhole kind on the host's real Docker Engine (its kernel has legacy x_tables and
@@ -49,27 +49,8 @@ function get(port: number, timeoutMs = 700): Promise<'ok' | 'refused' | 'timeout
   });
 }
 
-const inSandbox = (argv: string[]) =>
-  execFileSync('nsenter', [`--net=${sandbox}`, '--', ...argv], { encoding: 'utf8' });
-
-/**
- * Every table of both variants in the target's netns, without timestamps and packet counters.
- * The first use of iptables-legacy in a netns instantiates its (empty, all-ACCEPT) filter table,
- * which the kernel never unregisters: that table counts as absent while it holds nothing.
- */
-function tables(): string {
-  const EMPTY_FILTER = '*filter\n:INPUT ACCEPT []\n:FORWARD ACCEPT []\n:OUTPUT ACCEPT []\nCOMMIT\n';
-  return ['iptables-legacy-save', 'iptables-nft-save']
-    .map((save) =>
-      inSandbox([save])
-        .split('\n')
-        .filter((l) => !l.startsWith('#'))
-        .map((l) => l.replace(/\[\d+:\d+\]/g, '[]'))
-        .join('\n')
-        .replace(EMPTY_FILTER, ''),
-    )
-    .join('\n---\n');
-}
+const inSandbox = (argv: string[]) => inSandboxOf(sandbox, argv);
+const tables = () => netnsTables(sandbox);
 
 const ourLines = () =>
   inSandbox(['iptables-legacy', '-S'])

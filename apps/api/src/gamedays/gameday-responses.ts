@@ -56,6 +56,10 @@ const dryRunTargetSchema = z.looseObject({
   apply: z.array(z.array(z.string())),
   verify: z.array(z.array(z.string())),
   revert: z.array(z.array(z.string())),
+  peers: z
+    .array(z.object({ peer: z.string(), addresses: z.array(z.string()) }))
+    .optional()
+    .meta({ description: 'blackhole: each peer as named → the addresses it resolves to now (arming resolves again)' }),
   warnings: z.array(z.string()),
 });
 

@@ -323,6 +323,11 @@ export interface components {
                     })[];
                     targets: ({
                         apply: string[][];
+                        /** @description blackhole: each peer as named → the addresses it resolves to now (arming resolves again) */
+                        peers?: {
+                            addresses: string[];
+                            peer: string;
+                        }[];
                         revert: string[][];
                         runner: string[];
                         strategy: string;
@@ -513,6 +518,55 @@ export interface components {
                     /** @enum {string} */
                     kind: "container";
                     signal?: string;
+                    target: {
+                        allowPrivileged?: boolean;
+                        compose?: {
+                            project: string;
+                            service?: string;
+                        };
+                        container?: string;
+                        labels?: {
+                            [key: string]: string;
+                        };
+                        /**
+                         * @default {
+                         *       "mode": "one"
+                         *     }
+                         */
+                        selection: {
+                            count?: number;
+                            /** @enum {string} */
+                            mode: "one" | "all" | "count" | "percent";
+                            percent?: number;
+                        };
+                    };
+                } | {
+                    /**
+                     * @default drop
+                     * @enum {string}
+                     */
+                    action: "drop" | "reject";
+                    /**
+                     * @default both
+                     * @enum {string}
+                     */
+                    direction: "egress" | "ingress" | "both";
+                    /** @enum {string} */
+                    kind: "blackhole";
+                    localPorts?: (number | string)[];
+                    peers?: (string | {
+                        compose?: {
+                            project: string;
+                            service: string;
+                        };
+                        container?: string;
+                    })[];
+                    ports?: (number | string)[];
+                    /**
+                     * @default all
+                     * @enum {string}
+                     */
+                    protocol: "tcp" | "udp" | "icmp" | "all";
                     target: {
                         allowPrivileged?: boolean;
                         compose?: {

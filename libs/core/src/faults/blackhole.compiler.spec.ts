@@ -230,3 +230,42 @@ describe('verifyBlackhole', () => {
     });
   });
 });
+
+describe('compileBlackhole: resolved container and compose peers', () => {
+  const s = spec({ direction: 'egress', peers: [{ container: 'db' }, '10.0.0.5'], ports: [5432], protocol: 'tcp' });
+
+  it('one rule per address, duplicates once, and the peers kept for the lease', () => {
+    const peers = [
+      { peer: 'container db', addresses: ['172.18.0.9', '172.18.0.10'] },
+      { peer: '10.0.0.5', addresses: ['10.0.0.5', '172.18.0.9'] },
+    ];
+    const c = compileBlackhole(s, { id: '0badcafe', tool: 'iptables-legacy', peers });
+    expect(c.expected.lines.filter((l) => l.startsWith(`-A ${OUT}`))).toEqual([
+      `-A ${OUT} -d 172.18.0.9/32 -p tcp -m multiport --dports 5432 -j DROP`,
+      `-A ${OUT} -d 172.18.0.10/32 -p tcp -m multiport --dports 5432 -j DROP`,
+      `-A ${OUT} -d 10.0.0.5/32 -p tcp -m multiport --dports 5432 -j DROP`,
+    ]);
+    expect(c.peers).toEqual(peers);
+  });
+
+  it('refuses unresolved container peers, and a peer resolved to nothing (never a rule matching every peer)', () => {
+    expect(() => compileBlackhole(s, { id: '0badcafe', tool: 'iptables-legacy' })).toThrow(/must be resolved/);
+    expect(() =>
+      compileBlackhole(s, {
+        id: '0badcafe',
+        tool: 'iptables-legacy',
+        peers: [
+          { peer: 'container db', addresses: [] },
+          { peer: '10.0.0.5', addresses: ['10.0.0.5'] },
+        ],
+      }),
+    ).toThrow('peer container db resolves to no address: refusing a rule that would match every peer');
+    expect(() => compileBlackhole(s, { id: '0badcafe', tool: 'iptables-legacy', peers: [] })).toThrow(
+      'the peers resolve to no address',
+    );
+  });
+
+  it('address peers alone need no resolution and are recorded as given', () => {
+    expect(compile({ peers: ['10.0.0.5'] }).peers).toEqual([{ peer: '10.0.0.5', addresses: ['10.0.0.5'] }]);
+  });
+});

@@ -1,3 +1,4 @@
+import type { ResolvedPeer } from './blackhole-peers';
 import type { BlackholeFaultSpec } from './fault.schema';
 import type { VerifyOutcome } from './qdisc-verify';
 
@@ -36,6 +37,8 @@ export interface CompiledBlackhole {
   revert: string[][];
   verify: string[][];
   expected: BlackholeExpected;
+  /** each peer as named and the addresses the rules use for it (resolved when armed) */
+  peers?: ResolvedPeer[];
   warnings: string[];
 }
 
@@ -111,17 +114,41 @@ function protocolRules(spec: BlackholeFaultSpec): { proto?: string; target: stri
   }
 }
 
+/**
+ * The peers' addresses: as given for IPv4/CIDR peers; container and compose peers must come
+ * resolved (`resolved`, from resolveBlackholePeers). Never empty when peers are named: a rule
+ * without an address would match every peer.
+ */
+function peerAddresses(spec: BlackholeFaultSpec, resolved?: ResolvedPeer[]): ResolvedPeer[] | undefined {
+  if (spec.peers === undefined) return undefined;
+  const peers =
+    resolved ??
+    spec.peers.map((p) => {
+      if (typeof p !== 'string') throw new Error('container and compose peers must be resolved to addresses first');
+      return { peer: p, addresses: [p] };
+    });
+  const empty = peers.find((p) => p.addresses.length === 0);
+  if (peers.length === 0 || empty)
+    throw new Error(
+      `${empty ? `peer ${empty.peer}` : 'the peers'} resolve${empty ? 's' : ''} to no address: refusing a rule that would match every peer`,
+    );
+  return peers;
+}
+
 export function compileBlackhole(
   spec: BlackholeFaultSpec,
-  options: { id: string; tool: IptablesTool },
+  options: { id: string; tool: IptablesTool; peers?: ResolvedPeer[] },
 ): CompiledBlackhole {
   const { id, tool } = options;
   if (!BLACKHOLE_ID.test(id)) throw new Error(`blackhole id must be 8 hex digits, got ${JSON.stringify(id)}`);
   if (!IPTABLES_TOOLS.includes(tool)) throw new Error(`unknown iptables tool ${JSON.stringify(tool)}`);
   const ipt = (...words: string[]) => [tool, '-w', ...words];
   const comment = `gameday:${id}`;
+  const resolved = peerAddresses(spec, options.peers);
   // a /0 peer is "any address", which iptables prints as no address at all
-  const peers = spec.peers?.map(canonicalIpv4Cidr).filter((p) => !p.endsWith('/0'));
+  const peers = resolved && [
+    ...new Set(resolved.flatMap((p) => p.addresses.map(canonicalIpv4Cidr)).filter((p) => !p.endsWith('/0'))),
+  ];
   const peerList = peers && peers.length > 0 ? peers : [undefined];
   const protos = protocolRules(spec);
   const dirs = directions(spec, id);
@@ -184,6 +211,7 @@ export function compileBlackhole(
     revert: [...jumps.map((j) => j.undo), ...chains.flatMap((c) => [ipt('-F', c), ipt('-X', c)])],
     verify: [ipt('-t', 'filter', '-S')],
     expected: { tool, chains, lines },
+    ...(resolved ? { peers: resolved } : {}),
     warnings,
   };
 }

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { targetSchema } from './target.schema';
+import { composeProjectSchema, composeServiceSchema, containerNameSchema, targetSchema } from './target.schema';
 
 /**
  * The blackhole fault: packets between the target and some peers are dropped (or refused) by
  * iptables rules in the target's network namespace. Every value ends up as an iptables word, so
  * each field accepts only numbers and IPv4 addresses: nothing a shell or iptables could read as
- * an option.
+ * an option. Container and compose peers become addresses when the fault is armed (never words).
  */
 
 /** iptables' multiport match takes at most 15 ports, a range counting as two. */
@@ -41,10 +41,48 @@ const portListSchema = (field: string) =>
         });
     });
 
+const isIpv4OrCidr = (v: string) => z.cidrv4().safeParse(v).success || z.ipv4().safeParse(v).success;
+
 /** An IPv4 address or CIDR; a bare address is the one host. */
-const peerSchema = z.union([z.cidrv4(), z.ipv4()], {
-  error: 'peers are IPv4 addresses or CIDRs (e.g. "10.0.0.5", "10.0.0.0/8"); IPv6 is not supported yet',
+const peerAddressSchema = z
+  .string()
+  .refine(
+    isIpv4OrCidr,
+    'peers are IPv4 addresses or CIDRs (e.g. "10.0.0.5", "10.0.0.0/8"); IPv6 is not supported yet; a container is {"container": "db"}',
+  );
+
+/** A container by name, or every replica of a compose service: their addresses on the networks shared with the target. */
+const peerContainerSchema = z
+  .strictObject({
+    container: containerNameSchema.optional(),
+    compose: z.strictObject({ project: composeProjectSchema, service: composeServiceSchema }).optional(),
+  })
+  .superRefine((v, ctx) => {
+    if ((v.container === undefined) === (v.compose === undefined))
+      ctx.addIssue({ code: 'custom', message: 'a peer object names exactly one of container or compose' });
+  });
+
+const PEER_FORMS =
+  'a peer is an IPv4 address or CIDR, {"container": name} or {"compose": {"project": ..., "service": ...}}';
+
+const peerSchema = z.union([peerAddressSchema, peerContainerSchema], {
+  // an object that fails its own shape (a missing service) would otherwise read only "invalid input"
+  error: (issue) => {
+    if (issue.code !== 'invalid_union') return undefined;
+    const input = issue.input;
+    const inner = input !== null && typeof input === 'object' ? issue.errors[1]?.[0] : undefined;
+    return inner ? `${inner.path.join('.') || 'peer'}: ${inner.message}` : PEER_FORMS;
+  },
 });
+
+export type BlackholePeer = z.infer<typeof peerSchema>;
+
+/** How a peer is named in messages, the dry run and the lease. */
+export function peerLabel(peer: BlackholePeer): string {
+  if (typeof peer === 'string') return peer;
+  if (peer.container !== undefined) return `container ${peer.container}`;
+  return `compose ${peer.compose!.project}/${peer.compose!.service}`;
+}
 
 export const BLACKHOLE_MAX_PEERS = 16;
 
@@ -55,7 +93,10 @@ export const blackholeFaultSchema = z
     /** drop: silence (callers time out); reject: TCP reset for TCP, ICMP port-unreachable otherwise */
     action: z.enum(['drop', 'reject']).default('drop'),
     direction: z.enum(['egress', 'ingress', 'both']).default('both'),
-    /** Remote addresses: destination on egress, source on ingress. Absent: any address. */
+    /**
+     * Remote addresses (destination on egress, source on ingress), or containers / compose services
+     * resolved to theirs when the fault is armed. Absent: any address.
+     */
     peers: z
       .array(peerSchema)
       .min(1, 'peers must not be empty when given')
@@ -84,7 +125,7 @@ export const blackholeFaultSchema = z
       });
     v.peers?.forEach((p, i) => {
       // the jump rules skip the loopback interface: such a peer would never match
-      if (/^127\./.test(p))
+      if (typeof p === 'string' && /^127\./.test(p))
         ctx.addIssue({
           code: 'custom',
           path: ['peers', i],

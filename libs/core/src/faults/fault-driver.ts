@@ -1,4 +1,5 @@
 import type { CompiledBlackhole } from './blackhole.compiler';
+import type { ResolvedPeer } from './blackhole-peers';
 import type { ClockOffset } from './clock-offset';
 import type { FaultSpec } from './fault.schema';
 import type { FaultLease, NewFaultLease } from './fault-lease';
@@ -34,6 +35,8 @@ export interface DryRunTarget {
   apply: string[][];
   verify: string[][];
   revert: string[][];
+  /** blackhole: each peer → the addresses it resolves to now (arming resolves again) */
+  peers?: ResolvedPeer[];
   warnings: string[];
 }
 

@@ -1,4 +1,5 @@
 import type { BlackholeExpected } from './blackhole.compiler';
+import type { ResolvedPeer } from './blackhole-peers';
 import type { FaultSpec } from './fault.schema';
 import type { ExpectedTree } from './network-fault.compiler';
 
@@ -39,6 +40,8 @@ export interface LeaseDetails {
   expected?: ExpectedTree;
   /** Blackhole faults: the iptables variant, our chains and the rule lines verification expects. */
   blackhole?: BlackholeExpected;
+  /** Blackhole faults: each peer and the addresses it was resolved to when armed (never re-resolved). */
+  peers?: ResolvedPeer[];
   /** Container faults: the action taken, so revert knows its inverse. */
   action?: 'pause' | 'stop' | 'kill' | 'restart';
   signal?: string;

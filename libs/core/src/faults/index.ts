@@ -1,6 +1,7 @@
 export * from './fault.schema';
 export * from './blackhole.schema';
 export * from './blackhole.compiler';
+export * from './blackhole-peers';
 export * from './netem-args';
 export * from './network-fault.compiler';
 export * from './qdisc-verify';

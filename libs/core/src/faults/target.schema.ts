@@ -22,7 +22,7 @@ export const selectionSchema = z
 
 /** Docker's own rules, so a name Docker could never have (e.g. "$(reboot)") is refused up front. */
 export const CONTAINER_NAME = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
-const containerName = z
+export const containerNameSchema = z
   .string()
   .min(1, 'container name must not be empty')
   .max(255)
@@ -38,12 +38,12 @@ const labelValue = z
   .max(1024)
   .regex(/^[^\p{Cc}]*$/u, 'label values must not contain control characters');
 // Compose lower-cases and restricts project names; service names are Compose's [a-zA-Z0-9._-]+
-const composeProject = z
+export const composeProjectSchema = z
   .string()
   .min(1, 'compose.project must not be empty')
   .max(255)
   .regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be a Compose project name: [a-z0-9][a-z0-9_-]*');
-const composeService = z
+export const composeServiceSchema = z
   .string()
   .min(1, 'compose.service must not be empty')
   .max(255)
@@ -51,8 +51,8 @@ const composeService = z
 
 export const targetSchema = z
   .strictObject({
-    container: containerName.optional(),
-    compose: z.strictObject({ project: composeProject, service: composeService.optional() }).optional(),
+    container: containerNameSchema.optional(),
+    compose: z.strictObject({ project: composeProjectSchema, service: composeServiceSchema.optional() }).optional(),
     labels: safeRecord(labelKey, labelValue).optional(),
     selection: selectionSchema.default({ mode: 'one' }),
     /** privileged containers are refused unless this is set */

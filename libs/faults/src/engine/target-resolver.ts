@@ -1,5 +1,11 @@
 import type Docker from 'dockerode';
-import { selectTargetsOrThrow, type ContainerCandidate, type FaultSpec, type TargetResolution } from '@gameday/core';
+import {
+  selectTargetsOrThrow,
+  type ContainerCandidate,
+  type FaultSpec,
+  type TargetResolution,
+  type TargetSpec,
+} from '@gameday/core';
 import { faultKind } from '../kinds/fault-kind.registry';
 import { isNotFound, shortName } from './docker-exec';
 
@@ -30,23 +36,11 @@ export class TargetResolver {
 
   async resolve(spec: FaultSpec, options: { random?: () => number } = {}): Promise<TargetResolution> {
     const t = spec.target;
-    const filters: Record<string, string[]> = {};
-    if (t.container !== undefined) filters.name = [t.container];
-    if (t.compose !== undefined)
-      filters.label = [
-        `com.docker.compose.project=${t.compose.project}`,
-        ...(t.compose.service ? [`com.docker.compose.service=${t.compose.service}`] : []),
-      ];
-    if (t.labels !== undefined) filters.label = Object.entries(t.labels).map(([k, v]) => `${k}=${v}`);
-    const listed = await this.docker.listContainers({ all: true, filters });
-    const candidates: ContainerCandidate[] = [];
-    for (const summary of listed) {
-      try {
-        candidates.push(await this.candidate(summary.Id));
-      } catch (err) {
-        if (!isNotFound(err)) throw err; // removed between list and inspect
-      }
-    }
+    const candidates = await listCandidates(
+      this.docker,
+      t,
+      async (info) => (await inspectCandidate(this.docker, info)).candidate,
+    );
     const selection = selectTargetsOrThrow(candidates, t, options.random ?? this.random, {
       dedupeNetns: faultKind(spec.kind).dedupeNetns,
       allowPrivileged: t.allowPrivileged === true,
@@ -65,14 +59,51 @@ export class TargetResolver {
       selection: selection.record,
     };
   }
+}
 
-  private async candidate(id: string): Promise<ContainerCandidate> {
-    const info = await this.docker.getContainer(id).inspect();
-    const mode = info.HostConfig?.NetworkMode ?? 'default';
-    const self = describe(info);
-    if (!mode.startsWith('container:')) return self;
-    // Joined containers share the owner's sandbox: key them by the owner's, judge the owner too.
-    const owner = describe(await this.docker.getContainer(mode.slice('container:'.length)).inspect());
-    return { ...self, netnsKey: owner.netnsKey, netnsOwner: owner };
+/**
+ * A container as a candidate, and the inspection of whoever owns its network namespace (itself,
+ * or X for `--network container:X`: joined containers are keyed by X's sandbox and judged with X).
+ */
+export async function inspectCandidate(
+  docker: Docker,
+  info: Docker.ContainerInspectInfo,
+): Promise<{ candidate: ContainerCandidate; netns: Docker.ContainerInspectInfo }> {
+  const mode = info.HostConfig?.NetworkMode ?? 'default';
+  const self = describe(info);
+  if (!mode.startsWith('container:')) return { candidate: self, netns: info };
+  const ownerInfo = await docker.getContainer(mode.slice('container:'.length)).inspect();
+  const owner = describe(ownerInfo);
+  return { candidate: { ...self, netnsKey: owner.netnsKey, netnsOwner: owner }, netns: ownerInfo };
+}
+
+/** Docker's list filters for the containers a target (or a peer) names; matchesTarget decides exactly. */
+export function listFilters(t: Pick<TargetSpec, 'container' | 'compose' | 'labels'>): Record<string, string[]> {
+  const filters: Record<string, string[]> = {};
+  if (t.container !== undefined) filters.name = [t.container];
+  if (t.compose !== undefined)
+    filters.label = [
+      `com.docker.compose.project=${t.compose.project}`,
+      ...(t.compose.service ? [`com.docker.compose.service=${t.compose.service}`] : []),
+    ];
+  if (t.labels !== undefined) filters.label = Object.entries(t.labels).map(([k, v]) => `${k}=${v}`);
+  return filters;
+}
+
+/** Lists and inspects the containers a target names; one removed between list and inspect is skipped. */
+export async function listCandidates<C>(
+  docker: Docker,
+  t: Pick<TargetSpec, 'container' | 'compose' | 'labels'>,
+  judge: (info: Docker.ContainerInspectInfo) => Promise<C>,
+): Promise<C[]> {
+  const listed = await docker.listContainers({ all: true, filters: listFilters(t) });
+  const candidates: C[] = [];
+  for (const summary of listed) {
+    try {
+      candidates.push(await judge(await docker.getContainer(summary.Id).inspect()));
+    } catch (err) {
+      if (!isNotFound(err)) throw err; // removed between list and inspect
+    }
   }
+  return candidates;
 }

@@ -43,8 +43,8 @@ export interface FaultKind<S extends FaultSpec = FaultSpec> {
   readonly dedupeNetns: boolean;
   /** Asked of a prepared fault or of a lease (its strategy may decide who keeps the clock). */
   capabilities(fault: { strategy: FaultLease['strategy'] }): FaultCapabilities;
-  /** What would run on one target, nothing applied. */
-  dryRunTarget(engine: FaultEngine, spec: S, target: ResolvedTarget): DryRunTarget;
+  /** What would run on one target, nothing applied (a kind may look things up on the engine). */
+  dryRunTarget(engine: FaultEngine, spec: S, target: ResolvedTarget): DryRunTarget | Promise<DryRunTarget>;
   /** Arms ahead of T0 (probe, helper, clock offset); applies nothing and writes no lease. */
   prepare(engine: FaultEngine, spec: S, base: PreparedBase, options: PrepareOptions): Promise<PreparedFault>;
   /** The kind's part of the ledger row of a prepared fault. */

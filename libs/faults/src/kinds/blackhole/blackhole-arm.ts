@@ -1,7 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { compileBlackhole, type BlackholeFaultSpec, type PreparedFault, type PrepareOptions } from '@gameday/core';
+import {
+  compileBlackhole,
+  PeerResolutionError,
+  type BlackholeFaultSpec,
+  type PeerResolution,
+  type PreparedFault,
+  type PrepareOptions,
+  type ResolvedTarget,
+} from '@gameday/core';
 import type { FaultEngine } from '../../engine/fault-engine';
 import type { HelperCap } from '../../engine/helper-client';
+import { resolvePeersOnEngine } from '../../engine/peer-resolver';
 import { armSidecar } from '../../engine/sidecar-arming';
 import type { PreparedBase } from '../fault-kind';
 import { probeIptables } from './blackhole-probe';
@@ -10,9 +19,23 @@ import { probeIptables } from './blackhole-probe';
 export const BLACKHOLE_HELPER_CAPS: HelperCap[] = ['NET_RAW'];
 
 /**
- * Arms a blackhole ahead of T0: starts the sidecar helper that will keep its clock, lets the probe
- * choose the iptables variant the kernel supports, and compiles the rules for it under a fresh id
- * (the chains' names). Applies nothing.
+ * The peers' addresses as of now: container and compose peers are looked up on the engine, address
+ * peers stay as given (no engine call when there are only those).
+ */
+export async function resolvePeers(
+  engine: FaultEngine,
+  spec: BlackholeFaultSpec,
+  target: ResolvedTarget,
+): Promise<PeerResolution | undefined> {
+  if (!spec.peers?.some((p) => typeof p !== 'string')) return undefined;
+  return resolvePeersOnEngine(engine.docker, target, spec.peers);
+}
+
+/**
+ * Arms a blackhole ahead of T0: resolves container and compose peers to their addresses (once:
+ * the lease keeps them, revert and verify never look again), starts the sidecar helper that will
+ * keep its clock, lets the probe choose the iptables variant the kernel supports, and compiles the
+ * rules for it under a fresh id (the chains' names). Applies nothing.
  */
 export async function armBlackhole(
   engine: FaultEngine,
@@ -20,6 +43,8 @@ export async function armBlackhole(
   base: PreparedBase,
   options: PrepareOptions,
 ): Promise<PreparedFault> {
+  const peers = await resolvePeers(engine, spec, base.target);
+  if (peers?.problems.length) throw new PeerResolutionError(peers.problems, engine.id);
   const { helperId, offset, probed } = await armSidecar(
     engine,
     base.target,
@@ -27,6 +52,7 @@ export async function armBlackhole(
     (runner) => probeIptables(runner, spec, engine.id),
     BLACKHOLE_HELPER_CAPS,
   );
-  const blackhole = compileBlackhole(spec, { id: randomBytes(4).toString('hex'), tool: probed });
+  const compiled = compileBlackhole(spec, { id: randomBytes(4).toString('hex'), tool: probed, peers: peers?.peers });
+  const blackhole = { ...compiled, warnings: [...compiled.warnings, ...(peers?.notes ?? [])] };
   return { ...base, strategy: 'sidecar', blackhole, helperContainerId: helperId, clockOffset: offset };
 }

@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { compileBlackhole, FaultStepError, type BlackholeFaultSpec, type PreparedFault } from '@gameday/core';
-import type { FaultEngine } from '../../engine/fault-engine';
-import { msDate, parseKeyValues } from '../../engine/helper-protocol';
+import { compileBlackhole, type BlackholeFaultSpec } from '@gameday/core';
+import { applyNowViaHelper, handOverSchedule } from '../../engine/helper-handover';
 import { revertInNetns } from '../../engine/netns-revert';
 import type { FaultKind } from '../fault-kind';
-import { armBlackhole, BLACKHOLE_HELPER_CAPS } from './blackhole-arm';
+import { armBlackhole, BLACKHOLE_HELPER_CAPS, resolvePeers } from './blackhole-arm';
 import { confirmBlackholeReverted, verifyBlackholeLease } from './blackhole-verify';
 
 /**
@@ -18,19 +17,47 @@ export const blackholeKind: FaultKind<BlackholeFaultSpec> = {
   dedupeNetns: true,
   capabilities: () => ({ clock: 'helper', verifiable: true, reverify: true }),
 
-  dryRunTarget(_engine, spec, target) {
+  async dryRunTarget(engine, spec, target) {
+    const peers = await resolvePeers(engine, spec, target);
+    const runner = ['docker', 'exec', `<helper in netns of ${target.containerName}>`];
+    const problems = (peers?.problems ?? []).map((p) => `arming would refuse this fault: ${p}`);
+    const usable = peers?.peers.filter((p) => p.addresses.length > 0);
+    if (usable?.length === 0)
+      // never a rule without an address: it would match every peer
+      return {
+        target,
+        strategy: 'sidecar',
+        runner,
+        apply: [],
+        verify: [],
+        revert: [],
+        peers: peers!.peers,
+        warnings: problems,
+      };
     // the id and the variant are chosen when the fault is armed; everything else is as shown
-    const compiled = compileBlackhole(spec, { id: randomBytes(4).toString('hex'), tool: 'iptables-legacy' });
+    const compiled = compileBlackhole(spec, {
+      id: randomBytes(4).toString('hex'),
+      tool: 'iptables-legacy',
+      peers: usable,
+    });
     return {
       target,
       strategy: 'sidecar',
-      runner: ['docker', 'exec', `<helper in netns of ${target.containerName}>`],
+      runner,
       apply: compiled.apply,
       verify: compiled.verify,
       revert: compiled.revert,
+      ...(peers ? { peers: peers.peers } : {}),
       warnings: [
+        ...problems,
         ...compiled.warnings,
+        ...(peers?.notes ?? []),
         'the chain id is drawn when the fault is armed; iptables-nft replaces iptables-legacy where the kernel has no legacy x_tables',
+        ...(peers
+          ? [
+              'container and compose peers are resolved again when the fault is armed: an address that changes before T0 is not followed',
+            ]
+          : []),
       ],
     };
   },
@@ -47,6 +74,7 @@ export const blackholeKind: FaultKind<BlackholeFaultSpec> = {
       revertArgv: compiled.revert,
       details: {
         blackhole: compiled.expected,
+        ...(compiled.peers ? { peers: compiled.peers } : {}),
         warnings: compiled.warnings,
         selfExpiryAt: new Date(prepared.expiresAt.getTime() + prepared.graceMs).toISOString(),
         clockCorrectionMs: prepared.clockOffset?.correctionMs ?? 0,
@@ -56,7 +84,7 @@ export const blackholeKind: FaultKind<BlackholeFaultSpec> = {
 
   async apply(engine, prepared, lease) {
     await engine.assertArmedNetns(lease);
-    return applyViaHelper(engine, prepared);
+    return applyNowViaHelper(engine, prepared, prepared.blackhole!);
   },
 
   // a failed step is rolled back by the helper itself (FaultStepError.rolledBack): nothing else is known
@@ -65,26 +93,14 @@ export const blackholeKind: FaultKind<BlackholeFaultSpec> = {
   schedule: {
     details: (prepared, at, expireAt) => ({
       blackhole: prepared.blackhole!.expected,
+      ...(prepared.blackhole!.peers ? { peers: prepared.blackhole!.peers } : {}),
       warnings: prepared.blackhole!.warnings,
       applyAt: at.applyAt.toISOString(),
       revertAt: at.revertAt.toISOString(),
       selfExpiryAt: new Date(expireAt).toISOString(),
       clockCorrectionMs: prepared.clockOffset?.correctionMs ?? 0,
     }),
-    async handOver(engine, prepared, at, expireAt) {
-      const compiled = prepared.blackhole!;
-      // instants handed to the helper are in its clock
-      const shift = prepared.clockOffset?.correctionMs ?? 0;
-      const r = await engine.helpers.schedule(
-        prepared.helperContainerId!,
-        at.applyAt.getTime() + shift,
-        at.revertAt.getTime() + shift,
-        expireAt + shift,
-        compiled.apply,
-        compiled.undo,
-      );
-      if (r.exitCode !== 0) throw new FaultStepError(['gameday-helper', 'schedule'], r.exitCode, r.stderr, false);
-    },
+    handOver: (engine, prepared, at, expireAt) => handOverSchedule(engine, prepared, prepared.blackhole!, at, expireAt),
   },
 
   verify: (engine, lease) => verifyBlackholeLease(engine, lease, 'applied'),
@@ -94,13 +110,3 @@ export const blackholeKind: FaultKind<BlackholeFaultSpec> = {
       helperCaps: BLACKHOLE_HELPER_CAPS,
     }),
 };
-
-async function applyViaHelper(engine: FaultEngine, prepared: PreparedFault): Promise<Date> {
-  const compiled = prepared.blackhole!;
-  const shift = prepared.clockOffset?.correctionMs ?? 0;
-  const expireAt = prepared.expiresAt.getTime() + prepared.graceMs + shift;
-  const r = await engine.helpers.applyNow(prepared.helperContainerId!, expireAt, compiled.apply, compiled.undo);
-  if (r.exitCode !== 0) throw new FaultStepError(['gameday-helper', 'apply'], r.exitCode, r.stderr, true);
-  const applied = msDate(parseKeyValues(r.stdout).applied_at);
-  return applied ? new Date(applied.getTime() - shift) : engine.now();
-}

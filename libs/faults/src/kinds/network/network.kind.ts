@@ -6,7 +6,7 @@ import {
   type PreparedFault,
 } from '@gameday/core';
 import type { FaultEngine } from '../../engine/fault-engine';
-import { msDate, parseKeyValues } from '../../engine/helper-protocol';
+import { applyNowViaHelper, handOverSchedule } from '../../engine/helper-handover';
 import type { StepRunner } from '../../engine/step-runner';
 import type { FaultKind } from '../fault-kind';
 import { armNetwork } from './network-arm';
@@ -71,7 +71,7 @@ export const networkKind: FaultKind<NetworkFaultSpec> = {
   async apply(engine, prepared, lease) {
     if (prepared.strategy === 'sidecar') {
       await engine.assertArmedNetns(lease);
-      return applyViaHelper(engine, prepared);
+      return applyNowViaHelper(engine, prepared, prepared.compiled!);
     }
     return engine.inArmedNetns(prepared.strategy, lease, (runner) => applyDirect(engine, prepared, runner));
   },
@@ -88,35 +88,12 @@ export const networkKind: FaultKind<NetworkFaultSpec> = {
       selfExpiryAt: new Date(expireAt).toISOString(),
       clockCorrectionMs: prepared.clockOffset?.correctionMs ?? 0,
     }),
-    async handOver(engine, prepared, at, expireAt) {
-      const compiled = prepared.compiled!;
-      // instants handed to the helper are in its clock
-      const shift = prepared.clockOffset?.correctionMs ?? 0;
-      const r = await engine.helpers.schedule(
-        prepared.helperContainerId!,
-        at.applyAt.getTime() + shift,
-        at.revertAt.getTime() + shift,
-        expireAt + shift,
-        compiled.apply,
-        compiled.undo,
-      );
-      if (r.exitCode !== 0) throw new FaultStepError(['gameday-helper', 'schedule'], r.exitCode, r.stderr, false);
-    },
+    handOver: (engine, prepared, at, expireAt) => handOverSchedule(engine, prepared, prepared.compiled!, at, expireAt),
   },
 
   verify: (engine, lease) => verifyNetwork(engine, lease, 'applied'),
   revert: revertNetwork,
 };
-
-async function applyViaHelper(engine: FaultEngine, prepared: PreparedFault): Promise<Date> {
-  const compiled = prepared.compiled!;
-  const shift = prepared.clockOffset?.correctionMs ?? 0;
-  const expireAt = prepared.expiresAt.getTime() + prepared.graceMs + shift;
-  const r = await engine.helpers.applyNow(prepared.helperContainerId!, expireAt, compiled.apply, compiled.undo);
-  if (r.exitCode !== 0) throw new FaultStepError(['gameday-helper', 'apply'], r.exitCode, r.stderr, true);
-  const applied = msDate(parseKeyValues(r.stdout).applied_at);
-  return applied ? new Date(applied.getTime() - shift) : engine.now();
-}
 
 async function applyDirect(engine: FaultEngine, prepared: PreparedFault, runner: StepRunner): Promise<Date> {
   const compiled = prepared.compiled!;

@@ -1,0 +1,49 @@
+import { FaultStepError, type PreparedFault, type ScheduleOptions } from '@gameday/core';
+import type { FaultEngine } from './fault-engine';
+import { msDate, parseKeyValues } from './helper-protocol';
+
+/** The steps a kind compiled: what the helper applies, and each step's inverse. */
+export interface HelperSteps {
+  apply: string[][];
+  undo: (string[] | null)[];
+}
+
+/**
+ * Hands a prepared fault's steps to its sidecar helper with the instants to apply, revert and
+ * expire; the helper keeps the clock from here on. Instants are shifted into the helper's clock.
+ */
+export async function handOverSchedule(
+  engine: FaultEngine,
+  prepared: PreparedFault,
+  steps: HelperSteps,
+  at: ScheduleOptions,
+  expireAt: number,
+): Promise<void> {
+  const shift = prepared.clockOffset?.correctionMs ?? 0;
+  const r = await engine.helpers.schedule(
+    prepared.helperContainerId!,
+    at.applyAt.getTime() + shift,
+    at.revertAt.getTime() + shift,
+    expireAt + shift,
+    steps.apply,
+    steps.undo,
+  );
+  if (r.exitCode !== 0) throw new FaultStepError(['gameday-helper', 'schedule'], r.exitCode, r.stderr, false);
+}
+
+/**
+ * Has the sidecar helper apply the steps now (it still removes them by itself at the fault's
+ * expiry); returns when they took effect, by the helper's record, in the worker's clock.
+ */
+export async function applyNowViaHelper(
+  engine: FaultEngine,
+  prepared: PreparedFault,
+  steps: HelperSteps,
+): Promise<Date> {
+  const shift = prepared.clockOffset?.correctionMs ?? 0;
+  const expireAt = prepared.expiresAt.getTime() + prepared.graceMs + shift;
+  const r = await engine.helpers.applyNow(prepared.helperContainerId!, expireAt, steps.apply, steps.undo);
+  if (r.exitCode !== 0) throw new FaultStepError(['gameday-helper', 'apply'], r.exitCode, r.stderr, true);
+  const applied = msDate(parseKeyValues(r.stdout).applied_at);
+  return applied ? new Date(applied.getTime() - shift) : engine.now();
+}
