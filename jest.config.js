@@ -44,13 +44,25 @@ const common = {
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/tools/prisma-migrate/'],
 };
+// scripts/test.sh runs the tiers in two lanes at once (GAMEDAY_TEST_LANE), each a jest process
+// of its own with its own database and Redis index: most integration files wait on planned
+// instants, not on the CPU. The Docker-heavy files go in one lane, the API/control files in the
+// other. Without the variable every file is selected.
+const DOCKER_LANE = '<rootDir>/test/integration/(faults|runner|demo|prisma)/';
+const lane = process.env.GAMEDAY_TEST_LANE;
+const integrationMatch =
+  lane === 'docker'
+    ? { testMatch: ['<rootDir>/test/integration/{faults,runner,demo,prisma}/**/*.int-spec.ts'] }
+    : lane === 'api'
+      ? { testMatch: ['<rootDir>/test/integration/**/*.int-spec.ts'], testPathIgnorePatterns: [DOCKER_LANE] }
+      : { testMatch: ['<rootDir>/test/integration/**/*.int-spec.ts'] };
 module.exports = {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{libs,apps,demo-system,grafana,bench}/**/*.spec.ts'] },
     {
       ...common,
       displayName: 'integration',
-      testMatch: ['<rootDir>/test/integration/**/*.int-spec.ts'],
+      ...integrationMatch,
       setupFiles: ['<rootDir>/test/support/require-services.ts'],
       setupFilesAfterEnv: ['<rootDir>/test/support/tier-timeout.ts'],
     },
@@ -75,6 +87,16 @@ module.exports = {
       ...common,
       displayName: 'lab',
       testMatch: ['<rootDir>/test/lab/**/*.lab-spec.ts'],
+      // powers off the lab engine the files shared (tools/lab/shared-lab.ts)
+      globalTeardown: '<rootDir>/test/support/lab.global-teardown.ts',
+      setupFilesAfterEnv: ['<rootDir>/test/support/tier-timeout.ts'],
+    },
+    {
+      ...common,
+      // long proofs kept out of CI for time (`npm run test:long`): the lab's demo flip
+      displayName: 'long',
+      testMatch: ['<rootDir>/test/long/**/*.long-spec.ts'],
+      globalTeardown: '<rootDir>/test/support/lab.global-teardown.ts',
       setupFilesAfterEnv: ['<rootDir>/test/support/tier-timeout.ts'],
     },
   ],

@@ -8,7 +8,8 @@
 # can be made), on its own database (gameday_lab), Redis indexes and, where a test restarts
 # Postgres, a Postgres of its own: nothing of it touches what the other tiers use.
 #
-# Extra arguments go to one plain jest run over every tier (e.g. `npm test -- test/lab/x`).
+# Extra arguments go to one plain jest run over every tier (e.g. `npm test -- test/lab/x`), or over
+# the tiers GAMEDAY_TEST_PROJECTS names (`npm run test:long` runs the long tier that way).
 # SKIP_BUILD=1 lets the tests that need dist/ (app images, the lab end to end) use it as it is
 # instead of building it again (CI builds just before). GAMEDAY_SKIP_LAB=1 leaves the lab out.
 # GAMEDAY_LAB_SPLIT=0 runs the lab after the others even where it could run beside them on a CPU of
@@ -31,13 +32,42 @@ if [ $# -gt 0 ]; then
   migrate "$lab_db"
   projects=(unit integration redis-cluster browser lab)
   [ "${GAMEDAY_SKIP_LAB:-}" = 1 ] && projects=(unit integration redis-cluster browser)
+  # the long tier (test/long: proofs kept out of CI for time) only when asked: `npm run test:long`
+  [ -n "${GAMEDAY_TEST_PROJECTS:-}" ] && read -ra projects <<<"$GAMEDAY_TEST_PROJECTS"
   exec "${jest[@]}" --selectProjects "${projects[@]}" "$@"
 fi
 
 results="$(mktemp -d)"
 started=$SECONDS
 status=0
-others=(--selectProjects unit integration redis-cluster browser --json --outputFile "$results/main.json")
+
+# The non-lab tiers run as two jest processes at once (lanes, GAMEDAY_TEST_LANE in jest.config.js),
+# each in band on a database and a Redis index of its own: most integration files wait on planned
+# instants, not on the CPU, so two lanes take little more than the longer one. A lane's output is
+# printed when it ends.
+api_db="${TEST_API_LANE_DATABASE_URL:-${DATABASE_URL}_api}"
+api_redis="${TEST_API_LANE_REDIS_URL:-${REDIS_URL%/*}/1}"
+migrate "$api_db"
+lane_prefix=()
+run_lane() { # name database redis jest-projects…
+  local name=$1 db=$2 redis=$3
+  shift 3
+  GAMEDAY_TEST_LANE="$name" DATABASE_URL="$db" REDIS_URL="$redis" \
+    "${lane_prefix[@]}" "${jest[@]}" --selectProjects "$@" --json --outputFile "$results/$name.json" >"$results/$name.log" 2>&1
+}
+run_others() {
+  local s=0
+  run_lane docker "$DATABASE_URL" "$REDIS_URL" unit integration redis-cluster &
+  local docker_pid=$!
+  run_lane api "$api_db" "$api_redis" integration browser || s=1
+  echo "== lane api (integration: api, cli, control, scheduling, security, probes; browser): $((SECONDS - started)) s"
+  cat "$results/api.log"
+  wait "$docker_pid" || s=1
+  echo "== lane docker (unit; integration: faults, runner, demo, prisma; redis-cluster): $((SECONDS - started)) s"
+  cat "$results/docker.log"
+  return "$s"
+}
+
 lab_cpuset=
 if [ "${GAMEDAY_SKIP_LAB:-}" != 1 ]; then
   migrate "$lab_db"
@@ -55,14 +85,15 @@ if [ -n "$lab_cpuset" ]; then
     --json --outputFile "$results/lab.json" >"$results/lab.log" 2>&1 &
   lab_pid=$!
   # niced: on the CPU they now share, the lab's host side (its probes time the guest) goes first
-  nice -n 5 "${jest[@]}" "${others[@]}" || status=1
+  lane_prefix=(nice -n 5)
+  run_others || status=1
   echo "== unit, integration, redis-cluster, browser: $((SECONDS - started)) s"
   wait "$lab_pid" || status=1
   echo "== lab tier output"
   cat "$results/lab.log"
   echo "== lab: done at $((SECONDS - started)) s"
 else
-  "${jest[@]}" "${others[@]}" || status=1
+  run_others || status=1
   echo "== unit, integration, redis-cluster, browser: $((SECONDS - started)) s"
   if [ "${GAMEDAY_SKIP_LAB:-}" != 1 ]; then
     # alone, after the others: without a CPU of its own the lab starves beside them

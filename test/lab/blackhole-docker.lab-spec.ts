@@ -9,8 +9,8 @@ import { faultSchema, InMemoryLeaseRepository, type BlackholeFaultSpec } from '@
 import { DockerFaultDriver, ensureHelperImage } from '@gameday/faults';
 import { LeaseLedger } from '../../apps/worker/src/runner/lease-ledger';
 import { ensureLabTargetImage } from '../../tools/lab/lab-images';
-import { startUmlDocker, type UmlDocker } from '../../tools/lab/uml-docker';
-import { leakedUmlProcesses } from '../../tools/lab/uml-process';
+import { releaseLab, sharedUmlDocker } from '../../tools/lab/shared-lab';
+import type { UmlDocker } from '../../tools/lab/uml-docker';
 
 const TARGET = 'lab-bh-target';
 const PORT_DARK = 8090;
@@ -23,6 +23,7 @@ const LATE_LIMIT_MS = 1_500;
 
 describe('blackhole on a real kernel without IPv4 nf_tables: Docker inside user-mode-linux', () => {
   let lab: UmlDocker | undefined;
+  const created: string[] = [];
   /** the worker's ledger, in memory: the lease is recorded before the helper gets the plan */
   const ledger = new LeaseLedger(new InMemoryLeaseRepository());
 
@@ -44,7 +45,11 @@ describe('blackhole on a real kernel without IPv4 nf_tables: Docker inside user-
   beforeAll(async () => {
     const hostDocker = new Docker();
     const images = [await ensureLabTargetImage(hostDocker), await ensureHelperImage(hostDocker)];
-    lab = await startUmlDocker({ images, hostDocker });
+    lab = await sharedUmlDocker(images, hostDocker);
+    await lab.docker
+      .getContainer(TARGET)
+      .remove({ force: true })
+      .catch(() => undefined);
     const target = await lab.docker.createContainer({
       name: TARGET,
       Image: images[0],
@@ -58,6 +63,7 @@ describe('blackhole on a real kernel without IPv4 nf_tables: Docker inside user-
         },
       },
     });
+    created.push(target.id);
     await target.start();
     // the guest's first answers are slow: wait until both ports answer, and say so if they never do
     let seen = '';
@@ -70,8 +76,8 @@ describe('blackhole on a real kernel without IPv4 nf_tables: Docker inside user-
   }, 300_000);
 
   afterAll(async () => {
-    await lab?.stop();
-    expect(leakedUmlProcesses()).toEqual([]);
+    // nothing of this file stays in the (shared) engine: target removed, no helper left
+    if (lab) expect(await releaseLab(lab, created)).toEqual([]);
   }, 60_000);
 
   it('iptables-legacy chosen; port 80 refused from T0 to T1 by the helper alone, port 81 answering', async () => {

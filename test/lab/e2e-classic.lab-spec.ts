@@ -23,7 +23,8 @@ describe('classic GameDay end to end in the lab', () => {
     result = await runClassicDemo({
       engine: 'lab',
       fast: true,
-      flip: true,
+      // the flipped GameDay (no timeout: violated) runs in the long tier (e2e-flip.long-spec.ts)
+      flip: false,
       leadSeconds: 8,
       stateDir: path.join(ROOT, '.lab', 'e2e-classic'),
       log: (l) => process.stdout.write(`${l}\n`),
@@ -75,11 +76,6 @@ describe('classic GameDay end to end in the lab', () => {
     expect(e.windows!.gaps.map((g) => g.kind)).not.toContain('arming');
     expect(e.windows!.observed.baseline).toEqual(e.windows!.planned.baseline);
     expect(e.stats.baseline.count).toBeGreaterThanOrEqual(10);
-    // the flipped GameDay, the engine's second run, learned from the first arming
-    const flipped = result.flipped!.run.events.find((ev) => ev.type === 'arming.planned') as unknown as {
-      data: { samples: number };
-    };
-    expect(flipped.data.samples).toBeGreaterThanOrEqual(1);
   });
 
   it('measures a fast HTTP 500 during the fault and a return to the baseline after it', () => {
@@ -98,16 +94,6 @@ describe('classic GameDay end to end in the lab', () => {
     expect(s.fault.p50Ms! - s.baseline.p50Ms!).toBeLessThan(350);
     expect(share('recovery', '200')).toBeGreaterThanOrEqual(0.9);
     expect(s.recovery.p50Ms! - s.baseline.p50Ms!).toBeLessThan(100);
-  });
-
-  it('is violated when service1 has no timeout (the hypothesis means what it says)', () => {
-    const f = result.flipped!;
-    const e = f.run.result!.experiments[0];
-    process.stdout.write(`without timeout: ${f.verdict} (${e.verdict.reason}); fault p50 ${e.stats.fault.p50Ms} ms\n`);
-    expect(f.status).toBe('completed');
-    expect(f.verdict).toBe('hypothesis_violated');
-    const failed = e.verdict.checks.filter((c) => !c.passed && c.window === 'fault').map((c) => c.metric);
-    expect(failed).toEqual(expect.arrayContaining(['statusIn[500]', 'p50AboveBaselineMs']));
   });
 
   it('shows plain requests taking seconds during the fault while the timeout path fails fast', () => {

@@ -18,8 +18,8 @@ import type { ApplyChildInput, ApplyChildOutput } from '../../tools/lab/apply-fa
 import { httpProbe, waitForHttp } from '../../tools/lab/http-probe';
 import { ensureLabTargetImage } from '../../tools/lab/lab-images';
 import { printFigures, round1, trimmedMean, type FigureRow } from '../../tools/lab/stats';
-import { startUmlDocker, type UmlDocker } from '../../tools/lab/uml-docker';
-import { leakedUmlProcesses } from '../../tools/lab/uml-process';
+import { releaseLab, sharedUmlDocker } from '../../tools/lab/shared-lab';
+import type { UmlDocker } from '../../tools/lab/uml-docker';
 
 const DELAY_MS = 500;
 const JITTER_MS = 100;
@@ -39,6 +39,7 @@ describe('netem on a real kernel: sidecar strategy on Docker inside user-mode-li
   const ledger = new LeaseLedger(new InMemoryLeaseRepository());
   let helperImage: string;
   let observerId: string;
+  const created: string[] = [];
   let url: string;
   let baseline: number;
   const children: ChildProcess[] = [];
@@ -54,7 +55,12 @@ describe('netem on a real kernel: sidecar strategy on Docker inside user-mode-li
     const t0 = Date.now();
     const images = [await ensureLabTargetImage(hostDocker), (helperImage = await ensureHelperImage(hostDocker))];
     const buildMs = Date.now() - t0;
-    lab = await startUmlDocker({ images, hostDocker });
+    lab = await sharedUmlDocker(images, hostDocker);
+    for (const old of ['lab-observer', TARGET])
+      await lab.docker
+        .getContainer(old)
+        .remove({ force: true })
+        .catch(() => undefined);
     const loads = lab.timings.imageLoads
       .map((l) => `${l.image} ${(l.bytes / 1e6).toFixed(1)} MB in ${l.ms} ms`)
       .join(', ');
@@ -70,6 +76,7 @@ describe('netem on a real kernel: sidecar strategy on Docker inside user-mode-li
       ExposedPorts: { '80/tcp': {} },
       HostConfig: { PortBindings: { '80/tcp': [{ HostIp: lab.host, HostPort: String(PORT) }] } },
     });
+    created.push(target.id);
     await target.start();
     // Reads the target's qdiscs from its netns without touching them (no NET_ADMIN needed to look).
     const observer = await lab.docker.createContainer({
@@ -79,6 +86,7 @@ describe('netem on a real kernel: sidecar strategy on Docker inside user-mode-li
       Cmd: [],
       HostConfig: { NetworkMode: `container:${target.id}`, CapDrop: ['ALL'] },
     });
+    created.push(observer.id);
     await observer.start();
     observerId = observer.id;
     url = `http://${lab.host}:${PORT}/index.html`;
@@ -94,9 +102,8 @@ describe('netem on a real kernel: sidecar strategy on Docker inside user-mode-li
   afterAll(async () => {
     for (const c of children) c.kill('SIGKILL');
     if (rows.length) printFigures('netem lab (sidecar strategy, Docker in user-mode-linux)', rows);
-    // The guest's engine keeps everything on tmpfs: powering it off removes every container.
-    await lab?.stop();
-    expect(leakedUmlProcesses()).toEqual([]);
+    // nothing of this file stays in the (shared) engine: target and observer removed, no helper left
+    if (lab) expect(await releaseLab(lab, created)).toEqual([]);
   }, 60_000);
 
   it(`delay ${DELAY_MS}ms ${JITTER_MS}ms through the sidecar: measured from the host, then reverted`, async () => {

@@ -3,7 +3,8 @@
 // only what does not depend on Redis is left:
 //  1. the helper in the target's netns reverts at T1 by its own clock;
 //  2. with that helper removed as well, the standby worker's reaper reverts from Postgres alone.
-// Either way the fault must be gone by the planned end + 5 s, and the orphaned run is closed.
+// Either way the fault must be gone by the planned end + 5 s, and the orphaned run is closed. The
+// scenarios take the kinds in turn (GAMEDAY_LAB_TRIAL_FAULTS, netem then blackhole by default).
 //
 // The lab's Redis database (index 9) is its own, so FLUSHDB touches no other test's keys.
 import { printFigures, type FigureRow } from '../../tools/lab/stats';
@@ -18,10 +19,9 @@ import {
   waitSlowedSince,
   type RollbackLab,
 } from '../../tools/lab/rollback-lab';
-import { processAlive } from '../../tools/lab/processes';
+import { trialFaults, type TrialFault } from '../../tools/lab/trial-faults';
 
-const DELAY_MS = 200;
-const SLOW_MS = 2 * DELAY_MS - 10;
+const FAULTS = trialFaults();
 // arming starts ahead of the baseline, and may take most of 30 s on a busy slow guest (see rollback-sigkill)
 const FAULT_S = 8;
 const DURATIONS = {
@@ -53,20 +53,24 @@ describe('rollback after Redis lost everything (Docker in user-mode-linux)', () 
   }, 180_000);
 
   afterAll(async () => {
-    if (rows.length)
-      printFigures(`rollback after FLUSHDB + SIGKILL of the driving worker (netem delay ${DELAY_MS}ms)`, rows);
+    if (rows.length) printFigures('rollback after FLUSHDB + SIGKILL of the driving worker', rows);
     await rl?.stop();
-    await rl?.lab.stop();
-    if (rl) expect(processAlive(rl.lab.state.pid)).toBe(false);
+    // nothing of this file stays in the (shared) engine: targets removed, no helper left
+    if (rl) expect(await rl.release()).toEqual([]);
   }, 60_000);
 
-  async function scenario(label: string, removeHelper: boolean, expectedReason: RegExp): Promise<void> {
+  async function scenario(
+    label: string,
+    fault: TrialFault,
+    removeHelper: boolean,
+    expectedReason: RegExp,
+  ): Promise<void> {
     const deadline = removeHelper ? REAPER_DEADLINE_AFTER_END_MS : DEADLINE_AFTER_END_MS;
     const lab = rl!;
     expect(lab.alive).toHaveLength(1);
     const driver = lab.alive[0];
     const target = lab.targets[0];
-    const runId = await lab.runNow(`redis-${label}`, target, DELAY_MS, DURATIONS);
+    const runId = await lab.runNow(`redis-${label}`, target, fault, DURATIONS);
     await until(
       'the driver to take the run',
       async () => (await lab.prisma.run.findUnique({ where: { id: runId } }))?.status !== 'scheduled',
@@ -85,7 +89,7 @@ describe('rollback after Redis lost everything (Docker in user-mode-linux)', () 
     const helperId = lease.helperContainerId!;
     // Applied, as the host sees it; the guest is asked nothing until the fault is gone (an exec in
     // the one-vCPU guest costs ~2 s there and competes with the helper's own revert).
-    await waitFaultSeenFromHost(target, plannedStart, SLOW_MS, FAULT_S * 1_000, () => lab.timeline(runId));
+    await waitFaultSeenFromHost(target, plannedStart, fault, FAULT_S * 1_000, () => lab.timeline(runId));
 
     // Redis forgets the delayed revert job and the run's job; the driver dies; optionally the helper too.
     await lab.flushRedis();
@@ -93,17 +97,17 @@ describe('rollback after Redis lost everything (Docker in user-mode-linux)', () 
     await driver.kill('SIGKILL');
     if (removeHelper) await lab.lab.docker.getContainer(helperId).remove({ force: true });
     const killedAt = Date.now();
-    // still in place after all that: a request started after the kill is slowed by it
-    await waitSlowedSince(target, killedAt, SLOW_MS);
+    // still in place after all that: a request started after the kill is shaped by it
+    await waitSlowedSince(target, killedAt, fault);
     expect(killedAt).toBeLessThan(plannedEnd);
 
     // Until the fault is gone as the host sees it (or the deadline passed); the helper's record and
     // the lease are read afterwards.
-    await waitGoneFromHost(target, plannedStart, SLOW_MS, plannedEnd + deadline);
-    await sleep(Math.max(1_000, plannedEnd + 1_000 - Date.now()) + 2 * DELAY_MS);
+    await waitGoneFromHost(target, plannedStart, fault, plannedEnd + deadline);
+    await sleep(Math.max(1_000, plannedEnd + 1_000 - Date.now()) + fault.tailMs);
     const seen = analyseWindow(
-      target.watcher.between(plannedStart - 1_000, Math.min(Date.now() - 3 * DELAY_MS, plannedEnd + deadline)),
-      SLOW_MS,
+      target.watcher.between(plannedStart - 1_000, Math.min(Date.now() - fault.tailMs - 200, plannedEnd + deadline)),
+      fault,
     );
     // with Redis gone, only the reaper (Postgres) closes the lease
     const row = await until(
@@ -118,7 +122,7 @@ describe('rollback after Redis lost everything (Docker in user-mode-linux)', () 
     const helper = removeHelper ? null : await lab.helperStatus(helperId);
     if (helper) expect(helper.appliedAt).toBeGreaterThanOrEqual(plannedStart);
     const revertedAt = helper?.revertedAt ?? row.revertedAt?.getTime();
-    const residual = await lab.netemQdiscs(target);
+    const residual = await lab.residual(target, fault);
     const rel = (t: number | undefined) =>
       t === undefined ? '?' : `T1${t - plannedEnd >= 0 ? '+' : ''}${t - plannedEnd} ms`;
     const ok =
@@ -128,7 +132,7 @@ describe('rollback after Redis lost everything (Docker in user-mode-linux)', () 
       seen.goneAt <= plannedEnd + deadline &&
       residual.length === 0;
     rows.push({
-      check: `FLUSHDB at T0+${flushedAt - plannedStart} ms + SIGKILL${removeHelper ? ' + helper removed' : ''}`,
+      check: `${fault.label}: FLUSHDB at T0+${flushedAt - plannedStart} ms + SIGKILL${removeHelper ? ' + helper removed' : ''}`,
       requested: `fault T0 → T1 (${DURATIONS.fault}), standby ${standby.name}`,
       expected: `gone by T1+${deadline} ms, nothing left`,
       measured: `reverted ${rel(revertedAt)} by ${layerOf(helper?.revertReason ?? row.revertReason)} (lease: ${row.revertReason}); seen gone ${rel(seen.goneAt)}; residual ${residual.length}`,
@@ -157,10 +161,10 @@ describe('rollback after Redis lost everything (Docker in user-mode-linux)', () 
   }
 
   it('the helper still reverts at T1 by its own clock', async () => {
-    await scenario('helper-clock', false, /^(helper_scheduled|reaper)$/);
+    await scenario('helper-clock', FAULTS[0], false, /^(helper_scheduled|reaper)$/);
   }, 150_000);
 
   it('with the helper gone as well, the reaper reverts from Postgres alone', async () => {
-    await scenario('reaper', true, /^reaper$/);
+    await scenario('reaper', FAULTS[1 % FAULTS.length], true, /^reaper$/);
   }, 150_000);
 });

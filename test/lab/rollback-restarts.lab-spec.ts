@@ -6,9 +6,9 @@
 //  2. Postgres (a cluster of the test's own, fast mode: every connection terminated): the helper needs none
 //     of it; the run's job is retried once Postgres answers, resumes the run and completes it.
 // Either way the fault is gone by the planned end + 5 s as seen from the host, one lease, closed,
-// and no qdisc left.
+// and nothing left. The scenarios take the kinds in turn (GAMEDAY_LAB_TRIAL_FAULTS, netem then
+// blackhole by default; tools/lab/trial-faults.ts).
 import { isTerminal, type RunStatus } from '@gameday/core';
-import { processAlive } from '../../tools/lab/processes';
 import {
   analyseWindow,
   layerOf,
@@ -20,9 +20,9 @@ import {
   type RollbackLab,
 } from '../../tools/lab/rollback-lab';
 import { printFigures, type FigureRow } from '../../tools/lab/stats';
+import { trialFaults, type TrialFault } from '../../tools/lab/trial-faults';
 
-const DELAY_MS = 200;
-const SLOW_MS = 2 * DELAY_MS - 10;
+const FAULTS = trialFaults();
 const FAULT_S = 8;
 // arming starts ahead of the baseline, and may take most of 30 s on a busy slow guest (see rollback-sigkill)
 const DURATIONS = {
@@ -51,19 +51,24 @@ describe('rollback across restarts of the engine and of Postgres (Docker in user
   }, 180_000);
 
   afterAll(async () => {
-    if (rows.length) printFigures(`rollback across restarts (netem delay ${DELAY_MS}ms)`, rows);
+    if (rows.length) printFigures('rollback across restarts', rows);
     await rl?.stop();
-    await rl?.lab.stop();
-    if (rl) expect(processAlive(rl.lab.state.pid)).toBe(false);
+    // nothing of this file stays in the (shared) engine: targets removed, no helper left
+    if (rl) expect(await rl.release()).toEqual([]);
   }, 60_000);
 
   /** Runs a fault, calls `restart` `beforeEndMs` before its planned end, and measures the outcome. */
-  async function scenario<R extends object>(label: string, beforeEndMs: number, restart: () => Promise<R>) {
+  async function scenario<R extends object>(
+    label: string,
+    fault: TrialFault,
+    beforeEndMs: number,
+    restart: () => Promise<R>,
+  ) {
     const lab = rl!;
     expect(lab.alive).toHaveLength(1);
     const worker = lab.alive[0];
     const target = lab.targets[0];
-    const runId = await lab.runNow(label, target, DELAY_MS, DURATIONS);
+    const runId = await lab.runNow(label, target, fault, DURATIONS);
     const lease = await until(
       'the lease of the armed fault',
       () => lab.prisma.activeFault.findFirst({ where: { runId } }),
@@ -75,15 +80,15 @@ describe('rollback across restarts of the engine and of Postgres (Docker in user
     const details = lease.details as { applyAt: string; revertAt: string };
     const plannedStart = Date.parse(details.applyAt);
     const plannedEnd = Date.parse(details.revertAt);
-    await waitFaultSeenFromHost(target, plannedStart, SLOW_MS, FAULT_S * 1_000, () => lab.timeline(runId));
+    await waitFaultSeenFromHost(target, plannedStart, fault, FAULT_S * 1_000, () => lab.timeline(runId));
 
     await sleep(plannedEnd - beforeEndMs - Date.now());
     const restarted = await restart();
-    await waitGoneFromHost(target, plannedStart, SLOW_MS, plannedEnd + DEADLINE_AFTER_END_MS);
-    await sleep(Math.max(1_000, plannedEnd + 1_000 - Date.now()) + 2 * DELAY_MS);
+    await waitGoneFromHost(target, plannedStart, fault, plannedEnd + DEADLINE_AFTER_END_MS);
+    await sleep(Math.max(1_000, plannedEnd + 1_000 - Date.now()) + fault.tailMs);
     const seen = analyseWindow(
-      target.watcher.between(plannedStart - 1_000, Math.min(Date.now() - 3 * DELAY_MS, plannedEnd + 30_000)),
-      SLOW_MS,
+      target.watcher.between(plannedStart - 1_000, Math.min(Date.now() - fault.tailMs - 200, plannedEnd + 30_000)),
+      fault,
     );
     const helper = await lab.helperStatus(lease.helperContainerId!);
     const run = await until(
@@ -107,7 +112,7 @@ describe('rollback across restarts of the engine and of Postgres (Docker in user
     const leases = await lab.prisma.activeFault.count({ where: { runId } });
     const reverted = await lab.prisma.runEvent.findFirst({ where: { runId, type: 'fault.reverted' } });
     const lost = await lab.prisma.runEvent.count({ where: { runId, type: 'fault.lost' } });
-    const residual = await lab.netemQdiscs(target);
+    const residual = await lab.residual(target, fault);
     const restartFigures = Object.entries(restarted)
       .map(([k, v]) => `${k} T1${rel(v as number, plannedEnd)}`)
       .join(', ');
@@ -124,9 +129,9 @@ describe('rollback across restarts of the engine and of Postgres (Docker in user
       workerAlive: worker.alive,
     };
     rows.push({
-      check: label,
+      check: `${label} (${fault.label})`,
       requested: `planned T0 ${new Date(plannedStart).toISOString().slice(11, 23)}, end T1 ${new Date(plannedEnd).toISOString().slice(11, 23)}`,
-      expected: `gone by T1+${DEADLINE_AFTER_END_MS} ms, 1 lease closed, no netem left`,
+      expected: `gone by T1+${DEADLINE_AFTER_END_MS} ms, 1 lease closed, nothing left`,
       measured: `${restartFigures}; helper ${helper?.state} T1${rel(helper?.revertedAt, plannedEnd)} (${layerOf(helper?.revertReason)}); seen gone T1${rel(seen.goneAt, plannedEnd)}; lease closed T1${rel(row.revertedAt?.getTime(), plannedEnd)} (${row.revertReason}); run ${run.status}${run.error ? ` (${run.error})` : ''}; ${reverted?.message ?? 'no fault.reverted event'}; worker ${worker.alive ? 'alive' : 'exited'}`,
       verdict:
         seen.goneAt !== undefined &&
@@ -137,7 +142,7 @@ describe('rollback across restarts of the engine and of Postgres (Docker in user
           ? 'ok'
           : 'FAIL',
     });
-    process.stdout.write(`${label}: ${rows[rows.length - 1].measured}\n`);
+    process.stdout.write(`${label} (${fault.label}): ${rows[rows.length - 1].measured}\n`);
     // the fault itself: out on time by the helper's clock, seen so from the host, nothing left
     expect(helper?.state).toBe('reverted');
     expect(helper!.revertedAt).toBeLessThanOrEqual(plannedEnd + DEADLINE_AFTER_END_MS);
@@ -152,7 +157,7 @@ describe('rollback across restarts of the engine and of Postgres (Docker in user
   }
 
   it('dockerd restarts across the planned end: the helper reverts on its own clock, the worker waits for the engine, the run completes', async () => {
-    const r = await scenario('engine restart', 1_500, () => rl!.lab.restartDockerd());
+    const r = await scenario('engine restart', FAULTS[0], 1_500, () => rl!.lab.restartDockerd());
     const restart = r.restarted;
     // the engine was going down or away at the planned end: that is what this test is about
     expect(restart.stoppingAt).toBeLessThanOrEqual(r.plannedEnd);
@@ -164,7 +169,9 @@ describe('rollback across restarts of the engine and of Postgres (Docker in user
   }, 240_000);
 
   it('Postgres restarts across the planned end: the helper needs none of it, the run is resumed and completes, the ledger closes', async () => {
-    const r = await scenario('postgres restart', 300, () => rl!.postgres!.restart(rl!.config.DATABASE_URL));
+    const r = await scenario('postgres restart', FAULTS[1 % FAULTS.length], 300, () =>
+      rl!.postgres!.restart(rl!.config.DATABASE_URL),
+    );
     const restart = r.restarted;
     // Postgres was going down or away at the planned end
     expect(restart.requestedAt).toBeLessThanOrEqual(r.plannedEnd);

@@ -1,12 +1,14 @@
 // Lab tier, issue acceptance: SIGKILL the worker that drives a run while its fault is active,
 // GAMEDAY_LAB_SIGKILL_TRIALS times (3 by default, sized for CI's time budget; the acceptance
 // figure is taken with 20). Every fault must be gone by the planned end + 5 s (the helper's clock, the fault queue
-// on the standby worker, or the standby's reaper), applied once, and leave no qdisc behind.
+// on the standby worker, or the standby's reaper), applied once, and leave nothing behind. The
+// trials cycle through the kinds (GAMEDAY_LAB_TRIAL_FAULTS, tools/lab/trial-faults.ts): netem
+// `delay 200ms` (every new HTTP connection ≥ 400 ms, against ~2 ms) and a blackhole rejecting port
+// 80 (every new connection refused), each seen from the host.
 //
 // Real pieces only: the API in-process, worker processes on the host (killed with SIGKILL: no
 // shutdown hooks, no BullMQ lock released), Postgres, Redis, and a Docker Engine on a kernel with
-// sch_netem (user-mode-linux). The fault is seen from the host: `delay 200ms` on the target's
-// eth0 makes every new HTTP connection ≥ 400 ms (SYN-ACK and response delayed), against ~2 ms.
+// sch_netem and iptables (user-mode-linux).
 import { isTerminal, type RunStatus } from '@gameday/core';
 import { printFigures, round1, type FigureRow } from '../../tools/lab/stats';
 import {
@@ -20,13 +22,11 @@ import {
   waitSlowedSince,
   type RollbackLab,
 } from '../../tools/lab/rollback-lab';
-import { processAlive } from '../../tools/lab/processes';
+import { trialFaults } from '../../tools/lab/trial-faults';
 import type { WorkerProcess } from '../../tools/lab/worker-process';
 
 const TRIALS = Number(process.env.GAMEDAY_LAB_SIGKILL_TRIALS ?? 3);
-const DELAY_MS = 200;
-/** no new connection through the fault completes faster than 2 × delay */
-const SLOW_MS = 2 * DELAY_MS - 10;
+const FAULTS = trialFaults();
 // Arming (helper container start + kernel probe on the one-vCPU guest) happens in the baseline:
 // 3-5 s on a quiet machine, far more when other guests share the CPU.
 const BASELINE_S = Number(process.env.GAMEDAY_LAB_BASELINE_S ?? 12);
@@ -47,6 +47,7 @@ const DEADLINE_AFTER_END_MS = 5_000;
 interface Trial {
   n: number;
   target: string;
+  fault: string;
   runId: string;
   plannedStart: number;
   plannedEnd: number;
@@ -80,9 +81,9 @@ describe('rollback under SIGKILL of the driving worker (Docker in user-mode-linu
       const rel = (t: number | undefined, base: number) =>
         t === undefined ? '-' : `${t - base >= 0 ? '+' : ''}${t - base} ms`;
       const rows: FigureRow[] = trials.map((t) => ({
-        check: `trial ${t.n} (${t.target}): SIGKILL at T0${rel(t.killedAt, t.plannedStart)}`,
+        check: `trial ${t.n} (${t.fault} on ${t.target}): SIGKILL at T0${rel(t.killedAt, t.plannedStart)}`,
         requested: `planned T0 ${new Date(t.plannedStart).toISOString().slice(11, 23)}, end T1 ${new Date(t.plannedEnd).toISOString().slice(11, 23)}`,
-        expected: `killed before T1, gone by T1+${DEADLINE_AFTER_END_MS} ms, 1 lease, no netem left`,
+        expected: `killed before T1, gone by T1+${DEADLINE_AFTER_END_MS} ms, 1 lease, nothing left`,
         measured: `applied T0${rel(t.helperApplied, t.plannedStart)}; reverted T1${rel(t.helperReverted, t.plannedEnd)} by ${t.layer} (lease: ${t.leaseReason}); seen gone T1${rel(t.seenGone, t.plannedEnd)}; leases ${t.leases}; fault seen again ${t.slowAgain}×; residual ${t.residual.length}; slowest request outside the fault ${Math.round(t.maxOutsideMs)} ms`,
         verdict:
           t.killedAt < t.plannedEnd &&
@@ -97,13 +98,13 @@ describe('rollback under SIGKILL of the driving worker (Docker in user-mode-linu
             : 'FAIL',
       }));
       printFigures(
-        `rollback after SIGKILL of the driving worker (${trials.length} trials, netem delay ${DELAY_MS}ms)`,
+        `rollback after SIGKILL of the driving worker (${trials.length} trials: ${FAULTS.map((f) => f.label).join(', ')})`,
         rows,
       );
     }
     await rl?.stop();
-    await rl?.lab.stop();
-    if (rl) expect(processAlive(rl.lab.state.pid)).toBe(false);
+    // nothing of this file stays in the (shared) engine: targets removed, no helper left
+    if (rl) expect(await rl.release()).toEqual([]);
   }, 60_000);
 
   it(
@@ -112,9 +113,11 @@ describe('rollback under SIGKILL of the driving worker (Docker in user-mode-linu
       const lab = rl!;
       // Exactly one worker is alive whenever a run is started: it takes the run's job and drives it.
       expect(lab.alive).toHaveLength(1);
-      let runId = await lab.runNow('sigkill-1', lab.targets[0], DELAY_MS, DURATIONS);
+      const faultOf = (n: number) => FAULTS[(n - 1) % FAULTS.length];
+      let runId = await lab.runNow('sigkill-1', lab.targets[0], faultOf(1), DURATIONS);
       for (let n = 1; n <= TRIALS; n++) {
         const target = lab.targets[(n - 1) % lab.targets.length];
+        const fault = faultOf(n);
         expect(lab.alive).toHaveLength(1);
         const driver: WorkerProcess = lab.alive[0];
         await until(
@@ -139,34 +142,35 @@ describe('rollback under SIGKILL of the driving worker (Docker in user-mode-linu
         const plannedEnd = Date.parse(details.revertAt);
 
         // Kill as soon as the host sees the fault; it must still be in place after the kill
-        await waitFaultSeenFromHost(target, plannedStart, SLOW_MS, FAULT_S * 1_000, async () =>
+        await waitFaultSeenFromHost(target, plannedStart, fault, FAULT_S * 1_000, async () =>
           [await lab.timeline(runId), 'driver log:', driver.logTail(1_500)].join('\n'),
         );
         const kill = await driver.kill('SIGKILL');
         const killedAt = Date.now();
         expect(kill.signal).toBe('SIGKILL');
-        await waitSlowedSince(target, killedAt, SLOW_MS);
+        await waitSlowedSince(target, killedAt, fault);
         // during the fault, not in recovery: the kill tests rollback of a fault in place
         expect(killedAt).toBeLessThan(plannedEnd);
         const thisRun = runId;
 
         // Until the fault is gone as the host sees it (or the deadline passed), then a second of outside view.
-        await waitGoneFromHost(target, plannedStart, SLOW_MS, plannedEnd + DEADLINE_AFTER_END_MS);
-        await sleep(Math.max(1_000, plannedEnd + 1_000 - Date.now()) + 2 * DELAY_MS);
+        await waitGoneFromHost(target, plannedStart, fault, plannedEnd + DEADLINE_AFTER_END_MS);
+        await sleep(Math.max(1_000, plannedEnd + 1_000 - Date.now()) + fault.tailMs);
         const seen = analyseWindow(
           target.watcher.between(
             plannedStart - 1_000,
-            Math.min(Date.now() - 3 * DELAY_MS, plannedEnd + DEADLINE_AFTER_END_MS),
+            Math.min(Date.now() - fault.tailMs - 200, plannedEnd + DEADLINE_AFTER_END_MS),
           ),
-          SLOW_MS,
+          fault,
         );
         const leases = await lab.prisma.activeFault.findMany({ where: { runId: thisRun } });
         const helper = lease.helperContainerId ? await lab.helperStatus(lease.helperContainerId) : null;
-        const residual = await lab.netemQdiscs(target);
+        const residual = await lab.residual(target, fault);
         const trial: Trial = {
           n,
           runId: thisRun,
           target: target.name,
+          fault: fault.label,
           plannedStart,
           plannedEnd,
           killedAt,
@@ -182,7 +186,7 @@ describe('rollback under SIGKILL of the driving worker (Docker in user-mode-linu
         };
         trials.push(trial);
         process.stdout.write(
-          `trial ${n}: armed in ${armedInMs ?? '?'} ms; killed ${driver.name} (pid ${driver.pid}) at T0+${killedAt - plannedStart} ms; helper ${helper?.state} reverted at T1+${trial.helperReverted === undefined ? '?' : trial.helperReverted - plannedEnd} ms (${trial.layer}); seen from T0+${seen.firstSlowAt === undefined ? '?' : seen.firstSlowAt - plannedStart} ms to T1+${seen.goneAt === undefined ? '?' : seen.goneAt - plannedEnd} ms; standby ${standby.name}\n`,
+          `trial ${n} (${fault.label}): armed in ${armedInMs ?? '?'} ms; killed ${driver.name} (pid ${driver.pid}) at T0+${killedAt - plannedStart} ms; helper ${helper?.state} reverted at T1+${trial.helperReverted === undefined ? '?' : trial.helperReverted - plannedEnd} ms (${trial.layer}); seen from T0+${seen.firstSlowAt === undefined ? '?' : seen.firstSlowAt - plannedStart} ms to T1+${seen.goneAt === undefined ? '?' : seen.goneAt - plannedEnd} ms; standby ${standby.name}\n`,
         );
 
         // one arming, one lease, applied once by the helper, gone on time, nothing left
@@ -210,7 +214,7 @@ describe('rollback under SIGKILL of the driving worker (Docker in user-mode-linu
             60_000,
             250,
           );
-          runId = await lab.runNow(`sigkill-${n + 1}`, lab.targets[n % lab.targets.length], DELAY_MS, DURATIONS);
+          runId = await lab.runNow(`sigkill-${n + 1}`, lab.targets[n % lab.targets.length], faultOf(n + 1), DURATIONS);
         }
       }
 
@@ -248,7 +252,7 @@ describe('rollback under SIGKILL of the driving worker (Docker in user-mode-linu
         );
         expect(l.revertedAt).not.toBeNull();
       }
-      for (const t of lab.targets) expect(await lab.netemQdiscs(t)).toEqual([]);
+      for (const t of lab.targets) for (const f of FAULTS) expect(await lab.residual(t, f)).toEqual([]);
     },
     // a trial is ~80 s on a slow machine: arming, baseline, fault and recovery, then the killed
     // run's resumption after the standby's orphan timeout

@@ -20,8 +20,12 @@ import { createApiApp } from '../../apps/api/src/bootstrap';
 import { waitForHttp } from './http-probe';
 import { ensureLabTargetImage } from './lab-images';
 import { startPrivatePostgres, type PrivatePostgres } from './postgres-restart';
-import { startUmlDocker, type UmlDocker } from './uml-docker';
+import { releaseLab, sharedUmlDocker } from './shared-lab';
+import type { UmlDocker } from './uml-docker';
+import type { LatencySample, SampleClassifier, TrialFault } from './trial-faults';
 import { startWorkerProcess, type WorkerProcess } from './worker-process';
+
+export type { LatencySample } from './trial-faults';
 
 const ROOT = path.resolve(__dirname, '../..');
 // `openssl rand -hex 32`: the configuration refuses guessable admin tokens
@@ -41,8 +45,9 @@ export interface RollbackLabOptions {
 
 export interface LabTarget {
   name: string;
+  containerId: string;
   url: string;
-  /** an unprivileged container in the target's netns that reads its qdiscs */
+  /** a container in the target's netns that reads its qdiscs and firewall tables */
   observerId: string;
   watcher: LatencyWatcher;
 }
@@ -63,13 +68,6 @@ export async function until<T>(
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(everyMs);
   }
-}
-
-/** One HTTP request on a fresh connection, as a new client pays the fault (SYN-ACK and response delayed). */
-export interface LatencySample {
-  startedAt: number;
-  ms: number;
-  error?: string;
 }
 
 /**
@@ -139,32 +137,33 @@ export class LatencyWatcher {
 
 /** What the watcher saw of one fault window. */
 export interface FaultWindowSeen {
-  /** start of the first request of the fault's run of slow requests */
+  /** start of the first request of the fault's run of shaped requests */
   firstSlowAt?: number;
-  /** start of the first fast request after that: the fault was gone by then */
+  /** start of the first clean request after that: the fault was gone by then */
   goneAt?: number;
-  /** long runs of slow requests after `goneAt`: a fault that came back */
+  /** long runs of shaped requests after `goneAt`: a fault that came back */
   slowAgain: number;
   samples: number;
+  /** requests that failed other than the fault's way */
   errors: number;
   /** slowest request outside the fault window (load on the one-vCPU guest shows here) */
   maxOutsideMs: number;
 }
 
 /**
- * Under netem `delay D` no new connection completes in less than 2·D, so `slowMs` just under that
- * separates "fault present" from a busy guest. The fault is the longest run of slow requests in a
- * row; a busy one-vCPU guest also makes a few requests in a row slow, so a fault that came back
- * after its removal is a later slow run lasting at least `againMs`.
+ * The fault is the longest run of shaped requests in a row (`fault.shaped`: slowed under netem,
+ * refused under a blackhole); a busy one-vCPU guest also makes a few requests in a row slow, so a
+ * fault that came back after its removal is a later shaped run lasting at least `againMs`.
+ * Requests neither shaped nor clean (a timeout under netem) count for neither.
  */
 export function analyseWindow(
   samples: readonly LatencySample[],
-  slowMs: number,
+  fault: SampleClassifier,
   minRun = 3,
   againMs = 1_500,
 ): FaultWindowSeen {
-  const ok = samples.filter((s) => !s.error);
-  const slow = (i: number) => ok[i].ms >= slowMs;
+  const ok = samples.filter((s) => fault.shaped(s) || fault.clean(s));
+  const slow = (i: number) => fault.shaped(ok[i]);
   const runs: { from: number; to: number; ms: number }[] = [];
   for (let i = 0; i < ok.length;) {
     if (!slow(i)) {
@@ -176,18 +175,18 @@ export function analyseWindow(
     if (j - i + 1 >= minRun) runs.push({ from: i, to: j, ms: ok[j].startedAt - ok[i].startedAt });
     i = j + 1;
   }
-  const fault = runs.reduce<(typeof runs)[number] | undefined>(
+  const run = runs.reduce<(typeof runs)[number] | undefined>(
     (best, r) => (!best || r.ms > best.ms ? r : best),
     undefined,
   );
-  const goneIdx = fault && fault.to + 1 < ok.length ? fault.to + 1 : undefined;
-  const outside = ok.filter((_, i) => !fault || i < fault.from || i > fault.to).map((s) => s.ms);
+  const goneIdx = run && run.to + 1 < ok.length ? run.to + 1 : undefined;
+  const outside = ok.filter((_, i) => !run || i < run.from || i > run.to).map((s) => s.ms);
   return {
-    firstSlowAt: fault ? ok[fault.from].startedAt : undefined,
+    firstSlowAt: run ? ok[run.from].startedAt : undefined,
     goneAt: goneIdx === undefined ? undefined : ok[goneIdx].startedAt,
-    slowAgain: fault ? runs.filter((r) => r.from > fault.to && r.ms >= againMs).length : 0,
+    slowAgain: run ? runs.filter((r) => r.from > run.to && r.ms >= againMs).length : 0,
     samples: samples.length,
-    errors: samples.length - ok.length,
+    errors: samples.filter((x) => x.error && !fault.shaped(x)).length,
     maxOutsideMs: outside.length ? Math.max(...outside) : 0,
   };
 }
@@ -201,13 +200,13 @@ export function analyseWindow(
 export async function waitGoneFromHost(
   target: LabTarget,
   plannedStart: number,
-  slowMs: number,
+  fault: SampleClassifier,
   deadlineAt: number,
 ): Promise<void> {
   await until(
     'the fault to be gone as seen from the host',
     async () =>
-      analyseWindow(target.watcher.between(plannedStart - 1_000, Date.now()), slowMs).goneAt !== undefined ||
+      analyseWindow(target.watcher.between(plannedStart - 1_000, Date.now()), fault).goneAt !== undefined ||
       Date.now() > deadlineAt,
     Math.max(1_000, deadlineAt + 1_000 - Date.now()),
     100,
@@ -222,7 +221,7 @@ export async function waitGoneFromHost(
 export async function waitFaultSeenFromHost(
   target: LabTarget,
   plannedStart: number,
-  slowMs: number,
+  fault: SampleClassifier,
   timeoutMs: number,
   onTimeout: () => Promise<string>,
 ): Promise<void> {
@@ -230,7 +229,7 @@ export async function waitFaultSeenFromHost(
   await until(
     'the fault to show from the host',
     async () =>
-      analyseWindow(target.watcher.between(plannedStart - 200, Date.now()), slowMs, 2).firstSlowAt !== undefined,
+      analyseWindow(target.watcher.between(plannedStart - 200, Date.now()), fault, 2).firstSlowAt !== undefined,
     timeoutMs,
     20,
   ).catch(async (e: Error) => {
@@ -238,16 +237,16 @@ export async function waitFaultSeenFromHost(
   });
 }
 
-/** Resolves once a request started at or after `since` was slowed by the fault: it was still in place then. */
+/** Resolves once a request started at or after `since` was shaped by the fault: it was still in place then. */
 export async function waitSlowedSince(
   target: LabTarget,
   since: number,
-  slowMs: number,
+  fault: SampleClassifier,
   timeoutMs = 3_000,
 ): Promise<void> {
   await until(
-    'a request started after the kill to be slowed by the fault',
-    async () => target.watcher.between(since, Date.now()).some((x) => !x.error && x.ms >= slowMs),
+    'a request started after the kill to be shaped by the fault',
+    async () => target.watcher.between(since, Date.now()).some((x) => fault.shaped(x)),
     timeoutMs,
     20,
   );
@@ -324,11 +323,11 @@ export class RollbackLab {
     return w;
   }
 
-  /** Creates a GameDay with a `delay` fault on the lab target and runs it now; returns the run id. */
+  /** Creates a GameDay with `fault` on the lab target and runs it now; returns the run id. */
   async runNow(
     label: string,
     target: LabTarget,
-    delayMs: number,
+    fault: TrialFault,
     durations: { arming?: string; baseline: string; fault: string; recovery: string },
   ): Promise<string> {
     // only the target under test is watched: each watched request costs the guest a process
@@ -344,12 +343,12 @@ export class RollbackLab {
         schedule: { at: new Date(Date.now() + 3_600_000).toISOString() },
         experiments: [
           {
-            name: 'target latency',
+            name: fault.label,
             hypothesis: {
-              description: 'the target answers while delayed',
+              description: 'the target answers through the fault',
               probes: [{ name: 'target', url: target.url, timeoutMs: 2_000, interval: '1s' }],
             },
-            fault: { kind: 'network', target: { container: target.name }, netem: { delay: `${delayMs}ms` } },
+            fault: fault.spec(target.name),
             durations,
           },
         ],
@@ -382,15 +381,9 @@ export class RollbackLab {
     };
   }
 
-  /** The qdiscs on the target's eth0, read from its netns by an unprivileged observer. */
-  async qdiscs(target: LabTarget): Promise<{ kind: string; handle: string }[]> {
-    const r = await execInContainer(this.lab.docker, target.observerId, ['tc', '-j', 'qdisc', 'show', 'dev', 'eth0']);
-    if (r.exitCode !== 0) throw new Error(`tc qdisc show failed: ${r.stderr}`);
-    return JSON.parse(r.stdout) as { kind: string; handle: string }[];
-  }
-
-  async netemQdiscs(target: LabTarget): Promise<string[]> {
-    return (await this.qdiscs(target)).filter((q) => q.kind === 'netem').map((q) => `${q.kind} ${q.handle}`);
+  /** What of `fault` is left in the target's netns, read there by the trial's observer. */
+  async residual(target: LabTarget, fault: TrialFault): Promise<string[]> {
+    return fault.residual((argv) => execInContainer(this.lab.docker, target.observerId, argv));
   }
 
   /** The run's events, one line each, for failure messages. */
@@ -453,6 +446,14 @@ export class RollbackLab {
     await this.flushRedis().catch(() => undefined);
     if (process.env.GAMEDAY_LAB_KEEP !== '1') rmSync(this.logDir, { recursive: true, force: true });
   }
+
+  /** After stop(): removes the targets and lets the lab go (see releaseLab); returns what was left behind. */
+  async release(): Promise<string[]> {
+    return releaseLab(
+      this.lab,
+      this.targets.flatMap((t) => [t.observerId, t.containerId]),
+    );
+  }
 }
 
 /** Applies the migrations to the lab's own database (created when missing). */
@@ -480,11 +481,17 @@ export async function startRollbackLab(opts: RollbackLabOptions): Promise<Rollba
     ensureLabTargetImage(hostDocker),
     ensureHelperImage(hostDocker),
   ]);
-  const lab = await startUmlDocker({ images: [targetImage, helperImage], hostDocker });
+  const lab = await sharedUmlDocker([targetImage, helperImage], hostDocker);
+  const targets: LabTarget[] = [];
   try {
-    const targets: LabTarget[] = [];
     for (let i = 0; i < (opts.targets ?? 1); i++) {
       const name = `rollback-target-${i + 1}`;
+      // a shared engine may still hold them from a file that could not clean up
+      for (const old of [`${name}-observer`, name])
+        await lab.docker
+          .getContainer(old)
+          .remove({ force: true })
+          .catch(() => undefined);
       const target = await lab.docker.createContainer({
         name,
         Image: targetImage,
@@ -498,14 +505,21 @@ export async function startRollbackLab(opts: RollbackLabOptions): Promise<Rollba
         Image: helperImage,
         Entrypoint: ['sleep', 'infinity'],
         Cmd: [],
-        HostConfig: { NetworkMode: `container:${target.id}`, CapDrop: ['ALL'] },
+        // reading iptables takes a raw socket and NET_ADMIN; it changes nothing
+        HostConfig: { NetworkMode: `container:${target.id}`, CapDrop: ['ALL'], CapAdd: ['NET_ADMIN', 'NET_RAW'] },
       });
       await observer.start();
       const url = `http://${lab.host}:${TARGET_PORT + i}/index.html`;
       await waitForHttp(url);
       // every request is a fork of busybox httpd in the one-vCPU guest (tens to hundreds of ms
       // each): two targets watched every 100 ms starved arming for over 47 s on a slow machine
-      targets.push({ name, url, observerId: observer.id, watcher: new LatencyWatcher(url, 250) });
+      targets.push({
+        name,
+        containerId: target.id,
+        url,
+        observerId: observer.id,
+        watcher: new LatencyWatcher(url, 250),
+      });
     }
 
     const config = parseConfig({
@@ -532,7 +546,10 @@ export async function startRollbackLab(opts: RollbackLabOptions): Promise<Rollba
     targets[0]?.watcher.start();
     return rl;
   } catch (e) {
-    await lab.stop();
+    await releaseLab(
+      lab,
+      targets.flatMap((t) => [t.observerId, t.containerId]),
+    );
     await postgres?.stop();
     throw e;
   }

@@ -95,6 +95,8 @@ export interface UmlDocker {
   tap: string;
   state: UmlDockerState;
   timings: UmlDockerTimings;
+  /** the test process's shared lab (tools/lab/shared-lab.ts): stop() leaves it running */
+  shared?: boolean;
   /** Powers the guest off (kills it after a timeout) and removes the tap. Idempotent. */
   stop(): Promise<void>;
   /**
@@ -197,7 +199,7 @@ export async function stopUmlDocker(state: UmlDockerState, timeoutMs = 20_000): 
 }
 
 /** Asks the guest's init for a dockerd restart (a file it polls each second) and times it. */
-async function restartGuestDockerd(state: UmlDockerState, timeoutMs = 90_000): Promise<DockerdRestart> {
+export async function restartGuestDockerd(state: UmlDockerState, timeoutMs = 90_000): Promise<DockerdRestart> {
   const count = () => Number(readIf(path.join(state.dir, 'dockerd-restarts')).trim() || 0);
   const before = count();
   const requestedAt = Date.now();

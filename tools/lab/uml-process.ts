@@ -257,7 +257,30 @@ export function umlPids(): Set<number> {
  * other suites on the machine start and stop guests of their own at the same time.
  */
 export function leakedUmlProcesses(before?: ReadonlySet<number>): number[] {
+  const shared = sharedLabGroups();
   return umlProcesses()
-    .filter((p) => bootedGroups.has(p.pgid) && !before?.has(p.pid))
+    .filter((p) => bootedGroups.has(p.pgid) && !shared.has(p.pgid) && !before?.has(p.pid))
     .map((p) => p.pid);
+}
+
+/** Where the shared lab of test process `owner` is recorded (tools/lab/shared-lab.ts). */
+export const SHARED_LAB_PREFIX = 'gameday-shared-lab-';
+export function sharedLabStateFile(owner: number): string {
+  return path.join(os.tmpdir(), `${SHARED_LAB_PREFIX}${owner}.json`);
+}
+
+/** Process groups of the shared labs: they outlive the file that booted them, by design. */
+function sharedLabGroups(): Set<number> {
+  const groups = new Set<number>();
+  for (const name of readdirSync(os.tmpdir())) {
+    if (!name.startsWith(SHARED_LAB_PREFIX)) continue;
+    try {
+      groups.add(
+        (JSON.parse(readFileSync(path.join(os.tmpdir(), name), 'utf8')) as { state: { pid: number } }).state.pid,
+      );
+    } catch {
+      // being written or removed
+    }
+  }
+  return groups;
 }
