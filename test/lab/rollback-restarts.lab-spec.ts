@@ -143,6 +143,9 @@ describe('rollback across restarts of the engine and of Postgres (Docker in user
           : 'FAIL',
     });
     process.stdout.write(`${label} (${fault.label}): ${rows[rows.length - 1].measured}\n`);
+    // a failed scenario says what the run went through and what the worker logged
+    if (rows[rows.length - 1].verdict !== 'ok')
+      process.stdout.write(`${await lab.timeline(runId)}\nworker log:\n${worker.logTail(3_000)}\n`);
     // the fault itself: out on time by the helper's clock, seen so from the host, nothing left
     expect(helper?.state).toBe('reverted');
     expect(helper!.revertedAt).toBeLessThanOrEqual(plannedEnd + DEADLINE_AFTER_END_MS);

@@ -1,5 +1,5 @@
 // Lab tier, issue acceptance: SIGKILL the worker that drives a run while its fault is active,
-// GAMEDAY_LAB_SIGKILL_TRIALS times (3 by default, sized for CI's time budget; the acceptance
+// GAMEDAY_LAB_SIGKILL_TRIALS times (2 by default, one per kind, sized for CI's time budget; the acceptance
 // figure is taken with 20). Every fault must be gone by the planned end + 5 s (the helper's clock, the fault queue
 // on the standby worker, or the standby's reaper), applied once, and leave nothing behind. The
 // trials cycle through the kinds (GAMEDAY_LAB_TRIAL_FAULTS, tools/lab/trial-faults.ts): netem
@@ -25,7 +25,7 @@ import {
 import { trialFaults } from '../../tools/lab/trial-faults';
 import type { WorkerProcess } from '../../tools/lab/worker-process';
 
-const TRIALS = Number(process.env.GAMEDAY_LAB_SIGKILL_TRIALS ?? 3);
+const TRIALS = Number(process.env.GAMEDAY_LAB_SIGKILL_TRIALS ?? 2);
 const FAULTS = trialFaults();
 // Arming (helper container start + kernel probe on the one-vCPU guest) happens in the baseline:
 // 3-5 s on a quiet machine, far more when other guests share the CPU.
