@@ -1,8 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { offendingLines, PRODUCT_SOURCES } from '../../../../test/support/product-files';
 import { FAULT_KINDS } from './fault-kind.registry';
 
-const ROOT = join(__dirname, '../../../..');
 const names = FAULT_KINDS.join('|');
 /**
  * A kind is one module: its name is compared only inside it, and in core's pure parts of it (its
@@ -16,36 +14,7 @@ const ALLOWED = [
 ];
 const allowed = (file: string) => ALLOWED.some((a) => a.test(file));
 
-function productFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const path = join(dir, e.name);
-    if (e.isDirectory()) return ['node_modules', 'generated', 'dist'].includes(e.name) ? [] : productFiles(path);
-    return /\.tsx?$/.test(e.name) && !/\.spec\.tsx?$/.test(e.name) ? [path] : [];
-  });
-}
-
-function offenders(pattern: RegExp, under: string[]): string[] {
-  return under
-    .flatMap((d) => productFiles(join(ROOT, d)))
-    .map((f) => relative(ROOT, f))
-    .filter((f) => !allowed(f))
-    .flatMap((f) =>
-      readFileSync(join(ROOT, f), 'utf8')
-        .split('\n')
-        .flatMap((line, i) => (pattern.test(line) ? [`${f}:${i + 1}: ${line.trim()}`] : [])),
-    );
-}
-
-const SOURCES = [
-  ...readdirSync(join(ROOT, 'apps')).map((a) => `apps/${a}/src`),
-  ...readdirSync(join(ROOT, 'libs')).map((l) => `libs/${l}/src`),
-].filter((d) => {
-  try {
-    return readdirSync(join(ROOT, d)).length > 0;
-  } catch {
-    return false;
-  }
-});
+const offenders = (pattern: RegExp, dirs: readonly string[]) => offendingLines(pattern, dirs, allowed);
 
 const q = `['"\`]`;
 const BRANCH = new RegExp(`\\bkind\\s*[!=]==?\\s*${q}(${names})${q}|\\bcase\\s+${q}(${names})${q}\\s*:`);
@@ -53,11 +22,11 @@ const MEMBER = new RegExp(`\\bliteral\\(\\s*${q}(${names})${q}`);
 
 describe('a fault kind is one module', () => {
   it('no product file outside the kinds compares a fault kind by name', () => {
-    expect(offenders(BRANCH, SOURCES)).toEqual([]);
+    expect(offenders(BRANCH, PRODUCT_SOURCES)).toEqual([]);
   });
 
   it("no product file outside the kinds declares a kind's schema member (the union is built from core's registry)", () => {
-    expect(offenders(MEMBER, SOURCES)).toEqual([]);
+    expect(offenders(MEMBER, PRODUCT_SOURCES)).toEqual([]);
   });
 
   it('the worker asks a fault who keeps its clock instead of comparing its strategy', () => {
