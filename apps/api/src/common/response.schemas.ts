@@ -1,3 +1,4 @@
+import { RUN_STATUSES } from '@gameday/core';
 import { z } from 'zod';
 
 // The wire shapes of the API's answers (JSON: instants are ISO strings). One source: the OpenAPI
@@ -61,20 +62,7 @@ export const runViewSchema = z
     gameDayId: z.uuid(),
     scheduledFor: instant,
     trigger: z.enum(['schedule', 'manual', 'catch_up']),
-    status: z.enum([
-      'scheduled',
-      'arming',
-      'baseline',
-      'injecting',
-      'observing',
-      'rolling_back',
-      'recovery',
-      'completed',
-      'aborted',
-      'failed',
-      'cancelled',
-      'skipped',
-    ]),
+    status: z.enum(RUN_STATUSES),
     gameDayVersion: z.number().int(),
     startedAt: nullableInstant,
     finishedAt: nullableInstant,

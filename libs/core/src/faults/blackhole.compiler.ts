@@ -1,5 +1,5 @@
 import type { ResolvedPeer } from './blackhole-peers';
-import type { BlackholeFaultSpec } from './fault.schema';
+import type { BlackholeFaultSpec } from './blackhole.schema';
 import type { VerifyOutcome } from './qdisc-verify';
 
 /**

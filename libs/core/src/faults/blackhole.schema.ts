@@ -133,3 +133,5 @@ export const blackholeFaultSchema = z
         });
     });
   });
+
+export type BlackholeFaultSpec = z.infer<typeof blackholeFaultSchema>;

@@ -1,5 +1,5 @@
 import { formatDurationUs, parseDurationUs } from '../units/duration';
-import { parseRateBitsPerSecond, type LossSpec, type NetemSpec } from './fault.schema';
+import { parseRateBitsPerSecond, type LossSpec, type NetemSpec } from './network.schema';
 
 /** netem's own default queue length (packets). */
 export const NETEM_DEFAULT_LIMIT = 1000;

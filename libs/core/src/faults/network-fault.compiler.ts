@@ -1,5 +1,5 @@
 import { parseDurationUs } from '../units/duration';
-import { parseRateBitsPerSecond, type NetemSpec, type NetworkFaultSpec, type ScopeRule } from './fault.schema';
+import { parseRateBitsPerSecond, type NetemSpec, type NetworkFaultSpec, type ScopeRule } from './network.schema';
 import { decideNetemLimit, netemArgs, type NetemLimitOptions } from './netem-args';
 
 /**

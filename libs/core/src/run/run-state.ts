@@ -12,6 +12,8 @@ export const RUN_PHASES = [
   'recovery',
 ] as const;
 export const RUN_TERMINAL = ['completed', 'aborted', 'failed', 'cancelled', 'skipped'] as const;
+/** Every status a run can have: its phases in order, then the ways it ends. */
+export const RUN_STATUSES = [...RUN_PHASES, ...RUN_TERMINAL] as const;
 
 export type RunPhase = (typeof RUN_PHASES)[number];
 export type RunTerminal = (typeof RUN_TERMINAL)[number];

@@ -5,8 +5,9 @@ import type { FaultCapabilities, FaultKind } from './fault-kind';
 import { networkKind } from './network/network.kind';
 
 /**
- * Kind name → module: the only place that lists the fault kinds. Adding a kind is one line here
- * (and its member of the schema union in core, which the type below checks is covered).
+ * Kind name → module on a Docker Engine. The kinds are listed in core (FAULT_KIND_DEFS: their pure
+ * parts, which make the spec's union); the type below makes this map answer every one of them, so
+ * adding a kind is one line here, and refused until it is.
  */
 const REGISTRY: { readonly [K in FaultSpec['kind']]: FaultKind<Extract<FaultSpec, { kind: K }>> } = {
   network: networkKind,

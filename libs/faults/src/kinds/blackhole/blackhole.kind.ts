@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { compileBlackhole, type BlackholeFaultSpec } from '@gameday/core';
-import { applyNowViaHelper, handOverSchedule } from '../../engine/helper-handover';
+import { applyNowViaHelper } from '../../engine/helper-handover';
 import { revertInNetns } from '../../engine/netns-revert';
 import type { FaultKind } from '../fault-kind';
+import { helperCapabilities, helperSchedule } from '../helper-clock';
 import { armBlackhole, BLACKHOLE_HELPER_CAPS, resolvePeers } from './blackhole-arm';
 import { confirmBlackholeReverted, verifyBlackholeLease } from './blackhole-verify';
 
@@ -15,7 +16,7 @@ export const blackholeKind: FaultKind<BlackholeFaultSpec> = {
   name: 'blackhole',
   // one netns, one filter table: two containers sharing it are one target
   dedupeNetns: true,
-  capabilities: () => ({ clock: 'helper', verifiable: true, reverify: true }),
+  capabilities: () => helperCapabilities(),
 
   async dryRunTarget(engine, spec, target) {
     const peers = await resolvePeers(engine, spec, target);
@@ -90,18 +91,14 @@ export const blackholeKind: FaultKind<BlackholeFaultSpec> = {
   // a failed step is rolled back by the helper itself (FaultStepError.rolledBack): nothing else is known
   nothingApplied: () => false,
 
-  schedule: {
-    details: (prepared, at, expireAt) => ({
+  schedule: helperSchedule({
+    steps: (prepared) => prepared.blackhole!,
+    details: (prepared) => ({
       blackhole: prepared.blackhole!.expected,
       ...(prepared.blackhole!.peers ? { peers: prepared.blackhole!.peers } : {}),
       warnings: prepared.blackhole!.warnings,
-      applyAt: at.applyAt.toISOString(),
-      revertAt: at.revertAt.toISOString(),
-      selfExpiryAt: new Date(expireAt).toISOString(),
-      clockCorrectionMs: prepared.clockOffset?.correctionMs ?? 0,
     }),
-    handOver: (engine, prepared, at, expireAt) => handOverSchedule(engine, prepared, prepared.blackhole!, at, expireAt),
-  },
+  }),
 
   verify: (engine, lease) => verifyBlackholeLease(engine, lease, 'applied'),
   revert: (engine, lease, reason) =>

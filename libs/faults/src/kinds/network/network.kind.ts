@@ -6,9 +6,10 @@ import {
   type PreparedFault,
 } from '@gameday/core';
 import type { FaultEngine } from '../../engine/fault-engine';
-import { applyNowViaHelper, handOverSchedule } from '../../engine/helper-handover';
+import { applyNowViaHelper } from '../../engine/helper-handover';
 import type { StepRunner } from '../../engine/step-runner';
 import type { FaultKind } from '../fault-kind';
+import { helperCapabilities, helperSchedule } from '../helper-clock';
 import { armNetwork } from './network-arm';
 import { revertNetwork } from './network-revert';
 import { verifyNetwork } from './network-verify';
@@ -22,11 +23,8 @@ export const networkKind: FaultKind<NetworkFaultSpec> = {
   name: 'network',
   // one netns, one qdisc tree: two containers sharing it are one target
   dedupeNetns: true,
-  capabilities: ({ strategy }) => ({
-    clock: strategy === 'sidecar' ? 'helper' : 'worker',
-    verifiable: true,
-    reverify: true,
-  }),
+  // exec and nsenter: the worker applies and reverts, a watchdog helper only backs it up
+  capabilities: ({ strategy }) => helperCapabilities(strategy === 'sidecar' ? 'helper' : 'worker'),
 
   dryRunTarget(engine, spec, target) {
     const compiled = compileNetworkFault(spec, engine.options.compile);
@@ -79,17 +77,10 @@ export const networkKind: FaultKind<NetworkFaultSpec> = {
   // a failed step is rolled back by apply itself (FaultStepError.rolledBack): nothing else is known
   nothingApplied: () => false,
 
-  schedule: {
-    details: (prepared, at, expireAt) => ({
-      expected: prepared.compiled!.expected,
-      warnings: prepared.compiled!.warnings,
-      applyAt: at.applyAt.toISOString(),
-      revertAt: at.revertAt.toISOString(),
-      selfExpiryAt: new Date(expireAt).toISOString(),
-      clockCorrectionMs: prepared.clockOffset?.correctionMs ?? 0,
-    }),
-    handOver: (engine, prepared, at, expireAt) => handOverSchedule(engine, prepared, prepared.compiled!, at, expireAt),
-  },
+  schedule: helperSchedule({
+    steps: (prepared) => prepared.compiled!,
+    details: (prepared) => ({ expected: prepared.compiled!.expected, warnings: prepared.compiled!.warnings }),
+  }),
 
   verify: (engine, lease) => verifyNetwork(engine, lease, 'applied'),
   revert: revertNetwork,

@@ -1,0 +1,36 @@
+import type { z } from 'zod';
+import type { TargetSpec } from '../target.schema';
+
+/** What a command read back from the lease ledger is for. */
+export type LedgerUse = 'revert' | 'verify';
+
+/** A word that varies (a device, a chain id), as a pattern; the label names it in refusals. */
+export interface LedgerPattern {
+  readonly pattern: RegExp;
+  readonly label: string;
+}
+
+/** One word of a command GameDay writes to the ledger: a literal, one of a list, or a pattern. */
+export type LedgerWord = string | readonly string[] | LedgerPattern;
+
+/** A command, word by word: an argv matches when it has as many words and each one matches. */
+export type LedgerShape = readonly LedgerWord[];
+
+/**
+ * The pure part of one fault kind that the rest of core builds from: its member of the spec's
+ * fault union and the commands its leases may run from the ledger. Listed once, in
+ * fault-kind-def.registry.ts; core's shared code never names a kind.
+ */
+export interface FaultKindDef<Name extends string = string> {
+  readonly name: Name;
+  /** A strict object with `kind: z.literal(name)` and `target` (the union tells members apart by kind). */
+  readonly schema: z.core.$ZodTypeDiscriminable & z.ZodType<{ kind: Name; target: TargetSpec }>;
+  /**
+   * Every argv shape its compiler writes to the ledger, per use; anything else read back from a row
+   * of this kind is refused. null: its leases run no argv (a Docker API call reverts them).
+   */
+  readonly ledgerArgv: Readonly<Record<LedgerUse, readonly LedgerShape[]>> | null;
+}
+
+/** A pattern word; `label` is how refusals name it (DEVICE, gdifbN, ...). */
+export const ledgerPattern = (pattern: RegExp, label: string): LedgerPattern => ({ pattern, label });
