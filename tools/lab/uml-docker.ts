@@ -122,6 +122,22 @@ async function ip(...args: string[]): Promise<void> {
   await run('ip', args);
 }
 
+const SUBNET_LOCK = path.join(os.tmpdir(), 'gameday-lab-subnet.lock');
+
+/** mkdir is atomic: the lock is the directory; one left by a dead process is taken after 30 s. */
+async function lockSubnets(): Promise<() => void> {
+  const started = Date.now();
+  for (;;) {
+    try {
+      mkdirSync(SUBNET_LOCK);
+      return () => rmSync(SUBNET_LOCK, { recursive: true, force: true });
+    } catch {
+      if (Date.now() - started > 30_000) rmSync(SUBNET_LOCK, { recursive: true, force: true });
+      await new Promise((ok) => setTimeout(ok, 50));
+    }
+  }
+}
+
 async function usedLabSubnets(): Promise<Set<number>> {
   const { stdout } = await run('ip', ['-j', 'route', 'show']);
   const used = new Set<number>();
@@ -244,10 +260,18 @@ export async function startUmlDocker(opts: UmlDockerOptions = {}): Promise<UmlDo
       );
     }
   }
-  const used = await usedLabSubnets();
+  // choosing a free /30 and taking it (its route) is one step under a machine-wide lock: guests
+  // booted at the same moment (lab files in two jest workers) would otherwise pick the same one
+  const releaseSubnetLock = await lockSubnets();
+  const used = await usedLabSubnets().catch((e: Error) => {
+    releaseSubnetLock();
+    throw e;
+  });
   const subnet = opts.subnet ?? [...Array(64).keys()].find((n) => !used.has(n));
-  if (subnet === undefined || subnet < 0 || subnet > 63)
+  if (subnet === undefined || subnet < 0 || subnet > 63) {
+    releaseSubnetLock();
     throw new Error('no free /30 left in 10.199.0.0/24 for the lab link');
+  }
   const base = subnet * 4;
   const hostAddress = `10.199.0.${base + 1}`;
   const host = `10.199.0.${base + 2}`;
@@ -262,7 +286,11 @@ export async function startUmlDocker(opts: UmlDockerOptions = {}): Promise<UmlDo
   rmSync(path.join(dir, 'boot-error'), { force: true });
   for (const f of ['dockerd.log', 'dockerd-restarts', 'restart-dockerd']) rmSync(path.join(dir, f), { force: true });
 
-  await createTap(tap, hostAddress, net);
+  try {
+    await createTap(tap, hostAddress, net);
+  } finally {
+    releaseSubnetLock();
+  }
   const forgetTap = opts.detached
     ? () => false
     : onHarnessExit(() => {

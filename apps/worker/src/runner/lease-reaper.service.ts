@@ -71,6 +71,7 @@ export class LeaseReaper implements OnApplicationBootstrap, OnModuleDestroy {
         try {
           const r = await revertLease(this.driver, this.leases, this.metrics, lease, 'reaper', this.unrecorded);
           reverted++;
+          await this.removeHelper(lease);
           if (lease.runId) {
             await this.runs.appendEvent(lease.runId, {
               type: 'fault.reaped',
@@ -99,6 +100,7 @@ export class LeaseReaper implements OnApplicationBootstrap, OnModuleDestroy {
       aborted.map(async (lease) => {
         try {
           const r = await revertLease(this.driver, this.leases, this.metrics, lease, 'abort', this.unrecorded);
+          await this.removeHelper(lease);
           await this.runs.appendEvent(lease.runId!, {
             type: 'fault.reverted',
             experimentIndex: lease.experimentIndex,
@@ -111,6 +113,17 @@ export class LeaseReaper implements OnApplicationBootstrap, OnModuleDestroy {
         }
       }),
     );
+  }
+
+  /**
+   * The reaper acts for a run nobody drives any more (its lease expired, or its abort is recorded):
+   * nobody else will remove the fault's helper, a container with NET_ADMIN in the target's netns
+   * that would otherwise idle there until its self-expiry. Best effort: the fault itself is gone.
+   */
+  private async removeHelper(lease: FaultLease): Promise<void> {
+    await this.driver.release(lease).catch((error: Error) => {
+      this.logger.warn(`reaper could not remove the helper of lease ${lease.id}: ${error.message}`);
+    });
   }
 
   /**
