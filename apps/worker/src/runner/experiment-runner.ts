@@ -73,6 +73,7 @@ async function load(deps: RunnerDeps, run: ExperimentRun): Promise<ExperimentCon
       metrics: deps.metrics,
       egress: deps.egress,
       prometheusUrl: deps.config.GAMEDAY_PROMETHEUS_URL,
+      clock: deps.clock,
     },
     control,
   );

@@ -97,7 +97,7 @@ export class RunExecutor {
       clock,
       maxClockOffsetMs: config.GAMEDAY_MAX_CLOCK_OFFSET_MS,
     });
-    const confirm = new FaultConfirmation(driver, leases, runs, metrics);
+    const confirm = new FaultConfirmation(driver, leases, runs, metrics, clock);
     this.deps = {
       runs,
       samples,
@@ -183,10 +183,7 @@ export class RunExecutor {
       await this.armingPlanner.leadFor(run, spec.experiments),
     );
     const state = new RunState(this.runs, run.id, run.status as RunStatus, epoch);
-    const control = new RunControl(
-      () => this.runs.controlState(runId),
-      () => this.nowMs(),
-    );
+    const control = new RunControl(() => this.runs.controlState(runId), this.clock);
     control.hold(runId, epoch);
     const results: ExperimentResult[] = [...readRunResult(run.result).experiments];
     return { runId, spec, plan, state, control, epoch, results, from: run.experimentIndex };

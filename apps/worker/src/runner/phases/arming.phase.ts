@@ -20,7 +20,7 @@ export async function arming(ctx: ExperimentContext): Promise<Step> {
     await deps.notifier.notify(runId, ctx.spec, 'run.started', { experiment: exp.name });
   }
   await deps.safetyLever.refuseArming(control);
-  const timing = new ArmingWatch({ runs: deps.runs, nowMs: () => nowMs(ctx), engine: deps.driver.engine }, runId, ep);
+  const timing = new ArmingWatch({ runs: deps.runs, clock: deps.clock, engine: deps.driver.engine }, runId, ep);
   timing.start();
   try {
     ({ leases: ctx.leases, pending: ctx.pending } = await deps.arming.arm(

@@ -14,12 +14,13 @@ export async function observing(ctx: ExperimentContext): Promise<Step> {
       nextCheckAt = ep.revertAt;
       continue;
     }
-    const began = nowMs(ctx);
+    // how long a check takes is measured, not read off a wall clock that may be stepped meanwhile
+    const began = deps.clock.monotonicMs();
     await reverifyFaults(
       { driver: deps.driver, runs: deps.runs, nowMs: () => nowMs(ctx) },
       { runId: ctx.runId, leases: ctx.leases, index: ctx.index, control, plannedEnd: ep.revertAt },
     );
-    checkCostMs = nowMs(ctx) - began;
+    checkCostMs = deps.clock.monotonicMs() - began;
     nextCheckAt = nextReverifyAt(nowMs(ctx), checkCostMs);
   }
   ctx.early = await deps.confirm.revertUnguarded(ctx.leases, 'planned_end');
