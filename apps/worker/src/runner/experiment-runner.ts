@@ -30,7 +30,8 @@ export async function runExperiment(deps: RunnerDeps, run: ExperimentRun): Promi
   try {
     await control.sleepUntil(ep.armAt);
     watch.start();
-    for (let step: Step = stepOf(ctx); step !== 'ended';) step = await PHASES[step](ctx);
+    let step: Step = stepOf(ctx);
+    while (step !== 'ended') step = await PHASES[step](ctx);
   } catch (error) {
     if (error instanceof FencedError) {
       await watch.stop();
