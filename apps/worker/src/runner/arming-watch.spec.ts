@@ -1,4 +1,4 @@
-import type { ExperimentPlan } from '@gameday/core';
+import { ManualClock, type ExperimentPlan } from '@gameday/core';
 import { ArmingWatch } from './arming-watch';
 
 type Appended = { type: string; message: string; plannedAt?: Date | null; data?: Record<string, unknown> };
@@ -26,7 +26,8 @@ describe('ArmingWatch', () => {
             return e as never;
           },
         },
-        nowMs: () => now,
+        // the wall clock and the monotonic one move together here
+        clock: { now: () => new Date(now), monotonicMs: () => now },
         engine: 'engine-1',
       },
       'run-1',
@@ -104,5 +105,18 @@ describe('ArmingWatch', () => {
     await slow.done(now, 'arming finished 300 ms after its deadline');
     expect(events.map((e) => e.type)).toEqual(['arming.overran', 'arming.done']);
     expect(events[1].data).toMatchObject({ armingMs: 39_800, failed: true });
+  });
+  it('times arming by the monotonic clock when the wall clock is stepped meanwhile', async () => {
+    const clock = new ManualClock(new Date(0));
+    const runs = { appendEvent: async (_id: string, e: unknown) => (events.push(e as Appended), e as never) };
+    const w = new ArmingWatch({ runs, clock, engine: 'engine-1' }, 'run-1', ep);
+    w.start();
+    clock.advance(1_000);
+    clock.set(new Date(-3_600_000)); // NTP steps the wall clock back an hour
+    clock.advance(2_000);
+    await w.done(clock.now().getTime());
+    expect(events).toEqual([
+      expect.objectContaining({ type: 'arming.done', data: expect.objectContaining({ armingMs: 3_000 }) }),
+    ]);
   });
 });

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { ARMING_EVENTS, describeArmingOverrun, type ExperimentPlan } from '@gameday/core';
+import { ARMING_EVENTS, describeArmingOverrun, type Clock, type ExperimentPlan } from '@gameday/core';
 import type { RunRepository } from '@gameday/db';
 
 const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
@@ -12,20 +12,28 @@ const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
  */
 export class ArmingWatch {
   private readonly logger = new Logger(ArmingWatch.name);
+  /** wall time, against the plan */
   private readonly startedAt: number;
+  /** monotonic: how long arming took is what the engine's lead is learned from */
+  private readonly began: number;
   private timer: NodeJS.Timeout | undefined;
   private overran: Promise<unknown> | undefined;
 
   constructor(
-    private readonly deps: { runs: Pick<RunRepository, 'appendEvent'>; nowMs: () => number; engine: string },
+    private readonly deps: { runs: Pick<RunRepository, 'appendEvent'>; clock: Clock; engine: string },
     private readonly runId: string,
     private readonly ep: ExperimentPlan,
   ) {
-    this.startedAt = deps.nowMs();
+    this.startedAt = deps.clock.now().getTime();
+    this.began = deps.clock.monotonicMs();
+  }
+
+  private get soFarMs(): number {
+    return this.deps.clock.monotonicMs() - this.began;
   }
 
   start(): void {
-    const wait = this.ep.baselineAt - this.deps.nowMs();
+    const wait = this.ep.baselineAt - this.deps.clock.now().getTime();
     if (wait <= 0) this.overrun();
     else this.timer = setTimeout(() => this.overrun(), wait);
   }
@@ -35,11 +43,11 @@ export class ArmingWatch {
     return Math.max(0, this.startedAt - this.ep.armAt);
   }
 
-  /** Arming ended at `armedAt` (or failed then, with `error`): records how long it took. */
+  /** Arming ended now, at `armedAt` by the wall clock (or failed then, with `error`): records how long it took. */
   async done(armedAt: number, error?: string): Promise<void> {
     clearTimeout(this.timer);
+    const armingMs = this.soFarMs;
     await this.overran;
-    const armingMs = armedAt - this.startedAt;
     const reservedMs = this.ep.baselineAt - this.ep.armAt;
     const baselineMs = this.ep.injectAt - this.ep.baselineAt;
     const lostMs = Math.max(0, Math.min(armedAt, this.ep.injectAt) - this.ep.baselineAt);
@@ -88,13 +96,13 @@ export class ArmingWatch {
         experimentIndex: this.ep.index,
         plannedAt: new Date(this.ep.baselineAt),
         message:
-          this.deps.nowMs() - this.startedAt < 100 && this.startedLateMs > 0
+          this.soFarMs < 100 && this.startedLateMs > 0
             ? `arming begins after the baseline's planned start (the run started ${seconds(this.startedLateMs)} late; ${seconds(reservedMs)} were reserved for arming): every second it takes comes off the ${seconds(baselineMs)} baseline`
             : `arming is still going at the baseline's planned start (${seconds(reservedMs)} were reserved for it): every second it takes now comes off the ${seconds(baselineMs)} baseline`,
         data: {
           reservedMs,
           baselineMs,
-          armingSoFarMs: this.deps.nowMs() - this.startedAt,
+          armingSoFarMs: this.soFarMs,
           startedLateMs: this.startedLateMs,
         },
       })

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import { APP_CONFIG, type AppConfig } from '@gameday/config';
-import type { FaultDriver, LeaseRepository } from '@gameday/core';
+import { APP_CONFIG, CLOCK, type AppConfig } from '@gameday/config';
+import type { Clock, FaultDriver, LeaseRepository } from '@gameday/core';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
 import {
   DEFAULT_ENGINE,
@@ -42,6 +42,7 @@ export class ControlQueues implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(FAULT_DRIVER) private readonly driver: FaultDriver,
     @Inject(LEASE_REPOSITORY) private readonly leases: LeaseRepository,
     private readonly queues: EngineQueues,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -77,12 +78,14 @@ export class ControlQueues implements OnApplicationBootstrap, OnModuleDestroy {
     if (job.name !== FAULT_JOBS.abort) throw new UnrecoverableError(`unknown abort-queue job ${job.name}`);
     const data = abortJobSchema.safeParse(job.data);
     if (!data.success) throw new UnrecoverableError(`invalid abort job: ${data.error.message}`);
-    const started = Date.now();
-    const passedOn = shared ? await this.passOn(data.data, job.id ?? String(started)) : [];
+    const began = this.clock.monotonicMs();
+    const passedOn = shared ? await this.passOn(data.data, job.id ?? String(this.clock.now().getTime())) : [];
     const reverted = await this.faultJobs.revert(data.data.runId ?? null, 'abort');
+    // the request's instant comes from another process: wall time
     const requestedAt = Date.parse(data.data.requestedAt);
-    this.metrics.abortLatency.observe({ trigger: 'operator' }, Math.max(0, Date.now() - requestedAt) / 1000);
-    return { reverted, passedOn, tookMs: Date.now() - started };
+    const latencyMs = Math.max(0, this.clock.now().getTime() - requestedAt);
+    this.metrics.abortLatency.observe({ trigger: 'operator' }, latencyMs / 1000);
+    return { reverted, passedOn, tookMs: this.clock.monotonicMs() - began };
   }
 
   /** Queues the abort for every other engine holding an open lease in its scope; returns those engines. */

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { UnrecoverableError } from 'bullmq';
-import { type FaultDriver, gameDaySpecSchema, needsArmingLead, sampleWarnings } from '@gameday/core';
+import { CLOCK } from '@gameday/config';
+import { type Clock, type FaultDriver, gameDaySpecSchema, needsArmingLead, sampleWarnings } from '@gameday/core';
 import { GameDayRepository } from '@gameday/db';
 import type { DryRunExperiment, DryRunJob, DryRunReport } from '@gameday/queue';
 import { ArmingPlanner } from './arming-planner';
@@ -18,6 +19,7 @@ export class DryRunProcessor {
     private readonly gameDays: GameDayRepository,
     @Inject(FAULT_DRIVER) private readonly driver: FaultDriver,
     private readonly arming: ArmingPlanner,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async process(job: DryRunJob): Promise<DryRunReport> {
@@ -39,7 +41,7 @@ export class DryRunProcessor {
     return {
       gameDayId: gameDay.id,
       gameDayVersion: gameDay.version,
-      resolvedAt: new Date().toISOString(),
+      resolvedAt: this.clock.now().toISOString(),
       arming: needsArmingLead(spec.experiments) ? await this.arming.learn() : null,
       warnings: sampleWarnings(spec.experiments),
       experiments,

@@ -1,6 +1,7 @@
 import {
   EngineUnreachableError,
   InMemoryLeaseRepository,
+  systemClock,
   type ExperimentPlan,
   type FaultDriver,
   type FaultLease,
@@ -66,6 +67,7 @@ async function setup(driver: RestartingEngine) {
     ledger,
     runs as unknown as RunRepository,
     createMetrics({ registry: new Registry() }),
+    systemClock,
   );
   // T1 is now: the first look at the helper is half a second later
   const now = Date.now();

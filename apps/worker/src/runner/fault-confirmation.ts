@@ -1,5 +1,6 @@
 import {
   EngineUnreachableError,
+  type Clock,
   type ExperimentPlan,
   type FaultDriver,
   type FaultLease,
@@ -49,26 +50,28 @@ export const ENGINE_WAIT_MS = 60_000;
  * `awayMs` is from the first attempt that found the engine away to the one that got through.
  */
 async function whileEngineAway<T>(
+  clock: Clock,
   op: () => Promise<T>,
   holdClaim: () => Promise<void>,
 ): Promise<{ value: T; awayMs: number }> {
-  const deadline = Date.now() + ENGINE_WAIT_MS;
+  // how long the engine is waited for is measured: a stepped wall clock must not shorten it
+  const deadline = clock.monotonicMs() + ENGINE_WAIT_MS;
   let firstMiss: number | undefined;
   let heartbeat: NodeJS.Timeout | undefined;
   try {
     for (let delay = 250; ; delay = Math.min(delay * 2, 2_000)) {
-      const attempt = Date.now();
+      const attempt = clock.monotonicMs();
       try {
         const value = await op();
         return { value, awayMs: firstMiss === undefined ? 0 : attempt - firstMiss };
       } catch (err) {
-        if (!(err instanceof EngineUnreachableError) || Date.now() + delay > deadline) throw err;
+        if (!(err instanceof EngineUnreachableError) || clock.monotonicMs() + delay > deadline) throw err;
         if (firstMiss === undefined) {
           firstMiss = attempt;
           await holdClaim();
           // never past the deadline: a hung attempt must not hold the backstops off for good
           heartbeat = setInterval(() => {
-            if (Date.now() < deadline) void holdClaim().catch(() => undefined);
+            if (clock.monotonicMs() < deadline) void holdClaim().catch(() => undefined);
           }, REVERT_CLAIM_MS / 3);
         }
         await new Promise((r) => setTimeout(r, delay));
@@ -81,6 +84,7 @@ async function whileEngineAway<T>(
 
 /** Reads the helper's record (recording what it says) until it leaves the given states or the deadline passes. */
 async function waitWhile(
+  clock: Clock,
   driver: FaultDriver,
   ledger: LeaseLedger,
   lease: FaultLease,
@@ -88,11 +92,13 @@ async function waitWhile(
   plannedAt: number,
 ): Promise<HelperTimeline> {
   const read = () => ledger.readTimeline(driver, lease).catch(() => UNKNOWN);
+  // the planned instant is wall time; how long we keep looking is measured
   const firstLook = plannedAt + FIRST_LOOK_MS;
-  if (Date.now() < firstLook) await new Promise((r) => setTimeout(r, firstLook - Date.now()));
-  const deadline = Date.now() + CONFIRM_TIMEOUT_MS;
+  const wait = firstLook - clock.now().getTime();
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  const deadline = clock.monotonicMs() + CONFIRM_TIMEOUT_MS;
   let timeline = await read();
-  for (let i = 0; states.includes(timeline.state) && Date.now() < deadline; i++) {
+  for (let i = 0; states.includes(timeline.state) && clock.monotonicMs() < deadline; i++) {
     await new Promise((r) => setTimeout(r, LOOK_DELAYS_MS[Math.min(i, LOOK_DELAYS_MS.length - 1)]));
     timeline = await read();
   }
@@ -111,8 +117,9 @@ export class FaultConfirmation {
     leases: LeaseRepository,
     private readonly runs: RunRepository,
     private readonly metrics: GameDayMetrics,
+    private readonly clock: Clock,
   ) {
-    this.ledger = new LeaseLedger(leases);
+    this.ledger = new LeaseLedger(leases, clock);
   }
 
   /** Throws when a fault was not applied; returns the verification failures to act on. */
@@ -127,7 +134,7 @@ export class FaultConfirmation {
     let worst = Number.NEGATIVE_INFINITY;
     const unverified: string[] = [];
     for (const lease of leases) {
-      const timeline = await waitWhile(this.driver, this.ledger, lease, ['armed', 'applying'], ep.injectAt);
+      const timeline = await waitWhile(this.clock, this.driver, this.ledger, lease, ['armed', 'applying'], ep.injectAt);
       if (timeline.state !== 'applied' || !timeline.appliedAt) {
         this.metrics.faultInjections.inc({ result: 'failed', reason: timeline.state });
         throw new Error(
@@ -194,12 +201,12 @@ export class FaultConfirmation {
     let latest = 0;
     let worst = Number.NEGATIVE_INFINITY;
     // the backstops due shortly after T1 wait while we confirm, rather than repeat our docker execs
-    const claimUntil = new Date(Date.now() + REVERT_CLAIM_MS);
+    const claimUntil = new Date(this.clock.now().getTime() + REVERT_CLAIM_MS);
     for (const lease of leases) await this.ledger.claim(lease.id, claimUntil);
     for (const lease of leases) {
       let timeline =
         faultCapabilities(lease).clock === 'helper'
-          ? await waitWhile(this.driver, this.ledger, lease, ['applied'], ep.revertAt)
+          ? await waitWhile(this.clock, this.driver, this.ledger, lease, ['applied'], ep.revertAt)
           : UNKNOWN;
       // revert() is idempotent: after the helper's own revert it confirms nothing of ours is left.
       // An engine that does not answer is waited for, the claim held meanwhile so the backstops
@@ -209,8 +216,9 @@ export class FaultConfirmation {
       let revert = early.get(lease.id);
       if (!revert) {
         const waited = await whileEngineAway(
+          this.clock,
           () => this.ledger.revert(this.driver, lease, reason, { recordedBy: 'caller' }),
-          () => this.ledger.claim(lease.id, new Date(Date.now() + REVERT_CLAIM_MS)),
+          () => this.ledger.claim(lease.id, new Date(this.clock.now().getTime() + REVERT_CLAIM_MS)),
         );
         revert = waited.value;
         awayMs = waited.awayMs;
@@ -226,7 +234,7 @@ export class FaultConfirmation {
       this.metrics.injectionSkew.observe({ action: 'revert' }, Math.max(0, skew) / 1000);
       await this.runs.appendEvent(runId, {
         type: 'fault.reverted',
-        message: `reverted on ${lease.containerName} ${skew} ms after the planned instant${awayMs > 0 ? ` (the engine did not answer; confirmed ${Date.now() - ep.revertAt} ms after the planned instant, once it did)` : ''}`,
+        message: `reverted on ${lease.containerName} ${skew} ms after the planned instant${awayMs > 0 ? ` (the engine did not answer; confirmed ${this.clock.now().getTime() - ep.revertAt} ms after the planned instant, once it did)` : ''}`,
         phase: 'rolling_back',
         experimentIndex: ep.index,
         plannedAt: new Date(ep.revertAt),

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { DelayedError, UnrecoverableError, type Job, type Queue, type Worker } from 'bullmq';
-import { APP_CONFIG, type AppConfig } from '@gameday/config';
-import type { FaultDriver, LeaseRepository } from '@gameday/core';
+import { APP_CONFIG, CLOCK, type AppConfig } from '@gameday/config';
+import type { Clock, FaultDriver, LeaseRepository } from '@gameday/core';
 import { RunRepository } from '@gameday/db';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
 import {
@@ -43,6 +43,7 @@ export class FaultJobs implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly dryRuns: DryRunProcessor,
     private readonly unrecorded: UnrecordedReverts,
     queues: EngineQueues,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {
     this.queue = queues.get(QUEUES.fault, driver.engine);
   }
@@ -74,7 +75,7 @@ export class FaultJobs implements OnApplicationBootstrap, OnModuleDestroy {
   async scheduleRevert(runId: string, experimentIndex: number, at: Date): Promise<void> {
     await this.queue.add(FAULT_JOBS.revert, revertJobSchema.parse({ runId, experimentIndex, reason: 'planned_end' }), {
       jobId: revertJobId(runId, experimentIndex),
-      delay: Math.max(0, at.getTime() + BACKSTOP_DELAY_MS - Date.now()),
+      delay: Math.max(0, at.getTime() + BACKSTOP_DELAY_MS - this.clock.now().getTime()),
       ...JOB_OPTIONS.revert,
     });
   }
@@ -101,12 +102,14 @@ export class FaultJobs implements OnApplicationBootstrap, OnModuleDestroy {
     if (job.name === FAULT_JOBS.abort) {
       const data = abortJobSchema.safeParse(job.data);
       if (!data.success) throw new UnrecoverableError(`invalid abort job: ${data.error.message}`);
-      const started = Date.now();
+      const began = this.clock.monotonicMs();
       const ids = data.data.runId ? [data.data.runId] : null;
       const reverted = await this.revert(ids ? ids[0] : null, 'abort');
+      // the request's instant comes from another process: wall time
       const requestedAt = Date.parse(data.data.requestedAt);
-      this.metrics.abortLatency.observe({ trigger: 'operator' }, Math.max(0, Date.now() - requestedAt) / 1000);
-      return { reverted, tookMs: Date.now() - started };
+      const latencyMs = Math.max(0, this.clock.now().getTime() - requestedAt);
+      this.metrics.abortLatency.observe({ trigger: 'operator' }, latencyMs / 1000);
+      return { reverted, tookMs: this.clock.monotonicMs() - began };
     }
     if (job.name === FAULT_JOBS.dryRun) {
       const data = dryRunJobSchema.safeParse(job.data);
@@ -118,7 +121,7 @@ export class FaultJobs implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** When the executor holds a lease of this experiment for its revert confirmation: until when. */
   private async claimedUntil(runId: string, experimentIndex: number): Promise<number | null> {
-    const now = new Date();
+    const now = this.clock.now();
     const held = (
       await openLeases(
         this.leases,

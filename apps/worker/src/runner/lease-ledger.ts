@@ -44,7 +44,7 @@ export function revertInstant(
 export class LeaseLedger {
   constructor(
     private readonly leases: LeaseRepository,
-    private readonly clock: Clock = systemClock,
+    private readonly clock: Pick<Clock, 'now'> = systemClock,
   ) {}
 
   /** Records the prepared fault's lease, then applies it now under that lease. Throws when it was not applied. */

@@ -2,12 +2,14 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } f
 import {
   LedgerArgvError,
   planRun,
+  systemClock,
+  type Clock,
   type FaultDriver,
   type FaultLease,
   type LeaseRepository,
   type RunStatus,
 } from '@gameday/core';
-import { APP_CONFIG, type AppConfig } from '@gameday/config';
+import { APP_CONFIG, CLOCK, type AppConfig } from '@gameday/config';
 import { RunRepository } from '@gameday/db';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
 import { abortedLeases, expiredLeases, revertLease } from './lease-revert';
@@ -34,6 +36,8 @@ export class LeaseReaper implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly runs: RunRepository,
     private readonly unrecorded: UnrecordedReverts,
     @Inject(APP_CONFIG) config: Pick<AppConfig, 'GAMEDAY_REAPER_INTERVAL_MS' | 'GAMEDAY_ORPHAN_AFTER_MS'>,
+    // a reaper built by hand (tests of the fault kinds) runs on the system's clock
+    @Inject(CLOCK) private readonly clock: Clock = systemClock,
   ) {
     this.intervalMs = config.GAMEDAY_REAPER_INTERVAL_MS;
     this.orphanAfterMs = config.GAMEDAY_ORPHAN_AFTER_MS;
@@ -62,7 +66,7 @@ export class LeaseReaper implements OnApplicationBootstrap, OnModuleDestroy {
     await this.running;
   }
 
-  async sweep(now = new Date()): Promise<number> {
+  async sweep(now = this.clock.now()): Promise<number> {
     let reverted = 0;
     // reverts this worker made while Postgres was away are recorded with their own instants first
     await this.unrecorded.flush();

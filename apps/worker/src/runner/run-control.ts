@@ -1,3 +1,4 @@
+import type { Clock } from '@gameday/core';
 import { FencedError } from '@gameday/db';
 /** Why a run stops early. */
 type ControlState = { abort: { at: Date; reason: string } | null; executorEpoch: number };
@@ -30,7 +31,8 @@ export class RunControl {
 
   constructor(
     private readonly poll: () => Promise<ControlState | null>,
-    private readonly now: () => number = Date.now,
+    /** the planned instants it sleeps until are wall time */
+    private readonly clock: Pick<Clock, 'now'>,
   ) {}
 
   /** The fencing token this executor holds: a newer one in Postgres means another executor took over. */
@@ -92,9 +94,9 @@ export class RunControl {
   }
 
   /** Resolves at `at` (epoch ms) or rejects with RunAbortedError as soon as the run is aborted. */
-  sleepUntil(at: number, now: () => number = this.now): Promise<void> {
+  sleepUntil(at: number): Promise<void> {
     this.throwIfAborted();
-    const ms = at - now();
+    const ms = at - this.clock.now().getTime();
     if (ms <= 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const onAbort = () => {

@@ -1,4 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { Clock } from '@gameday/core';
+import { CLOCK } from '@gameday/config';
 import { SafetyLeverRepository } from '@gameday/db';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
 import type { RunControl } from './run-control';
@@ -13,6 +15,7 @@ export class SafetyLeverGuard {
   constructor(
     private readonly lever: SafetyLeverRepository,
     @Inject(METRICS) metrics: GameDayMetrics,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {
     metrics.watchSafetyLever(async () => (await this.lever.get()).engaged);
   }
@@ -24,7 +27,7 @@ export class SafetyLeverGuard {
       control.abort({
         trigger: 'operator',
         reason: `safety lever engaged: ${state.reason ?? 'no reason given'}; nothing arms until an admin releases it`,
-        at: Date.now(),
+        at: this.clock.now().getTime(),
       });
     control.throwIfAborted();
   }

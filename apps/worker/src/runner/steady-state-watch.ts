@@ -6,6 +6,7 @@ import {
   LOAD_SERIES,
   parseDurationMs,
   timeToRecoverMs,
+  type Clock,
   type ExperimentSpec,
   type LoadAggregate,
   type ObservedWindows,
@@ -64,6 +65,8 @@ export class SteadyStateWatch {
       egress: EgressGuard;
       /** where prometheus probes are evaluated (GAMEDAY_PROMETHEUS_URL) */
       prometheusUrl?: string;
+      /** a breach's instant: abort latency is measured from it */
+      clock: Clock;
     },
     control: RunControl,
   ) {
@@ -90,7 +93,7 @@ export class SteadyStateWatch {
         deps.metrics.probeRequests.inc({ ...labels, probe: s.probe, phase: s.window, outcome });
       },
     });
-    this.watchGuardrails(control);
+    this.watchGuardrails(control, deps.clock);
     this.loops = exp.hypothesis.probes.map(
       (p) =>
         new ProbeLoop([loopProbe(p)], {
@@ -165,7 +168,7 @@ export class SteadyStateWatch {
     return { stats, probes, verdict, timeToRecoverMs: ttr };
   }
 
-  private watchGuardrails(control: RunControl): void {
+  private watchGuardrails(control: RunControl, clock: Clock): void {
     const guardrails = this.exp.guardrails ?? [];
     const monitor = new GuardrailMonitor(
       guardrails.map((g) => ({
@@ -184,7 +187,7 @@ export class SteadyStateWatch {
       const relevant = isHypothesisSample(s) && guardrails.some((g) => g.probe === undefined || g.probe === s.probe);
       if (!relevant) return;
       const breach = monitor.push(s, s.at + s.durationMs, s.probe);
-      if (breach) control.abort({ trigger: 'guardrail', reason: breach.reason, at: Date.now() });
+      if (breach) control.abort({ trigger: 'guardrail', reason: breach.reason, at: clock.now().getTime() });
     });
   }
 

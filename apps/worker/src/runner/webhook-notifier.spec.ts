@@ -1,4 +1,4 @@
-import { buildEgressPolicy, type GameDaySpec } from '@gameday/core';
+import { buildEgressPolicy, systemClock, type GameDaySpec } from '@gameday/core';
 import type { RunRepository } from '@gameday/db';
 import { EgressGuard } from '@gameday/probes';
 import { WebhookNotifier } from './webhook-notifier';
@@ -18,7 +18,7 @@ describe('WebhookNotifier with webhooks it cannot send', () => {
   const egress = new EgressGuard(buildEgressPolicy({}), async () => {
     throw new Error('no DNS in this test');
   });
-  const notifier = new WebhookNotifier(runs, egress);
+  const notifier = new WebhookNotifier(runs, egress, systemClock);
 
   beforeEach(() => (events.length = 0));
 

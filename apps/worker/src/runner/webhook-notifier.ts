@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { GameDaySpec } from '@gameday/core';
+import type { Clock, GameDaySpec } from '@gameday/core';
+import { CLOCK } from '@gameday/config';
 import { RunRepository } from '@gameday/db';
 import { EgressGuard, postWebhook } from '@gameday/probes';
 
@@ -22,6 +23,7 @@ export class WebhookNotifier {
   constructor(
     private readonly runs: RunRepository,
     @Inject(EgressGuard) private readonly egress: EgressGuard,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async notify(runId: string, spec: GameDaySpec, event: WebhookEvent, details: Record<string, unknown>): Promise<void> {
@@ -51,7 +53,7 @@ export class WebhookNotifier {
       runId,
       gameDay: spec.name,
       environment: spec.environment ?? null,
-      at: new Date().toISOString(),
+      at: this.clock.now().toISOString(),
       details: shown,
       text,
     });
