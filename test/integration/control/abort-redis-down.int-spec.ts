@@ -79,13 +79,21 @@ describe('emergency stop with Redis down for the API', () => {
       25,
     );
     const tookMs = Date.now() - requested;
-    console.log(
-      `abort-all with Redis down for the API: answered in ${answeredMs} ms, every fault reverted ${tookMs} ms after the request`,
-    );
     expect(tookMs).toBeLessThan(5_000);
-    expect(
-      await prisma.activeFault.count({ where: { runId: { in: [drivenRun, undrivenRun] }, revertedAt: null } }),
-    ).toBe(0);
+    // the ledger records a revert once the engine has confirmed it: moments after the container is
+    // seen running again (more under a loaded machine), within the same 5 s
+    await waitFor(
+      'the ledger to close both leases',
+      async () =>
+        (await prisma.activeFault.count({
+          where: { runId: { in: [drivenRun, undrivenRun] }, revertedAt: null },
+        })) === 0 || null,
+      Math.max(0, 5_000 - (Date.now() - requested)),
+      25,
+    );
+    console.log(
+      `abort-all with Redis down for the API: answered in ${answeredMs} ms, every fault reverted ${tookMs} ms and recorded ${Date.now() - requested} ms after the request`,
+    );
     const finished = await waitFor(
       'the driven run to end',
       async () => {
