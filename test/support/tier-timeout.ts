@@ -3,6 +3,7 @@
 // that needs more (or less) still calls jest.setTimeout itself, after this.
 const tiers: Array<[RegExp, number]> = [
   [/[\\/]test[\\/]lab[\\/]/, 600_000],
+  [/[\\/]test[\\/]long[\\/]/, 1_200_000],
   [/[\\/]test[\\/]browser[\\/]/, 180_000],
   [/[\\/]test[\\/]integration[\\/]/, 60_000],
 ];

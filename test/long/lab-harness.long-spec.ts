@@ -1,4 +1,4 @@
-// Lab tier: the user-mode-linux harness itself. Other lab tests rely on it never leaving a guest
+// Long tier: the user-mode-linux lab harness itself. Other lab tests rely on it never leaving a guest
 // or a tap device behind, and on payload input reaching the guest without shell parsing.
 import { execFileSync } from 'node:child_process';
 import { runInUml } from '../../tools/lab/uml';
