@@ -3,7 +3,7 @@ import type { ResolvedPeer } from './blackhole-peers';
 import type { ClockOffset } from './clock-offset';
 import type { FaultSpec } from './fault.schema';
 import type { FaultLease, NewFaultLease } from './fault-lease';
-import type { CompiledNetworkFault } from './network-fault.compiler';
+import type { CompiledNetworkFault } from './network-fault.types';
 import type { VerifyOutcome } from './qdisc-verify';
 import type { RefusedCandidate, SelectionRecord } from './target-selection';
 

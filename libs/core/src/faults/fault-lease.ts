@@ -1,7 +1,7 @@
 import type { BlackholeExpected } from './blackhole.compiler';
 import type { ResolvedPeer } from './blackhole-peers';
 import type { FaultSpec } from './fault.schema';
-import type { ExpectedTree } from './network-fault.compiler';
+import type { ExpectedTree } from './network-fault.types';
 
 /**
  * One injected fault in the ledger. It carries everything revert needs (engine, container, helper,

@@ -4,6 +4,8 @@ export * from './blackhole.compiler';
 export * from './blackhole-peers';
 export * from './netem-args';
 export * from './network-fault.compiler';
+export * from './network-fault.types';
+export * from './expected-netem';
 export * from './qdisc-verify';
 export * from './target-selection';
 export * from './fault-lease';

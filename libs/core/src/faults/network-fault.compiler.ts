@@ -1,6 +1,14 @@
-import { parseDurationUs } from '../units/duration';
-import { parseRateBitsPerSecond, type NetemSpec, type NetworkFaultSpec, type ScopeRule } from './network.schema';
+import type { NetworkFaultSpec } from './network.schema';
 import { decideNetemLimit, netemArgs, type NetemLimitOptions } from './netem-args';
+import { expectedNetem } from './expected-netem';
+import {
+  FaultCompileError,
+  type CompiledNetworkFault,
+  type ExpectedFilter,
+  type ExpectedQdisc,
+  type OwnedObject,
+} from './network-fault.types';
+import { familyOf, isLoopback, ruleFilters, withPrefix, type FilterMatch } from './u32-match';
 
 /**
  * Compiles a network fault into tc/ip argv arrays. Everything the service creates carries a fixed,
@@ -41,184 +49,8 @@ export interface CompileNetworkFaultOptions extends NetemLimitOptions {
   passHandle?: string;
 }
 
-export interface ExpectedNetem {
-  limit: number;
-  delaySeconds?: number;
-  jitterSeconds?: number;
-  /** Fractions 0..1, as `tc -j` reports them. */
-  delayCorrelation?: number;
-  lossRandom?: { loss: number; correlation?: number };
-  lossState?: Record<'p13' | 'p31' | 'p32' | 'p23' | 'p14', number | undefined>;
-  lossGemodel?: { p: number; r?: number; '1-h'?: number; '1-k'?: number };
-  duplicate?: number;
-  corrupt?: number;
-  reorder?: { reorder: number; correlation?: number };
-  gap?: number;
-  rateBytesPerSecond?: number;
-}
-
-export interface ExpectedQdisc {
-  dev: string;
-  kind: string;
-  handle: string;
-  /** "root", or the parent class id as tc prints it (e.g. "4744:2"). */
-  parent: string;
-  netem?: ExpectedNetem;
-}
-
-/** A u32 filter we add, as `tc -j filter show dev X parent P` reports it. */
-export interface ExpectedFilter {
-  dev: string;
-  parent: string;
-  protocol: string;
-  pref: number;
-  flowid?: string;
-  /** mirred redirect target (ingress → IFB). */
-  redirectTo?: string;
-}
-
-export interface OwnedObject {
-  dev: string;
-  handle: string;
-  kind: string;
-}
-
-export interface ExpectedTree {
-  qdiscs: ExpectedQdisc[];
-  /** What revert removes; verification after revert expects none of these. */
-  owned: OwnedObject[];
-  /** Devices whose `tc -j qdisc show dev X` output verification needs, in verify argv order. */
-  devices: string[];
-  /** Created by us for ingress faults; it disappears with revert. */
-  ifbDevice?: string;
-  filterCount: number;
-  filters: ExpectedFilter[];
-  /** `tc -j filter show dev X parent P` runs that follow the qdisc shows in the verify argv. */
-  filterShows: { dev: string; parent: string }[];
-}
-
-export interface CompiledNetworkFault {
-  device: string;
-  direction: 'egress' | 'ingress';
-  handle: string;
-  ifbDevice?: string;
-  apply: string[][];
-  /** `undo[i]` undoes `apply[i]` (null when a later undo covers it); rollback walks it backwards. */
-  undo: (string[] | null)[];
-  verify: string[][];
-  revert: string[][];
-  expected: ExpectedTree;
-  warnings: string[];
-}
-
-export class FaultCompileError extends Error {
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(`${field}: ${message}`);
-    this.name = 'FaultCompileError';
-  }
-}
-
-type Family = 'ip' | 'ipv6';
-
-function familyOf(cidr: string): Family {
-  return cidr.includes(':') ? 'ipv6' : 'ip';
-}
-
-function withPrefix(cidr: string): string {
-  if (cidr.includes('/')) return cidr;
-  return familyOf(cidr) === 'ip' ? `${cidr}/32` : `${cidr}/128`;
-}
-
-/** Loopback traffic never leaves through a real device, so excluding it needs no filter. */
-function isLoopback(cidr: string): boolean {
-  const c = withPrefix(cidr).toLowerCase();
-  return c.startsWith('127.') || c === '::1/128';
-}
-
-const PROTOCOL_NUMBER: Record<'tcp' | 'udp' | 'icmp', Record<Family, number>> = {
-  tcp: { ip: 6, ipv6: 6 },
-  udp: { ip: 17, ipv6: 17 },
-  icmp: { ip: 1, ipv6: 58 },
-};
-
-interface FilterMatch {
-  family: Family;
-  matches: string[];
-}
-
-/**
- * One rule → u32 filters. Fields inside a rule are AND'ed: each filter carries every field's
- * match. Values inside one field are OR'ed: one filter per combination. A family with no
- * address in the rule gets no filter (a rule for 10.0.0.0/8 never touches IPv6).
- */
-function ruleFilters(rule: ScopeRule, peer: 'src' | 'dst'): FilterMatch[] {
-  const byFamily = new Map<Family, (string | undefined)[]>();
-  if (rule.destinations) {
-    for (const d of rule.destinations) {
-      const fam = familyOf(d);
-      byFamily.set(fam, [...(byFamily.get(fam) ?? []), withPrefix(d)]);
-    }
-  } else {
-    byFamily.set('ip', [undefined]);
-    byFamily.set('ipv6', [undefined]);
-  }
-  const out: FilterMatch[] = [];
-  for (const [family, addrs] of byFamily) {
-    const sel = family === 'ip' ? 'ip' : 'ip6';
-    for (const addr of addrs) {
-      for (const port of rule.ports ?? [undefined]) {
-        const matches: string[] = [];
-        if (addr !== undefined) matches.push('match', sel, peer, addr);
-        if (rule.protocol !== undefined)
-          matches.push('match', sel, 'protocol', String(PROTOCOL_NUMBER[rule.protocol][family]), '0xff');
-        if (port !== undefined) matches.push('match', sel, peer === 'dst' ? 'dport' : 'sport', String(port), '0xffff');
-        out.push({ family, matches });
-      }
-    }
-  }
-  return out;
-}
-
 function minor(handle: string, n: number): string {
   return `${handle.replace(/:$/, '')}:${n}`;
-}
-
-function fraction(percent: number | undefined): number | undefined {
-  return percent === undefined ? undefined : percent / 100;
-}
-
-export function expectedNetem(netem: NetemSpec, limit: number): ExpectedNetem {
-  const e: ExpectedNetem = { limit };
-  if (netem.delay !== undefined) {
-    e.delaySeconds = parseDurationUs(netem.delay)! / 1e6;
-    e.jitterSeconds = netem.jitter ? parseDurationUs(netem.jitter)! / 1e6 : 0;
-    if (netem.correlation !== undefined) e.delayCorrelation = fraction(netem.correlation);
-  }
-  const loss = netem.loss;
-  if (typeof loss === 'number') e.lossRandom = { loss: loss / 100 };
-  else if (loss?.model === 'random')
-    e.lossRandom = { loss: loss.percent / 100, correlation: fraction(loss.correlation) };
-  else if (loss?.model === 'state')
-    e.lossState = {
-      p13: fraction(loss.p13),
-      p31: fraction(loss.p31),
-      p32: fraction(loss.p32),
-      p23: fraction(loss.p23),
-      p14: fraction(loss.p14),
-    };
-  else if (loss?.model === 'gemodel')
-    e.lossGemodel = { p: loss.p / 100, r: fraction(loss.r), '1-h': fraction(loss.h), '1-k': fraction(loss.k) };
-  if (netem.duplicate !== undefined) e.duplicate = netem.duplicate / 100;
-  if (netem.corrupt !== undefined) e.corrupt = netem.corrupt / 100;
-  if (netem.reorder !== undefined) {
-    e.reorder = { reorder: netem.reorder.percent / 100, correlation: fraction(netem.reorder.correlation) };
-    if (netem.reorder.gap !== undefined) e.gap = netem.reorder.gap;
-  }
-  if (netem.rate !== undefined) e.rateBytesPerSecond = parseRateBitsPerSecond(netem.rate)! / 8;
-  return e;
 }
 
 /** Compiles a parsed (schema-validated) network fault spec. */

@@ -1,4 +1,4 @@
-import type { ExpectedFilter, ExpectedNetem, ExpectedTree } from './network-fault.compiler';
+import type { ExpectedFilter, ExpectedNetem, ExpectedTree } from './network-fault.types';
 
 /** One entry of `tc -j qdisc show` (only the fields we read). */
 export interface TcQdiscJson {
