@@ -135,6 +135,25 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // One source of time: instants from the injected Clock (libs/core clock.ts), durations from its
+    // monotonic reading, so tests can drive time and a stepped wall clock cannot bend a duration.
+    files: ['apps/**/*.{ts,tsx}', 'libs/**/*.ts'],
+    ignores: ['libs/core/src/clock.ts', '**/*.spec.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']",
+          message: 'take time from the injected Clock (clock.now() for instants, clock.monotonicMs() for durations).',
+        },
+        {
+          selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+          message: 'take time from the injected Clock (clock.now()).',
+        },
+      ],
+    },
+  },
   // layout is the formatter's job (prettier --check in npm run lint)
   prettier,
 );

@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '@gameday/core/clock';
 import type { Command } from 'commander';
 import { ApiClient } from './api-client';
 import { CliError } from './cli-error';
@@ -24,6 +25,7 @@ export interface CliContext {
   client: ApiClient;
   output: OutputFormat;
   io: Io;
+  clock: Clock;
 }
 
 interface GlobalOptions {
@@ -41,5 +43,5 @@ export function contextOf(command: Command, env: NodeJS.ProcessEnv = process.env
   const url = opts.url ?? env.GAMEDAY_URL ?? DEFAULT_URL;
   const token = opts.token ?? env.GAMEDAY_TOKEN;
   if (!token) throw new CliError('no API token: set GAMEDAY_TOKEN or pass --token');
-  return { client: new ApiClient({ url, token }), output: opts.output ?? 'human', io };
+  return { client: new ApiClient({ url, token }), output: opts.output ?? 'human', io, clock: systemClock };
 }

@@ -1,5 +1,6 @@
 import { useEffect, useState, type ReactNode } from 'react';
 import { ApiError } from './api';
+import { nowMs } from './clock';
 
 /** A failed call as a sentence. */
 export function describeError(error: unknown): string {
@@ -20,9 +21,9 @@ export function ErrorBox({ error }: { error: unknown }) {
 
 /** The current time, ticking every `everyMs` (countdowns). */
 export function useNow(everyMs = 250): number {
-  const [now, setNow] = useState(Date.now());
+  const [now, setNow] = useState(nowMs());
   useEffect(() => {
-    const t = setInterval(() => setNow(Date.now()), everyMs);
+    const t = setInterval(() => setNow(nowMs()), everyMs);
     return () => clearInterval(t);
   }, [everyMs]);
   return now;

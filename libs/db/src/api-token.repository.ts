@@ -19,7 +19,7 @@ export class ApiTokenRepository implements ApiTokenStore {
   }
 
   /** Not revoked and not expired at `now`. */
-  findActiveByHash(tokenHash: string, now: Date = new Date()): Promise<ApiToken | null> {
+  findActiveByHash(tokenHash: string, now: Date): Promise<ApiToken | null> {
     return this.prisma.apiToken.findFirst({
       where: { tokenHash, revokedAt: null, OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] },
     });

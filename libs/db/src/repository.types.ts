@@ -29,7 +29,7 @@ export interface ApiTokenStore {
     prefix: string;
     createdById?: string | null;
   }): Promise<ApiToken>;
-  findActiveByHash(tokenHash: string): Promise<ApiToken | null>;
+  findActiveByHash(tokenHash: string, now: Date): Promise<ApiToken | null>;
   isActive(id: string, now: Date): Promise<boolean>;
   list(): Promise<ApiToken[]>;
   /** false when no such (unrevoked) token */

@@ -2,6 +2,7 @@ import type Docker from 'dockerode';
 import {
   compileNetworkFault,
   faultSchema,
+  ManualClock,
   type FaultLease,
   type LeaseDraft,
   type NetworkFaultSpec,
@@ -127,7 +128,7 @@ describe('DockerFaultDriver: outcomes, never lease writes', () => {
         pause: () => (calls.push(`pause ${id}`), pause()),
       }),
     } as unknown as Docker;
-    return { driver: new DockerFaultDriver(docker, { engine: 'e1', now: () => NOW }), calls };
+    return { driver: new DockerFaultDriver(docker, { engine: 'e1', clock: new ManualClock(NOW) }), calls };
   }
   const recorded = (draft: LeaseDraft, extra: Partial<FaultLease> = {}): FaultLease => ({
     ...draft,

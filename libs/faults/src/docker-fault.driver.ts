@@ -1,6 +1,8 @@
 import type Docker from 'dockerode';
 import {
   EngineUnreachableError,
+  systemClock,
+  type Clock,
   FaultStepError,
   TargetGoneError,
   type ApplyOutcome,
@@ -51,7 +53,8 @@ export interface DockerFaultDriverOptions {
   /** Whether the engine runs on this machine (nsenter needs that); default: true for a unix socket. */
   engineIsLocal?: boolean;
   random?: () => number;
-  now?: () => Date;
+  /** instants and durations; the system clock by default */
+  clock?: Clock;
   /** Metrics hook (the worker maps it to prom-client; core stays free of it). */
   onEvent?: (event: FaultDriverEvent) => void;
 }
@@ -80,7 +83,6 @@ function inWorkerClock(t: HelperTimeline, shift: number): HelperTimeline {
  */
 export class DockerFaultDriver implements FaultDriver {
   readonly engine: string;
-  private readonly now: () => Date;
   private readonly targets: TargetResolver;
   private readonly core: FaultEngine;
 
@@ -89,7 +91,7 @@ export class DockerFaultDriver implements FaultDriver {
     private readonly options: DockerFaultDriverOptions,
   ) {
     this.engine = options.engine ?? 'local';
-    this.now = options.now ?? (() => new Date());
+    const clock = options.clock ?? systemClock;
     this.targets = new TargetResolver(docker, this.engine, options.random);
     const helpers = new HelperClient(
       docker,
@@ -97,8 +99,9 @@ export class DockerFaultDriver implements FaultDriver {
       options.helperImage,
       options.helperLingerSeconds,
       options.helperContextDir,
+      clock,
     );
-    this.core = new FaultEngine(docker, this.engine, helpers, this.now, {
+    this.core = new FaultEngine(docker, this.engine, helpers, clock, {
       compile: options.compile,
       engineIsLocal: options.engineIsLocal,
       onEvent: options.onEvent,
@@ -156,7 +159,7 @@ export class DockerFaultDriver implements FaultDriver {
 
   /** The ledger row of a prepared fault, recorded by the worker before anything is applied. */
   draftLease(prepared: PreparedFault, at?: ScheduleOptions): LeaseDraft {
-    if (!at) return leaseDraft(this.engine, prepared, { plannedAt: this.now() });
+    if (!at) return leaseDraft(this.engine, prepared, { plannedAt: this.core.now() });
     const kind = faultKind(prepared.spec.kind);
     if (!kind.schedule || kind.capabilities(prepared).clock !== 'helper' || !prepared.helperContainerId) {
       throw new Error(
@@ -174,11 +177,16 @@ export class DockerFaultDriver implements FaultDriver {
 
   async apply(prepared: PreparedFault, lease: FaultLease): Promise<ApplyOutcome> {
     this.assertRecordedFor(prepared, lease);
-    const started = Date.now();
+    const started = this.core.clock.monotonicMs();
     const kind = faultKind(prepared.spec.kind);
     try {
       const at = await kind.apply(this.core, prepared, lease);
-      this.core.emit({ type: 'apply', result: 'ok', durationMs: Date.now() - started, target: lease.containerName });
+      this.core.emit({
+        type: 'apply',
+        result: 'ok',
+        durationMs: this.core.since(started),
+        target: lease.containerName,
+      });
       return { applied: true, at };
     } catch (caught) {
       const error = caught as Error;
@@ -186,7 +194,7 @@ export class DockerFaultDriver implements FaultDriver {
         type: 'apply',
         result: 'error',
         reason: error.name,
-        durationMs: Date.now() - started,
+        durationMs: this.core.since(started),
         target: lease.containerName,
       });
       // Nothing is in place only when that is known: a failed step was rolled back, the target is
@@ -228,7 +236,7 @@ export class DockerFaultDriver implements FaultDriver {
   }
 
   async verify(lease: FaultLease): Promise<VerifyOutcome> {
-    const started = Date.now();
+    const started = this.core.clock.monotonicMs();
     const outcome = await faultKind(lease.kind)
       .verify(this.core, lease)
       .catch((err: unknown) => {
@@ -237,21 +245,21 @@ export class DockerFaultDriver implements FaultDriver {
     this.core.emit({
       type: 'verify',
       result: outcome.ok ? 'ok' : 'error',
-      durationMs: Date.now() - started,
+      durationMs: this.core.since(started),
       target: lease.containerName,
     });
     return outcome;
   }
 
   async revert(lease: FaultLease, reason: string): Promise<RevertOutcome> {
-    const started = Date.now();
+    const started = this.core.clock.monotonicMs();
     try {
       const result = await faultKind(lease.kind).revert(this.core, lease, reason);
       this.core.emit({
         type: 'revert',
         result: 'ok',
         reason: result.outcome,
-        durationMs: Date.now() - started,
+        durationMs: this.core.since(started),
         target: lease.containerName,
       });
       return { reverted: true, result };
@@ -261,7 +269,7 @@ export class DockerFaultDriver implements FaultDriver {
         type: 'revert',
         result: 'error',
         reason: error.name,
-        durationMs: Date.now() - started,
+        durationMs: this.core.since(started),
         target: lease.containerName,
       });
       return { reverted: false, error };

@@ -5,6 +5,7 @@ import {
   hostsToResolve,
   type LocalAddresses,
   withResolvedHosts,
+  systemClock,
 } from '@gameday/core';
 import { lookup } from 'node:dns/promises';
 import type { LookupFunction } from 'node:net';
@@ -142,7 +143,7 @@ export class EgressGuard {
 
   /** Deny entries given by name also match the addresses the name resolves to (refreshed). */
   private async currentPolicy(): Promise<EgressPolicy> {
-    if (this.resolved && Date.now() - this.resolvedAt < REFRESH_MS) return this.resolved;
+    if (this.resolved && systemClock.monotonicMs() - this.resolvedAt < REFRESH_MS) return this.resolved;
     const names = hostsToResolve(this.policy);
     const pairs = await Promise.all(
       names.map(async (name) => {
@@ -151,7 +152,7 @@ export class EgressGuard {
       }),
     );
     this.resolved = withResolvedHosts(this.policy, new Map(pairs));
-    this.resolvedAt = Date.now();
+    this.resolvedAt = systemClock.monotonicMs();
     return this.resolved;
   }
 }

@@ -1,6 +1,6 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { headersProblem, type Sample } from '@gameday/core';
+import { headersProblem, systemClock, type Clock, type Sample } from '@gameday/core';
 import { EgressGuard } from './egress-guard';
 
 export interface HttpProbeSpec {
@@ -49,8 +49,12 @@ function errorKind(error: NodeJS.ErrnoException): ProbeErrorKind {
  * with an egress guard the destination is resolved and checked first, and a denied one is
  * recorded as an `egress_denied` sample and never sent.
  */
-export async function probeOnce(spec: HttpProbeSpec, egress?: EgressGuard): Promise<Sample> {
-  const at = Date.now();
+export async function probeOnce(
+  spec: HttpProbeSpec,
+  egress?: EgressGuard,
+  clock: Clock = systemClock,
+): Promise<Sample> {
+  const at = clock.now().getTime();
   const started = process.hrtime.bigint();
   const elapsed = () => Math.round((Number(process.hrtime.bigint() - started) / 1e6) * 1000) / 1000;
   const failed = (errorKind: ProbeErrorKind): Sample => ({ at, durationMs: elapsed(), ok: false, errorKind });

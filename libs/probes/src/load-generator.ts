@@ -1,6 +1,6 @@
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { headersProblem, type Sample } from '@gameday/core';
+import { headersProblem, systemClock, type Sample } from '@gameday/core';
 import type { EgressGuard } from './egress-guard';
 import { unpackLoadSamples } from './load-sample-batch';
 import type { LoadThreadInput, LoadThreadMessage } from './load-thread';
@@ -73,7 +73,7 @@ export class LoadGenerator {
   }
 
   private failed(errorKind: string): void {
-    this.deliver({ at: Date.now(), durationMs: 0, ok: false, errorKind });
+    this.deliver({ at: systemClock.now().getTime(), durationMs: 0, ok: false, errorKind });
   }
 
   /** A sample that cannot be recorded is dropped: it must not take the process down from an event. */

@@ -56,11 +56,14 @@ function run(input: LoadThreadInput, port: NonNullable<typeof parentPort>): void
     },
   );
   instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
+    // the thread starts from this file alone (no app modules): its instants are the system clock's
+    // eslint-disable-next-line no-restricted-syntax
     const now = Date.now();
     const ok = input.expectedStatus ? input.expectedStatus.includes(statusCode) : statusCode >= 200 && statusCode < 400;
     batch.push(now - responseTime, responseTime, statusCode, ok ? undefined : 'status_mismatch');
   });
   instance.on('reqError', (error: NodeJS.ErrnoException) => {
+    // eslint-disable-next-line no-restricted-syntax
     const now = Date.now();
     const timeout = /timeout/i.test(error?.message ?? '') || error?.code === 'ETIMEDOUT';
     batch.push(

@@ -5,6 +5,7 @@ import {
   localRangesFromFibTrie,
   localRangesFromIpv6Route,
   parseCidr,
+  systemClock,
 } from '@gameday/core';
 import { readFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
@@ -62,7 +63,8 @@ export function cachedLocalAddresses(
 ): () => Promise<LocalAddresses> {
   let current: { at: number; read: Promise<LocalAddresses> } | undefined;
   return () => {
-    if (!current || Date.now() - current.at >= ttlMs) current = { at: Date.now(), read: read() };
+    const now = systemClock.monotonicMs();
+    if (!current || now - current.at >= ttlMs) current = { at: now, read: read() };
     return current.read;
   };
 }

@@ -1,4 +1,4 @@
-import type { Sample } from '@gameday/core';
+import { systemClock, type Clock, type Sample } from '@gameday/core';
 import type { EgressGuard } from './egress-guard';
 import { probeOnce, type HttpProbeSpec } from './http-probe';
 import { queryOnce, type PrometheusQuerySpec } from './prometheus-probe';
@@ -18,6 +18,8 @@ export interface ProbeLoopOptions {
   maxInFlight?: number;
   /** where prometheus probes are evaluated (the service's configured Prometheus) */
   prometheusUrl?: string;
+  /** a sample's instant; the system clock by default */
+  clock?: Clock;
 }
 
 export const DEFAULT_MAX_IN_FLIGHT = 32;
@@ -45,15 +47,17 @@ export class ProbeLoop {
 
   /** Never rejects: whatever fails, synchronously or not, is a sample. */
   private async sample(probe: LoopProbe): Promise<Sample> {
-    const at = Date.now();
+    const clock = this.options.clock ?? systemClock;
+    const at = clock.now().getTime();
+    const started = clock.monotonicMs();
     try {
       return probe.kind === 'prometheus'
-        ? await queryOnce(probe, this.options.prometheusUrl!)
-        : await probeOnce(probe, this.options.egress);
+        ? await queryOnce(probe, this.options.prometheusUrl!, clock)
+        : await probeOnce(probe, this.options.egress, clock);
     } catch {
       // a query that failed has no value to judge (UNMEASURED_ERROR_KINDS); a request never sent
       const errorKind = probe.kind === 'prometheus' ? 'query_error' : 'invalid_request';
-      return { at, durationMs: Date.now() - at, ok: false, errorKind };
+      return { at, durationMs: Math.round(clock.monotonicMs() - started), ok: false, errorKind };
     }
   }
 

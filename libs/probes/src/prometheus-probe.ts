@@ -1,4 +1,4 @@
-import type { Sample } from '@gameday/core';
+import { systemClock, type Clock, type Sample } from '@gameday/core';
 
 export interface PrometheusQuerySpec {
   kind: 'prometheus';
@@ -39,8 +39,12 @@ function valueOf(answer: QueryAnswer): { value: number } | { errorKind: string }
  * is an error sample with its value. `durationMs` is how long the query took. No egress guard:
  * the destination is the admin's GAMEDAY_PROMETHEUS_URL; an operator chooses only the query.
  */
-export async function queryOnce(spec: PrometheusQuerySpec, prometheusUrl: string): Promise<Sample> {
-  const at = Date.now();
+export async function queryOnce(
+  spec: PrometheusQuerySpec,
+  prometheusUrl: string,
+  clock: Clock = systemClock,
+): Promise<Sample> {
+  const at = clock.now().getTime();
   const started = process.hrtime.bigint();
   const elapsed = () => Math.round(Number(process.hrtime.bigint() - started) / 1e3) / 1e3;
   const url = new URL('api/v1/query', prometheusUrl.endsWith('/') ? prometheusUrl : `${prometheusUrl}/`);

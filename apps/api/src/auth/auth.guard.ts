@@ -8,7 +8,8 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { APP_CONFIG, type AppConfig } from '@gameday/config';
+import { APP_CONFIG, CLOCK, type AppConfig } from '@gameday/config';
+import type { Clock } from '@gameday/core';
 import { ApiTokenRepository } from '@gameday/db';
 import type { Request, Response } from 'express';
 import { PUBLIC_KEY, ROLE_KEY, type Principal } from './auth.decorators';
@@ -27,6 +28,7 @@ export class AuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly tokens: ApiTokenRepository,
     @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {
     this.bootstrapHash = config.GAMEDAY_ADMIN_TOKEN ? hashToken(config.GAMEDAY_ADMIN_TOKEN) : null;
   }
@@ -56,12 +58,11 @@ export class AuthGuard implements CanActivate {
     const hash = hashToken(match[1]);
     if (this.bootstrapHash && sameHash(hash, this.bootstrapHash))
       return { tokenId: null, name: 'bootstrap-admin', role: 'admin' };
-    const token = await this.tokens.findActiveByHash(hash);
+    const now = this.clock.now();
+    const token = await this.tokens.findActiveByHash(hash, now);
     if (!token) return null;
     // best effort: a failed "last used" write must not fail the request
-    this.tokens
-      .touch(token.id, new Date())
-      .catch((e: Error) => this.logger.warn(`could not record token use: ${e.message}`));
+    this.tokens.touch(token.id, now).catch((e: Error) => this.logger.warn(`could not record token use: ${e.message}`));
     return { tokenId: token.id, name: token.name, role: token.role };
   }
 }

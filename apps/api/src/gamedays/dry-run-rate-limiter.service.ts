@@ -16,7 +16,8 @@ export class DryRunRateLimiter {
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
-  take(principal: Principal, now = Date.now()): void {
+  /** `now`: a monotonic reading (a sliding minute is a duration) */
+  take(principal: Principal, now: number): void {
     const key = principal.tokenId ?? `bootstrap:${principal.name}`;
     const kept = (this.recent.get(key) ?? []).filter((t) => t > now - WINDOW_MS);
     if (kept.length >= this.config.DRY_RUN_RATE_PER_MINUTE) {

@@ -7,7 +7,7 @@ import { redactSpec } from '../common/visibility';
 const UPCOMING = 5;
 
 /** The next occurrences of an active GameDay, each with the blackout that will skip it, if any. */
-export function upcomingOccurrences(g: Pick<GameDay, 'status' | 'spec'>, now = Date.now()) {
+export function upcomingOccurrences(g: Pick<GameDay, 'status' | 'spec'>, now: number) {
   if (g.status !== 'active') return [];
   const spec = g.spec as unknown as GameDaySpec;
   try {
@@ -21,7 +21,7 @@ export function upcomingOccurrences(g: Pick<GameDay, 'status' | 'spec'>, now = D
   }
 }
 
-export function gameDayView(g: GameDay, principal: Principal) {
+export function gameDayView(g: GameDay, principal: Principal, now: Date) {
   return {
     id: g.id,
     name: g.name,
@@ -35,7 +35,7 @@ export function gameDayView(g: GameDay, principal: Principal) {
     updatedAt: g.updatedAt,
     cancelledAt: g.cancelledAt,
     revealedAt: g.revealedAt,
-    upcoming: upcomingOccurrences(g),
+    upcoming: upcomingOccurrences(g, now.getTime()),
     spec: redactSpec(g.spec as unknown as GameDaySpec, g.mode, g.revealedAt, principal),
   };
 }

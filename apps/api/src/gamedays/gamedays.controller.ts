@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { gameDaySpecSchema, sampleWarnings, type GameDaySpec } from '@gameday/core';
+import { CLOCK } from '@gameday/config';
+import { gameDaySpecSchema, sampleWarnings, type Clock, type GameDaySpec } from '@gameday/core';
 import type { GameDay } from '@gameday/db';
 import { RunRepository } from '@gameday/db';
 import { JOB_OPTIONS, RUN_QUEUE, JOBS, engineOf, jobIds, type LaunchJob } from '@gameday/queue';
@@ -35,8 +36,11 @@ import { GameDaysService } from './gamedays.service';
 const validated = { pipes: [ZodValidationPipe] };
 
 /** What a write answers: the GameDay and what its spec will probably regret (never a refusal). */
-function written(g: GameDay, principal: Principal) {
-  return { ...gameDayView(g, principal), warnings: sampleWarnings((g.spec as unknown as GameDaySpec).experiments) };
+function written(g: GameDay, principal: Principal, now: Date) {
+  return {
+    ...gameDayView(g, principal, now),
+    warnings: sampleWarnings((g.spec as unknown as GameDaySpec).experiments),
+  };
 }
 
 @ApiTags('gamedays')
@@ -50,6 +54,7 @@ export class GameDaysController {
     private readonly dryRuns: DryRunService,
     private readonly dryRunLimit: DryRunRateLimiter,
     private readonly lever: SafetyLeverService,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   @Post()
@@ -59,7 +64,7 @@ export class GameDaysController {
     @Body({ schema: gameDaySpecSchema, ...validated }) spec: GameDaySpec,
     @CurrentPrincipal() principal: Principal,
   ) {
-    return written(await this.service.create(spec, principal), principal);
+    return written(await this.service.create(spec, principal), principal, this.clock.now());
   }
 
   @Get()
@@ -70,8 +75,9 @@ export class GameDaysController {
     @CurrentPrincipal() principal: Principal,
   ) {
     const [page, safetyLever] = await Promise.all([this.service.list(query), this.lever.view()]);
+    const now = this.clock.now();
     return {
-      items: page.items.map((g) => ({ ...gameDayView(g, principal), safetyLever })),
+      items: page.items.map((g) => ({ ...gameDayView(g, principal, now), safetyLever })),
       nextCursor: page.nextCursor,
     };
   }
@@ -81,7 +87,7 @@ export class GameDaysController {
   @ApiOkResponse({ standardSchema: gameDayReadSchema })
   async get(@Param('id', { schema: idSchema, ...validated }) id: string, @CurrentPrincipal() principal: Principal) {
     const [gameDay, safetyLever] = await Promise.all([this.service.get(id), this.lever.view()]);
-    return { ...gameDayView(gameDay, principal), safetyLever };
+    return { ...gameDayView(gameDay, principal, this.clock.now()), safetyLever };
   }
 
   @Patch(':id')
@@ -92,14 +98,14 @@ export class GameDaysController {
     @Body({ schema: gameDayPatchSchema, ...validated }) patch: Record<string, unknown>,
     @CurrentPrincipal() principal: Principal,
   ) {
-    return written(await this.service.patch(id, patch, principal), principal);
+    return written(await this.service.patch(id, patch, principal), principal, this.clock.now());
   }
 
   @Delete(':id')
   @RequireRole('operator')
   @ApiOkResponse({ description: 'the cancelled GameDay', standardSchema: gameDayViewSchema })
   async cancel(@Param('id', { schema: idSchema, ...validated }) id: string, @CurrentPrincipal() principal: Principal) {
-    return gameDayView(await this.service.cancel(id), principal);
+    return gameDayView(await this.service.cancel(id), principal, this.clock.now());
   }
 
   @Post(':id/runs')
@@ -139,7 +145,7 @@ export class GameDaysController {
   @HttpCode(200)
   @ApiOkResponse({ standardSchema: gameDayViewSchema })
   async reveal(@Param('id', { schema: idSchema, ...validated }) id: string, @CurrentPrincipal() principal: Principal) {
-    return gameDayView(await this.service.reveal(id, principal.name), principal);
+    return gameDayView(await this.service.reveal(id, principal.name), principal, this.clock.now());
   }
 
   /**
@@ -156,7 +162,7 @@ export class GameDaysController {
     standardSchema: dryRunReportSchema,
   })
   async dryRun(@Param('id', { schema: idSchema, ...validated }) id: string, @CurrentPrincipal() principal: Principal) {
-    this.dryRunLimit.take(principal);
+    this.dryRunLimit.take(principal, this.clock.monotonicMs());
     const gameDay = await this.service.get(id);
     if (blindTo(gameDay, principal)) {
       throw new ProblemException({

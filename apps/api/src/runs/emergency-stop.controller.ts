@@ -1,6 +1,8 @@
-import { Body, Controller, HttpCode, NotFoundException, Param, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Inject, NotFoundException, Param, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { abortAllAnswerSchema, abortAnswerSchema } from '../common/response.schemas';
+import { CLOCK } from '@gameday/config';
+import type { Clock } from '@gameday/core';
 import { RunRepository } from '@gameday/db';
 import { z } from 'zod';
 import { CurrentPrincipal, RequireRole, type Principal } from '../auth/auth.decorators';
@@ -31,6 +33,7 @@ export class EmergencyStopController {
   constructor(
     private readonly runs: RunRepository,
     private readonly aborts: AbortRequests,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   @Post('runs/:id/abort')
@@ -42,7 +45,7 @@ export class EmergencyStopController {
     @Body({ schema: abortRequestSchema, pipes: [ZodValidationPipe] }) body: AbortRequest,
     @CurrentPrincipal() principal: Principal,
   ) {
-    const requestedAt = new Date();
+    const requestedAt = this.clock.now();
     const reason = body.reason ?? `aborted by ${principal.name}`;
     const outcome = await this.runs.requestAbort(id, requestedAt, reason);
     if (outcome === 'not_found') throw new NotFoundException(`no run ${id}`);
@@ -66,6 +69,6 @@ export class EmergencyStopController {
     @Body({ schema: abortRequestSchema, pipes: [ZodValidationPipe] }) body: AbortRequest,
     @CurrentPrincipal() principal: Principal,
   ) {
-    return this.aborts.abortAll(body.reason ?? `emergency stop by ${principal.name}`, new Date());
+    return this.aborts.abortAll(body.reason ?? `emergency stop by ${principal.name}`, this.clock.now());
   }
 }

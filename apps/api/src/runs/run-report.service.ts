@@ -1,5 +1,7 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { CLOCK } from '@gameday/config';
 import {
+  type Clock,
   type GameDaySpec,
   planRun,
   readRunResult,
@@ -43,9 +45,10 @@ export class RunReportService {
     private readonly gameDays: GameDayRepository,
     private readonly notes: RunNoteRepository,
     private readonly samples: ProbeSampleRepository,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  async build(runId: string, principal: Principal, now = new Date()): Promise<RunReport> {
+  async build(runId: string, principal: Principal, now = this.clock.now()): Promise<RunReport> {
     const run = await this.runs.findById(runId);
     if (!run) throw new NotFoundException(`no run ${runId}`);
     const [gameDay, notes, samples] = await Promise.all([

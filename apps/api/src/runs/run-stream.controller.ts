@@ -1,5 +1,7 @@
-import { Controller, Get, Logger, Param, Req, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Logger, Param, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { CLOCK } from '@gameday/config';
+import type { Clock } from '@gameday/core';
 import type { Request, Response } from 'express';
 import { CurrentPrincipal, RequireRole, type Principal } from '../auth/auth.decorators';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
@@ -21,7 +23,10 @@ const TOKEN_RECHECK_MS = 1_000;
 export class RunStreamController {
   private readonly logger = new Logger(RunStreamController.name);
 
-  constructor(private readonly stream: RunStreamService) {}
+  constructor(
+    private readonly stream: RunStreamService,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
 
   /**
    * Server-Sent Events for a live run view: `run` (the same body as GET /runs/:id, sent again
@@ -50,16 +55,18 @@ export class RunStreamController {
     let open = true;
     req.on('close', () => (open = false));
     const cursor: RunStreamCursor = { lastRun: null, lastSampleId: 0n };
-    let lastWrite = Date.now();
-    let lastTokenCheck = Date.now();
+    // intervals, not instants: the monotonic clock
+    const elapsed = () => this.clock.monotonicMs();
+    let lastWrite = elapsed();
+    let lastTokenCheck = elapsed();
     const send = (event: string, data: unknown) => {
       res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-      lastWrite = Date.now();
+      lastWrite = elapsed();
     };
     try {
       while (open && !this.stream.stopping) {
-        if (Date.now() - lastTokenCheck >= TOKEN_RECHECK_MS) {
-          lastTokenCheck = Date.now();
+        if (elapsed() - lastTokenCheck >= TOKEN_RECHECK_MS) {
+          lastTokenCheck = elapsed();
           if (!(await this.stream.stillAuthorized(principal))) {
             send('error', { detail: 'the token was revoked or has expired; sign in again' });
             break;
@@ -71,7 +78,7 @@ export class RunStreamController {
           send('end', {});
           break;
         }
-        if (Date.now() - lastWrite > HEARTBEAT_MS) res.write(': keep-alive\n\n');
+        if (elapsed() - lastWrite > HEARTBEAT_MS) res.write(': keep-alive\n\n');
         await new Promise((r) => setTimeout(r, POLL_MS));
       }
     } catch (error) {

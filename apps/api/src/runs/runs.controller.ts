@@ -1,4 +1,18 @@
-import { Body, Controller, Get, Headers, NotFoundException, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  Inject,
+  NotFoundException,
+  Param,
+  Patch,
+  Post,
+  Query,
+  Res,
+} from '@nestjs/common';
+import { CLOCK } from '@gameday/config';
+import type { Clock } from '@gameday/core';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { runDetailViewSchema, runNoteViewSchema } from '../common/response.schemas';
 import { renderRunReportHtml, renderRunReportMarkdown } from '@gameday/core';
@@ -62,6 +76,7 @@ export class RunsController {
     private readonly notes: RunNoteRepository,
     private readonly reports: RunReportService,
     private readonly lever: SafetyLeverService,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   /** One run with its timeline (events), result, verdict, notes and action items. */
@@ -146,7 +161,7 @@ export class RunsController {
     @Param('noteId', { schema: idSchema, ...validated }) noteId: string,
     @Body({ schema: runNotePatchSchema, ...validated }) body: RunNotePatchBody,
   ) {
-    const note = await this.notes.update(id, noteId, body, new Date());
+    const note = await this.notes.update(id, noteId, body, this.clock.now());
     if (!note) throw new NotFoundException(`no note ${noteId} on run ${id}`);
     return noteView(note);
   }

@@ -1,4 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { CLOCK } from '@gameday/config';
+import type { Clock } from '@gameday/core';
 import { SafetyLeverRepository, type SafetyLeverState } from '@gameday/db';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
 import { PROBLEM_TYPES, ProblemException } from '../common/problem';
@@ -23,6 +25,7 @@ export class SafetyLeverService {
     private readonly lever: SafetyLeverRepository,
     private readonly aborts: AbortRequests,
     @Inject(METRICS) metrics: GameDayMetrics,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {
     metrics.watchSafetyLever(async () => (await this.lever.get()).engaged);
   }
@@ -37,7 +40,7 @@ export class SafetyLeverService {
   }
 
   async engage(reason: string, by: string) {
-    const at = new Date();
+    const at = this.clock.now();
     const { state } = await this.lever.engage(reason, by, at);
     // every time, not only the first: a run that slipped through is stopped too (idempotent)
     const aborted = await this.aborts.abortAll(`safety lever engaged: ${state.reason ?? reason}`, at);
@@ -45,7 +48,7 @@ export class SafetyLeverService {
   }
 
   release(by: string): Promise<SafetyLeverState> {
-    return this.lever.release(by, new Date());
+    return this.lever.release(by, this.clock.now());
   }
 
   /** 409 while the lever is engaged. */

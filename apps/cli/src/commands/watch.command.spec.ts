@@ -1,4 +1,5 @@
 import type { ApiClient } from '../api-client';
+import { systemClock } from '@gameday/core/clock';
 import type { RunDetailView, RunEventView } from '../api-types';
 import { ApiError, NetworkError } from '../cli-error';
 import type { CliContext } from '../cli-context';
@@ -59,7 +60,12 @@ function contextAnswering(answers: (RunDetailView | Error)[], output: 'human' | 
       return next;
     },
   } as unknown as ApiClient;
-  const ctx: CliContext = { client, output, io: { out: (t) => out.push(t), err: (t) => err.push(t), isTty: false } };
+  const ctx: CliContext = {
+    client,
+    output,
+    io: { out: (t) => out.push(t), err: (t) => err.push(t), isTty: false },
+    clock: systemClock,
+  };
   return { ctx, out, err, calls: () => calls };
 }
 

@@ -124,8 +124,8 @@ async function follow(ctx: CliContext, runId: string, options: WatchOptions, dis
       run = await ctx.client.json<RunDetailView>('GET', `/api/v1/runs/${encodeURIComponent(runId)}`);
     } catch (error) {
       if (!(error instanceof NetworkError)) throw error;
-      unreachableSince ??= Date.now();
-      if (Date.now() - unreachableSince > outageMs) throw error;
+      unreachableSince ??= ctx.clock.monotonicMs();
+      if (ctx.clock.monotonicMs() - unreachableSince > outageMs) throw error;
       display.note(`(API unreachable, retrying: ${error.message})`);
       await sleep(options.intervalMs);
       continue;
@@ -142,8 +142,8 @@ async function follow(ctx: CliContext, runId: string, options: WatchOptions, dis
       return code;
     }
     // redraw the countdown between polls
-    const nextPoll = Date.now() + options.intervalMs;
-    for (let now = Date.now(); now < nextPoll; now = Date.now()) {
+    const nextPoll = ctx.clock.now().getTime() + options.intervalMs;
+    for (let now = ctx.clock.now().getTime(); now < nextPoll; now = ctx.clock.now().getTime()) {
       display.progress(run, now);
       await sleep(Math.min(TICK_MS, nextPoll - now));
     }

@@ -2,13 +2,14 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { parse, stringify } from 'yaml';
 import { api, ApiError, type FieldError, type GameDay, type Me } from '../api';
 import { Link, navigate } from '../router';
+import { nowMs } from '../clock';
 import { ErrorBox } from '../ui';
 
 const EXAMPLE = `# A GameDay in YAML (JSON works too)
 name: service2 latency
 timezone: UTC
 schedule:
-  at: "${new Date(Date.now() + 24 * 3600_000).toISOString().slice(0, 16)}:00Z"
+  at: "${new Date(nowMs() + 24 * 3600_000).toISOString().slice(0, 16)}:00Z"
 experiments:
   - name: latency
     hypothesis:

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '@gameday/config';
+import { APP_CONFIG, CLOCK, type AppConfig } from '@gameday/config';
+import type { Clock } from '@gameday/core';
 import { GameDayRepository, RunRepository } from '@gameday/db';
 import { ScheduleSync } from '@gameday/queue';
 import { FireService } from './fire.service';
@@ -25,6 +26,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly runs: RunRepository,
     private readonly sync: ScheduleSync,
     private readonly fire: FireService,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -68,7 +70,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /** Launches runs still `scheduled` one interval after their instant (their launch was lost). */
-  async stuckRuns(now = Date.now()): Promise<number> {
+  async stuckRuns(now = this.clock.now().getTime()): Promise<number> {
     const before = new Date(now - this.config.WORKER_RECONCILE_INTERVAL_MS);
     let launched = 0;
     for (const run of await this.runs.listStuckScheduled(before, 100)) {

@@ -2,6 +2,7 @@ import type Docker from 'dockerode';
 import {
   FaultStepError,
   TargetGoneError,
+  type Clock,
   type CompileNetworkFaultOptions,
   type FaultLease,
   type ResolvedTarget,
@@ -30,13 +31,23 @@ export class FaultEngine {
     /** the daemon ID recorded in every lease */
     readonly id: string,
     readonly helpers: HelperClient,
-    readonly now: () => Date,
+    /** instants (leases, records) and durations (metrics) */
+    readonly clock: Clock,
     readonly options: {
       compile?: CompileNetworkFaultOptions;
       engineIsLocal?: boolean;
       onEvent?: (event: FaultEngineEvent) => void;
     } = {},
   ) {}
+
+  now(): Date {
+    return this.clock.now();
+  }
+
+  /** milliseconds since `startedAt`, a reading of `clock.monotonicMs()` */
+  since(startedAt: number): number {
+    return Math.round(this.clock.monotonicMs() - startedAt);
+  }
 
   emit(event: FaultEngineEvent): void {
     try {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
-import type { ClockReading, HelperTimeline, ResolvedTarget } from '@gameday/core';
+import { systemClock, type Clock, type ClockReading, type HelperTimeline, type ResolvedTarget } from '@gameday/core';
 import { execInContainer, isNotFound, removeContainer, shortName } from './docker-exec';
 import { ensureHelperImage } from './helper-image';
 import { encodeHelperSteps, parseHelperStatus, parseKeyValues } from './helper-protocol';
@@ -24,6 +24,7 @@ export class HelperClient {
     private helperImage?: string,
     private readonly lingerSeconds = 600,
     private readonly contextDir?: string,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   private async ensureImage(): Promise<string> {
@@ -84,9 +85,9 @@ export class HelperClient {
 
   /** One read of the helper's clock between two reads of ours; undefined when it gave none. */
   private async readOnce(helperId: string): Promise<ClockReading | undefined> {
-    const sentAt = Date.now();
+    const sentAt = this.clock.now().getTime();
     const r = await execInContainer(this.docker, helperId, ['gameday-helper', 'status']);
-    const receivedAt = Date.now();
+    const receivedAt = this.clock.now().getTime();
     const remoteAt = Number(parseKeyValues(r.stdout).now);
     return r.exitCode === 0 && Number.isFinite(remoteAt) && remoteAt > 0 ? { sentAt, remoteAt, receivedAt } : undefined;
   }

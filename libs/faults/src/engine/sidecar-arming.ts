@@ -22,7 +22,7 @@ export async function armSidecar<T>(
   probe: (runner: HelperRunner) => Promise<T>,
   extraCaps: HelperCap[] = [],
 ): Promise<{ helperId: string; offset: ClockOffset; probed: T }> {
-  const started = Date.now();
+  const started = engine.clock.monotonicMs();
   const helperId = await engine.createHelper(target, extraCaps);
   let offset: ClockOffset;
   let probed: T;
@@ -42,11 +42,11 @@ export async function armSidecar<T>(
       type: 'probe',
       result: 'error',
       reason: (err as Error).name,
-      durationMs: Date.now() - started,
+      durationMs: engine.since(started),
       target: target.containerName,
     });
     throw err;
   }
-  engine.emit({ type: 'probe', result: 'ok', durationMs: Date.now() - started, target: target.containerName });
+  engine.emit({ type: 'probe', result: 'ok', durationMs: engine.since(started), target: target.containerName });
   return { helperId, offset, probed };
 }

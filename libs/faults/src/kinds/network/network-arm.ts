@@ -24,14 +24,14 @@ export async function armNetwork(
     );
     return { ...base, strategy: 'sidecar', compiled, helperContainerId: helperId, clockOffset: offset };
   }
-  const started = Date.now();
+  const started = engine.clock.monotonicMs();
   // in the netns resolved (never by the PID seen then: it may be another process's by now); nsenter
   // records the one it probed, and apply and revert later enter only that one
   const netnsInode = await engine.inArmedNetns(spec.strategy, target, async (runner, pinned) => {
     await probeKernel(runner, needs, engine.id);
     return pinned?.inode;
   });
-  engine.emit({ type: 'probe', result: 'ok', durationMs: Date.now() - started, target: target.containerName });
+  engine.emit({ type: 'probe', result: 'ok', durationMs: engine.since(started), target: target.containerName });
   const armed = netnsInode ? { ...target, netnsInode } : target;
   // exec and nsenter apply from the worker, so without help their fault would depend on the
   // worker, Redis and Postgres to be removed. A helper in the target's netns guards it like the
