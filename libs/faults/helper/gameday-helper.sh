@@ -285,22 +285,26 @@ refuse_if_busy() {
   case "$state" in applied | armed | applying) die "a fault is already $state here: revert it first" ;; esac
 }
 
+# What apply, schedule and watch open with: refuse a second fault (before the lock, then under it),
+# record the steps and a fresh plan with its instants. Returns holding the lock.
+open_plan() {
+  refuse_if_busy
+  lock
+  refuse_if_busy
+  plan_apply_at=$1 plan_revert_at=$2 plan_expire=$3
+  shift 3
+  write_steps "$@"
+  new_plan
+  put apply_at "$plan_apply_at"
+  put revert_at "$plan_revert_at"
+  put expire_at "$plan_expire"
+}
+
 cmd_apply() {
   is_num "${1:-}" || die "apply: EXPIRE_AT (epoch ms) expected"
   expire=$1
   shift
-  refuse_if_busy
-  lock
-  state=$(get state idle)
-  if [ "$state" = applied ] || [ "$state" = armed ] || [ "$state" = applying ]; then
-    unlock
-    die "a fault is already $state here: revert it first"
-  fi
-  write_steps "$@"
-  new_plan
-  put apply_at 0
-  put revert_at 0
-  put expire_at "$expire"
+  open_plan 0 0 "$expire" "$@"
   if do_apply; then rc=0; else rc=1; fi
   unlock
   wake_daemon
@@ -315,18 +319,7 @@ cmd_schedule() {
   for v in "${1:-}" "${2:-}" "${3:-}"; do is_num "$v" || die "schedule: APPLY_AT REVERT_AT EXPIRE_AT (epoch ms) expected"; done
   apply_at=$1 revert_at=$2 expire=$3
   shift 3
-  refuse_if_busy
-  lock
-  state=$(get state idle)
-  if [ "$state" = applied ] || [ "$state" = armed ] || [ "$state" = applying ]; then
-    unlock
-    die "a fault is already $state here: revert it first"
-  fi
-  write_steps "$@"
-  new_plan
-  put apply_at "$apply_at"
-  put revert_at "$revert_at"
-  put expire_at "$expire"
+  open_plan "$apply_at" "$revert_at" "$expire" "$@"
   put state armed
   unlock
   wake_daemon
@@ -340,18 +333,7 @@ cmd_watch() {
   is_num "${1:-}" || die "watch: EXPIRE_AT (epoch ms) expected"
   expire=$1
   shift
-  refuse_if_busy
-  lock
-  state=$(get state idle)
-  if [ "$state" = applied ] || [ "$state" = armed ] || [ "$state" = applying ]; then
-    unlock
-    die "a fault is already $state here: revert it first"
-  fi
-  write_steps "$@"
-  new_plan
-  put apply_at 0
-  put revert_at 0
-  put expire_at "$expire"
+  open_plan 0 0 "$expire" "$@"
   put applied_steps "$(get step_count 0)"
   put applied_at "$(now_ms)"
   put state applied
