@@ -62,7 +62,7 @@ describe('rollback across restarts of the engine and of Postgres (Docker in user
     label: string,
     fault: TrialFault,
     beforeEndMs: number,
-    restart: () => Promise<R>,
+    restart: (plannedEnd: number) => Promise<R>,
   ) {
     const lab = rl!;
     expect(lab.alive).toHaveLength(1);
@@ -83,7 +83,7 @@ describe('rollback across restarts of the engine and of Postgres (Docker in user
     await waitFaultSeenFromHost(target, plannedStart, fault, FAULT_S * 1_000, () => lab.timeline(runId));
 
     await sleep(plannedEnd - beforeEndMs - Date.now());
-    const restarted = await restart();
+    const restarted = await restart(plannedEnd);
     await waitGoneFromHost(target, plannedStart, fault, plannedEnd + DEADLINE_AFTER_END_MS);
     await sleep(Math.max(1_000, plannedEnd + 1_000 - Date.now()) + fault.tailMs);
     const seen = analyseWindow(
@@ -172,8 +172,9 @@ describe('rollback across restarts of the engine and of Postgres (Docker in user
   }, 240_000);
 
   it('Postgres restarts across the planned end: the helper needs none of it, the run is resumed and completes, the ledger closes', async () => {
-    const r = await scenario('postgres restart', FAULTS[1 % FAULTS.length], 300, () =>
-      rl!.postgres!.restart(rl!.config.DATABASE_URL),
+    // down from T1-300 ms until T1+500 ms at least: the outage spans the planned end on any machine
+    const r = await scenario('postgres restart', FAULTS[1 % FAULTS.length], 300, (plannedEnd) =>
+      rl!.postgres!.restart(rl!.config.DATABASE_URL, { downUntil: plannedEnd + 500 }),
     );
     const restart = r.restarted;
     // Postgres was going down or away at the planned end

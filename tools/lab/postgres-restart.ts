@@ -22,7 +22,12 @@ export interface PostgresRestart {
 export interface PrivatePostgres {
   /** postgresql://postgres@127.0.0.1:PORT/postgres; name another database in its path to use it */
   baseUrl: string;
-  restart(databaseUrl: string, timeoutMs?: number): Promise<PostgresRestart>;
+  /**
+   * Stops (fast: connections terminated) and starts again; with `downUntil` (epoch ms) it stays
+   * stopped until then, so the outage surely spans that instant (a quick machine restarts in
+   * ~230 ms, which can end before an instant only 300 ms away).
+   */
+  restart(databaseUrl: string, options?: { timeoutMs?: number; downUntil?: number }): Promise<PostgresRestart>;
   stop(): Promise<void>;
 }
 
@@ -78,9 +83,14 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const baseUrl = `postgresql://postgres@127.0.0.1:${port}/postgres`;
   return {
     baseUrl,
-    async restart(databaseUrl, timeoutMs = 60_000) {
+    async restart(databaseUrl, { timeoutMs = 60_000, downUntil } = {}) {
       const requestedAt = Date.now();
-      await pgCtl(bin, ['-D', data, '-m', 'fast', '-l', log, '-w', 'restart'], timeoutMs);
+      if (downUntil === undefined) await pgCtl(bin, ['-D', data, '-m', 'fast', '-l', log, '-w', 'restart'], timeoutMs);
+      else {
+        await pgCtl(bin, ['-D', data, '-m', 'fast', '-w', 'stop'], timeoutMs);
+        await new Promise((r) => setTimeout(r, Math.max(0, downUntil - Date.now())));
+        await pgCtl(bin, ['-D', data, '-o', options, '-l', log, '-w', 'start'], timeoutMs);
+      }
       const restartedAt = Date.now();
       for (;;) {
         const client = new Client({ connectionString: databaseUrl, connectionTimeoutMillis: 1_000 });
