@@ -40,9 +40,8 @@ export class FaultEngine {
     } = {},
   ) {}
 
-  now(): Date {
-    return this.clock.now();
-  }
+  /** an arrow, so kinds may pass it on unbound */
+  readonly now = (): Date => this.clock.now();
 
   /** milliseconds since `startedAt`, a reading of `clock.monotonicMs()` */
   since(startedAt: number): number {
