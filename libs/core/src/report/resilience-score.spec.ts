@@ -107,7 +107,7 @@ describe('scoreRun', () => {
     expect(s.score).toBe(60);
     expect(scoreRun(aborted('operator'))).toMatchObject({
       score: null,
-      unscoredReason: 'aborted by operator before a verdict: stop',
+      unscoredReason: 'aborted by an operator before a verdict: stop',
     });
     expect(scoreRun(aborted('verification')).unscoredReason).toBe(
       'aborted by a failed verification before a verdict: stop',

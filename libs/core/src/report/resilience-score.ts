@@ -107,6 +107,8 @@ export interface ScoredRun {
   abortReason?: string | null;
 }
 
+const ABORTED_BY: Record<string, string> = { operator: 'an operator', verification: 'a failed verification' };
+
 const SCORED_VERDICTS = new Set(['hypothesis_held', 'hypothesis_violated', 'inconclusive']);
 const LATENCY_METRICS = new Set([
   'p50Ms',
@@ -139,8 +141,9 @@ function unscoredReason(run: ScoredRun): string | null {
     // a guardrail abort is a finding about the system; an operator's or a failed verification's is not
     const guardrail = run.experiments.some((e) => e.aborted?.trigger === 'guardrail');
     if (!guardrail) {
-      const trigger = run.experiments.find((e) => e.aborted)?.aborted?.trigger ?? 'an operator';
-      return `aborted by ${trigger === 'verification' ? 'a failed verification' : trigger} before a verdict${because(run.abortReason)}`;
+      const trigger = run.experiments.find((e) => e.aborted)?.aborted?.trigger ?? 'operator';
+      const by = ABORTED_BY[trigger] ?? trigger;
+      return `aborted by ${by} before a verdict${because(run.abortReason)}`;
     }
   } else if (!SCORED_VERDICTS.has(run.verdict)) return `unknown verdict ${run.verdict}`;
   return null;
