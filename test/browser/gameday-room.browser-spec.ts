@@ -183,6 +183,10 @@ describe('the GameDay room in a real browser', () => {
     const report = page.frameLocator('iframe[title="Run report"]');
     await expectText(report.locator('body'), /aborted/, 10_000);
     await expectText(report.locator('body'), /front has no timeout on the target/);
+    // an operator's stop says nothing about the system: no score, and the report says why
+    await expectText(report.locator('body'), /Resilience score: none \(aborted by an operator before a verdict/);
+    for (const format of ['Markdown', 'JUnit XML', 'JSON'])
+      expect(await page.getByRole('button', { name: `Download ${format}` }).count()).toBe(1);
     await screenshot(page, 'report');
   });
 
@@ -196,6 +200,12 @@ describe('the GameDay room in a real browser', () => {
     // the trend chart across runs is drawn
     expect(await history.locator('canvas').count()).toBeGreaterThan(0);
     await expectText(history.locator('.u-legend'), /deviation ratio/);
+    // the resilience score: the held run is scored, the stopped one is not (and says why)
+    const trend = history.locator('.score-trend');
+    await expectText(trend, /Resilience score: latest \d+(\.\d)? \/ 100 · mean \d+(\.\d)? over 1 scored run\b/);
+    await trend.getByText('Scores by run').click();
+    await expectText(trend.locator('li').nth(1), /none \(aborted by an operator before a verdict/);
+    await expectText(rows.nth(1).locator('td').nth(4), /^\d+(\.\d)?$/);
     await screenshot(page, 'gameday', 'docs/screenshots/gameday-page.png');
 
     // a dry run goes through the worker and names the target it would pause, applying nothing

@@ -11,13 +11,20 @@ describe('reportFormatFor', () => {
     ['report.txt', 'html', 'html'],
     ['report.html', 'md', 'markdown'],
     [undefined, 'HTML', 'html'],
+    ['results.xml', undefined, 'junit'],
+    ['report.JSON', undefined, 'json'],
+    [undefined, 'junit', 'junit'],
+    [undefined, 'xml', 'junit'],
+    ['report.md', 'json', 'json'],
   ])('%s with --format %s → %s', (file, format, expected) => {
     expect(reportFormatFor(file, format)).toBe(expected);
   });
 
   it('refuses what it cannot tell', () => {
-    expect(() => reportFormatFor('report.pdf', undefined)).toThrow(/cannot tell the format from "\.pdf"/);
+    expect(() => reportFormatFor('report.pdf', undefined)).toThrow(
+      /cannot tell the format from "\.pdf"; use \.html, \.md, \.xml \(JUnit\) or \.json/,
+    );
     expect(() => reportFormatFor('report', undefined)).toThrow(/"no extension"/);
-    expect(() => reportFormatFor(undefined, 'pdf')).toThrow(/--format: "pdf" is not html or markdown/);
+    expect(() => reportFormatFor(undefined, 'pdf')).toThrow(/--format: "pdf" is not html, markdown, junit or json/);
   });
 });

@@ -32,6 +32,15 @@ export type RunEvent = ApiSchemas['RunEventView'];
 export type RunNote = ApiSchemas['RunNoteView'];
 export type Run = WithSpec<ApiSchemas['RunView']>;
 export type RunDetail = WithSpec<ApiSchemas['RunDetailView']>;
+export type ResilienceScore = ApiSchemas['ResilienceScore'];
+export type ScoreTrend = ApiSchemas['ScoreTrend'];
+export type ReportFormat = 'html' | 'markdown' | 'junit' | 'json';
+const REPORT_ACCEPT: Record<ReportFormat, string> = {
+  html: 'text/html',
+  markdown: 'text/markdown',
+  junit: 'application/xml',
+  json: 'application/json',
+};
 /** A probe sample as the run's event stream sends it (Server-Sent Events, outside OpenAPI). */
 export interface Sample {
   experimentIndex: number;
@@ -120,6 +129,8 @@ export const api = {
   updateGameDay: (id: string, patch: unknown) => call<GameDay>('PATCH', `/api/v1/gamedays/${id}`, patch),
   runs: (gameDayId: string, limit = 20) =>
     call<Page<Run>>('GET', `/api/v1/gamedays/${gameDayId}/runs${query({ limit })}`),
+  scores: (gameDayId: string, limit = 20) =>
+    call<ScoreTrend>('GET', `/api/v1/gamedays/${gameDayId}/scores${query({ limit })}`),
   runNow: (gameDayId: string) => call<Run>('POST', `/api/v1/gamedays/${gameDayId}/runs`, {}),
   dryRun: (gameDayId: string) => call<ApiSchemas['DryRunReport']>('POST', `/api/v1/gamedays/${gameDayId}/dry-run`, {}),
   reveal: (gameDayId: string) => call<GameDay>('POST', `/api/v1/gamedays/${gameDayId}/reveal`, {}),
@@ -130,9 +141,9 @@ export const api = {
     call<RunNote>('POST', `/api/v1/runs/${id}/notes`, note),
   setNoteDone: (id: string, noteId: string, done: boolean) =>
     call<RunNote>('PATCH', `/api/v1/runs/${id}/notes/${noteId}`, { done }),
-  async report(id: string, format: 'html' | 'markdown'): Promise<string> {
+  async report(id: string, format: ReportFormat): Promise<string> {
     const res = await fetch(`/api/v1/runs/${id}/report`, {
-      headers: headers({ Accept: format === 'html' ? 'text/html' : 'text/markdown' }),
+      headers: headers({ Accept: REPORT_ACCEPT[format] }),
     });
     if (!res.ok) return fail(res);
     return res.text();

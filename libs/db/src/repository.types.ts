@@ -131,6 +131,8 @@ export interface RunStore {
   >;
   findById(id: string): Promise<RunWithEvents | null>;
   listForGameDay(gameDayId: string, limit: number, cursor?: string): Promise<Page<Run>>;
+  /** the latest `limit` runs that finished (skipped occurrences left out), newest first */
+  listFinished(gameDayId: string, limit: number): Promise<Run[]>;
   hasActiveRun(gameDayId: string): Promise<boolean>;
   /** moves a run to a status and records why, in one transaction; compare-and-set with a fence */
   transition(

@@ -127,6 +127,14 @@ export class RunRepository implements RunStore {
     return { items, nextCursor: rows.length > limit ? items[items.length - 1].id : null };
   }
 
+  listFinished(gameDayId: string, limit: number): Promise<Run[]> {
+    return this.prisma.run.findMany({
+      where: { gameDayId, finishedAt: { not: null }, status: { not: 'skipped' } },
+      orderBy: [{ scheduledFor: 'desc' }, { id: 'desc' }],
+      take: limit,
+    });
+  }
+
   async hasActiveRun(gameDayId: string): Promise<boolean> {
     return (await this.prisma.run.count({ where: { gameDayId, status: { in: [...ACTIVE_RUN_STATUSES] } } })) > 0;
   }

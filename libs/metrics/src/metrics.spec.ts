@@ -14,6 +14,7 @@ describe('createMetrics', () => {
       'abort_latency_seconds',
       'runs_total',
       'steady_state_deviation_ratio',
+      'resilience_score',
       'queue_jobs',
     ]) {
       expect(names).toContain(`gameday_${name}`);

@@ -98,6 +98,12 @@ export function createMetrics(options: { defaults?: boolean; registry?: Registry
       labelNames: ['gameday', 'experiment'] as const,
       registers,
     }),
+    resilienceScore: new Gauge({
+      name: `${METRIC_PREFIX}resilience_score`,
+      help: "Resilience score (0-100) of the GameDay's latest scored run finished by this worker (see README: Resilience score)",
+      labelNames: ['gameday'] as const,
+      registers,
+    }),
     runsCreated: new Counter({
       name: `${METRIC_PREFIX}runs_created_total`,
       help: 'Runs created by trigger (schedule, catch_up, manual)',

@@ -314,12 +314,12 @@ describe('run notes, reports and blind mode (real Postgres + Redis)', () => {
         .set(stack.as('viewer'))
         .set('Accept', 'text/html;q=0.5, text/markdown');
       expect(preferred.headers['content-type']).toMatch(/^text\/markdown/);
-      const json = await stack.http
+      const png = await stack.http
         .get(`/api/v1/runs/${runId}/report`)
         .set(stack.as('viewer'))
-        .set('Accept', 'application/json');
-      expect(json.status).toBe(406);
-      expect(json.headers['content-type']).toMatch(/application\/problem\+json/);
+        .set('Accept', 'image/png');
+      expect(png.status).toBe(406);
+      expect(png.headers['content-type']).toMatch(/application\/problem\+json/);
       expect(
         (await stack.http.get(`/api/v1/runs/${runId}/report?format=pdf`).set(stack.as('viewer'))).body.errors[0].field,
       ).toBe('format');

@@ -1,6 +1,7 @@
 import type { INestApplication, INestApplicationContext } from '@nestjs/common';
 import Docker from 'dockerode';
 import { readRunResult } from '@gameday/core';
+import { METRICS, type GameDayMetrics } from '@gameday/metrics';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { ensureLabTargetImage } from '../../../tools/lab/lab-images';
@@ -144,6 +145,14 @@ describe('run lifecycle end to end (worker + API + Docker)', () => {
     const inGap = rows.filter((r) => windows.gaps.some((g) => r.at.getTime() >= g.from && r.at.getTime() < g.to));
     expect(rows.length).toBe(stats.baseline.count + stats.fault.count + stats.recovery.count + inGap.length);
     expect(await prisma.activeFault.count({ where: { runId, revertedAt: null } })).toBe(0);
+
+    // the worker's gauge holds the score the API computes from the stored run
+    const view = await http.get(`/api/v1/runs/${runId}`).set(auth);
+    expect(view.body.score.score).toEqual(expect.any(Number));
+    expect(view.body.summary.score).toBe(view.body.score.score);
+    const gauge = await worker.get<symbol, GameDayMetrics>(METRICS, { strict: false }).resilienceScore.get();
+    const name = (run.spec as { name: string }).name;
+    expect(gauge.values.find((v) => v.labels.gameday === name)?.value).toBe(view.body.score.score);
   });
 
   it('keeps the load as per-second aggregates (no row per request) and summarises it per observed window', async () => {

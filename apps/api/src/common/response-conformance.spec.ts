@@ -1,5 +1,6 @@
 import type { z } from 'zod';
-import type { gameDayViewSchema } from '../gamedays/gameday-responses';
+import type { gameDayViewSchema, scoreTrendSchema } from '../gamedays/gameday-responses';
+import type { scoreTrendView } from '../gamedays/score-trend.view';
 import type { gameDayView } from '../gamedays/gameday.view';
 import type {
   meSchema,
@@ -36,10 +37,11 @@ const checks = [
   (v: Wire<ReturnType<typeof gameDayView>>): Out<typeof gameDayViewSchema> => v,
   (v: Wire<Awaited<ReturnType<SafetyLeverService['view']>>>): Out<typeof safetyLeverViewSchema> => v,
   (v: Wire<ReturnType<MeController['me']>>): Out<typeof meSchema> => v,
+  (v: Wire<ReturnType<typeof scoreTrendView>>): Out<typeof scoreTrendSchema> => v,
 ];
 
 describe('response schemas', () => {
   it('describe what the views build (checked by the compiler)', () => {
-    expect(checks).toHaveLength(6);
+    expect(checks).toHaveLength(7);
   });
 });

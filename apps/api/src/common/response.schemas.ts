@@ -26,8 +26,42 @@ export const safetyLeverStateSchema = safetyLeverViewSchema
   .extend({ releasedAt: nullableInstant, releasedBy: z.string().nullable() })
   .meta({ id: 'SafetyLeverState' });
 
+export const scoreDeductionSchema = z
+  .object({
+    code: z.enum([
+      'hypothesis_violated',
+      'check_failed',
+      'guardrail_abort',
+      'inconclusive',
+      'fault_error_rate',
+      'fault_latency',
+      'recovery_error_rate',
+      'recovery_latency',
+      'not_recovered',
+      'arming_overran',
+    ]),
+    experimentIndex: z.number().int(),
+    reason: z.string(),
+    points: z.number(),
+  })
+  .meta({ id: 'ScoreDeduction', description: 'points lost from 100, and why (see the README: Resilience score)' });
+
+export const resilienceScoreSchema = z
+  .object({
+    score: z.number().min(0).max(100).nullable(),
+    unscoredReason: z.string().nullable(),
+    deductions: z.array(scoreDeductionSchema),
+    version: z.number().int(),
+  })
+  .meta({
+    id: 'ResilienceScore',
+    description:
+      "the run's resilience score, 0-100, computed from what the run stored: 100 minus its deductions; null (with unscoredReason) for a run without a verdict on the hypothesis",
+  });
+
 export const runSummarySchema = z
   .object({
+    score: z.number().nullable().meta({ description: 'the resilience score (see RunDetailView.score); null: none' }),
     deviationRatio: z.number().nullable(),
     timeToRecoverMs: z.number().nullable(),
     p95Ms: z.object({ baseline: z.number().nullable(), fault: z.number().nullable(), recovery: z.number().nullable() }),
@@ -105,6 +139,7 @@ export const runNoteViewSchema = z
 export const runDetailViewSchema = runViewSchema
   .extend({
     result: z.unknown(),
+    score: resilienceScoreSchema,
     plan: runPlanSchema.nullable(),
     abortRequestedAt: nullableInstant,
     abortReason: z.string().nullable(),

@@ -1,4 +1,12 @@
-import { needsArmingLead, planRun, type GameDaySpec, type RunPlan } from '@gameday/core';
+import {
+  needsArmingLead,
+  planRun,
+  readRunResult,
+  scoreRun,
+  type GameDaySpec,
+  type ResilienceScore,
+  type RunPlan,
+} from '@gameday/core';
 import type { GameDay, Run, RunEvent, RunNote } from '@gameday/db';
 import type { Principal } from '../auth/auth.decorators';
 import type { RunNoteCreateBody } from '../runs/run-notes.schemas';
@@ -35,12 +43,29 @@ export function runView(r: Run, principal: Principal, gameDay?: Pick<GameDay, 'm
       finished || !gameDay
         ? redactSecrets(r.spec as unknown as GameDaySpec, principal)
         : redactSpec(r.spec as unknown as GameDaySpec, gameDay.mode, gameDay.revealedAt, principal),
-    summary: runSummary(r.result),
+    summary: runSummary(r.result, runScore(r, principal).score),
   };
 }
 
-/** Per-run figures for trends across runs (first experiment's windows; the run's deviation). */
-export function runSummary(result: unknown) {
+/**
+ * The run's resilience score from what it stored (status, verdict, result): the report, the run
+ * views, the GameDay's trend and the worker's gauge all score through scoreRun, so they agree.
+ */
+export function runScore(
+  r: Pick<Run, 'status' | 'verdict' | 'result' | 'error' | 'abortReason'>,
+  principal: Principal,
+): ResilienceScore {
+  return scoreRun({
+    status: r.status,
+    verdict: r.verdict,
+    experiments: readRunResult(r.result).experiments,
+    error: redactHostDetails(r.error, principal),
+    abortReason: r.abortReason,
+  });
+}
+
+/** Per-run figures for trends across runs (the score; first experiment's windows; the run's deviation). */
+export function runSummary(result: unknown, score: number | null) {
   const stored = (result ?? {}) as {
     deviationRatio?: number | null;
     experiments?: {
@@ -51,6 +76,7 @@ export function runSummary(result: unknown) {
   const first = stored.experiments?.[0];
   const p95 = (w: string) => first?.stats?.[w]?.p95Ms ?? null;
   return {
+    score,
     deviationRatio: stored.deviationRatio ?? null,
     timeToRecoverMs: first?.timeToRecoverMs ?? null,
     p95Ms: { baseline: p95('baseline'), fault: p95('fault'), recovery: p95('recovery') },
@@ -100,6 +126,7 @@ export function runDetailView(
   return {
     ...runView(r, principal, gameDay),
     result: redactHostDetails(redactContainerLabels(hideDetails ? redactResult(r.result) : r.result), principal),
+    score: runScore(r, principal),
     plan: runPlan(r),
     abortRequestedAt: r.abortRequestedAt,
     abortReason: r.abortReason,

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { instant, pageOf, safetyLeverViewSchema, shownSpecSchema } from '../common/response.schemas';
+import {
+  instant,
+  pageOf,
+  runViewSchema,
+  safetyLeverViewSchema,
+  scoreDeductionSchema,
+  shownSpecSchema,
+} from '../common/response.schemas';
 
 // The wire shapes of what the GameDay endpoints answer (see response.schemas.ts).
 
@@ -104,3 +111,31 @@ export const dryRunReportSchema = z
     ),
   })
   .meta({ id: 'DryRunReport' });
+
+export const scoreTrendSchema = z
+  .object({
+    gameDayId: z.uuid(),
+    items: z.array(
+      z.object({
+        runId: z.uuid(),
+        scheduledFor: instant,
+        finishedAt: instant,
+        status: runViewSchema.shape.status,
+        verdict: runViewSchema.shape.verdict,
+        score: z.number().nullable(),
+        unscoredReason: z.string().nullable(),
+        /** the deductions' codes and points, for a tooltip; the run's own view has their reasons */
+        deductions: z.array(scoreDeductionSchema.pick({ code: true, points: true })),
+      }),
+    ),
+    /** the newest scored run's score */
+    latest: z.number().nullable(),
+    /** the mean of the scored runs in items */
+    mean: z.number().nullable(),
+    version: z.number().int(),
+  })
+  .meta({
+    id: 'ScoreTrend',
+    description:
+      "the resilience scores of the GameDay's latest finished runs, oldest first (see the README: Resilience score)",
+  });

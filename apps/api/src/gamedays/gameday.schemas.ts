@@ -40,3 +40,14 @@ export const runListQuerySchema = z.strictObject({
   cursor: z.uuid({ message: 'must be a cursor returned as nextCursor' }).optional(),
 });
 export type RunListQuery = z.infer<typeof runListQuerySchema>;
+
+export const scoreTrendQuerySchema = z.strictObject({
+  /** how many of the latest finished runs */
+  limit: z.coerce
+    .number()
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(100, 'must be at most 100')
+    .default(20),
+});
+export type ScoreTrendQuery = z.infer<typeof scoreTrendQuerySchema>;

@@ -16,8 +16,10 @@ import {
   gameDayListQuerySchema,
   gameDayPatchSchema,
   runListQuerySchema,
+  scoreTrendQuerySchema,
   type GameDayListQuery,
   type RunListQuery,
+  type ScoreTrendQuery,
 } from './gameday.schemas';
 import { idSchema } from '../common/id.schema';
 import { runView } from '../common/run.view';
@@ -29,7 +31,9 @@ import {
   gameDayReadSchema,
   gameDayViewSchema,
   gameDayWriteSchema,
+  scoreTrendSchema,
 } from './gameday-responses';
+import { scoreTrendView } from './score-trend.view';
 import { gameDayView } from './gameday.view';
 import { GameDaysService } from './gamedays.service';
 
@@ -137,6 +141,19 @@ export class GameDaysController {
       items: page.items.map((r) => ({ ...runView(r, principal, gameDay), safetyLever })),
       nextCursor: page.nextCursor,
     };
+  }
+
+  /** The resilience score of the latest finished runs, oldest first: is the system getting better? */
+  @Get(':id/scores')
+  @RequireRole('viewer')
+  @ApiOkResponse({ standardSchema: scoreTrendSchema })
+  async scoreTrend(
+    @Param('id', { schema: idSchema, ...validated }) id: string,
+    @Query({ schema: scoreTrendQuerySchema, ...validated }) query: ScoreTrendQuery,
+    @CurrentPrincipal() principal: Principal,
+  ) {
+    await this.service.get(id); // 404 for an unknown GameDay
+    return scoreTrendView(id, await this.runs.listFinished(id, query.limit), principal);
   }
 
   /** Blind mode: the champion reveals the fault; from then on viewers see every detail. */

@@ -25,6 +25,8 @@ export type RunNotePatchBody = z.infer<typeof runNotePatchSchema>;
 
 export const reportQuerySchema = z.strictObject({
   /** overrides the Accept header (handy in a browser address bar) */
-  format: z.enum(['html', 'markdown'], { message: "must be 'html' or 'markdown'" }).optional(),
+  format: z
+    .enum(['html', 'markdown', 'junit', 'json'], { message: "must be 'html', 'markdown', 'junit' or 'json'" })
+    .optional(),
 });
 export type ReportQuery = z.infer<typeof reportQuerySchema>;

@@ -11,6 +11,7 @@ import {
 } from '@gameday/core';
 import { GameDayRepository, ProbeSampleRepository, RunNoteRepository, RunRepository } from '@gameday/db';
 import type { Principal } from '../auth/auth.decorators';
+import { runScore } from '../common/run.view';
 import {
   faultDetailsHidden,
   HIDDEN_EVENT_MESSAGE,
@@ -88,6 +89,15 @@ export class RunReportService {
         injectionSkewMs: r?.injectionSkewMs ?? null,
         revertSkewMs: r?.revertSkewMs ?? null,
         abortLatencyMs: r?.abortLatencyMs ?? null,
+        guardrails: (exp.guardrails ?? []).map((g) => ({
+          name: g.name,
+          metric: g.metric,
+          threshold: g.threshold,
+          window: g.window,
+          ...(g.for !== undefined ? { for: g.for } : {}),
+          ...(g.probe !== undefined ? { probe: g.probe } : {}),
+        })),
+        aborted: r?.aborted ? { ...r.aborted, reason: redactHostDetails(r.aborted.reason, principal) } : null,
       };
     });
     return {
@@ -136,6 +146,8 @@ export class RunReportService {
         done: n.doneAt !== null,
         createdAt: n.createdAt.getTime(),
       })),
+      // from the stored result as it is, so the report's score is the run view's and the metric's
+      score: runScore(run, principal),
       generatedAt: now.getTime(),
     };
   }

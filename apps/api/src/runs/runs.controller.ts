@@ -15,7 +15,7 @@ import { CLOCK } from '@gameday/config';
 import type { Clock } from '@gameday/core';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { runDetailViewSchema, runNoteViewSchema } from '../common/response.schemas';
-import { renderRunReportHtml, renderRunReportMarkdown } from '@gameday/core';
+import { renderRunReportHtml, renderRunReportJunit, renderRunReportMarkdown } from '@gameday/core';
 import { GameDayRepository, RunNoteRepository, RunRepository } from '@gameday/db';
 import type { Response } from 'express';
 import { CurrentPrincipal, RequireRole, type Principal } from '../auth/auth.decorators';
@@ -40,8 +40,25 @@ const validated = { pipes: [ZodValidationPipe] };
 const REPORT_CSP =
   "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
+export type ReportFormat = 'html' | 'markdown' | 'junit' | 'json';
+
+/** Media types each format answers to (the first is the one it is served as). */
+const REPORT_TYPES: Readonly<Record<ReportFormat, readonly string[]>> = {
+  html: ['text/html', 'text/*', '*/*'],
+  markdown: ['text/markdown', 'text/x-markdown'],
+  // JUnit has no registered type: CI tools fetch it as XML
+  junit: ['application/xml', 'text/xml', 'application/junit+xml', 'application/*'],
+  json: ['application/json'],
+};
+const CONTENT_TYPE: Readonly<Record<ReportFormat, string>> = {
+  html: 'text/html; charset=utf-8',
+  markdown: 'text/markdown; charset=utf-8',
+  junit: 'application/xml; charset=utf-8',
+  json: 'application/json; charset=utf-8',
+};
+
 /** Picks the report format from ?format= or the Accept header; HTML is the default. */
-export function reportFormat(accept: string | undefined, format: ReportQuery['format']): 'html' | 'markdown' | null {
+export function reportFormat(accept: string | undefined, format: ReportQuery['format']): ReportFormat | null {
   if (format) return format;
   if (!accept || !accept.trim()) return 'html';
   // the first acceptable type in the client's order of preference (q-values respected)
@@ -59,9 +76,11 @@ export function reportFormat(accept: string | undefined, format: ReportQuery['fo
     })
     .filter((r) => r.q > 0)
     .sort((a, b) => b.q - a.q || a.i - b.i);
+  // application/json before application/* (junit): the more specific type wins within a range
+  const order: ReportFormat[] = ['markdown', 'json', 'junit', 'html'];
   for (const r of ranges) {
-    if (r.type === 'text/markdown' || r.type === 'text/x-markdown') return 'markdown';
-    if (r.type === 'text/html' || r.type === 'text/*' || r.type === '*/*') return 'html';
+    const found = order.find((f) => REPORT_TYPES[f].includes(r.type));
+    if (found) return found;
   }
   return null;
 }
@@ -96,14 +115,22 @@ export class RunsController {
 
   /**
    * The run report: a self-contained HTML page (chart of probe latency with the baseline, fault
-   * and recovery windows, verdict, statistics, timeline, commands, notes) or Markdown, by Accept.
+   * and recovery windows, verdict, statistics, timeline, commands, notes), Markdown, JUnit XML
+   * (a testcase per hypothesis check, guardrail and verdict, for CI) or the structured report as
+   * JSON, by Accept or ?format=. Each carries the run's resilience score.
    */
   @Get(':id/report')
   @RequireRole('viewer')
-  @ApiProduces('text/html', 'text/markdown')
+  @ApiProduces('text/html', 'text/markdown', 'application/xml', 'application/json')
   @ApiOkResponse({
-    description: 'text/html (default) or text/markdown, chosen by the Accept header or ?format=html|markdown',
-    content: { 'text/html': { schema: { type: 'string' } }, 'text/markdown': { schema: { type: 'string' } } },
+    description:
+      'text/html (default), text/markdown, application/xml (JUnit) or application/json (the structured report), chosen by the Accept header or ?format=html|markdown|junit|json',
+    content: {
+      'text/html': { schema: { type: 'string' } },
+      'text/markdown': { schema: { type: 'string' } },
+      'application/xml': { schema: { type: 'string', description: 'JUnit XML' } },
+      'application/json': { schema: { type: 'object', description: 'the structured run report (RunReport)' } },
+    },
   })
   async report(
     @Param('id', { schema: idSchema, ...validated }) id: string,
@@ -118,16 +145,16 @@ export class RunsController {
         type: 'about:blank',
         title: 'Not Acceptable',
         status: 406,
-        detail: 'the report is available as text/html or text/markdown',
+        detail: 'the report is available as text/html, text/markdown, application/xml (JUnit) or application/json',
       });
     const report = await this.reports.build(id, principal);
     res.setHeader('Vary', 'Accept');
     res.setHeader('Cache-Control', 'no-store');
-    if (format === 'markdown') {
-      res.setHeader('Content-Type', 'text/markdown; charset=utf-8');
-      return renderRunReportMarkdown(report);
-    }
-    res.setHeader('Content-Type', 'text/html; charset=utf-8');
+    res.setHeader('Content-Type', CONTENT_TYPE[format]);
+    if (format === 'markdown') return renderRunReportMarkdown(report);
+    if (format === 'junit') return renderRunReportJunit(report);
+    // a string, so Nest sends it as it is (with the content type above)
+    if (format === 'json') return JSON.stringify(report);
     res.setHeader('Content-Security-Policy', REPORT_CSP);
     return renderRunReportHtml(report);
   }

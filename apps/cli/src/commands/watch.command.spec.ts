@@ -43,7 +43,13 @@ function run(
     updatedAt: '2030-01-01T10:00:00.000Z',
     plan: null,
     notes: [],
-    summary: { deviationRatio: null, timeToRecoverMs: null, p95Ms: { baseline: null, fault: null, recovery: null } },
+    summary: {
+      score: null,
+      deviationRatio: null,
+      timeToRecoverMs: null,
+      p95Ms: { baseline: null, fault: null, recovery: null },
+    },
+    score: { score: null, unscoredReason: 'the run has not finished (observing)', deductions: [], version: 1 },
     safetyLever: { engaged: false, reason: null, engagedAt: null, engagedBy: null },
   };
 }

@@ -135,14 +135,22 @@ export function TrendChart({ runs }: { runs: Run[] }) {
   return <UPlot options={options} data={data} label="trend across runs: p95 per window, time to recover, deviation" />;
 }
 
-/** A tiny inline trend (e.g. deviation ratio of the last runs) for list rows. */
-export function Sparkline({ values, label }: { values: (number | null)[]; label: string }) {
+/** A tiny inline trend (e.g. deviation ratio of the last runs) for list rows; `domain` fixes the y range. */
+export function Sparkline({
+  values,
+  label,
+  domain,
+}: {
+  values: (number | null)[];
+  label: string;
+  domain?: [number, number];
+}) {
   const points = values.filter((v): v is number => v !== null && Number.isFinite(v));
   if (points.length < 2) return <span className="muted">–</span>;
   const w = 90;
   const h = 22;
-  const max = Math.max(...points);
-  const min = Math.min(...points);
+  const max = domain?.[1] ?? Math.max(...points);
+  const min = domain?.[0] ?? Math.min(...points);
   const y = (v: number) => h - 2 - ((v - min) / (max - min || 1)) * (h - 4);
   const d = points.map(
     (v, i) => `${i ? 'L' : 'M'}${((i / (points.length - 1)) * (w - 4) + 2).toFixed(1)},${y(v).toFixed(1)}`,

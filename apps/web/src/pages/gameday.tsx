@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { api, type Me, type Spec } from '../api';
 import { TrendChart } from '../components/charts';
+import { ScoreTrend } from '../components/resilience-score';
 import { ExperimentView, inline } from '../components/spec-view';
 import { Link, navigate } from '../router';
 import { formatDuration, formatInZone, viewerTimeZone } from '../time';
@@ -173,6 +174,7 @@ export function GameDayPage({ me, id }: { me: Me; id: string }) {
           <p className="muted">No run yet.</p>
         ) : (
           <>
+            <ScoreTrend gameDayId={id} />
             <TrendChart runs={items} />
             <table aria-label="Run history">
               <thead>
@@ -181,6 +183,7 @@ export function GameDayPage({ me, id }: { me: Me; id: string }) {
                   <th scope="col">Trigger</th>
                   <th scope="col">Status</th>
                   <th scope="col">Verdict</th>
+                  <th scope="col">Score</th>
                   <th scope="col">Deviation</th>
                   <th scope="col">Time to recover</th>
                   <th scope="col">p95 baseline / fault / recovery</th>
@@ -200,6 +203,7 @@ export function GameDayPage({ me, id }: { me: Me; id: string }) {
                     <td>
                       <Verdict verdict={r.verdict} />
                     </td>
+                    <td>{r.summary?.score ?? '–'}</td>
                     <td>{r.summary?.deviationRatio != null ? `${r.summary.deviationRatio.toFixed(2)}×` : '–'}</td>
                     <td>{r.summary?.timeToRecoverMs != null ? formatDuration(r.summary.timeToRecoverMs) : '–'}</td>
                     <td>

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { api } from '../api';
+import { api, type ReportFormat } from '../api';
 import { Link } from '../router';
 import { ErrorBox } from '../ui';
 
@@ -11,6 +11,12 @@ function download(text: string, type: string, name: string) {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
+const DOWNLOADS: Record<Exclude<ReportFormat, 'html'>, [type: string, ext: string]> = {
+  markdown: ['text/markdown', 'md'],
+  junit: ['application/xml', 'xml'],
+  json: ['application/json', 'json'],
+};
+
 /**
  * GET /runs/:id/report fetched with the token and shown in a sandboxed frame: the report is a
  * self-contained page (inline styles, no scripts), the sandbox keeps it from doing anything else.
@@ -21,9 +27,11 @@ export function ReportPage({ id }: { id: string }) {
   useEffect(() => {
     api.report(id, 'html').then(setHtml, setError);
   }, [id]);
-  const markdown = async () => {
+  /** Formats fetched on demand: Markdown for a post-mortem, JUnit XML and JSON for pipelines. */
+  const fetched = async (format: Exclude<ReportFormat, 'html'>) => {
+    const [type, ext] = DOWNLOADS[format];
     try {
-      download(await api.report(id, 'markdown'), 'text/markdown', `gameday-run-${id}.md`);
+      download(await api.report(id, format), type, `gameday-run-${id}.${ext}`);
     } catch (err) {
       setError(err);
     }
@@ -44,8 +52,14 @@ export function ReportPage({ id }: { id: string }) {
           >
             Download HTML
           </button>{' '}
-          <button type="button" className="secondary" onClick={markdown}>
+          <button type="button" className="secondary" onClick={() => fetched('markdown')}>
             Download Markdown
+          </button>{' '}
+          <button type="button" className="secondary" onClick={() => fetched('junit')}>
+            Download JUnit XML
+          </button>{' '}
+          <button type="button" className="secondary" onClick={() => fetched('json')}>
+            Download JSON
           </button>
         </span>
       </div>

@@ -2,6 +2,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { api, ENDED, type GameDay, type Me, type RunDetail, type RunNote, type Sample } from '../api';
 import { LatencyChart } from '../components/charts';
 import { PhaseProgress } from '../components/phase-progress';
+import { RunScore } from '../components/resilience-score';
 import { Link } from '../router';
 import { formatClock, formatInZone } from '../time';
 import { ErrorBox, Section, Status, Verdict } from '../ui';
@@ -284,6 +285,7 @@ export function RunPage({ me, id }: { me: Me; id: string }) {
         </span>
       </div>
       {run.error && <p className="error">Failed: {run.error}</p>}
+      {run.finishedAt && run.score && <RunScore score={run.score} />}
       {run.plan && <PhaseProgress run={run} plan={run.plan} />}
       <ArmingOverrun run={run} />
       {me.role !== 'viewer' && <Controls run={run} gameDay={gameDay} onRevealed={setGameDay} />}

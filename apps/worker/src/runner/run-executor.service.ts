@@ -8,6 +8,7 @@ import {
   isTerminal,
   planRun,
   readRunResult,
+  scoreRun,
   type Clock,
   type ExperimentResult,
   type FaultDriver,
@@ -231,6 +232,9 @@ export class RunExecutor {
       { finishedAt: this.clock.now(), verdict, result: summary, ...(aborted ? { abortReason: aborted.reason } : {}) },
     );
     this.metrics.runsTotal.inc({ verdict });
+    // scored as the API scores the stored run (scoreRun over the same status, verdict and result)
+    const { score } = scoreRun({ status: aborted ? 'aborted' : 'completed', verdict, experiments: results });
+    if (score !== null) this.metrics.resilienceScore.set({ gameday: spec.name }, score);
     await this.notifier.notify(runId, spec, aborted ? 'run.aborted' : 'run.completed', {
       verdict,
       reason: aborted?.reason ?? results.map((r) => r.verdict.reason).join('; '),

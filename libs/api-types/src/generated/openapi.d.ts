@@ -97,6 +97,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/gamedays/{id}/scores": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["GameDaysController_scoreTrend"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me": {
         parameters: {
             query?: never;
@@ -819,6 +835,13 @@ export interface components {
             /** @enum {string} */
             role: "viewer" | "operator" | "admin";
         };
+        /** @description the run's resilience score, 0-100, computed from what the run stored: 100 minus its deductions; null (with unscoredReason) for a run without a verdict on the hypothesis */
+        ResilienceScore: {
+            deductions: components["schemas"]["ScoreDeduction"][];
+            score: number | null;
+            unscoredReason: string | null;
+            version: number;
+        };
         RunDetailView: {
             abortReason: string | null;
             /** Format: date-time */
@@ -840,6 +863,7 @@ export interface components {
             safetyLever: components["schemas"]["SafetyLeverView"];
             /** Format: date-time */
             scheduledFor: string;
+            score: components["schemas"]["ResilienceScore"];
             spec: components["schemas"]["ShownSpec"];
             /** Format: date-time */
             startedAt: string | null;
@@ -950,6 +974,8 @@ export interface components {
                 fault: number | null;
                 recovery: number | null;
             };
+            /** @description the resilience score (see RunDetailView.score); null: none */
+            score: number | null;
             timeToRecoverMs: number | null;
         };
         RunView: {
@@ -1010,6 +1036,41 @@ export interface components {
             engagedAt: string | null;
             engagedBy: string | null;
             reason: string | null;
+        };
+        /** @description points lost from 100, and why (see the README: Resilience score) */
+        ScoreDeduction: {
+            /** @enum {string} */
+            code: "hypothesis_violated" | "check_failed" | "guardrail_abort" | "inconclusive" | "fault_error_rate" | "fault_latency" | "recovery_error_rate" | "recovery_latency" | "not_recovered" | "arming_overran";
+            experimentIndex: number;
+            points: number;
+            reason: string;
+        };
+        /** @description the resilience scores of the GameDay's latest finished runs, oldest first (see the README: Resilience score) */
+        ScoreTrend: {
+            /** Format: uuid */
+            gameDayId: string;
+            items: {
+                deductions: {
+                    /** @enum {string} */
+                    code: "hypothesis_violated" | "check_failed" | "guardrail_abort" | "inconclusive" | "fault_error_rate" | "fault_latency" | "recovery_error_rate" | "recovery_latency" | "not_recovered" | "arming_overran";
+                    points: number;
+                }[];
+                /** Format: date-time */
+                finishedAt: string;
+                /** Format: uuid */
+                runId: string;
+                /** Format: date-time */
+                scheduledFor: string;
+                score: number | null;
+                /** @enum {string} */
+                status: "scheduled" | "arming" | "baseline" | "injecting" | "observing" | "rolling_back" | "recovery" | "completed" | "aborted" | "failed" | "cancelled" | "skipped";
+                unscoredReason: string | null;
+                /** @enum {string|null} */
+                verdict: "hypothesis_held" | "hypothesis_violated" | "aborted" | "inconclusive" | null;
+            }[];
+            latest: number | null;
+            mean: number | null;
+            version: number;
         };
         /** @description the GameDay spec (see GameDaySpec), redacted for the caller */
         ShownSpec: {
@@ -1348,6 +1409,29 @@ export interface operations {
             };
         };
     };
+    GameDaysController_scoreTrend: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScoreTrend"];
+                };
+            };
+        };
+    };
     MeController_me: {
         parameters: {
             query?: never;
@@ -1508,7 +1592,7 @@ export interface operations {
     RunsController_report: {
         parameters: {
             query?: {
-                format?: "html" | "markdown";
+                format?: "html" | "markdown" | "junit" | "json";
             };
             header?: never;
             path: {
@@ -1518,12 +1602,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description text/html (default) or text/markdown, chosen by the Accept header or ?format=html|markdown */
+            /** @description text/html (default), text/markdown, application/xml (JUnit) or application/json (the structured report), chosen by the Accept header or ?format=html|markdown|junit|json */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": Record<string, never>;
+                    "application/xml": string;
                     "text/html": string;
                     "text/markdown": string;
                 };

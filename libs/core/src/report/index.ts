@@ -5,3 +5,5 @@ export * from './report-sections';
 export * from './latency-chart';
 export * from './report-html';
 export * from './report-markdown';
+export * from './resilience-score';
+export * from './report-junit';

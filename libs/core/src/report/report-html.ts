@@ -11,6 +11,9 @@ import {
   plannedWindowsText,
   plainNotes,
   probeRows,
+  SCORE_HEADER,
+  scoreRows,
+  scoreText,
   STATS_HEADER,
   statsCells,
   timelineRows,
@@ -159,6 +162,7 @@ export function renderRunReportHtml(report: RunReport): string {
     `<h1>${h(report.gameDayName)}</h1>`,
     `<p class="meta">Run <code>${h(report.runId)}</code> · ${h(report.trigger)} · scheduled ${h(isoTime(report.scheduledFor))}${report.environment ? ` · environment ${h(report.environment)}` : ''} · mode ${h(report.mode)}</p>`,
     `<p><strong>Status:</strong> ${h(report.status)} &nbsp; <strong>Verdict:</strong> ${verdictBadge(report.verdict)} &nbsp; <strong>Deviation ratio:</strong> ${h(formatNumber(report.deviationRatio ?? null))}</p>`,
+    `<p><strong>Resilience score:</strong> <span class="score">${h(scoreText(report))}</span></p>`,
     `<p class="meta">Started ${h(isoTime(report.startedAt))} · finished ${h(isoTime(report.finishedAt))}</p>`,
     report.abortReason ? `<p><strong>Aborted:</strong> ${h(report.abortReason)}</p>` : '',
     report.error ? `<p><strong>Error:</strong> ${h(report.error)}</p>` : '',
@@ -166,6 +170,16 @@ export function renderRunReportHtml(report: RunReport): string {
       ? '<p class="hidden-note">Blind GameDay: the fault, its targets and commands are hidden until the run ends or the champion reveals them.</p>'
       : '',
     ...report.experiments.map((e) => experimentSection(report, e)),
+    `<h2 id="resilience-score">Resilience score</h2><p><strong>${h(scoreText(report))}</strong> <span class="meta">(scoring version ${report.score.version})</span></p>`,
+    report.score.deductions.length > 0
+      ? table(
+          SCORE_HEADER,
+          scoreRows(report).map((r) => r.map(h)),
+          (i) => i === 2,
+        )
+      : report.score.score !== null
+        ? '<p class="meta">No point lost.</p>'
+        : '',
     '<h2>Timeline</h2>',
     table(
       ['actual', 'planned', 'skew', 'event', 'phase', 'experiment', 'message'],

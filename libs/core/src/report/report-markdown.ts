@@ -10,6 +10,9 @@ import {
   plannedWindowsText,
   plainNotes,
   probeRows,
+  SCORE_HEADER,
+  scoreRows,
+  scoreText,
   STATS_HEADER,
   statsCells,
   timelineRows,
@@ -121,6 +124,7 @@ export function renderRunReportMarkdown(report: RunReport): string {
     `- Started ${isoTime(report.startedAt)}; finished ${isoTime(report.finishedAt)}`,
     `- Mode: ${m(report.mode)}${report.environment ? `; environment: ${m(report.environment)}` : ''}`,
   ];
+  out.push(`- Resilience score: **${m(scoreText(report))}** (see "Resilience score" below)`);
   if (report.abortReason) out.push(`- Aborted: ${m(report.abortReason)}`);
   if (report.error) out.push(`- Error: ${m(report.error)}`);
   out.push('');
@@ -130,6 +134,16 @@ export function renderRunReportMarkdown(report: RunReport): string {
       '',
     );
   for (const e of report.experiments) out.push(...experiment(report, e));
+  out.push('## Resilience score', '', `**${m(scoreText(report))}** (scoring version ${report.score.version})`, '');
+  if (report.score.deductions.length > 0)
+    out.push(
+      ...table(
+        SCORE_HEADER,
+        scoreRows(report).map((r) => r.map(m)),
+      ),
+      '',
+    );
+  else if (report.score.score !== null) out.push('_No point lost._', '');
   out.push('## Timeline', '');
   out.push(
     ...table(

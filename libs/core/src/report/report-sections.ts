@@ -169,3 +169,21 @@ export function judgedWindowsText(e: ReportExperiment): string | null {
   const gaps = e.windows.gaps.map((g) => `${g.kind.replace('_', ' ')} ${((g.to - g.from) / 1000).toFixed(2)} s`);
   return `Judged windows (UTC): ${judged}; not judged: ${gaps.length ? gaps.join(', ') : 'nothing'}`;
 }
+
+/** "86 / 100" or "none (the run failed before a verdict)": the headline both formats show. */
+export function scoreText(report: RunReport): string {
+  const s = report.score;
+  return s.score === null ? `none (${s.unscoredReason ?? 'not scored'})` : `${s.score} / 100`;
+}
+
+export const SCORE_HEADER = ['experiment', 'deduction', 'points', 'reason'];
+
+/** Rows of the score's deductions table, shared by the HTML and Markdown renderers. */
+export function scoreRows(report: RunReport): string[][] {
+  return report.score.deductions.map((d) => [
+    String(d.experimentIndex + 1),
+    d.code,
+    `−${formatNumber(d.points, 2)}`,
+    d.reason,
+  ]);
+}

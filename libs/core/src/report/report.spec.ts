@@ -4,6 +4,7 @@ import { CHART, chartDomain, niceCeiling, renderLatencyChart, xOf } from './late
 import { renderRunReportHtml } from './report-html';
 import { renderRunReportMarkdown } from './report-markdown';
 import { faultCommands, formatArgv, timelineRows } from './report-sections';
+import { RESILIENCE_SCORE_VERSION } from './resilience-score';
 import type { ReportSample, RunReport } from './report.types';
 
 const T0 = Date.parse('2030-01-01T10:00:00.000Z');
@@ -127,6 +128,7 @@ function report(overrides: Partial<RunReport> = {}): RunReport {
       },
     ],
     generatedAt: plan.endAt + 60_000,
+    score: { score: 100, unscoredReason: null, deductions: [], version: RESILIENCE_SCORE_VERSION },
     ...overrides,
   };
 }
@@ -371,6 +373,37 @@ describe('Markdown report', () => {
     expect(renderRunReportHtml(r)).toContain('Statistics by probe');
     r.experiments[0].probes = { front: { baseline: one } };
     expect(renderRunReportMarkdown(r)).not.toContain('Statistics by probe');
+  });
+
+  it('shows the resilience score and each deduction (HTML too)', () => {
+    const r = report({
+      score: {
+        score: 70,
+        unscoredReason: null,
+        deductions: [
+          { code: 'hypothesis_violated', experimentIndex: 0, reason: 'fault p95Ms 512 | too slow', points: 20 },
+          {
+            code: 'check_failed',
+            experimentIndex: 0,
+            reason: 'fault p95Ms: expected <= 350, measured 512',
+            points: 10,
+          },
+        ],
+        version: RESILIENCE_SCORE_VERSION,
+      },
+    });
+    const md = renderRunReportMarkdown(r);
+    expect(md).toContain('- Resilience score: **70 / 100**');
+    expect(md).toContain('| experiment | deduction | points | reason |');
+    expect(md).toContain('| 1 | hypothesis\\_violated | −20 | fault p95Ms 512 \\| too slow |');
+    const html = renderRunReportHtml(r);
+    expect(html).toContain('<span class="score">70 / 100</span>');
+    expect(html).toContain('<td>check_failed</td><td class="num">−10</td>');
+    const none = report({
+      score: { score: null, unscoredReason: 'the run was cancelled', deductions: [], version: 1 },
+    });
+    expect(renderRunReportMarkdown(none)).toContain('- Resilience score: **none (the run was cancelled)**');
+    expect(renderRunReportMarkdown(report())).toContain('_No point lost._');
   });
 
   it('escapes table-breaking characters', () => {

@@ -1,3 +1,5 @@
+import type { ResilienceScore } from './resilience-score';
+
 /**
  * Plain data a run report is rendered from. Instants are epoch milliseconds; the caller (the API)
  * gathers them from the database and decides what a reader may see (blind mode) before rendering.
@@ -96,6 +98,21 @@ export interface ReportExperiment {
   revertSkewMs?: number | null;
   abortLatencyMs?: number | null;
   targets?: { containerName: string; containerId: string }[];
+  /** the experiment's stop conditions as the spec states them (a breach is `aborted` with trigger guardrail) */
+  guardrails?: ReportGuardrail[];
+  /** why the experiment stopped early, when it did */
+  aborted?: { trigger: string; reason: string; at: number } | null;
+}
+
+export interface ReportGuardrail {
+  name: string;
+  metric: string;
+  threshold: number;
+  /** the sliding window, as the spec writes it ("10s") */
+  window: string;
+  /** how long the metric must stay above the threshold ("5s"); absent: at once */
+  for?: string;
+  probe?: string;
 }
 
 export interface RunReport {
@@ -119,5 +136,7 @@ export interface RunReport {
   events: ReportEvent[];
   samples: ReportSample[];
   notes: ReportNote[];
+  /** the run's resilience score (see scoreRun), computed from what the run stored */
+  score: ResilienceScore;
   generatedAt: number;
 }
