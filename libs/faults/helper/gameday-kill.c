@@ -20,8 +20,9 @@
  *   end AT_MS window_end|stopped
  * and rewrites DIR/kill.summary (key=value lines, by rename: readers never see half of it) after
  * every tick. After the first tick it sends USR1 to its parent (the helper's daemon records the
- * fault as applied). TERM, INT, USR1 or USR2 stop it at once ("end ... stopped"). The log keeps at
- * most MAX_KILL_LINES kill lines; the counts go on.
+ * fault as applied); it stops when that parent dies (PR_SET_PDEATHSIG). TERM, INT, USR1 or USR2
+ * stop it at once ("end ... stopped"). The log keeps at most MAX_KILL_LINES kill lines; the
+ * counts go on.
  *
  * `list` prints "PID COMM" per process that `run` would signal now, and "pid1 COMM cgroup=same|other"
  * first: the helper's probe (PID 1 in another cgroup shows it shares the target's namespace).
@@ -36,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -254,6 +256,17 @@ static int cmd_run(char **argv) {
     perror("gameday-kill: signalfd/timerfd");
     return 2;
   }
+  /*
+   * Its parent is the helper's daemon. Should the daemon die, this process must not go on alone:
+   * TERM then (read from the signalfd above like any stop). An orphan here would be adopted by PID
+   * 1 of the target's namespace, so the daemon is only ever woken at the PID it had at start.
+   */
+  pid_t daemon_pid = getppid();
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (getppid() != daemon_pid || daemon_pid <= 1) {
+    fprintf(stderr, "gameday-kill: no helper daemon above this process\n");
+    return 2;
+  }
   struct pollfd fds[2] = {{.fd = tfd, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
   long long next = apply_at;
   sum.end_reason = "";
@@ -291,7 +304,7 @@ static int cmd_run(char **argv) {
     sum.last_at = done;
     sum.last_signalled = signalled;
     write_summary();
-    if (sum.ticks == 1) kill(getppid(), SIGUSR1);
+    if (sum.ticks == 1 && getppid() == daemon_pid) kill(daemon_pid, SIGUSR1);
     if (every == 0) {
       next = end_at;
       continue;
