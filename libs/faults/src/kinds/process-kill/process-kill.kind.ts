@@ -91,17 +91,21 @@ export const processKillKind: FaultKind<ProcessKillFaultSpec> = {
       revert: [['gameday-helper', 'revert']],
     };
     if (refusal) return { ...base, processes: [], warnings: [`arming would refuse this fault: ${refusal}`] };
-    const processes = await processesNow(engine, target, plan.process, info?.State?.Pid);
+    // `docker top` runs ps on the engine's host: where it cannot, the dry run says so and goes on
+    const listed = await processesNow(engine, target, plan.process, info?.State?.Pid).catch((err: Error) => err);
+    const processes = listed instanceof Error ? [] : listed;
     const signalled = processes.filter((p) => !p.note).length;
     return {
       ...base,
       processes,
       warnings: [
-        ...(signalled === 0
-          ? [
-              `no process named "${plan.process}" would be signalled now: the run would abort at T0 with "no process matched" unless one runs by then`,
-            ]
-          : []),
+        ...(listed instanceof Error
+          ? [`could not list the target's processes (docker top: ${listed.message.split('\n')[0]})`]
+          : signalled === 0
+            ? [
+                `no process named "${plan.process}" would be signalled now: the run would abort at T0 with "no process matched" unless one runs by then`,
+              ]
+            : []),
         `nothing is signalled by a dry run; at T0 the helper signals (${plan.signal}) every process then named "${plan.process}" in the target` +
           (plan.everyMs ? `, then again every ${plan.everyMs} ms until T1` : ', once'),
       ],
