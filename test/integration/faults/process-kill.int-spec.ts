@@ -33,7 +33,8 @@ let driver: DockerFaultDriver;
 let target: ResolvedTarget;
 
 const SCRIPT =
-  'cp /bin/sleep /tmp/victim && cp /bin/sleep /tmp/respawn && ' +
+  // `;`, not `&&`: an and-list before `&` would run in the background as a whole
+  'cp /bin/sleep /tmp/victim; cp /bin/sleep /tmp/respawn; ' +
   '/tmp/victim 600 & /tmp/victim 600 & (while :; do /tmp/respawn 600; done) & exec sleep 600';
 
 function spec(input: Record<string, unknown>): ProcessKillFaultSpec {
