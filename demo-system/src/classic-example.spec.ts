@@ -53,3 +53,18 @@ describe('database-unreachable.gameday.json', () => {
     });
   });
 });
+
+describe('database-backends-killed.gameday.json', () => {
+  const parsed = gameDaySpecSchema.safeParse(load('database-backends-killed.gameday.json'));
+
+  it('validates: every 10 s, SIGKILL to the postgres processes of the database service (never its PID 1)', () => {
+    expect(parsed.error?.issues ?? []).toEqual([]);
+    expect(parsed.data!.experiments[0].fault).toEqual({
+      kind: 'process-kill',
+      target: { compose: { project: 'gameday', service: 'demo-db' }, selection: { mode: 'one' } },
+      process: 'postgres',
+      signal: 'KILL',
+      every: '10s',
+    });
+  });
+});

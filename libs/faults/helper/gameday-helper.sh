@@ -15,6 +15,11 @@
 #   status                                   key=value lines (state, planned and actual times)
 #   probe COUNT (N word1..wordN)...          run each argv, report stepI=EXIT and stepI_err=FIRST
 #                                            STDERR LINE: the kernel probe in one exec, not one each
+#   killplan APPLY_AT REVERT_AT EXPIRE_AT EVERY_MS SIGNAL NAME
+#                                            a process kill (helper in the target's PID namespace):
+#                                            gameday-kill signals the processes named NAME at
+#                                            APPLY_AT, then every EVERY_MS (0: once) until REVERT_AT
+#   kills [N]                                the last N lines (200) of the kill record
 # Signals to PID 1: TERM stops (undo what is applied, exit); USR2 is an abort through the Docker API
 # (`docker kill --signal USR2`, no exec): undo now, or cancel a plan not applied yet.
 # STEPS: COUNT, then per step: N word1..wordN M undo1..undoM (M may be 0).
@@ -53,7 +58,12 @@ get() {
 }
 put() { printf '%s\n' "$2" >"$S/$1"; }
 log() { echo "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ) $*" >&2; }
-wake_daemon() { [ "$$" = 1 ] || kill -USR1 1 2>/dev/null || true; }
+# The daemon is PID 1 of a helper with its own PID namespace, and some other PID in a helper
+# sharing its target's (a process kill): PID 1 there is the target's init, never ours to signal.
+wake_daemon() {
+  dp=$(get daemon_pid)
+  is_num "$dp" && [ "$dp" != "$$" ] && kill -USR1 "$dp" 2>/dev/null || true
+}
 
 lock() {
   i=0
@@ -273,7 +283,7 @@ do_revert() {
 
 new_plan() {
   rm -f "$S/applied_at" "$S/apply_started_at" "$S/reverted_at" "$S/revert_reason" "$S/error" "$S/undo_errors" "$S/done_at" \
-    "$S/cancel" "$S/cancel_by" "$S/reverted_for" "$S/undone_count"
+    "$S/cancel" "$S/cancel_by" "$S/reverted_for" "$S/undone_count" "$S/kill.plan" "$S/kill.log" "$S/kill.summary"
   put applied_steps 0
   put applying_step 0
 }
@@ -356,7 +366,13 @@ lock_for_revert() {
         put cancel "$1"
         put cancel_by "$$"
       }
-      if [ "$(get at_kind)" = revert ]; then kill -USR1 "$at_pid" 2>/dev/null || true; else kill "$at_pid" 2>/dev/null || true; fi
+      case "$(get at_kind)" in
+        revert) kill -USR1 "$at_pid" 2>/dev/null || true ;;
+        # gameday-kill is stopped by the daemon, whose child it is (not reaped yet, so its PID
+        # cannot belong to a process of the target): the daemon's abort handler does it
+        kill) wake_abort ;;
+        *) kill "$at_pid" 2>/dev/null || true ;;
+      esac
       nudged=$at_pid
     fi
     i=$((i + 1))
@@ -364,6 +380,11 @@ lock_for_revert() {
     sleep 0.05
   done
   HOLD=1
+}
+
+wake_abort() {
+  dp=$(get daemon_pid)
+  is_num "$dp" && [ "$dp" != "$$" ] && kill -USR2 "$dp" 2>/dev/null || true
 }
 
 cmd_revert() {
@@ -401,6 +422,9 @@ cmd_status() {
     echo "$k=$(get $k)"
   done
   echo "error=$(cat "$S/error" 2>/dev/null | tr '\n' ' ')"
+  if [ -s "$S/kill.summary" ]; then
+    while IFS= read -r l; do echo "kill_$l"; done <"$S/kill.summary"
+  fi
   echo "undo_errors=$(cat "$S/undo_errors" 2>/dev/null | tr '\n' ' ')"
   echo "now=$(now_ms)"
 }
@@ -557,6 +581,11 @@ tick() {
         put state skipped_expired
         put done_at "$now"
         log "planned apply at $apply_at is past the expiry $expire: not applied"
+      elif [ -s "$S/kill.plan" ] && [ $((apply_at - now)) -le "$AT_LEAD_MS" ]; then
+        timed_kill
+        next=0
+      elif [ -s "$S/kill.plan" ]; then
+        next=$((apply_at - now - AT_LEAD_MS))
       elif batchable && [ $((apply_at - now)) -le "$AT_LEAD_MS" ]; then
         timed_apply "$apply_at" || true
         next=0
@@ -641,8 +670,126 @@ on_term() {
   exit 0
 }
 
+# A line of the kill summary gameday-kill rewrites after every tick (key=value), builtins only.
+kget() {
+  if [ -s "$S/kill.summary" ]; then
+    while IFS='=' read -r k v; do
+      if [ "$k" = "$1" ]; then
+        printf '%s' "$v"
+        return
+      fi
+    done <"$S/kill.summary"
+  fi
+  printf '%s' "${2:-}"
+}
+
+# The first tick is in (gameday-kill wrote its summary and woke us): the fault is applied.
+kill_applied_mark() {
+  t=$(kget ticks 0)
+  if [ "$(get state)" = armed ] && is_num "$t" && [ "$t" -gt 0 ]; then
+    put apply_started_at "$(get apply_at 0)"
+    put applied_at "$(kget first_tick_at 0)"
+    put state applied
+    log "signalled $(kget first_tick_signalled 0) process(es) at T0"
+  fi
+}
+
+# A process kill: gameday-kill holds the whole window, signalling by its own clock from T0 until
+# T1 (or the expiry); the timer waits for it holding the lock, as it holds a batch's undo. A
+# revert or an abort stops it through the daemon (on_abort), a TERM through on_term.
+timed_kill() {
+  # from here on it may signal: a stop or a restart ends the plan (state_now says applying)
+  put applying_step 1
+  set --
+  while IFS= read -r w; do set -- "$@" "$w"; done <"$S/kill.plan"
+  k_sig=$1 k_name=$2 k_every=$3
+  k_end=$(get revert_at 0) k_reason=scheduled
+  if [ "$k_end" = 0 ] || [ "$k_end" -gt "$(get expire_at 0)" ]; then k_end=$(get expire_at 0) k_reason=expired; fi
+  AT_KIND=kill
+  gameday-kill run "$(get apply_at 0)" "$k_end" "$k_every" "$k_sig" "$k_name" "$S" 2>"$S/last_err" >/dev/null &
+  AT_PID=$!
+  put at_kind kill
+  put at_pid "$AT_PID"
+  [ "$ABORT_NOW" = 1 ] && kill "$AT_PID" 2>/dev/null
+  while :; do
+    wait "$AT_PID"
+    rc=$?
+    kill_applied_mark
+    [ $rc -le 128 ] && break
+    kill -0 "$AT_PID" 2>/dev/null || break
+  done
+  AT_PID=
+  : >"$S/at_pid"
+  kill_applied_mark
+  by=''
+  if [ "$(kget end_reason)" = stopped ] && [ -s "$S/cancel" ]; then
+    k_reason=$(get cancel) by=$(get cancel_by)
+  fi
+  ABORT_NOW=0
+  put applying_step 0
+  ended=$(kget ended_at 0)
+  is_num "$ended" && [ "$ended" != 0 ] || ended=$(now_ms)
+  if [ "$(get state)" = applied ]; then
+    put reverted_at "$ended"
+    put revert_reason "$k_reason"
+    put state reverted
+    put undone_count 1
+    put reverted_for "$by"
+    log "process kill ended ($k_reason): $(kget kills 0) signal(s) in $(kget ticks 0) round(s)"
+  elif [ -s "$S/cancel" ]; then
+    put revert_reason "$(get cancel)"
+    put state cancelled
+    log "process kill cancelled before T0 ($(get cancel))"
+  else
+    put error "gameday-kill: $(head -c 500 "$S/last_err" | tr '\n' ' ')"
+    put state apply_failed
+    log "process kill failed: $(get error)"
+  fi
+  put done_at "$(now_ms)"
+}
+
+cmd_killplan() {
+  for v in "${1:-}" "${2:-}" "${3:-}" "${4:-}"; do
+    is_num "$v" || die "killplan: APPLY_AT REVERT_AT EXPIRE_AT EVERY_MS (epoch ms) expected"
+  done
+  case "${5:-}" in KILL | TERM | INT | HUP | QUIT | USR1 | USR2) ;; *) die "killplan: signal ${5:-} is not one of KILL TERM INT HUP QUIT USR1 USR2" ;; esac
+  # the spec's rule for a comm (gameday-kill checks it again): never an option, path or space
+  case "${6:-}" in '' | -* | *[!A-Za-z0-9_.+:@-]*) die "killplan: not a process name: ${6:-}" ;; esac
+  [ ${#6} -le 15 ] || die "killplan: a process name has at most 15 characters"
+  [ $# -eq 6 ] || die "killplan: unexpected words"
+  apply_at=$1 revert_at=$2 expire=$3
+  [ "$4" = 0 ] || [ "$4" -ge 1000 ] || die "killplan: EVERY_MS is 0 (once) or at least 1000"
+  refuse_if_busy
+  lock
+  state=$(get state idle)
+  if [ "$state" = applied ] || [ "$state" = armed ] || [ "$state" = applying ]; then
+    unlock
+    die "a fault is already $state here: revert it first"
+  fi
+  new_plan
+  rm -rf "$S/steps"
+  put step_count 0
+  printf '%s\n%s\n%s\n' "$5" "$6" "$4" >"$S/kill.plan"
+  put apply_at "$apply_at"
+  put revert_at "$revert_at"
+  put expire_at "$expire"
+  put state armed
+  unlock
+  wake_daemon
+  echo "armed apply_at=$apply_at revert_at=$revert_at expire_at=$expire"
+}
+
+cmd_kills() {
+  n=${1:-200}
+  is_num "$n" || die "kills: N expected"
+  [ -f "$S/kill.log" ] && tail -n "$n" "$S/kill.log"
+  return 0
+}
+
 cmd_daemon() {
   mkdir -p "$S"
+  # first: the commands exec'd into this helper wake and abort the daemon at this PID
+  put daemon_pid "$$"
   # Nobody else runs at PID 1 start: a lock left by a killed process is stale.
   rmdir "$S/lock" 2>/dev/null || true
   [ -f "$S/started_at" ] || put started_at "$(now_ms)"
@@ -718,5 +865,7 @@ case "$cmd" in
   revert) cmd_revert "$@" ;;
   status) cmd_status ;;
   probe) cmd_probe "$@" ;;
+  killplan) cmd_killplan "$@" ;;
+  kills) cmd_kills "$@" ;;
   *) die "unknown command $cmd" ;;
 esac

@@ -67,6 +67,13 @@ const dryRunTargetSchema = z.looseObject({
     .array(z.object({ peer: z.string(), addresses: z.array(z.string()) }))
     .optional()
     .meta({ description: 'blackhole: each peer as named → the addresses it resolves to now (arming resolves again)' }),
+  processes: z
+    .array(z.object({ pid: z.number().int(), comm: z.string(), note: z.string().optional() }))
+    .optional()
+    .meta({
+      description:
+        "process-kill: the target's processes of that name now (host PIDs, from docker top); `note` says why one is never signalled (PID 1). Nothing is signalled by a dry run",
+    }),
   warnings: z.array(z.string()),
 });
 

@@ -17,6 +17,7 @@ function printExperiment(io: Io, e: DryRunExperimentView): void {
     io.out(`  target ${t.target.containerName} (${t.target.containerId.slice(0, 12)}) via ${t.strategy}\n`);
     if (t.runner.length) io.out(`    runner: ${displayArgv(t.runner)}\n`);
     for (const p of t.peers ?? []) io.out(`    peer:   ${p.peer} → ${p.addresses.join(', ') || 'no address'}\n`);
+    for (const p of t.processes ?? []) io.out(`    process: ${p.pid} ${p.comm}${p.note ? ` (${p.note})` : ''}\n`);
     for (const [label, argvs] of [
       ['apply', t.apply],
       ['verify', t.verify],

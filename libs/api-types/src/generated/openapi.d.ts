@@ -344,6 +344,12 @@ export interface components {
                             addresses: string[];
                             peer: string;
                         }[];
+                        /** @description process-kill: the target's processes of that name now (host PIDs, from docker top); `note` says why one is never signalled (PID 1). Nothing is signalled by a dry run */
+                        processes?: {
+                            comm: string;
+                            note?: string;
+                            pid: number;
+                        }[];
                         revert: string[][];
                         runner: string[];
                         strategy: string;
@@ -583,6 +589,38 @@ export interface components {
                      * @enum {string}
                      */
                     protocol: "tcp" | "udp" | "icmp" | "all";
+                    target: {
+                        allowPrivileged?: boolean;
+                        compose?: {
+                            project: string;
+                            service?: string;
+                        };
+                        container?: string;
+                        labels?: {
+                            [key: string]: string;
+                        };
+                        /**
+                         * @default {
+                         *       "mode": "one"
+                         *     }
+                         */
+                        selection: {
+                            count?: number;
+                            /** @enum {string} */
+                            mode: "one" | "all" | "count" | "percent";
+                            percent?: number;
+                        };
+                    };
+                } | {
+                    every?: string;
+                    /** @enum {string} */
+                    kind: "process-kill";
+                    process: string;
+                    /**
+                     * @default KILL
+                     * @enum {string}
+                     */
+                    signal: "KILL" | "TERM" | "INT" | "HUP" | "QUIT" | "USR1" | "USR2";
                     target: {
                         allowPrivileged?: boolean;
                         compose?: {

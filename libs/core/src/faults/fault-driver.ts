@@ -37,6 +37,8 @@ export interface DryRunTarget {
   revert: string[][];
   /** blackhole: each peer → the addresses it resolves to now (arming resolves again) */
   peers?: ResolvedPeer[];
+  /** process-kill: the target's processes of that name now (PID as the engine's host sees it) */
+  processes?: { pid: number; comm: string; note?: string }[];
   warnings: string[];
 }
 

@@ -2,6 +2,7 @@ import type { BlackholeExpected } from './blackhole.compiler';
 import type { ResolvedPeer } from './blackhole-peers';
 import type { FaultSpec } from './fault.schema';
 import type { ExpectedTree } from './network-fault.types';
+import type { ProcessKillPlan } from './process-kill.schema';
 
 /**
  * One injected fault in the ledger. It carries everything revert needs (engine, container, helper,
@@ -42,6 +43,8 @@ export interface LeaseDetails {
   blackhole?: BlackholeExpected;
   /** Blackhole faults: each peer and the addresses it was resolved to when armed (never re-resolved). */
   peers?: ResolvedPeer[];
+  /** Process kills: the name, signal and repetition handed to the helper (verify judges its record by them). */
+  processKill?: ProcessKillPlan;
   /** Container faults: the action taken, so revert knows its inverse. */
   action?: 'pause' | 'stop' | 'kill' | 'restart';
   signal?: string;

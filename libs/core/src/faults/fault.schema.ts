@@ -5,6 +5,7 @@ export * from './target.schema';
 export * from './network.schema';
 export * from './container.schema';
 export type { BlackholeFaultSpec } from './blackhole.schema';
+export type { ProcessKillFaultSpec } from './process-kill.schema';
 
 /**
  * The fault part of a GameDay spec: one member per kind, each contributed by its kind (see

@@ -2,6 +2,8 @@ export * from './fault.schema';
 export * from './blackhole.schema';
 export * from './blackhole.compiler';
 export * from './blackhole-peers';
+export * from './process-kill.schema';
+export * from './process-kill.record';
 export * from './netem-args';
 export * from './network-fault.compiler';
 export * from './network-fault.types';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { faultSchema } from '../faults/fault.schema';
+import { faultKindDef } from '../faults/kinds/fault-kind-def.registry';
 import { durationSchema, parseDurationMs } from '../units/duration';
 import { HEADER_VALUE, HEADER_VALUE_RULE, headerNameProblem } from './http-header';
 import { promqlSyntaxError } from './promql';
@@ -336,6 +337,11 @@ export const experimentSchema = z
       if (g.probe !== undefined && !names.has(g.probe))
         ctx.addIssue({ code: 'custom', path: ['guardrails', i, 'probe'], message: `no probe named "${g.probe}"` });
     });
+    // what the fault window makes wrong in the fault is its kind's to say
+    const windowMs = parseDurationMs(v.durations.fault);
+    if (windowMs !== undefined)
+      for (const issue of faultKindDef(v.fault.kind)?.windowIssues?.(v.fault, windowMs) ?? [])
+        ctx.addIssue({ code: 'custom', path: ['fault', ...issue.path], message: issue.message });
   });
 
 export const gameDaySpecSchema = z

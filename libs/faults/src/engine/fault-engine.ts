@@ -8,7 +8,13 @@ import {
   type ResolvedTarget,
 } from '@gameday/core';
 import { inspectOrNull } from './docker-exec';
-import { HELPER_ROLE_LABEL, HELPER_TARGET_LABEL, type HelperCap, type HelperClient } from './helper-client';
+import {
+  HELPER_ROLE_LABEL,
+  HELPER_TARGET_LABEL,
+  type HelperCap,
+  type HelperClient,
+  type HelperJoins,
+} from './helper-client';
 import { netnsChange, netnsNow, pinArmedNetns, type ArmedNetns, type PinnedNetns } from './netns-identity';
 import { HelperRunner, NsenterRunner, TargetExecRunner, type StepRunner } from './step-runner';
 
@@ -57,12 +63,13 @@ export class FaultEngine {
   }
 
   /**
-   * Starts the helper in the target's netns (NET_ADMIN, and what a kind adds) and waits until it can exec. It joins
+   * Starts the helper in the target's netns (NET_ADMIN, and what a kind adds), or in its PID namespace
+   * (`joins: 'pidns'`, KILL only), and waits until it can exec. It joins
    * whatever netns the target has when it starts: the target's sandbox, unchanged after that, shows
    * it was the one resolved (TargetGoneError otherwise, and the helper is removed again).
    */
-  async createHelper(target: ResolvedTarget, extraCaps: HelperCap[] = []): Promise<string> {
-    const helperId = await this.helpers.create(target, extraCaps);
+  async createHelper(target: ResolvedTarget, extraCaps: HelperCap[] = [], joins?: HelperJoins): Promise<string> {
+    const helperId = await this.helpers.create(target, extraCaps, joins);
     try {
       await this.assertArmedNetns(target);
     } catch (err) {

@@ -9,6 +9,11 @@ export const HELPER_ROLE_LABEL = 'gameday.role';
 export const HELPER_TARGET_LABEL = 'gameday.target';
 /** NET_RAW: iptables-legacy talks to the kernel through a raw socket */
 export type HelperCap = 'NET_RAW';
+/**
+ * Which of the target's namespaces a helper joins: its network namespace (tc, iptables; NET_ADMIN)
+ * or its PID namespace (signals to its processes; KILL only, no network of its own at all).
+ */
+export type HelperJoins = 'netns' | 'pidns';
 
 /**
  * The helper container's lifecycle on one engine: started in the target's network namespace with
@@ -37,7 +42,7 @@ export class HelperClient {
    * waits until it can exec. The readiness check is a clock read, kept for readClock: one exec
    * fewer while arming.
    */
-  async create(target: ResolvedTarget, extraCaps: HelperCap[] = []): Promise<string> {
+  async create(target: ResolvedTarget, extraCaps: HelperCap[] = [], joins: HelperJoins = 'netns'): Promise<string> {
     const image = await this.ensureImage();
     const name = `gameday-helper-${shortName(target.containerName)
       .replace(/[^a-zA-Z0-9_.-]/g, '-')
@@ -52,9 +57,10 @@ export class HelperClient {
       },
       Env: [`GAMEDAY_HELPER_LINGER_S=${this.lingerSeconds}`],
       HostConfig: {
-        NetworkMode: `container:${target.containerId}`,
-        CapDrop: ['ALL'],
-        CapAdd: ['NET_ADMIN', ...extraCaps],
+        ...(joins === 'pidns'
+          ? // it sees the target's processes and nothing else; it signals them and never needs a network
+            { NetworkMode: 'none', PidMode: `container:${target.containerId}`, CapDrop: ['ALL'], CapAdd: ['KILL'] }
+          : { NetworkMode: `container:${target.containerId}`, CapDrop: ['ALL'], CapAdd: ['NET_ADMIN', ...extraCaps] }),
         // Killed from outside (OOM, kill -9): come back, find the expired fault, remove it.
         RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 0 },
         Memory: 64 * 1024 * 1024,
@@ -153,6 +159,27 @@ export class HelperClient {
       'watch',
       String(expireAt),
       ...encodeHelperSteps(apply, undo),
+    ]);
+  }
+
+  /**
+   * Hands a helper in the target's PID namespace a process kill: signal the processes named
+   * `process` at applyAt, then every `everyMs` (0: once) until revertAt (0: until expireAt).
+   */
+  killPlan(
+    helperId: string,
+    at: { applyAt: number; revertAt: number; expireAt: number },
+    plan: { process: string; signal: string; everyMs: number },
+  ) {
+    return execInContainer(this.docker, helperId, [
+      'gameday-helper',
+      'killplan',
+      String(at.applyAt),
+      String(at.revertAt),
+      String(at.expireAt),
+      String(plan.everyMs),
+      plan.signal,
+      plan.process,
     ]);
   }
 

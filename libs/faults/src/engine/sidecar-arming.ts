@@ -7,11 +7,12 @@ import {
   type ResolvedTarget,
 } from '@gameday/core';
 import type { FaultEngine } from './fault-engine';
-import type { HelperCap } from './helper-client';
+import type { HelperCap, HelperJoins } from './helper-client';
 import { HelperRunner } from './step-runner';
 
 /**
- * Starts the sidecar helper that will keep a fault's clock in the target's netns, runs the kind's
+ * Starts the sidecar helper that will keep a fault's clock in the target's netns (or its PID
+ * namespace, for a kind that signals processes), runs the kind's
  * kernel probe through it and measures its clock against ours. On any failure the helper is
  * removed again and nothing is left; the probe's outcome is emitted as an event either way.
  */
@@ -21,9 +22,10 @@ export async function armSidecar<T>(
   options: PrepareOptions,
   probe: (runner: HelperRunner) => Promise<T>,
   extraCaps: HelperCap[] = [],
+  joins?: HelperJoins,
 ): Promise<{ helperId: string; offset: ClockOffset; probed: T }> {
   const started = engine.clock.monotonicMs();
-  const helperId = await engine.createHelper(target, extraCaps);
+  const helperId = await engine.createHelper(target, extraCaps, joins);
   let offset: ClockOffset;
   let probed: T;
   try {

@@ -3,6 +3,7 @@ import { blackholeKind } from './blackhole/blackhole.kind';
 import { containerKind } from './container/container.kind';
 import type { FaultCapabilities, FaultKind } from './fault-kind';
 import { networkKind } from './network/network.kind';
+import { processKillKind } from './process-kill/process-kill.kind';
 
 /**
  * Kind name → module on a Docker Engine. The kinds are listed in core (FAULT_KIND_DEFS: their pure
@@ -13,6 +14,7 @@ const REGISTRY: { readonly [K in FaultSpec['kind']]: FaultKind<Extract<FaultSpec
   network: networkKind,
   container: containerKind,
   blackhole: blackholeKind,
+  'process-kill': processKillKind,
 };
 
 export const FAULT_KINDS: readonly FaultSpec['kind'][] = Object.freeze(Object.keys(REGISTRY) as FaultSpec['kind'][]);

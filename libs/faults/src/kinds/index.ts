@@ -1,3 +1,5 @@
 export * from './fault-kind';
 export * from './fault-kind.registry';
 export { containerSteps } from './container/container.kind';
+export { readKillRecord } from './process-kill/process-kill-verify';
+export { ProcessKillRefusedError } from './process-kill/process-kill-arm';

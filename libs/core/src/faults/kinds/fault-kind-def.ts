@@ -30,6 +30,17 @@ export interface FaultKindDef<Name extends string = string> {
    * of this kind is refused. null: its leases run no argv (a Docker API call reverts them).
    */
   readonly ledgerArgv: Readonly<Record<LedgerUse, readonly LedgerShape[]>> | null;
+  /**
+   * What the experiment's fault window (durations.fault, ms) makes wrong in a fault of this kind
+   * (a repetition longer than the window, say); paths are relative to the fault. Absent: nothing.
+   */
+  windowIssues?(fault: { kind: Name; target: TargetSpec }, windowMs: number): FaultWindowIssue[];
+}
+
+/** One problem of a fault against its window, reported at `fault.<path>` of the experiment. */
+export interface FaultWindowIssue {
+  path: (string | number)[];
+  message: string;
 }
 
 /** A pattern word; `label` is how refusals name it (DEVICE, gdifbN, ...). */

@@ -1,0 +1,333 @@
+/*
+ * gameday-kill run APPLY_AT_MS END_AT_MS EVERY_MS SIGNAL NAME DIR
+ * gameday-kill list NAME
+ *
+ * The process-kill fault's clock and hands, in a helper that shares the target's PID namespace
+ * (PidMode container:<target>): it sees only the processes of that namespace, and signals those
+ * whose /proc/PID/comm is exactly NAME, at APPLY_AT and then every EVERY_MS (0: once) until
+ * END_AT, on the realtime clock with absolute timers (a late wake-up is not added to), with no
+ * process created on the way from the instant to kill(2).
+ *
+ * Never signalled: PID 1 of the namespace (the target's init: from inside its namespace the kernel
+ * drops SIGKILL to it, and it dying would kill every process of the namespace, this helper too),
+ * this process and its parent, and every process in this helper's own cgroup (the helper's shell,
+ * its sleeps, the commands exec'd into it): a process is the target's only when its
+ * /proc/PID/cgroup differs from ours. Unreadable means skipped, never signalled.
+ *
+ * `run` appends to DIR/kill.log, one line per event:
+ *   kill AT_MS PID SIGNAL ok|ERRNO COMM
+ *   tick START_MS DONE_MS MATCHED SIGNALLED PID1    (PID1: 1 when PID 1 has the name, skipped)
+ *   end AT_MS window_end|stopped
+ * and rewrites DIR/kill.summary (key=value lines, by rename: readers never see half of it) after
+ * every tick. After the first tick it sends USR1 to its parent (the helper's daemon records the
+ * fault as applied); it stops when that parent dies (PR_SET_PDEATHSIG). TERM, INT, USR1 or USR2
+ * stop it at once ("end ... stopped"). The log keeps at most MAX_KILL_LINES kill lines; the
+ * counts go on.
+ *
+ * `list` prints "PID COMM" per process that `run` would signal now, and "pid1 COMM cgroup=same|other"
+ * first: the helper's probe (PID 1 in another cgroup shows it shares the target's namespace).
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_KILL_LINES 2000
+
+static const struct {
+  const char *name;
+  int sig;
+} SIGNALS[] = {{"KILL", SIGKILL}, {"TERM", SIGTERM}, {"INT", SIGINT},   {"HUP", SIGHUP},
+               {"QUIT", SIGQUIT}, {"USR1", SIGUSR1}, {"USR2", SIGUSR2}};
+
+static char self_cgroup[4096];
+static const char *dir;
+static int log_fd = -1;
+static long long kill_lines = 0;
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Reads a small /proc file; -1 when it cannot (the process is gone, or not ours to read). */
+static ssize_t read_small(const char *path, char *buf, size_t cap) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n = 0;
+  for (;;) {
+    ssize_t r = read(fd, buf + n, cap - 1 - (size_t)n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    n += r;
+    if ((size_t)n >= cap - 1) break;
+  }
+  close(fd);
+  buf[n] = '\0';
+  return n;
+}
+
+/* The same name rule as the spec's schema: a comm, nothing a shell or parser reads otherwise. */
+static int valid_name(const char *s) {
+  size_t n = strlen(s);
+  if (n == 0 || n > 15 || s[0] == '-') return 0;
+  for (size_t i = 0; i < n; i++)
+    if (!isalnum((unsigned char)s[i]) && !strchr("_.+:@-", s[i])) return 0;
+  return 1;
+}
+
+static int parse_ms(const char *s, long long *out) {
+  char *end;
+  if (*s == '\0') return 0;
+  errno = 0;
+  long long v = strtoll(s, &end, 10);
+  if (*end != '\0' || v < 0 || errno) return 0;
+  *out = v;
+  return 1;
+}
+
+/* comm of PID without its newline; 0 when unreadable */
+static int comm_of(const char *pid, char *out, size_t cap) {
+  char path[300];
+  snprintf(path, sizeof path, "/proc/%s/comm", pid);
+  ssize_t n = read_small(path, out, cap);
+  if (n <= 0) return 0;
+  if (out[n - 1] == '\n') out[n - 1] = '\0';
+  return 1;
+}
+
+/* 1: in another cgroup than ours (the target's); 0: ours, or unreadable (never signalled) */
+static int other_cgroup(const char *pid) {
+  char path[300], cg[4096];
+  snprintf(path, sizeof path, "/proc/%s/cgroup", pid);
+  if (read_small(path, cg, sizeof cg) <= 0) return 0;
+  return strcmp(cg, self_cgroup) != 0;
+}
+
+static void log_line(const char *line) {
+  if (log_fd < 0) return;
+  size_t len = strlen(line), off = 0;
+  while (off < len) {
+    ssize_t w = write(log_fd, line + off, len - off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return;
+    off += (size_t)w;
+  }
+}
+
+static struct {
+  long long ticks, kills, first_at, first_matched, first_signalled, last_at, last_signalled, pid1_matched,
+      ended_at;
+  const char *end_reason;
+} sum;
+
+static void write_summary(void) {
+  char tmp[4096], path[4096], text[1024];
+  snprintf(tmp, sizeof tmp, "%s/kill.summary.tmp", dir);
+  snprintf(path, sizeof path, "%s/kill.summary", dir);
+  int n = snprintf(text, sizeof text,
+                   "ticks=%lld\nkills=%lld\nfirst_tick_at=%lld\nfirst_tick_matched=%lld\nfirst_tick_signalled=%lld\n"
+                   "last_tick_at=%lld\nlast_tick_signalled=%lld\npid1_matched=%lld\nended_at=%lld\nend_reason=%s\n",
+                   sum.ticks, sum.kills, sum.first_at, sum.first_matched, sum.first_signalled, sum.last_at,
+                   sum.last_signalled, sum.pid1_matched, sum.ended_at, sum.end_reason ? sum.end_reason : "");
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  ssize_t w = write(fd, text, (size_t)n);
+  close(fd);
+  if (w == n) rename(tmp, path);
+}
+
+/*
+ * One pass over /proc: signal (or, for `list`, print) every process of the name that is the
+ * target's. Returns how many matched; *signalled counts the signals delivered.
+ */
+static long long scan(const char *name, int sig, const char *signame, long long *signalled, int *pid1) {
+  char self[32], parent[32];
+  snprintf(self, sizeof self, "%d", (int)getpid());
+  snprintf(parent, sizeof parent, "%d", (int)getppid());
+  long long matched = 0;
+  *signalled = 0;
+  *pid1 = 0;
+  DIR *d = opendir("/proc");
+  if (!d) return 0;
+  struct dirent *e;
+  char comm[64], line[400];
+  while ((e = readdir(d)) != NULL) {
+    const char *p = e->d_name;
+    if (!isdigit((unsigned char)p[0]) || strspn(p, "0123456789") != strlen(p)) continue;
+    if (!comm_of(p, comm, sizeof comm) || strcmp(comm, name) != 0) continue;
+    if (strcmp(p, "1") == 0) {
+      *pid1 = 1;
+      continue;
+    }
+    if (strcmp(p, self) == 0 || strcmp(p, parent) == 0 || !other_cgroup(p)) continue;
+    matched++;
+    if (sig == 0) {
+      printf("%s %s\n", p, comm);
+      continue;
+    }
+    int rc = kill((pid_t)atoi(p), sig);
+    int err = errno;
+    if (rc == 0) (*signalled)++;
+    if (kill_lines < MAX_KILL_LINES) {
+      snprintf(line, sizeof line, "kill %lld %s %s %s %s\n", now_ms(), p, signame, rc == 0 ? "ok" : strerrorname_np(err),
+               comm);
+      log_line(line);
+      kill_lines++;
+    }
+  }
+  closedir(d);
+  return matched;
+}
+
+static int cmd_list(const char *name) {
+  if (!valid_name(name)) {
+    fprintf(stderr, "gameday-kill: not a process name: %s\n", name);
+    return 2;
+  }
+  char comm[64], cg[4096];
+  if (!comm_of("1", comm, sizeof comm) || read_small("/proc/1/cgroup", cg, sizeof cg) < 0) {
+    fprintf(stderr, "gameday-kill: cannot read /proc/1: %s\n", strerror(errno));
+    return 3;
+  }
+  printf("pid1 %s cgroup=%s\n", comm, strcmp(cg, self_cgroup) == 0 ? "same" : "other");
+  long long signalled;
+  int pid1;
+  scan(name, 0, "", &signalled, &pid1);
+  return 0;
+}
+
+static void arm(int tfd, long long at) {
+  struct itimerspec its;
+  memset(&its, 0, sizeof its);
+  its.it_value.tv_sec = at / 1000;
+  its.it_value.tv_nsec = (at % 1000) * 1000000;
+  /* an all-zero value disarms a timer; any instant in the past fires at once */
+  if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0) its.it_value.tv_nsec = 1;
+  timerfd_settime(tfd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+static int cmd_run(char **argv) {
+  long long apply_at, end_at, every;
+  if (!parse_ms(argv[0], &apply_at) || !parse_ms(argv[1], &end_at) || !parse_ms(argv[2], &every)) {
+    fprintf(stderr, "gameday-kill: APPLY_AT END_AT EVERY (ms) expected\n");
+    return 2;
+  }
+  int sig = 0;
+  for (size_t i = 0; i < sizeof SIGNALS / sizeof SIGNALS[0]; i++)
+    if (strcmp(argv[3], SIGNALS[i].name) == 0) sig = SIGNALS[i].sig;
+  if (sig == 0 || !valid_name(argv[4]) || (every > 0 && every < 1000)) {
+    fprintf(stderr, "gameday-kill: bad signal, name or repetition\n");
+    return 2;
+  }
+  const char *name = argv[4];
+  dir = argv[5];
+  char path[4096];
+  snprintf(path, sizeof path, "%s/kill.log", dir);
+  log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (log_fd < 0) {
+    fprintf(stderr, "gameday-kill: cannot open %s: %s\n", path, strerror(errno));
+    return 2;
+  }
+
+  /* a stop is read from a signalfd with the timer: none can be missed between two polls */
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGTERM);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGUSR1);
+  sigaddset(&stop, SIGUSR2);
+  sigprocmask(SIG_BLOCK, &stop, NULL);
+  int sfd = signalfd(-1, &stop, SFD_CLOEXEC);
+  int tfd = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC);
+  if (sfd < 0 || tfd < 0) {
+    perror("gameday-kill: signalfd/timerfd");
+    return 2;
+  }
+  /*
+   * Its parent is the helper's daemon. Should the daemon die, this process must not go on alone:
+   * TERM then (read from the signalfd above like any stop). An orphan here would be adopted by PID
+   * 1 of the target's namespace, so the daemon is only ever woken at the PID it had at start.
+   */
+  pid_t daemon_pid = getppid();
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (getppid() != daemon_pid || daemon_pid <= 1) {
+    fprintf(stderr, "gameday-kill: no helper daemon above this process\n");
+    return 2;
+  }
+  struct pollfd fds[2] = {{.fd = tfd, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
+  long long next = apply_at;
+  sum.end_reason = "";
+  write_summary();
+  for (;;) {
+    int at_end = next >= end_at;
+    arm(tfd, at_end ? end_at : next);
+    int r = poll(fds, 2, -1);
+    if (r < 0 && errno == EINTR) continue;
+    if (r > 0 && (fds[1].revents & POLLIN)) {
+      sum.end_reason = "stopped";
+      break;
+    }
+    unsigned long long expirations;
+    if (read(tfd, &expirations, sizeof expirations) < 0 && errno == EAGAIN) continue;
+    if (at_end) {
+      sum.end_reason = "window_end";
+      break;
+    }
+    long long start = now_ms(), signalled;
+    int pid1;
+    long long matched = scan(name, sig, argv[3], &signalled, &pid1);
+    long long done = now_ms();
+    char line[256];
+    snprintf(line, sizeof line, "tick %lld %lld %lld %lld %d\n", start, done, matched, signalled, pid1);
+    log_line(line);
+    sum.ticks++;
+    sum.kills += signalled;
+    if (pid1) sum.pid1_matched = 1;
+    if (sum.ticks == 1) {
+      sum.first_at = done;
+      sum.first_matched = matched;
+      sum.first_signalled = signalled;
+    }
+    sum.last_at = done;
+    sum.last_signalled = signalled;
+    write_summary();
+    if (sum.ticks == 1 && getppid() == daemon_pid) kill(daemon_pid, SIGUSR1);
+    if (every == 0) {
+      next = end_at;
+      continue;
+    }
+    /* on the grid from APPLY_AT: a late tick does not shift the later ones, a missed one is skipped */
+    next += every;
+    while (next <= done) next += every;
+  }
+  sum.ended_at = now_ms();
+  char line[128];
+  snprintf(line, sizeof line, "end %lld %s\n", sum.ended_at, sum.end_reason);
+  log_line(line);
+  write_summary();
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (read_small("/proc/self/cgroup", self_cgroup, sizeof self_cgroup) <= 0) {
+    fprintf(stderr, "gameday-kill: cannot read /proc/self/cgroup: %s\n", strerror(errno));
+    return 3;
+  }
+  if (argc == 3 && strcmp(argv[1], "list") == 0) return cmd_list(argv[2]);
+  if (argc == 8 && strcmp(argv[1], "run") == 0) return cmd_run(argv + 2);
+  fprintf(stderr, "usage: gameday-kill run APPLY_AT END_AT EVERY_MS SIGNAL NAME DIR | gameday-kill list NAME\n");
+  return 2;
+}

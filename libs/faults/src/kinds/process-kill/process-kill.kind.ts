@@ -1,0 +1,171 @@
+import {
+  FaultStepError,
+  processKillPlan,
+  type DryRunTarget,
+  type PreparedFault,
+  type ProcessKillFaultSpec,
+  type ProcessKillPlan,
+  type ResolvedTarget,
+} from '@gameday/core';
+import { inspectOrNull } from '../../engine/docker-exec';
+import type { FaultEngine } from '../../engine/fault-engine';
+import type { FaultKind } from '../fault-kind';
+import { helperCapabilities } from '../helper-clock';
+import { armProcessKill, KILL_STATE_DIR, pidNamespaceRefusal } from './process-kill-arm';
+import { revertProcessKill } from './process-kill-revert';
+import { verifyProcessKillLease } from './process-kill-verify';
+
+/** What runs in the helper: gameday-kill, with the instants filled in when the plan is handed over. */
+function killArgv(plan: ProcessKillPlan, at: { applyAt: string; endAt: string }): string[] {
+  return ['gameday-kill', 'run', at.applyAt, at.endAt, String(plan.everyMs), plan.signal, plan.process, KILL_STATE_DIR];
+}
+
+const PLACEHOLDERS = { applyAt: '<T0 ms>', endAt: '<T1 ms>' };
+
+/**
+ * The target's processes of the name now, as the engine's `docker top` lists them (host PIDs:
+ * the helper sees the same processes under the PIDs of the target's namespace). Its init (PID 1
+ * inside) is marked: it is never signalled.
+ */
+async function processesNow(
+  engine: FaultEngine,
+  target: ResolvedTarget,
+  name: string,
+  initPid: number | undefined,
+): Promise<NonNullable<DryRunTarget['processes']>> {
+  const top = (await engine.docker.getContainer(target.containerId).top({ ps_args: '-o pid,comm' })) as {
+    Titles: string[];
+    Processes: string[][];
+  };
+  const pidAt = top.Titles.indexOf('PID');
+  const commAt = top.Titles.findIndex((t) => t === 'COMMAND' || t === 'COMM');
+  return top.Processes.filter((p) => p[commAt] === name).map((p) => {
+    const pid = Number(p[pidAt]);
+    return pid === initPid
+      ? { pid, comm: p[commAt], note: 'PID 1 of the target: never signalled (use a container fault)' }
+      : { pid, comm: p[commAt] };
+  });
+}
+
+/** Polls the helper until its first round is recorded; returns its instant (worker clock). */
+async function waitForFirstRound(engine: FaultEngine, prepared: PreparedFault, shift: number): Promise<Date> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const status = await engine.helpers.status(prepared.helperContainerId!);
+    if (status.state === 'applied' && status.appliedAt) return new Date(status.appliedAt.getTime() - shift);
+    if (status.state !== 'armed' && status.state !== 'applying')
+      throw new FaultStepError(
+        ['gameday-helper', 'killplan'],
+        1,
+        `the helper is ${status.state}${status.error ? `: ${status.error}` : ''}`,
+        status.state === 'apply_failed' || status.state === 'reverted',
+      );
+    if (Date.now() > deadline) throw new Error('the helper made no round within 10 s of its plan');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * Process kills: signal the processes of one name inside the target, once at T0 or every N until
+ * T1. A sidecar helper in the target's PID namespace (KILL only, no network) keeps the clock:
+ * gameday-kill waits for T0 on an absolute timer, signals, repeats on its grid, stops at T1 by
+ * itself (or at the expiry, on TERM, after a restart, on USR2), and records every signal. Verify
+ * reads that record; there is nothing in the target to revert, only a repetition to stop.
+ */
+export const processKillKind: FaultKind<ProcessKillFaultSpec> = {
+  name: 'process-kill',
+  // a PID namespace per container: two containers sharing a network namespace are two targets
+  dedupeNetns: false,
+  capabilities: () => helperCapabilities(),
+
+  async dryRunTarget(engine, spec, target) {
+    const plan = processKillPlan(spec);
+    const info = await inspectOrNull(engine.docker, target.containerId);
+    const refusal = pidNamespaceRefusal(info, target.containerName);
+    const base = {
+      target,
+      strategy: 'sidecar' as const,
+      runner: ['docker', 'exec', `<helper in the PID namespace of ${target.containerName}>`],
+      apply: [killArgv(plan, PLACEHOLDERS)],
+      verify: [['gameday-helper', 'status']],
+      revert: [['gameday-helper', 'revert']],
+    };
+    if (refusal) return { ...base, processes: [], warnings: [`arming would refuse this fault: ${refusal}`] };
+    // `docker top` runs ps on the engine's host: where it cannot, the dry run says so and goes on
+    const listed = await processesNow(engine, target, plan.process, info?.State?.Pid).catch((err: Error) => err);
+    const processes = listed instanceof Error ? [] : listed;
+    const signalled = processes.filter((p) => !p.note).length;
+    return {
+      ...base,
+      processes,
+      warnings: [
+        ...(listed instanceof Error
+          ? [`could not list the target's processes (docker top: ${listed.message.split('\n')[0]})`]
+          : signalled === 0
+            ? [
+                `no process named "${plan.process}" would be signalled now: the run would abort at T0 with "no process matched" unless one runs by then`,
+              ]
+            : []),
+        `nothing is signalled by a dry run; at T0 the helper signals (${plan.signal}) every process then named "${plan.process}" in the target` +
+          (plan.everyMs ? `, then again every ${plan.everyMs} ms until T1` : ', once'),
+      ],
+    };
+  },
+
+  prepare: armProcessKill,
+
+  draftLease(prepared) {
+    const plan = processKillPlan(prepared.spec);
+    return {
+      kind: 'process-kill',
+      applyArgv: [killArgv(plan, PLACEHOLDERS)],
+      // nothing to undo in the target: a revert stops the helper's repetition, through the helper
+      revertArgv: [],
+      verifyArgv: null,
+      details: {
+        processKill: plan,
+        selfExpiryAt: new Date(prepared.expiresAt.getTime() + prepared.graceMs).toISOString(),
+        clockCorrectionMs: prepared.clockOffset?.correctionMs ?? 0,
+      },
+    };
+  },
+
+  async apply(engine, prepared) {
+    const shift = prepared.clockOffset?.correctionMs ?? 0;
+    const expireAt = prepared.expiresAt.getTime() + prepared.graceMs + shift;
+    // now, in the helper's clock; it signals until its expiry unless reverted before
+    const r = await engine.helpers.killPlan(
+      prepared.helperContainerId!,
+      { applyAt: Date.now() + shift, revertAt: 0, expireAt },
+      processKillPlan(prepared.spec),
+    );
+    if (r.exitCode !== 0) throw new FaultStepError(['gameday-helper', 'killplan'], r.exitCode, r.stderr, true);
+    return waitForFirstRound(engine, prepared, shift);
+  },
+
+  // the helper refused the plan (its exit code) or never started it: nothing was signalled
+  nothingApplied: (err) => err instanceof FaultStepError && err.rolledBack,
+
+  schedule: {
+    details: (prepared, at, expireAt) => ({
+      processKill: processKillPlan(prepared.spec),
+      applyAt: at.applyAt.toISOString(),
+      revertAt: at.revertAt.toISOString(),
+      selfExpiryAt: new Date(expireAt).toISOString(),
+      clockCorrectionMs: prepared.clockOffset?.correctionMs ?? 0,
+    }),
+    async handOver(engine, prepared, at, expireAt) {
+      const shift = prepared.clockOffset?.correctionMs ?? 0;
+      const r = await engine.helpers.killPlan(
+        prepared.helperContainerId!,
+        { applyAt: at.applyAt.getTime() + shift, revertAt: at.revertAt.getTime() + shift, expireAt: expireAt + shift },
+        processKillPlan(prepared.spec),
+      );
+      if (r.exitCode !== 0) throw new FaultStepError(['gameday-helper', 'killplan'], r.exitCode, r.stderr, false);
+      if (!/^armed /.test(r.stdout)) throw new Error(`the helper did not take the plan: ${r.stdout.trim()}`);
+    },
+  },
+
+  verify: verifyProcessKillLease,
+  revert: revertProcessKill,
+};
