@@ -49,7 +49,7 @@ async function processesNow(
 
 /** Polls the helper until its first round is recorded; returns its instant (worker clock). */
 async function waitForFirstRound(engine: FaultEngine, prepared: PreparedFault, shift: number): Promise<Date> {
-  const deadline = Date.now() + 10_000;
+  const deadline = engine.clock.monotonicMs() + 10_000;
   for (;;) {
     const status = await engine.helpers.status(prepared.helperContainerId!);
     if (status.state === 'applied' && status.appliedAt) return new Date(status.appliedAt.getTime() - shift);
@@ -60,7 +60,7 @@ async function waitForFirstRound(engine: FaultEngine, prepared: PreparedFault, s
         `the helper is ${status.state}${status.error ? `: ${status.error}` : ''}`,
         status.state === 'apply_failed' || status.state === 'reverted',
       );
-    if (Date.now() > deadline) throw new Error('the helper made no round within 10 s of its plan');
+    if (engine.clock.monotonicMs() > deadline) throw new Error('the helper made no round within 10 s of its plan');
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -136,7 +136,7 @@ export const processKillKind: FaultKind<ProcessKillFaultSpec> = {
     // now, in the helper's clock; it signals until its expiry unless reverted before
     const r = await engine.helpers.killPlan(
       prepared.helperContainerId!,
-      { applyAt: Date.now() + shift, revertAt: 0, expireAt },
+      { applyAt: engine.now().getTime() + shift, revertAt: 0, expireAt },
       processKillPlan(prepared.spec),
     );
     if (r.exitCode !== 0) throw new FaultStepError(['gameday-helper', 'killplan'], r.exitCode, r.stderr, true);
