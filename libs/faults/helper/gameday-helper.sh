@@ -759,20 +759,10 @@ cmd_killplan() {
   [ $# -eq 6 ] || die "killplan: unexpected words"
   apply_at=$1 revert_at=$2 expire=$3
   [ "$4" = 0 ] || [ "$4" -ge 1000 ] || die "killplan: EVERY_MS is 0 (once) or at least 1000"
-  refuse_if_busy
-  lock
-  state=$(get state idle)
-  if [ "$state" = applied ] || [ "$state" = armed ] || [ "$state" = applying ]; then
-    unlock
-    die "a fault is already $state here: revert it first"
-  fi
-  new_plan
-  rm -rf "$S/steps"
-  put step_count 0
-  printf '%s\n%s\n%s\n' "$5" "$6" "$4" >"$S/kill.plan"
-  put apply_at "$apply_at"
-  put revert_at "$revert_at"
-  put expire_at "$expire"
+  k_plan=$(printf '%s\n%s\n%s' "$5" "$6" "$4")
+  # no tc or iptables steps: the plan is gameday-kill's
+  open_plan "$apply_at" "$revert_at" "$expire" 0
+  printf '%s\n' "$k_plan" >"$S/kill.plan"
   put state armed
   unlock
   wake_daemon
