@@ -10,9 +10,11 @@
  *
  * Never signalled: PID 1 of the namespace (the target's init: from inside its namespace the kernel
  * drops SIGKILL to it, and it dying would kill every process of the namespace, this helper too),
- * this process and its parent, and every process in this helper's own cgroup (the helper's shell,
- * its sleeps, the commands exec'd into it): a process is the target's only when its
- * /proc/PID/cgroup differs from ours. Unreadable means skipped, never signalled.
+ * this process and its parent, and every process outside the target's cgroup: a process is the
+ * target's only when its /proc/PID/cgroup is PID 1's (the target's init). So this helper's own
+ * processes (its shell, its sleeps, what is exec'd into it) and those of any other container
+ * sharing the namespace (another sidecar, an earlier helper still stopping) are never signalled.
+ * Unreadable means skipped, never signalled.
  *
  * `run` appends to DIR/kill.log, one line per event:
  *   kill AT_MS PID SIGNAL ok|ERRNO COMM
@@ -52,6 +54,8 @@ static const struct {
                {"QUIT", SIGQUIT}, {"USR1", SIGUSR1}, {"USR2", SIGUSR2}};
 
 static char self_cgroup[4096];
+/* the target's cgroup: PID 1 of the shared namespace is the target's init */
+static char pid1_cgroup[4096];
 static const char *dir;
 static int log_fd = -1;
 static long long kill_lines = 0;
@@ -108,12 +112,12 @@ static int comm_of(const char *pid, char *out, size_t cap) {
   return 1;
 }
 
-/* 1: in another cgroup than ours (the target's); 0: ours, or unreadable (never signalled) */
-static int other_cgroup(const char *pid) {
+/* 1: in the target's cgroup (PID 1's) and not ours; 0: any other, or unreadable (never signalled) */
+static int target_cgroup(const char *pid) {
   char path[300], cg[4096];
   snprintf(path, sizeof path, "/proc/%s/cgroup", pid);
   if (read_small(path, cg, sizeof cg) <= 0) return 0;
-  return strcmp(cg, self_cgroup) != 0;
+  return strcmp(cg, pid1_cgroup) == 0 && strcmp(cg, self_cgroup) != 0;
 }
 
 static void log_line(const char *line) {
@@ -172,7 +176,7 @@ static long long scan(const char *name, int sig, const char *signame, long long 
       *pid1 = 1;
       continue;
     }
-    if (strcmp(p, self) == 0 || strcmp(p, parent) == 0 || !other_cgroup(p)) continue;
+    if (strcmp(p, self) == 0 || strcmp(p, parent) == 0 || !target_cgroup(p)) continue;
     matched++;
     if (sig == 0) {
       printf("%s %s\n", p, comm);
@@ -324,6 +328,10 @@ static int cmd_run(char **argv) {
 int main(int argc, char **argv) {
   if (read_small("/proc/self/cgroup", self_cgroup, sizeof self_cgroup) <= 0) {
     fprintf(stderr, "gameday-kill: cannot read /proc/self/cgroup: %s\n", strerror(errno));
+    return 3;
+  }
+  if (read_small("/proc/1/cgroup", pid1_cgroup, sizeof pid1_cgroup) <= 0) {
+    fprintf(stderr, "gameday-kill: cannot read /proc/1/cgroup: %s\n", strerror(errno));
     return 3;
   }
   if (argc == 3 && strcmp(argv[1], "list") == 0) return cmd_list(argv[2]);

@@ -93,6 +93,11 @@ beforeAll(async () => {
   driver = new DockerFaultDriver(docker, { helperImage: await ensureHelperImage(docker), engine: ENGINE });
   await startContainer(`${P}-t`, SCRIPT, { Labels: { 'gameday.enabled': 'true' } });
   await startContainer(`${P}-other`, 'cp /bin/sleep /tmp/victim && exec /tmp/victim 600');
+  // a sidecar in the target's PID namespace (as a log shipper or an earlier helper would be): its
+  // processes are visible from the helper but are not the target's
+  await startContainer(`${P}-side`, 'cp /bin/sleep /tmp/victim && exec /tmp/victim 600', {
+    HostConfig: { PidMode: `container:${P}-t` },
+  });
   target = (await driver.resolveTargets(spec({ process: 'victim' }))).targets[0];
   await waitFor('the processes to start', async () => (await hostPids(`${P}-t`, 'victim')).length === 2);
 }, 600_000);
@@ -104,7 +109,7 @@ afterAll(async () => {
       .getContainer(h.Id)
       .remove({ force: true })
       .catch(() => undefined);
-  for (const c of [`${P}-t`, `${P}-other`, `${P}-hostpid`])
+  for (const c of [`${P}-side`, `${P}-t`, `${P}-other`, `${P}-hostpid`])
     await docker
       .getContainer(c)
       .remove({ force: true })
@@ -138,7 +143,8 @@ it('dry run: the processes of the name now, PID 1 marked as never signalled; not
 
 it('a kill at T0: the victims die on time, PID 1 and the other container untouched; revert and release leave nothing', async () => {
   const victims = await hostPids(`${P}-t`, 'victim');
-  const theirs = await hostPids(`${P}-other`, 'victim');
+  const theirs = [...(await hostPids(`${P}-other`, 'victim')), ...(await hostPids(`${P}-side`, 'victim'))];
+  expect(theirs).toHaveLength(2);
   const prepared = await driver.prepare(spec({ process: 'victim' }), target, {
     expiresAt: new Date(Date.now() + 60_000),
   });
@@ -165,7 +171,7 @@ it('a kill at T0: the victims die on time, PID 1 and the other container untouch
   expect(kills).toHaveLength(2);
   expect(kills.every((k) => k.signal === 'KILL' && k.result === 'ok' && k.comm === 'victim')).toBe(true);
   expect(await driver.verify(lease)).toEqual({ ok: true });
-  // PID 1 (a `sleep`) is running, the other container's victim too
+  // PID 1 (a `sleep`) is running; the other container's victim and the sidecar's (same PID namespace) too
   expect((await docker.getContainer(`${P}-t`).inspect()).State.Running).toBe(true);
   expect(theirs.every(alive)).toBe(true);
   // the helper ends the window at T1 by its own clock
@@ -259,11 +265,16 @@ it('the helper killed from outside (kill -9, as the OOM killer does): its repeti
     'the helper to come back',
     async () => {
       const info = await docker.getContainer(prepared.helperContainerId!).inspect();
-      return info.RestartCount > before.RestartCount && info.State.Running;
+      // Docker reports Running while it is still Restarting (an exec then gets a 409)
+      return info.RestartCount > before.RestartCount && info.State.Running && !info.State.Restarting;
     },
     10_000,
   );
-  await waitFor('its record', async () => (await status(prepared.helperContainerId!)).state === 'reverted', 5_000);
+  await waitFor(
+    'its record',
+    async () => (await status(prepared.helperContainerId!).catch(() => undefined))?.state === 'reverted',
+    5_000,
+  );
   expect(await status(prepared.helperContainerId!)).toMatchObject({ revert_reason: 'restarted' });
   // gameday-kill did not outlive its helper: nothing signals the respawned process any more
   const pids = await waitFor('the respawned process', async () => {
