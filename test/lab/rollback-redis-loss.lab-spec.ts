@@ -25,7 +25,7 @@ const FAULTS = trialFaults();
 // arming starts ahead of the baseline, and may take most of 30 s on a busy slow guest (see rollback-sigkill)
 const FAULT_S = 8;
 const DURATIONS = {
-  arming: `${Number(process.env.GAMEDAY_LAB_ARMING_S ?? 25)}s`,
+  arming: `${Number(process.env.GAMEDAY_LAB_ARMING_S ?? 15)}s`,
   baseline: `${Number(process.env.GAMEDAY_LAB_BASELINE_S ?? 5)}s`,
   // 8 s: room to see the fault from the host, flush Redis, kill the driver and remove a helper
   // container in the one-vCPU guest (seconds there) before T1

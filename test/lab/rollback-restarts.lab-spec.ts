@@ -26,7 +26,7 @@ const FAULTS = trialFaults();
 const FAULT_S = 8;
 // arming starts ahead of the baseline, and may take most of 30 s on a busy slow guest (see rollback-sigkill)
 const DURATIONS = {
-  arming: `${Number(process.env.GAMEDAY_LAB_ARMING_S ?? 25)}s`,
+  arming: `${Number(process.env.GAMEDAY_LAB_ARMING_S ?? 15)}s`,
   baseline: `${Number(process.env.GAMEDAY_LAB_BASELINE_S ?? 5)}s`,
   fault: `${FAULT_S}s`,
   // long enough that a run resumed a few seconds after the planned end still has its recovery
