@@ -14,13 +14,16 @@ export const gameDayPatchSchema = safeRecord(z.string(), z.unknown())
 
 export const SPEC_FIELDS = new Set(Object.keys(gameDaySpecSchema.shape));
 
+/** `?limit=`: how many rows a page holds (1-100, 20 when not given) */
+const pageLimit = z.coerce
+  .number()
+  .int('must be a whole number')
+  .min(1, 'must be at least 1')
+  .max(100, 'must be at most 100')
+  .default(20);
+
 export const gameDayListQuerySchema = z.strictObject({
-  limit: z.coerce
-    .number()
-    .int('must be a whole number')
-    .min(1, 'must be at least 1')
-    .max(100, 'must be at most 100')
-    .default(20),
+  limit: pageLimit,
   cursor: z.uuid({ message: 'must be a cursor returned as nextCursor' }).optional(),
   status: z.enum(['active', 'cancelled', 'finished']).optional(),
   environment: z.string().max(64).optional(),
@@ -31,23 +34,13 @@ export const gameDayListQuerySchema = z.strictObject({
 export type GameDayListQuery = z.infer<typeof gameDayListQuerySchema>;
 
 export const runListQuerySchema = z.strictObject({
-  limit: z.coerce
-    .number()
-    .int('must be a whole number')
-    .min(1, 'must be at least 1')
-    .max(100, 'must be at most 100')
-    .default(20),
+  limit: pageLimit,
   cursor: z.uuid({ message: 'must be a cursor returned as nextCursor' }).optional(),
 });
 export type RunListQuery = z.infer<typeof runListQuerySchema>;
 
 export const scoreTrendQuerySchema = z.strictObject({
   /** how many of the latest finished runs */
-  limit: z.coerce
-    .number()
-    .int('must be a whole number')
-    .min(1, 'must be at least 1')
-    .max(100, 'must be at most 100')
-    .default(20),
+  limit: pageLimit,
 });
 export type ScoreTrendQuery = z.infer<typeof scoreTrendQuerySchema>;

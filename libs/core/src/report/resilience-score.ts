@@ -1,3 +1,5 @@
+import type { ReportCheck } from './report.types';
+
 /**
  * A run's resilience score, 0–100, from what the run stored (its status, verdict and result): the
  * same stored run always scores the same. Every lost point is a deduction with its reason, so a
@@ -76,21 +78,12 @@ interface ScoredWindowStats {
   p95Ms: number | null;
 }
 
-interface ScoredCheck {
-  window: string;
-  metric: string;
-  comparator: string;
-  threshold: number;
-  actual: number | null;
-  passed: boolean;
-}
-
 /** What scoring reads of one experiment: the stored result (ExperimentResult) and the report's both fit. */
 export interface ScoredExperiment {
   index: number;
   name: string;
   stats?: Partial<Record<'baseline' | 'fault' | 'recovery', ScoredWindowStats>>;
-  verdict?: { verdict: string; reason: string; checks: readonly ScoredCheck[] };
+  verdict?: { verdict: string; reason: string; checks: readonly ReportCheck[] };
   windows?: {
     planned: { baseline: { from: number; to: number } };
     gaps: readonly { kind: string; from: number; to: number }[];
