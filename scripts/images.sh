@@ -6,6 +6,8 @@
 #   scripts/images.sh demo     gameday/demo-service1, gameday/demo-service2, gameday/demo-db
 #   scripts/images.sh helper   gameday/netem-helper:<content hash> (the fault engine's sidecar)
 #   scripts/images.sh app      gameday/api, gameday/migrate, gameday/worker
+#   scripts/images.sh stack    gameday/postgres, gameday/redis, gameday/prometheus (the compose
+#                              stack's own services, from Debian's packages: no registry needed)
 #
 # TAG (default "dev") sets the tag; NO_CACHE=1 rebuilds every layer; SKIP_BUILD=1 uses the
 # existing dist/ instead of running `npm run build`. Prints how long each image took.
@@ -100,6 +102,13 @@ app() {
   build gameday/worker "$stage" -f "$root/apps/worker/Dockerfile"
 }
 
+# The compose stack's Postgres, Redis and Prometheus (stack/Dockerfile).
+stack() {
+  ensure_base bookworm
+  local target
+  for target in postgres redis prometheus; do build "gameday/$target" "$root/stack" --target "$target"; done
+}
+
 # The netem helper is tagged by a hash of its build context; the worker builds it on demand on
 # any engine that lacks it. Building it here keeps the first injection on this engine fast.
 helper() {
@@ -116,6 +125,7 @@ case "${1:-all}" in
   demo) demo ;;
   app) app ;;
   helper) helper ;;
-  all) demo; helper; app ;;
-  *) die "unknown target '$1' (demo|helper|app|all)" ;;
+  stack) stack ;;
+  all) demo; helper; app; stack ;;
+  *) die "unknown target '$1' (demo|helper|app|stack|all)" ;;
 esac

@@ -120,7 +120,7 @@ describe('docker-compose.yml', () => {
   it('publishes ports on the configured address (127.0.0.1 by default) only', () => {
     const raw = readFileSync(FILE, 'utf8');
     // the formatter may quote with ' or "
-    const ports = raw.match(/^ {6}- ["'][^"']*:(\d+|\$\{SERVICE1_PORT:-8000\}):\d+["']$/gm) ?? [];
+    const ports = raw.match(/^ {6}- ["'][^"']*:(\d+|\$\{[A-Z0-9]+_PORT:-\d+\}):\d+["']$/gm) ?? [];
     expect(ports.length).toBe(4); // api, prometheus, grafana, service1
     for (const p of ports) expect(p).toMatch(/- ["']\$\{BIND_ADDRESS:-127\.0\.0\.1\}:/);
     expect(config).not.toContain('0.0.0.0');
@@ -164,6 +164,15 @@ describe('docker-compose.yml', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('builds every image but the optional Grafana locally (scripts/images.sh), Grafana behind a profile', () => {
+    const images = [...serviceBlocks(config)].map(([n, b]) => [n, /^ {4}image: (\S+)$/m.exec(b)?.[1] ?? '']);
+    for (const [name, image] of images)
+      if (name !== 'grafana') expect([name, image]).toEqual([name, expect.stringMatching(/^gameday\/[a-z0-9-]+:dev$/)]);
+    expect(serviceBlocks(config).get('grafana')).toMatch(/^ {4}profiles:\n {4}- grafana$/m);
+    const profiled = [...serviceBlocks(config)].filter(([, b]) => b.includes('profiles:')).map(([n]) => n);
+    expect(profiled).toEqual(['grafana']);
   });
 
   it('uses named volumes for every stateful service', async () => {
