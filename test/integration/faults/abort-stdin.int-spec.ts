@@ -191,6 +191,8 @@ it('the worker lets go of the stream: nothing happens early, the helper still re
     expect(st.revert_reason).toBe('scheduled');
     expect(Number(st.reverted_at) - t1).toBeLessThan(200);
     expect(ourLines()).toEqual([]);
+    // the worker's confirmation closes the lease (the target's netns is free for the next fault)
+    expect((await ledger.revert(driver, lease, 'planned_end')).outcome).toBe('already_gone');
   } finally {
     await driver.release(prepared);
   }
