@@ -717,10 +717,13 @@ cmd_daemon() {
       exit 0
     fi
     [ "$NEXT_MS" -gt 0 ] || continue
+    # an abort (USR2, or the stdin line) that came while tick ran, after its check: act on it now,
+    # not at the next wake (up to a minute away before T0)
+    [ "$ABORT_NOW" = 1 ] && continue
     [ "$NEXT_MS" -le 60000 ] || NEXT_MS=60000
     sleep "$((NEXT_MS / 1000)).$(printf '%03d' $((NEXT_MS % 1000)))" &
     SLEEP_PID=$!
-    wait $SLEEP_PID 2>/dev/null || true
+    [ "$ABORT_NOW" = 1 ] || wait $SLEEP_PID 2>/dev/null || true
     kill $SLEEP_PID 2>/dev/null || true
   done
 }
