@@ -48,7 +48,10 @@ async function status(helperId: string): Promise<Record<string, string>> {
   return parseKeyValues((await execInContainer(docker, helperId, ['gameday-helper', 'status'])).stdout);
 }
 
-/** The fault is in and the helper holds its undo ready (gameday-at started right after the apply). */
+/**
+ * The fault is in and the helper holds its undo ready (gameday-at started right after the apply,
+ * then a moment for it to load iptables-restore: an abort comes seconds into a fault, not at once).
+ */
 async function applied(d: DockerFaultDriver, prepared: Awaited<ReturnType<DockerFaultDriver['prepare']>>) {
   const lease = await ledger.apply(d, prepared);
   expect(ourLines().length).toBeGreaterThan(0);
@@ -56,6 +59,7 @@ async function applied(d: DockerFaultDriver, prepared: Awaited<ReturnType<Docker
     const r = await execInContainer(docker, prepared.helperContainerId!, ['cat', '/var/lib/gameday/at_pid']);
     return /^\d+/.test(r.stdout);
   });
+  await new Promise((r) => setTimeout(r, 300));
   return lease;
 }
 
@@ -135,7 +139,7 @@ it('an abort through the held stdin: the rules leave within milliseconds, no Doc
   }
   const ratio = quantile(removed, 0.99) / quantile(rawExec, 0.99);
   process.stdout.write(
-    `abort via stdin, request → rules gone (helper record): ${fig(removed)}\n` +
+    `abort via stdin, request → rules gone (helper record): ${fig(removed)} [${removed.join(', ')}]\n` +
       `abort via stdin, request → revert() confirmed: ${fig(returned)}\n` +
       `one \`docker exec … iptables -S\` in the helper: ${fig(rawExec)}; p99 ratio ${ratio.toFixed(3)}\n`,
   );
