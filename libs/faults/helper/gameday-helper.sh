@@ -22,6 +22,9 @@
 #   kills [N]                                the last N lines (200) of the kill record
 # Signals to PID 1: TERM stops (undo what is applied, exit); USR2 is an abort through the Docker API
 # (`docker kill --signal USR2`, no exec): undo now, or cancel a plan not applied yet.
+# Stdin (held open by the worker that armed this helper, through a Docker attach): a line
+# `abort NONCE [BY]` with the current plan's nonce (GAMEDAY_ABORT_NONCE in the environment of the
+# apply, schedule or watch exec) is the same abort as USR2, without Docker's kill path.
 # STEPS: COUNT, then per step: N word1..wordN M undo1..undoM (M may be 0).
 # Times are Unix epoch milliseconds.
 set -u
@@ -305,6 +308,7 @@ open_plan() {
   shift 3
   write_steps "$@"
   new_plan
+  record_abort_nonce
   put apply_at "$plan_apply_at"
   put revert_at "$plan_revert_at"
   put expire_at "$plan_expire"
@@ -651,6 +655,57 @@ on_abort() {
   fi
 }
 
+# The plan's abort nonce, from the exec that handed the plan over (16 hex digits, or none: then no
+# stdin line aborts this plan; USR2 still does).
+record_abort_nonce() {
+  nonce=${GAMEDAY_ABORT_NONCE:-}
+  case "$nonce" in *[!0-9a-f]*) nonce='' ;; esac
+  if [ "${#nonce}" = 16 ]; then put abort_nonce "$nonce"; else rm -f "$S/abort_nonce"; fi
+}
+
+# Reads the worker's lines on stdin (a background list: its own process, so PID 1 keeps its
+# timers). `abort NONCE [BY]` for the current plan: record who asked, then USR2 to the daemon with the
+# kill builtin (no process created); on_abort does the rest, as for `docker kill --signal USR2`.
+# Anything else is ignored and counted. EOF (the worker detached or died, or no stdin was ever
+# opened) changes nothing about the fault, whose clock stays here: the reader just ends.
+abort_reader() {
+  while IFS= read -r line; do
+    want=''
+    [ -s "$S/abort_nonce" ] && IFS= read -r want <"$S/abort_nonce"
+    case "$line" in
+      "abort $want" | "abort $want "*)
+        if [ -n "$want" ]; then
+          by=${line#"abort $want"}
+          by=${by# }
+          case "$by" in '' | *[!A-Za-z0-9_.-]*) by=unnamed ;; esac
+          [ "${#by}" -le 40 ] || by=unnamed
+          [ -s "$S/cancel" ] || {
+            put cancel stdin
+            put cancel_by "stdin:$by"
+          }
+          # $$ is the daemon's PID in this background list too: PID 1 in a helper with a PID
+          # namespace of its own, another PID in one sharing its target's (a process kill), where
+          # PID 1 is the target's init and never ours to signal
+          kill -USR2 "$$" 2>/dev/null || true
+          echo "gameday-helper: abort line on stdin ($by): USR2 to the daemon" >&2
+          continue
+        fi
+        ;;
+    esac
+    put stdin_ignored $(($(get stdin_ignored 0) + 1))
+    echo "gameday-helper: ignored a stdin line of ${#line} characters: not this plan's abort" >&2
+  done
+  echo "gameday-helper: stdin closed: abort lines end here, the fault's own clock does not" >&2
+}
+
+# Started by the daemon: the reader alone holds stdin (a background list's stdin would be
+# /dev/null, hence fd 3), and PID 1's own children never read a line meant for it.
+start_abort_reader() {
+  exec 3<&0 </dev/null
+  abort_reader <&3 3<&- &
+  exec 3<&-
+}
+
 on_term() {
   # gameday-at kills and reaps its child (tc, iptables-restore) before it exits: after this wait nothing it wrote can still
   # reach the kernel, and the record below says what may be in place
@@ -793,6 +848,7 @@ cmd_daemon() {
   trap on_term TERM INT
   trap ':' USR1
   trap on_abort USR2
+  start_abort_reader
   EXIT_NOW=0
   while :; do
     tick
@@ -801,10 +857,13 @@ cmd_daemon() {
       exit 0
     fi
     [ "$NEXT_MS" -gt 0 ] || continue
+    # an abort (USR2, or the stdin line) that came while tick ran, after its check: act on it now,
+    # not at the next wake (up to a minute away before T0)
+    [ "$ABORT_NOW" = 1 ] && continue
     [ "$NEXT_MS" -le 60000 ] || NEXT_MS=60000
     sleep "$((NEXT_MS / 1000)).$(printf '%03d' $((NEXT_MS % 1000)))" &
     SLEEP_PID=$!
-    wait $SLEEP_PID 2>/dev/null || true
+    [ "$ABORT_NOW" = 1 ] || wait $SLEEP_PID 2>/dev/null || true
     kill $SLEEP_PID 2>/dev/null || true
   done
 }

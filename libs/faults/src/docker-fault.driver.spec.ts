@@ -194,3 +194,45 @@ describe('DockerFaultDriver: outcomes, never lease writes', () => {
     expect(await broken.driver.apply(prepared, lease)).toMatchObject({ applied: false, left: 'unknown' });
   });
 });
+
+describe('the abort nonce of an arming', () => {
+  const spec = faultSchema.parse({
+    kind: 'network',
+    target: { container: 'web' },
+    netem: { delay: '500ms' },
+  }) as NetworkFaultSpec;
+  const prepared: PreparedFault = {
+    spec,
+    target: { engine: 'e1', containerId: 'c1', containerName: 'web', netnsId: 'ns1', labels: {} },
+    strategy: 'sidecar',
+    compiled: compileNetworkFault(spec),
+    helperContainerId: 'helper-1',
+    expiresAt: new Date('2026-12-02T10:01:00Z'),
+    graceMs: 5_000,
+    experimentIndex: 0,
+    clockOffset: { offsetMs: 0, uncertaintyMs: 1, correctionMs: 0 },
+    abortNonce: '0123456789abcdef',
+  };
+  const driver = new DockerFaultDriver({} as Docker, {
+    engine: 'e1',
+    clock: new ManualClock(new Date('2026-12-02T10:00:00Z')),
+  });
+
+  it('goes into the lease with the helper that took the plan, scheduled or applied now', () => {
+    const at = { applyAt: new Date('2026-12-02T10:00:10Z'), revertAt: new Date('2026-12-02T10:00:40Z') };
+    expect(driver.draftLease(prepared).details).toMatchObject({ abortNonce: '0123456789abcdef' });
+    expect(driver.draftLease(prepared, at).details).toMatchObject({
+      abortNonce: '0123456789abcdef',
+      applyAt: at.applyAt.toISOString(),
+    });
+  });
+
+  it('stays out of a lease with no helper (nobody would read the line)', () => {
+    expect(driver.draftLease({ ...prepared, helperContainerId: undefined }).details?.abortNonce).toBeUndefined();
+  });
+
+  it('is not held for a lease whose helper this process did not start: an abort then signals', () => {
+    const lease = { helperContainerId: 'helper-1', details: { abortNonce: '0123456789abcdef' } } as FaultLease;
+    expect(driver.holdsAbortStream(lease)).toBe(false);
+  });
+});

@@ -26,6 +26,7 @@ import {
 import { isEngineUnreachable } from './engine/docker-exec';
 import { FaultEngine, type FaultEngineEvent } from './engine/fault-engine';
 import { HelperClient } from './engine/helper-client';
+import { newAbortNonce } from './engine/helper-protocol';
 import { TargetResolver } from './engine/target-resolver';
 import { dryRunOf } from './dry-run-plan';
 import type { FaultCapabilities } from './kinds/fault-kind';
@@ -136,6 +137,8 @@ export class DockerFaultDriver implements FaultDriver {
       graceMs: options.graceMs ?? this.options.defaultGraceMs ?? DEFAULT_GRACE_MS,
       runId: options.runId ?? null,
       experimentIndex: options.experimentIndex ?? 0,
+      // per arming: the helper takes it with the plan, the lease keeps it for the abort line
+      abortNonce: newAbortNonce(),
     };
     return faultKind(spec.kind).prepare(this.core, spec, base, options);
   }
@@ -153,8 +156,9 @@ export class DockerFaultDriver implements FaultDriver {
     target: ResolvedTarget,
     steps: { apply: string[][]; undo: (string[] | null)[] },
     expireAt: number,
+    abortNonce?: string,
   ): Promise<string> {
-    return this.core.armWatchdog(target, steps.apply, steps.undo, expireAt);
+    return this.core.armWatchdog(target, steps.apply, steps.undo, expireAt, abortNonce);
   }
 
   /** The ledger row of a prepared fault, recorded by the worker before anything is applied. */
@@ -261,6 +265,7 @@ export class DockerFaultDriver implements FaultDriver {
         reason: result.outcome,
         durationMs: this.core.since(started),
         target: lease.containerName,
+        ...(result.abortPath ? { path: result.abortPath } : {}),
       });
       return { reverted: true, result };
     } catch (caught) {
@@ -285,6 +290,20 @@ export class DockerFaultDriver implements FaultDriver {
     const containerId = 'target' in prepared ? prepared.target.containerId : prepared.containerId;
     const helper = await this.core.helperOf({ helperContainerId: prepared.helperContainerId, containerId });
     if (helper) await this.core.helpers.remove(helper.Id);
+    else if (prepared.helperContainerId) this.core.helpers.closeStream(prepared.helperContainerId);
+  }
+
+  /**
+   * Lets go of the helpers' stdin streams this driver holds (a worker shutting down). Helpers and
+   * their faults stay as they are, on their own clock; a later abort of them signals instead.
+   */
+  close(): void {
+    this.core.helpers.closeStreams();
+  }
+
+  /** Whether an abort of this lease would take the stdin line (this process armed its helper). */
+  holdsAbortStream(lease: FaultLease): boolean {
+    return !!lease.helperContainerId && this.core.helpers.holdsStdin(lease.helperContainerId);
   }
 
   /** Write-ahead, kept structurally: nothing is applied but under the open lease recorded for this fault. */

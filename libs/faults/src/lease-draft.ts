@@ -8,6 +8,9 @@ import { faultKind } from './kinds/fault-kind.registry';
  */
 export function leaseDraft(engine: string, prepared: PreparedFault, extra: Partial<NewFaultLease>): LeaseDraft {
   const { target } = prepared;
+  const part = faultKind(prepared.spec.kind).draftLease(prepared);
+  // the abort line's nonce goes with the helper that took the plan (whichever details win below)
+  const nonce = prepared.helperContainerId && prepared.abortNonce ? { abortNonce: prepared.abortNonce } : {};
   return {
     runId: prepared.runId ?? null,
     experimentIndex: prepared.experimentIndex,
@@ -18,7 +21,8 @@ export function leaseDraft(engine: string, prepared: PreparedFault, extra: Parti
     netnsId: target.netnsId,
     expiresAt: prepared.expiresAt,
     helperContainerId: prepared.helperContainerId ?? null,
-    ...faultKind(prepared.spec.kind).draftLease(prepared),
+    ...part,
     ...extra,
+    details: { ...(extra.details ?? part.details), ...nonce },
   };
 }

@@ -61,8 +61,8 @@ export function createMetrics(options: { defaults?: boolean; registry?: Registry
     }),
     faultReverts: new Counter({
       name: `${METRIC_PREFIX}fault_reverts_total`,
-      help: 'Fault reverts by result and reason (planned, abort, reaper, self_expiry)',
-      labelNames: ['result', 'reason'] as const,
+      help: 'Fault reverts by result and reason (planned, abort, reaper, self_expiry); path: how an abort reached the helper (stdin, signal)',
+      labelNames: ['result', 'reason', 'path'] as const,
       registers,
     }),
     injectionSkew: new Histogram({

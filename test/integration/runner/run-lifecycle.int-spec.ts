@@ -221,6 +221,35 @@ describe('run lifecycle end to end (worker + API + Docker)', () => {
     expect(await paused()).toBe(false);
   });
 
+  it('a guardrail abort of a helper-clocked fault reaches its helper through the stdin the worker holds', async () => {
+    const runId = await runNow(
+      spec(
+        {
+          fault: {
+            kind: 'blackhole',
+            target: { container: TARGET },
+            direction: 'ingress',
+            localPorts: [80],
+            action: 'reject',
+            protocol: 'tcp',
+          },
+          guardrails: [{ name: 'errors', metric: 'errorRate', threshold: 0.5, window: '1s', for: '0s', minSamples: 3 }],
+        },
+        { arming: '3s', baseline: '2s', fault: '20s', recovery: '1s' },
+      ),
+    );
+    const run = await finished(runId);
+    expect(run.status).toBe('aborted');
+    const abort = run.events.find((e) => e.type === 'run.abort')!;
+    const data = abort.data as { abortLatencyMs: number; abortPaths: string[] };
+    console.log(`blackhole guardrail abort latency: ${data.abortLatencyMs} ms (${abort.message})`);
+    // the executor that armed the helper aborted it: the line on its stdin, no Docker kill
+    expect(data.abortPaths).toEqual(['stdin']);
+    expect(abort.message).toMatch(/helpers told through the held stdin ×1/);
+    const applied = run.events.find((e) => e.type === 'fault.applied')!;
+    expect(run.finishedAt!.getTime() - applied.at.getTime()).toBeLessThan(5_000);
+  });
+
   it('reverts within 1 s on an emergency stop', async () => {
     const runId = await runNow(spec({}, { arming: '0s', baseline: '1s', fault: '30s', recovery: '1s' }));
     await waitFor('the fault', async () => (await paused()) || null, 15_000, 20);

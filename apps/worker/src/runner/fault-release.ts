@@ -1,4 +1,4 @@
-import type { FaultDriver, FaultLease, LeaseRepository, PreparedFault } from '@gameday/core';
+import type { AbortPath, FaultDriver, FaultLease, LeaseRepository, PreparedFault } from '@gameday/core';
 import type { GameDayMetrics } from '@gameday/metrics';
 import { openLeases, revertLease } from './lease-revert';
 import type { UnrecordedReverts } from './unrecorded-reverts';
@@ -12,13 +12,17 @@ export class FaultRelease {
     private readonly unrecorded: UnrecordedReverts,
   ) {}
 
-  /** Reverts every unreverted lease of the run now. Returns how many were reverted. */
-  async revertRun(runId: string, reason: string): Promise<number> {
+  /**
+   * Reverts every unreverted lease of the run now. Returns how many were reverted, and for an
+   * abort how each reached its helper (the stdin line this worker holds, or a signal).
+   */
+  async revertRun(runId: string, reason: string): Promise<{ count: number; abortPaths: AbortPath[] }> {
     const open = await openLeases(this.leases, this.driver, (l) => l.runId === runId);
     const outcomes = await Promise.allSettled(
       open.map((lease) => revertLease(this.driver, this.leases, this.metrics, lease, reason, this.unrecorded)),
     );
-    return outcomes.filter((o) => o.status === 'fulfilled').length;
+    const done = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+    return { count: done.length, abortPaths: done.flatMap((d) => (d.abortPath ? [d.abortPath] : [])) };
   }
 
   async releaseAll(prepared: PreparedFault[], leases: FaultLease[]): Promise<void> {

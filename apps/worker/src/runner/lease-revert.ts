@@ -1,4 +1,10 @@
-import { leaseLedgerRefusal, type FaultDriver, type FaultLease, type LeaseRepository } from '@gameday/core';
+import {
+  leaseLedgerRefusal,
+  type AbortPath,
+  type FaultDriver,
+  type FaultLease,
+  type LeaseRepository,
+} from '@gameday/core';
 import { faultCapabilities } from '@gameday/faults';
 import type { GameDayMetrics } from '@gameday/metrics';
 import { LeaseLedger, revertInstant } from './lease-ledger';
@@ -90,7 +96,7 @@ export async function revertLease(
   lease: FaultLease,
   reason: string,
   unrecorded?: Pick<UnrecordedReverts, 'get' | 'forget'>,
-): Promise<{ at: Date; outcome: 'reverted' | 'already_gone' }> {
+): Promise<{ at: Date; outcome: 'reverted' | 'already_gone'; abortPath?: AbortPath }> {
   const ledger = new LeaseLedger(leases);
   // nothing runs from a changed row: refused before the driver is asked, and recorded once
   const refusal = leaseLedgerRefusal(lease);
@@ -115,8 +121,8 @@ export async function revertLease(
         : undefined;
     const at = revertInstant(result, { known, timeline });
     await ledger.reverted(lease.id, at, reason);
-    metrics.faultReverts.inc({ result: 'ok', reason });
-    return { at, outcome: result.outcome };
+    metrics.faultReverts.inc({ result: 'ok', reason, ...(result.abortPath ? { path: result.abortPath } : {}) });
+    return { at, outcome: result.outcome, ...(result.abortPath ? { abortPath: result.abortPath } : {}) };
   } catch (error) {
     // the ledger has recorded the failed attempt on the lease; recording it here too counted it twice
     metrics.faultReverts.inc({ result: 'failed', reason });

@@ -75,6 +75,11 @@ export interface PreparedFault {
   experimentIndex: number;
   /** helper clock minus worker clock, measured at prepare (sidecar only) */
   clockOffset?: ClockOffset;
+  /**
+   * Drawn at arming (16 hex digits) and handed to the helper with its plan: only the line
+   * `abort <nonce>` on the helper's stdin aborts that plan (a stale or misrouted line does nothing).
+   */
+  abortNonce?: string;
 }
 
 export interface ScheduleOptions {
@@ -99,7 +104,15 @@ export interface RevertResult {
   outcome: 'reverted' | 'already_gone';
   at: Date;
   details?: string[];
+  /**
+   * How an urgent revert (abort, guardrail) reached the fault's helper before the confirming exec:
+   * a line on the stdin stream this process holds, or a signal through the Docker API (no stream
+   * here: another process armed it, or the stream broke). Absent when no live helper was asked.
+   */
+  abortPath?: AbortPath;
 }
+
+export type AbortPath = 'stdin' | 'signal';
 
 /** Kernel features a network fault needs, checked in the target's netns before anything is applied. */
 export type KernelFeature =

@@ -54,6 +54,8 @@ export interface LeaseDetails {
   revertAt?: string;
   /** what the helper's instants were shifted by (its clock minus the worker's), ms */
   clockCorrectionMs?: number;
+  /** the plan's nonce (PreparedFault.abortNonce): an abort line on the helper's stdin must carry it */
+  abortNonce?: string;
   warnings?: string[];
   /** nsenter: the netns inode armed; apply and revert act only while the target's PID still leads there */
   netnsInode?: string;

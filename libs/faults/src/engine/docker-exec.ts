@@ -11,6 +11,8 @@ export interface ExecOptions {
   /** Docker exec with every capability: the `exec` strategy needs NET_ADMIN the target may lack. */
   privileged?: boolean;
   timeoutMs?: number;
+  /** `KEY=value` words for the command's environment (never a shell string) */
+  env?: string[];
 }
 
 function collect(stream: PassThrough): () => string {
@@ -32,6 +34,7 @@ export async function execInContainer(
     AttachStderr: true,
     Privileged: options.privileged ?? false,
     User: options.privileged ? 'root' : undefined,
+    ...(options.env ? { Env: options.env } : {}),
   });
   const stream = await exec.start({ hijack: true, stdin: false });
   const out = new PassThrough();

@@ -2,6 +2,7 @@ import type Docker from 'dockerode';
 import {
   FaultStepError,
   TargetGoneError,
+  type AbortPath,
   type Clock,
   type CompileNetworkFaultOptions,
   type FaultLease,
@@ -24,6 +25,8 @@ export interface FaultEngineEvent {
   reason?: string;
   durationMs: number;
   target?: string;
+  /** reverts: how an abort reached the helper (stdin line or signal), when one was told */
+  path?: AbortPath;
 }
 
 /**
@@ -81,17 +84,19 @@ export class FaultEngine {
 
   /**
    * Arms a helper that only watches: it undoes the steps at `expireAt` (or when stopped, or after a
-   * restart) with nobody else involved. Returns its container ID.
+   * restart) with nobody else involved; `abortNonce` lets an abort line on its stdin make it undo
+   * them at once. Returns its container ID.
    */
   async armWatchdog(
     target: ResolvedTarget,
     apply: string[][],
     undo: (string[] | null)[],
     expireAt: number,
+    abortNonce?: string,
   ): Promise<string> {
     const helperId = await this.createHelper(target);
     try {
-      const r = await this.helpers.watch(helperId, expireAt, apply, undo);
+      const r = await this.helpers.watch(helperId, expireAt, apply, undo, abortNonce);
       if (r.exitCode !== 0) throw new FaultStepError(['gameday-helper', 'watch'], r.exitCode, r.stderr, false);
       return helperId;
     } catch (err) {

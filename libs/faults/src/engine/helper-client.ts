@@ -3,7 +3,8 @@ import type Docker from 'dockerode';
 import { systemClock, type Clock, type ClockReading, type HelperTimeline, type ResolvedTarget } from '@gameday/core';
 import { execInContainer, isNotFound, removeContainer, shortName } from './docker-exec';
 import { ensureHelperImage } from './helper-image';
-import { encodeHelperSteps, parseHelperStatus, parseKeyValues } from './helper-protocol';
+import { abortLine, abortNonceEnv, encodeHelperSteps, parseHelperStatus, parseKeyValues } from './helper-protocol';
+import { HelperStdinStreams } from './helper-stdin';
 
 export const HELPER_ROLE_LABEL = 'gameday.role';
 export const HELPER_TARGET_LABEL = 'gameday.target';
@@ -17,11 +18,14 @@ export type HelperJoins = 'netns' | 'pidns';
 
 /**
  * The helper container's lifecycle on one engine: started in the target's network namespace with
- * NET_ADMIN only, handed its steps, asked for its record, removed (a stop lets it revert first).
+ * NET_ADMIN only, its stdin held by this process (the abort line), handed its steps, asked for its
+ * record, removed (a stop lets it revert first).
  */
 export class HelperClient {
   /** The clock read the readiness check made, per helper, until readClock uses it. */
   private readonly readyReadings = new Map<string, ClockReading>();
+  /** helper id → its stdin, for the helpers this process started */
+  private readonly stdin: HelperStdinStreams;
 
   constructor(
     private readonly docker: Docker,
@@ -30,7 +34,9 @@ export class HelperClient {
     private readonly lingerSeconds = 600,
     private readonly contextDir?: string,
     private readonly clock: Clock = systemClock,
-  ) {}
+  ) {
+    this.stdin = new HelperStdinStreams(docker);
+  }
 
   private async ensureImage(): Promise<string> {
     this.helperImage ??= await ensureHelperImage(this.docker, { contextDir: this.contextDir });
@@ -56,6 +62,9 @@ export class HelperClient {
         'gameday.engine': this.engine,
       },
       Env: [`GAMEDAY_HELPER_LINGER_S=${this.lingerSeconds}`],
+      // the abort line's way in: held by the worker that armed it (see HelperStdinStreams)
+      OpenStdin: true,
+      StdinOnce: false,
       HostConfig: {
         ...(joins === 'pidns'
           ? // it sees the target's processes and nothing else; it signals them and never needs a network
@@ -69,6 +78,7 @@ export class HelperClient {
     });
     try {
       await container.start();
+      await this.stdin.attach(container.id);
       for (let i = 0; i < 100; i++) {
         const reading = await this.readOnce(container.id).catch(() => undefined);
         if (reading) {
@@ -79,6 +89,7 @@ export class HelperClient {
       }
       throw new Error(`helper ${name} did not become ready`);
     } catch (err) {
+      this.stdin.close(container.id);
       await removeContainer(this.docker, container.id);
       throw err;
     }
@@ -86,7 +97,32 @@ export class HelperClient {
 
   remove(id: string): Promise<void> {
     this.readyReadings.delete(id);
+    this.stdin.close(id);
     return removeContainer(this.docker, id);
+  }
+
+  /**
+   * Writes `abort <nonce>` to the helper's stdin when this process holds it: no Docker API request
+   * on the way. False when it does not (another process armed it, or the stream broke): the
+   * caller signals the helper through the Docker API instead.
+   */
+  abortViaStdin(helperId: string, nonce: string, by: string): boolean {
+    return this.stdin.write(helperId, abortLine(nonce, by));
+  }
+
+  /** Whether this process holds the helper's stdin. */
+  holdsStdin(helperId: string): boolean {
+    return this.stdin.has(helperId);
+  }
+
+  /** Lets go of one helper's stdin (the helper and its fault stay, on their own clock). */
+  closeStream(helperId: string): void {
+    this.stdin.close(helperId);
+  }
+
+  /** Lets go of every helper's stdin. */
+  closeStreams(): void {
+    this.stdin.closeAll();
   }
 
   /** One read of the helper's clock between two reads of ours; undefined when it gave none. */
@@ -138,28 +174,34 @@ export class HelperClient {
     expireAt: number,
     apply: string[][],
     undo: (string[] | null)[],
+    abortNonce?: string,
   ) {
-    return execInContainer(this.docker, helperId, [
-      'gameday-helper',
-      'schedule',
-      String(applyAt),
-      String(revertAt),
-      String(expireAt),
-      ...encodeHelperSteps(apply, undo),
-    ]);
+    return execInContainer(
+      this.docker,
+      helperId,
+      [
+        'gameday-helper',
+        'schedule',
+        String(applyAt),
+        String(revertAt),
+        String(expireAt),
+        ...encodeHelperSteps(apply, undo),
+      ],
+      { env: abortNonceEnv(abortNonce) },
+    );
   }
 
   /**
    * Makes the helper the watchdog of steps the worker applies itself (exec, nsenter): it undoes
    * them at expireAt, when stopped, or after a restart, unless told to revert first.
    */
-  watch(helperId: string, expireAt: number, apply: string[][], undo: (string[] | null)[]) {
-    return execInContainer(this.docker, helperId, [
-      'gameday-helper',
-      'watch',
-      String(expireAt),
-      ...encodeHelperSteps(apply, undo),
-    ]);
+  watch(helperId: string, expireAt: number, apply: string[][], undo: (string[] | null)[], abortNonce?: string) {
+    return execInContainer(
+      this.docker,
+      helperId,
+      ['gameday-helper', 'watch', String(expireAt), ...encodeHelperSteps(apply, undo)],
+      { env: abortNonceEnv(abortNonce) },
+    );
   }
 
   /**
@@ -184,12 +226,12 @@ export class HelperClient {
   }
 
   /** Applies now; the helper removes the fault by itself at expireAt if nobody else did. */
-  applyNow(helperId: string, expireAt: number, apply: string[][], undo: (string[] | null)[]) {
-    return execInContainer(this.docker, helperId, [
-      'gameday-helper',
-      'apply',
-      String(expireAt),
-      ...encodeHelperSteps(apply, undo),
-    ]);
+  applyNow(helperId: string, expireAt: number, apply: string[][], undo: (string[] | null)[], abortNonce?: string) {
+    return execInContainer(
+      this.docker,
+      helperId,
+      ['gameday-helper', 'apply', String(expireAt), ...encodeHelperSteps(apply, undo)],
+      { env: abortNonceEnv(abortNonce) },
+    );
   }
 }

@@ -27,6 +27,7 @@ export async function handOverSchedule(
     expireAt + shift,
     steps.apply,
     steps.undo,
+    prepared.abortNonce,
   );
   if (r.exitCode !== 0) throw new FaultStepError(['gameday-helper', 'schedule'], r.exitCode, r.stderr, false);
 }
@@ -42,7 +43,13 @@ export async function applyNowViaHelper(
 ): Promise<Date> {
   const shift = prepared.clockOffset?.correctionMs ?? 0;
   const expireAt = prepared.expiresAt.getTime() + prepared.graceMs + shift;
-  const r = await engine.helpers.applyNow(prepared.helperContainerId!, expireAt, steps.apply, steps.undo);
+  const r = await engine.helpers.applyNow(
+    prepared.helperContainerId!,
+    expireAt,
+    steps.apply,
+    steps.undo,
+    prepared.abortNonce,
+  );
   if (r.exitCode !== 0) throw new FaultStepError(['gameday-helper', 'apply'], r.exitCode, r.stderr, true);
   const applied = msDate(parseKeyValues(r.stdout).applied_at);
   return applied ? new Date(applied.getTime() - shift) : engine.now();

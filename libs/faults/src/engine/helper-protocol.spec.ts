@@ -1,4 +1,11 @@
-import { encodeProbeSteps, parseProbeResults } from './helper-protocol';
+import {
+  abortLine,
+  abortNonceEnv,
+  encodeProbeSteps,
+  isAbortNonce,
+  newAbortNonce,
+  parseProbeResults,
+} from './helper-protocol';
 
 describe('gameday-helper probe protocol', () => {
   it('encodes each argv with its word count and refuses words that would split', () => {
@@ -18,5 +25,32 @@ describe('gameday-helper probe protocol', () => {
       { exitCode: 2, stderr: 'Error: Specified qdisc kind is unknown.' },
     ]);
     expect(() => parseProbeResults(out, 3)).toThrow(/probe step 3/);
+  });
+});
+
+describe('the abort line on the helper stdin', () => {
+  it('draws a 16-hex-digit nonce per arming, a different one each time', () => {
+    const a = newAbortNonce();
+    expect(a).toMatch(/^[0-9a-f]{16}$/);
+    expect(isAbortNonce(a)).toBe(true);
+    expect(new Set(Array.from({ length: 50 }, newAbortNonce)).size).toBe(50);
+  });
+
+  it('writes one line: the nonce, then who asked reduced to the words the helper records', () => {
+    expect(abortLine('0123456789abcdef', 'abort')).toBe('abort 0123456789abcdef abort\n');
+    expect(abortLine('0123456789abcdef', 'guardrail; rm -rf /\nabort x')).toBe(
+      'abort 0123456789abcdef guardrail__rm_-rf___abort_x\n',
+    );
+    expect(abortLine('0123456789abcdef', '')).toBe('abort 0123456789abcdef unnamed\n');
+    expect(abortLine('0123456789abcdef', 'x'.repeat(60))).toBe(`abort 0123456789abcdef ${'x'.repeat(40)}\n`);
+  });
+
+  it('refuses anything but a nonce, on the line and in the environment of the hand-over', () => {
+    for (const bad of ['', '0123456789ABCDEF', '0123456789abcde', '0123456789abcdef0', '0123456789abcde\n'])
+      expect(() => abortLine(bad, 'abort')).toThrow(/16 hex digits/);
+    expect(() => abortNonceEnv('nope')).toThrow(/16 hex digits/);
+    expect(abortNonceEnv('0123456789abcdef')).toEqual(['GAMEDAY_ABORT_NONCE=0123456789abcdef']);
+    expect(abortNonceEnv(undefined)).toBeUndefined();
+    expect(isAbortNonce(undefined)).toBe(false);
   });
 });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { HelperTimeline } from '@gameday/core';
 
 /**
@@ -76,4 +77,35 @@ export function parseHelperStatus(stdout: string): HelperTimeline {
     revertReason: kv.revert_reason || undefined,
     error: kv.error || undefined,
   };
+}
+
+const ABORT_NONCE = /^[0-9a-f]{16}$/;
+
+/** A plan's abort nonce: 16 hex digits, drawn at arming (PreparedFault.abortNonce). */
+export function newAbortNonce(): string {
+  return randomBytes(8).toString('hex');
+}
+
+export function isAbortNonce(value: unknown): value is string {
+  return typeof value === 'string' && ABORT_NONCE.test(value);
+}
+
+/**
+ * The environment of the exec that hands a plan over (apply, schedule, watch): the helper records
+ * the nonce with the plan. None (an old lease, a test's own helper): no stdin line aborts it.
+ */
+export function abortNonceEnv(nonce: string | undefined): string[] | undefined {
+  if (nonce === undefined) return undefined;
+  if (!isAbortNonce(nonce)) throw new Error('an abort nonce is 16 hex digits');
+  return [`GAMEDAY_ABORT_NONCE=${nonce}`];
+}
+
+/**
+ * The line that aborts the plan carrying `nonce`, written to the helper's stdin; `by` says who
+ * asked (the revert's reason), reduced to the words the helper records.
+ */
+export function abortLine(nonce: string, by: string): string {
+  if (!isAbortNonce(nonce)) throw new Error('an abort nonce is 16 hex digits');
+  const who = by.replace(/[^a-zA-Z0-9_.-]/g, '_').slice(0, 40) || 'unnamed';
+  return `abort ${nonce} ${who}\n`;
 }

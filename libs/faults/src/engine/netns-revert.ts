@@ -1,8 +1,15 @@
-import { assertLedgerArgv, FaultStepError, TargetGoneError, type FaultLease, type RevertResult } from '@gameday/core';
+import {
+  assertLedgerArgv,
+  FaultStepError,
+  TargetGoneError,
+  type AbortPath,
+  type FaultLease,
+  type RevertResult,
+} from '@gameday/core';
 import { inspectOrNull } from './docker-exec';
 import { targetOfLease, type FaultEngine } from './fault-engine';
 import type { HelperCap } from './helper-client';
-import { parseKeyValues } from './helper-protocol';
+import { isAbortNonce, parseKeyValues } from './helper-protocol';
 import { HelperRunner, type StepRunner } from './step-runner';
 
 /** What a kind whose steps run in the target's netns tells the common revert. */
@@ -13,8 +20,31 @@ export interface NetnsRevertKind {
   helperCaps?: HelperCap[];
 }
 
-/** Reasons that end a fault before its time: the helper gets a signal, not only an exec. */
+/** Reasons that end a fault before its time: the helper is told first (stdin or signal), then an exec confirms. */
 const URGENT_REASONS: ReadonlySet<string> = new Set(['abort', 'guardrail']);
+
+/**
+ * The fast path of an abort: the line `abort <nonce>` on the stdin this process holds for the
+ * lease's helper (held only for helpers it started; the nonce is the lease's plan's). No Docker
+ * API request before it, not even an inspect: the helper was labelled and checked when this
+ * process created it, and the helper acts only on its current plan's nonce.
+ */
+function abortThroughStdin(engine: FaultEngine, lease: FaultLease, reason: string): boolean {
+  const nonce = lease.details?.abortNonce;
+  if (!lease.helperContainerId || !isAbortNonce(nonce)) return false;
+  return engine.helpers.abortViaStdin(lease.helperContainerId, nonce, reason);
+}
+
+/** The other way in: a signal through the Docker API (USR2), as `docker kill --signal USR2` does. */
+function abortThroughSignal(engine: FaultEngine, helperId: string): Promise<boolean> {
+  return engine.docker
+    .getContainer(helperId)
+    .kill({ signal: 'SIGUSR2' })
+    .then(
+      () => true,
+      () => false,
+    );
+}
 
 /**
  * Reverts a fault whose steps ran in the target's network namespace: through the helper that
@@ -29,21 +59,16 @@ export async function revertInNetns(
 ): Promise<RevertResult> {
   const { docker } = engine;
   const { confirmReverted } = kind;
+  const urgent = URGENT_REASONS.has(reason);
+  // An abort reaches the helper first: it writes the undo it holds ready (no process created in
+  // the target's netns, no exec). Through the stdin this process holds when it armed the helper,
+  // before any Docker request; otherwise as a signal through the Docker API. What follows
+  // confirms, and reverts by itself if neither did.
+  let abortPath: AbortPath | undefined = urgent && abortThroughStdin(engine, lease, reason) ? 'stdin' : undefined;
   // the sidecar that applied it, or the watchdog of an exec/nsenter fault: either holds the record
   const helper = await engine.helperOf(lease);
-  // An abort reaches the helper first, as a signal through the Docker API: it writes the undo it
-  // holds ready (no process created in the target's netns, no exec). What follows confirms, and
-  // reverts by itself if the signal did not.
-  const signalled =
-    URGENT_REASONS.has(reason) &&
-    !!helper &&
-    (await docker
-      .getContainer(helper.Id)
-      .kill({ signal: 'SIGUSR2' })
-      .then(
-        () => true,
-        () => false,
-      ));
+  if (urgent && !abortPath && helper && (await abortThroughSignal(engine, helper.Id))) abortPath = 'signal';
+  const told = abortPath ? { abortPath } : {};
   const info = await inspectOrNull(docker, lease.containerId);
   // The fault lived in the target's netns: a stopped or removed target took it along.
   if (!info?.State?.Running)
@@ -51,6 +76,7 @@ export async function revertInNetns(
       outcome: 'already_gone',
       at: engine.now(),
       details: [`target ${lease.containerName} is not running: its network namespace is gone`],
+      ...told,
     };
   if (helper?.State?.Running) {
     const runner = new HelperRunner(docker, helper.Id);
@@ -61,7 +87,8 @@ export async function revertInNetns(
     ]);
     if (r.exitCode !== 0) throw new FaultStepError(['gameday-helper', 'revert'], r.exitCode, r.stderr, false);
     const kv = parseKeyValues(r.stdout);
-    const bySignal = signalled && kv.was === 'reverted' && kv.revert_reason === 'signal';
+    // the helper names the way it was told: `signal` (USR2) or `stdin` (the abort line)
+    const byUs = !!abortPath && kv.was === 'reverted' && kv.revert_reason === abortPath;
     // when the helper had reverted already (its clock, or the signal just now), the fault left
     // the kernel at the helper's instant (in its clock), not when somebody came to look
     const at =
@@ -69,8 +96,8 @@ export async function revertInNetns(
         ? new Date(Number(kv.reverted_at) - (lease.details?.clockCorrectionMs ?? 0))
         : engine.now();
     await confirmReverted(engine, lease, runner);
-    const outcome = !bySignal && (kv.was !== 'applied' || kv.undone === '0') ? 'already_gone' : 'reverted';
-    return { outcome, at, details: [] };
+    const outcome = !byUs && (kv.was !== 'applied' || kv.undone === '0') ? 'already_gone' : 'reverted';
+    return { outcome, at, details: [], ...told };
   }
   // No live helper (removed, or the reaper after a crash): run the revert argv directly; each
   // deletes only what is ours, so a failure means "already gone". Never in a netns that is

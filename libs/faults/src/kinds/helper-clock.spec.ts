@@ -14,6 +14,7 @@ const prepared = {
   helperContainerId: 'helper',
   clockOffset: { correctionMs: 250 },
   compiled: steps,
+  abortNonce: '0123456789abcdef',
 } as unknown as PreparedFault;
 
 describe('the helper keeps the clock', () => {
@@ -42,7 +43,7 @@ describe('the helper keeps the clock', () => {
     });
   });
 
-  it("hands the kind's steps to its helper, the instants shifted into the helper's clock", async () => {
+  it("hands the kind's steps to its helper with the arming's abort nonce, the instants shifted into the helper's clock", async () => {
     const schedule = jest.fn().mockResolvedValue({ exitCode: 0, stdout: '', stderr: '' });
     const engine = { helpers: { schedule } } as unknown as FaultEngine;
     await helperSchedule({ steps: (p) => p.compiled!, details: () => ({}) }).handOver(engine, prepared, at, expireAt);
@@ -53,6 +54,7 @@ describe('the helper keeps the clock', () => {
       expireAt + 250,
       steps.apply,
       steps.undo,
+      '0123456789abcdef',
     );
   });
 });

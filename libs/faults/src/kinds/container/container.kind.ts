@@ -91,7 +91,8 @@ async function verifyContainer(engine: FaultEngine, lease: FaultLease): Promise<
 }
 
 async function revertContainer(engine: FaultEngine, lease: FaultLease): Promise<RevertResult> {
-  const now = engine.now;
+  // a method of the engine (its injected clock): unbound, `this` would be lost
+  const now = () => engine.now();
   const info = await inspectOrNull(engine.docker, lease.containerId);
   if (!info) return { outcome: 'already_gone', at: now(), details: ['container removed'] };
   const c = engine.docker.getContainer(lease.containerId);

@@ -42,6 +42,7 @@ export async function armNetwork(
     compiled.apply,
     compiled.undo,
     base.expiresAt.getTime() + base.graceMs,
+    base.abortNonce,
   );
   return { ...base, target: armed, strategy: spec.strategy, compiled, helperContainerId: watchdog };
 }
