@@ -244,12 +244,36 @@ it('an abort by signal (USR2 through the Docker API) stops the repetition at onc
     kill_ticks: '2',
     kill_end_reason: 'stopped',
   });
-  // the worker's abort: the signal again, then the revert through the helper confirms it stopped
+  // the worker's abort (its stdin line, as this process armed the helper) finds it stopped by the
+  // signal above: already gone, at the instant that signal stopped it
   const r = await ledger.revert(driver, lease, 'abort');
-  expect(r.outcome).toBe('reverted');
+  expect(r.outcome).toBe('already_gone');
   expect(r.at.getTime()).toBeLessThan(Date.now() - 2_000); // the instant the signal stopped it
   await driver.release(prepared);
   expect(await exists(prepared.helperContainerId!)).toBe(false);
+}, 60_000);
+
+it("the worker's abort goes through the stdin it holds (the arming's nonce): the repetition stops", async () => {
+  const prepared = await driver.prepare(spec({ process: 'respawn', every: '1s', signal: 'TERM' }), target, {
+    expiresAt: new Date(Date.now() + 60_000),
+  });
+  const t0 = Date.now() + 1_500;
+  const lease = await ledger.schedule(driver, prepared, { applyAt: new Date(t0), revertAt: new Date(t0 + 30_000) });
+  await waitFor('a round', async () => (await status(prepared.helperContainerId!)).kill_ticks === '1', 5_000, 20);
+  const requested = Date.now();
+  const r = await ledger.revert(driver, lease, 'abort');
+  expect({ outcome: r.outcome, abortPath: r.abortPath }).toEqual({ outcome: 'reverted', abortPath: 'stdin' });
+  // the helper acted on the line (a plan without the nonce would have ignored it and been
+  // reverted by the confirming exec instead, as `abort`)
+  expect(await status(prepared.helperContainerId!)).toMatchObject({
+    revert_reason: 'stdin',
+    kill_end_reason: 'stopped',
+  });
+  console.log(`process-kill abort through stdin: stopped ${r.at.getTime() - requested} ms after the request`);
+  const after = await hostPids(`${P}-t`, 'respawn');
+  await new Promise((res) => setTimeout(res, 1_500)); // a round would have come
+  expect(after.every(alive)).toBe(true);
+  await driver.release(prepared);
 }, 60_000);
 
 it('the helper killed from outside (kill -9, as the OOM killer does): its repetition dies with it; restarted, it records the end', async () => {

@@ -212,17 +212,23 @@ export class HelperClient {
     helperId: string,
     at: { applyAt: number; revertAt: number; expireAt: number },
     plan: { process: string; signal: string; everyMs: number },
+    abortNonce?: string,
   ) {
-    return execInContainer(this.docker, helperId, [
-      'gameday-helper',
-      'killplan',
-      String(at.applyAt),
-      String(at.revertAt),
-      String(at.expireAt),
-      String(plan.everyMs),
-      plan.signal,
-      plan.process,
-    ]);
+    return execInContainer(
+      this.docker,
+      helperId,
+      [
+        'gameday-helper',
+        'killplan',
+        String(at.applyAt),
+        String(at.revertAt),
+        String(at.expireAt),
+        String(plan.everyMs),
+        plan.signal,
+        plan.process,
+      ],
+      { env: abortNonceEnv(abortNonce) },
+    );
   }
 
   /** Applies now; the helper removes the fault by itself at expireAt if nobody else did. */

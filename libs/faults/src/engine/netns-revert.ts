@@ -1,6 +1,5 @@
 import {
   assertLedgerArgv,
-  FaultStepError,
   TargetGoneError,
   type AbortPath,
   type FaultLease,
@@ -9,7 +8,7 @@ import {
 import { inspectOrNull } from './docker-exec';
 import { targetOfLease, type FaultEngine } from './fault-engine';
 import type { HelperCap } from './helper-client';
-import { isAbortNonce, parseKeyValues } from './helper-protocol';
+import { abortThroughSignal, abortThroughStdin, helperRevert, isUrgent } from './helper-revert';
 import { HelperRunner, type StepRunner } from './step-runner';
 
 /** What a kind whose steps run in the target's netns tells the common revert. */
@@ -18,32 +17,6 @@ export interface NetnsRevertKind {
   confirmReverted(engine: FaultEngine, lease: FaultLease, runner: StepRunner): Promise<void>;
   /** Capabilities a fresh helper needs to run the lease's revert argv. */
   helperCaps?: HelperCap[];
-}
-
-/** Reasons that end a fault before its time: the helper is told first (stdin or signal), then an exec confirms. */
-const URGENT_REASONS: ReadonlySet<string> = new Set(['abort', 'guardrail']);
-
-/**
- * The fast path of an abort: the line `abort <nonce>` on the stdin this process holds for the
- * lease's helper (held only for helpers it started; the nonce is the lease's plan's). No Docker
- * API request before it, not even an inspect: the helper was labelled and checked when this
- * process created it, and the helper acts only on its current plan's nonce.
- */
-function abortThroughStdin(engine: FaultEngine, lease: FaultLease, reason: string): boolean {
-  const nonce = lease.details?.abortNonce;
-  if (!lease.helperContainerId || !isAbortNonce(nonce)) return false;
-  return engine.helpers.abortViaStdin(lease.helperContainerId, nonce, reason);
-}
-
-/** The other way in: a signal through the Docker API (USR2), as `docker kill --signal USR2` does. */
-function abortThroughSignal(engine: FaultEngine, helperId: string): Promise<boolean> {
-  return engine.docker
-    .getContainer(helperId)
-    .kill({ signal: 'SIGUSR2' })
-    .then(
-      () => true,
-      () => false,
-    );
 }
 
 /**
@@ -59,7 +32,7 @@ export async function revertInNetns(
 ): Promise<RevertResult> {
   const { docker } = engine;
   const { confirmReverted } = kind;
-  const urgent = URGENT_REASONS.has(reason);
+  const urgent = isUrgent(reason);
   // An abort reaches the helper first: it writes the undo it holds ready (no process created in
   // the target's netns, no exec). Through the stdin this process holds when it armed the helper,
   // before any Docker request; otherwise as a signal through the Docker API. What follows
@@ -79,22 +52,9 @@ export async function revertInNetns(
       ...told,
     };
   if (helper?.State?.Running) {
-    const runner = new HelperRunner(docker, helper.Id);
-    const r = await runner.run([
-      'gameday-helper',
-      'revert',
-      reason.replace(/[^a-zA-Z0-9_.-]/g, '_').slice(0, 40) || 'manual',
-    ]);
-    if (r.exitCode !== 0) throw new FaultStepError(['gameday-helper', 'revert'], r.exitCode, r.stderr, false);
-    const kv = parseKeyValues(r.stdout);
+    const { runner, kv, at } = await helperRevert(engine, lease, helper.Id, reason);
     // the helper names the way it was told: `signal` (USR2) or `stdin` (the abort line)
     const byUs = !!abortPath && kv.was === 'reverted' && kv.revert_reason === abortPath;
-    // when the helper had reverted already (its clock, or the signal just now), the fault left
-    // the kernel at the helper's instant (in its clock), not when somebody came to look
-    const at =
-      kv.was === 'reverted' && /^[1-9]\d*$/.test(kv.reverted_at ?? '')
-        ? new Date(Number(kv.reverted_at) - (lease.details?.clockCorrectionMs ?? 0))
-        : engine.now();
     await confirmReverted(engine, lease, runner);
     const outcome = !byUs && (kv.was !== 'applied' || kv.undone === '0') ? 'already_gone' : 'reverted';
     return { outcome, at, details: [], ...told };

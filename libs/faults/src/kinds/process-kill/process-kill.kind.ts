@@ -138,6 +138,7 @@ export const processKillKind: FaultKind<ProcessKillFaultSpec> = {
       prepared.helperContainerId!,
       { applyAt: engine.now().getTime() + shift, revertAt: 0, expireAt },
       processKillPlan(prepared.spec),
+      prepared.abortNonce,
     );
     if (r.exitCode !== 0) throw new FaultStepError(['gameday-helper', 'killplan'], r.exitCode, r.stderr, true);
     return waitForFirstRound(engine, prepared, shift);
@@ -160,6 +161,7 @@ export const processKillKind: FaultKind<ProcessKillFaultSpec> = {
         prepared.helperContainerId!,
         { applyAt: at.applyAt.getTime() + shift, revertAt: at.revertAt.getTime() + shift, expireAt: expireAt + shift },
         processKillPlan(prepared.spec),
+        prepared.abortNonce,
       );
       if (r.exitCode !== 0) throw new FaultStepError(['gameday-helper', 'killplan'], r.exitCode, r.stderr, false);
       if (!/^armed /.test(r.stdout)) throw new Error(`the helper did not take the plan: ${r.stdout.trim()}`);
