@@ -25,6 +25,7 @@ import { RunStreamController } from './runs/run-stream.controller';
 import { RunStreamService } from './runs/run-stream.service';
 import { RunsController } from './runs/runs.controller';
 import { SafetyLeverController } from './safety/safety-lever.controller';
+import { TemplatesController } from './templates/templates.controller';
 import { SafetyLeverService } from './safety/safety-lever.service';
 
 export interface ApiOptions {
@@ -57,6 +58,7 @@ export interface ApiOptions {
     SafetyLeverController,
     TokensController,
     MeController,
+    TemplatesController,
     HealthController,
   ],
   providers: [

@@ -5,6 +5,7 @@ import { registerAbort } from './commands/abort.command';
 import { registerApply } from './commands/apply.command';
 import { registerDryRun } from './commands/dry-run.command';
 import { registerGet } from './commands/get.command';
+import { registerNew } from './commands/new.command';
 import { registerReport } from './commands/report.command';
 import { registerRun } from './commands/run.command';
 import { registerRuns } from './commands/runs.command';
@@ -23,6 +24,7 @@ export function buildProgram(version: string): Command {
     )
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', HELP_EXIT_CODES);
+  registerNew(program);
   registerApply(program);
   registerGet(program);
   registerRuns(program);

@@ -28,6 +28,8 @@ type WithSpec<T> = Omit<T, 'spec'> & { spec: Spec };
 /** A GameDay as read, written (with `warnings`) or revealed. */
 export type GameDay = WithSpec<ApiSchemas['GameDayView']> &
   Partial<Pick<ApiSchemas['GameDayWritten'], 'warnings'> & Pick<ApiSchemas['GameDayRead'], 'safetyLever'>>;
+/** A catalogue template: its parameters and the GameDay its defaults make. */
+export type Template = WithSpec<ApiSchemas['TemplateView']>;
 export type RunEvent = ApiSchemas['RunEventView'];
 export type RunNote = ApiSchemas['RunNoteView'];
 export type Run = WithSpec<ApiSchemas['RunView']>;
@@ -125,6 +127,7 @@ export const api = {
   listGameDays: (f: GameDayFilters, limit = 20) =>
     call<Page<GameDay>>('GET', `/api/v1/gamedays${query({ ...f, limit })}`),
   gameDay: (id: string) => call<GameDay>('GET', `/api/v1/gamedays/${id}`),
+  templates: () => call<{ items: Template[] }>('GET', '/api/v1/templates'),
   createGameDay: (spec: unknown) => call<GameDay>('POST', '/api/v1/gamedays', spec),
   updateGameDay: (id: string, patch: unknown) => call<GameDay>('PATCH', `/api/v1/gamedays/${id}`, patch),
   runs: (gameDayId: string, limit = 20) =>

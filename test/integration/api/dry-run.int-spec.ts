@@ -2,6 +2,7 @@ import Docker from 'dockerode';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
+import { instantiateTemplate, listTemplates, templateCatalogue } from '@gameday/core';
 import { DEFAULT_ENGINE, RUNNER_QUEUES, engineQueue } from '@gameday/queue';
 import { ensureLabTargetImage } from '../../../tools/lab/lab-images';
 import { useStack } from '../../support/stack.fixture';
@@ -14,6 +15,10 @@ const suffix = randomUUID().slice(0, 8);
 const TARGET = `gd-dryrun-target-${suffix}`;
 const OPTED_OUT = `gd-dryrun-optout-${suffix}`;
 const GROUP = { 'gd-dryrun-group': suffix };
+// the template catalogue's GameDays point at a compose project: three services of the lab target
+const PROJECT = `gd-tpl-${suffix}`;
+const SERVICES = ['front', 'app', 'db'] as const;
+const serviceContainer = (service: string) => `gd-tpl-${service}-${suffix}`;
 
 describe('dry run (API → fault queue → worker → Docker, nothing applied)', () => {
   const stack = useStack({ name: 'dryrun', worker: 'stop-at-arming', users: ['viewer'] });
@@ -36,13 +41,21 @@ describe('dry run (API → fault queue → worker → Docker, nothing applied)',
     });
     await target.start();
     await optedOut.start();
+    for (const service of SERVICES) {
+      const c = await docker.createContainer({
+        name: serviceContainer(service),
+        Image: image,
+        Labels: { 'com.docker.compose.project': PROJECT, 'com.docker.compose.service': service },
+      });
+      await c.start();
+    }
     const info = await target.inspect();
     targetId = info.Id;
     targetPid = info.State.Pid;
   });
 
   afterAll(async () => {
-    for (const name of [TARGET, OPTED_OUT]) {
+    for (const name of [TARGET, OPTED_OUT, ...SERVICES.map(serviceContainer)]) {
       await docker
         .getContainer(name)
         .remove({ force: true })
@@ -171,6 +184,64 @@ describe('dry run (API → fault queue → worker → Docker, nothing applied)',
     expect(target.target.pid).toBe(targetPid);
     expect(target.target.netnsId).toMatch(/\/netns\//);
     expect(target.runner).toEqual(['nsenter', '-t', String(targetPid), '-n', '--']);
+  });
+
+  // every template of the catalogue (`gameday new`, GET /templates), pointed at real containers:
+  // created through the API and dry-run by a real worker, each experiment's targets resolved
+  it('dry-runs every template of the catalogue with its targets resolved', async () => {
+    const values: Record<string, Record<string, unknown>> = {
+      'service-latency': { target: 'app' },
+      'database-unreachable': { target: 'app', database: 'db', port: 5432 },
+      'process-crash': { target: 'db', process: 'busybox', every: '10s' },
+      'container-pause': { target: 'app' },
+      'container-restart': { target: 'app' },
+      partition: { target: 'app', peer: 'front' },
+    };
+    // the catalogue as the web UI reads it: viewers may, anonymous callers may not
+    const listed = await stack.http.get('/api/v1/templates').set(stack.as('viewer'));
+    expect(listed.status).toBe(200);
+    expect(listed.body.items.map((t: { name: string }) => t.name)).toEqual(listTemplates().map((t) => t.name));
+    expect(listed.body.items[0].spec).toEqual(instantiateTemplate(templateCatalogue().get(listed.body.items[0].name)!));
+    expect((await stack.http.get('/api/v1/templates')).status).toBe(401);
+    // a new template must be added here, pointed at these containers
+    expect(Object.keys(values).sort()).toEqual(
+      listTemplates()
+        .map((t) => t.name)
+        .sort(),
+    );
+    const started = Date.now();
+    for (const [name, set] of Object.entries(values)) {
+      const at = new Date(Date.now() + 3600_000).toISOString();
+      const spec = instantiateTemplate(templateCatalogue().get(name)!, { ...set, project: PROJECT, at });
+      const res = await stack.http
+        .post('/api/v1/gamedays')
+        .set(stack.admin)
+        .send({ ...spec, name: `${spec.name} ${suffix}` });
+      expect({ name, status: res.status, body: res.status === 201 ? undefined : res.body }).toEqual({
+        name,
+        status: 201,
+        body: undefined,
+      });
+      stack.gameDayIds.push(res.body.id);
+      const dry = await stack.http.post(`/api/v1/gamedays/${res.body.id}/dry-run`).set(stack.as('viewer')).send();
+      expect({ name, status: dry.status }).toEqual({ name, status: 200 });
+      const [e] = dry.body.experiments;
+      expect({ name, error: e.error }).toEqual({ name, error: undefined });
+      expect(e.result.targets.map((t: { target: { containerName: string } }) => t.target.containerName)).toEqual([
+        serviceContainer(String(set.target)),
+      ]);
+      const t = e.result.targets[0];
+      if (e.fault.kind === 'blackhole') {
+        // the peer service became its address on the network it shares with the target
+        expect(t.peers).toEqual([
+          expect.objectContaining({ addresses: [expect.stringMatching(/^\d+\.\d+\.\d+\.\d+$/)] }),
+        ]);
+      }
+      if (e.fault.kind === 'process-kill')
+        expect(t.processes.map((p: { comm: string }) => p.comm)).toContain('busybox');
+      if (e.fault.kind !== 'process-kill') expect(t.apply.length).toBeGreaterThan(0);
+    }
+    console.log(`${Object.keys(values).length} templates created and dry-run in ${Date.now() - started} ms`);
   });
 
   it('refuses unknown GameDays (404), bad ids (400) and anonymous callers (401)', async () => {

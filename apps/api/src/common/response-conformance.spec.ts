@@ -12,6 +12,8 @@ import type {
 import type { noteView, runDetailView, runView } from './run.view';
 import type { SafetyLeverService } from '../safety/safety-lever.service';
 import type { MeController } from '../auth/me.controller';
+import type { TemplatesController } from '../templates/templates.controller';
+import type { templateListSchema } from '../templates/template-responses';
 
 // The views build the answers; the schemas describe them (and generate the clients' types). The
 // compiler holds the one to the other: a view that grows, renames or retypes a field fails here
@@ -38,10 +40,11 @@ const checks = [
   (v: Wire<Awaited<ReturnType<SafetyLeverService['view']>>>): Out<typeof safetyLeverViewSchema> => v,
   (v: Wire<ReturnType<MeController['me']>>): Out<typeof meSchema> => v,
   (v: Wire<ReturnType<typeof scoreTrendView>>): Out<typeof scoreTrendSchema> => v,
+  (v: Wire<ReturnType<TemplatesController['list']>>): Out<typeof templateListSchema> => v,
 ];
 
 describe('response schemas', () => {
   it('describe what the views build (checked by the compiler)', () => {
-    expect(checks).toHaveLength(7);
+    expect(checks).toHaveLength(8);
   });
 });

@@ -1,15 +1,18 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { parse, stringify } from 'yaml';
-import { api, ApiError, type FieldError, type GameDay, type Me } from '../api';
+import { api, ApiError, type FieldError, type GameDay, type Me, type Template } from '../api';
 import { Link, navigate } from '../router';
 import { nowMs } from '../clock';
 import { ErrorBox } from '../ui';
+
+/** A day ahead, on the minute: a schedule the API accepts and nobody is surprised by. */
+const dayAhead = () => `${new Date(nowMs() + 24 * 3600_000).toISOString().slice(0, 16)}:00Z`;
 
 const EXAMPLE = `# A GameDay in YAML (JSON works too)
 name: service2 latency
 timezone: UTC
 schedule:
-  at: "${new Date(nowMs() + 24 * 3600_000).toISOString().slice(0, 16)}:00Z"
+  at: "${dayAhead()}"
 experiments:
   - name: latency
     hypothesis:
@@ -30,6 +33,21 @@ experiments:
       fault: 2m
       recovery: 30s
 `;
+
+/**
+ * A template's GameDay (its defaults) as YAML for the editor: its parameters listed on top as a
+ * reminder of what to adapt (the CLI's `gameday new --set` sets them), scheduled a day ahead.
+ */
+export function templateText(t: Template): string {
+  const params = t.parameters.map((p) => `#   ${p.name}: ${p.description} (default ${String(p.default)})`);
+  const spec = { ...t.spec, schedule: { ...t.spec.schedule, at: dayAhead() } };
+  return [
+    `# From template ${t.name}: ${t.description}`,
+    '# Parameters, set to their defaults below:',
+    ...params,
+    stringify(spec),
+  ].join('\n');
+}
 
 /** JSON first (it is also YAML, but JSON's errors read better for JSON), then YAML. */
 function parseSpec(text: string): unknown {
@@ -53,6 +71,17 @@ export function EditGameDayPage({ me, id }: { me: Me; id?: string }) {
   const [original, setOriginal] = useState<Record<string, unknown>>({});
   // saved with warnings: they are shown here before going on to the GameDay
   const [saved, setSaved] = useState<GameDay | null>(null);
+  const [templates, setTemplates] = useState<Template[]>([]);
+  const [chosen, setChosen] = useState('');
+
+  useEffect(() => {
+    if (id) return;
+    // the catalogue is a convenience: without it the page still works from the example
+    api.templates().then(
+      (r) => setTemplates(r.items),
+      () => setTemplates([]),
+    );
+  }, [id]);
 
   useEffect(() => {
     if (!id) return;
@@ -101,6 +130,30 @@ export function EditGameDayPage({ me, id }: { me: Me; id?: string }) {
         <Link href="/">GameDays</Link> › {id ? <Link href={`/gamedays/${id}`}>GameDay</Link> : 'new'}
       </p>
       <h1>{id ? 'Edit GameDay' : 'New GameDay'}</h1>
+      {!id && templates.length > 0 && (
+        <div className="template-pick">
+          <label htmlFor="template">New from template</label>{' '}
+          <select id="template" value={chosen} onChange={(e) => setChosen(e.target.value)}>
+            <option value="">(choose a template)</option>
+            {templates.map((t) => (
+              <option key={t.name} value={t.name}>
+                {t.title} ({t.kinds.join(', ')})
+              </option>
+            ))}
+          </select>{' '}
+          <button
+            type="button"
+            disabled={!chosen}
+            onClick={() => {
+              const t = templates.find((x) => x.name === chosen);
+              if (t) setText(templateText(t));
+            }}
+          >
+            Fill the editor
+          </button>
+          {chosen && <p className="hint">{templates.find((x) => x.name === chosen)?.description}</p>}
+        </div>
+      )}
       <form onSubmit={submit} className="spec-form">
         <label htmlFor="spec">GameDay spec (JSON or YAML)</label>
         <textarea

@@ -241,6 +241,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["TemplatesController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tokens": {
         parameters: {
             query?: never;
@@ -1124,6 +1140,31 @@ export interface components {
             /** @example a 20s baseline gives about 4 sample(s) at the probes' interval (every 5s), fewer than minSamples 10: the verdict would be inconclusive; make it at least 50s or probe more often */
             message: string;
         };
+        TemplateList: {
+            items: components["schemas"]["TemplateView"][];
+        };
+        TemplateParameter: {
+            choices?: (string | number)[];
+            default?: string | number;
+            description: string;
+            /** @example delay */
+            name: string;
+            /** @enum {string} */
+            type: "string" | "integer" | "number" | "duration" | "url" | "instant";
+        };
+        TemplateView: {
+            description: string;
+            /** @description the fault kinds its experiments use */
+            kinds: string[];
+            /** @example service-latency */
+            name: string;
+            parameters: components["schemas"]["TemplateParameter"][];
+            /** @description the GameDay spec (see GameDaySpec) the template makes with its defaults */
+            spec: {
+                [key: string]: unknown;
+            };
+            title: string;
+        };
         TokenCreated: {
             /** Format: date-time */
             createdAt: string;
@@ -1727,6 +1768,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    TemplatesController_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateList"];
+                };
             };
         };
     };

@@ -5,3 +5,4 @@ export * from './storable-text';
 export * from './promql';
 export * from './http-header';
 export * from './admin-only';
+export * from './templates';

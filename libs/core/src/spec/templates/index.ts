@@ -1,0 +1,2 @@
+export * from './gameday-template';
+export * from './template-catalogue';
