@@ -1,10 +1,4 @@
-import {
-  assertLedgerArgv,
-  TargetGoneError,
-  type AbortPath,
-  type FaultLease,
-  type RevertResult,
-} from '@gameday/core';
+import { assertLedgerArgv, TargetGoneError, type AbortPath, type FaultLease, type RevertResult } from '@gameday/core';
 import { inspectOrNull } from './docker-exec';
 import { targetOfLease, type FaultEngine } from './fault-engine';
 import type { HelperCap } from './helper-client';
