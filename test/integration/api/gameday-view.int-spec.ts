@@ -89,6 +89,8 @@ describe('GameDay and run views for the web UI (real Postgres + Redis)', () => {
       deviationRatio: 15.5,
       timeToRecoverMs: 140,
       p95Ms: { baseline: 20, fault: 310, recovery: 25 },
+      // the stored experiment carries no verdict of its own: nothing to score
+      score: null,
     });
     const one = await stack.http.get(`/api/v1/runs/${runs.body.items[0].id}`).set(stack.admin);
     expect(one.body.plan.experiments[0].injectAt - one.body.plan.startAt).toBe(30_000);
