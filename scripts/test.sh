@@ -60,7 +60,7 @@ run_others() {
   run_lane docker "$DATABASE_URL" "$REDIS_URL" unit integration redis-cluster &
   local docker_pid=$!
   run_lane api "$api_db" "$api_redis" integration browser || s=1
-  echo "== lane api (integration: api, cli, control, scheduling, security, probes; browser): $((SECONDS - started)) s"
+  echo "== lane api (integration: api, cli, control, scheduling, security, probes, two-engines; browser): $((SECONDS - started)) s"
   cat "$results/api.log"
   wait "$docker_pid" || s=1
   echo "== lane docker (unit; integration: faults, runner, demo, prisma; redis-cluster): $((SECONDS - started)) s"
