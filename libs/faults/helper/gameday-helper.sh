@@ -68,6 +68,12 @@ wake_daemon() {
   is_num "$dp" && [ "$dp" != "$$" ] && kill -USR1 "$dp" 2>/dev/null || true
 }
 
+# Each kind's kernel-facing part is its own file beside this one (the common machinery is here):
+# tc and iptables batches for the netns kinds, gameday-kill's plan for a process kill.
+LIB=${GAMEDAY_HELPER_LIB:-/usr/local/lib/gameday}
+. "$LIB/netns-batch.sh"
+. "$LIB/process-kill.sh"
+
 lock() {
   i=0
   until mkdir "$S/lock" 2>/dev/null; do
@@ -125,93 +131,6 @@ write_steps() {
   write_batches "$n"
   rm -rf "$S/steps" && mv "$S/steps.new" "$S/steps"
   put step_count "$n"
-}
-
-# When every step is a tc command, or every step a command of one iptables variant on the filter
-# table, made of plain words, the timer applies and reverts them through gameday-at: as `tc -batch`
-# lines (one per step, undo newest first), or as one `*filter ... COMMIT` block fed to that
-# variant's iptables-restore --noflush (one line per step; the kernel takes the block at its COMMIT
-# as one change: all of it lands, or none). A step with anything else keeps the per-step path.
-# Writes apply.batch/undo.batch, the programs reading them (apply.prog/undo.prog, a word a line) and
-# how many undo lines there are (undo.count).
-write_batches() {
-  tc_batches "$1" || ipt_batches "$1" || rm -f "$S/steps.new/apply.batch" "$S/steps.new/undo.batch"
-}
-
-# Sets BATCH_APPLY and BATCH_UNDO (undo newest first) and BATCH_UNDOS from every step's batch line.
-collect_lines() {
-  BATCH_APPLY='' BATCH_UNDO='' BATCH_UNDOS=0 i=0
-  while [ $i -lt "$2" ]; do
-    i=$((i + 1))
-    f=$(printf '%s/steps.new/%03d' "$S" $i)
-    batch_line "$1" "$f.apply" || return 1
-    [ -n "$line" ] || return 1
-    BATCH_APPLY="$BATCH_APPLY$line
-"
-    batch_line "$1" "$f.undo" || return 1
-    if [ -n "$line" ]; then
-      BATCH_UNDO="$line
-$BATCH_UNDO"
-      BATCH_UNDOS=$((BATCH_UNDOS + 1))
-    fi
-  done
-}
-
-tc_batches() {
-  collect_lines tc "$1" || return 1
-  printf '%s' "$BATCH_APPLY" >"$S/steps.new/apply.batch"
-  printf '%s' "$BATCH_UNDO" >"$S/steps.new/undo.batch"
-  printf 'tc\n-batch\n-\n' >"$S/steps.new/apply.prog"
-  printf 'tc\n-force\n-batch\n-\n' >"$S/steps.new/undo.prog"
-  printf '%s\n' "$BATCH_UNDOS" >"$S/steps.new/undo.count"
-}
-
-# The restore takes the xtables lock only from its *filter line to its COMMIT (never while it
-# waits for T0): -w 5 waits out a concurrent read (verify's iptables -S) rather than failing.
-ipt_batches() {
-  IPT=''
-  [ "$1" -gt 0 ] || return 1
-  IFS= read -r IPT <"$S/steps.new/001.apply" || return 1
-  case "$IPT" in iptables-legacy | iptables-nft) ;; *) return 1 ;; esac
-  command -v "$IPT-restore" >/dev/null || return 1
-  collect_lines ipt "$1" || return 1
-  printf '*filter\n%sCOMMIT\n' "$BATCH_APPLY" >"$S/steps.new/apply.batch"
-  : >"$S/steps.new/undo.batch"
-  [ "$BATCH_UNDOS" = 0 ] || printf '*filter\n%sCOMMIT\n' "$BATCH_UNDO" >"$S/steps.new/undo.batch"
-  printf '%s-restore\n--noflush\n-w\n5\n' "$IPT" >"$S/steps.new/apply.prog"
-  cp "$S/steps.new/apply.prog" "$S/steps.new/undo.prog"
-  printf '%s\n' "$BATCH_UNDOS" >"$S/steps.new/undo.count"
-}
-
-# Sets line to the step's words after `tc`, or after `$IPT -w` (kind ipt: the command must be one
-# a restore line may hold, on the filter table: no -t); fails when the step is another program or
-# a word is not plain ('!' is plain to iptables). An empty step file is an empty line.
-batch_line() {
-  line='' wn=0
-  while IFS= read -r w; do
-    wn=$((wn + 1))
-    case "$1:$wn" in
-      tc:1)
-        [ "$w" = tc ] || return 1
-        continue
-        ;;
-      ipt:1)
-        [ "$w" = "$IPT" ] || return 1
-        continue
-        ;;
-      ipt:2)
-        [ "$w" = -w ] || return 1
-        continue
-        ;;
-      ipt:3) case "$w" in -N | -A | -I | -D | -F | -X) ;; *) return 1 ;; esac ;;
-      ipt:*) case "$w" in -t | --table | -w | --wait) return 1 ;; esac ;;
-    esac
-    if [ "$1" != ipt ] || [ "$w" != '!' ]; then
-      case "$w" in '' | *[!A-Za-z0-9._:/%+,=-]*) return 1 ;; esac
-    fi
-    line="${line:+$line }$w"
-  done <"$2"
-  [ "$wn" = 0 ] || [ "$1" = tc ] || [ "$wn" -ge 3 ]
 }
 
 # Runs one step file as an argv (read back word by word: no shell evaluation).
@@ -467,20 +386,6 @@ run_at() {
   fi
 }
 
-# Sets FAILED to the first batch line tc reported as failed (0 when none is named) and FAILURES
-# to how many it named. iptables-restore names none: its block failed as a whole.
-batch_failures() {
-  FAILED=0 FAILURES=0
-  while IFS= read -r l; do
-    case "$l" in
-      "Command failed -:"*)
-        FAILURES=$((FAILURES + 1))
-        [ "$FAILED" = 0 ] && is_num "${l#Command failed -:}" && FAILED=${l#Command failed -:}
-        ;;
-    esac
-  done <"$S/last_err"
-}
-
 timed_apply() {
   n=$(get step_count 0)
   # from the write on, any step may be in place: a stop or restart undoes them all (the state
@@ -723,112 +628,6 @@ on_term() {
   esac
   unlock
   exit 0
-}
-
-# A line of the kill summary gameday-kill rewrites after every tick (key=value), builtins only.
-kget() {
-  if [ -s "$S/kill.summary" ]; then
-    while IFS='=' read -r k v; do
-      if [ "$k" = "$1" ]; then
-        printf '%s' "$v"
-        return
-      fi
-    done <"$S/kill.summary"
-  fi
-  printf '%s' "${2:-}"
-}
-
-# The first tick is in (gameday-kill wrote its summary and woke us): the fault is applied.
-kill_applied_mark() {
-  t=$(kget ticks 0)
-  if [ "$(get state)" = armed ] && is_num "$t" && [ "$t" -gt 0 ]; then
-    put apply_started_at "$(get apply_at 0)"
-    put applied_at "$(kget first_tick_at 0)"
-    put state applied
-    log "signalled $(kget first_tick_signalled 0) process(es) at T0"
-  fi
-}
-
-# A process kill: gameday-kill holds the whole window, signalling by its own clock from T0 until
-# T1 (or the expiry); the timer waits for it holding the lock, as it holds a batch's undo. A
-# revert or an abort stops it through the daemon (on_abort), a TERM through on_term.
-timed_kill() {
-  # from here on it may signal: a stop or a restart ends the plan (state_now says applying)
-  put applying_step 1
-  set --
-  while IFS= read -r w; do set -- "$@" "$w"; done <"$S/kill.plan"
-  k_sig=$1 k_name=$2 k_every=$3
-  k_end=$(get revert_at 0) k_reason=scheduled
-  if [ "$k_end" = 0 ] || [ "$k_end" -gt "$(get expire_at 0)" ]; then k_end=$(get expire_at 0) k_reason=expired; fi
-  AT_KIND=kill
-  gameday-kill run "$(get apply_at 0)" "$k_end" "$k_every" "$k_sig" "$k_name" "$S" 2>"$S/last_err" >/dev/null &
-  AT_PID=$!
-  put at_kind kill
-  put at_pid "$AT_PID"
-  [ "$ABORT_NOW" = 1 ] && kill "$AT_PID" 2>/dev/null
-  while :; do
-    wait "$AT_PID"
-    rc=$?
-    kill_applied_mark
-    [ $rc -le 128 ] && break
-    kill -0 "$AT_PID" 2>/dev/null || break
-  done
-  AT_PID=
-  : >"$S/at_pid"
-  kill_applied_mark
-  by=''
-  if [ "$(kget end_reason)" = stopped ] && [ -s "$S/cancel" ]; then
-    k_reason=$(get cancel) by=$(get cancel_by)
-  fi
-  ABORT_NOW=0
-  put applying_step 0
-  ended=$(kget ended_at 0)
-  is_num "$ended" && [ "$ended" != 0 ] || ended=$(now_ms)
-  if [ "$(get state)" = applied ]; then
-    put reverted_at "$ended"
-    put revert_reason "$k_reason"
-    put state reverted
-    put undone_count 1
-    put reverted_for "$by"
-    log "process kill ended ($k_reason): $(kget kills 0) signal(s) in $(kget ticks 0) round(s)"
-  elif [ -s "$S/cancel" ]; then
-    put revert_reason "$(get cancel)"
-    put state cancelled
-    log "process kill cancelled before T0 ($(get cancel))"
-  else
-    put error "gameday-kill: $(head -c 500 "$S/last_err" | tr '\n' ' ')"
-    put state apply_failed
-    log "process kill failed: $(get error)"
-  fi
-  put done_at "$(now_ms)"
-}
-
-cmd_killplan() {
-  for v in "${1:-}" "${2:-}" "${3:-}" "${4:-}"; do
-    is_num "$v" || die "killplan: APPLY_AT REVERT_AT EXPIRE_AT EVERY_MS (epoch ms) expected"
-  done
-  case "${5:-}" in KILL | TERM | INT | HUP | QUIT | USR1 | USR2) ;; *) die "killplan: signal ${5:-} is not one of KILL TERM INT HUP QUIT USR1 USR2" ;; esac
-  # the spec's rule for a comm (gameday-kill checks it again): never an option, path or space
-  case "${6:-}" in '' | -* | *[!A-Za-z0-9_.+:@-]*) die "killplan: not a process name: ${6:-}" ;; esac
-  [ ${#6} -le 15 ] || die "killplan: a process name has at most 15 characters"
-  [ $# -eq 6 ] || die "killplan: unexpected words"
-  apply_at=$1 revert_at=$2 expire=$3
-  [ "$4" = 0 ] || [ "$4" -ge 1000 ] || die "killplan: EVERY_MS is 0 (once) or at least 1000"
-  k_plan=$(printf '%s\n%s\n%s' "$5" "$6" "$4")
-  # no tc or iptables steps: the plan is gameday-kill's
-  open_plan "$apply_at" "$revert_at" "$expire" 0
-  printf '%s\n' "$k_plan" >"$S/kill.plan"
-  put state armed
-  unlock
-  wake_daemon
-  echo "armed apply_at=$apply_at revert_at=$revert_at expire_at=$expire"
-}
-
-cmd_kills() {
-  n=${1:-200}
-  is_num "$n" || die "kills: N expected"
-  [ -f "$S/kill.log" ] && tail -n "$n" "$S/kill.log"
-  return 0
 }
 
 cmd_daemon() {

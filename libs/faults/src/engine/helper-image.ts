@@ -4,7 +4,14 @@ import { dirname, join, resolve } from 'node:path';
 import type Docker from 'dockerode';
 
 export const HELPER_IMAGE_REPOSITORY = 'gameday/netem-helper';
-const CONTEXT_FILES = ['Dockerfile', 'gameday-helper.sh', 'gameday-at.c', 'gameday-kill.c'];
+const CONTEXT_FILES = [
+  'Dockerfile',
+  'gameday-helper.sh',
+  'netns-batch.sh',
+  'process-kill.sh',
+  'gameday-at.c',
+  'gameday-kill.c',
+];
 
 /** Finds libs/faults/helper from the source tree or a build output; a given directory wins. */
 export function helperContextDir(configured?: string): string {
