@@ -65,6 +65,10 @@ run_others() {
   wait "$docker_pid" || s=1
   echo "== lane docker (unit; integration: faults, runner, demo, prisma; redis-cluster): $((SECONDS - started)) s"
   cat "$results/docker.log"
+  # then alone: the files whose timing failed beside the other lane (jest.config.js SERIAL_LANE)
+  run_lane serial "$DATABASE_URL" "$REDIS_URL" integration || s=1
+  echo "== lane serial (integration files timed alone): $((SECONDS - started)) s"
+  cat "$results/serial.log"
   return "$s"
 }
 

@@ -66,6 +66,15 @@ describe('container fault reverted at its planned end while Postgres is unreacha
       20_000,
       20,
     );
+    // cut only once the worker has recorded the apply and is observing: a cut while it still writes
+    // the apply (a busy machine) leaves that write hanging on a pooled connection, and the fault,
+    // held by no helper clock, waits for it (a known gap: the container-fault watchdog of issue 26)
+    await waitFor(
+      'the run to observe',
+      async () => (await prisma.run.findUnique({ where: { id: runId } }))?.status === 'observing',
+      20_000,
+      20,
+    );
     return { runId, lease, plannedEnd: lease.plannedAt!.getTime() + FAULT_MS };
   }
 
@@ -108,7 +117,9 @@ describe('container fault reverted at its planned end while Postgres is unreacha
     expect(await paused()).toBe(false);
     // with the instant the worker unpaused the target, not when Postgres came back (the worker reads
     // its clock when Docker's unpause call returns: the test's poll may see it a few ms sooner)
-    expect(closed.revertReason).toBe('run_failed');
+    // the run fails at once when a write meets the cut first (run_failed), or the worker unpauses at
+    // T1 from memory (planned_end): either way before T1+1 s
+    expect(['run_failed', 'planned_end']).toContain(closed.revertReason);
     expect(closed.revertedAt!.getTime()).toBeGreaterThanOrEqual(cutAt);
     expect(closed.revertedAt!.getTime()).toBeLessThanOrEqual(unpausedAt! + 500);
   });
