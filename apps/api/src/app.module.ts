@@ -13,6 +13,7 @@ import { TokensController } from './auth/tokens.controller';
 import { HttpMetricsInterceptor } from './common/http-metrics.interceptor';
 import { ProblemFilter } from './common/problem.filter';
 import { RateLimitGuard, rateLimitOptions } from './common/rate-limit.guard';
+import { RateLimitStorageModule, SharedRateLimitStorage } from './common/rate-limit.storage';
 import { DryRunRateLimiter } from './gamedays/dry-run-rate-limiter.service';
 import { DEFAULT_DRY_RUN_TIMEOUT_MS, DRY_RUN_TIMEOUT_MS, DryRunService } from './gamedays/dry-run.service';
 import { GameDaysController } from './gamedays/gamedays.controller';
@@ -45,7 +46,11 @@ export interface ApiOptions {
         },
       }),
     }),
-    ThrottlerModule.forRootAsync({ inject: [APP_CONFIG], useFactory: rateLimitOptions }),
+    ThrottlerModule.forRootAsync({
+      imports: [RateLimitStorageModule],
+      inject: [APP_CONFIG, SharedRateLimitStorage],
+      useFactory: (config: AppConfig, storage: SharedRateLimitStorage) => ({ ...rateLimitOptions(config), storage }),
+    }),
     DbModule,
     QueueModule,
     MetricsModule,

@@ -51,6 +51,25 @@ describe('security: tokens and public endpoints', () => {
     expect((await http.get('/api/v1/gamedays').set(auth(other.body.token))).status).toBe(200);
   });
 
+  it('two API replicas behind one address share one budget (counted in Redis)', async () => {
+    const config = stack.newConfig({ RATE_LIMIT_PER_ADDRESS: '6', RATE_LIMIT_WINDOW_SECONDS: '30' });
+    const replicas = [await stack.startApi(config), await stack.startApi(config)].map((a) =>
+      request(a.getHttpServer()),
+    );
+    // alternating, as a round-robin proxy would: three each, six in all
+    for (let i = 0; i < 6; i++) expect((await replicas[i % 2].get('/healthz')).status).toBe(200);
+    expect((await replicas[0].get('/healthz')).status).toBe(429);
+    expect((await replicas[1].get('/healthz')).status).toBe(429);
+  });
+
+  it('with Redis unreachable the API still answers and limits in its own process', async () => {
+    const http = request(
+      (await api({ RATE_LIMIT_PER_ADDRESS: '3' }, { REDIS_URL: 'redis://127.0.0.1:1/0' })).getHttpServer(),
+    );
+    for (let i = 0; i < 3; i++) expect((await http.get('/healthz')).status).toBe(200);
+    expect((await http.get('/healthz')).status).toBe(429);
+  });
+
   it('a token with expiresAt stops authenticating when it expires; a past expiresAt is a 400', async () => {
     const http = request((await api()).getHttpServer());
     const expiresAt = new Date(Date.now() + 3600_000).toISOString();

@@ -10,7 +10,7 @@ const bearer = (req: Request) => req.headers.authorization?.match(/^Bearer\s+(\S
 /**
  * Two budgets over one window, counted across every route: per client address (also covers
  * anonymous and bad-token floods) and per bearer token (a token shared by many addresses).
- * In memory, per API process: each replica enforces its own share.
+ * Counted in Redis (SharedRateLimitStorage): replicas behind one address share each budget.
  */
 export function rateLimitOptions(config: AppConfig): ThrottlerModuleOptions {
   const ttl = config.RATE_LIMIT_WINDOW_SECONDS * 1000;
