@@ -28,6 +28,8 @@ export async function createApiApp(
   if (options.logger !== false) app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
   app.disable('x-powered-by');
+  // behind a proxy (the compose stack's gateway), the client's address comes from its X-Forwarded-For
+  if (config.TRUST_PROXY_HOPS > 0) app.set('trust proxy', config.TRUST_PROXY_HOPS);
   app.use(securityHeaders);
   app.useBodyParser('json', { limit: config.BODY_LIMIT, type: ['application/json', 'application/*+json'] });
   // body-parser errors happen before Nest's filters see the request: answer them as problems too

@@ -122,6 +122,12 @@ export const configSchema = z
     RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
     RATE_LIMIT_PER_ADDRESS: z.coerce.number().int().min(1).max(10_000_000).default(6000),
     RATE_LIMIT_PER_TOKEN: z.coerce.number().int().min(1).max(10_000_000).default(6000),
+    /**
+     * How many proxies in front of the API to trust for the client's address (X-Forwarded-For):
+     * 0 (default) trusts none, so a client cannot choose the address its rate limit counts; the
+     * compose stack's gateway is one hop.
+     */
+    TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
     /** where the worker's /metrics and /healthz listen; loopback unless exposed on purpose */
     WORKER_METRICS_HOST: z.string().min(1).max(255).default('127.0.0.1'),
     /**

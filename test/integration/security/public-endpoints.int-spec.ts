@@ -62,6 +62,20 @@ describe('security: tokens and public endpoints', () => {
     expect((await replicas[1].get('/healthz')).status).toBe(429);
   });
 
+  it('X-Forwarded-For names the client only behind a trusted proxy (TRUST_PROXY_HOPS)', async () => {
+    const direct = request((await api({ RATE_LIMIT_PER_ADDRESS: '2' })).getHttpServer());
+    // untrusted: a client cannot dodge its budget by making up addresses
+    for (let i = 0; i < 2; i++)
+      expect((await direct.get('/healthz').set('X-Forwarded-For', `10.9.0.${i}`)).status).toBe(200);
+    expect((await direct.get('/healthz').set('X-Forwarded-For', '10.9.0.9')).status).toBe(429);
+    const proxied = request((await api({ RATE_LIMIT_PER_ADDRESS: '2', TRUST_PROXY_HOPS: '1' })).getHttpServer());
+    for (let i = 0; i < 2; i++)
+      expect((await proxied.get('/healthz').set('X-Forwarded-For', '10.9.0.1')).status).toBe(200);
+    expect((await proxied.get('/healthz').set('X-Forwarded-For', '10.9.0.1')).status).toBe(429);
+    // another client behind the same proxy has a budget of its own
+    expect((await proxied.get('/healthz').set('X-Forwarded-For', '10.9.0.2')).status).toBe(200);
+  });
+
   it('with Redis unreachable the API still answers and limits in its own process', async () => {
     const http = request(
       (await api({ RATE_LIMIT_PER_ADDRESS: '3' }, { REDIS_URL: 'redis://127.0.0.1:1/0' })).getHttpServer(),
