@@ -6,7 +6,7 @@
 #   scripts/images.sh demo     gameday/demo-service1, gameday/demo-service2, gameday/demo-db
 #   scripts/images.sh helper   gameday/netem-helper:<content hash> (the fault engine's sidecar)
 #   scripts/images.sh app      gameday/api, gameday/migrate, gameday/worker
-#   scripts/images.sh stack    gameday/postgres, gameday/redis, gameday/prometheus (the compose
+#   scripts/images.sh stack    gameday/postgres, gameday/redis, gameday/prometheus, gameday/gateway (the compose
 #                              stack's own services, from Debian's packages: no registry needed)
 #
 # TAG (default "dev") sets the tag; NO_CACHE=1 rebuilds every layer; SKIP_BUILD=1 uses the
@@ -102,11 +102,11 @@ app() {
   build gameday/worker "$stage" -f "$root/apps/worker/Dockerfile"
 }
 
-# The compose stack's Postgres, Redis and Prometheus (stack/Dockerfile).
+# The compose stack's Postgres, Redis, Prometheus and gateway (stack/Dockerfile).
 stack() {
   ensure_base bookworm
   local target
-  for target in postgres redis prometheus; do build "gameday/$target" "$root/stack" --target "$target"; done
+  for target in postgres redis prometheus gateway; do build "gameday/$target" "$root/stack" --target "$target"; done
 }
 
 # The netem helper is tagged by a hash of its build context; the worker builds it on demand on

@@ -9,10 +9,12 @@ import { freePort } from '../../tools/lab/processes';
 // Long tier (`npm run test:long`): the whole stack under Docker Compose, as `npm run stack` starts
 // it: every image built locally (Postgres, Redis and Prometheus from Debian's packages), `compose up`
 // with whichever Compose CLI is present (scripts/stack.sh: v2 plugin, else docker-compose v1),
-// waiting for health without `--wait`. Then the classic GameDay through the API that Compose
+// waiting for health without `--wait`: two API replicas behind the gateway, two workers. Requests to
+// the one published address reach both API replicas. Then the classic GameDay through the API that Compose
 // publishes, its fault made a container fault (service2 paused: this kernel may have no netem):
 // service1 with its 300 ms timeout must answer 500 at about the timeout while service2 hangs, and
-// 200 again after. Everything is taken down, volumes too, whatever happened. Prints how long the
+// 200 again after; and again with the worker replica that holds the fault SIGKILLed while it is
+// in: the run is taken over and the pause undone. Everything is taken down, volumes too, whatever happened. Prints how long the
 // image builds, up, the run and down took. Out of CI for time (minutes of image builds and a run).
 
 const exec = promisify(execFile);
@@ -93,7 +95,7 @@ interface RunDetail {
   result: RunResult | null;
 }
 
-async function containerOf(service: string): Promise<string> {
+async function containersOf(service: string): Promise<string[]> {
   const { stdout } = await exec('docker', [
     'ps',
     '-aq',
@@ -102,7 +104,11 @@ async function containerOf(service: string): Promise<string> {
     '--filter',
     `label=com.docker.compose.service=${service}`,
   ]);
-  return stdout.trim();
+  return stdout.trim().split('\n').filter(Boolean);
+}
+
+async function containerOf(service: string): Promise<string> {
+  return (await containersOf(service))[0];
 }
 
 beforeAll(async () => {
@@ -154,7 +160,7 @@ afterAll(async () => {
   }
 });
 
-it('starts every service but the optional Grafana, healthy, with the Docker socket in the worker only', async () => {
+it('starts every service but the optional Grafana, healthy, two API and two worker replicas, the Docker socket in the workers only', async () => {
   const { stdout } = await exec('docker', ['ps', '-aq', '--filter', `label=com.docker.compose.project=${PROJECT}`]);
   const ids = stdout.trim().split('\n');
   const { stdout: rows } = await exec('docker', [
@@ -163,17 +169,27 @@ it('starts every service but the optional Grafana, healthy, with the Docker sock
     '{{ index .Config.Labels "com.docker.compose.service" }} {{ .State.Status }} {{ if .State.Health }}{{ .State.Health.Status }}{{ else }}-{{ end }} {{ range .Mounts }}{{ .Source }},{{ end }}',
     ...ids,
   ]);
-  const services = Object.fromEntries(
-    rows
-      .trim()
-      .split('\n')
-      .map((l) => l.split(' '))
-      .map(([service, state, health, mounts]) => [service, { state, health, socket: mounts.includes('docker.sock') }]),
-  );
-  expect(Object.keys(services).sort()).toEqual(
-    ['api', 'demo-db', 'migrate', 'postgres', 'prometheus', 'redis', 'service1', 'service2', 'worker'].sort(),
-  );
-  for (const [name, s] of Object.entries(services)) {
+  const containers = rows
+    .trim()
+    .split('\n')
+    .map((l) => l.split(' '))
+    .map(([service, state, health, mounts]) => ({ service, state, health, socket: mounts.includes('docker.sock') }));
+  const replicas = (name: string) => containers.filter((c) => c.service === name).length;
+  expect(
+    Object.fromEntries([...new Set(containers.map((c) => c.service))].sort().map((n) => [n, replicas(n)])),
+  ).toEqual({
+    api: 2,
+    'demo-db': 1,
+    gateway: 1,
+    migrate: 1,
+    postgres: 1,
+    prometheus: 1,
+    redis: 1,
+    service1: 1,
+    service2: 1,
+    worker: 2,
+  });
+  for (const { service: name, ...s } of containers) {
     if (name === 'migrate') expect([name, s.state]).toEqual([name, 'exited']);
     else expect([name, s.state, s.health]).toEqual([name, 'running', 'healthy']);
     expect([name, s.socket]).toEqual([name, name === 'worker']);
@@ -181,27 +197,79 @@ it('starts every service but the optional Grafana, healthy, with the Docker sock
   expect(await (await fetch(`${apiUrl}/readyz`)).json()).toMatchObject({ status: 'ready' });
 });
 
+/** A replica's own /metrics, read inside its container (the replicas publish no port). */
+async function metricsOf(containerId: string, port: number): Promise<string> {
+  const { stdout } = await exec('docker', [
+    'exec',
+    containerId,
+    'node',
+    '-e',
+    `fetch('http://127.0.0.1:${port}/metrics').then((r) => r.text()).then((t) => process.stdout.write(t))`,
+  ]);
+  return stdout;
+}
+
+/** The sum of a metric's samples whose labels contain `match`. */
+function sumOf(text: string, metric: string, match = ''): number {
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(metric) && l.includes(match))
+    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+}
+
+it('spreads API requests over both replicas behind the one published address', async () => {
+  for (let i = 0; i < 20; i++) expect((await api('GET', '/gamedays?limit=1')).status).toBe(200);
+  const served = await Promise.all(
+    (await containersOf('api')).map(async (id) =>
+      sumOf(await metricsOf(id, 8080), 'gameday_http_request_duration_seconds_count', 'route="/api/v1/gamedays"'),
+    ),
+  );
+  process.stdout.write(`GET /gamedays served per API replica: ${served.join(', ')}\n`);
+  expect(served).toHaveLength(2);
+  for (const n of served) expect(n).toBeGreaterThanOrEqual(5);
+});
+
+/** Launches the classic GameDay on a pause and follows it to its end, printing its events; `onEvent` sees each once. */
+async function launchAndFollow(onEvent: (type: string) => Promise<void> = async () => undefined): Promise<RunDetail> {
+  const created = await api<{ id: string }>('POST', '/gamedays', classicOnPause());
+  expect(created.status).toBe(201);
+  const launched = await api<{ id: string }>('POST', `/gamedays/${created.body.id}/runs`);
+  expect(launched.status).toBe(201);
+  const seen = new Set<string>();
+  let detail: RunDetail;
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    detail = (await api<RunDetail>('GET', `/runs/${launched.body.id}`)).body;
+    for (const ev of detail.events ?? [])
+      if (!seen.has(ev.id)) {
+        seen.add(ev.id);
+        process.stdout.write(`  ${ev.at.slice(11, 23)}  ${ev.type.padEnd(20)} ${ev.message}\n`);
+        await onEvent(ev.type);
+      }
+    if (TERMINAL.has(detail.status) || Date.now() > deadline) return detail;
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
+}
+
+async function service2Paused(): Promise<string> {
+  const { stdout } = await exec('docker', ['inspect', '-f', '{{ .State.Paused }}', await containerOf('service2')]);
+  return stdout.trim();
+}
+
+/** The workers' side of the story before the stack is taken down. */
+async function printWorkerLogs(): Promise<void> {
+  for (const id of await containersOf('worker')) {
+    const logs = await exec('docker', ['logs', '--tail', '40', id]).catch(() => undefined);
+    process.stdout.write(
+      `worker ${id.slice(0, 12)} log (last 40 lines):\n${logs?.stdout ?? ''}${logs?.stderr ?? ''}\n`,
+    );
+  }
+}
+
 it('runs the classic GameDay on a container fault through the published API: the hypothesis holds', async () => {
   const t0 = performance.now();
   try {
-    const created = await api<{ id: string }>('POST', '/gamedays', classicOnPause());
-    expect(created.status).toBe(201);
-    const launched = await api<{ id: string }>('POST', `/gamedays/${created.body.id}/runs`);
-    expect(launched.status).toBe(201);
-    const runId = launched.body.id;
-    const seen = new Set<string>();
-    let detail: RunDetail;
-    const deadline = Date.now() + 300_000;
-    for (;;) {
-      detail = (await api<RunDetail>('GET', `/runs/${runId}`)).body;
-      for (const ev of detail.events ?? [])
-        if (!seen.has(ev.id)) {
-          seen.add(ev.id);
-          process.stdout.write(`  ${ev.at.slice(11, 23)}  ${ev.type.padEnd(20)} ${ev.message}\n`);
-        }
-      if (TERMINAL.has(detail.status) || Date.now() > deadline) break;
-      await new Promise((r) => setTimeout(r, 2_000));
-    }
+    const detail = await launchAndFollow();
     const e = detail.result?.experiments[0];
     process.stdout.write(
       `run ${detail.status}, verdict ${detail.verdict} (${e?.verdict.reason ?? detail.error}); p50 baseline ${e?.stats.baseline.p50Ms} ms, fault ${e?.stats.fault.p50Ms} ms, recovery ${e?.stats.recovery.p50Ms} ms\n`,
@@ -213,14 +281,35 @@ it('runs the classic GameDay on a container fault through the published API: the
     expect(e!.stats.fault.p50Ms).toBeGreaterThanOrEqual(250);
     expect(e!.stats.baseline.p50Ms).toBeLessThan(250);
     // and it was undone: service2 runs, unpaused
-    const { stdout } = await exec('docker', ['inspect', '-f', '{{ .State.Paused }}', await containerOf('service2')]);
-    expect(stdout.trim()).toBe('false');
+    expect(await service2Paused()).toBe('false');
   } catch (err) {
-    // the worker's side of the story before the stack is taken down
-    const logs = await exec('docker', ['logs', '--tail', '40', await containerOf('worker')]).catch(() => undefined);
-    process.stdout.write(`worker log (last 40 lines):\n${logs?.stdout ?? ''}${logs?.stderr ?? ''}\n`);
+    await printWorkerLogs();
     throw err;
   } finally {
     seconds.run = (performance.now() - t0) / 1000;
+  }
+});
+
+it('a worker replica SIGKILLed while its fault is in: the run is taken over and the pause undone', async () => {
+  let killed = '';
+  try {
+    const detail = await launchAndFollow(async (type) => {
+      if (type !== 'fault.applied' || killed) return;
+      // the replica whose fault is in (its gameday_fault_active gauge), not the idle one
+      for (const id of await containersOf('worker'))
+        if (sumOf(await metricsOf(id, 9464), 'gameday_fault_active') > 0) killed = id;
+      expect(killed).not.toBe('');
+      await exec('docker', ['kill', '--signal', 'KILL', killed]);
+      process.stdout.write(`  SIGKILLed worker replica ${killed.slice(0, 12)}\n`);
+    });
+    process.stdout.write(`run ${detail.status}, verdict ${detail.verdict} (${detail.error ?? ''})\n`);
+    expect(killed).not.toBe('');
+    // another replica (or the killed one, restarted by its policy) finished the run
+    expect(TERMINAL.has(detail.status)).toBe(true);
+    expect(detail.events.map((ev) => ev.type)).toContain('fault.reverted');
+    expect(await service2Paused()).toBe('false');
+  } catch (err) {
+    await printWorkerLogs();
+    throw err;
   }
 });

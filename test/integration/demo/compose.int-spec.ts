@@ -84,6 +84,7 @@ describe('docker-compose.yml', () => {
     expect([...serviceBlocks(config).keys()].sort()).toEqual([
       'api',
       'demo-db',
+      'gateway',
       'grafana',
       'migrate',
       'postgres',
@@ -98,6 +99,16 @@ describe('docker-compose.yml', () => {
   it('starts the API and worker only after the migrations succeeded', () => {
     for (const name of ['api', 'worker'])
       expect(serviceBlocks(config).get(name)).toMatch(/migrate:\n\s+condition: service_completed_successfully/);
+  });
+
+  it('runs two API replicas behind the gateway (the one published API address) and two workers', () => {
+    const blocks = serviceBlocks(config);
+    for (const name of ['api', 'worker'])
+      expect([name, /replicas: (\d+)/.exec(blocks.get(name)!)?.[1]]).toEqual([name, '2']);
+    expect(blocks.get('api')).not.toContain('ports:');
+    expect(blocks.get('api')).toMatch(/TRUST_PROXY_HOPS: '?1'?/);
+    expect(blocks.get('gateway')).toMatch(/published: ["']?\d+|127\.0\.0\.1:\d+:8080/);
+    expect(blocks.get('gateway')).toMatch(/api:\n\s+condition: service_healthy/);
   });
 
   it('gives the Docker socket to the worker and to no one else', () => {
@@ -121,13 +132,13 @@ describe('docker-compose.yml', () => {
     const raw = readFileSync(FILE, 'utf8');
     // the formatter may quote with ' or "
     const ports = raw.match(/^ {6}- ["'][^"']*:(\d+|\$\{[A-Z0-9]+_PORT:-\d+\}):\d+["']$/gm) ?? [];
-    expect(ports.length).toBe(4); // api, prometheus, grafana, service1
+    expect(ports.length).toBe(4); // gateway (the API), prometheus, grafana, service1
     for (const p of ports) expect(p).toMatch(/- ["']\$\{BIND_ADDRESS:-127\.0\.0\.1\}:/);
     expect(config).not.toContain('0.0.0.0');
   });
 
   it("marks GameDay's own containers so the fault engine refuses them", () => {
-    for (const name of ['api', 'worker', 'migrate', 'postgres', 'redis', 'prometheus', 'grafana']) {
+    for (const name of ['api', 'gateway', 'worker', 'migrate', 'postgres', 'redis', 'prometheus', 'grafana']) {
       expect(serviceBlocks(config).get(name)).toMatch(/gameday\.role: \w+/);
     }
   });
@@ -139,7 +150,7 @@ describe('docker-compose.yml', () => {
           /^ {6}(\S+):/gm,
         ),
       ].map((m) => m[1]);
-    for (const name of ['postgres', 'redis', 'migrate', 'api', 'grafana'])
+    for (const name of ['postgres', 'redis', 'migrate', 'api', 'gateway', 'grafana'])
       expect([name, networksOf(name)]).toEqual([name, ['control']]);
     for (const name of ['demo-db', 'service1', 'service2'])
       expect([name, networksOf(name)]).toEqual([name, ['targets']]);
@@ -193,14 +204,16 @@ describe('grafana/prometheus/prometheus.yml', () => {
     expect(stdout).toContain('SUCCESS');
   });
 
-  it('scrapes the API, the worker and both demo services at their compose names and ports', () => {
+  it('scrapes every API and worker replica (DNS) and both demo services at their compose names and ports', () => {
     const text = readFileSync(file, 'utf8');
-    const jobs = [...text.matchAll(/job_name: (\S+)\s+static_configs:\s+- targets: \['([^']+)'\]/g)].map(
-      (m) => `${m[1]} ${m[2]}`,
-    );
+    const jobs = [
+      ...text.matchAll(
+        /job_name: (\S+)\s+(?:static_configs:\s+- targets: \['([^']+)'\]|dns_sd_configs:\s+- names: \['([^']+)'\]\s+type: A\s+port: (\d+))/g,
+      ),
+    ].map((m) => (m[2] ? `${m[1]} ${m[2]}` : `${m[1]} dns ${m[3]}:${m[4]}`));
     expect(jobs).toEqual([
-      'gameday-api api:8080',
-      'gameday-worker worker:9464',
+      'gameday-api dns api:8080',
+      'gameday-worker dns worker:9464',
       'demo-service1 service1:8000',
       'demo-service2 service2:8001',
     ]);
