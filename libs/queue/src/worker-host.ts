@@ -1,4 +1,5 @@
-import { Worker, type Processor, type WorkerOptions } from 'bullmq';
+import { type Job, type Processor, UnrecoverableError, Worker, type WorkerOptions } from 'bullmq';
+import type { ZodType } from 'zod';
 import type { AppConfig } from '@gameday/config';
 import { closeWith, redisConnection, type RedisSettings } from './redis-options';
 
@@ -23,4 +24,49 @@ export function hostWorker(
   );
   worker.on('error', (err) => onError(`${name} worker: ${err.message}`));
   return worker;
+}
+
+/**
+ * The BullMQ workers one service of a process hosts, with their shared lifecycle: started
+ * together, ready together, closed together on shutdown (in-flight jobs finish, none start).
+ */
+export class HostedWorkers {
+  private readonly workers: Worker[] = [];
+
+  constructor(
+    private readonly config: RedisSettings & Pick<AppConfig, 'QUEUE_PREFIX'>,
+    private readonly onError: (message: string) => void,
+  ) {}
+
+  /** Hosts a worker on `name` (hostWorker); a failed job is reported too. */
+  host(name: string, processor: Processor, options: HostedWorkerOptions): this {
+    const worker = hostWorker(name, processor, this.config, options, this.onError);
+    worker.on('failed', (job, err) => this.onError(`${name} job ${job?.id} failed: ${err.message}`));
+    this.workers.push(worker);
+    return this;
+  }
+
+  async ready(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.waitUntilReady()));
+  }
+
+  get running(): boolean {
+    return this.workers.length > 0 && this.workers.every((w) => w.isRunning());
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled(this.workers.map((w) => w.close()));
+  }
+}
+
+/**
+ * A job's payload checked against its schema, or an UnrecoverableError (retrying a malformed or
+ * unknown job cannot help). `name`: the job name the queue carries, when it carries several.
+ */
+export function jobData<T>(job: Job, schema: ZodType<T>, name?: string): T {
+  if (name !== undefined && job.name !== name)
+    throw new UnrecoverableError(`unknown job ${job.name} on ${job.queueName}`);
+  const parsed = schema.safeParse(job.data);
+  if (!parsed.success) throw new UnrecoverableError(`invalid ${job.name} job payload: ${parsed.error.message}`);
+  return parsed.data;
 }

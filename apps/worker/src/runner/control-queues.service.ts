@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Job } from 'bullmq';
 import { APP_CONFIG, CLOCK, type AppConfig } from '@gameday/config';
 import type { Clock, FaultDriver, LeaseRepository } from '@gameday/core';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
@@ -12,7 +12,8 @@ import {
   abortJobSchema,
   dryRunJobSchema,
   engineQueue,
-  hostWorker,
+  HostedWorkers,
+  jobData,
   type AbortJob,
 } from '@gameday/queue';
 import { DryRunProcessor } from './dry-run.processor';
@@ -32,7 +33,7 @@ import { FAULT_DRIVER, LEASE_REPOSITORY } from './runner.tokens';
 @Injectable()
 export class ControlQueues implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(ControlQueues.name);
-  private readonly workers: Worker[] = [];
+  private readonly workers: HostedWorkers;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -43,46 +44,36 @@ export class ControlQueues implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(LEASE_REPOSITORY) private readonly leases: LeaseRepository,
     private readonly queues: EngineQueues,
     @Inject(CLOCK) private readonly clock: Clock,
-  ) {}
+  ) {
+    this.workers = new HostedWorkers(config, (message) => this.logger.error(message));
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     const options = { lockDuration: 15_000, stalledInterval: 5_000, maxStalledCount: 5 };
-    const log = (message: string) => this.logger.error(message);
     const engine = this.driver.engine;
     const name = this.config.GAMEDAY_ENGINE_NAME;
     const dryRunQueues = new Set([engineQueue(RUNNER_QUEUES.dryRun, name), engineQueue(RUNNER_QUEUES.dryRun, engine)]);
     if (name === DEFAULT_ENGINE) dryRunQueues.add(RUNNER_QUEUES.dryRun); // left by earlier versions
-    this.workers.push(
-      hostWorker(RUNNER_QUEUES.abort, (job) => this.abort(job, true), this.config, { ...options, concurrency: 8 }, log),
-      hostWorker(
-        engineQueue(RUNNER_QUEUES.abort, engine),
-        (job) => this.abort(job, false),
-        this.config,
-        { ...options, concurrency: 8 },
-        log,
-      ),
-      ...[...dryRunQueues].map((q) =>
-        hostWorker(q, (job) => this.dryRun(job), this.config, { ...options, concurrency: 4 }, log),
-      ),
-    );
+    this.workers
+      .host(RUNNER_QUEUES.abort, (job) => this.abort(job, true), { ...options, concurrency: 8 })
+      .host(engineQueue(RUNNER_QUEUES.abort, engine), (job) => this.abort(job, false), { ...options, concurrency: 8 });
+    for (const q of dryRunQueues) this.workers.host(q, (job) => this.dryRun(job), { ...options, concurrency: 4 });
     for (const queue of [this.queues.get(RUNNER_QUEUES.abort, engine), this.queues.get(RUNNER_QUEUES.dryRun, name)])
       this.metrics.watchQueues({ name: queue.name, counts: () => queue.getJobCounts() });
-    await Promise.all(this.workers.map((w) => w.waitUntilReady()));
+    await this.workers.ready();
   }
 
   async onModuleDestroy(): Promise<void> {
-    await Promise.allSettled(this.workers.map((w) => w.close()));
+    await this.workers.close();
   }
 
   private async abort(job: Job, shared: boolean): Promise<unknown> {
-    if (job.name !== FAULT_JOBS.abort) throw new UnrecoverableError(`unknown abort-queue job ${job.name}`);
-    const data = abortJobSchema.safeParse(job.data);
-    if (!data.success) throw new UnrecoverableError(`invalid abort job: ${data.error.message}`);
+    const abort = jobData(job, abortJobSchema, FAULT_JOBS.abort);
     const began = this.clock.monotonicMs();
-    const passedOn = shared ? await this.passOn(data.data, job.id ?? String(this.clock.now().getTime())) : [];
-    const reverted = await this.faultJobs.revert(data.data.runId ?? null, 'abort');
+    const passedOn = shared ? await this.passOn(abort, job.id ?? String(this.clock.now().getTime())) : [];
+    const reverted = await this.faultJobs.revert(abort.runId ?? null, 'abort');
     // the request's instant comes from another process: wall time
-    const requestedAt = Date.parse(data.data.requestedAt);
+    const requestedAt = Date.parse(abort.requestedAt);
     const latencyMs = Math.max(0, this.clock.now().getTime() - requestedAt);
     this.metrics.abortLatency.observe({ trigger: 'operator' }, latencyMs / 1000);
     return { reverted, passedOn, tookMs: this.clock.monotonicMs() - began };
@@ -105,9 +96,6 @@ export class ControlQueues implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async dryRun(job: Job): Promise<unknown> {
-    if (job.name !== FAULT_JOBS.dryRun) throw new UnrecoverableError(`unknown dry-run-queue job ${job.name}`);
-    const data = dryRunJobSchema.safeParse(job.data);
-    if (!data.success) throw new UnrecoverableError(`invalid dry-run job: ${data.error.message}`);
-    return this.dryRuns.process(data.data);
+    return this.dryRuns.process(jobData(job, dryRunJobSchema, FAULT_JOBS.dryRun));
   }
 }

@@ -10,10 +10,11 @@ import {
   fireJobSchema,
   launchJobSchema,
   occurrenceOf,
-  hostWorker,
+  HostedWorkers,
+  jobData,
   type HostedWorkerOptions,
 } from '@gameday/queue';
-import { type Job, type Queue, UnrecoverableError, Worker } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
 import { FireService } from './fire.service';
 import { Reconciler } from './reconciler.service';
 
@@ -25,7 +26,7 @@ import { Reconciler } from './reconciler.service';
 @Injectable()
 export class QueueWorkers implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(QueueWorkers.name);
-  private readonly workers: Worker[] = [];
+  private readonly workers: HostedWorkers;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -34,11 +35,12 @@ export class QueueWorkers implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(SCHEDULE_QUEUE) private readonly scheduleQueue: Queue,
     @Inject(RUN_QUEUE) private readonly runQueue: Queue,
     @Inject(METRICS) private readonly metrics: GameDayMetrics,
-  ) {}
+  ) {
+    this.workers = new HostedWorkers(config, (message) => this.logger.error(message));
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.config.WORKER_RECONCILE) await this.reconciler.schedules();
-    const log = (message: string) => this.logger.error(message);
     const options: HostedWorkerOptions = {
       concurrency: this.config.WORKER_CONCURRENCY,
       lockDuration: 30_000,
@@ -47,13 +49,10 @@ export class QueueWorkers implements OnApplicationBootstrap, OnModuleDestroy {
       // defaults for jobs enqueued without their own retention
       ...JOB_OPTIONS.fire,
     };
-    this.workers.push(
-      hostWorker(QUEUES.schedule, (job) => this.onFire(job), this.config, options, log),
-      hostWorker(QUEUES.run, (job) => this.onLaunch(job), this.config, options, log),
-    );
-    for (const w of this.workers)
-      w.on('failed', (job, err) => this.logger.error(`${w.name} job ${job?.id} failed: ${err.message}`));
-    await Promise.all(this.workers.map((w) => w.waitUntilReady()));
+    this.workers
+      .host(QUEUES.schedule, (job) => this.onFire(job), options)
+      .host(QUEUES.run, (job) => this.onLaunch(job), options);
+    await this.workers.ready();
     for (const q of [this.scheduleQueue, this.runQueue])
       this.metrics.watchQueues({ name: q.name, counts: () => q.getJobCounts() });
     this.logger.log(`workers ready on ${QUEUES.schedule}, ${QUEUES.run} (prefix ${this.config.QUEUE_PREFIX})`);
@@ -61,32 +60,28 @@ export class QueueWorkers implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Closed first on shutdown: in-flight jobs finish, no new ones start; queues and DB go later. */
   async onModuleDestroy(): Promise<void> {
-    await Promise.allSettled(this.workers.map((w) => w.close()));
+    await this.workers.close();
   }
 
   get running(): boolean {
-    return this.workers.length > 0 && this.workers.every((w) => w.isRunning());
+    return this.workers.running;
   }
 
   private async onFire(job: Job): Promise<unknown> {
-    if (job.name !== JOBS.fire) throw new UnrecoverableError(`unknown job ${job.name}`);
-    const parsed = fireJobSchema.safeParse(job.data);
-    if (!parsed.success) throw new UnrecoverableError(`invalid fire job payload: ${parsed.error.message}`);
+    const data = jobData(job, fireJobSchema, JOBS.fire);
     const scheduledFor = occurrenceOf({
       id: job.id,
-      data: parsed.data,
+      data,
       opts: job.opts as { prevMillis?: number },
       timestamp: job.timestamp,
       delay: job.delay,
     });
-    const outcome = await this.fire.fire(parsed.data, scheduledFor);
+    const outcome = await this.fire.fire(data, scheduledFor);
     if (outcome.outcome === 'ignored') this.logger.log(`fire ${job.id} ignored: ${outcome.reason}`);
     return outcome;
   }
 
   private async onLaunch(job: Job): Promise<unknown> {
-    const parsed = launchJobSchema.safeParse(job.data);
-    if (!parsed.success) throw new UnrecoverableError(`invalid launch job payload: ${parsed.error.message}`);
-    return this.fire.launchExisting(parsed.data.runId);
+    return this.fire.launchExisting(jobData(job, launchJobSchema).runId);
   }
 }
