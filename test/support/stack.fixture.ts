@@ -21,6 +21,8 @@ export const bearer = (token: string): AuthHeader => ({ Authorization: `Bearer $
 /** 'stop-at-arming': runs stop at arming (scheduling tests, no Docker); 'real': the executor runs them. */
 export type WorkerKind = 'stop-at-arming' | 'real';
 export type ApiAppOptions = NonNullable<Parameters<typeof createApiApp>[1]>;
+/** a real worker's options (hooks: the arming policy, a wrapped fault driver …) */
+export type WorkerAppOptions = Omit<NonNullable<Parameters<typeof createWorkerApp>[1]>, 'logger'>;
 
 export interface StackOptions {
   /** names the queue prefix and the tokens */
@@ -63,6 +65,11 @@ export interface Stack {
   readonly gameDayIds: string[];
   /** deleted after the tests */
   readonly tokenIds: string[];
+  /**
+   * Creates the GameDay through the API (as the admin unless `as` says otherwise; deleted
+   * afterwards) and runs it now; returns the run's id. Either answer other than 201 fails with its body.
+   */
+  runNow(body: Record<string, unknown>, as?: AuthHeader): Promise<string>;
   /** a token made by the admin through the API, deleted afterwards */
   createToken(role: Role, name?: string): Promise<StackToken>;
   /** another config (its own queue prefix, whose keys are deleted afterwards) */
@@ -72,7 +79,7 @@ export interface Stack {
   /** closes an API before the end (a test of what happens then) */
   closeApi(app?: INestApplication): Promise<void>;
   /** another worker, closed afterwards */
-  startWorker(kind?: WorkerKind, config?: AppConfig): Promise<INestApplicationContext>;
+  startWorker(kind?: WorkerKind, config?: AppConfig, options?: WorkerAppOptions): Promise<INestApplicationContext>;
   /** runs first in afterAll, while the API and workers are still up */
   beforeClose(fn: () => Promise<unknown>): void;
 }
@@ -115,6 +122,20 @@ export function useStack(options: StackOptions): Stack {
     as: (role) => bearer(stack.user(role).token),
     gameDayIds,
     tokenIds,
+    async runNow(body, as = stack.admin) {
+      const created = await stack.http.post('/api/v1/gamedays').set(as).send(body);
+      expect({ create: created.status, body: created.status === 201 ? null : created.body }).toEqual({
+        create: 201,
+        body: null,
+      });
+      gameDayIds.push(created.body.id);
+      const started = await stack.http.post(`/api/v1/gamedays/${created.body.id}/runs`).set(as).send({});
+      expect({ run: started.status, body: started.status === 201 ? null : started.body }).toEqual({
+        run: 201,
+        body: null,
+      });
+      return started.body.id as string;
+    },
     async createToken(role, name = `${options.name}-${role}-${randomUUID().slice(0, 8)}`) {
       const res = await stack.http.post('/api/v1/tokens').set(stack.admin).send({ name, role });
       if (res.status !== 201) throw new Error(`creating a ${role} token: ${res.status} ${res.text}`);
@@ -138,9 +159,11 @@ export function useStack(options: StackOptions): Stack {
       if (at >= 0) apis.splice(at, 1);
       await app.close();
     },
-    async startWorker(kind = 'real', config = stack.config) {
+    async startWorker(kind = 'real', config = stack.config, workerOptions = {}) {
       const worker =
-        kind === 'stop-at-arming' ? await startWorker(config) : await createWorkerApp(config, { logger: false });
+        kind === 'stop-at-arming'
+          ? await startWorker(config)
+          : await createWorkerApp(config, { ...workerOptions, logger: false });
       workers.push(worker);
       return worker;
     },

@@ -1,33 +1,17 @@
 import { faultSchema, type FaultDriver } from '@gameday/core';
 import { PrismaLeaseRepository, type PrismaClient } from '@gameday/db';
 import { DockerFaultDriver } from '@gameday/faults';
-import Docker from 'dockerode';
 import { randomUUID } from 'node:crypto';
-import { ensureLabTargetImage } from '../../../tools/lab/lab-images';
 import { LeaseLedger } from '../../../apps/worker/src/runner/lease-ledger';
+import { docker, startTarget as startSupportTarget } from '../../support/targets';
 
-export const docker = new Docker();
+export { docker, removeContainers } from '../../support/targets';
 
 /** A Redis URL nothing listens on: the API behind it sees Redis down (the shared Redis stays up). */
 export const REFUSING_REDIS_URL = 'redis://127.0.0.1:1/0';
 
 /** Starts an opted-in HTTP target (busybox httpd); returns its name and URL. */
-export async function startTarget(prefix: string): Promise<{ name: string; url: string }> {
-  const image = await ensureLabTargetImage(docker);
-  const name = `ctl-${prefix}-${randomUUID().slice(0, 8)}`;
-  const c = await docker.createContainer({ name, Image: image, Labels: { 'gameday.enabled': 'true' } });
-  await c.start();
-  const ip = (await c.inspect()).NetworkSettings.Networks.bridge.IPAddress;
-  return { name, url: `http://${ip}/` };
-}
-
-export async function removeContainers(names: string[]): Promise<void> {
-  for (const name of names) {
-    const c = docker.getContainer(name);
-    await c.unpause().catch(() => undefined);
-    await c.remove({ force: true }).catch(() => undefined);
-  }
-}
+export const startTarget = (prefix: string) => startSupportTarget(`ctl-${prefix}`);
 
 export const isPaused = async (name: string) => (await docker.getContainer(name).inspect()).State.Paused;
 

@@ -1,19 +1,9 @@
-import type { INestApplication, INestApplicationContext } from '@nestjs/common';
-import Docker from 'dockerode';
+import type { INestApplicationContext } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import request from 'supertest';
-import { ensureLabTargetImage } from '../../../tools/lab/lab-images';
-import { createWorkerApp } from '../../../apps/worker/src/bootstrap';
 import { RunExecutor } from '../../../apps/worker/src/runner/run-executor.service';
-import {
-  ADMIN_TOKEN,
-  deleteGameDays,
-  deleteQueueKeys,
-  startApi,
-  testConfig,
-  testPrisma,
-  waitFor,
-} from '../../support/harness';
+import { waitFor } from '../../support/harness';
+import { useStack } from '../../support/stack.fixture';
+import { docker, useTarget } from '../../support/targets';
 
 jest.setTimeout(90_000);
 
@@ -23,67 +13,35 @@ jest.setTimeout(90_000);
  * run (fencing token) and the first stops at its next step: one set of phase changes, one fault,
  * one verdict.
  */
-const docker = new Docker();
-const TARGET = `gd-fence-target-${randomUUID().slice(0, 8)}`;
-const config = testConfig('fence');
-const prisma = testPrisma();
-const ids: string[] = [];
-let api: INestApplication;
-let first: INestApplicationContext;
+const stack = useStack({ name: 'fence', api: true });
+const { prisma } = stack;
+const target = useTarget(stack, 'gd-fence-target');
 let second: INestApplicationContext;
-const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
 
 beforeAll(async () => {
-  const image = await ensureLabTargetImage(docker);
-  const c = await docker.createContainer({ name: TARGET, Image: image, Labels: { 'gameday.enabled': 'true' } });
-  await c.start();
-  api = await startApi(config);
-  first = await createWorkerApp(config, { logger: false });
-  second = await createWorkerApp(config, { logger: false });
-});
-
-afterAll(async () => {
-  await first?.close();
-  await second?.close();
-  await api?.close();
-  await docker
-    .getContainer(TARGET)
-    .remove({ force: true })
-    .catch(() => undefined);
-  await deleteGameDays(prisma, ids);
-  await prisma.$disconnect();
-  await deleteQueueKeys(config);
+  await stack.startWorker('real');
+  second = await stack.startWorker('real');
 });
 
 it('lets exactly one executor write when a second one takes the run mid-flight', async () => {
-  const ip = (await docker.getContainer(TARGET).inspect()).NetworkSettings.Networks.bridge.IPAddress;
-  const http = request(api.getHttpServer());
-  const created = await http
-    .post('/api/v1/gamedays')
-    .set(auth)
-    .send({
-      name: `fence-${randomUUID()}`,
-      timezone: 'UTC',
-      schedule: { at: new Date(Date.now() + 3_600_000).toISOString() },
-      experiments: [
-        {
-          name: 'pause',
-          hypothesis: {
-            description: 'the target fails while paused',
-            probes: [{ name: 'target', url: `http://${ip}/`, timeoutMs: 300, interval: '200ms' }],
-            tolerances: { fault: { minErrorRate: 0.5 } },
-          },
-          fault: { kind: 'container', target: { container: TARGET }, action: 'pause' },
-          // arming alongside the baseline (no time reserved for it): the run stays short
-          durations: { arming: '0s', baseline: '3s', fault: '3s', recovery: '2s' },
+  const runId = await stack.runNow({
+    name: `fence-${randomUUID()}`,
+    timezone: 'UTC',
+    schedule: { at: new Date(Date.now() + 3_600_000).toISOString() },
+    experiments: [
+      {
+        name: 'pause',
+        hypothesis: {
+          description: 'the target fails while paused',
+          probes: [{ name: 'target', url: target.url, timeoutMs: 300, interval: '200ms' }],
+          tolerances: { fault: { minErrorRate: 0.5 } },
         },
-      ],
-    });
-  expect(created.status).toBe(201);
-  ids.push(created.body.id);
-  const started = await http.post(`/api/v1/gamedays/${created.body.id}/runs`).set(auth).send({});
-  expect(started.status).toBe(201);
-  const runId = started.body.id as string;
+        fault: { kind: 'container', target: { container: target.name }, action: 'pause' },
+        // arming alongside the baseline (no time reserved for it): the run stays short
+        durations: { arming: '0s', baseline: '3s', fault: '3s', recovery: '2s' },
+      },
+    ],
+  });
 
   // the first worker's executor drives the run; during the baseline the job is "re-delivered"
   await waitFor(
@@ -114,5 +72,5 @@ it('lets exactly one executor write when a second one takes the run mid-flight',
     expect([t, count(t)]).toEqual([t, 1]);
   expect(await prisma.activeFault.count({ where: { runId } })).toBe(1);
   expect(await prisma.activeFault.count({ where: { runId, revertedAt: null } })).toBe(0);
-  expect((await docker.getContainer(TARGET).inspect()).State.Paused).toBe(false);
+  expect((await docker.getContainer(target.name).inspect()).State.Paused).toBe(false);
 });

@@ -1,63 +1,21 @@
-import type { INestApplication, INestApplicationContext } from '@nestjs/common';
-import Docker from 'dockerode';
 import { readRunResult } from '@gameday/core';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
 import { randomUUID } from 'node:crypto';
-import request from 'supertest';
-import { ensureLabTargetImage } from '../../../tools/lab/lab-images';
-import { createWorkerApp } from '../../../apps/worker/src/bootstrap';
-import {
-  ADMIN_TOKEN,
-  deleteGameDays,
-  deleteQueueKeys,
-  startApi,
-  testConfig,
-  testPrisma,
-  runEnded,
-  waitFor,
-} from '../../support/harness';
+import { runEnded, waitFor } from '../../support/harness';
+import { useStack } from '../../support/stack.fixture';
+import { docker, useTarget } from '../../support/targets';
 
 // Real Postgres, Redis, BullMQ and Docker Engine. The host kernel has no netem, so these runs use a
 // container fault (pause) on a real HTTP target: the lifecycle, timing, guardrails, emergency
 // stop and verdict are the same code paths as for network faults (those are proven in the lab).
 jest.setTimeout(90_000);
 
-const docker = new Docker();
-const TARGET = `gd-runner-target-${randomUUID().slice(0, 8)}`;
-
 describe('run lifecycle end to end (worker + API + Docker)', () => {
-  const config = testConfig('runner');
-  const prisma = testPrisma();
-  const ids: string[] = [];
-  let api: INestApplication;
-  let worker: INestApplicationContext;
-  let http: ReturnType<typeof request>;
-  let targetUrl: string;
-  const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
-
-  beforeAll(async () => {
-    const image = await ensureLabTargetImage(docker);
-    const c = await docker.createContainer({ name: TARGET, Image: image, Labels: { 'gameday.enabled': 'true' } });
-    await c.start();
-    const ip = (await c.inspect()).NetworkSettings.Networks.bridge.IPAddress;
-    targetUrl = `http://${ip}/`;
-    api = await startApi(config);
-    // the real launcher: runs go through the executor
-    worker = await createWorkerApp(config, { logger: false });
-    http = request(api.getHttpServer());
-  });
-
-  afterAll(async () => {
-    await worker?.close();
-    await api?.close();
-    await docker
-      .getContainer(TARGET)
-      .remove({ force: true })
-      .catch(() => undefined);
-    await deleteGameDays(prisma, ids);
-    await prisma.$disconnect();
-    await deleteQueueKeys(config);
-  });
+  // the real launcher: runs go through the executor
+  const stack = useStack({ name: 'runner', worker: 'real' });
+  const { prisma } = stack;
+  const target = useTarget(stack, 'gd-runner-target');
+  const auth = stack.admin;
 
   function spec(
     experiment: Record<string, unknown>,
@@ -72,9 +30,9 @@ describe('run lifecycle end to end (worker + API + Docker)', () => {
           name: 'pause target',
           hypothesis: {
             description: 'the target fails while paused and is back right after',
-            probes: [{ name: 'target', url: targetUrl, timeoutMs: 300, interval: '100ms' }],
+            probes: [{ name: 'target', url: target.url, timeoutMs: 300, interval: '100ms' }],
           },
-          fault: { kind: 'container', target: { container: TARGET }, action: 'pause' },
+          fault: { kind: 'container', target: { container: target.name }, action: 'pause' },
           durations,
           ...experiment,
         },
@@ -82,19 +40,11 @@ describe('run lifecycle end to end (worker + API + Docker)', () => {
     };
   }
 
-  /** Creates the GameDay and runs it now; resolves with the finished run. */
-  async function runNow(body: Record<string, unknown>) {
-    const created = await http.post('/api/v1/gamedays').set(auth).send(body);
-    expect(created.status).toBe(201);
-    ids.push(created.body.id);
-    const started = await http.post(`/api/v1/gamedays/${created.body.id}/runs`).set(auth).send({});
-    expect(started.status).toBe(201);
-    return started.body.id as string;
-  }
+  const runNow = (body: Record<string, unknown>) => stack.runNow(body);
 
   const finished = (runId: string) => runEnded(prisma, runId);
 
-  const paused = async () => (await docker.getContainer(TARGET).inspect()).State.Paused;
+  const paused = async () => (await docker.getContainer(target.name).inspect()).State.Paused;
 
   it('runs baseline → fault → recovery at the planned instants and decides the verdict', async () => {
     const runId = await runNow(
@@ -147,10 +97,10 @@ describe('run lifecycle end to end (worker + API + Docker)', () => {
     expect(await prisma.activeFault.count({ where: { runId, revertedAt: null } })).toBe(0);
 
     // the worker's gauge holds the score the API computes from the stored run
-    const view = await http.get(`/api/v1/runs/${runId}`).set(auth);
+    const view = await stack.http.get(`/api/v1/runs/${runId}`).set(auth);
     expect(view.body.score.score).toEqual(expect.any(Number));
     expect(view.body.summary.score).toBe(view.body.score.score);
-    const gauge = await worker.get<symbol, GameDayMetrics>(METRICS, { strict: false }).resilienceScore.get();
+    const gauge = await stack.worker.get<symbol, GameDayMetrics>(METRICS, { strict: false }).resilienceScore.get();
     const name = (run.spec as { name: string }).name;
     expect(gauge.values.find((v) => v.labels.gameday === name)?.value).toBe(view.body.score.score);
   });
@@ -159,7 +109,7 @@ describe('run lifecycle end to end (worker + API + Docker)', () => {
     // a longer baseline: the load's thread takes a second or two to start sending under the test's TypeScript loader
     const runId = await runNow(
       spec(
-        { load: { url: targetUrl, rate: 100, concurrency: 8, timeoutMs: 300 } },
+        { load: { url: target.url, rate: 100, concurrency: 8, timeoutMs: 300 } },
         { arming: '1s', baseline: '5s', fault: '3s', recovery: '2s' },
       ),
     );
@@ -227,7 +177,7 @@ describe('run lifecycle end to end (worker + API + Docker)', () => {
         {
           fault: {
             kind: 'blackhole',
-            target: { container: TARGET },
+            target: { container: target.name },
             direction: 'ingress',
             localPorts: [80],
             action: 'reject',
@@ -254,7 +204,7 @@ describe('run lifecycle end to end (worker + API + Docker)', () => {
     const runId = await runNow(spec({}, { arming: '0s', baseline: '1s', fault: '30s', recovery: '1s' }));
     await waitFor('the fault', async () => (await paused()) || null, 15_000, 20);
     const requested = Date.now();
-    const res = await http.post(`/api/v1/runs/${runId}/abort`).set(auth).send({ reason: 'pager went off' });
+    const res = await stack.http.post(`/api/v1/runs/${runId}/abort`).set(auth).send({ reason: 'pager went off' });
     expect(res.status).toBe(202);
     await waitFor('the revert', async () => !(await paused()) || null, 2_000, 10);
     const tookMs = Date.now() - requested;

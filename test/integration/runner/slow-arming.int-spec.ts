@@ -1,21 +1,9 @@
-import type { INestApplication, INestApplicationContext } from '@nestjs/common';
-import Docker from 'dockerode';
 import { readRunResult } from '@gameday/core';
 import { randomUUID } from 'node:crypto';
-import request from 'supertest';
-import { ensureLabTargetImage } from '../../../tools/lab/lab-images';
-import { createWorkerApp } from '../../../apps/worker/src/bootstrap';
-import {
-  ADMIN_TOKEN,
-  deleteGameDays,
-  deleteQueueKeys,
-  runEnded,
-  startApi,
-  testConfig,
-  testPrisma,
-  waitFor,
-} from '../../support/harness';
+import { runEnded, waitFor } from '../../support/harness';
 import { slowHelperStart, type SlowArming } from '../../support/slow-arming';
+import { useStack } from '../../support/stack.fixture';
+import { docker, useTarget } from '../../support/targets';
 
 // A GameDay that gives no durations.arming, armed slowly on purpose (every helper start delayed,
 // through the worker's DI) on the host's Docker with a container fault: the run reserves its
@@ -24,47 +12,23 @@ import { slowHelperStart, type SlowArming } from '../../support/slow-arming';
 // The lead policy is the product's, shortened (floor = cap = 6 s) so the runs take seconds.
 jest.setTimeout(90_000);
 
-const docker = new Docker();
-const TARGET = `gd-slow-arming-${randomUUID().slice(0, 8)}`;
 const LEAD_MS = 6_000;
 const policy = { floorMs: LEAD_MS, coldMs: LEAD_MS, capMs: LEAD_MS, margin: 1.5, history: 20, minHistory: 1 };
 
 describe('slow arming (helper start delayed on purpose)', () => {
-  const config = testConfig('slow-arming');
-  const prisma = testPrisma();
-  const ids: string[] = [];
+  const stack = useStack({ name: 'slow-arming' });
+  const { prisma } = stack;
+  const target = useTarget(stack, 'gd-slow-arming');
+  const ids = stack.gameDayIds;
+  const auth = stack.admin;
   const slow: SlowArming = { delayMs: 0 };
-  let api: INestApplication;
-  let worker: INestApplicationContext;
-  let http: ReturnType<typeof request>;
-  let targetUrl: string;
   let engineId: string;
-  const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
 
   beforeAll(async () => {
-    const image = await ensureLabTargetImage(docker);
-    const c = await docker.createContainer({ name: TARGET, Image: image, Labels: { 'gameday.enabled': 'true' } });
-    await c.start();
-    targetUrl = `http://${(await c.inspect()).NetworkSettings.Networks.bridge.IPAddress}/`;
     engineId = (await docker.info()).ID;
-    api = await startApi(config);
-    worker = await createWorkerApp(config, {
-      logger: false,
+    await stack.startWorker('real', stack.config, {
       hooks: { armingPolicy: policy, wrapFaultDriver: (d) => slowHelperStart(d, slow) },
     });
-    http = request(api.getHttpServer());
-  });
-
-  afterAll(async () => {
-    await worker?.close();
-    await api?.close();
-    await docker
-      .getContainer(TARGET)
-      .remove({ force: true })
-      .catch(() => undefined);
-    await deleteGameDays(prisma, ids);
-    await prisma.$disconnect();
-    await deleteQueueKeys(config);
   });
 
   /** A pause GameDay without durations.arming: its arming is left to the engine's lead. */
@@ -78,27 +42,17 @@ describe('slow arming (helper start delayed on purpose)', () => {
           name: 'pause target',
           hypothesis: {
             description: 'the target fails while paused and is back right after',
-            probes: [{ name: 'target', url: targetUrl, timeoutMs: 300, interval: '100ms' }],
+            probes: [{ name: 'target', url: target.url, timeoutMs: 300, interval: '100ms' }],
             tolerances: { fault: { minErrorRate: 0.8 }, recovery: { maxErrorRate: 0.2 }, minSamples },
           },
-          fault: { kind: 'container', target: { container: TARGET }, action: 'pause' },
+          fault: { kind: 'container', target: { container: target.name }, action: 'pause' },
           durations,
         },
       ],
     };
   }
 
-  async function runNow(body: Record<string, unknown>): Promise<string> {
-    const created = await http.post('/api/v1/gamedays').set(auth).send(body);
-    expect(created.status).toBe(201);
-    ids.push(created.body.id);
-    const started = await http.post(`/api/v1/gamedays/${created.body.id}/runs`).set(auth).send({});
-    expect({ status: started.status, body: started.status === 201 ? null : started.body }).toEqual({
-      status: 201,
-      body: null,
-    });
-    return started.body.id as string;
-  }
+  const runNow = (body: Record<string, unknown>) => stack.runNow(body);
 
   it('reserves the lead ahead of the baseline: a 3 s arming leaves the whole baseline, and the hypothesis holds', async () => {
     slow.delayMs = 3_000;
@@ -114,7 +68,7 @@ describe('slow arming (helper start delayed on purpose)', () => {
     expect(run.armingLeadMs).toBe(LEAD_MS);
     const planned = run.events.find((e) => e.type === 'arming.planned')!;
     expect(planned.data).toMatchObject({ leadMs: LEAD_MS, engine: engineId });
-    const view = await http.get(`/api/v1/runs/${runId}`).set(auth);
+    const view = await stack.http.get(`/api/v1/runs/${runId}`).set(auth);
     const plan = view.body.plan.experiments[0];
     expect(plan).toMatchObject({ armAt: run.scheduledFor.getTime(), arming: 'lead' });
     expect(plan.baselineAt - plan.armAt).toBe(LEAD_MS);
@@ -150,7 +104,7 @@ describe('slow arming (helper start delayed on purpose)', () => {
     const seen = await waitFor(
       'the arming overrun',
       async () => {
-        const r = await http.get(`/api/v1/runs/${runId}`).set(auth);
+        const r = await stack.http.get(`/api/v1/runs/${runId}`).set(auth);
         const overran = r.body.events?.find((e: { type: string }) => e.type === 'arming.overran');
         return overran ? { status: r.body.status as string, overran } : null;
       },
@@ -188,7 +142,7 @@ describe('slow arming (helper start delayed on purpose)', () => {
   it('dry run shows the arming the engine would reserve now and warns of a baseline too short for minSamples', async () => {
     slow.delayMs = 0;
     const body = spec({ baseline: '2s', fault: '5s', recovery: '6s' }, 40);
-    const created = await http.post('/api/v1/gamedays').set(auth).send(body);
+    const created = await stack.http.post('/api/v1/gamedays').set(auth).send(body);
     expect(created.status).toBe(201);
     ids.push(created.body.id);
     const warning = {
@@ -196,7 +150,7 @@ describe('slow arming (helper start delayed on purpose)', () => {
       message: expect.stringMatching(/^a 2s baseline gives about 20 sample\(s\) .* fewer than minSamples 40/),
     };
     expect(created.body.warnings).toEqual([warning]);
-    const dry = await http.post(`/api/v1/gamedays/${created.body.id}/dry-run`).set(auth).send({});
+    const dry = await stack.http.post(`/api/v1/gamedays/${created.body.id}/dry-run`).set(auth).send({});
     expect(dry.status).toBe(200);
     expect(dry.body.warnings).toEqual([warning]);
     expect(dry.body.arming).toMatchObject({ engine: engineId, leadMs: LEAD_MS, source: 'learned' });
