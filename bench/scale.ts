@@ -30,7 +30,7 @@ import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import { configSchema } from '@gameday/config';
 import { freePort, startProcess, waitForHttp, type Managed } from '../tools/lab/processes';
-import { quantile } from '../tools/lab/stats';
+import { backgroundSchedule, gameDay, latencyOf, round1, type Latency } from './scale-fixtures';
 import { listPlans, printPlans } from './scale-plans';
 import { printTable, slopeOf, type BurstFigures } from './scale-report';
 
@@ -49,46 +49,6 @@ const dbUrl = (name: string) => Object.assign(new URL(PG), { pathname: `/${name}
 const REDIS_URL = `redis://127.0.0.1:6379/${REDIS_DB}`;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const round1 = (x: number) => Math.round(x * 10) / 10;
-
-interface Latency {
-  n: number;
-  p50: number;
-  p99: number;
-  max: number;
-}
-const latencyOf = (xs: number[]): Latency => ({
-  n: xs.length,
-  p50: round1(quantile(xs, 0.5)),
-  p99: round1(quantile(xs, 0.99)),
-  max: round1(Math.max(...xs)),
-});
-
-/** A GameDay that never touches a container: its target's label matches nothing. */
-function gameDay(i: number, schedule: Record<string, unknown>, name = 'bench'): string {
-  return JSON.stringify({
-    name: `${name} ${i} ${randomBytes(3).toString('hex')}`,
-    // three environments, for the filtered list
-    environment: ['prod', 'staging', 'dev'][i % 3],
-    timezone: 'UTC',
-    schedule,
-    experiments: [
-      {
-        name: 'latency',
-        hypothesis: { description: 'bench', probes: [{ name: 'front', url: 'http://127.0.0.1:9/', timeoutMs: 500 }] },
-        fault: { kind: 'network', target: { labels: { 'gameday.bench': 'none' } }, netem: { delay: '100ms' } },
-        durations: { baseline: '10s', fault: '10s', recovery: '10s' },
-      },
-    ],
-  });
-}
-
-/** Never due during the bench: a one-shot 2-30 days ahead, or a monthly cron on a day far from today. */
-function backgroundSchedule(i: number, now: Date): Record<string, unknown> {
-  if (i % 2 === 0) return { at: new Date(now.getTime() + (2 + (i % 28)) * 86_400_000 + i * 1000).toISOString() };
-  const day = ((now.getUTCDate() + 7 + (i % 14)) % 28) + 1;
-  return { cron: `${i % 60} ${i % 24} ${day} * *`, timezone: ['UTC', 'Europe/Paris', 'America/New_York'][i % 3] };
-}
 
 class ScaleBench {
   private procs: Managed[] = [];
@@ -331,7 +291,7 @@ async function main(): Promise<void> {
       status: 200,
     });
     const walk = await b.walkPages();
-    const plans = await listPlans(b.pg, 'bench 99');
+    const plans = await listPlans(b.pg, 'bench 99', `bench ${GAMEDAYS - 1} `);
     printPlans(plans);
 
     // lone occurrences, one per second: the firing path without contention
