@@ -45,7 +45,8 @@ export class QueueWorkers implements OnApplicationBootstrap, OnModuleDestroy {
       stalledInterval: 30_000,
       maxStalledCount: 1,
       // defaults for jobs enqueued without their own retention
-      ...JOB_OPTIONS.fire,
+      removeOnComplete: JOB_OPTIONS.fire.removeOnComplete,
+      removeOnFail: JOB_OPTIONS.fire.removeOnFail,
     };
     this.workers.push(
       hostWorker(QUEUES.schedule, (job) => this.onFire(job), this.config, options, log),
