@@ -150,7 +150,7 @@ const DAY_S = 24 * 3600;
 /** Attempts and retention per job kind: how long finished jobs stay in Redis for debugging. */
 export const JOB_OPTIONS = Object.freeze({
   /**
-   * a firing that failed (a transaction that found no free connection in time during a burst) is
+   * a firing that failed (e.g. a transaction past its wait or timeout in a burst) is
    * tried again (0.5, 1, 2, 4 s): a failed fire job stays in Redis, so the reconciler would not put
    * the occurrence back and it was lost; a second firing of one occurrence is a no-op (unique run)
    */
