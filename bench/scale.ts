@@ -1,12 +1,14 @@
-// GameDay scale bench: many GameDays on one API and one worker, each figure beside a baseline
+// GameDay scale bench: many GameDays on one API and 1..n workers, each figure beside a baseline
 // measured in the same run against the same processes.
 //
 // - create: POST /api/v1/gamedays, one-shot and cron mixed, N of them (autocannon, C connections);
 //   baseline: GET /readyz (one round trip and a database ping) at the same concurrency.
-// - list: the first page, a name search, and a walk through every page by cursor; baseline /readyz.
-// - firing lateness: B one-shot GameDays due at the same minute boundary, with N others scheduled;
-//   lateness = the run's row written − the occurrence. Once with Redis `hz` 10, once with 100.
-//   Baseline: lone occurrences, one per second.
+// - list: the first page, a name search, a filter, and a walk through every page by cursor;
+//   baseline /readyz; then EXPLAIN (ANALYZE, BUFFERS) of each list query shape.
+// - firing lateness: B one-shot GameDays due at the same instant, with N others scheduled, once per
+//   worker count in BENCH_SCALE_WORKERS (worker processes started as the counts grow); lateness =
+//   the run's row written − the occurrence; every burst GameDay must have exactly one run (a
+//   missing or a second one fails the bench). Baseline: lone occurrences, one per second.
 // - worker RSS and Redis memory while the N GameDays stay scheduled (the worker's reconciler walks
 //   all of them), sampled for S seconds: start, end, max and the slope.
 //
@@ -14,8 +16,9 @@
 // Redis database index of their own, dropped and flushed at the end. Their runs fail at arming by
 // design (the targets' label matches no container): firing is measured, not faults.
 //
-// Environment: BENCH_SCALE_GAMEDAYS (10000), BENCH_SCALE_BURST (1000), BENCH_SCALE_SOAK_S (120),
-// BENCH_SCALE_CONNECTIONS (16), BENCH_SCALE_REDIS_DB (13). Ends with one JSON line of the figures.
+// Environment: BENCH_SCALE_GAMEDAYS (10000), BENCH_SCALE_BURST (1000), BENCH_SCALE_WORKERS ("1,2,4"),
+// BENCH_SCALE_SOAK_S (120), BENCH_SCALE_CONNECTIONS (16), BENCH_SCALE_REDIS_DB (13). Ends with one
+// JSON line of the figures.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -27,7 +30,9 @@ import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import { configSchema } from '@gameday/config';
 import { freePort, startProcess, waitForHttp, type Managed } from '../tools/lab/processes';
-import { quantile } from '../tools/lab/stats';
+import { backgroundSchedule, gameDay, latencyOf, round1, type Latency } from './scale-fixtures';
+import { listPlans, printPlans } from './scale-plans';
+import { printTable, slopeOf, type BurstFigures } from './scale-report';
 
 const ROOT = path.resolve(__dirname, '..');
 const GAMEDAYS = Number(process.env.BENCH_SCALE_GAMEDAYS ?? 10_000);
@@ -35,6 +40,8 @@ const BURST = Number(process.env.BENCH_SCALE_BURST ?? 1_000);
 const SOAK_S = Number(process.env.BENCH_SCALE_SOAK_S ?? 120);
 const CONNECTIONS = Number(process.env.BENCH_SCALE_CONNECTIONS ?? 16);
 const REDIS_DB = Number(process.env.BENCH_SCALE_REDIS_DB ?? 13);
+const WORKERS = (process.env.BENCH_SCALE_WORKERS ?? '1,2,4').split(',').map(Number);
+if (WORKERS.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('BENCH_SCALE_WORKERS: counts like "1,2,4"');
 const LONE = 5;
 const DB_NAME = 'gameday_bench_scale';
 const PG = new URL(process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/gameday');
@@ -42,52 +49,15 @@ const dbUrl = (name: string) => Object.assign(new URL(PG), { pathname: `/${name}
 const REDIS_URL = `redis://127.0.0.1:6379/${REDIS_DB}`;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const round1 = (x: number) => Math.round(x * 10) / 10;
-
-interface Latency {
-  n: number;
-  p50: number;
-  p99: number;
-  max: number;
-}
-const latencyOf = (xs: number[]): Latency => ({
-  n: xs.length,
-  p50: round1(quantile(xs, 0.5)),
-  p99: round1(quantile(xs, 0.99)),
-  max: round1(Math.max(...xs)),
-});
-
-/** A GameDay that never touches a container: its target's label matches nothing. */
-function gameDay(i: number, schedule: Record<string, unknown>): string {
-  return JSON.stringify({
-    name: `bench ${i} ${randomBytes(3).toString('hex')}`,
-    timezone: 'UTC',
-    schedule,
-    experiments: [
-      {
-        name: 'latency',
-        hypothesis: { description: 'bench', probes: [{ name: 'front', url: 'http://127.0.0.1:9/', timeoutMs: 500 }] },
-        fault: { kind: 'network', target: { labels: { 'gameday.bench': 'none' } }, netem: { delay: '100ms' } },
-        durations: { baseline: '10s', fault: '10s', recovery: '10s' },
-      },
-    ],
-  });
-}
-
-/** Never due during the bench: a one-shot 2-30 days ahead, or a monthly cron on a day far from today. */
-function backgroundSchedule(i: number, now: Date): Record<string, unknown> {
-  if (i % 2 === 0) return { at: new Date(now.getTime() + (2 + (i % 28)) * 86_400_000 + i * 1000).toISOString() };
-  const day = ((now.getUTCDate() + 7 + (i % 14)) % 28) + 1;
-  return { cron: `${i % 60} ${i % 24} ${day} * *`, timezone: ['UTC', 'Europe/Paris', 'America/New_York'][i % 3] };
-}
 
 class ScaleBench {
   private procs: Managed[] = [];
+  private workers: Managed[] = [];
+  private env: NodeJS.ProcessEnv = {};
   private readonly token = randomBytes(24).toString('hex');
   private readonly redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-  private readonly pg = new Client({ connectionString: dbUrl(DB_NAME) });
+  readonly pg = new Client({ connectionString: dbUrl(DB_NAME) });
   private readonly logDir = mkdtempSync(path.join(tmpdir(), 'gameday-bench-scale-'));
-  private hzBefore = '10';
   api = '';
   workerPid = 0;
 
@@ -105,8 +75,7 @@ class ScaleBench {
     });
     await this.pg.connect();
     await this.redis.flushdb();
-    this.hzBefore = ((await this.redis.config('GET', 'hz')) as string[])[1];
-    const [apiPort, workerPort] = [await freePort(), await freePort()];
+    const apiPort = await freePort();
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       DATABASE_URL: dbUrl(DB_NAME),
@@ -114,25 +83,41 @@ class ScaleBench {
       QUEUE_PREFIX: 'gdbench-scale',
       GAMEDAY_ADMIN_TOKEN: this.token,
       PORT: String(apiPort),
-      WORKER_PORT: String(workerPort),
       LOG_LEVEL: 'warn',
       // one operator provisioning many GameDays: the per-token limit is not what is measured
       RATE_LIMIT_PER_TOKEN: '10000000',
       RATE_LIMIT_PER_ADDRESS: '10000000',
     };
+    this.env = env;
     this.procs = [
       startProcess('api', process.execPath, [path.join(ROOT, 'dist/apps/api/src/main.js')], env, this.logDir),
-      startProcess('worker', process.execPath, [path.join(ROOT, 'dist/apps/worker/src/main.js')], env, this.logDir),
     ];
     this.api = `http://127.0.0.1:${apiPort}`;
-    this.workerPid = this.procs[1].child.pid!;
     await waitForHttp(`${this.api}/readyz`, 60_000, `the API (log: ${this.procs[0].logFile})`);
-    await waitForHttp(`http://127.0.0.1:${workerPort}/healthz`, 60_000, `the worker (log: ${this.procs[1].logFile})`);
+    await this.workersUpTo(1);
+    this.workerPid = this.workers[0].child.pid!;
+  }
+
+  /** Starts (or stops) worker processes until `n` run, each on a port of its own. */
+  async workersUpTo(n: number): Promise<void> {
+    while (this.workers.length > n) await this.workers.pop()!.stop();
+    while (this.workers.length < n) {
+      const port = await freePort();
+      const w = startProcess(
+        `worker-${this.workers.length + 1}`,
+        process.execPath,
+        [path.join(ROOT, 'dist/apps/worker/src/main.js')],
+        { ...this.env, WORKER_PORT: String(port) },
+        this.logDir,
+      );
+      this.workers.push(w);
+      this.procs.push(w);
+      await waitForHttp(`http://127.0.0.1:${port}/healthz`, 60_000, `${w.name} (log: ${w.logFile})`);
+    }
   }
 
   async stop(): Promise<void> {
     for (const p of this.procs.reverse()) await p.stop().catch(() => undefined);
-    await this.redis.config('SET', 'hz', this.hzBefore).catch(() => undefined);
     await this.redis.flushdb().catch(() => undefined);
     this.redis.disconnect();
     await this.pg.end().catch(() => undefined);
@@ -222,20 +207,49 @@ class ScaleBench {
     return { fired: rows.length, latency: latencyOf(rows.map((r) => Number(r.late_ms))) };
   }
 
-  /** B one-shots due at the next minute boundary that leaves time to create them. */
-  async burst(hz: number, offset: number): Promise<{ fired: number; latency: Latency; at: string }> {
-    await this.redis.config('SET', 'hz', String(hz));
-    const at = new Date(Math.ceil((Date.now() + 45_000) / 60_000) * 60_000);
-    await this.cannon(`burst hz ${hz}`, {
+  /**
+   * B one-shots due at one instant (a 10 s boundary `leadMs` ahead, room to create them), fired
+   * by `workers` worker processes; then every one of them must have exactly one run.
+   */
+  async burst(workers: number, offset: number, leadMs: number): Promise<BurstFigures> {
+    await this.workersUpTo(workers);
+    await this.settled();
+    const at = new Date(Math.ceil((Date.now() + leadMs) / 10_000) * 10_000);
+    const name = `burst w${workers}`;
+    await this.cannon(`burst, ${workers} worker(s)`, {
       path: '/api/v1/gamedays',
       method: 'POST',
       amount: BURST,
       status: 201,
-      body: (i) => gameDay(offset + i, { at: at.toISOString() }),
+      body: (i) => gameDay(offset + i, { at: at.toISOString() }, name),
     });
-    if (Date.now() > at.getTime() - 5_000) throw new Error(`creating ${BURST} GameDays ran past their instant`);
-    const r = await this.lateness([at], BURST, at.getTime() + 180_000);
-    return { ...r, at: at.toISOString() };
+    if (Date.now() > at.getTime() - 2_000) throw new Error(`creating ${BURST} GameDays ran past their instant`);
+    const r = await this.lateness([at], BURST, at.getTime() + Math.max(180_000, BURST * 50));
+    // a second run would come from a re-delivered job: give it time to show
+    await sleep(3_000);
+    const counts = await this.pg.query<{ runs: number }>(
+      `SELECT count(r.id)::int AS runs FROM "GameDay" g LEFT JOIN "Run" r ON r."gameDayId" = g.id
+       WHERE g.name LIKE $1 GROUP BY g.id`,
+      [`${name} %`],
+    );
+    if (counts.rows.length !== BURST) throw new Error(`${counts.rows.length} burst GameDays stored, ${BURST} created`);
+    return {
+      workers,
+      fired: r.fired,
+      ...r.latency,
+      missing: counts.rows.filter((c) => c.runs === 0).length,
+      duplicates: counts.rows.filter((c) => c.runs > 1).length,
+    };
+  }
+
+  /** Waits (up to 2 min) until the runs already fired have ended: a burst starts on idle workers. */
+  async settled(): Promise<void> {
+    const deadline = Date.now() + 120_000;
+    while (Date.now() < deadline) {
+      const res = await this.pg.query<{ n: number }>(`SELECT count(*)::int AS n FROM "Run" WHERE "finishedAt" IS NULL`);
+      if (res.rows[0].n === 0) return;
+      await sleep(1_000);
+    }
   }
 }
 
@@ -253,6 +267,7 @@ async function main(): Promise<void> {
     const readyz = await b.cannon('readyz', { path: '/readyz', amount: 2_000, status: 200 });
 
     const now = new Date();
+    const createStart = Date.now();
     const create = await b.cannon('create', {
       path: '/api/v1/gamedays',
       method: 'POST',
@@ -260,6 +275,7 @@ async function main(): Promise<void> {
       status: 201,
       body: (i) => gameDay(i, backgroundSchedule(i, now)),
     });
+    const createPerS = GAMEDAYS / ((Date.now() - createStart) / 1000);
     const stored = await b.storedGameDays();
     if (stored !== GAMEDAYS) throw new Error(`${stored} GameDays stored, ${GAMEDAYS} created`);
     const redisAfter = await b.redisMemory();
@@ -269,7 +285,14 @@ async function main(): Promise<void> {
       amount: 500,
       status: 200,
     });
+    const listFilter = await b.cannon('filter', {
+      path: '/api/v1/gamedays?limit=50&environment=staging',
+      amount: 500,
+      status: 200,
+    });
     const walk = await b.walkPages();
+    const plans = await listPlans(b.pg, 'bench 99', `bench ${GAMEDAYS - 1} `);
+    printPlans(plans);
 
     // lone occurrences, one per second: the firing path without contention
     const loneAt = Array.from(
@@ -278,8 +301,10 @@ async function main(): Promise<void> {
     );
     for (const [i, at] of loneAt.entries()) await b.createOne(gameDay(GAMEDAYS + i, { at: at.toISOString() }));
     const lone = await b.lateness(loneAt, LONE, loneAt[LONE - 1].getTime() + 60_000);
-    const hz10 = await b.burst(10, GAMEDAYS + LONE);
-    const hz100 = await b.burst(100, GAMEDAYS + LONE + BURST);
+    // room to create a burst at the rate measured above, and half as much again
+    const leadMs = Math.max(20_000, (1.5 * BURST * 1000) / createPerS + 5_000);
+    const bursts: BurstFigures[] = [];
+    for (const [k, n] of WORKERS.entries()) bursts.push(await b.burst(n, GAMEDAYS + LONE + k * BURST, leadMs));
 
     // soak: everything stays scheduled; the worker's reconciler walks it all periodically
     const rss: { t: number; mb: number }[] = [];
@@ -291,33 +316,41 @@ async function main(): Promise<void> {
       await sleep(5_000);
     }
     const slope = slopeOf(rss);
-    const figures = {
-      gamedays: GAMEDAYS + LONE + 2 * BURST,
+    const figures: Record<string, number> = {
+      gamedays: GAMEDAYS + LONE + WORKERS.length * BURST,
       connections: CONNECTIONS,
       baseline_readyz_p50_ms: readyz.p50,
       baseline_readyz_p99_ms: readyz.p99,
       create_p50_ms: create.p50,
       create_p99_ms: create.p99,
       create_p99_ratio: round1(create.p99 / readyz.p99),
+      create_per_s: round1(createPerS),
       list_first_page_p99_ms: listFirst.p99,
       list_first_page_p99_ratio: round1(listFirst.p99 / readyz.p99),
       list_search_p99_ms: listSearch.p99,
+      list_search_p99_ratio: round1(listSearch.p99 / readyz.p99),
+      list_filter_p99_ms: listFilter.p99,
+      list_filter_p99_ratio: round1(listFilter.p99 / readyz.p99),
       list_walk_pages: walk.pages,
       list_walk_page_p99_ms: walk.latency.p99,
+      ...Object.fromEntries(
+        plans.map((p) => [`plan_${p.label.split(' ')[0]}_${p.label.split(' ')[1]}_ms`, p.executionMs]),
+      ),
       firing_lone_p50_ms: lone.latency.p50,
       firing_lone_max_ms: lone.latency.max,
       firing_burst: BURST,
       // the worker's firing/launching concurrency, as the worker parsed it from the same environment
       worker_concurrency: configSchema.shape.WORKER_CONCURRENCY.parse(process.env.WORKER_CONCURRENCY),
-      firing_hz10_fired: hz10.fired,
-      firing_hz10_p50_ms: hz10.latency.p50,
-      firing_hz10_p99_ms: hz10.latency.p99,
-      firing_hz10_max_ms: hz10.latency.max,
-      firing_hz100_fired: hz100.fired,
-      firing_hz100_p50_ms: hz100.latency.p50,
-      firing_hz100_p99_ms: hz100.latency.p99,
-      firing_hz100_max_ms: hz100.latency.max,
-      firing_hz10_p99_ratio: round1(hz10.latency.p99 / Math.max(1, lone.latency.max)),
+      ...Object.fromEntries(
+        bursts.flatMap((r) => [
+          [`firing_w${r.workers}_fired`, r.fired],
+          [`firing_w${r.workers}_p50_ms`, r.p50],
+          [`firing_w${r.workers}_p99_ms`, r.p99],
+          [`firing_w${r.workers}_max_ms`, r.max],
+          [`firing_w${r.workers}_missing`, r.missing],
+          [`firing_w${r.workers}_twice`, r.duplicates],
+        ]),
+      ),
       worker_rss_start_mb: round1(rssStart),
       worker_rss_soak_start_mb: round1(rss[0]?.mb ?? NaN),
       worker_rss_soak_end_mb: round1(rss[rss.length - 1]?.mb ?? NaN),
@@ -330,58 +363,16 @@ async function main(): Promise<void> {
       redis_used_memory_soak_max_mb: round1(Math.max(...redisMem) / 1e6),
       took_s: Math.round((Date.now() - t0) / 1000),
     };
-    printTable(figures);
+    printTable(figures, bursts);
     console.log(JSON.stringify(figures));
+    const wrong = bursts.filter((r) => r.missing > 0 || r.duplicates > 0);
+    if (wrong.length > 0)
+      throw new Error(
+        `not exactly once: ${wrong.map((r) => `${r.workers} worker(s): ${r.missing} missing, ${r.duplicates} fired twice`).join('; ')}`,
+      );
   } finally {
     await b.stop();
   }
-}
-
-/** Least-squares slope of RSS over minutes. */
-function slopeOf(points: { t: number; mb: number }[]): number {
-  if (points.length < 2) return NaN;
-  const mt = points.reduce((s, p) => s + p.t, 0) / points.length;
-  const mm = points.reduce((s, p) => s + p.mb, 0) / points.length;
-  const num = points.reduce((s, p) => s + (p.t - mt) * (p.mb - mm), 0);
-  const den = points.reduce((s, p) => s + (p.t - mt) ** 2, 0);
-  return den === 0 ? NaN : num / den;
-}
-
-function printTable(f: Record<string, number>): void {
-  const rows: [string, string, string][] = [
-    [
-      'create (POST /gamedays)',
-      `p50 ${f.create_p50_ms} / p99 ${f.create_p99_ms} ms`,
-      `${f.create_p99_ratio}× /readyz p99`,
-    ],
-    ['list, first page of 50', `p99 ${f.list_first_page_p99_ms} ms`, `${f.list_first_page_p99_ratio}× /readyz p99`],
-    ['list, name search', `p99 ${f.list_search_p99_ms} ms`, ''],
-    ['list, every page of 100 by cursor', `${f.list_walk_pages} pages, p99 ${f.list_walk_page_p99_ms} ms`, ''],
-    ['baseline GET /readyz', `p50 ${f.baseline_readyz_p50_ms} / p99 ${f.baseline_readyz_p99_ms} ms`, ''],
-    ['firing, lone occurrences', `p50 ${f.firing_lone_p50_ms} / max ${f.firing_lone_max_ms} ms`, 'baseline'],
-    [
-      `firing, ${f.firing_burst} due at once, hz 10`,
-      `${f.firing_hz10_fired} fired; p50 ${f.firing_hz10_p50_ms} / p99 ${f.firing_hz10_p99_ms} / max ${f.firing_hz10_max_ms} ms`,
-      `${f.firing_hz10_p99_ratio}× lone max`,
-    ],
-    [
-      `firing, ${f.firing_burst} due at once, hz 100`,
-      `${f.firing_hz100_fired} fired; p50 ${f.firing_hz100_p50_ms} / p99 ${f.firing_hz100_p99_ms} / max ${f.firing_hz100_max_ms} ms`,
-      '',
-    ],
-    [
-      `worker RSS over ${f.soak_s} s`,
-      `${f.worker_rss_soak_start_mb} → ${f.worker_rss_soak_end_mb} MB (max ${f.worker_rss_soak_max_mb}; at start ${f.worker_rss_start_mb})`,
-      `${f.worker_rss_slope_mb_per_min} MB/min`,
-    ],
-    [
-      'Redis used memory',
-      `${f.redis_used_memory_start_mb} → ${f.redis_used_memory_after_create_mb} MB after create (max ${f.redis_used_memory_soak_max_mb})`,
-      `${f.redis_bytes_per_gameday} B per GameDay`,
-    ],
-  ];
-  console.log(`\n== GameDay at scale: ${f.gamedays} GameDays, one API, one worker (${f.took_s} s) ==`);
-  for (const [what, measured, ratio] of rows) console.log(`${what.padEnd(40)} ${measured.padEnd(70)} ${ratio}`);
 }
 
 main().catch((e: unknown) => {

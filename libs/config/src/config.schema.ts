@@ -111,6 +111,11 @@ export const configSchema = z
      * p99 20 s late (npm run bench:scale).
      */
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(32),
+    /**
+     * Postgres connections a process keeps at most (node-postgres' pool). A worker firing a burst
+     * holds one per firing transaction while its runs' executions write too.
+     */
+    DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
     /** upper bound for JSON request bodies */
     BODY_LIMIT: z
       .string()

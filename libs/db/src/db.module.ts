@@ -14,7 +14,11 @@ import { DatabaseHealth } from './database-health';
 @Global()
 @Module({
   providers: [
-    { provide: PrismaService, inject: [APP_CONFIG], useFactory: (c: AppConfig) => new PrismaService(c.DATABASE_URL) },
+    {
+      provide: PrismaService,
+      inject: [APP_CONFIG],
+      useFactory: (c: AppConfig) => new PrismaService(c.DATABASE_URL, c.DATABASE_POOL_SIZE),
+    },
     ApiTokenRepository,
     ArmingRepository,
     GameDayRepository,

@@ -22,19 +22,31 @@ export class GameDayRepository implements GameDayStore {
     return this.prisma.gameDay.findUnique({ where: { id } });
   }
 
+  /**
+   * Newest first, by keyset: the cursor (the last id of the page before) is resolved to its
+   * (createdAt, id) and the page starts strictly after it, so page n costs what page 1 costs
+   * (an index range, never an offset). No count: the client follows nextCursor until null.
+   */
   async list(filter: GameDayFilter, limit: number, cursor?: string): Promise<Page<GameDay>> {
+    const after = cursor
+      ? await this.prisma.gameDay.findUnique({ where: { id: cursor }, select: { createdAt: true } })
+      : null;
+    if (cursor && !after) return { items: [], nextCursor: null };
     const where: Prisma.GameDayWhereInput = {
       ...(filter.status ? { status: filter.status } : {}),
       ...(filter.environment ? { environment: filter.environment } : {}),
       ...(filter.scheduleKind ? { scheduleKind: filter.scheduleKind } : {}),
       ...(filter.mode ? { mode: filter.mode } : {}),
       ...(filter.q ? { name: { contains: filter.q, mode: 'insensitive' as const } } : {}),
+      // (createdAt, id) < (c, cursor), written so the index range is bounded by createdAt <= c
+      ...(after && cursor
+        ? { createdAt: { lte: after.createdAt }, NOT: { createdAt: after.createdAt, id: { gte: cursor } } }
+        : {}),
     };
     const rows = await this.prisma.gameDay.findMany({
       where,
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       take: limit + 1,
-      ...(cursor ? { cursor: { id: cursor }, skip: 1 } : {}),
     });
     const items = rows.slice(0, limit);
     return { items, nextCursor: rows.length > limit ? items[items.length - 1].id : null };

@@ -6,7 +6,7 @@ import { PrismaClient } from './generated/prisma/client';
  * node-postgres pool settings: an idle pooled connection does not keep the process alive (a CLI,
  * a test run or a tool ends when its work is done; servers stay up through their listeners).
  */
-const pool = (connectionString: string) => ({ connectionString, allowExitOnIdle: true });
+const pool = (connectionString: string, max = 10) => ({ connectionString, max, allowExitOnIdle: true });
 
 /** Creates a Prisma 7 client over node-postgres (no native query engine). */
 export function createPrismaClient(databaseUrl: string): PrismaClient {
@@ -17,8 +17,8 @@ export function createPrismaClient(databaseUrl: string): PrismaClient {
 // have stopped using it.
 @Injectable()
 export class PrismaService extends PrismaClient implements OnApplicationShutdown {
-  constructor(databaseUrl: string) {
-    super({ adapter: new PrismaPg(pool(databaseUrl)) });
+  constructor(databaseUrl: string, poolSize?: number) {
+    super({ adapter: new PrismaPg(pool(databaseUrl, poolSize)) });
   }
 
   async onApplicationShutdown(): Promise<void> {

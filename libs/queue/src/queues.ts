@@ -149,7 +149,17 @@ const DAY_S = 24 * 3600;
 
 /** Attempts and retention per job kind: how long finished jobs stay in Redis for debugging. */
 export const JOB_OPTIONS = Object.freeze({
-  fire: { removeOnComplete: { age: 3600, count: 1000 }, removeOnFail: { age: 7 * DAY_S, count: 5000 } },
+  /**
+   * a firing that failed (e.g. a transaction past its wait or timeout in a burst) is
+   * tried again (0.5, 1, 2, 4 s): a failed fire job stays in Redis, so the reconciler would not put
+   * the occurrence back and it was lost; a second firing of one occurrence is a no-op (unique run)
+   */
+  fire: {
+    attempts: 5,
+    backoff: { type: 'exponential', delay: 500 },
+    removeOnComplete: { age: 3600, count: 1000 },
+    removeOnFail: { age: 7 * DAY_S, count: 5000 },
+  },
   launch: { removeOnComplete: { age: 3600 }, removeOnFail: { age: 7 * DAY_S } },
   /**
    * a run that lost Postgres is resumed by a retry (1, 2, 4, 8, 16 s: a restart or a failover is

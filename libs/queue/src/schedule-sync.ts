@@ -15,7 +15,7 @@ export interface SchedulableGameDay {
 }
 
 /** Completed fire jobs are kept briefly for inspection; failed ones longer for diagnosis. */
-export const FIRE_JOB_RETENTION = JOB_OPTIONS.fire;
+export const FIRE_JOB_OPTIONS = JOB_OPTIONS.fire;
 
 /**
  * The one place that makes BullMQ agree with a GameDay row: called by the API after create,
@@ -79,7 +79,7 @@ export class ScheduleSync {
     await this.scheduleQueue.add(JOBS.fire, data, {
       jobId: jobIds.oneShot(gameDay.id),
       delay: Math.max(0, gameDay.runAt.getTime() - this.now()),
-      ...FIRE_JOB_RETENTION,
+      ...FIRE_JOB_OPTIONS,
     });
   }
 
@@ -101,7 +101,7 @@ export class ScheduleSync {
         ...(gameDay.startsAt ? { startDate: gameDay.startsAt } : {}),
         ...(gameDay.endsAt ? { endDate: gameDay.endsAt } : {}),
       },
-      { name: JOBS.fire, data, opts: { ...FIRE_JOB_RETENTION } },
+      { name: JOBS.fire, data, opts: { ...FIRE_JOB_OPTIONS } },
     );
   }
 }

@@ -2,14 +2,22 @@ import { findBlackout, nextOccurrences, runDurationMs, type GameDaySpec } from '
 import type { GameDay } from '@gameday/db';
 import type { Principal } from '../auth/auth.decorators';
 import { redactSpec } from '../common/visibility';
+import { UpcomingCache } from './upcoming-occurrences.cache';
 
 /** How many next occurrences a GameDay view lists (a calendar for people, not for the scheduler). */
 const UPCOMING = 5;
 
+type Upcoming = { at: Date; skippedBy: string | null };
+// keyed by id and version: every edit of the spec bumps the version
+const cache = new UpcomingCache<Upcoming>();
+
 /** The next occurrences of an active GameDay, each with the blackout that will skip it, if any. */
-export function upcomingOccurrences(g: Pick<GameDay, 'status' | 'spec'>, now: number) {
+export function upcomingOccurrences(g: Pick<GameDay, 'id' | 'version' | 'status' | 'spec'>, now: number): Upcoming[] {
   if (g.status !== 'active') return [];
-  const spec = g.spec as unknown as GameDaySpec;
+  return cache.get(`${g.id}:${g.version}`, now, (from) => computeUpcoming(g.spec as unknown as GameDaySpec, from));
+}
+
+function computeUpcoming(spec: GameDaySpec, now: number): Upcoming[] {
   try {
     const length = runDurationMs(spec);
     return nextOccurrences(spec.schedule, now, UPCOMING).map((at) => ({

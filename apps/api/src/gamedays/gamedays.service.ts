@@ -235,7 +235,11 @@ export class GameDaysService {
     }
     if (schedule.endsAt && Date.parse(schedule.endsAt) <= now)
       throw validationProblem([{ field: 'schedule.endsAt', message: 'must be in the future' }]);
-    const upcoming = nextOccurrences(schedule, now, CRON_LOOKAHEAD);
+    // only participants' working hours are checked past the first occurrence (blackouts are
+    // judged at firing): without participants the lookahead has nothing to find, and each
+    // occurrence of a monthly cron costs cron-parser a day-by-day walk
+    const lookahead = spec.participants?.length ? CRON_LOOKAHEAD : 1;
+    const upcoming = nextOccurrences(schedule, now, lookahead);
     if (upcoming.length === 0)
       throw validationProblem([
         { field: 'schedule.cron', message: 'has no occurrence between now and schedule.endsAt' },

@@ -47,7 +47,8 @@ export class QueueWorkers implements OnApplicationBootstrap, OnModuleDestroy {
       stalledInterval: 30_000,
       maxStalledCount: 1,
       // defaults for jobs enqueued without their own retention
-      ...JOB_OPTIONS.fire,
+      removeOnComplete: JOB_OPTIONS.fire.removeOnComplete,
+      removeOnFail: JOB_OPTIONS.fire.removeOnFail,
     };
     this.workers
       .host(QUEUES.schedule, (job) => this.onFire(job), options)
