@@ -4,6 +4,7 @@ import {
   type ArmedStressPlan,
   type PreparedFault,
   type StressFaultSpec,
+  type StressPlan,
 } from '@gameday/core';
 import { inspectOrNull } from '../../engine/docker-exec';
 import type { FaultEngine } from '../../engine/fault-engine';
@@ -12,6 +13,10 @@ import { helperCapabilities } from '../helper-clock';
 import { armStress, planForTarget, StressRefusedError } from './stress-arm';
 import { revertStress } from './stress-revert';
 import { verifyStressLease } from './stress-verify';
+
+/** The stress-ng words the helper runs, its --timeout (T1 - T0 + 2 s) known only at hand-over. */
+const stressWords = (plan: StressPlan): string[] =>
+  stressNgArgv(plan, 0).map((w, i, a) => (a[i - 1] === '--timeout' ? '<T1 - T0 + 2 s>' : w));
 
 function armedPlan(prepared: PreparedFault): ArmedStressPlan {
   if (!prepared.stress) throw new Error('a stress fault prepared without its plan');
@@ -73,7 +78,7 @@ export const stressKind: FaultKind<StressFaultSpec> = {
       const plan = planForTarget(spec, await inspectOrNull(engine.docker, target.containerId), target.containerName);
       return {
         ...base,
-        apply: [stressNgArgv(plan, 0).map((w, i, a) => (a[i - 1] === '--timeout' ? '<T1 - T0 + 2 s>' : w))],
+        apply: [stressWords(plan)],
         warnings: ['nothing runs by a dry run; at T0 the helper starts this in the target cgroup and kills it at T1'],
       };
     } catch (err) {
@@ -87,7 +92,7 @@ export const stressKind: FaultKind<StressFaultSpec> = {
   draftLease(prepared) {
     return {
       kind: 'stress',
-      applyArgv: [stressNgArgv(armedPlan(prepared), 0)],
+      applyArgv: [stressWords(armedPlan(prepared))],
       // nothing is run from the row: the helper stops stress-ng, and its removal kills it
       revertArgv: [],
       verifyArgv: null,
