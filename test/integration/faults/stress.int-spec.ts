@@ -189,9 +189,9 @@ it("CPU at T0 by the helper's clock: stress-ng in the target's cgroup, ~the load
   expect(started! - t0).toBeLessThan(500);
   // in the target's cgroup and held to its duty cycle: never above the half asked (+ noise), never
   // nothing. stress-ng's --cpu-load is a duty cycle in wall time, so a contended CPU gives it less:
-  // on this shared 2-core host 0.48 CPUs when quiet, 0.29 at a load average of 8 (other suites).
-  // The +-10 % fidelity is the lab bench's to show, on a CPU of its own.
-  expect(busy).toBeGreaterThan(0.2);
+  // on this shared 2-core host 0.48 CPUs when quiet, 0.24-0.29 at a load average of 8 (other
+  // suites). The +-10 % fidelity is the lab bench's to show, on a CPU of its own.
+  expect(busy).toBeGreaterThan(0.15);
   expect(busy).toBeLessThan(0.62);
   expect(stopped).toBeDefined();
   expect(stopped! - t1).toBeLessThan(500);
