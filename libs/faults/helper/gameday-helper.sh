@@ -20,6 +20,12 @@
 #                                            gameday-kill signals the processes named NAME at
 #                                            APPLY_AT, then every EVERY_MS (0: once) until REVERT_AT
 #   kills [N]                                the last N lines (200) of the kill record
+#   stressprobe CONTAINER_ID                 a stress (helper with the engine's cgroup filesystem):
+#                                            find the target's cgroup, join it once from a child
+#   stressplan APPLY_AT REVERT_AT EXPIRE_AT CGPATH CPU_WORKERS CPU_LOAD VM_MB
+#                                            gameday-stress runs stress-ng in CGPATH from APPLY_AT
+#                                            until REVERT_AT
+#   stresscheck                              the stress-ng processes now and the cgroup's counters
 # Signals to PID 1: TERM stops (undo what is applied, exit); USR2 is an abort through the Docker API
 # (`docker kill --signal USR2`, no exec): undo now, or cancel a plan not applied yet.
 # Stdin (held open by the worker that armed this helper, through a Docker attach): a line
@@ -73,6 +79,7 @@ wake_daemon() {
 LIB=${GAMEDAY_HELPER_LIB:-/usr/local/lib/gameday}
 . "$LIB/netns-batch.sh"
 . "$LIB/process-kill.sh"
+. "$LIB/stress.sh"
 
 lock() {
   i=0
@@ -205,7 +212,8 @@ do_revert() {
 
 new_plan() {
   rm -f "$S/applied_at" "$S/apply_started_at" "$S/reverted_at" "$S/revert_reason" "$S/error" "$S/undo_errors" "$S/done_at" \
-    "$S/cancel" "$S/cancel_by" "$S/reverted_for" "$S/undone_count" "$S/kill.plan" "$S/kill.log" "$S/kill.summary"
+    "$S/cancel" "$S/cancel_by" "$S/reverted_for" "$S/undone_count" "$S/kill.plan" "$S/kill.log" "$S/kill.summary" \
+    "$S/stress.plan" "$S/stress.summary" "$S/stress_cgroup"
   put applied_steps 0
   put applying_step 0
 }
@@ -293,7 +301,7 @@ lock_for_revert() {
         revert) kill -USR1 "$at_pid" 2>/dev/null || true ;;
         # gameday-kill is stopped by the daemon, whose child it is (not reaped yet, so its PID
         # cannot belong to a process of the target): the daemon's abort handler does it
-        kill) wake_abort ;;
+        kill | stress) wake_abort ;;
         *) kill "$at_pid" 2>/dev/null || true ;;
       esac
       nudged=$at_pid
@@ -347,6 +355,9 @@ cmd_status() {
   echo "error=$(cat "$S/error" 2>/dev/null | tr '\n' ' ')"
   if [ -s "$S/kill.summary" ]; then
     while IFS= read -r l; do echo "kill_$l"; done <"$S/kill.summary"
+  fi
+  if [ -s "$S/stress.summary" ]; then
+    while IFS= read -r l; do echo "stress_$l"; done <"$S/stress.summary"
   fi
   echo "undo_errors=$(cat "$S/undo_errors" 2>/dev/null | tr '\n' ' ')"
   echo "now=$(now_ms)"
@@ -494,6 +505,11 @@ tick() {
         timed_kill
         next=0
       elif [ -s "$S/kill.plan" ]; then
+        next=$((apply_at - now - AT_LEAD_MS))
+      elif [ -s "$S/stress.plan" ] && [ $((apply_at - now)) -le "$AT_LEAD_MS" ]; then
+        timed_stress
+        next=0
+      elif [ -s "$S/stress.plan" ]; then
         next=$((apply_at - now - AT_LEAD_MS))
       elif batchable && [ $((apply_at - now)) -le "$AT_LEAD_MS" ]; then
         timed_apply "$apply_at" || true
@@ -715,5 +731,8 @@ case "$cmd" in
   probe) cmd_probe "$@" ;;
   killplan) cmd_killplan "$@" ;;
   kills) cmd_kills "$@" ;;
+  stressprobe) cmd_stressprobe "$@" ;;
+  stressplan) cmd_stressplan "$@" ;;
+  stresscheck) cmd_stresscheck ;;
   *) die "unknown command $cmd" ;;
 esac

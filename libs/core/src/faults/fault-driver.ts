@@ -6,6 +6,7 @@ import type { FaultLease, NewFaultLease } from './fault-lease';
 import type { CompiledNetworkFault } from './network-fault.types';
 import type { VerifyOutcome } from './qdisc-verify';
 import type { RefusedCandidate, SelectionRecord } from './target-selection';
+import type { ArmedStressPlan } from './stress.schema';
 
 /** A container the fault will act on, as resolved on one Docker Engine. */
 export interface ResolvedTarget {
@@ -68,6 +69,8 @@ export interface PreparedFault {
   compiled?: CompiledNetworkFault;
   /** blackhole faults: the rules compiled for the iptables variant the kernel probe chose */
   blackhole?: CompiledBlackhole;
+  /** stress faults: the plan's numbers and the target's cgroup the arming probe found */
+  stress?: ArmedStressPlan;
   helperContainerId?: string;
   expiresAt: Date;
   graceMs: number;

@@ -3,6 +3,7 @@ import type { ResolvedPeer } from './blackhole-peers';
 import type { FaultSpec } from './fault.schema';
 import type { ExpectedTree } from './network-fault.types';
 import type { ProcessKillPlan } from './process-kill.schema';
+import type { ArmedStressPlan } from './stress.schema';
 
 /**
  * One injected fault in the ledger. It carries everything revert needs (engine, container, helper,
@@ -45,6 +46,8 @@ export interface LeaseDetails {
   peers?: ResolvedPeer[];
   /** Process kills: the name, signal and repetition handed to the helper (verify judges its record by them). */
   processKill?: ProcessKillPlan;
+  /** Stress faults: what the helper runs and the target's cgroup it runs in (relative to the cgroup root). */
+  stress?: ArmedStressPlan;
   /** Container faults: the action taken, so revert knows its inverse. */
   action?: 'pause' | 'stop' | 'kill' | 'restart';
   signal?: string;

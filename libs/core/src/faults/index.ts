@@ -4,6 +4,7 @@ export * from './blackhole.compiler';
 export * from './blackhole-peers';
 export * from './process-kill.schema';
 export * from './process-kill.record';
+export * from './stress.schema';
 export * from './netem-args';
 export * from './network-fault.compiler';
 export * from './network-fault.types';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
 import { systemClock, type Clock, type ClockReading, type HelperTimeline, type ResolvedTarget } from '@gameday/core';
 import { execInContainer, isNotFound, removeContainer, shortName } from './docker-exec';
-import { ensureHelperImage } from './helper-image';
+import { ensureHelperImage, ensureStressImage } from './helper-image';
 import { abortLine, abortNonceEnv, encodeHelperSteps, parseHelperStatus, parseKeyValues } from './helper-protocol';
 import { HelperStdinStreams } from './helper-stdin';
 
@@ -12,9 +12,38 @@ export const HELPER_TARGET_LABEL = 'gameday.target';
 export type HelperCap = 'NET_RAW';
 /**
  * Which of the target's namespaces a helper joins: its network namespace (tc, iptables; NET_ADMIN)
- * or its PID namespace (signals to its processes; KILL only, no network of its own at all).
+ * or its PID namespace (signals to its processes; KILL only, no network of its own at all), or
+ * which of its cgroups its stress processes join (`cgroup`: the stress image, see helperHostConfig).
  */
-export type HelperJoins = 'netns' | 'pidns';
+export type HelperJoins = 'netns' | 'pidns' | 'cgroup';
+
+/** Where a stress helper sees the engine's cgroup filesystem (stress.sh's CGROOT). */
+export const HELPER_CGROUP_ROOT = '/gameday/cgroup';
+
+/**
+ * How a helper is started for what it joins. `cgroup` (a stress): no capability at all and no
+ * network; a PID namespace of its own, so that stress-ng dies with the helper whatever cgroup it
+ * is in; the host's cgroup namespace and the engine's cgroup filesystem writable at
+ * HELPER_CGROUP_ROOT, so that its stress processes can move into the target's cgroup (a root-owned
+ * cgroup.procs: uid 0 writes it without any capability). It can move its own processes into any
+ * cgroup of the engine: that is the privilege this kind needs, and all it is given.
+ */
+function helperHostConfig(target: ResolvedTarget, joins: HelperJoins, extraCaps: HelperCap[]) {
+  switch (joins) {
+    case 'pidns':
+      // it sees the target's processes and nothing else; it signals them and never needs a network
+      return { NetworkMode: 'none', PidMode: `container:${target.containerId}`, CapDrop: ['ALL'], CapAdd: ['KILL'] };
+    case 'cgroup':
+      return {
+        NetworkMode: 'none',
+        CgroupnsMode: 'host',
+        Binds: [`/sys/fs/cgroup:${HELPER_CGROUP_ROOT}:rw`],
+        CapDrop: ['ALL'],
+      };
+    default:
+      return { NetworkMode: `container:${target.containerId}`, CapDrop: ['ALL'], CapAdd: ['NET_ADMIN', ...extraCaps] };
+  }
+}
 
 /**
  * The helper container's lifecycle on one engine: started in the target's network namespace with
@@ -43,13 +72,23 @@ export class HelperClient {
     return this.helperImage;
   }
 
+  private stressImage?: string;
+
+  /** The stress kind's image (the helper's plus stress-ng), built on first use. */
+  async ensureStressImage(): Promise<string> {
+    this.stressImage ??= await ensureStressImage(this.docker, await this.ensureImage(), {
+      contextDir: this.contextDir,
+    });
+    return this.stressImage;
+  }
+
   /**
    * Starts the helper in the target's netns (NET_ADMIN only, plus `extraCaps` a kind asks for) and
    * waits until it can exec. The readiness check is a clock read, kept for readClock: one exec
    * fewer while arming.
    */
   async create(target: ResolvedTarget, extraCaps: HelperCap[] = [], joins: HelperJoins = 'netns'): Promise<string> {
-    const image = await this.ensureImage();
+    const image = joins === 'cgroup' ? await this.ensureStressImage() : await this.ensureImage();
     const name = `gameday-helper-${shortName(target.containerName)
       .replace(/[^a-zA-Z0-9_.-]/g, '-')
       .slice(0, 40)}-${randomBytes(3).toString('hex')}`;
@@ -66,10 +105,7 @@ export class HelperClient {
       OpenStdin: true,
       StdinOnce: false,
       HostConfig: {
-        ...(joins === 'pidns'
-          ? // it sees the target's processes and nothing else; it signals them and never needs a network
-            { NetworkMode: 'none', PidMode: `container:${target.containerId}`, CapDrop: ['ALL'], CapAdd: ['KILL'] }
-          : { NetworkMode: `container:${target.containerId}`, CapDrop: ['ALL'], CapAdd: ['NET_ADMIN', ...extraCaps] }),
+        ...helperHostConfig(target, joins, extraCaps),
         // Killed from outside (OOM, kill -9): come back, find the expired fault, remove it.
         RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 0 },
         Memory: 64 * 1024 * 1024,
@@ -226,6 +262,34 @@ export class HelperClient {
         String(plan.everyMs),
         plan.signal,
         plan.process,
+      ],
+      { env: abortNonceEnv(abortNonce) },
+    );
+  }
+
+  /**
+   * Hands a stress helper its plan: stress-ng in the target's cgroup (`cgroupPath`, as its probe
+   * found it) from applyAt until revertAt (0: until expireAt), from the plan's numbers only.
+   */
+  stressPlan(
+    helperId: string,
+    at: { applyAt: number; revertAt: number; expireAt: number },
+    plan: { cgroupPath: string; cpuWorkers: number; cpuLoad: number; memoryMb: number },
+    abortNonce?: string,
+  ) {
+    return execInContainer(
+      this.docker,
+      helperId,
+      [
+        'gameday-helper',
+        'stressplan',
+        String(at.applyAt),
+        String(at.revertAt),
+        String(at.expireAt),
+        plan.cgroupPath,
+        String(plan.cpuWorkers),
+        String(plan.cpuLoad),
+        String(plan.memoryMb),
       ],
       { env: abortNonceEnv(abortNonce) },
     );

@@ -9,8 +9,10 @@ const CONTEXT_FILES = [
   'gameday-helper.sh',
   'netns-batch.sh',
   'process-kill.sh',
+  'stress.sh',
   'gameday-at.c',
   'gameday-kill.c',
+  'gameday-stress.c',
 ];
 
 /** Finds libs/faults/helper from the source tree or a build output; a given directory wins. */
@@ -48,16 +50,28 @@ export async function ensureHelperImage(
 ): Promise<string> {
   const contextDir = helperContextDir(options.contextDir);
   const tag = options.tag ?? helperImageTag(contextDir);
+  if (await imageExists(docker, tag)) return tag;
+  await build(docker, tag, { context: contextDir, src: CONTEXT_FILES });
+  return tag;
+}
+
+async function imageExists(docker: Docker, tag: string): Promise<boolean> {
   try {
     await docker.getImage(tag).inspect();
-    return tag;
+    return true;
   } catch (err) {
     if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+    return false;
   }
-  const stream = await docker.buildImage(
-    { context: contextDir, src: CONTEXT_FILES },
-    { t: tag, rm: true, forcerm: true },
-  );
+}
+
+async function build(
+  docker: Docker,
+  tag: string,
+  context: { context: string; src: string[] },
+  extra: Record<string, unknown> = {},
+): Promise<void> {
+  const stream = await docker.buildImage(context, { t: tag, rm: true, forcerm: true, ...extra });
   await new Promise<void>((resolvePromise, reject) => {
     docker.modem.followProgress(
       stream,
@@ -70,5 +84,40 @@ export async function ensureHelperImage(
     );
   });
   await docker.getImage(tag).inspect();
+}
+
+export const STRESS_IMAGE_REPOSITORY = 'gameday/stress-helper';
+const STRESS_DOCKERFILE = 'Dockerfile.stress';
+
+/** The stress image's tag: the helper image it is built on and its own Dockerfile. */
+export function stressImageTag(helperImage: string, contextDir = helperContextDir()): string {
+  const hash = createHash('sha256')
+    .update(helperImage)
+    .update('\0')
+    .update(readFileSync(join(contextDir, STRESS_DOCKERFILE)));
+  return `${STRESS_IMAGE_REPOSITORY}:${hash.digest('hex').slice(0, 12)}`;
+}
+
+/**
+ * The image of the stress kind's helper (the helper image plus stress-ng), built on this engine
+ * on top of `helperImage` unless already there; returns its tag.
+ */
+export async function ensureStressImage(
+  docker: Docker,
+  helperImage: string,
+  options: { contextDir?: string } = {},
+): Promise<string> {
+  const contextDir = helperContextDir(options.contextDir);
+  const tag = stressImageTag(helperImage, contextDir);
+  if (await imageExists(docker, tag)) return tag;
+  await build(
+    docker,
+    tag,
+    { context: contextDir, src: [STRESS_DOCKERFILE] },
+    {
+      dockerfile: STRESS_DOCKERFILE,
+      buildargs: { HELPER_IMAGE: helperImage },
+    },
+  );
   return tag;
 }

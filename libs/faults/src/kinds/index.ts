@@ -3,3 +3,5 @@ export * from './fault-kind.registry';
 export { containerSteps } from './container/container.kind';
 export { readKillRecord } from './process-kill/process-kill-verify';
 export { ProcessKillRefusedError } from './process-kill/process-kill-arm';
+export { StressRefusedError } from './stress/stress-arm';
+export { parseStressCheck, readStress, type StressCheck } from './stress/stress-verify';

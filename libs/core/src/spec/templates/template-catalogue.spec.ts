@@ -22,6 +22,7 @@ describe('the template catalogue', () => {
       'container-pause',
       'container-restart',
       'partition',
+      'noisy-neighbour',
     ]);
     const kinds = new Set(listTemplates().flatMap((t) => t.kinds));
     expect([...kinds].sort()).toEqual(FAULT_KIND_DEFS.map((d) => d.name).sort());
@@ -46,6 +47,7 @@ describe('the template catalogue', () => {
     ['service-latency', 'classic.gameday.json'],
     ['database-unreachable', 'database-unreachable.gameday.json'],
     ['process-crash', 'database-backends-killed.gameday.json'],
+    ['noisy-neighbour', 'noisy-neighbour.gameday.json'],
   ])('%s with its defaults runs the same experiment as examples/%s', (name, file) => {
     const spec = instantiateTemplate(findTemplate(name)!) as unknown as Record<string, unknown>;
     const ex = example(file);

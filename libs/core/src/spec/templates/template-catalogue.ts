@@ -3,6 +3,7 @@ import containerRestart from './container-restart.template.json';
 import databaseUnreachable from './database-unreachable.template.json';
 import { describeTemplate, loadTemplate, type GameDayTemplate, type TemplateSummary } from './gameday-template';
 import partition from './partition.template.json';
+import noisyNeighbour from './noisy-neighbour.template.json';
 import processCrash from './process-crash.template.json';
 import serviceLatency from './service-latency.template.json';
 
@@ -11,7 +12,15 @@ import serviceLatency from './service-latency.template.json';
  * API and its image, and the tests all read the same files through the compiled module, with no
  * directory to find at run time. Only fault kinds that exist have a template (see the README).
  */
-const RAW: unknown[] = [serviceLatency, databaseUnreachable, processCrash, containerPause, containerRestart, partition];
+const RAW: unknown[] = [
+  serviceLatency,
+  databaseUnreachable,
+  processCrash,
+  containerPause,
+  containerRestart,
+  partition,
+  noisyNeighbour,
+];
 
 let loaded: ReadonlyMap<string, GameDayTemplate> | undefined;
 

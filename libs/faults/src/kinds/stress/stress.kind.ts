@@ -1,0 +1,138 @@
+import {
+  FaultStepError,
+  stressNgArgv,
+  type ArmedStressPlan,
+  type PreparedFault,
+  type StressFaultSpec,
+  type StressPlan,
+} from '@gameday/core';
+import { inspectOrNull } from '../../engine/docker-exec';
+import type { FaultEngine } from '../../engine/fault-engine';
+import type { FaultKind } from '../fault-kind';
+import { helperCapabilities } from '../helper-clock';
+import { armStress, planForTarget, StressRefusedError } from './stress-arm';
+import { revertStress } from './stress-revert';
+import { verifyStressLease } from './stress-verify';
+
+/** The stress-ng words the helper runs, its --timeout (T1 - T0 + 2 s) known only at hand-over. */
+const stressWords = (plan: StressPlan): string[] =>
+  stressNgArgv(plan, 0).map((w, i, a) => (a[i - 1] === '--timeout' ? '<T1 - T0 + 2 s>' : w));
+
+function armedPlan(prepared: PreparedFault): ArmedStressPlan {
+  if (!prepared.stress) throw new Error('a stress fault prepared without its plan');
+  return prepared.stress;
+}
+
+/** Hands the helper the plan; revertAt 0: until the expiry. */
+async function handPlan(
+  engine: FaultEngine,
+  prepared: PreparedFault,
+  at: { applyAt: number; revertAt: number; expireAt: number },
+  rolledBack: boolean,
+): Promise<void> {
+  const r = await engine.helpers.stressPlan(prepared.helperContainerId!, at, armedPlan(prepared), prepared.abortNonce);
+  if (r.exitCode !== 0) throw new FaultStepError(['gameday-helper', 'stressplan'], r.exitCode, r.stderr, rolledBack);
+  if (!/^armed /.test(r.stdout)) throw new Error(`the helper did not take the plan: ${r.stdout.trim()}`);
+}
+
+/** Polls the helper until stress-ng is started; returns that instant (worker clock). */
+async function waitForStart(engine: FaultEngine, prepared: PreparedFault, shift: number): Promise<Date> {
+  const deadline = engine.clock.monotonicMs() + 10_000;
+  for (;;) {
+    const status = await engine.helpers.status(prepared.helperContainerId!);
+    if (status.state === 'applied' && status.appliedAt) return new Date(status.appliedAt.getTime() - shift);
+    if (status.state !== 'armed' && status.state !== 'applying')
+      throw new FaultStepError(
+        ['gameday-helper', 'stressplan'],
+        1,
+        `the helper is ${status.state}${status.error ? `: ${status.error}` : ''}`,
+        status.state === 'apply_failed' || status.state === 'reverted',
+      );
+    if (engine.clock.monotonicMs() > deadline) throw new Error('the helper did not start stress-ng within 10 s');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * CPU and memory stress: stress-ng in the target's own cgroup (its limits apply to it, and its
+ * counters show it), started at T0 and killed at T1 by a sidecar helper's clock, with stress-ng's
+ * own --timeout as a second clock. The helper has no capability and no network; it has the
+ * engine's cgroup filesystem and a PID namespace of its own (stress-ng dies with it). Verify reads
+ * the processes and their cgroup back; revert stops them through the helper.
+ */
+export const stressKind: FaultKind<StressFaultSpec> = {
+  name: 'stress',
+  // a cgroup per container: two containers sharing a network namespace are two targets
+  dedupeNetns: false,
+  capabilities: () => helperCapabilities(),
+
+  async dryRunTarget(engine, spec, target) {
+    const base = {
+      target,
+      strategy: 'sidecar' as const,
+      runner: ['docker', 'exec', `<stress helper, stress-ng in the cgroup of ${target.containerName}>`],
+      verify: [['gameday-helper', 'stresscheck']],
+      revert: [['gameday-helper', 'revert']],
+    };
+    try {
+      const plan = planForTarget(spec, await inspectOrNull(engine.docker, target.containerId), target.containerName);
+      return {
+        ...base,
+        apply: [stressWords(plan)],
+        warnings: ['nothing runs by a dry run; at T0 the helper starts this in the target cgroup and kills it at T1'],
+      };
+    } catch (err) {
+      if (!(err instanceof StressRefusedError)) throw err;
+      return { ...base, apply: [], warnings: [`arming would refuse this fault: ${err.detail}`] };
+    }
+  },
+
+  prepare: armStress,
+
+  draftLease(prepared) {
+    return {
+      kind: 'stress',
+      applyArgv: [stressWords(armedPlan(prepared))],
+      // nothing is run from the row: the helper stops stress-ng, and its removal kills it
+      revertArgv: [],
+      verifyArgv: null,
+      details: {
+        stress: armedPlan(prepared),
+        selfExpiryAt: new Date(prepared.expiresAt.getTime() + prepared.graceMs).toISOString(),
+        clockCorrectionMs: prepared.clockOffset?.correctionMs ?? 0,
+      },
+    };
+  },
+
+  async apply(engine, prepared) {
+    const shift = prepared.clockOffset?.correctionMs ?? 0;
+    const expireAt = prepared.expiresAt.getTime() + prepared.graceMs + shift;
+    await handPlan(engine, prepared, { applyAt: engine.now().getTime() + shift, revertAt: 0, expireAt }, true);
+    return waitForStart(engine, prepared, shift);
+  },
+
+  // the helper refused the plan (its exit code) or never started stress-ng
+  nothingApplied: (err) => err instanceof FaultStepError && err.rolledBack,
+
+  schedule: {
+    details: (prepared, at, expireAt) => ({
+      stress: armedPlan(prepared),
+      applyAt: at.applyAt.toISOString(),
+      revertAt: at.revertAt.toISOString(),
+      selfExpiryAt: new Date(expireAt).toISOString(),
+      clockCorrectionMs: prepared.clockOffset?.correctionMs ?? 0,
+    }),
+    handOver: (engine, prepared, at, expireAt) => {
+      const shift = prepared.clockOffset?.correctionMs ?? 0;
+      return handPlan(
+        engine,
+        prepared,
+        { applyAt: at.applyAt.getTime() + shift, revertAt: at.revertAt.getTime() + shift, expireAt: expireAt + shift },
+        false,
+      );
+    },
+  },
+
+  verify: verifyStressLease,
+  revert: revertStress,
+};
