@@ -659,6 +659,41 @@ export interface components {
                             percent?: number;
                         };
                     };
+                } | {
+                    cpu?: {
+                        /** @default 100 */
+                        load: number;
+                        workers: number;
+                    };
+                    /** @enum {string} */
+                    kind: "stress";
+                    memory?: {
+                        mb: number;
+                    } | {
+                        percentOfLimit: number;
+                    };
+                    target: {
+                        allowPrivileged?: boolean;
+                        compose?: {
+                            project: string;
+                            service?: string;
+                        };
+                        container?: string;
+                        labels?: {
+                            [key: string]: string;
+                        };
+                        /**
+                         * @default {
+                         *       "mode": "one"
+                         *     }
+                         */
+                        selection: {
+                            count?: number;
+                            /** @enum {string} */
+                            mode: "one" | "all" | "count" | "percent";
+                            percent?: number;
+                        };
+                    };
                 };
                 guardrails?: {
                     /** @default 0s */
