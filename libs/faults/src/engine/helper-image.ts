@@ -4,6 +4,8 @@ import { dirname, join, resolve } from 'node:path';
 import type Docker from 'dockerode';
 
 export const HELPER_IMAGE_REPOSITORY = 'gameday/netem-helper';
+/** The container-fault watchdog: the same build context's `watchdog` stage, its static binary alone. */
+export const WATCHDOG_IMAGE_REPOSITORY = 'gameday/container-watchdog';
 const CONTEXT_FILES = [
   'Dockerfile',
   'gameday-helper.sh',
@@ -11,6 +13,7 @@ const CONTEXT_FILES = [
   'process-kill.sh',
   'gameday-at.c',
   'gameday-kill.c',
+  'gameday-watchdog.c',
 ];
 
 /** Finds libs/faults/helper from the source tree or a build output; a given directory wins. */
@@ -30,7 +33,7 @@ export function helperContextDir(configured?: string): string {
  * The tag is derived from the context's content, so a changed helper script can never run under
  * an old image of the same name on a long-lived engine.
  */
-export function helperImageTag(contextDir = helperContextDir()): string {
+export function helperImageTag(contextDir = helperContextDir(), repository = HELPER_IMAGE_REPOSITORY): string {
   const hash = createHash('sha256');
   for (const f of CONTEXT_FILES)
     hash
@@ -38,16 +41,37 @@ export function helperImageTag(contextDir = helperContextDir()): string {
       .update('\0')
       .update(readFileSync(join(contextDir, f)))
       .update('\0');
-  return `${HELPER_IMAGE_REPOSITORY}:${hash.digest('hex').slice(0, 12)}`;
+  return `${repository}:${hash.digest('hex').slice(0, 12)}`;
 }
 
 /** Builds the helper image on this engine unless it is already there; returns its tag. */
-export async function ensureHelperImage(
+export function ensureHelperImage(
   docker: Docker,
   options: { contextDir?: string; tag?: string } = {},
 ): Promise<string> {
+  return ensureImage(docker, HELPER_IMAGE_REPOSITORY, undefined, options);
+}
+
+/**
+ * Builds the container-fault watchdog's image (FROM scratch, one static binary) on this engine
+ * unless it is already there; returns its tag. Same context as the helper, so the two share the
+ * build stage and its cache.
+ */
+export function ensureWatchdogImage(
+  docker: Docker,
+  options: { contextDir?: string; tag?: string } = {},
+): Promise<string> {
+  return ensureImage(docker, WATCHDOG_IMAGE_REPOSITORY, 'watchdog', options);
+}
+
+async function ensureImage(
+  docker: Docker,
+  repository: string,
+  target: string | undefined,
+  options: { contextDir?: string; tag?: string },
+): Promise<string> {
   const contextDir = helperContextDir(options.contextDir);
-  const tag = options.tag ?? helperImageTag(contextDir);
+  const tag = options.tag ?? helperImageTag(contextDir, repository);
   try {
     await docker.getImage(tag).inspect();
     return tag;
@@ -56,7 +80,7 @@ export async function ensureHelperImage(
   }
   const stream = await docker.buildImage(
     { context: contextDir, src: CONTEXT_FILES },
-    { t: tag, rm: true, forcerm: true },
+    { t: tag, rm: true, forcerm: true, ...(target ? { target } : {}) },
   );
   await new Promise<void>((resolvePromise, reject) => {
     docker.modem.followProgress(
