@@ -27,8 +27,8 @@
  * it stand down (the normal revert and a fault armed later on the same target send USR1).
  *
  * Its record is its standard output (the container's log), one line per event, read back by the
- * worker: "armed …", "refused reason=…", "stood_down by=… reason=…", "acted call=… status=… at=…",
- * "failed call=… status=… at=…". Instants are epoch ms by this clock.
+ * worker: "armed …", "refused reason=…", "stood_down by=… reason=…", "acted call=… status=… at=…
+ * called=…", "failed call=… status=… at=… called=…". Instants are epoch ms by this clock.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -399,11 +399,14 @@ int main(int argc, char **argv) {
   }
   char path[128];
   snprintf(path, sizeof path, "/containers/%s/%s", target, pause ? "unpause" : "start");
+  long long called = now_ms();
   int status = docker_call("POST", path, NULL);
   long long done = now_ms();
+  /* at: when the engine answered (the target is back); called: when the request went out */
   if (status == 204 || status == 304)
-    record("acted call=%s status=%d at=%lld deadline=%lld", pause ? "unpause" : "start", status, done, deadline);
+    record("acted call=%s status=%d at=%lld called=%lld deadline=%lld", pause ? "unpause" : "start", status, done,
+           called, deadline);
   else
-    record("failed call=%s status=%d at=%lld", pause ? "unpause" : "start", status, done);
+    record("failed call=%s status=%d at=%lld called=%lld", pause ? "unpause" : "start", status, done, called);
   return status == 204 || status == 304 ? 0 : 1;
 }

@@ -137,7 +137,9 @@ describe('with no revert from the worker, the watchdog brings the target back at
     ['kill', async () => (await state()).Running],
   ])('%s', async (action, back) => {
     const t1 = Date.now() + 3_000;
+    const armStarted = performance.now();
     const prepared = await arm(action, t1);
+    const armMs = Math.round(performance.now() - armStarted);
     const watchdog = prepared.helperContainerId!;
     expect((await docker.getContainer(watchdog).inspect()).HostConfig).toMatchObject({
       NetworkMode: 'none',
@@ -155,12 +157,16 @@ describe('with no revert from the worker, the watchdog brings the target back at
     const at = await seenAt(back, t1 + 5_000);
     const r = await record(watchdog);
     console.log(
-      `${action}: target back at T1+${at === undefined ? 'never' : at - t1} ms; watchdog ${r.acted?.call} at T1+${(r.acted?.at ?? NaN) - t1} ms`,
+      `${action}: armed in ${armMs} ms; watchdog called ${r.acted?.call} at T1+${(r.acted?.calledAt ?? NaN) - t1} ms, answered at T1+${(r.acted?.at ?? NaN) - t1} ms; target back at T1+${at === undefined ? 'never' : at - t1} ms (seen)`,
     );
     expect(at).toBeDefined();
     expect(at!).toBeGreaterThanOrEqual(t1);
-    expect(at!).toBeLessThanOrEqual(t1 + 1_000);
     expect(r.acted).toMatchObject({ call: action === 'pause' ? 'unpause' : 'start', status: 204 });
+    // the watchdog's own part (its wake-up and one inspect) is within 1 s of T1; an unpause lands
+    // with it, while the engine's start of a container takes its own time (0.4 s here when quiet,
+    // over 1 s while the machine is busy), as the worker's revert would
+    expect(r.acted!.calledAt).toBeLessThanOrEqual(t1 + 1_000);
+    expect(at!).toBeLessThanOrEqual(t1 + (action === 'pause' ? 1_000 : 3_000));
     // a worker back later closes the lease with the watchdog's instant, and removes it
     const closed = await ledger.revert(driver, lease, 'planned_end');
     expect(closed).toMatchObject({ outcome: 'reverted' });
@@ -254,8 +260,13 @@ describe('after a normal revert', () => {
   it('the reaper reverts from the lease alone and removes the watchdog', async () => {
     const prepared = await arm('pause', Date.now() + 60_000);
     const lease: FaultLease = await ledger.apply(driver, prepared);
-    // the worker that armed it is gone; another one sees the lease expired
+    // the worker that armed it is gone; another one sees the lease expired (only this one: a lease
+    // an earlier failed test left open is not this test's)
     await prisma.activeFault.update({ where: { id: lease.id }, data: { expiresAt: new Date(Date.now() - 120_000) } });
+    await prisma.activeFault.updateMany({
+      where: { engine: ENGINE, revertedAt: null, id: { not: lease.id } },
+      data: { expiresAt: new Date(Date.now() + 600_000) },
+    });
     const fresh = new DockerFaultDriver(docker, { helperImage: await ensureHelperImage(docker), engine: ENGINE });
     const reaper = new LeaseReaper(
       fresh,

@@ -79,11 +79,15 @@ export class WatchdogClient {
     target: ResolvedTarget,
     plan: { action: WatchdogAction; armingId: string; deadlineAt: Date; maxClockOffsetMs?: number },
   ): Promise<ArmedWatchdog> {
-    this.image ??= await ensureWatchdogImage(this.docker, { contextDir: this.options.contextDir });
-    const info = await inspectOrNull(this.docker, target.containerId);
+    // independent reads at once: on a busy engine each costs tens of ms or more
+    const [image, info, offset] = await Promise.all([
+      this.image ?? ensureWatchdogImage(this.docker, { contextDir: this.options.contextDir }),
+      inspectOrNull(this.docker, target.containerId),
+      this.measureOffset(),
+    ]);
+    this.image = image;
     if (!info?.State?.Running || info.State.Paused)
       throw new Error(`${target.containerName} is not running: a container fault needs a running target`);
-    const offset = await this.measureOffset();
     if (plan.maxClockOffsetMs !== undefined && clockOffsetTooLarge(offset, plan.maxClockOffsetMs))
       throw new ClockOffsetError(this.engine, offset, plan.maxClockOffsetMs);
     await this.standDownOthers(target.containerId);
@@ -94,7 +98,7 @@ export class WatchdogClient {
       .slice(0, 40)}-${randomBytes(3).toString('hex')}`;
     const container = await this.docker.createContainer({
       name,
-      Image: this.image,
+      Image: image,
       Cmd: watchdogArgv({
         targetId: info.Id,
         armingId: plan.armingId,
@@ -134,6 +138,7 @@ export class WatchdogClient {
     }
   }
 
+  /** The engine's clock against ours; a slow read (a busy engine) is retried once, as the helper's. */
   private async measureOffset(): Promise<ClockOffset> {
     const readings: ClockReading[] = [];
     for (let i = 0; i < 2; i++) {
@@ -142,20 +147,46 @@ export class WatchdogClient {
       const receivedAt = this.clock.now().getTime();
       const remoteAt = engineInstantMs(SystemTime ?? '');
       if (Number.isFinite(remoteAt)) readings.push({ sentAt, remoteAt, receivedAt });
+      if (readings.length && clockOffset(readings).uncertaintyMs <= 100) break;
     }
     if (readings.length === 0) throw new Error(`engine ${this.engine} reported no SystemTime`);
     return clockOffset(readings);
   }
 
-  private async awaitArmed(id: string): Promise<WatchdogRecord> {
-    for (let i = 0; i < 250; i++) {
-      const record = await this.record(id);
-      if (record.armed || record.refused) return record;
-      const info = await inspectOrNull(this.docker, id);
-      if (!info?.State?.Running) return this.record(id);
-      await new Promise((r) => setTimeout(r, 20));
+  /**
+   * Follows its log until the first line that says whether it armed (or it exits): one stream,
+   * not a poll, so arming costs no more than the watchdog's own start.
+   */
+  private async awaitArmed(id: string, timeoutMs = 10_000): Promise<WatchdogRecord> {
+    const stream = (await this.docker
+      .getContainer(id)
+      .logs({ stdout: true, stderr: false, follow: true })) as NodeJS.ReadableStream & { destroy?: () => void };
+    const chunks: Buffer[] = [];
+    const read = () => parseWatchdogLog(demuxDockerLog(Buffer.concat(chunks)));
+    try {
+      return await new Promise<WatchdogRecord>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`watchdog ${id.slice(0, 12)} did not report within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+        const done = (r: WatchdogRecord) => {
+          clearTimeout(timer);
+          resolve(r);
+        };
+        stream.on('data', (chunk: Buffer) => {
+          chunks.push(chunk);
+          const r = read();
+          if (r.armed || r.refused) done(r);
+        });
+        stream.on('end', () => done(read()));
+        stream.on('error', (err) => {
+          clearTimeout(timer);
+          reject(err);
+        });
+      });
+    } finally {
+      stream.destroy?.();
     }
-    throw new Error(`watchdog ${id.slice(0, 12)} did not report within 5 s`);
   }
 
   /** Its record so far (its log); empty when it is gone. */

@@ -18,12 +18,12 @@ describe('watchdog protocol', () => {
   it('reads what it did from its log', () => {
     const log = [
       `armed target=${ID} action=pause deadline=200 started_at=S finished_at=F arming=n1 now=100`,
-      'acted call=unpause status=204 at=201 deadline=200 arming=n1 now=201',
+      'acted call=unpause status=204 at=201 called=200 deadline=200 arming=n1 now=201',
       '',
     ].join('\n');
     expect(parseWatchdogLog(log, 'n1')).toMatchObject({
       armed: true,
-      acted: { call: 'unpause', status: 204, at: 201 },
+      acted: { call: 'unpause', status: 204, at: 201, calledAt: 200 },
     });
     expect(parseWatchdogLog(log, 'n1').stoodDown).toBeUndefined();
   });
@@ -40,6 +40,7 @@ describe('watchdog protocol', () => {
       call: 'start',
       status: 500,
       at: 9,
+      calledAt: 9,
     });
   });
 

@@ -34,8 +34,9 @@ export interface WatchdogRecord {
   armed: boolean;
   refused?: string;
   stoodDown?: { by: string; reason: string; at: number };
-  acted?: { call: string; status: number; at: number };
-  failed?: { call: string; status: number; at: number };
+  /** at: the engine answered; calledAt: the request went out */
+  acted?: { call: string; status: number; at: number; calledAt: number };
+  failed?: { call: string; status: number; at: number; calledAt: number };
 }
 
 export function parseWatchdogLog(text: string, armingId?: string): WatchdogRecord {
@@ -60,9 +61,15 @@ export function parseWatchdogLog(text: string, armingId?: string): WatchdogRecor
   const stood = last('stood_down');
   if (stood) record.stoodDown = { by: stood.by ?? '', reason: stood.reason ?? '', at: ms(stood.now) };
   const acted = last('acted');
-  if (acted) record.acted = { call: acted.call ?? '', status: ms(acted.status), at: ms(acted.at) };
+  const call = (f: Record<string, string>) => ({
+    call: f.call ?? '',
+    status: ms(f.status),
+    at: ms(f.at),
+    calledAt: ms(f.called ?? f.at),
+  });
+  if (acted) record.acted = call(acted);
   const failed = last('failed');
-  if (failed) record.failed = { call: failed.call ?? '', status: ms(failed.status), at: ms(failed.at) };
+  if (failed) record.failed = call(failed);
   return record;
 }
 
