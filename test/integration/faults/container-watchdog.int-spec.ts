@@ -155,7 +155,12 @@ describe('with no revert from the worker, the watchdog brings the target back at
     expect(await back()).toBe(false);
     // the worker is gone: nothing but the watchdog acts from here
     const at = await seenAt(back, t1 + 5_000);
-    const r = await record(watchdog);
+    // the engine shows a started container running a moment before its start call returns, and the
+    // watchdog writes its line after that return
+    const r = await waitFor('the watchdog to record its call', async () => {
+      const got = await record(watchdog);
+      return got.acted || got.failed || got.stoodDown ? got : null;
+    });
     console.log(
       `${action}: armed in ${armMs} ms; watchdog called ${r.acted?.call} at T1+${(r.acted?.calledAt ?? NaN) - t1} ms, answered at T1+${(r.acted?.at ?? NaN) - t1} ms; target back at T1+${at === undefined ? 'never' : at - t1} ms (seen)`,
     );
@@ -238,6 +243,13 @@ describe('it never acts on anything but its target as the fault left it', () => 
     expect((await docker.getContainer(first.helperContainerId!).inspect()).State.Running).toBe(false);
     expect((await record(first.helperContainerId!)).stoodDown).toMatchObject({ by: 'signal:10', reason: 'told' });
     expect((await docker.getContainer(second.helperContainerId!).inspect()).State.Running).toBe(true);
+    // the earlier fault, unguarded now, is not applied: its apply fails with nothing done
+    const lease = await leases.record(driver.draftLease(first));
+    const outcome = await driver.apply(first, lease);
+    expect(outcome).toMatchObject({ applied: false, left: 'nothing' });
+    expect(outcome.applied ? '' : outcome.error.name).toBe('WatchdogLostError');
+    expect((await state()).Paused).toBe(false);
+    await prisma.activeFault.update({ where: { id: lease.id }, data: { revertedAt: new Date(), netnsLock: null } });
     await driver.release(first);
     await driver.release(second);
   });

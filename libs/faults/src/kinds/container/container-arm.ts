@@ -1,4 +1,4 @@
-import type { ContainerFaultSpec, PreparedFault, PrepareOptions } from '@gameday/core';
+import type { ContainerFaultSpec, FaultLease, PreparedFault, PrepareOptions } from '@gameday/core';
 import type { FaultEngine } from '../../engine/fault-engine';
 import type { WatchdogAction } from '../../engine/watchdog-protocol';
 import type { PreparedBase } from '../fault-kind';
@@ -48,4 +48,25 @@ export async function armContainer(
       startedAt: armed.startedAt,
     },
   };
+}
+
+/** The fault's watchdog is no longer armed: the fault is not applied (nothing was done to the target). */
+export class WatchdogLostError extends Error {
+  constructor(containerName: string) {
+    super(
+      `the watchdog armed for the fault on ${containerName} is no longer waiting (a fault armed later on the same container told it to stand down, or it was removed): nothing was applied`,
+    );
+    this.name = 'WatchdogLostError';
+  }
+}
+
+/**
+ * Before a pause, stop or kill goes in: its watchdog must still be armed. A fault armed later on the
+ * same container (in the window between this arming and T0) stands earlier watchdogs down; applying
+ * then would leave the fault without its guard. One inspect on the way to T0.
+ */
+export async function assertWatchdogArmed(engine: FaultEngine, prepared: PreparedFault, lease: FaultLease) {
+  if (!prepared.watchdog) return;
+  const info = await engine.helperOf(lease);
+  if (!info?.State?.Running) throw new WatchdogLostError(prepared.target.containerName);
 }

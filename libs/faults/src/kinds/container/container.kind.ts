@@ -2,7 +2,7 @@ import type { ContainerFaultSpec, FaultLease, VerifyOutcome } from '@gameday/cor
 import { inspectOrNull } from '../../engine/docker-exec';
 import type { FaultEngine } from '../../engine/fault-engine';
 import type { FaultKind } from '../fault-kind';
-import { armContainer } from './container-arm';
+import { armContainer, assertWatchdogArmed, WatchdogLostError } from './container-arm';
 import { revertContainer } from './container-revert';
 
 /** The Docker API call for a container fault and its inverse, written as the equivalent CLI argv. */
@@ -62,7 +62,8 @@ export const containerKind: FaultKind<ContainerFaultSpec> = {
     };
   },
 
-  async apply(engine, prepared) {
+  async apply(engine, prepared, lease) {
+    await assertWatchdogArmed(engine, prepared, lease);
     const c = engine.docker.getContainer(prepared.target.containerId);
     switch (prepared.spec.action) {
       case 'pause':
@@ -82,7 +83,8 @@ export const containerKind: FaultKind<ContainerFaultSpec> = {
   },
 
   // the engine refused the action (an HTTP status): nothing was done to the container
-  nothingApplied: (err) => typeof (err as { statusCode?: unknown }).statusCode === 'number',
+  nothingApplied: (err) =>
+    err instanceof WatchdogLostError || typeof (err as { statusCode?: unknown }).statusCode === 'number',
 
   verify: (engine, lease) => verifyContainer(engine, lease),
   revert: (engine, lease) => revertContainer(engine, lease),
