@@ -78,6 +78,19 @@ export const configSchema = z
       .string()
       .regex(/^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}$/, 'must be an image reference such as gameday/netem-helper:1')
       .optional(),
+    /** the container-fault watchdog's image tag on the engine; absent: built from the helper context on first use */
+    GAMEDAY_WATCHDOG_IMAGE: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}$/, 'must be an image reference such as gameday/container-watchdog:1')
+      .optional(),
+    /**
+     * The engine's unix socket on the engine's own host, mounted into container-fault watchdogs;
+     * absent: the socket DOCKER_HOST names when it is a unix one, else /var/run/docker.sock.
+     */
+    GAMEDAY_ENGINE_SOCKET: z
+      .string()
+      .regex(/^\/[A-Za-z0-9._/-]{1,4095}$/, 'must be an absolute path such as /var/run/docker.sock')
+      .optional(),
     /** where the helper image is built from when the build output cannot find libs/faults/helper */
     GAMEDAY_HELPER_CONTEXT: z.string().min(1).max(4_096).optional(),
     /** how often the reaper (rollback layer 2) sweeps expired leases from Postgres (ms) */

@@ -46,6 +46,13 @@ export interface DockerFaultDriverOptions {
   helperImage?: string;
   /** Where that image is built from; default: libs/faults/helper found from this file. */
   helperContextDir?: string;
+  /** The container-fault watchdog's image tag; default: built from the same context (`watchdog` stage). */
+  watchdogImage?: string;
+  /**
+   * The engine's unix socket on its own host, mounted into container-fault watchdogs; default:
+   * the socket this client uses when local, else /var/run/docker.sock.
+   */
+  engineSocketPath?: string;
   /** Grace after expiresAt before the helper removes the fault by itself. */
   defaultGraceMs?: number;
   /** Seconds a helper lingers after its fault is gone before it exits on its own. */
@@ -106,6 +113,11 @@ export class DockerFaultDriver implements FaultDriver {
       compile: options.compile,
       engineIsLocal: options.engineIsLocal,
       onEvent: options.onEvent,
+      watchdog: {
+        image: options.watchdogImage,
+        contextDir: options.helperContextDir,
+        socketPath: options.engineSocketPath,
+      },
     });
   }
 

@@ -11,3 +11,5 @@ export * from './kinds';
 export * from './docker-fault.driver';
 export * from './dry-run-plan';
 export * from './lease-draft';
+export * from './engine/watchdog-client';
+export * from './engine/watchdog-protocol';

@@ -6,11 +6,11 @@ import { useStack } from '../../support/stack.fixture';
 import { Relay, withPort } from '../../support/tcp-relay';
 import { pauseGameDay } from './control-support';
 
-// A fault with no clock of its own in the target (a paused container: no helper reverts it) while
-// the worker cannot reach Postgres: it comes out by its planned end all the same, from what the
-// worker holds (the run cannot go on without Postgres, so that is at once), and the lease is closed
-// once Postgres is back. The worker reaches the real
-// Postgres through a TCP relay this test cuts; the API and the test's own client do not.
+// A container fault (a paused container) while the worker cannot reach Postgres: it comes out by
+// its planned end all the same, from what the worker holds or, when the worker is stuck on the cut
+// itself (a cut during the apply's writes), by the fault's watchdog at T1 on the engine's clock;
+// the lease is closed once Postgres is back. The worker reaches the real Postgres through a TCP
+// relay this test cuts; the API and the test's own client do not.
 jest.setTimeout(120_000);
 
 const docker = new Docker();
@@ -48,8 +48,12 @@ describe('container fault reverted at its planned end while Postgres is unreacha
 
   const paused = async () => (await docker.getContainer(TARGET).inspect()).State.Paused;
 
-  /** Creates and runs a GameDay pausing the target; resolves once the target is paused. */
-  async function startPausedRun(recovery: string) {
+  /**
+   * Creates and runs a GameDay pausing the target; resolves once the target is paused and the run
+   * observes, or (`cutOnPause`) cuts Postgres the moment the pause is seen, while the worker still
+   * writes the apply, and resolves then.
+   */
+  async function startPausedRun(recovery: string, cutOnPause = false) {
     const durations = { arming: '1s', baseline: '2s', fault: `${FAULT_MS / 1000}s`, recovery };
     const created = await stack.http
       .post('/api/v1/gamedays')
@@ -60,15 +64,19 @@ describe('container fault reverted at its planned end while Postgres is unreacha
     const started = await stack.http.post(`/api/v1/gamedays/${created.body.id}/runs`).set(stack.admin).send({});
     expect(started.status).toBe(201);
     const runId = started.body.id as string;
+    if (cutOnPause) {
+      await waitFor('the target to be paused', paused, 20_000, 5);
+      await relay.stop();
+    }
     const lease = await waitFor(
       'the target to be paused',
       async () => ((await paused()) ? prisma.activeFault.findFirst({ where: { runId } }) : null),
       20_000,
       20,
     );
-    // cut only once the worker has recorded the apply and is observing: a cut while it still writes
-    // the apply (a busy machine) leaves that write hanging on a pooled connection, and the fault,
-    // held by no helper clock, waits for it (a known gap: the container-fault watchdog of issue 26)
+    if (cutOnPause) return { runId, lease, plannedEnd: lease.plannedAt!.getTime() + FAULT_MS };
+    // cut once the worker has recorded the apply and is observing (the worker's own revert from
+    // memory is what this case shows; a cut during the apply's writes is the next test's)
     await waitFor(
       'the run to observe',
       async () => (await prisma.run.findUnique({ where: { id: runId } }))?.status === 'observing',
@@ -150,5 +158,63 @@ describe('container fault reverted at its planned end while Postgres is unreacha
     const closed = await prisma.activeFault.findUniqueOrThrow({ where: { id: lease.id } });
     expect(closed.revertedAt).not.toBeNull();
     expect(closed.revertedAt!.getTime()).toBeLessThanOrEqual(plannedEnd + 1_000);
+  });
+  it('has the target unpaused by T1+1 s when Postgres is cut during the apply (the watchdog)', async () => {
+    const { runId, lease, plannedEnd } = await startPausedRun('2s', true);
+    const cutAt = Date.now();
+    let unpausedAt: number | undefined;
+    while (Date.now() < plannedEnd + 5_000) {
+      if (!(await paused())) {
+        unpausedAt = Date.now();
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    console.log(
+      `Postgres cut during the apply (T1-${plannedEnd - cutAt} ms); target unpaused ${unpausedAt === undefined ? 'not within T1+5 s' : `at T1+${unpausedAt - plannedEnd} ms`}`,
+    );
+    expect(unpausedAt).toBeDefined();
+    expect(unpausedAt!).toBeLessThanOrEqual(plannedEnd + 1_000);
+    // the lease names the watchdog armed with the fault
+    expect(lease.helperContainerId).toBeTruthy();
+    await new Promise((r) => setTimeout(r, Math.max(0, plannedEnd + 3_000 - Date.now())));
+    expect(await paused()).toBe(false);
+
+    await relay.start();
+    const run = await waitFor(
+      'the run to end',
+      async () => {
+        const r = await prisma.run.findUniqueOrThrow({ where: { id: runId } });
+        return ['completed', 'failed', 'aborted'].includes(r.status) ? r : null;
+      },
+      60_000,
+      200,
+    );
+    const closed = await waitFor(
+      'the lease to be closed',
+      async () => {
+        const row = await prisma.activeFault.findUniqueOrThrow({ where: { id: lease.id } });
+        return row.revertedAt ? row : null;
+      },
+      60_000,
+      200,
+    );
+    console.log(
+      `run ${run.status}; lease closed as ${closed.revertReason} at T1+${closed.revertedAt!.getTime() - plannedEnd} ms`,
+    );
+    expect(closed.revertedAt!.getTime()).toBeLessThanOrEqual(plannedEnd + 1_000);
+    expect(await paused()).toBe(false);
+    // nothing of the fault is left on the engine: its watchdog is removed with the lease's revert
+    await waitFor(
+      'the watchdog to be removed',
+      async () =>
+        docker
+          .getContainer(lease.helperContainerId!)
+          .inspect()
+          .then(() => false)
+          .catch(() => true),
+      30_000,
+      200,
+    );
   });
 });

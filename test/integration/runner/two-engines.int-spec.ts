@@ -5,9 +5,9 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { faultSchema, type FaultDriver } from '@gameday/core';
 import { PrismaLeaseRepository } from '@gameday/db';
-import { DockerFaultDriver } from '@gameday/faults';
+import { DockerFaultDriver, ensureWatchdogImage } from '@gameday/faults';
 import { FAULT_JOBS, QUEUES, RUNNER_QUEUES, engineQueue } from '@gameday/queue';
-import { ensureLabTargetImage } from '../../../tools/lab/lab-images';
+import { copyImages, ensureLabTargetImage } from '../../../tools/lab/lab-images';
 import { createWorkerApp } from '../../../apps/worker/src/bootstrap';
 import { FaultJobs } from '../../../apps/worker/src/runner/fault-jobs.service';
 import { LeaseLedger } from '../../../apps/worker/src/runner/lease-ledger';
@@ -59,6 +59,9 @@ describe('two Docker engines, a worker on each', () => {
 
   beforeAll(async () => {
     engine2 = await startSecondEngine();
+    // a container fault's watchdog: the second engine has no Debian base to build it from, so it is
+    // loaded there as one would onto any engine without the base (README: GAMEDAY_WATCHDOG_IMAGE)
+    await copyImages(docker1, engine2.docker, [await ensureWatchdogImage(docker1)]);
     id1 = (await docker1.info()).ID;
     await opted(docker1); // the decoy: same name, opted in, on the first engine
     const c2 = await opted(engine2.docker);

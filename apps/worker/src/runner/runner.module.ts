@@ -43,6 +43,8 @@ const dockerClientOf = (config: AppConfig) =>
           await DockerFaultDriver.connect(dockerClientOf(config), {
             helperImage: config.GAMEDAY_HELPER_IMAGE,
             helperContextDir: config.GAMEDAY_HELPER_CONTEXT,
+            watchdogImage: config.GAMEDAY_WATCHDOG_IMAGE,
+            engineSocketPath: config.GAMEDAY_ENGINE_SOCKET,
             onEvent: (e) =>
               metrics.faultDriverOperation.observe({ type: e.type, result: e.result }, e.durationMs / 1000),
           }),

@@ -2,7 +2,7 @@ import type { CompiledBlackhole } from './blackhole.compiler';
 import type { ResolvedPeer } from './blackhole-peers';
 import type { ClockOffset } from './clock-offset';
 import type { FaultSpec } from './fault.schema';
-import type { FaultLease, NewFaultLease } from './fault-lease';
+import type { FaultLease, LeaseDetails, NewFaultLease } from './fault-lease';
 import type { CompiledNetworkFault } from './network-fault.types';
 import type { VerifyOutcome } from './qdisc-verify';
 import type { RefusedCandidate, SelectionRecord } from './target-selection';
@@ -83,6 +83,8 @@ export interface PreparedFault {
    * `abort <nonce>` on the helper's stdin aborts that plan (a stale or misrouted line does nothing).
    */
   abortNonce?: string;
+  /** container faults: the watchdog armed with the fault (its container is helperContainerId) */
+  watchdog?: LeaseDetails['watchdog'];
 }
 
 export interface ScheduleOptions {

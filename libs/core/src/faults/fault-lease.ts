@@ -51,6 +51,13 @@ export interface LeaseDetails {
   /** Container faults: the action taken, so revert knows its inverse. */
   action?: 'pause' | 'stop' | 'kill' | 'restart';
   signal?: string;
+  /**
+   * Container faults: the watchdog armed with the fault (its container is the lease's
+   * helperContainerId). It unpauses or starts the target at `engineDeadlineMs` (the planned end in
+   * the engine's clock; `deadlineAt` in the worker's) unless told to stand down, and only while the
+   * target is still the run of it started at `startedAt`.
+   */
+  watchdog?: { armingId: string; deadlineAt: string; engineDeadlineMs: number; startedAt: string };
   /** The helper's self-expiry instant (expiresAt + grace). */
   selfExpiryAt?: string;
   applyAt?: string;

@@ -18,6 +18,7 @@ import {
 } from './helper-client';
 import { netnsChange, netnsNow, pinArmedNetns, type ArmedNetns, type PinnedNetns } from './netns-identity';
 import { HelperRunner, NsenterRunner, TargetExecRunner, type StepRunner } from './step-runner';
+import { WATCHDOG_ROLE, WatchdogClient, type WatchdogOptions } from './watchdog-client';
 
 export interface FaultEngineEvent {
   type: 'apply' | 'revert' | 'verify' | 'probe';
@@ -35,6 +36,9 @@ export interface FaultEngineEvent {
  * it; none of them keeps a Docker connection of its own.
  */
 export class FaultEngine {
+  /** the per-fault watchdogs of container faults */
+  readonly watchdogs: WatchdogClient;
+
   constructor(
     readonly docker: Docker,
     /** the daemon ID recorded in every lease */
@@ -46,8 +50,11 @@ export class FaultEngine {
       compile?: CompileNetworkFaultOptions;
       engineIsLocal?: boolean;
       onEvent?: (event: FaultEngineEvent) => void;
+      watchdog?: WatchdogOptions;
     } = {},
-  ) {}
+  ) {
+    this.watchdogs = new WatchdogClient(docker, id, clock, options.watchdog);
+  }
 
   /** an arrow, so kinds may pass it on unbound */
   readonly now = (): Date => this.clock.now();
@@ -141,9 +148,9 @@ export class FaultEngine {
   }
 
   /**
-   * The helper a lease names, if GameDay started it as the helper of that very target; null
-   * otherwise. A row changed in Postgres may name any container, and a helper is signalled, exec'd
-   * into and removed.
+   * The helper a lease names (or a container fault's watchdog), if GameDay started it for that very
+   * target; null otherwise. A row changed in Postgres may name any container, and a helper is
+   * signalled, exec'd into and removed.
    */
   async helperOf(
     lease: Pick<FaultLease, 'helperContainerId' | 'containerId'>,
@@ -151,12 +158,17 @@ export class FaultEngine {
     if (!lease.helperContainerId) return null;
     const info = await inspectOrNull(this.docker, lease.helperContainerId);
     const labels = info?.Config?.Labels ?? {};
-    return labels[HELPER_ROLE_LABEL] === 'helper' && labels[HELPER_TARGET_LABEL] === lease.containerId ? info : null;
+    const role = labels[HELPER_ROLE_LABEL];
+    return (role === 'helper' || role === WATCHDOG_ROLE) && labels[HELPER_TARGET_LABEL] === lease.containerId
+      ? info
+      : null;
   }
 
   async helperRunner(lease: FaultLease): Promise<StepRunner> {
     const helper = await this.helperOf(lease);
-    if (!helper?.State?.Running) throw new Error(`helper of ${lease.containerName} is not running`);
+    // a watchdog runs no steps: only a helper does
+    if (!helper?.State?.Running || helper.Config?.Labels?.[HELPER_ROLE_LABEL] !== 'helper')
+      throw new Error(`helper of ${lease.containerName} is not running`);
     return new HelperRunner(this.docker, helper.Id);
   }
 }

@@ -4,6 +4,8 @@ import { dirname, join, resolve } from 'node:path';
 import type Docker from 'dockerode';
 
 export const HELPER_IMAGE_REPOSITORY = 'gameday/netem-helper';
+/** The container-fault watchdog: the same build context's `watchdog` stage, its static binary alone. */
+export const WATCHDOG_IMAGE_REPOSITORY = 'gameday/container-watchdog';
 const CONTEXT_FILES = [
   'Dockerfile',
   'gameday-helper.sh',
@@ -13,6 +15,7 @@ const CONTEXT_FILES = [
   'gameday-at.c',
   'gameday-kill.c',
   'gameday-stress.c',
+  'gameday-watchdog.c',
 ];
 
 /** Finds libs/faults/helper from the source tree or a build output; a given directory wins. */
@@ -32,7 +35,7 @@ export function helperContextDir(configured?: string): string {
  * The tag is derived from the context's content, so a changed helper script can never run under
  * an old image of the same name on a long-lived engine.
  */
-export function helperImageTag(contextDir = helperContextDir()): string {
+export function helperImageTag(contextDir = helperContextDir(), repository = HELPER_IMAGE_REPOSITORY): string {
   const hash = createHash('sha256');
   for (const f of CONTEXT_FILES)
     hash
@@ -40,18 +43,39 @@ export function helperImageTag(contextDir = helperContextDir()): string {
       .update('\0')
       .update(readFileSync(join(contextDir, f)))
       .update('\0');
-  return `${HELPER_IMAGE_REPOSITORY}:${hash.digest('hex').slice(0, 12)}`;
+  return `${repository}:${hash.digest('hex').slice(0, 12)}`;
 }
 
 /** Builds the helper image on this engine unless it is already there; returns its tag. */
-export async function ensureHelperImage(
+export function ensureHelperImage(
   docker: Docker,
   options: { contextDir?: string; tag?: string } = {},
 ): Promise<string> {
+  return ensureContextImage(docker, HELPER_IMAGE_REPOSITORY, undefined, options);
+}
+
+/**
+ * Builds the container-fault watchdog's image (FROM scratch, one static binary) on this engine
+ * unless it is already there; returns its tag. Same context as the helper, so the two share the
+ * build stage and its cache.
+ */
+export function ensureWatchdogImage(
+  docker: Docker,
+  options: { contextDir?: string; tag?: string } = {},
+): Promise<string> {
+  return ensureContextImage(docker, WATCHDOG_IMAGE_REPOSITORY, 'watchdog', options);
+}
+
+async function ensureContextImage(
+  docker: Docker,
+  repository: string,
+  target: string | undefined,
+  options: { contextDir?: string; tag?: string },
+): Promise<string> {
   const contextDir = helperContextDir(options.contextDir);
-  const tag = options.tag ?? helperImageTag(contextDir);
+  const tag = options.tag ?? helperImageTag(contextDir, repository);
   if (await imageExists(docker, tag)) return tag;
-  await build(docker, tag, { context: contextDir, src: CONTEXT_FILES });
+  await build(docker, tag, { context: contextDir, src: CONTEXT_FILES }, target ? { target } : {});
   return tag;
 }
 

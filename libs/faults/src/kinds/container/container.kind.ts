@@ -1,7 +1,9 @@
-import type { ContainerFaultSpec, FaultLease, RevertResult, VerifyOutcome } from '@gameday/core';
-import { inspectOrNull, isNotModified } from '../../engine/docker-exec';
+import type { ContainerFaultSpec, FaultLease, VerifyOutcome } from '@gameday/core';
+import { inspectOrNull } from '../../engine/docker-exec';
 import type { FaultEngine } from '../../engine/fault-engine';
 import type { FaultKind } from '../fault-kind';
+import { armContainer, assertWatchdogArmed, WatchdogLostError } from './container-arm';
+import { revertContainer } from './container-revert';
 
 /** The Docker API call for a container fault and its inverse, written as the equivalent CLI argv. */
 export function containerSteps(spec: ContainerFaultSpec, id: string): { apply: string[]; revert: string[] } {
@@ -20,7 +22,8 @@ export function containerSteps(spec: ContainerFaultSpec, id: string): { apply: s
 /**
  * Container faults (pause, stop, kill, restart) through the Docker API, their inverse, and the
  * check that one is in place. Idempotent reverts: "already gone" is success. The worker keeps their
- * clock: no helper, nothing to read back beyond the container's state.
+ * clock; a watchdog armed with each pause, stop and kill (container-arm.ts) undoes it at the
+ * planned end by the engine's clock if nobody else did.
  */
 export const containerKind: FaultKind<ContainerFaultSpec> = {
   name: 'container',
@@ -40,7 +43,7 @@ export const containerKind: FaultKind<ContainerFaultSpec> = {
     };
   },
 
-  prepare: async (_engine, _spec, base) => ({ ...base, strategy: 'docker' }),
+  prepare: (engine, spec, base, options) => armContainer(engine, spec, base, options),
 
   draftLease(prepared) {
     const c = containerSteps(prepared.spec, prepared.target.containerId);
@@ -49,11 +52,18 @@ export const containerKind: FaultKind<ContainerFaultSpec> = {
       applyArgv: [c.apply],
       revertArgv: [c.revert],
       verifyArgv: null,
-      details: { action: prepared.spec.action, signal: prepared.spec.signal },
+      details: {
+        action: prepared.spec.action,
+        signal: prepared.spec.signal,
+        ...(prepared.watchdog
+          ? { watchdog: prepared.watchdog, clockCorrectionMs: prepared.clockOffset?.correctionMs ?? 0 }
+          : {}),
+      },
     };
   },
 
-  async apply(engine, prepared) {
+  async apply(engine, prepared, lease) {
+    await assertWatchdogArmed(engine, prepared, lease);
     const c = engine.docker.getContainer(prepared.target.containerId);
     switch (prepared.spec.action) {
       case 'pause':
@@ -73,7 +83,8 @@ export const containerKind: FaultKind<ContainerFaultSpec> = {
   },
 
   // the engine refused the action (an HTTP status): nothing was done to the container
-  nothingApplied: (err) => typeof (err as { statusCode?: unknown }).statusCode === 'number',
+  nothingApplied: (err) =>
+    err instanceof WatchdogLostError || typeof (err as { statusCode?: unknown }).statusCode === 'number',
 
   verify: (engine, lease) => verifyContainer(engine, lease),
   revert: (engine, lease) => revertContainer(engine, lease),
@@ -88,26 +99,4 @@ async function verifyContainer(engine: FaultEngine, lease: FaultLease): Promise<
   if (action === 'stop' || action === 'kill')
     return !info.State.Running ? { ok: true } : { ok: false, reasons: [`${lease.containerName} is running again`] };
   return { ok: true };
-}
-
-async function revertContainer(engine: FaultEngine, lease: FaultLease): Promise<RevertResult> {
-  // a method of the engine (its injected clock): unbound, `this` would be lost
-  const now = () => engine.now();
-  const info = await inspectOrNull(engine.docker, lease.containerId);
-  if (!info) return { outcome: 'already_gone', at: now(), details: ['container removed'] };
-  const c = engine.docker.getContainer(lease.containerId);
-  if (lease.details?.action === 'pause') {
-    if (!info.State.Paused) return { outcome: 'already_gone', at: now() };
-    await c.unpause();
-    return { outcome: 'reverted', at: now() };
-  }
-  if (info.State.Paused) await c.unpause();
-  if (info.State.Running) return { outcome: 'already_gone', at: now() };
-  try {
-    await c.start();
-  } catch (err) {
-    if (!isNotModified(err)) throw err;
-    return { outcome: 'already_gone', at: now() };
-  }
-  return { outcome: 'reverted', at: now() };
 }
