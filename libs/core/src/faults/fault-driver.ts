@@ -97,6 +97,8 @@ export interface HelperTimeline {
   revertedAt?: Date;
   revertReason?: string;
   error?: string;
+  /** a blackhole's resetEstablished: when ss -K ended, its exit code and the sockets it destroyed */
+  reset?: { at?: Date; status: number; count: number };
 }
 
 export interface RevertResult {
@@ -125,7 +127,9 @@ export type KernelFeature =
   | 'ip_tables'
   | 'ipt_REJECT'
   | 'xt_multiport'
-  | 'xt_comment';
+  | 'xt_comment'
+  /** a build option, not a module: socket destruction through sock_diag (`ss -K`) */
+  | 'CONFIG_INET_DIAG_DESTROY';
 
 export class KernelCapabilityError extends Error {
   constructor(
@@ -133,8 +137,11 @@ export class KernelCapabilityError extends Error {
     readonly engine: string,
     detail: string,
   ) {
+    const modules = missing.filter((f) => !f.startsWith('CONFIG_'));
     super(
-      `kernel of Docker engine ${engine} lacks ${missing.join(', ')}: load the module${missing.length > 1 ? 's' : ''} (modprobe ${missing.join(' ')}) or use a host whose kernel has ${missing.length > 1 ? 'them' : 'it'} (${detail})`,
+      modules.length === missing.length
+        ? `kernel of Docker engine ${engine} lacks ${missing.join(', ')}: load the module${missing.length > 1 ? 's' : ''} (modprobe ${missing.join(' ')}) or use a host whose kernel has ${missing.length > 1 ? 'them' : 'it'} (${detail})`
+        : `kernel of Docker engine ${engine} lacks ${missing.join(', ')}: ${modules.length ? `load ${modules.join(' ')} and ` : ''}use a host whose kernel was built with ${missing.filter((f) => f.startsWith('CONFIG_')).join(', ')} (${detail})`,
     );
     this.name = 'KernelCapabilityError';
   }

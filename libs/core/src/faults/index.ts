@@ -2,6 +2,7 @@ export * from './fault.schema';
 export * from './blackhole.schema';
 export * from './blackhole.compiler';
 export * from './blackhole-peers';
+export * from './blackhole-reset';
 export * from './process-kill.schema';
 export * from './process-kill.record';
 export * from './netem-args';
