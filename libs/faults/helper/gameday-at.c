@@ -20,8 +20,10 @@
  *
  * -p POST_FILE: an argv, a word a line, run once PROG has finished with status 0 (a blackhole's
  * reset of the established connections, which must follow its rules). Its stdout goes to
- * POST_FILE.out. This is the one process started after the instant: its fork+exec is the cost of
- * the reset (POST_DONE_MS - DONE_MS). POST_STATUS is -1 (and POST_DONE_MS 0) when it did not run.
+ * POST_FILE.out. A reset (`ss -K` of the compiler's shape) is done in this process through
+ * sock_diag (sock-destroy.c): no process on that path either. Any other argv is started then, and
+ * its fork+exec is the cost (POST_DONE_MS - DONE_MS). POST_STATUS is -1 (and POST_DONE_MS 0) when
+ * it did not run; for an in-process reset 0, or 100 + the errno it failed with.
  *
  * On TERM/INT before the write nothing reaches the kernel (PROG reads EOF and exits; an
  * iptables-restore block without its COMMIT is never committed). After the write the child is
@@ -42,6 +44,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "sock-destroy.h"
 
 static volatile pid_t child = -1;
 
@@ -100,10 +104,21 @@ static char **read_words(const char *path) {
   return words;
 }
 
-/* Runs the post argv with its stdout in PATH.out; its exit code, 128+N when killed by signal N. */
+/*
+ * Runs the post argv with its stdout in PATH.out; its exit code, 128+N when killed by signal N. A
+ * reset is done in this process: 0, or 100 + the errno it failed with.
+ */
 static int run_post(char **words, const char *path) {
   char out[4096];
   snprintf(out, sizeof out, "%s.out", path);
+  FILE *f = fopen(out, "w");
+  int r = f ? sock_destroy(words, f) : -2;
+  if (f) fclose(f);
+  if (r >= 0) return 0;
+  if (r != -2) {
+    fprintf(stderr, "gameday-at: reset of established connections: %s\n", strerror(-r));
+    return 100 + (-r > 155 ? 155 : -r);
+  }
   sigset_t block, old;
   sigemptyset(&block);
   sigaddset(&block, SIGTERM);

@@ -7,7 +7,9 @@ import type { BlackholeFaultSpec } from './blackhole.schema';
  * the rules are in, so the client cannot reconnect in between. A socket's remote end is the peer
  * whichever side opened the connection, so one filter serves every direction: remote address
  * among the peers, remote port among `ports`, local port among `localPorts`. It prints each
- * socket it destroyed, one a line (-H: no header): the count the helper records.
+ * socket it destroyed, one a line (-H: no header): the count the helper records. At T0 the
+ * helper's timer reads this argv as its filter and does the same through sock_diag in its own
+ * process (no process started after the instant); an apply now runs ss itself.
  */
 
 /** `5432` → `dport = :5432`; `"8000-8100"` → `( dport >= :8000 and dport <= :8100 )` */

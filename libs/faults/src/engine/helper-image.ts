@@ -10,6 +10,8 @@ const CONTEXT_FILES = [
   'netns-batch.sh',
   'process-kill.sh',
   'gameday-at.c',
+  'sock-destroy.c',
+  'sock-destroy.h',
   'gameday-kill.c',
 ];
 

@@ -55,7 +55,11 @@ async function resetIssues(runner: StepRunner): Promise<string[]> {
   if (r.exitCode !== 0) return [`cannot read the helper's record of the reset: ${r.stderr.trim()}`];
   const { reset } = parseHelperStatus(r.stdout);
   if (!reset) return ['the reset of established connections has not run'];
-  return reset.status === 0 ? [] : [`the reset of established connections failed (ss exit ${reset.status})`];
+  return reset.status === 0
+    ? []
+    : [
+        `the reset of established connections failed (status ${reset.status}: ss exit code, or 100 + errno when done in the helper's timer)`,
+      ];
 }
 
 /** Throws unless none of our chains, rules or jumps is left, read through the runner that reverted. */
