@@ -193,6 +193,26 @@ it('at T0 by the helper clock: the pooled connection from outside is reset right
   await driver.release(prepared);
 }, 120_000);
 
+it('an abort before T0 cancels the reset with the rules: the pooled connection is never touched', async () => {
+  const before = netnsTables(containers.srv.sandbox);
+  const conn = await pooled(containers.srv.ip, 80);
+  const prepared = await driver.prepare(spec('srv', { ...INGRESS, resetEstablished: true }), containers.srv.target, {
+    expiresAt: new Date(Date.now() + 120_000),
+  });
+  const t0 = Date.now() + 4_000;
+  const lease = await ledger.schedule(driver, prepared, { applyAt: new Date(t0), revertAt: new Date(t0 + 2_000) });
+  expect(['reverted', 'already_gone']).toContain((await ledger.revert(driver, lease, 'abort')).outcome);
+  await new Promise((r) => setTimeout(r, t0 + 500 - Date.now()));
+  expect(conn.end).toEqual({});
+  expect(await echoes(conn.sock)).toBe(true);
+  const record = await status(prepared.helperContainerId!);
+  expect(record.state).toBe('cancelled');
+  expect(record.reset_count).toBe('');
+  expect(netnsTables(containers.srv.sandbox)).toBe(before);
+  conn.sock.destroy();
+  await driver.release(prepared);
+}, 120_000);
+
 it('egress, the pool in the target (service2 -> db): its client fails at T0, told over a connection the fault does not match', async () => {
   const reports: { line: string; at: number }[] = [];
   const held: net.Socket[] = [];
