@@ -71,6 +71,20 @@ describe('database-pool-reset.gameday.json', () => {
   });
 });
 
+describe('connection-reset.gameday.json', () => {
+  const parsed = gameDaySpecSchema.safeParse(load('connection-reset.gameday.json'));
+
+  it("validates: service2's connections to the database port reset at the window's start", () => {
+    expect(parsed.error?.issues ?? []).toEqual([]);
+    expect(parsed.data!.experiments[0].fault).toMatchObject({
+      kind: 'reset',
+      target: { compose: { project: 'gameday', service: 'service2' } },
+      peers: [{ compose: { project: 'gameday', service: 'demo-db' } }],
+      ports: [5432],
+    });
+  });
+});
+
 describe('database-backends-killed.gameday.json', () => {
   const parsed = gameDaySpecSchema.safeParse(load('database-backends-killed.gameday.json'));
 

@@ -476,7 +476,9 @@ timed_revert() {
 }
 
 # Both timed paths need every step in the batch files and every step applied.
-batchable() { [ -s "$S/steps/apply.batch" ] && [ -s "$S/steps/apply.prog" ] && command -v gameday-at >/dev/null; }
+batchable() {
+  { [ -s "$S/steps/apply.batch" ] || [ -s "$S/steps/apply.post" ]; } && [ -s "$S/steps/apply.prog" ] && command -v gameday-at >/dev/null
+}
 
 # One pass of the timer: what is due now, and when to look again (ms from now).
 tick() {

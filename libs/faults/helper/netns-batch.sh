@@ -15,8 +15,16 @@
 write_batches() {
   nb=$1
   rm -f "$S/steps.new/apply.post"
-  [ "$nb" -gt 1 ] && is_reset_step "$(printf '%s/steps.new/%03d' "$S" "$nb")" && nb=$((nb - 1))
-  if tc_batches "$nb" || ipt_batches "$nb"; then
+  [ "$nb" -ge 1 ] && is_reset_step "$(printf '%s/steps.new/%03d' "$S" "$nb")" && nb=$((nb - 1))
+  if [ "$nb" = 0 ] && [ "$1" = 1 ]; then
+    # a reset alone (the reset kind): nothing to feed a program, gameday-at only keeps the instant
+    : >"$S/steps.new/apply.batch"
+    : >"$S/steps.new/undo.batch"
+    printf 'true\n' >"$S/steps.new/apply.prog"
+    printf 'true\n' >"$S/steps.new/undo.prog"
+    printf '0\n' >"$S/steps.new/undo.count"
+    cp "$S/steps.new/001.apply" "$S/steps.new/apply.post"
+  elif [ "$nb" -gt 0 ] && { tc_batches "$nb" || ipt_batches "$nb"; }; then
     [ "$nb" = "$1" ] || cp "$(printf '%s/steps.new/%03d' "$S" "$1").apply" "$S/steps.new/apply.post"
   else
     rm -f "$S/steps.new/apply.batch" "$S/steps.new/undo.batch"

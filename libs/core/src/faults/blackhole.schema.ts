@@ -28,7 +28,7 @@ export const portSpecSchema = z.union(
   { error: 'ports are numbers 1-65535 or ranges "FIRST-LAST"' },
 );
 
-const portListSchema = (field: string) =>
+export const portListSchema = (field: string) =>
   z
     .array(portSpecSchema)
     .min(1, `${field} must not be empty when given`)
@@ -65,7 +65,7 @@ const peerContainerSchema = z
 const PEER_FORMS =
   'a peer is an IPv4 address or CIDR, {"container": name} or {"compose": {"project": ..., "service": ...}}';
 
-const peerSchema = z.union([peerAddressSchema, peerContainerSchema], {
+export const peerSchema = z.union([peerAddressSchema, peerContainerSchema], {
   // an object that fails its own shape (a missing service) would otherwise read only "invalid input"
   error: (issue) => {
     if (issue.code !== 'invalid_union') return undefined;

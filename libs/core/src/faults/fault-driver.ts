@@ -5,6 +5,7 @@ import type { FaultSpec } from './fault.schema';
 import type { FaultLease, NewFaultLease } from './fault-lease';
 import type { CompiledNetworkFault } from './network-fault.types';
 import type { VerifyOutcome } from './qdisc-verify';
+import type { CompiledReset } from './reset.compiler';
 import type { RefusedCandidate, SelectionRecord } from './target-selection';
 
 /** A container the fault will act on, as resolved on one Docker Engine. */
@@ -68,6 +69,8 @@ export interface PreparedFault {
   compiled?: CompiledNetworkFault;
   /** blackhole faults: the rules compiled for the iptables variant the kernel probe chose */
   blackhole?: CompiledBlackhole;
+  /** reset faults: the one step, with the peers as resolved when armed */
+  reset?: CompiledReset;
   helperContainerId?: string;
   expiresAt: Date;
   graceMs: number;

@@ -3,6 +3,8 @@ export * from './blackhole.schema';
 export * from './blackhole.compiler';
 export * from './blackhole-peers';
 export * from './blackhole-reset';
+export * from './reset.schema';
+export * from './reset.compiler';
 export * from './process-kill.schema';
 export * from './process-kill.record';
 export * from './netem-args';

@@ -4,6 +4,7 @@ import { containerKind } from './container/container.kind';
 import type { FaultCapabilities, FaultKind } from './fault-kind';
 import { networkKind } from './network/network.kind';
 import { processKillKind } from './process-kill/process-kill.kind';
+import { resetKind } from './reset/reset.kind';
 
 /**
  * Kind name → module on a Docker Engine. The kinds are listed in core (FAULT_KIND_DEFS: their pure
@@ -15,6 +16,7 @@ const REGISTRY: { readonly [K in FaultSpec['kind']]: FaultKind<Extract<FaultSpec
   container: containerKind,
   blackhole: blackholeKind,
   'process-kill': processKillKind,
+  reset: resetKind,
 };
 
 export const FAULT_KINDS: readonly FaultSpec['kind'][] = Object.freeze(Object.keys(REGISTRY) as FaultSpec['kind'][]);

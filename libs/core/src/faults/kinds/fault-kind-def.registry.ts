@@ -3,12 +3,19 @@ import { containerKindDef } from './container.kind-def';
 import type { FaultKindDef } from './fault-kind-def';
 import { networkKindDef } from './network.kind-def';
 import { processKillKindDef } from './process-kill.kind-def';
+import { resetKindDef } from './reset.kind-def';
 
 /**
  * The pure parts of the fault kinds, in one list: the only place in core that names them. The
  * spec's fault union and the ledger's allow-list are built from it (in this order).
  */
-export const FAULT_KIND_DEFS = [networkKindDef, containerKindDef, blackholeKindDef, processKillKindDef] as const;
+export const FAULT_KIND_DEFS = [
+  networkKindDef,
+  containerKindDef,
+  blackholeKindDef,
+  processKillKindDef,
+  resetKindDef,
+] as const;
 
 type SchemasOf<T extends readonly FaultKindDef[]> = {
   readonly [I in keyof T]: T[I] extends { schema: infer S } ? S : never;

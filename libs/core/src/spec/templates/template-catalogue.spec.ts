@@ -22,6 +22,7 @@ describe('the template catalogue', () => {
       'container-pause',
       'container-restart',
       'partition',
+      'connection-reset',
     ]);
     const kinds = new Set(listTemplates().flatMap((t) => t.kinds));
     expect([...kinds].sort()).toEqual(FAULT_KIND_DEFS.map((d) => d.name).sort());

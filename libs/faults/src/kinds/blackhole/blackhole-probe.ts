@@ -79,7 +79,7 @@ async function probeTool(
  * lab's user-mode kernel lacks it). Without it `ss -K` destroys nothing and says nothing, so the
  * helper destroys a loopback listener of its own and reads whether ss named it.
  */
-async function probeSocketDestroy(runner: StepRunner, engine: string): Promise<void> {
+export async function probeSocketDestroy(runner: StepRunner, engine: string): Promise<void> {
   const argv = ['gameday-helper', 'resetprobe'];
   const r = await runner.run(argv);
   const answer = /^reset_probe=(.*)$/m.exec(r.stdout)?.[1];

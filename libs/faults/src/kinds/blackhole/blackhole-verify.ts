@@ -50,7 +50,7 @@ export async function verifyBlackholeLease(
 }
 
 /** resetEstablished: the helper's record says ss -K ran after the rules and succeeded. */
-async function resetIssues(runner: StepRunner): Promise<string[]> {
+export async function resetIssues(runner: StepRunner): Promise<string[]> {
   const r = await runner.run(['gameday-helper', 'status']);
   if (r.exitCode !== 0) return [`cannot read the helper's record of the reset: ${r.stderr.trim()}`];
   const { reset } = parseHelperStatus(r.stdout);
