@@ -54,6 +54,37 @@ describe('database-unreachable.gameday.json', () => {
   });
 });
 
+describe('database-pool-reset.gameday.json', () => {
+  const parsed = gameDaySpecSchema.safeParse(load('database-pool-reset.gameday.json'));
+
+  it('validates: the database port dropped from service2 and its pooled connections reset at T0', () => {
+    expect(parsed.error?.issues ?? []).toEqual([]);
+    expect(parsed.data!.experiments[0].fault).toMatchObject({
+      kind: 'blackhole',
+      target: { compose: { project: 'gameday', service: 'service2' } },
+      action: 'drop',
+      direction: 'egress',
+      peers: [{ compose: { project: 'gameday', service: 'demo-db' } }],
+      ports: [5432],
+      resetEstablished: true,
+    });
+  });
+});
+
+describe('connection-reset.gameday.json', () => {
+  const parsed = gameDaySpecSchema.safeParse(load('connection-reset.gameday.json'));
+
+  it("validates: service2's connections to the database port reset at the window's start", () => {
+    expect(parsed.error?.issues ?? []).toEqual([]);
+    expect(parsed.data!.experiments[0].fault).toMatchObject({
+      kind: 'reset',
+      target: { compose: { project: 'gameday', service: 'service2' } },
+      peers: [{ compose: { project: 'gameday', service: 'demo-db' } }],
+      ports: [5432],
+    });
+  });
+});
+
 describe('database-backends-killed.gameday.json', () => {
   const parsed = gameDaySpecSchema.safeParse(load('database-backends-killed.gameday.json'));
 

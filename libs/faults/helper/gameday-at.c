@@ -1,5 +1,6 @@
 /*
- * gameday-at AT_MS LINES_FILE PROG [ARG...]    (prints WRITTEN_MS DONE_MS STATUS EARLY)
+ * gameday-at [-p POST_FILE] AT_MS LINES_FILE PROG [ARG...]
+ *   (prints WRITTEN_MS DONE_MS STATUS EARLY POST_DONE_MS POST_STATUS)
  *
  * The helper's timed kernel calls without process creation at the planned instant. In a small
  * guest one fork+exec of tc or iptables costs 100+ ms and several times that when the CPU is busy,
@@ -16,6 +17,13 @@
  * On USR1 it writes at once instead of waiting for AT_MS: the helper holds its undo ready like this
  * for the whole fault, so an abort (a signal through the Docker API, or a revert command) reaches
  * the kernel with no process created. EARLY is 1 when USR1 made it write before AT_MS.
+ *
+ * -p POST_FILE: an argv, a word a line, run once PROG has finished with status 0 (a blackhole's
+ * reset of the established connections, which must follow its rules). Its stdout goes to
+ * POST_FILE.out. A reset (`ss -K` of the compiler's shape) is done in this process through
+ * sock_diag (sock-destroy.c): no process on that path either. Any other argv is started then, and
+ * its fork+exec is the cost (POST_DONE_MS - DONE_MS). POST_STATUS is -1 (and POST_DONE_MS 0) when
+ * it did not run; for an in-process reset 0, or 100 + the errno it failed with.
  *
  * On TERM/INT before the write nothing reaches the kernel (PROG reads EOF and exits; an
  * iptables-restore block without its COMMIT is never committed). After the write the child is
@@ -36,6 +44,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "sock-destroy.h"
 
 static volatile pid_t child = -1;
 
@@ -76,14 +86,92 @@ static char *read_all(const char *path, size_t *len) {
   return buf;
 }
 
+/* A file of words, one a line, as a NULL-terminated argv (NULL when it cannot be read). */
+static char **read_words(const char *path) {
+  size_t len;
+  char *text = read_all(path, &len);
+  if (!text) return NULL;
+  text = realloc(text, len + 1);
+  text[len] = '\0';
+  size_t n = 0;
+  for (size_t i = 0; i < len; i++)
+    if (text[i] == '\n') n++;
+  char **words = calloc(n + 2, sizeof *words);
+  size_t k = 0;
+  char *save = NULL;
+  for (char *w = strtok_r(text, "\n", &save); w; w = strtok_r(NULL, "\n", &save)) words[k++] = w;
+  words[k] = NULL;
+  return words;
+}
+
+/*
+ * Runs the post argv with its stdout in PATH.out; its exit code, 128+N when killed by signal N. A
+ * reset is done in this process: 0, or 100 + the errno it failed with.
+ */
+static int run_post(char **words, const char *path) {
+  char out[4096];
+  snprintf(out, sizeof out, "%s.out", path);
+  FILE *f = fopen(out, "w");
+  int r = f ? sock_destroy(words, f) : -2;
+  if (f) fclose(f);
+  if (r >= 0) return 0;
+  if (r != -2) {
+    fprintf(stderr, "gameday-at: reset of established connections: %s\n", strerror(-r));
+    return 100 + (-r > 155 ? 155 : -r);
+  }
+  sigset_t block, old;
+  sigemptyset(&block);
+  sigaddset(&block, SIGTERM);
+  sigaddset(&block, SIGINT);
+  sigprocmask(SIG_BLOCK, &block, &old);
+  pid_t pid = fork();
+  if (pid < 0) {
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    perror("gameday-at: fork");
+    return 255;
+  }
+  if (pid == 0) {
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) dup2(fd, 1);
+    int null = open("/dev/null", O_RDONLY);
+    if (null >= 0) dup2(null, 0);
+    execvp(words[0], words);
+    fprintf(stderr, "gameday-at: exec %s: %s\n", words[0], strerror(errno));
+    _exit(127);
+  }
+  child = pid;
+  sigprocmask(SIG_SETMASK, &old, NULL);
+  int st = 0;
+  while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+  }
+  child = -1;
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
 int main(int argc, char **argv) {
   /* first: USR1's default action would end this process; from here on it is read from sfd below */
   sigset_t now_set;
   sigemptyset(&now_set);
   sigaddset(&now_set, SIGUSR1);
   sigprocmask(SIG_BLOCK, &now_set, NULL);
+  const char *post_file = NULL;
+  if (argc >= 3 && strcmp(argv[1], "-p") == 0) {
+    post_file = argv[2];
+    argv += 2;
+    argc -= 2;
+  }
   if (argc < 4) {
-    fprintf(stderr, "usage: gameday-at AT_MS LINES_FILE PROG [ARG...]\n");
+    fprintf(stderr, "usage: gameday-at [-p POST_FILE] AT_MS LINES_FILE PROG [ARG...]\n");
+    return 2;
+  }
+  char **post = NULL;
+  if (post_file && !(post = read_words(post_file))) {
+    fprintf(stderr, "gameday-at: cannot read %s: %s\n", post_file, strerror(errno));
     return 2;
   }
   char *end;
@@ -183,6 +271,12 @@ int main(int argc, char **argv) {
   long long done = now_ms();
   child = -1;
   int status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-  printf("%lld %lld %d %d\n", written, done, status, early);
+  long long post_done = 0;
+  int post_status = -1;
+  if (post && post[0] && status == 0) {
+    post_status = run_post(post, post_file);
+    post_done = now_ms();
+  }
+  printf("%lld %lld %d %d %lld %d\n", written, done, status, early, post_done, post_status);
   return 0;
 }

@@ -26,6 +26,7 @@
 #                                            gameday-stress runs stress-ng in CGPATH from APPLY_AT
 #                                            until REVERT_AT
 #   stresscheck                              the stress-ng processes now and the cgroup's counters
+#   resetprobe                               can the kernel destroy sockets (ss -K)? reset_probe=...
 # Signals to PID 1: TERM stops (undo what is applied, exit); USR2 is an abort through the Docker API
 # (`docker kill --signal USR2`, no exec): undo now, or cancel a plan not applied yet.
 # Stdin (held open by the worker that armed this helper, through a Docker attach): a line
@@ -146,7 +147,9 @@ run_step() {
   set --
   while IFS= read -r w; do set -- "$@" "$w"; done <"$step"
   [ $# -gt 0 ] || return 0
-  "$@" 2>"$S/last_err" >/dev/null
+  out=/dev/null
+  [ "$1" = ss ] && out="$S/reset.out"
+  "$@" 2>"$S/last_err" >"$out"
 }
 
 step_file() { printf '%s/steps/%03d' "$S" "$1"; }
@@ -193,6 +196,7 @@ do_apply() {
       return 1
     fi
     put applied_steps $i
+    is_reset_step "$f" && record_reset "$(now_ms)" 0 "$S/reset.out"
   done
   put applying_step 0
   put applied_at "$(now_ms)"
@@ -213,7 +217,8 @@ do_revert() {
 new_plan() {
   rm -f "$S/applied_at" "$S/apply_started_at" "$S/reverted_at" "$S/revert_reason" "$S/error" "$S/undo_errors" "$S/done_at" \
     "$S/cancel" "$S/cancel_by" "$S/reverted_for" "$S/undone_count" "$S/kill.plan" "$S/kill.log" "$S/kill.summary" \
-    "$S/stress.plan" "$S/stress.summary" "$S/stress_cgroup"
+    "$S/stress.plan" "$S/stress.summary" "$S/stress_cgroup" \
+    "$S/reset_at" "$S/reset_status" "$S/reset_count" "$S/reset.out"
   put applied_steps 0
   put applying_step 0
 }
@@ -349,7 +354,8 @@ cmd_revert() {
 }
 
 cmd_status() {
-  for k in state apply_at revert_at expire_at apply_started_at applied_at reverted_at revert_reason applied_steps applying_step step_count starts; do
+  for k in state apply_at revert_at expire_at apply_started_at applied_at reverted_at revert_reason applied_steps applying_step step_count starts \
+    reset_at reset_status reset_count; do
     echo "$k=$(get $k)"
   done
   echo "error=$(cat "$S/error" 2>/dev/null | tr '\n' ' ')"
@@ -372,8 +378,14 @@ run_at() {
   at=$2 lines=$3 progfile=$4
   set --
   while IFS= read -r w; do set -- "$@" "$w"; done <"$progfile"
+  if [ "$AT_KIND" = apply ] && [ -s "$S/steps/apply.post" ]; then
+    rm -f "$S/steps/apply.post.out"
+    set -- -p "$S/steps/apply.post" "$at" "$lines" "$@"
+  else
+    set -- "$at" "$lines" "$@"
+  fi
   : >"$S/at_out"
-  gameday-at "$at" "$lines" "$@" >"$S/at_out" 2>"$S/last_err" &
+  gameday-at "$@" >"$S/at_out" 2>"$S/last_err" &
   AT_PID=$!
   # a revert command cannot take the lock while we wait: it acts on gameday-at through these
   put at_kind "$AT_KIND"
@@ -389,8 +401,8 @@ run_at() {
   done
   AT_PID=
   : >"$S/at_pid"
-  AT_WRITTEN='' AT_DONE='' AT_STATUS='' AT_EARLY=''
-  read -r AT_WRITTEN AT_DONE AT_STATUS AT_EARLY <"$S/at_out" || true
+  AT_WRITTEN='' AT_DONE='' AT_STATUS='' AT_EARLY='' AT_POST_DONE='' AT_POST_STATUS=''
+  read -r AT_WRITTEN AT_DONE AT_STATUS AT_EARLY AT_POST_DONE AT_POST_STATUS <"$S/at_out" || true
   if ! is_num "$AT_STATUS"; then
     AT_STATUS=255 AT_DONE=$(now_ms)
     AT_WRITTEN=$AT_DONE
@@ -421,6 +433,7 @@ timed_apply() {
     put applying_step 0
     put applied_at "$AT_DONE"
     put state applied
+    [ -s "$S/steps/apply.post" ] && record_reset "$AT_POST_DONE" "$AT_POST_STATUS" "$S/steps/apply.post.out"
     log "applied $n steps (batch written at $AT_WRITTEN)"
     return 0
   fi
@@ -474,7 +487,9 @@ timed_revert() {
 }
 
 # Both timed paths need every step in the batch files and every step applied.
-batchable() { [ -s "$S/steps/apply.batch" ] && [ -s "$S/steps/apply.prog" ] && command -v gameday-at >/dev/null; }
+batchable() {
+  { [ -s "$S/steps/apply.batch" ] || [ -s "$S/steps/apply.post" ]; } && [ -s "$S/steps/apply.prog" ] && command -v gameday-at >/dev/null
+}
 
 # One pass of the timer: what is due now, and when to look again (ms from now).
 tick() {
@@ -729,6 +744,7 @@ case "$cmd" in
   revert) cmd_revert "$@" ;;
   status) cmd_status ;;
   probe) cmd_probe "$@" ;;
+  resetprobe) cmd_resetprobe ;;
   killplan) cmd_killplan "$@" ;;
   kills) cmd_kills "$@" ;;
   stressprobe) cmd_stressprobe "$@" ;;

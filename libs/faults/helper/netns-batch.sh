@@ -10,8 +10,83 @@
 # as one change: all of it lands, or none). A step with anything else keeps the per-step path.
 # Writes apply.batch/undo.batch, the programs reading them (apply.prog/undo.prog, a word a line) and
 # how many undo lines there are (undo.count).
+# A last step that is a reset (`ss -K ...`, nothing to undo) stays out of the batch: gameday-at runs
+# it right after the batch's program has put the rules in (apply.post, a word a line).
 write_batches() {
-  tc_batches "$1" || ipt_batches "$1" || rm -f "$S/steps.new/apply.batch" "$S/steps.new/undo.batch"
+  nb=$1
+  rm -f "$S/steps.new/apply.post"
+  [ "$nb" -ge 1 ] && is_reset_step "$(printf '%s/steps.new/%03d' "$S" "$nb")" && nb=$((nb - 1))
+  if [ "$nb" = 0 ] && [ "$1" = 1 ]; then
+    # a reset alone (the reset kind): nothing to feed a program, gameday-at only keeps the instant
+    : >"$S/steps.new/apply.batch"
+    : >"$S/steps.new/undo.batch"
+    printf 'true\n' >"$S/steps.new/apply.prog"
+    printf 'true\n' >"$S/steps.new/undo.prog"
+    printf '0\n' >"$S/steps.new/undo.count"
+    cp "$S/steps.new/001.apply" "$S/steps.new/apply.post"
+  elif [ "$nb" -gt 0 ] && { tc_batches "$nb" || ipt_batches "$nb"; }; then
+    [ "$nb" = "$1" ] || cp "$(printf '%s/steps.new/%03d' "$S" "$1").apply" "$S/steps.new/apply.post"
+  else
+    rm -f "$S/steps.new/apply.batch" "$S/steps.new/undo.batch"
+  fi
+}
+
+# A step whose program is ss and that has no undo: a reset of established connections.
+is_reset_step() {
+  w=''
+  IFS= read -r w <"$1.apply" || true
+  [ "$w" = ss ] && [ ! -s "$1.undo" ]
+}
+
+# Records a reset: when it ended, ss's exit code and how many sockets it destroyed (a line each in
+# its output). Builtins only.
+record_reset() {
+  put reset_at "$1"
+  put reset_status "$2"
+  c=0
+  if [ -f "$3" ]; then
+    while IFS= read -r _l; do c=$((c + 1)); done <"$3"
+  fi
+  put reset_count "$c"
+  [ "$2" = 0 ] || log "reset of established connections failed (ss exit $2)"
+}
+
+# resetprobe: can this kernel destroy a socket (CONFIG_INET_DIAG_DESTROY)? Without it ss -K
+# destroys nothing and says nothing, so the probe destroys a listener of its own on loopback (a
+# busybox httpd on 127.0.0.1, for a few ms) and reads whether ss named it. Prints
+# reset_probe=ok | unsupported | error:WHY.
+cmd_resetprobe() {
+  port=$((40000 + $$ % 20000))
+  tries=0
+  while [ $tries -lt 3 ]; do
+    tries=$((tries + 1))
+    port=$((port + 1))
+    httpd -f -p "127.0.0.1:$port" -h /tmp 2>/dev/null &
+    hp=$!
+    n=0
+    while [ $n -lt 100 ] && ! ss -Htln src 127.0.0.1 sport = ":$port" | grep -q .; do
+      kill -0 $hp 2>/dev/null || break
+      n=$((n + 1))
+      sleep 0.01
+    done
+    if ! kill -0 $hp 2>/dev/null; then
+      wait $hp 2>/dev/null
+      continue
+    fi
+    killed=$(ss -K -Htln src 127.0.0.1 sport = ":$port" 2>"$S/probe_err")
+    rc=$?
+    kill $hp 2>/dev/null
+    wait $hp 2>/dev/null
+    if [ $rc -ne 0 ]; then
+      echo "reset_probe=error:ss exit $rc $(head -c 200 "$S/probe_err" | tr '\n' ' ')"
+    elif [ -n "$killed" ]; then
+      echo "reset_probe=ok"
+    else
+      echo "reset_probe=unsupported"
+    fi
+    return 0
+  done
+  echo "reset_probe=error:no loopback listener could be started for the probe"
 }
 
 # Sets BATCH_APPLY and BATCH_UNDO (undo newest first) and BATCH_UNDOS from every step's batch line.

@@ -1,4 +1,5 @@
 import type { ResolvedPeer } from './blackhole-peers';
+import { blackholeResetArgv } from './blackhole-reset';
 import type { BlackholeFaultSpec } from './blackhole.schema';
 import type { VerifyOutcome } from './qdisc-verify';
 
@@ -24,13 +25,15 @@ export interface BlackholeExpected {
   chains: string[];
   /** The lines `iptables -S` prints for what we added (double quotes removed), in order. */
   lines: string[];
+  /** resetEstablished: the helper destroys the matching established connections right after T0 */
+  reset?: boolean;
 }
 
 export interface CompiledBlackhole {
   id: string;
   tool: IptablesTool;
   chains: string[];
-  /** chains and rules first, the jumps last: the fault lands with the last step */
+  /** chains and rules first, then the jumps (the fault lands with them), then the reset if asked */
   apply: string[][];
   /** each apply step's inverse (undone newest first: the jumps leave before the chains go) */
   undo: (string[] | null)[];
@@ -199,6 +202,11 @@ export function compileBlackhole(
     undo.push(j.undo);
     lines.push(j.line);
   }
+  // last, once no new connection can be made: nothing to undo (a destroyed socket stays closed)
+  if (spec.resetEstablished) {
+    apply.push(blackholeResetArgv(spec, peers));
+    undo.push(null);
+  }
   const chains = dirs.map((d) => d.chain);
   const warnings: string[] = [];
   if (!spec.peers) warnings.push('no peers: every IPv4 peer matches (IPv6 traffic is not blackholed)');
@@ -210,7 +218,7 @@ export function compileBlackhole(
     undo,
     revert: [...jumps.map((j) => j.undo), ...chains.flatMap((c) => [ipt('-F', c), ipt('-X', c)])],
     verify: [ipt('-t', 'filter', '-S')],
-    expected: { tool, chains, lines },
+    expected: { tool, chains, lines, ...(spec.resetEstablished ? { reset: true } : {}) },
     ...(resolved ? { peers: resolved } : {}),
     warnings,
   };

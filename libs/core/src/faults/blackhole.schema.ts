@@ -28,7 +28,7 @@ export const portSpecSchema = z.union(
   { error: 'ports are numbers 1-65535 or ranges "FIRST-LAST"' },
 );
 
-const portListSchema = (field: string) =>
+export const portListSchema = (field: string) =>
   z
     .array(portSpecSchema)
     .min(1, `${field} must not be empty when given`)
@@ -65,7 +65,7 @@ const peerContainerSchema = z
 const PEER_FORMS =
   'a peer is an IPv4 address or CIDR, {"container": name} or {"compose": {"project": ..., "service": ...}}';
 
-const peerSchema = z.union([peerAddressSchema, peerContainerSchema], {
+export const peerSchema = z.union([peerAddressSchema, peerContainerSchema], {
   // an object that fails its own shape (a missing service) would otherwise read only "invalid input"
   error: (issue) => {
     if (issue.code !== 'invalid_union') return undefined;
@@ -107,8 +107,20 @@ export const blackholeFaultSchema = z
     /** The target's own ports (a service it offers): source port on egress, destination on ingress. */
     localPorts: portListSchema('localPorts').optional(),
     protocol: z.enum(['tcp', 'udp', 'icmp', 'all']).default('all'),
+    /**
+     * At T0, right after the rules are in, the target's matching established TCP connections are
+     * destroyed in its netns (`ss -K`): a pooled client fails at once instead of at its next new
+     * connection. Needs the kernel's CONFIG_INET_DIAG_DESTROY (checked when armed).
+     */
+    resetEstablished: z.boolean().optional(),
   })
   .superRefine((v, ctx) => {
+    if (v.resetEstablished && (v.protocol === 'udp' || v.protocol === 'icmp'))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['resetEstablished'],
+        message: `resetEstablished tears down TCP connections: it needs protocol "tcp" or "all", not "${v.protocol}"`,
+      });
     const hasPorts = v.ports !== undefined || v.localPorts !== undefined;
     if (hasPorts && v.protocol === 'icmp')
       ctx.addIssue({

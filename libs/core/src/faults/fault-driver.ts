@@ -5,6 +5,7 @@ import type { FaultSpec } from './fault.schema';
 import type { FaultLease, LeaseDetails, NewFaultLease } from './fault-lease';
 import type { CompiledNetworkFault } from './network-fault.types';
 import type { VerifyOutcome } from './qdisc-verify';
+import type { CompiledReset } from './reset.compiler';
 import type { RefusedCandidate, SelectionRecord } from './target-selection';
 import type { ArmedStressPlan } from './stress.schema';
 
@@ -71,6 +72,8 @@ export interface PreparedFault {
   blackhole?: CompiledBlackhole;
   /** stress faults: the plan's numbers and the target's cgroup the arming probe found */
   stress?: ArmedStressPlan;
+  /** reset faults: the one step, with the peers as resolved when armed */
+  reset?: CompiledReset;
   helperContainerId?: string;
   expiresAt: Date;
   graceMs: number;
@@ -102,6 +105,8 @@ export interface HelperTimeline {
   revertedAt?: Date;
   revertReason?: string;
   error?: string;
+  /** a blackhole's resetEstablished: when ss -K ended, its exit code and the sockets it destroyed */
+  reset?: { at?: Date; status: number; count: number };
 }
 
 export interface RevertResult {
@@ -130,7 +135,9 @@ export type KernelFeature =
   | 'ip_tables'
   | 'ipt_REJECT'
   | 'xt_multiport'
-  | 'xt_comment';
+  | 'xt_comment'
+  /** a build option, not a module: socket destruction through sock_diag (`ss -K`) */
+  | 'CONFIG_INET_DIAG_DESTROY';
 
 export class KernelCapabilityError extends Error {
   constructor(
@@ -138,8 +145,11 @@ export class KernelCapabilityError extends Error {
     readonly engine: string,
     detail: string,
   ) {
+    const modules = missing.filter((f) => !f.startsWith('CONFIG_'));
     super(
-      `kernel of Docker engine ${engine} lacks ${missing.join(', ')}: load the module${missing.length > 1 ? 's' : ''} (modprobe ${missing.join(' ')}) or use a host whose kernel has ${missing.length > 1 ? 'them' : 'it'} (${detail})`,
+      modules.length === missing.length
+        ? `kernel of Docker engine ${engine} lacks ${missing.join(', ')}: load the module${missing.length > 1 ? 's' : ''} (modprobe ${missing.join(' ')}) or use a host whose kernel has ${missing.length > 1 ? 'them' : 'it'} (${detail})`
+        : `kernel of Docker engine ${engine} lacks ${missing.join(', ')}: ${modules.length ? `load ${modules.join(' ')} and ` : ''}use a host whose kernel was built with ${missing.filter((f) => f.startsWith('CONFIG_')).join(', ')} (${detail})`,
     );
     this.name = 'KernelCapabilityError';
   }

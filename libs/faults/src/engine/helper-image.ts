@@ -13,6 +13,8 @@ const CONTEXT_FILES = [
   'process-kill.sh',
   'stress.sh',
   'gameday-at.c',
+  'sock-destroy.c',
+  'sock-destroy.h',
   'gameday-kill.c',
   'gameday-stress.c',
   'gameday-watchdog.c',

@@ -76,6 +76,9 @@ export function parseHelperStatus(stdout: string): HelperTimeline {
     revertedAt: msDate(kv.reverted_at),
     revertReason: kv.revert_reason || undefined,
     error: kv.error || undefined,
+    ...(/^\d+$/.test(kv.reset_status ?? '')
+      ? { reset: { at: msDate(kv.reset_at), status: Number(kv.reset_status), count: Number(kv.reset_count ?? 0) } }
+      : {}),
   };
 }
 

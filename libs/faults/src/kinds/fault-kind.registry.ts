@@ -5,6 +5,7 @@ import type { FaultCapabilities, FaultKind } from './fault-kind';
 import { networkKind } from './network/network.kind';
 import { processKillKind } from './process-kill/process-kill.kind';
 import { stressKind } from './stress/stress.kind';
+import { resetKind } from './reset/reset.kind';
 
 /**
  * Kind name → module on a Docker Engine. The kinds are listed in core (FAULT_KIND_DEFS: their pure
@@ -17,6 +18,7 @@ const REGISTRY: { readonly [K in FaultSpec['kind']]: FaultKind<Extract<FaultSpec
   blackhole: blackholeKind,
   'process-kill': processKillKind,
   stress: stressKind,
+  reset: resetKind,
 };
 
 export const FAULT_KINDS: readonly FaultSpec['kind'][] = Object.freeze(Object.keys(REGISTRY) as FaultSpec['kind'][]);

@@ -4,6 +4,7 @@ import type { FaultKindDef } from './fault-kind-def';
 import { networkKindDef } from './network.kind-def';
 import { processKillKindDef } from './process-kill.kind-def';
 import { stressKindDef } from './stress.kind-def';
+import { resetKindDef } from './reset.kind-def';
 
 /**
  * The pure parts of the fault kinds, in one list: the only place in core that names them. The
@@ -15,6 +16,7 @@ export const FAULT_KIND_DEFS = [
   blackholeKindDef,
   processKillKindDef,
   stressKindDef,
+  resetKindDef,
 ] as const;
 
 type SchemasOf<T extends readonly FaultKindDef[]> = {

@@ -23,6 +23,7 @@ describe('the template catalogue', () => {
       'container-restart',
       'partition',
       'noisy-neighbour',
+      'connection-reset',
     ]);
     const kinds = new Set(listTemplates().flatMap((t) => t.kinds));
     expect([...kinds].sort()).toEqual(FAULT_KIND_DEFS.map((d) => d.name).sort());

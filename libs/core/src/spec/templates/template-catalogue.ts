@@ -1,3 +1,4 @@
+import connectionReset from './connection-reset.template.json';
 import containerPause from './container-pause.template.json';
 import containerRestart from './container-restart.template.json';
 import databaseUnreachable from './database-unreachable.template.json';
@@ -20,6 +21,7 @@ const RAW: unknown[] = [
   containerRestart,
   partition,
   noisyNeighbour,
+  connectionReset,
 ];
 
 let loaded: ReadonlyMap<string, GameDayTemplate> | undefined;

@@ -24,7 +24,7 @@ export const BLACKHOLE_HELPER_CAPS: HelperCap[] = ['NET_RAW'];
  */
 export async function resolvePeers(
   engine: FaultEngine,
-  spec: BlackholeFaultSpec,
+  spec: Pick<BlackholeFaultSpec, 'peers'>,
   target: ResolvedTarget,
 ): Promise<PeerResolution | undefined> {
   if (!spec.peers?.some((p) => typeof p !== 'string')) return undefined;

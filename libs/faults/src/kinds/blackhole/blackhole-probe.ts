@@ -75,13 +75,34 @@ async function probeTool(
 }
 
 /**
+ * resetEstablished needs the kernel to destroy sockets on request (CONFIG_INET_DIAG_DESTROY; the
+ * lab's user-mode kernel lacks it). Without it `ss -K` destroys nothing and says nothing, so the
+ * helper destroys a loopback listener of its own and reads whether ss named it.
+ */
+export async function probeSocketDestroy(runner: StepRunner, engine: string): Promise<void> {
+  const argv = ['gameday-helper', 'resetprobe'];
+  const r = await runner.run(argv);
+  const answer = /^reset_probe=(.*)$/m.exec(r.stdout)?.[1];
+  if (r.exitCode === 0 && answer === 'ok') return;
+  if (r.exitCode === 0 && answer === 'unsupported')
+    throw new KernelCapabilityError(
+      ['CONFIG_INET_DIAG_DESTROY'],
+      engine,
+      'resetEstablished: ss -K destroyed no socket in the probe',
+    );
+  throw new Error(
+    `resetEstablished: the socket-destroy probe failed (${argv.join(' ')}: ${answer ?? (r.stderr.trim() || `exit code ${r.exitCode}`)})`,
+  );
+}
+
+/**
  * Chooses the iptables variant for a blackhole in the target's netns: iptables-legacy where the
  * kernel has x_tables (the lab kernel has no IPv4 nf_tables), iptables-nft otherwise. Throws
  * KernelCapabilityError naming what is missing; leaves nothing behind.
  */
 export async function probeIptables(
   runner: StepRunner,
-  spec: Pick<BlackholeFaultSpec, 'action' | 'ports' | 'localPorts'>,
+  spec: Pick<BlackholeFaultSpec, 'action' | 'ports' | 'localPorts' | 'resetEstablished'>,
   engine: string,
 ): Promise<IptablesTool> {
   const unusable: string[] = [];
@@ -92,6 +113,7 @@ export async function probeIptables(
       continue;
     }
     if (outcome.missing.length) throw new KernelCapabilityError(outcome.missing, engine, outcome.details.join('; '));
+    if (spec.resetEstablished) await probeSocketDestroy(runner, engine);
     return tool;
   }
   throw new KernelCapabilityError(['ip_tables'], engine, unusable.join('; '));

@@ -8,6 +8,7 @@ import {
 } from '@gameday/core';
 import { inspectOrNull } from '../../engine/docker-exec';
 import type { FaultEngine } from '../../engine/fault-engine';
+import { parseHelperStatus } from '../../engine/helper-protocol';
 import type { StepRunner } from '../../engine/step-runner';
 
 /** The filter table as `iptables -S` prints it, read with the lease's own (allow-listed) argv. */
@@ -39,8 +40,26 @@ export async function verifyBlackholeLease(
     return want === 'reverted'
       ? { ok: true }
       : { ok: false, reasons: [`target ${lease.containerName} is not running`] };
-  const output = await readRules(lease, runner ?? (await engine.helperRunner(lease)));
-  return want === 'applied' ? verifyBlackhole(expected, output) : verifyBlackholeReverted(expected, output);
+  const using = runner ?? (await engine.helperRunner(lease));
+  const output = await readRules(lease, using);
+  if (want === 'reverted') return verifyBlackholeReverted(expected, output);
+  const rules = verifyBlackhole(expected, output);
+  const reset = expected.reset ? await resetIssues(using) : [];
+  if (!reset.length) return rules;
+  return { ok: false, reasons: [...(rules.ok ? [] : rules.reasons), ...reset] };
+}
+
+/** resetEstablished: the helper's record says ss -K ran after the rules and succeeded. */
+export async function resetIssues(runner: StepRunner): Promise<string[]> {
+  const r = await runner.run(['gameday-helper', 'status']);
+  if (r.exitCode !== 0) return [`cannot read the helper's record of the reset: ${r.stderr.trim()}`];
+  const { reset } = parseHelperStatus(r.stdout);
+  if (!reset) return ['the reset of established connections has not run'];
+  return reset.status === 0
+    ? []
+    : [
+        `the reset of established connections failed (status ${reset.status}: ss exit code, or 100 + errno when done in the helper's timer)`,
+      ];
 }
 
 /** Throws unless none of our chains, rules or jumps is left, read through the runner that reverted. */
