@@ -165,5 +165,9 @@ export const HIDDEN_EVENT_MESSAGE = 'fault details hidden until revealed';
 export function redactResult(result: unknown): unknown {
   const experiments = (result as { experiments?: unknown } | null)?.experiments;
   if (!Array.isArray(experiments)) return result;
-  return { ...(result as object), experiments: experiments.map((e) => ({ ...(e as object), targets: undefined })) };
+  // a step's targets and timing tell the fault as well as the fault itself
+  return {
+    ...(result as object),
+    experiments: experiments.map((e) => ({ ...(e as object), targets: undefined, steps: undefined })),
+  };
 }
