@@ -1,3 +1,4 @@
+import badAfternoon from './bad-afternoon.template.json';
 import containerPause from './container-pause.template.json';
 import containerRestart from './container-restart.template.json';
 import databaseUnreachable from './database-unreachable.template.json';
@@ -11,7 +12,15 @@ import serviceLatency from './service-latency.template.json';
  * API and its image, and the tests all read the same files through the compiled module, with no
  * directory to find at run time. Only fault kinds that exist have a template (see the README).
  */
-const RAW: unknown[] = [serviceLatency, databaseUnreachable, processCrash, containerPause, containerRestart, partition];
+const RAW: unknown[] = [
+  serviceLatency,
+  databaseUnreachable,
+  processCrash,
+  containerPause,
+  containerRestart,
+  partition,
+  badAfternoon,
+];
 
 let loaded: ReadonlyMap<string, GameDayTemplate> | undefined;
 
