@@ -1,13 +1,7 @@
-import {
-  observedWindows,
-  parseDurationMs,
-  type ExperimentResult,
-  type GameDaySpec,
-  type RunPlan,
-  type StepResult,
-} from '@gameday/core';
+import { observedWindows, parseDurationMs, type ExperimentResult, type GameDaySpec, type RunPlan } from '@gameday/core';
 import { FencedError, type Prisma } from '@gameday/db';
 import { stepsFromLedger } from './armed-step';
+import { stepResults } from './step-results';
 import { labelsOf, stepOf, type ExperimentContext, type RunnerDeps, type Step } from './experiment-context';
 import { aborted } from './phases/abort.phase';
 import { PHASES } from './phases/phase-table';
@@ -123,31 +117,6 @@ async function load(deps: RunnerDeps, run: ExperimentRun): Promise<ExperimentCon
   };
 }
 
-/** Each step's plan against what happened to it, for the report. */
-function stepResults(ctx: ExperimentContext): StepResult[] {
-  const aborted = ctx.control.aborted;
-  return ctx.steps.map((s) => ({
-    name: s.name ?? '',
-    kind: s.fault.kind,
-    plannedStart: s.injectAt,
-    plannedEnd: s.revertAt,
-    appliedAt: s.applied?.at.getTime() ?? null,
-    revertedAt: s.reverted?.at.getTime() ?? (aborted && s.applied ? (ctx.reverted?.at.getTime() ?? null) : null),
-    injectionSkewMs: s.applied?.skewMs ?? null,
-    revertSkewMs: s.reverted?.skewMs ?? null,
-    outcome: s.reverted
-      ? 'completed'
-      : !s.applied
-        ? aborted
-          ? 'not_begun'
-          : 'failed'
-        : aborted
-          ? 'aborted'
-          : 'failed',
-    targets: [...new Set(s.prepared.map((p) => p.target.containerName))],
-  }));
-}
-
 /** The verdict over the windows as they really were, recorded and returned. */
 async function judge(ctx: ExperimentContext): Promise<ExperimentResult> {
   const { deps, exp, ep, control, applied, reverted } = ctx;
@@ -176,7 +145,7 @@ async function judge(ctx: ExperimentContext): Promise<ExperimentResult> {
     name: exp.name,
     plan: ep,
     windows,
-    ...(exp.steps ? { steps: stepResults(ctx) } : {}),
+    ...(exp.steps ? { steps: await stepResults(ctx) } : {}),
     targets: ctx.leases.map((l) => ({
       containerId: l.containerId,
       containerName: l.containerName,
