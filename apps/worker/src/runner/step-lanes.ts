@@ -26,6 +26,8 @@ export class StepLanes {
     const opening = ctx.steps.filter((s) => s.injectAt <= ctx.ep.injectAt);
     const openingFired = opening.map((s) => this.fire(s));
     this.opening = Promise.all(openingFired).then(() => undefined);
+    // awaited by the injecting phase, unless the run stopped before (an abort during the baseline)
+    this.opening.catch(() => undefined);
     const lanes = ctx.steps.map(async (s) => {
       const i = opening.indexOf(s);
       if (i >= 0) {

@@ -8,6 +8,8 @@ import { StepLanes } from '../step-lanes';
  */
 export async function injecting(ctx: ExperimentContext): Promise<Step> {
   const { state, control, ep, index } = ctx;
+  // the lanes wait for their own instants: a step due at T0 does not wait for the phase's write
+  ctx.lanes = new StepLanes(ctx);
   await control.sleepUntil(ep.injectAt);
   await state.to('injecting', {
     type: 'phase.injecting',
@@ -15,7 +17,6 @@ export async function injecting(ctx: ExperimentContext): Promise<Step> {
     experimentIndex: index,
     plannedAt: dateOf(ep.injectAt),
   });
-  ctx.lanes = new StepLanes(ctx);
   await ctx.lanes.opening;
   // the window as the verdict judges it opens with the first step in place (later ones join it)
   ctx.applied = spanOf(
