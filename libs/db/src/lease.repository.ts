@@ -44,6 +44,12 @@ export class PrismaLeaseRepository implements LeaseRepository {
 
   async record(lease: NewFaultLease): Promise<FaultLease> {
     const lock = lease.netnsId ? `${lease.engine}|${lease.netnsId}` : null;
+    if (lock && lease.runId) {
+      // a later step of a run that holds the namespace: asked first, since the refused insert on the
+      // way made a step due at T0 later (experiment-steps.int-spec: 160 and 177 ms late, then 88)
+      const holder = await this.prisma.activeFault.findUnique({ where: { netnsLock: lock }, select: { runId: true } });
+      if (holder?.runId === lease.runId) return toLease(await this.insert(lease, null));
+    }
     try {
       return toLease(await this.insert(lease, lock));
     } catch (error) {
