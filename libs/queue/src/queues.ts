@@ -109,6 +109,8 @@ export interface DryRunExperiment {
   index: number;
   name: string;
   fault: FaultSpec;
+  /** an experiment with steps has one entry per step, each with its plan within the fault window */
+  step?: { name: string; offsetMs: number; durationMs: number };
   /** absent when resolving or compiling failed (then `error` says why) */
   result?: DryRunResult;
   error?: string;

@@ -196,6 +196,8 @@ describe('dry run (API → fault queue → worker → Docker, nothing applied)',
       'container-pause': { target: 'app' },
       'container-restart': { target: 'app' },
       partition: { target: 'app', peer: 'front' },
+      // its first step's target is checked below; each step is an entry of its own
+      'bad-afternoon': { target: 'app', database: 'db', port: 5432 },
     };
     // the catalogue as the web UI reads it: viewers may, anonymous callers may not
     const listed = await stack.http.get('/api/v1/templates').set(stack.as('viewer'));

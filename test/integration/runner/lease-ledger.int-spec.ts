@@ -6,6 +6,7 @@ import { DockerFaultDriver, ensureHelperImage } from '@gameday/faults';
 import { createMetrics } from '@gameday/metrics';
 import { LeaseLedger } from '../../../apps/worker/src/runner/lease-ledger';
 import { revertLease } from '../../../apps/worker/src/runner/lease-revert';
+import { deleteGameDays } from '../../support/harness';
 
 /**
  * The fault ledger: each revert attempt is recorded once, whoever drives it; and one fault owner
@@ -96,4 +97,52 @@ it('refuses a second fault on a network namespace that an open lease holds, and 
   // the namespace is free again
   const third = await ledger.apply(driver, await prepare());
   await revertLease(driver, leases, createMetrics({ defaults: false }), third, 'test');
+});
+
+it('lets the steps of one run share a network namespace, and hands its lock on when one is reverted', async () => {
+  const gameDay = await prisma.gameDay.create({
+    data: { name: `${name}-steps`, timezone: 'UTC', scheduleKind: 'at', spec: {} },
+  });
+  const run = () =>
+    prisma.run.create({
+      data: {
+        gameDayId: gameDay.id,
+        scheduledFor: new Date(Date.now() + Math.random() * 1e9),
+        spec: {},
+        gameDayVersion: 1,
+      },
+    });
+  const [mine, other] = [await run(), await run()];
+  try {
+    const lease = (runId: string, step: string) =>
+      leases.record({
+        runId,
+        experimentIndex: 0,
+        kind: 'container',
+        strategy: 'docker',
+        engine: 'ledger-test',
+        containerId: targetId,
+        containerName: `${name}-target`,
+        netnsId: `netns-of-${name}`,
+        applyArgv: [['docker', 'pause', targetId]],
+        revertArgv: [['docker', 'unpause', targetId]],
+        details: { action: 'pause', step },
+        expiresAt: new Date(Date.now() + 60_000),
+      } as Parameters<PrismaLeaseRepository['record']>[0]);
+    const first = await lease(mine.id, 'first');
+    // a later step of the same run: the run already owns the namespace
+    const second = await lease(mine.id, 'second');
+    await expect(lease(other.id, 'theirs')).rejects.toBeInstanceOf(TargetBusyError);
+    await leases.markReverted(first.id, new Date(), 'planned_end');
+    // the run still has a fault there: the lock went to its other lease, and another run stays out
+    const lock = await prisma.activeFault.findUniqueOrThrow({ where: { id: second.id }, select: { netnsLock: true } });
+    expect(lock.netnsLock).toBe(`ledger-test|netns-of-${name}`);
+    await expect(lease(other.id, 'theirs')).rejects.toThrow(`lease ${second.id}`);
+    await leases.markReverted(second.id, new Date(), 'planned_end');
+    const theirs = await lease(other.id, 'theirs');
+    await leases.markReverted(theirs.id, new Date(), 'planned_end');
+  } finally {
+    await prisma.activeFault.deleteMany({ where: { runId: { in: [mine.id, other.id] } } });
+    await deleteGameDays(prisma, [gameDay.id]);
+  }
 });

@@ -26,6 +26,7 @@ export function redactUrl(url: string): string {
   }
 }
 
+type Exp = GameDaySpec['experiments'][number];
 type HttpRequestSpec = { headers?: Record<string, string>; body?: string };
 
 function redactRequest<T extends HttpRequestSpec>(r: T): T {
@@ -131,10 +132,13 @@ export function redactSpec(
   if (!blindTo({ mode, revealedAt }, principal)) return spec;
   return {
     ...spec,
-    experiments: spec.experiments.map((e) => ({
-      ...e,
-      fault: { kind: e.fault.kind, hidden: true } as unknown as GameDaySpec['experiments'][number]['fault'],
-    })),
+    experiments: spec.experiments.map((e) => {
+      const hide = (f: { kind: string }) => ({ kind: f.kind, hidden: true }) as unknown as NonNullable<Exp['fault']>;
+      return e.steps
+        ? // their timing too: when each step fires tells what it is
+          { ...e, steps: e.steps.map((s) => ({ name: s.name, fault: hide(s.fault) })) }
+        : { ...e, fault: e.fault && hide(e.fault) };
+    }),
   };
 }
 
@@ -161,5 +165,9 @@ export const HIDDEN_EVENT_MESSAGE = 'fault details hidden until revealed';
 export function redactResult(result: unknown): unknown {
   const experiments = (result as { experiments?: unknown } | null)?.experiments;
   if (!Array.isArray(experiments)) return result;
-  return { ...(result as object), experiments: experiments.map((e) => ({ ...(e as object), targets: undefined })) };
+  // a step's targets and timing tell the fault as well as the fault itself
+  return {
+    ...(result as object),
+    experiments: experiments.map((e) => ({ ...(e as object), targets: undefined, steps: undefined })),
+  };
 }

@@ -103,6 +103,10 @@ export const dryRunReportSchema = z
         index: z.number().int(),
         name: z.string(),
         fault: z.looseObject({ kind: z.string() }),
+        step: z.object({ name: z.string(), offsetMs: z.number().int(), durationMs: z.number().int() }).optional().meta({
+          description:
+            'an experiment with steps has one entry per step: its start from the fault window and how long it lasts',
+        }),
         result: z
           .looseObject({
             kind: z.string(),

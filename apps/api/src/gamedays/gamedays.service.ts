@@ -16,6 +16,8 @@ import {
   occurrenceProblems,
   runDurationMs,
   usesExecStrategy,
+  experimentFaults,
+  formatPath,
 } from '@gameday/core';
 import { APP_CONFIG, type AppConfig } from '@gameday/config';
 import {
@@ -264,9 +266,11 @@ export class GameDaysService {
     const exec = this.config.GAMEDAY_ALLOW_EXEC_STRATEGY
       ? []
       : spec.experiments.flatMap((e, i) =>
-          usesExecStrategy(e.fault)
-            ? [{ field: `experiments[${i}].fault.strategy`, message: EXEC_STRATEGY_REFUSED }]
-            : [],
+          experimentFaults(e).flatMap(({ fault, path }) =>
+            usesExecStrategy(fault)
+              ? [{ field: formatPath(['experiments', i, ...path, 'strategy']), message: EXEC_STRATEGY_REFUSED }]
+              : [],
+          ),
         );
     const prometheus = this.config.GAMEDAY_PROMETHEUS_URL
       ? []

@@ -1,4 +1,4 @@
-import { describeFault } from './run-report.service';
+import { describeFault, describeFaults } from './run-report.service';
 import { reportFormat } from './runs.controller';
 
 describe('report format negotiation', () => {
@@ -43,6 +43,26 @@ describe('describeFault', () => {
     );
     expect(describeFault({ kind: 'container', target: { labels: { app: 'x' } }, action: 'pause' })).toBe(
       'container fault on labels={app=x}: action=pause',
+    );
+  });
+});
+
+describe('describeFaults', () => {
+  it('places each step in the fault window; a single fault reads as before', () => {
+    const pause = (container: string) => ({ kind: 'container', target: { container }, action: 'pause' }) as never;
+    const exp = (more: object) => ({ durations: { fault: '1m' }, ...more }) as never;
+    expect(describeFaults(exp({ fault: pause('a') }))).toBe('container fault on container=a: action=pause');
+    expect(
+      describeFaults(
+        exp({
+          steps: [
+            { name: 'one', fault: pause('a'), duration: '20s' },
+            { name: 'two', fault: pause('b'), after: 'one' },
+          ],
+        }),
+      ),
+    ).toBe(
+      'step "one" at +0s for 20s: container fault on container=a: action=pause; step "two" at +20s for 40s: container fault on container=b: action=pause',
     );
   });
 });

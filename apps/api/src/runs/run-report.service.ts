@@ -4,6 +4,7 @@ import {
   type Clock,
   type GameDaySpec,
   planRun,
+  planSteps,
   readRunResult,
   type ReportExperiment,
   type ReportPlan,
@@ -36,6 +37,18 @@ function inline(value: unknown, nested = false): string {
 export function describeFault(fault: FaultLike): string {
   const { kind, target, ...rest } = fault;
   return `${kind} fault on ${target ? inline(target) : 'an unspecified target'}${Object.keys(rest).length ? `: ${inline(rest)}` : ''}`;
+}
+
+/** The experiment's fault, or each step with its place in the fault window. */
+export function describeFaults(exp: GameDaySpec['experiments'][number]): string {
+  const secs = (ms: number) => `${ms / 1000}s`;
+  return planSteps(exp)
+    .plan.map((s) =>
+      s.name === null
+        ? describeFault(s.fault as unknown as FaultLike)
+        : `step "${s.name}" at +${secs(s.offsetMs)} for ${secs(s.durationMs)}: ${describeFault(s.fault as unknown as FaultLike)}`,
+    )
+    .join('; ');
 }
 
 /** Gathers what a report shows, applying the blind-mode rule before anything is rendered. */
@@ -75,7 +88,8 @@ export class RunReportService {
         ...(hidden
           ? {}
           : {
-              fault: describeFault(exp.fault as unknown as FaultLike),
+              fault: describeFaults(exp),
+              ...(r?.steps ? { steps: r.steps } : {}),
               targets: redactHostDetails(redactContainerLabels(r?.targets ?? []), principal) as NonNullable<
                 typeof r
               >['targets'],

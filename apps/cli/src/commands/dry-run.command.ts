@@ -6,7 +6,10 @@ import { EXIT } from '../exit-codes';
 import { displayArgv, printJson, printWarnings, shortInstant } from '../output';
 
 function printExperiment(io: Io, e: DryRunExperimentView): void {
-  io.out(`experiment ${e.index + 1} "${e.name}" (${e.fault.kind})\n`);
+  const step = e.step
+    ? ` step "${e.step.name}" from +${e.step.offsetMs / 1000}s for ${e.step.durationMs / 1000}s of the fault window`
+    : '';
+  io.out(`experiment ${e.index + 1} "${e.name}"${step} (${e.fault.kind})\n`);
   if (!e.result) {
     io.out(`  error: ${e.error ?? 'no result'}\n`);
     return;

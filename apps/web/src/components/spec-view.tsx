@@ -59,6 +59,18 @@ export function ExperimentView({ experiment, index }: { experiment: Spec; index:
         </dd>
       </dl>
       <Fault fault={experiment.fault} />
+      {(experiment.steps ?? []).map((s: Spec) => (
+        <section key={s.name} className="step">
+          <h4>
+            Step {s.name}{' '}
+            <span className="muted">
+              {s.after ? `after ${s.after}` : `at +${s.at ?? '0s'}`}
+              {s.duration ? `, for ${s.duration}` : ', to the end of the fault window'}
+            </span>
+          </h4>
+          <Fault fault={s.fault} />
+        </section>
+      ))}
       <h4>Probes</h4>
       <table>
         <thead>

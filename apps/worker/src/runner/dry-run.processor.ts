@@ -1,7 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { UnrecoverableError } from 'bullmq';
 import { CLOCK } from '@gameday/config';
-import { type Clock, type FaultDriver, gameDaySpecSchema, needsArmingLead, sampleWarnings } from '@gameday/core';
+import {
+  type Clock,
+  type FaultDriver,
+  gameDaySpecSchema,
+  needsArmingLead,
+  sampleWarnings,
+  stepPlan,
+} from '@gameday/core';
 import { GameDayRepository } from '@gameday/db';
 import type { DryRunExperiment, DryRunJob, DryRunReport } from '@gameday/queue';
 import { ArmingPlanner } from './arming-planner';
@@ -28,15 +35,23 @@ export class DryRunProcessor {
     const spec = gameDaySpecSchema.parse(gameDay.spec);
     // one experiment whose target is missing must not hide what the others would do
     const experiments = await Promise.all(
-      spec.experiments.map(async (exp, index): Promise<DryRunExperiment> => {
-        try {
-          // a JSON round trip: the report travels through Redis as the job's return value
-          const result = JSON.parse(JSON.stringify(await this.driver.dryRun(exp.fault))) as DryRunExperiment['result'];
-          return { index, name: exp.name, fault: exp.fault, result };
-        } catch (error) {
-          return { index, name: exp.name, fault: exp.fault, error: (error as Error).message };
-        }
-      }),
+      spec.experiments.flatMap((exp, index) =>
+        stepPlan(exp).map(async (s): Promise<DryRunExperiment> => {
+          const head = {
+            index,
+            name: exp.name,
+            fault: s.fault,
+            ...(s.name === null ? {} : { step: { name: s.name, offsetMs: s.offsetMs, durationMs: s.durationMs } }),
+          };
+          try {
+            // a JSON round trip: the report travels through Redis as the job's return value
+            const result = JSON.parse(JSON.stringify(await this.driver.dryRun(s.fault))) as DryRunExperiment['result'];
+            return { ...head, result };
+          } catch (error) {
+            return { ...head, error: (error as Error).message };
+          }
+        }),
+      ),
     );
     return {
       gameDayId: gameDay.id,

@@ -14,6 +14,7 @@ import type { AppConfig } from '@gameday/config';
 import type { ProbeSampleRepository, RunRepository } from '@gameday/db';
 import type { GameDayMetrics } from '@gameday/metrics';
 import type { EgressGuard } from '@gameday/probes';
+import type { ArmedStep } from './armed-step';
 import type { FaultArming } from './fault-arming';
 import type { Confirmed, FaultConfirmation } from './fault-confirmation';
 import type { FaultJobs } from './fault-jobs.service';
@@ -23,6 +24,7 @@ import type { RunControl } from './run-control';
 import type { RunState } from './run-state';
 import type { SafetyLeverGuard } from './safety-lever.guard';
 import type { SteadyStateWatch } from './steady-state-watch';
+import type { StepLanes } from './step-lanes';
 import type { UnrecordedReverts } from './unrecorded-reverts';
 import type { WebhookNotifier } from './webhook-notifier';
 
@@ -59,9 +61,14 @@ export interface ExperimentContext {
   readonly watch: SteadyStateWatch;
   /** a lease row of this experiment is on record (reverted or not): it was armed, never arm twice */
   armed: boolean;
+  /** every lease of the experiment this worker knows (armed, in place or reverted by its step) */
   leases: FaultLease[];
-  /** prepared faults applied from the worker at T0 (their helper keeps no clock) */
-  pending: PreparedFault[];
+  /** the leases whose fault is in place now (applied and not yet reverted by its step) */
+  readonly live: Set<string>;
+  /** its faults as armed: the one `fault`, or each step with its own T0/T1 (empty when resumed) */
+  steps: ArmedStep[];
+  /** the steps firing at their instants, from the window's start */
+  lanes: StepLanes | null;
   readonly prepared: PreparedFault[];
   // what really happened, for the windows the verdict judges
   armedAt: number | null;
@@ -95,4 +102,15 @@ export function labelsOf(ctx: ExperimentContext): { gameday: string; experiment:
 /** The fault-active gauge of every target of the experiment. */
 export function setFaultActive(ctx: ExperimentContext, on: 0 | 1): void {
   for (const l of ctx.leases) ctx.deps.metrics.faultActive.set({ ...labelsOf(ctx), target: l.containerName }, on);
+}
+
+/** The leases not yet confirmed reverted by their step's own end (all of them for a resumed run). */
+export function unendedLeases(ctx: ExperimentContext): FaultLease[] {
+  const ended = new Set(ctx.steps.flatMap((s) => (s.reverted ? s.leases.map((l) => l.id) : [])));
+  return ctx.leases.filter((l) => !ended.has(l.id));
+}
+
+/** The leases whose fault is in place now. */
+export function liveLeases(ctx: ExperimentContext): FaultLease[] {
+  return ctx.leases.filter((l) => ctx.live.has(l.id));
 }

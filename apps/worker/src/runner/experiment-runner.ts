@@ -1,5 +1,7 @@
 import { observedWindows, parseDurationMs, type ExperimentResult, type GameDaySpec, type RunPlan } from '@gameday/core';
 import { FencedError, type Prisma } from '@gameday/db';
+import { stepsFromLedger } from './armed-step';
+import { stepResults } from './step-results';
 import { labelsOf, stepOf, type ExperimentContext, type RunnerDeps, type Step } from './experiment-context';
 import { aborted } from './phases/abort.phase';
 import { PHASES } from './phases/phase-table';
@@ -34,6 +36,8 @@ export async function runExperiment(deps: RunnerDeps, run: ExperimentRun): Promi
     while (step !== 'ended') step = await PHASES[step](ctx);
   } catch (error) {
     if (error instanceof FencedError) {
+      // the new executor drives the run from the ledger: the lanes end here, on the fence
+      await ctx.lanes?.settled;
       await watch.stop();
       throw error;
     }
@@ -44,8 +48,14 @@ export async function runExperiment(deps: RunnerDeps, run: ExperimentRun): Promi
       // or wait on a pool that lost Postgres (a CI run of postgres-down-fault.int-spec saw the
       // target still paused at T1+5 s; the cause was not reproduced here)
       // and its ledger records when that happened, once Postgres answers (T1's instant if it was then)
+      ctx.lanes?.stop();
       deps.unrecorded.add(ctx.early, 'planned_end');
+      const known = ctx.leases.length;
       deps.unrecorded.add(await deps.confirm.revertUnguarded(ctx.leases, 'run_failed'), 'run_failed');
+      // a lane that was applying a step right then has recorded its lease since
+      await ctx.lanes?.settled;
+      if (ctx.leases.length > known)
+        deps.unrecorded.add(await deps.confirm.revertUnguarded(ctx.leases.slice(known), 'run_failed'), 'run_failed');
       await watch.stop().catch(() => undefined);
       await deps.unrecorded.flush();
       await deps.release.releaseAll(ctx.prepared, ctx.leases);
@@ -94,7 +104,10 @@ async function load(deps: RunnerDeps, run: ExperimentRun): Promise<ExperimentCon
     watch,
     armed,
     leases,
-    pending: [],
+    // a resumed run: what the ledger says is in place
+    live: new Set(leases.filter((l) => l.injectedAt).map((l) => l.id)),
+    steps: stepsFromLedger(exp, plan.experiments[index], leases),
+    lanes: null,
     prepared: [],
     armedAt: null,
     applied: null,
@@ -132,6 +145,7 @@ async function judge(ctx: ExperimentContext): Promise<ExperimentResult> {
     name: exp.name,
     plan: ep,
     windows,
+    ...(exp.steps ? { steps: await stepResults(ctx) } : {}),
     targets: ctx.leases.map((l) => ({
       containerId: l.containerId,
       containerName: l.containerName,

@@ -6,10 +6,12 @@ import {
   type FaultDriver,
   type FaultLease,
   type PreparedFault,
+  stepPlan,
 } from '@gameday/core';
 import type { Prisma, RunRepository } from '@gameday/db';
 import { faultCapabilities } from '@gameday/faults';
 import type { GameDayMetrics } from '@gameday/metrics';
+import { planOf, stepPrefix, type ArmedStep } from './armed-step';
 import type { FaultJobs } from './fault-jobs.service';
 import type { FaultRelease } from './fault-release';
 import type { LeaseLedger } from './lease-ledger';
@@ -35,14 +37,15 @@ export interface FaultArmingDeps {
 }
 
 /**
- * Arms one experiment ahead of its injection: resolves the targets, probes kernel features, starts
- * helpers, queues the revert (layer 1) and hands helpers that keep a clock their T0/T1. Faults
- * applied from the worker at T0 come back as `pending`.
+ * Arms one experiment ahead of its injection: for each of its faults (its one `fault` or each step)
+ * resolves the targets, probes kernel features, starts helpers; queues the revert (layer 1) and
+ * hands helpers that keep a clock their step's T0/T1. Faults applied from the worker at their T0
+ * stay `pending` on their step.
  */
 export class FaultArming {
   constructor(private readonly deps: FaultArmingDeps) {}
 
-  /** Resolves targets, probes kernel features, starts helpers, queues the revert, schedules T0/T1. */
+  /** Resolves targets, probes kernel features, starts helpers, queues the revert, schedules each T0/T1. */
   async arm(
     runId: string,
     exp: ExperimentSpec,
@@ -50,31 +53,24 @@ export class FaultArming {
     index: number,
     prepared: PreparedFault[],
     control: RunControl,
-  ): Promise<{ leases: FaultLease[]; pending: PreparedFault[] }> {
-    const { driver, runs, metrics, release } = this.deps;
-    const resolution = await driver.resolveTargets(exp.fault);
-    await runs.appendEvent(runId, {
-      type: 'targets.resolved',
-      message: `${resolution.targets.length} target(s): ${resolution.targets.map((t) => t.containerName).join(', ') || 'none'}`,
-      experimentIndex: index,
-      data: JSON.parse(JSON.stringify(resolution)) as Prisma.InputJsonValue,
-    });
-    if (resolution.targets.length === 0)
-      throw new Error(
-        `no target for experiment "${exp.name}": ${resolution.refused.map((r) => `${r.name}: ${r.reason}`).join('; ') || 'nothing matched'}`,
-      );
+  ): Promise<ArmedStep[]> {
+    const { driver, metrics, release } = this.deps;
+    const steps: ArmedStep[] = [];
     try {
-      for (const target of resolution.targets) {
-        prepared.push(
-          await driver.prepare(exp.fault, target, {
-            expiresAt: dateOf(ep.revertAt),
-            graceMs: SELF_EXPIRY_GRACE_MS,
-            runId,
-            experimentIndex: index,
-            maxClockOffsetMs: this.deps.maxClockOffsetMs,
-          }),
-        );
-        control.throwIfAborted();
+      for (const planned of stepPlan(exp)) {
+        const step: ArmedStep = {
+          name: planned.name,
+          fault: planned.fault,
+          injectAt: ep.injectAt + planned.offsetMs,
+          revertAt: ep.injectAt + planned.offsetMs + planned.durationMs,
+          prepared: [],
+          pending: [],
+          leases: [],
+          applied: null,
+          reverted: null,
+        };
+        steps.push(step);
+        await this.prepareStep(runId, exp, index, step, prepared, control);
       }
     } catch (error) {
       await release.releaseAll(prepared, []);
@@ -89,18 +85,59 @@ export class FaultArming {
         `arming finished ${lateBy} ms after its deadline (${MIN_ARM_LEAD_MS} ms before the injection instant): nothing was applied; make the baseline longer than arming takes on this engine`,
       );
     }
-    // Layer 1: the revert is queued before anything is applied.
+    // Layer 1: the revert is queued before anything is applied (every step ends by the window's end).
     await this.deps.faultJobs.scheduleRevert(runId, index, dateOf(ep.revertAt));
-    const leases: FaultLease[] = [];
-    // Faults whose helper keeps no clock (container, exec/nsenter): applied from here at T0.
-    const pending = prepared.filter((p) => faultCapabilities(p).clock !== 'helper');
-    for (const p of prepared)
-      if (!pending.includes(p))
-        leases.push(
-          await this.deps.ledger.schedule(driver, p, { applyAt: dateOf(ep.injectAt), revertAt: dateOf(ep.revertAt) }),
-        );
-    await this.announce(runId, leases, ep, prepared);
-    return { leases, pending };
+    for (const step of steps) {
+      // Faults whose helper keeps no clock (container, exec/nsenter): applied from the worker at T0.
+      step.pending = step.prepared.filter((p) => faultCapabilities(p).clock !== 'helper');
+      for (const p of step.prepared)
+        if (!step.pending.includes(p))
+          step.leases.push(
+            await this.deps.ledger.schedule(
+              driver,
+              p,
+              { applyAt: dateOf(step.injectAt), revertAt: dateOf(step.revertAt) },
+              step.name,
+            ),
+          );
+      await this.announce(runId, step.leases, planOf(ep, step), prepared);
+    }
+    return steps;
+  }
+
+  /** One step's targets resolved and each prepared, to be gone by the step's end at the latest. */
+  private async prepareStep(
+    runId: string,
+    exp: ExperimentSpec,
+    index: number,
+    step: ArmedStep,
+    prepared: PreparedFault[],
+    control: RunControl,
+  ): Promise<void> {
+    const { driver, runs } = this.deps;
+    const resolution = await driver.resolveTargets(step.fault);
+    await runs.appendEvent(runId, {
+      type: 'targets.resolved',
+      message: `${stepPrefix(step.name)}${resolution.targets.length} target(s): ${resolution.targets.map((t) => t.containerName).join(', ') || 'none'}`,
+      experimentIndex: index,
+      data: json({ ...JSON.parse(JSON.stringify(resolution)), ...(step.name ? { step: step.name } : {}) }),
+    });
+    if (resolution.targets.length === 0)
+      throw new Error(
+        `no target for experiment "${exp.name}"${step.name ? ` step "${step.name}"` : ''}: ${resolution.refused.map((r) => `${r.name}: ${r.reason}`).join('; ') || 'nothing matched'}`,
+      );
+    for (const target of resolution.targets) {
+      const p = await driver.prepare(step.fault, target, {
+        expiresAt: dateOf(step.revertAt),
+        graceMs: SELF_EXPIRY_GRACE_MS,
+        runId,
+        experimentIndex: index,
+        maxClockOffsetMs: this.deps.maxClockOffsetMs,
+      });
+      prepared.push(p);
+      step.prepared.push(p);
+      control.throwIfAborted();
+    }
   }
 
   /** Puts each armed lease's commands on record (reports show what ran where). */
@@ -108,7 +145,7 @@ export class FaultArming {
     for (const l of leases) {
       await this.deps.runs.appendEvent(runId, {
         type: 'fault.armed',
-        message: `${l.kind} fault armed on ${l.containerName} (${l.strategy})`,
+        message: `${stepPrefix(l.details?.step)}${l.kind} fault armed on ${l.containerName} (${l.strategy})`,
         experimentIndex: ep.index,
         plannedAt: dateOf(ep.injectAt),
         data: json({
@@ -117,6 +154,7 @@ export class FaultArming {
             prepared.find((p) => p.helperContainerId && p.helperContainerId === l.helperContainerId)?.clockOffset ??
             null,
           leaseId: l.id,
+          step: l.details?.step ?? null,
           strategy: l.strategy,
           containerId: l.containerId,
           netnsId: l.netnsId ?? null,

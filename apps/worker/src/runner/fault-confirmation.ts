@@ -11,6 +11,7 @@ import {
 import type { RunRepository } from '@gameday/db';
 import { faultCapabilities } from '@gameday/faults';
 import type { GameDayMetrics } from '@gameday/metrics';
+import { stepPrefix } from './armed-step';
 import { LeaseLedger, revertInstant } from './lease-ledger';
 import { REVERT_CLAIM_MS } from './lease-revert';
 
@@ -32,6 +33,9 @@ export interface Confirmed {
   /** worst skew against the planned instant, ms */
   skewMs: number;
 }
+
+/** The step a lease is, with its planned instants, for the timeline and the report. */
+const stepData = (lease: FaultLease) => (lease.details?.step ? { step: lease.details.step } : {});
 
 const UNKNOWN: HelperTimeline = { state: 'unknown' };
 
@@ -138,7 +142,7 @@ export class FaultConfirmation {
       if (timeline.state !== 'applied' || !timeline.appliedAt) {
         this.metrics.faultInjections.inc({ result: 'failed', reason: timeline.state });
         throw new Error(
-          `the fault on ${lease.containerName} was not applied (helper state ${timeline.state}${timeline.error ? `: ${timeline.error}` : ''})`,
+          `${stepPrefix(lease.details?.step)}the fault on ${lease.containerName} was not applied (helper state ${timeline.state}${timeline.error ? `: ${timeline.error}` : ''})`,
         );
       }
       await this.ledger.applied(lease, timeline.appliedAt);
@@ -152,13 +156,14 @@ export class FaultConfirmation {
         unverified.push(`fault on ${lease.containerName} is not as intended: ${verified.reasons.join('; ')}`);
       await this.runs.appendEvent(runId, {
         type: 'fault.applied',
-        message: `applied on ${lease.containerName} ${skew} ms after the planned instant${verified && !verified.ok ? `; verification failed: ${verified.reasons.join('; ')}` : ''}`,
+        message: `${stepPrefix(lease.details?.step)}applied on ${lease.containerName} ${skew} ms after the planned instant${verified && !verified.ok ? `; verification failed: ${verified.reasons.join('; ')}` : ''}`,
         phase: 'injecting',
         experimentIndex: ep.index,
         plannedAt: new Date(ep.injectAt),
         at: timeline.appliedAt,
         data: {
           leaseId: lease.id,
+          ...stepData(lease),
           containerId: lease.containerId,
           skewMs: skew,
           applyArgv: lease.applyArgv,
@@ -234,13 +239,14 @@ export class FaultConfirmation {
       this.metrics.injectionSkew.observe({ action: 'revert' }, Math.max(0, skew) / 1000);
       await this.runs.appendEvent(runId, {
         type: 'fault.reverted',
-        message: `reverted on ${lease.containerName} ${skew} ms after the planned instant${awayMs > 0 ? ` (the engine did not answer; confirmed ${this.clock.now().getTime() - ep.revertAt} ms after the planned instant, once it did)` : ''}`,
+        message: `${stepPrefix(lease.details?.step)}reverted on ${lease.containerName} ${skew} ms after the planned instant${awayMs > 0 ? ` (the engine did not answer; confirmed ${this.clock.now().getTime() - ep.revertAt} ms after the planned instant, once it did)` : ''}`,
         phase: 'rolling_back',
         experimentIndex: ep.index,
         plannedAt: new Date(ep.revertAt),
         at: revertedAt,
         data: {
           leaseId: lease.id,
+          ...stepData(lease),
           skewMs: skew,
           revertArgv: lease.revertArgv,
           ...(awayMs > 0 ? { engineAwayMs: awayMs } : {}),

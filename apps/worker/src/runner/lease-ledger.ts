@@ -5,11 +5,17 @@ import {
   type FaultDriver,
   type FaultLease,
   type HelperTimeline,
+  type LeaseDraft,
   type LeaseRepository,
   type PreparedFault,
   type RevertResult,
   type ScheduleOptions,
 } from '@gameday/core';
+
+/** The draft with the experiment step it belongs to, if any, in its details. */
+function withStep(draft: LeaseDraft, step: string | null | undefined): LeaseDraft {
+  return step ? { ...draft, details: { ...draft.details, step } } : draft;
+}
 
 /** A revert this worker made that the ledger had not recorded yet (Postgres was away). */
 export interface KnownRevert {
@@ -48,14 +54,19 @@ export class LeaseLedger {
   ) {}
 
   /** Records the prepared fault's lease, then applies it now under that lease. Throws when it was not applied. */
-  async apply(driver: FaultDriver, prepared: PreparedFault): Promise<FaultLease> {
-    const lease = await this.leases.record(driver.draftLease(prepared));
+  async apply(driver: FaultDriver, prepared: PreparedFault, step?: string | null): Promise<FaultLease> {
+    const lease = await this.leases.record(withStep(driver.draftLease(prepared), step));
     return this.recordApply(lease, await driver.apply(prepared, lease));
   }
 
   /** Records the plan's lease, then hands the helper T0/T1. Throws when the helper did not take it. */
-  async schedule(driver: FaultDriver, prepared: PreparedFault, at: ScheduleOptions): Promise<FaultLease> {
-    const lease = await this.leases.record(driver.draftLease(prepared, at));
+  async schedule(
+    driver: FaultDriver,
+    prepared: PreparedFault,
+    at: ScheduleOptions,
+    step?: string | null,
+  ): Promise<FaultLease> {
+    const lease = await this.leases.record(withStep(driver.draftLease(prepared, at), step));
     const outcome = await driver.scheduleApply(prepared, lease, at);
     if (outcome.handedOver) return lease;
     // a hand-over the helper refused armed nothing

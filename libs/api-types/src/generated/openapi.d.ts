@@ -383,6 +383,12 @@ export interface components {
                 } & {
                     [key: string]: unknown;
                 };
+                /** @description an experiment with steps has one entry per step: its start from the fault window and how long it lasts */
+                step?: {
+                    durationMs: number;
+                    name: string;
+                    offsetMs: number;
+                };
             }[];
             /** Format: uuid */
             gameDayId: string;
@@ -462,7 +468,7 @@ export interface components {
                     recovery: string;
                     settle?: string;
                 };
-                fault: {
+                fault?: {
                     /** @default eth0 */
                     device: string;
                     /**
@@ -792,6 +798,210 @@ export interface components {
                     url: string;
                 };
                 name: string;
+                steps?: {
+                    after?: string;
+                    at?: string;
+                    duration?: string;
+                    fault: {
+                        /** @default eth0 */
+                        device: string;
+                        /**
+                         * @default egress
+                         * @enum {string}
+                         */
+                        direction: "egress" | "ingress";
+                        /**
+                         * @default [
+                         *       "127.0.0.11/32"
+                         *     ]
+                         */
+                        exclude: (string)[];
+                        /** @enum {string} */
+                        kind: "network";
+                        netem: {
+                            correlation?: number;
+                            corrupt?: number;
+                            delay?: string;
+                            /** @enum {string} */
+                            distribution?: "uniform" | "normal" | "pareto" | "paretonormal";
+                            duplicate?: number;
+                            jitter?: string;
+                            limit?: number;
+                            loss?: number | ({
+                                correlation?: number;
+                                /** @enum {string} */
+                                model: "random";
+                                percent: number;
+                            } | {
+                                /** @enum {string} */
+                                model: "state";
+                                p13: number;
+                                p14?: number;
+                                p23?: number;
+                                p31: number;
+                                p32?: number;
+                            } | {
+                                h?: number;
+                                k?: number;
+                                /** @enum {string} */
+                                model: "gemodel";
+                                p: number;
+                                r?: number;
+                            });
+                            rate?: string;
+                            reorder?: {
+                                correlation?: number;
+                                gap?: number;
+                                percent: number;
+                            };
+                        };
+                        scope?: {
+                            rules: {
+                                destinations?: (string)[];
+                                ports?: number[];
+                                /** @enum {string} */
+                                protocol?: "tcp" | "udp" | "icmp";
+                            }[];
+                        };
+                        /**
+                         * @default sidecar
+                         * @enum {string}
+                         */
+                        strategy: "sidecar" | "exec" | "nsenter";
+                        target: {
+                            allowPrivileged?: boolean;
+                            compose?: {
+                                project: string;
+                                service?: string;
+                            };
+                            container?: string;
+                            labels?: {
+                                [key: string]: string;
+                            };
+                            /**
+                             * @default {
+                             *       "mode": "one"
+                             *     }
+                             */
+                            selection: {
+                                count?: number;
+                                /** @enum {string} */
+                                mode: "one" | "all" | "count" | "percent";
+                                percent?: number;
+                            };
+                        };
+                    } | {
+                        /** @enum {string} */
+                        action: "pause" | "stop" | "kill" | "restart";
+                        /** @enum {string} */
+                        kind: "container";
+                        signal?: string;
+                        target: {
+                            allowPrivileged?: boolean;
+                            compose?: {
+                                project: string;
+                                service?: string;
+                            };
+                            container?: string;
+                            labels?: {
+                                [key: string]: string;
+                            };
+                            /**
+                             * @default {
+                             *       "mode": "one"
+                             *     }
+                             */
+                            selection: {
+                                count?: number;
+                                /** @enum {string} */
+                                mode: "one" | "all" | "count" | "percent";
+                                percent?: number;
+                            };
+                        };
+                    } | {
+                        /**
+                         * @default drop
+                         * @enum {string}
+                         */
+                        action: "drop" | "reject";
+                        /**
+                         * @default both
+                         * @enum {string}
+                         */
+                        direction: "egress" | "ingress" | "both";
+                        /** @enum {string} */
+                        kind: "blackhole";
+                        localPorts?: (number | string)[];
+                        peers?: (string | {
+                            compose?: {
+                                project: string;
+                                service: string;
+                            };
+                            container?: string;
+                        })[];
+                        ports?: (number | string)[];
+                        /**
+                         * @default all
+                         * @enum {string}
+                         */
+                        protocol: "tcp" | "udp" | "icmp" | "all";
+                        target: {
+                            allowPrivileged?: boolean;
+                            compose?: {
+                                project: string;
+                                service?: string;
+                            };
+                            container?: string;
+                            labels?: {
+                                [key: string]: string;
+                            };
+                            /**
+                             * @default {
+                             *       "mode": "one"
+                             *     }
+                             */
+                            selection: {
+                                count?: number;
+                                /** @enum {string} */
+                                mode: "one" | "all" | "count" | "percent";
+                                percent?: number;
+                            };
+                        };
+                    } | {
+                        every?: string;
+                        /** @enum {string} */
+                        kind: "process-kill";
+                        process: string;
+                        /**
+                         * @default KILL
+                         * @enum {string}
+                         */
+                        signal: "KILL" | "TERM" | "INT" | "HUP" | "QUIT" | "USR1" | "USR2";
+                        target: {
+                            allowPrivileged?: boolean;
+                            compose?: {
+                                project: string;
+                                service?: string;
+                            };
+                            container?: string;
+                            labels?: {
+                                [key: string]: string;
+                            };
+                            /**
+                             * @default {
+                             *       "mode": "one"
+                             *     }
+                             */
+                            selection: {
+                                count?: number;
+                                /** @enum {string} */
+                                mode: "one" | "all" | "count" | "percent";
+                                percent?: number;
+                            };
+                        };
+                    };
+                    name: string;
+                }[];
             }[];
             /**
              * @default announced

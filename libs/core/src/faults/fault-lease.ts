@@ -67,6 +67,8 @@ export interface LeaseDetails {
   /** the plan's nonce (PreparedFault.abortNonce): an abort line on the helper's stdin must carry it */
   abortNonce?: string;
   warnings?: string[];
+  /** the experiment step this fault is (an experiment with `steps`): reports and timelines name it */
+  step?: string;
   /** nsenter: the netns inode armed; apply and revert act only while the target's PID still leads there */
   netnsInode?: string;
 }

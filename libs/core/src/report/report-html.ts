@@ -16,6 +16,8 @@ import {
   scoreText,
   STATS_HEADER,
   statsCells,
+  stepRows,
+  STEPS_HEADER,
   timelineRows,
 } from './report-sections';
 import { REPORT_PHASES, type ReportExperiment, type ReportNote, type RunReport } from './report.types';
@@ -52,6 +54,15 @@ function experimentSection(report: RunReport, e: ReportExperiment): string {
   ];
   if (e.hypothesis) parts.push(`<p><strong>Hypothesis:</strong> ${h(e.hypothesis)}</p>`);
   if (e.fault) parts.push(`<p><strong>Fault:</strong> ${h(e.fault)}</p>`);
+  const steps = stepRows(e);
+  if (steps.length > 0)
+    parts.push(
+      '<h3>Steps</h3>',
+      table(
+        STEPS_HEADER,
+        steps.map((r) => r.map(h)),
+      ),
+    );
   if (e.verdict) {
     parts.push(`<p><strong>Verdict:</strong> ${verdictBadge(e.verdict.verdict)} — ${h(e.verdict.reason)}</p>`);
   }

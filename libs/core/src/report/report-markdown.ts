@@ -15,6 +15,8 @@ import {
   scoreText,
   STATS_HEADER,
   statsCells,
+  stepRows,
+  STEPS_HEADER,
   timelineRows,
 } from './report-sections';
 import { REPORT_PHASES, type ReportExperiment, type ReportNote, type RunReport } from './report.types';
@@ -38,6 +40,18 @@ function experiment(report: RunReport, e: ReportExperiment): string[] {
     `- Injection skew: ${formatMs(e.injectionSkewMs)}; revert skew: ${formatMs(e.revertSkewMs)}; abort latency: ${formatMs(e.abortLatencyMs)}`,
   );
   if (e.plan) out.push(`- ${plannedWindowsText(e.plan)}`);
+  const steps = stepRows(e);
+  if (steps.length > 0)
+    out.push(
+      '',
+      '### Steps',
+      '',
+      ...table(
+        STEPS_HEADER,
+        steps.map((r) => r.map(m)),
+      ),
+      '',
+    );
   const judged = judgedWindowsText(e);
   if (judged) out.push(`- ${judged}`);
   const samples = report.samples.filter((s) => s.experimentIndex === e.index).length;

@@ -187,3 +187,19 @@ export function scoreRows(report: RunReport): string[][] {
     d.reason,
   ]);
 }
+
+export const STEPS_HEADER = ['step', 'kind', 'planned', 'applied', 'reverted', 'outcome', 'targets'];
+
+/** One row per step: its planned instants against when it was really in place. */
+export function stepRows(e: ReportExperiment): string[][] {
+  const at = (ms: number | null, planned: number) => (ms === null ? '—' : `${isoTime(ms)} (${formatMs(ms - planned)})`);
+  return (e.steps ?? []).map((s) => [
+    s.name,
+    s.kind,
+    `${isoTime(s.plannedStart)} → ${isoTime(s.plannedEnd)}`,
+    at(s.appliedAt, s.plannedStart),
+    at(s.revertedAt, s.plannedEnd),
+    s.outcome,
+    s.targets.join(', '),
+  ]);
+}

@@ -352,6 +352,45 @@ describe('Markdown report', () => {
     expect(md).toContain('| 2030-01-01T10:00:10.003Z | 2030-01-01T10:00:10.000Z | 3 ms | `fault.applied` |');
   });
 
+  it('lists each step planned vs applied and reverted, with its outcome (HTML too)', () => {
+    const r = report();
+    const at = plan.injectAt;
+    r.experiments[0].steps = [
+      {
+        name: 'db-slow',
+        kind: 'network',
+        plannedStart: at,
+        plannedEnd: at + 3_000,
+        appliedAt: at + 4,
+        revertedAt: at + 3_010,
+        injectionSkewMs: 4,
+        revertSkewMs: 10,
+        outcome: 'completed',
+        targets: ['db'],
+      },
+      {
+        name: 'cache|cut',
+        kind: 'container',
+        plannedStart: at + 3_000,
+        plannedEnd: at + 5_000,
+        appliedAt: null,
+        revertedAt: null,
+        injectionSkewMs: null,
+        revertSkewMs: null,
+        outcome: 'not_begun',
+        targets: ['cache'],
+      },
+    ];
+    const md = renderRunReportMarkdown(r);
+    expect(md).toContain('| step | kind | planned | applied | reverted | outcome | targets |');
+    expect(md).toContain(
+      '| db-slow | network | 2030-01-01T10:00:10.000Z → 2030-01-01T10:00:13.000Z | 2030-01-01T10:00:10.004Z (4 ms) | 2030-01-01T10:00:13.010Z (10 ms) | completed | db |',
+    );
+    expect(md).toContain('| cache\\|cut | container |');
+    expect(md).toContain('| — | — | not\\_begun | cache |');
+    expect(renderRunReportHtml(r)).toContain('<h3>Steps</h3>');
+  });
+
   it('shows where arming sat and whose time it was in the planned windows', () => {
     const r = report();
     r.experiments[0].plan = { ...plan, armAt: T0 - 20_000, arming: 'lead' };

@@ -1,3 +1,4 @@
+import type { StepResult } from '../run/run-result.schema';
 import type { ResilienceScore } from './resilience-score';
 
 /**
@@ -98,6 +99,8 @@ export interface ReportExperiment {
   revertSkewMs?: number | null;
   abortLatencyMs?: number | null;
   targets?: { containerName: string; containerId: string }[];
+  /** an experiment with steps: each one planned vs actual; absent when hidden */
+  steps?: StepResult[];
   /** the experiment's stop conditions as the spec states them (a breach is `aborted` with trigger guardrail) */
   guardrails?: ReportGuardrail[];
   /** why the experiment stopped early, when it did */

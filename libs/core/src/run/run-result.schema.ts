@@ -29,6 +29,22 @@ const windowsStatsSchema = z.object({
 const intervalSchema = z.object({ from: z.number(), to: z.number() });
 const judgedIntervalsSchema = z.object({ baseline: intervalSchema, fault: intervalSchema, recovery: intervalSchema });
 
+/** One step of an experiment: planned vs actual (epoch ms; null: it never began, or its end is unknown). */
+export const stepResultSchema = z.object({
+  name: z.string(),
+  kind: z.string(),
+  plannedStart: z.number(),
+  plannedEnd: z.number(),
+  appliedAt: ms,
+  revertedAt: ms,
+  /** worst skew over its targets against the plan (ms) */
+  injectionSkewMs: ms,
+  revertSkewMs: ms,
+  /** `completed`: in place and out by plan; `aborted`: in place when the run aborted; `not_begun`: the abort came first */
+  outcome: z.enum(['completed', 'aborted', 'not_begun', 'failed']),
+  targets: z.array(z.string()),
+});
+
 export const experimentResultSchema = z.object({
   index: z.number().int(),
   name: z.string(),
@@ -52,6 +68,8 @@ export const experimentResultSchema = z.object({
     })
     .optional(),
   targets: z.array(z.object({ containerId: z.string(), containerName: z.string(), netnsId: z.string().nullish() })),
+  /** an experiment with steps: each step's planned instants against when it was really in place */
+  steps: z.array(stepResultSchema).optional(),
   stats: windowsStatsSchema,
   probes: z.record(z.string(), windowsStatsSchema),
   verdict: z.object({
@@ -86,6 +104,7 @@ export const runResultSchema = z.object({
 
 export type ExperimentResult = z.infer<typeof experimentResultSchema>;
 export type RunResult = z.infer<typeof runResultSchema>;
+export type StepResult = z.infer<typeof stepResultSchema>;
 
 /** The stored result, or an empty one when the row holds nothing this schema understands. */
 export function readRunResult(value: unknown): RunResult {

@@ -1,5 +1,9 @@
 import type { GameDaySpec } from './gameday.schema';
-import type { FieldError } from './field-errors';
+import { formatPath, type FieldError } from './field-errors';
+import { experimentFaults } from './experiment-steps';
+
+const fieldOf = (i: number, path: (string | number)[], leaf: string[]) =>
+  formatPath(['experiments', i, ...path, ...leaf]);
 
 /**
  * Fault options that widen what a fault may touch beyond the opted-in container's own network
@@ -16,15 +20,17 @@ export const ADMIN_ONLY_MESSAGES = Object.freeze({
 export function adminOnlyFields(spec: GameDaySpec): (FieldError & { experimentIndex: number })[] {
   return spec.experiments.flatMap((e, i) => {
     const out: (FieldError & { experimentIndex: number })[] = [];
-    if (e.fault.target.allowPrivileged === true)
-      out.push({
-        experimentIndex: i,
-        field: `experiments[${i}].fault.target.allowPrivileged`,
-        message: ADMIN_ONLY_MESSAGES.allowPrivileged,
-      });
-    // any kind that runs through a strategy: nsenter is the worker's own privileges, whatever the kind
-    if ('strategy' in e.fault && e.fault.strategy === 'nsenter')
-      out.push({ experimentIndex: i, field: `experiments[${i}].fault.strategy`, message: ADMIN_ONLY_MESSAGES.nsenter });
+    for (const { fault, path } of experimentFaults(e)) {
+      if (fault.target.allowPrivileged === true)
+        out.push({
+          experimentIndex: i,
+          field: fieldOf(i, path, ['target', 'allowPrivileged']),
+          message: ADMIN_ONLY_MESSAGES.allowPrivileged,
+        });
+      // any kind that runs through a strategy: nsenter is the worker's own privileges, whatever the kind
+      if ('strategy' in fault && fault.strategy === 'nsenter')
+        out.push({ experimentIndex: i, field: fieldOf(i, path, ['strategy']), message: ADMIN_ONLY_MESSAGES.nsenter });
+    }
     return out;
   });
 }
@@ -37,8 +43,13 @@ export function adminOnlyFields(spec: GameDaySpec): (FieldError & { experimentIn
 export function newAdminOnlyFields(spec: GameDaySpec, stored?: GameDaySpec): FieldError[] {
   return adminOnlyFields(spec)
     .filter((f) => {
-      const before = Array.isArray(stored?.experiments) ? stored.experiments[f.experimentIndex]?.fault : undefined;
-      return before === undefined || canonicalJson(before) !== canonicalJson(spec.experiments[f.experimentIndex].fault);
+      // the experiment's faults as a whole: a step moved or added is a new choice
+      const faultsOf = (e: GameDaySpec['experiments'][number] | undefined) =>
+        e ? experimentFaults(e).map((x) => x.fault) : undefined;
+      const before = Array.isArray(stored?.experiments) ? faultsOf(stored.experiments[f.experimentIndex]) : undefined;
+      return (
+        before === undefined || canonicalJson(before) !== canonicalJson(faultsOf(spec.experiments[f.experimentIndex]))
+      );
     })
     .map(({ field, message }) => ({ field, message }));
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { faultSchema } from '../faults/fault.schema';
 import { faultKindDef } from '../faults/kinds/fault-kind-def.registry';
 import { durationSchema, parseDurationMs } from '../units/duration';
+import { planSteps, stepsSchema } from './experiment-steps';
 import { HEADER_VALUE, HEADER_VALUE_RULE, headerNameProblem } from './http-header';
 import { promqlSyntaxError } from './promql';
 import {
@@ -312,7 +313,10 @@ export const experimentSchema = z
     name: shortText(120),
     hypothesis: hypothesisSchema,
     load: loadSchema.optional(),
-    fault: faultSchema,
+    /** the experiment's one fault, for its whole window; or `steps` */
+    fault: faultSchema.optional(),
+    /** several faults in the fault window, by offset or one after another; or `fault` */
+    steps: stepsSchema.optional(),
     durations: durationsSchema,
     guardrails: z.array(guardrailSchema).max(10, 'at most 10 guardrails').optional(),
   })
@@ -337,11 +341,17 @@ export const experimentSchema = z
       if (g.probe !== undefined && !names.has(g.probe))
         ctx.addIssue({ code: 'custom', path: ['guardrails', i, 'probe'], message: `no probe named "${g.probe}"` });
     });
-    // what the fault window makes wrong in the fault is its kind's to say
-    const windowMs = parseDurationMs(v.durations.fault);
-    if (windowMs !== undefined)
-      for (const issue of faultKindDef(v.fault.kind)?.windowIssues?.(v.fault, windowMs) ?? [])
-        ctx.addIssue({ code: 'custom', path: ['fault', ...issue.path], message: issue.message });
+    if ((v.fault === undefined) === (v.steps === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['fault'], message: 'give either `fault` or `steps`, exactly one' });
+      return;
+    }
+    if (parseDurationMs(v.durations.fault) === undefined) return;
+    const { plan, issues } = planSteps(v);
+    for (const issue of issues) ctx.addIssue({ code: 'custom', ...issue });
+    // what its window (the step's own, or the experiment's) makes wrong in a fault is its kind's to say
+    for (const step of plan)
+      for (const issue of faultKindDef(step.fault.kind)?.windowIssues?.(step.fault, step.durationMs) ?? [])
+        ctx.addIssue({ code: 'custom', path: [...step.path, ...issue.path], message: issue.message });
   });
 
 export const gameDaySpecSchema = z

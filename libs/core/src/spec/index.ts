@@ -1,5 +1,6 @@
 export * from './primitives.schema';
 export * from './gameday.schema';
+export * from './experiment-steps';
 export * from './field-errors';
 export * from './storable-text';
 export * from './promql';

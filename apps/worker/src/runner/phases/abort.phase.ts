@@ -1,3 +1,4 @@
+import { spanOf } from '../armed-step';
 import { setFaultActive, nowMs, type ExperimentContext } from '../experiment-context';
 import type { AbortCause } from '../run-control';
 
@@ -9,11 +10,18 @@ export async function aborted(ctx: ExperimentContext, cause: AbortCause): Promis
   const { deps, runId } = ctx;
   const reason = cause.trigger === 'guardrail' ? 'guardrail' : 'abort';
   // from memory first: the ledger read below needs Postgres
+  const known = ctx.leases.length;
   deps.unrecorded.add(await deps.confirm.revertUnguarded(ctx.leases, reason), reason);
   await deps.unrecorded.flush();
+  // every step of every target: the open leases of the run, wherever their step stands (a step
+  // not begun is told through its helper and never begins)
   const { count, abortPaths } = await deps.release.revertRun(runId, reason);
   ctx.reverted = { at: deps.clock.now(), skewMs: 0 };
   const abortLatencyMs = nowMs(ctx) - cause.at;
+  // the lanes end on the abort; one that was applying a step right then recorded its lease since
+  await ctx.lanes?.settled;
+  if (ctx.leases.length > known) await deps.release.revertRun(runId, reason);
+  ctx.applied = spanOf([ctx.applied, ...ctx.steps.map((s) => s.applied)], 'first');
   ctx.abortLatencyMs = abortLatencyMs;
   deps.metrics.abortLatency.observe({ trigger: cause.trigger }, abortLatencyMs / 1000);
   setFaultActive(ctx, 0);

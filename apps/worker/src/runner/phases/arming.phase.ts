@@ -23,14 +23,8 @@ export async function arming(ctx: ExperimentContext): Promise<Step> {
   const timing = new ArmingWatch({ runs: deps.runs, clock: deps.clock, engine: deps.driver.engine }, runId, ep);
   timing.start();
   try {
-    ({ leases: ctx.leases, pending: ctx.pending } = await deps.arming.arm(
-      runId,
-      exp,
-      ep,
-      index,
-      ctx.prepared,
-      control,
-    ));
+    ctx.steps = await deps.arming.arm(runId, exp, ep, index, ctx.prepared, control);
+    ctx.leases = ctx.steps.flatMap((s) => s.leases);
   } catch (error) {
     timing.stop();
     // a slow arming that missed its deadline still teaches the engine's lead (an aborted or

@@ -221,8 +221,10 @@ export interface TemplateSummary {
 }
 
 export function describeTemplate(template: GameDayTemplate): TemplateSummary {
-  const experiments = (template.body.experiments ?? []) as { fault?: { kind?: unknown } }[];
-  const kinds = [...new Set(experiments.map((e) => String(e.fault?.kind)))];
+  type Fault = { kind?: unknown };
+  const experiments = (template.body.experiments ?? []) as { fault?: Fault; steps?: { fault?: Fault }[] }[];
+  const faults = experiments.flatMap((e) => (e.steps ? e.steps.map((s) => s.fault) : [e.fault]));
+  const kinds = [...new Set(faults.map((f) => String(f?.kind)))];
   return {
     name: template.name,
     title: template.title,

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FAULT_KIND_DEFS } from '../../faults/kinds/fault-kind-def.registry';
+import { stepPlan } from '../experiment-steps';
 import { gameDaySpecSchema } from '../gameday.schema';
 import { instantiateTemplate } from './gameday-template';
 import { findTemplate, listTemplates, templateCatalogue } from './template-catalogue';
@@ -24,6 +25,7 @@ describe('the template catalogue', () => {
       'partition',
       'noisy-neighbour',
       'connection-reset',
+      'bad-afternoon',
     ]);
     const kinds = new Set(listTemplates().flatMap((t) => t.kinds));
     expect([...kinds].sort()).toEqual(FAULT_KIND_DEFS.map((d) => d.name).sort());
@@ -35,6 +37,20 @@ describe('the template catalogue', () => {
     expect(gameDaySpecSchema.safeParse(spec).error?.issues ?? []).toEqual([]);
     for (const p of t.parameters) expect(p.description.length).toBeGreaterThan(3);
     expect(JSON.stringify(spec)).not.toContain('$param');
+  });
+
+  it('bad-afternoon: steps in parallel and in sequence, each planned inside the minute', () => {
+    const spec = gameDaySpecSchema.parse(instantiateTemplate(findTemplate('bad-afternoon')!));
+    expect(stepPlan(spec.experiments[0]).map((s) => [s.name, s.fault.kind, s.offsetMs, s.durationMs])).toEqual([
+      ['target-slow', 'network', 0, 30_000],
+      ['database-frozen', 'container', 10_000, 10_000],
+      ['database-unreachable', 'blackhole', 30_000, 30_000],
+    ]);
+    expect(listTemplates().find((t) => t.name === 'bad-afternoon')?.kinds).toEqual([
+      'network',
+      'container',
+      'blackhole',
+    ]);
   });
 
   it('process-crash refuses an `every` as long as the window, naming the parameter', () => {

@@ -1,4 +1,5 @@
 import connectionReset from './connection-reset.template.json';
+import badAfternoon from './bad-afternoon.template.json';
 import containerPause from './container-pause.template.json';
 import containerRestart from './container-restart.template.json';
 import databaseUnreachable from './database-unreachable.template.json';
@@ -22,6 +23,7 @@ const RAW: unknown[] = [
   partition,
   noisyNeighbour,
   connectionReset,
+  badAfternoon,
 ];
 
 let loaded: ReadonlyMap<string, GameDayTemplate> | undefined;
