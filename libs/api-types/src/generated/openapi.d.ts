@@ -611,6 +611,7 @@ export interface components {
                      * @enum {string}
                      */
                     protocol: "tcp" | "udp" | "icmp" | "all";
+                    resetEstablished?: boolean;
                     target: {
                         allowPrivileged?: boolean;
                         compose?: {
@@ -678,6 +679,40 @@ export interface components {
                     } | {
                         percentOfLimit: number;
                     };
+                    target: {
+                        allowPrivileged?: boolean;
+                        compose?: {
+                            project: string;
+                            service?: string;
+                        };
+                        container?: string;
+                        labels?: {
+                            [key: string]: string;
+                        };
+                        /**
+                         * @default {
+                         *       "mode": "one"
+                         *     }
+                         */
+                        selection: {
+                            count?: number;
+                            /** @enum {string} */
+                            mode: "one" | "all" | "count" | "percent";
+                            percent?: number;
+                        };
+                    };
+                } | {
+                    /** @enum {string} */
+                    kind: "reset";
+                    localPorts?: (number | string)[];
+                    peers?: (string | {
+                        compose?: {
+                            project: string;
+                            service: string;
+                        };
+                        container?: string;
+                    })[];
+                    ports?: (number | string)[];
                     target: {
                         allowPrivileged?: boolean;
                         compose?: {
@@ -945,6 +980,7 @@ export interface components {
                          * @enum {string}
                          */
                         protocol: "tcp" | "udp" | "icmp" | "all";
+                        resetEstablished?: boolean;
                         target: {
                             allowPrivileged?: boolean;
                             compose?: {
@@ -977,6 +1013,75 @@ export interface components {
                          * @enum {string}
                          */
                         signal: "KILL" | "TERM" | "INT" | "HUP" | "QUIT" | "USR1" | "USR2";
+                        target: {
+                            allowPrivileged?: boolean;
+                            compose?: {
+                                project: string;
+                                service?: string;
+                            };
+                            container?: string;
+                            labels?: {
+                                [key: string]: string;
+                            };
+                            /**
+                             * @default {
+                             *       "mode": "one"
+                             *     }
+                             */
+                            selection: {
+                                count?: number;
+                                /** @enum {string} */
+                                mode: "one" | "all" | "count" | "percent";
+                                percent?: number;
+                            };
+                        };
+                    } | {
+                        cpu?: {
+                            /** @default 100 */
+                            load: number;
+                            workers: number;
+                        };
+                        /** @enum {string} */
+                        kind: "stress";
+                        memory?: {
+                            mb: number;
+                        } | {
+                            percentOfLimit: number;
+                        };
+                        target: {
+                            allowPrivileged?: boolean;
+                            compose?: {
+                                project: string;
+                                service?: string;
+                            };
+                            container?: string;
+                            labels?: {
+                                [key: string]: string;
+                            };
+                            /**
+                             * @default {
+                             *       "mode": "one"
+                             *     }
+                             */
+                            selection: {
+                                count?: number;
+                                /** @enum {string} */
+                                mode: "one" | "all" | "count" | "percent";
+                                percent?: number;
+                            };
+                        };
+                    } | {
+                        /** @enum {string} */
+                        kind: "reset";
+                        localPorts?: (number | string)[];
+                        peers?: (string | {
+                            compose?: {
+                                project: string;
+                                service: string;
+                            };
+                            container?: string;
+                        })[];
+                        ports?: (number | string)[];
                         target: {
                             allowPrivileged?: boolean;
                             compose?: {
