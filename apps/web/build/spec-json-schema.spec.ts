@@ -14,6 +14,7 @@ describe("the editor form's schema, from the spec's zod schema", () => {
     expect(fault.discriminator).toEqual({ propertyName: 'kind' });
     expect(fault.oneOf.map((o: Json) => o.title)).toEqual(FAULT_KIND_DEFS.map((d) => d.name));
     expect(fault.oneOf.map((o: Json) => o.properties.kind.const)).toEqual(FAULT_KIND_DEFS.map((d) => d.name));
+    expect(fault.oneOf.map((o: Json) => o.properties.kind.default)).toEqual(FAULT_KIND_DEFS.map((d) => d.name));
   });
 
   it('names the probe kinds too, and leaves unions without a `kind` alone', () => {

@@ -28,7 +28,11 @@ function labelUnions(node: unknown): void {
   for (const key of ['oneOf', 'anyOf'] as const) {
     const options = node[key];
     if (!Array.isArray(options)) continue;
-    if (options.every((o) => kindOf(o))) node.discriminator = { propertyName: 'kind' };
+    if (options.every((o) => kindOf(o))) {
+      node.discriminator = { propertyName: 'kind' };
+      // the kind as its member's default too: switching member then replaces the old kind
+      for (const o of options as Json[]) Object.assign((o.properties as Json).kind as Json, { default: kindOf(o) });
+    }
     for (const o of options) if (isObject(o)) o.title ??= optionTitle(o);
   }
   Object.values(node).forEach(labelUnions);

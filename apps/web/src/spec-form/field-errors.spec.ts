@@ -1,4 +1,4 @@
-import { fieldPath, toErrorSchema } from './field-errors';
+import { fieldPath, toErrorSchema, withoutEmptyObjects } from './field-errors';
 
 describe('the API field errors on the form', () => {
   it('splits a field path into object keys and array indexes', () => {
@@ -26,5 +26,11 @@ describe('the API field errors on the form', () => {
       name: { __errors: ['required'] },
       experiments: { 0: { durations: { baseline: { __errors: ['not a duration', 'too short'] } } } },
     });
+  });
+
+  it("drops the empty objects a union member's switch leaves, keeping arrays and their items", () => {
+    expect(
+      withoutEmptyObjects({ target: { container: 'x', compose: {}, labels: {} }, list: [{}, 1], a: { b: {} } }),
+    ).toEqual({ target: { container: 'x' }, list: [{}, 1] });
   });
 });

@@ -24,3 +24,17 @@ export function toErrorSchema(errors: FieldError[]): ErrorSchema {
   }
   return root as ErrorSchema;
 }
+
+/**
+ * The value without empty objects among an object's fields: switching a union's member leaves
+ * `{}` for the member's optional objects (a target's `compose`), which the schema then refuses
+ * for lack of their required fields.
+ */
+export function withoutEmptyObjects(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutEmptyObjects);
+  if (!value || typeof value !== 'object') return value;
+  const kept = Object.entries(value)
+    .map(([k, v]) => [k, withoutEmptyObjects(v)] as const)
+    .filter(([, v]) => !(v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0));
+  return Object.fromEntries(kept);
+}

@@ -3,6 +3,7 @@ import type { ErrorSchema, MultiSchemaFieldTemplateProps, UiSchema } from '@rjsf
 import { createPrecompiledValidator } from '@rjsf/validator-ajv8';
 import { isValidElement, type ReactNode } from 'react';
 import { schema, validators } from 'virtual:gameday-spec-schema';
+import { withoutEmptyObjects } from './field-errors';
 
 // the validators were compiled at build time from the same schema (the UI's policy forbids eval)
 const validator = createPrecompiledValidator(validators, schema);
@@ -50,7 +51,7 @@ export default function SpecForm({
       uiSchema={uiSchema}
       validator={validator}
       formData={value}
-      onChange={(e) => onChange(e.formData)}
+      onChange={(e) => onChange(withoutEmptyObjects(e.formData))}
       onSubmit={(e) => onSubmit(e.formData)}
       extraErrors={errors}
       showErrorList="top"
