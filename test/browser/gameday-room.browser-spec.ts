@@ -90,6 +90,8 @@ describe('the GameDay room in a real browser', () => {
 
   it("creates a GameDay from pasted YAML, showing the API's field errors beside the input", async () => {
     await page.getByRole('link', { name: 'New GameDay' }).first().click();
+    // the form is the first tab (gameday-editor.browser-spec); this one pastes YAML
+    await page.getByRole('tab', { name: 'YAML' }).click();
     const input = page.getByLabel('GameDay spec (JSON or YAML)');
     await input.fill(gameDayYaml(name, targetUrl, TARGET, '6s').replace('baseline: 3s', 'baseline: soon'));
     await page.getByRole('button', { name: 'Create GameDay' }).click();
@@ -138,6 +140,7 @@ describe('the GameDay room in a real browser', () => {
 
   it('edits the GameDay, then stops its next run with the keyboard and takes notes during it', async () => {
     await page.goto(`${stack.url}/gamedays/${state.gameDayId}/edit`);
+    await page.getByRole('tab', { name: 'YAML' }).click();
     const input = page.getByLabel('GameDay spec (JSON or YAML)');
     await expectValue(input, /fault: 6s/);
     await input.fill((await input.inputValue()).replace('fault: 6s', 'fault: 60s'));
@@ -213,15 +216,12 @@ describe('the GameDay room in a real browser', () => {
     await expectText(page.locator('section[aria-labelledby="dry-run-heading"]'), new RegExp(TARGET), 15_000);
     expect(await paused()).toBe(false);
 
-    // the list: filtered by name, with the last verdict and the trend of the recent runs
+    // the list: filtered by name (its runs are on the GameDay's page: no request per row)
     await page.getByRole('link', { name: 'GameDays' }).first().click();
     await page.getByLabel('Name contains').fill(name);
     await page.getByRole('button', { name: 'Apply filters' }).click();
     const row = page.locator('tbody tr', { hasText: name });
-    await expectText(row, /aborted/);
-    expect(
-      await page.getByRole('img', { name: new RegExp(`deviation ratio of the last 2 runs of ${name}`) }).count(),
-    ).toBe(1);
+    await expectText(row, /active/);
     await screenshot(page, 'gamedays');
   });
 

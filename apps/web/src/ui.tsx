@@ -29,24 +29,6 @@ export function useNow(everyMs = 250): number {
   return now;
 }
 
-/** Loads once per dependency change; `reload` fetches again. */
-export function useLoad<T>(load: () => Promise<T>, deps: unknown[]) {
-  const [state, setState] = useState<{ data?: T; error?: unknown; loading: boolean }>({ loading: true });
-  const [tick, setTick] = useState(0);
-  useEffect(() => {
-    let live = true;
-    setState((s) => ({ ...s, loading: true }));
-    load().then(
-      (data) => live && setState({ data, loading: false }),
-      (error) => live && setState({ error, loading: false }),
-    );
-    return () => {
-      live = false;
-    };
-  }, [...deps, tick]);
-  return { ...state, reload: () => setTick((t) => t + 1) };
-}
-
 const VERDICT_LABEL: Record<string, string> = {
   hypothesis_held: 'held',
   hypothesis_violated: 'violated',

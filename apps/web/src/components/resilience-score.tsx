@@ -1,6 +1,7 @@
+import { useQuery } from '@tanstack/react-query';
 import { api, type ResilienceScore } from '../api';
 import { formatInZone } from '../time';
-import { ErrorBox, useLoad } from '../ui';
+import { ErrorBox } from '../ui';
 import { Sparkline } from './charts';
 
 // The resilience score (0-100, see the README) of one run, and its trend over a GameDay's runs.
@@ -36,7 +37,10 @@ export function RunScore({ score }: { score: ResilienceScore }) {
 
 /** The latest finished runs' scores: latest, mean, a sparkline on a fixed 0-100 scale, and the values as text. */
 export function ScoreTrend({ gameDayId, limit = 20 }: { gameDayId: string; limit?: number }) {
-  const trend = useLoad(() => api.scores(gameDayId, limit), [gameDayId, limit]);
+  const trend = useQuery({
+    queryKey: ['gameday', gameDayId, 'scores', limit],
+    queryFn: () => api.scores(gameDayId, limit),
+  });
   const t = trend.data;
   if (!t) return <ErrorBox error={trend.error} />;
   const scored = t.items.filter((i) => i.score !== null);

@@ -1,11 +1,11 @@
-import { useState } from 'react';
+import { useMutation, useQuery } from '@tanstack/react-query';
 import { api, type Me, type Spec } from '../api';
 import { TrendChart } from '../components/charts';
 import { ScoreTrend } from '../components/resilience-score';
 import { ExperimentView, inline } from '../components/spec-view';
 import { Link, navigate } from '../router';
 import { formatDuration, formatInZone, viewerTimeZone } from '../time';
-import { ErrorBox, ms, Section, Status, useLoad, Verdict } from '../ui';
+import { ErrorBox, ms, Section, Status, Verdict } from '../ui';
 
 function Schedule({
   spec,
@@ -102,26 +102,15 @@ function People({ spec }: { spec: Spec }) {
 }
 
 export function GameDayPage({ me, id }: { me: Me; id: string }) {
-  const gameDay = useLoad(() => api.gameDay(id), [id]);
-  const runs = useLoad(() => api.runs(id, 50), [id]);
-  const [dryRun, setDryRun] = useState<unknown>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const gameDay = useQuery({ queryKey: ['gameday', id], queryFn: () => api.gameDay(id) });
+  const runs = useQuery({ queryKey: ['gameday', id, 'runs'], queryFn: () => api.runs(id, 50) });
+  const runNow = useMutation({ mutationFn: () => api.runNow(id), onSuccess: (run) => navigate(`/runs/${run.id}`) });
+  const dryRun = useMutation({ mutationFn: () => api.dryRun(id) });
   const g = gameDay.data;
   if (!g)
     return <main>{gameDay.error ? <ErrorBox error={gameDay.error} /> : <p className="loading">Loading…</p>}</main>;
   const operator = me.role !== 'viewer';
-  const act = async (what: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await what();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const busy = runNow.isPending || dryRun.isPending;
   const items = runs.data?.items ?? [];
 
   return (
@@ -138,7 +127,10 @@ export function GameDayPage({ me, id }: { me: Me; id: string }) {
             <button
               type="button"
               disabled={busy || g.status === 'cancelled'}
-              onClick={() => act(async () => navigate(`/runs/${(await api.runNow(id)).id}`))}
+              onClick={() => {
+                dryRun.reset();
+                runNow.mutate();
+              }}
             >
               Run now
             </button>
@@ -146,7 +138,10 @@ export function GameDayPage({ me, id }: { me: Me; id: string }) {
               type="button"
               className="secondary"
               disabled={busy}
-              onClick={() => act(async () => setDryRun(await api.dryRun(id)))}
+              onClick={() => {
+                runNow.reset();
+                dryRun.mutate();
+              }}
             >
               Dry run
             </button>
@@ -156,16 +151,16 @@ export function GameDayPage({ me, id }: { me: Me; id: string }) {
           </span>
         )}
       </div>
-      <ErrorBox error={error} />
+      <ErrorBox error={runNow.error ?? dryRun.error} />
       {g.spec.description && <p>{g.spec.description}</p>}
       <p className="muted">
         Environment {g.environment ?? '–'} · version {g.version} · timezone {g.spec.timezone}
         {g.mode === 'blind' &&
           (g.revealedAt ? ` · revealed ${formatInZone(g.revealedAt)}` : ' · fault not revealed yet')}
       </p>
-      {dryRun !== null && (
+      {dryRun.data && (
         <Section title="Dry run (nothing applied)" id="dry-run">
-          <pre className="json">{JSON.stringify(dryRun, null, 2)}</pre>
+          <pre className="json">{JSON.stringify(dryRun.data, null, 2)}</pre>
         </Section>
       )}
       <Section title="Runs" id="runs">

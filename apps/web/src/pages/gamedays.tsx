@@ -1,70 +1,35 @@
-import { useEffect, useState, type FormEvent } from 'react';
-import { api, type GameDay, type GameDayFilters, type Me, type Run } from '../api';
-import { Sparkline } from '../components/charts';
+import { useInfiniteQuery } from '@tanstack/react-query';
+import { useState, type FormEvent } from 'react';
+import { api, type GameDayFilters, type Me } from '../api';
 import { Link } from '../router';
 import { countdown, formatInZone } from '../time';
-import { ErrorBox, Status, useLoad, useNow, Verdict } from '../ui';
+import { ErrorBox, Status, useNow } from '../ui';
 
-const RECENT = 10;
-
-/** Last verdict and the deviation trend of a GameDay's recent runs. */
-function RecentRuns({ gameDay }: { gameDay: GameDay }) {
-  const [runs, setRuns] = useState<Run[] | null>(null);
-  useEffect(() => {
-    api.runs(gameDay.id, RECENT).then(
-      (p) => setRuns(p.items),
-      () => setRuns([]),
-    );
-  }, [gameDay.id]);
-  if (!runs)
-    return (
-      <td colSpan={2} className="muted">
-        …
-      </td>
-    );
-  const last = runs.find((r) => r.verdict);
-  return (
-    <>
-      <td>{last ? <Verdict verdict={last.verdict} /> : <span className="muted">no verdict yet</span>}</td>
-      <td>
-        <Sparkline
-          values={runs.map((r) => r.summary?.deviationRatio ?? null).reverse()}
-          label={`deviation ratio of the last ${runs.length} runs of ${gameDay.name}`}
-        />
-      </td>
-    </>
-  );
-}
-
+/**
+ * The GameDays, one request per page of the list (never one per row): the list's answer has no
+ * recent runs, so their verdicts and trends are on each GameDay's page.
+ */
 export function GameDaysPage({ me }: { me: Me }) {
   const [draft, setDraft] = useState<GameDayFilters>({});
   const [filters, setFilters] = useState<GameDayFilters>({});
-  const [more, setMore] = useState<GameDay[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const page = useLoad(() => api.listGameDays(filters), [JSON.stringify(filters)]);
+  const list = useInfiniteQuery({
+    queryKey: ['gamedays', filters],
+    queryFn: ({ pageParam }) => api.listGameDays({ ...filters, cursor: pageParam }),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.nextCursor ?? undefined,
+  });
   const now = useNow(1000);
-
-  useEffect(() => {
-    setMore([]);
-    setCursor(page.data?.nextCursor ?? null);
-  }, [page.data]);
 
   const apply = (e: FormEvent) => {
     e.preventDefault();
     setFilters({ ...draft });
-  };
-  const loadMore = async () => {
-    if (!cursor) return;
-    const next = await api.listGameDays({ ...filters, cursor });
-    setMore((m) => [...m, ...next.items]);
-    setCursor(next.nextCursor);
   };
   const field = (key: keyof GameDayFilters) => ({
     id: `filter-${key}`,
     value: draft[key] ?? '',
     onChange: (e: { target: { value: string } }) => setDraft({ ...draft, [key]: e.target.value }),
   });
-  const items = [...(page.data?.items ?? []), ...more];
+  const items = list.data?.pages.flatMap((p) => p.items) ?? [];
 
   return (
     <main>
@@ -112,8 +77,8 @@ export function GameDaysPage({ me }: { me: Me }) {
         </div>
         <button type="submit">Apply filters</button>
       </form>
-      <ErrorBox error={page.error} />
-      {page.loading && !page.data ? (
+      <ErrorBox error={list.error} />
+      {list.isPending ? (
         <p className="loading">Loading…</p>
       ) : items.length === 0 ? (
         <p>No GameDay matches.</p>
@@ -125,8 +90,6 @@ export function GameDaysPage({ me }: { me: Me }) {
               <th scope="col">Environment</th>
               <th scope="col">Status</th>
               <th scope="col">Next occurrence</th>
-              <th scope="col">Last verdict</th>
-              <th scope="col">Deviation trend</th>
             </tr>
           </thead>
           <tbody>
@@ -150,14 +113,18 @@ export function GameDaysPage({ me }: { me: Me }) {
                     <span className="muted">none</span>
                   )}
                 </td>
-                <RecentRuns gameDay={g} />
               </tr>
             ))}
           </tbody>
         </table>
       )}
-      {cursor && (
-        <button type="button" className="secondary" onClick={loadMore}>
+      {list.hasNextPage && (
+        <button
+          type="button"
+          className="secondary"
+          disabled={list.isFetchingNextPage}
+          onClick={() => list.fetchNextPage()}
+        >
           Load more
         </button>
       )}

@@ -1,4 +1,5 @@
-import { useEffect, useState } from 'react';
+import { useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
 import { api, type ReportFormat } from '../api';
 import { Link } from '../router';
 import { ErrorBox } from '../ui';
@@ -22,11 +23,10 @@ const DOWNLOADS: Record<Exclude<ReportFormat, 'html'>, [type: string, ext: strin
  * self-contained page (inline styles, no scripts), the sandbox keeps it from doing anything else.
  */
 export function ReportPage({ id }: { id: string }) {
-  const [html, setHtml] = useState<string | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  useEffect(() => {
-    api.report(id, 'html').then(setHtml, setError);
-  }, [id]);
+  const report = useQuery({ queryKey: ['run', id, 'report'], queryFn: () => api.report(id, 'html') });
+  const html = report.data ?? null;
+  const [failed, setError] = useState<unknown>(null);
+  const error = report.error ?? failed;
   /** Formats fetched on demand: Markdown for a post-mortem, JUnit XML and JSON for pipelines. */
   const fetched = async (format: Exclude<ReportFormat, 'html'>) => {
     const [type, ext] = DOWNLOADS[format];

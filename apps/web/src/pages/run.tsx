@@ -1,3 +1,4 @@
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, ENDED, type GameDay, type Me, type RunDetail, type RunNote, type Sample } from '../api';
 import { LatencyChart } from '../components/charts';
@@ -247,10 +248,13 @@ function Guardrails({ run }: { run: RunDetail }) {
 
 export function RunPage({ me, id }: { me: Me; id: string }) {
   const { run, setRun, samples, error, live } = useLiveRun(id);
-  const [gameDay, setGameDay] = useState<GameDay | null>(null);
-  useEffect(() => {
-    if (run?.gameDayId && !gameDay) api.gameDay(run.gameDayId).then(setGameDay, () => undefined);
-  }, [run?.gameDayId, gameDay]);
+  const queryClient = useQueryClient();
+  // the GameDay only names the crumb and tells blind from announced: the page works without it
+  const gameDayId = run?.gameDayId;
+  const gameDay =
+    useQuery({ queryKey: ['gameday', gameDayId], queryFn: () => api.gameDay(gameDayId!), enabled: !!gameDayId }).data ??
+    null;
+  const setGameDay = (g: GameDay) => queryClient.setQueryData(['gameday', g.id], g);
 
   if (!run)
     return <main>{error ? <ErrorBox error={error} /> : <p className="loading">Connecting to the run…</p>}</main>;
