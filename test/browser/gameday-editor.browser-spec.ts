@@ -1,3 +1,4 @@
+import { FAULT_KIND_DEFS } from '../../libs/core/src/faults/kinds/fault-kind-def.registry';
 import { randomUUID } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { useStack } from '../support/stack.fixture';
@@ -54,7 +55,7 @@ describe('the GameDay editor form in a real browser', () => {
     await page.locator('#spec_experiments_0_hypothesis_probes_0_interval').fill('1s');
     // every kind of the fault union is a choice; choosing one shows that kind's own fields
     const kind = page.getByLabel('fault kind');
-    expect(await kind.locator('option').allInnerTexts()).toEqual(['network', 'container', 'blackhole', 'process-kill']);
+    expect(await kind.locator('option').allInnerTexts()).toEqual(FAULT_KIND_DEFS.map((d) => d.name));
     await kind.selectOption({ label: 'container' });
     await page.locator('#spec_experiments_0_fault_action').selectOption('pause');
     expect(await page.locator('#spec_experiments_0_fault_netem_delay').count()).toBe(0);

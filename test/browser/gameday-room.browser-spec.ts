@@ -216,12 +216,16 @@ describe('the GameDay room in a real browser', () => {
     await expectText(page.locator('section[aria-labelledby="dry-run-heading"]'), new RegExp(TARGET), 15_000);
     expect(await paused()).toBe(false);
 
-    // the list: filtered by name (its runs are on the GameDay's page: no request per row)
+    // the list: filtered by name, with the last verdict and the trend of the recent runs, both
+    // carried by the list's answer (no request per row)
     await page.getByRole('link', { name: 'GameDays' }).first().click();
     await page.getByLabel('Name contains').fill(name);
     await page.getByRole('button', { name: 'Apply filters' }).click();
     const row = page.locator('tbody tr', { hasText: name });
-    await expectText(row, /active/);
+    await expectText(row, /aborted/);
+    expect(
+      await page.getByRole('img', { name: new RegExp(`deviation ratio of the last 2 runs of ${name}`) }).count(),
+    ).toBe(1);
     await screenshot(page, 'gamedays');
   });
 

@@ -28,6 +28,8 @@ type WithSpec<T> = Omit<T, 'spec'> & { spec: Spec };
 /** A GameDay as read, written (with `warnings`) or revealed. */
 export type GameDay = WithSpec<ApiSchemas['GameDayView']> &
   Partial<Pick<ApiSchemas['GameDayWritten'], 'warnings'> & Pick<ApiSchemas['GameDayRead'], 'safetyLever'>>;
+/** A GameDay as a list page has it: with its last runs (verdict, deviation), newest first. */
+export type GameDayListItem = GameDay & Pick<ApiSchemas['GameDayListItem'], 'recentRuns'>;
 /** A catalogue template: its parameters and the GameDay its defaults make. */
 export type Template = WithSpec<ApiSchemas['TemplateView']>;
 export type RunEvent = ApiSchemas['RunEventView'];
@@ -125,7 +127,7 @@ function query(params: Record<string, string | number | undefined>): string {
 export const api = {
   me: () => call<Me>('GET', '/api/v1/me'),
   listGameDays: (f: GameDayFilters, limit = 20) =>
-    call<Page<GameDay>>('GET', `/api/v1/gamedays${query({ ...f, limit })}`),
+    call<Page<GameDayListItem>>('GET', `/api/v1/gamedays${query({ ...f, limit })}`),
   gameDay: (id: string) => call<GameDay>('GET', `/api/v1/gamedays/${id}`),
   templates: () => call<{ items: Template[] }>('GET', '/api/v1/templates'),
   createGameDay: (spec: unknown) => call<GameDay>('POST', '/api/v1/gamedays', spec),

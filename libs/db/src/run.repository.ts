@@ -27,6 +27,14 @@ function eventData(runId: string, e: RunEventInput): Prisma.RunEventUncheckedCre
 }
 
 /** Another executor took the run (its fencing token is newer): stop, write nothing, revert nothing. */
+/** What a GameDay list shows of a recent run: its verdict and how far the steady state moved. */
+export interface RecentRun {
+  status: string;
+  verdict: string | null;
+  deviationRatio: number | null;
+  scheduledFor: Date;
+}
+
 export class FencedError extends Error {
   constructor(
     readonly runId: string,
@@ -125,6 +133,26 @@ export class RunRepository implements RunStore {
     });
     const items = rows.slice(0, limit);
     return { items, nextCursor: rows.length > limit ? items[items.length - 1].id : null };
+  }
+
+  /**
+   * The last `perGameDay` runs of each GameDay (newest first), for a list page: one query for the
+   * page, never one per row (an index range per GameDay on (gameDayId, scheduledFor desc)).
+   */
+  async recentOf(gameDayIds: string[], perGameDay: number): Promise<Map<string, RecentRun[]>> {
+    const byGameDay = new Map<string, RecentRun[]>(gameDayIds.map((id) => [id, []]));
+    if (gameDayIds.length === 0) return byGameDay;
+    const rows = await this.prisma.$queryRaw<(RecentRun & { gameDayId: string })[]>`
+      SELECT g.id::text AS "gameDayId", r.status::text AS status, r.verdict::text AS verdict,
+             (r.result ->> 'deviationRatio')::float8 AS "deviationRatio", r."scheduledFor"
+      FROM unnest(${gameDayIds}::uuid[]) WITH ORDINALITY AS g(id, n)
+      CROSS JOIN LATERAL (
+        SELECT status, verdict, result, "scheduledFor", id FROM "Run"
+        WHERE "gameDayId" = g.id ORDER BY "scheduledFor" DESC, id DESC LIMIT ${perGameDay}
+      ) r
+      ORDER BY g.n, r."scheduledFor" DESC, r.id DESC`;
+    for (const { gameDayId, ...run } of rows) byGameDay.get(gameDayId)?.push(run);
+    return byGameDay;
   }
 
   listFinished(gameDayId: string, limit: number): Promise<Run[]> {

@@ -73,6 +73,35 @@ describe('GameDays REST API (real Postgres + Redis)', () => {
     expect(seen).toEqual([`${marker} page 2`, `${marker} page 1`, `${marker} page 0`]);
   });
 
+  it('a list item carries its last 10 runs, newest first, with verdict and deviation (no request per row)', async () => {
+    const busy = await create(minimalGameDay(hoursAhead(3), { name: `${marker} recent busy` }));
+    const idle = await create(minimalGameDay(hoursAhead(3), { name: `${marker} recent idle` }));
+    const base = Date.now() - 24 * 3600_000;
+    await prisma.run.createMany({
+      data: Array.from({ length: 12 }, (_, i) => ({
+        gameDayId: busy.body.id,
+        scheduledFor: new Date(base + i * 60_000),
+        status: 'completed' as const,
+        verdict: i % 2 === 0 ? ('hypothesis_held' as const) : ('hypothesis_violated' as const),
+        result: { deviationRatio: i / 10 },
+        spec: {},
+        gameDayVersion: 1,
+      })),
+    });
+    const res = await stack.http
+      .get('/api/v1/gamedays')
+      .query({ q: `${marker} recent` })
+      .set(stack.as('viewer'));
+    expect(res.status).toBe(200);
+    const byName = new Map(res.body.items.map((g: { name: string }) => [g.name, g]));
+    const recent = (byName.get(`${marker} recent busy`) as { recentRuns: Record<string, unknown>[] }).recentRuns;
+    expect(recent).toHaveLength(10);
+    expect(recent[0]).toMatchObject({ status: 'completed', verdict: 'hypothesis_violated', deviationRatio: 1.1 });
+    expect(recent.map((r) => r.deviationRatio)).toEqual([1.1, 1, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2]);
+    expect((byName.get(`${marker} recent idle`) as { recentRuns: unknown[] }).recentRuns).toEqual([]);
+    expect(idle.status).toBe(201);
+  });
+
   it('PATCH reschedules at once (the job moves) and bumps the version', async () => {
     const created = await create(minimalGameDay(hoursAhead(5), { name: `${marker} patch` }));
     const newAt = hoursAhead(6);

@@ -23,6 +23,9 @@ export const specWarningSchema = z
     description: "a window too short to give minSamples at the probes' interval (the verdict would be inconclusive)",
   });
 
+/** How many recent runs each item of a GameDay list carries. */
+export const RECENT_RUNS_IN_LIST = 10;
+
 export const gameDayViewSchema = z
   .object({
     id: z.uuid(),
@@ -49,7 +52,23 @@ export const gameDayReadSchema = gameDayViewSchema
   .extend({ safetyLever: safetyLeverViewSchema })
   .meta({ id: 'GameDayRead' });
 
-export const gameDayPageSchema = pageOf(gameDayReadSchema, 'GameDayPage');
+/** A list item: the GameDay and its last runs' verdicts and deviation (the list's trend column). */
+export const gameDayListItemSchema = gameDayReadSchema
+  .extend({
+    recentRuns: z
+      .array(
+        z.object({
+          status: z.string(),
+          verdict: z.enum(['hypothesis_held', 'hypothesis_violated', 'aborted', 'inconclusive']).nullable(),
+          deviationRatio: z.number().nullable(),
+          scheduledFor: instant,
+        }),
+      )
+      .meta({ description: `its last ${RECENT_RUNS_IN_LIST} runs, newest first` }),
+  })
+  .meta({ id: 'GameDayListItem' });
+
+export const gameDayPageSchema = pageOf(gameDayListItemSchema, 'GameDayPage');
 
 /** POST / PATCH answer: the view plus what the spec will probably regret (never a refusal). */
 export const gameDayWriteSchema = gameDayViewSchema

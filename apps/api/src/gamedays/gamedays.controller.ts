@@ -28,6 +28,7 @@ import { runPageSchema, runViewSchema } from '../common/response.schemas';
 import {
   dryRunReportSchema,
   gameDayPageSchema,
+  RECENT_RUNS_IN_LIST,
   gameDayReadSchema,
   gameDayViewSchema,
   gameDayWriteSchema,
@@ -79,9 +80,17 @@ export class GameDaysController {
     @CurrentPrincipal() principal: Principal,
   ) {
     const [page, safetyLever] = await Promise.all([this.service.list(query), this.lever.view()]);
+    const recent = await this.runs.recentOf(
+      page.items.map((g) => g.id),
+      RECENT_RUNS_IN_LIST,
+    );
     const now = this.clock.now();
     return {
-      items: page.items.map((g) => ({ ...gameDayView(g, principal, now), safetyLever })),
+      items: page.items.map((g) => ({
+        ...gameDayView(g, principal, now),
+        safetyLever,
+        recentRuns: recent.get(g.id) ?? [],
+      })),
       nextCursor: page.nextCursor,
     };
   }

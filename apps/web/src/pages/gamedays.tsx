@@ -1,14 +1,29 @@
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
-import { api, type GameDayFilters, type Me } from '../api';
+import { api, type GameDayFilters, type GameDayListItem, type Me } from '../api';
+import { Sparkline } from '../components/charts';
 import { Link } from '../router';
 import { countdown, formatInZone } from '../time';
-import { ErrorBox, Status, useNow } from '../ui';
+import { ErrorBox, Status, useNow, Verdict } from '../ui';
 
-/**
- * The GameDays, one request per page of the list (never one per row): the list's answer has no
- * recent runs, so their verdicts and trends are on each GameDay's page.
- */
+/** Last verdict and the deviation trend of a GameDay's recent runs (carried by the list's answer). */
+function RecentRuns({ gameDay }: { gameDay: GameDayListItem }) {
+  const runs = gameDay.recentRuns;
+  const last = runs.find((r) => r.verdict);
+  return (
+    <>
+      <td>{last ? <Verdict verdict={last.verdict} /> : <span className="muted">no verdict yet</span>}</td>
+      <td>
+        <Sparkline
+          values={runs.map((r) => r.deviationRatio).reverse()}
+          label={`deviation ratio of the last ${runs.length} runs of ${gameDay.name}`}
+        />
+      </td>
+    </>
+  );
+}
+
+/** The GameDays, one request per page of the list (never one per row: each item carries its recent runs). */
 export function GameDaysPage({ me }: { me: Me }) {
   const [draft, setDraft] = useState<GameDayFilters>({});
   const [filters, setFilters] = useState<GameDayFilters>({});
@@ -90,6 +105,8 @@ export function GameDaysPage({ me }: { me: Me }) {
               <th scope="col">Environment</th>
               <th scope="col">Status</th>
               <th scope="col">Next occurrence</th>
+              <th scope="col">Last verdict</th>
+              <th scope="col">Deviation trend</th>
             </tr>
           </thead>
           <tbody>
@@ -113,6 +130,7 @@ export function GameDaysPage({ me }: { me: Me }) {
                     <span className="muted">none</span>
                   )}
                 </td>
+                <RecentRuns gameDay={g} />
               </tr>
             ))}
           </tbody>

@@ -397,8 +397,47 @@ export interface components {
             resolvedAt: string;
             warnings: components["schemas"]["SpecWarning"][];
         };
+        GameDayListItem: {
+            /** Format: date-time */
+            cancelledAt: string | null;
+            champion: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            environment: string | null;
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            mode: "announced" | "blind";
+            name: string;
+            /** Format: date-time */
+            nextRunAt: string | null;
+            /** @description its last 10 runs, newest first */
+            recentRuns: {
+                deviationRatio: number | null;
+                /** Format: date-time */
+                scheduledFor: string;
+                status: string;
+                /** @enum {string|null} */
+                verdict: "hypothesis_held" | "hypothesis_violated" | "aborted" | "inconclusive" | null;
+            }[];
+            /** Format: date-time */
+            revealedAt: string | null;
+            safetyLever: components["schemas"]["SafetyLeverView"];
+            spec: components["schemas"]["ShownSpec"];
+            /** @enum {string} */
+            status: "active" | "cancelled" | "finished";
+            /** @description the next occurrences, each with the blackout that will skip it */
+            upcoming: {
+                /** Format: date-time */
+                at: string;
+                skippedBy: string | null;
+            }[];
+            /** Format: date-time */
+            updatedAt: string;
+            version: number;
+        };
         GameDayPage: {
-            items: components["schemas"]["GameDayRead"][];
+            items: components["schemas"]["GameDayListItem"][];
             nextCursor: string | null;
         };
         /** @description Top-level GameDaySpec fields to replace (name, description, champion, participants, environment, engine, mode, timezone, schedule, blackouts, webhooks, experiments); the merged spec must be a valid GameDaySpec. */
