@@ -21,7 +21,13 @@ const SERVICES = ['front', 'app', 'db'] as const;
 const serviceContainer = (service: string) => `gd-tpl-${service}-${suffix}`;
 
 describe('dry run (API → fault queue → worker → Docker, nothing applied)', () => {
-  const stack = useStack({ name: 'dryrun', worker: 'stop-at-arming', users: ['viewer'] });
+  // every template is dry-run by the viewer: more than the 10 a token may ask for per minute
+  const stack = useStack({
+    name: 'dryrun',
+    worker: 'stop-at-arming',
+    users: ['viewer'],
+    env: { DRY_RUN_RATE_PER_MINUTE: '60' },
+  });
   const { prisma } = stack;
   let targetId = '';
   let targetPid = 0;
@@ -198,6 +204,8 @@ describe('dry run (API → fault queue → worker → Docker, nothing applied)',
       partition: { target: 'app', peer: 'front' },
       // its first step's target is checked below; each step is an entry of its own
       'bad-afternoon': { target: 'app', database: 'db', port: 5432 },
+      'noisy-neighbour': { target: 'app', memoryMb: 16 },
+      'connection-reset': { target: 'app', database: 'db', port: 5432 },
     };
     // the catalogue as the web UI reads it: viewers may, anonymous callers may not
     const listed = await stack.http.get('/api/v1/templates').set(stack.as('viewer'));

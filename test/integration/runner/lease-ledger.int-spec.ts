@@ -83,10 +83,14 @@ it('refuses a second fault on a network namespace that an open lease holds, and 
     expect(targets).toHaveLength(1);
     return driver.prepare(spec, targets[0], { expiresAt: new Date(Date.now() + 60_000), experimentIndex: 0 });
   };
+  // the later runs (another GameDay, a second run-now, a cron overlapping itself) armed the same
+  // target before the first fault went in: a paused target refuses a container fault's arming
+  // (its watchdog needs it running), so the ledger's lock is met by faults armed ahead
+  const later = [await prepare(), await prepare()];
   const first = await ledger.apply(driver, await prepare());
-  // a second run (another GameDay, a second run-now, a cron overlapping itself) arms the same target
-  await expect(ledger.apply(driver, await prepare())).rejects.toBeInstanceOf(TargetBusyError);
-  await expect(ledger.apply(driver, await prepare())).rejects.toThrow(`lease ${first.id}`);
+  await expect(ledger.apply(driver, later[0])).rejects.toBeInstanceOf(TargetBusyError);
+  await expect(ledger.apply(driver, later[1])).rejects.toThrow(`lease ${first.id}`);
+  for (const p of later) await driver.release(p);
   // nothing of the first fault was touched
   expect((await docker.getContainer(targetId).inspect()).State.Paused).toBe(true);
   expect((await leases.get(first.id))!.revertedAt).toBeNull();
