@@ -54,3 +54,31 @@ export async function applyNowViaHelper(
   const applied = msDate(parseKeyValues(r.stdout).applied_at);
   return applied ? new Date(applied.getTime() - shift) : engine.now();
 }
+
+/**
+ * Polls a sidecar helper given a plan to apply now until it has applied it; returns that instant
+ * in the worker's clock (`shift`: helper minus worker). `command` is the helper word that took the
+ * plan (named in a failure), `what` says what the helper did not do in time.
+ */
+export async function waitForHelperApplied(
+  engine: FaultEngine,
+  prepared: PreparedFault,
+  shift: number,
+  command: string,
+  what: string,
+): Promise<Date> {
+  const deadline = engine.clock.monotonicMs() + 10_000;
+  for (;;) {
+    const status = await engine.helpers.status(prepared.helperContainerId!);
+    if (status.state === 'applied' && status.appliedAt) return new Date(status.appliedAt.getTime() - shift);
+    if (status.state !== 'armed' && status.state !== 'applying')
+      throw new FaultStepError(
+        ['gameday-helper', command],
+        1,
+        `the helper is ${status.state}${status.error ? `: ${status.error}` : ''}`,
+        status.state === 'apply_failed' || status.state === 'reverted',
+      );
+    if (engine.clock.monotonicMs() > deadline) throw new Error(`the helper ${what} within 10 s`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -2,7 +2,6 @@ import {
   FaultStepError,
   processKillPlan,
   type DryRunTarget,
-  type PreparedFault,
   type ProcessKillFaultSpec,
   type ProcessKillPlan,
   type ResolvedTarget,
@@ -11,6 +10,7 @@ import { inspectOrNull } from '../../engine/docker-exec';
 import type { FaultEngine } from '../../engine/fault-engine';
 import type { FaultKind } from '../fault-kind';
 import { helperCapabilities } from '../helper-clock';
+import { waitForHelperApplied } from '../../engine/helper-handover';
 import { armProcessKill, KILL_STATE_DIR, pidNamespaceRefusal } from './process-kill-arm';
 import { revertProcessKill } from './process-kill-revert';
 import { verifyProcessKillLease } from './process-kill-verify';
@@ -45,24 +45,6 @@ async function processesNow(
       ? { pid, comm: p[commAt], note: 'PID 1 of the target: never signalled (use a container fault)' }
       : { pid, comm: p[commAt] };
   });
-}
-
-/** Polls the helper until its first round is recorded; returns its instant (worker clock). */
-async function waitForFirstRound(engine: FaultEngine, prepared: PreparedFault, shift: number): Promise<Date> {
-  const deadline = engine.clock.monotonicMs() + 10_000;
-  for (;;) {
-    const status = await engine.helpers.status(prepared.helperContainerId!);
-    if (status.state === 'applied' && status.appliedAt) return new Date(status.appliedAt.getTime() - shift);
-    if (status.state !== 'armed' && status.state !== 'applying')
-      throw new FaultStepError(
-        ['gameday-helper', 'killplan'],
-        1,
-        `the helper is ${status.state}${status.error ? `: ${status.error}` : ''}`,
-        status.state === 'apply_failed' || status.state === 'reverted',
-      );
-    if (engine.clock.monotonicMs() > deadline) throw new Error('the helper made no round within 10 s of its plan');
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /**
@@ -141,7 +123,7 @@ export const processKillKind: FaultKind<ProcessKillFaultSpec> = {
       prepared.abortNonce,
     );
     if (r.exitCode !== 0) throw new FaultStepError(['gameday-helper', 'killplan'], r.exitCode, r.stderr, true);
-    return waitForFirstRound(engine, prepared, shift);
+    return waitForHelperApplied(engine, prepared, shift, 'killplan', 'made no round of its plan');
   },
 
   // the helper refused the plan (its exit code) or never started it: nothing was signalled

@@ -10,6 +10,7 @@ import { inspectOrNull } from '../../engine/docker-exec';
 import type { FaultEngine } from '../../engine/fault-engine';
 import type { FaultKind } from '../fault-kind';
 import { helperCapabilities } from '../helper-clock';
+import { waitForHelperApplied } from '../../engine/helper-handover';
 import { armStress, planForTarget, StressRefusedError } from './stress-arm';
 import { revertStress } from './stress-revert';
 import { verifyStressLease } from './stress-verify';
@@ -33,24 +34,6 @@ async function handPlan(
   const r = await engine.helpers.stressPlan(prepared.helperContainerId!, at, armedPlan(prepared), prepared.abortNonce);
   if (r.exitCode !== 0) throw new FaultStepError(['gameday-helper', 'stressplan'], r.exitCode, r.stderr, rolledBack);
   if (!/^armed /.test(r.stdout)) throw new Error(`the helper did not take the plan: ${r.stdout.trim()}`);
-}
-
-/** Polls the helper until stress-ng is started; returns that instant (worker clock). */
-async function waitForStart(engine: FaultEngine, prepared: PreparedFault, shift: number): Promise<Date> {
-  const deadline = engine.clock.monotonicMs() + 10_000;
-  for (;;) {
-    const status = await engine.helpers.status(prepared.helperContainerId!);
-    if (status.state === 'applied' && status.appliedAt) return new Date(status.appliedAt.getTime() - shift);
-    if (status.state !== 'armed' && status.state !== 'applying')
-      throw new FaultStepError(
-        ['gameday-helper', 'stressplan'],
-        1,
-        `the helper is ${status.state}${status.error ? `: ${status.error}` : ''}`,
-        status.state === 'apply_failed' || status.state === 'reverted',
-      );
-    if (engine.clock.monotonicMs() > deadline) throw new Error('the helper did not start stress-ng within 10 s');
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /**
@@ -108,7 +91,7 @@ export const stressKind: FaultKind<StressFaultSpec> = {
     const shift = prepared.clockOffset?.correctionMs ?? 0;
     const expireAt = prepared.expiresAt.getTime() + prepared.graceMs + shift;
     await handPlan(engine, prepared, { applyAt: engine.now().getTime() + shift, revertAt: 0, expireAt }, true);
-    return waitForStart(engine, prepared, shift);
+    return waitForHelperApplied(engine, prepared, shift, 'stressplan', 'did not start stress-ng');
   },
 
   // the helper refused the plan (its exit code) or never started stress-ng
