@@ -1,4 +1,4 @@
-import { FaultStepError, type FaultLease } from '@gameday/core';
+import { FaultStepError, type AbortPath, type FaultLease, type RevertResult } from '@gameday/core';
 import type { FaultEngine } from './fault-engine';
 import { isAbortNonce, parseKeyValues } from './helper-protocol';
 import { HelperRunner } from './step-runner';
@@ -55,4 +55,48 @@ export async function helperRevert(
       ? new Date(Number(kv.reverted_at) - (lease.details?.clockCorrectionMs ?? 0))
       : engine.now();
   return { runner, kv, at };
+}
+
+const STILL_ON: ReadonlySet<string> = new Set(['armed', 'applying', 'applied']);
+
+/**
+ * Ends what a sidecar helper's plan still holds, for kinds whose helper runs the fault itself (a
+ * process kill's repetition, a stress, a reset not made yet): for aborts the stdin line this
+ * process holds, else USR2 through the Docker API, then `gameday-helper revert`, which stops the
+ * plan and confirms. No helper running: what it ran died with its container, so it is already
+ * gone (`gone` says what); the helper container itself is removed by release, as for every kind.
+ * `details` adds what the fault did to the target (an outcome, not a failure).
+ */
+export async function revertHelperPlan(
+  engine: FaultEngine,
+  lease: FaultLease,
+  reason: string,
+  gone: string,
+  details: (helperId: string) => Promise<string[]> = async () => [],
+): Promise<RevertResult> {
+  const helper = await engine.helperOf(lease);
+  if (!helper?.State?.Running)
+    return {
+      outcome: 'already_gone',
+      at: engine.now(),
+      details: [`no helper of ${lease.containerName} is running: ${gone}`],
+    };
+  let abortPath: AbortPath | undefined;
+  if (isUrgent(reason))
+    abortPath = abortThroughStdin(engine, lease, reason)
+      ? 'stdin'
+      : (await abortThroughSignal(engine, helper.Id))
+        ? 'signal'
+        : undefined;
+  const { kv, at } = await helperRevert(engine, lease, helper.Id, reason);
+  if (STILL_ON.has(kv.state))
+    throw new Error(`the helper of ${lease.containerName} is still ${kv.state} after its revert`);
+  // the helper names the way it was told: `signal` (USR2) or `stdin` (the abort line)
+  const byUs = !!abortPath && kv.was === 'reverted' && kv.revert_reason === abortPath;
+  return {
+    outcome: byUs || kv.was === 'applied' ? 'reverted' : 'already_gone',
+    at,
+    details: await details(helper.Id),
+    ...(abortPath ? { abortPath } : {}),
+  };
 }

@@ -13,7 +13,7 @@ import { probeSocketDestroy } from '../blackhole/blackhole-probe';
 import { resetIssues } from '../blackhole/blackhole-verify';
 import type { FaultKind } from '../fault-kind';
 import { helperSchedule } from '../helper-clock';
-import { revertProcessKill } from '../process-kill/process-kill-revert';
+import { revertHelperPlan } from '../../engine/helper-revert';
 
 const steps = (argv: string[]) => ({ apply: [argv], undo: [null] });
 
@@ -106,5 +106,6 @@ export const resetKind: FaultKind<ResetFaultSpec> = {
 
   verify: verifyReset,
   // nothing to undo in the target: a revert ends the helper's plan (as for a process kill)
-  revert: revertProcessKill,
+  // nothing lasting in the target: a revert before T0 cancels the reset still to come
+  revert: (engine, lease, reason) => revertHelperPlan(engine, lease, reason, 'no reset is still to come'),
 };

@@ -1,10 +1,8 @@
-import type { AbortPath, FaultLease, RevertResult } from '@gameday/core';
+import type { FaultLease, RevertResult } from '@gameday/core';
 import { execInContainer, inspectOrNull } from '../../engine/docker-exec';
 import type { FaultEngine } from '../../engine/fault-engine';
-import { abortThroughSignal, abortThroughStdin, helperRevert, isUrgent } from '../../engine/helper-revert';
+import { revertHelperPlan } from '../../engine/helper-revert';
 import { parseKeyValues } from '../../engine/helper-protocol';
-
-const STILL_ON: ReadonlySet<string> = new Set(['armed', 'applying', 'applied']);
 
 /**
  * What the stress did to the target, as an outcome rather than a failure: OOM kills in its cgroup
@@ -31,29 +29,8 @@ async function oomOutcome(engine: FaultEngine, lease: FaultLease, helperId: stri
  * in the helper's PID namespace, which died with it), so it is already gone; the helper container
  * itself is removed by release, as for every kind.
  */
-export async function revertStress(engine: FaultEngine, lease: FaultLease, reason: string): Promise<RevertResult> {
-  const helper = await engine.helperOf(lease);
-  if (!helper?.State?.Running)
-    return {
-      outcome: 'already_gone',
-      at: engine.now(),
-      details: [`no helper of ${lease.containerName} is running: no stress-ng runs any more`],
-    };
-  let abortPath: AbortPath | undefined;
-  if (isUrgent(reason))
-    abortPath = abortThroughStdin(engine, lease, reason)
-      ? 'stdin'
-      : (await abortThroughSignal(engine, helper.Id))
-        ? 'signal'
-        : undefined;
-  const { kv, at } = await helperRevert(engine, lease, helper.Id, reason);
-  if (STILL_ON.has(kv.state))
-    throw new Error(`the helper of ${lease.containerName} is still ${kv.state} after its revert`);
-  const byUs = !!abortPath && kv.was === 'reverted' && kv.revert_reason === abortPath;
-  return {
-    outcome: byUs || kv.was === 'applied' ? 'reverted' : 'already_gone',
-    at,
-    details: await oomOutcome(engine, lease, helper.Id),
-    ...(abortPath ? { abortPath } : {}),
-  };
+export function revertStress(engine: FaultEngine, lease: FaultLease, reason: string): Promise<RevertResult> {
+  return revertHelperPlan(engine, lease, reason, 'no stress-ng runs any more', (helperId) =>
+    oomOutcome(engine, lease, helperId),
+  );
 }
