@@ -8,7 +8,7 @@ import { parseDurationMs, RUN_TERMINAL, type RunResult } from '@gameday/core';
 import { ensureHelperImage } from '@gameday/faults';
 import { startUmlDocker, type UmlDocker } from '../../tools/lab/uml-docker';
 import { hostHasNetem } from './engine';
-import { freePort, startProcess, waitForHttp, type Managed } from '../../tools/lab/processes';
+import { freePorts, startProcess, waitForHttp, type Managed } from '../../tools/lab/processes';
 
 const execFileP = promisify(execFile);
 const ROOT = path.resolve(__dirname, '../..');
@@ -153,7 +153,7 @@ export async function runClassicDemo(options: DemoOptions = {}): Promise<DemoRes
     // ---- 3. API and worker on the host, Prometheus scraping everything
     const ports = options.fixedPorts
       ? { api: 8080, worker: 9464, prometheus: 9090 }
-      : { api: await freePort(), worker: await freePort(), prometheus: await freePort() };
+      : await freePorts(3).then(([api, worker, prometheus]) => ({ api, worker, prometheus }));
     const token = randomBytes(24).toString('hex');
     const env: NodeJS.ProcessEnv = {
       ...process.env,
