@@ -88,6 +88,8 @@ module.exports = {
       // the scheduling tests once more, with the queues on a local three-node Redis Cluster
       displayName: 'redis-cluster',
       testMatch: ['<rootDir>/test/integration/scheduling/*.int-spec.ts'],
+      // the fleet burst's firing is the same code as the other scheduling files': once is enough
+      testPathIgnorePatterns: ['/fleet-burst\\.int-spec\\.ts$'],
       globalSetup: '<rootDir>/test/support/redis-cluster.global-setup.ts',
       globalTeardown: '<rootDir>/test/support/redis-cluster.global-teardown.ts',
       setupFiles: ['<rootDir>/test/support/redis-cluster.env.ts'],
