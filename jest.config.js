@@ -44,31 +44,34 @@ const common = {
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/tools/prisma-migrate/'],
 };
-// scripts/test.sh runs the tiers in two lanes at once (GAMEDAY_TEST_LANE), each a jest process
+// scripts/test.sh runs the tiers in three lanes at once (GAMEDAY_TEST_LANE), each a jest process
 // of its own with its own database and Redis index: most integration files wait on planned
-// instants, not on the CPU. The Docker-heavy files go in one lane, the API/control files in the
-// other. Without the variable every file is selected.
-const DOCKER_LANE = '<rootDir>/test/integration/(faults|runner|demo|prisma)/';
-// a Docker-side file that runs in the api lane to even the lanes out (58 s of 578 in the docker lane)
-const TO_API_LANE = '<rootDir>/test/integration/runner/two-engines.int-spec.ts';
-// Files whose timing failed beside the other lane (a paused target not unpaused by T1+5 s with
+// instants, not on the CPU. Faults and runs on Docker in one lane, the API/control files in
+// another, the images, the compose file and the scheduling files in the third. Without the
+// variable every file is selected.
+const LANES = {
+  docker: ['faults', 'runner'],
+  images: ['demo', 'prisma', 'scheduling'],
+};
+const dirsOf = (dirs) => `<rootDir>/test/integration/{${dirs.join(',')}}/**/*.int-spec.ts`;
+// Files whose timing failed beside the other lanes (a paused target not unpaused by T1+5 s with
 // Postgres cut; a blackhole's helper record missing at T1) and passed every time alone: they run
-// in a lane of their own after the two, on a quiet machine, until the cause is found.
+// in a lane of their own after the others, on a quiet machine, until the cause is found.
 const SERIAL_LANE = [
   '<rootDir>/test/integration/control/postgres-down-fault.int-spec.ts',
   '<rootDir>/test/integration/faults/blackhole.int-spec.ts',
 ];
 const lane = process.env.GAMEDAY_TEST_LANE;
 const integrationMatch =
-  lane === 'docker'
-    ? {
-        testMatch: ['<rootDir>/test/integration/{faults,runner,demo,prisma}/**/*.int-spec.ts'],
-        testPathIgnorePatterns: [TO_API_LANE, ...SERIAL_LANE],
-      }
+  lane === 'docker' || lane === 'images'
+    ? { testMatch: [dirsOf(LANES[lane])], testPathIgnorePatterns: SERIAL_LANE }
     : lane === 'api'
       ? {
           testMatch: ['<rootDir>/test/integration/**/*.int-spec.ts'],
-          testPathIgnorePatterns: [`${DOCKER_LANE}(?!two-engines\\.int-spec\\.ts$)`, ...SERIAL_LANE],
+          testPathIgnorePatterns: [
+            `<rootDir>/test/integration/(${[...LANES.docker, ...LANES.images].join('|')})/`,
+            ...SERIAL_LANE,
+          ],
         }
       : lane === 'serial'
         ? { testMatch: SERIAL_LANE }

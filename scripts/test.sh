@@ -41,13 +41,16 @@ results="$(mktemp -d)"
 started=$SECONDS
 status=0
 
-# The non-lab tiers run as two jest processes at once (lanes, GAMEDAY_TEST_LANE in jest.config.js),
-# each in band on a database and a Redis index of its own: most integration files wait on planned
-# instants, not on the CPU, so two lanes take little more than the longer one. A lane's output is
-# printed when it ends.
+# The non-lab tiers run as three jest processes at once (lanes, GAMEDAY_TEST_LANE in
+# jest.config.js), each in band on a database and a Redis index of its own: most integration files
+# wait on planned instants, not on the CPU, so three lanes take little more than the longest. A
+# lane's output is printed when it ends.
 api_db="${TEST_API_LANE_DATABASE_URL:-${DATABASE_URL}_api}"
 api_redis="${TEST_API_LANE_REDIS_URL:-${REDIS_URL%/*}/1}"
+images_db="${TEST_IMAGES_LANE_DATABASE_URL:-${DATABASE_URL}_images}"
+images_redis="${TEST_IMAGES_LANE_REDIS_URL:-${REDIS_URL%/*}/2}"
 migrate "$api_db"
+migrate "$images_db"
 lane_prefix=()
 run_lane() { # name database redis jest-projects…
   local name=$1 db=$2 redis=$3
@@ -57,15 +60,20 @@ run_lane() { # name database redis jest-projects…
 }
 run_others() {
   local s=0
-  run_lane docker "$DATABASE_URL" "$REDIS_URL" unit integration redis-cluster &
+  run_lane docker "$DATABASE_URL" "$REDIS_URL" integration &
   local docker_pid=$!
+  run_lane images "$images_db" "$images_redis" unit integration redis-cluster &
+  local images_pid=$!
   run_lane api "$api_db" "$api_redis" integration browser || s=1
-  echo "== lane api (integration: api, cli, control, scheduling, security, probes, two-engines; browser): $((SECONDS - started)) s"
+  echo "== lane api (integration: api, cli, control, security, probes; browser): $((SECONDS - started)) s"
   cat "$results/api.log"
+  wait "$images_pid" || s=1
+  echo "== lane images (unit; integration: demo, prisma, scheduling; redis-cluster): $((SECONDS - started)) s"
+  cat "$results/images.log"
   wait "$docker_pid" || s=1
-  echo "== lane docker (unit; integration: faults, runner, demo, prisma; redis-cluster): $((SECONDS - started)) s"
+  echo "== lane docker (integration: faults, runner): $((SECONDS - started)) s"
   cat "$results/docker.log"
-  # then alone: the files whose timing failed beside the other lane (jest.config.js SERIAL_LANE)
+  # then alone: the files whose timing failed beside the other lanes (jest.config.js SERIAL_LANE)
   run_lane serial "$DATABASE_URL" "$REDIS_URL" integration || s=1
   echo "== lane serial (integration files timed alone): $((SECONDS - started)) s"
   cat "$results/serial.log"
