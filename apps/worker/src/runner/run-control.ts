@@ -93,21 +93,32 @@ export class RunControl {
     this.controller.abort(this.fenced);
   }
 
-  /** Resolves at `at` (epoch ms) or rejects with RunAbortedError as soon as the run is aborted. */
+  /**
+   * Resolves once the clock reads `at` (epoch ms) or rejects with RunAbortedError as soon as the
+   * run is aborted. A timer may fire a millisecond or more before the wall clock gets there (it
+   * runs on the monotonic clock): it is then set again for what is left, so nothing planned for
+   * `at` happens before it.
+   */
   sleepUntil(at: number): Promise<void> {
     this.throwIfAborted();
-    const ms = at - this.clock.now().getTime();
-    if (ms <= 0) return Promise.resolve();
+    if (at - this.clock.now().getTime() <= 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
       const onAbort = () => {
         clearTimeout(timer);
         reject(this.fenced ?? new RunAbortedError(this.cause!));
       };
-      const timer = setTimeout(() => {
+      const wait = () => {
+        const ms = at - this.clock.now().getTime();
+        if (ms > 0) {
+          timer = setTimeout(wait, ms);
+          return;
+        }
         this.signal.removeEventListener('abort', onAbort);
         resolve();
-      }, ms);
+      };
       this.signal.addEventListener('abort', onAbort, { once: true });
+      wait();
     });
   }
 }
