@@ -106,8 +106,6 @@ lab() {
   need_cmd ping iputils-ping
   need_cmd dockerd docker.io
   need_cmd xtables-legacy-multi iptables
-  # starts the lab kernel on hosts whose XSAVE area it cannot write (tools/lab/uml-fp-fallback.ts)
-  need_cmd python3 python3-minimal
   local kver; kver="$(ls /usr/lib/uml/modules 2>/dev/null | sort -V | tail -1)"
   [ -n "$kver" ] || die "user-mode-linux is installed but /usr/lib/uml/modules is empty"
   [ -n "$(find "/usr/lib/uml/modules/$kver" -name 'sch_netem.ko*' -print -quit)" ] \

@@ -7,7 +7,6 @@ import Docker from 'dockerode';
 import { parseDurationMs, RUN_TERMINAL, type RunResult } from '@gameday/core';
 import { ensureHelperImage } from '@gameday/faults';
 import { startUmlDocker, type UmlDocker } from '../../tools/lab/uml-docker';
-import { requireLabKernel } from '../../tools/lab/uml-process';
 import { hostHasNetem } from './engine';
 import { freePorts, startProcess, waitForHttp, type Managed } from '../../tools/lab/processes';
 
@@ -144,8 +143,6 @@ export async function runClassicDemo(options: DemoOptions = {}): Promise<DemoRes
       docker,
       engine === 'lab' ? '0.0.0.0' : '127.0.0.1',
       engine === 'lab' ? 'pooled' : 'per-request',
-      // a lab kernel keeping only SSE state (uml-fp-fallback.ts): the services' glibc avoids AVX too
-      engine === 'lab' ? requireLabKernel().fp.guestEnv.GLIBC_TUNABLES : undefined,
     );
     cleanups.push(() => demo.remove());
     const service1 = `http://${engineHost}:${demo.ports.service1}`;
@@ -388,12 +385,7 @@ export function windowsLine(run: RunDetail): string {
     .join('\n');
 }
 
-async function startDemoSystem(
-  docker: Docker,
-  bindIp: string,
-  dbConnection: 'per-request' | 'pooled',
-  glibcTunables?: string,
-) {
+async function startDemoSystem(docker: Docker, bindIp: string, dbConnection: 'per-request' | 'pooled') {
   const suffix = randomBytes(3).toString('hex');
   const network = `${DEMO_PROJECT}-${suffix}`;
   const names = {
@@ -420,7 +412,7 @@ async function startDemoSystem(
     const c = await docker.createContainer({
       name,
       Image: image,
-      Env: glibcTunables ? [...env, `GLIBC_TUNABLES=${glibcTunables}`] : env,
+      Env: env,
       Labels: compose(alias),
       // The images' HEALTHCHECK starts a node (or pg_isready) process every 5 s per container. The
       // demo waits for service1's HTTP answer itself and nothing reads the health status; in the

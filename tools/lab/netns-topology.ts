@@ -32,6 +32,6 @@ attach ${dstA.netns} ${dstA.addr} ${dstA.addr6}
 attach ${dstB.netns} ${dstB.addr} ${dstB.addr6}
 mkdir -p ${wwwDir}
 echo ok >${wwwDir}/index.html
-exec ${nodePath} \${GD_LAB_NO_WIDE_VECTORS:+--no-enable-avx --no-enable-avx2 --no-enable-fma3} ${agentPath} "$GD_LAB_DIR/plan.json" "$GD_LAB_OUT/results.json"
+exec ${nodePath} ${agentPath} "$GD_LAB_DIR/plan.json" "$GD_LAB_OUT/results.json"
 `;
 }

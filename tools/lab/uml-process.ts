@@ -4,7 +4,6 @@ import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { labFpMode, type FpMode } from './uml-fp-fallback';
 
 export const LAB_SCRIPTS_DIR = path.resolve(__dirname, 'guest');
 
@@ -14,8 +13,6 @@ export interface LabKernel {
   /** Kernel release of that binary; its modules live in /usr/lib/uml/modules/<release>. */
   release: string;
   modulesDir: string;
-  /** How the kernel is started on this host and what its guest must avoid (uml-fp-fallback.ts) */
-  fp: FpMode;
 }
 
 /**
@@ -47,7 +44,7 @@ export function requireLabKernel(requiredModules: readonly string[] = []): LabKe
   }
   if (process.getuid?.() !== 0)
     throw new Error('lab prerequisite missing: the lab needs root (network namespaces, tap devices)');
-  return { uml, release, modulesDir, fp: labFpMode(uml) };
+  return { uml, release, modulesDir };
 }
 
 function cpusAllowed(pid: number): string | undefined {
@@ -150,9 +147,7 @@ export function bootUml(opts: UmlBootOptions): ChildProcess {
     `init=${opts.init}`,
     `uml_dir=${path.join(opts.dir, 'uml')}`,
     ...(opts.extraArgs ?? []),
-    ...Object.entries({ GD_LAB_DIR: opts.dir, ...opts.kernel.fp.guestEnv, ...opts.initEnv }).map(
-      ([k, v]) => `${k}=${v}`,
-    ),
+    ...Object.entries({ GD_LAB_DIR: opts.dir, ...opts.initEnv }).map(([k, v]) => `${k}=${v}`),
     'con=null',
     'con0=fd:0,fd:1',
   ];
@@ -160,12 +155,11 @@ export function bootUml(opts: UmlBootOptions): ChildProcess {
   // joins it before the kernel starts (its processes inherit it), and taskset is not needed
   const cpuset = process.env.GAMEDAY_LAB_CPUSET;
   const cpu = cpuset ? undefined : labCpu();
-  const kernel = [...opts.kernel.fp.launcher, opts.kernel.uml];
   const [file, argv]: [string, string[]] = cpuset
-    ? ['sh', ['-c', 'echo $$ >"$1/tasks" && shift && exec "$@"', 'lab-cpuset', cpuset, ...kernel, ...args]]
+    ? ['sh', ['-c', 'echo $$ >"$1/tasks" && shift && exec "$@"', 'lab-cpuset', cpuset, opts.kernel.uml, ...args]]
     : cpu === undefined
-      ? [kernel[0], [...kernel.slice(1), ...args]]
-      : ['taskset', ['-c', String(cpu), ...kernel, ...args]];
+      ? [opts.kernel.uml, args]
+      : ['taskset', ['-c', String(cpu), opts.kernel.uml, ...args]];
   const consoleFd = openSync(path.join(opts.dir, 'console.log'), 'a');
   try {
     const child = spawn(file, argv, { stdio: ['ignore', consoleFd, consoleFd], detached: true });
