@@ -62,6 +62,17 @@ const SERIAL_LANE = [
   '<rootDir>/test/integration/faults/blackhole.int-spec.ts',
 ];
 const lane = process.env.GAMEDAY_TEST_LANE;
+// The lab tier as two jest processes at once (GAMEDAY_LAB_LANE, scripts/test.sh), each with a
+// guest of its own (one virtual CPU each): the rollback files and the stress file in lane b, the
+// end-to-end demo and the netem, blackhole and process-kill files in lane a.
+const LAB_LANE_B = ['rollback-sigkill', 'rollback-redis-loss', 'rollback-restarts', 'stress-docker'].map(
+  (f) => `<rootDir>/test/lab/${f}.lab-spec.ts`,
+);
+const labLane = process.env.GAMEDAY_LAB_LANE;
+const labMatch =
+  labLane === 'b'
+    ? { testMatch: LAB_LANE_B }
+    : { testMatch: ['<rootDir>/test/lab/**/*.lab-spec.ts'], testPathIgnorePatterns: labLane === 'a' ? LAB_LANE_B : [] };
 const integrationMatch =
   lane === 'docker' || lane === 'images'
     ? { testMatch: [dirsOf(LANES[lane])], testPathIgnorePatterns: SERIAL_LANE }
@@ -108,7 +119,7 @@ module.exports = {
     {
       ...common,
       displayName: 'lab',
-      testMatch: ['<rootDir>/test/lab/**/*.lab-spec.ts'],
+      ...labMatch,
       // powers off the lab engine the files shared (tools/lab/shared-lab.ts)
       globalTeardown: '<rootDir>/test/support/lab.global-teardown.ts',
       setupFilesAfterEnv: ['<rootDir>/test/support/tier-timeout.ts'],
