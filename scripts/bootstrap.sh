@@ -111,6 +111,9 @@ lab() {
   [ -n "$(find "/usr/lib/uml/modules/$kver" -name 'sch_netem.ko*' -print -quit)" ] \
     || die "the user-mode-linux kernel $kver has no sch_netem module"
   log "lab: user-mode-linux $kver with sch_netem"
+  # a host whose XSAVE area the packaged kernel cannot write (AVX-512, AMX) gets one built from
+  # Debian's sources, once (scripts/lab-kernel.sh; 10-20 min on 2 CPUs)
+  as_root bash "$root/scripts/lab-kernel.sh" build
 }
 
 prometheus_pkg() {

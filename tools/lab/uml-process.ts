@@ -8,31 +8,46 @@ import path from 'node:path';
 export const LAB_SCRIPTS_DIR = path.resolve(__dirname, 'guest');
 
 export interface LabKernel {
-  /** The user-mode-linux kernel binary (GAMEDAY_LAB_UML, default /usr/bin/linux.uml). */
+  /**
+   * The user-mode-linux kernel binary: GAMEDAY_LAB_UML, else the one scripts/lab-kernel.sh built
+   * for a host the packaged kernel cannot run on, else Debian's /usr/bin/linux.uml.
+   */
   uml: string;
   /** Kernel release of that binary; its modules live in /usr/lib/uml/modules/<release>. */
   release: string;
   modulesDir: string;
 }
 
+/** Where scripts/lab-kernel.sh installs the kernel it builds (the lab prefers it when present). */
+export const BUILT_LAB_KERNEL = '/usr/local/lib/gameday-uml/linux.uml';
+
 /**
  * Finds the lab kernel and its modules, or throws an error saying exactly what is missing and
  * how to install it. Lab tests call this first: a missing prerequisite fails the tier loudly.
  */
 export function requireLabKernel(requiredModules: readonly string[] = []): LabKernel {
-  const uml = process.env.GAMEDAY_LAB_UML ?? '/usr/bin/linux.uml';
+  const uml = process.env.GAMEDAY_LAB_UML ?? (existsSync(BUILT_LAB_KERNEL) ? BUILT_LAB_KERNEL : '/usr/bin/linux.uml');
   const fix = 'install it with `bash scripts/bootstrap.sh lab` (Debian packages user-mode-linux, kmod, busybox-static)';
   if (!existsSync(uml)) throw new Error(`lab prerequisite missing: user-mode-linux kernel ${uml} not found; ${fix}`);
   const root = '/usr/lib/uml/modules';
-  const releases = existsSync(root) ? readdirSync(root).sort() : [];
-  const release = releases.at(-1);
-  if (!release) throw new Error(`lab prerequisite missing: no kernel modules under ${root}; ${fix}`);
+  // the binary names its release (`--version`): with a built kernel beside the packaged one, the
+  // modules of the one that runs
+  const release = execFileSync(uml, ['--version'], { encoding: 'utf8', timeout: 10_000 }).trim();
   const modulesDir = path.join(root, release);
   const modulesDep = path.join(modulesDir, 'modules.dep');
   if (!existsSync(modulesDep)) throw new Error(`lab prerequisite missing: ${modulesDep}; ${fix}`);
   const dep = readFileSync(modulesDep, 'utf8');
+  // a module may be built in (7.x has ipv6 built in): its name then prefixes the kernel's
+  // built-in module info (modules.builtin.modinfo, "ipv6.parm=…"), and the guest finds it loaded
+  const modinfo = path.join(modulesDir, 'modules.builtin.modinfo');
+  const builtin = new Set(
+    (existsSync(modinfo) ? readFileSync(modinfo, 'latin1') : '')
+      .split('\0')
+      .map((l) => l.split('.')[0].replace(/-/g, '_')),
+  );
   const missing = requiredModules.filter(
-    (m) => !new RegExp(`/${m.replace(/[-_]/g, '[-_]')}\\.ko(\\.[a-z]+)?:`).test(dep),
+    (m) =>
+      !builtin.has(m.replace(/-/g, '_')) && !new RegExp(`/${m.replace(/[-_]/g, '[-_]')}\\.ko(\\.[a-z]+)?:`).test(dep),
   );
   if (missing.length)
     throw new Error(
