@@ -63,7 +63,9 @@ export const partitionKind: FaultKind<PartitionFaultSpec> = {
     return { ...plan, side: sideOf(target).group };
   },
 
-  prepare: (engine, spec, base, options) => armBlackhole(engine, sideBlackhole(spec, base.target), base, options),
+  async prepare(engine, spec, base, options) {
+    return armBlackhole(engine, sideBlackhole(spec, base.target), base, options);
+  },
 
   draftLease: (prepared) => blackholeLeasePart('partition', prepared, sideDetails),
   ...blackholeActions<PartitionFaultSpec>(sideDetails),
