@@ -199,8 +199,12 @@ it('the helpers keep the clock: dropped between the groups from T0, nothing of o
   // a dropped call is unanswered, not refused
   expect(await reachability(1)).toEqual(cut('timeout'));
   await new Promise((r) => setTimeout(r, t1 + 1_000 - Date.now()));
-  for (const lease of planned)
-    expect(await ledger.readTimeline(driver, lease)).toMatchObject({ state: 'reverted', revertReason: 'scheduled' });
+  const timelines = await Promise.all(planned.map((lease) => ledger.readTimeline(driver, lease)));
+  console.log(
+    `partition, helpers' records per netns: applied ${timelines.map((t) => t.appliedAt!.getTime() - t0).join('/')} ms after T0, ` +
+      `reverted ${timelines.map((t) => t.revertedAt!.getTime() - t1).join('/')} ms after T1`,
+  );
+  for (const t of timelines) expect(t).toMatchObject({ state: 'reverted', revertReason: 'scheduled' });
   expect(allTables()).toEqual(before);
   for (const n of SIDES) expect(ourLines(n)).toEqual([]);
   expect(await reachability(2)).toEqual(open);
