@@ -25,8 +25,8 @@ function rulesDetails(prepared: PreparedFault, extra: Extra): LeaseDetails {
   };
 }
 
-export function blackholeLeasePart<K extends 'blackhole' | 'partition'>(
-  kind: K,
+export function blackholeLeasePart(
+  kind: 'blackhole' | 'partition',
   prepared: PreparedFault,
   extra: Extra = none,
 ): LeaseDraftPart {
