@@ -201,7 +201,7 @@ describe('dry run (API → fault queue → worker → Docker, nothing applied)',
       'process-crash': { target: 'db', process: 'busybox', every: '10s' },
       'container-pause': { target: 'app' },
       'container-restart': { target: 'app' },
-      partition: { target: 'app', peer: 'front' },
+      partition: { serviceA: 'app', serviceB: 'front' },
       // its first step's target is checked below; each step is an entry of its own
       'bad-afternoon': { target: 'app', database: 'db', port: 5432 },
       'noisy-neighbour': { target: 'app', memoryMb: 16 },
@@ -237,11 +237,18 @@ describe('dry run (API → fault queue → worker → Docker, nothing applied)',
       expect({ name, status: dry.status }).toEqual({ name, status: 200 });
       const [e] = dry.body.experiments;
       expect({ name, error: e.error }).toEqual({ name, error: undefined });
-      expect(e.result.targets.map((t: { target: { containerName: string } }) => t.target.containerName)).toEqual([
-        serviceContainer(String(set.target)),
-      ]);
+      // a partition's targets are both groups, each told its side
+      const sides = e.fault.kind === 'partition' ? [set.serviceA, set.serviceB] : [set.target];
+      expect(e.result.targets.map((t: { target: { containerName: string } }) => t.target.containerName)).toEqual(
+        sides.map((s) => serviceContainer(String(s))),
+      );
+      if (e.fault.kind === 'partition')
+        expect(e.result.targets.map((t: { side: string }) => t.side)).toEqual([
+          `between.0 (compose ${PROJECT}/app)`,
+          `between.1 (compose ${PROJECT}/front)`,
+        ]);
       const t = e.result.targets[0];
-      if (e.fault.kind === 'blackhole') {
+      if (e.fault.kind === 'blackhole' || e.fault.kind === 'partition') {
         // the peer service became its address on the network it shares with the target
         expect(t.peers).toEqual([
           expect.objectContaining({ addresses: [expect.stringMatching(/^\d+\.\d+\.\d+\.\d+$/)] }),

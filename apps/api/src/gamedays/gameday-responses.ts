@@ -86,6 +86,10 @@ const dryRunTargetSchema = z.looseObject({
     .array(z.object({ peer: z.string(), addresses: z.array(z.string()) }))
     .optional()
     .meta({ description: 'blackhole: each peer as named → the addresses it resolves to now (arming resolves again)' }),
+  side: z
+    .string()
+    .optional()
+    .meta({ description: "partition: this target's group (its peers are the other group's containers)" }),
   processes: z
     .array(z.object({ pid: z.number().int(), comm: z.string(), note: z.string().optional() }))
     .optional()

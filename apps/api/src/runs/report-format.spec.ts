@@ -44,6 +44,13 @@ describe('describeFault', () => {
     expect(describeFault({ kind: 'container', target: { labels: { app: 'x' } }, action: 'pause' })).toBe(
       'container fault on labels={app=x}: action=pause',
     );
+    expect(
+      describeFault({
+        kind: 'partition',
+        between: [{ compose: { project: 'shop', service: 'api' } }, { container: 'db' }],
+        action: 'drop',
+      }),
+    ).toBe('partition fault on between [{compose={project=shop service=api}}, {container=db}]: action=drop');
   });
 });
 

@@ -36,7 +36,11 @@ function inline(value: unknown, nested = false): string {
 /** One line describing a fault for people: "network fault on container=demo-service2-1: netem={delay=500ms jitter=100ms}". */
 export function describeFault(fault: FaultLike): string {
   const { kind, target, ...rest } = fault;
-  return `${kind} fault on ${target ? inline(target) : 'an unspecified target'}${Object.keys(rest).length ? `: ${inline(rest)}` : ''}`;
+  // a fault naming several selectors (a partition's `between`) shows them where a target would be
+  const { between, ...others } = rest;
+  const on = target ? inline(target) : Array.isArray(between) ? `between ${inline(between)}` : 'an unspecified target';
+  const tail = target || !Array.isArray(between) ? rest : others;
+  return `${kind} fault on ${on}${Object.keys(tail).length ? `: ${inline(tail)}` : ''}`;
 }
 
 /** The experiment's fault, or each step with its place in the fault window. */

@@ -18,6 +18,7 @@ function printExperiment(io: Io, e: DryRunExperimentView): void {
   if (r.targets.length === 0) io.out('  no target\n');
   for (const t of r.targets) {
     io.out(`  target ${t.target.containerName} (${t.target.containerId.slice(0, 12)}) via ${t.strategy}\n`);
+    if (t.side) io.out(`    side:   ${t.side}\n`);
     if (t.runner.length) io.out(`    runner: ${displayArgv(t.runner)}\n`);
     for (const p of t.peers ?? []) io.out(`    peer:   ${p.peer} → ${p.addresses.join(', ') || 'no address'}\n`);
     for (const p of t.processes ?? []) io.out(`    process: ${p.pid} ${p.comm}${p.note ? ` (${p.note})` : ''}\n`);

@@ -99,8 +99,8 @@ describe('gameday new', () => {
     expect((await failure(runNew({ template: 'nope' }, 'human', io().streams))).message).toMatch(
       /^no template "nope" \(there are: service-latency, /,
     );
-    expect((await failure(runNew({ template: 'partition', set: ['peer'] }, 'human', io().streams))).message).toBe(
-      '--set peer: expected KEY=VALUE (e.g. --set delay=200ms)',
+    expect((await failure(runNew({ template: 'partition', set: ['serviceB'] }, 'human', io().streams))).message).toBe(
+      '--set serviceB: expected KEY=VALUE (e.g. --set delay=200ms)',
     );
     expect((await failure(runNew({}, 'human', io().streams))).message).toMatch(/--template NAME.*--list/);
   });

@@ -14,16 +14,17 @@ function Fault({ fault }: { fault: Spec }) {
   if (!fault) return null;
   if (fault.hidden)
     return <p className="muted">A {fault.kind} fault, hidden until the champion reveals it (blind mode).</p>;
-  const { kind, target, ...rest } = fault;
+  const { kind, target, between, ...rest } = fault;
   return (
     <dl className="pairs">
       <dt>Fault</dt>
       <dd>
         <strong>{kind}</strong> {rest.action ? `(${rest.action})` : ''}
       </dd>
-      <dt>Target</dt>
+      {/* a partition names two groups where other kinds name one target */}
+      <dt>{Array.isArray(between) ? 'Between' : 'Target'}</dt>
       <dd>
-        <code>{inline(target)}</code>
+        <code>{Array.isArray(between) ? between.map(inline).join(' | ') : inline(target)}</code>
       </dd>
       {Object.entries(rest)
         .filter(([k]) => k !== 'action')

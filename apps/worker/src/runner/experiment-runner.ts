@@ -150,6 +150,7 @@ async function judge(ctx: ExperimentContext): Promise<ExperimentResult> {
       containerId: l.containerId,
       containerName: l.containerName,
       netnsId: l.netnsId,
+      ...(l.details?.partitionSide ? { side: l.details.partitionSide } : {}),
     })),
     ...judged,
     injectionSkewMs: applied?.skewMs ?? null,

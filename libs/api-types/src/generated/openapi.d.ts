@@ -368,6 +368,8 @@ export interface components {
                         }[];
                         revert: string[][];
                         runner: string[];
+                        /** @description partition: this target's group (its peers are the other group's containers) */
+                        side?: string;
                         strategy: string;
                         target: {
                             containerId: string;
@@ -774,6 +776,42 @@ export interface components {
                             percent?: number;
                         };
                     };
+                } | {
+                    /**
+                     * @default drop
+                     * @enum {string}
+                     */
+                    action: "drop" | "reject";
+                    between: {
+                        allowPrivileged?: boolean;
+                        compose?: {
+                            project: string;
+                            service?: string;
+                        };
+                        container?: string;
+                        labels?: {
+                            [key: string]: string;
+                        };
+                        /**
+                         * @default {
+                         *       "mode": "all"
+                         *     }
+                         */
+                        selection: {
+                            count?: number;
+                            /** @enum {string} */
+                            mode: "one" | "all" | "count" | "percent";
+                            percent?: number;
+                        };
+                    }[];
+                    /** @enum {string} */
+                    kind: "partition";
+                    /**
+                     * @default all
+                     * @enum {string}
+                     */
+                    protocol: "tcp" | "udp" | "icmp" | "all";
+                    resetEstablished?: boolean;
                 };
                 guardrails?: {
                     /** @default 0s */
@@ -1143,6 +1181,42 @@ export interface components {
                                 percent?: number;
                             };
                         };
+                    } | {
+                        /**
+                         * @default drop
+                         * @enum {string}
+                         */
+                        action: "drop" | "reject";
+                        between: {
+                            allowPrivileged?: boolean;
+                            compose?: {
+                                project: string;
+                                service?: string;
+                            };
+                            container?: string;
+                            labels?: {
+                                [key: string]: string;
+                            };
+                            /**
+                             * @default {
+                             *       "mode": "all"
+                             *     }
+                             */
+                            selection: {
+                                count?: number;
+                                /** @enum {string} */
+                                mode: "one" | "all" | "count" | "percent";
+                                percent?: number;
+                            };
+                        }[];
+                        /** @enum {string} */
+                        kind: "partition";
+                        /**
+                         * @default all
+                         * @enum {string}
+                         */
+                        protocol: "tcp" | "udp" | "icmp" | "all";
+                        resetEstablished?: boolean;
                     };
                     name: string;
                 }[];

@@ -4,6 +4,7 @@ import type { ClockOffset } from './clock-offset';
 import type { FaultSpec } from './fault.schema';
 import type { FaultLease, LeaseDetails, NewFaultLease } from './fault-lease';
 import type { CompiledNetworkFault } from './network-fault.types';
+import type { PartitionSide } from './partition-sides';
 import type { VerifyOutcome } from './qdisc-verify';
 import type { CompiledReset } from './reset.compiler';
 import type { RefusedCandidate, SelectionRecord } from './target-selection';
@@ -20,6 +21,8 @@ export interface ResolvedTarget {
   /** nsenter only: the inode behind /proc/PID/ns/net at arming ("net:[4026532288]"); a reused PID has another */
   netnsInode?: string;
   labels: Record<string, string>;
+  /** partition: the group this target is in and the other group's containers */
+  side?: PartitionSide;
 }
 
 export interface TargetResolution {
@@ -27,6 +30,8 @@ export interface TargetResolution {
   refused: RefusedCandidate[];
   deduplicated: { id: string; name: string; sharesNetnsWith: string }[];
   selection: SelectionRecord;
+  /** partition: each group's own selection (`selection` sums them) */
+  groups?: SelectionRecord[];
 }
 
 export interface DryRunTarget {
@@ -39,6 +44,8 @@ export interface DryRunTarget {
   revert: string[][];
   /** blackhole: each peer → the addresses it resolves to now (arming resolves again) */
   peers?: ResolvedPeer[];
+  /** partition: the group this target is in (its peers are the other group's) */
+  side?: string;
   /** process-kill: the target's processes of that name now (PID as the engine's host sees it) */
   processes?: { pid: number; comm: string; note?: string }[];
   warnings: string[];

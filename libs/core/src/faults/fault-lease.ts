@@ -44,6 +44,8 @@ export interface LeaseDetails {
   blackhole?: BlackholeExpected;
   /** Blackhole faults: each peer and the addresses it was resolved to when armed (never re-resolved). */
   peers?: ResolvedPeer[];
+  /** Partitions: the group of this lease's netns ("between.0 (compose shop/api)"); peers are the other group's. */
+  partitionSide?: string;
   /** Process kills: the name, signal and repetition handed to the helper (verify judges its record by them). */
   processKill?: ProcessKillPlan;
   /** Stress faults: what the helper runs and the target's cgroup it runs in (relative to the cgroup root). */

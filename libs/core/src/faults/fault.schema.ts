@@ -1,11 +1,15 @@
 import { z } from 'zod';
 import { FAULT_KIND_SCHEMAS } from './kinds/fault-kind-def.registry';
 
+export { faultTargets } from './kinds/fault-kind-def.registry';
+export type { FaultTargetRef } from './kinds/fault-kind-def';
+
 export * from './target.schema';
 export * from './network.schema';
 export * from './container.schema';
 export type { BlackholeFaultSpec } from './blackhole.schema';
 export type { ProcessKillFaultSpec } from './process-kill.schema';
+export type { PartitionFaultSpec } from './partition.schema';
 
 /**
  * The fault part of a GameDay spec: one member per kind, each contributed by its kind (see

@@ -3,6 +3,8 @@ export * from './blackhole.schema';
 export * from './blackhole.compiler';
 export * from './blackhole-peers';
 export * from './blackhole-reset';
+export * from './partition.schema';
+export * from './partition-sides';
 export * from './reset.schema';
 export * from './reset.compiler';
 export * from './process-kill.schema';

@@ -12,9 +12,10 @@ export type { LedgerUse } from './kinds/fault-kind-def';
  * `tc -batch …`, `sh -c …`, a root qdisc without our handle, another chain, `iptables-restore`)
  * is refused whatever the row says.
  */
+// a kind may share another's commands (a partition's are a blackhole's): each shape once
 const SHAPES: Record<LedgerUse, readonly LedgerShape[]> = {
-  revert: FAULT_KIND_DEFS.flatMap((def): readonly LedgerShape[] => def.ledgerArgv?.revert ?? []),
-  verify: FAULT_KIND_DEFS.flatMap((def): readonly LedgerShape[] => def.ledgerArgv?.verify ?? []),
+  revert: [...new Set(FAULT_KIND_DEFS.flatMap((def): readonly LedgerShape[] => def.ledgerArgv?.revert ?? []))],
+  verify: [...new Set(FAULT_KIND_DEFS.flatMap((def): readonly LedgerShape[] => def.ledgerArgv?.verify ?? []))],
 };
 
 const isList = (w: LedgerWord): w is readonly string[] => Array.isArray(w);

@@ -49,22 +49,27 @@ export const composeServiceSchema = z
   .max(255)
   .regex(/^[a-zA-Z0-9._-]+$/, 'must be a Compose service name: [a-zA-Z0-9._-]+');
 
-export const targetSchema = z
-  .strictObject({
-    container: containerNameSchema.optional(),
-    compose: z.strictObject({ project: composeProjectSchema, service: composeServiceSchema.optional() }).optional(),
-    labels: safeRecord(labelKey, labelValue).optional(),
-    selection: selectionSchema.default({ mode: 'one' }),
-    /** privileged containers are refused unless this is set */
-    allowPrivileged: z.boolean().optional(),
-  })
-  .superRefine((v, ctx) => {
-    const given = [v.container, v.compose, v.labels].filter((x) => x !== undefined).length;
-    if (given !== 1)
-      ctx.addIssue({ code: 'custom', message: 'target needs exactly one of container, compose or labels' });
-    if (v.labels !== undefined && Object.keys(v.labels).length === 0)
-      ctx.addIssue({ code: 'custom', path: ['labels'], message: 'labels must name at least one label' });
-  });
+/** The target selector with a default selection (one container unless told; a partition's groups: all). */
+export function targetSchemaWith(defaultSelection: z.input<typeof selectionSchema>) {
+  return z
+    .strictObject({
+      container: containerNameSchema.optional(),
+      compose: z.strictObject({ project: composeProjectSchema, service: composeServiceSchema.optional() }).optional(),
+      labels: safeRecord(labelKey, labelValue).optional(),
+      selection: selectionSchema.default(defaultSelection as z.output<typeof selectionSchema>),
+      /** privileged containers are refused unless this is set */
+      allowPrivileged: z.boolean().optional(),
+    })
+    .superRefine((v, ctx) => {
+      const given = [v.container, v.compose, v.labels].filter((x) => x !== undefined).length;
+      if (given !== 1)
+        ctx.addIssue({ code: 'custom', message: 'target needs exactly one of container, compose or labels' });
+      if (v.labels !== undefined && Object.keys(v.labels).length === 0)
+        ctx.addIssue({ code: 'custom', path: ['labels'], message: 'labels must name at least one label' });
+    });
+}
+
+export const targetSchema = targetSchemaWith({ mode: 'one' });
 
 export type TargetSpec = z.infer<typeof targetSchema>;
 export type SelectionSpec = z.infer<typeof selectionSchema>;

@@ -132,10 +132,19 @@ function experimentSection(report: RunReport, e: ReportExperiment): string {
   if (!report.faultDetailsHidden && e.targets && e.targets.length > 0) {
     parts.push('<h3>Targets</h3>');
     parts.push(
-      table(
-        ['container', 'id'],
-        e.targets.map((t) => [h(t.containerName), `<code>${h(t.containerId.slice(0, 12))}</code>`]),
-      ),
+      e.targets.some((t) => t.side)
+        ? table(
+            ['container', 'id', 'side'],
+            e.targets.map((t) => [
+              h(t.containerName),
+              `<code>${h(t.containerId.slice(0, 12))}</code>`,
+              h(t.side ?? ''),
+            ]),
+          )
+        : table(
+            ['container', 'id'],
+            e.targets.map((t) => [h(t.containerName), `<code>${h(t.containerId.slice(0, 12))}</code>`]),
+          ),
     );
   }
   const commands = report.faultDetailsHidden

@@ -94,7 +94,9 @@ function experiment(report: RunReport, e: ReportExperiment): string[] {
     out.push(
       '### Targets',
       '',
-      ...e.targets.map((t) => `- ${m(t.containerName)} (\`${t.containerId.slice(0, 12)}\`)`),
+      ...e.targets.map(
+        (t) => `- ${m(t.containerName)} (\`${t.containerId.slice(0, 12)}\`)${t.side ? `, ${m(t.side)}` : ''}`,
+      ),
       '',
     );
   }

@@ -312,6 +312,18 @@ describe('HTML report', () => {
     expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
   });
 
+  it("names a partition's side of each target", () => {
+    const r = report();
+    r.experiments[0].targets = [
+      { containerName: 'shop-api-1', containerId: 'aaaaaaaaaaaa0000', side: 'between.0 (compose shop/api)' },
+      { containerName: 'shop-db-1', containerId: 'bbbbbbbbbbbb0000', side: 'between.1 (compose shop/db)' },
+    ];
+    expect(renderRunReportHtml(r)).toContain(
+      '<td>shop-db-1</td><td><code>bbbbbbbbbbbb</code></td><td>between.1 (compose shop/db)</td>',
+    );
+    expect(renderRunReportMarkdown(r)).toContain('- shop-api-1 (`aaaaaaaaaaaa`), between.0 (compose shop/api)');
+  });
+
   it('leaves out targets and commands when the fault details are hidden', () => {
     const r = report({ faultDetailsHidden: true });
     delete r.experiments[0].fault;

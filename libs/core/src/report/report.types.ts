@@ -98,7 +98,8 @@ export interface ReportExperiment {
   injectionSkewMs?: number | null;
   revertSkewMs?: number | null;
   abortLatencyMs?: number | null;
-  targets?: { containerName: string; containerId: string }[];
+  /** side: a partition's group of the target */
+  targets?: { containerName: string; containerId: string; side?: string }[];
   /** an experiment with steps: each one planned vs actual; absent when hidden */
   steps?: StepResult[];
   /** the experiment's stop conditions as the spec states them (a breach is `aborted` with trigger guardrail) */

@@ -67,7 +67,15 @@ export const experimentResultSchema = z.object({
       gaps: z.array(intervalSchema.extend({ kind: z.string() })),
     })
     .optional(),
-  targets: z.array(z.object({ containerId: z.string(), containerName: z.string(), netnsId: z.string().nullish() })),
+  targets: z.array(
+    z.object({
+      containerId: z.string(),
+      containerName: z.string(),
+      netnsId: z.string().nullish(),
+      /** partition: the group of this target ("between.0 (compose shop/api)") */
+      side: z.string().optional(),
+    }),
+  ),
   /** an experiment with steps: each step's planned instants against when it was really in place */
   steps: z.array(stepResultSchema).optional(),
   stats: windowsStatsSchema,

@@ -30,6 +30,14 @@ describe('admin-only fault options', () => {
     expect(adminOnlyFields(container).map((f) => f.field)).toEqual(['experiments[0].fault.target.allowPrivileged']);
   });
 
+  it("names allowPrivileged on either group of a partition, at the group's path", () => {
+    const partition = spec({
+      kind: 'partition',
+      between: [{ container: 'a' }, { container: 'b', allowPrivileged: true }],
+    });
+    expect(adminOnlyFields(partition).map((f) => f.field)).toEqual(['experiments[0].fault.between[1].allowPrivileged']);
+  });
+
   it('an edit keeping the stored fault introduces nothing, whatever the key order Postgres returns', () => {
     const stored = network({ strategy: 'nsenter' }, { allowPrivileged: true });
     const fromJsonb = JSON.parse(JSON.stringify(stored), (_k, v) =>

@@ -1,3 +1,4 @@
+import { faultTargets } from '../faults/fault.schema';
 import type { GameDaySpec } from './gameday.schema';
 import { formatPath, type FieldError } from './field-errors';
 import { experimentFaults } from './experiment-steps';
@@ -21,12 +22,13 @@ export function adminOnlyFields(spec: GameDaySpec): (FieldError & { experimentIn
   return spec.experiments.flatMap((e, i) => {
     const out: (FieldError & { experimentIndex: number })[] = [];
     for (const { fault, path } of experimentFaults(e)) {
-      if (fault.target.allowPrivileged === true)
-        out.push({
-          experimentIndex: i,
-          field: fieldOf(i, path, ['target', 'allowPrivileged']),
-          message: ADMIN_ONLY_MESSAGES.allowPrivileged,
-        });
+      for (const ref of faultTargets(fault))
+        if (ref.target.allowPrivileged === true)
+          out.push({
+            experimentIndex: i,
+            field: fieldOf(i, [...path, ...ref.path], ['allowPrivileged']),
+            message: ADMIN_ONLY_MESSAGES.allowPrivileged,
+          });
       // any kind that runs through a strategy: nsenter is the worker's own privileges, whatever the kind
       if ('strategy' in fault && fault.strategy === 'nsenter')
         out.push({ experimentIndex: i, field: fieldOf(i, path, ['strategy']), message: ADMIN_ONLY_MESSAGES.nsenter });

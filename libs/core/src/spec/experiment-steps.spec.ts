@@ -138,6 +138,16 @@ describe('experiment steps: schema', () => {
     ]);
   });
 
+  it("compares a partition's two groups as its selectors, naming the first group", () => {
+    const cut = (b: string) => ({ kind: 'partition', between: [{ container: 'api' }, { container: b }] });
+    const steps = (b: string) => [
+      { name: 'first', fault: cut('db'), duration: '30s' },
+      { name: 'second', fault: cut(b), at: '20s', duration: '10s' },
+    ];
+    expect(errorsOf(spec(steps('db'))).map((e) => e.field)).toEqual(['experiments[0].steps[1].fault.between[0]']);
+    expect(errorsOf(spec(steps('cache')))).toEqual([]);
+  });
+
   it('compares selectors as written, key order aside; other kinds and targets may overlap', () => {
     const sameSelector = [
       {

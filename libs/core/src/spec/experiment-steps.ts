@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { faultSchema, type FaultSpec } from '../faults/fault.schema';
+import { faultSchema, faultTargets, type FaultSpec } from '../faults/fault.schema';
 import { durationSchema, parseDurationMs } from '../units/duration';
 
 /**
@@ -146,7 +146,7 @@ export function planSteps(exp: StepsSource): { plan: PlannedStep[]; issues: Step
  */
 function overlaps(plan: PlannedStep[]): StepIssue[] {
   const issues: StepIssue[] = [];
-  const key = (p: PlannedStep) => `${p.fault.kind}:${canonical(p.fault.target)}`;
+  const key = (p: PlannedStep) => `${p.fault.kind}:${canonical(faultTargets(p.fault).map((r) => r.target))}`;
   plan.forEach((b, j) => {
     for (const a of plan.slice(0, j)) {
       if (key(a) !== key(b)) continue;
@@ -155,7 +155,7 @@ function overlaps(plan: PlannedStep[]): StepIssue[] {
         b.offsetMs + b.durationMs + SAME_TARGET_GAP_MS <= a.offsetMs;
       if (!apart)
         issues.push({
-          path: [...b.path, 'target'],
+          path: [...b.path, ...faultTargets(b.fault)[0].path],
           message: `steps "${a.name}" and "${b.name}" put a ${b.fault.kind} fault on the same target at once (or less than ${SAME_TARGET_GAP_MS} ms apart): move one of them`,
         });
     }

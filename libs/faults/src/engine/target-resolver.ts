@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
 import {
+  faultTargets,
   selectTargetsOrThrow,
   type ContainerCandidate,
   type FaultSpec,
@@ -34,15 +35,26 @@ export class TargetResolver {
     private readonly random: () => number = Math.random,
   ) {}
 
-  async resolve(spec: FaultSpec, options: { random?: () => number } = {}): Promise<TargetResolution> {
-    const t = spec.target;
+  /** The fault's targets: its one `target`, or those its kind resolves from its selectors (each with resolveOne). */
+  resolve(spec: FaultSpec, options: { random?: () => number } = {}): Promise<TargetResolution> {
+    const kind = faultKind(spec.kind);
+    const one = (t: TargetSpec) => this.resolveOne(t, kind.dedupeNetns, options);
+    return kind.resolveTargets ? kind.resolveTargets(spec, one) : one(faultTargets(spec)[0].target);
+  }
+
+  /** One target selector: candidates listed and judged by core's selection rules. */
+  async resolveOne(
+    t: TargetSpec,
+    dedupeNetns: boolean,
+    options: { random?: () => number } = {},
+  ): Promise<TargetResolution> {
     const candidates = await listCandidates(
       this.docker,
       t,
       async (info) => (await inspectCandidate(this.docker, info)).candidate,
     );
     const selection = selectTargetsOrThrow(candidates, t, options.random ?? this.random, {
-      dedupeNetns: faultKind(spec.kind).dedupeNetns,
+      dedupeNetns,
       allowPrivileged: t.allowPrivileged === true,
     });
     return {

@@ -3,6 +3,7 @@ import { blackholeKind } from './blackhole/blackhole.kind';
 import { containerKind } from './container/container.kind';
 import type { FaultCapabilities, FaultKind } from './fault-kind';
 import { networkKind } from './network/network.kind';
+import { partitionKind } from './partition/partition.kind';
 import { processKillKind } from './process-kill/process-kill.kind';
 import { stressKind } from './stress/stress.kind';
 import { resetKind } from './reset/reset.kind';
@@ -19,6 +20,7 @@ const REGISTRY: { readonly [K in FaultSpec['kind']]: FaultKind<Extract<FaultSpec
   'process-kill': processKillKind,
   stress: stressKind,
   reset: resetKind,
+  partition: partitionKind,
 };
 
 export const FAULT_KINDS: readonly FaultSpec['kind'][] = Object.freeze(Object.keys(REGISTRY) as FaultSpec['kind'][]);

@@ -8,6 +8,8 @@ import type {
   ResolvedTarget,
   RevertResult,
   ScheduleOptions,
+  TargetResolution,
+  TargetSpec,
   VerifyOutcome,
 } from '@gameday/core';
 import type { FaultEngine } from '../engine/fault-engine';
@@ -41,6 +43,12 @@ export interface FaultKind<S extends FaultSpec = FaultSpec> {
   readonly name: S['kind'];
   /** Target selection: containers sharing one network namespace count once. */
   readonly dedupeNetns: boolean;
+  /**
+   * A kind whose fault names several target selectors (a partition's two groups) resolves them
+   * itself, each with `resolveOne`, and may tell each target more (its side, its peers). Absent:
+   * the dispatcher resolves the fault's one `target`.
+   */
+  resolveTargets?(spec: S, resolveOne: (target: TargetSpec) => Promise<TargetResolution>): Promise<TargetResolution>;
   /** Asked of a prepared fault or of a lease (its strategy may decide who keeps the clock). */
   capabilities(fault: { strategy: FaultLease['strategy'] }): FaultCapabilities;
   /** What would run on one target, nothing applied (a kind may look things up on the engine). */

@@ -1,6 +1,8 @@
 import { blackholeKindDef } from './blackhole.kind-def';
 import { containerKindDef } from './container.kind-def';
-import type { FaultKindDef } from './fault-kind-def';
+import type { TargetSpec } from '../target.schema';
+import type { FaultKindDef, FaultTargetRef } from './fault-kind-def';
+import { partitionKindDef } from './partition.kind-def';
 import { networkKindDef } from './network.kind-def';
 import { processKillKindDef } from './process-kill.kind-def';
 import { stressKindDef } from './stress.kind-def';
@@ -17,6 +19,7 @@ export const FAULT_KIND_DEFS = [
   processKillKindDef,
   stressKindDef,
   resetKindDef,
+  partitionKindDef,
 ] as const;
 
 type SchemasOf<T extends readonly FaultKindDef[]> = {
@@ -31,4 +34,11 @@ export const FAULT_KIND_SCHEMAS = schemasOf(FAULT_KIND_DEFS);
 /** The pure part of a kind by name; undefined for a name no kind answers to (a row changed by hand, say). */
 export function faultKindDef(name: string): FaultKindDef | undefined {
   return (FAULT_KIND_DEFS as readonly FaultKindDef[]).find((def) => def.name === name);
+}
+
+/** The target selectors a fault names (its `target`, or its kind's own), with their paths in it. */
+export function faultTargets(fault: { kind: string }): FaultTargetRef[] {
+  const def = faultKindDef(fault.kind);
+  if (def?.targets) return def.targets(fault);
+  return [{ path: ['target'], target: (fault as unknown as { target: TargetSpec }).target }];
 }

@@ -23,8 +23,13 @@ export type LedgerShape = readonly LedgerWord[];
  */
 export interface FaultKindDef<Name extends string = string> {
   readonly name: Name;
-  /** A strict object with `kind: z.literal(name)` and `target` (the union tells members apart by kind). */
-  readonly schema: z.core.$ZodTypeDiscriminable & z.ZodType<{ kind: Name; target: TargetSpec }>;
+  /**
+   * A strict object with `kind: z.literal(name)` (the union tells members apart by kind) and a
+   * `target`, unless the kind says where its targets are (`targets`).
+   */
+  readonly schema: z.core.$ZodTypeDiscriminable & z.ZodType<{ kind: Name }>;
+  /** The target selectors a fault names, with their paths in it; absent: its one `target`. */
+  targets?(fault: { kind: Name }): FaultTargetRef[];
   /**
    * Every argv shape its compiler writes to the ledger, per use; anything else read back from a row
    * of this kind is refused. null: its leases run no argv (a Docker API call reverts them).
@@ -34,7 +39,13 @@ export interface FaultKindDef<Name extends string = string> {
    * What the experiment's fault window (durations.fault, ms) makes wrong in a fault of this kind
    * (a repetition longer than the window, say); paths are relative to the fault. Absent: nothing.
    */
-  windowIssues?(fault: { kind: Name; target: TargetSpec }, windowMs: number): FaultWindowIssue[];
+  windowIssues?(fault: { kind: Name }, windowMs: number): FaultWindowIssue[];
+}
+
+/** One target selector of a fault and where it is in the fault. */
+export interface FaultTargetRef {
+  path: (string | number)[];
+  target: TargetSpec;
 }
 
 /** One problem of a fault against its window, reported at `fault.<path>` of the experiment. */

@@ -65,6 +65,7 @@ describe('the template catalogue', () => {
     ['database-unreachable', 'database-unreachable.gameday.json'],
     ['process-crash', 'database-backends-killed.gameday.json'],
     ['noisy-neighbour', 'noisy-neighbour.gameday.json'],
+    ['partition', 'partition.gameday.json'],
   ])('%s with its defaults runs the same experiment as examples/%s', (name, file) => {
     const spec = instantiateTemplate(findTemplate(name)!) as unknown as Record<string, unknown>;
     const ex = example(file);

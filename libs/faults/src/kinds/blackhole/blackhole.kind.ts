@@ -1,11 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { compileBlackhole, type BlackholeFaultSpec } from '@gameday/core';
-import { applyNowViaHelper } from '../../engine/helper-handover';
-import { revertInNetns } from '../../engine/netns-revert';
 import type { FaultKind } from '../fault-kind';
-import { helperCapabilities, helperSchedule } from '../helper-clock';
-import { armBlackhole, BLACKHOLE_HELPER_CAPS, resolvePeers } from './blackhole-arm';
-import { confirmBlackholeReverted, verifyBlackholeLease } from './blackhole-verify';
+import { helperCapabilities } from '../helper-clock';
+import { armBlackhole, resolvePeers } from './blackhole-arm';
+import { blackholeActions, blackholeLeasePart } from './blackhole-lease';
 
 /**
  * Blackholes (drop or reject traffic with some peers or on some ports) through iptables rules in
@@ -65,45 +63,6 @@ export const blackholeKind: FaultKind<BlackholeFaultSpec> = {
 
   prepare: armBlackhole,
 
-  draftLease(prepared) {
-    const compiled = prepared.blackhole!;
-    return {
-      kind: 'blackhole',
-      handle: `GAMEDAY-${compiled.id}`,
-      applyArgv: compiled.apply,
-      verifyArgv: compiled.verify,
-      revertArgv: compiled.revert,
-      details: {
-        blackhole: compiled.expected,
-        ...(compiled.peers ? { peers: compiled.peers } : {}),
-        warnings: compiled.warnings,
-        selfExpiryAt: new Date(prepared.expiresAt.getTime() + prepared.graceMs).toISOString(),
-        clockCorrectionMs: prepared.clockOffset?.correctionMs ?? 0,
-      },
-    };
-  },
-
-  async apply(engine, prepared, lease) {
-    await engine.assertArmedNetns(lease);
-    return applyNowViaHelper(engine, prepared, prepared.blackhole!);
-  },
-
-  // a failed step is rolled back by the helper itself (FaultStepError.rolledBack): nothing else is known
-  nothingApplied: () => false,
-
-  schedule: helperSchedule({
-    steps: (prepared) => prepared.blackhole!,
-    details: (prepared) => ({
-      blackhole: prepared.blackhole!.expected,
-      ...(prepared.blackhole!.peers ? { peers: prepared.blackhole!.peers } : {}),
-      warnings: prepared.blackhole!.warnings,
-    }),
-  }),
-
-  verify: (engine, lease) => verifyBlackholeLease(engine, lease, 'applied'),
-  revert: (engine, lease, reason) =>
-    revertInNetns(engine, lease, reason, {
-      confirmReverted: confirmBlackholeReverted,
-      helperCaps: BLACKHOLE_HELPER_CAPS,
-    }),
+  draftLease: (prepared) => blackholeLeasePart('blackhole', prepared),
+  ...blackholeActions<BlackholeFaultSpec>(),
 };
