@@ -154,7 +154,7 @@ describe('run lifecycle end to end (worker + API + Docker)', () => {
         {
           guardrails: [{ name: 'errors', metric: 'errorRate', threshold: 0.5, window: '1s', for: '0s', minSamples: 3 }],
         },
-        { arming: '2s', baseline: '2s', fault: '20s', recovery: '1s' },
+        { arming: '4s', baseline: '2s', fault: '20s', recovery: '1s' },
       ),
     );
     const run = await finished(runId);
@@ -201,7 +201,7 @@ describe('run lifecycle end to end (worker + API + Docker)', () => {
   });
 
   it('reverts within 1 s on an emergency stop', async () => {
-    const runId = await runNow(spec({}, { arming: '2s', baseline: '1s', fault: '30s', recovery: '1s' }));
+    const runId = await runNow(spec({}, { arming: '4s', baseline: '1s', fault: '30s', recovery: '1s' }));
     await waitFor('the fault', async () => (await paused()) || null, 15_000, 20);
     const requested = Date.now();
     const res = await stack.http.post(`/api/v1/runs/${runId}/abort`).set(auth).send({ reason: 'pager went off' });
