@@ -65,10 +65,10 @@ run_others() {
   run_lane images "$images_db" "$images_redis" unit integration redis-cluster &
   local images_pid=$!
   run_lane api "$api_db" "$api_redis" integration browser || s=1
-  echo "== lane api (integration: api, cli, control, security, probes; browser): $((SECONDS - started)) s"
+  echo "== lane api (integration: api, control, security, probes; browser): $((SECONDS - started)) s"
   cat "$results/api.log"
   wait "$images_pid" || s=1
-  echo "== lane images (unit; integration: demo, prisma, scheduling; redis-cluster): $((SECONDS - started)) s"
+  echo "== lane images (unit; integration: demo, prisma, scheduling, cli, two-engines; redis-cluster): $((SECONDS - started)) s"
   cat "$results/images.log"
   wait "$docker_pid" || s=1
   echo "== lane docker (integration: faults, runner): $((SECONDS - started)) s"
