@@ -142,10 +142,8 @@ describe('rollback under SIGKILL of the driving worker (Docker in user-mode-linu
         ).catch(async (e: Error) => {
           throw new Error(`${e.message}\n${await lab.timeline(runId)}`);
         });
-        const details = lease.details as { applyAt: string; revertAt: string };
         const armedInMs = await lab.armingMs(runId);
-        const plannedStart = Date.parse(details.applyAt);
-        const plannedEnd = Date.parse(details.revertAt);
+        const { plannedStart, plannedEnd } = await lab.plannedWindow(runId, lease);
 
         // Kill as soon as the host sees the fault; it must still be in place after the kill
         await waitFaultSeenFromHost(target, plannedStart, fault, FAULT_S * 1_000, async () =>
@@ -170,7 +168,8 @@ describe('rollback under SIGKILL of the driving worker (Docker in user-mode-linu
           fault,
         );
         const leases = await lab.prisma.activeFault.findMany({ where: { runId: thisRun } });
-        const helper = lease.helperContainerId ? await lab.helperStatus(lease.helperContainerId) : null;
+        // the helper's record, or the lease's where the worker keeps the clock (a container pause)
+        const helper = await lab.faultRecord(lease);
         const residual = await lab.residual(target, fault);
         const trial: Trial = {
           n,
