@@ -4,7 +4,9 @@
 // on the standby worker, or the standby's reaper), applied once, and leave nothing behind. The
 // trials cycle through the kinds (GAMEDAY_LAB_TRIAL_FAULTS, tools/lab/trial-faults.ts): netem
 // `delay 200ms` (every new HTTP connection ≥ 400 ms, against ~2 ms) and a blackhole rejecting port
-// 80 (every new connection refused), each seen from the host.
+// 80 (every new connection refused) by default; on request a process kill of the target's httpd
+// (refused between kills) and a container pause (requests time out until the unpause), each seen
+// from the host.
 //
 // Real pieces only: the API in-process, worker processes on the host (killed with SIGKILL: no
 // shutdown hooks, no BullMQ lock released), Postgres, Redis, and a Docker Engine on a kernel with
