@@ -158,7 +158,7 @@ export function containerPause(slowMs = 1_000): TrialFault {
     clean: (s) => !s.error && s.ms < slowMs,
     gapMs: 0,
     // a request sent before the unpause is answered after it: its start says nothing of the end
-    goneAt: (s) => s.startedAt + s.ms,
+    goneAt: (s) => Math.round(s.startedAt + s.ms),
     async residual() {
       // Nothing of a pause lives in the netns or the PID namespace: a target left paused answers
       // nothing (the "seen gone" check), and a watchdog left behind is a container (the release
