@@ -93,7 +93,11 @@ const integrationMatch =
           : { testMatch: ['<rootDir>/test/integration/**/*.int-spec.ts'] };
 module.exports = {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{libs,apps,demo-system,grafana,bench}/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/{libs,apps,demo-system,grafana,bench,tools/lab}/**/*.spec.ts'],
+    },
     {
       ...common,
       displayName: 'integration',

@@ -77,9 +77,7 @@ describe('rollback across restarts of the engine and of Postgres (Docker in user
     ).catch(async (e: Error) => {
       throw new Error(`${e.message}\n${await lab.timeline(runId)}`);
     });
-    const details = lease.details as { applyAt: string; revertAt: string };
-    const plannedStart = Date.parse(details.applyAt);
-    const plannedEnd = Date.parse(details.revertAt);
+    const { plannedStart, plannedEnd } = await lab.plannedWindow(runId, lease);
     await waitFaultSeenFromHost(target, plannedStart, fault, FAULT_S * 1_000, () => lab.timeline(runId));
 
     await sleep(plannedEnd - beforeEndMs - Date.now());
@@ -90,7 +88,9 @@ describe('rollback across restarts of the engine and of Postgres (Docker in user
       target.watcher.between(plannedStart - 1_000, Math.min(Date.now() - fault.tailMs - 200, plannedEnd + 30_000)),
       fault,
     );
-    const helper = await lab.helperStatus(lease.helperContainerId!);
+    // the helper's record, or the lease's where the worker keeps the clock (a container pause),
+    // which closes once the worker is through the restart
+    const helper = await lab.faultRecord(lease, 60_000);
     const run = await until(
       'the run to end',
       async () => {

@@ -4,7 +4,9 @@
 // on the standby worker, or the standby's reaper), applied once, and leave nothing behind. The
 // trials cycle through the kinds (GAMEDAY_LAB_TRIAL_FAULTS, tools/lab/trial-faults.ts): netem
 // `delay 200ms` (every new HTTP connection ≥ 400 ms, against ~2 ms) and a blackhole rejecting port
-// 80 (every new connection refused), each seen from the host.
+// 80 (every new connection refused) by default; on request a process kill of the target's httpd
+// (refused between kills) and a container pause (requests time out until the unpause), each seen
+// from the host.
 //
 // Real pieces only: the API in-process, worker processes on the host (killed with SIGKILL: no
 // shutdown hooks, no BullMQ lock released), Postgres, Redis, and a Docker Engine on a kernel with
@@ -142,10 +144,8 @@ describe('rollback under SIGKILL of the driving worker (Docker in user-mode-linu
         ).catch(async (e: Error) => {
           throw new Error(`${e.message}\n${await lab.timeline(runId)}`);
         });
-        const details = lease.details as { applyAt: string; revertAt: string };
         const armedInMs = await lab.armingMs(runId);
-        const plannedStart = Date.parse(details.applyAt);
-        const plannedEnd = Date.parse(details.revertAt);
+        const { plannedStart, plannedEnd } = await lab.plannedWindow(runId, lease);
 
         // Kill as soon as the host sees the fault; it must still be in place after the kill
         await waitFaultSeenFromHost(target, plannedStart, fault, FAULT_S * 1_000, async () =>
@@ -170,7 +170,8 @@ describe('rollback under SIGKILL of the driving worker (Docker in user-mode-linu
           fault,
         );
         const leases = await lab.prisma.activeFault.findMany({ where: { runId: thisRun } });
-        const helper = lease.helperContainerId ? await lab.helperStatus(lease.helperContainerId) : null;
+        // the helper's record, or the lease's where the worker keeps the clock (a container pause)
+        const helper = await lab.faultRecord(lease);
         const residual = await lab.residual(target, fault);
         const trial: Trial = {
           n,

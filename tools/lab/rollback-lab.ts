@@ -15,22 +15,33 @@ import { Redis } from 'ioredis';
 import request from 'supertest';
 import { parseConfig, type AppConfig } from '@gameday/config';
 import { createPrismaClient, type PrismaClient } from '@gameday/db';
-import { ensureHelperImage, execInContainer } from '@gameday/faults';
+import type { FaultLease } from '@gameday/core';
+import { ensureHelperImage, ensureWatchdogImage, execInContainer, faultCapabilities } from '@gameday/faults';
 import { createApiApp } from '../../apps/api/src/bootstrap';
 import { waitForHttp } from './http-probe';
 import { ensureLabTargetImage } from './lab-images';
 import { startPrivatePostgres, type PrivatePostgres } from './postgres-restart';
 import { releaseLab, sharedUmlDocker } from './shared-lab';
 import type { UmlDocker } from './uml-docker';
-import type { LatencySample, SampleClassifier, TrialFault } from './trial-faults';
+import { analyseWindow } from './fault-window';
+import { REQUEST_TIMEOUT_MS, type LatencySample, type SampleClassifier, type TrialFault } from './trial-faults';
 import { startWorkerProcess, type WorkerProcess } from './worker-process';
 
 export type { LatencySample } from './trial-faults';
+export { analyseWindow, type FaultWindowSeen } from './fault-window';
 
 const ROOT = path.resolve(__dirname, '../..');
 // `openssl rand -hex 32`: the configuration refuses guessable admin tokens
 const ADMIN_TOKEN = '3b9bc2963b61ccd4447aae1dd5e923f78412f45d410fad572213e8d5ec13cbae';
 const TARGET_PORT = 8080;
+// the guest engine's unix socket (tools/lab/guest/uml-init-docker.sh), mounted into container-fault watchdogs
+const GUEST_ENGINE_SOCKET = '/run/docker-uml.sock';
+// The target's HTTP server is not its PID 1 (which a process kill never signals) and comes back a
+// second after it died, as a supervised server does; busybox names the process after its file, so
+// the copy is an `httpd` while PID 1 (a busybox `sleep`) is a `busybox`.
+const LAB_TARGET_SERVER =
+  'mkdir -p /tmp && cp /bin/busybox /tmp/httpd && ' +
+  '(while :; do /tmp/httpd -f -p 80 -h /www; /bin/busybox sleep 1; done) & exec /bin/busybox sleep 1000000';
 
 export interface RollbackLabOptions {
   /** names the queue prefix, database and log directory */
@@ -82,7 +93,7 @@ export class LatencyWatcher {
   constructor(
     private readonly url: string,
     private readonly everyMs = 50,
-    private readonly timeoutMs = 3_000,
+    private readonly timeoutMs = REQUEST_TIMEOUT_MS,
   ) {}
 
   start(): void {
@@ -135,62 +146,6 @@ export class LatencyWatcher {
   }
 }
 
-/** What the watcher saw of one fault window. */
-export interface FaultWindowSeen {
-  /** start of the first request of the fault's run of shaped requests */
-  firstSlowAt?: number;
-  /** start of the first clean request after that: the fault was gone by then */
-  goneAt?: number;
-  /** long runs of shaped requests after `goneAt`: a fault that came back */
-  slowAgain: number;
-  samples: number;
-  /** requests that failed other than the fault's way */
-  errors: number;
-  /** slowest request outside the fault window (load on the one-vCPU guest shows here) */
-  maxOutsideMs: number;
-}
-
-/**
- * The fault is the longest run of shaped requests in a row (`fault.shaped`: slowed under netem,
- * refused under a blackhole); a busy one-vCPU guest also makes a few requests in a row slow, so a
- * fault that came back after its removal is a later shaped run lasting at least `againMs`.
- * Requests neither shaped nor clean (a timeout under netem) count for neither.
- */
-export function analyseWindow(
-  samples: readonly LatencySample[],
-  fault: SampleClassifier,
-  minRun = 3,
-  againMs = 1_500,
-): FaultWindowSeen {
-  const ok = samples.filter((s) => fault.shaped(s) || fault.clean(s));
-  const slow = (i: number) => fault.shaped(ok[i]);
-  const runs: { from: number; to: number; ms: number }[] = [];
-  for (let i = 0; i < ok.length;) {
-    if (!slow(i)) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j + 1 < ok.length && slow(j + 1)) j++;
-    if (j - i + 1 >= minRun) runs.push({ from: i, to: j, ms: ok[j].startedAt - ok[i].startedAt });
-    i = j + 1;
-  }
-  const run = runs.reduce<(typeof runs)[number] | undefined>(
-    (best, r) => (!best || r.ms > best.ms ? r : best),
-    undefined,
-  );
-  const goneIdx = run && run.to + 1 < ok.length ? run.to + 1 : undefined;
-  const outside = ok.filter((_, i) => !run || i < run.from || i > run.to).map((s) => s.ms);
-  return {
-    firstSlowAt: run ? ok[run.from].startedAt : undefined,
-    goneAt: goneIdx === undefined ? undefined : ok[goneIdx].startedAt,
-    slowAgain: run ? runs.filter((r) => r.from > run.to && r.ms >= againMs).length : 0,
-    samples: samples.length,
-    errors: samples.filter((x) => x.error && !fault.shaped(x)).length,
-    maxOutsideMs: outside.length ? Math.max(...outside) : 0,
-  };
-}
-
 /**
  * Waits until the fault is gone as the host sees it (the target's watcher: a fast request after the
  * slow run) or the deadline has passed, asking the guest nothing: a docker exec in the one-vCPU
@@ -237,12 +192,15 @@ export async function waitFaultSeenFromHost(
   });
 }
 
-/** Resolves once a request started at or after `since` was shaped by the fault: it was still in place then. */
+/**
+ * Resolves once a request started at or after `since` was shaped by the fault: it was still in
+ * place then. A shaped request is seen when it ends, up to `fault.tailMs` after it started.
+ */
 export async function waitSlowedSince(
   target: LabTarget,
   since: number,
-  fault: SampleClassifier,
-  timeoutMs = 3_000,
+  fault: SampleClassifier & Pick<TrialFault, 'tailMs'>,
+  timeoutMs = 3_000 + fault.tailMs,
 ): Promise<void> {
   await until(
     'a request started after the kill to be shaped by the fault',
@@ -284,6 +242,7 @@ export class RollbackLab {
     readonly prisma: PrismaClient,
     readonly config: AppConfig,
     readonly helperImage: string,
+    readonly watchdogImage: string,
     readonly targets: LabTarget[],
     readonly name: string,
     readonly postgres?: PrivatePostgres,
@@ -312,6 +271,9 @@ export class RollbackLab {
         GAMEDAY_ADMIN_TOKEN: ADMIN_TOKEN,
         DOCKER_HOST: `tcp://${this.lab.host}:${this.lab.port}`,
         GAMEDAY_HELPER_IMAGE: this.helperImage,
+        // loaded into the guest with the lab (its engine cannot build images: no registry there)
+        GAMEDAY_WATCHDOG_IMAGE: this.watchdogImage,
+        GAMEDAY_ENGINE_SOCKET: GUEST_ENGINE_SOCKET,
         WORKER_RECONCILE: 'false',
         LOG_LEVEL: 'info',
         GAMEDAY_REAPER_INTERVAL_MS: '500',
@@ -379,6 +341,53 @@ export class RollbackLab {
       revertedAt: ms(kv.reverted_at),
       revertReason: kv.revert_reason || undefined,
     };
+  }
+
+  /**
+   * The fault's own record of when it went in and out: the helper's, for a kind whose helper keeps
+   * the clock; else (a container pause: the worker applies it, its watchdog only acts at the
+   * deadline and goes with the revert) the lease's, once closed (null if not within waitMs).
+   */
+  async faultRecord(
+    lease: { id: string; kind: string; strategy: string; helperContainerId: string | null },
+    waitMs = 15_000,
+  ): Promise<HelperStatus | null> {
+    if (faultCapabilities(lease as unknown as FaultLease).clock === 'helper')
+      return lease.helperContainerId ? this.helperStatus(lease.helperContainerId) : null;
+    const row = await until(
+      'the lease to be closed',
+      async () => {
+        const r = await this.prisma.activeFault.findUnique({ where: { id: lease.id } });
+        return r?.revertedAt ? r : null;
+      },
+      waitMs,
+      200,
+    ).catch(() => null);
+    if (!row) return null;
+    return {
+      state: 'reverted',
+      appliedAt: row.injectedAt?.getTime(),
+      revertedAt: row.revertedAt?.getTime(),
+      revertReason: row.revertReason ?? undefined,
+    };
+  }
+
+  /**
+   * The fault's planned window: T0 as the run announced it (fault.armed), T1 the lease's expiry,
+   * whoever keeps the clock (a helper's plan or the worker's, with a container fault's watchdog).
+   */
+  async plannedWindow(
+    runId: string,
+    lease: { expiresAt: Date },
+    waitMs = 10_000,
+  ): Promise<{ plannedStart: number; plannedEnd: number }> {
+    const armed = await until(
+      'the fault.armed event',
+      () => this.prisma.runEvent.findFirst({ where: { runId, type: 'fault.armed', plannedAt: { not: null } } }),
+      waitMs,
+      100,
+    );
+    return { plannedStart: armed.plannedAt!.getTime(), plannedEnd: lease.expiresAt.getTime() };
   }
 
   /** What of `fault` is left in the target's netns, read there by the trial's observer. */
@@ -476,12 +485,13 @@ export async function startRollbackLab(opts: RollbackLabOptions): Promise<Rollba
   const databaseUrl = `postgresql://postgres@${server}/gameday_lab_${opts.name.replace(/[^a-z0-9]/g, '_')}`;
   const redisUrl = `redis://127.0.0.1:6379/${opts.redisDb}`;
   const hostDocker = new Docker();
-  const [, targetImage, helperImage] = await Promise.all([
+  const [, targetImage, helperImage, watchdogImage] = await Promise.all([
     migrate(databaseUrl),
     ensureLabTargetImage(hostDocker),
     ensureHelperImage(hostDocker),
+    ensureWatchdogImage(hostDocker),
   ]);
-  const lab = await sharedUmlDocker([targetImage, helperImage], hostDocker);
+  const lab = await sharedUmlDocker([targetImage, helperImage, watchdogImage], hostDocker);
   const targets: LabTarget[] = [];
   try {
     for (let i = 0; i < (opts.targets ?? 1); i++) {
@@ -495,6 +505,7 @@ export async function startRollbackLab(opts: RollbackLabOptions): Promise<Rollba
       const target = await lab.docker.createContainer({
         name,
         Image: targetImage,
+        Cmd: ['sh', '-c', LAB_TARGET_SERVER],
         Labels: { 'gameday.enabled': 'true' },
         ExposedPorts: { '80/tcp': {} },
         HostConfig: { PortBindings: { '80/tcp': [{ HostIp: lab.host, HostPort: String(TARGET_PORT + i) }] } },
@@ -505,8 +516,15 @@ export async function startRollbackLab(opts: RollbackLabOptions): Promise<Rollba
         Image: helperImage,
         Entrypoint: ['sleep', 'infinity'],
         Cmd: [],
-        // reading iptables takes a raw socket and NET_ADMIN; it changes nothing
-        HostConfig: { NetworkMode: `container:${target.id}`, CapDrop: ['ALL'], CapAdd: ['NET_ADMIN', 'NET_RAW'] },
+        // reading iptables takes a raw socket and NET_ADMIN; it changes nothing. In the target's PID
+        // namespace too, to list what a process-kill helper left running there (its processes are
+        // outside the target's cgroup: a process kill never signals them)
+        HostConfig: {
+          NetworkMode: `container:${target.id}`,
+          PidMode: `container:${target.id}`,
+          CapDrop: ['ALL'],
+          CapAdd: ['NET_ADMIN', 'NET_RAW'],
+        },
       });
       await observer.start();
       const url = `http://${lab.host}:${TARGET_PORT + i}/index.html`;
@@ -542,7 +560,7 @@ export async function startRollbackLab(opts: RollbackLabOptions): Promise<Rollba
     const api = await createApiApp(config, { logger: false });
     await api.init();
     const prisma = createPrismaClient(databaseUrl);
-    const rl = new RollbackLab(lab, api, prisma, config, helperImage, targets, opts.name, postgres);
+    const rl = new RollbackLab(lab, api, prisma, config, helperImage, watchdogImage, targets, opts.name, postgres);
     targets[0]?.watcher.start();
     return rl;
   } catch (e) {

@@ -9,12 +9,26 @@ export interface LatencySample {
   error?: string;
 }
 
+/** How long the trials' watcher waits for an answer (a paused target answers nothing meanwhile). */
+export const REQUEST_TIMEOUT_MS = 3_000;
+
 /** Tells the requests a fault shaped from those that went through as without it. */
 export interface SampleClassifier {
   /** the fault shaped this request (slowed, refused) */
   shaped(s: LatencySample): boolean;
   /** the request went through as it does without the fault */
   clean(s: LatencySample): boolean;
+  /**
+   * Clean requests for up to this long between shaped ones do not end the fault: a kind that acts
+   * in rounds (a killed server answers again between kills) is one fault, not many. 0: any clean
+   * request ends it.
+   */
+  gapMs: number;
+  /**
+   * When a clean request shows the fault gone: its start where it went through unshaped (netem,
+   * a blackhole), its answer where a request sent during the fault waits for its end (a pause).
+   */
+  goneAt(s: LatencySample): number;
 }
 
 /** Runs an argv in the target's network namespace (as the trial's observer) and returns stdout. */
@@ -39,6 +53,8 @@ export function netemDelay(delayMs = 200): TrialFault {
     spec: (container) => ({ kind: 'network', target: { container }, netem: { delay: `${delayMs}ms` } }),
     shaped: (s) => !s.error && s.ms >= slowMs,
     clean: (s) => !s.error && s.ms < slowMs,
+    gapMs: 0,
+    goneAt: (s) => s.startedAt,
     async residual(read) {
       const r = await read(['tc', '-j', 'qdisc', 'show', 'dev', 'eth0']);
       if (r.exitCode !== 0) throw new Error(`tc qdisc show failed: ${r.stderr}`);
@@ -64,6 +80,8 @@ export function blackholeReject(): TrialFault {
     }),
     shaped: (s) => s.error?.includes('ECONNREFUSED') === true,
     clean: (s) => !s.error,
+    gapMs: 0,
+    goneAt: (s) => s.startedAt,
     async residual(read) {
       // the lab kernel has no IPv4 nf_tables: the legacy tables are where a blackhole lives there,
       // and iptables-nft answers only where the kernel has nf_tables
@@ -87,9 +105,82 @@ export function blackholeReject(): TrialFault {
   };
 }
 
-/** The kinds the trials cycle through: GAMEDAY_LAB_TRIAL_FAULTS=netem,blackhole (the default) or one of them. */
+/** The lab target's server restarts this long after it died (LAB_TARGET_SERVER in rollback-lab.ts). */
+const RESPAWN_MS = 1_000;
+
+/**
+ * process-kill of the target's `httpd` (not its PID 1: a loop restarts it RESPAWN_MS after it
+ * died) every `everyS` seconds from T0 to T1: a new connection is refused (or reset, when a kill
+ * lands mid-request) until the server is back, then answered until the next round.
+ */
+export function processKill(everyS = 2): TrialFault {
+  return {
+    label: `process-kill httpd every ${everyS}s`,
+    spec: (container) => ({
+      kind: 'process-kill',
+      target: { container },
+      process: 'httpd',
+      signal: 'KILL',
+      every: `${everyS}s`,
+    }),
+    shaped: (s) => /ECONNREFUSED|ECONNRESET|socket hang up/.test(s.error ?? ''),
+    clean: (s) => !s.error,
+    // between two rounds the respawned server answers for about everyS - RESPAWN_MS; a second more
+    // for the watcher's period (250 ms) and a busy guest's slow respawn
+    gapMs: everyS * 1_000 - RESPAWN_MS + 1_000,
+    goneAt: (s) => s.startedAt,
+    async residual(read) {
+      // The observer shares the target's PID namespace as well as its netns: the helper's kill
+      // loop (gameday-kill) runs there, and one still running after T1 would go on killing.
+      const r = await read(['ps', '-o', 'pid,comm']);
+      if (r.exitCode !== 0) throw new Error(`ps failed: ${r.stderr}`);
+      return r.stdout
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/))
+        .filter(([, comm]) => comm === 'gameday-kill')
+        .map(([pid, comm]) => `${comm} (pid ${pid} in the target's PID namespace)`);
+    },
+    // a refusal is at once: nothing is in flight long at T1
+    tailMs: 200,
+  };
+}
+
+/**
+ * container pause of the target (armed with its watchdog, which unpauses it at T1 if nobody did):
+ * a new connection completes in the kernel but nothing answers until the unpause, so a request
+ * times out or is answered late.
+ */
+export function containerPause(slowMs = 1_000): TrialFault {
+  return {
+    label: 'container pause',
+    spec: (container) => ({ kind: 'container', target: { container }, action: 'pause' }),
+    shaped: (s) => s.error === 'timeout' || (!s.error && s.ms >= slowMs),
+    clean: (s) => !s.error && s.ms < slowMs,
+    gapMs: 0,
+    // a request sent before the unpause is answered after it: its start says nothing of the end
+    goneAt: (s) => Math.round(s.startedAt + s.ms),
+    async residual() {
+      // Nothing of a pause lives in the netns or the PID namespace: a target left paused answers
+      // nothing (the "seen gone" check), and a watchdog left behind is a container (the release
+      // check lists every container left in the engine).
+      return [];
+    },
+    // a request in flight at the unpause was sent up to the watcher's timeout before
+    tailMs: REQUEST_TIMEOUT_MS,
+  };
+}
+
+/**
+ * The kinds the trials cycle through: GAMEDAY_LAB_TRIAL_FAULTS=netem,blackhole (the default), or
+ * any list of netem, blackhole, process-kill, pause.
+ */
 export function trialFaults(names = process.env.GAMEDAY_LAB_TRIAL_FAULTS ?? 'netem,blackhole'): TrialFault[] {
-  const all: Record<string, () => TrialFault> = { netem: () => netemDelay(), blackhole: () => blackholeReject() };
+  const all: Record<string, () => TrialFault> = {
+    netem: () => netemDelay(),
+    blackhole: () => blackholeReject(),
+    'process-kill': () => processKill(),
+    pause: () => containerPause(),
+  };
   return names.split(',').map((n) => {
     const make = all[n.trim()];
     if (!make) throw new Error(`GAMEDAY_LAB_TRIAL_FAULTS: unknown fault ${n} (known: ${Object.keys(all).join(', ')})`);
