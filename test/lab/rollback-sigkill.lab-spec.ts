@@ -1,12 +1,12 @@
 // Lab tier, issue acceptance: SIGKILL the worker that drives a run while its fault is active,
-// GAMEDAY_LAB_SIGKILL_TRIALS times (2 by default, one per kind, sized for CI's time budget; the acceptance
+// GAMEDAY_LAB_SIGKILL_TRIALS times (3 by default, one per kind, sized for CI's time budget; the acceptance
 // figure is taken with 20). Every fault must be gone by the planned end + 5 s (the helper's clock, the fault queue
 // on the standby worker, or the standby's reaper), applied once, and leave nothing behind. The
 // trials cycle through the kinds (GAMEDAY_LAB_TRIAL_FAULTS, tools/lab/trial-faults.ts): netem
 // `delay 200ms` (every new HTTP connection ≥ 400 ms, against ~2 ms) and a blackhole rejecting port
-// 80 (every new connection refused) by default; on request a process kill of the target's httpd
-// (refused between kills) and a container pause (requests time out until the unpause), each seen
-// from the host.
+// 80 (every new connection refused) and a process kill of the target's httpd (refused between
+// kills) by default here; on request a container pause (requests time out until the unpause), each
+// seen from the host.
 //
 // Real pieces only: the API in-process, worker processes on the host (killed with SIGKILL: no
 // shutdown hooks, no BullMQ lock released), Postgres, Redis, and a Docker Engine on a kernel with
@@ -27,8 +27,8 @@ import {
 import { trialFaults } from '../../tools/lab/trial-faults';
 import type { WorkerProcess } from '../../tools/lab/worker-process';
 
-const TRIALS = Number(process.env.GAMEDAY_LAB_SIGKILL_TRIALS ?? 2);
-const FAULTS = trialFaults();
+const TRIALS = Number(process.env.GAMEDAY_LAB_SIGKILL_TRIALS ?? 3);
+const FAULTS = trialFaults(process.env.GAMEDAY_LAB_TRIAL_FAULTS ?? 'netem,blackhole,process-kill');
 // The baseline is not judged here; arming happens ahead of it, and one that overruns its reserve
 // eats into it (the fault's T0 stays where it was planned): 5 s keeps the trial short.
 const BASELINE_S = Number(process.env.GAMEDAY_LAB_BASELINE_S ?? 5);
