@@ -2,15 +2,13 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import Docker from 'dockerode';
 import { faultSchema, type BlackholeFaultSpec, type ResolvedTarget } from '@gameday/core';
-import { PrismaLeaseRepository, PrismaService, RunRepository } from '@gameday/db';
+import { PrismaLeaseRepository, PrismaService } from '@gameday/db';
 import { DockerFaultDriver, ensureHelperImage, execInContainer, parseKeyValues } from '@gameday/faults';
-import { createMetrics } from '@gameday/metrics';
 import { LeaseLedger } from '../../../apps/worker/src/runner/lease-ledger';
-import { LeaseReaper } from '../../../apps/worker/src/runner/lease-reaper.service';
-import { UnrecordedReverts } from '../../../apps/worker/src/runner/unrecorded-reverts';
 import { ensureLabTargetImage } from '../../../tools/lab/lab-images';
 import { waitFor } from '../../support/harness';
 import { netnsTables } from '../../support/netns-tables';
+import { sweepOnce, expireLeases } from '../../support/lease-reaper';
 
 /**
  * A blackhole's resetEstablished on the host's real Docker Engine (its kernel has
@@ -278,16 +276,8 @@ it('apply now (one process per step) resets too and records the count; the reape
   expect(await driver.verify(lease)).toEqual({ ok: true });
   // docker rm -f skips the helper's stop handler: only the lease is left to undo the rules
   await docker.getContainer(prepared.helperContainerId!).remove({ force: true });
-  await prisma.activeFault.update({ where: { id: lease.id }, data: { expiresAt: new Date(Date.now() - 120_000) } });
-  const reaper = new LeaseReaper(
-    driver,
-    leases,
-    createMetrics({ defaults: false }),
-    new RunRepository(prisma),
-    new UnrecordedReverts(leases),
-    { GAMEDAY_REAPER_INTERVAL_MS: 1_000, GAMEDAY_ORPHAN_AFTER_MS: 60_000 },
-  );
-  expect(await reaper.sweep(new Date())).toBe(1);
+  await expireLeases(prisma, [lease.id]);
+  expect(await sweepOnce(driver, leases, prisma)).toBe(1);
   expect((await leases.get(lease.id))!.revertReason).toBe('reaper');
   expect(netnsTables(containers.srv.sandbox)).toBe(before);
 }, 120_000);

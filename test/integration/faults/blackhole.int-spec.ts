@@ -2,15 +2,13 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import Docker from 'dockerode';
 import { faultSchema, type BlackholeFaultSpec, type ResolvedTarget } from '@gameday/core';
-import { PrismaLeaseRepository, PrismaService, RunRepository } from '@gameday/db';
+import { PrismaLeaseRepository, PrismaService } from '@gameday/db';
 import { DockerFaultDriver, ensureHelperImage, parseKeyValues, execInContainer } from '@gameday/faults';
-import { createMetrics } from '@gameday/metrics';
 import { LeaseLedger } from '../../../apps/worker/src/runner/lease-ledger';
-import { LeaseReaper } from '../../../apps/worker/src/runner/lease-reaper.service';
-import { UnrecordedReverts } from '../../../apps/worker/src/runner/unrecorded-reverts';
 import { ensureLabTargetImage } from '../../../tools/lab/lab-images';
 import { waitFor } from '../../support/harness';
 import { inSandbox as inSandboxOf, netnsTables } from '../../support/netns-tables';
+import { sweepOnce, expireLeases } from '../../support/lease-reaper';
 
 /**
  * The blackhole kind on the host's real Docker Engine (its kernel has legacy x_tables and
@@ -299,16 +297,8 @@ it('the reaper reverts from the lease alone when the helper is gone (removed wit
   // docker rm -f skips the helper's stop handler: the rules stay, nobody guards them
   await docker.getContainer(prepared.helperContainerId!).remove({ force: true });
   expect(await get(80)).toBe('refused');
-  await prisma.activeFault.update({ where: { id: lease.id }, data: { expiresAt: new Date(Date.now() - 120_000) } });
-  const reaper = new LeaseReaper(
-    driver,
-    leases,
-    createMetrics({ defaults: false }),
-    new RunRepository(prisma),
-    new UnrecordedReverts(leases),
-    { GAMEDAY_REAPER_INTERVAL_MS: 1_000, GAMEDAY_ORPHAN_AFTER_MS: 60_000 },
-  );
-  expect(await reaper.sweep(new Date())).toBe(1);
+  await expireLeases(prisma, [lease.id]);
+  expect(await sweepOnce(driver, leases, prisma)).toBe(1);
   const row = (await leases.get(lease.id))!;
   expect(row.revertReason).toBe('reaper');
   expect(await get(80)).toBe('ok');

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import Docker from 'dockerode';
 import { faultSchema, type ContainerFaultSpec, type FaultLease, type PreparedFault } from '@gameday/core';
-import { PrismaLeaseRepository, PrismaService, RunRepository } from '@gameday/db';
+import { PrismaLeaseRepository, PrismaService } from '@gameday/db';
 import {
   demuxDockerLog,
   DockerFaultDriver,
@@ -10,11 +10,9 @@ import {
   parseWatchdogLog,
   type WatchdogRecord,
 } from '@gameday/faults';
-import { createMetrics } from '@gameday/metrics';
 import { LeaseLedger } from '../../../apps/worker/src/runner/lease-ledger';
-import { LeaseReaper } from '../../../apps/worker/src/runner/lease-reaper.service';
-import { UnrecordedReverts } from '../../../apps/worker/src/runner/unrecorded-reverts';
 import { waitFor } from '../../support/harness';
+import { sweepOnce, expireLeases } from '../../support/lease-reaper';
 
 /**
  * The per-fault watchdog of container faults on the host's real Docker Engine. The driver is
@@ -274,21 +272,13 @@ describe('after a normal revert', () => {
     const lease: FaultLease = await ledger.apply(driver, prepared);
     // the worker that armed it is gone; another one sees the lease expired (only this one: a lease
     // an earlier failed test left open is not this test's)
-    await prisma.activeFault.update({ where: { id: lease.id }, data: { expiresAt: new Date(Date.now() - 120_000) } });
+    await expireLeases(prisma, [lease.id]);
     await prisma.activeFault.updateMany({
       where: { engine: ENGINE, revertedAt: null, id: { not: lease.id } },
       data: { expiresAt: new Date(Date.now() + 600_000) },
     });
     const fresh = new DockerFaultDriver(docker, { helperImage: await ensureHelperImage(docker), engine: ENGINE });
-    const reaper = new LeaseReaper(
-      fresh,
-      leases,
-      createMetrics({ defaults: false }),
-      new RunRepository(prisma),
-      new UnrecordedReverts(leases),
-      { GAMEDAY_REAPER_INTERVAL_MS: 1_000, GAMEDAY_ORPHAN_AFTER_MS: 60_000 },
-    );
-    expect(await reaper.sweep(new Date())).toBe(1);
+    expect(await sweepOnce(fresh, leases, prisma)).toBe(1);
     expect((await leases.get(lease.id))!.revertReason).toBe('reaper');
     expect((await state()).Paused).toBe(false);
     expect(await exists(prepared.helperContainerId!)).toBe(false);

@@ -5,17 +5,15 @@ import {
   type PartitionFaultSpec,
   type PreparedFault,
 } from '@gameday/core';
-import { PrismaLeaseRepository, PrismaService, RunRepository } from '@gameday/db';
+import { PrismaLeaseRepository, PrismaService } from '@gameday/db';
 import { DockerFaultDriver, ensureHelperImage } from '@gameday/faults';
-import { createMetrics } from '@gameday/metrics';
 import Docker from 'dockerode';
 import { isDeepStrictEqual } from 'node:util';
 import { LeaseLedger } from '../../../apps/worker/src/runner/lease-ledger';
-import { LeaseReaper } from '../../../apps/worker/src/runner/lease-reaper.service';
-import { UnrecordedReverts } from '../../../apps/worker/src/runner/unrecorded-reverts';
 import { useContainerNetwork } from '../../support/container-network';
 import { waitFor } from '../../support/harness';
 import { inSandbox, netnsTables } from '../../support/netns-tables';
+import { sweepOnce, expireLeases } from '../../support/lease-reaper';
 
 /**
  * The partition kind on the host's real Docker Engine: group A is a compose service with two
@@ -236,19 +234,11 @@ it('the reaper reverts every netns from its lease alone when the helpers are gon
   // docker rm -f skips the helpers' stop handler: the rules stay, nobody guards them
   for (const p of prepared) await docker.getContainer(p.helperContainerId!).remove({ force: true });
   expect(await reachability(2)).toEqual(cut('refused'));
-  await prisma.activeFault.updateMany({
-    where: { id: { in: applied.map((l) => l.id) } },
-    data: { expiresAt: new Date(Date.now() - 120_000) },
-  });
-  const reaper = new LeaseReaper(
-    driver,
-    leases,
-    createMetrics({ defaults: false }),
-    new RunRepository(prisma),
-    new UnrecordedReverts(leases),
-    { GAMEDAY_REAPER_INTERVAL_MS: 1_000, GAMEDAY_ORPHAN_AFTER_MS: 60_000 },
+  await expireLeases(
+    prisma,
+    applied.map((l) => l.id),
   );
-  expect(await reaper.sweep(new Date())).toBe(3);
+  expect(await sweepOnce(driver, leases, prisma)).toBe(3);
   for (const lease of applied) expect((await leases.get(lease.id))!.revertReason).toBe('reaper');
   expect(await reachability(2)).toEqual(open);
   expect(allTables()).toEqual(before);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Docker from 'dockerode';
 import { faultSchema, parseKillRecord, type ProcessKillFaultSpec, type ResolvedTarget } from '@gameday/core';
-import { PrismaLeaseRepository, PrismaService, RunRepository } from '@gameday/db';
+import { PrismaLeaseRepository, PrismaService } from '@gameday/db';
 import {
   DockerFaultDriver,
   ensureHelperImage,
@@ -10,11 +10,9 @@ import {
   parseKeyValues,
   ProcessKillRefusedError,
 } from '@gameday/faults';
-import { createMetrics } from '@gameday/metrics';
 import { LeaseLedger } from '../../../apps/worker/src/runner/lease-ledger';
-import { LeaseReaper } from '../../../apps/worker/src/runner/lease-reaper.service';
-import { UnrecordedReverts } from '../../../apps/worker/src/runner/unrecorded-reverts';
 import { waitFor } from '../../support/harness';
+import { sweepOnce, expireLeases } from '../../support/lease-reaper';
 
 /**
  * The process-kill kind on the host's real Docker Engine. The target's PID 1 is `sleep`; beside
@@ -208,16 +206,8 @@ it('every 1 s: the respawned process is killed again each round until T1; with n
   await new Promise((r) => setTimeout(r, 1_200));
   expect((await hostPids(`${P}-t`, 'respawn')).every(alive)).toBe(true);
   // the worker never came back: the reaper closes the lease from the ledger and removes the helper
-  await prisma.activeFault.update({ where: { id: lease.id }, data: { expiresAt: new Date(Date.now() - 120_000) } });
-  const reaper = new LeaseReaper(
-    driver,
-    leases,
-    createMetrics({ defaults: false }),
-    new RunRepository(prisma),
-    new UnrecordedReverts(leases),
-    { GAMEDAY_REAPER_INTERVAL_MS: 1_000, GAMEDAY_ORPHAN_AFTER_MS: 60_000 },
-  );
-  expect(await reaper.sweep(new Date())).toBe(1);
+  await expireLeases(prisma, [lease.id]);
+  expect(await sweepOnce(driver, leases, prisma)).toBe(1);
   expect((await leases.get(lease.id))!.revertReason).toBe('reaper');
   expect(await exists(prepared.helperContainerId!)).toBe(false);
 }, 60_000);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import Docker from 'dockerode';
 import { faultSchema, type ResolvedTarget, type StressFaultSpec } from '@gameday/core';
-import { PrismaLeaseRepository, PrismaService, RunRepository } from '@gameday/db';
+import { PrismaLeaseRepository, PrismaService } from '@gameday/db';
 import {
   DockerFaultDriver,
   ensureHelperImage,
@@ -11,11 +11,9 @@ import {
   parseKeyValues,
   StressRefusedError,
 } from '@gameday/faults';
-import { createMetrics } from '@gameday/metrics';
 import { LeaseLedger } from '../../../apps/worker/src/runner/lease-ledger';
-import { LeaseReaper } from '../../../apps/worker/src/runner/lease-reaper.service';
-import { UnrecordedReverts } from '../../../apps/worker/src/runner/unrecorded-reverts';
 import { waitFor } from '../../support/harness';
+import { sweepOnce, expireLeases } from '../../support/lease-reaper';
 
 /**
  * The stress kind on the host's real Docker Engine (cgroup v1 here). Everything is judged from
@@ -294,16 +292,8 @@ it('the reaper reverts from the lease alone (no worker came back): stress-ng sto
   const t0 = Date.now() + 1_500;
   const lease = await ledger.schedule(driver, prepared, { applyAt: new Date(t0), revertAt: new Date(t0 + 30_000) });
   await waitFor('stress-ng', async () => stressInCgroup().length >= 2, 5_000, 10);
-  await prisma.activeFault.update({ where: { id: lease.id }, data: { expiresAt: new Date(Date.now() - 120_000) } });
-  const reaper = new LeaseReaper(
-    driver,
-    leases,
-    createMetrics({ defaults: false }),
-    new RunRepository(prisma),
-    new UnrecordedReverts(leases),
-    { GAMEDAY_REAPER_INTERVAL_MS: 1_000, GAMEDAY_ORPHAN_AFTER_MS: 60_000 },
-  );
-  expect(await reaper.sweep(new Date())).toBe(1);
+  await expireLeases(prisma, [lease.id]);
+  expect(await sweepOnce(driver, leases, prisma)).toBe(1);
   expect((await leases.get(lease.id))!.revertReason).toBe('reaper');
   expect(stressInCgroup()).toEqual([]);
   expect(await exists(prepared.helperContainerId!)).toBe(false);
