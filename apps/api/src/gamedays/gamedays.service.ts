@@ -2,22 +2,13 @@ import { CLOCK } from '@gameday/config';
 import { ConflictException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import {
   type Clock,
-  EXEC_STRATEGY_REFUSED,
-  isPrometheusProbe,
-  NO_PROMETHEUS,
   type GameDaySpec,
   fieldErrors,
   findBlackout,
   gameDaySpecSchema,
   isCronSchedule,
-  newAdminOnlyFields,
   nextOccurrence,
-  nextOccurrences,
-  occurrenceProblems,
   runDurationMs,
-  usesExecStrategy,
-  experimentFaults,
-  formatPath,
 } from '@gameday/core';
 import { APP_CONFIG, type AppConfig } from '@gameday/config';
 import {
@@ -33,11 +24,9 @@ import { ScheduleSync } from '@gameday/queue';
 import type { Principal } from '../auth/auth.decorators';
 import { PROBLEM_TYPES, ProblemException, validationProblem } from '../common/problem';
 import { SPEC_FIELDS, type GameDayListQuery } from './gameday.schemas';
-import { egressErrors } from './egress-check';
+import { assertAllowedByPolicy, assertAllowedForRole } from './gameday-policy.check';
+import { checkSchedule } from './gameday-schedule.check';
 import { keepStoredSecrets } from './stored-secrets';
-
-/** How many upcoming occurrences of a recurring GameDay are checked against working hours. */
-const CRON_LOOKAHEAD = 20;
 
 @Injectable()
 export class GameDaysService {
@@ -54,9 +43,9 @@ export class GameDaysService {
 
   async create(spec: GameDaySpec, principal: Principal): Promise<GameDay> {
     assertAllowedForRole(spec, principal);
-    await this.assertAllowedByPolicy(spec);
+    await assertAllowedByPolicy(spec, this.config, this.egress);
     const now = this.clock.now().getTime();
-    const nextRunAt = this.checkSchedule(spec, now);
+    const nextRunAt = checkSchedule(spec, now);
     const row = await this.gameDays.create({
       ...columnsOf(spec),
       nextRunAt: nextRunAt === null ? null : new Date(nextRunAt),
@@ -100,18 +89,14 @@ export class GameDaysService {
     if (errors.length > 0 || !parsed.success) throw validationProblem(errors);
     const spec = parsed.data;
     assertAllowedForRole(spec, principal, current.spec as unknown as GameDaySpec);
-    await this.assertAllowedByPolicy(spec);
+    await assertAllowedByPolicy(spec, this.config, this.egress);
     const now = this.clock.now().getTime();
     // a finished one-shot given a new schedule is planned again
     const status = current.status === 'finished' && 'schedule' in known ? 'active' : current.status;
     // an unchanged schedule is not re-judged against "now" (a recurring one keeps running)
     const rejudge =
       status === 'active' && ['schedule', 'blackouts', 'participants', 'experiments'].some((k) => k in known);
-    const nextRunAt = rejudge
-      ? this.checkSchedule(spec, now)
-      : status === 'active'
-        ? nextOccurrenceOf(spec, now)
-        : null;
+    const nextRunAt = rejudge ? checkSchedule(spec, now) : status === 'active' ? nextOccurrenceOf(spec, now) : null;
     const updated = await this.gameDays.updateUnlessRunning(id, {
       ...columnsOf(spec),
       status,
@@ -220,83 +205,6 @@ export class GameDaysService {
     return revealed;
   }
 
-  /**
-   * Rejects schedules in the past and occurrences the calendar forbids; returns the next
-   * occurrence (epoch ms) or null.
-   */
-  private checkSchedule(spec: GameDaySpec, now: number): number | null {
-    const schedule = spec.schedule;
-    if (!isCronSchedule(schedule)) {
-      const at = Date.parse(schedule.at);
-      if (at <= now)
-        throw validationProblem([
-          { field: 'schedule.at', message: `must be in the future (it is ${new Date(now).toISOString()} now)` },
-        ]);
-      this.assertCalendar(occurrenceProblems(spec, at));
-      return at;
-    }
-    if (schedule.endsAt && Date.parse(schedule.endsAt) <= now)
-      throw validationProblem([{ field: 'schedule.endsAt', message: 'must be in the future' }]);
-    // only participants' working hours are checked past the first occurrence (blackouts are
-    // judged at firing): without participants the lookahead has nothing to find, and each
-    // occurrence of a monthly cron costs cron-parser a day-by-day walk
-    const lookahead = spec.participants?.length ? CRON_LOOKAHEAD : 1;
-    const upcoming = nextOccurrences(schedule, now, lookahead);
-    if (upcoming.length === 0)
-      throw validationProblem([
-        { field: 'schedule.cron', message: 'has no occurrence between now and schedule.endsAt' },
-      ]);
-    // a recurring occurrence inside a blackout is skipped (and recorded) when it comes; people
-    // who are never there for it are a mistake to catch now
-    const problems = upcoming.flatMap((at) =>
-      occurrenceProblems({ ...spec, blackouts: undefined }, at).map((p) => ({
-        ...p,
-        message: `occurrence ${new Date(at).toISOString()}: ${p.message}`,
-      })),
-    );
-    this.assertCalendar(problems);
-    return upcoming[0];
-  }
-
-  /**
-   * What the worker would refuse to do (egress, exec strategy, prometheus probes without a
-   * Prometheus) is refused here, naming the field.
-   */
-  private async assertAllowedByPolicy(spec: GameDaySpec): Promise<void> {
-    const exec = this.config.GAMEDAY_ALLOW_EXEC_STRATEGY
-      ? []
-      : spec.experiments.flatMap((e, i) =>
-          experimentFaults(e).flatMap(({ fault, path }) =>
-            usesExecStrategy(fault)
-              ? [{ field: formatPath(['experiments', i, ...path, 'strategy']), message: EXEC_STRATEGY_REFUSED }]
-              : [],
-          ),
-        );
-    const prometheus = this.config.GAMEDAY_PROMETHEUS_URL
-      ? []
-      : spec.experiments.flatMap((e, i) =>
-          e.hypothesis.probes.flatMap((p, j) =>
-            isPrometheusProbe(p)
-              ? [{ field: `experiments[${i}].hypothesis.probes[${j}].kind`, message: NO_PROMETHEUS }]
-              : [],
-          ),
-        );
-    const errors = [...exec, ...prometheus, ...(await egressErrors(spec, this.egress))];
-    if (errors.length > 0) throw validationProblem(errors);
-  }
-
-  private assertCalendar(problems: { field: string; message: string }[]): void {
-    if (problems.length === 0) return;
-    const unique = problems.filter((p, i) => problems.findIndex((q) => q.field === p.field) === i);
-    throw new ProblemException({
-      type: PROBLEM_TYPES.calendar,
-      title: 'Unprocessable Content',
-      status: 422,
-      detail: unique.map((p) => p.message).join('; '),
-      errors: unique,
-    });
-  }
-
   private async syncOrFail(row: GameDay): Promise<void> {
     try {
       await this.sync.sync(row);
@@ -338,24 +246,6 @@ export function columnsOf(spec: GameDaySpec): Omit<GameDayCreate, 'nextRunAt' | 
     endsAt: cron && s.endsAt ? new Date(s.endsAt) : null,
     spec: spec as unknown as Prisma.InputJsonValue,
   };
-}
-
-/**
- * Options that widen what a fault may touch (allowPrivileged, the nsenter strategy) are an
- * admin's choice: an operator sending them gets 403 naming each field (keeping what an admin set
- * is fine). 403, not 400: the same body from an admin is valid.
- */
-function assertAllowedForRole(spec: GameDaySpec, principal: Principal, stored?: GameDaySpec): void {
-  if (principal.role === 'admin') return;
-  const errors = newAdminOnlyFields(spec, stored);
-  if (errors.length === 0) return;
-  throw new ProblemException({
-    type: PROBLEM_TYPES.adminOnly,
-    title: 'Forbidden',
-    status: 403,
-    detail: `only an admin may set ${errors.map((e) => e.field).join(', ')}`,
-    errors,
-  });
 }
 
 function notActive(g: GameDay): ProblemException {
