@@ -115,12 +115,7 @@ export const blackholeFaultSchema = z
     resetEstablished: z.boolean().optional(),
   })
   .superRefine((v, ctx) => {
-    if (v.resetEstablished && (v.protocol === 'udp' || v.protocol === 'icmp'))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['resetEstablished'],
-        message: `resetEstablished tears down TCP connections: it needs protocol "tcp" or "all", not "${v.protocol}"`,
-      });
+    refineResetProtocol(v, ctx);
     const hasPorts = v.ports !== undefined || v.localPorts !== undefined;
     if (hasPorts && v.protocol === 'icmp')
       ctx.addIssue({
@@ -147,3 +142,16 @@ export const blackholeFaultSchema = z
   });
 
 export type BlackholeFaultSpec = z.infer<typeof blackholeFaultSchema>;
+
+/** resetEstablished destroys TCP connections: refused (naming the field) with a UDP- or ICMP-only rule. */
+export function refineResetProtocol(
+  v: { resetEstablished?: boolean; protocol: 'tcp' | 'udp' | 'icmp' | 'all' },
+  ctx: z.RefinementCtx,
+): void {
+  if (v.resetEstablished && (v.protocol === 'udp' || v.protocol === 'icmp'))
+    ctx.addIssue({
+      code: 'custom',
+      path: ['resetEstablished'],
+      message: `resetEstablished tears down TCP connections: it needs protocol "tcp" or "all", not "${v.protocol}"`,
+    });
+}

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { BlackholeFaultSpec, BlackholePeer } from './blackhole.schema';
+import { refineResetProtocol, type BlackholeFaultSpec, type BlackholePeer } from './blackhole.schema';
 import { targetSchemaWith, type TargetSpec } from './target.schema';
 
 /**
@@ -28,12 +28,7 @@ export const partitionFaultSchema = z
     resetEstablished: z.boolean().optional(),
   })
   .superRefine((v, ctx) => {
-    if (v.resetEstablished && (v.protocol === 'udp' || v.protocol === 'icmp'))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['resetEstablished'],
-        message: `resetEstablished tears down TCP connections: it needs protocol "tcp" or "all", not "${v.protocol}"`,
-      });
+    refineResetProtocol(v, ctx);
     if (v.between.length === 2 && sameSelector(v.between[0], v.between[1]))
       ctx.addIssue({
         code: 'custom',
