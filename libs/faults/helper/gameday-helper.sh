@@ -27,6 +27,10 @@
 #                                            until REVERT_AT
 #   stresscheck                              the stress-ng processes now and the cgroup's counters
 #   resetprobe                               can the kernel destroy sockets (ss -K)? reset_probe=...
+#   dnsprobe                                 a dns fault (dns image): nameservers, a free port, nat
+#   dnsstart ID PORT ACTION DELAY NSC NS... AC ADDR... PATTERN...
+#                                            write the resolver's config and start it (arming)
+#   dnsready | dnscheck | dnsflush | dnsstop the resolver runs / answers; drop port-53 flows; stop it
 # Signals to PID 1: TERM stops (undo what is applied, exit); USR2 is an abort through the Docker API
 # (`docker kill --signal USR2`, no exec): undo now, or cancel a plan not applied yet.
 # Stdin (held open by the worker that armed this helper, through a Docker attach): a line
@@ -81,6 +85,7 @@ LIB=${GAMEDAY_HELPER_LIB:-/usr/local/lib/gameday}
 . "$LIB/netns-batch.sh"
 . "$LIB/process-kill.sh"
 . "$LIB/stress.sh"
+. "$LIB/dns.sh"
 
 lock() {
   i=0
@@ -750,5 +755,11 @@ case "$cmd" in
   stressprobe) cmd_stressprobe "$@" ;;
   stressplan) cmd_stressplan "$@" ;;
   stresscheck) cmd_stresscheck ;;
+  dnsprobe) cmd_dnsprobe ;;
+  dnsstart) cmd_dnsstart "$@" ;;
+  dnsready) cmd_dnsready ;;
+  dnscheck) cmd_dnscheck ;;
+  dnsflush) cmd_dnsflush ;;
+  dnsstop) cmd_dnsstop ;;
   *) die "unknown command $cmd" ;;
 esac

@@ -1,5 +1,6 @@
 import type { CompiledBlackhole } from './blackhole.compiler';
 import type { ResolvedPeer } from './blackhole-peers';
+import type { CompiledDns } from './dns.compiler';
 import type { ClockOffset } from './clock-offset';
 import type { FaultSpec } from './fault.schema';
 import type { FaultLease, LeaseDetails, NewFaultLease } from './fault-lease';
@@ -77,6 +78,8 @@ export interface PreparedFault {
   compiled?: CompiledNetworkFault;
   /** blackhole faults: the rules compiled for the iptables variant the kernel probe chose */
   blackhole?: CompiledBlackhole;
+  /** dns faults: the resolver's configuration and the nat rules, for the variant and port armed */
+  dns?: CompiledDns;
   /** stress faults: the plan's numbers and the target's cgroup the arming probe found */
   stress?: ArmedStressPlan;
   /** reset faults: the one step, with the peers as resolved when armed */

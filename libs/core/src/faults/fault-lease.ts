@@ -1,5 +1,6 @@
 import type { BlackholeExpected } from './blackhole.compiler';
 import type { ResolvedPeer } from './blackhole-peers';
+import type { DnsExpected } from './dns.compiler';
 import type { FaultSpec } from './fault.schema';
 import type { ExpectedTree } from './network-fault.types';
 import type { ProcessKillPlan } from './process-kill.schema';
@@ -42,6 +43,8 @@ export interface LeaseDetails {
   expected?: ExpectedTree;
   /** Blackhole faults: the iptables variant, our chains and the rule lines verification expects. */
   blackhole?: BlackholeExpected;
+  /** DNS faults: the iptables variant, our nat chain and its lines, the resolver's port. */
+  dns?: DnsExpected;
   /** Blackhole faults: each peer and the addresses it was resolved to when armed (never re-resolved). */
   peers?: ResolvedPeer[];
   /** Partitions: the group of this lease's netns ("between.0 (compose shop/api)"); peers are the other group's. */

@@ -10,6 +10,7 @@ export * from './container.schema';
 export type { BlackholeFaultSpec } from './blackhole.schema';
 export type { ProcessKillFaultSpec } from './process-kill.schema';
 export type { PartitionFaultSpec } from './partition.schema';
+export type { DnsFaultSpec } from './dns.schema';
 
 /**
  * The fault part of a GameDay spec: one member per kind, each contributed by its kind (see

@@ -2,20 +2,25 @@ import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
 import { systemClock, type Clock, type ClockReading, type HelperTimeline, type ResolvedTarget } from '@gameday/core';
 import { execInContainer, isNotFound, removeContainer, shortName } from './docker-exec';
-import { ensureHelperImage, ensureStressImage } from './helper-image';
+import { ensureDnsImage, ensureHelperImage, ensureStressImage } from './helper-image';
 import { abortLine, abortNonceEnv, encodeHelperSteps, parseHelperStatus, parseKeyValues } from './helper-protocol';
 import { HelperStdinStreams } from './helper-stdin';
 
 export const HELPER_ROLE_LABEL = 'gameday.role';
 export const HELPER_TARGET_LABEL = 'gameday.target';
-/** NET_RAW: iptables-legacy talks to the kernel through a raw socket */
-export type HelperCap = 'NET_RAW';
+/**
+ * NET_RAW: iptables-legacy talks to the kernel through a raw socket. SETUID, SETGID, KILL: a dns
+ * helper starts its resolver as a uid of its own and stops it again (processes in the helper's own
+ * PID namespace only: it shares the target's network namespace, not its processes).
+ */
+export type HelperCap = 'NET_RAW' | 'SETUID' | 'SETGID' | 'KILL';
 /**
  * Which of the target's namespaces a helper joins: its network namespace (tc, iptables; NET_ADMIN)
  * or its PID namespace (signals to its processes; KILL only, no network of its own at all), or
  * which of its cgroups its stress processes join (`cgroup`: the stress image, see helperHostConfig).
+ * `dns`: its network namespace, from the dns image (the helper's plus a resolver).
  */
-export type HelperJoins = 'netns' | 'pidns' | 'cgroup';
+export type HelperJoins = 'netns' | 'pidns' | 'cgroup' | 'dns';
 
 /** Where a stress helper sees the engine's cgroup filesystem (stress.sh's CGROOT). */
 export const HELPER_CGROUP_ROOT = '/gameday/cgroup';
@@ -73,6 +78,19 @@ export class HelperClient {
   }
 
   private stressImage?: string;
+  private dnsImage?: string;
+
+  /** The dns kind's image (the helper's plus dnsdist, conntrack and setpriv), built on first use. */
+  async ensureDnsImage(): Promise<string> {
+    this.dnsImage ??= await ensureDnsImage(this.docker, await this.ensureImage(), { contextDir: this.contextDir });
+    return this.dnsImage;
+  }
+
+  private imageFor(joins: HelperJoins): Promise<string> {
+    if (joins === 'cgroup') return this.ensureStressImage();
+    if (joins === 'dns') return this.ensureDnsImage();
+    return this.ensureImage();
+  }
 
   /** The stress kind's image (the helper's plus stress-ng), built on first use. */
   async ensureStressImage(): Promise<string> {
@@ -88,7 +106,7 @@ export class HelperClient {
    * fewer while arming.
    */
   async create(target: ResolvedTarget, extraCaps: HelperCap[] = [], joins: HelperJoins = 'netns'): Promise<string> {
-    const image = joins === 'cgroup' ? await this.ensureStressImage() : await this.ensureImage();
+    const image = await this.imageFor(joins);
     const name = `gameday-helper-${shortName(target.containerName)
       .replace(/[^a-zA-Z0-9_.-]/g, '-')
       .slice(0, 40)}-${randomBytes(3).toString('hex')}`;

@@ -12,6 +12,7 @@ const CONTEXT_FILES = [
   'netns-batch.sh',
   'process-kill.sh',
   'stress.sh',
+  'dns.sh',
   'gameday-at.c',
   'sock-destroy.c',
   'sock-destroy.h',
@@ -144,6 +145,39 @@ export async function ensureStressImage(
       dockerfile: STRESS_DOCKERFILE,
       buildargs: { HELPER_IMAGE: helperImage },
     },
+  );
+  return tag;
+}
+
+export const DNS_IMAGE_REPOSITORY = 'gameday/dns-helper';
+const DNS_DOCKERFILE = 'Dockerfile.dns';
+
+/** The dns image's tag: the helper image it is built on and its own Dockerfile. */
+export function dnsImageTag(helperImage: string, contextDir = helperContextDir()): string {
+  const hash = createHash('sha256')
+    .update(helperImage)
+    .update('\0')
+    .update(readFileSync(join(contextDir, DNS_DOCKERFILE)));
+  return `${DNS_IMAGE_REPOSITORY}:${hash.digest('hex').slice(0, 12)}`;
+}
+
+/**
+ * The image of the dns kind's helper (the helper image plus dnsdist, conntrack and setpriv), built
+ * on this engine on top of `helperImage` unless already there; returns its tag.
+ */
+export async function ensureDnsImage(
+  docker: Docker,
+  helperImage: string,
+  options: { contextDir?: string } = {},
+): Promise<string> {
+  const contextDir = helperContextDir(options.contextDir);
+  const tag = dnsImageTag(helperImage, contextDir);
+  if (await imageExists(docker, tag)) return tag;
+  await build(
+    docker,
+    tag,
+    { context: contextDir, src: [DNS_DOCKERFILE] },
+    { dockerfile: DNS_DOCKERFILE, buildargs: { HELPER_IMAGE: helperImage } },
   );
   return tag;
 }

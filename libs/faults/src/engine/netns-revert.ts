@@ -1,7 +1,7 @@
 import { assertLedgerArgv, TargetGoneError, type AbortPath, type FaultLease, type RevertResult } from '@gameday/core';
 import { inspectOrNull } from './docker-exec';
 import { targetOfLease, type FaultEngine } from './fault-engine';
-import type { HelperCap } from './helper-client';
+import type { HelperCap, HelperJoins } from './helper-client';
 import { abortThroughSignal, abortThroughStdin, helperRevert, isUrgent } from './helper-revert';
 import { HelperRunner, type StepRunner } from './step-runner';
 
@@ -11,6 +11,8 @@ export interface NetnsRevertKind {
   confirmReverted(engine: FaultEngine, lease: FaultLease, runner: StepRunner): Promise<void>;
   /** Capabilities a fresh helper needs to run the lease's revert argv. */
   helperCaps?: HelperCap[];
+  /** What a fresh helper is started as (its image): the netns helper unless said. */
+  helperJoins?: HelperJoins;
 }
 
 /**
@@ -73,7 +75,7 @@ export async function revertInNetns(
     if (lease.strategy !== 'sidecar') return await engine.inArmedNetns(lease.strategy, lease, undo, info);
     // the target was inspected just above: its netns is judged from that, not a second request
     await engine.assertArmedNetns(lease, info);
-    const tempHelper = await engine.createHelper(targetOfLease(lease), kind.helperCaps);
+    const tempHelper = await engine.createHelper(targetOfLease(lease), kind.helperCaps, kind.helperJoins);
     try {
       return await undo(new HelperRunner(docker, tempHelper));
     } finally {

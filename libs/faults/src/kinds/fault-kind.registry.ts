@@ -7,6 +7,7 @@ import { partitionKind } from './partition/partition.kind';
 import { processKillKind } from './process-kill/process-kill.kind';
 import { stressKind } from './stress/stress.kind';
 import { resetKind } from './reset/reset.kind';
+import { dnsKind } from './dns/dns.kind';
 
 /**
  * Kind name → module on a Docker Engine. The kinds are listed in core (FAULT_KIND_DEFS: their pure
@@ -21,6 +22,7 @@ const REGISTRY: { readonly [K in FaultSpec['kind']]: FaultKind<Extract<FaultSpec
   stress: stressKind,
   reset: resetKind,
   partition: partitionKind,
+  dns: dnsKind,
 };
 
 export const FAULT_KINDS: readonly FaultSpec['kind'][] = Object.freeze(Object.keys(REGISTRY) as FaultSpec['kind'][]);

@@ -5,3 +5,4 @@ export { readKillRecord } from './process-kill/process-kill-verify';
 export { ProcessKillRefusedError } from './process-kill/process-kill-arm';
 export { StressRefusedError } from './stress/stress-arm';
 export { parseStressCheck, readStress, type StressCheck } from './stress/stress-verify';
+export { DnsRefusedError, DNS_CONFIG_PATH } from './dns/dns-arm';

@@ -7,6 +7,7 @@ import { networkKindDef } from './network.kind-def';
 import { processKillKindDef } from './process-kill.kind-def';
 import { stressKindDef } from './stress.kind-def';
 import { resetKindDef } from './reset.kind-def';
+import { dnsKindDef } from './dns.kind-def';
 
 /**
  * The pure parts of the fault kinds, in one list: the only place in core that names them. The
@@ -20,6 +21,7 @@ export const FAULT_KIND_DEFS = [
   stressKindDef,
   resetKindDef,
   partitionKindDef,
+  dnsKindDef,
 ] as const;
 
 type SchemasOf<T extends readonly FaultKindDef[]> = {
