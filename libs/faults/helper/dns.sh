@@ -25,9 +25,17 @@ cmd_dnsprobe() {
     tries=$((tries + 1))
   done
   echo "port=$port"
-  for t in iptables-legacy iptables-nft; do
+  # nft first: reading the legacy nat table instantiates it in the netns (an empty table of ours
+  # left behind), so it is read only when nf_tables does not hold Docker's rules
+  for t in iptables-nft iptables-legacy; do
     if out=$("$t" -w -t nat -S 2>/dev/null); then
-      case "$out" in *DOCKER_OUTPUT*) echo "${t#iptables-}_nat=docker" ;; *) echo "${t#iptables-}_nat=ok" ;; esac
+      case "$out" in
+        *DOCKER_OUTPUT*)
+          echo "${t#iptables-}_nat=docker"
+          break
+          ;;
+        *) echo "${t#iptables-}_nat=ok" ;;
+      esac
     else
       echo "${t#iptables-}_nat=no"
     fi
@@ -106,14 +114,21 @@ newServer({address='$1:53'}):setUp()" ;; esac
   put dns/port "$port"
 }
 
-# The resolver's PID when it runs (dnsdist's own process), else nothing. Builtins and /proc only.
+# The resolver's PID when it runs (dnsdist's own process, not a zombie), else nothing.
 dns_pid() {
   p=$(get dns/pid)
-  is_num "$p" || return 1
-  [ -r "/proc/$p/comm" ] || return 1
+  dns_running "$p" || return 1
   IFS= read -r comm <"/proc/$p/comm" || return 1
   [ "$comm" = dnsdist ] || return 1
   printf '%s' "$p"
+}
+
+# Whether process $1 runs (not gone, not a zombie). Builtins and /proc only.
+dns_running() {
+  is_num "$1" && [ -r "/proc/$1/stat" ] || return 1
+  IFS= read -r st <"/proc/$1/stat" || return 1
+  st=${st##*) }
+  case "$st" in Z* | X*) return 1 ;; esac
 }
 
 # One query of the target's own hostname (any answer code counts: the resolver answered; a name
@@ -139,10 +154,11 @@ cmd_dnsstart() {
   i=0
   while [ $i -lt 30 ]; do
     i=$((i + 1))
-    if [ -z "$(dns_pid)" ]; then
+    # setpriv until it execs dnsdist: only a process gone (or a zombie) has failed
+    if ! dns_running "$(get dns/pid)"; then
       die "dnsstart: the resolver exited: $(tail -c 400 "$DNS_DIR/dnsdist.log" | tr '\n' ' ')"
     fi
-    if ss -Hlnu "sport = :$port" | grep -q . && [ "$(dns_answers "$port")" = ok ]; then
+    if [ -n "$(dns_pid)" ] && ss -Hlnu "sport = :$port" | grep -q . && [ "$(dns_answers "$port")" = ok ]; then
       echo "dns_pid=$(dns_pid)"
       echo "dns_port=$port"
       return 0

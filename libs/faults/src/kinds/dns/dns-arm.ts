@@ -43,7 +43,8 @@ export interface DnsProbe {
 /**
  * `gameday-helper dnsprobe`: the target's nameservers (its resolv.conf), a port free in its netns,
  * and the iptables variant: the one holding Docker's nat rules (our jump must sit in the same
- * table as theirs), else the first that works, legacy first as for blackholes.
+ * table as theirs), else the first that works, nft first (the helper reads the legacy nat table
+ * only when nf_tables lacks Docker's rules: reading it instantiates it).
  */
 export async function probeDns(runner: StepRunner, containerName: string): Promise<DnsProbe> {
   const r = await runner.run(['gameday-helper', 'dnsprobe']);
@@ -58,8 +59,8 @@ export async function probeDns(runner: StepRunner, containerName: string): Promi
   if (!Number.isInteger(port) || port < DNS_PORT_MIN || port > DNS_PORT_MAX)
     throw new DnsRefusedError(containerName, `no free port for the resolver (probe said ${kv.port})`);
   const order: [IptablesTool, string | undefined][] = [
-    ['iptables-legacy', kv.legacy_nat],
     ['iptables-nft', kv.nft_nat],
+    ['iptables-legacy', kv.legacy_nat],
   ];
   const tool = order.find(([, s]) => s === 'docker')?.[0] ?? order.find(([, s]) => s === 'ok')?.[0];
   if (!tool)
