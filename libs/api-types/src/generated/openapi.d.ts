@@ -812,6 +812,36 @@ export interface components {
                      */
                     protocol: "tcp" | "udp" | "icmp" | "all";
                     resetEstablished?: boolean;
+                } | {
+                    /** @enum {string} */
+                    action: "nxdomain" | "servfail" | "timeout" | "delay" | "address";
+                    addresses?: string[];
+                    delayMs?: number;
+                    /** @enum {string} */
+                    kind: "dns";
+                    names: string[];
+                    target: {
+                        allowPrivileged?: boolean;
+                        compose?: {
+                            project: string;
+                            service?: string;
+                        };
+                        container?: string;
+                        labels?: {
+                            [key: string]: string;
+                        };
+                        /**
+                         * @default {
+                         *       "mode": "one"
+                         *     }
+                         */
+                        selection: {
+                            count?: number;
+                            /** @enum {string} */
+                            mode: "one" | "all" | "count" | "percent";
+                            percent?: number;
+                        };
+                    };
                 };
                 guardrails?: {
                     /** @default 0s */
@@ -1217,6 +1247,36 @@ export interface components {
                          */
                         protocol: "tcp" | "udp" | "icmp" | "all";
                         resetEstablished?: boolean;
+                    } | {
+                        /** @enum {string} */
+                        action: "nxdomain" | "servfail" | "timeout" | "delay" | "address";
+                        addresses?: string[];
+                        delayMs?: number;
+                        /** @enum {string} */
+                        kind: "dns";
+                        names: string[];
+                        target: {
+                            allowPrivileged?: boolean;
+                            compose?: {
+                                project: string;
+                                service?: string;
+                            };
+                            container?: string;
+                            labels?: {
+                                [key: string]: string;
+                            };
+                            /**
+                             * @default {
+                             *       "mode": "one"
+                             *     }
+                             */
+                            selection: {
+                                count?: number;
+                                /** @enum {string} */
+                                mode: "one" | "all" | "count" | "percent";
+                                percent?: number;
+                            };
+                        };
                     };
                     name: string;
                 }[];
