@@ -53,7 +53,8 @@ describe('ledger argv allow-list: blackhole', () => {
   });
 
   it.each([
-    ['the nat table', ['iptables-legacy', '-w', '-t', 'nat', '-S']],
+    // (the nat table's listing is a dns fault's read-back: allowed since that kind came)
+    ['the mangle table', ['iptables-legacy', '-w', '-t', 'mangle', '-S']],
     ['a save with counters', ['iptables-legacy-save', '-c']],
     ['a listing with a trailing option', ['iptables-legacy', '-w', '-t', 'filter', '-S', '--modprobe=/tmp/x']],
     ['a flush', ['iptables-legacy', '-w', '-F', CHAIN]],

@@ -90,8 +90,10 @@ describe('ledger argv allow-list', () => {
         'ip link del gdifbN, ' +
         'iptables-legacy|iptables-nft -w -D OUTPUT ! -o lo -m comment --comment gameday:ID -j GAMEDAY-ID-IN|OUT, ' +
         'iptables-legacy|iptables-nft -w -D INPUT ! -i lo -m comment --comment gameday:ID -j GAMEDAY-ID-IN|OUT, ' +
-        'iptables-legacy|iptables-nft -w -F GAMEDAY-ID-IN|OUT, iptables-legacy|iptables-nft -w -X GAMEDAY-ID-IN|OUT ' +
-        'are run from the ledger',
+        'iptables-legacy|iptables-nft -w -F GAMEDAY-ID-IN|OUT, iptables-legacy|iptables-nft -w -X GAMEDAY-ID-IN|OUT, ' +
+        'iptables-legacy|iptables-nft -w -t nat -D OUTPUT -m comment --comment gameday:ID -j GAMEDAY-ID-DNS, ' +
+        'iptables-legacy|iptables-nft -w -t nat -F GAMEDAY-ID-DNS, iptables-legacy|iptables-nft -w -t nat -X GAMEDAY-ID-DNS, ' +
+        'gameday-helper dnsstop are run from the ledger',
     );
   });
 
