@@ -25,6 +25,7 @@ describe('the template catalogue', () => {
       'partition',
       'noisy-neighbour',
       'connection-reset',
+      'dns-outage',
       'bad-afternoon',
     ]);
     const kinds = new Set(listTemplates().flatMap((t) => t.kinds));
@@ -66,6 +67,7 @@ describe('the template catalogue', () => {
     ['process-crash', 'database-backends-killed.gameday.json'],
     ['noisy-neighbour', 'noisy-neighbour.gameday.json'],
     ['partition', 'partition.gameday.json'],
+    ['dns-outage', 'dns-outage.gameday.json'],
   ])('%s with its defaults runs the same experiment as examples/%s', (name, file) => {
     const spec = instantiateTemplate(findTemplate(name)!) as unknown as Record<string, unknown>;
     const ex = example(file);
