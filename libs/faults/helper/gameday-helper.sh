@@ -416,6 +416,17 @@ run_at() {
 
 timed_apply() {
   n=$(get step_count 0)
+  # a first step kept out of the batch (a dns fault's check that its resolver runs) goes now, ahead
+  # of the instant; failing, nothing else is put in and its undo runs
+  if [ -s "$S/steps/apply.pre" ] && ! run_step "$S/steps/apply.pre"; then
+    put error "step 1 ($(tr '\n' ' ' <"$S/steps/apply.pre" | head -c 200)) failed: $(head -c 500 "$S/last_err" | tr '\n' ' ')"
+    put applying_step 1
+    undo_applied
+    put state apply_failed
+    put done_at "$(now_ms)"
+    log "apply failed ahead of T0, rolled back: $(get error)"
+    return 1
+  fi
   # from the write on, any step may be in place: a stop or restart undoes them all (the state
   # stays armed until T0, so readers see the plan, not a fault in progress; see state_now)
   put applied_steps 0
@@ -438,7 +449,14 @@ timed_apply() {
     put applying_step 0
     put applied_at "$AT_DONE"
     put state applied
-    [ -s "$S/steps/apply.post" ] && record_reset "$AT_POST_DONE" "$AT_POST_STATUS" "$S/steps/apply.post.out"
+    if [ -s "$S/steps/apply.post" ]; then
+      first_word "$S/steps/apply.post"
+      if [ "$w" = ss ]; then
+        record_reset "$AT_POST_DONE" "$AT_POST_STATUS" "$S/steps/apply.post.out"
+      elif [ "$AT_POST_STATUS" != 0 ]; then
+        log "the step after the batch failed (status $AT_POST_STATUS): $(tr '\n' ' ' <"$S/steps/apply.post")"
+      fi
+    fi
     log "applied $n steps (batch written at $AT_WRITTEN)"
     return 0
   fi
@@ -475,6 +493,10 @@ timed_revert() {
   UNDONE=$(($(get steps/undo.count 0) - FAILURES))
   if [ "$AT_STATUS" = 0 ] || [ "$FAILURES" -gt 0 ]; then
     cp "$S/last_err" "$S/undo_errors"
+    # the first step's undo kept out of the batch (a dns fault's resolver stopped), after it
+    if [ -s "$S/steps/undo.post" ] && ! run_step "$S/steps/undo.post"; then
+      printf 'step 1: %s\n' "$(head -c 300 "$S/last_err" | tr '\n' ' ')" >>"$S/undo_errors"
+    fi
     put applied_steps 0
     put applying_step 0
     put reverted_at "$AT_DONE"

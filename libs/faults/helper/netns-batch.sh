@@ -3,19 +3,25 @@
 # reverts them as one batch held by gameday-at (tc -batch lines, or one iptables-restore block).
 # Uses the helper's common functions (get, put, S).
 
-# When every step is a tc command, or every step a command of one iptables variant on the filter
-# table, made of plain words, the timer applies and reverts them through gameday-at: as `tc -batch`
-# lines (one per step, undo newest first), or as one `*filter ... COMMIT` block fed to that
-# variant's iptables-restore --noflush (one line per step; the kernel takes the block at its COMMIT
-# as one change: all of it lands, or none). A step with anything else keeps the per-step path.
+# When every step is a tc command, or every step a command of one iptables variant on one table
+# (filter, or nat with `-t nat` in every step), made of plain words, the timer applies and reverts
+# them through gameday-at: as `tc -batch` lines (one per step, undo newest first), or as one
+# `*filter|*nat ... COMMIT` block fed to that variant's iptables-restore --noflush (one line per
+# step; the kernel takes the block at its COMMIT as one change: all of it lands, or none). A step
+# with anything else keeps the per-step path.
 # Writes apply.batch/undo.batch, the programs reading them (apply.prog/undo.prog, a word a line) and
 # how many undo lines there are (undo.count).
-# A last step that is a reset (`ss -K ...`, nothing to undo) stays out of the batch: gameday-at runs
-# it right after the batch's program has put the rules in (apply.post, a word a line).
+# A last step with nothing to undo that is a reset (`ss -K ...`) or a helper command (a dns fault's
+# `gameday-helper dnsflush`) stays out of the batch: gameday-at runs it right after the batch's
+# program has put the rules in (apply.post, a word a line). A first step that is a helper command
+# with an undo (a dns fault's `gameday-helper dnsready`, undone by `dnsstop`) stays out too: the
+# timer runs it before it starts gameday-at (apply.pre) and its undo after the undo batch
+# (undo.post).
 write_batches() {
-  nb=$1
-  rm -f "$S/steps.new/apply.post"
-  [ "$nb" -ge 1 ] && is_reset_step "$(printf '%s/steps.new/%03d' "$S" "$nb")" && nb=$((nb - 1))
+  nb=$1 first=1
+  rm -f "$S/steps.new/apply.post" "$S/steps.new/apply.pre" "$S/steps.new/undo.post"
+  [ "$nb" -ge 1 ] && is_post_step "$(printf '%s/steps.new/%03d' "$S" "$nb")" && nb=$((nb - 1))
+  [ "$nb" -ge 2 ] && is_pre_step "$S/steps.new/001" && first=2
   if [ "$nb" = 0 ] && [ "$1" = 1 ]; then
     # a reset alone (the reset kind): nothing to feed a program, gameday-at only keeps the instant
     : >"$S/steps.new/apply.batch"
@@ -24,11 +30,33 @@ write_batches() {
     printf 'true\n' >"$S/steps.new/undo.prog"
     printf '0\n' >"$S/steps.new/undo.count"
     cp "$S/steps.new/001.apply" "$S/steps.new/apply.post"
-  elif [ "$nb" -gt 0 ] && { tc_batches "$nb" || ipt_batches "$nb"; }; then
+  elif [ "$nb" -gt 0 ] && { tc_batches "$first" "$nb" || ipt_batches "$first" "$nb"; }; then
     [ "$nb" = "$1" ] || cp "$(printf '%s/steps.new/%03d' "$S" "$1").apply" "$S/steps.new/apply.post"
+    if [ "$first" = 2 ]; then
+      cp "$S/steps.new/001.apply" "$S/steps.new/apply.pre"
+      cp "$S/steps.new/001.undo" "$S/steps.new/undo.post"
+    fi
   else
     rm -f "$S/steps.new/apply.batch" "$S/steps.new/undo.batch"
   fi
+}
+
+# The first word of a step file ($1), in w.
+first_word() {
+  w=''
+  IFS= read -r w <"$1" || true
+}
+
+# A step that may follow the batch: ss (a reset) or a helper command, with nothing to undo.
+is_post_step() {
+  first_word "$1.apply"
+  { [ "$w" = ss ] || [ "$w" = gameday-helper ]; } && [ ! -s "$1.undo" ]
+}
+
+# A step that may precede the batch: a helper command with an undo (run after the undo batch).
+is_pre_step() {
+  first_word "$1.apply"
+  [ "$w" = gameday-helper ] && first_word "$1.undo" && [ "$w" = gameday-helper ]
 }
 
 # A step whose program is ss and that has no undo: a reset of established connections.
@@ -89,10 +117,11 @@ cmd_resetprobe() {
   echo "reset_probe=error:no loopback listener could be started for the probe"
 }
 
-# Sets BATCH_APPLY and BATCH_UNDO (undo newest first) and BATCH_UNDOS from every step's batch line.
+# Sets BATCH_APPLY and BATCH_UNDO (undo newest first) and BATCH_UNDOS from the batch lines of steps
+# $2 to $3.
 collect_lines() {
-  BATCH_APPLY='' BATCH_UNDO='' BATCH_UNDOS=0 i=0
-  while [ $i -lt "$2" ]; do
+  BATCH_APPLY='' BATCH_UNDO='' BATCH_UNDOS=0 i=$(($2 - 1))
+  while [ $i -lt "$3" ]; do
     i=$((i + 1))
     f=$(printf '%s/steps.new/%03d' "$S" $i)
     batch_line "$1" "$f.apply" || return 1
@@ -109,7 +138,7 @@ $BATCH_UNDO"
 }
 
 tc_batches() {
-  collect_lines tc "$1" || return 1
+  collect_lines tc "$1" "$2" || return 1
   printf '%s' "$BATCH_APPLY" >"$S/steps.new/apply.batch"
   printf '%s' "$BATCH_UNDO" >"$S/steps.new/undo.batch"
   printf 'tc\n-batch\n-\n' >"$S/steps.new/apply.prog"
@@ -117,31 +146,41 @@ tc_batches() {
   printf '%s\n' "$BATCH_UNDOS" >"$S/steps.new/undo.count"
 }
 
-# The restore takes the xtables lock only from its *filter line to its COMMIT (never while it
-# waits for T0): -w 5 waits out a concurrent read (verify's iptables -S) rather than failing.
+# The restore takes the xtables lock only from its *filter (*nat) line to its COMMIT (never while
+# it waits for T0): -w 5 waits out a concurrent read (verify's iptables -S) rather than failing.
 ipt_batches() {
-  IPT=''
-  [ "$1" -gt 0 ] || return 1
-  IFS= read -r IPT <"$S/steps.new/001.apply" || return 1
+  IPT='' TABLE=filter
+  [ "$2" -ge "$1" ] || return 1
+  f=$(printf '%s/steps.new/%03d.apply' "$S" "$1")
+  IFS= read -r IPT <"$f" || return 1
   case "$IPT" in iptables-legacy | iptables-nft) ;; *) return 1 ;; esac
   command -v "$IPT-restore" >/dev/null || return 1
-  collect_lines ipt "$1" || return 1
-  printf '*filter\n%sCOMMIT\n' "$BATCH_APPLY" >"$S/steps.new/apply.batch"
+  # the table of the first step's `-t nat`, if any: every step must then name it
+  [ "$(sed -n 3,4p "$f" | tr '\n' ' ')" = "-t nat " ] && TABLE=nat
+  collect_lines ipt "$1" "$2" || return 1
+  printf '*%s\n%sCOMMIT\n' "$TABLE" "$BATCH_APPLY" >"$S/steps.new/apply.batch"
   : >"$S/steps.new/undo.batch"
-  [ "$BATCH_UNDOS" = 0 ] || printf '*filter\n%sCOMMIT\n' "$BATCH_UNDO" >"$S/steps.new/undo.batch"
+  [ "$BATCH_UNDOS" = 0 ] || printf '*%s\n%sCOMMIT\n' "$TABLE" "$BATCH_UNDO" >"$S/steps.new/undo.batch"
   printf '%s-restore\n--noflush\n-w\n5\n' "$IPT" >"$S/steps.new/apply.prog"
   cp "$S/steps.new/apply.prog" "$S/steps.new/undo.prog"
   printf '%s\n' "$BATCH_UNDOS" >"$S/steps.new/undo.count"
 }
 
 # Sets line to the step's words after `tc`, or after `$IPT -w` (kind ipt: the command must be one
-# a restore line may hold, on the filter table: no -t); fails when the step is another program or
-# a word is not plain ('!' is plain to iptables). An empty step file is an empty line.
+# a restore line may hold, on $TABLE: `-t nat` right after -w for nat, no other -t); fails when
+# the step is another program or a word is not plain ('!' is plain to iptables). An empty step
+# file is an empty line.
 batch_line() {
-  line='' wn=0
+  line='' wn=0 pos=0 skip=0
+  # nat: words 3 and 4 are `-t nat`; the words after them count as on the filter table
+  [ "$1" = ipt ] && [ "${TABLE:-filter}" = nat ] && skip=2
   while IFS= read -r w; do
     wn=$((wn + 1))
-    case "$1:$wn" in
+    if [ "$skip" = 2 ] && [ "$wn" -ge 3 ] && [ "$wn" -le 4 ]; then
+      case "$wn:$w" in 3:-t | 4:nat) continue ;; *) return 1 ;; esac
+    fi
+    pos=$((wn > 4 ? wn - skip : wn))
+    case "$1:$pos" in
       tc:1)
         [ "$w" = tc ] || return 1
         continue
@@ -162,7 +201,7 @@ batch_line() {
     fi
     line="${line:+$line }$w"
   done <"$2"
-  [ "$wn" = 0 ] || [ "$1" = tc ] || [ "$wn" -ge 3 ]
+  [ "$wn" = 0 ] || [ "$1" = tc ] || [ "$((wn - skip))" -ge 3 ]
 }
 
 # Sets FAILED to the first batch line tc reported as failed (0 when none is named) and FAILURES
