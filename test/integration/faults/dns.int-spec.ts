@@ -162,6 +162,13 @@ beforeAll(async () => {
   );
 }, 600_000);
 
+// a failed case must not leave its fault for the next ones: its open leases are reverted (and its
+// helpers removed in afterAll)
+afterEach(async () => {
+  for (const lease of (await leases.listActive()).filter((l) => l.engine === ENGINE))
+    await ledger.revert(driver, lease, 'planned_end').catch(() => undefined);
+}, 30_000);
+
 afterAll(async () => {
   const helpers = await docker.listContainers({ all: true, filters: { label: ['gameday.role=helper'] } });
   for (const h of helpers.filter((h) => h.Labels['gameday.target'] === target?.containerId))
@@ -214,24 +221,13 @@ it.each(cases)(
     // the helper wrote the configuration compiled here, from the words it was given
     expect((await execInContainer(docker, helperId, ['cat', DNS_CONFIG_PATH])).stdout).toBe(prepared.dns!.config);
     expect(await resolversIn(helperId)).toBe(1);
-    const t0 = Date.now() + 1_500;
+    const t0 = Date.now() + 2_500;
     const t1 = t0 + 3_000;
     const lease = await ledger.schedule(driver, prepared, { applyAt: new Date(t0), revertAt: new Date(t1) });
-    // the plan went to the helper as one iptables-restore block of the nat table, held by gameday-at
-    // ahead of T0, with the resolver's check before it and the flush of port-53 flows after it
-    const staged = (file: string) =>
-      execInContainer(docker, helperId, ['cat', `/var/lib/gameday/steps/${file}`]).then((r) => r.stdout);
-    expect(await staged('apply.batch')).toMatch(
-      /^\*nat\n-N GAMEDAY-[0-9a-f]{8}-DNS\n(-A GAMEDAY-.*\n){3}-I OUTPUT 1 -m comment --comment gameday:[0-9a-f]{8} -j GAMEDAY-[0-9a-f]{8}-DNS\nCOMMIT\n$/,
-    );
-    expect([await staged('apply.pre'), await staged('apply.post'), await staged('undo.post')]).toEqual([
-      'gameday-helper\ndnsready\n',
-      'gameday-helper\ndnsflush\n',
-      'gameday-helper\ndnsstop\n',
-    ]);
     // armed, not applied: both resolve, the nat table untouched
     expect(await lookupInTarget(A)).toBe(ips[A]);
     expect(await natTable()).toBe(before);
+    expect(Date.now()).toBeLessThan(t0); // (what was seen was before T0)
     // the helper's own record says when the steps were all in (tens of ms after T0 on this host)
     await waitFor('T0', async () => Date.now() > t0, 5_000, 20);
     await waitFor(
@@ -261,6 +257,18 @@ it.each(cases)(
     console.log(
       `dns ${_name}: helper's record: applied ${timeline.appliedAt!.getTime() - t0} ms after T0, reverted ${timeline.revertedAt!.getTime() - t1} ms after T1`,
     );
+    // the plan went to the helper as one iptables-restore block of the nat table, held by gameday-at
+    // ahead of T0, with the resolver's check before it and the flush of port-53 flows after it
+    const staged = (file: string) =>
+      execInContainer(docker, helperId, ['cat', `/var/lib/gameday/steps/${file}`]).then((r) => r.stdout);
+    expect(await staged('apply.batch')).toMatch(
+      /^\*nat\n-N GAMEDAY-[0-9a-f]{8}-DNS\n(-A GAMEDAY-.*\n){3}-I OUTPUT 1 -m comment --comment gameday:[0-9a-f]{8} -j GAMEDAY-[0-9a-f]{8}-DNS\nCOMMIT\n$/,
+    );
+    expect([await staged('apply.pre'), await staged('apply.post'), await staged('undo.post')]).toEqual([
+      'gameday-helper\ndnsready\n',
+      'gameday-helper\ndnsflush\n',
+      'gameday-helper\ndnsstop\n',
+    ]);
     expect((await ledger.revert(driver, lease, 'planned_end')).outcome).toBe('already_gone');
     await driver.release(prepared);
   },
