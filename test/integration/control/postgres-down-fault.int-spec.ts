@@ -12,12 +12,6 @@ import { pauseGameDay } from './control-support';
 // the lease is closed once Postgres is back. The worker reaches the real Postgres through a TCP
 // relay this test cuts; the API and the test's own client do not.
 jest.setTimeout(120_000);
-// One known race, not yet fixed (see the closing note of the stop that added this): with Postgres
-// cut during the apply, the ledger sometimes records the revert when a later revert finds the
-// target already unpaused and its watchdog gone (T1+3.2 s once in three CI runs) instead of the
-// watchdog's own instant (T1+38 ms in that run: the target itself was unpaused in time). A case
-// gets a second attempt, and jest logs the first one's failure, until the ledger keeps the instant.
-jest.retryTimes(1, { logErrorsBeforeRetry: true });
 
 const docker = new Docker();
 const TARGET = `gd-pgdown-target-${randomUUID().slice(0, 8)}`;
