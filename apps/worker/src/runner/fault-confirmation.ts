@@ -182,14 +182,23 @@ export class FaultConfirmation {
    * then by the backstops.
    */
   async revertUnguarded(leases: FaultLease[], reason: string): Promise<Map<string, RevertResult>> {
+    return this.revertNow(
+      leases.filter((l) => faultCapabilities(l).clock !== 'helper'),
+      reason,
+    );
+  }
+
+  /**
+   * An abort: every fault this worker holds comes out now, all at once, from memory, whoever keeps
+   * its clock (a helper would wait for its T1; an armed step not begun is stood down before its T0).
+   */
+  async revertNow(leases: FaultLease[], reason: string): Promise<Map<string, RevertResult>> {
     const early = new Map<string, RevertResult>();
     await Promise.all(
-      leases
-        .filter((l) => faultCapabilities(l).clock !== 'helper')
-        .map(async (l) => {
-          const result = await this.ledger.revert(this.driver, l, reason).catch(() => undefined);
-          if (result) early.set(l.id, result);
-        }),
+      leases.map(async (l) => {
+        const result = await this.ledger.revert(this.driver, l, reason).catch(() => undefined);
+        if (result) early.set(l.id, result);
+      }),
     );
     return early;
   }

@@ -914,7 +914,7 @@ export interface components {
                     after?: string;
                     at?: string;
                     duration?: string;
-                    fault: {
+                    fault?: {
                         /** @default eth0 */
                         device: string;
                         /**
@@ -1217,6 +1217,18 @@ export interface components {
                          */
                         protocol: "tcp" | "udp" | "icmp" | "all";
                         resetEstablished?: boolean;
+                    };
+                    gate?: {
+                        atLeast?: number;
+                        atMost?: number;
+                        /** @default 0s */
+                        for: string;
+                        /** @enum {string} */
+                        metric: "errorRate" | "p50Ms" | "p95Ms" | "p99Ms" | "meanMs" | "value";
+                        minSamples?: number;
+                        probe?: string;
+                        /** @default 10s */
+                        window: string;
                     };
                     name: string;
                 }[];
