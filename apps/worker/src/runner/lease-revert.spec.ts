@@ -101,7 +101,7 @@ describe('a revert the ledger cannot record (Postgres away)', () => {
     // the first revert stands the watchdog down and learns when it unpaused the target; the
     // watchdog is removed with it, so the second revert only finds the target already unpaused
     const results = [
-      { outcome: 'reverted' as const, at: watchdogActedAt },
+      { outcome: 'reverted' as const, at: watchdogActedAt, removedBy: 'watchdog' as const },
       { outcome: 'already_gone' as const, at: later },
     ];
     const driver = {
@@ -115,10 +115,14 @@ describe('a revert the ledger cannot record (Postgres away)', () => {
     await expect(revertLease(driver, ledger, metrics, lease, 'planned_end', unrecorded)).rejects.toThrow(
       /reach database/,
     );
-    expect(unrecorded.get(lease.id)).toEqual({ at: watchdogActedAt, reason: 'planned_end' });
+    // who removed it is kept too: the watchdog at its deadline, not the revert that came to look
+    expect(unrecorded.get(lease.id)).toEqual({ at: watchdogActedAt, reason: 'watchdog_deadline' });
     ledger.down = false;
     await revertLease(driver, ledger, metrics, lease, 'run_window_passed', unrecorded);
-    expect(await ledger.get(lease.id)).toMatchObject({ revertedAt: watchdogActedAt, revertReason: 'planned_end' });
+    expect(await ledger.get(lease.id)).toMatchObject({
+      revertedAt: watchdogActedAt,
+      revertReason: 'watchdog_deadline',
+    });
     expect(unrecorded.size).toBe(0);
   });
 });

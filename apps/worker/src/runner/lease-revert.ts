@@ -7,7 +7,7 @@ import {
 } from '@gameday/core';
 import { faultCapabilities } from '@gameday/faults';
 import type { GameDayMetrics } from '@gameday/metrics';
-import { LeaseLedger, revertInstant } from './lease-ledger';
+import { LeaseLedger, revertInstant, revertReason } from './lease-ledger';
 import type { UnrecordedReverts } from './unrecorded-reverts';
 
 /**
@@ -120,7 +120,7 @@ export async function revertLease(
         ? await driver.readTimeline(lease).catch(() => undefined)
         : undefined;
     const at = revertInstant(result, { known, timeline });
-    await ledger.reverted(lease.id, at, reason).catch((error: unknown) => {
+    await ledger.reverted(lease.id, at, revertReason(result, reason)).catch((error: unknown) => {
       // the fault is out but Postgres did not take it: keep when, for the next revert, which may
       // only find it gone (a container fault's watchdog is removed by this revert, its record with it)
       unrecorded?.add(new Map([[lease.id, { ...result, at }]]), reason);

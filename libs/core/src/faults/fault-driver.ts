@@ -127,6 +127,11 @@ export interface RevertResult {
    * here: another process armed it, or the stream broke). Absent when no live helper was asked.
    */
   abortPath?: AbortPath;
+  /**
+   * Who took the fault out when it was not this revert: its watchdog, at its deadline (a container
+   * fault; `at` is then the watchdog's instant). The ledger records it as the revert's reason.
+   */
+  removedBy?: 'watchdog';
 }
 
 export type AbortPath = 'stdin' | 'signal';
