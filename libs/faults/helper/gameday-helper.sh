@@ -26,6 +26,10 @@
 #                                            gameday-stress runs stress-ng in CGPATH from APPLY_AT
 #                                            until REVERT_AT
 #   stresscheck                              the stress-ng processes now and the cgroup's counters
+#   fillplan APPLY_AT REVERT_AT EXPIRE_AT PATH ID MODE VALUE FLOOR_BYTES
+#                                            a disk fill (helper in the target's PID namespace):
+#                                            gameday-fill creates PATH/.gameday-fill-ID at APPLY_AT
+#                                            and removes it at REVERT_AT
 #   resetprobe                               can the kernel destroy sockets (ss -K)? reset_probe=...
 # Signals to PID 1: TERM stops (undo what is applied, exit); USR2 is an abort through the Docker API
 # (`docker kill --signal USR2`, no exec): undo now, or cancel a plan not applied yet.
@@ -81,6 +85,7 @@ LIB=${GAMEDAY_HELPER_LIB:-/usr/local/lib/gameday}
 . "$LIB/netns-batch.sh"
 . "$LIB/process-kill.sh"
 . "$LIB/stress.sh"
+. "$LIB/disk-fill.sh"
 
 lock() {
   i=0
@@ -207,6 +212,7 @@ do_apply() {
 
 do_revert() {
   undo_applied
+  fill_undo
   put reverted_at "$(now_ms)"
   put revert_reason "$1"
   put state reverted
@@ -217,7 +223,7 @@ do_revert() {
 new_plan() {
   rm -f "$S/applied_at" "$S/apply_started_at" "$S/reverted_at" "$S/revert_reason" "$S/error" "$S/undo_errors" "$S/done_at" \
     "$S/cancel" "$S/cancel_by" "$S/reverted_for" "$S/undone_count" "$S/kill.plan" "$S/kill.log" "$S/kill.summary" \
-    "$S/stress.plan" "$S/stress.summary" "$S/stress_cgroup" \
+    "$S/stress.plan" "$S/stress.summary" "$S/stress_cgroup" "$S/fill.plan" "$S/fill.summary" \
     "$S/reset_at" "$S/reset_status" "$S/reset_count" "$S/reset.out"
   put applied_steps 0
   put applying_step 0
@@ -306,7 +312,7 @@ lock_for_revert() {
         revert) kill -USR1 "$at_pid" 2>/dev/null || true ;;
         # gameday-kill is stopped by the daemon, whose child it is (not reaped yet, so its PID
         # cannot belong to a process of the target): the daemon's abort handler does it
-        kill | stress) wake_abort ;;
+        kill | stress | fill) wake_abort ;;
         *) kill "$at_pid" 2>/dev/null || true ;;
       esac
       nudged=$at_pid
@@ -364,6 +370,9 @@ cmd_status() {
   fi
   if [ -s "$S/stress.summary" ]; then
     while IFS= read -r l; do echo "stress_$l"; done <"$S/stress.summary"
+  fi
+  if [ -s "$S/fill.summary" ]; then
+    while IFS= read -r l; do echo "fill_$l"; done <"$S/fill.summary"
   fi
   echo "undo_errors=$(cat "$S/undo_errors" 2>/dev/null | tr '\n' ' ')"
   echo "now=$(now_ms)"
@@ -525,6 +534,11 @@ tick() {
         timed_stress
         next=0
       elif [ -s "$S/stress.plan" ]; then
+        next=$((apply_at - now - AT_LEAD_MS))
+      elif [ -s "$S/fill.plan" ] && [ $((apply_at - now)) -le "$AT_LEAD_MS" ]; then
+        timed_fill
+        next=0
+      elif [ -s "$S/fill.plan" ]; then
         next=$((apply_at - now - AT_LEAD_MS))
       elif batchable && [ $((apply_at - now)) -le "$AT_LEAD_MS" ]; then
         timed_apply "$apply_at" || true
@@ -750,5 +764,6 @@ case "$cmd" in
   stressprobe) cmd_stressprobe "$@" ;;
   stressplan) cmd_stressplan "$@" ;;
   stresscheck) cmd_stresscheck ;;
+  fillplan) cmd_fillplan "$@" ;;
   *) die "unknown command $cmd" ;;
 esac

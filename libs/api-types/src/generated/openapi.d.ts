@@ -812,6 +812,36 @@ export interface components {
                      */
                     protocol: "tcp" | "udp" | "icmp" | "all";
                     resetEstablished?: boolean;
+                } | {
+                    /** @enum {string} */
+                    kind: "disk-fill";
+                    path: string;
+                    size: {
+                        mb?: number;
+                        percent?: number;
+                    };
+                    target: {
+                        allowPrivileged?: boolean;
+                        compose?: {
+                            project: string;
+                            service?: string;
+                        };
+                        container?: string;
+                        labels?: {
+                            [key: string]: string;
+                        };
+                        /**
+                         * @default {
+                         *       "mode": "one"
+                         *     }
+                         */
+                        selection: {
+                            count?: number;
+                            /** @enum {string} */
+                            mode: "one" | "all" | "count" | "percent";
+                            percent?: number;
+                        };
+                    };
                 };
                 guardrails?: {
                     /** @default 0s */
@@ -1217,6 +1247,36 @@ export interface components {
                          */
                         protocol: "tcp" | "udp" | "icmp" | "all";
                         resetEstablished?: boolean;
+                    } | {
+                        /** @enum {string} */
+                        kind: "disk-fill";
+                        path: string;
+                        size: {
+                            mb?: number;
+                            percent?: number;
+                        };
+                        target: {
+                            allowPrivileged?: boolean;
+                            compose?: {
+                                project: string;
+                                service?: string;
+                            };
+                            container?: string;
+                            labels?: {
+                                [key: string]: string;
+                            };
+                            /**
+                             * @default {
+                             *       "mode": "one"
+                             *     }
+                             */
+                            selection: {
+                                count?: number;
+                                /** @enum {string} */
+                                mode: "one" | "all" | "count" | "percent";
+                                percent?: number;
+                            };
+                        };
                     };
                     gate?: {
                         atLeast?: number;

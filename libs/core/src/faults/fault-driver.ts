@@ -9,6 +9,7 @@ import type { VerifyOutcome } from './qdisc-verify';
 import type { CompiledReset } from './reset.compiler';
 import type { RefusedCandidate, SelectionRecord } from './target-selection';
 import type { ArmedStressPlan } from './stress.schema';
+import type { DiskFillPlan } from './disk-fill.schema';
 
 /** A container the fault will act on, as resolved on one Docker Engine. */
 export interface ResolvedTarget {
@@ -79,6 +80,8 @@ export interface PreparedFault {
   blackhole?: CompiledBlackhole;
   /** stress faults: the plan's numbers and the target's cgroup the arming probe found */
   stress?: ArmedStressPlan;
+  /** disk fills: the plan the arming probe judged (path, id, size, floor) */
+  diskFill?: DiskFillPlan;
   /** reset faults: the one step, with the peers as resolved when armed */
   reset?: CompiledReset;
   helperContainerId?: string;

@@ -10,6 +10,8 @@ export * from './reset.compiler';
 export * from './process-kill.schema';
 export * from './process-kill.record';
 export * from './stress.schema';
+export * from './disk-fill.schema';
+export * from './disk-fill.record';
 export * from './netem-args';
 export * from './network-fault.compiler';
 export * from './network-fault.types';

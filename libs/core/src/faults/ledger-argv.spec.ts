@@ -90,8 +90,8 @@ describe('ledger argv allow-list', () => {
         'ip link del gdifbN, ' +
         'iptables-legacy|iptables-nft -w -D OUTPUT ! -o lo -m comment --comment gameday:ID -j GAMEDAY-ID-IN|OUT, ' +
         'iptables-legacy|iptables-nft -w -D INPUT ! -i lo -m comment --comment gameday:ID -j GAMEDAY-ID-IN|OUT, ' +
-        'iptables-legacy|iptables-nft -w -F GAMEDAY-ID-IN|OUT, iptables-legacy|iptables-nft -w -X GAMEDAY-ID-IN|OUT ' +
-        'are run from the ledger',
+        'iptables-legacy|iptables-nft -w -F GAMEDAY-ID-IN|OUT, iptables-legacy|iptables-nft -w -X GAMEDAY-ID-IN|OUT, ' +
+        'gameday-fill rm PATH ID are run from the ledger',
     );
   });
 

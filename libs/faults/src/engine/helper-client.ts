@@ -13,9 +13,10 @@ export type HelperCap = 'NET_RAW';
 /**
  * Which of the target's namespaces a helper joins: its network namespace (tc, iptables; NET_ADMIN)
  * or its PID namespace (signals to its processes; KILL only, no network of its own at all), or
- * which of its cgroups its stress processes join (`cgroup`: the stress image, see helperHostConfig).
+ * which of its cgroups its stress processes join (`cgroup`: the stress image, see helperHostConfig),
+ * or its PID namespace to reach its filesystem through /proc/1/root (`fill`: a disk fill).
  */
-export type HelperJoins = 'netns' | 'pidns' | 'cgroup';
+export type HelperJoins = 'netns' | 'pidns' | 'cgroup' | 'fill';
 
 /** Where a stress helper sees the engine's cgroup filesystem (stress.sh's CGROOT). */
 export const HELPER_CGROUP_ROOT = '/gameday/cgroup';
@@ -33,6 +34,15 @@ function helperHostConfig(target: ResolvedTarget, joins: HelperJoins, extraCaps:
     case 'pidns':
       // it sees the target's processes and nothing else; it signals them and never needs a network
       return { NetworkMode: 'none', PidMode: `container:${target.containerId}`, CapDrop: ['ALL'], CapAdd: ['KILL'] };
+    case 'fill':
+      // Its PID namespace, for /proc/1/root: the kernel lets a process open another's root only
+      // when its capabilities include the other's (ptrace's rule), so this helper keeps Docker's
+      // default set, the one the target's init has, and adds none; no network, no setuid gains.
+      return {
+        NetworkMode: 'none',
+        PidMode: `container:${target.containerId}`,
+        SecurityOpt: ['no-new-privileges'],
+      };
     case 'cgroup':
       return {
         NetworkMode: 'none',
@@ -290,6 +300,36 @@ export class HelperClient {
         String(plan.cpuWorkers),
         String(plan.cpuLoad),
         String(plan.memoryMb),
+      ],
+      { env: abortNonceEnv(abortNonce) },
+    );
+  }
+
+  /**
+   * Hands a helper in the target's PID namespace a disk fill: gameday-fill creates
+   * PATH/.gameday-fill-ID at applyAt (its size computed then) and removes it at revertAt (0:
+   * expireAt), from the plan's path, id and numbers only.
+   */
+  fillPlan(
+    helperId: string,
+    at: { applyAt: number; revertAt: number; expireAt: number },
+    plan: { path: string; id: string; mode: 'mb' | 'percent'; value: number; floorBytes: number },
+    abortNonce?: string,
+  ) {
+    return execInContainer(
+      this.docker,
+      helperId,
+      [
+        'gameday-helper',
+        'fillplan',
+        String(at.applyAt),
+        String(at.revertAt),
+        String(at.expireAt),
+        plan.path,
+        plan.id,
+        plan.mode,
+        String(plan.value),
+        String(plan.floorBytes),
       ],
       { env: abortNonceEnv(abortNonce) },
     );

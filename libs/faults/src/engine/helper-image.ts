@@ -12,11 +12,13 @@ const CONTEXT_FILES = [
   'netns-batch.sh',
   'process-kill.sh',
   'stress.sh',
+  'disk-fill.sh',
   'gameday-at.c',
   'sock-destroy.c',
   'sock-destroy.h',
   'gameday-kill.c',
   'gameday-stress.c',
+  'gameday-fill.c',
   'gameday-watchdog.c',
 ];
 
