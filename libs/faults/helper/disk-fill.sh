@@ -71,6 +71,8 @@ timed_fill() {
     f_reason=$(get cancel) by=$(get cancel_by)
   fi
   ABORT_NOW=0
+  # gameday-fill ended without recording its end (killed): the file may be there, remove it now
+  case "$end" in window_end | expired | stopped) ;; *) fill_undo ;; esac
   put applying_step 0
   removed=$(fget removed_at 0)
   is_num "$removed" && [ "$removed" != 0 ] || removed=$(now_ms)

@@ -174,8 +174,10 @@ static int create_fill(int dfd, long long bytes) {
     }
     if (rc == 0) break;
     if (errno != ENOSPC) {
+      /* nothing half-made stays behind: the file is removed with its error */
       int e = errno;
       close(fd);
+      unlinkat(dfd, name, 0);
       errno = e;
       return -1;
     }
