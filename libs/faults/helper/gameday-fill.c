@@ -22,7 +22,7 @@
  * instants and sizes; after the file is in place it sends USR1 to its parent (the daemon).
  *
  * `probe` prints pid1=other|same (PID 1 in another cgroup: this helper shares the target's
- * namespace), the statfs numbers of PATH in the target, and whether that filesystem is the
+ * namespace), PID 1's UID and GID and this process's UID, the statfs numbers of PATH in the target, and whether that filesystem is the
  * target's own (own=1: a tmpfs, or a device none of this helper's mounts is on) or shared with
  * the engine (own=0: an overlay layer, a bind mount or a volume on the engine's storage).
  * `check` prints whether the file exists, its size and allocated bytes, and statfs. `rm` removes
@@ -308,6 +308,18 @@ static int cmd_probe(const char *path) {
     return 3;
   }
   printf("pid1=%s\n", strcmp(self, pid1) == 0 ? "same" : "other");
+  /* the init's real UID and GID (status is readable without ptrace's access check): a helper of
+     another user cannot open its root, so arming starts one as this user */
+  FILE *f = fopen("/proc/1/status", "re");
+  char line[256];
+  while (f && fgets(line, sizeof line, f)) {
+    unsigned id;
+    if (sscanf(line, "Uid: %u", &id) == 1) printf("pid1_uid=%u\n", id);
+    if (sscanf(line, "Gid: %u", &id) == 1) printf("pid1_gid=%u\n", id);
+  }
+  if (f) fclose(f);
+  printf("self_uid=%u\n", (unsigned)getuid());
+  fflush(stdout);
   int dfd = open_target_dir(path);
   if (dfd < 0) {
     fprintf(stderr, "gameday-fill: cannot open %s in the target: %s\n", path,

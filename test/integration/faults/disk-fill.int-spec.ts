@@ -260,6 +260,43 @@ it('with the worker and its helper gone (killed, the file left), the reaper remo
   expect(left).toEqual([]);
 }, 60_000);
 
+it("a target that is not root's: the helper runs as its init's UID:GID, the file is that user's", async () => {
+  const c = await docker.createContainer({
+    name: `${P}-u`,
+    Image: 'debian:bookworm-slim',
+    User: '1000:1000',
+    Cmd: ['sleep', '600'],
+    Labels: { 'gameday.enabled': 'true' },
+    HostConfig: { Tmpfs: { '/data': 'size=16m' } },
+  });
+  await c.start();
+  const s = faultSchema.parse({
+    kind: 'disk-fill',
+    target: { container: `${P}-u` },
+    path: '/data',
+    size: { mb: 4 },
+  }) as DiskFillFaultSpec;
+  const t = (await driver.resolveTargets(s)).targets[0];
+  try {
+    expect((await driver.dryRun(s)).targets[0].warnings[0]).toMatch(/about 4 MB now/);
+    const prepared = await driver.prepare(s, t, { expiresAt: new Date(Date.now() + 60_000) });
+    expect(prepared.diskFill!.runAs).toBe('1000:1000');
+    expect((await docker.getContainer(prepared.helperContainerId!).inspect()).Config.User).toBe('1000:1000');
+    const t0 = Date.now() + 1_000;
+    const lease = await ledger.schedule(driver, prepared, { applyAt: new Date(t0), revertAt: new Date(t0 + 1_500) });
+    const onHost = `/proc/${(await c.inspect()).State.Pid}/root${fileOf(lease)}`;
+    await waitFor('the fill', async () => existsSync(onHost), 4_000, 5);
+    const r = await execInContainer(docker, `${P}-u`, ['stat', '-c', '%u:%g %s', fileOf(lease)]);
+    expect(r.stdout.trim()).toBe(`1000:1000 ${4 * MB}`);
+    expect(await driver.verify(lease)).toEqual({ ok: true });
+    await waitFor('T1', async () => !existsSync(onHost), 4_000, 5);
+    expect((await ledger.revert(driver, lease, 'planned_end')).outcome).toBe('already_gone');
+    await driver.release(prepared);
+  } finally {
+    await c.remove({ force: true });
+  }
+}, 60_000);
+
 it('nothing of ours is left in the target', async () => {
   expect(await oursIn('/data')).toEqual([]);
   expect(await oursIn('/var/fill')).toEqual([]);

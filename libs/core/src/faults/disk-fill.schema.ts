@@ -110,6 +110,8 @@ export interface DiskFillPlan {
   /** the filesystem's size and free bytes (f_bavail) at arming */
   totalBytes: number;
   freeBytes: number;
+  /** UID:GID the helper runs as (the target init's, when not root's); absent: root */
+  runAs?: string;
 }
 
 export class DiskFillPlanError extends Error {

@@ -97,7 +97,15 @@ export class HelperClient {
    * waits until it can exec. The readiness check is a clock read, kept for readClock: one exec
    * fewer while arming.
    */
-  async create(target: ResolvedTarget, extraCaps: HelperCap[] = [], joins: HelperJoins = 'netns'): Promise<string> {
+  async create(
+    target: ResolvedTarget,
+    extraCaps: HelperCap[] = [],
+    joins: HelperJoins = 'netns',
+    /** `fill` only: run as the target init's UID:GID (numbers), to reach a target that is not root's */
+    user?: string,
+  ): Promise<string> {
+    if (user !== undefined && (joins !== 'fill' || !/^\d{1,10}:\d{1,10}$/.test(user)))
+      throw new Error(`a helper runs as another user only for a disk fill, as UID:GID: ${user}`);
     const image = joins === 'cgroup' ? await this.ensureStressImage() : await this.ensureImage();
     const name = `gameday-helper-${shortName(target.containerName)
       .replace(/[^a-zA-Z0-9_.-]/g, '-')
@@ -111,6 +119,7 @@ export class HelperClient {
         'gameday.engine': this.engine,
       },
       Env: [`GAMEDAY_HELPER_LINGER_S=${this.lingerSeconds}`],
+      ...(user ? { User: user } : {}),
       // the abort line's way in: held by the worker that armed it (see HelperStdinStreams)
       OpenStdin: true,
       StdinOnce: false,

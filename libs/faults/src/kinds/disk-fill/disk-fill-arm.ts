@@ -43,6 +43,17 @@ export function fillNamespaceRefusal(info: Docker.ContainerInspectInfo | null, n
   return null;
 }
 
+/**
+ * The target's init is not root's: a helper as root cannot open its root (ptrace's rule: same
+ * user, or CAP_SYS_PTRACE, which no helper is given), so one is started as that UID:GID instead.
+ */
+export class FillRunAsError extends Error {
+  constructor(readonly user: string) {
+    super(`the target's init runs as ${user}: the helper must too`);
+    this.name = 'FillRunAsError';
+  }
+}
+
 const num = (v: string | undefined) => (v !== undefined && /^\d+$/.test(v) ? Number(v) : NaN);
 
 /**
@@ -53,6 +64,8 @@ const num = (v: string | undefined) => (v !== undefined && /^\d+$/.test(v) ? Num
 export async function probeFillPath(runner: StepRunner, path: string, containerName: string): Promise<FillProbe> {
   const r = await runner.run(['gameday-fill', 'probe', path]);
   const kv = parseKeyValues(r.stdout);
+  if (kv.self_uid === '0' && /^\d+$/.test(kv.pid1_uid ?? '') && kv.pid1_uid !== '0')
+    throw new FillRunAsError(`${kv.pid1_uid}:${/^\d+$/.test(kv.pid1_gid ?? '') ? kv.pid1_gid : kv.pid1_uid}`);
   if (r.exitCode === 0 && kv.pid1 === 'same')
     throw new DiskFillRefusedError(containerName, "the helper does not share the target's PID namespace");
   if (r.exitCode === 4)
@@ -60,7 +73,7 @@ export async function probeFillPath(runner: StepRunner, path: string, containerN
   if (r.exitCode !== 0)
     throw new DiskFillRefusedError(
       containerName,
-      `the helper cannot reach the target's filesystem (gameday-fill probe exit ${r.exitCode}: ${r.stderr.trim()}); a target running as another user or with more capabilities than Docker's default is not reachable without CAP_SYS_PTRACE, which the helper is not given`,
+      `the helper cannot reach the target's filesystem (gameday-fill probe exit ${r.exitCode}: ${r.stderr.trim()}); a target whose init has more capabilities than Docker's default is not reachable without CAP_SYS_PTRACE, which the helper is not given`,
     );
   if (kv.readonly === '1')
     throw new DiskFillRefusedError(containerName, `${path} is on a read-only filesystem in the target`, 'path');
@@ -95,13 +108,21 @@ export async function armDiskFill(
   const { containerId, containerName } = base.target;
   const refusal = fillNamespaceRefusal(await inspectOrNull(engine.docker, containerId), containerName);
   if (refusal) throw new DiskFillRefusedError(containerName, refusal);
-  const { helperId, offset, probed } = await armSidecar(
-    engine,
-    base.target,
-    options,
-    async (runner) => planForProbe(spec, await probeFillPath(runner, spec.path, containerName), containerName),
-    [],
-    'fill',
-  );
-  return { ...base, strategy: 'sidecar', helperContainerId: helperId, clockOffset: offset, diskFill: probed };
+  const arm = (user?: string) =>
+    armSidecar(
+      engine,
+      base.target,
+      options,
+      async (runner) => planForProbe(spec, await probeFillPath(runner, spec.path, containerName), containerName),
+      [],
+      'fill',
+      user,
+    );
+  // as root first (most targets); a target of another user gets a helper of that user instead
+  const armed = await arm().catch((err: unknown) => {
+    if (err instanceof FillRunAsError) return arm(err.user).then((a) => ({ ...a, user: err.user }));
+    throw err;
+  });
+  const diskFill = 'user' in armed ? { ...armed.probed, runAs: armed.user } : armed.probed;
+  return { ...base, strategy: 'sidecar', helperContainerId: armed.helperId, clockOffset: armed.offset, diskFill };
 }

@@ -64,7 +64,7 @@ async function revertFromRow(engine: FaultEngine, lease: FaultLease, plan: DiskF
   const refusal = fillNamespaceRefusal(info, name);
   if (refusal) throw new Error(refusal);
   for (const argv of lease.revertArgv) assertLedgerArgv(argv, 'revert');
-  const helperId = await engine.helpers.create(targetOfLease(lease), [], 'fill');
+  const helperId = await engine.helpers.create(targetOfLease(lease), [], 'fill', plan.runAs);
   try {
     const runner = new HelperRunner(engine.docker, helperId);
     // PID 1 must be the target's (else /proc/1/root is this helper's own root and "gone" proves nothing)

@@ -4,7 +4,9 @@ import {
   fillRemoveArgv,
   type DiskFillFaultSpec,
   type DiskFillPlan,
+  type FillProbe,
   type PreparedFault,
+  type ResolvedTarget,
 } from '@gameday/core';
 import { HelperRunner } from '../../engine/step-runner';
 import { inspectOrNull } from '../../engine/docker-exec';
@@ -12,7 +14,14 @@ import type { FaultEngine } from '../../engine/fault-engine';
 import { waitForHelperApplied } from '../../engine/helper-handover';
 import type { FaultKind } from '../fault-kind';
 import { helperCapabilities } from '../helper-clock';
-import { armDiskFill, DiskFillRefusedError, fillNamespaceRefusal, planForProbe, probeFillPath } from './disk-fill-arm';
+import {
+  armDiskFill,
+  DiskFillRefusedError,
+  fillNamespaceRefusal,
+  FillRunAsError,
+  planForProbe,
+  probeFillPath,
+} from './disk-fill-arm';
 import { revertDiskFill } from './disk-fill-revert';
 import { verifyDiskFillLease } from './disk-fill-verify';
 
@@ -50,6 +59,22 @@ async function handPlan(
   if (!/^armed /.test(r.stdout)) throw new Error(`the helper did not take the plan: ${r.stdout.trim()}`);
 }
 
+/**
+ * The path and its filesystem can only be read from inside: a short-lived helper, as arming
+ * starts (as the target's user when it is not root), for a dry run.
+ */
+async function probeOnce(engine: FaultEngine, target: ResolvedTarget, path: string, user?: string): Promise<FillProbe> {
+  const helperId = await engine.helpers.create(target, [], 'fill', user);
+  try {
+    return await probeFillPath(new HelperRunner(engine.docker, helperId), path, target.containerName);
+  } catch (err) {
+    if (err instanceof FillRunAsError && !user) return probeOnce(engine, target, path, err.user);
+    throw err;
+  } finally {
+    await engine.helpers.remove(helperId);
+  }
+}
+
 const leaseDetails = (prepared: PreparedFault) => ({
   diskFill: armedPlan(prepared),
   clockCorrectionMs: prepared.clockOffset?.correctionMs ?? 0,
@@ -78,14 +103,8 @@ export const diskFillKind: FaultKind<DiskFillFaultSpec> = {
     };
     const refusal = fillNamespaceRefusal(await inspectOrNull(engine.docker, target.containerId), target.containerName);
     if (refusal) return { ...base, apply: [], warnings: [`arming would refuse this fault: ${refusal}`] };
-    // the path and its filesystem can only be read from inside: a short-lived helper, as arming starts
-    const helperId = await engine.helpers.create(target, [], 'fill');
     try {
-      const plan = planForProbe(
-        spec,
-        await probeFillPath(new HelperRunner(engine.docker, helperId), spec.path, target.containerName),
-        target.containerName,
-      );
+      const plan = planForProbe(spec, await probeOnce(engine, target, spec.path), target.containerName);
       return {
         ...base,
         apply: [fillArgv(plan)],
@@ -97,8 +116,6 @@ export const diskFillKind: FaultKind<DiskFillFaultSpec> = {
     } catch (err) {
       if (!(err instanceof DiskFillRefusedError)) throw err;
       return { ...base, apply: [], warnings: [`arming would refuse this fault: ${err.message}`] };
-    } finally {
-      await engine.helpers.remove(helperId);
     }
   },
 
