@@ -260,6 +260,42 @@ it('with the worker and its helper gone (killed, the file left), the reaper remo
   expect(left).toEqual([]);
 }, 60_000);
 
+it('the helper killed from outside (kill -9, as the OOM killer does): the file goes at once; restarted, it records the end', async () => {
+  const prepared = await driver.prepare(spec({ path: '/data', size: { mb: 4 } }), target, {
+    expiresAt: new Date(Date.now() + 60_000),
+  });
+  const t0 = Date.now() + 1_000;
+  const lease = await ledger.schedule(driver, prepared, { applyAt: new Date(t0), revertAt: new Date(t0 + 30_000) });
+  const onHost = `${rootOnHost}${fileOf(lease)}`;
+  await waitFor('the fill', async () => existsSync(onHost), 4_000, 5);
+  const before = await docker.getContainer(prepared.helperContainerId!).inspect();
+  const killed = Date.now();
+  process.kill(before.State.Pid, 'SIGKILL'); // the daemon alone, not through Docker
+  const gone = await seenAt(() => !existsSync(onHost), killed + 2_000);
+  console.log(
+    `disk fill, helper daemon SIGKILLed: file gone ${gone! - killed} ms later (gameday-fill's parent-death signal)`,
+  );
+  expect(gone).toBeDefined();
+  await waitFor(
+    'the helper to come back',
+    async () => {
+      const info = await docker.getContainer(prepared.helperContainerId!).inspect();
+      return info.RestartCount > before.RestartCount && info.State.Running && !info.State.Restarting;
+    },
+    10_000,
+  );
+  await waitFor(
+    'its record',
+    async () => (await status(prepared.helperContainerId!).catch(() => undefined))?.state === 'reverted',
+    5_000,
+  );
+  expect(await status(prepared.helperContainerId!)).toMatchObject({ fill_end_reason: 'stopped' });
+  expect(await driver.verify(lease)).toMatchObject({ ok: false });
+  expect((await ledger.revert(driver, lease, 'planned_end')).outcome).toBe('already_gone');
+  expect(await oursIn('/data')).toEqual([]);
+  await driver.release(prepared);
+}, 60_000);
+
 it("a target that is not root's: the helper runs as its init's UID:GID, the file is that user's", async () => {
   const c = await docker.createContainer({
     name: `${P}-u`,
