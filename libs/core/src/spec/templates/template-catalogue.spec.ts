@@ -25,6 +25,7 @@ describe('the template catalogue', () => {
       'partition',
       'noisy-neighbour',
       'connection-reset',
+      'disk-full',
       'bad-afternoon',
     ]);
     const kinds = new Set(listTemplates().flatMap((t) => t.kinds));

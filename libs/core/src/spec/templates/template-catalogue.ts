@@ -3,6 +3,7 @@ import badAfternoon from './bad-afternoon.template.json';
 import containerPause from './container-pause.template.json';
 import containerRestart from './container-restart.template.json';
 import databaseUnreachable from './database-unreachable.template.json';
+import diskFull from './disk-full.template.json';
 import { describeTemplate, loadTemplate, type GameDayTemplate, type TemplateSummary } from './gameday-template';
 import partition from './partition.template.json';
 import noisyNeighbour from './noisy-neighbour.template.json';
@@ -23,6 +24,7 @@ const RAW: unknown[] = [
   partition,
   noisyNeighbour,
   connectionReset,
+  diskFull,
   badAfternoon,
 ];
 
