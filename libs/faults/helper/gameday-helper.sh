@@ -22,7 +22,7 @@
 #   kills [N]                                the last N lines (200) of the kill record
 #   stressprobe CONTAINER_ID                 a stress (helper with the engine's cgroup filesystem):
 #                                            find the target's cgroup, join it once from a child
-#   stressplan APPLY_AT REVERT_AT EXPIRE_AT CGPATH CPU_WORKERS CPU_LOAD VM_MB
+#   stressplan APPLY_AT REVERT_AT EXPIRE_AT CGPATH CPU_WORKERS CPU_LOAD VM_MB IO_WORKERS IO_MB
 #                                            gameday-stress runs stress-ng in CGPATH from APPLY_AT
 #                                            until REVERT_AT
 #   stresscheck                              the stress-ng processes now and the cgroup's counters

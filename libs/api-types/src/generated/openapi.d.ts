@@ -713,6 +713,11 @@ export interface components {
                         load: number;
                         workers: number;
                     };
+                    io?: {
+                        /** @default 64 */
+                        mb: number;
+                        workers: number;
+                    };
                     /** @enum {string} */
                     kind: "stress";
                     memory?: {
@@ -1146,6 +1151,11 @@ export interface components {
                         cpu?: {
                             /** @default 100 */
                             load: number;
+                            workers: number;
+                        };
+                        io?: {
+                            /** @default 64 */
+                            mb: number;
                             workers: number;
                         };
                         /** @enum {string} */

@@ -293,7 +293,14 @@ export class HelperClient {
   stressPlan(
     helperId: string,
     at: { applyAt: number; revertAt: number; expireAt: number },
-    plan: { cgroupPath: string; cpuWorkers: number; cpuLoad: number; memoryMb: number },
+    plan: {
+      cgroupPath: string;
+      cpuWorkers: number;
+      cpuLoad: number;
+      memoryMb: number;
+      ioWorkers?: number;
+      ioMb?: number;
+    },
     abortNonce?: string,
   ) {
     return execInContainer(
@@ -309,6 +316,8 @@ export class HelperClient {
         String(plan.cpuWorkers),
         String(plan.cpuLoad),
         String(plan.memoryMb),
+        String(plan.ioWorkers ?? 0),
+        String(plan.ioMb ?? 0),
       ],
       { env: abortNonceEnv(abortNonce) },
     );
