@@ -42,6 +42,9 @@ describe("the disk-fill helper's record", () => {
     const w = fillWarnings(parseFillSummary({ ...KV, fill_clipped: '1', fill_bytes: '100', fill_method: 'write' }));
     expect(w[0]).toMatch(/^the fill was clipped at T0 to 100 bytes \(33550336 planned\)/);
     expect(w[1]).toMatch(/refused fallocate/);
+    expect(fillWarnings(parseFillSummary({ ...KV, fill_planned_bytes: '0', fill_bytes: '0' }))).toEqual([
+      'the filesystem was already as full as asked at T0: the fill file added nothing',
+    ]);
   });
 
   it('verify: applied, the file there at its size and allocated', () => {

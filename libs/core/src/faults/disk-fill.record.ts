@@ -68,7 +68,9 @@ export function parseFillCheck(kv: Record<string, string>): FillCheck {
 export function fillWarnings(summary: FillSummary | undefined): string[] {
   if (!summary?.appliedAt) return [];
   const out: string[] = [];
-  if (summary.clipped)
+  if (summary.plannedBytes === 0)
+    out.push('the filesystem was already as full as asked at T0: the fill file added nothing');
+  else if (summary.clipped)
     out.push(
       `the fill was clipped at T0 to ${summary.bytes} bytes (${summary.plannedBytes} planned): the floor or the free space then did not allow more`,
     );
