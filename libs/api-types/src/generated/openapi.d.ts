@@ -1434,6 +1434,15 @@ export interface components {
             /** @enum {string} */
             role: "viewer" | "operator" | "admin";
         };
+        /** @description one step of an experiment on its plan (epoch ms) */
+        PlannedStep: {
+            endAt: number;
+            faultKind?: string;
+            /** @enum {string} */
+            kind: "fault" | "gate";
+            name: string;
+            startAt: number;
+        };
         /** @description the run's resilience score, 0-100, computed from what the run stored: 100 minus its deductions; null (with unscoredReason) for a run without a verdict on the hypothesis */
         ResilienceScore: {
             deductions: components["schemas"]["ScoreDeduction"][];
@@ -1562,6 +1571,8 @@ export interface components {
                 index: number;
                 injectAt: number;
                 revertAt: number;
+                /** @description an experiment with steps: each step's planned span, in spec order (absent while blind mode hides the fault) */
+                steps?: components["schemas"]["PlannedStep"][];
             }[];
             startAt: number;
         };
