@@ -1,9 +1,12 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, ENDED, type GameDay, type Me, type RunDetail, type RunNote, type Sample } from '../api';
+import { nowMs } from '../clock';
 import { LatencyChart } from '../components/charts';
 import { PhaseProgress } from '../components/phase-progress';
 import { RunScore } from '../components/resilience-score';
+import { RunStepLanes } from '../components/step-lanes';
+import { stepLanes, stepMarks } from '../lanes';
 import { Link } from '../router';
 import { formatClock, formatInZone } from '../time';
 import { ErrorBox, Section, Status, Verdict } from '../ui';
@@ -266,6 +269,8 @@ export function RunPage({ me, id }: { me: Me; id: string }) {
       ...samples.map((s) => s.probe),
     ]),
   );
+  // where each step really began and ended, on the charts (does not depend on the clock)
+  const marks = stepMarks(stepLanes(run, nowMs(), ENDED.includes(run.status)));
   // a note added or ticked off here shows at once; the stream confirms it (or a reload, once ended)
   const addNote = (n: RunNote) =>
     setRun({
@@ -294,9 +299,10 @@ export function RunPage({ me, id }: { me: Me; id: string }) {
       <ArmingOverrun run={run} />
       {me.role !== 'viewer' && <Controls run={run} gameDay={gameDay} onRevealed={setGameDay} />}
       <ErrorBox error={error} />
+      <RunStepLanes run={run} />
       <Section title="Latency per probe" id="latency">
         {probes.map((p) => (
-          <LatencyChart key={p} probe={p} samples={samples} plan={run.plan} />
+          <LatencyChart key={p} probe={p} samples={samples} plan={run.plan} marks={marks} />
         ))}
       </Section>
       <Guardrails run={run} />
