@@ -1,5 +1,5 @@
 import type { RunDetail, RunEvent } from './api';
-import { barOf, offset, outcomeText, skew, stepLanes, stepMarks } from './lanes';
+import { barOf, eventStep, offset, outcomeText, skew, stepLanes, stepMarks } from './lanes';
 
 const T0 = 1_000_000;
 const steps = [
@@ -171,5 +171,13 @@ describe('step lanes', () => {
     expect(skew(12)).toBe('12 ms late');
     expect(skew(-3)).toBe('3 ms early');
     expect(skew(null)).toBe('');
+  });
+
+  it("name the step or gate of a timeline event, none for the run's own events or hidden details", () => {
+    expect(eventStep(applied('a-paused', T0, T0))).toBe('a-paused');
+    expect(eventStep(ev('gate.passed', T0, { gate: 'a-back', afterMs: 1 }))).toBe('a-back');
+    expect(eventStep(ev('fault.armed', T0, { step: null }))).toBeNull();
+    expect(eventStep(ev('phase.injecting', T0, {}))).toBeNull();
+    expect(eventStep({ ...ev('fault.applied', T0, {}), data: null })).toBeNull();
   });
 });

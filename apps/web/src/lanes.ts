@@ -63,6 +63,12 @@ function stored(result: unknown, index: number): { steps: StoredStep[]; gates: S
 const field = (e: RunEvent, key: string): unknown => (e.data as Record<string, unknown> | null)?.[key];
 const at = (e: RunEvent) => Date.parse(e.at);
 
+/** The step (or gate) an event of the timeline belongs to, if any. */
+export function eventStep(e: RunEvent): string | null {
+  const name = field(e, 'step') ?? field(e, 'gate');
+  return typeof name === 'string' && name ? name : null;
+}
+
 /** A fault step from the events: in place when every target applied, out when every one reverted. */
 function liveFault(p: PlannedStep, events: RunEvent[], abort: RunEvent | undefined, ended: boolean): Lane {
   const mine = (type: string) => events.filter((e) => e.type === type && field(e, 'step') === p.name);

@@ -6,7 +6,7 @@ import { LatencyChart } from '../components/charts';
 import { PhaseProgress } from '../components/phase-progress';
 import { RunScore } from '../components/resilience-score';
 import { RunStepLanes } from '../components/step-lanes';
-import { stepLanes, stepMarks } from '../lanes';
+import { eventStep, stepLanes, stepMarks } from '../lanes';
 import { Link } from '../router';
 import { formatClock, formatInZone } from '../time';
 import { ErrorBox, Section, Status, Verdict } from '../ui';
@@ -172,6 +172,8 @@ function Notes({ run, me, onAdded }: { run: RunDetail; me: Me; onAdded: (n: RunN
 }
 
 function Timeline({ run }: { run: RunDetail }) {
+  // an experiment with steps: a column naming each event's step, so the timeline reads by lane
+  const withSteps = run.plan?.experiments.some((e) => e.steps?.length) ?? false;
   return (
     <Section title="Timeline" id="timeline">
       <table className="timeline">
@@ -180,6 +182,7 @@ function Timeline({ run }: { run: RunDetail }) {
             <th scope="col">At</th>
             <th scope="col">Late by</th>
             <th scope="col">Event</th>
+            {withSteps && <th scope="col">Step</th>}
             <th scope="col">What happened</th>
           </tr>
         </thead>
@@ -191,6 +194,7 @@ function Timeline({ run }: { run: RunDetail }) {
               <td>
                 <code>{e.type}</code>
               </td>
+              {withSteps && <td>{eventStep(e) ?? ''}</td>}
               <td>{e.message}</td>
             </tr>
           ))}
