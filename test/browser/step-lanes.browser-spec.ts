@@ -154,7 +154,17 @@ describe('step lanes in the run room and the report, in a real browser', () => {
     await expectText(row('second-pause').locator('.lane-outcome'), /completed/);
     await expectText(row('second-pause').locator('.lane-end'), /\+8\.\d s, \d+ ms (late|early)/);
     expect([await paused(0), await paused(1)]).toEqual([false, false]);
-    await screenshot(page, 'step-lanes-ended');
+    // the timeline names each event's step
+    const gatePassed = page.locator('.timeline tbody tr', { hasText: 'gate.passed' });
+    await expectText(gatePassed.locator('td').nth(3), /^answers-again$/);
+    const applied = page.locator('.timeline tbody tr', { hasText: 'fault.applied' });
+    expect(await applied.evaluateAll((rows) => rows.map((r) => r.children[3].textContent))).toEqual([
+      'first-pause',
+      'second-pause',
+    ]);
+    // the shot for the README without the focus ring the keyboard check left on the lanes
+    await page.evaluate('document.activeElement?.blur()');
+    await screenshot(page, 'step-lanes-ended', 'docs/screenshots/step-lanes.png');
     expect([...live, ...(await a11yProblems('run room, ended'))]).toEqual([]);
   }
 
