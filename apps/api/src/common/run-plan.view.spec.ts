@@ -1,5 +1,6 @@
 import type { Run } from '@gameday/db';
-import { runPlan } from './run.view';
+import type { Principal } from '../auth/auth.decorators';
+import { runDetailView, runPlan } from './run.view';
 
 const pause = { kind: 'container', target: { container: 'a' }, action: 'pause' };
 const run = (experiment: object) =>
@@ -41,5 +42,20 @@ describe('runPlan: the steps of an experiment on its plan', () => {
     expect(runPlan(run({ fault: pause }))!.experiments[0]).not.toHaveProperty('steps');
     expect(runPlan(run(steps), true)!.experiments[0]).not.toHaveProperty('steps');
     expect(runPlan(run(steps), true)!.experiments[0].injectAt).toBe(injectAt);
+  });
+
+  it("hides them from a blind GameDay's viewer in the run's details until the reveal or the end", () => {
+    const detail = (role: Principal['role'], revealedAt: Date | null, finishedAt: Date | null = null) =>
+      runDetailView(
+        { ...run(steps), id: 'r', result: null, error: null, finishedAt, events: [] } as unknown as Parameters<
+          typeof runDetailView
+        >[0],
+        { tokenId: null, name: role, role },
+        { mode: 'blind', revealedAt },
+      ).plan!.experiments[0].steps?.map((s) => s.name);
+    expect(detail('viewer', null)).toBeUndefined();
+    expect(detail('viewer', new Date())).toEqual(['a-paused', 'a-back', 'again']);
+    expect(detail('viewer', null, new Date())).toEqual(['a-paused', 'a-back', 'again']);
+    expect(detail('operator', null)).toEqual(['a-paused', 'a-back', 'again']);
   });
 });
