@@ -26,6 +26,7 @@ describe('step lanes in the run room and the report, in a real browser', () => {
   let closeBrowser: () => Promise<void>;
   let page: Page;
   let runId = '';
+  let gameDayId = '';
   const paused = async (i: number) => (await docker.getContainer(TARGETS[i]).inspect()).State.Paused;
   const row = (step: string) => page.locator(`tr[data-step="${step}"]`);
 
@@ -63,6 +64,12 @@ describe('step lanes in the run room and the report, in a real browser', () => {
     const r = res.body as { status: string; error: string | null; events: { type: string; message: string }[] };
     return `run ${r.status}${r.error ? ` (${r.error})` : ''}:\n${r.events.map((e) => `  ${e.type}: ${e.message}`).join('\n')}`;
   }
+
+  /** each lane's step and outcome, top to bottom */
+  const outcomes = async () =>
+    page
+      .locator('table.lanes tbody tr')
+      .evaluateAll((rows) => rows.map((r) => [r.getAttribute('data-step'), r.getAttribute('data-outcome')]));
 
   async function a11yProblems(label: string): Promise<string[]> {
     return [
@@ -103,6 +110,7 @@ describe('step lanes in the run room and the report, in a real browser', () => {
       });
     expect([created.status, created.status === 201 ? '' : JSON.stringify(created.body)]).toEqual([201, '']);
     stack.gameDayIds.push(created.body.id);
+    gameDayId = created.body.id;
     const run = await stack.http.post(`/api/v1/gamedays/${created.body.id}/runs`).set(stack.admin).send({});
     expect(run.status).toBe(201);
     runId = run.body.id;
@@ -171,10 +179,6 @@ describe('step lanes in the run room and the report, in a real browser', () => {
   it('shows the same lanes on the report page', async () => {
     await page.getByRole('link', { name: 'Open the report' }).click();
     await page.waitForURL(/\/report$/);
-    const outcomes = async () =>
-      page
-        .locator('tbody tr')
-        .evaluateAll((rows) => rows.map((r) => [r.getAttribute('data-step'), r.getAttribute('data-outcome')]));
     await waitFor('the lanes on the report page', async () => (await outcomes()).length === 3 || null, 10_000);
     expect(await outcomes()).toEqual([
       ['first-pause', 'completed'],
@@ -185,5 +189,34 @@ describe('step lanes in the run room and the report, in a real browser', () => {
     await expectText(page.frameLocator('iframe[title="Run report"]').locator('body'), /second-pause/, 10_000);
     await screenshot(page, 'step-lanes-report');
     expect(await a11yProblems('report')).toEqual([]);
+  });
+
+  it('shows an emergency stop from the keyboard on the lanes: the step in place aborted, the rest not begun', async () => {
+    const run = await stack.http.post(`/api/v1/gamedays/${gameDayId}/runs`).set(stack.admin).send({});
+    expect(run.status).toBe(201);
+    runId = run.body.id;
+    await page.goto(`${stack.url}/runs/${runId}`);
+    await expectText(row('first-pause').locator('.lane-outcome'), /in place/, 15_000);
+    await page.getByLabel('Reason for stopping (optional)').fill('lanes under test');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement?.textContent')).toBe('Emergency stop');
+    await page.keyboard.press('Enter');
+    await expectText(page.locator('.phases li[aria-current="step"]'), /aborted/, 15_000);
+    await waitFor(
+      'the lanes after the stop',
+      async () => (await outcomes()).every(([, o]) => o === 'aborted' || o === 'not_begun') || null,
+      10_000,
+    ).catch(async () => {
+      throw new Error(`lanes after the stop: ${JSON.stringify(await outcomes())}\n${await runStory()}`);
+    });
+    expect(await outcomes()).toEqual([
+      ['first-pause', 'aborted'],
+      ['answers-again', 'not_begun'],
+      ['second-pause', 'not_begun'],
+    ]);
+    await expectText(row('first-pause').locator('.lane-end'), /\+\d\.\d s/);
+    expect(await row('second-pause').locator('.lane-actual').count()).toBe(0);
+    expect([await paused(0), await paused(1)]).toEqual([false, false]);
+    await screenshot(page, 'step-lanes-aborted');
   });
 });
