@@ -20,10 +20,10 @@ function Instant({ at, windowStart, skewMs }: { at: number | null; windowStart: 
 }
 
 /** The lane itself: the planned span as an outline, the actual span filled over it (text says it all). */
-function LaneBar({ lane, e, now }: { lane: Lane; e: ExperimentLanes; now: number }) {
+function LaneBar({ lane, e, now }: { lane: Lane; e: ExperimentLanes; now: number | null }) {
   const planned = barOf(lane.plannedStart, lane.plannedEnd, e.windowStart, e.windowEnd)!;
-  // a step in place (or a gate open) grows until now
-  const growing = lane.outcome === 'in_place' || lane.outcome === 'open';
+  // a step in place (or a gate open) grows until now, while the run is live
+  const growing = now !== null && (lane.outcome === 'in_place' || lane.outcome === 'open');
   const actual = barOf(lane.actualStart, lane.actualEnd ?? (growing ? now : null), e.windowStart, e.windowEnd);
   return (
     <div className="lane" aria-hidden="true">
@@ -42,7 +42,7 @@ function LaneBar({ lane, e, now }: { lane: Lane; e: ExperimentLanes; now: number
  * The steps of each experiment as lanes on its fault window: planned against actual, every figure
  * in text (the bars repeat them for the eye), live from the events and from the result once ended.
  */
-export function StepLanes({ experiments, now }: { experiments: ExperimentLanes[]; now: number }) {
+export function StepLanes({ experiments, now }: { experiments: ExperimentLanes[]; now: number | null }) {
   if (experiments.length === 0) return null;
   return (
     <section aria-labelledby="steps-heading" className="step-lanes">
@@ -111,9 +111,9 @@ export function StepLanes({ experiments, now }: { experiments: ExperimentLanes[]
   );
 }
 
-/** The lanes of a run, live (a bar in place grows with the clock) or as the run ended. */
+/** The lanes of a run, live (a bar in place grows with the clock) or as the run ended (nothing grows). */
 export function RunStepLanes({ run }: { run: RunDetail }) {
   const now = useNow(500);
   const ended = ENDED.includes(run.status);
-  return <StepLanes experiments={stepLanes(run, now, ended)} now={now} />;
+  return <StepLanes experiments={stepLanes(run, now, ended)} now={ended ? null : now} />;
 }
