@@ -6,7 +6,8 @@ import { LatencyChart } from '../components/charts';
 import { PhaseProgress } from '../components/phase-progress';
 import { RunScore } from '../components/resilience-score';
 import { RunStepLanes } from '../components/step-lanes';
-import { eventStep, stepLanes, stepMarks } from '../lanes';
+import { RunTimeline } from '../components/run-timeline';
+import { stepLanes, stepMarks } from '../lanes';
 import { Link } from '../router';
 import { formatClock, formatInZone } from '../time';
 import { ErrorBox, Section, Status, Verdict } from '../ui';
@@ -171,39 +172,6 @@ function Notes({ run, me, onAdded }: { run: RunDetail; me: Me; onAdded: (n: RunN
   );
 }
 
-function Timeline({ run }: { run: RunDetail }) {
-  // an experiment with steps: a column naming each event's step, so the timeline reads by lane
-  const withSteps = run.plan?.experiments.some((e) => e.steps?.length) ?? false;
-  return (
-    <Section title="Timeline" id="timeline">
-      <table className="timeline">
-        <thead>
-          <tr>
-            <th scope="col">At</th>
-            <th scope="col">Late by</th>
-            <th scope="col">Event</th>
-            {withSteps && <th scope="col">Step</th>}
-            <th scope="col">What happened</th>
-          </tr>
-        </thead>
-        <tbody>
-          {run.events.map((e) => (
-            <tr key={e.id}>
-              <td>{formatClock(e.at)}</td>
-              <td>{e.plannedAt ? `${Date.parse(e.at) - Date.parse(e.plannedAt)} ms` : ''}</td>
-              <td>
-                <code>{e.type}</code>
-              </td>
-              {withSteps && <td>{eventStep(e) ?? ''}</td>}
-              <td>{e.message}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </Section>
-  );
-}
-
 /**
  * Arming that ran past the baseline's planned start eats the baseline: said here as soon as the
  * worker reports it (the stream brings the event), then with what it cost once arming ended.
@@ -311,7 +279,7 @@ export function RunPage({ me, id }: { me: Me; id: string }) {
       </Section>
       <Guardrails run={run} />
       <Notes run={run} me={me} onAdded={addNote} />
-      <Timeline run={run} />
+      <RunTimeline run={run} />
       <p>
         <Link href={`/runs/${run.id}/report`}>Open the report</Link>
       </p>
