@@ -26,4 +26,11 @@ describe('faultSeenAt', () => {
     expect(faultSeenAt(stream(1_000, 50, 4, 2_000, 200), 1_010, 100)).toBeNull();
     expect(faultSeenAt(stream(1_000, 50, 4, 1_020, 200), 1_000, 100)).toBeNull();
   });
+
+  it('counts a lost echo from `before` on as held when the fault drops (a blackhole), not before it', () => {
+    const echoes = stream(1_000, 100, 4, 1_030, 0).map((e) => (e.sentAt + 2 >= 1_030 ? { ...e, rttMs: null } : e));
+    echoes[5] = { ...echoes[5], rttMs: null }; // lost before `before`: no sign of the fault
+    expect(faultSeenAt(echoes, 1_010, 100)).toBeNull();
+    expect(faultSeenAt(echoes, 1_010, 100, 'held')).toBe(1_030);
+  });
 });

@@ -1,6 +1,7 @@
 // The fault seen from outside: small messages over one TCP connection to an echo in the target's
 // network namespace, one every millisecond around T0. netem on the target's egress holds the
-// echoes: the first message whose echo comes back late was answered just after the fault went in.
+// echoes (a blackhole drops them): the first message whose echo comes back late (or not at all) was
+// answered just after the fault went in.
 // Only injection is measured this way: at removal netem drops what it holds, and TCP then delivers
 // everything after the loss only once it is retransmitted, which says nothing about the instant.
 import net from 'node:net';
@@ -120,12 +121,21 @@ export class EchoStream {
 /**
  * When the fault went in, seen from outside: the send time of the first message whose round trip
  * exceeds the median of those sent before `before` by `thresholdMs`, plus half that median (its
- * way to the target). Null when the stream has no baseline or never saw the fault.
+ * way to the target). Null when the stream has no baseline or never saw the fault. `lost: 'held'`
+ * (a fault that drops: a blackhole) also counts a message sent from `before` on that got no echo
+ * at all: over one TCP connection every later one waits behind it.
  */
-export function faultSeenAt(echoes: readonly Echo[], before: number, thresholdMs: number): number | null {
+export function faultSeenAt(
+  echoes: readonly Echo[],
+  before: number,
+  thresholdMs: number,
+  lost: 'ignore' | 'held' = 'ignore',
+): number | null {
   const baseline = echoes.filter((e) => e.sentAt < before && e.rttMs !== null).map((e) => e.rttMs!);
   if (baseline.length === 0) return null;
   const median = quantile(baseline, 0.5);
-  const first = echoes.find((e) => e.rttMs !== null && e.rttMs >= median + thresholdMs);
+  const held = (e: Echo) =>
+    e.rttMs === null ? lost === 'held' && e.sentAt >= before : e.rttMs >= median + thresholdMs;
+  const first = echoes.find(held);
   return first ? first.sentAt + median / 2 : null;
 }

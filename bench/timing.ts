@@ -24,26 +24,25 @@
 //   worker that took over after a crash): a signal through the Docker API, then the exec.
 // - abort latency (baseline): `docker exec <helper> tc qdisc del dev eth0 root …`, request → done.
 //
-// Ends with one JSON line of the figures. Environment: BENCH_INJECTIONS (default 30),
+// BENCH_KIND picks the fault (bench/timing-kinds.ts): netem (default) or blackhole (a drop of the
+// echo port: seen from outside as the first echo that never comes back; the raw way is one
+// `iptables -I INPUT … -j DROP` by `docker exec`).
+//
+// Ends with one JSON line of the figures. Environment: BENCH_KIND (netem), BENCH_INJECTIONS (default 30),
 // BENCH_BASELINE (default 30), BENCH_ABORTS (default 20), BENCH_SIGNAL_ABORTS (default 5),
 // BENCH_ABORT_AFTER_MS (default 1500),
 // BENCH_LEAD_MS (default 6000), GAMEDAY_LAB_* as for the lab tier.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
-import {
-  InMemoryLeaseRepository,
-  networkFaultSchema,
-  type AbortPath,
-  type FaultLease,
-  type PreparedFault,
-} from '@gameday/core';
+import { InMemoryLeaseRepository, type AbortPath, type FaultLease, type PreparedFault } from '@gameday/core';
 import { DockerFaultDriver, ensureHelperImage, execInContainer } from '@gameday/faults';
 import { LeaseLedger } from '../apps/worker/src/runner/lease-ledger';
 import { ensureLabTargetImage } from '../tools/lab/lab-images';
 import { EchoStream, faultSeenAt } from './echo-stream';
 import { quantile } from '../tools/lab/stats';
 import { startUmlDocker, type UmlDocker } from '../tools/lab/uml-docker';
+import { timingKind, type TimingKind } from './timing-kinds';
 
 const INJECTIONS = Number(process.env.BENCH_INJECTIONS ?? 30);
 const BASELINE = Number(process.env.BENCH_BASELINE ?? 30);
@@ -68,14 +67,15 @@ const TARGET = 'bench-target';
 const LEAD_MS = Number(process.env.BENCH_LEAD_MS ?? 6_000);
 /** long enough that the revert instant is its own: the helper starts tc for it 3 s ahead */
 const HOLD_MS = 4_000;
-const NETEM = { delay: '200ms' };
-/** an echo at least this much slower than before T0 was held by the fault (half its delay) */
+const KIND: TimingKind = timingKind(process.env.BENCH_KIND ?? 'netem');
+/** an echo at least this much slower than before T0 was held by the fault (half netem's delay) */
 const SEEN_THRESHOLD_MS = 100;
 const STREAM_INTERVAL_MS = Number(process.env.BENCH_STREAM_INTERVAL_MS ?? 1);
 /** the echo stream runs from T0 − 60 ms to T0 + 400 ms around each scheduled injection */
 const STREAM_BEFORE_MS = 60;
 const STREAM_AFTER_MS = 400;
-const ECHO_PORT = '7/tcp';
+const ECHO_PORT_NUMBER = 7;
+const ECHO_PORT = `${ECHO_PORT_NUMBER}/tcp`;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const run = promisify(execFile);
@@ -134,7 +134,7 @@ class Bench {
       helperImage: this.helperImage,
       engine: `tcp://${this.lab.host}:${this.lab.port}`,
     });
-    const spec = networkFaultSchema.parse({ kind: 'network', target: { container: TARGET }, netem: NETEM });
+    const spec = KIND.spec(TARGET, ECHO_PORT_NUMBER);
     const { targets } = await this.driver.resolveTargets(spec);
     if (targets.length !== 1) throw new Error(`expected the bench target, resolved ${targets.length}`);
     const t = Date.now();
@@ -157,9 +157,12 @@ class Bench {
     );
   }
 
-  private async netemCount(): Promise<number> {
-    const r = await execInContainer(this.lab.docker, this.helperId, ['tc', '-j', 'qdisc', 'show', 'dev', 'eth0']);
-    return (JSON.parse(r.stdout) as { kind: string }[]).filter((q) => q.kind === 'netem').length;
+  /** what of ours (and of the raw way) is still on the target */
+  private async leftCount(): Promise<number> {
+    const { argv, count } = KIND.residual(this.prepared);
+    const r = await execInContainer(this.lab.docker, this.helperId, argv);
+    if (r.exitCode !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr}`);
+    return count(r.stdout);
   }
 
   /** Ours: scheduleApply at T0/T1; the helper applies and reverts by its own clock. */
@@ -179,7 +182,7 @@ class Bench {
         applyAt - STREAM_BEFORE_MS,
         applyAt + STREAM_AFTER_MS,
         STREAM_INTERVAL_MS,
-        // the held echoes come back one delay later
+        // the held echoes come back one delay later (the lost ones only after the revert)
         2 * SEEN_THRESHOLD_MS + 300,
       );
       await sleep(Math.max(0, revertAt - Date.now()) + 50);
@@ -193,20 +196,29 @@ class Bench {
       inject.push(Number(st.applied_at) - applyAt);
       woke.push(Number(st.apply_started_at) - applyAt);
       revert.push(Number(st.reverted_at) - revertAt);
-      const seenAt = faultSeenAt(await streamed, applyAt - 5, SEEN_THRESHOLD_MS);
-      if (seenAt === null)
-        throw new Error(`injection ${i}: the echo stream did not see the fault within ${STREAM_AFTER_MS} ms of T0`);
+      const seenAt = faultSeenAt(
+        await streamed,
+        applyAt - 5,
+        SEEN_THRESHOLD_MS,
+        KIND.seenAs === 'lost' ? 'held' : 'ignore',
+      );
+      if (seenAt === null) {
+        const echoes = await streamed;
+        const answered = echoes.filter((e) => e.rttMs !== null && e.sentAt < applyAt).length;
+        throw new Error(
+          `injection ${i}: the echo stream did not see the fault within ${STREAM_AFTER_MS} ms of T0 (${answered} echoes before T0)`,
+        );
+      }
       outside.push(seenAt - applyAt);
+      // a fault that drops leaves TCP backing off (its retransmission timer doubled while it
+      // lasted): the next window waits until the stream answers again
+      if (KIND.seenAs === 'lost') await this.echo.ready(20_000);
     }
     return { inject, woke, revert, outside };
   }
 
   private handleArgs(): { add: string[]; del: string[] } {
-    const handle = this.prepared.compiled!.handle;
-    return {
-      add: ['tc', 'qdisc', 'add', 'dev', 'eth0', 'root', 'handle', handle, 'netem', 'delay', NETEM.delay],
-      del: ['tc', 'qdisc', 'del', 'dev', 'eth0', 'root', 'handle', handle],
-    };
+    return KIND.raw(this.prepared, ECHO_PORT_NUMBER);
   }
 
   /** Baseline: a host timer at T0 runs the raw command; skew = command done − T0. */
@@ -277,8 +289,12 @@ class Bench {
     return out;
   }
 
+  armed(): PreparedFault {
+    return this.prepared;
+  }
+
   async residual(): Promise<number> {
-    return this.netemCount();
+    return this.leftCount();
   }
 
   async release(): Promise<void> {
@@ -328,7 +344,7 @@ async function main(): Promise<void> {
     );
     const rawAborts = await phase(`${ABORTS} raw aborts (docker CLI)`, () => bench.rawAborts());
     const residual = await bench.residual();
-    if (residual !== 0) throw new Error(`${residual} netem qdisc(s) left on the bench target`);
+    if (residual !== 0) throw new Error(`${residual} ${KIND.name} rule(s) left on the bench target`);
 
     const inj = figures(scheduled.inject);
     const woke = figures(scheduled.woke);
@@ -347,16 +363,18 @@ async function main(): Promise<void> {
     const abortPaths = pathCounts(aborts.paths);
     const abortRatio = abortRemoved.p99 / rawAbort.p99;
     const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}× of baseline p99`;
+    const raw = KIND.raw(bench.armed(), ECHO_PORT_NUMBER);
+    const [rawAdd, rawDel] = [raw.add, raw.del].map((argv) => argv.slice(0, 4).join(' '));
     process.stdout.write(
-      `\n== GameDay bench: netem delay ${NETEM.delay} on a container, Docker in user-mode-linux, driven from the host ==\n` +
+      `\n== GameDay bench: ${KIND.describe}, Docker in user-mode-linux, driven from the host ==\n` +
         table([
           ['injection skew: scheduled helper (applied − T0)', inj, ratio(inj.p99, cli.p99)],
-          ['  of which: helper started tc (apply_started − T0)', woke, 'rest: tc run time in the guest'],
+          ['  of which: helper started the command (apply_started − T0)', woke, 'rest: its run time in the guest'],
           ['injection skew: seen from outside (first held echo − T0)', seen, ratio(seen.p99, cli.p99)],
           ['  outside − helper record, per injection', gap, ''],
           ['revert skew: scheduled helper (reverted − T1)', rev, ''],
-          ['baseline: timer at T0 + `docker exec … tc qdisc add`', cli, 'baseline'],
-          ['baseline: timer at T0 + API exec tc qdisc add', api, ratio(api.p99, cli.p99)],
+          [`baseline: timer at T0 + \`docker exec … ${rawAdd}\``, cli, 'baseline'],
+          [`baseline: timer at T0 + API exec ${rawAdd}`, api, ratio(api.p99, cli.p99)],
           [
             'abort latency: request → fault removed (driver.revert)',
             abortRemoved,
@@ -372,14 +390,16 @@ async function main(): Promise<void> {
                 ] as [string, Figures, string],
               ]
             : []),
-          ['baseline: `docker exec … tc qdisc del`', rawAbort, 'baseline'],
+          [`baseline: \`docker exec … ${rawDel}\``, rawAbort, 'baseline'],
         ]) +
-        `\ntargets: injection skew p99 ≤ 20 ms (helper record: ${inj.p99 <= 20 ? 'met' : 'NOT met'}; from outside: ${seen.p99 <= 20 ? 'met' : 'NOT met'}), abort p99 ≤ ${ABORT_RATIO_TARGET}× the raw way's p99 (${abortRatio.toFixed(3)}×: ${abortRatio <= ABORT_RATIO_TARGET ? 'met' : 'NOT met'}); abort paths (ours): ${JSON.stringify(abortPaths)}, fallback: ${JSON.stringify(pathCounts(signalAborts.paths))}; no netem left; ${Math.round((Date.now() - started) / 1000)} s\n`,
+        `\ntargets: injection skew p99 ≤ 20 ms (helper record: ${inj.p99 <= 20 ? 'met' : 'NOT met'}; from outside: ${seen.p99 <= 20 ? 'met' : 'NOT met'}), abort p99 ≤ ${ABORT_RATIO_TARGET}× the raw way's p99 (${abortRatio.toFixed(3)}×: ${abortRatio <= ABORT_RATIO_TARGET ? 'met' : 'NOT met'}); abort paths (ours): ${JSON.stringify(abortPaths)}, fallback: ${JSON.stringify(pathCounts(signalAborts.paths))}; nothing of ${KIND.name} left; ${Math.round((Date.now() - started) / 1000)} s\n`,
     );
     const r1 = (x: number) => Math.round(x * 10) / 10;
+    const kindField = { kind: KIND.name };
     const r3 = (x: number) => Math.round(x * 1000) / 1000;
     process.stdout.write(
       `${JSON.stringify({
+        ...kindField,
         injection_skew_p50_ms: r1(inj.p50),
         injection_skew_p99_ms: r1(inj.p99),
         helper_start_skew_p99_ms: r1(woke.p99),

@@ -22,10 +22,14 @@
 #   kills [N]                                the last N lines (200) of the kill record
 #   stressprobe CONTAINER_ID                 a stress (helper with the engine's cgroup filesystem):
 #                                            find the target's cgroup, join it once from a child
-#   stressplan APPLY_AT REVERT_AT EXPIRE_AT CGPATH CPU_WORKERS CPU_LOAD VM_MB
+#   stressplan APPLY_AT REVERT_AT EXPIRE_AT CGPATH CPU_WORKERS CPU_LOAD VM_MB IO_WORKERS IO_MB
 #                                            gameday-stress runs stress-ng in CGPATH from APPLY_AT
 #                                            until REVERT_AT
 #   stresscheck                              the stress-ng processes now and the cgroup's counters
+#   fillplan APPLY_AT REVERT_AT EXPIRE_AT PATH ID MODE VALUE FLOOR_BYTES
+#                                            a disk fill (helper in the target's PID namespace):
+#                                            gameday-fill creates PATH/.gameday-fill-ID at APPLY_AT
+#                                            and removes it at REVERT_AT
 #   resetprobe                               can the kernel destroy sockets (ss -K)? reset_probe=...
 #   dnsprobe                                 a dns fault (dns image): nameservers, a free port, nat
 #   dnsstart ID PORT ACTION DELAY NSC NS... AC ADDR... PATTERN...
@@ -86,6 +90,7 @@ LIB=${GAMEDAY_HELPER_LIB:-/usr/local/lib/gameday}
 . "$LIB/process-kill.sh"
 . "$LIB/stress.sh"
 . "$LIB/dns.sh"
+. "$LIB/disk-fill.sh"
 
 lock() {
   i=0
@@ -212,6 +217,7 @@ do_apply() {
 
 do_revert() {
   undo_applied
+  fill_undo
   put reverted_at "$(now_ms)"
   put revert_reason "$1"
   put state reverted
@@ -222,7 +228,7 @@ do_revert() {
 new_plan() {
   rm -f "$S/applied_at" "$S/apply_started_at" "$S/reverted_at" "$S/revert_reason" "$S/error" "$S/undo_errors" "$S/done_at" \
     "$S/cancel" "$S/cancel_by" "$S/reverted_for" "$S/undone_count" "$S/kill.plan" "$S/kill.log" "$S/kill.summary" \
-    "$S/stress.plan" "$S/stress.summary" "$S/stress_cgroup" \
+    "$S/stress.plan" "$S/stress.summary" "$S/stress_cgroup" "$S/fill.plan" "$S/fill.summary" \
     "$S/reset_at" "$S/reset_status" "$S/reset_count" "$S/reset.out"
   put applied_steps 0
   put applying_step 0
@@ -311,7 +317,7 @@ lock_for_revert() {
         revert) kill -USR1 "$at_pid" 2>/dev/null || true ;;
         # gameday-kill is stopped by the daemon, whose child it is (not reaped yet, so its PID
         # cannot belong to a process of the target): the daemon's abort handler does it
-        kill | stress) wake_abort ;;
+        kill | stress | fill) wake_abort ;;
         *) kill "$at_pid" 2>/dev/null || true ;;
       esac
       nudged=$at_pid
@@ -369,6 +375,9 @@ cmd_status() {
   fi
   if [ -s "$S/stress.summary" ]; then
     while IFS= read -r l; do echo "stress_$l"; done <"$S/stress.summary"
+  fi
+  if [ -s "$S/fill.summary" ]; then
+    while IFS= read -r l; do echo "fill_$l"; done <"$S/fill.summary"
   fi
   echo "undo_errors=$(cat "$S/undo_errors" 2>/dev/null | tr '\n' ' ')"
   echo "now=$(now_ms)"
@@ -552,6 +561,11 @@ tick() {
         timed_stress
         next=0
       elif [ -s "$S/stress.plan" ]; then
+        next=$((apply_at - now - AT_LEAD_MS))
+      elif [ -s "$S/fill.plan" ] && [ $((apply_at - now)) -le "$AT_LEAD_MS" ]; then
+        timed_fill
+        next=0
+      elif [ -s "$S/fill.plan" ]; then
         next=$((apply_at - now - AT_LEAD_MS))
       elif batchable && [ $((apply_at - now)) -le "$AT_LEAD_MS" ]; then
         timed_apply "$apply_at" || true
@@ -783,5 +797,6 @@ case "$cmd" in
   dnscheck) cmd_dnscheck ;;
   dnsflush) cmd_dnsflush ;;
   dnsstop) cmd_dnsstop ;;
+  fillplan) cmd_fillplan "$@" ;;
   *) die "unknown command $cmd" ;;
 esac

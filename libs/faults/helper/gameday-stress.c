@@ -1,5 +1,5 @@
 /*
- * gameday-stress run APPLY_AT_MS END_AT_MS DIR CGROOT CGPATH CPU_WORKERS CPU_LOAD VM_MB
+ * gameday-stress run APPLY_AT_MS END_AT_MS DIR CGROOT CGPATH CPU_WORKERS CPU_LOAD VM_MB IO_WORKERS IO_MB
  * gameday-stress probe CGROOT CGPATH
  * gameday-stress check CGROOT CGPATH
  *
@@ -204,6 +204,32 @@ static int each_stress(int sig, int *inside) {
   return n;
 }
 
+/*
+ * The IO workers' files: stress-ng keeps each in a directory tmp-stress-ng-* of --temp-path until
+ * it ends, so one SIGKILLed at T1 leaves them behind. Removed here (this helper's own /tmp; the
+ * names are stress-ng's, never the target's files).
+ */
+static void remove_io_files(void) {
+  DIR *d = opendir("/tmp");
+  if (!d) return;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    if (strncmp(e->d_name, "tmp-stress-ng-", 14) != 0) continue;
+    int sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (sub < 0) {
+      unlinkat(dirfd(d), e->d_name, 0);
+      continue;
+    }
+    DIR *s = fdopendir(sub);
+    struct dirent *f;
+    while (s && (f = readdir(s)))
+      if (f->d_name[0] != '.' || (f->d_name[1] && (f->d_name[1] != '.' || f->d_name[2]))) unlinkat(sub, f->d_name, 0);
+    if (s) closedir(s);
+    unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR);
+  }
+  closedir(d);
+}
+
 static void write_summary(void) {
   char tmp[4096], path[4096], text[1024];
   snprintf(tmp, sizeof tmp, "%s/stress.summary.tmp", dir);
@@ -254,19 +280,22 @@ static void child(pid_t parent, long long apply_at, char **argv, const sigset_t 
 }
 
 static int cmd_run(char **a) {
-  long long apply_at, end_at, workers, load, vm_mb;
+  long long apply_at, end_at, workers, load, vm_mb, io, io_mb;
   dir = a[2];
   if (!parse_num(a[0], 1LL << 50, &apply_at) || !parse_num(a[1], 1LL << 50, &end_at) ||
       !parse_num(a[5], 64, &workers) || !parse_num(a[6], 100, &load) || !parse_num(a[7], 65536, &vm_mb) ||
-      (workers && !load) || (!workers && !vm_mb) || end_at <= apply_at) {
+      !parse_num(a[8], 16, &io) || !parse_num(a[9], 1024, &io_mb) || (workers && !load) || (io && !io_mb) ||
+      (!workers && !vm_mb && !io) || end_at <= apply_at) {
     fprintf(stderr, "gameday-stress: bad instants or numbers\n");
     return 2;
   }
-  char timeout[32], cpu[8], cpuload[8], bytes[32];
+  char timeout[32], cpu[8], cpuload[8], bytes[32], hdd[8], hdd_bytes[32];
   snprintf(timeout, sizeof timeout, "%llds", (end_at - apply_at + 999) / 1000 + 2);
   snprintf(cpu, sizeof cpu, "%lld", workers);
   snprintf(cpuload, sizeof cpuload, "%lld", load);
   snprintf(bytes, sizeof bytes, "%lldm", vm_mb);
+  snprintf(hdd, sizeof hdd, "%lld", io);
+  snprintf(hdd_bytes, sizeof hdd_bytes, "%lldm", io_mb);
   char *argv[24];
   int n = 0;
   argv[n++] = "stress-ng";
@@ -278,6 +307,11 @@ static int cmd_run(char **a) {
   if (vm_mb) {
     argv[n++] = "--vm", argv[n++] = "1", argv[n++] = "--vm-bytes", argv[n++] = bytes;
     argv[n++] = "--vm-hang", argv[n++] = "0", argv[n++] = "--vm-keep";
+  }
+  if (io) {
+    /* the helper's own /tmp: the engine's disk, writes charged to the target's cgroup */
+    argv[n++] = "--hdd", argv[n++] = hdd, argv[n++] = "--hdd-bytes", argv[n++] = hdd_bytes;
+    argv[n++] = "--temp-path", argv[n++] = "/tmp";
   }
   argv[n] = NULL;
 
@@ -354,6 +388,7 @@ static int cmd_run(char **a) {
     if (each_stress(SIGKILL, NULL) <= 0) break;
     usleep(10000);
   }
+  remove_io_files();
   sum.oom_after = oom_kills();
   write_summary();
   return 0;
@@ -398,7 +433,7 @@ int main(int argc, char **argv) {
   if (argc < 4) goto usage;
   cgroot = argv[strcmp(argv[1], "run") == 0 ? 5 : 2];
   cgpath = argv[strcmp(argv[1], "run") == 0 ? 6 : 3];
-  if (strcmp(argv[1], "run") == 0 && argc != 10) goto usage;
+  if (strcmp(argv[1], "run") == 0 && argc != 12) goto usage;
   if (!valid_cgpath(cgpath) || cgroot[0] != '/') {
     fprintf(stderr, "gameday-stress: not a cgroup path: %s\n", cgpath);
     return 2;
@@ -410,7 +445,7 @@ int main(int argc, char **argv) {
   if (argc == 4 && strcmp(argv[1], "check") == 0) return cmd_check();
   if (strcmp(argv[1], "run") == 0) return cmd_run(argv + 2);
 usage:
-  fprintf(stderr, "usage: gameday-stress run APPLY_AT END_AT DIR CGROOT CGPATH CPU_WORKERS CPU_LOAD VM_MB | "
+  fprintf(stderr, "usage: gameday-stress run APPLY_AT END_AT DIR CGROOT CGPATH CPU_WORKERS CPU_LOAD VM_MB IO_WORKERS IO_MB | "
                   "probe CGROOT CGPATH | check CGROOT CGPATH\n");
   return 2;
 }

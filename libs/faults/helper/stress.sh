@@ -36,11 +36,11 @@ timed_stress() {
   put applying_step 1
   set --
   while IFS= read -r w; do set -- "$@" "$w"; done <"$S/stress.plan"
-  s_path=$1 s_workers=$2 s_load=$3 s_mb=$4
+  s_path=$1 s_workers=$2 s_load=$3 s_mb=$4 s_io=$5 s_io_mb=$6
   s_end=$(get revert_at 0) s_reason=scheduled
   if [ "$s_end" = 0 ] || [ "$s_end" -gt "$(get expire_at 0)" ]; then s_end=$(get expire_at 0) s_reason=expired; fi
   AT_KIND=stress
-  gameday-stress run "$(get apply_at 0)" "$s_end" "$S" "$CGROOT" "$s_path" "$s_workers" "$s_load" "$s_mb" \
+  gameday-stress run "$(get apply_at 0)" "$s_end" "$S" "$CGROOT" "$s_path" "$s_workers" "$s_load" "$s_mb" "$s_io" "$s_io_mb" \
     2>"$S/last_err" >/dev/null &
   AT_PID=$!
   put at_kind stress
@@ -89,19 +89,21 @@ timed_stress() {
   put done_at "$(now_ms)"
 }
 
-# stressplan APPLY_AT REVERT_AT EXPIRE_AT CGPATH CPU_WORKERS CPU_LOAD VM_MB: numbers only (and the
-# path stressprobe reported); gameday-stress builds stress-ng's words from them.
+# stressplan APPLY_AT REVERT_AT EXPIRE_AT CGPATH CPU_WORKERS CPU_LOAD VM_MB IO_WORKERS IO_MB: numbers
+# only (and the path stressprobe reported); gameday-stress builds stress-ng's words from them.
 cmd_stressplan() {
-  for v in "${1:-}" "${2:-}" "${3:-}" "${5:-}" "${6:-}" "${7:-}"; do
-    is_num "$v" || die "stressplan: APPLY_AT REVERT_AT EXPIRE_AT CGPATH CPU_WORKERS CPU_LOAD VM_MB expected"
+  for v in "${1:-}" "${2:-}" "${3:-}" "${5:-}" "${6:-}" "${7:-}" "${8:-}" "${9:-}"; do
+    is_num "$v" || die "stressplan: APPLY_AT REVERT_AT EXPIRE_AT CGPATH CPU_WORKERS CPU_LOAD VM_MB IO_WORKERS IO_MB expected"
   done
   case "${4:-}" in /*) ;; *) die "stressplan: not a cgroup path: ${4:-}" ;; esac
   case "$4" in *..* | *[!A-Za-z0-9/_.:@-]*) die "stressplan: not a cgroup path: $4" ;; esac
-  [ $# -eq 7 ] || die "stressplan: unexpected words"
+  [ $# -eq 9 ] || die "stressplan: unexpected words"
   [ "$5" -le 64 ] && [ "$6" -le 100 ] && [ "$7" -le 65536 ] || die "stressplan: workers <= 64, load <= 100, MB <= 65536"
-  [ "$5" -gt 0 ] || [ "$7" -gt 0 ] || die "stressplan: nothing to stress"
+  [ "$8" -le 16 ] && [ "$9" -le 1024 ] || die "stressplan: IO workers <= 16, IO MB <= 1024"
+  [ "$5" -gt 0 ] || [ "$7" -gt 0 ] || [ "$8" -gt 0 ] || die "stressplan: nothing to stress"
   [ "$5" = 0 ] || [ "$6" -gt 0 ] || die "stressplan: a CPU load of 0"
-  s_plan=$(printf '%s\n%s\n%s\n%s' "$4" "$5" "$6" "$7")
+  [ "$8" = 0 ] || [ "$9" -gt 0 ] || die "stressplan: IO workers of 0 MB"
+  s_plan=$(printf '%s\n%s\n%s\n%s\n%s\n%s' "$4" "$5" "$6" "$7" "$8" "$9")
   open_plan "$1" "$2" "$3" 0
   printf '%s\n' "$s_plan" >"$S/stress.plan"
   put stress_cgroup "$4"

@@ -206,6 +206,8 @@ describe('dry run (API → fault queue → worker → Docker, nothing applied)',
       'bad-afternoon': { target: 'app', database: 'db', port: 5432 },
       'noisy-neighbour': { target: 'app', memoryMb: 16 },
       'connection-reset': { target: 'app', database: 'db', port: 5432 },
+      // the lab image has no /tmp: its one directory
+      'disk-full': { target: 'db', path: '/www', mb: 4 },
     };
     // the catalogue as the web UI reads it: viewers may, anonymous callers may not
     const listed = await stack.http.get('/api/v1/templates').set(stack.as('viewer'));

@@ -174,6 +174,8 @@ describe('with no revert from the worker, the watchdog brings the target back at
     const closed = await ledger.revert(driver, lease, 'planned_end');
     expect(closed).toMatchObject({ outcome: 'reverted' });
     expect(Math.abs(closed.at.getTime() - r.acted!.at)).toBeLessThan(50);
+    // and says who took the fault out: its watchdog, not the revert that came to look
+    expect((await leases.get(lease.id))!.revertReason).toBe('watchdog_deadline');
     expect(await exists(watchdog)).toBe(false);
   });
 });

@@ -228,6 +228,52 @@ it('memory: holds ~N MB in the target cgroup (its usage, read from outside); a r
   await driver.release(prepared);
 }, 60_000);
 
+/** Bytes written by the target cgroup's stress-ng processes so far (their /proc/PID/io, from this host). */
+function ioWritten(): number {
+  return stressInCgroup().reduce((sum, pid) => {
+    try {
+      return sum + Number(/^wchar: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      return sum;
+    }
+  }, 0);
+}
+
+it("IO: stress-ng's hdd workers write and read in the target's cgroup from T0 (their bytes, read from outside), gone at T1", async () => {
+  const prepared = await driver.prepare(spec({ io: { workers: 2, mb: 16 } }), target, {
+    expiresAt: new Date(Date.now() + 60_000),
+  });
+  expect(prepared.stress).toMatchObject({ ioWorkers: 2, ioMb: 16, cpuWorkers: 0, memoryMb: 0 });
+  const t0 = Date.now() + 2_000;
+  const t1 = t0 + 4_000;
+  const lease = await ledger.schedule(driver, prepared, { applyAt: new Date(t0), revertAt: new Date(t1) });
+  const started = await seenAt(() => stressInCgroup().length >= 3, t0 + 3_000);
+  expect(started).toBeDefined();
+  await new Promise((r) => setTimeout(r, 500));
+  const a = ioWritten();
+  await new Promise((r) => setTimeout(r, 1_500));
+  const written = ioWritten() - a;
+  expect(await driver.verify(lease)).toEqual({ ok: true });
+  const stopped = await seenAt(() => stressInCgroup().length === 0, t1 + 3_000);
+  console.log(
+    `stress io 2 x 16 MB: stress-ng (main + 2 hdd workers) seen in the cgroup ${started! - t0} ms after T0, ` +
+      `${(written / 1048576).toFixed(0)} MB written in 1.5 s (wchar), gone ${stopped! - t1} ms after T1`,
+  );
+  expect(started! - t0).toBeGreaterThanOrEqual(0);
+  expect(written).toBeGreaterThan(16 * 1048576);
+  expect(stopped).toBeDefined();
+  expect(stopped! - t1).toBeLessThan(500);
+  expect(await status(prepared.helperContainerId!)).toMatchObject({
+    state: 'reverted',
+    stress_end_reason: 'window_end',
+  });
+  // stress-ng, SIGKILLed at T1, leaves its files: gameday-stress removes them, nothing stays in /tmp
+  const tmp = await execInContainer(docker, prepared.helperContainerId!, ['ls', '-A', '/tmp']);
+  expect(tmp.stdout.trim()).toBe('');
+  expect((await ledger.revert(driver, lease, 'planned_end')).outcome).toBe('already_gone');
+  await driver.release(prepared);
+}, 60_000);
+
 it("the worker's abort through the stdin it holds: every stress-ng process gone at once", async () => {
   const prepared = await driver.prepare(spec({ cpu: { workers: 2, load: 20 } }), target, {
     expiresAt: new Date(Date.now() + 60_000),

@@ -1,5 +1,5 @@
 import Docker from 'dockerode';
-import { readRunResult, type StepResult } from '@gameday/core';
+import { readRunResult, type GateResult, type StepResult } from '@gameday/core';
 import { randomUUID } from 'node:crypto';
 import { ensureLabTargetImage } from '../../../tools/lab/lab-images';
 import { runEnded, waitFor } from '../../support/harness';
@@ -266,6 +266,80 @@ describe('an experiment of several steps (worker + API + Docker)', () => {
     expect(later.revertedAt).not.toBeNull();
     // the worker's step never got as far as a lease
     expect(leases.some((l) => (l.details as { step?: string }).step === 'b-paused-later')).toBe(false);
+    expect(await stack.prisma.activeFault.count({ where: { runId, revertedAt: null } })).toBe(0);
+    await waitFor('helpers removed', async () => (await helpersLeft()).length === 0 || null, 10_000, 200);
+  });
+
+  // the probe asks A: errors while A is paused, answers once it is back
+  const aAnswers = { metric: 'errorRate', atMost: 0, window: '1s', minSamples: 2 };
+
+  it('a gate met in time passes, says when, and the steps after it begin', async () => {
+    const runId = await runNow(
+      spec(
+        [
+          { name: 'a-paused', fault: pause(TARGETS[0]), duration: '3s' },
+          { name: 'a-back', gate: aAnswers, after: 'a-paused', duration: '3s' },
+          { name: 'b-blocked', fault: reject80(TARGETS[1]), after: 'a-back', duration: '1s' },
+        ],
+        '8s',
+      ),
+    );
+    const run = await runEnded(stack.prisma, runId);
+    expect({ status: run.status, error: run.error }).toEqual({ status: 'completed', error: null });
+    const result = readRunResult(run.result).experiments[0];
+    const gate = result.gates![0];
+    console.log(`gate a-back: ${gate.outcome}, met ${gate.passedAt! - gate.plannedStart} ms after it opened`);
+    expect(gate).toMatchObject({
+      name: 'a-back',
+      outcome: 'passed',
+      actual: 0,
+      plannedStart: result.plan.injectAt + 3_000,
+    });
+    // met once A answered again, before the decision a second ahead of the gate's end
+    expect(gate.passedAt! - gate.plannedStart).toBeLessThan(2_000);
+    expect(run.events.find((e) => e.type === 'gate.passed')?.message).toMatch(
+      /^gate "a-back" passed \d+ ms after it opened: errorRate at most 0 over 1s/,
+    );
+    expect(result.steps!.map((s: StepResult) => [s.name, s.outcome])).toEqual([
+      ['a-paused', 'completed'],
+      ['b-blocked', 'completed'],
+    ]);
+  });
+
+  it('a gate not met in time aborts the experiment: every fault comes out and the steps after it never begin', async () => {
+    const runId = await runNow(
+      spec(
+        [
+          { name: 'a-paused', fault: pause(TARGETS[0]) },
+          { name: 'a-back', gate: aAnswers, at: '1s', duration: '3s' },
+          { name: 'b-blocked', fault: reject80(TARGETS[1]), after: 'a-back', duration: '2s' },
+        ],
+        '9s',
+      ),
+    );
+    const run = await runEnded(stack.prisma, runId);
+    expect(run.status).toBe('aborted');
+    const result = readRunResult(run.result).experiments[0];
+    const injectAt = result.plan.injectAt;
+    expect(result.aborted).toMatchObject({ trigger: 'gate' });
+    expect(result.aborted!.reason).toMatch(/^gate "a-back": errorRate at most 0 over 1s not met by \+2s \(last 1\)/);
+    expect(result.gates!.map((g: GateResult) => [g.name, g.outcome, g.passedAt])).toEqual([['a-back', 'failed', null]]);
+    // decided a second before the gate's end (+4 s), so B's step at +4 s was stood down in time
+    const abort = run.events.find((e) => e.type === 'run.abort')!;
+    console.log(
+      `gate abort decided ${result.aborted!.at - injectAt} ms into the window: ${abort.message} (written at +${abort.at.getTime() - injectAt} ms)`,
+    );
+    expect(result.aborted!.at - injectAt).toBeGreaterThanOrEqual(3_000);
+    expect(result.aborted!.at - injectAt).toBeLessThan(3_500);
+    expect(result.steps!.map((s: StepResult) => [s.name, s.outcome])).toEqual([
+      ['a-paused', 'aborted'],
+      ['b-blocked', 'not_begun'],
+    ]);
+    expect(await paused(0)).toBe(false);
+    while (Date.now() < injectAt + 6_500) {
+      expect(await answers(1)).toBe('ok');
+      await new Promise((r) => setTimeout(r, 250));
+    }
     expect(await stack.prisma.activeFault.count({ where: { runId, revertedAt: null } })).toBe(0);
     await waitFor('helpers removed', async () => (await helpersLeft()).length === 0 || null, 10_000, 200);
   });

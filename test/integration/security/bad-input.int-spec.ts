@@ -83,6 +83,23 @@ describe('security: bad input is a 400 naming the field', () => {
       (b) => (b.experiments[0].load.headers = { prototype: 'x' }),
       'experiments[0].load.headers.prototype',
     ],
+    // a disk fill's path and size (issue 26: paths outside the container, `../`, shell
+    // metacharacters, negative or huge sizes)
+    ...(
+      [
+        ['a disk fill path with ../', { path: '/data/../../etc', size: { mb: 1 } }, 'path'],
+        ['a relative disk fill path', { path: 'data', size: { mb: 1 } }, 'path'],
+        ['a disk fill path with shell metacharacters', { path: '/data;rm -rf /', size: { mb: 1 } }, 'path'],
+        ['a disk fill path with NUL', { path: '/data\u0000', size: { mb: 1 } }, 'path'],
+        ['a negative disk fill', { path: '/data', size: { mb: -1 } }, 'size.mb'],
+        ['a huge disk fill', { path: '/data', size: { mb: 1e12 } }, 'size.mb'],
+        ['a disk fill over 100 %', { path: '/data', size: { percent: 101 } }, 'size.percent'],
+      ] as const
+    ).map(([label, fill, field]): [string, (b: JsonBody) => void, string] => [
+      label,
+      (b) => (b.experiments[0].fault = { kind: 'disk-fill', target: b.experiments[0].fault.target, ...fill }),
+      `experiments[0].fault.${field}`,
+    ]),
   ];
 
   it.each(cases)('%s → 400 naming the field, no row', async (_label, mutate, field) => {

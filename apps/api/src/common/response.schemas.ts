@@ -68,6 +68,17 @@ export const runSummarySchema = z
   })
   .meta({ id: 'RunSummary', description: "per-run figures for trends: the first experiment's windows" });
 
+export const plannedStepViewSchema = z
+  .object({
+    name: z.string(),
+    kind: z.enum(['fault', 'gate']),
+    /** the fault's kind (container, blackhole, …); absent for a gate */
+    faultKind: z.string().optional(),
+    startAt: z.number(),
+    endAt: z.number(),
+  })
+  .meta({ id: 'PlannedStep', description: 'one step of an experiment on its plan (epoch ms)' });
+
 export const runPlanSchema = z
   .object({
     startAt: z.number(),
@@ -82,6 +93,10 @@ export const runPlanSchema = z
         injectAt: z.number(),
         revertAt: z.number(),
         endAt: z.number(),
+        steps: z.array(plannedStepViewSchema).optional().meta({
+          description:
+            "an experiment with steps: each step's planned span, in spec order (absent while blind mode hides the fault)",
+        }),
       }),
     ),
   })

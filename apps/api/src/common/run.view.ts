@@ -1,6 +1,7 @@
 import {
   needsArmingLead,
   planRun,
+  planSteps,
   readRunResult,
   scoreRun,
   type GameDaySpec,
@@ -83,21 +84,67 @@ export function runSummary(result: unknown, score: number | null) {
   };
 }
 
+/** One step of an experiment on its plan, as the run views show it (epoch ms). */
+export interface PlannedStepView {
+  name: string;
+  kind: 'fault' | 'gate';
+  faultKind?: string;
+  startAt: number;
+  endAt: number;
+}
+
 /**
  * The planned instants of a run, arming included, so clients can count down to injection and
- * rollback. Null while the run's arming lead is not settled yet (its worker settles it as the run
- * starts: the plan is not known before), and for a snapshot that does not plan.
+ * rollback, and each step's planned span so they can draw lanes (omitted with `hideSteps`: in
+ * blind mode a step's timing tells the fault). Null while the run's arming lead is not settled
+ * yet (its worker settles it as the run starts: the plan is not known before), and for a snapshot
+ * that does not plan.
  */
-export function runPlan(r: Pick<Run, 'scheduledFor' | 'spec' | 'status' | 'armingLeadMs'>): RunPlan | null {
+export function runPlan(
+  r: Pick<Run, 'scheduledFor' | 'spec' | 'status' | 'armingLeadMs'>,
+  hideSteps = false,
+): (RunPlan & { experiments: (RunPlan['experiments'][number] & { steps?: PlannedStepView[] })[] }) | null {
   try {
     const experiments = (r.spec as unknown as GameDaySpec).experiments;
     // a run that started before arming leads existed planned none
     if (r.armingLeadMs === null && r.status === 'scheduled' && needsArmingLead(experiments)) return null;
-    return planRun(r.scheduledFor.getTime(), experiments, r.armingLeadMs ?? 0);
+    const plan = planRun(r.scheduledFor.getTime(), experiments, r.armingLeadMs ?? 0);
+    if (hideSteps) return plan;
+    return {
+      ...plan,
+      experiments: plan.experiments.map((e, i) => {
+        const steps = plannedSteps(experiments[i], e.injectAt);
+        return steps ? { ...e, steps } : e;
+      }),
+    };
   } catch {
     // a snapshot that no longer plans (should not happen) is shown without countdowns
     return null;
   }
+}
+
+/** The steps of an experiment with their planned spans, in spec order; undefined for a single fault. */
+function plannedSteps(exp: GameDaySpec['experiments'][number], injectAt: number): PlannedStepView[] | undefined {
+  if (!exp.steps) return undefined;
+  const { plan, gates } = planSteps(exp);
+  const spans = new Map<string, PlannedStepView>();
+  for (const s of plan)
+    if (s.name !== null)
+      spans.set(s.name, {
+        name: s.name,
+        kind: 'fault',
+        faultKind: s.fault.kind,
+        startAt: injectAt + s.offsetMs,
+        endAt: injectAt + s.offsetMs + s.durationMs,
+      });
+  for (const g of gates)
+    spans.set(g.name, {
+      name: g.name,
+      kind: 'gate',
+      startAt: injectAt + g.offsetMs,
+      endAt: injectAt + g.offsetMs + g.durationMs,
+    });
+  return exp.steps.flatMap((s) => spans.get(s.name) ?? []);
 }
 
 export function noteView(n: RunNote) {
@@ -127,7 +174,7 @@ export function runDetailView(
     ...runView(r, principal, gameDay),
     result: redactHostDetails(redactContainerLabels(hideDetails ? redactResult(r.result) : r.result), principal),
     score: runScore(r, principal),
-    plan: runPlan(r),
+    plan: runPlan(r, hideDetails),
     abortRequestedAt: r.abortRequestedAt,
     abortReason: r.abortReason,
     events: r.events.map((e) => ({

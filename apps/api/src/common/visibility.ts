@@ -136,7 +136,12 @@ export function redactSpec(
       const hide = (f: { kind: string }) => ({ kind: f.kind, hidden: true }) as unknown as NonNullable<Exp['fault']>;
       return e.steps
         ? // their timing too: when each step fires tells what it is
-          { ...e, steps: e.steps.map((s) => ({ name: s.name, fault: hide(s.fault) })) }
+          {
+            ...e,
+            steps: e.steps.map((s) =>
+              s.fault ? { name: s.name, fault: hide(s.fault) } : { name: s.name, gate: s.gate },
+            ),
+          }
         : { ...e, fault: e.fault && hide(e.fault) };
     }),
   };

@@ -94,6 +94,7 @@ export class RunReportService {
           : {
               fault: describeFaults(exp),
               ...(r?.steps ? { steps: r.steps } : {}),
+              ...(r?.gates ? { gates: r.gates } : {}),
               targets: redactHostDetails(redactContainerLabels(r?.targets ?? []), principal) as NonNullable<
                 typeof r
               >['targets'],

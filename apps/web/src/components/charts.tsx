@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useRef } from 'react';
 import uPlot, { type AlignedData, type Options } from 'uplot';
 import type { Run, RunPlan, Sample } from '../api';
+import type { StepMark } from '../lanes';
 
 /** A uPlot chart sized to its container; options rebuild it, data updates it in place. */
 function UPlot({ options, data, label }: { options: Omit<Options, 'width'>; data: AlignedData; label: string }) {
@@ -59,12 +60,57 @@ function windowsPlugin(plan: RunPlan | null): uPlot.Plugin {
   };
 }
 
-/** Latency of one probe's requests over the run, errors in red, the fault window shaded. */
-export function LatencyChart({ probe, samples, plan }: { probe: string; samples: Sample[]; plan: RunPlan | null }) {
+const MARK_COLORS: Record<StepMark['edge'], string> = { start: '#b3261e', end: '#1b6e3a', passed: '#0b57d0' };
+
+/**
+ * A thin vertical line at each step's actual start and end (and each gate's pass) with its name,
+ * so a latency change lines up with the step that caused it. Drawn over the samples.
+ */
+function marksPlugin(marks: StepMark[]): uPlot.Plugin {
+  return {
+    hooks: {
+      draw: (u: uPlot) => {
+        const { ctx } = u;
+        const { top, height, left, width } = u.bbox;
+        ctx.save();
+        ctx.font = `${Math.round(11 * devicePixelRatio)}px sans-serif`;
+        ctx.lineWidth = Math.max(1, devicePixelRatio);
+        marks.forEach((m, i) => {
+          const x = u.valToPos(m.at / 1000, 'x', true);
+          if (x < left || x > left + width) return;
+          ctx.strokeStyle = ctx.fillStyle = MARK_COLORS[m.edge];
+          ctx.setLineDash(m.edge === 'end' ? [4 * devicePixelRatio, 3 * devicePixelRatio] : []);
+          ctx.beginPath();
+          ctx.moveTo(x, top);
+          ctx.lineTo(x, top + height);
+          ctx.stroke();
+          // labels stagger down so neighbours do not overwrite each other
+          ctx.fillText(m.label, x + 3 * devicePixelRatio, top + (12 + (i % 4) * 13) * devicePixelRatio);
+        });
+        ctx.restore();
+      },
+    },
+  };
+}
+
+/** Latency of one probe's requests over the run, errors in red, the fault window shaded, steps marked. */
+export function LatencyChart({
+  probe,
+  samples,
+  plan,
+  marks = [],
+}: {
+  probe: string;
+  samples: Sample[];
+  plan: RunPlan | null;
+  marks?: StepMark[];
+}) {
+  // the chart is rebuilt when a mark comes or moves (a few times a run), not on every render
+  const marksKey = JSON.stringify(marks);
   const options = useMemo<Omit<Options, 'width'>>(
     () => ({
       height: 220,
-      plugins: [windowsPlugin(plan)],
+      plugins: [windowsPlugin(plan), marksPlugin(JSON.parse(marksKey) as StepMark[])],
       scales: {
         x: { time: true, ...(plan ? { range: () => [plan.startAt / 1000, plan.endAt / 1000] } : {}) },
         y: { range: (_u, _min, max) => [0, Math.max(10, max * 1.1)] },
@@ -81,7 +127,7 @@ export function LatencyChart({ probe, samples, plan }: { probe: string; samples:
         },
       ],
     }),
-    [plan],
+    [plan, marksKey],
   );
   const data = useMemo<AlignedData>(() => {
     const mine = samples.filter((s) => s.probe === probe);
@@ -96,7 +142,8 @@ export function LatencyChart({ probe, samples, plan }: { probe: string; samples:
   return (
     <figure>
       <figcaption>
-        <strong>{probe}</strong>: {count} requests, {errors} errors (fault window shaded red, recovery blue)
+        <strong>{probe}</strong>: {count} requests, {errors} errors (fault window shaded red, recovery blue
+        {marks.length > 0 ? '; each step marked where it really began ▶ and ended ■, each gate where it passed' : ''})
       </figcaption>
       <UPlot options={options} data={data} label={`latency of probe ${probe} over the run`} />
     </figure>

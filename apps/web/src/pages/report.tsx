@@ -1,6 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, type ReportFormat } from '../api';
+import { RunStepLanes } from '../components/step-lanes';
 import { Link } from '../router';
 import { ErrorBox } from '../ui';
 
@@ -24,6 +25,8 @@ const DOWNLOADS: Record<Exclude<ReportFormat, 'html'>, [type: string, ext: strin
  */
 export function ReportPage({ id }: { id: string }) {
   const report = useQuery({ queryKey: ['run', id, 'report'], queryFn: () => api.report(id, 'html') });
+  // the run itself for its step lanes (the same as the room's, from the result once ended)
+  const run = useQuery({ queryKey: ['run', id], queryFn: () => api.run(id) }).data ?? null;
   const html = report.data ?? null;
   const [failed, setError] = useState<unknown>(null);
   const error = report.error ?? failed;
@@ -64,6 +67,7 @@ export function ReportPage({ id }: { id: string }) {
         </span>
       </div>
       <ErrorBox error={error} />
+      {run && <RunStepLanes run={run} />}
       {html && <iframe title="Run report" sandbox="" srcDoc={html} className="report-frame" />}
     </main>
   );

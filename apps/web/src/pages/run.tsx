@@ -1,9 +1,13 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, ENDED, type GameDay, type Me, type RunDetail, type RunNote, type Sample } from '../api';
+import { nowMs } from '../clock';
 import { LatencyChart } from '../components/charts';
 import { PhaseProgress } from '../components/phase-progress';
 import { RunScore } from '../components/resilience-score';
+import { RunStepLanes } from '../components/step-lanes';
+import { RunTimeline } from '../components/run-timeline';
+import { stepLanes, stepMarks } from '../lanes';
 import { Link } from '../router';
 import { formatClock, formatInZone } from '../time';
 import { ErrorBox, Section, Status, Verdict } from '../ui';
@@ -168,35 +172,6 @@ function Notes({ run, me, onAdded }: { run: RunDetail; me: Me; onAdded: (n: RunN
   );
 }
 
-function Timeline({ run }: { run: RunDetail }) {
-  return (
-    <Section title="Timeline" id="timeline">
-      <table className="timeline">
-        <thead>
-          <tr>
-            <th scope="col">At</th>
-            <th scope="col">Late by</th>
-            <th scope="col">Event</th>
-            <th scope="col">What happened</th>
-          </tr>
-        </thead>
-        <tbody>
-          {run.events.map((e) => (
-            <tr key={e.id}>
-              <td>{formatClock(e.at)}</td>
-              <td>{e.plannedAt ? `${Date.parse(e.at) - Date.parse(e.plannedAt)} ms` : ''}</td>
-              <td>
-                <code>{e.type}</code>
-              </td>
-              <td>{e.message}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </Section>
-  );
-}
-
 /**
  * Arming that ran past the baseline's planned start eats the baseline: said here as soon as the
  * worker reports it (the stream brings the event), then with what it cost once arming ended.
@@ -266,6 +241,8 @@ export function RunPage({ me, id }: { me: Me; id: string }) {
       ...samples.map((s) => s.probe),
     ]),
   );
+  // where each step really began and ended, on the charts (does not depend on the clock)
+  const marks = stepMarks(stepLanes(run, nowMs(), ENDED.includes(run.status)));
   // a note added or ticked off here shows at once; the stream confirms it (or a reload, once ended)
   const addNote = (n: RunNote) =>
     setRun({
@@ -294,14 +271,15 @@ export function RunPage({ me, id }: { me: Me; id: string }) {
       <ArmingOverrun run={run} />
       {me.role !== 'viewer' && <Controls run={run} gameDay={gameDay} onRevealed={setGameDay} />}
       <ErrorBox error={error} />
+      <RunStepLanes run={run} />
       <Section title="Latency per probe" id="latency">
         {probes.map((p) => (
-          <LatencyChart key={p} probe={p} samples={samples} plan={run.plan} />
+          <LatencyChart key={p} probe={p} samples={samples} plan={run.plan} marks={marks} />
         ))}
       </Section>
       <Guardrails run={run} />
       <Notes run={run} me={me} onAdded={addNote} />
-      <Timeline run={run} />
+      <RunTimeline run={run} />
       <p>
         <Link href={`/runs/${run.id}/report`}>Open the report</Link>
       </p>

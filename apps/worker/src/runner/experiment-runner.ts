@@ -1,7 +1,7 @@
 import { observedWindows, parseDurationMs, type ExperimentResult, type GameDaySpec, type RunPlan } from '@gameday/core';
 import { FencedError, type Prisma } from '@gameday/db';
 import { stepsFromLedger } from './armed-step';
-import { stepResults } from './step-results';
+import { gateResults, stepResults } from './step-results';
 import { labelsOf, stepOf, type ExperimentContext, type RunnerDeps, type Step } from './experiment-context';
 import { aborted } from './phases/abort.phase';
 import { PHASES } from './phases/phase-table';
@@ -146,6 +146,7 @@ async function judge(ctx: ExperimentContext): Promise<ExperimentResult> {
     plan: ep,
     windows,
     ...(exp.steps ? { steps: await stepResults(ctx) } : {}),
+    ...(exp.steps?.some((s) => s.gate) ? { gates: gateResults(ctx) } : {}),
     targets: ctx.leases.map((l) => ({
       containerId: l.containerId,
       containerName: l.containerName,

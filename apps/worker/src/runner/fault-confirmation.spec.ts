@@ -140,3 +140,13 @@ describe('FaultConfirmation.reverted with an engine that does not answer', () =>
     }
   });
 });
+
+describe('FaultConfirmation.revertNow (an abort)', () => {
+  it("records a fault its helper's clock already took out at the helper's instant, not the abort's", async () => {
+    const helperRevertedAt = new Date(Date.now() - 1_500);
+    const { ledger, lease, confirmation } = await setup(new RestartingEngine(0, helperRevertedAt));
+    const early = await confirmation.revertNow([lease], 'abort');
+    expect(early.get(lease.id)).toMatchObject({ outcome: 'already_gone', at: helperRevertedAt });
+    expect(await ledger.get(lease.id)).toMatchObject({ revertedAt: helperRevertedAt, revertReason: 'abort' });
+  });
+});

@@ -12,7 +12,7 @@ import type { RunRepository } from '@gameday/db';
 import { faultCapabilities } from '@gameday/faults';
 import type { GameDayMetrics } from '@gameday/metrics';
 import { stepPrefix } from './armed-step';
-import { LeaseLedger, revertInstant } from './lease-ledger';
+import { LeaseLedger, revertInstant, revertReason } from './lease-ledger';
 import { REVERT_CLAIM_MS } from './lease-revert';
 
 /** How long after the first look we wait for the helper to report that it applied/reverted. */
@@ -182,14 +182,34 @@ export class FaultConfirmation {
    * then by the backstops.
    */
   async revertUnguarded(leases: FaultLease[], reason: string): Promise<Map<string, RevertResult>> {
+    return this.revertNow(
+      leases.filter((l) => faultCapabilities(l).clock !== 'helper'),
+      reason,
+    );
+  }
+
+  /**
+   * An abort: every fault this worker holds comes out now, all at once, from memory, whoever keeps
+   * its clock (a helper would wait for its T1; an armed step not begun is stood down before its T0).
+   */
+  async revertNow(leases: FaultLease[], reason: string): Promise<Map<string, RevertResult>> {
     const early = new Map<string, RevertResult>();
     await Promise.all(
-      leases
-        .filter((l) => faultCapabilities(l).clock !== 'helper')
-        .map(async (l) => {
-          const result = await this.ledger.revert(this.driver, l, reason).catch(() => undefined);
-          if (result) early.set(l.id, result);
-        }),
+      leases.map(async (l) => {
+        const result = await this.ledger
+          .revert(this.driver, l, reason, { recordedBy: 'caller' })
+          .catch(() => undefined);
+        if (!result) return;
+        // gone before the abort came (its helper's clock took it out at its T1, not yet confirmed):
+        // the helper's record says when, not this moment
+        const timeline =
+          result.outcome === 'already_gone' && faultCapabilities(l).clock === 'helper'
+            ? await this.driver.readTimeline(l).catch(() => undefined)
+            : undefined;
+        const at = revertInstant(result, { timeline });
+        await this.ledger.reverted(l.id, at, revertReason(result, reason)).catch(() => undefined);
+        early.set(l.id, { ...result, at });
+      }),
     );
     return early;
   }

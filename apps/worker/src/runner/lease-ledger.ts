@@ -38,6 +38,15 @@ export function revertInstant(
 }
 
 /**
+ * Why (and by whom) the ledger says a fault left: a watchdog's own unpause or start at its deadline
+ * is `watchdog_deadline`, whoever came to look afterwards (as a helper's clock is `helper_…`);
+ * otherwise the reason of the revert that removed it.
+ */
+export function revertReason(result: Pick<RevertResult, 'removedBy'>, reason: string): string {
+  return result.removedBy === 'watchdog' ? 'watchdog_deadline' : reason;
+}
+
+/**
  * The one decider of the lease ledger: every lease transition is recorded here, from what the
  * fault driver reports (the driver acts and never writes a lease). Applying goes through here so
  * the row exists before anything touches the target (write-ahead: after any crash the reaper
@@ -100,7 +109,9 @@ export class LeaseLedger {
       throw outcome.error;
     }
     if (options.recordedBy !== 'caller')
-      await this.leases.markReverted(lease.id, outcome.result.at, reason).catch(() => undefined);
+      await this.leases
+        .markReverted(lease.id, outcome.result.at, revertReason(outcome.result, reason))
+        .catch(() => undefined);
     return outcome.result;
   }
 

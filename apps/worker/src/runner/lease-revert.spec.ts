@@ -1,6 +1,7 @@
 import { InMemoryLeaseRepository, LedgerArgvError, type FaultDriver, type FaultLease } from '@gameday/core';
 import { createMetrics } from '@gameday/metrics';
 import { abortedLeases, expiredLeases, heldForHuman, revertLease } from './lease-revert';
+import { UnrecordedReverts } from './unrecorded-reverts';
 
 const OURS = ['tc', 'qdisc', 'del', 'dev', 'eth0', 'root', 'handle', '4744:', 'netem'];
 const NOW = new Date('2026-12-02T10:00:00Z');
@@ -79,5 +80,49 @@ describe('a lease row that holds a command GameDay never writes', () => {
     const lease = await expiredLease(ledger, [OURS]);
     await ledger.recordRevertFailure(lease.id, 'engine unreachable');
     expect((await expiredLeases(ledger, driver, NOW)).map((l) => l.id)).toEqual([lease.id]);
+  });
+});
+
+describe('a revert the ledger cannot record (Postgres away)', () => {
+  /** The in-memory ledger, failing like an unreachable Postgres while `down`. */
+  class FlakyLedger extends InMemoryLeaseRepository {
+    down = false;
+    override async markReverted(id: string, at: Date, reason: string): Promise<void> {
+      if (this.down) throw new Error("Can't reach database server");
+      return super.markReverted(id, at, reason);
+    }
+  }
+
+  it("keeps the fault's own instant for the next revert, which finds it gone (a container fault's watchdog)", async () => {
+    const ledger = new FlakyLedger();
+    const lease = await expiredLease(ledger, [OURS]);
+    const watchdogActedAt = new Date(NOW.getTime() + 38);
+    const later = new Date(NOW.getTime() + 3_213);
+    // the first revert stands the watchdog down and learns when it unpaused the target; the
+    // watchdog is removed with it, so the second revert only finds the target already unpaused
+    const results = [
+      { outcome: 'reverted' as const, at: watchdogActedAt, removedBy: 'watchdog' as const },
+      { outcome: 'already_gone' as const, at: later },
+    ];
+    const driver = {
+      engine: 'engine-a',
+      revert: () => Promise.resolve({ reverted: true, result: results.shift()! }),
+    } as unknown as FaultDriver;
+    const metrics = createMetrics({ defaults: false });
+    const unrecorded = new UnrecordedReverts(ledger);
+
+    ledger.down = true;
+    await expect(revertLease(driver, ledger, metrics, lease, 'planned_end', unrecorded)).rejects.toThrow(
+      /reach database/,
+    );
+    // who removed it is kept too: the watchdog at its deadline, not the revert that came to look
+    expect(unrecorded.get(lease.id)).toEqual({ at: watchdogActedAt, reason: 'watchdog_deadline' });
+    ledger.down = false;
+    await revertLease(driver, ledger, metrics, lease, 'run_window_passed', unrecorded);
+    expect(await ledger.get(lease.id)).toMatchObject({
+      revertedAt: watchdogActedAt,
+      revertReason: 'watchdog_deadline',
+    });
+    expect(unrecorded.size).toBe(0);
   });
 });

@@ -7,7 +7,7 @@ import {
 } from '@gameday/core';
 import { faultCapabilities } from '@gameday/faults';
 import type { GameDayMetrics } from '@gameday/metrics';
-import { LeaseLedger, revertInstant } from './lease-ledger';
+import { LeaseLedger, revertInstant, revertReason } from './lease-ledger';
 import type { UnrecordedReverts } from './unrecorded-reverts';
 
 /**
@@ -95,7 +95,7 @@ export async function revertLease(
   metrics: GameDayMetrics,
   lease: FaultLease,
   reason: string,
-  unrecorded?: Pick<UnrecordedReverts, 'get' | 'forget'>,
+  unrecorded?: Pick<UnrecordedReverts, 'add' | 'get' | 'forget'>,
 ): Promise<{ at: Date; outcome: 'reverted' | 'already_gone'; abortPath?: AbortPath }> {
   const ledger = new LeaseLedger(leases);
   // nothing runs from a changed row: refused before the driver is asked, and recorded once
@@ -120,7 +120,12 @@ export async function revertLease(
         ? await driver.readTimeline(lease).catch(() => undefined)
         : undefined;
     const at = revertInstant(result, { known, timeline });
-    await ledger.reverted(lease.id, at, reason);
+    await ledger.reverted(lease.id, at, revertReason(result, reason)).catch((error: unknown) => {
+      // the fault is out but Postgres did not take it: keep when, for the next revert, which may
+      // only find it gone (a container fault's watchdog is removed by this revert, its record with it)
+      unrecorded?.add(new Map([[lease.id, { ...result, at }]]), reason);
+      throw error;
+    });
     metrics.faultReverts.inc({ result: 'ok', reason, ...(result.abortPath ? { path: result.abortPath } : {}) });
     return { at, outcome: result.outcome, ...(result.abortPath ? { abortPath: result.abortPath } : {}) };
   } catch (error) {

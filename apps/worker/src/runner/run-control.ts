@@ -4,7 +4,7 @@ import { FencedError } from '@gameday/db';
 type ControlState = { abort: { at: Date; reason: string } | null; executorEpoch: number };
 
 export interface AbortCause {
-  trigger: 'guardrail' | 'operator' | 'verification';
+  trigger: 'guardrail' | 'operator' | 'verification' | 'gate';
   reason: string;
   /** when the cause happened (breach sample, abort request): abort latency is measured from here */
   at: number;

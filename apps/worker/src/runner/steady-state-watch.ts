@@ -168,6 +168,13 @@ export class SteadyStateWatch {
     return { stats, probes, verdict, timeToRecoverMs: ttr };
   }
 
+  /** Each hypothesis sample of the fault window as it arrives (gate steps judge them). */
+  onFaultSample(listener: (s: RecordedSample) => void): void {
+    this.recorder.onSample((s) => {
+      if (s.window === 'fault' && isHypothesisSample(s)) listener(s);
+    });
+  }
+
   private watchGuardrails(control: RunControl, clock: Clock): void {
     const guardrails = this.exp.guardrails ?? [];
     const monitor = new GuardrailMonitor(

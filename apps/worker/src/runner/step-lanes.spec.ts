@@ -27,7 +27,8 @@ function setup(steps: { name: string; from: number; to: number; clock: 'worker' 
   const ctx = {
     runId: 'run',
     spec: { name: 'g' },
-    exp: { name: 'e' },
+    // no gate steps: the armed steps above are the experiment's faults
+    exp: { name: 'e', durations: { fault: `${windowMs}ms` } },
     ep: { index: 0, injectAt: t0, revertAt: t0 + windowMs },
     control,
     steps: armed,

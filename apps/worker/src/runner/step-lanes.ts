@@ -1,5 +1,7 @@
+import { gatePlan } from '@gameday/core';
 import { FencedError } from '@gameday/db';
 import { planOf, stepPrefix, type ArmedStep } from './armed-step';
+import { GateLane } from './gate-lane';
 import { labelsOf, nowMs, type ExperimentContext } from './experiment-context';
 import { RunAbortedError } from './run-control';
 
@@ -17,6 +19,8 @@ export class StepLanes {
   readonly opening: Promise<void>;
   /** every lane is over: done, stopped by the abort, or failed (a failure aborts the run) */
   readonly settled: Promise<void>;
+  /** the gate steps, each in a lane of its own (a gate not met aborts the run) */
+  readonly gates: GateLane[];
 
   private stopped = false;
   private wake: () => void = () => undefined;
@@ -44,9 +48,12 @@ export class StepLanes {
     });
     // a lane that fails after the window opened stops the run through its abort: its other
     // steps and every fault in place come out the abort's way
-    this.settled = Promise.all(lanes.map((l, i) => l.catch((e: unknown) => this.failed(e, ctx.steps[i])))).then(
-      () => undefined,
-    );
+    this.gates = gatePlan(ctx.exp).map((g) => new GateLane(ctx, g));
+    const gateLanes = this.gates.map((g) => g.run((at) => this.sleepUntil(at)).catch(() => undefined));
+    this.settled = Promise.all([
+      ...lanes.map((l, i) => l.catch((e: unknown) => this.failed(e, ctx.steps[i]))),
+      ...gateLanes,
+    ]).then(() => undefined);
   }
 
   /** The run failed: lanes end at once and no step begins any more. */

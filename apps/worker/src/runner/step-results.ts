@@ -1,4 +1,4 @@
-import type { StepResult } from '@gameday/core';
+import { describeGate, gatePlan, type GateResult, type StepResult } from '@gameday/core';
 import type { ExperimentContext } from './experiment-context';
 
 /**
@@ -35,4 +35,18 @@ export async function stepResults(ctx: ExperimentContext): Promise<StepResult[]>
       };
     }),
   );
+}
+
+/** Each gate step's outcome; a run resumed by another executor did not judge its gates. */
+export function gateResults(ctx: ExperimentContext): GateResult[] {
+  if (ctx.lanes) return ctx.lanes.gates.map((g) => g.result());
+  return gatePlan(ctx.exp).map((g) => ({
+    name: g.name,
+    condition: describeGate(g.gate),
+    plannedStart: ctx.ep.injectAt + g.offsetMs,
+    plannedEnd: ctx.ep.injectAt + g.offsetMs + g.durationMs,
+    passedAt: null,
+    actual: null,
+    outcome: 'not_judged',
+  }));
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import type { LeaseRepository, RevertResult } from '@gameday/core';
-import { LeaseLedger } from './lease-ledger';
+import { LeaseLedger, revertReason } from './lease-ledger';
 import { LEASE_REPOSITORY } from './runner.tokens';
 
 export interface Unrecorded {
@@ -29,7 +29,8 @@ export class UnrecordedReverts implements OnModuleDestroy {
   /** Keeps the first instant per lease: a later idempotent revert only confirms it was gone. */
   add(results: ReadonlyMap<string, RevertResult>, reason: string): void {
     for (const [leaseId, result] of results)
-      if (!this.pending.has(leaseId)) this.pending.set(leaseId, { at: result.at, reason });
+      if (!this.pending.has(leaseId))
+        this.pending.set(leaseId, { at: result.at, reason: revertReason(result, reason) });
   }
 
   /** The instant and reason this worker reverted the lease at, if the ledger has not recorded it yet. */

@@ -713,6 +713,11 @@ export interface components {
                         load: number;
                         workers: number;
                     };
+                    io?: {
+                        /** @default 64 */
+                        mb: number;
+                        workers: number;
+                    };
                     /** @enum {string} */
                     kind: "stress";
                     memory?: {
@@ -842,6 +847,36 @@ export interface components {
                             percent?: number;
                         };
                     };
+                } | {
+                    /** @enum {string} */
+                    kind: "disk-fill";
+                    path: string;
+                    size: {
+                        mb?: number;
+                        percent?: number;
+                    };
+                    target: {
+                        allowPrivileged?: boolean;
+                        compose?: {
+                            project: string;
+                            service?: string;
+                        };
+                        container?: string;
+                        labels?: {
+                            [key: string]: string;
+                        };
+                        /**
+                         * @default {
+                         *       "mode": "one"
+                         *     }
+                         */
+                        selection: {
+                            count?: number;
+                            /** @enum {string} */
+                            mode: "one" | "all" | "count" | "percent";
+                            percent?: number;
+                        };
+                    };
                 };
                 guardrails?: {
                     /** @default 0s */
@@ -944,7 +979,7 @@ export interface components {
                     after?: string;
                     at?: string;
                     duration?: string;
-                    fault: {
+                    fault?: {
                         /** @default eth0 */
                         device: string;
                         /**
@@ -1148,6 +1183,11 @@ export interface components {
                             load: number;
                             workers: number;
                         };
+                        io?: {
+                            /** @default 64 */
+                            mb: number;
+                            workers: number;
+                        };
                         /** @enum {string} */
                         kind: "stress";
                         memory?: {
@@ -1277,6 +1317,48 @@ export interface components {
                                 percent?: number;
                             };
                         };
+                    } | {
+                        /** @enum {string} */
+                        kind: "disk-fill";
+                        path: string;
+                        size: {
+                            mb?: number;
+                            percent?: number;
+                        };
+                        target: {
+                            allowPrivileged?: boolean;
+                            compose?: {
+                                project: string;
+                                service?: string;
+                            };
+                            container?: string;
+                            labels?: {
+                                [key: string]: string;
+                            };
+                            /**
+                             * @default {
+                             *       "mode": "one"
+                             *     }
+                             */
+                            selection: {
+                                count?: number;
+                                /** @enum {string} */
+                                mode: "one" | "all" | "count" | "percent";
+                                percent?: number;
+                            };
+                        };
+                    };
+                    gate?: {
+                        atLeast?: number;
+                        atMost?: number;
+                        /** @default 0s */
+                        for: string;
+                        /** @enum {string} */
+                        metric: "errorRate" | "p50Ms" | "p95Ms" | "p99Ms" | "meanMs" | "value";
+                        minSamples?: number;
+                        probe?: string;
+                        /** @default 10s */
+                        window: string;
                     };
                     name: string;
                 }[];
@@ -1412,6 +1494,15 @@ export interface components {
             /** @enum {string} */
             role: "viewer" | "operator" | "admin";
         };
+        /** @description one step of an experiment on its plan (epoch ms) */
+        PlannedStep: {
+            endAt: number;
+            faultKind?: string;
+            /** @enum {string} */
+            kind: "fault" | "gate";
+            name: string;
+            startAt: number;
+        };
         /** @description the run's resilience score, 0-100, computed from what the run stored: 100 minus its deductions; null (with unscoredReason) for a run without a verdict on the hypothesis */
         ResilienceScore: {
             deductions: components["schemas"]["ScoreDeduction"][];
@@ -1540,6 +1631,8 @@ export interface components {
                 index: number;
                 injectAt: number;
                 revertAt: number;
+                /** @description an experiment with steps: each step's planned span, in spec order (absent while blind mode hides the fault) */
+                steps?: components["schemas"]["PlannedStep"][];
             }[];
             startAt: number;
         };

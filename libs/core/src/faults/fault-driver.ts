@@ -10,6 +10,7 @@ import type { VerifyOutcome } from './qdisc-verify';
 import type { CompiledReset } from './reset.compiler';
 import type { RefusedCandidate, SelectionRecord } from './target-selection';
 import type { ArmedStressPlan } from './stress.schema';
+import type { DiskFillPlan } from './disk-fill.schema';
 
 /** A container the fault will act on, as resolved on one Docker Engine. */
 export interface ResolvedTarget {
@@ -82,6 +83,8 @@ export interface PreparedFault {
   dns?: CompiledDns;
   /** stress faults: the plan's numbers and the target's cgroup the arming probe found */
   stress?: ArmedStressPlan;
+  /** disk fills: the plan the arming probe judged (path, id, size, floor) */
+  diskFill?: DiskFillPlan;
   /** reset faults: the one step, with the peers as resolved when armed */
   reset?: CompiledReset;
   helperContainerId?: string;
@@ -130,6 +133,11 @@ export interface RevertResult {
    * here: another process armed it, or the stream broke). Absent when no live helper was asked.
    */
   abortPath?: AbortPath;
+  /**
+   * Who took the fault out when it was not this revert: its watchdog, at its deadline (a container
+   * fault; `at` is then the watchdog's instant). The ledger records it as the revert's reason.
+   */
+  removedBy?: 'watchdog';
 }
 
 export type AbortPath = 'stdin' | 'signal';

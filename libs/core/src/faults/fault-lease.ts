@@ -5,6 +5,7 @@ import type { FaultSpec } from './fault.schema';
 import type { ExpectedTree } from './network-fault.types';
 import type { ProcessKillPlan } from './process-kill.schema';
 import type { ArmedStressPlan } from './stress.schema';
+import type { DiskFillPlan } from './disk-fill.schema';
 
 /**
  * One injected fault in the ledger. It carries everything revert needs (engine, container, helper,
@@ -53,6 +54,8 @@ export interface LeaseDetails {
   processKill?: ProcessKillPlan;
   /** Stress faults: what the helper runs and the target's cgroup it runs in (relative to the cgroup root). */
   stress?: ArmedStressPlan;
+  /** Disk fills: the path, the file's id, the size asked and the figures arming judged it by. */
+  diskFill?: DiskFillPlan;
   /** Container faults: the action taken, so revert knows its inverse. */
   action?: 'pause' | 'stop' | 'kill' | 'restart';
   signal?: string;

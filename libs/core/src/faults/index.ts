@@ -12,6 +12,8 @@ export * from './process-kill.record';
 export * from './stress.schema';
 export * from './dns.schema';
 export * from './dns.compiler';
+export * from './disk-fill.schema';
+export * from './disk-fill.record';
 export * from './netem-args';
 export * from './network-fault.compiler';
 export * from './network-fault.types';

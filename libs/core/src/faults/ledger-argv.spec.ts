@@ -93,7 +93,7 @@ describe('ledger argv allow-list', () => {
         'iptables-legacy|iptables-nft -w -F GAMEDAY-ID-IN|OUT, iptables-legacy|iptables-nft -w -X GAMEDAY-ID-IN|OUT, ' +
         'iptables-legacy|iptables-nft -w -t nat -D OUTPUT -m comment --comment gameday:ID -j GAMEDAY-ID-DNS, ' +
         'iptables-legacy|iptables-nft -w -t nat -F GAMEDAY-ID-DNS, iptables-legacy|iptables-nft -w -t nat -X GAMEDAY-ID-DNS, ' +
-        'gameday-helper dnsstop are run from the ledger',
+        'gameday-helper dnsstop, gameday-fill rm PATH ID are run from the ledger',
     );
   });
 

@@ -16,12 +16,17 @@ describe('the stress schema', () => {
     expect(spec({ cpu: { workers: 1 } }).cpu).toEqual({ workers: 1, load: 100 });
     expect(parse({ memory: { mb: 128 } }).success).toBe(true);
     expect(parse({ memory: { percentOfLimit: 50 }, cpu: { workers: 1, load: 10 } }).success).toBe(true);
+    expect(spec({ io: { workers: 2 } }).io).toEqual({ workers: 2, mb: 64 });
+    expect(parse({ io: { workers: 4, mb: 1024 }, cpu: { workers: 1 } }).success).toBe(true);
   });
 
-  it('refuses neither cpu nor memory, naming the field', () => {
+  it('refuses none of cpu, memory and io, naming the field', () => {
     const r = parse({});
     expect(r.success).toBe(false);
-    expect(r.error!.issues[0]).toMatchObject({ path: ['cpu'], message: 'a stress fault needs cpu, memory or both' });
+    expect(r.error!.issues[0]).toMatchObject({
+      path: ['cpu'],
+      message: 'a stress fault needs cpu, memory, io or several of them',
+    });
   });
 
   it.each([
@@ -40,7 +45,14 @@ describe('the stress schema', () => {
     [{ memory: { percentOfLimit: 101 } }, 'memory.percentOfLimit'],
     [{ memory: { mb: 10, percentOfLimit: 10 } }, 'memory'],
     [{ memory: {} }, 'memory'],
-    [{ cpu: { workers: 1 }, io: { mb: 1 } }, ''],
+    [{ cpu: { workers: 1 }, io: { mb: 1 } }, 'io.workers'],
+    [{ io: { workers: 0 } }, 'io.workers'],
+    [{ io: { workers: 17 } }, 'io.workers'],
+    [{ io: { workers: 1, mb: 0 } }, 'io.mb'],
+    [{ io: { workers: 1, mb: 1025 } }, 'io.mb'],
+    [{ io: { workers: 16, mb: 257 } }, 'io.mb'],
+    [{ io: { workers: 1, path: '/data' } }, 'io'],
+    [{ cpu: { workers: 1 }, disk: { mb: 1 } }, ''],
   ])('refuses %j at %s', (input, path) => {
     expect(issuePaths(input)).toContain(path);
   });
@@ -48,8 +60,21 @@ describe('the stress schema', () => {
 
 describe('the stress plan', () => {
   it('numbers only, 0 for what is off', () => {
-    expect(stressPlan(spec({ cpu: { workers: 2, load: 40 } }))).toEqual({ cpuWorkers: 2, cpuLoad: 40, memoryMb: 0 });
-    expect(stressPlan(spec({ memory: { mb: 64 } }))).toEqual({ cpuWorkers: 0, cpuLoad: 0, memoryMb: 64 });
+    const off = { ioWorkers: 0, ioMb: 0 };
+    expect(stressPlan(spec({ cpu: { workers: 2, load: 40 } }))).toEqual({
+      cpuWorkers: 2,
+      cpuLoad: 40,
+      memoryMb: 0,
+      ...off,
+    });
+    expect(stressPlan(spec({ memory: { mb: 64 } }))).toEqual({ cpuWorkers: 0, cpuLoad: 0, memoryMb: 64, ...off });
+    expect(stressPlan(spec({ io: { workers: 3, mb: 16 } }))).toEqual({
+      cpuWorkers: 0,
+      cpuLoad: 0,
+      memoryMb: 0,
+      ioWorkers: 3,
+      ioMb: 16,
+    });
   });
 
   it("takes a share of the target's limit, and refuses one without a limit", () => {
@@ -84,6 +109,17 @@ describe('the stress plan', () => {
       '--vm-hang',
       '0',
       '--vm-keep',
+    ]);
+    expect(stressNgArgv(stressPlan(spec({ io: { workers: 2, mb: 32 } })), 1_000)).toEqual([
+      'stress-ng',
+      '--timeout',
+      '3s',
+      '--hdd',
+      '2',
+      '--hdd-bytes',
+      '32m',
+      '--temp-path',
+      '/tmp',
     ]);
   });
 });

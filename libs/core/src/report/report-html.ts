@@ -16,6 +16,8 @@ import {
   scoreText,
   STATS_HEADER,
   statsCells,
+  gateRows,
+  GATES_HEADER,
   stepRows,
   STEPS_HEADER,
   timelineRows,
@@ -61,6 +63,15 @@ function experimentSection(report: RunReport, e: ReportExperiment): string {
       table(
         STEPS_HEADER,
         steps.map((r) => r.map(h)),
+      ),
+    );
+  const gates = gateRows(e);
+  if (gates.length > 0)
+    parts.push(
+      '<h3>Gates</h3>',
+      table(
+        GATES_HEADER,
+        gates.map((r) => r.map(h)),
       ),
     );
   if (e.verdict) {

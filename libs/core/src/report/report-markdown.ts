@@ -15,6 +15,8 @@ import {
   scoreText,
   STATS_HEADER,
   statsCells,
+  gateRows,
+  GATES_HEADER,
   stepRows,
   STEPS_HEADER,
   timelineRows,
@@ -49,6 +51,17 @@ function experiment(report: RunReport, e: ReportExperiment): string[] {
       ...table(
         STEPS_HEADER,
         steps.map((r) => r.map(m)),
+      ),
+      '',
+    );
+  const gates = gateRows(e);
+  if (gates.length > 0)
+    out.push(
+      '### Gates',
+      '',
+      ...table(
+        GATES_HEADER,
+        gates.map((r) => r.map(m)),
       ),
       '',
     );

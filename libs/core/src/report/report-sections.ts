@@ -203,3 +203,17 @@ export function stepRows(e: ReportExperiment): string[][] {
     s.targets.join(', '),
   ]);
 }
+
+export const GATES_HEADER = ['gate', 'condition', 'planned', 'passed', 'value', 'outcome'];
+
+/** One row per gate step: its condition, its span and when (if) it was met. */
+export function gateRows(e: ReportExperiment): string[][] {
+  return (e.gates ?? []).map((g) => [
+    g.name,
+    g.condition,
+    `${isoTime(g.plannedStart)} → ${isoTime(g.plannedEnd)}`,
+    g.passedAt === null ? '—' : `${isoTime(g.passedAt)} (+${formatMs(g.passedAt - g.plannedStart)})`,
+    formatNumber(g.actual, 3),
+    g.outcome,
+  ]);
+}

@@ -1,4 +1,4 @@
-import type { StepResult } from '../run/run-result.schema';
+import type { GateResult, StepResult } from '../run/run-result.schema';
 import type { ResilienceScore } from './resilience-score';
 
 /**
@@ -102,6 +102,7 @@ export interface ReportExperiment {
   targets?: { containerName: string; containerId: string; side?: string }[];
   /** an experiment with steps: each one planned vs actual; absent when hidden */
   steps?: StepResult[];
+  gates?: GateResult[];
   /** the experiment's stop conditions as the spec states them (a breach is `aborted` with trigger guardrail) */
   guardrails?: ReportGuardrail[];
   /** why the experiment stopped early, when it did */

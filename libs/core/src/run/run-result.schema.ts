@@ -45,6 +45,19 @@ export const stepResultSchema = z.object({
   targets: z.array(z.string()),
 });
 
+export const gateResultSchema = z.object({
+  name: z.string(),
+  /** "errorRate at most 0.01 over 10s" */
+  condition: z.string(),
+  plannedStart: z.number(),
+  plannedEnd: z.number(),
+  passedAt: ms,
+  /** the metric when it passed, or as last judged */
+  actual: z.number().nullable(),
+  /** `failed`: not met in time (the experiment aborted); `aborted`: the run stopped while it was open */
+  outcome: z.enum(['passed', 'failed', 'aborted', 'not_begun', 'not_judged']),
+});
+
 export const experimentResultSchema = z.object({
   index: z.number().int(),
   name: z.string(),
@@ -78,6 +91,7 @@ export const experimentResultSchema = z.object({
   ),
   /** an experiment with steps: each step's planned instants against when it was really in place */
   steps: z.array(stepResultSchema).optional(),
+  gates: z.array(gateResultSchema).optional(),
   stats: windowsStatsSchema,
   probes: z.record(z.string(), windowsStatsSchema),
   verdict: z.object({
@@ -100,7 +114,7 @@ export const experimentResultSchema = z.object({
   revertSkewMs: ms,
   abortLatencyMs: ms,
   aborted: z
-    .object({ trigger: z.enum(['guardrail', 'operator', 'verification']), reason: z.string(), at: z.number() })
+    .object({ trigger: z.enum(['guardrail', 'operator', 'verification', 'gate']), reason: z.string(), at: z.number() })
     .optional(),
 });
 
@@ -113,6 +127,7 @@ export const runResultSchema = z.object({
 export type ExperimentResult = z.infer<typeof experimentResultSchema>;
 export type RunResult = z.infer<typeof runResultSchema>;
 export type StepResult = z.infer<typeof stepResultSchema>;
+export type GateResult = z.infer<typeof gateResultSchema>;
 
 /** The stored result, or an empty one when the row holds nothing this schema understands. */
 export function readRunResult(value: unknown): RunResult {

@@ -1,6 +1,6 @@
 import { fieldErrors } from './field-errors';
 import { gameDaySpecSchema } from './gameday.schema';
-import { experimentFaults, planSteps, stepPlan, type StepSpec } from './experiment-steps';
+import { experimentFaults, gatePlan, planSteps, stepPlan, type StepSpec } from './experiment-steps';
 
 const pause = (container: string) => ({ kind: 'container', target: { container }, action: 'pause' });
 const delay = (container: string) => ({ kind: 'network', target: { container }, netem: { delay: '100ms' } });
@@ -244,5 +244,69 @@ describe('stepPlan', () => {
     const steps = [{ name: 'a', fault: pause('x'), after: 'a' }] as unknown as StepSpec[];
     expect(() => stepPlan({ steps, durations: { fault: '1m' } })).toThrow(/cycle/);
     expect(planSteps({ steps, durations: { fault: '1m' } }).plan).toEqual([]);
+  });
+});
+
+describe('gate steps', () => {
+  const back = { metric: 'errorRate', atMost: 0.01 };
+
+  it('places a gate like a step; a step after it starts at its end; it is no fault', () => {
+    const parsed = gameDaySpecSchema.parse(
+      spec([
+        { name: 'db-slow', fault: delay('db'), duration: '20s' },
+        { name: 'recovered', gate: back, after: 'db-slow', duration: '10s' },
+        // on the same target as db-slow, but after the gate: no overlap
+        { name: 'db-slow-again', fault: delay('db'), after: 'recovered', duration: '20s' },
+      ]),
+    );
+    const exp = parsed.experiments[0];
+    expect(stepPlan(exp).map((s) => [s.name, s.offsetMs, s.durationMs])).toEqual([
+      ['db-slow', 0, 20_000],
+      ['db-slow-again', 30_000, 20_000],
+    ]);
+    expect(gatePlan(exp)).toEqual([
+      {
+        name: 'recovered',
+        gate: { ...back, window: '10s', for: '0s' },
+        offsetMs: 20_000,
+        durationMs: 10_000,
+        path: ['steps', 1, 'gate'],
+      },
+    ]);
+    expect(experimentFaults(exp).map((f) => f.name)).toEqual(['db-slow', 'db-slow-again']);
+  });
+
+  it('refuses a step that is both or neither, a gate with both bounds or neither, naming the field', () => {
+    expect(errorsOf(spec([{ name: 'x', fault: pause('a'), gate: back }]))).toEqual([
+      {
+        field: 'experiments[0].steps[0].fault',
+        message: 'a step is a fault or a gate: give `fault` or `gate`, exactly one',
+      },
+    ]);
+    expect(errorsOf(spec([{ name: 'x', duration: '5s' }]))).toEqual([
+      {
+        field: 'experiments[0].steps[0].fault',
+        message: 'a step is a fault or a gate: give `fault` or `gate`, exactly one',
+      },
+    ]);
+    expect(errorsOf(spec([{ name: 'x', gate: { metric: 'p95Ms', atMost: 200, atLeast: 100 } }]))).toEqual([
+      { field: 'experiments[0].steps[0].gate.atMost', message: 'give either `atMost` or `atLeast`, exactly one' },
+    ]);
+    expect(errorsOf(spec([{ name: 'x', gate: { metric: 'errorRate', atLeast: 2 } }]))).toEqual([
+      { field: 'experiments[0].steps[0].gate.atLeast', message: 'an errorRate bound is a ratio between 0 and 1' },
+    ]);
+  });
+
+  it('refuses an unknown probe and a gate too short to tell the steps after it in time', () => {
+    expect(errorsOf(spec([{ name: 'x', gate: { ...back, probe: 'nope' } }]))).toEqual([
+      { field: 'experiments[0].steps[0].gate.probe', message: 'no probe named "nope"' },
+    ]);
+    const short = errorsOf(spec([{ name: 'x', gate: back, duration: '1s' }]));
+    expect(short).toEqual([
+      expect.objectContaining({
+        field: 'experiments[0].steps[0].duration',
+        message: expect.stringMatching(/^a gate needs at least 2000 ms/),
+      }),
+    ]);
   });
 });

@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import { faultSchema, faultTargets, type FaultSpec } from '../faults/fault.schema';
 import { durationSchema, parseDurationMs } from '../units/duration';
+import { GATE_MIN_SPAN_MS, gateSchema, type GateSpec } from './gate.schema';
 
 /**
  * Steps: several faults inside one experiment's fault window, each starting at an offset from the
- * window's start or when another step ends, lasting `duration` (default: to the window's end).
+ * window's start or when another step ends, lasting `duration` (default: to the window's end). A
+ * step may instead be a gate: a condition on the probes that must be met within its span.
  */
 export const MAX_STEPS = 50;
 /**
@@ -15,20 +17,41 @@ export const SAME_TARGET_GAP_MS = 1_000;
 
 const STEP_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
-export const stepSchema = z.strictObject({
-  name: z.string().regex(STEP_NAME, 'must be 1-64 letters, digits, "_", "." or "-"'),
-  fault: faultSchema,
-  /** offset from the fault window's start (default 0s); not with `after` */
-  at: durationSchema({ min: '0s', max: '4h' }).optional(),
-  /** the name of the step whose end this one starts at; not with `at` */
-  after: z.string().max(64).optional(),
-  /** how long the fault stays (default: to the end of the fault window) */
-  duration: durationSchema({ min: '1s', max: '4h' }).optional(),
-});
+export const stepSchema = z
+  .strictObject({
+    name: z.string().regex(STEP_NAME, 'must be 1-64 letters, digits, "_", "." or "-"'),
+    /** the step's fault; or `gate` */
+    fault: faultSchema.optional(),
+    /** a condition the probes must meet within the step's span, or the experiment aborts; or `fault` */
+    gate: gateSchema.optional(),
+    /** offset from the fault window's start (default 0s); not with `after` */
+    at: durationSchema({ min: '0s', max: '4h' }).optional(),
+    /** the name of the step whose end this one starts at; not with `at` */
+    after: z.string().max(64).optional(),
+    /** how long the fault stays, or the gate waits (default: to the end of the fault window) */
+    duration: durationSchema({ min: '1s', max: '4h' }).optional(),
+  })
+  .superRefine((v, ctx) => {
+    if ((v.fault === undefined) === (v.gate === undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['fault'],
+        message: 'a step is a fault or a gate: give `fault` or `gate`, exactly one',
+      });
+  });
 
 export type StepSpec = z.infer<typeof stepSchema>;
 
 export const stepsSchema = z.array(stepSchema).min(1, 'at least one step').max(MAX_STEPS, `at most ${MAX_STEPS} steps`);
+
+/** A gate step on its plan: judged from offsetMs, decided GATE_DECISION_LEAD_MS before its end. */
+export interface PlannedGate {
+  name: string;
+  gate: GateSpec;
+  offsetMs: number;
+  durationMs: number;
+  path: (string | number)[];
+}
 
 /** One fault of an experiment on its plan: `name` null for an experiment's single `fault`. */
 export interface PlannedStep {
@@ -55,9 +78,19 @@ export interface StepIssue {
 
 /** Each fault of the experiment with its offset and duration (ms); throws on a plan validation refuses. */
 export function stepPlan(exp: StepsSource): PlannedStep[] {
-  const { plan, issues } = planSteps(exp);
-  if (issues.length > 0) throw new Error(issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-  return plan;
+  return validPlan(exp).plan;
+}
+
+/** The experiment's gate steps with their offsets and spans (ms); throws on a plan validation refuses. */
+export function gatePlan(exp: StepsSource): PlannedGate[] {
+  return validPlan(exp).gates;
+}
+
+function validPlan(exp: StepsSource): { plan: PlannedStep[]; gates: PlannedGate[] } {
+  const planned = planSteps(exp);
+  if (planned.issues.length > 0)
+    throw new Error(planned.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  return planned;
 }
 
 /** The faults of an experiment, in spec order (no timing: dry runs, admin checks, reports). */
@@ -66,18 +99,21 @@ export function experimentFaults(exp: { fault?: FaultSpec; steps?: StepSpec[] })
   fault: FaultSpec;
   path: (string | number)[];
 }[] {
-  if (exp.steps) return exp.steps.map((s, i) => ({ name: s.name, fault: s.fault, path: ['steps', i, 'fault'] }));
+  if (exp.steps)
+    return exp.steps.flatMap((s, i) =>
+      s.fault ? [{ name: s.name, fault: s.fault, path: ['steps', i, 'fault'] }] : [],
+    );
   return exp.fault ? [{ name: null, fault: exp.fault, path: ['fault'] }] : [];
 }
 
 /** The plan and everything wrong with it, each issue at the field to fix (paths relative to the experiment). */
-export function planSteps(exp: StepsSource): { plan: PlannedStep[]; issues: StepIssue[] } {
+export function planSteps(exp: StepsSource): { plan: PlannedStep[]; gates: PlannedGate[]; issues: StepIssue[] } {
   const windowMs = parseDurationMs(exp.durations.fault) ?? 0;
   if (!exp.steps) {
     const plan = exp.fault
       ? [{ name: null, fault: exp.fault, offsetMs: 0, durationMs: windowMs, path: ['fault'] }]
       : [];
-    return { plan, issues: [] };
+    return { plan, gates: [], issues: [] };
   }
   const steps = exp.steps;
   const issues: StepIssue[] = [];
@@ -90,7 +126,7 @@ export function planSteps(exp: StepsSource): { plan: PlannedStep[]; issues: Step
     if (s.after !== undefined && !byName.has(s.after) && !steps.some((o) => o.name === s.after))
       issues.push({ path: ['steps', i, 'after'], message: `no step named "${s.after}"` });
   });
-  if (issues.length > 0) return { plan: [], issues };
+  if (issues.length > 0) return { plan: [], gates: [], issues };
 
   const starts = new Map<number, number | null>();
   const durationOf = (i: number, offset: number) =>
@@ -117,6 +153,7 @@ export function planSteps(exp: StepsSource): { plan: PlannedStep[]; issues: Step
     return start;
   };
   const plan: PlannedStep[] = [];
+  const gates: PlannedGate[] = [];
   steps.forEach((s, i) => {
     const offsetMs = startOf(i, []);
     if (offsetMs === null) return;
@@ -133,10 +170,17 @@ export function planSteps(exp: StepsSource): { plan: PlannedStep[]; issues: Step
         path: ['steps', i, 'duration'],
         message: `ends ${offsetMs + durationMs} ms into the fault window, after its end (${windowMs} ms): make it shorter or durations.fault longer`,
       });
-    plan.push({ name: s.name, fault: s.fault, offsetMs, durationMs, path: ['steps', i, 'fault'] });
+    if (s.gate) {
+      if (durationMs < GATE_MIN_SPAN_MS)
+        issues.push({
+          path: ['steps', i, 'duration'],
+          message: `a gate needs at least ${GATE_MIN_SPAN_MS} ms: it decides a second before its end, so the steps after it are told in time`,
+        });
+      gates.push({ name: s.name, gate: s.gate, offsetMs, durationMs, path: ['steps', i, 'gate'] });
+    } else if (s.fault) plan.push({ name: s.name, fault: s.fault, offsetMs, durationMs, path: ['steps', i, 'fault'] });
   });
   if (issues.length === 0) issues.push(...overlaps(plan));
-  return { plan: issues.length === 0 ? plan : [], issues };
+  return issues.length === 0 ? { plan, gates, issues } : { plan: [], gates: [], issues };
 }
 
 /**

@@ -341,6 +341,14 @@ export const experimentSchema = z
       if (g.probe !== undefined && !names.has(g.probe))
         ctx.addIssue({ code: 'custom', path: ['guardrails', i, 'probe'], message: `no probe named "${g.probe}"` });
     });
+    v.steps?.forEach((s, i) => {
+      if (s.gate?.probe !== undefined && !names.has(s.gate.probe))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['steps', i, 'gate', 'probe'],
+          message: `no probe named "${s.gate.probe}"`,
+        });
+    });
     if ((v.fault === undefined) === (v.steps === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['fault'], message: 'give either `fault` or `steps`, exactly one' });
       return;

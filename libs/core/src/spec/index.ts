@@ -1,6 +1,7 @@
 export * from './primitives.schema';
 export * from './gameday.schema';
 export * from './experiment-steps';
+export * from './gate.schema';
 export * from './field-errors';
 export * from './storable-text';
 export * from './promql';

@@ -28,7 +28,8 @@ export interface GuardrailBreach {
   reason: string;
 }
 
-function metricOf(samples: readonly Sample[], metric: GuardrailMetric): number | null {
+/** The metric over these samples; null when they cannot say (no sample, no measured one). */
+export function metricOf(samples: readonly Sample[], metric: GuardrailMetric): number | null {
   if (metric === 'value') {
     const last = samples.filter(isMeasured).at(-1);
     return last ? measureOf(last) : null;

@@ -78,8 +78,13 @@ export class FaultEngine {
    * whatever netns the target has when it starts: the target's sandbox, unchanged after that, shows
    * it was the one resolved (TargetGoneError otherwise, and the helper is removed again).
    */
-  async createHelper(target: ResolvedTarget, extraCaps: HelperCap[] = [], joins?: HelperJoins): Promise<string> {
-    const helperId = await this.helpers.create(target, extraCaps, joins);
+  async createHelper(
+    target: ResolvedTarget,
+    extraCaps: HelperCap[] = [],
+    joins?: HelperJoins,
+    user?: string,
+  ): Promise<string> {
+    const helperId = await this.helpers.create(target, extraCaps, joins, user);
     try {
       await this.assertArmedNetns(target);
     } catch (err) {

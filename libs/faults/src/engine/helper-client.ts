@@ -17,10 +17,11 @@ export type HelperCap = 'NET_RAW' | 'SETUID' | 'SETGID' | 'KILL';
 /**
  * Which of the target's namespaces a helper joins: its network namespace (tc, iptables; NET_ADMIN)
  * or its PID namespace (signals to its processes; KILL only, no network of its own at all), or
- * which of its cgroups its stress processes join (`cgroup`: the stress image, see helperHostConfig).
+ * which of its cgroups its stress processes join (`cgroup`: the stress image, see helperHostConfig),
+ * or its PID namespace to reach its filesystem through /proc/1/root (`fill`: a disk fill).
  * `dns`: its network namespace, from the dns image (the helper's plus a resolver).
  */
-export type HelperJoins = 'netns' | 'pidns' | 'cgroup' | 'dns';
+export type HelperJoins = 'netns' | 'pidns' | 'cgroup' | 'fill' | 'dns';
 
 /** Where a stress helper sees the engine's cgroup filesystem (stress.sh's CGROOT). */
 export const HELPER_CGROUP_ROOT = '/gameday/cgroup';
@@ -38,6 +39,15 @@ function helperHostConfig(target: ResolvedTarget, joins: HelperJoins, extraCaps:
     case 'pidns':
       // it sees the target's processes and nothing else; it signals them and never needs a network
       return { NetworkMode: 'none', PidMode: `container:${target.containerId}`, CapDrop: ['ALL'], CapAdd: ['KILL'] };
+    case 'fill':
+      // Its PID namespace, for /proc/1/root: the kernel lets a process open another's root only
+      // when its capabilities include the other's (ptrace's rule), so this helper keeps Docker's
+      // default set, the one the target's init has, and adds none; no network, no setuid gains.
+      return {
+        NetworkMode: 'none',
+        PidMode: `container:${target.containerId}`,
+        SecurityOpt: ['no-new-privileges'],
+      };
     case 'cgroup':
       return {
         NetworkMode: 'none',
@@ -105,7 +115,15 @@ export class HelperClient {
    * waits until it can exec. The readiness check is a clock read, kept for readClock: one exec
    * fewer while arming.
    */
-  async create(target: ResolvedTarget, extraCaps: HelperCap[] = [], joins: HelperJoins = 'netns'): Promise<string> {
+  async create(
+    target: ResolvedTarget,
+    extraCaps: HelperCap[] = [],
+    joins: HelperJoins = 'netns',
+    /** `fill` only: run as the target init's UID:GID (numbers), to reach a target that is not root's */
+    user?: string,
+  ): Promise<string> {
+    if (user !== undefined && (joins !== 'fill' || !/^\d{1,10}:\d{1,10}$/.test(user)))
+      throw new Error(`a helper runs as another user only for a disk fill, as UID:GID: ${user}`);
     const image = await this.imageFor(joins);
     const name = `gameday-helper-${shortName(target.containerName)
       .replace(/[^a-zA-Z0-9_.-]/g, '-')
@@ -119,6 +137,7 @@ export class HelperClient {
         'gameday.engine': this.engine,
       },
       Env: [`GAMEDAY_HELPER_LINGER_S=${this.lingerSeconds}`],
+      ...(user ? { User: user } : {}),
       // the abort line's way in: held by the worker that armed it (see HelperStdinStreams)
       OpenStdin: true,
       StdinOnce: false,
@@ -292,7 +311,14 @@ export class HelperClient {
   stressPlan(
     helperId: string,
     at: { applyAt: number; revertAt: number; expireAt: number },
-    plan: { cgroupPath: string; cpuWorkers: number; cpuLoad: number; memoryMb: number },
+    plan: {
+      cgroupPath: string;
+      cpuWorkers: number;
+      cpuLoad: number;
+      memoryMb: number;
+      ioWorkers?: number;
+      ioMb?: number;
+    },
     abortNonce?: string,
   ) {
     return execInContainer(
@@ -308,6 +334,38 @@ export class HelperClient {
         String(plan.cpuWorkers),
         String(plan.cpuLoad),
         String(plan.memoryMb),
+        String(plan.ioWorkers ?? 0),
+        String(plan.ioMb ?? 0),
+      ],
+      { env: abortNonceEnv(abortNonce) },
+    );
+  }
+
+  /**
+   * Hands a helper in the target's PID namespace a disk fill: gameday-fill creates
+   * PATH/.gameday-fill-ID at applyAt (its size computed then) and removes it at revertAt (0:
+   * expireAt), from the plan's path, id and numbers only.
+   */
+  fillPlan(
+    helperId: string,
+    at: { applyAt: number; revertAt: number; expireAt: number },
+    plan: { path: string; id: string; mode: 'mb' | 'percent'; value: number; floorBytes: number },
+    abortNonce?: string,
+  ) {
+    return execInContainer(
+      this.docker,
+      helperId,
+      [
+        'gameday-helper',
+        'fillplan',
+        String(at.applyAt),
+        String(at.revertAt),
+        String(at.expireAt),
+        plan.path,
+        plan.id,
+        plan.mode,
+        String(plan.value),
+        String(plan.floorBytes),
       ],
       { env: abortNonceEnv(abortNonce) },
     );

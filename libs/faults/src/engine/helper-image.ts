@@ -13,11 +13,13 @@ const CONTEXT_FILES = [
   'process-kill.sh',
   'stress.sh',
   'dns.sh',
+  'disk-fill.sh',
   'gameday-at.c',
   'sock-destroy.c',
   'sock-destroy.h',
   'gameday-kill.c',
   'gameday-stress.c',
+  'gameday-fill.c',
   'gameday-watchdog.c',
 ];
 

@@ -23,9 +23,11 @@ export async function armSidecar<T>(
   probe: (runner: HelperRunner) => Promise<T>,
   extraCaps: HelperCap[] = [],
   joins?: HelperJoins,
+  /** a disk fill's helper runs as the target init's UID:GID when that is not root */
+  user?: string,
 ): Promise<{ helperId: string; offset: ClockOffset; probed: T }> {
   const started = engine.clock.monotonicMs();
-  const helperId = await engine.createHelper(target, extraCaps, joins);
+  const helperId = await engine.createHelper(target, extraCaps, joins, user);
   let offset: ClockOffset;
   let probed: T;
   try {

@@ -6,6 +6,7 @@ import { networkKind } from './network/network.kind';
 import { partitionKind } from './partition/partition.kind';
 import { processKillKind } from './process-kill/process-kill.kind';
 import { stressKind } from './stress/stress.kind';
+import { diskFillKind } from './disk-fill/disk-fill.kind';
 import { resetKind } from './reset/reset.kind';
 import { dnsKind } from './dns/dns.kind';
 
@@ -23,6 +24,7 @@ const REGISTRY: { readonly [K in FaultSpec['kind']]: FaultKind<Extract<FaultSpec
   reset: resetKind,
   partition: partitionKind,
   dns: dnsKind,
+  'disk-fill': diskFillKind,
 };
 
 export const FAULT_KINDS: readonly FaultSpec['kind'][] = Object.freeze(Object.keys(REGISTRY) as FaultSpec['kind'][]);

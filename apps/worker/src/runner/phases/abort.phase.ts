@@ -1,21 +1,31 @@
 import { spanOf } from '../armed-step';
-import { setFaultActive, nowMs, type ExperimentContext } from '../experiment-context';
+import { setFaultActive, nowMs, unendedLeases, type ExperimentContext } from '../experiment-context';
 import type { AbortCause } from '../run-control';
 
+const CAUSE_NOUN: Record<AbortCause['trigger'], string> = {
+  guardrail: 'breach',
+  operator: 'request',
+  verification: 'request',
+  gate: "gate's deadline",
+};
+
 /**
- * The experiment was aborted (guardrail, operator, failed verification): revert now (the fault
+ * The experiment was aborted (guardrail, operator, failed verification, a gate not met): revert now (the fault
  * queue does it too for an operator's abort), measure the abort latency and say so.
  */
 export async function aborted(ctx: ExperimentContext, cause: AbortCause): Promise<void> {
   const { deps, runId } = ctx;
   const reason = cause.trigger === 'guardrail' ? 'guardrail' : 'abort';
-  // from memory first: the ledger read below needs Postgres
+  // from memory first, every kind at once: the ledger read below needs Postgres, and a step armed
+  // on its helper's clock (in place, or not begun yet) is stood down before its instant comes
   const known = ctx.leases.length;
-  deps.unrecorded.add(await deps.confirm.revertUnguarded(ctx.leases, reason), reason);
+  const early = await deps.confirm.revertNow(unendedLeases(ctx), reason);
+  deps.unrecorded.add(early, reason);
   await deps.unrecorded.flush();
-  // every step of every target: the open leases of the run, wherever their step stands (a step
-  // not begun is told through its helper and never begins)
-  const { count, abortPaths } = await deps.release.revertRun(runId, reason);
+  // every step of every target: the open leases of the run, wherever their step stands
+  const rest = await deps.release.revertRun(runId, reason);
+  const count = early.size + rest.count;
+  const abortPaths = [...[...early.values()].flatMap((r) => (r.abortPath ? [r.abortPath] : [])), ...rest.abortPaths];
   ctx.reverted = { at: deps.clock.now(), skewMs: 0 };
   const abortLatencyMs = nowMs(ctx) - cause.at;
   // the lanes end on the abort; one that was applying a step right then recorded its lease since
@@ -29,7 +39,7 @@ export async function aborted(ctx: ExperimentContext, cause: AbortCause): Promis
     await deps.notifier.notify(runId, ctx.spec, 'fault.reverted', { experiment: ctx.exp.name, reason: cause.reason });
   await deps.runs.appendEvent(runId, {
     type: 'run.abort',
-    message: `${cause.reason}; ${count} fault(s) reverted ${abortLatencyMs} ms after the ${cause.trigger === 'guardrail' ? 'breach' : 'request'}${abortPaths.length ? ` (helpers told through ${describePaths(abortPaths)})` : ''}`,
+    message: `${cause.reason}; ${count} fault(s) reverted ${abortLatencyMs} ms after the ${CAUSE_NOUN[cause.trigger]}${abortPaths.length ? ` (helpers told through ${describePaths(abortPaths)})` : ''}`,
     phase: ctx.state.status,
     experimentIndex: ctx.index,
     data: { trigger: cause.trigger, abortLatencyMs, abortPaths },

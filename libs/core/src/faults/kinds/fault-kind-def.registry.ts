@@ -6,6 +6,7 @@ import { partitionKindDef } from './partition.kind-def';
 import { networkKindDef } from './network.kind-def';
 import { processKillKindDef } from './process-kill.kind-def';
 import { stressKindDef } from './stress.kind-def';
+import { diskFillKindDef } from './disk-fill.kind-def';
 import { resetKindDef } from './reset.kind-def';
 import { dnsKindDef } from './dns.kind-def';
 
@@ -22,6 +23,7 @@ export const FAULT_KIND_DEFS = [
   resetKindDef,
   partitionKindDef,
   dnsKindDef,
+  diskFillKindDef,
 ] as const;
 
 type SchemasOf<T extends readonly FaultKindDef[]> = {

@@ -223,7 +223,8 @@ export interface TemplateSummary {
 export function describeTemplate(template: GameDayTemplate): TemplateSummary {
   type Fault = { kind?: unknown };
   const experiments = (template.body.experiments ?? []) as { fault?: Fault; steps?: { fault?: Fault }[] }[];
-  const faults = experiments.flatMap((e) => (e.steps ? e.steps.map((s) => s.fault) : [e.fault]));
+  // a gate step has no fault
+  const faults = experiments.flatMap((e) => (e.steps ? e.steps.flatMap((s) => (s.fault ? [s.fault] : [])) : [e.fault]));
   const kinds = [...new Set(faults.map((f) => String(f?.kind)))];
   return {
     name: template.name,

@@ -26,6 +26,7 @@ describe('the template catalogue', () => {
       'noisy-neighbour',
       'connection-reset',
       'dns-outage',
+      'disk-full',
       'bad-afternoon',
     ]);
     const kinds = new Set(listTemplates().flatMap((t) => t.kinds));

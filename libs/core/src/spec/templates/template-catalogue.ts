@@ -4,6 +4,7 @@ import containerPause from './container-pause.template.json';
 import containerRestart from './container-restart.template.json';
 import databaseUnreachable from './database-unreachable.template.json';
 import dnsOutage from './dns-outage.template.json';
+import diskFull from './disk-full.template.json';
 import { describeTemplate, loadTemplate, type GameDayTemplate, type TemplateSummary } from './gameday-template';
 import partition from './partition.template.json';
 import noisyNeighbour from './noisy-neighbour.template.json';
@@ -25,6 +26,7 @@ const RAW: unknown[] = [
   noisyNeighbour,
   connectionReset,
   dnsOutage,
+  diskFull,
   badAfternoon,
 ];
 

@@ -19,7 +19,12 @@ export async function revertContainer(engine: FaultEngine, lease: FaultLease): P
     if (result.outcome === 'already_gone' && acted && Number.isFinite(acted.at)) {
       // the watchdog's instant is in the engine's clock; the ledger's in the worker's
       const at = new Date(acted.at - (lease.details?.clockCorrectionMs ?? 0));
-      return { outcome: 'reverted', at, details: [`by its watchdog (${acted.call}) at its deadline`] };
+      return {
+        outcome: 'reverted',
+        at,
+        removedBy: 'watchdog',
+        details: [`by its watchdog (${acted.call}) at its deadline`],
+      };
     }
     const said = watched?.record.failed
       ? [`its watchdog's ${watched.record.failed.call} failed (HTTP ${watched.record.failed.status})`]

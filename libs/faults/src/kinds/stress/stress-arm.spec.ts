@@ -34,6 +34,8 @@ describe("a stress's plan for the target as inspected", () => {
       cpuWorkers: 0,
       cpuLoad: 0,
       memoryMb: 256,
+      ioWorkers: 0,
+      ioMb: 0,
     });
   });
 });

@@ -52,7 +52,7 @@ export async function verifyStressLease(engine: FaultEngine, lease: FaultLease):
   if (status.state !== 'applied')
     return { ok: false, reasons: [`the helper is ${status.state}${status.error ? `: ${status.error}` : ''}`] };
   const check = await readStress(engine, helper.Id);
-  const least = 1 + plan.cpuWorkers + (plan.memoryMb ? 1 : 0);
+  const least = 1 + plan.cpuWorkers + (plan.memoryMb ? 1 : 0) + (plan.ioWorkers ?? 0);
   const reasons: string[] = [];
   if (check.procs < least) reasons.push(`${check.procs} stress-ng process(es) run, at least ${least} expected`);
   if (check.inTarget < check.procs)

@@ -1,0 +1,169 @@
+import {
+  FaultStepError,
+  fillFilePath,
+  fillRemoveArgv,
+  type DiskFillFaultSpec,
+  type DiskFillPlan,
+  type FillProbe,
+  type PreparedFault,
+  type ResolvedTarget,
+} from '@gameday/core';
+import { HelperRunner } from '../../engine/step-runner';
+import { inspectOrNull } from '../../engine/docker-exec';
+import type { FaultEngine } from '../../engine/fault-engine';
+import { waitForHelperApplied } from '../../engine/helper-handover';
+import type { FaultKind } from '../fault-kind';
+import { helperCapabilities } from '../helper-clock';
+import {
+  armDiskFill,
+  DiskFillRefusedError,
+  fillNamespaceRefusal,
+  FillRunAsError,
+  planForProbe,
+  probeFillPath,
+} from './disk-fill-arm';
+import { revertDiskFill } from './disk-fill-revert';
+import { verifyDiskFillLease } from './disk-fill-verify';
+
+const HELPER_STATE_DIR = '/var/lib/gameday';
+
+function armedPlan(prepared: PreparedFault): DiskFillPlan {
+  if (!prepared.diskFill) throw new Error('a disk fill prepared without its plan');
+  return prepared.diskFill;
+}
+
+/** What runs in the helper: gameday-fill, with the instants filled in when the plan is handed over. */
+const fillArgv = (plan: DiskFillPlan): string[] => [
+  'gameday-fill',
+  'run',
+  '<T0 ms>',
+  '<T1 ms>',
+  '<expiry ms>',
+  HELPER_STATE_DIR,
+  plan.path,
+  plan.id,
+  plan.mode,
+  String(plan.value),
+  String(plan.floorBytes),
+];
+
+/** Hands the helper the plan; revertAt 0: until the expiry. */
+async function handPlan(
+  engine: FaultEngine,
+  prepared: PreparedFault,
+  at: { applyAt: number; revertAt: number; expireAt: number },
+  rolledBack: boolean,
+): Promise<void> {
+  const r = await engine.helpers.fillPlan(prepared.helperContainerId!, at, armedPlan(prepared), prepared.abortNonce);
+  if (r.exitCode !== 0) throw new FaultStepError(['gameday-helper', 'fillplan'], r.exitCode, r.stderr, rolledBack);
+  if (!/^armed /.test(r.stdout)) throw new Error(`the helper did not take the plan: ${r.stdout.trim()}`);
+}
+
+/**
+ * The path and its filesystem can only be read from inside: a short-lived helper, as arming
+ * starts (as the target's user when it is not root), for a dry run.
+ */
+async function probeOnce(engine: FaultEngine, target: ResolvedTarget, path: string, user?: string): Promise<FillProbe> {
+  const helperId = await engine.helpers.create(target, [], 'fill', user);
+  try {
+    return await probeFillPath(new HelperRunner(engine.docker, helperId), path, target.containerName);
+  } catch (err) {
+    if (err instanceof FillRunAsError && !user) return probeOnce(engine, target, path, err.user);
+    throw err;
+  } finally {
+    await engine.helpers.remove(helperId);
+  }
+}
+
+const leaseDetails = (prepared: PreparedFault) => ({
+  diskFill: armedPlan(prepared),
+  clockCorrectionMs: prepared.clockOffset?.correctionMs ?? 0,
+});
+
+/**
+ * Disk fills: a file `<path>/.gameday-fill-<id>` in the target's own filesystem view, created at
+ * T0 (fallocate, its size computed then from statfs) and removed at T1 by a sidecar helper in the
+ * target's PID namespace (no network, no added capability), through /proc/1/root. A filesystem
+ * shared with the engine keeps a floor of free space. Verify stats the file back; revert removes
+ * it through the helper, or from the ledger row with a fresh helper.
+ */
+export const diskFillKind: FaultKind<DiskFillFaultSpec> = {
+  name: 'disk-fill',
+  // a filesystem per container: two containers sharing a network namespace are two targets
+  dedupeNetns: false,
+  capabilities: () => helperCapabilities(),
+
+  async dryRunTarget(engine, spec, target) {
+    const base = {
+      target,
+      strategy: 'sidecar' as const,
+      runner: ['docker', 'exec', `<helper in the PID namespace of ${target.containerName}>`],
+      verify: [['gameday-fill', 'check', spec.path, '<id>']],
+      revert: [['gameday-fill', 'rm', spec.path, '<id>']],
+    };
+    const refusal = fillNamespaceRefusal(await inspectOrNull(engine.docker, target.containerId), target.containerName);
+    if (refusal) return { ...base, apply: [], warnings: [`arming would refuse this fault: ${refusal}`] };
+    try {
+      const plan = planForProbe(spec, await probeOnce(engine, target, spec.path), target.containerName);
+      return {
+        ...base,
+        apply: [fillArgv(plan)],
+        warnings: [
+          `nothing is created by a dry run; at T0 the helper creates ${fillFilePath({ path: plan.path, id: '<id>' })} ` +
+            `(about ${Math.round(plan.bytes / 1048576)} MB now; ${plan.own ? `a filesystem of the target's own (${plan.ownWhy})` : `shared with the engine (${plan.ownWhy}): ${Math.floor(plan.floorBytes / 1048576)} MB stay free`}) and removes it at T1`,
+        ],
+      };
+    } catch (err) {
+      if (!(err instanceof DiskFillRefusedError)) throw err;
+      return { ...base, apply: [], warnings: [`arming would refuse this fault: ${err.message}`] };
+    }
+  },
+
+  prepare: armDiskFill,
+
+  draftLease(prepared) {
+    const plan = armedPlan(prepared);
+    return {
+      kind: 'disk-fill',
+      applyArgv: [fillArgv(plan)],
+      // what the reaper runs from the row in a fresh helper: exactly this file, nothing else
+      revertArgv: [fillRemoveArgv(plan)],
+      verifyArgv: null,
+      details: {
+        ...leaseDetails(prepared),
+        selfExpiryAt: new Date(prepared.expiresAt.getTime() + prepared.graceMs).toISOString(),
+      },
+    };
+  },
+
+  async apply(engine, prepared) {
+    const shift = prepared.clockOffset?.correctionMs ?? 0;
+    const expireAt = prepared.expiresAt.getTime() + prepared.graceMs + shift;
+    await handPlan(engine, prepared, { applyAt: engine.now().getTime() + shift, revertAt: 0, expireAt }, true);
+    return waitForHelperApplied(engine, prepared, shift, 'fillplan', 'did not create the fill file');
+  },
+
+  // the helper refused the plan (its exit code) or never created the file
+  nothingApplied: (err) => err instanceof FaultStepError && err.rolledBack,
+
+  schedule: {
+    details: (prepared, at, expireAt) => ({
+      ...leaseDetails(prepared),
+      applyAt: at.applyAt.toISOString(),
+      revertAt: at.revertAt.toISOString(),
+      selfExpiryAt: new Date(expireAt).toISOString(),
+    }),
+    handOver: (engine, prepared, at, expireAt) => {
+      const shift = prepared.clockOffset?.correctionMs ?? 0;
+      return handPlan(
+        engine,
+        prepared,
+        { applyAt: at.applyAt.getTime() + shift, revertAt: at.revertAt.getTime() + shift, expireAt: expireAt + shift },
+        false,
+      );
+    },
+  },
+
+  verify: verifyDiskFillLease,
+  revert: revertDiskFill,
+};
