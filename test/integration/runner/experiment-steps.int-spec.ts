@@ -242,7 +242,11 @@ describe('an experiment of several steps (worker + API + Docker)', () => {
     console.log(`abort: every active step removed ${Date.now() - requested} ms after the request`);
 
     const run = await runEnded(stack.prisma, runId);
-    expect(run.status).toBe('aborted');
+    // a run that failed instead says why
+    expect({ status: run.status, error: run.status === 'aborted' ? null : run.error }).toEqual({
+      status: 'aborted',
+      error: null,
+    });
     const injectAt = readRunResult(run.result).experiments[0].plan.injectAt;
     const steps = readRunResult(run.result).experiments[0].steps!;
     expect(steps.map((s: StepResult) => [s.name, s.outcome])).toEqual([
@@ -278,15 +282,20 @@ describe('an experiment of several steps (worker + API + Docker)', () => {
       spec(
         [
           { name: 'a-paused', fault: pause(TARGETS[0]), duration: '3s' },
-          { name: 'a-back', gate: aAnswers, after: 'a-paused', duration: '3s' },
+          // room for a busy host: A's unpause and two clean samples within the gate's 6 s
+          { name: 'a-back', gate: aAnswers, after: 'a-paused', duration: '7s' },
           { name: 'b-blocked', fault: reject80(TARGETS[1]), after: 'a-back', duration: '1s' },
         ],
-        '8s',
+        '12s',
       ),
     );
     const run = await runEnded(stack.prisma, runId);
-    expect({ status: run.status, error: run.error }).toEqual({ status: 'completed', error: null });
     const result = readRunResult(run.result).experiments[0];
+    expect({ status: run.status, error: run.error, aborted: result.aborted?.reason ?? null }).toEqual({
+      status: 'completed',
+      error: null,
+      aborted: null,
+    });
     const gate = result.gates![0];
     console.log(`gate a-back: ${gate.outcome}, met ${gate.passedAt! - gate.plannedStart} ms after it opened`);
     expect(gate).toMatchObject({
@@ -296,7 +305,7 @@ describe('an experiment of several steps (worker + API + Docker)', () => {
       plannedStart: result.plan.injectAt + 3_000,
     });
     // met once A answered again, before the decision a second ahead of the gate's end
-    expect(gate.passedAt! - gate.plannedStart).toBeLessThan(2_000);
+    expect(gate.passedAt! - gate.plannedStart).toBeLessThan(6_000);
     expect(run.events.find((e) => e.type === 'gate.passed')?.message).toMatch(
       /^gate "a-back" passed \d+ ms after it opened: errorRate at most 0 over 1s/,
     );

@@ -180,15 +180,36 @@ describe('experiment steps: schema', () => {
 
   it('wants a second apart on one target: back to back would race the revert against the next apply', () => {
     const touching = [
-      { name: 'a', fault: pause('db'), duration: '10s' },
-      { name: 'b', fault: pause('db'), after: 'a', duration: '10s' },
+      { name: 'a', fault: delay('db'), duration: '10s' },
+      { name: 'b', fault: delay('db'), after: 'a', duration: '10s' },
     ];
     expect(errorsOf(spec(touching)).map((e) => e.field)).toEqual(['experiments[0].steps[1].fault.target']);
     const apart = [
-      { name: 'a', fault: pause('db'), duration: '10s' },
-      { name: 'b', fault: pause('db'), at: '11s', duration: '10s' },
+      { name: 'a', fault: delay('db'), duration: '10s' },
+      { name: 'b', fault: delay('db'), at: '11s', duration: '10s' },
     ];
     expect(errorsOf(spec(apart))).toEqual([]);
+  });
+
+  it('refuses two pauses (stops, kills) of one container even apart: one watchdog guards a container at a time', () => {
+    const apart = [
+      { name: 'a', fault: pause('db'), duration: '10s' },
+      { name: 'b', fault: { ...pause('db'), action: 'stop' }, at: '20s', duration: '10s' },
+    ];
+    expect(errorsOf(spec(apart))).toEqual([
+      {
+        field: 'experiments[0].steps[1].fault.target',
+        message: expect.stringMatching(
+          /^steps "a" and "b" put a container fault on the same target: a container pause, stop or kill is guarded by one watchdog per container/,
+        ),
+      },
+    ]);
+    // a restart has no watchdog: beside a pause, a second apart is enough
+    const restart = [
+      { name: 'a', fault: pause('db'), duration: '10s' },
+      { name: 'b', fault: { ...pause('db'), action: 'restart' }, at: '20s', duration: '10s' },
+    ];
+    expect(errorsOf(spec(restart))).toEqual([]);
   });
 
   it("checks each step's fault against its own duration (a kind's window rule)", () => {

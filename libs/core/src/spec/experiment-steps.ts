@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { faultSchema, faultTargets, type FaultSpec } from '../faults/fault.schema';
+import { faultKindDef } from '../faults/kinds/fault-kind-def.registry';
 import { durationSchema, parseDurationMs } from '../units/duration';
 import { GATE_MIN_SPAN_MS, gateSchema, type GateSpec } from './gate.schema';
 
@@ -194,6 +195,15 @@ function overlaps(plan: PlannedStep[]): StepIssue[] {
   plan.forEach((b, j) => {
     for (const a of plan.slice(0, j)) {
       if (key(a) !== key(b)) continue;
+      const def = faultKindDef(b.fault.kind);
+      const exclusive = def?.oneStepPerTarget?.(a.fault) && def.oneStepPerTarget(b.fault);
+      if (exclusive) {
+        issues.push({
+          path: [...b.path, ...faultTargets(b.fault)[0].path],
+          message: `steps "${a.name}" and "${b.name}" put a ${b.fault.kind} fault on the same target: ${exclusive}`,
+        });
+        continue;
+      }
       const apart =
         a.offsetMs + a.durationMs + SAME_TARGET_GAP_MS <= b.offsetMs ||
         b.offsetMs + b.durationMs + SAME_TARGET_GAP_MS <= a.offsetMs;

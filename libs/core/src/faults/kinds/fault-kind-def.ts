@@ -40,6 +40,12 @@ export interface FaultKindDef<Name extends string = string> {
    * (a repetition longer than the window, say); paths are relative to the fault. Absent: nothing.
    */
   windowIssues?(fault: { kind: Name }, windowMs: number): FaultWindowIssue[];
+  /**
+   * Why two faults of this kind on one target selector cannot both be steps of one experiment, even
+   * apart in time (what guards the first would be stood down by arming the second); null: they can,
+   * SAME_TARGET_GAP_MS apart. Absent: always can.
+   */
+  oneStepPerTarget?(fault: { kind: Name }): string | null;
 }
 
 /** One target selector of a fault and where it is in the fault. */
