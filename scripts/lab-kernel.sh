@@ -19,6 +19,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dest=/usr/local/lib/gameday-uml
 config="$root/tools/lab/kernel/uml-lab.config"
 mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+work=""
 # first the version the config was made with, then any newer one the mirror still has
 versions=(7.2.8)
 log() { printf '[lab-kernel] %s\n' "$*"; }
@@ -35,7 +36,11 @@ boots() {
 }
 
 check() {
-  if [ -x "$dest/linux.uml" ]; then boots "$dest/linux.uml" && return 0; fi
+  if [ -x "$dest/linux.uml" ]; then
+    # a build from an older config is rebuilt (its copy of the config differs)
+    cmp -s "$config" "$dest/lab.config" && boots "$dest/linux.uml" && return 0
+    return 1
+  fi
   boots /usr/bin/linux.uml
 }
 
@@ -45,13 +50,19 @@ newer_versions() { # versions of Debian's Linux sources on the mirror, newest fi
 }
 
 build() {
-  if [ -x "$dest/linux.uml" ] && boots "$dest/linux.uml"; then log "a built lab kernel is installed: nothing to build"; return 0; fi
+  # a build of the config in the repository (the installed kernel keeps a copy of the one it was made from)
+  if [ -x "$dest/linux.uml" ] && cmp -s "$config" "$dest/lab.config" && boots "$dest/linux.uml"; then
+    log "a build of this config is installed: nothing to build"
+    return 0
+  fi
   if [ "${1:-}" != --always ] && check; then log "the lab kernel boots on this host: nothing to build"; return 0; fi
   local pkg
   for pkg in make gcc flex bison bc xz-utils curl libelf-dev; do
     dpkg -s "$pkg" >/dev/null 2>&1 || { log "installing $pkg"; DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$pkg" >/dev/null; }
   done
-  local work version="" tarball
+  local version="" tarball
+  # global, not local: the EXIT trap runs after build() returned (a local was unbound there under
+  # set -u, and a successful build exited 1 with its 2.4 GB tree left behind)
   work="$(mktemp -d /var/tmp/gameday-uml-build.XXXXXX)"
   trap 'rm -rf "$work"' EXIT
   for v in "${versions[@]}" $(newer_versions | awk -F. '$1 > 6 || ($1 == 6 && $2 >= 13)'); do
@@ -74,6 +85,7 @@ build() {
   mv "$work/mods/lib/modules/$release" "/usr/lib/uml/modules/$release"
   rm -f "/usr/lib/uml/modules/$release/build" "/usr/lib/uml/modules/$release/source"
   install -m 0755 "$src/linux" "$dest/linux.uml"
+  install -m 0644 "$config" "$dest/lab.config"
   boots "$dest/linux.uml" || die "the kernel built ($release) does not boot here either"
   log "user-mode-linux $release built in $((SECONDS - t0)) s: $dest/linux.uml, modules in /usr/lib/uml/modules/$release"
 }
