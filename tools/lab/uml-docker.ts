@@ -46,6 +46,11 @@ export const DOCKER_LAB_MODULES = [
   'xt_multiport',
   'nf_reject_ipv4',
   'ipt_REJECT',
+  // the dns kind: its resolver's own queries pass by owner, the rest are redirected to it, and
+  // conntrack -D drops the port-53 flows at T0 and T1
+  'xt_owner',
+  'xt_REDIRECT',
+  'nf_conntrack_netlink',
 ] as const;
 
 export const DOCKER_LAB_PORT = 2375;
