@@ -149,4 +149,21 @@ describe('FaultConfirmation.revertNow (an abort)', () => {
     expect(early.get(lease.id)).toMatchObject({ outcome: 'already_gone', at: helperRevertedAt });
     expect(await ledger.get(lease.id)).toMatchObject({ revertedAt: helperRevertedAt, revertReason: 'abort' });
   });
+
+  it("records when the helper's clock applied a fault its lane had not confirmed yet (the abort cut it short)", async () => {
+    const appliedAt = new Date(Date.now() - 700);
+    const abortedAt = new Date();
+    const driver = {
+      engine: 'engine-a',
+      revert: async (): Promise<RevertOutcome> => ({ reverted: true, result: { outcome: 'reverted', at: abortedAt } }),
+      readTimeline: async (): Promise<HelperTimeline> => ({ state: 'reverted', appliedAt, revertedAt: abortedAt }),
+    };
+    const { ledger, lease, confirmation } = await setup(driver as unknown as RestartingEngine);
+    await confirmation.revertNow([lease], 'abort');
+    expect(await ledger.get(lease.id)).toMatchObject({
+      injectedAt: appliedAt,
+      revertedAt: abortedAt,
+      revertReason: 'abort',
+    });
+  });
 });

@@ -200,13 +200,16 @@ export class FaultConfirmation {
           .revert(this.driver, l, reason, { recordedBy: 'caller' })
           .catch(() => undefined);
         if (!result) return;
-        // gone before the abort came (its helper's clock took it out at its T1, not yet confirmed):
-        // the helper's record says when, not this moment
+        // a helper's record says whether its clock had applied the fault (its step's lane may not have
+        // confirmed it yet: the abort cut that short) and, when it was gone before the abort came (its
+        // T1 passed, not yet confirmed), when it left: not this moment
         const timeline =
-          result.outcome === 'already_gone' && faultCapabilities(l).clock === 'helper'
+          faultCapabilities(l).clock === 'helper'
             ? await this.driver.readTimeline(l).catch(() => undefined)
             : undefined;
-        const at = revertInstant(result, { timeline });
+        if (timeline?.appliedAt && !l.injectedAt)
+          await this.ledger.applied(l, timeline.appliedAt).catch(() => undefined);
+        const at = revertInstant(result, { timeline: result.outcome === 'already_gone' ? timeline : undefined });
         await this.ledger.reverted(l.id, at, revertReason(result, reason)).catch(() => undefined);
         early.set(l.id, { ...result, at });
       }),
