@@ -208,6 +208,7 @@ describe('dry run (API → fault queue → worker → Docker, nothing applied)',
       'connection-reset': { target: 'app', database: 'db', port: 5432 },
       // the lab image has no /tmp: its one directory
       'disk-full': { target: 'db', path: '/www', mb: 4 },
+      'dns-outage': { target: 'app', name: 'db' },
     };
     // the catalogue as the web UI reads it: viewers may, anonymous callers may not
     const listed = await stack.http.get('/api/v1/templates').set(stack.as('viewer'));
