@@ -85,6 +85,15 @@ it('an abort on stdin before T1 undoes it at once', async () => {
   const t0 = Date.now() + 1_500;
   const lease = await ledger.schedule(lab.driver, prepared, { applyAt: new Date(t0), revertAt: new Date(t0 + 30_000) });
   await waitFor('svc-a to fail', async () => (await lookupTimed(A)).answer === 'nxdomain', 5_000, 20);
+  // an abort while the helper still runs its step after the block (the conntrack flush) is taken
+  // as one before T0: undone all the same, but recorded as cancelled (a known gap): abort once the
+  // helper's record says applied
+  await waitFor(
+    'the helper to record the apply',
+    async () => (await ledger.readTimeline(lab.driver, lease)).state === 'applied',
+    5_000,
+    20,
+  );
   const asked = Date.now();
   const r = await ledger.revert(lab.driver, lease, 'abort');
   if (r.outcome !== 'reverted')

@@ -25,7 +25,8 @@ describe('runPlan: the steps of an experiment on its plan', () => {
         after: 'a-paused',
         duration: '3s',
       },
-      { name: 'again', fault: pause, after: 'a-back', duration: '2s' },
+      // another container: two pauses of one container are refused (one watchdog per container)
+      { name: 'again', fault: { ...pause, target: { container: 'b' } }, after: 'a-back', duration: '2s' },
     ],
   };
   const injectAt = 1_000_000 + 3_000;
