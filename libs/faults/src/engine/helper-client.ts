@@ -278,95 +278,21 @@ export class HelperClient {
   }
 
   /**
-   * Hands a helper in the target's PID namespace a process kill: signal the processes named
-   * `process` at applyAt, then every `everyMs` (0: once) until revertAt (0: until expireAt).
+   * Hands a sidecar helper a plan of a kind that runs its own fault (`killplan`, `stressplan`,
+   * `fillplan`): from applyAt until revertAt (0: until expireAt), with the kind's words after the
+   * instants. The words are numbers and checked names only; the helper checks each one again.
    */
-  killPlan(
+  handPlan(
     helperId: string,
+    command: string,
     at: { applyAt: number; revertAt: number; expireAt: number },
-    plan: { process: string; signal: string; everyMs: number },
+    words: string[],
     abortNonce?: string,
   ) {
     return execInContainer(
       this.docker,
       helperId,
-      [
-        'gameday-helper',
-        'killplan',
-        String(at.applyAt),
-        String(at.revertAt),
-        String(at.expireAt),
-        String(plan.everyMs),
-        plan.signal,
-        plan.process,
-      ],
-      { env: abortNonceEnv(abortNonce) },
-    );
-  }
-
-  /**
-   * Hands a stress helper its plan: stress-ng in the target's cgroup (`cgroupPath`, as its probe
-   * found it) from applyAt until revertAt (0: until expireAt), from the plan's numbers only.
-   */
-  stressPlan(
-    helperId: string,
-    at: { applyAt: number; revertAt: number; expireAt: number },
-    plan: {
-      cgroupPath: string;
-      cpuWorkers: number;
-      cpuLoad: number;
-      memoryMb: number;
-      ioWorkers?: number;
-      ioMb?: number;
-    },
-    abortNonce?: string,
-  ) {
-    return execInContainer(
-      this.docker,
-      helperId,
-      [
-        'gameday-helper',
-        'stressplan',
-        String(at.applyAt),
-        String(at.revertAt),
-        String(at.expireAt),
-        plan.cgroupPath,
-        String(plan.cpuWorkers),
-        String(plan.cpuLoad),
-        String(plan.memoryMb),
-        String(plan.ioWorkers ?? 0),
-        String(plan.ioMb ?? 0),
-      ],
-      { env: abortNonceEnv(abortNonce) },
-    );
-  }
-
-  /**
-   * Hands a helper in the target's PID namespace a disk fill: gameday-fill creates
-   * PATH/.gameday-fill-ID at applyAt (its size computed then) and removes it at revertAt (0:
-   * expireAt), from the plan's path, id and numbers only.
-   */
-  fillPlan(
-    helperId: string,
-    at: { applyAt: number; revertAt: number; expireAt: number },
-    plan: { path: string; id: string; mode: 'mb' | 'percent'; value: number; floorBytes: number },
-    abortNonce?: string,
-  ) {
-    return execInContainer(
-      this.docker,
-      helperId,
-      [
-        'gameday-helper',
-        'fillplan',
-        String(at.applyAt),
-        String(at.revertAt),
-        String(at.expireAt),
-        plan.path,
-        plan.id,
-        plan.mode,
-        String(plan.value),
-        String(plan.floorBytes),
-      ],
+      ['gameday-helper', command, String(at.applyAt), String(at.revertAt), String(at.expireAt), ...words],
       { env: abortNonceEnv(abortNonce) },
     );
   }

@@ -1,5 +1,4 @@
 import {
-  FaultStepError,
   fillFilePath,
   fillRemoveArgv,
   type DiskFillFaultSpec,
@@ -11,9 +10,8 @@ import {
 import { HelperRunner } from '../../engine/step-runner';
 import { inspectOrNull } from '../../engine/docker-exec';
 import type { FaultEngine } from '../../engine/fault-engine';
-import { waitForHelperApplied } from '../../engine/helper-handover';
 import type { FaultKind } from '../fault-kind';
-import { helperCapabilities } from '../helper-clock';
+import { helperCapabilities, helperPlanClock } from '../helper-clock';
 import {
   armDiskFill,
   DiskFillRefusedError,
@@ -47,18 +45,6 @@ const fillArgv = (plan: DiskFillPlan): string[] => [
   String(plan.floorBytes),
 ];
 
-/** Hands the helper the plan; revertAt 0: until the expiry. */
-async function handPlan(
-  engine: FaultEngine,
-  prepared: PreparedFault,
-  at: { applyAt: number; revertAt: number; expireAt: number },
-  rolledBack: boolean,
-): Promise<void> {
-  const r = await engine.helpers.fillPlan(prepared.helperContainerId!, at, armedPlan(prepared), prepared.abortNonce);
-  if (r.exitCode !== 0) throw new FaultStepError(['gameday-helper', 'fillplan'], r.exitCode, r.stderr, rolledBack);
-  if (!/^armed /.test(r.stdout)) throw new Error(`the helper did not take the plan: ${r.stdout.trim()}`);
-}
-
 /**
  * The path and its filesystem can only be read from inside: a short-lived helper, as arming
  * starts (as the target's user when it is not root), for a dry run.
@@ -78,6 +64,16 @@ async function probeOnce(engine: FaultEngine, target: ResolvedTarget, path: stri
 const leaseDetails = (prepared: PreparedFault) => ({
   diskFill: armedPlan(prepared),
   clockCorrectionMs: prepared.clockOffset?.correctionMs ?? 0,
+});
+
+const fillClock = helperPlanClock<DiskFillFaultSpec>({
+  command: 'fillplan',
+  words: (prepared) => {
+    const p = armedPlan(prepared);
+    return [p.path, p.id, p.mode, String(p.value), String(p.floorBytes)];
+  },
+  details: leaseDetails,
+  notApplied: 'did not create the fill file',
 });
 
 /**
@@ -136,33 +132,7 @@ export const diskFillKind: FaultKind<DiskFillFaultSpec> = {
     };
   },
 
-  async apply(engine, prepared) {
-    const shift = prepared.clockOffset?.correctionMs ?? 0;
-    const expireAt = prepared.expiresAt.getTime() + prepared.graceMs + shift;
-    await handPlan(engine, prepared, { applyAt: engine.now().getTime() + shift, revertAt: 0, expireAt }, true);
-    return waitForHelperApplied(engine, prepared, shift, 'fillplan', 'did not create the fill file');
-  },
-
-  // the helper refused the plan (its exit code) or never created the file
-  nothingApplied: (err) => err instanceof FaultStepError && err.rolledBack,
-
-  schedule: {
-    details: (prepared, at, expireAt) => ({
-      ...leaseDetails(prepared),
-      applyAt: at.applyAt.toISOString(),
-      revertAt: at.revertAt.toISOString(),
-      selfExpiryAt: new Date(expireAt).toISOString(),
-    }),
-    handOver: (engine, prepared, at, expireAt) => {
-      const shift = prepared.clockOffset?.correctionMs ?? 0;
-      return handPlan(
-        engine,
-        prepared,
-        { applyAt: at.applyAt.getTime() + shift, revertAt: at.revertAt.getTime() + shift, expireAt: expireAt + shift },
-        false,
-      );
-    },
-  },
+  ...fillClock,
 
   verify: verifyDiskFillLease,
   revert: revertDiskFill,

@@ -1,5 +1,4 @@
 import {
-  FaultStepError,
   processKillPlan,
   type DryRunTarget,
   type ProcessKillFaultSpec,
@@ -9,8 +8,7 @@ import {
 import { inspectOrNull } from '../../engine/docker-exec';
 import type { FaultEngine } from '../../engine/fault-engine';
 import type { FaultKind } from '../fault-kind';
-import { helperCapabilities } from '../helper-clock';
-import { waitForHelperApplied } from '../../engine/helper-handover';
+import { helperCapabilities, helperPlanClock } from '../helper-clock';
 import { armProcessKill, KILL_STATE_DIR, pidNamespaceRefusal } from './process-kill-arm';
 import { revertProcessKill } from './process-kill-revert';
 import { verifyProcessKillLease } from './process-kill-verify';
@@ -21,6 +19,17 @@ function killArgv(plan: ProcessKillPlan, at: { applyAt: string; endAt: string })
 }
 
 const PLACEHOLDERS = { applyAt: '<T0 ms>', endAt: '<T1 ms>' };
+
+// the helper signals at T0, then every everyMs (0: once) until T1
+const killClock = helperPlanClock<ProcessKillFaultSpec>({
+  command: 'killplan',
+  words: (prepared) => {
+    const plan = processKillPlan(prepared.spec);
+    return [String(plan.everyMs), plan.signal, plan.process];
+  },
+  details: (prepared) => ({ processKill: processKillPlan(prepared.spec) }),
+  notApplied: 'made no round of its plan',
+});
 
 /**
  * The target's processes of the name now, as the engine's `docker top` lists them (host PIDs:
@@ -112,43 +121,7 @@ export const processKillKind: FaultKind<ProcessKillFaultSpec> = {
     };
   },
 
-  async apply(engine, prepared) {
-    const shift = prepared.clockOffset?.correctionMs ?? 0;
-    const expireAt = prepared.expiresAt.getTime() + prepared.graceMs + shift;
-    // now, in the helper's clock; it signals until its expiry unless reverted before
-    const r = await engine.helpers.killPlan(
-      prepared.helperContainerId!,
-      { applyAt: engine.now().getTime() + shift, revertAt: 0, expireAt },
-      processKillPlan(prepared.spec),
-      prepared.abortNonce,
-    );
-    if (r.exitCode !== 0) throw new FaultStepError(['gameday-helper', 'killplan'], r.exitCode, r.stderr, true);
-    return waitForHelperApplied(engine, prepared, shift, 'killplan', 'made no round of its plan');
-  },
-
-  // the helper refused the plan (its exit code) or never started it: nothing was signalled
-  nothingApplied: (err) => err instanceof FaultStepError && err.rolledBack,
-
-  schedule: {
-    details: (prepared, at, expireAt) => ({
-      processKill: processKillPlan(prepared.spec),
-      applyAt: at.applyAt.toISOString(),
-      revertAt: at.revertAt.toISOString(),
-      selfExpiryAt: new Date(expireAt).toISOString(),
-      clockCorrectionMs: prepared.clockOffset?.correctionMs ?? 0,
-    }),
-    async handOver(engine, prepared, at, expireAt) {
-      const shift = prepared.clockOffset?.correctionMs ?? 0;
-      const r = await engine.helpers.killPlan(
-        prepared.helperContainerId!,
-        { applyAt: at.applyAt.getTime() + shift, revertAt: at.revertAt.getTime() + shift, expireAt: expireAt + shift },
-        processKillPlan(prepared.spec),
-        prepared.abortNonce,
-      );
-      if (r.exitCode !== 0) throw new FaultStepError(['gameday-helper', 'killplan'], r.exitCode, r.stderr, false);
-      if (!/^armed /.test(r.stdout)) throw new Error(`the helper did not take the plan: ${r.stdout.trim()}`);
-    },
-  },
+  ...killClock,
 
   verify: verifyProcessKillLease,
   revert: revertProcessKill,

@@ -1,5 +1,4 @@
 import {
-  FaultStepError,
   stressNgArgv,
   type ArmedStressPlan,
   type PreparedFault,
@@ -7,10 +6,8 @@ import {
   type StressPlan,
 } from '@gameday/core';
 import { inspectOrNull } from '../../engine/docker-exec';
-import type { FaultEngine } from '../../engine/fault-engine';
 import type { FaultKind } from '../fault-kind';
-import { helperCapabilities } from '../helper-clock';
-import { waitForHelperApplied } from '../../engine/helper-handover';
+import { helperCapabilities, helperPlanClock } from '../helper-clock';
 import { armStress, planForTarget, StressRefusedError } from './stress-arm';
 import { revertStress } from './stress-revert';
 import { verifyStressLease } from './stress-verify';
@@ -24,17 +21,15 @@ function armedPlan(prepared: PreparedFault): ArmedStressPlan {
   return prepared.stress;
 }
 
-/** Hands the helper the plan; revertAt 0: until the expiry. */
-async function handPlan(
-  engine: FaultEngine,
-  prepared: PreparedFault,
-  at: { applyAt: number; revertAt: number; expireAt: number },
-  rolledBack: boolean,
-): Promise<void> {
-  const r = await engine.helpers.stressPlan(prepared.helperContainerId!, at, armedPlan(prepared), prepared.abortNonce);
-  if (r.exitCode !== 0) throw new FaultStepError(['gameday-helper', 'stressplan'], r.exitCode, r.stderr, rolledBack);
-  if (!/^armed /.test(r.stdout)) throw new Error(`the helper did not take the plan: ${r.stdout.trim()}`);
-}
+const stressClock = helperPlanClock<StressFaultSpec>({
+  command: 'stressplan',
+  words: (prepared) => {
+    const p = armedPlan(prepared);
+    return [p.cgroupPath, p.cpuWorkers, p.cpuLoad, p.memoryMb, p.ioWorkers ?? 0, p.ioMb ?? 0].map(String);
+  },
+  details: (prepared) => ({ stress: armedPlan(prepared) }),
+  notApplied: 'did not start stress-ng',
+});
 
 /**
  * CPU and memory stress: stress-ng in the target's own cgroup (its limits apply to it, and its
@@ -87,34 +82,7 @@ export const stressKind: FaultKind<StressFaultSpec> = {
     };
   },
 
-  async apply(engine, prepared) {
-    const shift = prepared.clockOffset?.correctionMs ?? 0;
-    const expireAt = prepared.expiresAt.getTime() + prepared.graceMs + shift;
-    await handPlan(engine, prepared, { applyAt: engine.now().getTime() + shift, revertAt: 0, expireAt }, true);
-    return waitForHelperApplied(engine, prepared, shift, 'stressplan', 'did not start stress-ng');
-  },
-
-  // the helper refused the plan (its exit code) or never started stress-ng
-  nothingApplied: (err) => err instanceof FaultStepError && err.rolledBack,
-
-  schedule: {
-    details: (prepared, at, expireAt) => ({
-      stress: armedPlan(prepared),
-      applyAt: at.applyAt.toISOString(),
-      revertAt: at.revertAt.toISOString(),
-      selfExpiryAt: new Date(expireAt).toISOString(),
-      clockCorrectionMs: prepared.clockOffset?.correctionMs ?? 0,
-    }),
-    handOver: (engine, prepared, at, expireAt) => {
-      const shift = prepared.clockOffset?.correctionMs ?? 0;
-      return handPlan(
-        engine,
-        prepared,
-        { applyAt: at.applyAt.getTime() + shift, revertAt: at.revertAt.getTime() + shift, expireAt: expireAt + shift },
-        false,
-      );
-    },
-  },
+  ...stressClock,
 
   verify: verifyStressLease,
   revert: revertStress,
