@@ -1,6 +1,6 @@
 /*
  * gameday-at [-p POST_FILE] AT_MS LINES_FILE PROG [ARG...]
- *   (prints WRITTEN_MS DONE_MS STATUS EARLY POST_DONE_MS POST_STATUS)
+ *   (prints "WRITTEN_MS DONE_MS STATUS EARLY", then "POST_DONE_MS POST_STATUS")
  *
  * The helper's timed kernel calls without process creation at the planned instant. In a small
  * guest one fork+exec of tc or iptables costs 100+ ms and several times that when the CPU is busy,
@@ -11,7 +11,9 @@
  * once, closes the pipe and waits for PROG to finish.
  *
  * Prints "WRITTEN_MS DONE_MS STATUS EARLY" (epoch ms; STATUS is PROG's exit code, 128+N when killed
- * by signal N). PROG's stderr is this process's stderr (tc -batch names each failed line as
+ * by signal N) as soon as PROG has finished, before any post step: a gameday-at stopped during
+ * that step has still told its caller that the lines were written (they are in the kernel, and
+ * the caller must undo them, not record a plan that never began). A second line follows. PROG's stderr is this process's stderr (tc -batch names each failed line as
  * "Command failed -:N"; iptables-restore names the line it stopped at).
  *
  * On USR1 it writes at once instead of waiting for AT_MS: the helper holds its undo ready like this
@@ -23,7 +25,8 @@
  * POST_FILE.out. A reset (`ss -K` of the compiler's shape) is done in this process through
  * sock_diag (sock-destroy.c): no process on that path either. Any other argv is started then, and
  * its fork+exec is the cost (POST_DONE_MS - DONE_MS). POST_STATUS is -1 (and POST_DONE_MS 0) when
- * it did not run; for an in-process reset 0, or 100 + the errno it failed with.
+ * it did not run; for an in-process reset 0, or 100 + the errno it failed with. They are the second
+ * line, missing when this process was stopped during the post step.
  *
  * On TERM/INT before the write nothing reaches the kernel (PROG reads EOF and exits; an
  * iptables-restore block without its COMMIT is never committed). After the write the child is
@@ -271,12 +274,14 @@ int main(int argc, char **argv) {
   long long done = now_ms();
   child = -1;
   int status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  printf("%lld %lld %d %d\n", written, done, status, early);
+  fflush(stdout);
   long long post_done = 0;
   int post_status = -1;
   if (post && post[0] && status == 0) {
     post_status = run_post(post, post_file);
     post_done = now_ms();
   }
-  printf("%lld %lld %d %d %lld %d\n", written, done, status, early, post_done, post_status);
+  printf("%lld %d\n", post_done, post_status);
   return 0;
 }

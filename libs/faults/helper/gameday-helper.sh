@@ -384,7 +384,8 @@ cmd_status() {
 }
 
 # Runs gameday-at KIND AT FILE PROG... (PROG's words from PROGFILE) and waits for it; sets
-# AT_WRITTEN AT_DONE AT_STATUS AT_EARLY. KIND (apply | revert) tells a revert command or an abort
+# AT_WRITTEN AT_DONE AT_STATUS AT_EARLY, and AT_POST_DONE AT_POST_STATUS (143: stopped during the
+# step after the batch, whose batch line says the batch is in). KIND (apply | revert) tells a revert command or an abort
 # whether to stop it or make it write now. A signal (USR1 from a command, USR2 an abort, TERM
 # handled by on_term) interrupts wait, not gameday-at.
 run_at() {
@@ -416,10 +417,13 @@ run_at() {
   AT_PID=
   : >"$S/at_pid"
   AT_WRITTEN='' AT_DONE='' AT_STATUS='' AT_EARLY='' AT_POST_DONE='' AT_POST_STATUS=''
-  read -r AT_WRITTEN AT_DONE AT_STATUS AT_EARLY AT_POST_DONE AT_POST_STATUS <"$S/at_out" || true
+  { read -r AT_WRITTEN AT_DONE AT_STATUS AT_EARLY && read -r AT_POST_DONE AT_POST_STATUS; } <"$S/at_out" || true
   if ! is_num "$AT_STATUS"; then
     AT_STATUS=255 AT_DONE=$(now_ms)
     AT_WRITTEN=$AT_DONE
+  fi
+  if [ -z "$AT_POST_STATUS" ]; then
+    AT_POST_STATUS=143 AT_POST_DONE=$(now_ms)
   fi
 }
 

@@ -234,3 +234,26 @@ it('a revert command during the fault makes the held undo write now, and reports
   // idempotent: a second revert finds it gone
   expect(parseKeyValues((await fx.exec(id, ['gameday-helper', 'revert', 'again'])).stdout).was).toBe('reverted');
 });
+
+it('gameday-at says the batch is in before its post step runs: stopped during that step, its caller still learns it', async () => {
+  // A dns fault's conntrack flush runs after its batch; an abort that stopped gameday-at there used
+  // to leave no line at all, and the helper recorded a fault in the kernel as cancelled before T0.
+  const id = await fx.newHelper();
+  const run = async (post: string, stopAfterS: number) => {
+    const script =
+      `printf '${post}' >/tmp/post; : >/tmp/lines; at=$(( $(date +%s%3N) + 300 )); ` +
+      `gameday-at -p /tmp/post "$at" /tmp/lines cat >/tmp/at.out & pid=$!; ` +
+      `sleep ${stopAfterS}; kill $pid 2>/dev/null; wait $pid; echo "exit=$?"; cat /tmp/at.out`;
+    const r = await fx.exec(id, ['sh', '-c', script]);
+    expect(r.exitCode).toBe(0);
+    return r.stdout.trim().split('\n');
+  };
+  // stopped 1.2 s after its write, during a 30 s post step: the batch line is there, the post's is not
+  const stopped = await run('sleep\\n30\\n', 1.5);
+  expect(stopped[0]).toBe('exit=143');
+  expect(stopped.slice(1)).toEqual([expect.stringMatching(/^\d+ \d+ 0 0$/)]);
+  // left alone: the batch line, then the post step's instant and status
+  const whole = await run('true\\n', 1.5);
+  expect(whole[0]).toBe('exit=0');
+  expect(whole.slice(1)).toEqual([expect.stringMatching(/^\d+ \d+ 0 0$/), expect.stringMatching(/^\d+ 0$/)]);
+});
