@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { parseDurationMs, RUN_TERMINAL, type RunResult } from '@gameday/core';
-import { ensureHelperImage } from '@gameday/faults';
+import { ensureDnsImage, ensureHelperImage, ensureStressImage } from '@gameday/faults';
 import { startUmlDocker, type UmlDocker } from '../../tools/lab/uml-docker';
 import { hostHasNetem } from './engine';
 import { freePorts, startProcess, waitForHttp, type Managed } from '../../tools/lab/processes';
@@ -31,6 +31,10 @@ export interface DemoOptions {
    * violated (the check that the hypothesis means what it says)
    */
   flip?: boolean;
+  /** the GameDay: examples/<example>.gameday.json (its compose targets pointed at the demo system); classic by default */
+  example?: string;
+  /** what the flipped GameDay changes (default: service1 without its timeout, withoutTimeout) */
+  flipWith?: (spec: GameDayJson) => GameDayJson;
   /** called with the result while everything still runs (e.g. to let a person browse the URLs) */
   beforeCleanup?: (result: DemoResult) => Promise<void>;
 }
@@ -117,13 +121,26 @@ export async function runClassicDemo(options: DemoOptions = {}): Promise<DemoRes
       }
     }
     const helperImage = await ensureHelperImage(hostDocker);
+    const spec = JSON.parse(
+      readFileSync(path.join(ROOT, 'examples', `${options.example ?? 'classic'}.gameday.json`), 'utf8'),
+    );
+    // kinds whose helper is an image of its own, built on the helper's: the lab's engine cannot build
+    const kinds = new Set(
+      JSON.stringify(spec)
+        .match(/"kind":"[a-z-]+"/g)
+        ?.map((k) => k.slice(8, -1)),
+    );
+    const kindImages = [
+      ...(kinds.has('dns') ? [await ensureDnsImage(hostDocker, helperImage)] : []),
+      ...(kinds.has('stress') ? [await ensureStressImage(hostDocker, helperImage)] : []),
+    ];
     let docker = hostDocker;
     let engineHost = '127.0.0.1';
     let dockerHost: string | undefined;
     if (engine === 'lab') {
       log('booting the lab kernel with Docker inside and loading the demo images (about a minute)…');
       const lab: UmlDocker = await startUmlDocker({
-        images: [helperImage, ...IMAGES],
+        images: [helperImage, ...kindImages, ...IMAGES],
         memMb: 3072,
         readyTimeoutMs: 120_000,
       });
@@ -190,12 +207,11 @@ export async function runClassicDemo(options: DemoOptions = {}): Promise<DemoRes
     log(`API ${apiUrl}  worker metrics http://127.0.0.1:${ports.worker}/metrics  Prometheus ${prometheusUrl}`);
 
     // ---- 4. the example GameDay, a few seconds ahead
-    const spec = JSON.parse(readFileSync(path.join(ROOT, 'examples', 'classic.gameday.json'), 'utf8'));
     const startAt = new Date(Math.ceil((Date.now() + (options.leadSeconds ?? 10) * 1000) / 1000) * 1000);
     spec.schedule = { at: startAt.toISOString() };
     spec.name = `${spec.name} (${startAt.toISOString().slice(0, 19)}Z)`;
     for (const e of spec.experiments) {
-      e.fault.target = { compose: { project: DEMO_PROJECT, service: 'service2' } };
+      pointAtDemo(e);
       for (const p of e.hypothesis.probes) p.url = p.url.replace('http://127.0.0.1:8000', service1);
       if (e.load) e.load.url = e.load.url.replace('http://127.0.0.1:8000', service1);
       // recovery 35 s: after the 5 s settle, ~30 probe samples, so one or two of the lab guest's stray
@@ -241,7 +257,7 @@ export async function runClassicDemo(options: DemoOptions = {}): Promise<DemoRes
     const prometheus = await queryPrometheus(prometheusUrl, startAt.getTime());
     let flipped: DemoResult['flipped'];
     if (options.flip) {
-      const noTimeout = withoutTimeout(spec);
+      const noTimeout = (options.flipWith ?? withoutTimeout)(spec);
       // the flip only has to show the fault-window checks failing: shorter windows (minSamples still met)
       if (options.fast)
         for (const e of noTimeout.experiments)
@@ -346,6 +362,17 @@ async function scheduleAndFollow(
 }
 
 type GameDayJson = ReturnType<typeof JSON.parse>;
+
+/** Every compose selector of the examples' stack (project "gameday") names the demo system's instead. */
+function pointAtDemo(value: unknown): void {
+  if (Array.isArray(value)) value.forEach(pointAtDemo);
+  else if (value && typeof value === 'object') {
+    const o = value as Record<string, unknown>;
+    const compose = o.compose as { project?: string } | undefined;
+    if (compose && typeof compose === 'object' && compose.project === 'gameday') compose.project = DEMO_PROJECT;
+    for (const v of Object.values(o)) pointAtDemo(v);
+  }
+}
 
 /** The example with service1's timeout removed from probe and load; without guardrails, so the verdict (not an abort) speaks. */
 export function withoutTimeout(spec: GameDayJson): GameDayJson {

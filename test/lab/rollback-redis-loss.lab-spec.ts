@@ -121,7 +121,7 @@ describe('rollback after Redis lost everything (Docker in user-mode-linux)', () 
     const helper = removeHelper ? null : await lab.faultRecord(lease);
     if (helper) expect(helper.appliedAt).toBeGreaterThanOrEqual(plannedStart);
     const revertedAt = helper?.revertedAt ?? row.revertedAt?.getTime();
-    const residual = await lab.residual(target, fault);
+    const residual = await lab.residual(fault);
     const rel = (t: number | undefined) =>
       t === undefined ? '?' : `T1${t - plannedEnd >= 0 ? '+' : ''}${t - plannedEnd} ms`;
     const ok =

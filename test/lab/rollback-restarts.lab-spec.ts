@@ -112,7 +112,7 @@ describe('rollback across restarts of the engine and of Postgres (Docker in user
     const leases = await lab.prisma.activeFault.count({ where: { runId } });
     const reverted = await lab.prisma.runEvent.findFirst({ where: { runId, type: 'fault.reverted' } });
     const lost = await lab.prisma.runEvent.count({ where: { runId, type: 'fault.lost' } });
-    const residual = await lab.residual(target, fault);
+    const residual = await lab.residual(fault);
     const restartFigures = Object.entries(restarted)
       .map(([k, v]) => `${k} T1${rel(v as number, plannedEnd)}`)
       .join(', ');

@@ -1,21 +1,62 @@
 // Images for the nested Docker lab. Loading an image into the guest's engine costs time in
 // proportion to its size (a 200 MB rootfs takes ~30 s), so the lab's target is a scratch image
-// holding only Debian's static busybox: ~1 MB, an HTTP server and nothing else.
+// holding only Debian's static busybox: ~1 MB, an HTTP server and the CGI probes below.
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type Docker from 'dockerode';
 
-export const LAB_TARGET_IMAGE = 'gameday/lab-target:1';
+export const LAB_TARGET_IMAGE = 'gameday/lab-target:2';
 
 const DOCKERFILE = `FROM scratch
 COPY busybox /bin/busybox
 COPY index.html /www/index.html
+COPY cgi-bin /www/cgi-bin
 LABEL gameday.enabled="true"
 EXPOSE 80
 ENTRYPOINT ["/bin/busybox"]
 CMD ["httpd", "-f", "-p", "80", "-h", "/www"]
 `;
+
+/**
+ * What a fault does inside the target, asked from outside over HTTP: each probe answers 200 while
+ * the target works as without the fault and 503 while the fault shows there, so the trials' host
+ * watcher sees faults whose effect is inside the target (its resolver, its peers, its disk, its
+ * cgroup's CPU) as it sees a slowed or refused port. Only busybox applets and shell builtins.
+ */
+const CGI_PRELUDE = `#!/bin/busybox sh
+ok() { printf 'Content-Type: text/plain\\r\\n\\r\\n%s\\n' "$1"; exit 0; }
+faulted() { printf 'Status: 503 Faulted\\r\\nContent-Type: text/plain\\r\\n\\r\\n%s\\n' "$1"; exit 0; }
+`;
+// a peer's name from the query: a container name, nothing a shell would read as more
+const CGI_PEER = `peer="$QUERY_STRING"
+case "$peer" in ''|*[!a-z0-9.-]*) printf 'Status: 400 Bad Request\\r\\n\\r\\n'; exit 0;; esac
+`;
+export const LAB_TARGET_PROBES: Record<string, string> = {
+  // the peer's name resolves through the target's resolv.conf (Docker's embedded DNS)
+  resolve: `${CGI_PEER}out=$(/bin/busybox nslookup "$peer" 2>&1)
+case "$out" in *NXDOMAIN*|*SERVFAIL*) faulted "$out";; *"Name:"*) ok "$out";; *) faulted "$out";; esac
+`,
+  // the peer's HTTP server, by its IPv4 address, answers the target (a partition's other side;
+  // nc, as the static busybox's wget crashed on a non-loopback address)
+  reach: `addr="$QUERY_STRING"
+case "$addr" in ''|*[!0-9.]*) printf 'Status: 400 Bad Request\\r\\n\\r\\n'; exit 0;; esac
+r=$(printf 'GET /index.html HTTP/1.0\\r\\n\\r\\n' | /bin/busybox nc -w 2 "$addr" 80 2>/dev/null | /bin/busybox head -n 1)
+case "$r" in "HTTP/1."*" 200 "*) ok reached;; esac
+faulted "unreachable: $r"
+`,
+  // the target's /data (a tmpfs of its own) holds more than 16 MB
+  disk: `set -- $(/bin/busybox df -k /data | /bin/busybox tail -n 1)
+[ "$3" -gt 16384 ] && faulted "used $3 KB"
+ok "used $3 KB"
+`,
+  // the target's cgroup used more than 40 % of a CPU over 300 ms (cpu.stat of its own cgroup v2)
+  cpu: `u() { while read -r k v; do [ "$k" = usage_usec ] && echo "$v"; done </sys/fs/cgroup/cpu.stat; }
+a=$(u); /bin/busybox usleep 300000; b=$(u)
+[ $((b - a)) -gt 120000 ] && faulted "$((b - a)) us of CPU in 300 ms"
+ok "$((b - a)) us of CPU in 300 ms"
+`,
+};
 
 function findBusybox(): string {
   for (const p of ['/bin/busybox', '/usr/bin/busybox']) if (existsSync(p)) return p;
@@ -47,9 +88,12 @@ export async function ensureLabTargetImage(docker: Docker): Promise<string> {
     mkdirSync(context, { recursive: true });
     copyFileSync(findBusybox(), path.join(context, 'busybox'));
     writeFileSync(path.join(context, 'index.html'), 'ok\n');
+    mkdirSync(path.join(context, 'cgi-bin'));
+    for (const [name, body] of Object.entries(LAB_TARGET_PROBES))
+      writeFileSync(path.join(context, 'cgi-bin', name), CGI_PRELUDE + body, { mode: 0o755 });
     writeFileSync(path.join(context, 'Dockerfile'), DOCKERFILE);
     const stream = await docker.buildImage(
-      { context, src: ['Dockerfile', 'busybox', 'index.html'] },
+      { context, src: ['Dockerfile', 'busybox', 'index.html', 'cgi-bin'] },
       { t: LAB_TARGET_IMAGE },
     );
     await followBuild(docker, stream, `building ${LAB_TARGET_IMAGE}`);

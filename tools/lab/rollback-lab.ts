@@ -16,7 +16,14 @@ import request from 'supertest';
 import { parseConfig, type AppConfig } from '@gameday/config';
 import { createPrismaClient, type PrismaClient } from '@gameday/db';
 import type { FaultLease } from '@gameday/core';
-import { ensureHelperImage, ensureWatchdogImage, execInContainer, faultCapabilities } from '@gameday/faults';
+import {
+  ensureDnsImage,
+  ensureHelperImage,
+  ensureStressImage,
+  ensureWatchdogImage,
+  execInContainer,
+  faultCapabilities,
+} from '@gameday/faults';
 import { createApiApp } from '../../apps/api/src/bootstrap';
 import { waitForHttp } from './http-probe';
 import { ensureLabTargetImage } from './lab-images';
@@ -24,7 +31,13 @@ import { startPrivatePostgres, type PrivatePostgres } from './postgres-restart';
 import { releaseLab, sharedUmlDocker } from './shared-lab';
 import type { UmlDocker } from './uml-docker';
 import { analyseWindow } from './fault-window';
-import { REQUEST_TIMEOUT_MS, type LatencySample, type SampleClassifier, type TrialFault } from './trial-faults';
+import {
+  REQUEST_TIMEOUT_MS,
+  type LatencySample,
+  type SampleClassifier,
+  type TrialFault,
+  type TrialPeer,
+} from './trial-faults';
 import { startWorkerProcess, type WorkerProcess } from './worker-process';
 
 export type { LatencySample } from './trial-faults';
@@ -34,6 +47,9 @@ const ROOT = path.resolve(__dirname, '../..');
 // `openssl rand -hex 32`: the configuration refuses guessable admin tokens
 const ADMIN_TOKEN = '3b9bc2963b61ccd4447aae1dd5e923f78412f45d410fad572213e8d5ec13cbae';
 const TARGET_PORT = 8080;
+// A network of the lab's own (not the default bridge): Docker's embedded DNS resolves the targets
+// by name there, which the dns trials fault, and each target reaches the other for the partition's.
+const LAB_NETWORK = 'gameday-rollback-lab';
 // the guest engine's unix socket (tools/lab/guest/uml-init-docker.sh), mounted into container-fault watchdogs
 const GUEST_ENGINE_SOCKET = '/run/docker-uml.sock';
 // The target's HTTP server is not its PID 1 (which a process kill never signals) and comes back a
@@ -57,7 +73,12 @@ export interface RollbackLabOptions {
 export interface LabTarget {
   name: string;
   containerId: string;
+  /** its index page, published on the lab's host address */
   url: string;
+  /** its HTTP server as published, without a path: the watcher asks a trial's probe there */
+  baseUrl: string;
+  /** its IPv4 address on the lab's network */
+  address: string;
   /** a container in the target's netns that reads its qdiscs and firewall tables */
   observerId: string;
   watcher: LatencyWatcher;
@@ -91,7 +112,7 @@ export class LatencyWatcher {
   private inflight = new Set<Promise<void>>();
 
   constructor(
-    private readonly url: string,
+    private url: string,
     private readonly everyMs = 50,
     private readonly timeoutMs = REQUEST_TIMEOUT_MS,
   ) {}
@@ -102,6 +123,11 @@ export class LatencyWatcher {
       const p = this.once().finally(() => this.inflight.delete(p));
       this.inflight.add(p);
     }, this.everyMs);
+  }
+
+  /** Asks `url` from now on (a trial's probe of the target). */
+  aim(url: string): void {
+    this.url = url;
   }
 
   /** Stops sending; what was seen stays, and start() resumes. */
@@ -294,6 +320,9 @@ export class RollbackLab {
   ): Promise<string> {
     // only the target under test is watched: each watched request costs the guest a process
     for (const t of this.targets) if (t !== target) t.watcher.pause();
+    const other = this.targets.find((t) => t !== target);
+    const peer: TrialPeer | undefined = other && { name: other.name, address: other.address };
+    target.watcher.aim(target.baseUrl + (fault.probePath?.(peer) ?? '/index.html'));
     target.watcher.start();
     const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
     const created = await this.http
@@ -310,7 +339,7 @@ export class RollbackLab {
               description: 'the target answers through the fault',
               probes: [{ name: 'target', url: target.url, timeoutMs: 2_000, interval: '1s' }],
             },
-            fault: fault.spec(target.name),
+            fault: fault.spec(target.name, peer),
             durations,
           },
         ],
@@ -373,6 +402,27 @@ export class RollbackLab {
   }
 
   /**
+   * The record of a run's fault over all its leases (a partition holds one per side): applied at
+   * the first helper's instant, reverted at the last one's, `reverted` only when every one is.
+   */
+  async faultRecordOf(
+    leases: readonly { id: string; kind: string; strategy: string; helperContainerId: string | null }[],
+  ): Promise<HelperStatus | null> {
+    const records = await Promise.all(leases.map((l) => this.faultRecord(l)));
+    if (!records.length || records.some((r) => r === null)) return records.length === 1 ? records[0] : null;
+    const rs = records as HelperStatus[];
+    const times = (xs: (number | undefined)[]) => xs.filter((x): x is number => x !== undefined);
+    const applied = times(rs.map((r) => r.appliedAt));
+    const last = rs.reduce((a, r) => ((r.revertedAt ?? Infinity) > (a.revertedAt ?? Infinity) ? r : a));
+    return {
+      state: rs.find((r) => r.state !== 'reverted')?.state ?? 'reverted',
+      appliedAt: applied.length ? Math.min(...applied) : undefined,
+      revertedAt: rs.every((r) => r.revertedAt !== undefined) ? last.revertedAt : undefined,
+      revertReason: last.revertReason,
+    };
+  }
+
+  /**
    * The fault's planned window: T0 as the run announced it (fault.armed), T1 the lease's expiry,
    * whoever keeps the clock (a helper's plan or the worker's, with a container fault's watchdog).
    */
@@ -390,9 +440,20 @@ export class RollbackLab {
     return { plannedStart: armed.plannedAt!.getTime(), plannedEnd: lease.expiresAt.getTime() };
   }
 
-  /** What of `fault` is left in the target's netns, read there by the trial's observer. */
-  async residual(target: LabTarget, fault: TrialFault): Promise<string[]> {
-    return fault.residual((argv) => execInContainer(this.lab.docker, target.observerId, argv));
+  /**
+   * What of `fault` is left with any of the lab's targets (a partition's rules are on both sides),
+   * read by each one's observer and inside each target.
+   */
+  async residual(fault: TrialFault): Promise<string[]> {
+    const left: string[] = [];
+    for (const t of this.targets) {
+      const found = await fault.residual({
+        netns: (argv) => execInContainer(this.lab.docker, t.observerId, argv),
+        target: (argv) => execInContainer(this.lab.docker, t.containerId, argv),
+      });
+      left.push(...found.map((f) => `${t.name}: ${f}`));
+    }
+    return left;
   }
 
   /** The run's events, one line each, for failure messages. */
@@ -491,9 +552,15 @@ export async function startRollbackLab(opts: RollbackLabOptions): Promise<Rollba
     ensureHelperImage(hostDocker),
     ensureWatchdogImage(hostDocker),
   ]);
-  const lab = await sharedUmlDocker([targetImage, helperImage, watchdogImage], hostDocker);
+  // the dns and stress kinds' helpers are images of their own, built on the helper's
+  const kindImages = [await ensureDnsImage(hostDocker, helperImage), await ensureStressImage(hostDocker, helperImage)];
+  const lab = await sharedUmlDocker([targetImage, helperImage, watchdogImage, ...kindImages], hostDocker);
   const targets: LabTarget[] = [];
   try {
+    // a shared engine keeps it from an earlier file of this process
+    const networks = await lab.docker.listNetworks({ filters: { name: [LAB_NETWORK] } });
+    if (!networks.some((n) => n.Name === LAB_NETWORK))
+      await lab.docker.createNetwork({ Name: LAB_NETWORK, Driver: 'bridge' });
     for (let i = 0; i < (opts.targets ?? 1); i++) {
       const name = `rollback-target-${i + 1}`;
       // a shared engine may still hold them from a file that could not clean up
@@ -508,12 +575,21 @@ export async function startRollbackLab(opts: RollbackLabOptions): Promise<Rollba
         Cmd: ['sh', '-c', LAB_TARGET_SERVER],
         Labels: { 'gameday.enabled': 'true' },
         ExposedPorts: { '80/tcp': {} },
-        HostConfig: { PortBindings: { '80/tcp': [{ HostIp: lab.host, HostPort: String(TARGET_PORT + i) }] } },
+        HostConfig: {
+          NetworkMode: LAB_NETWORK,
+          PortBindings: { '80/tcp': [{ HostIp: lab.host, HostPort: String(TARGET_PORT + i) }] },
+          // a filesystem of its own for the disk-fill trials (the guest's disk is the engine's storage)
+          Tmpfs: { '/data': 'size=64m' },
+        },
       });
       await target.start();
+      const address = (await target.inspect()).NetworkSettings.Networks[LAB_NETWORK]?.IPAddress;
+      if (!address) throw new Error(`${name} has no address on ${LAB_NETWORK}`);
       const observer = await lab.docker.createContainer({
         name: `${name}-observer`,
-        Image: helperImage,
+        // the dns helper's image: the helper's tools and iptables' nat extensions (DNAT, REDIRECT),
+        // without which `iptables -t nat -S` cannot print Docker's embedded-DNS rules
+        Image: kindImages[0],
         Entrypoint: ['sleep', 'infinity'],
         Cmd: [],
         // reading iptables takes a raw socket and NET_ADMIN; it changes nothing. In the target's PID
@@ -527,7 +603,8 @@ export async function startRollbackLab(opts: RollbackLabOptions): Promise<Rollba
         },
       });
       await observer.start();
-      const url = `http://${lab.host}:${TARGET_PORT + i}/index.html`;
+      const baseUrl = `http://${lab.host}:${TARGET_PORT + i}`;
+      const url = `${baseUrl}/index.html`;
       await waitForHttp(url);
       // every request is a fork of busybox httpd in the one-vCPU guest (tens to hundreds of ms
       // each): two targets watched every 100 ms starved arming for over 47 s on a slow machine
@@ -535,6 +612,8 @@ export async function startRollbackLab(opts: RollbackLabOptions): Promise<Rollba
         name,
         containerId: target.id,
         url,
+        baseUrl,
+        address,
         observerId: observer.id,
         watcher: new LatencyWatcher(url, 250),
       });
