@@ -70,11 +70,17 @@ const SERIAL_LANE = [
 ];
 const lane = process.env.GAMEDAY_TEST_LANE;
 // The lab tier as two jest processes at once (GAMEDAY_LAB_LANE, scripts/test.sh), each with a
-// guest of its own (one virtual CPU each): the rollback files and the stress file in lane b, the
-// end-to-end demo and the netem, blackhole and process-kill files in lane a.
-const LAB_LANE_B = ['rollback-sigkill', 'rollback-redis-loss', 'rollback-restarts', 'stress-docker'].map(
-  (f) => `<rootDir>/test/lab/${f}.lab-spec.ts`,
-);
+// guest of its own (one virtual CPU each), about as long as each other: the rollback files of the
+// first kinds, stress, dns and netem in a netns in lane b; the end-to-end demo, the rollback trials
+// of the later kinds, netem, blackhole and process kill on Docker in lane a.
+const LAB_LANE_B = [
+  'rollback-sigkill',
+  'rollback-redis-loss',
+  'rollback-restarts',
+  'stress-docker',
+  'dns-docker',
+  'netem-netns',
+].map((f) => `<rootDir>/test/lab/${f}.lab-spec.ts`);
 const labLane = process.env.GAMEDAY_LAB_LANE;
 const labMatch =
   labLane === 'b'

@@ -118,10 +118,10 @@ else
     lab_b_pid=$!
     GAMEDAY_LAB_LANE=a DATABASE_URL="$lab_db" "${jest[@]}" --selectProjects lab \
       --json --outputFile "$results/lab-a.json" >"$results/lab-a.log" 2>&1 || status=1
-    echo "== lab lane a (end to end, netem, blackhole, process kill): $((SECONDS - t)) s"
+    echo "== lab lane a (end to end, rollback trials of the later kinds, netem, blackhole, process kill): $((SECONDS - t)) s"
     cat "$results/lab-a.log"
     wait "$lab_b_pid" || status=1
-    echo "== lab lane b (rollback trials, stress): $((SECONDS - t)) s"
+    echo "== lab lane b (rollback trials, stress, dns, netem in a netns): $((SECONDS - t)) s"
     cat "$results/lab-b.log"
   fi
 fi
