@@ -241,6 +241,9 @@ export function cpuStress(): TrialFault {
     spec: (container) => ({ kind: 'stress', target: { container }, cpu: { workers: 1, load: 80 } }),
     probePath: () => '/cgi-bin/cpu',
     ...probeSaysFaulted,
+    // the probe measures the 300 ms before its answer: the first clean one shows the load gone by
+    // then (its start may be before T1)
+    goneAt: (s) => Math.round(s.startedAt + s.ms),
     async residual({ target }) {
       // a process in the target's cgroup from another PID namespace (the stress helper's) reads as
       // PID 0 there: any is a stress-ng left behind
