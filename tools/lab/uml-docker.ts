@@ -63,7 +63,7 @@ export interface UmlDockerOptions {
   memMb?: number;
   /** Which /30 of 10.199.0.0/24 the link uses (0 → host .1, guest .2). Default: the first unused one. */
   subnet?: number;
-  /** Host tap device name (default gdlab<pid%1000><n>). */
+  /** Host tap device name (default gdlab<subnet>). */
   tap?: string;
   /** Run directory (console, engine log, stop file). Default: a fresh temp dir, removed by stop(). */
   dir?: string;
@@ -121,7 +121,6 @@ export interface DockerdRestart {
   answeringAt: number;
 }
 
-let tapCounter = 0;
 
 async function ip(...args: string[]): Promise<void> {
   await run('ip', args);
@@ -281,7 +280,11 @@ export async function startUmlDocker(opts: UmlDockerOptions = {}): Promise<UmlDo
   const hostAddress = `10.199.0.${base + 1}`;
   const host = `10.199.0.${base + 2}`;
   const net = `10.199.0.${base}/30`;
-  const tap = opts.tap ?? `gdlab${process.pid % 1000}${tapCounter++}`;
+  // named after its /30, which no live lab holds (chosen above under the lock): a counter per
+  // module restarted in every jest test file, and one file's guest took the name of another's live
+  // tap, deleted it and cut that guest off (another guest then got its address and two lab lanes
+  // shared one engine)
+  const tap = opts.tap ?? `gdlab${subnet}`;
   if (tap.length > 15) throw new Error(`tap name ${tap} is longer than 15 characters`);
   const ownsDir = opts.dir === undefined;
   const dir = opts.dir ?? mkdtempSync(path.join(os.tmpdir(), 'gameday-lab-docker-'));
