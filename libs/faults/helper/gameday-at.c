@@ -36,18 +36,17 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
-#include <sys/timerfd.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "gameday-common.h"
 #include "sock-destroy.h"
 
 static volatile pid_t child = -1;
@@ -61,12 +60,6 @@ static void on_stop(int sig) {
     }
   }
   _exit(143);
-}
-
-static long long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static char *read_all(const char *path, size_t *len) {
@@ -177,9 +170,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "gameday-at: cannot read %s: %s\n", post_file, strerror(errno));
     return 2;
   }
-  char *end;
-  long long at = strtoll(argv[1], &end, 10);
-  if (*argv[1] == '\0' || *end != '\0' || at < 0) {
+  long long at;
+  if (!parse_num(argv[1], LLONG_MAX, &at)) {
     fprintf(stderr, "gameday-at: AT_MS must be epoch milliseconds\n");
     return 2;
   }
@@ -199,19 +191,12 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
 
   /* the instant and the signal, waited for together: no window where a USR1 could be missed */
-  int sfd = signalfd(-1, &now_set, SFD_CLOEXEC);
-  int tfd = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC);
-  if (sfd < 0 || tfd < 0) {
+  int sfd, tfd;
+  if (signal_timer(&now_set, NULL, &sfd, &tfd) != 0) {
     perror("gameday-at: signalfd/timerfd");
     return 2;
   }
-  struct itimerspec its;
-  memset(&its, 0, sizeof its);
-  its.it_value.tv_sec = at / 1000;
-  its.it_value.tv_nsec = (at % 1000) * 1000000;
-  /* an all-zero value disarms a timer; any instant in the past fires at once */
-  if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0) its.it_value.tv_nsec = 1;
-  if (timerfd_settime(tfd, TFD_TIMER_ABSTIME, &its, NULL) != 0) {
+  if (arm_at(tfd, at) != 0) {
     perror("gameday-at: timerfd_settime");
     return 2;
   }

@@ -37,14 +37,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
-#include <sys/timerfd.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "gameday-common.h"
 
 #define TMPFS_MAGIC_ 0x01021994
 #define MIB 1048576LL
@@ -56,22 +55,6 @@ static struct {
   long long created_at, applied_at, removed_at, planned_bytes, bytes, clipped, free_before, free_after;
   const char *method, *end_reason, *error;
 } sum = {0, 0, 0, 0, 0, 0, -1, -1, "", "", ""};
-
-static long long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int parse_num(const char *s, long long max, long long *out) {
-  char *end;
-  if (*s == '\0') return 0;
-  errno = 0;
-  long long v = strtoll(s, &end, 10);
-  if (*end != '\0' || v < 0 || v > max || errno) return 0;
-  *out = v;
-  return 1;
-}
 
 /* the spec's rule again: absolute, [A-Za-z0-9._/-], no "." or ".." component, at most 255 */
 static int valid_path(const char *p) {
@@ -124,28 +107,13 @@ static long long size_now(const struct statfs *st, const char *mode, long long v
 }
 
 static void write_summary(void) {
-  char tmp[4096], path[4096], text[1024];
-  snprintf(tmp, sizeof tmp, "%s/fill.summary.tmp", dir);
-  snprintf(path, sizeof path, "%s/fill.summary", dir);
+  char text[1024];
   int n = snprintf(text, sizeof text,
                    "created_at=%lld\napplied_at=%lld\nremoved_at=%lld\nplanned_bytes=%lld\nbytes=%lld\nclipped=%lld\n"
                    "method=%s\nfree_before=%lld\nfree_after=%lld\nend_reason=%s\nerror=%s\n",
                    sum.created_at, sum.applied_at, sum.removed_at, sum.planned_bytes, sum.bytes, sum.clipped,
                    sum.method, sum.free_before, sum.free_after, sum.end_reason, sum.error);
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return;
-  ssize_t w = write(fd, text, (size_t)n);
-  close(fd);
-  if (w == n) rename(tmp, path);
-}
-
-static void arm(int tfd, long long at) {
-  struct itimerspec its;
-  memset(&its, 0, sizeof its);
-  its.it_value.tv_sec = at / 1000;
-  its.it_value.tv_nsec = (at % 1000) * 1000000;
-  if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0) its.it_value.tv_nsec = 1;
-  timerfd_settime(tfd, TFD_TIMER_ABSTIME, &its, NULL);
+  write_record(dir, "fill.summary", text, n);
 }
 
 /* zeros, for a filesystem without fallocate; 0 or -1 */
@@ -212,10 +180,8 @@ static int cmd_run(char **a) {
   sigaddset(&stop, SIGINT);
   sigaddset(&stop, SIGUSR1);
   sigaddset(&stop, SIGUSR2);
-  sigprocmask(SIG_BLOCK, &stop, NULL);
-  int sfd = signalfd(-1, &stop, SFD_CLOEXEC);
-  int tfd = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC);
-  if (sfd < 0 || tfd < 0) {
+  int sfd, tfd;
+  if (signal_timer(&stop, NULL, &sfd, &tfd) != 0) {
     perror("gameday-fill: signalfd/timerfd");
     return 2;
   }
@@ -236,7 +202,7 @@ static int cmd_run(char **a) {
   write_summary();
   struct pollfd fds[2] = {{.fd = tfd, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
   int placed = 0;
-  arm(tfd, apply_at);
+  arm_at(tfd, apply_at);
   for (;;) {
     int r = poll(fds, 2, -1);
     if (r < 0 && errno == EINTR) continue;
@@ -274,7 +240,7 @@ static int cmd_run(char **a) {
     if (fstatfs(dfd, &st) == 0) sum.free_after = (long long)st.f_bavail * frsize;
     write_summary();
     if (getppid() == daemon_pid) kill(daemon_pid, SIGUSR1);
-    arm(tfd, end_at);
+    arm_at(tfd, end_at);
   }
   if (placed) {
     if (unlinkat(dfd, name, 0) != 0 && errno != ENOENT) sum.error = strerror(errno);

@@ -34,16 +34,16 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/signalfd.h>
-#include <sys/timerfd.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "gameday-common.h"
 
 #define MAX_KILL_LINES 2000
 
@@ -59,12 +59,6 @@ static char pid1_cgroup[4096];
 static const char *dir;
 static int log_fd = -1;
 static long long kill_lines = 0;
-
-static long long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Reads a small /proc file; -1 when it cannot (the process is gone, or not ours to read). */
 static ssize_t read_small(const char *path, char *buf, size_t cap) {
@@ -89,16 +83,6 @@ static int valid_name(const char *s) {
   if (n == 0 || n > 15 || s[0] == '-') return 0;
   for (size_t i = 0; i < n; i++)
     if (!isalnum((unsigned char)s[i]) && !strchr("_.+:@-", s[i])) return 0;
-  return 1;
-}
-
-static int parse_ms(const char *s, long long *out) {
-  char *end;
-  if (*s == '\0') return 0;
-  errno = 0;
-  long long v = strtoll(s, &end, 10);
-  if (*end != '\0' || v < 0 || errno) return 0;
-  *out = v;
   return 1;
 }
 
@@ -138,19 +122,13 @@ static struct {
 } sum;
 
 static void write_summary(void) {
-  char tmp[4096], path[4096], text[1024];
-  snprintf(tmp, sizeof tmp, "%s/kill.summary.tmp", dir);
-  snprintf(path, sizeof path, "%s/kill.summary", dir);
+  char text[1024];
   int n = snprintf(text, sizeof text,
                    "ticks=%lld\nkills=%lld\nfirst_tick_at=%lld\nfirst_tick_matched=%lld\nfirst_tick_signalled=%lld\n"
                    "last_tick_at=%lld\nlast_tick_signalled=%lld\npid1_matched=%lld\nended_at=%lld\nend_reason=%s\n",
                    sum.ticks, sum.kills, sum.first_at, sum.first_matched, sum.first_signalled, sum.last_at,
                    sum.last_signalled, sum.pid1_matched, sum.ended_at, sum.end_reason ? sum.end_reason : "");
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return;
-  ssize_t w = write(fd, text, (size_t)n);
-  close(fd);
-  if (w == n) rename(tmp, path);
+  write_record(dir, "kill.summary", text, n);
 }
 
 /*
@@ -213,19 +191,10 @@ static int cmd_list(const char *name) {
   return 0;
 }
 
-static void arm(int tfd, long long at) {
-  struct itimerspec its;
-  memset(&its, 0, sizeof its);
-  its.it_value.tv_sec = at / 1000;
-  its.it_value.tv_nsec = (at % 1000) * 1000000;
-  /* an all-zero value disarms a timer; any instant in the past fires at once */
-  if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0) its.it_value.tv_nsec = 1;
-  timerfd_settime(tfd, TFD_TIMER_ABSTIME, &its, NULL);
-}
-
 static int cmd_run(char **argv) {
   long long apply_at, end_at, every;
-  if (!parse_ms(argv[0], &apply_at) || !parse_ms(argv[1], &end_at) || !parse_ms(argv[2], &every)) {
+  if (!parse_num(argv[0], LLONG_MAX, &apply_at) || !parse_num(argv[1], LLONG_MAX, &end_at) ||
+      !parse_num(argv[2], LLONG_MAX, &every)) {
     fprintf(stderr, "gameday-kill: APPLY_AT END_AT EVERY (ms) expected\n");
     return 2;
   }
@@ -253,10 +222,8 @@ static int cmd_run(char **argv) {
   sigaddset(&stop, SIGINT);
   sigaddset(&stop, SIGUSR1);
   sigaddset(&stop, SIGUSR2);
-  sigprocmask(SIG_BLOCK, &stop, NULL);
-  int sfd = signalfd(-1, &stop, SFD_CLOEXEC);
-  int tfd = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC);
-  if (sfd < 0 || tfd < 0) {
+  int sfd, tfd;
+  if (signal_timer(&stop, NULL, &sfd, &tfd) != 0) {
     perror("gameday-kill: signalfd/timerfd");
     return 2;
   }
@@ -277,7 +244,7 @@ static int cmd_run(char **argv) {
   write_summary();
   for (;;) {
     int at_end = next >= end_at;
-    arm(tfd, at_end ? end_at : next);
+    arm_at(tfd, at_end ? end_at : next);
     int r = poll(fds, 2, -1);
     if (r < 0 && errno == EINTR) continue;
     if (r > 0 && (fds[1].revents & POLLIN)) {

@@ -41,8 +41,9 @@
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "gameday-common.h"
 
 static const char *cgroot, *cgpath, *dir;
 static int v2;
@@ -51,22 +52,6 @@ static struct {
   long long pid, started_at, ended_at, exit_status, oom_before, oom_after;
   const char *end_reason;
 } sum = {0, 0, 0, -1, -1, -1, ""};
-
-static long long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int parse_num(const char *s, long long max, long long *out) {
-  char *end;
-  if (*s == '\0') return 0;
-  errno = 0;
-  long long v = strtoll(s, &end, 10);
-  if (*end != '\0' || v < 0 || v > max || errno) return 0;
-  *out = v;
-  return 1;
-}
 
 /* a cgroup path as the helper's shell found it: absolute, no "..", no odd characters */
 static int valid_cgpath(const char *p) {
@@ -231,28 +216,13 @@ static void remove_io_files(void) {
 }
 
 static void write_summary(void) {
-  char tmp[4096], path[4096], text[1024];
-  snprintf(tmp, sizeof tmp, "%s/stress.summary.tmp", dir);
-  snprintf(path, sizeof path, "%s/stress.summary", dir);
+  char text[1024];
   int n = snprintf(text, sizeof text,
                    "pid=%lld\nstarted_at=%lld\nended_at=%lld\nend_reason=%s\nexit=%lld\noom_kill_before=%lld\n"
                    "oom_kill_after=%lld\n",
                    sum.pid, sum.started_at, sum.ended_at, sum.end_reason, sum.exit_status, sum.oom_before,
                    sum.oom_after);
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return;
-  ssize_t w = write(fd, text, (size_t)n);
-  close(fd);
-  if (w == n) rename(tmp, path);
-}
-
-static void arm(int tfd, long long at) {
-  struct itimerspec its;
-  memset(&its, 0, sizeof its);
-  its.it_value.tv_sec = at / 1000;
-  its.it_value.tv_nsec = (at % 1000) * 1000000;
-  if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0) its.it_value.tv_nsec = 1;
-  timerfd_settime(tfd, TFD_TIMER_ABSTIME, &its, NULL);
+  write_record(dir, "stress.summary", text, n);
 }
 
 /* The child: into the target's cgroup now, stress-ng at APPLY_AT. Never returns. */
@@ -270,7 +240,7 @@ static void child(pid_t parent, long long apply_at, char **argv, const sigset_t 
   dup2(fd, 1);
   dup2(fd, 2);
   int tfd = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC);
-  arm(tfd, apply_at);
+  arm_at(tfd, apply_at);
   unsigned long long x;
   while (read(tfd, &x, sizeof x) < 0 && errno == EINTR) {
   }
@@ -322,10 +292,8 @@ static int cmd_run(char **a) {
   sigaddset(&stop, SIGUSR1);
   sigaddset(&stop, SIGUSR2);
   sigaddset(&stop, SIGCHLD);
-  sigprocmask(SIG_BLOCK, &stop, &old);
-  int sfd = signalfd(-1, &stop, SFD_CLOEXEC);
-  int tfd = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC);
-  if (sfd < 0 || tfd < 0) {
+  int sfd, tfd;
+  if (signal_timer(&stop, &old, &sfd, &tfd) != 0) {
     perror("gameday-stress: signalfd/timerfd");
     return 2;
   }
@@ -348,7 +316,7 @@ static int cmd_run(char **a) {
 
   struct pollfd fds[2] = {{.fd = tfd, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
   int status = 0, reaped = 0;
-  arm(tfd, apply_at);
+  arm_at(tfd, apply_at);
   for (;;) {
     int r = poll(fds, 2, -1);
     if (r < 0 && errno == EINTR) continue;
@@ -372,7 +340,7 @@ static int cmd_run(char **a) {
     sum.started_at = now_ms();
     write_summary();
     if (getppid() == daemon_pid) kill(daemon_pid, SIGUSR1);
-    arm(tfd, end_at);
+    arm_at(tfd, end_at);
   }
   /* stop everything at once: stress-ng's group, then any stress-ng left (none is anybody else's here) */
   kill(-c, SIGKILL);

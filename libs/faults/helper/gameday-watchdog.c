@@ -42,22 +42,17 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "gameday-common.h"
 
 #define SOCKET_PATH "/var/run/docker.sock"
 #define BODY_CAP (1 << 20)
 
 static const char *arming = "";
 static char body[BODY_CAP];
-
-static long long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void record(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void record(const char *fmt, ...) {
@@ -320,11 +315,10 @@ int main(int argc, char **argv) {
   }
   const char *target = argv[2], *action = argv[5], *armed_started = argv[6];
   arming = valid_word(argv[3], 64) ? argv[3] : "invalid";
-  char *end;
-  long long deadline = strtoll(argv[4], &end, 10);
+  long long deadline = 0;
   int pause = strcmp(action, "pause") == 0;
-  if (!valid_id(target) || strcmp(arming, "invalid") == 0 || *end || deadline <= 0 ||
-      (!pause && strcmp(action, "stop") != 0) || !valid_word(armed_started, 40)) {
+  if (!valid_id(target) || strcmp(arming, "invalid") == 0 || !parse_num(argv[4], LLONG_MAX, &deadline) ||
+      deadline <= 0 || (!pause && strcmp(action, "stop") != 0) || !valid_word(armed_started, 40)) {
     record("refused reason=bad_arguments");
     return 64;
   }
@@ -335,10 +329,8 @@ int main(int argc, char **argv) {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGHUP);
-  sigprocmask(SIG_BLOCK, &set, NULL);
-  int sfd = signalfd(-1, &set, SFD_CLOEXEC);
-  int tfd = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC);
-  if (sfd < 0 || tfd < 0) {
+  int sfd, tfd;
+  if (signal_timer(&set, NULL, &sfd, &tfd) != 0) {
     record("refused reason=no_timer");
     return 70;
   }
@@ -367,8 +359,7 @@ int main(int argc, char **argv) {
   record("armed target=%s action=%s deadline=%lld started_at=%s finished_at=%s", target, action, deadline,
          armed_started, armed_finished);
 
-  struct itimerspec at = {{0, 0}, {deadline / 1000, (deadline % 1000) * 1000000}};
-  timerfd_settime(tfd, TFD_TIMER_ABSTIME, &at, NULL);
+  arm_at(tfd, deadline);
   int due = 0, sig = 0;
   while (!due && !sig) sig = stand_down_signal(sfd, tfd, -1, &due);
   if (sig) {

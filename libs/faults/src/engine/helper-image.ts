@@ -6,7 +6,8 @@ import type Docker from 'dockerode';
 export const HELPER_IMAGE_REPOSITORY = 'gameday/netem-helper';
 /** The container-fault watchdog: the same build context's `watchdog` stage, its static binary alone. */
 export const WATCHDOG_IMAGE_REPOSITORY = 'gameday/container-watchdog';
-const CONTEXT_FILES = [
+/** Every file the helper image is built from: its tag hashes them and only they are sent to the engine. */
+export const HELPER_CONTEXT_FILES: readonly string[] = [
   'Dockerfile',
   'gameday-helper.sh',
   'netns-batch.sh',
@@ -14,6 +15,8 @@ const CONTEXT_FILES = [
   'stress.sh',
   'dns.sh',
   'disk-fill.sh',
+  'gameday-common.h',
+  'gameday-common.c',
   'gameday-at.c',
   'sock-destroy.c',
   'sock-destroy.h',
@@ -29,7 +32,7 @@ export function helperContextDir(configured?: string): string {
   let dir = __dirname;
   for (let i = 0; i < 8; i++) {
     for (const candidate of [join(dir, 'helper'), join(dir, 'libs', 'faults', 'helper')]) {
-      if (CONTEXT_FILES.every((f) => existsSync(join(candidate, f)))) return candidate;
+      if (HELPER_CONTEXT_FILES.every((f) => existsSync(join(candidate, f)))) return candidate;
     }
     dir = dirname(dir);
   }
@@ -42,7 +45,7 @@ export function helperContextDir(configured?: string): string {
  */
 export function helperImageTag(contextDir = helperContextDir(), repository = HELPER_IMAGE_REPOSITORY): string {
   const hash = createHash('sha256');
-  for (const f of CONTEXT_FILES)
+  for (const f of HELPER_CONTEXT_FILES)
     hash
       .update(f)
       .update('\0')
@@ -80,7 +83,7 @@ async function ensureContextImage(
   const contextDir = helperContextDir(options.contextDir);
   const tag = options.tag ?? helperImageTag(contextDir, repository);
   if (await imageExists(docker, tag)) return tag;
-  await build(docker, tag, { context: contextDir, src: CONTEXT_FILES }, target ? { target } : {});
+  await build(docker, tag, { context: contextDir, src: [...HELPER_CONTEXT_FILES] }, target ? { target } : {});
   return tag;
 }
 
