@@ -10,6 +10,12 @@ export const WATCHDOG_IMAGE_REPOSITORY = 'gameday/container-watchdog';
 export const HELPER_CONTEXT_FILES: readonly string[] = [
   'Dockerfile',
   'gameday-helper.sh',
+  'helper-lock.sh',
+  'helper-record.sh',
+  'helper-steps.sh',
+  'helper-commands.sh',
+  'helper-timer.sh',
+  'helper-daemon.sh',
   'netns-batch.sh',
   'process-kill.sh',
   'stress.sh',
