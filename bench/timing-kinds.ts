@@ -2,6 +2,7 @@
 // target, the raw way an SRE applies and removes the same fault by hand (one `docker exec` each),
 // how the echo stream from outside sees it go in, and what of ours could be left on the target.
 import { faultSchema, type FaultSpec, type PreparedFault } from '@gameday/core';
+import { blackholeArmed, networkArmed } from '@gameday/faults';
 
 export interface TimingKind {
   name: string;
@@ -24,7 +25,7 @@ const netem: TimingKind = {
   spec: (target) =>
     faultSchema.parse({ kind: 'network', target: { container: target }, netem: { delay: NETEM_DELAY } }),
   raw: (prepared) => {
-    const handle = prepared.compiled!.handle;
+    const handle = networkArmed(prepared).handle;
     return {
       add: ['tc', 'qdisc', 'add', 'dev', 'eth0', 'root', 'handle', handle, 'netem', 'delay', NETEM_DELAY],
       del: ['tc', 'qdisc', 'del', 'dev', 'eth0', 'root', 'handle', handle],
@@ -51,14 +52,14 @@ const blackhole: TimingKind = {
     }),
   // by hand: one rule first in INPUT, with the iptables variant the helper found in use there
   raw: (prepared, port) => {
-    const tool = prepared.blackhole!.tool;
+    const tool = blackholeArmed(prepared).tool;
     const rule = ['INPUT', '-p', 'tcp', '--dport', String(port), '-j', 'DROP'];
     return { add: [tool, '-w', '-I', ...rule], del: [tool, '-w', '-D', ...rule] };
   },
   seenAs: 'lost',
   // our chains and jumps, and the raw way's rule
   residual: (prepared) => ({
-    argv: [prepared.blackhole!.tool, '-w', '-S'],
+    argv: [blackholeArmed(prepared).tool, '-w', '-S'],
     count: (out) => out.split('\n').filter((l) => /GAMEDAY-|-j DROP/.test(l)).length,
   }),
 };

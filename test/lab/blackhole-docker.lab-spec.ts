@@ -6,7 +6,7 @@
 import http from 'node:http';
 import Docker from 'dockerode';
 import { faultSchema, InMemoryLeaseRepository, type BlackholeFaultSpec } from '@gameday/core';
-import { DockerFaultDriver, ensureHelperImage } from '@gameday/faults';
+import { blackholeArmed, DockerFaultDriver, ensureHelperImage } from '@gameday/faults';
 import { LeaseLedger } from '../../apps/worker/src/runner/lease-ledger';
 import { ensureLabTargetImage } from '../../tools/lab/lab-images';
 import { releaseLab, sharedUmlDocker } from '../../tools/lab/shared-lab';
@@ -98,7 +98,7 @@ describe('blackhole on a real kernel without IPv4 nf_tables: Docker inside user-
     const prepared = await driver.prepare(spec, targets[0], { expiresAt: new Date(Date.now() + 120_000) });
     process.stdout.write(`blackhole armed (helper, probe, clock) in ${Date.now() - armStarted} ms\n`);
     try {
-      expect(prepared.blackhole?.tool).toBe('iptables-legacy');
+      expect(blackholeArmed(prepared).tool).toBe('iptables-legacy');
       const t0 = Date.now() + 8_000;
       const t1 = t0 + 6_000;
       const lease = await ledger.schedule(driver, prepared, { applyAt: new Date(t0), revertAt: new Date(t1) });

@@ -14,6 +14,7 @@ import {
   execInContainer,
   parseKeyValues,
   parseStressCheck,
+  stressArmed,
 } from '@gameday/faults';
 import { LeaseLedger } from '../../apps/worker/src/runner/lease-ledger';
 import { ensureLabTargetImage } from '../../tools/lab/lab-images';
@@ -89,7 +90,7 @@ describe('stress on a real kernel with cgroup v2: Docker inside user-mode-linux'
     const check = async () => parseStressCheck(await said(['gameday-helper', 'stresscheck']));
     try {
       // the guest's cgroup v2: the target's own leaf, found by its ID
-      expect(prepared.stress).toMatchObject({
+      expect(stressArmed(prepared)).toMatchObject({
         cgroupVersion: 2,
         cgroupPath: expect.stringContaining(targets[0].containerId),
       });

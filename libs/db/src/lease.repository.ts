@@ -1,7 +1,7 @@
 import {
+  leaseDetailsOf,
   TargetBusyError,
   type FaultLease,
-  type LeaseDetails,
   type LeaseRepository,
   type NewFaultLease,
 } from '@gameday/core';
@@ -24,7 +24,8 @@ function toLease(row: ActiveFault): FaultLease {
     applyArgv: row.applyArgv as string[][],
     verifyArgv: (row.verifyArgv as string[][] | null) ?? null,
     revertArgv: row.revertArgv as string[][],
-    details: (row.details as LeaseDetails | null) ?? null,
+    // a row of the previous version (the kind's fields at the top level) reads as a new one
+    details: leaseDetailsOf(row.details),
     plannedAt: row.plannedAt,
     injectedAt: row.injectedAt,
     expiresAt: row.expiresAt,

@@ -205,7 +205,7 @@ describe('the abort nonce of an arming', () => {
     spec,
     target: { engine: 'e1', containerId: 'c1', containerName: 'web', netnsId: 'ns1', labels: {} },
     strategy: 'sidecar',
-    compiled: compileNetworkFault(spec),
+    armed: compileNetworkFault(spec),
     helperContainerId: 'helper-1',
     expiresAt: new Date('2026-12-02T10:01:00Z'),
     graceMs: 5_000,

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import Docker from 'dockerode';
 import { faultSchema, PeerResolutionError, type BlackholeFaultSpec, type ResolvedTarget } from '@gameday/core';
 import { PrismaLeaseRepository, PrismaService } from '@gameday/db';
-import { DockerFaultDriver, ensureHelperImage, execInContainer } from '@gameday/faults';
+import { blackholePart, DockerFaultDriver, ensureHelperImage, execInContainer } from '@gameday/faults';
 import { LeaseLedger } from '../../../apps/worker/src/runner/lease-ledger';
 import { ensureLabTargetImage } from '../../../tools/lab/lab-images';
 import { waitFor } from '../../support/harness';
@@ -143,7 +143,7 @@ it('a container peer and a compose service (every replica) are cut while another
     expect(await driver.verify(lease)).toEqual({ ok: true });
     // the lease holds the addresses as resolved when armed: verify and revert never look again
     const row = (await leases.get(lease.id))!;
-    expect(row.details?.peers).toEqual([
+    expect(blackholePart(row).peers).toEqual([
       { peer: `container ${P}-db`, addresses: [ips.db] },
       { peer: `compose ${P}/cache`, addresses: [ips['cache-1'], ips['cache-2']].sort() },
     ]);

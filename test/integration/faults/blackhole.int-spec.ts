@@ -3,7 +3,14 @@ import http from 'node:http';
 import Docker from 'dockerode';
 import { faultSchema, type BlackholeFaultSpec, type ResolvedTarget } from '@gameday/core';
 import { PrismaLeaseRepository, PrismaService } from '@gameday/db';
-import { DockerFaultDriver, ensureHelperImage, parseKeyValues, execInContainer } from '@gameday/faults';
+import {
+  blackholeArmed,
+  blackholePart,
+  DockerFaultDriver,
+  ensureHelperImage,
+  parseKeyValues,
+  execInContainer,
+} from '@gameday/faults';
 import { LeaseLedger } from '../../../apps/worker/src/runner/lease-ledger';
 import { ensureLabTargetImage } from '../../../tools/lab/lab-images';
 import { waitFor } from '../../support/harness';
@@ -120,7 +127,7 @@ it('reject on ingress to port 80: port 80 is refused from outside while 81 answe
   const s = spec({ direction: 'ingress', localPorts: [80], action: 'reject', protocol: 'tcp' });
   const prepared = await driver.prepare(s, target, { expiresAt: new Date(Date.now() + 120_000) });
   // this host's kernel has legacy x_tables: the probe keeps the variant the lab kernel needs too
-  expect(prepared.blackhole?.tool).toBe('iptables-legacy');
+  expect(blackholeArmed(prepared).tool).toBe('iptables-legacy');
   expect(tables()).toBe(before); // the probe left nothing
   const lease = await ledger.apply(driver, prepared);
   try {
@@ -129,7 +136,7 @@ it('reject on ingress to port 80: port 80 is refused from outside while 81 answe
     expect(await driver.verify(lease)).toEqual({ ok: true });
     const row = (await leases.get(lease.id))!;
     expect(row.kind).toBe('blackhole');
-    expect(row.details?.blackhole?.tool).toBe('iptables-legacy');
+    expect(blackholePart(row).blackhole?.tool).toBe('iptables-legacy');
     expect(ourLines()).toEqual(
       expect.arrayContaining([expect.stringMatching(/^-A INPUT ! -i lo -m comment --comment "gameday:[0-9a-f]{8}"/)]),
     );

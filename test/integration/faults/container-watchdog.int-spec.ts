@@ -3,6 +3,7 @@ import Docker from 'dockerode';
 import { faultSchema, type ContainerFaultSpec, type FaultLease, type PreparedFault } from '@gameday/core';
 import { PrismaLeaseRepository, PrismaService } from '@gameday/db';
 import {
+  containerPart,
   demuxDockerLog,
   DockerFaultDriver,
   ensureHelperImage,
@@ -146,7 +147,7 @@ describe('with no revert from the worker, the watchdog brings the target back at
     });
     const lease = await ledger.apply(driver, prepared);
     expect(lease.helperContainerId).toBe(watchdog);
-    expect(lease.details?.watchdog).toMatchObject({
+    expect(containerPart(lease).watchdog).toMatchObject({
       armingId: prepared.abortNonce,
       deadlineAt: new Date(t1).toISOString(),
     });

@@ -4,6 +4,8 @@ import Docker from 'dockerode';
 import { faultSchema, type DiskFillFaultSpec, type FaultLease, type ResolvedTarget } from '@gameday/core';
 import { PrismaLeaseRepository, PrismaService } from '@gameday/db';
 import {
+  diskFillArmed,
+  diskFillPart,
   DiskFillRefusedError,
   DockerFaultDriver,
   ensureHelperImage,
@@ -66,7 +68,10 @@ async function seenAt(probe: () => boolean, until: number): Promise<number | und
   return undefined;
 }
 
-const fileOf = (lease: FaultLease) => `${lease.details!.diskFill!.path}/.gameday-fill-${lease.details!.diskFill!.id}`;
+const fileOf = (lease: FaultLease) => {
+  const plan = diskFillPart(lease).diskFill!;
+  return `${plan.path}/.gameday-fill-${plan.id}`;
+};
 /** Nothing of ours under `path` in the target (ls -a, as a person would look). */
 const oursIn = async (path: string) =>
   (await inTarget(`ls -a ${path}`)).split('\n').filter((f) => f.startsWith('.gameday-fill-'));
@@ -180,8 +185,8 @@ it('an mb fill of the writable layer (du in the target), ended by an abort on th
   const prepared = await driver.prepare(spec({ path: '/var/fill', size: { mb: 8 } }), target, {
     expiresAt: new Date(Date.now() + 60_000),
   });
-  expect(prepared.diskFill).toMatchObject({ own: false, ownWhy: 'anonymous_device', bytes: 8 * MB });
-  expect(prepared.diskFill!.floorBytes).toBeGreaterThanOrEqual(512 * MB);
+  expect(diskFillArmed(prepared)).toMatchObject({ own: false, ownWhy: 'anonymous_device', bytes: 8 * MB });
+  expect(diskFillArmed(prepared).floorBytes).toBeGreaterThanOrEqual(512 * MB);
   const t0 = Date.now() + 1_500;
   const lease = await ledger.schedule(driver, prepared, { applyAt: new Date(t0), revertAt: new Date(t0 + 30_000) });
   await waitFor('the fill', async () => (await status(prepared.helperContainerId!)).state === 'applied', 5_000, 20);
@@ -252,7 +257,7 @@ it('with the worker and its helper gone (killed, the file left), the reaper remo
   expect(await sweepOnce(driver, leases, prisma)).toBe(1);
   const row = (await leases.get(lease.id))!;
   expect(row.revertReason).toBe('reaper');
-  expect(row.revertArgv).toEqual([['gameday-fill', 'rm', '/data', lease.details!.diskFill!.id]]);
+  expect(row.revertArgv).toEqual([['gameday-fill', 'rm', '/data', diskFillPart(lease).diskFill!.id]]);
   expect(existsSync(onHost)).toBe(false);
   expect(await oursIn('/data')).toEqual([]);
   // the reaper's own helper is gone too
@@ -316,7 +321,7 @@ it("a target that is not root's: the helper runs as its init's UID:GID, the file
   try {
     expect((await driver.dryRun(s)).targets[0].warnings[0]).toMatch(/about 4 MB now/);
     const prepared = await driver.prepare(s, t, { expiresAt: new Date(Date.now() + 60_000) });
-    expect(prepared.diskFill!.runAs).toBe('1000:1000');
+    expect(diskFillArmed(prepared).runAs).toBe('1000:1000');
     expect((await docker.getContainer(prepared.helperContainerId!).inspect()).Config.User).toBe('1000:1000');
     const t0 = Date.now() + 1_000;
     const lease = await ledger.schedule(driver, prepared, { applyAt: new Date(t0), revertAt: new Date(t0 + 1_500) });

@@ -1,4 +1,4 @@
-import { execInContainer } from '@gameday/faults';
+import { dnsArmed, execInContainer } from '@gameday/faults';
 import { useDnsLab } from '../../support/dns-lab';
 import { waitFor } from '../../support/harness';
 import { expireLeases, sweepOnce } from '../../support/lease-reaper';
@@ -17,8 +17,8 @@ it('verify names what is missing: our jump removed by someone else, then the res
     expiresAt: new Date(Date.now() + 60_000),
   });
   const lease = await ledger.apply(lab.driver, prepared);
-  const chain = prepared.dns!.expected.chain;
-  const jump = ['-m', 'comment', '--comment', `gameday:${prepared.dns!.id}`, '-j', chain];
+  const chain = dnsArmed(prepared).expected.chain;
+  const jump = ['-m', 'comment', '--comment', `gameday:${dnsArmed(prepared).id}`, '-j', chain];
   const nft = (...w: string[]) =>
     run(['nsenter', `--net=${lab.sandbox}`, '--', 'iptables-nft', '-w', '-t', 'nat', ...w], 5_000);
   try {
@@ -26,7 +26,7 @@ it('verify names what is missing: our jump removed by someone else, then the res
     await nft('-D', 'OUTPUT', ...jump);
     expect(await lab.driver.verify(lease)).toEqual({
       ok: false,
-      reasons: [`missing: -A OUTPUT -m comment --comment gameday:${prepared.dns!.id} -j ${chain}`],
+      reasons: [`missing: -A OUTPUT -m comment --comment gameday:${dnsArmed(prepared).id} -j ${chain}`],
     });
     expect((await lookupTimed(A)).answer).toBe(ips[A]);
     await nft('-I', 'OUTPUT', '1', ...jump);

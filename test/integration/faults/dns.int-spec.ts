@@ -1,4 +1,4 @@
-import { DNS_CONFIG_PATH, execInContainer } from '@gameday/faults';
+import { dnsArmed, DNS_CONFIG_PATH, execInContainer } from '@gameday/faults';
 import { type Answer, useDnsLab } from '../../support/dns-lab';
 import { waitFor } from '../../support/harness';
 
@@ -41,7 +41,7 @@ it.each(cases)(
     const prepared = await lab.driver.prepare(spec(extra), lab.target, { expiresAt: new Date(Date.now() + 60_000) });
     const helperId = prepared.helperContainerId!;
     // the helper wrote the configuration compiled here, from the words it was given
-    expect((await execInContainer(docker, helperId, ['cat', DNS_CONFIG_PATH])).stdout).toBe(prepared.dns!.config);
+    expect((await execInContainer(docker, helperId, ['cat', DNS_CONFIG_PATH])).stdout).toBe(dnsArmed(prepared).config);
     expect(await resolversIn(helperId)).toBe(1);
     const t0 = Date.now() + 4_000;
     const t1 = t0 + 3_000;

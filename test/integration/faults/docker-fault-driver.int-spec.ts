@@ -15,7 +15,7 @@ import {
   compileNetworkFault,
 } from '@gameday/core';
 import { createPrismaClient, PrismaLeaseRepository, type PrismaClient } from '@gameday/db';
-import { DockerFaultDriver, ensureHelperImage, execInContainer, parseKeyValues } from '@gameday/faults';
+import { DockerFaultDriver, ensureHelperImage, execInContainer, networkArmed, parseKeyValues } from '@gameday/faults';
 import { LeaseLedger } from '../../../apps/worker/src/runner/lease-ledger';
 import { waitFor } from '../../support/harness';
 
@@ -308,7 +308,7 @@ describe('kernel without sch_netem (this host)', () => {
       spec: f,
       target,
       strategy: 'sidecar',
-      compiled: compileNetworkFault(f),
+      armed: compileNetworkFault(f),
       helperContainerId: helper,
       expiresAt: new Date(Date.now() + 60_000),
       graceMs: 1000,
@@ -328,7 +328,7 @@ describe('kernel without sch_netem (this host)', () => {
         injectedAt: null,
       });
       expect(rows[0].revertedAt).not.toBeNull();
-      expect(rows[0].applyArgv).toEqual(prepared.compiled!.apply);
+      expect(rows[0].applyArgv).toEqual(networkArmed(prepared).apply);
     } finally {
       await driver.release(prepared);
       await prisma.activeFault.deleteMany({ where: { containerId: ids.web2 } });
@@ -351,7 +351,7 @@ describe('scheduleApply and the helper timeline (netem missing here: the planned
       spec: f,
       target,
       strategy: 'sidecar',
-      compiled: compileNetworkFault(f),
+      armed: compileNetworkFault(f),
       helperContainerId: helper,
       expiresAt: new Date(Date.now() + 60_000),
       graceMs: 1000,
@@ -391,7 +391,7 @@ describe('scheduleApply cancelled before T0', () => {
       spec: f,
       target,
       strategy: 'sidecar',
-      compiled: compileNetworkFault(f),
+      armed: compileNetworkFault(f),
       helperContainerId: helper,
       expiresAt: new Date(Date.now() + 120_000),
       graceMs: 1000,
@@ -491,7 +491,7 @@ describe('verify and revert from the lease alone (our ingress qdisc stands in fo
       applyArgv: [apply],
       verifyArgv: [['tc', '-j', 'qdisc', 'show', 'dev', 'eth0']],
       revertArgv: [undo],
-      details: { expected },
+      details: { kindPart: { expected } },
       injectedAt: new Date(),
       expiresAt: new Date(Date.now() + 600_000),
     });
@@ -615,7 +615,7 @@ describe('nsenter on the Docker host: the netns armed, the ledger, the watchdog 
       spec: f(),
       target: { ...target, netnsInode: readlinkSync(`/proc/${target.pid}/ns/net`) },
       strategy: 'nsenter',
-      compiled,
+      armed: compiled,
       expiresAt: new Date(Date.now() + 60_000),
       graceMs: 1000,
       experimentIndex: 0,
@@ -684,7 +684,7 @@ describe('nsenter on the Docker host: the netns armed, the ledger, the watchdog 
   it('the watchdog removes an nsenter fault at expiry + grace by its own clock, with no worker involved', async () => {
     const prepared = await armed();
     const expireAt = Date.now() + 4_000;
-    prepared.helperContainerId = await driver.armWatchdog(prepared.target, prepared.compiled!, expireAt);
+    prepared.helperContainerId = await driver.armWatchdog(prepared.target, networkArmed(prepared), expireAt);
     try {
       const lease = await ledger.apply(driver, prepared);
       expect(lease.helperContainerId).toBe(prepared.helperContainerId);
@@ -710,7 +710,7 @@ describe('nsenter on the Docker host: the netns armed, the ledger, the watchdog 
 
   it('a revert goes through the watchdog, which then stands down (it never acts on a later fault)', async () => {
     const prepared = await armed();
-    prepared.helperContainerId = await driver.armWatchdog(prepared.target, prepared.compiled!, Date.now() + 60_000);
+    prepared.helperContainerId = await driver.armWatchdog(prepared.target, networkArmed(prepared), Date.now() + 60_000);
     try {
       const lease = await ledger.apply(driver, prepared);
       expect(await ledger.revert(driver, lease, 'planned_end')).toMatchObject({ outcome: 'reverted' });

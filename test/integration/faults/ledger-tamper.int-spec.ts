@@ -77,13 +77,15 @@ async function expiredLease(t: { id: string; sandbox: string; inode: string }, n
     revertArgv: [['tc', 'qdisc', 'del', 'dev', 'eth0', 'root', 'handle', '4744:', 'netem']],
     details: {
       netnsInode: t.inode,
-      expected: {
-        qdiscs: [{ dev: 'eth0', kind: 'netem', handle: '4744:', parent: 'root' }],
-        owned: [{ dev: 'eth0', handle: '4744:', kind: 'netem' }],
-        devices: ['eth0'],
-        filterCount: 0,
-        filters: [],
-        filterShows: [],
+      kindPart: {
+        expected: {
+          qdiscs: [{ dev: 'eth0', kind: 'netem', handle: '4744:', parent: 'root' }],
+          owned: [{ dev: 'eth0', handle: '4744:', kind: 'netem' }],
+          devices: ['eth0'],
+          filterCount: 0,
+          filters: [],
+          filterShows: [],
+        },
       },
     },
     injectedAt: new Date(Date.now() - 120_000),

@@ -118,7 +118,7 @@ it('apply: every step lands in the netns checked, even when the PID leads elsewh
     spec: f(`${P}-flip`),
     target: { ...target, netnsInode: armedInode },
     strategy: 'nsenter',
-    compiled: { ...compileNetworkFault(f(`${P}-flip`)), apply: [moveAway, add], undo: [null, del], revert: [del] },
+    armed: { ...compileNetworkFault(f(`${P}-flip`)), apply: [moveAway, add], undo: [null, del], revert: [del] },
     expiresAt: new Date(Date.now() + 60_000),
     graceMs: 1000,
     experimentIndex: 0,

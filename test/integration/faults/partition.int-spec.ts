@@ -6,7 +6,7 @@ import {
   type PreparedFault,
 } from '@gameday/core';
 import { PrismaLeaseRepository, PrismaService } from '@gameday/db';
-import { DockerFaultDriver, ensureHelperImage } from '@gameday/faults';
+import { DockerFaultDriver, ensureHelperImage, kindPart, type PartitionLeasePart } from '@gameday/faults';
 import Docker from 'dockerode';
 import { isDeepStrictEqual } from 'node:util';
 import { LeaseLedger } from '../../../apps/worker/src/runner/lease-ledger';
@@ -169,7 +169,7 @@ it('applied now: cut both ways between the groups only, one lease per netns read
       expect(await driver.verify(lease)).toEqual({ ok: true });
       const row = (await leases.get(lease.id))!;
       expect(row.kind).toBe('partition');
-      expect(row.details?.partitionSide).toMatch(/^between\.[01] /);
+      expect(kindPart<PartitionLeasePart>(row).partitionSide).toMatch(/^between\.[01] /);
     }
     for (const n of SIDES)
       expect(ourLines(n)).toEqual(

@@ -7,6 +7,7 @@ import {
   DockerFaultDriver,
   ensureHelperImage,
   ensureStressImage,
+  stressArmed,
   execInContainer,
   parseKeyValues,
   StressRefusedError,
@@ -165,7 +166,7 @@ it("CPU at T0 by the helper's clock: stress-ng in the target's cgroup, ~the load
   // no capability, no network, a PID namespace of its own; the engine's cgroups in the host's cgroup namespace
   expect(helper).toMatchObject({ NetworkMode: 'none', CapDrop: ['ALL'], CgroupnsMode: 'host', PidMode: '' });
   expect(helper.CapAdd ?? []).toEqual([]);
-  expect(prepared.stress).toMatchObject({ cgroupPath: `/docker/${target.containerId}`, cgroupVersion: 1 });
+  expect(stressArmed(prepared)).toMatchObject({ cgroupPath: `/docker/${target.containerId}`, cgroupVersion: 1 });
   const idle = await cpusOver(1_000);
   const t0 = Date.now() + 2_500;
   const t1 = t0 + 5_000;
@@ -243,7 +244,7 @@ it("IO: stress-ng's hdd workers write and read in the target's cgroup from T0 (t
   const prepared = await driver.prepare(spec({ io: { workers: 2, mb: 16 } }), target, {
     expiresAt: new Date(Date.now() + 60_000),
   });
-  expect(prepared.stress).toMatchObject({ ioWorkers: 2, ioMb: 16, cpuWorkers: 0, memoryMb: 0 });
+  expect(stressArmed(prepared)).toMatchObject({ ioWorkers: 2, ioMb: 16, cpuWorkers: 0, memoryMb: 0 });
   const t0 = Date.now() + 2_000;
   const t1 = t0 + 4_000;
   const lease = await ledger.schedule(driver, prepared, { applyAt: new Date(t0), revertAt: new Date(t1) });

@@ -45,7 +45,7 @@ it("never reaps another engine's lease as already gone", async () => {
     containerName: 'on-another-host',
     applyArgv: [['docker', 'pause', 'f'.repeat(64)]],
     revertArgv: [['docker', 'unpause', 'f'.repeat(64)]],
-    details: { action: 'pause' },
+    details: { kindPart: { action: 'pause' } },
     expiresAt: new Date(Date.now() - 60_000),
   } as Parameters<PrismaLeaseRepository['record']>[0]);
   await worker.get(LeaseReaper).sweep();

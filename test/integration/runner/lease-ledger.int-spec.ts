@@ -66,7 +66,7 @@ it('records one attempt for one failed revert', async () => {
     containerName: name,
     applyArgv: [['docker', 'stop', containerId]],
     revertArgv: [['docker', 'start', containerId]],
-    details: { action: 'stop' },
+    details: { kindPart: { action: 'stop' } },
     expiresAt: new Date(),
   } as Parameters<PrismaLeaseRepository['record']>[0]);
   await expect(revertLease(driver, leases, createMetrics({ defaults: false }), lease, 'test')).rejects.toThrow();
@@ -130,7 +130,7 @@ it('lets the steps of one run share a network namespace, and hands its lock on w
         netnsId: `netns-of-${name}`,
         applyArgv: [['docker', 'pause', targetId]],
         revertArgv: [['docker', 'unpause', targetId]],
-        details: { action: 'pause', step },
+        details: { kindPart: { action: 'pause' }, step },
         expiresAt: new Date(Date.now() + 60_000),
       } as Parameters<PrismaLeaseRepository['record']>[0]);
     const first = await lease(mine.id, 'first');

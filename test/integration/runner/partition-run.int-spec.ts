@@ -51,7 +51,7 @@ describe('a partition run end to end (worker + API + Docker)', () => {
       leases.map((l) => ({
         kind: l.kind,
         container: l.containerName,
-        side: (l.details as { partitionSide?: string }).partitionSide,
+        side: (l.details as { kindPart?: { partitionSide?: string } }).kindPart?.partitionSide,
         reverted: l.revertedAt !== null,
       })),
     ).toEqual([

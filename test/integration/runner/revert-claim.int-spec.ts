@@ -75,7 +75,7 @@ async function pausedUnderClaim(
     containerName: c.id.slice(0, 12),
     applyArgv: [['docker', 'pause', c.id]],
     revertArgv: [['docker', 'unpause', c.id]],
-    details: { action: 'pause' },
+    details: { kindPart: { action: 'pause' } },
     // expires a moment after the hold is taken: the worker's own reaper ticks in the background
     expiresAt: new Date(Date.now() + 1_000),
   });

@@ -1,5 +1,6 @@
 import { observedWindows, parseDurationMs, type ExperimentResult, type GameDaySpec, type RunPlan } from '@gameday/core';
 import { FencedError, type Prisma } from '@gameday/db';
+import { leaseSide } from '@gameday/faults';
 import { stepsFromLedger } from './armed-step';
 import { gateResults, stepResults } from './step-results';
 import { labelsOf, stepOf, type ExperimentContext, type RunnerDeps, type Step } from './experiment-context';
@@ -147,12 +148,16 @@ async function judge(ctx: ExperimentContext): Promise<ExperimentResult> {
     windows,
     ...(exp.steps ? { steps: await stepResults(ctx) } : {}),
     ...(exp.steps?.some((s) => s.gate) ? { gates: gateResults(ctx) } : {}),
-    targets: ctx.leases.map((l) => ({
-      containerId: l.containerId,
-      containerName: l.containerName,
-      netnsId: l.netnsId,
-      ...(l.details?.partitionSide ? { side: l.details.partitionSide } : {}),
-    })),
+    targets: ctx.leases.map((l) => {
+      // the target's group, for a kind that has groups (a partition's side): its module reads it
+      const side = leaseSide(l);
+      return {
+        containerId: l.containerId,
+        containerName: l.containerName,
+        netnsId: l.netnsId,
+        ...(side ? { side } : {}),
+      };
+    }),
     ...judged,
     injectionSkewMs: applied?.skewMs ?? null,
     revertSkewMs: control.aborted ? null : (reverted?.skewMs ?? null),

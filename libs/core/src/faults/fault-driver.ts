@@ -1,16 +1,10 @@
-import type { CompiledBlackhole } from './blackhole.compiler';
 import type { ResolvedPeer } from './blackhole-peers';
-import type { CompiledDns } from './dns.compiler';
 import type { ClockOffset } from './clock-offset';
 import type { FaultSpec } from './fault.schema';
-import type { FaultLease, LeaseDetails, NewFaultLease } from './fault-lease';
-import type { CompiledNetworkFault } from './network-fault.types';
+import type { FaultLease, NewFaultLease } from './fault-lease';
 import type { PartitionSide } from './partition-sides';
 import type { VerifyOutcome } from './qdisc-verify';
-import type { CompiledReset } from './reset.compiler';
 import type { RefusedCandidate, SelectionRecord } from './target-selection';
-import type { ArmedStressPlan } from './stress.schema';
-import type { DiskFillPlan } from './disk-fill.schema';
 
 /** A container the fault will act on, as resolved on one Docker Engine. */
 export interface ResolvedTarget {
@@ -72,21 +66,15 @@ export interface PrepareOptions {
 }
 
 /** A fault armed on one target: capabilities probed, helper (if any) running in the netns. */
-export interface PreparedFault {
+export interface PreparedFault<A = unknown> {
   spec: FaultSpec;
   target: ResolvedTarget;
   strategy: FaultLease['strategy'];
-  compiled?: CompiledNetworkFault;
-  /** blackhole faults: the rules compiled for the iptables variant the kernel probe chose */
-  blackhole?: CompiledBlackhole;
-  /** dns faults: the resolver's configuration and the nat rules, for the variant and port armed */
-  dns?: CompiledDns;
-  /** stress faults: the plan's numbers and the target's cgroup the arming probe found */
-  stress?: ArmedStressPlan;
-  /** disk fills: the plan the arming probe judged (path, id, size, floor) */
-  diskFill?: DiskFillPlan;
-  /** reset faults: the one step, with the peers as resolved when armed */
-  reset?: CompiledReset;
+  /**
+   * What the fault's kind armed for its apply and its lease (the compiled steps, the rules for the
+   * variant probed, the plan, the watchdog), typed by its module in libs/faults.
+   */
+  armed?: A;
   helperContainerId?: string;
   expiresAt: Date;
   graceMs: number;
@@ -99,8 +87,6 @@ export interface PreparedFault {
    * `abort <nonce>` on the helper's stdin aborts that plan (a stale or misrouted line does nothing).
    */
   abortNonce?: string;
-  /** container faults: the watchdog armed with the fault (its container is helperContainerId) */
-  watchdog?: LeaseDetails['watchdog'];
 }
 
 export interface ScheduleOptions {

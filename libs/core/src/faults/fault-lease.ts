@@ -1,11 +1,4 @@
-import type { BlackholeExpected } from './blackhole.compiler';
-import type { ResolvedPeer } from './blackhole-peers';
-import type { DnsExpected } from './dns.compiler';
 import type { FaultSpec } from './fault.schema';
-import type { ExpectedTree } from './network-fault.types';
-import type { ProcessKillPlan } from './process-kill.schema';
-import type { ArmedStressPlan } from './stress.schema';
-import type { DiskFillPlan } from './disk-fill.schema';
 
 /**
  * One injected fault in the ledger. It carries everything revert needs (engine, container, helper,
@@ -39,33 +32,14 @@ export interface FaultLease {
   revertClaimedUntil?: Date | null;
 }
 
-export interface LeaseDetails {
-  /** Network faults: what verification expects and what revert must remove. */
-  expected?: ExpectedTree;
-  /** Blackhole faults: the iptables variant, our chains and the rule lines verification expects. */
-  blackhole?: BlackholeExpected;
-  /** DNS faults: the iptables variant, our nat chain and its lines, the resolver's port. */
-  dns?: DnsExpected;
-  /** Blackhole faults: each peer and the addresses it was resolved to when armed (never re-resolved). */
-  peers?: ResolvedPeer[];
-  /** Partitions: the group of this lease's netns ("between.0 (compose shop/api)"); peers are the other group's. */
-  partitionSide?: string;
-  /** Process kills: the name, signal and repetition handed to the helper (verify judges its record by them). */
-  processKill?: ProcessKillPlan;
-  /** Stress faults: what the helper runs and the target's cgroup it runs in (relative to the cgroup root). */
-  stress?: ArmedStressPlan;
-  /** Disk fills: the path, the file's id, the size asked and the figures arming judged it by. */
-  diskFill?: DiskFillPlan;
-  /** Container faults: the action taken, so revert knows its inverse. */
-  action?: 'pause' | 'stop' | 'kill' | 'restart';
-  signal?: string;
-  /**
-   * Container faults: the watchdog armed with the fault (its container is the lease's
-   * helperContainerId). It unpauses or starts the target at `engineDeadlineMs` (the planned end in
-   * the engine's clock; `deadlineAt` in the worker's) unless told to stand down, and only while the
-   * target is still the run of it started at `startedAt`.
-   */
-  watchdog?: { armingId: string; deadlineAt: string; engineDeadlineMs: number; startedAt: string };
+/**
+ * A lease's details: what every kind's row may carry, and the kind's own part (`kindPart`), which
+ * only its module in libs/faults types and reads (the expected tree, the rules, the plan: what
+ * its verify and revert need), so a new kind adds nothing here.
+ */
+export interface LeaseDetails<K = unknown> {
+  /** The fault kind's own part of the row, typed by its module. */
+  kindPart?: K;
   /** The helper's self-expiry instant (expiresAt + grace). */
   selfExpiryAt?: string;
   applyAt?: string;
@@ -79,6 +53,35 @@ export interface LeaseDetails {
   step?: string;
   /** nsenter: the netns inode armed; apply and revert act only while the target's PID still leads there */
   netnsInode?: string;
+}
+
+// every field but the kind's part: the type refuses a field of LeaseDetails missing here
+const COMMON_DETAILS: Record<Exclude<keyof LeaseDetails, 'kindPart'>, true> = {
+  selfExpiryAt: true,
+  applyAt: true,
+  revertAt: true,
+  clockCorrectionMs: true,
+  abortNonce: true,
+  warnings: true,
+  step: true,
+  netnsInode: true,
+};
+
+/**
+ * The details of a ledger row as read back. A row written before kinds had a part of their own
+ * (a lease still open when the new worker starts, which the reaper reverts) has the kind's fields
+ * at the top level: every field that is not common is the kind's, under the same name, which is
+ * how each kind's part names them still.
+ */
+export function leaseDetailsOf(raw: unknown): LeaseDetails | null {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return null;
+  if (Object.hasOwn(raw, 'kindPart')) return raw as LeaseDetails;
+  const entries = Object.entries(raw);
+  const common = ([key]: [string, unknown]) => Object.hasOwn(COMMON_DETAILS, key);
+  return {
+    ...Object.fromEntries(entries.filter(common)),
+    kindPart: Object.fromEntries(entries.filter((e) => !common(e))),
+  } as LeaseDetails;
 }
 
 export type NewFaultLease = Omit<FaultLease, 'id' | 'revertedAt' | 'revertReason' | 'revertAttempts' | 'lastError'> & {

@@ -13,7 +13,8 @@ import { dnsKind } from './dns/dns.kind';
 /**
  * Kind name → module on a Docker Engine. The kinds are listed in core (FAULT_KIND_DEFS: their pure
  * parts, which make the spec's union); the type below makes this map answer every one of them, so
- * adding a kind is one line here, and refused until it is.
+ * adding a kind is one line here, and refused until it is. What each module arms and keeps in its
+ * lease is its own type: a prepared fault and a lease reach only the module of their kind.
  */
 const REGISTRY: { readonly [K in FaultSpec['kind']]: FaultKind<Extract<FaultSpec, { kind: K }>> } = {
   network: networkKind,
@@ -42,4 +43,12 @@ export function faultKind(name: FaultSpec['kind'] | FaultLease['kind']): FaultKi
  */
 export function faultCapabilities(fault: PreparedFault | FaultLease): FaultCapabilities {
   return faultKind('spec' in fault ? fault.spec.kind : fault.kind).capabilities(fault);
+}
+
+/**
+ * The group of a lease's target, for a kind whose targets are in groups (a partition's side);
+ * undefined otherwise, and for a row whose kind no module answers to (run results never throw).
+ */
+export function leaseSide(lease: FaultLease): string | undefined {
+  return (REGISTRY as Record<string, FaultKind | undefined>)[lease.kind]?.side?.(lease);
 }

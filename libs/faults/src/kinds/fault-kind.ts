@@ -27,19 +27,23 @@ export interface FaultCapabilities {
   reverify: boolean;
 }
 
-/** The kind's part of a lease draft; the engine, run and instants come from the dispatcher. */
-export type LeaseDraftPart = Pick<FaultLease, 'kind' | 'applyArgv' | 'revertArgv' | 'verifyArgv'> &
-  Partial<Pick<FaultLease, 'device' | 'handle'>> & { details: LeaseDetails };
+/** The kind's part of a lease draft (its details' `kindPart` is D); the engine, run and instants come from the dispatcher. */
+export type LeaseDraftPart<D = unknown> = Pick<FaultLease, 'kind' | 'applyArgv' | 'revertArgv' | 'verifyArgv'> &
+  Partial<Pick<FaultLease, 'device' | 'handle'>> & { details: LeaseDetails<D> };
 
 /** The common fields of a prepared fault, before its kind arms anything. */
-export type PreparedBase = Omit<PreparedFault, 'strategy'>;
+export type PreparedBase = Omit<PreparedFault, 'strategy' | 'armed'>;
+
+/** A prepared fault of spec S, with what its kind armed (A). */
+export type PreparedOf<S extends FaultSpec, A> = PreparedFault<A> & { spec: S };
 
 /**
  * One fault kind on a Docker Engine: everything that differs between kinds, and nothing that does
  * not. The dispatcher (DockerFaultDriver) times, measures and reports outcomes; a kind only acts.
- * Neither writes the lease ledger: the worker records every transition.
+ * Neither writes the lease ledger: the worker records every transition. A is what its prepare arms
+ * (PreparedFault's `armed`), D its part of the lease's details (`kindPart`, read with kindPart<D>).
  */
-export interface FaultKind<S extends FaultSpec = FaultSpec> {
+export interface FaultKind<S extends FaultSpec = FaultSpec, A = unknown, D = unknown> {
   readonly name: S['kind'];
   /** Target selection: containers sharing one network namespace count once. */
   readonly dedupeNetns: boolean;
@@ -54,25 +58,22 @@ export interface FaultKind<S extends FaultSpec = FaultSpec> {
   /** What would run on one target, nothing applied (a kind may look things up on the engine). */
   dryRunTarget(engine: FaultEngine, spec: S, target: ResolvedTarget): DryRunTarget | Promise<DryRunTarget>;
   /** Arms ahead of T0 (probe, helper, clock offset); applies nothing and writes no lease. */
-  prepare(engine: FaultEngine, spec: S, base: PreparedBase, options: PrepareOptions): Promise<PreparedFault>;
+  prepare(engine: FaultEngine, spec: S, base: PreparedBase, options: PrepareOptions): Promise<PreparedFault<A>>;
   /** The kind's part of the ledger row of a prepared fault. */
-  draftLease(prepared: PreparedFault & { spec: S }): LeaseDraftPart;
+  draftLease(prepared: PreparedOf<S, A>): LeaseDraftPart<D>;
   /** Applies now, under the recorded lease; returns the instant the fault took effect. */
-  apply(engine: FaultEngine, prepared: PreparedFault & { spec: S }, lease: FaultLease): Promise<Date>;
+  apply(engine: FaultEngine, prepared: PreparedOf<S, A>, lease: FaultLease): Promise<Date>;
   /** Whether a failed apply is known to have left nothing in place (the worker may close the lease). */
   nothingApplied(err: unknown): boolean;
   /** Kinds whose helper keeps the clock: extra lease details for a scheduled fault, then the hand-over. */
   schedule?: {
-    details(prepared: PreparedFault & { spec: S }, at: ScheduleOptions, expireAt: number): LeaseDetails;
-    handOver(
-      engine: FaultEngine,
-      prepared: PreparedFault & { spec: S },
-      at: ScheduleOptions,
-      expireAt: number,
-    ): Promise<void>;
+    details(prepared: PreparedOf<S, A>, at: ScheduleOptions, expireAt: number): LeaseDetails<D>;
+    handOver(engine: FaultEngine, prepared: PreparedOf<S, A>, at: ScheduleOptions, expireAt: number): Promise<void>;
   };
   /** Reads the fault back from the target. */
   verify(engine: FaultEngine, lease: FaultLease): Promise<VerifyOutcome>;
   /** Idempotent: "already gone" is success; removes only what the lease owns. */
   revert(engine: FaultEngine, lease: FaultLease, reason: string): Promise<RevertResult>;
+  /** A kind whose targets are in groups (a partition's sides): the group of the lease's target, for run results. */
+  side?(lease: FaultLease): string | undefined;
 }

@@ -1,4 +1,4 @@
-import type { PreparedFault } from '@gameday/core';
+import type { FaultSpec, PreparedFault } from '@gameday/core';
 import type { FaultEngine } from '../engine/fault-engine';
 // through the registry: the kind modules are loaded the way the product loads them
 import { faultKind } from './fault-kind.registry';
@@ -13,9 +13,9 @@ const steps = { apply: [['tc', 'qdisc', 'add']], undo: [['tc', 'qdisc', 'del']] 
 const prepared = {
   helperContainerId: 'helper',
   clockOffset: { correctionMs: 250 },
-  compiled: steps,
+  armed: steps,
   abortNonce: '0123456789abcdef',
-} as unknown as PreparedFault;
+} as unknown as PreparedFault<typeof steps>;
 
 describe('the helper keeps the clock', () => {
   it('is what a sidecar fault may be relied on for; the worker keeps it otherwise', () => {
@@ -46,7 +46,12 @@ describe('the helper keeps the clock', () => {
   it("hands the kind's steps to its helper with the arming's abort nonce, the instants shifted into the helper's clock", async () => {
     const schedule = jest.fn().mockResolvedValue({ exitCode: 0, stdout: '', stderr: '' });
     const engine = { helpers: { schedule } } as unknown as FaultEngine;
-    await helperSchedule({ steps: (p) => p.compiled!, details: () => ({}) }).handOver(engine, prepared, at, expireAt);
+    await helperSchedule<FaultSpec, typeof steps, unknown>({ steps: (p) => p.armed!, details: () => ({}) }).handOver(
+      engine,
+      prepared,
+      at,
+      expireAt,
+    );
     expect(schedule).toHaveBeenCalledWith(
       'helper',
       at.applyAt.getTime() + 250,

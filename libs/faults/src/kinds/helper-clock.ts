@@ -1,7 +1,7 @@
-import { FaultStepError, type FaultSpec, type LeaseDetails, type PreparedFault } from '@gameday/core';
+import { FaultStepError, type FaultSpec, type LeaseDetails } from '@gameday/core';
 import type { FaultEngine } from '../engine/fault-engine';
 import { handOverSchedule, waitForHelperApplied, type HelperSteps } from '../engine/helper-handover';
-import type { FaultCapabilities, FaultKind } from './fault-kind';
+import type { FaultCapabilities, FaultKind, PreparedOf } from './fault-kind';
 
 /**
  * What kinds acting in the target's netns through the sidecar helper share: the helper keeps the
@@ -17,10 +17,10 @@ export function helperCapabilities(clock: FaultCapabilities['clock'] = 'helper')
  * the instants handed over (in the worker's clock, with the correction the helper's are shifted
  * by), and the helper gets the kind's compiled steps.
  */
-export function helperSchedule<S extends FaultSpec>(kind: {
-  steps: (prepared: PreparedFault & { spec: S }) => HelperSteps;
-  details: (prepared: PreparedFault & { spec: S }) => LeaseDetails;
-}): NonNullable<FaultKind<S>['schedule']> {
+export function helperSchedule<S extends FaultSpec, A, D>(kind: {
+  steps: (prepared: PreparedOf<S, A>) => HelperSteps;
+  details: (prepared: PreparedOf<S, A>) => LeaseDetails<D>;
+}): NonNullable<FaultKind<S, A, D>['schedule']> {
   return {
     details: (prepared, at, expireAt) => ({
       ...kind.details(prepared),
@@ -35,13 +35,13 @@ export function helperSchedule<S extends FaultSpec>(kind: {
 }
 
 /** What a kind whose helper runs a plan of its own (a kill loop, stress-ng, a fill file) tells it. */
-export interface HelperPlan<S extends FaultSpec> {
+export interface HelperPlan<S extends FaultSpec, A, D> {
   /** the helper's command that takes the plan (`killplan`, `stressplan`, `fillplan`) */
   command: string;
   /** the plan's words after the instants */
-  words: (prepared: PreparedFault & { spec: S }) => string[];
+  words: (prepared: PreparedOf<S, A>) => string[];
   /** the kind's own lease details */
-  details: (prepared: PreparedFault & { spec: S }) => LeaseDetails;
+  details: (prepared: PreparedOf<S, A>) => LeaseDetails<D>;
   /** what the helper did not do when its record never says applied ("did not start stress-ng") */
   notApplied: string;
 }
@@ -51,12 +51,12 @@ export interface HelperPlan<S extends FaultSpec> {
  * instants in the helper's clock (now and no end, or T0/T1), refused by its exit code (nothing was
  * done) or taken (`armed …`); applying now waits for the helper's record of the start.
  */
-export function helperPlanClock<S extends FaultSpec>(
-  plan: HelperPlan<S>,
-): Pick<FaultKind<S>, 'apply' | 'nothingApplied'> & { schedule: NonNullable<FaultKind<S>['schedule']> } {
+export function helperPlanClock<S extends FaultSpec, A, D>(
+  plan: HelperPlan<S, A, D>,
+): Pick<FaultKind<S, A, D>, 'apply' | 'nothingApplied'> & { schedule: NonNullable<FaultKind<S, A, D>['schedule']> } {
   const hand = async (
     engine: FaultEngine,
-    prepared: PreparedFault & { spec: S },
+    prepared: PreparedOf<S, A>,
     at: { applyAt: number; revertAt: number; expireAt: number },
     rolledBack: boolean,
   ) => {

@@ -7,3 +7,24 @@ export { StressRefusedError } from './stress/stress-arm';
 export { DiskFillRefusedError } from './disk-fill/disk-fill-arm';
 export { parseStressCheck, readStress, type StressCheck } from './stress/stress-verify';
 export { DnsRefusedError, DNS_CONFIG_PATH } from './dns/dns-arm';
+// what each kind arms and keeps in its lease, for readers that know the kind (tests, benchmarks)
+export { kindPart, armedPart } from './kind-part';
+export { networkArmed, networkPart, type NetworkArmed, type NetworkLeasePart } from './network/network-part';
+export {
+  containerPart,
+  type ContainerArmed,
+  type ContainerLeasePart,
+  type ContainerWatchdog,
+} from './container/container-part';
+export {
+  blackholeArmed,
+  blackholePart,
+  type BlackholeArmed,
+  type BlackholeLeasePart,
+} from './blackhole/blackhole-part';
+export type { PartitionLeasePart } from './partition/partition.kind';
+export { resetArmed, resetPart, type ResetArmed, type ResetLeasePart } from './reset/reset-part';
+export { dnsArmed, dnsPart, type DnsArmed, type DnsLeasePart } from './dns/dns-part';
+export { processKillPart, type ProcessKillLeasePart } from './process-kill/process-kill-part';
+export { stressArmed, stressPart, type StressArmed, type StressLeasePart } from './stress/stress-part';
+export { diskFillArmed, diskFillPart, type DiskFillArmed, type DiskFillLeasePart } from './disk-fill/disk-fill-part';

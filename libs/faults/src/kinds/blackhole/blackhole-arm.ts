@@ -13,6 +13,7 @@ import type { HelperCap } from '../../engine/helper-client';
 import { resolvePeersOnEngine } from '../../engine/peer-resolver';
 import { armSidecar } from '../../engine/sidecar-arming';
 import type { PreparedBase } from '../fault-kind';
+import type { BlackholeArmed } from './blackhole-part';
 import { probeIptables } from './blackhole-probe';
 
 /** iptables-legacy reaches the kernel through a raw socket: the helper needs NET_RAW beside NET_ADMIN. */
@@ -42,7 +43,7 @@ export async function armBlackhole(
   spec: BlackholeFaultSpec,
   base: PreparedBase,
   options: PrepareOptions,
-): Promise<PreparedFault> {
+): Promise<PreparedFault<BlackholeArmed>> {
   const peers = await resolvePeers(engine, spec, base.target);
   if (peers?.problems.length) throw new PeerResolutionError(peers.problems, engine.id);
   const { helperId, offset, probed } = await armSidecar(
@@ -53,6 +54,6 @@ export async function armBlackhole(
     BLACKHOLE_HELPER_CAPS,
   );
   const compiled = compileBlackhole(spec, { id: randomBytes(4).toString('hex'), tool: probed, peers: peers?.peers });
-  const blackhole = { ...compiled, warnings: [...compiled.warnings, ...(peers?.notes ?? [])] };
-  return { ...base, strategy: 'sidecar', blackhole, helperContainerId: helperId, clockOffset: offset };
+  const armed = { ...compiled, warnings: [...compiled.warnings, ...(peers?.notes ?? [])] };
+  return { ...base, strategy: 'sidecar', armed, helperContainerId: helperId, clockOffset: offset };
 }

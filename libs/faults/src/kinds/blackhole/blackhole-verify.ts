@@ -10,6 +10,7 @@ import { inspectOrNull } from '../../engine/docker-exec';
 import type { FaultEngine } from '../../engine/fault-engine';
 import { parseHelperStatus } from '../../engine/helper-protocol';
 import type { StepRunner } from '../../engine/step-runner';
+import { blackholePart } from './blackhole-part';
 
 /** The filter table as `iptables -S` prints it, read with the lease's own (allow-listed) argv. */
 async function readRules(lease: FaultLease, runner: StepRunner): Promise<string> {
@@ -33,7 +34,7 @@ export async function verifyBlackholeLease(
   want: 'applied' | 'reverted',
   runner?: StepRunner,
 ): Promise<VerifyOutcome> {
-  const expected = lease.details?.blackhole;
+  const expected = blackholePart(lease).blackhole;
   if (!expected) return { ok: false, reasons: ['lease has no expected rules'] };
   const info = await inspectOrNull(engine.docker, lease.containerId);
   if (!info?.State?.Running)

@@ -2,6 +2,7 @@ import type { ContainerFaultSpec, FaultLease, PreparedFault, PrepareOptions } fr
 import type { FaultEngine } from '../../engine/fault-engine';
 import type { WatchdogAction } from '../../engine/watchdog-protocol';
 import type { PreparedBase } from '../fault-kind';
+import type { ContainerArmed } from './container-part';
 
 /**
  * What a watchdog undoes for each action. A restart leaves the container running (the engine
@@ -23,13 +24,13 @@ export async function armContainer(
   spec: ContainerFaultSpec,
   base: PreparedBase,
   options: PrepareOptions,
-): Promise<PreparedFault> {
+): Promise<PreparedFault<ContainerArmed>> {
   const action = watchdogActionOf(spec.action);
   // a planned end already past (a backstop test, a late re-arm): the worker reverts it at once
   if (!action || base.expiresAt.getTime() <= engine.now().getTime()) return { ...base, strategy: 'docker' };
   const started = engine.clock.monotonicMs();
   const armingId = base.abortNonce ?? 'unnamed';
-  const armed = await engine.watchdogs.arm(base.target, {
+  const watchdog = await engine.watchdogs.arm(base.target, {
     action,
     armingId,
     deadlineAt: base.expiresAt,
@@ -39,13 +40,15 @@ export async function armContainer(
   return {
     ...base,
     strategy: 'docker',
-    helperContainerId: armed.id,
-    clockOffset: armed.offset,
-    watchdog: {
-      armingId,
-      deadlineAt: base.expiresAt.toISOString(),
-      engineDeadlineMs: armed.engineDeadlineMs,
-      startedAt: armed.startedAt,
+    helperContainerId: watchdog.id,
+    clockOffset: watchdog.offset,
+    armed: {
+      watchdog: {
+        armingId,
+        deadlineAt: base.expiresAt.toISOString(),
+        engineDeadlineMs: watchdog.engineDeadlineMs,
+        startedAt: watchdog.startedAt,
+      },
     },
   };
 }
@@ -65,8 +68,12 @@ export class WatchdogLostError extends Error {
  * same container (in the window between this arming and T0) stands earlier watchdogs down; applying
  * then would leave the fault without its guard. One inspect on the way to T0.
  */
-export async function assertWatchdogArmed(engine: FaultEngine, prepared: PreparedFault, lease: FaultLease) {
-  if (!prepared.watchdog) return;
+export async function assertWatchdogArmed(
+  engine: FaultEngine,
+  prepared: PreparedFault<ContainerArmed>,
+  lease: FaultLease,
+) {
+  if (!prepared.armed?.watchdog) return;
   const info = await engine.helperOf(lease);
   if (!info?.State?.Running) throw new WatchdogLostError(prepared.target.containerName);
 }

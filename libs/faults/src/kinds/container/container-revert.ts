@@ -4,6 +4,7 @@ import type { FaultEngine } from '../../engine/fault-engine';
 import { HELPER_ROLE_LABEL } from '../../engine/helper-client';
 import { WATCHDOG_ROLE } from '../../engine/watchdog-client';
 import type { WatchdogRecord } from '../../engine/watchdog-protocol';
+import { containerPart } from './container-part';
 
 /**
  * Reverts a container fault from its lease alone (the executor's revert, an abort, the reaper):
@@ -42,7 +43,7 @@ async function standDownWatchdog(
 ): Promise<{ id: string; record: WatchdogRecord } | null> {
   const info = await engine.helperOf(lease);
   if (!info || info.Config?.Labels?.[HELPER_ROLE_LABEL] !== WATCHDOG_ROLE) return null;
-  return { id: info.Id, record: await engine.watchdogs.standDown(info.Id, lease.details?.watchdog?.armingId) };
+  return { id: info.Id, record: await engine.watchdogs.standDown(info.Id, containerPart(lease).watchdog?.armingId) };
 }
 
 async function revertTarget(engine: FaultEngine, lease: FaultLease): Promise<RevertResult> {
@@ -51,7 +52,7 @@ async function revertTarget(engine: FaultEngine, lease: FaultLease): Promise<Rev
   const info = await inspectOrNull(engine.docker, lease.containerId);
   if (!info) return { outcome: 'already_gone', at: now(), details: ['container removed'] };
   const c = engine.docker.getContainer(lease.containerId);
-  if (lease.details?.action === 'pause') {
+  if (containerPart(lease).action === 'pause') {
     if (!info.State.Paused) return { outcome: 'already_gone', at: now() };
     await c.unpause();
     return { outcome: 'reverted', at: now() };

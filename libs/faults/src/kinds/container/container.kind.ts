@@ -3,6 +3,7 @@ import { inspectOrNull } from '../../engine/docker-exec';
 import type { FaultEngine } from '../../engine/fault-engine';
 import type { FaultKind } from '../fault-kind';
 import { armContainer, assertWatchdogArmed, WatchdogLostError } from './container-arm';
+import { containerPart, type ContainerArmed, type ContainerLeasePart } from './container-part';
 import { revertContainer } from './container-revert';
 
 /** The Docker API call for a container fault and its inverse, written as the equivalent CLI argv. */
@@ -25,7 +26,7 @@ export function containerSteps(spec: ContainerFaultSpec, id: string): { apply: s
  * clock; a watchdog armed with each pause, stop and kill (container-arm.ts) undoes it at the
  * planned end by the engine's clock if nobody else did.
  */
-export const containerKind: FaultKind<ContainerFaultSpec> = {
+export const containerKind: FaultKind<ContainerFaultSpec, ContainerArmed, ContainerLeasePart> = {
   name: 'container',
   dedupeNetns: false,
   capabilities: () => ({ clock: 'worker', verifiable: false, reverify: false }),
@@ -53,11 +54,12 @@ export const containerKind: FaultKind<ContainerFaultSpec> = {
       revertArgv: [c.revert],
       verifyArgv: null,
       details: {
-        action: prepared.spec.action,
-        signal: prepared.spec.signal,
-        ...(prepared.watchdog
-          ? { watchdog: prepared.watchdog, clockCorrectionMs: prepared.clockOffset?.correctionMs ?? 0 }
-          : {}),
+        kindPart: {
+          action: prepared.spec.action,
+          signal: prepared.spec.signal,
+          ...(prepared.armed ? { watchdog: prepared.armed.watchdog } : {}),
+        },
+        ...(prepared.armed ? { clockCorrectionMs: prepared.clockOffset?.correctionMs ?? 0 } : {}),
       },
     };
   },
@@ -92,7 +94,7 @@ export const containerKind: FaultKind<ContainerFaultSpec> = {
 
 async function verifyContainer(engine: FaultEngine, lease: FaultLease): Promise<VerifyOutcome> {
   const info = await inspectOrNull(engine.docker, lease.containerId);
-  const action = lease.details?.action;
+  const { action } = containerPart(lease);
   if (!info) return { ok: false, reasons: [`container ${lease.containerName} is gone`] };
   if (action === 'pause')
     return info.State.Paused ? { ok: true } : { ok: false, reasons: [`${lease.containerName} is not paused`] };

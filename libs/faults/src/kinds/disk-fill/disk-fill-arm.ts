@@ -15,6 +15,7 @@ import { parseKeyValues } from '../../engine/helper-protocol';
 import { armSidecar } from '../../engine/sidecar-arming';
 import type { StepRunner } from '../../engine/step-runner';
 import type { PreparedBase } from '../fault-kind';
+import type { DiskFillArmed } from './disk-fill-part';
 
 export class DiskFillRefusedError extends Error {
   constructor(
@@ -104,7 +105,7 @@ export async function armDiskFill(
   spec: DiskFillFaultSpec,
   base: PreparedBase,
   options: PrepareOptions,
-): Promise<PreparedFault> {
+): Promise<PreparedFault<DiskFillArmed>> {
   const { containerId, containerName } = base.target;
   const refusal = fillNamespaceRefusal(await inspectOrNull(engine.docker, containerId), containerName);
   if (refusal) throw new DiskFillRefusedError(containerName, refusal);
@@ -119,10 +120,10 @@ export async function armDiskFill(
       user,
     );
   // as root first (most targets); a target of another user gets a helper of that user instead
-  const armed = await arm().catch((err: unknown) => {
+  const helper = await arm().catch((err: unknown) => {
     if (err instanceof FillRunAsError) return arm(err.user).then((a) => ({ ...a, user: err.user }));
     throw err;
   });
-  const diskFill = 'user' in armed ? { ...armed.probed, runAs: armed.user } : armed.probed;
-  return { ...base, strategy: 'sidecar', helperContainerId: armed.helperId, clockOffset: armed.offset, diskFill };
+  const plan = 'user' in helper ? { ...helper.probed, runAs: helper.user } : helper.probed;
+  return { ...base, strategy: 'sidecar', helperContainerId: helper.helperId, clockOffset: helper.offset, armed: plan };
 }

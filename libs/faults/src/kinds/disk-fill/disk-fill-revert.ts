@@ -13,6 +13,7 @@ import { parseKeyValues } from '../../engine/helper-protocol';
 import { revertHelperPlan } from '../../engine/helper-revert';
 import { HelperRunner, type StepRunner } from '../../engine/step-runner';
 import { fillNamespaceRefusal } from './disk-fill-arm';
+import { diskFillPart } from './disk-fill-part';
 import { checkFill } from './disk-fill-verify';
 
 /** Runs the lease's own revert argv (allow-listed: `gameday-fill rm PATH ID`); how many removed a file. */
@@ -87,7 +88,7 @@ async function revertFromRow(engine: FaultEngine, lease: FaultLease, plan: DiskF
  * record). Without: from the row alone (revertFromRow).
  */
 export async function revertDiskFill(engine: FaultEngine, lease: FaultLease, reason: string): Promise<RevertResult> {
-  const plan = lease.details?.diskFill;
+  const plan = diskFillPart(lease).diskFill;
   if (!plan) throw new Error('lease has no disk-fill plan');
   const helper = await engine.helperOf(lease);
   if (!helper?.State?.Running) return revertFromRow(engine, lease, plan);

@@ -12,6 +12,7 @@ import { execInContainer, inspectOrNull } from '../../engine/docker-exec';
 import type { FaultEngine } from '../../engine/fault-engine';
 import { parseKeyValues } from '../../engine/helper-protocol';
 import type { StepRunner } from '../../engine/step-runner';
+import { diskFillPart } from './disk-fill-part';
 
 /** `gameday-fill check PATH ID` through a helper in the target's PID namespace. */
 export async function checkFill(runner: StepRunner, plan: Pick<DiskFillPlan, 'path' | 'id'>): Promise<FillCheck> {
@@ -26,7 +27,7 @@ export async function checkFill(runner: StepRunner, plan: Pick<DiskFillPlan, 'pa
  * the helper created, as stat shows it through /proc/1/root (allocated blocks too).
  */
 export async function verifyDiskFillLease(engine: FaultEngine, lease: FaultLease): Promise<VerifyOutcome> {
-  const plan = lease.details?.diskFill;
+  const plan = diskFillPart(lease).diskFill;
   if (!plan) return { ok: false, reasons: ['lease has no disk-fill plan'] };
   const info = await inspectOrNull(engine.docker, lease.containerId);
   if (!info?.State?.Running) return { ok: false, reasons: [`target ${lease.containerName} is not running`] };

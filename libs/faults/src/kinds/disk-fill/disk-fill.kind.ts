@@ -4,6 +4,7 @@ import {
   type DiskFillFaultSpec,
   type DiskFillPlan,
   type FillProbe,
+  type LeaseDetails,
   type PreparedFault,
   type ResolvedTarget,
 } from '@gameday/core';
@@ -20,15 +21,11 @@ import {
   planForProbe,
   probeFillPath,
 } from './disk-fill-arm';
+import { diskFillArmed, type DiskFillArmed, type DiskFillLeasePart } from './disk-fill-part';
 import { revertDiskFill } from './disk-fill-revert';
 import { verifyDiskFillLease } from './disk-fill-verify';
 
 const HELPER_STATE_DIR = '/var/lib/gameday';
-
-function armedPlan(prepared: PreparedFault): DiskFillPlan {
-  if (!prepared.diskFill) throw new Error('a disk fill prepared without its plan');
-  return prepared.diskFill;
-}
 
 /** What runs in the helper: gameday-fill, with the instants filled in when the plan is handed over. */
 const fillArgv = (plan: DiskFillPlan): string[] => [
@@ -61,15 +58,15 @@ async function probeOnce(engine: FaultEngine, target: ResolvedTarget, path: stri
   }
 }
 
-const leaseDetails = (prepared: PreparedFault) => ({
-  diskFill: armedPlan(prepared),
+const leaseDetails = (prepared: PreparedFault<DiskFillArmed>): LeaseDetails<DiskFillLeasePart> => ({
+  kindPart: { diskFill: diskFillArmed(prepared) },
   clockCorrectionMs: prepared.clockOffset?.correctionMs ?? 0,
 });
 
-const fillClock = helperPlanClock<DiskFillFaultSpec>({
+const fillClock = helperPlanClock<DiskFillFaultSpec, DiskFillArmed, DiskFillLeasePart>({
   command: 'fillplan',
   words: (prepared) => {
-    const p = armedPlan(prepared);
+    const p = diskFillArmed(prepared);
     return [p.path, p.id, p.mode, String(p.value), String(p.floorBytes)];
   },
   details: leaseDetails,
@@ -83,7 +80,7 @@ const fillClock = helperPlanClock<DiskFillFaultSpec>({
  * shared with the engine keeps a floor of free space. Verify stats the file back; revert removes
  * it through the helper, or from the ledger row with a fresh helper.
  */
-export const diskFillKind: FaultKind<DiskFillFaultSpec> = {
+export const diskFillKind: FaultKind<DiskFillFaultSpec, DiskFillArmed, DiskFillLeasePart> = {
   name: 'disk-fill',
   // a filesystem per container: two containers sharing a network namespace are two targets
   dedupeNetns: false,
@@ -118,7 +115,7 @@ export const diskFillKind: FaultKind<DiskFillFaultSpec> = {
   prepare: armDiskFill,
 
   draftLease(prepared) {
-    const plan = armedPlan(prepared);
+    const plan = diskFillArmed(prepared);
     return {
       kind: 'disk-fill',
       applyArgv: [fillArgv(plan)],

@@ -14,6 +14,7 @@ import { parseKeyValues } from '../../engine/helper-protocol';
 import { armSidecar } from '../../engine/sidecar-arming';
 import type { StepRunner } from '../../engine/step-runner';
 import type { PreparedBase } from '../fault-kind';
+import type { DnsArmed } from './dns-part';
 
 /**
  * NET_RAW for iptables-legacy; SETUID and SETGID to start the resolver as its own uid (the nat
@@ -79,7 +80,7 @@ export async function armDns(
   spec: DnsFaultSpec,
   base: PreparedBase,
   options: PrepareOptions,
-): Promise<PreparedFault> {
+): Promise<PreparedFault<DnsArmed>> {
   const name = base.target.containerName;
   let compiled: ReturnType<typeof compileDns> | undefined;
   const { helperId, offset } = await armSidecar(
@@ -100,5 +101,5 @@ export async function armDns(
     DNS_HELPER_CAPS,
     'dns',
   );
-  return { ...base, strategy: 'sidecar', dns: compiled!, helperContainerId: helperId, clockOffset: offset };
+  return { ...base, strategy: 'sidecar', armed: compiled!, helperContainerId: helperId, clockOffset: offset };
 }

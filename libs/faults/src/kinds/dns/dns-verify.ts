@@ -9,6 +9,7 @@ import {
 import { inspectOrNull } from '../../engine/docker-exec';
 import type { FaultEngine } from '../../engine/fault-engine';
 import type { StepRunner } from '../../engine/step-runner';
+import { dnsPart } from './dns-part';
 
 /** Runs the lease's verify argv (allow-listed) in order: the nat table, then the resolver check. */
 async function readBack(lease: FaultLease, runner: StepRunner, count: number): Promise<string[]> {
@@ -24,7 +25,7 @@ async function readBack(lease: FaultLease, runner: StepRunner, count: number): P
 
 /** Reads the nat table and the resolver back through the helper: our rules in place and it answering. */
 export async function verifyDnsLease(engine: FaultEngine, lease: FaultLease): Promise<VerifyOutcome> {
-  const expected = lease.details?.dns;
+  const expected = dnsPart(lease).dns;
   if (!expected) return { ok: false, reasons: ['lease has no expected dns rules'] };
   const info = await inspectOrNull(engine.docker, lease.containerId);
   if (!info?.State?.Running) return { ok: false, reasons: [`target ${lease.containerName} is not running`] };
@@ -34,7 +35,7 @@ export async function verifyDnsLease(engine: FaultEngine, lease: FaultLease): Pr
 
 /** Throws unless none of our chain, rules or jump is left, read through the runner that reverted. */
 export async function confirmDnsReverted(engine: FaultEngine, lease: FaultLease, runner: StepRunner): Promise<void> {
-  const expected = lease.details?.dns;
+  const expected = dnsPart(lease).dns;
   if (!expected) return;
   const info = await inspectOrNull(engine.docker, lease.containerId);
   if (!info?.State?.Running) return;

@@ -1,20 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { compileDns, DNS_PORT_MIN, type DnsFaultSpec, type PreparedFault } from '@gameday/core';
+import { compileDns, DNS_PORT_MIN, type DnsFaultSpec, type LeaseDetails, type PreparedFault } from '@gameday/core';
 import { applyNowViaHelper } from '../../engine/helper-handover';
 import { revertInNetns } from '../../engine/netns-revert';
 import type { FaultKind } from '../fault-kind';
 import { helperCapabilities, helperSchedule } from '../helper-clock';
 import { armDns, DNS_HELPER_CAPS } from './dns-arm';
+import { dnsArmed, type DnsArmed, type DnsLeasePart } from './dns-part';
 import { confirmDnsReverted, verifyDnsLease } from './dns-verify';
 
-function compiledOf(prepared: PreparedFault) {
-  if (!prepared.dns) throw new Error('a dns fault prepared without its rules');
-  return prepared.dns;
-}
-
-const rulesDetails = (prepared: PreparedFault) => ({
-  dns: compiledOf(prepared).expected,
-  warnings: compiledOf(prepared).warnings,
+const rulesDetails = (prepared: PreparedFault<DnsArmed>): LeaseDetails<DnsLeasePart> => ({
+  kindPart: { dns: dnsArmed(prepared).expected },
+  warnings: dnsArmed(prepared).warnings,
 });
 
 /**
@@ -24,7 +20,7 @@ const rulesDetails = (prepared: PreparedFault) => ({
  * helper puts the rules in at T0 and takes them out (and stops the resolver) at T1 by its own
  * clock. Verify reads the nat table and the resolver back.
  */
-export const dnsKind: FaultKind<DnsFaultSpec> = {
+export const dnsKind: FaultKind<DnsFaultSpec, DnsArmed, DnsLeasePart> = {
   name: 'dns',
   // one netns, one nat table and one resolver: two containers sharing it are one target
   dedupeNetns: true,
@@ -56,7 +52,7 @@ export const dnsKind: FaultKind<DnsFaultSpec> = {
   prepare: armDns,
 
   draftLease(prepared) {
-    const compiled = compiledOf(prepared);
+    const compiled = dnsArmed(prepared);
     return {
       kind: 'dns',
       handle: compiled.expected.chain,
@@ -73,11 +69,11 @@ export const dnsKind: FaultKind<DnsFaultSpec> = {
 
   async apply(engine, prepared, lease) {
     await engine.assertArmedNetns(lease);
-    return applyNowViaHelper(engine, prepared, compiledOf(prepared));
+    return applyNowViaHelper(engine, prepared, dnsArmed(prepared));
   },
   // a failed step is rolled back by the helper itself: nothing else is known
   nothingApplied: () => false,
-  schedule: helperSchedule<DnsFaultSpec>({ steps: compiledOf, details: rulesDetails }),
+  schedule: helperSchedule({ steps: dnsArmed, details: rulesDetails }),
   verify: verifyDnsLease,
   revert: (engine, lease, reason) =>
     revertInNetns(engine, lease, reason, {

@@ -3,6 +3,7 @@ import { probeKernel } from '../../engine/capability-probe';
 import type { FaultEngine } from '../../engine/fault-engine';
 import { armSidecar } from '../../engine/sidecar-arming';
 import type { PreparedBase } from '../fault-kind';
+import type { NetworkArmed } from './network-part';
 
 /**
  * Arms a network fault ahead of T0: compiles it, probes the kernel features it needs in the
@@ -14,7 +15,7 @@ export async function armNetwork(
   spec: NetworkFaultSpec,
   base: PreparedBase,
   options: PrepareOptions,
-): Promise<PreparedFault> {
+): Promise<PreparedFault<NetworkArmed>> {
   const { target } = base;
   const compiled = compileNetworkFault(spec, engine.options.compile);
   const needs = { prio: compiled.apply.some((a) => a.includes('prio')), ingress: compiled.direction === 'ingress' };
@@ -22,7 +23,7 @@ export async function armNetwork(
     const { helperId, offset } = await armSidecar(engine, target, options, (runner) =>
       probeKernel(runner, needs, engine.id),
     );
-    return { ...base, strategy: 'sidecar', compiled, helperContainerId: helperId, clockOffset: offset };
+    return { ...base, strategy: 'sidecar', armed: compiled, helperContainerId: helperId, clockOffset: offset };
   }
   const started = engine.clock.monotonicMs();
   // in the netns resolved (never by the PID seen then: it may be another process's by now); nsenter
@@ -32,17 +33,17 @@ export async function armNetwork(
     return pinned?.inode;
   });
   engine.emit({ type: 'probe', result: 'ok', durationMs: engine.since(started), target: target.containerName });
-  const armed = netnsInode ? { ...target, netnsInode } : target;
+  const armedTarget = netnsInode ? { ...target, netnsInode } : target;
   // exec and nsenter apply from the worker, so without help their fault would depend on the
   // worker, Redis and Postgres to be removed. A helper in the target's netns guards it like the
   // sidecar's: it undoes the steps at expiry + grace, when stopped, or after a restart, with nobody
   // else involved. Armed before anything is applied, so the fault is never unguarded.
   const watchdog = await engine.armWatchdog(
-    armed,
+    armedTarget,
     compiled.apply,
     compiled.undo,
     base.expiresAt.getTime() + base.graceMs,
     base.abortNonce,
   );
-  return { ...base, target: armed, strategy: spec.strategy, compiled, helperContainerId: watchdog };
+  return { ...base, target: armedTarget, strategy: spec.strategy, armed: compiled, helperContainerId: watchdog };
 }

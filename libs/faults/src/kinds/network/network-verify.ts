@@ -10,6 +10,7 @@ import {
 import { inspectOrNull } from '../../engine/docker-exec';
 import type { FaultEngine } from '../../engine/fault-engine';
 import type { StepRunner } from '../../engine/step-runner';
+import { networkPart } from './network-part';
 
 async function readQdiscs(lease: FaultLease, runner: StepRunner): Promise<string[]> {
   const outputs: string[] = [];
@@ -35,7 +36,7 @@ export async function verifyNetwork(
   want: 'applied' | 'reverted',
   runner?: StepRunner,
 ): Promise<VerifyOutcome> {
-  const expected = lease.details?.expected;
+  const { expected } = networkPart(lease);
   if (!expected) return { ok: false, reasons: ['lease has no expected tree'] };
   const info = await inspectOrNull(engine.docker, lease.containerId);
   if (!info?.State?.Running)

@@ -2,8 +2,9 @@ import {
   compileNetworkFault,
   FaultStepError,
   rollbackSteps,
+  type CompiledNetworkFault,
+  type LeaseDetails,
   type NetworkFaultSpec,
-  type PreparedFault,
 } from '@gameday/core';
 import type { FaultEngine } from '../../engine/fault-engine';
 import { applyNowViaHelper } from '../../engine/helper-handover';
@@ -11,15 +12,22 @@ import type { StepRunner } from '../../engine/step-runner';
 import type { FaultKind } from '../fault-kind';
 import { helperCapabilities, helperSchedule } from '../helper-clock';
 import { armNetwork } from './network-arm';
+import { networkArmed, type NetworkArmed, type NetworkLeasePart } from './network-part';
 import { revertNetwork } from './network-revert';
 import { verifyNetwork } from './network-verify';
+
+/** What verify and revert read back (the expected tree), with the compile's warnings. */
+const rulesDetails = (compiled: CompiledNetworkFault): LeaseDetails<NetworkLeasePart> => ({
+  kindPart: { expected: compiled.expected },
+  warnings: compiled.warnings,
+});
 
 /**
  * Network faults (netem, optionally scoped or on ingress) through tc in the target's network
  * namespace: compiled in core, applied by the helper (sidecar, which keeps the fault's clock) or
  * from the worker (exec, nsenter, guarded by a watchdog helper), read back from the kernel.
  */
-export const networkKind: FaultKind<NetworkFaultSpec> = {
+export const networkKind: FaultKind<NetworkFaultSpec, NetworkArmed, NetworkLeasePart> = {
   name: 'network',
   // one netns, one qdisc tree: two containers sharing it are one target
   dedupeNetns: true,
@@ -48,7 +56,7 @@ export const networkKind: FaultKind<NetworkFaultSpec> = {
   prepare: armNetwork,
 
   draftLease(prepared) {
-    const compiled = prepared.compiled!;
+    const compiled = networkArmed(prepared);
     return {
       kind: 'network',
       device: compiled.device,
@@ -57,8 +65,7 @@ export const networkKind: FaultKind<NetworkFaultSpec> = {
       verifyArgv: compiled.verify,
       revertArgv: compiled.revert,
       details: {
-        expected: compiled.expected,
-        warnings: compiled.warnings,
+        ...rulesDetails(compiled),
         selfExpiryAt: new Date(prepared.expiresAt.getTime() + prepared.graceMs).toISOString(),
         clockCorrectionMs: prepared.clockOffset?.correctionMs ?? 0,
         ...(prepared.target.netnsInode ? { netnsInode: prepared.target.netnsInode } : {}),
@@ -69,25 +76,26 @@ export const networkKind: FaultKind<NetworkFaultSpec> = {
   async apply(engine, prepared, lease) {
     if (prepared.strategy === 'sidecar') {
       await engine.assertArmedNetns(lease);
-      return applyNowViaHelper(engine, prepared, prepared.compiled!);
+      return applyNowViaHelper(engine, prepared, networkArmed(prepared));
     }
-    return engine.inArmedNetns(prepared.strategy, lease, (runner) => applyDirect(engine, prepared, runner));
+    return engine.inArmedNetns(prepared.strategy, lease, (runner) =>
+      applyDirect(engine, networkArmed(prepared), runner),
+    );
   },
 
   // a failed step is rolled back by apply itself (FaultStepError.rolledBack): nothing else is known
   nothingApplied: () => false,
 
   schedule: helperSchedule({
-    steps: (prepared) => prepared.compiled!,
-    details: (prepared) => ({ expected: prepared.compiled!.expected, warnings: prepared.compiled!.warnings }),
+    steps: networkArmed,
+    details: (prepared) => rulesDetails(networkArmed(prepared)),
   }),
 
   verify: (engine, lease) => verifyNetwork(engine, lease, 'applied'),
   revert: revertNetwork,
 };
 
-async function applyDirect(engine: FaultEngine, prepared: PreparedFault, runner: StepRunner): Promise<Date> {
-  const compiled = prepared.compiled!;
+async function applyDirect(engine: FaultEngine, compiled: NetworkArmed, runner: StepRunner): Promise<Date> {
   for (let i = 0; i < compiled.apply.length; i++) {
     const r = await runner.run(compiled.apply[i]);
     if (r.exitCode !== 0) {

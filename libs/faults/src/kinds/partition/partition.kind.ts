@@ -12,7 +12,9 @@ import {
 import { armBlackhole } from '../blackhole/blackhole-arm';
 import { blackholeKind } from '../blackhole/blackhole.kind';
 import { blackholeActions, blackholeLeasePart } from '../blackhole/blackhole-lease';
+import type { BlackholeArmed, BlackholeLeasePart } from '../blackhole/blackhole-part';
 import type { FaultKind } from '../fault-kind';
+import { kindPart } from '../kind-part';
 
 function sideOf(target: ResolvedTarget): PartitionSide {
   // only the kind's own resolveTargets makes a partition's targets: a target without a side is a bug
@@ -30,6 +32,12 @@ function sideBlackhole(spec: PartitionFaultSpec, target: ResolvedTarget): Blackh
   );
 }
 
+/** A partition's side's part of its lease: the blackhole's, and the group of the lease's netns. */
+export interface PartitionLeasePart extends BlackholeLeasePart {
+  /** "between.0 (compose shop/api)"; the peers are the other group's */
+  partitionSide: string;
+}
+
 const sideDetails = (prepared: PreparedFault) => ({ partitionSide: sideOf(prepared.target).group });
 
 /**
@@ -38,7 +46,7 @@ const sideDetails = (prepared: PreparedFault) => ({ partitionSide: sideOf(prepar
  * traffic with anyone else is untouched. One prepared fault and one lease per netns; the rules,
  * the helper's clock, verify and revert are the blackhole's own.
  */
-export const partitionKind: FaultKind<PartitionFaultSpec> = {
+export const partitionKind: FaultKind<PartitionFaultSpec, BlackholeArmed, PartitionLeasePart> = {
   name: 'partition',
   dedupeNetns: true,
   capabilities: blackholeKind.capabilities,
@@ -68,5 +76,6 @@ export const partitionKind: FaultKind<PartitionFaultSpec> = {
   },
 
   draftLease: (prepared) => blackholeLeasePart('partition', prepared, sideDetails),
-  ...blackholeActions<PartitionFaultSpec>(sideDetails),
+  ...blackholeActions<PartitionFaultSpec, Pick<PartitionLeasePart, 'partitionSide'>>(sideDetails),
+  side: (lease) => kindPart<PartitionLeasePart>(lease).partitionSide,
 };

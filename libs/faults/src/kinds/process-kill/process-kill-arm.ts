@@ -81,7 +81,7 @@ export async function armProcessKill(
   spec: ProcessKillFaultSpec,
   base: PreparedBase,
   options: PrepareOptions,
-): Promise<PreparedFault> {
+): Promise<PreparedFault<undefined>> {
   await assertOwnPidns(engine, base.target);
   const { helperId, offset } = await armSidecar(
     engine,

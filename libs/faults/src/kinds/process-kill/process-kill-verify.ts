@@ -10,6 +10,7 @@ import {
 import { execInContainer, inspectOrNull } from '../../engine/docker-exec';
 import type { FaultEngine } from '../../engine/fault-engine';
 import { parseKeyValues } from '../../engine/helper-protocol';
+import { processKillPart } from './process-kill-part';
 
 /**
  * Reads the helper's record of a process kill and judges it: the helper is in its window, its
@@ -18,7 +19,7 @@ import { parseKeyValues } from '../../engine/helper-protocol';
  * leaves no state, and a process of the name may have been started again on purpose.
  */
 export async function verifyProcessKillLease(engine: FaultEngine, lease: FaultLease): Promise<VerifyOutcome> {
-  const plan = lease.details?.processKill;
+  const plan = processKillPart(lease).processKill;
   if (!plan) return { ok: false, reasons: ['lease has no process-kill plan'] };
   const info = await inspectOrNull(engine.docker, lease.containerId);
   if (!info?.State?.Running) return { ok: false, reasons: [`target ${lease.containerName} is not running`] };

@@ -10,6 +10,7 @@ import type { FaultEngine } from '../../engine/fault-engine';
 import type { FaultKind } from '../fault-kind';
 import { helperCapabilities, helperPlanClock } from '../helper-clock';
 import { armProcessKill, KILL_STATE_DIR, pidNamespaceRefusal } from './process-kill-arm';
+import type { ProcessKillLeasePart } from './process-kill-part';
 import { revertProcessKill } from './process-kill-revert';
 import { verifyProcessKillLease } from './process-kill-verify';
 
@@ -21,13 +22,13 @@ function killArgv(plan: ProcessKillPlan, at: { applyAt: string; endAt: string })
 const PLACEHOLDERS = { applyAt: '<T0 ms>', endAt: '<T1 ms>' };
 
 // the helper signals at T0, then every everyMs (0: once) until T1
-const killClock = helperPlanClock<ProcessKillFaultSpec>({
+const killClock = helperPlanClock<ProcessKillFaultSpec, undefined, ProcessKillLeasePart>({
   command: 'killplan',
   words: (prepared) => {
     const plan = processKillPlan(prepared.spec);
     return [String(plan.everyMs), plan.signal, plan.process];
   },
-  details: (prepared) => ({ processKill: processKillPlan(prepared.spec) }),
+  details: (prepared) => ({ kindPart: { processKill: processKillPlan(prepared.spec) } }),
   notApplied: 'made no round of its plan',
 });
 
@@ -61,9 +62,10 @@ async function processesNow(
  * T1. A sidecar helper in the target's PID namespace (KILL only, no network) keeps the clock:
  * gameday-kill waits for T0 on an absolute timer, signals, repeats on its grid, stops at T1 by
  * itself (or at the expiry, on TERM, after a restart, on USR2), and records every signal. Verify
- * reads that record; there is nothing in the target to revert, only a repetition to stop.
+ * reads that record; there is nothing in the target to revert, only a repetition to stop. Its
+ * prepare arms nothing but the helper (`armed` stays undefined): the plan is the spec's.
  */
-export const processKillKind: FaultKind<ProcessKillFaultSpec> = {
+export const processKillKind: FaultKind<ProcessKillFaultSpec, undefined, ProcessKillLeasePart> = {
   name: 'process-kill',
   // a PID namespace per container: two containers sharing a network namespace are two targets
   dedupeNetns: false,
@@ -114,7 +116,7 @@ export const processKillKind: FaultKind<ProcessKillFaultSpec> = {
       revertArgv: [],
       verifyArgv: null,
       details: {
-        processKill: plan,
+        kindPart: { processKill: plan },
         selfExpiryAt: new Date(prepared.expiresAt.getTime() + prepared.graceMs).toISOString(),
         clockCorrectionMs: prepared.clockOffset?.correctionMs ?? 0,
       },

@@ -2,6 +2,7 @@ import {
   compileReset,
   PeerResolutionError,
   type FaultLease,
+  type LeaseDetails,
   type ResetFaultSpec,
   type VerifyOutcome,
 } from '@gameday/core';
@@ -14,8 +15,15 @@ import { resetIssues } from '../blackhole/blackhole-verify';
 import type { FaultKind } from '../fault-kind';
 import { helperSchedule } from '../helper-clock';
 import { revertHelperPlan } from '../../engine/helper-revert';
+import { resetArmed, type ResetArmed, type ResetLeasePart } from './reset-part';
 
 const steps = (argv: string[]) => ({ apply: [argv], undo: [null] });
+
+/** The peers as resolved when armed, with the compile's warnings (nothing to revert, nothing to read back). */
+const stepDetails = (compiled: ResetArmed): LeaseDetails<ResetLeasePart> => ({
+  kindPart: compiled.peers ? { peers: compiled.peers } : {},
+  warnings: compiled.warnings,
+});
 
 /** The helper's record: the reset ran at T0 with status 0 (a helper gone: nothing is known). */
 async function verifyReset(engine: FaultEngine, lease: FaultLease): Promise<VerifyOutcome> {
@@ -31,7 +39,7 @@ async function verifyReset(engine: FaultEngine, lease: FaultLease): Promise<Veri
  * timer does it by its own clock through sock_diag; nothing stays to remove, so a revert only
  * ends the helper's plan (before T0 it cancels the reset), and verify reads the helper's record.
  */
-export const resetKind: FaultKind<ResetFaultSpec> = {
+export const resetKind: FaultKind<ResetFaultSpec, ResetArmed, ResetLeasePart> = {
   name: 'reset',
   dedupeNetns: true,
   // the reset happens once: nothing to re-check during the window
@@ -68,12 +76,12 @@ export const resetKind: FaultKind<ResetFaultSpec> = {
       BLACKHOLE_HELPER_CAPS,
     );
     const compiled = compileReset(spec, peers?.peers);
-    const reset = { ...compiled, warnings: [...compiled.warnings, ...(peers?.notes ?? [])] };
-    return { ...base, strategy: 'sidecar', reset, helperContainerId: helperId, clockOffset: offset };
+    const armed = { ...compiled, warnings: [...compiled.warnings, ...(peers?.notes ?? [])] };
+    return { ...base, strategy: 'sidecar', armed, helperContainerId: helperId, clockOffset: offset };
   },
 
   draftLease(prepared) {
-    const compiled = prepared.reset!;
+    const compiled = resetArmed(prepared);
     return {
       kind: 'reset',
       handle: 'reset',
@@ -81,8 +89,7 @@ export const resetKind: FaultKind<ResetFaultSpec> = {
       verifyArgv: null,
       revertArgv: [],
       details: {
-        ...(compiled.peers ? { peers: compiled.peers } : {}),
-        warnings: compiled.warnings,
+        ...stepDetails(compiled),
         selfExpiryAt: new Date(prepared.expiresAt.getTime() + prepared.graceMs).toISOString(),
         clockCorrectionMs: prepared.clockOffset?.correctionMs ?? 0,
       },
@@ -91,17 +98,14 @@ export const resetKind: FaultKind<ResetFaultSpec> = {
 
   async apply(engine, prepared, lease) {
     await engine.assertArmedNetns(lease);
-    return applyNowViaHelper(engine, prepared, steps(prepared.reset!.argv));
+    return applyNowViaHelper(engine, prepared, steps(resetArmed(prepared).argv));
   },
 
   nothingApplied: () => false,
 
   schedule: helperSchedule({
-    steps: (prepared) => steps(prepared.reset!.argv),
-    details: (prepared) => ({
-      ...(prepared.reset!.peers ? { peers: prepared.reset!.peers } : {}),
-      warnings: prepared.reset!.warnings,
-    }),
+    steps: (prepared) => steps(resetArmed(prepared).argv),
+    details: (prepared) => stepDetails(resetArmed(prepared)),
   }),
 
   verify: verifyReset,

@@ -14,6 +14,7 @@ import { parseKeyValues } from '../../engine/helper-protocol';
 import { armSidecar } from '../../engine/sidecar-arming';
 import type { StepRunner } from '../../engine/step-runner';
 import type { PreparedBase } from '../fault-kind';
+import type { StressArmed } from './stress-part';
 
 export class StressRefusedError extends Error {
   constructor(
@@ -74,7 +75,7 @@ export async function armStress(
   spec: StressFaultSpec,
   base: PreparedBase,
   options: PrepareOptions,
-): Promise<PreparedFault> {
+): Promise<PreparedFault<StressArmed>> {
   const { containerId, containerName } = base.target;
   const plan = planForTarget(spec, await inspectOrNull(engine.docker, containerId), containerName);
   const { helperId, offset, probed } = await armSidecar(
@@ -90,6 +91,6 @@ export async function armStress(
     strategy: 'sidecar',
     helperContainerId: helperId,
     clockOffset: offset,
-    stress: { ...plan, ...probed },
+    armed: { ...plan, ...probed },
   };
 }

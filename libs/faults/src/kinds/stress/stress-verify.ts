@@ -2,6 +2,7 @@ import { FaultStepError, type FaultLease, type VerifyOutcome } from '@gameday/co
 import { execInContainer, inspectOrNull } from '../../engine/docker-exec';
 import type { FaultEngine } from '../../engine/fault-engine';
 import { parseKeyValues } from '../../engine/helper-protocol';
+import { stressPart } from './stress-part';
 
 /** What `gameday-helper stresscheck` reports: stress-ng processes now and the target cgroup's counters. */
 export interface StressCheck {
@@ -37,7 +38,7 @@ export async function readStress(engine: FaultEngine, helperId: string): Promise
  * cgroup, as read from /proc/PID/cgroup in the helper. A target gone (OOM-killed, say) is named.
  */
 export async function verifyStressLease(engine: FaultEngine, lease: FaultLease): Promise<VerifyOutcome> {
-  const plan = lease.details?.stress;
+  const plan = stressPart(lease).stress;
   if (!plan) return { ok: false, reasons: ['lease has no stress plan'] };
   const info = await inspectOrNull(engine.docker, lease.containerId);
   if (!info?.State?.Running)

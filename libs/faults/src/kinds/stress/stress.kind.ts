@@ -1,14 +1,9 @@
-import {
-  stressNgArgv,
-  type ArmedStressPlan,
-  type PreparedFault,
-  type StressFaultSpec,
-  type StressPlan,
-} from '@gameday/core';
+import { stressNgArgv, type StressFaultSpec, type StressPlan } from '@gameday/core';
 import { inspectOrNull } from '../../engine/docker-exec';
 import type { FaultKind } from '../fault-kind';
 import { helperCapabilities, helperPlanClock } from '../helper-clock';
 import { armStress, planForTarget, StressRefusedError } from './stress-arm';
+import { stressArmed, type StressArmed, type StressLeasePart } from './stress-part';
 import { revertStress } from './stress-revert';
 import { verifyStressLease } from './stress-verify';
 
@@ -16,18 +11,13 @@ import { verifyStressLease } from './stress-verify';
 const stressWords = (plan: StressPlan): string[] =>
   stressNgArgv(plan, 0).map((w, i, a) => (a[i - 1] === '--timeout' ? '<T1 - T0 + 2 s>' : w));
 
-function armedPlan(prepared: PreparedFault): ArmedStressPlan {
-  if (!prepared.stress) throw new Error('a stress fault prepared without its plan');
-  return prepared.stress;
-}
-
-const stressClock = helperPlanClock<StressFaultSpec>({
+const stressClock = helperPlanClock<StressFaultSpec, StressArmed, StressLeasePart>({
   command: 'stressplan',
   words: (prepared) => {
-    const p = armedPlan(prepared);
+    const p = stressArmed(prepared);
     return [p.cgroupPath, p.cpuWorkers, p.cpuLoad, p.memoryMb, p.ioWorkers ?? 0, p.ioMb ?? 0].map(String);
   },
-  details: (prepared) => ({ stress: armedPlan(prepared) }),
+  details: (prepared) => ({ kindPart: { stress: stressArmed(prepared) } }),
   notApplied: 'did not start stress-ng',
 });
 
@@ -38,7 +28,7 @@ const stressClock = helperPlanClock<StressFaultSpec>({
  * engine's cgroup filesystem and a PID namespace of its own (stress-ng dies with it). Verify reads
  * the processes and their cgroup back; revert stops them through the helper.
  */
-export const stressKind: FaultKind<StressFaultSpec> = {
+export const stressKind: FaultKind<StressFaultSpec, StressArmed, StressLeasePart> = {
   name: 'stress',
   // a cgroup per container: two containers sharing a network namespace are two targets
   dedupeNetns: false,
@@ -70,12 +60,12 @@ export const stressKind: FaultKind<StressFaultSpec> = {
   draftLease(prepared) {
     return {
       kind: 'stress',
-      applyArgv: [stressWords(armedPlan(prepared))],
+      applyArgv: [stressWords(stressArmed(prepared))],
       // nothing is run from the row: the helper stops stress-ng, and its removal kills it
       revertArgv: [],
       verifyArgv: null,
       details: {
-        stress: armedPlan(prepared),
+        kindPart: { stress: stressArmed(prepared) },
         selfExpiryAt: new Date(prepared.expiresAt.getTime() + prepared.graceMs).toISOString(),
         clockCorrectionMs: prepared.clockOffset?.correctionMs ?? 0,
       },

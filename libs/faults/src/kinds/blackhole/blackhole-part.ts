@@ -1,0 +1,20 @@
+import type { BlackholeExpected, CompiledBlackhole, FaultLease, PreparedFault, ResolvedPeer } from '@gameday/core';
+import { armedPart, kindPart } from '../kind-part';
+
+/** What a blackhole (or a partition's side) arms: its rules, compiled for the iptables variant the probe chose. */
+export type BlackholeArmed = CompiledBlackhole;
+
+/**
+ * The rules' part of a lease, whichever kind asked for them: the variant, our chains and the rule
+ * lines verification expects, and each peer with the addresses it was resolved to when armed
+ * (never resolved again).
+ */
+export interface BlackholeLeasePart {
+  blackhole: BlackholeExpected;
+  peers?: ResolvedPeer[];
+}
+
+export const blackholeArmed = (prepared: Pick<PreparedFault, 'armed'>): BlackholeArmed =>
+  armedPart<BlackholeArmed>(prepared, 'a blackhole prepared without its rules');
+
+export const blackholePart = (lease: Pick<FaultLease, 'details'>) => kindPart<BlackholeLeasePart>(lease);
