@@ -150,3 +150,29 @@ it('lets the steps of one run share a network namespace, and hands its lock on w
     await deleteGameDays(prisma, [gameDay.id]);
   }
 });
+
+it("reverts a pause from a row the previous version wrote (the kind's fields at the top level of its details)", async () => {
+  await docker.getContainer(targetId).pause();
+  // as the previous version recorded a container fault, still open when this version starts
+  const { id } = await prisma.activeFault.create({
+    data: {
+      experimentIndex: 0,
+      kind: 'container',
+      strategy: 'docker',
+      engine: 'ledger-test',
+      containerId: targetId,
+      containerName: `${name}-target`,
+      applyArgv: [['docker', 'pause', targetId]],
+      revertArgv: [['docker', 'unpause', targetId]],
+      details: { action: 'pause', step: 'old' },
+      expiresAt: new Date(),
+    },
+  });
+  const lease = (await leases.get(id))!;
+  expect(lease.details).toEqual({ kindPart: { action: 'pause' }, step: 'old' });
+  // the action read from the row: an unpause of a pause ("already_gone" had it been lost)
+  const reverted = await revertLease(driver, leases, createMetrics({ defaults: false }), lease, 'test');
+  expect(reverted.outcome).toBe('reverted');
+  expect((await docker.getContainer(targetId).inspect()).State.Paused).toBe(false);
+  expect((await leases.get(id))!.revertedAt).not.toBeNull();
+});
