@@ -105,7 +105,9 @@ describe('process kill on a real kernel with cgroup v2: Docker inside user-mode-
       while (Date.now() < t1 + 4_000) {
         const started = Date.now();
         const r = await get(500);
-        if (r !== 'ok') {
+        // a killed server refuses (or resets a request it was answering); a slow answer is the
+        // one-vCPU guest busy (once 3 s before T0, beside the other lab lane), not a kill
+        if (r === 'ECONNREFUSED' || r === 'ECONNRESET') {
           down ??= started;
           lastDown = started;
         }
