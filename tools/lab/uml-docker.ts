@@ -121,7 +121,6 @@ export interface DockerdRestart {
   answeringAt: number;
 }
 
-
 async function ip(...args: string[]): Promise<void> {
   await run('ip', args);
 }
