@@ -456,22 +456,6 @@ export class RollbackLab {
     return left;
   }
 
-  /**
-   * Waits (up to `timeoutMs`) until no helper container is left in the lab's engine: the workers
-   * remove a run's helpers once it has ended, a moment after its status says so. Returns how many
-   * are still there; the release check then names them.
-   */
-  async helpersGone(timeoutMs: number): Promise<number> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const left = (await this.lab.docker.listContainers({ all: true })).filter((c) =>
-        c.Names.some((n) => n.startsWith('/gameday-helper-')),
-      ).length;
-      if (left === 0 || Date.now() > deadline) return left;
-      await sleep(250);
-    }
-  }
-
   /** The run's events, one line each, for failure messages. */
   /**
    * How long the run armed: its phase.arming event to its fault.armed (appended once the helper

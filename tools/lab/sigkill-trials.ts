@@ -117,9 +117,6 @@ export function describeSigkillTrials({ name, redisDb, faults: FAULTS, trials: T
             rows,
           );
         }
-        // the survivor removes the last run's helper a moment after the run has ended: not
-        // stopped before it has (a stress helper was still there when the workers were stopped)
-        await rl?.helpersGone(30_000);
         await rl?.stop();
         // nothing of this file stays in the (shared) engine: targets removed, no helper left
         if (rl) expect(await rl.release()).toEqual([]);
