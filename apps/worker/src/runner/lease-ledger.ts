@@ -125,16 +125,6 @@ export class LeaseLedger {
     await this.leases.claimRevert(leaseId, until);
   }
 
-  /** A backstop takes the lease until `until` only when nobody holds it at `now`; false when another layer does. */
-  claimIfFree(leaseId: string, until: Date, now: Date): Promise<boolean> {
-    return this.leases.claimRevert(leaseId, until, now);
-  }
-
-  /** Lets a hold go at `now` (a backstop whose revert failed: the next sweep may try at once). */
-  async release(leaseId: string, now: Date): Promise<void> {
-    await this.leases.claimRevert(leaseId, now);
-  }
-
   /** Idempotent: a lease already reverted keeps its first instant and reason. */
   reverted(leaseId: string, at: Date, reason: string): Promise<void> {
     return this.leases.markReverted(leaseId, at, reason);

@@ -101,13 +101,12 @@ export async function backstopRevertLease(
   now: Date,
   unrecorded?: Pick<UnrecordedReverts, 'add' | 'get' | 'forget'>,
 ): Promise<RevertedLease | null> {
-  const ledger = new LeaseLedger(leases);
-  if (!(await ledger.claimIfFree(lease.id, new Date(now.getTime() + REVERT_CLAIM_MS), now))) return null;
+  if (!(await leases.claimRevert(lease.id, new Date(now.getTime() + REVERT_CLAIM_MS), now))) return null;
   try {
     return await revertLease(driver, leases, metrics, lease, reason, unrecorded);
   } catch (error) {
     // failed: the next sweep or retry may try at once
-    await ledger.release(lease.id, now).catch(() => undefined);
+    await leases.claimRevert(lease.id, now).catch(() => undefined);
     throw error;
   }
 }
