@@ -137,14 +137,8 @@ export class PrismaLeaseRepository implements LeaseRepository {
         .catch(() => undefined);
   }
 
-  async claimRevert(id: string, until: Date, ifFreeAt?: Date): Promise<boolean> {
-    // one statement: two backstops reading the row at once cannot both take it
-    const free = ifFreeAt ? { OR: [{ revertClaimedUntil: null }, { revertClaimedUntil: { lte: ifFreeAt } }] } : {};
-    const { count } = await this.prisma.activeFault.updateMany({
-      where: { id, revertedAt: null, ...free },
-      data: { revertClaimedUntil: until },
-    });
-    return count === 1;
+  async claimRevert(id: string, until: Date): Promise<void> {
+    await this.prisma.activeFault.updateMany({ where: { id, revertedAt: null }, data: { revertClaimedUntil: until } });
   }
 
   async recordRevertFailure(id: string, error: string): Promise<void> {

@@ -194,35 +194,3 @@ describe('FaultConfirmation.reverted of a lease another layer closed already (a 
     );
   });
 });
-
-describe('FaultConfirmation.reverted while a backstop is on the lease', () => {
-  it('lets the backstop finish, then keeps its record, asking the engine nothing', async () => {
-    let asked = 0;
-    const driver = {
-      engine: 'engine-a',
-      revert: async (): Promise<RevertOutcome> => (asked++, { reverted: false, error: new Error('exit code 126') }),
-      readTimeline: async (): Promise<HelperTimeline> => (asked++, { state: 'unknown' }),
-    };
-    const { ledger, lease, confirmation, ep } = await setup(driver as unknown as RestartingEngine);
-    // the delayed revert job holds the lease and closes it 400 ms later
-    expect(await ledger.claimRevert(lease.id, new Date(Date.now() + 15_000), new Date())).toBe(true);
-    const closedAt = new Date();
-    setTimeout(() => void ledger.markReverted(lease.id, closedAt, 'planned_end'), 400);
-
-    const confirmed = await confirmation.reverted('run-1', [lease], ep, 'planned_end');
-
-    expect(confirmed!.at).toEqual(closedAt);
-    expect(asked).toBe(0);
-  });
-
-  it('a second backstop leaves a lease the first holds', async () => {
-    const { ledger, lease } = await setup(new RestartingEngine(0, new Date()));
-    const now = new Date();
-    expect(await ledger.claimRevert(lease.id, new Date(now.getTime() + 15_000), now)).toBe(true);
-    expect(await ledger.claimRevert(lease.id, new Date(now.getTime() + 15_000), now)).toBe(false);
-    // once the hold has lapsed, it may
-    expect(await ledger.claimRevert(lease.id, new Date(now.getTime() + 30_000), new Date(now.getTime() + 16_000))).toBe(
-      true,
-    );
-  });
-});

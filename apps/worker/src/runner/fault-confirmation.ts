@@ -13,7 +13,7 @@ import { faultCapabilities } from '@gameday/faults';
 import type { GameDayMetrics } from '@gameday/metrics';
 import { stepPrefix } from './armed-step';
 import { LeaseLedger, revertInstant, revertReason } from './lease-ledger';
-import { REVERT_CLAIM_MS, revertClaimed } from './lease-revert';
+import { REVERT_CLAIM_MS } from './lease-revert';
 
 /** How long after the first look we wait for the helper to report that it applied/reverted. */
 const CONFIRM_TIMEOUT_MS = 5_000;
@@ -229,16 +229,6 @@ export class FaultConfirmation {
     let latest = 0;
     let worst = Number.NEGATIVE_INFINITY;
     // the backstops due shortly after T1 wait while we confirm, rather than repeat our docker execs
-    // a backstop on a lease now (a resumed run comes after the planned end) is let finish first,
-    // within one claim's length: the two asking one helper at once raced its removal
-    const waitUntil = this.clock.monotonicMs() + REVERT_CLAIM_MS;
-    for (const lease of leases) {
-      while (!early.has(lease.id) && this.clock.monotonicMs() < waitUntil) {
-        const row = await this.leases.get(lease.id);
-        if (!row || row.revertedAt || !revertClaimed(row, this.clock.now())) break;
-        await new Promise((r) => setTimeout(r, 250));
-      }
-    }
     const claimUntil = new Date(this.clock.now().getTime() + REVERT_CLAIM_MS);
     for (const lease of leases) await this.ledger.claim(lease.id, claimUntil);
     // A lease another layer closed already (a resumed run comes after the fault queue's revert or

@@ -16,7 +16,7 @@ import {
   hostWorker,
 } from '@gameday/queue';
 import { DryRunProcessor } from './dry-run.processor';
-import { BACKSTOP_DELAY_MS, backstopRevertLease, openLeases, revertClaimed, revertLease } from './lease-revert';
+import { BACKSTOP_DELAY_MS, openLeases, revertClaimed, revertLease } from './lease-revert';
 import { UnrecordedReverts } from './unrecorded-reverts';
 import { FAULT_DRIVER, LEASE_REPOSITORY } from './runner.tokens';
 
@@ -143,20 +143,8 @@ export class FaultJobs implements OnApplicationBootstrap, OnModuleDestroy {
     );
     const results = await Promise.allSettled(
       open.map(async (lease) => {
-        // the planned end's backstop yields to a layer already on it; an abort never waits
-        const r =
-          reason === 'planned_end'
-            ? await backstopRevertLease(
-                this.driver,
-                this.leases,
-                this.metrics,
-                lease,
-                reason,
-                this.clock.now(),
-                this.unrecorded,
-              )
-            : await revertLease(this.driver, this.leases, this.metrics, lease, reason, this.unrecorded);
-        if (r && lease.runId) {
+        const r = await revertLease(this.driver, this.leases, this.metrics, lease, reason, this.unrecorded);
+        if (lease.runId) {
           await this.runs.appendEvent(lease.runId, {
             type: 'fault.reverted',
             experimentIndex: lease.experimentIndex,

@@ -121,8 +121,8 @@ export class LeaseLedger {
   }
 
   /** The executor confirms the planned revert until `until`; the backstops wait meanwhile. */
-  async claim(leaseId: string, until: Date): Promise<void> {
-    await this.leases.claimRevert(leaseId, until);
+  claim(leaseId: string, until: Date): Promise<void> {
+    return this.leases.claimRevert(leaseId, until);
   }
 
   /** Idempotent: a lease already reverted keeps its first instant and reason. */

@@ -12,7 +12,7 @@ import {
 import { APP_CONFIG, CLOCK, type AppConfig } from '@gameday/config';
 import { RunRepository } from '@gameday/db';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
-import { abortedLeases, backstopRevertLease, expiredLeases, revertLease } from './lease-revert';
+import { abortedLeases, expiredLeases, revertLease } from './lease-revert';
 import { FAULT_DRIVER, LEASE_REPOSITORY } from './runner.tokens';
 import { UnrecordedReverts } from './unrecorded-reverts';
 
@@ -73,16 +73,7 @@ export class LeaseReaper implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       for (const lease of await expiredLeases(this.leases, this.driver, now)) {
         try {
-          const r = await backstopRevertLease(
-            this.driver,
-            this.leases,
-            this.metrics,
-            lease,
-            'reaper',
-            now,
-            this.unrecorded,
-          );
-          if (!r) continue;
+          const r = await revertLease(this.driver, this.leases, this.metrics, lease, 'reaper', this.unrecorded);
           reverted++;
           await this.removeHelper(lease);
           if (lease.runId) {

@@ -84,33 +84,6 @@ export async function abortedLeases(
   return open.filter((l) => aborted.has(l.runId!));
 }
 
-type RevertedLease = { at: Date; outcome: 'reverted' | 'already_gone'; abortPath?: AbortPath };
-
-/**
- * A backstop's revert (the delayed revert job at the planned end, the reaper's sweep of expired
- * leases): it holds the lease while it acts and leaves one another layer holds. Two of them, or one
- * and a resumed run's confirmation, asking one helper at once raced its removal by the first, and
- * an exec into a helper being removed failed. null: another layer has the lease.
- */
-export async function backstopRevertLease(
-  driver: FaultDriver,
-  leases: LeaseRepository,
-  metrics: GameDayMetrics,
-  lease: FaultLease,
-  reason: string,
-  now: Date,
-  unrecorded?: Pick<UnrecordedReverts, 'add' | 'get' | 'forget'>,
-): Promise<RevertedLease | null> {
-  if (!(await leases.claimRevert(lease.id, new Date(now.getTime() + REVERT_CLAIM_MS), now))) return null;
-  try {
-    return await revertLease(driver, leases, metrics, lease, reason, unrecorded);
-  } catch (error) {
-    // failed: the next sweep or retry may try at once
-    await leases.claimRevert(lease.id, now).catch(() => undefined);
-    throw error;
-  }
-}
-
 /**
  * Reverts one lease and closes it in the ledger. When the fault was already removed (by the
  * helper's own clock, or by this worker while Postgres could not record it), the ledger records
@@ -123,7 +96,7 @@ export async function revertLease(
   lease: FaultLease,
   reason: string,
   unrecorded?: Pick<UnrecordedReverts, 'add' | 'get' | 'forget'>,
-): Promise<RevertedLease> {
+): Promise<{ at: Date; outcome: 'reverted' | 'already_gone'; abortPath?: AbortPath }> {
   const ledger = new LeaseLedger(leases);
   // nothing runs from a changed row: refused before the driver is asked, and recorded once
   const refusal = leaseLedgerRefusal(lease);

@@ -97,11 +97,7 @@ export interface LeaseRepository {
   markReverted(id: string, at: Date, reason: string): Promise<void>;
   recordRevertFailure(id: string, error: string): Promise<void>;
   /** Holds an open lease for the executor's revert confirmation until `until` (no-op once reverted). */
-  /**
-   * Holds an open lease for one reverting layer until `until`. With `ifFreeAt`, only when nobody
-   * holds it at that instant (a backstop about to act): false when another layer does.
-   */
-  claimRevert(id: string, until: Date, ifFreeAt?: Date): Promise<boolean>;
+  claimRevert(id: string, until: Date): Promise<void>;
   listExpiredUnreverted(now: Date, limit?: number): Promise<FaultLease[]>;
   listActive(): Promise<FaultLease[]>;
   /** Any lease (open or closed) of one experiment: a run that armed it once never arms it again. */
@@ -137,12 +133,9 @@ export class InMemoryLeaseRepository implements LeaseRepository {
     row.revertAttempts += 1;
     row.lastError = error;
   }
-  async claimRevert(id: string, until: Date, ifFreeAt?: Date): Promise<boolean> {
+  async claimRevert(id: string, until: Date): Promise<void> {
     const row = this.must(id);
-    if (row.revertedAt) return false;
-    if (ifFreeAt && (row.revertClaimedUntil?.getTime() ?? 0) > ifFreeAt.getTime()) return false;
-    row.revertClaimedUntil = until;
-    return true;
+    if (!row.revertedAt) row.revertClaimedUntil = until;
   }
   async listExpiredUnreverted(now: Date, limit = 100): Promise<FaultLease[]> {
     return [...this.rows.values()]
