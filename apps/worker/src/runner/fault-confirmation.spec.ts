@@ -167,30 +167,3 @@ describe('FaultConfirmation.revertNow (an abort)', () => {
     });
   });
 });
-
-describe('FaultConfirmation.reverted of a lease another layer closed already (a resumed run)', () => {
-  it('keeps that record and asks the engine nothing (its helper may be being removed)', async () => {
-    const closedAt = new Date(Date.now() + 4);
-    let asked = 0;
-    const driver = {
-      engine: 'engine-a',
-      // the helper the fault queue's revert is removing: an exec into it fails
-      revert: async (): Promise<RevertOutcome> => (
-        asked++,
-        { reverted: false, error: new Error('iptables-legacy -w -t filter -S failed with exit code 126: (no stderr)') }
-      ),
-      readTimeline: async (): Promise<HelperTimeline> => (asked++, { state: 'unknown' }),
-    };
-    const { ledger, lease, events, confirmation, ep } = await setup(driver as unknown as RestartingEngine);
-    await ledger.markReverted(lease.id, closedAt, 'planned_end');
-
-    const confirmed = await confirmation.reverted('run-1', [lease], ep, 'planned_end');
-
-    expect(confirmed!.at).toEqual(closedAt);
-    expect(asked).toBe(0);
-    expect(await ledger.get(lease.id)).toMatchObject({ revertedAt: closedAt, revertReason: 'planned_end' });
-    expect(events.find((e) => e.type === 'fault.reverted')!.message).toMatch(
-      /recorded before this worker looked: planned_end/,
-    );
-  });
-});

@@ -118,7 +118,7 @@ export class FaultConfirmation {
 
   constructor(
     private readonly driver: FaultDriver,
-    private readonly leases: LeaseRepository,
+    leases: LeaseRepository,
     private readonly runs: RunRepository,
     private readonly metrics: GameDayMetrics,
     private readonly clock: Clock,
@@ -231,38 +231,7 @@ export class FaultConfirmation {
     // the backstops due shortly after T1 wait while we confirm, rather than repeat our docker execs
     const claimUntil = new Date(this.clock.now().getTime() + REVERT_CLAIM_MS);
     for (const lease of leases) await this.ledger.claim(lease.id, claimUntil);
-    // A lease another layer closed already (a resumed run comes after the fault queue's revert or
-    // the reaper, which confirmed nothing of ours is left): its record stands. Asking the helper
-    // again raced that layer's removal of it, and an exec into a helper being removed failed the
-    // run although the fault had been out since T1.
-    const closed = new Map<string, FaultLease>();
     for (const lease of leases) {
-      const row = early.has(lease.id) ? null : await this.leases.get(lease.id);
-      if (row?.revertedAt) closed.set(lease.id, row);
-    }
-    for (const lease of leases) {
-      const row = closed.get(lease.id);
-      if (row?.revertedAt) {
-        const skew = row.revertedAt.getTime() - ep.revertAt;
-        worst = Math.max(worst, skew);
-        latest = Math.max(latest, row.revertedAt.getTime());
-        await this.runs.appendEvent(runId, {
-          type: 'fault.reverted',
-          message: `${stepPrefix(lease.details?.step)}reverted on ${lease.containerName} ${skew} ms after the planned instant (recorded before this worker looked: ${row.revertReason ?? 'reverted'})`,
-          phase: 'rolling_back',
-          experimentIndex: ep.index,
-          plannedAt: new Date(ep.revertAt),
-          at: row.revertedAt,
-          data: {
-            leaseId: lease.id,
-            ...stepData(lease),
-            skewMs: skew,
-            revertArgv: lease.revertArgv,
-            closedBy: row.revertReason,
-          },
-        });
-        continue;
-      }
       let timeline =
         faultCapabilities(lease).clock === 'helper'
           ? await waitWhile(this.clock, this.driver, this.ledger, lease, ['applied'], ep.revertAt)
