@@ -63,7 +63,7 @@ timed_fill() {
     kill -0 "$AT_PID" 2>/dev/null || break
   done
   AT_PID=
-  : >"$S/at_pid"
+  put at_pid ''
   fill_applied_mark
   by=''
   end=$(fget end_reason)

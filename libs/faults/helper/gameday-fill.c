@@ -27,6 +27,8 @@
  * the engine (own=0: an overlay layer, a bind mount or a volume on the engine's storage).
  * `check` prints whether the file exists, its size and allocated bytes, and statfs. `rm` removes
  * the file (gone already: success too) and prints removed=1|0.
+ *
+ * The walk to PATH is fill-target.c's; probe, check and rm are fill-commands.c's.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -39,13 +41,12 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <sys/statvfs.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "fill-commands.h"
+#include "fill-target.h"
 #include "gameday-common.h"
 
-#define TMPFS_MAGIC_ 0x01021994
 #define MIB 1048576LL
 
 static const char *dir;
@@ -55,44 +56,6 @@ static struct {
   long long created_at, applied_at, removed_at, planned_bytes, bytes, clipped, free_before, free_after;
   const char *method, *end_reason, *error;
 } sum = {0, 0, 0, 0, 0, 0, -1, -1, "", "", ""};
-
-/* the spec's rule again: absolute, [A-Za-z0-9._/-], no "." or ".." component, at most 255 */
-static int valid_path(const char *p) {
-  size_t n = strlen(p);
-  if (n == 0 || n > 255 || p[0] != '/') return 0;
-  for (const char *c = p; *c; c++)
-    if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || strchr("._/-", *c)))
-      return 0;
-  const char *seg = p;
-  while (*seg) {
-    while (*seg == '/') seg++;
-    size_t len = strcspn(seg, "/");
-    if ((len == 1 && seg[0] == '.') || (len == 2 && seg[0] == '.' && seg[1] == '.')) return 0;
-    seg += len;
-  }
-  return 1;
-}
-
-static int valid_id(const char *id) { return strlen(id) == 8 && strspn(id, "0123456789abcdef") == 8; }
-
-/* PATH in the target's view, as a directory fd; every component walked without following links */
-static int open_target_dir(const char *path) {
-  int fd = open("/proc/1/root", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  char copy[256];
-  snprintf(copy, sizeof copy, "%s", path);
-  for (char *save, *seg = strtok_r(copy, "/", &save); seg; seg = strtok_r(NULL, "/", &save)) {
-    int next = openat(fd, seg, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    int e = errno;
-    close(fd);
-    if (next < 0) {
-      errno = e == ELOOP ? ENOTDIR : e; /* a symlink: refused like a file in the way */
-      return -1;
-    }
-    fd = next;
-  }
-  return fd;
-}
 
 /* bytes to create: the plan's, from statfs now; *allowed: what the floor or the free space lets */
 static long long size_now(const struct statfs *st, const char *mode, long long value, long long floor_bytes,
@@ -250,109 +213,13 @@ static int cmd_run(char **a) {
   return placed || strcmp(sum.end_reason, "stopped") == 0 ? 0 : 4;
 }
 
-/* 1 when a mount of this helper is on the device `dev` (the engine's storage, seen from here) */
-static int helper_has_device(dev_t dev) {
-  FILE *f = fopen("/proc/self/mountinfo", "re");
-  if (!f) return 1; /* unknown: judged shared, the safe side */
-  char line[4096];
-  unsigned maj, min;
-  int found = 0;
-  while (fgets(line, sizeof line, f))
-    if (sscanf(line, "%*s %*s %u:%u", &maj, &min) == 2 && maj == major(dev) && min == minor(dev)) found = 1;
-  fclose(f);
-  return found;
-}
-
-static int cmd_probe(const char *path) {
-  char self[4096] = "", pid1[4096] = "";
-  int a = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC), b = open("/proc/1/cgroup", O_RDONLY | O_CLOEXEC);
-  ssize_t na = a >= 0 ? read(a, self, sizeof self - 1) : -1, nb = b >= 0 ? read(b, pid1, sizeof pid1 - 1) : -1;
-  if (a >= 0) close(a);
-  if (b >= 0) close(b);
-  if (na < 0 || nb < 0) {
-    fprintf(stderr, "gameday-fill: cannot read /proc/1/cgroup: %s\n", strerror(errno));
-    return 3;
-  }
-  printf("pid1=%s\n", strcmp(self, pid1) == 0 ? "same" : "other");
-  /* the init's real UID and GID (status is readable without ptrace's access check): a helper of
-     another user cannot open its root, so arming starts one as this user */
-  FILE *f = fopen("/proc/1/status", "re");
-  char line[256];
-  while (f && fgets(line, sizeof line, f)) {
-    unsigned id;
-    if (sscanf(line, "Uid: %u", &id) == 1) printf("pid1_uid=%u\n", id);
-    if (sscanf(line, "Gid: %u", &id) == 1) printf("pid1_gid=%u\n", id);
-  }
-  if (f) fclose(f);
-  printf("self_uid=%u\n", (unsigned)getuid());
-  fflush(stdout);
-  int dfd = open_target_dir(path);
-  if (dfd < 0) {
-    fprintf(stderr, "gameday-fill: cannot open %s in the target: %s\n", path,
-            errno == ENOTDIR ? "not a directory (or a symlink on the way)" : strerror(errno));
-    return 4;
-  }
-  struct statfs st;
-  struct stat sb;
-  if (fstatfs(dfd, &st) != 0 || fstat(dfd, &sb) != 0) {
-    fprintf(stderr, "gameday-fill: cannot statfs %s: %s\n", path, strerror(errno));
-    return 4;
-  }
-  const char *own = "0", *why;
-  if ((unsigned long)st.f_type == TMPFS_MAGIC_)
-    own = "1", why = "tmpfs";
-  else if (major(sb.st_dev) == 0)
-    why = "anonymous_device";
-  else if (helper_has_device(sb.st_dev))
-    why = "engine_device";
-  else
-    own = "1", why = "own_device";
-  printf("fs_type=0x%lx\nfrsize=%ld\nblocks=%llu\nbfree=%llu\nbavail=%llu\ndev=%u:%u\nreadonly=%d\nown=%s\nown_why=%s\n",
-         (unsigned long)st.f_type, (long)(st.f_frsize ? st.f_frsize : st.f_bsize), (unsigned long long)st.f_blocks,
-         (unsigned long long)st.f_bfree, (unsigned long long)st.f_bavail, major(sb.st_dev), minor(sb.st_dev),
-         (st.f_flags & ST_RDONLY) ? 1 : 0, own, why);
-  return 0;
-}
-
-static int cmd_check(const char *path) {
-  int dfd = open_target_dir(path);
-  if (dfd < 0) {
-    printf("exists=0\ndir=0\n");
-    return 0;
-  }
-  struct statfs st;
-  struct stat sb;
-  int exists = fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(sb.st_mode);
-  printf("exists=%d\ndir=1\nsize=%lld\nallocated=%lld\n", exists, exists ? (long long)sb.st_size : 0,
-         exists ? (long long)sb.st_blocks * 512 : 0);
-  if (fstatfs(dfd, &st) == 0)
-    printf("frsize=%ld\nblocks=%llu\nbfree=%llu\nbavail=%llu\n", (long)(st.f_frsize ? st.f_frsize : st.f_bsize),
-           (unsigned long long)st.f_blocks, (unsigned long long)st.f_bfree, (unsigned long long)st.f_bavail);
-  return 0;
-}
-
-static int cmd_rm(const char *path) {
-  int dfd = open_target_dir(path);
-  if (dfd < 0 && (errno == ENOENT || errno == ENOTDIR)) {
-    printf("removed=0\n");
-    return 0;
-  }
-  int rc = dfd < 0 ? -1 : unlinkat(dfd, name, 0);
-  if (rc != 0 && (dfd < 0 || errno != ENOENT)) {
-    fprintf(stderr, "gameday-fill: cannot remove %s/%s: %s\n", path, name, strerror(errno));
-    return 3;
-  }
-  printf("removed=%d\n", rc == 0);
-  return 0;
-}
-
 int main(int argc, char **argv) {
   if (argc == 3 && strcmp(argv[1], "probe") == 0 && valid_path(argv[2])) return cmd_probe(argv[2]);
   if (argc == 4 && valid_path(argv[2]) && valid_id(argv[3])) {
     snprintf(name, sizeof name, ".gameday-fill-%s", argv[3]);
     errno = 0;
-    if (strcmp(argv[1], "check") == 0) return cmd_check(argv[2]);
-    if (strcmp(argv[1], "rm") == 0) return cmd_rm(argv[2]);
+    if (strcmp(argv[1], "check") == 0) return cmd_check(argv[2], name);
+    if (strcmp(argv[1], "rm") == 0) return cmd_rm(argv[2], name);
   }
   if (argc == 11 && strcmp(argv[1], "run") == 0) return cmd_run(argv + 2);
   fprintf(stderr, "usage: gameday-fill run APPLY_AT END_AT HARD_AT DIR PATH ID mb|percent VALUE FLOOR_BYTES | "

@@ -67,13 +67,20 @@ die() {
 }
 is_num() { case "$1" in '' | *[!0-9]*) return 1 ;; *) return 0 ;; esac; }
 # Builtins only (no fork+exec): these run on the path between T0 and the fault taking effect.
+# put truncates, then writes in pieces (dash's printf): another process can find a file empty or
+# holding part of its line. A value counts once its newline is in (put '' writes one: no file is
+# left empty on purpose); until then it is read again (builtins only: tens of milliseconds at
+# most). No file reads as the default.
 get() {
-  if [ -s "$S/$1" ]; then
-    IFS= read -r v <"$S/$1" || true
-    printf '%s' "$v"
-  else
-    printf '%s' "${2:-}"
-  fi
+  g_n=0
+  while [ -e "$S/$1" ] && [ "$g_n" -lt 3000 ]; do
+    if IFS= read -r v <"$S/$1"; then
+      printf '%s' "$v"
+      return 0
+    fi
+    g_n=$((g_n + 1))
+  done
+  printf '%s' "${2:-}"
 }
 put() { printf '%s\n' "$2" >"$S/$1"; }
 log() { echo "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ) $*" >&2; }

@@ -28,10 +28,10 @@
  *
  * `list` prints "PID COMM" per process that `run` would signal now, and "pid1 COMM cgroup=same|other"
  * first: the helper's probe (PID 1 in another cgroup shows it shares the target's namespace).
+ *
+ * Which processes those are (the name, the cgroup, the ones never signalled) is kill-procs.c's.
  */
 #define _GNU_SOURCE
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "gameday-common.h"
+#include "kill-procs.h"
 
 #define MAX_KILL_LINES 2000
 
@@ -53,56 +54,10 @@ static const struct {
 } SIGNALS[] = {{"KILL", SIGKILL}, {"TERM", SIGTERM}, {"INT", SIGINT},   {"HUP", SIGHUP},
                {"QUIT", SIGQUIT}, {"USR1", SIGUSR1}, {"USR2", SIGUSR2}};
 
-static char self_cgroup[4096];
-/* the target's cgroup: PID 1 of the shared namespace is the target's init */
-static char pid1_cgroup[4096];
 static const char *dir;
+static const char *signame;
 static int log_fd = -1;
 static long long kill_lines = 0;
-
-/* Reads a small /proc file; -1 when it cannot (the process is gone, or not ours to read). */
-static ssize_t read_small(const char *path, char *buf, size_t cap) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  ssize_t n = 0;
-  for (;;) {
-    ssize_t r = read(fd, buf + n, cap - 1 - (size_t)n);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    n += r;
-    if ((size_t)n >= cap - 1) break;
-  }
-  close(fd);
-  buf[n] = '\0';
-  return n;
-}
-
-/* The same name rule as the spec's schema: a comm, nothing a shell or parser reads otherwise. */
-static int valid_name(const char *s) {
-  size_t n = strlen(s);
-  if (n == 0 || n > 15 || s[0] == '-') return 0;
-  for (size_t i = 0; i < n; i++)
-    if (!isalnum((unsigned char)s[i]) && !strchr("_.+:@-", s[i])) return 0;
-  return 1;
-}
-
-/* comm of PID without its newline; 0 when unreadable */
-static int comm_of(const char *pid, char *out, size_t cap) {
-  char path[300];
-  snprintf(path, sizeof path, "/proc/%s/comm", pid);
-  ssize_t n = read_small(path, out, cap);
-  if (n <= 0) return 0;
-  if (out[n - 1] == '\n') out[n - 1] = '\0';
-  return 1;
-}
-
-/* 1: in the target's cgroup (PID 1's) and not ours; 0: any other, or unreadable (never signalled) */
-static int target_cgroup(const char *pid) {
-  char path[300], cg[4096];
-  snprintf(path, sizeof path, "/proc/%s/cgroup", pid);
-  if (read_small(path, cg, sizeof cg) <= 0) return 0;
-  return strcmp(cg, pid1_cgroup) == 0 && strcmp(cg, self_cgroup) != 0;
-}
 
 static void log_line(const char *line) {
   if (log_fd < 0) return;
@@ -131,47 +86,14 @@ static void write_summary(void) {
   write_record(dir, "kill.summary", text, n);
 }
 
-/*
- * One pass over /proc: signal (or, for `list`, print) every process of the name that is the
- * target's. Returns how many matched; *signalled counts the signals delivered.
- */
-static long long scan(const char *name, int sig, const char *signame, long long *signalled, int *pid1) {
-  char self[32], parent[32];
-  snprintf(self, sizeof self, "%d", (int)getpid());
-  snprintf(parent, sizeof parent, "%d", (int)getppid());
-  long long matched = 0;
-  *signalled = 0;
-  *pid1 = 0;
-  DIR *d = opendir("/proc");
-  if (!d) return 0;
-  struct dirent *e;
-  char comm[64], line[400];
-  while ((e = readdir(d)) != NULL) {
-    const char *p = e->d_name;
-    if (!isdigit((unsigned char)p[0]) || strspn(p, "0123456789") != strlen(p)) continue;
-    if (!comm_of(p, comm, sizeof comm) || strcmp(comm, name) != 0) continue;
-    if (strcmp(p, "1") == 0) {
-      *pid1 = 1;
-      continue;
-    }
-    if (strcmp(p, self) == 0 || strcmp(p, parent) == 0 || !target_cgroup(p)) continue;
-    matched++;
-    if (sig == 0) {
-      printf("%s %s\n", p, comm);
-      continue;
-    }
-    int rc = kill((pid_t)atoi(p), sig);
-    int err = errno;
-    if (rc == 0) (*signalled)++;
-    if (kill_lines < MAX_KILL_LINES) {
-      snprintf(line, sizeof line, "kill %lld %s %s %s %s\n", now_ms(), p, signame, rc == 0 ? "ok" : strerrorname_np(err),
-               comm);
-      log_line(line);
-      kill_lines++;
-    }
-  }
-  closedir(d);
-  return matched;
+/* a kill line per signal, up to MAX_KILL_LINES (the counts go on) */
+static void log_kill(const char *pid, const char *comm, int rc, int err) {
+  if (kill_lines >= MAX_KILL_LINES) return;
+  char line[400];
+  snprintf(line, sizeof line, "kill %lld %s %s %s %s\n", now_ms(), pid, signame, rc == 0 ? "ok" : strerrorname_np(err),
+           comm);
+  log_line(line);
+  kill_lines++;
 }
 
 static int cmd_list(const char *name) {
@@ -184,10 +106,10 @@ static int cmd_list(const char *name) {
     fprintf(stderr, "gameday-kill: cannot read /proc/1: %s\n", strerror(errno));
     return 3;
   }
-  printf("pid1 %s cgroup=%s\n", comm, strcmp(cg, self_cgroup) == 0 ? "same" : "other");
+  printf("pid1 %s cgroup=%s\n", comm, own_cgroup(cg) ? "same" : "other");
   long long signalled;
   int pid1;
-  scan(name, 0, "", &signalled, &pid1);
+  scan(name, 0, log_kill, &signalled, &pid1);
   return 0;
 }
 
@@ -206,6 +128,7 @@ static int cmd_run(char **argv) {
     return 2;
   }
   const char *name = argv[4];
+  signame = argv[3];
   dir = argv[5];
   char path[4096];
   snprintf(path, sizeof path, "%s/kill.log", dir);
@@ -259,7 +182,7 @@ static int cmd_run(char **argv) {
     }
     long long start = now_ms(), signalled;
     int pid1;
-    long long matched = scan(name, sig, argv[3], &signalled, &pid1);
+    long long matched = scan(name, sig, log_kill, &signalled, &pid1);
     long long done = now_ms();
     char line[256];
     snprintf(line, sizeof line, "tick %lld %lld %lld %lld %d\n", start, done, matched, signalled, pid1);
@@ -293,14 +216,8 @@ static int cmd_run(char **argv) {
 }
 
 int main(int argc, char **argv) {
-  if (read_small("/proc/self/cgroup", self_cgroup, sizeof self_cgroup) <= 0) {
-    fprintf(stderr, "gameday-kill: cannot read /proc/self/cgroup: %s\n", strerror(errno));
-    return 3;
-  }
-  if (read_small("/proc/1/cgroup", pid1_cgroup, sizeof pid1_cgroup) <= 0) {
-    fprintf(stderr, "gameday-kill: cannot read /proc/1/cgroup: %s\n", strerror(errno));
-    return 3;
-  }
+  int unread = read_cgroups();
+  if (unread) return unread;
   if (argc == 3 && strcmp(argv[1], "list") == 0) return cmd_list(argv[2]);
   if (argc == 8 && strcmp(argv[1], "run") == 0) return cmd_run(argv + 2);
   fprintf(stderr, "usage: gameday-kill run APPLY_AT END_AT EVERY_MS SIGNAL NAME DIR | gameday-kill list NAME\n");

@@ -29,30 +29,23 @@
  * Its record is its standard output (the container's log), one line per event, read back by the
  * worker: "armed …", "refused reason=…", "stood_down by=… reason=…", "acted call=… status=… at=…
  * called=…", "failed call=… status=… at=… called=…". Instants are epoch ms by this clock.
+ *
+ * Its requests and what it reads of the answers are watchdog-engine.c's (with watchdog-json.c).
  */
 #define _GNU_SOURCE
-#include <errno.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "gameday-common.h"
-
-#define SOCKET_PATH "/var/run/docker.sock"
-#define BODY_CAP (1 << 20)
+#include "watchdog-engine.h"
 
 static const char *arming = "";
-static char body[BODY_CAP];
 
 static void record(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void record(const char *fmt, ...) {
@@ -62,218 +55,6 @@ static void record(const char *fmt, ...) {
   va_end(ap);
   printf(" arming=%s now=%lld\n", arming, now_ms());
   fflush(stdout);
-}
-
-static const char *socket_path(void) {
-  const char *s = getenv("GAMEDAY_WATCHDOG_SOCKET");
-  return s && *s ? s : SOCKET_PATH;
-}
-
-/* One request, Connection: close. Returns the HTTP status (-1: no answer); the body (de-chunked)
- * goes to `body`, NUL-terminated. */
-static int docker_call(const char *method, const char *path, size_t *body_len) {
-  static char raw[BODY_CAP];
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  struct timeval tv = {10, 0}; /* a hung engine must not hold the watchdog forever */
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  struct sockaddr_un addr = {.sun_family = AF_UNIX};
-  strncpy(addr.sun_path, socket_path(), sizeof addr.sun_path - 1);
-  if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
-    close(fd);
-    return -1;
-  }
-  char req[512];
-  int n = snprintf(req, sizeof req,
-                   "%s %s HTTP/1.1\r\nHost: docker\r\nUser-Agent: gameday-watchdog\r\n"
-                   "Content-Length: 0\r\nConnection: close\r\n\r\n",
-                   method, path);
-  if (n <= 0 || n >= (int)sizeof req || write(fd, req, (size_t)n) != n) {
-    close(fd);
-    return -1;
-  }
-  size_t len = 0;
-  for (;;) {
-    if (len >= sizeof raw - 1) break;
-    ssize_t r = read(fd, raw + len, sizeof raw - 1 - len);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    len += (size_t)r;
-  }
-  close(fd);
-  raw[len] = 0;
-  int status;
-  if (sscanf(raw, "HTTP/1.%*d %d", &status) != 1) return -1;
-  char *head_end = strstr(raw, "\r\n\r\n");
-  if (!head_end) return -1;
-  *head_end = 0;
-  const char *p = head_end + 4;
-  const char *end = raw + len;
-  size_t out = 0;
-  if (strcasestr(raw, "\r\ntransfer-encoding: chunked")) {
-    while (p < end) {
-      char *after;
-      unsigned long size = strtoul(p, &after, 16);
-      if (after == p || size == 0) break;
-      const char *data = strstr(after, "\r\n");
-      if (!data) break;
-      data += 2;
-      if (data + size > end || out + size >= BODY_CAP) break;
-      memcpy(body + out, data, size);
-      out += size;
-      p = data + size + 2;
-    }
-  } else {
-    out = (size_t)(end - p) < BODY_CAP - 1 ? (size_t)(end - p) : BODY_CAP - 1;
-    memcpy(body, p, out);
-  }
-  body[out] = 0;
-  if (body_len) *body_len = out;
-  return status;
-}
-
-/* A minimal JSON reader: enough to find a key's value in an object and read strings and booleans. */
-static const char *skip_ws(const char *p, const char *e) {
-  while (p < e && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) p++;
-  return p;
-}
-
-static const char *skip_string(const char *p, const char *e) {
-  for (p++; p < e; p++) {
-    if (*p == '\\') p++;
-    else if (*p == '"') return p + 1;
-  }
-  return e;
-}
-
-static const char *skip_value(const char *p, const char *e) {
-  p = skip_ws(p, e);
-  if (p >= e) return e;
-  if (*p == '"') return skip_string(p, e);
-  if (*p == '{' || *p == '[') {
-    int depth = 0;
-    while (p < e) {
-      if (*p == '"') {
-        p = skip_string(p, e);
-        continue;
-      }
-      if (*p == '{' || *p == '[') depth++;
-      if (*p == '}' || *p == ']') {
-        if (--depth == 0) return p + 1;
-      }
-      p++;
-    }
-    return e;
-  }
-  while (p < e && *p != ',' && *p != '}' && *p != ']') p++;
-  return p;
-}
-
-/* The value of `key` in the object starting at p ('{'), or NULL; *vend is set past it. */
-static const char *obj_get(const char *p, const char *e, const char *key, const char **vend) {
-  p = skip_ws(p, e);
-  if (p >= e || *p != '{') return NULL;
-  p++;
-  size_t klen = strlen(key);
-  for (;;) {
-    p = skip_ws(p, e);
-    if (p >= e || *p != '"') return NULL;
-    const char *ks = p + 1;
-    const char *kend = skip_string(p, e);
-    int match = (size_t)(kend - 1 - ks) == klen && memcmp(ks, key, klen) == 0;
-    p = skip_ws(kend, e);
-    if (p >= e || *p != ':') return NULL;
-    const char *vs = skip_ws(p + 1, e);
-    const char *ve = skip_value(vs, e);
-    if (match) {
-      *vend = ve;
-      return vs;
-    }
-    p = skip_ws(ve, e);
-    if (p >= e || *p != ',') return NULL;
-    p++;
-  }
-}
-
-/* Copies a string value without escapes (IDs and timestamps have none); 0 on success. */
-static int get_string(const char *vs, const char *ve, char *out, size_t cap) {
-  if (!vs || *vs != '"' || ve - vs < 2 || (size_t)(ve - vs - 2) >= cap) return -1;
-  if (memchr(vs + 1, '\\', (size_t)(ve - vs - 2))) return -1;
-  memcpy(out, vs + 1, (size_t)(ve - vs - 2));
-  out[ve - vs - 2] = 0;
-  return 0;
-}
-
-/* 1 true, 0 false, -1 absent or not a boolean */
-static int get_bool(const char *vs, const char *ve) {
-  if (!vs) return -1;
-  if (ve - vs >= 4 && memcmp(vs, "true", 4) == 0) return 1;
-  if (ve - vs >= 5 && memcmp(vs, "false", 5) == 0) return 0;
-  return -1;
-}
-
-/* RFC 3339 UTC ("2026-12-05T19:50:01.123456789Z", as the engine writes it) to epoch ms; LLONG_MIN
- * when unreadable. */
-static long long rfc3339_ms(const char *s) {
-  struct tm tm = {0};
-  int used = 0;
-  if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
-             &tm.tm_sec, &used) != 6)
-    return LLONG_MIN;
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  long long ms = (long long)timegm(&tm) * 1000;
-  const char *p = s + used;
-  if (*p == '.') {
-    int scale = 100;
-    for (p++; *p >= '0' && *p <= '9'; p++) {
-      ms += (*p - '0') * scale;
-      scale /= 10;
-    }
-  }
-  if (*p != 'Z') return LLONG_MIN; /* the engine reports UTC */
-  return ms;
-}
-
-struct target_state {
-  int found;
-  char id[80];
-  int running, paused;
-  char started_at[64], finished_at[64];
-};
-
-static int str_field(const char *obj, const char *e, const char *key, char *out, size_t cap) {
-  const char *ve = NULL;
-  const char *vs = obj_get(obj, e, key, &ve);
-  return vs ? get_string(vs, ve, out, cap) : -1;
-}
-
-static int bool_field(const char *obj, const char *e, const char *key) {
-  const char *ve = NULL;
-  const char *vs = obj_get(obj, e, key, &ve);
-  return vs ? get_bool(vs, ve) : -1;
-}
-
-/* -1: no answer from the engine; 0: read (found=0 when the target is gone) */
-static int inspect(const char *target, struct target_state *st) {
-  char path[128];
-  size_t len = 0;
-  memset(st, 0, sizeof *st);
-  snprintf(path, sizeof path, "/containers/%s/json", target);
-  int status = docker_call("GET", path, &len);
-  if (status == 404) return 0;
-  if (status != 200) return -1;
-  const char *e = body + len, *se = NULL;
-  const char *state = obj_get(body, e, "State", &se);
-  if (!state || str_field(body, e, "Id", st->id, sizeof st->id)) return -1;
-  st->running = bool_field(state, se, "Running");
-  st->paused = bool_field(state, se, "Paused");
-  if (st->running < 0 || st->paused < 0 || str_field(state, se, "StartedAt", st->started_at, sizeof st->started_at) ||
-      str_field(state, se, "FinishedAt", st->finished_at, sizeof st->finished_at))
-    return -1;
-  st->found = 1;
-  return 0;
 }
 
 static int valid_id(const char *s) {

@@ -45,7 +45,7 @@ state_now() {
 cmd_status() {
   for k in state apply_at revert_at expire_at apply_started_at applied_at reverted_at revert_reason applied_steps applying_step step_count starts \
     reset_at reset_status reset_count; do
-    echo "$k=$(get $k)"
+    if [ "$k" = state ]; then echo "state=$(get state)"; else echo "$k=$(get $k)"; fi
   done
   echo "error=$(cat "$S/error" 2>/dev/null | tr '\n' ' ')"
   if [ -s "$S/kill.summary" ]; then

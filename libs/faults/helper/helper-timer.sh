@@ -35,7 +35,7 @@ run_at() {
     kill -0 "$AT_PID" 2>/dev/null || break
   done
   AT_PID=
-  : >"$S/at_pid"
+  put at_pid ''
   AT_WRITTEN='' AT_DONE='' AT_STATUS='' AT_EARLY='' AT_POST_DONE='' AT_POST_STATUS=''
   { read -r AT_WRITTEN AT_DONE AT_STATUS AT_EARLY && read -r AT_POST_DONE AT_POST_STATUS; } <"$S/at_out" || true
   if ! is_num "$AT_STATUS"; then

@@ -51,7 +51,7 @@ timed_kill() {
     kill -0 "$AT_PID" 2>/dev/null || break
   done
   AT_PID=
-  : >"$S/at_pid"
+  put at_pid ''
   kill_applied_mark
   by=''
   if [ "$(kget end_reason)" = stopped ] && [ -s "$S/cancel" ]; then

@@ -54,7 +54,7 @@ timed_stress() {
     kill -0 "$AT_PID" 2>/dev/null || break
   done
   AT_PID=
-  : >"$S/at_pid"
+  put at_pid ''
   stress_applied_mark
   by=''
   end=$(sget end_reason)

@@ -27,9 +27,21 @@ export const HELPER_CONTEXT_FILES: readonly string[] = [
   'sock-destroy.c',
   'sock-destroy.h',
   'gameday-kill.c',
+  'kill-procs.c',
+  'kill-procs.h',
   'gameday-stress.c',
+  'stress-cgroup.c',
+  'stress-cgroup.h',
   'gameday-fill.c',
+  'fill-target.c',
+  'fill-target.h',
+  'fill-commands.c',
+  'fill-commands.h',
   'gameday-watchdog.c',
+  'watchdog-engine.c',
+  'watchdog-engine.h',
+  'watchdog-json.c',
+  'watchdog-json.h',
 ];
 
 /** Finds libs/faults/helper from the source tree or a build output; a given directory wins. */

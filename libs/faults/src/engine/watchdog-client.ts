@@ -189,13 +189,17 @@ export class WatchdogClient {
     }
   }
 
-  /** Its record so far (its log); empty when it is gone. */
+  /**
+   * Its record so far (its log); empty when it is gone or going (409: being removed, as by the
+   * executor that armed it when another executor took its run: an arming that stood it down failed
+   * on that once).
+   */
   async record(id: string, armingId?: string): Promise<WatchdogRecord> {
     try {
       const buf = (await this.docker.getContainer(id).logs({ stdout: true, stderr: false, follow: false })) as Buffer;
       return parseWatchdogLog(demuxDockerLog(buf), armingId);
     } catch (err) {
-      if (!isNotFound(err)) throw err;
+      if (!isNotFound(err) && (err as { statusCode?: number }).statusCode !== 409) throw err;
       return parseWatchdogLog('');
     }
   }
