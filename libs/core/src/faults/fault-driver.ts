@@ -1,12 +1,20 @@
-import type { ResolvedPeer } from './blackhole-peers';
 import type { ClockOffset } from './clock-offset';
 import type { FaultSpec } from './fault.schema';
 import type { FaultLease, NewFaultLease } from './fault-lease';
-import type { PartitionSide } from './partition-sides';
 import type { VerifyOutcome } from './qdisc-verify';
 import type { RefusedCandidate, SelectionRecord } from './target-selection';
 
-/** A container the fault will act on, as resolved on one Docker Engine. */
+/**
+ * What a kind adds to one of the shapes below, beside their own fields and under names of its own
+ * (typed and read by the kind's module; core names none): `never` when it reuses a shared name.
+ */
+export type KindFields<Shared, P extends object> = keyof P & keyof Shared extends never ? P : never;
+
+/**
+ * A container the fault will act on, as resolved on one Docker Engine. A kind that resolves its
+ * targets itself may tell each more (a partition's side), in fields of its own beside these: its
+ * TargetResolution<T> says which, and the target reaches that kind's module with them.
+ */
 export interface ResolvedTarget {
   engine: string;
   containerId: string;
@@ -17,20 +25,17 @@ export interface ResolvedTarget {
   /** nsenter only: the inode behind /proc/PID/ns/net at arming ("net:[4026532288]"); a reused PID has another */
   netnsInode?: string;
   labels: Record<string, string>;
-  /** partition: the group this target is in and the other group's containers */
-  side?: PartitionSide;
 }
 
-export interface TargetResolution {
-  targets: ResolvedTarget[];
+export interface TargetResolution<T extends ResolvedTarget = ResolvedTarget> {
+  targets: T[];
   refused: RefusedCandidate[];
   deduplicated: { id: string; name: string; sharesNetnsWith: string }[];
   selection: SelectionRecord;
-  /** partition: each group's own selection (`selection` sums them) */
-  groups?: SelectionRecord[];
 }
 
-export interface DryRunTarget {
+/** What would run on one target, nothing applied. */
+export interface DryRunPlan {
   target: ResolvedTarget;
   strategy: FaultLease['strategy'];
   /** How each argv is run: e.g. ["docker", "exec", "<helper>"] or ["nsenter", "-t", "PID", "-n"]. */
@@ -38,14 +43,14 @@ export interface DryRunTarget {
   apply: string[][];
   verify: string[][];
   revert: string[][];
-  /** blackhole: each peer → the addresses it resolves to now (arming resolves again) */
-  peers?: ResolvedPeer[];
-  /** partition: the group this target is in (its peers are the other group's) */
-  side?: string;
-  /** process-kill: the target's processes of that name now (PID as the engine's host sees it) */
-  processes?: { pid: number; comm: string; note?: string }[];
   warnings: string[];
 }
+
+/**
+ * A dry run's plan for one target and what its kind looked up beside it (P: e.g. a blackhole's
+ * peers with their addresses now), at the top level as the dry-run report has always shown them.
+ */
+export type DryRunTarget<P extends object = object> = DryRunPlan & KindFields<DryRunPlan, P>;
 
 export interface DryRunResult {
   kind: FaultSpec['kind'];

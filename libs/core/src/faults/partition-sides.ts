@@ -1,6 +1,6 @@
 import type { ResolvedTarget, TargetResolution } from './fault-driver';
 import { partitionGroupLabel, type PartitionFaultSpec, type PartitionSideIndex } from './partition.schema';
-import { TargetSelectionError } from './target-selection';
+import { TargetSelectionError, type SelectionRecord } from './target-selection';
 
 /** A partition's target: which group it is in, and the other group's containers (its peers). */
 export interface PartitionSide {
@@ -11,6 +11,16 @@ export interface PartitionSide {
   peers: string[];
 }
 
+/** A target as a partition resolves it: with its side (a field of the partition kind's own). */
+export interface PartitionTarget extends ResolvedTarget {
+  side: PartitionSide;
+}
+
+/** A partition's resolution: `selection` sums its groups', each group's own is beside it. */
+export interface PartitionResolution extends TargetResolution<PartitionTarget> {
+  groups: [SelectionRecord, SelectionRecord];
+}
+
 /**
  * The two groups' resolutions → one, each target marked with its side and the other side's
  * containers as its peers. Refused (nothing armed): a container in both groups, or two containers
@@ -19,7 +29,7 @@ export interface PartitionSide {
 export function assignPartitionSides(
   spec: PartitionFaultSpec,
   groups: readonly [TargetResolution, TargetResolution],
-): TargetResolution {
+): PartitionResolution {
   const labels = [partitionGroupLabel(spec.between[0], 0), partitionGroupLabel(spec.between[1], 1)];
   const problems: string[] = [];
   for (const a of groups[0].targets)
@@ -33,7 +43,7 @@ export function assignPartitionSides(
     }
   if (problems.length)
     throw new TargetSelectionError(`between: the groups overlap: ${problems.join('; ')}; nothing was armed`, []);
-  const mark = (side: PartitionSideIndex): ResolvedTarget[] =>
+  const mark = (side: PartitionSideIndex): PartitionTarget[] =>
     groups[side].targets.map((t) => ({
       ...t,
       side: {

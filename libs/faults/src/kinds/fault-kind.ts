@@ -41,22 +41,24 @@ export type PreparedOf<S extends FaultSpec, A> = PreparedFault<A> & { spec: S };
  * One fault kind on a Docker Engine: everything that differs between kinds, and nothing that does
  * not. The dispatcher (DockerFaultDriver) times, measures and reports outcomes; a kind only acts.
  * Neither writes the lease ledger: the worker records every transition. A is what its prepare arms
- * (PreparedFault's `armed`), D its part of the lease's details (`kindPart`, read with kindPart<D>).
+ * (PreparedFault's `armed`), D its part of the lease's details (`kindPart`, read with kindPart<D>),
+ * P what its dry run shows of each target beside the plan (DryRunTarget<P>, read with kindFields<P>).
  */
-export interface FaultKind<S extends FaultSpec = FaultSpec, A = unknown, D = unknown> {
+export interface FaultKind<S extends FaultSpec = FaultSpec, A = unknown, D = unknown, P extends object = object> {
   readonly name: S['kind'];
   /** Target selection: containers sharing one network namespace count once. */
   readonly dedupeNetns: boolean;
   /**
    * A kind whose fault names several target selectors (a partition's two groups) resolves them
-   * itself, each with `resolveOne`, and may tell each target more (its side, its peers). Absent:
+   * itself, each with `resolveOne`, and may tell each target more in fields of its own (a
+   * partition's side, read by its module with kindFields). Absent:
    * the dispatcher resolves the fault's one `target`.
    */
   resolveTargets?(spec: S, resolveOne: (target: TargetSpec) => Promise<TargetResolution>): Promise<TargetResolution>;
   /** Asked of a prepared fault or of a lease (its strategy may decide who keeps the clock). */
   capabilities(fault: { strategy: FaultLease['strategy'] }): FaultCapabilities;
   /** What would run on one target, nothing applied (a kind may look things up on the engine). */
-  dryRunTarget(engine: FaultEngine, spec: S, target: ResolvedTarget): DryRunTarget | Promise<DryRunTarget>;
+  dryRunTarget(engine: FaultEngine, spec: S, target: ResolvedTarget): DryRunTarget<P> | Promise<DryRunTarget<P>>;
   /** Arms ahead of T0 (probe, helper, clock offset); applies nothing and writes no lease. */
   prepare(engine: FaultEngine, spec: S, base: PreparedBase, options: PrepareOptions): Promise<PreparedFault<A>>;
   /** The kind's part of the ledger row of a prepared fault. */

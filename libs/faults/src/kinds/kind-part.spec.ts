@@ -14,6 +14,7 @@ import {
   type FaultLease,
   type FaultSpec,
   type NetworkFaultSpec,
+  type PartitionTarget,
   type PreparedFault,
   type ProcessKillFaultSpec,
   type ResetFaultSpec,
@@ -28,7 +29,7 @@ import { dnsPart } from './dns/dns-part';
 import { FAULT_KINDS, faultKind } from './fault-kind.registry';
 import { kindPart } from './kind-part';
 import { networkPart } from './network/network-part';
-import type { PartitionLeasePart } from './partition/partition.kind';
+import type { PartitionLeasePart } from './partition/partition-part';
 import { processKillPart } from './process-kill/process-kill-part';
 import { resetPart } from './reset/reset-part';
 import { stressPart } from './stress/stress-part';
@@ -97,6 +98,7 @@ const watchdog = {
   startedAt: 's',
 };
 const side = { index: 0 as const, group: 'between.0 (container web)', peers: ['db'] };
+const sideTarget: PartitionTarget = { ...target, side };
 
 const CASES: Case[] = [
   {
@@ -158,7 +160,7 @@ const CASES: Case[] = [
     prepared: prepared(
       faultSchema.parse({ kind: 'partition', between: [{ container: 'web' }, { container: 'db' }] }),
       blackhole,
-      { target: { ...target, side } },
+      { target: sideTarget },
     ),
     old: {
       blackhole: blackhole.expected,

@@ -1,5 +1,12 @@
-import type { BlackholeExpected, CompiledBlackhole, FaultLease, PreparedFault, ResolvedPeer } from '@gameday/core';
-import { armedPart, kindPart } from '../kind-part';
+import type {
+  BlackholeExpected,
+  CompiledBlackhole,
+  DryRunTarget,
+  FaultLease,
+  PreparedFault,
+  ResolvedPeer,
+} from '@gameday/core';
+import { armedPart, kindFields, kindPart } from '../kind-part';
 
 /** What a blackhole (or a partition's side) arms: its rules, compiled for the iptables variant the probe chose. */
 export type BlackholeArmed = CompiledBlackhole;
@@ -18,3 +25,10 @@ export const blackholeArmed = (prepared: Pick<PreparedFault, 'armed'>): Blackhol
   armedPart<BlackholeArmed>(prepared, 'a blackhole prepared without its rules');
 
 export const blackholePart = (lease: Pick<FaultLease, 'details'>) => kindPart<BlackholeLeasePart>(lease);
+
+/** What a blackhole's dry run shows of a target beside its plan: each named peer → the addresses it resolves to now (arming resolves again). */
+export interface BlackholeDryRunPart {
+  peers?: ResolvedPeer[];
+}
+
+export const blackholeDryRun = (target: DryRunTarget) => kindFields<BlackholeDryRunPart>(target);

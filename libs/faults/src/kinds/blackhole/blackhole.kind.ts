@@ -4,14 +4,14 @@ import type { FaultKind } from '../fault-kind';
 import { helperCapabilities } from '../helper-clock';
 import { armBlackhole, resolvePeers } from './blackhole-arm';
 import { blackholeActions, blackholeLeasePart } from './blackhole-lease';
-import type { BlackholeArmed, BlackholeLeasePart } from './blackhole-part';
+import type { BlackholeArmed, BlackholeDryRunPart, BlackholeLeasePart } from './blackhole-part';
 
 /**
  * Blackholes (drop or reject traffic with some peers or on some ports) through iptables rules in
  * chains of our own in the target's network namespace. The sidecar helper applies them at T0 and
  * removes them at T1 by its own clock; verify reads the filter table back.
  */
-export const blackholeKind: FaultKind<BlackholeFaultSpec, BlackholeArmed, BlackholeLeasePart> = {
+export const blackholeKind: FaultKind<BlackholeFaultSpec, BlackholeArmed, BlackholeLeasePart, BlackholeDryRunPart> = {
   name: 'blackhole',
   // one netns, one filter table: two containers sharing it are one target
   dedupeNetns: true,

@@ -8,6 +8,7 @@ import {
 import type { FaultKind } from '../fault-kind';
 // through the registry, as the driver finds it (the kinds and the engine import each other)
 import { faultKind } from '../fault-kind.registry';
+import { partitionTarget } from './partition-part';
 
 const partitionKind = faultKind('partition') as unknown as FaultKind<PartitionFaultSpec>;
 
@@ -31,7 +32,9 @@ describe('the partition kind', () => {
       return one(t.container ?? 'shop-db-1');
     });
     expect(asked).toEqual(spec.between);
-    expect(r.targets.map((t) => [t.containerName, t.side?.index, t.side?.peers])).toEqual([
+    expect(
+      r.targets.map((t) => [t.containerName, partitionTarget(t).side?.index, partitionTarget(t).side?.peers]),
+    ).toEqual([
       ['api', 0, ['shop-db-1']],
       ['shop-db-1', 1, ['api']],
     ]);

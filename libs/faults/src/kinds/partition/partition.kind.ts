@@ -12,14 +12,15 @@ import {
 import { armBlackhole } from '../blackhole/blackhole-arm';
 import { blackholeKind } from '../blackhole/blackhole.kind';
 import { blackholeActions, blackholeLeasePart } from '../blackhole/blackhole-lease';
-import type { BlackholeArmed, BlackholeLeasePart } from '../blackhole/blackhole-part';
+import type { BlackholeArmed } from '../blackhole/blackhole-part';
 import type { FaultKind } from '../fault-kind';
-import { kindPart } from '../kind-part';
+import { partitionPart, partitionTarget, type PartitionDryRunPart, type PartitionLeasePart } from './partition-part';
 
 function sideOf(target: ResolvedTarget): PartitionSide {
   // only the kind's own resolveTargets makes a partition's targets: a target without a side is a bug
-  if (!target.side) throw new Error(`partition target ${target.containerName} has no side (resolve it as a partition)`);
-  return target.side;
+  const { side } = partitionTarget(target);
+  if (!side) throw new Error(`partition target ${target.containerName} has no side (resolve it as a partition)`);
+  return side;
 }
 
 /** The blackhole this target's netns gets: both directions, against the other group's containers. */
@@ -32,12 +33,6 @@ function sideBlackhole(spec: PartitionFaultSpec, target: ResolvedTarget): Blackh
   );
 }
 
-/** A partition's side's part of its lease: the blackhole's, and the group of the lease's netns. */
-export interface PartitionLeasePart extends BlackholeLeasePart {
-  /** "between.0 (compose shop/api)"; the peers are the other group's */
-  partitionSide: string;
-}
-
 const sideDetails = (prepared: PreparedFault) => ({ partitionSide: sideOf(prepared.target).group });
 
 /**
@@ -46,7 +41,7 @@ const sideDetails = (prepared: PreparedFault) => ({ partitionSide: sideOf(prepar
  * traffic with anyone else is untouched. One prepared fault and one lease per netns; the rules,
  * the helper's clock, verify and revert are the blackhole's own.
  */
-export const partitionKind: FaultKind<PartitionFaultSpec, BlackholeArmed, PartitionLeasePart> = {
+export const partitionKind: FaultKind<PartitionFaultSpec, BlackholeArmed, PartitionLeasePart, PartitionDryRunPart> = {
   name: 'partition',
   dedupeNetns: true,
   capabilities: blackholeKind.capabilities,
@@ -77,5 +72,5 @@ export const partitionKind: FaultKind<PartitionFaultSpec, BlackholeArmed, Partit
 
   draftLease: (prepared) => blackholeLeasePart('partition', prepared, sideDetails),
   ...blackholeActions<PartitionFaultSpec, Pick<PartitionLeasePart, 'partitionSide'>>(sideDetails),
-  side: (lease) => kindPart<PartitionLeasePart>(lease).partitionSide,
+  side: (lease) => partitionPart(lease).partitionSide,
 };

@@ -1,16 +1,10 @@
-import {
-  processKillPlan,
-  type DryRunTarget,
-  type ProcessKillFaultSpec,
-  type ProcessKillPlan,
-  type ResolvedTarget,
-} from '@gameday/core';
+import { processKillPlan, type ProcessKillFaultSpec, type ProcessKillPlan, type ResolvedTarget } from '@gameday/core';
 import { inspectOrNull } from '../../engine/docker-exec';
 import type { FaultEngine } from '../../engine/fault-engine';
 import type { FaultKind } from '../fault-kind';
 import { helperCapabilities, helperPlanClock } from '../helper-clock';
 import { armProcessKill, KILL_STATE_DIR, pidNamespaceRefusal } from './process-kill-arm';
-import type { ProcessKillLeasePart } from './process-kill-part';
+import type { ProcessKillDryRunPart, ProcessKillLeasePart, TargetProcess } from './process-kill-part';
 import { revertProcessKill } from './process-kill-revert';
 import { verifyProcessKillLease } from './process-kill-verify';
 
@@ -42,7 +36,7 @@ async function processesNow(
   target: ResolvedTarget,
   name: string,
   initPid: number | undefined,
-): Promise<NonNullable<DryRunTarget['processes']>> {
+): Promise<TargetProcess[]> {
   const top = (await engine.docker.getContainer(target.containerId).top({ ps_args: '-o pid,comm' })) as {
     Titles: string[];
     Processes: string[][];
@@ -65,66 +59,67 @@ async function processesNow(
  * reads that record; there is nothing in the target to revert, only a repetition to stop. Its
  * prepare arms nothing but the helper (`armed` stays undefined): the plan is the spec's.
  */
-export const processKillKind: FaultKind<ProcessKillFaultSpec, undefined, ProcessKillLeasePart> = {
-  name: 'process-kill',
-  // a PID namespace per container: two containers sharing a network namespace are two targets
-  dedupeNetns: false,
-  capabilities: () => helperCapabilities(),
+export const processKillKind: FaultKind<ProcessKillFaultSpec, undefined, ProcessKillLeasePart, ProcessKillDryRunPart> =
+  {
+    name: 'process-kill',
+    // a PID namespace per container: two containers sharing a network namespace are two targets
+    dedupeNetns: false,
+    capabilities: () => helperCapabilities(),
 
-  async dryRunTarget(engine, spec, target) {
-    const plan = processKillPlan(spec);
-    const info = await inspectOrNull(engine.docker, target.containerId);
-    const refusal = pidNamespaceRefusal(info, target.containerName);
-    const base = {
-      target,
-      strategy: 'sidecar' as const,
-      runner: ['docker', 'exec', `<helper in the PID namespace of ${target.containerName}>`],
-      apply: [killArgv(plan, PLACEHOLDERS)],
-      verify: [['gameday-helper', 'status']],
-      revert: [['gameday-helper', 'revert']],
-    };
-    if (refusal) return { ...base, processes: [], warnings: [`arming would refuse this fault: ${refusal}`] };
-    // `docker top` runs ps on the engine's host: where it cannot, the dry run says so and goes on
-    const listed = await processesNow(engine, target, plan.process, info?.State?.Pid).catch((err: Error) => err);
-    const processes = listed instanceof Error ? [] : listed;
-    const signalled = processes.filter((p) => !p.note).length;
-    return {
-      ...base,
-      processes,
-      warnings: [
-        ...(listed instanceof Error
-          ? [`could not list the target's processes (docker top: ${listed.message.split('\n')[0]})`]
-          : signalled === 0
-            ? [
-                `no process named "${plan.process}" would be signalled now: the run would abort at T0 with "no process matched" unless one runs by then`,
-              ]
-            : []),
-        `nothing is signalled by a dry run; at T0 the helper signals (${plan.signal}) every process then named "${plan.process}" in the target` +
-          (plan.everyMs ? `, then again every ${plan.everyMs} ms until T1` : ', once'),
-      ],
-    };
-  },
+    async dryRunTarget(engine, spec, target) {
+      const plan = processKillPlan(spec);
+      const info = await inspectOrNull(engine.docker, target.containerId);
+      const refusal = pidNamespaceRefusal(info, target.containerName);
+      const base = {
+        target,
+        strategy: 'sidecar' as const,
+        runner: ['docker', 'exec', `<helper in the PID namespace of ${target.containerName}>`],
+        apply: [killArgv(plan, PLACEHOLDERS)],
+        verify: [['gameday-helper', 'status']],
+        revert: [['gameday-helper', 'revert']],
+      };
+      if (refusal) return { ...base, processes: [], warnings: [`arming would refuse this fault: ${refusal}`] };
+      // `docker top` runs ps on the engine's host: where it cannot, the dry run says so and goes on
+      const listed = await processesNow(engine, target, plan.process, info?.State?.Pid).catch((err: Error) => err);
+      const processes = listed instanceof Error ? [] : listed;
+      const signalled = processes.filter((p) => !p.note).length;
+      return {
+        ...base,
+        processes,
+        warnings: [
+          ...(listed instanceof Error
+            ? [`could not list the target's processes (docker top: ${listed.message.split('\n')[0]})`]
+            : signalled === 0
+              ? [
+                  `no process named "${plan.process}" would be signalled now: the run would abort at T0 with "no process matched" unless one runs by then`,
+                ]
+              : []),
+          `nothing is signalled by a dry run; at T0 the helper signals (${plan.signal}) every process then named "${plan.process}" in the target` +
+            (plan.everyMs ? `, then again every ${plan.everyMs} ms until T1` : ', once'),
+        ],
+      };
+    },
 
-  prepare: armProcessKill,
+    prepare: armProcessKill,
 
-  draftLease(prepared) {
-    const plan = processKillPlan(prepared.spec);
-    return {
-      kind: 'process-kill',
-      applyArgv: [killArgv(plan, PLACEHOLDERS)],
-      // nothing to undo in the target: a revert stops the helper's repetition, through the helper
-      revertArgv: [],
-      verifyArgv: null,
-      details: {
-        kindPart: { processKill: plan },
-        selfExpiryAt: new Date(prepared.expiresAt.getTime() + prepared.graceMs).toISOString(),
-        clockCorrectionMs: prepared.clockOffset?.correctionMs ?? 0,
-      },
-    };
-  },
+    draftLease(prepared) {
+      const plan = processKillPlan(prepared.spec);
+      return {
+        kind: 'process-kill',
+        applyArgv: [killArgv(plan, PLACEHOLDERS)],
+        // nothing to undo in the target: a revert stops the helper's repetition, through the helper
+        revertArgv: [],
+        verifyArgv: null,
+        details: {
+          kindPart: { processKill: plan },
+          selfExpiryAt: new Date(prepared.expiresAt.getTime() + prepared.graceMs).toISOString(),
+          clockCorrectionMs: prepared.clockOffset?.correctionMs ?? 0,
+        },
+      };
+    },
 
-  ...killClock,
+    ...killClock,
 
-  verify: verifyProcessKillLease,
-  revert: revertProcessKill,
-};
+    verify: verifyProcessKillLease,
+    revert: revertProcessKill,
+  };

@@ -15,7 +15,7 @@ import { resetIssues } from '../blackhole/blackhole-verify';
 import type { FaultKind } from '../fault-kind';
 import { helperSchedule } from '../helper-clock';
 import { revertHelperPlan } from '../../engine/helper-revert';
-import { resetArmed, type ResetArmed, type ResetLeasePart } from './reset-part';
+import { resetArmed, type ResetArmed, type ResetDryRunPart, type ResetLeasePart } from './reset-part';
 
 const steps = (argv: string[]) => ({ apply: [argv], undo: [null] });
 
@@ -39,7 +39,7 @@ async function verifyReset(engine: FaultEngine, lease: FaultLease): Promise<Veri
  * timer does it by its own clock through sock_diag; nothing stays to remove, so a revert only
  * ends the helper's plan (before T0 it cancels the reset), and verify reads the helper's record.
  */
-export const resetKind: FaultKind<ResetFaultSpec, ResetArmed, ResetLeasePart> = {
+export const resetKind: FaultKind<ResetFaultSpec, ResetArmed, ResetLeasePart, ResetDryRunPart> = {
   name: 'reset',
   dedupeNetns: true,
   // the reset happens once: nothing to re-check during the window
