@@ -37,9 +37,11 @@ export async function runExperiment(deps: RunnerDeps, run: ExperimentRun): Promi
     while (step !== 'ended') step = await PHASES[step](ctx);
   } catch (error) {
     if (error instanceof FencedError) {
-      // the new executor drives the run from the ledger: the lanes end here, on the fence
+      // the new executor drives the run from the ledger: the lanes end here, on the fence, and
+      // the helpers this executor armed that no lease names go with it
       await ctx.lanes?.settled;
       await watch.stop();
+      await deps.release.releaseUnleased(ctx.prepared, ctx.leases);
       throw error;
     }
     if (!(error instanceof RunAbortedError)) {

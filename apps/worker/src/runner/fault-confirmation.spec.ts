@@ -167,3 +167,99 @@ describe('FaultConfirmation.revertNow (an abort)', () => {
     });
   });
 });
+
+describe('FaultConfirmation.reverted beside a backstop removing the helper (a resumed run)', () => {
+  it('asks the idempotent revert once more when an exec into the helper failed, and records its answer', async () => {
+    const reverts: string[] = [];
+    const driver = {
+      engine: 'engine-a',
+      readTimeline: async (): Promise<HelperTimeline> => ({ state: 'unknown' }),
+      // the first exec lands in the helper the fault queue's revert is removing; the second finds
+      // no helper, as the kind's revert does after a removal
+      revert: async (): Promise<RevertOutcome> =>
+        reverts.push('asked') === 1
+          ? {
+              reverted: false,
+              error: new Error('gameday-helper revert failed with exit code 126: (no stderr)'),
+            }
+          : { reverted: true, result: { outcome: 'already_gone', at: new Date() } },
+    };
+    const { ledger, lease, events, confirmation, ep } = await setup(driver as unknown as RestartingEngine);
+
+    const confirmed = await confirmation.reverted('run-1', [lease], ep, 'planned_end');
+
+    expect(reverts).toHaveLength(2);
+    expect(confirmed).not.toBeNull();
+    expect((await ledger.get(lease.id))!.revertedAt).not.toBeNull();
+    expect(events.filter((e) => e.type === 'fault.reverted')).toHaveLength(1);
+  }, 20_000);
+
+  it('fails when the second answer fails too (a revert that does not work is not hidden)', async () => {
+    const driver = {
+      engine: 'engine-a',
+      readTimeline: async (): Promise<HelperTimeline> => ({ state: 'unknown' }),
+      revert: async (): Promise<RevertOutcome> => ({ reverted: false, error: new Error('tc failed') }),
+    };
+    const { lease, confirmation, ep } = await setup(driver as unknown as RestartingEngine);
+    await expect(confirmation.reverted('run-1', [lease], ep, 'planned_end')).rejects.toThrow('tc failed');
+  }, 20_000);
+});
+
+describe('FaultConfirmation.reverted of a lease another layer closed already (a resumed run)', () => {
+  it('keeps that record and asks the engine nothing (its helper may be being removed)', async () => {
+    const closedAt = new Date(Date.now() + 4);
+    let asked = 0;
+    const driver = {
+      engine: 'engine-a',
+      // the helper the fault queue's revert is removing: an exec into it fails
+      revert: async (): Promise<RevertOutcome> => (
+        asked++,
+        { reverted: false, error: new Error('iptables-legacy -w -t filter -S failed with exit code 126: (no stderr)') }
+      ),
+      readTimeline: async (): Promise<HelperTimeline> => (asked++, { state: 'unknown' }),
+    };
+    const { ledger, lease, events, confirmation, ep } = await setup(driver as unknown as RestartingEngine);
+    await ledger.markReverted(lease.id, closedAt, 'planned_end');
+
+    const confirmed = await confirmation.reverted('run-1', [lease], ep, 'planned_end');
+
+    expect(confirmed!.at).toEqual(closedAt);
+    expect(asked).toBe(0);
+    expect(await ledger.get(lease.id)).toMatchObject({ revertedAt: closedAt, revertReason: 'planned_end' });
+    expect(events.find((e) => e.type === 'fault.reverted')!.message).toMatch(
+      /recorded before this worker looked: planned_end/,
+    );
+  });
+});
+
+/** A fault its helper applied 10 ms after T0, whose check finds it gone (the helper's clock took it out at T1). */
+const appliedThenGone = () => ({
+  engine: 'engine-a',
+  readTimeline: async (): Promise<HelperTimeline> => ({ state: 'applied', appliedAt: new Date(Date.now() - 4_990) }),
+  verify: async () => ({ ok: false, reasons: ['missing: -A INPUT -j GAMEDAY-IN'] }),
+});
+
+describe('FaultConfirmation.injected of a short fault confirmed after its own end', () => {
+  it('does not call a fault gone by its planned end "not as intended"', async () => {
+    const driver = appliedThenGone();
+    const { lease, confirmation, ep } = await setup(driver as unknown as RestartingEngine);
+
+    const confirmed = await confirmation.injected('run-1', [lease], ep, 'network');
+
+    expect(confirmed!.unverified).toEqual([]);
+  }, 20_000);
+
+  it('still reports a check that fails before the planned end', async () => {
+    const driver = appliedThenGone();
+    const { lease, confirmation, ep } = await setup(driver as unknown as RestartingEngine);
+
+    const confirmed = await confirmation.injected(
+      'run-1',
+      [lease],
+      { ...ep, revertAt: Date.now() + 60_000 },
+      'network',
+    );
+
+    expect(confirmed!.unverified).toEqual([expect.stringMatching(/is not as intended: missing/)]);
+  }, 20_000);
+});

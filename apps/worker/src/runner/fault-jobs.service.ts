@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { DelayedError, UnrecoverableError, type Job, type Queue, type Worker } from 'bullmq';
 import { APP_CONFIG, CLOCK, type AppConfig } from '@gameday/config';
-import type { Clock, FaultDriver, LeaseRepository } from '@gameday/core';
+import type { Clock, FaultDriver, FaultLease, LeaseRepository } from '@gameday/core';
 import { RunRepository } from '@gameday/db';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
 import {
@@ -119,6 +119,26 @@ export class FaultJobs implements OnApplicationBootstrap, OnModuleDestroy {
     throw new UnrecoverableError(`unknown fault job ${job.name}`);
   }
 
+  /**
+   * The helpers of the leases this job closed, unless an open lease still uses one. The job acts
+   * when no executor confirms the revert (its worker died, or its run was resumed late): nobody
+   * else would remove them, and a helper idles in the target's namespaces until its self-expiry
+   * (a stress helper was found running after its run had ended in the lab's SIGKILL trials).
+   */
+  private async removeHelpers(closed: FaultLease[]): Promise<void> {
+    if (closed.length === 0) return;
+    const inUse = new Set((await openLeases(this.leases, this.driver)).map((l) => l.helperContainerId));
+    await Promise.all(
+      closed
+        .filter((l) => l.helperContainerId && !inUse.has(l.helperContainerId))
+        .map((l) =>
+          this.driver.release(l).catch((error: Error) => {
+            this.logger.warn(`could not remove the helper of lease ${l.id}: ${error.message}`);
+          }),
+        ),
+    );
+  }
+
   /** When the executor holds a lease of this experiment for its revert confirmation: until when. */
   private async claimedUntil(runId: string, experimentIndex: number): Promise<number | null> {
     const now = this.clock.now();
@@ -155,6 +175,7 @@ export class FaultJobs implements OnApplicationBootstrap, OnModuleDestroy {
         }
       }),
     );
+    await this.removeHelpers(open.filter((_, i) => results[i].status === 'fulfilled'));
     const failed = results.flatMap((r, i) =>
       r.status === 'rejected' ? [`${open[i].containerName}: ${String((r.reason as Error)?.message ?? r.reason)}`] : [],
     );

@@ -38,6 +38,20 @@ export class FaultRelease {
     ]);
   }
 
+  /**
+   * For an executor that lost its run to another: the helpers it armed that no lease names. The new
+   * executor drives the run from the ledger and arms its own; these would be left for nobody (a
+   * pause's watchdog told to stand down stayed behind, exited). Leased helpers stay: the run's.
+   */
+  async releaseUnleased(prepared: PreparedFault[], leases: FaultLease[]): Promise<void> {
+    const leased = new Set(leases.map((l) => l.helperContainerId).filter(Boolean));
+    await Promise.allSettled(
+      prepared
+        .filter((p) => p.helperContainerId && !leased.has(p.helperContainerId))
+        .map((p) => this.driver.release(p)),
+    );
+  }
+
   /** The open leases of one experiment of the run. */
   openOf(runId: string, index: number): Promise<FaultLease[]> {
     return openLeases(this.leases, this.driver, (l) => l.runId === runId && l.experimentIndex === index);
