@@ -100,11 +100,13 @@ describe('step lanes in the run room and the report, in a real browser', () => {
                 name: 'answers-again',
                 gate: { metric: 'errorRate', atMost: 0, window: '1s', minSamples: 2, probe: 'a' },
                 after: 'first-pause',
-                duration: '3s',
+                // A's probes answer again within a second or two of its unpause; 3 s once failed in CI
+                duration: '6s',
               },
               { name: 'second-pause', fault: pause(1), after: 'answers-again', duration: '2s' },
             ],
-            durations: { arming: '3s', baseline: '2s', fault: '9s', recovery: '2s' },
+            // two helpers armed in 5.3 s beside CI's other lanes, past a 3 s reserve: the run failed
+            durations: { arming: '8s', baseline: '2s', fault: '12s', recovery: '2s' },
           },
         ],
       });
@@ -128,8 +130,8 @@ describe('step lanes in the run room and the report, in a real browser', () => {
     expect(await steps.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-step')))).toEqual(
       ['first-pause', 'answers-again', 'second-pause'],
     );
-    await expectText(row('answers-again').locator('td').first(), /^\+3\.0 s → \+6\.0 s$/);
-    await expectText(row('second-pause').locator('td').first(), /^\+6\.0 s → \+8\.0 s$/);
+    await expectText(row('answers-again').locator('td').first(), /^\+3\.0 s → \+9\.0 s$/);
+    await expectText(row('second-pause').locator('td').first(), /^\+9\.0 s → \+11\.0 s$/);
 
     // the first step applied: its actual bar appears with the skew of its start
     await expectText(row('first-pause').locator('.lane-outcome'), /in place/, 15_000);
@@ -141,8 +143,8 @@ describe('step lanes in the run room and the report, in a real browser', () => {
 
     // the gate opens at the first step's end and passes once the target answers again
     await expectText(row('first-pause').locator('.lane-outcome'), /completed/, 6_000);
-    await expectText(row('answers-again').locator('.lane-outcome'), /passed at \+\d+ ms/, 6_000);
-    await expectText(row('second-pause').locator('.lane-outcome'), /in place/, 6_000);
+    await expectText(row('answers-again').locator('.lane-outcome'), /passed at \+\d+ ms/, 10_000);
+    await expectText(row('second-pause').locator('.lane-outcome'), /in place/, 10_000);
     expect([await paused(0), await paused(1)]).toEqual([false, true]);
     // the chart marks where each step began and ended
     await expectText(page.locator('figcaption'), /each step marked where it really began/);
@@ -160,7 +162,7 @@ describe('step lanes in the run room and the report, in a real browser', () => {
     await expectText(page.locator('.phases li[aria-current="step"]'), /completed/, 25_000);
     // once ended, the result's figures: every step out with its skew, the gate passed
     await expectText(row('second-pause').locator('.lane-outcome'), /completed/);
-    await expectText(row('second-pause').locator('.lane-end'), /\+8\.\d s, \d+ ms (late|early)/);
+    await expectText(row('second-pause').locator('.lane-end'), /\+\d+\.\d s, \d+ ms (late|early)/);
     expect([await paused(0), await paused(1)]).toEqual([false, false]);
     // the timeline names each event's step
     const gatePassed = page.locator('.timeline tbody tr', { hasText: 'gate.passed' });

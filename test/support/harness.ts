@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
 import { createApiApp } from '../../apps/api/src/bootstrap';
 import { createWorkerApp } from '../../apps/worker/src/bootstrap';
+import { runTimeline } from '../../tools/lab/run-timeline';
 import { StopAtArmingLauncher } from './stop-at-arming.launcher';
 
 /**
@@ -153,7 +154,10 @@ export async function recordedOccurrences(prisma: PrismaClient, gameDayId: strin
   });
 }
 
-/** The run with its events in order, once it has ended (core's isTerminal says what ended is). */
+/**
+ * The run with its events in order, once it has ended (core's isTerminal says what ended is). A run
+ * that has not ended in time fails with its status and timeline: what it was waiting on.
+ */
 export function runEnded(prisma: PrismaClient, runId: string, timeoutMs = 60_000, everyMs = 100) {
   return waitFor(
     'the run to end',
@@ -163,7 +167,17 @@ export function runEnded(prisma: PrismaClient, runId: string, timeoutMs = 60_000
     },
     timeoutMs,
     everyMs,
-  );
+  ).catch(withRunTimeline(prisma, runId));
+}
+
+/**
+ * For a wait on a run that timed out (`.catch(withRunTimeline(prisma, runId))`): the error again,
+ * with the run's status and timeline, which say what it was doing (arming still going, failed).
+ */
+export function withRunTimeline(prisma: PrismaClient, runId: string) {
+  return async (e: unknown): Promise<never> => {
+    throw new Error(`${(e as Error).message}\n${await runTimeline(prisma, runId)}`);
+  };
 }
 
 /**

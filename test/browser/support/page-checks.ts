@@ -1,6 +1,10 @@
 import { waitFor } from '../../support/harness';
 
-/** The browser tests' GameDay: a container pause on `target`, probed over HTTP at `url`. */
+/**
+ * The browser tests' GameDay: a container pause on `target`, probed over HTTP at `url`. Arming has
+ * 5 s of its own: beside CI's other lanes a pause's arming took over 5 s, and with none reserved it
+ * ate the 3 s baseline and the run failed.
+ */
 export function gameDayYaml(name: string, url: string, target: string, fault: string) {
   return `name: ${name}
 timezone: Europe/Paris
@@ -29,7 +33,7 @@ experiments:
         container: ${target}
       action: pause
     durations:
-      arming: 0s
+      arming: 5s
       baseline: 3s
       fault: ${fault}
       recovery: 3s

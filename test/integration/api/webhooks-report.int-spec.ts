@@ -82,8 +82,8 @@ describe('webhooks and the report of a real run', () => {
             tolerances: { fault: { minErrorRate: 0.8 }, recovery: { maxErrorRate: 0.2 } },
           },
           fault: { kind: 'container', target: { container: TARGET }, action: 'pause' },
-          // arming alongside the baseline (no time reserved for it): the run stays short
-          durations: { arming: '2s', baseline: '2s', fault: '3s', recovery: '2s' },
+          // 5 s for arming: beside CI's other lanes a pause armed in over 3 s
+          durations: { arming: '5s', baseline: '2s', fault: '3s', recovery: '2s' },
         },
       ],
     };
@@ -168,7 +168,7 @@ describe('webhooks and the report of a real run', () => {
   it('announces an emergency stop (the revert, then run.aborted), and the report marks the abort', async () => {
     const path = `/aborted-${randomUUID().slice(0, 8)}`;
     const body = spec(path, 'announced');
-    body.experiments[0].durations = { arming: '2s', baseline: '1s', fault: '30s', recovery: '1s' };
+    body.experiments[0].durations = { arming: '5s', baseline: '1s', fault: '30s', recovery: '1s' };
     const { runId } = await runNow(body);
     await waitFor(
       'the injection webhook',

@@ -128,7 +128,13 @@ describe('gameday CLI: run --watch, watch, abort and dry-run on real runs', () =
   });
 
   it('watch exits 1 when the hypothesis was violated', async () => {
-    const id = await applyPause('violated', { tolerances: { fault: { maxErrorRate: 0.1 } } });
+    // a baseline long enough that the watch, a second CLI process started after `run` returned,
+    // draws its bar before the injection even when arming and its start are slow (CI once: arming
+    // 3.5 s of a 4 s baseline, the first bar drawn while observing)
+    const id = await applyPause('violated', {
+      tolerances: { fault: { maxErrorRate: 0.1 } },
+      durations: { arming: '0s', baseline: '10s', fault: '3s', recovery: '2s' },
+    });
     const started = await runCli(['run', id, '--output', 'json'], env);
     const runId = JSON.parse(started.stdout).id as string;
     // in a terminal, with the progress bar drawn under the timeline
@@ -139,8 +145,8 @@ describe('gameday CLI: run --watch, watch, abort and dry-run on real runs', () =
     // the last events arrive with the final status, in the poll that ends the watch: still printed
     expect(screen).toMatch(/ run\.completed +completed: hypothesis_violated\n/);
     expect(screen).toMatch(new RegExp(`run ${runId} completed: hypothesis_violated\\n`));
-    expect(screen).toMatch(/[=-]{30} +\d+% \S+\/9s \| (scheduled|arming|baseline) · injection in \S+/);
-    expect(screen).toMatch(/[=-]{30} +\d+% \S+\/9s \| observing · rollback in \S+/);
+    expect(screen).toMatch(/[=-]{30} +\d+% \S+\/15s \| (scheduled|arming|baseline) · injection in \S+/);
+    expect(screen).toMatch(/[=-]{30} +\d+% \S+\/15s \| observing · rollback in \S+/);
     // the cursor and line wrapping the bar turned off are back on before the summary
     expect(screen.lastIndexOf('\x1b[?25h')).toBeGreaterThan(screen.lastIndexOf('\x1b[?25l'));
     expect(screen.lastIndexOf('\x1b[?7h')).toBeGreaterThan(screen.lastIndexOf('\x1b[?7l'));

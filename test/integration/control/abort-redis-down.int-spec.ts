@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { minimalGameDay, waitFor } from '../../support/harness';
+import { minimalGameDay, waitFor, withRunTimeline } from '../../support/harness';
 import { useStack } from '../../support/stack.fixture';
 import {
   REFUSING_REDIS_URL,
@@ -44,7 +44,9 @@ describe('emergency stop with Redis down for the API', () => {
     const started = await stack.http.post(`/api/v1/gamedays/${created.body.id}/runs`).set(stack.admin).send({});
     expect(started.status).toBe(201);
     const drivenRun = started.body.id as string;
-    await waitFor('the driven fault', async () => (await isPaused(driven.name)) || null, 20_000, 50);
+    await waitFor('the driven fault', async () => (await isPaused(driven.name)) || null, 20_000, 50).catch(
+      withRunTimeline(prisma, drivenRun),
+    );
 
     // a fault whose run no executor drives any more (its worker died): only the ledger knows it
     const other = await stack.http

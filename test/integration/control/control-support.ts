@@ -43,8 +43,9 @@ export async function undrivenPausedRun(prisma: PrismaClient, gameDayId: string,
 }
 
 /**
- * A GameDay whose single experiment pauses `target` for `fault`, probing `url`. Arming runs
- * alongside the baseline unless `durations.arming` reserves time for it: these runs stay short.
+ * A GameDay whose single experiment pauses `target` for `fault`, probing `url`. Arming has 5 s of
+ * its own unless `durations.arming` says otherwise: beside CI's other lanes a pause's arming took
+ * over 5 s, and with none reserved it ate a short baseline and the run failed before its fault.
  */
 export function pauseGameDay(target: { name: string; url: string }, durations: Record<string, string>) {
   return {
@@ -59,7 +60,7 @@ export function pauseGameDay(target: { name: string; url: string }, durations: R
           probes: [{ name: 'target', url: target.url, timeoutMs: 300, interval: '200ms' }],
         },
         fault: { kind: 'container', target: { container: target.name }, action: 'pause' },
-        durations: { arming: '0s', ...durations },
+        durations: { arming: '5s', ...durations },
       },
     ],
   };

@@ -49,7 +49,8 @@ describe('demo system containers', () => {
       for (const r of [a, b]) {
         expect(r.status).toBe(500);
         expect(r.ms).toBeGreaterThanOrEqual(295);
-        expect(r.ms).toBeLessThan(800);
+        // fails fast, not when the paused upstream answers (an 800 ms bound failed in a CI rehearsal)
+        expect(r.ms).toBeLessThan(2_000);
       }
     } finally {
       await docker('unpause', stack.containers.service2);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import Docker from 'dockerode';
 import { faultSchema, PeerResolutionError, type BlackholeFaultSpec, type ResolvedTarget } from '@gameday/core';
 import { PrismaLeaseRepository, PrismaService } from '@gameday/db';
-import { blackholePart, DockerFaultDriver, ensureHelperImage, execInContainer } from '@gameday/faults';
+import { blackholeDryRun, blackholePart, DockerFaultDriver, ensureHelperImage, execInContainer } from '@gameday/faults';
 import { LeaseLedger } from '../../../apps/worker/src/runner/lease-ledger';
 import { ensureLabTargetImage } from '../../../tools/lab/lab-images';
 import { waitFor } from '../../support/harness';
@@ -118,7 +118,7 @@ it('dry run: each peer → its addresses on the shared network, in the rules; no
   const before = netnsTables(sandbox);
   const plan = await driver.dryRun(spec({ peers: [DB, CACHE, '10.0.0.5'] }));
   const t = plan.targets[0];
-  expect(t.peers).toEqual([
+  expect(blackholeDryRun(t).peers).toEqual([
     { peer: `container ${P}-db`, addresses: [ips.db] },
     { peer: `compose ${P}/cache`, addresses: [ips['cache-1'], ips['cache-2']].sort() },
     { peer: '10.0.0.5', addresses: ['10.0.0.5'] },

@@ -6,7 +6,7 @@ import {
   type PreparedFault,
 } from '@gameday/core';
 import { PrismaLeaseRepository, PrismaService } from '@gameday/db';
-import { DockerFaultDriver, ensureHelperImage, kindPart, type PartitionLeasePart } from '@gameday/faults';
+import { DockerFaultDriver, ensureHelperImage, partitionDryRun, partitionPart } from '@gameday/faults';
 import Docker from 'dockerode';
 import { isDeepStrictEqual } from 'node:util';
 import { LeaseLedger } from '../../../apps/worker/src/runner/lease-ledger';
@@ -117,7 +117,7 @@ it("resolves both groups, each target told its side, the other group's addresses
   const plan = await driver.dryRun(spec());
   const { a1, a2, b1 } = net.containers;
   expect(plan.kind).toBe('partition');
-  expect(plan.targets.map((t) => [t.target.containerName, t.side, t.peers])).toEqual([
+  expect(plan.targets.map((t) => [t.target.containerName, partitionDryRun(t).side, partitionDryRun(t).peers])).toEqual([
     [a1.name, `between.0 (compose ${net.prefix}/a)`, [{ peer: `container ${b1.name}`, addresses: [b1.ip] }]],
     [a2.name, `between.0 (compose ${net.prefix}/a)`, [{ peer: `container ${b1.name}`, addresses: [b1.ip] }]],
     [
@@ -169,7 +169,7 @@ it('applied now: cut both ways between the groups only, one lease per netns read
       expect(await driver.verify(lease)).toEqual({ ok: true });
       const row = (await leases.get(lease.id))!;
       expect(row.kind).toBe('partition');
-      expect(kindPart<PartitionLeasePart>(row).partitionSide).toMatch(/^between\.[01] /);
+      expect(partitionPart(row).partitionSide).toMatch(/^between\.[01] /);
     }
     for (const n of SIDES)
       expect(ourLines(n)).toEqual(

@@ -6,6 +6,7 @@ import { PrismaLeaseRepository, PrismaService } from '@gameday/db';
 import {
   DockerFaultDriver,
   ensureHelperImage,
+  processKillDryRun,
   execInContainer,
   parseKeyValues,
   ProcessKillRefusedError,
@@ -120,7 +121,11 @@ it('dry run: the processes of the name now, PID 1 marked as never signalled; not
   const victims = await hostPids(`${P}-t`, 'victim');
   const plan = await driver.dryRun(spec({ process: 'victim', signal: 'TERM', every: '5s' }));
   const t = plan.targets[0];
-  expect(t.processes?.map((p) => p.pid).sort()).toEqual(victims.sort());
+  expect(
+    processKillDryRun(t)
+      .processes?.map((p) => p.pid)
+      .sort(),
+  ).toEqual(victims.sort());
   expect(t.apply[0]).toEqual([
     'gameday-kill',
     'run',
@@ -132,7 +137,7 @@ it('dry run: the processes of the name now, PID 1 marked as never signalled; not
     '/var/lib/gameday',
   ]);
   const init = await driver.dryRun(spec({ process: 'sleep' }));
-  expect(init.targets[0].processes).toEqual([
+  expect(processKillDryRun(init.targets[0]).processes).toEqual([
     { pid: expect.any(Number), comm: 'sleep', note: expect.stringMatching(/^PID 1 of the target: never signalled/) },
   ]);
   expect(init.targets[0].warnings[0]).toMatch(/^no process named "sleep" would be signalled now/);

@@ -15,6 +15,7 @@ import {
 import { LeaseLedger } from '../../../apps/worker/src/runner/lease-ledger';
 import { waitFor } from '../../support/harness';
 import { sweepOnce, expireLeases } from '../../support/lease-reaper';
+import { clearFaults } from '../../support/fault-cleanup';
 
 /**
  * The stress kind on the host's real Docker Engine (cgroup v1 here). Everything is judged from
@@ -111,6 +112,8 @@ beforeAll(async () => {
   if (!existsSync(cg.cpu) || !existsSync(cg.memory))
     throw new Error(`this test reads the target's cgroup v1 at ${cg.cpu}: not there (another engine or cgroup v2?)`);
 }, 900_000);
+
+afterEach(() => clearFaults(docker, prisma, ENGINE, ours), 60_000);
 
 afterAll(async () => {
   const helpers = await docker.listContainers({ all: true, filters: { label: ['gameday.role=helper'] } });
@@ -264,6 +267,12 @@ it("IO: stress-ng's hdd workers write and read in the target's cgroup from T0 (t
   expect(written).toBeGreaterThan(16 * 1048576);
   expect(stopped).toBeDefined();
   expect(stopped! - t1).toBeLessThan(500);
+  // the helper records the end after stress-ng is gone from the cgroup
+  await waitFor(
+    'the end on record',
+    async () => (await status(prepared.helperContainerId!)).state === 'reverted',
+    3_000,
+  );
   expect(await status(prepared.helperContainerId!)).toMatchObject({
     state: 'reverted',
     stress_end_reason: 'window_end',

@@ -33,7 +33,8 @@ describe('a disk-fill run end to end (worker + API + Docker)', () => {
             tolerances: { fault: { maxErrorRate: 0.1 }, recovery: { maxErrorRate: 0.1 } },
           },
           fault: { kind: 'disk-fill', target: { container: a.name }, path: '/www', size: { mb: 8 } },
-          durations: { arming: '3s', baseline: '2s', fault: '4s', recovery: '2s' },
+          // the disk fill's helper and its probe: 6 s on a loaded host
+          durations: { arming: '6s', baseline: '2s', fault: '4s', recovery: '2s' },
         },
       ],
     });

@@ -37,8 +37,8 @@ it('lets exactly one executor write when a second one takes the run mid-flight',
           tolerances: { fault: { minErrorRate: 0.5 } },
         },
         fault: { kind: 'container', target: { container: target.name }, action: 'pause' },
-        // arming alongside the baseline (no time reserved for it): the run stays short
-        durations: { arming: '0s', baseline: '3s', fault: '3s', recovery: '2s' },
+        // the second executor arms again during the baseline: 6 s leave it room on a loaded host
+        durations: { arming: '4s', baseline: '6s', fault: '3s', recovery: '2s' },
       },
     ],
   });
@@ -56,7 +56,9 @@ it('lets exactly one executor write when a second one takes the run mid-flight',
     include: { events: { orderBy: { id: 'asc' } } },
   });
   const count = (type: string) => run.events.filter((e) => e.type === type).length;
-  process.stdout.write(`${run.events.map((e) => e.type).join(' ')}\n`);
+  process.stdout.write(
+    `${run.events.map((e) => (e.type.startsWith('arming') || e.type === 'run.failed' ? `${e.type} (${e.message})` : e.type)).join(' ')}\n`,
+  );
   expect(run.status).toBe('completed');
   expect(run.executorEpoch).toBe(2);
   expect(count('run.resumed')).toBe(1);
@@ -73,4 +75,14 @@ it('lets exactly one executor write when a second one takes the run mid-flight',
   expect(await prisma.activeFault.count({ where: { runId } })).toBe(1);
   expect(await prisma.activeFault.count({ where: { runId, revertedAt: null } })).toBe(0);
   expect((await docker.getContainer(target.name).inspect()).State.Paused).toBe(false);
+  // the fenced executor had armed a watchdog of its own that no lease names: it is removed too,
+  // not left behind (exited) for nobody
+  const targetId = (await docker.getContainer(target.name).inspect()).Id;
+  const left = () =>
+    docker
+      .listContainers({ all: true, filters: { label: [`gameday.target=${targetId}`] } })
+      .then((cs) => cs.map((c) => `${c.Names[0]} (${c.State})`));
+  await waitFor('the helpers to be removed', async () => (await left()).length === 0, 10_000).catch(async () => {
+    expect(await left()).toEqual([]);
+  });
 });

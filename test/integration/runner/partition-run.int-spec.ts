@@ -30,7 +30,8 @@ describe('a partition run end to end (worker + API + Docker)', () => {
             tolerances: { fault: { maxErrorRate: 0.2 }, recovery: { maxErrorRate: 0.2 } },
           },
           fault: { kind: 'partition', between: [{ container: a.name }, { container: b.name }], action: 'reject' },
-          durations: { arming: '3s', baseline: '2s', fault: '4s', recovery: '2s' },
+          // two helpers to arm: beside CI's other lanes 3 s were not enough (a baseline too short to judge)
+          durations: { arming: '6s', baseline: '3s', fault: '4s', recovery: '2s' },
         },
       ],
     });

@@ -98,7 +98,11 @@ describe('slow arming (helper start delayed on purpose)', () => {
 
   it('says at once when arming runs past its reserve, and the verdict names what it cost', async () => {
     slow.delayMs = 9_000;
-    const runId = await runNow(spec({ baseline: '6s', fault: '5s', recovery: '6s' }, 40));
+    // the 9 s delay overruns the 6 s lead by 3 s, plus the arming itself (over 2.5 s beside CI's
+    // other lanes): a 9 s baseline keeps the deadline (500 ms before T0) out of its reach; 75 samples
+    // asked for, which a baseline missing over 2 s (at 10 a second) cannot give and the 10 s fault
+    // and recovery can
+    const runId = await runNow(spec({ baseline: '9s', fault: '10s', recovery: '10s' }, 75));
 
     // live: the overrun is on the run (API and stream) while it is still arming
     const seen = await waitFor(
@@ -128,14 +132,14 @@ describe('slow arming (helper start delayed on purpose)', () => {
     const { baselineLostMs } = done.data as { baselineLostMs: number };
     console.log(`slow arming past the lead: ${done.message}`);
     expect(baselineLostMs).toBeGreaterThan(2_000);
-    expect(done.message).toMatch(/^arming took \d+(\.\d)? s of the 6 s baseline: /);
+    expect(done.message).toMatch(/^arming took \d+(\.\d)? s of the 9 s baseline: /);
     const result = readRunResult(run.result).experiments[0];
     const gap = result.windows!.gaps.find((g) => g.kind === 'arming')!;
     expect(gap.to - gap.from).toBe(baselineLostMs);
     expect(run.verdict).toBe('inconclusive');
-    expect(result.verdict.reason).toMatch(/^arming took \d+(\.\d)? s of the 6 s baseline \(\d+ < 40 samples\)$/);
+    expect(result.verdict.reason).toMatch(/^arming took \d+(\.\d)? s of the 9 s baseline \(\d+ < 75 samples\)$/);
     expect(run.events.find((e) => e.type === 'experiment.verdict')!.message).toMatch(
-      /: inconclusive \(arming took .* of the 6 s baseline/,
+      /: inconclusive \(arming took .* of the 9 s baseline/,
     );
   });
 

@@ -126,7 +126,8 @@ describe('two Docker engines, a worker on each', () => {
               probes: [{ name: 'target', url: url2, timeoutMs: 300, interval: '200ms' }],
             },
             fault: { kind: 'container', target: { container: NAME }, action: 'pause' },
-            durations: { arming: '1s', baseline: '2s', fault, recovery: '2s' },
+            // arming (a pause's watchdog) took over 1.5 s beside CI's other lanes: 5 s reserved
+            durations: { arming: '5s', baseline: '2s', fault, recovery: '2s' },
           },
         ],
       });
