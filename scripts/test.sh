@@ -10,6 +10,7 @@
 #
 # Extra arguments go to one plain jest run over every tier (e.g. `npm test -- test/lab/x`), or over
 # the tiers GAMEDAY_TEST_PROJECTS names (`npm run test:long` runs the long tier that way).
+# GAMEDAY_TEST_RETRIES=0 fails a test at its first failure (the tiers' lanes retry once).
 # SKIP_BUILD=1 lets the tests that need dist/ (app images, the lab end to end) use it as it is
 # instead of building it again (CI builds just before). GAMEDAY_SKIP_LAB=1 leaves the lab out.
 # GAMEDAY_LAB_SPLIT=0 runs the lab after the others even where it could run beside them on a CPU of
@@ -37,6 +38,9 @@ if [ $# -gt 0 ]; then
   exec "${jest[@]}" --selectProjects "${projects[@]}" "$@"
 fi
 
+# a failed test of the timed tiers runs once more (test/support/tier-retries.ts); the summary at
+# the end lists every test that needed it, with its first failure
+export GAMEDAY_TEST_RETRIES="${GAMEDAY_TEST_RETRIES:-1}"
 results="$(mktemp -d)"
 started=$SECONDS
 status=0
@@ -65,10 +69,10 @@ run_others() {
   run_lane images "$images_db" "$images_redis" unit integration redis-cluster &
   local images_pid=$!
   run_lane api "$api_db" "$api_redis" integration browser || s=1
-  echo "== lane api (integration: api, control, security, probes; browser): $((SECONDS - started)) s"
+  echo "== lane api (integration: api, control, security, probes, two engines, dns rollback; browser): $((SECONDS - started)) s"
   cat "$results/api.log"
   wait "$images_pid" || s=1
-  echo "== lane images (unit; integration: demo, prisma, scheduling, cli, two-engines; redis-cluster): $((SECONDS - started)) s"
+  echo "== lane images (unit; integration: demo, prisma, scheduling, cli, disk fill; redis-cluster): $((SECONDS - started)) s"
   cat "$results/images.log"
   wait "$docker_pid" || s=1
   echo "== lane docker (integration: faults, runner): $((SECONDS - started)) s"
@@ -108,21 +112,27 @@ else
   run_others || status=1
   echo "== unit, integration, redis-cluster, browser: $((SECONDS - started)) s"
   if [ "${GAMEDAY_SKIP_LAB:-}" != 1 ]; then
-    # after the others: without a CPU of its own a guest starves beside them. Two jest processes,
-    # each with a guest of its own and a database of its own (GAMEDAY_LAB_LANE in jest.config.js):
-    # most lab files wait on planned instants, so two guests take little more than the longer lane.
+    # after the others: without a CPU of its own a guest starves beside them. Three jest processes,
+    # each with its guests and a database of its own (GAMEDAY_LAB_LANE in jest.config.js): most lab
+    # files wait on planned instants, so the lanes take little more than the longest.
     t=$SECONDS
-    migrate "${lab_db}_b"
-    GAMEDAY_LAB_LANE=b DATABASE_URL="${lab_db}_b" "${jest[@]}" --selectProjects lab \
-      --json --outputFile "$results/lab-b.json" >"$results/lab-b.log" 2>&1 &
-    lab_b_pid=$!
+    lab_pids=()
+    for l in b c; do
+      migrate "${lab_db}_$l"
+      GAMEDAY_LAB_LANE=$l DATABASE_URL="${lab_db}_$l" "${jest[@]}" --selectProjects lab \
+        --json --outputFile "$results/lab-$l.json" >"$results/lab-$l.log" 2>&1 &
+      lab_pids+=($!)
+    done
     GAMEDAY_LAB_LANE=a DATABASE_URL="$lab_db" "${jest[@]}" --selectProjects lab \
       --json --outputFile "$results/lab-a.json" >"$results/lab-a.log" 2>&1 || status=1
-    echo "== lab lane a (end to end, rollback trials of the later kinds, netem, blackhole, process kill): $((SECONDS - t)) s"
+    echo "== lab lane a (rollback trials of the later kinds and across restarts, stress, blackhole): $((SECONDS - t)) s"
     cat "$results/lab-a.log"
-    wait "$lab_b_pid" || status=1
-    echo "== lab lane b (rollback trials, stress, dns, netem in a netns): $((SECONDS - t)) s"
+    wait "${lab_pids[0]}" || status=1
+    echo "== lab lane b (rollback trials after a SIGKILL and Redis lost, dns, netem, process kill): $((SECONDS - t)) s"
     cat "$results/lab-b.log"
+    wait "${lab_pids[1]}" || status=1
+    echo "== lab lane c (the demo end to end, netem in network namespaces): $((SECONDS - t)) s"
+    cat "$results/lab-c.log"
   fi
 fi
 

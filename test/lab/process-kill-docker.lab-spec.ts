@@ -8,7 +8,7 @@
 import http from 'node:http';
 import Docker from 'dockerode';
 import { faultSchema, InMemoryLeaseRepository, parseKillRecord, type ProcessKillFaultSpec } from '@gameday/core';
-import { DockerFaultDriver, ensureHelperImage, execInContainer } from '@gameday/faults';
+import { DockerFaultDriver, ensureHelperImage, execInContainer, processKillDryRun } from '@gameday/faults';
 import { LeaseLedger } from '../../apps/worker/src/runner/lease-ledger';
 import { ensureLabTargetImage } from '../../tools/lab/lab-images';
 import { releaseLab, sharedUmlDocker } from '../../tools/lab/shared-lab';
@@ -89,7 +89,7 @@ describe('process kill on a real kernel with cgroup v2: Docker inside user-mode-
     const { targets } = await driver.resolveTargets(spec);
     // the dry run, as the helper will see it: the httpd, not PID 1, nothing of the helper's
     const plan = await driver.dryRun(spec);
-    expect(plan.targets[0].processes?.map((p) => p.comm)).toEqual(['httpd']);
+    expect(processKillDryRun(plan.targets[0]).processes?.map((p) => p.comm)).toEqual(['httpd']);
     const armStarted = Date.now();
     const prepared = await driver.prepare(spec, targets[0], { expiresAt: new Date(Date.now() + 120_000) });
     process.stdout.write(

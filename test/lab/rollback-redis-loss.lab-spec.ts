@@ -50,7 +50,8 @@ describe('rollback after Redis lost everything (Docker in user-mode-linux)', () 
     rl = await startRollbackLab({ name: 'redisloss', redisDb: 9 });
     await rl.startWorker();
     process.stdout.write(`rollback lab ready in ${Date.now() - t0} ms; worker logs in ${rl.logDir}\n`);
-  }, 180_000);
+    // the lane's first file boots the shared guest and loads every image: over 180 s on a slow host
+  }, 360_000);
 
   afterAll(async () => {
     if (rows.length) printFigures('rollback after FLUSHDB + SIGKILL of the driving worker', rows);

@@ -48,7 +48,8 @@ describe('rollback across restarts of the engine and of Postgres (Docker in user
     // restarts is late, not orphaned
     await rl.startWorker({ GAMEDAY_ORPHAN_AFTER_MS: '60000' });
     process.stdout.write(`rollback lab ready in ${Date.now() - t0} ms; worker logs in ${rl.logDir}\n`);
-  }, 180_000);
+    // the lane's first file boots the shared guest and loads every image: over 180 s on a slow host
+  }, 360_000);
 
   afterAll(async () => {
     if (rows.length) printFigures('rollback across restarts', rows);

@@ -4,7 +4,6 @@
 // while a fault is active, and measure from the outside when the fault really ends.
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,20 +27,17 @@ import { createApiApp } from '../../apps/api/src/bootstrap';
 import { waitForHttp } from './http-probe';
 import { ensureLabTargetImage } from './lab-images';
 import { startPrivatePostgres, type PrivatePostgres } from './postgres-restart';
+import { runTimeline } from './run-timeline';
 import { releaseLab, sharedUmlDocker } from './shared-lab';
 import type { UmlDocker } from './uml-docker';
 import { analyseWindow } from './fault-window';
-import {
-  REQUEST_TIMEOUT_MS,
-  type LatencySample,
-  type SampleClassifier,
-  type TrialFault,
-  type TrialPeer,
-} from './trial-faults';
+import { LatencyWatcher } from './latency-watcher';
+import { type SampleClassifier, type TrialFault, type TrialPeer } from './trial-faults';
 import { startWorkerProcess, type WorkerProcess } from './worker-process';
 
 export type { LatencySample } from './trial-faults';
 export { analyseWindow, type FaultWindowSeen } from './fault-window';
+export { LatencyWatcher } from './latency-watcher';
 
 const ROOT = path.resolve(__dirname, '../..');
 // `openssl rand -hex 32`: the configuration refuses guessable admin tokens
@@ -99,76 +95,6 @@ export async function until<T>(
     if (v) return v;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(everyMs);
-  }
-}
-
-/**
- * Probes the target every `everyMs` on a fresh connection, whether or not the previous request
- * has finished, so the fault's start and end show up with that resolution.
- */
-export class LatencyWatcher {
-  readonly samples: LatencySample[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private inflight = new Set<Promise<void>>();
-
-  constructor(
-    private url: string,
-    private readonly everyMs = 50,
-    private readonly timeoutMs = REQUEST_TIMEOUT_MS,
-  ) {}
-
-  start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => {
-      const p = this.once().finally(() => this.inflight.delete(p));
-      this.inflight.add(p);
-    }, this.everyMs);
-  }
-
-  /** Asks `url` from now on (a trial's probe of the target). */
-  aim(url: string): void {
-    this.url = url;
-  }
-
-  /** Stops sending; what was seen stays, and start() resumes. */
-  pause(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
-  }
-
-  async stop(): Promise<void> {
-    this.pause();
-    await Promise.all(this.inflight);
-  }
-
-  /** Samples started in [from, to), in start order. */
-  between(from: number, to: number): LatencySample[] {
-    return this.samples
-      .filter((s) => s.startedAt >= from && s.startedAt < to)
-      .sort((a, b) => a.startedAt - b.startedAt);
-  }
-
-  private once(): Promise<void> {
-    const startedAt = Date.now();
-    const t0 = performance.now();
-    return new Promise((resolve) => {
-      const req = http.get(this.url, { agent: false, timeout: this.timeoutMs }, (res) => {
-        res.resume();
-        res.on('end', () => {
-          this.samples.push({
-            startedAt,
-            ms: performance.now() - t0,
-            ...(res.statusCode === 200 ? {} : { error: `HTTP ${res.statusCode}` }),
-          });
-          resolve();
-        });
-      });
-      req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.on('error', (err) => {
-        this.samples.push({ startedAt, ms: performance.now() - t0, error: err.message });
-        resolve();
-      });
-    });
   }
 }
 
@@ -456,6 +382,22 @@ export class RollbackLab {
     return left;
   }
 
+  /**
+   * Waits (up to `timeoutMs`) until no helper container is left in the lab's engine: the workers
+   * remove a run's helpers once it has ended, a moment after its status says so. Returns how many
+   * are still there; the release check then names them.
+   */
+  async helpersGone(timeoutMs: number): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const left = (await this.lab.docker.listContainers({ all: true })).filter((c) =>
+        c.Names.some((n) => n.startsWith('/gameday-helper-')),
+      ).length;
+      if (left === 0 || Date.now() > deadline) return left;
+      await sleep(250);
+    }
+  }
+
   /** The run's events, one line each, for failure messages. */
   /**
    * How long the run armed: its phase.arming event to its fault.armed (appended once the helper
@@ -476,17 +418,8 @@ export class RollbackLab {
     }
   }
 
-  async timeline(runId: string): Promise<string> {
-    const run = await this.prisma.run.findUnique({
-      where: { id: runId },
-      include: { events: { orderBy: { id: 'asc' } } },
-    });
-    if (!run) return `(no run ${runId})`;
-    const t = (d: Date | null) => (d ? d.toISOString().slice(11, 23) : '-');
-    return [
-      `run ${runId} ${run.status} scheduled ${t(run.scheduledFor)} ${run.error ?? ''}`,
-      ...run.events.map((e) => `  ${t(e.at)} planned ${t(e.plannedAt)} ${e.type}: ${e.message}`),
-    ].join('\n');
+  timeline(runId: string): Promise<string> {
+    return runTimeline(this.prisma, runId);
   }
 
   async flushRedis(): Promise<void> {
