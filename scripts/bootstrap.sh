@@ -29,6 +29,14 @@ need_cmd() { # need_cmd COMMAND PACKAGE
   command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/usr/bin/$1" ] || apt_install "$2"
 }
 
+# `bash -c "$detached" _ LOG COMMAND…` starts a daemon that outlives this script: in a session of its
+# own, stdin from /dev/null, output to LOG, and none of its caller's other descriptors open (a lock
+# a CI run held around this script stayed held by dockerd, and the next run waited 9 minutes on it)
+# shellcheck disable=SC2016
+detached='log=$1; shift
+for fd in $(ls /proc/$$/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done
+setsid "$@" </dev/null >"$log" 2>&1 &'
+
 tcp_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
   local secs=$1 what=$2; shift 2
@@ -67,7 +75,7 @@ docker_engine() {
     command -v dockerd >/dev/null 2>&1 || apt_install docker.io
     need_cmd iptables iptables
     log "docker: starting dockerd (log: $state/dockerd.log)"
-    as_root sh -c "nohup dockerd >'$state/dockerd.log' 2>&1 &"
+    as_root bash -c "$detached" _ "$state/dockerd.log" dockerd
     wait_for 60 "dockerd (see $state/dockerd.log)" docker info >/dev/null 2>&1
   fi
   # images.sh builds missing Debian bases with debootstrap; the compose file is validated by a CLI
