@@ -128,12 +128,7 @@ export class FaultConfirmation {
         // a helper's record says whether its clock had applied the fault (its step's lane may not have
         // confirmed it yet: the abort cut that short) and, when it was gone before the abort came (its
         // T1 passed, not yet confirmed), when it left: not this moment
-        const timeline =
-          faultCapabilities(l).clock === 'helper'
-            ? await this.driver.readTimeline(l).catch(() => undefined)
-            : undefined;
-        if (timeline?.appliedAt && !l.injectedAt)
-          await this.ledger.applied(l, timeline.appliedAt).catch(() => undefined);
+        const timeline = await this.ledger.recordAfterRevert(this.driver, l, result);
         const at = revertInstant(result, { timeline: result.outcome === 'already_gone' ? timeline : undefined });
         await this.ledger.reverted(l.id, at, revertReason(result, reason)).catch(() => undefined);
         early.set(l.id, { ...result, at });

@@ -11,6 +11,7 @@ import {
   type RevertResult,
   type ScheduleOptions,
 } from '@gameday/core';
+import { faultCapabilities } from '@gameday/faults';
 
 /** The draft with the experiment step it belongs to, if any, in its details. */
 function withStep(draft: LeaseDraft, step: string | null | undefined): LeaseDraft {
@@ -113,6 +114,27 @@ export class LeaseLedger {
         .markReverted(lease.id, outcome.result.at, revertReason(outcome.result, reason))
         .catch(() => undefined);
     return outcome.result;
+  }
+
+  /**
+   * After a revert of a fault its helper's clock kept: the helper's record, read before anything
+   * removes the helper. It holds when the fault was applied, which the ledger may not know yet (an
+   * abort cut the run's confirmation short, and the fault queue's abort removes the helper right
+   * after its revert: a run asking later found no helper and reported the step as never begun),
+   * and, when the revert found nothing left, when the fault left. Undefined for other faults, or
+   * when the record cannot be read.
+   */
+  async recordAfterRevert(
+    driver: FaultDriver,
+    lease: FaultLease,
+    result: RevertResult,
+  ): Promise<HelperTimeline | undefined> {
+    if (faultCapabilities(lease).clock !== 'helper') return undefined;
+    if (lease.injectedAt && result.outcome !== 'already_gone') return undefined;
+    const timeline = await driver.readTimeline(lease).catch(() => undefined);
+    if (timeline?.appliedAt && !lease.injectedAt)
+      await this.leases.markInjected(lease.id, timeline.appliedAt).catch(() => undefined);
+    return timeline;
   }
 
   /** The fault is in place since `at` (the helper's record, in the worker's clock). */

@@ -126,3 +126,32 @@ describe('a revert the ledger cannot record (Postgres away)', () => {
     expect(unrecorded.size).toBe(0);
   });
 });
+
+describe("an abort's revert of a fault its helper's clock applied, before the run confirmed the apply", () => {
+  it("records the helper's applied instant: the helper is removed right after, and the run's report must not say the step never began", async () => {
+    const ledger = new InMemoryLeaseRepository();
+    const lease = await ledger.record({
+      runId: 'run-1',
+      experimentIndex: 0,
+      kind: 'network',
+      strategy: 'sidecar',
+      engine: 'engine-a',
+      containerId: 'c1',
+      containerName: 'target',
+      helperContainerId: 'h1',
+      applyArgv: [],
+      verifyArgv: [],
+      revertArgv: [OURS],
+      expiresAt: new Date(NOW.getTime() + 60_000),
+    });
+    const appliedAt = new Date(NOW.getTime() - 2_000);
+    const driver = {
+      engine: 'engine-a',
+      revert: () => Promise.resolve({ reverted: true, result: { outcome: 'reverted' as const, at: NOW } }),
+      readTimeline: () => Promise.resolve({ state: 'reverted', appliedAt, revertedAt: NOW }),
+    } as unknown as FaultDriver;
+
+    await revertLease(driver, ledger, createMetrics({ defaults: false }), lease, 'abort');
+    expect(await ledger.get(lease.id)).toMatchObject({ injectedAt: appliedAt, revertedAt: NOW, revertReason: 'abort' });
+  });
+});

@@ -5,7 +5,6 @@ import {
   type FaultLease,
   type LeaseRepository,
 } from '@gameday/core';
-import { faultCapabilities } from '@gameday/faults';
 import type { GameDayMetrics } from '@gameday/metrics';
 import { LeaseLedger, revertInstant, revertReason } from './lease-ledger';
 import type { UnrecordedReverts } from './unrecorded-reverts';
@@ -115,11 +114,8 @@ export async function revertLease(
     }
     const result = await ledger.revert(driver, lease, reason, { recordedBy: 'caller' });
     // gone before we came: the helper's record says when, if its clock took it out
-    const timeline =
-      !known && result.outcome === 'already_gone' && faultCapabilities(lease).clock === 'helper'
-        ? await driver.readTimeline(lease).catch(() => undefined)
-        : undefined;
-    const at = revertInstant(result, { known, timeline });
+    const timeline = await ledger.recordAfterRevert(driver, lease, result);
+    const at = revertInstant(result, { known, timeline: result.outcome === 'already_gone' ? timeline : undefined });
     await ledger.reverted(lease.id, at, revertReason(result, reason)).catch((error: unknown) => {
       // the fault is out but Postgres did not take it: keep when, for the next revert, which may
       // only find it gone (a container fault's watchdog is removed by this revert, its record with it)
