@@ -35,7 +35,11 @@ export async function runExperiment(deps: RunnerDeps, run: ExperimentRun): Promi
     watch.start();
     let step: Step = stepOf(ctx);
     while (step !== 'ended') step = await PHASES[step](ctx);
-  } catch (error) {
+  } catch (caught) {
+    // an error right after an operator's abort may be its doing (its revert removed a helper a
+    // step was reading): the run ends aborted, as asked (or fenced, if another executor took it)
+    const error =
+      caught instanceof RunAbortedError || caught instanceof FencedError ? caught : await recheck(control, caught);
     if (error instanceof FencedError) {
       // the new executor drives the run from the ledger: the lanes end here, on the fence, and
       // the helpers this executor armed that no lease names go with it
@@ -70,6 +74,11 @@ export async function runExperiment(deps: RunnerDeps, run: ExperimentRun): Promi
   await watch.stop();
   await deps.release.releaseAll(ctx.prepared, ctx.leases);
   return judge(ctx);
+}
+
+async function recheck(control: RunControl, caught: unknown): Promise<unknown> {
+  const abort = await control.recheck();
+  return control.lost ?? (abort ? new RunAbortedError(abort) : caught);
 }
 
 /** The experiment as it stands: its samples so far (a resumed run), its open leases, whether it was armed. */

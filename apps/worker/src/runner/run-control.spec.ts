@@ -22,3 +22,31 @@ describe('RunControl.sleepUntil', () => {
     control.stop();
   });
 });
+
+describe('RunControl.recheck', () => {
+  const clock = { now: () => new Date() };
+  const abortAt = new Date();
+
+  it("finds an operator's abort recorded since the last poll, at once", async () => {
+    const control = new RunControl(async () => ({ abort: { at: abortAt, reason: 'pager' }, executorEpoch: 1 }), clock);
+    control.hold('run-1', 1);
+    expect(await control.recheck()).toEqual({ trigger: 'operator', reason: 'pager', at: abortAt.getTime() });
+    expect(control.signal.aborted).toBe(true);
+  });
+
+  it('gives up quietly on a Postgres that does not answer, or fails', async () => {
+    const hung = new RunControl(() => new Promise(() => undefined), clock);
+    const began = Date.now();
+    expect(await hung.recheck(50)).toBeUndefined();
+    expect(Date.now() - began).toBeLessThan(1_000);
+    const failing = new RunControl(() => Promise.reject(new Error("Can't reach database server")), clock);
+    expect(await failing.recheck()).toBeUndefined();
+  });
+
+  it('a newer executor is a fence, not an abort', async () => {
+    const control = new RunControl(async () => ({ abort: null, executorEpoch: 2 }), clock);
+    control.hold('run-1', 1);
+    expect(await control.recheck()).toBeUndefined();
+    expect(control.lost).toBeDefined();
+  });
+});

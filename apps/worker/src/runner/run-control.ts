@@ -66,16 +66,29 @@ export class RunControl {
   watch(intervalMs = 250): void {
     const tick = async () => {
       try {
-        const state = await this.poll();
-        if (state && this.held && state.executorEpoch !== this.held.epoch) this.lose();
-        else if (state?.abort)
-          this.abort({ trigger: 'operator', reason: state.abort.reason, at: state.abort.at.getTime() });
+        this.take(await this.poll());
       } catch {
         // a failed poll is retried on the next tick
       }
       if (!this.cause && !this.fenced) this.poller = setTimeout(tick, intervalMs);
     };
     this.poller = setTimeout(tick, 0);
+  }
+
+  /**
+   * One look at Postgres now, for a run about to end on an error: an operator's abort is reverted
+   * at once by the control queue, which then removes the helpers, and a step confirming its apply
+   * right then failed on its missing helper before the next poll saw the abort (the run ended
+   * `failed`, not `aborted`). Bounded, and quiet: Postgres may be what failed, and the faults
+   * without a clock of their own wait on this. Returns the abort.
+   */
+  async recheck(timeoutMs = 500): Promise<AbortCause | undefined> {
+    if (this.cause || this.fenced) return this.cause;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeoutMs)));
+    this.take(await Promise.race([this.poll(), timeout]).catch(() => null));
+    clearTimeout(timer);
+    return this.cause;
   }
 
   stop(): void {
@@ -85,6 +98,12 @@ export class RunControl {
   throwIfAborted(): void {
     if (this.fenced) throw this.fenced;
     if (this.cause) throw new RunAbortedError(this.cause);
+  }
+
+  private take(state: ControlState | null): void {
+    if (state && this.held && state.executorEpoch !== this.held.epoch) this.lose();
+    else if (state?.abort)
+      this.abort({ trigger: 'operator', reason: state.abort.reason, at: state.abort.at.getTime() });
   }
 
   private lose(): void {
