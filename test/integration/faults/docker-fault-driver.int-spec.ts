@@ -17,6 +17,7 @@ import {
 import { createPrismaClient, PrismaLeaseRepository, type PrismaClient } from '@gameday/db';
 import { DockerFaultDriver, ensureHelperImage, execInContainer, networkArmed, parseKeyValues } from '@gameday/faults';
 import { LeaseLedger } from '../../../apps/worker/src/runner/lease-ledger';
+import { clearFaults } from '../../support/fault-cleanup';
 import { waitFor } from '../../support/harness';
 
 /**
@@ -460,6 +461,34 @@ describe('verify and revert from the lease alone (our ingress qdisc stands in fo
   const apply = ['tc', 'qdisc', 'add', 'dev', 'eth0', 'handle', 'ffff:', 'ingress'];
   const undo = ['tc', 'qdisc', 'del', 'dev', 'eth0', 'handle', 'ffff:', 'ingress'];
 
+  // A case that fails half-way leaves its qdisc (its helper is removed without a revert) and its
+  // lease: its second run, and every later case, then found web-1 under a fault (CI: one verify
+  // miss became four failures). Each case starts from a clean web-1.
+  afterEach(async () => {
+    await clearFaults(docker, prisma, 'local-test', [ids.web1]);
+    const [target] = (
+      await driver.resolveTargets(
+        spec({ kind: 'network', target: { container: `${P}-web-1` }, netem: { delay: '1ms' } }),
+      )
+    ).targets;
+    const helper = await driver.createHelper(target);
+    try {
+      if (/ffff:/.test(await sh(helper, ['tc', 'qdisc', 'show', 'dev', 'eth0']))) await sh(helper, undo);
+    } finally {
+      await docker.getContainer(helper).remove({ force: true });
+    }
+  }, 60_000);
+
+  /** verify, with what the target's netns and the helper held when it did not say ok */
+  async function verified(lease: FaultLease, helper: string) {
+    const outcome = await driver.verify(lease);
+    if (!outcome.ok)
+      console.log(
+        `verify: ${JSON.stringify(outcome)}; tc: ${await sh(helper, ['tc', 'qdisc', 'show', 'dev', 'eth0']).catch(String)}; helper: ${await sh(helper, ['gameday-helper', 'status']).catch(String)}`,
+      );
+    return outcome;
+  }
+
   async function leaseWithHelper() {
     const [target] = (
       await driver.resolveTargets(
@@ -501,7 +530,7 @@ describe('verify and revert from the lease alone (our ingress qdisc stands in fo
   it('verify reads the real tc -j output; a competing tool removing the qdisc is detected', async () => {
     const { lease, helper } = await leaseWithHelper();
     try {
-      expect(await driver.verify(lease)).toEqual({ ok: true });
+      expect(await verified(lease, helper)).toEqual({ ok: true });
       await sh(helper, undo); // "another tool" removes it
       expect(await driver.verify(lease)).toEqual({
         ok: false,
