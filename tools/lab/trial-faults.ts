@@ -315,8 +315,34 @@ export function containerPause(slowMs = 1_000): TrialFault {
 }
 
 /**
+ * container stop of the target (armed with its watchdog, which starts it again at T1 if nobody
+ * did): nothing listens on its published port while it is stopped, so a new connection is refused
+ * or reset until it is back and its server answers. Its own series only: the target's observer
+ * shares the network namespace of the target's first start, and a restarted target has another.
+ */
+export function containerStop(): TrialFault {
+  return {
+    label: 'container stop',
+    spec: (container) => ({ kind: 'container', target: { container }, action: 'stop' }),
+    shaped: (s) => s.error !== undefined,
+    clean: (s) => !s.error,
+    gapMs: 0,
+    // refused at once while stopped: the first answer after the start is the end
+    goneAt: (s) => s.startedAt,
+    async residual() {
+      // as for a pause: a target left stopped answers nothing (the "seen gone" check), and a
+      // watchdog left behind is a container (the release check)
+      return [];
+    },
+    // a request sent while the target was starting may wait for its server
+    tailMs: REQUEST_TIMEOUT_MS,
+  };
+}
+
+/**
  * The kinds the trials cycle through: GAMEDAY_LAB_TRIAL_FAULTS=netem,blackhole (the default), or
- * any list of netem, blackhole, process-kill, pause, dns, partition, disk-fill, stress.
+ * any list of netem, blackhole, process-kill, pause, stop (a series of its own), dns, partition,
+ * disk-fill, stress.
  */
 export function trialFaults(names = process.env.GAMEDAY_LAB_TRIAL_FAULTS ?? 'netem,blackhole'): TrialFault[] {
   const all: Record<string, () => TrialFault> = {
@@ -324,6 +350,7 @@ export function trialFaults(names = process.env.GAMEDAY_LAB_TRIAL_FAULTS ?? 'net
     blackhole: () => blackholeReject(),
     'process-kill': () => processKill(),
     pause: () => containerPause(),
+    stop: () => containerStop(),
     dns: () => dnsNxdomain(),
     partition: () => partitionReject(),
     'disk-fill': () => diskFill(),
