@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import type { PrismaService } from '@gameday/db';
+import type { PrismaClient } from '@gameday/db';
 
 /**
  * After each case of a fault kind's file. A case that fails half-way leaves its fault armed or
@@ -9,7 +9,7 @@ import type { PrismaService } from '@gameday/db';
  */
 export async function clearFaults(
   docker: Docker,
-  prisma: PrismaService,
+  prisma: Pick<PrismaClient, 'activeFault'>,
   engine: string,
   targetIds: readonly string[],
 ): Promise<void> {
