@@ -508,6 +508,9 @@ export async function startRollbackLab(opts: RollbackLabOptions): Promise<Rollba
         Cmd: ['sh', '-c', LAB_TARGET_SERVER],
         Labels: { 'gameday.enabled': 'true' },
         ExposedPorts: { '80/tcp': {} },
+        // its PID 1 (a sleep) has no TERM handler: a stop fault would wait Docker's 10 s before the
+        // KILL, past the trials' 8 s window; a service that ends on TERM stops at once
+        StopTimeout: 1,
         HostConfig: {
           NetworkMode: LAB_NETWORK,
           PortBindings: { '80/tcp': [{ HostIp: lab.host, HostPort: String(TARGET_PORT + i) }] },

@@ -823,6 +823,30 @@ describe('container faults with revert', () => {
     expect((await state()).Running).toBe(true);
   });
 
+  it("stop waits the container's own stop timeout, as `docker stop` does, not a fixed 10 s", async () => {
+    // PID 1 a sleep with no TERM handler: only the KILL after the timeout stops it
+    const c = await docker.createContainer({
+      name: `${P}-stubborn`,
+      Image: 'debian:bookworm-slim',
+      Cmd: ['sleep', '3600'],
+      Labels: { 'gameday.enabled': 'true' },
+      StopTimeout: 1,
+    });
+    await c.start();
+    ids.stubborn = c.id;
+    const f = spec({ kind: 'container', target: { container: `${P}-stubborn` }, action: 'stop' });
+    const [target] = (await driver.resolveTargets(f)).targets;
+    const prepared = await driver.prepare(f, target, { expiresAt: new Date(Date.now() + 60_000) });
+    const began = Date.now();
+    const lease = await ledger.apply(driver, prepared);
+    const tookMs = Date.now() - began;
+    console.log(`stop of a container with StopTimeout 1 took ${tookMs} ms`);
+    expect((await c.inspect()).State.Running).toBe(false);
+    expect(tookMs).toBeLessThan(8_000);
+    await ledger.revert(driver, lease, 'planned_end');
+    expect((await c.inspect()).State.Running).toBe(true);
+  });
+
   it('kill (signal) → start', async () => {
     const lease = await inject('kill', { signal: 'SIGKILL' });
     expect((await state()).Running).toBe(false);

@@ -71,14 +71,15 @@ export const containerKind: FaultKind<ContainerFaultSpec, ContainerArmed, Contai
       case 'pause':
         await c.pause();
         break;
+      // no `t`: the container's own stop timeout (StopTimeout, 10 s unless set), as `docker stop`
       case 'stop':
-        await c.stop({ t: 10 });
+        await c.stop();
         break;
       case 'kill':
         await c.kill({ signal: prepared.spec.signal ?? 'SIGKILL' });
         break;
       case 'restart':
-        await c.restart({ t: 10 });
+        await c.restart();
         break;
     }
     return engine.now();
