@@ -464,13 +464,16 @@ describe('verify and revert from the lease alone (our ingress qdisc stands in fo
   // A case that fails half-way leaves its qdisc (its helper is removed without a revert) and its
   // lease: its second run, and every later case, then found web-1 under a fault (CI: one verify
   // miss became four failures). Each case starts from a clean web-1.
-  afterEach(async () => {
-    await clearFaults(docker, prisma, 'local-test', [ids.web1]);
-    const [target] = (
+  const web1 = async () =>
+    (
       await driver.resolveTargets(
         spec({ kind: 'network', target: { container: `${P}-web-1` }, netem: { delay: '1ms' } }),
       )
-    ).targets;
+    ).targets[0];
+
+  afterEach(async () => {
+    await clearFaults(docker, prisma, 'local-test', [ids.web1]);
+    const target = await web1();
     const helper = await driver.createHelper(target);
     try {
       if (/ffff:/.test(await sh(helper, ['tc', 'qdisc', 'show', 'dev', 'eth0']))) await sh(helper, undo);
@@ -490,11 +493,7 @@ describe('verify and revert from the lease alone (our ingress qdisc stands in fo
   }
 
   async function leaseWithHelper() {
-    const [target] = (
-      await driver.resolveTargets(
-        spec({ kind: 'network', target: { container: `${P}-web-1` }, netem: { delay: '1ms' } }),
-      )
-    ).targets;
+    const target = await web1();
     const helper = await driver.createHelper(target);
     await sh(helper, [
       'gameday-helper',

@@ -20,7 +20,11 @@ function countingDriver() {
   return { driver, reverts };
 }
 
-async function expiredLease(ledger: InMemoryLeaseRepository, revertArgv: string[][]): Promise<FaultLease> {
+async function expiredLease(
+  ledger: InMemoryLeaseRepository,
+  revertArgv: string[][],
+  other: Partial<Parameters<InMemoryLeaseRepository['record']>[0]> = {},
+): Promise<FaultLease> {
   return ledger.record({
     runId: 'run-1',
     experimentIndex: 0,
@@ -33,6 +37,7 @@ async function expiredLease(ledger: InMemoryLeaseRepository, revertArgv: string[
     verifyArgv: [['tc', '-j', 'qdisc', 'show', 'dev', 'eth0']],
     revertArgv,
     expiresAt: new Date(NOW.getTime() - 60_000),
+    ...other,
   });
 }
 
@@ -130,18 +135,9 @@ describe('a revert the ledger cannot record (Postgres away)', () => {
 describe("an abort's revert of a fault its helper's clock applied, before the run confirmed the apply", () => {
   it("records the helper's applied instant: the helper is removed right after, and the run's report must not say the step never began", async () => {
     const ledger = new InMemoryLeaseRepository();
-    const lease = await ledger.record({
-      runId: 'run-1',
-      experimentIndex: 0,
-      kind: 'network',
+    const lease = await expiredLease(ledger, [OURS], {
       strategy: 'sidecar',
-      engine: 'engine-a',
-      containerId: 'c1',
-      containerName: 'target',
       helperContainerId: 'h1',
-      applyArgv: [],
-      verifyArgv: [],
-      revertArgv: [OURS],
       expiresAt: new Date(NOW.getTime() + 60_000),
     });
     const appliedAt = new Date(NOW.getTime() - 2_000);
