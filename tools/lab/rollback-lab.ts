@@ -398,18 +398,21 @@ export class RollbackLab {
     }
   }
 
-  /** The run's events, one line each, for failure messages. */
   /**
-   * How long the run armed: its phase.arming event to its fault.armed (appended once the helper
-   * has the schedule; phase.baseline waits for the planned baseline start). Null if not within waitMs.
+   * How long the run armed: its arming.done's own figure (helpers started, clocks measured, every
+   * schedule handed over), else its phase.arming event to its fault.armed. Not fault.armed alone: a
+   * fault the worker applies itself (a container pause) records its lease, and that event, at T0,
+   * and its arming read as the whole reserve plus the baseline. Null if not within waitMs.
    */
   async armingMs(runId: string, waitMs = 5_000): Promise<number | null> {
     const deadline = Date.now() + waitMs;
     for (;;) {
       const events = await this.prisma.runEvent.findMany({
-        where: { runId, type: { in: ['phase.arming', 'fault.armed'] } },
+        where: { runId, type: { in: ['phase.arming', 'fault.armed', 'arming.done'] } },
         orderBy: { id: 'asc' },
       });
+      const done = events.find((e) => e.type === 'arming.done')?.data as { armingMs?: number } | undefined;
+      if (typeof done?.armingMs === 'number') return Math.round(done.armingMs);
       const from = events.find((e) => e.type === 'phase.arming');
       const to = events.find((e) => e.type === 'fault.armed');
       if (from && to) return to.at.getTime() - from.at.getTime();
@@ -418,6 +421,7 @@ export class RollbackLab {
     }
   }
 
+  /** The run's events, one line each, for failure messages. */
   timeline(runId: string): Promise<string> {
     return runTimeline(this.prisma, runId);
   }
