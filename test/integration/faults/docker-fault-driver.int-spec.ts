@@ -836,14 +836,19 @@ describe('container faults with revert', () => {
     const f = spec({ kind: 'container', target: { container: `${P}-stubborn` }, action: 'stop' });
     const [target] = (await driver.resolveTargets(f)).targets;
     const prepared = await driver.prepare(f, target, { expiresAt: new Date(Date.now() + 60_000) });
-    const began = Date.now();
-    const lease = await ledger.apply(driver, prepared);
-    const tookMs = Date.now() - began;
-    console.log(`stop of a container with StopTimeout 1 took ${tookMs} ms`);
-    expect((await c.inspect()).State.Running).toBe(false);
-    expect(tookMs).toBeLessThan(8_000);
-    await ledger.revert(driver, lease, 'planned_end');
-    expect((await c.inspect()).State.Running).toBe(true);
+    try {
+      const began = Date.now();
+      const lease = await ledger.apply(driver, prepared);
+      const tookMs = Date.now() - began;
+      console.log(`stop of a container with StopTimeout 1 took ${tookMs} ms`);
+      expect((await c.inspect()).State.Running).toBe(false);
+      expect(tookMs).toBeLessThan(8_000);
+      await ledger.revert(driver, lease, 'planned_end');
+      expect((await c.inspect()).State.Running).toBe(true);
+    } finally {
+      // its watchdog too, when the case failed before the revert stood it down
+      await driver.release(prepared);
+    }
   });
 
   it('kill (signal) → start', async () => {
