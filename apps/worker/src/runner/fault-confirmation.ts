@@ -128,8 +128,7 @@ export class FaultConfirmation {
         // a helper's record says whether its clock had applied the fault (its step's lane may not have
         // confirmed it yet: the abort cut that short) and, when it was gone before the abort came (its
         // T1 passed, not yet confirmed), when it left: not this moment
-        const timeline = await this.ledger.recordAfterRevert(this.driver, l, result);
-        const at = revertInstant(result, { timeline: result.outcome === 'already_gone' ? timeline : undefined });
+        const at = await this.ledger.revertedAt(this.driver, l, result);
         await this.ledger.reverted(l.id, at, revertReason(result, reason)).catch(() => undefined);
         early.set(l.id, { ...result, at });
       }),

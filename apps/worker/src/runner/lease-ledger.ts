@@ -117,24 +117,21 @@ export class LeaseLedger {
   }
 
   /**
-   * After a revert of a fault its helper's clock kept: the helper's record, read before anything
-   * removes the helper. It holds when the fault was applied, which the ledger may not know yet (an
-   * abort cut the run's confirmation short, and the fault queue's abort removes the helper right
-   * after its revert: a run asking later found no helper and reported the step as never begun),
-   * and, when the revert found nothing left, when the fault left. Undefined for other faults, or
-   * when the record cannot be read.
+   * When a fault left, after a revert of it (revertInstant, with the helper's record where its clock
+   * kept the fault). That record is read before anything removes the helper: it also holds when the
+   * fault was applied, which the ledger may not know yet and is recorded here (an abort cut the
+   * run's confirmation short, and the fault queue's abort removes the helper right after its revert:
+   * a run asking later found no helper and reported the step as never begun).
    */
-  async recordAfterRevert(
-    driver: FaultDriver,
-    lease: FaultLease,
-    result: RevertResult,
-  ): Promise<HelperTimeline | undefined> {
-    if (faultCapabilities(lease).clock !== 'helper') return undefined;
-    if (lease.injectedAt && result.outcome !== 'already_gone') return undefined;
+  async revertedAt(driver: FaultDriver, lease: FaultLease, result: RevertResult, known?: KnownRevert): Promise<Date> {
+    const gone = result.outcome === 'already_gone';
+    if (faultCapabilities(lease).clock !== 'helper' || (lease.injectedAt && !gone))
+      return revertInstant(result, { known });
     const timeline = await driver.readTimeline(lease).catch(() => undefined);
     if (timeline?.appliedAt && !lease.injectedAt)
       await this.leases.markInjected(lease.id, timeline.appliedAt).catch(() => undefined);
-    return timeline;
+    // gone before this revert came: the helper's record says when, if its clock took it out
+    return revertInstant(result, { known, timeline: gone ? timeline : undefined });
   }
 
   /** The fault is in place since `at` (the helper's record, in the worker's clock). */

@@ -6,7 +6,7 @@ import {
   type LeaseRepository,
 } from '@gameday/core';
 import type { GameDayMetrics } from '@gameday/metrics';
-import { LeaseLedger, revertInstant, revertReason } from './lease-ledger';
+import { LeaseLedger, revertReason } from './lease-ledger';
 import type { UnrecordedReverts } from './unrecorded-reverts';
 
 /**
@@ -113,9 +113,7 @@ export async function revertLease(
       unrecorded!.forget(lease.id);
     }
     const result = await ledger.revert(driver, lease, reason, { recordedBy: 'caller' });
-    // gone before we came: the helper's record says when, if its clock took it out
-    const timeline = await ledger.recordAfterRevert(driver, lease, result);
-    const at = revertInstant(result, { known, timeline: result.outcome === 'already_gone' ? timeline : undefined });
+    const at = await ledger.revertedAt(driver, lease, result, known);
     await ledger.reverted(lease.id, at, revertReason(result, reason)).catch((error: unknown) => {
       // the fault is out but Postgres did not take it: keep when, for the next revert, which may
       // only find it gone (a container fault's watchdog is removed by this revert, its record with it)
