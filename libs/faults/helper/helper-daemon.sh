@@ -1,5 +1,5 @@
 # GameDay helper, the daemon (sourced by gameday-helper): PID 1's start (a revert after a crash),
-# its signal handlers (TERM stops, USR2 aborts), the stdin abort reader with the plan's nonce, and
+# its signal handlers (TERM stops, USR2 aborts), the plan's abort nonce and the stdin reader that acts on it (gameday-abort), and
 # the loop that runs the timer. Uses the helper's common functions (get, put, S).
 
 # USR2 (docker kill --signal USR2): an abort that needs no exec. A gameday-at waiting for T0 is
@@ -24,46 +24,17 @@ record_abort_nonce() {
   if [ "${#nonce}" = 16 ]; then put abort_nonce "$nonce"; else rm -f "$S/abort_nonce"; fi
 }
 
-# Reads the worker's lines on stdin (a background list: its own process, so PID 1 keeps its
-# timers). `abort NONCE [BY]` for the current plan: record who asked, then USR2 to the daemon with the
-# kill builtin (no process created); on_abort does the rest, as for `docker kill --signal USR2`.
-# Anything else is ignored and counted. EOF (the worker detached or died, or no stdin was ever
-# opened) changes nothing about the fault, whose clock stays here: the reader just ends.
-abort_reader() {
-  while IFS= read -r line; do
-    want=''
-    [ -s "$S/abort_nonce" ] && IFS= read -r want <"$S/abort_nonce"
-    case "$line" in
-      "abort $want" | "abort $want "*)
-        if [ -n "$want" ]; then
-          by=${line#"abort $want"}
-          by=${by# }
-          case "$by" in '' | *[!A-Za-z0-9_.-]*) by=unnamed ;; esac
-          [ "${#by}" -le 40 ] || by=unnamed
-          [ -s "$S/cancel" ] || {
-            put cancel stdin
-            put cancel_by "stdin:$by"
-          }
-          # $$ is the daemon's PID in this background list too: PID 1 in a helper with a PID
-          # namespace of its own, another PID in one sharing its target's (a process kill), where
-          # PID 1 is the target's init and never ours to signal
-          kill -USR2 "$$" 2>/dev/null || true
-          echo "gameday-helper: abort line on stdin ($by): USR2 to the daemon" >&2
-          continue
-        fi
-        ;;
-    esac
-    put stdin_ignored $(($(get stdin_ignored 0) + 1))
-    echo "gameday-helper: ignored a stdin line of ${#line} characters: not this plan's abort" >&2
-  done
-  echo "gameday-helper: stdin closed: abort lines end here, the fault's own clock does not" >&2
-}
-
-# Started by the daemon: the reader alone holds stdin (a background list's stdin would be
-# /dev/null, hence fd 3), and PID 1's own children never read a line meant for it.
+# Started by the daemon: gameday-abort (compiled, no shell between the line and the kernel) alone
+# holds stdin and reads the worker's `abort NONCE [BY]` lines: it records who asked, makes a
+# gameday-at holding the undo write it (USR1), then sends USR2 to the daemon (on_abort does the
+# rest, as for `docker kill --signal USR2`); other lines are counted and ignored; EOF ends it and
+# nothing else. A background list's stdin would be /dev/null, hence fd 3; PID 1's own children
+# never read a line meant for it. $$ is the daemon's PID: PID 1 in a helper with a PID namespace
+# of its own, another PID in one sharing its target's (a process kill), whose PID 1 is the
+# target's init and never ours to signal.
 start_abort_reader() {
   exec 3<&0 </dev/null
-  abort_reader <&3 3<&- &
+  gameday-abort "$S" "$$" <&3 3<&- &
   exec 3<&-
 }
 

@@ -148,6 +148,42 @@ it('an abort through the held stdin: the rules leave within milliseconds, no Doc
   expect(quantile(removed, 0.99)).toBeLessThan(Math.max(100, quantile(rawExec, 0.5)));
 }, 120_000);
 
+it("the abort line reaches the held undo without the daemon: the rules leave while the helper's PID 1 is stopped", async () => {
+  const prepared = await driver.prepare(spec, target, { expiresAt: new Date(Date.now() + 300_000) });
+  const helper = docker.getContainer(prepared.helperContainerId!);
+  // the line alone, written on a second attach (the driver's revert would also exec a revert
+  // command, which reaches gameday-at by itself)
+  const line = (await helper.attach({
+    stream: true,
+    stdin: true,
+    stdout: false,
+    stderr: false,
+    hijack: true,
+  })) as Duplex;
+  try {
+    const lease = await applied(driver, prepared);
+    const pid1 = (await helper.inspect()).State.Pid;
+    process.kill(pid1, 'SIGSTOP');
+    try {
+      line.write(`abort ${prepared.abortNonce} op-1\n`);
+      // the reader signals gameday-at itself; a USR2 to the stopped daemon would wait for SIGCONT
+      await waitFor('the rules to leave with PID 1 stopped', async () => ourLines().length === 0, 3_000);
+    } finally {
+      process.kill(pid1, 'SIGCONT');
+    }
+    await waitFor('the record', async () => (await status(prepared.helperContainerId!)).state === 'reverted');
+    expect(await status(prepared.helperContainerId!)).toMatchObject({ revert_reason: 'stdin' });
+    const by = await execInContainer(docker, prepared.helperContainerId!, ['cat', '/var/lib/gameday/reverted_for']);
+    expect(by.stdout.trim()).toBe('stdin:op-1');
+    // the line did it before anyone asked the ledger: closed as gone
+    expect((await ledger.revert(driver, lease, 'planned_end')).outcome).toBe('already_gone');
+  } finally {
+    line.destroy();
+    await driver.release(prepared);
+  }
+  expect(ourLines()).toEqual([]);
+}, 60_000);
+
 it('a wrong nonce or any other line is ignored; the right one still aborts', async () => {
   const prepared = await driver.prepare(spec, target, { expiresAt: new Date(Date.now() + 300_000) });
   const helper = prepared.helperContainerId!;
@@ -262,6 +298,7 @@ it("the helper's reader ends at EOF on stdin without touching the plan (its cloc
   // the reader is gone (PID 1 and this exec's own processes only), the plan untouched
   const procs = (await exec(['sh', '-c', 'for p in /proc/[0-9]*; do cat $p/comm; done'])).stdout.split('\n');
   expect(procs.filter((p) => p === 'gameday-helper').length).toBe(1);
+  expect(procs).not.toContain('gameday-abort');
   expect((await exec(['test', '-e', '/tmp/mark'])).exitCode).toBe(0);
   expect((await status(c.id)).state).toBe('applied');
   await waitFor('the self-expiry', async () => (await status(c.id)).state === 'reverted', 6_000);

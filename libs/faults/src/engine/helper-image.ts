@@ -24,6 +24,7 @@ export const HELPER_CONTEXT_FILES: readonly string[] = [
   'gameday-common.h',
   'gameday-common.c',
   'gameday-at.c',
+  'gameday-abort.c',
   'sock-destroy.c',
   'sock-destroy.h',
   'gameday-kill.c',
