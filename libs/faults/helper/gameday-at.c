@@ -7,8 +7,8 @@
  * so the shell helper's apply and revert landed 1-5 s late. This starts PROG now, reading its
  * standard input from a pipe (`tc -batch -`, `iptables-legacy-restore --noflush`: both act on
  * each line or block as it arrives, so loading them happens before the instant), sleeps until
- * AT_MS on the realtime clock (absolute, so a late wake-up is not added to), writes every line at
- * once, closes the pipe and waits for PROG to finish.
+ * just before AT_MS on the realtime clock (absolute, so a late wake-up is not added to), spins to
+ * AT_MS, writes every line at once, closes the pipe and waits for PROG to finish.
  *
  * Prints "WRITTEN_MS DONE_MS STATUS EARLY" (epoch ms; STATUS is PROG's exit code, 128+N when killed
  * by signal N) as soon as PROG has finished, before any post step: a gameday-at stopped during
@@ -44,6 +44,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gameday-common.h"
@@ -60,6 +61,23 @@ static void on_stop(int sig) {
     }
   }
   _exit(143);
+}
+
+/*
+ * The timer fires SPIN_MS ahead and the last milliseconds are spun on the clock: a guest's timer
+ * wake-up is late by a varying 1-3 ms (its one vCPU idles in the host), a spin by microseconds.
+ */
+#define SPIN_MS 3
+
+/* Spins until AT_MS on the realtime clock; 1 when a signal on SFD (USR1: now) came first. */
+static int spin_until(long long at_ms, int sfd) {
+  struct pollfd sig = {.fd = sfd, .events = POLLIN};
+  for (;;) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    if ((long long)ts.tv_sec * 1000000000LL + ts.tv_nsec >= at_ms * 1000000LL) return 0;
+    if (poll(&sig, 1, 0) > 0) return 1;
+  }
 }
 
 static char *read_all(const char *path, size_t *len) {
@@ -196,7 +214,7 @@ int main(int argc, char **argv) {
     perror("gameday-at: signalfd/timerfd");
     return 2;
   }
-  if (arm_at(tfd, at) != 0) {
+  if (arm_at(tfd, at - SPIN_MS) != 0) {
     perror("gameday-at: timerfd_settime");
     return 2;
   }
@@ -241,6 +259,7 @@ int main(int argc, char **argv) {
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) perror("gameday-at: poll"); /* write now rather than never */
     else if (fds[1].revents & POLLIN) early = 1;
+    else early = spin_until(at, sfd);
     break;
   }
 
