@@ -328,3 +328,32 @@ it('the helper removes an applied blackhole by itself at its expiry', async () =
   expect((await ledger.revert(driver, lease, 'planned_end')).outcome).toBe('already_gone');
   await driver.release(prepared);
 }, 60_000);
+
+// last: it restarts the target (a new netns, perhaps a new address), which the cases above share
+it('the target restarted during the fault: the re-check says the fault left with the old netns, the revert closes the lease as gone, nothing of ours in the new one', async () => {
+  const s = spec({ direction: 'ingress', localPorts: [80], action: 'reject' });
+  const prepared = await driver.prepare(s, target, { expiresAt: new Date(Date.now() + 120_000) });
+  try {
+    const lease = await ledger.apply(driver, prepared);
+    expect(await get(80)).toBe('refused');
+    const web = docker.getContainer(`${P}-web`);
+    await web.restart({ t: 0 });
+    const info = await web.inspect();
+    expect(info.NetworkSettings.SandboxKey).not.toBe(sandbox);
+    sandbox = info.NetworkSettings.SandboxKey;
+    ip = info.NetworkSettings.Networks[`${P}-net`].IPAddress;
+    await waitFor('port 80 to answer in the restarted target', async () => (await get(80)) === 'ok');
+    // the sidecar still reads the old netns, where our rules are all in place
+    const check = await driver.verify(lease).catch((e: Error) => ({ ok: false as const, reasons: [e.message] }));
+    expect(check.ok ? [] : check.reasons).toEqual([expect.stringMatching(/restarted since arming/)]);
+    const r = await ledger.revert(driver, lease, 'planned_end');
+    expect(r.outcome).toBe('already_gone');
+    expect(r.details?.join('; ')).toMatch(/^target_gone: the target restarted since arming/);
+    // the fault left when the target stopped: no later than its new start
+    expect(r.at.getTime()).toBeLessThanOrEqual(Date.parse(info.State.StartedAt) + 1);
+    expect(ourLines()).toEqual([]);
+    expect(await get(80)).toBe('ok');
+  } finally {
+    await driver.release(prepared);
+  }
+}, 120_000);

@@ -174,6 +174,9 @@ export class FaultEngine {
     // a watchdog runs no steps: only a helper does
     if (!helper?.State?.Running || helper.Config?.Labels?.[HELPER_ROLE_LABEL] !== 'helper')
       throw new Error(`helper of ${lease.containerName} is not running`);
+    // A sidecar stays in the netns it joined at arming: after a restart of the target it reads a
+    // namespace nothing uses any more, where our rules still read back as in place.
+    if (lease.strategy === 'sidecar') await this.assertArmedNetns(lease);
     return new HelperRunner(this.docker, helper.Id);
   }
 }

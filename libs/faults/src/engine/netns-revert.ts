@@ -1,5 +1,6 @@
 import { assertLedgerArgv, TargetGoneError, type AbortPath, type FaultLease, type RevertResult } from '@gameday/core';
 import { inspectOrNull } from './docker-exec';
+import { netnsChange, netnsNow } from './netns-identity';
 import { targetOfLease, type FaultEngine } from './fault-engine';
 import type { HelperCap, HelperJoins } from './helper-client';
 import { abortThroughSignal, abortThroughStdin, helperRevert, isUrgent } from './helper-revert';
@@ -52,6 +53,16 @@ export async function revertInNetns(
     // the helper names the way it was told: `signal` (USR2) or `stdin` (the abort line)
     const byUs = !!abortPath && kv.was === 'reverted' && kv.revert_reason === abortPath;
     await confirmReverted(engine, lease, runner);
+    // A sidecar undoes in the netns it joined; a target restarted since lives in a new one, and
+    // the fault left with the old one when the target stopped (no later than its new start).
+    const moved =
+      lease.strategy === 'sidecar' ? netnsChange(lease, await netnsNow(docker, lease.containerId, info)) : null;
+    if (moved) {
+      // the engine's instant, in the helper's (the engine's kernel's) clock: corrected like its record
+      const started = Date.parse(info.State.StartedAt ?? '') - (lease.details?.clockCorrectionMs ?? 0);
+      const left = Number.isFinite(started) && started < at.getTime() ? new Date(started) : at;
+      return { outcome: 'already_gone', at: left, details: [`target_gone: ${moved}`], ...told };
+    }
     const outcome = !byUs && (kv.was !== 'applied' || kv.undone === '0') ? 'already_gone' : 'reverted';
     return { outcome, at, details: [], ...told };
   }
