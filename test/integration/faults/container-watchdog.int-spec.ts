@@ -198,7 +198,11 @@ describe('it never acts on anything but its target as the fault left it', () => 
       stoodDown: { by: 'deadline', reason: 'restarted_since_arming' },
     });
     expect((await record(prepared.helperContainerId!)).acted).toBeUndefined();
-    await ledger.revert(driver, lease, 'planned_end');
+    // nor does the revert: the pause is the person's
+    const r = await ledger.revert(driver, lease, 'planned_end');
+    expect(r.outcome).toBe('already_gone');
+    expect(r.details?.join('; ')).toMatch(/started again since arming/);
+    expect((await state()).Paused).toBe(true);
   });
 
   it('stands down when a stopped target was started and stopped again by hand', async () => {
@@ -210,7 +214,11 @@ describe('it never acts on anything but its target as the fault left it', () => 
     await new Promise((r) => setTimeout(r, t1 + 1_000 - Date.now()));
     expect((await state()).Running).toBe(false);
     expect((await record(prepared.helperContainerId!)).stoodDown?.reason).toBe('restarted_since_arming');
-    await ledger.revert(driver, lease, 'planned_end');
+    // nor does the revert: the stop is the person's
+    const r = await ledger.revert(driver, lease, 'planned_end');
+    expect(r.outcome).toBe('already_gone');
+    expect(r.details?.join('; ')).toMatch(/started again since arming/);
+    expect((await state()).Running).toBe(false);
   });
 
   it('refuses another container than the one armed, and any argv it was not built for', async () => {

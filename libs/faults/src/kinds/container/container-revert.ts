@@ -51,6 +51,17 @@ async function revertTarget(engine: FaultEngine, lease: FaultLease): Promise<Rev
   const now = () => engine.now();
   const info = await inspectOrNull(engine.docker, lease.containerId);
   if (!info) return { outcome: 'already_gone', at: now(), details: ['container removed'] };
+  // Started again since arming (a restart, a person, a restart policy): the fault ended there, and
+  // a pause or stop seen now is someone else's, not ours to undo (the watchdog stands down alike).
+  const armedStart = containerPart(lease).watchdog?.startedAt;
+  if (armedStart && info.State.StartedAt !== armedStart)
+    return {
+      outcome: 'already_gone',
+      at: now(),
+      details: [
+        `target_gone: ${lease.containerName} was started again since arming (${armedStart} → ${info.State.StartedAt}): its state now is not ours to undo`,
+      ],
+    };
   const c = engine.docker.getContainer(lease.containerId);
   if (containerPart(lease).action === 'pause') {
     if (!info.State.Paused) return { outcome: 'already_gone', at: now() };
