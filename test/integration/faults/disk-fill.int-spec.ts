@@ -83,7 +83,7 @@ beforeAll(async () => {
   const c = await docker.createContainer({
     name: `${P}-t`,
     Image: 'debian:bookworm-slim',
-    Cmd: ['sh', '-c', 'mkdir -p /var/fill && ln -s /etc /var/link && exec sleep 600'],
+    Cmd: ['sh', '-c', 'mkdir -p /var/fill && ln -sfn /etc /var/link && exec sleep 600'],
     Labels: { 'gameday.enabled': 'true' },
     HostConfig: { Tmpfs: { '/data': 'size=64m' } },
   });
@@ -347,6 +347,33 @@ it("a target that is not root's: the helper runs as its init's UID:GID, the file
   } finally {
     await c.remove({ force: true });
   }
+}, 60_000);
+
+it('the target restarted during the fill (its PID namespace, and the helper in it, gone): the file on its writable layer does not outlive the revert', async () => {
+  const prepared = await driver.prepare(spec({ path: '/var/fill', size: { mb: 4 } }), target, {
+    expiresAt: new Date(Date.now() + 60_000),
+  });
+  const t0 = Date.now() + 1_000;
+  const lease = await ledger.schedule(driver, prepared, { applyAt: new Date(t0), revertAt: new Date(t0 + 30_000) });
+  await waitFor('the fill', async () => existsSync(`${rootOnHost}${fileOf(lease)}`), 5_000, 10);
+  const c = docker.getContainer(`${P}-t`);
+  await c.restart({ t: 0 });
+  const info = await c.inspect();
+  rootOnHost = `/proc/${info.State.Pid}/root`;
+  await waitFor('the restarted target', async () => existsSync(`${rootOnHost}/var/link`));
+  // the killed helper may come back by its restart policy into the new namespace and undo from
+  // its record; if it does not, the file waits on the writable layer for the revert
+  const goneBy = await seenAt(() => !existsSync(`${rootOnHost}${fileOf(lease)}`), Date.now() + 5_000);
+  const r = await ledger.revert(driver, lease, 'planned_end');
+  console.log(
+    `disk fill, target restarted: the file ${goneBy ? `left ${goneBy - Date.parse(info.State.StartedAt)} ms after the restart (the helper restarted into the new namespace)` : 'stayed until the revert'}; revert ${r.outcome} ${(r.details ?? []).join('; ')}`,
+  );
+  expect(existsSync(`${rootOnHost}${fileOf(lease)}`)).toBe(false);
+  expect(await oursIn('/var/fill')).toEqual([]);
+  expect((await leases.get(lease.id))!.revertedAt).not.toBeNull();
+  await driver.release(prepared);
+  const left = await docker.listContainers({ all: true, filters: { label: [`gameday.target=${target.containerId}`] } });
+  expect(left).toEqual([]);
 }, 60_000);
 
 it('nothing of ours is left in the target', async () => {
