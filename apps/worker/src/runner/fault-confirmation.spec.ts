@@ -263,3 +263,39 @@ describe('FaultConfirmation.injected of a short fault confirmed after its own en
     expect(confirmed!.unverified).toEqual([expect.stringMatching(/is not as intended: missing/)]);
   }, 20_000);
 });
+
+describe('FaultConfirmation.injected when the check itself cannot run', () => {
+  // an exec into a helper whose target restarted under it fails (exit 126): seen in the lab's
+  // target-restart trials, where it failed the run instead of reporting the fault not as intended
+  const checkFails = (error: Error) => ({ ...appliedThenGone(), verify: async () => Promise.reject(error) });
+
+  it('reports a check that could not run as a failed check, not a failed run', async () => {
+    const driver = checkFails(new Error('gameday-helper status failed with exit code 126: (no stderr)'));
+    const { lease, confirmation, ep } = await setup(driver as unknown as RestartingEngine);
+
+    const confirmed = await confirmation.injected(
+      'run-1',
+      [lease],
+      { ...ep, revertAt: Date.now() + 60_000 },
+      'disk-fill',
+    );
+
+    expect(confirmed!.unverified).toEqual([
+      expect.stringMatching(/could not be checked: gameday-helper status failed with exit code 126/),
+    ]);
+  }, 20_000);
+
+  it('takes an engine that does not answer as no verdict', async () => {
+    const driver = checkFails(refused());
+    const { lease, confirmation, ep } = await setup(driver as unknown as RestartingEngine);
+
+    const confirmed = await confirmation.injected(
+      'run-1',
+      [lease],
+      { ...ep, revertAt: Date.now() + 60_000 },
+      'disk-fill',
+    );
+
+    expect(confirmed!.unverified).toEqual([]);
+  }, 20_000);
+});

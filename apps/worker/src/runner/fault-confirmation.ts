@@ -6,6 +6,7 @@ import {
   type FaultLease,
   type LeaseRepository,
   type RevertResult,
+  type VerifyOutcome,
 } from '@gameday/core';
 import type { RunRepository } from '@gameday/db';
 import { faultCapabilities } from '@gameday/faults';
@@ -72,7 +73,7 @@ export class FaultConfirmation {
       latest = Math.max(latest, timeline.appliedAt.getTime());
       this.metrics.injectionSkew.observe({ action: 'inject' }, Math.max(0, skew) / 1000);
       this.metrics.faultInjections.inc({ result: 'ok', reason: faultKind });
-      const checked = faultCapabilities(lease).verifiable ? await this.driver.verify(lease) : undefined;
+      const checked = faultCapabilities(lease).verifiable ? await this.check(lease) : undefined;
       // A check that ends after the fault's own planned end (a 1 s step confirmed on a busy host)
       // finds it gone by its helper's clock, as planned: not a fault "not as intended", and no
       // reason to abort the run (CI aborted such a step that had been applied 40 ms after T0).
@@ -97,6 +98,20 @@ export class FaultConfirmation {
       });
     }
     return { at: new Date(latest), skewMs: worst, unverified };
+  }
+
+  /**
+   * Reads the fault back. A check that cannot run (an exec into a helper whose target restarted
+   * under it) is a failed check, which the run acts on like any other, not a failed run; an engine
+   * that does not answer is no verdict (as during the window).
+   */
+  private async check(lease: FaultLease): Promise<VerifyOutcome | undefined> {
+    try {
+      return await this.driver.verify(lease);
+    } catch (error) {
+      if (error instanceof EngineUnreachableError) return undefined;
+      return { ok: false, reasons: [`could not be checked: ${(error as Error).message}`] };
+    }
   }
 
   /**
