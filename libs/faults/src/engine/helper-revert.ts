@@ -60,6 +60,19 @@ export async function helperRevert(
 const STILL_ON: ReadonlySet<string> = new Set(['armed', 'applying', 'applied']);
 
 /**
+ * An exec the runtime could not start in the helper (exit 126): a helper in its target's PID
+ * namespace whose namespace went with a restart of the target, before the engine noticed it dead.
+ */
+export const cannotEnter = (error: unknown): boolean => error instanceof FaultStepError && error.exitCode === 126;
+
+/** Running as the engine sees it, and not between two starts of its restart policy. */
+export function helperUp<T extends { State?: { Running?: boolean; Restarting?: boolean } }>(
+  helper: T | null | undefined,
+): helper is T {
+  return !!helper?.State?.Running && !helper.State.Restarting;
+}
+
+/**
  * Ends what a sidecar helper's plan still holds, for kinds whose helper runs the fault itself (a
  * process kill's repetition, a stress, a reset not made yet): for aborts the stdin line this
  * process holds, else USR2 through the Docker API, then `gameday-helper revert`, which stops the
@@ -75,12 +88,12 @@ export async function revertHelperPlan(
   details: (helperId: string) => Promise<string[]> = async () => [],
 ): Promise<RevertResult> {
   const helper = await engine.helperOf(lease);
-  if (!helper?.State?.Running)
-    return {
-      outcome: 'already_gone',
-      at: engine.now(),
-      details: [`no helper of ${lease.containerName} is running: ${gone}`],
-    };
+  const notRunning = (why: string): RevertResult => ({
+    outcome: 'already_gone',
+    at: engine.now(),
+    details: [`${why}: ${gone}`],
+  });
+  if (!helperUp(helper)) return notRunning(`no helper of ${lease.containerName} is running`);
   let abortPath: AbortPath | undefined;
   if (isUrgent(reason))
     abortPath = abortThroughStdin(engine, lease, reason)
@@ -88,7 +101,17 @@ export async function revertHelperPlan(
       : (await abortThroughSignal(engine, helper.Id))
         ? 'signal'
         : undefined;
-  const { kv, at } = await helperRevert(engine, lease, helper.Id, reason);
+  let answer: Awaited<ReturnType<typeof helperRevert>>;
+  try {
+    answer = await helperRevert(engine, lease, helper.Id, reason);
+  } catch (error) {
+    // what it ran died with that namespace; its restart policy brings it back into the new one,
+    // where it undoes from its record
+    if (cannotEnter(error))
+      return notRunning(`the helper of ${lease.containerName} cannot be entered (its target restarted)`);
+    throw error;
+  }
+  const { kv, at } = answer;
   if (STILL_ON.has(kv.state))
     throw new Error(`the helper of ${lease.containerName} is still ${kv.state} after its revert`);
   // the helper names the way it was told: `signal` (USR2) or `stdin` (the abort line)

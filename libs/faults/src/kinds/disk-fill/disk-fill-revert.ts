@@ -10,7 +10,7 @@ import {
 import { execInContainer, inspectOrNull } from '../../engine/docker-exec';
 import { targetOfLease, type FaultEngine } from '../../engine/fault-engine';
 import { parseKeyValues } from '../../engine/helper-protocol';
-import { revertHelperPlan } from '../../engine/helper-revert';
+import { cannotEnter, helperUp, revertHelperPlan } from '../../engine/helper-revert';
 import { HelperRunner, type StepRunner } from '../../engine/step-runner';
 import { fillNamespaceRefusal } from './disk-fill-arm';
 import { diskFillPart } from './disk-fill-part';
@@ -91,16 +91,23 @@ export async function revertDiskFill(engine: FaultEngine, lease: FaultLease, rea
   const plan = diskFillPart(lease).diskFill;
   if (!plan) throw new Error('lease has no disk-fill plan');
   const helper = await engine.helperOf(lease);
-  if (!helper?.State?.Running) return revertFromRow(engine, lease, plan);
-  const result = await revertHelperPlan(engine, lease, reason, 'no fill file is held any more', async (id) => {
-    const r = await execInContainer(engine.docker, id, ['gameday-helper', 'status']).catch(() => null);
-    return fillWarnings(r ? parseFillSummary(parseKeyValues(r.stdout)) : undefined);
-  });
-  const runner = new HelperRunner(engine.docker, helper.Id);
-  if ((await checkFill(runner, plan)).exists) {
-    await removeFromRow(runner, lease);
-    await confirmGone(runner, plan, lease.containerName);
-    return { ...result, outcome: 'reverted', at: engine.now() };
+  if (!helperUp(helper)) return revertFromRow(engine, lease, plan);
+  try {
+    const result = await revertHelperPlan(engine, lease, reason, 'no fill file is held any more', async (id) => {
+      const r = await execInContainer(engine.docker, id, ['gameday-helper', 'status']).catch(() => null);
+      return fillWarnings(r ? parseFillSummary(parseKeyValues(r.stdout)) : undefined);
+    });
+    const runner = new HelperRunner(engine.docker, helper.Id);
+    if ((await checkFill(runner, plan)).exists) {
+      await removeFromRow(runner, lease);
+      await confirmGone(runner, plan, lease.containerName);
+      return { ...result, outcome: 'reverted', at: engine.now() };
+    }
+    return result;
+  } catch (error) {
+    // the helper's PID namespace went with a restart of the target, the file stayed on its layer:
+    // a fresh helper in the new namespace removes it rather than waiting for the old one to return
+    if (cannotEnter(error)) return revertFromRow(engine, lease, plan);
+    throw error;
   }
-  return result;
 }
