@@ -131,7 +131,7 @@ else
     echo "== lab lane b (rollback trials after a SIGKILL and Redis lost, dns, netem, process kill): $((SECONDS - t)) s"
     cat "$results/lab-b.log"
     wait "${lab_pids[1]}" || status=1
-    echo "== lab lane c (the demo end to end, netem in network namespaces): $((SECONDS - t)) s"
+    echo "== lab lane c (the demo end to end, netem in network namespaces, targets restarted during their faults): $((SECONDS - t)) s"
     cat "$results/lab-c.log"
   fi
 fi

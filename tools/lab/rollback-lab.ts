@@ -32,6 +32,7 @@ import { releaseLab, sharedUmlDocker } from './shared-lab';
 import type { UmlDocker } from './uml-docker';
 import { analyseWindow } from './fault-window';
 import { LatencyWatcher } from './latency-watcher';
+import { startObserver } from './target-observer';
 import { type SampleClassifier, type TrialFault, type TrialPeer } from './trial-faults';
 import { startWorkerProcess, type WorkerProcess } from './worker-process';
 
@@ -77,6 +78,8 @@ export interface LabTarget {
   address: string;
   /** a container in the target's netns that reads its qdiscs and firewall tables */
   observerId: string;
+  /** what the observer runs (startObserver) */
+  observerImage: string;
   watcher: LatencyWatcher;
 }
 
@@ -367,6 +370,20 @@ export class RollbackLab {
   }
 
   /**
+   * Restarts a target as `docker restart` does (new network and PID namespaces, the same writable
+   * layer and tmpfs options), and its observer after it, which the old namespaces would keep.
+   * Returns when the engine says the target started again (its clock: the guest's, read off the host's).
+   */
+  async restartTarget(t: LabTarget): Promise<number> {
+    const c = this.lab.docker.getContainer(t.containerId);
+    await c.restart({ t: 1 });
+    const info = await c.inspect();
+    t.observerId = await startObserver(this.lab.docker, t.containerId, `${t.name}-observer`, t.observerImage);
+    t.address = info.NetworkSettings.Networks[LAB_NETWORK]?.IPAddress ?? t.address;
+    return Date.parse(info.State.StartedAt);
+  }
+
+  /**
    * What of `fault` is left with any of the lab's targets (a partition's rules are on both sides),
    * read by each one's observer and inside each target.
    */
@@ -525,24 +542,7 @@ export async function startRollbackLab(opts: RollbackLabOptions): Promise<Rollba
       await target.start();
       const address = (await target.inspect()).NetworkSettings.Networks[LAB_NETWORK]?.IPAddress;
       if (!address) throw new Error(`${name} has no address on ${LAB_NETWORK}`);
-      const observer = await lab.docker.createContainer({
-        name: `${name}-observer`,
-        // the dns helper's image: the helper's tools and iptables' nat extensions (DNAT, REDIRECT),
-        // without which `iptables -t nat -S` cannot print Docker's embedded-DNS rules
-        Image: kindImages[0],
-        Entrypoint: ['sleep', 'infinity'],
-        Cmd: [],
-        // reading iptables takes a raw socket and NET_ADMIN; it changes nothing. In the target's PID
-        // namespace too, to list what a process-kill helper left running there (its processes are
-        // outside the target's cgroup: a process kill never signals them)
-        HostConfig: {
-          NetworkMode: `container:${target.id}`,
-          PidMode: `container:${target.id}`,
-          CapDrop: ['ALL'],
-          CapAdd: ['NET_ADMIN', 'NET_RAW'],
-        },
-      });
-      await observer.start();
+      const observerId = await startObserver(lab.docker, target.id, `${name}-observer`, kindImages[0]);
       const baseUrl = `http://${lab.host}:${TARGET_PORT + i}`;
       const url = `${baseUrl}/index.html`;
       await waitForHttp(url);
@@ -554,7 +554,8 @@ export async function startRollbackLab(opts: RollbackLabOptions): Promise<Rollba
         url,
         baseUrl,
         address,
-        observerId: observer.id,
+        observerId,
+        observerImage: kindImages[0],
         watcher: new LatencyWatcher(url, 250),
       });
     }
