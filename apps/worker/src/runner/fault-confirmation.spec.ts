@@ -239,6 +239,12 @@ const appliedThenGone = () => ({
   verify: async () => ({ ok: false, reasons: ['missing: -A INPUT -j GAMEDAY-IN'] }),
 });
 
+/** The apply confirmed well before the fault's planned end (a check failing then is a finding). */
+async function injectedBeforeEnd(driver: ReturnType<typeof appliedThenGone>) {
+  const { lease, confirmation, ep } = await setup(driver as unknown as RestartingEngine);
+  return confirmation.injected('run-1', [lease], { ...ep, revertAt: Date.now() + 60_000 }, 'network');
+}
+
 describe('FaultConfirmation.injected of a short fault confirmed after its own end', () => {
   it('does not call a fault gone by its planned end "not as intended"', async () => {
     const driver = appliedThenGone();
@@ -251,14 +257,7 @@ describe('FaultConfirmation.injected of a short fault confirmed after its own en
 
   it('still reports a check that fails before the planned end', async () => {
     const driver = appliedThenGone();
-    const { lease, confirmation, ep } = await setup(driver as unknown as RestartingEngine);
-
-    const confirmed = await confirmation.injected(
-      'run-1',
-      [lease],
-      { ...ep, revertAt: Date.now() + 60_000 },
-      'network',
-    );
+    const confirmed = await injectedBeforeEnd(driver);
 
     expect(confirmed!.unverified).toEqual([expect.stringMatching(/is not as intended: missing/)]);
   }, 20_000);
@@ -271,14 +270,7 @@ describe('FaultConfirmation.injected when the check itself cannot run', () => {
 
   it('reports a check that could not run as a failed check, not a failed run', async () => {
     const driver = checkFails(new Error('gameday-helper status failed with exit code 126: (no stderr)'));
-    const { lease, confirmation, ep } = await setup(driver as unknown as RestartingEngine);
-
-    const confirmed = await confirmation.injected(
-      'run-1',
-      [lease],
-      { ...ep, revertAt: Date.now() + 60_000 },
-      'disk-fill',
-    );
+    const confirmed = await injectedBeforeEnd(driver);
 
     expect(confirmed!.unverified).toEqual([
       expect.stringMatching(/could not be checked: gameday-helper status failed with exit code 126/),
@@ -287,14 +279,7 @@ describe('FaultConfirmation.injected when the check itself cannot run', () => {
 
   it('takes an engine that does not answer as no verdict', async () => {
     const driver = checkFails(refused());
-    const { lease, confirmation, ep } = await setup(driver as unknown as RestartingEngine);
-
-    const confirmed = await confirmation.injected(
-      'run-1',
-      [lease],
-      { ...ep, revertAt: Date.now() + 60_000 },
-      'disk-fill',
-    );
+    const confirmed = await injectedBeforeEnd(driver);
 
     expect(confirmed!.unverified).toEqual([]);
   }, 20_000);
