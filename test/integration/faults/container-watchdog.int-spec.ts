@@ -280,6 +280,23 @@ describe('after a normal revert', () => {
     expect((await state()).Paused).toBe(true);
   });
 
+  it('a stop undone once reads as gone the second time, not as the target restarted by someone else', async () => {
+    const prepared = await arm('stop', Date.now() + 30_000);
+    const lease = await ledger.apply(driver, prepared);
+    expect((await state()).Running).toBe(false);
+    const first = await driver.revert(lease, 'abort');
+    expect(first.reverted && first.result.outcome).toBe('reverted');
+    expect((await state()).Running).toBe(true);
+    // a second revert of the same lease (a backstop after a crash before the ledger recorded the
+    // first): our own start changed StartedAt, which is no restart by another hand
+    const again = await driver.revert(lease, 'reaper');
+    expect(again.reverted && again.result.outcome).toBe('already_gone');
+    const said = again.reverted ? (again.result.details ?? []).join('; ') : '';
+    expect(said).not.toMatch(/target_gone|not ours/);
+    expect(said).toMatch(/runs again/);
+    expect((await ledger.revert(driver, lease, 'test cleanup')).outcome).toBe('already_gone');
+  });
+
   it('the reaper reverts from the lease alone and removes the watchdog', async () => {
     const prepared = await arm('pause', Date.now() + 60_000);
     const lease: FaultLease = await ledger.apply(driver, prepared);

@@ -54,6 +54,21 @@ async function revertTarget(engine: FaultEngine, lease: FaultLease): Promise<Rev
   // Started again since arming (a restart, a person, a restart policy): the fault ended there, and
   // a pause or stop seen now is someone else's, not ours to undo (the watchdog stands down alike).
   const armedStart = containerPart(lease).watchdog?.startedAt;
+  // A stop's or kill's own undo (an earlier revert of this lease, its watchdog) starts the target
+  // again too: running now, the fault is undone, whoever started it, and nothing more is read into it.
+  if (
+    armedStart &&
+    info.State.StartedAt !== armedStart &&
+    containerPart(lease).action !== 'pause' &&
+    info.State.Running
+  )
+    return {
+      outcome: 'already_gone',
+      at: now(),
+      details: [
+        `${lease.containerName} runs again (started ${info.State.StartedAt}, after this fault's ${containerPart(lease).action}): nothing to undo`,
+      ],
+    };
   if (armedStart && info.State.StartedAt !== armedStart)
     return {
       outcome: 'already_gone',
