@@ -125,13 +125,13 @@ else
     done
     GAMEDAY_LAB_LANE=a DATABASE_URL="$lab_db" "${jest[@]}" --selectProjects lab \
       --json --outputFile "$results/lab-a.json" >"$results/lab-a.log" 2>&1 || status=1
-    echo "== lab lane a (rollback trials of the later kinds and across restarts, stress, blackhole): $((SECONDS - t)) s"
+    echo "== lab lane a (rollback trials of the later kinds and across restarts, blackhole): $((SECONDS - t)) s"
     cat "$results/lab-a.log"
     wait "${lab_pids[0]}" || status=1
-    echo "== lab lane b (rollback trials after a SIGKILL and Redis lost, dns, netem, process kill): $((SECONDS - t)) s"
+    echo "== lab lane b (rollback trials after a SIGKILL and Redis lost, dns, netem, process kill, stress): $((SECONDS - t)) s"
     cat "$results/lab-b.log"
     wait "${lab_pids[1]}" || status=1
-    echo "== lab lane c (the demo end to end, netem in network namespaces, targets restarted during their faults): $((SECONDS - t)) s"
+    echo "== lab lane c (the demo end to end, netem in network namespaces): $((SECONDS - t)) s"
     cat "$results/lab-c.log"
   fi
 fi

@@ -9,6 +9,7 @@ import { faultSchema, InMemoryLeaseRepository, type BlackholeFaultSpec } from '@
 import { blackholeArmed, DockerFaultDriver, ensureHelperImage } from '@gameday/faults';
 import { LeaseLedger } from '../../apps/worker/src/runner/lease-ledger';
 import { ensureLabTargetImage } from '../../tools/lab/lab-images';
+import { describePace, measurePace, QUICK_PACE, scheduleLeadMs, type LabPace } from '../../tools/lab/lab-pace';
 import { releaseLab, sharedUmlDocker } from '../../tools/lab/shared-lab';
 import type { UmlDocker } from '../../tools/lab/uml-docker';
 
@@ -23,6 +24,8 @@ const LATE_LIMIT_MS = 1_500;
 
 describe('blackhole on a real kernel without IPv4 nf_tables: Docker inside user-mode-linux', () => {
   let lab: UmlDocker | undefined;
+  /** the guest's speed when the file starts: what a schedule handed to a helper waits for */
+  let pace: LabPace = QUICK_PACE;
   const created: string[] = [];
   /** the worker's ledger, in memory: the lease is recorded before the helper gets the plan */
   const ledger = new LeaseLedger(new InMemoryLeaseRepository());
@@ -46,6 +49,8 @@ describe('blackhole on a real kernel without IPv4 nf_tables: Docker inside user-
     const hostDocker = new Docker();
     const images = [await ensureLabTargetImage(hostDocker), await ensureHelperImage(hostDocker)];
     lab = await sharedUmlDocker(images, hostDocker);
+    pace = await measurePace(lab.docker);
+    process.stdout.write(`${describePace(pace)}\n`);
     await lab.docker
       .getContainer(TARGET)
       .remove({ force: true })
@@ -99,7 +104,7 @@ describe('blackhole on a real kernel without IPv4 nf_tables: Docker inside user-
     process.stdout.write(`blackhole armed (helper, probe, clock) in ${Date.now() - armStarted} ms\n`);
     try {
       expect(blackholeArmed(prepared).tool).toBe('iptables-legacy');
-      const t0 = Date.now() + 8_000;
+      const t0 = Date.now() + scheduleLeadMs(pace);
       const t1 = t0 + 6_000;
       const lease = await ledger.schedule(driver, prepared, { applyAt: new Date(t0), revertAt: new Date(t1) });
       expect(await get(PORT_DARK)).toBe('ok');

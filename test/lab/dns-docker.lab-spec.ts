@@ -9,6 +9,7 @@ import { faultSchema, InMemoryLeaseRepository, type DnsFaultSpec } from '@gameda
 import { DockerFaultDriver, ensureDnsImage, ensureHelperImage, execInContainer } from '@gameday/faults';
 import { LeaseLedger } from '../../apps/worker/src/runner/lease-ledger';
 import { ensureLabTargetImage } from '../../tools/lab/lab-images';
+import { describePace, measurePace, QUICK_PACE, scheduleLeadMs, type LabPace } from '../../tools/lab/lab-pace';
 import { releaseLab, sharedUmlDocker } from '../../tools/lab/shared-lab';
 import type { UmlDocker } from '../../tools/lab/uml-docker';
 
@@ -25,6 +26,8 @@ const askScript = (names: string[], n: number) =>
 
 describe('dns on a real kernel with legacy iptables: Docker inside user-mode-linux', () => {
   let lab: UmlDocker | undefined;
+  /** the guest's speed when the file starts: what a schedule handed to a helper waits for */
+  let pace: LabPace = QUICK_PACE;
   let driver: DockerFaultDriver;
   const created: string[] = [];
   const ledger = new LeaseLedger(new InMemoryLeaseRepository());
@@ -51,6 +54,8 @@ describe('dns on a real kernel with legacy iptables: Docker inside user-mode-lin
     const helperImage = await ensureHelperImage(hostDocker);
     const images = [await ensureLabTargetImage(hostDocker), helperImage, await ensureDnsImage(hostDocker, helperImage)];
     lab = await sharedUmlDocker(images, hostDocker);
+    pace = await measurePace(lab.docker);
+    process.stdout.write(`${describePace(pace)}\n`);
     for (const name of [TARGET, A, B])
       await lab.docker
         .getContainer(name)
@@ -100,7 +105,7 @@ describe('dns on a real kernel with legacy iptables: Docker inside user-mode-lin
     const helperId = prepared.helperContainerId!;
     const natBefore = await natTable(helperId);
     // an exec into the guest takes a second or more on a busy host: T0 well ahead
-    const t0 = Date.now() + 8_000;
+    const t0 = Date.now() + scheduleLeadMs(pace);
     const t1 = t0 + 40_000;
     const lease = await ledger.schedule(driver, prepared, { applyAt: new Date(t0), revertAt: new Date(t1) });
     await new Promise((r) => setTimeout(r, t0 + 500 - Date.now()));

@@ -17,6 +17,7 @@ import { LeaseLedger } from '../../apps/worker/src/runner/lease-ledger';
 import type { ApplyChildInput, ApplyChildOutput } from '../../tools/lab/apply-fault-child';
 import { httpProbe, waitForHttp } from '../../tools/lab/http-probe';
 import { ensureLabTargetImage } from '../../tools/lab/lab-images';
+import { describePace, measurePace, QUICK_PACE, type LabPace } from '../../tools/lab/lab-pace';
 import { printFigures, round1, trimmedMean, type FigureRow } from '../../tools/lab/stats';
 import { releaseLab, sharedUmlDocker } from '../../tools/lab/shared-lab';
 import type { UmlDocker } from '../../tools/lab/uml-docker';
@@ -34,6 +35,8 @@ const netem = { delay: `${DELAY_MS}ms`, jitter: `${JITTER_MS}ms` };
 describe('netem on a real kernel: sidecar strategy on Docker inside user-mode-linux', () => {
   const rows: FigureRow[] = [];
   let lab: UmlDocker | undefined;
+  /** the guest's speed when the file starts: what a schedule handed to a helper waits for */
+  let pace: LabPace = QUICK_PACE;
   let driver: DockerFaultDriver;
   /** the worker's ledger, in memory: the lease is recorded before the fault is applied */
   const ledger = new LeaseLedger(new InMemoryLeaseRepository());
@@ -56,6 +59,8 @@ describe('netem on a real kernel: sidecar strategy on Docker inside user-mode-li
     const images = [await ensureLabTargetImage(hostDocker), (helperImage = await ensureHelperImage(hostDocker))];
     const buildMs = Date.now() - t0;
     lab = await sharedUmlDocker(images, hostDocker);
+    pace = await measurePace(lab.docker);
+    process.stdout.write(`${describePace(pace)}\n`);
     for (const old of ['lab-observer', TARGET])
       await lab.docker
         .getContainer(old)
@@ -163,7 +168,10 @@ describe('netem on a real kernel: sidecar strategy on Docker inside user-mode-li
       helperImage,
       container: TARGET,
       netem,
-      ttlMs: 6_000,
+      // the lease runs from the child's apply: long enough for the checks below (an exec and
+      // three probes) to see it in place; 6 s on a quick guest, where the apply took 2.9 s on a
+      // slow one and the lease had ended before the first check
+      ttlMs: Math.max(6_000, 10 * pace.execMs),
       graceMs,
     };
     const child = spawn(

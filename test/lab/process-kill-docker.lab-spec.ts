@@ -11,6 +11,7 @@ import { faultSchema, InMemoryLeaseRepository, parseKillRecord, type ProcessKill
 import { DockerFaultDriver, ensureHelperImage, execInContainer, processKillDryRun } from '@gameday/faults';
 import { LeaseLedger } from '../../apps/worker/src/runner/lease-ledger';
 import { ensureLabTargetImage } from '../../tools/lab/lab-images';
+import { describePace, measurePace, QUICK_PACE, scheduleLeadMs, type LabPace } from '../../tools/lab/lab-pace';
 import { releaseLab, sharedUmlDocker } from '../../tools/lab/shared-lab';
 import type { UmlDocker } from '../../tools/lab/uml-docker';
 
@@ -27,6 +28,8 @@ const SCRIPT =
 
 describe('process kill on a real kernel with cgroup v2: Docker inside user-mode-linux', () => {
   let lab: UmlDocker | undefined;
+  /** the guest's speed when the file starts: what a schedule handed to a helper waits for */
+  let pace: LabPace = QUICK_PACE;
   const created: string[] = [];
   const ledger = new LeaseLedger(new InMemoryLeaseRepository());
 
@@ -47,6 +50,8 @@ describe('process kill on a real kernel with cgroup v2: Docker inside user-mode-
     const hostDocker = new Docker();
     const images = [await ensureLabTargetImage(hostDocker), await ensureHelperImage(hostDocker)];
     lab = await sharedUmlDocker(images, hostDocker);
+    pace = await measurePace(lab.docker);
+    process.stdout.write(`${describePace(pace)}\n`);
     await lab.docker
       .getContainer(TARGET)
       .remove({ force: true })
@@ -96,7 +101,7 @@ describe('process kill on a real kernel with cgroup v2: Docker inside user-mode-
       `process kill armed (helper in the PID namespace, probe, clock) in ${Date.now() - armStarted} ms\n`,
     );
     try {
-      const t0 = Date.now() + 8_000;
+      const t0 = Date.now() + scheduleLeadMs(pace);
       const t1 = t0 + 5_000;
       const lease = await ledger.schedule(driver, prepared, { applyAt: new Date(t0), revertAt: new Date(t1) });
       expect(await get()).toBe('ok');

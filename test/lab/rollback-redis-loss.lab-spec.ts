@@ -24,14 +24,15 @@ import { trialFaults, type TrialFault } from '../../tools/lab/trial-faults';
 const FAULTS = trialFaults();
 // arming starts ahead of the baseline, and may take most of 30 s on a busy slow guest (see rollback-sigkill)
 const FAULT_S = 8;
-const DURATIONS = {
-  arming: `${Number(process.env.GAMEDAY_LAB_ARMING_S ?? 15)}s`,
+// arming: from the guest's pace and the armings seen (RollbackLab.armingReserveS)
+const durationsFor = (lab: RollbackLab) => ({
+  arming: `${lab.armingReserveS()}s`,
   baseline: `${Number(process.env.GAMEDAY_LAB_BASELINE_S ?? 5)}s`,
   // 8 s: room to see the fault from the host, flush Redis, kill the driver and remove a helper
   // container in the one-vCPU guest (seconds there) before T1
   fault: `${FAULT_S}s`,
   recovery: '2s',
-};
+});
 /** the helper's clock: it reverts at T1 itself */
 const DEADLINE_AFTER_END_MS = 5_000;
 /**
@@ -71,7 +72,7 @@ describe('rollback after Redis lost everything (Docker in user-mode-linux)', () 
     expect(lab.alive).toHaveLength(1);
     const driver = lab.alive[0];
     const target = lab.targets[0];
-    const runId = await lab.runNow(`redis-${label}`, target, fault, DURATIONS);
+    const runId = await lab.runNow(`redis-${label}`, target, fault, durationsFor(lab));
     await until(
       'the driver to take the run',
       async () => (await lab.prisma.run.findUnique({ where: { id: runId } }))?.status !== 'scheduled',
@@ -81,9 +82,10 @@ describe('rollback after Redis lost everything (Docker in user-mode-linux)', () 
     const lease = await until(
       'the lease of the armed fault',
       () => lab.prisma.activeFault.findFirst({ where: { runId } }),
-      60_000,
+      (lab.armingReserveS() + 5) * 1_000 + 30_000,
       100,
     );
+    lab.noteArming(await lab.armingMs(runId, 0));
     const { plannedStart, plannedEnd } = await lab.plannedWindow(runId, lease);
     const helperId = lease.helperContainerId!;
     // Applied, as the host sees it; the guest is asked nothing until the fault is gone (an exec in
@@ -133,7 +135,7 @@ describe('rollback after Redis lost everything (Docker in user-mode-linux)', () 
       residual.length === 0;
     rows.push({
       check: `${fault.label}: FLUSHDB at T0+${flushedAt - plannedStart} ms + SIGKILL${removeHelper ? ' + helper removed' : ''}`,
-      requested: `fault T0 → T1 (${DURATIONS.fault}), standby ${standby.name}`,
+      requested: `fault T0 → T1 (${FAULT_S}s), standby ${standby.name}`,
       expected: `gone by T1+${deadline} ms, nothing left`,
       measured: `reverted ${rel(revertedAt)} by ${layerOf(helper?.revertReason ?? row.revertReason)} (lease: ${row.revertReason}); seen gone ${rel(seen.goneAt)}; residual ${residual.length}`,
       verdict: ok ? 'ok' : 'FAIL',

@@ -18,6 +18,7 @@ import {
 } from '@gameday/faults';
 import { LeaseLedger } from '../../apps/worker/src/runner/lease-ledger';
 import { ensureLabTargetImage } from '../../tools/lab/lab-images';
+import { describePace, measurePace, QUICK_PACE, scheduleLeadMs, type LabPace } from '../../tools/lab/lab-pace';
 import { releaseLab, sharedUmlDocker } from '../../tools/lab/shared-lab';
 import type { UmlDocker } from '../../tools/lab/uml-docker';
 
@@ -26,6 +27,8 @@ const MB = 1048576;
 
 describe('stress on a real kernel with cgroup v2: Docker inside user-mode-linux', () => {
   let lab: UmlDocker | undefined;
+  /** the guest's speed when the file starts: what a schedule handed to a helper waits for */
+  let pace: LabPace = QUICK_PACE;
   let helperImage: string;
   const created: string[] = [];
   const ledger = new LeaseLedger(new InMemoryLeaseRepository());
@@ -39,6 +42,8 @@ describe('stress on a real kernel with cgroup v2: Docker inside user-mode-linux'
       await ensureStressImage(hostDocker, helperImage),
     ];
     lab = await sharedUmlDocker(images, hostDocker);
+    pace = await measurePace(lab.docker);
+    process.stdout.write(`${describePace(pace)}\n`);
     await lab.docker
       .getContainer(TARGET)
       .remove({ force: true })
@@ -94,7 +99,7 @@ describe('stress on a real kernel with cgroup v2: Docker inside user-mode-linux'
         cgroupVersion: 2,
         cgroupPath: expect.stringContaining(targets[0].containerId),
       });
-      const t0 = Date.now() + 15_000;
+      const t0 = Date.now() + Math.max(15_000, scheduleLeadMs(pace));
       const t1 = t0 + 30_000;
       const lease = await ledger.schedule(driver, prepared, { applyAt: new Date(t0), revertAt: new Date(t1) });
       const idle = await check();

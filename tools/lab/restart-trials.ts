@@ -14,8 +14,6 @@ import { analyseWindow, sleep, startRollbackLab, until, waitFaultSeenFromHost, t
 import type { TrialFault } from './trial-faults';
 
 const BASELINE_S = 5;
-// as in the SIGKILL trials (sigkill-trials.ts): a helper's arming in a busy one-vCPU guest
-const ARMING_S = Number(process.env.GAMEDAY_LAB_ARMING_S ?? 15);
 // long enough for the re-check (its first at 5 s into the window) to see a restart early in it,
 // and for a restart in the one-vCPU guest (10-17 s on the 7.2 lab kernel of a slow 2-CPU host,
 // 22 s on 6.1 beside a kernel build) to land inside it
@@ -85,7 +83,8 @@ export function describeRestartTrials({ name, redisDb, faults: FAULTS, trials: T
         for (let n = 1; n <= TRIALS; n++) {
           const fault = FAULTS[(n - 1) % FAULTS.length];
           const target = lab.targets[(n - 1) % lab.targets.length];
-          const armingS = ARMING_S * (fault.leases ?? 1);
+          // as in the SIGKILL trials: from the guest's pace and the armings seen (RollbackLab.armingReserveS)
+          const armingS = lab.armingReserveS(fault.leases ?? 1);
           const runId = await lab.runNow(`${name}-${n}`, target, fault, {
             arming: `${armingS}s`,
             baseline: `${BASELINE_S}s`,
@@ -100,6 +99,7 @@ export function describeRestartTrials({ name, redisDb, faults: FAULTS, trials: T
           ).catch(async (e: Error) => {
             throw new Error(`${e.message}\n${await lab.timeline(runId)}`);
           });
+          lab.noteArming(await lab.armingMs(runId, 0), fault.leases ?? 1);
           const { plannedStart, plannedEnd } = await lab.plannedWindow(runId, lease);
           await waitFaultSeenFromHost(target, plannedStart, fault, FAULT_S * 1_000, () => lab.timeline(runId));
           const restartedAt = await lab.restartTarget(target);
@@ -157,7 +157,8 @@ export function describeRestartTrials({ name, redisDb, faults: FAULTS, trials: T
           await lab.helpersGone(20_000);
         }
       },
-      TRIALS * 150_000 + 60_000,
+      // a jest bound only: every wait inside is sized from the guest's pace
+      TRIALS * 300_000 + 60_000,
     );
   });
 }

@@ -26,6 +26,7 @@ import {
 import { createApiApp } from '../../apps/api/src/bootstrap';
 import { waitForHttp } from './http-probe';
 import { ensureLabTargetImage } from './lab-images';
+import { armingReserveS, describePace, measurePace, QUICK_PACE, type LabPace } from './lab-pace';
 import { startPrivatePostgres, type PrivatePostgres } from './postgres-restart';
 import { runTimeline } from './run-timeline';
 import { releaseLab, sharedUmlDocker } from './shared-lab';
@@ -190,6 +191,10 @@ export class RollbackLab {
   readonly gameDayIds: string[] = [];
   readonly logDir: string;
   private workerCount = 0;
+  /** the guest's speed when this file started (tools/lab/lab-pace.ts) */
+  pace: LabPace = QUICK_PACE;
+  /** the armings seen so far, per helper (ms) */
+  private readonly armedMs: number[] = [];
 
   constructor(
     readonly lab: UmlDocker,
@@ -211,6 +216,16 @@ export class RollbackLab {
 
   get alive(): WorkerProcess[] {
     return this.workers.filter((w) => w.alive);
+  }
+
+  /** Seconds of arming to reserve for a fault of `leases` helpers: from the guest's pace and the armings seen. */
+  armingReserveS(leases = 1): number {
+    return armingReserveS(this.pace, this.armedMs) * leases;
+  }
+
+  /** Records how long a run armed, so the next reserve learns from it. */
+  noteArming(ms: number | null, leases = 1): void {
+    if (ms !== null && ms > 0) this.armedMs.push(ms / leases);
   }
 
   /** A worker process driving the guest's engine, with a fast reaper so expired leases go quickly. */
@@ -581,6 +596,8 @@ export async function startRollbackLab(opts: RollbackLabOptions): Promise<Rollba
     await api.init();
     const prisma = createPrismaClient(databaseUrl);
     const rl = new RollbackLab(lab, api, prisma, config, helperImage, watchdogImage, targets, opts.name, postgres);
+    rl.pace = await measurePace(lab.docker, targetImage);
+    process.stdout.write(`${opts.name}: ${describePace(rl.pace)}\n`);
     targets[0]?.watcher.start();
     return rl;
   } catch (e) {
