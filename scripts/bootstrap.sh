@@ -8,6 +8,7 @@
 #   scripts/bootstrap.sh docker     only Docker Engine + base images
 #   scripts/bootstrap.sh lab        only the user-mode-linux lab packages
 #   scripts/bootstrap.sh browser    only Chromium for the web UI's browser tests
+#   scripts/bootstrap.sh demo       what `npm run demo` needs: everything but Chromium
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 state="${GAMEDAY_STATE_DIR:-$root/.lab}"
@@ -141,7 +142,8 @@ case "${1:-all}" in
   lab) lab ;;
   prometheus) prometheus_pkg ;;
   browser) browser ;;
+  demo) services; docker_engine; base_images; lab; prometheus_pkg ;;
   all) services; docker_engine; base_images; lab; prometheus_pkg; browser ;;
-  *) die "unknown step '$1' (services|docker|lab|prometheus|browser|all)" ;;
+  *) die "unknown step '$1' (services|docker|lab|prometheus|browser|demo|all)" ;;
 esac
 log "ready"

@@ -12,9 +12,21 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 export DATABASE_URL="${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/gameday}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
-bash scripts/bootstrap.sh
+# no Chromium: the demo prints the run's page for a browser of the user's own
+bash scripts/bootstrap.sh demo
 [ -x node_modules/.bin/nest ] || npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+# the demo images (Docker and Debian's mirror) build beside the TypeScript build (the CPU); neither
+# writes what the other reads
+images_log="$(mktemp)"
+bash scripts/images.sh demo >"$images_log" 2>&1 &
+images_pid=$!
+trap 'kill "$images_pid" 2>/dev/null || true; rm -f "$images_log"' EXIT
 npm run -s build
 out="$(bash scripts/db-migrate.sh deploy 2>&1)" || { printf "%s\n" "$out" >&2; exit 1; }
-bash scripts/images.sh demo
+images_ok=0
+wait "$images_pid" && images_ok=1
+cat "$images_log"
+[ "$images_ok" = 1 ] || { echo "[demo] building the demo images failed (above)" >&2; exit 1; }
+trap - EXIT
+rm -f "$images_log"
 exec node -r @swc-node/register scripts/demo/main.ts
