@@ -35,7 +35,8 @@ if [ $# -gt 0 ]; then
   [ "${GAMEDAY_SKIP_LAB:-}" = 1 ] && projects=(unit integration redis-cluster browser)
   # the long tier (test/long: proofs kept out of CI for time) only when asked: `npm run test:long`
   [ -n "${GAMEDAY_TEST_PROJECTS:-}" ] && read -ra projects <<<"$GAMEDAY_TEST_PROJECTS"
-  exec "${jest[@]}" --selectProjects "${projects[@]}" "$@"
+  # the arguments first: --selectProjects takes every word after it as a project name
+  exec "${jest[@]}" "$@" --selectProjects "${projects[@]}"
 fi
 
 # a failed test of the timed tiers runs once more (test/support/tier-retries.ts); the summary at
