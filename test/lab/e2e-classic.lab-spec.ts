@@ -13,14 +13,32 @@ const ROOT = path.resolve(__dirname, '../..');
 jest.setTimeout(900_000);
 
 describe('classic GameDay end to end in the lab', () => {
-  let result: DemoResult;
+  let latest: DemoResult | undefined;
   const before = umlPids();
 
-  beforeAll(async () => {
+  beforeAll(() => {
     // the demo runs the built API and worker, as an operator would (SKIP_BUILD=1: dist/ is fresh,
     // as in CI, which builds just before the tests)
     if (process.env.SKIP_BUILD !== '1') execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'ignore' });
-    result = await runClassicDemo({
+  });
+
+  afterAll(() => {
+    expect(leakedUmlProcesses(before)).toEqual([]);
+  });
+
+  /** The last demo run: the first test runs it, so the tier's retry of that test runs it again. */
+  const current = (): DemoResult => {
+    if (!latest) throw new Error('the demo did not run to its end (see the first test)');
+    return latest;
+  };
+  const stats = () => current().run.result!.experiments[0].stats;
+
+  it('completes with the hypothesis held, judged on the windows as they really were', async () => {
+    // here, not in beforeAll: on a host whose lab guest starves beside the other lab lanes the
+    // timeout path's latency once broke the hypothesis, and a retry must be a new run (listed by
+    // the test summary with its first failure), not a second look at the same one
+    latest = undefined;
+    latest = await runClassicDemo({
       engine: 'lab',
       fast: true,
       // the flipped GameDay (no timeout: violated) runs in the long tier (e2e-flip.long-spec.ts)
@@ -29,15 +47,7 @@ describe('classic GameDay end to end in the lab', () => {
       stateDir: path.join(ROOT, '.lab', 'e2e-classic'),
       log: (l) => process.stdout.write(`${l}\n`),
     });
-  });
-
-  afterAll(() => {
-    expect(leakedUmlProcesses(before)).toEqual([]);
-  });
-
-  const stats = () => result.run.result!.experiments[0].stats;
-
-  it('completes with the hypothesis held, judged on the windows as they really were', () => {
+    const result = current();
     const e = result.run.result!.experiments[0];
     process.stdout.write(`${windowsLine(result.run)}\n`);
     expect(result.status).toBe('completed');
@@ -57,9 +67,9 @@ describe('classic GameDay end to end in the lab', () => {
   });
 
   it('arms ahead of the baseline by the engine’s lead when the GameDay gives no arming: the whole baseline is judged', () => {
-    const e = result.run.result!.experiments[0];
+    const e = current().run.result!.experiments[0];
     const armed = (type: string) =>
-      result.run.events.find((ev) => ev.type === type) as unknown as
+      current().run.events.find((ev) => ev.type === type) as unknown as
         { message: string; data: Record<string, number | string> } | undefined;
     const planned = armed('arming.planned')!;
     const done = armed('arming.done')!;
@@ -72,7 +82,7 @@ describe('classic GameDay end to end in the lab', () => {
     expect(planned.data.leadMs).toBeGreaterThanOrEqual(20_000);
     // arming ended inside its reserve: nothing was taken from the baseline, every planned second is judged
     expect(done.data.baselineLostMs).toBe(0);
-    expect(result.run.events.some((ev) => ev.type === 'arming.overran')).toBe(false);
+    expect(current().run.events.some((ev) => ev.type === 'arming.overran')).toBe(false);
     expect(e.windows!.gaps.map((g) => g.kind)).not.toContain('arming');
     expect(e.windows!.observed.baseline).toEqual(e.windows!.planned.baseline);
     expect(e.stats.baseline.count).toBeGreaterThanOrEqual(10);
@@ -97,10 +107,10 @@ describe('classic GameDay end to end in the lab', () => {
   });
 
   it('shows plain requests taking seconds during the fault while the timeout path fails fast', () => {
-    const during = result.spotChecks.filter((c) => c.phase === 'fault');
+    const during = current().spotChecks.filter((c) => c.phase === 'fault');
     const plain = during.find((c) => !c.url.includes('timeout_ms'))!;
     const guarded = during.find((c) => c.url.includes('timeout_ms'))!;
-    const base = result.spotChecks.find((c) => c.phase === 'baseline' && !c.url.includes('timeout_ms'))!;
+    const base = current().spotChecks.find((c) => c.phase === 'baseline' && !c.url.includes('timeout_ms'))!;
     process.stdout.write(
       `by hand: baseline ${base.ms.toFixed(0)} ms; during the fault plain ${plain.ms.toFixed(0)} ms (HTTP ${plain.status}), ?timeout_ms=300 ${guarded.ms.toFixed(0)} ms (HTTP ${guarded.status})\n`,
     );
@@ -116,16 +126,18 @@ describe('classic GameDay end to end in the lab', () => {
   });
 
   it('leaves the evidence in Prometheus: the fault window, the deviation, every dashboard panel', () => {
-    expect(result.prometheus.faultWindowSeen).toBe(true);
-    expect(result.prometheus.deviationRatio).not.toBeNull();
-    const empty = result.prometheus.panels.filter((p) => p.series === 0).map((p) => `${p.panel}: ${p.expr}`);
+    expect(current().prometheus.faultWindowSeen).toBe(true);
+    expect(current().prometheus.deviationRatio).not.toBeNull();
+    const empty = current()
+      .prometheus.panels.filter((p) => p.series === 0)
+      .map((p) => `${p.panel}: ${p.expr}`);
     expect(empty).toEqual([]);
   });
 
   it('records injection and revert at the planned instants', () => {
-    const applied = result.run.events.find((e) => e.type === 'fault.applied')!;
+    const applied = current().run.events.find((e) => e.type === 'fault.applied')!;
     // the executor's record (the fault queue's and the reaper's confirmations carry no planned instant)
-    const reverted = result.run.events.find((e) => e.type === 'fault.reverted' && e.plannedAt !== null)!;
+    const reverted = current().run.events.find((e) => e.type === 'fault.reverted' && e.plannedAt !== null)!;
     const skew = (e: { at: string; plannedAt: string | null }) => Date.parse(e.at) - Date.parse(e.plannedAt!);
     process.stdout.write(`netem inject skew ${skew(applied)} ms, revert skew ${skew(reverted)} ms\n`);
     // The helper starts its tc steps at the planned instant by its own clock; the recorded instant

@@ -148,8 +148,11 @@ describe('netem on a real kernel: network namespaces in user-mode-linux', () => 
   let run: UmlRunResult;
   let res: AgentResults;
   const rows: FigureRow[] = [];
+  /** a measured check failed: the next one (the tier's retry among them) measures the plan anew, once */
+  let stale = false;
+  let remeasured = false;
 
-  beforeAll(async () => {
+  async function measure(): Promise<void> {
     run = await runInUml({
       script: netnsTopologyScript(GUEST_AGENT),
       files: { 'plan.json': JSON.stringify(plan) },
@@ -161,7 +164,36 @@ describe('netem on a real kernel: network namespaces in user-mode-linux', () => 
     process.stdout.write(
       `lab guest: boot ${run.timings.bootMs} ms, plan ${run.timings.payloadMs} ms, total ${run.timings.totalMs} ms\n`,
     );
-  }, 300_000);
+  }
+
+  beforeAll(measure, 300_000);
+
+  /**
+   * A check of measured figures. The figures are the guest's, taken while other lab lanes share the
+   * host's CPUs: one starved stretch once moved a shift 6 ms past its 10 % (+1 106 ms against
+   * 1 100). A failed check marks the measurement stale, so its retry (GAMEDAY_TEST_RETRIES, listed
+   * with the first failure at the end of `npm test`) judges a new measurement, not the same numbers;
+   * the figure table keeps both rows. One new measurement per file at most.
+   */
+  const measuredIt = (name: string, check: () => void) =>
+    it(
+      name,
+      async () => {
+        if (stale) {
+          stale = false;
+          remeasured = true;
+          await measure();
+        }
+        try {
+          check();
+        } catch (e) {
+          // once: a shift that fails on two measurements is the kernel's or the compiler's, not the host's
+          if (!remeasured) stale = true;
+          throw e;
+        }
+      },
+      300_000,
+    );
 
   afterAll(() => {
     if (rows.length) printFigures('netem lab (netns pair in user-mode-linux)', rows);
@@ -236,19 +268,19 @@ describe('netem on a real kernel: network namespaces in user-mode-linux', () => 
     expect(run.exitCode).toBe(0);
   });
 
-  it(`delay ${DELAY_MS}ms ${JITTER_MS}ms: HTTP on a new connection +2×delay, ping +1×delay`, () => {
+  measuredIt(`delay ${DELAY_MS}ms ${JITTER_MS}ms: HTTP on a new connection +2×delay, ping +1×delay`, () => {
     const requested = `delay ${DELAY_MS}ms ${JITTER_MS}ms`;
     expectShift('delay: HTTP new connection', requested, shift('delay.httpA', 'base.httpA', 'http'), 2 * DELAY_MS);
     expectShift('delay: ping', requested, shift('delay.pingA', 'base.pingA', 'ping'), DELAY_MS);
     expect(res.http('delay.httpA').errors).toEqual([]);
   });
 
-  it('revert brings latency back to the baseline', () => {
+  measuredIt('revert brings latency back to the baseline', () => {
     expectUnchanged('reverted: HTTP', 'revert', shift('reverted.httpA', 'base.httpA', 'http'), 2 * DELAY_MS);
     expectUnchanged('reverted: ping', 'revert', shift('reverted.pingA', 'base.pingA', 'ping'), DELAY_MS);
   });
 
-  it(`loss ${LOSS_PERCENT}% drops 20–40% of ≥200 packets`, () => {
+  measuredIt(`loss ${LOSS_PERCENT}% drops 20–40% of ≥200 packets`, () => {
     const p = res.ping('loss.pingA');
     const lost = (100 * (p.transmitted - p.received)) / p.transmitted;
     const ok = p.transmitted >= 200 && lost >= 20 && lost <= 40;
@@ -264,7 +296,7 @@ describe('netem on a real kernel: network namespaces in user-mode-linux', () => 
     expect(lost).toBeLessThanOrEqual(40);
   });
 
-  it('destination-scoped delay hits only the chosen destination', () => {
+  measuredIt('destination-scoped delay hits only the chosen destination', () => {
     const requested = `delay to ${T.dstA.addr}/32 only`;
     expectShift('scoped: ping A (in scope)', requested, shift('scoped.pingA', 'base.pingA', 'ping'), DELAY_MS);
     expectShift('scoped: HTTP A (in scope)', requested, shift('scoped.httpA', 'base.httpA', 'http'), 2 * DELAY_MS);
@@ -277,7 +309,7 @@ describe('netem on a real kernel: network namespaces in user-mode-linux', () => 
     );
   });
 
-  it('a rule with destination AND port delays only traffic matching both', () => {
+  measuredIt('a rule with destination AND port delays only traffic matching both', () => {
     const requested = `delay to ${T.dstA.addr}/32 port 80`;
     expectShift(
       'scopedAnd: HTTP A:80 (both match)',
@@ -294,7 +326,7 @@ describe('netem on a real kernel: network namespaces in user-mode-linux', () => 
     );
   });
 
-  it('IPv6 destination scope: only IPv6 traffic to that destination is delayed', () => {
+  measuredIt('IPv6 destination scope: only IPv6 traffic to that destination is delayed', () => {
     const requested = `delay to ${T.dstA.addr6}/128 only`;
     expectShift('scoped6: ping6 A (in scope)', requested, shift('scoped6.ping6A', 'base.ping6A', 'ping'), DELAY_MS);
     expectUnchanged(
@@ -306,7 +338,7 @@ describe('netem on a real kernel: network namespaces in user-mode-linux', () => 
     expectUnchanged('scoped6: ping A over IPv4', requested, shift('scoped6.pingA', 'base.pingA', 'ping'), DELAY_MS);
   });
 
-  it('ingress delay via IFB is measurable', () => {
+  measuredIt('ingress delay via IFB is measurable', () => {
     const requested = `ingress delay ${DELAY_MS}ms ${JITTER_MS}ms`;
     expectShift('ingress: ping', requested, shift('ingress.pingA', 'base.pingA', 'ping'), DELAY_MS);
     expectShift(
