@@ -1,3 +1,5 @@
+// Long tier (in the lab) until a flake is understood: in a CI rehearsal both cases' runs stayed
+// `scheduled` (no worker took them) while the same file passed the rehearsal before.
 // Lab tier: the infrastructure under a fault restarts across its planned end.
 //  1. The engine's dockerd (run with live-restore, as a target host should be): targets and
 //     helpers keep running, the helper takes the fault out by its own clock, and the worker waits
