@@ -69,16 +69,19 @@ is_num() { case "$1" in '' | *[!0-9]*) return 1 ;; *) return 0 ;; esac; }
 # Builtins only (no fork+exec): these run on the path between T0 and the fault taking effect.
 # put truncates, then writes in pieces (dash's printf): another process can find a file empty or
 # holding part of its line. A value counts once its newline is in (put '' writes one: no file is
-# left empty on purpose); until then it is read again (builtins only: tens of milliseconds at
-# most). No file reads as the default.
+# left empty on purpose); until then it is read again: 200 times with builtins (what a writer on the
+# other CPU needs), then every 5 ms for about a second, as a writer taken off the CPU between its
+# truncate and its write (a loaded host) comes back only after others ran. No file reads as the
+# default.
 get() {
   g_n=0
-  while [ -e "$S/$1" ] && [ "$g_n" -lt 3000 ]; do
+  while [ -e "$S/$1" ] && [ "$g_n" -lt 400 ]; do
     if IFS= read -r v <"$S/$1"; then
       printf '%s' "$v"
       return 0
     fi
     g_n=$((g_n + 1))
+    [ "$g_n" -le 200 ] || sleep 0.005
   done
   printf '%s' "${2:-}"
 }
