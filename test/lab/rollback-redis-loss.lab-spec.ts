@@ -22,17 +22,9 @@ import {
 import { trialFaults, type TrialFault } from '../../tools/lab/trial-faults';
 
 const FAULTS = trialFaults();
-// arming starts ahead of the baseline, and may take most of 30 s on a busy slow guest (see rollback-sigkill)
+// 8 s: room to see the fault from the host, flush Redis, kill the driver and remove a helper
+// container in the one-vCPU guest (seconds there) before T1
 const FAULT_S = 8;
-// arming: from the guest's pace and the armings seen (RollbackLab.armingReserveS)
-const durationsFor = (lab: RollbackLab) => ({
-  arming: `${lab.armingReserveS()}s`,
-  baseline: `${Number(process.env.GAMEDAY_LAB_BASELINE_S ?? 5)}s`,
-  // 8 s: room to see the fault from the host, flush Redis, kill the driver and remove a helper
-  // container in the one-vCPU guest (seconds there) before T1
-  fault: `${FAULT_S}s`,
-  recovery: '2s',
-});
 /** the helper's clock: it reverts at T1 itself */
 const DEADLINE_AFTER_END_MS = 5_000;
 /**
@@ -72,21 +64,15 @@ describe('rollback after Redis lost everything (Docker in user-mode-linux)', () 
     expect(lab.alive).toHaveLength(1);
     const driver = lab.alive[0];
     const target = lab.targets[0];
-    const runId = await lab.runNow(`redis-${label}`, target, fault, durationsFor(lab));
+    const durations = lab.trialDurations(fault, FAULT_S, 2);
+    const runId = await lab.runNow(`redis-${label}`, target, fault, durations);
     await until(
       'the driver to take the run',
       async () => (await lab.prisma.run.findUnique({ where: { id: runId } }))?.status !== 'scheduled',
       15_000,
     );
     const standby = await lab.startWorker();
-    const lease = await until(
-      'the lease of the armed fault',
-      () => lab.prisma.activeFault.findFirst({ where: { runId } }),
-      (lab.armingReserveS() + 5) * 1_000 + 30_000,
-      100,
-    );
-    lab.noteArming(await lab.armingMs(runId, 0));
-    const { plannedStart, plannedEnd } = await lab.plannedWindow(runId, lease);
+    const { lease, plannedStart, plannedEnd } = await lab.armedLease(runId, fault, durations.untilStartMs + 30_000);
     const helperId = lease.helperContainerId!;
     // Applied, as the host sees it; the guest is asked nothing until the fault is gone (an exec in
     // the one-vCPU guest costs ~2 s there and competes with the helper's own revert).

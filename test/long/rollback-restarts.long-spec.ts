@@ -26,15 +26,7 @@ import { trialFaults, type TrialFault } from '../../tools/lab/trial-faults';
 
 const FAULTS = trialFaults();
 const FAULT_S = 8;
-// arming starts ahead of the baseline, and may take most of 30 s on a busy slow guest (see rollback-sigkill)
-// arming: from the guest's pace and the armings seen (RollbackLab.armingReserveS)
-const durationsFor = (lab: RollbackLab) => ({
-  arming: `${lab.armingReserveS()}s`,
-  baseline: `${Number(process.env.GAMEDAY_LAB_BASELINE_S ?? 5)}s`,
-  fault: `${FAULT_S}s`,
-  // long enough that a run resumed a few seconds after the planned end still has its recovery
-  recovery: '15s',
-});
+// recovery 15 s: long enough that a run resumed a few seconds after the planned end still has it
 const DEADLINE_AFTER_END_MS = 5_000;
 
 const rel = (t: number | undefined | null, base: number) =>
@@ -72,17 +64,9 @@ describe('rollback across restarts of the engine and of Postgres (Docker in user
     expect(lab.alive).toHaveLength(1);
     const worker = lab.alive[0];
     const target = lab.targets[0];
-    const runId = await lab.runNow(label, target, fault, durationsFor(lab));
-    const lease = await until(
-      'the lease of the armed fault',
-      () => lab.prisma.activeFault.findFirst({ where: { runId } }),
-      (lab.armingReserveS() + 5) * 1_000 + 30_000,
-      100,
-    ).catch(async (e: Error) => {
-      throw new Error(`${e.message}\n${await lab.timeline(runId)}`);
-    });
-    lab.noteArming(await lab.armingMs(runId, 0));
-    const { plannedStart, plannedEnd } = await lab.plannedWindow(runId, lease);
+    const durations = lab.trialDurations(fault, FAULT_S, 15);
+    const runId = await lab.runNow(label, target, fault, durations);
+    const { lease, plannedStart, plannedEnd } = await lab.armedLease(runId, fault, durations.untilStartMs + 30_000);
     await waitFaultSeenFromHost(target, plannedStart, fault, FAULT_S * 1_000, () => lab.timeline(runId));
 
     await sleep(plannedEnd - beforeEndMs - Date.now());

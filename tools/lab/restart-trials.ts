@@ -13,7 +13,6 @@ import { printFigures, type FigureRow } from './stats';
 import { analyseWindow, sleep, startRollbackLab, until, waitFaultSeenFromHost, type RollbackLab } from './rollback-lab';
 import type { TrialFault } from './trial-faults';
 
-const BASELINE_S = 5;
 // long enough for the re-check (its first at 5 s into the window) to see a restart early in it,
 // and for a restart in the one-vCPU guest (10-17 s on the 7.2 lab kernel of a slow 2-CPU host,
 // 22 s on 6.1 beside a kernel build) to land inside it
@@ -83,24 +82,13 @@ export function describeRestartTrials({ name, redisDb, faults: FAULTS, trials: T
         for (let n = 1; n <= TRIALS; n++) {
           const fault = FAULTS[(n - 1) % FAULTS.length];
           const target = lab.targets[(n - 1) % lab.targets.length];
-          // as in the SIGKILL trials: from the guest's pace and the armings seen (RollbackLab.armingReserveS)
-          const armingS = lab.armingReserveS(fault.leases ?? 1);
-          const runId = await lab.runNow(`${name}-${n}`, target, fault, {
-            arming: `${armingS}s`,
-            baseline: `${BASELINE_S}s`,
-            fault: `${FAULT_S}s`,
-            recovery: '10s',
-          });
-          const lease = await until(
-            'the lease of the armed fault',
-            () => lab.prisma.activeFault.findFirst({ where: { runId } }),
-            (armingS + BASELINE_S + FAULT_S) * 1_000 + 30_000,
-            100,
-          ).catch(async (e: Error) => {
-            throw new Error(`${e.message}\n${await lab.timeline(runId)}`);
-          });
-          lab.noteArming(await lab.armingMs(runId, 0), fault.leases ?? 1);
-          const { plannedStart, plannedEnd } = await lab.plannedWindow(runId, lease);
+          const durations = lab.trialDurations(fault, FAULT_S, 10);
+          const runId = await lab.runNow(`${name}-${n}`, target, fault, durations);
+          const { plannedStart, plannedEnd } = await lab.armedLease(
+            runId,
+            fault,
+            durations.untilStartMs + FAULT_S * 1_000 + 30_000,
+          );
           await waitFaultSeenFromHost(target, plannedStart, fault, FAULT_S * 1_000, () => lab.timeline(runId));
           const restartedAt = await lab.restartTarget(target);
           expect(restartedAt).toBeLessThan(plannedEnd);

@@ -68,6 +68,15 @@ export interface RollbackLabOptions {
   privatePostgres?: boolean;
 }
 
+export interface TrialDurations {
+  arming: string;
+  baseline: string;
+  fault: string;
+  recovery: string;
+  /** from the run's start to its fault's planned start, with the whole arming reserve used */
+  untilStartMs: number;
+}
+
 export interface LabTarget {
   name: string;
   containerId: string;
@@ -223,6 +232,22 @@ export class RollbackLab {
     return armingReserveS(this.pace, this.armedMs) * leases;
   }
 
+  /**
+   * A trial's phases: arming from the guest's pace and the armings seen, a short unjudged baseline
+   * (GAMEDAY_LAB_BASELINE_S, 5 s: arming happens ahead of it), then the fault and its recovery.
+   */
+  trialDurations(fault: TrialFault, faultS: number, recoveryS: number): TrialDurations {
+    const armingS = this.armingReserveS(fault.leases ?? 1);
+    const baselineS = Number(process.env.GAMEDAY_LAB_BASELINE_S ?? 5);
+    return {
+      arming: `${armingS}s`,
+      baseline: `${baselineS}s`,
+      fault: `${faultS}s`,
+      recovery: `${recoveryS}s`,
+      untilStartMs: (armingS + baselineS) * 1_000,
+    };
+  }
+
   /** Records how long a run armed, so the next reserve learns from it. */
   noteArming(ms: number | null, leases = 1): void {
     if (ms !== null && ms > 0) this.armedMs.push(ms / leases);
@@ -256,12 +281,7 @@ export class RollbackLab {
   }
 
   /** Creates a GameDay with `fault` on the lab target and runs it now; returns the run id. */
-  async runNow(
-    label: string,
-    target: LabTarget,
-    fault: TrialFault,
-    durations: { arming?: string; baseline: string; fault: string; recovery: string },
-  ): Promise<string> {
+  async runNow(label: string, target: LabTarget, fault: TrialFault, durations: TrialDurations): Promise<string> {
     // only the target under test is watched: each watched request costs the guest a process
     for (const t of this.targets) if (t !== target) t.watcher.pause();
     const other = this.targets.find((t) => t !== target);
@@ -284,7 +304,12 @@ export class RollbackLab {
               probes: [{ name: 'target', url: target.url, timeoutMs: 2_000, interval: '1s' }],
             },
             fault: fault.spec(target.name, peer),
-            durations,
+            durations: {
+              arming: durations.arming,
+              baseline: durations.baseline,
+              fault: durations.fault,
+              recovery: durations.recovery,
+            },
           },
         ],
       });
@@ -451,6 +476,24 @@ export class RollbackLab {
       if (Date.now() > deadline) return null;
       await sleep(100);
     }
+  }
+
+  /**
+   * The run's lease once its fault is armed (the run's timeline in the error when none comes within
+   * `withinMs`), with the arming noted for the next reserve and the fault's planned window.
+   */
+  async armedLease(runId: string, fault: TrialFault, withinMs: number, armingWaitMs = 0) {
+    const lease = await until(
+      'the lease of the armed fault',
+      () => this.prisma.activeFault.findFirst({ where: { runId } }),
+      withinMs,
+      100,
+    ).catch(async (e: Error) => {
+      throw new Error(`${e.message}\n${await this.timeline(runId)}`);
+    });
+    const armedInMs = await this.armingMs(runId, armingWaitMs);
+    this.noteArming(armedInMs, fault.leases ?? 1);
+    return { lease, armedInMs, ...(await this.plannedWindow(runId, lease)) };
   }
 
   /** The run's events, one line each, for failure messages. */

@@ -23,23 +23,14 @@ import {
 import type { TrialFault } from './trial-faults';
 import type { WorkerProcess } from './worker-process';
 
-// The baseline is not judged here; arming happens ahead of it, and one that overruns its reserve
-// eats into it (the fault's T0 stays where it was planned): 5 s keeps the trial short.
-const BASELINE_S = Number(process.env.GAMEDAY_LAB_BASELINE_S ?? 5);
-// Arming starts ahead of the baseline, so a busy guest's slow arming does not eat into it: a helper
-// start and three docker execs in the one-vCPU guest, 2.5-5 s on a quick host and 28-35 s on a slow
-// one beside the other lab lanes. The reserve comes from the guest's pace measured when the file
-// starts and from the trials' own armings (RollbackLab.armingReserveS; GAMEDAY_LAB_ARMING_S fixes it).
+// Arming starts ahead of the baseline (not judged here), so a busy guest's slow arming does not eat
+// into the fault: a helper start and three docker execs in the one-vCPU guest, 2.5-5 s on a quick
+// host and 28-35 s on a slow one beside the other lab lanes (RollbackLab.trialDurations).
 // 8 s of fault: each status read is a docker exec in the one-vCPU guest (~2 s), so with 4 s (and the
 // shell helper applying 1-4 s late, before gameday-at) one trial's helper had already reverted
 // before the test could see it applied and kill the worker during the fault
 const FAULT_S = 8;
-const durationsOf = (lab: RollbackLab, fault: TrialFault) => ({
-  arming: `${lab.armingReserveS(fault.leases ?? 1)}s`,
-  baseline: `${BASELINE_S}s`,
-  fault: `${FAULT_S}s`,
-  recovery: '12s',
-});
+const durationsOf = (lab: RollbackLab, fault: TrialFault) => lab.trialDurations(fault, FAULT_S, 12);
 const DEADLINE_AFTER_END_MS = 5_000;
 
 interface Trial {
@@ -177,17 +168,12 @@ export function describeSigkillTrials({
           // The standby comes up while the run is armed (this is also the restart after the last kill).
           const standby = await lab.startWorker({ GAMEDAY_ORPHAN_AFTER_MS: '30000' });
 
-          const lease = await until(
-            'the lease of the armed fault',
-            () => lab.prisma.activeFault.findFirst({ where: { runId } }),
-            (lab.armingReserveS(fault.leases ?? 1) + BASELINE_S) * 1_000 + 5_000,
-            100,
-          ).catch(async (e: Error) => {
-            throw new Error(`${e.message}\n${await lab.timeline(runId)}`);
-          });
-          const armedInMs = await lab.armingMs(runId);
-          lab.noteArming(armedInMs, fault.leases ?? 1);
-          const { plannedStart, plannedEnd } = await lab.plannedWindow(runId, lease);
+          const { armedInMs, plannedStart, plannedEnd } = await lab.armedLease(
+            runId,
+            fault,
+            durationsOf(lab, fault).untilStartMs + 5_000,
+            5_000,
+          );
 
           // Kill as soon as the host sees the fault; it must still be in place after the kill
           await waitFaultSeenFromHost(target, plannedStart, fault, FAULT_S * 1_000, async () =>
