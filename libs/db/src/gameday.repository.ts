@@ -22,6 +22,11 @@ export class GameDayRepository implements GameDayStore {
     return this.prisma.gameDay.findUnique({ where: { id } });
   }
 
+  async findManyById(ids: readonly string[]): Promise<Map<string, GameDay>> {
+    const rows = await this.prisma.gameDay.findMany({ where: { id: { in: [...ids] } } });
+    return new Map(rows.map((g) => [g.id, g]));
+  }
+
   /**
    * Newest first, by keyset: the cursor (the last id of the page before) is resolved to its
    * (createdAt, id) and the page starts strictly after it, so page n costs what page 1 costs

@@ -55,6 +55,8 @@ export type GameDayUpdate = Omit<
 export interface GameDayStore {
   create(data: GameDayCreate): Promise<GameDay>;
   findById(id: string): Promise<GameDay | null>;
+  /** the GameDays of those ids that exist, by id (one query) */
+  findManyById(ids: readonly string[]): Promise<Map<string, GameDay>>;
   list(filter: GameDayFilter, limit: number, cursor?: string): Promise<Page<GameDay>>;
   /**
    * Applies the update and bumps the version unless a run of the GameDay is active;
@@ -105,6 +107,14 @@ export interface RunEventInput {
 
 export type RunWithEvents = Run & { events: RunEvent[] };
 
+/** An occurrence that runs (RunStore.createFired): its run's fields, first event and bookkeeping. */
+export interface FiredRun {
+  run: { gameDayId: string; scheduledFor: Date; trigger: RunTrigger; gameDayVersion: number };
+  event: RunEventInput;
+  nextRunAt: Date | null;
+  finished: boolean;
+}
+
 export interface RunStore {
   /**
    * Creates the run of one occurrence with its first event, or returns null when that
@@ -129,6 +139,14 @@ export interface RunStore {
   ): Promise<
     Run | null | 'superseded' | { liveRunId: string; liveStatus: RunStatus } | { folded: Run; occurrences: number }
   >;
+  /**
+   * Occurrences that run, fired together: each created as createForFiring would (under its
+   * GameDay's row lock, at its version, no other run of the GameDay live, not fired before) with
+   * its first event and its GameDay's bookkeeping (recordFiring), in one transaction. One entry
+   * per item, in order: the run, or null where it was not created (the caller fires that one alone
+   * to learn why). The items' GameDays must differ.
+   */
+  createFired(items: readonly FiredRun[]): Promise<(Run | null)[]>;
   findById(id: string): Promise<RunWithEvents | null>;
   listForGameDay(gameDayId: string, limit: number, cursor?: string): Promise<Page<Run>>;
   /** the latest `limit` runs that finished (skipped occurrences left out), newest first */

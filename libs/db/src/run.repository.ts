@@ -2,10 +2,12 @@ import { assertTransition } from '@gameday/core';
 import { Injectable } from '@nestjs/common';
 import { Prisma, type Run, type RunEvent, type RunStatus } from './generated/prisma/client';
 import { PrismaService } from './prisma.service';
+import { insertFiredRuns } from './fired-runs';
 import { foldIntoSkipStreak, withSkipStreak, type SkipFolded } from './skip-streak';
 import {
   ACTIVE_RUN_STATUSES,
   ENDED_RUN_STATUSES,
+  type FiredRun,
   type Page,
   type RunCreate,
   type RunEventInput,
@@ -118,6 +120,10 @@ export class RunRepository implements RunStore {
       if (isUniqueViolation(error)) return null;
       throw error;
     }
+  }
+
+  createFired(items: readonly FiredRun[]): Promise<(Run | null)[]> {
+    return insertFiredRuns(this.prisma, items);
   }
 
   findById(id: string): Promise<RunWithEvents | null> {

@@ -1,5 +1,5 @@
 import { ManualClock, gameDaySpecSchema } from '@gameday/core';
-import type { GameDay, Run, RunCreate, RunEventInput, RunStore } from '@gameday/db';
+import type { FiredRun, GameDay, Run, RunCreate, RunEventInput, RunStore } from '@gameday/db';
 import { createMetrics } from '@gameday/metrics';
 import type { RunLauncher } from '../launch/run-launcher';
 import { FireService } from './fire.service';
@@ -33,6 +33,7 @@ function setup(specValue = spec(), status: GameDay['status'] = 'active', now = A
   const launched: string[] = [];
   const gameDays = {
     findById: async (id: string) => (id === ID ? gameDay : null),
+    findManyById: async (ids: readonly string[]) => new Map(ids.includes(ID) ? [[ID, gameDay]] : []),
     recordFiring: async (_id: string, nextRunAt: Date | null, finished: boolean) =>
       void firings.push({ nextRunAt, finished }),
   };
@@ -49,13 +50,24 @@ function setup(specValue = spec(), status: GameDay['status'] = 'active', now = A
       runs.push({ ...data, events: [event], streak, folded: 0 });
       return { ...data, id: `run-${runs.length}`, createdAt: now } as unknown as Run;
     },
+    // the batch's rules in small: created where the version holds, nothing live, not fired before
+    createFired: async (items: readonly FiredRun[]) => {
+      batches.push(items.length);
+      return items.map(({ run, event, nextRunAt, finished }) => {
+        if (run.gameDayVersion !== gameDay.version || runs.some((r) => r.status === 'scheduled')) return null;
+        runs.push({ ...run, status: 'scheduled', spec: gameDay.spec!, events: [event], folded: 0 });
+        firings.push({ nextRunAt, finished });
+        return { ...run, id: `run-${runs.length}`, createdAt: now } as unknown as Run;
+      });
+    },
     findById: async () => null,
   };
+  const batches: number[] = [];
   const launcher: RunLauncher = { launch: async (run) => void launched.push(run.id) };
   const service = new FireService(
     gameDays,
     // one function for both overloads of createForFiring (the streak one may fold)
-    runStore as unknown as Pick<RunStore, 'createForFiring' | 'findById'>,
+    runStore as unknown as Pick<RunStore, 'createForFiring' | 'createFired' | 'findById'>,
     launcher,
     new ManualClock(now),
     createMetrics({ defaults: false }),
@@ -70,7 +82,7 @@ function setup(specValue = spec(), status: GameDay['status'] = 'active', now = A
       }),
     },
   );
-  return { service, runs, firings, launched, gameDay, runStore };
+  return { service, runs, firings, launched, gameDay, runStore, batches };
 }
 
 describe('FireService', () => {
@@ -201,5 +213,76 @@ describe('FireService', () => {
     const { service, firings } = setup(spec({ schedule: { cron: '0 10 * * MON', timezone: 'UTC' } }));
     await service.fire({ gameDayId: ID, version: 3 }, AT);
     expect(firings).toEqual([{ nextRunAt: new Date('2030-01-14T10:00:00.000Z'), finished: false }]);
+  });
+
+  describe('fireMany: occurrences taken together', () => {
+    const job = { gameDayId: ID, version: 3 };
+
+    it('creates the runs in one batch and launches them, as a lone firing would', async () => {
+      const { service, runs, firings, launched, batches } = setup();
+      const unknown = { gameDayId: '00000000-0000-4000-8000-000000000002', version: 1 };
+      const outcomes = await service.fireMany([
+        { job, scheduledFor: AT },
+        { job: unknown, scheduledFor: AT },
+      ]);
+      expect(outcomes).toEqual([
+        { outcome: 'launched', runId: 'run-1', trigger: 'schedule' },
+        { outcome: 'ignored', reason: 'GameDay no longer exists' },
+      ]);
+      expect(batches).toEqual([1]);
+      expect(runs[0]).toMatchObject({ status: 'scheduled', gameDayVersion: 3, scheduledFor: AT });
+      expect(runs[0].events[0]).toMatchObject({ type: 'occurrence.fired', data: { lateMs: 0, trigger: 'schedule' } });
+      expect(firings).toEqual([{ nextRunAt: null, finished: true }]);
+      expect(launched).toEqual(['run-1']);
+    });
+
+    it('fires alone what the batch cannot take: a second occurrence of one GameDay, a skip, one not created', async () => {
+      const cron = setup(spec({ schedule: { cron: '* * * * * *', timezone: 'UTC' } }));
+      const second = new Date(AT.getTime() + 1000);
+      const outcomes = await cron.service.fireMany([
+        { job, scheduledFor: AT },
+        { job, scheduledFor: second },
+      ]);
+      // neither in the batch: each fired alone (where the repository orders them under the row lock)
+      expect(cron.batches).toEqual([]);
+      expect(outcomes).toEqual([
+        expect.objectContaining({ outcome: 'launched' }),
+        expect.objectContaining({ outcome: 'launched' }),
+      ]);
+      expect(cron.runs.map((r) => r.scheduledFor)).toEqual(expect.arrayContaining([AT, second]));
+
+      const lever = setup(spec(), 'active', AT, 'checkout is down');
+      expect(await lever.service.fireMany([{ job, scheduledFor: AT }])).toEqual([
+        expect.objectContaining({ outcome: 'skipped', reason: 'safety lever engaged: checkout is down' }),
+      ]);
+      expect(lever.batches).toEqual([]);
+
+      const again = setup();
+      await again.service.fire(job, AT);
+      expect(await again.service.fireMany([{ job, scheduledFor: AT }])).toEqual([{ outcome: 'duplicate' }]);
+      expect(again.batches).toEqual([1]);
+      expect(again.launched).toEqual(['run-1']);
+    });
+
+    it('a batch that fails fires each alone; one that fails alone fails alone', async () => {
+      const { service, runStore, launched } = setup();
+      runStore.createFired = async () => {
+        throw new Error('connection lost');
+      };
+      expect(await service.fireMany([{ job, scheduledFor: AT }])).toEqual([
+        { outcome: 'launched', runId: 'run-1', trigger: 'schedule' },
+      ]);
+      expect(launched).toEqual(['run-1']);
+
+      const broken = setup();
+      broken.runStore.createFired = async () => {
+        throw new Error('connection lost');
+      };
+      broken.runStore.createForFiring = async () => {
+        throw new Error('connection lost');
+      };
+      const [outcome] = await broken.service.fireMany([{ job, scheduledFor: AT }]);
+      expect(outcome).toBeInstanceOf(Error);
+    });
   });
 });

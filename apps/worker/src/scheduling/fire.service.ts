@@ -1,25 +1,25 @@
 import { CLOCK } from '@gameday/config';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import {
-  type Clock,
-  type GameDaySpec,
-  findBlackout,
-  isCronSchedule,
-  missedRunDecision,
-  nextOccurrence,
-  runDurationMs,
-} from '@gameday/core';
+import { type Clock, type GameDaySpec } from '@gameday/core';
 import {
   GameDayRepository,
   type GameDayStore,
   type Prisma,
   RunRepository,
+  type RunEventInput,
   type RunStore,
   SafetyLeverRepository,
 } from '@gameday/db';
 import { METRICS, type GameDayMetrics } from '@gameday/metrics';
 import type { FireJob } from '@gameday/queue';
 import { RUN_LAUNCHER, type RunLauncher } from '../launch/run-launcher';
+import { afterFiring, judgeOccurrence } from './occurrence-judgement';
+
+/** An occurrence taken from the queue: the fire job and the instant it stands for. */
+export interface Firing {
+  job: FireJob;
+  scheduledFor: Date;
+}
 
 export type FireOutcome =
   | { outcome: 'launched'; runId: string; trigger: 'schedule' | 'catch_up' }
@@ -38,89 +38,113 @@ export class FireService {
   private readonly logger = new Logger(FireService.name);
 
   constructor(
-    @Inject(GameDayRepository) private readonly gameDays: Pick<GameDayStore, 'findById' | 'recordFiring'>,
-    @Inject(RunRepository) private readonly runs: Pick<RunStore, 'createForFiring' | 'findById'>,
+    @Inject(GameDayRepository)
+    private readonly gameDays: Pick<GameDayStore, 'findById' | 'findManyById' | 'recordFiring'>,
+    @Inject(RunRepository) private readonly runs: Pick<RunStore, 'createForFiring' | 'createFired' | 'findById'>,
     @Inject(RUN_LAUNCHER) private readonly launcher: RunLauncher,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(METRICS) private readonly metrics: GameDayMetrics,
     @Inject(SafetyLeverRepository) private readonly lever: Pick<SafetyLeverRepository, 'get'>,
   ) {}
 
+  /**
+   * Occurrences taken from the queue together (a burst due at one instant): the GameDays read in
+   * one query, the lever once, and every one that runs created with its first event and its
+   * GameDay's bookkeeping in one transaction (RunStore.createFired). Any other (a skip, a second
+   * occurrence of one GameDay in the batch, one the transaction did not create: edited, live run,
+   * already fired) goes the way of a lone firing, which tells which.
+   */
+  async fireMany(items: readonly Firing[]): Promise<(FireOutcome | Error)[]> {
+    const gameDays = await this.gameDays.findManyById([...new Set(items.map((i) => i.job.gameDayId))]);
+    const lever = await this.lever.get();
+    const now = this.clock.now().getTime();
+    const judged = items.map((i) => judgeOccurrence(gameDays.get(i.job.gameDayId) ?? null, i.scheduledFor, now, lever));
+    const perGameDay = new Map<string, number>();
+    for (const i of items) perGameDay.set(i.job.gameDayId, (perGameDay.get(i.job.gameDayId) ?? 0) + 1);
+    const batched = items.flatMap((item, n) => {
+      const j = judged[n];
+      if (j.action !== 'record' || j.skip || perGameDay.get(item.job.gameDayId) !== 1) return [];
+      const gameDay = gameDays.get(item.job.gameDayId)!;
+      const run = {
+        gameDayId: gameDay.id,
+        scheduledFor: item.scheduledFor,
+        trigger: j.trigger,
+        gameDayVersion: gameDay.version,
+      };
+      return [{ n, run, event: firedEvent(item.scheduledFor, j), ...afterFiring(j.spec, item.scheduledFor.getTime()) }];
+    });
+    const created = batched.length
+      ? await this.runs.createFired(batched).catch((e: Error) => {
+          // each fires alone, and fails alone (its job is tried again) if the database is why
+          this.logger.warn(`a batch of ${batched.length} firings failed (${e.message}): firing each alone`);
+          return batched.map(() => null);
+        })
+      : [];
+    const runOf = new Map(batched.map((b, k) => [b.n, created[k]]));
+    const outcomes = await Promise.allSettled(
+      items.map(async (item, n): Promise<FireOutcome> => {
+        const j = judged[n];
+        if (j.action === 'ignore') return { outcome: 'ignored', reason: j.reason };
+        const run = runOf.get(n);
+        if (!run) throw ALONE;
+        this.metrics.scheduleLateness.observe(
+          Math.max(0, run.createdAt.getTime() - item.scheduledFor.getTime()) / 1000,
+        );
+        this.metrics.runsCreated.inc({ trigger: j.trigger });
+        await this.launcher.launch(run);
+        return { outcome: 'launched', runId: run.id, trigger: j.trigger };
+      }),
+    );
+    // the rest one transaction each, a few at a time: a burst skipped whole (the lever engaged)
+    // must not ask the pool for a connection per occurrence at once
+    const alone = items.flatMap((_, n) => {
+      const o = outcomes[n];
+      return o.status === 'rejected' && o.reason === ALONE ? [n] : [];
+    });
+    for (let k = 0; k < alone.length; k += ALONE_AT_ONCE) {
+      const slice = alone.slice(k, k + ALONE_AT_ONCE);
+      const fired = await Promise.allSettled(slice.map((n) => this.fire(items[n].job, items[n].scheduledFor)));
+      slice.forEach((n, i) => (outcomes[n] = fired[i]));
+    }
+    return outcomes.map((o) => (o.status === 'fulfilled' ? o.value : toError(o.reason)));
+  }
+
   async fire(job: FireJob, scheduledFor: Date, attempt = 0): Promise<FireOutcome> {
     const gameDay = await this.gameDays.findById(job.gameDayId);
-    if (!gameDay) return { outcome: 'ignored', reason: 'GameDay no longer exists' };
-    if (gameDay.status !== 'active') return { outcome: 'ignored', reason: `GameDay is ${gameDay.status}` };
-    const spec = gameDay.spec as unknown as GameDaySpec;
+    const now = this.clock.now().getTime();
+    const judged = judgeOccurrence(gameDay, scheduledFor, now, await this.lever.get());
+    if (judged.action === 'ignore') return { outcome: 'ignored', reason: judged.reason };
+    const { spec, trigger, skip } = judged;
     const at = scheduledFor.getTime();
 
-    // a job planned before a reschedule that BullMQ could not withdraw (it was already running)
-    const current = isCronSchedule(spec.schedule)
-      ? nextOccurrence(spec.schedule, at) === at
-      : gameDay.runAt?.getTime() === at;
-    if (!current)
-      return {
-        outcome: 'ignored',
-        reason: `occurrence ${scheduledFor.toISOString()} is not in the current schedule (version ${gameDay.version})`,
-      };
-
-    const now = this.clock.now().getTime();
-    const decision = missedRunDecision(spec.schedule.missedRunPolicy, at, now);
-    const start = Math.max(now, at);
-    const lever = decision.action === 'skip' ? null : await this.lever.get();
-    const leverReason = lever?.engaged ? `safety lever engaged: ${lever.reason ?? 'no reason given'}` : null;
-    const blackout =
-      decision.action === 'skip' || leverReason
-        ? null
-        : findBlackout(spec.blackouts, { start, end: start + runDurationMs(spec) });
-    const skipReason =
-      decision.action === 'skip'
-        ? decision.reason
-        : (leverReason ?? (blackout ? `occurrence falls in ${blackout.reason}` : null));
-    const skipKind = leverReason ? 'safety_lever' : blackout ? 'blackout' : 'missed';
-    // the cause a skip shares with the occurrences next to it: one row per cause, with a count
-    const streak = leverReason
-      ? `safety_lever:${lever?.engagedAt?.toISOString() ?? leverReason}`
-      : blackout
-        ? `blackout:${blackout.reason}`
-        : 'missed';
-    const trigger = decision.action === 'run_late' ? 'catch_up' : 'schedule';
-
     const base = {
-      gameDayId: gameDay.id,
+      gameDayId: gameDay!.id,
       scheduledFor,
       trigger,
-      spec: gameDay.spec as Prisma.InputJsonValue,
-      gameDayVersion: gameDay.version,
+      spec: gameDay!.spec as Prisma.InputJsonValue,
+      gameDayVersion: gameDay!.version,
     } as const;
-    const run = skipReason
+    const run = skip
       ? await this.runs.createForFiring(
-          { ...base, status: 'skipped', error: skipReason, finishedAt: new Date(now) },
+          { ...base, status: 'skipped', error: skip.reason, finishedAt: new Date(now) },
           {
             type: 'occurrence.skipped',
             phase: 'skipped',
             plannedAt: scheduledFor,
-            message: skipReason,
-            data: { reason: skipKind, lateMs: decision.lateMs },
+            message: skip.reason,
+            data: { reason: skip.kind, lateMs: judged.lateMs },
           },
-          streak,
+          skip.streak,
         )
-      : await this.runs.createForFiring(
-          { ...base, status: 'scheduled' },
-          {
-            type: 'occurrence.fired',
-            phase: 'scheduled',
-            plannedAt: scheduledFor,
-            message: decision.action === 'run_late' ? decision.reason : `fired ${decision.lateMs} ms after its instant`,
-            data: { lateMs: decision.lateMs, trigger },
-          },
-        );
+      : await this.runs.createForFiring({ ...base, status: 'scheduled' }, firedEvent(scheduledFor, judged));
     if (run === 'superseded') {
       // edited or cancelled between our read and the row lock: judge the occurrence again
       if (attempt < 3) return this.fire(job, scheduledFor, attempt + 1);
       return { outcome: 'ignored', reason: 'the GameDay kept changing while this occurrence fired' };
     }
     if (!run) return { outcome: 'duplicate' };
-    if ('folded' in run) return this.folded(gameDay.id, spec, at, run.folded.id, skipKind, skipReason);
+    if ('folded' in run)
+      return this.folded(gameDay!.id, spec, at, run.folded.id, skip?.kind ?? 'missed', skip?.reason ?? null);
     if ('liveRunId' in run) {
       // one live run per GameDay (concurrency policy forbid): the occurrence is on record as skipped
       const reason = `the previous run ${run.liveRunId} is still ${run.liveStatus} (one live run per GameDay)`;
@@ -136,18 +160,18 @@ export class FireService {
         `concurrency:${run.liveRunId}`,
       );
       if (!skipped || typeof skipped !== 'object' || 'liveRunId' in skipped) return { outcome: 'duplicate' };
-      if ('folded' in skipped) return this.folded(gameDay.id, spec, at, skipped.folded.id, 'concurrency', reason);
+      if ('folded' in skipped) return this.folded(gameDay!.id, spec, at, skipped.folded.id, 'concurrency', reason);
       this.metrics.occurrencesSkipped.inc({ reason: 'concurrency' });
-      await this.bookkeeping(gameDay.id, spec, at);
+      await this.bookkeeping(gameDay!.id, spec, at);
       return { outcome: 'skipped', runId: skipped.id, reason };
     }
 
     this.metrics.scheduleLateness.observe(Math.max(0, run.createdAt.getTime() - at) / 1000);
-    await this.bookkeeping(gameDay.id, spec, at);
-    if (skipReason) {
-      this.metrics.occurrencesSkipped.inc({ reason: skipKind });
-      this.logger.log(`GameDay ${gameDay.id} occurrence ${scheduledFor.toISOString()} skipped: ${skipReason}`);
-      return { outcome: 'skipped', runId: run.id, reason: skipReason };
+    await this.bookkeeping(gameDay!.id, spec, at);
+    if (skip) {
+      this.metrics.occurrencesSkipped.inc({ reason: skip.kind });
+      this.logger.log(`GameDay ${gameDay!.id} occurrence ${scheduledFor.toISOString()} skipped: ${skip.reason}`);
+      return { outcome: 'skipped', runId: run.id, reason: skip.reason };
     }
     this.metrics.runsCreated.inc({ trigger });
     await this.launcher.launch(run);
@@ -170,12 +194,8 @@ export class FireService {
 
   /** A one-shot is finished once fired; a recurring GameDay shows its next occurrence. */
   private async bookkeeping(id: string, spec: GameDaySpec, at: number): Promise<void> {
-    if (!isCronSchedule(spec.schedule)) {
-      await this.gameDays.recordFiring(id, null, true);
-      return;
-    }
-    const next = nextOccurrence(spec.schedule, at + 1);
-    await this.gameDays.recordFiring(id, next === null ? null : new Date(next), next === null);
+    const { nextRunAt, finished } = afterFiring(spec, at);
+    await this.gameDays.recordFiring(id, nextRunAt, finished);
   }
 
   /** Launches a run created by the API (run now). */
@@ -187,3 +207,20 @@ export class FireService {
     return 'launched';
   }
 }
+
+/** The first event of a run an occurrence fired. */
+function firedEvent(scheduledFor: Date, j: { message: string; lateMs: number; trigger: string }): RunEventInput {
+  return {
+    type: 'occurrence.fired',
+    phase: 'scheduled',
+    plannedAt: scheduledFor,
+    message: j.message,
+    data: { lateMs: j.lateMs, trigger: j.trigger },
+  };
+}
+
+/** what fireMany leaves to a lone firing, and how many of those it runs at once */
+const ALONE = Symbol('fire alone');
+const ALONE_AT_ONCE = 8;
+
+const toError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));

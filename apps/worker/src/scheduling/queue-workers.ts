@@ -15,7 +15,8 @@ import {
   type HostedWorkerOptions,
 } from '@gameday/queue';
 import type { Job, Queue } from 'bullmq';
-import { FireService } from './fire.service';
+import DataLoader from 'dataloader';
+import { FireService, type FireOutcome, type Firing } from './fire.service';
 import { Reconciler } from './reconciler.service';
 
 /**
@@ -27,6 +28,15 @@ import { Reconciler } from './reconciler.service';
 export class QueueWorkers implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(QueueWorkers.name);
   private readonly workers: HostedWorkers;
+  /**
+   * The fire jobs this worker takes within a few milliseconds of each other (a burst due at one
+   * instant) fire as one batch (FireService.fireMany); each job still ends on its own outcome.
+   */
+  private readonly firings = new DataLoader<Firing, FireOutcome>((items) => this.fire.fireMany(items), {
+    cache: false,
+    maxBatchSize: 500,
+    batchScheduleFn: (fire) => setTimeout(fire, 2),
+  });
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -77,7 +87,7 @@ export class QueueWorkers implements OnApplicationBootstrap, OnModuleDestroy {
       timestamp: job.timestamp,
       delay: job.delay,
     });
-    const outcome = await this.fire.fire(data, scheduledFor);
+    const outcome = await this.firings.load({ job: data, scheduledFor });
     if (outcome.outcome === 'ignored') this.logger.log(`fire ${job.id} ignored: ${outcome.reason}`);
     return outcome;
   }
