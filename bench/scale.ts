@@ -125,7 +125,9 @@ class ScaleBench {
     await admin.connect();
     await admin.query(`DROP DATABASE IF EXISTS "${DB_NAME}" WITH (FORCE)`).catch(() => undefined);
     await admin.end();
-    rmSync(this.logDir, { recursive: true, force: true });
+    // BENCH_SCALE_KEEP_LOGS=1 keeps the API's and workers' logs for a look afterwards
+    if (process.env.BENCH_SCALE_KEEP_LOGS === '1') process.stdout.write(`logs kept in ${this.logDir}\n`);
+    else rmSync(this.logDir, { recursive: true, force: true });
   }
 
   /** autocannon against the API; every answer must have the expected status. */
