@@ -81,12 +81,15 @@ export class FireService {
         })
       : [];
     const runOf = new Map(batched.map((b, k) => [b.n, created[k]]));
+    // what the batch did not create fires alone: one transaction each, a few at a time (a burst
+    // skipped whole, the lever engaged, must not ask the pool for a connection per occurrence)
+    const alone = items.flatMap((_, n) => (judged[n].action === 'record' && !runOf.get(n) ? [n] : []));
     const outcomes = await Promise.allSettled(
-      items.map(async (item, n): Promise<FireOutcome> => {
+      items.map(async (item, n): Promise<FireOutcome | null> => {
         const j = judged[n];
         if (j.action === 'ignore') return { outcome: 'ignored', reason: j.reason };
         const run = runOf.get(n);
-        if (!run) throw ALONE;
+        if (!run) return null; // fired alone below
         this.metrics.scheduleLateness.observe(
           Math.max(0, run.createdAt.getTime() - item.scheduledFor.getTime()) / 1000,
         );
@@ -95,18 +98,12 @@ export class FireService {
         return { outcome: 'launched', runId: run.id, trigger: j.trigger };
       }),
     );
-    // the rest one transaction each, a few at a time: a burst skipped whole (the lever engaged)
-    // must not ask the pool for a connection per occurrence at once
-    const alone = items.flatMap((_, n) => {
-      const o = outcomes[n];
-      return o.status === 'rejected' && o.reason === ALONE ? [n] : [];
-    });
     for (let k = 0; k < alone.length; k += ALONE_AT_ONCE) {
       const slice = alone.slice(k, k + ALONE_AT_ONCE);
       const fired = await Promise.allSettled(slice.map((n) => this.fire(items[n].job, items[n].scheduledFor)));
       slice.forEach((n, i) => (outcomes[n] = fired[i]));
     }
-    return outcomes.map((o) => (o.status === 'fulfilled' ? o.value : toError(o.reason)));
+    return outcomes.map((o) => (o.status === 'rejected' ? toError(o.reason) : (o.value ?? new Error('not fired'))));
   }
 
   async fire(job: FireJob, scheduledFor: Date, attempt = 0): Promise<FireOutcome> {
@@ -219,8 +216,7 @@ function firedEvent(scheduledFor: Date, j: { message: string; lateMs: number; tr
   };
 }
 
-/** what fireMany leaves to a lone firing, and how many of those it runs at once */
-const ALONE = Symbol('fire alone');
+/** how many of the firings a batch leaves to be fired alone run at once */
 const ALONE_AT_ONCE = 8;
 
 const toError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
