@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import { JOBS, JOB_OPTIONS, jobIds, type FireJob } from './queues';
+import { JOBS, JOB_OPTIONS, fireJobSchema, jobIds, type FireJob } from './queues';
 
 /** What the sync needs to know about a GameDay (a subset of the Prisma row). */
 export interface SchedulableGameDay {
@@ -12,6 +12,14 @@ export interface SchedulableGameDay {
   cronTimezone: string | null;
   startsAt: Date | null;
   endsAt: Date | null;
+}
+
+/** An occurrence whose fire job spent its attempts (the database out of reach longer than the backoff). */
+export interface FailedFiring {
+  gameDayId: string;
+  scheduledFor: Date;
+  /** back to the queue with its attempts renewed; the firing judges it again (missed-run policy) */
+  retry(): Promise<void>;
 }
 
 /** Completed fire jobs are kept briefly for inspection; failed ones longer for diagnosis. */
@@ -60,6 +68,28 @@ export class ScheduleSync {
     if (await this.scheduleQueue.getJobScheduler(jobIds.scheduler(gameDay.id))) return 'exists';
     await this.upsertScheduler(gameDay);
     return 'added';
+  }
+
+  /**
+   * The failed fire jobs, oldest first, up to `limit`. A failed job keeps its id in Redis, so
+   * ensure() sees it as present: without a retry its occurrence would never fire.
+   */
+  async failedFirings(limit: number): Promise<FailedFiring[]> {
+    const jobs = await this.scheduleQueue.getJobs('failed', 0, limit - 1, true);
+    return jobs.flatMap((job) => {
+      const data = job?.name === JOBS.fire ? fireJobSchema.safeParse(job.data) : undefined;
+      if (!data?.success) return [];
+      const { id, timestamp, delay } = job;
+      const scheduledFor = occurrenceOf({
+        id,
+        data: data.data,
+        opts: job.opts as { prevMillis?: number },
+        timestamp,
+        delay,
+      });
+      const retry = () => job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+      return [{ gameDayId: data.data.gameDayId, scheduledFor, retry }];
+    });
   }
 
   async remove(gameDayId: string): Promise<void> {

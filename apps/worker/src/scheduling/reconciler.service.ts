@@ -9,7 +9,9 @@ import { FireService } from './fire.service';
  * Postgres is the truth; Redis only holds timers. Periodically (WORKER_RECONCILE_INTERVAL_MS)
  * this puts back what Redis lost: the one-shot job or job scheduler of every active GameDay
  * (a Redis flush wipes them; ensure() leaves existing ones alone, so an overdue occurrence is
- * still judged by the missed-run policy), and runs left `scheduled` past their instant whose
+ * still judged by the missed-run policy), the fire jobs of active GameDays that spent their
+ * attempts (a database out of reach for longer than their backoff, as in a burst behind a busy
+ * pool), and runs left `scheduled` past their instant whose
  * launch never reached a worker (the enqueue failed after the row was written). Launching is
  * idempotent: the execute job has a deterministic id and only a `scheduled` run is launched.
  */
@@ -49,6 +51,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
   async tick(): Promise<void> {
     try {
       await this.schedules();
+      await this.failedFirings();
       await this.stuckRuns();
     } catch (error) {
       this.logger.error(`reconcile failed: ${(error as Error).message}`);
@@ -69,6 +72,28 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     return added;
   }
 
+  /**
+   * Fires again the occurrences whose fire job failed, while their GameDay is active: the firing
+   * judges each anew (late ones by the missed-run policy; one fired meanwhile is a duplicate).
+   */
+  async failedFirings(): Promise<number> {
+    const failed = await this.sync.failedFirings(FAILED_FIRINGS_PER_TICK);
+    if (failed.length === 0) return 0;
+    const gameDays = await this.gameDays.findManyById([...new Set(failed.map((f) => f.gameDayId))]);
+    let retried = 0;
+    for (const f of failed) {
+      if (gameDays.get(f.gameDayId)?.status !== 'active') continue;
+      try {
+        await f.retry();
+        retried++;
+      } catch (error) {
+        this.logger.error(`could not fire again GameDay ${f.gameDayId}'s occurrence: ${(error as Error).message}`);
+      }
+    }
+    if (retried > 0) this.logger.warn(`fired again ${retried} occurrence(s) whose firing had failed`);
+    return retried;
+  }
+
   /** Launches runs still `scheduled` one interval after their instant (their launch was lost). */
   async stuckRuns(now = this.clock.now().getTime()): Promise<number> {
     const before = new Date(now - this.config.WORKER_RECONCILE_INTERVAL_MS);
@@ -84,3 +109,6 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     return launched;
   }
 }
+
+/** a burst's worth of failed fire jobs is taken back within a tick or two */
+const FAILED_FIRINGS_PER_TICK = 5_000;
