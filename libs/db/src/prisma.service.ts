@@ -8,9 +8,22 @@ import { PrismaClient } from './generated/prisma/client';
  */
 const pool = (connectionString: string, max = 10) => ({ connectionString, max, allowExitOnIdle: true });
 
+/**
+ * How long a transaction may wait for a pooled connection. Prisma's default (2 s) failed the
+ * transactions of a worker whose pool was busy (a burst's runs, 50 per worker, on 10 connections):
+ * runs failed their transitions and fire jobs spent their attempts. A busy pool must slow work
+ * down, not fail it; a database out of reach still fails (the connection attempt itself errors).
+ */
+export const TRANSACTION_MAX_WAIT_MS = 30_000;
+
+const options = (connectionString: string, max?: number) => ({
+  adapter: new PrismaPg(pool(connectionString, max)),
+  transactionOptions: { maxWait: TRANSACTION_MAX_WAIT_MS },
+});
+
 /** Creates a Prisma 7 client over node-postgres (no native query engine). */
-export function createPrismaClient(databaseUrl: string): PrismaClient {
-  return new PrismaClient({ adapter: new PrismaPg(pool(databaseUrl)) });
+export function createPrismaClient(databaseUrl: string, poolSize?: number): PrismaClient {
+  return new PrismaClient(options(databaseUrl, poolSize));
 }
 
 // Disconnects in the last shutdown phase, after workers (onModuleDestroy) and the HTTP server
@@ -18,7 +31,7 @@ export function createPrismaClient(databaseUrl: string): PrismaClient {
 @Injectable()
 export class PrismaService extends PrismaClient implements OnApplicationShutdown {
   constructor(databaseUrl: string, poolSize?: number) {
-    super({ adapter: new PrismaPg(pool(databaseUrl, poolSize)) });
+    super(options(databaseUrl, poolSize));
   }
 
   async onApplicationShutdown(): Promise<void> {
