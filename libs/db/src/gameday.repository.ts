@@ -3,6 +3,7 @@ import type { GameDay, Prisma, RunStatus } from './generated/prisma/client';
 import { PrismaService } from './prisma.service';
 import {
   ACTIVE_RUN_STATUSES,
+  type ActiveSchedule,
   type GameDayCreate,
   type GameDayFilter,
   type GameDayStore,
@@ -125,7 +126,22 @@ export class GameDayRepository implements GameDayStore {
     });
   }
 
-  listActive(): Promise<GameDay[]> {
-    return this.prisma.gameDay.findMany({ where: { status: 'active' } });
+  listActiveSchedules(limit: number, afterId?: string): Promise<ActiveSchedule[]> {
+    return this.prisma.gameDay.findMany({
+      where: { status: 'active', ...(afterId ? { id: { gt: afterId } } : {}) },
+      select: {
+        id: true,
+        version: true,
+        status: true,
+        scheduleKind: true,
+        runAt: true,
+        cron: true,
+        cronTimezone: true,
+        startsAt: true,
+        endsAt: true,
+      },
+      orderBy: { id: 'asc' },
+      take: limit,
+    });
   }
 }

@@ -80,9 +80,18 @@ export interface GameDayStore {
    * `gameday.revealed` event. Idempotent (the first reveal stays); null when there is no such GameDay.
    */
   reveal(id: string, at: Date, by: string): Promise<GameDay | null>;
-  /** every active GameDay, for the worker's start-up reconciliation with the queue */
-  listActive(): Promise<GameDay[]>;
+  /**
+   * A page of the active GameDays' schedules (id order, after `afterId`), for the worker's
+   * reconciliation with the queue: the schedule's fields only, never the spec.
+   */
+  listActiveSchedules(limit: number, afterId?: string): Promise<ActiveSchedule[]>;
 }
+
+/** What the queue needs to know of an active GameDay's schedule. */
+export type ActiveSchedule = Pick<
+  GameDay,
+  'id' | 'version' | 'status' | 'scheduleKind' | 'runAt' | 'cron' | 'cronTimezone' | 'startsAt' | 'endsAt'
+>;
 
 export interface RunCreate {
   gameDayId: string;

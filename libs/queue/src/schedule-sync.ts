@@ -1,4 +1,4 @@
-import type { Queue } from 'bullmq';
+import type { JobType, Queue } from 'bullmq';
 import { JOBS, JOB_OPTIONS, fireJobSchema, jobIds, type FireJob } from './queues';
 
 /** What the sync needs to know about a GameDay (a subset of the Prisma row). */
@@ -21,6 +21,9 @@ export interface FailedFiring {
   /** back to the queue with its attempts renewed; the firing judges it again (missed-run policy) */
   retry(): Promise<void>;
 }
+
+/** every state a job can be found in by its id (getJob's view) */
+const JOB_STATES: JobType[] = ['active', 'wait', 'prioritized', 'waiting-children', 'delayed', 'completed', 'failed'];
 
 /** Completed fire jobs are kept briefly for inspection; failed ones longer for diagnosis. */
 export const FIRE_JOB_OPTIONS = JOB_OPTIONS.fire;
@@ -90,6 +93,21 @@ export class ScheduleSync {
       const retry = () => job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
       return [{ gameDayId: data.data.gameDayId, scheduledFor, retry }];
     });
+  }
+
+  /**
+   * Which GameDays the queue holds a one-shot job (in any state, as ensure() counts it) or a job
+   * scheduler for, read at once by id: the reconciler asks ensure() only of those it lacks,
+   * instead of one read per active GameDay per tick and worker.
+   */
+  async holdings(): Promise<(gameDay: Pick<SchedulableGameDay, 'id' | 'scheduleKind'>) => boolean> {
+    const [held, schedulers] = await Promise.all([
+      this.scheduleQueue.getRanges(JOB_STATES, 0, -1),
+      this.scheduleQueue.getJobSchedulers(0, -1),
+    ]);
+    const jobs = new Set(held);
+    const crons = new Set(schedulers.map((s) => s.key));
+    return (g) => (g.scheduleKind === 'at' ? jobs.has(jobIds.oneShot(g.id)) : crons.has(jobIds.scheduler(g.id)));
   }
 
   async remove(gameDayId: string): Promise<void> {

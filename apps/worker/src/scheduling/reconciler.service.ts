@@ -58,15 +58,25 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  /** Re-creates the queue entries of active GameDays that Redis does not hold. */
+  /**
+   * Re-creates the queue entries of active GameDays that Redis does not hold: what it holds read
+   * once by id, the GameDays' schedules a page at a time, ensure() asked only of the missing.
+   */
   async schedules(): Promise<number> {
     let added = 0;
-    for (const g of await this.gameDays.listActive()) {
-      try {
-        if ((await this.sync.ensure(g)) === 'added') added++;
-      } catch (error) {
-        this.logger.error(`could not schedule GameDay ${g.id}: ${(error as Error).message}`);
+    const holds = await this.sync.holdings();
+    let after: string | undefined;
+    for (;;) {
+      const page = await this.gameDays.listActiveSchedules(RECONCILE_PAGE, after);
+      for (const g of page.filter((g) => !holds(g))) {
+        try {
+          if ((await this.sync.ensure(g)) === 'added') added++;
+        } catch (error) {
+          this.logger.error(`could not schedule GameDay ${g.id}: ${(error as Error).message}`);
+        }
       }
+      if (page.length < RECONCILE_PAGE) break;
+      after = page[page.length - 1].id;
     }
     if (added > 0) this.logger.warn(`re-scheduled ${added} GameDay(s) missing from the queue`);
     return added;
@@ -109,6 +119,9 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     return launched;
   }
 }
+
+/** active GameDays' schedules read per query */
+const RECONCILE_PAGE = 1_000;
 
 /** a burst's worth of failed fire jobs is taken back within a tick or two */
 const FAILED_FIRINGS_PER_TICK = 5_000;
