@@ -30,6 +30,10 @@ export const jobIds = Object.freeze({
   oneShot: (gameDayId: string) => `at-${gameDayId}`,
   scheduler: (gameDayId: string) => `cron-${gameDayId}`,
   launch: (runId: string) => `launch-${runId}`,
+  /** the GameDay of a fire job: a one-shot's id, or a scheduler's occurrence (repeat:cron-<id>:<millis>) */
+  gameDayOfFire: (jobId: string): string | null =>
+    /^(?:at-|repeat:cron-)([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?::\d+)?$/.exec(jobId)?.[1] ??
+    null,
 });
 
 /**

@@ -37,4 +37,12 @@ describe('jobIds', () => {
       expect(make(id)).not.toContain(':');
     }
   });
+
+  it('give back the GameDay of a fire job: a one-shot, and a scheduler occurrence as BullMQ names it', () => {
+    const id = '0f0e0d0c-0000-4000-8000-000000000001';
+    expect(jobIds.gameDayOfFire(jobIds.oneShot(id))).toBe(id);
+    expect(jobIds.gameDayOfFire(`repeat:${jobIds.scheduler(id)}:1796633752000`)).toBe(id);
+    for (const other of [jobIds.launch(id), jobIds.scheduler(id), `at-${id}x`, `repeat:at-${id}:1`, 'at-../../x'])
+      expect(jobIds.gameDayOfFire(other)).toBeNull();
+  });
 });

@@ -1,5 +1,5 @@
 import type { JobType, Queue } from 'bullmq';
-import { JOBS, JOB_OPTIONS, fireJobSchema, jobIds, type FireJob } from './queues';
+import { JOBS, JOB_OPTIONS, jobIds, type FireJob } from './queues';
 
 /** What the sync needs to know about a GameDay (a subset of the Prisma row). */
 export interface SchedulableGameDay {
@@ -17,7 +17,6 @@ export interface SchedulableGameDay {
 /** An occurrence whose fire job spent its attempts (the database out of reach longer than the backoff). */
 export interface FailedFiring {
   gameDayId: string;
-  scheduledFor: Date;
   /** back to the queue with its attempts renewed; the firing judges it again (missed-run policy) */
   retry(): Promise<void>;
 }
@@ -74,24 +73,20 @@ export class ScheduleSync {
   }
 
   /**
-   * The failed fire jobs, oldest first, up to `limit`. A failed job keeps its id in Redis, so
-   * ensure() sees it as present: without a retry its occurrence would never fire.
+   * The failed fire jobs, oldest first, up to `limit`, read by id only (a job is loaded when it is
+   * retried). A failed job keeps its id in Redis, so ensure() sees it as present: without a retry
+   * its occurrence would never fire.
    */
   async failedFirings(limit: number): Promise<FailedFiring[]> {
-    const jobs = await this.scheduleQueue.getJobs('failed', 0, limit - 1, true);
-    return jobs.flatMap((job) => {
-      const data = job?.name === JOBS.fire ? fireJobSchema.safeParse(job.data) : undefined;
-      if (!data?.success) return [];
-      const { id, timestamp, delay } = job;
-      const scheduledFor = occurrenceOf({
-        id,
-        data: data.data,
-        opts: job.opts as { prevMillis?: number },
-        timestamp,
-        delay,
-      });
-      const retry = () => job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
-      return [{ gameDayId: data.data.gameDayId, scheduledFor, retry }];
+    const ids = await this.scheduleQueue.getRanges(['failed'], 0, limit - 1, true);
+    return ids.flatMap((id) => {
+      const gameDayId = jobIds.gameDayOfFire(id);
+      if (!gameDayId) return [];
+      const retry = async () => {
+        const job = await this.scheduleQueue.getJob(id);
+        await job?.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+      };
+      return [{ gameDayId, retry }];
     });
   }
 
