@@ -489,6 +489,8 @@ export class RollbackLab {
       withinMs,
       100,
     ).catch(async (e: Error) => {
+      // an arming that overran its reserve still teaches the next reserve (a retry's)
+      this.noteArming(await this.armingMs(runId, 0), fault.leases ?? 1);
       throw new Error(`${e.message}\n${await this.timeline(runId)}`);
     });
     const armedInMs = await this.armingMs(runId, armingWaitMs);
