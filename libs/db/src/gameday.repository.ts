@@ -3,6 +3,7 @@ import type { GameDay, Prisma, RunStatus } from './generated/prisma/client';
 import { PrismaService } from './prisma.service';
 import {
   ACTIVE_RUN_STATUSES,
+  ACTIVE_SCHEDULE_FIELDS,
   type ActiveSchedule,
   type GameDayCreate,
   type GameDayFilter,
@@ -129,19 +130,17 @@ export class GameDayRepository implements GameDayStore {
   listActiveSchedules(limit: number, afterId?: string): Promise<ActiveSchedule[]> {
     return this.prisma.gameDay.findMany({
       where: { status: 'active', ...(afterId ? { id: { gt: afterId } } : {}) },
-      select: {
-        id: true,
-        version: true,
-        status: true,
-        scheduleKind: true,
-        runAt: true,
-        cron: true,
-        cronTimezone: true,
-        startsAt: true,
-        endsAt: true,
-      },
+      select: ACTIVE_SCHEDULE_FIELDS,
       orderBy: { id: 'asc' },
       take: limit,
     });
+  }
+
+  async activeAmong(ids: readonly string[]): Promise<Set<string>> {
+    const rows = await this.prisma.gameDay.findMany({
+      where: { id: { in: [...ids] }, status: 'active' },
+      select: { id: true },
+    });
+    return new Set(rows.map((r) => r.id));
   }
 }

@@ -85,13 +85,23 @@ export interface GameDayStore {
    * reconciliation with the queue: the schedule's fields only, never the spec.
    */
   listActiveSchedules(limit: number, afterId?: string): Promise<ActiveSchedule[]>;
+  /** Which of these GameDays are active (ids only). */
+  activeAmong(ids: readonly string[]): Promise<Set<string>>;
 }
 
-/** What the queue needs to know of an active GameDay's schedule. */
-export type ActiveSchedule = Pick<
-  GameDay,
-  'id' | 'version' | 'status' | 'scheduleKind' | 'runAt' | 'cron' | 'cronTimezone' | 'startsAt' | 'endsAt'
->;
+/** What the queue needs to know of an active GameDay's schedule: the columns read, and their row. */
+export const ACTIVE_SCHEDULE_FIELDS = {
+  id: true,
+  version: true,
+  status: true,
+  scheduleKind: true,
+  runAt: true,
+  cron: true,
+  cronTimezone: true,
+  startsAt: true,
+  endsAt: true,
+} as const satisfies Prisma.GameDaySelect;
+export type ActiveSchedule = Prisma.GameDayGetPayload<{ select: typeof ACTIVE_SCHEDULE_FIELDS }>;
 
 export interface RunCreate {
   gameDayId: string;

@@ -89,10 +89,11 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
   async failedFirings(): Promise<number> {
     const failed = await this.sync.failedFirings(FAILED_FIRINGS_PER_TICK);
     if (failed.length === 0) return 0;
-    const gameDays = await this.gameDays.findManyById([...new Set(failed.map((f) => f.gameDayId))]);
+    // ids only: failed jobs of ended GameDays stay for days and are read again every tick
+    const active = await this.gameDays.activeAmong([...new Set(failed.map((f) => f.gameDayId))]);
     let retried = 0;
     for (const f of failed) {
-      if (gameDays.get(f.gameDayId)?.status !== 'active') continue;
+      if (!active.has(f.gameDayId)) continue;
       try {
         await f.retry();
         retried++;
