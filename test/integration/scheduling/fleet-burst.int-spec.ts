@@ -85,6 +85,12 @@ describe('a fleet: 200 occurrences due at once on two workers fire exactly once 
     expect(perOccurrence).toHaveLength(DUE);
     expect(perOccurrence.filter((r) => r._count._all !== 1)).toEqual([]);
     expect(new Set(perOccurrence.map((r) => r.scheduledFor.getTime()))).toEqual(new Set([at.getTime()]));
+    // every run handed over: a busy CI's pool takes seconds for 200 launches, but a launch lost
+    // would only be found by the reconciler one interval (30 s) later, past this wait
+    const notArming = () => prisma.run.count({ where: { gameDayId: { in: ids }, status: { not: 'arming' } } });
+    await waitFor('every run handed over (arming)', async () => (await notArming()) === 0, 20_000, 250).catch(
+      () => undefined,
+    );
     const runs = await prisma.run.findMany({ where: { gameDayId: { in: ids } }, select: { status: true } });
     expect(runs.filter((r) => r.status !== 'arming')).toEqual([]);
     // none of the fleet's other GameDays fired
