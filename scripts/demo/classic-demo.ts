@@ -218,7 +218,8 @@ export async function runClassicDemo(options: DemoOptions = {}): Promise<DemoRes
       // stalls (300-700 ms even at steady state on a busy 2-core host) do not decide the 90 % check
       // no durations.arming: the run arms ahead of the baseline by the lead the engine learned, as a
       // GameDay written by someone who never heard of arming would (60 s on a fresh engine)
-      if (options.fast) e.durations = { baseline: '25s', fault: '30s', recovery: '35s', settle: '5s' };
+      // an experiment of steps keeps its windows: its steps' offsets are set against its fault window
+      if (options.fast && !e.steps) e.durations = { baseline: '25s', fault: '30s', recovery: '35s', settle: '5s' };
       if (engine === 'lab') {
         // The lab kernel has one slow virtual CPU and service2 opens a database connection per
         // request (~250 ms of guest CPU each): the example's load would saturate it before any
@@ -261,7 +262,7 @@ export async function runClassicDemo(options: DemoOptions = {}): Promise<DemoRes
       // the flip only has to show the fault-window checks failing: shorter windows (minSamples still met)
       if (options.fast)
         for (const e of noTimeout.experiments)
-          e.durations = { baseline: '15s', fault: '20s', recovery: '20s', settle: '5s' };
+          if (!e.steps) e.durations = { baseline: '15s', fault: '20s', recovery: '20s', settle: '5s' };
       const flipAt = new Date(Math.ceil((Date.now() + (options.leadSeconds ?? 10) * 1000) / 1000) * 1000);
       noTimeout.schedule = { at: flipAt.toISOString() };
       log('The same GameDay against service1 WITHOUT its timeout: the hypothesis must now be violated.');

@@ -9,7 +9,9 @@ import { leakedUmlProcesses, umlPids } from '../../tools/lab/uml-process';
 // so the hypothesis means what it says. The examples fail fast (NXDOMAIN, a TCP reset): without
 // service1's timeout they still fail fast, so the flip is the silent form of the same fault (a
 // resolver that never answers, packets dropped) against service1 without its timeout, which then
-// hangs. GAMEDAY_E2E_EXAMPLES picks the examples (default: dns-outage, database-unreachable).
+// hangs. The multi-step bad-afternoon's flip is service1 without its timeout alone (its slow and
+// frozen steps then show). GAMEDAY_E2E_EXAMPLES picks the examples (default: dns-outage,
+// database-unreachable, bad-afternoon).
 
 const ROOT = path.resolve(__dirname, '../..');
 jest.setTimeout(1_500_000);
@@ -23,11 +25,14 @@ const silentWithoutTimeout = (action: string) => (spec: Spec) => {
   return copy;
 };
 
-const FLIPS: Record<string, ReturnType<typeof silentWithoutTimeout>> = {
+const FLIPS: Record<string, (spec: Spec) => Spec> = {
   'dns-outage': silentWithoutTimeout('timeout'),
   'database-unreachable': silentWithoutTimeout('drop'),
+  // three steps in one window (service2 slow, its database paused, then refused): without its
+  // timeout service1 waits out the slow and the frozen steps
+  'bad-afternoon': withoutTimeout,
 };
-const EXAMPLES = (process.env.GAMEDAY_E2E_EXAMPLES ?? 'dns-outage,database-unreachable').split(',');
+const EXAMPLES = (process.env.GAMEDAY_E2E_EXAMPLES ?? 'dns-outage,database-unreachable,bad-afternoon').split(',');
 
 describe.each(EXAMPLES)('example %s end to end in the lab, and its flip', (example) => {
   let result: DemoResult;

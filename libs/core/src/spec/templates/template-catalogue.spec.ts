@@ -69,6 +69,7 @@ describe('the template catalogue', () => {
     ['noisy-neighbour', 'noisy-neighbour.gameday.json'],
     ['partition', 'partition.gameday.json'],
     ['dns-outage', 'dns-outage.gameday.json'],
+    ['bad-afternoon', 'bad-afternoon.gameday.json'],
   ])('%s with its defaults runs the same experiment as examples/%s', (name, file) => {
     const spec = instantiateTemplate(findTemplate(name)!) as unknown as Record<string, unknown>;
     const ex = example(file);
