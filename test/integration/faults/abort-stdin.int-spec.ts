@@ -89,6 +89,13 @@ beforeAll(async () => {
   target = (await driver.resolveTargets(spec)).targets[0];
 }, 600_000);
 
+// a test that failed before its revert must not leave the target's netns locked for the next (or
+// for its own retry: "already under a fault")
+afterEach(async () => {
+  for (const l of await leases.listActive())
+    if (l.engine === ENGINE) await leases.markReverted(l.id, new Date(), 'test cleanup');
+});
+
 afterAll(async () => {
   driver?.close();
   const helpers = await docker.listContainers({ all: true, filters: { label: ['gameday.role=helper'] } });
@@ -222,16 +229,21 @@ it('the worker lets go of the stream: nothing happens early, the helper still re
     // a worker shutting down, or its connection to the engine broken
     driver.close();
     expect(driver.holdsAbortStream(lease)).toBe(false);
+    // still in shortly before T1 (read from outside, no exec: a loaded engine's exec outlasts 400 ms)
     await new Promise((r) => setTimeout(r, t1 - 400 - Date.now()));
-    expect(ourLines().length).toBeGreaterThan(0);
-    expect((await status(prepared.helperContainerId!)).state).toBe('applied');
+    const lookedAt = Date.now();
+    const linesThen = ourLines().length;
+    if (lookedAt < t1 - 100) expect(linesThen).toBeGreaterThan(0);
     await waitFor(
       'the helper to revert at T1',
       async () => (await status(prepared.helperContainerId!)).state === 'reverted',
     );
+    // the helper's own record: reverted by its clock at T1, not early when the stream closed
     const st = await status(prepared.helperContainerId!);
     expect(st.revert_reason).toBe('scheduled');
-    expect(Number(st.reverted_at) - t1).toBeLessThan(200);
+    const late = Number(st.reverted_at) - (lease.details?.clockCorrectionMs ?? 0) - t1;
+    expect(late).toBeGreaterThanOrEqual(-20);
+    expect(late).toBeLessThan(200);
     expect(ourLines()).toEqual([]);
     // the worker's confirmation closes the lease (the target's netns is free for the next fault)
     expect((await ledger.revert(driver, lease, 'planned_end')).outcome).toBe('already_gone');
