@@ -238,6 +238,7 @@ describe("security: GameDay's own ports on an address that appears after start",
   const bridge = `gdeg${suffix}`;
   const target = `gd-egress-target-${suffix}`;
   const listeners: http.Server[] = [];
+  let bridged = false;
   let address = '';
   let ownPort = 0;
   let targetUrl = '';
@@ -286,17 +287,23 @@ describe("security: GameDay's own ports on an address that appears after start",
     await stack.startWorker('real', config);
   });
 
-  stack.beforeClose(async () => {
+  /** The bridge and listeners gone, and the API's and worker's reads of this host's addresses with them. */
+  async function removeBridge() {
     try {
       execFileSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
     } catch {
       // never created (a failure before it)
     }
-    for (const s of listeners) {
+    for (const s of listeners.splice(0)) {
       s.closeAllConnections();
       await new Promise((r) => s.close(r));
     }
-  });
+    // a retry must find the address nobody's again, as the first attempt did (they refresh each second)
+    if (bridged) await new Promise((r) => setTimeout(r, 1_100));
+    bridged = false;
+  }
+  afterEach(removeBridge);
+  stack.beforeClose(removeBridge);
 
   afterAll(() =>
     docker
@@ -306,7 +313,6 @@ describe("security: GameDay's own ports on an address that appears after start",
   );
 
   /** The bridge, down, with `address`: local to the kernel, absent from the interface list. */
-  let bridged = false;
   function addDownBridge() {
     if (bridged) return;
     bridged = true;
