@@ -4,7 +4,9 @@
 #
 #   scripts/images.sh          all images
 #   scripts/images.sh demo     gameday/demo-service1, gameday/demo-service2, gameday/demo-db
-#   scripts/images.sh helper   gameday/netem-helper:<content hash> (the fault engine's sidecar)
+#   scripts/images.sh helper   gameday/netem-helper, container-watchdog, stress-helper, dns-helper:<content hash>
+#                              (the fault engine's sidecars, otherwise built on first use while a run arms)
+#   scripts/images.sh test     demo and helper: what the tests' runs need, built once before they start
 #   scripts/images.sh app      gameday/api, gameday/migrate, gameday/worker
 #   scripts/images.sh stack    gameday/postgres, gameday/redis, gameday/prometheus, gameday/gateway (the compose
 #                              stack's own services, from Debian's packages: no registry needed)
@@ -113,19 +115,27 @@ stack() {
 # any engine that lacks it. Building it here keeps the first injection on this engine fast.
 helper() {
   ensure_base bookworm
-  local t0=$SECONDS image
-  image="$(cd "$root" && node -r @swc-node/register -e "
+  local t0=$SECONDS images
+  # the sidecar helper, the container faults' watchdog, and the stress and dns kinds' helpers (on
+  # top of the first): what the fault engine otherwise builds on first use, while a run arms
+  images="$(cd "$root" && node -r @swc-node/register -e "
     const Docker = require('dockerode');
-    require('./libs/faults/src/engine/helper-image.ts').ensureHelperImage(new Docker())
-      .then((tag) => console.log(tag), (e) => { console.error(e.message); process.exit(1); });")" || die "building the netem helper image failed"
-  log "$image ready in $((SECONDS - t0)) s"
+    const f = require('./libs/faults/src/engine/helper-image.ts');
+    const docker = new Docker();
+    (async () => {
+      const helper = await f.ensureHelperImage(docker);
+      const rest = [await f.ensureWatchdogImage(docker), await f.ensureStressImage(docker, helper), await f.ensureDnsImage(docker, helper)];
+      console.log([helper, ...rest].join(' '));
+    })().catch((e) => { console.error(e.message); process.exit(1); });")" || die "building the fault helper images failed"
+  log "$images ready in $((SECONDS - t0)) s"
 }
 
 case "${1:-all}" in
   demo) demo ;;
   app) app ;;
   helper) helper ;;
+  test) demo; helper ;;
   stack) stack ;;
   all) demo; helper; app; stack ;;
-  *) die "unknown target '$1' (demo|helper|app|stack|all)" ;;
+  *) die "unknown target '$1' (demo|helper|test|app|stack|all)" ;;
 esac
