@@ -5,8 +5,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { parseDurationMs, RUN_TERMINAL, type RunResult } from '@gameday/core';
-import { ensureDnsImage, ensureHelperImage, ensureStressImage } from '@gameday/faults';
-import { startUmlDocker, type UmlDocker } from '../../tools/lab/uml-docker';
+import { ensureDnsImage, ensureHelperImage, ensureStressImage, ensureWatchdogImage } from '@gameday/faults';
+import { GUEST_ENGINE_SOCKET, startUmlDocker, type UmlDocker } from '../../tools/lab/uml-docker';
 import { hostHasNetem } from './engine';
 import { freePorts, startProcess, waitForHttp, type Managed } from '../../tools/lab/processes';
 
@@ -130,9 +130,12 @@ export async function runClassicDemo(options: DemoOptions = {}): Promise<DemoRes
         .match(/"kind":"[a-z-]+"/g)
         ?.map((k) => k.slice(8, -1)),
     );
+    // a container fault's watchdog too (the lab's engine answered a pause's build with "no registry")
+    const watchdogImage = kinds.has('container') ? await ensureWatchdogImage(hostDocker) : undefined;
     const kindImages = [
       ...(kinds.has('dns') ? [await ensureDnsImage(hostDocker, helperImage)] : []),
       ...(kinds.has('stress') ? [await ensureStressImage(hostDocker, helperImage)] : []),
+      ...(watchdogImage ? [watchdogImage] : []),
     ];
     let docker = hostDocker;
     let engineHost = '127.0.0.1';
@@ -181,6 +184,9 @@ export async function runClassicDemo(options: DemoOptions = {}): Promise<DemoRes
       PORT: String(ports.api),
       WORKER_PORT: String(ports.worker),
       GAMEDAY_HELPER_IMAGE: helperImage,
+      ...(watchdogImage ? { GAMEDAY_WATCHDOG_IMAGE: watchdogImage } : {}),
+      // the engine's socket as the watchdog sees it, on the engine's host (the lab's guest)
+      ...(engine === 'lab' ? { GAMEDAY_ENGINE_SOCKET: GUEST_ENGINE_SOCKET } : {}),
       LOG_LEVEL: 'warn',
       ...(dockerHost ? { DOCKER_HOST: dockerHost } : {}),
     };
@@ -311,7 +317,7 @@ async function scheduleAndFollow(
     throw new Error(`creating the GameDay failed: HTTP ${created.status} ${JSON.stringify(createdBody)}`);
   const e0 = spec.experiments[0];
   log(
-    `GameDay ${createdBody.id} "${spec.name}" starts at ${createdBody.nextRunAt}: baseline ${e0.durations.baseline}, netem ${JSON.stringify(e0.fault.netem)} on service2 for ${e0.durations.fault}, recovery ${e0.durations.recovery}`,
+    `GameDay ${createdBody.id} "${spec.name}" starts at ${createdBody.nextRunAt}: baseline ${e0.durations.baseline}, ${faultsOf(e0)} for ${e0.durations.fault}, recovery ${e0.durations.recovery}`,
   );
 
   // ---- 5. follow the run; spot-check the classic numbers ourselves during each window
@@ -363,6 +369,17 @@ async function scheduleAndFollow(
 }
 
 type GameDayJson = ReturnType<typeof JSON.parse>;
+
+/** "network {"delay":"500ms"} on service2", or an experiment's steps: what the log says is injected. */
+function faultsOf(e: GameDayJson): string {
+  const one = (f: GameDayJson) => {
+    const on = f.target?.compose?.service ?? f.target?.container;
+    return `${f.kind}${f.netem ? ` ${JSON.stringify(f.netem)}` : f.action ? ` ${f.action}` : ''}${on ? ` on ${on}` : ''}`;
+  };
+  if (Array.isArray(e.steps))
+    return `${e.steps.length} steps (${e.steps.map((s: GameDayJson) => `${s.name}: ${one(s.fault)}`).join('; ')})`;
+  return one(e.fault);
+}
 
 /** Every compose selector of the examples' stack (project "gameday") names the demo system's instead. */
 function pointAtDemo(value: unknown): void {

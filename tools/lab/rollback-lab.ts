@@ -30,7 +30,7 @@ import { armingReserveS, describePace, measurePace, QUICK_PACE, type LabPace } f
 import { startPrivatePostgres, type PrivatePostgres } from './postgres-restart';
 import { runTimeline } from './run-timeline';
 import { releaseLab, sharedUmlDocker } from './shared-lab';
-import type { UmlDocker } from './uml-docker';
+import { GUEST_ENGINE_SOCKET, type UmlDocker } from './uml-docker';
 import { analyseWindow } from './fault-window';
 import { LatencyWatcher } from './latency-watcher';
 import { startObserver } from './target-observer';
@@ -48,8 +48,6 @@ const TARGET_PORT = 8080;
 // A network of the lab's own (not the default bridge): Docker's embedded DNS resolves the targets
 // by name there, which the dns trials fault, and each target reaches the other for the partition's.
 const LAB_NETWORK = 'gameday-rollback-lab';
-// the guest engine's unix socket (tools/lab/guest/uml-init-docker.sh), mounted into container-fault watchdogs
-const GUEST_ENGINE_SOCKET = '/run/docker-uml.sock';
 // The target's HTTP server is not its PID 1 (which a process kill never signals) and comes back a
 // second after it died, as a supervised server does; busybox names the process after its file, so
 // the copy is an `httpd` while PID 1 (a busybox `sleep`) is a `busybox`.

@@ -54,6 +54,8 @@ export const DOCKER_LAB_MODULES = [
 ] as const;
 
 export const DOCKER_LAB_PORT = 2375;
+/** The guest engine's unix socket (guest/uml-init-docker.sh), mounted into container-fault watchdogs. */
+export const GUEST_ENGINE_SOCKET = '/run/docker-uml.sock';
 
 export interface UmlDockerOptions {
   /** Images of the host engine to load into the guest engine before returning. */
