@@ -7,6 +7,7 @@
 // scenarios take the kinds in turn (GAMEDAY_LAB_TRIAL_FAULTS, netem then blackhole by default).
 //
 // The lab's Redis database (index 9) is its own, so FLUSHDB touches no other test's keys.
+import { reaperDeadlineMs } from '../../tools/lab/lab-pace';
 import { printFigures, type FigureRow } from '../../tools/lab/stats';
 import {
   analyseWindow,
@@ -27,12 +28,9 @@ const FAULTS = trialFaults();
 const FAULT_S = 8;
 /** the helper's clock: it reverts at T1 itself */
 const DEADLINE_AFTER_END_MS = 5_000;
-/**
- * the reaper after the helper was removed too: its sweep (every second) plus a fresh helper
- * container started in the target's netns to run the revert (container start: ~1.6 s on a quiet
- * lab, 3-5 s when the one-vCPU guest is busy, 7 s on a machine four times slower at UML)
- */
-const REAPER_DEADLINE_AFTER_END_MS = 15_000;
+// the reaper after the helper was removed too: reaperDeadlineMs of the guest's pace (its sweep and
+// a fresh helper container started in the target's netns: 15 s on a quick lab; a guest starting a
+// container in 10.7 s reverted at T1+17.2 s and failed a fixed 15 s)
 
 describe('rollback after Redis lost everything (Docker in user-mode-linux)', () => {
   const rows: FigureRow[] = [];
@@ -59,8 +57,8 @@ describe('rollback after Redis lost everything (Docker in user-mode-linux)', () 
     removeHelper: boolean,
     expectedReason: RegExp,
   ): Promise<void> {
-    const deadline = removeHelper ? REAPER_DEADLINE_AFTER_END_MS : DEADLINE_AFTER_END_MS;
     const lab = rl!;
+    const deadline = removeHelper ? reaperDeadlineMs(lab.pace) : DEADLINE_AFTER_END_MS;
     expect(lab.alive).toHaveLength(1);
     const driver = lab.alive[0];
     const target = lab.targets[0];

@@ -66,6 +66,16 @@ export function pacedMs(pace: LabPace, quickMs: number): number {
   return Math.round(quickMs * Math.max(1, pace.execMs / QUICK_PACE.execMs));
 }
 
+/**
+ * How long after T1 the reaper may take to revert a fault whose helper is gone: its sweep, a fresh
+ * helper container started in the target's netns and about three execs in it (revert, read back),
+ * 1.5× for the spread of a guest shared with another lane; never under the 15 s the quick hosts
+ * needed.
+ */
+export function reaperDeadlineMs(pace: LabPace): number {
+  return Math.max(15_000, Math.ceil(1_000 + 1.5 * (pace.startMs + 3 * pace.execMs)));
+}
+
 export function describePace(pace: LabPace): string {
   return `guest pace: container start ${pace.startMs} ms, exec ${pace.execMs} ms (quick host ${QUICK_PACE.startMs}/${QUICK_PACE.execMs} ms); arming reserve ${armingReserveS(pace)} s a helper`;
 }
