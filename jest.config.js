@@ -74,12 +74,11 @@ const SERIAL_LANE = [
   '<rootDir>/test/integration/probes/prometheus-guardrail.int-spec.ts',
 ];
 const lane = process.env.GAMEDAY_TEST_LANE;
-// The lab tier as four jest processes (GAMEDAY_LAB_LANE, scripts/test.sh), never more guests at
-// once than a 2-CPU host has CPUs: lane e (the end-to-end demo, whose verdict depends on the
-// guest's pace) alone first, then lane c (netem in network namespaces, kernels of its own) and lane
-// a on one track beside lane b on the other; lanes a and b share one Docker guest per lane
-// (tools/lab/shared-lab.ts) for the rollback and kind files. Measured on a host where one guest
-// alone starts a container in 7 s and two in 10-11 s: e ≈ 290 s, c ≈ 105, a ≈ 650, b ≈ 850.
+// The lab tier as four jest processes (GAMEDAY_LAB_LANE, scripts/test.sh), one after another on a
+// 2-CPU host (one guest at a time; GAMEDAY_LAB_TRACKS=2 runs c then a beside b): lane e (the
+// end-to-end demo), lane c (netem in network namespaces, kernels of its own), lanes a and b (one
+// shared Docker guest each, tools/lab/shared-lab.ts, for the rollback and kind files). Measured
+// with one guest at a time where it starts a container in 7 s: e ≈ 330 s, c ≈ 100.
 const labFiles = (names) => names.map((f) => `<rootDir>/test/lab/${f}.lab-spec.ts`);
 const LAB_LANES = {
   e: labFiles(['e2e-classic']),
