@@ -10,7 +10,7 @@ import { blackholeArmed, DockerFaultDriver, ensureHelperImage } from '@gameday/f
 import { LeaseLedger } from '../../apps/worker/src/runner/lease-ledger';
 import { ensureLabTargetImage } from '../../tools/lab/lab-images';
 import { describePace, measurePace, QUICK_PACE, scheduleLeadMs, type LabPace } from '../../tools/lab/lab-pace';
-import { releaseLab, sharedUmlDocker } from '../../tools/lab/shared-lab';
+import { releaseLab, sharedUmlDocker, UnreleasedHelpers } from '../../tools/lab/shared-lab';
 import type { UmlDocker } from '../../tools/lab/uml-docker';
 
 const TARGET = 'lab-bh-target';
@@ -29,12 +29,7 @@ describe('blackhole on a real kernel without IPv4 nf_tables: Docker inside user-
   const created: string[] = [];
   /** the worker's ledger, in memory: the lease is recorded before the helper gets the plan */
   const ledger = new LeaseLedger(new InMemoryLeaseRepository());
-  /**
-   * Armed helpers whose release has not finished: an attempt cut off by jest's timeout goes on in
-   * the background and never reaches its release before the file ends (a CI rehearsal's retry
-   * passed, and the check below then found the first attempt's helper running).
-   */
-  const unreleased = new Map<PreparedFault, DockerFaultDriver>();
+  const unreleased = new UnreleasedHelpers<PreparedFault>();
 
   const get = (port: number, timeoutMs = 1_500): Promise<string> =>
     new Promise((resolve) => {
@@ -87,10 +82,7 @@ describe('blackhole on a real kernel without IPv4 nf_tables: Docker inside user-
   }, 300_000);
 
   afterAll(async () => {
-    for (const [prepared, driver] of unreleased) {
-      process.stdout.write('an attempt cut off by its timeout left its helper armed: released now\n');
-      await driver.release(prepared);
-    }
+    await unreleased.releaseAll();
     // nothing of this file stays in the (shared) engine: target removed, no helper left
     if (lab) expect(await releaseLab(lab, created)).toEqual([]);
   }, 60_000);
@@ -112,7 +104,7 @@ describe('blackhole on a real kernel without IPv4 nf_tables: Docker inside user-
     const armStarted = Date.now();
     const prepared = await driver.prepare(spec, targets[0], { expiresAt: new Date(Date.now() + 120_000) });
     process.stdout.write(`blackhole armed (helper, probe, clock) in ${Date.now() - armStarted} ms\n`);
-    unreleased.set(prepared, driver);
+    unreleased.track(prepared, driver);
     try {
       expect(blackholeArmed(prepared).tool).toBe('iptables-legacy');
       const t0 = Date.now() + scheduleLeadMs(pace);
@@ -144,7 +136,7 @@ describe('blackhole on a real kernel without IPv4 nf_tables: Docker inside user-
       expect((await ledger.revert(driver, lease, 'lab')).outcome).toBe('already_gone');
     } finally {
       await driver.release(prepared);
-      unreleased.delete(prepared);
+      unreleased.done(prepared);
     }
   }, 180_000);
 });

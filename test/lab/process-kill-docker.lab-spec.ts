@@ -18,7 +18,7 @@ import { DockerFaultDriver, ensureHelperImage, execInContainer, processKillDryRu
 import { LeaseLedger } from '../../apps/worker/src/runner/lease-ledger';
 import { ensureLabTargetImage } from '../../tools/lab/lab-images';
 import { describePace, measurePace, QUICK_PACE, scheduleLeadMs, type LabPace } from '../../tools/lab/lab-pace';
-import { releaseLab, sharedUmlDocker } from '../../tools/lab/shared-lab';
+import { releaseLab, sharedUmlDocker, UnreleasedHelpers } from '../../tools/lab/shared-lab';
 import type { UmlDocker } from '../../tools/lab/uml-docker';
 
 const TARGET = 'lab-pk-target';
@@ -37,12 +37,7 @@ describe('process kill on a real kernel with cgroup v2: Docker inside user-mode-
   /** the guest's speed when the file starts: what a schedule handed to a helper waits for */
   let pace: LabPace = QUICK_PACE;
   const created: string[] = [];
-  /**
-   * Armed helpers whose release has not finished: an attempt cut off by jest's timeout goes on in
-   * the background and never reaches its release (a rehearsal's retry passed, and the nothing-left
-   * check then found the first attempt's helper, restarting, and failed the file).
-   */
-  const unreleased = new Map<PreparedFault, DockerFaultDriver>();
+  const unreleased = new UnreleasedHelpers<PreparedFault>();
   const ledger = new LeaseLedger(new InMemoryLeaseRepository());
 
   const get = (timeoutMs = 1_000): Promise<string> =>
@@ -87,10 +82,7 @@ describe('process kill on a real kernel with cgroup v2: Docker inside user-mode-
   }, 300_000);
 
   afterAll(async () => {
-    for (const [prepared, driver] of unreleased) {
-      process.stdout.write('an attempt cut off by its timeout left its helper armed: released now\n');
-      await driver.release(prepared);
-    }
+    await unreleased.releaseAll();
     // nothing of this file stays in the (shared) engine: target removed, no helper left
     if (lab) expect(await releaseLab(lab, created)).toEqual([]);
   }, 60_000);
@@ -116,7 +108,7 @@ describe('process kill on a real kernel with cgroup v2: Docker inside user-mode-
     process.stdout.write(
       `process kill armed (helper in the PID namespace, probe, clock) in ${Date.now() - armStarted} ms\n`,
     );
-    unreleased.set(prepared, driver);
+    unreleased.track(prepared, driver);
     try {
       const t0 = Date.now() + scheduleLeadMs(pace);
       const t1 = t0 + 5_000;
@@ -160,7 +152,7 @@ describe('process kill on a real kernel with cgroup v2: Docker inside user-mode-
       expect((await lab!.docker.getContainer(TARGET).inspect()).State.Running).toBe(true);
     } finally {
       await driver.release(prepared);
-      unreleased.delete(prepared);
+      unreleased.done(prepared);
     }
   }, 180_000);
 });

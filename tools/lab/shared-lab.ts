@@ -124,3 +124,28 @@ export async function releaseLab(lab: UmlDocker, created: readonly string[]): Pr
       .catch(() => undefined);
   return left.map((c) => `container ${c.Names.join(',')} (${c.Image}, ${c.State})`);
 }
+
+/**
+ * Armed helpers whose release has not finished. An attempt cut off by jest's timeout goes on in the
+ * background and never reaches its release: a file releases them before its nothing-left check
+ * (rehearsals' retries passed, and the check then found the first attempt's helper).
+ */
+export class UnreleasedHelpers<P> {
+  private readonly armed = new Map<P, { release(prepared: P): Promise<void> }>();
+
+  track(prepared: P, driver: { release(prepared: P): Promise<void> }): void {
+    this.armed.set(prepared, driver);
+  }
+
+  done(prepared: P): void {
+    this.armed.delete(prepared);
+  }
+
+  async releaseAll(): Promise<void> {
+    for (const [prepared, driver] of this.armed) {
+      process.stdout.write('an attempt cut off by its timeout left its helper armed: released now\n');
+      await driver.release(prepared);
+    }
+    this.armed.clear();
+  }
+}
