@@ -9,6 +9,7 @@ export class LatencyWatcher {
   readonly samples: LatencySample[] = [];
   private timer: NodeJS.Timeout | undefined;
   private inflight = new Set<Promise<void>>();
+  private maxInflight = Infinity;
 
   constructor(
     private url: string,
@@ -19,14 +20,22 @@ export class LatencyWatcher {
   start(): void {
     if (this.timer) return;
     this.timer = setInterval(() => {
+      if (this.inflight.size >= this.maxInflight) return;
       const p = this.once().finally(() => this.inflight.delete(p));
       this.inflight.add(p);
     }, this.everyMs);
   }
 
-  /** Asks `url` from now on (a trial's probe of the target). */
-  aim(url: string): void {
+  /**
+   * Asks `url` from now on (a trial's probe of the target), with at most `maxInflight` requests
+   * out at once: a tick while that many are out is skipped. A CGI probe forks several processes
+   * in the one-vCPU guest per request (200-1 000 ms at four a second on a quiet guest); unbounded,
+   * a busy moment (an arming beside it) made them pile up faster than they ended, until the guest
+   * ran at load 80 and every request, and the target's peer, timed out from before T0 on.
+   */
+  aim(url: string, maxInflight = Infinity): void {
     this.url = url;
+    this.maxInflight = maxInflight;
   }
 
   /** Stops sending; what was seen stays, and start() resumes. */
@@ -77,4 +86,25 @@ export class LatencyWatcher {
       req.on('error', (err) => settle(err.message));
     });
   }
+}
+
+/**
+ * What the host's requests met, per second from T0, for a failure message: how many answered,
+ * failed (by error) or are still out, and the slowest.
+ */
+export function describeSamples(samples: LatencySample[], plannedStart: number): string {
+  const bySecond = new Map<number, LatencySample[]>();
+  for (const s of samples) {
+    const sec = Math.floor((s.startedAt - plannedStart) / 1_000);
+    bySecond.set(sec, [...(bySecond.get(sec) ?? []), s]);
+  }
+  if (bySecond.size === 0) return 'none';
+  return [...bySecond.entries()]
+    .map(([sec, xs]) => {
+      const counts = new Map<string, number>();
+      for (const x of xs) counts.set(x.error ?? 'ok', (counts.get(x.error ?? 'ok') ?? 0) + 1);
+      const slowest = Math.max(...xs.map((x) => x.ms));
+      return `T0${sec >= 0 ? '+' : ''}${sec}s ${[...counts].map(([k, n]) => `${k}×${n}`).join(' ')} (slowest ${Math.round(slowest)} ms)`;
+    })
+    .join('; ');
 }

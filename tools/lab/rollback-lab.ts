@@ -32,7 +32,7 @@ import { runTimeline } from './run-timeline';
 import { releaseLab, sharedUmlDocker } from './shared-lab';
 import { GUEST_ENGINE_SOCKET, type UmlDocker } from './uml-docker';
 import { analyseWindow } from './fault-window';
-import { LatencyWatcher } from './latency-watcher';
+import { describeSamples, LatencyWatcher } from './latency-watcher';
 import { startObserver } from './target-observer';
 import { type SampleClassifier, type TrialFault, type TrialPeer } from './trial-faults';
 import { startWorkerProcess, type WorkerProcess } from './worker-process';
@@ -151,7 +151,8 @@ export async function waitFaultSeenFromHost(
     timeoutMs,
     20,
   ).catch(async (e: Error) => {
-    throw new Error(`${e.message}\n${await onTimeout()}`);
+    const seen = describeSamples(target.watcher.between(plannedStart - 10_000, Date.now()), plannedStart);
+    throw new Error(`${e.message}\nthe host's requests from T0-10 s: ${seen}\n${await onTimeout()}`);
   });
 }
 
@@ -179,6 +180,9 @@ export interface HelperStatus {
   revertedAt?: number;
   revertReason?: string;
 }
+
+/** How many plain helper armings arming `fault` costs (TrialFault.armingCost). */
+const armingCostOf = (fault: TrialFault): number => fault.armingCost ?? fault.leases ?? 1;
 
 /** Which rollback layer a revert reason names (helper record or lease row). */
 export function layerOf(reason: string | undefined | null): string {
@@ -225,9 +229,9 @@ export class RollbackLab {
     return this.workers.filter((w) => w.alive);
   }
 
-  /** Seconds of arming to reserve for a fault of `leases` helpers: from the guest's pace and the armings seen. */
-  armingReserveS(leases = 1): number {
-    return armingReserveS(this.pace, this.armedMs) * leases;
+  /** Seconds of arming to reserve for a fault costing `cost` plain armings: from the guest's pace and the armings seen. */
+  armingReserveS(cost = 1): number {
+    return armingReserveS(this.pace, this.armedMs) * cost;
   }
 
   /**
@@ -235,7 +239,7 @@ export class RollbackLab {
    * (GAMEDAY_LAB_BASELINE_S, 5 s: arming happens ahead of it), then the fault and its recovery.
    */
   trialDurations(fault: TrialFault, faultS: number, recoveryS: number): TrialDurations {
-    const armingS = this.armingReserveS(fault.leases ?? 1);
+    const armingS = this.armingReserveS(armingCostOf(fault));
     const baselineS = Number(process.env.GAMEDAY_LAB_BASELINE_S ?? 5);
     return {
       arming: `${armingS}s`,
@@ -246,9 +250,9 @@ export class RollbackLab {
     };
   }
 
-  /** Records how long a run armed, so the next reserve learns from it. */
-  noteArming(ms: number | null, leases = 1): void {
-    if (ms !== null && ms > 0) this.armedMs.push(ms / leases);
+  /** Records how long a run armed (a fault costing `cost` plain armings), so the next reserve learns from it. */
+  noteArming(ms: number | null, cost = 1): void {
+    if (ms !== null && ms > 0) this.armedMs.push(ms / cost);
   }
 
   /** A worker process driving the guest's engine, with a fast reaper so expired leases go quickly. */
@@ -284,7 +288,10 @@ export class RollbackLab {
     for (const t of this.targets) if (t !== target) t.watcher.pause();
     const other = this.targets.find((t) => t !== target);
     const peer: TrialPeer | undefined = other && { name: other.name, address: other.address };
-    target.watcher.aim(target.baseUrl + (fault.probePath?.(peer) ?? '/index.html'));
+    // a static page is cheap and must be asked on while a request hangs (a pause, a delay); a CGI
+    // probe costs the guest a few forks a request, so one at a time (LatencyWatcher.aim)
+    const probe = fault.probePath?.(peer);
+    target.watcher.aim(target.baseUrl + (probe ?? '/index.html'), probe ? 1 : Infinity);
     target.watcher.start();
     const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
     const created = await this.http
@@ -488,11 +495,11 @@ export class RollbackLab {
       100,
     ).catch(async (e: Error) => {
       // an arming that overran its reserve still teaches the next reserve (a retry's)
-      this.noteArming(await this.armingMs(runId, 0), fault.leases ?? 1);
+      this.noteArming(await this.armingMs(runId, 0), armingCostOf(fault));
       throw new Error(`${e.message}\n${await this.timeline(runId)}`);
     });
     const armedInMs = await this.armingMs(runId, armingWaitMs);
-    this.noteArming(armedInMs, fault.leases ?? 1);
+    this.noteArming(armedInMs, armingCostOf(fault));
     return { lease, armedInMs, ...(await this.plannedWindow(runId, lease)) };
   }
 

@@ -8,6 +8,7 @@
 // shutdown hooks, no BullMQ lock released), Postgres, Redis, and a Docker Engine on a kernel with
 // sch_netem and iptables (user-mode-linux).
 import { isTerminal, type RunStatus } from '@gameday/core';
+import { pacedMs } from './lab-pace';
 import { printFigures, round1, type FigureRow } from './stats';
 import {
   analyseWindow,
@@ -32,6 +33,14 @@ import type { WorkerProcess } from './worker-process';
 const FAULT_S = 8;
 const durationsOf = (lab: RollbackLab, fault: TrialFault) => lab.trialDurations(fault, FAULT_S, 12);
 const DEADLINE_AFTER_END_MS = 5_000;
+/** A run whose driver is gone is taken over after this (GAMEDAY_ORPHAN_AFTER_MS). */
+const ORPHAN_AFTER_MS = 30_000;
+/**
+ * How long a killed run may take to end once its trial is over: the takeover, then its revert
+ * confirmations and helper removals, docker execs in the one-vCPU guest (60 s on the quick host; a
+ * partition's two leases there took longer on a guest whose exec takes 1.5 s).
+ */
+const runEndMs = (lab: RollbackLab) => ORPHAN_AFTER_MS + pacedMs(lab.pace, 30_000);
 
 interface Trial {
   n: number;
@@ -92,7 +101,7 @@ export function describeSigkillTrials({
     beforeAll(async () => {
       const t0 = Date.now();
       rl = await startRollbackLab({ name, redisDb, targets: 2, privatePostgres: postgresDown });
-      await rl.startWorker({ GAMEDAY_ORPHAN_AFTER_MS: '30000' });
+      await rl.startWorker({ GAMEDAY_ORPHAN_AFTER_MS: String(ORPHAN_AFTER_MS) });
       process.stdout.write(
         `rollback lab ready in ${Date.now() - t0} ms (guest API ${rl.lab.timings.apiReadyMs} ms); worker logs in ${rl.logDir}\n`,
       );
@@ -177,7 +186,7 @@ export function describeSigkillTrials({
             15_000,
           );
           // The standby comes up while the run is armed (this is also the restart after the last kill).
-          const standby = await lab.startWorker({ GAMEDAY_ORPHAN_AFTER_MS: '30000' });
+          const standby = await lab.startWorker({ GAMEDAY_ORPHAN_AFTER_MS: String(ORPHAN_AFTER_MS) });
 
           const { armedInMs, plannedStart, plannedEnd } = await lab.armedLease(
             runId,
@@ -270,7 +279,7 @@ export function describeSigkillTrials({
                 const run = await lab.prisma.run.findUnique({ where: { id: thisRun } });
                 return run !== null && isTerminal(run.status as RunStatus);
               },
-              60_000,
+              runEndMs(lab),
               250,
             );
             runId = await lab.runNow(
@@ -293,7 +302,7 @@ export function describeSigkillTrials({
             });
             return rs.every((r) => isTerminal(r.status as RunStatus)) ? rs : null;
           },
-          60_000,
+          runEndMs(lab),
           250,
         );
         const byStatus = runs.reduce<Record<string, number>>(

@@ -61,6 +61,12 @@ export interface TrialFault extends SampleClassifier {
   probePath?(peer?: TrialPeer): string;
   /** the leases one run of it holds (one per network namespace it touches); 1 when not said */
   leases?: number;
+  /**
+   * What arming one run of it costs in plain helper armings (a helper started, probed, its clock
+   * read): the trial's arming reserve scales with it, and an arming seen is learned divided by it.
+   * `leases` when not said.
+   */
+  armingCost?: number;
   /** what of this fault is left with one target ("netem 8001:", a chain, a file …); [] when nothing */
   residual(read: ResidualReaders): Promise<string[]>;
   /** after the planned end, how long a request may still have been shaped (in flight at T1) */
@@ -170,6 +176,9 @@ export function dnsNxdomain(): TrialFault {
       action: 'nxdomain',
     }),
     probePath: (peer) => `/cgi-bin/resolve?${needPeer('dns', peer).name}`,
+    // its helper also starts and checks a resolver (dnsdist): ~35-40 s of arming in a guest that
+    // arms a blackhole in ~20 s, so a reserve sized for one plain arming overran every time
+    armingCost: 2,
     ...probeSaysFaulted,
     async residual({ netns }) {
       // our nat chain and jumps, and a resolver of ours still listening on the netns' loopback
