@@ -92,9 +92,34 @@ run_others() {
   return "$s"
 }
 
+# The lab as three jest processes (GAMEDAY_LAB_LANE in jest.config.js), each with its guests and
+# a database of its own, one after another: one guest at a time. On this kind of host two guests
+# at once (one per CPU) ran at container start 9-12 s and exec 2-2.3 s instead of 7.3 s and 1.3 s
+# alone, armings overran their reserve and two files failed twice. Lane d runs the lab sample
+# (tools/lab/lab-sample.js: two kinds' SIGKILL trials and one kind file, rotated by commit;
+# GAMEDAY_LAB_SAMPLE=all for every file, about 35 min here). Each lane's output is printed when
+# it ends.
+run_lab() {
+  local s=0 t=$SECONDS
+  lab_lane() { # lane database
+    GAMEDAY_LAB_LANE=$1 DATABASE_URL="$2" "${jest[@]}" --selectProjects lab \
+      --json --outputFile "$results/lab-$1.json" >"$results/lab-$1.log" 2>&1
+  }
+  lab_lane e "${lab_db}_e" || s=1
+  echo "== lab lane e (the demo end to end): $((SECONDS - t)) s"
+  cat "$results/lab-e.log"
+  lab_lane c "${lab_db}_c" || s=1
+  echo "== lab lane c (netem in network namespaces): $((SECONDS - t)) s"
+  cat "$results/lab-c.log"
+  lab_lane d "$lab_db" || s=1
+  echo "== lab lane d ($(node tools/lab/lab-sample.js)): $((SECONDS - t)) s"
+  cat "$results/lab-d.log"
+  return "$s"
+}
+
 lab_cpuset=
 if [ "${GAMEDAY_SKIP_LAB:-}" != 1 ]; then
-  migrate "$lab_db"
+  for d in "$lab_db" "${lab_db}_c" "${lab_db}_e"; do migrate "$d"; done
   # the lab kernel gets a CPU of its own (scripts/cpu-split.sh), so the lab can run beside the
   # other tiers: on shared CPUs, niced or not, its one-vCPU guest starved (a guest API up in 47 s
   # instead of 6, HTTP inside the guest 100 ms instead of 2) and its measured figures failed
@@ -105,52 +130,20 @@ if [ "${GAMEDAY_SKIP_LAB:-}" != 1 ]; then
 fi
 if [ -n "$lab_cpuset" ]; then
   echo "== lab tier beside the others, its kernel alone on $(cat "$lab_cpuset/cpuset.cpus"); its output follows theirs"
-  GAMEDAY_LAB_CPUSET="$lab_cpuset" DATABASE_URL="$lab_db" "${jest[@]}" --selectProjects lab \
-    --json --outputFile "$results/lab.json" >"$results/lab.log" 2>&1 &
+  GAMEDAY_LAB_CPUSET="$lab_cpuset" run_lab >"$results/lab.out" 2>&1 &
   lab_pid=$!
   # niced: on the CPU they now share, the lab's host side (its probes time the guest) goes first
   lane_prefix=(nice -n 5)
   run_others || status=1
   echo "== unit, integration, redis-cluster, browser: $((SECONDS - started)) s"
   wait "$lab_pid" || status=1
-  echo "== lab tier output"
-  cat "$results/lab.log"
+  cat "$results/lab.out"
   echo "== lab: done at $((SECONDS - started)) s"
 else
   run_others || status=1
   echo "== unit, integration, redis-cluster, browser: $((SECONDS - started)) s"
-  if [ "${GAMEDAY_SKIP_LAB:-}" != 1 ]; then
-    # after the others: without a CPU of its own a guest starves beside them. Four jest processes
-    # (GAMEDAY_LAB_LANE in jest.config.js), each with its guests and a database of its own, one
-    # after another: one guest at a time. On this kind of host two guests at once (one per CPU) ran
-    # at container start 9-12 s and exec 2-2.3 s instead of 7.3 s and 1.3 s alone, armings overran
-    # their reserve and two files failed twice; three at once ran 4-5x slower than one. Slower, but
-    # the lab's figures are what they claim. GAMEDAY_LAB_TRACKS=2 runs lane c then a beside lane b
-    # (after lane e alone), for hosts where two guests keep their pace.
-    t=$SECONDS
-    lab_lane() { # lane database
-      GAMEDAY_LAB_LANE=$1 DATABASE_URL="$2" "${jest[@]}" --selectProjects lab \
-        --json --outputFile "$results/lab-$1.json" >"$results/lab-$1.log" 2>&1
-    }
-    for l in b c e; do migrate "${lab_db}_$l"; done
-    lab_lane e "${lab_db}_e" || status=1
-    echo "== lab lane e (the demo end to end): $((SECONDS - t)) s"
-    cat "$results/lab-e.log"
-    lab_b=
-    if [ "${GAMEDAY_LAB_TRACKS:-1}" = 2 ]; then
-      lab_lane b "${lab_db}_b" &
-      lab_b=$!
-    fi
-    lab_lane c "${lab_db}_c" || status=1
-    echo "== lab lane c (netem in network namespaces): $((SECONDS - t)) s"
-    cat "$results/lab-c.log"
-    lab_lane a "$lab_db" || status=1
-    echo "== lab lane a (rollback trials of the later kinds, blackhole, stress): $((SECONDS - t)) s"
-    cat "$results/lab-a.log"
-    if [ -n "$lab_b" ]; then wait "$lab_b" || status=1; else lab_lane b "${lab_db}_b" || status=1; fi
-    echo "== lab lane b (rollback trials after a SIGKILL and Redis lost, dns, netem, process kill): $((SECONDS - t)) s"
-    cat "$results/lab-b.log"
-  fi
+  # after the others: without a CPU of its own a guest starves beside them
+  if [ "${GAMEDAY_SKIP_LAB:-}" != 1 ]; then run_lab || status=1; fi
 fi
 
 # one closing line over every run, and the slowest files (CI's time budget is 30 minutes)
