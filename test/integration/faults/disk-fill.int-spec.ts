@@ -299,11 +299,18 @@ it('the helper killed from outside (kill -9, as the OOM killer does): the file g
   );
   // the restarted daemon undoes from its record, then answers: 5 s was too short once beside the
   // other lanes (CI)
+  let last: Record<string, string> | string | undefined;
   await waitFor(
     'its record',
-    async () => (await status(prepared.helperContainerId!).catch(() => undefined))?.state === 'reverted',
+    async () => {
+      last = await status(prepared.helperContainerId!).catch((e: Error) => `status failed: ${e.message}`);
+      return typeof last === 'object' && last.state === 'reverted';
+    },
     15_000,
-  );
+  ).catch((e: Error) => {
+    // what the restarted helper said last: a timeout here once said nothing more
+    throw new Error(`${e.message}; last status: ${JSON.stringify(last)}`);
+  });
   // gameday-fill's own end ('stopped'), or, where the engine's kill of the container's processes
   // beat it on a loaded host (CI), the restarted helper's removal, recorded as such
   const st = await status(prepared.helperContainerId!);
