@@ -496,11 +496,25 @@ export class RollbackLab {
     ).catch(async (e: Error) => {
       // an arming that overran its reserve still teaches the next reserve (a retry's)
       this.noteArming(await this.armingMs(runId, 0), armingCostOf(fault));
-      throw new Error(`${e.message}\n${await this.timeline(runId)}`);
+      throw new Error(`${e.message}\n${await this.timeline(runId)}\n${await this.engineContainers()}`);
     });
     const armedInMs = await this.armingMs(runId, armingWaitMs);
     this.noteArming(armedInMs, armingCostOf(fault));
     return { lease, armedInMs, ...(await this.plannedWindow(runId, lease)) };
+  }
+
+  /**
+   * What the guest's engine holds, a line each, for failure messages: a process-kill arming that
+   * took three times its usual time beside the trials said nothing of what else the guest was doing.
+   */
+  async engineContainers(): Promise<string> {
+    const list = await this.lab.docker.listContainers({ all: true }).catch((e: Error) => e);
+    if (list instanceof Error) return `the engine's containers: not listed (${list.message})`;
+    const lines = list.map(
+      (c) =>
+        `  ${c.Names.join(',')} ${c.State} (${c.Status}), created ${new Date(c.Created * 1_000).toISOString().slice(11, 19)}`,
+    );
+    return [`the engine's containers (${list.length}):`, ...lines].join('\n');
   }
 
   /** The run's events, one line each, for failure messages. */
