@@ -194,6 +194,52 @@ describe('FaultConfirmation.reverted beside a backstop removing the helper (a re
     expect(events.filter((e) => e.type === 'fault.reverted')).toHaveLength(1);
   }, 20_000);
 
+  it("takes a lease another layer's revert closed while it waited on the helper's record as that revert", async () => {
+    let reverts = 0;
+    const closer: { ledger?: InMemoryLeaseRepository } = {};
+    const driver = {
+      engine: 'engine-a',
+      // the fault queue's revert closes the lease (and removes the helper) while this worker looks
+      readTimeline: async (): Promise<HelperTimeline> => {
+        await closer.ledger!.markReverted('lease-1', new Date(), 'planned_end');
+        return { state: 'unknown' };
+      },
+      revert: async (): Promise<RevertOutcome> => (
+        reverts++,
+        { reverted: true, result: { outcome: 'already_gone', at: new Date() } }
+      ),
+    };
+    const setUp = await setup(driver as unknown as RestartingEngine);
+    closer.ledger = setUp.ledger;
+
+    await setUp.confirmation.reverted('run-1', [setUp.lease], setUp.ep, 'planned_end');
+
+    expect(reverts).toBe(0);
+    expect(setUp.events.find((e) => e.type === 'fault.reverted')!.message).toMatch(/before this worker looked/);
+  }, 20_000);
+
+  it("still confirms a lease closed only by the helper's record (nothing has checked the netns yet)", async () => {
+    let reverts = 0;
+    const driver = {
+      engine: 'engine-a',
+      readTimeline: async (): Promise<HelperTimeline> => ({
+        state: 'reverted',
+        revertedAt: new Date(),
+        revertReason: 'scheduled',
+      }),
+      revert: async (): Promise<RevertOutcome> => (
+        reverts++,
+        { reverted: true, result: { outcome: 'already_gone', at: new Date() } }
+      ),
+    };
+    const { ledger, lease, confirmation, ep } = await setup(driver as unknown as RestartingEngine);
+
+    await confirmation.reverted('run-1', [lease], ep, 'planned_end');
+
+    expect(reverts).toBe(1);
+    expect(await ledger.get(lease.id)).toMatchObject({ revertReason: 'helper_scheduled' });
+  }, 20_000);
+
   it('fails when the second answer fails too (a revert that does not work is not hidden)', async () => {
     const driver = {
       engine: 'engine-a',

@@ -169,32 +169,39 @@ export class FaultConfirmation {
     // the reaper, which confirmed nothing of ours is left): its record stands. Asking the helper
     // again raced that layer's removal of it, and an exec into a helper being removed failed the
     // run although the fault had been out since T1.
+    const closedRow = async (lease: FaultLease): Promise<FaultLease | null> => {
+      const row = early.has(lease.id) ? null : await this.leases.get(lease.id);
+      return row?.revertedAt ? row : null;
+    };
+    const recordClosed = async (lease: FaultLease, row: FaultLease & { revertedAt: Date }): Promise<void> => {
+      const skew = row.revertedAt.getTime() - ep.revertAt;
+      worst = Math.max(worst, skew);
+      latest = Math.max(latest, row.revertedAt.getTime());
+      await this.runs.appendEvent(runId, {
+        type: 'fault.reverted',
+        message: `${stepPrefix(lease.details?.step)}reverted on ${lease.containerName} ${skew} ms after the planned instant (recorded before this worker looked: ${row.revertReason ?? 'reverted'})`,
+        phase: 'rolling_back',
+        experimentIndex: ep.index,
+        plannedAt: new Date(ep.revertAt),
+        at: row.revertedAt,
+        data: {
+          leaseId: lease.id,
+          ...stepData(lease),
+          skewMs: skew,
+          revertArgv: lease.revertArgv,
+          closedBy: row.revertReason,
+        },
+      });
+    };
     const closed = new Map<string, FaultLease>();
     for (const lease of leases) {
-      const row = early.has(lease.id) ? null : await this.leases.get(lease.id);
-      if (row?.revertedAt) closed.set(lease.id, row);
+      const row = await closedRow(lease);
+      if (row) closed.set(lease.id, row);
     }
     for (const lease of leases) {
       const row = closed.get(lease.id);
       if (row?.revertedAt) {
-        const skew = row.revertedAt.getTime() - ep.revertAt;
-        worst = Math.max(worst, skew);
-        latest = Math.max(latest, row.revertedAt.getTime());
-        await this.runs.appendEvent(runId, {
-          type: 'fault.reverted',
-          message: `${stepPrefix(lease.details?.step)}reverted on ${lease.containerName} ${skew} ms after the planned instant (recorded before this worker looked: ${row.revertReason ?? 'reverted'})`,
-          phase: 'rolling_back',
-          experimentIndex: ep.index,
-          plannedAt: new Date(ep.revertAt),
-          at: row.revertedAt,
-          data: {
-            leaseId: lease.id,
-            ...stepData(lease),
-            skewMs: skew,
-            revertArgv: lease.revertArgv,
-            closedBy: row.revertReason,
-          },
-        });
+        await recordClosed(lease, { ...row, revertedAt: row.revertedAt });
         continue;
       }
       let timeline =
@@ -207,6 +214,15 @@ export class FaultConfirmation {
       // running, and the helper's clock in charge of the fault.
       let awayMs = 0;
       let revert = early.get(lease.id);
+      // closed by another layer's revert while this worker waited on the helper's record (a
+      // `helper_…` reason is that record, read by anyone, this worker included): that layer
+      // confirmed nothing of ours is left and removed the helper, and asked now the kind would
+      // start a helper of its own only to confirm it again
+      const closedSince = revert ? null : await closedRow(lease);
+      if (closedSince?.revertedAt && !closedSince.revertReason?.startsWith('helper_')) {
+        await recordClosed(lease, { ...closedSince, revertedAt: closedSince.revertedAt });
+        continue;
+      }
       if (!revert) {
         const waited = await whileEngineAway(
           this.clock,

@@ -171,6 +171,24 @@ describe('LeaseLedger: every transition from what the driver reports', () => {
     expect(await only(repo)).toMatchObject({ revertedAt: T(30), revertReason: 'reaper' });
   });
 
+  it('a revert that failed because another closed the lease meanwhile is that revert, not a failure', async () => {
+    const repo = new InMemoryLeaseRepository();
+    const lease = await repo.record(draft);
+    const ledger = new LeaseLedger(repo, clock);
+    // the fault queue's revert closed the lease and removed the helper under this exec
+    const driver = {
+      revert: async () => {
+        await repo.markReverted(lease.id, T(20), 'planned_end');
+        return { reverted: false, error: new Error('gameday-helper revert failed with exit code 126') };
+      },
+    } as unknown as FaultDriver;
+    expect(await ledger.revert(driver, lease, 'planned_end', { recordedBy: 'caller' })).toMatchObject({
+      outcome: 'already_gone',
+      at: T(20),
+    });
+    expect(await only(repo)).toMatchObject({ revertedAt: T(20), revertAttempts: 0, lastError: null });
+  });
+
   it('leaves the record to a caller that knows a better instant', async () => {
     const repo = new InMemoryLeaseRepository();
     const lease = await repo.record(draft);

@@ -106,6 +106,8 @@ export class LeaseLedger {
   ): Promise<RevertResult> {
     const outcome = await driver.revert(lease, reason);
     if (!outcome.reverted) {
+      const closed = await this.closedMeanwhile(lease.id);
+      if (closed) return closed;
       await this.leases.recordRevertFailure(lease.id, outcome.error.message).catch(() => undefined);
       throw outcome.error;
     }
@@ -147,6 +149,22 @@ export class LeaseLedger {
   /** Idempotent: a lease already reverted keeps its first instant and reason. */
   reverted(leaseId: string, at: Date, reason: string): Promise<void> {
     return this.leases.markReverted(leaseId, at, reason);
+  }
+
+  /**
+   * A revert that failed because another closed the lease while it ran: a run resumed after its
+   * worker died confirms at T1 beside the backstops (the fault queue's revert, the reaper), which
+   * close the lease and then remove its helper, and an exec into a helper being removed fails
+   * (exit 126) although the fault is out. The first revert recorded wins: that one, not a failure.
+   */
+  private async closedMeanwhile(leaseId: string): Promise<RevertResult | null> {
+    const row = await this.leases.get(leaseId).catch(() => null);
+    if (!row?.revertedAt) return null;
+    return {
+      outcome: 'already_gone',
+      at: row.revertedAt,
+      details: [`closed meanwhile (${row.revertReason ?? 'reverted'})`],
+    };
   }
 
   /** A refusal to run a changed row is recorded once: then the backstops leave it to a human. */
