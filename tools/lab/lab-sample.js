@@ -19,14 +19,8 @@ const KIND_FILES = [
   'netem-docker',
   'rollback-redis-loss',
 ];
-/**
- * The kinds whose SIGKILL trial a sample takes two of (tools/lab/trial-faults.ts). Partition is out
- * of the sample until an open defect is fixed: its run, resumed by the standby after the kill, ended
- * `failed` in three of four runs here (its rollback asked a helper the fault queue's release was
- * removing: exec exit 126), though the fault was gone by the helpers' clock on time and nothing was
- * left. GAMEDAY_LAB_SAMPLE=all and rollback-sigkill-kinds still run it, and fail on it.
- */
-const SIGKILL_KINDS = ['netem', 'blackhole', 'process-kill', 'disk-fill', 'stress', 'dns'];
+/** The kinds whose SIGKILL trial a sample takes two of (tools/lab/trial-faults.ts). */
+const SIGKILL_KINDS = ['netem', 'blackhole', 'process-kill', 'disk-fill', 'stress', 'dns', 'partition'];
 
 function seedOf(env) {
   if (env.GAMEDAY_LAB_SAMPLE_SEED) return env.GAMEDAY_LAB_SAMPLE_SEED;
