@@ -23,7 +23,9 @@ awk '
   skip { next }
   /^datasource[ \t]/ { print; print "  url      = env(\"DATABASE_URL\")"; next }
   { print }
-' "$root/prisma/schema.prisma" > "$tool/schema.prisma"
+' "$root/prisma/schema.prisma" > "$tool/schema.prisma.$$"
+# renamed into place whole: migrations of several databases at once read it while another writes it
+mv -f "$tool/schema.prisma.$$" "$tool/schema.prisma"
 
 # Create the target database when it does not exist yet (deploy/dev/status on a fresh machine).
 node -e '
