@@ -26,7 +26,11 @@ describe('two worker instances never create duplicate runs (real Postgres + Redi
     const outcomes = await Promise.all(
       workers.map((w) => w.get(FireService).fire({ gameDayId: id, version: 1 }, gameDay.runAt!)),
     );
-    expect(outcomes.map((o) => o.outcome).sort()).toEqual(['duplicate', 'launched']);
+    // the loser either met the winner's row (duplicate) or, reading the GameDay after the winner
+    // committed, found the occurrence no longer due (ignored): both do nothing
+    const names = outcomes.map((o) => o.outcome);
+    expect(names.filter((n) => n === 'launched')).toHaveLength(1);
+    expect(['duplicate', 'ignored']).toContain(names.find((n) => n !== 'launched'));
     expect(await prisma.run.count({ where: { gameDayId: id } })).toBe(1);
   });
 
