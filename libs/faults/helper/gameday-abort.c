@@ -9,6 +9,10 @@
  * --signal USR2`). Before either signal the asker is recorded (STATE_DIR/cancel = stdin, cancel_by =
  * stdin:BY), so the daemon's revert names it.
  *
+ * `beat NONCE` is the worker's heartbeat (it still drives the run): the line's arrival, on this
+ * clock, is recorded in STATE_DIR/beat_at. A plan handed over with a heartbeat timeout begins only
+ * if a beat came within it (helper-timer.sh): a step not begun does not begin once nobody drives it.
+ *
  * NONCE must be the current plan's (STATE_DIR/abort_nonce, 16 hex digits); any other line is
  * ignored and counted (STATE_DIR/stdin_ignored). BY is a name of [A-Za-z0-9_.-], at most 40
  * characters, else `unnamed`. EOF (the worker detached or died) changes nothing about the fault,
@@ -105,9 +109,24 @@ static void on_abort_line(const char *by_word, pid_t daemon) {
   fprintf(stderr, "gameday-helper: abort line on stdin (%s): USR2 to the daemon\n", by);
 }
 
-/* `abort NONCE` or `abort NONCE BY` with the current plan's nonce aborts; anything else is counted. */
+/* The heartbeat's arrival on this clock (epoch ms). */
+static void on_beat_line(void) {
+  char at[32];
+  snprintf(at, sizeof at, "%lld", now_ms());
+  put("beat_at", at);
+}
+
+/*
+ * `abort NONCE` or `abort NONCE BY` with the current plan's nonce aborts, `beat NONCE` is a
+ * heartbeat; anything else is counted.
+ */
 static void on_line(char *line, size_t len, pid_t daemon) {
   char want[64];
+  if (len == 5 + NONCE_LEN && strncmp(line, "beat ", 5) == 0 && plan_nonce(want, sizeof want) &&
+      strncmp(line + 5, want, NONCE_LEN) == 0) {
+    on_beat_line();
+    return;
+  }
   if (len >= 6 + NONCE_LEN && strncmp(line, "abort ", 6) == 0 && plan_nonce(want, sizeof want) &&
       strncmp(line + 6, want, NONCE_LEN) == 0) {
     const char *rest = line + 6 + NONCE_LEN;

@@ -24,6 +24,28 @@ record_abort_nonce() {
   if [ "${#nonce}" = 16 ]; then put abort_nonce "$nonce"; else rm -f "$S/abort_nonce"; fi
 }
 
+# The plan's heartbeat timeout (ms), from the exec that handed it over (GAMEDAY_BEAT_TIMEOUT_MS,
+# 1..3600000; none: the plan begins on its clock alone). With one, the plan begins only if the
+# worker's `beat NONCE` line (gameday-abort records its arrival in beat_at) came within the timeout
+# when the timer readies the apply (AT_LEAD_MS ahead of T0 at most): a step not begun does not
+# begin once no worker drives its run. The hand-over itself counts as the first beat.
+record_heartbeat() {
+  t=${GAMEDAY_BEAT_TIMEOUT_MS:-}
+  if is_num "$t" && [ "$t" -ge 1 ] && [ "$t" -le 3600000 ]; then
+    put beat_timeout_ms "$t"
+    put beat_at "$(now_ms)"
+  else
+    rm -f "$S/beat_timeout_ms" "$S/beat_at"
+  fi
+}
+
+# 0 (true) when the plan wants a heartbeat and the last one is older than its timeout.
+heartbeat_lost() {
+  t=$(get beat_timeout_ms 0)
+  [ "$t" -gt 0 ] || return 1
+  [ $(($1 - $(get beat_at 0))) -gt "$t" ]
+}
+
 # Started by the daemon: gameday-abort (compiled, no shell between the line and the kernel) alone
 # holds stdin and reads the worker's `abort NONCE [BY]` lines: it records who asked, makes a
 # gameday-at holding the undo write it (USR1), then sends USR2 to the daemon (on_abort does the

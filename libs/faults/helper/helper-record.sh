@@ -29,6 +29,7 @@ open_plan() {
   write_steps "$@"
   new_plan
   record_abort_nonce
+  record_heartbeat
   put apply_at "$plan_apply_at"
   put revert_at "$plan_revert_at"
   put expire_at "$plan_expire"
@@ -44,7 +45,7 @@ state_now() {
 
 cmd_status() {
   for k in state apply_at revert_at expire_at apply_started_at applied_at reverted_at revert_reason applied_steps applying_step step_count starts \
-    reset_at reset_status reset_count; do
+    reset_at reset_status reset_count beat_at beat_timeout_ms; do
     if [ "$k" = state ]; then echo "state=$(get state)"; else echo "$k=$(get $k)"; fi
   done
   echo "error=$(cat "$S/error" 2>/dev/null | tr '\n' ' ')"

@@ -176,6 +176,12 @@ tick() {
         put state skipped_expired
         put done_at "$now"
         log "planned apply at $apply_at is past the expiry $expire: not applied"
+      elif [ $((apply_at - now)) -le "$AT_LEAD_MS" ] && heartbeat_lost "$now"; then
+        # readied without a worker driving the run: it does not begin (the record says why)
+        put state cancelled
+        put done_at "$now"
+        put revert_reason no_heartbeat
+        log "no heartbeat since $(get beat_at) (timeout $(get beat_timeout_ms) ms): the plan for $apply_at does not begin"
       elif [ -s "$S/kill.plan" ] && [ $((apply_at - now)) -le "$AT_LEAD_MS" ]; then
         timed_kill
         next=0

@@ -187,7 +187,13 @@ export class DockerFaultDriver implements FaultDriver {
     return leaseDraft(
       this.engine,
       { ...prepared, expiresAt },
-      { plannedAt: at.applyAt, details: kind.schedule.details(prepared, at, expiresAt.getTime() + prepared.graceMs) },
+      {
+        plannedAt: at.applyAt,
+        details: {
+          ...kind.schedule.details(prepared, at, expiresAt.getTime() + prepared.graceMs),
+          ...(at.heartbeatMs ? { heartbeatMs: at.heartbeatMs } : {}),
+        },
+      },
     );
   }
 
@@ -296,6 +302,12 @@ export class DockerFaultDriver implements FaultDriver {
   async hasLiveHelper(lease: FaultLease): Promise<boolean> {
     if (this.capabilities(lease).clock !== 'helper') return false;
     return (await this.core.helperOf(lease))?.State?.Running === true;
+  }
+
+  async adopt(lease: FaultLease): Promise<boolean> {
+    const nonce = lease.details?.abortNonce;
+    if (this.capabilities(lease).clock !== 'helper' || !lease.helperContainerId || !nonce) return false;
+    return this.core.helpers.adopt(lease.helperContainerId, nonce, !!lease.details?.heartbeatMs);
   }
 
   async release(prepared: PreparedFault | FaultLease): Promise<void> {

@@ -317,3 +317,73 @@ it("the helper's reader ends at EOF on stdin without touching the plan (its cloc
   expect((await status(c.id)).revert_reason).toBe('expired');
   expect((await exec(['test', '-e', '/tmp/mark'])).exitCode).not.toBe(0);
 }, 30_000);
+
+describe('the heartbeat of a plan that must not begin without a worker (a step)', () => {
+  // the helper readies a blackhole's apply 3 s ahead of T0 (its gameday-at lead): T0 4 s out leaves
+  // a second after the hand-over, which is the plan's first beat
+  const HEARTBEAT_MS = 2_000;
+  const plan = async (d: DockerFaultDriver) => {
+    const prepared = await d.prepare(spec, target, { expiresAt: new Date(Date.now() + 300_000) });
+    const t0 = Date.now() + 6_000;
+    const t1 = t0 + 3_000;
+    const at = { applyAt: new Date(t0), revertAt: new Date(t1), heartbeatMs: HEARTBEAT_MS };
+    const lease = await ledger.schedule(d, prepared, at);
+    return { prepared, lease, t0, t1 };
+  };
+
+  it('begins at T0 and ends at T1 while the worker that armed it beats', async () => {
+    const { prepared, lease, t0, t1 } = await plan(driver);
+    try {
+      expect(lease.details?.heartbeatMs).toBe(HEARTBEAT_MS);
+      await waitFor('the fault at T0', async () => ourLines().length > 0, t0 - Date.now() + 3_000);
+      const st = await status(prepared.helperContainerId!);
+      expect(st).toMatchObject({ state: 'applied', beat_timeout_ms: String(HEARTBEAT_MS) });
+      // beats keep coming (one a second), in the helper's clock
+      expect(Number(st.now) - Number(st.beat_at)).toBeLessThan(HEARTBEAT_MS);
+      await waitFor('the revert at T1', async () => ourLines().length === 0, t1 - Date.now() + 3_000);
+      expect((await status(prepared.helperContainerId!)).revert_reason).toBe('scheduled');
+    } finally {
+      await driver.release(prepared);
+    }
+  }, 60_000);
+
+  it('does not begin once the worker that armed it is gone: recorded as not begun, nothing applied', async () => {
+    const own = new DockerFaultDriver(docker, { helperImage, engine: ENGINE });
+    const { prepared, lease, t0 } = await plan(own);
+    try {
+      // the worker dies (its streams end with it) before the step is due
+      own.close();
+      await new Promise((r) => setTimeout(r, Math.max(0, t0 + 1_000 - Date.now())));
+      expect(ourLines()).toEqual([]);
+      const st = await status(prepared.helperContainerId!);
+      expect(st).toMatchObject({ state: 'cancelled', revert_reason: 'no_heartbeat', applied_at: '' });
+      const logs = (
+        await docker.getContainer(prepared.helperContainerId!).logs({ stdout: true, stderr: true })
+      ).toString('utf8');
+      expect(logs).toMatch(/no heartbeat since \d+ \(timeout 2000 ms\): the plan for \d+ does not begin/);
+      // whoever reads the helper's record next closes the lease as not begun
+      await ledger.readTimeline(driver, lease);
+      expect(await leases.get(lease.id)).toMatchObject({ revertReason: 'no_heartbeat', injectedAt: null });
+    } finally {
+      await driver.release(prepared);
+    }
+  }, 60_000);
+
+  it('begins when a worker that took the run over holds the helper and beats instead', async () => {
+    const own = new DockerFaultDriver(docker, { helperImage, engine: ENGINE });
+    const { prepared, lease, t0 } = await plan(own);
+    try {
+      own.close();
+      // a resumed run: another worker adopts its open leases' helpers
+      expect(await driver.adopt(lease)).toBe(true);
+      expect(driver.holdsAbortStream(lease)).toBe(true);
+      await waitFor('the fault at T0', async () => ourLines().length > 0, t0 - Date.now() + 3_000);
+      expect((await status(prepared.helperContainerId!)).state).toBe('applied');
+      // and its abort takes the line it now holds
+      expect(await ledger.revert(driver, lease, 'abort')).toMatchObject({ outcome: 'reverted', abortPath: 'stdin' });
+      expect(ourLines()).toEqual([]);
+    } finally {
+      await driver.release(prepared);
+    }
+  }, 60_000);
+});

@@ -102,6 +102,9 @@ async function load(deps: RunnerDeps, run: ExperimentRun): Promise<ExperimentCon
   );
   await restoreStoredSamples(deps.samples, watch, runId, index);
   const leases = await deps.release.openOf(runId, index);
+  // a resumed run holds its helpers from here: their abort line, and the heartbeat without which a
+  // step not begun does not begin
+  await Promise.all(leases.map((l) => deps.driver.adopt?.(l).catch(() => false)));
   // A lease row (reverted or not) means this experiment was armed before: never arm twice.
   const armed = (await deps.leases.countForExperiment(runId, index)) > 0;
   return {

@@ -6,6 +6,7 @@ import {
   type FaultDriver,
   type FaultLease,
   type PreparedFault,
+  STEP_HEARTBEAT_MS,
   stepPlan,
 } from '@gameday/core';
 import type { Prisma, RunRepository } from '@gameday/db';
@@ -96,7 +97,12 @@ export class FaultArming {
             await this.deps.ledger.schedule(
               driver,
               p,
-              { applyAt: dateOf(step.injectAt), revertAt: dateOf(step.revertAt) },
+              {
+                applyAt: dateOf(step.injectAt),
+                revertAt: dateOf(step.revertAt),
+                // a step begins only while a worker drives the run (a single fault: by its clock alone)
+                ...(exp.steps ? { heartbeatMs: STEP_HEARTBEAT_MS } : {}),
+              },
               step.name,
             ),
           );

@@ -330,3 +330,45 @@ describe('FaultConfirmation.injected when the check itself cannot run', () => {
     expect(confirmed!.unverified).toEqual([]);
   }, 20_000);
 });
+
+describe('a step its helper did not begin for want of a worker’s heartbeat', () => {
+  /** A helper that cancelled its plan when it readied it: no heartbeat came in time. */
+  const unbegun = () => {
+    const asked: string[] = [];
+    return {
+      asked,
+      engine: 'engine-a',
+      async readTimeline(): Promise<HelperTimeline> {
+        asked.push('readTimeline');
+        return { state: 'reverted', revertReason: 'no_heartbeat' };
+      },
+      async revert(): Promise<RevertOutcome> {
+        asked.push('revert');
+        return { reverted: true, result: { outcome: 'already_gone', at: new Date() } };
+      },
+    };
+  };
+
+  it('at its T1 is closed as not begun, with no revert instant to confirm', async () => {
+    const driver = unbegun();
+    const { ledger, lease, events, confirmation, ep } = await setup(driver as unknown as RestartingEngine);
+
+    const confirmed = await confirmation.reverted('run-1', [lease], ep, 'planned_end');
+
+    expect(confirmed).toBeNull();
+    expect((await ledger.get(lease.id))!).toMatchObject({ revertReason: 'no_heartbeat' });
+    expect((await ledger.get(lease.id))!.injectedAt).toBeFalsy();
+    expect(events.map((e) => e.type)).toEqual(['fault.not_begun']);
+    expect(events[0].message).toMatch(/not begun on target: its helper heard no worker's heartbeat/);
+    // nothing is in place: no revert is asked for
+    expect(driver.asked).not.toContain('revert');
+  }, 20_000);
+
+  it('at its T0 fails the step with that reason, not as a fault that failed to apply', async () => {
+    const { lease, confirmation, ep } = await setup(unbegun() as unknown as RestartingEngine);
+
+    await expect(confirmation.injected('run-1', [lease], ep, 'network')).rejects.toThrow(
+      /not begun on target: its helper heard no worker's heartbeat/,
+    );
+  }, 20_000);
+});

@@ -1,5 +1,6 @@
 import {
   EngineUnreachableError,
+  NO_HEARTBEAT,
   type Clock,
   type ExperimentPlan,
   type FaultDriver,
@@ -12,7 +13,7 @@ import type { RunRepository } from '@gameday/db';
 import { faultCapabilities } from '@gameday/faults';
 import type { GameDayMetrics } from '@gameday/metrics';
 import { stepPrefix } from './armed-step';
-import { LeaseLedger, revertInstant, revertReason } from './lease-ledger';
+import { LeaseLedger, notBegunForHeartbeat, revertInstant, revertReason } from './lease-ledger';
 import { REVERT_CLAIM_MS } from './lease-revert';
 import { UNKNOWN, waitWhile, whileEngineAway } from './helper-waits';
 
@@ -27,6 +28,9 @@ export interface Confirmed {
   /** worst skew against the planned instant, ms */
   skewMs: number;
 }
+
+const notBegunMessage = (lease: FaultLease) =>
+  `not begun on ${lease.containerName}: its helper heard no worker's heartbeat within ${lease.details?.heartbeatMs ?? 'its timeout of'} ms before the start (nothing was applied)`;
 
 /** The step a lease is, with its planned instants, for the timeline and the report. */
 const stepData = (lease: FaultLease) => (lease.details?.step ? { step: lease.details.step } : {});
@@ -61,6 +65,10 @@ export class FaultConfirmation {
     const unverified: string[] = [];
     for (const lease of leases) {
       const timeline = await waitWhile(this.clock, this.driver, this.ledger, lease, ['armed', 'applying'], ep.injectAt);
+      if (notBegunForHeartbeat(timeline)) {
+        this.metrics.faultInjections.inc({ result: 'failed', reason: NO_HEARTBEAT });
+        throw new Error(`${stepPrefix(lease.details?.step)}${notBegunMessage(lease)}`);
+      }
       if (timeline.state !== 'applied' || !timeline.appliedAt) {
         this.metrics.faultInjections.inc({ result: 'failed', reason: timeline.state });
         throw new Error(
@@ -174,6 +182,7 @@ export class FaultConfirmation {
       return row?.revertedAt ? row : null;
     };
     const recordClosed = async (lease: FaultLease, row: FaultLease & { revertedAt: Date }): Promise<void> => {
+      if (row.revertReason === NO_HEARTBEAT && !row.injectedAt) return this.notBegun(runId, lease, ep);
       const skew = row.revertedAt.getTime() - ep.revertAt;
       worst = Math.max(worst, skew);
       latest = Math.max(latest, row.revertedAt.getTime());
@@ -208,6 +217,10 @@ export class FaultConfirmation {
         faultCapabilities(lease).clock === 'helper'
           ? await waitWhile(this.clock, this.driver, this.ledger, lease, ['applied'], ep.revertAt)
           : UNKNOWN;
+      if (notBegunForHeartbeat(timeline)) {
+        await this.notBegun(runId, lease, ep);
+        continue;
+      }
       // revert() is idempotent: after the helper's own revert it confirms nothing of ours is left.
       // An engine that does not answer is waited for, the claim held meanwhile so the backstops
       // do not repeat the wait: with live-restore a dockerd restart leaves targets and helpers
@@ -257,7 +270,21 @@ export class FaultConfirmation {
         },
       });
     }
-    return { at: new Date(latest), skewMs: worst };
+    // every step here was not begun: nothing came out, so there is no instant to confirm
+    return latest === 0 ? null : { at: new Date(latest), skewMs: worst };
+  }
+
+  /** A step its helper did not begin (no worker drove the run in time): closed, on record. */
+  private async notBegun(runId: string, lease: FaultLease, ep: ExperimentPlan): Promise<void> {
+    await this.ledger.reverted(lease.id, this.clock.now(), NO_HEARTBEAT);
+    await this.runs.appendEvent(runId, {
+      type: 'fault.not_begun',
+      message: `${stepPrefix(lease.details?.step)}${notBegunMessage(lease)}`,
+      phase: 'rolling_back',
+      experimentIndex: ep.index,
+      plannedAt: new Date(lease.plannedAt?.getTime() ?? ep.injectAt),
+      data: { leaseId: lease.id, ...stepData(lease), reason: NO_HEARTBEAT },
+    });
   }
 
   /**

@@ -1,4 +1,5 @@
 import {
+  NO_HEARTBEAT,
   systemClock,
   type ApplyOutcome,
   type Clock,
@@ -57,6 +58,11 @@ export function revertReason(result: Pick<RevertResult, 'removedBy'>, reason: st
  * `apply_failed`, `skipped_expired`), held for the executor's revert confirmation, reverted (the
  * first revert recorded wins), revert failed, refused (a row GameDay never wrote, recorded once).
  */
+/** The helper did not begin its plan: no worker's heartbeat came in time (nothing was applied). */
+export function notBegunForHeartbeat(timeline: HelperTimeline): boolean {
+  return timeline.state === 'reverted' && !timeline.appliedAt && timeline.revertReason === NO_HEARTBEAT;
+}
+
 export class LeaseLedger {
   constructor(
     private readonly leases: LeaseRepository,
@@ -189,6 +195,8 @@ export class LeaseLedger {
 
   private async recordTimeline(lease: FaultLease, timeline: HelperTimeline): Promise<void> {
     if (timeline.appliedAt && !lease.injectedAt) await this.leases.markInjected(lease.id, timeline.appliedAt);
+    if (notBegunForHeartbeat(timeline) && !lease.revertedAt)
+      await this.leases.markReverted(lease.id, this.clock.now(), NO_HEARTBEAT);
     if (timeline.revertedAt && !lease.revertedAt)
       await this.leases.markReverted(lease.id, timeline.revertedAt, `helper_${timeline.revertReason ?? 'reverted'}`);
     if ((timeline.state === 'apply_failed' || timeline.state === 'skipped_expired') && !lease.revertedAt)

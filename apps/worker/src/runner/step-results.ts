@@ -1,4 +1,4 @@
-import { describeGate, gatePlan, type GateResult, type StepResult } from '@gameday/core';
+import { describeGate, gatePlan, NO_HEARTBEAT, type GateResult, type StepResult } from '@gameday/core';
 import type { ExperimentContext } from './experiment-context';
 
 /**
@@ -17,6 +17,8 @@ export async function stepResults(ctx: ExperimentContext): Promise<StepResult[]>
       const appliedAt = s.applied?.at.getTime() ?? (applied.length > 0 ? Math.min(...applied) : null);
       const allOut = rows.length > 0 && reverted.length === rows.length;
       const cutShort = aborted ? 'aborted' : 'failed';
+      // its helpers did not begin it: no worker drove the run when it was due
+      const unbegun = rows.length > 0 && rows.every((r) => !r.injectedAt && r.revertReason === NO_HEARTBEAT);
       return {
         name: s.name ?? '',
         kind: s.fault.kind,
@@ -26,7 +28,7 @@ export async function stepResults(ctx: ExperimentContext): Promise<StepResult[]>
         revertedAt: s.reverted?.at.getTime() ?? (appliedAt !== null && allOut ? Math.max(...reverted) : null),
         injectionSkewMs: s.applied?.skewMs ?? null,
         revertSkewMs: s.reverted?.skewMs ?? null,
-        outcome: s.reverted ? 'completed' : appliedAt !== null ? cutShort : aborted ? 'not_begun' : 'failed',
+        outcome: s.reverted ? 'completed' : appliedAt !== null ? cutShort : aborted || unbegun ? 'not_begun' : 'failed',
         targets: [
           ...new Set(
             [...s.prepared, ...s.leases].map((x) => ('target' in x ? x.target.containerName : x.containerName)),

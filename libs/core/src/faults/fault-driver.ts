@@ -97,7 +97,24 @@ export interface PreparedFault<A = unknown> {
 export interface ScheduleOptions {
   applyAt: Date;
   revertAt: Date;
+  /**
+   * The helper begins the plan only if the worker's heartbeat (a line on the stdin stream it holds)
+   * came within this long when it readies the apply: a step not begun does not begin once no
+   * worker drives its run. Absent: the plan begins on the helper's clock alone.
+   */
+  heartbeatMs?: number;
 }
+
+/**
+ * The heartbeat timeout of a step's plan: the worker driving the run beats every second on the
+ * helper's held stdin; a helper that heard nothing for this long when it readies a step (up to 3 s
+ * ahead of its start) does not begin it. Long enough for a loaded worker's event loop, short
+ * enough that a step due soon after its worker died does not begin.
+ */
+export const STEP_HEARTBEAT_MS = 10_000;
+
+/** The helper's revert reason for a plan it did not begin because no heartbeat came in time. */
+export const NO_HEARTBEAT = 'no_heartbeat';
 
 /** What the helper in the netns actually did, by its own clock. */
 export interface HelperTimeline {
@@ -266,4 +283,10 @@ export interface FaultDriver {
   release(prepared: PreparedFault | FaultLease): Promise<void>;
   /** Whether a helper with its own clock guards this lease right now (then backstops may wait). */
   hasLiveHelper?(lease: FaultLease): Promise<boolean>;
+  /**
+   * Takes over the lease's helper from a worker that died (a resumed run): its abort line and, when
+   * its plan wants one, its heartbeat go through this process from now on. False when there is no
+   * helper to hold (its plan then does not begin, and an abort signals it).
+   */
+  adopt?(lease: FaultLease): Promise<boolean>;
 }

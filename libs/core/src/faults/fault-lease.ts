@@ -51,6 +51,8 @@ export interface LeaseDetails<K = unknown> {
   warnings?: string[];
   /** the experiment step this fault is (an experiment with `steps`): reports and timelines name it */
   step?: string;
+  /** the plan begins only if the worker's heartbeat came within this long (ScheduleOptions.heartbeatMs) */
+  heartbeatMs?: number;
   /** nsenter: the netns inode armed; apply and revert act only while the target's PID still leads there */
   netnsInode?: string;
 }
@@ -64,6 +66,7 @@ const COMMON_DETAILS: Record<Exclude<keyof LeaseDetails, 'kindPart'>, true> = {
   abortNonce: true,
   warnings: true,
   step: true,
+  heartbeatMs: true,
   netnsInode: true,
 };
 

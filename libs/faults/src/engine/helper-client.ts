@@ -3,7 +3,14 @@ import type Docker from 'dockerode';
 import { systemClock, type Clock, type ClockReading, type HelperTimeline, type ResolvedTarget } from '@gameday/core';
 import { execInContainer, isNotFound, removeContainer, shortName } from './docker-exec';
 import { ensureDnsImage, ensureHelperImage, ensureStressImage } from './helper-image';
-import { abortLine, abortNonceEnv, encodeHelperSteps, parseHelperStatus, parseKeyValues } from './helper-protocol';
+import {
+  abortLine,
+  abortNonceEnv,
+  encodeHelperSteps,
+  heartbeatEnv,
+  parseHelperStatus,
+  parseKeyValues,
+} from './helper-protocol';
 import { HelperStdinStreams } from './helper-stdin';
 
 export const HELPER_ROLE_LABEL = 'gameday.role';
@@ -188,6 +195,28 @@ export class HelperClient {
     return this.stdin.has(helperId);
   }
 
+  /**
+   * Holds the stdin of a helper another process started (a run resumed after its worker died): its
+   * abort line and, when its plan wants one, its heartbeat go through this process from now on.
+   */
+  async adopt(helperId: string, nonce: string, heartbeat: boolean): Promise<boolean> {
+    if (!this.stdin.has(helperId) && !(await this.stdin.attach(helperId))) return false;
+    return heartbeat ? this.stdin.beat(helperId, nonce) : true;
+  }
+
+  /**
+   * The environment of a hand-over, and what to do once the helper took it: a plan that wants the
+   * heartbeat gets it from this process's held stream (attached again if it broke); without one
+   * the plan would never begin, so the hand-over is refused before it is made.
+   */
+  private async handOverEnv(helperId: string, abortNonce?: string, heartbeatMs?: number) {
+    if (!heartbeatMs) return { env: abortNonceEnv(abortNonce), taken: () => undefined };
+    const env = heartbeatEnv(abortNonce, heartbeatMs);
+    if (!this.stdin.has(helperId) && !(await this.stdin.attach(helperId)))
+      throw new Error(`no stdin stream to helper ${helperId.slice(0, 12)} for the plan's heartbeat`);
+    return { env, taken: () => void this.stdin.beat(helperId, abortNonce!) };
+  }
+
   /** Lets go of one helper's stdin (the helper and its fault stay, on their own clock). */
   closeStream(helperId: string): void {
     this.stdin.close(helperId);
@@ -239,8 +268,11 @@ export class HelperClient {
     }
   }
 
-  /** Hands the helper its steps with the instants to apply, revert and (last resort) expire. */
-  schedule(
+  /**
+   * Hands the helper its steps with the instants to apply, revert and (last resort) expire; with
+   * `heartbeatMs` it begins them only if this process's heartbeat came within that long.
+   */
+  async schedule(
     helperId: string,
     applyAt: number,
     revertAt: number,
@@ -248,8 +280,10 @@ export class HelperClient {
     apply: string[][],
     undo: (string[] | null)[],
     abortNonce?: string,
+    heartbeatMs?: number,
   ) {
-    return execInContainer(
+    const hand = await this.handOverEnv(helperId, abortNonce, heartbeatMs);
+    const r = await execInContainer(
       this.docker,
       helperId,
       [
@@ -260,8 +294,10 @@ export class HelperClient {
         String(expireAt),
         ...encodeHelperSteps(apply, undo),
       ],
-      { env: abortNonceEnv(abortNonce) },
+      { env: hand.env },
     );
+    if (r.exitCode === 0) hand.taken();
+    return r;
   }
 
   /**
@@ -282,19 +318,22 @@ export class HelperClient {
    * `fillplan`): from applyAt until revertAt (0: until expireAt), with the kind's words after the
    * instants. The words are numbers and checked names only; the helper checks each one again.
    */
-  handPlan(
+  async handPlan(
     helperId: string,
     command: string,
-    at: { applyAt: number; revertAt: number; expireAt: number },
+    at: { applyAt: number; revertAt: number; expireAt: number; heartbeatMs?: number },
     words: string[],
     abortNonce?: string,
   ) {
-    return execInContainer(
+    const hand = await this.handOverEnv(helperId, abortNonce, at.heartbeatMs);
+    const r = await execInContainer(
       this.docker,
       helperId,
       ['gameday-helper', command, String(at.applyAt), String(at.revertAt), String(at.expireAt), ...words],
-      { env: abortNonceEnv(abortNonce) },
+      { env: hand.env },
     );
+    if (r.exitCode === 0) hand.taken();
+    return r;
   }
 
   /** Applies now; the helper removes the fault by itself at expireAt if nobody else did. */

@@ -28,6 +28,7 @@ export async function handOverSchedule(
     steps.apply,
     steps.undo,
     prepared.abortNonce,
+    at.heartbeatMs,
   );
   if (r.exitCode !== 0) throw new FaultStepError(['gameday-helper', 'schedule'], r.exitCode, r.stderr, false);
 }

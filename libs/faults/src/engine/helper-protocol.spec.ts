@@ -1,7 +1,9 @@
 import {
   abortLine,
   abortNonceEnv,
+  beatLine,
   encodeProbeSteps,
+  heartbeatEnv,
   isAbortNonce,
   newAbortNonce,
   parseProbeResults,
@@ -52,5 +54,22 @@ describe('the abort line on the helper stdin', () => {
     expect(abortNonceEnv('0123456789abcdef')).toEqual(['GAMEDAY_ABORT_NONCE=0123456789abcdef']);
     expect(abortNonceEnv(undefined)).toBeUndefined();
     expect(isAbortNonce(undefined)).toBe(false);
+  });
+});
+
+describe('the heartbeat on the helper stdin', () => {
+  it('is the plan’s nonce on a line, and its timeout goes with the nonce in the hand-over', () => {
+    expect(beatLine('0123456789abcdef')).toBe('beat 0123456789abcdef\n');
+    expect(() => beatLine('0123456789abcde\n')).toThrow(/16 hex digits/);
+    expect(heartbeatEnv('0123456789abcdef', 10_000)).toEqual([
+      'GAMEDAY_ABORT_NONCE=0123456789abcdef',
+      'GAMEDAY_BEAT_TIMEOUT_MS=10000',
+    ]);
+  });
+
+  it('needs the nonce its lines carry, and a timeout the helper takes', () => {
+    expect(() => heartbeatEnv(undefined, 10_000)).toThrow(/nonce/);
+    for (const bad of [0, -1, 1.5, 3_600_001, Number.NaN])
+      expect(() => heartbeatEnv('0123456789abcdef', bad)).toThrow(/1\.\.3600000 ms/);
   });
 });

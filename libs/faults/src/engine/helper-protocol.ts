@@ -103,6 +103,26 @@ export function abortNonceEnv(nonce: string | undefined): string[] | undefined {
   return [`GAMEDAY_ABORT_NONCE=${nonce}`];
 }
 
+/** The longest heartbeat timeout the helper takes (an hour, as its own check). */
+export const MAX_HEARTBEAT_MS = 3_600_000;
+
+/**
+ * The environment of a scheduled hand-over whose plan must hear the worker's heartbeat: the helper
+ * begins it only if a `beat <nonce>` line came within `heartbeatMs` when it readies the apply.
+ */
+export function heartbeatEnv(nonce: string | undefined, heartbeatMs: number): string[] {
+  if (nonce === undefined) throw new Error('a heartbeat needs the plan’s nonce');
+  if (!Number.isInteger(heartbeatMs) || heartbeatMs < 1 || heartbeatMs > MAX_HEARTBEAT_MS)
+    throw new Error(`a heartbeat timeout is 1..${MAX_HEARTBEAT_MS} ms`);
+  return [...abortNonceEnv(nonce)!, `GAMEDAY_BEAT_TIMEOUT_MS=${heartbeatMs}`];
+}
+
+/** The heartbeat line of the plan carrying `nonce` (the worker that drives its run is alive). */
+export function beatLine(nonce: string): string {
+  if (!isAbortNonce(nonce)) throw new Error('an abort nonce is 16 hex digits');
+  return `beat ${nonce}\n`;
+}
+
 /**
  * The line that aborts the plan carrying `nonce`, written to the helper's stdin; `by` says who
  * asked (the revert's reason), reduced to the words the helper records.

@@ -68,4 +68,40 @@ describe('HelperStdinStreams: the way in for the abort line', () => {
     // the stream that came too late belongs to nobody: it is closed, not left open
     expect(late.destroyed).toBe(true);
   });
+
+  it('carries the plan’s heartbeat now and every interval until the stream is closed or breaks', async () => {
+    jest.useFakeTimers();
+    try {
+      const a = new PassThrough();
+      const b = new PassThrough();
+      const answers = [a, b];
+      const streams = new HelperStdinStreams(dockerAttaching(async () => answers.shift()!).docker, 1_000);
+      await streams.attach('a');
+      await streams.attach('b');
+      const lines = (s: PassThrough) => {
+        const out: string[] = [];
+        s.on('data', (c: Buffer) => out.push(...c.toString().split('\n').filter(Boolean)));
+        return out;
+      };
+      const onA = lines(a);
+      const onB = lines(b);
+      expect(streams.beat('a', '0123456789abcdef')).toBe(true);
+      expect(streams.beat('b', 'fedcba9876543210')).toBe(true);
+      // a helper this process holds no stream of cannot be told it is driven
+      expect(streams.beat('c', '0123456789abcdef')).toBe(false);
+      jest.advanceTimersByTime(2_500);
+      await Promise.resolve();
+      expect(onA).toEqual(Array(3).fill('beat 0123456789abcdef'));
+      expect(onB).toEqual(Array(3).fill('beat fedcba9876543210'));
+      streams.close('a');
+      b.destroy(new Error('connection reset'));
+      jest.advanceTimersByTime(3_000);
+      expect(onA).toHaveLength(3);
+      expect(onB).toHaveLength(3);
+      // nothing left to beat: no timer keeps running
+      expect(jest.getTimerCount()).toBe(0);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });

@@ -1,5 +1,9 @@
 import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
+import { beatLine } from './helper-protocol';
+
+/** How often a held stream carries its plan's heartbeat (the timeout the helper checks is longer). */
+export const BEAT_EVERY_MS = 1_000;
 
 /**
  * The stdin of each helper this process started, held open (a Docker attach, hijacked) from its
@@ -10,8 +14,14 @@ import type Docker from 'dockerode';
  */
 export class HelperStdinStreams {
   private readonly streams = new Map<string, Duplex>();
+  /** helper id → the nonce of the plan whose heartbeat its stream carries */
+  private readonly beats = new Map<string, string>();
+  private beatTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly docker: Docker) {}
+  constructor(
+    private readonly docker: Docker,
+    private readonly beatEveryMs = BEAT_EVERY_MS,
+  ) {}
 
   /**
    * Attaches to the helper's stdin (the helper is created with OpenStdin, StdinOnce false: a stream
@@ -71,9 +81,37 @@ export class HelperStdinStreams {
     }
   }
 
+  /**
+   * From now until the stream ends, writes `beat <nonce>` every beatEveryMs (and once now): the
+   * helper begins a plan handed over with a heartbeat timeout only while this process lives and
+   * holds the stream. False when it holds none.
+   */
+  beat(helperId: string, nonce: string): boolean {
+    if (!this.write(helperId, beatLine(nonce))) return false;
+    this.beats.set(helperId, nonce);
+    if (!this.beatTimer) {
+      this.beatTimer = setInterval(() => this.beatAll(), this.beatEveryMs);
+      // the heartbeat must not keep the worker process alive on its own
+      this.beatTimer.unref();
+    }
+    return true;
+  }
+
+  private beatAll(): void {
+    for (const [id, nonce] of this.beats) if (!this.write(id, beatLine(nonce))) this.beats.delete(id);
+    if (this.beats.size === 0) this.stopBeats();
+  }
+
+  private stopBeats(): void {
+    clearInterval(this.beatTimer);
+    this.beatTimer = undefined;
+  }
+
   close(helperId: string): void {
     const s = this.streams.get(helperId);
     this.streams.delete(helperId);
+    this.beats.delete(helperId);
+    if (this.beats.size === 0) this.stopBeats();
     s?.destroy();
   }
 

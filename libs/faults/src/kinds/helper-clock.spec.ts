@@ -43,16 +43,19 @@ describe('the helper keeps the clock', () => {
     });
   });
 
-  it("hands the kind's steps to its helper with the arming's abort nonce, the instants shifted into the helper's clock", async () => {
+  it("hands the kind's steps to its helper with the arming's abort nonce and heartbeat, the instants shifted into the helper's clock", async () => {
     const schedule = jest.fn().mockResolvedValue({ exitCode: 0, stdout: '', stderr: '' });
     const engine = { helpers: { schedule } } as unknown as FaultEngine;
-    await helperSchedule<FaultSpec, typeof steps, unknown>({ steps: (p) => p.armed!, details: () => ({}) }).handOver(
-      engine,
-      prepared,
-      at,
-      expireAt,
-    );
-    expect(schedule).toHaveBeenCalledWith(
+    const hand = (a: typeof at & { heartbeatMs?: number }) =>
+      helperSchedule<FaultSpec, typeof steps, unknown>({ steps: (p) => p.armed!, details: () => ({}) }).handOver(
+        engine,
+        prepared,
+        a,
+        expireAt,
+      );
+    await hand(at);
+    await hand({ ...at, heartbeatMs: 10_000 });
+    const handed = [
       'helper',
       at.applyAt.getTime() + 250,
       at.revertAt.getTime() + 250,
@@ -60,6 +63,10 @@ describe('the helper keeps the clock', () => {
       steps.apply,
       steps.undo,
       '0123456789abcdef',
-    );
+    ];
+    expect(schedule.mock.calls).toEqual([
+      [...handed, undefined],
+      [...handed, 10_000],
+    ]);
   });
 });

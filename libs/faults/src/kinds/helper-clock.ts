@@ -57,7 +57,7 @@ export function helperPlanClock<S extends FaultSpec, A, D>(
   const hand = async (
     engine: FaultEngine,
     prepared: PreparedOf<S, A>,
-    at: { applyAt: number; revertAt: number; expireAt: number },
+    at: { applyAt: number; revertAt: number; expireAt: number; heartbeatMs?: number },
     rolledBack: boolean,
   ) => {
     const r = await engine.helpers.handPlan(
@@ -97,6 +97,7 @@ export function helperPlanClock<S extends FaultSpec, A, D>(
             applyAt: at.applyAt.getTime() + shift,
             revertAt: at.revertAt.getTime() + shift,
             expireAt: expireAt + shift,
+            heartbeatMs: at.heartbeatMs,
           },
           false,
         );
