@@ -18,6 +18,7 @@ const KIND_FILES = [
   'process-kill-docker',
   'netem-docker',
   'rollback-redis-loss',
+  'rollback-sigkill-steps',
 ];
 /** The kinds whose SIGKILL trial a sample takes two of (tools/lab/trial-faults.ts). */
 const SIGKILL_KINDS = ['netem', 'blackhole', 'process-kill', 'disk-fill', 'stress', 'dns', 'partition'];

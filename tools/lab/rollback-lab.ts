@@ -284,6 +284,32 @@ export class RollbackLab {
 
   /** Creates a GameDay with `fault` on the lab target and runs it now; returns the run id. */
   async runNow(label: string, target: LabTarget, fault: TrialFault, durations: TrialDurations): Promise<string> {
+    const peer = this.watchOnly(target, fault);
+    return this.startRun(label, target, fault.label, { fault: fault.spec(target.name, peer) }, durations);
+  }
+
+  /**
+   * A run of one experiment with `steps` on one target (each step one of the trial faults, at its
+   * offset for its duration). The target is watched as for the first step's fault.
+   */
+  async runSteps(
+    label: string,
+    target: LabTarget,
+    steps: { name: string; at: string; duration: string; fault: TrialFault }[],
+    durations: TrialDurations,
+  ): Promise<string> {
+    const peer = this.watchOnly(target, steps[0].fault);
+    const body = steps.map((s) => ({
+      name: s.name,
+      at: s.at,
+      duration: s.duration,
+      fault: s.fault.spec(target.name, peer),
+    }));
+    return this.startRun(label, target, steps.map((s) => s.name).join('+'), { steps: body }, durations);
+  }
+
+  /** Watches `target` alone, as `fault` shows (the probe it needs); the peer it may act against. */
+  private watchOnly(target: LabTarget, fault: TrialFault): TrialPeer | undefined {
     // only the target under test is watched: each watched request costs the guest a process
     for (const t of this.targets) if (t !== target) t.watcher.pause();
     const other = this.targets.find((t) => t !== target);
@@ -293,6 +319,16 @@ export class RollbackLab {
     const probe = fault.probePath?.(peer);
     target.watcher.aim(target.baseUrl + (probe ?? '/index.html'), probe ? 1 : Infinity);
     target.watcher.start();
+    return peer;
+  }
+
+  private async startRun(
+    label: string,
+    target: LabTarget,
+    experiment: string,
+    faults: { fault: unknown } | { steps: unknown[] },
+    durations: TrialDurations,
+  ): Promise<string> {
     const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
     const created = await this.http
       .post('/api/v1/gamedays')
@@ -303,12 +339,12 @@ export class RollbackLab {
         schedule: { at: new Date(Date.now() + 3_600_000).toISOString() },
         experiments: [
           {
-            name: fault.label,
+            name: experiment,
             hypothesis: {
               description: 'the target answers through the fault',
               probes: [{ name: 'target', url: target.url, timeoutMs: 2_000, interval: '1s' }],
             },
-            fault: fault.spec(target.name, peer),
+            ...faults,
             durations: {
               arming: durations.arming,
               baseline: durations.baseline,

@@ -167,6 +167,14 @@ export class PrismaLeaseRepository implements LeaseRepository {
     return this.prisma.activeFault.count({ where: { runId, experimentIndex } });
   }
 
+  async listForExperiment(runId: string, experimentIndex: number): Promise<FaultLease[]> {
+    const rows = await this.prisma.activeFault.findMany({
+      where: { runId, experimentIndex },
+      orderBy: { createdAt: 'asc' },
+    });
+    return rows.map(toLease);
+  }
+
   countOpenForRun(runId: string): Promise<number> {
     return this.prisma.activeFault.count({ where: { runId, revertedAt: null } });
   }

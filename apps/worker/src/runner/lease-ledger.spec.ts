@@ -9,7 +9,7 @@ import {
   type PreparedFault,
   type RevertOutcome,
 } from '@gameday/core';
-import { LeaseLedger, revertInstant } from './lease-ledger';
+import { LeaseLedger, revertInstant, revertReason } from './lease-ledger';
 
 const T = (s: number) => new Date(Date.UTC(2026, 11, 2, 10, 0, s));
 
@@ -28,6 +28,15 @@ describe('revertInstant', () => {
   it("records the driver's instant when it removed the fault now", () => {
     expect(revertInstant({ outcome: 'reverted', at: T(9) }, { known: { at: T(3), reason: 'abort' } })).toEqual(T(9));
     expect(revertInstant({ outcome: 'already_gone', at: T(9) }, { timeline: { state: 'applied' } })).toEqual(T(9));
+  });
+});
+
+describe('revertReason', () => {
+  it('is the asker’s reason, unless the fault was never begun or its watchdog took it out', () => {
+    expect(revertReason({}, 'planned_end')).toBe('planned_end');
+    // a step its helper did not begin for want of the worker's heartbeat stays "not begun" on record
+    expect(revertReason({ notBegun: true }, 'planned_end')).toBe('no_heartbeat');
+    expect(revertReason({ removedBy: 'watchdog' }, 'planned_end')).toBe('watchdog_deadline');
   });
 });
 

@@ -44,7 +44,8 @@ export function revertInstant(
  * is `watchdog_deadline`, whoever came to look afterwards (as a helper's clock is `helper_…`);
  * otherwise the reason of the revert that removed it.
  */
-export function revertReason(result: Pick<RevertResult, 'removedBy'>, reason: string): string {
+export function revertReason(result: Pick<RevertResult, 'removedBy' | 'notBegun'>, reason: string): string {
+  if (result.notBegun) return NO_HEARTBEAT;
   return result.removedBy === 'watchdog' ? 'watchdog_deadline' : reason;
 }
 

@@ -1,42 +1,54 @@
-import { describeGate, gatePlan, NO_HEARTBEAT, type GateResult, type StepResult } from '@gameday/core';
+import { describeGate, gatePlan, NO_HEARTBEAT, stepPlan, type GateResult, type StepResult } from '@gameday/core';
 import type { ExperimentContext } from './experiment-context';
 
 /**
- * Each step's plan against what happened to it, for the report. A step cut short (an abort, a
- * failure) was not confirmed in its lane: its leases say whether its helper had applied it.
+ * Each step of the plan against what happened to it, for the report. A step cut short (an abort, a
+ * failure) was not confirmed in its lane: its leases say whether its helper had applied it. A run
+ * taken over after its worker died knows only the steps with open leases: every lease of the
+ * experiment, open or closed, says what became of the others (over before the takeover, or never
+ * begun).
  */
 export async function stepResults(ctx: ExperimentContext): Promise<StepResult[]> {
   const aborted = ctx.control.aborted;
-  return Promise.all(
-    ctx.steps.map(async (s): Promise<StepResult> => {
-      const rows = (await Promise.all(s.leases.map((l) => ctx.deps.leases.get(l.id).catch(() => null)))).filter(
-        (r) => r !== null,
-      );
-      const applied = rows.flatMap((r) => (r.injectedAt ? [r.injectedAt.getTime()] : []));
-      const reverted = rows.flatMap((r) => (r.revertedAt ? [r.revertedAt.getTime()] : []));
-      const appliedAt = s.applied?.at.getTime() ?? (applied.length > 0 ? Math.min(...applied) : null);
-      const allOut = rows.length > 0 && reverted.length === rows.length;
-      const cutShort = aborted ? 'aborted' : 'failed';
-      // its helpers did not begin it: no worker drove the run when it was due
-      const unbegun = rows.length > 0 && rows.every((r) => !r.injectedAt && r.revertReason === NO_HEARTBEAT);
-      return {
-        name: s.name ?? '',
-        kind: s.fault.kind,
-        plannedStart: s.injectAt,
-        plannedEnd: s.revertAt,
-        appliedAt,
-        revertedAt: s.reverted?.at.getTime() ?? (appliedAt !== null && allOut ? Math.max(...reverted) : null),
-        injectionSkewMs: s.applied?.skewMs ?? null,
-        revertSkewMs: s.reverted?.skewMs ?? null,
-        outcome: s.reverted ? 'completed' : appliedAt !== null ? cutShort : aborted || unbegun ? 'not_begun' : 'failed',
-        targets: [
-          ...new Set(
-            [...s.prepared, ...s.leases].map((x) => ('target' in x ? x.target.containerName : x.containerName)),
-          ),
-        ],
-      };
-    }),
-  );
+  const all = await ctx.deps.leases.listForExperiment(ctx.runId, ctx.index).catch(() => null);
+  return stepPlan(ctx.exp).map((planned): StepResult => {
+    const s = ctx.steps.find((x) => x.name === planned.name);
+    const rows = all ? all.filter((r) => (r.details?.step ?? null) === planned.name) : (s?.leases ?? []);
+    const applied = rows.flatMap((r) => (r.injectedAt ? [r.injectedAt.getTime()] : []));
+    const reverted = rows.flatMap((r) => (r.revertedAt ? [r.revertedAt.getTime()] : []));
+    const appliedAt = s?.applied?.at.getTime() ?? (applied.length > 0 ? Math.min(...applied) : null);
+    const allOut = rows.length > 0 && reverted.length === rows.length;
+    // its helpers did not begin it: no worker drove the run when it was due
+    const unbegun = rows.length > 0 && rows.every((r) => !r.injectedAt && r.revertReason === NO_HEARTBEAT);
+    // in place, and out: confirmed here, or (a step this worker did not hold) ended by another layer
+    const completed = !!s?.reverted || (!s && appliedAt !== null && allOut && !aborted);
+    const outcome: StepResult['outcome'] = completed
+      ? 'completed'
+      : appliedAt !== null
+        ? aborted
+          ? 'aborted'
+          : 'failed'
+        : aborted || unbegun || rows.length === 0
+          ? 'not_begun'
+          : 'failed';
+    const plannedStart = ctx.ep.injectAt + planned.offsetMs;
+    return {
+      name: planned.name ?? '',
+      kind: planned.fault.kind,
+      plannedStart,
+      plannedEnd: plannedStart + planned.durationMs,
+      appliedAt,
+      revertedAt: s?.reverted?.at.getTime() ?? (appliedAt !== null && allOut ? Math.max(...reverted) : null),
+      injectionSkewMs: s?.applied?.skewMs ?? null,
+      revertSkewMs: s?.reverted?.skewMs ?? null,
+      outcome,
+      targets: [
+        ...new Set(
+          [...(s?.prepared ?? []), ...rows].map((x) => ('target' in x ? x.target.containerName : x.containerName)),
+        ),
+      ],
+    };
+  });
 }
 
 /** Each gate step's outcome; a run resumed by another executor did not judge its gates. */

@@ -146,6 +146,8 @@ export interface RevertResult {
    * fault; `at` is then the watchdog's instant). The ledger records it as the revert's reason.
    */
   removedBy?: 'watchdog';
+  /** the helper had not begun the plan: no worker's heartbeat came in time, nothing was applied */
+  notBegun?: true;
 }
 
 export type AbortPath = 'stdin' | 'signal';

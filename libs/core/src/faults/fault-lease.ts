@@ -105,6 +105,8 @@ export interface LeaseRepository {
   listActive(): Promise<FaultLease[]>;
   /** Any lease (open or closed) of one experiment: a run that armed it once never arms it again. */
   countForExperiment(runId: string, experimentIndex: number): Promise<number>;
+  /** Every lease (open or closed) of one experiment, oldest first: what its report lists. */
+  listForExperiment(runId: string, experimentIndex: number): Promise<FaultLease[]>;
   countOpenForRun(runId: string): Promise<number>;
   get(id: string): Promise<FaultLease | null>;
 }
@@ -152,6 +154,11 @@ export class InMemoryLeaseRepository implements LeaseRepository {
   }
   async countForExperiment(runId: string, experimentIndex: number): Promise<number> {
     return [...this.rows.values()].filter((r) => r.runId === runId && r.experimentIndex === experimentIndex).length;
+  }
+  async listForExperiment(runId: string, experimentIndex: number): Promise<FaultLease[]> {
+    return [...this.rows.values()]
+      .filter((r) => r.runId === runId && r.experimentIndex === experimentIndex)
+      .map((r) => ({ ...r }));
   }
   async countOpenForRun(runId: string): Promise<number> {
     return [...this.rows.values()].filter((r) => r.runId === runId && !r.revertedAt).length;

@@ -1,4 +1,4 @@
-import { FaultStepError, type AbortPath, type FaultLease, type RevertResult } from '@gameday/core';
+import { FaultStepError, NO_HEARTBEAT, type AbortPath, type FaultLease, type RevertResult } from '@gameday/core';
 import type { FaultEngine } from './fault-engine';
 import { isAbortNonce, parseKeyValues } from './helper-protocol';
 import { HelperRunner } from './step-runner';
@@ -41,7 +41,7 @@ export async function helperRevert(
   lease: FaultLease,
   helperId: string,
   reason: string,
-): Promise<{ runner: HelperRunner; kv: Record<string, string>; at: Date }> {
+): Promise<{ runner: HelperRunner; kv: Record<string, string>; at: Date; unbegun: { notBegun?: true } }> {
   const runner = new HelperRunner(engine.docker, helperId);
   const r = await runner.run([
     'gameday-helper',
@@ -54,7 +54,9 @@ export async function helperRevert(
     kv.was === 'reverted' && /^[1-9]\d*$/.test(kv.reverted_at ?? '')
       ? new Date(Number(kv.reverted_at) - (lease.details?.clockCorrectionMs ?? 0))
       : engine.now();
-  return { runner, kv, at };
+  // a plan the helper cancelled for want of the worker's heartbeat was never applied: the ledger says so
+  const unbegun = kv.was === 'cancelled' && kv.revert_reason === NO_HEARTBEAT ? { notBegun: true as const } : {};
+  return { runner, kv, at, unbegun };
 }
 
 const STILL_ON: ReadonlySet<string> = new Set(['armed', 'applying', 'applied']);
@@ -111,7 +113,7 @@ export async function revertHelperPlan(
       return notRunning(`the helper of ${lease.containerName} cannot be entered (its target restarted)`);
     throw error;
   }
-  const { kv, at } = answer;
+  const { kv, at, unbegun } = answer;
   if (STILL_ON.has(kv.state))
     throw new Error(`the helper of ${lease.containerName} is still ${kv.state} after its revert`);
   // the helper names the way it was told: `signal` (USR2) or `stdin` (the abort line)
@@ -121,5 +123,6 @@ export async function revertHelperPlan(
     at,
     details: await details(helper.Id),
     ...(abortPath ? { abortPath } : {}),
+    ...unbegun,
   };
 }

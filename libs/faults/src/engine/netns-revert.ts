@@ -49,7 +49,7 @@ export async function revertInNetns(
       ...told,
     };
   if (helper?.State?.Running) {
-    const { runner, kv, at } = await helperRevert(engine, lease, helper.Id, reason);
+    const { runner, kv, at, unbegun } = await helperRevert(engine, lease, helper.Id, reason);
     // the helper names the way it was told: `signal` (USR2) or `stdin` (the abort line)
     const byUs = !!abortPath && kv.was === 'reverted' && kv.revert_reason === abortPath;
     await confirmReverted(engine, lease, runner);
@@ -64,7 +64,7 @@ export async function revertInNetns(
       return { outcome: 'already_gone', at: left, details: [`target_gone: ${moved}`], ...told };
     }
     const outcome = !byUs && (kv.was !== 'applied' || kv.undone === '0') ? 'already_gone' : 'reverted';
-    return { outcome, at, details: [], ...told };
+    return { outcome, at, details: [], ...told, ...unbegun };
   }
   // No live helper (removed, or the reaper after a crash): run the revert argv directly; each
   // deletes only what is ours, so a failure means "already gone". Never in a netns that is
