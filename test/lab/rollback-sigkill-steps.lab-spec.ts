@@ -133,6 +133,10 @@ describe('a multi-step run whose worker is SIGKILLed (Docker in user-mode-linux)
           pacedMs(lab.pace, 60_000),
           250,
         );
+        if (!run.result)
+          throw new Error(
+            `trial ${n}: run ${run.status} with no result (${run.error ?? 'no error'}); worker logs in ${lab.logDir}\n${await lab.timeline(runId)}`,
+          );
         const steps = (run.result as { experiments: { steps: { name: string; outcome: string }[] }[] }).experiments[0]
           .steps;
         const closed = await lab.prisma.activeFault.findMany({ where: { runId } });

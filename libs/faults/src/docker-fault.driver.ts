@@ -300,7 +300,8 @@ export class DockerFaultDriver implements FaultDriver {
   }
 
   async hasLiveHelper(lease: FaultLease): Promise<boolean> {
-    if (this.capabilities(lease).clock !== 'helper') return false;
+    const capabilities = this.capabilities(lease);
+    if (capabilities.clock !== 'helper' && !capabilities.guardedAtEnd) return false;
     return (await this.core.helperOf(lease))?.State?.Running === true;
   }
 

@@ -12,6 +12,7 @@ import {
   type WatchdogRecord,
 } from '@gameday/faults';
 import { LeaseLedger } from '../../../apps/worker/src/runner/lease-ledger';
+import { expiredLeases } from '../../../apps/worker/src/runner/lease-revert';
 import { waitFor } from '../../support/harness';
 import { sweepOnce, expireLeases } from '../../support/lease-reaper';
 
@@ -180,6 +181,28 @@ describe('with no revert from the worker, the watchdog brings the target back at
     // and says who took the fault out: its watchdog, not the revert that came to look
     expect((await leases.get(lease.id))!.revertReason).toBe('watchdog_deadline');
     expect(await exists(watchdog)).toBe(false);
+  });
+});
+
+describe('the backstops leave the planned end to a live watchdog', () => {
+  it('the reaper and the revert job wait 2 s after T1 for a pause whose watchdog runs, not racing it', async () => {
+    const t1 = Date.now() + 30_000;
+    const prepared = await arm('pause', t1);
+    const lease = await ledger.apply(driver, prepared);
+    try {
+      const ours = async (at: number) =>
+        (await expiredLeases(leases, driver, new Date(at))).filter((l) => l.id === lease.id).length;
+      // at T1 its watchdog unpauses it by the engine's clock: a backstop then would race it (the
+      // reaper's unpause at T1+1.2 s was recorded instead of the worker's or the watchdog's)
+      expect(await ours(t1 + 500)).toBe(0);
+      // its delay past, a watchdog that did not act is not waited for any longer
+      expect(await ours(t1 + 2_500)).toBe(1);
+      // a watchdog gone (removed, crashed): nothing guards the end, the backstops act at once
+      await docker.getContainer(prepared.helperContainerId!).remove({ force: true });
+      expect(await ours(t1 + 500)).toBe(1);
+    } finally {
+      await ledger.revert(driver, lease, 'test cleanup');
+    }
   });
 });
 

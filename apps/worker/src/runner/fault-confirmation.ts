@@ -29,8 +29,10 @@ export interface Confirmed {
   skewMs: number;
 }
 
-const notBegunMessage = (lease: FaultLease) =>
-  `not begun on ${lease.containerName}: its helper heard no worker's heartbeat within ${lease.details?.heartbeatMs ?? 'its timeout of'} ms before the start (nothing was applied)`;
+const notBegunMessage = (lease: FaultLease) => {
+  const within = lease.details?.heartbeatMs ? `${lease.details.heartbeatMs} ms` : 'its timeout';
+  return `not begun on ${lease.containerName}: its helper heard no worker's heartbeat within ${within} before the start (nothing was applied)`;
+};
 
 /** The step a lease is, with its planned instants, for the timeline and the report. */
 const stepData = (lease: FaultLease) => (lease.details?.step ? { step: lease.details.step } : {});

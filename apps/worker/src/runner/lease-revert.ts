@@ -11,9 +11,9 @@ import type { UnrecordedReverts } from './unrecorded-reverts';
 
 /**
  * The backstops (the delayed revert job, the reaper) act this long after a lease's planned end
- * when a helper guards it: at the end itself the helper is reverting by its own clock, and every
- * extra `docker exec` then competes with it, and with the system under test, for the engine's CPU.
- * A lease no live helper guards is reaped at once.
+ * when a helper guards it (or a container fault's watchdog): at the end itself that guard is
+ * reverting by its own clock, and every extra `docker exec` then competes with it, and with the
+ * system under test, for the engine's CPU. A lease nothing live guards is reaped at once.
  */
 export const BACKSTOP_DELAY_MS = 2_000;
 

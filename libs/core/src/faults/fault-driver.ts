@@ -283,7 +283,10 @@ export interface FaultDriver {
   revert(lease: FaultLease, reason: string): Promise<RevertOutcome>;
   /** Removes a prepared helper that was never applied (or whose fault is reverted). */
   release(prepared: PreparedFault | FaultLease): Promise<void>;
-  /** Whether a helper with its own clock guards this lease right now (then backstops may wait). */
+  /**
+   * Whether something of the lease's own takes the fault out at its expiry right now: a helper
+   * that keeps its clock, or a container fault's watchdog (then the backstops wait for it).
+   */
   hasLiveHelper?(lease: FaultLease): Promise<boolean>;
   /**
    * Takes over the lease's helper from a worker that died (a resumed run): its abort line and, when

@@ -25,6 +25,12 @@ export interface FaultCapabilities {
   verifiable: boolean;
   /** Whether the fault is re-checked during its window (a restarted target or another tool may undo it). */
   reverify: boolean;
+  /**
+   * Where the worker keeps the clock: whether the lease's own container (a container fault's
+   * watchdog) takes the fault out at the lease's expiry by itself while it runs, as a helper that
+   * keeps the clock does. The backstops then leave that moment to it instead of racing it.
+   */
+  guardedAtEnd?: boolean;
 }
 
 /** The kind's part of a lease draft (its details' `kindPart` is D); the engine, run and instants come from the dispatcher. */

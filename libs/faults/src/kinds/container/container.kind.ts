@@ -29,7 +29,8 @@ export function containerSteps(spec: ContainerFaultSpec, id: string): { apply: s
 export const containerKind: FaultKind<ContainerFaultSpec, ContainerArmed, ContainerLeasePart> = {
   name: 'container',
   dedupeNetns: false,
-  capabilities: () => ({ clock: 'worker', verifiable: false, reverify: false }),
+  // a pause, stop or kill has its watchdog (armed with it), which undoes it at the planned end
+  capabilities: () => ({ clock: 'worker', verifiable: false, reverify: false, guardedAtEnd: true }),
 
   dryRunTarget(_engine, spec, target) {
     const c = containerSteps(spec, target.containerId);
