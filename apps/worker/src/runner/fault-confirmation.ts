@@ -276,9 +276,12 @@ export class FaultConfirmation {
     return latest === 0 ? null : { at: new Date(latest), skewMs: worst };
   }
 
-  /** A step its helper did not begin (no worker drove the run in time): closed, on record. */
+  /**
+   * A step its helper did not begin (no worker drove the run in time), on the run's record. Its
+   * lease is closed already: by the read of the helper's record that found it (the ledger's
+   * recordTimeline), or by whoever closed the row before this worker looked.
+   */
   private async notBegun(runId: string, lease: FaultLease, ep: ExperimentPlan): Promise<void> {
-    await this.ledger.reverted(lease.id, this.clock.now(), NO_HEARTBEAT);
     await this.runs.appendEvent(runId, {
       type: 'fault.not_begun',
       message: `${stepPrefix(lease.details?.step)}${notBegunMessage(lease)}`,
