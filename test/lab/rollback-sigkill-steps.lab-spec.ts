@@ -1,12 +1,14 @@
 // Lab tier, issue acceptance (scenarios): SIGKILL the worker that drives a multi-step run while its
-// first step is in place, with no other worker alive until the run's window is over. The first
+// first step is in place (odd trials 250 ms after T0, before the worker confirmed the step: the run
+// is still `injecting`; even ones once the host sees the step), with no other worker alive until
+// the run's window is over. The first
 // step (netem `delay 200ms`) must be gone by its own T1 + 5 s (its helper's clock); the second (a
 // blackhole rejecting port 80), due while no worker drives the run, must never begin: its helper
 // hears no heartbeat and records `no_heartbeat`, the host sees no refused connection in its window.
 // A worker started afterwards takes the run over and completes it with the step `not_begun`. (A
 // worker alive meanwhile takes a killed run over 10-15 s after the kill, the run queue's lock and
-// stalled check, and beats again: the steps due after that begin, see the integration tests.) GAMEDAY_LAB_STEPS_TRIALS runs (1 by default, sized for CI; the acceptance
-// figure is taken with 20). Real pieces only, as in tools/lab/sigkill-trials.ts.
+// stalled check, and beats again: the steps due after that begin, see the integration tests.)
+// GAMEDAY_LAB_STEPS_TRIALS runs (1 by default, sized for CI; the acceptance figure is taken with 20). Real pieces only, as in tools/lab/sigkill-trials.ts.
 import { isTerminal, type RunStatus } from '@gameday/core';
 import { pacedMs } from '../../tools/lab/lab-pace';
 import {
@@ -34,10 +36,14 @@ const STEPS = [
   { name: 'cut', at: '24s', duration: '6s', fault: second },
 ];
 const WINDOW_S = 30;
+/** a kill before the opening step is confirmed: the run taken over resumes `injecting` */
+const KILL_IN_INJECTING_MS = 250;
 
 interface Trial {
   n: number;
   killedAt: number;
+  /** the run's status when its worker died: where the worker that takes it over resumes it */
+  statusAtKill: string;
   t0: number;
   firstEnd: number;
   secondStart: number;
@@ -62,7 +68,7 @@ describe('a multi-step run whose worker is SIGKILLed (Docker in user-mode-linux)
   afterAll(async () => {
     if (trials.length) {
       const rows: FigureRow[] = trials.map((t) => ({
-        check: `trial ${t.n}: SIGKILL at T0+${t.killedAt - t.t0} ms`,
+        check: `trial ${t.n}: SIGKILL at T0+${t.killedAt - t.t0} ms (${t.statusAtKill})`,
         requested: `slow 0-8 s, cut 24-30 s`,
         expected: `slow gone by its T1+${DEADLINE_AFTER_END_MS} ms; cut never begun (no_heartbeat); nothing left`,
         measured: `slow gone T1${t.firstGoneAt === undefined ? ' ?' : `+${t.firstGoneAt - t.firstEnd}`} ms; refused in cut's window ${t.refusedInSecond}; cut's helper ${t.secondRecord}; steps ${t.outcomes}; leases ${t.leaseReasons}; residual ${t.residual.length}`,
@@ -109,10 +115,17 @@ describe('a multi-step run whose worker is SIGKILLed (Docker in user-mode-linux)
         const secondStart = cut.plannedAt!.getTime();
         const secondEnd = cut.expiresAt.getTime();
 
-        await waitFaultSeenFromHost(target, t0, first, 8_000, () => lab.timeline(runId));
+        // odd trials: right after T0, while the run is still `injecting` (its worker confirms the
+        // step from T0+500 ms on); even ones: once the host sees the first step
+        const inInjecting = n % 2 === 1;
+        if (inInjecting) await sleep(t0 + KILL_IN_INJECTING_MS - Date.now());
+        else await waitFaultSeenFromHost(target, t0, first, 8_000, () => lab.timeline(runId));
         const kill = await driver.kill('SIGKILL');
         const killedAt = Date.now();
         expect(kill.signal).toBe('SIGKILL');
+        const statusAtKill = (await lab.prisma.run.findUnique({ where: { id: runId } }))!.status;
+        // the step lands by its helper's clock all the same
+        if (inInjecting) await waitFaultSeenFromHost(target, t0, first, 8_000, () => lab.timeline(runId));
         await waitSlowedSince(target, killedAt, first);
         await waitGoneFromHost(target, t0, first, firstEnd + DEADLINE_AFTER_END_MS);
         const slowSeen = analyseWindow(target.watcher.between(t0 - 1_000, secondStart - 1_000), first);
@@ -143,6 +156,7 @@ describe('a multi-step run whose worker is SIGKILLed (Docker in user-mode-linux)
         const trial: Trial = {
           n,
           killedAt,
+          statusAtKill,
           t0,
           firstEnd,
           secondStart,
@@ -156,11 +170,12 @@ describe('a multi-step run whose worker is SIGKILLed (Docker in user-mode-linux)
         };
         trials.push(trial);
         process.stdout.write(
-          `trial ${n}: killed at T0+${killedAt - t0} ms; slow gone T1+${trial.firstGoneAt === undefined ? '?' : trial.firstGoneAt - firstEnd} ms; cut ${trial.secondRecord}, ${refused} refused in its window of ${inSecond.length} requests; run ${run.status}, steps ${trial.outcomes}; leases ${trial.leaseReasons}; standby ${standby.name}\n`,
+          `trial ${n}: killed at T0+${killedAt - t0} ms (${statusAtKill}); slow gone T1+${trial.firstGoneAt === undefined ? '?' : trial.firstGoneAt - firstEnd} ms; cut ${trial.secondRecord}, ${refused} refused in its window of ${inSecond.length} requests; run ${run.status}, steps ${trial.outcomes}; leases ${trial.leaseReasons}; standby ${standby.name}\n`,
         );
         if (run.status !== 'completed') process.stdout.write(`${await lab.timeline(runId)}\n`);
 
         expect(killedAt).toBeLessThan(firstEnd);
+        if (inInjecting) expect(statusAtKill).toBe('injecting');
         expect(trial.firstGoneAt).toBeDefined();
         expect(trial.firstGoneAt!).toBeLessThanOrEqual(firstEnd + DEADLINE_AFTER_END_MS);
         // the step not begun never began: nothing refused, its helper says why, so do the run and the ledger

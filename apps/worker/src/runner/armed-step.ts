@@ -25,6 +25,8 @@ export interface ArmedStep {
   leases: FaultLease[];
   applied: Confirmed | null;
   reverted: Confirmed | null;
+  /** its helpers did not begin it (no worker's heartbeat when it was due): nothing to end */
+  notBegun: boolean;
 }
 
 /** The experiment's plan with the step's own instants: what confirmation measures skews against. */
@@ -73,6 +75,7 @@ export function stepsFromLedger(exp: StepsSource, ep: ExperimentPlan, leases: Fa
       leases: leases.filter((l) => (l.details?.step ?? null) === s.name),
       applied: null,
       reverted: null,
+      notBegun: false,
     }))
     .filter((s) => s.leases.length > 0);
 }

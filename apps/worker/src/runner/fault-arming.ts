@@ -69,6 +69,7 @@ export class FaultArming {
           leases: [],
           applied: null,
           reverted: null,
+          notBegun: false,
         };
         steps.push(step);
         await this.prepareStep(runId, exp, index, step, prepared, control);

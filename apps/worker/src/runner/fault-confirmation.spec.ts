@@ -364,11 +364,47 @@ describe('a step its helper did not begin for want of a worker’s heartbeat', (
     expect(driver.asked).not.toContain('revert');
   }, 20_000);
 
-  it('at its T0 fails the step with that reason, not as a fault that failed to apply', async () => {
-    const { lease, confirmation, ep } = await setup(unbegun() as unknown as RestartingEngine);
+  it('at its T0 is put on record as not begun, not failed as a fault that did not apply', async () => {
+    // a run taken over too late for its opening step ended failed, with no result
+    const { ledger, lease, events, confirmation, ep } = await setup(unbegun() as unknown as RestartingEngine);
 
-    await expect(confirmation.injected('run-1', [lease], ep, 'network')).rejects.toThrow(
-      /not begun on target: its helper heard no worker's heartbeat/,
-    );
+    await expect(confirmation.injected('run-1', [lease], ep, 'network')).resolves.toBeNull();
+    expect(events.map((e) => e.type)).toEqual(['fault.not_begun']);
+    expect(events[0].message).toMatch(/not begun on target: its helper heard no worker's heartbeat/);
+    expect((await ledger.get(lease.id))!).toMatchObject({ revertReason: 'no_heartbeat' });
+    expect((await ledger.get(lease.id))!.injectedAt).toBeFalsy();
+  }, 20_000);
+});
+
+describe('FaultConfirmation.injected of a step its helper applied and removed before anyone looked (a run taken over)', () => {
+  // A worker killed between a step's T0 and its confirmation leaves the run `injecting`; the worker
+  // that takes it over (10-15 s later) finds the helper's record `reverted` when the step was shorter
+  // than that: applied by its clock and out again by it, as planned. A lab trial's run ended failed
+  // with no result on "was not applied (helper state reverted)".
+  const appliedAt = new Date(Date.now() - 4_000);
+  const revertedAt = new Date(Date.now() - 1_000);
+  const outAgain = () => ({
+    engine: 'engine-a',
+    verified: 0,
+    async readTimeline(): Promise<HelperTimeline> {
+      return { state: 'reverted', appliedAt, revertedAt, revertReason: 'scheduled' };
+    },
+    async verify() {
+      this.verified++;
+      return { ok: false, reasons: ['missing'] };
+    },
+  });
+
+  it('confirms it as applied at the helper’s instant, with nothing to check', async () => {
+    const driver = outAgain();
+    const { ledger, lease, events, confirmation, ep } = await setup(driver as unknown as RestartingEngine);
+
+    const confirmed = await confirmation.injected('run-1', [lease], ep, 'network');
+
+    expect(confirmed).toMatchObject({ at: appliedAt, unverified: [] });
+    expect((await ledger.get(lease.id))!.injectedAt).toEqual(appliedAt);
+    expect(events.map((e) => e.type)).toEqual(['fault.applied']);
+    expect(events[0].message).toMatch(/removed again by its helper's clock/);
+    expect(driver.verified).toBe(0);
   }, 20_000);
 });

@@ -54,7 +54,10 @@ export class FaultConfirmation {
     this.ledger = new LeaseLedger(leases, clock);
   }
 
-  /** Throws when a fault was not applied; returns the verification failures to act on. */
+  /**
+   * Throws when a fault was not applied; returns the verification failures to act on, or null when
+   * none of the leases began (each recorded as not begun).
+   */
   async injected(
     runId: string,
     leases: FaultLease[],
@@ -68,22 +71,29 @@ export class FaultConfirmation {
     for (const lease of leases) {
       const timeline = await waitWhile(this.clock, this.driver, this.ledger, lease, ['armed', 'applying'], ep.injectAt);
       if (notBegunForHeartbeat(timeline)) {
+        // no worker drove the run when it was due (its worker died; the one that took the run over
+        // came too late): on record as not begun, and the run goes on with what did begin
         this.metrics.faultInjections.inc({ result: 'failed', reason: NO_HEARTBEAT });
-        throw new Error(`${stepPrefix(lease.details?.step)}${notBegunMessage(lease)}`);
+        await this.notBegun(runId, lease, ep, 'injecting');
+        continue;
       }
-      if (timeline.state !== 'applied' || !timeline.appliedAt) {
+      // applied by its helper's clock and out again by it (its T1 passed before anyone looked: a run
+      // taken over between a step's T0 and its confirmation): applied, with nothing left to check
+      const outAgain = timeline.state === 'reverted' && timeline.appliedAt !== undefined;
+      if (!outAgain && (timeline.state !== 'applied' || !timeline.appliedAt)) {
         this.metrics.faultInjections.inc({ result: 'failed', reason: timeline.state });
         throw new Error(
           `${stepPrefix(lease.details?.step)}the fault on ${lease.containerName} was not applied (helper state ${timeline.state}${timeline.error ? `: ${timeline.error}` : ''})`,
         );
       }
-      await this.ledger.applied(lease, timeline.appliedAt);
-      const skew = timeline.appliedAt.getTime() - ep.injectAt;
+      const appliedAt = timeline.appliedAt!;
+      await this.ledger.applied(lease, appliedAt);
+      const skew = appliedAt.getTime() - ep.injectAt;
       worst = Math.max(worst, skew);
-      latest = Math.max(latest, timeline.appliedAt.getTime());
+      latest = Math.max(latest, appliedAt.getTime());
       this.metrics.injectionSkew.observe({ action: 'inject' }, Math.max(0, skew) / 1000);
       this.metrics.faultInjections.inc({ result: 'ok', reason: faultKind });
-      const checked = faultCapabilities(lease).verifiable ? await this.check(lease) : undefined;
+      const checked = !outAgain && faultCapabilities(lease).verifiable ? await this.check(lease) : undefined;
       // A check that ends after the fault's own planned end (a 1 s step confirmed on a busy host)
       // finds it gone by its helper's clock, as planned: not a fault "not as intended", and no
       // reason to abort the run (CI aborted such a step that had been applied 40 ms after T0).
@@ -92,11 +102,11 @@ export class FaultConfirmation {
         unverified.push(`fault on ${lease.containerName} is not as intended: ${verified.reasons.join('; ')}`);
       await this.runs.appendEvent(runId, {
         type: 'fault.applied',
-        message: `${stepPrefix(lease.details?.step)}applied on ${lease.containerName} ${skew} ms after the planned instant${verified && !verified.ok ? `; verification failed: ${verified.reasons.join('; ')}` : ''}`,
+        message: `${stepPrefix(lease.details?.step)}applied on ${lease.containerName} ${skew} ms after the planned instant${outAgain ? "; removed again by its helper's clock before this worker looked" : ''}${verified && !verified.ok ? `; verification failed: ${verified.reasons.join('; ')}` : ''}`,
         phase: 'injecting',
         experimentIndex: ep.index,
         plannedAt: new Date(ep.injectAt),
-        at: timeline.appliedAt,
+        at: appliedAt,
         data: {
           leaseId: lease.id,
           ...stepData(lease),
@@ -107,7 +117,8 @@ export class FaultConfirmation {
         },
       });
     }
-    return { at: new Date(latest), skewMs: worst, unverified };
+    // none of them began: there is no instant to confirm
+    return latest === 0 ? null : { at: new Date(latest), skewMs: worst, unverified };
   }
 
   /**
@@ -184,7 +195,7 @@ export class FaultConfirmation {
       return row?.revertedAt ? row : null;
     };
     const recordClosed = async (lease: FaultLease, row: FaultLease & { revertedAt: Date }): Promise<void> => {
-      if (row.revertReason === NO_HEARTBEAT && !row.injectedAt) return this.notBegun(runId, lease, ep);
+      if (row.revertReason === NO_HEARTBEAT && !row.injectedAt) return this.notBegun(runId, lease, ep, 'rolling_back');
       const skew = row.revertedAt.getTime() - ep.revertAt;
       worst = Math.max(worst, skew);
       latest = Math.max(latest, row.revertedAt.getTime());
@@ -220,7 +231,7 @@ export class FaultConfirmation {
           ? await waitWhile(this.clock, this.driver, this.ledger, lease, ['applied'], ep.revertAt)
           : UNKNOWN;
       if (notBegunForHeartbeat(timeline)) {
-        await this.notBegun(runId, lease, ep);
+        await this.notBegun(runId, lease, ep, 'rolling_back');
         continue;
       }
       // revert() is idempotent: after the helper's own revert it confirms nothing of ours is left.
@@ -281,11 +292,16 @@ export class FaultConfirmation {
    * lease is closed already: by the read of the helper's record that found it (the ledger's
    * recordTimeline), or by whoever closed the row before this worker looked.
    */
-  private async notBegun(runId: string, lease: FaultLease, ep: ExperimentPlan): Promise<void> {
+  private async notBegun(
+    runId: string,
+    lease: FaultLease,
+    ep: ExperimentPlan,
+    phase: 'injecting' | 'rolling_back',
+  ): Promise<void> {
     await this.runs.appendEvent(runId, {
       type: 'fault.not_begun',
       message: `${stepPrefix(lease.details?.step)}${notBegunMessage(lease)}`,
-      phase: 'rolling_back',
+      phase,
       experimentIndex: ep.index,
       plannedAt: new Date(lease.plannedAt?.getTime() ?? ep.injectAt),
       data: { leaseId: lease.id, ...stepData(lease), reason: NO_HEARTBEAT },

@@ -22,6 +22,7 @@ function setup(steps: { name: string; from: number; to: number; clock: 'worker' 
     leases: s.clock === 'helper' ? [lease(s.name)] : [],
     applied: null,
     reverted: null,
+    notBegun: false,
   }));
   const at = () => Date.now() - t0;
   const ctx = {
@@ -122,6 +123,29 @@ describe('StepLanes', () => {
     await lanes.opening;
     await lanes.settled;
     expect(control.aborted).toMatchObject({ trigger: 'verification', reason: 'step "broken": the target is gone' });
+  });
+
+  it('a step its helpers did not begin (no heartbeat) is left on record: the run goes on, nothing to end', async () => {
+    const { ctx, control, log, armed } = setup([
+      { name: 'first', from: 0, to: 100, clock: 'helper' },
+      { name: 'later', from: 50, to: 150, clock: 'helper' },
+    ]);
+    // the confirmation found no lease of `first` begun (it records them as not begun)
+    (ctx.deps.confirm as unknown as { injected: unknown }).injected = async (_r: string, leases: FaultLease[]) => {
+      for (const l of leases) log.push(`confirm-applied ${l.details!.step}`);
+      return leases[0].details!.step === 'first' ? null : { at: new Date(), skewMs: 0, unverified: [] };
+    };
+    const lanes = new StepLanes(ctx);
+    await lanes.opening;
+    await lanes.settled;
+    expect(control.aborted).toBeUndefined();
+    expect(names(log, 'confirm-applied')).toEqual(['first', 'later']);
+    // only the step in place is ended in its lane
+    expect(names(log, 'revert')).toEqual(['later']);
+    expect(armed.map((s) => [s.notBegun, s.reverted !== null])).toEqual([
+      [true, false],
+      [false, true],
+    ]);
   });
 
   it('stop() (the run failed) ends the lanes: no step begins any more', async () => {

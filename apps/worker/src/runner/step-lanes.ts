@@ -44,7 +44,7 @@ export class StepLanes {
         )
           return;
       } else await this.fire(s);
-      if (s.revertAt < ctx.ep.revertAt) await this.end(s);
+      if (s.revertAt < ctx.ep.revertAt && !s.notBegun) await this.end(s);
     });
     // a lane that fails after the window opened stops the run through its abort: its other
     // steps and every fault in place come out the abort's way
@@ -87,6 +87,11 @@ export class StepLanes {
     // their commands are on record like the helper's (reports show what ran where)
     await deps.arming.announce(runId, direct, planOf(ep, step), this.ctx.prepared);
     const confirmed = await deps.confirm.injected(runId, step.leases, planOf(ep, step), step.fault.kind);
+    // on record as not begun (no worker drove the run when it was due): the run goes on without it
+    if (!confirmed && step.leases.length > 0) {
+      step.notBegun = true;
+      return;
+    }
     step.applied = confirmed;
     for (const l of step.leases) this.ctx.live.add(l.id);
     for (const reason of confirmed?.unverified ?? [])

@@ -11,7 +11,7 @@ export async function rollingBack(ctx: ExperimentContext): Promise<Step> {
   const open = unendedLeases(ctx);
   const confirmed = [];
   // each step that ends with the window, confirmed as itself (its report line says when it ended)
-  for (const step of ctx.steps.filter((s) => !s.reverted && s.leases.length > 0)) {
+  for (const step of ctx.steps.filter((s) => !s.reverted && !s.notBegun && s.leases.length > 0)) {
     step.reverted = await deps.confirm.reverted(runId, step.leases, planOf(ep, step), 'planned_end', ctx.early);
     confirmed.push(step.reverted);
   }
