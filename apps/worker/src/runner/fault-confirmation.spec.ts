@@ -408,3 +408,84 @@ describe('FaultConfirmation.injected of a step its helper applied and removed be
     expect(driver.verified).toBe(0);
   }, 20_000);
 });
+
+describe("a container fault's planned end is its watchdog's", () => {
+  // The worker stood the watchdog down at T1 and unpaused from here: 8.5-11 s late in the lab's busy
+  // guest (bad-afternoon's database-frozen step), while the watchdog acts at T1 by itself.
+  async function guardedLease(guardExitsInMs: number) {
+    const ledger = new InMemoryLeaseRepository();
+    const t1 = Date.now() + 100;
+    const lease = await ledger.record({
+      experimentIndex: 0,
+      kind: 'container',
+      strategy: 'docker',
+      engine: 'engine-a',
+      containerId: 'db',
+      containerName: 'db',
+      helperContainerId: 'watchdog',
+      applyArgv: [['docker', 'pause']],
+      revertArgv: [['docker', 'unpause']],
+      expiresAt: new Date(t1),
+    });
+    const actedAt = new Date(t1 + guardExitsInMs);
+    const asked: number[] = [];
+    const driver = {
+      engine: 'engine-a',
+      async hasLiveHelper() {
+        return Date.now() < actedAt.getTime();
+      },
+      async revert(): Promise<RevertOutcome> {
+        asked.push(Date.now());
+        // as the container kind answers once its watchdog acted: the watchdog's instant
+        return { reverted: true, result: { outcome: 'reverted', at: actedAt, removedBy: 'watchdog' } };
+      },
+    };
+    const events: { type: string }[] = [];
+    const confirmation = new FaultConfirmation(
+      driver as unknown as FaultDriver,
+      ledger,
+      { appendEvent: async (_: string, e: { type: string }) => events.push(e) } as unknown as RunRepository,
+      createMetrics({ registry: new Registry() }),
+      systemClock,
+    );
+    const now = Date.now();
+    const ep: ExperimentPlan = {
+      index: 0,
+      armAt: now - 20_000,
+      arming: 'spec',
+      baselineAt: now - 15_000,
+      injectAt: now - 5_000,
+      revertAt: t1,
+      endAt: t1 + 10_000,
+    };
+    return { ledger, lease, asked, actedAt, confirmation, ep, t1 };
+  }
+
+  it('is left to a live watchdog at T1, and confirmed once it acted: its instant on record', async () => {
+    const { ledger, lease, asked, actedAt, confirmation, ep, t1 } = await guardedLease(400);
+    await new Promise((r) => setTimeout(r, t1 - Date.now()));
+
+    expect((await confirmation.revertAtPlannedEnd([lease])).size).toBe(0);
+    expect(asked).toEqual([]);
+    const confirmed = await confirmation.reverted('run-1', [lease], ep, 'planned_end');
+
+    expect(asked).toHaveLength(1);
+    expect(asked[0]).toBeGreaterThanOrEqual(actedAt.getTime());
+    expect(confirmed!.at).toEqual(actedAt);
+    expect((await ledger.get(lease.id))!.revertedAt).toEqual(actedAt);
+  }, 20_000);
+
+  it('is reverted from here when no watchdog runs, and when it has not acted within its grace', async () => {
+    const gone = await guardedLease(-1_000);
+    await new Promise((r) => setTimeout(r, gone.t1 - Date.now()));
+    expect((await gone.confirmation.revertAtPlannedEnd([gone.lease])).size).toBe(1);
+
+    const stuck = await guardedLease(60_000);
+    const confirmed = await stuck.confirmation.reverted('run-1', [stuck.lease], stuck.ep, 'planned_end');
+    expect(stuck.asked).toHaveLength(1);
+    // asked after the grace (T1 + 2 s), not after the watchdog's minute
+    expect(stuck.asked[0] - stuck.t1).toBeGreaterThanOrEqual(1_900);
+    expect(stuck.asked[0] - stuck.t1).toBeLessThan(4_000);
+    expect(confirmed).not.toBeNull();
+  }, 20_000);
+});

@@ -15,7 +15,7 @@ import type { GameDayMetrics } from '@gameday/metrics';
 import { stepPrefix } from './armed-step';
 import { LeaseLedger, notBegunForHeartbeat, revertInstant, revertReason } from './lease-ledger';
 import { REVERT_CLAIM_MS } from './lease-revert';
-import { UNKNOWN, waitWhile, whileEngineAway } from './helper-waits';
+import { UNKNOWN, waitForGuard, waitWhile, whileEngineAway } from './helper-waits';
 
 export { ENGINE_WAIT_MS } from './helper-waits';
 
@@ -150,6 +150,26 @@ export class FaultConfirmation {
   }
 
   /**
+   * A fault's planned end: what no clock in the target takes out comes out from here, as in
+   * revertUnguarded, but a fault guarded at its end is left to its guard (a container fault's
+   * watchdog, which acts at that instant by the engine's clock; reverted() waits for it). Standing
+   * the watchdog down first to act from here took 8-11 s in the lab's busy guest, each inspect of
+   * its stand-down competing with the system under test, while the watchdog acts at T1.
+   */
+  async revertAtPlannedEnd(leases: FaultLease[]): Promise<Map<string, RevertResult>> {
+    const guarded = await Promise.all(leases.map((l) => this.guarded(l)));
+    return this.revertUnguarded(
+      leases.filter((_, i) => !guarded[i]),
+      'planned_end',
+    );
+  }
+
+  private async guarded(lease: FaultLease): Promise<boolean> {
+    if (!faultCapabilities(lease).guardedAtEnd) return false;
+    return (await this.driver.hasLiveHelper?.(lease).catch(() => false)) ?? false;
+  }
+
+  /**
    * An abort: every fault this worker holds comes out now, all at once, from memory, whoever keeps
    * its clock (a helper would wait for its T1; an armed step not begun is stood down before its T0).
    */
@@ -249,6 +269,8 @@ export class FaultConfirmation {
         await recordClosed(lease, { ...closedSince, revertedAt: closedSince.revertedAt });
         continue;
       }
+      // a guard acting at the planned end by itself is waited for, not raced: its record is the revert
+      if (!revert && faultCapabilities(lease).guardedAtEnd) await waitForGuard(this.clock, this.driver, lease);
       if (!revert) {
         const waited = await whileEngineAway(
           this.clock,

@@ -71,6 +71,24 @@ export async function whileEngineAway<T>(
   }
 }
 
+/** How long after its deadline (the lease's expiry) a guard is given to act and exit. */
+export const GUARD_ACT_MS = 2_000;
+/** each look is an inspect the engine pays for: a few per second, not a busy loop */
+const GUARD_LOOK_MS = 200;
+
+/**
+ * Waits while the lease's guard (a container fault's watchdog) still runs, until GUARD_ACT_MS after
+ * the lease's expiry: the guard acts at that instant by the engine's clock, then exits.
+ */
+export async function waitForGuard(clock: Clock, driver: FaultDriver, lease: FaultLease): Promise<void> {
+  const waitMs = lease.expiresAt.getTime() + GUARD_ACT_MS - clock.now().getTime();
+  if (waitMs <= 0) return;
+  // how long we wait is measured: a stepped wall clock must not lengthen it
+  const until = clock.monotonicMs() + waitMs;
+  while (clock.monotonicMs() < until && (await driver.hasLiveHelper?.(lease).catch(() => false)))
+    await new Promise((r) => setTimeout(r, GUARD_LOOK_MS));
+}
+
 /** Reads the helper's record (recording what it says) until it leaves the given states or the deadline passes. */
 export async function waitWhile(
   clock: Clock,

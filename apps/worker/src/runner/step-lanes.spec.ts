@@ -51,7 +51,7 @@ function setup(steps: { name: string; from: number; to: number; clock: 'worker' 
           for (const l of leases) log.push(`confirm-applied ${l.details!.step}`);
           return { at: new Date(), skewMs: 0, unverified: [] };
         },
-        revertUnguarded: async (leases: FaultLease[]) => {
+        revertAtPlannedEnd: async (leases: FaultLease[]) => {
           for (const l of leases) log.push(`revert ${l.details!.step} +${at()}`);
           return new Map();
         },

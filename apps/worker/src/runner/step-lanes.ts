@@ -109,7 +109,7 @@ export class StepLanes {
   private async end(step: ArmedStep): Promise<void> {
     const { deps, runId, ep } = this.ctx;
     await this.sleepUntil(step.revertAt);
-    const early = await deps.confirm.revertUnguarded(step.leases, 'planned_end');
+    const early = await deps.confirm.revertAtPlannedEnd(step.leases);
     step.reverted = await deps.confirm.reverted(runId, step.leases, planOf(ep, step), 'planned_end', early);
     for (const l of step.leases) this.ctx.live.delete(l.id);
     this.gauge(step, 0);

@@ -38,7 +38,7 @@ export async function observing(ctx: ExperimentContext): Promise<Step> {
     checkCostMs = deps.clock.monotonicMs() - began;
     nextCheckAt = nextReverifyAt(nowMs(ctx), checkCostMs);
   }
-  ctx.early = await deps.confirm.revertUnguarded(unendedLeases(ctx), 'planned_end');
+  ctx.early = await deps.confirm.revertAtPlannedEnd(unendedLeases(ctx));
   await ctx.state.to('rolling_back', {
     type: 'phase.rolling_back',
     message: 'rolling the fault back',
