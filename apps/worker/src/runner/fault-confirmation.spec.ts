@@ -46,6 +46,36 @@ class RestartingEngine {
   }
 }
 
+type RunEvent = { type: string; message: string; data?: unknown };
+
+/** The confirmation over a fake driver and the in-memory ledger, with the run's events it wrote. */
+function confirmationOver(driver: unknown, ledger: InMemoryLeaseRepository) {
+  const events: RunEvent[] = [];
+  const runs = { appendEvent: async (_: string, e: RunEvent) => events.push(e) };
+  const confirmation = new FaultConfirmation(
+    driver as FaultDriver,
+    ledger,
+    runs as unknown as RunRepository,
+    createMetrics({ registry: new Registry() }),
+    systemClock,
+  );
+  return { events, confirmation };
+}
+
+/** An experiment whose fault began 5 s before `revertAt` (its T1). */
+function planEndingAt(revertAt: number): ExperimentPlan {
+  const now = Date.now();
+  return {
+    index: 0,
+    armAt: now - 20_000,
+    arming: 'spec',
+    baselineAt: now - 15_000,
+    injectAt: now - 5_000,
+    revertAt,
+    endAt: revertAt + 10_000,
+  };
+}
+
 async function setup(driver: RestartingEngine) {
   const ledger = new InMemoryLeaseRepository();
   const lease: FaultLease = await ledger.record({
@@ -60,27 +90,9 @@ async function setup(driver: RestartingEngine) {
     revertArgv: [['tc', 'qdisc', 'del']],
     expiresAt: new Date(Date.now() + 60_000),
   });
-  const events: { type: string; message: string; data?: unknown }[] = [];
-  const runs = { appendEvent: async (_: string, e: (typeof events)[number]) => events.push(e) };
-  const confirmation = new FaultConfirmation(
-    driver as unknown as FaultDriver,
-    ledger,
-    runs as unknown as RunRepository,
-    createMetrics({ registry: new Registry() }),
-    systemClock,
-  );
+  const { events, confirmation } = confirmationOver(driver, ledger);
   // T1 is now: the first look at the helper is half a second later
-  const now = Date.now();
-  const ep: ExperimentPlan = {
-    index: 0,
-    armAt: now - 20_000,
-    arming: 'spec',
-    baselineAt: now - 15_000,
-    injectAt: now - 5_000,
-    revertAt: now,
-    endAt: now + 10_000,
-  };
-  return { ledger, lease, events, confirmation, ep };
+  return { ledger, lease, events, confirmation, ep: planEndingAt(Date.now()) };
 }
 
 describe('FaultConfirmation.reverted with an engine that does not answer', () => {
@@ -440,25 +452,8 @@ describe("a container fault's planned end is its watchdog's", () => {
         return { reverted: true, result: { outcome: 'reverted', at: actedAt, removedBy: 'watchdog' } };
       },
     };
-    const events: { type: string }[] = [];
-    const confirmation = new FaultConfirmation(
-      driver as unknown as FaultDriver,
-      ledger,
-      { appendEvent: async (_: string, e: { type: string }) => events.push(e) } as unknown as RunRepository,
-      createMetrics({ registry: new Registry() }),
-      systemClock,
-    );
-    const now = Date.now();
-    const ep: ExperimentPlan = {
-      index: 0,
-      armAt: now - 20_000,
-      arming: 'spec',
-      baselineAt: now - 15_000,
-      injectAt: now - 5_000,
-      revertAt: t1,
-      endAt: t1 + 10_000,
-    };
-    return { ledger, lease, asked, actedAt, confirmation, ep, t1 };
+    const { confirmation } = confirmationOver(driver, ledger);
+    return { ledger, lease, asked, actedAt, confirmation, ep: planEndingAt(t1), t1 };
   }
 
   it('is left to a live watchdog at T1, and confirmed once it acted: its instant on record', async () => {
