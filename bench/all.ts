@@ -1,10 +1,10 @@
-// `npm run bench`: the four benches one after the other (timing in the lab, load throughput,
+// `npm run bench`: the five benches one after the other (timing and steps in the lab, load throughput,
 // scale, soak), their output passed through, then one JSON line holding the figures of each.
 // BENCH_ONLY=timing,scale picks some; each bench's own environment variables apply.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 
-const BENCHES = ['timing', 'throughput', 'scale', 'soak'] as const;
+const BENCHES = ['timing', 'steps', 'throughput', 'scale', 'soak'] as const;
 type BenchName = (typeof BENCHES)[number];
 
 function selected(): BenchName[] {

@@ -32,16 +32,27 @@
 // BENCH_BASELINE (default 30), BENCH_ABORTS (default 20), BENCH_SIGNAL_ABORTS (default 5),
 // BENCH_ABORT_AFTER_MS (default 1500),
 // BENCH_LEAD_MS (default 6000), GAMEDAY_LAB_* as for the lab tier.
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import Docker from 'dockerode';
-import { InMemoryLeaseRepository, type AbortPath, type FaultLease, type PreparedFault } from '@gameday/core';
-import { DockerFaultDriver, ensureHelperImage, execInContainer } from '@gameday/faults';
+import { InMemoryLeaseRepository, type AbortPath, type PreparedFault } from '@gameday/core';
+import { DockerFaultDriver, execInContainer } from '@gameday/faults';
 import { LeaseLedger } from '../apps/worker/src/runner/lease-ledger';
-import { ensureLabTargetImage } from '../tools/lab/lab-images';
-import { EchoStream, faultSeenAt } from './echo-stream';
-import { quantile } from '../tools/lab/stats';
-import { startUmlDocker, type UmlDocker } from '../tools/lab/uml-docker';
+import { type EchoStream, faultSeenAt } from './echo-stream';
+import type { UmlDocker } from '../tools/lab/uml-docker';
+import {
+  ECHO_PORT_NUMBER,
+  abortApplied,
+  figures,
+  helperStatus,
+  labDockerEnv,
+  met,
+  phase,
+  residualCount,
+  run,
+  runInLab,
+  sleep,
+  startEchoTarget,
+  table,
+  type Figures,
+} from './lab-bench';
 import { timingKind, type TimingKind } from './timing-kinds';
 
 const INJECTIONS = Number(process.env.BENCH_INJECTIONS ?? 30);
@@ -53,7 +64,6 @@ const SIGNAL_ABORTS = Number(process.env.BENCH_SIGNAL_ABORTS ?? 5);
 const ABORT_RATIO_TARGET = 0.05;
 /** injection skew p99 (helper record and from outside) against the raw `docker exec … tc` p99 */
 const INJECTION_RATIO_TARGET = 0.005;
-const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
 /**
  * How long into the fault the abort comes (both ways alike): a guardrail or an operator acts
  * seconds after T0; by then the helper holds the undo ready in gameday-at (it starts right after
@@ -77,24 +87,6 @@ const STREAM_INTERVAL_MS = Number(process.env.BENCH_STREAM_INTERVAL_MS ?? 1);
 /** the echo stream runs from T0 − 60 ms to T0 + 400 ms around each scheduled injection */
 const STREAM_BEFORE_MS = 60;
 const STREAM_AFTER_MS = 400;
-const ECHO_PORT_NUMBER = 7;
-const ECHO_PORT = `${ECHO_PORT_NUMBER}/tcp`;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const run = promisify(execFile);
-
-interface Figures {
-  n: number;
-  p50: number;
-  p99: number;
-  max: number;
-}
-
-function figures(xs: number[]): Figures {
-  return { n: xs.length, p50: quantile(xs, 0.5), p99: quantile(xs, 0.99), max: Math.max(...xs) };
-}
-
-const ms = (x: number) => `${x.toFixed(1)} ms`;
 
 class Bench {
   private driver!: DockerFaultDriver;
@@ -111,28 +103,7 @@ class Bench {
   ) {}
 
   async setUp(targetImage: string): Promise<void> {
-    const target = await this.lab.docker.createContainer({
-      name: TARGET,
-      Image: targetImage,
-      Labels: { 'gameday.enabled': 'true' },
-      ExposedPorts: { [ECHO_PORT]: {} },
-      HostConfig: { PortBindings: { [ECHO_PORT]: [{ HostPort: '' }] } },
-    });
-    await target.start();
-    // the echo shares the target's netns (its answers leave through the target's eth0 and netem);
-    // one connection, so one `cat` process answers every message
-    const echo = await this.lab.docker.createContainer({
-      name: `${TARGET}-echo`,
-      Image: targetImage,
-      Entrypoint: ['/bin/busybox'],
-      Cmd: ['nc', '-ll', '-p', ECHO_PORT.split('/')[0], '-e', '/bin/busybox', 'cat'],
-      HostConfig: { NetworkMode: `container:${target.id}` },
-    });
-    await echo.start();
-    const published = (await target.inspect()).NetworkSettings.Ports[ECHO_PORT]?.[0]?.HostPort;
-    if (!published) throw new Error(`the bench target's ${ECHO_PORT} was not published`);
-    this.echo = await EchoStream.open(this.lab.host, Number(published));
-    await this.echo.ready();
+    this.echo = await startEchoTarget(this.lab, targetImage, TARGET);
     this.driver = new DockerFaultDriver(this.lab.docker, {
       helperImage: this.helperImage,
       engine: `tcp://${this.lab.host}:${this.lab.port}`,
@@ -147,25 +118,16 @@ class Bench {
     });
     this.helperId = this.prepared.helperContainerId!;
     process.stdout.write(`prepared (helper started in the target's netns, kernel probed) in ${Date.now() - t} ms\n`);
-    this.dockerEnv = { ...process.env, DOCKER_HOST: `tcp://${this.lab.host}:${this.lab.port}` };
+    this.dockerEnv = labDockerEnv(this.lab);
   }
 
-  private async helperStatus(): Promise<Record<string, string>> {
-    const r = await execInContainer(this.lab.docker, this.helperId, ['gameday-helper', 'status']);
-    return Object.fromEntries(
-      r.stdout
-        .split('\n')
-        .filter((l) => l.includes('='))
-        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).trim()]),
-    );
+  private helperStatus(): Promise<Record<string, string>> {
+    return helperStatus(this.lab.docker, this.helperId);
   }
 
   /** what of ours (and of the raw way) is still on the target */
-  private async leftCount(): Promise<number> {
-    const { argv, count } = KIND.residual(this.prepared);
-    const r = await execInContainer(this.lab.docker, this.helperId, argv);
-    if (r.exitCode !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr}`);
-    return count(r.stdout);
+  private leftCount(): Promise<number> {
+    return residualCount(this.lab.docker, KIND, this.prepared);
   }
 
   /** Ours: scheduleApply at T0/T1; the helper applies and reverts by its own clock. */
@@ -264,16 +226,10 @@ class Bench {
             engine: `tcp://${this.lab.host}:${this.lab.port}`,
           });
     for (let i = 0; i < count; i++) {
-      const lease: FaultLease = await this.ledger.apply(this.driver, this.prepared);
-      await sleep(ABORT_AFTER_MS);
-      const requested = Date.now();
-      const r = await this.ledger.revert(driver, lease, 'abort');
-      returned.push(Date.now() - requested);
-      if (r.outcome !== 'reverted') throw new Error(`abort ${i}: revert outcome ${r.outcome}`);
-      paths.push(r.abortPath ?? 'none');
-      const st = await this.helperStatus();
-      // the helper's instant in the worker's clock
-      removed.push(Number(st.reverted_at) - (lease.details?.clockCorrectionMs ?? 0) - requested);
+      const a = await abortApplied(this.lab.docker, this.ledger, this.driver, driver, this.prepared, ABORT_AFTER_MS);
+      removed.push(a.removed);
+      returned.push(a.returned);
+      paths.push(a.path);
     }
     return { removed, returned, paths };
   }
@@ -307,35 +263,12 @@ class Bench {
   }
 }
 
-function table(rows: [string, Figures, string][]): string {
-  const head = ['measure', 'n', 'p50', 'p99', 'max', 'vs baseline'];
-  const cells = rows.map(([name, f, note]) => [name, String(f.n), ms(f.p50), ms(f.p99), ms(f.max), note]);
-  const width = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
-  const line = (c: string[]) => c.map((x, i) => x.padEnd(width[i])).join(' | ');
-  return [line(head), width.map((w) => '-'.repeat(w)).join('-|-'), ...cells.map(line)].join('\n');
-}
-
-async function main(): Promise<void> {
+runInLab(async (lab, images) => {
   const started = Date.now();
-  const hostDocker = new Docker();
-  const images = [await ensureLabTargetImage(hostDocker), await ensureHelperImage(hostDocker)];
-  const lab = await startUmlDocker({ images, hostDocker });
-  const stop = () => void lab.stop();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  const bench = new Bench(lab, images[1]);
+  const bench = new Bench(lab, images.helper);
   try {
-    process.stdout.write(
-      `nested Docker ready: API ${lab.timings.apiReadyMs} ms after launch, images loaded in ${lab.timings.imageLoads.map((l) => `${l.ms} ms`).join(', ')}\n`,
-    );
-    await bench.setUp(images[0]);
+    await bench.setUp(images.target);
 
-    const phase = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
-      const t = Date.now();
-      const out = await fn();
-      process.stdout.write(`${what}: ${Math.round((Date.now() - t) / 1000)} s\n`);
-      return out;
-    };
     const scheduled = await phase(`${INJECTIONS} scheduled injections`, () => bench.scheduledInjections());
     const rawCli = await phase(`${BASELINE} raw injections (docker CLI)`, () => bench.rawInjections('cli', BASELINE));
     const rawApi = await phase(`${Math.ceil(BASELINE / 2)} raw injections (Engine API)`, () =>
@@ -433,11 +366,5 @@ async function main(): Promise<void> {
     );
   } finally {
     await bench.release();
-    await lab.stop();
   }
-}
-
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
 });
