@@ -41,6 +41,17 @@ export function table(rows: [string, Figures, string][]): string {
   return [line(head), width.map((w) => '-'.repeat(w)).join('-|-'), ...cells.map(line)].join('\n');
 }
 
+/** Runs `fn` over `items`, at most `limit` at a time; results in order. */
+export async function pool<T, R>(items: readonly T[], limit: number, fn: (x: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  const lane = async () => {
+    for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return out;
+}
+
 /** Runs `fn` and prints how long it took, in seconds. */
 export async function phase<T>(what: string, fn: () => Promise<T>): Promise<T> {
   const t = Date.now();

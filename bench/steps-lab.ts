@@ -14,8 +14,17 @@ import { FaultConfirmation } from '../apps/worker/src/runner/fault-confirmation'
 import { LeaseLedger } from '../apps/worker/src/runner/lease-ledger';
 import type { UmlDocker } from '../tools/lab/uml-docker';
 import { faultSeenAt, type EchoStream } from './echo-stream';
-import { ECHO_PORT_NUMBER, abortApplied, labDockerEnv, residualCount, run, sleep, startEchoTarget } from './lab-bench';
-import { activeAt, maxParallel, startsOf, stepsPlan, WINDOW_S, type BenchStep, type StepKind } from './steps-plan';
+import {
+  ECHO_PORT_NUMBER,
+  abortApplied,
+  labDockerEnv,
+  pool,
+  residualCount,
+  run,
+  sleep,
+  startEchoTarget,
+} from './lab-bench';
+import { abortOutcome, maxParallel, startsOf, stepsPlan, WINDOW_S, type BenchStep, type StepKind } from './steps-plan';
 import { TIMING_KINDS } from './timing-kinds';
 
 /** the blackhole steps drop this port: not the echo's, so the echo stream sees only netem */
@@ -50,17 +59,6 @@ export interface AbortFigures {
   active: number;
   notBegun: number;
   paths: string[];
-}
-
-/** Runs `fn` over `items`, at most `limit` at a time; results in order. */
-export async function pool<T, R>(items: readonly T[], limit: number, fn: (x: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  const lane = async () => {
-    for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i]);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  return out;
 }
 
 /** A stand-in for what revertNow never touches (the run's events, the metrics): any use fails loudly. */
@@ -306,28 +304,7 @@ export class StepsBench {
     const lastStart = Math.max(...this.steps.map((s) => s.offsetMs));
     await sleep(windowStart + lastStart + 1_000 - Date.now());
     const records = await this.records(leases, 0);
-    const planned = new Set(activeAt(this.steps, abortAtMs).map((s) => s.name));
-    let lastGone = Number.NEGATIVE_INFINITY;
-    let active = 0;
-    let notBegun = 0;
-    records.forEach((r, i) => {
-      const s = this.steps[i];
-      const applied = r.appliedAt?.getTime();
-      if (windowStart + s.offsetMs > requested) {
-        notBegun++;
-        if (applied !== undefined)
-          throw new Error(`step ${s.name}, not begun at the abort, began at +${applied - requested} ms`);
-        return;
-      }
-      if (applied === undefined || applied > requested)
-        throw new Error(`step ${s.name}: due before the abort, not applied (helper state ${r.state})`);
-      const gone = r.revertedAt?.getTime();
-      if (gone === undefined) throw new Error(`step ${s.name}: active at the abort, no removal on record (${r.state})`);
-      if (gone < requested) return;
-      if (!planned.has(s.name)) throw new Error(`step ${s.name}: active at the abort against the plan`);
-      active++;
-      lastGone = Math.max(lastGone, gone - requested);
-    });
+    const { lastGone, active, notBegun } = abortOutcome(this.steps, records, windowStart, requested);
     const left = await this.residual();
     if (left !== 0) throw new Error(`${left} rule(s) left on the targets after the abort`);
     const paths = [...results.values()].map((r) => r.abortPath ?? 'none');

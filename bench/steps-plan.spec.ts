@@ -1,5 +1,5 @@
 import { faultSchema, gameDaySpecSchema, planSteps } from '@gameday/core';
-import { activeAt, maxParallel, startsOf, stepsGameDay, stepsPlan, type StepKind } from './steps-plan';
+import { abortOutcome, activeAt, maxParallel, startsOf, stepsGameDay, stepsPlan, type StepKind } from './steps-plan';
 
 const fault = (kind: StepKind, container: string) =>
   faultSchema.parse(
@@ -50,5 +50,34 @@ describe('the steps bench plan', () => {
       ]),
     ).toBe(1);
     expect(maxParallel([])).toBe(0);
+  });
+});
+
+describe('abortOutcome', () => {
+  const steps = [
+    { name: 'a', offsetMs: 0, durationMs: 8_000 },
+    { name: 'b', offsetMs: 4_000, durationMs: 6_000 },
+    { name: 'c', offsetMs: 12_000, durationMs: 8_000 },
+  ];
+  const at = (ms: number) => new Date(100_000 + ms);
+
+  it('takes the last active step gone and counts those not begun', () => {
+    const records = [
+      { state: 'reverted', appliedAt: at(3), revertedAt: at(5_040) },
+      { state: 'reverted', appliedAt: at(4_005), revertedAt: at(5_090) },
+      { state: 'reverted' },
+    ];
+    expect(abortOutcome(steps, records, 100_000, 105_000)).toEqual({ lastGone: 90, active: 2, notBegun: 1 });
+  });
+
+  it('fails when a step not begun began, or an active one has no removal', () => {
+    const began = [
+      { state: 'reverted', appliedAt: at(3), revertedAt: at(5_040) },
+      { state: 'reverted', appliedAt: at(4_005), revertedAt: at(5_090) },
+      { state: 'reverted', appliedAt: at(12_001), revertedAt: at(20_000) },
+    ];
+    expect(() => abortOutcome(steps, began, 100_000, 105_000)).toThrow(/not begun at the abort, began/);
+    const kept = [{ state: 'applied', appliedAt: at(3) }, ...began.slice(1, 2), { state: 'reverted' }];
+    expect(() => abortOutcome(steps, kept, 100_000, 105_000)).toThrow(/no removal on record/);
   });
 });

@@ -100,3 +100,47 @@ export function activeAt<T extends Pick<PlannedStep, 'offsetMs' | 'durationMs'>>
 export function startsOf(plan: readonly BenchStep[], kind: StepKind): number[] {
   return [...new Set(plan.filter((p) => p.kind === kind).map((p) => p.offsetMs))].sort((a, b) => a - b);
 }
+
+/** What a helper's record says of its step (our clock). */
+export interface StepRecord {
+  state: string;
+  appliedAt?: Date;
+  revertedAt?: Date;
+}
+
+/**
+ * An abort of every step requested at `requested`, from the helpers' records read after the last
+ * T0: request → the last active step gone, how many were active and how many not begun. Throws
+ * when a step not begun began, one due was not applied, or an active one has no removal.
+ */
+export function abortOutcome(
+  steps: readonly Pick<BenchStep, 'name' | 'offsetMs' | 'durationMs'>[],
+  records: readonly StepRecord[],
+  windowStart: number,
+  requested: number,
+): { lastGone: number; active: number; notBegun: number } {
+  const planned = new Set(activeAt(steps, requested - windowStart).map((s) => s.name));
+  let lastGone = Number.NEGATIVE_INFINITY;
+  let active = 0;
+  let notBegun = 0;
+  records.forEach((r, i) => {
+    const s = steps[i];
+    const applied = r.appliedAt?.getTime();
+    if (windowStart + s.offsetMs > requested) {
+      notBegun++;
+      if (applied !== undefined)
+        throw new Error(`step ${s.name}, not begun at the abort, began at +${applied - requested} ms`);
+      return;
+    }
+    if (applied === undefined || applied > requested)
+      throw new Error(`step ${s.name}: due before the abort, not applied (helper state ${r.state})`);
+    const gone = r.revertedAt?.getTime();
+    if (gone === undefined) throw new Error(`step ${s.name}: active at the abort, no removal on record (${r.state})`);
+    // over by its own clock before the abort came
+    if (gone < requested) return;
+    if (!planned.has(s.name)) throw new Error(`step ${s.name}: active at the abort against the plan`);
+    active++;
+    lastGone = Math.max(lastGone, gone - requested);
+  });
+  return { lastGone, active, notBegun };
+}
