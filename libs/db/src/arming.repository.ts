@@ -10,17 +10,22 @@ import { PrismaService } from './prisma.service';
 export class ArmingRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  /** The engine's most recent arming durations (ms), newest first. */
-  async recentArmingMs(engine: string, limit: number): Promise<number[]> {
+  /**
+   * The engine's most recent arming durations per fault armed (ms), newest first: an arming of
+   * several faults (steps) counts as that many (one recorded before faults were counted, as one).
+   */
+  async recentArmingMsPerFault(engine: string, limit: number): Promise<number[]> {
     const rows = await this.prisma.runEvent.findMany({
       where: { type: ARMING_EVENTS.done, data: { path: ['engine'], equals: engine } },
       orderBy: { id: 'desc' },
       take: limit,
       select: { data: true },
     });
-    return rows
-      .map((r) => (r.data as { armingMs?: unknown } | null)?.armingMs)
-      .filter((v): v is number => typeof v === 'number');
+    return rows.flatMap((r) => {
+      const { armingMs, faults } = (r.data ?? {}) as { armingMs?: unknown; faults?: unknown };
+      if (typeof armingMs !== 'number') return [];
+      return [armingMs / (typeof faults === 'number' && faults >= 1 ? faults : 1)];
+    });
   }
 
   /**

@@ -113,12 +113,13 @@ export const dryRunReportSchema = z
         source: z.enum(['learned', 'cold']),
         samples: z.number().int(),
         p90Ms: z.number().int().nullable(),
+        faults: z.number().int(),
         policy: z.record(z.string(), z.number()),
       })
       .nullable()
       .meta({
         description:
-          "the arming a run starting now on this engine would reserve ahead of each baseline that gives no durations.arming (null when every experiment gives its own): p90 of the engine's recent armings × margin, between floor and cap; the cold value until the engine has minHistory armings",
+          "the arming a run starting now on this engine would reserve ahead of each baseline that gives no durations.arming (null when every experiment gives its own): p90 of the engine's recent armings per fault × margin × faults (the most faults one such experiment arms: its steps, or its one fault), at least floor, at most cap × faults; the cold value × faults until the engine has minHistory armings",
       }),
     warnings: z.array(specWarningSchema),
     experiments: z.array(

@@ -54,7 +54,7 @@ export function registerDryRun(program: Command): void {
           );
           if (report.arming)
             ctx.io.out(
-              `arming: ${report.arming.leadMs / 1000}s ahead of each baseline without durations.arming (${report.arming.source === 'cold' ? `cold: ${report.arming.samples} arming(s) on record` : `learned from ${report.arming.samples} armings, p90 ${report.arming.p90Ms} ms`})\n`,
+              `arming: ${report.arming.leadMs / 1000}s ahead of each baseline without durations.arming (${report.arming.source === 'cold' ? `cold: ${report.arming.samples} arming(s) on record` : `learned from ${report.arming.samples} armings, p90 ${report.arming.p90Ms} ms per fault`}${report.arming.faults > 1 ? `, for ${report.arming.faults} faults` : ''})\n`,
             );
           for (const e of report.experiments) printExperiment(ctx.io, e);
           printWarnings(ctx.io, report.warnings);

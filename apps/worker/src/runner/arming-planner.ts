@@ -2,11 +2,12 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import {
   ARMING_EVENTS,
   ARMING_LEAD,
+  faultsToArm,
   learnArmingLead,
   needsArmingLead,
   type ArmingLead,
   type ArmingLeadPolicy,
-  type ExperimentDurations,
+  type ExperimentSpec,
   type FaultDriver,
 } from '@gameday/core';
 import { ArmingRepository, RunRepository, type Prisma, type Run } from '@gameday/db';
@@ -32,21 +33,21 @@ export class ArmingPlanner {
     this.policy = hooks?.armingPolicy ?? ARMING_LEAD;
   }
 
-  /** What a run starting now on this engine would reserve (dry runs show it). */
-  async learn(): Promise<ArmingLead & { engine: string }> {
-    const recent = await this.arming.recentArmingMs(this.driver.engine, this.policy.history);
-    return { ...learnArmingLead(recent, this.policy), engine: this.driver.engine };
+  /** What a run of these experiments starting now on this engine would reserve (dry runs show it). */
+  async learn(experiments: Parameters<typeof faultsToArm>[0]): Promise<ArmingLead & { engine: string }> {
+    const recent = await this.arming.recentArmingMsPerFault(this.driver.engine, this.policy.history);
+    return { ...learnArmingLead(recent, this.policy, faultsToArm(experiments)), engine: this.driver.engine };
   }
 
   /**
    * The run's lead (ms). Settled once, by the first executor of a run that has not started; a run
    * that started before leads existed planned none and keeps it that way.
    */
-  async leadFor(run: Pick<Run, 'id' | 'armingLeadMs' | 'status'>, experiments: { durations: ExperimentDurations }[]) {
+  async leadFor(run: Pick<Run, 'id' | 'armingLeadMs' | 'status'>, experiments: ExperimentSpec[]) {
     if (run.armingLeadMs !== null) return run.armingLeadMs;
     if (run.status !== 'scheduled') return 0;
     if (!needsArmingLead(experiments)) return this.arming.settleLead(run.id, 0);
-    const lead = await this.learn();
+    const lead = await this.learn(experiments);
     const settled = await this.arming.settleLead(run.id, lead.leadMs);
     if (settled === lead.leadMs)
       await this.runs.appendEvent(run.id, {
@@ -60,8 +61,11 @@ export class ArmingPlanner {
 
 function explain(lead: ArmingLead): string {
   const p = lead.policy;
-  const learned = lead.p90Ms === null ? null : `p90 ${seconds(lead.p90Ms)} × ${p.margin}`;
+  // per fault, times the faults of the experiment that arms the most
+  const n = lead.faults;
+  const times = n > 1 ? ` × ${n} faults` : '';
+  const learned = lead.p90Ms === null ? null : `p90 ${seconds(lead.p90Ms)} per fault × ${p.margin}${times}`;
   if (lead.source === 'cold')
-    return `this engine has ${lead.samples} arming(s) on record, fewer than ${p.minHistory}: at least ${seconds(p.coldMs)}${learned ? ` (${learned})` : ''}, at most ${seconds(p.capMs)}`;
-  return `learned from this engine's last ${lead.samples} armings (${learned}), at least ${seconds(p.floorMs)}, at most ${seconds(p.capMs)}`;
+    return `this engine has ${lead.samples} arming(s) on record, fewer than ${p.minHistory}: at least ${seconds(p.coldMs)}${times}${learned ? ` (${learned})` : ''}, at most ${seconds(p.capMs * n)}`;
+  return `learned from this engine's last ${lead.samples} armings (${learned}), at least ${seconds(p.floorMs)}, at most ${seconds(p.capMs * n)}`;
 }

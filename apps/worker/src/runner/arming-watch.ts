@@ -23,6 +23,8 @@ export class ArmingWatch {
     private readonly deps: { runs: Pick<RunRepository, 'appendEvent'>; clock: Clock; engine: string },
     private readonly runId: string,
     private readonly ep: ExperimentPlan,
+    /** how many faults this arming prepares (its steps, or its one fault): the lead is learned per fault */
+    private readonly faults = 1,
   ) {
     this.startedAt = deps.clock.now().getTime();
     this.began = deps.clock.monotonicMs();
@@ -72,6 +74,7 @@ export class ArmingWatch {
       data: {
         engine: this.deps.engine,
         armingMs,
+        faults: this.faults,
         reservedMs,
         baselineMs,
         baselineLostMs: lostMs,

@@ -57,7 +57,7 @@ export class DryRunProcessor {
       gameDayId: gameDay.id,
       gameDayVersion: gameDay.version,
       resolvedAt: this.clock.now().toISOString(),
-      arming: needsArmingLead(spec.experiments) ? await this.arming.learn() : null,
+      arming: needsArmingLead(spec.experiments) ? await this.arming.learn(spec.experiments) : null,
       warnings: sampleWarnings(spec.experiments),
       experiments,
     };

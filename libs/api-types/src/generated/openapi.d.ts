@@ -321,9 +321,10 @@ export interface components {
             role: "viewer" | "operator" | "admin";
         };
         DryRunReport: {
-            /** @description the arming a run starting now on this engine would reserve ahead of each baseline that gives no durations.arming (null when every experiment gives its own): p90 of the engine's recent armings × margin, between floor and cap; the cold value until the engine has minHistory armings */
+            /** @description the arming a run starting now on this engine would reserve ahead of each baseline that gives no durations.arming (null when every experiment gives its own): p90 of the engine's recent armings per fault × margin × faults (the most faults one such experiment arms: its steps, or its one fault), at least floor, at most cap × faults; the cold value × faults until the engine has minHistory armings */
             arming: {
                 engine: string;
+                faults: number;
                 leadMs: number;
                 p90Ms: number | null;
                 policy: {

@@ -1,6 +1,6 @@
 import { CronExpressionParser } from 'cron-parser';
 import { DateTime } from 'luxon';
-import { ARMING_LEAD } from '../run/arming-lead';
+import { ARMING_LEAD, faultsToArm } from '../run/arming-lead';
 import { parseDurationMs } from '../units/duration';
 import type {
   BlackoutSpec,
@@ -30,9 +30,13 @@ const MAX_SCAN_DAYS = 400;
 /**
  * Planned length of a run: every experiment's arming + baseline + fault + recovery, back to back.
  * An experiment without durations.arming counts `armingLeadMs`: by default the most a learned lead
- * can be, because the lead is only known when the run starts (calendar checks stay on the safe side).
+ * can be for the faults it arms, because the lead is only known when the run starts (calendar
+ * checks stay on the safe side).
  */
-export function runDurationMs(spec: Pick<GameDaySpec, 'experiments'>, armingLeadMs = ARMING_LEAD.capMs): number {
+export function runDurationMs(
+  spec: Pick<GameDaySpec, 'experiments'>,
+  armingLeadMs = ARMING_LEAD.capMs * faultsToArm(spec.experiments),
+): number {
   return spec.experiments.reduce((total, e) => {
     return (
       total +

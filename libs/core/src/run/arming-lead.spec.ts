@@ -1,4 +1,5 @@
-import { ARMING_LEAD, learnArmingLead, needsArmingLead } from './arming-lead';
+import { faultSchema } from '../faults/fault.schema';
+import { ARMING_LEAD, faultsToArm, learnArmingLead, needsArmingLead } from './arming-lead';
 
 describe('learnArmingLead', () => {
   it('gives an engine with no history the cold lead (enough for a slow one-CPU engine to arm)', () => {
@@ -7,6 +8,7 @@ describe('learnArmingLead', () => {
       source: 'cold',
       samples: 0,
       p90Ms: null,
+      faults: 1,
       policy: ARMING_LEAD,
     });
   });
@@ -40,6 +42,44 @@ describe('learnArmingLead', () => {
     const policy = { floorMs: 1_000, coldMs: 3_000, capMs: 10_000, margin: 2, history: 5, minHistory: 1 };
     expect(learnArmingLead([], policy).leadMs).toBe(3_000);
     expect(learnArmingLead([1_800], policy)).toMatchObject({ leadMs: 4_000, source: 'learned', p90Ms: 1_800 });
+  });
+});
+
+describe('the lead of an experiment that arms several faults (steps)', () => {
+  // the lab e2e's bad-afternoon (three steps) on a fresh engine got the single fault's 60 s and
+  // took 66 s: its baseline lost 6.3 s
+  it('is the per-fault history times its faults, cold and learned', () => {
+    expect(learnArmingLead([], ARMING_LEAD, 3)).toMatchObject({ leadMs: 180_000, source: 'cold', faults: 3 });
+    // the lab engine's 16 s per fault (p90 16.28 s), 50 steps: 50 × 16.28 s × 1.5
+    const lab = [16_000, 15_200, 16_400, 15_900];
+    expect(learnArmingLead(lab, ARMING_LEAD, 50)).toMatchObject({ leadMs: 1_221_000, source: 'learned' });
+    // a host engine's 1-3 s: three faults still within the floor
+    expect(learnArmingLead([1_100, 2_900, 1_400, 1_300], ARMING_LEAD, 3).leadMs).toBe(20_000);
+    // the cap is per fault too
+    expect(learnArmingLead([300_000, 250_000, 280_000], ARMING_LEAD, 2).leadMs).toBe(240_000);
+  });
+
+  it('counts the faults of the experiment that arms the most among those leaving arming to the lead', () => {
+    const durations = { baseline: '30s', fault: '1m', recovery: '30s' };
+    const pause = (container: string) =>
+      faultSchema.parse({ kind: 'container', target: { container }, action: 'pause' });
+    const fault = pause('db');
+    const step = (name: string, at: string) => ({ name, fault: pause(name), at, duration: '10s' });
+    const steps = [step('a', '0s'), step('b', '20s'), step('c', '40s')];
+    expect(faultsToArm([{ fault, durations }])).toBe(1);
+    expect(
+      faultsToArm([
+        { fault, durations },
+        { steps, durations },
+      ]),
+    ).toBe(3);
+    // an experiment with its own durations.arming needs no lead
+    expect(
+      faultsToArm([
+        { fault, durations },
+        { steps, durations: { ...durations, arming: '2m' } },
+      ]),
+    ).toBe(1);
   });
 });
 

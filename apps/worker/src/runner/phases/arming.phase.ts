@@ -1,3 +1,4 @@
+import { stepPlan } from '@gameday/core';
 import { FencedError } from '@gameday/db';
 import { ArmingWatch } from '../arming-watch';
 import { dateOf, nowMs, stepOf, type ExperimentContext, type Step } from '../experiment-context';
@@ -20,7 +21,12 @@ export async function arming(ctx: ExperimentContext): Promise<Step> {
     await deps.notifier.notify(runId, ctx.spec, 'run.started', { experiment: exp.name });
   }
   await deps.safetyLever.refuseArming(control);
-  const timing = new ArmingWatch({ runs: deps.runs, clock: deps.clock, engine: deps.driver.engine }, runId, ep);
+  const timing = new ArmingWatch(
+    { runs: deps.runs, clock: deps.clock, engine: deps.driver.engine },
+    runId,
+    ep,
+    stepPlan(exp).length,
+  );
   timing.start();
   try {
     ctx.steps = await deps.arming.arm(runId, exp, ep, index, ctx.prepared, control);
