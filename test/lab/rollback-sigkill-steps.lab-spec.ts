@@ -36,6 +36,12 @@ const STEPS = [
   { name: 'cut', at: '24s', duration: '6s', fault: second },
 ];
 const WINDOW_S = 30;
+/**
+ * The standby worker, started once the window is over, must take the run over before the run's
+ * end or it is failed as a run no worker drove (no result): its start and the run queue's stalled
+ * check took 28 s once here (10 s of recovery failed that trial).
+ */
+const RECOVERY_S = 40;
 /** a kill before the opening step is confirmed: the run taken over resumes `injecting` */
 const KILL_IN_INJECTING_MS = 250;
 
@@ -97,7 +103,7 @@ describe('a multi-step run whose worker is SIGKILLed (Docker in user-mode-linux)
         expect(lab.alive).toHaveLength(1);
         const target = lab.targets[(n - 1) % lab.targets.length];
         const driver = lab.alive[0];
-        const durations = lab.trialDurations(first, WINDOW_S, 10);
+        const durations = lab.trialDurations(first, WINDOW_S, RECOVERY_S);
         const runId = await lab.runSteps(`steps-${n}`, target, STEPS, durations);
         const leases = await until(
           'both steps armed',
