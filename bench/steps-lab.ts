@@ -46,6 +46,8 @@ export interface RoundFigures {
   outside: number[];
   /** netem injections the echo stream did not see within its window */
   unseen: number;
+  /** steps whose helper did not apply and remove them, with why */
+  failed: string[];
   handoverMs: number;
   /** how long before the first T0 the last hand-over was done */
   marginMs: number;
@@ -221,11 +223,26 @@ export class StepsBench {
     const records = await this.records(hand.leases, 5_000);
     const start: number[] = [];
     const end: number[] = [];
+    const failed: string[] = [];
+    // a step's end against its T1 (undefined: no removal on record)
+    const endOf = (k: number) => {
+      const gone = records[k].revertedAt?.getTime();
+      const st = this.steps[k];
+      return gone === undefined ? undefined : gone - (windowStart + st.offsetMs + st.durationMs);
+    };
     records.forEach((r, i) => {
       const s = this.steps[i];
       const t0 = windowStart + s.offsetMs;
-      if (r.state !== 'reverted' || !r.appliedAt || !r.revertedAt)
-        throw new Error(`step ${s.name}: helper state ${r.state}${r.error ? ` (${r.error})` : ''}`);
+      if (r.state !== 'reverted' || !r.appliedAt || !r.revertedAt) {
+        // the step of its kind before it on that target: still in place when it began?
+        const k = this.steps.findLastIndex(
+          (p) => p.target === s.target && p.kind === s.kind && p.offsetMs < s.offsetMs,
+        );
+        const before =
+          k < 0 ? '' : `; ${this.steps[k].name} before it ended ${endOf(k) ?? '(no record)'} ms after its T1`;
+        failed.push(`${s.name}: helper state ${r.state}${r.error ? ` (${r.error})` : ''}${before}`);
+        return;
+      }
       start.push(r.appliedAt.getTime() - t0);
       end.push(r.revertedAt.getTime() - (t0 + s.durationMs));
     });
@@ -235,6 +252,7 @@ export class StepsBench {
       end,
       outside,
       unseen: seen.length - outside.length,
+      failed,
       handoverMs: hand.tookMs,
       marginMs: hand.marginMs,
     };

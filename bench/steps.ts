@@ -48,6 +48,12 @@ const SKEW_RATIO_TARGET = 0.005;
 const ABORT_RATIO_TARGET = 2;
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
+/** p50 / p99 / max of what a round measured, or that it measured nothing */
+const brief = (xs: number[]) => {
+  if (xs.length === 0) return 'none';
+  const f = figures(xs);
+  return `p50 ${f.p50.toFixed(0)} / p99 ${f.p99.toFixed(0)} / max ${f.max.toFixed(0)} ms`;
+};
 
 runInLab(async (lab, images) => {
   const started = Date.now();
@@ -73,8 +79,11 @@ runInLab(async (lab, images) => {
     for (let i = 0; i < ROUNDS; i++) {
       const r = await phase(`round ${i + 1}/${ROUNDS}`, () => bench.round());
       out(
-        `  start skew max ${Math.max(...r.start)} ms, end skew max ${Math.max(...r.end)} ms, ${r.unseen} netem injection(s) not seen from outside`,
+        `  steps run: ${r.start.length}/${plan.length}; start skew ${brief(r.start)}, end skew ${brief(r.end)}, from outside ${brief(r.outside)}; ${r.unseen} netem injection(s) not seen from outside`,
       );
+      for (const f of r.failed) out(`  FAILED ${f}`);
+      if (r.failed.length > 0)
+        throw new Error(`round ${i + 1}: ${r.failed.length} of ${plan.length} steps did not run`);
       rounds.push(r);
     }
     const raw: number[] = [];
