@@ -75,6 +75,8 @@ runInLab(async (lab, images) => {
     );
     const most = maxParallel(plan);
     const targets = new Set(plan.map((p) => p.target)).size;
+    if (targets < 10)
+      out(`REDUCED: ${targets} targets (BENCH_STEP_TARGETS); the issue's figure is 50 steps, 20 at once, 10 targets`);
     out(
       `plan: ${plan.length} steps over ${targets} targets, ${most} at most at once (from the plan); ` +
         `prepared ${bench.steps.length} helpers in ${(prepareMs / 1000).toFixed(1)} s (${Math.round(prepareMs / bench.steps.length)} ms each); guest pace: a status exec ${execPaceMs} ms`,
