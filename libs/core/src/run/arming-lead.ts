@@ -91,6 +91,11 @@ export function learnArmingLead(
   };
 }
 
+/** How many faults an experiment arms: its fault steps (gates arm nothing), or its one fault. */
+export function faultCountOf(exp: Pick<StepsSource, 'steps'>): number {
+  return exp.steps ? exp.steps.filter((s) => s.fault).length : 1;
+}
+
 /**
  * The faults the run's lead must cover: the most that one experiment leaving its arming to the
  * lead arms (its steps, or its one fault). Targets are resolved only at arming: a fault on several
@@ -99,9 +104,7 @@ export function learnArmingLead(
 export function faultsToArm(
   experiments: readonly (Pick<StepsSource, 'fault' | 'steps'> & { durations: { arming?: string; baseline: string } })[],
 ): number {
-  const counts = experiments
-    .filter((e) => e.durations.arming === undefined)
-    .map((e) => (e.steps ? e.steps.filter((s) => s.fault).length : 1));
+  const counts = experiments.filter((e) => e.durations.arming === undefined).map(faultCountOf);
   return Math.max(1, ...counts);
 }
 

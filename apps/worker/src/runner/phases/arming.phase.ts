@@ -1,4 +1,4 @@
-import { stepPlan } from '@gameday/core';
+import { faultCountOf } from '@gameday/core';
 import { FencedError } from '@gameday/db';
 import { ArmingWatch } from '../arming-watch';
 import { dateOf, nowMs, stepOf, type ExperimentContext, type Step } from '../experiment-context';
@@ -25,7 +25,7 @@ export async function arming(ctx: ExperimentContext): Promise<Step> {
     { runs: deps.runs, clock: deps.clock, engine: deps.driver.engine },
     runId,
     ep,
-    stepPlan(exp).length,
+    faultCountOf(exp),
   );
   timing.start();
   try {
